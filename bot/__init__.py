@@ -1,0 +1,1 @@
+"""Everything user-facing: the CLI, the pipeline, renderers and the Slack app."""

@@ -1,0 +1,1 @@
+"""Text -> typed facts: extraction, normalisation, the Lark grammar and its Transformer."""

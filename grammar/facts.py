@@ -1,0 +1,262 @@
+"""Typed facts extracted from a kernel memory dump.
+
+Everything here is a frozen dataclass: the parser builds them once and nothing downstream
+mutates them. Every fact carries the 1-based line number(s) of the paste it came from so a
+finding can quote its evidence. Units are kept as the kernel printed them and named in the
+field (``_kb``, ``_pages``, ``_bytes``); ``None`` always means "the paste does not show it".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of the paste as it was normalised: number in the paste and the kernel text."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """`X invoked oom-killer: gfp_mask=..., order=..., oom_score_adj=...` (or the alloc-failure line)."""
+
+    comm: str | None
+    pid: int | None
+    gfp_mask: str | None  # hex exactly as printed, e.g. "0x84d0"
+    gfp_symbolic: str | None  # the kernel's own %pGg text, without parentheses
+    order: int | None
+    oom_adj: int | None
+    oom_score_adj: int | None
+    nodemask: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class TaskHeader:
+    """`CPU: 3 PID: 123 Comm: foo Tainted: ... 6.1.0-50-amd64 #1` or the 2.6/3.x `Pid: N, comm: X`."""
+
+    cpu: int | None
+    pid: int | None
+    comm: str | None
+    kernel: str | None
+    tainted: str | None
+    hardware: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One zone line of the Mem-Info report (`Node 0 Normal free:...kB min:... lowmem_reserve...`)."""
+
+    node: int | None
+    name: str
+    free_kb: int | None
+    min_kb: int | None
+    low_kb: int | None
+    high_kb: int | None
+    values: Mapping[str, int]  # every `key:NNNkB`/`key:NNN` field, in kB where the kernel said kB
+    all_unreclaimable: bool | None
+    lowmem_reserve: tuple[int, ...] | None  # pages, from the following lowmem_reserve[] line
+    line: int
+
+
+@dataclass(frozen=True)
+class BuddyOrder:
+    size_kb: int
+    count: int
+    migrate_types: str | None  # e.g. "UME" on 4.x+ kernels
+
+
+@dataclass(frozen=True)
+class BuddyList:
+    """`Node 0 Normal: 12*4kB (UME) 3*8kB ... = 1234kB`."""
+
+    node: int | None
+    zone: str
+    orders: tuple[BuddyOrder, ...]
+    total_kb: int | None
+    line: int
+
+
+@dataclass(frozen=True)
+class NodeStat:
+    """`Node 0 active_anon:...kB inactive_anon:...kB ...` (4.8+ per-node counters)."""
+
+    node: int
+    values: Mapping[str, int]
+    all_unreclaimable: bool | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Hugepages:
+    """`Node 0 hugepages_total=512 hugepages_free=512 hugepages_surp=0 hugepages_size=2048kB`."""
+
+    node: int | None
+    total: int
+    free: int
+    surplus: int | None
+    size_kb: int
+    line: int
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One row of the task dump; columns vary by kernel era, missing ones are None."""
+
+    pid: int
+    uid: int | None
+    tgid: int | None
+    total_vm_pages: int | None
+    rss_pages: int | None
+    rss_anon_pages: int | None
+    rss_file_pages: int | None
+    rss_shmem_pages: int | None
+    pgtables_bytes: int | None  # 4.15+ pgtables_bytes, or nr_ptes converted by the transformer
+    nr_ptes: int | None
+    nr_pmds: int | None
+    swapents: int | None
+    oom_score_adj: int | None
+    oom_adj: int | None
+    cpu: int | None
+    name: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Kill:
+    """`Killed process N (comm) total-vm:..kB, anon-rss:..kB, ...` and its `Kill process ... score` line."""
+
+    pid: int | None
+    comm: str | None
+    total_vm_kb: int | None
+    anon_rss_kb: int | None
+    file_rss_kb: int | None
+    shmem_rss_kb: int | None
+    pgtables_kb: int | None
+    uid: int | None
+    oom_score_adj: int | None
+    score: int | None  # from `Out of memory: Kill process N (x) score S or sacrifice child`
+    memcg_kill: bool  # `Memory cgroup out of memory: Killed process`
+    line: int
+
+
+@dataclass(frozen=True)
+class OomSummary:
+    """`oom-kill:constraint=...,nodemask=...,cpuset=...,mems_allowed=...,oom_memcg=...,task_memcg=...,task=...,pid=...,uid=...`."""
+
+    constraint: str | None
+    nodemask: str | None
+    cpuset: str | None
+    mems_allowed: str | None
+    oom_memcg: str | None
+    task_memcg: str | None
+    task: str | None
+    pid: int | None
+    uid: int | None
+    line: int
+
+
+@dataclass(frozen=True)
+class MemcgCounter:
+    """`memory: usage 1048576kB, limit 1048576kB, failcnt 42` and the swap/kmem/memory+swap variants."""
+
+    resource: str  # "memory", "memory+swap", "swap", "kmem", "tcpmem"
+    usage_kb: int
+    limit_kb: int | None  # None when the limit prints as "max"/unlimited
+    failcnt: int | None
+    line: int
+
+
+@dataclass(frozen=True)
+class MemcgInfo:
+    """What the dump says about the memory cgroup whose limit was hit."""
+
+    path: str | None  # the memcg charged (v1 `as a result of limit of`, v2 `oom_memcg=`)
+    task_path: str | None  # v1 `Task in /x killed`
+    counters: tuple[MemcgCounter, ...]
+    stats_path: str | None  # `Memory cgroup stats for /x:`
+    stats: Mapping[str, int]  # memory.stat keys (bytes on v2, pages/bytes per kernel on v1)
+    stats_units: str | None  # "bytes" or "kB"/"pages" when the kernel says so
+    lines: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Panic:
+    """`Kernel panic - not syncing: Out of memory...` / `System is deadlocked on memory`."""
+
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """A line inside an event that the grammar did not understand: kept, reported, never dropped."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One kernel memory event (an OOM kill, a memcg OOM, an allocation failure, a panic, a fragment)."""
+
+    index: int  # 0-based position in the paste
+    kind: str | None  # see FORMAT.md: oom-kill, memcg-oom, cpuset, mempolicy, sysrq-manual, page-allocation-failure
+    first_line: int
+    last_line: int
+    trigger: Trigger | None = None
+    alloc_failure_mode: str | None = None  # for page allocation failures: `mode:0x...(...)`
+    header: TaskHeader | None = None
+    call_trace: tuple[str, ...] = ()  # function names, innermost first
+    meminfo: Mapping[str, int] = field(default_factory=_frozen_map)  # global Mem-Info counters, pages
+    meminfo_lines: tuple[int, ...] = ()
+    nodes: tuple[NodeStat, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    buddy: tuple[BuddyList, ...] = ()
+    hugepages: tuple[Hugepages, ...] = ()
+    pagecache_pages: int | None = None
+    swapcache_pages: int | None = None
+    free_swap_kb: int | None = None
+    total_swap_kb: int | None = None
+    swap_lines: tuple[int, ...] = ()
+    page_totals: Mapping[str, int] = field(default_factory=_frozen_map)  # "RAM", "reserved", "HighMem/MovableOnly", "cma reserved", ...
+    page_total_lines: tuple[int, ...] = ()
+    task_table_present: bool = False
+    task_table_line: int | None = None
+    tasks: tuple[TaskRow, ...] = ()
+    task_columns: tuple[str, ...] = ()
+    oom_summary: OomSummary | None = None
+    memcg: MemcgInfo | None = None
+    kill: Kill | None = None
+    reaped: tuple[SourceLine, ...] = ()
+    panic: Panic | None = None
+    sysrq: bool = False
+    constraint_line: SourceLine | None = None  # 2.6/3.x: explicit constraint text when printed
+    unparsed: tuple[Unparsed, ...] = ()
+    lines: tuple[SourceLine, ...] = ()  # every normalised line of the event, for quoting evidence
+
+    @property
+    def ram_pages(self) -> int | None:
+        return self.page_totals.get("RAM")
+
+
+@dataclass(frozen=True)
+class Dump:
+    """Everything parsed from one paste."""
+
+    kernel: str | None
+    arch: str | None
+    page_size_kb: int | None
+    events: tuple[Event, ...]
+    warnings: tuple[str, ...]
+    line_count: int

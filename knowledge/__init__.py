@@ -1,0 +1,1 @@
+"""Facts -> findings: the knowledge base (gfp decoding, checks, the finding catalogue)."""
