@@ -1,0 +1,97 @@
+"""`oomlens`: the command line. `analyze` reads a paste or log; `gfp` decodes a mask; `serve` runs the Slack app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import IO, Sequence
+
+from bot.pipeline import analyze
+
+FORMATS = ("text", "markdown", "json", "jsonl")
+MAX_READ_BYTES = 64 * 1024 * 1024
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read(MAX_READ_BYTES + 1)
+    with open(path, "rb") as handle:
+        return handle.read(MAX_READ_BYTES + 1)
+
+
+def _render(report, fmt: str) -> str:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        from bot.render.json_out import report_dict
+
+        return json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        from bot.render.text import render_markdown
+
+        return render_markdown(report)
+    from bot.render.text import render_text
+
+    return render_text(report)
+
+
+def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.format == "jsonl":
+        from bot.stream import stream_jsonl
+
+        return stream_jsonl(args.file, out)
+    try:
+        data = _read_input(args.file)
+    except OSError as exc:
+        print(f"oomlens: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if len(data) > MAX_READ_BYTES:
+        print(f"oomlens: {args.file} is larger than {MAX_READ_BYTES // (1024 * 1024)} MB; "
+              "use --format jsonl, which streams any size", file=sys.stderr)
+        return 2
+    report = analyze(data)
+    if not report.events:
+        if args.format == "json":
+            from bot.render.json_out import report_dict
+
+            print(json.dumps(report_dict(report), indent=2), file=out)
+        print(f"oomlens: {report.message}", file=sys.stderr)
+        return 1
+    print(_render(report, args.format), file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oomlens", description="Explain Linux OOM-killer dumps.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_analyze = sub.add_parser("analyze", help="analyse a kernel log or pasted dump")
+    p_analyze.add_argument("--format", choices=FORMATS, default="text")
+    p_analyze.add_argument("file", help="log file, or - for standard input")
+    p_analyze.set_defaults(handler=cmd_analyze)
+    for module_name in ("bot.cli_gfp", "bot.cli_serve", "bot.cli_summary"):
+        try:
+            module = __import__(module_name, fromlist=["add_subparser"])
+        except ImportError:
+            continue
+        module.add_subparser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else 2
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is not None:
+            return int(handler(args, sys.stdout))
+        return int(args.run(args))  # subcommands contributed by other modules
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

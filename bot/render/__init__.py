@@ -1,0 +1,1 @@
+"""Renderers: JSON (the contract), terminal text, markdown and Slack Block Kit."""

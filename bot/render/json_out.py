@@ -1,0 +1,114 @@
+"""The JSON contract of `oomlens analyze --format json|jsonl`.
+
+Every event carries the fields of ``shared/corpus/FORMAT.md`` under those exact names (``null``
+when the paste does not show them), ``findings`` and ``details`` (the full parsed facts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+from typing import Any
+
+from bot.pipeline import AnalysedEvent, Report
+from grammar.facts import Event
+
+CONTRACT_FIELDS = (
+    "kind", "trigger_comm", "trigger_pid", "gfp_mask", "gfp_symbolic", "order", "oom_score_adj",
+    "constraint", "memcg", "killed_pid", "killed_comm", "killed_anon_rss_kb", "killed_file_rss_kb",
+    "killed_shmem_rss_kb", "killed_total_vm_kb", "free_swap_kb", "total_swap_kb", "ram_pages",
+    "zones", "process_table_rows",
+)
+
+
+def _plain(value: Any) -> Any:
+    """Facts -> JSON-ready values (dataclasses, read-only mappings, tuples)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (dict, MappingProxyType)):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def contract_fields(event: Event) -> dict[str, Any]:
+    """The FORMAT.md fields of one event."""
+    trigger, kill = event.trigger, event.kill
+    memcg = None
+    if event.kind == "memcg-oom" and event.memcg is not None:
+        memcg = event.memcg.path or event.memcg.stats_path
+    zones: list[str] | None = None
+    names = [zone.name for zone in event.zones] + [b.zone for b in event.buddy]
+    if names:
+        zones = list(dict.fromkeys(names))
+    constraint = event.oom_summary.constraint if event.oom_summary else None
+    return {
+        "kind": event.kind,
+        "trigger_comm": trigger.comm if trigger else None,
+        "trigger_pid": trigger.pid if trigger else None,
+        "gfp_mask": trigger.gfp_mask if trigger else None,
+        "gfp_symbolic": trigger.gfp_symbolic if trigger else None,
+        "order": trigger.order if trigger else None,
+        "oom_score_adj": trigger.oom_score_adj if trigger else None,
+        "constraint": constraint,
+        "memcg": memcg,
+        "killed_pid": kill.pid if kill else None,
+        "killed_comm": kill.comm if kill else None,
+        "killed_anon_rss_kb": kill.anon_rss_kb if kill else None,
+        "killed_file_rss_kb": kill.file_rss_kb if kill else None,
+        "killed_shmem_rss_kb": kill.shmem_rss_kb if kill else None,
+        "killed_total_vm_kb": kill.total_vm_kb if kill else None,
+        "free_swap_kb": event.free_swap_kb,
+        "total_swap_kb": event.total_swap_kb,
+        "ram_pages": event.ram_pages,
+        "zones": zones,
+        "process_table_rows": len(event.tasks) if event.task_table_present else None,
+    }
+
+
+def finding_dict(finding: Any) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "category": finding.category,
+        "title": finding.title,
+        "severity": finding.severity,
+        "confidence": round(float(finding.confidence), 2),
+        "role": finding.role,
+        "explanation": finding.explanation,
+        "evidence": [
+            {"name": e.name, "label": e.label, "value": e.value,
+             "lines": [{"line": line.number, "text": line.text} for line in e.lines]}
+            for e in finding.evidence
+        ],
+        "remediation": list(finding.remediation),
+        "references": list(finding.references),
+    }
+
+
+def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
+    event = analysed.event
+    out = contract_fields(event)
+    gfp = analysed.gfp
+    out["gfp_flags"] = list(getattr(gfp, "flag_names", []) or []) if gfp is not None else None
+    out["first_line"] = event.first_line
+    out["last_line"] = event.last_line
+    out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    out["findings"] = [finding_dict(f) for f in analysed.findings]
+    out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
+    details = _plain(event)
+    details.pop("lines", None)
+    details.pop("unparsed", None)
+    out["details"] = details
+    return out
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "kernel": report.kernel,
+        "arch": report.arch,
+        "page_size_kb": report.dump.page_size_kb,
+        "events": [event_dict(e) for e in report.events],
+        "warnings": list(report.warnings),
+    }

@@ -1,0 +1,68 @@
+"""Loads the grammar files once per process and exposes what the other modules need from them.
+
+``oom.lark`` is parsed with Lark's LALR parser; the same terminal definitions, compiled once,
+also classify single lines for the normaliser and give each line's named fields to the
+Transformer. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Callable
+
+from lark import Lark
+
+OTHER = "OTHER"
+
+
+@lru_cache(maxsize=None)
+def oom_parser() -> Lark:
+    """The LALR parser for normalised dump text (built once per process, cached on disk)."""
+    return Lark.open_from_package(
+        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True
+    )
+
+
+@lru_cache(maxsize=None)
+def _prefix_grammar() -> Lark:
+    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic")
+
+
+def _ordered_terminals(parser: Lark) -> list:
+    # The order Lark's basic lexer tries terminals in: priority, then the longer pattern.
+    terminals = [t for t in parser.terminals if t.pattern.type == "re" or t.pattern.type == "str"]
+    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    return terminals
+
+
+@lru_cache(maxsize=None)
+def _line_classifier() -> re.Pattern[str]:
+    parts = [
+        f"(?P<{t.name}>{t.pattern.to_regexp()})"
+        for t in _ordered_terminals(oom_parser())
+        if t.name not in (OTHER, "_NL")
+    ]
+    return re.compile("|".join(parts))
+
+
+def classify(text: str) -> str:
+    """Name of the terminal a single normalised line matches (``OTHER`` when none does)."""
+    match = _line_classifier().match(text + "\n")
+    if match is None or match.end() != len(text):
+        return OTHER
+    return match.lastgroup or OTHER
+
+
+@lru_cache(maxsize=None)
+def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+    """A matcher returning the named groups of ``terminal`` for one line's text."""
+    pattern = re.compile(oom_parser().get_terminal(terminal).pattern.to_regexp())
+    return lambda text: pattern.match(text + "\n")
+
+
+@lru_cache(maxsize=None)
+def prefix_pattern() -> re.Pattern[str]:
+    """One pattern matching any single log prefix at the start of a line."""
+    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
+    return re.compile("|".join(parts))

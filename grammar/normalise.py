@@ -1,0 +1,212 @@
+"""Turns a paste as people send it into one kernel message per line.
+
+Steps, in order: decode bytes; undo transport encodings (CRLF, rsyslog ``#012``, mail
+quoted-printable, HTML/Slack entities, Slack link markup, Cloud Logging JSON exports); drop
+Markdown fences and ``> `` quote marks; strip log prefixes (``prefixes.lark``); rejoin lines a
+web page, chat client or mail reader wrapped. Wrapped fragments are recognised by asking the
+grammar: a fragment alone matches no strict line terminal, fragment and predecessor together do.
+
+Each output line keeps the 1-based number of the physical line it started on, and the prefix
+text it carried (timestamps tell a repeated event from a quotation of an earlier one).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import quopri
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .lexicon import OTHER, classify, prefix_pattern
+
+# Transport encodings, not kernel syntax: these only decide how to decode the paste.
+_QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
+_ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
+_JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
+_JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
+_ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
+_BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One kernel message after normalisation."""
+
+    number: int  # 1-based physical line in the paste where the message starts
+    text: str
+    prefix: str  # what was stripped in front of it ("" when nothing)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    lines: tuple[Line, ...]
+    warnings: tuple[str, ...]
+    physical_lines: int
+
+
+def decode_bytes(data: bytes | str) -> tuple[str, list[str]]:
+    """Bytes -> text without ever failing; says so when the input is not text."""
+    warnings: list[str] = []
+    if isinstance(data, bytes):
+        if data[:2] == b"\x1f\x8b":
+            import gzip
+            import zlib
+
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error):
+                warnings.append("input is a damaged gzip file")
+                return "", warnings
+        text = data.decode("utf-8", errors="replace")
+    else:
+        text = data
+    sample = text[:65536]
+    if sample and len(_BINARY_CHARS.findall(sample)) > max(8, len(sample) // 20):
+        warnings.append("input looks like binary data, not a text log")
+        return "", warnings
+    return text, warnings
+
+
+def _undo_transport(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "#012" in text:
+        text = text.replace("#012", "\n").replace("#011", "\t")
+    if "=3D" in text and _QP_EVIDENCE.search(text):
+        text = quopri.decodestring(text.encode("utf-8", errors="replace")).decode(
+            "utf-8", errors="replace"
+        )
+    if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
+        text = _from_json_export(text)
+    if "<http" in text or "<mailto:" in text:
+        text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    if _ENTITY_EVIDENCE.search(text):
+        text = html.unescape(text)
+    return text
+
+
+def _from_json_export(text: str) -> str:
+    """Cloud Logging / journald JSON exports: the messages, oldest first, one per line."""
+    entries = []
+    for position, match in enumerate(_JSON_PAYLOAD.finditer(text)):
+        try:
+            message = json.loads(match.group(1))
+        except ValueError:
+            continue
+        if not isinstance(message, str):
+            continue
+        # Exports double-escape the console's CR LF ("...\\r\\n" decodes to a literal "\r\n").
+        message = _ESCAPED_NEWLINE.sub("\n", message).strip("\n")
+        stamp = _JSON_TIMESTAMP.search(text, match.end())
+        entries.append((stamp.group(1) if stamp else "", position, message))
+    if not entries:
+        return text
+    if all(stamp for stamp, _, _ in entries):
+        entries.sort(key=lambda entry: (entry[0], entry[1]))
+    return "\n".join(message for _, _, message in entries)
+
+
+def _strip_prefix(line: str) -> tuple[str, str]:
+    """Remove every log prefix at the start of ``line``; return (text, prefix)."""
+    prefix_re = prefix_pattern()
+    stripped = ""
+    for _ in range(6):
+        match = prefix_re.match(line)
+        if not match or match.end() == 0:
+            break
+        stripped += line[: match.end()]
+        line = line[match.end():]
+    return line, stripped
+
+
+def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
+    """The width at which a page or mail reader cut lines, when one width dominates."""
+    lengths = Counter(len(raw[i]) for i, cont in enumerate(continued) if cont and len(raw[i]) >= 60)
+    if not lengths:
+        return None
+    width, count = lengths.most_common(1)[0]
+    return width if count >= 2 else None
+
+
+def _join(previous: str, fragment: str, glue_first: str) -> str | None:
+    """Rejoin a wrapped fragment when the grammar agrees; None when it should stay apart."""
+    kind_previous = classify(previous)
+    glues = (glue_first, "" if glue_first == " " else " ")
+    for glue in glues:
+        joined = previous.rstrip() + glue + fragment if glue else previous + fragment
+        kind = classify(joined)
+        if kind != OTHER and (kind_previous == OTHER or kind == kind_previous):
+            return joined
+    return None
+
+
+def normalise(text: str) -> Normalised:
+    """Normalise decoded text; see the module docstring."""
+    warnings: list[str] = []
+    text = _undo_transport(text)
+    raw_lines = text.split("\n")
+    contents: list[str] = []
+    prefixes: list[str] = []
+    indented: list[bool] = []
+    for raw in raw_lines:
+        if _FENCE.match(raw):
+            contents.append("")
+            prefixes.append("")
+            indented.append(False)
+            continue
+        line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith(">") else raw
+        body, prefix = _strip_prefix(line)
+        indented.append(body[:1] in (" ", "\t"))
+        contents.append(body.strip())
+        prefixes.append(prefix.strip())
+
+    prefixed_count = sum(1 for c, p in zip(contents, prefixes) if p)
+    nonblank = sum(1 for c, p in zip(contents, prefixes) if c or p)
+    prefixed_paste = nonblank > 0 and prefixed_count * 2 >= nonblank
+    continued = [
+        i + 1 < len(contents) and bool(contents[i + 1]) and not prefixes[i + 1]
+        for i in range(len(contents))
+    ]
+    width = _wrap_width(raw_lines, continued) if prefixed_paste else None
+
+    out: list[Line] = []
+    last_raw_len: int | None = None
+    for index, content in enumerate(contents):
+        number = index + 1
+        prefix = prefixes[index]
+        if not content:
+            if prefix:
+                # a prefix with its message on the next line (reformatted syslog)
+                out.append(Line(number, "", prefix))
+                last_raw_len = len(raw_lines[index])
+            else:
+                last_raw_len = None
+                if out and out[-1].text:
+                    out.append(Line(number, "", ""))  # blank line: ends any wrapped run
+            continue
+        previous = out[-1] if out else None
+        if previous is not None and not prefix:
+            if previous.text == "" and previous.prefix:
+                out[-1] = Line(previous.number, content, previous.prefix)
+                last_raw_len = len(raw_lines[index])
+                continue
+            if previous.text and (prefixed_paste or indented[index] or classify(content) == OTHER):
+                if classify(content) == OTHER:
+                    mid_token = previous.text.endswith("-") or (
+                        width is not None and last_raw_len == width
+                    )
+                    joined = _join(previous.text, content, "" if mid_token else " ")
+                    if joined is None and prefixed_paste and previous.prefix and classify(previous.text) == OTHER:
+                        joined = previous.text + ("" if mid_token else " ") + content
+                    if joined is not None:
+                        out[-1] = Line(previous.number, joined, previous.prefix)
+                        last_raw_len = len(raw_lines[index])
+                        continue
+        out.append(Line(number, content, prefix))
+        last_raw_len = len(raw_lines[index])
+    lines = tuple(line for line in out if line.text)
+    return Normalised(lines=lines, warnings=tuple(warnings), physical_lines=len(raw_lines))

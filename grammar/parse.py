@@ -1,0 +1,522 @@
+"""Paste -> :class:`grammar.facts.Dump`: normalise, parse with the LALR grammar, assemble events.
+
+Event assembly follows the order in which the kernel prints a report (trigger, task header,
+call trace, memcg context, Mem-Info, task dump, decision, kill, reaper/panic): a line whose
+section comes before the furthest section the current event has reached begins a new event.
+That reads every event in a paste, including pastes that start mid-way or hold only a
+fragment, and a quotation of lines already seen (an answer quoting the question) adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from lark.exceptions import LarkError
+
+from .facts import (
+    BuddyList,
+    BuddyOrder,
+    Dump,
+    Event,
+    Hugepages,
+    Kill,
+    MemcgCounter,
+    MemcgInfo,
+    NodeStat,
+    OomSummary,
+    Panic,
+    SourceLine,
+    TaskHeader,
+    TaskRow,
+    Trigger,
+    Unparsed,
+    Zone,
+)
+from .lexicon import oom_parser
+from .normalise import Line, decode_bytes, normalise
+from .transform import Item, LineTransformer
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
+
+# Where each line kind sits in a kernel report; None = context that never opens or splits an event.
+_SECTION: dict[str, int | None] = {
+    "sysrq": 0,
+    "invoked": 0,
+    "alloc_failure": 0,
+    "cpuset_line": 1,
+    "task_header": 1,
+    "hardware": 1,
+    "call_trace_start": None,
+    "trace_line": None,
+    "register_line": None,
+    "ratelimit": None,
+    "memcg_task_in": 3,
+    "memcg_counter": 3,
+    "memcg_stats_start": 3,
+    "memcg_stat": 3,
+    "meminfo_start": 4,
+    "percpu": 4,
+    "meminfo_counters": 4,
+    "legacy_meminfo": 4,
+    "node_stat": 4,
+    "zone": 4,
+    "lowmem_reserve": 4,
+    "buddy": 4,
+    "hugepages": 4,
+    "pagecache": 4,
+    "swapcache": 4,
+    "swapcache_stats": 4,
+    "free_swap": 4,
+    "total_swap": 4,
+    "page_total": 4,
+    "slab_info_start": 4,
+    "slab_info_header": 4,
+    "slab_info_row": 4,
+    "tasks_state": 5,
+    "task_table_header": 5,
+    "task_row": 5,
+    "oom_summary": 6,
+    "kill_score": 7,
+    "killed": 8,
+    "no_killable": 8,
+    "panic": 9,
+    "reaped": 9,
+}
+# Kinds that occur once per report: a second one means a second report.
+_ONCE = {"invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
+         "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
+         "hardware", "free_swap", "total_swap", "pagecache"}
+# Evidence that a group of lines is a memory event (a lone header or trace is not).
+_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter",
+                "memcg_stats_start", "meminfo_start", "meminfo_counters", "legacy_meminfo",
+                "node_stat", "zone", "buddy", "free_swap", "total_swap", "page_total",
+                "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
+_MAX_GAP = 60  # unrelated lines after which an open event is closed
+
+_RELEASE_ARCH = (
+    (re.compile(r"x86_64|amd64"), "x86_64"),
+    (re.compile(r"aarch64|arm64"), "arm64"),
+    (re.compile(r"i[3-6]86|686-pae|\.i686|-pae\b"), "i686"),
+    (re.compile(r"ppc64le"), "ppc64le"),
+    (re.compile(r"ppc64"), "ppc64"),
+    (re.compile(r"s390x"), "s390x"),
+    (re.compile(r"armv7|armhf|-v7\+|-v7l\+|-v6\+|-rpi-|-ARCH\b.*arm"), "arm"),
+    (re.compile(r"mips"), "mips"),
+    (re.compile(r"xtensa"), "xtensa"),
+    (re.compile(r"riscv64"), "riscv64"),
+)
+
+
+@dataclass
+class _Draft:
+    """An event being assembled."""
+
+    items: list[Item] = field(default_factory=list)
+    unparsed: list[Item] = field(default_factory=list)
+    pending: list[Item] = field(default_factory=list)
+    reached: int = -1
+    kinds: set[str] = field(default_factory=set)
+
+    def accepts(self, item: Item) -> bool:
+        section = _SECTION.get(item.kind)
+        if section is None:
+            return self.reached < 8
+        if item.kind in ("invoked", "alloc_failure"):
+            # `SysRq : Manual OOM execution` is followed by its own `invoked` line
+            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
+        if item.kind in _ONCE and item.kind in self.kinds:
+            return False
+        if item.kind == "reaped":
+            return True
+        return section >= self.reached or (section <= 2 and self.reached <= 3)
+
+    def add(self, item: Item) -> None:
+        if self.pending:
+            self.unparsed.extend(self.pending)
+            self.pending.clear()
+        self.items.append(item)
+        self.kinds.add(item.kind)
+        section = _SECTION.get(item.kind)
+        if section is not None and item.kind != "reaped":
+            self.reached = max(self.reached, section)
+
+
+def parse_text(data: str | bytes) -> Dump:
+    """Parse a whole paste. Never raises on bad input: problems become ``Dump.warnings``."""
+    size = len(data)
+    if size > MAX_INPUT_BYTES:
+        return Dump(None, None, None, (), (f"input is {size // (1024 * 1024)} MB; the limit is "
+                                           f"{MAX_INPUT_BYTES // (1024 * 1024)} MB (use `oomlens analyze --format jsonl` for big logs)",), 0)
+    text, warnings = decode_bytes(data)
+    if not text.strip():
+        return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
+    normalised = normalise(text)
+    warnings.extend(normalised.warnings)
+    items = classify_lines(normalised.lines)
+    return assemble(items, normalised.physical_lines, warnings)
+
+
+def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
+    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered."""
+    if not lines:
+        return []
+    body = "\n".join(line.text for line in lines) + "\n"
+    try:
+        tree = oom_parser().parse(body)
+        items: list[Item] = LineTransformer().transform(tree)
+    except LarkError:
+        # Unreachable with the catch-all OTHER terminal; parse line by line rather than fail.
+        items = []
+        for line in lines:
+            try:
+                items.extend(LineTransformer().transform(oom_parser().parse(line.text + "\n")))
+            except LarkError:
+                items.append(Item("other", line.text))
+    for item, line in zip(items, lines):
+        item.number = line.number
+        item.prefix = line.prefix
+        if not item.text:
+            item.text = line.text
+    return items
+
+
+def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dump:
+    drafts: list[_Draft] = []
+    current: _Draft | None = None
+    gap = 0
+    for item in items:
+        if item.kind == "other" or (item.kind == "memcg_stat" and (current is None or "memcg_stats_start" not in current.kinds)) \
+                or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds)):
+            if current is not None:
+                current.pending.append(item)
+                gap += 1
+                if gap > _MAX_GAP:
+                    current.pending.clear()
+                    current = None
+            continue
+        if item.kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
+            continue
+        if item.kind == "reaped":
+            owner = _owner_of_reaped(drafts, item)
+            if owner is not None and owner is not current:
+                owner.items.append(item)
+                continue
+        gap = 0
+        if current is not None and current.accepts(item):
+            current.add(item)
+            continue
+        current = _Draft()
+        current.add(item)
+        drafts.append(current)
+
+    events: list[Event] = []
+    kernel = _first_kernel(items)
+    page_size = _page_size(items)
+    seen_texts: list[set[str]] = []
+    for draft in drafts:
+        if not draft.kinds & _SUBSTANTIVE:
+            continue
+        signature = {item.prefix + "\x00" + item.text for item in draft.items}
+        if any(signature <= earlier for earlier in seen_texts):
+            continue  # a quotation of an earlier event
+        seen_texts.append(signature)
+        events.append(_build_event(len(events), draft, kernel))
+    arch = _arch(items, kernel)
+    if not events and not warnings:
+        warnings.append("no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input")
+    return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
+
+
+def _owner_of_reaped(drafts: list[_Draft], item: Item) -> _Draft | None:
+    pid = item.fields.get("pid")
+    for draft in reversed(drafts):
+        for other in draft.items:
+            if other.kind == "killed" and other.fields.get("pid") == pid:
+                return draft
+    return None
+
+
+def _first_kernel(items: list[Item]) -> str | None:
+    for item in items:
+        if item.kind == "task_header" and item.fields.get("kernel"):
+            return item.fields["kernel"]
+    return None
+
+
+def _page_size(items: list[Item]) -> int | None:
+    for item in items:
+        if item.kind == "buddy" and item.fields.get("orders"):
+            return min(size for size, _, _ in item.fields["orders"])
+    return None
+
+
+def _arch(items: list[Item], kernel: str | None) -> str | None:
+    if kernel:
+        for pattern, name in _RELEASE_ARCH:
+            if pattern.search(kernel):
+                return name
+    registers = " ".join(item.text for item in items if item.kind == "register_line")[:4000]
+    traces = [item.text for item in items if item.kind == "trace_line"][:60]
+    if "RIP:" in registers or "RSP:" in registers:
+        return "x86_64"
+    if "EIP:" in registers or "ESP:" in registers:
+        return "i686"
+    if "Krnl PSW" in registers or "Krnl GPRS" in registers:
+        return "s390x"
+    if "NIP" in registers and "MSR" in registers:
+        return "ppc64"
+    if re.search(r"\bx29:", registers) or re.search(r"\bpstate:", registers):
+        return "arm64"
+    widths = {len(m) for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)}
+    joined = " ".join(traces)
+    if widths == {8}:
+        if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
+            return "arm"
+        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
+        if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined):
+            return "i686"
+    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined):
+        return "arm64"
+    if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64", joined):
+        return "x86_64"
+    return None
+
+
+def _lines(items: list[Item], kinds: set[str]) -> tuple[int, ...]:
+    return tuple(item.number for item in items if item.kind in kinds)
+
+
+def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
+    items = draft.items
+    by_kind: dict[str, list[Item]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+
+    def first(kind: str) -> Item | None:
+        found = by_kind.get(kind)
+        return found[0] if found else None
+
+    header_item = first("task_header")
+    header = None
+    if header_item:
+        f = header_item.fields
+        hardware = first("hardware")
+        header = TaskHeader(f["cpu"], f["pid"], f["comm"], f["kernel"], f["tainted"],
+                            hardware.fields["name"] if hardware else None, header_item.number)
+
+    trigger = None
+    alloc_mode = None
+    trigger_item = first("invoked") or first("alloc_failure")
+    if trigger_item:
+        f = trigger_item.fields
+        pid = header.pid if header and (f.get("comm") is None or header.comm == f.get("comm")) else None
+        comm = f.get("comm") or (header.comm if header else None)
+        trigger = Trigger(comm, pid, f.get("gfp_mask"), f.get("gfp_symbolic"), f.get("order"),
+                          f.get("oom_adj"), f.get("oom_score_adj"), f.get("nodemask"), trigger_item.number)
+        if trigger_item.kind == "alloc_failure":
+            alloc_mode = f.get("gfp_mask")
+
+    zones = []
+    zone_items = by_kind.get("zone", [])
+    reserve_items = by_kind.get("lowmem_reserve", [])
+    reserve_by_position = {}
+    for zone_item in zone_items:
+        following = next((r for r in reserve_items if r.number > zone_item.number), None)
+        if following and all(not (z.number > zone_item.number and z.number < following.number) for z in zone_items):
+            reserve_by_position[id(zone_item)] = following.fields["values"]
+    for zone_item in zone_items:
+        values = zone_item.fields["values"]
+        zones.append(Zone(
+            node=zone_item.fields["node"], name=zone_item.fields["name"],
+            free_kb=values.get("free"), min_kb=values.get("min"), low_kb=values.get("low"), high_kb=values.get("high"),
+            values=MappingProxyType(dict(values)), all_unreclaimable=zone_item.fields["all_unreclaimable"],
+            lowmem_reserve=reserve_by_position.get(id(zone_item)), line=zone_item.number))
+
+    buddy = tuple(
+        BuddyList(b.fields["node"], b.fields["zone"],
+                  tuple(BuddyOrder(size, count, types) for size, count, types in b.fields["orders"]),
+                  b.fields["total_kb"], b.number)
+        for b in by_kind.get("buddy", []))
+
+    meminfo: dict[str, int] = {}
+    for item in by_kind.get("meminfo_counters", []) + by_kind.get("legacy_meminfo", []):
+        meminfo.update(item.fields["values"])
+
+    page_totals: dict[str, int] = {}
+    for item in by_kind.get("page_total", []):
+        page_totals.setdefault(item.fields["what"], item.fields["count"])
+
+    columns: tuple[str, ...] = ()
+    header_row = first("task_table_header")
+    if header_row:
+        columns = header_row.fields["columns"]
+    kernel = (header.kernel if header else None) or dump_kernel
+    tasks = tuple(row for row in (_task_row(item, columns, kernel) for item in by_kind.get("task_row", [])) if row)
+
+    summary = None
+    summary_item = first("oom_summary")
+    if summary_item:
+        v = summary_item.fields["values"]
+        summary = OomSummary(v.get("constraint"), v.get("nodemask"), v.get("cpuset"), v.get("mems_allowed"),
+                             v.get("oom_memcg"), v.get("task_memcg"), v.get("task"),
+                             _to_int(v.get("pid")), _to_int(v.get("uid")), summary_item.number)
+
+    kill = None
+    killed_item = first("killed")
+    score_item = first("kill_score")
+    if killed_item or score_item:
+        f = killed_item.fields if killed_item else {}
+        s = score_item.fields if score_item else {}
+        kill = Kill(
+            pid=f.get("pid", s.get("pid")), comm=f.get("comm", s.get("comm")),
+            total_vm_kb=f.get("total_vm_kb"), anon_rss_kb=f.get("anon_rss_kb"), file_rss_kb=f.get("file_rss_kb"),
+            shmem_rss_kb=f.get("shmem_rss_kb"), pgtables_kb=f.get("pgtables_kb"), uid=f.get("uid"),
+            oom_score_adj=f.get("oom_score_adj"), score=s.get("score"),
+            memcg_kill=bool(f.get("memcg") or s.get("memcg")),
+            line=(killed_item or score_item).number)  # type: ignore[union-attr]
+
+    memcg = _memcg(by_kind, summary)
+    panic_item = first("panic")
+    panic = Panic(panic_item.fields["reason"], panic_item.number) if panic_item else None
+    if panic is None and first("no_killable"):
+        panic = Panic("Out of memory and no killable processes", first("no_killable").number)  # type: ignore[union-attr]
+
+    swap_free = first("free_swap")
+    swap_total = first("total_swap")
+    kind = _kind(by_kind, trigger, summary, kill, memcg, panic)
+    all_lines = tuple(SourceLine(item.number, item.text) for item in sorted(items + draft.unparsed, key=lambda i: i.number))
+    return Event(
+        index=index, kind=kind, first_line=items[0].number, last_line=max(item.number for item in items),
+        trigger=trigger, alloc_failure_mode=alloc_mode, header=header,
+        call_trace=tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function")),
+        meminfo=MappingProxyType(meminfo),
+        meminfo_lines=_lines(items, {"meminfo_counters", "legacy_meminfo"}),
+        nodes=tuple(NodeStat(n.fields["node"], MappingProxyType(dict(n.fields["values"])), n.fields["all_unreclaimable"], n.number)
+                    for n in by_kind.get("node_stat", [])),
+        zones=tuple(zones), buddy=buddy,
+        hugepages=tuple(Hugepages(h.fields["node"], h.fields["total"], h.fields["free"], h.fields["surplus"], h.fields["size_kb"], h.number)
+                        for h in by_kind.get("hugepages", [])),
+        pagecache_pages=first("pagecache").fields["pages"] if first("pagecache") else None,  # type: ignore[union-attr]
+        swapcache_pages=first("swapcache").fields["pages"] if first("swapcache") else None,  # type: ignore[union-attr]
+        free_swap_kb=swap_free.fields["kb"] if swap_free else None,
+        total_swap_kb=swap_total.fields["kb"] if swap_total else None,
+        swap_lines=_lines(items, {"free_swap", "total_swap", "swapcache"}),
+        page_totals=MappingProxyType(page_totals),
+        page_total_lines=_lines(items, {"page_total"}),
+        task_table_present=bool(header_row or tasks),
+        task_table_line=header_row.number if header_row else (tasks[0].line if tasks else None),
+        tasks=tasks, task_columns=columns,
+        oom_summary=summary, memcg=memcg, kill=kill,
+        reaped=tuple(SourceLine(r.number, r.text) for r in by_kind.get("reaped", [])),
+        panic=panic, sysrq=bool(by_kind.get("sysrq")) or (trigger is not None and trigger.order == -1),
+        unparsed=tuple(Unparsed(u.number, u.text) for u in draft.unparsed),
+        lines=all_lines,
+    )
+
+
+def _to_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgInfo | None:
+    task_in = by_kind.get("memcg_task_in", [None])[0]
+    counters = tuple(MemcgCounter(c.fields["resource"], c.fields["usage_kb"], c.fields["limit_kb"], c.fields["failcnt"], c.number)
+                     for c in by_kind.get("memcg_counter", []))
+    stats_start = by_kind.get("memcg_stats_start", [None])[0]
+    if not (task_in or counters or stats_start or (summary and summary.oom_memcg)):
+        return None
+    stats: dict[str, int] = {}
+    units = None
+    if stats_start is not None:
+        if stats_start.fields["inline"]:
+            stats.update(stats_start.fields["inline"])
+            units = "kB"
+        for stat in by_kind.get("memcg_stat", []):
+            if stat.fields["value"] is not None:
+                stats[stat.fields["key"]] = stat.fields["value"]
+                units = units or "bytes"
+    path = None
+    if summary and summary.oom_memcg:
+        path = summary.oom_memcg
+    elif task_in is not None:
+        path = task_in.fields["limit"]
+    elif stats_start is not None:
+        path = stats_start.fields["path"]
+    lines = tuple(i.number for kind in ("memcg_task_in", "memcg_counter", "memcg_stats_start") for i in by_kind.get(kind, []))
+    return MemcgInfo(path=path, task_path=task_in.fields["task"] if task_in else None, counters=counters,
+                     stats_path=stats_start.fields["path"] if stats_start else None,
+                     stats=MappingProxyType(stats), stats_units=units, lines=lines)
+
+
+def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomSummary | None,
+          kill: Kill | None, memcg: MemcgInfo | None, panic: Panic | None) -> str | None:
+    if summary and summary.constraint:
+        constraint = summary.constraint
+        if constraint == "CONSTRAINT_MEMCG":
+            return "memcg-oom"
+        if constraint == "CONSTRAINT_CPUSET":
+            return "cpuset"
+        if constraint == "CONSTRAINT_MEMORY_POLICY":
+            return "mempolicy"
+    if "alloc_failure" in by_kind:
+        return "page-allocation-failure"
+    if trigger is not None and trigger.order == -1 or "sysrq" in by_kind:
+        return "sysrq-manual"
+    if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind:
+        return "memcg-oom"
+    if trigger is not None or kill is not None or summary is not None or "task_row" in by_kind \
+            or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()):
+        return "oom-kill"
+    return None
+
+
+_TASK_COLUMN_ERAS = {
+    6: ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj"),
+    7: ("uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"),
+    8: ("uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "swapents", "oom_score_adj"),
+    10: ("uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents", "oom_score_adj"),
+}
+
+
+def _task_row(item: Item, columns: tuple[str, ...], kernel: str | None) -> TaskRow | None:
+    words = item.fields["rest"].split()
+    numeric = 0
+    for word in words:
+        if word.lstrip("-").isdigit():
+            numeric += 1
+        else:
+            break
+    if numeric == 0 or numeric == len(words):
+        return None
+    names = [c for c in columns if c != "name"]
+    if len(names) != numeric:
+        names = list(_TASK_COLUMN_ERAS.get(numeric, ()))
+        if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
+            names = ["uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj"]
+        elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
+            names = ["uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj"]
+    if len(names) != numeric:
+        return None
+    values = {name: int(word) for name, word in zip(names, words[:numeric])}
+    name = " ".join(words[numeric:])
+    pgtables = values.get("pgtables_bytes")
+    return TaskRow(
+        pid=item.fields["pid"], uid=values.get("uid"), tgid=values.get("tgid"),
+        total_vm_pages=values.get("total_vm"), rss_pages=values.get("rss"),
+        rss_anon_pages=values.get("rss_anon"), rss_file_pages=values.get("rss_file"),
+        rss_shmem_pages=values.get("rss_shmem"), pgtables_bytes=pgtables,
+        nr_ptes=values.get("nr_ptes"), nr_pmds=values.get("nr_pmds"), swapents=values.get("swapents"),
+        oom_score_adj=values.get("oom_score_adj"), oom_adj=values.get("oom_adj"), cpu=values.get("cpu"),
+        name=name, line=item.number)
+
+
+def _release_before(kernel: str, version: tuple[int, int]) -> bool:
+    match = re.match(r"(\d+)\.(\d+)", kernel)
+    if not match:
+        return False
+    return (int(match.group(1)), int(match.group(2))) < version

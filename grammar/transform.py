@@ -1,0 +1,448 @@
+"""The Transformer beside ``oom.lark``: one method per line rule, each giving a typed record.
+
+Fields come from the named groups of the rule's terminal (``lexicon.field_matcher``); lists
+of ``key:value`` pairs inside a line are split on whitespace and separators the kernel prints,
+so the syntax of every line stays in the grammar file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Token, Transformer
+
+from .lexicon import field_matcher
+
+
+@dataclass
+class Item:
+    """One classified line: the rule that matched and its fields."""
+
+    kind: str
+    text: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    number: int = 0  # filled in by the assembler (line number in the paste)
+    prefix: str = ""
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _number_with_unit(value: str) -> int | None:
+    """`8056kB` -> 8056, `4096` -> 4096, `12KB` -> 12 (unit handled by the caller's key)."""
+    digits = value.rstrip("kKBpages")
+    return _int(digits)
+
+
+def colon_pairs(text: str) -> dict[str, int]:
+    """`free:8056kB min:8048kB isolated(anon):0kB all_unreclaimable? yes` -> {key: int}."""
+    values: dict[str, int] = {}
+    words = text.replace(": ", ":").split()
+    for word in words:
+        key, sep, value = word.partition(":")
+        if sep and value:
+            number = _number_with_unit(value.rstrip(","))
+            if number is not None:
+                values[key] = number
+    return values
+
+
+def kernel_flag(text: str, name: str) -> bool | None:
+    """`... all_unreclaimable? yes` -> True."""
+    marker = name + "? "
+    at = text.find(marker)
+    if at < 0:
+        return None
+    return text[at + len(marker):].startswith("yes")
+
+
+def comma_assignments(text: str) -> dict[str, str]:
+    """`constraint=X,nodemask=(null),cpuset=/,mems_allowed=0,2,global_oom,task=a` -> dict.
+
+    A piece without `=` continues the previous value (mems_allowed lists nodes with commas)
+    unless it is a bare flag such as `global_oom`.
+    """
+    values: dict[str, str] = {}
+    last: str | None = None
+    for piece in text.split(","):
+        piece = piece.strip()
+        key, sep, value = piece.partition("=")
+        if sep:
+            values[key] = value
+            last = key
+        elif piece.replace("_", "").isalpha():
+            values[piece] = ""
+            last = None
+        elif last is not None and piece:
+            values[last] += "," + piece
+    return values
+
+
+class LineTransformer(Transformer[Token, list[Item]]):
+    """Turns the parse tree of a normalised dump into a list of :class:`Item`."""
+
+    def start(self, children: list[Item]) -> list[Item]:
+        return children
+
+    def _groups(self, terminal: str, token: Token) -> dict[str, Any]:
+        match = field_matcher(terminal)(str(token))
+        return match.groupdict() if match else {}
+
+    # -- triggers ---------------------------------------------------------------------------
+    def invoked(self, children: list[Token]) -> Item:
+        token = children[0]
+        groups = self._groups("INVOKED", token)
+        args = comma_assignments(groups.get("inv_args") or "")
+        mask = args.get("gfp_mask", "")
+        symbolic = None
+        if "(" in mask:
+            mask, _, rest = mask.partition("(")
+            symbolic = rest.rstrip(")")
+        return Item(
+            "invoked",
+            str(token),
+            {
+                "comm": groups.get("inv_comm"),
+                "gfp_mask": mask or None,
+                "gfp_symbolic": symbolic,
+                "order": _int(args.get("order")),
+                "oom_adj": _int(args.get("oom_adj", args.get("oomkilladj"))),
+                "oom_score_adj": _int(args.get("oom_score_adj")),
+                "nodemask": args.get("nodemask"),
+            },
+        )
+
+    def legacy_invoked(self, children: list[Token]) -> Item:
+        groups = self._groups("LEGACY_INVOKED", children[0])
+        args = comma_assignments(groups.get("li_args") or "")
+        return Item(
+            "invoked",
+            str(children[0]),
+            {
+                "comm": None,
+                "gfp_mask": args.get("gfp_mask"),
+                "gfp_symbolic": None,
+                "order": _int(args.get("order")),
+                "oom_adj": None,
+                "oom_score_adj": None,
+                "nodemask": None,
+            },
+        )
+
+    def alloc_failure(self, children: list[Token]) -> Item:
+        groups = self._groups("ALLOC_FAILURE", children[0])
+        rest = comma_assignments(groups.get("af_rest") or "")
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": groups.get("af_comm"),
+                "order": _int(groups.get("af_order")),
+                "gfp_mask": groups.get("af_mode"),
+                "gfp_symbolic": groups.get("af_sym"),
+                "nodemask": rest.get("nodemask"),
+                "cpuset": rest.get("cpuset"),
+                "mems_allowed": rest.get("mems_allowed"),
+            },
+        )
+
+    # -- who was running --------------------------------------------------------------------
+    def _header(self, kind: str, pid: str | None, comm: str | None, cpu: str | None, rest: str) -> Item:
+        release = None
+        words = rest.split()
+        for index, word in enumerate(words):
+            if word.startswith("#") and index > 0 and word[1:2].isdigit():
+                candidate = words[index - 1]
+                if candidate[:1].isdigit() and "." in candidate:
+                    release = candidate
+                break
+        tainted = None
+        if rest.startswith("Tainted:"):
+            flags = rest[len("Tainted:"):]
+            if release and release in flags:
+                flags = flags[: flags.index(release)]
+            tainted = " ".join(flags.split()) or None
+        return Item(
+            kind,
+            "",
+            {"pid": _int(pid), "comm": comm, "cpu": _int(cpu), "kernel": release, "tainted": tainted},
+        )
+
+    def task_header_new(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_HEADER_NEW", children[0])
+        item = self._header("task_header", g.get("thn_pid"), g.get("thn_comm"), g.get("thn_cpu"), g.get("thn_rest") or "")
+        item.text = str(children[0])
+        return item
+
+    def task_header_old(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_HEADER_OLD", children[0])
+        item = self._header("task_header", g.get("tho_pid"), g.get("tho_comm"), None, g.get("tho_rest") or "")
+        item.text = str(children[0])
+        return item
+
+    def hardware(self, children: list[Token]) -> Item:
+        g = self._groups("HARDWARE", children[0])
+        return Item("hardware", str(children[0]), {"name": g.get("hw_name")})
+
+    def cpuset_line(self, children: list[Token]) -> Item:
+        g = self._groups("CPUSET_LINE", children[0])
+        return Item(
+            "cpuset_line",
+            str(children[0]),
+            {"comm": g.get("cs_comm"), "cpuset": g.get("cs_cpuset"), "mems_allowed": g.get("cs_mems")},
+        )
+
+    def call_trace_start(self, children: list[Token]) -> Item:
+        return Item("call_trace_start", str(children[0]))
+
+    def trace_line(self, children: list[Token]) -> Item:
+        text = str(children[0])
+        function = None
+        for word in text.replace("(", " ").replace(")", " ").split():
+            if "+0x" in word:
+                function = word.split("+0x", 1)[0]
+                break
+        return Item("trace_line", text, {"function": function})
+
+    def register_line(self, children: list[Token]) -> Item:
+        return Item("register_line", str(children[0]))
+
+    # -- Mem-Info -----------------------------------------------------------------------------
+    def meminfo_start(self, children: list[Token]) -> Item:
+        return Item("meminfo_start", str(children[0]))
+
+    def percpu_start(self, children: list[Token]) -> Item:
+        return Item("percpu", str(children[0]))
+
+    def percpu_line(self, children: list[Token]) -> Item:
+        return Item("percpu", str(children[0]))
+
+    def node_stat(self, children: list[Token]) -> Item:
+        g = self._groups("NODE_STAT", children[0])
+        text = g.get("ns_fields") or ""
+        return Item(
+            "node_stat",
+            str(children[0]),
+            {
+                "node": _int(g.get("ns_node")),
+                "values": colon_pairs(text),
+                "all_unreclaimable": kernel_flag(text, "all_unreclaimable"),
+            },
+        )
+
+    def zone(self, children: list[Token]) -> Item:
+        g = self._groups("ZONE", children[0])
+        text = "free:" + (g.get("z_fields") or "")
+        return Item(
+            "zone",
+            str(children[0]),
+            {
+                "node": _int(g.get("z_node")),
+                "name": g.get("z_name"),
+                "values": colon_pairs(text),
+                "all_unreclaimable": kernel_flag(text, "all_unreclaimable"),
+            },
+        )
+
+    def lowmem_reserve(self, children: list[Token]) -> Item:
+        g = self._groups("LOWMEM_RESERVE", children[0])
+        values = tuple(int(v) for v in (g.get("lr_values") or "").split())
+        return Item("lowmem_reserve", str(children[0]), {"values": values})
+
+    def buddy(self, children: list[Token]) -> Item:
+        g = self._groups("BUDDY", children[0])
+        orders = []
+        words = (g.get("b_orders") or "").split()
+        for index, word in enumerate(words):
+            count, star, size = word.partition("*")
+            if not star:
+                continue
+            types = None
+            if index + 1 < len(words) and words[index + 1].startswith("("):
+                types = words[index + 1].strip("()")
+            orders.append((_int(size.rstrip("kB")) or 0, _int(count) or 0, types))
+        return Item(
+            "buddy",
+            str(children[0]),
+            {"node": _int(g.get("b_node")), "zone": g.get("b_zone"), "orders": orders, "total_kb": _int(g.get("b_total"))},
+        )
+
+    def hugepages(self, children: list[Token]) -> Item:
+        g = self._groups("HUGEPAGES", children[0])
+        return Item(
+            "hugepages",
+            str(children[0]),
+            {
+                "node": _int(g.get("hp_node")),
+                "total": _int(g.get("hp_total")),
+                "free": _int(g.get("hp_free")),
+                "surplus": _int(g.get("hp_surp")),
+                "size_kb": _int(g.get("hp_size")),
+            },
+        )
+
+    def pagecache(self, children: list[Token]) -> Item:
+        g = self._groups("PAGECACHE", children[0])
+        return Item("pagecache", str(children[0]), {"pages": _int(g.get("pcache_pages"))})
+
+    def swapcache(self, children: list[Token]) -> Item:
+        g = self._groups("SWAPCACHE", children[0])
+        return Item("swapcache", str(children[0]), {"pages": _int(g.get("scache_pages"))})
+
+    def swapcache_stats(self, children: list[Token]) -> Item:
+        return Item("swapcache_stats", str(children[0]))
+
+    def free_swap(self, children: list[Token]) -> Item:
+        g = self._groups("FREE_SWAP", children[0])
+        return Item("free_swap", str(children[0]), {"kb": _int(g.get("fswap_kb"))})
+
+    def total_swap(self, children: list[Token]) -> Item:
+        g = self._groups("TOTAL_SWAP", children[0])
+        return Item("total_swap", str(children[0]), {"kb": _int(g.get("tswap_kb"))})
+
+    def page_total(self, children: list[Token]) -> Item:
+        g = self._groups("PAGE_TOTAL", children[0])
+        return Item("page_total", str(children[0]), {"what": g.get("ptot_what"), "count": _int(g.get("ptot_count"))})
+
+    def legacy_meminfo(self, children: list[Token]) -> Item:
+        g = self._groups("LEGACY_MEMINFO", children[0])
+        text = str(children[0])
+        values = colon_pairs(text) if g.get("lm_free") is None else {}
+        if g.get("lm_free") is not None:
+            values = {"free_kb": _int(g.get("lm_free")) or 0, "free_highmem_kb": _int(g.get("lm_high")) or 0}
+        return Item("legacy_meminfo", text, {"values": values})
+
+    def meminfo_counters(self, children: list[Token]) -> Item:
+        g = self._groups("MEMINFO_COUNTERS", children[0])
+        return Item("meminfo_counters", str(children[0]), {"values": colon_pairs(g.get("mc_fields") or "")})
+
+    # -- the task dump --------------------------------------------------------------------------
+    def tasks_state(self, children: list[Token]) -> Item:
+        return Item("tasks_state", str(children[0]))
+
+    def task_table_header(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_TABLE_HEADER", children[0])
+        columns = tuple((g.get("tth_columns") or "").split())
+        return Item("task_table_header", str(children[0]), {"columns": columns})
+
+    def task_row(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_ROW", children[0])
+        return Item("task_row", str(children[0]), {"pid": _int(g.get("trow_pid")), "rest": g.get("trow_rest") or ""})
+
+    # -- decision and kill ----------------------------------------------------------------------
+    def oom_summary(self, children: list[Token]) -> Item:
+        g = self._groups("OOM_SUMMARY", children[0])
+        return Item("oom_summary", str(children[0]), {"values": comma_assignments(g.get("osum_fields") or "")})
+
+    def kill_score(self, children: list[Token]) -> Item:
+        g = self._groups("KILL_SCORE", children[0])
+        return Item(
+            "kill_score",
+            str(children[0]),
+            {
+                "memcg": (g.get("ks_who") or "").startswith("Memory cgroup"),
+                "pid": _int(g.get("ks_pid")),
+                "comm": g.get("ks_comm"),
+                "score": _int(g.get("ks_score")),
+            },
+        )
+
+    def killed(self, children: list[Token]) -> Item:
+        g = self._groups("KILLED", children[0])
+        values: dict[str, int] = {}
+        for word in (g.get("kd_fields") or "").replace(",", " ").split():
+            key, sep, value = word.partition(":")
+            if sep:
+                number = _number_with_unit(value)
+                if number is not None or value.lstrip("-").isdigit():
+                    values[key] = number if number is not None else int(value)
+        uid = values.get("UID")
+        if uid is None:
+            uid = _int(g.get("kd_uid_old"))
+        return Item(
+            "killed",
+            str(children[0]),
+            {
+                "memcg": (g.get("kd_who") or "").startswith("Memory cgroup"),
+                "pid": _int(g.get("kd_pid")),
+                "comm": g.get("kd_comm"),
+                "total_vm_kb": values.get("total-vm"),
+                "anon_rss_kb": values.get("anon-rss"),
+                "file_rss_kb": values.get("file-rss"),
+                "shmem_rss_kb": values.get("shmem-rss"),
+                "pgtables_kb": values.get("pgtables"),
+                "uid": uid,
+                "oom_score_adj": values.get("oom_score_adj"),
+            },
+        )
+
+    def reaped(self, children: list[Token]) -> Item:
+        g = self._groups("REAPED", children[0])
+        return Item("reaped", str(children[0]), {"pid": _int(g.get("rp_pid")), "comm": g.get("rp_comm")})
+
+    # -- memory cgroups ---------------------------------------------------------------------------
+    def memcg_task_in(self, children: list[Token]) -> Item:
+        g = self._groups("MEMCG_TASK_IN", children[0])
+        return Item("memcg_task_in", str(children[0]), {"task": g.get("mti_task"), "limit": g.get("mti_limit")})
+
+    def memcg_counter(self, children: list[Token]) -> Item:
+        g = self._groups("MEMCG_COUNTER", children[0])
+        limit = g.get("mcc_limit")
+        return Item(
+            "memcg_counter",
+            str(children[0]),
+            {
+                "resource": g.get("mcc_resource"),
+                "usage_kb": _int(g.get("mcc_usage")),
+                "limit_kb": None if limit == "max" else _int(limit),
+                "failcnt": _int(g.get("mcc_failcnt")),
+            },
+        )
+
+    def memcg_stats_start(self, children: list[Token]) -> Item:
+        g = self._groups("MEMCG_STATS_START", children[0])
+        inline = colon_pairs(g.get("mss_inline") or "")
+        return Item("memcg_stats_start", str(children[0]), {"path": g.get("mss_path"), "inline": inline})
+
+    def memcg_stat(self, children: list[Token]) -> Item:
+        g = self._groups("MEMCG_STAT", children[0])
+        return Item("memcg_stat", str(children[0]), {"key": g.get("mst_key"), "value": _int(g.get("mst_value"))})
+
+    def slab_info_start(self, children: list[Token]) -> Item:
+        return Item("slab_info_start", str(children[0]))
+
+    def slab_info_header(self, children: list[Token]) -> Item:
+        return Item("slab_info_header", str(children[0]))
+
+    def slab_info_row(self, children: list[Token]) -> Item:
+        g = self._groups("SLAB_INFO_ROW", children[0])
+        return Item(
+            "slab_info_row",
+            str(children[0]),
+            {"name": g.get("sir_name"), "used_kb": _int(g.get("sir_used")), "total_kb": _int(g.get("sir_total"))},
+        )
+
+    # -- panics and manual triggers ---------------------------------------------------------------
+    def panic(self, children: list[Token]) -> Item:
+        g = self._groups("PANIC", children[0])
+        return Item("panic", str(children[0]), {"reason": g.get("pn_reason")})
+
+    def sysrq(self, children: list[Token]) -> Item:
+        g = self._groups("SYSRQ", children[0])
+        return Item("sysrq", str(children[0]), {"what": g.get("sq_what")})
+
+    def no_killable(self, children: list[Token]) -> Item:
+        return Item("no_killable", str(children[0]))
+
+    def ratelimit(self, children: list[Token]) -> Item:
+        return Item("ratelimit", str(children[0]))
+
+    def other(self, children: list[Token]) -> Item:
+        return Item("other", str(children[0]))
