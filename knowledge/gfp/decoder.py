@@ -324,9 +324,10 @@ def _config_order(table: GfpTable, arch: str | None, release: KernelRelease | No
     if any(word in raw.lower() for word in ("debug", "kasan", "lockdep", "syzkaller")):
         hints.extend(_DEBUG_CONFIG_HINTS)
 
-    def rank(config: str) -> tuple[int, int]:
+    def rank(config: str) -> tuple[int, int, int]:
         hinted = any(hint in config for hint in hints)
-        return (0 if hinted else 1, configs.index(config))
+        # Without an arm64 hint, LOCKDEP (debug/syzbot kernels) is likelier than arm64 MTE.
+        return (0 if hinted else 1, 1 if "KASAN_HW_TAGS" in config else 0, configs.index(config))
 
     if arch and arch.lower() not in ("arm64", "aarch64"):
         # KASAN_HW_TAGS needs arm64 MTE: never an explanation for other architectures.
@@ -591,7 +592,15 @@ def decode(
                 if other.text != chosen.text:
                     alternatives.append(Alternative(other.text, (table.key,), other.view.config, table.applies_to))
         if chosen.view.config != DISTRO_DEFAULT:
-            notes.append(f"bits explained only with {chosen.view.config} (debug or arm64 MTE kernel)")
+            others = [
+                c.view.config
+                for c in candidates
+                if c.view.table is chosen.view.table and c.unknown == 0 and c.view.config != chosen.view.config
+            ]
+            also = f" (also explained by {', '.join(others)})" if others else ""
+            notes.append(
+                f"bits explained only with {chosen.view.config} (debug kernel or arm64 MTE){also}"
+            )
     else:
         readings = _all_readings(value, printed, arch)
         if printed is not None and not readings:
