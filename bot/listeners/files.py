@@ -1,0 +1,85 @@
+"""Files and snippets shared in a channel (`message` with subtype `file_share`).
+
+Plain text, `.log`, `.txt` and `.gz` files are downloaded with the bot token (only from Slack's
+file hosts), their text is joined with the message's own text and analysed like a paste.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+
+from bot.render.slack import render_notice
+from bot.slack.delivery import deliver_analysis, post_message
+from bot.slack.download import DownloadError, download_text, is_supported_file
+from bot.slack.events import is_from_self, message_paste
+from bot.slack.services import Services
+from bot.slack.text import has_event_marker
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 3
+
+
+def _file_object(client: Any, file: dict[str, Any]) -> dict[str, Any]:
+    """Events may carry only a stub (`file_access: check_file_info`): fetch the full object."""
+    if file.get("url_private_download") or file.get("url_private") or not file.get("id"):
+        return file
+    try:
+        return client.files_info(file=file["id"])["file"]
+    except SlackApiError as error:
+        log.warning("files.info failed for %s: %s", file.get("id"), error.response.get("error"))
+        return file
+
+
+def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(texts, problems) for the supported files among ``files``."""
+    texts: list[str] = []
+    problems: list[str] = []
+    for stub in files[:MAX_FILES]:
+        file = _file_object(client, stub)
+        if not is_supported_file(file):
+            continue
+        try:
+            texts.append(download_text(file, token=services.settings.bot_token,
+                                       allowed_hosts=services.settings.allowed_file_hosts,
+                                       plain_http_hosts=services.plain_http_hosts,
+                                       max_bytes=services.settings.max_file_bytes))
+        except DownloadError as error:
+            log.info("file %s not used: %s", file.get("id"), error)
+            problems.append(str(error))
+    return texts, problems
+
+
+def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
+    services: Services = context["oomlens"]
+    if is_from_self(event, context):
+        return
+    channel, ts = event.get("channel"), event.get("ts")
+    files = [f for f in event.get("files") or () if isinstance(f, dict)]
+    if not channel or not ts or not files:
+        return
+    if not services.store.claim(f"msg:{channel}:{ts}", ttl_s=7 * 86400):
+        return
+    thread_ts = event.get("thread_ts") or ts
+    texts, problems = read_files(services, client, files)
+    message_text = message_paste(event)
+    parts = [message_text] if has_event_marker(message_text) else []
+    parts.extend(texts)
+    if parts:
+        outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
+                                   thread_ts=thread_ts, paste="\n".join(parts), source_kind="file")
+        if outcome.status not in ("no-event", "failed") or not problems:
+            return
+    if problems:
+        # The user shared a log we could not read (too big, not text, wrong host): say why, once.
+        text, blocks = render_notice(" ".join(problems))
+        if services.store.claim(f"reply:{channel}:{ts}", ttl_s=7 * 86400):
+            post_message(services, client, channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+
+
+def register(app: App) -> None:
+    app.event({"type": "message", "subtype": "file_share"})(handle_file_share)

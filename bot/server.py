@@ -1,0 +1,47 @@
+"""The ASGI application for HTTP mode: Bolt's Starlette adapter at /slack/events, plus probes.
+
+Bolt's own Starlette handler calls the (synchronous) ``App.dispatch`` on the event loop; here
+dispatch runs in the thread pool so a slow middleware never stalls other requests' acks.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def create_asgi_app(app: App) -> Starlette:
+    services = app.oomlens_services  # type: ignore[attr-defined]
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_REQUEST_BYTES:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return JSONResponse({"error": "invalid request"}, status_code=400)
+        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_request: Request) -> Response:
+        if await run_in_threadpool(services.store.ping):
+            return PlainTextResponse("ready")
+        return PlainTextResponse("database unavailable", status_code=503)
+
+    return Starlette(routes=[
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ])

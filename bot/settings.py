@@ -1,0 +1,128 @@
+"""Runtime settings for the Slack bot, read from the environment.
+
+Everything that can be wrong with the configuration is found here, before any socket is opened,
+and reported as one line that names the variable (``SettingsError``); the CLI prints that line
+and exits instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import urlsplit
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///oomlens.sqlite3"
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# Hosts Slack serves `url_private` / `url_private_download` from. The bot token is only ever
+# attached to downloads from these (plus the configured API host, for tests and proxies).
+SLACK_FILE_HOSTS = frozenset({"files.slack.com", "files-pri.slack.com", "files-origin.slack.com"})
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; ``str(error)`` is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    socket_mode: bool = False
+    # Threads that run listeners after the ack (Bolt's default is 5).
+    listener_threads: int = 8
+    # Minimum seconds between two chat.postMessage calls in the same channel (Slack: ~1/s).
+    post_interval_s: float = 1.0
+    extra_file_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    def __repr__(self) -> str:  # never print secrets, even in a debugger or a crash report
+        return (
+            f"Settings(api_url={self.api_url!r}, database_url={_redact_url(self.database_url)!r}, "
+            f"max_file_bytes={self.max_file_bytes}, socket_mode={self.socket_mode})"
+        )
+
+    @property
+    def api_host(self) -> str:
+        return urlsplit(self.api_url).hostname or ""
+
+    @property
+    def allowed_file_hosts(self) -> frozenset[str]:
+        hosts = set(SLACK_FILE_HOSTS) | set(self.extra_file_hosts)
+        if self.api_url != DEFAULT_API_URL:
+            hosts.add(self.api_host)
+        return frozenset(hosts)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> "Settings":
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            if value is None:
+                return None
+            value = value.strip()
+            return value or None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        if bot_token is None:
+            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+        if not bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-")
+
+        signing_secret = get("SLACK_SIGNING_SECRET")
+        app_token = get("SLACK_APP_TOKEN")
+        if socket_mode:
+            if app_token is None:
+                raise SettingsError(
+                    "SLACK_APP_TOKEN is not set (Socket Mode needs an app-level token, xapp-...)"
+                )
+            if not app_token.startswith("xapp-"):
+                raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-")
+        else:
+            if signing_secret is None:
+                raise SettingsError(
+                    "SLACK_SIGNING_SECRET is not set (HTTP mode verifies every request with it)"
+                )
+
+        api_url = get("SLACK_API_URL") or DEFAULT_API_URL
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError("SLACK_API_URL is malformed: expected an http(s) URL such as https://slack.com/api/")
+        if not api_url.endswith("/"):
+            api_url += "/"
+
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        if "://" not in database_url:
+            raise SettingsError("DATABASE_URL is malformed: expected e.g. sqlite:///oomlens.sqlite3")
+
+        raw_max = get("OOMLENS_MAX_FILE_BYTES")
+        max_file_bytes = DEFAULT_MAX_FILE_BYTES
+        if raw_max is not None:
+            try:
+                max_file_bytes = int(raw_max)
+            except ValueError:
+                raise SettingsError("OOMLENS_MAX_FILE_BYTES is malformed: expected a number of bytes") from None
+            if max_file_bytes <= 0:
+                raise SettingsError("OOMLENS_MAX_FILE_BYTES is malformed: it must be positive")
+
+        return cls(
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            app_token=app_token,
+            api_url=api_url,
+            database_url=database_url,
+            max_file_bytes=max_file_bytes,
+            socket_mode=socket_mode,
+        )
+
+
+def _redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

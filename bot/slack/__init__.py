@@ -1,0 +1,1 @@
+"""Slack-specific helpers: text escaping/unescaping, dump detection, pacing, safe downloads."""

@@ -1,0 +1,123 @@
+"""Analyse a paste and put the answer in the thread: post once, update on later versions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.render.slack import render_notice, render_report
+
+from .services import Services
+
+log = logging.getLogger("bot.delivery")
+
+POSTED, UPDATED, UNCHANGED, NO_EVENT, DUPLICATE, FAILED = "posted", "updated", "unchanged", "no-event", "duplicate", "failed"
+
+
+@dataclass
+class Outcome:
+    status: str
+    report: Any | None = None
+    reply_ts: str | None = None
+    message: str | None = None  # for NO_EVENT / FAILED: one line for the user
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
+
+
+def analyse_safely(services: Services, paste: str) -> tuple[Any | None, str | None]:
+    """Run the pipeline; never raise (a crash in the parser must not crash the bot)."""
+    try:
+        report = services.analyze(paste)
+    except Exception:
+        log.exception("analysis failed (paste of %d chars)", len(paste))
+        return None, "Sorry, I could not analyse this paste (internal error); it has been logged."
+    if not report.events:
+        return report, report.message or "No kernel memory event found."
+    return report, None
+
+
+def post_message(services: Services, client: Any, **kwargs: Any) -> Any:
+    """chat.postMessage at Slack's per-channel pace (429s are retried by the client's handler)."""
+    services.pacer.wait(kwargs["channel"])
+    kwargs.setdefault("unfurl_links", False)
+    kwargs.setdefault("unfurl_media", False)
+    return client.chat_postMessage(**kwargs)
+
+
+def upload_report_file(services: Services, client: Any, channel: str, thread_ts: str | None,
+                       filename: str, content: str, comment: str | None = None) -> None:
+    services.pacer.wait(channel)
+    client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
+                           title="oomlens full report", initial_comment=comment)
+
+
+def deliver_analysis(
+    services: Services,
+    client: Any,
+    *,
+    team_id: str | None,
+    channel: str,
+    source_ts: str,
+    thread_ts: str,
+    paste: str,
+    source_kind: str,
+    report: Any | None = None,
+    say_when_gone: bool = True,
+) -> Outcome:
+    """Answer ``source_ts`` in ``thread_ts``: first time post, afterwards chat.update our reply."""
+    if report is None:
+        report, problem = analyse_safely(services, paste)
+        if report is None:
+            return Outcome(FAILED, message=problem)
+    existing = services.store.reply_for(channel, source_ts)
+    text_digest = digest(paste)
+    if existing is not None and existing.text_digest == text_digest:
+        return Outcome(UNCHANGED, report=report, reply_ts=existing.reply_ts)
+
+    if not report.events:
+        if existing is not None and say_when_gone:
+            # The source no longer holds a dump (edited away): say so in our old reply.
+            text, blocks = render_notice("The message no longer contains a kernel memory event.")
+            client.chat_update(channel=channel, ts=existing.reply_ts, text=text, blocks=blocks)
+            services.store.save_reply(channel, source_ts, existing.reply_ts, existing.thread_ts, None, text_digest)
+            return Outcome(UPDATED, report=report, reply_ts=existing.reply_ts)
+        return Outcome(NO_EVENT, report=report, message=report.message)
+
+    from bot.render.slack import headline as make_headline, top_finding
+
+    top = top_finding(report.events[0])
+    analysis_id = services.store.save_analysis(
+        team_id=team_id, channel=channel, source_ts=source_ts, thread_ts=thread_ts, source_kind=source_kind,
+        headline=make_headline(report), top_code=getattr(top, "code", None), top_title=getattr(top, "title", None),
+        event_count=len(report.events), paste=paste,
+    )
+    rendered = render_report(report, analysis_id=analysis_id)
+
+    if existing is not None:
+        client.chat_update(channel=channel, ts=existing.reply_ts, text=rendered.text, blocks=rendered.blocks)
+        services.store.save_reply(channel, source_ts, existing.reply_ts, existing.thread_ts, analysis_id, text_digest)
+        status, reply_ts, reply_thread = UPDATED, existing.reply_ts, existing.thread_ts
+    else:
+        if not services.store.claim(f"reply:{channel}:{source_ts}", ttl_s=7 * 86400):
+            return Outcome(DUPLICATE, report=report)
+        response = post_message(services, client, channel=channel, thread_ts=thread_ts,
+                                text=rendered.text, blocks=rendered.blocks)
+        reply_ts = response["ts"]
+        reply_thread = thread_ts
+        services.store.save_reply(channel, source_ts, reply_ts, thread_ts, analysis_id, text_digest)
+        status = POSTED
+    if rendered.file is not None:
+        filename, content = rendered.file
+        try:
+            upload_report_file(services, client, channel, reply_thread, filename, content)
+        except SlackApiError as error:
+            log.warning("report upload failed in %s: %s", channel, error.response.get("error"))
+    log.info("%s analysis %s in %s for %s (%d events, top %s, %s)", status, analysis_id, channel, source_ts,
+             len(report.events), rendered.top_code, "file" if rendered.file else "blocks")
+    return Outcome(status, report=report, reply_ts=reply_ts)

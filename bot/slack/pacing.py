@@ -1,0 +1,75 @@
+"""Keeping to Slack's posting pace: ~1 chat.postMessage per second per channel, and a bound on
+how often we answer other bots (two bots answering each other must not loop)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Callable
+
+
+class ChannelPacer:
+    """Reserves send slots per channel at least ``interval_s`` apart (thread-safe, in-process).
+
+    A caller reserves its slot under the lock and sleeps outside it, so concurrent senders to the
+    same channel queue up in order while other channels are not delayed.
+    """
+
+    def __init__(self, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval_s = interval_s
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+
+    def wait(self, channel: str) -> float:
+        """Block until this channel may receive the next message; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot.get(channel, now))
+            self._next_slot[channel] = slot + self.interval_s
+        delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
+class BotReplyLimiter:
+    """At most ``limit`` answers to messages of one bot in one channel per ``window_s``."""
+
+    def __init__(self, limit: int = 5, window_s: float = 600.0, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def allow(self, channel: str, bot_id: str) -> bool:
+        with self._lock:
+            now = self._clock()
+            sent = self._sent[(channel, bot_id)]
+            while sent and now - sent[0] > self.window_s:
+                sent.popleft()
+            if len(sent) >= self.limit:
+                return False
+            sent.append(now)
+            return True
+
+
+class KeyedLocks:
+    """One lock per key (e.g. per channel+author) so a split paste is stitched in order."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def get(self, key: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                if len(self._locks) > 10000:  # bound memory; idle locks are cheap to recreate
+                    self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+                lock = self._locks[key] = threading.Lock()
+            return lock

@@ -1,0 +1,305 @@
+"""The bot's store: de-duplication keys, analyses, reply mapping, feedback and paste fragments.
+
+Every method opens its own short transaction, so the store can be shared by the listener
+threads and by several replicas pointing at the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from . import schema
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    channel: str
+    source_ts: str
+    reply_ts: str
+    thread_ts: str
+    analysis_id: int | None
+    text_digest: str | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    id: int
+    team_id: str | None
+    channel: str | None
+    source_ts: str | None
+    thread_ts: str | None
+    source_kind: str
+    headline: str
+    top_code: str | None
+    top_title: str | None
+    event_count: int
+    paste: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Fragment:
+    first_ts: str
+    last_ts: str
+    text: str
+    updated_at: float
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        in_memory = database_url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            database_url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if in_memory else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver the project installs; SQLAlchemy's bare scheme means psycopg2.
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def run_migrations(engine: Engine) -> None:
+    """Upgrade the schema to the newest alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, database_url: str, *, migrate: bool = True) -> "Store":
+        engine = make_engine(database_url)
+        if migrate:
+            run_migrations(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # readiness probe: any failure means "not ready"
+            log.warning("database ping failed", exc_info=True)
+            return False
+
+    # -- de-duplication -----------------------------------------------------------------------
+
+    def claim(self, key: str, ttl_s: float = 3600.0, *, now: float | None = None) -> bool:
+        """Return True exactly once per ``key`` within ``ttl_s`` (across threads and replicas)."""
+        now = time.time() if now is None else now
+        key = key[:300]
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(schema.dedup_keys).values(key=key, expires_at=now + ttl_s))
+            return True
+        except IntegrityError:
+            pass
+        # The key exists: it can be taken over only when it has expired (atomic conditional update).
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(schema.dedup_keys)
+                .where(schema.dedup_keys.c.key == key, schema.dedup_keys.c.expires_at < now)
+                .values(expires_at=now + ttl_s)
+            )
+            return result.rowcount == 1
+
+    def purge_expired(self, *, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        with self.engine.begin() as connection:
+            result = connection.execute(delete(schema.dedup_keys).where(schema.dedup_keys.c.expires_at < now))
+            return result.rowcount or 0
+
+    # -- analyses -----------------------------------------------------------------------------
+
+    def save_analysis(
+        self,
+        *,
+        team_id: str | None,
+        channel: str | None,
+        source_ts: str | None,
+        thread_ts: str | None,
+        source_kind: str,
+        headline: str,
+        top_code: str | None,
+        top_title: str | None,
+        event_count: int,
+        paste: str,
+    ) -> int:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                insert(schema.analyses).values(
+                    team_id=team_id,
+                    channel=channel,
+                    source_ts=source_ts,
+                    thread_ts=thread_ts,
+                    source_kind=source_kind,
+                    headline=headline[:300],
+                    top_code=top_code,
+                    top_title=(top_title or None) and top_title[:300],
+                    event_count=event_count,
+                    paste=paste,
+                    created_at=time.time(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def analysis(self, analysis_id: int) -> Analysis | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.analyses).where(schema.analyses.c.id == analysis_id)
+            ).mappings().first()
+        return Analysis(**row) if row else None
+
+    def latest_analyses(self, team_id: str | None, limit: int = 10) -> list[Analysis]:
+        query = select(schema.analyses).order_by(schema.analyses.c.created_at.desc(), schema.analyses.c.id.desc())
+        if team_id is not None:
+            query = query.where(schema.analyses.c.team_id == team_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.limit(limit)).mappings().all()
+        return [Analysis(**row) for row in rows]
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def reply_for(self, channel: str, source_ts: str) -> ReplyRecord | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.replies).where(
+                    schema.replies.c.channel == channel, schema.replies.c.source_ts == source_ts
+                )
+            ).mappings().first()
+        if row is None:
+            return None
+        return ReplyRecord(**{k: row[k] for k in ReplyRecord.__dataclass_fields__})
+
+    def save_reply(
+        self,
+        channel: str,
+        source_ts: str,
+        reply_ts: str,
+        thread_ts: str,
+        analysis_id: int | None,
+        text_digest: str | None,
+    ) -> None:
+        values = dict(reply_ts=reply_ts, thread_ts=thread_ts, analysis_id=analysis_id, text_digest=text_digest)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(schema.replies)
+                .where(schema.replies.c.channel == channel, schema.replies.c.source_ts == source_ts)
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                connection.execute(
+                    insert(schema.replies).values(
+                        channel=channel, source_ts=source_ts, created_at=time.time(), **values
+                    )
+                )
+
+    # -- feedback -----------------------------------------------------------------------------
+
+    def save_feedback(
+        self,
+        *,
+        analysis_id: int | None,
+        team_id: str | None,
+        channel: str | None,
+        user_id: str | None,
+        verdict: str,
+        top_code: str | None,
+    ) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(schema.feedback).values(
+                    analysis_id=analysis_id,
+                    team_id=team_id,
+                    channel=channel,
+                    user_id=user_id,
+                    verdict=verdict,
+                    top_code=top_code,
+                    created_at=time.time(),
+                )
+            )
+
+    def feedback_for(self, analysis_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(schema.feedback).where(schema.feedback.c.analysis_id == analysis_id)
+            ).mappings().all()
+        return [dict(row) for row in rows]
+
+    # -- fragments of a dump pasted over several messages -------------------------------------
+
+    def fragment(self, channel: str, user_id: str, thread_key: str) -> Fragment | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.fragments).where(
+                    schema.fragments.c.channel == channel,
+                    schema.fragments.c.user_id == user_id,
+                    schema.fragments.c.thread_key == thread_key,
+                )
+            ).mappings().first()
+        if row is None:
+            return None
+        return Fragment(first_ts=row["first_ts"], last_ts=row["last_ts"], text=row["text"], updated_at=row["updated_at"])
+
+    def save_fragment(self, channel: str, user_id: str, thread_key: str, fragment: Fragment) -> None:
+        where = (
+            schema.fragments.c.channel == channel,
+            schema.fragments.c.user_id == user_id,
+            schema.fragments.c.thread_key == thread_key,
+        )
+        values = dict(
+            first_ts=fragment.first_ts, last_ts=fragment.last_ts, text=fragment.text, updated_at=fragment.updated_at
+        )
+        with self.engine.begin() as connection:
+            result = connection.execute(update(schema.fragments).where(*where).values(**values))
+            if result.rowcount == 0:
+                connection.execute(
+                    insert(schema.fragments).values(
+                        channel=channel, user_id=user_id, thread_key=thread_key, **values
+                    )
+                )
+
+    def drop_fragment(self, channel: str, user_id: str, thread_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(schema.fragments).where(
+                    schema.fragments.c.channel == channel,
+                    schema.fragments.c.user_id == user_id,
+                    schema.fragments.c.thread_key == thread_key,
+                )
+            )
