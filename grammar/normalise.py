@@ -30,6 +30,8 @@ _QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
 _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
+# Several syslog records run together on one line by a web page: split before each stamp.
+_RUN_TOGETHER = re.compile(r"(?<=\S) (?=[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w.\-]+ kernel: )")
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -80,6 +82,8 @@ def _undo_transport(text: str) -> str:
         text = quopri.decodestring(text.encode("utf-8", errors="replace")).decode(
             "utf-8", errors="replace"
         )
+    if _RUN_TOGETHER.search(text):
+        text = _RUN_TOGETHER.sub("\n", text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)
     if "<http" in text or "<mailto:" in text:
@@ -129,7 +133,9 @@ def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
     if not lengths:
         return None
     width, count = lengths.most_common(1)[0]
-    return width if count >= 2 else None
+    # A page or terminal cuts at one fixed width every time; a mail reader's word wrap gives
+    # varying lengths, and there the line broke at a space.
+    return width if count >= 2 and count * 2 >= sum(lengths.values()) else None
 
 
 def _join(previous: str, fragment: str, glue_first: str) -> str | None:

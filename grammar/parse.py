@@ -128,6 +128,8 @@ class _Draft:
             return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
         if item.kind in _ONCE and item.kind in self.kinds:
             return False
+        if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
+            return True  # panic() dumps the stack of the task that hit the OOM
         if item.kind == "reaped":
             return True
         return section >= self.reached or (section <= 2 and self.reached <= 3)
@@ -269,16 +271,31 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         return "ppc64"
     if re.search(r"\bx29:", registers) or re.search(r"\bpstate:", registers):
         return "arm64"
-    widths = {len(m) for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)}
+    hardware = " ".join(item.text for item in items if item.kind == "hardware")
+    if re.search(r"Hardware name: IBM \d{4}\b", hardware):
+        return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
+    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)]
+    widths = {len(m) for m in addresses}
     joined = " ".join(traces)
+    if widths == {16} and all(a.lower().startswith("ffffffff") for a in addresses):
+        return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
+    if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
+        return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
             return "arm"
         zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined):
-            return "i686"
-    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined):
-        return "arm64"
+        if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined) \
+                or all(a[0].lower() in "cdef" for a in addresses):
+            return "i686"  # 32-bit x86 format (no parentheses), kernel above PAGE_OFFSET 0xc0000000
+    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
+            any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
+        return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
+    for item in items:
+        if item.kind == "other" and item.prefix and "kernel" in item.prefix:
+            word = re.search(r"\b(x86_64|aarch64|ppc64le|s390x)\b", item.text)
+            if word:
+                return "arm64" if word.group(1) == "aarch64" else word.group(1)
     if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64", joined):
         return "x86_64"
     return None
@@ -317,6 +334,10 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
                           f.get("oom_adj"), f.get("oom_score_adj"), f.get("nodemask"), trigger_item.number)
         if trigger_item.kind == "alloc_failure":
             alloc_mode = f.get("gfp_mask")
+    elif header is not None:
+        # No trigger line survived (a panic's stack, a warning cut above): the task in the
+        # header is the one that was allocating.
+        trigger = Trigger(header.comm, header.pid, None, None, None, None, None, None, header.line)
 
     zones = []
     zone_items = by_kind.get("zone", [])
@@ -385,12 +406,13 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
 
     swap_free = first("free_swap")
     swap_total = first("total_swap")
-    kind = _kind(by_kind, trigger, summary, kill, memcg, panic)
+    call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
+    kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
     all_lines = tuple(SourceLine(item.number, item.text) for item in sorted(items + draft.unparsed, key=lambda i: i.number))
     return Event(
         index=index, kind=kind, first_line=items[0].number, last_line=max(item.number for item in items),
         trigger=trigger, alloc_failure_mode=alloc_mode, header=header,
-        call_trace=tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function")),
+        call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),
         meminfo_lines=_lines(items, {"meminfo_counters", "legacy_meminfo"}),
         nodes=tuple(NodeStat(n.fields["node"], MappingProxyType(dict(n.fields["values"])), n.fields["all_unreclaimable"], n.number)
@@ -454,7 +476,8 @@ def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgI
 
 
 def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomSummary | None,
-          kill: Kill | None, memcg: MemcgInfo | None, panic: Panic | None) -> str | None:
+          kill: Kill | None, memcg: MemcgInfo | None, panic: Panic | None,
+          call_trace: tuple[str, ...]) -> str | None:
     if summary and summary.constraint:
         constraint = summary.constraint
         if constraint == "CONSTRAINT_MEMCG":
@@ -469,8 +492,14 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
         return "sysrq-manual"
     if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind:
         return "memcg-oom"
-    if trigger is not None or kill is not None or summary is not None or "task_row" in by_kind \
-            or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()):
+    functions = {name.split(".")[0] for name in call_trace}
+    if "invoked" not in by_kind and functions & {"warn_alloc", "warn_alloc_failed"} and not functions & {"out_of_memory", "oom_kill_process"}:
+        return "page-allocation-failure"
+    if "invoked" not in by_kind and "mem_cgroup_out_of_memory" in functions:
+        return "memcg-oom"
+    if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind \
+            or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()) \
+            or functions & {"out_of_memory", "oom_kill_process"}:
         return "oom-kill"
     return None
 

@@ -158,7 +158,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
         release = None
         words = rest.split()
         for index, word in enumerate(words):
-            if word.startswith("#") and index > 0 and word[1:2].isdigit():
+            if word.startswith("#") and index > 0:
                 candidate = words[index - 1]
                 if candidate[:1].isdigit() and "." in candidate:
                     release = candidate
@@ -357,7 +357,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def killed(self, children: list[Token]) -> Item:
         g = self._groups("KILLED", children[0])
         values: dict[str, int] = {}
-        for word in (g.get("kd_fields") or "").replace(",", " ").split():
+        for word in (g.get("kd_fields") or "").replace(": ", ":").replace(",", " ").split():
             key, sep, value = word.partition(":")
             if sep:
                 number = _number_with_unit(value)
