@@ -9,6 +9,7 @@ fragment, and a quotation of lines already seen (an answer quoting the question)
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -87,7 +88,7 @@ _SECTION: dict[str, int | None] = {
 # Kinds that occur once per report: a second one means a second report.
 _ONCE = {"invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
          "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
-         "hardware", "free_swap", "total_swap", "pagecache"}
+         "free_swap", "total_swap", "pagecache"}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
 _SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter",
                 "memcg_stats_start", "meminfo_start", "meminfo_counters", "legacy_meminfo",
@@ -126,6 +127,9 @@ class _Draft:
         if item.kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
             return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
+        if item.kind == "killed" and any(
+                other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items):
+            return True  # the same kill printed twice is still one event
         if item.kind in _ONCE and item.kind in self.kinds:
             return False
         if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
@@ -216,19 +220,28 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     events: list[Event] = []
     kernel = _first_kernel(items)
     page_size = _page_size(items)
-    seen_texts: list[set[str]] = []
+    # A quotation repeats lines of an earlier event after some prose (an answer quoting the
+    # question). A kernel repeating itself (the same warning every second) has no prose between.
+    prose = [item.number for item in items if item.kind == "other" and not item.prefix]
+    seen: list[tuple[set[str], int]] = []
     for draft in drafts:
         if not draft.kinds & _SUBSTANTIVE:
             continue
         signature = {item.prefix + "\x00" + item.text for item in draft.items}
-        if any(signature <= earlier for earlier in seen_texts):
-            continue  # a quotation of an earlier event
-        seen_texts.append(signature)
+        start = draft.items[0].number
+        if any(signature <= earlier and _any_between(prose, end, start) for earlier, end in seen):
+            continue
+        seen.append((signature, max(item.number for item in draft.items)))
         events.append(_build_event(len(events), draft, kernel))
     arch = _arch(items, kernel)
     if not events and not warnings:
         warnings.append("no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input")
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
+
+
+def _any_between(sorted_numbers: list[int], low: int, high: int) -> bool:
+    at = bisect.bisect_right(sorted_numbers, low)
+    return at < len(sorted_numbers) and sorted_numbers[at] < high
 
 
 def _owner_of_reaped(drafts: list[_Draft], item: Item) -> _Draft | None:
@@ -427,7 +440,7 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
         swap_lines=_lines(items, {"free_swap", "total_swap", "swapcache"}),
         page_totals=MappingProxyType(page_totals),
         page_total_lines=_lines(items, {"page_total"}),
-        task_table_present=bool(header_row or tasks),
+        task_table_present=bool(header_row or tasks or "tasks_state" in by_kind),
         task_table_line=header_row.number if header_row else (tasks[0].line if tasks else None),
         tasks=tasks, task_columns=columns,
         oom_summary=summary, memcg=memcg, kill=kill,
@@ -488,16 +501,16 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
             return "mempolicy"
     if "alloc_failure" in by_kind:
         return "page-allocation-failure"
+    functions = {name.split(".")[0] for name in call_trace}
+    if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"}:
+        return "memcg-oom"  # only the memcg charge path calls these
     if trigger is not None and trigger.order == -1 or "sysrq" in by_kind:
         return "sysrq-manual"
     if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind:
         return "memcg-oom"
-    functions = {name.split(".")[0] for name in call_trace}
     if "invoked" not in by_kind and functions & {"warn_alloc", "warn_alloc_failed"} and not functions & {"out_of_memory", "oom_kill_process"}:
         return "page-allocation-failure"
-    if "invoked" not in by_kind and "mem_cgroup_out_of_memory" in functions:
-        return "memcg-oom"
-    if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind \
+    if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind or "tasks_state" in by_kind \
             or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()) \
             or functions & {"out_of_memory", "oom_kill_process"}:
         return "oom-kill"

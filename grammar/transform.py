@@ -37,7 +37,7 @@ def _int(value: str | None) -> int | None:
 
 def _number_with_unit(value: str) -> int | None:
     """`8056kB` -> 8056, `4096` -> 4096, `12KB` -> 12 (unit handled by the caller's key)."""
-    digits = value.rstrip("kKBpages")
+    digits = value.rstrip("kKBbpages")
     return _int(digits)
 
 
