@@ -25,7 +25,8 @@ from .lexicon import OTHER, classify, prefix_pattern
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
 _ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
+_INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
 _QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
@@ -165,6 +166,8 @@ def normalise(text: str) -> Normalised:
             indented.append(False)
             continue
         line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith(">") else raw
+        if "`" in line:
+            line = _INLINE_CODE.sub("", line)
         body, prefix = _strip_prefix(line)
         indented.append(body[:1] in (" ", "\t"))
         contents.append(body.strip())

@@ -99,7 +99,7 @@ _MAX_GAP = 60  # unrelated lines after which an open event is closed
 _RELEASE_ARCH = (
     (re.compile(r"x86_64|amd64"), "x86_64"),
     (re.compile(r"aarch64|arm64"), "arm64"),
-    (re.compile(r"i[3-6]86|686-pae|\.i686|-pae\b"), "i686"),
+    (re.compile(r"i[3-6]86|686-pae|\.i686|-pae\b|x86[-_]32"), "i686"),
     (re.compile(r"ppc64le"), "ppc64le"),
     (re.compile(r"ppc64"), "ppc64"),
     (re.compile(r"s390x"), "s390x"),
@@ -290,7 +290,8 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)]
     widths = {len(m) for m in addresses}
     joined = " ".join(traces)
-    if widths == {16} and all(a.lower().startswith("ffffffff") for a in addresses):
+    kernel_text = [a for a in addresses if a.lower().startswith("ffffffff")]
+    if widths == {16} and len(kernel_text) * 2 > len(addresses):
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
     if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
@@ -301,6 +302,9 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined) \
                 or all(a[0].lower() in "cdef" for a in addresses):
             return "i686"  # 32-bit x86 format (no parentheses), kernel above PAGE_OFFSET 0xc0000000
+    if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
+        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
+        return "i686" if "HighMem" in zones else "x86_64"  # <TASK> markers: arch/x86 dumpstack.c
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
@@ -506,7 +510,8 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
         return "memcg-oom"  # only the memcg charge path calls these
     if trigger is not None and trigger.order == -1 or "sysrq" in by_kind:
         return "sysrq-manual"
-    if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind:
+    if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind \
+            or "memcg_stats_start" in by_kind:
         return "memcg-oom"
     if "invoked" not in by_kind and functions & {"warn_alloc", "warn_alloc_failed"} and not functions & {"out_of_memory", "oom_kill_process"}:
         return "page-allocation-failure"
