@@ -1,0 +1,156 @@
+"""`oomlens analyze --format jsonl`: any size of log in constant memory, one event per line.
+
+A multi-GB kern.log is mostly other messages. The file is read in fixed-size chunks; a single
+compiled search finds the next line that can begin a kernel memory report; from there lines are
+collected until a long run of lines that the grammar does not recognise, and that window goes
+through the same pipeline as a paste. Line numbers in the output are those of the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import IO, Iterator
+
+from bot.pipeline import analyze
+from bot.render.json_out import event_dict
+from grammar.lexicon import OTHER, classify
+from grammar.normalise import _strip_prefix
+
+CHUNK_BYTES = 8 * 1024 * 1024
+MAX_WINDOW_BYTES = 32 * 1024 * 1024
+QUIET_LINES = 200  # unrecognised lines after which a report is over
+LEAD_LINES = 3  # lines kept before an anchor (a prefix-only line, a SysRq line)
+
+# Words that occur in the first lines of every report kind (trigger, header-less fragments,
+# memcg and kill lines): a line without any of them cannot open a report.
+_ANCHOR = re.compile(
+    rb"invoked oom-killer|oom-killer:|page allocation failure|Mem-Info|Mem-info|Out of [Mm]emory|"
+    rb"Killed process|oom-kill:|Memory cgroup|Tasks state|\[ *pid *\]|Kernel panic|SysRq|Task in /|"
+    rb"active_anon:|free:\d+kB min:|lowmem_reserve\[\]|hugepages_total=|pages RAM|Free swap|"
+    rb"Call [Tt]race:|Comm: |comm: |Killed process|oom_reaper"
+)
+
+
+def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Yield (chunk, is_last) with every chunk ending on a line boundary."""
+    carry = b""
+    while True:
+        block = handle.read(CHUNK_BYTES)
+        if not block:
+            if carry:
+                yield carry, True
+            return
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            if len(carry) > MAX_WINDOW_BYTES:  # one absurd line: pass it on in pieces
+                yield carry, False
+                carry = b""
+            continue
+        carry = block[cut + 1:]
+        yield block[: cut + 1], False
+
+
+def _is_report_line(raw: bytes) -> bool:
+    text, _ = _strip_prefix(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    text = text.strip()
+    return bool(text) and classify(text) != OTHER
+
+
+def stream_events(handle: IO[bytes]) -> Iterator[dict]:  # type: ignore[type-arg]
+    """Yield one JSON-ready event dict per kernel memory event in the stream."""
+    line_base = 0  # lines before the current chunk
+    window: list[bytes] = []
+    window_start = 0  # 0-based line number of window[0]
+    window_bytes = 0
+    quiet = 0
+
+    def flush() -> Iterator[dict]:  # type: ignore[type-arg]
+        nonlocal window, window_bytes, quiet
+        if window:
+            report = analyze(b"".join(window))
+            for analysed in report.events:
+                out = event_dict(analysed)
+                out["first_line"] += window_start
+                out["last_line"] += window_start
+                for unparsed in out["unparsed"]:
+                    unparsed["line"] += window_start
+                out["kernel"] = report.kernel
+                out["arch"] = report.arch
+                yield out
+        window, window_bytes, quiet = [], 0, 0
+
+    for chunk, _ in _lines_from(handle):
+        position = 0
+        line_no = line_base
+        size = len(chunk)
+        while position < size:
+            if not window:
+                match = _ANCHOR.search(chunk, position)
+                if match is None:
+                    line_no += chunk.count(b"\n", position, size)
+                    position = size
+                    break
+                line_start = chunk.rfind(b"\n", 0, match.start()) + 1
+                if line_start < position:
+                    line_start = position
+                skipped = chunk.count(b"\n", position, line_start)
+                # keep a few lines before the anchor (a prefix-only line, the SysRq request)
+                back = line_start
+                kept = 0
+                while kept < LEAD_LINES and back > position:
+                    previous = chunk.rfind(b"\n", 0, back - 1) + 1
+                    if previous < position:
+                        previous = position
+                    back = previous
+                    kept += 1
+                line_no += skipped - kept
+                window = [chunk[back:line_start]] if back < line_start else []
+                window_start = line_no
+                window_bytes = line_start - back
+                line_no += kept
+                position = line_start
+                quiet = 0
+            end = chunk.find(b"\n", position)
+            end = size if end < 0 else end + 1
+            raw = chunk[position:end]
+            window.append(raw)
+            window_bytes += len(raw)
+            line_no += 1
+            position = end
+            if _is_report_line(raw):
+                quiet = 0
+            else:
+                quiet += 1
+            if quiet >= QUIET_LINES or window_bytes >= MAX_WINDOW_BYTES:
+                yield from flush()
+        line_base = line_no
+    yield from flush()
+
+
+def stream_jsonl(path: str, out: IO[str]) -> int:
+    """CLI entry: exit 0 when at least one event was written, 1 when none, 2 on I/O errors."""
+    try:
+        handle: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as exc:
+        print(f"oomlens: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    count = 0
+    try:
+        for event in stream_events(handle):
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+            count += 1
+    except OSError as exc:
+        print(f"oomlens: error reading {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    if count == 0:
+        print("oomlens: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input",
+              file=sys.stderr)
+        return 1
+    return 0
