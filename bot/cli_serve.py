@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
             log.info("oomlens listening on %s:%s", args.host, port)
             uvicorn.run(create_asgi_app(app), host=args.host, port=port, log_level=args.log_level,
-                        access_log=False, lifespan="off")
+                        access_log=False, lifespan="on")
     except KeyboardInterrupt:
         pass
     finally:

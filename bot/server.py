@@ -6,6 +6,9 @@ dispatch runs in the thread pool so a slow middleware never stalls other request
 
 from __future__ import annotations
 
+import contextlib
+from typing import AsyncIterator
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -40,7 +43,15 @@ def create_asgi_app(app: App) -> Starlette:
             return PlainTextResponse("ready")
         return PlainTextResponse("database unavailable", status_code=503)
 
-    return Starlette(routes=[
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        # Shutting down (SIGTERM): let analyses that were already acknowledged post their reply.
+        executor = getattr(app, "oomlens_executor", None)
+        if executor is not None:
+            await run_in_threadpool(executor.shutdown, True)
+
+    return Starlette(lifespan=lifespan, routes=[
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -1,0 +1,174 @@
+"""Unit tests of the Slack helpers: escaping, unescaping, detection, pacing, store, downloads, rendering."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
+from bot.slack.pacing import BotReplyLimiter, ChannelPacer
+from bot.slack.text import (escape_mrkdwn, has_event_marker, looks_like_dump_fragment, message_text_to_paste,
+                            unescape_slack)
+from bot.store import Store
+from conftest import corpus_text, real_analyze
+from fake_slack import check_text, validate_blocks
+
+
+@given(st.text())
+@settings(max_examples=200, deadline=None)
+def test_escaped_text_never_holds_markup_and_round_trips(text):
+    escaped = escape_mrkdwn(text)
+    assert "<" not in escaped and ">" not in escaped
+    assert check_text(escaped, "mrkdwn") == []
+    assert unescape_slack(escaped) == text
+
+
+def test_unescape_reduces_slack_markup_to_plain_text():
+    wire = "&lt;task&gt; x -&gt; y &amp;amp; <https://x.io/a|x.io> <@U123> <!channel> <#C1|ops> &amp;lt;"
+    assert unescape_slack(wire) == "<task> x -> y &amp; x.io @U123 @channel #ops &lt;"
+
+
+def test_paste_from_code_fences_and_quotes():
+    wire = "look:\n```\n[ 1.0] a invoked oom-killer: gfp_mask=0x0\n[ 1.1] Mem-Info:```\n&gt; quoted"
+    assert message_text_to_paste(wire) == "look:\n[ 1.0] a invoked oom-killer: gfp_mask=0x0\n[ 1.1] Mem-Info:\nquoted"
+
+
+def test_detection():
+    assert has_event_marker(corpus_text("seed-rsync-32bit"))
+    assert not has_event_marker("the deploy was slow today")
+    assert looks_like_dump_fragment("[ 1.0] Node 0 Normal free:1kB\n[ 1.1] lowmem_reserve[]: 0 0\n")
+    assert not looks_like_dump_fragment("hi\nthere")
+
+
+def test_pacer_spaces_posts_per_channel_only():
+    now = [0.0]
+    slept = []
+    pacer = ChannelPacer(1.0, clock=lambda: now[0], sleep=slept.append)
+    assert [pacer.wait("C1"), pacer.wait("C1"), pacer.wait("C2"), pacer.wait("C1")] == [0, 1.0, 0, 2.0]
+    limiter = BotReplyLimiter(limit=2, window_s=60, clock=lambda: now[0])
+    assert [limiter.allow("C", "B"), limiter.allow("C", "B"), limiter.allow("C", "B")] == [True, True, False]
+    now[0] = 61
+    assert limiter.allow("C", "B")
+
+
+def _pg_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex(("127.0.0.1", 5432)) != 0:
+            pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    return "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}" if request.param == "sqlite" else _pg_url()
+    opened = Store.open(url)
+    Store.open(url).close()  # migrations are idempotent
+    yield opened
+    opened.close()
+
+
+def test_store_claims_once_across_threads_and_expires(store):
+    key = f"event:{uuid.uuid4()}"
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: store.claim(key, ttl_s=60), range(16)))
+    assert results.count(True) == 1
+    assert store.claim(key, ttl_s=60) is False
+    assert store.claim(key, ttl_s=60, now=10**12) is True  # after the TTL the key can be taken again
+
+
+def test_store_replies_analyses_feedback(store):
+    channel = f"C{uuid.uuid4().hex[:8]}"
+    team = f"T{uuid.uuid4().hex[:8]}"
+    analysis_id = store.save_analysis(team_id=team, channel=channel, source_ts="1.1", thread_ts="1.1",
+                                      source_kind="message", headline="OOM kill", top_code="OOM101",
+                                      top_title="x", event_count=1, paste="dump")
+    store.save_reply(channel, "1.1", "2.2", "1.1", analysis_id, "d1")
+    store.save_reply(channel, "1.1", "2.2", "1.1", analysis_id, "d2")
+    assert store.reply_for(channel, "1.1").text_digest == "d2"
+    assert [a.id for a in store.latest_analyses(team)] == [analysis_id]
+    store.save_feedback(analysis_id=analysis_id, team_id=team, channel=channel, user_id="U1", verdict="helpful",
+                        top_code="OOM101")
+    assert store.feedback_for(analysis_id)[0]["verdict"] == "helpful"
+    assert store.ping()
+
+
+def test_host_allow_list():
+    hosts = frozenset({"files.slack.com", "127.0.0.1"})
+    assert host_allowed("https://files.slack.com/files-pri/T/F/x.log", hosts)
+    assert not host_allowed("http://files.slack.com/x", hosts)  # never send the token in clear
+    assert not host_allowed("https://files.slack.com.evil.io/x", hosts)
+    assert not host_allowed("https://evil.io/files.slack.com/x", hosts)
+    assert host_allowed("http://127.0.0.1:9/x", hosts, frozenset({"127.0.0.1"}))
+    assert is_supported_file({"name": "kern.log.gz"}) and is_supported_file({"mode": "snippet", "name": "-"})
+    assert not is_supported_file({"name": "a.png", "mimetype": "image/png"})
+
+
+def test_download_refuses_before_any_request():
+    with pytest.raises(DownloadError, match="not hosted on Slack"):
+        download_text({"name": "x.log", "url_private_download": "https://evil.io/x.log"}, token="xoxb-1",
+                      allowed_hosts=frozenset({"files.slack.com"}), max_bytes=10)
+    with pytest.raises(DownloadError, match="up to"):
+        download_text({"name": "x.log", "size": 11, "url_private_download": "https://files.slack.com/x"},
+                      token="xoxb-1", allowed_hosts=frozenset({"files.slack.com"}), max_bytes=10)
+
+
+def _report_with_names(name: str):
+    from bot.pipeline import analyze
+
+    return analyze(corpus_text("seed-rsync-32bit").replace("clamd", name).replace("rsync", name))
+
+
+@given(st.lists(st.sampled_from(list("<>&!@#`*_~|abc^") + ["<!channel>", "<@U1>", "&amp;", "<!here|x>"]),
+                min_size=1, max_size=8).map("".join))
+@settings(max_examples=25, deadline=None)
+def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
+    real_analyze()
+    from bot.render.slack import render_details, render_report
+
+    report = _report_with_names(name)
+    rendered = render_report(report, analysis_id=1)
+    assert validate_blocks(rendered.blocks) == []
+    assert check_text(rendered.text, "mrkdwn") == []
+    for kind in ("gfp", "zones", "processes", "memory"):
+        text, blocks = render_details(report, 0, kind)
+        assert validate_blocks(blocks) == [] and check_text(text, "mrkdwn") == []
+
+
+def test_many_events_fall_back_to_summary_and_file():
+    real_analyze()
+    from bot.pipeline import analyze
+    from bot.render.slack import render_report
+
+    cases = ["lab-memcg-v2-deb61-arm64", "lab-fragmentation-deb612-amd64", "lab-highmem-hog-deb61-686pae",
+             "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae"]
+    report = analyze("\n".join(corpus_text(c) for c in cases))
+    rendered = render_report(report, analysis_id=7)
+    assert rendered.oversize and rendered.file is not None
+    assert validate_blocks(rendered.blocks) == []
+    small = render_report(analyze(corpus_text("lab-memcg-v2-deb61-arm64")), analysis_id=8)
+    assert not small.oversize and small.file is None
+
+
+def test_corpus_cases_render_within_limits():
+    analyze = real_analyze()
+    from pathlib import Path
+
+    from bot.render.slack import render_report
+    from conftest import CORPUS
+
+    cases = sorted(p for p in Path(CORPUS).iterdir() if (p / "input.log").exists())[:60]
+    rendered_any = 0
+    for case in cases:
+        report = analyze((case / "input.log").read_text(errors="replace"))
+        if not report.events:
+            continue
+        rendered = render_report(report, analysis_id=1)
+        assert validate_blocks(rendered.blocks) == [], case.name
+        rendered_any += 1
+    assert rendered_any > 10
