@@ -1,0 +1,31 @@
+"""Shared fixtures: where the shared corpus lives (../shared beside the checkout, as in CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("OOMLENS_SHARED", REPO.parent / "shared"))
+CORPUS = SHARED / "corpus"
+
+
+def corpus_cases() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
+
+
+def load_case(case: str) -> tuple[bytes, dict]:
+    directory = CORPUS / case
+    return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS

@@ -1,0 +1,122 @@
+"""Parser behaviour on real inputs pushed around: formats, quotations, repeated events, junk."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from conftest import load_case
+
+from bot.pipeline import analyze
+from bot.render.json_out import contract_fields
+from grammar.parse import MAX_INPUT_BYTES, parse_text
+
+SEED = "seed-rsync-32bit"
+
+
+def _facts(data: bytes | str) -> list[dict]:
+    return [contract_fields(e.event) for e in analyze(data).events]
+
+
+def test_seed_is_read_completely() -> None:
+    data, meta = load_case(SEED)
+    report = analyze(data)
+    assert report.kernel == "3.2.59" and report.arch == "i686"
+    (event,) = report.events
+    normal = next(z for z in event.event.zones if z.name == "Normal")
+    assert (normal.free_kb, normal.min_kb, normal.all_unreclaimable) == (8056, 8048, True)
+    assert normal.lowmem_reserve == (0, 0, 252949, 252949)
+    assert event.event.page_totals["HighMem"] == 8422402
+    assert [t.name for t in event.event.tasks] == ["rsync", "rsync", "clamd"]
+
+
+def test_slack_escaped_fenced_and_quoted_paste_reads_like_the_original() -> None:
+    data, _ = load_case(SEED)
+    text = data.decode()
+    slack = "here you go\n```\n" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "\n```"
+    mail = "On Mon, someone wrote:\n" + "\n".join("> " + line for line in text.splitlines())
+    assert _facts(slack) == _facts(data) == _facts(mail)
+
+
+def test_gzip_input_is_read() -> None:
+    data, _ = load_case(SEED)
+    assert _facts(gzip.compress(data)) == _facts(data)
+
+
+def test_crlf_and_rsyslog_escapes() -> None:
+    data, _ = load_case(SEED)
+    text = data.decode()
+    assert _facts(text.replace("\n", "\r\n")) == _facts(text)
+    assert _facts(text.replace("\n", "#012")) == _facts(text)
+
+
+def test_cloud_logging_json_export() -> None:
+    data, _ = load_case("lab-process-hog-deb612-amd64")
+    lines = data.decode().splitlines()
+    export = json.dumps([
+        {"textPayload": line + "\r\n", "timestamp": f"2024-01-01T00:00:{i // 100:02d}.{i % 100:06d}Z"}
+        for i, line in enumerate(lines)
+    ][::-1])  # exports list the newest entry first
+    assert _facts(export) == _facts(data)
+
+
+def test_quoting_an_event_again_does_not_invent_a_second_one() -> None:
+    data, _ = load_case(SEED)
+    text = data.decode()
+    quoted = text + "\nThe important lines are these:\n" + "\n".join(text.splitlines()[60:66]) + "\nso lowmem is gone.\n"
+    assert len(analyze(quoted).events) == 1
+
+
+def test_the_same_paste_twice_is_one_event_but_a_repeated_kernel_warning_is_two() -> None:
+    data, _ = load_case(SEED)
+    text = data.decode()
+    assert len(analyze(text + "\nand again:\n" + text).events) == 1
+    warning = "rsync: page allocation failure. order:3, mode:0x20\nStack pointer is garbage, not printing trace\n"
+    assert len(analyze(warning * 3).events) == 3
+
+
+def test_every_event_in_a_multi_event_paste_is_read_in_order() -> None:
+    first, _ = load_case("lab-memcg-v1-deb61-amd64")
+    second, _ = load_case(SEED)
+    third, _ = load_case("lab-hugetlb-deb612-amd64")
+    kinds = [f["kind"] for f in _facts(first + b"\n" + second + b"\n" + third)]
+    assert kinds == ["memcg-oom", "oom-kill", "oom-kill"]
+
+
+def test_partial_pastes_give_what_is_there() -> None:
+    data, _ = load_case(SEED)
+    lines = data.decode().splitlines()
+    kill_only = "\n".join(line for line in lines if "Killed process" in line)
+    (facts,) = _facts(kill_only)
+    assert facts["killed_pid"] == 21832 and facts["kind"] == "oom-kill" and facts["zones"] is None
+    meminfo_only = "\n".join(lines[16:64])
+    (facts,) = _facts(meminfo_only)
+    assert facts["kind"] is None and facts["killed_pid"] is None and facts["zones"]
+
+
+def test_lines_the_grammar_does_not_know_are_kept_as_unparsed() -> None:
+    data, _ = load_case(SEED)
+    lines = data.decode().splitlines()
+    lines.insert(70, "Sep 23 02:04:16 [kernel] [1772321.850811] some_new_counter_line: 42 units")
+    (event,) = analyze("\n".join(lines)).events
+    assert any("some_new_counter_line" in u.text for u in event.event.unparsed)
+
+
+def test_non_oom_log_and_junk_get_a_clear_message() -> None:
+    for data in (b"", b"\x00\x01\x02\xff" * 500, "Started Session 1 of user root.\n" * 50):
+        report = analyze(data)
+        assert not report.events
+        assert report.message and "\n" not in report.message
+
+
+def test_oversized_input_is_refused_with_a_message() -> None:
+    dump = parse_text(b"x" * (MAX_INPUT_BYTES + 1))
+    assert not dump.events and "limit" in dump.warnings[0]
+
+
+def test_prefix_formats_agree() -> None:
+    """The same kernel output rendered by different tools yields the same facts."""
+    base, _ = load_case("lab-panic-on-oom-deb612-amd64")
+    for variant in ("crlf-syslog", "dmesg-user"):
+        data, _ = load_case(f"lab-panic-on-oom-deb612-amd64--{variant}")
+        assert _facts(data) == _facts(base)
