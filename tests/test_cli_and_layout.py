@@ -1,0 +1,72 @@
+"""The CLI contract (exit codes, formats), import layering and what the wheel ships."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, REPO
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(CLI + list(args), input=stdin.decode() if stdin else None,
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_analyze_json_contract_on_the_bundled_sample() -> None:
+    result = run("analyze", "--format", "json", "examples/seed-rsync-32bit.log")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) >= {"kernel", "arch", "events", "warnings"}
+    event = out["events"][0]
+    for field in json.loads((CORPUS / "seed-rsync-32bit" / "meta.json").read_text())["events"][0]:
+        assert field in event
+    assert "findings" in event and isinstance(event["findings"], list)
+
+
+def test_analyze_reads_stdin_and_every_format() -> None:
+    sample = (REPO / "examples" / "seed-rsync-32bit.log").read_bytes()
+    for fmt in ("text", "markdown", "json", "jsonl"):
+        result = run("analyze", "--format", fmt, "-", stdin=sample)
+        assert result.returncode == 0, (fmt, result.stderr)
+        assert result.stdout.strip()
+    lines = run("analyze", "--format", "jsonl", "-", stdin=sample).stdout.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["killed_comm"] == "clamd"
+
+
+def test_exit_codes() -> None:
+    no_event = run("analyze", "-", stdin=b"Started Session 1 of user root.\n")
+    assert no_event.returncode == 1 and len(no_event.stderr.strip().splitlines()) == 1
+    missing = run("analyze", "/nonexistent/kern.log")
+    assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+    usage = run("analyze", "--format", "yaml", "x")
+    assert usage.returncode == 2
+
+
+def test_import_layering_is_enforced() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter not installed")
+    result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wheel_ships_grammar_knowledge_and_templates(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                             "-w", str(tmp_path), str(REPO)], capture_output=True, text=True)
+    if result.returncode != 0:
+        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+                                capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("oomlens-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "grammar/oom.lark" in names and "grammar/prefixes.lark" in names
+    assert "knowledge/gfp/data/gfp_tables.json" in names
+    top_level = {name.split("/")[0] for name in names if not name.startswith("oomlens-")}
+    assert top_level == {"bot", "grammar", "knowledge"}
