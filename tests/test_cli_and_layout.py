@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPO
+from oomcases import CORPUS, REPO
 
 CLI = [sys.executable, "-m", "bot.cli"]
 

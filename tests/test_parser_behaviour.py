@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from conftest import load_case
+from oomcases import load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import corpus_cases, load_case
+from oomcases import corpus_cases, load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import CONTRACT_FIELDS, contract_fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import random
 
-from conftest import load_case
+from oomcases import load_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the shared corpus lives (../shared beside the checkout, as in CI)."""
+"""Test helpers: where the shared corpus lives (../shared beside the checkout, as in CI)."""
 
 from __future__ import annotations
 
