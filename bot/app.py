@@ -9,7 +9,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
@@ -20,8 +20,6 @@ from bot.slack.services import Services, default_analyzer
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-
-EVENT_DEDUP_TTL_S = 24 * 3600  # Slack retries for ~5 minutes; keep ids a day
 
 # One module per Slack surface; order matters only for the `message` event, whose catch-all
 # comes last (Bolt answers 404 to an unmatched event and Slack would retry it).
@@ -69,15 +67,6 @@ def build_app(
     @app.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
-        return next()
-
-    @app.middleware
-    def drop_retried_events(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        # Slack re-sends an event it thinks we missed (same event_id): answer 200 and do nothing.
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not services.store.claim(f"event:{event_id}", ttl_s=EVENT_DEDUP_TTL_S):
-            log.info("dropped repeated delivery of %s", event_id)
-            return BoltResponse(status=200, body="")
         return next()
 
     for module in LISTENER_MODULES:

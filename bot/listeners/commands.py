@@ -11,9 +11,9 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.render.slack import render_gfp, render_help, render_notice, render_oom_modal, render_report
-from bot.slack.delivery import analyse_safely, deliver_analysis, post_message
+from bot.slack.delivery import analyse_safely, post_message
 from bot.slack.services import Services
-from bot.slack.text import escape_mrkdwn, has_event_marker, looks_like_dump_fragment, message_text_to_paste
+from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste
 
 log = logging.getLogger(__name__)
 

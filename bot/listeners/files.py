@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.render.slack import render_notice
 from bot.slack.delivery import deliver_analysis, post_message
 from bot.slack.download import DownloadError, download_text, is_supported_file
-from bot.slack.events import is_from_self, message_paste
+from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
 from bot.slack.text import has_event_marker
 
@@ -54,6 +54,7 @@ def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> 
     return texts, problems
 
 
+@once_per_event
 def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
     services: Services = context["oomlens"]
     if is_from_self(event, context):

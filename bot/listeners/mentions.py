@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.slack import render_help, render_notice
 from bot.slack.delivery import NO_EVENT, FAILED, deliver_analysis, post_message
-from bot.slack.events import is_from_self, message_paste
+from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def _thread_paste(client: Any, channel: str, thread_ts: str, context: Any) -> st
     return "\n".join(p for p in parts if p)
 
 
+@once_per_event
 def handle_mention(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
     services: Services = context["oomlens"]
     if is_from_self(event, context):

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.delivery import deliver_analysis
-from bot.slack.events import is_from_self, mentions_bot, message_paste
+from bot.slack.events import once_per_event, is_from_self, mentions_bot, message_paste
 from bot.slack.services import Services
 from bot.slack.text import has_event_marker, looks_like_dump_fragment
 from bot.store.store import Fragment
@@ -43,6 +43,7 @@ def _bot_allowed(services: Services, message: dict[str, Any], channel: str) -> b
     return services.bot_limiter.allow(channel, message.get("bot_id") or "bot")
 
 
+@once_per_event
 def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
     services: Services = context["oomlens"]
     if is_from_self(event, context) or event.get("hidden"):
@@ -87,6 +88,7 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
                              thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message")
 
 
+@once_per_event
 def handle_message_changed(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
     services: Services = context["oomlens"]
     message = event.get("message") or {}

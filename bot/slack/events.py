@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import functools
+import logging
+from typing import Any, Callable, Iterable
 
 from .text import has_event_marker, message_text_to_paste
+
+log = logging.getLogger(__name__)
 
 
 def is_from_self(message: dict[str, Any], context: Any) -> bool:
@@ -56,3 +60,28 @@ def message_paste(message: dict[str, Any]) -> str:
     if not extra:
         return paste
     return "\n".join([paste, *(message_text_to_paste(t) for t in extra)]).strip("\n")
+
+
+EVENT_DEDUP_TTL_S = 24 * 3600  # Slack retries for minutes; keep ids a day
+
+
+def once_per_event(handler: Callable[..., None]) -> Callable[..., None]:
+    """Run an Events API listener at most once per ``event_id`` (Slack's retries carry the same id).
+
+    The check runs in the listener, i.e. after Bolt has acknowledged the request, so the ack path
+    never waits on the database; the key is persisted, so a restarted bot skips retries too.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        body = kwargs.get("body") or {}
+        context = kwargs.get("context")
+        event_id = body.get("event_id")
+        if event_id and context is not None:
+            services = context["oomlens"]
+            if not services.store.claim(f"event:{event_id}", ttl_s=EVENT_DEDUP_TTL_S):
+                log.info("dropped repeated delivery of %s", event_id)
+                return None
+        return handler(*args, **kwargs)
+
+    return wrapper

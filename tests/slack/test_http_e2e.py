@@ -66,6 +66,9 @@ def test_retried_delivery_gets_no_second_reply_even_after_restart(slack, fake_sl
     finally:
         restarted.stop()
     assert len(fake_slack.calls_to("chat.postMessage", channel=channel)) == 1
+    # both de-duplication keys are persisted
+    assert not bot.services.store.claim("event:EvRETRY1")
+    assert not bot.services.store.claim(f"msg:{channel}:{ts}")
 
 
 def test_forged_or_stale_signatures_are_rejected(slack, fake_slack):
