@@ -25,6 +25,17 @@ def oom_parser() -> Lark:
 
 
 @lru_cache(maxsize=None)
+def oom_line_parser() -> Lark:
+    """The same grammar with the Transformer applied during the LALR parse (no tree is built)."""
+    from .transform import LineTransformer
+
+    return Lark.open_from_package(
+        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True,
+        transformer=LineTransformer(),
+    )
+
+
+@lru_cache(maxsize=None)
 def _prefix_grammar() -> Lark:
     return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic")
 
@@ -41,7 +52,7 @@ def _line_classifier() -> re.Pattern[str]:
     parts = [
         f"(?P<{t.name}>{t.pattern.to_regexp()})"
         for t in _ordered_terminals(oom_parser())
-        if t.name not in (OTHER, "_NL")
+        if t.name != OTHER
     ]
     return re.compile("|".join(parts))
 
@@ -49,7 +60,7 @@ def _line_classifier() -> re.Pattern[str]:
 def classify(text: str) -> str:
     """Name of the terminal a single normalised line matches (``OTHER`` when none does)."""
     match = _line_classifier().match(text + "\n")
-    if match is None or match.end() != len(text):
+    if match is None or match.end() != len(text) + 1:
         return OTHER
     return match.lastgroup or OTHER
 
@@ -63,6 +74,6 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 
 @lru_cache(maxsize=None)
 def prefix_pattern() -> re.Pattern[str]:
-    """One pattern matching any single log prefix at the start of a line."""
+    """One pattern matching the run of log prefixes at the start of a line."""
     parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
-    return re.compile("|".join(parts))
+    return re.compile("(?:" + "|".join(parts) + ")+")

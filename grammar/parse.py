@@ -35,7 +35,7 @@ from .facts import (
     Unparsed,
     Zone,
 )
-from .lexicon import oom_parser
+from .lexicon import oom_line_parser, oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .transform import Item, LineTransformer
 
@@ -170,8 +170,7 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
         return []
     body = "\n".join(line.text for line in lines) + "\n"
     try:
-        tree = oom_parser().parse(body)
-        items: list[Item] = LineTransformer().transform(tree)
+        items: list[Item] = oom_line_parser().parse(body)  # type: ignore[assignment]
     except LarkError:
         # Unreachable with the catch-all OTHER terminal; parse line by line rather than fail.
         items = []
@@ -183,8 +182,7 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
     for item, line in zip(items, lines):
         item.number = line.number
         item.prefix = line.prefix
-        if not item.text:
-            item.text = line.text
+        item.text = line.text
     return items
 
 
@@ -532,34 +530,44 @@ _TASK_COLUMN_ERAS = {
 
 def _task_row(item: Item, columns: tuple[str, ...], kernel: str | None) -> TaskRow | None:
     words = item.fields["rest"].split()
-    numeric = 0
-    for word in words:
-        if word.lstrip("-").isdigit():
-            numeric += 1
-        else:
-            break
-    if numeric == 0 or numeric == len(words):
-        return None
-    names = [c for c in columns if c != "name"]
-    if len(names) != numeric:
+    names = [c for c in columns if c != "name"] if columns else []
+    numbers = _ints(words[: len(names)]) if names and len(words) > len(names) else None
+    numeric = len(names) if numbers is not None else 0
+    if not numeric:
+        # no header (or one that does not fit): infer the era from the number of columns
+        for count in range(len(words) - 1, 0, -1):
+            if _all_ints(words[:count]):
+                numeric = count
+                break
         names = list(_TASK_COLUMN_ERAS.get(numeric, ()))
         if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
             names = ["uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj"]
         elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
             names = ["uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj"]
-    if len(names) != numeric:
-        return None
-    values = {name: int(word) for name, word in zip(names, words[:numeric])}
-    name = " ".join(words[numeric:])
-    pgtables = values.get("pgtables_bytes")
+        if not numeric or len(names) != numeric:
+            return None
+        numbers = _ints(words[:numeric])
+    values = dict(zip(names, numbers or ()))
+    get = values.get
     return TaskRow(
-        pid=item.fields["pid"], uid=values.get("uid"), tgid=values.get("tgid"),
-        total_vm_pages=values.get("total_vm"), rss_pages=values.get("rss"),
-        rss_anon_pages=values.get("rss_anon"), rss_file_pages=values.get("rss_file"),
-        rss_shmem_pages=values.get("rss_shmem"), pgtables_bytes=pgtables,
-        nr_ptes=values.get("nr_ptes"), nr_pmds=values.get("nr_pmds"), swapents=values.get("swapents"),
-        oom_score_adj=values.get("oom_score_adj"), oom_adj=values.get("oom_adj"), cpu=values.get("cpu"),
-        name=name, line=item.number)
+        pid=item.fields["pid"], uid=get("uid"), tgid=get("tgid"),
+        total_vm_pages=get("total_vm"), rss_pages=get("rss"),
+        rss_anon_pages=get("rss_anon"), rss_file_pages=get("rss_file"),
+        rss_shmem_pages=get("rss_shmem"), pgtables_bytes=get("pgtables_bytes"),
+        nr_ptes=get("nr_ptes"), nr_pmds=get("nr_pmds"), swapents=get("swapents"),
+        oom_score_adj=get("oom_score_adj"), oom_adj=get("oom_adj"), cpu=get("cpu"),
+        name=" ".join(words[numeric:]), line=item.number)
+
+
+def _ints(words: list[str]) -> list[int] | None:
+    try:
+        return list(map(int, words))
+    except ValueError:
+        return None
+
+
+def _all_ints(words: list[str]) -> bool:
+    return _ints(words) is not None
 
 
 def _release_before(kernel: str, version: tuple[int, int]) -> bool:

@@ -15,7 +15,7 @@ from lark import Token, Transformer
 from .lexicon import field_matcher
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One classified line: the rule that matched and its fields."""
 
@@ -333,8 +333,11 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("task_table_header", str(children[0]), {"columns": columns})
 
     def task_row(self, children: list[Token]) -> Item:
-        g = self._groups("TASK_ROW", children[0])
-        return Item("task_row", str(children[0]), {"pid": _int(g.get("trow_pid")), "rest": g.get("trow_rest") or ""})
+        # `[  154]     0   154 ...`: the terminal guarantees the shape, so a split is enough
+        # (task tables reach tens of thousands of rows; a second regex match per row shows).
+        text = str(children[0])
+        pid, _, rest = text.partition("]")
+        return Item("task_row", text, {"pid": int(pid.lstrip("[ \t")), "rest": rest})
 
     # -- decision and kill ----------------------------------------------------------------------
     def oom_summary(self, children: list[Token]) -> Item:

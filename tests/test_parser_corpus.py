@@ -60,3 +60,15 @@ def test_unparsed_lines_are_reported_not_dropped(case: str) -> None:
         numbers = {line.number for line in event.lines}
         assert {u.line for u in event.unparsed} <= numbers
         assert event.first_line in numbers and event.last_line in numbers
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_grammar_parses_the_whole_normalised_paste_in_one_pass(case: str) -> None:
+    """The LALR parse never needs the line-by-line fallback (a terminal eating a newline would)."""
+    from grammar.lexicon import oom_parser
+    from grammar.normalise import decode_bytes, normalise
+
+    text, _ = decode_bytes(load_case(case)[0])
+    lines = normalise(text).lines
+    if lines:
+        oom_parser().parse("\n".join(line.text for line in lines) + "\n")
