@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "slack"))
 
-from conftest import BotServer, CORPUS, make_settings, sign, slack_escape  # noqa: E402
+from slack_harness import BotServer, CORPUS, make_settings, sign, slack_escape  # noqa: E402
 from fake_slack import TEAM_ID, FakeSlack  # noqa: E402
 
 

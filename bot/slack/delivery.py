@@ -97,7 +97,11 @@ def deliver_analysis(
         headline=make_headline(report), top_code=getattr(top, "code", None), top_title=getattr(top, "title", None),
         event_count=len(report.events), paste=paste,
     )
-    rendered = render_report(report, analysis_id=analysis_id)
+    try:
+        rendered = render_report(report, analysis_id=analysis_id)
+    except Exception:  # a rendering bug must cost one reply, not the bot
+        log.exception("rendering analysis %s failed", analysis_id)
+        return Outcome(FAILED, report=report, message="Sorry, I could not render this analysis; it has been logged.")
 
     if existing is not None:
         client.chat_update(channel=channel, ts=existing.reply_ts, text=rendered.text, blocks=rendered.blocks)

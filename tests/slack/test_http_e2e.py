@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import corpus_text, new_channel, real_analyze, slack_escape
+from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
 from bot.render.slack import top_finding
 from bot.slack.text import escape_mrkdwn
 
@@ -45,7 +45,7 @@ def test_pasted_dump_gets_one_threaded_reply_naming_the_cause(case, slack, fake_
 
 def test_retried_delivery_gets_no_second_reply_even_after_restart(slack, fake_slack, bot, db_url):
     real_analyze()
-    from conftest import BotServer, SlackSender, make_settings
+    from slack_harness import BotServer, SlackSender, make_settings
 
     channel = new_channel()
     ts = fake_slack.new_ts()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import corpus_text, new_channel, real_analyze, slack_escape
+from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
 from bot.render.slack import top_finding
 from bot.slack.text import escape_mrkdwn
 from test_http_e2e import reply_text

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from conftest import REPO_ROOT
+from slack_harness import REPO_ROOT
 
 MANIFEST = REPO_ROOT / "deploy" / "slack-manifest.yaml"
 
@@ -96,7 +96,7 @@ def test_urls_point_at_the_bolt_endpoint():
 
 
 def test_recording_app_sees_every_listener_of_the_real_app(fake_slack, db_url):
-    from conftest import make_settings
+    from slack_harness import make_settings
     from bot.app import build_app
 
     app = build_app(make_settings(fake_slack, db_url))

@@ -15,7 +15,7 @@ import pytest
 
 from bot import cli_serve
 from bot.settings import Settings, SettingsError
-from conftest import REPO_ROOT
+from slack_harness import REPO_ROOT
 from fake_slack import BOT_TOKEN
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import corpus_text, make_settings, new_channel, real_analyze, slack_escape
+from slack_harness import corpus_text, make_settings, new_channel, real_analyze, slack_escape
 from fake_slack import APP_TOKEN, TEAM_ID, FakeSocketModeServer
 
 

@@ -13,7 +13,7 @@ from bot.slack.pacing import BotReplyLimiter, ChannelPacer
 from bot.slack.text import (escape_mrkdwn, has_event_marker, looks_like_dump_fragment, message_text_to_paste,
                             unescape_slack)
 from bot.store import Store
-from conftest import corpus_text, real_analyze
+from slack_harness import corpus_text, real_analyze
 from fake_slack import check_text, validate_blocks
 
 
@@ -160,7 +160,7 @@ def test_corpus_cases_render_within_limits():
     from pathlib import Path
 
     from bot.render.slack import render_report
-    from conftest import CORPUS
+    from slack_harness import CORPUS
 
     cases = sorted(p for p in Path(CORPUS).iterdir() if (p / "input.log").exists())[:60]
     rendered_any = 0
