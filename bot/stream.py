@@ -9,28 +9,52 @@ through the same pipeline as a paste. Line numbers in the output are those of th
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import IO, Iterator
 
 from bot.pipeline import analyze
 from bot.render.json_out import event_dict
 from grammar.lexicon import OTHER, classify
-from grammar.normalise import _strip_prefix
+from grammar.normalise import line_content
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
-QUIET_LINES = 200  # unrecognised lines after which a report is over
+QUIET_LINES = 60  # unrecognised lines after which a report is over (as grammar/parse.py)
 LEAD_LINES = 3  # lines kept before an anchor (a prefix-only line, a SysRq line)
 
-# Words that occur in the first lines of every report kind (trigger, header-less fragments,
-# memcg and kill lines): a line without any of them cannot open a report.
-_ANCHOR = re.compile(
-    rb"invoked oom-killer|oom-killer:|page allocation failure|Mem-Info|Mem-info|Out of [Mm]emory|"
-    rb"Killed process|oom-kill:|Memory cgroup|Tasks state|\[ *pid *\]|Kernel panic|SysRq|Task in /|"
-    rb"active_anon:|free:\d+kB min:|lowmem_reserve\[\]|hugepages_total=|pages RAM|Free swap|"
-    rb"Call [Tt]race:|Comm: |comm: |Killed process|oom_reaper"
+# Text found in the first lines of every report kind (trigger, fragments, memcg and kill lines,
+# Mem-Info, task dumps). Each is searched with bytes.find, which runs at memory speed; a hit
+# opens a window only when its line is one the grammar recognises, so a common word costs one
+# classification, not a parse.
+_ANCHORS = (
+    b"oom", b"Mem-Info", b"Mem-info", b"emory", b"allocation failure", b"Killed process",
+    b"SysRq", b"Kernel panic", b"pid ]", b"active_anon:", b"kB min:", b"lowmem_reserve",
+    b"hugepages_total=", b"pages RAM", b"Free swap", b"Comm: ", b"comm: ", b"Task in /",
 )
+
+
+# Phrases only a kernel memory report prints: they open a window even when the line needs
+# decoding first (JSON exports, quotes, run-together records).
+_STRONG = (b"invoked oom-killer", b"page allocation failure", b"Killed process", b"Kill process",
+           b"oom-kill:", b"Mem-Info", b"Memory cgroup", b"Manual OOM")
+
+
+class _AnchorFinder:
+    """Next anchor position in a chunk, re-searching each literal only once it is passed."""
+
+    def __init__(self, chunk: bytes) -> None:
+        self.chunk = chunk
+        self.next = {literal: chunk.find(literal) for literal in _ANCHORS}
+
+    def search(self, position: int) -> int:
+        best = -1
+        for literal, at in self.next.items():
+            if 0 <= at < position:
+                at = self.chunk.find(literal, position)
+                self.next[literal] = at
+            if at >= 0 and (best < 0 or at < best):
+                best = at
+        return best
 
 
 def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
@@ -55,7 +79,7 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _is_report_line(raw: bytes) -> bool:
-    text, _ = _strip_prefix(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    text, _ = line_content(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
     text = text.strip()
     return bool(text) and classify(text) != OTHER
 
@@ -84,19 +108,25 @@ def stream_events(handle: IO[bytes]) -> Iterator[dict]:  # type: ignore[type-arg
         window, window_bytes, quiet = [], 0, 0
 
     for chunk, _ in _lines_from(handle):
+        anchors = _AnchorFinder(chunk)
         position = 0
         line_no = line_base
         size = len(chunk)
         while position < size:
             if not window:
-                match = _ANCHOR.search(chunk, position)
-                if match is None:
+                found = anchors.search(position)
+                if found < 0:
                     line_no += chunk.count(b"\n", position, size)
                     position = size
                     break
-                line_start = chunk.rfind(b"\n", 0, match.start()) + 1
-                if line_start < position:
-                    line_start = position
+                line_start = max(position, chunk.rfind(b"\n", 0, found) + 1)
+                line_end = chunk.find(b"\n", found)
+                line_end = size if line_end < 0 else line_end + 1
+                line = chunk[line_start:line_end]
+                if not any(phrase in line for phrase in _STRONG) and not _is_report_line(line):
+                    line_no += chunk.count(b"\n", position, line_end)
+                    position = line_end
+                    continue
                 skipped = chunk.count(b"\n", position, line_start)
                 # keep a few lines before the anchor (a prefix-only line, the SysRq request)
                 back = line_start

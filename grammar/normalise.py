@@ -123,6 +123,14 @@ def _strip_prefix(line: str) -> tuple[str, str]:
     return line[match.end():], line[: match.end()]
 
 
+def line_content(raw: str) -> tuple[str, str]:
+    """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
+    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith(">") else raw
+    if "`" in line:
+        line = _INLINE_CODE.sub("", line)
+    return _strip_prefix(line)
+
+
 def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
     """The width at which a page or mail reader cut lines, when one width dominates."""
     lengths = Counter(len(raw[i]) for i, cont in enumerate(continued) if cont and len(raw[i]) >= 60)
@@ -160,10 +168,7 @@ def normalise(text: str) -> Normalised:
             prefixes.append("")
             indented.append(False)
             continue
-        line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith(">") else raw
-        if "`" in line:
-            line = _INLINE_CODE.sub("", line)
-        body, prefix = _strip_prefix(line)
+        body, prefix = line_content(raw)
         indented.append(body[:1] in (" ", "\t"))
         contents.append(body.strip())
         prefixes.append(prefix.strip())
