@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if handler is not None:
             return int(handler(args, sys.stdout))
-        return int(args.run(args))  # subcommands contributed by other modules
+        run = getattr(args, "run", None) or getattr(args, "func", None)  # contributed subcommands
+        return int(run(args))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
