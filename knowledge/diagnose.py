@@ -1,15 +1,109 @@
 """Runs the finding catalogue over one parsed event and ranks what fires.
 
-Placeholder until the diagnosis issue lands: returns no findings.
+Ranking: root causes first, then contributing factors, then context; within a role by
+confidence (each check computes its own from how strong its evidence is, see
+docs/diagnosis.md). ``diagnose`` is what ``bot.pipeline`` calls; ``evaluate`` also returns the
+analysis and the findings that could not be evaluated (their facts are missing), for renderers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from grammar.facts import Dump, Event
 
-from .model import Finding
+from . import catalogue
+from .analysis import Analysis
+from .checks import REGISTRY, Hit, missing_facts
+from .model import Evidence, Finding
+
+ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
+FALLBACK_CHECK = "undetermined"
+
+
+@dataclass(frozen=True)
+class NotEvaluated:
+    code: str
+    name: str
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    analysis: Analysis
+    findings: tuple[Finding, ...]
+    not_evaluated: tuple[NotEvaluated, ...]
+
+
+def decode_gfp(event: Event, dump: Dump) -> Any | None:
+    """The gfp decoding of the event's mask, when the gfp package is installed."""
+    try:
+        from knowledge import gfp
+    except ImportError:  # decoder not installed: checks fall back to "gfp unknown"
+        return None
+    decode = getattr(gfp, "decode_event_mask", None)
+    return decode(event, dump) if decode is not None else None
+
+
+def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
+    env = analysis.environment
+    return {
+        "ev": {name: value for name, (value, _lines) in hit.evidence.items()},
+        "ctx": hit.context,
+        "env": {"kind": env.kind, "label": env.label, "container": env.container, "kubernetes": env.kubernetes,
+                "vm": env.vm, "hypervisor_host": env.hypervisor_host, "cgroup_v2": env.cgroup_v2},
+        "kernel": analysis.kernel,
+        "version": analysis.version,
+        "arch": analysis.dump.arch,
+        "is_32bit": analysis.is_32bit,
+        "kind": analysis.event.kind,
+        "victim": analysis.victim_name,
+    }
+
+
+def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Finding:
+    context = template_context(analysis, hit)
+    labels = {e["name"]: e["label"] for e in record.evidence}
+    evidence = tuple(Evidence(name=name, value=value, label=labels.get(name, name), lines=lines)
+                     for name, (value, lines) in hit.evidence.items() if name in labels)
+    return Finding(
+        code=record.code, name=record.name, category=record.category, title=record.title,
+        severity=record.severity, confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
+        role=hit.role or record.role, explanation=catalogue.render(record.explanation, context),
+        evidence=evidence, remediation=catalogue.render_remediation(record, context),
+        references=record.references,
+    )
+
+
+def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
+    analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
+    findings: list[Finding] = []
+    not_evaluated: list[NotEvaluated] = []
+    fallback = []
+    for record in catalogue.load():
+        spec = REGISTRY[record.check]
+        if record.check == FALLBACK_CHECK:
+            fallback.append(record)
+            continue
+        missing = missing_facts(spec, analysis)
+        if missing:
+            not_evaluated.append(NotEvaluated(record.code, record.name, missing))
+            continue
+        hit = spec.function(analysis, record.params)
+        if hit is not None:
+            findings.append(build_finding(record, analysis, hit))
+    if not any(f.role == "root-cause" for f in findings):
+        for record in fallback:
+            spec = REGISTRY[record.check]
+            if not missing_facts(spec, analysis):
+                hit = spec.function(analysis, record.params)
+                if hit is not None:
+                    findings.append(build_finding(record, analysis, hit))
+    findings.sort(key=lambda f: (ROLE_RANK.get(f.role, 3), -f.confidence, f.code))
+    return Diagnosis(analysis, tuple(findings), tuple(not_evaluated))
 
 
 def diagnose(event: Event, dump: Dump) -> tuple[Finding, ...]:
     """Return the findings for ``event``, most likely root cause first."""
-    return ()
+    return evaluate(event, dump).findings

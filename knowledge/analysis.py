@@ -1,0 +1,734 @@
+"""Derived views over one parsed event: where the memory went, zones against their watermarks,
+free blocks by order, the task table, memcg, swap, NUMA nodes and the environment.
+
+Checks (``knowledge.checks``) read only this module's :class:`Analysis`, never the raw parser
+output, so every figure a finding quotes is computed once, in kB, with the paste lines it came
+from. Nothing here guesses: a figure the paste does not show is ``None`` and the checks that
+need it report "not evaluated".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable
+
+from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
+
+# Zone types in the kernel's order (include/linux/mmzone.h enum zone_type); which of them a
+# kernel has depends on its config, but the order never changes.
+ZONE_ORDER = ("DMA", "DMA32", "Normal", "HighMem", "Movable", "Device")
+LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
+ARCH_32BIT = re.compile(r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)")
+RELEASE_32BIT = re.compile(r"(-686|-486|-586|-pae\b|\.i[3-6]86|x86[-_]32|-armmp|-v7\+|-v6\+|armv7)", re.I)
+VM_HARDWARE = (
+    ("QEMU", "QEMU/KVM virtual machine"),
+    ("KVM", "KVM virtual machine"),
+    ("Xen", "Xen guest"),
+    ("VMware", "VMware virtual machine"),
+    ("VirtualBox", "VirtualBox virtual machine"),
+    ("Microsoft Corporation Virtual Machine", "Hyper-V virtual machine"),
+    ("Google Compute Engine", "Google Compute Engine VM"),
+    ("Amazon EC2", "Amazon EC2 instance"),
+    ("BHYVE", "bhyve virtual machine"),
+    ("Parallels", "Parallels virtual machine"),
+    ("OpenStack", "OpenStack (KVM) virtual machine"),
+    ("z/VM", "z/VM guest"),
+    ("Cloud Hypervisor", "Cloud Hypervisor VM"),
+    ("Firecracker", "Firecracker microVM"),
+)
+# QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
+KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
+HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
+
+
+def kernel_version(release: str | None) -> tuple[int, ...] | None:
+    """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
+    if not release:
+        return None
+    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def ramp(value: float, low: float, high: float, out_low: float, out_high: float) -> float:
+    """Linear map of ``value`` from [low, high] onto [out_low, out_high], clamped."""
+    if high <= low:
+        return out_high if value >= high else out_low
+    fraction = min(1.0, max(0.0, (value - low) / (high - low)))
+    return out_low + fraction * (out_high - out_low)
+
+
+def mb(kb: float | int | None) -> str:
+    """kB -> human text (`549 MB`, `31.0 GB`); used by templates through the `size` filter."""
+    if kb is None:
+        return "unknown"
+    kb = float(kb)
+    if abs(kb) >= 1024 * 1024 * 10:
+        return f"{kb / 1024 / 1024:.0f} GB"
+    if abs(kb) >= 1024 * 1024:
+        return f"{kb / 1024 / 1024:.1f} GB"
+    if abs(kb) >= 1024:
+        return f"{kb / 1024:.0f} MB"
+    return f"{kb:.0f} kB"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number with its label and the paste lines that show it."""
+
+    name: str
+    label: str
+    kb: int
+    lines: tuple[SourceLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ZoneView:
+    """A zone of the Mem-Info report (or only its buddy list) read against the request."""
+
+    node: int | None
+    name: str
+    free_kb: int | None
+    min_kb: int | None
+    low_kb: int | None
+    high_kb: int | None
+    managed_kb: int | None
+    present_kb: int | None
+    reserve_kb: int  # lowmem_reserve this zone keeps against the request's highest zone
+    usable: bool | None  # may the request take pages from this zone (None: gfp unknown)
+    all_unreclaimable: bool | None
+    blocks_at_order: int | None  # free blocks large enough for the requested order
+    kb_at_order: int | None
+    largest_block_kb: int | None
+    lines: tuple[SourceLine, ...]
+    values: dict[str, int]
+
+    @property
+    def label(self) -> str:
+        return self.name if self.node is None else f"Node {self.node} {self.name}"
+
+    @property
+    def floor_kb(self) -> int | None:
+        """min watermark plus the lowmem reserve the request must leave in this zone."""
+        return None if self.min_kb is None else self.min_kb + self.reserve_kb
+
+    @property
+    def below_min(self) -> bool | None:
+        if self.free_kb is None or self.floor_kb is None:
+            return None
+        return self.free_kb <= self.floor_kb
+
+    @property
+    def below_low(self) -> bool | None:
+        """Below the low watermark (plus reserve): the allocator's fast path already fails here."""
+        if self.free_kb is None or self.low_kb is None:
+            return None
+        return self.free_kb < self.low_kb + self.reserve_kb
+
+    @property
+    def headroom_kb(self) -> int | None:
+        if self.free_kb is None or self.floor_kb is None:
+            return None
+        return self.free_kb - self.floor_kb
+
+
+@dataclass(frozen=True)
+class TaskUse:
+    """A task-table row (or a same-name group of rows) and what the OOM killer counts for it."""
+
+    name: str
+    pids: tuple[int, ...]
+    rss_kb: int
+    swap_kb: int
+    pgtables_kb: int
+    oom_score_adj: int | None
+    rows: tuple[TaskRow, ...]
+
+    @property
+    def badness_kb(self) -> int:
+        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
+        return self.rss_kb + self.swap_kb + self.pgtables_kb
+
+    @property
+    def protected(self) -> bool:
+        return self.oom_score_adj is not None and self.oom_score_adj <= -1000
+
+
+@dataclass(frozen=True)
+class Environment:
+    kind: str  # kubernetes, docker, lxc, systemd, vm, bare-metal, unknown
+    label: str
+    container: bool
+    kubernetes: bool
+    vm: bool
+    hypervisor_host: bool
+    cgroup_v2: bool | None  # None: the paste does not tell
+    evidence: str | None
+
+
+class Analysis:
+    """Everything the checks read about one event (computed lazily, once)."""
+
+    def __init__(self, event: Event, dump: Dump, gfp: Any | None = None) -> None:
+        self.event = event
+        self.dump = dump
+        self.gfp = gfp
+        self.page_kb = dump.page_size_kb or 4
+        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) or dump.kernel
+        self.version = kernel_version(self.kernel)
+        self._lines = {line.number: line for line in event.lines}
+
+    # ----------------------------------------------------------------------------- lines
+    def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
+        out = []
+        for number in numbers:
+            if number is not None and number in self._lines and self._lines[number] not in out:
+                out.append(self._lines[number])
+        return tuple(out)
+
+    def lines_of(self, numbers: Iterable[int]) -> tuple[SourceLine, ...]:
+        return self.lines(*numbers)
+
+    def find_lines(self, pattern: str) -> tuple[SourceLine, ...]:
+        regex = re.compile(pattern, re.I)
+        return tuple(line for line in self.event.lines if regex.search(line.text))
+
+    # ----------------------------------------------------------------------------- basics
+    def version_at_least(self, major: int, minor: int = 0) -> bool | None:
+        if self.version is None:
+            return None
+        return self.version[:2] >= (major, minor)
+
+    @cached_property
+    def is_32bit(self) -> bool | None:
+        arch = (self.dump.arch or "").lower()
+        if arch:
+            return bool(ARCH_32BIT.match(arch))
+        if self.kernel and RELEASE_32BIT.search(self.kernel):
+            return True
+        if self.zone_names & {"HighMem"}:
+            return True
+        if "DMA32" in self.zone_names:
+            return False
+        return None
+
+    @cached_property
+    def zone_names(self) -> set[str]:
+        return {z.name for z in self.event.zones} | {b.zone for b in self.event.buddy}
+
+    @cached_property
+    def has_highmem(self) -> bool:
+        """A 32-bit kernel that splits RAM into lowmem and HighMem."""
+        if "HighMem" in self.zone_names:
+            return True
+        totals = self.event.page_totals
+        high = totals.get("HighMem", totals.get("HighMem/MovableOnly"))
+        return bool(self.is_32bit and high)
+
+    @cached_property
+    def ram_kb(self) -> int | None:
+        ram = self.event.page_totals.get("RAM")
+        if ram:
+            return ram * self.page_kb
+        present = [z.values.get("present") for z in self.event.zones]
+        if present and all(p is not None for p in present):
+            return int(sum(p for p in present if p is not None))
+        return None
+
+    @cached_property
+    def ram_lines(self) -> tuple[SourceLine, ...]:
+        return self.lines_of(self.event.page_total_lines)
+
+    @cached_property
+    def reserved_kb(self) -> int | None:
+        reserved = self.event.page_totals.get("reserved")
+        return None if reserved is None else reserved * self.page_kb
+
+    @cached_property
+    def highmem_total_kb(self) -> int | None:
+        totals = self.event.page_totals
+        high = totals.get("HighMem", totals.get("HighMem/MovableOnly"))
+        if self.has_highmem and high is not None:
+            return high * self.page_kb
+        present = [z.values.get("present") for z in self.event.zones if z.name == "HighMem"]
+        if present and present[0] is not None:
+            return int(present[0])
+        return None
+
+    @cached_property
+    def lowmem_kb(self) -> int | None:
+        """Size of the zones the kernel itself can address directly (DMA, DMA32, Normal)."""
+        present = [z.values.get("managed", z.values.get("present")) for z in self.event.zones
+                   if z.name in LOWMEM_ZONES]
+        if present and all(p is not None for p in present):
+            return int(sum(p for p in present if p is not None))
+        if self.has_highmem and self.ram_kb is not None and self.highmem_total_kb is not None:
+            return self.ram_kb - self.highmem_total_kb
+        return None
+
+    # ----------------------------------------------------------------------------- counters
+    def meminfo_kb(self, *keys: str) -> int | None:
+        """Sum of global Mem-Info counters (pages) in kB; None when none of them is printed."""
+        values = [self.event.meminfo.get(key) for key in keys]
+        if all(v is None for v in values):
+            return self._node_sum_kb(*keys)
+        return sum(v for v in values if v is not None) * self.page_kb
+
+    def _node_sum_kb(self, *keys: str) -> int | None:
+        total = None
+        for node in self.event.nodes:
+            for key in keys:
+                alias = {"isolated_anon": "isolated(anon)", "isolated_file": "isolated(file)"}.get(key, key)
+                value = node.values.get(alias)
+                if value is not None:
+                    total = (total or 0) + value
+        return total
+
+    def counter_kb(self, key: str) -> int | None:
+        """kernel_stack / pagetables / shmem...: global counter, else node, else zone sums (kB)."""
+        value = self.meminfo_kb(key)
+        if value is not None:
+            return value
+        zone_values = [z.values.get(key) for z in self.event.zones]
+        if any(v is not None for v in zone_values):
+            return int(sum(v for v in zone_values if v is not None))
+        return None
+
+    @cached_property
+    def meminfo_lines(self) -> tuple[SourceLine, ...]:
+        return self.lines_of(self.event.meminfo_lines) or self.lines_of(n.line for n in self.event.nodes)
+
+    @cached_property
+    def has_memory_report(self) -> bool:
+        return bool(self.event.meminfo or self.event.nodes or self.event.zones)
+
+    @cached_property
+    def free_kb(self) -> int | None:
+        free = self.meminfo_kb("free")
+        if free is None:
+            zone_free = [z.free_kb for z in self.event.zones]
+            if zone_free and all(f is not None for f in zone_free):
+                free = int(sum(f for f in zone_free if f is not None))
+            elif self.event.buddy:
+                free = sum(b.total_kb or 0 for b in self.event.buddy)
+        return free
+
+    @cached_property
+    def hugetlb_kb(self) -> int:
+        return sum(h.total * h.size_kb for h in self.event.hugepages)
+
+    @cached_property
+    def hugetlb_free_kb(self) -> int:
+        return sum(h.free * h.size_kb for h in self.event.hugepages)
+
+    @cached_property
+    def hugepages_lines(self) -> tuple[SourceLine, ...]:
+        return self.lines(*(h.line for h in self.event.hugepages if h.total))
+
+    @cached_property
+    def breakdown(self) -> tuple[Figure, ...] | None:
+        """Where RAM went, in kB; ``unaccounted`` is RAM minus everything the report accounts for."""
+        if not self.event.meminfo and not self.event.nodes:
+            return None
+        lines = self.meminfo_lines
+        anon = self.meminfo_kb("active_anon", "inactive_anon", "isolated_anon") or 0
+        shmem = self.counter_kb("shmem") or 0
+        file_lru = self.meminfo_kb("active_file", "inactive_file", "isolated_file") or 0
+        unevictable = self.meminfo_kb("unevictable") or 0
+        figures = [
+            Figure("anon", "anonymous (process heap/stack, excluding shmem)", max(0, anon - shmem), lines),
+            Figure("file", "page cache (file LRU)", file_lru, lines),
+            Figure("shmem", "shmem/tmpfs (incl. SysV/POSIX shm)", shmem, lines),
+            Figure("unevictable", "unevictable (mlocked, ramfs)", unevictable, lines),
+            Figure("slab_reclaimable", "slab, reclaimable", self.counter_kb("slab_reclaimable") or 0, lines),
+            Figure("slab_unreclaimable", "slab, unreclaimable", self.counter_kb("slab_unreclaimable") or 0, lines),
+            Figure("pagetables", "page tables", self.counter_kb("pagetables") or 0, lines),
+            Figure("kernel_stack", "kernel stacks", self.counter_kb("kernel_stack") or 0, lines),
+            Figure("hugetlb", "HugeTLB pool", self.hugetlb_kb, self.hugepages_lines),
+            Figure("free", "free (incl. per-cpu lists)",
+                   (self.free_kb or 0) + (self.meminfo_kb("free_pcp") or 0), lines),
+        ]
+        if self.reserved_kb is not None:
+            figures.append(Figure("reserved", "reserved at boot (kernel, struct page, firmware, CMA)",
+                                  self.reserved_kb, self.ram_lines))
+        if self.ram_kb is not None:
+            accounted = sum(f.kb for f in figures)
+            figures.append(Figure("unaccounted", "unaccounted (drivers, GPU, balloon, vmalloc, ZFS ARC...)",
+                                  max(0, self.ram_kb - accounted), self.ram_lines))
+        return tuple(figures)
+
+    def figure(self, name: str) -> Figure | None:
+        for figure in self.breakdown or ():
+            if figure.name == name:
+                return figure
+        return None
+
+    def share_of_ram(self, kb: int | None) -> float | None:
+        if kb is None or not self.ram_kb:
+            return None
+        return kb / self.ram_kb
+
+    # ----------------------------------------------------------------------------- zones
+    @cached_property
+    def zone_types(self) -> tuple[str, ...]:
+        """The zone types this kernel has, in lowmem_reserve[] index order."""
+        width = max((len(z.lowmem_reserve) for z in self.event.zones if z.lowmem_reserve), default=0)
+        names = [n for n in ZONE_ORDER if n != "Device"]
+        if self.is_32bit or "HighMem" in self.zone_names:
+            names.remove("DMA32")
+        else:
+            names.remove("HighMem")
+        if width > len(names):
+            names.append("Device")
+        # a kernel without ZONE_DMA32/ZONE_DMA (arm64 configs, s390...) prints fewer entries
+        while width and len(names) > width:
+            for candidate in ("DMA32", "DMA", "Movable"):
+                if candidate in names and candidate not in self.zone_names:
+                    names.remove(candidate)
+                    break
+            else:
+                break
+        return tuple(names)
+
+    @cached_property
+    def highest_zone(self) -> str | None:
+        """Highest zone the request may use, from the gfp decoding."""
+        zone = getattr(self.gfp, "highest_zone", None) if self.gfp is not None else None
+        return zone if zone in ZONE_ORDER else None
+
+    def zone_usable(self, name: str) -> bool | None:
+        if self.highest_zone is None:
+            return None
+        if name not in ZONE_ORDER:
+            return None
+        if name == "Movable" and self.highest_zone != "Movable":
+            return False
+        # HighMem-capable requests are also Movable-capable on highmem kernels only when movable
+        if self.highest_zone == "Movable":
+            return True
+        return ZONE_ORDER.index(name) <= ZONE_ORDER.index(self.highest_zone)
+
+    def _reserve_kb(self, zone: Zone) -> int:
+        if not zone.lowmem_reserve or self.highest_zone is None:
+            return 0
+        types = self.zone_types
+        target = self.highest_zone
+        if target not in types:
+            usable = [t for t in types if self.zone_usable(t)]
+            if not usable:
+                return 0
+            target = usable[-1]
+        index = types.index(target)
+        if index >= len(zone.lowmem_reserve):
+            return 0
+        return zone.lowmem_reserve[index] * self.page_kb
+
+    @cached_property
+    def order(self) -> int | None:
+        return self.event.trigger.order if self.event.trigger else None
+
+    def _blocks(self, buddy: BuddyList | None) -> tuple[int | None, int | None, int | None]:
+        if buddy is None:
+            return None, None, None
+        need_kb = self.page_kb * (1 << max(0, self.order or 0))
+        blocks = sum(o.count for o in buddy.orders if o.size_kb >= need_kb)
+        kb = sum(o.count * o.size_kb for o in buddy.orders if o.size_kb >= need_kb)
+        largest = max((o.size_kb for o in buddy.orders if o.count), default=0)
+        return blocks, kb, largest
+
+    @cached_property
+    def zones(self) -> tuple[ZoneView, ...]:
+        buddies = {(b.node, b.zone): b for b in self.event.buddy}
+        views = []
+        seen = set()
+        for zone in self.event.zones:
+            buddy = buddies.get((zone.node, zone.name))
+            blocks, kb_at, largest = self._blocks(buddy)
+            values = dict(zone.values)
+            views.append(ZoneView(
+                node=zone.node, name=zone.name, free_kb=zone.free_kb, min_kb=zone.min_kb,
+                low_kb=zone.low_kb, high_kb=zone.high_kb, managed_kb=values.get("managed"),
+                present_kb=values.get("present"), reserve_kb=self._reserve_kb(zone),
+                usable=self.zone_usable(zone.name), all_unreclaimable=zone.all_unreclaimable,
+                blocks_at_order=blocks, kb_at_order=kb_at, largest_block_kb=largest,
+                lines=self.lines(zone.line, buddy.line if buddy else None), values=values))
+            seen.add((zone.node, zone.name))
+        for buddy in self.event.buddy:
+            if (buddy.node, buddy.zone) in seen:
+                continue
+            blocks, kb_at, largest = self._blocks(buddy)
+            views.append(ZoneView(
+                node=buddy.node, name=buddy.zone, free_kb=buddy.total_kb, min_kb=None, low_kb=None,
+                high_kb=None, managed_kb=None, present_kb=None, reserve_kb=0,
+                usable=self.zone_usable(buddy.zone), all_unreclaimable=None, blocks_at_order=blocks,
+                kb_at_order=kb_at, largest_block_kb=largest, lines=self.lines(buddy.line), values={}))
+        return tuple(views)
+
+    def zones_named(self, name: str) -> tuple[ZoneView, ...]:
+        return tuple(z for z in self.zones if z.name == name)
+
+    @cached_property
+    def usable_zones(self) -> tuple[ZoneView, ...]:
+        """Zones the request may use (all zones when the gfp mask is unknown), allowed nodes only."""
+        allowed = self.allowed_nodes
+        return tuple(z for z in self.zones if z.usable is not False
+                     and (allowed is None or z.node is None or z.node in allowed))
+
+    # ----------------------------------------------------------------------------- NUMA
+    @cached_property
+    def node_ids(self) -> tuple[int, ...]:
+        ids = {z.node for z in self.event.zones if z.node is not None}
+        ids |= {b.node for b in self.event.buddy if b.node is not None}
+        ids |= {n.node for n in self.event.nodes}
+        return tuple(sorted(ids))
+
+    @cached_property
+    def allowed_nodes(self) -> set[int] | None:
+        """Nodes the allocation may use: explicit nodemask, else cpuset mems_allowed; None = all."""
+        texts = []
+        if self.event.trigger and self.event.trigger.nodemask not in (None, "(null)"):
+            texts.append(self.event.trigger.nodemask)
+        summary = self.event.oom_summary
+        if summary and summary.nodemask not in (None, "(null)"):
+            texts.append(summary.nodemask)
+        if summary and summary.mems_allowed:
+            texts.append(summary.mems_allowed)
+        else:
+            line = self.find_lines(r"mems_allowed=([\d,\-]+)")
+            if line:
+                match = re.search(r"mems_allowed=([\d,\-]+)", line[0].text)
+                if match:
+                    texts.append(match.group(1))
+        for text in texts:
+            nodes = parse_node_list(text or "")
+            if nodes is not None:
+                return nodes
+        return None
+
+    def node_free_kb(self, node: int) -> int | None:
+        zones = [z for z in self.zones if z.node == node]
+        if not zones or any(z.free_kb is None for z in zones):
+            return None
+        return sum(z.free_kb or 0 for z in zones)
+
+    # ----------------------------------------------------------------------------- tasks
+    @cached_property
+    def tasks(self) -> tuple[TaskUse, ...]:
+        """Task rows as the OOM killer weighs them, largest first."""
+        out = []
+        for row in self.event.tasks:
+            rss = (row.rss_pages or 0) * self.page_kb
+            if row.rss_pages is None and row.rss_anon_pages is not None:
+                rss = ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * self.page_kb
+            pgtables = (row.pgtables_bytes or 0) // 1024
+            out.append(TaskUse(row.name, (row.pid,), rss, (row.swapents or 0) * self.page_kb, pgtables,
+                               row.oom_score_adj, (row,)))
+        return tuple(sorted(out, key=lambda t: -t.badness_kb))
+
+    @cached_property
+    def task_groups(self) -> tuple[TaskUse, ...]:
+        """Rows grouped by command name (many workers of one service), largest first."""
+        groups: dict[str, list[TaskUse]] = {}
+        for task in self.tasks:
+            groups.setdefault(task.name, []).append(task)
+        out = []
+        for name, members in groups.items():
+            adjs = {m.oom_score_adj for m in members}
+            out.append(TaskUse(name, tuple(p for m in members for p in m.pids),
+                               sum(m.rss_kb for m in members), sum(m.swap_kb for m in members),
+                               sum(m.pgtables_kb for m in members),
+                               adjs.pop() if len(adjs) == 1 else None,
+                               tuple(r for m in members for r in m.rows)))
+        return tuple(sorted(out, key=lambda t: -t.badness_kb))
+
+    @cached_property
+    def tasks_total_kb(self) -> int:
+        return sum(t.badness_kb for t in self.tasks)
+
+    @cached_property
+    def victim(self) -> TaskUse | None:
+        kill = self.event.kill
+        if kill is None:
+            return None
+        for task in self.tasks:
+            if kill.pid in task.pids:
+                return task
+        return None
+
+    @cached_property
+    def victim_kb(self) -> int | None:
+        """What the killed process held (Killed process line, else its task row)."""
+        kill = self.event.kill
+        if kill is not None and kill.anon_rss_kb is not None:
+            return (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + (kill.shmem_rss_kb or 0)
+        if self.victim is not None:
+            return self.victim.badness_kb
+        return None
+
+    @cached_property
+    def victim_name(self) -> str | None:
+        if self.event.kill and self.event.kill.comm:
+            return self.event.kill.comm
+        if self.event.oom_summary and self.event.oom_summary.task:
+            return self.event.oom_summary.task
+        return self.victim.name if self.victim else None
+
+    @cached_property
+    def victim_lines(self) -> tuple[SourceLine, ...]:
+        numbers = [self.event.kill.line] if self.event.kill else []
+        if self.victim:
+            numbers += [r.line for r in self.victim.rows]
+        return self.lines(*numbers)
+
+    # ----------------------------------------------------------------------------- swap
+    @cached_property
+    def swap_total_kb(self) -> int | None:
+        return self.event.total_swap_kb
+
+    @cached_property
+    def swap_free_kb(self) -> int | None:
+        return self.event.free_swap_kb
+
+    @cached_property
+    def swap_lines(self) -> tuple[SourceLine, ...]:
+        return self.lines_of(self.event.swap_lines)
+
+    # ----------------------------------------------------------------------------- OOM context
+    @cached_property
+    def constraint(self) -> str | None:
+        if self.event.oom_summary and self.event.oom_summary.constraint:
+            return self.event.oom_summary.constraint.replace("CONSTAINT", "CONSTRAINT")
+        kind = self.event.kind
+        return {"memcg-oom": "CONSTRAINT_MEMCG", "cpuset": "CONSTRAINT_CPUSET",
+                "mempolicy": "CONSTRAINT_MEMORY_POLICY"}.get(kind or "")
+
+    @cached_property
+    def is_memcg(self) -> bool:
+        return self.constraint == "CONSTRAINT_MEMCG" or self.event.kind == "memcg-oom"
+
+    @cached_property
+    def is_global(self) -> bool:
+        """An OOM (or failure) of the whole machine, not a cgroup/cpuset/mempolicy-bounded one."""
+        return self.constraint in (None, "CONSTRAINT_NONE") and self.event.kind not in ("memcg-oom", "sysrq-manual")
+
+    @cached_property
+    def is_allocation_failure(self) -> bool:
+        return self.event.kind == "page-allocation-failure"
+
+    # ----------------------------------------------------------------------------- memcg
+    @cached_property
+    def memcg_usage(self) -> tuple[int, int | None, tuple[SourceLine, ...]] | None:
+        memcg = self.event.memcg
+        if memcg is None:
+            return None
+        for resource in ("memory", "memory+swap"):
+            for counter in memcg.counters:
+                if counter.resource == resource:
+                    return counter.usage_kb, counter.limit_kb, self.lines(counter.line)
+        return None
+
+    def memcg_stat_kb(self, *keys: str) -> int | None:
+        """memory.stat value in kB: v2 prints bytes, v1 prints kB in the OOM report (or pages)."""
+        memcg = self.event.memcg
+        if memcg is None or not memcg.stats:
+            return None
+        for key in keys:
+            if key in memcg.stats:
+                value = memcg.stats[key]
+                units = (memcg.stats_units or "").lower()
+                if units == "bytes":
+                    return value // 1024
+                if units == "pages":
+                    return value * self.page_kb
+                return value
+        return None
+
+    @cached_property
+    def memcg_lines(self) -> tuple[SourceLine, ...]:
+        return self.lines_of(self.event.memcg.lines) if self.event.memcg else ()
+
+    # ----------------------------------------------------------------------------- environment
+    @cached_property
+    def environment(self) -> Environment:
+        paths = []
+        summary = self.event.oom_summary
+        if summary:
+            paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
+        if self.event.memcg:
+            paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
+        paths += [m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [re.search(r"cpuset=(\S+)", line.text)] if m]
+        text = " ".join(p for p in paths if p)
+        hardware = self.event.header.hardware if self.event.header else None
+        vm_label = None
+        for needle, label in VM_HARDWARE:
+            if hardware and needle.lower() in hardware.lower():
+                vm_label = label
+                break
+        if vm_label is None and self.kernel and re.search(r"xen|qubes|-gcp|-aws|-azure|-kvm\b", self.kernel, re.I):
+            vm_label = "cloud or Xen virtual machine"
+        trigger = self.event.trigger.comm if self.event.trigger else None
+        hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
+            HYPERVISOR_PROCESS.match(t.name) for t in self.tasks)
+        cgroup_v2 = None
+        if summary and summary.oom_memcg is not None:
+            cgroup_v2 = not any(c.resource in ("memory+swap", "kmem") for c in (self.event.memcg.counters if self.event.memcg else ()))
+        if self.event.memcg and any(c.resource in ("memory+swap", "kmem") for c in self.event.memcg.counters):
+            cgroup_v2 = False
+        if self.event.memcg and self.event.memcg.stats_units == "bytes":
+            cgroup_v2 = True
+        if "kubepods" in text:
+            return Environment("kubernetes", "Kubernetes pod", True, True, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path contains kubepods")
+        if re.search(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-", text):
+            return Environment("docker", "container (Docker/containerd/Podman)", True, False, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path names a container runtime")
+        if re.search(r"(^|/)lxc[./]|lxc\.payload", text):
+            return Environment("lxc", "LXC container", True, False, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path /lxc/")
+        if vm_label is not None:
+            return Environment("vm", vm_label, False, False, True, hypervisor_host, cgroup_v2, f"hardware name: {hardware}" if hardware else f"kernel {self.kernel}")
+        if hypervisor_host:
+            return Environment("bare-metal", "hypervisor host", False, False, False, True, cgroup_v2, "KVM vCPU thread / QEMU process")
+        if hardware:
+            return Environment("bare-metal", "physical machine", False, False, False, False, cgroup_v2, f"hardware name: {hardware}")
+        if re.search(r"\.service|\.scope|\.slice", text):
+            return Environment("systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path")
+        return Environment("unknown", "unknown environment", False, False, False, False, cgroup_v2, None)
+
+    # ----------------------------------------------------------------------------- kernel facts
+    @cached_property
+    def min_free_kbytes_estimate(self) -> int | None:
+        """Sum of min watermarks of the lowmem zones, which is how the kernel splits min_free_kbytes."""
+        zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
+        if not zones:
+            return None
+        return sum(z.min_kb or 0 for z in zones)
+
+    @cached_property
+    def default_min_free_kbytes(self) -> int | None:
+        """calculate_min_free_kbytes(): int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144] (mm/page_alloc.c)."""
+        lowmem = self.lowmem_kb
+        if not lowmem:
+            return None
+        cap = 262144 if self.version_at_least(5, 7) else 65536
+        return int(min(cap, max(128, math.isqrt(int(lowmem) * 16))))
+
+
+def parse_node_list(text: str) -> set[int] | None:
+    """`0-1,3` -> {0, 1, 3}; None when not a node list."""
+    text = text.strip()
+    if not text or not re.fullmatch(r"[\d,\-]+", text):
+        return None
+    nodes: set[int] = set()
+    for part in text.split(","):
+        if not part:
+            continue
+        if "-" in part:
+            low, _, high = part.partition("-")
+            if not (low.isdigit() and high.isdigit()):
+                return None
+            nodes.update(range(int(low), int(high) + 1))
+        elif part.isdigit():
+            nodes.add(int(part))
+    return nodes

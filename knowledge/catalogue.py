@@ -1,0 +1,241 @@
+"""The finding catalogue: one YAML record per finding under ``knowledge/findings/``.
+
+Loads and validates the records (JSON schema below), renders their explanation and remediation
+templates with Jinja ``StrictUndefined`` (a missing fact fails loudly, never prints a blank) and
+writes ``docs/findings.md``. ``python -m knowledge.catalogue --write-docs`` regenerates the doc;
+``--check`` exits non-zero when it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from .analysis import mb
+
+CATEGORIES = (
+    "lowmem_exhaustion", "memcg_limit", "process_hog", "ram_exhausted_no_swap", "swap_exhausted",
+    "shmem_tmpfs", "hugetlb_reservation", "slab_unreclaimable_leak", "fragmentation_high_order",
+    "pagetables_kernel_overhead", "cpuset_mempolicy_constraint", "numa_node_exhaustion",
+    "dma_zone_exhaustion", "manual_trigger", "unaccounted_memory", "cma_reserved",
+    "mlocked_unevictable", "watermark_misconfig", "dirty_writeback_stall",
+    "oom_score_adj_protection", "overcommit_misconfig", "kernel_bug", "unknown",
+)
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+ROLES = ("root-cause", "contributing", "context")
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "name", "category", "title", "severity", "role", "check", "params", "evidence",
+                 "explanation", "remediation", "references", "fixtures"],
+    "properties": {
+        "code": {"type": "string", "pattern": "^OOM[0-9]{3}$"},
+        "name": {"type": "string", "pattern": "^[a-z0-9_]+(\\.[a-z0-9_]+)+$"},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "category": {"enum": list(CATEGORIES)},
+        "title": {"type": "string", "minLength": 5},
+        "headline": {"type": "string"},
+        "severity": {"enum": list(SEVERITIES)},
+        "role": {"enum": list(ROLES)},
+        "check": {"type": "string"},
+        "params": {"type": "object"},
+        "thresholds": {"type": "string"},
+        "evidence": {
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": False, "required": ["name", "label"],
+                      "properties": {"name": {"type": "string"}, "label": {"type": "string"},
+                                     "unit": {"enum": ["kB", "%", "pages", "count", "text"]}}},
+        },
+        "explanation": {"type": "string", "minLength": 20},
+        "remediation": {
+            "type": "array", "minItems": 1,
+            "items": {"type": "object", "additionalProperties": False, "required": ["do", "applies"],
+                      "properties": {"do": {"type": "string"}, "applies": {"type": "string"},
+                                     "when": {"type": "string"}, "weaker": {"type": "boolean"}}},
+        },
+        "references": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "fixtures": {
+            "type": "object", "additionalProperties": False, "required": ["fires", "silent"],
+            "properties": {"fires": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                           "silent": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One catalogue entry, as loaded from its YAML file."""
+
+    code: str
+    name: str
+    category: str
+    title: str
+    severity: str
+    role: str
+    check: str
+    params: dict[str, Any]
+    evidence: tuple[dict[str, str], ...]
+    explanation: str
+    remediation: tuple[dict[str, Any], ...]
+    references: tuple[str, ...]
+    fixtures: dict[str, list[str]]
+    aliases: tuple[str, ...] = ()
+    headline: str | None = None
+    thresholds: str | None = None
+    path: str = ""
+
+
+def _pct(value: float | int | None) -> str:
+    return "unknown" if value is None else f"{value:.0f}%"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["size"] = mb
+    env.filters["pct"] = _pct
+    return env
+
+
+def findings_dir() -> Any:
+    return resources.files("knowledge").joinpath("findings")
+
+
+@cache
+def load_raw() -> tuple[tuple[str, dict[str, Any]], ...]:
+    out = []
+    for entry in sorted(findings_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            out.append((entry.name, yaml.safe_load(entry.read_text("utf-8"))))
+    return tuple(out)
+
+
+@cache
+def load() -> tuple[Record, ...]:
+    """All records, sorted by code. Raises ValueError on a malformed record or duplicate code."""
+    records: list[Record] = []
+    seen: dict[str, str] = {}
+    for filename, raw in load_raw():
+        if not isinstance(raw, dict) or "code" not in raw:
+            raise ValueError(f"{filename}: not a finding record")
+        if filename != f"{raw['code']}.yaml":
+            raise ValueError(f"{filename}: file name must be {raw['code']}.yaml")
+        for key in [raw["code"], raw["name"], *raw.get("aliases", [])]:
+            if key in seen:
+                raise ValueError(f"{filename}: {key} already used by {seen[key]}")
+            seen[key] = filename
+        records.append(Record(
+            code=raw["code"], name=raw["name"], category=raw["category"], title=raw["title"],
+            severity=raw["severity"], role=raw["role"], check=raw["check"], params=dict(raw.get("params") or {}),
+            evidence=tuple(raw["evidence"]), explanation=raw["explanation"],
+            remediation=tuple(raw["remediation"]), references=tuple(raw["references"]),
+            fixtures=dict(raw["fixtures"]), aliases=tuple(raw.get("aliases", ())),
+            headline=raw.get("headline"), thresholds=raw.get("thresholds"), path=filename))
+    return tuple(sorted(records, key=lambda r: r.code))
+
+
+def by_code() -> dict[str, Record]:
+    return {r.code: r for r in load()}
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    return environment().from_string(template).render(**context).strip()
+
+
+def condition(expression: str, context: dict[str, Any]) -> bool:
+    return bool(environment().compile_expression(expression, undefined_to_none=False)(**context))
+
+
+def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
+    steps = []
+    for step in record.remediation:
+        if "when" in step and not condition(step["when"], context):
+            continue
+        text = render(step["do"], context)
+        applies = render(step["applies"], context)
+        prefix = "Weaker option: " if step.get("weaker") else ""
+        steps.append(f"{prefix}{text} (applies to: {applies})")
+    return tuple(steps)
+
+
+# ------------------------------------------------------------------------------------------ docs
+DOC_HEADER = """# Finding catalogue
+
+Generated from `knowledge/findings/*.yaml` by `python -m knowledge.catalogue --write-docs`;
+do not edit by hand (a test fails when this file is stale). How findings are ranked and why the
+thresholds are what they are: [diagnosis.md](diagnosis.md).
+
+| code | name | category | severity | role | title |
+| --- | --- | --- | --- | --- | --- |
+"""
+
+
+def render_docs() -> str:
+    from .checks import REGISTRY
+
+    parts = [DOC_HEADER]
+    for r in load():
+        parts.append(f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.category} | {r.severity} | {r.role} | {r.title} |\n")
+    for r in load():
+        spec = REGISTRY.get(r.check)
+        parts.append(f"\n## {r.code}\n\n**{r.title}** — `{r.name}`"
+                     + (f" (formerly {', '.join(r.aliases)})" if r.aliases else "") + "\n\n")
+        parts.append(f"- category: `{r.category}`; severity: {r.severity}; default role: {r.role}\n")
+        parts.append(f"- check: `{r.check}`" + (f" — {spec.doc}" if spec and spec.doc else "") + "\n")
+        if spec:
+            parts.append(f"- needs facts: {', '.join(f'`{n}`' for n in spec.needs)}\n")
+        if r.params:
+            parts.append("- params: " + ", ".join(f"`{k}={v}`" for k, v in r.params.items()) + "\n")
+        if r.thresholds:
+            parts.append(f"- why these thresholds: {' '.join(r.thresholds.split())}\n")
+        parts.append("- evidence: " + ", ".join(f"`{e['name']}` ({e['label']})" for e in r.evidence) + "\n")
+        parts.append("\nRemediation:\n\n")
+        for step in r.remediation:
+            when = f" *(only when `{step['when']}`)*" if "when" in step else ""
+            weaker = "*Weaker option:* " if step.get("weaker") else ""
+            parts.append(f"1. {weaker}{' '.join(step['do'].split())} — applies to: {' '.join(step['applies'].split())}{when}\n")
+        parts.append("\nReferences:\n\n")
+        for ref in r.references:
+            parts.append(f"- {ref}\n")
+    return "".join(parts)
+
+
+def docs_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "docs" / "findings.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge.catalogue")
+    parser.add_argument("--write-docs", action="store_true", help="regenerate docs/findings.md")
+    parser.add_argument("--check", action="store_true", help="exit 1 when docs/findings.md is stale")
+    args = parser.parse_args(argv)
+    text = render_docs()
+    if args.write_docs:
+        docs_path().parent.mkdir(parents=True, exist_ok=True)
+        docs_path().write_text(text, "utf-8")
+        print(f"wrote {docs_path()} ({len(load())} findings)")
+        return 0
+    if args.check:
+        current = docs_path().read_text("utf-8") if docs_path().exists() else ""
+        if current != text:
+            print("docs/findings.md is stale: run python -m knowledge.catalogue --write-docs", file=sys.stderr)
+            return 1
+        return 0
+    for r in load():
+        print(f"{r.code} {r.name} [{r.category}] {r.title}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

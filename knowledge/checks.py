@@ -1,0 +1,800 @@
+"""Checks: code that reads an :class:`~knowledge.analysis.Analysis` and says whether a finding holds.
+
+A check is registered under a name with the facts it needs. The catalogue
+(``knowledge/findings/OOMnnn.yaml``) names the check and its params; several findings may share
+one check. A check returns ``None`` (silent: the facts are there and the finding does not hold)
+or a :class:`Hit` with a confidence in [0, 1], the named evidence and template context. When the
+facts a check declares are missing it is not run and the finding is reported "not evaluated".
+
+Thresholds are params in the YAML records, each explained there and in docs/diagnosis.md; none
+is keyed to a particular paste, process or machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from grammar.facts import SourceLine
+
+from .analysis import LOWMEM_ZONES, Analysis, ramp
+
+Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
+
+
+@dataclass
+class Hit:
+    confidence: float
+    evidence: Evidence = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    role: str | None = None  # overrides the record's role (e.g. demoted to "contributing")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    needs: tuple[str, ...]  # each entry a fact name or alternatives joined by "|"
+    function: Callable[[Analysis, dict[str, Any]], Hit | None]
+    doc: str
+
+
+FACTS: dict[str, Callable[[Analysis], bool]] = {
+    "event": lambda a: True,
+    "trigger": lambda a: a.event.trigger is not None,
+    "order": lambda a: a.order is not None,
+    "gfp": lambda a: a.gfp is not None,
+    "zones": lambda a: any(z.min_kb is not None for z in a.zones),
+    "buddy": lambda a: bool(a.event.buddy),
+    "meminfo": lambda a: a.breakdown is not None,
+    "ram": lambda a: a.ram_kb is not None,
+    "tasks": lambda a: bool(a.tasks),
+    "kill": lambda a: a.event.kill is not None,
+    "swap": lambda a: a.swap_total_kb is not None,
+    "hugepages": lambda a: bool(a.event.hugepages),
+    "memcg": lambda a: a.is_memcg,
+    "arch": lambda a: a.is_32bit is not None,
+    "numa": lambda a: len(a.node_ids) > 1,
+    "constraint": lambda a: a.constraint is not None,
+    "page_totals": lambda a: bool(a.event.page_totals),
+    "kernel": lambda a: a.version is not None,
+}
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(name: str, needs: tuple[str, ...] = ("event",)) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
+    def register(function: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
+        for need in needs:
+            for alternative in need.split("|"):
+                if alternative not in FACTS:
+                    raise ValueError(f"check {name}: unknown fact {alternative!r}")
+        REGISTRY[name] = CheckSpec(name, needs, function, (function.__doc__ or "").strip())
+        return function
+    return register
+
+
+def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
+    """The needs (alternatives kept together) that this event does not show."""
+    return tuple(need for need in spec.needs
+                 if not any(FACTS[alt](analysis) for alt in need.split("|")))
+
+
+def _usable_lowmem(a: Analysis) -> list:
+    return [z for z in a.usable_zones if z.name in LOWMEM_ZONES]
+
+
+def _flag(a: Analysis, *names: str) -> bool:
+    flags = set(getattr(a.gfp, "flag_names", []) or []) | set(getattr(a.gfp, "symbolic_names", ()) or ())
+    return any(n in flags for n in names)
+
+
+def _trace_has(a: Analysis, *names: str) -> str | None:
+    for function in a.event.call_trace:
+        for name in names:
+            if function == name or function.startswith(name + "."):
+                return function
+    return None
+
+
+# ================================================================================ manual / policy
+@check("manual_trigger")
+def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """SysRq-f or an order=-1 request: the OOM killer was invoked by hand."""
+    if not (a.event.sysrq or a.order == -1 or a.event.kind == "sysrq-manual"):
+        return None
+    lines = a.find_lines(r"sysrq|order=-1|Manual OOM execution")
+    return Hit(p["confidence"], {"order": (a.order, lines), "sysrq": (True, lines)},
+               {"panicked": a.event.panic is not None})
+
+
+@check("panic_policy", needs=("event",))
+def panic_policy(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The kernel panicked because vm.panic_on_oom asked it to."""
+    panic = a.event.panic
+    if panic is None or "panic_on_oom" not in panic.reason:
+        return None
+    mode = 2 if "compulsory" in panic.reason else 1
+    return Hit(p["confidence"], {"panic_reason": (panic.reason, a.lines(panic.line)), "panic_on_oom": (mode, a.lines(panic.line))})
+
+
+@check("no_killable", needs=("event",))
+def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Nothing was eligible: every task is OOM_SCORE_ADJ_MIN (-1000) or unkillable."""
+    panic = a.event.panic
+    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    protected = [t for t in a.tasks if t.protected]
+    all_protected = bool(a.tasks) and len(protected) == len(a.tasks)
+    if not text_lines and not all_protected:
+        return None
+    if a.tasks and len(protected) < p["min_protected_share"] * len(a.tasks):
+        return None  # earlier victims are dying, not protected: the memory is not in tasks
+    if not text_lines and a.event.kill is not None:
+        return None
+    evidence: Evidence = {
+        "panic_reason": (panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
+                         text_lines or (a.lines(panic.line) if panic else ())),
+        "protected_tasks": (len(protected), a.lines(*(r.line for t in protected[:5] for r in t.rows))),
+        "task_count": (len(a.tasks), a.lines(a.event.task_table_line)),
+    }
+    largest = a.tasks[0] if a.tasks else None
+    if largest is not None:
+        evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
+        evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
+    return Hit(p["confidence"], evidence, {"has_largest": largest is not None})
+
+
+@check("repeated_kills", needs=("event",))
+def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The same process name was killed again and again in this paste."""
+    events = a.dump.events
+    names = [e.kill.comm for e in events if e.kill and e.kill.comm]
+    victim = a.event.kill.comm if a.event.kill else None
+    if victim is None or names.count(victim) < p["min_kills"]:
+        return None
+    # report once, on the first event that killed it
+    first = next(e for e in events if e.kill and e.kill.comm == victim)
+    if first.index != a.event.index:
+        return None
+    kill_lines = tuple(line for e in events if e.kill and e.kill.comm == victim
+                       for line in e.lines if line.number == e.kill.line)
+    return Hit(p["confidence"], {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines),
+                                 "events": (len(events), ())})
+
+
+# ================================================================================ 32-bit lowmem
+@check("lowmem_exhaustion", needs=("arch",))
+def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """32-bit kernel: a request confined to lowmem (DMA/Normal) finds Normal at its floor while HighMem is free."""
+    if not a.is_32bit:
+        return None
+    highest = a.highest_zone
+    if highest is not None and highest in ("HighMem", "Movable"):
+        return None  # the request could use HighMem; lowmem is not the limit
+    if not a.is_global and a.constraint is not None:
+        return None
+    evidence: Evidence = {}
+    normal = [z for z in a.zones if z.name == "Normal"]
+    high = [z for z in a.zones if z.name == "HighMem"]
+    high_free = sum(z.free_kb or 0 for z in high) if high else None
+    if a.ram_kb is not None:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+        if a.reserved_kb is not None:
+            evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
+    if a.lowmem_kb is not None:
+        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines or tuple(l for z in normal for l in z.lines))
+    if a.gfp is not None:
+        evidence["gfp_zone"] = (highest or "unknown", a.lines(a.event.trigger.line) if a.event.trigger else ())
+    if high_free is not None:
+        evidence["highmem_free_kb"] = (high_free, tuple(l for z in high for l in z.lines))
+    context = {"mode": "", "stopgap_mem": None}
+    if normal and normal[0].min_kb is not None:
+        zone = normal[0]
+        if not (zone.below_low or zone.below_min):
+            return None
+        if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
+            return None  # HighMem is as exhausted as lowmem: a plain RAM shortage
+        evidence.update({
+            "normal_free_kb": (zone.free_kb, zone.lines), "normal_min_kb": (zone.min_kb, zone.lines),
+            "normal_low_kb": (zone.low_kb, zone.lines),
+        })
+        confidence = p["confidence_zones"]
+        context["mode"] = "zones"
+    elif normal and normal[0].free_kb is not None and a.lowmem_kb:
+        zone = normal[0]  # buddy list only: compare with the size of lowmem
+        if zone.free_kb > p["buddy_free_share"] * a.lowmem_kb:
+            return None
+        if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
+            return None
+        evidence["normal_free_kb"] = (zone.free_kb, zone.lines)
+        confidence = p["confidence_buddy"]
+        context["mode"] = "buddy"
+    elif not a.has_memory_report and (highest in ("DMA", "Normal") or (a.is_global and a.event.kill is not None)):
+        # No zone report: a 32-bit kernel, and either a kernel request that cannot use HighMem or a
+        # global kill of a tiny victim (user memory in HighMem cannot relieve lowmem)
+        if highest is None:
+            victim_kb = a.victim_kb
+            if victim_kb is None or victim_kb > p["tiny_victim_kb"]:
+                return None
+            evidence["victim_kb"] = (victim_kb, a.victim_lines)
+            confidence = p["confidence_tiny_victim"]
+            context["mode"] = "tiny_victim"
+        else:
+            confidence = p["confidence_arch_only"]
+            context["mode"] = "arch_only"
+    else:
+        return None
+    evidence["arch"] = (a.dump.arch or "32-bit", ())
+    if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
+        context["stopgap_mem"] = "16G"
+    context["has_highmem_zone"] = bool(high) or a.has_highmem
+    return Hit(confidence, evidence, context)
+
+
+@check("lowmem_metadata", needs=("arch", "ram", "page_totals"))
+def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """32-bit kernel with so much RAM that its struct page array alone eats a large part of lowmem."""
+    if not (a.is_32bit and a.has_highmem) or not a.lowmem_kb:
+        return None
+    ram_pages = (a.ram_kb or 0) // a.page_kb
+    mem_map_kb = ram_pages * p["struct_page_bytes"] // 1024
+    share = mem_map_kb / a.lowmem_kb
+    if share < p["min_share"]:
+        return None
+    evidence: Evidence = {
+        "ram_kb": (a.ram_kb, a.ram_lines), "lowmem_kb": (a.lowmem_kb, a.ram_lines),
+        "mem_map_kb": (mem_map_kb, a.ram_lines), "mem_map_share": (round(share * 100), a.ram_lines),
+    }
+    if a.reserved_kb is not None:
+        evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
+    pte = _trace_has(a, "pte_alloc_one", "__pte_alloc", "pte_alloc_one_kernel")
+    context = {"pte_trace": pte}
+    if pte:
+        evidence["trace_function"] = (pte, a.find_lines(re.escape(pte)))
+    return Hit(ramp(share, p["min_share"], 0.4, p["confidence_low"], p["confidence_high"]), evidence, context)
+
+
+# ================================================================================ zones
+@check("dma_zone", needs=("zones",))
+def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The request is confined to ZONE_DMA (GFP_DMA), or DMA is below min with no gfp to tell."""
+    dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
+    if not dma:
+        return None
+    zone = dma[0]
+    if a.highest_zone == "DMA":
+        if not zone.below_low:
+            return None
+        confidence = p["confidence_confined"]
+        mode = "confined"
+    elif a.highest_zone is None and zone.below_min:
+        confidence = p["confidence_unknown_gfp"]
+        mode = "unknown_gfp"
+    else:
+        return None
+    return Hit(confidence, {"dma_free_kb": (zone.free_kb, zone.lines), "dma_min_kb": (zone.min_kb, zone.lines)},
+               {"mode": mode})
+
+
+@check("watermark_inflated", needs=("zones",))
+def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Zone min watermarks far above what the kernel would choose: vm.min_free_kbytes raised."""
+    estimate = a.min_free_kbytes_estimate
+    default = a.default_min_free_kbytes
+    if estimate is None or not default or not a.lowmem_kb:
+        return None
+    ceiling = max(p["default_factor"] * default, p["lowmem_share"] * a.lowmem_kb)
+    if estimate < ceiling:
+        return None
+    zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
+    lines = tuple(l for z in zones for l in z.lines[:1])
+    free_lowmem = sum(z.free_kb or 0 for z in zones)
+    biggest = max(zones, key=lambda z: z.min_kb or 0)
+    ratio = estimate / default
+    return Hit(ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]), {
+        "min_free_kbytes_estimate": (estimate, lines), "default_min_free_kbytes": (default, ()),
+        "lowmem_kb": (a.lowmem_kb, lines), "free_lowmem_kb": (free_lowmem, lines),
+        "zone": (biggest.label, biggest.lines), "zone_free_kb": (biggest.free_kb, biggest.lines),
+        "zone_min_kb": (biggest.min_kb, biggest.lines),
+    }, {"ratio": round(ratio, 1)})
+
+
+@check("fragmentation", needs=("order",))
+def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A higher-order request fails although there is free memory: no free block is big enough."""
+    order = a.order
+    if order is None or order < 1:
+        return None
+    request_kb = a.page_kb << order
+    evidence: Evidence = {"order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+                          "request_kb": (request_kb, ())}
+    zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
+    costly = order > p["costly_order"]
+    context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
+                               "mode": ""}
+    if zones:
+        free = sum(z.free_kb or 0 for z in zones)
+        # a zone at or below its floor (min + lowmem_reserve) serves nothing, whatever its blocks
+        fitting = sum(z.blocks_at_order or 0 for z in zones
+                      if z.headroom_kb is None or z.headroom_kb > request_kb)
+        floor = sum(z.floor_kb or 0 for z in zones)
+        evidence["free_kb"] = (free, tuple(l for z in zones for l in z.lines))
+        evidence["blocks_at_order"] = (fitting, tuple(l for z in zones for l in z.lines))
+        best = max(zones, key=lambda z: z.free_kb or 0)
+        evidence["zone"] = (best.label, best.lines)
+        evidence["largest_block_kb"] = (best.largest_block_kb, best.lines)
+        if fitting > p["max_fitting_blocks"]:
+            return None
+        if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
+            return None  # memory itself is short, not just contiguity
+        context["mode"] = "buddy"
+        confidence = ramp(free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"])
+    else:
+        context["mode"] = "order_only"
+        confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
+    return Hit(confidence, evidence, context)
+
+
+@check("atomic_high_order", needs=("order", "gfp"))
+def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
+    if (a.order or 0) < p["min_order"] or not getattr(a.gfp, "is_atomic", False):
+        return None
+    same = [e for e in a.dump.events if e.trigger and e.trigger.order == a.order
+            and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
+    repeats = len(same)
+    function = next((f for f in a.event.call_trace if not re.match(
+        r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
+        r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
+        r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page)", f)), None)
+    evidence: Evidence = {"order": (a.order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+                          "failures": (repeats, tuple(l for e in same[:5] for l in e.lines if e.trigger and l.number == e.trigger.line))}
+    if function:
+        evidence["caller"] = (function, a.find_lines(re.escape(function))[:1])
+    repeated = repeats >= p["min_repeats"]
+    confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
+    # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
+    return Hit(confidence, evidence, {"has_caller": function is not None}, "root-cause" if repeated else None)
+
+
+@check("cma_unusable", needs=("zones|page_totals",))
+def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Free memory is mostly CMA, which only movable allocations may use."""
+    cma_reserved_pages = a.event.page_totals.get("cma reserved")
+    cma_reserved_kb = cma_reserved_pages * a.page_kb if cma_reserved_pages else None
+    free_cma = sum(z.values.get("free_cma", 0) for z in a.zones)
+    if not free_cma:
+        free_cma_pages = a.event.meminfo.get("free_cma")
+        free_cma = (free_cma_pages or 0) * a.page_kb
+    movable = _flag(a, "__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK")
+    if a.gfp is not None and movable:
+        return None
+    free = a.free_kb or 0
+    evidence: Evidence = {}
+    if cma_reserved_kb:
+        evidence["cma_reserved_kb"] = (cma_reserved_kb, a.ram_lines)
+    if free_cma:
+        evidence["free_cma_kb"] = (free_cma, tuple(l for z in a.zones for l in z.lines[:1]) or a.meminfo_lines)
+        evidence["free_kb"] = (free, a.meminfo_lines)
+    role = None
+    area = cma_reserved_kb or free_cma
+    if not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
+        role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
+    if free_cma and free and free_cma >= p["free_share"] * free:
+        confidence = p["confidence_free"]
+    elif cma_reserved_kb and a.lowmem_kb and a.has_highmem and cma_reserved_kb >= p["lowmem_share"] * a.lowmem_kb:
+        confidence = p["confidence_lowmem"]
+        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines)
+    else:
+        return None
+    return Hit(confidence, evidence, {}, role)
+
+
+# ================================================================================ where RAM went
+def _share_hit(a: Analysis, name: str, p: dict[str, Any], kb: int | None, lines: tuple[SourceLine, ...],
+               denominator_kb: int | None = None, denominator_name: str = "ram_kb") -> Hit | None:
+    denominator = denominator_kb or a.ram_kb
+    if kb is None or not denominator:
+        return None
+    share = kb / denominator
+    if share < p["min_share"]:
+        return None
+    confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    return Hit(confidence, {f"{name}_kb": (kb, lines), denominator_name: (denominator, a.ram_lines),
+                            f"{name}_share": (round(share * 100), lines)})
+
+
+@check("shmem_share", needs=("meminfo", "ram"))
+def shmem_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """tmpfs / shared memory holds a large part of RAM and belongs to no process."""
+    if not a.is_global:
+        return None
+    shmem = a.counter_kb("shmem")
+    hit = _share_hit(a, "shmem", p, shmem, a.meminfo_lines)
+    if hit is None:
+        return None
+    largest = a.tasks[0] if a.tasks else None
+    if largest is not None:
+        hit.evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
+        hit.evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
+        if largest.badness_kb > (shmem or 0):
+            hit.confidence *= p["demote_when_task_larger"]
+    hit.context["has_largest"] = largest is not None
+    swap = a.swap_total_kb
+    hit.context["no_swap"] = swap == 0
+    return hit
+
+
+@check("hugetlb_pool", needs=("hugepages", "ram"))
+def hugetlb_pool(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A static HugeTLB pool takes a large part of RAM out of the normal allocator."""
+    hit = _share_hit(a, "hugetlb", p, a.hugetlb_kb, a.hugepages_lines)
+    if hit is None:
+        return None
+    free = a.hugetlb_free_kb
+    hit.evidence["hugetlb_free_kb"] = (free, a.hugepages_lines)
+    sizes = sorted({h.size_kb for h in a.event.hugepages if h.total})
+    hit.evidence["hugepage_sizes"] = (", ".join(f"{s} kB" for s in sizes), a.hugepages_lines)
+    hit.evidence["hugepages_total"] = (sum(h.total for h in a.event.hugepages), a.hugepages_lines)
+    if a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb:
+        hit.confidence = min(0.97, hit.confidence + p["unused_bonus"])
+    hit.context["unused"] = bool(a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb)
+    return hit
+
+
+@check("slab_unreclaimable", needs=("meminfo", "ram|page_totals|zones"))
+def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Unreclaimable slab (kernel objects) holds a large part of the memory it can live in."""
+    slab = a.counter_kb("slab_unreclaimable")
+    if a.has_highmem and a.lowmem_kb:
+        hit = _share_hit(a, "slab_unreclaimable", p, slab, a.meminfo_lines, a.lowmem_kb, "lowmem_kb")
+        scope = "lowmem"
+    else:
+        hit = _share_hit(a, "slab_unreclaimable", p, slab, a.meminfo_lines)
+        scope = "RAM"
+    if hit is None:
+        return None
+    hit.context["scope"] = scope
+    slab_lines = a.find_lines(r"Unreclaimable slab info")
+    hit.context["slab_dump"] = bool(slab_lines)
+    return hit
+
+
+@check("pagetables_share", needs=("meminfo", "ram"))
+def pagetables_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Page tables take a large part of RAM: huge sparse mappings or very many processes."""
+    hit = _share_hit(a, "pagetables", p, a.counter_kb("pagetables"), a.meminfo_lines)
+    if hit is None:
+        return None
+    top = max(a.tasks, key=lambda t: t.pgtables_kb, default=None)
+    if top is not None and top.pgtables_kb:
+        hit.evidence["top_pgtables_task"] = (top.name, a.lines(*(r.line for r in top.rows)))
+        hit.evidence["top_pgtables_kb"] = (top.pgtables_kb, a.lines(*(r.line for r in top.rows)))
+        hit.evidence["top_rss_kb"] = (top.rss_kb, a.lines(*(r.line for r in top.rows)))
+    hit.context["has_top"] = bool(top is not None and top.pgtables_kb)
+    return hit
+
+
+@check("mlocked_share", needs=("meminfo", "ram"))
+def mlocked_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """mlock()ed / unevictable pages pin a large part of RAM."""
+    unevictable = a.counter_kb("unevictable")
+    hit = _share_hit(a, "unevictable", p, unevictable, a.meminfo_lines)
+    if hit is None:
+        return None
+    mlocked = a.counter_kb("mlocked")
+    if mlocked is not None:
+        hit.evidence["mlocked_kb"] = (mlocked, tuple(l for z in a.zones for l in z.lines[:1]))
+    return hit
+
+
+@check("unaccounted", needs=("meminfo", "ram"))
+def unaccounted(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """RAM that no counter of the report accounts for: drivers, GPU, balloon, vmalloc, ZFS ARC."""
+    figure = a.figure("unaccounted")
+    if figure is None or figure.kb < p["min_kb"]:
+        return None
+    hit = _share_hit(a, "unaccounted", p, figure.kb, figure.lines)
+    if hit is None:
+        return None
+    hit.context["vm"] = a.environment.vm
+    return hit
+
+
+@check("dirty_writeback", needs=("meminfo", "ram"))
+def dirty_writeback(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Much of memory is dirty or under writeback: reclaim waits for slow I/O."""
+    pending = (a.meminfo_kb("dirty") or 0) + (a.meminfo_kb("writeback") or 0) + (a.meminfo_kb("unstable") or 0)
+    if not pending:
+        pending = sum(z.values.get("writepending", 0) for z in a.zones)
+    hit = _share_hit(a, "writepending", p, pending, a.meminfo_lines)
+    if hit is None:
+        return None
+    hit.context["no_fs"] = a.gfp is not None and getattr(a.gfp, "may_call_fs", True) is False
+    return hit
+
+
+# ================================================================================ processes
+@check("process_hog", needs=("tasks|kill",))
+def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """One process (or one command's processes) holds most of the memory the OOM killer weighs."""
+    total = (a.ram_kb or 0) + (a.swap_total_kb or 0) - (a.hugetlb_kb or 0)
+    usage = a.memcg_usage
+    if a.is_memcg and usage is not None:
+        total = usage[1] or usage[0]
+    evidence: Evidence = {}
+    groups = a.task_groups
+    top = groups[0] if groups else None
+    if top is not None:
+        single = a.tasks[0]
+        subject = top if top.badness_kb > single.badness_kb * 1.2 and len(top.pids) > 1 else single
+        kb = subject.badness_kb
+        lines = a.lines(*(r.line for r in subject.rows[:6]))
+        evidence.update({"hog": (subject.name, lines), "hog_kb": (kb, lines),
+                         "hog_processes": (len(subject.pids), lines),
+                         "hog_swap_kb": (subject.swap_kb, lines),
+                         "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line))})
+        adj = subject.oom_score_adj
+    elif a.event.kill is not None and a.victim_kb is not None:
+        kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
+        evidence.update({"hog": (a.victim_name, a.victim_lines), "hog_kb": (kb, a.victim_lines),
+                         "hog_processes": (1, a.victim_lines)})
+        adj = a.event.kill.oom_score_adj
+    else:
+        return None
+    if total > 0:
+        share = kb / total
+        evidence["hog_share"] = (round(share * 100), evidence["hog_kb"][1])
+        evidence["weighed_kb"] = (total, a.ram_lines + a.swap_lines)
+        if share < p["min_share"]:
+            return None
+        confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    else:
+        # no RAM figure: judge by absolute size and by the victim's share of what the table shows
+        if kb < p["min_kb_without_ram"]:
+            return None
+        confidence = p["confidence_without_ram"]
+    context = {"memcg": a.is_memcg, "protected": adj is not None and adj <= -1000,
+               "victim_is_hog": a.victim_name == evidence["hog"][0], "has_total": total > 0,
+               "has_table": top is not None, "victim": a.victim_name}
+    role = None
+    if a.is_memcg:
+        role, confidence = "contributing", confidence * p["memcg_factor"]
+    elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
+        confidence *= p["swap_exhausted_factor"]
+    return Hit(confidence, evidence, context, role)
+
+
+@check("presumed_growth", needs=("trigger",))
+def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
+        return None
+    if a.event.kind not in ("oom-kill", None) or not a.is_global:
+        return None
+    if (a.order or 0) != 0:
+        return None
+    if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
+        return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
+    trigger = a.event.trigger
+    lines = a.lines(trigger.line) if trigger else ()
+    user_fault = bool(_trace_has(a, "handle_mm_fault", "do_anonymous_page", "filemap_fault", "do_page_fault",
+                                 "__handle_mm_fault", "exc_page_fault")) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
+    return Hit(p["confidence_user"] if user_fault else p["confidence"],
+               {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
+               {"user_fault": user_fault})
+
+
+@check("score_adj_protection", needs=("tasks",))
+def score_adj_protection(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The task that holds the memory is shielded by oom_score_adj, so a bystander was killed."""
+    if not a.tasks:
+        return None
+    largest = a.tasks[0]
+    if largest.oom_score_adj is None or largest.oom_score_adj > p["max_adj"]:
+        return None
+    victim = a.victim
+    victim_kb = a.victim_kb
+    if a.event.kill is None and not a.event.panic:
+        return None
+    if victim is not None and victim.pids == largest.pids:
+        return None
+    if victim_kb is not None and largest.badness_kb < p["min_ratio"] * max(victim_kb, 1):
+        return None
+    weighed = (a.ram_kb or 0) + (a.swap_total_kb or 0)
+    if weighed and largest.badness_kb < p["min_share"] * weighed:
+        return None
+    lines = a.lines(*(r.line for r in largest.rows))
+    evidence: Evidence = {"protected_task": (largest.name, lines), "protected_kb": (largest.badness_kb, lines),
+                          "protected_adj": (largest.oom_score_adj, lines)}
+    if victim_kb is not None:
+        evidence["victim"] = (a.victim_name, a.victim_lines)
+        evidence["victim_kb"] = (victim_kb, a.victim_lines)
+    return Hit(p["confidence"], evidence, {"has_victim": victim_kb is not None})
+
+
+@check("vm_overcommit", needs=("trigger|tasks",))
+def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A hypervisor host runs out of memory: its guests were promised more RAM than it has."""
+    env = a.environment
+    if not env.hypervisor_host or not a.is_global:
+        return None
+    guests = [t for t in a.tasks if re.match(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$", t.name)]
+    guests_kb = sum(t.badness_kb for t in guests)
+    trigger = a.event.trigger
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, a.lines(trigger.line) if trigger else ())}
+    if guests:
+        evidence["guests"] = (len(guests), a.lines(*(r.line for t in guests[:6] for r in t.rows)))
+        evidence["guests_kb"] = (guests_kb, a.lines(*(r.line for t in guests[:6] for r in t.rows)))
+        if a.ram_kb and guests_kb < p["min_guest_share"] * a.ram_kb:
+            return None
+        confidence = p["confidence_table"]
+    else:
+        confidence = p["confidence_trigger_only"]
+    return Hit(confidence, evidence, {"has_guests": bool(guests)})
+
+
+# ================================================================================ RAM / swap state
+@check("ram_no_swap", needs=("swap",))
+def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Global OOM on a machine with no swap: anonymous memory had nowhere to go."""
+    if not a.is_global or a.swap_total_kb != 0 or a.is_allocation_failure:
+        return None
+    free = a.free_kb
+    evidence: Evidence = {"total_swap_kb": (0, a.swap_lines)}
+    if a.ram_kb is not None:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+    anon = a.figure("anon")
+    if anon is not None and a.ram_kb:
+        evidence["anon_kb"] = (anon.kb, anon.lines)
+        if anon.kb < p["min_anon_share"] * a.ram_kb:
+            return None  # not anonymous memory that swap could have absorbed
+    if free is not None:
+        evidence["free_kb"] = (free, a.meminfo_lines)
+    return Hit(p["confidence"], evidence)
+
+
+@check("swap_exhausted", needs=("swap",))
+def swap_exhausted(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Swap is configured and full."""
+    total, free = a.swap_total_kb, a.swap_free_kb
+    if not total or free is None:
+        return None
+    if free > max(p["max_free_share"] * total, p["max_free_kb"]):
+        return None
+    if a.is_memcg:
+        return None
+    return Hit(p["confidence"], {"total_swap_kb": (total, a.swap_lines), "free_swap_kb": (free, a.swap_lines),
+                                 "used_swap_kb": (total - free, a.swap_lines)})
+
+
+# ================================================================================ NUMA / cpuset
+@check("cpuset_mempolicy", needs=("event",))
+def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The allocation was limited to some NUMA nodes (cpuset mems, mempolicy, nodemask)."""
+    constraint = a.constraint
+    evidence: Evidence = {}
+    summary_lines = a.lines(a.event.oom_summary.line) if a.event.oom_summary else ()
+    allowed = a.allowed_nodes
+    context: dict[str, Any] = {"mode": "", "movable_only": False}
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
+        evidence["constraint"] = (constraint, summary_lines or a.find_lines(constraint))
+        confidence = p["confidence_constraint"]
+        context["mode"] = "constraint"
+    elif a.is_global and len(a.node_ids) > 1:
+        # global constraint, yet only some nodes are exhausted while others have plenty free:
+        # the request was bound by a mempolicy/nodemask the report does not print
+        exhausted, roomy = _node_split(a, p)
+        if not exhausted or not roomy:
+            return None
+        evidence["exhausted_nodes"] = (", ".join(str(n) for n in exhausted), ())
+        confidence = p["confidence_inferred"]
+        context["mode"] = "inferred"
+    else:
+        return None
+    if allowed is not None:
+        evidence["mems_allowed"] = (",".join(str(n) for n in sorted(allowed)), summary_lines or a.find_lines("mems_allowed"))
+        node_zones = [z for z in a.zones if z.node in allowed]
+        if node_zones and all(z.name == "Movable" for z in node_zones) and a.highest_zone not in (None, "Movable"):
+            context["movable_only"] = True
+            evidence["movable_free_kb"] = (sum(z.free_kb or 0 for z in node_zones), tuple(l for z in node_zones for l in z.lines))
+            confidence = max(confidence, p["confidence_movable_only"])
+    cpuset = a.event.oom_summary.cpuset if a.event.oom_summary else None
+    if cpuset:
+        evidence["cpuset"] = (cpuset, summary_lines)
+    return Hit(confidence, evidence, context)
+
+
+def _node_split(a: Analysis, p: dict[str, Any]) -> tuple[list[int], list[int]]:
+    exhausted, roomy = [], []
+    for node in a.node_ids:
+        zones = [z for z in a.zones if z.node == node and z.usable is not False and z.name != "Movable"]
+        if not zones or any(z.free_kb is None for z in zones):
+            continue
+        if any(z.below_low for z in zones if z.name == "Normal") or all(z.below_low for z in zones if z.below_low is not None):
+            exhausted.append(node)
+        else:
+            free = sum(z.free_kb or 0 for z in zones)
+            size = sum((z.managed_kb or z.present_kb or 0) for z in zones)
+            if size and free >= p["roomy_share"] * size:
+                roomy.append(node)
+    return exhausted, roomy
+
+
+@check("numa_node", needs=("event",))
+def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """One NUMA node is exhausted while other nodes still have free memory."""
+    nodes_line = a.find_lines(r"OOM kill occurred on an? \S+ NUMA system")
+    if nodes_line:
+        return Hit(p["confidence_kernel_message"], {"kernel_message": (nodes_line[0].text, nodes_line[:1])},
+                   {"mode": "message"})
+    if len(a.node_ids) < 2:
+        return None
+    exhausted, roomy = _node_split(a, p)
+    if not exhausted or not roomy:
+        return None
+    free_by_node = {n: a.node_free_kb(n) for n in a.node_ids}
+    lines = tuple(l for z in a.zones if z.node in exhausted for l in z.lines[:1])
+    roomy_lines = tuple(l for z in a.zones if z.node in roomy for l in z.lines[:1])
+    return Hit(p["confidence"], {
+        "exhausted_nodes": (", ".join(map(str, exhausted)), lines),
+        "exhausted_free_kb": (sum(free_by_node[n] or 0 for n in exhausted), lines),
+        "other_free_kb": (sum(free_by_node[n] or 0 for n in roomy), roomy_lines),
+        "roomy_nodes": (", ".join(map(str, roomy)), roomy_lines),
+    }, {"mode": "zones"})
+
+
+# ================================================================================ memcg
+@check("memcg_limit", needs=("memcg",))
+def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The memory cgroup hit its limit: the kill was about the container, not the machine."""
+    memcg = a.event.memcg
+    path = (a.event.oom_summary.oom_memcg if a.event.oom_summary else None) or (memcg.path or memcg.stats_path if memcg else None)
+    evidence: Evidence = {"memcg": (path or "unknown", a.lines(a.event.oom_summary.line) if a.event.oom_summary else a.memcg_lines[:1])}
+    usage = a.memcg_usage
+    context: dict[str, Any] = {"has_usage": False, "swap_limit_zero": False, "breakdown": []}
+    if usage is not None:
+        used, limit, lines = usage
+        evidence["usage_kb"] = (used, lines)
+        evidence["limit_kb"] = (limit, lines)
+        context["has_usage"] = limit is not None
+        if memcg is not None:
+            for counter in memcg.counters:
+                if counter.resource == "swap" and counter.limit_kb == 0:
+                    context["swap_limit_zero"] = True
+                if counter.failcnt is not None and counter.resource == "memory":
+                    evidence["failcnt"] = (counter.failcnt, a.lines(counter.line))
+    for key, label in (("anon", "anon"), ("rss", "anon"), ("shmem", "shmem"), ("file", "file"),
+                       ("cache", "page cache"), ("kernel", "kernel"), ("slab_unreclaimable", "slab unreclaimable"),
+                       ("sock", "socket buffers")):
+        value = a.memcg_stat_kb(key, "total_" + key)
+        if value and label not in [b[0] for b in context["breakdown"]]:
+            context["breakdown"].append((label, value))
+    context["v1"] = memcg is not None and any(c.resource in ("memory+swap", "kmem") for c in memcg.counters)
+    return Hit(p["confidence"], evidence, context)
+
+
+@check("memcg_shmem", needs=("memcg",))
+def memcg_shmem(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Inside the cgroup, tmpfs/shmem pages (charged to it, owned by no process) fill the limit."""
+    shmem = a.memcg_stat_kb("shmem", "total_shmem")
+    usage = a.memcg_usage
+    if shmem is None or usage is None:
+        return None
+    used = usage[1] or usage[0]
+    if not used or shmem < p["min_share"] * used:
+        return None
+    share = shmem / used
+    evidence: Evidence = {"shmem_kb": (shmem, a.memcg_lines), "usage_kb": (usage[0], usage[2]),
+                          "shmem_share": (round(share * 100), a.memcg_lines)}
+    if a.victim_kb is not None:
+        evidence["victim_kb"] = (a.victim_kb, a.victim_lines)
+    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence,
+               {"has_victim": a.victim_kb is not None})
+
+
+# ================================================================================ fallback
+@check("undetermined", needs=("meminfo|zones|tasks|memcg",))
+def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Placeholder evaluated last by diagnose(): fires only when no root cause fired."""
+    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())})
