@@ -77,6 +77,13 @@ def main() -> int:
     report = analyze(table)
     print(f"20,000-row task table ({len(table) // 1024} KB): {1000 * (time.perf_counter() - start):.0f} ms, "
           f"{len(report.events[0].event.tasks)} rows")
+    sizes = []
+    for rows in (5000, 10000, 20000, 40000):
+        data = task_table(rows)
+        start = time.perf_counter()
+        parse_text(data)
+        sizes.append((len(data), time.perf_counter() - start))
+    print("linearity (parse only): " + ", ".join(f"{n // 1024} KB {t * 1000:.0f} ms ({n / t / 1e6:.1f} MB/s)" for n, t in sizes))
     if args.big_gb:
         dump = (corpus / "lab-process-hog-deb612-amd64--dmesg-user" / "input.log").read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
