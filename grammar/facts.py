@@ -121,7 +121,7 @@ class TaskRow:
     rss_anon_pages: int | None
     rss_file_pages: int | None
     rss_shmem_pages: int | None
-    pgtables_bytes: int | None  # 4.15+ pgtables_bytes, or nr_ptes converted by the transformer
+    pgtables_bytes: int | None  # the 4.15+ pgtables_bytes column (older kernels print nr_ptes)
     nr_ptes: int | None
     nr_pmds: int | None
     swapents: int | None

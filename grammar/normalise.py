@@ -83,7 +83,7 @@ def _undo_transport(text: str) -> str:
         text = quopri.decodestring(text.encode("utf-8", errors="replace")).decode(
             "utf-8", errors="replace"
         )
-    if _RUN_TOGETHER.search(text):
+    if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -179,10 +180,18 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
                 items.extend(LineTransformer().transform(oom_parser().parse(line.text + "\n")))
             except LarkError:
                 items.append(Item("other", line.text))
-    for item, line in zip(items, lines):
+    cursor = 0
+    for item in items:
+        line = lines[cursor]
         item.number = line.number
         item.prefix = line.prefix
         item.text = line.text
+        count = item.fields.get("line_count", 1) if item.fields else 1
+        if count > 1:  # a task table: its rows keep their own line numbers
+            item.fields["rows"] = [(pid, rest, text, lines[cursor + 1 + i].number)
+                                   for i, (pid, rest, text) in enumerate(item.fields["rows"])]
+            item.fields["last_line"] = lines[cursor + count - 1].number
+        cursor += count
     return items
 
 
@@ -389,7 +398,10 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     if header_row:
         columns = header_row.fields["columns"]
     kernel = (header.kernel if header else None) or dump_kernel
-    tasks = tuple(row for row in (_task_row(item, columns, kernel) for item in by_kind.get("task_row", [])) if row)
+    table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
+    row_sources = [(pid, rest, number) for pid, rest, _, number in table_rows]
+    row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
+    tasks = tuple(row for row in (_task_row(pid, rest, number, columns, kernel) for pid, rest, number in row_sources) if row)
 
     summary = None
     summary_item = first("oom_summary")
@@ -423,9 +435,12 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     swap_total = first("total_swap")
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
-    all_lines = tuple(SourceLine(item.number, item.text) for item in sorted(items + draft.unparsed, key=lambda i: i.number))
+    all_lines = tuple(sorted(
+        [SourceLine(item.number, item.text) for item in items + draft.unparsed]
+        + [SourceLine(number, text) for _, _, text, number in table_rows],
+        key=lambda line: line.number))
     return Event(
-        index=index, kind=kind, first_line=items[0].number, last_line=max(item.number for item in items),
+        index=index, kind=kind, first_line=items[0].number, last_line=all_lines[-1].number,
         trigger=trigger, alloc_failure_mode=alloc_mode, header=header,
         call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),
@@ -528,35 +543,41 @@ _TASK_COLUMN_ERAS = {
 }
 
 
-def _task_row(item: Item, columns: tuple[str, ...], kernel: str | None) -> TaskRow | None:
-    words = item.fields["rest"].split()
-    names = [c for c in columns if c != "name"] if columns else []
+# TaskRow's numeric fields, in constructor order, and the column name the kernel prints for each.
+_TASK_FIELDS = ("uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
+                "nr_ptes", "nr_pmds", "swapents", "oom_score_adj", "oom_adj", "cpu")
+
+
+@lru_cache(maxsize=64)
+def _column_positions(names: tuple[str, ...]) -> tuple[int | None, ...]:
+    """Where each TaskRow field sits among a header's numeric columns (None: not printed)."""
+    index = {name: position for position, name in enumerate(names)}
+    return tuple(index.get(field) for field in _TASK_FIELDS)
+
+
+def _task_row(pid: int, rest: str, number: int, columns: tuple[str, ...], kernel: str | None) -> TaskRow | None:
+    words = rest.split()
+    names = tuple(c for c in columns if c != "name") if columns else ()
     numbers = _ints(words[: len(names)]) if names and len(words) > len(names) else None
-    numeric = len(names) if numbers is not None else 0
-    if not numeric:
+    if numbers is None:
         # no header (or one that does not fit): infer the era from the number of columns
+        numeric = 0
         for count in range(len(words) - 1, 0, -1):
             if _all_ints(words[:count]):
                 numeric = count
                 break
-        names = list(_TASK_COLUMN_ERAS.get(numeric, ()))
+        names = _TASK_COLUMN_ERAS.get(numeric, ())
         if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
-            names = ["uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj"]
+            names = ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj")
         elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
-            names = ["uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj"]
+            names = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj")
         if not numeric or len(names) != numeric:
             return None
         numbers = _ints(words[:numeric])
-    values = dict(zip(names, numbers or ()))
-    get = values.get
-    return TaskRow(
-        pid=item.fields["pid"], uid=get("uid"), tgid=get("tgid"),
-        total_vm_pages=get("total_vm"), rss_pages=get("rss"),
-        rss_anon_pages=get("rss_anon"), rss_file_pages=get("rss_file"),
-        rss_shmem_pages=get("rss_shmem"), pgtables_bytes=get("pgtables_bytes"),
-        nr_ptes=get("nr_ptes"), nr_pmds=get("nr_pmds"), swapents=get("swapents"),
-        oom_score_adj=get("oom_score_adj"), oom_adj=get("oom_adj"), cpu=get("cpu"),
-        name=" ".join(words[numeric:]), line=item.number)
+        if numbers is None:
+            return None
+    values = [None if position is None else numbers[position] for position in _column_positions(names)]
+    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type]
 
 
 def _ints(words: list[str]) -> list[int] | None:

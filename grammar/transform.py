@@ -327,10 +327,15 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def tasks_state(self, children: list[Token]) -> Item:
         return Item("tasks_state", str(children[0]))
 
-    def task_table_header(self, children: list[Token]) -> Item:
-        g = self._groups("TASK_TABLE_HEADER", children[0])
-        columns = tuple((g.get("tth_columns") or "").split())
-        return Item("task_table_header", str(children[0]), {"columns": columns})
+    def task_table(self, children: list[Token]) -> Item:
+        # The terminal guarantees the shape: a header line, then rows `[ pid] numbers... name`.
+        header, *rows = str(children[0]).rstrip("\n").split("\n")
+        columns = tuple(header.partition("]")[2].split())
+        parsed = []
+        for row in rows:
+            pid, _, rest = row.partition("]")
+            parsed.append((int(pid.lstrip("[ \t")), rest, row))
+        return Item("task_table_header", header, {"columns": columns, "rows": parsed, "line_count": 1 + len(rows)})
 
     def task_row(self, children: list[Token]) -> Item:
         # `[  154]     0   154 ...`: the terminal guarantees the shape, so a split is enough
