@@ -145,9 +145,9 @@ def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
 def _join(previous: str, fragment: str, glue_first: str) -> str | None:
     """Rejoin a wrapped fragment when the grammar agrees; None when it should stay apart."""
     kind_previous = classify(previous)
-    glues = (glue_first, "" if glue_first == " " else " ")
+    glues = (glue_first, " ") if glue_first != " " else (" ", "")
     for glue in glues:
-        joined = previous.rstrip() + glue + fragment if glue else previous + fragment
+        joined = previous + glue + fragment
         kind = classify(joined)
         if kind != OTHER and (kind_previous == OTHER or kind == kind_previous):
             return joined
@@ -162,15 +162,20 @@ def normalise(text: str) -> Normalised:
     contents: list[str] = []
     prefixes: list[str] = []
     indented: list[bool] = []
+    edges: list[tuple[str, str]] = []
     for raw in raw_lines:
         if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             contents.append("")
             prefixes.append("")
             indented.append(False)
+            edges.append(("", ""))
             continue
         body, prefix = line_content(raw)
         indented.append(body[:1] in (" ", "\t"))
-        contents.append(body.strip())
+        stripped = body.strip()
+        contents.append(stripped)
+        # the whitespace around the text: a fixed-width cut can fall inside a run of spaces
+        edges.append((body[: len(body) - len(body.lstrip())], body[len(body.rstrip()):]) if stripped else ("", ""))
         prefixes.append(prefix.strip())
 
     prefixed_count = sum(1 for c, p in zip(contents, prefixes) if p)
@@ -208,9 +213,10 @@ def normalise(text: str) -> Normalised:
                     mid_token = previous.text.endswith("-") or (
                         width is not None and last_raw_len == width
                     )
-                    joined = _join(previous.text, content, "" if mid_token else " ")
+                    glue = (edges[index - 1][1] + edges[index][0]) if mid_token else " "
+                    joined = _join(previous.text, content, glue)
                     if joined is None and prefixed_paste and previous.prefix and classify(previous.text) == OTHER:
-                        joined = previous.text + ("" if mid_token else " ") + content
+                        joined = previous.text + glue + content
                     if joined is not None:
                         out[-1] = Line(previous.number, joined, previous.prefix)
                         last_raw_len = len(raw_lines[index])
