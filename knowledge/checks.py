@@ -729,7 +729,18 @@ def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return Hit(p["confidence_kernel_message"], {"kernel_message": (nodes_line[0].text, nodes_line[:1])},
                    {"mode": "message"})
     if len(a.node_ids) < 2:
-        return None
+        # under a cpuset/mempolicy constraint the report shows only the allowed nodes
+        # (show_mem filters with SHOW_MEM_FILTER_NODES), so only their exhaustion can be seen
+        zones = [z for z in a.zones if z.usable is not False and z.below_low is not None]
+        if a.constraint not in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY") or not zones:
+            return None
+        if not all(z.below_low for z in zones):
+            return None
+        nodes = sorted({z.node for z in zones if z.node is not None}) or sorted(a.allowed_nodes or [])
+        lines = tuple(l for z in zones for l in z.lines[:1])
+        return Hit(p["confidence_constrained"], {
+            "exhausted_nodes": (", ".join(map(str, nodes)) or "allowed", lines),
+            "exhausted_free_kb": (sum(z.free_kb or 0 for z in zones), lines)}, {"mode": "constrained"}, "contributing")
     exhausted, roomy = _node_split(a, p)
     if not exhausted or not roomy:
         return None

@@ -64,9 +64,10 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
 
 def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Finding:
     context = template_context(analysis, hit)
-    labels = {e["name"]: e["label"] for e in record.evidence}
-    evidence = tuple(Evidence(name=name, value=value, label=labels.get(name, name), lines=lines)
-                     for name, (value, lines) in hit.evidence.items() if name in labels)
+    # in the record's order: the record lists the most telling figures first
+    evidence = tuple(Evidence(name=spec["name"], value=hit.evidence[spec["name"]][0], label=spec["label"],
+                              lines=hit.evidence[spec["name"]][1], unit=spec.get("unit"))
+                     for spec in record.evidence if spec["name"] in hit.evidence)
     return Finding(
         code=record.code, name=record.name, category=record.category, title=record.title,
         severity=record.severity, confidence=round(min(0.99, max(0.01, hit.confidence)), 2),

@@ -15,6 +15,7 @@ class Evidence:
     value: object  # int, str, float or bool
     label: str  # human wording, e.g. "Normal free"
     lines: tuple[SourceLine, ...] = ()
+    unit: str | None = None  # "kB", "%", "count", "pages" or "text" (from the catalogue record)
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,19 @@
-"""Terminal text and markdown renderings of a report (minimal until the templates land)."""
+"""Terminal text (the default of ``oomlens analyze``) and markdown (for tickets) renderings.
+
+Both read the same view model (``bot.render.common.report_view``): a one-line headline naming the
+cause, why (explanation with the numbers and the quoted lines), what to do, then details that
+can be skipped (gfp decoding, zone table, top processes, memory breakdown).
+"""
 
 from __future__ import annotations
 
 from bot.pipeline import Report
-from bot.render.json_out import contract_fields
+from bot.render.common import jinja_env, report_view
 
 
 def render_text(report: Report) -> str:
-    lines = [f"kernel {report.kernel or 'unknown'}, arch {report.arch or 'unknown'}: {len(report.events)} event(s)"]
-    for analysed in report.events:
-        fields = contract_fields(analysed.event)
-        lines.append(f"- event {analysed.event.index + 1} (lines {analysed.event.first_line}-{analysed.event.last_line}): "
-                     f"{fields['kind'] or 'fragment'}; killed {fields['killed_comm']} ({fields['killed_pid']})")
-        for finding in analysed.findings[:3]:
-            lines.append(f"    {finding.code} {finding.title} ({finding.confidence:.0%})")
-    return "\n".join(lines)
+    return jinja_env("text").get_template("report.txt.j2").render(**report_view(report)).rstrip() + "\n"
 
 
 def render_markdown(report: Report) -> str:
-    return render_text(report)
+    return jinja_env("markdown").get_template("report.md.j2").render(**report_view(report)).rstrip() + "\n"

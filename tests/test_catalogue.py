@@ -1,0 +1,122 @@
+"""The finding catalogue as a whole (kube-linter style): well-formed, unique, exercised, documented."""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grammar.parse import parse_text
+from knowledge import catalogue
+from knowledge.checks import REGISTRY
+from knowledge.diagnose import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+CASES = Path(__file__).resolve().parent / "cases"
+RECORDS = catalogue.load()
+
+
+def fixture_path(ref: str) -> Path:
+    kind, _, name = ref.partition("/")
+    if kind == "corpus":
+        return CORPUS / name / "input.log"
+    if kind == "cases":
+        return CASES / name
+    raise ValueError(ref)
+
+
+@cache
+def findings_for(ref: str) -> tuple:
+    dump = parse_text(fixture_path(ref).read_bytes())
+    return tuple(evaluate(event, dump) for event in dump.events)
+
+
+def test_records_are_schema_valid():
+    for filename, raw in catalogue.load_raw():
+        jsonschema.validate(raw, catalogue.SCHEMA)
+        assert filename == f"{raw['code']}.yaml"
+
+
+def test_codes_names_and_aliases_are_unique():
+    keys = [k for r in RECORDS for k in (r.code, r.name, *r.aliases)]
+    assert len(keys) == len(set(keys))
+
+
+def test_every_category_of_format_md_is_covered():
+    format_md = (CORPUS / "FORMAT.md").read_text()
+    section = format_md.split("## Root-cause categories", 1)[1].split("##", 1)[0]
+    section = re.sub(r"\([^)]*\)", "", section)  # drop the parenthesised examples
+    listed = {c.strip().strip(".") for c in section.replace("\n", " ").split(",") if c.strip()}
+    covered = {r.category for r in RECORDS}
+    assert listed <= set(catalogue.CATEGORIES)
+    assert listed - {"unknown"} <= covered
+
+
+def test_every_record_names_a_registered_check_and_declared_evidence():
+    for record in RECORDS:
+        assert record.check in REGISTRY, record.code
+        names = [e["name"] for e in record.evidence]
+        assert len(names) == len(set(names)), record.code
+        for step in record.remediation:
+            assert step["do"][0].isupper(), f"{record.code}: remediation must be an imperative sentence"
+
+
+def test_every_check_is_used():
+    assert {r.check for r in RECORDS} == set(REGISTRY)
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.code)
+def test_fires_on_its_fixtures_and_renders(record):
+    for ref in record.fixtures["fires"]:
+        fired = [f for d in findings_for(ref) for f in d.findings if f.code == record.code]
+        assert fired, f"{record.code} does not fire on {ref}"
+        for finding in fired:
+            assert finding.explanation and "{{" not in finding.explanation and "{%" not in finding.explanation
+            assert finding.remediation, f"{record.code}: no remediation step applies on {ref}"
+            assert 0 < finding.confidence < 1
+            declared = {e["name"] for e in record.evidence}
+            assert {e.name for e in finding.evidence} <= declared
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.code)
+def test_stays_silent_on_its_counter_fixtures(record):
+    for ref in record.fixtures["silent"]:
+        fired = [f for d in findings_for(ref) for f in d.findings if f.code == record.code]
+        assert not fired, f"{record.code} fires on {ref}, listed as silent"
+
+
+def test_missing_facts_are_reported_as_not_evaluated():
+    dump = parse_text((CORPUS / "gh-sonic-buildimage-2988" / "input.log").read_bytes())
+    diagnosis = evaluate(dump.events[0], dump)
+    not_evaluated = {n.code: n.missing for n in diagnosis.not_evaluated}
+    assert "OOM120" in not_evaluated and "zones" in not_evaluated["OOM120"]
+    assert "OOM401" in not_evaluated
+
+
+def test_findings_doc_is_fresh():
+    current = (ROOT / "docs" / "findings.md").read_text("utf-8")
+    assert current == catalogue.render_docs(), "run: python -m knowledge.catalogue --write-docs"
+
+
+def test_knowledge_never_imports_bot():
+    for path in (ROOT / "knowledge").rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n == "bot" or n.startswith("bot.") for n in names), path
+
+
+def test_checks_do_not_key_on_corpus_cases():
+    text = (ROOT / "knowledge" / "checks.py").read_text("utf-8") + (ROOT / "knowledge" / "analysis.py").read_text("utf-8")
+    for word in ("memhog", "sockleak", "clamd", "rsync", "lab-", "seed-", "jserver", "tickrs"):
+        assert word not in text
