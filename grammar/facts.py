@@ -243,6 +243,7 @@ class Event:
     sysrq: bool = False
     constraint_line: SourceLine | None = None  # 2.6/3.x: explicit constraint text when printed
     unparsed: tuple[Unparsed, ...] = ()
+    missing: tuple[str, ...] = ()  # parts of a full report this paste does not show (see parse.MISSING)
     lines: tuple[SourceLine, ...] = ()  # every normalised line of the event, for quoting evidence
 
     @property

@@ -241,6 +241,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         seen.append((signature, max(item.number for item in draft.items)))
         events.append(_build_event(len(events), draft, kernel))
     arch = _arch(items, kernel)
+    unparsed = sum(len(event.unparsed) for event in events)
+    if unparsed:
+        warnings.append(f"{unparsed} line(s) inside the report(s) were not understood; they are listed as unparsed")
     if not events and not warnings:
         warnings.append("no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input")
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
@@ -464,8 +467,42 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
         reaped=tuple(SourceLine(r.number, r.text) for r in by_kind.get("reaped", [])),
         panic=panic, sysrq=bool(by_kind.get("sysrq")) or (trigger is not None and trigger.order == -1),
         unparsed=tuple(Unparsed(u.number, u.text) for u in draft.unparsed),
+        missing=_missing(kind, by_kind, panic),
         lines=all_lines,
     )
+
+
+# What a complete report of each kind prints, and how to say that a paste lacks it.
+MISSING = {
+    "trigger": "the trigger line (`... invoked oom-killer: gfp_mask=..., order=...`)",
+    "alloc-failure": "the warning line (`...: page allocation failure: order:..., mode:...`)",
+    "mem-info": "the Mem-Info block (global counters and per-zone free/min/low/high)",
+    "memcg-usage": "the memory cgroup usage/limit lines and memory.stat",
+    "task-dump": "the task dump (`[ pid ] uid tgid total_vm rss ...`; cut from the paste, or vm.oom_dump_tasks=0)",
+    "kill": "the `Killed process ...` line",
+}
+
+
+def _missing(kind: str | None, by_kind: dict[str, list[Item]], panic: Panic | None) -> tuple[str, ...]:
+    missing = []
+    if kind == "page-allocation-failure":
+        if "alloc_failure" not in by_kind:
+            missing.append("alloc-failure")
+        if not by_kind.keys() & {"meminfo_start", "zone", "meminfo_counters"}:
+            missing.append("mem-info")
+        return tuple(missing)
+    if "invoked" not in by_kind:
+        missing.append("trigger")
+    if kind == "memcg-oom":
+        if not by_kind.keys() & {"memcg_counter", "memcg_stats_start"}:
+            missing.append("memcg-usage")
+    elif not by_kind.keys() & {"meminfo_start", "zone", "meminfo_counters", "legacy_meminfo"}:
+        missing.append("mem-info")
+    if kind is not None and not by_kind.keys() & {"task_table_header", "task_row", "tasks_state"}:
+        missing.append("task-dump")
+    if kind is not None and panic is None and not by_kind.keys() & {"killed", "kill_score"}:
+        missing.append("kill")
+    return tuple(missing)
 
 
 def _to_int(value: str | None) -> int | None:

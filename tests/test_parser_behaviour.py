@@ -120,3 +120,15 @@ def test_prefix_formats_agree() -> None:
     for variant in ("crlf-syslog", "dmesg-user"):
         data, _ = load_case(f"lab-panic-on-oom-deb612-amd64--{variant}")
         assert _facts(data) == _facts(base)
+
+
+def test_partial_pastes_say_what_is_missing() -> None:
+    data, _ = load_case(SEED)
+    lines = data.decode().splitlines()
+    (kill_only,) = analyze("\n".join(line for line in lines if "Killed process" in line)).events
+    assert set(kill_only.event.missing) == {"trigger", "mem-info", "task-dump"}
+    (complete,) = analyze(data).events
+    assert complete.event.missing == ()
+    memcg, _ = load_case("lab-memcg-v2-deb61-arm64")
+    (event,) = analyze(memcg).events
+    assert event.event.missing == ()

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.pipeline import AnalysedEvent, Report
 from grammar.facts import Event
+from grammar.parse import MISSING
 
 CONTRACT_FIELDS = (
     "kind", "trigger_comm", "trigger_pid", "gfp_mask", "gfp_symbolic", "order", "oom_score_adj",
@@ -95,11 +96,13 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     details = _plain(event)
     details.pop("lines", None)
     details.pop("unparsed", None)
+    details.pop("missing", None)
     out["details"] = details
     return out
 
