@@ -745,11 +745,14 @@ def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not exhausted or not roomy:
         return None
     free_by_node = {n: a.node_free_kb(n) for n in a.node_ids}
-    lines = tuple(l for z in a.zones if z.node in exhausted for l in z.lines[:1])
+    starved = [z for z in a.zones if z.node in exhausted and z.below_low and z.usable is not False]
+    lines = tuple(l for z in starved for l in z.lines[:1])
     roomy_lines = tuple(l for z in a.zones if z.node in roomy for l in z.lines[:1])
     return Hit(p["confidence"], {
         "exhausted_nodes": (", ".join(map(str, exhausted)), lines),
-        "exhausted_free_kb": (sum(free_by_node[n] or 0 for n in exhausted), lines),
+        "exhausted_free_kb": (sum(z.free_kb or 0 for z in starved), lines),
+        "exhausted_zones": (", ".join(f"{z.label} free {z.free_kb} kB < low {z.low_kb} kB" + (f" + reserve {z.reserve_kb} kB" if z.reserve_kb else "")
+                                       for z in starved), lines),
         "other_free_kb": (sum(free_by_node[n] or 0 for n in roomy), roomy_lines),
         "roomy_nodes": (", ".join(map(str, roomy)), roomy_lines),
     }, {"mode": "zones"})
@@ -761,7 +764,9 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """The memory cgroup hit its limit: the kill was about the container, not the machine."""
     memcg = a.event.memcg
     path = (a.event.oom_summary.oom_memcg if a.event.oom_summary else None) or (memcg.path or memcg.stats_path if memcg else None)
-    evidence: Evidence = {"memcg": (path or "unknown", a.lines(a.event.oom_summary.line) if a.event.oom_summary else a.memcg_lines[:1])}
+    evidence: Evidence = {}
+    if path:
+        evidence["memcg"] = (path, a.lines(a.event.oom_summary.line) if a.event.oom_summary else a.memcg_lines[:1])
     usage = a.memcg_usage
     context: dict[str, Any] = {"has_usage": False, "swap_limit_zero": False, "breakdown": []}
     if usage is not None:
