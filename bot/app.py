@@ -48,6 +48,8 @@ def build_app(
     *,
     store: Store | None = None,
     analyzer: Callable[[str], Any] | None = None,
+    incident_settings: Any = None,
+    start_scheduler: bool = True,
 ) -> App:
     """A ready Bolt App for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
     store = store if store is not None else Store.open(settings.database_url)
@@ -64,9 +66,20 @@ def build_app(
     app.oomlens_services = services  # type: ignore[attr-defined]
     app.oomlens_executor = executor  # type: ignore[attr-defined]
 
+    # Incident memory: events recorded after each analysis, `/oom summary|digest`, scheduled jobs.
+    from bot.scheduler import Scheduler
+    from bot.summary.config import IncidentSettings
+    from bot.summary.slack import Incidents
+
+    incidents = Incidents(services, incident_settings or IncidentSettings.from_env())
+    scheduler = Scheduler(incidents, app.client, executor=executor)
+    app.oomlens_incidents = incidents  # type: ignore[attr-defined]
+    app.oomlens_scheduler = scheduler  # type: ignore[attr-defined]
+
     @app.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
+        context["oomlens_incidents"] = incidents
         return next()
 
     for module in LISTENER_MODULES:
@@ -76,6 +89,8 @@ def build_app(
     def ignore_other_messages() -> None:
         """Deletions, joins, topic changes...: acknowledged, nothing to say."""
 
+    if start_scheduler:
+        scheduler.start()
     return app
 
 

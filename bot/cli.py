@@ -57,6 +57,25 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
         print(f"oomlens: {report.message}", file=sys.stderr)
         return 1
     print(_render(report, args.format), file=out)
+    if args.chart:
+        return _write_chart(report, args.chart)
+    return 0
+
+
+def _write_chart(report, path: str) -> int:  # type: ignore[no-untyped-def]
+    """--chart: the first event's memory breakdown and zone watermarks as a PNG."""
+    from bot.charts import event_chart
+
+    chart = event_chart(report.events[0], page_kb=report.dump.page_size_kb)
+    if chart is None:
+        print("oomlens: the event shows no memory breakdown or zones; no chart written", file=sys.stderr)
+        return 0
+    try:
+        with open(path, "wb") as handle:
+            handle.write(chart.png)
+    except OSError as exc:
+        print(f"oomlens: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -65,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_analyze = sub.add_parser("analyze", help="analyse a kernel log or pasted dump")
     p_analyze.add_argument("--format", choices=FORMATS, default="text")
+    p_analyze.add_argument("--chart", metavar="PNG", help="also write a chart of where memory went (PNG)")
     p_analyze.add_argument("file", help="log file, or - for standard input")
     p_analyze.set_defaults(handler=cmd_analyze)
     for module_name in ("bot.cli_gfp", "bot.cli_serve", "bot.cli_summary"):

@@ -94,9 +94,12 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         help_text, blocks = render_help()
         respond(response_type="ephemeral", text=help_text, blocks=blocks)
         return
-    if word == "summary":
-        if _summary_handler is not None:
-            _summary_handler(command, respond, client, context)
+    if word in ("summary", "digest"):
+        # This app's incident memory (bot.summary.slack) unless a handler was installed by hand.
+        incidents = context.get("oomlens_incidents") if context is not None else None
+        handler = _summary_handler or (incidents.handle_command if incidents is not None else None)
+        if handler is not None:
+            handler(command, respond, client, context)
         else:
             respond(response_type="ephemeral",
                     text="Channel summaries are not available yet; paste a dump or use `/oom help`.")
@@ -118,6 +121,13 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         top_title=getattr(top, "title", None), event_count=len(report.events), paste=paste)
     rendered = render_report(report, analysis_id=analysis_id)
     respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
+    incidents = context.get("oomlens_incidents")
+    if incidents is not None:
+        try:
+            incidents.record(report, paste, team_id=command.get("team_id"), channel=command.get("channel_id"),
+                             message_ts=None, thread_ts=None, user_id=command.get("user_id"), source_kind="command")
+        except Exception:
+            log.exception("recording the events of an /oom paste failed")
 
 
 def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:

@@ -17,6 +17,7 @@ from bot.slack.delivery import deliver_analysis, post_message
 from bot.slack.download import DownloadError, download_text, is_supported_file
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
+from bot.summary.hooks import after_delivery
 from bot.slack.text import has_event_marker
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,9 @@ def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, 
     if parts:
         outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
                                    thread_ts=thread_ts, paste="\n".join(parts), source_kind="file")
+        after_delivery(context, client, outcome, paste="\n".join(parts), team_id=body.get("team_id"),
+                       channel=channel, source_ts=ts, thread_ts=thread_ts, user_id=event.get("user"),
+                       source_kind="file")
         if outcome.status not in ("no-event", "failed") or not problems:
             return
     if problems:

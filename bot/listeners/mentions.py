@@ -12,6 +12,7 @@ from bot.render.slack import render_help, render_notice
 from bot.slack.delivery import NO_EVENT, FAILED, deliver_analysis, post_message
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
+from bot.summary.hooks import after_delivery
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def handle_mention(event: dict[str, Any], body: dict[str, Any], client: Any, con
         source_kind = "mention"
     outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
                                thread_ts=thread_ts, paste=paste, source_kind=source_kind)
+    after_delivery(context, client, outcome, paste=paste, team_id=body.get("team_id"), channel=channel,
+                   source_ts=ts, thread_ts=thread_ts, user_id=event.get("user"), source_kind=source_kind)
     if outcome.status not in (NO_EVENT, FAILED):
         return
     if not services.store.claim(f"reply:{channel}:{ts}", ttl_s=7 * 86400):

@@ -12,6 +12,7 @@ from bot.render.slack import render_notice, render_report
 from bot.slack.delivery import NO_EVENT, FAILED, analyse_safely, deliver_analysis
 from bot.slack.events import message_paste
 from bot.slack.services import Services
+from bot.summary.hooks import after_delivery
 
 from .files import read_files
 
@@ -49,6 +50,9 @@ def handle_explain(ack: Any, shortcut: dict[str, Any], client: Any, respond: Any
         rendered = render_report(report, analysis_id=None)
         respond(response_type="ephemeral", text=rendered.text, blocks=rendered.blocks, replace_original=False)
         return
+    after_delivery(context, client, outcome, paste=paste, team_id=team_id, channel=channel, source_ts=ts,
+                   thread_ts=message.get("thread_ts") or ts, user_id=message.get("user") or message.get("bot_id"),
+                   source_kind="shortcut")
     if outcome.status in (NO_EVENT, FAILED):
         notice, blocks = render_notice(outcome.message or "No kernel memory event found.")
         respond(response_type="ephemeral", text=notice, blocks=blocks, replace_original=False)

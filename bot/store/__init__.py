@@ -4,6 +4,7 @@ The schema is owned by the alembic migrations in ``bot/store/migrations``; ``Sto
 them to head at start-up, so another feature adds its tables with a new revision file.
 """
 
+from .incidents import Digest, EventRecord, ScanState
 from .store import Analysis, ReplyRecord, Store
 
-__all__ = ["Analysis", "ReplyRecord", "Store"]
+__all__ = ["Analysis", "Digest", "EventRecord", "ReplyRecord", "ScanState", "Store"]

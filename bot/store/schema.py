@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -70,5 +70,89 @@ fragments = Table(
     Column("first_ts", String(32), nullable=False),
     Column("last_ts", String(32), nullable=False),
     Column("text", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# -- incident memory (revision 0002) ----------------------------------------------------------
+
+# One row per analysed kernel memory event (a paste with three OOMs gives three rows): what the
+# channel summaries and digests are built from, so they never need the rate-limited history API.
+# The raw paste is kept only when OOMLENS_STORE_PASTES asks for it; rows expire with the retention.
+oom_events = Table(
+    "oomlens_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team_id", String(32), nullable=True),
+    Column("channel", String(32), nullable=True),
+    Column("thread_ts", String(32), nullable=True),
+    Column("message_ts", String(32), nullable=True),
+    Column("event_index", Integer, nullable=False),
+    Column("user_id", String(32), nullable=True),
+    Column("source_kind", String(32), nullable=False),
+    Column("posted_at", Float, nullable=False),  # when it was posted (message ts) or analysed
+    Column("event_time", Float, nullable=True),  # when the kernel printed it, from the log prefix
+    Column("host", String(255), nullable=True),
+    Column("kernel", String(128), nullable=True),
+    Column("kind", String(32), nullable=True),
+    Column("trigger_comm", String(64), nullable=True),
+    Column("victim_comm", String(64), nullable=True),
+    Column("victim_pid", Integer, nullable=True),
+    Column("cgroup", String(500), nullable=True),
+    Column("oom_memcg", String(500), nullable=True),
+    Column("pod_uid", String(64), nullable=True),
+    Column("container_id", String(80), nullable=True),
+    Column("container_runtime", String(32), nullable=True),
+    Column("systemd_unit", String(255), nullable=True),
+    Column("top_code", String(32), nullable=True),
+    Column("top_title", String(300), nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("figures", Text, nullable=False),  # JSON: key figures (kB), see bot/summary/records.py
+    Column("remediation", Text, nullable=False),  # JSON list of root-cause remediation steps
+    Column("paste", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("channel", "message_ts", "event_index", name="uq_oomlens_events_message"),
+)
+Index("ix_oomlens_events_channel_time", oom_events.c.team_id, oom_events.c.channel, oom_events.c.posted_at)
+Index("ix_oomlens_events_created_at", oom_events.c.created_at)
+
+# `/oom digest daily 09:00 [Area/City]`: one schedule per channel.
+digests = Table(
+    "oomlens_digests",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("period", String(16), nullable=False),  # "daily"
+    Column("at_time", String(5), nullable=False),  # "HH:MM"
+    Column("timezone", String(64), nullable=False),
+    Column("created_by", String(32), nullable=True),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Leases: a row per job run (e.g. "digest:T:C:2025-03-14"). The replica whose insert (or takeover
+# of an expired, unfinished lease) succeeds does the work; the others see the row and skip.
+leases = Table(
+    "oomlens_leases",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("done_at", Float, nullable=True),
+    Column("result", String(64), nullable=True),
+)
+
+# `/oom summary scan`: back-fill from conversations.history, resumable from the saved cursor.
+scans = Table(
+    "oomlens_scans",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("oldest", String(32), nullable=False),
+    Column("cursor", String(500), nullable=True),
+    Column("status", String(16), nullable=False),  # running, paused, done
+    Column("pages", Integer, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("resume_at", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
 )

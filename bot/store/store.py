@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from . import schema
+from .incidents import IncidentStore
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def run_migrations(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-class Store:
+class Store(IncidentStore):
     def __init__(self, engine: Engine):
         self.engine = engine
 

@@ -85,8 +85,11 @@ def test_oom_help_and_summary_hook(slack, fake_slack):
     (help_post,) = fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"))
     assert "/gfp" in reply_text(help_post) and help_post.params["response_type"] == "ephemeral"
     slack.command("/oom", "summary #ops last 24h", channel)
+    (summary,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
+    assert "last 24 h" in reply_text(summary) and "No kernel memory events" in reply_text(summary)
+    slack.command("/oom", "summary next tuesday", channel)
     posts = fake_slack.wait_for(lambda: (lambda c: c if len(c) == 2 else None)(fake_slack.calls_to("response_url")))
-    assert "not available yet" in posts[1].params["text"]
+    assert posts[1].params["text"].startswith("Usage: `/oom summary")
     seen = []
     commands.set_summary_handler(lambda command, respond, client, context: (seen.append(command["text"]),
                                                                            respond(text="summary!")))
