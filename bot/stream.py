@@ -15,7 +15,7 @@ from typing import IO, Iterator
 from bot.pipeline import analyze
 from bot.render.json_out import event_dict
 from grammar.lexicon import OTHER, classify
-from grammar.normalise import line_content
+from grammar.normalise import MAX_LINE_CHARS, line_content
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -79,8 +79,9 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _is_report_line(raw: bytes) -> bool:
-    text, _ = line_content(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    text, _ = line_content(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace").rstrip("\r\n"))
     text = text.strip()
+    text = text.strip()[:MAX_LINE_CHARS]
     return bool(text) and classify(text) != OTHER
 
 

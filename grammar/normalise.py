@@ -45,6 +45,11 @@ class Line(NamedTuple):
     prefix: str  # what was stripped in front of it ("" when nothing)
 
 
+# printk records are at most 1024 bytes; a longer "line" is junk, and is cut before the grammar
+# sees it so that no line can cost more than a bounded amount of matching.
+MAX_LINE_CHARS = 4096
+
+
 @dataclass(frozen=True)
 class Normalised:
     lines: tuple[Line, ...]
@@ -146,6 +151,8 @@ def _join(previous: str, fragment: str, glue_first: str) -> str | None:
     """Rejoin a wrapped fragment when the grammar agrees; None when it should stay apart."""
     kind_previous = classify(previous)
     glues = (glue_first, " ") if glue_first != " " else (" ", "")
+    if len(previous) + len(fragment) > MAX_LINE_CHARS:
+        return None
     for glue in glues:
         joined = previous + glue + fragment
         kind = classify(joined)
@@ -172,7 +179,7 @@ def normalise(text: str) -> Normalised:
             continue
         body, prefix = line_content(raw)
         indented.append(body[:1] in (" ", "\t"))
-        stripped = body.strip()
+        stripped = body.strip()[:MAX_LINE_CHARS]
         contents.append(stripped)
         # the whitespace around the text: a fixed-width cut can fall inside a run of spaces
         edges.append((body[: len(body) - len(body.lstrip())], body[len(body.rstrip()):]) if stripped else ("", ""))

@@ -64,3 +64,24 @@ def test_stream_finds_events_between_noise_with_file_line_numbers() -> None:
     direct = analyze(dump).events[0].event
     assert [e["first_line"] for e in events] == [5000 + direct.first_line, 10000 + dump.count(b"\n") + direct.first_line]
     assert {e["kind"] for e in events} == {"memcg-oom"}
+
+
+PATHOLOGICAL = {
+    "zone line with a bad tail": "Normal free:1kB " + "x:1kB " * 20000 + "!",
+    "node line with a bad tail": "Node 0 active_anon:1kB " + "x:1kB " * 20000 + "?",
+    "counters with a bad tail": "active_anon:1 " + "free:1 " * 20000 + "!",
+    "kill line with a bad tail": "Killed process 1 (a) " + "a:1, " * 20000 + "!",
+    "endless task row": "[ 1] " + "1 " * 20000 + "!",
+    "long comm before invoked": "a" * 100000 + " invoked oom-killer: gfp_mask=0x1, order=0" + ", oom_score_adj=0" * 5000 + "!",
+    "buddy line with a bad tail": "Normal: " + "1*4kB (U) " * 20000 + "= 1kB!",
+    "unclosed brackets": "[" * 100000,
+    "prefix after prefix": "Mar 14 02:03:56 h kernel: " * 20000 + "x",
+    "wrapped fragments": "\n".join(["Mar 14 02:03:56 h kernel: Normal free:1kB min:1kB isolated(anon)", ":0kB x"] * 2000),
+}
+
+
+def test_pathological_lines_are_read_in_bounded_time() -> None:
+    """Malformed long lines must not send the regex engine into backtracking (no hang)."""
+    for name, text in PATHOLOGICAL.items():
+        report = analyze(text)
+        assert report.events or report.message, name
