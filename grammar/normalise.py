@@ -147,17 +147,41 @@ def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
     return width if count >= 2 and count * 2 >= sum(lengths.values()) else None
 
 
-def _join(previous: str, fragment: str, glue_first: str) -> str | None:
-    """Rejoin a wrapped fragment when the grammar agrees; None when it should stay apart."""
-    kind_previous = classify(previous)
-    glues = (glue_first, " ") if glue_first != " " else (" ", "")
-    if len(previous) + len(fragment) > MAX_LINE_CHARS:
-        return None
-    for glue in glues:
-        joined = previous + glue + fragment
-        kind = classify(joined)
-        if kind != OTHER and (kind_previous == OTHER or kind == kind_previous):
-            return joined
+_JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
+_MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
+
+
+@dataclass
+class _Physical:
+    number: int
+    text: str
+    prefix: str
+    raw_length: int
+    lead: str  # whitespace before the text
+    trail: str  # whitespace after the text
+    indented: bool
+
+
+def _joined(run: list[_Physical], exact: bool) -> str:
+    """The run's text glued as a fixed-width cut (the whitespace that was there) or a word wrap."""
+    text = run[0].text
+    for before, part in zip(run, run[1:]):
+        glue = before.trail + part.lead if exact else ("" if text.endswith("-") else " ")
+        text += glue + part.text
+    return text
+
+
+def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str] | None:
+    """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line."""
+    kind_start = classify(run[0].text)
+    for end in range(len(run), 1, -1):
+        if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
+            continue
+        for exact in (exact_first, not exact_first):
+            text = _joined(run[:end], exact)
+            kind = classify(text)
+            if kind != OTHER and (kind_start == OTHER or kind == kind_start):
+                return end, text
     return None
 
 
@@ -185,50 +209,59 @@ def normalise(text: str) -> Normalised:
         edges.append((body[: len(body) - len(body.lstrip())], body[len(body.rstrip()):]) if stripped else ("", ""))
         prefixes.append(prefix.strip())
 
-    prefixed_count = sum(1 for c, p in zip(contents, prefixes) if p)
-    nonblank = sum(1 for c, p in zip(contents, prefixes) if c or p)
+    physical: list[_Physical | None] = []
+    for index, content in enumerate(contents):
+        if content or prefixes[index]:
+            physical.append(_Physical(index + 1, content, prefixes[index], len(raw_lines[index]),
+                                      edges[index][0], edges[index][1], indented[index]))
+        else:
+            physical.append(None)  # a blank line ends any wrapped run
+    # A prefix whose message sits on the next line (reformatted syslog): one entry.
+    for index, entry in enumerate(physical[:-1]):
+        following = physical[index + 1]
+        if entry and not entry.text and following and following.text and not following.prefix:
+            entry.text, entry.lead, entry.trail = following.text, following.lead, following.trail
+            entry.raw_length = following.raw_length
+            physical[index + 1] = None
+
+    prefixed_count = sum(1 for entry in physical if entry and entry.prefix)
+    nonblank = sum(1 for entry in physical if entry)
     prefixed_paste = nonblank > 0 and prefixed_count * 2 >= nonblank
-    continued = [
-        i + 1 < len(contents) and bool(contents[i + 1]) and not prefixes[i + 1]
-        for i in range(len(contents))
-    ]
-    width = _wrap_width(raw_lines, continued) if prefixed_paste else None
+    width = _wrap_width(raw_lines, [
+        i + 1 < len(physical) and physical[i + 1] is not None and not physical[i + 1].prefix  # type: ignore[union-attr]
+        for i in range(len(physical))])
 
     out: list[Line] = []
-    last_raw_len: int | None = None
-    for index, content in enumerate(contents):
-        number = index + 1
-        prefix = prefixes[index]
-        if not content:
-            if prefix:
-                # a prefix with its message on the next line (reformatted syslog)
-                out.append(Line(number, "", prefix))
-                last_raw_len = len(raw_lines[index])
-            else:
-                last_raw_len = None
-                if out and out[-1].text:
-                    out.append(Line(number, "", ""))  # blank line: ends any wrapped run
+    budget = _JOIN_BUDGET
+    index = 0
+    while index < len(physical):
+        entry = physical[index]
+        index += 1
+        if entry is None or not entry.text:
             continue
-        previous = out[-1] if out else None
-        if previous is not None and not prefix:
-            if previous.text == "" and previous.prefix:
-                out[-1] = Line(previous.number, content, previous.prefix)
-                last_raw_len = len(raw_lines[index])
+        # Fragments: following lines without a prefix that the grammar does not know alone.
+        run = [entry]
+        if budget > 0 and (entry.prefix or classify(entry.text) == OTHER or prefixed_paste):
+            probe = index
+            while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
+                candidate = physical[probe]
+                if candidate is None or not candidate.text or candidate.prefix or classify(candidate.text) != OTHER:
+                    break
+                run.append(candidate)
+                probe += 1
+            budget -= 2 * len(run)
+        if len(run) > 1:
+            exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
+            best = _best_join(run, exact_first)
+            if best is not None:
+                used, text = best
+                out.append(Line(entry.number, text, entry.prefix))
+                index += used - 1
                 continue
-            if previous.text and (prefixed_paste or indented[index] or classify(content) == OTHER):
-                if classify(content) == OTHER:
-                    mid_token = previous.text.endswith("-") or (
-                        width is not None and last_raw_len == width
-                    )
-                    glue = (edges[index - 1][1] + edges[index][0]) if mid_token else " "
-                    joined = _join(previous.text, content, glue)
-                    if joined is None and prefixed_paste and previous.prefix and classify(previous.text) == OTHER:
-                        joined = previous.text + glue + content
-                    if joined is not None:
-                        out[-1] = Line(previous.number, joined, previous.prefix)
-                        last_raw_len = len(raw_lines[index])
-                        continue
-        out.append(Line(number, content, prefix))
-        last_raw_len = len(raw_lines[index])
-    lines = tuple(line for line in out if line.text)
-    return Normalised(lines=lines, warnings=tuple(warnings), physical_lines=len(raw_lines))
+            if prefixed_paste and entry.prefix and classify(entry.text) == OTHER:
+                # wrapped text the grammar does not know: keep it together as one unknown line
+                out.append(Line(entry.number, _joined(run, exact_first), entry.prefix))
+                index += len(run) - 1
+                continue
+        out.append(Line(entry.number, entry.text, entry.prefix))
+    return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=len(raw_lines))

@@ -85,6 +85,7 @@ _SECTION: dict[str, int | None] = {
     "no_killable": 8,
     "panic": 9,
     "reaped": 9,
+    "numa_note": 9,
 }
 # Kinds that occur once per report: a second one means a second report.
 _ONCE = {"invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
@@ -319,7 +320,7 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
-        if item.kind == "other" and item.prefix and "kernel" in item.prefix:
+        if item.kind in ("other", "numa_note") and item.prefix and "kernel" in item.prefix:
             word = re.search(r"\b(x86_64|aarch64|ppc64le|s390x)\b", item.text)
             if word:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)

@@ -452,5 +452,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def ratelimit(self, children: list[Token]) -> Item:
         return Item("ratelimit", str(children[0]))
 
+    def numa_note(self, children: list[Token]) -> Item:
+        return Item("numa_note", str(children[0]))
+
     def other(self, children: list[Token]) -> Item:
         return Item("other", str(children[0]))
