@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from bot.slack.text import escape_mrkdwn, truncate
+from bot.slack.text import escape_mrkdwn, plain_text_safe, truncate
 from bot.store import EventRecord
 
 from .build import Count, Summary, cause_label, duration_text, size_text, workload_label
@@ -187,7 +187,7 @@ def _section(text: str) -> dict[str, Any]:
 def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | None = None
                  ) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for chat.postMessage; within Block Kit limits for any input."""
-    header = truncate(summary.title, 150)
+    header = truncate(plain_text_safe(summary.title), 150)
     fallback = truncate(f"{summary.title}: {totals_line(summary)}", 2900)
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}},
                                     _section(escape_mrkdwn(totals_line(summary)))]

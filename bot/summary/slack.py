@@ -161,6 +161,23 @@ class Incidents:
 
     # -- summaries ------------------------------------------------------------------------------
 
+    def identity(self, client: Any) -> tuple[str | None, str | None]:
+        """(bot user id, bot id) from auth.test, so our own messages are never taken for dumps."""
+        with self._lock:
+            cached = self._team_urls.get("@identity")
+        if cached:
+            user_id, _, bot_id = cached.partition(" ")
+            return user_id or None, bot_id or None
+        try:
+            response = client.auth_test()
+        except Exception:
+            log.warning("auth.test failed", exc_info=True)
+            return None, None
+        user_id, bot_id = response.get("user_id"), response.get("bot_id")
+        with self._lock:
+            self._team_urls["@identity"] = f"{user_id or ''} {bot_id or ''}"
+        return user_id, bot_id
+
     def team_url(self, client: Any, team_id: str | None) -> str | None:
         key = team_id or "-"
         with self._lock:
@@ -300,6 +317,8 @@ class Incidents:
             return ScanState(**{**state.__dict__, "status": "busy"})
         # A client without slack_sdk's blocking 429 handler: the wait and the cursor are ours.
         history = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout)
+        if bot_user_id is None and bot_id is None:  # resumed by the scheduler: no request context
+            bot_user_id, bot_id = self.identity(client)
         context = {"bot_user_id": bot_user_id, "bot_id": bot_id}
         waits = pages_this_run = 0
         try:

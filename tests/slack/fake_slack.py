@@ -32,7 +32,7 @@ TEAM_ID = "T0TEST"
 _LIVE_MENTION = re.compile(r"<!(channel|here|everyone|subteam\^)[^>]*>")
 _USER_MENTION = re.compile(r"<@([A-Z0-9]+)(\|[^>]*)?>")
 _BAD_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
-_ALLOWED_MARKUP = re.compile(r"<(@[A-Z0-9]+|#[A-Z0-9]+(\|[^<>]*)?)>")
+_ALLOWED_MARKUP = re.compile(r"<(@[A-Z0-9]+|#[A-Z0-9]+(\|[^<>]*)?|https://[^\s<>|]+(\|[^<>]*)?)>")
 
 
 @dataclass
@@ -161,6 +161,7 @@ class FakeSlack:
         self.faults: dict[str, list[Fault]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self.files: dict[str, dict[str, Any]] = {}  # id -> {"content": bytes, "meta": {...}}
         self.uploads: dict[str, dict[str, Any]] = {}  # id -> {"content": bytes, "filename", "channel", "thread_ts"}
         self.response_posts: list[dict[str, Any]] = []
@@ -218,6 +219,11 @@ class FakeSlack:
         with self.lock:
             self.files[file_id] = {"content": content, "meta": info}
         return info
+
+    def messages_by_text(self, channel: str, needle: str) -> list[str]:
+        """ts of the messages posted in ``channel`` whose text contains ``needle``."""
+        with self.lock:
+            return [ts for (c, ts), m in self.messages.items() if c == channel and needle in (m.get("text") or "")]
 
     def calls_to(self, method: str, **where: Any) -> list[Call]:
         with self.lock:
@@ -356,6 +362,29 @@ class FakeSlack:
         with self.lock:
             messages = list(self.threads.get((params.get("channel", ""), params.get("ts", "")), []))
         return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def add_history(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Messages posted before the bot joined (oldest first), served by conversations.history."""
+        with self.lock:
+            self.history.setdefault(channel, []).extend(messages)
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, `limit` per page (capped at 15 like non-Marketplace apps since 2025 when
+        `limit` is absent), opaque cursors, `oldest`/`latest` bounds."""
+        with self.lock:
+            messages = list(reversed(self.history.get(params.get("channel", ""), [])))
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or 1e12)
+        messages = [m for m in messages if oldest < float(m["ts"]) <= latest]
+        limit = int(params.get("limit") or 15)
+        cursor = params.get("cursor") or ""
+        if cursor and not cursor.startswith("dXNlcjo"):
+            return {"ok": False, "error": "invalid_cursor"}
+        start = int(cursor[len("dXNlcjo"):]) if cursor else 0
+        page = messages[start:start + limit]
+        more = start + limit < len(messages)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": f"dXNlcjo{start + limit}" if more else ""}}
 
     def _m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:

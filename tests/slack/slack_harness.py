@@ -136,11 +136,11 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any):
 class BotServer:
     """The real bot (build_app + the ASGI app) served by uvicorn on 127.0.0.1:<ephemeral>."""
 
-    def __init__(self, settings: Any, analyzer: Any = None):
+    def __init__(self, settings: Any, analyzer: Any = None, **app_options: Any):
         from bot.app import build_app, services_of
         from bot.server import create_asgi_app
 
-        self.app = build_app(settings, analyzer=analyzer)
+        self.app = build_app(settings, analyzer=analyzer, **app_options)
         self.services = services_of(self.app)
         self._server = ServerThread(create_asgi_app(self.app))
         self.port = self._server.start()
@@ -148,6 +148,9 @@ class BotServer:
 
     def stop(self) -> None:
         self._server.stop()
+        scheduler = getattr(self.app, "oomlens_scheduler", None)
+        if scheduler is not None:
+            scheduler.stop()
         self.app.oomlens_executor.shutdown(wait=True)
         self.services.store.close()
 
