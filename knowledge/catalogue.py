@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,23 @@ def by_code() -> dict[str, Record]:
     return {r.code: r for r in load()}
 
 
+@lru_cache(maxsize=4096)
+def _template(source: str) -> jinja2.Template:
+    # Compiling a template costs ~1 ms; the catalogue has a few hundred, each used per event.
+    return environment().from_string(source)
+
+
+@lru_cache(maxsize=1024)
+def _expression(source: str) -> Any:
+    return environment().compile_expression(source, undefined_to_none=False)
+
+
 def render(template: str, context: dict[str, Any]) -> str:
-    return environment().from_string(template).render(**context).strip()
+    return _template(template).render(**context).strip()
 
 
 def condition(expression: str, context: dict[str, Any]) -> bool:
-    return bool(environment().compile_expression(expression, undefined_to_none=False)(**context))
+    return bool(_expression(expression)(**context))
 
 
 def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
