@@ -427,7 +427,8 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
             shmem_rss_kb=f.get("shmem_rss_kb"), pgtables_kb=f.get("pgtables_kb"), uid=f.get("uid"),
             oom_score_adj=f.get("oom_score_adj"), score=s.get("score"),
             memcg_kill=bool(f.get("memcg") or s.get("memcg")),
-            line=(killed_item or score_item).number)  # type: ignore[union-attr]
+            line=(killed_item or score_item).number,  # type: ignore[union-attr]
+            score_per_mille=s.get("per_mille") if score_item else None)
 
     memcg = _memcg(by_kind, summary)
     panic_item = first("panic")

@@ -359,6 +359,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 "pid": _int(g.get("ks_pid")),
                 "comm": g.get("ks_comm"),
                 "score": _int(g.get("ks_score")),
+                "per_mille": "sacrifice child" in str(children[0]),
             },
         )
 

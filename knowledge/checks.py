@@ -540,6 +540,22 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence.update({"hog": (a.victim_name, a.victim_lines), "hog_kb": (kb, a.victim_lines),
                          "hog_processes": (1, a.victim_lines)})
         adj = a.event.kill.oom_score_adj
+    elif a.event.kill is not None and a.event.kill.score is not None and a.event.kill.score_per_mille:
+        # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-4.18 S is the
+        # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
+        # these kernels do not print here), so it still says how much of memory it held.
+        kill = a.event.kill
+        lines = a.lines(kill.line)
+        share = min(kill.score, 1000) / 1000
+        evidence.update({"hog": (kill.comm, lines), "kill_score": (kill.score, lines),
+                         "hog_share": (round(share * 100), lines), "hog_processes": (1, lines)})
+        if share < p["min_share"]:
+            return None
+        confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+        context = {"memcg": kill.memcg_kill, "protected": False, "victim_is_hog": True, "has_total": False,
+                   "has_table": False, "victim": kill.comm, "from_score": True}
+        return Hit(confidence * p["score_only_factor"], evidence, context,
+                   "contributing" if kill.memcg_kill else None)
     else:
         return None
     if total > 0:
@@ -556,7 +572,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         confidence = p["confidence_without_ram"]
     context = {"memcg": a.is_memcg, "protected": adj is not None and adj <= -1000,
                "victim_is_hog": a.victim_name == evidence["hog"][0], "has_total": total > 0,
-               "has_table": top is not None, "victim": a.victim_name}
+               "has_table": top is not None, "victim": a.victim_name, "from_score": False}
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
