@@ -26,10 +26,13 @@ LEAD_LINES = 3  # lines kept before an anchor (a prefix-only line, a SysRq line)
 # Mem-Info, task dumps). Each is searched with bytes.find, which runs at memory speed; a hit
 # opens a window only when its line is one the grammar recognises, so a common word costs one
 # classification, not a parse.
+# Each literal costs one pass over the file, so the list is short: "oom" covers `invoked
+# oom-killer`, `oom-kill:`, `oom_reaper`; "emory" covers `Out of memory`, `Memory cgroup`,
+# `deadlocked on memory`; the rest open reports that start mid-way (a task header, Mem-Info
+# counters, a zone line, a task table).
 _ANCHORS = (
-    b"oom", b"Mem-Info", b"Mem-info", b"emory", b"allocation failure", b"Killed process",
-    b"SysRq", b"Kernel panic", b"pid ]", b"active_anon:", b"kB min:", b"lowmem_reserve",
-    b"hugepages_total=", b"pages RAM", b"Free swap", b"Comm: ", b"comm: ", b"Task in /",
+    b"oom", b"emory", b"Mem-Info", b"Mem-info", b"allocation failure", b"Killed process",
+    b"SysRq", b"pid ]", b"Comm: ", b"active_anon:", b"kB min:",
 )
 
 
