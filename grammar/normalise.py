@@ -157,9 +157,16 @@ class _Physical:
     text: str
     prefix: str
     raw_length: int
-    lead: str  # whitespace before the text
-    trail: str  # whitespace after the text
+    body: str  # the line after its prefix, with the whitespace around the text
     indented: bool
+
+    @property
+    def lead(self) -> str:
+        return self.body[: len(self.body) - len(self.body.lstrip())]
+
+    @property
+    def trail(self) -> str:
+        return self.body[len(self.body.rstrip()):]
 
 
 def _joined(run: list[_Physical], exact: bool) -> str:
@@ -193,34 +200,33 @@ def normalise(text: str) -> Normalised:
     contents: list[str] = []
     prefixes: list[str] = []
     indented: list[bool] = []
-    edges: list[tuple[str, str]] = []
+    bodies: list[str] = []  # unstripped: a fixed-width cut can fall inside a run of spaces
     for raw in raw_lines:
         if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             contents.append("")
             prefixes.append("")
             indented.append(False)
-            edges.append(("", ""))
+            bodies.append("")
             continue
         body, prefix = line_content(raw)
         indented.append(body[:1] in (" ", "\t"))
         stripped = body.strip()[:MAX_LINE_CHARS]
         contents.append(stripped)
-        # the whitespace around the text: a fixed-width cut can fall inside a run of spaces
-        edges.append((body[: len(body) - len(body.lstrip())], body[len(body.rstrip()):]) if stripped else ("", ""))
+        bodies.append(body)
         prefixes.append(prefix.strip())
 
     physical: list[_Physical | None] = []
     for index, content in enumerate(contents):
         if content or prefixes[index]:
             physical.append(_Physical(index + 1, content, prefixes[index], len(raw_lines[index]),
-                                      edges[index][0], edges[index][1], indented[index]))
+                                      bodies[index], indented[index]))
         else:
             physical.append(None)  # a blank line ends any wrapped run
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
     for index, entry in enumerate(physical[:-1]):
         following = physical[index + 1]
         if entry and not entry.text and following and following.text and not following.prefix:
-            entry.text, entry.lead, entry.trail = following.text, following.lead, following.trail
+            entry.text, entry.body = following.text, following.body
             entry.raw_length = following.raw_length
             physical[index + 1] = None
 

@@ -405,7 +405,8 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
     row_sources = [(pid, rest, number) for pid, rest, _, number in table_rows]
     row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
-    tasks = tuple(row for row in (_task_row(pid, rest, number, columns, kernel) for pid, rest, number in row_sources) if row)
+    names = tuple(c for c in columns if c != "name")
+    tasks = tuple(row for row in (_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources) if row)
 
     summary = None
     summary_item = first("oom_summary")
@@ -594,9 +595,9 @@ def _column_positions(names: tuple[str, ...]) -> tuple[int | None, ...]:
     return tuple(index.get(field) for field in _TASK_FIELDS)
 
 
-def _task_row(pid: int, rest: str, number: int, columns: tuple[str, ...], kernel: str | None) -> TaskRow | None:
+def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: str | None) -> TaskRow | None:
+    """One task-dump row; ``names`` are the header's numeric columns (empty: no header seen)."""
     words = rest.split()
-    names = tuple(c for c in columns if c != "name") if columns else ()
     numbers = _ints(words[: len(names)]) if names and len(words) > len(names) else None
     if numbers is None:
         # no header (or one that does not fit): infer the era from the number of columns
