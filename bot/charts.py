@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from bot.render.json_out import plain
+
 DPI = 100
 EVENT_SIZE_IN = (9.0, 5.0)  # 900 x 500 px
 SUMMARY_SIZE_IN = (9.0, 3.6)  # 900 x 360 px
@@ -65,22 +67,12 @@ class Chart:
 
 # -- reading the event ------------------------------------------------------------------------
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _details(event: Any) -> dict[str, Any]:
     """The parsed facts of ``event`` as plain dicts, whichever form it comes in."""
     if isinstance(event, Mapping):
         return dict(event.get("details") or event)
     inner = getattr(event, "event", event)  # AnalysedEvent -> Event
-    details = _plain(inner)
+    details = plain(inner)
     details.pop("lines", None)
     return details
 

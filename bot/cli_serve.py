@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
         port = None if args.socket_mode else _port(args)
+        from bot.summary.config import IncidentSettings
+
+        IncidentSettings.from_env()  # OOMLENS_RETENTION_DAYS and friends: one clear line, not a traceback
     except SettingsError as error:
         return _fail(str(error))
 

@@ -70,3 +70,12 @@ def test_wheel_ships_grammar_knowledge_and_templates(tmp_path: Path) -> None:
     assert "knowledge/gfp/data/gfp_tables.json" in names
     top_level = {name.split("/")[0] for name in names if not name.startswith("oomlens-")}
     assert top_level == {"bot", "grammar", "knowledge"}
+
+
+def test_serve_refuses_malformed_settings_in_one_line() -> None:
+    import os
+
+    env = dict(os.environ, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", OOMLENS_RETENTION_DAYS="soon")
+    result = subprocess.run(CLI + ["serve"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["oomlens serve: OOMLENS_RETENTION_DAYS is malformed: expected a number"]

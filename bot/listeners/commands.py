@@ -147,7 +147,7 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         channel = json.loads(view.get("private_metadata") or "{}").get("channel") or user
     except ValueError:
         channel = user
-    team_id = (body.get("team") or {}).get("id")
+    team_id = (body.get("team") or {}).get("id") or context.get("team_id")
     report, problem = analyse_safely(services, paste)
     if report is None or problem:
         notice, blocks = render_notice(problem or "No kernel memory event found.")
@@ -173,6 +173,13 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
             from bot.slack.delivery import upload_report_file
 
             upload_report_file(services, client, target, response["ts"], *rendered.file)
+        incidents = context.get("oomlens_incidents")
+        if incidents is not None:
+            try:  # the posted answer is the message the summaries link to
+                incidents.record(report, paste, team_id=team_id, channel=target, message_ts=response.get("ts"),
+                                 thread_ts=None, user_id=user, source_kind="modal")
+            except Exception:
+                log.exception("recording the events of an /oom modal paste failed")
         return
 
 

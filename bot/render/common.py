@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from bot.charts import text_bars
 from bot.pipeline import AnalysedEvent, Report
 from knowledge.analysis import mb
 from knowledge.summary import details, headline
@@ -70,6 +71,7 @@ def event_view(analysed: AnalysedEvent, report: Report) -> dict[str, Any]:
         "headline": headline(analysed.findings, event), "top": top,
         "others": [f for f in findings if f is not top],
         "details": details(event, report.dump, analysed.gfp),
+        "bars": text_bars(analysed, page_kb=report.dump.page_size_kb),
         "unparsed": len(event.unparsed),
     }
 

@@ -22,14 +22,14 @@ CONTRACT_FIELDS = (
 )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Facts -> JSON-ready values (dataclasses, read-only mappings, tuples)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -99,7 +99,7 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
-    details = _plain(event)
+    details = plain(event)
     details.pop("lines", None)
     details.pop("unparsed", None)
     details.pop("missing", None)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+
 import time
 
 import pytest
+from fake_slack import TEAM_ID
 
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
 from bot.render.slack import top_finding
@@ -63,6 +65,7 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
 
     def submit(text: str):
         return slack.interactive({"type": "view_submission", "user": {"id": "UHUMAN"}, "trigger_id": "t",
+                                  "team": {"id": TEAM_ID, "domain": "example"},
                                   "view": {**view, "id": "V1", "state": {"values": {"dump": {"text": {
                                       "type": "plain_text_input", "value": text}}}}}})
 
@@ -75,6 +78,11 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
     top = top_finding(analyze(dump).events[0])
     if top is not None:
         assert escape_mrkdwn(top.title) in reply_text(posted)
+    # the modal's answer is remembered: the channel summary counts it and links to it
+    slack.command("/oom", "summary since 2023-11-01", channel)  # the fake's ts are from November 2023
+    summary = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage")
+                                           if c.params.get("channel") == channel and c is not posted])[0]
+    assert "No kernel memory events" not in reply_text(summary) and "memhog" in reply_text(summary)
 
 
 def test_oom_help_and_summary_hook(slack, fake_slack):
