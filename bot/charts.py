@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
@@ -187,7 +188,7 @@ def _mib(kb: float) -> float:
     return kb / 1024
 
 
-def event_chart(event: Any, *, page_kb: int | None = None, title: str | None = None) -> Chart | None:
+def _event_chart(event: Any, *, page_kb: int | None = None, title: str | None = None) -> Chart | None:
     """Where memory went (one stacked bar) and each zone's free memory against its watermarks.
     None when the event shows neither (a kill line alone)."""
     breakdown = memory_breakdown(event, page_kb)
@@ -262,7 +263,7 @@ def timeline_series(summary: Any) -> dict[str, Any]:
     }
 
 
-def summary_chart(summary: Any) -> Chart | None:
+def _summary_chart(summary: Any) -> Chart | None:
     """Stacked bars of events per time bucket, coloured by root cause."""
     if not summary.records:
         return None
@@ -330,3 +331,21 @@ def text_bars(event: Any, *, page_kb: int | None = None, width: int = 40) -> str
             lines.append(f"  {zone.name:<{name_width}} [{''.join(cells)}] free {_size(zone.free_kb)}, "
                          f"min {_size(zone.min_kb)}  {state}")
     return "\n".join(lines)
+
+
+# matplotlib's text layout (mathtext on pyparsing) is not thread-safe: the Slack app renders
+# charts on several worker threads at once, and concurrent renders corrupted each other.
+_MATPLOTLIB = threading.Lock()
+
+
+def event_chart(event: Any, *, page_kb: int | None = None, title: str | None = None) -> Chart | None:
+    """Where memory went (one stacked bar) and each zone's free memory against its watermarks.
+    None when the event shows neither (a kill line alone)."""
+    with _MATPLOTLIB:
+        return _event_chart(event, page_kb=page_kb, title=title)
+
+
+def summary_chart(summary: Any) -> Chart | None:
+    """A timeline of the summary's events by cause (None when there is nothing to plot)."""
+    with _MATPLOTLIB:
+        return _summary_chart(summary)

@@ -98,5 +98,6 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         executor.shutdown(wait=True, cancel_futures=False)  # let running analyses finish replying
+        app.oomlens_incidents.drain()  # type: ignore[attr-defined]
         store.close()
     return 0

@@ -50,6 +50,9 @@ def create_asgi_app(app: App) -> Starlette:
         executor = getattr(app, "oomlens_executor", None)
         if executor is not None:
             await run_in_threadpool(executor.shutdown, True)
+        incidents = getattr(app, "oomlens_incidents", None)
+        if incidents is not None:
+            await run_in_threadpool(incidents.drain)
 
     return Starlette(lifespan=lifespan, routes=[
         Route("/slack/events", slack_events, methods=["POST"]),

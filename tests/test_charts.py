@@ -106,3 +106,17 @@ def test_cli_chart_options_write_pngs(tmp_path, capsys):
     assert _png_size(out.read_bytes()) == (900, 500)
     assert main(["analyze", str(log), "--chart", str(tmp_path / "no" / "dir.png")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_charts_render_from_many_threads_at_once() -> None:
+    """The Slack app renders on worker threads; matplotlib's text layout must not be shared unguarded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.charts import event_chart
+    from bot.pipeline import analyze
+    from oomcases import load_case
+
+    report = analyze(load_case("seed-rsync-32bit")[0])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        charts = list(pool.map(lambda _: event_chart(report.events[0], page_kb=4), range(16)))
+    assert all(chart is not None and chart.png.startswith(b"\x89PNG") for chart in charts)

@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -107,6 +108,13 @@ class Incidents:
         self.holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{id(self) % 100000}"
         self._team_urls: dict[str, str] = {}
         self._lock = threading.Lock()
+        # Charts are drawn and uploaded on their own thread: a listener thread that has posted
+        # its answer goes back to the next paste instead of rendering and waiting on the pacer.
+        self._charts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oomlens-charts")
+
+    def drain(self) -> None:
+        """Finish the charts already queued (called at shutdown, after the listeners)."""
+        self._charts.shutdown(wait=True)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -136,7 +144,10 @@ class Incidents:
         except Exception:
             log.exception("recording events of %s in %s failed", source_ts, channel)
         if outcome.status == POSTED and report.events and self.settings.charts:
-            self.post_event_chart(client, report, channel=channel, thread_ts=thread_ts)
+            try:
+                self._charts.submit(self.post_event_chart, client, report, channel=channel, thread_ts=thread_ts)
+            except RuntimeError:  # shutting down: the answer is out, the chart is optional
+                log.info("chart for %s in %s skipped: shutting down", thread_ts, channel)
 
     def post_event_chart(self, client: Any, report: Any, *, channel: str, thread_ts: str) -> bool:
         from bot.charts import event_chart

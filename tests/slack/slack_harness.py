@@ -152,6 +152,7 @@ class BotServer:
         if scheduler is not None:
             scheduler.stop()
         self.app.oomlens_executor.shutdown(wait=True)
+        self.app.oomlens_incidents.drain()
         self.services.store.close()
 
 
