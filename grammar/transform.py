@@ -309,7 +309,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def page_total(self, children: list[Token]) -> Item:
         g = self._groups("PAGE_TOTAL", children[0])
-        return Item("page_total", str(children[0]), {"what": g.get("ptot_what"), "count": _int(g.get("ptot_count"))})
+        what = g.get("ptot_what") or g.get("ptot_what_before")
+        what = {"HIGHMEM": "HighMem"}.get(what, what)  # 2.6.x spells it `pages of HIGHMEM`
+        return Item("page_total", str(children[0]), {"what": what, "count": _int(g.get("ptot_count"))})
 
     def legacy_meminfo(self, children: list[Token]) -> Item:
         g = self._groups("LEGACY_MEMINFO", children[0])

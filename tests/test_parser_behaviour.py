@@ -132,3 +132,38 @@ def test_partial_pastes_say_what_is_missing() -> None:
     memcg, _ = load_case("lab-memcg-v2-deb61-arm64")
     (event,) = analyze(memcg).events
     assert event.event.missing == ()
+
+
+LEGACY_2_6_18 = """oom-killer: gfp_mask=0x201d2, order=0
+Mem-info:
+DMA per-cpu:
+cpu 0 hot: high 0, batch 1 used:0
+cpu 0 cold: high 0, batch 1 used:0
+Free pages:       42204kB (1440kB HighMem)
+Active:220593 inactive:20350 dirty:0 writeback:0 unstable:0 free:10551 slab:4187 mapped:217740 pagetables:1131
+DMA free:3588kB min:68kB low:84kB high:100kB active:0kB inactive:0kB present:16384kB pages_scanned:0 all_unreclaimable? yes
+lowmem_reserve[]: 0 0 880 1007
+DMA: 3*4kB 3*8kB 2*16kB 2*32kB 2*64kB 2*128kB 2*256kB 1*512kB 0*1024kB 1*2048kB 0*4096kB = 3588kB
+Swap cache: add 0, delete 0, find 0/0, race 0+0
+Free swap  = 0kB
+Total swap = 0kB
+262128 pages of RAM
+32752 pages of HIGHMEM
+5213 reserved pages
+116364 pages shared
+0 pages swap cached
+Out of Memory: Kill process 4242 (java) score 912345 and children.
+Out of memory: Killed process 4242 (java).
+"""
+
+
+def test_2_6_18_report_is_read_whole() -> None:
+    """2.6.9-2.6.18 formats (mm/oom_kill.c, mm/page_alloc.c, arch/i386/mm/pgtable.c show_mem)."""
+    (analysed,) = analyze(LEGACY_2_6_18).events
+    event = analysed.event
+    assert event.kind == "oom-kill" and not event.unparsed
+    assert event.trigger is not None and (event.trigger.gfp_mask, event.trigger.order) == ("0x201d2", 0)
+    assert event.page_totals["RAM"] == 262128 and event.page_totals["HighMem"] == 32752
+    assert event.page_totals["reserved"] == 5213
+    assert event.kill is not None and (event.kill.pid, event.kill.score, event.kill.score_per_mille) == (4242, 912345, False)
+    assert [z.name for z in event.zones] == ["DMA"] and event.zones[0].lowmem_reserve == (0, 0, 880, 1007)
