@@ -79,7 +79,7 @@ def finding_dict(finding: Any) -> dict[str, Any]:
         "role": finding.role,
         "explanation": finding.explanation,
         "evidence": [
-            {"name": e.name, "label": e.label, "value": e.value,
+            {"name": e.name, "label": e.label, "value": e.value, "unit": getattr(e, "unit", None),
              "lines": [{"line": line.number, "text": line.text} for line in e.lines]}
             for e in finding.evidence
         ],
