@@ -23,6 +23,7 @@ class SourceLine:
 
     number: int
     text: str
+    prefix: str = ""  # the log prefix stripped from it (syslog stamp and host, dmesg stamp, ...)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
         item.text = line.text
         count = item.fields.get("line_count", 1) if item.fields else 1
         if count > 1:  # a task table: its rows keep their own line numbers
-            item.fields["rows"] = [(pid, rest, text, lines[cursor + 1 + i].number)
+            item.fields["rows"] = [(pid, rest, text, lines[cursor + 1 + i].number, lines[cursor + 1 + i].prefix)
                                    for i, (pid, rest, text) in enumerate(item.fields["rows"])]
             item.fields["last_line"] = lines[cursor + count - 1].number
         cursor += count
@@ -403,7 +403,7 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
         columns = header_row.fields["columns"]
     kernel = (header.kernel if header else None) or dump_kernel
     table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
-    row_sources = [(pid, rest, number) for pid, rest, _, number in table_rows]
+    row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
     row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
     names = tuple(c for c in columns if c != "name")
     tasks = tuple(row for row in (_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources) if row)
@@ -442,8 +442,8 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
     all_lines = tuple(sorted(
-        [SourceLine(item.number, item.text) for item in items + draft.unparsed]
-        + [SourceLine(number, text) for _, _, text, number in table_rows],
+        [SourceLine(item.number, item.text, item.prefix) for item in items + draft.unparsed]
+        + [SourceLine(number, text, prefix) for _, _, text, number, prefix in table_rows],
         key=lambda line: line.number))
     return Event(
         index=index, kind=kind, first_line=items[0].number, last_line=all_lines[-1].number,

@@ -273,11 +273,11 @@ def records_from_report(report: Any, text: str | bytes, *, posted_at: float, sto
 
     if not report.events:
         return []
-    prefixes = paste_prefixes(text)
     paste = (text if isinstance(text, str) else text.decode("utf-8", "replace")) if store_paste else None
     records = []
     for index, analysed in enumerate(report.events):
         event = event_dict(analysed)
+        prefixes = {line.number: line.prefix for line in analysed.event.lines if line.prefix}
         origin = origin_of(prefixes, event["first_line"], event["last_line"], posted_at)
         records.append(record_from_event(event, index=index, kernel=report.kernel, page_kb=report.dump.page_size_kb,
                                          origin=origin, posted_at=posted_at, paste=paste, **where))
