@@ -540,7 +540,10 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence.update({"hog": (a.victim_name, a.victim_lines), "hog_kb": (kb, a.victim_lines),
                          "hog_processes": (1, a.victim_lines)})
         adj = a.event.kill.oom_score_adj
-    elif a.event.kill is not None and a.event.kill.score is not None and a.event.kill.score_per_mille:
+    elif (a.event.kill is not None and a.event.kill.score is not None and a.event.kill.score_per_mille
+          and not a.event.kill.memcg_kill and a.event.kill.score <= 1000):
+        # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
+        # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
         # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-4.18 S is the
         # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
         # these kernels do not print here), so it still says how much of memory it held.

@@ -167,3 +167,21 @@ def test_2_6_18_report_is_read_whole() -> None:
     assert event.page_totals["reserved"] == 5213
     assert event.kill is not None and (event.kill.pid, event.kill.score, event.kill.score_per_mille) == (4242, 912345, False)
     assert [z.name for z in event.zones] == ["DMA"] and event.zones[0].lowmem_reserve == (0, 0, 880, 1007)
+
+
+def test_kubernetes_event_quoting_a_kernel_line() -> None:
+    (facts,) = _facts("  Warning  OOMKilling  3m  kernel-monitor, gke-pool-1  Memory cgroup out of memory: "
+                      "Kill process 4481 (stress) score 1994 or sacrifice child")
+    assert (facts["kind"], facts["killed_pid"], facts["killed_comm"]) == ("memcg-oom", 4481, "stress")
+
+
+def test_stamp_cut_at_the_start_and_paths_wrapped_mid_token() -> None:
+    path = "/kubepods/pod951f6bc5-c5a5-11ea-8707-80e455f266a2/024952d653ef"
+    text = (f"5193605.506728] Task in {path} killed as a result of limit of {path[:8]}\n{path[8:]}\n"
+            "[5193605.506735] memory: usage 524288kB, limit 524288kB, failcnt 0\n"
+            f"[5193605.506739] Memory cgroup stats for {path}: cache:507172KB rss:44\n8KB rss_huge:0KB\n"
+            "[5193605.506956] Memory cgroup out of memory: Kill process 62685 (bash) score 0 or sacrifice child\n")
+    (analysed,) = analyze(text).events
+    event = analysed.event
+    assert event.kind == "memcg-oom" and not event.unparsed
+    assert event.memcg is not None and event.memcg.path == path and event.memcg.stats["rss"] == 448
