@@ -236,7 +236,13 @@ class Analysis:
             return ram * self.page_kb
         present = [z.values.get("present") for z in self.event.zones]
         if present and all(p is not None for p in present):
-            return int(sum(p for p in present if p is not None))
+            total = int(sum(p for p in present if p is not None))
+            # A paste cut inside the zone report lists only some zones: when the global counters
+            # account for more memory than those zones hold, their sum is not the RAM size.
+            counted = sum(self.event.meminfo.get(key, 0) for key in (
+                "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "free",
+                "slab_reclaimable", "slab_unreclaimable")) * self.page_kb
+            return total if counted <= total else None
         return None
 
     @cached_property

@@ -185,3 +185,25 @@ def test_stamp_cut_at_the_start_and_paths_wrapped_mid_token() -> None:
     event = analysed.event
     assert event.kind == "memcg-oom" and not event.unparsed
     assert event.memcg is not None and event.memcg.path == path and event.memcg.stats["rss"] == 448
+
+
+def test_irq_marked_frames_and_raw_stack_words_are_trace_lines() -> None:
+    text = ("swapper/21: page allocation failure: order:0, mode:0x20\n"
+            "CPU: 21 PID: 0 Comm: swapper/21 Not tainted 3.10.0-1062.el7.x86_64 #1\n"
+            " ffff8f7a177c3bb0 ffffffffab31c193 ffffffffab7c19e0 0000000000000000\n"
+            "Call Trace:\n"
+            " <IRQ>  [<ffffffffaf179262>] dump_stack+0x19/0x1b\n"
+            " [<ffffffffaebc23d0>] warn_alloc_failed+0x110/0x180\n")
+    (analysed,) = analyze(text).events
+    assert not analysed.event.unparsed
+    assert analysed.event.call_trace[:2] == ("dump_stack", "warn_alloc_failed")
+
+
+def test_ram_is_not_guessed_from_a_zone_report_cut_short() -> None:
+    """Only the DMA zone survived: its 16 MB is not the machine's RAM (shares above 100 % followed)."""
+    text = ("Mem-Info:\n"
+            "active_anon:656114 inactive_anon:679646 isolated_anon:0\n"
+            " free:114480 free_pcp:1688 free_cma:0\n"
+            "Node 0 DMA free:13312kB min:64kB low:80kB high:96kB active_anon:0kB present:15992kB managed:15360kB\n")
+    (analysed,) = analyze(text).events
+    assert all(f.category not in ("shmem_tmpfs", "pagetables_kernel_overhead") for f in analysed.findings)
