@@ -207,3 +207,15 @@ def test_ram_is_not_guessed_from_a_zone_report_cut_short() -> None:
             "Node 0 DMA free:13312kB min:64kB low:80kB high:96kB active_anon:0kB present:15992kB managed:15360kB\n")
     (analysed,) = analyze(text).events
     assert all(f.category not in ("shmem_tmpfs", "pagetables_kernel_overhead") for f in analysed.findings)
+
+
+def test_arm_unwinder_lines_of_5x_kernels() -> None:
+    text = ("[  503.276706]  show_stack from dump_stack_lvl+0x90/0xac\n"
+            "[  503.280254]  oom_kill_process from out_of_memory+0x218/0x34c\n"
+            "[  503.288021] Exception stack(0xf0f09fa8 to 0xf0f09ff0)\n"
+            "[  503.289097] 9fa0:                   02327c68 000005e8 00000009 0237d3c8\n"
+            "[  503.292407] Mem-Info:\n"
+            "[  503.293880] active_anon:239 inactive_anon:6955 isolated_anon:0\n")
+    (analysed,) = analyze(text).events
+    assert analysed.event.kind == "oom-kill" and not analysed.event.unparsed
+    assert "out_of_memory" in analysed.event.call_trace
