@@ -8,9 +8,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
 
-from bot.store import EventRecord
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy; `oomlens analyze` should not pay for it
+    from bot.store import EventRecord
 
 FORMATS = ("text", "markdown", "json")
 

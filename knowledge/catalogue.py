@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from .analysis import mb
+from .yamlload import load_yaml
 
 CATEGORIES = (
     "lowmem_exhaustion", "memcg_limit", "process_hog", "ram_exhausted_no_swap", "swap_exhausted",
@@ -117,7 +117,7 @@ def load_raw() -> tuple[tuple[str, dict[str, Any]], ...]:
     out = []
     for entry in sorted(findings_dir().iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            out.append((entry.name, yaml.safe_load(entry.read_text("utf-8"))))
+            out.append((entry.name, load_yaml(entry.read_text("utf-8"))))
     return tuple(out)
 
 

@@ -15,8 +15,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from knowledge.gfp.release import KernelRelease, parse_release
 from knowledge.gfp.tables import (
     DISTRO_DEFAULT,
@@ -26,6 +24,7 @@ from knowledge.gfp.tables import (
     table_at_or_below,
     upstream_tables,
 )
+from knowledge.yamlload import load_yaml
 
 PAGE_ALLOC_COSTLY_ORDER = 3
 
@@ -178,7 +177,7 @@ class GfpDecoding:
 @cache
 def _meanings() -> dict[str, Any]:
     text = resources.files("knowledge.gfp").joinpath("meanings.yaml").read_text("utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
