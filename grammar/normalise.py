@@ -136,9 +136,11 @@ def line_content(raw: str) -> tuple[str, str]:
     return _strip_prefix(line)
 
 
-def _wrap_width(raw: list[str], continued: list[bool]) -> int | None:
+def _wrap_width(physical: list[_Physical | None]) -> int | None:
     """The width at which a page or mail reader cut lines, when one width dominates."""
-    lengths = Counter(len(raw[i]) for i, cont in enumerate(continued) if cont and len(raw[i]) >= 60)
+    lengths = Counter(
+        entry.raw_length for entry, following in zip(physical, physical[1:])
+        if entry is not None and following is not None and not following.prefix and entry.raw_length >= 60)
     if not lengths:
         return None
     width, count = lengths.most_common(1)[0]
@@ -223,19 +225,20 @@ def normalise(text: str) -> Normalised:
         else:
             physical.append(None)  # a blank line ends any wrapped run
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
+    merged: set[int] = set()
     for index, entry in enumerate(physical[:-1]):
         following = physical[index + 1]
         if entry and not entry.text and following and following.text and not following.prefix:
             entry.text, entry.body = following.text, following.body
             entry.raw_length = following.raw_length
-            physical[index + 1] = None
+            merged.add(index + 1)
+    if merged:  # drop the absorbed lines (not blank them: a blank line would end a wrapped run)
+        physical = [entry for index, entry in enumerate(physical) if index not in merged]
 
     prefixed_count = sum(1 for entry in physical if entry and entry.prefix)
     nonblank = sum(1 for entry in physical if entry)
     prefixed_paste = nonblank > 0 and prefixed_count * 2 >= nonblank
-    width = _wrap_width(raw_lines, [
-        i + 1 < len(physical) and physical[i + 1] is not None and not physical[i + 1].prefix  # type: ignore[union-attr]
-        for i in range(len(physical))])
+    width = _wrap_width(physical)
 
     out: list[Line] = []
     budget = _JOIN_BUDGET

@@ -54,6 +54,7 @@ _SECTION: dict[str, int | None] = {
     "trace_line": None,
     "register_line": None,
     "ratelimit": None,
+    "separator": None,
     "memcg_task_in": 3,
     "memcg_counter": 3,
     "memcg_stats_start": 3,
@@ -211,6 +212,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                     current = None
             continue
         if item.kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
+            continue
+        if item.kind == "separator" and current is None:
             continue
         if item.kind == "reaped":
             owner = _owner_of_reaped(drafts, item)

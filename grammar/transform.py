@@ -455,6 +455,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def ratelimit(self, children: list[Token]) -> Item:
         return Item("ratelimit", str(children[0]))
 
+    def separator(self, children: list[Token]) -> Item:
+        return Item("separator", str(children[0]))
+
     def numa_note(self, children: list[Token]) -> Item:
         return Item("numa_note", str(children[0]))
 

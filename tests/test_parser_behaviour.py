@@ -219,3 +219,22 @@ def test_arm_unwinder_lines_of_5x_kernels() -> None:
     (analysed,) = analyze(text).events
     assert analysed.event.kind == "oom-kill" and not analysed.event.unparsed
     assert "out_of_memory" in analysed.event.call_trace
+
+
+def test_prefix_alone_then_zone_line_wrapped_over_indented_lines() -> None:
+    """A syslog prefix with its message on the next line, wrapped over six indented lines."""
+    data, _ = load_case("lore-2636rc8-i686-highmem-reformatted")
+    (analysed,) = analyze(data).events
+    dma = next(z for z in analysed.event.zones if z.name == "DMA")
+    assert dma.values["present"] == 15788 and dma.values["pages_scanned"] == 421 and dma.all_unreclaimable
+    assert dma.lowmem_reserve == (0, 865, 1980, 1980)
+    assert [u.text for u in analysed.event.unparsed] == ["Zone's stat is."]
+
+
+def test_arm_frames_with_module_names_and_cut_lines() -> None:
+    text = ("[  969.610000] [<c051aa84>] (__netdev_alloc_skb) from [<bf17c574>] (_rtl_rx_completed+0xac/0x1bc [rtl_usb])\n"
+            "[  969.610000] [<bf17c574>] (_rtl_rx_completed [rtl_usb]) from [<c03f08c8>] (__usb_hcd_giveback_urb+0x70/0x108)\n"
+            "[  969.610000] [<8010c174>] (show_stack) from [<80788fa4>] (dump_sta\n"
+            "[  969.610000] systemd-cgroups: page allocation failure: order:0, mode:0x20\n")
+    (analysed,) = analyze(text).events
+    assert not analysed.event.unparsed
