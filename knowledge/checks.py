@@ -357,6 +357,30 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, {"has_caller": function is not None}, "root-cause" if repeated else None)
 
 
+@check("atomic_reserve", needs=("order", "gfp"))
+def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An order-0 atomic allocation failed: the reserve below the min watermark ran dry."""
+    if a.event.kind != "page-allocation-failure" or a.order != 0 or not getattr(a.gfp, "is_atomic", False):
+        return None
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else ()
+    same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
+            and e.trigger.order == 0 and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
+    evidence: Evidence = {"order": (0, trigger_lines), "failures": (len(same), trigger_lines)}
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    low = [z for z in a.zones if z.usable is not False and z.free_kb is not None and z.min_kb is not None
+           and z.free_kb <= z.min_kb * p["near_min_factor"]]
+    if low:
+        zone = min(low, key=lambda z: z.free_kb - z.min_kb)  # type: ignore[operator]
+        evidence.update({"zone": (zone.label, zone.lines), "zone_free_kb": (zone.free_kb, zone.lines),
+                         "zone_min_kb": (zone.min_kb, zone.lines)})
+    confidence = p["confidence"] + (p["confidence_repeated_bonus"] if len(same) >= p["min_repeats"] else 0.0)
+    if low:
+        confidence += p["confidence_near_min_bonus"]
+    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask)}, None)
+
+
 @check("cma_unusable", needs=("zones|page_totals",))
 def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Free memory is mostly CMA, which only movable allocations may use."""
