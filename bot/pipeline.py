@@ -11,7 +11,7 @@ from typing import Any
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from knowledge.diagnose import diagnose
+from knowledge.diagnose import NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 
 
@@ -22,6 +22,7 @@ class AnalysedEvent:
     event: Event
     findings: tuple[Finding, ...]
     gfp: Any | None  # knowledge.gfp decoding object (has .to_dict()), or None
+    not_evaluated: tuple[NotEvaluated, ...] = ()  # findings whose facts the paste does not show
 
 
 @dataclass(frozen=True)
@@ -53,27 +54,12 @@ class Report:
         return "no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input"
 
 
-def _decode_gfp(event: Event, dump: Dump) -> Any | None:
-    mask = event.trigger.gfp_mask if event.trigger else None
-    if mask is None and event.alloc_failure_mode is not None:
-        mask = event.alloc_failure_mode
-    if mask is None:
-        return None
-    try:
-        from knowledge import gfp
-    except ImportError:  # gfp decoding not installed yet
-        return None
-    decode = getattr(gfp, "decode_event_mask", None)
-    if decode is None:
-        return None
-    return decode(event, dump)
-
-
 def analyze(text: str | bytes) -> Report:
     """Parse ``text`` (a paste, a log file's content) and diagnose every event in it."""
     dump = parse_text(text)
-    analysed = tuple(
-        AnalysedEvent(event=ev, findings=diagnose(ev, dump), gfp=_decode_gfp(ev, dump))
-        for ev in dump.events
-    )
-    return Report(dump=dump, events=analysed)
+    analysed = []
+    for event in dump.events:
+        gfp = decode_gfp(event, dump)  # decoded once: the checks and the renderers share it
+        diagnosis = evaluate(event, dump, gfp)
+        analysed.append(AnalysedEvent(event, diagnosis.findings, gfp, diagnosis.not_evaluated))
+    return Report(dump=dump, events=tuple(analysed))

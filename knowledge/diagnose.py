@@ -37,13 +37,10 @@ class Diagnosis:
 
 
 def decode_gfp(event: Event, dump: Dump) -> Any | None:
-    """The gfp decoding of the event's mask, when the gfp package is installed."""
-    try:
-        from knowledge import gfp
-    except ImportError:  # decoder not installed: checks fall back to "gfp unknown"
-        return None
-    decode = getattr(gfp, "decode_event_mask", None)
-    return decode(event, dump) if decode is not None else None
+    """The gfp decoding of the event's mask for the dump's kernel (None without a mask)."""
+    from knowledge.gfp import decode_event_mask
+
+    return decode_event_mask(event, dump)
 
 
 def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:

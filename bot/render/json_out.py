@@ -98,6 +98,8 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
     out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
+    out["not_evaluated"] = [{"code": n.code, "name": n.name, "missing": list(n.missing)}
+                            for n in analysed.not_evaluated]
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     details = plain(event)
     details.pop("lines", None)
