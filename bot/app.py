@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 
 from bot.listeners import actions, commands, files, home, mentions, messages, shortcuts
 from bot.settings import Settings
-from bot.slack.pacing import ChannelPacer
+from bot.slack.pacing import SharedChannelPacer
 from bot.slack.services import Services, default_analyzer
 from bot.store import Store
 
@@ -55,7 +55,7 @@ def build_app(
     store = store if store is not None else Store.open(settings.database_url)
     executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
-                        pacer=ChannelPacer(settings.post_interval_s))
+                        pacer=SharedChannelPacer(store, settings.post_interval_s))
     app = App(
         client=make_client(settings),
         signing_secret=settings.signing_secret or "",

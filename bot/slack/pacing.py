@@ -3,10 +3,13 @@ how often we answer other bots (two bots answering each other must not loop)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Callable
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
 
 
 class ChannelPacer:
@@ -34,6 +37,29 @@ class ChannelPacer:
         if delay > 0:
             self._sleep(delay)
         return delay
+
+
+class SharedChannelPacer:
+    """The same pace as :class:`ChannelPacer`, kept in the database so that every replica of the
+    bot shares it (Slack counts messages per app and channel, not per process). When the database
+    cannot be reached the in-process pacer keeps this replica within the pace on its own."""
+
+    def __init__(self, store: Any, interval_s: float = 1.0, sleep: Callable[[float], None] = time.sleep):
+        self.store = store
+        self.interval_s = interval_s
+        self._sleep = sleep
+        self._local = ChannelPacer(interval_s, sleep=sleep)
+
+    def wait(self, channel: str) -> float:
+        try:
+            slot = self.store.reserve_slot(channel, self.interval_s)
+        except Exception:  # database unreachable: pace this replica alone rather than not at all
+            log.warning("shared pacing unavailable; pacing %s in-process", channel, exc_info=True)
+            return self._local.wait(channel)
+        delay = slot - time.time()
+        if delay > 0:
+            self._sleep(delay)
+        return max(delay, 0.0)
 
 
 class BotReplyLimiter:

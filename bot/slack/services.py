@@ -10,7 +10,7 @@ from typing import Any, Callable
 from bot.settings import Settings
 from bot.store import Store
 
-from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks
+from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPacer
 
 Analyzer = Callable[[str], Any]  # text -> bot.pipeline.Report
 
@@ -26,7 +26,7 @@ class Services:
     settings: Settings
     store: Store
     analyze: Analyzer = default_analyzer
-    pacer: ChannelPacer = field(default_factory=ChannelPacer)
+    pacer: ChannelPacer | SharedChannelPacer = field(default_factory=ChannelPacer)
     bot_limiter: BotReplyLimiter = field(default_factory=BotReplyLimiter)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     _reports: "OrderedDict[int, Any]" = field(default_factory=OrderedDict)

@@ -156,3 +156,12 @@ scans = Table(
     Column("resume_at", Float, nullable=True),
     Column("updated_at", Float, nullable=False),
 )
+
+# Slack's chat.postMessage pace (about one message per second per channel) is per app, not per
+# replica: each post reserves the channel's next slot here, so several replicas share one pace.
+channel_slots = Table(
+    "oomlens_channel_slots",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("next_at", Float, nullable=False),
+)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, insert, select, text, update
+from sqlalchemy import case, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -138,6 +138,31 @@ class Store(IncidentStore):
                 .values(expires_at=now + ttl_s)
             )
             return result.rowcount == 1
+
+    # -- pacing -------------------------------------------------------------------------------
+
+    def reserve_slot(self, channel: str, interval_s: float, *, now: float | None = None) -> float:
+        """Reserve the next send slot of ``channel`` (epoch seconds), ``interval_s`` after the
+        previous one, across threads and replicas: one atomic UPDATE ... RETURNING per post."""
+        now = time.time() if now is None else now
+        table = schema.channel_slots
+        channel = channel[:64]
+        later = case((table.c.next_at > now, table.c.next_at), else_=now)
+        for _ in range(3):
+            with self.engine.begin() as connection:
+                row = connection.execute(
+                    update(table).where(table.c.channel == channel)
+                    .values(next_at=later + interval_s).returning(table.c.next_at)
+                ).first()
+            if row is not None:
+                return float(row[0]) - interval_s
+            try:  # first post to this channel
+                with self.engine.begin() as connection:
+                    connection.execute(insert(table).values(channel=channel, next_at=now + interval_s))
+                return now
+            except IntegrityError:
+                continue  # another replica inserted it first: take the next slot after its
+        return now
 
     def purge_expired(self, *, now: float | None = None) -> int:
         now = time.time() if now is None else now

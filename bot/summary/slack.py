@@ -160,7 +160,8 @@ class Incidents:
             chart = event_chart(first, page_kb=report.dump.page_size_kb, title=title)
             if chart is None:
                 return False
-            self.services.pacer.wait(channel)
+            # Charts keep a pace lane of their own: they must never delay the next answer.
+            self.services.pacer.wait(f"charts:{channel}")
             client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=chart.png,
                                    filename="oomlens-memory.png", title=title)
             return True
@@ -227,7 +228,7 @@ class Incidents:
             try:
                 chart = summary_chart(summary)
                 if chart is not None:
-                    self.services.pacer.wait(channel)
+                    self.services.pacer.wait(f"charts:{channel}")
                     client.files_upload_v2(channel=channel, thread_ts=ts, content=chart.png,
                                            filename="oomlens-timeline.png", title=summary.title)
             except Exception:

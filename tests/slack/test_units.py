@@ -172,3 +172,34 @@ def test_corpus_cases_render_within_limits():
         assert validate_blocks(rendered.blocks) == [], case.name
         rendered_any += 1
     assert rendered_any > 10
+
+
+def test_channel_slots_are_shared_by_replicas(store, tmp_path):
+    """Two stores on one database (two replicas) hand out distinct slots a full interval apart."""
+    url = str(store.engine.url.render_as_string(hide_password=False))
+    other = Store.open(url)
+    try:
+        channel = f"C{uuid.uuid4().hex[:8]}"
+        with ThreadPoolExecutor(8) as pool:
+            slots = sorted(pool.map(lambda i: (store if i % 2 else other).reserve_slot(channel, 0.5, now=1000.0),
+                                    range(12)))
+        assert slots[0] == 1000.0
+        assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in zip(slots, slots[1:]))
+        assert store.reserve_slot(channel, 0.5, now=5000.0) == 5000.0  # an idle channel starts now
+        assert store.reserve_slot(f"C{uuid.uuid4().hex[:8]}", 0.5) > 0  # a new channel needs no set-up
+    finally:
+        other.close()
+
+
+def test_shared_pacer_falls_back_to_in_process_pacing_when_the_database_fails():
+    from bot.slack.pacing import SharedChannelPacer
+
+    class Broken:
+        def reserve_slot(self, channel, interval_s):
+            raise RuntimeError("database down")
+
+    waits = []
+    pacer = SharedChannelPacer(Broken(), 1.0, sleep=waits.append)
+    pacer.wait("C1")
+    pacer.wait("C1")
+    assert len(waits) == 1 and 0.9 < waits[0] <= 1.0
