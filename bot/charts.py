@@ -73,9 +73,12 @@ def _details(event: Any) -> dict[str, Any]:
     if isinstance(event, Mapping):
         return dict(event.get("details") or event)
     inner = getattr(event, "event", event)  # AnalysedEvent -> Event
-    details = plain(inner)
-    details.pop("lines", None)
-    return details
+    # Only what the charts read: converting the whole event (a task table of 20,000 rows, every
+    # line) on each rendering was the most expensive part of drawing the terminal bars.
+    return {name: plain(getattr(inner, name)) for name in _CHART_FACTS}
+
+
+_CHART_FACTS = ("kind", "memcg", "meminfo", "page_totals", "hugepages", "nodes", "zones")
 
 
 def memory_breakdown(event: Any, page_kb: int | None = None) -> MemoryBreakdown | None:

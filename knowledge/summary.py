@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from grammar.facts import Dump, Event
 
 from .analysis import Analysis, mb
-from .diagnose import evaluate
+from .diagnose import NotEvaluated, decode_gfp, evaluate
 from .model import Finding
 
 KIND_LABELS = {
@@ -105,10 +105,15 @@ def _processes(analysis: Analysis, limit: int = 8) -> list[dict[str, Any]]:
     return rows
 
 
-def details(event: Event, dump: Dump, gfp: Any | None = None) -> dict[str, Any]:
-    """The skippable part of a reply, as plain data."""
-    diagnosis = evaluate(event, dump, gfp)
-    analysis = diagnosis.analysis
+def details(event: Event, dump: Dump, gfp: Any | None = None,
+            not_evaluated: tuple[NotEvaluated, ...] | None = None) -> dict[str, Any]:
+    """The skippable part of a reply, as plain data. Pass the diagnosis's ``not_evaluated`` when
+    it is at hand: only without it is the catalogue run again to learn what could not be checked."""
+    if not_evaluated is None:
+        diagnosis = evaluate(event, dump, gfp)
+        analysis, not_evaluated = diagnosis.analysis, diagnosis.not_evaluated
+    else:
+        analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
     breakdown = [{"name": f.name, "label": f.label, "kb": f.kb, "size": mb(f.kb),
                   "share": None if not analysis.ram_kb else round(100 * f.kb / analysis.ram_kb)}
                  for f in (analysis.breakdown or ()) if f.kb]
@@ -128,5 +133,5 @@ def details(event: Event, dump: Dump, gfp: Any | None = None) -> dict[str, Any]:
         "process_count": len(analysis.tasks),
         "breakdown": breakdown,
         "not_evaluated": [{"code": n.code, "name": n.name, "missing": list(n.missing)}
-                          for n in diagnosis.not_evaluated],
+                          for n in not_evaluated],
     }

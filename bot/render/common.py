@@ -70,7 +70,7 @@ def event_view(analysed: AnalysedEvent, report: Report) -> dict[str, Any]:
         "number": event.index + 1, "first_line": event.first_line, "last_line": event.last_line,
         "headline": headline(analysed.findings, event), "top": top,
         "others": [f for f in findings if f is not top],
-        "details": details(event, report.dump, analysed.gfp),
+        "details": details(event, report.dump, analysed.gfp, analysed.not_evaluated),
         "bars": text_bars(analysed, page_kb=report.dump.page_size_kb),
         "unparsed": len(event.unparsed),
     }
