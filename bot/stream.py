@@ -83,7 +83,6 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 def _is_report_line(raw: bytes) -> bool:
     text, _ = line_content(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace").rstrip("\r\n"))
-    text = text.strip()
     text = text.strip()[:MAX_LINE_CHARS]
     return bool(text) and classify(text) != OTHER
 
