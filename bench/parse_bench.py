@@ -1,6 +1,6 @@
 """Parser benchmarks (run by hand; results go in the README, never into unit tests).
 
-    .venv/bin/python bench/parse_bench.py [--corpus ../shared/corpus] [--big-gb 1]
+    .venv/bin/python bench/parse_bench.py [--corpus tests/corpus] [--big-gb 1]
 
 Measures: median analyse time per dump over the corpus; a complete 13 KB dump; a 20,000-row
 task table; and, with --big-gb, a synthetic kern.log with 1,000 events streamed through
@@ -60,7 +60,7 @@ def big_log(path: Path, size_gb: float, events: int, dump: bytes) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"))
+    parser.add_argument("--corpus", default=str(REPO / "tests" / "corpus"))
     parser.add_argument("--big-gb", type=float, default=0.0)
     args = parser.parse_args()
 

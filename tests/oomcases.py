@@ -1,4 +1,4 @@
-"""Test helpers: where the shared corpus lives (../shared beside the checkout, as in CI)."""
+"""Test helpers: the corpus of real cases lives in tests/corpus (OOMLENS_CORPUS overrides it)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("OOMLENS_SHARED", REPO.parent / "shared"))
-CORPUS = SHARED / "corpus"
+CORPUS = Path(os.environ.get("OOMLENS_CORPUS", REPO / "tests" / "corpus"))
 
 
 def corpus_cases() -> list[str]:
@@ -27,5 +26,5 @@ def load_case(case: str) -> tuple[bytes, dict]:
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+        pytest.fail(f"corpus not found at {CORPUS}")
     return CORPUS

@@ -16,7 +16,7 @@ from knowledge.checks import REGISTRY
 from knowledge.diagnose import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 CASES = Path(__file__).resolve().parent / "cases"
 RECORDS = catalogue.load()
 

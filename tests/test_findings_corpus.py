@@ -13,7 +13,7 @@ from bot.pipeline import analyze
 from knowledge.catalogue import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 CASE_IDS = sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
 
 

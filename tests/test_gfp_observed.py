@@ -1,4 +1,4 @@
-"""Every real kernel line of ../shared/gfp/observed.jsonl is reproduced by `oomlens gfp HEX --kernel RELEASE`."""
+"""Every real kernel line of tests/data/gfp/observed.jsonl (copied from shared/gfp) is reproduced by `oomlens gfp HEX --kernel RELEASE`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,7 @@ import pytest
 from bot import cli_gfp
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-OBSERVED_CANDIDATES = (
-    REPO_ROOT.parent / "shared" / "gfp" / "observed.jsonl",
-    Path("/work/shared/gfp/observed.jsonl"),
-)
-OBSERVED = next((path for path in OBSERVED_CANDIDATES if path.exists()), OBSERVED_CANDIDATES[0])
+OBSERVED = REPO_ROOT / "tests" / "data" / "gfp" / "observed.jsonl"
 
 
 def _lines() -> list[dict[str, Any]]:

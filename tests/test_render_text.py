@@ -11,7 +11,7 @@ from bot.pipeline import analyze
 from bot.render.text import render_markdown, render_text
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASE_IDS = sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
 GOLDEN_CASES = ["seed-rsync-32bit", "lab-memcg-shmem-deb612-amd64", "lab-numa-cpuset-deb612-amd64",

@@ -24,7 +24,7 @@ if str(Path(__file__).parent) not in sys.path:
 from fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, ServerThread  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+CORPUS = REPO_ROOT / "tests" / "corpus"
 SIGNING_SECRET = "test-signing-secret"
 
 
