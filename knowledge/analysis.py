@@ -86,9 +86,93 @@ class Figure:
     lines: tuple[SourceLine, ...] = ()
 
 
+# Buddy-list migratetype letters (mm/page_alloc.c show_migration_types(), v4.4-v6.18):
+# U unmovable, M movable, E reclaimable -- the MIGRATE_PCPTYPES every request may take --,
+# H highatomic, C CMA, I isolate (never allocatable); R (MIGRATE_RESERVE) exists only before 4.4.
+PCP_TYPES = frozenset("UME")
+
+
+@dataclass(frozen=True)
+class AllocRule:
+    """What the kernel's __zone_watermark_ok() is given for this request on the failing path.
+
+    The slow path (__alloc_pages_slowpath -> get_page_from_freelist) checks every zone against
+    its *min* watermark (ALLOC_WMARK_MIN from gfp_to_alloc_flags()); only the fast path uses low.
+    ``min_share`` is the part of min the request must leave: __GFP_HIGH (ALLOC_HIGH /
+    ALLOC_MIN_RESERVE) takes half of it, a non-sleeping request (ALLOC_HARDER, ALLOC_NON_BLOCK
+    with __GFP_HIGH since 6.3) a further quarter of what is left. Which requests count as
+    "harder" changed twice, see :func:`alloc_rule`.
+    """
+
+    era: str  # "2.6-4.3", "4.4-6.2", "6.3+"
+    order: int
+    min_share: float
+    may_use_cma: bool  # ALLOC_CMA: a movable request may count (and take) free CMA pages
+    may_use_highatomic: bool  # the nr_reserved_highatomic pages are not subtracted
+    source: str
+
+
+def alloc_rule(version: tuple[int, ...] | None, order: int | None, gfp: Any | None) -> AllocRule:
+    """The alloc_flags the failing path passes to __zone_watermark_ok(), per kernel era.
+
+    Sources (mm/page_alloc.c): v4.3 gfp_to_alloc_flags() -- ALLOC_HIGH for __GFP_HIGH, ALLOC_HARDER
+    for every request without __GFP_WAIT (so GFP_NOWAIT too), ALLOC_CMA for movable requests;
+    v4.4 (__GFP_WAIT split into __GFP_DIRECT_RECLAIM/__GFP_KSWAPD_RECLAIM) -- ALLOC_HARDER only for
+    __GFP_ATOMIC, so GFP_NOWAIT keeps the whole min; v6.3 (__GFP_ATOMIC removed) -- ALLOC_MIN_RESERVE
+    for __GFP_HIGH halves min, ALLOC_NON_BLOCK takes a further quarter only together with it, and
+    any reserve flag (or a non-blocking order > 0 request, ALLOC_HIGHATOMIC) may use the highatomic
+    reserve. Unknown kernel: the 4.4-6.2 rule; unknown gfp: no reserve access (the strictest floor).
+    """
+    order = max(0, order or 0)
+    flags = set(getattr(gfp, "flag_names", None) or []) if gfp is not None else set()
+    high = "__GFP_HIGH" in flags
+    nomemalloc = "__GFP_NOMEMALLOC" in flags
+    movable = "__GFP_MOVABLE" in flags
+    may_reclaim = getattr(gfp, "may_reclaim", None) if gfp is not None else None
+    blocking = may_reclaim is not False
+    share = 1.0
+    if version is not None and version[:2] < (4, 4):
+        era = "2.6-4.3"
+        # 3.x: atomic = !(gfp_mask & (__GFP_WAIT | __GFP_NO_KSWAPD)) (THP's no-kswapd requests excluded)
+        harder = gfp is not None and not blocking and not nomemalloc and "__GFP_NO_KSWAPD" not in flags
+        if high:
+            share -= share / 2
+        if harder:
+            share -= share / 4
+        highatomic = False  # MIGRATE_HIGHATOMIC was added in 4.4
+        source = "mm/page_alloc.c (v4.3): gfp_to_alloc_flags(), __zone_watermark_ok()"
+    elif version is not None and version[:2] >= (6, 3):
+        era = "6.3+"
+        non_block = gfp is not None and not blocking and not nomemalloc
+        if high:
+            share -= share / 2
+            if non_block:
+                share -= share / 4
+        highatomic = high or (non_block and order > 0)
+        source = "mm/page_alloc.c (v6.3): gfp_to_alloc_flags(), __zone_watermark_ok(), __zone_watermark_unusable_free()"
+    else:
+        era = "4.4-6.2"
+        harder = "__GFP_ATOMIC" in flags and not nomemalloc
+        if high:
+            share -= share / 2
+        if harder:
+            share -= share / 4
+        highatomic = harder
+        source = "mm/page_alloc.c (v4.4, v6.2): gfp_to_alloc_flags(), __zone_watermark_ok()"
+    return AllocRule(era, order, share, movable, highatomic, source)
+
+
 @dataclass(frozen=True)
 class ZoneView:
-    """A zone of the Mem-Info report (or only its buddy list) read against the request."""
+    """A zone of the Mem-Info report (or only its buddy list) read against the request.
+
+    The floor and the verdicts are the kernel's __zone_watermark_ok() for the failing path
+    (see :class:`AllocRule`): a zone serves the request only when its free pages, less what the
+    request may not count (``unusable_kb``: the 2^order - 1 pages, the highatomic reserve, free
+    CMA for a non-movable request), stay strictly above min (the reserves the request may dip
+    into taken off) plus lowmem_reserve[highest zone]; the kernel fails at ``<=``. Since 5.0 the
+    printed min already includes watermark_boost (min_wmark_pages(), include/linux/mmzone.h v5.0).
+    """
 
     node: int | None
     name: str
@@ -101,11 +185,15 @@ class ZoneView:
     reserve_kb: int  # lowmem_reserve this zone keeps against the request's highest zone
     usable: bool | None  # may the request take pages from this zone (None: gfp unknown)
     all_unreclaimable: bool | None
-    blocks_at_order: int | None  # free blocks large enough for the requested order
+    blocks_at_order: int | None  # free blocks large enough for the requested order (allowed migratetypes)
     kb_at_order: int | None
     largest_block_kb: int | None
     lines: tuple[SourceLine, ...]
     values: dict[str, int]
+    unusable_kb: int = 0  # free pages this request may not count (__zone_watermark_unusable_free)
+    mark_kb: int | None = None  # min after the reserve access the request has (None: min_kb)
+    order_ok: bool | None = None  # the high-order part of the check (None: order 0 or no buddy list)
+    rule: AllocRule | None = None
 
     @property
     def label(self) -> str:
@@ -113,27 +201,44 @@ class ZoneView:
 
     @property
     def floor_kb(self) -> int | None:
-        """min watermark plus the lowmem reserve the request must leave in this zone."""
-        return None if self.min_kb is None else self.min_kb + self.reserve_kb
+        """min watermark (less the reserves the request may use) plus the lowmem reserve it must leave."""
+        mark = self.mark_kb if self.mark_kb is not None else self.min_kb
+        return None if mark is None else mark + self.reserve_kb
+
+    @property
+    def countable_kb(self) -> int | None:
+        """The free pages __zone_watermark_ok() counts for this request."""
+        return None if self.free_kb is None else self.free_kb - self.unusable_kb
 
     @property
     def below_min(self) -> bool | None:
-        if self.free_kb is None or self.floor_kb is None:
+        """The order-0 part of __zone_watermark_ok() fails: free - unusable <= min' + reserve."""
+        if self.countable_kb is None or self.floor_kb is None:
             return None
-        return self.free_kb <= self.floor_kb
+        return self.countable_kb <= self.floor_kb
 
     @property
     def below_low(self) -> bool | None:
-        """Below the low watermark (plus reserve): the allocator's fast path already fails here."""
-        if self.free_kb is None or self.low_kb is None:
+        """At or below the low watermark (plus reserve): the allocator's fast path already fails here."""
+        if self.countable_kb is None or self.low_kb is None:
             return None
-        return self.free_kb < self.low_kb + self.reserve_kb
+        return self.countable_kb <= self.low_kb + self.reserve_kb
 
     @property
     def headroom_kb(self) -> int | None:
-        if self.free_kb is None or self.floor_kb is None:
+        if self.countable_kb is None or self.floor_kb is None:
             return None
-        return self.free_kb - self.floor_kb
+        return self.countable_kb - self.floor_kb
+
+    @property
+    def watermark_ok(self) -> bool | None:
+        """The whole __zone_watermark_ok() verdict for the request (None: figures missing)."""
+        below = self.below_min
+        if below is None:
+            return None
+        if below:
+            return False
+        return self.order_ok
 
 
 @dataclass(frozen=True)
@@ -437,31 +542,101 @@ class Analysis:
     def order(self) -> int | None:
         return self.event.trigger.order if self.event.trigger else None
 
+    @cached_property
+    def alloc_rule(self) -> AllocRule:
+        """The alloc_flags of the failing path for this request and kernel (see :func:`alloc_rule`)."""
+        return alloc_rule(self.version, self.order, self.gfp)
+
+    def _allowed_types(self, rule: AllocRule) -> frozenset[str]:
+        allowed = set(PCP_TYPES)
+        if rule.may_use_cma:
+            allowed.add("C")
+        if rule.may_use_highatomic:
+            allowed.add("H")
+        return frozenset(allowed)
+
     def _blocks(self, buddy: BuddyList | None) -> tuple[int | None, int | None, int | None]:
+        """Free blocks at or above the order whose free list the request may take (v4.4+: by migratetype)."""
         if buddy is None:
             return None, None, None
         need_kb = self.page_kb * (1 << max(0, self.order or 0))
-        blocks = sum(o.count for o in buddy.orders if o.size_kb >= need_kb)
-        kb = sum(o.count * o.size_kb for o in buddy.orders if o.size_kb >= need_kb)
+        rule = self.alloc_rule
+        allowed = self._allowed_types(rule)
+
+        def counts(o: Any) -> bool:
+            if rule.era == "2.6-4.3" or not o.migrate_types:
+                return True
+            return any(t in allowed for t in o.migrate_types)
+
+        fitting = [o for o in buddy.orders if o.size_kb >= need_kb and o.count and counts(o)]
+        blocks = sum(o.count for o in fitting)
+        kb = sum(o.count * o.size_kb for o in fitting)
         largest = max((o.size_kb for o in buddy.orders if o.count), default=0)
         return blocks, kb, largest
+
+    def _order_ok(self, zone_free_kb: int | None, unusable_kb: int, mark_kb: int | None,
+                  buddy: BuddyList | None, blocks: int | None) -> bool | None:
+        """The high-order part of __zone_watermark_ok() (the order-0 part is ZoneView.below_min).
+
+        v4.4+ (mm/page_alloc.c v4.4 "only enforce watermarks for order-0 allocations"): some
+        order >= the request holds a free block on a list the request may take (U/M/E, C with
+        ALLOC_CMA, H with reserve access). v2.6-v4.3: for each order below the request the pages
+        free at that order are taken off and min is halved; what is left must stay above it.
+        """
+        order = max(0, self.order or 0)
+        if order == 0:
+            return True
+        if buddy is None:
+            return None
+        rule = self.alloc_rule
+        if rule.era != "2.6-4.3":
+            return bool(blocks)
+        if zone_free_kb is None or mark_kb is None:
+            return None
+        # v4.3: the loop counts free_pages less the 2^order - 1 pages only (free CMA is taken off in
+        # the first comparison alone)
+        free = zone_free_kb - (((1 << order) - 1) * self.page_kb)
+        mark = float(mark_kb)
+        by_size = {o.size_kb: o.count for o in buddy.orders}
+        for o in range(order):
+            size = self.page_kb << o
+            free -= by_size.get(size, 0) * size
+            mark /= 2
+            if free <= mark:
+                return False
+        return True
+
+    def _zone_terms(self, zone: Zone) -> tuple[int, int | None]:
+        """(unusable kB, min after reserve access) for one printed zone."""
+        rule = self.alloc_rule
+        unusable = ((1 << rule.order) - 1) * self.page_kb
+        if not rule.may_use_highatomic and rule.era != "2.6-4.3":
+            unusable += zone.values.get("reserved_highatomic", 0)
+        if not rule.may_use_cma:
+            unusable += zone.values.get("free_cma", 0)
+        mark = None if zone.min_kb is None else int(zone.min_kb * rule.min_share)
+        return unusable, mark
 
     @cached_property
     def zones(self) -> tuple[ZoneView, ...]:
         buddies = {(b.node, b.zone): b for b in self.event.buddy}
         views = []
         seen = set()
+        rule = self.alloc_rule
         for zone in self.event.zones:
             buddy = buddies.get((zone.node, zone.name))
             blocks, kb_at, largest = self._blocks(buddy)
             values = dict(zone.values)
+            unusable, mark = self._zone_terms(zone)
             views.append(ZoneView(
                 node=zone.node, name=zone.name, free_kb=zone.free_kb, min_kb=zone.min_kb,
                 low_kb=zone.low_kb, high_kb=zone.high_kb, managed_kb=values.get("managed"),
                 present_kb=values.get("present"), reserve_kb=self._reserve_kb(zone),
                 usable=self.zone_usable(zone.name), all_unreclaimable=zone.all_unreclaimable,
                 blocks_at_order=blocks, kb_at_order=kb_at, largest_block_kb=largest,
-                lines=self.lines(zone.line, buddy.line if buddy else None), values=values))
+                lines=self.lines(zone.line, buddy.line if buddy else None), values=values,
+                unusable_kb=unusable, mark_kb=mark,
+                order_ok=self._order_ok(zone.free_kb, unusable, mark, buddy, blocks), rule=rule))
             seen.add((zone.node, zone.name))
         for buddy in self.event.buddy:
             if (buddy.node, buddy.zone) in seen:
@@ -471,8 +646,27 @@ class Analysis:
                 node=buddy.node, name=buddy.zone, free_kb=buddy.total_kb, min_kb=None, low_kb=None,
                 high_kb=None, managed_kb=None, present_kb=None, reserve_kb=0,
                 usable=self.zone_usable(buddy.zone), all_unreclaimable=None, blocks_at_order=blocks,
-                kb_at_order=kb_at, largest_block_kb=largest, lines=self.lines(buddy.line), values={}))
+                kb_at_order=kb_at, largest_block_kb=largest, lines=self.lines(buddy.line), values={},
+                unusable_kb=((1 << rule.order) - 1) * self.page_kb,
+                order_ok=self._order_ok(None, 0, None, buddy, blocks) if rule.era != "2.6-4.3" else None,
+                rule=rule))
         return tuple(views)
+
+    @cached_property
+    def zones_not_printed(self) -> tuple[str, ...]:
+        """Zone types above the request's highest zone, which 6.1+ kernels leave out of the report.
+
+        lib/show_mem.c / mm/show_mem.c (v6.1): __show_mem(filter, nodemask, max_zone_idx) and
+        show_free_areas() skip zones above gfp_zone(gfp_mask) (warn_alloc and the OOM dump_header
+        pass it), so a lowmem request's report never shows HighMem or Movable: their absence says
+        nothing about them.
+        """
+        if not self.version_at_least(6, 1) or self.highest_zone is None:
+            return ()
+        types = self.zone_types or tuple(n for n in ZONE_ORDER if n != "Device")
+        if self.highest_zone not in types:
+            return ()
+        return tuple(types[types.index(self.highest_zone) + 1:])
 
     def zones_named(self, name: str) -> tuple[ZoneView, ...]:
         return tuple(z for z in self.zones if z.name == name)

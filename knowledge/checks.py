@@ -314,16 +314,23 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
                                "mode": ""}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
-        # a zone at or below its floor (min + lowmem_reserve) serves nothing, whatever its blocks
+        judged = [z for z in zones if z.below_min is not None]
+        # __zone_watermark_ok(): a zone at or below its floor (min + lowmem_reserve, after the
+        # pages the request may not count) serves nothing, whatever its blocks. When every zone
+        # with watermarks fails that order-0 part, memory itself is short: not fragmentation.
+        if judged and all(z.below_min for z in judged):
+            return None
+        if any(z.watermark_ok for z in judged):
+            return None  # some zone passes the kernel's whole check: not a contiguity failure
         fitting = sum(z.blocks_at_order or 0 for z in zones
-                      if z.headroom_kb is None or z.headroom_kb > request_kb)
+                      if z.below_min is not True and (z.headroom_kb is None or z.headroom_kb > 0))
         floor = sum(z.floor_kb or 0 for z in zones)
         evidence["free_kb"] = (free, tuple(l for z in zones for l in z.lines))
         evidence["blocks_at_order"] = (fitting, tuple(l for z in zones for l in z.lines))
         best = max(zones, key=lambda z: z.free_kb or 0)
         evidence["zone"] = (best.label, best.lines)
         evidence["largest_block_kb"] = (best.largest_block_kb, best.lines)
-        if fitting > p["max_fitting_blocks"]:
+        if fitting > p["max_fitting_blocks"] and not (judged and any(z.order_ok is False for z in judged)):
             return None
         if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
             return None  # memory itself is short, not just contiguity
