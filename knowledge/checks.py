@@ -104,8 +104,20 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not (a.event.sysrq or a.order == -1 or a.event.kind == "sysrq-manual"):
         return None
     lines = a.find_lines(r"sysrq|order=-1|Manual OOM execution")
-    return Hit(p["confidence"], {"order": (a.order, lines), "sysrq": (True, lines)},
-               {"panicked": a.event.panic is not None})
+    evidence: Evidence = {"order": (a.order, lines), "sysrq": (True, lines)}
+    # SysRq-f is often written by a program reacting to real memory pressure: when the zones the
+    # request could use are at or below the kernel's floor (or swap is full), say so.
+    starved = [z for z in a.usable_zones if z.below_min]
+    judged = [z for z in a.usable_zones if z.below_min is not None]
+    shortage = bool(judged) and len(starved) == len(judged)
+    swap_full = bool(a.swap_total_kb) and a.swap_free_kb is not None and a.swap_free_kb <= 0.02 * (a.swap_total_kb or 0)
+    if shortage:
+        evidence["starved_zones"] = (", ".join(z.label for z in starved), tuple(l for z in starved for l in z.lines[:1]))
+    if swap_full:
+        evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
+    return Hit(p["confidence"], evidence,
+               {"panicked": a.event.panic is not None, "shortage": shortage or swap_full,
+                "judged": bool(judged) or a.swap_total_kb is not None})
 
 
 @check("panic_policy", needs=("event",))

@@ -423,7 +423,9 @@ def _order_info(order: int, page_size_kb: int | None, arch: str | None) -> Order
     pages = 1 << order if order >= 0 else 0
     costly = order > PAGE_ALLOC_COSTLY_ORDER
     if order < 0:
-        note = "order -1: not a page allocation (memcg charge or sysrq/pagefault OOM: no allocation context)"
+        # drivers/tty/sysrq.c (v4.4-v6.18) moom_callback() is the only caller passing order -1
+        # (mm/oom_kill.c is_sysrq_oom()); memcg charges pass the charge's order, page faults 0
+        note = "order -1: SysRq-f (a manual OOM kill, since 4.4), not a page allocation"
     elif order == 0:
         note = "single page: failure means memory is truly exhausted, not fragmented"
     elif not costly:
@@ -678,9 +680,13 @@ def decode(
     oom_allowed, oom_reasons, oom_source = _oom_decision(view, value, order, zone)
     if value == 0:
         oom_allowed = None
+        # mm/oom_kill.c (v4.6-v5.15) pagefault_out_of_memory() passes gfp_mask 0, order 0; SysRq-f
+        # passes GFP_KERNEL with order -1 and a memcg OOM the charge's own mask (mm/memcontrol.c)
         oom_reasons = (
-            "gfp_mask=0x0: no allocation context - the OOM killer was entered from a page fault "
-            "(pagefault_out_of_memory), a memcg charge or sysrq-f, so the flags say nothing about the allocation",
+            "gfp_mask=0x0: no allocation context - on kernels before 5.16 the OOM killer was entered "
+            "from a page fault that returned VM_FAULT_OOM (pagefault_out_of_memory()), so the flags say "
+            "nothing about the allocation; it is neither SysRq-f (GFP_KERNEL, order -1) nor a memcg "
+            "charge (which prints the charge's mask)",
         )
 
     order_info = _order_info(order, page_size_kb, arch) if order is not None else None
