@@ -873,13 +873,7 @@ class Analysis:
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
             HYPERVISOR_PROCESS.match(t.name) for t in self.tasks)
-        cgroup_v2 = None
-        if summary and summary.oom_memcg is not None:
-            cgroup_v2 = not any(c.resource in ("memory+swap", "kmem") for c in (self.event.memcg.counters if self.event.memcg else ()))
-        if self.event.memcg and any(c.resource in ("memory+swap", "kmem") for c in self.event.memcg.counters):
-            cgroup_v2 = False
-        if self.event.memcg and self.event.memcg.stats_units == "bytes":
-            cgroup_v2 = True
+        cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
             return Environment("kubernetes", "Kubernetes pod", True, True, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path contains kubepods")
         if re.search(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-", text):
@@ -895,6 +889,25 @@ class Analysis:
         if re.search(r"\.service|\.scope|\.slice", text):
             return Environment("systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path")
         return Environment("unknown", "unknown environment", False, False, False, False, cgroup_v2, None)
+
+    @cached_property
+    def cgroup_v2(self) -> bool | None:
+        """The cgroup hierarchy as the paste shows it (None: it does not tell).
+
+        mm/memcontrol.c mem_cgroup_print_oom_meminfo() (v4.19-v6.18): cgroup v1 prints
+        `memory+swap:` and `kmem:` counters, v2 prints `swap:` and memory.stat in bytes. The
+        `oom_memcg=` summary is printed on both, and the kernel version says nothing (RHEL 8,
+        Ubuntu 20.04 and Debian 10 run 4.18-5.4 kernels with v1 by default), so neither is used.
+        """
+        memcg = self.event.memcg
+        if memcg is None:
+            return None
+        resources = {c.resource for c in memcg.counters}
+        if resources & {"memory+swap", "kmem"}:
+            return False
+        if "swap" in resources or (memcg.stats_units or "").lower() == "bytes":
+            return True
+        return None
 
     # ----------------------------------------------------------------------------- kernel facts
     @cached_property

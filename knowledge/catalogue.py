@@ -60,7 +60,8 @@ SCHEMA: dict[str, Any] = {
             "type": "array", "minItems": 1,
             "items": {"type": "object", "additionalProperties": False, "required": ["do", "applies"],
                       "properties": {"do": {"type": "string"}, "applies": {"type": "string"},
-                                     "when": {"type": "string"}, "weaker": {"type": "boolean"}}},
+                                     "when": {"type": "string"}, "weaker": {"type": "boolean"},
+                                     "caps": {"type": "boolean"}}},
         },
         "references": {"type": "array", "minItems": 1, "items": {"type": "string"}},
         "fixtures": {
@@ -168,12 +169,24 @@ def condition(expression: str, context: dict[str, Any]) -> bool:
     return bool(_expression(expression)(**context))
 
 
+# Appended to every step that sets or lowers a memory limit (`caps: true` in the record).
+# mm/memcontrol.c (v4.5-v6.18) memory_max_write(): a memory.max below current usage reclaims and
+# then OOM-kills inside the group at once; v1 mem_cgroup_resize_limit() (memory.limit_in_bytes)
+# returns -EBUSY when reclaim cannot get below the new limit.
+LIMIT_WARNING = ("Set the limit above what the group uses now: on cgroup v2 (memory.max, systemd MemoryMax=, "
+                 "runtimes on v2) a limit written below current usage makes the kernel reclaim and then "
+                 "OOM-kill inside the group at once; on v1 the write fails with EBUSY when reclaim cannot "
+                 "get below it.")
+
+
 def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
     steps = []
     for step in record.remediation:
         if "when" in step and not condition(step["when"], context):
             continue
         text = render(step["do"], context)
+        if step.get("caps"):
+            text = f"{text} {LIMIT_WARNING}"
         applies = render(step["applies"], context)
         prefix = "Weaker option: " if step.get("weaker") else ""
         steps.append(f"{prefix}{text} (applies to: {applies})")
@@ -215,6 +228,8 @@ def render_docs() -> str:
         for step in r.remediation:
             when = f" *(only when `{step['when']}`)*" if "when" in step else ""
             weaker = "*Weaker option:* " if step.get("weaker") else ""
+            if step.get("caps"):
+                step = {**step, "do": f"{step['do']} {LIMIT_WARNING}"}
             parts.append(f"1. {weaker}{' '.join(step['do'].split())} — applies to: {' '.join(step['applies'].split())}{when}\n")
         parts.append("\nReferences:\n\n")
         for ref in r.references:

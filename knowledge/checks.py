@@ -237,6 +237,14 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     else:
         return None
     evidence["arch"] = (a.dump.arch or "32-bit", ())
+    # what min_free_kbytes is now (sum of the lowmem min watermarks, boost excluded) against the
+    # kernel's own default for this lowmem: a raise is only offered when it is not inflated already
+    context["min_free_now"] = a.min_free_kbytes_estimate
+    context["min_free_default"] = a.default_min_free_kbytes
+    context["min_free_raise"] = None
+    if a.default_min_free_kbytes and (a.min_free_kbytes_estimate is None
+                                      or a.min_free_kbytes_estimate < 2 * a.default_min_free_kbytes):
+        context["min_free_raise"] = int(a.default_min_free_kbytes * 1.5)
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
@@ -554,6 +562,14 @@ def dirty_writeback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if hit is None:
         return None
     hit.context["no_fs"] = a.gfp is not None and getattr(a.gfp, "may_call_fs", True) is False
+    # Example limits derived from this host's RAM, never fixed sizes: the defaults are
+    # dirty_ratio 20 and dirty_background_ratio 10 percent of dirtyable memory (free + file LRU,
+    # mm/page-writeback.c global_dirtyable_memory(), v6.1), so a fixed 1 GB raises the limit on
+    # any host under about 5 GB. 5 % / 2.5 % of RAM (at most 1 GB / 256 MB) stays below the
+    # defaults whenever a quarter of RAM is dirtyable.
+    ram = a.ram_kb or 0
+    hit.context["dirty_bytes"] = min(1 << 30, ram * 1024 // 20) // (1 << 20) * (1 << 20)
+    hit.context["background_bytes"] = min(1 << 28, ram * 1024 // 40) // (1 << 20) * (1 << 20)
     return hit
 
 
@@ -587,7 +603,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
           and not a.event.kill.memcg_kill and a.event.kill.score <= 1000):
         # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
         # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
-        # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-4.18 S is the
+        # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-5.0 S is the
         # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
         # these kernels do not print here), so it still says how much of memory it held.
         kill = a.event.kill

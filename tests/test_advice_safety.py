@@ -1,0 +1,85 @@
+"""Steps that could make things worse are derived from the paste, and gated on what it shows.
+
+Sources: mm/page-writeback.c v6.1 (dirty_ratio 20 / dirty_background_ratio 10 of dirtyable
+memory); mm/page_alloc.c v6.1 setup_per_zone_lowmem_reserve() (a lower lowmem_reserve_ratio is a
+larger reserve); mm/memcontrol.c v4.5-v6.18 memory_max_write() (a memory.max below usage
+reclaims, then OOM-kills at once) and mem_cgroup_print_oom_meminfo() v4.19-v6.18 (v1 prints
+memory+swap/kmem, v2 swap and bytes); mm/slub.c v5.14 (alloc_calls moved to debugfs alloc_traces).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline import analyze
+from knowledge.diagnose import evaluate
+from oomcases import corpus_cases, load_case
+
+CASES = Path(__file__).resolve().parent / "cases"
+LIMIT_STEP = re.compile(r"^(Weaker option: )?(Cap |Set or lower |.*add a memory limit|.*bound it with)", re.I)
+WARNING = "above what the group uses now"
+
+
+def _findings(text: str):  # type: ignore[no-untyped-def]
+    return analyze(text).events[0].findings
+
+
+def _step(findings, code: str, needle: str) -> str:  # type: ignore[no-untyped-def]
+    finding = next(f for f in findings if f.code == code)
+    return next(s for s in finding.remediation if needle in s)
+
+
+def test_dirty_limit_examples_never_raise_the_limits_of_a_small_host() -> None:
+    report = analyze((CASES / "dirty-writeback.log").read_text())
+    event = report.events[0]
+    ram_kb = evaluate(event.event, report.dump).analysis.ram_kb
+    assert ram_kb is not None and ram_kb < 5 * 1024 * 1024
+    step = _step(event.findings, "OOM216", "dirty")
+    sizes = [int(v) for v in re.findall(r"dirty(?:_background)?_bytes=(\d+)", step)]
+    assert len(sizes) == 2
+    # the kernel default is 20 % (10 % background) of dirtyable memory <= RAM: stay well below
+    assert all(size <= ram_kb * 1024 // 10 for size in sizes)
+    assert "1073741824" not in step and "268435456" not in step
+
+
+def test_lowmem_step_lowers_the_reserve_ratio_and_names_no_fixed_min_free_kbytes() -> None:
+    findings = _findings(load_case("seed-rsync-32bit")[0].decode())
+    step = _step(findings, "OOM101", "lowmem_reserve_ratio")
+    assert "LOWERING" in step
+    assert "min_free_kbytes=65536" not in step
+    assert not re.search(r"min_free_kbytes=\d", step)
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_every_limit_setting_step_warns_that_a_limit_below_usage_kills(case: str) -> None:
+    report = analyze(load_case(case)[0])
+    for event in report.events:
+        for finding in event.findings:
+            for step in finding.remediation:
+                if LIMIT_STEP.match(step):
+                    assert WARNING in step, (finding.code, step)
+
+
+def test_cgroup_hierarchy_comes_from_the_paste_not_the_kernel_version() -> None:
+    def hierarchy(case: str):  # type: ignore[no-untyped-def]
+        report = analyze(load_case(case)[0])
+        return evaluate(report.events[0].event, report.dump).analysis.environment.cgroup_v2
+    assert hierarchy("lab-memcg-v1-deb61-amd64") is False  # 6.1 kernel booted with cgroup v1
+    assert hierarchy("lab-memcg-v2-deb61-arm64") is True
+    # a global OOM prints oom_memcg=/ on either hierarchy: it does not tell
+    assert hierarchy("lab-process-hog-deb612-amd64") is None
+    findings = _findings(load_case("lab-memcg-v1-deb61-amd64")[0].decode())
+    steps = " ".join(next(f for f in findings if f.code == "OOM401").remediation)
+    assert "memory.limit_in_bytes" in steps and "memory.max" not in steps
+
+
+def test_slub_alloc_tracing_path_follows_the_5_14_move_to_debugfs() -> None:
+    text = load_case("lab-slab-sockleak-deb61-arm64")[0].decode()
+    step = _step(_findings(text), "OOM212", "slub_debug")
+    assert "/sys/kernel/debug/slab/<cache>/alloc_traces" in step and "/sys/kernel/slab/" not in step
+    old = re.sub(r"6\.1\.0-\S+", "5.10.0-28-arm64", text)
+    step = _step(_findings(old), "OOM212", "slub_debug")
+    assert "/sys/kernel/slab/<cache>/alloc_calls" in step
