@@ -28,3 +28,16 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+def case_fold(case: str, folds: int = 5) -> int:
+    """Fold of a case: sha256 of its id without the `--variant` suffix (variants share a fold)."""
+    import hashlib
+
+    base = case.split("--", 1)[0]
+    return int(hashlib.sha256(base.encode()).hexdigest(), 16) % folds
+
+
+def is_held_out(case: str) -> bool:
+    """Fold 0: the cases no threshold or step was tuned on (tests/corpus/FORMAT.md, fix_patterns)."""
+    return case_fold(case) == 0

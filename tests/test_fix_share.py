@@ -1,0 +1,59 @@
+"""How often oomlens's first three steps contain a fix the expert gave (meta.json fix_patterns).
+
+The patterns are written from the expert's remediation alone (tests/corpus/FORMAT.md). The share
+is printed for all cases and for the held-out fold; the held-out share must reach the target.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.pipeline import analyze
+from oomcases import corpus_cases, is_held_out, load_case
+
+TARGET = 0.70
+
+
+def first_steps(case: str, count: int = 3) -> list[str]:
+    report = analyze(load_case(case)[0])
+    for event in report.events:
+        steps = [step for finding in event.findings for step in finding.remediation]
+        if steps:
+            return steps[:count]
+    return []
+
+
+def has_expert_fix(steps: list[str], patterns: list[str]) -> bool:
+    compiled = [re.compile(p, re.I) for p in patterns]
+    return any(all(p.search(step) for p in compiled) for step in steps)
+
+
+def _scored() -> list[tuple[str, bool]]:
+    out = []
+    for case in corpus_cases():
+        meta = load_case(case)[1]
+        patterns = meta.get("fix_patterns")
+        if patterns:
+            out.append((case, has_expert_fix(first_steps(case), patterns)))
+    return out
+
+
+def test_matcher_needs_every_pattern_in_one_step() -> None:
+    assert has_expert_fix(["Upgrade tickrs to 0.10.2"], ["tickrs", "upgrade"])
+    assert not has_expert_fix(["Upgrade the kernel", "tickrs leaks"], ["tickrs", "upgrade"])
+
+
+def test_expert_fix_share_in_the_first_three_steps() -> None:
+    scored = _scored()
+    assert scored, "no corpus case carries fix_patterns"
+    held = [(c, ok) for c, ok in scored if is_held_out(c)]
+    share = sum(ok for _, ok in scored) / len(scored)
+    held_share = sum(ok for _, ok in held) / max(1, len(held))
+    missing = [c for c, ok in scored if not ok]
+    print(f"\nexpert fix among the first three steps: {sum(ok for _, ok in scored)}/{len(scored)} "
+          f"({share:.0%}); held-out {sum(ok for _, ok in held)}/{len(held)} ({held_share:.0%})")
+    public = [(c, ok) for c, ok in scored if not c.startswith("lab-")]
+    print(f"public (non-lab) cases: {sum(ok for _, ok in public)}/{len(public)}")
+    print("without an expert fix:", ", ".join(missing))
+    assert held, "the held-out fold is empty"
+    assert held_share >= TARGET, f"held-out share {held_share:.0%} < {TARGET:.0%}: {', '.join(c for c, ok in held if not ok)}"
