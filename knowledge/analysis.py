@@ -21,6 +21,9 @@ from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 # kernel has depends on its config, but the order never changes.
 ZONE_ORDER = ("DMA", "DMA32", "Normal", "HighMem", "Movable", "Device")
 LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
+# min_free_kbytes above this multiple of the kernel's own value (knowledge/findings/OOM120.yaml
+# default_factor uses the same) is a setting someone raised
+MIN_FREE_INFLATED_FACTOR = 3
 ARCH_32BIT = re.compile(r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)")
 RELEASE_32BIT = re.compile(r"(-686|-486|-586|-pae\b|\.i[3-6]86|x86[-_]32|-armmp|-v7\+|-v6\+|armv7)", re.I)
 VM_HARDWARE = (
@@ -912,20 +915,60 @@ class Analysis:
     # ----------------------------------------------------------------------------- kernel facts
     @cached_property
     def min_free_kbytes_estimate(self) -> int | None:
-        """Sum of min watermarks of the lowmem zones, which is how the kernel splits min_free_kbytes."""
+        """vm.min_free_kbytes as the watermarks show it: the lowmem zones' min watermarks summed.
+
+        __setup_per_zone_wmarks() (mm/page_alloc.c) splits min_free_kbytes across the zones up to
+        Normal in proportion to their size; since 5.0 the printed min also holds watermark_boost
+        (min_wmark_pages(), include/linux/mmzone.h v5.0), a transient raise after fragmentation
+        events, which is taken off where the report prints `boost:`.
+        """
         zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
         if not zones:
             return None
-        return sum(z.min_kb or 0 for z in zones)
+        return sum(max(0, (z.min_kb or 0) - z.values.get("boost", 0)) for z in zones)
 
     @cached_property
     def default_min_free_kbytes(self) -> int | None:
-        """calculate_min_free_kbytes(): int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144] (mm/page_alloc.c)."""
+        """init_per_zone_wmark_min() / calculate_min_free_kbytes() (mm/page_alloc.c):
+        int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536] before 5.7 and [128, 262144] since."""
         lowmem = self.lowmem_kb
         if not lowmem:
             return None
-        cap = 262144 if self.version_at_least(5, 7) else 65536
+        cap = 262144 if self.version_at_least(5, 7) is not False else 65536
         return int(min(cap, max(128, math.isqrt(int(lowmem) * 16))))
+
+    @cached_property
+    def thp_min_free_kbytes(self) -> int | None:
+        """What khugepaged raises min_free_kbytes to when THP is enabled (set_recommended_min_free_kbytes()).
+
+        mm/khugepaged.c (v4.8-v6.18; mm/huge_memory.c before): pageblock_nr_pages * nr_zones * 2
+        plus pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES^2 (= 11 pageblocks per lowmem zone),
+        never more than 5 % of lowmem. A pageblock is the PMD size: 2 MB with 4 kB pages, 32 MB
+        with 16 kB and 512 MB with 64 kB pages (arm64, ppc64), where the 5 % cap is what applies.
+        """
+        lowmem = self.lowmem_kb
+        zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
+        if not lowmem or not zones:
+            return None
+        pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
+        return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
+
+    @cached_property
+    def kernel_min_free_kbytes(self) -> int | None:
+        """The highest value the kernel itself sets for this machine (the sqrt default or THP's)."""
+        values = [v for v in (self.default_min_free_kbytes, self.thp_min_free_kbytes) if v]
+        return max(values) if values else None
+
+    @cached_property
+    def min_free_kbytes_inflated(self) -> bool | None:
+        """min_free_kbytes above MIN_FREE_INFLATED_FACTOR x what the kernel would set: someone raised it.
+
+        Watermark-raising advice is offered only when this is not True (issue 13: never raise a
+        reserve that is already the problem)."""
+        estimate, own = self.min_free_kbytes_estimate, self.kernel_min_free_kbytes
+        if estimate is None or not own:
+            return None
+        return estimate > MIN_FREE_INFLATED_FACTOR * own
 
 
 def parse_node_list(text: str) -> set[int] | None:

@@ -301,22 +301,30 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Zone min watermarks far above what the kernel would choose: vm.min_free_kbytes raised."""
     estimate = a.min_free_kbytes_estimate
     default = a.default_min_free_kbytes
-    if estimate is None or not default or not a.lowmem_kb:
+    own = a.kernel_min_free_kbytes  # the sqrt default, or THP's recommendation when higher
+    if estimate is None or not default or not own or not a.lowmem_kb:
         return None
-    ceiling = max(p["default_factor"] * default, p["lowmem_share"] * a.lowmem_kb)
-    if estimate < ceiling:
+    if estimate < p["default_factor"] * own:
         return None
     zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
     lines = tuple(l for z in zones for l in z.lines[:1])
     free_lowmem = sum(z.free_kb or 0 for z in zones)
     biggest = max(zones, key=lambda z: z.min_kb or 0)
-    ratio = estimate / default
-    return Hit(ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]), {
+    ratio = estimate / own
+    # a reserve of several percent of lowmem is itself what the OOM ran into; a smaller one is
+    # still far above the kernel's choice and worth lowering, but it did not cause the shortage
+    role = None if estimate >= p["lowmem_share"] * a.lowmem_kb else "contributing"
+    evidence: Evidence = {
         "min_free_kbytes_estimate": (estimate, lines), "default_min_free_kbytes": (default, ()),
         "lowmem_kb": (a.lowmem_kb, lines), "free_lowmem_kb": (free_lowmem, lines),
         "zone": (biggest.label, biggest.lines), "zone_free_kb": (biggest.free_kb, biggest.lines),
         "zone_min_kb": (biggest.min_kb, biggest.lines),
-    }, {"ratio": round(ratio, 1)})
+    }
+    if a.thp_min_free_kbytes and a.thp_min_free_kbytes > default:
+        evidence["thp_min_free_kbytes"] = (a.thp_min_free_kbytes, ())
+    boost = sum(z.values.get("boost", 0) for z in zones)
+    return Hit(ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]), evidence,
+               {"ratio": round(ratio, 1), "own": own, "boost": boost, "cause": role is None}, role)
 
 
 @check("fragmentation", needs=("order",))
@@ -331,7 +339,7 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
     costly = order > p["costly_order"]
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": ""}
+                               "mode": "", **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
         judged = [z for z in zones if z.below_min is not None]
@@ -405,7 +413,27 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence"] + (p["confidence_repeated_bonus"] if len(same) >= p["min_repeats"] else 0.0)
     if low:
         confidence += p["confidence_near_min_bonus"]
-    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask)}, None)
+    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), **_min_free_advice(a)}, None)
+
+
+def _min_free_advice(a: Analysis) -> dict[str, Any]:
+    """What a "raise vm.min_free_kbytes" step may say for this machine (never a fixed number).
+
+    Raising is offered only when the watermarks are not already inflated; the target is twice
+    the current value (or twice the kernel's own when lower), never above 1 % of RAM.
+    """
+    now = a.min_free_kbytes_estimate
+    own = a.kernel_min_free_kbytes
+    inflated = a.min_free_kbytes_inflated
+    target = None
+    if inflated is not True and a.ram_kb:
+        base = max(now or 0, own or 0)
+        if base:
+            target = min(2 * base, a.ram_kb // 100)
+            if now is not None and target <= now:
+                target = None
+    return {"min_free_inflated": inflated is True, "min_free_now": now, "min_free_own": own,
+            "min_free_target": target}
 
 
 @check("cma_unusable", needs=("zones|page_totals",))

@@ -1,0 +1,80 @@
+"""Watermarks both ways: an inflated vm.min_free_kbytes is found against the kernel's own value for
+that machine and never raised further; raising advice is sized from the machine, not a fixed number.
+
+Sources: mm/page_alloc.c calculate_min_free_kbytes() (int_sqrt(lowmem_kB * 16), clamp 65536
+before 5.7, 262144 since); mm/khugepaged.c v6.1 set_recommended_min_free_kbytes() (11 pageblocks
+per lowmem zone, at most 5 % of lowmem); include/linux/mmzone.h v5.0 (printed min includes boost).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.pipeline import analyze
+from grammar.parse import parse_text
+from knowledge.diagnose import evaluate
+from oomcases import load_case
+
+ATOMIC = ("swapper/1: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)\n"
+          "CPU: 1 PID: 0 Comm: swapper/1 Not tainted 6.1.0-57-amd64 #1\n"
+          "Call Trace:\n <IRQ>\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n")
+
+
+def _analysis(text: str):  # type: ignore[no-untyped-def]
+    dump = parse_text(text)
+    return evaluate(dump.events[0], dump).analysis
+
+
+def _as_atomic_failure(case: str) -> str:
+    # the same real dump, as an order-0 GFP_ATOMIC allocation failure
+    return re.sub(r"\S+ invoked oom-killer: gfp_mask=\S+, order=0, oom_score_adj=\S+",
+                  "memhog: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)",
+                  load_case(case)[0].decode(), count=1)
+
+
+def test_the_printed_min_includes_boost_which_is_not_min_free_kbytes() -> None:
+    analysis = _analysis(load_case("gh-coliniancking-stress-ng-177")[0].decode())
+    zones = [z for z in analysis.zones if z.name in ("DMA", "DMA32", "Normal") and z.min_kb is not None]
+    boost = sum(z.values.get("boost", 0) for z in zones)
+    assert boost > 0
+    assert analysis.min_free_kbytes_estimate == sum(z.min_kb or 0 for z in zones) - boost
+
+
+def test_thp_recommendation_is_the_kernels_own_value() -> None:
+    analysis = _analysis(load_case("lab-min-free-kbytes-deb612-amd64")[0].decode())
+    lowmem = analysis.lowmem_kb
+    assert lowmem is not None
+    # DMA + DMA32 with 4 kB pages: 11 * 2 MB * 2 = 45056 kB, capped at 5 % of lowmem
+    assert analysis.thp_min_free_kbytes == min(45056, lowmem // 20)
+    assert analysis.kernel_min_free_kbytes == max(analysis.thp_min_free_kbytes, analysis.default_min_free_kbytes)
+    assert analysis.min_free_kbytes_inflated is True
+
+
+def test_inflated_watermarks_are_never_raised_further() -> None:
+    findings = analyze(_as_atomic_failure("lab-min-free-kbytes-deb612-amd64")).events[0].findings
+    codes = [f.code for f in findings]
+    assert "OOM120" in codes and "OOM121" in codes
+    steps = [s for f in findings for s in f.remediation]
+    assert not any(re.match(r"(Weaker option: )?Raise vm\.(min_free_kbytes|watermark_scale_factor)", s) for s in steps)
+    oom121 = next(f for f in findings if f.code == "OOM121")
+    assert any(s.startswith("Do not raise vm.min_free_kbytes") for s in oom121.remediation)
+
+
+def test_raising_advice_names_no_fixed_number_unrelated_to_the_machine() -> None:
+    findings = analyze(ATOMIC).events[0].findings
+    oom121 = next(f for f in findings if f.code == "OOM121")
+    step = next(s for s in oom121.remediation if "min_free_kbytes" in s)
+    assert "262144" not in step and "32 GB" not in step
+    assert not re.search(r"min_free_kbytes=\d", step)  # no RAM in the paste: no number at all
+
+
+def test_raising_target_is_derived_from_this_machine() -> None:
+    # the process-hog dump as an atomic failure: watermarks at the kernel default
+    text = _as_atomic_failure("lab-process-hog-deb612-amd64")
+    analysis = _analysis(text)
+    assert analysis.min_free_kbytes_inflated is False
+    oom121 = next(f for f in analyze(text).events[0].findings if f.code == "OOM121")
+    step = next(s for s in oom121.remediation if "min_free_kbytes=" in s)
+    target = int(re.search(r"min_free_kbytes=(\d+)", step).group(1))  # type: ignore[union-attr]
+    assert analysis.ram_kb is not None and target <= analysis.ram_kb // 100
+    assert target > (analysis.min_free_kbytes_estimate or 0)
