@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from grammar.facts import SourceLine
 
-from .analysis import LOWMEM_ZONES, Analysis, ramp
+from .analysis import HYPERVISOR_PROCESS, LOWMEM_ZONES, Analysis, ramp
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
 
@@ -413,7 +413,18 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence"] + (p["confidence_repeated_bonus"] if len(same) >= p["min_repeats"] else 0.0)
     if low:
         confidence += p["confidence_near_min_bonus"]
-    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), **_min_free_advice(a)}, None)
+    # A request without __GFP_HIGH/__GFP_ATOMIC (GFP_NOWAIT and friends) is allowed to fail: its
+    # callers retry, fall back or drop. Since 4.4 it has no access below min at all (AllocRule
+    # min_share 1), so a larger reserve does not help it and the warning alone is harmless.
+    flags = set(getattr(a.gfp, "flag_names", []) or [])
+    nowait = not flags & {"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_MEMALLOC"}
+    role = None
+    if nowait:
+        confidence *= p["nowait_factor"]
+        if len(same) < p["min_repeats"]:
+            role = "context"
+    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), "nowait": nowait,
+                                      "reserve_access": a.alloc_rule.min_share < 1, **_min_free_advice(a)}, role)
 
 
 def _min_free_advice(a: Analysis) -> dict[str, Any]:
@@ -643,7 +654,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None
         confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
         context = {"memcg": kill.memcg_kill, "protected": False, "victim_is_hog": True, "has_total": False,
-                   "has_table": False, "victim": kill.comm, "from_score": True}
+                   "has_table": False, "victim": kill.comm, "from_score": True,
+                   "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or ""))}
         return Hit(confidence * p["score_only_factor"], evidence, context,
                    "contributing" if kill.memcg_kill else None)
     else:
@@ -662,7 +674,11 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         confidence = p["confidence_without_ram"]
     context = {"memcg": a.is_memcg, "protected": adj is not None and adj <= -1000,
                "victim_is_hog": a.victim_name == evidence["hog"][0], "has_total": total > 0,
-               "has_table": top is not None, "victim": a.victim_name, "from_score": False}
+               "has_table": top is not None, "victim": a.victim_name, "from_score": False,
+               # a guest VM's QEMU process is what the host exists to keep alive: capping it
+               # below the guest's RAM kills the guest
+               "hog_is_guest": bool(a.environment.hypervisor_host
+                                    and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or "")))}
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]

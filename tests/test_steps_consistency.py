@@ -1,0 +1,85 @@
+"""No step among the first three contradicts the paste's evidence, over the whole corpus (issue 13).
+
+Rules: 64-bit-kernel advice only on 32-bit kernels; raising watermarks (min_free_kbytes,
+watermark_scale_factor) only when they are not already inflated and never for a GFP_NOWAIT
+failure (allowed to fail; no reserve access since 4.4, mm/page_alloc.c gfp_to_alloc_flags());
+capping only a process that is not the kill's intended survivor (a hypervisor's guest VM).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.pipeline import analyze
+from knowledge.analysis import HYPERVISOR_PROCESS
+from knowledge.diagnose import evaluate
+from oomcases import corpus_cases, load_case
+
+SIXTY_FOUR = re.compile(r"(install|boot|run|move to|switch to)[^.]*\b64-bit (\(|x86_64|amd64|arm64|kernel|os)", re.I)
+RAISE_WATERMARK = re.compile(r"^(Weaker option: )?Raise vm\.(min_free_kbytes|watermark_scale_factor)"
+                             r"|raise vm\.watermark_scale_factor|^Raise vm\.min_free_kbytes", re.I)
+CAP = re.compile(r"^(Weaker option: )?Cap it\b", re.I)
+
+
+def _nowait(gfp) -> bool:  # type: ignore[no-untyped-def]
+    if gfp is None or gfp.may_reclaim is not False:
+        return False
+    names = set(gfp.flag_names)
+    return not names & {"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_MEMALLOC"}
+
+
+def violations(text: bytes | str) -> list[str]:
+    report = analyze(text)
+    out = []
+    for event in report.events:
+        analysis = evaluate(event.event, report.dump).analysis
+        steps = [s for f in event.findings for s in f.remediation][:3]
+        for step in steps:
+            if SIXTY_FOUR.search(step) and analysis.is_32bit is not True:
+                out.append(f"64-bit advice on a kernel not shown to be 32-bit: {step[:80]}")
+            if RAISE_WATERMARK.search(step):
+                if analysis.min_free_kbytes_inflated:
+                    out.append(f"raises inflated watermarks: {step[:80]}")
+                if event.event.kind == "page-allocation-failure" and _nowait(event.gfp):
+                    out.append(f"watermark tuning for a GFP_NOWAIT failure: {step[:80]}")
+            if CAP.search(step):
+                hog = next((f for f in event.findings if f.code == "OOM201"), None)
+                name = next((e.value for e in hog.evidence if e.name == "hog"), None) if hog else None
+                if name and HYPERVISOR_PROCESS.match(str(name)) and analysis.environment.hypervisor_host:
+                    out.append(f"caps the guest VM {name}: {step[:80]}")
+    return out
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_first_three_steps_never_contradict_the_paste(case: str) -> None:
+    assert violations(load_case(case)[0]) == []
+
+
+ATOMIC = ("kworker/u8:2: page allocation failure: order:0, mode:{mode}, nodemask=(null)\n"
+          "CPU: 1 PID: 311 Comm: kworker/u8:2 Not tainted 6.1.0-57-amd64 #1\n"
+          "Call Trace:\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n")
+
+
+def test_a_gfp_nowait_warning_gets_no_watermark_tuning() -> None:
+    # 6.1: GFP_NOWAIT = __GFP_KSWAPD_RECLAIM (0x800); no __GFP_HIGH, so no reserve below min
+    findings = analyze(ATOMIC.format(mode="0x800(GFP_NOWAIT)")).events[0].findings
+    oom121 = next(f for f in findings if f.code == "OOM121")
+    assert oom121.role == "context"
+    assert oom121.remediation[0].startswith("Treat this warning as harmless")
+    assert not any(RAISE_WATERMARK.search(s) for f in findings for s in f.remediation)
+    assert violations(ATOMIC.format(mode="0x800(GFP_NOWAIT)")) == []
+    # GFP_ATOMIC (__GFP_HIGH) does dip into the reserve: raising it stays on offer
+    atomic = analyze(ATOMIC.format(mode="0x820(GFP_ATOMIC)")).events[0].findings
+    assert any(RAISE_WATERMARK.search(s) for f in atomic for s in f.remediation)
+
+
+def test_the_guest_vm_a_hypervisor_exists_for_is_not_capped() -> None:
+    # the process-hog dump with its hog renamed to a QEMU guest: the host is a hypervisor
+    text = load_case("lab-process-hog-deb612-amd64")[0].decode().replace("memhog", "qemu-system-x86")
+    findings = analyze(text).events[0].findings
+    oom201 = next(f for f in findings if f.code == "OOM201")
+    assert not any(CAP.search(s) for s in oom201.remediation)
+    assert any(s.startswith("Leave qemu-system-x86 uncapped") for s in oom201.remediation)
+    assert violations(text) == []
