@@ -24,6 +24,8 @@ LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
 # min_free_kbytes above this multiple of the kernel's own value (knowledge/findings/OOM120.yaml
 # default_factor uses the same) is a setting someone raised
 MIN_FREE_INFLATED_FACTOR = 3
+# headroom added to what a workload held at the kill when sizing RAM or a limit for it
+SIZING_HEADROOM = 0.25
 ARCH_32BIT = re.compile(r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)")
 RELEASE_32BIT = re.compile(r"(-686|-486|-586|-pae\b|\.i[3-6]86|x86[-_]32|-armmp|-v7\+|-v6\+|armv7)", re.I)
 VM_HARDWARE = (
@@ -911,6 +913,53 @@ class Analysis:
         if "swap" in resources or (memcg.stats_units or "").lower() == "bytes":
             return True
         return None
+
+    # ----------------------------------------------------------------------------- workload / sizing
+    @cached_property
+    def cgroup_paths(self) -> tuple[str, ...]:
+        """Every cgroup path / unit the report names (memcg, task memcg, cpuset)."""
+        paths: list[str | None] = []
+        summary = self.event.oom_summary
+        if summary:
+            paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
+        if self.event.memcg:
+            paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
+        return tuple(dict.fromkeys(p for p in paths if p and p != "/"))
+
+    def workload(self, *names: str | None) -> Any:
+        """The knowledge/workloads.yaml record for these process names or the report's cgroups."""
+        from .workloads import recognise
+
+        return recognise(names, self.cgroup_paths)
+
+    @cached_property
+    def sizing(self) -> dict[str, Any] | None:
+        """How much the workload held that nothing could reclaim, against what it had.
+
+        Global: anonymous + shmem + unevictable + unreclaimable slab + page tables + kernel
+        stacks + HugeTLB pool (+ swap in use) against RAM (+ swap). Memory cgroup: its usage
+        against its limit. The target adds SIZING_HEADROOM (25 %), rounded up to 256 MB; the
+        shortfall is target minus what it had.
+        """
+        if self.is_memcg:
+            usage = self.memcg_usage
+            if usage is None or not usage[1]:
+                return None
+            demand, capacity, scope = usage[0], usage[1], "limit"
+        else:
+            if self.breakdown is None or not self.ram_kb:
+                return None
+            names = ("anon", "shmem", "unevictable", "slab_unreclaimable", "pagetables", "kernel_stack", "hugetlb")
+            demand = sum(f.kb for f in self.breakdown if f.name in names)
+            capacity, scope = self.ram_kb, "RAM"
+            if self.swap_total_kb and self.swap_free_kb is not None:
+                demand += self.swap_total_kb - self.swap_free_kb
+                capacity += self.swap_total_kb
+                scope = "RAM + swap"
+        step = 256 * 1024
+        target = -(-int(demand * (1 + SIZING_HEADROOM)) // step) * step
+        return {"demand_kb": demand, "capacity_kb": capacity, "target_kb": target,
+                "missing_kb": max(0, target - capacity), "scope": scope}
 
     # ----------------------------------------------------------------------------- kernel facts
     @cached_property

@@ -80,6 +80,13 @@ def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
                  if not any(FACTS[alt](analysis) for alt in need.split("|")))
 
 
+def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
+    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
+    workload = a.workload(*names)
+    return {"workload": {"name": workload.name, "levers": workload.levers, "id": workload.id} if workload else None,
+            "sizing": a.sizing}
+
+
 def _usable_lowmem(a: Analysis) -> list:
     return [z for z in a.usable_zones if z.name in LOWMEM_ZONES]
 
@@ -655,7 +662,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
         context = {"memcg": kill.memcg_kill, "protected": False, "victim_is_hog": True, "has_total": False,
                    "has_table": False, "victim": kill.comm, "from_score": True,
-                   "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or ""))}
+                   "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or "")),
+                   **_workload_context(a, kill.comm)}
         return Hit(confidence * p["score_only_factor"], evidence, context,
                    "contributing" if kill.memcg_kill else None)
     else:
@@ -678,7 +686,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
                # a guest VM's QEMU process is what the host exists to keep alive: capping it
                # below the guest's RAM kills the guest
                "hog_is_guest": bool(a.environment.hypervisor_host
-                                    and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or "")))}
+                                    and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+               **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name)}
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
@@ -909,6 +918,7 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if value and label not in [b[0] for b in context["breakdown"]]:
             context["breakdown"].append((label, value))
     context["v1"] = memcg is not None and any(c.resource in ("memory+swap", "kmem") for c in memcg.counters)
+    context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None))
     return Hit(p["confidence"], evidence, context)
 
 

@@ -1,0 +1,57 @@
+"""Workload records (knowledge/workloads.yaml) and how a report is matched to one.
+
+A record is matched by the command name the kernel prints (truncated to 15 characters) or by a
+cgroup path / systemd unit in the report. The first record that matches wins, so specific
+records (Elasticsearch) come before general ones (any JVM).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+PATH = Path(__file__).with_name("workloads.yaml")
+
+
+@dataclass(frozen=True)
+class Workload:
+    id: str
+    name: str
+    process: tuple[re.Pattern[str], ...]
+    cgroup: tuple[re.Pattern[str], ...]
+    levers: str
+    sources: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def load() -> tuple[Workload, ...]:
+    records = yaml.safe_load(PATH.read_text("utf-8")) or []
+    out = []
+    for record in records:
+        out.append(Workload(
+            id=record["id"], name=record["name"],
+            process=tuple(re.compile(p) for p in record.get("process") or ()),
+            cgroup=tuple(re.compile(p, re.I) for p in record.get("cgroup") or ()),
+            levers=" ".join(str(record["levers"]).split()),
+            sources=tuple(record.get("sources") or ())))
+    return tuple(out)
+
+
+def recognise(names: Iterable[str | None], paths: Iterable[str | None] = ()) -> Workload | None:
+    """The first record whose process pattern matches one of ``names`` (in order) or whose cgroup
+    pattern matches one of ``paths``; None when nothing matches."""
+    names = [n for n in names if n]
+    paths = [p for p in paths if p]
+    for workload in load():
+        if any(p.search(path) for path in paths for p in workload.cgroup):
+            return workload
+    for name in names:
+        for workload in load():
+            if any(p.search(name) for p in workload.process):
+                return workload
+    return None

@@ -1,0 +1,55 @@
+"""Workload knowledge (knowledge/workloads.yaml) names the setting to change; sizing comes from the dump."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from bot.pipeline import analyze
+from grammar.parse import parse_text
+from knowledge.diagnose import evaluate
+from knowledge.workloads import PATH, load, recognise
+from oomcases import load_case
+
+
+def test_every_record_has_levers_and_sources_and_valid_patterns() -> None:
+    raw = yaml.safe_load(PATH.read_text("utf-8"))
+    assert len(raw) == len(load()) >= 14
+    for record in raw:
+        assert record["levers"].strip() and record["sources"], record["id"]
+        assert record.get("process") or record.get("cgroup"), record["id"]
+
+
+def test_recognition_copes_with_the_15_character_comm_and_units() -> None:
+    # the kernel prints comm truncated to 15 characters (TASK_COMM_LEN 16)
+    assert recognise(["clickhouse-backup"[:15]]).id == "clickhouse-backup"  # type: ignore[union-attr]
+    assert recognise(["java"], ["/system.slice/elasticsearch.service"]).id == "elasticsearch"  # type: ignore[union-attr]
+    assert recognise(["java"]).id == "jvm"  # type: ignore[union-attr]
+    assert recognise(["cc1plus"]).id == "build"  # type: ignore[union-attr]
+    assert recognise(["bash"], ["/user.slice"]) is None
+
+
+def test_a_memcg_kill_of_a_jvm_names_the_heap_setting() -> None:
+    findings = analyze(load_case("code-fluid-project-jira-to-11ty-infra-161")[0]).events[0].findings
+    steps = [s for f in findings for s in f.remediation][:3]
+    assert any("-Xmx" in s for s in steps)
+
+
+def test_a_hog_step_names_the_programs_own_lever() -> None:
+    findings = analyze(load_case("gh-clickhouse-backup-279")[0]).events[0].findings
+    oom201 = next(f for f in findings if f.code == "OOM201")
+    assert "upload_concurrency" in oom201.remediation[0]
+
+
+def test_sizing_says_how_much_was_missing() -> None:
+    text = load_case("lab-process-hog-deb612-amd64")[0].decode()
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    sizing = analysis.sizing
+    assert sizing is not None and sizing["scope"] == "RAM" and sizing["capacity_kb"] == analysis.ram_kb
+    assert sizing["target_kb"] >= sizing["demand_kb"] * 1.25 and sizing["target_kb"] % (256 * 1024) == 0
+    assert sizing["missing_kb"] == max(0, sizing["target_kb"] - sizing["capacity_kb"])
+    findings = analyze(text).events[0].findings
+    step = next(s for f in findings if f.code == "OOM201" for s in f.remediation if s.startswith("Size RAM"))
+    assert re.search(r"needs about \d+ MB, \d+ MB more than it had", step)
