@@ -87,6 +87,16 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             "sizing": a.sizing}
 
 
+def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
+    """A lone page allocation failure warning: nothing was killed and it did not recur.
+
+    warn_alloc() (mm/page_alloc.c) prints it for any failed request without __GFP_NOWARN; the
+    caller gets NULL and handles it (falls back to order-0 or vmalloc memory, retries, drops a
+    packet that is resent), so one such warning is harmless unless errors follow.
+    """
+    return a.event.kind == "page-allocation-failure" and a.event.kill is None and repeats < min_repeats
+
+
 def _usable_lowmem(a: Analysis) -> list:
     return [z for z in a.usable_zones if z.name in LOWMEM_ZONES]
 
@@ -345,8 +355,10 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
                           "request_kb": (request_kb, ())}
     zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
     costly = order > p["costly_order"]
+    repeats = sum(1 for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
+                  and e.trigger.order == order)
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": "", **_min_free_advice(a)}
+                               "mode": "", "warning_only": _warning_only(a, repeats, 3), **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
         judged = [z for z in zones if z.below_min is not None]
@@ -396,7 +408,9 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     repeated = repeats >= p["min_repeats"]
     confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
-    return Hit(confidence, evidence, {"has_caller": function is not None}, "root-cause" if repeated else None)
+    return Hit(confidence, evidence, {"has_caller": function is not None,
+                                      "warning_only": _warning_only(a, repeats, p["min_repeats"])},
+               "root-cause" if repeated else None)
 
 
 @check("atomic_reserve", needs=("order", "gfp"))
@@ -431,6 +445,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if len(same) < p["min_repeats"]:
             role = "context"
     return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), "nowait": nowait,
+                                      "warning_only": _warning_only(a, len(same), p["min_repeats"]),
                                       "reserve_access": a.alloc_rule.min_share < 1, **_min_free_advice(a)}, role)
 
 

@@ -67,7 +67,8 @@ def test_a_gfp_nowait_warning_gets_no_watermark_tuning() -> None:
     findings = analyze(ATOMIC.format(mode="0x800(GFP_NOWAIT)")).events[0].findings
     oom121 = next(f for f in findings if f.code == "OOM121")
     assert oom121.role == "context"
-    assert oom121.remediation[0].startswith("Treat this warning as harmless")
+    assert oom121.remediation[0].startswith("Treat this single warning as harmless")
+    assert "without __GFP_HIGH" in oom121.remediation[0]
     assert not any(RAISE_WATERMARK.search(s) for f in findings for s in f.remediation)
     assert violations(ATOMIC.format(mode="0x800(GFP_NOWAIT)")) == []
     # GFP_ATOMIC (__GFP_HIGH) does dip into the reserve: raising it stays on offer
@@ -83,3 +84,16 @@ def test_the_guest_vm_a_hypervisor_exists_for_is_not_capped() -> None:
     assert not any(CAP.search(s) for s in oom201.remediation)
     assert any(s.startswith("Leave qemu-system-x86 uncapped") for s in oom201.remediation)
     assert violations(text) == []
+
+
+def test_a_single_allocation_failure_warning_is_called_harmless_and_a_recurring_one_is_not() -> None:
+    once = analyze(ATOMIC.format(mode="0xa20(GFP_ATOMIC)")).events[0].findings
+    oom121 = next(f for f in once if f.code == "OOM121")
+    assert oom121.remediation[0].startswith("Treat this single warning as harmless")
+    assert "nothing was killed" in oom121.remediation[0]
+    thrice = analyze(ATOMIC.format(mode="0xa20(GFP_ATOMIC)") * 3).events[0].findings
+    assert not any("harmless" in s for f in thrice for s in f.remediation)
+    # a costly-order warning (fragmentation finding) gets the same first step
+    costly = analyze(ATOMIC.format(mode="0xcc0(GFP_KERNEL)").replace("order:0", "order:5")).events[0].findings
+    oom130 = next(f for f in costly if f.code == "OOM130")
+    assert oom130.remediation[0].startswith("Treat this single warning as harmless")
