@@ -87,6 +87,14 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             "sizing": a.sizing}
 
 
+def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
+    """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
+    from .kernel_fixes import matches
+
+    return [{"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
+             "source": f.source} for f in matches(a)]
+
+
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     """A lone page allocation failure warning: nothing was killed and it did not recur.
 
@@ -358,7 +366,8 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     repeats = sum(1 for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
                   and e.trigger.order == order)
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": "", "warning_only": _warning_only(a, repeats, 3), **_min_free_advice(a)}
+                               "mode": "", "warning_only": _warning_only(a, repeats, 3),
+                               "kernel_fixes": _kernel_fixes(a), **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
         judged = [z for z in zones if z.below_min is not None]
@@ -409,7 +418,8 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
     return Hit(confidence, evidence, {"has_caller": function is not None,
-                                      "warning_only": _warning_only(a, repeats, p["min_repeats"])},
+                                      "warning_only": _warning_only(a, repeats, p["min_repeats"]),
+                                      "kernel_fixes": _kernel_fixes(a)},
                "root-cause" if repeated else None)
 
 
@@ -446,6 +456,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
             role = "context"
     return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), "nowait": nowait,
                                       "warning_only": _warning_only(a, len(same), p["min_repeats"]),
+                                      "kernel_fixes": _kernel_fixes(a),
                                       "reserve_access": a.alloc_rule.min_share < 1, **_min_free_advice(a)}, role)
 
 

@@ -1,0 +1,76 @@
+"""Known OOM-related kernel defects (knowledge/kernel_fixes.yaml) matched against one event.
+
+Data, not code: each record says which call-trace function, event kind, order and kernel series
+it concerns and which fix removes it. ``matches`` is what findings (and helper k9's kernel_bug
+finding) call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PATH = Path(__file__).with_name("kernel_fixes.yaml")
+
+
+@dataclass(frozen=True)
+class KernelFix:
+    id: str
+    title: str
+    trace: re.Pattern[str] | None
+    kinds: tuple[str, ...]
+    orders: tuple[int, int] | None
+    kernels: tuple[tuple[int, int], tuple[int, int]] | None
+    fix: str
+    fixed_in: str | None
+    workaround: str | None
+    source: str
+
+
+def _series(text: str) -> tuple[int, int]:
+    major, minor = str(text).split(".")[:2]
+    return int(major), int(minor)
+
+
+@lru_cache(maxsize=1)
+def load() -> tuple[KernelFix, ...]:
+    out = []
+    for r in yaml.safe_load(PATH.read_text("utf-8")) or []:
+        kernels = r.get("kernels")
+        orders = r.get("orders")
+        out.append(KernelFix(
+            id=r["id"], title=r["title"], trace=re.compile(r["trace"]) if r.get("trace") else None,
+            kinds=tuple(r.get("kinds") or ()), orders=(int(orders[0]), int(orders[1])) if orders else None,
+            kernels=(_series(kernels[0]), _series(kernels[1])) if kernels else None,
+            fix=r["fix"], fixed_in=r.get("fixed_in"), workaround=r.get("workaround"), source=r["source"]))
+    return tuple(out)
+
+
+def _function(frame: str) -> str:
+    return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", frame.split("+")[0].strip().lstrip("?").strip())
+
+
+def matches(analysis: Any) -> tuple[KernelFix, ...]:
+    """The records that this event fits (kind, order, kernel series and, where given, a trace function)."""
+    event = analysis.event
+    frames = {_function(f) for f in event.call_trace}
+    found = []
+    for fix in load():
+        if fix.kinds and event.kind not in fix.kinds:
+            continue
+        if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):
+            continue
+        if fix.kernels is not None:
+            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:2]) <= fix.kernels[1]:
+                continue
+        if fix.trace is not None and not any(fix.trace.search(f) for f in frames):
+            continue
+        if fix.trace is None and fix.kernels is None:
+            continue  # a record must be tied to a function or a kernel series
+        found.append(fix)
+    return tuple(found)

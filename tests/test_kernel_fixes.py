@@ -1,0 +1,38 @@
+"""Known kernel defects (knowledge/kernel_fixes.yaml) are matched by function, kind, order and series."""
+
+from __future__ import annotations
+
+import yaml
+
+from bot.pipeline import analyze
+from grammar.parse import parse_text
+from knowledge.diagnose import evaluate
+from knowledge.kernel_fixes import PATH, load, matches
+from oomcases import load_case
+
+
+def _ids(text: str) -> list[str]:
+    dump = parse_text(text)
+    return [f.id for f in matches(evaluate(dump.events[0], dump).analysis)]
+
+
+def test_every_record_is_tied_to_a_function_or_a_kernel_series_and_cited() -> None:
+    raw = yaml.safe_load(PATH.read_text("utf-8"))
+    assert len(raw) == len(load())
+    for record in raw:
+        assert record.get("trace") or record.get("kernels"), record["id"]
+        assert record["fix"] and record["source"].startswith("http"), record["id"]
+
+
+def test_a_trace_function_implicates_its_fix_and_the_step_says_so() -> None:
+    text = load_case("lore-2020-parisc-nfsd-cache-order5")[0].decode()
+    assert _ids(text) == ["nfsd-reply-cache-order5"]
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any("8c38b705b4f4" in s for s in steps[:3])
+
+
+def test_a_series_record_matches_only_its_series_kind_and_orders() -> None:
+    text = load_case("lore-47-btrfs-send-order2-kstack")[0].decode()
+    assert _ids(text) == ["premature-oom-high-order-4.7"]
+    assert _ids(text.replace("4.7.0-06816", "4.9.0-06816")) == []
+    assert _ids(load_case("lab-process-hog-deb612-amd64")[0].decode()) == []
