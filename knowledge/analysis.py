@@ -914,6 +914,17 @@ class Analysis:
             return True
         return None
 
+    @cached_property
+    def trace_module(self) -> tuple[str, str, tuple[SourceLine, ...]] | None:
+        """(module, function, line) of the first call-trace frame in a loadable module, e.g.
+        `p_dump_task_f+0x19/0xf0 [p_lkrg]`: out-of-tree and driver code that made the request."""
+        frame = re.compile(r"(?:^|\s|\]\s*)\??\s*([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)\]")
+        for line in self.event.lines:
+            match = frame.search(line.text)
+            if match:
+                return match.group(2), match.group(1), (line,)
+        return None
+
     # ----------------------------------------------------------------------------- workload / sizing
     @cached_property
     def cgroup_paths(self) -> tuple[str, ...]:

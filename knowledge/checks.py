@@ -95,6 +95,12 @@ def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
              "source": f.source} for f in matches(a)]
 
 
+def _module_context(a: Analysis) -> dict[str, Any]:
+    """ctx.module / ctx.module_function: the loadable module whose code is in the call trace."""
+    found = a.trace_module
+    return {"module": found[0] if found else None, "module_function": found[1] if found else None}
+
+
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     """A lone page allocation failure warning: nothing was killed and it did not recur.
 
@@ -367,7 +373,7 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
                   and e.trigger.order == order)
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
                                "mode": "", "warning_only": _warning_only(a, repeats, 3),
-                               "kernel_fixes": _kernel_fixes(a), **_min_free_advice(a)}
+                               "kernel_fixes": _kernel_fixes(a), **_module_context(a), **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
         judged = [z for z in zones if z.below_min is not None]
@@ -419,7 +425,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
     return Hit(confidence, evidence, {"has_caller": function is not None,
                                       "warning_only": _warning_only(a, repeats, p["min_repeats"]),
-                                      "kernel_fixes": _kernel_fixes(a)},
+                                      "kernel_fixes": _kernel_fixes(a), **_module_context(a)},
                "root-cause" if repeated else None)
 
 
