@@ -66,7 +66,7 @@ def _write_chart(report, path: str) -> int:  # type: ignore[no-untyped-def]
     """--chart: the first event's memory breakdown and zone watermarks as a PNG."""
     from bot.charts import event_chart
 
-    chart = event_chart(report.events[0], page_kb=report.dump.page_size_kb)
+    chart = event_chart(report.events[0])
     if chart is None:
         print("oomlens: the event shows no memory breakdown or zones; no chart written", file=sys.stderr)
         return 0

@@ -1,4 +1,5 @@
-"""Buttons on our replies: details, the full report as a file, feedback; and gfp "share"."""
+"""Controls on our replies: the details selector (a part of the answer, or the full report as a
+file), feedback buttons; and gfp "share"."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.render.slack import (ACTION_DETAILS, ACTION_FEEDBACK_HELPFUL, ACTION_FEEDBACK_WRONG, ACTION_GFP_SHARE,
-                              ACTION_UPLOAD, parse_action_value, render_details, render_notice,
+                              ACTION_UPLOAD, UPLOAD_KIND, parse_action_value, render_details, render_notice,
                               render_report_text, report_filename)
 from bot.slack.delivery import post_message, upload_report_file
 from bot.slack.services import Services
@@ -50,8 +51,18 @@ def _analysis(services: Services, action: dict[str, Any]) -> tuple[Any, Any, int
     return stored, report, event_index, kind
 
 
+def _chosen(action: dict[str, Any]) -> dict[str, Any]:
+    """A selector's choice carries its value in ``selected_option``; a button in ``value``."""
+    option = action.get("selected_option") or {}
+    return {**action, "value": option["value"]} if option.get("value") else action
+
+
 def handle_details(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
                    context: Any) -> None:
+    action = _chosen(action)
+    if parse_action_value(action.get("value") or "")[2] == UPLOAD_KIND:
+        handle_upload(ack, body, action, client, respond, context)
+        return
     ack()
     found = _analysis(context["oomlens"], action)
     if found is None:
@@ -120,6 +131,8 @@ def handle_gfp_share(ack: Any, body: dict[str, Any], action: dict[str, Any], cli
 
 
 def register(app: App) -> None:
+    app.action(ACTION_DETAILS)(handle_details)
+    # buttons of replies posted before the selector existed
     app.action(re.compile(f"^{ACTION_DETAILS}_(gfp|zones|processes|memory)$"))(handle_details)
     app.action(ACTION_UPLOAD)(handle_upload)
     app.action(re.compile(f"^({ACTION_FEEDBACK_HELPFUL}|{ACTION_FEEDBACK_WRONG})$"))(handle_feedback)

@@ -3,13 +3,16 @@
 Every ``{{ value }}`` in a Slack template is escaped for mrkdwn (``&``, ``<``, ``>``) by the
 environment's ``finalize`` hook, so text from a paste can never become a live mention or link;
 the ``code`` filter also defuses backticks. Templates are rendered with ``StrictUndefined``.
-Blocks stay within Slack's limits; a reply that would not fits becomes a short summary and the
-full report goes into a file (``RenderedReply.file``).
+Every fact comes from each event's ``Overview`` (``knowledge.overview``). A reply answers each
+story (repeats of one cause grouped) with its headline, the top two things to do and two lines
+of why; everything else sits behind one details selector. Blocks stay within Slack's limits; a
+paste with more stories than fit also gets the full report as a file (``RenderedReply.file``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +20,11 @@ from typing import Any, Iterable, Sequence
 
 import jinja2
 
+from bot.render.common import cut, value_text
+from bot.render.markup import format_code
 from bot.slack.text import escape_code, escape_mrkdwn, plain_text_safe, truncate
+from knowledge.overview import Overview, group_title
+from knowledge.units import size
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -25,15 +32,21 @@ MAX_HEADER_TEXT = 150
 MAX_BLOCK_TEXT_TOTAL = 11000  # Slack rejects ~13.2k (msg_blocks_too_long); keep a margin
 MAX_FALLBACK_TEXT = 3000
 MAX_BUTTON_TEXT = 75
-MAX_EVENTS_INLINE = 5
-EXPLANATION_CHARS = 1400
+MAX_GROUPS_INLINE = 5  # stories (groups of repeated events) answered in the message itself
+MAX_OPTIONS = 100  # Slack's limit for a static_select
+TOP_ACTIONS = 2  # steps shown in the message; the rest are behind the details selector
+STEP_CHARS = 700
+WHY_CHARS = 450
 
 ACTION_DETAILS = "oomlens_details"
 ACTION_UPLOAD = "oomlens_upload"
 ACTION_FEEDBACK_HELPFUL = "oomlens_feedback_helpful"
 ACTION_FEEDBACK_WRONG = "oomlens_feedback_wrong"
 ACTION_GFP_SHARE = "oomlens_gfp_share"
-DETAIL_KINDS = {"gfp": "GFP mask", "zones": "Zones", "processes": "Top processes", "memory": "Memory breakdown"}
+UPLOAD_KIND = "upload"
+DETAIL_KINDS = {"todo": "Every step to take", "why": "Why, in full, with the evidence", "others": "Other findings",
+                "missing": "What the paste lacks", "gfp": "The request (gfp mask)", "zones": "Zones",
+                "processes": "Top processes", "memory": "Memory breakdown"}
 
 KIND_LABELS = {
     "oom-kill": "OOM kill",
@@ -88,50 +101,31 @@ def render_plain(template: str, **context: Any) -> str:
     return _text_env.get_template(template).render(**context).strip()
 
 
-# -- view model -------------------------------------------------------------------------------
+# -- view model: everything below reads each event's Overview (knowledge.overview) --------------
+
+DETAILS_PLACEHOLDER = "Details…"
+
+
+def mrkdwn_code(text: Any) -> Mrkdwn:
+    """Prose as mrkdwn: every piece escaped, commands/sysctls/paths/identifiers as code."""
+    return Mrkdwn(format_code(str(text), escape_mrkdwn, lambda piece: "`" + escape_code(piece) + "`"))
+
+
+def headline_mrkdwn(overview: Overview) -> Mrkdwn:
+    before, name, after = overview.headline_parts
+    code = f"`{escape_code(name)}`" if name else ""
+    return Mrkdwn(escape_mrkdwn(before) + code + escape_mrkdwn(after))
 
 
 def top_finding(analysed: Any) -> Any | None:
-    """The finding shown first: the diagnosis ranks findings, most likely cause first."""
-    return analysed.findings[0] if analysed.findings else None
+    """The cause of an event: its top root-cause finding, never a contributing or context one."""
+    return analysed.overview.cause
 
 
-def _page_kb(report: Any) -> int:
-    return getattr(report.dump, "page_size_kb", None) or 4
-
-
-def _victim(event: Any) -> str | None:
-    kill = event.kill
-    if kill is not None and (kill.comm or kill.pid is not None):
-        return f"{kill.comm or '?'} (pid {kill.pid})" if kill.pid is not None else str(kill.comm)
-    summary = event.oom_summary
-    if summary is not None and summary.task:
-        return f"{summary.task} (pid {summary.pid})" if summary.pid is not None else summary.task
-    return None
-
-
-def _trigger(event: Any) -> str | None:
-    trig = event.trigger
-    if trig is None:
-        return None
-    parts = [f"{trig.comm or '?'}" + (f" (pid {trig.pid})" if trig.pid is not None else "")]
-    if trig.gfp_mask:
-        parts.append(f"gfp_mask={trig.gfp_mask}" + (f"({trig.gfp_symbolic})" if trig.gfp_symbolic else ""))
-    if trig.order is not None:
-        parts.append(f"order={trig.order}")
-    return ", ".join(parts)
-
-
-def _killed(event: Any, page_kb: int) -> str | None:
-    kill = event.kill
-    if kill is None:
-        return None
-    bits = [_victim(event) or "?"]
-    for label, value in (("anon-rss", kill.anon_rss_kb), ("file-rss", kill.file_rss_kb),
-                         ("shmem-rss", kill.shmem_rss_kb), ("total-vm", kill.total_vm_kb)):
-        if value is not None:
-            bits.append(f"{label} {value} kB")
-    return ", ".join(bits)
+def why_lines(text: str, limit: int = WHY_CHARS) -> str:
+    """The first two sentences of an explanation (cut with "…" past ``limit``)."""
+    sentences = re.split(r"(?<=[.;:])\s+(?=[A-Z(])", " ".join(text.split()))
+    return truncate(" ".join(sentences[:2]), limit)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -143,104 +137,101 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def _gfp_text(analysed: Any) -> str | None:
-    event = analysed.event
-    if analysed.gfp is not None:
-        try:
-            from bot.cli_gfp import render_text  # the gfp issue's terminal renderer
-
-            return str(render_text(analysed.gfp)).strip()
-        except Exception:  # not there yet, or it could not render this decoding
-            try:
-                return json.dumps(analysed.gfp.to_dict(), indent=1, default=str)
-            except Exception:
-                pass
-    trig = event.trigger
-    mask = trig.gfp_mask if trig else None
-    mask = mask or event.alloc_failure_mode
-    if not mask:
+def _request_text(overview: Overview) -> str | None:
+    q = overview.request
+    if q is None:
         return None
-    text = f"gfp_mask={mask}"
-    if trig is not None and trig.gfp_symbolic:
-        text += f"\nkernel's own decoding: {trig.gfp_symbolic}"
-    if trig is not None and trig.order is not None:
-        text += f"\norder={trig.order} ({(4 << trig.order)} kB with 4 kB pages)"
+    order = f"order {q.order} ({size(q.order_kb)})" if q.order is not None else "order ?"
+    lines = [f"{q.task or '?'}" + (f" (pid {q.pid})" if q.pid is not None else "") + f" asked for {order}",
+             f"gfp_mask={q.mask or '?'}" + (f" ({q.symbolic})" if q.symbolic else "")]
+    if q.decoded:
+        yes = {True: "yes", False: "no", None: "?"}
+        lines.append(f"highest zone {q.highest_zone or '?'}; may reclaim: {yes[q.may_reclaim]}; "
+                     f"atomic: {yes[q.atomic]}; may invoke OOM killer: {yes[q.may_invoke_oom_killer]}")
+        if q.flags:
+            lines.append("flags: " + " ".join(q.flags))
+    return "\n".join(lines)
+
+
+def _zones_text(overview: Overview) -> str | None:
+    if not overview.zones:
+        return None
+    usable = {True: "yes", False: "no", None: "?"}
+    rows = [(z.label, z.free_kb, z.min_kb, z.low_kb, z.high_kb, z.reserve_kb, usable[z.usable], z.state)
+            for z in overview.zones]
+    return _table(("zone", "free kB", "min kB", "low kB", "high kB", "reserve kB", "usable", "state"), rows)
+
+
+def _processes_text(overview: Overview) -> str | None:
+    if not overview.processes:
+        return None
+    rows = [(p.pid, p.name + (" (killed)" if p.killed else ""), size(p.rss_kb), size(p.swap_kb), size(p.pgtables_kb),
+             p.oom_score_adj) for p in overview.processes]
+    text = _table(("pid", "name", "rss", "swap", "pgtables", "oom_score_adj"), rows)
+    if overview.process_count > len(rows):
+        text += f"\n... {overview.process_count - len(rows)} more rows"
     return text
 
 
-def _zones_text(event: Any) -> str | None:
-    if not event.zones:
+def _memory_text(overview: Overview) -> str | None:
+    memory = overview.memory
+    if memory is None or not memory.parts:
         return None
-    rows = []
-    for zone in event.zones:
-        rows.append((f"{'' if zone.node is None else zone.node}", zone.name, zone.free_kb, zone.min_kb, zone.low_kb,
-                     zone.high_kb, "yes" if zone.all_unreclaimable else ("no" if zone.all_unreclaimable is False else None)))
-    return _table(("node", "zone", "free kB", "min kB", "low kB", "high kB", "unreclaimable"), rows)
+    rows = [(p.label, size(p.kb), "-" if p.share is None else f"{100 * p.share:.0f}%") for p in memory.parts]
+    return f"Where memory went ({memory.title})\n" + _table(("part", "size", "share"), rows)
 
 
-def _processes_text(event: Any, page_kb: int, limit: int = 12) -> str | None:
-    if not event.tasks:
-        if event.task_table_present:
-            return "The task table header is there but no row survived the paste."
-        return None
-    tasks = sorted(event.tasks, key=lambda t: t.rss_pages or 0, reverse=True)[:limit]
-    rows = [(t.pid, t.name, None if t.rss_pages is None else t.rss_pages * page_kb,
-             None if t.total_vm_pages is None else t.total_vm_pages * page_kb,
-             t.swapents, t.oom_score_adj) for t in tasks]
-    text = _table(("pid", "name", "rss kB", "total_vm kB", "swapents", "oom_score_adj"), rows)
-    if len(event.tasks) > limit:
-        text += f"\n... {len(event.tasks) - limit} more rows"
-    return text
+def detail_sections(report: Any, analysed: Any) -> list[dict[str, Any]]:
+    """The parts of one event's answer kept behind the details selector (``body`` is mrkdwn)."""
+    overview: Overview = analysed.overview
+    sections: list[dict[str, Any]] = []
 
-
-def _memory_text(event: Any, page_kb: int) -> str | None:
-    lines: list[str] = []
-    if event.meminfo:
-        lines.append("Mem-Info (kB):")
-        for key, pages in sorted(event.meminfo.items(), key=lambda kv: -kv[1])[:16]:
-            lines.append(f"  {key:<22} {pages * page_kb:>12}")
-    if event.total_swap_kb is not None or event.free_swap_kb is not None:
-        lines.append(f"Swap: free {event.free_swap_kb} kB of {event.total_swap_kb} kB")
-    for key, value in event.page_totals.items():
-        lines.append(f"{key}: {value} pages")
-    if event.memcg is not None:
-        memcg = event.memcg
-        lines.append(f"Memory cgroup: {memcg.path or memcg.stats_path or '?'}")
-        for counter in memcg.counters:
-            limit = "max" if counter.limit_kb is None else f"{counter.limit_kb} kB"
-            lines.append(f"  {counter.resource}: usage {counter.usage_kb} kB, limit {limit}, failcnt {counter.failcnt}")
-        for key, value in list(memcg.stats.items())[:12]:
-            lines.append(f"  {key} {value}{(' ' + memcg.stats_units) if memcg.stats_units else ''}")
-    return "\n".join(lines) if lines else None
-
-
-def detail_sections(report: Any, analysed: Any) -> list[dict[str, str]]:
-    page_kb = _page_kb(report)
-    event = analysed.event
-    sections = []
-    for kind, body in (("gfp", _gfp_text(analysed)), ("zones", _zones_text(event)),
-                       ("processes", _processes_text(event, page_kb)), ("memory", _memory_text(event, page_kb))):
+    def add(kind: str, body: str | None, *, code: bool = False) -> None:
         if body:
-            sections.append({"kind": kind, "title": DETAIL_KINDS[kind], "body": body})
+            text = Mrkdwn(f"```{escape_code(body)}```") if code else body
+            sections.append({"kind": kind, "title": DETAIL_KINDS[kind], "body": text})
+
+    cause = overview.cause
+    if len(overview.todo) > TOP_ACTIONS:
+        add("todo", Mrkdwn("\n".join(f"{i}. {mrkdwn_code(step)}" for i, step in enumerate(overview.todo, 1))))
+    if cause is not None:
+        lines: dict[int, str] = {}
+        for evidence in cause.evidence:
+            for line in evidence.lines:
+                lines.setdefault(line.number, line.text)
+        figures = "\n".join(f"• {escape_mrkdwn(e.label)}: {escape_mrkdwn(value_text(e.value, e.unit))}"
+                            for e in cause.evidence)
+        quoted = "\n".join(cut(f"line {n}: {lines[n]}", 150) for n in sorted(lines))
+        add("why", Mrkdwn(f"{mrkdwn_code(cause.explanation)}\n_{escape_mrkdwn(cause.code)} {escape_mrkdwn(cause.name)}, "
+                          f"{round(cause.confidence * 100)}% confidence_\n{figures}"
+                          + (f"\n```{escape_code(quoted)}```" if quoted else "")))
+    if overview.others:
+        add("others", Mrkdwn("\n".join(
+            f"• *{escape_mrkdwn(f.title)}* ({escape_mrkdwn(f.code)}, {escape_mrkdwn(f.role)}, "
+            f"{round(f.confidence * 100)}%)" + ("" if overview.is_fragment else f"\n{mrkdwn_code(why_lines(f.explanation))}")
+            for f in overview.others)))
+    if overview.missing and not overview.is_fragment:
+        add("missing", Mrkdwn("\n".join(f"• {mrkdwn_code(m.description)}" for m in overview.missing)))
+    add("gfp", _request_text(overview), code=True)
+    add("zones", _zones_text(overview), code=True)
+    add("processes", _processes_text(overview), code=True)
+    add("memory", _memory_text(overview), code=True)
     return sections
 
 
-def _event_view(report: Any, index: int, analysed: Any) -> dict[str, Any]:
-    event = analysed.event
-    page_kb = _page_kb(report)
-    return {
-        "number": index + 1,
-        "label": KIND_LABELS.get(event.kind or "", "Kernel memory report"),
-        "victim": _victim(event),
-        "trigger": _trigger(event),
-        "killed": _killed(event, page_kb),
-        "findings": list(analysed.findings),
-        "top": top_finding(analysed),
-        "first_line": event.first_line,
-        "last_line": event.last_line,
-        "sections": detail_sections(report, analysed),
-    }
-
+def _repeats_mrkdwn(group: Sequence[Overview]) -> Mrkdwn:
+    """What differs between repeats of one story: events, line ranges, victims' pids, sizes held."""
+    rest = group[1:]
+    pids = [str(o.victim.pid) for o in rest if o.victim and o.victim.pid is not None]
+    held = [o.victim.held_kb for o in rest if o.victim and o.victim.held_kb is not None]
+    bits = [f"events {', '.join(str(o.number) for o in rest[:6])}{', …' if len(rest) > 6 else ''}",
+            f"lines {rest[0].first_line}-{rest[-1].last_line}"]
+    if pids:
+        bits.append("pids " + ", ".join(pids[:6]) + (", …" if len(pids) > 6 else ""))
+    if held:
+        low, high = min(held), max(held)
+        bits.append("held " + (size(low) if low == high else f"{size(low)} to {size(high)}"))
+    return Mrkdwn("The others differ only in: " + escape_mrkdwn("; ".join(bits)))
 
 # -- blocks -----------------------------------------------------------------------------------
 
@@ -280,14 +271,29 @@ def parse_action_value(value: str) -> tuple[int | None, int, str | None]:
         return None, 0, None
 
 
-def _actions(analysis_id: int | None, sections: list[dict[str, str]]) -> dict[str, Any]:
-    elements = [_button(f"Details: {s['title']}", f"{ACTION_DETAILS}_{s['kind']}", action_value(analysis_id, 0, s["kind"]))
-                for s in sections]
-    elements.append(_button("Full report as file", ACTION_UPLOAD, action_value(analysis_id)))
-    elements.append(_button("Helpful", ACTION_FEEDBACK_HELPFUL, action_value(analysis_id), "primary"))
-    elements.append(_button("Wrong cause", ACTION_FEEDBACK_WRONG, action_value(analysis_id), "danger"))
-    return {"type": "actions", "block_id": "oomlens_actions", "elements": elements}
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": truncate(plain_text_safe(text), MAX_BUTTON_TEXT)}, "value": value}
 
+
+def _actions(analysis_id: int | None, report: Any, groups: Sequence[Sequence[Overview]]) -> dict[str, Any]:
+    """One details selector (every part of the answer not shown) and two unstyled feedback buttons."""
+    options = []
+    several = len(groups) > 1
+    for group in groups:
+        first = group[0]
+        index = first.number - 1
+        for section in detail_sections(report, report.events[index]):
+            label = f"Event {first.number}: {section['title']}" if several else section["title"]
+            options.append(_option(label, action_value(analysis_id, index, section["kind"])))
+    options = options[:MAX_OPTIONS - 1]
+    options.append(_option("Full report as a file", action_value(analysis_id, 0, UPLOAD_KIND)))
+    select = {"type": "static_select", "action_id": ACTION_DETAILS,
+              "placeholder": {"type": "plain_text", "text": DETAILS_PLACEHOLDER}, "options": options}
+    return {"type": "actions", "block_id": "oomlens_actions", "elements": [
+        select,
+        _button("Helpful", ACTION_FEEDBACK_HELPFUL, action_value(analysis_id)),
+        _button("Wrong cause", ACTION_FEEDBACK_WRONG, action_value(analysis_id)),
+    ]}
 
 def block_text_length(blocks: Iterable[dict[str, Any]]) -> int:
     """Characters of text in blocks, as Slack's aggregate limit counts them (approximately)."""
@@ -323,45 +329,75 @@ class RenderedReply:
 
 
 def headline(report: Any) -> str:
-    events = [_event_view(report, i, ae) for i, ae in enumerate(report.events)]
-    return render_plain("headline.j2", events=events, kernel=report.kernel)
+    """One line for the whole paste: the first story's headline, and how many events it holds."""
+    groups = report.groups()
+    if not groups:
+        return report.message or "no kernel memory event"
+    first = groups[0][0].headline
+    if len(report.events) == 1:
+        return first
+    if len(groups) == 1:
+        return f"{first} ({len(report.events)} events, same cause)"
+    return f"{len(report.events)} kernel memory events, {len(groups)} stories; first: {first}"
+
+
+def _group_blocks(group: Sequence[Overview], several: bool) -> list[dict[str, Any]]:
+    """A story's answer: headline, the top two things to do, two lines of why, what repeats differ in."""
+    overview = group[0]
+    blocks = []
+    title = headline_mrkdwn(overview)
+    sub = [f"Event {overview.number}, lines {overview.first_line}-{overview.last_line}: {overview.kind_label}"]
+    if len(group) > 1:
+        sub.insert(0, group_title(group))
+    blocks.append(_section(Mrkdwn((f"*{title}*\n" if several else "") + "_" + escape_mrkdwn("; ".join(sub)) + "_")))
+    steps = overview.todo[:TOP_ACTIONS]
+    todo = "\n".join(f"{i}. {mrkdwn_code(truncate(step, STEP_CHARS))}" for i, step in enumerate(steps, 1))
+    blocks.append(_section(Mrkdwn(f"*What to do*\n{todo}")))
+    if overview.cause is not None:
+        why = mrkdwn_code(why_lines(overview.cause.explanation))
+    elif overview.is_fragment:
+        why = Mrkdwn("This paste holds only part of the kernel's report, too little to name a cause.")
+    else:
+        why = Mrkdwn("No root cause could be established from the figures in this report.")
+    blocks.append(_section(Mrkdwn(f"*Why* {why}")))
+    if len(group) > 1:
+        blocks.append(_context(_repeats_mrkdwn(group)))
+    return blocks
 
 
 def render_report(report: Any, *, analysis_id: int | None, force_file: bool = False) -> RenderedReply:
-    """The reply to a paste: headline + top finding at once, detail/feedback buttons."""
-    events = [_event_view(report, i, ae) for i, ae in enumerate(report.events)]
-    if not events:
+    """The reply to a paste: per story the headline, what to do, why; the rest behind one selector."""
+    if not report.events:
         raise ValueError("render_report needs a report with at least one event")
-    head = render_plain("headline.j2", events=events, kernel=report.kernel)
-    top = events[0]["top"]
-    text = truncate(render_mrkdwn("fallback_text.j2", headline=head, top=top), MAX_FALLBACK_TEXT)
-    multi = len(events) > 1
-    other_findings = sum(max(0, len(e["findings"]) - 1) for e in events)
+    groups = report.groups()
+    head = headline(report)
+    first = groups[0][0]
+    cause = first.cause
+    text = truncate(escape_mrkdwn(head), MAX_FALLBACK_TEXT)
+    several = len(groups) > 1
+    inline = groups[:MAX_GROUPS_INLINE]
 
-    blocks: list[dict[str, Any]] = [_header(head)]
-    for view in events[:MAX_EVENTS_INLINE]:
-        finding = view["top"]
-        explanation = truncate(finding.explanation, EXPLANATION_CHARS) if finding else ""
-        blocks.append(_section(render_mrkdwn("finding.j2", finding=finding, event=view, multi=multi,
-                                             explanation=explanation)))
-        if finding and finding.remediation:
-            blocks.append(_section(render_mrkdwn("remediation.j2", steps=list(finding.remediation)[:5])))
-    blocks.append(_context(render_mrkdwn("context.j2", kernel=report.kernel, arch=report.arch,
-                                         other_findings=other_findings, warnings=list(report.warnings)[:2])))
-    blocks.append(_actions(analysis_id, events[0]["sections"]))
+    def build(shown: Sequence[Sequence[Overview]]) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = [_header(head)]
+        for group in shown:
+            blocks += _group_blocks(group, several)
+        others = sum(len(g[0].others) for g in shown)
+        blocks.append(_context(render_mrkdwn("context.j2", kernel=report.kernel, arch=report.arch,
+                                             other_findings=others, hidden=len(groups) - len(shown),
+                                             warnings=list(report.warnings)[:2])))
+        blocks.append(_actions(analysis_id, report, shown))
+        return blocks
 
-    oversize = (force_file or len(events) > MAX_EVENTS_INLINE or len(blocks) > MAX_BLOCKS
-                or block_text_length(blocks) > MAX_BLOCK_TEXT_TOTAL)
+    blocks = build(inline)
+    oversize = force_file or len(groups) > MAX_GROUPS_INLINE
+    while len(inline) > 1 and (len(blocks) > MAX_BLOCKS or block_text_length(blocks) > MAX_BLOCK_TEXT_TOTAL):
+        inline = inline[:-1]
+        blocks = build(inline)
+        oversize = True
     rendered = RenderedReply(text=text, blocks=blocks, headline=head,
-                             top_code=getattr(top, "code", None), top_title=getattr(top, "title", None),
-                             event_count=len(events))
+                             top_code=cause.code if cause else None, top_title=cause.title if cause else None,
+                             event_count=len(report.events))
     if oversize:
-        short = [_header(head), _section(render_mrkdwn("summary_oversize.j2", events=events, limit=15))]
-        if top is not None:
-            short.append(_section(render_mrkdwn("finding.j2", finding=top, event=events[0], multi=multi,
-                                                explanation=truncate(top.explanation, 600))))
-        short.append(_actions(analysis_id, events[0]["sections"]))
-        rendered.blocks = short
         rendered.oversize = True
         rendered.file = (report_filename(), render_report_text(report))
     return rendered
@@ -372,11 +408,10 @@ def report_filename() -> str:
 
 
 def render_report_text(report: Any) -> str:
-    """The whole analysis as plain text, for the uploaded file (not mrkdwn: no escaping)."""
-    events = [_event_view(report, i, ae) for i, ae in enumerate(report.events)]
-    return render_plain("report.txt.j2", headline=render_plain("headline.j2", events=events, kernel=report.kernel)
-                        if events else (report.message or ""), kernel=report.kernel, arch=report.arch,
-                        warnings=list(report.warnings), events=events) + "\n"
+    """The whole analysis, every event in full, as the terminal shows it (plain text, no escaping)."""
+    from bot.render.text import render_text
+
+    return render_text(report, all_events=True)
 
 
 def render_details(report: Any, event_index: int, kind: str) -> tuple[str, list[dict[str, Any]]]:
@@ -388,10 +423,13 @@ def render_details(report: Any, event_index: int, kind: str) -> tuple[str, list[
     if section is None:
         message = f"The paste does not show the {DETAIL_KINDS.get(kind, kind).lower()}."
         return message, [_section(escape_mrkdwn(message))]
-    body = truncate(section["body"], MAX_SECTION_TEXT - 120)
-    text = render_mrkdwn("details_code.j2", title=section["title"], body=body)
-    return f"{section['title']} details", [_section(text)]
-
+    body = section["body"]
+    if len(body) > MAX_SECTION_TEXT - 120:
+        # cut inside a code block: close it again so the cut text still renders
+        body = Mrkdwn(truncate(body, MAX_SECTION_TEXT - 124) + ("```" if body.count("```") == 2 else ""))
+    number = f"Event {event_index + 1}: " if len(report.events) > 1 else ""
+    text = Mrkdwn(f"*{escape_mrkdwn(number + section['title'])}*\n{body}")
+    return f"{number}{section['title']}", [_section(text)]
 
 def render_gfp(mask: str, release: str | None, body: str, *, shareable: bool) -> tuple[str, list[dict[str, Any]]]:
     text = render_mrkdwn("gfp.j2", mask=mask, release=release, body=truncate(body, MAX_SECTION_TEXT - 200))

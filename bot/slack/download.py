@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import urljoin, urlsplit
 
+from knowledge.units import size_bytes
+
 from .text import looks_binary
 
 TEXT_SUFFIXES = (".log", ".txt", ".text", ".out", ".dmesg")
@@ -56,14 +58,6 @@ def is_supported_file(file: dict) -> bool:
     return mimetype.startswith("text/")
 
 
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} kB"
-    return f"{size} bytes"
-
-
 def download_text(
     file: dict,
     *,
@@ -77,7 +71,7 @@ def download_text(
     name = file.get("name") or file.get("title") or "file"
     size = file.get("size")
     if isinstance(size, int) and size > max_bytes:
-        raise DownloadError(f"{name} is {_human(size)}; I read files up to {_human(max_bytes)}. "
+        raise DownloadError(f"{name} is {size_bytes(size)}; I read files up to {size_bytes(max_bytes)}. "
                             "Paste the OOM part of the log, or compress it (.gz).")
     url = file.get("url_private_download") or file.get("url_private")
     if not url:
@@ -91,7 +85,7 @@ def download_text(
         except (OSError, EOFError):
             raise DownloadError(f"{name} looks like gzip but could not be decompressed.") from None
         if len(data) > max_bytes * 4:
-            raise DownloadError(f"{name} decompresses to more than {_human(max_bytes * 4)}; "
+            raise DownloadError(f"{name} decompresses to more than {size_bytes(max_bytes * 4)}; "
                                 "send the OOM part of the log instead.")
     if looks_binary(data):
         raise DownloadError(f"{name} does not look like a text log.")
@@ -116,7 +110,7 @@ def _fetch(url: str, token: str, allowed_hosts: frozenset[str], plain_http_hosts
         except (urllib.error.URLError, TimeoutError, OSError):
             raise DownloadError(f"I could not download {name} from Slack; try again later.") from None
         if len(data) > max_bytes:
-            raise DownloadError(f"{name} is larger than {_human(max_bytes)}, the most I read. "
+            raise DownloadError(f"{name} is larger than {size_bytes(max_bytes)}, the most I read. "
                                 "Paste the OOM part of the log, or compress it (.gz).")
         return data
     raise DownloadError(f"Too many redirects while downloading {name}.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from bot.store import EventRecord
+from knowledge.units import size
 
 from .records import parse_cgroup
 
@@ -52,17 +53,6 @@ def cause_label(category: str | None) -> str:
     if not category:
         return "undetermined"
     return CATEGORY_LABELS.get(category, category.replace("_", " "))
-
-
-def size_text(kb: float | None) -> str:
-    """kB -> '4 GiB', '512 MiB', '880 KiB' (binary units, as the kernel counts)."""
-    if kb is None:
-        return "?"
-    for unit, scale in (("TiB", 1024**3), ("GiB", 1024**2), ("MiB", 1024)):
-        if kb >= scale:
-            value = kb / scale
-            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
-    return f"{kb:.0f} KiB"
 
 
 def duration_text(seconds: float) -> str:
@@ -183,9 +173,9 @@ def _pattern_text(victim: str, records: list[EventRecord]) -> str:
         text += f", {workload}"
     limits = [r.figures.get("memcg_limit_kb") for r in records]
     if _same(limits):
-        text += f", memcg limit {size_text(limits[0])} each time"
+        text += f", memcg limit {size(limits[0])} each time"
     elif all(limits):
-        text += f", memcg limit {size_text(min(limits))} to {size_text(max(limits))}"
+        text += f", memcg limit {size(min(limits))} to {size(max(limits))}"
     causes = Counter(r.category for r in records)
     if len(causes) == 1:
         text += f", cause: {cause_label(records[0].category)}"

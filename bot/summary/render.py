@@ -11,8 +11,9 @@ from typing import Any, Callable, Sequence
 
 from bot.slack.text import escape_mrkdwn, plain_text_safe, truncate
 from bot.store import EventRecord
+from knowledge.units import size
 
-from .build import Count, Summary, cause_label, duration_text, size_text, workload_label
+from .build import Count, Summary, cause_label, duration_text, workload_label
 
 Linker = Callable[[EventRecord], str | None]
 BAR = "\u2588"
@@ -53,7 +54,7 @@ def event_line(record: EventRecord) -> str:
         bits.append(record.host)
     bits.append(f"{record.victim_comm or '?'} killed" if record.victim_comm else (record.kind or "event"))
     if record.figures.get("memcg_limit_kb"):
-        bits.append(f"memcg limit {size_text(record.figures['memcg_limit_kb'])}")
+        bits.append(f"memcg limit {size(record.figures['memcg_limit_kb'])}")
     bits.append(cause_label(record.category))
     return ", ".join(bits)
 

@@ -154,10 +154,8 @@ class Incidents:
 
         try:
             first = report.events[0]
-            kill = first.event.kill
-            victim = kill.comm if kill is not None and kill.comm else None
-            title = f"{victim} killed: where memory went" if victim else "Where memory went"
-            chart = event_chart(first, page_kb=report.dump.page_size_kb, title=title)
+            title = f"{first.overview.headline}: where memory went"
+            chart = event_chart(first, title=title)
             if chart is None:
                 return False
             # Charts keep a pace lane of their own: they must never delay the next answer.
