@@ -1,7 +1,7 @@
 """From an analysed paste to ``EventRecord`` rows: who, where, when, which workload, which cause.
 
 Works on the JSON contract of one event (``bot.render.json_out.event_dict``), so a paste analysed
-for Slack and an event streamed out of a multi-GB kern.log (``bot.stream``) give the same record.
+for Slack and an event streamed out of a multi-GB kern.log (``bot.render.jsonl``) give the same record.
 The host and the event's own time come from the log prefixes the parser stripped (syslog,
 ISO/RFC 3339, journalctl, ``dmesg -T``); the pod or container from the cgroup path.
 """

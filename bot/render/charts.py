@@ -134,7 +134,7 @@ def _event_chart(event: Any, *, title: str | None = None) -> Chart | None:
 
 def timeline_series(summary: Any) -> dict[str, Any]:
     """Events per time bucket and cause, as plotted by ``summary_chart``."""
-    from bot.summary.build import cause_label
+    from bot.incidents.build import cause_label
 
     causes: list[str] = []
     for bucket in summary.timeline:

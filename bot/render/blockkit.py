@@ -22,7 +22,7 @@ import jinja2
 
 from bot.render.common import cut, value_text
 from bot.render.markup import format_code
-from bot.slack.text import escape_code, escape_mrkdwn, plain_text_safe, truncate
+from bot.render.mrkdwn import escape_code, escape_mrkdwn, plain_text_safe, truncate
 from knowledge.overview import Overview, group_title
 from knowledge.units import size
 
