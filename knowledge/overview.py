@@ -39,6 +39,9 @@ TOP_PROCESSES = 8
 # What a fragment is told to paste when the parser's list of missing parts is empty but the
 # report still held too little to diagnose (e.g. only a call trace).
 WHOLE_REPORT = "the whole report: from the line with 'invoked oom-killer' to the 'Killed process' line"
+# The span of the kernel's report that holds every part, per kind of event.
+PASTE_SPAN = {"page-allocation-failure": "paste from 'page allocation failure' to the end of the Mem-Info block",
+              None: "paste from 'invoked oom-killer' to 'Killed process'"}
 
 
 @dataclass(frozen=True)
@@ -171,12 +174,20 @@ class Overview:
         return self.cause is None and bool(self.missing)
 
     @property
+    def paste_hint(self) -> str | None:
+        """What to paste to see every part of the report, when some are missing."""
+        if not self.missing:
+            return None
+        return PASTE_SPAN.get(self.kind, PASTE_SPAN[None])
+
+    @property
     def todo(self) -> tuple[str, ...]:
         """What to do, first step first: the cause's remediation, else what to paste next."""
         if self.cause is not None:
             return self.cause.remediation
         if self.missing:
-            return tuple(f"Paste {m.description}." for m in self.missing)
+            return (f"{(self.paste_hint or '').capitalize()}: this paste lacks "
+                    + "; ".join(m.description for m in self.missing) + ".",)
         return (f"Paste {WHOLE_REPORT}.",)
 
     @property
@@ -320,9 +331,11 @@ def headline_text(cause: Finding | None, kind: str, victim: Victim | None, reque
         name, before, after = victim.name, "", " killed"
     elif victim is not None:
         before, after = f"pid {victim.pid} killed", ""
-    elif request is not None and request.task:
+    elif request is not None and request.task and kind == KIND_LABELS["page-allocation-failure"]:
         order = f"order-{request.order} " if request.order is not None else ""
         name, before, after = request.task, f"{order}allocation by ", " failed"
+    elif request is not None and request.task:
+        name, before, after = request.task, "", " invoked the OOM killer"
     else:
         before = after = ""
     if cause is not None:

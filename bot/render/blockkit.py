@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import jinja2
 
-from bot.render.common import cut, value_text
+from bot.render.common import cut, names_of, value_text
 from bot.render.markup import format_code
 from bot.render.mrkdwn import escape_code, escape_mrkdwn, plain_text_safe, truncate
 from knowledge.overview import Overview, group_title
@@ -106,9 +106,10 @@ def render_plain(template: str, **context: Any) -> str:
 DETAILS_PLACEHOLDER = "Details…"
 
 
-def mrkdwn_code(text: Any) -> Mrkdwn:
-    """Prose as mrkdwn: every piece escaped, commands/sysctls/paths/identifiers as code."""
-    return Mrkdwn(format_code(str(text), escape_mrkdwn, lambda piece: "`" + escape_code(piece) + "`"))
+def mrkdwn_code(text: Any, names: Sequence[str] = ()) -> Mrkdwn:
+    """Prose as mrkdwn: every piece escaped; commands, sysctls, paths, identifiers and the dump's
+    process ``names`` as code."""
+    return Mrkdwn(format_code(str(text), escape_mrkdwn, lambda piece: "`" + escape_code(piece) + "`", names))
 
 
 def headline_mrkdwn(overview: Overview) -> Mrkdwn:
@@ -184,6 +185,7 @@ def _memory_text(overview: Overview) -> str | None:
 def detail_sections(report: Any, analysed: Any) -> list[dict[str, Any]]:
     """The parts of one event's answer kept behind the details selector (``body`` is mrkdwn)."""
     overview: Overview = analysed.overview
+    names = names_of(overview)
     sections: list[dict[str, Any]] = []
 
     def add(kind: str, body: str | None, *, code: bool = False) -> None:
@@ -193,7 +195,7 @@ def detail_sections(report: Any, analysed: Any) -> list[dict[str, Any]]:
 
     cause = overview.cause
     if len(overview.todo) > TOP_ACTIONS:
-        add("todo", Mrkdwn("\n".join(f"{i}. {mrkdwn_code(step)}" for i, step in enumerate(overview.todo, 1))))
+        add("todo", Mrkdwn("\n".join(f"{i}. {mrkdwn_code(step, names)}" for i, step in enumerate(overview.todo, 1))))
     if cause is not None:
         lines: dict[int, str] = {}
         for evidence in cause.evidence:
@@ -202,16 +204,16 @@ def detail_sections(report: Any, analysed: Any) -> list[dict[str, Any]]:
         figures = "\n".join(f"• {escape_mrkdwn(e.label)}: {escape_mrkdwn(value_text(e.value, e.unit))}"
                             for e in cause.evidence)
         quoted = "\n".join(cut(f"line {n}: {lines[n]}", 150) for n in sorted(lines))
-        add("why", Mrkdwn(f"{mrkdwn_code(cause.explanation)}\n_{escape_mrkdwn(cause.code)} {escape_mrkdwn(cause.name)}, "
+        add("why", Mrkdwn(f"{mrkdwn_code(cause.explanation, names)}\n_{escape_mrkdwn(cause.code)} {escape_mrkdwn(cause.name)}, "
                           f"{round(cause.confidence * 100)}% confidence_\n{figures}"
                           + (f"\n```{escape_code(quoted)}```" if quoted else "")))
     if overview.others:
         add("others", Mrkdwn("\n".join(
             f"• *{escape_mrkdwn(f.title)}* ({escape_mrkdwn(f.code)}, {escape_mrkdwn(f.role)}, "
-            f"{round(f.confidence * 100)}%)" + ("" if overview.is_fragment else f"\n{mrkdwn_code(why_lines(f.explanation))}")
+            f"{round(f.confidence * 100)}%)" + ("" if overview.is_fragment else f"\n{mrkdwn_code(why_lines(f.explanation), names)}")
             for f in overview.others)))
     if overview.missing and not overview.is_fragment:
-        add("missing", Mrkdwn("\n".join(f"• {mrkdwn_code(m.description)}" for m in overview.missing)))
+        add("missing", Mrkdwn("\n".join(f"• {mrkdwn_code(m.description, names)}" for m in overview.missing)))
     add("gfp", _request_text(overview), code=True)
     add("zones", _zones_text(overview), code=True)
     add("processes", _processes_text(overview), code=True)
@@ -337,29 +339,37 @@ def headline(report: Any) -> str:
     if len(report.events) == 1:
         return first
     if len(groups) == 1:
-        return f"{first} ({len(report.events)} events, same cause)"
+        return f"{first} ({len(report.events)} times)"
     return f"{len(report.events)} kernel memory events, {len(groups)} stories; first: {first}"
 
 
 def _group_blocks(group: Sequence[Overview], several: bool) -> list[dict[str, Any]]:
     """A story's answer: headline, the top two things to do, two lines of why, what repeats differ in."""
     overview = group[0]
+    names = names_of(overview)
     blocks = []
     title = headline_mrkdwn(overview)
     sub = [f"Event {overview.number}, lines {overview.first_line}-{overview.last_line}: {overview.kind_label}"]
+    if overview.victim is not None:
+        held = f", held {size(overview.victim.held_kb)}" if overview.victim.held_kb is not None else ""
+        sub.append(f"killed {overview.victim.text}{held}")
     if len(group) > 1:
         sub.insert(0, group_title(group))
     blocks.append(_section(Mrkdwn((f"*{title}*\n" if several else "") + "_" + escape_mrkdwn("; ".join(sub)) + "_")))
     steps = overview.todo[:TOP_ACTIONS]
-    todo = "\n".join(f"{i}. {mrkdwn_code(truncate(step, STEP_CHARS))}" for i, step in enumerate(steps, 1))
+    todo = "\n".join(f"{i}. {mrkdwn_code(truncate(step, STEP_CHARS), names)}" for i, step in enumerate(steps, 1))
     blocks.append(_section(Mrkdwn(f"*What to do*\n{todo}")))
     if overview.cause is not None:
-        why = mrkdwn_code(why_lines(overview.cause.explanation))
+        why = mrkdwn_code(why_lines(overview.cause.explanation), names)
     elif overview.is_fragment:
         why = Mrkdwn("This paste holds only part of the kernel's report, too little to name a cause.")
     else:
         why = Mrkdwn("No root cause could be established from the figures in this report.")
     blocks.append(_section(Mrkdwn(f"*Why* {why}")))
+    if overview.missing and not overview.is_fragment:
+        lacks = "; ".join(m.description for m in overview.missing)
+        blocks.append(_context(Mrkdwn(escape_mrkdwn(f"To check more, {overview.paste_hint}; this paste lacks: ")
+                                      + mrkdwn_code(truncate(lacks, WHY_CHARS), names))))
     if len(group) > 1:
         blocks.append(_context(_repeats_mrkdwn(group)))
     return blocks

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import jinja2
 
 from bot.pipeline import Report
+from bot.render.markup import markdown_code
 from knowledge.model import Finding
 from knowledge.overview import Overview, group_title
 from knowledge.units import size
@@ -27,6 +28,10 @@ DEFAULT_WIDTH = 96
 BAR_WIDTH = 24
 ELLIPSIS = "\u2026"
 MAX_REPEAT_ROWS = 4  # a group lists this many repeats by what differs, then counts the rest
+# A paste with repeats is answered on one screen: fewer quoted lines, findings by title, details
+# on a line each (``--all`` shows everything).
+COMPACT_EVIDENCE_LINES = 4
+COMPACT_MEMORY_PARTS = 4
 
 
 def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None) -> str:
@@ -64,7 +69,7 @@ def jinja_env(kind: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
                              undefined=jinja2.StrictUndefined, autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(size=size, wrap=_wrap, value=value_text, cut=cut, dash=_dash)
+    env.filters.update(size=size, wrap=_wrap, value=value_text, cut=cut, dash=_dash, code=markdown_code)
     return env
 
 
@@ -102,6 +107,13 @@ def memory_rows(overview: Overview, width: int = BAR_WIDTH) -> list[dict[str, An
     return rows
 
 
+def names_of(overview: Overview) -> list[str]:
+    """Process names the answer may mention (set as code in markdown and Slack)."""
+    names = [overview.subject] + [p.name for p in overview.processes]
+    names.append(overview.memory.cgroup if overview.memory is not None else None)
+    return sorted({n for n in names if n and len(n) > 1}, key=len, reverse=True)
+
+
 def event_view(overview: Overview) -> dict[str, Any]:
     machine = [("RAM " + size(overview.ram_kb)) if overview.ram_kb else "",
                ("swap " + overview.swap_text) if overview.swap_text else "",
@@ -112,7 +124,8 @@ def event_view(overview: Overview) -> dict[str, Any]:
         "cause": finding_view(overview.cause) if overview.cause else None,
         "others": [finding_view(f) for f in overview.others],
         "todo": list(overview.todo), "fragment": overview.is_fragment,
-        "missing": [m.description for m in overview.missing],
+        "missing": [m.description for m in overview.missing], "paste_hint": overview.paste_hint,
+        "names": names_of(overview),
         "victim": overview.victim, "request": overview.request,
         "machine": "; ".join(m for m in machine if m),
         "zones": list(overview.zones), "memory": overview.memory, "memory_rows": memory_rows(overview),
@@ -153,6 +166,8 @@ def report_view(report: Report, *, all_events: bool = False, width: int = DEFAUL
                 emphasis: bool = False) -> dict[str, Any]:
     groups = [[o] for o in report.overviews] if all_events else report.groups()
     return {
+        "compact": len(groups) < len(report.events), "evidence_limit": COMPACT_EVIDENCE_LINES,
+        "memory_limit": COMPACT_MEMORY_PARTS,
         "kernel": report.kernel or "unknown kernel", "arch": report.arch or "unknown arch",
         "event_count": len(report.events), "width": width, "emphasis": emphasis,
         "groups": [{"title": group_title(g) if len(g) > 1 else None, "count": len(g),

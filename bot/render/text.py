@@ -13,7 +13,6 @@ from typing import IO
 
 from bot.pipeline import Report
 from bot.render.common import DEFAULT_WIDTH, jinja_env, report_view
-from bot.render.markup import markdown_code
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
@@ -40,6 +39,4 @@ def render_text(report: Report, *, all_events: bool = False, width: int = DEFAUL
 
 def render_markdown(report: Report, *, all_events: bool = False) -> str:
     view = report_view(report, all_events=all_events)
-    env = jinja_env("markdown")
-    env.filters.setdefault("code", markdown_code)
-    return env.get_template("report.md.j2").render(**view).rstrip() + "\n"
+    return jinja_env("markdown").get_template("report.md.j2").render(**view).rstrip() + "\n"
