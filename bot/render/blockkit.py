@@ -387,23 +387,24 @@ def render_report(report: Any, *, analysis_id: int | None, force_file: bool = Fa
     several = len(groups) > 1
     inline = groups[:MAX_GROUPS_INLINE]
 
-    def build(shown: Sequence[Sequence[Overview]]) -> list[dict[str, Any]]:
+    def build(shown: Sequence[Sequence[Overview]], attached: bool) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = [_header(head)]
         for group in shown:
             blocks += _group_blocks(group, several)
         others = sum(len(g[0].others) for g in shown)
         blocks.append(_context(render_mrkdwn("context.j2", kernel=report.kernel, arch=report.arch,
                                              other_findings=others, hidden=len(groups) - len(shown),
+                                             attached=attached,
                                              warnings=list(report.warnings)[:2])))
         blocks.append(_actions(analysis_id, report, shown))
         return blocks
 
-    blocks = build(inline)
     oversize = force_file or len(groups) > MAX_GROUPS_INLINE
+    blocks = build(inline, oversize)
     while len(inline) > 1 and (len(blocks) > MAX_BLOCKS or block_text_length(blocks) > MAX_BLOCK_TEXT_TOTAL):
         inline = inline[:-1]
-        blocks = build(inline)
         oversize = True
+        blocks = build(inline, oversize)
     rendered = RenderedReply(text=text, blocks=blocks, headline=head,
                              top_code=cause.code if cause else None, top_title=cause.title if cause else None,
                              event_count=len(report.events))
