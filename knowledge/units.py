@@ -10,7 +10,7 @@ from __future__ import annotations
 UNITS = (("TiB", 1024**3), ("GiB", 1024**2), ("MiB", 1024))
 
 
-def size(kb: float | int | None, unknown: str = "unknown") -> str:
+def size(kb: float | None, unknown: str = "unknown") -> str:
     """kB -> ``880 KiB``, ``7.9 MiB``, ``549 MiB``, ``31 GiB`` (one decimal below ten units)."""
     if kb is None:
         return unknown

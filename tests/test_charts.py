@@ -7,16 +7,15 @@ import io
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from summary_fixtures import corpus_text, incident_log  # noqa: E402
+from summary_fixtures import corpus_text, incident_log
 
-from bot.render.charts import event_chart, summary_chart, timeline_series  # noqa: E402
-from bot.cli import main  # noqa: E402
-from bot.pipeline import analyze  # noqa: E402
+from bot.cli import main
+from bot.pipeline import analyze
+from bot.render.charts import event_chart, summary_chart, timeline_series
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -104,9 +103,10 @@ def test_charts_render_from_many_threads_at_once() -> None:
     """The Slack app renders on worker threads; matplotlib's text layout must not be shared unguarded."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.render.charts import event_chart
-    from bot.pipeline import analyze
     from oomcases import load_case
+
+    from bot.pipeline import analyze
+    from bot.render.charts import event_chart
 
     report = analyze(load_case("seed-rsync-32bit")[0])
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -78,7 +78,7 @@ def test_evidence_quotes_each_line_once_and_marks_cuts():
     report = analyze(SEED.read_bytes())
     text = render_text(report, width=80)
     evidence = text[text.index("\nEvidence:"):text.index("Also found")]
-    quoted = re.findall(r"^  line (\d+): ", evidence, flags=re.M)
+    quoted = re.findall(r"^  line (\d+): ", evidence, flags=re.MULTILINE)
     assert quoted and len(quoted) == len(set(quoted))
     cause_lines = {line.number for e in report.events[0].overview.cause.evidence for line in e.lines}
     assert {int(n) for n in quoted} == cause_lines
@@ -144,8 +144,8 @@ def test_24_repeats_of_one_cause_fit_one_screen_and_one_slack_message():
 
 
 @pytest.mark.parametrize("paste", [
-    "[ 100.000000] Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, "
-    "file-rss:0kB, shmem-rss:0kB\n",
+    ("[ 100.000000] Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, "
+     "file-rss:0kB, shmem-rss:0kB\n"),
     "[ 1.000000] foo invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n",
 ])
 def test_a_fragment_is_told_what_to_paste_not_finding_codes(paste):
@@ -169,7 +169,7 @@ def test_slack_reply_is_two_steps_two_lines_of_why_and_one_selector():
     reply = render_report(report, analysis_id=1)
     texts = [b["text"]["text"] for b in reply.blocks if b["type"] == "section"]
     todo = next(t for t in texts if t.startswith("*What to do*"))
-    assert re.findall(r"^\d\. ", todo, flags=re.M) == ["1. ", "2. "]
+    assert re.findall(r"^\d\. ", todo, flags=re.MULTILINE) == ["1. ", "2. "]
     assert "`mem=16G`" in todo and "`/etc/default/grub`" in todo  # boot parameter and path as code
     why = next(t for t in texts if t.startswith("*Why*"))
     assert why.count(". ") <= 2 and len(why) <= 470

@@ -72,8 +72,8 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
         assert [(z["label"], z["state"]) for z in event["overview"]["zones"]] == \
             [(z.label, z.state) for z in overview.zones]
         for zone in overview.zones:
-            assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", seg_text, re.M), zone.label
-            assert re.search(rf"^\| {re.escape(zone.label)} \|.*\| {zone.state} \|$", seg_md, re.M), zone.label
+            assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", seg_text, re.MULTILINE), zone.label
+            assert re.search(rf"^\| {re.escape(zone.label)} \|.*\| {zone.state} \|$", seg_md, re.MULTILINE), zone.label
         # -- memory figures: one breakdown
         memory = overview.memory
         parts = event["overview"]["memory"]["parts"] if event["overview"]["memory"] else []

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import jinja2
 
@@ -415,7 +416,7 @@ def render_report(report: Any, *, analysis_id: int | None, force_file: bool = Fa
 
 
 def report_filename() -> str:
-    return f"oomlens-report-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.txt"
+    return f"oomlens-report-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
 
 
 def render_report_text(report: Any) -> str:
@@ -469,7 +470,7 @@ def render_home(analyses: Sequence[Any]) -> dict[str, Any]:
                                     _section("*Latest analyses in this workspace*")]
     if not analyses:
         blocks.append(_context("No analyses yet: paste a dump in a channel I am in."))
-    items = [render_mrkdwn("home_item.j2", when=datetime.fromtimestamp(a.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    items = [render_mrkdwn("home_item.j2", when=datetime.fromtimestamp(a.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
                            channel=a.channel if (a.channel or "").startswith(("C", "G")) else None,
                            headline=a.headline, top_title=a.top_title) for a in analyses]
     if items:

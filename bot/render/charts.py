@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from knowledge.overview import Overview
@@ -152,14 +153,14 @@ def _summary_chart(summary: Any) -> Chart | None:
     """Stacked bars of events per time bucket, coloured by root cause."""
     if not summary.records:
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from matplotlib import dates
 
     series = timeline_series(summary)
     figure = _figure(SUMMARY_SIZE_IN)
     ax = figure.subplots()
-    xs = [datetime.fromtimestamp(s, tz=timezone.utc) for s in series["starts"]]
+    xs = [datetime.fromtimestamp(s, tz=UTC) for s in series["starts"]]
     width = series["bucket_s"] / 86400 * 0.9
     bottom = [0] * len(xs)
     palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",

@@ -11,9 +11,10 @@ instead of printing blank.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import jinja2
 

@@ -9,7 +9,7 @@ escapes every piece for mrkdwn first, so text from a paste can never become mark
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 _CODE = re.compile(
     r"""
