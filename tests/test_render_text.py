@@ -216,3 +216,30 @@ def test_golden(case_id, fmt):
         path.write_text(rendered, "utf-8")
     assert path.exists(), f"missing golden {path.name}: run with OOMLENS_REGEN_GOLDEN=1"
     assert rendered == path.read_text("utf-8"), f"{path.name} differs; review and regenerate with OOMLENS_REGEN_GOLDEN=1"
+
+
+def test_every_surface_survives_slices_of_real_dumps():
+    """Cut anywhere (a paste is often a fragment), shuffled or not: no renderer raises, and every
+    Slack reply stays within Block Kit's limits."""
+    import random
+
+    sys.path.insert(0, str(Path(__file__).parent / "slack"))
+    from fake_slack import validate_blocks
+
+    from bot.render.blockkit import DETAIL_KINDS
+
+    rng = random.Random(10)
+    for _ in range(60):
+        lines = (CORPUS / rng.choice(CASE_IDS) / "input.log").read_text(errors="replace").splitlines()
+        start = rng.randrange(len(lines))
+        chunk = lines[start:start + rng.randrange(1, 80)]
+        if rng.random() < 0.3:
+            rng.shuffle(chunk)
+        report = analyze("\n".join(chunk))
+        render_text(report)
+        render_markdown(report)
+        json.dumps(report_dict(report))
+        if report.events:
+            assert validate_blocks(render_report(report, analysis_id=1).blocks) == []
+            for kind in DETAIL_KINDS:
+                assert validate_blocks(render_details(report, len(report.events) - 1, kind)[1]) == []
