@@ -192,8 +192,8 @@ class Overview:
 
     @property
     def group_key(self) -> tuple[str | None, str | None, str | None]:
-        """Events with the same key are the same story told again (same cause, same victim)."""
-        return (self.cause.code if self.cause else None, self.kind, self.victim.name if self.victim else None)
+        """Events with the same key are the same story told again (same cause, same process)."""
+        return (self.cause.code if self.cause else None, self.kind, self.subject)
 
     @property
     def subject(self) -> str | None:
