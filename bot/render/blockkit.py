@@ -433,7 +433,7 @@ def render_details(report: Any, event_index: int, kind: str) -> tuple[str, list[
     sections = {s["kind"]: s for s in detail_sections(report, report.events[event_index])}
     section = sections.get(kind)
     if section is None:
-        message = f"The paste does not show the {DETAIL_KINDS.get(kind, kind).lower()}."
+        message = f"{DETAIL_KINDS.get(kind, 'That part')}: nothing to show for this event."
         return message, [_section(escape_mrkdwn(message))]
     body = section["body"]
     if len(body) > MAX_SECTION_TEXT - 120:
