@@ -192,8 +192,11 @@ class Overview:
 
     @property
     def group_key(self) -> tuple[str | None, str | None, str | None]:
-        """Events with the same key are the same story told again (same cause, same process)."""
-        return (self.cause.code if self.cause else None, self.kind, self.subject)
+        """Events with the same key are the same story told again: the same cause (whichever task
+        happened to allocate or be killed), or without a cause the same kind and process."""
+        if self.cause is not None:
+            return (self.cause.code, self.kind, None)
+        return (None, self.kind, self.subject)
 
     @property
     def subject(self) -> str | None:
@@ -383,7 +386,9 @@ def group_title(group: list[Overview] | tuple[Overview, ...]) -> str:
     """ "5 events, same cause (OOM201, a.out)" for a group of repeats."""
     first = group[0]
     code = first.cause.code if first.cause else "no root cause"
-    return f"{len(group)} events, same cause ({code}, {first.subject or first.kind_label})"
+    subjects = list(dict.fromkeys(o.subject for o in group if o.subject))
+    who = ", ".join(subjects[:3]) + (", …" if len(subjects) > 3 else "") if subjects else first.kind_label
+    return f"{len(group)} events, same cause ({code}, {who})"
 
 
 def group_overviews(overviews: list[Overview] | tuple[Overview, ...]) -> list[list[Overview]]:

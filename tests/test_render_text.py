@@ -243,3 +243,19 @@ def test_every_surface_survives_slices_of_real_dumps():
             assert validate_blocks(render_report(report, analysis_id=1).blocks) == []
             for kind in DETAIL_KINDS:
                 assert validate_blocks(render_details(report, len(report.events) - 1, kind)[1]) == []
+
+
+def test_a_real_paste_of_24_failures_is_one_story_on_one_screen():
+    """24 atomic order-3 failures from four tasks (rsync, pdflush, swapper, klogd): one cause, so one
+    story whose repeats list the tasks that differ."""
+    sys.path.insert(0, str(Path(__file__).parent / "slack"))
+    from fake_slack import validate_blocks
+
+    report = _case("lore-269ac11-rsync-atomic-order3")
+    assert len(report.events) == 24 and len(report.groups()) == 1
+    text = render_text(report)
+    assert len(text.splitlines()) <= 60 and text.count("What to do:") == 1
+    assert "pdflush" in text and "klogd" in text
+    reply = render_report(report, analysis_id=2)
+    assert reply.file is None and validate_blocks(reply.blocks) == []
+    assert "processes rsync, pdflush, swapper, klogd" in json.dumps(reply.blocks)

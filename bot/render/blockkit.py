@@ -226,9 +226,12 @@ def _repeats_mrkdwn(group: Sequence[Overview]) -> Mrkdwn:
     """What differs between repeats of one story: events, line ranges, victims' pids, sizes held."""
     rest = group[1:]
     pids = [str(o.victim.pid) for o in rest if o.victim and o.victim.pid is not None]
+    subjects = list(dict.fromkeys(o.subject for o in group if o.subject))
     held = [o.victim.held_kb for o in rest if o.victim and o.victim.held_kb is not None]
     bits = [f"events {', '.join(str(o.number) for o in rest[:6])}{', …' if len(rest) > 6 else ''}",
             f"lines {rest[0].first_line}-{rest[-1].last_line}"]
+    if len(subjects) > 1:
+        bits.append("processes " + ", ".join(subjects[:6]) + (", …" if len(subjects) > 6 else ""))
     if pids:
         bits.append("pids " + ", ".join(pids[:6]) + (", …" if len(pids) > 6 else ""))
     if held:

@@ -151,6 +151,7 @@ def repeats_view(group: Sequence[Overview]) -> dict[str, Any]:
     rest = group[1:]
     rows = [{"number": o.number, "lines": f"{o.first_line}-{o.last_line}",
              "victim": o.victim.text if o.victim else None,
+             "task": None if o.victim else (o.request.task if o.request else None),
              "held": size(o.victim.held_kb) if o.victim and o.victim.held_kb is not None else None}
             for o in rest[:MAX_REPEAT_ROWS]]
     more = rest[MAX_REPEAT_ROWS:]
@@ -160,6 +161,7 @@ def repeats_view(group: Sequence[Overview]) -> dict[str, Any]:
         "more_numbers": f"{more[0].number}-{more[-1].number}" if more else "",
         "more_lines": f"{more[0].first_line}-{more[-1].last_line}" if more else "",
         "more_held": _range([o.victim.held_kb for o in more if o.victim]) if more else "",
+        "more_who": ", ".join(dict.fromkeys(o.subject for o in more if o.subject)) if more else "",
     }
 
 
