@@ -52,4 +52,4 @@ def test_sizing_says_how_much_was_missing() -> None:
     assert sizing["missing_kb"] == max(0, sizing["target_kb"] - sizing["capacity_kb"])
     findings = analyze(text).events[0].findings
     step = next(s for f in findings if f.code == "OOM201" for s in f.remediation if s.startswith("Size RAM"))
-    assert re.search(r"needs about \d+ MB, \d+ MB more than it had", step)
+    assert re.search(r"needs about [\d.]+ [MG]i?B, [\d.]+ [MG]i?B more than it had", step)
