@@ -507,7 +507,14 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["free_kb"] = (free, a.meminfo_lines)
     role = None
     area = cma_reserved_kb or free_cma
-    if not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
+    # __zone_watermark_ok() leaves free CMA out for a non-movable request: a zone that fails its
+    # floor only because of that (it would pass with its free CMA counted) failed for CMA alone
+    decisive = [z for z in a.usable_zones if z.below_min and z.values.get("free_cma")
+                and z.rule is not None and not z.rule.may_use_cma
+                and (z.countable_kb or 0) + z.values.get("free_cma", 0) > (z.floor_kb or 0)]
+    if decisive:
+        evidence["cma_decisive_zone"] = (decisive[0].label, decisive[0].lines)
+    if not decisive and not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
         role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
     if free_cma and free and free_cma >= p["free_share"] * free:
         confidence = p["confidence_free"]

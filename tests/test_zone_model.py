@@ -143,3 +143,12 @@ def test_6_1_prints_only_the_zones_up_to_the_request_highest_zone() -> None:
     # the high-memory request of the same kernel prints HighMem; only Movable is left out
     highmem = _evaluate(load_case("lab-highmem-hog-deb61-686pae")[0].decode()).analysis
     assert highmem.highest_zone == "HighMem" and highmem.zones_not_printed == ("Movable",)
+
+
+def test_cma_is_the_root_cause_when_it_alone_decides_the_floor() -> None:
+    # a real 3.10 i.MX6 GFP_ATOMIC failure: DMA passes min only with its free CMA counted
+    text = load_case("lore-310-imx6-fec-atomic-cma")[0].decode()
+    diagnosis = _evaluate(text)
+    dma = next(z for z in diagnosis.analysis.zones if z.name == "DMA")
+    assert dma.below_min is True and (dma.countable_kb or 0) + dma.values["free_cma"] > (dma.floor_kb or 0)
+    assert diagnosis.findings[0].code == "OOM140" and diagnosis.findings[0].role == "root-cause"
