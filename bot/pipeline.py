@@ -7,10 +7,11 @@ input; what it could not read is said in ``Report.warnings`` and ``Report.messag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, Iterator
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
+from grammar.windows import windows
 from knowledge.diagnose import NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 
@@ -54,12 +55,24 @@ class Report:
         return "no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input"
 
 
-def analyze(text: str | bytes) -> Report:
-    """Parse ``text`` (a paste, a log file's content) and diagnose every event in it."""
-    dump = parse_text(text)
+def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
+    """Parse ``text`` (a paste, a log file's content) and diagnose every event in it.
+
+    ``first_line`` numbers the text's first line (a window of a bigger file passes its place).
+    """
+    dump = parse_text(text, first_line=first_line)
     analysed = []
     for event in dump.events:
         gfp = decode_gfp(event, dump)  # decoded once: the checks and the renderers share it
         diagnosis = evaluate(event, dump, gfp)
         analysed.append(AnalysedEvent(event, diagnosis.findings, gfp, diagnosis.not_evaluated))
     return Report(dump=dump, events=tuple(analysed))
+
+
+def analyze_stream(handle: IO[bytes]) -> Iterator[Report]:
+    """A log of any size in constant memory: one ``Report`` per window that holds events, in file
+    order, every line number that of the whole file (``grammar.windows``)."""
+    for window in windows(handle):
+        report = analyze(window.data, first_line=window.first_line)
+        if report.events:
+            yield report
