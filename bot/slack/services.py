@@ -1,16 +1,19 @@
-"""What every listener needs, built once per app: settings, store, analyser, pacing."""
+"""What every listener needs, built once per app: settings, store, analyser, pacing, incident memory."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from bot.settings import Settings
 from bot.store import Store
 
 from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPacer
+
+if TYPE_CHECKING:
+    from .incidents import Incidents
 
 Analyzer = Callable[[str], Any]  # text -> bot.pipeline.Report
 
@@ -29,6 +32,7 @@ class Services:
     pacer: ChannelPacer | SharedChannelPacer = field(default_factory=ChannelPacer)
     bot_limiter: BotReplyLimiter = field(default_factory=BotReplyLimiter)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    incidents: Incidents | None = None  # the incident memory; set by build_app once it exists
     _reports: "OrderedDict[int, Any]" = field(default_factory=OrderedDict)
     _reports_lock: threading.Lock = field(default_factory=threading.Lock)
 
