@@ -34,7 +34,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
 def _open(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
-    handle: IO[bytes] = open(path, "rb")
+    handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller's `with`
     if handle.read(2) == b"\x1f\x8b":
         import gzip
 

@@ -6,6 +6,7 @@ build the same ``Summary`` and only render it differently.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -192,7 +193,7 @@ def _pattern_text(victim: str, records: list[EventRecord]) -> str:
     if timed:
         text += f" in {duration_text(span)}" if span >= 60 else " within a minute"
     if timed and count >= 3 and span >= 60:
-        gaps = [b.when - a.when for a, b in zip(records, records[1:])]
+        gaps = [b.when - a.when for a, b in itertools.pairwise(records)]
         text += f", about every {duration_text(statistics.median(gaps))}"
     workload = _same([workload_label(r) for r in records])
     if workload:

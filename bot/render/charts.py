@@ -183,7 +183,7 @@ def _figure(size: tuple[float, float]) -> Any:
 def _png(figure: Any) -> Chart:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
-    width, height = (int(round(v * DPI)) for v in figure.get_size_inches())
+    width, height = (round(v * DPI) for v in figure.get_size_inches())
     return Chart(buffer.getvalue(), width, height, {})
 
 
@@ -231,7 +231,7 @@ def _event_chart(event: Any, *, page_kb: int | None = None, title: str | None = 
         ax.barh(positions, [_mib(z.free_kb) for z in zones], color=colours, height=0.5, label="free")
         for mark, style in (("min", "#000000"), ("low", "#555555"), ("high", "#999999")):
             xs = [_mib(getattr(z, f"{mark}_kb")) for z in zones if getattr(z, f"{mark}_kb") is not None]
-            ys = [p for p, z in zip(positions, zones) if getattr(z, f"{mark}_kb") is not None]
+            ys = [p for p, z in zip(positions, zones, strict=True) if getattr(z, f"{mark}_kb") is not None]
             ax.scatter(xs, ys, marker="|", s=400, color=style, label=mark, zorder=3)
         ax.set_yticks(positions, names, fontsize=8)
         ax.set_xscale("symlog", linthresh=1)
@@ -284,7 +284,7 @@ def _summary_chart(summary: Any) -> Chart | None:
                "#17becf"]
     for index, (cause, counts) in enumerate(series["series"].items()):
         ax.bar(xs, counts, width=width, bottom=bottom, align="edge", label=cause, color=palette[index % len(palette)])
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.xaxis.set_major_formatter(dates.DateFormatter("%m-%d %H:%M" if series["bucket_s"] < 86400 else "%m-%d"))
     ax.set_ylabel("events")
     ax.yaxis.get_major_locator().set_params(integer=True)

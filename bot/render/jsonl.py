@@ -7,6 +7,7 @@ dump's kernel and architecture added.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import IO, Any, Iterator
@@ -27,22 +28,15 @@ def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def stream_jsonl(path: str, out: IO[str]) -> int:
     """CLI entry: exit 0 when at least one event was written, 1 when none, 2 on I/O errors."""
+    count = 0
     try:
-        handle: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
+        with contextlib.nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb") as handle:
+            for event in stream_events(handle):
+                out.write(json.dumps(event, ensure_ascii=False) + "\n")
+                count += 1
     except OSError as exc:
         print(f"oomlens: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    count = 0
-    try:
-        for event in stream_events(handle):
-            out.write(json.dumps(event, ensure_ascii=False) + "\n")
-            count += 1
-    except OSError as exc:
-        print(f"oomlens: error reading {path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
     if count == 0:
         print("oomlens: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input",
               file=sys.stderr)
