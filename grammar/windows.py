@@ -18,7 +18,9 @@ from grammar.normalise import MAX_LINE_CHARS, line_content
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
 QUIET_LINES = 60  # unrecognised lines after which a report is over (as parse.py)
-LEAD_LINES = 3  # lines kept before an anchor (a prefix-only line, a SysRq line)
+LEAD_LINES = 3  # unrecognised lines kept before an anchor (a prefix-only line, a SysRq line)
+LOOKBACK_LINES = 400  # report lines (call trace, registers) looked for before an anchor
+LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held for that
 
 # Text found in the first lines of every report kind (trigger, fragments, memcg and kill lines,
 # Mem-Info, task dumps). Each is searched with bytes.find, which runs at memory speed; a hit
@@ -101,6 +103,8 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
     window_bytes = 0
     quiet = 0
 
+    tail: list[bytes] = []  # the last lines before this chunk that are in no window (for lookback)
+
     def flush() -> Iterator[Window]:
         nonlocal window, window_bytes, quiet
         if window:
@@ -110,6 +114,7 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
     for chunk, _ in _lines_from(handle):
         anchors = _AnchorFinder(chunk)
         position = 0
+        free_from = 0  # lines of this chunk before this offset belong to a window already
         line_no = line_base
         size = len(chunk)
         while position < size:
@@ -128,20 +133,33 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
                     position = line_end
                     continue
                 skipped = chunk.count(b"\n", position, line_start)
-                # keep a few lines before the anchor (a prefix-only line, the SysRq request)
-                back = line_start
-                kept = 0
-                while kept < LEAD_LINES and back > position:
-                    previous = chunk.rfind(b"\n", 0, back - 1) + 1
-                    if previous < position:
-                        previous = position
+                # Keep the lines before the anchor that belong to the report (a call trace or
+                # register dump printed before the line that names it), and up to LEAD_LINES
+                # others (a prefix-only line, the SysRq request); across the chunk boundary too.
+                back, kept, others = line_start, 0, 0
+                while kept < LOOKBACK_LINES and back > free_from:
+                    previous = max(free_from, chunk.rfind(b"\n", 0, back - 1) + 1)
+                    if not _is_report_line(chunk[previous:back]):
+                        others += 1
+                        if others > LEAD_LINES:
+                            break
                     back = previous
                     kept += 1
-                line_no += skipped - kept
-                window = [chunk[back:line_start]] if back < line_start else []
-                window_start = line_no
-                window_bytes = line_start - back
-                line_no += kept
+                borrowed: list[bytes] = []
+                if back == free_from == 0 and others <= LEAD_LINES:
+                    for raw in reversed(tail):
+                        if kept + len(borrowed) >= LOOKBACK_LINES:
+                            break
+                        if not _is_report_line(raw):
+                            others += 1
+                            if others > LEAD_LINES:
+                                break
+                        borrowed.append(raw)
+                    borrowed.reverse()
+                line_no += skipped
+                window = [*borrowed, chunk[back:line_start]] if back < line_start else borrowed
+                window_start = line_no - kept - len(borrowed)
+                window_bytes = line_start - back + sum(len(raw) for raw in borrowed)
                 position = line_start
                 quiet = 0
             end = chunk.find(b"\n", position)
@@ -157,5 +175,25 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
                 quiet += 1
             if quiet >= QUIET_LINES or window_bytes >= MAX_WINDOW_BYTES:
                 yield from flush()
+                free_from = position
         line_base = line_no
+        if window:
+            tail = []
+        else:
+            recent = _last_lines(chunk, free_from, size, LOOKBACK_LINES)
+            tail = ([*tail, *recent] if free_from == 0 else recent)[-LOOKBACK_LINES:]
+            held = sum(len(raw) for raw in tail)
+            while tail and held > LOOKBACK_BYTES:  # constant memory whatever the line lengths
+                held -= len(tail.pop(0))
     yield from flush()
+
+
+def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
+    """The last ``count`` lines of ``chunk[start:end]`` (which ends on a line boundary)."""
+    lines: list[bytes] = []
+    while end > start and len(lines) < count:
+        previous = max(start, chunk.rfind(b"\n", 0, end - 1) + 1)
+        lines.append(chunk[previous:end])
+        end = previous
+    lines.reverse()
+    return lines
