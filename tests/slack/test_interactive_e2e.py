@@ -53,7 +53,7 @@ def test_gfp_command_with_bad_input_explains_usage(slack, fake_slack):
     assert "Usage" in private.params["text"]
 
 
-def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack):
+def test_oom_opens_a_modal_whose_submission_posts_the_analysis(bot, slack, fake_slack):
     analyze = real_analyze()
     channel = new_channel()
     assert slack.command("/oom", "", channel).status_code == 200
@@ -78,7 +78,9 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
     top = top_finding(analyze(dump).events[0])
     if top is not None:
         assert escape_mrkdwn(top.title) in reply_text(posted)
-    # the modal's answer is remembered: the channel summary counts it and links to it
+    # the modal's answer is remembered (recorded once its message exists, just after the post):
+    # the channel summary counts it and links to it
+    fake_slack.wait_for(lambda: bot.services.store.events(team_id=TEAM_ID, channel=channel))
     slack.command("/oom", "summary since 2023-11-01", channel)  # the fake's ts are from November 2023
     summary = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage")
                                            if c.params.get("channel") == channel and c is not posted])[0]
