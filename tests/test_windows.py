@@ -25,9 +25,11 @@ def noise(count: int) -> bytes:
 
 def shifted(value: Any, offset: int, key: str | None = None) -> Any:
     """``value`` (an event as JSON) with every line number moved down by ``offset``: the keys
-    ``line``, ``number``, ``*_line`` (ints) and ``lines``, ``*_lines`` (lists of ints)."""
+    ``line``, ``*_line`` (ints), ``number`` of a quoted line (beside its ``text``; an overview's
+    ``number`` is the event's ordinal) and ``lines``, ``*_lines`` (lists of ints)."""
     if isinstance(value, dict):
-        return {k: shifted(v, offset, k) for k, v in value.items()}
+        return {k: value[k] if k == "number" and "text" not in value else shifted(v, offset, k)
+                for k, v in value.items()}
     if isinstance(value, list):
         if key is not None and (key == "lines" or key.endswith("_lines")) and all(
                 isinstance(i, int) for i in value):
