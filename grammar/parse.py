@@ -36,9 +36,9 @@ from .facts import (
     Unparsed,
     Zone,
 )
-from .lexicon import oom_line_parser, oom_parser
+from .lexicon import oom_parser
 from .normalise import Line, decode_bytes, normalise
-from .transform import Item, LineTransformer
+from .transform import Item, LineTransformer, oom_line_parser
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
 

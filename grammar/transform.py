@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lark import Token, Transformer
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer
 
 from .lexicon import field_matcher
 
@@ -463,3 +465,15 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def other(self, children: list[Token]) -> Item:
         return Item("other", str(children[0]))
+
+
+@lru_cache(maxsize=None)
+def oom_line_parser() -> Lark:
+    """``oom.lark`` with the Transformer applied during the LALR parse (no tree is built).
+
+    It lives here, not in ``lexicon``, so the import runs one way: transform -> lexicon.
+    """
+    return Lark.open_from_package(
+        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True,
+        transformer=LineTransformer(),
+    )
