@@ -38,6 +38,7 @@ from .facts import (
 )
 from .lexicon import oom_parser
 from .normalise import Line, decode_bytes, normalise
+from .release import release_version
 from .transform import Item, LineTransformer, oom_line_parser
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
@@ -635,7 +636,5 @@ def _all_ints(words: list[str]) -> bool:
 
 
 def _release_before(kernel: str, version: tuple[int, int]) -> bool:
-    match = re.match(r"(\d+)\.(\d+)", kernel)
-    if not match:
-        return False
-    return (int(match.group(1)), int(match.group(2))) < version
+    found = release_version(kernel)
+    return found is not None and found[:2] < version

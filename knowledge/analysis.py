@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Iterable
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
+from grammar.release import release_version
 
 # Zone types in the kernel's order (include/linux/mmzone.h enum zone_type); which of them a
 # kernel has depends on its config, but the order never changes.
@@ -46,12 +47,7 @@ HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
 
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
     """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
-    if not release:
-        return None
-    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups() if part is not None)
+    return release_version(release)
 
 
 def ramp(value: float, low: float, high: float, out_low: float, out_high: float) -> float:

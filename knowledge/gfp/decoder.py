@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from knowledge.gfp.release import KernelRelease, parse_release
+from grammar.release import KernelRelease, parse_release
 from knowledge.gfp.tables import (
     DISTRO_DEFAULT,
     ConfigView,
