@@ -105,8 +105,9 @@ def stream_events(handle: IO[bytes]) -> Iterator[dict]:  # type: ignore[type-arg
                 out["last_line"] += window_start
                 for unparsed in out["unparsed"]:
                     unparsed["line"] += window_start
-                out["kernel"] = report.kernel
-                out["arch"] = report.arch
+                # the event's own machine (event_dict); the window's when the event has none
+                out["kernel"] = out.get("kernel") or report.kernel
+                out["arch"] = out.get("arch") or report.arch
                 yield out
         window, window_bytes, quiet = [], 0, 0
 

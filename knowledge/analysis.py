@@ -173,8 +173,11 @@ class Analysis:
         self.event = event
         self.dump = dump
         self.gfp = gfp
-        self.page_kb = dump.page_size_kb or 4
-        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) or dump.kernel
+        # The event's own machine: one log can interleave several hosts and kernels.
+        self.page_kb = event.page_size_kb or dump.page_size_kb or 4
+        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) \
+            or event.kernel or dump.kernel
+        self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._lines = {line.number: line for line in event.lines}
 
@@ -201,7 +204,7 @@ class Analysis:
 
     @cached_property
     def is_32bit(self) -> bool | None:
-        arch = (self.dump.arch or "").lower()
+        arch = (self.arch or "").lower()
         if arch:
             return bool(ARCH_32BIT.match(arch))
         if self.kernel and RELEASE_32BIT.search(self.kernel):
