@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from summary_fixtures import corpus_text, incident_log  # noqa: E402
 
-from bot.charts import event_chart, memory_breakdown, summary_chart, text_bars, timeline_series, zone_levels  # noqa: E402
+from bot.render.charts import event_chart, memory_breakdown, summary_chart, text_bars, timeline_series, zone_levels  # noqa: E402
 from bot.cli import main  # noqa: E402
 from bot.pipeline import analyze  # noqa: E402
 
@@ -84,8 +84,8 @@ def test_text_bars_are_compact_and_state_the_watermark():
 
 
 def test_summary_timeline_series_match_the_summary(tmp_path):
-    from bot.cli_summary import records_from_file
-    from bot.summary.build import build_summary
+    from bot.cli.summary import records_from_file
+    from bot.incidents.build import build_summary
 
     log = tmp_path / "kern.log"
     log.write_text(incident_log())
@@ -112,7 +112,7 @@ def test_charts_render_from_many_threads_at_once() -> None:
     """The Slack app renders on worker threads; matplotlib's text layout must not be shared unguarded."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.charts import event_chart
+    from bot.render.charts import event_chart
     from bot.pipeline import analyze
     from oomcases import load_case
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from bot.charts import text_bars
+from bot.render.charts import text_bars
 from bot.pipeline import AnalysedEvent, Report
 from knowledge.analysis import mb
 from knowledge.summary import details, headline

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from slack_sdk.errors import SlackApiError
+
 from .text import looks_binary
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".log", ".txt", ".text", ".out", ".dmesg")
 TEXT_FILETYPES = {"text", "txt", "log", "plain", "shell", "markdown", "post"}
@@ -120,3 +129,36 @@ def _fetch(url: str, token: str, allowed_hosts: frozenset[str], plain_http_hosts
                                 "Paste the OOM part of the log, or compress it (.gz).")
         return data
     raise DownloadError(f"Too many redirects while downloading {name}.")
+
+
+MAX_FILES = 3
+
+
+def _file_object(client: Any, file: dict[str, Any]) -> dict[str, Any]:
+    """Events may carry only a stub (`file_access: check_file_info`): fetch the full object."""
+    if file.get("url_private_download") or file.get("url_private") or not file.get("id"):
+        return file
+    try:
+        return client.files_info(file=file["id"])["file"]
+    except SlackApiError as error:
+        log.warning("files.info failed for %s: %s", file.get("id"), error.response.get("error"))
+        return file
+
+
+def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(texts, problems) for the supported files among ``files``."""
+    texts: list[str] = []
+    problems: list[str] = []
+    for stub in files[:MAX_FILES]:
+        file = _file_object(client, stub)
+        if not is_supported_file(file):
+            continue
+        try:
+            texts.append(download_text(file, token=services.settings.bot_token,
+                                       allowed_hosts=services.settings.allowed_file_hosts,
+                                       plain_http_hosts=services.plain_http_hosts,
+                                       max_bytes=services.settings.max_file_bytes))
+        except DownloadError as error:
+            log.info("file %s not used: %s", file.get("id"), error)
+            problems.append(str(error))
+    return texts, problems

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
-from bot.render.slack import top_finding
-from bot.slack.text import escape_mrkdwn
+from bot.render.blockkit import top_finding
+from bot.render.mrkdwn import escape_mrkdwn
 
 
 def reply_text(call) -> str:

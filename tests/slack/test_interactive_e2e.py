@@ -10,8 +10,8 @@ import pytest
 from fake_slack import TEAM_ID
 
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
-from bot.render.slack import top_finding
-from bot.slack.text import escape_mrkdwn
+from bot.render.blockkit import top_finding
+from bot.render.mrkdwn import escape_mrkdwn
 from test_http_e2e import reply_text
 
 
@@ -29,7 +29,7 @@ def test_gfp_command_replies_privately_with_a_share_button(slack, fake_slack):
     body = reply_text(private)
     try:
         from knowledge.gfp import decode
-        from bot.cli_gfp import render_text
+        from bot.render.gfp_text import render_text
     except ImportError:
         pytest.skip("gfp decoding not available yet")
     expected = render_text(decode("0x84d0", "3.2.59"))
@@ -86,7 +86,7 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
 
 
 def test_oom_help_and_summary_hook(slack, fake_slack):
-    from bot.listeners import commands
+    from bot.slack.listeners import commands
 
     channel = new_channel()
     slack.command("/oom", "help", channel)

@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
 from bot.slack.pacing import BotReplyLimiter, ChannelPacer
-from bot.slack.text import (escape_mrkdwn, has_event_marker, looks_like_dump_fragment, message_text_to_paste,
-                            unescape_slack)
+from bot.render.mrkdwn import escape_mrkdwn
+from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste, unescape_slack
 from bot.store import Store
 from slack_harness import corpus_text, real_analyze
 from fake_slack import check_text, validate_blocks
@@ -129,7 +129,7 @@ def _report_with_names(name: str):
 @settings(max_examples=25, deadline=None)
 def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
     real_analyze()
-    from bot.render.slack import render_details, render_report
+    from bot.render.blockkit import render_details, render_report
 
     report = _report_with_names(name)
     rendered = render_report(report, analysis_id=1)
@@ -143,7 +143,7 @@ def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
 def test_many_events_fall_back_to_summary_and_file():
     real_analyze()
     from bot.pipeline import analyze
-    from bot.render.slack import render_report
+    from bot.render.blockkit import render_report
 
     cases = ["lab-memcg-v2-deb61-arm64", "lab-fragmentation-deb612-amd64", "lab-highmem-hog-deb61-686pae",
              "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae"]
@@ -159,7 +159,7 @@ def test_corpus_cases_render_within_limits():
     analyze = real_analyze()
     from pathlib import Path
 
-    from bot.render.slack import render_report
+    from bot.render.blockkit import render_report
     from slack_harness import CORPUS
 
     cases = sorted(p for p in Path(CORPUS).iterdir() if (p / "input.log").exists())[:60]

@@ -252,7 +252,7 @@ def _event_chart(event: Any, *, page_kb: int | None = None, title: str | None = 
 
 def timeline_series(summary: Any) -> dict[str, Any]:
     """Events per time bucket and cause, as plotted by ``summary_chart``."""
-    from bot.summary.build import cause_label
+    from bot.incidents.build import cause_label
 
     causes: list[str] = []
     for bucket in summary.timeline:
@@ -299,7 +299,7 @@ def _summary_chart(summary: Any) -> Chart | None:
 # -- terminal ---------------------------------------------------------------------------------
 
 def _size(kb: float | None) -> str:
-    from bot.summary.build import size_text
+    from bot.incidents.build import size_text
 
     return size_text(kb)
 

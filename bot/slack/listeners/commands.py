@@ -10,10 +10,12 @@ from typing import Any, Callable
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.render.slack import render_gfp, render_help, render_notice, render_oom_modal, render_report
+from bot.render.gfp_text import render_text
+from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
 from bot.slack.delivery import analyse_safely, post_message
 from bot.slack.services import Services
 from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste
+from knowledge.gfp import MaskError, decode
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +49,14 @@ def parse_gfp_args(text: str) -> tuple[str, str | None] | None:
 
 
 def gfp_text(mask: str, release: str | None) -> str:
-    """The decoding as terminal text; raises LookupError when decoding is unavailable."""
-    try:
-        from knowledge.gfp import decode  # type: ignore[attr-defined]
-    except ImportError:
-        raise LookupError("gfp decoding is not available in this version yet.") from None
-    decoding = decode(mask, release)
-    try:
-        from bot.cli_gfp import render_text
-    except ImportError:
-        return json.dumps(decoding.to_dict(), indent=1, default=str)
-    return str(render_text(decoding))
+    """The decoding as terminal text (``MaskError`` for a mask the tables cannot read)."""
+    return render_text(decode(mask, release))
 
 
 def gfp_reply(mask: str, release: str | None, *, shareable: bool) -> tuple[str, list[dict[str, Any]]]:
     try:
         body = gfp_text(mask, release)
-    except LookupError as error:
-        return render_notice(str(error))
-    except Exception as error:  # a mask the tables cannot read: say it, do not crash
+    except MaskError as error:  # a mask the tables cannot read: say it, do not crash
         log.info("gfp decode failed for %s/%s: %s", mask, release, error)
         return render_notice(f"Could not decode {mask}: {error}")
     return render_gfp(mask, release, body, shareable=shareable)
@@ -95,7 +86,7 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         respond(response_type="ephemeral", text=help_text, blocks=blocks)
         return
     if word in ("summary", "digest"):
-        # This app's incident memory (bot.summary.slack) unless a handler was installed by hand.
+        # This app's incident memory (bot.slack.incidents) unless a handler was installed by hand.
         incidents = context.get("oomlens_incidents") if context is not None else None
         handler = _summary_handler or (incidents.handle_command if incidents is not None else None)
         if handler is not None:
@@ -112,7 +103,7 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         notice, blocks = render_notice(problem or "No kernel memory event found.")
         respond(response_type="ephemeral", text=notice + " Try `/oom help`.", blocks=blocks)
         return
-    from bot.render.slack import headline, top_finding
+    from bot.render.blockkit import headline, top_finding
 
     top = top_finding(report.events[0])
     analysis_id = services.store.save_analysis(
@@ -153,7 +144,7 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         notice, blocks = render_notice(problem or "No kernel memory event found.")
         post_message(services, client, channel=user, text=notice, blocks=blocks)
         return
-    from bot.render.slack import headline, top_finding
+    from bot.render.blockkit import headline, top_finding
 
     top = top_finding(report.events[0])
     for target in dict.fromkeys([channel, user]):  # the channel, or the user's DM if we cannot post there

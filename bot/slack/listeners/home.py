@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.render.slack import render_home
+from bot.render.blockkit import render_home
 from bot.slack.services import Services
 
 

@@ -1,11 +1,12 @@
-"""`oomlens`: the command line. `analyze` reads a paste or log; `gfp` decodes a mask; `serve` runs the Slack app."""
+"""`oomlens analyze FILE`: explain the kernel memory events of a paste or log (text, markdown, JSON,
+or JSON lines streamed from a log of any size)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import IO, Sequence
+from typing import IO, Any
 
 from bot.pipeline import analyze
 
@@ -34,9 +35,18 @@ def _render(report, fmt: str) -> str:  # type: ignore[no-untyped-def]
     return render_text(report)
 
 
-def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
+def add_subparser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("analyze", help="analyse a kernel log or pasted dump")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--chart", metavar="PNG", help="also write a chart of where memory went (PNG)")
+    parser.add_argument("file", help="log file, or - for standard input")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    out = out or sys.stdout
     if args.format == "jsonl":
-        from bot.stream import stream_jsonl
+        from bot.render.jsonl import stream_jsonl
 
         return stream_jsonl(args.file, out)
     try:
@@ -64,7 +74,7 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
 
 def _write_chart(report, path: str) -> int:  # type: ignore[no-untyped-def]
     """--chart: the first event's memory breakdown and zone watermarks as a PNG."""
-    from bot.charts import event_chart
+    from bot.render.charts import event_chart
 
     chart = event_chart(report.events[0], page_kb=report.dump.page_size_kb)
     if chart is None:
@@ -77,42 +87,3 @@ def _write_chart(report, path: str) -> int:  # type: ignore[no-untyped-def]
         print(f"oomlens: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="oomlens", description="Explain Linux OOM-killer dumps.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_analyze = sub.add_parser("analyze", help="analyse a kernel log or pasted dump")
-    p_analyze.add_argument("--format", choices=FORMATS, default="text")
-    p_analyze.add_argument("--chart", metavar="PNG", help="also write a chart of where memory went (PNG)")
-    p_analyze.add_argument("file", help="log file, or - for standard input")
-    p_analyze.set_defaults(handler=cmd_analyze)
-    for module_name in ("bot.cli_gfp", "bot.cli_serve", "bot.cli_summary"):
-        try:
-            module = __import__(module_name, fromlist=["add_subparser"])
-        except ImportError:
-            continue
-        module.add_subparser(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) if exc.code in (0, None) else 2
-    handler = getattr(args, "handler", None)
-    try:
-        if handler is not None:
-            return int(handler(args, sys.stdout))
-        run = getattr(args, "run", None) or getattr(args, "func", None)  # contributed subcommands
-        return int(run(args))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,54 +6,17 @@ file hosts), their text is joined with the message's own text and analysed like 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk.errors import SlackApiError
 
-from bot.render.slack import render_notice
+from bot.render.blockkit import render_notice
 from bot.slack.delivery import deliver_analysis, post_message
-from bot.slack.download import DownloadError, download_text, is_supported_file
+from bot.slack.download import read_files
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
-from bot.summary.hooks import after_delivery
+from bot.slack.hooks import after_delivery
 from bot.slack.text import has_event_marker
-
-log = logging.getLogger(__name__)
-
-MAX_FILES = 3
-
-
-def _file_object(client: Any, file: dict[str, Any]) -> dict[str, Any]:
-    """Events may carry only a stub (`file_access: check_file_info`): fetch the full object."""
-    if file.get("url_private_download") or file.get("url_private") or not file.get("id"):
-        return file
-    try:
-        return client.files_info(file=file["id"])["file"]
-    except SlackApiError as error:
-        log.warning("files.info failed for %s: %s", file.get("id"), error.response.get("error"))
-        return file
-
-
-def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """(texts, problems) for the supported files among ``files``."""
-    texts: list[str] = []
-    problems: list[str] = []
-    for stub in files[:MAX_FILES]:
-        file = _file_object(client, stub)
-        if not is_supported_file(file):
-            continue
-        try:
-            texts.append(download_text(file, token=services.settings.bot_token,
-                                       allowed_hosts=services.settings.allowed_file_hosts,
-                                       plain_http_hosts=services.plain_http_hosts,
-                                       max_bytes=services.settings.max_file_bytes))
-        except DownloadError as error:
-            log.info("file %s not used: %s", file.get("id"), error)
-            problems.append(str(error))
-    return texts, problems
-
 
 @once_per_event
 def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.render.slack import render_help, render_notice
+from bot.render.blockkit import render_help, render_notice
 from bot.slack.delivery import NO_EVENT, FAILED, deliver_analysis, post_message
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
-from bot.summary.hooks import after_delivery
+from bot.slack.hooks import after_delivery
 
 log = logging.getLogger(__name__)
 

@@ -1,38 +1,9 @@
-"""`oomlens gfp MASK`: decode a gfp mask (or symbolic flags) for a kernel, as text or JSON.
-
-``render_text`` is also the plain-text answer of the Slack ``/gfp`` command, so it stays short:
-one line for the name, one per flag, then the derived facts.
-"""
+"""A decoded gfp mask as short plain text, for a terminal (`oomlens gfp`) or a Slack ``/gfp`` reply:
+one line for the name, one per flag, then the derived facts."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from typing import Any
-
-from knowledge.gfp import GfpDecoding, MaskError, decode
-
-FORMATS = ("text", "json")
-
-
-def add_subparser(subparsers: Any) -> None:
-    """Add the `gfp` subcommand to an argparse subparsers object."""
-    parser = subparsers.add_parser(
-        "gfp",
-        help="decode a gfp mask for a kernel release",
-        description=(
-            "Decode a gfp mask as the given kernel prints and uses it. MASK is hex (0x6000c0), "
-            "hex with the kernel's text (0x6000c0(GFP_KERNEL)) or names (GFP_KERNEL|__GFP_ZERO)."
-        ),
-    )
-    parser.add_argument("mask", metavar="MASK", help="hex mask or symbolic flags")
-    parser.add_argument("--kernel", metavar="RELEASE", help="kernel release, e.g. 5.14.0-651.el9.x86_64")
-    parser.add_argument("--order", type=int, help="allocation order (2^order pages)")
-    parser.add_argument("--page-size-kb", type=int, dest="page_size_kb", help="page size in kB (default 4)")
-    parser.add_argument("--arch", help="architecture, e.g. x86_64, aarch64, sparc64")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.set_defaults(run=run)
+from knowledge.gfp import GfpDecoding
 
 
 def _yes_no(value: bool | None) -> str:
@@ -79,26 +50,3 @@ def render_text(decoding: GfpDecoding) -> str:
     for hint in decoding.settle_with:
         lines.append(f"settle with: {hint}")
     return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Print the decoding; 0 on success, 2 on a usage error (message on stderr)."""
-    if args.order is not None and not -1 <= args.order <= 20:
-        print(f"oomlens gfp: order {args.order} is out of range (-1..20)", file=sys.stderr)
-        return 2
-    try:
-        decoding = decode(
-            args.mask,
-            args.kernel,
-            order=args.order,
-            page_size_kb=getattr(args, "page_size_kb", None),
-            arch=getattr(args, "arch", None),
-        )
-    except MaskError as error:
-        print(f"oomlens gfp: {error}", file=sys.stderr)
-        return 2
-    if args.format == "json":
-        print(json.dumps(decoding.to_dict(), indent=2))
-    else:
-        print(render_text(decoding))
-    return 0

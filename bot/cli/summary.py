@@ -1,5 +1,5 @@
 """`oomlens summary FILE...`: what happened across a kern.log (or several): the same summary as
-`/oom summary` in Slack, from files of any size (events are streamed, see bot/stream.py)."""
+`/oom summary` in Slack, from files of any size (events are streamed, see bot/render/jsonl.py)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ def _prefixes(path: str, wanted: set[int]) -> dict[int, str]:
 
 def records_from_file(path: str, *, reference: float | None = None) -> Iterator[EventRecord]:
     """Stream the events of one log file as ``EventRecord``s (host and time from the prefixes)."""
-    from bot.stream import stream_events
+    from bot.render.jsonl import stream_events
 
-    from bot.summary.records import Origin, origin_of, record_from_event
+    from bot.incidents.records import Origin, origin_of, record_from_event
 
     reference = time.time() if reference is None else reference
     events: list[dict[str, Any]] = []
@@ -90,8 +90,8 @@ def _title(paths: Iterable[str]) -> str:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
-    from bot.summary.build import build_summary
-    from bot.summary.render import render_markdown, render_text, summary_dict
+    from bot.incidents.build import build_summary
+    from bot.render.summary import render_markdown, render_text, summary_dict
 
     out = out or sys.stdout
     since = None
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     else:
         out.write(render_text(summary))
     if args.chart:
-        from bot.charts import summary_chart
+        from bot.render.charts import summary_chart
 
         chart = summary_chart(summary)
         if chart is None:

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 import jinja2
 
-from bot.slack.text import escape_code, escape_mrkdwn, plain_text_safe, truncate
+from bot.render.gfp_text import render_text
+from bot.render.mrkdwn import escape_code, escape_mrkdwn, plain_text_safe, truncate
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -146,15 +147,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def _gfp_text(analysed: Any) -> str | None:
     event = analysed.event
     if analysed.gfp is not None:
-        try:
-            from bot.cli_gfp import render_text  # the gfp issue's terminal renderer
-
-            return str(render_text(analysed.gfp)).strip()
-        except Exception:  # not there yet, or it could not render this decoding
-            try:
-                return json.dumps(analysed.gfp.to_dict(), indent=1, default=str)
-            except Exception:
-                pass
+        return render_text(analysed.gfp).strip()
     trig = event.trigger
     mask = trig.gfp_mask if trig else None
     mask = mask or event.alloc_failure_mode

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.render.slack import (ACTION_DETAILS, ACTION_FEEDBACK_HELPFUL, ACTION_FEEDBACK_WRONG, ACTION_GFP_SHARE,
+from bot.render.blockkit import (ACTION_DETAILS, ACTION_FEEDBACK_HELPFUL, ACTION_FEEDBACK_WRONG, ACTION_GFP_SHARE,
                               ACTION_UPLOAD, parse_action_value, render_details, render_notice,
                               render_report_text, report_filename)
 from bot.slack.delivery import post_message, upload_report_file

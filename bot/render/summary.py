@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from bot.slack.text import escape_mrkdwn, plain_text_safe, truncate
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate
 from bot.store import EventRecord
 
-from .build import Count, Summary, cause_label, duration_text, size_text, workload_label
+from bot.incidents.build import Count, Summary, cause_label, duration_text, size_text, workload_label
 
 Linker = Callable[[EventRecord], str | None]
 BAR = "\u2588"

@@ -24,15 +24,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.delivery import POSTED, UPDATED, analyse_safely, post_message
+from bot.slack.download import read_files
 from bot.slack.events import is_from_self, message_paste
 from bot.slack.services import Services
-from bot.slack.text import escape_mrkdwn, has_event_marker
+from bot.slack.text import has_event_marker
 from bot.store import Digest, EventRecord, ScanState
 
-from .build import Summary, build_summary
-from .config import IncidentSettings
-from .records import records_from_report, ts_to_epoch
-from .render import render_slack
+from bot.incidents.build import Summary, build_summary
+from bot.incidents.records import records_from_report, ts_to_epoch
+from bot.render.mrkdwn import escape_mrkdwn
+from bot.render.summary import render_slack
+from bot.settings import IncidentSettings
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,7 @@ class Incidents:
                 log.info("chart for %s in %s skipped: shutting down", thread_ts, channel)
 
     def post_event_chart(self, client: Any, report: Any, *, channel: str, thread_ts: str) -> bool:
-        from bot.charts import event_chart
+        from bot.render.charts import event_chart
 
         try:
             first = report.events[0]
@@ -223,7 +225,7 @@ class Incidents:
             return None
         ts = response.get("ts")
         if self.settings.charts and summary.records:
-            from bot.charts import summary_chart
+            from bot.render.charts import summary_chart
 
             try:
                 chart = summary_chart(summary)
@@ -379,8 +381,6 @@ class Incidents:
             return 0
         paste = message_paste(message)
         if message.get("files"):
-            from bot.listeners.files import read_files
-
             texts, _problems = read_files(self.services, client, [f for f in message["files"] if isinstance(f, dict)])
             paste = "\n".join([paste, *texts]) if texts else paste
         if not has_event_marker(paste):

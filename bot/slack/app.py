@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from bot.listeners import actions, commands, files, home, mentions, messages, shortcuts
+from bot.slack.listeners import actions, commands, files, home, mentions, messages, shortcuts
 from bot.settings import Settings
 from bot.slack.pacing import SharedChannelPacer
 from bot.slack.services import Services, default_analyzer
@@ -67,9 +67,9 @@ def build_app(
     app.oomlens_executor = executor  # type: ignore[attr-defined]
 
     # Incident memory: events recorded after each analysis, `/oom summary|digest`, scheduled jobs.
-    from bot.scheduler import Scheduler
-    from bot.summary.config import IncidentSettings
-    from bot.summary.slack import Incidents
+    from bot.slack.scheduler import Scheduler
+    from bot.settings import IncidentSettings
+    from bot.slack.incidents import Incidents
 
     incidents = Incidents(services, incident_settings or IncidentSettings.from_env())
     scheduler = Scheduler(incidents, app.client, executor=executor)

@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
+from typing import IO, Any
 
 from bot.settings import Settings, SettingsError
 
@@ -26,7 +26,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"),
                         choices=["debug", "info", "warning", "error"])
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
@@ -49,12 +49,12 @@ def _port(args: argparse.Namespace) -> int:
     return port
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
         port = None if args.socket_mode else _port(args)
-        from bot.summary.config import IncidentSettings
+        from bot.settings import IncidentSettings
 
         IncidentSettings.from_env()  # OOMLENS_RETENTION_DAYS and friends: one clear line, not a traceback
     except SettingsError as error:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.app import build_app
+    from bot.slack.app import build_app
     from bot.store import Store
 
     try:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             import uvicorn
 
-            from bot.server import create_asgi_app
+            from bot.slack.server import create_asgi_app
 
             log.info("oomlens listening on %s:%s", args.host, port)
             uvicorn.run(create_asgi_app(app), host=args.host, port=port, log_level=args.log_level,

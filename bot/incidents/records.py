@@ -1,7 +1,7 @@
 """From an analysed paste to ``EventRecord`` rows: who, where, when, which workload, which cause.
 
 Works on the JSON contract of one event (``bot.render.json_out.event_dict``), so a paste analysed
-for Slack and an event streamed out of a multi-GB kern.log (``bot.stream``) give the same record.
+for Slack and an event streamed out of a multi-GB kern.log (``bot.render.jsonl``) give the same record.
 The host and the event's own time come from the stamps the parser read off the log prefixes
 (``grammar/stamps.py``; nothing here parses a prefix); the pod or container from the cgroup path.
 """

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.delivery import deliver_analysis
-from bot.summary.hooks import after_delivery
+from bot.slack.hooks import after_delivery
 from bot.slack.events import once_per_event, is_from_self, mentions_bot, message_paste
 from bot.slack.services import Services
 from bot.slack.text import has_event_marker, looks_like_dump_fragment

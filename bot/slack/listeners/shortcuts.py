@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.render.slack import render_notice, render_report
+from bot.render.blockkit import render_notice, render_report
 from bot.slack.delivery import NO_EVENT, FAILED, analyse_safely, deliver_analysis
 from bot.slack.events import message_paste
 from bot.slack.services import Services
-from bot.summary.hooks import after_delivery
+from bot.slack.hooks import after_delivery
 
-from .files import read_files
+from bot.slack.download import read_files
 
 log = logging.getLogger(__name__)
 
