@@ -9,6 +9,7 @@ import sys
 from typing import IO, Any
 
 from bot.pipeline import analyze
+from grammar.detect import holds_event
 
 FORMATS = ("text", "markdown", "json", "jsonl")
 MAX_READ_BYTES = 64 * 1024 * 1024
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
               "use --format jsonl, which streams any size", file=sys.stderr)
         return 2
     report = analyze(data)
-    if not report.events:
+    if not holds_event(report.dump):  # the definition every Slack surface uses too
         if args.format == "json":
             from bot.render.json_out import report_dict
 
@@ -76,7 +77,8 @@ def _write_chart(report, path: str) -> int:  # type: ignore[no-untyped-def]
     """--chart: the first event's memory breakdown and zone watermarks as a PNG."""
     from bot.render.charts import event_chart
 
-    chart = event_chart(report.events[0], page_kb=report.dump.page_size_kb)
+    first = report.events[0]
+    chart = event_chart(first, page_kb=first.event.page_size_kb or report.dump.page_size_kb)
     if chart is None:
         print("oomlens: the event shows no memory breakdown or zones; no chart written", file=sys.stderr)
         return 0
