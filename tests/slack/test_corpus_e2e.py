@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import time
 
-from oomcases import corpus_cases, load_case
-from slack_harness import new_channel, real_analyze, slack_escape
+from slack_harness import CORPUS, new_channel, real_analyze, slack_escape
 
 SLACK_MESSAGE_LIMIT = 40000  # longer pastes reach Slack as a snippet (a file), not as message text
 
 
+def _raw(case: str) -> bytes:
+    return (CORPUS / case / "input.log").read_bytes()
+
+
 def _text(case: str) -> str:
-    return load_case(case)[0].decode("utf-8", errors="replace")
+    return _raw(case).decode("utf-8", errors="replace")
 
 
 def test_every_corpus_dump_the_cli_reads_gets_a_slack_reply(slack, fake_slack):
     analyze = real_analyze()
-    readable = [case for case in corpus_cases() if analyze(load_case(case)[0]).events]
+    cases = sorted(path.name for path in CORPUS.iterdir() if (path / "input.log").is_file())
+    readable = [case for case in cases if analyze(_raw(case)).events]
     assert len(readable) >= 90
     posted: dict[str, str] = {}
     for case in readable:
