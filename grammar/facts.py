@@ -296,6 +296,16 @@ class Event:
     def ram_pages(self) -> int | None:
         return self.page_totals.get("RAM")
 
+    @property
+    def time(self) -> WallTime | None:
+        """The first wall-clock stamp on the event's lines (None when the log prints none)."""
+        return next((line.stamp.time for line in self.lines if line.stamp.time is not None), None)
+
+    @property
+    def uptime_s(self) -> float | None:
+        """The first seconds-since-boot stamp on the event's lines: not a date."""
+        return next((line.stamp.uptime_s for line in self.lines if line.stamp.uptime_s is not None), None)
+
 
 @dataclass(frozen=True)
 class Dump:
