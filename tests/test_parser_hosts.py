@@ -15,7 +15,7 @@ from oomcases import load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields, report_dict
-from grammar.normalise import line_content
+from grammar.normalise import normalise
 from grammar.stamps import read_stamp
 
 HOSTS = {
@@ -27,13 +27,13 @@ BASE = datetime(2026, 12, 6, 2, 4, 16)
 
 
 def _records(case: str) -> list[tuple[float, str]]:
-    """(seconds since boot, kernel text) of each stamped line of a case."""
+    """(seconds since boot, kernel message) of each stamped message of a case (lines the paste
+    wrapped are rejoined first: a log server receives whole messages)."""
     out = []
-    for raw in load_case(case)[0].decode().splitlines():
-        text, prefix = line_content(raw)
-        uptime = read_stamp(prefix.strip()).uptime_s
-        if uptime is not None and text.strip():
-            out.append((uptime, text.strip()))
+    for line in normalise(load_case(case)[0].decode()).lines:
+        uptime = read_stamp(line.prefix).uptime_s
+        if uptime is not None and line.text.strip():
+            out.append((uptime, line.text.strip()))
     return out
 
 
@@ -80,7 +80,10 @@ def test_central_syslog_gives_each_host_its_own_events_kernel_and_diagnosis() ->
             # every line of the event was printed by this host
             assert {line.host for line in analysed.event.lines} == {host}
             # diagnosed with its own machine: the same findings as when pasted alone
-            assert [f.code for f in analysed.findings] == [f.code for f in single.findings]
+            assert [(f.code, f.confidence) for f in analysed.findings] == \
+                [(f.code, f.confidence) for f in single.findings]
+            assert [(e.name, e.value) for e in analysed.findings[0].evidence] == \
+                [(e.name, e.value) for e in single.findings[0].evidence]
             assert analysed.findings[0].category == meta["expert_diagnosis"]["categories"][0] \
                 or analysed.findings[0].category in meta["expert_diagnosis"]["categories"]
     # the 32-bit host leads with lowmem exhaustion although x86-64 and arm64 dumps surround it

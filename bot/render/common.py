@@ -71,14 +71,27 @@ def event_view(analysed: AnalysedEvent, report: Report) -> dict[str, Any]:
         "headline": headline(analysed.findings, event), "top": top,
         "others": [f for f in findings if f is not top],
         "details": details(event, report.dump, analysed.gfp, analysed.not_evaluated),
-        "bars": text_bars(analysed, page_kb=report.dump.page_size_kb),
+        "bars": text_bars(analysed, page_kb=event.page_size_kb or report.dump.page_size_kb),
         "unparsed": len(event.unparsed),
+        "machine": _machine(event) if _several_machines(report) else None,
     }
+
+
+def _several_machines(report: Report) -> bool:
+    return len({(e.event.host, e.event.kernel, e.event.arch) for e in report.events}) > 1
+
+
+def _machine(event: Any) -> str:
+    """`db-7, 6.1.0-57-amd64, x86_64`: which machine printed an event of a several-host log."""
+    return ", ".join(part for part in (event.host, event.kernel, event.arch) if part) or "unknown machine"
 
 
 def report_view(report: Report) -> dict[str, Any]:
     return {
-        "kernel": report.kernel or "unknown kernel", "arch": report.arch or "unknown arch",
+        "kernel": report.kernel or ("several kernels" if len({e.event.kernel for e in report.events} - {None}) > 1
+                                    else "unknown kernel"),
+        "arch": report.arch or ("several arches" if len({e.event.arch for e in report.events} - {None}) > 1
+                                else "unknown arch"),
         "events": [event_view(e, report) for e in report.events],
         "warnings": list(report.warnings), "message": report.message,
     }
