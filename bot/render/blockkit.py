@@ -97,8 +97,9 @@ def top_finding(analysed: Any) -> Any | None:
     return analysed.findings[0] if analysed.findings else None
 
 
-def _page_kb(report: Any) -> int:
-    return getattr(report.dump, "page_size_kb", None) or 4
+def _page_kb(report: Any, analysed: Any) -> int:
+    """The event's own page size (a log can hold several machines), else the paste's, else 4 kB."""
+    return getattr(analysed.event, "page_size_kb", None) or getattr(report.dump, "page_size_kb", None) or 4
 
 
 def _victim(event: Any) -> str | None:
@@ -208,7 +209,7 @@ def _memory_text(event: Any, page_kb: int) -> str | None:
 
 
 def detail_sections(report: Any, analysed: Any) -> list[dict[str, str]]:
-    page_kb = _page_kb(report)
+    page_kb = _page_kb(report, analysed)
     event = analysed.event
     sections = []
     for kind, body in (("gfp", _gfp_text(analysed)), ("zones", _zones_text(event)),
@@ -220,7 +221,7 @@ def detail_sections(report: Any, analysed: Any) -> list[dict[str, str]]:
 
 def _event_view(report: Any, index: int, analysed: Any) -> dict[str, Any]:
     event = analysed.event
-    page_kb = _page_kb(report)
+    page_kb = _page_kb(report, analysed)
     return {
         "number": index + 1,
         "label": KIND_LABELS.get(event.kind or "", "Kernel memory report"),

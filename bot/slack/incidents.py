@@ -159,7 +159,7 @@ class Incidents:
             kill = first.event.kill
             victim = kill.comm if kill is not None and kill.comm else None
             title = f"{victim} killed: where memory went" if victim else "Where memory went"
-            chart = event_chart(first, page_kb=report.dump.page_size_kb, title=title)
+            chart = event_chart(first, page_kb=first.event.page_size_kb or report.dump.page_size_kb, title=title)
             if chart is None:
                 return False
             # Charts keep a pace lane of their own: they must never delay the next answer.
