@@ -209,14 +209,15 @@ class _Stream:
 
 
 def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
-    """(host, caller id) of each item. A line whose prefix names no host (a wrapped piece, a
-    paste without hosts) belongs to the host of the line before it; likewise the caller id."""
+    """(host, caller id) of each item. A line without a host field (a wrapped piece, bare dmesg
+    lines pasted after syslog ones) belongs to the host of the line before it; a dated syslog or
+    ISO line that names no host is from no named host. Likewise the caller id."""
     keys = []
     host: str | None = None
     callers: dict[str | None, str | None] = {}
     for item in items:
         stamp = read_stamp(item.prefix) if item.prefix else NO_STAMP
-        if stamp.host is not None:
+        if stamp.host is not None or stamp.time is not None:
             host = stamp.host
         if stamp.caller is not None:
             callers[host] = stamp.caller

@@ -117,3 +117,16 @@ def test_two_reports_of_one_host_printed_at_once_by_two_callers() -> None:
         assert len(printers) == 1
         alone = _alone(case_of_caller[printers.pop()])
         assert contract_fields(analysed.event) == contract_fields(alone.events[0].event)
+
+
+def test_a_program_tag_is_not_a_host_and_a_hostless_kern_log_stays_one_machine() -> None:
+    """`Sep 23 02:04:16 CRON[2211]: ...` names a program, not a machine: other programs' lines in
+    the middle of a kern.log without host names must not split the report."""
+    lines = load_case("seed-rsync-32bit")[0].decode().splitlines()
+    middle = len(lines) // 2
+    mixed = lines[:middle] + ["Sep 23 02:04:16 CRON[2211]: (root) CMD (run-parts /etc/cron.hourly)",
+                              "Sep 23 02:04:16 sshd: Accepted publickey for ops"] + lines[middle:]
+    report = analyze("\n".join(mixed))
+    alone = _alone("seed-rsync-32bit")
+    assert [contract_fields(a.event) for a in report.events] == [contract_fields(a.event) for a in alone.events]
+    assert report.events[0].event.host is None
