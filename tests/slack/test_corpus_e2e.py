@@ -68,3 +68,19 @@ def test_two_complete_dumps_pasted_seconds_apart_get_two_replies(slack, fake_sla
     time.sleep(1.0)
     assert fake_slack.calls_to("chat.update", channel=channel) == []  # the first reply stays as it was
     assert len(fake_slack.calls_to("chat.postMessage", channel=channel)) == 2
+
+
+def test_a_first_part_without_an_event_yet_is_joined_by_the_rest(slack, fake_slack):
+    """A paste split where the first part holds only the task header and call trace (no event
+    yet): the second part completes it, and the whole is answered once, in the first part's thread."""
+    real_analyze()
+    lines = _text("seed-rsync-32bit").splitlines()
+    cut = next(i for i, line in enumerate(lines) if "Mem-Info" in line)
+    channel = new_channel()
+    first_ts, _ = slack.message(channel, "```" + slack_escape("\n".join(lines[1:cut])) + "```")
+    time.sleep(0.5)
+    assert fake_slack.calls_to("chat.postMessage", channel=channel) == []  # nothing to answer yet
+    slack.message(channel, "```" + slack_escape("\n".join(lines[cut:])) + "```")
+    (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
+    assert reply.params["thread_ts"] == first_ts
+    assert "clamd" in (reply.params.get("text") or "") + str(reply.params.get("blocks"))

@@ -66,7 +66,10 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
         if not services.store.claim(f"msg:{channel}:{ts}", ttl_s=7 * 86400):
             return
         recent = previous is not None and time.time() - previous.updated_at < FRAGMENT_WINDOW_S
-        if recent and ends_inside_report(previous.text) and not starts_report(paste):
+        # A saved part with no event yet is kernel lines of a report still arriving (a part is
+        # saved only when it looks like one); one with events may already be complete.
+        unfinished = recent and (not holds_event(previous.text) or ends_inside_report(previous.text))
+        if unfinished and not starts_report(paste):
             # The next part of a paste already started: analyse all parts, answer the first.
             combined = previous.text + "\n" + paste
             if len(combined) > services.settings.max_file_bytes:
