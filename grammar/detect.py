@@ -15,6 +15,7 @@ from .lexicon import OTHER, classify
 from .normalise import MAX_LINE_CHARS, line_content
 from .parse import parse_text
 
+
 def _dump(data: str | bytes | Dump) -> Dump:
     if isinstance(data, Dump):
         return data

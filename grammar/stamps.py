@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from functools import lru_cache
 
 from .facts import NO_STAMP, Stamp, WallTime
@@ -76,7 +76,7 @@ def read_stamp(prefix: str) -> Stamp:
 def epoch(time: WallTime, reference: float) -> float | None:
     """Seconds since 1970 (UTC when the stamp names no zone). A stamp without a year (syslog)
     takes the year that puts it at or before ``reference`` (plus two days of clock skew)."""
-    year = time.year or datetime.fromtimestamp(reference, tz=timezone.utc).year
+    year = time.year or datetime.fromtimestamp(reference, tz=UTC).year
     moment = _moment(time, year)
     if time.year is None and moment is not None and moment > reference + 2 * 86400:
         moment = _moment(time, year - 1)
@@ -86,7 +86,7 @@ def epoch(time: WallTime, reference: float) -> float | None:
 def _moment(time: WallTime, year: int) -> float | None:
     try:
         whole = int(time.second)
-        moment = datetime(year, time.month, time.day, time.hour, time.minute, whole, tzinfo=timezone.utc)
+        moment = datetime(year, time.month, time.day, time.hour, time.minute, whole, tzinfo=UTC)
     except ValueError:
         return None
     return moment.timestamp() + (time.second - whole) - (time.utc_offset_s or 0)

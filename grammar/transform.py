@@ -8,9 +8,8 @@ so the syntax of every line stays in the grammar file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
-
-from functools import lru_cache
 
 from lark import Lark, Token, Transformer
 
@@ -467,7 +466,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("other", str(children[0]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def oom_line_parser() -> Lark:
     """``oom.lark`` with the Transformer applied during the LALR parse (no tree is built).
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from oomcases import load_case
 
@@ -35,10 +37,10 @@ def test_zone_offset_and_missing_year() -> None:
     from datetime import datetime, timezone
 
     iso = read_stamp("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:").time
-    assert epoch(iso, 0) == datetime(2026, 3, 14, 2, 4, 17, tzinfo=timezone.utc).timestamp()
-    posted = datetime(2026, 1, 2, 12, 0, tzinfo=timezone.utc).timestamp()
+    assert epoch(iso, 0) == datetime(2026, 3, 14, 2, 4, 17, tzinfo=UTC).timestamp()
+    posted = datetime(2026, 1, 2, 12, 0, tzinfo=UTC).timestamp()
     december = read_stamp("Dec 31 23:59:00 db-3 kernel:").time
-    assert epoch(december, posted) == datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc).timestamp()
+    assert epoch(december, posted) == datetime(2025, 12, 31, 23, 59, tzinfo=UTC).timestamp()
 
 
 def test_events_and_lines_carry_the_stamps_of_a_real_log() -> None:

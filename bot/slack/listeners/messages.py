@@ -16,8 +16,8 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.delivery import deliver_analysis
+from bot.slack.events import is_from_self, mentions_bot, message_paste, once_per_event
 from bot.slack.hooks import after_delivery
-from bot.slack.events import once_per_event, is_from_self, mentions_bot, message_paste
 from bot.slack.services import Services
 from bot.store.store import Fragment
 from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
