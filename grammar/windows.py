@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO, Iterator
 
-from grammar.lexicon import OTHER, classify
-from grammar.normalise import MAX_LINE_CHARS, line_content
+from grammar.detect import is_report_line
+from grammar.normalise import MAX_LINE_CHARS
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -82,9 +82,7 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _is_report_line(raw: bytes) -> bool:
-    text, _ = line_content(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace").rstrip("\r\n"))
-    text = text.strip()[:MAX_LINE_CHARS]
-    return bool(text) and classify(text) != OTHER
+    return is_report_line(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace"))
 
 
 @dataclass(frozen=True)

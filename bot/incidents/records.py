@@ -1,34 +1,24 @@
 """From an analysed paste to ``EventRecord`` rows: who, where, when, which workload, which cause.
 
-Works on the JSON contract of one event (``bot.render.json_out.event_dict``), so a paste analysed
-for Slack and an event streamed out of a multi-GB kern.log (``bot.render.jsonl``) give the same record.
-The host and the event's own time come from the log prefixes the parser stripped (syslog,
-ISO/RFC 3339, journalctl, ``dmesg -T``); the pod or container from the cgroup path.
+Works on the typed facts and findings of each analysed event (``bot.pipeline.AnalysedEvent``), so a
+paste analysed for Slack and an event streamed out of a multi-GB kern.log give the same record.
+The host and the event's own time come from the stamps the parser read off the log prefixes
+(``grammar/stamps.py``; nothing here parses a prefix); the pod or container from the cgroup path.
 """
 
 from __future__ import annotations
 
-import calendar
+import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bot.pipeline import AnalysedEvent, Report
 from bot.store import EventRecord
-from grammar.facts import Event
+from grammar.facts import Event, Stamp
+from grammar.stamps import epoch, read_stamp
 from knowledge.model import Finding
-
-MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
-
-_SYSLOG = re.compile(r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d)(?P<frac>\.\d+)?"
-                     r"(?: (?P<year>\d{4})(?= ))?(?: (?P<host>(?!kernel\b)[A-Za-z0-9][\w.\-]*)(?:\[\d+\])?:?(?=\s|$))?")
-_VMWARE = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)T(?P<clock>\d\d:\d\d:\d\d)(?P<frac>\.\d+)?Z [A-Z][a-z]\(\d+\) ")
-_ISO = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[T ](?P<clock>\d\d:\d\d:\d\d)(?P<frac>[.,]\d+)?(?P<tz>Z|[+\-]\d\d:?\d\d)?"
-                  r"(?: (?P<host>(?!kernel\b)[A-Za-z0-9][\w.\-]*)(?=\s|$))?")
-_DMESG_T = re.compile(r"\[(?:[A-Z][a-z]{2} )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d) "
-                      r"(?P<year>\d{4})\]")
-_JOURNAL_TAG = re.compile(r"\]\s+(?P<host>(?!kernel\b)[A-Za-z0-9][\w.\-]*) kernel:")
 
 # cgroup path shapes (v1 cgroupfs and systemd drivers, v2):
 #   /kubepods/burstable/pod<uid>/<64 hex>
@@ -100,82 +90,37 @@ def parse_cgroup(path: str | None) -> Workload:
                     lxc=lxc.group(1) if lxc else None)
 
 
-def _epoch(year: int, month: int, day: int, clock: str, offset_s: int = 0) -> float | None:
-    try:
-        hour, minute, second = (int(x) for x in clock.split(":"))
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    return moment.timestamp() - offset_s
-
-
-def _year_for(month: int, day: int, clock: str, reference: float) -> int:
-    """Syslog omits the year: the one that puts the stamp at or before ``reference`` (+2 days)."""
-    year = datetime.fromtimestamp(reference, tz=timezone.utc).year
-    moment = _epoch(year, month, day, clock)
-    if moment is not None and moment > reference + 2 * 86400:
-        return year - 1
-    return year
-
-
-def parse_prefix(prefix: str, reference: float) -> Origin:
-    """Host and time from the log prefix of one line; ``reference`` (when it was posted) picks
-    the year of a syslog stamp."""
-    prefix = prefix.strip()
-    if not prefix:
-        return Origin(None, None)
+def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
+    """The first host and the first wall-clock time among the stamps (the parser read them from
+    the log prefixes: ``grammar/stamps.py``). Seconds since boot are not a time of day."""
     host: str | None = None
     moment: float | None = None
-    match = _VMWARE.match(prefix)
-    if match:
-        year, month, day = (int(x) for x in match.group("date").split("-"))
-        return Origin(None, _epoch(year, month, day, match.group("clock")))
-    match = _ISO.match(prefix)
-    if match:
-        year, month, day = (int(x) for x in match.group("date").split("-"))
-        offset = 0
-        tz = match.group("tz")
-        if tz and tz != "Z":
-            sign = -1 if tz[0] == "-" else 1
-            digits = tz[1:].replace(":", "")
-            offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-        moment = _epoch(year, month, day, match.group("clock"), offset)
-        host = match.group("host")
-    else:
-        match = _SYSLOG.match(prefix)
-        if match and match.group("mon") in MONTHS:
-            month, day, clock = MONTHS[match.group("mon")], int(match.group("day")), match.group("clock")
-            year = int(match.group("year")) if match.group("year") else _year_for(month, day, clock, reference)
-            moment = _epoch(year, month, day, clock)
-            host = match.group("host")
-    if moment is None:
-        stamped = _DMESG_T.search(prefix)
-        if stamped and stamped.group("mon") in MONTHS:
-            moment = _epoch(int(stamped.group("year")), MONTHS[stamped.group("mon")], int(stamped.group("day")),
-                            stamped.group("clock"))
-    if host is None:
-        tagged = _JOURNAL_TAG.search(prefix)
-        if tagged:
-            host = tagged.group("host")
-    if host is not None and host.lower() in ("kernel", "localhost"):
-        host = None if host.lower() == "kernel" else host
-    return Origin(host, moment)
-
-
-def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, reference: float) -> Origin:
-    """The first host and the first time found on the event's lines."""
-    host: str | None = None
-    moment: float | None = None
-    for number in range(first_line, last_line + 1):
-        prefix = prefixes.get(number)
-        if not prefix:
-            continue
-        found = parse_prefix(prefix, reference)
-        host = host or found.host
-        moment = moment if moment is not None else found.time
+    for stamp in stamps:
+        host = host or stamp.host
+        if moment is None and stamp.time is not None:
+            found = epoch(stamp.time, reference)
+            moment = float(math.floor(found)) if found is not None else None
         if host and moment is not None:
             break
     return Origin(host, moment)
+
+
+def parse_prefix(prefix: str, reference: float) -> Origin:
+    """Host and time of one stripped log prefix; ``reference`` (when it was posted) picks the year
+    of a syslog stamp."""
+    return _origin((read_stamp(prefix.strip()),), reference)
+
+
+def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, reference: float) -> Origin:
+    """The first host and the first time found on the event's lines (a streamed event, known by
+    its line numbers and the prefixes of those lines)."""
+    return _origin((read_stamp(prefixes[n].strip()) for n in range(first_line, last_line + 1) if prefixes.get(n)),
+                   reference)
+
+
+def event_origin(event: Event, reference: float) -> Origin:
+    """Host and time of a parsed event, from the stamps on its lines."""
+    return _origin((line.stamp for line in event.lines), reference)
 
 
 def _memcg_counter(event: Event) -> tuple[int | None, int | None]:
@@ -233,12 +178,6 @@ def remediation_of(findings: Iterable[Finding], limit: int = 2) -> tuple[str, ..
     return tuple(steps[:4])
 
 
-def origin_of_event(event: Event, reference: float) -> Origin:
-    """Host and time from the log prefixes the parser kept on the event's own lines."""
-    prefixes = {line.number: line.prefix for line in event.lines if line.prefix}
-    return origin_of(prefixes, event.first_line, event.last_line, reference) if prefixes else Origin(None, None)
-
-
 def record_from_event(analysed: AnalysedEvent, *, index: int, kernel: str | None, page_kb: int | None,
                       origin: Origin, posted_at: float, team_id: str | None = None, channel: str | None = None,
                       thread_ts: str | None = None, message_ts: str | None = None, user_id: str | None = None,
@@ -280,8 +219,9 @@ def records_from_report(report: Report, text: str | bytes | None, *, posted_at: 
     paste = None
     if store_paste and text is not None:
         paste = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    return [record_from_event(analysed, index=index, kernel=report.kernel, page_kb=report.dump.page_size_kb,
-                              origin=origin_of_event(analysed.event, posted_at), posted_at=posted_at,
+    return [record_from_event(analysed, index=index, kernel=analysed.event.kernel or report.kernel,
+                              page_kb=analysed.event.page_size_kb or report.dump.page_size_kb,
+                              origin=event_origin(analysed.event, posted_at), posted_at=posted_at,
                               source_kind=source_kind, paste=paste, **where)
             for index, analysed in enumerate(report.events)]
 

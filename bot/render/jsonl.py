@@ -21,8 +21,8 @@ def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
     for report in analyze_stream(handle):
         for analysed in report.events:
             out = event_dict(analysed)
-            out["kernel"] = report.kernel
-            out["arch"] = report.arch
+            out["kernel"] = analysed.event.kernel or report.kernel  # a log may hold several machines
+            out["arch"] = analysed.event.arch or report.arch
             yield out
 
 

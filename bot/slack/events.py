@@ -6,7 +6,9 @@ import functools
 import logging
 from typing import Any, Callable, Iterable
 
-from .text import has_event_marker, message_text_to_paste
+from grammar.detect import holds_event
+
+from .text import message_text_to_paste
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def message_paste(message: dict[str, Any]) -> str:
     """The paste a message carries, unescaped: its text, or else (alert bots) its attachments/blocks."""
     text = message.get("text") or ""
     paste = message_text_to_paste(text)
-    if has_event_marker(paste):
+    if holds_event(paste):
         return paste
     extra: list[str] = []
     for attachment in message.get("attachments") or ():

@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
 from bot.slack.pacing import BotReplyLimiter, ChannelPacer
 from bot.render.mrkdwn import escape_mrkdwn
-from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste, unescape_slack
+from bot.slack.text import message_text_to_paste, unescape_slack
+from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
 from bot.store import Store
 from slack_harness import corpus_text, real_analyze
 from fake_slack import check_text, validate_blocks
@@ -38,10 +39,16 @@ def test_paste_from_code_fences_and_quotes():
 
 
 def test_detection():
-    assert has_event_marker(corpus_text("seed-rsync-32bit"))
-    assert not has_event_marker("the deploy was slow today")
-    assert looks_like_dump_fragment("[ 1.0] Node 0 Normal free:1kB\n[ 1.1] lowmem_reserve[]: 0 0\n")
-    assert not looks_like_dump_fragment("hi\nthere")
+    seed = corpus_text("seed-rsync-32bit")
+    assert holds_event(seed) and starts_report(seed) and not ends_inside_report(seed)
+    assert not holds_event("the deploy was slow today")
+    assert looks_like_report_part("[ 1.0] Node 0 Normal free:1kB\n[ 1.1] lowmem_reserve[]: 0 0\n")
+    assert not looks_like_report_part("hi\nthere")
+    lines = seed.splitlines()
+    cut = next(i for i, line in enumerate(lines) if "Mem-Info" in line)
+    head, tail = "\n".join(lines[:cut]), "\n".join(lines[cut:])
+    assert ends_inside_report(head) and starts_report(head)  # the report opens, and stops at Mem-Info
+    assert holds_event(tail) and not starts_report(tail)  # the rest of a report begun elsewhere
 
 
 def test_pacer_spaces_posts_per_channel_only():

@@ -14,7 +14,8 @@ from bot.render.gfp_text import render_text
 from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
 from bot.slack.delivery import analyse_safely, post_message
 from bot.slack.services import Services
-from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste
+from bot.slack.text import message_text_to_paste
+from grammar.detect import holds_event, looks_like_report_part
 from knowledge.gfp import MaskError, decode
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
     values = view.get("state", {}).get("values", {})
     raw = (values.get("dump", {}).get("text", {}) or {}).get("value") or ""
     paste = message_text_to_paste(raw)
-    if not (has_event_marker(paste) or looks_like_dump_fragment(paste)):
+    if not (holds_event(paste) or looks_like_report_part(paste)):
         # Cheap check before the ack, so the user can fix the paste in place.
         ack(response_action="errors",
             errors={"dump": "This does not look like a kernel OOM report (no 'invoked oom-killer', "

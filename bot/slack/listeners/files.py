@@ -15,7 +15,7 @@ from bot.slack.delivery import deliver, post_message
 from bot.slack.download import read_files
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
-from bot.slack.text import has_event_marker
+from grammar.detect import holds_event
 
 @once_per_event
 def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
@@ -31,7 +31,7 @@ def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, 
     thread_ts = event.get("thread_ts") or ts
     texts, problems = read_files(services, client, files)
     message_text = message_paste(event)
-    parts = [message_text] if has_event_marker(message_text) else []
+    parts = [message_text] if holds_event(message_text) else []
     parts.extend(texts)
     if parts:
         outcome = deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
