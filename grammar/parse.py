@@ -10,6 +10,7 @@ fragment, and a quotation of lines already seen (an answer quoting the question)
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from types import MappingProxyType
 
 from lark.exceptions import LarkError
 
+from .context_facts import read_context
 from .facts import (
     BuddyList,
     BuddyOrder,
@@ -164,7 +166,8 @@ def parse_text(data: str | bytes) -> Dump:
     normalised = normalise(text)
     warnings.extend(normalised.warnings)
     items = classify_lines(normalised.lines)
-    return assemble(items, normalised.physical_lines, warnings)
+    dump = assemble(items, normalised.physical_lines, warnings)
+    return dataclasses.replace(dump, context=read_context(normalised.lines))
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
