@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="confidence_holdout")
     parser.add_argument("--fold", default=str(HELD_OUT), help="0-4, 'train' (folds 1-4) or 'all'")
     parser.add_argument("-v", action="store_true", help="list every case")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus directory (default: tests/corpus)")
+    parser.add_argument("--only", type=Path, help="file listing the case ids to measure (e.g. cases added after a commit)")
     args = parser.parse_args(argv)
     if args.fold == "all":
         folds = set(range(FOLDS))
@@ -131,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         folds = set(range(FOLDS)) - {HELD_OUT}
     else:
         folds = {int(args.fold)}
-    results = outcomes(folds)
+    results = outcomes(folds, args.corpus)
+    if args.only is not None:
+        keep = set(args.only.read_text("utf-8").split())
+        results = [r for r in results if r.case_id in keep]
     if args.v:
         for r in results:
             mark = "ok " if r.right else "BAD"

@@ -1105,3 +1105,108 @@ def unaccounted_named(a: Analysis, p: dict[str, Any]) -> Hit | None:
                           "unaccounted_share": (round(share * 100), figure.lines), "driver": (driver.detail, driver.lines)}
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     return Hit(confidence, evidence, {"kind": driver.name})
+
+
+def _ordinary_blocks(a: Analysis, zone_name: str, node: int | None, need_kb: int) -> int | None:
+    """Free blocks of at least ``need_kb`` that an ordinary request may take: blocks the buddy list
+    marks only as highatomic (H), CMA (C) or isolated (I) are reserved for other requests."""
+    for buddy in a.event.buddy:
+        if buddy.zone != zone_name or buddy.node != node:
+            continue
+        count = 0
+        for o in buddy.orders:
+            if o.size_kb < need_kb or not o.count:
+                continue
+            types = o.migrate_types
+            if types and not set(types) & set("UMER"):
+                continue
+            count += o.count
+        return count
+    return None
+
+
+@check("premature_high_order_oom", needs=("order", "buddy"))
+def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global OOM kill for a small high-order request (order 1-3) while the usable zones hold free memory but no free block of that order an ordinary request may take."""
+    order = a.order
+    if order is None or not 1 <= order <= p["max_order"] or a.is_allocation_failure or not a.is_global:
+        return None
+    if a.event.kind not in ("oom-kill", None) or getattr(a.gfp, "is_atomic", False):
+        return None
+    need_kb = a.page_kb << order
+    # a zone at its floor (min + the lowmem reserve it keeps against this request) serves nothing
+    zones = [z for z in a.zones if z.usable is not False and z.free_kb is not None
+             and (z.headroom_kb is None or z.headroom_kb > need_kb)]
+    if not zones:
+        return None
+    free = sum(z.free_kb or 0 for z in zones)
+    blocks = [_ordinary_blocks(a, z.name, z.node, need_kb) for z in zones]
+    if any(b is None for b in blocks) or sum(b or 0 for b in blocks) > p["max_fitting_blocks"]:
+        return None
+    floor = sum(z.floor_kb or 0 for z in zones)
+    # page cache the kernel could have reclaimed (and compacted) before declaring OOM
+    file_kb = sum(z.values.get("active_file", 0) + z.values.get("inactive_file", 0) for z in zones)
+    size_kb = sum(z.managed_kb or z.present_kb or 0 for z in zones)
+    reclaimable = bool(size_kb) and file_kb >= p["min_file_share"] * size_kb
+    if not reclaimable and (free < p["free_over_min"] * max(floor, 1) or free < p["min_free_kb"]):
+        return None
+    best = max(zones, key=lambda z: z.free_kb or 0)
+    lines = tuple(l for z in zones for l in z.lines)
+    buddy_lines = a.lines(*(b.line for b in a.event.buddy))
+    evidence: Evidence = {"order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+                          "request_kb": (need_kb, ()), "free_kb": (free, lines or buddy_lines),
+                          "blocks_at_order": (0, buddy_lines), "zone": (best.label, best.lines),
+                          "largest_block_kb": (best.largest_block_kb, buddy_lines)}
+    reserved_only = any(o.count and o.size_kb >= need_kb and o.migrate_types and not set(o.migrate_types) & set("UMER")
+                        for b in a.event.buddy for o in b.orders)
+    version = a.version
+    known_bug = version is not None and version[:2] == (4, 7)
+    if known_bug:
+        evidence["kernel"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
+    if reclaimable:
+        evidence["file_kb"] = (file_kb, lines)
+    confidence = max(ramp(free / max(floor, 1), p["free_over_min"], 8, p["confidence_low"], p["confidence_high"]),
+                     ramp(file_kb / max(size_kb, 1), p["min_file_share"], 0.6, p["confidence_low"], p["confidence_high"]) if reclaimable else 0.0)
+    return Hit(confidence, evidence, {"reclaimable": reclaimable, "reserved_only": reserved_only, "known_bug": known_bug,
+                                      "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct"))})
+
+
+@check("slab_share_of_counted", needs=("meminfo",))
+def slab_share_of_counted(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Without the RAM size: unreclaimable slab is most of the memory the report's counters show (a lower bound of RAM)."""
+    if a.ram_kb is not None or a.breakdown is None or a.is_memcg:
+        return None  # with RAM known the slab share finding speaks
+    counted = sum(f.kb for f in a.breakdown if f.name != "unaccounted")
+    slab = a.counter_kb("slab_unreclaimable")
+    if not slab or not counted or counted < p["min_counted_kb"]:
+        return None
+    share = slab / counted
+    if share < p["min_share"]:
+        return None
+    user = a.figure("anon")
+    evidence: Evidence = {"slab_unreclaimable_kb": (slab, a.meminfo_lines), "counted_kb": (counted, a.meminfo_lines),
+                          "slab_share": (round(share * 100), a.meminfo_lines)}
+    if user is not None:
+        evidence["anon_kb"] = (user.kb, user.lines)
+    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence,
+               {"user_small": user is not None and user.kb < p["user_small_share"] * counted})
+
+
+@check("container_killed_context", needs=("event",))
+def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Container or unit tooling pasted with the dump says the OOM killer ended it (OOMKilled, systemd oom-kill) and names its memory limit."""
+    from .surroundings import container_oom_killed, memory_limit
+
+    killed = container_oom_killed(a.dump)
+    limit = memory_limit(a.dump)
+    if not killed:
+        return None
+    if a.constraint == "CONSTRAINT_NONE" and a.event.oom_summary is not None:
+        return None  # the kernel says the machine, not a cgroup, ran out
+    evidence: Evidence = {"tool_line": (killed[0].text.strip(), killed[:1])}
+    if limit is not None:
+        evidence["limit_kb"] = (limit.kb, limit.lines)
+        evidence["limit_source"] = (limit.source, limit.lines)
+    confidence = p["confidence_limit"] if limit is not None else p["confidence"]
+    role = "contributing" if a.is_memcg else None  # the kernel's memcg report speaks first
+    return Hit(confidence, evidence, {"has_limit": limit is not None}, role)
