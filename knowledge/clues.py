@@ -41,7 +41,7 @@ NET_FUNCTIONS = re.compile(r"^(__netdev_alloc_skb|netdev_alloc_skb|__alloc_skb|a
                            r"netdev_alloc_frag|__netdev_alloc_frag|page_frag_alloc|__page_frag_alloc|skb_page_frag_refill|"
                            r"sk_page_frag_refill|alloc_skb_with_frags|sock_alloc_send_pskb|page_pool_|tcp_|udp_|ip_|"
                            r"net_rx_action|__napi_poll|napi_poll|[a-z0-9_]*_alloc_rx_(buffers?|bufs?|page|frag|skb)|"
-                           r"[a-z0-9_]*(rx_refill|refill_rx|_refill)|[a-z0-9_]*_poll$|skb_copy|pskb_expand_head|"
+                           r"[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|[a-z0-9_]*_napi_poll$|[a-z0-9_]*_rx_poll$|skb_copy|pskb_expand_head|"
                            r"__skb_linearize|skb_segment|nf_|sctp_|tun_)")
 # fs/*: functions of filesystems and the block layer that allocate with GFP_NOFS / GFP_NOIO
 FS_FUNCTIONS = re.compile(r"^(xfs_|ext4_|ext3_|jbd2_|btrfs_|nfs_|nfs4_|f2fs_|ocfs2_|gfs2_|ceph_|cifs_|fuse_|"

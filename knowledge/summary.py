@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from grammar.facts import Dump, Event
 
 from .analysis import Analysis, mb
+from .confidence import CONFIDENT
 from .diagnose import NotEvaluated, decode_gfp, evaluate
 from .model import Finding
 
@@ -51,7 +52,8 @@ def headline(findings: Sequence[Finding], event: Event) -> str:
     causes = root_causes(findings)
     if causes:
         top = causes[0]
-        return f"{top.title} [{top.code}, {top.confidence:.0%}]{tail}"
+        unsure = "" if top.confidence >= CONFIDENT else " (not certain; see what to paste next)"
+        return f"{top.title} [{top.code}, {top.confidence:.0%}]{unsure}{tail}"
     if findings:
         return f"{kind_label(event).capitalize()}: no root cause established ({findings[0].title}){tail}"
     return f"{kind_label(event).capitalize()}: the paste holds too little of the report to diagnose{tail}"

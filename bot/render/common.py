@@ -18,6 +18,7 @@ import jinja2
 from bot.charts import text_bars
 from bot.pipeline import AnalysedEvent, Report
 from knowledge.analysis import mb
+from knowledge.confidence import doubt
 from knowledge.summary import details, headline
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -69,6 +70,7 @@ def event_view(analysed: AnalysedEvent, report: Report) -> dict[str, Any]:
     return {
         "number": event.index + 1, "first_line": event.first_line, "last_line": event.last_line,
         "headline": headline(analysed.findings, event), "top": top,
+        "doubt": doubt(analysed.findings, event),
         "others": [f for f in findings if f is not top],
         "details": details(event, report.dump, analysed.gfp, analysed.not_evaluated),
         "bars": text_bars(analysed, page_kb=report.dump.page_size_kb),

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 import jinja2
 
 from bot.slack.text import escape_code, escape_mrkdwn, plain_text_safe, truncate
+from knowledge.confidence import doubt
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -236,6 +237,7 @@ def _event_view(report: Any, index: int, analysed: Any) -> dict[str, Any]:
         "killed": _killed(event, page_kb),
         "findings": list(analysed.findings),
         "top": top_finding(analysed),
+        "doubt": doubt(analysed.findings, event),
         "first_line": event.first_line,
         "last_line": event.last_line,
         "sections": detail_sections(report, analysed),
@@ -346,6 +348,8 @@ def render_report(report: Any, *, analysis_id: int | None, force_file: bool = Fa
                                              explanation=explanation)))
         if finding and finding.remediation:
             blocks.append(_section(render_mrkdwn("remediation.j2", steps=list(finding.remediation)[:5])))
+        if view["doubt"]:
+            blocks.append(_section(escape_mrkdwn(view["doubt"])))
     blocks.append(_context(render_mrkdwn("context.j2", kernel=report.kernel, arch=report.arch,
                                          other_findings=other_findings, warnings=list(report.warnings)[:2])))
     blocks.append(_actions(analysis_id, events[0]["sections"]))
