@@ -119,12 +119,39 @@ def _free_unit(flags: str | None) -> int | None:
 
 
 # ------------------------------------------------------------------------------------ reading
+# A cheap screen before the lexer: a line can only be a context line when it holds one of these
+# words, or follows (within _HEADER_REACH lines) a header whose rows hold only numbers. Kernel
+# logs of 100,000 lines are mostly task rows and trace lines that never pass it.
+_SCREEN_WORDS = ("Mem", "Swap", "total", "free", "emory", "Limits:", "Requests:", "OOMKilled", "oom-kill",
+                 "OOM killer", "vmalloc", "vmap", "KASAN", "kasan_", "kmemleak", "Modules linked in")
+_SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
+_MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
+_HEADER_WORDS = ("PID", "swpd", "Active / Total Size", "Filename", "NAME", "CONTAINER ID", "Limits:", "Requests:")
+_HEADER_SCREEN = re.compile("|".join(re.escape(word) for word in _HEADER_WORDS))
+_HEADERS = re.compile(r"PID\s+USER|\bswpd\b|Active / Total Size|^\s*Filename\s+Type|^\s*NAME\s+TYPE|"
+                      r"CONTAINER ID|^\s*(?:Limits|Requests):\s*$")
+
+
+def _candidates(lines: list[Any]) -> list[Any]:
+    out = []
+    reach = -1
+    for index, line in enumerate(lines):
+        text = line.text
+        if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
+            reach = index + _HEADER_REACH
+            out.append(line)
+        elif index <= reach or _SCREEN.search(text) or (
+                text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+            out.append(line)
+    return out
+
+
 def read_context(lines: Iterable[Any]) -> ContextFacts:
     """Context facts of normalised lines (objects with ``number``, ``text``, ``prefix``).
 
     Never raises: a line the lexer cannot take is skipped.
     """
-    lines = [line for line in lines if line.text and "\n" not in line.text]
+    lines = _candidates([line for line in lines if line.text and "\n" not in line.text])
     if not lines:
         return ContextFacts()
     body = "".join(line.text + "\n" for line in lines)
