@@ -1210,3 +1210,18 @@ def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence_limit"] if limit is not None else p["confidence"]
     role = "contributing" if a.is_memcg else None  # the kernel's memcg report speaks first
     return Hit(confidence, evidence, {"has_limit": limit is not None}, role)
+
+
+@check("nofs_reclaim", needs=("gfp", "meminfo", "ram"))
+def nofs_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A filesystem or block-layer path allocating with GFP_NOFS/GFP_NOIO ran short while much of RAM was page cache it may not reclaim itself."""
+    clue = _clues(a).get("nofs_noio")
+    if clue is None or not a.is_global or not a.ram_kb:
+        return None
+    file_lru = a.figure("file")
+    if file_lru is None or file_lru.kb < p["min_file_share"] * a.ram_kb:
+        return None
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"caller": (clue.detail, clue.lines[-1:]), "gfp": (mask, clue.lines[:1]),
+                          "file_kb": (file_lru.kb, file_lru.lines), "ram_kb": (a.ram_kb, a.ram_lines)}
+    return Hit(p["confidence"], evidence, {"noio": getattr(a.gfp, "may_do_io", None) is False})

@@ -195,3 +195,13 @@ def test_inferred_findings_without_the_memory_report_stay_below_sixty_percent():
         assert "mem-info" in analysed.event.missing
         assert analysed.findings[0].code == "OOM201"
         assert analysed.findings[0].confidence < CONFIDENT, case_id
+
+
+def test_nofs_clue_from_a_real_xfs_trace_and_its_finding():
+    rep = corpus("lore-2610-nfsd-xfs-order4-recoverable")
+    found = clues(Analysis(rep.events[0].event, rep.dump, rep.events[0].gfp))
+    assert found["nofs_noio"].detail == "kmem_alloc"
+    assert any("[xfs]" in line.text for line in found["nofs_noio"].lines)
+    analysed = first_with_findings(report(CASES / "nofs-xfs-writeback.log"))
+    nofs = [f for f in analysed.findings if f.code == "OOM604"]
+    assert nofs and nofs[0].role == "contributing" and "xfs_buf_alloc_pages" in nofs[0].explanation
