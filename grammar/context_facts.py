@@ -12,10 +12,11 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from lark import Lark
 from lark.exceptions import LarkError
@@ -50,13 +51,13 @@ class ContextFacts:
         return bool(self.lines)
 
 
-@lru_cache(maxsize=None)
+@cache
 def context_lexer() -> Lark:
     """The LALR parser of ``context.lark`` (built once per process; only its lexer is used)."""
     return Lark.open_from_package("grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     pattern = re.compile(context_lexer().get_terminal(terminal).pattern.to_regexp())
     return lambda text: pattern.match(text + "\n")

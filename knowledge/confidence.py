@@ -15,7 +15,8 @@ Two rules keep it so:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from grammar.facts import Event
 

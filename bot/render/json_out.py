@@ -13,6 +13,7 @@ from typing import Any
 from bot.pipeline import AnalysedEvent, Report
 from grammar.facts import Event
 from grammar.parse import MISSING
+from knowledge.confidence import doubt
 
 CONTRACT_FIELDS = (
     "kind", "trigger_comm", "trigger_pid", "gfp_mask", "gfp_symbolic", "order", "oom_score_adj",
@@ -98,6 +99,7 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
     out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
+    out["doubt"] = doubt(analysed.findings, event)  # below 60 %: what cannot be told, what to paste next
     out["not_evaluated"] = [{"code": n.code, "name": n.name, "missing": list(n.missing)}
                             for n in analysed.not_evaluated]
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
