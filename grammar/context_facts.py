@@ -283,6 +283,11 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
         elif terminal == "KMEMLEAK":
             values["text"] = groups["km_text"].strip()
         elif terminal == "MODULES":
-            values["modules"] = tuple(m.group(0) for m in (re.match(r"[A-Za-z0-9_-]+", word) for word in groups.get("mod_list", "").split()) if m)
+            # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
+            # proprietary or unsigned module
+            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            values["modules"] = tuple(m.group(1) for m in words if m)
+            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            values["flags"] = MappingProxyType({m.group(1): m.group(2) for m in words if m and m.group(2)})
         out.append(ContextLine(kind, MappingProxyType(values), source))
     return ContextFacts(tuple(out))

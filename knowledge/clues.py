@@ -68,6 +68,24 @@ def _base(function: str) -> str:
     return function.split(".")[0].split("+")[0]
 
 
+# modules that are never part of the kernel tree (their taint flag is O or P wherever they load)
+OUT_OF_TREE = ("nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "zfs", "spl", "vboxdrv", "vboxnetflt",
+               "vboxnetadp", "vmmon", "vmnet", "wl", "fglrx", "lkrg", "p_lkrg", "dattobd", "veeamsnap")
+
+
+def module_flags(analysis: Any) -> dict[str, str]:
+    """Taint flags printed after module names in `Modules linked in:` (`zfs(PO)` -> PO)."""
+    flags: dict[str, str] = {}
+    for line in analysis.event.lines:
+        if "Modules linked in:" in line.text:
+            for match in re.finditer(r"([A-Za-z0-9_-]+)\(([A-Z+-]+)\)", line.text.split("Modules linked in:", 1)[1]):
+                flags[match.group(1).replace("-", "_")] = match.group(2)
+    for row in surroundings.kernel_lines(analysis.dump, "modules"):
+        for name, value in (row.values.get("flags") or {}).items():
+            flags.setdefault(str(name).replace("-", "_"), str(value))
+    return flags
+
+
 def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
     """Loaded modules and modules named in the trace (`func+0x1/0x2 [mod]`), with their lines."""
     found: dict[str, tuple[SourceLine, ...]] = {}
@@ -145,10 +163,16 @@ def clues(analysis: Any) -> dict[str, Clue]:
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
     tainted = header.tainted if header else None
-    if tainted and re.search(r"\b[A-Z]*[POE][A-Z]*\b", tainted.split("-")[0] if " " not in tainted else tainted):
-        trace_modules = [m for m, lines in modules(analysis).items()
-                         if any(TRACE_MODULE.search(l.text) for l in lines)]
-        if trace_modules:
-            out["out_of_tree"] = Clue("out_of_tree", trace_modules[0], modules(analysis)[trace_modules[0]])
+    if tainted and set(tainted.replace(" ", "")) & set("POE"):
+        # the taint says some module is out of tree; the trace names a module, which counts only
+        # when its own flags say so or it never ships with the kernel
+        flags = module_flags(analysis)
+        found = modules(analysis)
+        for name, lines in found.items():
+            if not any(TRACE_MODULE.search(line.text) for line in lines):
+                continue
+            if set(flags.get(name, "")) & set("POE") or name in OUT_OF_TREE:
+                out["out_of_tree"] = Clue("out_of_tree", name, lines)
+                break
     analysis.__dict__["_k9_clues"] = out
     return out

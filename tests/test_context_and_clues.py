@@ -190,11 +190,16 @@ def test_a_confident_answer_has_no_doubt():
 
 
 def test_inferred_findings_without_the_memory_report_stay_below_sixty_percent():
-    for case_id in ("gh-clickhouse-backup-279", "gh-dotnet-coreclr-16503", "gh-tickrs-61"):
+    # a large victim without the RAM size is an inference: below 60 %, ranking kept
+    for case_id in ("gh-clickhouse-backup-279", "gh-tickrs-61"):
         analysed = first_with_findings(corpus(case_id))
         assert "mem-info" in analysed.event.missing
         assert analysed.findings[0].code == "OOM201"
         assert analysed.findings[0].confidence < CONFIDENT, case_id
+    # the kill line's per-mille score is the kernel's own measure of the share: it keeps its confidence
+    analysed = first_with_findings(corpus("gh-dotnet-coreclr-16503"))
+    assert "mem-info" in analysed.event.missing
+    assert analysed.findings[0].code == "OOM201" and analysed.findings[0].confidence >= CONFIDENT
 
 
 def test_nofs_clue_from_a_real_xfs_trace_and_its_finding():
@@ -205,3 +210,10 @@ def test_nofs_clue_from_a_real_xfs_trace_and_its_finding():
     analysed = first_with_findings(report(CASES / "nofs-xfs-writeback.log"))
     nofs = [f for f in analysed.findings if f.code == "OOM604"]
     assert nofs and nofs[0].role == "contributing" and "xfs_buf_alloc_pages" in nofs[0].explanation
+
+
+def test_an_in_tree_driver_is_not_called_out_of_tree_because_the_kernel_is_tainted():
+    rep = corpus("gh-burzumishi-linux-baytrail-flexx10-12")  # Tainted: G W C O, trace through [i915]
+    found = clues(Analysis(rep.events[0].event, rep.dump, rep.events[0].gfp))
+    assert "gpu" in found and found["gpu"].detail == "i915"
+    assert "out_of_tree" not in found
