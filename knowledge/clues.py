@@ -29,7 +29,8 @@ BALLOON_FUNCTIONS = re.compile(r"^(vmballoon_|virtballoon_|balloon_|fill_balloon
 # drivers/gpu/drm/{i915,amd/amdgpu,nouveau,radeon,ttm}; nvidia is out of tree
 GPU_MODULES = ("i915", "amdgpu", "nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "nouveau", "radeon",
                "xe", "ttm", "drm_kms_helper", "gma500_gfx", "vmwgfx", "mgag200", "ast")
-GPU_FUNCTIONS = re.compile(r"^(i915_|intel_|amdgpu_|radeon_|nouveau_|nv_|ttm_|drm_gem_|drm_|os_alloc_mem|_nv\d+)")
+# only prefixes no other subsystem uses (nv_ is also forcedeth's, intel_ also iommu/pstate/...)
+GPU_FUNCTIONS = re.compile(r"^(i915_|amdgpu_|radeon_|nouveau_|nvidia_|ttm_|drm_)")
 # module/zfs, module/spl (OpenZFS)
 ZFS_MODULES = ("zfs", "spl", "znvpair", "zavl", "icp", "zcommon", "zunicode", "zzstd", "zlua")
 ZFS_FUNCTIONS = re.compile(r"^(spl_|arc_|zio_|dbuf_|dmu_|txg_|zfs_|vdev_|zpl_|abd_|l2arc_|zil_|metaslab_)")

@@ -65,8 +65,9 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
     return confidence
 
 
-def doubt(findings: Sequence[Finding], event: Event) -> str | None:
-    """Below CONFIDENT: what cannot be told, and what to paste next. None when the answer is confident."""
+def doubt(findings: Sequence[Finding], missing: Sequence[str]) -> str | None:
+    """Below CONFIDENT: what cannot be told, and what to paste next (``missing``: the event's missing
+    parts, grammar.parse.MISSING keys). None when the answer is confident."""
     causes = [f for f in findings if f.role == "root-cause"]
     top = causes[0] if causes else None
     if top is not None and top.confidence >= CONFIDENT:
@@ -79,6 +80,6 @@ def doubt(findings: Sequence[Finding], event: Event) -> str | None:
                 f"from {' or '.join(o.replace('_', ' ') for o in others)}.")
     else:
         what = f"Not certain ({top.confidence:.0%}): the paste lacks the figures that would confirm it."
-    parts = [PASTE_NEXT[m] for m in event.missing if m in PASTE_NEXT]
+    parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]
     paste = "; ".join(parts) if parts else WHOLE_REPORT
     return f"{what} To tell, paste {paste}."

@@ -156,7 +156,9 @@ def test_container_tooling_says_memcg_limit_with_the_limit():
     analysed = first_with_findings(report(CASES / "kubectl-oomkilled-kill-line.log"))
     top = analysed.findings[0]
     assert top.code == "OOM403" and top.category == "memcg_limit"
-    assert "6.0 GB" in top.explanation
+    from knowledge.units import size
+
+    assert size(6 * 1024 * 1024) in top.explanation
 
 
 def test_premature_small_order_oom_is_fragmentation():
@@ -174,7 +176,7 @@ def test_premature_small_order_oom_is_fragmentation():
 def test_below_sixty_percent_the_reply_says_what_to_paste():
     analysed = first_with_findings(corpus("gh-openwrt-openwrt-3507"))
     assert analysed.findings[0].confidence < CONFIDENT
-    text = doubt(analysed.findings, analysed.event)
+    text = doubt(analysed.findings, analysed.event.missing)
     assert text is not None and text.startswith("Not certain")
     assert "task table" in text  # the event's missing parts
     rendered = analyze((CORPUS / "gh-openwrt-openwrt-3507" / "input.log").read_bytes())
@@ -186,7 +188,7 @@ def test_below_sixty_percent_the_reply_says_what_to_paste():
 def test_a_confident_answer_has_no_doubt():
     analysed = first_with_findings(corpus("seed-rsync-32bit"))
     assert analysed.findings[0].confidence >= CONFIDENT
-    assert doubt(analysed.findings, analysed.event) is None
+    assert doubt(analysed.findings, analysed.event.missing) is None
 
 
 def test_inferred_findings_without_the_memory_report_stay_below_sixty_percent():
