@@ -404,6 +404,8 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     area = cma_reserved_kb or free_cma
     if not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
         role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
+    if a.is_allocation_failure and free_cma and free and free_cma >= p["free_share"] * free:
+        role = None  # a failed unmovable request while the free memory is CMA: the CMA is why it failed
     if free_cma and free and free_cma >= p["free_share"] * free:
         confidence = p["confidence_free"]
     elif cma_reserved_kb and a.lowmem_kb and a.has_highmem and cma_reserved_kb >= p["lowmem_share"] * a.lowmem_kb:
