@@ -50,6 +50,23 @@ WHOLE_REPORT = ("the whole report: `journalctl -k` or `dmesg` from the `invoked 
                 "failure`) line to the `Killed process` line")
 
 
+# Checks that measure where RAM went. On an allocation-failure warning (no kill) they say why free
+# memory was low, not why this request failed: that is the request's order, flags and reserves
+# (in the training folds experts named fragmentation, reserves, CMA, a defect or a harmless
+# warning for every such event, never a share of RAM).
+RAM_SHARE_CHECKS = frozenset({
+    "shmem_share", "hugetlb_pool", "slab_unreclaimable", "pagetables_share", "mlocked_share", "unaccounted",
+    "unaccounted_named", "dirty_writeback", "slab_share_of_counted",
+})
+
+
+def role_for(check: str, event: Event, role: str | None) -> str | None:
+    """The role a finding may claim for this event: RAM shares are contributing on allocation failures."""
+    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None:
+        return "contributing"
+    return role
+
+
 def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str, Any] | None = None) -> float:
     """The confidence a finding may claim for this event (see the module docstring)."""
     if check in DECLARED:
