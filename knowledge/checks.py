@@ -895,12 +895,15 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
     if not reasons:
         return None
-    confidence = p["confidence_" + reasons[0]]
-    if len(reasons) > 1:
-        confidence = min(p["confidence_max"], confidence + p["confidence_each_more"] * (len(reasons) - 1))
     same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
             and a.event.trigger is not None and e.trigger.gfp_mask == a.event.trigger.gfp_mask]
     evidence["failures"] = (len(same) or 1, trigger_lines)
+    key = reasons[0]
+    if key == "net_refill" and len(same) <= 1:
+        key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
+    confidence = p["confidence_" + key]
+    if len(reasons) > 1:
+        confidence = min(p["confidence_max"], confidence + p["confidence_each_more"] * (len(reasons) - 1))
     kills = [e for e in a.dump.events if e.kill is not None]
     if kills:
         confidence *= p["kill_in_paste_factor"]  # something else in the paste did run out of memory
