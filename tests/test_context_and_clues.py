@@ -219,3 +219,19 @@ def test_an_in_tree_driver_is_not_called_out_of_tree_because_the_kernel_is_taint
     found = clues(Analysis(rep.events[0].event, rep.dump, rep.events[0].gfp))
     assert "gpu" in found and found["gpu"].detail == "i915"
     assert "out_of_tree" not in found
+
+
+def test_ram_and_swap_from_top_output_fill_a_kill_line_fragment():
+    # the seed post's real `top` summary lines, pasted above a real kill line (gh-tickrs-61 style)
+    seed = (CORPUS / "seed-whole-post" / "input.log").read_text().splitlines()
+    top = [line for line in seed if line.startswith(("Mem: ", "Swap: "))]
+    kill = "Out of memory: Killed process 4242 (java) total-vm:30000000kB, anon-rss:29000000kB, file-rss:0kB, shmem-rss:0kB"
+    rep = analyze("\n".join(top + [kill]) + "\n")
+    (analysed,) = rep.events
+    analysis = Analysis(analysed.event, rep.dump, analysed.gfp)
+    assert analysis.ram_kb == 33204440 and analysis.swap_total_kb == 1959892
+    assert analysis.ram_lines[0].text.startswith("Mem: 33204440k total")
+    hog = analysed.findings[0]
+    assert hog.category == "process_hog"
+    quoted = {e.name: e for e in hog.evidence}
+    assert quoted["hog_share"].value == round(100 * 29000000 / (33204440 + 1959892))
