@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate, truncate_mrkdwn
 from bot.store import EventRecord
 from knowledge.units import size
 
@@ -182,7 +182,7 @@ def _link(url: str | None, label: str) -> str:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_mrkdwn(text, SECTION_LIMIT)}}
 
 
 def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | None = None
@@ -201,7 +201,7 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
         for pattern in summary.patterns[:5]:
             latest = pattern.records[-1]
             link = linker(latest) if linker and latest.message_ts else None
-            lines.append(f"\u2022 {escape_mrkdwn(pattern.text)}" + (f" ({_link(link, 'latest thread')})" if link else ""))
+            lines.append(f"\u2022 {escape_mrkdwn(truncate(pattern.text, 400))}" + (f" ({_link(link, 'latest thread')})" if link else ""))
         blocks.append(_section("*Recurring*\n" + "\n".join(lines)))
     fields = []
     for title, name in GROUPS:
@@ -210,7 +210,7 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
             body = "\n".join(f"{c.count} \u00d7 {escape_mrkdwn(truncate(c.label, 60))}" for c in counts[:6])
             if len(counts) > 6:
                 body += f"\n\u2026 {len(counts) - 6} more"
-            fields.append({"type": "mrkdwn", "text": truncate(f"*{title}*\n{body}", 1900)})
+            fields.append({"type": "mrkdwn", "text": truncate_mrkdwn(f"*{title}*\n{body}", 1900)})
     if fields:
         blocks.append({"type": "section", "fields": fields})
     rows = _timeline_rows(summary, width=16)
@@ -222,9 +222,17 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
                  for i, a in enumerate(summary.actions, 1)]
         blocks.append(_section("*What would prevent most of them*\n" + "\n".join(lines)))
     if summary.threads:
-        links = [_link(linker(r) if linker else None, f"{when_text(r.when)} {r.host or ''} {r.victim_comm or ''}".strip())
-                 for r in summary.threads[:10]]
-        more = f" \u2026 and {len(summary.threads) - 10} more" if len(summary.threads) > 10 else ""
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
-                                                         "text": truncate("Threads: " + " \u00b7 ".join(links) + more, 2900)}]})
+        # Whole links only: cutting the joined text could split a <url|label> or an &lt; escape.
+        text = "Threads:"
+        shown = 0
+        for record in summary.threads[:10]:
+            label = truncate(f"{when_text(record.when)} {record.host or ''} {record.victim_comm or ''}".strip(), 80)
+            link = _link(linker(record) if linker else None, label)
+            if len(text) + len(link) + 40 > 2900:
+                break
+            text += (" \u00b7 " if shown else " ") + link
+            shown += 1
+        if len(summary.threads) > shown:
+            text += f" \u2026 and {len(summary.threads) - shown} more"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return escape_mrkdwn(fallback), blocks
