@@ -235,3 +235,16 @@ def test_ram_and_swap_from_top_output_fill_a_kill_line_fragment():
     assert hog.category == "process_hog"
     quoted = {e.name: e for e in hog.evidence}
     assert quoted["hog_share"].value == round(100 * 29000000 / (33204440 + 1959892))
+
+
+def test_slack_reply_states_the_doubt_escaped():
+    import json
+
+    from bot.render.blockkit import render_report
+
+    rep = analyze((CORPUS / "gh-openwrt-openwrt-3507" / "input.log").read_bytes())
+    reply = render_report(rep, analysis_id=1)
+    texts = [b["text"]["text"] for b in reply.blocks if b.get("type") == "section" and "text" in b]
+    doubt_text = next(t for t in texts if t.startswith("Not certain"))
+    assert "To tell, paste" in doubt_text and "<" not in doubt_text
+    assert json.dumps(reply.blocks)  # plain data
