@@ -1230,3 +1230,24 @@ def nofs_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {"caller": (clue.detail, clue.lines[-1:]), "gfp": (mask, clue.lines[:1]),
                           "file_kb": (file_lru.kb, file_lru.lines), "ram_kb": (a.ram_kb, a.ram_lines)}
     return Hit(p["confidence"], evidence, {"noio": getattr(a.gfp, "may_do_io", None) is False})
+
+
+@check("vmalloc_beyond_ram", needs=("ram",))
+def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
+    from .surroundings import kernel_lines
+
+    near = [r for r in kernel_lines(a.dump, "vmalloc_failure")
+            if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line and r.values.get("bytes")]
+    if not near or not a.ram_kb:
+        return None
+    row = max(near, key=lambda r: int(r.values["bytes"]))
+    request_kb = int(row.values["bytes"]) // 1024
+    if request_kb < p["min_ram_share"] * a.ram_kb:
+        return None
+    evidence: Evidence = {"vmalloc_line": (row.values["text"], (row.line,)), "request_kb": (request_kb, (row.line,)),
+                          "ram_kb": (a.ram_kb, a.ram_lines)}
+    trigger = a.event.trigger
+    if trigger is not None and trigger.comm:
+        evidence["task"] = (trigger.comm, a.lines(trigger.line))
+    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})

@@ -248,3 +248,14 @@ def test_slack_reply_states_the_doubt_escaped():
     doubt_text = next(t for t in texts if t.startswith("Not certain"))
     assert "To tell, paste" in doubt_text and "<" not in doubt_text
     assert json.dumps(reply.blocks)  # plain data
+
+
+def test_vmalloc_larger_than_ram_is_the_callers_defect():
+    rep = corpus("code-google-syzkaller-report199")
+    analysed = next(a for a in rep.events if any(f.code == "OOM605" for f in a.findings))
+    finding = next(f for f in analysed.findings if f.code == "OOM605")
+    quoted = {e.name: e.value for e in finding.evidence}
+    assert quoted["request_kb"] == 17178820608 // 1024 and quoted["request_kb"] > quoted["ram_kb"]
+    assert "can never succeed" in finding.explanation
+    ndpi = first_with_findings(corpus("gh-vel21ripn-ndpi-49"))
+    assert "OOM605" not in [f.code for f in ndpi.findings]  # 416 KiB: the area, not the size, was short
