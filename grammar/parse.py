@@ -154,8 +154,12 @@ class _Draft:
             self.reached = max(self.reached, section)
 
 
-def parse_text(data: str | bytes) -> Dump:
-    """Parse a whole paste. Never raises on bad input: problems become ``Dump.warnings``."""
+def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
+    """Parse a whole paste. Never raises on bad input: problems become ``Dump.warnings``.
+
+    ``first_line`` is the number of the paste's first line: a window cut out of a big log
+    (``grammar.windows``) passes its place in the file, so every fact is numbered as in the file.
+    """
     size = len(data)
     if size > MAX_INPUT_BYTES:
         return Dump(None, None, None, (), (f"input is {size // (1024 * 1024)} MB; the limit is "
@@ -165,9 +169,12 @@ def parse_text(data: str | bytes) -> Dump:
         return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
     normalised = normalise(text)
     warnings.extend(normalised.warnings)
-    items = classify_lines(normalised.lines)
+    lines = normalised.lines
+    if first_line != 1:
+        lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
+    items = classify_lines(lines)
     dump = assemble(items, normalised.physical_lines, warnings)
-    return dataclasses.replace(dump, context=read_context(normalised.lines))
+    return dataclasses.replace(dump, context=read_context(lines))
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+from bot.pipeline import AnalysedEvent, Report
 from bot.store import EventRecord
+from grammar.facts import Event
+from knowledge.model import Finding
 
 MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
 
@@ -175,113 +178,112 @@ def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, refe
     return Origin(host, moment)
 
 
-def paste_prefixes(text: str | bytes) -> dict[int, str]:
-    """Line number -> stripped log prefix, numbered exactly as the parser numbers lines."""
-    from grammar.normalise import decode_bytes, normalise
-
-    decoded, _warnings = decode_bytes(text)
-    return {line.number: line.prefix for line in normalise(decoded).lines if line.prefix}
-
-
-def _memcg_counter(details: Mapping[str, Any]) -> tuple[int | None, int | None]:
-    memcg = details.get("memcg") or {}
-    for counter in memcg.get("counters") or ():
-        if counter.get("resource") == "memory":
-            return counter.get("usage_kb"), counter.get("limit_kb")
+def _memcg_counter(event: Event) -> tuple[int | None, int | None]:
+    for counter in event.memcg.counters if event.memcg is not None else ():
+        if counter.resource == "memory":
+            return counter.usage_kb, counter.limit_kb
     return None, None
 
 
-def _short_zone(details: Mapping[str, Any]) -> dict[str, Any] | None:
+def _short_zone(event: Event) -> dict[str, Any] | None:
     """The zone deepest below its watermarks (free / min smallest)."""
     worst = None
-    for zone in details.get("zones") or ():
-        free, low = zone.get("free_kb"), zone.get("low_kb")
-        if free is None or not zone.get("min_kb"):
+    for zone in event.zones:
+        free, low = zone.free_kb, zone.low_kb
+        if free is None or not zone.min_kb:
             continue
-        ratio = free / zone["min_kb"]
+        ratio = free / zone.min_kb
         if free < (low or 0) and (worst is None or ratio < worst[0]):
-            worst = (ratio, {"zone": zone.get("name"), "node": zone.get("node"), "free_kb": free,
-                             "min_kb": zone.get("min_kb"), "low_kb": low})
+            worst = (ratio, {"zone": zone.name, "node": zone.node, "free_kb": free,
+                             "min_kb": zone.min_kb, "low_kb": low})
     return worst[1] if worst else None
 
 
-def figures_of(event: Mapping[str, Any], page_kb: int | None) -> dict[str, Any]:
-    """The key figures of one event (kB unless named otherwise); absent ones are left out."""
-    details = event.get("details") or {}
-    usage, limit = _memcg_counter(details)
-    rss = [event.get(k) for k in ("killed_anon_rss_kb", "killed_file_rss_kb", "killed_shmem_rss_kb")]
-    ram_pages = event.get("ram_pages")
+def figures_of(event: Event, page_kb: int | None) -> dict[str, Any]:
+    """The key figures of one event (kB unless named otherwise); absent ones are left out.
+    ``page_kb`` is the dump's page size (4 kB when the dump does not show it)."""
+    usage, limit = _memcg_counter(event)
+    kill, trigger = event.kill, event.trigger
+    rss = [kill.anon_rss_kb, kill.file_rss_kb, kill.shmem_rss_kb] if kill is not None else []
     figures = {
         "victim_rss_kb": sum(x for x in rss if x) if any(x is not None for x in rss) else None,
-        "victim_anon_rss_kb": event.get("killed_anon_rss_kb"),
-        "victim_total_vm_kb": event.get("killed_total_vm_kb"),
+        "victim_anon_rss_kb": kill.anon_rss_kb if kill is not None else None,
+        "victim_total_vm_kb": kill.total_vm_kb if kill is not None else None,
         "memcg_usage_kb": usage,
         "memcg_limit_kb": limit,
-        "ram_kb": ram_pages * (page_kb or 4) if ram_pages else None,
-        "free_swap_kb": event.get("free_swap_kb"),
-        "total_swap_kb": event.get("total_swap_kb"),
-        "order": event.get("order"),
-        "gfp_mask": event.get("gfp_mask"),
-        "short_zone": _short_zone(details),
+        "ram_kb": event.ram_pages * (page_kb or 4) if event.ram_pages else None,
+        "free_swap_kb": event.free_swap_kb,
+        "total_swap_kb": event.total_swap_kb,
+        "order": trigger.order if trigger is not None else None,
+        "gfp_mask": trigger.gfp_mask if trigger is not None else None,
+        "short_zone": _short_zone(event),
     }
     return {k: v for k, v in figures.items() if v is not None}
 
 
-def remediation_of(findings: Iterable[Mapping[str, Any]], limit: int = 2) -> tuple[str, ...]:
+def remediation_of(findings: Iterable[Finding], limit: int = 2) -> tuple[str, ...]:
     """Steps of the root-cause findings (the top one even when it is only contributing)."""
     findings = list(findings)
-    chosen = [f for f in findings if f.get("role") == "root-cause"][:limit] or findings[:1]
+    chosen = [f for f in findings if f.role == "root-cause"][:limit] or findings[:1]
     steps: list[str] = []
     for finding in chosen:
-        for step in finding.get("remediation") or ():
+        for step in finding.remediation:
             if step not in steps:
                 steps.append(step)
     return tuple(steps[:4])
 
 
-def record_from_event(event: Mapping[str, Any], *, index: int, kernel: str | None, page_kb: int | None,
+def origin_of_event(event: Event, reference: float) -> Origin:
+    """Host and time from the log prefixes the parser kept on the event's own lines."""
+    prefixes = {line.number: line.prefix for line in event.lines if line.prefix}
+    return origin_of(prefixes, event.first_line, event.last_line, reference) if prefixes else Origin(None, None)
+
+
+def record_from_event(analysed: AnalysedEvent, *, index: int, kernel: str | None, page_kb: int | None,
                       origin: Origin, posted_at: float, team_id: str | None = None, channel: str | None = None,
                       thread_ts: str | None = None, message_ts: str | None = None, user_id: str | None = None,
                       source_kind: str = "message", paste: str | None = None) -> EventRecord:
-    details = event.get("details") or {}
-    summary = details.get("oom_summary") or {}
-    memcg = details.get("memcg") or {}
-    kill = details.get("kill") or {}
-    task_cgroup = summary.get("task_memcg") or memcg.get("task_path")
-    oom_memcg = summary.get("oom_memcg") or event.get("memcg")
+    """The store row of one analysed event (typed facts and findings, not a rendering of them)."""
+    event = analysed.event
+    summary, memcg, kill = event.oom_summary, event.memcg, event.kill
+    task_cgroup = (summary.task_memcg if summary else None) or (memcg.task_path if memcg else None)
+    oom_memcg = (summary.oom_memcg if summary else None) or _charged_memcg(event)
     workload = parse_cgroup(task_cgroup or oom_memcg)
-    findings = event.get("findings") or []
-    top = findings[0] if findings else {}
-    header = details.get("header") or {}
+    findings = analysed.findings
+    top = findings[0] if findings else None
     return EventRecord(
         event_index=index, posted_at=posted_at, source_kind=source_kind, team_id=team_id, channel=channel,
         thread_ts=thread_ts, message_ts=message_ts, user_id=user_id, event_time=origin.time, host=origin.host,
-        kernel=header.get("kernel") or kernel, kind=event.get("kind"), trigger_comm=event.get("trigger_comm"),
-        victim_comm=event.get("killed_comm") or summary.get("task"), victim_pid=event.get("killed_pid") or kill.get("pid"),
+        kernel=(event.header.kernel if event.header else None) or kernel, kind=event.kind,
+        trigger_comm=event.trigger.comm if event.trigger else None,
+        victim_comm=(kill.comm if kill else None) or (summary.task if summary else None),
+        victim_pid=kill.pid if kill else None,
         cgroup=task_cgroup, oom_memcg=oom_memcg, pod_uid=workload.pod_uid, container_id=workload.container_id,
         container_runtime=workload.runtime or (workload.lxc and "lxc"), systemd_unit=workload.unit,
-        top_code=top.get("code"), top_title=top.get("title"), category=top.get("category"),
-        confidence=top.get("confidence"), figures=figures_of(event, page_kb), remediation=remediation_of(findings),
-        paste=paste,
+        top_code=top.code if top else None, top_title=top.title if top else None,
+        category=top.category if top else None, confidence=round(float(top.confidence), 2) if top else None,
+        figures=figures_of(event, page_kb), remediation=remediation_of(findings), paste=paste,
     )
 
 
-def records_from_report(report: Any, text: str | bytes, *, posted_at: float, store_paste: bool = False,
-                        **where: Any) -> list[EventRecord]:
-    """One record per event of an analysed paste (``bot.pipeline.Report``)."""
-    from bot.render.json_out import event_dict
+def _charged_memcg(event: Event) -> str | None:
+    """The memcg a memcg OOM charged (the FORMAT.md ``memcg`` field)."""
+    if event.kind == "memcg-oom" and event.memcg is not None:
+        return event.memcg.path or event.memcg.stats_path
+    return None
 
-    if not report.events:
-        return []
-    paste = (text if isinstance(text, str) else text.decode("utf-8", "replace")) if store_paste else None
-    records = []
-    for index, analysed in enumerate(report.events):
-        event = event_dict(analysed)
-        prefixes = {line.number: line.prefix for line in analysed.event.lines if line.prefix}
-        origin = origin_of(prefixes, event["first_line"], event["last_line"], posted_at)
-        records.append(record_from_event(event, index=index, kernel=report.kernel, page_kb=report.dump.page_size_kb,
-                                         origin=origin, posted_at=posted_at, paste=paste, **where))
-    return records
+
+def records_from_report(report: Report, text: str | bytes | None, *, posted_at: float, store_paste: bool = False,
+                        source_kind: str = "message", **where: Any) -> list[EventRecord]:
+    """One record per event of an analysed paste or log window (``bot.pipeline.Report``); ``posted_at``
+    also picks the year of syslog stamps, which print none."""
+    paste = None
+    if store_paste and text is not None:
+        paste = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    return [record_from_event(analysed, index=index, kernel=report.kernel, page_kb=report.dump.page_size_kb,
+                              origin=origin_of_event(analysed.event, posted_at), posted_at=posted_at,
+                              source_kind=source_kind, paste=paste, **where)
+            for index, analysed in enumerate(report.events)]
 
 
 def ts_to_epoch(ts: str | None, default: float) -> float:

@@ -13,7 +13,7 @@ from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate, truncate
 from bot.store import EventRecord
 from knowledge.units import size
 
-from bot.incidents.build import Count, Summary, cause_label, duration_text, workload_label
+from bot.incidents.build import Count, Summary, cause_label, duration_text, placed_in_time, workload_label
 
 Linker = Callable[[EventRecord], str | None]
 BAR = "\u2588"
@@ -35,9 +35,14 @@ def totals_line(summary: Summary) -> str:
     if not summary.records:
         return "No kernel memory events recorded in this period."
     kinds = ", ".join(f"{c.count} {c.label}" for c in summary.kinds)
-    span = (summary.last or 0) - (summary.first or 0)
-    parts = [f"{summary.total} event{'s' if summary.total != 1 else ''} ({kinds})",
-             f"from {when_text(summary.first)} to {when_text(summary.last)} UTC ({duration_text(span)})"]
+    parts = [f"{summary.total} event{'s' if summary.total != 1 else ''} ({kinds})"]
+    undated = len(summary.undated)
+    if summary.first is not None and summary.last is not None:
+        span = summary.last - summary.first
+        parts.append(f"from {when_text(summary.first)} to {when_text(summary.last)} UTC ({duration_text(span)})")
+    if undated:
+        which = "they" if undated == summary.total else f"{undated} of them"
+        parts[-1] += f"; {which} cannot be placed in time (the log shows only seconds since boot, or no time)"
     extra = []
     if summary.by_host:
         extra.append(f"{len(summary.by_host)} host{'s' if len(summary.by_host) != 1 else ''}")
@@ -49,7 +54,7 @@ def totals_line(summary: Summary) -> str:
 
 
 def event_line(record: EventRecord) -> str:
-    bits = [when_text(record.when)]
+    bits = [when_text(record.when) if placed_in_time(record) else "time unknown"]
     if record.host:
         bits.append(record.host)
     bits.append(f"{record.victim_comm or '?'} killed" if record.victim_comm else (record.kind or "event"))
@@ -147,6 +152,7 @@ def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str,
         "total": summary.total,
         "first": summary.first,
         "last": summary.last,
+        "undated": len(summary.undated),
         "kinds": counts(summary.kinds),
         "by_cause": counts(summary.by_cause),
         "by_host": counts(summary.by_host),
@@ -157,7 +163,7 @@ def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str,
         "patterns": [{"text": p.text, "count": p.count} for p in summary.patterns],
         "actions": [{"text": a.text, "covers": a.covers, "codes": list(a.codes)} for a in summary.actions],
         "events": [
-            {"when": r.when, "event_time": r.event_time, "posted_at": r.posted_at, "host": r.host, "kind": r.kind,
+            {"when": r.when if placed_in_time(r) else None, "event_time": r.event_time, "posted_at": r.posted_at, "host": r.host, "kind": r.kind,
              "victim": r.victim_comm, "victim_pid": r.victim_pid, "trigger": r.trigger_comm, "cgroup": r.cgroup,
              "workload": workload_label(r), "pod_uid": r.pod_uid, "container_id": r.container_id,
              "systemd_unit": r.systemd_unit, "kernel": r.kernel, "top_code": r.top_code, "category": r.category,

@@ -16,9 +16,7 @@ def is_from_self(message: dict[str, Any], context: Any) -> bool:
     bot_id = context.get("bot_id") if context is not None else None
     if bot_user_id and message.get("user") == bot_user_id:
         return True
-    if bot_id and message.get("bot_id") == bot_id:
-        return True
-    return False
+    return bool(bot_id and message.get("bot_id") == bot_id)
 
 
 def mentions_bot(text: str, context: Any) -> bool:

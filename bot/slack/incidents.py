@@ -101,7 +101,7 @@ def archive_link(base_url: str | None, record: EventRecord) -> str | None:
 
 
 class Incidents:
-    """What the incident-memory features need; one per app (``app.oomlens_incidents``)."""
+    """What the incident-memory features need; one per app (``OomlensApp.incidents``, ``Services.incidents``)."""
 
     def __init__(self, services: Services, settings: IncidentSettings | None = None):
         self.services = services
@@ -238,7 +238,7 @@ class Incidents:
     # -- `/oom summary ...` and `/oom digest ...` -----------------------------------------------
 
     def handle_command(self, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None:
-        """The `/oom summary|digest` handler (installed with commands.set_summary_handler)."""
+        """The `/oom summary|digest` handler."""
         words = (command.get("text") or "").split()
         team_id = command.get("team_id")
         channel = command.get("channel_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -189,7 +190,7 @@ def test_channel_slots_are_shared_by_replicas(store, tmp_path):
             slots = sorted(pool.map(lambda i: (store if i % 2 else other).reserve_slot(channel, 0.5, now=1000.0),
                                     range(12)))
         assert slots[0] == 1000.0
-        assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in zip(slots, slots[1:]))
+        assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in itertools.pairwise(slots))
         assert store.reserve_slot(channel, 0.5, now=5000.0) == 5000.0  # an idle channel starts now
         assert store.reserve_slot(f"C{uuid.uuid4().hex[:8]}", 0.5) > 0  # a new channel needs no set-up
     finally:

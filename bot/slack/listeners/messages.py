@@ -13,8 +13,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.delivery import deliver_analysis
-from bot.slack.hooks import after_delivery
+from bot.slack.delivery import deliver
 from bot.slack.events import once_per_event, is_from_self, mentions_bot, message_paste
 from bot.slack.services import Services
 from bot.slack.text import has_event_marker, looks_like_dump_fragment
@@ -79,21 +78,15 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
                 return
             services.store.save_fragment(channel, author, thread_key,
                                          Fragment(previous.first_ts, ts, combined, time.time()))
-            outcome = deliver_analysis(services, client, team_id=team_id, channel=channel,
+            deliver(services, client, team_id=team_id, channel=channel,
                                        source_ts=previous.first_ts,
                                        thread_ts=event.get("thread_ts") or previous.first_ts, paste=combined,
-                                       source_kind="message")
-            after_delivery(context, client, outcome, paste=combined, team_id=team_id, channel=channel,
-                           source_ts=previous.first_ts, thread_ts=event.get("thread_ts") or previous.first_ts,
-                           user_id=event.get("user") or event.get("bot_id"), source_kind="message")
+                                       source_kind="message", user_id=event.get("user") or event.get("bot_id"))
             return
         services.store.save_fragment(channel, author, thread_key, Fragment(ts, ts, paste, time.time()))
         if marker:
-            outcome = deliver_analysis(services, client, team_id=team_id, channel=channel, source_ts=ts,
-                                       thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message")
-            after_delivery(context, client, outcome, paste=paste, team_id=team_id, channel=channel, source_ts=ts,
-                           thread_ts=event.get("thread_ts") or ts, user_id=event.get("user") or event.get("bot_id"),
-                           source_kind="message")
+            deliver(services, client, team_id=team_id, channel=channel, source_ts=ts,
+                                       thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message", user_id=event.get("user") or event.get("bot_id"))
 
 
 @once_per_event
@@ -113,11 +106,8 @@ def handle_message_changed(event: dict[str, Any], body: dict[str, Any], client: 
     existing = services.store.reply_for(channel, ts)
     if existing is None and not has_event_marker(paste):
         return
-    outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                               thread_ts=message.get("thread_ts") or ts, paste=paste, source_kind="edit")
-    after_delivery(context, client, outcome, paste=paste, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                   thread_ts=message.get("thread_ts") or ts, user_id=message.get("user") or message.get("bot_id"),
-                   source_kind="edit")
+    deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
+                               thread_ts=message.get("thread_ts") or ts, paste=paste, source_kind="edit", user_id=message.get("user") or message.get("bot_id"))
 
 
 def register(app: App) -> None:
