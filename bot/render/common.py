@@ -124,7 +124,7 @@ def event_view(overview: Overview) -> dict[str, Any]:
         "kind": overview.kind_label, "headline": overview.headline, "headline_parts": overview.headline_parts,
         "cause": finding_view(overview.cause) if overview.cause else None,
         "others": [finding_view(f) for f in overview.others],
-        "todo": list(overview.todo), "fragment": overview.is_fragment,
+        "todo": list(overview.todo), "fragment": overview.is_fragment, "doubt": overview.doubt,
         "missing": [m.description for m in overview.missing], "paste_hint": overview.paste_hint,
         "names": names_of(overview),
         "victim": overview.victim, "request": overview.request,
