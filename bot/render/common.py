@@ -35,8 +35,11 @@ COMPACT_EVIDENCE_LINES = 4
 COMPACT_MEMORY_PARTS = 4
 
 
-def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None) -> str:
-    paragraphs = [" ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
+def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None,
+          verbatim: bool = False) -> str:
+    # Prose is re-flowed; a headline (``verbatim``) keeps its runs of spaces, because it quotes
+    # process names as printed and a name may hold two spaces.
+    paragraphs = [p.strip() if verbatim else " ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
     out = []
     for index, paragraph in enumerate(paragraphs):
         lead = first if (first is not None and index == 0) else indent
