@@ -17,7 +17,6 @@ Usage: PYTHONPATH=. python bench/confidence_holdout.py [--fold 0|1|2|3|4|all|tra
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections import defaultdict
@@ -26,14 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+from oomcases import case_fold  # noqa: E402  (the one definition of the folds, shared with the fix-share test)
+
 FOLDS = 5
 HELD_OUT = 0
 CONFIDENT = 0.60
 
 
 def fold_of(case_id: str) -> int:
-    base = case_id.split("--", 1)[0]
-    return int(hashlib.sha256(base.encode()).hexdigest(), 16) % FOLDS
+    return case_fold(case_id, FOLDS)
 
 
 @dataclass(frozen=True)
