@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, classify, prefix_pattern
+from .lexicon import OTHER, classify, is_loose, prefix_pattern
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -136,6 +136,20 @@ def line_content(raw: str) -> tuple[str, str]:
     return _strip_prefix(line)
 
 
+_CODE_SPAN = re.compile(r"`+([^`\n]+)`+")
+
+
+def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
+    """The inline code spans of a prose line that hold a kernel line the grammar knows."""
+    spans = []
+    for match in _CODE_SPAN.finditer(raw):
+        text, prefix = _strip_prefix(match.group(1).strip())
+        text = text.strip()
+        if text and classify(text) != OTHER:
+            spans.append((text, prefix.strip()))
+    return spans
+
+
 def _wrap_width(physical: list[_Physical | None]) -> int | None:
     """The width at which a page or mail reader cut lines, when one width dominates."""
     lengths = Counter(
@@ -189,7 +203,7 @@ def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str] | Non
         for exact in (exact_first, not exact_first):
             text = _joined(run[:end], exact)
             kind = classify(text)
-            if kind != OTHER and (kind_start == OTHER or kind == kind_start):
+            if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
                 return end, text
     return None
 
@@ -199,29 +213,21 @@ def normalise(text: str) -> Normalised:
     warnings: list[str] = []
     text = _undo_transport(text)
     raw_lines = text.split("\n")
-    contents: list[str] = []
-    prefixes: list[str] = []
-    indented: list[bool] = []
-    bodies: list[str] = []  # unstripped: a fixed-width cut can fall inside a run of spaces
-    for raw in raw_lines:
+    physical: list[_Physical | None] = []
+    for index, raw in enumerate(raw_lines):
         if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
-            contents.append("")
-            prefixes.append("")
-            indented.append(False)
-            bodies.append("")
+            physical.append(None)
             continue
         body, prefix = line_content(raw)
-        indented.append(body[:1] in (" ", "\t"))
         stripped = body.strip()[:MAX_LINE_CHARS]
-        contents.append(stripped)
-        bodies.append(body)
-        prefixes.append(prefix.strip())
-
-    physical: list[_Physical | None] = []
-    for index, content in enumerate(contents):
-        if content or prefixes[index]:
-            physical.append(_Physical(index + 1, content, prefixes[index], len(raw_lines[index]),
-                                      bodies[index], indented[index]))
+        spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
+        if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
+            physical.extend(_Physical(index + 1, text, span_prefix, len(raw), text, False) for text, span_prefix in spans)
+            physical.append(None)
+            continue
+        if stripped or prefix.strip():
+            # unstripped body: a fixed-width cut can fall inside a run of spaces
+            physical.append(_Physical(index + 1, stripped, prefix.strip(), len(raw), body, body[:1] in (" ", "\t")))
         else:
             physical.append(None)  # a blank line ends any wrapped run
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
@@ -250,11 +256,11 @@ def normalise(text: str) -> Normalised:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
-        if budget > 0 and (entry.prefix or classify(entry.text) == OTHER or prefixed_paste):
+        if budget > 0 and (entry.prefix or is_loose(classify(entry.text)) or prefixed_paste):
             probe = index
             while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or classify(candidate.text) != OTHER:
+                if candidate is None or not candidate.text or candidate.prefix or not is_loose(classify(candidate.text)):
                     break
                 run.append(candidate)
                 probe += 1

@@ -99,6 +99,65 @@ _SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_cou
                 "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
 _MAX_GAP = 60  # unrelated lines after which an open event is closed
 
+# Call-trace frames that tell which kind of memory event printed the stack, when no line of the
+# report itself survived. Only the frames at the top of the trace count (after the frames that
+# print the stack): a task blocked in reclaim or waiting for oom_lock also has
+# __alloc_pages_slowpath or out_of_memory deeper in its stack, but it printed no report.
+# lib/dump_stack.c, arch/*/kernel/traps.c and dumpstack.c: the printing frames.
+_PRINTING_FRAMES = frozenset({
+    "dump_stack", "dump_stack_lvl", "__dump_stack", "show_stack", "show_stack_log_lvl", "show_trace",
+    "show_trace_log_lvl", "dump_backtrace", "dump_backtrace_entry", "unwind_backtrace", "print_stack_trace",
+    "dump_stack_print_info", "arch_stack_walk", "show_regs", "__show_regs", "print_context_stack",
+    "print_context_stack_bp", "dump_trace", "__warn", "warn_slowpath_common", "warn_slowpath_null",
+    "warn_slowpath_fmt", "report_bug", "handle_bug", "exc_invalid_op", "asm_exc_invalid_op", "invalid_op",
+})
+# mm/oom_kill.c (dump_header, oom_kill_process, out_of_memory), mm/page_alloc.c
+# (__alloc_pages_may_oom, warn_alloc, __alloc_pages_slowpath), mm/memcontrol.c (the memcg charge
+# path: mem_cgroup_out_of_memory, try_charge, try_charge_memcg 5.16+, mem_cgroup_oom 3.12-4.x),
+# drivers/tty/sysrq.c (moom_callback, sysrq_handle_moom).
+_MEMCG_FRAMES = frozenset({
+    "mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize", "mem_cgroup_oom", "try_charge", "try_charge_memcg",
+    "__mem_cgroup_try_charge", "mem_cgroup_charge_common", "mem_cgroup_handle_oom", "__mem_cgroup_charge",
+    "mem_cgroup_charge", "mem_cgroup_try_charge", "charge_memcg", "obj_cgroup_charge_pages", "__memcg_kmem_charge",
+    "__memcg_kmem_charge_page", "obj_cgroup_charge",
+})
+_SYSRQ_FRAMES = frozenset({"moom_callback", "sysrq_handle_moom"})
+_OOM_FRAMES = frozenset({
+    "dump_header", "oom_kill_process", "__oom_kill_process", "out_of_memory", "__out_of_memory",
+    "pagefault_out_of_memory", "__alloc_pages_may_oom", "check_panic_on_oom", "dump_tasks", "select_bad_process",
+    "oom_kill_task",
+})
+_ALLOC_FAILURE_FRAMES = frozenset({"warn_alloc", "warn_alloc_failed", "warn_alloc_show_mem", "__alloc_pages_slowpath"})
+_EVENT_FRAMES = _MEMCG_FRAMES | _SYSRQ_FRAMES | _OOM_FRAMES | _ALLOC_FAILURE_FRAMES
+
+
+def _trace_kind(items: list[Item]) -> str | None:
+    """The event kind the top of the first call trace in ``items`` shows, or None."""
+    chain: set[str] = set()
+    for item in items:
+        if item.kind != "trace_line":
+            if chain and item.kind == "call_trace_start":
+                break  # a second trace: the first one decided
+            continue
+        function = (item.fields.get("function") or "").split(".")[0]
+        if not function:
+            continue
+        if function in _EVENT_FRAMES:
+            chain.add(function)
+        elif function in _PRINTING_FRAMES or item.fields.get("unreliable"):
+            continue
+        else:
+            break  # the first frame of other work: the event frames (if any) are above it
+    if not chain:
+        return None
+    if chain & _MEMCG_FRAMES:
+        return "memcg-oom"
+    if chain & _SYSRQ_FRAMES:
+        return "sysrq-manual"
+    if chain & _OOM_FRAMES:
+        return "oom-kill"
+    return "page-allocation-failure"
+
 _RELEASE_ARCH = (
     (re.compile(r"x86_64|amd64"), "x86_64"),
     (re.compile(r"aarch64|arm64"), "arm64"),
@@ -215,6 +274,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
             continue
         if item.kind == "separator" and current is None:
             continue
+        if item.kind == "ellipsis":
+            continue  # where a person cut the report: neither kernel text nor the end of the event
         if item.kind == "reaped":
             owner = _owner_of_reaped(drafts, item)
             if owner is not None and owner is not current:
@@ -236,7 +297,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
     seen: list[tuple[set[str], int]] = []
     for draft in drafts:
-        if not draft.kinds & _SUBSTANTIVE:
+        if not draft.kinds & _SUBSTANTIVE and _trace_kind(draft.items) is None:
             continue
         signature = {item.prefix + "\x00" + item.text for item in draft.items}
         start = draft.items[0].number
@@ -312,13 +373,22 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
             return "arm"
-        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined) \
-                or all(a[0].lower() in "cdef" for a in addresses):
-            return "i686"  # 32-bit x86 format (no parentheses), kernel above PAGE_OFFSET 0xc0000000
+        # Only x86-32 entry code names these (arch/x86/entry/entry_32.S, arch/x86/kernel/entry_32.S).
+        # A HighMem zone or kernel text at 0xc0000000 is no evidence: 32-bit ARM, MIPS and
+        # PowerPC routers have both.
+        if re.search(r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined):
+            return "i686"
+        # `[<c04d36d2>] out_of_memory+0x92/0x250` (no parentheses, no `from`: not ARM) with kernel
+        # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area 0xf...; MIPS
+        # kernel text is in KSEG0 (0x8...), xtensa's at 0xd...
+        lead = {a[0].lower() for a in addresses}
+        if "c" in lead and lead <= {"c", "f"}:
+            return "i686"
     if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
+        # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
+        # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
         zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        return "i686" if "HighMem" in zones else "x86_64"  # <TASK> markers: arch/x86 dumpstack.c
+        return "i686" if "HighMem" in zones else "x86_64"
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
@@ -562,18 +632,20 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
     if "alloc_failure" in by_kind:
         return "page-allocation-failure"
     functions = {name.split(".")[0] for name in call_trace}
-    if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"}:
+    trace_kind = _trace_kind(by_kind.get("trace_line", []))
+    if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"} or trace_kind == "memcg-oom":
         return "memcg-oom"  # only the memcg charge path calls these
-    if trigger is not None and trigger.order == -1 or "sysrq" in by_kind:
+    if trigger is not None and trigger.order == -1 or "sysrq" in by_kind or trace_kind == "sysrq-manual":
         return "sysrq-manual"
     if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind \
             or "memcg_stats_start" in by_kind:
         return "memcg-oom"
-    if "invoked" not in by_kind and functions & {"warn_alloc", "warn_alloc_failed"} and not functions & {"out_of_memory", "oom_kill_process"}:
+    if "invoked" not in by_kind and (functions & {"warn_alloc", "warn_alloc_failed"} or trace_kind == "page-allocation-failure") \
+            and not functions & {"out_of_memory", "oom_kill_process"}:
         return "page-allocation-failure"
     if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind or "tasks_state" in by_kind \
             or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()) \
-            or functions & {"out_of_memory", "oom_kill_process"}:
+            or functions & {"out_of_memory", "oom_kill_process"} or trace_kind == "oom-kill":
         return "oom-kill"
     return None
 

@@ -1,0 +1,177 @@
+"""What people really paste: lines they shortened, reports known only from their call trace,
+log prefixes and export formats of other tools. Inputs are corpus cases with the change applied."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from oomcases import load_case
+
+from bot.pipeline import analyze
+from bot.render.json_out import contract_fields
+from grammar.parse import parse_text
+
+HOG = "lab-process-hog-deb612-amd64"  # global OOM, 6.12, dmesg stamps
+MEMCG = "lab-memcg-v1-deb61-amd64"  # memcg OOM, 6.1
+ALLOC = "gh-burzumishi-linux-baytrail-flexx10-12"  # page allocation failure, 4.12, every frame `?`
+V1_TASK_IN = "code-google-cadvisor-containeroom"  # 3.x memcg v1, `Task in ... killed as a result of limit of`
+
+
+def _text(case: str) -> str:
+    return load_case(case)[0].decode()
+
+
+def _facts(text: str) -> list[dict]:
+    return [contract_fields(e.event) for e in analyze(text).events]
+
+
+def _one(text: str) -> dict:
+    (event,) = _facts(text)
+    return event
+
+
+def _replace_line(text: str, needle: str, new: str) -> str:
+    lines = text.split("\n")
+    (index,) = [i for i, line in enumerate(lines) if needle in line]
+    stamp = re.match(r"\[[^\]]*\] ?", lines[index])
+    lines[index] = (stamp.group(0) if stamp else "") + new
+    return "\n".join(lines)
+
+
+# ---- 1. lines a person shortened ------------------------------------------------------------
+
+def test_symbolic_gfp_print_shortened_to_dots_keeps_the_mask() -> None:
+    text = _text(HOG).replace("(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)", "(...)")
+    event = _one(text)
+    assert (event["gfp_mask"], event["gfp_symbolic"], event["order"], event["oom_score_adj"]) == ("0x140dca", None, 0, 0)
+    assert event["killed_pid"] == 149
+
+
+def test_hidden_mask_digits_are_not_read_as_a_mask_but_the_rest_is() -> None:
+    text = _text(HOG).replace("gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)", "gfp_mask=0x140d****")
+    event = _one(text)
+    assert (event["trigger_comm"], event["gfp_mask"], event["order"], event["oom_score_adj"]) == ("memhog", None, 0, 0)
+
+
+def test_summary_list_cut_with_dots() -> None:
+    text = _replace_line(_text(HOG), "oom-kill:constraint=", "oom-kill:constraint=CONSTRAINT_NONE,...")
+    assert _one(text)["constraint"] == "CONSTRAINT_NONE"
+
+
+def test_kill_line_cut_in_the_middle_reads_every_whole_field() -> None:
+    text = _replace_line(_text(HOG), "Killed process 149",
+                         "Out of memory: Killed process 149 (memhog) total-vm:427064kB, anon-rss:4208")
+    event = _one(text)
+    full = _one(_text(HOG))
+    assert (event["killed_pid"], event["killed_comm"], event["killed_total_vm_kb"]) == (149, "memhog", 427064)
+    assert event["killed_anon_rss_kb"] is None  # `4208` may be the start of 420864: not read
+    assert {k: v for k, v in event.items() if not k.startswith("killed_")} == \
+        {k: v for k, v in full.items() if not k.startswith("killed_")}
+
+
+def test_kill_line_ending_in_an_ellipsis() -> None:
+    text = _replace_line(_text(HOG), "Killed process 149",
+                         "Out of memory: Killed process 149 (memhog) total-vm:427064kB, anon-rss:420864kB, ...")
+    event = _one(text)
+    assert (event["killed_total_vm_kb"], event["killed_anon_rss_kb"], event["killed_file_rss_kb"]) == (427064, 420864, None)
+
+
+def test_trigger_line_cut_in_the_middle() -> None:
+    line = "memhog invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_sc"
+    event = _one(_replace_line(_text(HOG), "invoked oom-killer", line))
+    assert (event["trigger_comm"], event["gfp_mask"], event["gfp_symbolic"], event["order"], event["oom_score_adj"]) == \
+        ("memhog", "0x140dca", "GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO", 0, None)
+    cut_in_mask = _one(_replace_line(_text(HOG), "invoked oom-killer", "memhog invoked oom-killer: gfp_mask=0x140d"))
+    assert (cut_in_mask["kind"], cut_in_mask["trigger_comm"], cut_in_mask["gfp_mask"]) == ("oom-kill", "memhog", None)
+
+
+def test_allocation_failure_cut_after_the_mask() -> None:
+    text = _text(ALLOC).replace("mode:0x14210d2(GFP_HIGHUSER|__GFP_NORETRY|__GFP_RECLAIMABLE),\nnodemask=(null)",
+                                "mode:0x14210d2(GFP_HIGHUSER|__GFP_NOR")
+    event = _one(text)
+    assert (event["kind"], event["trigger_comm"], event["order"], event["gfp_mask"], event["gfp_symbolic"]) == \
+        ("page-allocation-failure", "RenderThread", 0, "0x14210d2", None)
+
+
+def test_prose_mentioning_the_phrase_is_no_event() -> None:
+    prose = ("#define __GFP_NOWARN 0x200u /* Suppress page allocation failure warning */\n"
+             "Why would the kernel say that some task invoked oom-killer: I have 64 GB of RAM\n")
+    assert parse_text(prose).events == ()
+
+
+def test_kill_line_inside_inline_backticks() -> None:
+    line = next(l for l in _text(HOG).splitlines() if "Killed process" in l)
+    prose = f"After the restart I found `{line}` in dmesg, and `free -m` shows plenty. Why?"
+    event = _one(prose)
+    full = _one(_text(HOG))
+    assert {k: event[k] for k in event if k.startswith("killed_")} == {k: full[k] for k in full if k.startswith("killed_")}
+    assert event["kind"] == "oom-kill"
+
+
+@pytest.mark.parametrize("mark", ["...", "[...]", "<snip>", "[snip]", "(...)", "\u2026", "--- snip ---",
+                                  "[... 40 lines omitted ...]", "-- 8< --"])
+def test_ellipsis_where_a_person_cut_the_report(mark: str) -> None:
+    lines = _text(HOG).split("\n")
+    start = next(i for i, l in enumerate(lines) if "Call Trace:" in l)
+    end = next(i for i, l in enumerate(lines) if "Mem-Info:" in l)
+    cut = "\n".join(lines[: start + 3] + [mark] + lines[end - 1:])
+    dump = parse_text(cut)
+    (event,) = dump.events
+    assert event.unparsed == ()
+    assert _facts(cut) == _facts(_text(HOG))
+
+
+def test_ellipsis_is_not_glued_to_the_line_before() -> None:
+    # In a prefixed paste a line without prefix is tried as the continuation of the one before;
+    # `...` would otherwise become part of the last task name.
+    lines = _text(HOG).split("\n")
+    last_row = max(i for i, l in enumerate(lines) if re.match(r"\[[^\]]*\]\s+\[\s*\d+\]", l))
+    cut = "\n".join(lines[: last_row + 1] + ["..."] + lines[last_row + 1:])
+    names = [t.name for t in parse_text(cut).events[0].tasks]
+    assert names == [t.name for t in parse_text(_text(HOG)).events[0].tasks]
+
+
+# ---- 2. events known only from their call trace ---------------------------------------------
+
+def _trace_only(case: str) -> str:
+    lines = _text(case).split("\n")
+    start = next(i for i, l in enumerate(lines) if "Call Trace:" in l)
+    end = next(i for i in range(start + 1, len(lines)) if "</TASK>" in lines[i] or "Mem-Info" in lines[i]
+               or "---[ end trace" in lines[i] or i == len(lines) - 1)
+    return "\n".join(lines[start: end + 1])
+
+
+@pytest.mark.parametrize(("case", "kind"), [(HOG, "oom-kill"), (MEMCG, "memcg-oom"), (ALLOC, "page-allocation-failure")])
+def test_call_trace_alone_tells_the_kind(case: str, kind: str) -> None:
+    (event,) = _facts(_trace_only(case))
+    assert event["kind"] == kind
+
+
+def test_task_blocked_in_reclaim_is_no_event() -> None:
+    # A hung-task report: the allocation path is below the frames where the task waits.
+    trace = _trace_only(HOG).split("\n")
+    out_of_memory = next(i for i, l in enumerate(trace) if "out_of_memory+" in l)
+    blocked = (["INFO: task memhog:149 blocked for more than 120 seconds.", trace[0], trace[1],
+                "[  246.421476]  __schedule+0x2e6/0x8f0", "[  246.421476]  schedule+0x5a/0x110",
+                "[  246.421476]  schedule_timeout+0x9d/0x160", "[  246.421476]  io_schedule_timeout+0x51/0x80"]
+               + trace[out_of_memory + 1:])
+    assert parse_text("\n".join(blocked)).events == ()
+
+
+def test_sysrq_manual_oom_known_from_its_trace() -> None:
+    # The stack of SysRq-f's worker (drivers/tty/sysrq.c moom_callback), 5.x.
+    trace = ("Call Trace:\n dump_stack+0x6d/0x8b\n dump_header+0x4f/0x200\n oom_kill_process.cold+0xb/0x10\n"
+             " out_of_memory+0x1ab/0x4a0\n moom_callback+0x78/0xb0\n process_one_work+0x1eb/0x3b0\n"
+             " worker_thread+0x4d/0x400\n kthread+0x104/0x140\n ret_from_fork+0x35/0x40\n")
+    (event,) = _facts(trace)
+    assert event["kind"] == "sysrq-manual"
+
+
+def test_memcg_line_whose_start_was_cut_off() -> None:
+    text = _text(V1_TASK_IN)
+    line = next(l for l in text.splitlines() if "killed as a result of limit of" in l)
+    cut = "...killed as a result of limit of " + line.rsplit(" ", 1)[1]
+    (event,) = _facts(cut)
+    assert (event["kind"], event["memcg"]) == ("memcg-oom", line.rsplit(" ", 1)[1])
