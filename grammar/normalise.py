@@ -90,6 +90,8 @@ def _undo_transport(text: str) -> str:
         )
     if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
+    if _JSON_LINE.search(text):
+        text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)
     if "<http" in text or "<mailto:" in text:
@@ -97,6 +99,66 @@ def _undo_transport(text: str) -> str:
     if _ENTITY_EVIDENCE.search(text):
         text = html.unescape(text)
     return text
+
+
+# JSON-lines exports (Loki/logcli, Elasticsearch, Datadog, Fluentd, `journalctl -o json`): one
+# object per line, the message under one of these keys, at the top or one level down.
+_JSON_LINE = re.compile(r'^[ \t]*\[?\{.*"(?:message|msg|MESSAGE|log|line|textPayload|_raw)"\s*:\s*"', re.MULTILINE)
+_MESSAGE_KEYS = ("message", "msg", "MESSAGE", "log", "line", "textPayload", "_raw")
+_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "date", "_time", "__REALTIME_TIMESTAMP", "receiveTimestamp")
+
+
+def _message_and_time(entry: dict) -> tuple[str | None, object]:
+    for record in (entry, *(value for value in entry.values() if isinstance(value, dict))):
+        message = next((record[key] for key in _MESSAGE_KEYS if isinstance(record.get(key), str)), None)
+        if message is not None:
+            stamp = next((record[key] for key in _TIME_KEYS if isinstance(record.get(key), (str, int, float))),
+                         next((entry[key] for key in _TIME_KEYS if isinstance(entry.get(key), (str, int, float))), None))
+            return message, stamp
+    return None, None
+
+
+def _from_json_lines(text: str) -> str:
+    """Each line that is a JSON object with a message becomes that message; the messages are put
+    in time order when every one carries a time (Loki and Grafana list the newest first)."""
+    lines = text.split("\n")
+    slots: list[int] = []
+    entries: list[tuple[object, str]] = []
+    for index, line in enumerate(lines):
+        candidate = line.strip().removeprefix("[").removesuffix("]").rstrip(",")  # an array, one entry a line
+        if not (candidate.startswith("{") and candidate.endswith("}")):
+            continue
+        try:
+            entry = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        message, stamp = _message_and_time(entry)
+        if message is None:
+            continue
+        slots.append(index)
+        entries.append((stamp, _ESCAPED_NEWLINE.sub("\n", message).strip("\n")))
+    if not entries:
+        return text
+    stamps = [_sortable(stamp) for stamp, _ in entries]
+    if None not in stamps and len({type(stamp) for stamp in stamps}) == 1:
+        order = sorted(range(len(entries)), key=lambda position: (stamps[position], position))
+        entries = [entries[position] for position in order]
+    for slot, (_, message) in zip(slots, entries):
+        lines[slot] = message
+    return "\n".join(lines)
+
+
+def _sortable(stamp: object) -> float | str | None:
+    if stamp is None or isinstance(stamp, bool):
+        return None
+    if isinstance(stamp, (int, float)):
+        return float(stamp)
+    try:
+        return float(stamp)  # journald's __REALTIME_TIMESTAMP, epoch seconds as text
+    except (TypeError, ValueError):
+        return str(stamp)
 
 
 def _from_json_export(text: str) -> str:

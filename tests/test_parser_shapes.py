@@ -112,15 +112,19 @@ def test_kill_line_inside_inline_backticks() -> None:
 
 @pytest.mark.parametrize("mark", ["...", "[...]", "<snip>", "[snip]", "(...)", "\u2026", "--- snip ---",
                                   "[... 40 lines omitted ...]", "-- 8< --"])
-def test_ellipsis_where_a_person_cut_the_report(mark: str) -> None:
+@pytest.mark.parametrize("stamps", [True, False])
+def test_ellipsis_where_a_person_cut_the_report(mark: str, stamps: bool) -> None:
     lines = _text(HOG).split("\n")
+    if not stamps:
+        lines = [re.sub(r"^\[[^\]]*\] ?", "", line) for line in lines]
     start = next(i for i, l in enumerate(lines) if "Call Trace:" in l)
     end = next(i for i, l in enumerate(lines) if "Mem-Info:" in l)
     cut = "\n".join(lines[: start + 3] + [mark] + lines[end - 1:])
     dump = parse_text(cut)
     (event,) = dump.events
     assert event.unparsed == ()
-    assert _facts(cut) == _facts(_text(HOG))
+    assert not any(mark in line.text for line in event.lines)  # not glued to a kernel line
+    assert _facts(cut) == _facts("\n".join(lines))
 
 
 def test_ellipsis_is_not_glued_to_the_line_before() -> None:
@@ -175,3 +179,55 @@ def test_memcg_line_whose_start_was_cut_off() -> None:
     cut = "...killed as a result of limit of " + line.rsplit(" ", 1)[1]
     (event,) = _facts(cut)
     assert (event["kind"], event["memcg"]) == ("memcg-oom", line.rsplit(" ", 1)[1])
+
+
+# ---- 3. prefixes and wrappers of other tools ---------------------------------------------------
+
+def _each_line(case: str, render) -> str:
+    return "\n".join(render(i, line) for i, line in enumerate(_text(case).rstrip("\n").split("\n")))
+
+
+@pytest.mark.parametrize("render", [
+    # OpenWrt / BusyBox logread
+    lambda i, line: f"Sat Jan 27 00:{i // 60:02d}:{i % 60:02d} 2024 kern.warn kernel: {line}",
+    # a terminal copy with the prompt in front of every line
+    lambda i, line: f"root@OpenWrt:~# {line}",
+    lambda i, line: f"$ {line}",
+    lambda i, line: f"# {line}",
+    # tab-separated exports: time, host, (source), message
+    lambda i, line: f"2024-01-27T00:14:{i % 60:02d}.{i:03d}Z\tnode-1\t{line}",
+    lambda i, line: f"Jan 27, 2024 @ 00:14:{i % 60:02d}.{i:03d}\tnode-1\tkern.log\tkernel: {line}",
+    # Android logcat -b kernel (threadtime, time) and the console level of Android dmesg
+    lambda i, line: f"01-27 00:14:{i % 60:02d}.{i:03d}     0     0 I kernel  : {line}",
+    lambda i, line: f"01-27 00:14:{i % 60:02d}.{i:03d} W/kernel  (    0): {line}",
+    lambda i, line: f"<6>{line}",
+], ids=["logread", "prompt-user-host", "prompt-dollar", "prompt-hash", "tsv-iso", "tsv-kibana", "logcat-threadtime",
+        "logcat-time", "android-level"])
+def test_prefix_of_another_tool_reads_like_the_original(render) -> None:
+    assert _facts(_each_line(HOG, render)) == _facts(_text(HOG))
+
+
+def test_tab_export_with_a_header_row() -> None:
+    body = _each_line(HOG, lambda i, line: f"2024-01-27 00:14:{i % 60:02d}.{i:03d}\tnode-1\t{line}")
+    assert _facts("time\thost\tmessage\n" + body) == _facts(_text(HOG))
+
+
+def test_android_vendor_task_tags() -> None:
+    samsung = _each_line(HOG, lambda i, line: re.sub(r"^(\[[^\]]*\])", r"<6>\1  [0:      memhog:  149]", line))
+    mediatek = _each_line(HOG, lambda i, line: re.sub(r"^(\[[^\]]*\]) ?", r"\1 (0)[149:memhog]", line))
+    assert _facts(samsung) == _facts(mediatek) == _facts(_text(HOG))
+
+
+@pytest.mark.parametrize("shape", ["flat", "loki", "elastic", "journald"])
+def test_json_lines_export_newest_first(shape: str) -> None:
+    records = []
+    for i, line in enumerate(_text(MEMCG).rstrip("\n").split("\n")):
+        stamp = f"2024-01-27T00:14:{i // 1000:02d}.{i % 1000:03d}Z"
+        records.append({
+            "flat": {"timestamp": stamp, "host": "node-1", "message": line},
+            "loki": {"labels": {"host": "node-1", "job": "kmsg"}, "line": line, "timestamp": stamp},
+            "elastic": {"_index": "logs", "_source": {"@timestamp": stamp, "message": line, "host": {"name": "node-1"}}},
+            "journald": {"__REALTIME_TIMESTAMP": str(1706314472000000 + i), "_HOSTNAME": "node-1", "MESSAGE": line},
+        }[shape])
+    export = "\n".join(json.dumps(record) for record in reversed(records))
+    assert _facts(export) == _facts(_text(MEMCG))
