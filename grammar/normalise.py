@@ -94,6 +94,8 @@ def _undo_transport(text: str) -> str:
         text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)
+    if _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
+        text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
     if "<http" in text or "<mailto:" in text:
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     if _ENTITY_EVIDENCE.search(text):
@@ -106,6 +108,18 @@ def _undo_transport(text: str) -> str:
 _JSON_LINE = re.compile(r'^[ \t]*\[?\{.*"(?:message|msg|MESSAGE|log|line|textPayload|_raw)"\s*:\s*"', re.MULTILINE)
 _MESSAGE_KEYS = ("message", "msg", "MESSAGE", "log", "line", "textPayload", "_raw")
 _TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "date", "_time", "__REALTIME_TIMESTAMP", "receiveTimestamp")
+
+
+_JSON_MESSAGE_MEMBER = re.compile(
+    r'^[ \t]*"(?:message|msg|MESSAGE|log|line|textPayload)"[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*")[ \t]*,?[ \t]*$', re.MULTILINE)
+
+
+def _member_text(match: re.Match[str]) -> str:
+    try:
+        message = json.loads(match.group(1))
+    except ValueError:
+        return match.group(0)
+    return _ESCAPED_NEWLINE.sub("\n", message).strip("\n") if isinstance(message, str) else match.group(0)
 
 
 def _message_and_time(entry: dict) -> tuple[str | None, object]:

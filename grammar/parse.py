@@ -181,6 +181,7 @@ class _Draft:
     pending: list[Item] = field(default_factory=list)
     reached: int = -1
     kinds: set[str] = field(default_factory=set)
+    stamp: float | None = None  # uptime stamp of the last line added
 
     def accepts(self, item: Item) -> bool:
         section = _SECTION.get(item.kind)
@@ -282,11 +283,14 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                 owner.items.append(item)
                 continue
         gap = 0
-        if current is not None and current.accepts(item):
+        stamp = _uptime(item.prefix)
+        if current is not None and current.accepts(item) and not _went_back(current, stamp):
             current.add(item)
+            current.stamp = stamp if stamp is not None else current.stamp
             continue
         current = _Draft()
         current.add(item)
+        current.stamp = stamp
         drafts.append(current)
 
     events: list[Event] = []
@@ -312,6 +316,25 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     if not events and not warnings:
         warnings.append("no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input")
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
+
+
+_UPTIME = re.compile(r"\[\s*(\d+\.\d+)\]")
+# printk stamps come from each CPU's local_clock(), which may disagree by a little; a report is
+# printed in well under this time, so a larger step back is another report (a log listed
+# newest first, or two reports interleaved).
+_CLOCK_SKEW_S = 0.1
+
+
+def _uptime(prefix: str) -> float | None:
+    """The seconds-since-boot stamp of a printk line (`[ 5864.708493]`), when the prefix has one."""
+    if "[" not in prefix:
+        return None
+    match = _UPTIME.search(prefix)
+    return float(match.group(1)) if match else None
+
+
+def _went_back(draft: _Draft, stamp: float | None) -> bool:
+    return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
 
 
 def _any_between(sorted_numbers: list[int], low: int, high: int) -> bool:
@@ -370,6 +393,9 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
     if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
+    if re.search(r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
+                 r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x", joined):
+        return "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
             return "arm"
@@ -479,7 +505,13 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
     row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
     names = tuple(c for c in columns if c != "name")
-    tasks = tuple(row for row in (_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources) if row)
+    parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources]
+    if None in parsed_rows:  # a row a person cut short: read the columns still there
+        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources) if row), None)
+        row_names = names or (_era_names(reference.split(), kernel) if reference else ())
+        parsed_rows = [row or _cut_task_row(pid, rest, number, row_names)
+                       for row, (pid, rest, number) in zip(parsed_rows, row_sources)]
+    tasks = tuple(row for row in parsed_rows if row)
 
     summary = None
     summary_item = first("oom_summary")
@@ -504,6 +536,12 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
             line=(killed_item or score_item).number,  # type: ignore[union-attr]
             score_per_mille=s.get("per_mille") if score_item else None)
 
+    if kill is None and summary is not None and summary.pid is not None:
+        # No kill line survived, but the summary names the victim (mm/oom_kill.c
+        # dump_oom_summary, 4.19+: `...,task=java,pid=7134,uid=1000`).
+        kill = Kill(pid=summary.pid, comm=summary.task, total_vm_kb=None, anon_rss_kb=None, file_rss_kb=None,
+                    shmem_rss_kb=None, pgtables_kb=None, uid=summary.uid, oom_score_adj=None, score=None,
+                    memcg_kill=summary.constraint == "CONSTRAINT_MEMCG", line=summary.line)
     memcg = _memcg(by_kind, summary)
     panic_item = first("panic")
     panic = Panic(panic_item.fields["reason"], panic_item.number) if panic_item else None
@@ -670,29 +708,51 @@ def _column_positions(names: tuple[str, ...]) -> tuple[int | None, ...]:
     return tuple(index.get(field) for field in _TASK_FIELDS)
 
 
+def _era_names(words: list[str], kernel: str | None) -> tuple[str, ...]:
+    """The numeric columns of a row printed without its header, from their number and the release."""
+    numeric = 0
+    for count in range(len(words) - 1, 0, -1):
+        if _all_ints(words[:count]):
+            numeric = count
+            break
+    names = _TASK_COLUMN_ERAS.get(numeric, ())
+    if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
+        names = ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj")
+    elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
+        names = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj")
+    return names if numeric and len(names) == numeric else ()
+
+
 def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: str | None) -> TaskRow | None:
     """One task-dump row; ``names`` are the header's numeric columns (empty: no header seen)."""
     words = rest.split()
     numbers = _ints(words[: len(names)]) if names and len(words) > len(names) else None
     if numbers is None:
         # no header (or one that does not fit): infer the era from the number of columns
-        numeric = 0
-        for count in range(len(words) - 1, 0, -1):
-            if _all_ints(words[:count]):
-                numeric = count
-                break
-        names = _TASK_COLUMN_ERAS.get(numeric, ())
-        if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
-            names = ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj")
-        elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
-            names = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj")
-        if not numeric or len(names) != numeric:
+        names = _era_names(words, kernel)
+        if not names:
             return None
-        numbers = _ints(words[:numeric])
+        numbers = _ints(words[: len(names)])
         if numbers is None:
             return None
     values = [None if position is None else numbers[position] for position in _column_positions(names)]
     return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type]
+
+
+def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
+    """A row cut before its name: the numbers still there, the last one only when whitespace
+    follows it (`  12` may be the start of `12034`); the name is unknown (empty)."""
+    words = rest.split()
+    if not names or not words or len(words) > len(names) or not rest.strip():
+        return None
+    if not rest[-1:].isspace():
+        words = words[:-1]
+    numbers = _ints(words)
+    if numbers is None:
+        return None
+    numbers += [None] * (len(names) - len(numbers))  # type: ignore[list-item]
+    values = [None if position is None else numbers[position] for position in _column_positions(names)]
+    return TaskRow(pid, *values, name="", line=number)  # type: ignore[arg-type]
 
 
 def _ints(words: list[str]) -> list[int] | None:

@@ -190,6 +190,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
         groups = self._groups("INVOKED_CUT", children[0])
         args = cut_assignments(groups.get("ic_args") or "")
         comm = groups.get("ic_comm") or None
+        if not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
+            return Item("other", str(children[0]))  # `java invoked oom-killer: ...` names the line, shows nothing
         return Item(
             "invoked",
             str(children[0]),
@@ -239,10 +241,32 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
+    def vmalloc_failure(self, children: list[Token]) -> Item:
+        groups = self._groups("VMALLOC_FAILURE", children[0])
+        words = (groups.get("vf_what") or "").replace(",", " ").split()
+        order = next((_int(words[i + 2]) for i in range(len(words) - 2) if words[i:i + 2] == ["page", "order"]), None)
+        rest = comma_assignments(groups.get("vf_rest") or "")
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": groups.get("vf_comm"),
+                "order": order,
+                "gfp_mask": _hex(groups.get("vf_mode")),
+                "gfp_symbolic": _symbolic(groups.get("vf_sym")),
+                "nodemask": rest.get("nodemask"),
+                "cpuset": rest.get("cpuset"),
+                "mems_allowed": rest.get("mems_allowed"),
+                "vmalloc": True,
+            },
+        )
+
     def alloc_failure_cut(self, children: list[Token]) -> Item:
         groups = self._groups("ALLOC_FAILURE_CUT", children[0])
         args = cut_assignments(groups.get("afc_args") or "")
         comm = groups.get("afc_comm") or None
+        if not args.keys() & {"order", "mode"}:
+            return Item("other", str(children[0]))
         return Item(
             "alloc_failure",
             str(children[0]),
@@ -317,6 +341,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
         # `[<c01739ac>] ? dump_header+0x4d/0x160`: the unwinder was not sure of this frame
         unreliable = function is not None and ("? " + function) in text
         return Item("trace_line", text, {"function": function, "unreliable": unreliable})
+
+    def trace_line_cut(self, children: list[Token]) -> Item:
+        return self.trace_line(children)
 
     def register_line(self, children: list[Token]) -> Item:
         return Item("register_line", str(children[0]))

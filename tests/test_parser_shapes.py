@@ -158,8 +158,8 @@ def test_task_blocked_in_reclaim_is_no_event() -> None:
     trace = _trace_only(HOG).split("\n")
     out_of_memory = next(i for i, l in enumerate(trace) if "out_of_memory+" in l)
     blocked = (["INFO: task memhog:149 blocked for more than 120 seconds.", trace[0], trace[1],
-                "[  246.421476]  __schedule+0x2e6/0x8f0", "[  246.421476]  schedule+0x5a/0x110",
-                "[  246.421476]  schedule_timeout+0x9d/0x160", "[  246.421476]  io_schedule_timeout+0x51/0x80"]
+                "[    2.421480]  __schedule+0x2e6/0x8f0", "[    2.421480]  schedule+0x5a/0x110",
+                "[    2.421480]  schedule_timeout+0x9d/0x160", "[    2.421480]  io_schedule_timeout+0x51/0x80"]
                + trace[out_of_memory + 1:])
     assert parse_text("\n".join(blocked)).events == ()
 
