@@ -34,6 +34,9 @@ _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
 _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
 # Several syslog records run together on one line by a web page: split before each stamp.
 _RUN_TOGETHER = re.compile(r"(?<=\S) (?=[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w.\-]+ kernel: )")
+# dmesg lines a web page joined with the padding that filled its fixed-width column: a printk
+# stamp never follows other text on the same line.
+_RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] )")
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -90,6 +93,8 @@ def _undo_transport(text: str) -> str:
         )
     if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
+    if _RUN_TOGETHER_STAMPS.search(text):
+        text = _RUN_TOGETHER_STAMPS.sub("\n", text)
     if _JSON_LINE.search(text):
         text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
@@ -199,6 +204,9 @@ def _from_json_export(text: str) -> str:
 def _strip_prefix(line: str) -> tuple[str, str]:
     """Remove every log prefix at the start of ``line``; return (text, prefix)."""
     match = prefix_pattern().match(line)
+    if match is None and line[:1] in (" ", "\t"):
+        # a Markdown code block indented by four spaces, or a paste that lost its first column
+        match = prefix_pattern().match(line, len(line) - len(line.lstrip(" \t")))
     if match is None:
         return line, ""
     return line[match.end():], line[: match.end()]

@@ -396,6 +396,8 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     if re.search(r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
                  r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x", joined):
         return "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
+    if any(item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"):
+        return "mips"  # arch/mips/kernel/traps.c show_stacktrace(): `Stack : 80690000 80631cf4 ...`
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
             return "arm"

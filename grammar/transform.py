@@ -385,6 +385,17 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
+    def zone_cut(self, children: list[Token]) -> Item:
+        g = self._groups("ZONE_CUT", children[0])
+        pairs = cut_assignments("free:" + (g.get("zc_fields") or ""))
+        values = {key: number for key, value in pairs.items() if (number := _number_with_unit(value)) is not None}
+        return Item(
+            "zone",
+            str(children[0]),
+            {"node": _int(g.get("zc_node")), "name": g.get("zc_name"), "values": values, "all_unreclaimable": None,
+             "cut": True},
+        )
+
     def lowmem_reserve(self, children: list[Token]) -> Item:
         g = self._groups("LOWMEM_RESERVE", children[0])
         values = tuple(int(v) for v in (g.get("lr_values") or "").split())

@@ -231,3 +231,91 @@ def test_json_lines_export_newest_first(shape: str) -> None:
         }[shape])
     export = "\n".join(json.dumps(record) for record in reversed(records))
     assert _facts(export) == _facts(_text(MEMCG))
+
+
+# ---- 4. arch only from what the paste shows ---------------------------------------------------
+
+# A MIPS router (OpenWrt, 4.14; github.com/Nossiac/mtk-openwrt-feeds issue 67), trace cut mid-frame.
+MIPS_TRACE = """\
+<4>[ 3117.572001] procd invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=(null),  order=0, oom_score_adj=0
+<4>[ 3117.572037] CPU: 0 PID: 1 Comm: procd Tainted: P                4.14.43 #0
+<4>[ 3117.572043] Stack : 00000000 00000000 00000000 00000000 805c7ad2 0000003e 00000000 00000000
+<4>[ 3117.572072]         87c50394 805588a7 804e76bc 00000000 00000001 00000001 87c4da60 532616ca
+<4>[ 3117.572184]         ...
+<4>[ 3117.572193] Call Trace:
+<4>[ 3117.572228] [<80010498>] show_stack+0x58/0x100
+<4>[ 3117.572262] [<8042f07c>] dump_stack+0x9c/0xe0
+<4>[ 3117.572276] [<800c4644>] dump_header.isra.6+0xa4/0x200
+<4>[ 3117.572285] [<800c37cc>] oom_kill_process+0xf0/0x544
+<4>[ 3117.572293] [<800c44c8>] out_of_memory+0x3cc/
+"""
+HIGHMEM_ZONE = "<4>[ 3117.572300] HighMem free:1024kB min:128kB low:160kB high:192kB present:131072kB managed:131072kB\n"
+
+
+def test_mips_router_is_read_as_mips() -> None:
+    dump = parse_text(MIPS_TRACE)
+    (event,) = dump.events
+    assert dump.arch == "mips"
+    assert event.unparsed == ()  # the stack words, the `...` and the frame cut mid-offset are all known
+    assert event.call_trace[-1] == "out_of_memory"
+
+
+def test_highmem_zone_and_32_bit_addresses_are_no_evidence_of_i686() -> None:
+    without_stack_words = "\n".join(l for l in MIPS_TRACE.splitlines() if "Stack :" not in l and "87c50394" not in l)
+    dump = parse_text(without_stack_words + "\n" + HIGHMEM_ZONE)
+    assert [z.name for z in dump.events[0].zones] == ["HighMem"]
+    assert dump.arch is None  # kernel text at 0x8...: not x86-32; nothing else names the arch
+
+
+# ---- 5. shapes found in real pastes outside the corpus -------------------------------------------
+
+def test_markdown_code_block_indented_inside_a_quote() -> None:
+    # github.com/Project-OSRM/osrm-backend issue 2058: a quoted, four-space indented syslog excerpt
+    text = (">     Mar 5 07:43:21 www kernel: Mem-Info:\n"
+            ">     Mar 5 07:43:21 www kernel: Node 0 DMA per-cpu:\n"
+            ">     Mar 5 07:43:21 www kernel: CPU 0: hi: 0, btch: 1 usd: 0\n"
+            ">     Mar 5 07:43:21 www kernel: Node 0 DMA32 per-cpu:\n"
+            ">     Mar 5 07:43:21 www kernel: CPU 2: hi: 186, btch: 31 usd: 30\n")
+    (event,) = parse_text(text).events
+    assert event.kind is None and event.unparsed == ()
+    assert all(line.prefix.startswith("Mar 5 07:43:21 www kernel:") for line in event.lines)
+
+
+def test_first_line_lost_its_first_column() -> None:
+    # github.com/openzfs/zfs issue 14686: the paste starts inside the first stamp, after a space
+    text = (" 1257.892709] sudo invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+            "[ 1257.892712] CPU: 0 PID: 16473 Comm: sudo Kdump: loaded Tainted: P           OE     "
+            "5.4.0-1097-dx2023032205-8e2e150ee-aws #105\n")
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"], event["gfp_mask"]) == ("sudo", 16473, "0x100cca")
+
+
+def test_dmesg_lines_run_together_by_a_web_page() -> None:
+    # github.com/openzfs/zfs issue 10255: the page joined the lines with their column padding
+    lines = ["[34718.499312] Call Trace:", "[34718.499313]  <TASK>", "[34718.499316]  dump_stack_lvl+0x5f/0x90",
+             "[34718.499322]  dump_header+0x46/0x190", "[34718.499323]  oom_kill_process.cold+0x8/0x93",
+             "[34718.499325]  out_of_memory+0x21c/0x4c0", "[34718.499328]  balance_pgdat+0x749/0x960",
+             "[34718.499332]  kswapd+0x1ed/0x380"]
+    one_line = "".join(line.ljust(56) for line in lines)
+    (event,) = parse_text(one_line).events
+    assert event.kind == "oom-kill"
+    assert event.call_trace == parse_text("\n".join(lines)).events[0].call_trace
+
+
+def test_per_cpu_headers_with_node_and_a_zone_line_cut_short() -> None:
+    # github.com/emqx/emqx issue 356 (2.6.32-era Mem-Info, cut inside the DMA32 zone line)
+    text = ("Mem-Info:\nNode 0 DMA per-cpu:\nCPU    0: hi:    0, btch:   1 usd:   0\nNode 0 DMA32 per-cpu:\n"
+            "CPU    0: hi:  186, btch:  31 usd:   0\n"
+            "Node 0 DMA free:15708kB min:120kB low:148kB high:180kB present:15304kB all_unreclaimable? yes\n"
+            "lowmem_reserve[]: 0 3512 8057 8057\n"
+            "Node 0 DMA32 free:46668kB min:28512kB low:35640kB high:42768kB active_anon:1932080kB active_file:20k\n")
+    (event,) = parse_text(text).events
+    assert event.unparsed == ()
+    dma32 = event.zones[1]
+    assert (dma32.name, dma32.free_kb, dma32.high_kb, dma32.values["active_anon"]) == ("DMA32", 46668, 42768, 1932080)
+    assert "active_file" not in dma32.values  # `20k` was cut: not read as 20
+
+
+def test_kibana_table_copy() -> None:
+    text = _each_line(HOG, lambda i, line: f"  | Jun 25, 2021 @ 12:42:{i % 60:02d}.{i:03d} | kernel | {line}")
+    assert _facts(text) == _facts(_text(HOG))
