@@ -1,0 +1,154 @@
+"""Big-log benchmark (issue 12): a central syslog of 8 hosts with user-space noise and real
+corpus dumps inside, scanned by `oomlens analyze --format jsonl` and `oomlens summary`, each timed
+against `grep -c 'invoked oom-killer'` on the same file in the same run. Run by hand; results go
+in the README, never into unit tests.
+
+    .venv/bin/python bench/aggregated_log.py [--size-mb 512] [--events 500] [--keep PATH]
+
+Every dump is a real lab case of tests/corpus (plain `[ seconds] message` console captures with
+one event each), re-prefixed the way rsyslog forwards kernel lines
+(`Mar 14 02:03:56 host kernel: [ seconds] message`) and placed between noise written by sshd,
+cron, systemd, nginx, postgres and kubelet and by the kernel itself. The expected event count is
+known, so "every event is found" is checked, not assumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "corpus"
+HOSTS = [f"node-{n:02d}" for n in range(1, 9)]
+CONSOLE_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+NOISE = [
+    "sshd[{pid}]: Accepted publickey for deploy from 10.1.{a}.{b} port {port} ssh2: ED25519 SHA256:Qm9vYmFy",
+    "sshd[{pid}]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)",
+    "CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+    "systemd[1]: Started Session {port} of User deploy.",
+    "systemd[1]: logrotate.service: Deactivated successfully.",
+    "nginx[{pid}]: 10.2.{a}.{b} - - \"GET /api/v1/items?page={port} HTTP/1.1\" 200 5123 \"-\" \"curl/8.5.0\"",
+    "postgres[{pid}]: [{port}-1] LOG:  checkpoint complete: wrote {a} buffers (0.{b}%); 0 WAL file(s) added",
+    "kubelet[{pid}]: I1206 02:03:56.{port} {pid} kubelet_getters.go:218] \"Pod status updated\" pod=\"default/web-{a}\"",
+    "kernel: [{sec}.{usec}] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None",
+    "kernel: [{sec}.{usec}] EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro. Quota mode: none.",
+]
+
+
+def lab_dumps() -> list[tuple[str, list[str]]]:
+    """Base lab cases (no re-rendered variants) that are console captures with one event."""
+    dumps = []
+    for case in sorted(CORPUS.iterdir()):
+        if not case.name.startswith("lab-") or "--" in case.name:
+            continue
+        meta = json.loads((case / "meta.json").read_text())
+        if meta.get("format") != "console" or len(meta.get("events") or []) != 1:
+            continue
+        lines = (case / "input.log").read_text(errors="replace").splitlines()
+        if all(CONSOLE_LINE.match(line) for line in lines if line.strip()):
+            dumps.append((case.name, [line for line in lines if line.strip()]))
+    return dumps
+
+
+def stamp(second: int) -> str:
+    return time.strftime("%b %d %H:%M:%S", time.gmtime(1765000000 + second)).replace(" 0", "  ", 1)
+
+
+def generate(path: Path, size_mb: int, events: int, seed: int = 7) -> int:
+    rng = random.Random(seed)
+    dumps = lab_dumps()
+    target = size_mb * 1024 * 1024
+    per_gap = target // (events + 1)
+    written = 0
+    second = 0
+    with open(path, "w", encoding="utf-8") as out:
+
+        def noise_block(size: int) -> None:
+            nonlocal written, second
+            lines = []
+            block_bytes = 0
+            while block_bytes < size:
+                second += rng.random() < 0.01
+                template = rng.choice(NOISE)
+                text = template.format(pid=rng.randrange(300, 99999), a=rng.randrange(256), b=rng.randrange(256),
+                                       port=rng.randrange(1024, 65535), sec=second + 1000, usec=rng.randrange(10**6))
+                line = f"{stamp(second)} {rng.choice(HOSTS)} {text}\n"
+                lines.append(line)
+                block_bytes += len(line)
+            out.write("".join(lines))
+            written += block_bytes
+
+        for index in range(events):
+            noise_block(per_gap)
+            _, lines = dumps[index % len(dumps)]
+            host = HOSTS[index % len(HOSTS)]
+            block = "".join(f"{stamp(second)} {host} kernel: {line}\n" for line in lines)
+            out.write(block)
+            written += len(block)
+        noise_block(max(0, target - written))
+    return path.stat().st_size
+
+
+def timed(command: list[str], stdout_path: Path | None = None) -> tuple[float, int, int]:
+    """Wall time, peak RSS of the child (MB, from wait4) and exit code of one command."""
+    start = time.perf_counter()
+    with open(stdout_path or os.devnull, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def supports_jobs(oomlens: str) -> bool:
+    help_text = subprocess.run([oomlens, "analyze", "--help"], capture_output=True, text=True).stdout
+    return "--jobs" in help_text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=512)
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--keep", type=Path, help="write the log here and keep it")
+    parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="oomlens-bench-"))
+    log = args.keep or workdir / "aggregated.log"
+    try:
+        size = generate(log, args.size_mb, args.events)
+        print(f"log: {size / 2**20:.0f} MB, {args.events} events from {len(lab_dumps())} lab dumps, 8 hosts")
+        grep_s, _, _ = timed(["grep", "-c", "invoked oom-killer", str(log)])
+        runs = [("jsonl", [args.oomlens, "analyze", "--format", "jsonl", str(log)])]
+        if supports_jobs(args.oomlens):
+            runs = [("jsonl --jobs 1", runs[0][1] + ["--jobs", "1"]), ("jsonl --jobs 2", runs[0][1] + ["--jobs", "2"])]
+        runs.append(("summary", [args.oomlens, "summary", "--format", "json", str(log)]))
+        print(f"{'command':<16} {'seconds':>8} {'x grep':>7} {'MB/s':>6} {'peak RSS MB':>12} {'events':>7}")
+        print(f"{'grep -c':<16} {grep_s:8.2f} {1.0:7.1f} {size / 2**20 / grep_s:6.0f} {'':>12} {'':>7}")
+        for name, command in runs:
+            output = workdir / "out.txt"
+            seconds, rss, code = timed(command, output)
+            found = "-"
+            if name.startswith("jsonl"):
+                found = str(sum(1 for line in output.open() if line.strip()))
+            print(f"{name:<16} {seconds:8.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {rss:12d} "
+                  f"{found:>7}{'' if code == 0 else f'  exit {code}'}")
+        print(f"expected events: {args.events}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.exit(main())
