@@ -36,7 +36,23 @@ _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
 _RUN_TOGETHER = re.compile(r"(?<=\S) (?=[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w.\-]+ kernel: )")
 # dmesg lines a web page joined with the padding that filled its fixed-width column: a printk
 # stamp never follows other text on the same line.
-_RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] )")
+_STAMP = re.compile(r"\[\s*\d+\.\d{6}\] ")
+_RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] )")  # only where _runs_together
+
+
+def _runs_together(text: str) -> bool:
+    """A printk stamp after text and padding on the same line (a literal search first: cheap)."""
+    for padding in ("  [", "\t["):
+        at = text.find(padding)
+        while at >= 0:
+            stamp = at + len(padding) - 1
+            line_start = text.rfind("\n", 0, at) + 1
+            if _STAMP.match(text, stamp) and text[line_start:at].strip():
+                return True
+            at = text.find(padding, at + 1)
+    return False
+
+
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -93,7 +109,7 @@ def _undo_transport(text: str) -> str:
         )
     if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
-    if _RUN_TOGETHER_STAMPS.search(text):
+    if _runs_together(text):
         text = _RUN_TOGETHER_STAMPS.sub("\n", text)
     if _JSON_LINE.search(text):
         text = _from_json_lines(text)
