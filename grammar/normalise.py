@@ -12,6 +12,7 @@ text it carried (timestamps tell a repeated event from a quotation of an earlier
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import quopri
@@ -111,6 +112,8 @@ def _undo_transport(text: str) -> str:
         text = _RUN_TOGETHER.sub("\n", text)
     if _runs_together(text):
         text = _RUN_TOGETHER_STAMPS.sub("\n", text)
+    if _CSV_ROW.search(text):
+        text = _from_csv_rows(text)
     if _JSON_LINE.search(text):
         text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
@@ -141,6 +144,25 @@ def _member_text(match: re.Match[str]) -> str:
     except ValueError:
         return match.group(0)
     return _ESCAPED_NEWLINE.sub("\n", message).strip("\n") if isinstance(message, str) else match.group(0)
+
+
+# CSV exports of log platforms (Kibana "Export CSV", Datadog, Splunk): a quoted first field with a
+# clock, the message in the last field (quotes inside doubled).
+_CSV_ROW = re.compile(r'^"[^"\n]{0,40}\d\d:\d\d:\d\d[^"\n]{0,30}",', re.MULTILINE)
+
+
+def _from_csv_rows(text: str) -> str:
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _CSV_ROW.match(line):
+            continue
+        try:
+            fields = next(csv.reader([line]))
+        except (csv.Error, StopIteration):
+            continue
+        if len(fields) >= 2:
+            lines[index] = fields[-1]
+    return "\n".join(lines)
 
 
 def _message_and_time(entry: dict) -> tuple[str | None, object]:

@@ -319,3 +319,11 @@ def test_per_cpu_headers_with_node_and_a_zone_line_cut_short() -> None:
 def test_kibana_table_copy() -> None:
     text = _each_line(HOG, lambda i, line: f"  | Jun 25, 2021 @ 12:42:{i % 60:02d}.{i:03d} | kernel | {line}")
     assert _facts(text) == _facts(_text(HOG))
+
+
+def test_csv_export_of_a_log_platform() -> None:
+    def row(i: int, line: str) -> str:
+        message = line.replace('"', '""')
+        return f'"Jan 27, 2024 @ 00:14:{i % 60:02d}.{i:03d}","node-1","{message}"'
+    text = '"@timestamp","host.name","message"\n' + _each_line(HOG, row)
+    assert _facts(text) == _facts(_text(HOG))
