@@ -89,6 +89,7 @@ def comma_assignments(text: str) -> dict[str, str]:
     return values
 
 
+_SUMMARY_END = re.compile(r",uid=\d+$")
 _ELLIPSES = ("...", "\u2026")
 
 
@@ -494,7 +495,13 @@ class LineTransformer(Transformer[Token, list[Item]]):
     # -- decision and kill ----------------------------------------------------------------------
     def oom_summary(self, children: list[Token]) -> Item:
         g = self._groups("OOM_SUMMARY", children[0])
-        return Item("oom_summary", str(children[0]), {"values": comma_assignments(g.get("osum_fields") or "")})
+        fields = (g.get("osum_fields") or "").rstrip()
+        values = comma_assignments(fields)
+        if values and not _SUMMARY_END.search(fields) and not fields.endswith((",", ".", "\u2026")):
+            # mm/oom_kill.c dump_oom_summary() always ends with `,uid=%d`: the line was cut, and
+            # its last value may be cut too (`oom_memcg=/kubepods/bur`)
+            values.pop(next(reversed(values)))
+        return Item("oom_summary", str(children[0]), {"values": values})
 
     def kill_score(self, children: list[Token]) -> Item:
         g = self._groups("KILL_SCORE", children[0])

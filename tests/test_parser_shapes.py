@@ -327,3 +327,12 @@ def test_csv_export_of_a_log_platform() -> None:
         return f'"Jan 27, 2024 @ 00:14:{i % 60:02d}.{i:03d}","node-1","{message}"'
     text = '"@timestamp","host.name","message"\n' + _each_line(HOG, row)
     assert _facts(text) == _facts(_text(HOG))
+
+
+def test_summary_cut_in_its_last_value() -> None:
+    line = next(l for l in _text(MEMCG).splitlines() if "oom-kill:constraint=" in l)
+    cut = line[: line.index("oom_memcg=/lab") + len("oom_memcg=/la")]
+    (event,) = parse_text(_text(MEMCG).replace(line, cut)).events
+    assert event.oom_summary.constraint == "CONSTRAINT_MEMCG"
+    assert event.oom_summary.oom_memcg is None  # `/la` is what is left of `/lab-app`: not read
+    assert event.memcg.path == "/lab-app"  # from the memcg lines that are whole
