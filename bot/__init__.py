@@ -1,1 +1,6 @@
-"""Everything user-facing: the CLI, the pipeline, renderers and the Slack app."""
+"""Everything user-facing, as front ends over shared parts (each floor imports only those below):
+
+``cli/`` and ``slack/`` (front ends) -> ``render/`` (every output format) -> ``incidents/``
+(records and aggregation) -> ``store/`` -> ``pipeline.py`` (the one place that parses and
+diagnoses) and ``settings.py``.
+"""

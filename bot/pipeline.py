@@ -1,7 +1,9 @@
 """The one place that joins the parser (grammar) and the knowledge base.
 
 ``analyze(text)`` is the in-process equivalent of ``oomlens analyze``: it never raises on bad
-input; what it could not read is said in ``Report.warnings`` and ``Report.message``.
+input; what it could not read is said in ``Report.warnings`` and ``Report.message``. Each
+analysed event keeps its ``Diagnosis`` (analysis, ranked findings, what was not evaluated) and
+its ``Overview`` (``knowledge.overview``), the one view every renderer reads.
 """
 
 from __future__ import annotations
@@ -11,18 +13,27 @@ from typing import Any
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from knowledge.diagnose import NotEvaluated, decode_gfp, evaluate
+from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
+from knowledge.overview import Overview, build_overview, group_overviews
 
 
 @dataclass(frozen=True)
 class AnalysedEvent:
-    """A parsed event with its ranked findings and, when it has a gfp mask, the decoding."""
+    """A parsed event with its diagnosis and the overview every surface renders."""
 
     event: Event
-    findings: tuple[Finding, ...]
+    diagnosis: Diagnosis
+    overview: Overview
     gfp: Any | None  # knowledge.gfp decoding object (has .to_dict()), or None
-    not_evaluated: tuple[NotEvaluated, ...] = ()  # findings whose facts the paste does not show
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.diagnosis.findings
+
+    @property
+    def not_evaluated(self) -> tuple[NotEvaluated, ...]:
+        return self.diagnosis.not_evaluated
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,14 @@ class Report:
         return self.dump.warnings
 
     @property
+    def overviews(self) -> tuple[Overview, ...]:
+        return tuple(e.overview for e in self.events)
+
+    def groups(self) -> list[list[Overview]]:
+        """Events grouped by cause and victim (repeats of one story), in order of first appearance."""
+        return group_overviews(self.overviews)
+
+    @property
     def message(self) -> str | None:
         """One line for the user when the paste holds no kernel memory event."""
         if self.events:
@@ -54,12 +73,13 @@ class Report:
         return "no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input"
 
 
+def analyse_event(event: Event, dump: Dump) -> AnalysedEvent:
+    gfp = decode_gfp(event, dump)  # decoded once: the checks and the renderers share it
+    diagnosis = evaluate(event, dump, gfp)
+    return AnalysedEvent(event, diagnosis, build_overview(diagnosis, dump), gfp)
+
+
 def analyze(text: str | bytes) -> Report:
     """Parse ``text`` (a paste, a log file's content) and diagnose every event in it."""
     dump = parse_text(text)
-    analysed = []
-    for event in dump.events:
-        gfp = decode_gfp(event, dump)  # decoded once: the checks and the renderers share it
-        diagnosis = evaluate(event, dump, gfp)
-        analysed.append(AnalysedEvent(event, diagnosis.findings, gfp, diagnosis.not_evaluated))
-    return Report(dump=dump, events=tuple(analysed))
+    return Report(dump=dump, events=tuple(analyse_event(event, dump) for event in dump.events))

@@ -62,20 +62,6 @@ def ramp(value: float, low: float, high: float, out_low: float, out_high: float)
     return out_low + fraction * (out_high - out_low)
 
 
-def mb(kb: float | int | None) -> str:
-    """kB -> human text (`549 MB`, `31.0 GB`); used by templates through the `size` filter."""
-    if kb is None:
-        return "unknown"
-    kb = float(kb)
-    if abs(kb) >= 1024 * 1024 * 10:
-        return f"{kb / 1024 / 1024:.0f} GB"
-    if abs(kb) >= 1024 * 1024:
-        return f"{kb / 1024 / 1024:.1f} GB"
-    if abs(kb) >= 1024:
-        return f"{kb / 1024:.0f} MB"
-    return f"{kb:.0f} kB"
-
-
 @dataclass(frozen=True)
 class Figure:
     """One number with its label and the paste lines that show it."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from .analysis import mb
+from .units import size
 from .yamlload import load_yaml
 
 CATEGORIES = (
@@ -103,7 +103,7 @@ def _pct(value: float | int | None) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=False)
-    env.filters["size"] = mb
+    env.filters["size"] = size
     env.filters["pct"] = _pct
     return env
 

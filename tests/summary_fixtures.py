@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MEMCG_CASE = "lab-memcg-v1-deb61-amd64--journal-short"  # `Mar 14 02:03:57 ip-10-0-3-17 kernel: ...`
 HOG_CASE = "lab-highmem-hog-deb61-686pae--journal-iso"  # `2026-03-14T02:04:17+0000 k8s-node-12 kernel: ...`

@@ -1,5 +1,5 @@
-"""Charts: the figures they plot (checked against the parsed facts), PNGs that decode at the
-promised size, compact terminal bars, and the `--chart` options of the CLI."""
+"""Charts: the figures they plot (checked against the parsed facts and the overview every other
+surface reads), PNGs that decode at the promised size, and the `--chart` options of the CLI."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import io
 import sys
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from summary_fixtures import corpus_text, incident_log  # noqa: E402
+from summary_fixtures import corpus_text, incident_log
 
-from bot.charts import event_chart, memory_breakdown, summary_chart, text_bars, timeline_series, zone_levels  # noqa: E402
-from bot.cli import main  # noqa: E402
-from bot.pipeline import analyze  # noqa: E402
+from bot.cli import main
+from bot.pipeline import analyze
+from bot.render.charts import event_chart, summary_chart, timeline_series
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -30,62 +29,54 @@ def test_machine_breakdown_and_zones_are_the_dump_figures():
     event = report.events[0]
     meminfo, page_kb = event.event.meminfo, report.dump.page_size_kb
     assert page_kb == 4
-    chart = event_chart(event, page_kb=page_kb)
+    chart = event_chart(event)
     parts = dict(chart.data["memory"]["parts"])
     assert parts["anon"] == (meminfo["active_anon"] + meminfo["inactive_anon"] - meminfo["shmem"]) * 4
-    assert parts["page cache"] == (meminfo["active_file"] + meminfo["inactive_file"]) * 4 == 31563948
-    assert parts["slab (unreclaimable)"] == meminfo["slab_unreclaimable"] * 4
-    assert parts["free"] == meminfo["free"] * 4
+    assert parts["file"] == (meminfo["active_file"] + meminfo["inactive_file"]) * 4 == 31563948
+    assert parts["slab_unreclaimable"] == meminfo["slab_unreclaimable"] * 4
+    assert parts["reserved"] == event.event.page_totals["reserved"] * 4
     assert chart.data["memory"]["total_kb"] == event.event.page_totals["RAM"] * 4
-    assert sum(parts.values()) == chart.data["memory"]["total_kb"]  # the rest is "other / unaccounted"
-    zones = {z["name"]: z for z in chart.data["zones"]}
+    # reserved + unaccounted close the gap to RAM: the parts add up to the machine
+    assert sum(parts.values()) == chart.data["memory"]["total_kb"]
+    zones = {z["label"]: z for z in chart.data["zones"]}
     assert (zones["Normal"]["free_kb"], zones["Normal"]["min_kb"], zones["Normal"]["low_kb"],
-            zones["Normal"]["high_kb"], zones["Normal"]["below"]) == (8056, 8048, 10060, 12072, "low")
-    assert zones["DMA"]["below"] is None
+            zones["Normal"]["high_kb"], zones["Normal"]["state"]) == (8056, 8048, 10060, 12072, "below low")
+    # DMA keeps 3476 kB of lowmem_reserve against a Normal request: 3624 kB free is under low + reserve,
+    # and the chart says so like the zone table does (it used to say "ok" while the table said "below low")
+    assert zones["DMA"]["reserve_kb"] == 3476 and zones["DMA"]["state"] == "below low"
+    assert [(z.label, z.state) for z in event.overview.zones if z.min_kb is not None] == \
+        [(z["label"], z["state"]) for z in chart.data["zones"]]
     assert (chart.width, chart.height) == (900, 500) and _png_size(chart.png) == (900, 500)
 
 
 def test_memcg_oom_shows_the_cgroup_charges_against_its_limit():
     report = analyze(corpus_text("lab-memcg-v2-deb61-arm64"))
-    breakdown = memory_breakdown(report.events[0], report.dump.page_size_kb)
+    memory = report.events[0].overview.memory
     stats = report.events[0].event.memcg.stats
-    assert breakdown.scope == "memcg /lab-app" and breakdown.total_kb == 65536
-    assert dict(breakdown.parts) == {"anon": stats["anon"] // 1024, "kernel": stats["kernel"] // 1024}
-    assert zone_levels(report.events[0]) == []
+    assert memory.scope == "memcg" and memory.cgroup == "/lab-app" and memory.total_kb == 65536
+    assert {p.name: p.kb for p in memory.parts} == {"anon": stats["anon"] // 1024, "kernel": stats["kernel"] // 1024}
     chart = event_chart(report.events[0])
+    assert chart.data["zones"] == []
+    assert dict(chart.data["memory"]["parts"]) == {p.name: p.kb for p in memory.parts}
     assert _png_size(chart.png) == (chart.width, chart.height) == (900, 280)
 
 
-def test_event_dicts_and_events_give_the_same_chart_data():
-    from bot.render.json_out import event_dict
-
+def test_hugetlb_pool_and_zone_states_come_from_the_overview():
     report = analyze(corpus_text("lab-hugetlb-deb612-amd64"))
-    as_dict = memory_breakdown(event_dict(report.events[0]), 4)
-    assert as_dict == memory_breakdown(report.events[0], 4) == memory_breakdown(report.events[0].event, 4)
-    assert dict(as_dict.parts)["huge pages"] == 156 * 2048
-    assert [z.below for z in zone_levels(report.events[0])] == [None, "min"]
+    overview = report.events[0].overview
+    chart = event_chart(report.events[0])
+    assert dict(chart.data["memory"]["parts"])["hugetlb"] == 156 * 2048
+    assert [z["state"] for z in chart.data["zones"]] == [z.state for z in overview.zones if z.min_kb is not None]
 
 
 def test_a_kill_line_alone_has_no_chart():
     report = analyze("Out of memory: Killed process 123 (java) total-vm:100kB, anon-rss:50kB, file-rss:0kB")
-    assert report.events and event_chart(report.events[0]) is None and text_bars(report.events[0]) == ""
-
-
-def test_text_bars_are_compact_and_state_the_watermark():
-    report = analyze(corpus_text("seed-rsync-32bit"))
-    bars = text_bars(report.events[0], page_kb=4, width=20)
-    lines = bars.splitlines()
-    assert lines[0] == "Where memory went (machine of 33 GiB):"
-    cache = next(line for line in lines if line.strip().startswith("page cache"))
-    assert "\u2588" * 18 in cache and "30 GiB" in cache and "91.2%" in cache
-    normal = next(line for line in lines if line.strip().startswith("Normal"))
-    assert "below low" in normal and "free 7.9 MiB" in normal
-    assert max(len(line) for line in lines) < 100
+    assert report.events and event_chart(report.events[0]) is None
 
 
 def test_summary_timeline_series_match_the_summary(tmp_path):
-    from bot.cli_summary import records_from_file
-    from bot.summary.build import build_summary
+    from bot.cli.summary import records_from_file
+    from bot.incidents.build import build_summary
 
     log = tmp_path / "kern.log"
     log.write_text(incident_log())
@@ -112,11 +103,12 @@ def test_charts_render_from_many_threads_at_once() -> None:
     """The Slack app renders on worker threads; matplotlib's text layout must not be shared unguarded."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.charts import event_chart
-    from bot.pipeline import analyze
     from oomcases import load_case
+
+    from bot.pipeline import analyze
+    from bot.render.charts import event_chart
 
     report = analyze(load_case("seed-rsync-32bit")[0])
     with ThreadPoolExecutor(max_workers=8) as pool:
-        charts = list(pool.map(lambda _: event_chart(report.events[0], page_kb=4), range(16)))
+        charts = list(pool.map(lambda _: event_chart(report.events[0]), range(16)))
     assert all(chart is not None and chart.png.startswith(b"\x89PNG") for chart in charts)

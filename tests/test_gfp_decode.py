@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import cli_gfp
+from bot.cli import gfp as cli_gfp
 from grammar.facts import Dump, Event, Trigger
 from knowledge.gfp import MaskError, decode, decode_event_mask, encode, load_tables, meaning_for
 from knowledge.gfp.decoder import _meanings

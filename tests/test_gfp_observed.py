@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import cli_gfp
+from bot.cli import gfp as cli_gfp
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OBSERVED = REPO_ROOT / "tests" / "data" / "gfp" / "observed.jsonl"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.pipeline import analyze
-from bot.stream import stream_events
+from bot.render.jsonl import stream_events
 
 SEED_TEXT = load_case("seed-rsync-32bit")[0].decode() if True else ""
 LAB_TEXT = load_case("lab-memcg-v2-deb61-arm64")[0].decode()

@@ -15,9 +15,10 @@ from summary_fixtures import DB_TIMES, HOG_CASE, K8S, MEMCG_CASE, corpus_text, d
 
 from bot.cli import main  # noqa: E402
 from bot.store import EventRecord  # noqa: E402
-from bot.summary.build import build_summary, cause_label, duration_text, size_text  # noqa: E402
-from bot.summary.records import parse_cgroup, parse_prefix, records_from_report  # noqa: E402
-from bot.summary.render import render_markdown, render_text, summary_dict  # noqa: E402
+from bot.incidents.build import build_summary, cause_label, duration_text  # noqa: E402
+from bot.incidents.records import parse_cgroup, parse_prefix, records_from_report  # noqa: E402
+from bot.render.summary import render_markdown, render_text, summary_dict  # noqa: E402
+from knowledge.units import size as size_text  # noqa: E402
 
 REFERENCE = utc("12:00:00")  # "posted" on 2026-03-14
 

@@ -1,1 +1,2 @@
-"""Renderers: JSON (the contract), terminal text, markdown and Slack Block Kit."""
+"""Renderers of analyses and summaries: terminal text, markdown, JSON (the contract), JSON lines,
+Slack Block Kit (with mrkdwn escaping), gfp text and charts."""

@@ -1,7 +1,10 @@
 """The JSON contract of `oomlens analyze --format json|jsonl`.
 
-Every event carries the fields of ``shared/corpus/FORMAT.md`` under those exact names (``null``
-when the paste does not show them), ``findings`` and ``details`` (the full parsed facts).
+Every event carries the fields of ``tests/corpus/FORMAT.md`` under those exact names (``null``
+when the paste does not show them), ``overview`` (the view every surface renders: headline,
+cause, victim, request, zone states, memory breakdown, top processes, what is missing),
+``findings`` and ``details`` (the full parsed facts). The report lists ``groups``: the event
+numbers that tell one story again (same cause, same victim).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from bot.pipeline import AnalysedEvent, Report
 from grammar.facts import Event
 from grammar.parse import MISSING
+from knowledge.overview import Overview
 
 CONTRACT_FIELDS = (
     "kind", "trigger_comm", "trigger_pid", "gfp_mask", "gfp_symbolic", "order", "oom_score_adj",
@@ -88,6 +92,22 @@ def finding_dict(finding: Any) -> dict[str, Any]:
     }
 
 
+def overview_dict(overview: Overview) -> dict[str, Any]:
+    """The overview as JSON: the cause by reference (its full record is in ``findings``)."""
+    out = plain(overview)
+    cause = overview.cause
+    out["cause"] = None if cause is None else {"code": cause.code, "name": cause.name, "title": cause.title,
+                                               "category": cause.category, "confidence": round(float(cause.confidence), 2)}
+    out["headline_parts"] = list(overview.headline_parts)
+    out["todo"] = list(overview.todo)
+    for name in ("findings", "not_evaluated"):  # the event's own keys hold them in full
+        out.pop(name, None)
+    if out.get("victim"):
+        out["victim"].pop("lines", None)
+        out["victim"]["text"] = overview.victim.text if overview.victim else None
+    return out
+
+
 def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     event = analysed.event
     out = contract_fields(event)
@@ -100,6 +120,7 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["findings"] = [finding_dict(f) for f in analysed.findings]
     out["not_evaluated"] = [{"code": n.code, "name": n.name, "missing": list(n.missing)}
                             for n in analysed.not_evaluated]
+    out["overview"] = overview_dict(analysed.overview)
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     details = plain(event)
     details.pop("lines", None)
@@ -115,5 +136,6 @@ def report_dict(report: Report) -> dict[str, Any]:
         "arch": report.arch,
         "page_size_kb": report.dump.page_size_kb,
         "events": [event_dict(e) for e in report.events],
+        "groups": [[o.number for o in group] for group in report.groups()],
         "warnings": list(report.warnings),
     }

@@ -1,1 +1,3 @@
-"""Slack-specific helpers: text escaping/unescaping, dump detection, pacing, safe downloads."""
+"""The Slack front end: the app object, HTTP server, listeners per surface, delivery of analyses,
+incident commands and scheduled jobs, and Slack's wire format (unescaping, dump detection, pacing,
+downloads)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.render.slack import render_notice, render_report
+from bot.render.blockkit import render_notice, render_report
 
 from .services import Services
 
@@ -89,7 +89,7 @@ def deliver_analysis(
             return Outcome(UPDATED, report=report, reply_ts=existing.reply_ts)
         return Outcome(NO_EVENT, report=report, message=report.message)
 
-    from bot.render.slack import headline as make_headline, top_finding
+    from bot.render.blockkit import headline as make_headline, top_finding
 
     top = top_finding(report.events[0])
     analysis_id = services.store.save_analysis(

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from slack_sdk.errors import SlackApiError
+
+from knowledge.units import size_bytes
+
 from .text import looks_binary
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".log", ".txt", ".text", ".out", ".dmesg")
 TEXT_FILETYPES = {"text", "txt", "log", "plain", "shell", "markdown", "post"}
@@ -56,14 +67,6 @@ def is_supported_file(file: dict) -> bool:
     return mimetype.startswith("text/")
 
 
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} kB"
-    return f"{size} bytes"
-
-
 def download_text(
     file: dict,
     *,
@@ -77,7 +80,7 @@ def download_text(
     name = file.get("name") or file.get("title") or "file"
     size = file.get("size")
     if isinstance(size, int) and size > max_bytes:
-        raise DownloadError(f"{name} is {_human(size)}; I read files up to {_human(max_bytes)}. "
+        raise DownloadError(f"{name} is {size_bytes(size)}; I read files up to {size_bytes(max_bytes)}. "
                             "Paste the OOM part of the log, or compress it (.gz).")
     url = file.get("url_private_download") or file.get("url_private")
     if not url:
@@ -91,7 +94,7 @@ def download_text(
         except (OSError, EOFError):
             raise DownloadError(f"{name} looks like gzip but could not be decompressed.") from None
         if len(data) > max_bytes * 4:
-            raise DownloadError(f"{name} decompresses to more than {_human(max_bytes * 4)}; "
+            raise DownloadError(f"{name} decompresses to more than {size_bytes(max_bytes * 4)}; "
                                 "send the OOM part of the log instead.")
     if looks_binary(data):
         raise DownloadError(f"{name} does not look like a text log.")
@@ -116,7 +119,40 @@ def _fetch(url: str, token: str, allowed_hosts: frozenset[str], plain_http_hosts
         except (urllib.error.URLError, TimeoutError, OSError):
             raise DownloadError(f"I could not download {name} from Slack; try again later.") from None
         if len(data) > max_bytes:
-            raise DownloadError(f"{name} is larger than {_human(max_bytes)}, the most I read. "
+            raise DownloadError(f"{name} is larger than {size_bytes(max_bytes)}, the most I read. "
                                 "Paste the OOM part of the log, or compress it (.gz).")
         return data
     raise DownloadError(f"Too many redirects while downloading {name}.")
+
+
+MAX_FILES = 3
+
+
+def _file_object(client: Any, file: dict[str, Any]) -> dict[str, Any]:
+    """Events may carry only a stub (`file_access: check_file_info`): fetch the full object."""
+    if file.get("url_private_download") or file.get("url_private") or not file.get("id"):
+        return file
+    try:
+        return client.files_info(file=file["id"])["file"]
+    except SlackApiError as error:
+        log.warning("files.info failed for %s: %s", file.get("id"), error.response.get("error"))
+        return file
+
+
+def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(texts, problems) for the supported files among ``files``."""
+    texts: list[str] = []
+    problems: list[str] = []
+    for stub in files[:MAX_FILES]:
+        file = _file_object(client, stub)
+        if not is_supported_file(file):
+            continue
+        try:
+            texts.append(download_text(file, token=services.settings.bot_token,
+                                       allowed_hosts=services.settings.allowed_file_hosts,
+                                       plain_http_hosts=services.plain_http_hosts,
+                                       max_bytes=services.settings.max_file_bytes))
+        except DownloadError as error:
+            log.info("file %s not used: %s", file.get("id"), error)
+            problems.append(str(error))
+    return texts, problems

@@ -122,6 +122,15 @@ def validate_blocks(blocks: Any, *, surface: str = "message", allowed_users: set
                     problems.append(f"block {index}: button value > 2000")
                 if len(element.get("action_id", "")) > 255:
                     problems.append(f"block {index}: action_id > 255")
+                if element.get("type") == "static_select":
+                    options = element.get("options") or []
+                    if not 1 <= len(options) <= 100:
+                        problems.append(f"block {index}: static_select with {len(options)} options")
+                    for option in options:
+                        if len(option["text"]["text"]) > 75 or len(option.get("value", "")) > 150:
+                            problems.append(f"block {index}: option text > 75 or value > 150")
+                    if len(element.get("placeholder", {}).get("text", "")) > 150:
+                        problems.append(f"block {index}: placeholder > 150")
         elif kind == "context":
             if not 1 <= len(block.get("elements") or []) <= 10:
                 problems.append(f"block {index}: context elements")

@@ -135,8 +135,8 @@ class BotServer:
     """The real bot (build_app + the ASGI app) served by uvicorn on 127.0.0.1:<ephemeral>."""
 
     def __init__(self, settings: Any, analyzer: Any = None, **app_options: Any):
-        from bot.app import build_app, services_of
-        from bot.server import create_asgi_app
+        from bot.slack.app import build_app, services_of
+        from bot.slack.server import create_asgi_app
 
         self.app = build_app(settings, analyzer=analyzer, **app_options)
         self.services = services_of(self.app)

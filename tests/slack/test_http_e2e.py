@@ -7,8 +7,8 @@ import time
 import pytest
 
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
-from bot.render.slack import top_finding
-from bot.slack.text import escape_mrkdwn
+from bot.render.blockkit import top_finding
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe
 
 
 def reply_text(call) -> str:
@@ -31,12 +31,11 @@ def test_pasted_dump_gets_one_threaded_reply_naming_the_cause(case, slack, fake_
     assert reply.params["thread_ts"] == ts
     expected = analyze(dump)
     assert expected.events, "the corpus dump must hold an event"
-    top = top_finding(expected.events[0])
     text = reply_text(reply)
-    if top is not None:
-        assert escape_mrkdwn(top.title) in text
-    else:
-        assert "No root cause identified" in text
+    # the reply leads with the overview's headline: the cause (never a context finding) first
+    assert plain_text_safe(expected.events[0].overview.headline) in text
+    top = top_finding(expected.events[0])
+    assert top is None or top.role == "root-cause"
     victim = expected.events[0].event.kill.comm
     assert victim in text
     time.sleep(1.2)
@@ -193,9 +192,7 @@ def test_dump_split_over_two_messages_is_answered_once_with_the_whole_dump(slack
     latest = reply_text(final[-1]) if final else reply_text(posts[0])
     whole = analyze(dump)
     assert "clamd" in latest
-    top = top_finding(whole.events[0])
-    if top is not None:
-        assert escape_mrkdwn(top.title) in latest
+    assert plain_text_safe(whole.events[0].overview.headline) in latest
     # the answer reflects the second half too (the task table lives there)
     assert final, "the reply to the first part must be updated with the whole dump"
 
@@ -213,9 +210,12 @@ def file_share(slack, fake_slack, channel, files, text=""):
 
 def test_oversized_report_becomes_a_short_reply_plus_a_file(slack, fake_slack):
     analyze = real_analyze()
-    log = "\n".join(corpus_text(case) for case in LAB_CASES)
-    events = len(analyze(log).events)
-    assert events > 5, "the test needs a paste with more events than fit in one message"
+    from bot.render.blockkit import MAX_GROUPS_INLINE
+
+    log = "\n".join(corpus_text(case) for case in LAB_CASES + ["seed-rsync-32bit", "lab-mlock-deb61-amd64"])
+    report = analyze(log)
+    events = len(report.events)
+    assert len(report.groups()) > MAX_GROUPS_INLINE, "the test needs more stories than fit in one message"
     channel = new_channel()
     file = fake_slack.add_file("kern.log", log.encode(), filetype="text")
     ts = file_share(slack, fake_slack, channel, [file])
@@ -226,7 +226,7 @@ def test_oversized_report_becomes_a_short_reply_plus_a_file(slack, fake_slack):
                                           if u["channel"] == channel and u["content"]])
     assert upload[0]["thread_ts"] == ts
     content = upload[0]["content"].decode()
-    assert content.count("\nEvent ") == events and "file-opener" in content
+    assert content.count("\n  Event ") == events and "file-opener" in content  # every event in full
 
 
 def test_snippet_is_downloaded_with_the_token_from_slack_hosts_only(slack, fake_slack):

@@ -10,8 +10,8 @@ import pytest
 from fake_slack import TEAM_ID
 
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
-from bot.render.slack import top_finding
-from bot.slack.text import escape_mrkdwn
+from bot.render.blockkit import top_finding
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe
 from test_http_e2e import reply_text
 
 
@@ -29,7 +29,7 @@ def test_gfp_command_replies_privately_with_a_share_button(slack, fake_slack):
     body = reply_text(private)
     try:
         from knowledge.gfp import decode
-        from bot.cli_gfp import render_text
+        from bot.render.gfp_text import render_text
     except ImportError:
         pytest.skip("gfp decoding not available yet")
     expected = render_text(decode("0x84d0", "3.2.59"))
@@ -75,9 +75,7 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
     assert submit(dump).status_code == 200
     (posted,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert "memhog" in reply_text(posted)
-    top = top_finding(analyze(dump).events[0])
-    if top is not None:
-        assert escape_mrkdwn(top.title) in reply_text(posted)
+    assert plain_text_safe(analyze(dump).events[0].overview.headline) in reply_text(posted)
     # the modal's answer is remembered: the channel summary counts it and links to it
     slack.command("/oom", "summary since 2023-11-01", channel)  # the fake's ts are from November 2023
     summary = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage")
@@ -86,7 +84,7 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(slack, fake_slack
 
 
 def test_oom_help_and_summary_hook(slack, fake_slack):
-    from bot.listeners import commands
+    from bot.slack.listeners import commands
 
     channel = new_channel()
     slack.command("/oom", "help", channel)
@@ -134,40 +132,47 @@ def test_shortcut_explains_another_bots_alert_in_its_thread(slack, fake_slack):
     assert len(fake_slack.calls_to("chat.postMessage", channel=channel)) == 1
 
 
-def test_buttons_show_details_upload_the_report_and_record_feedback(slack, fake_slack, bot):
+def test_details_selector_shows_parts_uploads_the_report_and_buttons_record_feedback(slack, fake_slack, bot):
     real_analyze()
     channel = new_channel()
     ts, _ = slack.message(channel, slack_escape(corpus_text("seed-rsync-32bit")))
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
-    buttons = {e["action_id"]: e for b in reply.params["blocks"] if b["type"] == "actions" for e in b["elements"]}
-    assert {"oomlens_details_zones", "oomlens_details_processes", "oomlens_upload",
-            "oomlens_feedback_helpful", "oomlens_feedback_wrong"} <= set(buttons)
+    elements = {e["action_id"]: e for b in reply.params["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert set(elements) == {"oomlens_details", "oomlens_feedback_helpful", "oomlens_feedback_wrong"}
+    select = elements["oomlens_details"]
+    assert select["type"] == "static_select" and not any("style" in e for e in elements.values())
+    options = {json.loads(o["value"])["k"]: o for o in select["options"]}
+    assert {"zones", "processes", "memory", "why", "upload"} <= set(options)
     (reply_ts,) = [t for (c, t) in fake_slack.messages if c == channel]
 
-    def click(action_id: str):
+    def act(action: dict):
         slack.interactive({"type": "block_actions", "user": {"id": "UHUMAN"}, "trigger_id": "t",
                            "channel": {"id": channel},
                            "container": {"type": "message", "channel_id": channel, "message_ts": reply_ts,
                                          "thread_ts": ts},
                            "message": {"ts": reply_ts, "thread_ts": ts, "text": reply.params["text"]},
                            "response_url": fake_slack.response_url(),
-                           "actions": [{**buttons[action_id], "block_id": "oomlens_actions", "action_ts": "1"}]})
+                           "actions": [{**action, "block_id": "oomlens_actions", "action_ts": "1"}]})
 
-    click("oomlens_details_zones")
+    def choose(kind: str):
+        act({"type": "static_select", "action_id": "oomlens_details", "selected_option": options[kind]})
+
+    choose("zones")
     (zones,) = fake_slack.wait_calls("chat.postEphemeral", channel=channel)
     assert zones.params["user"] == "UHUMAN" and "Normal" in reply_text(zones) and "8048" in reply_text(zones)
-    click("oomlens_details_processes")
+    assert "below low" in reply_text(zones)
+    choose("processes")
     procs = fake_slack.wait_calls("chat.postEphemeral", count=2, channel=channel)[1]
     assert "rsync" in reply_text(procs)
-    click("oomlens_upload")
+    choose("upload")
     # the memory chart of the reply is uploaded too (on its own schedule): pick the report
     upload = fake_slack.wait_for(lambda: [u for u in fake_slack.uploads.values()
                                           if u["channel"] == channel and u["content"]
                                           and not (u["filename"] or "").endswith(".png")])
     assert upload[0]["thread_ts"] == ts and b"clamd" in upload[0]["content"]
-    click("oomlens_feedback_wrong")
+    act(elements["oomlens_feedback_wrong"])
     fake_slack.wait_calls("chat.postEphemeral", count=3, channel=channel)
-    analysis_id = json.loads(buttons["oomlens_feedback_wrong"]["value"])["a"]
+    analysis_id = json.loads(elements["oomlens_feedback_wrong"]["value"])["a"]
     (vote,) = bot.services.store.feedback_for(analysis_id)
     assert vote["verdict"] == "wrong-cause" and vote["user_id"] == "UHUMAN"
 

@@ -38,7 +38,7 @@ class RecordingApp:
 
 
 def registered() -> list[tuple[str, Any]]:
-    from bot.app import LISTENER_MODULES
+    from bot.slack.app import LISTENER_MODULES
 
     app = RecordingApp()
     for module in LISTENER_MODULES:
@@ -97,7 +97,7 @@ def test_urls_point_at_the_bolt_endpoint():
 
 def test_recording_app_sees_every_listener_of_the_real_app(fake_slack, db_url):
     from slack_harness import make_settings
-    from bot.app import build_app
+    from bot.slack.app import build_app
 
     app = build_app(make_settings(fake_slack, db_url))
     try:

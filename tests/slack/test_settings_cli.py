@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from bot import cli_serve
+from bot.cli import serve as cli_serve
 from bot.settings import Settings, SettingsError
 from slack_harness import REPO_ROOT
 from fake_slack import BOT_TOKEN
@@ -87,7 +87,7 @@ def test_serve_runs_uvicorn_with_probes_and_stops_on_sigterm(fake_slack, tmp_pat
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": str(port),
            "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
-    code = ("import argparse, sys; from bot import cli_serve; p = argparse.ArgumentParser(); "
+    code = ("import argparse, sys; from bot.cli import serve as cli_serve; p = argparse.ArgumentParser(); "
             "cli_serve.add_subparser(p.add_subparsers()); sys.exit(cli_serve.run(p.parse_args(sys.argv[1:])))")
     process = subprocess.Popen([sys.executable, "-c", code, "serve", "--host", "127.0.0.1"], cwd=REPO_ROOT,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

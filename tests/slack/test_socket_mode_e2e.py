@@ -15,7 +15,7 @@ def socket_bot(fake_slack, db_url):
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk import WebClient
 
-    from bot.app import build_app
+    from bot.slack.app import build_app
 
     ws = FakeSocketModeServer()
     fake_slack.ws_url = ws.url

@@ -74,7 +74,7 @@ def test_dumps_are_recorded_charted_and_summarised_with_links(slack, fake_slack,
 
 @pytest.fixture
 def scan_bot(fake_slack, db_url):
-    from bot.summary.config import IncidentSettings
+    from bot.settings import IncidentSettings
 
     server = BotServer(make_settings(fake_slack, db_url), incident_settings=IncidentSettings(history_page_limit=2),
                        start_scheduler=False)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.store import Digest, EventRecord
-from bot.summary.build import build_summary
-from bot.summary.render import render_slack
-from bot.summary.slack import UsageError, archive_link, parse_window
+from bot.incidents.build import build_summary
+from bot.render.summary import render_slack
+from bot.slack.incidents import UsageError, archive_link, parse_window
 from fake_slack import check_text, validate_blocks
 
 HOSTILE = st.lists(st.sampled_from(list("<>&!@#`*_~|abc^") + ["<!channel>", "<@U1>", "&amp;", "<!here|x>",
@@ -65,7 +65,7 @@ def test_summary_windows():
     ("America/New_York", "2025-03-14T12:00:00+00:00", "2025-03-13T09:00:00-04:00"),
 ])
 def test_digest_slot_in_the_channel_time_zone(zone, now, expected):
-    from bot.scheduler import digest_slot
+    from bot.slack.scheduler import digest_slot
 
     digest = Digest("T", "C", "daily", "09:00", zone, None)
     slot = digest_slot(digest, datetime.fromisoformat(now).timestamp())
@@ -73,9 +73,9 @@ def test_digest_slot_in_the_channel_time_zone(zone, now, expected):
 
 
 def test_a_digest_set_after_todays_slot_waits_for_tomorrow(tmp_path):
-    from bot.scheduler import Scheduler
+    from bot.slack.scheduler import Scheduler
     from bot.store import Store
-    from bot.summary.slack import Incidents
+    from bot.slack.incidents import Incidents
     from bot.settings import Settings
     from bot.slack.services import Services
 
@@ -100,12 +100,12 @@ def test_a_digest_set_after_todays_slot_waits_for_tomorrow(tmp_path):
 
 
 def test_scheduler_purges_expired_rows(tmp_path):
-    from bot.scheduler import Scheduler
+    from bot.slack.scheduler import Scheduler
     from bot.settings import Settings
     from bot.slack.services import Services
     from bot.store import Store
-    from bot.summary.config import IncidentSettings
-    from bot.summary.slack import Incidents
+    from bot.settings import IncidentSettings
+    from bot.slack.incidents import Incidents
 
     store = Store.open(f"sqlite:///{tmp_path / 'p.sqlite3'}")
     services = Services(settings=Settings(bot_token="xoxb-x", signing_secret="s"), store=store)
@@ -120,7 +120,7 @@ def test_scheduler_purges_expired_rows(tmp_path):
 
 def test_incident_settings_from_env():
     from bot.settings import SettingsError
-    from bot.summary.config import IncidentSettings
+    from bot.settings import IncidentSettings
 
     parsed = IncidentSettings.from_env({"OOMLENS_RETENTION_DAYS": "7", "OOMLENS_STORE_PASTES": "yes",
                                         "OOMLENS_CHARTS": "off", "OOMLENS_HISTORY_PAGE_LIMIT": "15"})

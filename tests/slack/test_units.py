@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
 from bot.slack.pacing import BotReplyLimiter, ChannelPacer
-from bot.slack.text import (escape_mrkdwn, has_event_marker, looks_like_dump_fragment, message_text_to_paste,
-                            unescape_slack)
+from bot.render.mrkdwn import escape_mrkdwn
+from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste, unescape_slack
 from bot.store import Store
 from slack_harness import corpus_text, real_analyze
 from fake_slack import check_text, validate_blocks
@@ -129,7 +129,7 @@ def _report_with_names(name: str):
 @settings(max_examples=25, deadline=None)
 def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
     real_analyze()
-    from bot.render.slack import render_details, render_report
+    from bot.render.blockkit import render_details, render_report
 
     report = _report_with_names(name)
     rendered = render_report(report, analysis_id=1)
@@ -140,17 +140,22 @@ def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
         assert validate_blocks(blocks) == [] and check_text(text, "mrkdwn") == []
 
 
-def test_many_events_fall_back_to_summary_and_file():
+def test_more_stories_than_fit_fall_back_to_a_file():
+    """Six different stories are more than a reply answers inline (MAX_GROUPS_INLINE): the file
+    carries every event in full; one story fits without a file."""
     real_analyze()
     from bot.pipeline import analyze
-    from bot.render.slack import render_report
+    from bot.render.blockkit import MAX_GROUPS_INLINE, render_report
 
     cases = ["lab-memcg-v2-deb61-arm64", "lab-fragmentation-deb612-amd64", "lab-highmem-hog-deb61-686pae",
-             "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae"]
+             "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae", "seed-rsync-32bit",
+             "lab-mlock-deb61-amd64"]
     report = analyze("\n".join(corpus_text(c) for c in cases))
+    assert len(report.groups()) > MAX_GROUPS_INLINE
     rendered = render_report(report, analysis_id=7)
     assert rendered.oversize and rendered.file is not None
     assert validate_blocks(rendered.blocks) == []
+    assert rendered.file[1].count("Event ") >= len(report.events)  # the file: the terminal text, every event in full
     small = render_report(analyze(corpus_text("lab-memcg-v2-deb61-arm64")), analysis_id=8)
     assert not small.oversize and small.file is None
 
@@ -159,7 +164,7 @@ def test_corpus_cases_render_within_limits():
     analyze = real_analyze()
     from pathlib import Path
 
-    from bot.render.slack import render_report
+    from bot.render.blockkit import render_report
     from slack_harness import CORPUS
 
     cases = sorted(p for p in Path(CORPUS).iterdir() if (p / "input.log").exists())[:60]

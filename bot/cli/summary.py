@@ -1,0 +1,138 @@
+"""`oomlens summary FILE...`: what happened across a kern.log (or several): the same summary as
+`/oom summary` in Slack, from files of any size (events are streamed, see bot/render/jsonl.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy; `oomlens analyze` should not pay for it
+    from bot.store import EventRecord
+
+FORMATS = ("text", "markdown", "json")
+
+
+def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "summary", help="summarise every OOM event in one or more logs",
+        description="Summarise the kernel memory events of kern.log/syslog/journal files: totals, root causes, "
+                    "hosts, processes, containers, a timeline, recurring patterns and the actions that would "
+                    "prevent most of them.")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="log files (plain or .gz), or - for standard input")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--chart", metavar="PNG", help="also write a timeline chart (PNG) to this path")
+    parser.add_argument("--since", metavar="DATE", help="only events at or after this date (ISO, UTC)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _open(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    handle: IO[bytes] = open(path, "rb")
+    if handle.read(2) == b"\x1f\x8b":
+        import gzip
+
+        handle.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    handle.seek(0)
+    return handle
+
+
+def _prefixes(path: str, wanted: set[int]) -> dict[int, str]:
+    """Second pass over a file: the log prefixes of the wanted line numbers (1-based)."""
+    from grammar.normalise import line_content
+
+    found: dict[int, str] = {}
+    if not wanted or path == "-":
+        return found
+    last = max(wanted)
+    with _open(path) as handle:
+        for number, raw in enumerate(handle, 1):
+            if number in wanted:
+                found[number] = line_content(raw.decode("utf-8", "replace").rstrip("\r\n"))[1]
+            if number >= last:
+                break
+    return found
+
+
+def records_from_file(path: str, *, reference: float | None = None) -> Iterator[EventRecord]:
+    """Stream the events of one log file as ``EventRecord``s (host and time from the prefixes)."""
+    from bot.render.jsonl import stream_events
+
+    from bot.incidents.records import Origin, origin_of, record_from_event
+
+    reference = time.time() if reference is None else reference
+    events: list[dict[str, Any]] = []
+    with _open(path) as handle:
+        for event in stream_events(handle):
+            # keep what the record needs; drop the bulky per-row task table
+            details = event.get("details") or {}
+            details.pop("tasks", None)
+            events.append(event)
+    wanted = {n for e in events for n in range(e["first_line"], min(e["last_line"], e["first_line"] + 5) + 1)}
+    wanted |= {e["last_line"] for e in events}
+    prefixes = _prefixes(path, wanted)
+    for index, event in enumerate(events):
+        origin = origin_of(prefixes, event["first_line"], event["last_line"], reference) if prefixes else Origin(None, None)
+        yield record_from_event(event, index=index, kernel=event.get("kernel"), page_kb=None, origin=origin,
+                                posted_at=reference, source_kind="file", channel=None)
+
+
+def _title(paths: Iterable[str]) -> str:
+    names = [Path(p).name if p != "-" else "standard input" for p in paths]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"OOM summary: {shown}"
+
+
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    from bot.incidents.build import build_summary
+    from bot.render.summary import render_markdown, render_text, summary_dict
+
+    out = out or sys.stdout
+    since = None
+    if args.since:
+        from datetime import datetime, timezone
+
+        try:
+            moment = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"oomlens summary: --since {args.since!r} is not a date (e.g. 2025-03-14 or 2025-03-14T09:00)",
+                  file=sys.stderr)
+            return 2
+        since = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    records: list[EventRecord] = []
+    for path in args.files:
+        try:
+            records.extend(records_from_file(path))
+        except OSError as exc:
+            print(f"oomlens summary: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    summary = build_summary(records, title=_title(args.files), since=since)
+    if args.format == "json":
+        out.write(json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "markdown":
+        out.write(render_markdown(summary))
+    else:
+        out.write(render_text(summary))
+    if args.chart:
+        from bot.render.charts import summary_chart
+
+        chart = summary_chart(summary)
+        if chart is None:
+            print("oomlens summary: no events, no chart written", file=sys.stderr)
+        else:
+            try:
+                Path(args.chart).write_bytes(chart.png)
+            except OSError as exc:
+                print(f"oomlens summary: cannot write {args.chart}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
+    if not summary.records:
+        print("oomlens summary: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,98 @@
+"""The Slack app: ``build_app(settings)`` wires the store, the pipeline and the listeners.
+
+There is no module-level App: the HTTP server, Socket Mode and the tests each build their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+
+from bot.slack.listeners import actions, commands, files, home, mentions, messages, shortcuts
+from bot.settings import Settings
+from bot.slack.pacing import SharedChannelPacer
+from bot.slack.services import Services, default_analyzer
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# One module per Slack surface; order matters only for the `message` event, whose catch-all
+# comes last (Bolt answers 404 to an unmatched event and Slack would retry it).
+LISTENER_MODULES = (messages, files, commands, shortcuts, actions, home, mentions)
+
+
+def make_client(settings: Settings) -> WebClient:
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=20)
+    # slack_sdk retries only connection errors by default; 429s must wait Retry-After and retry.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def _bolt_logger() -> logging.Logger:
+    # Bolt logs whole request bodies (pasted dumps) when a signature check fails; keep its own
+    # chatter at WARNING so no paste reaches the INFO log.
+    logger = logging.getLogger("bot.bolt")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+    return logger
+
+
+def build_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    analyzer: Callable[[str], Any] | None = None,
+    incident_settings: Any = None,
+    start_scheduler: bool = True,
+) -> App:
+    """A ready Bolt App for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
+    store = store if store is not None else Store.open(settings.database_url)
+    executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
+    services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
+                        pacer=SharedChannelPacer(store, settings.post_interval_s))
+    app = App(
+        client=make_client(settings),
+        signing_secret=settings.signing_secret or "",
+        request_verification_enabled=not settings.socket_mode,
+        listener_executor=executor,
+        logger=_bolt_logger(),
+    )
+    app.oomlens_services = services  # type: ignore[attr-defined]
+    app.oomlens_executor = executor  # type: ignore[attr-defined]
+
+    # Incident memory: events recorded after each analysis, `/oom summary|digest`, scheduled jobs.
+    from bot.slack.scheduler import Scheduler
+    from bot.settings import IncidentSettings
+    from bot.slack.incidents import Incidents
+
+    incidents = Incidents(services, incident_settings or IncidentSettings.from_env())
+    scheduler = Scheduler(incidents, app.client, executor=executor)
+    app.oomlens_incidents = incidents  # type: ignore[attr-defined]
+    app.oomlens_scheduler = scheduler  # type: ignore[attr-defined]
+
+    @app.middleware
+    def provide_services(context: Any, next: Callable[[], Any]) -> Any:
+        context["oomlens"] = services
+        context["oomlens_incidents"] = incidents
+        return next()
+
+    for module in LISTENER_MODULES:
+        module.register(app)
+
+    @app.event("message")
+    def ignore_other_messages() -> None:
+        """Deletions, joins, topic changes...: acknowledged, nothing to say."""
+
+    if start_scheduler:
+        scheduler.start()
+    return app
+
+
+def services_of(app: App) -> Services:
+    return app.oomlens_services  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,102 @@
+"""Every surface states the same facts: for each corpus case, the terminal text, markdown, JSON and
+Block Kit name the same cause (or none), the same victim, the same zone states and the same
+memory figures, because each reads the one overview (knowledge/overview.py) of each event."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline import analyze
+from bot.render.blockkit import render_details, render_report
+from bot.render.json_out import report_dict
+from bot.render.text import render_markdown, render_text
+from knowledge.units import size
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CASE_IDS = sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
+
+
+def _segments(text: str, overviews, marker) -> list[str]:
+    """The part of ``text`` about each event, cut at each event's own marker."""
+    starts = []
+    position = 0
+    for overview in overviews:
+        position = text.index(marker(overview), position)
+        starts.append(position)
+    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+
+
+def _block_text(blocks) -> str:
+    return "\n".join(t for t in re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(blocks, ensure_ascii=False)))
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
+    report = analyze((CORPUS / case_id / "input.log").read_bytes())
+    if not report.events:
+        pytest.skip("no event")
+    overviews = report.overviews
+    text = render_text(report, all_events=True, width=10_000)
+    markdown = render_markdown(report, all_events=True)
+    data = report_dict(report)
+    reply = render_report(report, analysis_id=1)
+    reply_text = _block_text(reply.blocks)
+    texts = _segments(text, overviews, lambda o: f"Event {o.number} of {len(overviews)},")
+    marks = _segments(markdown, overviews, lambda o: f"*Event {o.number} of {len(overviews)},")
+    shown_on_slack = {group[0].number for group in report.groups()[:5]}
+
+    for overview, seg_text, seg_md, event in zip(overviews, texts, marks, data["events"]):
+        index = overview.number - 1
+        cause = overview.cause
+        # -- the cause: only a root cause, the same code everywhere (or none anywhere)
+        named = set(re.findall(r"cause (OOM\d{3})", seg_text))
+        assert named == ({cause.code} if cause else set()), (overview.number, named)
+        assert set(re.findall(r"cause (OOM\d{3})", seg_md)) == named
+        assert (event["overview"]["cause"] or {}).get("code") == (cause.code if cause else None)
+        if cause is not None:
+            assert cause.role == "root-cause"
+            assert not any(f.role != "root-cause" and f.code in named for f in overview.findings)
+        # -- the victim
+        victim = overview.victim
+        if victim is not None:
+            assert f"Killed: {victim.text}" in seg_text
+            assert f"Killed: `{victim.name or '?'}`" in seg_md
+            assert event["overview"]["victim"]["pid"] == victim.pid == event["killed_pid"]
+        else:
+            assert "Killed:" not in seg_text and event["overview"]["victim"] is None
+        # -- zone states: one rule, stated the same on each surface
+        assert [(z["label"], z["state"]) for z in event["overview"]["zones"]] == \
+            [(z.label, z.state) for z in overview.zones]
+        for zone in overview.zones:
+            assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", seg_text, re.MULTILINE), zone.label
+            assert re.search(rf"^\| {re.escape(zone.label)} \|.*\| {zone.state} \|$", seg_md, re.MULTILINE), zone.label
+        # -- memory figures: one breakdown
+        memory = overview.memory
+        parts = event["overview"]["memory"]["parts"] if event["overview"]["memory"] else []
+        assert [(p["name"], p["kb"]) for p in parts] == ([(p.name, p.kb) for p in memory.parts] if memory else [])
+        for part in memory.parts if memory else ():
+            assert re.search(rf"{re.escape(part.label[:30])}.*\s{re.escape(size(part.kb))}\b", seg_text), part.label
+            assert f"| {part.label} | {size(part.kb)} |" in seg_md
+        assert seg_text.count("Where memory went") == (1 if memory and memory.parts else 0)
+
+        # -- Block Kit: the reply answers each story's first event; details hold the rest
+        if overview.number not in shown_on_slack:
+            continue
+        if cause is not None:
+            assert cause.code in _block_text(render_details(report, index, "why")[1])
+        if victim is not None:
+            assert f"killed {victim.text}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+                in reply_text.replace("\\", "")
+        zones = _block_text(render_details(report, index, "zones")[1])
+        for zone in overview.zones:
+            assert re.search(rf"{re.escape(zone.label)} .*{zone.state}", zones), zone.label
+        if memory is not None and memory.parts:
+            figures = _block_text(render_details(report, index, "memory")[1])
+            for part in memory.parts:
+                assert size(part.kb) in figures and part.label[:20].replace("&", "&amp;") in figures
+    if reply.top_code is not None:
+        assert reply.top_code == overviews[0].cause.code
