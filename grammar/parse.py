@@ -160,12 +160,12 @@ def _trace_kind(items: list[Item]) -> str | None:
 
 _RELEASE_ARCH = (
     (re.compile(r"x86_64|amd64"), "x86_64"),
-    (re.compile(r"aarch64|arm64"), "arm64"),
+    (re.compile(r"aarch64|arm64|-v8\+|-rpi-v8|-rpi-2712"), "arm64"),  # Raspberry Pi: -v8+, -rpi-v8, -rpi-2712
     (re.compile(r"i[3-6]86|686-pae|\.i686|-pae\b|x86[-_]32"), "i686"),
     (re.compile(r"ppc64le"), "ppc64le"),
     (re.compile(r"ppc64"), "ppc64"),
     (re.compile(r"s390x"), "s390x"),
-    (re.compile(r"armv7|armhf|-v7\+|-v7l\+|-v6\+|-rpi-|-ARCH\b.*arm"), "arm"),
+    (re.compile(r"armv7|armhf|-v7\+|-v7l\+|-v6\+|-rpi-v[67]|-ARCH\b.*arm"), "arm"),
     (re.compile(r"mips"), "mips"),
     (re.compile(r"xtensa"), "xtensa"),
     (re.compile(r"riscv64"), "riscv64"),
@@ -298,16 +298,21 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     page_size = _page_size(items)
     # A quotation repeats lines of an earlier event after some prose (an answer quoting the
     # question). A kernel repeating itself (the same warning every second) has no prose between.
+    # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
+    # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    seen: list[tuple[set[str], int]] = []
-    for draft in drafts:
-        if not draft.kinds & _SUBSTANTIVE and _trace_kind(draft.items) is None:
-            continue
-        signature = {item.prefix + "\x00" + item.text for item in draft.items}
-        start = draft.items[0].number
-        if any(signature <= earlier and _any_between(prose, end, start) for earlier, end in seen):
-            continue
-        seen.append((signature, max(item.number for item in draft.items)))
+    kept = [draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None]
+    spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
+    signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
+    for index, draft in enumerate(kept):
+        start, end = spans[index]
+        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
+               and _any_between(prose, spans[other][1], start) for other in range(index)):
+            continue  # repeats an earlier event after prose: an answer quoting the question
+        if any(signatures[index] <= signatures[other] and len(signatures[index]) < len(signatures[other])
+               and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
+               for other in range(index + 1, len(kept))):
+            continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
         events.append(_build_event(len(events), draft, kernel))
     arch = _arch(items, kernel)
     unparsed = sum(len(event.unparsed) for event in events)
@@ -335,6 +340,21 @@ def _uptime(prefix: str) -> float | None:
 
 def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
+
+
+_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: one message, not a repeat
+_QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
+
+
+def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool) -> bool:
+    """True when ``draft`` only repeats lines (or the starts of lines) of the earlier ``other``."""
+    if signature <= other_signature:
+        return True
+    if len(draft.items) > _QUOTE_CHECK_LINES:
+        return False
+    texts = [(item.prefix, item.text) for item in other.items]
+    return all(any(text.startswith(item.text) and (not item.prefix or prefix == item.prefix) for prefix, text in texts)
+               for item in draft.items)
 
 
 def _any_between(sorted_numbers: list[int], low: int, high: int) -> bool:
@@ -396,6 +416,10 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     if re.search(r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
                  r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x", joined):
         return "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
+    if any(re.match(r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", text) for text in traces):
+        return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
+    if re.search(r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x", joined):
+        return "m68k"  # arch/m68k/kernel/entry.S interrupt entry and the Amiga/Atari platform handlers
     if any(item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"):
         return "mips"  # arch/mips/kernel/traps.c show_stacktrace(): `Stack : 80690000 80631cf4 ...`
     if widths == {8}:
@@ -407,10 +431,10 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         if re.search(r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined):
             return "i686"
         # `[<c04d36d2>] out_of_memory+0x92/0x250` (no parentheses, no `from`: not ARM) with kernel
-        # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area 0xf...; MIPS
-        # kernel text is in KSEG0 (0x8...), xtensa's at 0xd...
+        # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area above lowmem
+        # (0xd...-0xf...); MIPS kernel text is in KSEG0 (0x8...), xtensa's at 0xd...
         lead = {a[0].lower() for a in addresses}
-        if "c" in lead and lead <= {"c", "f"}:
+        if "c" in lead and lead <= {"c", "d", "e", "f"}:
             return "i686"
     if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
         # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
@@ -427,6 +451,8 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)
     if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64", joined):
         return "x86_64"
+    if any(re.search(r"\bffff88[0-9a-fA-F]{10}\b", text) for text in traces):
+        return "x86_64"  # raw stack words in x86-64's direct map (0xffff880000000000, before KASLR)
     return None
 
 
@@ -457,8 +483,11 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     trigger_item = first("invoked") or first("alloc_failure")
     if trigger_item:
         f = trigger_item.fields
-        pid = header.pid if header and (f.get("comm") is None or header.comm == f.get("comm")) else None
-        comm = f.get("comm") or (header.comm if header else None)
+        comm = f.get("comm")
+        if comm and header and header.comm and len(comm) > 16 and comm.endswith(header.comm):
+            comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
+        pid = header.pid if header and (comm is None or header.comm == comm) else None
+        comm = comm or (header.comm if header else None)
         trigger = Trigger(comm, pid, f.get("gfp_mask"), f.get("gfp_symbolic"), f.get("order"),
                           f.get("oom_adj"), f.get("oom_score_adj"), f.get("nodemask"), trigger_item.number)
         if trigger_item.kind == "alloc_failure":

@@ -111,9 +111,9 @@ def _hex(value: str | None) -> str | None:
 
 def _symbolic(value: str | None) -> str | None:
     """The kernel's own symbolic gfp print, None when a person shortened it (`(...)`)."""
-    if value is None or _shortened(value) or not value.strip():
+    if value is None or _shortened(value):
         return None
-    return value
+    return value  # `gfp_mask=0x0()`: the kernel's print of no flag is empty
 
 
 def cut_assignments(text: str) -> dict[str, str]:
@@ -592,6 +592,16 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 "oom_score_adj": _int(values.get("oom_score_adj")),
                 "cut": True,
             },
+        )
+
+    def oom_killed_vm(self, children: list[Token]) -> Item:
+        g = self._groups("OOM_KILLED_VM", children[0])
+        return Item(
+            "killed",
+            str(children[0]),
+            {"memcg": False, "pid": _int(g.get("okv_pid")), "comm": g.get("okv_comm"),
+             "total_vm_kb": _int(g.get("okv_vm")), "anon_rss_kb": None, "file_rss_kb": None, "shmem_rss_kb": None,
+             "pgtables_kb": None, "uid": None, "oom_score_adj": None},
         )
 
     def reaped(self, children: list[Token]) -> Item:

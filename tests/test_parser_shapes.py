@@ -336,3 +336,55 @@ def test_summary_cut_in_its_last_value() -> None:
     assert event.oom_summary.constraint == "CONSTRAINT_MEMCG"
     assert event.oom_summary.oom_memcg is None  # `/la` is what is left of `/lab-app`: not read
     assert event.memcg.path == "/lab-app"  # from the memcg lines that are whole
+
+
+@pytest.mark.parametrize(("release", "arch"), [("6.12.47+rpt-rpi-2712", "arm64"), ("6.1.21-v8+", "arm64"),
+                                               ("6.1.21-v7l+", "arm"), ("6.6.31+rpt-rpi-v7", "arm")])
+def test_raspberry_pi_release_suffixes(release: str, arch: str) -> None:
+    text = _text(HOG).replace("6.12.117+deb12-amd64", release)
+    assert parse_text(text).arch == arch
+
+
+def test_arm_unwinder_without_addresses() -> None:
+    # 32-bit ARM 5.x+ prints `callee from caller+off/len` (arch/arm/kernel/traps.c), arm64 does not
+    text = ("[   18.040679] CPU: 0 PID: 155 Comm: systemd-udevd Tainted: G         C         6.1.1-1-rpi-ARCH #1\n"
+            "[   18.053045]  unwind_backtrace from show_stack+0x18/0x1c\n"
+            "[   18.058360]  show_stack from dump_stack_lvl+0x90/0xac\n"
+            "[   18.063564]  dump_stack_lvl from dump_header+0x54/0x1fc\n"
+            "[   18.068832]  dump_header from oom_kill_process+0x23c/0x248\n")
+    dump = parse_text(text)
+    assert (dump.arch, dump.events[0].kind) == ("arm", "oom-kill")
+
+
+def test_key_line_quoted_above_the_log_it_comes_from() -> None:
+    # github.com/ntop/PF_RING issue 990: the same line, in bold, above and inside the log
+    line = "[2685596.666280] insmod: page allocation failure: order:8, mode:0xc0d0"
+    text = (f"seconds before the crash something like this\n\n**{line}**\n\n"
+            "[2685596.567891] NET: Registered protocol family 27\n"
+            f"**{line}**\n"
+            "[2685596.666284] CPU: 0 PID: 13189 Comm: insmod Kdump: loaded Tainted: G        W  OE  ------------ T "
+            "3.10.0-1160.62.1.el7.x86_64 #1\n[2685596.666286] Call Trace:\n")
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"], event["order"]) == ("insmod", 13189, 8)
+
+
+def test_same_line_repeated_by_the_kernel_is_not_a_quotation() -> None:
+    line = "Nov 26 06:03:33 backup-in kernel: pdflush: page allocation failure. order:3, mode:0x20\n"
+    assert len(parse_text(line * 3).events) == 3
+
+
+def test_other_output_written_over_the_start_of_a_kernel_line() -> None:
+    # a serial console shared with a media player's status line (LKML, i.MX6, 3.10)
+    text = ("[Playing  (List Repeated)][Vol=01][00:02:54/00:04:07]swapper/0: page allocation failure: order:0, mode:0x20\n"
+            "CPU: 0 PID: 0 Comm: swapper/0 Not tainted 3.10.17-16827-g4b8c5b6 #6\n")
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"]) == ("swapper/0", 0)
+
+
+def test_openvz_and_rhel5_kill_lines() -> None:
+    ub = ("Nov 24 12:17:04 hwnode kernel: [758955.653313] Out of memory in UB 1234: OOM \n"
+          "killed process 21738 (php-cgi) score 0 vm:281988kB, rss:17004kB, swap:0kB\n")
+    event = _one(ub)
+    assert (event["kind"], event["killed_pid"], event["killed_comm"], event["killed_total_vm_kb"], event["killed_anon_rss_kb"]) \
+        == ("oom-kill", 21738, "php-cgi", 281988, None)
+    assert _one("OOM killed process 659 (java) vm:4973220kB, rss:2066504kB, swap:0kB\n")["killed_total_vm_kb"] == 4973220
