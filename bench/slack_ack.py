@@ -78,7 +78,7 @@ def main() -> int:
                     reply_at.setdefault((call.params["channel"], call.params["thread_ts"]), call.at)
                 time.sleep(0.02)
             acks = [latency * 1000 for _s, latency, _c in results]
-            replies = [reply_at[key] - started for key, (started, _l, _c) in zip(keys, results) if key in reply_at]
+            replies = [reply_at[key] - started for key, (started, _l, _c) in zip(keys, results, strict=True) if key in reply_at]
         finally:
             bot.stop()
             fake.stop()

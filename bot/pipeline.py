@@ -9,10 +9,11 @@ its ``Overview`` (``knowledge.overview``), the one view every renderer reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, Iterator
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
+from grammar.windows import windows
 from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 from knowledge.overview import Overview, build_overview, group_overviews
@@ -79,7 +80,19 @@ def analyse_event(event: Event, dump: Dump) -> AnalysedEvent:
     return AnalysedEvent(event, diagnosis, build_overview(diagnosis, dump), gfp)
 
 
-def analyze(text: str | bytes) -> Report:
-    """Parse ``text`` (a paste, a log file's content) and diagnose every event in it."""
-    dump = parse_text(text)
+def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
+    """Parse ``text`` (a paste, a log file's content) and diagnose every event in it.
+
+    ``first_line`` numbers the text's first line (a window of a bigger file passes its place).
+    """
+    dump = parse_text(text, first_line=first_line)
     return Report(dump=dump, events=tuple(analyse_event(event, dump) for event in dump.events))
+
+
+def analyze_stream(handle: IO[bytes]) -> Iterator[Report]:
+    """A log of any size in constant memory: one ``Report`` per window that holds events, in file
+    order, every line number that of the whole file (``grammar.windows``)."""
+    for window in windows(handle):
+        report = analyze(window.data, first_line=window.first_line)
+        if report.events:
+            yield report

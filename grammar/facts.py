@@ -18,12 +18,48 @@ def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
 
 
 @dataclass(frozen=True)
+class WallTime:
+    """A wall-clock stamp from a log prefix, as far as it is printed (syslog omits the year)."""
+
+    text: str  # as printed
+    year: int | None
+    month: int
+    day: int
+    hour: int
+    minute: int
+    second: float
+    utc_offset_s: int | None  # None: the stamp names no zone
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What one line's log prefix tells (``grammar/prefixes.lark`` named groups)."""
+
+    host: str | None = None  # the machine, as printed (syslog/ISO/journal host field)
+    time: WallTime | None = None  # a date and clock; never derived from seconds since boot
+    uptime_s: float | None = None  # `[ 1234.567890]`: seconds since boot, not a date
+    caller: str | None = None  # printk caller id: `T1234` (task) or `C3` (interrupt on CPU 3)
+
+
+NO_STAMP = Stamp()
+
+
+@dataclass(frozen=True)
 class SourceLine:
     """One line of the paste as it was normalised: number in the paste and the kernel text."""
 
     number: int
     text: str
     prefix: str = ""  # the log prefix stripped from it (syslog stamp and host, dmesg stamp, ...)
+    stamp: Stamp = NO_STAMP  # what the prefix tells: host, wall-clock time, uptime, caller id
+
+    @property
+    def host(self) -> str | None:
+        return self.stamp.host
+
+    @property
+    def time(self) -> WallTime | None:
+        return self.stamp.time
 
 
 @dataclass(frozen=True)
@@ -218,6 +254,12 @@ class Event:
     kind: str | None  # see FORMAT.md: oom-kill, memcg-oom, cpuset, mempolicy, sysrq-manual, page-allocation-failure
     first_line: int
     last_line: int
+    # The machine that printed it (several hosts can share one log): the host as its log prefix
+    # names it (None when none does), its kernel release, architecture and page size.
+    host: str | None = None
+    kernel: str | None = None
+    arch: str | None = None
+    page_size_kb: int | None = None
     trigger: Trigger | None = None
     alloc_failure_mode: str | None = None  # for page allocation failures: `mode:0x...(...)`
     header: TaskHeader | None = None
@@ -254,12 +296,22 @@ class Event:
     def ram_pages(self) -> int | None:
         return self.page_totals.get("RAM")
 
+    @property
+    def time(self) -> WallTime | None:
+        """The first wall-clock stamp on the event's lines (None when the log prints none)."""
+        return next((line.stamp.time for line in self.lines if line.stamp.time is not None), None)
+
+    @property
+    def uptime_s(self) -> float | None:
+        """The first seconds-since-boot stamp on the event's lines: not a date."""
+        return next((line.stamp.uptime_s for line in self.lines if line.stamp.uptime_s is not None), None)
+
 
 @dataclass(frozen=True)
 class Dump:
     """Everything parsed from one paste."""
 
-    kernel: str | None
+    kernel: str | None  # None when the events come from different kernels (each event has its own)
     arch: str | None
     page_size_kb: int | None
     events: tuple[Event, ...]

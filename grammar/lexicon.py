@@ -25,17 +25,6 @@ def oom_parser() -> Lark:
 
 
 @lru_cache(maxsize=None)
-def oom_line_parser() -> Lark:
-    """The same grammar with the Transformer applied during the LALR parse (no tree is built)."""
-    from .transform import LineTransformer
-
-    return Lark.open_from_package(
-        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True,
-        transformer=LineTransformer(),
-    )
-
-
-@lru_cache(maxsize=None)
 def _prefix_grammar() -> Lark:
     return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic")
 

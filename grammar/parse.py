@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from lark.exceptions import LarkError
 
 from .facts import (
+    NO_STAMP,
     BuddyList,
     BuddyOrder,
     Dump,
@@ -36,9 +37,11 @@ from .facts import (
     Unparsed,
     Zone,
 )
-from .lexicon import oom_line_parser, oom_parser
+from .lexicon import oom_parser
 from .normalise import Line, decode_bytes, normalise
-from .transform import Item, LineTransformer
+from .release import release_version
+from .stamps import read_stamp
+from .transform import Item, LineTransformer, oom_line_parser
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
 
@@ -212,8 +215,12 @@ class _Draft:
             self.reached = max(self.reached, section)
 
 
-def parse_text(data: str | bytes) -> Dump:
-    """Parse a whole paste. Never raises on bad input: problems become ``Dump.warnings``."""
+def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
+    """Parse a whole paste. Never raises on bad input: problems become ``Dump.warnings``.
+
+    ``first_line`` is the number of the paste's first line: a window cut out of a big log
+    (``grammar.windows``) passes its place in the file, so every fact is numbered as in the file.
+    """
     size = len(data)
     if size > MAX_INPUT_BYTES:
         return Dump(None, None, None, (), (f"input is {size // (1024 * 1024)} MB; the limit is "
@@ -223,7 +230,10 @@ def parse_text(data: str | bytes) -> Dump:
         return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
     normalised = normalise(text)
     warnings.extend(normalised.warnings)
-    items = classify_lines(normalised.lines)
+    lines = normalised.lines
+    if first_line != 1:
+        lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
+    items = classify_lines(lines)
     return assemble(items, normalised.physical_lines, warnings)
 
 
@@ -257,19 +267,52 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
     return items
 
 
-def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dump:
-    drafts: list[_Draft] = []
+@dataclass
+class _Stream:
+    """The lines of one printer: one host (as its log prefix names it) and one printk caller id."""
+
     current: _Draft | None = None
-    gap = 0
+    gap: int = 0
+
+
+def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
+    """(host, caller id) of each item. A line without a host field (a wrapped piece, bare dmesg
+    lines pasted after syslog ones) belongs to the host of the line before it; a dated syslog or
+    ISO line that names no host is from no named host. Likewise the caller id."""
+    keys = []
+    host: str | None = None
+    callers: dict[str | None, str | None] = {}
     for item in items:
+        stamp = read_stamp(item.prefix) if item.prefix else NO_STAMP
+        if stamp.host is not None or stamp.time is not None:
+            host = stamp.host
+        if stamp.caller is not None:
+            callers[host] = stamp.caller
+        keys.append((host, callers.get(host)))
+    return keys
+
+
+def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dump:
+    """Group classified lines into events, separately for each host and printk caller id, so a
+    central syslog interleaving several machines (or CPUs printing at once) gives each its own
+    events whole."""
+    drafts: list[_Draft] = []
+    streams: dict[tuple[str | None, str | None], _Stream] = {}
+    keys = _stream_keys(items)
+    host_of: dict[int, str | None] = {}
+    for item, key in zip(items, keys):
+        stream = streams.get(key)
+        if stream is None:
+            stream = streams[key] = _Stream()
+        current = stream.current
         if item.kind == "other" or (item.kind == "memcg_stat" and (current is None or "memcg_stats_start" not in current.kinds)) \
                 or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds)):
             if current is not None:
                 current.pending.append(item)
-                gap += 1
-                if gap > _MAX_GAP:
+                stream.gap += 1
+                if stream.gap > _MAX_GAP:
                     current.pending.clear()
-                    current = None
+                    stream.current = None
             continue
         if item.kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
             continue
@@ -278,30 +321,40 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if item.kind == "ellipsis":
             continue  # where a person cut the report: neither kernel text nor the end of the event
         if item.kind == "reaped":
-            owner = _owner_of_reaped(drafts, item)
+            owner = _owner_of_reaped(drafts, item, host_of, key[0])
             if owner is not None and owner is not current:
                 owner.items.append(item)
                 continue
-        gap = 0
+        stream.gap = 0
         stamp = _uptime(item.prefix)
         if current is not None and current.accepts(item) and not _went_back(current, stamp):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
             continue
-        current = _Draft()
-        current.add(item)
-        current.stamp = stamp
-        drafts.append(current)
+        # Another caller of the same host may be printing this report (`sysrq: Manual OOM
+        # execution` from an interrupt, the report from a kworker): join its open event.
+        shared = _open_draft_of_host(streams, key, item)
+        if shared is not None and not _went_back(shared, stamp):
+            stream.current = shared
+            stream.gap = 0
+            shared.add(item)
+            shared.stamp = stamp if stamp is not None else shared.stamp
+            continue
+        stream.current = _Draft()
+        stream.current.add(item)
+        stream.current.stamp = stamp
+        host_of[id(stream.current)] = key[0]
+        drafts.append(stream.current)
 
     events: list[Event] = []
-    kernel = _first_kernel(items)
-    page_size = _page_size(items)
+    machines = _Machines(items, keys)
     # A quotation repeats lines of an earlier event after some prose (an answer quoting the
     # question). A kernel repeating itself (the same warning every second) has no prose between.
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    kept = [draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None]
+    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None),
+                  key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
     signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
     for index, draft in enumerate(kept):
@@ -313,8 +366,19 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
                for other in range(index + 1, len(kept))):
             continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
-        events.append(_build_event(len(events), draft, kernel))
-    arch = _arch(items, kernel)
+        events.append(_build_event(len(events), draft, machines, host_of.get(id(draft))))
+    if events:
+        kernels = {event.kernel for event in events}
+        arches = {event.arch for event in events}
+        pages = {event.page_size_kb for event in events} - {None}
+        # one machine (or several alike): its facts; several kernels: none at the top level
+        kernel = next(iter(kernels)) if len(kernels) == 1 else None
+        arch = next(iter(arches)) if len(arches) == 1 and len(kernels) == 1 else None
+        page_size = next(iter(pages)) if len(pages) == 1 else None
+    else:
+        kernel = _first_kernel(items)
+        arch = _arch(items, kernel)
+        page_size = _page_size(items)
     unparsed = sum(len(event.unparsed) for event in events)
     if unparsed:
         warnings.append(f"{unparsed} line(s) inside the report(s) were not understood; they are listed as unparsed")
@@ -357,14 +421,48 @@ def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: 
                for item in draft.items)
 
 
+def _open_draft_of_host(streams: dict[tuple[str | None, str | None], _Stream],
+                        key: tuple[str | None, str | None], item: Item) -> _Draft | None:
+    if key[1] is None:
+        return None
+    for other_key, other in streams.items():
+        if other_key[0] == key[0] and other_key != key and other.current is not None and other.current.accepts(item):
+            return other.current
+    return None
+
+
+class _Machines:
+    """Kernel, arch and page size of each host, from that host's lines only."""
+
+    def __init__(self, items: list[Item], keys: list[tuple[str | None, str | None]]) -> None:
+        self._items: dict[str | None, list[Item]] = {}
+        for item, (host, _caller) in zip(items, keys):
+            self._items.setdefault(host, []).append(item)
+        self._arch: dict[tuple[str | None, str | None], str | None] = {}
+
+    def kernel(self, host: str | None) -> str | None:
+        return _first_kernel(self._items.get(host, []))
+
+    def page_size(self, host: str | None) -> int | None:
+        return _page_size(self._items.get(host, []))
+
+    def arch(self, host: str | None, kernel: str | None) -> str | None:
+        if (host, kernel) not in self._arch:
+            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel)
+        return self._arch[(host, kernel)]
+
+
 def _any_between(sorted_numbers: list[int], low: int, high: int) -> bool:
     at = bisect.bisect_right(sorted_numbers, low)
     return at < len(sorted_numbers) and sorted_numbers[at] < high
 
 
-def _owner_of_reaped(drafts: list[_Draft], item: Item) -> _Draft | None:
+def _owner_of_reaped(drafts: list[_Draft], item: Item, host_of: dict[int, str | None],
+                     host: str | None) -> _Draft | None:
     pid = item.fields.get("pid")
     for draft in reversed(drafts):
+        if host_of.get(id(draft)) != host:
+            continue
         for other in draft.items:
             if other.kind == "killed" and other.fields.get("pid") == pid:
                 return draft
@@ -460,7 +558,7 @@ def _lines(items: list[Item], kinds: set[str]) -> tuple[int, ...]:
     return tuple(item.number for item in items if item.kind in kinds)
 
 
-def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
+def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | None) -> Event:
     items = draft.items
     by_kind: dict[str, list[Item]] = {}
     for item in items:
@@ -531,7 +629,7 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     header_row = first("task_table_header")
     if header_row:
         columns = header_row.fields["columns"]
-    kernel = (header.kernel if header else None) or dump_kernel
+    kernel = (header.kernel if header else None) or machines.kernel(host)
     table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
     row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
     row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
@@ -584,11 +682,12 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
     all_lines = tuple(sorted(
-        [SourceLine(item.number, item.text, item.prefix) for item in items + draft.unparsed]
-        + [SourceLine(number, text, prefix) for _, _, text, number, prefix in table_rows],
+        [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
+        + [_source_line(number, text, prefix) for _, _, text, number, prefix in table_rows],
         key=lambda line: line.number))
     return Event(
         index=index, kind=kind, first_line=items[0].number, last_line=all_lines[-1].number,
+        host=host, kernel=kernel, arch=machines.arch(host, kernel), page_size_kb=machines.page_size(host),
         trigger=trigger, alloc_failure_mode=alloc_mode, header=header,
         call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),
@@ -609,12 +708,16 @@ def _build_event(index: int, draft: _Draft, dump_kernel: str | None) -> Event:
         task_table_line=header_row.number if header_row else (tasks[0].line if tasks else None),
         tasks=tasks, task_columns=columns,
         oom_summary=summary, memcg=memcg, kill=kill,
-        reaped=tuple(SourceLine(r.number, r.text) for r in by_kind.get("reaped", [])),
+        reaped=tuple(_source_line(r.number, r.text, r.prefix) for r in by_kind.get("reaped", [])),
         panic=panic, sysrq=bool(by_kind.get("sysrq")) or (trigger is not None and trigger.order == -1),
         unparsed=tuple(Unparsed(u.number, u.text) for u in draft.unparsed),
         missing=_missing(kind, by_kind, panic),
         lines=all_lines,
     )
+
+
+def _source_line(number: int, text: str, prefix: str) -> SourceLine:
+    return SourceLine(number, text, prefix, read_stamp(prefix)) if prefix else SourceLine(number, text)
 
 
 # What a complete report of each kind prints, and how to say that a paste lacks it.
@@ -798,7 +901,5 @@ def _all_ints(words: list[str]) -> bool:
 
 
 def _release_before(kernel: str, version: tuple[int, int]) -> bool:
-    match = re.match(r"(\d+)\.(\d+)", kernel)
-    if not match:
-        return False
-    return (int(match.group(1)), int(match.group(2))) < version
+    found = release_version(kernel)
+    return found is not None and found[:2] < version

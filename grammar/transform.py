@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
-from lark import Token, Transformer
+from lark import Lark, Token, Transformer
 
 from .lexicon import field_matcher
 
@@ -684,3 +685,15 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def other(self, children: list[Token]) -> Item:
         return Item("other", str(children[0]))
+
+
+@cache
+def oom_line_parser() -> Lark:
+    """``oom.lark`` with the Transformer applied during the LALR parse (no tree is built).
+
+    It lives here, not in ``lexicon``, so the import runs one way: transform -> lexicon.
+    """
+    return Lark.open_from_package(
+        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True,
+        transformer=LineTransformer(),
+    )

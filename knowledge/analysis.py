@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Iterable
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
+from grammar.release import release_version
 
 # Zone types in the kernel's order (include/linux/mmzone.h enum zone_type); which of them a
 # kernel has depends on its config, but the order never changes.
@@ -46,12 +47,7 @@ HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
 
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
     """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
-    if not release:
-        return None
-    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups() if part is not None)
+    return release_version(release)
 
 
 def ramp(value: float, low: float, high: float, out_low: float, out_high: float) -> float:
@@ -163,8 +159,11 @@ class Analysis:
         self.event = event
         self.dump = dump
         self.gfp = gfp
-        self.page_kb = dump.page_size_kb or 4
-        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) or dump.kernel
+        # The event's own machine: one log can interleave several hosts and kernels.
+        self.page_kb = event.page_size_kb or dump.page_size_kb or 4
+        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) \
+            or event.kernel or dump.kernel
+        self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._lines = {line.number: line for line in event.lines}
 
@@ -191,7 +190,7 @@ class Analysis:
 
     @cached_property
     def is_32bit(self) -> bool | None:
-        arch = (self.dump.arch or "").lower()
+        arch = (self.arch or "").lower()
         if arch:
             return bool(ARCH_32BIT.match(arch))
         if self.kernel and RELEASE_32BIT.search(self.kernel):

@@ -146,8 +146,8 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 @check("repeated_kills", needs=("event",))
 def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """The same process name was killed again and again in this paste."""
-    events = a.dump.events
+    """The same process name was killed again and again in this paste (on the same host)."""
+    events = [e for e in a.dump.events if e.host == a.event.host]
     names = [e.kill.comm for e in events if e.kill and e.kill.comm]
     victim = a.event.kill.comm if a.event.kill else None
     if victim is None or names.count(victim) < p["min_kills"]:
@@ -224,7 +224,7 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
             context["mode"] = "arch_only"
     else:
         return None
-    evidence["arch"] = (a.dump.arch or "32-bit", ())
+    evidence["arch"] = (a.arch or "32-bit", ())
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
@@ -340,7 +340,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
     if (a.order or 0) < p["min_order"] or not getattr(a.gfp, "is_atomic", False):
         return None
-    same = [e for e in a.dump.events if e.trigger and e.trigger.order == a.order
+    same = [e for e in a.dump.events if e.host == a.event.host and e.trigger and e.trigger.order == a.order
             and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
     repeats = len(same)
     function = next((f for f in a.event.call_trace if not re.match(
@@ -363,7 +363,8 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind != "page-allocation-failure" or a.order != 0 or not getattr(a.gfp, "is_atomic", False):
         return None
     trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else ()
-    same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
+    same = [e for e in a.dump.events if e.host == a.event.host and e.kind == "page-allocation-failure"
+            and e.trigger is not None
             and e.trigger.order == 0 and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
     evidence: Evidence = {"order": (0, trigger_lines), "failures": (len(same), trigger_lines)}
     mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)

@@ -52,7 +52,7 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
                 "vm": env.vm, "hypervisor_host": env.hypervisor_host, "cgroup_v2": env.cgroup_v2},
         "kernel": analysis.kernel,
         "version": analysis.version,
-        "arch": analysis.dump.arch,
+        "arch": analysis.arch,
         "is_32bit": analysis.is_32bit,
         "kind": analysis.event.kind,
         "victim": analysis.victim_name,

@@ -83,7 +83,7 @@ def test_summary_timeline_series_match_the_summary(tmp_path):
     summary = build_summary(list(records_from_file(str(log))), title="incident")
     series = timeline_series(summary)
     assert series["bucket_s"] == 3600 and len(series["starts"]) == 4  # 02:00 .. 05:00
-    totals = [sum(column) for column in zip(*series["series"].values())]
+    totals = [sum(column) for column in zip(*series["series"].values(), strict=True)]
     assert totals == [2, 2, 1, 3] == [b.total for b in summary.timeline]
     chart = summary_chart(summary)
     assert chart.data == series and _png_size(chart.png) == (900, 360)

@@ -79,3 +79,26 @@ def test_serve_refuses_malformed_settings_in_one_line() -> None:
     result = subprocess.run(CLI + ["serve"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["oomlens serve: OOMLENS_RETENTION_DAYS is malformed: expected a number"]
+
+
+def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
+    from bot.cli import SUBCOMMANDS, build_parser
+
+    names = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
+    assert names == {"analyze", "gfp", "summary", "serve"}
+    parser = build_parser()
+    for argv in (["analyze", "x"], ["gfp", "0xcc0"], ["summary", "x"], ["serve"]):
+        args = parser.parse_args(argv)
+        assert args.run.__module__ == f"bot.cli.{argv[0]}"
+    # A subcommand module that fails to import is an error, never a silently missing subcommand.
+    broken = tmp_path / "bot" / "cli"
+    broken.mkdir(parents=True)
+    for source in (REPO / "bot").rglob("*.py"):
+        target = tmp_path / source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    (broken / "gfp.py").write_text("import a_module_that_is_not_there\n")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "analyze", "--help"], capture_output=True,
+                            text=True, cwd=tmp_path, env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""},
+                            timeout=120)
+    assert result.returncode != 0 and "a_module_that_is_not_there" in result.stderr

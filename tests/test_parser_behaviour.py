@@ -19,7 +19,7 @@ def _facts(data: bytes | str) -> list[dict]:
 
 
 def test_seed_is_read_completely() -> None:
-    data, meta = load_case(SEED)
+    data, _meta = load_case(SEED)
     report = analyze(data)
     assert report.kernel == "3.2.59" and report.arch == "i686"
     (event,) = report.events

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -126,7 +127,7 @@ def test_migration_from_the_first_revision_keeps_data(tmp_path):
     old = Store(engine)
     analysis = old.save_analysis(team_id="T", channel="C", source_ts=None, thread_ts=None, source_kind="command",
                                  headline="h", top_code=None, top_title=None, event_count=1, paste="p")
-    with pytest.raises(Exception):
+    with pytest.raises(sqlalchemy.exc.DBAPIError):
         old.events(team_id="T", channel="C")  # no events table before 0002
     engine.dispose()
     upgraded = Store.open(url)

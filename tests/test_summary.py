@@ -188,3 +188,45 @@ def test_renderers_escape_untrusted_names():
     assert "<b>" not in markdown and "x\\|&lt;b&gt;\\*\\_\\`" in markdown
     assert "x|<b>*_`" in render_text(summary)
     assert summary_dict(summary)["events"][0]["victim"] == "x|<b>*_`"
+
+
+def test_cli_summary_reads_standard_input_once_and_keeps_hosts_and_times(monkeypatch, capsys):
+    # A pipe cannot be read twice: hosts and times come from the single pass that finds the events.
+    import io
+
+    stream = io.TextIOWrapper(io.BytesIO(incident_log().encode()))
+    monkeypatch.setattr(sys, "stdin", stream)
+    assert main(["summary", "-", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["undated"] == 0
+    assert [e["host"] for e in data["events"]] == ["db-3"] * len(DB_TIMES) + [h for h, _t in K8S]
+    assert [e["when"] for e in data["events"]] == [utc(t) for t in DB_TIMES] + [utc(t) for _h, t in K8S]
+
+
+def test_a_log_with_only_seconds_since_boot_is_not_dated_now(tmp_path, capsys):
+    text = corpus_text("lab-panic-on-oom-deb612-amd64--dmesg-user")
+    assert text.startswith("[ ")  # `dmesg` without -T: every stamp is seconds since boot
+    log = tmp_path / "dmesg.log"
+    log.write_text(text + text)
+    assert main(["summary", str(log), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == data["undated"] == 2
+    assert data["first"] is None and data["last"] is None and data["timeline"]["buckets"] == []
+    assert [e["when"] for e in data["events"]] == [None, None]
+    assert main(["summary", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "cannot be placed in time" in out and "time unknown" in out and "UTC" not in out
+
+
+def test_records_use_the_dumps_own_page_size(tmp_path):
+    from bot.cli.summary import records_from_file
+    from bot.pipeline import analyze
+
+    case = "gh-coliniancking-stress-ng-177"  # a kernel with 8 kB pages
+    text = corpus_text(case)
+    report = analyze(text)
+    assert report.dump.page_size_kb == 8
+    log = tmp_path / "kern.log"
+    log.write_text(text)
+    records = list(records_from_file(str(log), reference=REFERENCE))
+    assert records[0].figures["ram_kb"] == report.events[0].event.ram_pages * 8

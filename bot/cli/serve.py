@@ -8,7 +8,7 @@ import os
 import sys
 from typing import IO, Any
 
-from bot.settings import Settings, SettingsError
+from bot.settings import IncidentSettings, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,6 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
         port = None if args.socket_mode else _port(args)
-        from bot.settings import IncidentSettings
-
         IncidentSettings.from_env()  # OOMLENS_RETENTION_DAYS and friends: one clear line, not a traceback
     except SettingsError as error:
         return _fail(str(error))
@@ -77,13 +75,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error") or str(error).splitlines()[0]
         return _fail(f"SLACK_BOT_TOKEN: Slack did not accept the bot token at {settings.api_url} ({reason})")
 
-    executor = app.oomlens_executor  # type: ignore[attr-defined]
     try:
         if args.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             from slack_sdk import WebClient
 
-            handler = SocketModeHandler(app, settings.app_token, web_client=WebClient(base_url=settings.api_url))
+            handler = SocketModeHandler(app.bolt, settings.app_token, web_client=WebClient(base_url=settings.api_url))
             log.info("oomlens connecting over Socket Mode")
             handler.start()
         else:
@@ -97,7 +94,6 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        executor.shutdown(wait=True, cancel_futures=False)  # let running analyses finish replying
-        app.oomlens_incidents.drain()  # type: ignore[attr-defined]
+        app.shutdown()  # let running analyses finish replying, and queued charts
         store.close()
     return 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -33,7 +34,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
 def _open(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
-    handle: IO[bytes] = open(path, "rb")
+    handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller's `with`
     if handle.read(2) == b"\x1f\x8b":
         import gzip
 
@@ -43,44 +44,20 @@ def _open(path: str) -> IO[bytes]:
     return handle
 
 
-def _prefixes(path: str, wanted: set[int]) -> dict[int, str]:
-    """Second pass over a file: the log prefixes of the wanted line numbers (1-based)."""
-    from grammar.normalise import line_content
-
-    found: dict[int, str] = {}
-    if not wanted or path == "-":
-        return found
-    last = max(wanted)
-    with _open(path) as handle:
-        for number, raw in enumerate(handle, 1):
-            if number in wanted:
-                found[number] = line_content(raw.decode("utf-8", "replace").rstrip("\r\n"))[1]
-            if number >= last:
-                break
-    return found
-
-
 def records_from_file(path: str, *, reference: float | None = None) -> Iterator[EventRecord]:
-    """Stream the events of one log file as ``EventRecord``s (host and time from the prefixes)."""
-    from bot.render.jsonl import stream_events
-
-    from bot.incidents.records import Origin, origin_of, record_from_event
+    """The events of one log file as ``EventRecord``s, read once, in constant memory: host and time
+    from the log prefixes the parser kept, figures with the dump's own page size. ``reference``
+    (default now) picks the year of syslog stamps, which print none."""
+    from bot.incidents.records import records_from_report
+    from bot.pipeline import analyze_stream
 
     reference = time.time() if reference is None else reference
-    events: list[dict[str, Any]] = []
+    index = 0
     with _open(path) as handle:
-        for event in stream_events(handle):
-            # keep what the record needs; drop the bulky per-row task table
-            details = event.get("details") or {}
-            details.pop("tasks", None)
-            events.append(event)
-    wanted = {n for e in events for n in range(e["first_line"], min(e["last_line"], e["first_line"] + 5) + 1)}
-    wanted |= {e["last_line"] for e in events}
-    prefixes = _prefixes(path, wanted)
-    for index, event in enumerate(events):
-        origin = origin_of(prefixes, event["first_line"], event["last_line"], reference) if prefixes else Origin(None, None)
-        yield record_from_event(event, index=index, kernel=event.get("kernel"), page_kb=None, origin=origin,
-                                posted_at=reference, source_kind="file", channel=None)
+        for report in analyze_stream(handle):
+            for record in records_from_report(report, None, posted_at=reference, source_kind="file"):
+                yield dataclasses.replace(record, event_index=index)
+                index += 1
 
 
 def _title(paths: Iterable[str]) -> str:

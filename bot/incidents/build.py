@@ -6,6 +6,7 @@ build the same ``Summary`` and only render it differently.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -125,18 +126,25 @@ class Summary:
     patterns: list[Pattern] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     threads: list[EventRecord] = field(default_factory=list)
+    undated: list[EventRecord] = field(default_factory=list)  # in ``records`` too (last), not placed in time
 
     @property
     def total(self) -> int:
         return len(self.records)
 
     @property
+    def dated(self) -> list[EventRecord]:
+        return self.records[: len(self.records) - len(self.undated)]
+
+    @property
     def first(self) -> float | None:
-        return self.records[0].when if self.records else None
+        dated = self.dated
+        return dated[0].when if dated else None
 
     @property
     def last(self) -> float | None:
-        return self.records[-1].when if self.records else None
+        dated = self.dated
+        return dated[-1].when if dated else None
 
 
 def _counts(records: Iterable[EventRecord], key: Any, detail: Any = None) -> list[Count]:
@@ -154,9 +162,17 @@ def _same(values: list[Any]) -> Any:
     return values[0] if values and all(v == values[0] for v in values) and values[0] is not None else None
 
 
+def placed_in_time(record: EventRecord) -> bool:
+    """Whether ``record.when`` is a time of the event: its log's own stamp, or when it was posted
+    in Slack. An event read from a file whose lines carry only seconds since boot (or no stamp)
+    has neither, and is never dated by when the file happened to be read."""
+    return record.event_time is not None or record.source_kind != "file"
+
+
 def _pattern_text(victim: str, records: list[EventRecord]) -> str:
     count = len(records)
-    span = records[-1].when - records[0].when
+    timed = all(placed_in_time(r) for r in records)
+    span = records[-1].when - records[0].when if timed else 0.0
     hosts = list(dict.fromkeys(r.host for r in records if r.host))
     text = f"{victim} killed {count} times"
     if len(hosts) == 1:
@@ -164,9 +180,10 @@ def _pattern_text(victim: str, records: list[EventRecord]) -> str:
     elif hosts:
         shown = ", ".join(hosts[:4]) + (", ..." if len(hosts) > 4 else "")
         text += f" on {len(hosts)} hosts ({shown})"
-    text += f" in {duration_text(span)}" if span >= 60 else " within a minute"
-    if count >= 3 and span >= 60:
-        gaps = [b.when - a.when for a, b in zip(records, records[1:])]
+    if timed:
+        text += f" in {duration_text(span)}" if span >= 60 else " within a minute"
+    if timed and count >= 3 and span >= 60:
+        gaps = [b.when - a.when for a, b in itertools.pairwise(records)]
         text += f", about every {duration_text(statistics.median(gaps))}"
     workload = _same([workload_label(r) for r in records])
     if workload:
@@ -229,13 +246,20 @@ def _timeline(records: list[EventRecord], start: float, end: float) -> tuple[lis
 
 def build_summary(records: Iterable[EventRecord], *, title: str, since: float | None = None,
                   until: float | None = None) -> Summary:
-    """The summary of ``records`` (any order) between ``since`` and ``until`` (None: their own span)."""
-    ordered = sorted(records, key=lambda r: (r.when, r.id or 0))
+    """The summary of ``records`` (any order) between ``since`` and ``until`` (None: their own span).
+
+    Records that cannot be placed in time (``placed_in_time``) are counted and listed last, in
+    the order read, whatever the window; they take no place on the timeline."""
+    records = list(records)
+    undated = [r for r in records if not placed_in_time(r)]
+    ordered = sorted((r for r in records if placed_in_time(r)), key=lambda r: (r.when, r.id or 0))
     if since is not None:
         ordered = [r for r in ordered if r.when >= since]
     if until is not None:
         ordered = [r for r in ordered if r.when < until]
-    summary = Summary(title=title, window_start=since, window_end=until, records=ordered)
+    dated = ordered
+    ordered = dated + undated
+    summary = Summary(title=title, window_start=since, window_end=until, records=ordered, undated=undated)
     if not ordered:
         return summary
     summary.kinds = _counts(ordered, lambda r: KIND_WORDS.get(r.kind, r.kind or "partial reports"))
@@ -244,9 +268,10 @@ def build_summary(records: Iterable[EventRecord], *, title: str, since: float | 
     summary.by_host = _counts(ordered, lambda r: r.host)
     summary.by_victim = _counts(ordered, lambda r: r.victim_comm)
     summary.by_workload = _counts(ordered, workload_label)
-    start = since if since is not None else ordered[0].when
-    end = min(until, max(ordered[-1].when, start)) if until is not None else ordered[-1].when
-    summary.timeline, summary.bucket_s = _timeline(ordered, start, end)
+    if dated:
+        start = since if since is not None else dated[0].when
+        end = min(until, max(dated[-1].when, start)) if until is not None else dated[-1].when
+        summary.timeline, summary.bucket_s = _timeline(dated, start, end)
     summary.patterns = _patterns(ordered)
     summary.actions = _actions(ordered)
     threads: dict[tuple[str | None, str | None], EventRecord] = {}

@@ -60,7 +60,7 @@ def _figure(size: tuple[float, float]) -> Any:
 def _png(figure: Any) -> Chart:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
-    width, height = (int(round(v * DPI)) for v in figure.get_size_inches())
+    width, height = (round(v * DPI) for v in figure.get_size_inches())
     return Chart(buffer.getvalue(), width, height, {})
 
 
@@ -109,7 +109,7 @@ def _event_chart(event: Any, *, title: str | None = None) -> Chart | None:
                 height=0.5, label="free")
         # the marks include the lowmem_reserve the request must leave, as the state rule counts it
         for mark, style in (("min", "#000000"), ("low", "#555555"), ("high", "#999999")):
-            marked = [(p, getattr(z, f"{mark}_kb") + z.reserve_kb) for p, z in zip(positions, zones)
+            marked = [(p, getattr(z, f"{mark}_kb") + z.reserve_kb) for p, z in zip(positions, zones, strict=True)
                       if getattr(z, f"{mark}_kb") is not None]
             ax.scatter([_mib(kb) for _p, kb in marked], [p for p, _kb in marked], marker="|", s=400, color=style,
                        label=f"{mark} (+ reserve)", zorder=3)
@@ -167,7 +167,7 @@ def _summary_chart(summary: Any) -> Chart | None:
                "#17becf"]
     for index, (cause, counts) in enumerate(series["series"].items()):
         ax.bar(xs, counts, width=width, bottom=bottom, align="edge", label=cause, color=palette[index % len(palette)])
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.xaxis.set_major_formatter(dates.DateFormatter("%m-%d %H:%M" if series["bucket_s"] < 86400 else "%m-%d"))
     ax.set_ylabel("events")
     ax.yaxis.get_major_locator().set_params(integer=True)

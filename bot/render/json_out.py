@@ -111,6 +111,9 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
 def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     event = analysed.event
     out = contract_fields(event)
+    # the machine that printed it (FORMAT.md, "Logs from several hosts")
+    out["host"], out["kernel"], out["arch"] = event.host, event.kernel, event.arch
+    out["page_size_kb"] = event.page_size_kb
     gfp = analysed.gfp
     out["gfp_flags"] = list(getattr(gfp, "flag_names", []) or []) if gfp is not None else None
     out["first_line"] = event.first_line

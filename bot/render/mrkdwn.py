@@ -29,3 +29,15 @@ def truncate(value: str, limit: int, marker: str = "\u2026") -> str:
     if len(value) <= limit:
         return value
     return value[: max(0, limit - len(marker))] + marker
+
+
+_OPEN_MARKUP = re.compile(r"<[^<>]*$|&[a-z]{0,4}$")
+
+
+def truncate_mrkdwn(value: str, limit: int, marker: str = "\u2026") -> str:
+    """Truncate escaped mrkdwn without splitting a ``<url|label>`` link or an ``&lt;`` entity:
+    a cut inside either would leave a raw ``<`` or ``&`` that Slack reads as markup."""
+    if len(value) <= limit:
+        return value
+    cut = value[: max(0, limit - len(marker))]
+    return _OPEN_MARKUP.sub("", cut) + marker

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate, truncate_mrkdwn
 from bot.store import EventRecord
 from knowledge.units import size
 
-from bot.incidents.build import Count, Summary, cause_label, duration_text, workload_label
+from bot.incidents.build import Count, Summary, cause_label, duration_text, placed_in_time, workload_label
 
 Linker = Callable[[EventRecord], str | None]
 BAR = "\u2588"
@@ -35,9 +35,14 @@ def totals_line(summary: Summary) -> str:
     if not summary.records:
         return "No kernel memory events recorded in this period."
     kinds = ", ".join(f"{c.count} {c.label}" for c in summary.kinds)
-    span = (summary.last or 0) - (summary.first or 0)
-    parts = [f"{summary.total} event{'s' if summary.total != 1 else ''} ({kinds})",
-             f"from {when_text(summary.first)} to {when_text(summary.last)} UTC ({duration_text(span)})"]
+    parts = [f"{summary.total} event{'s' if summary.total != 1 else ''} ({kinds})"]
+    undated = len(summary.undated)
+    if summary.first is not None and summary.last is not None:
+        span = summary.last - summary.first
+        parts.append(f"from {when_text(summary.first)} to {when_text(summary.last)} UTC ({duration_text(span)})")
+    if undated:
+        which = "they" if undated == summary.total else f"{undated} of them"
+        parts[-1] += f"; {which} cannot be placed in time (the log shows only seconds since boot, or no time)"
     extra = []
     if summary.by_host:
         extra.append(f"{len(summary.by_host)} host{'s' if len(summary.by_host) != 1 else ''}")
@@ -49,7 +54,7 @@ def totals_line(summary: Summary) -> str:
 
 
 def event_line(record: EventRecord) -> str:
-    bits = [when_text(record.when)]
+    bits = [when_text(record.when) if placed_in_time(record) else "time unknown"]
     if record.host:
         bits.append(record.host)
     bits.append(f"{record.victim_comm or '?'} killed" if record.victim_comm else (record.kind or "event"))
@@ -147,6 +152,7 @@ def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str,
         "total": summary.total,
         "first": summary.first,
         "last": summary.last,
+        "undated": len(summary.undated),
         "kinds": counts(summary.kinds),
         "by_cause": counts(summary.by_cause),
         "by_host": counts(summary.by_host),
@@ -157,7 +163,7 @@ def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str,
         "patterns": [{"text": p.text, "count": p.count} for p in summary.patterns],
         "actions": [{"text": a.text, "covers": a.covers, "codes": list(a.codes)} for a in summary.actions],
         "events": [
-            {"when": r.when, "event_time": r.event_time, "posted_at": r.posted_at, "host": r.host, "kind": r.kind,
+            {"when": r.when if placed_in_time(r) else None, "event_time": r.event_time, "posted_at": r.posted_at, "host": r.host, "kind": r.kind,
              "victim": r.victim_comm, "victim_pid": r.victim_pid, "trigger": r.trigger_comm, "cgroup": r.cgroup,
              "workload": workload_label(r), "pod_uid": r.pod_uid, "container_id": r.container_id,
              "systemd_unit": r.systemd_unit, "kernel": r.kernel, "top_code": r.top_code, "category": r.category,
@@ -182,7 +188,7 @@ def _link(url: str | None, label: str) -> str:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_mrkdwn(text, SECTION_LIMIT)}}
 
 
 def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | None = None
@@ -201,7 +207,7 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
         for pattern in summary.patterns[:5]:
             latest = pattern.records[-1]
             link = linker(latest) if linker and latest.message_ts else None
-            lines.append(f"\u2022 {escape_mrkdwn(pattern.text)}" + (f" ({_link(link, 'latest thread')})" if link else ""))
+            lines.append(f"\u2022 {escape_mrkdwn(truncate(pattern.text, 400))}" + (f" ({_link(link, 'latest thread')})" if link else ""))
         blocks.append(_section("*Recurring*\n" + "\n".join(lines)))
     fields = []
     for title, name in GROUPS:
@@ -210,7 +216,7 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
             body = "\n".join(f"{c.count} \u00d7 {escape_mrkdwn(truncate(c.label, 60))}" for c in counts[:6])
             if len(counts) > 6:
                 body += f"\n\u2026 {len(counts) - 6} more"
-            fields.append({"type": "mrkdwn", "text": truncate(f"*{title}*\n{body}", 1900)})
+            fields.append({"type": "mrkdwn", "text": truncate_mrkdwn(f"*{title}*\n{body}", 1900)})
     if fields:
         blocks.append({"type": "section", "fields": fields})
     rows = _timeline_rows(summary, width=16)
@@ -222,9 +228,17 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
                  for i, a in enumerate(summary.actions, 1)]
         blocks.append(_section("*What would prevent most of them*\n" + "\n".join(lines)))
     if summary.threads:
-        links = [_link(linker(r) if linker else None, f"{when_text(r.when)} {r.host or ''} {r.victim_comm or ''}".strip())
-                 for r in summary.threads[:10]]
-        more = f" \u2026 and {len(summary.threads) - 10} more" if len(summary.threads) > 10 else ""
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
-                                                         "text": truncate("Threads: " + " \u00b7 ".join(links) + more, 2900)}]})
+        # Whole links only: cutting the joined text could split a <url|label> or an &lt; escape.
+        text = "Threads:"
+        shown = 0
+        for record in summary.threads[:10]:
+            label = truncate(f"{when_text(record.when)} {record.host or ''} {record.victim_comm or ''}".strip(), 80)
+            link = _link(linker(record) if linker else None, label)
+            if len(text) + len(link) + 40 > 2900:
+                break
+            text += (" \u00b7 " if shown else " ") + link
+            shown += 1
+        if len(summary.threads) > shown:
+            text += f" \u2026 and {len(summary.threads) - shown} more"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return escape_mrkdwn(fallback), blocks

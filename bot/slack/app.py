@@ -1,4 +1,5 @@
-"""The Slack app: ``build_app(settings)`` wires the store, the pipeline and the listeners.
+"""The Slack app: ``build_app(settings)`` wires the store, the pipeline, the incident memory and
+the listeners into an ``OomlensApp``.
 
 There is no module-level App: the HTTP server, Socket Mode and the tests each build their own.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from slack_bolt import App
@@ -14,8 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
 from bot.slack.listeners import actions, commands, files, home, mentions, messages, shortcuts
-from bot.settings import Settings
+from bot.settings import IncidentSettings, Settings
+from bot.slack.incidents import Incidents
 from bot.slack.pacing import SharedChannelPacer
+from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
 from bot.store import Store
 
@@ -43,56 +47,66 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
+@dataclass(frozen=True)
+class OomlensApp:
+    """One running bot: the Bolt app (``bolt``) and what its listeners share.
+
+    ``shutdown()`` stops the scheduler, lets acknowledged analyses post their reply and lets
+    queued charts finish (SIGTERM in HTTP mode, the end of Socket Mode, the tests)."""
+
+    bolt: App
+    services: Services
+    executor: ThreadPoolExecutor
+    incidents: Incidents
+    scheduler: Scheduler
+
+    @property
+    def client(self) -> WebClient:
+        return self.bolt.client  # type: ignore[no-any-return]
+
+    def shutdown(self) -> None:
+        self.scheduler.stop()
+        self.executor.shutdown(wait=True, cancel_futures=False)
+        self.incidents.drain()
+
+
 def build_app(
     settings: Settings,
     *,
     store: Store | None = None,
     analyzer: Callable[[str], Any] | None = None,
-    incident_settings: Any = None,
+    incident_settings: IncidentSettings | None = None,
     start_scheduler: bool = True,
-) -> App:
-    """A ready Bolt App for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
+) -> OomlensApp:
+    """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
     store = store if store is not None else Store.open(settings.database_url)
     executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
                         pacer=SharedChannelPacer(store, settings.post_interval_s))
-    app = App(
+    bolt = App(
         client=make_client(settings),
         signing_secret=settings.signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         listener_executor=executor,
         logger=_bolt_logger(),
     )
-    app.oomlens_services = services  # type: ignore[attr-defined]
-    app.oomlens_executor = executor  # type: ignore[attr-defined]
-
     # Incident memory: events recorded after each analysis, `/oom summary|digest`, scheduled jobs.
-    from bot.slack.scheduler import Scheduler
-    from bot.settings import IncidentSettings
-    from bot.slack.incidents import Incidents
-
     incidents = Incidents(services, incident_settings or IncidentSettings.from_env())
-    scheduler = Scheduler(incidents, app.client, executor=executor)
-    app.oomlens_incidents = incidents  # type: ignore[attr-defined]
-    app.oomlens_scheduler = scheduler  # type: ignore[attr-defined]
+    services.incidents = incidents
+    scheduler = Scheduler(incidents, bolt.client, executor=executor)
 
-    @app.middleware
+    @bolt.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
-        context["oomlens_incidents"] = incidents
         return next()
 
     for module in LISTENER_MODULES:
-        module.register(app)
+        module.register(bolt)
 
-    @app.event("message")
+    @bolt.event("message")
     def ignore_other_messages() -> None:
         """Deletions, joins, topic changes...: acknowledged, nothing to say."""
 
     if start_scheduler:
         scheduler.start()
-    return app
-
-
-def services_of(app: App) -> Services:
-    return app.oomlens_services  # type: ignore[attr-defined,no-any-return]
+    return OomlensApp(bolt=bolt, services=services, executor=executor, incidents=incidents, scheduler=scheduler)

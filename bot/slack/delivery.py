@@ -1,4 +1,6 @@
-"""Analyse a paste and put the answer in the thread: post once, update on later versions."""
+"""``deliver()``: analyse a paste, put the answer in the thread (post once, update on later
+versions) and record its events in the incident memory. Every listener that answers a paste in a
+thread calls it once."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def upload_report_file(services: Services, client: Any, channel: str, thread_ts:
                            title="oomlens full report", initial_comment=comment)
 
 
-def deliver_analysis(
+def deliver(
     services: Services,
     client: Any,
     *,
@@ -67,10 +69,35 @@ def deliver_analysis(
     thread_ts: str,
     paste: str,
     source_kind: str,
+    user_id: str | None,
     report: Any | None = None,
     say_when_gone: bool = True,
 ) -> Outcome:
-    """Answer ``source_ts`` in ``thread_ts``: first time post, afterwards chat.update our reply."""
+    """Analyse ``paste`` (unless ``report`` is given), answer ``source_ts`` in ``thread_ts`` (first
+    time post, afterwards chat.update our reply), then record the events (``services.incidents``)."""
+    outcome = _answer(services, client, team_id=team_id, channel=channel, source_ts=source_ts,
+                      thread_ts=thread_ts, paste=paste, source_kind=source_kind, report=report,
+                      say_when_gone=say_when_gone)
+    if services.incidents is not None and channel and source_ts:
+        services.incidents.after_delivery(client, outcome, paste=paste, team_id=team_id, channel=channel,
+                                          source_ts=source_ts, thread_ts=thread_ts, user_id=user_id,
+                                          source_kind=source_kind)
+    return outcome
+
+
+def _answer(
+    services: Services,
+    client: Any,
+    *,
+    team_id: str | None,
+    channel: str,
+    source_ts: str,
+    thread_ts: str,
+    paste: str,
+    source_kind: str,
+    report: Any | None,
+    say_when_gone: bool,
+) -> Outcome:
     if report is None:
         report, problem = analyse_safely(services, paste)
         if report is None:

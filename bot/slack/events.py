@@ -6,7 +6,9 @@ import functools
 import logging
 from typing import Any, Callable, Iterable
 
-from .text import has_event_marker, message_text_to_paste
+from grammar.detect import holds_event
+
+from .text import message_text_to_paste
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +18,7 @@ def is_from_self(message: dict[str, Any], context: Any) -> bool:
     bot_id = context.get("bot_id") if context is not None else None
     if bot_user_id and message.get("user") == bot_user_id:
         return True
-    if bot_id and message.get("bot_id") == bot_id:
-        return True
-    return False
+    return bool(bot_id and message.get("bot_id") == bot_id)
 
 
 def mentions_bot(text: str, context: Any) -> bool:
@@ -44,7 +44,7 @@ def message_paste(message: dict[str, Any]) -> str:
     """The paste a message carries, unescaped: its text, or else (alert bots) its attachments/blocks."""
     text = message.get("text") or ""
     paste = message_text_to_paste(text)
-    if has_event_marker(paste):
+    if holds_event(paste):
         return paste
     extra: list[str] = []
     for attachment in message.get("attachments") or ():

@@ -27,7 +27,7 @@ from bot.slack.delivery import POSTED, UPDATED, analyse_safely, post_message
 from bot.slack.download import read_files
 from bot.slack.events import is_from_self, message_paste
 from bot.slack.services import Services
-from bot.slack.text import has_event_marker
+from grammar.detect import holds_event
 from bot.store import Digest, EventRecord, ScanState
 
 from bot.incidents.build import Summary, build_summary
@@ -101,7 +101,7 @@ def archive_link(base_url: str | None, record: EventRecord) -> str | None:
 
 
 class Incidents:
-    """What the incident-memory features need; one per app (``app.oomlens_incidents``)."""
+    """What the incident-memory features need; one per app (``OomlensApp.incidents``, ``Services.incidents``)."""
 
     def __init__(self, services: Services, settings: IncidentSettings | None = None):
         self.services = services
@@ -238,7 +238,7 @@ class Incidents:
     # -- `/oom summary ...` and `/oom digest ...` -----------------------------------------------
 
     def handle_command(self, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None:
-        """The `/oom summary|digest` handler (installed with commands.set_summary_handler)."""
+        """The `/oom summary|digest` handler."""
         words = (command.get("text") or "").split()
         team_id = command.get("team_id")
         channel = command.get("channel_id")
@@ -381,7 +381,7 @@ class Incidents:
         if message.get("files"):
             texts, _problems = read_files(self.services, client, [f for f in message["files"] if isinstance(f, dict)])
             paste = "\n".join([paste, *texts]) if texts else paste
-        if not has_event_marker(paste):
+        if not holds_event(paste):
             return 0
         report, problem = analyse_safely(self.services, paste)
         if report is None or problem:

@@ -15,14 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+
+from bot.slack.app import OomlensApp
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
-def create_asgi_app(app: App) -> Starlette:
-    services = app.oomlens_services  # type: ignore[attr-defined]
+def create_asgi_app(app: OomlensApp) -> Starlette:
+    services = app.services
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -32,7 +33,7 @@ def create_asgi_app(app: App) -> Starlette:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return JSONResponse({"error": "invalid request"}, status_code=400)
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        bolt_response = await run_in_threadpool(app.bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)
 
     async def healthz(_request: Request) -> Response:
@@ -47,12 +48,7 @@ def create_asgi_app(app: App) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         # Shutting down (SIGTERM): let analyses that were already acknowledged post their reply.
-        executor = getattr(app, "oomlens_executor", None)
-        if executor is not None:
-            await run_in_threadpool(executor.shutdown, True)
-        incidents = getattr(app, "oomlens_incidents", None)
-        if incidents is not None:
-            await run_in_threadpool(incidents.drain)
+        await run_in_threadpool(app.shutdown)
 
     return Starlette(lifespan=lifespan, routes=[
         Route("/slack/events", slack_events, methods=["POST"]),

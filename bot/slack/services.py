@@ -1,16 +1,29 @@
-"""What every listener needs, built once per app: settings, store, analyser, pacing."""
+"""What every listener needs, built once per app: settings, store, analyser, pacing, incident memory."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from bot.settings import Settings
 from bot.store import Store
 
 from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPacer
+
+
+class IncidentMemory(Protocol):
+    """What the listeners use of ``bot.slack.incidents.Incidents`` (built after the services)."""
+
+    def after_delivery(self, client: Any, outcome: Any, *, paste: str, team_id: str | None, channel: str,
+                       source_ts: str, thread_ts: str, user_id: str | None, source_kind: str) -> None: ...
+
+    def record(self, report: Any, paste: str, *, team_id: str | None, channel: str | None,
+               message_ts: str | None, thread_ts: str | None, user_id: str | None, source_kind: str,
+               replace: bool = False, posted_at: float | None = None) -> int: ...
+
+    def handle_command(self, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None: ...
 
 Analyzer = Callable[[str], Any]  # text -> bot.pipeline.Report
 
@@ -29,6 +42,7 @@ class Services:
     pacer: ChannelPacer | SharedChannelPacer = field(default_factory=ChannelPacer)
     bot_limiter: BotReplyLimiter = field(default_factory=BotReplyLimiter)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    incidents: IncidentMemory | None = None  # set by build_app once the incident memory exists
     _reports: "OrderedDict[int, Any]" = field(default_factory=OrderedDict)
     _reports_lock: threading.Lock = field(default_factory=threading.Lock)
 

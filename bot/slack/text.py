@@ -1,4 +1,6 @@
-"""Slack wire-format text: escaping what we send, unescaping what we receive, spotting dumps.
+"""Slack wire-format text: escaping what we send, unescaping what we receive.
+
+Whether a message holds a dump is not decided here: every surface asks ``grammar/detect.py``.
 
 Slack sends message text with ``&``, ``<`` and ``>`` entity-encoded and with links, mentions
 and channels as ``<...>`` markup. Everything the bot quotes from a paste is escaped again before
@@ -57,41 +59,6 @@ def strip_formatting(text: str) -> str:
 def message_text_to_paste(text: str) -> str:
     """Slack message text -> the plain text the parser expects."""
     return strip_formatting(unescape_slack(text or ""))
-
-
-# Lines that open a kernel memory event: only these make the bot speak up.
-_EVENT_MARKERS = re.compile(
-    r"invoked oom-killer|Out of memory|Memory cgroup out of memory|page allocation failure"
-    r"|oom-kill:constraint|Killed process \d+|oom_kill_process|System is deadlocked on memory"
-    r"|page allocation stalls",
-    re.IGNORECASE,
-)
-
-# Lines that look like the body of such a report (for stitching a paste split over messages).
-_KERNEL_LINE = re.compile(
-    r"^\s*(?:<\d>)?(?:\[\s*\d+\.\d+\]|\w{3}\s+\d+\s+\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d)"
-    r"|Mem-Info|Node \d+ |\b(?:DMA32|DMA|Normal|HighMem|Movable)\b.*(?:free|kB)"
-    r"|active_anon|\[\s*pid\s*\]|^\s*\[\s*\d+\]\s+\d+|pages RAM|Free swap|lowmem_reserve"
-    r"|Call Trace|\+0x[0-9a-f]+/0x[0-9a-f]+|kernel:",
-    re.IGNORECASE,
-)
-
-
-def has_event_marker(text: str) -> bool:
-    return bool(_EVENT_MARKERS.search(text))
-
-
-def kernel_line_ratio(text: str) -> float:
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return 0.0
-    return sum(1 for line in lines if _KERNEL_LINE.search(line)) / len(lines)
-
-
-def looks_like_dump_fragment(text: str) -> bool:
-    """A message made mostly of kernel log lines (a continuation of a split paste)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    return len(lines) >= 2 and kernel_line_ratio(text) >= 0.5
 
 
 def looks_binary(data: bytes) -> bool:

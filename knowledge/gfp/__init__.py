@@ -23,7 +23,7 @@ from knowledge.gfp.decoder import (
     meaning_for,
     parse_mask_text,
 )
-from knowledge.gfp.release import KernelRelease, parse_release
+from grammar.release import KernelRelease, parse_release
 from knowledge.gfp.tables import GfpTable, load_tables
 
 __all__ = [

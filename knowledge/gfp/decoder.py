@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from knowledge.gfp.release import KernelRelease, parse_release
+from grammar.release import KernelRelease, parse_release
 from knowledge.gfp.tables import (
     DISTRO_DEFAULT,
     ConfigView,
@@ -771,12 +771,13 @@ def decode_event_mask(event: Any, dump: Any) -> GfpDecoding | None:
             return None
         if printed is None:
             printed = printed_in_text
+        # the event's own machine first: one log can hold several hosts and kernels
         return decode(
             value,
-            getattr(dump, "kernel", None),
+            getattr(event, "kernel", None) or getattr(dump, "kernel", None),
             order=order if isinstance(order, int) else None,
-            page_size_kb=getattr(dump, "page_size_kb", None),
-            arch=getattr(dump, "arch", None),
+            page_size_kb=getattr(event, "page_size_kb", None) or getattr(dump, "page_size_kb", None),
+            arch=getattr(event, "arch", None) or getattr(dump, "arch", None),
             symbolic=printed,
         )
     except Exception:  # noqa: BLE001 - a bad mask must never break the analysis of a paste

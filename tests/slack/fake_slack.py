@@ -134,9 +134,8 @@ def validate_blocks(blocks: Any, *, surface: str = "message", allowed_users: set
         elif kind == "context":
             if not 1 <= len(block.get("elements") or []) <= 10:
                 problems.append(f"block {index}: context elements")
-        elif kind == "markdown":
-            if len(block.get("text", "")) > 12000:
-                problems.append(f"block {index}: markdown > 12000")
+        elif kind == "markdown" and len(block.get("text", "")) > 12000:
+            problems.append(f"block {index}: markdown > 12000")
     for path, kind, text in _text_fields(blocks):
         total += len(text)
         problems.extend(f"{path}: {p}" for p in check_text(text, kind, allowed_users))
@@ -432,7 +431,7 @@ class FakeSlack:
             if file_id not in self.uploads:
                 return PlainTextResponse("no such upload", status_code=404)
             self.uploads[file_id]["content"] = body
-        return PlainTextResponse("OK - %d" % len(body))
+        return PlainTextResponse(f"OK - {len(body)}")
 
     async def _download(self, request: Request) -> Response:
         call = Call("download", {k.lower(): v for k, v in request.headers.items()},

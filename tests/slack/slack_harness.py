@@ -135,22 +135,18 @@ class BotServer:
     """The real bot (build_app + the ASGI app) served by uvicorn on 127.0.0.1:<ephemeral>."""
 
     def __init__(self, settings: Any, analyzer: Any = None, **app_options: Any):
-        from bot.slack.app import build_app, services_of
+        from bot.slack.app import build_app
         from bot.slack.server import create_asgi_app
 
         self.app = build_app(settings, analyzer=analyzer, **app_options)
-        self.services = services_of(self.app)
+        self.services = self.app.services
         self._server = ServerThread(create_asgi_app(self.app))
         self.port = self._server.start()
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         self._server.stop()
-        scheduler = getattr(self.app, "oomlens_scheduler", None)
-        if scheduler is not None:
-            scheduler.stop()
-        self.app.oomlens_executor.shutdown(wait=True)
-        self.app.oomlens_incidents.drain()
+        self.app.shutdown()
         self.services.store.close()
 
 

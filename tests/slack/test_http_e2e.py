@@ -98,7 +98,7 @@ def test_channel_mention_inside_a_dump_pings_nobody(slack, fake_slack):
     real_analyze()
     dump = corpus_text("seed-rsync-32bit").replace("clamd", "<!channel>").replace("rsync", "<!here>&co")
     channel = new_channel()
-    ts, _ = slack.message(channel, slack_escape(dump))
+    slack.message(channel, slack_escape(dump))
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     text = reply_text(reply)
     assert "<!channel>" not in text and "<!here>" not in text
@@ -154,7 +154,7 @@ def test_edit_updates_the_existing_reply(slack, fake_slack):
     memcg = corpus_text("lab-memcg-v2-deb61-arm64")
     rsync = corpus_text("seed-rsync-32bit")
     ts, _ = slack.message(channel, slack_escape(memcg))
-    (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
+    (_reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     old = {"type": "message", "user": "UHUMAN", "text": slack_escape(memcg), "ts": ts}
 
     def edit(new_text: str, previous_text: str) -> None:

@@ -102,7 +102,7 @@ def test_recording_app_sees_every_listener_of_the_real_app(fake_slack, db_url):
     app = build_app(make_settings(fake_slack, db_url))
     try:
         # build_app adds exactly one catch-all `message` listener after the modules' own.
-        assert len(app._listeners) == len(registered()) + 1
+        assert len(app.bolt._listeners) == len(registered()) + 1
     finally:
-        app.oomlens_executor.shutdown(wait=True)
-        app.oomlens_services.store.close()
+        app.shutdown()
+        app.services.store.close()

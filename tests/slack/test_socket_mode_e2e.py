@@ -21,13 +21,13 @@ def socket_bot(fake_slack, db_url):
     fake_slack.ws_url = ws.url
     settings = make_settings(fake_slack, db_url, signing_secret=None, app_token=APP_TOKEN, socket_mode=True)
     app = build_app(settings)
-    handler = SocketModeHandler(app, APP_TOKEN, web_client=WebClient(base_url=fake_slack.api_url))
+    handler = SocketModeHandler(app.bolt, APP_TOKEN, web_client=WebClient(base_url=fake_slack.api_url))
     handler.connect()
     assert ws.connected.wait(10)
     yield ws
     handler.close()
-    app.oomlens_executor.shutdown(wait=True)
-    app.oomlens_services.store.close()
+    app.shutdown()
+    app.services.store.close()
     ws.stop()
 
 

@@ -120,7 +120,7 @@ def test_history_scan_pages_with_cursors_waits_out_a_429_and_never_duplicates(sc
     state = store.scan_state(TEAM_ID, channel)
     assert (state.status, state.pages, state.cursor) == ("done", 3, None)
     # a second scan reads the history again but stores nothing twice
-    incidents = scan_bot.app.oomlens_incidents
+    incidents = scan_bot.app.incidents
     again = incidents.scan(scan_bot.app.client, TEAM_ID, channel, oldest=0, bot_user_id=BOT_USER_ID, bot_id=BOT_ID)
     assert (again.status, again.events) == ("done", 0)
     assert len(store.events(team_id=TEAM_ID, channel=channel)) == 2
@@ -132,7 +132,7 @@ def test_long_retry_after_pauses_the_scan_and_it_resumes_from_the_saved_cursor(s
 
     channel = new_channel()
     _history(fake_slack, channel)
-    incidents = scan_bot.app.oomlens_incidents
+    incidents = scan_bot.app.incidents
     client = scan_bot.app.client
     incidents.settings = dataclasses.replace(incidents.settings, scan_max_pages=1)
     first = incidents.scan(client, TEAM_ID, channel, oldest=0, bot_user_id=BOT_USER_ID, bot_id=BOT_ID)
@@ -208,7 +208,7 @@ def test_two_replicas_sharing_a_database_reply_once_and_post_one_digest(fake_sla
 
         def run(replica):
             barrier.wait()
-            posted.append(replica.app.oomlens_scheduler.run_due_digests(now=due))
+            posted.append(replica.app.scheduler.run_due_digests(now=due))
 
         workers = [threading.Thread(target=run, args=(r,)) for r in replicas]
         for worker in workers:
@@ -220,9 +220,9 @@ def test_two_replicas_sharing_a_database_reply_once_and_post_one_digest(fake_sla
                    if "Daily OOM digest" in blocks_text(c)]
         assert len(digests) == 1
         # later ticks on either replica, the same day, post nothing more; the next day posts again
-        assert [r.app.oomlens_scheduler.run_due_digests(now=due + 600) for r in replicas] == [[], []]
+        assert [r.app.scheduler.run_due_digests(now=due + 600) for r in replicas] == [[], []]
         time.sleep(1.0)
-        assert len(replicas[1].app.oomlens_scheduler.run_due_digests(now=due + 86400)) == 1
+        assert len(replicas[1].app.scheduler.run_due_digests(now=due + 86400)) == 1
     finally:
         replicas[0].services.store.drop_digest(TEAM_ID, channel)  # the PostgreSQL database outlives the test
         for sender in senders:

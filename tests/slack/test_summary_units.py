@@ -131,3 +131,13 @@ def test_incident_settings_from_env():
                       ({"OOMLENS_RETENTION_DAYS": "0"}, "OOMLENS_RETENTION_DAYS")):
         with pytest.raises(SettingsError, match=name):
             IncidentSettings.from_env(env)
+
+
+def test_truncated_mrkdwn_never_ends_inside_a_link_or_an_entity():
+    from bot.render.mrkdwn import truncate_mrkdwn
+
+    text = "Threads: <https://acme.slack.com/archives/C1/p1|db-3 &lt;!channel&gt;> \u00b7 <https://acme.slack.com/x|y>"
+    for limit in range(10, len(text)):
+        cut = truncate_mrkdwn(text, limit)
+        assert len(cut) <= limit
+        assert check_text(cut, "mrkdwn") == [], (limit, cut)

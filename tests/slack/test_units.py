@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
 from bot.slack.pacing import BotReplyLimiter, ChannelPacer
 from bot.render.mrkdwn import escape_mrkdwn
-from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste, unescape_slack
+from bot.slack.text import message_text_to_paste, unescape_slack
+from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
 from bot.store import Store
 from slack_harness import corpus_text, real_analyze
 from fake_slack import check_text, validate_blocks
@@ -37,10 +39,16 @@ def test_paste_from_code_fences_and_quotes():
 
 
 def test_detection():
-    assert has_event_marker(corpus_text("seed-rsync-32bit"))
-    assert not has_event_marker("the deploy was slow today")
-    assert looks_like_dump_fragment("[ 1.0] Node 0 Normal free:1kB\n[ 1.1] lowmem_reserve[]: 0 0\n")
-    assert not looks_like_dump_fragment("hi\nthere")
+    seed = corpus_text("seed-rsync-32bit")
+    assert holds_event(seed) and starts_report(seed) and not ends_inside_report(seed)
+    assert not holds_event("the deploy was slow today")
+    assert looks_like_report_part("[ 1.0] Node 0 Normal free:1kB\n[ 1.1] lowmem_reserve[]: 0 0\n")
+    assert not looks_like_report_part("hi\nthere")
+    lines = seed.splitlines()
+    cut = next(i for i, line in enumerate(lines) if "Mem-Info" in line)
+    head, tail = "\n".join(lines[:cut]), "\n".join(lines[cut:])
+    assert ends_inside_report(head) and starts_report(head)  # the report opens, and stops at Mem-Info
+    assert holds_event(tail) and not starts_report(tail)  # the rest of a report begun elsewhere
 
 
 def test_pacer_spaces_posts_per_channel_only():
@@ -189,7 +197,7 @@ def test_channel_slots_are_shared_by_replicas(store, tmp_path):
             slots = sorted(pool.map(lambda i: (store if i % 2 else other).reserve_slot(channel, 0.5, now=1000.0),
                                     range(12)))
         assert slots[0] == 1000.0
-        assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in zip(slots, slots[1:]))
+        assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in itertools.pairwise(slots))
         assert store.reserve_slot(channel, 0.5, now=5000.0) == 5000.0  # an idle channel starts now
         assert store.reserve_slot(f"C{uuid.uuid4().hex[:8]}", 0.5) > 0  # a new channel needs no set-up
     finally:

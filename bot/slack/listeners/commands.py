@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -14,7 +14,8 @@ from bot.render.gfp_text import render_text
 from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
 from bot.slack.delivery import analyse_safely, post_message
 from bot.slack.services import Services
-from bot.slack.text import has_event_marker, looks_like_dump_fragment, message_text_to_paste
+from bot.slack.text import message_text_to_paste
+from grammar.detect import holds_event, looks_like_report_part
 from knowledge.gfp import MaskError, decode
 
 log = logging.getLogger(__name__)
@@ -22,17 +23,6 @@ log = logging.getLogger(__name__)
 GFP_USAGE = "Usage: `/gfp MASK [RELEASE]`, e.g. `/gfp 0x84d0 3.2.59` or `/gfp 0xcc0 6.1.0-50-amd64`."
 _MASK_RE = re.compile(r"^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(\(.*\))?$")
 _RELEASE_RE = re.compile(r"^[0-9][0-9A-Za-z._+~-]{0,79}$")
-
-# `/oom summary ...` belongs to the summaries feature, which installs its handler here:
-# handler(command: dict, respond, client, context) -> None.
-SummaryHandler = Callable[[dict[str, Any], Any, Any, Any], None]
-_summary_handler: SummaryHandler | None = None
-
-
-def set_summary_handler(handler: SummaryHandler | None) -> None:
-    global _summary_handler
-    _summary_handler = handler
-
 
 def parse_gfp_args(text: str) -> tuple[str, str | None] | None:
     parts = (text or "").split()
@@ -86,14 +76,7 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         respond(response_type="ephemeral", text=help_text, blocks=blocks)
         return
     if word in ("summary", "digest"):
-        # This app's incident memory (bot.slack.incidents) unless a handler was installed by hand.
-        incidents = context.get("oomlens_incidents") if context is not None else None
-        handler = _summary_handler or (incidents.handle_command if incidents is not None else None)
-        if handler is not None:
-            handler(command, respond, client, context)
-        else:
-            respond(response_type="ephemeral",
-                    text="Channel summaries are not available yet; paste a dump or use `/oom help`.")
+        context["oomlens"].incidents.handle_command(command, respond, client, context)
         return
     # `/oom <dump>`: analyse the text given inline.
     services: Services = context["oomlens"]
@@ -112,7 +95,7 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         top_title=getattr(top, "title", None), event_count=len(report.events), paste=paste)
     rendered = render_report(report, analysis_id=analysis_id)
     respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
-    incidents = context.get("oomlens_incidents")
+    incidents = services.incidents
     if incidents is not None:
         try:
             incidents.record(report, paste, team_id=command.get("team_id"), channel=command.get("channel_id"),
@@ -125,7 +108,7 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
     values = view.get("state", {}).get("values", {})
     raw = (values.get("dump", {}).get("text", {}) or {}).get("value") or ""
     paste = message_text_to_paste(raw)
-    if not (has_event_marker(paste) or looks_like_dump_fragment(paste)):
+    if not (holds_event(paste) or looks_like_report_part(paste)):
         # Cheap check before the ack, so the user can fix the paste in place.
         ack(response_action="errors",
             errors={"dump": "This does not look like a kernel OOM report (no 'invoked oom-killer', "
@@ -164,7 +147,7 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
             from bot.slack.delivery import upload_report_file
 
             upload_report_file(services, client, target, response["ts"], *rendered.file)
-        incidents = context.get("oomlens_incidents")
+        incidents = services.incidents
         if incidents is not None:
             try:  # the posted answer is the message the summaries link to
                 incidents.record(report, paste, team_id=team_id, channel=target, message_ts=response.get("ts"),

@@ -11,12 +11,11 @@ from typing import Any
 from slack_bolt import App
 
 from bot.render.blockkit import render_notice
-from bot.slack.delivery import deliver_analysis, post_message
+from bot.slack.delivery import deliver, post_message
 from bot.slack.download import read_files
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
-from bot.slack.hooks import after_delivery
-from bot.slack.text import has_event_marker
+from grammar.detect import holds_event
 
 @once_per_event
 def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
@@ -32,14 +31,11 @@ def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, 
     thread_ts = event.get("thread_ts") or ts
     texts, problems = read_files(services, client, files)
     message_text = message_paste(event)
-    parts = [message_text] if has_event_marker(message_text) else []
+    parts = [message_text] if holds_event(message_text) else []
     parts.extend(texts)
     if parts:
-        outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                                   thread_ts=thread_ts, paste="\n".join(parts), source_kind="file")
-        after_delivery(context, client, outcome, paste="\n".join(parts), team_id=body.get("team_id"),
-                       channel=channel, source_ts=ts, thread_ts=thread_ts, user_id=event.get("user"),
-                       source_kind="file")
+        outcome = deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
+                                   thread_ts=thread_ts, paste="\n".join(parts), source_kind="file", user_id=event.get("user"))
         if outcome.status not in ("no-event", "failed") or not problems:
             return
     if problems:

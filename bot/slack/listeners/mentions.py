@@ -9,10 +9,9 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_help, render_notice
-from bot.slack.delivery import NO_EVENT, FAILED, deliver_analysis, post_message
+from bot.slack.delivery import NO_EVENT, FAILED, deliver, post_message
 from bot.slack.events import once_per_event, is_from_self, message_paste
 from bot.slack.services import Services
-from bot.slack.hooks import after_delivery
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +57,8 @@ def handle_mention(event: dict[str, Any], body: dict[str, Any], client: Any, con
         thread_ts = ts
         paste = message_paste(event)
         source_kind = "mention"
-    outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                               thread_ts=thread_ts, paste=paste, source_kind=source_kind)
-    after_delivery(context, client, outcome, paste=paste, team_id=body.get("team_id"), channel=channel,
-                   source_ts=ts, thread_ts=thread_ts, user_id=event.get("user"), source_kind=source_kind)
+    outcome = deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
+                               thread_ts=thread_ts, paste=paste, source_kind=source_kind, user_id=event.get("user"))
     if outcome.status not in (NO_EVENT, FAILED):
         return
     if not services.store.claim(f"reply:{channel}:{ts}", ttl_s=7 * 86400):

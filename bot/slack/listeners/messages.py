@@ -1,36 +1,29 @@
 """Messages in channels the bot is in: answer pasted dumps in the thread, follow edits.
 
 A dump split over several consecutive messages of the same author (Slack cuts long pastes) is
-stitched: the answer to the first part is updated as the next parts arrive.
+stitched: the answer to the first part is updated as the next parts arrive. A message is joined
+to the previous one only when both hold: the previous paste ended inside a report (the parser
+says its last event is incomplete), and the new message holds no report of its own. Two
+complete dumps pasted seconds apart therefore get two answers, whatever precedes the second.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.delivery import deliver_analysis
-from bot.slack.hooks import after_delivery
-from bot.slack.events import once_per_event, is_from_self, mentions_bot, message_paste
+from bot.slack.delivery import deliver
+from bot.slack.events import is_from_self, mentions_bot, message_paste, once_per_event
 from bot.slack.services import Services
-from bot.slack.text import has_event_marker, looks_like_dump_fragment
 from bot.store.store import Fragment
+from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
 
 log = logging.getLogger(__name__)
 
 FRAGMENT_WINDOW_S = 180.0  # parts of one paste arrive within seconds; be generous
-_OPENER = re.compile(r"invoked oom-killer|page allocation failure|Out of memory:|Memory cgroup out of memory",
-                     re.IGNORECASE)
-
-
-def _starts_new_event(paste: str) -> bool:
-    head = "\n".join(line for line in paste.splitlines() if line.strip())
-    head = "\n".join(head.splitlines()[:3])
-    return bool(_OPENER.search(head))
 
 
 def _bot_allowed(services: Services, message: dict[str, Any], channel: str) -> bool:
@@ -55,8 +48,8 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
     if mentions_bot(event.get("text") or "", context):
         return  # the app_mention listener answers messages that address the bot
     paste = message_paste(event)
-    marker = has_event_marker(paste)
-    fragment_like = marker or looks_like_dump_fragment(paste)
+    marker = holds_event(paste)
+    fragment_like = marker or looks_like_report_part(paste)
     author = event.get("user") or event.get("bot_id") or "unknown"
     thread_key = event.get("thread_ts") or "-"
     team_id = body.get("team_id") or event.get("team")
@@ -72,28 +65,25 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
         if not services.store.claim(f"msg:{channel}:{ts}", ttl_s=7 * 86400):
             return
         recent = previous is not None and time.time() - previous.updated_at < FRAGMENT_WINDOW_S
-        if recent and not _starts_new_event(paste):
+        # A saved part with no event yet is kernel lines of a report still arriving (a part is
+        # saved only when it looks like one); one with events may already be complete.
+        unfinished = recent and (not holds_event(previous.text) or ends_inside_report(previous.text))
+        if unfinished and not starts_report(paste):
             # The next part of a paste already started: analyse all parts, answer the first.
             combined = previous.text + "\n" + paste
             if len(combined) > services.settings.max_file_bytes:
                 return
             services.store.save_fragment(channel, author, thread_key,
                                          Fragment(previous.first_ts, ts, combined, time.time()))
-            outcome = deliver_analysis(services, client, team_id=team_id, channel=channel,
+            deliver(services, client, team_id=team_id, channel=channel,
                                        source_ts=previous.first_ts,
                                        thread_ts=event.get("thread_ts") or previous.first_ts, paste=combined,
-                                       source_kind="message")
-            after_delivery(context, client, outcome, paste=combined, team_id=team_id, channel=channel,
-                           source_ts=previous.first_ts, thread_ts=event.get("thread_ts") or previous.first_ts,
-                           user_id=event.get("user") or event.get("bot_id"), source_kind="message")
+                                       source_kind="message", user_id=event.get("user") or event.get("bot_id"))
             return
         services.store.save_fragment(channel, author, thread_key, Fragment(ts, ts, paste, time.time()))
         if marker:
-            outcome = deliver_analysis(services, client, team_id=team_id, channel=channel, source_ts=ts,
-                                       thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message")
-            after_delivery(context, client, outcome, paste=paste, team_id=team_id, channel=channel, source_ts=ts,
-                           thread_ts=event.get("thread_ts") or ts, user_id=event.get("user") or event.get("bot_id"),
-                           source_kind="message")
+            deliver(services, client, team_id=team_id, channel=channel, source_ts=ts,
+                                       thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message", user_id=event.get("user") or event.get("bot_id"))
 
 
 @once_per_event
@@ -111,13 +101,10 @@ def handle_message_changed(event: dict[str, Any], body: dict[str, Any], client: 
         return
     paste = message_paste(message)
     existing = services.store.reply_for(channel, ts)
-    if existing is None and not has_event_marker(paste):
+    if existing is None and not holds_event(paste):
         return
-    outcome = deliver_analysis(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                               thread_ts=message.get("thread_ts") or ts, paste=paste, source_kind="edit")
-    after_delivery(context, client, outcome, paste=paste, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                   thread_ts=message.get("thread_ts") or ts, user_id=message.get("user") or message.get("bot_id"),
-                   source_kind="edit")
+    deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
+                               thread_ts=message.get("thread_ts") or ts, paste=paste, source_kind="edit", user_id=message.get("user") or message.get("bot_id"))
 
 
 def register(app: App) -> None:

@@ -9,10 +9,9 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
-from bot.slack.delivery import NO_EVENT, FAILED, analyse_safely, deliver_analysis
+from bot.slack.delivery import NO_EVENT, FAILED, analyse_safely, deliver
 from bot.slack.events import message_paste
 from bot.slack.services import Services
-from bot.slack.hooks import after_delivery
 
 from bot.slack.download import read_files
 
@@ -41,18 +40,15 @@ def handle_explain(ack: Any, shortcut: dict[str, Any], client: Any, respond: Any
         return
     team_id = (shortcut.get("team") or {}).get("id")
     try:
-        outcome = deliver_analysis(services, client, team_id=team_id, channel=channel, source_ts=ts,
+        outcome = deliver(services, client, team_id=team_id, channel=channel, source_ts=ts,
                                    thread_ts=message.get("thread_ts") or ts, paste=paste,
-                                   source_kind="shortcut", report=report)
+                                   source_kind="shortcut", report=report, user_id=message.get("user") or message.get("bot_id"))
     except SlackApiError as error:
         # Typically not_in_channel: show the analysis to the user alone instead.
         log.info("shortcut reply not posted in %s: %s", channel, error.response.get("error"))
         rendered = render_report(report, analysis_id=None)
         respond(response_type="ephemeral", text=rendered.text, blocks=rendered.blocks, replace_original=False)
         return
-    after_delivery(context, client, outcome, paste=paste, team_id=team_id, channel=channel, source_ts=ts,
-                   thread_ts=message.get("thread_ts") or ts, user_id=message.get("user") or message.get("bot_id"),
-                   source_kind="shortcut")
     if outcome.status in (NO_EVENT, FAILED):
         notice, blocks = render_notice(outcome.message or "No kernel memory event found.")
         respond(response_type="ephemeral", text=notice, blocks=blocks, replace_original=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.gfp.decoder import choose_tables
-from knowledge.gfp.release import parse_release
+from grammar.release import parse_release
 
 
 @pytest.mark.parametrize(

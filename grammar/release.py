@@ -1,4 +1,7 @@
-"""Kernel release strings -> the facts gfp decoding needs (version, distro family, development tree).
+"""Kernel release strings -> version, distro family, development tree: the one release parser.
+
+The parser (task-table columns by era), the diagnosis (version-dependent rules) and gfp decoding
+(which table) all read a release through :func:`parse_release` or :func:`release_version`.
 
 A release string is what `uname -r` prints and what the `CPU: ... <release> #1` header of a
 dump shows: "3.2.59", "5.14.0-651.el9.x86_64", "5.4.17-2136.307.3.4.el8uek.x86_64",
@@ -128,3 +131,9 @@ def parse_release(text: str | None) -> KernelRelease | None:
         development=development,
         next_date=next_date,
     )
+
+
+def release_version(text: str | None) -> tuple[int, int, int] | None:
+    """`6.1.0-50-686-pae` -> (6, 1, 0); ``None`` when the text has no leading ``major.minor``."""
+    release = parse_release(text)
+    return release.version if release is not None else None

@@ -1,0 +1,92 @@
+"""What a log prefix tells: host, wall-clock time, seconds since boot, printk caller id.
+
+The prefixes themselves are defined once, in ``prefixes.lark``; their named groups (``*_host``,
+``*_time``, ``*_uptime``, ``printk_caller``) are read here, so nothing above ``grammar/``
+parses a prefix again. Seconds since boot stay seconds since boot: only a printed date and
+clock become a :class:`~grammar.facts.WallTime`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import UTC, datetime, timezone
+from functools import lru_cache
+
+from .facts import NO_STAMP, Stamp, WallTime
+from .lexicon import prefix_pattern
+
+_MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
+_SYSLOG_TIME = re.compile(r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
+                          r"(?: (?P<year>\d{4}))?")
+_ISO_TIME = re.compile(r"(?P<year>\d{4})-(?P<mon>\d\d)-(?P<day>\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:[.,]\d+)?)"
+                       r"(?P<tz>Z|[+\-]\d\d:?\d\d)?")
+# `dmesg -T`: `Tue Mar 14 02:03:57 2026` (C locale); other locales keep only the printed text
+_CTIME = re.compile(r"(?:[A-Z][a-z]{2} )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+                    r" (?P<year>\d{4})$")
+
+
+def _offset(tz: str | None) -> int | None:
+    if not tz:
+        return None
+    if tz == "Z":
+        return 0
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
+
+
+def _wall(text: str, pattern: re.Pattern[str], numeric_month: bool) -> WallTime | None:
+    match = pattern.match(text.strip())
+    if match is None:
+        return None
+    month = int(match["mon"]) if numeric_month else _MONTHS.get(match["mon"])
+    if not month or not 1 <= month <= 12:
+        return None
+    groups = match.groupdict()
+    return WallTime(text=text.strip(), year=int(groups["year"]) if groups.get("year") else None, month=month,
+                    day=int(match["day"]), hour=int(match["h"]), minute=int(match["m"]),
+                    second=float(match["s"].replace(",", ".")), utc_offset_s=_offset(groups.get("tz")))
+
+
+@lru_cache(maxsize=4096)
+def read_stamp(prefix: str) -> Stamp:
+    """The :class:`Stamp` of one stripped log prefix (``NO_STAMP`` when it tells nothing)."""
+    if not prefix:
+        return NO_STAMP
+    match = prefix_pattern().match(prefix)
+    if match is None:
+        return NO_STAMP
+    groups = {name: value for name, value in match.groupdict().items() if value is not None}
+    if not groups:
+        return NO_STAMP
+    host = next((value for name, value in groups.items() if name.endswith("_host")), None)
+    time = None
+    if "syslog_time" in groups:
+        time = _wall(groups["syslog_time"], _SYSLOG_TIME, False)
+    elif "iso_time" in groups or "vmware_time" in groups:
+        time = _wall(groups.get("iso_time") or groups["vmware_time"], _ISO_TIME, True)
+    elif "clock_time" in groups:
+        time = _wall(groups["clock_time"], _CTIME, False)
+    uptime_text = groups.get("dmesg_uptime") or groups.get("cut_uptime")
+    return Stamp(host=host, time=time, uptime_s=float(uptime_text) if uptime_text else None,
+                 caller=groups.get("printk_caller"))
+
+
+def epoch(time: WallTime, reference: float) -> float | None:
+    """Seconds since 1970 (UTC when the stamp names no zone). A stamp without a year (syslog)
+    takes the year that puts it at or before ``reference`` (plus two days of clock skew)."""
+    year = time.year or datetime.fromtimestamp(reference, tz=UTC).year
+    moment = _moment(time, year)
+    if time.year is None and moment is not None and moment > reference + 2 * 86400:
+        moment = _moment(time, year - 1)
+    return moment
+
+
+def _moment(time: WallTime, year: int) -> float | None:
+    try:
+        whole = int(time.second)
+        moment = datetime(year, time.month, time.day, time.hour, time.minute, whole, tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.timestamp() + (time.second - whole) - (time.utc_offset_s or 0)

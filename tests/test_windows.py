@@ -1,0 +1,85 @@
+"""Big logs are cut into windows (grammar/windows.py) that carry their place in the file, so
+`--format jsonl` numbers every fact exactly as `--format json` does on the dump alone, shifted by
+where the dump sits in the file."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from oomcases import corpus_cases, load_case
+
+import grammar.windows
+from bot.pipeline import analyze
+from bot.render.json_out import event_dict
+from bot.render.jsonl import stream_events
+
+# Other messages of a busy host, between and around the dumps.
+NOISE = b"Mar 14 01:00:%02d host systemd[1]: Started Session %d of user root.\n"
+
+
+def noise(count: int) -> bytes:
+    return b"".join(NOISE % (i % 60, i) for i in range(count))
+
+
+def shifted(value: Any, offset: int, key: str | None = None) -> Any:
+    """``value`` (an event as JSON) with every line number moved down by ``offset``: the keys
+    ``line``, ``*_line`` (ints), ``number`` of a quoted line (beside its ``text``; an overview's
+    ``number`` is the event's ordinal) and ``lines``, ``*_lines`` (lists of ints)."""
+    if isinstance(value, dict):
+        return {k: value[k] if k == "number" and "text" not in value else shifted(v, offset, k)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        if key is not None and (key == "lines" or key.endswith("_lines")) and all(
+                isinstance(i, int) for i in value):
+            return [i + offset for i in value]
+        return [shifted(v, offset) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and key is not None and (
+            key in ("line", "number") or key.endswith("_line")):
+        return value + offset
+    return value
+
+
+def alone(data: bytes) -> list[dict[str, Any]]:
+    return [event_dict(e) for e in analyze(data).events]
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_first_line_numbers_every_fact_of_every_case(case: str) -> None:
+    data, _ = load_case(case)
+    expected = [shifted(e, 1000) for e in alone(data)]
+    assert [event_dict(e) for e in analyze(data, first_line=1001).events] == expected
+
+
+def line_addressed(data: bytes) -> bool:
+    """Whether the parser numbers this paste's lines as the file's lines. A JSON log export or a
+    run of syslog records on one line is decoded first, and its numbers count decoded messages."""
+    physical = len(data.decode("utf-8", errors="replace").splitlines())
+    return analyze(data).dump.line_count - physical in (0, 1)
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_jsonl_line_numbers_equal_json_on_the_dump_alone_plus_its_offset(monkeypatch, case: str) -> None:
+    # Small chunks so that at some offsets the dump straddles chunk boundaries.
+    monkeypatch.setattr(grammar.windows, "CHUNK_BYTES", 16 * 1024)
+    data, _ = load_case(case)
+    data = data if data.endswith(b"\n") else data + b"\n"
+    if not line_addressed(data):
+        pytest.skip("transport-decoded paste: its line numbers count decoded messages, not lines")
+    expected = alone(data)
+    for before in (0, 1, 997, 6000):
+        streamed = list(stream_events(io.BytesIO(noise(before) + data + noise(500))))
+        for event in streamed:
+            del event["kernel"], event["arch"]
+        assert streamed == [shifted(e, before) for e in expected], before
+
+
+def test_the_kill_line_of_a_dump_deep_in_a_log_is_its_line_in_the_file() -> None:
+    data, _ = load_case("seed-rsync-32bit")
+    (event,) = alone(data)
+    kill_line = event["details"]["kill"]["line"]
+    (streamed,) = stream_events(io.BytesIO(noise(5000) + data + noise(100)))
+    assert streamed["details"]["kill"]["line"] == kill_line + 5000
+    evidence = [line["line"] for f in streamed["findings"] for e in f["evidence"] for line in e["lines"]]
+    assert evidence and min(evidence) > 5000
