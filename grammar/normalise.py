@@ -166,7 +166,7 @@ def _from_csv_rows(text: str) -> str:
     return "\n".join(lines)
 
 
-def _message_and_time(entry: dict) -> tuple[str | None, object]:
+def _message_and_time(entry: dict[str, object]) -> tuple[str | None, object]:
     for record in (entry, *(value for value in entry.values() if isinstance(value, dict))):
         message = next((record[key] for key in _MESSAGE_KEYS if isinstance(record.get(key), str)), None)
         if message is not None:
@@ -213,10 +213,11 @@ def _sortable(stamp: object) -> float | str | None:
         return None
     if isinstance(stamp, (int, float)):
         return float(stamp)
+    text = str(stamp)
     try:
-        return float(stamp)  # journald's __REALTIME_TIMESTAMP, epoch seconds as text
-    except (TypeError, ValueError):
-        return str(stamp)
+        return float(text)  # journald's __REALTIME_TIMESTAMP, epoch seconds as text
+    except ValueError:
+        return text
 
 
 def _from_json_export(text: str) -> str:

@@ -807,7 +807,7 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
     trace_kind = _trace_kind(by_kind.get("trace_line", []))
     if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"} or trace_kind == "memcg-oom":
         return "memcg-oom"  # only the memcg charge path calls these
-    if trigger is not None and trigger.order == -1 or "sysrq" in by_kind or trace_kind == "sysrq-manual":
+    if (trigger is not None and trigger.order == -1) or "sysrq" in by_kind or trace_kind == "sysrq-manual":
         return "sysrq-manual"
     if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind \
             or "memcg_stats_start" in by_kind:
@@ -870,7 +870,7 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
         if numbers is None:
             return None
     values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type]
+    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type, misc]
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
@@ -886,7 +886,7 @@ def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> T
         return None
     numbers += [None] * (len(names) - len(numbers))  # type: ignore[list-item]
     values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name="", line=number)  # type: ignore[arg-type]
+    return TaskRow(pid, *values, name="", line=number)  # type: ignore[arg-type, misc]
 
 
 def _ints(words: list[str]) -> list[int] | None:

@@ -552,8 +552,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
         comm, rest = _comm_and_rest(g.get("ksc_rest") or "")
         words = rest.split()
         score = None
-        if len(words) >= 3 and words[0] == "score" or len(words) == 2 and words[0] == "score" and rest.endswith(" "):
-            score = _int(words[1])
+        if words[:1] == ["score"] and (len(words) >= 3 or (len(words) == 2 and rest.endswith(" "))):
+            score = _int(words[1])  # the number at the cut may itself be cut
         return Item(
             "kill_score",
             str(children[0]),
