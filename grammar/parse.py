@@ -10,6 +10,7 @@ fragment, and a quotation of lines already seen (an answer quoting the question)
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +18,7 @@ from types import MappingProxyType
 
 from lark.exceptions import LarkError
 
+from .context_facts import read_context
 from .facts import (
     NO_STAMP,
     BuddyList,
@@ -234,7 +236,8 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     if first_line != 1:
         lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
     items = classify_lines(lines)
-    return assemble(items, normalised.physical_lines, warnings)
+    dump = assemble(items, normalised.physical_lines, warnings)
+    return dataclasses.replace(dump, context=read_context(lines))
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:

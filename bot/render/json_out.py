@@ -47,7 +47,14 @@ def contract_fields(event: Event) -> dict[str, Any]:
     names = [zone.name for zone in event.zones] + [b.zone for b in event.buddy]
     if names:
         zones = list(dict.fromkeys(names))
-    constraint = event.oom_summary.constraint if event.oom_summary else None
+    summary = event.oom_summary
+    constraint = summary.constraint if summary else None
+    if memcg is None and event.kind == "memcg-oom" and summary is not None:
+        memcg = summary.oom_memcg  # the `oom-kill:` summary line names the memcg whose limit was hit
+    # Without a "Killed process" line the `oom-kill:` summary line still names the victim
+    # (mm/oom_kill.c dump_oom_summary prints the task the kernel chose: task=,pid=).
+    victim_pid = kill.pid if kill else (summary.pid if summary else None)
+    victim_comm = kill.comm if kill else (summary.task if summary else None)
     return {
         "kind": event.kind,
         "trigger_comm": trigger.comm if trigger else None,
@@ -58,8 +65,8 @@ def contract_fields(event: Event) -> dict[str, Any]:
         "oom_score_adj": trigger.oom_score_adj if trigger else None,
         "constraint": constraint,
         "memcg": memcg,
-        "killed_pid": kill.pid if kill else None,
-        "killed_comm": kill.comm if kill else None,
+        "killed_pid": victim_pid,
+        "killed_comm": victim_comm,
         "killed_anon_rss_kb": kill.anon_rss_kb if kill else None,
         "killed_file_rss_kb": kill.file_rss_kb if kill else None,
         "killed_shmem_rss_kb": kill.shmem_rss_kb if kill else None,
@@ -100,6 +107,7 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
                                                "category": cause.category, "confidence": round(float(cause.confidence), 2)}
     out["headline_parts"] = list(overview.headline_parts)
     out["todo"] = list(overview.todo)
+    out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
     for name in ("findings", "not_evaluated"):  # the event's own keys hold them in full
         out.pop(name, None)
     if out.get("victim"):
