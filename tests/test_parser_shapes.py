@@ -221,7 +221,7 @@ def test_sysrq_manual_oom_known_from_its_trace() -> None:
 
 def test_memcg_line_whose_start_was_cut_off() -> None:
     text = _text(V1_TASK_IN)
-    line = next(l for l in text.splitlines() if "killed as a result of limit of" in l)
+    line = next(x for x in text.splitlines() if "killed as a result of limit of" in x)
     cut = "...killed as a result of limit of " + line.rsplit(" ", 1)[1]
     (event,) = _facts(cut)
     assert (event["kind"], event["memcg"]) == ("memcg-oom", line.rsplit(" ", 1)[1])
