@@ -37,6 +37,7 @@ def test_every_case_renders_each_story_cause_first(case_id):
     text = render_text(report, width=10_000)  # unwrapped, so a phrase is on one line
     markdown = render_markdown(report)
     assert text.startswith("oomlens:") and markdown.startswith("# oomlens:")
+    causes = {group[0].cause.code for group in report.groups() if group[0].cause is not None}
     for group in report.groups():
         first = group[0]
         assert first.headline in text
@@ -45,7 +46,8 @@ def test_every_case_renders_each_story_cause_first(case_id):
             assert first.cause.role == "root-cause"
             assert f"cause {first.cause.code} " in text
         for other in first.others:
-            assert f"cause {other.code} " not in text
+            if other.code not in causes:  # another event of the paste may have it as its cause
+                assert f"cause {other.code} " not in text
 
 
 def test_seed_answer_reads_headline_then_what_to_do_then_why_then_evidence():
