@@ -180,3 +180,27 @@ class IncidentSettings:
             scheduler_interval_s=number("OOMLENS_SCHEDULER_INTERVAL", cls.scheduler_interval_s, minimum=1),
             history_page_limit=int(number("OOMLENS_HISTORY_PAGE_LIMIT", cls.history_page_limit, minimum=1)),
         )
+
+
+# Operations (prodB): the Socket Mode health port, JSON logs, OAuth. Appended; read the same way.
+@dataclass(frozen=True)
+class OpsSettings:
+    health_port: int = 8080  # Socket Mode: /healthz, /readyz and /metrics on this port
+    log_format: str = "text"  # "json": one JSON object per line, for the app and uvicorn alike
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OpsSettings:
+        env = os.environ if env is None else env
+        raw_port = (env.get("OOMLENS_HEALTH_PORT") or "").strip()
+        port = cls.health_port
+        if raw_port:
+            try:
+                port = int(raw_port)
+            except ValueError:
+                raise SettingsError("OOMLENS_HEALTH_PORT is malformed: expected a TCP port number") from None
+            if not 0 <= port <= 65535:
+                raise SettingsError("OOMLENS_HEALTH_PORT is malformed: expected a TCP port number (0-65535)")
+        log_format = (env.get("OOMLENS_LOG_FORMAT") or "").strip().lower() or cls.log_format
+        if log_format not in ("text", "json"):
+            raise SettingsError("OOMLENS_LOG_FORMAT is malformed: expected text or json")
+        return cls(health_port=port, log_format=log_format)

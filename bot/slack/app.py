@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
+from bot.slack import logs, metrics
 from bot.slack.listeners import actions, commands, files, home, mentions, messages, shortcuts
 from bot.settings import IncidentSettings, Settings
 from bot.slack.incidents import Incidents
@@ -80,7 +81,7 @@ def build_app(
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
     store = store if store is not None else Store.open(settings.database_url)
-    executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
+    executor = logs.ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
                         pacer=SharedChannelPacer(store, settings.post_interval_s))
     bolt = App(
@@ -100,6 +101,8 @@ def build_app(
         context["oomlens"] = services
         return next()
 
+    metrics.install(bolt)  # deliveries by type and retry, Slack calls by method and status
+    logs.install(bolt)  # log lines keyed by workspace, channel and event id
     for module in LISTENER_MODULES:
         module.register(bolt)
 
