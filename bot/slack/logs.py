@@ -94,6 +94,8 @@ def configure(level: str = "info", fmt: str = "text", stream: Any = None) -> log
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)
     # alembic logs each plugin and each revision at INFO on every start: keep warnings only.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return handler

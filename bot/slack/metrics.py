@@ -13,6 +13,7 @@ narrow pattern, anything else becomes ``other``. No label ever holds text from a
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -120,7 +121,13 @@ class CallObserver(RetryHandler):
         if response is None:
             SLACK_CALLS.labels(method, "none", "connection_error").inc()
             return False
-        body = response.body if isinstance(getattr(response, "body", None), dict) else {}
+        body = getattr(response, "body", None)
+        if not body and getattr(response, "data", None):  # an HTTP error: slack_sdk leaves the body unparsed
+            try:
+                body = json.loads(response.data)
+            except ValueError:
+                body = None
+        body = body if isinstance(body, dict) else {}
         error_code = "" if body.get("ok", response.status_code == 200) else _label(body.get("error"))
         SLACK_CALLS.labels(method, str(int(response.status_code)), error_code).inc()
         if response.status_code == 429:

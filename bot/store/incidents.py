@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -80,14 +80,18 @@ class IncidentStore:
 
     def purge_retention(self, retention_s: float, *, now: float | None = None) -> dict[str, int]:
         """Delete events and analyses (with their pastes) older than ``retention_s``, stale paste
-        fragments and old leases. Feedback votes carry no paste and are kept for review."""
+        fragments and old leases. Feedback votes are kept, and so is an analysis voted "Wrong cause"
+        (with its paste), for review and `oomlens feedback export`."""
         now = time.time() if now is None else now
         cutoff = now - retention_s
         counts: dict[str, int] = {}
         with self.engine.begin() as connection:
             for name, statement in (
                 ("events", delete(schema.oom_events).where(schema.oom_events.c.created_at < cutoff)),
-                ("analyses", delete(schema.analyses).where(schema.analyses.c.created_at < cutoff)),
+                # An analysis voted "Wrong cause" keeps its paste for `oomlens feedback export`.
+                ("analyses", delete(schema.analyses).where(schema.analyses.c.created_at < cutoff, ~exists(
+                    select(schema.feedback.c.id).where(schema.feedback.c.analysis_id == schema.analyses.c.id,
+                                                       schema.feedback.c.verdict == "wrong-cause")))),
                 ("fragments", delete(schema.fragments).where(schema.fragments.c.updated_at < now - 86400)),
                 ("leases", delete(schema.leases).where(schema.leases.c.expires_at < min(cutoff, now - 7 * 86400))),
             ):
