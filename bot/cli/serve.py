@@ -10,7 +10,7 @@ import sys
 from typing import IO, Any
 
 from bot.extras import available, require
-from bot.settings import IncidentSettings, OpsSettings, Settings, SettingsError
+from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,10 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         port = None if args.socket_mode else _port(args)
         IncidentSettings.from_env()  # OOMLENS_RETENTION_DAYS and friends: one clear line, not a traceback
         ops = OpsSettings.from_env()
+        oauth = OAuthSettings.from_env()
+        if oauth.enabled and args.socket_mode:
+            raise SettingsError("SLACK_CLIENT_ID: \"Add to Slack\" installs need HTTP mode (Slack redirects "
+                                "the installer to /slack/oauth_redirect); unset it for Socket Mode")
     except SettingsError as error:
         return _fail(str(error))
     require("slack")  # MissingExtra: one line naming the extra (bot.cli.main prints it)
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return _fail(f"DATABASE_URL: cannot open the database ({first})")
     try:
-        app = build_app(settings, store=store, incident_settings=incident_settings)
+        app = build_app(settings, store=store, incident_settings=incident_settings, oauth=oauth)
     except (BoltError, SlackApiError, SlackClientError, OSError) as error:
         reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error") or str(error).splitlines()[0]
         return _fail(f"SLACK_BOT_TOKEN: Slack did not accept the bot token at {settings.api_url} ({reason})")

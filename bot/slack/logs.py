@@ -79,9 +79,24 @@ class TextFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each line (not the one at start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure(level: str = "info", fmt: str = "text", stream: Any = None) -> logging.Handler:
     """One handler on the root logger for everything (app, Bolt, slack_sdk, uvicorn, alembic)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RedactTokens())
     handler.addFilter(QuietStartup())
@@ -95,7 +110,7 @@ def configure(level: str = "info", fmt: str = "text", stream: Any = None) -> log
         logger.handlers.clear()
         logger.propagate = True
         logger.disabled = False
-        logger.setLevel(logging.NOTSET)
+        logger.setLevel(logging.WARNING if name == "uvicorn.access" else logging.NOTSET)  # serve: access_log=False
     # alembic logs each plugin and each revision at INFO on every start: keep warnings only.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return handler

@@ -18,7 +18,7 @@ MANIFESTS = {"dev": REPO_ROOT / "deploy" / "slack-manifest.dev.yaml",
 # Which bot scopes each surface needs.
 EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
                 "message.im": "im:history", "message.mpim": "mpim:history", "app_mention": "app_mentions:read",
-                "app_home_opened": None}
+                "app_home_opened": None, "app_uninstalled": None, "tokens_revoked": None}
 
 
 class RecordingApp:

@@ -13,9 +13,9 @@ import urllib.request
 
 import httpx
 import pytest
-
-from slack_harness import REPO_ROOT, corpus_text, new_channel, slack_escape
 from fake_slack import BOT_TOKEN
+from slack_harness import REPO_ROOT, corpus_text, new_channel, slack_escape
+
 from bot.slack import logs, metrics
 
 
