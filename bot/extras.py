@@ -12,8 +12,10 @@ from types import ModuleType
 
 # extra -> (what it is for, the import names it provides)
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "slack": ("the Slack bot and its store", ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "starlette",
-                                              "uvicorn", "prometheus_client")),
+    "slack": (
+        "the Slack bot and its store",
+        ("slack_bolt", "slack_sdk", "sqlalchemy", "alembic", "starlette", "uvicorn", "prometheus_client"),
+    ),
     "charts": ("PNG charts", ("matplotlib",)),
     "postgres": ("a PostgreSQL DATABASE_URL", ("psycopg",)),
 }
@@ -24,8 +26,9 @@ class MissingExtra(RuntimeError):
 
     def __init__(self, extra: str, module: str) -> None:
         purpose = EXTRAS[extra][0]
-        super().__init__(f"{purpose} needs the [{extra}] extra ({module} is not installed): "
-                         f"pip install 'oomlens[{extra}]'")
+        super().__init__(
+            f"{purpose} needs the [{extra}] extra ({module} is not installed): pip install 'oomlens[{extra}]'"
+        )
         self.extra = extra
         self.module = module
 

@@ -21,8 +21,14 @@ from oomcases import REPO
 DEPLOY = REPO / "deploy"
 CHART = DEPLOY / "helm" / "oomlens"
 KUBE_VERSION = "1.30.0"
-SECRET = ["--set", "secret.values.SLACK_BOT_TOKEN=xoxb-1", "--set", "secret.values.SLACK_SIGNING_SECRET=s",
-          "--set", "secret.values.DATABASE_URL=postgresql://u:p@db/oomlens"]
+SECRET = [
+    "--set",
+    "secret.values.SLACK_BOT_TOKEN=xoxb-1",
+    "--set",
+    "secret.values.SLACK_SIGNING_SECRET=s",
+    "--set",
+    "secret.values.DATABASE_URL=postgresql://u:p@db/oomlens",
+]
 
 
 def _tool(name: str) -> str | None:
@@ -31,6 +37,7 @@ def _tool(name: str) -> str | None:
 
 
 # -- Dockerfile -----------------------------------------------------------------------------------
+
 
 def test_dockerfile_passes_hadolint() -> None:
     hadolint = _tool("hadolint")
@@ -44,7 +51,7 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check() -> None:
     lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()]
     stages = [line for line in lines if line.startswith("FROM ")]
     assert len(stages) >= 2
-    final = lines[lines.index(stages[-1]):]
+    final = lines[lines.index(stages[-1]) :]
     user = [line for line in final if line.startswith("USER ")]
     assert user and user[-1].split()[1].split(":")[0] not in ("root", "0")
     assert any(line.startswith("HEALTHCHECK ") for line in final)
@@ -53,6 +60,7 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check() -> None:
 
 
 # -- compose ---------------------------------------------------------------------------------------
+
 
 def test_compose_runs_the_migration_job_before_the_bot() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
@@ -75,25 +83,35 @@ def test_compose_runs_the_migration_job_before_the_bot() -> None:
 
 # -- Helm ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def helm() -> str:
-    result = subprocess.run(["bash", str(DEPLOY / "tools" / "get-helm.sh")], capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        ["bash", str(DEPLOY / "tools" / "get-helm.sh")], capture_output=True, text=True, timeout=600
+    )
     if result.returncode != 0:
         pytest.skip(f"no helm binary: {result.stderr.strip().splitlines()[-1:]}")
     return result.stdout.strip().splitlines()[-1]
 
 
 def render(helm: str, *args: str) -> list[dict[str, Any]]:
-    result = subprocess.run([helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION, *args],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 def render_error(helm: str, *args: str) -> str:
-    result = subprocess.run([helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION, *args],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     return result.stderr
 
@@ -124,8 +142,15 @@ def test_default_values_render_valid_manifests(helm: str) -> None:
     docs = render(helm, *SECRET)
     validate(docs)
     kinds = by_kind(docs)
-    assert set(kinds) == {"Deployment", "Service", "ConfigMap", "Secret", "ServiceAccount", "PodDisruptionBudget",
-                          "Job"}
+    assert set(kinds) == {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "PodDisruptionBudget",
+        "Job",
+    }
     deployment = kinds["Deployment"]
     bot = container(deployment)
     assert bot["args"] == ["serve", "--no-migrate"]
@@ -135,8 +160,10 @@ def test_default_values_render_valid_manifests(helm: str) -> None:
     assert bot["securityContext"]["readOnlyRootFilesystem"] is True
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
     refs = {next(iter(ref)): ref[next(iter(ref))]["name"] for ref in bot["envFrom"]}
-    assert refs == {"configMapRef": kinds["ConfigMap"]["metadata"]["name"],
-                    "secretRef": kinds["Secret"]["metadata"]["name"]}
+    assert refs == {
+        "configMapRef": kinds["ConfigMap"]["metadata"]["name"],
+        "secretRef": kinds["Secret"]["metadata"]["name"],
+    }
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert len(annotations["checksum/config"]) == 64 and len(annotations["checksum/secret"]) == 64
     assert deployment["spec"]["replicas"] == 2
@@ -175,8 +202,17 @@ def test_full_values_render_valid_manifests(helm: str) -> None:
     docs = render(helm, "-f", str(CHART / "ci" / "full-values.yaml"))
     validate(docs)
     kinds = by_kind(docs)
-    assert set(kinds) == {"Deployment", "Service", "ConfigMap", "ServiceAccount", "PodDisruptionBudget", "Job",
-                          "Ingress", "HorizontalPodAutoscaler", "ServiceMonitor"}  # existing Secret: none made
+    assert set(kinds) == {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "ServiceAccount",
+        "PodDisruptionBudget",
+        "Job",
+        "Ingress",
+        "HorizontalPodAutoscaler",
+        "ServiceMonitor",
+    }  # existing Secret: none made
     deployment = kinds["Deployment"]
     assert "replicas" not in deployment["spec"]  # the HPA owns the count
     bot = container(deployment)
@@ -190,7 +226,9 @@ def test_full_values_render_valid_manifests(helm: str) -> None:
     assert migrate["envFrom"][1]["secretRef"]["name"] == "oomlens-slack"
     ingress = kinds["Ingress"]["spec"]
     assert ingress["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
-        "name": kinds["Service"]["metadata"]["name"], "port": {"name": "http"}}
+        "name": kinds["Service"]["metadata"]["name"],
+        "port": {"name": "http"},
+    }
     assert kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
     monitor = kinds["ServiceMonitor"]
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
@@ -204,11 +242,16 @@ def test_full_values_render_valid_manifests(helm: str) -> None:
 def test_chart_refuses_inconsistent_values(helm: str) -> None:
     assert "secret.existingSecret" in render_error(helm)  # no way to get the tokens
     assert "mode must be http or socket" in render_error(helm, *SECRET, "--set", "mode=webhook")
-    assert "ingress.enabled needs mode: http" in render_error(helm, *SECRET, "--set", "mode=socket",
-                                                              "--set", "ingress.enabled=true")
+    assert "ingress.enabled needs mode: http" in render_error(
+        helm, *SECRET, "--set", "mode=socket", "--set", "ingress.enabled=true"
+    )
 
 
 def test_helm_lint(helm: str) -> None:
-    result = subprocess.run([helm, "lint", str(CHART), "--strict", *SECRET], capture_output=True, text=True,
-                            env=dict(os.environ, HELM_KUBEVERSION=KUBE_VERSION))
+    result = subprocess.run(
+        [helm, "lint", str(CHART), "--strict", *SECRET],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HELM_KUBEVERSION=KUBE_VERSION),
+    )
     assert result.returncode == 0, result.stdout + result.stderr

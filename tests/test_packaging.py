@@ -43,8 +43,9 @@ def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # type:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    result = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                   str(REPO)])
+    result = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)]
+    )
     if result.returncode != 0:  # hatchling not in this venv: let pip fetch the build backend
         result = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)])
     assert result.returncode == 0, result.stderr
@@ -138,10 +139,21 @@ def test_serve_from_the_wheel_with_the_slack_extra(wheel: Path, tmp_path: Path) 
 
     fake = FakeSlack().start()
     port = _free_port()
-    env = _clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="secret", SLACK_API_URL=fake.api_url,
-                     DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}", PORT=str(port))
-    process = subprocess.Popen([oomlens, "serve", "--host", "127.0.0.1"], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = _clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        PORT=str(port),
+    )
+    process = subprocess.Popen(
+        [oomlens, "serve", "--host", "127.0.0.1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         status = None

@@ -15,13 +15,18 @@ from bot.extras import require
 
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("feedback", help="export the feedback given in Slack",
-                                   description="Export the feedback votes given on the bot's answers.")
+    parser = subparsers.add_parser(
+        "feedback",
+        help="export the feedback given in Slack",
+        description="Export the feedback votes given on the bot's answers.",
+    )
     actions = parser.add_subparsers(dest="action", required=True)
     export = actions.add_parser(
-        "export", help="votes as JSON lines, with the analysed paste",
+        "export",
+        help="votes as JSON lines, with the analysed paste",
         description="Write one JSON object per vote (oldest first): the vote, and the analysis it refers to "
-        "with its paste (analysis is null if it was purged before this version kept such pastes).")
+        "with its paste (analysis is null if it was purged before this version kept such pastes).",
+    )
     export.add_argument("--database-url", default=None, help="default: $DATABASE_URL")
     export.add_argument("--verdict", choices=("wrong-cause", "helpful", "all"), default="wrong-cause")
     export.add_argument("--since", metavar="DATE", help="only votes from this date on (ISO 8601, UTC if no zone)")
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
 
     verdicts = VERDICTS if args.verdict == "all" else (args.verdict,)
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     try:
         engine = make_engine(url)
     except (SQLAlchemyError, ValueError) as error:

@@ -29,27 +29,59 @@ from starlette.routing import Route
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-EVENTS = Counter("oomlens_events", "Slack deliveries received, by type (event type, command, action...)",
-                 ["type"], registry=REGISTRY)
-RETRIES = Counter("oomlens_event_retries", "Deliveries Slack marked as a retry, by its x-slack-retry-reason",
-                  ["reason"], registry=REGISTRY)
-DEDUPLICATED = Counter("oomlens_deduplicated_deliveries", "Deliveries dropped as a repeat, by de-duplication key kind",
-                       ["kind"], registry=REGISTRY)
-DUMPS = Counter("oomlens_dumps", "Dumps detected, and how their analysis ended (parsed: at least one event; "
-                "no_event: nothing the parser recognised; failed: an internal error)", ["outcome"], registry=REGISTRY)
-REPLIES = Counter("oomlens_replies", "Answers to dumps by outcome (posted, updated, unchanged, duplicate...)",
-                  ["outcome"], registry=REGISTRY)
+EVENTS = Counter(
+    "oomlens_events", "Slack deliveries received, by type (event type, command, action...)", ["type"], registry=REGISTRY
+)
+RETRIES = Counter(
+    "oomlens_event_retries",
+    "Deliveries Slack marked as a retry, by its x-slack-retry-reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+DEDUPLICATED = Counter(
+    "oomlens_deduplicated_deliveries",
+    "Deliveries dropped as a repeat, by de-duplication key kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+DUMPS = Counter(
+    "oomlens_dumps",
+    "Dumps detected, and how their analysis ended (parsed: at least one event; "
+    "no_event: nothing the parser recognised; failed: an internal error)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+REPLIES = Counter(
+    "oomlens_replies",
+    "Answers to dumps by outcome (posted, updated, unchanged, duplicate...)",
+    ["outcome"],
+    registry=REGISTRY,
+)
 QUEUE_DEPTH = Gauge("oomlens_queue_depth", "Jobs waiting in the durable queue", registry=REGISTRY)
-QUEUE_AGE = Gauge("oomlens_queue_oldest_age_seconds", "Age of the oldest job waiting in the durable queue",
-                  registry=REGISTRY)
-ANALYSIS_SECONDS = Histogram("oomlens_analysis_seconds", "Time to parse and diagnose one paste", registry=REGISTRY,
-                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-ACK_SECONDS = Histogram("oomlens_ack_seconds", "Time from receiving a Slack request to answering it (HTTP mode)",
-                        registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5))
-SLACK_CALLS = Counter("oomlens_slack_calls", "Slack Web API calls by method, HTTP status and Slack error",
-                      ["method", "status", "error"], registry=REGISTRY)
-SLACK_RATE_LIMITED = Counter("oomlens_slack_rate_limited", "Slack Web API answers 429 (rate limited), by method",
-                             ["method"], registry=REGISTRY)
+QUEUE_AGE = Gauge(
+    "oomlens_queue_oldest_age_seconds", "Age of the oldest job waiting in the durable queue", registry=REGISTRY
+)
+ANALYSIS_SECONDS = Histogram(
+    "oomlens_analysis_seconds",
+    "Time to parse and diagnose one paste",
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ACK_SECONDS = Histogram(
+    "oomlens_ack_seconds",
+    "Time from receiving a Slack request to answering it (HTTP mode)",
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5),
+)
+SLACK_CALLS = Counter(
+    "oomlens_slack_calls",
+    "Slack Web API calls by method, HTTP status and Slack error",
+    ["method", "status", "error"],
+    registry=REGISTRY,
+)
+SLACK_RATE_LIMITED = Counter(
+    "oomlens_slack_rate_limited", "Slack Web API answers 429 (rate limited), by method", ["method"], registry=REGISTRY
+)
 
 _LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 
@@ -59,6 +91,7 @@ def _label(value: Any) -> str:
 
 
 # -- one-line helpers for the code that knows ---------------------------------------------------
+
 
 def delivery_type(body: Any) -> str:
     """The kind of a Bolt request body: the event type, ``slash_command``, or the payload type."""
@@ -158,6 +191,7 @@ def exposition() -> tuple[bytes, str]:
 
 # -- HTTP mode: the route and the ack timer ------------------------------------------------------
 
+
 async def _metrics(_request: Request) -> Response:
     payload, content_type = exposition()
     return Response(payload, media_type=content_type)
@@ -191,13 +225,21 @@ class AckTimer:
 
 # -- Socket Mode: a small health server ----------------------------------------------------------
 
+
 class HealthServer:
     """``/healthz`` (the Socket Mode connection is up), ``/readyz`` (and the database answers, from a
     check cached for ``cache_s``) and ``/metrics``, on a port of its own: Socket Mode has no HTTP
     server for Kubernetes or Docker to probe."""
 
-    def __init__(self, *, connected: Callable[[], bool], ready: Callable[[], bool], host: str = "0.0.0.0",
-                 port: int = 8080, cache_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        connected: Callable[[], bool],
+        ready: Callable[[], bool],
+        host: str = "0.0.0.0",
+        port: int = 8080,
+        cache_s: float = 5.0,
+    ) -> None:
         self.connected = connected
         self._ready = ready
         self._cache_s = cache_s

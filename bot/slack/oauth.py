@@ -38,8 +38,7 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 def bolt_oauth_settings(oauth: OAuthSettings, engine: Any) -> BoltOAuthSettings:
     logger = logging.getLogger("bot.bolt.oauth")
     installation_store = SQLAlchemyInstallationStore(client_id=oauth.client_id or "", engine=engine, logger=logger)
-    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=oauth.state_expiration_s, engine=engine,
-                                            logger=logger)
+    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=oauth.state_expiration_s, engine=engine, logger=logger)
     return BoltOAuthSettings(
         client_id=oauth.client_id,
         client_secret=oauth.client_secret,
@@ -90,5 +89,9 @@ class TeamClients:
             return None
         if bot is None or not bot.bot_token:
             return None
-        return WebClient(token=bot.bot_token, base_url=self.client.base_url, timeout=self.client.timeout,
-                         retry_handlers=list(self.client.retry_handlers))
+        return WebClient(
+            token=bot.bot_token,
+            base_url=self.client.base_url,
+            timeout=self.client.timeout,
+            retry_handlers=list(self.client.retry_handlers),
+        )

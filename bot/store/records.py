@@ -69,9 +69,23 @@ class EventRecord:
         return cls(**values)
 
 
-_LIMITS = {"host": 255, "kernel": 128, "kind": 32, "trigger_comm": 64, "victim_comm": 64, "cgroup": 500,
-           "oom_memcg": 500, "pod_uid": 64, "container_id": 80, "container_runtime": 32, "systemd_unit": 255,
-           "top_code": 32, "top_title": 300, "category": 64, "source_kind": 32}
+_LIMITS = {
+    "host": 255,
+    "kernel": 128,
+    "kind": 32,
+    "trigger_comm": 64,
+    "victim_comm": 64,
+    "cgroup": 500,
+    "oom_memcg": 500,
+    "pod_uid": 64,
+    "container_id": 80,
+    "container_runtime": 32,
+    "systemd_unit": 255,
+    "top_code": 32,
+    "top_title": 300,
+    "category": 64,
+    "source_kind": 32,
+}
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from slack_harness import BotServer, SlackSender, corpus_text, make_settings, ne
 def oauth_bot(fake_slack, db_url):
     from bot.settings import OAuthSettings
 
-    server = BotServer(make_settings(fake_slack, db_url, bot_token=""),
-                       oauth=OAuthSettings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET))
+    server = BotServer(
+        make_settings(fake_slack, db_url, bot_token=""),
+        oauth=OAuthSettings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+    )
     yield server
     server.stop()
 
@@ -38,16 +40,26 @@ def install(bot: BotServer, fake_slack, team_id: str, code: str) -> str:
         # browser's part is played by hand: send back the cookie the install page set.
         cookie = page.headers["set-cookie"].split(";", 1)[0]
         assert cookie.endswith("=" + query["state"]) and "HttpOnly" in page.headers["set-cookie"]
-        done = browser.get("/slack/oauth_redirect", params={"code": code, "state": query["state"]},
-                           headers={"cookie": cookie})
+        done = browser.get(
+            "/slack/oauth_redirect", params={"code": code, "state": query["state"]}, headers={"cookie": cookie}
+        )
     assert done.status_code == 200, done.text
     return token
 
 
 def event_body(team_id: str, event: dict[str, Any], event_id: str) -> bytes:
-    return json.dumps({"token": "legacy", "team_id": team_id, "api_app_id": "A0TEST", "type": "event_callback",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event,
-                       "authorizations": [{"team_id": team_id, "user_id": f"UBOT{team_id}", "is_bot": True}]}).encode()
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": team_id,
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": team_id, "user_id": f"UBOT{team_id}", "is_bot": True}],
+        }
+    ).encode()
 
 
 def test_two_workspaces_install_and_each_is_answered_with_its_own_token(oauth_bot, fake_slack):
@@ -60,8 +72,14 @@ def test_two_workspaces_install_and_each_is_answered_with_its_own_token(oauth_bo
     try:
         for n, (team, token) in enumerate(tokens.items()):
             channel = new_channel()
-            event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": fake_slack.new_ts(),
-                     "text": slack_escape(corpus_text("seed-rsync-32bit")), "team": team}
+            event = {
+                "type": "message",
+                "channel": channel,
+                "user": "UHUMAN",
+                "ts": fake_slack.new_ts(),
+                "text": slack_escape(corpus_text("seed-rsync-32bit")),
+                "team": team,
+            }
             assert sender.post(event_body(team, event, f"EvOAUTH{n}"), "application/json").status_code == 200
             (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
             assert reply.headers["authorization"] == f"Bearer {token}"
@@ -109,10 +127,17 @@ def test_oauth_settings_are_checked_in_one_line():
     with pytest.raises(SettingsError, match=r"^SLACK_CLIENT_SECRET is not set"):
         OAuthSettings.from_env({"SLACK_CLIENT_ID": "1.2"})
     with pytest.raises(SettingsError, match=r"^SLACK_SCOPES is malformed"):
-        OAuthSettings.from_env({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SCOPES": "chat:write;files:read"})
+        OAuthSettings.from_env(
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SCOPES": "chat:write;files:read"}
+        )
     with pytest.raises(SettingsError, match=r"^SLACK_REDIRECT_URI is malformed"):
-        OAuthSettings.from_env({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s",
-                                "SLACK_REDIRECT_URI": "http://x/slack/oauth_redirect"})
+        OAuthSettings.from_env(
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "s",
+                "SLACK_REDIRECT_URI": "http://x/slack/oauth_redirect",
+            }
+        )
     # OAuth needs no SLACK_BOT_TOKEN; without either, the message names both ways
     settings = Settings.from_env({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_SIGNING_SECRET": "x"})
     assert settings.bot_token == ""
@@ -159,3 +184,31 @@ def test_digests_go_out_with_each_workspaces_client_and_skip_an_uninstalled_one(
     assert posted == [("T0AAA", "client-of-AAA")]
     assert scheduler.run_due_digests(now=nine + 120) == []  # the uninstalled one is settled, not retried
     store.close()
+
+
+def test_oauth_with_socket_mode_is_refused_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from slack_harness import REPO_ROOT
+
+    env = dict(
+        os.environ,
+        SLACK_APP_TOKEN="xapp-1",
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="s",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    )
+    env.pop("SLACK_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--socket-mode"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("oomlens serve: SLACK_CLIENT_ID:") and "HTTP mode" in line

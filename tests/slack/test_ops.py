@@ -33,11 +33,17 @@ def metric_value(text: str, name: str, **labels: str) -> float:
 
 # -- /metrics ------------------------------------------------------------------------------------
 
+
 def test_metrics_count_deliveries_retries_dumps_and_slack_calls(slack, fake_slack, bot):
     before = httpx.get(bot.base_url + "/metrics").text
     channel = new_channel()
-    event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": fake_slack.new_ts(),
-             "text": slack_escape(corpus_text("seed-rsync-32bit"))}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": "UHUMAN",
+        "ts": fake_slack.new_ts(),
+        "text": slack_escape(corpus_text("seed-rsync-32bit")),
+    }
     fake_slack.add_fault("chat.postMessage", status=429, retry_after=1)  # the answer is rate limited once
     assert slack.event(event, event_id="EvMETRICS1").status_code == 200
     fake_slack.wait_calls("chat.postMessage", channel=channel)
@@ -49,8 +55,12 @@ def test_metrics_count_deliveries_retries_dumps_and_slack_calls(slack, fake_slac
         return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     # the answer waits out the 429's Retry-After; the retry is dropped as a repeat meanwhile
-    fake_slack.wait_for(lambda: delta("oomlens_deduplicated_deliveries_total", kind="event") >= 1
-                        and delta("oomlens_replies_total", outcome="posted") >= 1)
+    fake_slack.wait_for(
+        lambda: (
+            delta("oomlens_deduplicated_deliveries_total", kind="event") >= 1
+            and delta("oomlens_replies_total", outcome="posted") >= 1
+        )
+    )
     response = httpx.get(bot.base_url + "/metrics")
     assert response.headers["content-type"].startswith("text/plain")
     assert delta("oomlens_events_total", type="message") == 2
@@ -83,6 +93,7 @@ def test_untrusted_label_values_are_bounded():
 
 # -- Socket Mode health --------------------------------------------------------------------------
 
+
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -98,8 +109,9 @@ def test_socket_mode_health_server_reports_connection_and_database():
         state["db_calls"] += 1
         return state["db"]
 
-    server = metrics.HealthServer(connected=lambda: state["connected"], ready=ready, host="127.0.0.1", port=0,
-                                  cache_s=60).start()
+    server = metrics.HealthServer(
+        connected=lambda: state["connected"], ready=ready, host="127.0.0.1", port=0, cache_s=60
+    ).start()
     base = f"http://127.0.0.1:{server.port}"
     try:
         assert _get(base + "/healthz")[0] == 503
@@ -119,6 +131,7 @@ def test_socket_mode_health_server_reports_connection_and_database():
 
 # -- logs ------------------------------------------------------------------------------------------
 
+
 def test_json_logs_carry_the_delivery_ids_and_never_a_token():
     stream = io.StringIO()
     root = logging.getLogger()
@@ -137,8 +150,11 @@ def test_json_logs_carry_the_delivery_ids_and_never_a_token():
     finally:
         root.handlers[:], root.level = saved
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [entry["message"] for entry in lines] == ["answered with token [token]", "outside a delivery",
-                                                     "Started server process"]
+    assert [entry["message"] for entry in lines] == [
+        "answered with token [token]",
+        "outside a delivery",
+        "Started server process",
+    ]
     assert (lines[0]["team"], lines[0]["channel"], lines[0]["event_id"]) == ("T123", "C456", "Ev789")
     assert "team" not in lines[1] and lines[2]["logger"] == "uvicorn.error"
 
@@ -158,9 +174,15 @@ def test_context_executor_carries_the_log_context_into_listener_threads():
 
 # -- feedback export -------------------------------------------------------------------------------
 
+
 def _export(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "feedback", "export", "--database-url", db_url, *args],
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "feedback", "export", "--database-url", db_url, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
 
 
 def test_wrong_cause_votes_export_with_their_paste_which_outlives_retention(tmp_path):
@@ -170,15 +192,28 @@ def test_wrong_cause_votes_export_with_their_paste_which_outlives_retention(tmp_
     store = Store.open(db_url)
     try:
         ids = {}
-        for name, paste in (("wrong", "Out of memory: Killed process 1 (a) <wrong>"),
-                            ("right", "Out of memory: Killed process 2 (b)")):
-            ids[name] = store.save_analysis(team_id="T1", channel="C1", source_ts=f"1.{len(ids)}", thread_ts=None,
-                                            source_kind="message", headline=f"{name} headline", top_code="X1",
-                                            top_title="t", event_count=1, paste=paste)
-        store.save_feedback(analysis_id=ids["wrong"], team_id="T1", channel="C1", user_id="U1",
-                            verdict="wrong-cause", top_code="X1")
-        store.save_feedback(analysis_id=ids["right"], team_id="T1", channel="C1", user_id="U2",
-                            verdict="helpful", top_code="X1")
+        for name, paste in (
+            ("wrong", "Out of memory: Killed process 1 (a) <wrong>"),
+            ("right", "Out of memory: Killed process 2 (b)"),
+        ):
+            ids[name] = store.save_analysis(
+                team_id="T1",
+                channel="C1",
+                source_ts=f"1.{len(ids)}",
+                thread_ts=None,
+                source_kind="message",
+                headline=f"{name} headline",
+                top_code="X1",
+                top_title="t",
+                event_count=1,
+                paste=paste,
+            )
+        store.save_feedback(
+            analysis_id=ids["wrong"], team_id="T1", channel="C1", user_id="U1", verdict="wrong-cause", top_code="X1"
+        )
+        store.save_feedback(
+            analysis_id=ids["right"], team_id="T1", channel="C1", user_id="U2", verdict="helpful", top_code="X1"
+        )
         counts = store.purge_retention(60, now=time.time() + 86400)  # both analyses are past retention
         assert counts["analyses"] == 1
         assert store.analysis(ids["wrong"]) is not None and store.analysis(ids["right"]) is None
@@ -202,10 +237,13 @@ def test_wrong_cause_votes_export_with_their_paste_which_outlives_retention(tmp_
     assert _export(db_url, "--since", "2999-01-01").stdout == ""
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "last tuesday"], "is not a date"),
-    ([], "holds no oomlens tables"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "last tuesday"], "is not a date"),
+        ([], "holds no oomlens tables"),
+    ],
+)
 def test_feedback_export_errors_are_one_line(tmp_path, args, message):
     result = _export(f"sqlite:///{tmp_path / 'empty.sqlite3'}", *args)
     assert result.returncode == 2

@@ -24,8 +24,9 @@ def register(app: App) -> None:
     def handle_app_uninstalled(context: Any) -> None:
         store = _store(app)
         if store is None:
-            log.warning("the app was uninstalled from workspace %s; SLACK_BOT_TOKEN no longer works",
-                        context.get("team_id"))
+            log.warning(
+                "the app was uninstalled from workspace %s; SLACK_BOT_TOKEN no longer works", context.get("team_id")
+            )
             return
         store.delete_all(enterprise_id=context.get("enterprise_id"), team_id=context.get("team_id"))
         log.info("the app was uninstalled from workspace %s; its installation is deleted", context.get("team_id"))
