@@ -59,6 +59,36 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check() -> None:
     assert any("--no-index" in line and "requirements.txt" in line for line in final)
 
 
+def test_dockerfile_health_check_probes_http_or_socket_mode_port() -> None:
+    import http.server
+    import json
+    import re
+    import threading
+
+    text = (DEPLOY / "Dockerfile").read_text()
+    command = json.loads(re.search(r"CMD (\[.*\])", text.split("HEALTHCHECK", 1)[1]).group(1))
+    assert command[0] == "python"
+
+    class Probe(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Probe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = str(server.server_address[1])
+    try:
+        for ports, healthy in (((port, "1"), True), (("1", port), True), (("1", "2"), False)):
+            env = dict(os.environ, PORT=ports[0], OOMLENS_HEALTH_PORT=ports[1])
+            result = subprocess.run([sys.executable, *command[1:]], env=env, timeout=30)
+            assert (result.returncode == 0) is healthy, ports
+    finally:
+        server.shutdown()
+
+
 # -- compose ---------------------------------------------------------------------------------------
 
 
