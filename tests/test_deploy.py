@@ -87,6 +87,7 @@ def test_dockerfile_health_check_probes_http_or_socket_mode_port() -> None:
             assert (result.returncode == 0) is healthy, ports
     finally:
         server.shutdown()
+        server.server_close()
 
 
 # -- compose ---------------------------------------------------------------------------------------
