@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import IO, Any
 
 from bot.extras import available, require
@@ -96,15 +98,24 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             from slack_sdk import WebClient
 
-            from bot.slack.metrics import HealthServer
+            from bot.slack.metrics import HealthServer, time_socket_mode
 
             handler = SocketModeHandler(app.bolt, settings.app_token, web_client=WebClient(base_url=settings.api_url))
+            time_socket_mode(handler)  # ack latency, as the HTTP server's AckTimer measures it
             # Socket Mode has no HTTP server: probes and /metrics get a port of their own.
             health = HealthServer(connected=lambda: bool(handler.client.is_connected()), ready=store.ping,
                                   host=args.host, port=ops.health_port).start()
             log.info("oomlens connecting over Socket Mode (health and metrics on port %s)", health.port)
+            # handler.start() would print Bolt's boot banner to stdout, outside the log format, and
+            # die on SIGTERM without draining: connect, then wait for SIGTERM or Ctrl-C instead.
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
-                handler.start()
+                handler.connect()
+                log.info("oomlens connected over Socket Mode")
+                stop.wait()
+                log.info("oomlens stopping: SIGTERM; finishing the analyses in flight")
+                handler.close()
             finally:
                 health.stop()
         else:

@@ -133,17 +133,26 @@ def _ids(body: Any) -> tuple[str | None, str | None, str | None]:
 
 
 def install(bolt: Any) -> None:
-    """Tag every log line logged while handling a delivery with its workspace, channel and event id."""
+    """Tag every log line logged while handling a delivery with its workspace, channel and event id.
+
+    Bolt runs its global middleware one after another and the listeners after them (``next`` does
+    not nest), so the middleware sets the ids and leaves them set; each dispatch runs in a copy of
+    the caller's context, so they end with it. ``ContextExecutor`` carries them into the listener
+    threads."""
+    dispatch = bolt.dispatch
+
+    def dispatch_in_own_context(request: Any) -> Any:
+        return contextvars.copy_context().run(dispatch, request)
+
+    bolt.dispatch = dispatch_in_own_context
 
     @bolt.middleware
     def log_context(body: Any, next: Callable[[], Any]) -> Any:
         team, channel, event_id = _ids(body)
-        tokens = (TEAM.set(team), CHANNEL.set(channel), EVENT_ID.set(event_id))
-        try:
-            return next()
-        finally:
-            for var, token in zip((TEAM, CHANNEL, EVENT_ID), tokens, strict=True):
-                var.reset(token)
+        TEAM.set(team)
+        CHANNEL.set(channel)
+        EVENT_ID.set(event_id)
+        return next()
 
 
 class ContextExecutor(ThreadPoolExecutor):

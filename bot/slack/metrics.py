@@ -69,7 +69,7 @@ ANALYSIS_SECONDS = Histogram(
 )
 ACK_SECONDS = Histogram(
     "oomlens_ack_seconds",
-    "Time from receiving a Slack request to answering it (HTTP mode)",
+    "Time from receiving a Slack request to answering (acknowledging) it",
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5),
 )
@@ -105,16 +105,14 @@ def delivery_type(body: Any) -> str:
 
 
 def event_received(body: Any, headers: Any = None) -> None:
+    """Count a delivery, and a retry when Slack says so: x-slack-retry-num above 0 (HTTP; Bolt
+    copies a Socket Mode envelope's retry_attempt into the same header, 0 for a first try)."""
     EVENTS.labels(delivery_type(body)).inc()
-    reason = None
-    if headers:
-        values = headers.get("x-slack-retry-num")
-        if values:
-            reason = (headers.get("x-slack-retry-reason") or ["unknown"])[0]
-    if reason is None and isinstance(body, dict) and body.get("retry_attempt"):  # Socket Mode envelope
-        reason = body.get("retry_reason") or "unknown"
-    if reason is not None:
-        RETRIES.labels(_label(reason)).inc()
+    if not headers:
+        return
+    number = (headers.get("x-slack-retry-num") or ["0"])[0]
+    if str(number).strip() not in ("", "0"):
+        RETRIES.labels(_label((headers.get("x-slack-retry-reason") or ["unknown"])[0])).inc()
 
 
 def deduplicated(kind: str) -> None:
@@ -221,6 +219,20 @@ class AckTimer:
             await send(message)
 
         await self.app(scope, receive, timed_send)
+
+
+def time_socket_mode(handler: Any) -> None:
+    """Socket Mode's ack latency: Bolt's handler dispatches each envelope and then sends the ack,
+    so the time its listener takes is the time Slack waits for the ack."""
+    listeners = handler.client.socket_mode_request_listeners
+    for index, listener in enumerate(listeners):
+        if getattr(listener, "__self__", None) is handler:
+
+            def timed(client: Any, request: Any, _listener: Any = listener) -> None:
+                with ACK_SECONDS.time():
+                    _listener(client, request)
+
+            listeners[index] = timed
 
 
 # -- Socket Mode: a small health server ----------------------------------------------------------

@@ -129,6 +129,24 @@ def test_socket_mode_health_server_reports_connection_and_database():
         server.stop()
 
 
+def test_socket_mode_acks_are_timed():
+    class Handler:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+            self.client = type("Client", (), {})()
+            self.client.socket_mode_request_listeners = [self.handle, print]
+
+        def handle(self, client, request) -> None:
+            self.seen.append(request)
+
+    handler = Handler()
+    before = sample("oomlens_ack_seconds_count")
+    metrics.time_socket_mode(handler)
+    assert handler.client.socket_mode_request_listeners[1] is print  # other listeners untouched
+    handler.client.socket_mode_request_listeners[0](None, "envelope")
+    assert handler.seen == ["envelope"] and sample("oomlens_ack_seconds_count") == before + 1
+
+
 # -- logs ------------------------------------------------------------------------------------------
 
 
@@ -248,3 +266,73 @@ def test_feedback_export_errors_are_one_line(tmp_path, args, message):
     result = _export(f"sqlite:///{tmp_path / 'empty.sqlite3'}", *args)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_serve_in_socket_mode_answers_and_serves_health_and_metrics(fake_slack, tmp_path):
+    import os
+    import socket
+
+    from fake_slack import APP_TOKEN, TEAM_ID, FakeSocketModeServer
+
+    ws = FakeSocketModeServer()
+    fake_slack.ws_url = ws.url
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
+        OOMLENS_HEALTH_PORT=str(port),
+        OOMLENS_LOG_FORMAT="json",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--socket-mode", "--host", "127.0.0.1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert ws.connected.wait(60), "the bot never opened its websocket"
+        base = f"http://127.0.0.1:{port}"
+        fake_slack.wait_for(lambda: _get(base + "/healthz")[0] == 200, timeout=30)
+        assert _get(base + "/readyz") == (200, "ready")
+        channel = new_channel()
+        ts = fake_slack.new_ts()
+        payload = {
+            "team_id": TEAM_ID,
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": "EvSOCKOPS",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "message",
+                "channel": channel,
+                "user": "UHUMAN",
+                "ts": ts,
+                "text": slack_escape(corpus_text("seed-rsync-32bit")),
+            },
+        }
+        assert ws.wait_ack(ws.send("events_api", payload)) < 3.0
+        fake_slack.wait_calls("chat.postMessage", channel=channel)
+        ws.wait_ack(ws.send("events_api", payload, retry_attempt=1, retry_reason="timeout"))
+        text = _get(base + "/metrics")[1]
+        assert metric_value(text, "oomlens_events_total", type="message") == 2
+        assert metric_value(text, "oomlens_event_retries_total", reason="timeout") == 1
+        assert metric_value(text, "oomlens_ack_seconds_count") == 2
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        ws.stop()
+    assert "Traceback" not in output and process.returncode == 0, output
+    assert "finishing the analyses in flight" in output  # SIGTERM drains instead of killing
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert entries and len(entries) == len(output.splitlines()), output  # every line is one JSON object
+    keyed = [e for e in entries if e.get("event_id") == "EvSOCKOPS"]
+    assert keyed and all(e["channel"] == channel and e["team"] == TEAM_ID for e in keyed)
+    assert "clamd" not in output and BOT_TOKEN not in output and APP_TOKEN not in output
