@@ -4,3 +4,5 @@
 (records and aggregation) -> ``store/`` -> ``pipeline.py`` (the one place that parses and
 diagnoses) and ``settings.py``.
 """
+
+__version__ = "0.1.0"

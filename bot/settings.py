@@ -8,6 +8,7 @@ and exits instead of showing a traceback.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -69,9 +70,12 @@ class Settings:
             return value or None
 
         bot_token = get("SLACK_BOT_TOKEN")
-        if bot_token is None:
-            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
-        if not bot_token.startswith("xoxb-"):
+        if bot_token is None and get("SLACK_CLIENT_ID"):
+            bot_token = ""  # OAuth: each workspace's token comes from its installation (OAuthSettings)
+        elif bot_token is None:
+            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or SLACK_CLIENT_ID and "
+                                "SLACK_CLIENT_SECRET for \"Add to Slack\" installs)")
+        elif not bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-")
 
         signing_secret = get("SLACK_SIGNING_SECRET")
@@ -180,3 +184,74 @@ class IncidentSettings:
             scheduler_interval_s=number("OOMLENS_SCHEDULER_INTERVAL", cls.scheduler_interval_s, minimum=1),
             history_page_limit=int(number("OOMLENS_HISTORY_PAGE_LIMIT", cls.history_page_limit, minimum=1)),
         )
+
+
+# Operations (prodB): the Socket Mode health port, JSON logs, OAuth. Appended; read the same way.
+@dataclass(frozen=True)
+class OpsSettings:
+    health_port: int = 8080  # Socket Mode: /healthz, /readyz and /metrics on this port
+    log_format: str = "text"  # "json": one JSON object per line, for the app and uvicorn alike
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OpsSettings:
+        env = os.environ if env is None else env
+        raw_port = (env.get("OOMLENS_HEALTH_PORT") or "").strip()
+        port = cls.health_port
+        if raw_port:
+            try:
+                port = int(raw_port)
+            except ValueError:
+                raise SettingsError("OOMLENS_HEALTH_PORT is malformed: expected a TCP port number") from None
+            if not 0 <= port <= 65535:
+                raise SettingsError("OOMLENS_HEALTH_PORT is malformed: expected a TCP port number (0-65535)")
+        log_format = (env.get("OOMLENS_LOG_FORMAT") or "").strip().lower() or cls.log_format
+        if log_format not in ("text", "json"):
+            raise SettingsError("OOMLENS_LOG_FORMAT is malformed: expected text or json")
+        return cls(health_port=port, log_format=log_format)
+
+
+# "Add to Slack" (OAuth, several workspaces). Off unless SLACK_CLIENT_ID is set; then each
+# workspace's bot token is read from its installation (slack-sdk's SQLAlchemy installation store,
+# in the bot's own database) and SLACK_BOT_TOKEN is not needed.
+DEFAULT_BOT_SCOPES = ("app_mentions:read", "channels:history", "groups:history", "mpim:history", "chat:write",
+                      "commands", "files:read", "files:write")  # = deploy/slack-manifest.prod.yaml (tested)
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES
+    redirect_uri: str | None = None  # default: Slack uses the app's only redirect URL
+    state_expiration_s: int = 600
+
+    def __repr__(self) -> str:
+        return f"OAuthSettings(client_id={self.client_id!r}, scopes={self.scopes!r}, redirect_uri={self.redirect_uri!r})"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OAuthSettings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if client_id is None:
+            return cls()
+        if client_secret is None:
+            raise SettingsError("SLACK_CLIENT_SECRET is not set (Basic Information -> App Credentials); "
+                                "SLACK_CLIENT_ID turns on \"Add to Slack\" installs")
+        raw_scopes = get("SLACK_SCOPES")
+        scopes = tuple(s for s in (raw_scopes or "").replace(" ", ",").split(",") if s) or DEFAULT_BOT_SCOPES
+        if not all(re.fullmatch(r"[a-z_]+(?:[.:][a-z_]+)*", scope) for scope in scopes):  # chat:write, commands
+            raise SettingsError("SLACK_SCOPES is malformed: expected comma-separated scopes such as chat:write")
+        redirect_uri = get("SLACK_REDIRECT_URI")
+        if redirect_uri is not None:
+            parts = urlsplit(redirect_uri)
+            if parts.scheme != "https" or not parts.hostname:
+                raise SettingsError("SLACK_REDIRECT_URI is malformed: expected https://<host>/slack/oauth_redirect")
+        return cls(client_id=client_id, client_secret=client_secret, scopes=scopes, redirect_uri=redirect_uri)

@@ -11,13 +11,16 @@ import argparse
 import sys
 from typing import Sequence
 
-from bot.cli import analyze, gfp, serve, summary
+from bot import __version__
+from bot.cli import analyze, feedback, gfp, serve, summary
+from bot.extras import MissingExtra
 
-SUBCOMMANDS = (analyze, gfp, summary, serve)
+SUBCOMMANDS = (analyze, gfp, summary, serve, feedback)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oomlens", description="Explain Linux OOM-killer dumps.")
+    parser.add_argument("--version", action="version", version=f"oomlens {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.add_subparser(sub)
@@ -32,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if exc.code in (0, None) else 2
     try:
         return int(args.run(args, sys.stdout))
+    except MissingExtra as missing:  # e.g. `serve` from `pip install oomlens`: one line, no traceback
+        print(f"oomlens {args.command}: {missing}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import IO, Any
 
-from bot.settings import IncidentSettings, Settings, SettingsError
+from bot.extras import available, require
+from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +54,27 @@ def _port(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
         port = None if args.socket_mode else _port(args)
         IncidentSettings.from_env()  # OOMLENS_RETENTION_DAYS and friends: one clear line, not a traceback
+        ops = OpsSettings.from_env()
+        oauth = OAuthSettings.from_env()
+        if oauth.enabled and args.socket_mode:
+            raise SettingsError("SLACK_CLIENT_ID: \"Add to Slack\" installs need HTTP mode (Slack redirects "
+                                "the installer to /slack/oauth_redirect); unset it for Socket Mode")
     except SettingsError as error:
         return _fail(str(error))
+    require("slack")  # MissingExtra: one line naming the extra (bot.cli.main prints it)
+    from bot.slack import logs
+
+    logs.configure(args.log_level, ops.log_format)  # one format for the app, Bolt and uvicorn
+    if settings.database_url.startswith(("postgresql", "postgres:")):
+        require("postgres")
+    incident_settings = IncidentSettings.from_env()
+    if incident_settings.charts and not available("charts"):
+        log.warning("charts are off: the [charts] extra is not installed (pip install 'oomlens[charts]')")
+        incident_settings = dataclasses.replace(incident_settings, charts=False)
 
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -70,7 +88,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return _fail(f"DATABASE_URL: cannot open the database ({first})")
     try:
-        app = build_app(settings, store=store)
+        app = build_app(settings, store=store, incident_settings=incident_settings, oauth=oauth)
     except (BoltError, SlackApiError, SlackClientError, OSError) as error:
         reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error") or str(error).splitlines()[0]
         return _fail(f"SLACK_BOT_TOKEN: Slack did not accept the bot token at {settings.api_url} ({reason})")
@@ -80,9 +98,26 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             from slack_sdk import WebClient
 
+            from bot.slack.metrics import HealthServer, time_socket_mode
+
             handler = SocketModeHandler(app.bolt, settings.app_token, web_client=WebClient(base_url=settings.api_url))
-            log.info("oomlens connecting over Socket Mode")
-            handler.start()
+            time_socket_mode(handler)  # ack latency, as the HTTP server's AckTimer measures it
+            # Socket Mode has no HTTP server: probes and /metrics get a port of their own.
+            health = HealthServer(connected=lambda: bool(handler.client.is_connected()), ready=store.ping,
+                                  host=args.host, port=ops.health_port).start()
+            log.info("oomlens connecting over Socket Mode (health and metrics on port %s)", health.port)
+            # handler.start() would print Bolt's boot banner to stdout, outside the log format, and
+            # die on SIGTERM without draining: connect, then wait for SIGTERM or Ctrl-C instead.
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                handler.connect()
+                log.info("oomlens connected over Socket Mode")
+                stop.wait()
+                log.info("oomlens stopping: SIGTERM; finishing the analyses in flight")
+                handler.close()
+            finally:
+                health.stop()
         else:
             import uvicorn
 
@@ -90,7 +125,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
 
             log.info("oomlens listening on %s:%s", args.host, port)
             uvicorn.run(create_asgi_app(app), host=args.host, port=port, log_level=args.log_level,
-                        access_log=False, lifespan="on")
+                        access_log=False, lifespan="on", log_config=None)
     except KeyboardInterrupt:
         pass
     finally:

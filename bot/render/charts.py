@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from bot.extras import require
 from knowledge.overview import Overview
 from knowledge.units import size as _size
 
@@ -49,6 +50,7 @@ def _overview(event: Any) -> Overview:
 # -- PNGs ---------------------------------------------------------------------------------------
 
 def _figure(size: tuple[float, float]) -> Any:
+    require("charts", "matplotlib")  # one line naming the [charts] extra, not a traceback
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -155,6 +157,7 @@ def _summary_chart(summary: Any) -> Chart | None:
         return None
     from datetime import datetime
 
+    require("charts", "matplotlib")
     from matplotlib import dates
 
     series = timeline_series(summary)

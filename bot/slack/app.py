@@ -15,8 +15,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from bot.slack.listeners import actions, commands, files, home, mentions, messages, shortcuts
-from bot.settings import IncidentSettings, Settings
+from bot.slack import logs, metrics
+from bot.slack.listeners import actions, commands, files, home, installs, mentions, messages, shortcuts
+from bot.slack.oauth import TeamClients, bolt_oauth_settings
+from bot.settings import IncidentSettings, OAuthSettings, Settings
 from bot.slack.incidents import Incidents
 from bot.slack.pacing import SharedChannelPacer
 from bot.slack.scheduler import Scheduler
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # One module per Slack surface; order matters only for the `message` event, whose catch-all
 # comes last (Bolt answers 404 to an unmatched event and Slack would retry it).
-LISTENER_MODULES = (messages, files, commands, shortcuts, actions, home, mentions)
+LISTENER_MODULES = (messages, files, commands, shortcuts, actions, home, mentions, installs)
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -77,29 +79,36 @@ def build_app(
     analyzer: Callable[[str], Any] | None = None,
     incident_settings: IncidentSettings | None = None,
     start_scheduler: bool = True,
+    oauth: OAuthSettings | None = None,
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
     store = store if store is not None else Store.open(settings.database_url)
-    executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
+    executor = logs.ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
                         pacer=SharedChannelPacer(store, settings.post_interval_s))
+    # "Add to Slack" (several workspaces) when SLACK_CLIENT_ID is set; else the one SLACK_BOT_TOKEN.
+    oauth = oauth if oauth is not None else OAuthSettings.from_env()
     bolt = App(
         client=make_client(settings),
         signing_secret=settings.signing_secret or "",
         request_verification_enabled=not settings.socket_mode,
         listener_executor=executor,
         logger=_bolt_logger(),
+        oauth_settings=bolt_oauth_settings(oauth, store.engine) if oauth.enabled else None,
     )
+    clients = TeamClients(bolt.client, bolt.installation_store if oauth.enabled else None)
     # Incident memory: events recorded after each analysis, `/oom summary|digest`, scheduled jobs.
     incidents = Incidents(services, incident_settings or IncidentSettings.from_env())
     services.incidents = incidents
-    scheduler = Scheduler(incidents, bolt.client, executor=executor)
+    scheduler = Scheduler(incidents, bolt.client, executor=executor, client_for=clients.for_team)
 
     @bolt.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
         return next()
 
+    metrics.install(bolt)  # deliveries by type and retry, Slack calls by method and status
+    logs.install(bolt)  # log lines keyed by workspace, channel and event id
     for module in LISTENER_MODULES:
         module.register(bolt)
 

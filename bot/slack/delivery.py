@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
 
+from . import metrics
 from .services import Services
 
 log = logging.getLogger("bot.delivery")
@@ -35,12 +36,16 @@ def digest(text: str) -> str:
 def analyse_safely(services: Services, paste: str) -> tuple[Any | None, str | None]:
     """Run the pipeline; never raise (a crash in the parser must not crash the bot)."""
     try:
-        report = services.analyze(paste)
+        with metrics.ANALYSIS_SECONDS.time():
+            report = services.analyze(paste)
     except Exception:
         log.exception("analysis failed (paste of %d chars)", len(paste))
+        metrics.dump_outcome("failed")
         return None, "Sorry, I could not analyse this paste (internal error); it has been logged."
     if not report.events:
+        metrics.dump_outcome("no_event")
         return report, report.message or "No kernel memory event found."
+    metrics.dump_outcome("parsed")
     return report, None
 
 
@@ -78,6 +83,7 @@ def deliver(
     outcome = _answer(services, client, team_id=team_id, channel=channel, source_ts=source_ts,
                       thread_ts=thread_ts, paste=paste, source_kind=source_kind, report=report,
                       say_when_gone=say_when_gone)
+    metrics.reply_outcome(outcome.status)
     if services.incidents is not None and channel and source_ts:
         services.incidents.after_delivery(client, outcome, paste=paste, team_id=team_id, channel=channel,
                                           source_ts=source_ts, thread_ts=thread_ts, user_id=user_id,

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from grammar.detect import holds_event
 
+from . import metrics
 from .text import message_text_to_paste
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def once_per_event(handler: Callable[..., None]) -> Callable[..., None]:
             services = context["oomlens"]
             if not services.store.claim(f"event:{event_id}", ttl_s=EVENT_DEDUP_TTL_S):
                 log.info("dropped repeated delivery of %s", event_id)
+                metrics.deduplicated("event")
                 return None
         return handler(*args, **kwargs)
 

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -173,10 +174,12 @@ class Incidents:
 
     # -- summaries ------------------------------------------------------------------------------
 
-    def identity(self, client: Any) -> tuple[str | None, str | None]:
-        """(bot user id, bot id) from auth.test, so our own messages are never taken for dumps."""
+    def identity(self, client: Any, team_id: str | None = None) -> tuple[str | None, str | None]:
+        """(bot user id, bot id) from auth.test, so our own messages are never taken for dumps
+        (per workspace: with OAuth each workspace has its own bot user)."""
+        key = f"@identity:{team_id or '-'}"
         with self._lock:
-            cached = self._team_urls.get("@identity")
+            cached = self._team_urls.get(key)
         if cached:
             user_id, _, bot_id = cached.partition(" ")
             return user_id or None, bot_id or None
@@ -187,7 +190,7 @@ class Incidents:
             return None, None
         user_id, bot_id = response.get("user_id"), response.get("bot_id")
         with self._lock:
-            self._team_urls["@identity"] = f"{user_id or ''} {bot_id or ''}"
+            self._team_urls[key] = f"{user_id or ''} {bot_id or ''}"
         return user_id, bot_id
 
     def team_url(self, client: Any, team_id: str | None) -> str | None:
@@ -330,7 +333,7 @@ class Incidents:
         # A client without slack_sdk's blocking 429 handler: the wait and the cursor are ours.
         history = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout)
         if bot_user_id is None and bot_id is None:  # resumed by the scheduler: no request context
-            bot_user_id, bot_id = self.identity(client)
+            bot_user_id, bot_id = self.identity(client, team_id)
         context = {"bot_user_id": bot_user_id, "bot_id": bot_id}
         waits = pages_this_run = 0
         try:
@@ -391,9 +394,15 @@ class Incidents:
                            thread_ts=message.get("thread_ts") if message.get("thread_ts") != ts else None,
                            user_id=message.get("user") or message.get("bot_id"), source_kind="history")
 
-    def resume_scans(self, client: Any, *, now: float | None = None) -> int:
+    def resume_scans(self, client: Any, *, now: float | None = None,
+                     client_for: Callable[[str | None], Any] | None = None) -> int:
+        """Resume paused scans; ``client_for(team_id)`` gives each workspace's client (OAuth)."""
         resumed = 0
         for state in self.store.paused_scans(now=now):
-            result = self.scan(client, state.team_id, state.channel)
+            team_client = client_for(state.team_id) if client_for is not None else client
+            if team_client is None:
+                log.info("scan of %s not resumed: workspace %s is no longer installed", state.channel, state.team_id)
+                continue
+            result = self.scan(team_client, state.team_id, state.channel)
             resumed += result.status != "busy"
         return resumed

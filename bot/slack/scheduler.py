@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,10 +42,12 @@ def digest_slot(digest: Digest, now: float) -> datetime:
 
 class Scheduler:
     def __init__(self, incidents: Any, client: Any, *, executor: Executor | None = None,
-                 interval_s: float | None = None):
+                 interval_s: float | None = None, client_for: Callable[[str | None], Any] | None = None):
         self.incidents = incidents
         self.store = incidents.store
         self.client = client
+        # OAuth (several workspaces): each workspace's client, None once it uninstalled the app.
+        self.client_for = client_for
         self.executor = executor
         self.interval_s = interval_s or incidents.settings.scheduler_interval_s
         self._stop = threading.Event()
@@ -71,7 +74,12 @@ class Scheduler:
             if not self.store.acquire_lease(key, self.incidents.holder, DIGEST_LEASE_S, now=now):
                 continue
             try:
-                ts = self.incidents.post_digest(self.client, digest, now=now)
+                client = self.client_for(digest.team_id) if self.client_for is not None else self.client
+                if self.client_for is not None and client is None:
+                    log.info("digest %s skipped: the workspace is no longer installed", key)
+                    self.store.finish_lease(key, self.incidents.holder, result="not-installed")
+                    continue
+                ts = self.incidents.post_digest(client, digest, now=now)
             except Exception:
                 log.exception("digest %s failed; another tick will retry", key)
                 self.store.release_lease(key, self.incidents.holder)
@@ -91,7 +99,7 @@ class Scheduler:
 
     def tick(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        for job in (self.run_due_digests, lambda n: self.incidents.resume_scans(self.client, now=n)):
+        for job in (self.run_due_digests, lambda n: self.incidents.resume_scans(self.client, now=n, client_for=self.client_for)):
             try:
                 job(now)
             except Exception:

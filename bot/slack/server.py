@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 
+from bot.slack import metrics, oauth
 from bot.slack.app import OomlensApp
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -50,8 +51,12 @@ def create_asgi_app(app: OomlensApp) -> Starlette:
         # Shutting down (SIGTERM): let analyses that were already acknowledged post their reply.
         await run_in_threadpool(app.shutdown)
 
-    return Starlette(lifespan=lifespan, routes=[
+    server = Starlette(lifespan=lifespan, routes=[
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *metrics.routes(),
+        *oauth.routes(app.bolt),  # /slack/install and /slack/oauth_redirect when OAuth is on
     ])
+    server.add_middleware(metrics.AckTimer)
+    return server

@@ -7,103 +7,17 @@ several replicas sharing one PostgreSQL database agree.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Iterable
+from collections.abc import Iterable
+from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    """One analysed kernel memory event as the summaries need it (one row of ``oomlens_events``)."""
-
-    event_index: int
-    posted_at: float
-    source_kind: str = "message"
-    team_id: str | None = None
-    channel: str | None = None
-    thread_ts: str | None = None
-    message_ts: str | None = None
-    user_id: str | None = None
-    event_time: float | None = None
-    host: str | None = None
-    kernel: str | None = None
-    kind: str | None = None
-    trigger_comm: str | None = None
-    victim_comm: str | None = None
-    victim_pid: int | None = None
-    cgroup: str | None = None
-    oom_memcg: str | None = None
-    pod_uid: str | None = None
-    container_id: str | None = None
-    container_runtime: str | None = None
-    systemd_unit: str | None = None
-    top_code: str | None = None
-    top_title: str | None = None
-    category: str | None = None
-    confidence: float | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
-    remediation: tuple[str, ...] = ()
-    paste: str | None = None
-    id: int | None = None
-    created_at: float | None = None
-
-    @property
-    def when(self) -> float:
-        """When it happened: the log's own time when it shows one, else when it was posted."""
-        return self.event_time if self.event_time is not None else self.posted_at
-
-    def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row.pop("id")
-        row["figures"] = json.dumps(self.figures, sort_keys=True)
-        row["remediation"] = json.dumps(list(self.remediation))
-        for name, limit in _LIMITS.items():
-            if isinstance(row.get(name), str):
-                row[name] = row[name][:limit]
-        return row
-
-    @classmethod
-    def from_row(cls, row: Any) -> "EventRecord":
-        values = {f.name: row[f.name] for f in fields(cls)}
-        values["figures"] = json.loads(row["figures"] or "{}")
-        values["remediation"] = tuple(json.loads(row["remediation"] or "[]"))
-        return cls(**values)
-
-
-_LIMITS = {"host": 255, "kernel": 128, "kind": 32, "trigger_comm": 64, "victim_comm": 64, "cgroup": 500,
-           "oom_memcg": 500, "pod_uid": 64, "container_id": 80, "container_runtime": 32, "systemd_unit": 255,
-           "top_code": 32, "top_title": 300, "category": 64, "source_kind": 32}
-
-
-@dataclass(frozen=True)
-class Digest:
-    team_id: str
-    channel: str
-    period: str
-    at_time: str
-    timezone: str
-    created_by: str | None
-    updated_at: float = 0.0
-
-
-@dataclass(frozen=True)
-class ScanState:
-    team_id: str
-    channel: str
-    oldest: str
-    cursor: str | None
-    status: str
-    pages: int
-    messages: int
-    events: int
-    resume_at: float | None
+from .records import _LIMITS, Digest, EventRecord, ScanState  # noqa: F401 (re-exported)
 
 
 class IncidentStore:
@@ -166,14 +80,18 @@ class IncidentStore:
 
     def purge_retention(self, retention_s: float, *, now: float | None = None) -> dict[str, int]:
         """Delete events and analyses (with their pastes) older than ``retention_s``, stale paste
-        fragments and old leases. Feedback votes carry no paste and are kept for review."""
+        fragments and old leases. Feedback votes are kept, and so is an analysis voted "Wrong cause"
+        (with its paste), for review and `oomlens feedback export`."""
         now = time.time() if now is None else now
         cutoff = now - retention_s
         counts: dict[str, int] = {}
         with self.engine.begin() as connection:
             for name, statement in (
                 ("events", delete(schema.oom_events).where(schema.oom_events.c.created_at < cutoff)),
-                ("analyses", delete(schema.analyses).where(schema.analyses.c.created_at < cutoff)),
+                # An analysis voted "Wrong cause" keeps its paste for `oomlens feedback export`.
+                ("analyses", delete(schema.analyses).where(schema.analyses.c.created_at < cutoff, ~exists(
+                    select(schema.feedback.c.id).where(schema.feedback.c.analysis_id == schema.analyses.c.id,
+                                                       schema.feedback.c.verdict == "wrong-cause")))),
                 ("fragments", delete(schema.fragments).where(schema.fragments.c.updated_at < now - 86400)),
                 ("leases", delete(schema.leases).where(schema.leases.c.expires_at < min(cutoff, now - 7 * 86400))),
             ):

@@ -28,6 +28,9 @@ APP_TOKEN = "xapp-test-token"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T0TEST"
+# "Add to Slack": the app's credentials, and the code Slack hands the installer's browser.
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "client-secret"
 
 _LIVE_MENTION = re.compile(r"<!(channel|here|everyone|subteam\^)[^>]*>")
 _USER_MENTION = re.compile(r"<@([A-Z0-9]+)(\|[^>]*)?>")
@@ -182,6 +185,10 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: ServerThread | None = None
         self.base_url = ""
+        # token -> identity for auth.test; the bot token of the default workspace, plus OAuth installs
+        self.tokens: dict[str, dict[str, Any]] = {
+            BOT_TOKEN: {"team_id": TEAM_ID, "team": "Test", "user_id": BOT_USER_ID, "bot_id": BOT_ID}}
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # code -> workspace it installs into
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -303,7 +310,11 @@ class FakeSlack:
             if auth != f"Bearer {APP_TOKEN}":
                 return JSONResponse({"ok": False, "error": "invalid_auth"})
             return JSONResponse({"ok": True, "url": self.ws_url})
-        if auth != f"Bearer {BOT_TOKEN}":
+        if method == "oauth.v2.access":
+            return JSONResponse(self._oauth_v2_access(params, auth))
+        with self.lock:
+            known = auth.startswith("Bearer ") and auth[len("Bearer "):] in self.tokens
+        if not known:
             return JSONResponse({"ok": False, "error": "invalid_auth"})
         with self.lock:
             queue = self.faults.get(method)
@@ -313,11 +324,46 @@ class FakeSlack:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return JSONResponse({"ok": True})
+        if method == "auth.test":
+            return JSONResponse(handler(params, token=auth[len("Bearer "):]))
         return JSONResponse(handler(params))
 
-    def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "oomlens",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+    def add_install_code(self, code: str, team_id: str, team: str, bot_user_id: str, bot_id: str) -> str:
+        """A code that oauth.v2.access exchanges for a new bot token in ``team_id``; returns the token."""
+        token = f"xoxb-{team_id.lower()}-{code}"
+        with self.lock:
+            self.oauth_codes[code] = {"token": token, "team_id": team_id, "team": team, "user_id": bot_user_id,
+                                      "bot_id": bot_id}
+        return token
+
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
+
+    def _oauth_v2_access(self, params: dict[str, Any], auth: str) -> dict[str, Any]:
+        import base64
+
+        client = (params.get("client_id"), params.get("client_secret"))
+        if auth.startswith("Basic "):
+            client = tuple(base64.b64decode(auth[len("Basic "):]).decode().split(":", 1))  # type: ignore[assignment]
+        if client != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        with self.lock:
+            install = self.oauth_codes.pop(params.get("code") or "", None)
+            if install is None:
+                return {"ok": False, "error": "invalid_code"}
+            self.tokens[install["token"]] = {k: install[k] for k in ("team_id", "team", "user_id", "bot_id")}
+        return {"ok": True, "access_token": install["token"], "token_type": "bot", "scope": "chat:write,commands",
+                "bot_user_id": install["user_id"], "app_id": "A0TEST",
+                "team": {"id": install["team_id"], "name": install["team"]}, "enterprise": None,
+                "authed_user": {"id": "UINSTALLER"}, "is_enterprise_install": False}
+
+    def _m_auth_test(self, params: dict[str, Any], token: str = BOT_TOKEN) -> dict[str, Any]:
+        with self.lock:
+            who = self.tokens.get(token) or self.tokens[BOT_TOKEN]
+        return {"ok": True, "url": f"https://{who['team'].lower()}.slack.com/", "team": who["team"], "user": "oomlens",
+                "team_id": who["team_id"], "user_id": who["user_id"], "bot_id": who["bot_id"],
+                "is_enterprise_install": False}
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "")
