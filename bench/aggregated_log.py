@@ -120,13 +120,18 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=512)
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--keep", type=Path, help="write the log here and keep it")
+    parser.add_argument("--log", type=Path, help="reuse a log written before with --keep (same --size-mb and --events)")
     parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="oomlens-bench-"))
     log = args.keep or workdir / "aggregated.log"
     try:
-        size = generate(log, args.size_mb, args.events)
+        if args.log:
+            log = args.log
+            size = log.stat().st_size
+        else:
+            size = generate(log, args.size_mb, args.events)
         print(f"log: {size / 2**20:.0f} MB, {args.events} events from {len(lab_dumps())} lab dumps, 8 hosts")
         grep_s, _, _ = timed(["grep", "-c", "invoked oom-killer", str(log)])
         runs = [("jsonl", [args.oomlens, "analyze", "--format", "jsonl", str(log)])]
