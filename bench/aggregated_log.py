@@ -133,7 +133,8 @@ def main() -> int:
         else:
             size = generate(log, args.size_mb, args.events)
         print(f"log: {size / 2**20:.0f} MB, {args.events} events from {len(lab_dumps())} lab dumps, 8 hosts")
-        grep_s, _, _ = timed(["grep", "-c", "invoked oom-killer", str(log)])
+        # grep's output goes to a file: with stdout on /dev/null GNU grep stops at the first match
+        grep_s, _, _ = timed(["grep", "-c", "invoked oom-killer", str(log)], workdir / "grep.txt")
         runs = [("jsonl", [args.oomlens, "analyze", "--format", "jsonl", str(log)])]
         if supports_jobs(args.oomlens):
             runs = [("jsonl --jobs 1", runs[0][1] + ["--jobs", "1"]), ("jsonl --jobs 2", runs[0][1] + ["--jobs", "2"])]

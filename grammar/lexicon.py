@@ -26,7 +26,7 @@ def oom_parser() -> Lark:
 
 @lru_cache(maxsize=None)
 def _prefix_grammar() -> Lark:
-    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic")
+    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True)
 
 
 def _ordered_terminals(parser: Lark) -> list:

@@ -24,9 +24,9 @@ def _read_input(path: str) -> bytes:
 
 def _render(report, fmt: str, out: IO[str], all_events: bool = False) -> str:  # type: ignore[no-untyped-def]
     if fmt == "json":
-        from bot.render.json_out import report_dict
+        from bot.render.json_out import dumps, report_dict
 
-        return json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+        return dumps(report_dict(report), indent=True)
     if fmt == "markdown":
         from bot.render.text import render_markdown
 
@@ -63,9 +63,8 @@ def add_subparser(subparsers: Any) -> None:
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     if args.format == "jsonl":
-        from bot.render.jsonl import stream_jsonl
-
         from bot.pipeline import available_cores
+        from bot.render.jsonl import stream_jsonl
 
         jobs = getattr(args, "jobs", None)
         return stream_jsonl(args.file, out, jobs=available_cores() if jobs is None else jobs)

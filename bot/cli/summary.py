@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -122,7 +121,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         progress.finish()
     summary = build_summary(records, title=_title(args.files), since=since)
     if args.format == "json":
-        out.write(json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n")
+        from bot.render.json_out import dumps
+
+        out.write(dumps(summary_dict(summary), indent=True) + "\n")
     elif args.format == "markdown":
         out.write(render_markdown(summary))
     else:

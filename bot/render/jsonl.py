@@ -8,12 +8,11 @@ dump's kernel and architecture added.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from typing import IO, Any, Iterator
 
 from bot.pipeline import Report, Window, analyze_stream, analyze_window, map_stream
-from bot.render.json_out import event_dict
+from bot.render.json_out import dumps, event_dict
 
 
 def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
@@ -32,7 +31,7 @@ def _report_events(report: Report) -> Iterator[dict[str, Any]]:
 
 def window_lines(window: Window) -> list[str]:
     """The JSON lines of one window's events (run in a worker process with --jobs)."""
-    return [json.dumps(event, ensure_ascii=False) + "\n" for event in _report_events(analyze_window(window))]
+    return [dumps(event) + "\n" for event in _report_events(analyze_window(window))]
 
 
 def stream_jsonl(path: str, out: IO[str], jobs: int = 1) -> int:
