@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Any
 
 
 def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
@@ -317,3 +317,4 @@ class Dump:
     events: tuple[Event, ...]
     warnings: tuple[str, ...]
     line_count: int
+    context: Any = None  # grammar.context_facts.ContextFacts: command output and kernel lines around the report

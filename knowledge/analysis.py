@@ -228,11 +228,21 @@ class Analysis:
                 "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "free",
                 "slab_reclaimable", "slab_unreclaimable")) * self.page_kb
             return total if counted <= total else None
-        return None
+        return self._context_ram.kb if self._context_ram else None
+
+    @cached_property
+    def _context_ram(self) -> Any:
+        """RAM as command output around the report shows it (MemTotal, free, top): knowledge.surroundings."""
+        from .surroundings import ram
+
+        return ram(self.dump)
 
     @cached_property
     def ram_lines(self) -> tuple[SourceLine, ...]:
-        return self.lines_of(self.event.page_total_lines)
+        lines = self.lines_of(self.event.page_total_lines)
+        if not lines and not self.event.page_totals and self._context_ram and self.ram_kb == self._context_ram.kb:
+            return self._context_ram.lines
+        return lines
 
     @cached_property
     def reserved_kb(self) -> int | None:
@@ -578,7 +588,16 @@ class Analysis:
     # ----------------------------------------------------------------------------- swap
     @cached_property
     def swap_total_kb(self) -> int | None:
-        return self.event.total_swap_kb
+        if self.event.total_swap_kb is not None:
+            return self.event.total_swap_kb
+        return self._context_swap.kb if self._context_swap else None
+
+    @cached_property
+    def _context_swap(self) -> Any:
+        """Configured swap as command output around the report shows it (knowledge.surroundings)."""
+        from .surroundings import swap_total
+
+        return swap_total(self.dump)
 
     @cached_property
     def swap_free_kb(self) -> int | None:
@@ -586,6 +605,8 @@ class Analysis:
 
     @cached_property
     def swap_lines(self) -> tuple[SourceLine, ...]:
+        if self.event.total_swap_kb is None and self._context_swap:
+            return self._context_swap.lines
         return self.lines_of(self.event.swap_lines)
 
     # ----------------------------------------------------------------------------- OOM context

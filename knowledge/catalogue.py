@@ -27,7 +27,8 @@ CATEGORIES = (
     "pagetables_kernel_overhead", "cpuset_mempolicy_constraint", "numa_node_exhaustion",
     "dma_zone_exhaustion", "manual_trigger", "unaccounted_memory", "cma_reserved",
     "mlocked_unevictable", "watermark_misconfig", "dirty_writeback_stall",
-    "oom_score_adj_protection", "overcommit_misconfig", "kernel_bug", "unknown",
+    "oom_score_adj_protection", "overcommit_misconfig", "kernel_bug", "benign_nowarn_failure",
+    "vmalloc_space_exhausted", "unknown",
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ROLES = ("root-cause", "contributing", "context")

@@ -405,6 +405,8 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     area = cma_reserved_kb or free_cma
     if not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
         role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
+    if a.is_allocation_failure and free_cma and free and free_cma >= p["free_share"] * free:
+        role = None  # a failed unmovable request while the free memory is CMA: the CMA is why it failed
     if free_cma and free and free_cma >= p["free_share"] * free:
         confidence = p["confidence_free"]
     elif cma_reserved_kb and a.lowmem_kb and a.has_highmem and cma_reserved_kb >= p["lowmem_share"] * a.lowmem_kb:
@@ -858,3 +860,395 @@ def memcg_shmem(a: Analysis, p: dict[str, Any]) -> Hit | None:
 def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Placeholder evaluated last by diagnose(): fires only when no root cause fired."""
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())})
+
+
+# ================================================================================ issue 9: harmless failures, kernel defects,
+# vmalloc space, workload vs runaway (clues: knowledge.clues; text around the report: knowledge.surroundings)
+def _clues(a: Analysis) -> dict[str, Any]:
+    from .clues import clues
+
+    return clues(a)
+
+
+@check("benign_fallback", needs=("order", "gfp"))
+def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    gfp = a.gfp
+    order = a.order or 0
+    clue = _clues(a)
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
+    mask = getattr(gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"order": (order, trigger_lines)}
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    reasons = []
+    if _flag(a, "__GFP_NORETRY"):
+        reasons.append("noretry")
+    if getattr(gfp, "may_reclaim", None) is False and not getattr(gfp, "may_use_reserves", None) and not _flag(a, "__GFP_HIGH", "__GFP_ATOMIC", "GFP_ATOMIC"):
+        reasons.append("nowait")
+    if "vmalloc_fallback" in clue and order >= 1:
+        reasons.append("vmalloc_fallback")
+        evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
+    if "net_refill" in clue and order >= 1:
+        reasons.append("net_refill")
+        evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+    if not reasons:
+        return None
+    same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
+            and a.event.trigger is not None and e.trigger.gfp_mask == a.event.trigger.gfp_mask]
+    evidence["failures"] = (len(same) or 1, trigger_lines)
+    key = reasons[0]
+    if key == "net_refill" and len(same) <= 1:
+        key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
+    confidence = p["confidence_" + key]
+    if len(reasons) > 1:
+        confidence = min(p["confidence_max"], confidence + p["confidence_each_more"] * (len(reasons) - 1))
+    kills = [e for e in a.dump.events if e.kill is not None]
+    if kills:
+        confidence *= p["kill_in_paste_factor"]  # something else in the paste did run out of memory
+    return Hit(confidence, evidence, {"reasons": reasons, "kills_in_paste": len(kills)})
+
+
+@check("contradicted_kill", needs=("zones", "gfp"))
+def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The OOM killer ran although a zone the request may use was above its high watermark with a block of the order free."""
+    if a.event.kind not in ("oom-kill", None) or not a.is_global or a.event.kill is None and a.event.trigger is None:
+        return None
+    order = a.order
+    if order is None or order < 0 or order > p["max_order"]:
+        return None
+    allowed = a.allowed_nodes
+    if len(a.node_ids) > 1 and any(z.below_low for z in a.usable_zones if z.name != "DMA"):
+        return None  # one node short, others free: an unprinted mempolicy may bind the request (numa findings)
+    request_kb = a.page_kb << order
+    roomy = []
+    for zone in a.usable_zones:
+        if zone.free_kb is None or zone.high_kb is None or zone.usable is not True:
+            continue
+        if allowed is not None and zone.node is not None and zone.node not in allowed:
+            continue
+        free = zone.free_kb - zone.values.get("free_cma", 0)  # CMA serves only movable requests
+        if free < zone.high_kb + zone.reserve_kb + max(request_kb, p["min_margin_kb"]):
+            continue
+        if zone.blocks_at_order is not None and zone.blocks_at_order == 0:
+            continue
+        roomy.append((zone, free))
+    if not roomy:
+        return None
+    zone, free = max(roomy, key=lambda item: item[1] - (item[0].high_kb or 0))
+    margin = free / max(1, (zone.high_kb or 0) + zone.reserve_kb)
+    evidence: Evidence = {
+        "zone": (zone.label, zone.lines), "zone_free_kb": (free, zone.lines), "zone_high_kb": (zone.high_kb, zone.lines),
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+    }
+    if zone.reserve_kb:
+        evidence["zone_reserve_kb"] = (zone.reserve_kb, zone.lines)
+    if a.victim_name is not None:
+        evidence["victim"] = (a.victim_name, a.victim_lines)
+    confidence = ramp(margin, p["margin_low"], p["margin_high"], p["confidence_low"], p["confidence_high"])
+    return Hit(confidence, evidence, {"margin": round(margin, 1), "gfp_zone": a.highest_zone})
+
+
+@check("kernel_path_clue", needs=("event",))
+def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """kswapd invoking the OOM killer, or an out-of-tree module allocating in the failing trace: a kernel-side path to suspect."""
+    clue = _clues(a)
+    evidence: Evidence = {}
+    reasons = []
+    if "kswapd_oom" in clue:
+        reasons.append("kswapd")
+        evidence["kswapd"] = (clue["kswapd_oom"].detail, clue["kswapd_oom"].lines)
+    if "out_of_tree" in clue:
+        reasons.append("out_of_tree")
+        evidence["module"] = (clue["out_of_tree"].detail, clue["out_of_tree"].lines)
+        header = a.event.header
+        if header is not None and header.tainted:
+            evidence["tainted"] = (header.tainted, a.lines(header.line))
+    for name in ("kasan", "kmemleak"):
+        if name in clue:
+            reasons.append(name)
+            evidence[name] = (clue[name].detail, clue[name].lines)
+    if not reasons:
+        return None
+    return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+@check("slab_without_tasks", needs=("meminfo", "ram", "tasks"))
+def slab_without_tasks(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Unreclaimable slab holds much of RAM while user processes hold little: a kernel or driver leak, not a workload."""
+    slab = a.counter_kb("slab_unreclaimable")
+    ram_kb = a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb
+    if slab is None or not ram_kb:
+        return None
+    share = slab / ram_kb
+    tasks_share = a.tasks_total_kb / (a.ram_kb or ram_kb)
+    if share < p["min_share"] or tasks_share > p["max_tasks_share"]:
+        return None
+    evidence: Evidence = {"slab_unreclaimable_kb": (slab, a.meminfo_lines), "ram_kb": (ram_kb, a.ram_lines),
+                          "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line))}
+    from .surroundings import largest_slab_cache
+
+    cache = largest_slab_cache(a.dump)
+    if cache is not None:
+        evidence["slab_cache"] = (f"{cache.values['name']} {cache.values['size_kb']} kB", (cache.line,))
+    else:
+        slab_lines = a.find_lines(r"^\S+\s+\d+KB\s+\d+KB$")
+        if slab_lines:
+            evidence["slab_cache"] = (slab_lines[0].text, slab_lines[:1])
+    clue = _clues(a)
+    context = {"debug": [n for n in ("kasan", "kmemleak") if n in clue]}
+    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence, context)
+
+
+@check("vmalloc_space", needs=("event",))
+def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """vmalloc/vmap failed for want of kernel virtual address space: the 32-bit vmalloc area is too small."""
+    from .surroundings import kernel_lines, facts
+
+    rows = kernel_lines(a.dump, "vmalloc_failure")
+    if not rows:
+        return None
+    # the lines that belong to this event: inside it or just before it (the kernel prints them first)
+    near = [r for r in rows if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line]
+    if not near:
+        return None
+    space = [r for r in near if "vmap allocation" in r.values["text"] or "vmalloc space" in r.values["text"]
+             or "vm_struct" in r.values["text"]]
+    if a.is_32bit:
+        confidence = p["confidence_space_32bit"] if space else p["confidence_32bit"]
+    elif a.is_32bit is None and space:
+        confidence = p["confidence_space_unknown_arch"]
+    else:
+        return None
+    first = (space or near)[0]
+    evidence: Evidence = {"vmalloc_line": (first.values["text"], (first.line,))}
+    if first.values.get("bytes"):
+        evidence["request_bytes"] = (first.values["bytes"], (first.line,))
+    for row in facts(a.dump).of("meminfo_field"):
+        if row.values.get("key") in ("VmallocTotal", "VmallocUsed", "VmallocChunk") and "kb" in row.values:
+            evidence[str(row.values["key"]).lower() + "_kb"] = (row.values["kb"], (row.line,))
+    evidence["arch"] = (a.dump.arch or ("32-bit" if a.is_32bit else "unknown"), ())
+    return Hit(confidence, evidence, {"space": bool(space), "is_32bit": bool(a.is_32bit)})
+
+
+@check("workload_fit", needs=("tasks", "ram"))
+def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Many processes together need more than RAM (+ swap), none of them far above the others: the workload does not fit."""
+    if not a.is_global or a.is_allocation_failure or not a.tasks or not a.ram_kb:
+        return None
+    swap_total = a.swap_total_kb
+    swap_free = a.swap_free_kb
+    if swap_total is None:
+        return None
+    swap_full = bool(swap_total) and swap_free is not None and swap_free <= max(p["swap_full_share"] * swap_total, 4096)
+    if swap_total and not swap_full:
+        return None
+    total = a.tasks_total_kb
+    groups = a.task_groups
+    top = groups[0]
+    weighed = a.ram_kb + (swap_total or 0)
+    top_share = top.badness_kb / max(1, total)
+    big = [g for g in groups if g.badness_kb >= p["member_share"] * weighed]
+    if total < p["min_tasks_share"] * weighed or top_share > p["max_top_share"] or len(big) < p["min_members"]:
+        return None
+    lines = a.lines(*(r.line for g in big[:6] for r in g.rows[:1]))
+    evidence: Evidence = {"tasks_total_kb": (total, a.lines(a.event.task_table_line)), "ram_kb": (a.ram_kb, a.ram_lines),
+                          "total_swap_kb": (swap_total, a.swap_lines), "largest": (top.name, a.lines(*(r.line for r in top.rows[:1]))),
+                          "largest_share": (round(top_share * 100), lines), "big_processes": (len(big), lines)}
+    if swap_total:
+        evidence["free_swap_kb"] = (swap_free, a.swap_lines)
+    confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
+    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5])})
+
+
+@check("runaway_process", needs=("tasks",))
+def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """One process holds most of memory and far more than any other: a runaway (leak, unbounded input), not a workload that needs more RAM."""
+    if a.is_memcg or len(a.task_groups) < 2:
+        return None
+    groups = a.task_groups
+    top, second = groups[0], groups[1]
+    weighed = (a.ram_kb or 0) + (a.swap_total_kb or 0) - (a.hugetlb_kb or 0)
+    if not weighed or top.protected:
+        return None
+    share = top.badness_kb / weighed
+    ratio = top.badness_kb / max(1, second.badness_kb)
+    if share < p["min_share"] or ratio < p["min_ratio"]:
+        return None
+    lines = a.lines(*(r.line for r in top.rows[:4]))
+    evidence: Evidence = {"hog": (top.name, lines), "hog_kb": (top.badness_kb, lines), "hog_share": (round(share * 100), lines),
+                          "next": (second.name, a.lines(*(r.line for r in second.rows[:1]))),
+                          "next_kb": (second.badness_kb, a.lines(*(r.line for r in second.rows[:1]))),
+                          "ratio": (round(ratio, 1), lines)}
+    from .surroundings import top_processes
+
+    snapshot = [r for r in top_processes(a.dump) if r.values.get("command", "").split()[0:1] == [top.name]]
+    if snapshot:
+        evidence["top_snapshot_kb"] = (snapshot[0].values.get("res_kb"), (snapshot[0].line,))
+    confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
+        confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
+    return Hit(confidence, evidence, {"processes": len(top.pids)})
+
+
+@check("unaccounted_named", needs=("meminfo", "ram"))
+def unaccounted_named(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """RAM no counter explains, and the trace or module list names a driver that takes such memory (balloon, GPU, ZFS)."""
+    clue = _clues(a)
+    named = [clue[n] for n in ("balloon", "zfs", "gpu") if n in clue]
+    if not named:
+        return None
+    figure = a.figure("unaccounted")
+    if figure is None or not a.ram_kb:
+        return None
+    share = figure.kb / a.ram_kb
+    if share < p["min_share"]:
+        return None
+    driver = named[0]
+    evidence: Evidence = {"unaccounted_kb": (figure.kb, figure.lines), "ram_kb": (a.ram_kb, a.ram_lines),
+                          "unaccounted_share": (round(share * 100), figure.lines), "driver": (driver.detail, driver.lines)}
+    confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    return Hit(confidence, evidence, {"kind": driver.name})
+
+
+def _ordinary_blocks(a: Analysis, zone_name: str, node: int | None, need_kb: int) -> int | None:
+    """Free blocks of at least ``need_kb`` that an ordinary request may take: blocks the buddy list
+    marks only as highatomic (H), CMA (C) or isolated (I) are reserved for other requests."""
+    for buddy in a.event.buddy:
+        if buddy.zone != zone_name or buddy.node != node:
+            continue
+        count = 0
+        for o in buddy.orders:
+            if o.size_kb < need_kb or not o.count:
+                continue
+            types = o.migrate_types
+            if types and not set(types) & set("UMER"):
+                continue
+            count += o.count
+        return count
+    return None
+
+
+@check("premature_high_order_oom", needs=("order", "buddy"))
+def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global OOM kill for a small high-order request (order 1-3) while the usable zones hold free memory but no free block of that order an ordinary request may take."""
+    order = a.order
+    if order is None or not 1 <= order <= p["max_order"] or a.is_allocation_failure or not a.is_global:
+        return None
+    if a.event.kind not in ("oom-kill", None) or getattr(a.gfp, "is_atomic", False):
+        return None
+    need_kb = a.page_kb << order
+    # a zone at its floor (min + the lowmem reserve it keeps against this request) serves nothing
+    zones = [z for z in a.zones if z.usable is not False and z.free_kb is not None
+             and (z.headroom_kb is None or z.headroom_kb > need_kb)]
+    if not zones:
+        return None
+    free = sum(z.free_kb or 0 for z in zones)
+    blocks = [_ordinary_blocks(a, z.name, z.node, need_kb) for z in zones]
+    if any(b is None for b in blocks) or sum(b or 0 for b in blocks) > p["max_fitting_blocks"]:
+        return None
+    floor = sum(z.floor_kb or 0 for z in zones)
+    # page cache the kernel could have reclaimed (and compacted) before declaring OOM
+    file_kb = sum(z.values.get("active_file", 0) + z.values.get("inactive_file", 0) for z in zones)
+    size_kb = sum(z.managed_kb or z.present_kb or 0 for z in zones)
+    reclaimable = bool(size_kb) and file_kb >= p["min_file_share"] * size_kb
+    if not reclaimable and (free < p["free_over_min"] * max(floor, 1) or free < p["min_free_kb"]):
+        return None
+    best = max(zones, key=lambda z: z.free_kb or 0)
+    lines = tuple(l for z in zones for l in z.lines)
+    buddy_lines = a.lines(*(b.line for b in a.event.buddy))
+    evidence: Evidence = {"order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+                          "request_kb": (need_kb, ()), "free_kb": (free, lines or buddy_lines),
+                          "blocks_at_order": (0, buddy_lines), "zone": (best.label, best.lines),
+                          "largest_block_kb": (best.largest_block_kb, buddy_lines)}
+    reserved_only = any(o.count and o.size_kb >= need_kb and o.migrate_types and not set(o.migrate_types) & set("UMER")
+                        for b in a.event.buddy for o in b.orders)
+    version = a.version
+    known_bug = version is not None and version[:2] == (4, 7)
+    if known_bug:
+        evidence["kernel"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
+    if reclaimable:
+        evidence["file_kb"] = (file_kb, lines)
+    confidence = max(ramp(free / max(floor, 1), p["free_over_min"], 8, p["confidence_low"], p["confidence_high"]),
+                     ramp(file_kb / max(size_kb, 1), p["min_file_share"], 0.6, p["confidence_low"], p["confidence_high"]) if reclaimable else 0.0)
+    return Hit(confidence, evidence, {"reclaimable": reclaimable, "reserved_only": reserved_only, "known_bug": known_bug,
+                                      "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct"))})
+
+
+@check("slab_share_of_counted", needs=("meminfo",))
+def slab_share_of_counted(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Without the RAM size: unreclaimable slab is most of the memory the report's counters show (a lower bound of RAM)."""
+    if a.ram_kb is not None or a.breakdown is None or a.is_memcg:
+        return None  # with RAM known the slab share finding speaks
+    counted = sum(f.kb for f in a.breakdown if f.name != "unaccounted")
+    slab = a.counter_kb("slab_unreclaimable")
+    if not slab or not counted or counted < p["min_counted_kb"]:
+        return None
+    share = slab / counted
+    if share < p["min_share"]:
+        return None
+    user = a.figure("anon")
+    evidence: Evidence = {"slab_unreclaimable_kb": (slab, a.meminfo_lines), "counted_kb": (counted, a.meminfo_lines),
+                          "slab_share": (round(share * 100), a.meminfo_lines)}
+    if user is not None:
+        evidence["anon_kb"] = (user.kb, user.lines)
+    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence,
+               {"user_small": user is not None and user.kb < p["user_small_share"] * counted})
+
+
+@check("container_killed_context", needs=("event",))
+def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Container or unit tooling pasted with the dump says the OOM killer ended it (OOMKilled, systemd oom-kill) and names its memory limit."""
+    from .surroundings import container_oom_killed, memory_limit
+
+    killed = container_oom_killed(a.dump)
+    limit = memory_limit(a.dump)
+    if not killed:
+        return None
+    if a.constraint == "CONSTRAINT_NONE" and a.event.oom_summary is not None:
+        return None  # the kernel says the machine, not a cgroup, ran out
+    evidence: Evidence = {"tool_line": (killed[0].text.strip(), killed[:1])}
+    if limit is not None:
+        evidence["limit_kb"] = (limit.kb, limit.lines)
+        evidence["limit_source"] = (limit.source, limit.lines)
+    confidence = p["confidence_limit"] if limit is not None else p["confidence"]
+    role = "contributing" if a.is_memcg else None  # the kernel's memcg report speaks first
+    return Hit(confidence, evidence, {"has_limit": limit is not None}, role)
+
+
+@check("nofs_reclaim", needs=("gfp", "meminfo", "ram"))
+def nofs_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A filesystem or block-layer path allocating with GFP_NOFS/GFP_NOIO ran short while much of RAM was page cache it may not reclaim itself."""
+    clue = _clues(a).get("nofs_noio")
+    if clue is None or not a.is_global or not a.ram_kb:
+        return None
+    file_lru = a.figure("file")
+    if file_lru is None or file_lru.kb < p["min_file_share"] * a.ram_kb:
+        return None
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"caller": (clue.detail, clue.lines[-1:]), "gfp": (mask, clue.lines[:1]),
+                          "file_kb": (file_lru.kb, file_lru.lines), "ram_kb": (a.ram_kb, a.ram_lines)}
+    return Hit(p["confidence"], evidence, {"noio": getattr(a.gfp, "may_do_io", None) is False})
+
+
+@check("vmalloc_beyond_ram", needs=("ram",))
+def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
+    from .surroundings import kernel_lines
+
+    near = [r for r in kernel_lines(a.dump, "vmalloc_failure")
+            if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line and r.values.get("bytes")]
+    if not near or not a.ram_kb:
+        return None
+    row = max(near, key=lambda r: int(r.values["bytes"]))
+    request_kb = int(row.values["bytes"]) // 1024
+    if request_kb < p["min_ram_share"] * a.ram_kb:
+        return None
+    evidence: Evidence = {"vmalloc_line": (row.values["text"], (row.line,)), "request_kb": (request_kb, (row.line,)),
+                          "ram_kb": (a.ram_kb, a.ram_lines)}
+    trigger = a.event.trigger
+    if trigger is not None and trigger.comm:
+        evidence["task"] = (trigger.comm, a.lines(trigger.line))
+    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})

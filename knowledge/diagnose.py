@@ -16,6 +16,7 @@ from grammar.facts import Dump, Event
 from . import catalogue
 from .analysis import Analysis
 from .checks import REGISTRY, Hit, missing_facts
+from .confidence import calibrate, role_for
 from .model import Evidence, Finding
 
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
@@ -60,6 +61,8 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
 
 
 def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Finding:
+    hit.confidence = calibrate(hit.confidence, record.check, analysis.event, hit.context)
+    hit.role = role_for(record.check, analysis.event, hit.role)
     context = template_context(analysis, hit)
     # in the record's order: the record lists the most telling figures first
     evidence = tuple(Evidence(name=spec["name"], value=hit.evidence[spec["name"]][0], label=spec["label"],

@@ -181,6 +181,15 @@ class Overview:
         return PASTE_SPAN.get(self.kind, PASTE_SPAN[None])
 
     @property
+    def doubt(self) -> str | None:
+        """Below 60 % confidence: what the paste cannot tell and which lines to paste next."""
+        from .confidence import doubt
+
+        if self.is_fragment:
+            return None  # the fragment wording already says so
+        return doubt(self.findings, tuple(m.part for m in self.missing))
+
+    @property
     def todo(self) -> tuple[str, ...]:
         """What to do, first step first: the cause's remediation, else what to paste next."""
         if self.cause is not None:

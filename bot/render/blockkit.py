@@ -370,6 +370,8 @@ def _group_blocks(group: Sequence[Overview], several: bool) -> list[dict[str, An
     else:
         why = Mrkdwn("No root cause could be established from the figures in this report.")
     blocks.append(_section(Mrkdwn(f"*Why* {why}")))
+    if overview.doubt:
+        blocks.append(_section(Mrkdwn(escape_mrkdwn(overview.doubt))))
     if overview.missing and not overview.is_fragment:
         lacks = "; ".join(m.description for m in overview.missing)
         blocks.append(_context(Mrkdwn(escape_mrkdwn(f"To check more, {overview.paste_hint}; this paste lacks: ")

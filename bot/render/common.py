@@ -35,8 +35,11 @@ COMPACT_EVIDENCE_LINES = 4
 COMPACT_MEMORY_PARTS = 4
 
 
-def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None) -> str:
-    paragraphs = [" ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
+def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None,
+          verbatim: bool = False) -> str:
+    # Prose is re-flowed; a headline (``verbatim``) keeps its runs of spaces, because it quotes
+    # process names as printed and a name may hold two spaces.
+    paragraphs = [p.strip() if verbatim else " ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
     out = []
     for index, paragraph in enumerate(paragraphs):
         lead = first if (first is not None and index == 0) else indent
@@ -124,7 +127,7 @@ def event_view(overview: Overview) -> dict[str, Any]:
         "kind": overview.kind_label, "headline": overview.headline, "headline_parts": overview.headline_parts,
         "cause": finding_view(overview.cause) if overview.cause else None,
         "others": [finding_view(f) for f in overview.others],
-        "todo": list(overview.todo), "fragment": overview.is_fragment,
+        "todo": list(overview.todo), "fragment": overview.is_fragment, "doubt": overview.doubt,
         "missing": [m.description for m in overview.missing], "paste_hint": overview.paste_hint,
         "names": names_of(overview),
         "victim": overview.victim, "request": overview.request,

@@ -141,6 +141,7 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
                                                "category": cause.category, "confidence": round(float(cause.confidence), 2)}
     out["headline_parts"] = list(overview.headline_parts)
     out["todo"] = list(overview.todo)
+    out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
     for name in ("findings", "not_evaluated"):  # the event's own keys hold them in full
         out.pop(name, None)
     if out.get("victim"):

@@ -1,0 +1,293 @@
+"""Facts from the text around a dump: command output, container tooling and kernel lines.
+
+People paste `free -m`, `top`, `/proc/meminfo`, `swapon`, `vmstat`, `slabtop`, `kubectl
+describe`, `docker inspect`/`stats` or `systemctl status` next to the kernel report. The syntax
+of those lines is ``context.lark``; this module lexes the normalised paste with it and keeps each
+recognised line as a :class:`ContextLine` (kind, fields, the paste line) in a frozen
+:class:`ContextFacts`. Sizes are converted to kB here, once, with the unit the tool printed (or
+the unit its command line asked for); a size whose unit cannot be told is left out rather than
+guessed. ``knowledge`` reads these facts through ``knowledge.context``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from lark import Lark
+from lark.exceptions import LarkError
+
+from .facts import SourceLine
+
+# Lines that only make sense after their header (a row of numbers alone could be anything)
+_NEEDS_HEADER = {"VMSTAT_ROW": "VMSTAT_HEADER", "SLABTOP_ROW": "SLABTOP_SUMMARY", "TOP_ROW": "TOP_HEADER",
+                 "SWAP_ROW": "SWAPS_HEADER", "K8S_MEMORY": "K8S_SECTION"}
+_HEADER_REACH = 80  # lines after its header a row may appear
+
+
+@dataclass(frozen=True)
+class ContextLine:
+    """One recognised line around (or inside) the report."""
+
+    kind: str  # the context.lark rule, e.g. "free_mem", "meminfo_field", "k8s_memory"
+    values: Mapping[str, Any]  # fields; sizes already in kB (keys ending in `_kb`)
+    line: SourceLine
+
+
+@dataclass(frozen=True)
+class ContextFacts:
+    """Every context line of a paste, in order."""
+
+    lines: tuple[ContextLine, ...] = ()
+
+    def of(self, *kinds: str) -> tuple[ContextLine, ...]:
+        return tuple(c for c in self.lines if c.kind in kinds)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+
+@cache
+def context_lexer() -> Lark:
+    """The LALR parser of ``context.lark`` (built once per process; only its lexer is used)."""
+    return Lark.open_from_package("grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True)
+
+
+@cache
+def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+    pattern = re.compile(context_lexer().get_terminal(terminal).pattern.to_regexp())
+    return lambda text: pattern.match(text + "\n")
+
+
+# ------------------------------------------------------------------------------------ sizes
+_BINARY = {"": 1, "B": 1, "K": 1024, "KI": 1024, "KB": 1024, "KIB": 1024, "M": 1024 ** 2, "MI": 1024 ** 2,
+           "MB": 1024 ** 2, "MIB": 1024 ** 2, "G": 1024 ** 3, "GI": 1024 ** 3, "GB": 1024 ** 3, "GIB": 1024 ** 3,
+           "T": 1024 ** 4, "TI": 1024 ** 4, "TB": 1024 ** 4, "TIB": 1024 ** 4, "P": 1024 ** 5, "PI": 1024 ** 5,
+           "E": 1024 ** 6, "EI": 1024 ** 6}
+_SIZE = re.compile(r"^(\d+(?:[.,]\d+)?)([A-Za-z]*)$")
+
+
+def size_kb(text: str | None, default_unit_bytes: int | None) -> int | None:
+    """`15Gi` -> kB; a bare number uses ``default_unit_bytes`` (None: unknown, give up)."""
+    if not text:
+        return None
+    match = _SIZE.match(text.strip())
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    suffix = match.group(2).upper()
+    if suffix:
+        factor = _BINARY.get(suffix)
+        if factor is None:
+            return None
+    elif default_unit_bytes is None:
+        return None
+    else:
+        factor = default_unit_bytes
+    return int(number * factor / 1024)
+
+
+def kubernetes_quantity_kb(text: str) -> int | None:
+    """Kubernetes memory quantity (`512Mi`, `2G`, `1.5Gi`, `536870912`) -> kB."""
+    match = re.match(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m)?$", text)
+    if not match:
+        return None
+    number = float(match.group(1))
+    factor = {None: 1, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
+              "Ei": 1024 ** 6, "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4,
+              "P": 1000 ** 5, "E": 1000 ** 6, "m": 0.001}[match.group(2)]
+    return int(number * factor / 1024)
+
+
+_FREE_FLAG_UNIT = {"-b": 1, "--bytes": 1, "-k": 1024, "--kilo": 1000, "--kibi": 1024, "-m": 1024 ** 2,
+                   "--mega": 1000 ** 2, "--mebi": 1024 ** 2, "-g": 1024 ** 3, "--giga": 1000 ** 3,
+                   "--gibi": 1024 ** 3}
+
+
+def _free_unit(flags: str | None) -> int | None:
+    """The unit `free` prints bare numbers in, from its flags (kB when none)."""
+    unit: int | None = 1024
+    for flag in (flags or "").split():
+        if flag in _FREE_FLAG_UNIT:
+            unit = _FREE_FLAG_UNIT[flag]
+        elif flag in ("-h", "--human"):
+            unit = None  # every figure carries its own suffix
+    return unit
+
+
+# ------------------------------------------------------------------------------------ reading
+# A cheap screen before the lexer: a line can only be a context line when it holds one of these
+# words, or follows (within _HEADER_REACH lines) a header whose rows hold only numbers. Kernel
+# logs of 100,000 lines are mostly task rows and trace lines that never pass it.
+_SCREEN_WORDS = ("Mem", "Swap", "total", "free", "emory", "Limits:", "Requests:", "OOMKilled", "oom-kill",
+                 "OOM killer", "vmalloc", "vmap", "KASAN", "kasan_", "kmemleak", "Modules linked in")
+_SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
+_MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
+_HEADER_WORDS = ("PID", "swpd", "Active / Total Size", "Filename", "NAME", "CONTAINER ID", "Limits:", "Requests:")
+_HEADER_SCREEN = re.compile("|".join(re.escape(word) for word in _HEADER_WORDS))
+_HEADERS = re.compile(r"PID\s+USER|\bswpd\b|Active / Total Size|^\s*Filename\s+Type|^\s*NAME\s+TYPE|"
+                      r"CONTAINER ID|^\s*(?:Limits|Requests):\s*$")
+
+
+def _candidates(lines: list[Any]) -> list[Any]:
+    out = []
+    reach = -1
+    for index, line in enumerate(lines):
+        text = line.text
+        if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
+            reach = index + _HEADER_REACH
+            out.append(line)
+        elif index <= reach or _SCREEN.search(text) or (
+                text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+            out.append(line)
+    return out
+
+
+def read_context(lines: Iterable[Any]) -> ContextFacts:
+    """Context facts of normalised lines (objects with ``number``, ``text``, ``prefix``).
+
+    Never raises: a line the lexer cannot take is skipped.
+    """
+    lines = _candidates([line for line in lines if line.text and "\n" not in line.text])
+    if not lines:
+        return ContextFacts()
+    body = "".join(line.text + "\n" for line in lines)
+    try:
+        tokens = [t.type for t in context_lexer().lex(body, dont_ignore=True)]
+    except LarkError:
+        tokens = []
+    if len(tokens) != len(lines):  # a lexer surprise: fall back to one line at a time
+        tokens = []
+        for line in lines:
+            try:
+                tokens.append(next(iter(context_lexer().lex(line.text + "\n", dont_ignore=True))).type)
+            except (LarkError, StopIteration):
+                tokens.append("OTHER")
+    out: list[ContextLine] = []
+    last_header: dict[str, int] = {}
+    free_unit: int | None = 1024
+    free_unit_known = False
+    swaps_human = False
+    k8s_section = None
+    for line, terminal in zip(lines, tokens):
+        if terminal == "OTHER":
+            continue
+        header = _NEEDS_HEADER.get(terminal)
+        if header is not None and line.number - last_header.get(header, -10 ** 9) > _HEADER_REACH:
+            continue
+        match = _matcher(terminal)(line.text)
+        if match is None:
+            continue
+        groups = {k: v for k, v in match.groupdict().items() if v is not None}
+        source = SourceLine(line.number, line.text, getattr(line, "prefix", ""))
+        values: dict[str, Any] = {}
+        kind = terminal.lower()
+        if terminal in ("VMSTAT_HEADER", "SLABTOP_SUMMARY", "TOP_HEADER", "SWAPS_HEADER", "K8S_SECTION"):
+            last_header[terminal] = line.number
+        if terminal == "FREE_COMMAND":
+            free_unit, free_unit_known = _free_unit(groups.get("free_flags")), True
+            values["flags"] = (groups.get("free_flags") or "").strip()
+        elif terminal == "FREE_HEADER":
+            if not free_unit_known:
+                free_unit = 1024  # `free` with no command shown prints kB unless a suffix says otherwise
+        elif terminal in ("FREE_MEM", "FREE_SWAP"):
+            prefix = "fm_" if terminal == "FREE_MEM" else "fsw_"
+            unit = free_unit if free_unit_known else None
+            for name in ("total", "used", "free", "cache", "avail"):
+                kb = size_kb(groups.get(prefix + name), unit)
+                if kb is not None:
+                    values[name + "_kb"] = kb
+            if "total_kb" not in values:
+                values["raw_total"] = groups.get(prefix + "total")  # unit unknown: knowledge may resolve it
+                values["raw_used"] = groups.get(prefix + "used")
+                values["raw_free"] = groups.get(prefix + "free")
+        elif terminal == "MEMINFO_FIELD":
+            values["key"] = groups["mi_key"]
+            value = int(groups["mi_value"])
+            values["kb" if groups.get("mi_unit") else "value"] = value
+        elif terminal == "SWAPS_HEADER":
+            swaps_human = groups.get("sw_header", "").startswith("NAME")
+        elif terminal == "SWAP_ROW":
+            unit = None if swaps_human else 1024  # /proc/swaps prints kB; swapon --show human sizes
+            values["name"] = groups["sw_name"]
+            values["type"] = groups["sw_type"]
+            for name in ("size", "used"):
+                kb = size_kb(groups.get("sw_" + name), unit)
+                if kb is None and swaps_human:
+                    kb = size_kb(groups.get("sw_" + name), 1)  # swapon --bytes
+                if kb is not None:
+                    values[name + "_kb"] = kb
+        elif terminal in ("TOP_MEM", "TOP_SWAP"):
+            p = "tm_" if terminal == "TOP_MEM" else "ts_"
+            if groups.get(p + "unit"):
+                factor = _BINARY[groups[p + "unit"].upper()]
+                for name in ("total", "free", "used"):
+                    values[name + "_kb"] = int(float(groups[p + name]) * factor / 1024)
+            else:
+                for name in ("total", "free", "used"):
+                    values[name + "_kb"] = int(groups[p + name + "_k"])
+        elif terminal == "TOP_ROW":
+            values.update(pid=int(groups["tr_pid"]), user=groups["tr_user"], command=groups["tr_command"].strip(),
+                          mem_percent=float(groups["tr_mem"]))
+            res = groups["tr_res"]
+            values["res_kb"] = size_kb(res.upper(), 1024) if res[-1:].isalpha() else int(float(res))
+        elif terminal == "VMSTAT_ROW":
+            values.update(swpd_kb=int(groups["vm_swpd"]), free_kb=int(groups["vm_free"]),
+                          si=int(groups["vm_si"]), so=int(groups["vm_so"]))
+        elif terminal == "SLABTOP_SUMMARY":
+            values.update(active_kb=int(float(groups["st_active"])), total_kb=int(float(groups["st_total"])))
+        elif terminal == "SLABTOP_ROW":
+            values.update(name=groups["sr_name"], objects=int(groups["sr_objs"]), size_kb=int(groups["sr_size"]))
+        elif terminal == "K8S_SECTION":
+            k8s_section = groups["k8s_section"].lower()
+            values["section"] = k8s_section
+        elif terminal == "K8S_MEMORY":
+            kb = kubernetes_quantity_kb(groups["k8s_memory"])
+            if kb is None:
+                continue
+            values.update(section=k8s_section, kb=kb, quantity=groups["k8s_memory"])
+        elif terminal == "K8S_OOMKILLED":
+            values["oom_killed"] = True
+        elif terminal == "DOCKER_OOMKILLED":
+            values["oom_killed"] = groups["do_value"] == "true"
+        elif terminal == "DOCKER_MEMORY":
+            number = int(groups["dm_value"])
+            values.update(key=groups["dm_key"], kb=number // 1024 if number > 0 else number)
+        elif terminal == "DOCKER_STATS_ROW":
+            values.update(name=groups["ds_name"], usage_kb=size_kb(groups["ds_usage"], None),
+                          limit_kb=size_kb(groups["ds_limit"], None), percent=float(groups["ds_pct"]))
+        elif terminal == "SYSTEMD_MEMORY":
+            values["current_kb"] = size_kb(groups["sd_current"], 1)
+            for key, value in re.findall(r"(high|max|swap max|available|peak|limit|min|low):[ \t]*([\d.]+[BKMGTP]?)",
+                                         groups.get("sd_limits", "")):
+                kb = size_kb(value, 1)
+                if kb is not None:
+                    values[key.replace(" ", "_") + "_kb"] = kb
+        elif terminal == "SYSTEMD_PROPERTY":
+            raw = groups["sp_value"]
+            values.update(key=groups["sp_key"], raw=raw,
+                          kb=None if raw in ("infinity", "[not set]") else size_kb(raw, 1))
+        elif terminal == "SYSTEMD_OOM":
+            values["text"] = groups["so_text"]
+        elif terminal == "VMALLOC_FAILURE":
+            values["text"] = groups["vf_text"].strip()
+            size = groups.get("vf_size") or groups.get("vf_bytes") or groups.get("vf_err_size")
+            if size:
+                values["bytes"] = int(size)
+        elif terminal == "KASAN":
+            values["text"] = groups["ka_text"].strip()
+        elif terminal == "KMEMLEAK":
+            values["text"] = groups["km_text"].strip()
+        elif terminal == "MODULES":
+            # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
+            # proprietary or unsigned module
+            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            values["modules"] = tuple(m.group(1) for m in words if m)
+            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            values["flags"] = MappingProxyType({m.group(1): m.group(2) for m in words if m and m.group(2)})
+        out.append(ContextLine(kind, MappingProxyType(values), source))
+    return ContextFacts(tuple(out))

@@ -1,0 +1,179 @@
+"""Clues in the call trace, the module list and the kernel lines around a report.
+
+Each clue is derived once here (with the paste lines that show it) and read by the findings it
+bears on: balloon drivers and GPU drivers and ZFS explain RAM no counter accounts for
+(unaccounted_memory); network receive refills at order 2-3 and NOFS/NOIO filesystem paths
+explain high-order and reclaim-restricted failures; KASAN and kmemleak inflate kernel memory on
+debug kernels; kswapd invoking the OOM killer and a request with a vmalloc fallback mark kernel
+paths that should not have killed or warned (kernel_bug, benign_nowarn_failure).
+
+Function and module names are facts of the kernel tree (file names cited per clue); none is keyed
+to a particular paste.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from grammar.facts import SourceLine
+
+from . import surroundings
+
+# drivers/misc/vmw_balloon.c, drivers/virtio/virtio_balloon.c, drivers/hv/hv_balloon.c,
+# drivers/xen/balloon.c
+BALLOON_MODULES = ("vmw_balloon", "virtio_balloon", "hv_balloon", "xen_balloon")
+BALLOON_FUNCTIONS = re.compile(r"^(vmballoon_|virtballoon_|balloon_|fill_balloon|leak_balloon|hv_balloon|balloon_up|"
+                               r"decrease_reservation|increase_reservation|balloon_process)")
+# drivers/gpu/drm/{i915,amd/amdgpu,nouveau,radeon,ttm}; nvidia is out of tree
+GPU_MODULES = ("i915", "amdgpu", "nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "nouveau", "radeon",
+               "xe", "ttm", "drm_kms_helper", "gma500_gfx", "vmwgfx", "mgag200", "ast")
+# only prefixes no other subsystem uses (nv_ is also forcedeth's, intel_ also iommu/pstate/...)
+GPU_FUNCTIONS = re.compile(r"^(i915_|amdgpu_|radeon_|nouveau_|nvidia_|ttm_|drm_)")
+# module/zfs, module/spl (OpenZFS)
+ZFS_MODULES = ("zfs", "spl", "znvpair", "zavl", "icp", "zcommon", "zunicode", "zzstd", "zlua")
+ZFS_FUNCTIONS = re.compile(r"^(spl_|arc_|zio_|dbuf_|dmu_|txg_|zfs_|vdev_|zpl_|abd_|l2arc_|zil_|metaslab_)")
+# mm/kasan, mm/kmemleak.c
+KASAN_FUNCTIONS = re.compile(r"^(kasan_|__kasan_|__asan_|kasan_save_stack|kasan_set_track)")
+KMEMLEAK_FUNCTIONS = re.compile(r"^(kmemleak_|create_object|__create_object|mem_pool_alloc)")
+# net/core/skbuff.c, drivers/net/*: receive-buffer refills in softirq or driver context
+NET_FUNCTIONS = re.compile(r"^(__netdev_alloc_skb|netdev_alloc_skb|__alloc_skb|alloc_skb|napi_alloc_skb|__napi_alloc_skb|"
+                           r"netdev_alloc_frag|__netdev_alloc_frag|page_frag_alloc|__page_frag_alloc|skb_page_frag_refill|"
+                           r"sk_page_frag_refill|alloc_skb_with_frags|sock_alloc_send_pskb|page_pool_|tcp_|udp_|ip_|"
+                           r"net_rx_action|__napi_poll|napi_poll|[a-z0-9_]*_alloc_rx_(buffers?|bufs?|page|frag|skb)|"
+                           r"[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|[a-z0-9_]*_napi_poll$|[a-z0-9_]*_rx_poll$|skb_copy|pskb_expand_head|"
+                           r"__skb_linearize|skb_segment|nf_|sctp_|tun_)")
+# fs/*: functions of filesystems and the block layer that allocate with GFP_NOFS / GFP_NOIO
+FS_FUNCTIONS = re.compile(r"^(xfs_|ext4_|ext3_|jbd2_|btrfs_|nfs_|nfs4_|f2fs_|ocfs2_|gfs2_|ceph_|cifs_|fuse_|"
+                          r"zfs_|spl_|reiserfs_|blk_|bio_|dm_|md_|raid|scsi_|submit_bio|mempool_alloc|kmem_alloc|"
+                          r"kmem_zalloc|xlog_)")
+# callers that try kmalloc with __GFP_NORETRY/__GFP_NOWARN-free masks and fall back to vmalloc:
+# mm/util.c kvmalloc_node (4.12+), fs/file.c alloc_fdmem (3.x-4.11), fs/seq_file.c seq_buf_alloc,
+# net/netfilter/x_tables.c xt_alloc_table_info, kernel/bpf/syscall.c bpf_map_area_alloc
+VMALLOC_FALLBACK = re.compile(r"^(kvmalloc|__kvmalloc|kvzalloc|kvcalloc|kvmalloc_node|kvmalloc_array|kvrealloc|"
+                              r"alloc_fdmem|seq_buf_alloc|xt_alloc_table_info|bpf_map_area_alloc|ext4_kvmalloc|"
+                              r"ext4_kvzalloc|kvmalloc_node_noprof|__kvmalloc_node_noprof|alloc_large_system_hash|"
+                              r"nf_ct_alloc_hashtable|kvmalloc_noprof)")
+TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]+)\]")
+
+
+@dataclass(frozen=True)
+class Clue:
+    name: str  # balloon, gpu, zfs, kasan, kmemleak, net_refill, kswapd_oom, nofs_noio, vmalloc_fallback, out_of_tree
+    detail: str  # what was seen: a module or function name
+    lines: tuple[SourceLine, ...]
+
+
+def _base(function: str) -> str:
+    return function.split(".")[0].split("+")[0]
+
+
+# modules that are never part of the kernel tree (their taint flag is O or P wherever they load)
+OUT_OF_TREE = ("nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "zfs", "spl", "vboxdrv", "vboxnetflt",
+               "vboxnetadp", "vmmon", "vmnet", "wl", "fglrx", "lkrg", "p_lkrg", "dattobd", "veeamsnap")
+
+
+def module_flags(analysis: Any) -> dict[str, str]:
+    """Taint flags printed after module names in `Modules linked in:` (`zfs(PO)` -> PO)."""
+    flags: dict[str, str] = {}
+    for line in analysis.event.lines:
+        if "Modules linked in:" in line.text:
+            for match in re.finditer(r"([A-Za-z0-9_-]+)\(([A-Z+-]+)\)", line.text.split("Modules linked in:", 1)[1]):
+                flags[match.group(1).replace("-", "_")] = match.group(2)
+    for row in surroundings.kernel_lines(analysis.dump, "modules"):
+        for name, value in (row.values.get("flags") or {}).items():
+            flags.setdefault(str(name).replace("-", "_"), str(value))
+    return flags
+
+
+def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
+    """Loaded modules and modules named in the trace (`func+0x1/0x2 [mod]`), with their lines."""
+    found: dict[str, tuple[SourceLine, ...]] = {}
+    for line in analysis.event.lines:
+        for name in TRACE_MODULE.findall(line.text):
+            found.setdefault(name, (line,))
+        if "Modules linked in:" in line.text:
+            for word in line.text.split("Modules linked in:", 1)[1].split():
+                match = re.match(r"[A-Za-z0-9_-]+", word)
+                if match:
+                    found.setdefault(match.group(0).replace("-", "_"), (line,))
+    for row in surroundings.kernel_lines(analysis.dump, "modules"):
+        for name in row.values.get("modules", ()):
+            found.setdefault(str(name).replace("-", "_"), (row.line,))
+    return found
+
+
+def _trace_match(analysis: Any, pattern: re.Pattern[str]) -> tuple[str, tuple[SourceLine, ...]] | None:
+    for function in analysis.event.call_trace:
+        base = _base(function)
+        if pattern.match(base):
+            return base, analysis.find_lines(re.escape(base))[:1]
+    return None
+
+
+def _module_clue(analysis: Any, name: str, known: tuple[str, ...], functions: re.Pattern[str] | None) -> Clue | None:
+    mods = modules(analysis)
+    for module in known:
+        if module in mods:
+            return Clue(name, module, mods[module])
+    if functions is not None:
+        hit = _trace_match(analysis, functions)
+        if hit is not None:
+            return Clue(name, hit[0], hit[1])
+    return None
+
+
+def clues(analysis: Any) -> dict[str, Clue]:
+    """Every clue of this event, by name (derived once per Analysis and cached on it)."""
+    cached = analysis.__dict__.get("_k9_clues")
+    if cached is not None:
+        return cached
+    out: dict[str, Clue] = {}
+    for name, known, functions in (("balloon", BALLOON_MODULES, BALLOON_FUNCTIONS), ("gpu", GPU_MODULES, GPU_FUNCTIONS),
+                                   ("zfs", ZFS_MODULES, ZFS_FUNCTIONS)):
+        clue = _module_clue(analysis, name, known, functions)
+        if clue is not None:
+            out[name] = clue
+    for name, functions, kinds in (("kasan", KASAN_FUNCTIONS, ("kasan",)), ("kmemleak", KMEMLEAK_FUNCTIONS, ("kmemleak",))):
+        hit = _trace_match(analysis, functions)
+        if hit is not None:
+            out[name] = Clue(name, hit[0], hit[1])
+        else:
+            rows = surroundings.kernel_lines(analysis.dump, *kinds)
+            if rows:
+                out[name] = Clue(name, str(rows[0].values.get("text", name)), (rows[0].line,))
+    gfp = analysis.gfp
+    order = analysis.order or 0
+    trigger_lines = analysis.lines(analysis.event.trigger.line) if analysis.event.trigger else ()
+    net = _trace_match(analysis, NET_FUNCTIONS)
+    if net is not None and 1 <= order <= 3 and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False):
+        out["net_refill"] = Clue("net_refill", net[0], trigger_lines + net[1])
+    trigger = analysis.event.trigger
+    header = analysis.event.header
+    comm = (trigger.comm if trigger and trigger.comm else None) or (header.comm if header else None)
+    if comm and comm.startswith("kswapd") and analysis.event.kind in ("oom-kill", None) and (
+            trigger is not None or analysis.event.kill is not None):
+        out["kswapd_oom"] = Clue("kswapd_oom", comm, trigger_lines or analysis.lines(header.line if header else None))
+    if gfp is not None and (getattr(gfp, "may_call_fs", None) is False or getattr(gfp, "may_do_io", None) is False) \
+            and getattr(gfp, "may_reclaim", None):
+        fs = _trace_match(analysis, FS_FUNCTIONS)
+        if fs is not None:
+            out["nofs_noio"] = Clue("nofs_noio", fs[0], trigger_lines + fs[1])
+    fallback = _trace_match(analysis, VMALLOC_FALLBACK)
+    if fallback is not None:
+        out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
+    tainted = header.tainted if header else None
+    if tainted and set(tainted.replace(" ", "")) & set("POE"):
+        # the taint says some module is out of tree; the trace names a module, which counts only
+        # when its own flags say so or it never ships with the kernel
+        flags = module_flags(analysis)
+        found = modules(analysis)
+        for name, lines in found.items():
+            if not any(TRACE_MODULE.search(line.text) for line in lines):
+                continue
+            if set(flags.get(name, "")) & set("POE") or name in OUT_OF_TREE:
+                out["out_of_tree"] = Clue("out_of_tree", name, lines)
+                break
+    analysis.__dict__["_k9_clues"] = out
+    return out

@@ -1,0 +1,102 @@
+"""Honest confidence: what a confidence of 60 % or more promises, and what to say below it.
+
+An answer at >= 60 % (``CONFIDENT``) must be right at least 9 times in 10 on pastes no threshold
+was tuned on (measured by ``bench/confidence_holdout.py`` and ``tests/test_confidence_holdout.py``).
+Two rules keep it so:
+
+- ``calibrate``: a finding inferred from a paste that lacks the memory report (no Mem-Info: no
+  zones, no counters) is compressed below ``CONFIDENT`` (keeping the ranking). Without the report, a large victim, an
+  order, a kernel version say what is likely, not what happened. Findings that rest on what the
+  kernel or a tool states outright (a memcg or cpuset constraint, SysRq, panic_on_oom, a vmalloc
+  space message, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
+  atomic failure, the per-mille score of a kill line) keep theirs.
+- ``doubt``: below ``CONFIDENT`` the reply says plainly that the cause cannot be told from the
+  paste and which lines to paste next, from the event's ``missing`` parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from grammar.facts import Event
+
+from .model import Finding
+
+CONFIDENT = 0.60
+THIN_CAP = 0.55  # inferred findings on a paste without the memory report stay below CONFIDENT:
+THIN_SLOPE = 0.1  # above THIN_CAP they are compressed into [0.55, 0.595)
+
+# Checks whose finding rests on a statement of the kernel or of a tool, not on an inference from figures
+DECLARED = frozenset({
+    "manual_trigger", "panic_policy", "no_killable", "memcg_limit", "memcg_shmem", "cpuset_mempolicy",
+    "numa_node", "vmalloc_space", "container_killed_context", "score_adj_protection", "repeated_kills",
+    "benign_fallback", "undetermined",
+    # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
+    # line itself proves the reserve ran dry
+    "atomic_reserve",
+})
+
+# What to paste, for each part of a full report a paste may lack (grammar.parse.MISSING names them)
+PASTE_NEXT = {
+    "trigger": "the line `... invoked oom-killer: gfp_mask=..., order=...` and the lines after it",
+    "alloc-failure": "the line `...: page allocation failure: order:..., mode:...` and the lines after it",
+    "mem-info": "the `Mem-Info:` block (from `Mem-Info:` to `pages RAM`/`pages reserved`)",
+    "memcg-usage": "the memory cgroup lines (`memory: usage ..., limit ...` and `Memory cgroup stats for ...`)",
+    "task-dump": "the task table (`[  pid  ]   uid  tgid total_vm      rss ...` and its rows)",
+    "kill": "the `Killed process ...` / `oom-kill:constraint=...` lines",
+}
+WHOLE_REPORT = ("the whole report: `journalctl -k` or `dmesg` from the `invoked oom-killer` (or `page allocation "
+                "failure`) line to the `Killed process` line")
+
+
+# Checks that measure where RAM went. On an allocation-failure warning (no kill) they say why free
+# memory was low, not why this request failed: that is the request's order, flags and reserves
+# (in the training folds experts named fragmentation, reserves, CMA, a defect or a harmless
+# warning for every such event, never a share of RAM).
+RAM_SHARE_CHECKS = frozenset({
+    "shmem_share", "hugetlb_pool", "slab_unreclaimable", "pagetables_share", "mlocked_share", "unaccounted",
+    "unaccounted_named", "dirty_writeback", "slab_share_of_counted",
+})
+
+
+def role_for(check: str, event: Event, role: str | None) -> str | None:
+    """The role a finding may claim for this event: RAM shares are contributing on allocation failures."""
+    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None:
+        return "contributing"
+    return role
+
+
+def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str, Any] | None = None) -> float:
+    """The confidence a finding may claim for this event (see the module docstring)."""
+    if check in DECLARED:
+        return confidence
+    context = hit_context or {}
+    if check == "fragmentation" and context.get("costly"):
+        return confidence  # order > 3: the kernel never kills for these, the failure is about contiguity
+    if check == "process_hog" and context.get("from_score"):
+        return confidence  # the kill line's score is the kernel's own measure of the victim's share
+    if "mem-info" in event.missing and event.kind != "memcg-oom" and confidence > THIN_CAP:
+        # compressed, not clipped: the order between findings (the ranking) survives
+        return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE
+    return confidence
+
+
+def doubt(findings: Sequence[Finding], missing: Sequence[str]) -> str | None:
+    """Below CONFIDENT: what cannot be told, and what to paste next (``missing``: the event's missing
+    parts, grammar.parse.MISSING keys). None when the answer is confident."""
+    causes = [f for f in findings if f.role == "root-cause"]
+    top = causes[0] if causes else None
+    if top is not None and top.confidence >= CONFIDENT:
+        return None
+    others = sorted({f.category for f in causes[1:3]} - {top.category if top else ""})
+    if top is None:
+        what = "The paste does not show enough of the report to name a cause."
+    elif others:
+        what = (f"Not certain ({top.confidence:.0%}): the paste cannot tell {top.category.replace('_', ' ')} "
+                f"from {' or '.join(o.replace('_', ' ') for o in others)}.")
+    else:
+        what = f"Not certain ({top.confidence:.0%}): the paste lacks the figures that would confirm it."
+    parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]
+    paste = "; ".join(parts) if parts else WHOLE_REPORT
+    return f"{what} To tell, paste {paste}."

@@ -1,0 +1,158 @@
+"""What the text around the report says: machine size, swap, memory limits, container kills.
+
+Reads ``Dump.context`` (``grammar.context_facts``: command output and kernel lines a person pasted
+with the dump) and derives each figure once, in kB, with the paste lines it came from, for the
+checks and for ``Analysis`` (RAM and swap size when the report itself does not show them). A
+snapshot taken by `free` or `top` may be from another moment than the OOM: only sizes that do
+not change (RAM, configured swap, limits) are used in place of the report's own figures; used and
+free amounts are quoted as evidence of their own, never merged into the report's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grammar.context_facts import ContextFacts, ContextLine, size_kb
+from grammar.facts import Dump, SourceLine
+
+RAM_MATCH = 0.25  # a `free` total without a unit is taken in the unit that lands within 25 % of pages RAM
+
+
+@dataclass(frozen=True)
+class Sized:
+    kb: int
+    source: str  # "free", "/proc/meminfo", "top", "/proc/swaps", "kubectl", "docker", "systemd", ...
+    lines: tuple[SourceLine, ...]
+
+
+def facts(dump: Dump) -> ContextFacts:
+    context = getattr(dump, "context", None)
+    return context if isinstance(context, ContextFacts) else ContextFacts()
+
+
+def _lines(*items: ContextLine) -> tuple[SourceLine, ...]:
+    return tuple(item.line for item in items)
+
+
+def _meminfo(dump: Dump, key: str) -> ContextLine | None:
+    return next((c for c in facts(dump).of("meminfo_field") if c.values.get("key") == key and "kb" in c.values), None)
+
+
+def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total") -> int | None:
+    if f"{key}_kb" in row.values:
+        return int(row.values[f"{key}_kb"])
+    raw = row.values.get(f"raw_{key}")
+    if raw is None or report_ram_kb is None:
+        return None
+    ram_total = _free_total(row, report_ram_kb) if key != "total" else None
+    for unit in (1024, 1024 ** 2, 1024 ** 3, 1):
+        kb = size_kb(str(raw), unit)
+        if kb and abs(kb - report_ram_kb) <= RAM_MATCH * report_ram_kb:
+            return kb
+        if ram_total is not None:
+            return None
+    return None
+
+
+def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
+    """The machine's RAM as a command printed it (MemTotal, `free` Mem total, `top` Mem total)."""
+    row = _meminfo(dump, "MemTotal")
+    if row is not None:
+        return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
+    for row in facts(dump).of("free_mem"):
+        kb = _free_total(row, report_ram_kb)
+        if kb:
+            return Sized(kb, "free", _lines(row))
+    for row in facts(dump).of("top_mem"):
+        if row.values.get("total_kb"):
+            return Sized(int(row.values["total_kb"]), "top", _lines(row))
+    return None
+
+
+def swap_total(dump: Dump) -> Sized | None:
+    """Configured swap (SwapTotal, `free`/`top` Swap total, the sum of /proc/swaps or swapon rows)."""
+    row = _meminfo(dump, "SwapTotal")
+    if row is not None:
+        return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
+    for kind, source in (("free_swap", "free"), ("top_swap", "top")):
+        for row in facts(dump).of(kind):
+            if "total_kb" in row.values:
+                return Sized(int(row.values["total_kb"]), source, _lines(row))
+    rows = [r for r in facts(dump).of("swap_row") if "size_kb" in r.values]
+    if rows:
+        return Sized(sum(int(r.values["size_kb"]) for r in rows), "/proc/swaps", _lines(*rows))
+    return None
+
+
+def swap_used(dump: Dump) -> Sized | None:
+    """Swap in use when the command ran (`free`, `top`, /proc/swaps, vmstat swpd)."""
+    row = _meminfo(dump, "SwapFree")
+    total = _meminfo(dump, "SwapTotal")
+    if row is not None and total is not None:
+        return Sized(int(total.values["kb"]) - int(row.values["kb"]), "/proc/meminfo", _lines(total, row))
+    for kind, source in (("free_swap", "free"), ("top_swap", "top")):
+        for row in facts(dump).of(kind):
+            if "used_kb" in row.values:
+                return Sized(int(row.values["used_kb"]), source, _lines(row))
+    rows = [r for r in facts(dump).of("swap_row") if "used_kb" in r.values]
+    if rows:
+        return Sized(sum(int(r.values["used_kb"]) for r in rows), "/proc/swaps", _lines(*rows))
+    rows = list(facts(dump).of("vmstat_row"))
+    if rows:
+        return Sized(max(int(r.values["swpd_kb"]) for r in rows), "vmstat", _lines(max(rows, key=lambda r: r.values["swpd_kb"])))
+    return None
+
+
+def memory_limit(dump: Dump) -> Sized | None:
+    """The container's or unit's memory limit (kubectl Limits, docker Memory, docker stats, systemd)."""
+    for row in facts(dump).of("k8s_memory"):
+        if row.values.get("section") == "limits" and row.values.get("kb"):
+            return Sized(int(row.values["kb"]), "kubectl", _lines(row))
+    for row in facts(dump).of("docker_memory"):
+        if row.values.get("key") == "Memory" and int(row.values.get("kb") or 0) > 0:
+            return Sized(int(row.values["kb"]), "docker inspect", _lines(row))
+    for row in facts(dump).of("systemd_memory"):
+        for key in ("max_kb", "limit_kb", "high_kb"):
+            if row.values.get(key):
+                return Sized(int(row.values[key]), "systemctl status", _lines(row))
+    for row in facts(dump).of("systemd_property"):
+        if row.values.get("key") in ("MemoryMax", "MemoryLimit", "MemoryHigh") and row.values.get("kb"):
+            return Sized(int(row.values["kb"]), "systemd " + str(row.values["key"]), _lines(row))
+    for row in facts(dump).of("docker_stats_row"):
+        if row.values.get("limit_kb"):
+            return Sized(int(row.values["limit_kb"]), "docker stats", _lines(row))
+    return None
+
+
+def container_oom_killed(dump: Dump) -> tuple[SourceLine, ...]:
+    """Lines where container tooling says the OOM killer ended it (OOMKilled, systemd oom-kill)."""
+    rows = [r for r in facts(dump).of("k8s_oomkilled", "docker_oomkilled", "systemd_oom")
+            if r.values.get("oom_killed", True)]
+    return _lines(*rows)
+
+
+def top_processes(dump: Dump) -> tuple[ContextLine, ...]:
+    """`top` rows, largest resident size first."""
+    return tuple(sorted(facts(dump).of("top_row"), key=lambda r: -int(r.values.get("res_kb") or 0)))
+
+
+def largest_slab_cache(dump: Dump) -> ContextLine | None:
+    rows = facts(dump).of("slabtop_row")
+    return max(rows, key=lambda r: int(r.values["size_kb"]), default=None)
+
+
+def kernel_lines(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
+    """Kernel lines of the given kinds (vmalloc_failure, kasan, kmemleak, modules)."""
+    return facts(dump).of(*kinds)
+
+
+def summary(dump: Dump) -> dict[str, Any]:
+    """Plain figures for renderers and tests."""
+    out: dict[str, Any] = {}
+    for name, value in (("ram", ram(dump)), ("swap_total", swap_total(dump)), ("swap_used", swap_used(dump)),
+                        ("memory_limit", memory_limit(dump))):
+        if value is not None:
+            out[name + "_kb"] = value.kb
+            out[name + "_source"] = value.source
+    return out
