@@ -29,7 +29,7 @@ _ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 _INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
-_QUOTE = re.compile(r"^(?:[ \t]*[>|])+[ \t]?")  # mail quotes: `> ` and, in some readers, `| `
+_QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` and, in some readers, `| ` or `: `
 _BOLD = re.compile(r"^\*\*|\*\*$")  # a line a person set in Markdown bold
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
@@ -254,7 +254,7 @@ def _strip_prefix(line: str) -> tuple[str, str]:
 
 def line_content(raw: str) -> tuple[str, str]:
     """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
-    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith((">", "|")) else raw
+    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith((">", "|", ": ")) else raw
     if "`" in line:
         line = _INLINE_CODE.sub("", line)
     if "**" in line:
@@ -382,7 +382,9 @@ def normalise(text: str) -> Normalised:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
-        if budget > 0 and (entry.prefix or is_loose(classify(entry.text)) or prefixed_paste):
+        following = physical[index] if index < len(physical) else None
+        if budget > 0 and (entry.prefix or prefixed_paste or (following is not None and following.indented)
+                           or is_loose(classify(entry.text))):
             probe = index
             while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]

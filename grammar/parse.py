@@ -94,7 +94,7 @@ _SECTION: dict[str, int | None] = {
     "numa_note": 9,
 }
 # Kinds that occur once per report: a second one means a second report.
-_ONCE = {"invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
+_ONCE = {"sysrq", "invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
          "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
          "free_swap", "total_swap", "pagecache"}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
@@ -356,7 +356,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None),
+    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None
+                   or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
+                          for item in draft.items)),
                   key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
     signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]

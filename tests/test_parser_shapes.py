@@ -221,7 +221,7 @@ def test_sysrq_manual_oom_known_from_its_trace() -> None:
 
 def test_memcg_line_whose_start_was_cut_off() -> None:
     text = _text(V1_TASK_IN)
-    line = next(l for l in text.splitlines() if "killed as a result of limit of" in l)
+    line = next(x for x in text.splitlines() if "killed as a result of limit of" in x)
     cut = "...killed as a result of limit of " + line.rsplit(" ", 1)[1]
     (event,) = _facts(cut)
     assert (event["kind"], event["memcg"]) == ("memcg-oom", line.rsplit(" ", 1)[1])
@@ -486,3 +486,55 @@ def test_openvz_and_rhel5_kill_lines() -> None:
     assert (
         _one("OOM killed process 659 (java) vm:4973220kB, rss:2066504kB, swap:0kB\n")["killed_total_vm_kb"] == 4973220
     )
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        lambda i, line: f"172.16.1.110: kern: warning: [2024-07-16T19:11:36.{i:08d}Z]: {line}",  # talosctl dmesg
+        lambda i, line: f"sep 14 16:42:{i % 60:02d} venus kernel: {line}",  # journalctl, lower-case month
+        lambda i, line: f": {line}",  # a mail reader quoting with `: `
+        lambda i, line: f"percona # {line}",  # a root prompt with the host name before each dmesg line
+    ],
+    ids=["talos", "journal-lowercase-month", "colon-quote", "host-prompt"],
+)
+def test_more_prefixes(render) -> None:
+    assert _facts(_each_line(HOG, render)) == _facts(_text(HOG))
+
+
+def test_kill_line_continued_on_an_indented_line() -> None:
+    # github.com/vm0-ai/vm0 issue 6631: a bare paste whose long lines were wrapped with an indent
+    text = (
+        "oom-kill:constraint=CONSTRAINT_MEMCG,cpuset=vm0-runner-v0.45.6.service,\n"
+        "  task=firecracker,pid=586629,uid=1000\n"
+        "Memory cgroup out of memory: Killed process 586629 (firecracker)\n"
+        "  total-vm:2107264kB, anon-rss:605932kB, file-rss:254676kB\n"
+    )
+    event = _one(text)
+    assert (event["kind"], event["killed_pid"], event["killed_anon_rss_kb"], event["killed_total_vm_kb"]) == (
+        "memcg-oom",
+        586629,
+        605932,
+        2107264,
+    )
+
+
+def test_each_manual_oom_is_an_event() -> None:
+    text = "".join(
+        f"[19291.{i}02062] sysrq: SysRq : Manual OOM execution\n"
+        f"[19291.{i}08335] Purging GPU memory, 74399744 bytes freed, 8728576 bytes still pinned.\n"
+        for i in range(3)
+    )
+    assert [e["kind"] for e in _facts(text)] == ["sysrq-manual"] * 3
+
+
+def test_panic_with_no_killable_process_and_its_trace() -> None:
+    text = (
+        "[    2.867237] Kernel panic - not syncing: Out of memory and no killable processes...\n"
+        "[    2.871227] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 4.1.16 #50\n"
+        "[    2.871227] Call Trace:\n"
+        "[    2.871227]  [<ffffffff81782a79>] dump_stack+0x45/0x57\n"
+        "[    2.871227]  [<ffffffff81780835>] panic+0xc1/0x1f5\n"
+        "[    2.871227]  [<ffffffff81172697>] __out_of_memory+0x547/0x550\n"
+    )
+    assert _one(text)["kind"] == "oom-kill"
