@@ -159,6 +159,9 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
                 back, kept, others = line_start, 0, 0
                 while kept < LOOKBACK_LINES and back > free_from:
                     previous = max(free_from, chunk.rfind(b"\n", 0, back - 1) + 1)
+                    if _FOREIGN.match(chunk, previous, back):  # a program's line: the report starts after it
+                        others = LEAD_LINES + 1
+                        break
                     if not _is_report_line(chunk[previous:back]):
                         others += 1
                         if others > LEAD_LINES:
@@ -168,7 +171,7 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
                 borrowed: list[bytes] = []
                 if back == free_from == 0 and others <= LEAD_LINES:
                     for raw in reversed(tail):
-                        if kept + len(borrowed) >= LOOKBACK_LINES:
+                        if kept + len(borrowed) >= LOOKBACK_LINES or _FOREIGN.match(raw):
                             break
                         if not _is_report_line(raw):
                             others += 1
