@@ -85,7 +85,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             print(json.dumps(report_dict(report), indent=2), file=out)
         print(f"oomlens: {report.message}", file=sys.stderr)
         return 1
-    print(_render(report, args.format, out, getattr(args, "all_events", False)), file=out)
+    if args.format == "json":
+        from bot.render.json_out import report_dict, write_json
+
+        write_json(report_dict(report), out)
+    else:
+        print(_render(report, args.format, out, getattr(args, "all_events", False)), file=out)
     if args.chart:
         return _write_chart(report, args.chart)
     return 0

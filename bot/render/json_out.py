@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 from bot.pipeline import AnalysedEvent, Report
 from grammar.facts import Event
@@ -28,6 +28,26 @@ CONTRACT_FIELDS = (
 
 
 _SCALARS = (str, int, float, bool, type(None))
+
+
+def write_json(value: Any, out: IO[str]) -> None:
+    """``dumps(value, indent=True)`` and a newline written to ``out``: as UTF-8 bytes straight to
+    its binary buffer when it has one (a 100,000-row task table is 50 MB of JSON; no second copy
+    as ``str``)."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        try:
+            import orjson
+
+            data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        except (ImportError, TypeError):
+            pass
+        else:
+            out.flush()
+            buffer.write(data)
+            buffer.flush()
+            return
+    out.write(dumps(value, indent=True) + "\n")
 
 
 def dumps(value: Any, *, indent: bool = False) -> str:
