@@ -155,15 +155,14 @@ def finding_dict(finding: Any) -> dict[str, Any]:
 
 def overview_dict(overview: Overview) -> dict[str, Any]:
     """The overview as JSON: the cause by reference (its full record is in ``findings``)."""
-    out = plain(overview)
+    # the event's own keys hold the findings and what was not evaluated in full: never converted here
+    out = plain(overview, skip=frozenset({"findings", "not_evaluated"}))
     cause = overview.cause
     out["cause"] = None if cause is None else {"code": cause.code, "name": cause.name, "title": cause.title,
                                                "category": cause.category, "confidence": round(float(cause.confidence), 2)}
     out["headline_parts"] = list(overview.headline_parts)
     out["todo"] = list(overview.todo)
     out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
-    for name in ("findings", "not_evaluated"):  # the event's own keys hold them in full
-        out.pop(name, None)
     if out.get("victim"):
         out["victim"].pop("lines", None)
         out["victim"]["text"] = overview.victim.text if overview.victim else None
