@@ -32,7 +32,7 @@ def main() -> int:
         "oomlens analyze (text)": [args.oomlens, "analyze", str(SAMPLE)],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for name, command in commands.items():  # warm the caches (bytecode, Lark's grammar cache)
+    for command in commands.values():  # warm the caches (bytecode, Lark's grammar cache)
         subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     for _ in range(args.rounds):
         for name, command in commands.items():

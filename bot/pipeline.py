@@ -104,6 +104,9 @@ def analyze_window(window: Window) -> Report:
     return analyze(window.data, first_line=window.first_line)
 
 
+__all__ = ["AnalysedEvent", "Report", "Window", "analyse_event", "analyze", "analyze_stream", "analyze_window",
+           "available_cores", "map_stream"]
+
 T = TypeVar("T")
 
 

@@ -69,7 +69,7 @@ def dumps(value: Any, *, indent: bool = False) -> str:
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
+def _field_names(cls: Any) -> tuple[str, ...] | None:
     """The fields of a dataclass type, None for any other type (asked once per type)."""
     if dataclasses.is_dataclass(cls):
         return tuple(f.name for f in dataclasses.fields(cls))
@@ -81,7 +81,7 @@ def plain(value: Any, skip: frozenset[str] = frozenset()) -> Any:
     of ``value`` itself (not of what it holds) that are left out, never converted."""
     if isinstance(value, _SCALARS):
         return value
-    names = _field_names(type(value))
+    names = _field_names(value.__class__)
     if names is not None:
         return {name: plain(getattr(value, name)) for name in names if name not in skip}
     if isinstance(value, (dict, MappingProxyType)):
