@@ -8,12 +8,14 @@ its ``Overview`` (``knowledge.overview``), the one view every renderer reads.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from dataclasses import dataclass
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator, TypeVar
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from grammar.windows import windows
+from grammar.windows import Window, windows
 from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 from knowledge.overview import Overview, build_overview, group_overviews
@@ -89,10 +91,58 @@ def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
     return Report(dump=dump, events=tuple(analyse_event(event, dump) for event in dump.events))
 
 
-def analyze_stream(handle: IO[bytes]) -> Iterator[Report]:
+def analyze_stream(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Report]:
     """A log of any size in constant memory: one ``Report`` per window that holds events, in file
     order, every line number that of the whole file (``grammar.windows``)."""
-    for window in windows(handle):
-        report = analyze(window.data, first_line=window.first_line)
+    for window in windows(handle, progress):
+        report = analyze_window(window)
         if report.events:
             yield report
+
+
+def analyze_window(window: Window) -> Report:
+    return analyze(window.data, first_line=window.first_line)
+
+
+__all__ = ["AnalysedEvent", "Report", "Window", "analyse_event", "analyze", "analyze_stream", "analyze_window",
+           "available_cores", "map_stream"]
+
+T = TypeVar("T")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def map_stream(handle: IO[bytes], work: Callable[[Window], T], *, jobs: int = 1,
+               progress: Callable[[int], None] | None = None) -> Iterator[T]:
+    """``work(window)`` for every window of a log (``grammar.windows``), results in file order.
+
+    With ``jobs`` > 1 the windows are analysed by that many worker processes while this one
+    scans the file; at most ``2 * jobs`` windows are in flight, so memory stays bounded whatever
+    the size of the log. ``work`` must be a module-level function (it is sent to the workers by
+    name) and its result picklable; a window's analysis never depends on another's, so the
+    output is the same for every ``jobs``.
+    """
+    if jobs <= 1:
+        for window in windows(handle, progress):
+            yield work(window)
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    # fork: the workers start with the grammar and knowledge base already loaded
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pending: deque[Future[T]] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for window in windows(handle, progress):
+            pending.append(pool.submit(work, window))
+            while len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

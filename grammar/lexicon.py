@@ -16,17 +16,27 @@ from lark import Lark
 OTHER = "OTHER"
 
 
+def _plugins() -> dict[str, type]:
+    # lark-cython: the same LALR tables and lexer in compiled code. Over the corpus it gives the
+    # same facts for every dump and parses in 80 % of the time (7.9 -> 6.3 ms per dump, one run).
+    try:
+        import lark_cython  # type: ignore[import-untyped]
+    except ImportError:
+        return {}
+    return dict(lark_cython.plugins)
+
+
 @lru_cache(maxsize=None)
 def oom_parser() -> Lark:
     """The LALR parser for normalised dump text (built once per process, cached on disk)."""
     return Lark.open_from_package(
-        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True
+        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=_plugins()
     )
 
 
 @lru_cache(maxsize=None)
 def _prefix_grammar() -> Lark:
-    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic")
+    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True)
 
 
 def _ordered_terminals(parser: Lark) -> list:

@@ -9,8 +9,11 @@ first_line=...)`` gives to every fact, so a window's facts are numbered as in th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
+
+from ahocorasick_rs import BytesAhoCorasick
 
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS
@@ -23,17 +26,18 @@ LOOKBACK_LINES = 400  # report lines (call trace, registers) looked for before a
 LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held for that
 
 # Text found in the first lines of every report kind (trigger, fragments, memcg and kill lines,
-# Mem-Info, task dumps). Each is searched with bytes.find, which runs at memory speed; a hit
-# opens a window only when its line is one the grammar recognises, so a common word costs one
-# classification, not a parse.
-# Each literal costs one pass over the file, so the list is short: "oom" covers `invoked
-# oom-killer`, `oom-kill:`, `oom_reaper`; "emory" covers `Out of memory`, `Memory cgroup`,
-# `deadlocked on memory`; the rest open reports that start mid-way (a task header, Mem-Info
-# counters, a zone line, a task table).
+# Mem-Info, task dumps). All of them are searched in one pass over each chunk (an Aho-Corasick
+# automaton in Rust, ahocorasick-rs: measured 4.5x faster than one bytes.find pass per literal and
+# 6x faster than one compiled regex alternation, see bench/aggregated_log.py); a hit opens a window
+# only when its line is one the grammar recognises, so a common word costs one classification, not
+# a parse. "oom" covers `invoked oom-killer`, `oom-kill:`, `oom_reaper`; "emory" covers `Out of
+# memory`, `Memory cgroup`, `deadlocked on memory`; the rest open reports that start mid-way (a
+# task header, Mem-Info counters, a zone line, a task table).
 _ANCHORS = (
     b"oom", b"emory", b"Mem-Info", b"Mem-info", b"allocation failure", b"Killed process",
     b"SysRq", b"pid ]", b"Comm: ", b"active_anon:", b"kB min:",
 )
+_AUTOMATON = BytesAhoCorasick(list(_ANCHORS))
 
 
 # Phrases only a kernel memory report prints: they open a window even when the line needs
@@ -41,23 +45,32 @@ _ANCHORS = (
 _STRONG = (b"invoked oom-killer", b"page allocation failure", b"Killed process", b"Kill process",
            b"oom-kill:", b"Mem-Info", b"Memory cgroup", b"Manual OOM")
 
+# A syslog line written by a user-space program: stamp, host, then a program tag that is not the
+# kernel's (`Mar 14 02:03:56 node-01 sshd[812]: `, `2026-03-14T02:03:56+00:00 db-7 postgres[9]: `).
+# Such a line is never part of a kernel report, whatever words it holds, so it is passed over
+# without classifying it. Lines without a tag (console captures, `journalctl -k`, dmesg) and lines
+# the kernel wrote (`host kernel: `) do not match.
+_FOREIGN = re.compile(
+    rb"(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4})?"
+    rb"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+\-]\d\d:?\d\d)?)"
+    rb" [\w.\-]+ (?!kernel\b)[\w.\-/@()]+(?:\[\d+\])?: ")
+
 
 class _AnchorFinder:
-    """Next anchor position in a chunk, re-searching each literal only once it is passed."""
+    """Next anchor position in a chunk, from one pass of the automaton over the whole chunk."""
 
     def __init__(self, chunk: bytes) -> None:
-        self.chunk = chunk
-        self.next = {literal: chunk.find(literal) for literal in _ANCHORS}
+        # Matches never span a newline (no literal holds one), so the non-overlapping matches
+        # name every line that holds an anchor.
+        self.starts = [start for _, start, _ in _AUTOMATON.find_matches_as_indexes(chunk)]
+        self.index = 0
 
     def search(self, position: int) -> int:
-        best = -1
-        for literal, at in self.next.items():
-            if 0 <= at < position:
-                at = self.chunk.find(literal, position)
-                self.next[literal] = at
-            if at >= 0 and (best < 0 or at < best):
-                best = at
-        return best
+        starts, index = self.starts, self.index
+        while index < len(starts) and starts[index] < position:
+            index += 1
+        self.index = index
+        return starts[index] if index < len(starts) else -1
 
 
 def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
@@ -82,6 +95,8 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
 
 
 def _is_report_line(raw: bytes) -> bool:
+    if _FOREIGN.match(raw):
+        return False
     return is_report_line(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace"))
 
 
@@ -93,8 +108,11 @@ class Window:
     data: bytes
 
 
-def windows(handle: IO[bytes]) -> Iterator[Window]:
-    """Yield the windows of ``handle`` that may hold a kernel memory report, in file order."""
+def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Window]:
+    """Yield the windows of ``handle`` that may hold a kernel memory report, in file order.
+
+    ``progress``, when given, is called with the number of bytes read so far after each chunk."""
+    consumed = 0
     line_base = 0  # lines before the current chunk
     window: list[bytes] = []
     window_start = 0  # 0-based line number of window[0]
@@ -110,6 +128,9 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
         window, window_bytes, quiet = [], 0, 0
 
     for chunk, _ in _lines_from(handle):
+        if progress is not None:
+            consumed += len(chunk)
+            progress(consumed)
         anchors = _AnchorFinder(chunk)
         position = 0
         free_from = 0  # lines of this chunk before this offset belong to a window already
@@ -126,7 +147,8 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
                 line_end = chunk.find(b"\n", found)
                 line_end = size if line_end < 0 else line_end + 1
                 line = chunk[line_start:line_end]
-                if not any(phrase in line for phrase in _STRONG) and not _is_report_line(line):
+                if _FOREIGN.match(line) or (not any(phrase in line for phrase in _STRONG)
+                                            and not _is_report_line(line)):
                     line_no += chunk.count(b"\n", position, line_end)
                     position = line_end
                     continue
@@ -137,6 +159,9 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
                 back, kept, others = line_start, 0, 0
                 while kept < LOOKBACK_LINES and back > free_from:
                     previous = max(free_from, chunk.rfind(b"\n", 0, back - 1) + 1)
+                    if _FOREIGN.match(chunk, previous, back):  # a program's line: the report starts after it
+                        others = LEAD_LINES + 1
+                        break
                     if not _is_report_line(chunk[previous:back]):
                         others += 1
                         if others > LEAD_LINES:
@@ -146,7 +171,7 @@ def windows(handle: IO[bytes]) -> Iterator[Window]:
                 borrowed: list[bytes] = []
                 if back == free_from == 0 and others <= LEAD_LINES:
                     for raw in reversed(tail):
-                        if kept + len(borrowed) >= LOOKBACK_LINES:
+                        if kept + len(borrowed) >= LOOKBACK_LINES or _FOREIGN.match(raw):
                             break
                         if not _is_report_line(raw):
                             others += 1

@@ -76,7 +76,13 @@ def test_jsonl_line_numbers_equal_json_on_the_dump_alone_plus_its_offset(monkeyp
     data = data if data.endswith(b"\n") else data + b"\n"
     if not line_addressed(data):
         pytest.skip("transport-decoded paste: its line numbers count decoded messages, not lines")
-    expected = [without_host(e) for e in alone(data)]
+    report = analyze(data)
+    expected = []
+    for analysed in report.events:  # the json event, with the dump's kernel and arch when it names none
+        event = event_dict(analysed)
+        event["kernel"] = analysed.event.kernel or report.kernel
+        event["arch"] = analysed.event.arch or report.arch
+        expected.append(without_host(event))
     for before in (0, 1, 997, 6000):
         streamed = [without_host(e) for e in stream_events(io.BytesIO(noise(before) + data + noise(500)))]
         assert streamed == [shifted(e, before) for e in expected], before
@@ -90,3 +96,49 @@ def test_the_kill_line_of_a_dump_deep_in_a_log_is_its_line_in_the_file() -> None
     assert streamed["details"]["kill"]["line"] == kill_line + 5000
     evidence = [line["line"] for f in streamed["findings"] for e in f["evidence"] for line in e["lines"]]
     assert evidence and min(evidence) > 5000
+
+
+def _fleet_log() -> bytes:
+    """Three real dumps forwarded by rsyslog between user-space messages of several programs."""
+    parts = []
+    for host, case in (("db-1", "seed-rsync-32bit"), ("web-2", "lab-memcg-v2-deb61-arm64"),
+                       ("db-1", "lab-process-hog-deb612-amd64")):
+        data, _ = load_case(case)
+        parts.append(noise(300))
+        parts.append(b"Mar 14 01:02:03 web-9 kubelet[77]: Out of memory: Killed process 1 (quoted by a program)\n")
+        parts.extend(b"Mar 14 01:02:04 %s kernel: %s\n" % (host.encode(), line)
+                     for line in data.splitlines() if line.strip())
+    parts.append(noise(300))
+    return b"".join(parts)
+
+
+def test_jobs_give_the_same_events_in_file_order(monkeypatch) -> None:
+    from bot.pipeline import map_stream
+    from bot.render.jsonl import window_lines
+
+    monkeypatch.setattr(grammar.windows, "CHUNK_BYTES", 16 * 1024)
+    log = _fleet_log()
+    serial = [line for lines in map_stream(io.BytesIO(log), window_lines, jobs=1) for line in lines]
+    parallel = [line for lines in map_stream(io.BytesIO(log), window_lines, jobs=2) for line in lines]
+    assert len(serial) == 3
+    assert parallel == serial
+
+
+def test_a_program_quoting_an_oom_line_opens_no_window() -> None:
+    log = noise(50) + b"Mar 14 01:02:03 web-9 kubelet[77]: Out of memory: Killed process 1 (x)\n" + noise(50)
+    assert list(grammar.windows.windows(io.BytesIO(log))) == []
+    # the same line written by the kernel opens a window at its own line (the programs' lines
+    # before it are not borrowed as lead lines)
+    kernel = log.replace(b"kubelet[77]:", b"kernel:")
+    assert [w.first_line for w in grammar.windows.windows(io.BytesIO(kernel))] == [51]
+
+
+def test_progress_is_silent_off_a_terminal() -> None:
+    from bot.render.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress("x.log", 100, stream)
+    progress.bytes_read(50)
+    progress.add_events(1)
+    progress.finish()
+    assert stream.getvalue() == ""

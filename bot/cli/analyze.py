@@ -24,9 +24,9 @@ def _read_input(path: str) -> bytes:
 
 def _render(report, fmt: str, out: IO[str], all_events: bool = False) -> str:  # type: ignore[no-untyped-def]
     if fmt == "json":
-        from bot.render.json_out import report_dict
+        from bot.render.json_out import dumps, report_dict
 
-        return json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+        return dumps(report_dict(report), indent=True)
     if fmt == "markdown":
         from bot.render.text import render_markdown
 
@@ -37,12 +37,25 @@ def _render(report, fmt: str, out: IO[str], all_events: bool = False) -> str:  #
     return render_text(report, all_events=all_events, width=width, emphasis=emphasis)
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return jobs
+
+
 def add_subparser(subparsers: Any) -> None:
     parser = subparsers.add_parser("analyze", help="analyse a kernel log or pasted dump")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--chart", metavar="PNG", help="also write a chart of where memory went (PNG)")
     parser.add_argument("--all", action="store_true", dest="all_events",
                         help="show every event in full (text, markdown) instead of grouping repeats of one cause")
+    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="with --format jsonl: analyse the log's windows in N processes "
+                             "(default: the cores available); the output is the same for every N")
     parser.add_argument("file", help="log file, or - for standard input")
     parser.set_defaults(run=run)
 
@@ -50,9 +63,11 @@ def add_subparser(subparsers: Any) -> None:
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     if args.format == "jsonl":
+        from bot.pipeline import available_cores
         from bot.render.jsonl import stream_jsonl
 
-        return stream_jsonl(args.file, out)
+        jobs = getattr(args, "jobs", None)
+        return stream_jsonl(args.file, out, jobs=available_cores() if jobs is None else jobs)
     try:
         data = _read_input(args.file)
     except OSError as exc:
@@ -70,7 +85,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             print(json.dumps(report_dict(report), indent=2), file=out)
         print(f"oomlens: {report.message}", file=sys.stderr)
         return 1
-    print(_render(report, args.format, out, getattr(args, "all_events", False)), file=out)
+    if args.format == "json":
+        from bot.render.json_out import report_dict, write_json
+
+        write_json(report_dict(report), out)
+    else:
+        print(_render(report, args.format, out, getattr(args, "all_events", False)), file=out)
     if args.chart:
         return _write_chart(report, args.chart)
     return 0

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import functools
 import sys
 import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy; `oomlens analyze` should not pay for it
+    from bot.pipeline import Window
+    from bot.render.progress import Progress
     from bot.store import EventRecord
 
 FORMATS = ("text", "markdown", "json")
@@ -27,6 +29,8 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--chart", metavar="PNG", help="also write a timeline chart (PNG) to this path")
     parser.add_argument("--since", metavar="DATE", help="only events at or after this date (ISO, UTC)")
+    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="analyse each log's windows in N processes (default: the cores available)")
     parser.set_defaults(run=run)
     return parser
 
@@ -44,20 +48,38 @@ def _open(path: str) -> IO[bytes]:
     return handle
 
 
-def records_from_file(path: str, *, reference: float | None = None) -> Iterator[EventRecord]:
+def _window_records(reference: float, window: Window) -> list[EventRecord]:
+    """The records of one window's events (run in a worker process with --jobs)."""
+    from bot.incidents.records import records_from_report
+    from bot.pipeline import analyze_window
+
+    return records_from_report(analyze_window(window), None, posted_at=reference, source_kind="file")
+
+
+def records_from_file(path: str, *, reference: float | None = None, jobs: int = 1,
+                      progress: Progress | None = None) -> Iterator[EventRecord]:
     """The events of one log file as ``EventRecord``s, read once, in constant memory: host and time
     from the log prefixes the parser kept, figures with the dump's own page size. ``reference``
-    (default now) picks the year of syslog stamps, which print none."""
-    from bot.incidents.records import records_from_report
-    from bot.pipeline import analyze_stream
+    (default now) picks the year of syslog stamps, which print none. ``jobs`` worker processes
+    analyse the log's windows; the records come in file order whatever it is."""
+    from bot.pipeline import map_stream
 
     reference = time.time() if reference is None else reference
     index = 0
     with _open(path) as handle:
-        for report in analyze_stream(handle):
-            for record in records_from_report(report, None, posted_at=reference, source_kind="file"):
+        work = functools.partial(_window_records, reference)
+        for records in map_stream(handle, work, jobs=jobs, progress=progress.bytes_read if progress else None):
+            if progress:
+                progress.add_events(len(records))
+            for record in records:
                 yield dataclasses.replace(record, event_index=index)
                 index += 1
+
+
+def _jobs(value: str) -> int:
+    from bot.cli.analyze import _jobs as parse_jobs
+
+    return parse_jobs(value)
 
 
 def _title(paths: Iterable[str]) -> str:
@@ -82,16 +104,26 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         since = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    from bot.pipeline import available_cores
+    from bot.render.progress import Progress
+
+    jobs = getattr(args, "jobs", None)
+    jobs = available_cores() if jobs is None else jobs
     records: list[EventRecord] = []
     for path in args.files:
+        progress = Progress.for_path(path)
         try:
-            records.extend(records_from_file(path))
+            records.extend(records_from_file(path, jobs=jobs, progress=progress))
         except OSError as exc:
+            progress.finish()
             print(f"oomlens summary: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
             return 2
+        progress.finish()
     summary = build_summary(records, title=_title(args.files), since=since)
     if args.format == "json":
-        out.write(json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n")
+        from bot.render.json_out import dumps
+
+        out.write(dumps(summary_dict(summary), indent=True) + "\n")
     elif args.format == "markdown":
         out.write(render_markdown(summary))
     else:

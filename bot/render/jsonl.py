@@ -8,35 +8,51 @@ dump's kernel and architecture added.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from typing import IO, Any, Iterator
 
-from bot.pipeline import analyze_stream
-from bot.render.json_out import event_dict
+from bot.pipeline import Report, Window, analyze_stream, analyze_window, map_stream
+from bot.render.json_out import dumps, event_dict
 
 
 def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
     """Yield one JSON-ready event dict per kernel memory event in the stream."""
     for report in analyze_stream(handle):
-        for analysed in report.events:
-            out = event_dict(analysed)
-            out["kernel"] = analysed.event.kernel or report.kernel  # a log may hold several machines
-            out["arch"] = analysed.event.arch or report.arch
-            yield out
+        yield from _report_events(report)
 
 
-def stream_jsonl(path: str, out: IO[str]) -> int:
-    """CLI entry: exit 0 when at least one event was written, 1 when none, 2 on I/O errors."""
+def _report_events(report: Report) -> Iterator[dict[str, Any]]:
+    for analysed in report.events:
+        out = event_dict(analysed)
+        out["kernel"] = analysed.event.kernel or report.kernel  # a log may hold several machines
+        out["arch"] = analysed.event.arch or report.arch
+        yield out
+
+
+def window_lines(window: Window) -> list[str]:
+    """The JSON lines of one window's events (run in a worker process with --jobs)."""
+    return [dumps(event) + "\n" for event in _report_events(analyze_window(window))]
+
+
+def stream_jsonl(path: str, out: IO[str], jobs: int = 1) -> int:
+    """CLI entry: exit 0 when at least one event was written, 1 when none, 2 on I/O errors.
+
+    ``jobs`` worker processes analyse the windows; the lines come out in file order whatever it is."""
+    from bot.render.progress import Progress
+
     count = 0
+    progress = Progress.for_path(path)
     try:
         with contextlib.nullcontext(sys.stdin.buffer) if path == "-" else open(path, "rb") as handle:
-            for event in stream_events(handle):
-                out.write(json.dumps(event, ensure_ascii=False) + "\n")
-                count += 1
+            for lines in map_stream(handle, window_lines, jobs=jobs, progress=progress.bytes_read):
+                out.writelines(lines)
+                count += len(lines)
+                progress.add_events(len(lines))
     except OSError as exc:
+        progress.finish()
         print(f"oomlens: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    progress.finish()
     if count == 0:
         print("oomlens: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input",
               file=sys.stderr)
