@@ -87,12 +87,16 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             "sizing": a.sizing}
 
 
+def _fix_dict(f: Any) -> dict[str, Any]:
+    return {"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
+            "source": f.source}
+
+
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
     from .kernel_fixes import matches
 
-    return [{"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
-             "source": f.source} for f in matches(a)]
+    return [_fix_dict(f) for f in matches(a)]
 
 
 def _module_context(a: Analysis) -> dict[str, Any]:
@@ -306,25 +310,61 @@ def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 # ================================================================================ zones
-@check("dma_zone", needs=("zones",))
+@check("dma_zone", needs=("gfp|zones",))
 def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """The request is confined to ZONE_DMA (GFP_DMA), or DMA is below min with no gfp to tell."""
+    """The request is confined to ZONE_DMA (GFP_DMA) and that zone cannot serve it, or DMA is below
+    min with no gfp to tell.
+
+    A GFP_DMA request may only take pages from ZONE_DMA (gfp_zone(), include/linux/gfp.h), so it
+    fails when that zone is below its low watermark or holds no free block of the request's order,
+    whatever the rest of RAM holds. Without the zone lines, the failure of such a request is itself
+    the evidence (with less confidence).
+    """
     dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
-    if not dma:
-        return None
-    zone = dma[0]
+    zone = dma[0] if dma else None
+    order = a.order or 0
+    request_kb = a.page_kb << order if a.page_kb else None
+    context: dict[str, Any] = {"order": order, "request_kb": request_kb, "no_block": False,
+                               "kernel_fixes": [], "kernel_fixes_possible": []}
+    evidence: Evidence = {}
     if a.highest_zone == "DMA":
-        if not zone.below_low:
-            return None
-        confidence = p["confidence_confined"]
         mode = "confined"
-    elif a.highest_zone is None and zone.below_min:
+        trigger = a.lines(a.event.trigger.line) if a.event.trigger else ()
+        evidence["gfp"] = (getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None),
+                           trigger)
+        if zone is not None:
+            no_block = order > 0 and zone.blocks_at_order == 0
+            if not (zone.below_low or no_block):
+                return None
+            confidence = p["confidence_confined"]
+            context["no_block"] = no_block
+        elif a.event.kind == "page-allocation-failure":
+            confidence = p["confidence_confined_no_zones"]
+        else:
+            return None
+        if a.event.kind == "page-allocation-failure":
+            from .kernel_fixes import matches
+
+            known = matches(a)
+            possible = [f for f in matches(a, untraced=True) if f not in known]
+            context["kernel_fixes"] = [_fix_dict(f) for f in known]
+            context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
+    elif a.highest_zone is None and zone is not None and zone.below_min:
         confidence = p["confidence_unknown_gfp"]
         mode = "unknown_gfp"
     else:
         return None
-    return Hit(confidence, {"dma_free_kb": (zone.free_kb, zone.lines), "dma_min_kb": (zone.min_kb, zone.lines)},
-               {"mode": mode})
+    context["mode"] = mode
+    if zone is not None:
+        evidence["dma_free_kb"] = (zone.free_kb, zone.lines)
+        evidence["dma_min_kb"] = (zone.min_kb, zone.lines)
+        if zone.managed_kb is not None:
+            evidence["dma_managed_kb"] = (zone.managed_kb, zone.lines)
+        if zone.largest_block_kb is not None:
+            evidence["dma_largest_block_kb"] = (zone.largest_block_kb, zone.lines)
+    if request_kb is not None and order > 0:
+        evidence["request_kb"] = (request_kb, ())
+    return Hit(confidence, evidence, context)
 
 
 @check("watermark_inflated", needs=("zones",))
