@@ -322,7 +322,7 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """
     dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
     zone = dma[0] if dma else None
-    order = a.order or 0
+    order = max(a.order or 0, 0)  # SysRq prints order=-1
     request_kb = a.page_kb << order if a.page_kb else None
     context: dict[str, Any] = {"order": order, "request_kb": request_kb, "no_block": False,
                                "kernel_fixes": [], "kernel_fixes_possible": []}
