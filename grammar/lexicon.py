@@ -54,6 +54,12 @@ def classify(text: str) -> str:
     return match.lastgroup or OTHER
 
 
+def is_loose(kind: str) -> bool:
+    """True for OTHER and the `_CUT` terminals (a line a person shortened): such a line may be the
+    first part of a wrapped line, and a join that makes it a whole line is kept."""
+    return kind == OTHER or kind.endswith("_CUT")
+
+
 @lru_cache(maxsize=None)
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text."""

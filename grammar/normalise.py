@@ -12,6 +12,7 @@ text it carried (timestamps tell a repeated event from a quotation of an earlier
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import quopri
@@ -20,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, classify, prefix_pattern
+from .lexicon import OTHER, classify, is_loose, prefix_pattern
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -28,12 +29,32 @@ _ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 _INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
-_QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
+_QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` and, in some readers, `| ` or `: `
+_BOLD = re.compile(r"^\*\*|\*\*$")  # a line a person set in Markdown bold
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
 _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
 # Several syslog records run together on one line by a web page: split before each stamp.
 _RUN_TOGETHER = re.compile(r"(?<=\S) (?=[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w.\-]+ kernel: )")
+# dmesg lines a web page joined with the padding that filled its fixed-width column: a printk
+# stamp never follows other text on the same line.
+_STAMP = re.compile(r"\[\s*\d+\.\d{6}\] ")
+_RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] )")  # only where _runs_together
+
+
+def _runs_together(text: str) -> bool:
+    """A printk stamp after text and padding on the same line (a literal search first: cheap)."""
+    for padding in ("  [", "\t["):
+        at = text.find(padding)
+        while at >= 0:
+            stamp = at + len(padding) - 1
+            line_start = text.rfind("\n", 0, at) + 1
+            if _STAMP.match(text, stamp) and text[line_start:at].strip():
+                return True
+            at = text.find(padding, at + 1)
+    return False
+
+
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -90,13 +111,113 @@ def _undo_transport(text: str) -> str:
         )
     if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
+    if _runs_together(text):
+        text = _RUN_TOGETHER_STAMPS.sub("\n", text)
+    if _CSV_ROW.search(text):
+        text = _from_csv_rows(text)
+    if _JSON_LINE.search(text):
+        text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)
+    if _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
+        text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
     if "<http" in text or "<mailto:" in text:
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     if _ENTITY_EVIDENCE.search(text):
         text = html.unescape(text)
     return text
+
+
+# JSON-lines exports (Loki/logcli, Elasticsearch, Datadog, Fluentd, `journalctl -o json`): one
+# object per line, the message under one of these keys, at the top or one level down.
+_JSON_LINE = re.compile(r'^[ \t]*\[?\{.*"(?:message|msg|MESSAGE|log|line|textPayload|_raw)"\s*:\s*"', re.MULTILINE)
+_MESSAGE_KEYS = ("message", "msg", "MESSAGE", "log", "line", "textPayload", "_raw")
+_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "date", "_time", "__REALTIME_TIMESTAMP", "receiveTimestamp")
+
+
+_JSON_MESSAGE_MEMBER = re.compile(
+    r'^[ \t]*"(?:message|msg|MESSAGE|log|line|textPayload)"[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*")[ \t]*,?[ \t]*$', re.MULTILINE)
+
+
+def _member_text(match: re.Match[str]) -> str:
+    try:
+        message = json.loads(match.group(1))
+    except ValueError:
+        return match.group(0)
+    return _ESCAPED_NEWLINE.sub("\n", message).strip("\n") if isinstance(message, str) else match.group(0)
+
+
+# CSV exports of log platforms (Kibana "Export CSV", Datadog, Splunk): a quoted first field with a
+# clock, the message in the last field (quotes inside doubled).
+_CSV_ROW = re.compile(r'^"[^"\n]{0,40}\d\d:\d\d:\d\d[^"\n]{0,30}",', re.MULTILINE)
+
+
+def _from_csv_rows(text: str) -> str:
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _CSV_ROW.match(line):
+            continue
+        try:
+            fields = next(csv.reader([line]))
+        except (csv.Error, StopIteration):
+            continue
+        if len(fields) >= 2:
+            lines[index] = fields[-1]
+    return "\n".join(lines)
+
+
+def _message_and_time(entry: dict[str, object]) -> tuple[str | None, object]:
+    for record in (entry, *(value for value in entry.values() if isinstance(value, dict))):
+        message = next((record[key] for key in _MESSAGE_KEYS if isinstance(record.get(key), str)), None)
+        if message is not None:
+            stamp = next((record[key] for key in _TIME_KEYS if isinstance(record.get(key), (str, int, float))),
+                         next((entry[key] for key in _TIME_KEYS if isinstance(entry.get(key), (str, int, float))), None))
+            return message, stamp
+    return None, None
+
+
+def _from_json_lines(text: str) -> str:
+    """Each line that is a JSON object with a message becomes that message; the messages are put
+    in time order when every one carries a time (Loki and Grafana list the newest first)."""
+    lines = text.split("\n")
+    slots: list[int] = []
+    entries: list[tuple[object, str]] = []
+    for index, line in enumerate(lines):
+        candidate = line.strip().removeprefix("[").removesuffix("]").rstrip(",")  # an array, one entry a line
+        if not (candidate.startswith("{") and candidate.endswith("}")):
+            continue
+        try:
+            entry = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        message, stamp = _message_and_time(entry)
+        if message is None:
+            continue
+        slots.append(index)
+        entries.append((stamp, _ESCAPED_NEWLINE.sub("\n", message).strip("\n")))
+    if not entries:
+        return text
+    stamps = [_sortable(stamp) for stamp, _ in entries]
+    if None not in stamps and len({type(stamp) for stamp in stamps}) == 1:
+        order = sorted(range(len(entries)), key=lambda position: (stamps[position], position))
+        entries = [entries[position] for position in order]
+    for slot, (_, message) in zip(slots, entries):
+        lines[slot] = message
+    return "\n".join(lines)
+
+
+def _sortable(stamp: object) -> float | str | None:
+    if stamp is None or isinstance(stamp, bool):
+        return None
+    if isinstance(stamp, (int, float)):
+        return float(stamp)
+    text = str(stamp)
+    try:
+        return float(text)  # journald's __REALTIME_TIMESTAMP, epoch seconds as text
+    except ValueError:
+        return text
 
 
 def _from_json_export(text: str) -> str:
@@ -123,6 +244,9 @@ def _from_json_export(text: str) -> str:
 def _strip_prefix(line: str) -> tuple[str, str]:
     """Remove every log prefix at the start of ``line``; return (text, prefix)."""
     match = prefix_pattern().match(line)
+    if match is None and line[:1] in (" ", "\t"):
+        # a Markdown code block indented by four spaces, or a paste that lost its first column
+        match = prefix_pattern().match(line, len(line) - len(line.lstrip(" \t")))
     if match is None:
         return line, ""
     return line[match.end():], line[: match.end()]
@@ -130,10 +254,26 @@ def _strip_prefix(line: str) -> tuple[str, str]:
 
 def line_content(raw: str) -> tuple[str, str]:
     """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
-    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith(">") else raw
+    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith((">", "|", ": ")) else raw
     if "`" in line:
         line = _INLINE_CODE.sub("", line)
+    if "**" in line:
+        line = _BOLD.sub("", line.strip())
     return _strip_prefix(line)
+
+
+_CODE_SPAN = re.compile(r"`+([^`\n]+)`+")
+
+
+def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
+    """The inline code spans of a prose line that hold a kernel line the grammar knows."""
+    spans = []
+    for match in _CODE_SPAN.finditer(raw):
+        text, prefix = _strip_prefix(match.group(1).strip())
+        text = text.strip()
+        if text and classify(text) != OTHER:
+            spans.append((text, prefix.strip()))
+    return spans
 
 
 def _wrap_width(physical: list[_Physical | None]) -> int | None:
@@ -189,7 +329,7 @@ def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str] | Non
         for exact in (exact_first, not exact_first):
             text = _joined(run[:end], exact)
             kind = classify(text)
-            if kind != OTHER and (kind_start == OTHER or kind == kind_start):
+            if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
                 return end, text
     return None
 
@@ -199,29 +339,21 @@ def normalise(text: str) -> Normalised:
     warnings: list[str] = []
     text = _undo_transport(text)
     raw_lines = text.split("\n")
-    contents: list[str] = []
-    prefixes: list[str] = []
-    indented: list[bool] = []
-    bodies: list[str] = []  # unstripped: a fixed-width cut can fall inside a run of spaces
-    for raw in raw_lines:
+    physical: list[_Physical | None] = []
+    for index, raw in enumerate(raw_lines):
         if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
-            contents.append("")
-            prefixes.append("")
-            indented.append(False)
-            bodies.append("")
+            physical.append(None)
             continue
         body, prefix = line_content(raw)
-        indented.append(body[:1] in (" ", "\t"))
         stripped = body.strip()[:MAX_LINE_CHARS]
-        contents.append(stripped)
-        bodies.append(body)
-        prefixes.append(prefix.strip())
-
-    physical: list[_Physical | None] = []
-    for index, content in enumerate(contents):
-        if content or prefixes[index]:
-            physical.append(_Physical(index + 1, content, prefixes[index], len(raw_lines[index]),
-                                      bodies[index], indented[index]))
+        spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
+        if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
+            physical.extend(_Physical(index + 1, text, span_prefix, len(raw), text, False) for text, span_prefix in spans)
+            physical.append(None)
+            continue
+        if stripped or prefix.strip():
+            # unstripped body: a fixed-width cut can fall inside a run of spaces
+            physical.append(_Physical(index + 1, stripped, prefix.strip(), len(raw), body, body[:1] in (" ", "\t")))
         else:
             physical.append(None)  # a blank line ends any wrapped run
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
@@ -250,11 +382,13 @@ def normalise(text: str) -> Normalised:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
-        if budget > 0 and (entry.prefix or classify(entry.text) == OTHER or prefixed_paste):
+        following = physical[index] if index < len(physical) else None
+        if budget > 0 and (entry.prefix or prefixed_paste or (following is not None and following.indented)
+                           or is_loose(classify(entry.text))):
             probe = index
             while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or classify(candidate.text) != OTHER:
+                if candidate is None or not candidate.text or candidate.prefix or not is_loose(classify(candidate.text)):
                     break
                 run.append(candidate)
                 probe += 1

@@ -94,7 +94,7 @@ _SECTION: dict[str, int | None] = {
     "numa_note": 9,
 }
 # Kinds that occur once per report: a second one means a second report.
-_ONCE = {"invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
+_ONCE = {"sysrq", "invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
          "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
          "free_swap", "total_swap", "pagecache"}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
@@ -104,14 +104,73 @@ _SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_cou
                 "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
 _MAX_GAP = 60  # unrelated lines after which an open event is closed
 
+# Call-trace frames that tell which kind of memory event printed the stack, when no line of the
+# report itself survived. Only the frames at the top of the trace count (after the frames that
+# print the stack): a task blocked in reclaim or waiting for oom_lock also has
+# __alloc_pages_slowpath or out_of_memory deeper in its stack, but it printed no report.
+# lib/dump_stack.c, arch/*/kernel/traps.c and dumpstack.c: the printing frames.
+_PRINTING_FRAMES = frozenset({
+    "dump_stack", "dump_stack_lvl", "__dump_stack", "show_stack", "show_stack_log_lvl", "show_trace",
+    "show_trace_log_lvl", "dump_backtrace", "dump_backtrace_entry", "unwind_backtrace", "print_stack_trace",
+    "dump_stack_print_info", "arch_stack_walk", "show_regs", "__show_regs", "print_context_stack",
+    "print_context_stack_bp", "dump_trace", "__warn", "warn_slowpath_common", "warn_slowpath_null",
+    "warn_slowpath_fmt", "report_bug", "handle_bug", "exc_invalid_op", "asm_exc_invalid_op", "invalid_op",
+})
+# mm/oom_kill.c (dump_header, oom_kill_process, out_of_memory), mm/page_alloc.c
+# (__alloc_pages_may_oom, warn_alloc, __alloc_pages_slowpath), mm/memcontrol.c (the memcg charge
+# path: mem_cgroup_out_of_memory, try_charge, try_charge_memcg 5.16+, mem_cgroup_oom 3.12-4.x),
+# drivers/tty/sysrq.c (moom_callback, sysrq_handle_moom).
+_MEMCG_FRAMES = frozenset({
+    "mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize", "mem_cgroup_oom", "try_charge", "try_charge_memcg",
+    "__mem_cgroup_try_charge", "mem_cgroup_charge_common", "mem_cgroup_handle_oom", "__mem_cgroup_charge",
+    "mem_cgroup_charge", "mem_cgroup_try_charge", "charge_memcg", "obj_cgroup_charge_pages", "__memcg_kmem_charge",
+    "__memcg_kmem_charge_page", "obj_cgroup_charge",
+})
+_SYSRQ_FRAMES = frozenset({"moom_callback", "sysrq_handle_moom"})
+_OOM_FRAMES = frozenset({
+    "dump_header", "oom_kill_process", "__oom_kill_process", "out_of_memory", "__out_of_memory",
+    "pagefault_out_of_memory", "__alloc_pages_may_oom", "check_panic_on_oom", "dump_tasks", "select_bad_process",
+    "oom_kill_task",
+})
+_ALLOC_FAILURE_FRAMES = frozenset({"warn_alloc", "warn_alloc_failed", "warn_alloc_show_mem", "__alloc_pages_slowpath"})
+_EVENT_FRAMES = _MEMCG_FRAMES | _SYSRQ_FRAMES | _OOM_FRAMES | _ALLOC_FAILURE_FRAMES
+
+
+def _trace_kind(items: list[Item]) -> str | None:
+    """The event kind the top of the first call trace in ``items`` shows, or None."""
+    chain: set[str] = set()
+    for item in items:
+        if item.kind != "trace_line":
+            if chain and item.kind == "call_trace_start":
+                break  # a second trace: the first one decided
+            continue
+        function = (item.fields.get("function") or "").split(".")[0]
+        if not function:
+            continue
+        if function in _EVENT_FRAMES:
+            chain.add(function)
+        elif function in _PRINTING_FRAMES or item.fields.get("unreliable"):
+            continue
+        else:
+            break  # the first frame of other work: the event frames (if any) are above it
+    if not chain:
+        return None
+    if chain & _MEMCG_FRAMES:
+        return "memcg-oom"
+    if chain & _SYSRQ_FRAMES:
+        return "sysrq-manual"
+    if chain & _OOM_FRAMES:
+        return "oom-kill"
+    return "page-allocation-failure"
+
 _RELEASE_ARCH = (
     (re.compile(r"x86_64|amd64"), "x86_64"),
-    (re.compile(r"aarch64|arm64"), "arm64"),
+    (re.compile(r"aarch64|arm64|-v8\+|-rpi-v8|-rpi-2712"), "arm64"),  # Raspberry Pi: -v8+, -rpi-v8, -rpi-2712
     (re.compile(r"i[3-6]86|686-pae|\.i686|-pae\b|x86[-_]32"), "i686"),
     (re.compile(r"ppc64le"), "ppc64le"),
     (re.compile(r"ppc64"), "ppc64"),
     (re.compile(r"s390x"), "s390x"),
-    (re.compile(r"armv7|armhf|-v7\+|-v7l\+|-v6\+|-rpi-|-ARCH\b.*arm"), "arm"),
+    (re.compile(r"armv7|armhf|-v7\+|-v7l\+|-v6\+|-rpi-v[67]|-ARCH\b.*arm"), "arm"),
     (re.compile(r"mips"), "mips"),
     (re.compile(r"xtensa"), "xtensa"),
     (re.compile(r"riscv64"), "riscv64"),
@@ -127,6 +186,7 @@ class _Draft:
     pending: list[Item] = field(default_factory=list)
     reached: int = -1
     kinds: set[str] = field(default_factory=set)
+    stamp: float | None = None  # uptime stamp of the last line added
 
     def accepts(self, item: Item) -> bool:
         section = _SECTION.get(item.kind)
@@ -261,25 +321,31 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
             continue
         if item.kind == "separator" and current is None:
             continue
+        if item.kind == "ellipsis":
+            continue  # where a person cut the report: neither kernel text nor the end of the event
         if item.kind == "reaped":
             owner = _owner_of_reaped(drafts, item, host_of, key[0])
             if owner is not None and owner is not current:
                 owner.items.append(item)
                 continue
         stream.gap = 0
-        if current is not None and current.accepts(item):
+        stamp = _uptime(item.prefix)
+        if current is not None and current.accepts(item) and not _went_back(current, stamp):
             current.add(item)
+            current.stamp = stamp if stamp is not None else current.stamp
             continue
         # Another caller of the same host may be printing this report (`sysrq: Manual OOM
         # execution` from an interrupt, the report from a kworker): join its open event.
         shared = _open_draft_of_host(streams, key, item)
-        if shared is not None:
+        if shared is not None and not _went_back(shared, stamp):
             stream.current = shared
             stream.gap = 0
             shared.add(item)
+            shared.stamp = stamp if stamp is not None else shared.stamp
             continue
         stream.current = _Draft()
         stream.current.add(item)
+        stream.current.stamp = stamp
         host_of[id(stream.current)] = key[0]
         drafts.append(stream.current)
 
@@ -287,16 +353,24 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     machines = _Machines(items, keys)
     # A quotation repeats lines of an earlier event after some prose (an answer quoting the
     # question). A kernel repeating itself (the same warning every second) has no prose between.
+    # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
+    # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    seen: list[tuple[set[str], int]] = []
-    for draft in sorted(drafts, key=lambda draft: draft.items[0].number):
-        if not draft.kinds & _SUBSTANTIVE:
-            continue
-        signature = {item.prefix + "\x00" + item.text for item in draft.items}
-        start = draft.items[0].number
-        if any(signature <= earlier and _any_between(prose, end, start) for earlier, end in seen):
-            continue
-        seen.append((signature, max(item.number for item in draft.items)))
+    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None
+                   or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
+                          for item in draft.items)),
+                  key=lambda draft: draft.items[0].number)
+    spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
+    signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
+    for index, draft in enumerate(kept):
+        start, end = spans[index]
+        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
+               and _any_between(prose, spans[other][1], start) for other in range(index)):
+            continue  # repeats an earlier event after prose: an answer quoting the question
+        if any(signatures[index] <= signatures[other] and len(signatures[index]) < len(signatures[other])
+               and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
+               for other in range(index + 1, len(kept))):
+            continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
         events.append(_build_event(len(events), draft, machines, host_of.get(id(draft))))
     if events:
         kernels = {event.kernel for event in events}
@@ -316,6 +390,40 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     if not events and not warnings:
         warnings.append("no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input")
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
+
+
+_UPTIME = re.compile(r"\[\s*(\d+\.\d+)\]")
+# printk stamps come from each CPU's local_clock(), which may disagree by a little; a report is
+# printed in well under this time, so a larger step back is another report (a log listed
+# newest first, or two reports interleaved).
+_CLOCK_SKEW_S = 0.1
+
+
+def _uptime(prefix: str) -> float | None:
+    """The seconds-since-boot stamp of a printk line (`[ 5864.708493]`), when the prefix has one."""
+    if "[" not in prefix:
+        return None
+    match = _UPTIME.search(prefix)
+    return float(match.group(1)) if match else None
+
+
+def _went_back(draft: _Draft, stamp: float | None) -> bool:
+    return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
+
+
+_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: one message, not a repeat
+_QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
+
+
+def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool) -> bool:
+    """True when ``draft`` only repeats lines (or the starts of lines) of the earlier ``other``."""
+    if signature <= other_signature:
+        return True
+    if len(draft.items) > _QUOTE_CHECK_LINES:
+        return False
+    texts = [(item.prefix, item.text) for item in other.items]
+    return all(any(text.startswith(item.text) and (not item.prefix or prefix == item.prefix) for prefix, text in texts)
+               for item in draft.items)
 
 
 def _open_draft_of_host(streams: dict[tuple[str | None, str | None], _Stream],
@@ -408,16 +516,34 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
     if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
+    if re.search(r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
+                 r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x", joined):
+        return "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
+    if any(re.match(r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", text) for text in traces):
+        return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
+    if re.search(r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x", joined):
+        return "m68k"  # arch/m68k/kernel/entry.S interrupt entry and the Amiga/Atari platform handlers
+    if any(item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"):
+        return "mips"  # arch/mips/kernel/traps.c show_stacktrace(): `Stack : 80690000 80631cf4 ...`
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
             return "arm"
-        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        if "HighMem" in zones or re.search(r"sysenter|error_code|do_page_fault|syscall_call|ia32", joined) \
-                or all(a[0].lower() in "cdef" for a in addresses):
-            return "i686"  # 32-bit x86 format (no parentheses), kernel above PAGE_OFFSET 0xc0000000
+        # Only x86-32 entry code names these (arch/x86/entry/entry_32.S, arch/x86/kernel/entry_32.S).
+        # A HighMem zone or kernel text at 0xc0000000 is no evidence: 32-bit ARM, MIPS and
+        # PowerPC routers have both.
+        if re.search(r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined):
+            return "i686"
+        # `[<c04d36d2>] out_of_memory+0x92/0x250` (no parentheses, no `from`: not ARM) with kernel
+        # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area above lowmem
+        # (0xd...-0xf...); MIPS kernel text is in KSEG0 (0x8...), xtensa's at 0xd...
+        lead = {a[0].lower() for a in addresses}
+        if "c" in lead and lead <= {"c", "d", "e", "f"}:
+            return "i686"
     if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
+        # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
+        # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
         zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        return "i686" if "HighMem" in zones else "x86_64"  # <TASK> markers: arch/x86 dumpstack.c
+        return "i686" if "HighMem" in zones else "x86_64"
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
@@ -428,6 +554,8 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)
     if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64", joined):
         return "x86_64"
+    if any(re.search(r"\bffff88[0-9a-fA-F]{10}\b", text) for text in traces):
+        return "x86_64"  # raw stack words in x86-64's direct map (0xffff880000000000, before KASLR)
     return None
 
 
@@ -458,8 +586,11 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     trigger_item = first("invoked") or first("alloc_failure")
     if trigger_item:
         f = trigger_item.fields
-        pid = header.pid if header and (f.get("comm") is None or header.comm == f.get("comm")) else None
-        comm = f.get("comm") or (header.comm if header else None)
+        comm = f.get("comm")
+        if comm and header and header.comm and len(comm) > 16 and comm.endswith(header.comm):
+            comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
+        pid = header.pid if header and (comm is None or header.comm == comm) else None
+        comm = comm or (header.comm if header else None)
         trigger = Trigger(comm, pid, f.get("gfp_mask"), f.get("gfp_symbolic"), f.get("order"),
                           f.get("oom_adj"), f.get("oom_score_adj"), f.get("nodemask"), trigger_item.number)
         if trigger_item.kind == "alloc_failure":
@@ -508,7 +639,13 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
     row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
     names = tuple(c for c in columns if c != "name")
-    tasks = tuple(row for row in (_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources) if row)
+    parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources]
+    if None in parsed_rows:  # a row a person cut short: read the columns still there
+        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources) if row), None)
+        row_names = names or (_era_names(reference.split(), kernel) if reference else ())
+        parsed_rows = [row or _cut_task_row(pid, rest, number, row_names)
+                       for row, (pid, rest, number) in zip(parsed_rows, row_sources)]
+    tasks = tuple(row for row in parsed_rows if row)
 
     summary = None
     summary_item = first("oom_summary")
@@ -533,6 +670,12 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
             line=(killed_item or score_item).number,  # type: ignore[union-attr]
             score_per_mille=s.get("per_mille") if score_item else None)
 
+    if kill is None and summary is not None and summary.pid is not None:
+        # No kill line survived, but the summary names the victim (mm/oom_kill.c
+        # dump_oom_summary, 4.19+: `...,task=java,pid=7134,uid=1000`).
+        kill = Kill(pid=summary.pid, comm=summary.task, total_vm_kb=None, anon_rss_kb=None, file_rss_kb=None,
+                    shmem_rss_kb=None, pgtables_kb=None, uid=summary.uid, oom_score_adj=None, score=None,
+                    memcg_kill=summary.constraint == "CONSTRAINT_MEMCG", line=summary.line)
     memcg = _memcg(by_kind, summary)
     panic_item = first("panic")
     panic = Panic(panic_item.fields["reason"], panic_item.number) if panic_item else None
@@ -666,18 +809,20 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
     if "alloc_failure" in by_kind:
         return "page-allocation-failure"
     functions = {name.split(".")[0] for name in call_trace}
-    if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"}:
+    trace_kind = _trace_kind(by_kind.get("trace_line", []))
+    if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"} or trace_kind == "memcg-oom":
         return "memcg-oom"  # only the memcg charge path calls these
-    if trigger is not None and trigger.order == -1 or "sysrq" in by_kind:
+    if (trigger is not None and trigger.order == -1) or "sysrq" in by_kind or trace_kind == "sysrq-manual":
         return "sysrq-manual"
     if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind \
             or "memcg_stats_start" in by_kind:
         return "memcg-oom"
-    if "invoked" not in by_kind and functions & {"warn_alloc", "warn_alloc_failed"} and not functions & {"out_of_memory", "oom_kill_process"}:
+    if "invoked" not in by_kind and (functions & {"warn_alloc", "warn_alloc_failed"} or trace_kind == "page-allocation-failure") \
+            and not functions & {"out_of_memory", "oom_kill_process"}:
         return "page-allocation-failure"
     if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind or "tasks_state" in by_kind \
             or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()) \
-            or functions & {"out_of_memory", "oom_kill_process"}:
+            or functions & {"out_of_memory", "oom_kill_process"} or trace_kind == "oom-kill":
         return "oom-kill"
     return None
 
@@ -702,29 +847,51 @@ def _column_positions(names: tuple[str, ...]) -> tuple[int | None, ...]:
     return tuple(index.get(field) for field in _TASK_FIELDS)
 
 
+def _era_names(words: list[str], kernel: str | None) -> tuple[str, ...]:
+    """The numeric columns of a row printed without its header, from their number and the release."""
+    numeric = 0
+    for count in range(len(words) - 1, 0, -1):
+        if _all_ints(words[:count]):
+            numeric = count
+            break
+    names = _TASK_COLUMN_ERAS.get(numeric, ())
+    if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
+        names = ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj")
+    elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
+        names = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj")
+    return names if numeric and len(names) == numeric else ()
+
+
 def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: str | None) -> TaskRow | None:
     """One task-dump row; ``names`` are the header's numeric columns (empty: no header seen)."""
     words = rest.split()
     numbers = _ints(words[: len(names)]) if names and len(words) > len(names) else None
     if numbers is None:
         # no header (or one that does not fit): infer the era from the number of columns
-        numeric = 0
-        for count in range(len(words) - 1, 0, -1):
-            if _all_ints(words[:count]):
-                numeric = count
-                break
-        names = _TASK_COLUMN_ERAS.get(numeric, ())
-        if numeric == 7 and kernel and _release_before(kernel, (3, 10)):
-            names = ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj", "oom_score_adj")
-        elif numeric == 7 and kernel and _release_before(kernel, (4, 15)):
-            names = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "swapents", "oom_score_adj")
-        if not numeric or len(names) != numeric:
+        names = _era_names(words, kernel)
+        if not names:
             return None
-        numbers = _ints(words[:numeric])
+        numbers = _ints(words[: len(names)])
         if numbers is None:
             return None
     values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type]
+    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type, misc]
+
+
+def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
+    """A row cut before its name: the numbers still there, the last one only when whitespace
+    follows it (`  12` may be the start of `12034`); the name is unknown (empty)."""
+    words = rest.split()
+    if not names or not words or len(words) > len(names) or not rest.strip():
+        return None
+    if not rest[-1:].isspace():
+        words = words[:-1]
+    numbers = _ints(words)
+    if numbers is None:
+        return None
+    numbers += [None] * (len(names) - len(numbers))  # type: ignore[list-item]
+    values = [None if position is None else numbers[position] for position in _column_positions(names)]
+    return TaskRow(pid, *values, name="", line=number)  # type: ignore[arg-type, misc]
 
 
 def _ints(words: list[str]) -> list[int] | None:

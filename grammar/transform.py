@@ -7,6 +7,7 @@ so the syntax of every line stays in the grammar file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -74,6 +75,9 @@ def comma_assignments(text: str) -> dict[str, str]:
     last: str | None = None
     for piece in text.split(","):
         piece = piece.strip()
+        if not piece.strip(".\u2026 "):
+            last = None  # `CONSTRAINT_NONE,...`: a person cut the list here
+            continue
         key, sep, value = piece.partition("=")
         if sep:
             values[key] = value
@@ -84,6 +88,70 @@ def comma_assignments(text: str) -> dict[str, str]:
         elif last is not None and piece:
             values[last] += "," + piece
     return values
+
+
+_SUMMARY_END = re.compile(r",uid=\d+$")
+_ELLIPSES = ("...", "\u2026")
+
+
+def _shortened(value: str | None) -> bool:
+    """True when a person cut or hid part of ``value`` (`...`, `…`, `0x240****`)."""
+    return value is not None and (any(mark in value for mark in _ELLIPSES) or "*" in value)
+
+
+def _hex(value: str | None) -> str | None:
+    """A mask as printed, or None when digits are hidden (`0x240****`, `0x24xxxx`)."""
+    if not value or not value.startswith("0x"):
+        return None
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        return None
+    return value
+
+
+def _symbolic(value: str | None) -> str | None:
+    """The kernel's own symbolic gfp print, None when a person shortened it (`(...)`)."""
+    if value is None or _shortened(value):
+        return None
+    return value  # `gfp_mask=0x0()`: the kernel's print of no flag is empty
+
+
+def cut_assignments(text: str) -> dict[str, str]:
+    """``key=value`` / ``key:value`` pairs of a line a person cut short. The value at the cut
+    counts only when it ends in its unit (`anon-rss:1234kB`) or a closed parenthesis, so that
+    `order=1` cut from `order=12` is not read as 1. `mode:0x201da(GFP_HIGH...` still gives the
+    mask: the parenthesis shows that the number before it is whole."""
+    values: dict[str, str] = {}
+    words = [word for word in re.split(r"[,\s]+", text) if word]
+    ended = bool(re.search(r"[,\s]$", text))
+    for position, word in enumerate(words):
+        match = re.match(r"([\w-]+)[=:](.+)", word)
+        if match is None:
+            continue
+        key, value = match.groups()
+        if "(" in value:
+            value, _, symbolic = value.partition("(")
+            if symbolic.endswith(")") and not _shortened(symbolic):
+                values[key + "()"] = symbolic[:-1]
+            if value and not _shortened(value):
+                values[key] = value
+            continue
+        if _shortened(value):
+            continue
+        if position == len(words) - 1 and not ended and not value.lower().endswith("kb"):
+            continue
+        values[key] = value
+    return values
+
+
+def _comm_and_rest(text: str) -> tuple[str | None, str]:
+    """` (java) total-vm:...` -> ("java", " total-vm:..."); (None, text) when the name was cut."""
+    text = text.lstrip(",")
+    if not text.startswith(" (") or ")" not in text:
+        return None, text
+    comm, _, rest = text[2:].partition(")")
+    return (None if _shortened(comm) else comm), rest
 
 
 class LineTransformer(Transformer[Token, list[Item]]):
@@ -111,12 +179,33 @@ class LineTransformer(Transformer[Token, list[Item]]):
             str(token),
             {
                 "comm": groups.get("inv_comm"),
-                "gfp_mask": mask or None,
-                "gfp_symbolic": symbolic,
+                "gfp_mask": _hex(mask),
+                "gfp_symbolic": _symbolic(symbolic),
                 "order": _int(args.get("order")),
                 "oom_adj": _int(args.get("oom_adj", args.get("oomkilladj"))),
                 "oom_score_adj": _int(args.get("oom_score_adj")),
                 "nodemask": args.get("nodemask"),
+            },
+        )
+
+    def invoked_cut(self, children: list[Token]) -> Item:
+        groups = self._groups("INVOKED_CUT", children[0])
+        args = cut_assignments(groups.get("ic_args") or "")
+        comm = groups.get("ic_comm") or None
+        if not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
+            return Item("other", str(children[0]))  # `java invoked oom-killer: ...` names the line, shows nothing
+        return Item(
+            "invoked",
+            str(children[0]),
+            {
+                "comm": None if _shortened(comm) else comm,
+                "gfp_mask": _hex(args.get("gfp_mask")),
+                "gfp_symbolic": _symbolic(args.get("gfp_mask()")),
+                "order": _int(args.get("order")),
+                "oom_adj": _int(args.get("oom_adj", args.get("oomkilladj"))),
+                "oom_score_adj": _int(args.get("oom_score_adj")),
+                "nodemask": args.get("nodemask"),
+                "cut": True,
             },
         )
 
@@ -146,11 +235,52 @@ class LineTransformer(Transformer[Token, list[Item]]):
             {
                 "comm": groups.get("af_comm"),
                 "order": _int(groups.get("af_order")),
-                "gfp_mask": groups.get("af_mode"),
-                "gfp_symbolic": groups.get("af_sym"),
+                "gfp_mask": _hex(groups.get("af_mode")),
+                "gfp_symbolic": _symbolic(groups.get("af_sym")),
                 "nodemask": rest.get("nodemask"),
                 "cpuset": rest.get("cpuset"),
                 "mems_allowed": rest.get("mems_allowed"),
+            },
+        )
+
+    def vmalloc_failure(self, children: list[Token]) -> Item:
+        groups = self._groups("VMALLOC_FAILURE", children[0])
+        words = (groups.get("vf_what") or "").replace(",", " ").split()
+        order = next((_int(words[i + 2]) for i in range(len(words) - 2) if words[i:i + 2] == ["page", "order"]), None)
+        rest = comma_assignments(groups.get("vf_rest") or "")
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": groups.get("vf_comm"),
+                "order": order,
+                "gfp_mask": _hex(groups.get("vf_mode")),
+                "gfp_symbolic": _symbolic(groups.get("vf_sym")),
+                "nodemask": rest.get("nodemask"),
+                "cpuset": rest.get("cpuset"),
+                "mems_allowed": rest.get("mems_allowed"),
+                "vmalloc": True,
+            },
+        )
+
+    def alloc_failure_cut(self, children: list[Token]) -> Item:
+        groups = self._groups("ALLOC_FAILURE_CUT", children[0])
+        args = cut_assignments(groups.get("afc_args") or "")
+        comm = groups.get("afc_comm") or None
+        if not args.keys() & {"order", "mode"}:
+            return Item("other", str(children[0]))
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": None if _shortened(comm) else comm,
+                "order": _int(args.get("order")),
+                "gfp_mask": _hex(args.get("mode")),
+                "gfp_symbolic": _symbolic(args.get("mode()")),
+                "nodemask": args.get("nodemask"),
+                "cpuset": args.get("cpuset"),
+                "mems_allowed": args.get("mems_allowed"),
+                "cut": True,
             },
         )
 
@@ -210,7 +340,12 @@ class LineTransformer(Transformer[Token, list[Item]]):
             if "+0x" in word:
                 function = word.split("+0x", 1)[0]
                 break
-        return Item("trace_line", text, {"function": function})
+        # `[<c01739ac>] ? dump_header+0x4d/0x160`: the unwinder was not sure of this frame
+        unreliable = function is not None and ("? " + function) in text
+        return Item("trace_line", text, {"function": function, "unreliable": unreliable})
+
+    def trace_line_cut(self, children: list[Token]) -> Item:
+        return self.trace_line(children)
 
     def register_line(self, children: list[Token]) -> Item:
         return Item("register_line", str(children[0]))
@@ -250,6 +385,17 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 "values": colon_pairs(text),
                 "all_unreclaimable": kernel_flag(text, "all_unreclaimable"),
             },
+        )
+
+    def zone_cut(self, children: list[Token]) -> Item:
+        g = self._groups("ZONE_CUT", children[0])
+        pairs = cut_assignments("free:" + (g.get("zc_fields") or ""))
+        values = {key: number for key, value in pairs.items() if (number := _number_with_unit(value)) is not None}
+        return Item(
+            "zone",
+            str(children[0]),
+            {"node": _int(g.get("zc_node")), "name": g.get("zc_name"), "values": values, "all_unreclaimable": None,
+             "cut": True},
         )
 
     def lowmem_reserve(self, children: list[Token]) -> Item:
@@ -350,7 +496,13 @@ class LineTransformer(Transformer[Token, list[Item]]):
     # -- decision and kill ----------------------------------------------------------------------
     def oom_summary(self, children: list[Token]) -> Item:
         g = self._groups("OOM_SUMMARY", children[0])
-        return Item("oom_summary", str(children[0]), {"values": comma_assignments(g.get("osum_fields") or "")})
+        fields = (g.get("osum_fields") or "").rstrip()
+        values = comma_assignments(fields)
+        if values and not _SUMMARY_END.search(fields) and not fields.endswith((",", ".", "\u2026")):
+            # mm/oom_kill.c dump_oom_summary() always ends with `,uid=%d`: the line was cut, and
+            # its last value may be cut too (`oom_memcg=/kubepods/bur`)
+            values.pop(next(reversed(values)))
+        return Item("oom_summary", str(children[0]), {"values": values})
 
     def kill_score(self, children: list[Token]) -> Item:
         g = self._groups("KILL_SCORE", children[0])
@@ -395,6 +547,64 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
+    def kill_score_cut(self, children: list[Token]) -> Item:
+        g = self._groups("KILL_SCORE_CUT", children[0])
+        comm, rest = _comm_and_rest(g.get("ksc_rest") or "")
+        words = rest.split()
+        score = None
+        if words[:1] == ["score"] and (len(words) >= 3 or (len(words) == 2 and rest.endswith(" "))):
+            score = _int(words[1])  # the number at the cut may itself be cut
+        return Item(
+            "kill_score",
+            str(children[0]),
+            {
+                "memcg": (g.get("ksc_who") or "").startswith("Memory cgroup"),
+                "pid": _int(g.get("ksc_pid")),
+                "comm": comm,
+                "score": score,
+                "per_mille": "sacrifice" in rest,
+                "cut": True,
+            },
+        )
+
+    def killed_cut(self, children: list[Token]) -> Item:
+        g = self._groups("KILLED_CUT", children[0])
+        rest = g.get("kc_rest") or ""
+        uid_old = None
+        if rest.startswith(", UID "):  # RHEL 6: `Killed process 1234, UID 48, (httpd) ...`
+            uid_text, _, rest = rest[len(", UID "):].partition(",")
+            uid_old = _int(uid_text) if rest else None
+        comm, rest = _comm_and_rest(rest)
+        values = cut_assignments(rest) if comm is not None else {}
+        uid = _int(values.get("UID"))
+        return Item(
+            "killed",
+            str(children[0]),
+            {
+                "memcg": (g.get("kc_who") or "").startswith("Memory cgroup"),
+                "pid": _int(g.get("kc_pid")) if comm is not None or rest.startswith(" ") else None,
+                "comm": comm,
+                "total_vm_kb": _number_with_unit(values["total-vm"]) if "total-vm" in values else None,
+                "anon_rss_kb": _number_with_unit(values["anon-rss"]) if "anon-rss" in values else None,
+                "file_rss_kb": _number_with_unit(values["file-rss"]) if "file-rss" in values else None,
+                "shmem_rss_kb": _number_with_unit(values["shmem-rss"]) if "shmem-rss" in values else None,
+                "pgtables_kb": _number_with_unit(values["pgtables"]) if "pgtables" in values else None,
+                "uid": uid if uid is not None else uid_old,
+                "oom_score_adj": _int(values.get("oom_score_adj")),
+                "cut": True,
+            },
+        )
+
+    def oom_killed_vm(self, children: list[Token]) -> Item:
+        g = self._groups("OOM_KILLED_VM", children[0])
+        return Item(
+            "killed",
+            str(children[0]),
+            {"memcg": False, "pid": _int(g.get("okv_pid")), "comm": g.get("okv_comm"),
+             "total_vm_kb": _int(g.get("okv_vm")), "anon_rss_kb": None, "file_rss_kb": None, "shmem_rss_kb": None,
+             "pgtables_kb": None, "uid": None, "oom_score_adj": None},
+        )
+
     def reaped(self, children: list[Token]) -> Item:
         g = self._groups("REAPED", children[0])
         return Item("reaped", str(children[0]), {"pid": _int(g.get("rp_pid")), "comm": g.get("rp_comm")})
@@ -403,6 +613,14 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def memcg_task_in(self, children: list[Token]) -> Item:
         g = self._groups("MEMCG_TASK_IN", children[0])
         return Item("memcg_task_in", str(children[0]), {"task": g.get("mti_task"), "limit": g.get("mti_limit")})
+
+    def memcg_task_in_cut(self, children: list[Token]) -> Item:
+        g = self._groups("MEMCG_TASK_IN_CUT", children[0])
+        task = g.get("mtc_task") or g.get("mtc_task_only")
+        limit = g.get("mtc_limit")
+        return Item("memcg_task_in", str(children[0]),
+                    {"task": None if _shortened(task) else task,
+                     "limit": None if _shortened(limit) else limit, "cut": True})
 
     def memcg_counter(self, children: list[Token]) -> Item:
         g = self._groups("MEMCG_COUNTER", children[0])
@@ -458,6 +676,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def separator(self, children: list[Token]) -> Item:
         return Item("separator", str(children[0]))
+
+    def ellipsis(self, children: list[Token]) -> Item:
+        return Item("ellipsis", str(children[0]))
 
     def numa_note(self, children: list[Token]) -> Item:
         return Item("numa_note", str(children[0]))

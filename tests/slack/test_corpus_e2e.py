@@ -71,11 +71,12 @@ def test_two_complete_dumps_pasted_seconds_apart_get_two_replies(slack, fake_sla
 
 
 def test_a_first_part_without_an_event_yet_is_joined_by_the_rest(slack, fake_slack):
-    """A paste split where the first part holds only the task header and call trace (no event
-    yet): the second part completes it, and the whole is answered once, in the first part's thread."""
+    """A paste split where the first part holds only the task header and the start of the call
+    trace (no event yet: the OOM frames that would name one are in the second part): the second
+    part completes it, and the whole is answered once, in the first part's thread."""
     real_analyze()
     lines = _text("seed-rsync-32bit").splitlines()
-    cut = next(i for i, line in enumerate(lines) if "Mem-Info" in line)
+    cut = next(i for i, line in enumerate(lines) if "Call Trace:" in line) + 1
     channel = new_channel()
     first_ts, _ = slack.message(channel, "```" + slack_escape("\n".join(lines[1:cut])) + "```")
     time.sleep(0.5)

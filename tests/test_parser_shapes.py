@@ -1,0 +1,540 @@
+"""What people really paste: lines they shortened, reports known only from their call trace,
+log prefixes and export formats of other tools. Inputs are corpus cases with the change applied."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from oomcases import load_case
+
+from bot.pipeline import analyze
+from bot.render.json_out import contract_fields
+from grammar.parse import parse_text
+
+HOG = "lab-process-hog-deb612-amd64"  # global OOM, 6.12, dmesg stamps
+MEMCG = "lab-memcg-v1-deb61-amd64"  # memcg OOM, 6.1
+ALLOC = "gh-burzumishi-linux-baytrail-flexx10-12"  # page allocation failure, 4.12, every frame `?`
+V1_TASK_IN = "code-google-cadvisor-containeroom"  # 3.x memcg v1, `Task in ... killed as a result of limit of`
+
+
+def _text(case: str) -> str:
+    return load_case(case)[0].decode()
+
+
+def _facts(text: str) -> list[dict]:
+    return [contract_fields(e.event) for e in analyze(text).events]
+
+
+def _one(text: str) -> dict:
+    (event,) = _facts(text)
+    return event
+
+
+def _replace_line(text: str, needle: str, new: str) -> str:
+    lines = text.split("\n")
+    (index,) = [i for i, line in enumerate(lines) if needle in line]
+    stamp = re.match(r"\[[^\]]*\] ?", lines[index])
+    lines[index] = (stamp.group(0) if stamp else "") + new
+    return "\n".join(lines)
+
+
+# ---- 1. lines a person shortened ------------------------------------------------------------
+
+
+def test_symbolic_gfp_print_shortened_to_dots_keeps_the_mask() -> None:
+    text = _text(HOG).replace("(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)", "(...)")
+    event = _one(text)
+    assert (event["gfp_mask"], event["gfp_symbolic"], event["order"], event["oom_score_adj"]) == (
+        "0x140dca",
+        None,
+        0,
+        0,
+    )
+    assert event["killed_pid"] == 149
+
+
+def test_hidden_mask_digits_are_not_read_as_a_mask_but_the_rest_is() -> None:
+    text = _text(HOG).replace("gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO)", "gfp_mask=0x140d****")
+    event = _one(text)
+    assert (event["trigger_comm"], event["gfp_mask"], event["order"], event["oom_score_adj"]) == ("memhog", None, 0, 0)
+
+
+def test_summary_list_cut_with_dots() -> None:
+    text = _replace_line(_text(HOG), "oom-kill:constraint=", "oom-kill:constraint=CONSTRAINT_NONE,...")
+    assert _one(text)["constraint"] == "CONSTRAINT_NONE"
+
+
+def test_kill_line_cut_in_the_middle_reads_every_whole_field() -> None:
+    text = _replace_line(
+        _text(HOG), "Killed process 149", "Out of memory: Killed process 149 (memhog) total-vm:427064kB, anon-rss:4208"
+    )
+    event = _one(text)
+    full = _one(_text(HOG))
+    assert (event["killed_pid"], event["killed_comm"], event["killed_total_vm_kb"]) == (149, "memhog", 427064)
+    assert event["killed_anon_rss_kb"] is None  # `4208` may be the start of 420864: not read
+    assert {k: v for k, v in event.items() if not k.startswith("killed_")} == {
+        k: v for k, v in full.items() if not k.startswith("killed_")
+    }
+
+
+def test_kill_line_ending_in_an_ellipsis() -> None:
+    text = _replace_line(
+        _text(HOG),
+        "Killed process 149",
+        "Out of memory: Killed process 149 (memhog) total-vm:427064kB, anon-rss:420864kB, ...",
+    )
+    event = _one(text)
+    assert (event["killed_total_vm_kb"], event["killed_anon_rss_kb"], event["killed_file_rss_kb"]) == (
+        427064,
+        420864,
+        None,
+    )
+
+
+def test_trigger_line_cut_in_the_middle() -> None:
+    line = "memhog invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0, oom_sc"
+    event = _one(_replace_line(_text(HOG), "invoked oom-killer", line))
+    assert (
+        event["trigger_comm"],
+        event["gfp_mask"],
+        event["gfp_symbolic"],
+        event["order"],
+        event["oom_score_adj"],
+    ) == ("memhog", "0x140dca", "GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO", 0, None)
+    cut_in_mask = _one(_replace_line(_text(HOG), "invoked oom-killer", "memhog invoked oom-killer: gfp_mask=0x140d"))
+    assert (cut_in_mask["kind"], cut_in_mask["trigger_comm"], cut_in_mask["gfp_mask"]) == ("oom-kill", "memhog", None)
+
+
+def test_allocation_failure_cut_after_the_mask() -> None:
+    text = _text(ALLOC).replace(
+        "mode:0x14210d2(GFP_HIGHUSER|__GFP_NORETRY|__GFP_RECLAIMABLE),\nnodemask=(null)",
+        "mode:0x14210d2(GFP_HIGHUSER|__GFP_NOR",
+    )
+    event = _one(text)
+    assert (event["kind"], event["trigger_comm"], event["order"], event["gfp_mask"], event["gfp_symbolic"]) == (
+        "page-allocation-failure",
+        "RenderThread",
+        0,
+        "0x14210d2",
+        None,
+    )
+
+
+def test_prose_mentioning_the_phrase_is_no_event() -> None:
+    prose = (
+        "#define __GFP_NOWARN 0x200u /* Suppress page allocation failure warning */\n"
+        "Why would the kernel say that some task invoked oom-killer: I have 64 GB of RAM\n"
+    )
+    assert parse_text(prose).events == ()
+
+
+def test_kill_line_inside_inline_backticks() -> None:
+    line = next(x for x in _text(HOG).splitlines() if "Killed process" in x)
+    prose = f"After the restart I found `{line}` in dmesg, and `free -m` shows plenty. Why?"
+    event = _one(prose)
+    full = _one(_text(HOG))
+    assert {k: event[k] for k in event if k.startswith("killed_")} == {
+        k: full[k] for k in full if k.startswith("killed_")
+    }
+    assert event["kind"] == "oom-kill"
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["...", "[...]", "<snip>", "[snip]", "(...)", "\u2026", "--- snip ---", "[... 40 lines omitted ...]", "-- 8< --"],
+)
+@pytest.mark.parametrize("stamps", [True, False])
+def test_ellipsis_where_a_person_cut_the_report(mark: str, stamps: bool) -> None:
+    lines = _text(HOG).split("\n")
+    if not stamps:
+        lines = [re.sub(r"^\[[^\]]*\] ?", "", line) for line in lines]
+    start = next(i for i, x in enumerate(lines) if "Call Trace:" in x)
+    end = next(i for i, x in enumerate(lines) if "Mem-Info:" in x)
+    cut = "\n".join(lines[: start + 3] + [mark] + lines[end - 1 :])
+    dump = parse_text(cut)
+    (event,) = dump.events
+    assert event.unparsed == ()
+    assert not any(mark in line.text for line in event.lines)  # not glued to a kernel line
+    assert _facts(cut) == _facts("\n".join(lines))
+
+
+def test_ellipsis_is_not_glued_to_the_line_before() -> None:
+    # In a prefixed paste a line without prefix is tried as the continuation of the one before;
+    # `...` would otherwise become part of the last task name.
+    lines = _text(HOG).split("\n")
+    last_row = max(i for i, x in enumerate(lines) if re.match(r"\[[^\]]*\]\s+\[\s*\d+\]", x))
+    cut = "\n".join(lines[: last_row + 1] + ["..."] + lines[last_row + 1 :])
+    names = [t.name for t in parse_text(cut).events[0].tasks]
+    assert names == [t.name for t in parse_text(_text(HOG)).events[0].tasks]
+
+
+# ---- 2. events known only from their call trace ---------------------------------------------
+
+
+def _trace_only(case: str) -> str:
+    lines = _text(case).split("\n")
+    start = next(i for i, x in enumerate(lines) if "Call Trace:" in x)
+    end = next(
+        i
+        for i in range(start + 1, len(lines))
+        if "</TASK>" in lines[i] or "Mem-Info" in lines[i] or "---[ end trace" in lines[i] or i == len(lines) - 1
+    )
+    return "\n".join(lines[start : end + 1])
+
+
+@pytest.mark.parametrize(
+    ("case", "kind"), [(HOG, "oom-kill"), (MEMCG, "memcg-oom"), (ALLOC, "page-allocation-failure")]
+)
+def test_call_trace_alone_tells_the_kind(case: str, kind: str) -> None:
+    (event,) = _facts(_trace_only(case))
+    assert event["kind"] == kind
+
+
+def test_task_blocked_in_reclaim_is_no_event() -> None:
+    # A hung-task report: the allocation path is below the frames where the task waits.
+    trace = _trace_only(HOG).split("\n")
+    out_of_memory = next(i for i, x in enumerate(trace) if "out_of_memory+" in x)
+    blocked = [
+        "INFO: task memhog:149 blocked for more than 120 seconds.",
+        trace[0],
+        trace[1],
+        "[    2.421480]  __schedule+0x2e6/0x8f0",
+        "[    2.421480]  schedule+0x5a/0x110",
+        "[    2.421480]  schedule_timeout+0x9d/0x160",
+        "[    2.421480]  io_schedule_timeout+0x51/0x80",
+    ] + trace[out_of_memory + 1 :]
+    assert parse_text("\n".join(blocked)).events == ()
+
+
+def test_sysrq_manual_oom_known_from_its_trace() -> None:
+    # The stack of SysRq-f's worker (drivers/tty/sysrq.c moom_callback), 5.x.
+    trace = (
+        "Call Trace:\n dump_stack+0x6d/0x8b\n dump_header+0x4f/0x200\n oom_kill_process.cold+0xb/0x10\n"
+        " out_of_memory+0x1ab/0x4a0\n moom_callback+0x78/0xb0\n process_one_work+0x1eb/0x3b0\n"
+        " worker_thread+0x4d/0x400\n kthread+0x104/0x140\n ret_from_fork+0x35/0x40\n"
+    )
+    (event,) = _facts(trace)
+    assert event["kind"] == "sysrq-manual"
+
+
+def test_memcg_line_whose_start_was_cut_off() -> None:
+    text = _text(V1_TASK_IN)
+    line = next(x for x in text.splitlines() if "killed as a result of limit of" in x)
+    cut = "...killed as a result of limit of " + line.rsplit(" ", 1)[1]
+    (event,) = _facts(cut)
+    assert (event["kind"], event["memcg"]) == ("memcg-oom", line.rsplit(" ", 1)[1])
+
+
+# ---- 3. prefixes and wrappers of other tools ---------------------------------------------------
+
+
+def _each_line(case: str, render) -> str:
+    return "\n".join(render(i, line) for i, line in enumerate(_text(case).rstrip("\n").split("\n")))
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        # OpenWrt / BusyBox logread
+        lambda i, line: f"Sat Jan 27 00:{i // 60:02d}:{i % 60:02d} 2024 kern.warn kernel: {line}",
+        # a terminal copy with the prompt in front of every line
+        lambda i, line: f"root@OpenWrt:~# {line}",
+        lambda i, line: f"$ {line}",
+        lambda i, line: f"# {line}",
+        # tab-separated exports: time, host, (source), message
+        lambda i, line: f"2024-01-27T00:14:{i % 60:02d}.{i:03d}Z\tnode-1\t{line}",
+        lambda i, line: f"Jan 27, 2024 @ 00:14:{i % 60:02d}.{i:03d}\tnode-1\tkern.log\tkernel: {line}",
+        # Android logcat -b kernel (threadtime, time) and the console level of Android dmesg
+        lambda i, line: f"01-27 00:14:{i % 60:02d}.{i:03d}     0     0 I kernel  : {line}",
+        lambda i, line: f"01-27 00:14:{i % 60:02d}.{i:03d} W/kernel  (    0): {line}",
+        lambda i, line: f"<6>{line}",
+    ],
+    ids=[
+        "logread",
+        "prompt-user-host",
+        "prompt-dollar",
+        "prompt-hash",
+        "tsv-iso",
+        "tsv-kibana",
+        "logcat-threadtime",
+        "logcat-time",
+        "android-level",
+    ],
+)
+def test_prefix_of_another_tool_reads_like_the_original(render) -> None:
+    assert _facts(_each_line(HOG, render)) == _facts(_text(HOG))
+
+
+def test_tab_export_with_a_header_row() -> None:
+    body = _each_line(HOG, lambda i, line: f"2024-01-27 00:14:{i % 60:02d}.{i:03d}\tnode-1\t{line}")
+    assert _facts("time\thost\tmessage\n" + body) == _facts(_text(HOG))
+
+
+def test_android_vendor_task_tags() -> None:
+    samsung = _each_line(HOG, lambda i, line: re.sub(r"^(\[[^\]]*\])", r"<6>\1  [0:      memhog:  149]", line))
+    mediatek = _each_line(HOG, lambda i, line: re.sub(r"^(\[[^\]]*\]) ?", r"\1 (0)[149:memhog]", line))
+    assert _facts(samsung) == _facts(mediatek) == _facts(_text(HOG))
+
+
+@pytest.mark.parametrize("shape", ["flat", "loki", "elastic", "journald"])
+def test_json_lines_export_newest_first(shape: str) -> None:
+    records = []
+    for i, line in enumerate(_text(MEMCG).rstrip("\n").split("\n")):
+        stamp = f"2024-01-27T00:14:{i // 1000:02d}.{i % 1000:03d}Z"
+        records.append(
+            {
+                "flat": {"timestamp": stamp, "host": "node-1", "message": line},
+                "loki": {"labels": {"host": "node-1", "job": "kmsg"}, "line": line, "timestamp": stamp},
+                "elastic": {
+                    "_index": "logs",
+                    "_source": {"@timestamp": stamp, "message": line, "host": {"name": "node-1"}},
+                },
+                "journald": {"__REALTIME_TIMESTAMP": str(1706314472000000 + i), "_HOSTNAME": "node-1", "MESSAGE": line},
+            }[shape]
+        )
+    export = "\n".join(json.dumps(record) for record in reversed(records))
+    assert _facts(export) == _facts(_text(MEMCG))
+
+
+# ---- 4. arch only from what the paste shows ---------------------------------------------------
+
+# A MIPS router (OpenWrt, 4.14; github.com/Nossiac/mtk-openwrt-feeds issue 67), trace cut mid-frame.
+MIPS_TRACE = """\
+<4>[ 3117.572001] procd invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=(null),  order=0, oom_score_adj=0
+<4>[ 3117.572037] CPU: 0 PID: 1 Comm: procd Tainted: P                4.14.43 #0
+<4>[ 3117.572043] Stack : 00000000 00000000 00000000 00000000 805c7ad2 0000003e 00000000 00000000
+<4>[ 3117.572072]         87c50394 805588a7 804e76bc 00000000 00000001 00000001 87c4da60 532616ca
+<4>[ 3117.572184]         ...
+<4>[ 3117.572193] Call Trace:
+<4>[ 3117.572228] [<80010498>] show_stack+0x58/0x100
+<4>[ 3117.572262] [<8042f07c>] dump_stack+0x9c/0xe0
+<4>[ 3117.572276] [<800c4644>] dump_header.isra.6+0xa4/0x200
+<4>[ 3117.572285] [<800c37cc>] oom_kill_process+0xf0/0x544
+<4>[ 3117.572293] [<800c44c8>] out_of_memory+0x3cc/
+"""
+HIGHMEM_ZONE = (
+    "<4>[ 3117.572300] HighMem free:1024kB min:128kB low:160kB high:192kB present:131072kB managed:131072kB\n"
+)
+
+
+def test_mips_router_is_read_as_mips() -> None:
+    dump = parse_text(MIPS_TRACE)
+    (event,) = dump.events
+    assert dump.arch == "mips"
+    assert event.unparsed == ()  # the stack words, the `...` and the frame cut mid-offset are all known
+    assert event.call_trace[-1] == "out_of_memory"
+
+
+def test_highmem_zone_and_32_bit_addresses_are_no_evidence_of_i686() -> None:
+    without_stack_words = "\n".join(x for x in MIPS_TRACE.splitlines() if "Stack :" not in x and "87c50394" not in x)
+    dump = parse_text(without_stack_words + "\n" + HIGHMEM_ZONE)
+    assert [z.name for z in dump.events[0].zones] == ["HighMem"]
+    assert dump.arch is None  # kernel text at 0x8...: not x86-32; nothing else names the arch
+
+
+# ---- 5. shapes found in real pastes outside the corpus -------------------------------------------
+
+
+def test_markdown_code_block_indented_inside_a_quote() -> None:
+    # github.com/Project-OSRM/osrm-backend issue 2058: a quoted, four-space indented syslog excerpt
+    text = (
+        ">     Mar 5 07:43:21 www kernel: Mem-Info:\n"
+        ">     Mar 5 07:43:21 www kernel: Node 0 DMA per-cpu:\n"
+        ">     Mar 5 07:43:21 www kernel: CPU 0: hi: 0, btch: 1 usd: 0\n"
+        ">     Mar 5 07:43:21 www kernel: Node 0 DMA32 per-cpu:\n"
+        ">     Mar 5 07:43:21 www kernel: CPU 2: hi: 186, btch: 31 usd: 30\n"
+    )
+    (event,) = parse_text(text).events
+    assert event.kind is None and event.unparsed == ()
+    assert all(line.prefix.startswith("Mar 5 07:43:21 www kernel:") for line in event.lines)
+
+
+def test_first_line_lost_its_first_column() -> None:
+    # github.com/openzfs/zfs issue 14686: the paste starts inside the first stamp, after a space
+    text = (
+        " 1257.892709] sudo invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+        "[ 1257.892712] CPU: 0 PID: 16473 Comm: sudo Kdump: loaded Tainted: P           OE     "
+        "5.4.0-1097-dx2023032205-8e2e150ee-aws #105\n"
+    )
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"], event["gfp_mask"]) == ("sudo", 16473, "0x100cca")
+
+
+def test_dmesg_lines_run_together_by_a_web_page() -> None:
+    # github.com/openzfs/zfs issue 10255: the page joined the lines with their column padding
+    lines = [
+        "[34718.499312] Call Trace:",
+        "[34718.499313]  <TASK>",
+        "[34718.499316]  dump_stack_lvl+0x5f/0x90",
+        "[34718.499322]  dump_header+0x46/0x190",
+        "[34718.499323]  oom_kill_process.cold+0x8/0x93",
+        "[34718.499325]  out_of_memory+0x21c/0x4c0",
+        "[34718.499328]  balance_pgdat+0x749/0x960",
+        "[34718.499332]  kswapd+0x1ed/0x380",
+    ]
+    one_line = "".join(line.ljust(56) for line in lines)
+    (event,) = parse_text(one_line).events
+    assert event.kind == "oom-kill"
+    assert event.call_trace == parse_text("\n".join(lines)).events[0].call_trace
+
+
+def test_per_cpu_headers_with_node_and_a_zone_line_cut_short() -> None:
+    # github.com/emqx/emqx issue 356 (2.6.32-era Mem-Info, cut inside the DMA32 zone line)
+    text = (
+        "Mem-Info:\nNode 0 DMA per-cpu:\nCPU    0: hi:    0, btch:   1 usd:   0\nNode 0 DMA32 per-cpu:\n"
+        "CPU    0: hi:  186, btch:  31 usd:   0\n"
+        "Node 0 DMA free:15708kB min:120kB low:148kB high:180kB present:15304kB all_unreclaimable? yes\n"
+        "lowmem_reserve[]: 0 3512 8057 8057\n"
+        "Node 0 DMA32 free:46668kB min:28512kB low:35640kB high:42768kB active_anon:1932080kB active_file:20k\n"
+    )
+    (event,) = parse_text(text).events
+    assert event.unparsed == ()
+    dma32 = event.zones[1]
+    assert (dma32.name, dma32.free_kb, dma32.high_kb, dma32.values["active_anon"]) == ("DMA32", 46668, 42768, 1932080)
+    assert "active_file" not in dma32.values  # `20k` was cut: not read as 20
+
+
+def test_kibana_table_copy() -> None:
+    text = _each_line(HOG, lambda i, line: f"  | Jun 25, 2021 @ 12:42:{i % 60:02d}.{i:03d} | kernel | {line}")
+    assert _facts(text) == _facts(_text(HOG))
+
+
+def test_csv_export_of_a_log_platform() -> None:
+    def row(i: int, line: str) -> str:
+        message = line.replace('"', '""')
+        return f'"Jan 27, 2024 @ 00:14:{i % 60:02d}.{i:03d}","node-1","{message}"'
+
+    text = '"@timestamp","host.name","message"\n' + _each_line(HOG, row)
+    assert _facts(text) == _facts(_text(HOG))
+
+
+def test_summary_cut_in_its_last_value() -> None:
+    line = next(x for x in _text(MEMCG).splitlines() if "oom-kill:constraint=" in x)
+    cut = line[: line.index("oom_memcg=/lab") + len("oom_memcg=/la")]
+    (event,) = parse_text(_text(MEMCG).replace(line, cut)).events
+    assert event.oom_summary.constraint == "CONSTRAINT_MEMCG"
+    assert event.oom_summary.oom_memcg is None  # `/la` is what is left of `/lab-app`: not read
+    assert event.memcg.path == "/lab-app"  # from the memcg lines that are whole
+
+
+@pytest.mark.parametrize(
+    ("release", "arch"),
+    [("6.12.47+rpt-rpi-2712", "arm64"), ("6.1.21-v8+", "arm64"), ("6.1.21-v7l+", "arm"), ("6.6.31+rpt-rpi-v7", "arm")],
+)
+def test_raspberry_pi_release_suffixes(release: str, arch: str) -> None:
+    text = _text(HOG).replace("6.12.117+deb12-amd64", release)
+    assert parse_text(text).arch == arch
+
+
+def test_arm_unwinder_without_addresses() -> None:
+    # 32-bit ARM 5.x+ prints `callee from caller+off/len` (arch/arm/kernel/traps.c), arm64 does not
+    text = (
+        "[   18.040679] CPU: 0 PID: 155 Comm: systemd-udevd Tainted: G         C         6.1.1-1-rpi-ARCH #1\n"
+        "[   18.053045]  unwind_backtrace from show_stack+0x18/0x1c\n"
+        "[   18.058360]  show_stack from dump_stack_lvl+0x90/0xac\n"
+        "[   18.063564]  dump_stack_lvl from dump_header+0x54/0x1fc\n"
+        "[   18.068832]  dump_header from oom_kill_process+0x23c/0x248\n"
+    )
+    dump = parse_text(text)
+    assert (dump.arch, dump.events[0].kind) == ("arm", "oom-kill")
+
+
+def test_key_line_quoted_above_the_log_it_comes_from() -> None:
+    # github.com/ntop/PF_RING issue 990: the same line, in bold, above and inside the log
+    line = "[2685596.666280] insmod: page allocation failure: order:8, mode:0xc0d0"
+    text = (
+        f"seconds before the crash something like this\n\n**{line}**\n\n"
+        "[2685596.567891] NET: Registered protocol family 27\n"
+        f"**{line}**\n"
+        "[2685596.666284] CPU: 0 PID: 13189 Comm: insmod Kdump: loaded Tainted: G        W  OE  ------------ T "
+        "3.10.0-1160.62.1.el7.x86_64 #1\n[2685596.666286] Call Trace:\n"
+    )
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"], event["order"]) == ("insmod", 13189, 8)
+
+
+def test_same_line_repeated_by_the_kernel_is_not_a_quotation() -> None:
+    line = "Nov 26 06:03:33 backup-in kernel: pdflush: page allocation failure. order:3, mode:0x20\n"
+    assert len(parse_text(line * 3).events) == 3
+
+
+def test_other_output_written_over_the_start_of_a_kernel_line() -> None:
+    # a serial console shared with a media player's status line (LKML, i.MX6, 3.10)
+    text = (
+        "[Playing  (List Repeated)][Vol=01][00:02:54/00:04:07]swapper/0: page allocation failure: order:0, mode:0x20\n"
+        "CPU: 0 PID: 0 Comm: swapper/0 Not tainted 3.10.17-16827-g4b8c5b6 #6\n"
+    )
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"]) == ("swapper/0", 0)
+
+
+def test_openvz_and_rhel5_kill_lines() -> None:
+    ub = (
+        "Nov 24 12:17:04 hwnode kernel: [758955.653313] Out of memory in UB 1234: OOM \n"
+        "killed process 21738 (php-cgi) score 0 vm:281988kB, rss:17004kB, swap:0kB\n"
+    )
+    event = _one(ub)
+    assert (
+        event["kind"],
+        event["killed_pid"],
+        event["killed_comm"],
+        event["killed_total_vm_kb"],
+        event["killed_anon_rss_kb"],
+    ) == ("oom-kill", 21738, "php-cgi", 281988, None)
+    assert (
+        _one("OOM killed process 659 (java) vm:4973220kB, rss:2066504kB, swap:0kB\n")["killed_total_vm_kb"] == 4973220
+    )
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        lambda i, line: f"172.16.1.110: kern: warning: [2024-07-16T19:11:36.{i:08d}Z]: {line}",  # talosctl dmesg
+        lambda i, line: f"sep 14 16:42:{i % 60:02d} venus kernel: {line}",  # journalctl, lower-case month
+        lambda i, line: f": {line}",  # a mail reader quoting with `: `
+        lambda i, line: f"percona # {line}",  # a root prompt with the host name before each dmesg line
+    ],
+    ids=["talos", "journal-lowercase-month", "colon-quote", "host-prompt"],
+)
+def test_more_prefixes(render) -> None:
+    assert _facts(_each_line(HOG, render)) == _facts(_text(HOG))
+
+
+def test_kill_line_continued_on_an_indented_line() -> None:
+    # github.com/vm0-ai/vm0 issue 6631: a bare paste whose long lines were wrapped with an indent
+    text = (
+        "oom-kill:constraint=CONSTRAINT_MEMCG,cpuset=vm0-runner-v0.45.6.service,\n"
+        "  task=firecracker,pid=586629,uid=1000\n"
+        "Memory cgroup out of memory: Killed process 586629 (firecracker)\n"
+        "  total-vm:2107264kB, anon-rss:605932kB, file-rss:254676kB\n"
+    )
+    event = _one(text)
+    assert (event["kind"], event["killed_pid"], event["killed_anon_rss_kb"], event["killed_total_vm_kb"]) == (
+        "memcg-oom",
+        586629,
+        605932,
+        2107264,
+    )
+
+
+def test_each_manual_oom_is_an_event() -> None:
+    text = "".join(
+        f"[19291.{i}02062] sysrq: SysRq : Manual OOM execution\n"
+        f"[19291.{i}08335] Purging GPU memory, 74399744 bytes freed, 8728576 bytes still pinned.\n"
+        for i in range(3)
+    )
+    assert [e["kind"] for e in _facts(text)] == ["sysrq-manual"] * 3
+
+
+def test_panic_with_no_killable_process_and_its_trace() -> None:
+    text = (
+        "[    2.867237] Kernel panic - not syncing: Out of memory and no killable processes...\n"
+        "[    2.871227] CPU: 0 PID: 1 Comm: swapper/0 Not tainted 4.1.16 #50\n"
+        "[    2.871227] Call Trace:\n"
+        "[    2.871227]  [<ffffffff81782a79>] dump_stack+0x45/0x57\n"
+        "[    2.871227]  [<ffffffff81780835>] panic+0xc1/0x1f5\n"
+        "[    2.871227]  [<ffffffff81172697>] __out_of_memory+0x547/0x550\n"
+    )
+    assert _one(text)["kind"] == "oom-kill"
