@@ -441,7 +441,10 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     else:
         context["mode"] = "order_only"
         confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
-    return Hit(confidence, evidence, context)
+    # A lone warning (nothing killed, not repeated) whose caller copes with the failure (OOM501's
+    # reasons): the missing block is how it failed, the harmless fallback is what to tell the user.
+    role = "contributing" if context["warning_only"] and a.gfp is not None and _fallback_reasons(a) else None
+    return Hit(confidence, evidence, context, role)
 
 
 @check("atomic_high_order", needs=("order", "gfp"))
@@ -1038,19 +1041,13 @@ def _clues(a: Analysis) -> dict[str, Any]:
     return clues(a)
 
 
-@check("benign_fallback", needs=("order", "gfp"))
-def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
-    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
-        return None
+def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
+    """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
+    request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, or a
+    network receive refill that retries later. ``evidence`` gets the caller lines when given."""
     gfp = a.gfp
     order = a.order or 0
     clue = _clues(a)
-    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
-    mask = getattr(gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
-    evidence: Evidence = {"order": (order, trigger_lines)}
-    if mask:
-        evidence["gfp"] = (mask, trigger_lines)
     reasons = []
     if _flag(a, "__GFP_NORETRY"):
         reasons.append("noretry")
@@ -1058,10 +1055,27 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         reasons.append("nowait")
     if "vmalloc_fallback" in clue and order >= 1:
         reasons.append("vmalloc_fallback")
-        evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
+        if evidence is not None:
+            evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
     if "net_refill" in clue and order >= 1:
         reasons.append("net_refill")
-        evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+        if evidence is not None:
+            evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+    return reasons
+
+
+@check("benign_fallback", needs=("order", "gfp"))
+def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    order = a.order or 0
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"order": (order, trigger_lines)}
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    reasons = _fallback_reasons(a, evidence)
     if not reasons:
         return None
     same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
@@ -1141,6 +1155,29 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not reasons:
         return None
     return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+@check("known_defect", needs=("event",))
+def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
+    from .kernel_fixes import _function, matches
+
+    found = matches(a)
+    if not found:
+        return None
+    frames = [(f, _function(f)) for f in a.event.call_trace]
+    evidence: Evidence = {"defect": (found[0].title, ())}
+    traced = False
+    for fix in found:
+        hit = next((raw for raw, name in frames if fix.trace is not None and fix.trace.search(name)), None)
+        if hit:
+            evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
+            traced = True
+            break
+    if a.kernel:
+        evidence["kernel"] = (a.kernel, ())
+    confidence = p["confidence_traced"] if traced else p["confidence_series"]
+    return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
 
 
 @check("slab_without_tasks", needs=("meminfo", "ram", "tasks"))

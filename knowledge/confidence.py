@@ -32,6 +32,8 @@ DECLARED = frozenset({
     "manual_trigger", "panic_policy", "no_killable", "memcg_limit", "memcg_shmem", "cpuset_mempolicy",
     "numa_node", "vmalloc_space", "container_killed_context", "score_adj_protection", "repeated_kills",
     "benign_fallback", "undetermined",
+    # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
+    "known_defect",
     # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
     # line itself proves the reserve ran dry
     "atomic_reserve",

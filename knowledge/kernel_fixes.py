@@ -25,7 +25,7 @@ class KernelFix:
     trace: re.Pattern[str] | None
     kinds: tuple[str, ...]
     orders: tuple[int, int] | None
-    kernels: tuple[tuple[int, int], tuple[int, int]] | None
+    kernels: tuple[tuple[int, ...], tuple[int, ...]] | None
     fix: str
     fixed_in: str | None
     workaround: str | None
@@ -34,9 +34,10 @@ class KernelFix:
     zone_empty: str | None = None  # that zone must hold no managed pages where the paste prints it
 
 
-def _series(text: str) -> tuple[int, int]:
-    major, minor = str(text).split(".")[:2]
-    return int(major), int(minor)
+def _series(text: str) -> tuple[int, ...]:
+    """"4.7" -> (4, 7); a 2.x series keeps its third number ("2.6.31" -> (2, 6, 31))."""
+    parts = [int(x) for x in str(text).split(".")[:3]]
+    return tuple(parts if parts[0] == 2 else parts[:2])
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +80,8 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
         if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):
             continue
         if fix.kernels is not None:
-            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:2]) <= fix.kernels[1]:
+            depth = len(fix.kernels[0])
+            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
         if fix.trace is not None and not any(fix.trace.search(f) for f in frames):
             if not (untraced and not frames and fix.gfp_zone is not None):

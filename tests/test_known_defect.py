@@ -1,0 +1,52 @@
+"""OOM606: a cited record of knowledge/kernel_fixes.yaml that fits the event makes the kernel defect
+the diagnosis, with the fix as the first step; a lone warning whose caller copes is called
+harmless before its fragmentation (OOM501 over OOM130)."""
+
+from __future__ import annotations
+
+from bot.pipeline import analyze
+from oomcases import load_case
+
+
+def _findings(case: str):
+    report = analyze(load_case(case)[0])
+    return next(e for e in report.events if e.findings).findings
+
+
+def test_trace_function_of_a_known_defect_ranks_the_fix_first() -> None:
+    # parisc order-5 failure from nfsd_reply_cache_init (the nfsd reply-cache record)
+    findings = _findings("lore-2020-parisc-nfsd-cache-order5")
+    top = findings[0]
+    assert top.code == "OOM606" and top.category == "kernel_bug" and top.confidence >= 0.6
+    assert top.remediation[0].startswith("Run a kernel with the fix")
+    assert "8c38b705b4f4" in top.remediation[0]
+    assert any(e.name == "function" and e.value == "nfsd_reply_cache_init" for e in top.evidence)
+
+
+def test_affected_2_6_series_is_matched_on_three_numbers() -> None:
+    # 2.6.32-rc3: inside the 2.6.31-2.6.32 high-order GFP_ATOMIC regression
+    top = _findings("lore-2632rc3-iwlagn-order2-qp")[0]
+    assert top.code == "OOM606"
+    assert "kswapd" in top.remediation[0] and "ALLOC_HARDER" in top.remediation[0]
+    # 2.6.29-rc3 is outside it, although "2.6" is the same two numbers
+    assert all(f.code != "OOM606" for f in _findings("lore-2629rc3-i686-rtorrent-order1-benign"))
+
+
+def test_series_gate_compares_the_depth_it_was_given() -> None:
+    from knowledge.kernel_fixes import _series
+
+    assert _series("2.6.31") == (2, 6, 31)
+    assert _series("4.7") == (4, 7)
+    assert _series("5.14.21") == (5, 14)
+
+
+def test_lone_coping_warning_is_harmless_first_and_fragmentation_contributes() -> None:
+    findings = _findings("lore-2629rc3-i686-rtorrent-order1-benign")
+    assert findings[0].code == "OOM501"
+    fragmentation = next(f for f in findings if f.code == "OOM130")
+    assert fragmentation.role == "contributing"
+
+
+def test_fragmentation_stays_the_cause_when_the_caller_has_no_fallback() -> None:
+    findings = _findings("lab-fragmentation-deb612-amd64")
+    assert findings[0].code in ("OOM130", "OOM132") and findings[0].role == "root-cause"
