@@ -178,6 +178,8 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # earlier victims are dying, not protected: the memory is not in tasks
     if not text_lines and a.event.kill is not None:
         return None
+    if _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None  # no process exists yet: the kernel alone did not fit (OOM223), not oom_score_adj
     evidence: Evidence = {
         "panic_reason": (panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
                          text_lines or (a.lines(panic.line) if panic else ())),
@@ -189,6 +191,44 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
     return Hit(p["confidence"], evidence, {"has_largest": largest is not None})
+
+
+def _event_uptime(a: Analysis) -> float | None:
+    return next((l.stamp.uptime_s for l in a.event.lines if l.stamp.uptime_s is not None), None)
+
+
+def _boot_without_tasks(a: Analysis, boot_uptime_s: float) -> bool:
+    """No user process to kill because none exists yet: the task table is printed empty, or it is
+    absent and the report comes within the first ``boot_uptime_s`` seconds after boot."""
+    if a.tasks or not a.find_lines(r"no killable processes|System is deadlocked on memory"):
+        return False
+    if a.event.task_table_line is not None:
+        return True
+    uptime = _event_uptime(a)
+    return uptime is not None and uptime < boot_uptime_s
+
+
+@check("kernel_too_big_for_ram", needs=("event",))
+def kernel_too_big_for_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Nothing to kill because no process exists yet: the kernel's own boot (drivers, initramfs, per-CPU
+    memory) needs more than the machine, VM or crash-kernel reservation has."""
+    if not _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None
+    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    evidence: Evidence = {"panic_reason": (text_lines[0].text.strip(), text_lines[:1])}
+    if a.event.task_table_line is not None:
+        evidence["task_count"] = (0, a.lines(a.event.task_table_line))
+    uptime = _event_uptime(a)
+    if uptime is not None:
+        evidence["uptime_s"] = (round(uptime, 1), text_lines[:1])
+    ram = a.ram_kb
+    suggest_kb = None
+    if ram:
+        evidence["ram_kb"] = (ram, a.ram_lines)
+        # at least p["floor_kb"], and at least twice what did not fit, rounded up to a power of two
+        target = max(p["floor_kb"], 2 * ram)
+        suggest_kb = 1 << (int(target) - 1).bit_length()
+    return Hit(p["confidence"], evidence, {"suggest_kb": suggest_kb, "suggest_mb": suggest_kb // 1024 if suggest_kb else None})
 
 
 @check("repeated_kills", needs=("event",))

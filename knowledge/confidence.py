@@ -34,6 +34,8 @@ DECLARED = frozenset({
     "benign_fallback", "undetermined",
     # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
     "known_defect",
+    # the kernel says nothing is killable and the paste shows no process exists yet
+    "kernel_too_big_for_ram",
     # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
     # line itself proves the reserve ran dry
     "atomic_reserve",
