@@ -668,6 +668,9 @@ def hugetlb_pool(a: Analysis, p: dict[str, Any]) -> Hit | None:
 def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Unreclaimable slab (kernel objects) holds a large part of the memory it can live in."""
     slab = a.counter_kb("slab_unreclaimable")
+    combined = slab is None and a.combined_slab_kb is not None
+    if combined:
+        slab = a.combined_slab_kb  # an old kernel's one `slab:` figure: reclaim left it standing all the same
     if a.has_highmem and a.lowmem_kb:
         hit = _share_hit(a, "slab_unreclaimable", p, slab, a.meminfo_lines, a.lowmem_kb, "lowmem_kb")
         scope = "lowmem"
@@ -677,6 +680,7 @@ def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if hit is None:
         return None
     hit.context["scope"] = scope
+    hit.context["combined"] = combined
     slab_lines = a.find_lines(r"Unreclaimable slab info")
     hit.context["slab_dump"] = bool(slab_lines)
     return hit
@@ -1154,7 +1158,9 @@ def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
         free = zone.free_kb - zone.values.get("free_cma", 0)  # CMA serves only movable requests
         if free < zone.high_kb + zone.reserve_kb + max(request_kb, p["min_margin_kb"]):
             continue
-        if zone.blocks_at_order is not None and zone.blocks_at_order == 0:
+        if order > 0 and not zone.blocks_at_order:
+            # __zone_watermark_ok() needs a free block of the order; without buddy lines (None)
+            # free memory above high does not show that one existed, so nothing contradicts the kill
             continue
         roomy.append((zone, free))
     if not roomy:

@@ -50,3 +50,17 @@ def test_lone_coping_warning_is_harmless_first_and_fragmentation_contributes() -
 def test_fragmentation_stays_the_cause_when_the_caller_has_no_fallback() -> None:
     findings = _findings("lab-fragmentation-deb612-amd64")
     assert findings[0].code in ("OOM130", "OOM132") and findings[0].role == "root-cause"
+
+
+def test_old_kernels_single_slab_figure_is_counted_not_unaccounted() -> None:
+    # 2.6.28 prints `slab:875833` (reclaimable + unreclaimable together): it is slab, not memory
+    # no counter explains
+    findings = _findings("lore-2628-s390-order2-dentry-inode-leak")
+    assert findings[0].code == "OOM212"
+    assert all(f.code != "OOM215" for f in findings)
+    assert "one figure" in findings[0].explanation
+
+
+def test_no_contradiction_without_buddy_lines_for_a_high_order_kill() -> None:
+    # an order-2 kill with free memory above high but no buddy lists: no block is shown to exist
+    assert all(f.code != "OOM601" for f in _findings("lore-2628-s390-order2-dentry-inode-leak"))
