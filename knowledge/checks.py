@@ -262,6 +262,11 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     evidence: Evidence = {}
     normal = [z for z in a.zones if z.name == "Normal"]
+    if not normal:
+        # Some 32-bit boards (ARM) put all lowmem in ZONE_DMA and have no ZONE_NORMAL; a DMA zone
+        # far larger than x86's 16 MB ISA zone is then the lowmem zone kernel requests use
+        normal = [z for z in a.zones if z.name == "DMA"
+                  and (z.managed_kb or z.present_kb or 0) > p["dma_as_lowmem_min_kb"]]
     high = [z for z in a.zones if z.name == "HighMem"]
     high_free = sum(z.free_kb or 0 for z in high) if high else None
     if a.ram_kb is not None:
@@ -279,6 +284,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         zone = normal[0]
         if not (zone.below_low or zone.below_min):
             return None
+        if zone.unusable_kb and zone.free_kb is not None and zone.low_kb is not None and zone.free_kb > zone.low_kb:
+            return None  # above low counting the free pages this request may not use (CMA): OOM140's case
         if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
             return None  # HighMem is as exhausted as lowmem: a plain RAM shortage
         evidence.update({
