@@ -459,7 +459,7 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     repeats = sum(1 for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
                   and e.trigger.order == order)
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": "", "warning_only": _warning_only(a, repeats, 3),
+                               "mode": "", "reserve_blocked": None, "warning_only": _warning_only(a, repeats, 3),
                                "kernel_fixes": _kernel_fixes(a), **_module_context(a), **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
@@ -484,6 +484,15 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
             return None  # memory itself is short, not just contiguity
         context["mode"] = "buddy"
+        # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
+        # reserve against requests that may use higher zones is what refuses this one
+        blocked = [z for z in judged if z.reserve_kb and z.blocks_at_order and z.countable_kb is not None
+                   and z.countable_kb > (z.mark_kb if z.mark_kb is not None else z.min_kb or 0) and z.below_min]
+        if blocked:
+            zone = max(blocked, key=lambda z: z.blocks_at_order or 0)
+            context["reserve_blocked"] = {"zone": zone.label, "name": zone.name, "free_kb": zone.countable_kb,
+                                          "min_kb": zone.mark_kb if zone.mark_kb is not None else zone.min_kb,
+                                          "reserve_kb": zone.reserve_kb, "blocks": zone.blocks_at_order}
         confidence = ramp(free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"])
     else:
         context["mode"] = "order_only"
@@ -918,7 +927,7 @@ def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None  # not anonymous memory that swap could have absorbed
     if free is not None:
         evidence["free_kb"] = (free, a.meminfo_lines)
-    return Hit(p["confidence"], evidence)
+    return Hit(p["confidence"], evidence, {"sizing": a.sizing})
 
 
 @check("swap_exhausted", needs=("swap",))

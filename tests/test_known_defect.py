@@ -64,3 +64,20 @@ def test_old_kernels_single_slab_figure_is_counted_not_unaccounted() -> None:
 def test_no_contradiction_without_buddy_lines_for_a_high_order_kill() -> None:
     # an order-2 kill with free memory above high but no buddy lists: no block is shown to exist
     assert all(f.code != "OOM601" for f in _findings("lore-2628-s390-order2-dentry-inode-leak"))
+
+
+def test_lowmem_reserve_that_refuses_free_blocks_is_named_with_the_right_direction() -> None:
+    # 3.x Xen guest: DMA has order-2 blocks and 972 kB countable free > min 36 kB, but its
+    # lowmem_reserve of 3014 pages (12056 kB) against DMA32/Normal requests refuses them
+    top = _findings("lore-30-xen-iostat-order2-dma32-fragmented")[0]
+    assert top.code == "OOM130"
+    step = top.remediation[0]
+    assert "12056 kB lowmem_reserve" in step and step.startswith("Raise the DMA entry of vm.lowmem_reserve_ratio")
+    assert "a larger ratio is a smaller reserve" in step
+
+
+def test_ram_without_swap_sizes_the_machine_and_names_the_vm_knob() -> None:
+    findings = _findings("lab-process-hog-deb612-amd64")
+    step = next(f for f in findings if f.code == "OOM202").remediation[0]
+    assert "could not be reclaimed" in step and "with 25% headroom" in step
+    assert "qemu -m" in step and "--memory" in step
