@@ -250,6 +250,9 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 # ================================================================================ 32-bit lowmem
+X86_32_MAX_LOWMEM_KB = 896 * 1024  # arch/x86/Kconfig VMSPLIT_3G: 1 GB kernel space less 128 MB vmalloc
+
+
 @check("lowmem_exhaustion", needs=("arch",))
 def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """32-bit kernel: a request confined to lowmem (DMA/Normal) finds Normal at its floor while HighMem is free."""
@@ -330,6 +333,16 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
+    # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
+    pagetables = a.counter_kb("pagetables")
+    context["highpte"] = None
+    if a.arch is None or "86" in a.arch:
+        # without the RAM lines, x86-32 lowmem is at most 896 MB with the default 3G/1G split:
+        # the share against that is a lower bound
+        lowmem = a.lowmem_kb or X86_32_MAX_LOWMEM_KB
+        if pagetables and pagetables >= p["highpte_share"] * lowmem:
+            context["highpte"] = {"kb": pagetables, "share": round(100 * pagetables / lowmem),
+                                  "bound": a.lowmem_kb is None}
     return Hit(confidence, evidence, context)
 
 

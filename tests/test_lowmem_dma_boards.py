@@ -30,3 +30,16 @@ def test_x86_isa_dma_zone_is_not_taken_for_lowmem() -> None:
 
     record = next(r for r in catalogue.load() if r.code == "OOM101")
     assert record.params["dma_as_lowmem_min_kb"] > 16 * 1024  # the ISA zone is 16 MB
+
+
+def test_page_tables_filling_x86_32_lowmem_name_highpte() -> None:
+    # 2.6.18 PAE: pagetables:152485 pages (~596 MB) with no RAM lines: at least 66 % of 896 MB
+    top = _findings("lore-2618-pae-postgres-pagetables-lowmem-highpte")[0]
+    assert top.code == "OOM101"
+    assert "CONFIG_HIGHPTE=y" in top.remediation[0] and "at least 66% of lowmem" in top.remediation[0]
+
+
+def test_no_highpte_advice_when_page_tables_are_small() -> None:
+    for case in ("lab-lowmem-sockleak-deb61-686pae",):
+        top = _findings(case)[0]
+        assert top.code == "OOM101" and "HIGHPTE" not in top.remediation[0]
