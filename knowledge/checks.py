@@ -1340,7 +1340,10 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if swap_total:
         evidence["free_swap_kb"] = (swap_free, a.swap_lines)
     confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
-    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5])})
+    sizing = a.sizing
+    swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
+    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]),
+                                      "sizing": sizing, "swap_gb": swap_gb})
 
 
 @check("runaway_process", needs=("tasks",))

@@ -81,3 +81,13 @@ def test_ram_without_swap_sizes_the_machine_and_names_the_vm_knob() -> None:
     step = next(f for f in findings if f.code == "OOM202").remediation[0]
     assert "could not be reclaimed" in step and "with 25% headroom" in step
     assert "qemu -m" in step and "--memory" in step
+
+
+def test_workload_that_does_not_fit_is_sized_from_the_dump() -> None:
+    from pathlib import Path
+
+    report = analyze((Path(__file__).parent / "cases" / "workload-many-processes.log").read_bytes())
+    finding = next(f for f in report.events[0].findings if f.code == "OOM222")
+    first, swap = finding.remediation[0], finding.remediation[1]
+    assert "with 25% headroom it needs about 768 MiB" in first and "qemu -m" in first
+    assert "fallocate -l 1G" in swap and "4G" not in swap  # sized from the shortfall, not a fixed 4 GB
