@@ -82,6 +82,10 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "process_hog" and context.get("from_score"):
         return confidence  # the kill line's score is the kernel's own measure of the victim's share
+    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None \
+            and confidence > THIN_CAP:
+        # where RAM went does not say why this request failed (role_for): never a confident answer
+        return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE
     if "mem-info" in event.missing and event.kind != "memcg-oom" and confidence > THIN_CAP:
         # compressed, not clipped: the order between findings (the ranking) survives
         return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE

@@ -91,3 +91,23 @@ def test_workload_that_does_not_fit_is_sized_from_the_dump() -> None:
     first, swap = finding.remediation[0], finding.remediation[1]
     assert "with 25% headroom it needs about 768 MiB" in first and "qemu -m" in first
     assert "fallocate -l 1G" in swap and "4G" not in swap  # sized from the shortfall, not a fixed 4 GB
+
+
+def test_pages_ram_above_the_zones_present_is_not_unaccounted_memory() -> None:
+    # 2.6.26 x86_64: `1572864 pages of RAM` (6 GB) while DMA+DMA32+Normal are ~4 GB present
+    findings = _findings("lore-2626mm2-oom-init-zero-anon-split-lru")
+    assert all(f.code != "OOM215" for f in findings)
+
+
+def test_a_ram_share_never_answers_an_allocation_failure_confidently() -> None:
+    from knowledge.confidence import CONFIDENT, RAM_SHARE_CHECKS, calibrate
+
+    class Warning:
+        kind, kill, missing = "page-allocation-failure", None, ()
+
+    class Kill:
+        kind, kill, missing = "oom-kill", object(), ()
+
+    for check in RAM_SHARE_CHECKS:
+        assert calibrate(0.9, check, Warning) < CONFIDENT
+        assert calibrate(0.9, check, Kill) == 0.9
