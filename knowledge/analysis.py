@@ -336,7 +336,7 @@ class Analysis:
             # account for more memory than those zones hold, their sum is not the RAM size.
             counted = sum(self.event.meminfo.get(key, 0) for key in (
                 "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "free",
-                "slab_reclaimable", "slab_unreclaimable")) * self.page_kb
+                "slab_reclaimable", "slab_unreclaimable", "slab")) * self.page_kb
             return total if counted <= total else None
         return self._context_ram.kb if self._context_ram else None
 
@@ -399,6 +399,16 @@ class Analysis:
                     total = (total or 0) + value
         return total
 
+    @cached_property
+    def combined_slab_kb(self) -> int | None:
+        """`slab:` of kernels that print one slab figure: show_free_areas() (mm/page_alloc.c, v2.6.28)
+        printed NR_SLAB_RECLAIMABLE + NR_SLAB_UNRECLAIMABLE as `slab:` until KOSAKI Motohiro's
+        'Makes slab pages field in show_free_areas() separate two field' (2009, 2.6.31). Only when
+        the paste shows no split counters; None otherwise."""
+        if self.counter_kb("slab_reclaimable") is not None or self.counter_kb("slab_unreclaimable") is not None:
+            return None
+        return self.counter_kb("slab")
+
     def counter_kb(self, key: str) -> int | None:
         """kernel_stack / pagetables / shmem...: global counter, else node, else zone sums (kB)."""
         value = self.meminfo_kb(key)
@@ -457,6 +467,8 @@ class Analysis:
             Figure("unevictable", "unevictable (mlocked, ramfs)", unevictable, lines),
             Figure("slab_reclaimable", "slab, reclaimable", self.counter_kb("slab_reclaimable") or 0, lines),
             Figure("slab_unreclaimable", "slab, unreclaimable", self.counter_kb("slab_unreclaimable") or 0, lines),
+            Figure("slab", "slab, reclaimable and unreclaimable together (this kernel prints one figure)",
+                   self.combined_slab_kb or 0, lines),
             Figure("pagetables", "page tables", self.counter_kb("pagetables") or 0, lines),
             Figure("kernel_stack", "kernel stacks", self.counter_kb("kernel_stack") or 0, lines),
             Figure("hugetlb", "HugeTLB pool", self.hugetlb_kb, self.hugepages_lines),

@@ -87,12 +87,16 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             "sizing": a.sizing}
 
 
+def _fix_dict(f: Any) -> dict[str, Any]:
+    return {"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
+            "source": f.source}
+
+
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
     from .kernel_fixes import matches
 
-    return [{"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
-             "source": f.source} for f in matches(a)]
+    return [_fix_dict(f) for f in matches(a)]
 
 
 def _module_context(a: Analysis) -> dict[str, Any]:
@@ -174,6 +178,8 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # earlier victims are dying, not protected: the memory is not in tasks
     if not text_lines and a.event.kill is not None:
         return None
+    if _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None  # no process exists yet: the kernel alone did not fit (OOM223), not oom_score_adj
     evidence: Evidence = {
         "panic_reason": (panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
                          text_lines or (a.lines(panic.line) if panic else ())),
@@ -185,6 +191,44 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
     return Hit(p["confidence"], evidence, {"has_largest": largest is not None})
+
+
+def _event_uptime(a: Analysis) -> float | None:
+    return next((l.stamp.uptime_s for l in a.event.lines if l.stamp.uptime_s is not None), None)
+
+
+def _boot_without_tasks(a: Analysis, boot_uptime_s: float) -> bool:
+    """No user process to kill because none exists yet: the task table is printed empty, or it is
+    absent and the report comes within the first ``boot_uptime_s`` seconds after boot."""
+    if a.tasks or not a.find_lines(r"no killable processes|System is deadlocked on memory"):
+        return False
+    if a.event.task_table_line is not None:
+        return True
+    uptime = _event_uptime(a)
+    return uptime is not None and uptime < boot_uptime_s
+
+
+@check("kernel_too_big_for_ram", needs=("event",))
+def kernel_too_big_for_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Nothing to kill because no process exists yet: the kernel's own boot (drivers, initramfs, per-CPU
+    memory) needs more than the machine, VM or crash-kernel reservation has."""
+    if not _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None
+    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    evidence: Evidence = {"panic_reason": (text_lines[0].text.strip(), text_lines[:1])}
+    if a.event.task_table_line is not None:
+        evidence["task_count"] = (0, a.lines(a.event.task_table_line))
+    uptime = _event_uptime(a)
+    if uptime is not None:
+        evidence["uptime_s"] = (round(uptime, 1), text_lines[:1])
+    ram = a.ram_kb
+    suggest_kb = None
+    if ram:
+        evidence["ram_kb"] = (ram, a.ram_lines)
+        # at least p["floor_kb"], and at least twice what did not fit, rounded up to a power of two
+        target = max(p["floor_kb"], 2 * ram)
+        suggest_kb = 1 << (int(target) - 1).bit_length()
+    return Hit(p["confidence"], evidence, {"suggest_kb": suggest_kb, "suggest_mb": suggest_kb // 1024 if suggest_kb else None})
 
 
 @check("repeated_kills", needs=("event",))
@@ -206,6 +250,9 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 # ================================================================================ 32-bit lowmem
+X86_32_MAX_LOWMEM_KB = 896 * 1024  # arch/x86/Kconfig VMSPLIT_3G: 1 GB kernel space less 128 MB vmalloc
+
+
 @check("lowmem_exhaustion", needs=("arch",))
 def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """32-bit kernel: a request confined to lowmem (DMA/Normal) finds Normal at its floor while HighMem is free."""
@@ -218,6 +265,11 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     evidence: Evidence = {}
     normal = [z for z in a.zones if z.name == "Normal"]
+    if not normal:
+        # Some 32-bit boards (ARM) put all lowmem in ZONE_DMA and have no ZONE_NORMAL; a DMA zone
+        # far larger than x86's 16 MB ISA zone is then the lowmem zone kernel requests use
+        normal = [z for z in a.zones if z.name == "DMA"
+                  and (z.managed_kb or z.present_kb or 0) > p["dma_as_lowmem_min_kb"]]
     high = [z for z in a.zones if z.name == "HighMem"]
     high_free = sum(z.free_kb or 0 for z in high) if high else None
     if a.ram_kb is not None:
@@ -235,6 +287,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         zone = normal[0]
         if not (zone.below_low or zone.below_min):
             return None
+        if zone.unusable_kb and zone.free_kb is not None and zone.low_kb is not None and zone.free_kb > zone.low_kb:
+            return None  # above low counting the free pages this request may not use (CMA): OOM140's case
         if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
             return None  # HighMem is as exhausted as lowmem: a plain RAM shortage
         evidence.update({
@@ -279,6 +333,16 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
+    # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
+    pagetables = a.counter_kb("pagetables")
+    context["highpte"] = None
+    if a.arch is None or "86" in a.arch:
+        # without the RAM lines, x86-32 lowmem is at most 896 MB with the default 3G/1G split:
+        # the share against that is a lower bound
+        lowmem = a.lowmem_kb or X86_32_MAX_LOWMEM_KB
+        if pagetables and pagetables >= p["highpte_share"] * lowmem:
+            context["highpte"] = {"kb": pagetables, "share": round(100 * pagetables / lowmem),
+                                  "bound": a.lowmem_kb is None}
     return Hit(confidence, evidence, context)
 
 
@@ -306,25 +370,61 @@ def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 # ================================================================================ zones
-@check("dma_zone", needs=("zones",))
+@check("dma_zone", needs=("gfp|zones",))
 def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """The request is confined to ZONE_DMA (GFP_DMA), or DMA is below min with no gfp to tell."""
+    """The request is confined to ZONE_DMA (GFP_DMA) and that zone cannot serve it, or DMA is below
+    min with no gfp to tell.
+
+    A GFP_DMA request may only take pages from ZONE_DMA (gfp_zone(), include/linux/gfp.h), so it
+    fails when that zone is below its low watermark or holds no free block of the request's order,
+    whatever the rest of RAM holds. Without the zone lines, the failure of such a request is itself
+    the evidence (with less confidence).
+    """
     dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
-    if not dma:
-        return None
-    zone = dma[0]
+    zone = dma[0] if dma else None
+    order = max(a.order or 0, 0)  # SysRq prints order=-1
+    request_kb = a.page_kb << order if a.page_kb else None
+    context: dict[str, Any] = {"order": order, "request_kb": request_kb, "no_block": False,
+                               "kernel_fixes": [], "kernel_fixes_possible": []}
+    evidence: Evidence = {}
     if a.highest_zone == "DMA":
-        if not zone.below_low:
-            return None
-        confidence = p["confidence_confined"]
         mode = "confined"
-    elif a.highest_zone is None and zone.below_min:
+        trigger = a.lines(a.event.trigger.line) if a.event.trigger else ()
+        evidence["gfp"] = (getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None),
+                           trigger)
+        if zone is not None:
+            no_block = order > 0 and zone.blocks_at_order == 0
+            if not (zone.below_low or no_block):
+                return None
+            confidence = p["confidence_confined"]
+            context["no_block"] = no_block
+        elif a.event.kind == "page-allocation-failure":
+            confidence = p["confidence_confined_no_zones"]
+        else:
+            return None
+        if a.event.kind == "page-allocation-failure":
+            from .kernel_fixes import matches
+
+            known = matches(a)
+            possible = [f for f in matches(a, untraced=True) if f not in known]
+            context["kernel_fixes"] = [_fix_dict(f) for f in known]
+            context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
+    elif a.highest_zone is None and zone is not None and zone.below_min:
         confidence = p["confidence_unknown_gfp"]
         mode = "unknown_gfp"
     else:
         return None
-    return Hit(confidence, {"dma_free_kb": (zone.free_kb, zone.lines), "dma_min_kb": (zone.min_kb, zone.lines)},
-               {"mode": mode})
+    context["mode"] = mode
+    if zone is not None:
+        evidence["dma_free_kb"] = (zone.free_kb, zone.lines)
+        evidence["dma_min_kb"] = (zone.min_kb, zone.lines)
+        if zone.managed_kb is not None:
+            evidence["dma_managed_kb"] = (zone.managed_kb, zone.lines)
+        if zone.largest_block_kb is not None:
+            evidence["dma_largest_block_kb"] = (zone.largest_block_kb, zone.lines)
+    if request_kb is not None and order > 0:
+        evidence["request_kb"] = (request_kb, ())
+    return Hit(confidence, evidence, context)
 
 
 @check("watermark_inflated", needs=("zones",))
@@ -372,7 +472,7 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     repeats = sum(1 for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
                   and e.trigger.order == order)
     context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": "", "warning_only": _warning_only(a, repeats, 3),
+                               "mode": "", "reserve_blocked": None, "warning_only": _warning_only(a, repeats, 3),
                                "kernel_fixes": _kernel_fixes(a), **_module_context(a), **_min_free_advice(a)}
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
@@ -397,11 +497,23 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
             return None  # memory itself is short, not just contiguity
         context["mode"] = "buddy"
+        # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
+        # reserve against requests that may use higher zones is what refuses this one
+        blocked = [z for z in judged if z.reserve_kb and z.blocks_at_order and z.countable_kb is not None
+                   and z.countable_kb > (z.mark_kb if z.mark_kb is not None else z.min_kb or 0) and z.below_min]
+        if blocked:
+            zone = max(blocked, key=lambda z: z.blocks_at_order or 0)
+            context["reserve_blocked"] = {"zone": zone.label, "name": zone.name, "free_kb": zone.countable_kb,
+                                          "min_kb": zone.mark_kb if zone.mark_kb is not None else zone.min_kb,
+                                          "reserve_kb": zone.reserve_kb, "blocks": zone.blocks_at_order}
         confidence = ramp(free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"])
     else:
         context["mode"] = "order_only"
         confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
-    return Hit(confidence, evidence, context)
+    # A lone warning (nothing killed, not repeated) whose caller copes with the failure (OOM501's
+    # reasons): the missing block is how it failed, the harmless fallback is what to tell the user.
+    role = "contributing" if context["warning_only"] and a.gfp is not None and _fallback_reasons(a) else None
+    return Hit(confidence, evidence, context, role)
 
 
 @check("atomic_high_order", needs=("order", "gfp"))
@@ -585,6 +697,9 @@ def hugetlb_pool(a: Analysis, p: dict[str, Any]) -> Hit | None:
 def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Unreclaimable slab (kernel objects) holds a large part of the memory it can live in."""
     slab = a.counter_kb("slab_unreclaimable")
+    combined = slab is None and a.combined_slab_kb is not None
+    if combined:
+        slab = a.combined_slab_kb  # an old kernel's one `slab:` figure: reclaim left it standing all the same
     if a.has_highmem and a.lowmem_kb:
         hit = _share_hit(a, "slab_unreclaimable", p, slab, a.meminfo_lines, a.lowmem_kb, "lowmem_kb")
         scope = "lowmem"
@@ -594,6 +709,7 @@ def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if hit is None:
         return None
     hit.context["scope"] = scope
+    hit.context["combined"] = combined
     slab_lines = a.find_lines(r"Unreclaimable slab info")
     hit.context["slab_dump"] = bool(slab_lines)
     return hit
@@ -633,6 +749,13 @@ def unaccounted(a: Analysis, p: dict[str, Any]) -> Hit | None:
     figure = a.figure("unaccounted")
     if figure is None or figure.kb < p["min_kb"]:
         return None
+    present = [z.present_kb for z in a.zones]
+    if present and all(v is not None for v in present) and a.ram_kb:
+        # `pages RAM` above what the zones print as present (older x86_64 show_mem() counted the
+        # pfn span with its holes): the gap is not memory, so only what exceeds it is unaccounted
+        gap = a.ram_kb - int(sum(v for v in present if v is not None))
+        if gap > 0 and figure.kb - gap < p["min_kb"]:
+            return None
     hit = _share_hit(a, "unaccounted", p, figure.kb, figure.lines)
     if hit is None:
         return None
@@ -824,7 +947,7 @@ def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None  # not anonymous memory that swap could have absorbed
     if free is not None:
         evidence["free_kb"] = (free, a.meminfo_lines)
-    return Hit(p["confidence"], evidence)
+    return Hit(p["confidence"], evidence, {"sizing": a.sizing})
 
 
 @check("swap_exhausted", needs=("swap",))
@@ -998,19 +1121,13 @@ def _clues(a: Analysis) -> dict[str, Any]:
     return clues(a)
 
 
-@check("benign_fallback", needs=("order", "gfp"))
-def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
-    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
-        return None
+def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
+    """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
+    request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, or a
+    network receive refill that retries later. ``evidence`` gets the caller lines when given."""
     gfp = a.gfp
     order = a.order or 0
     clue = _clues(a)
-    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
-    mask = getattr(gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
-    evidence: Evidence = {"order": (order, trigger_lines)}
-    if mask:
-        evidence["gfp"] = (mask, trigger_lines)
     reasons = []
     if _flag(a, "__GFP_NORETRY"):
         reasons.append("noretry")
@@ -1018,10 +1135,27 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         reasons.append("nowait")
     if "vmalloc_fallback" in clue and order >= 1:
         reasons.append("vmalloc_fallback")
-        evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
+        if evidence is not None:
+            evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
     if "net_refill" in clue and order >= 1:
         reasons.append("net_refill")
-        evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+        if evidence is not None:
+            evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+    return reasons
+
+
+@check("benign_fallback", needs=("order", "gfp"))
+def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    order = a.order or 0
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"order": (order, trigger_lines)}
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    reasons = _fallback_reasons(a, evidence)
     if not reasons:
         return None
     same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
@@ -1060,7 +1194,9 @@ def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
         free = zone.free_kb - zone.values.get("free_cma", 0)  # CMA serves only movable requests
         if free < zone.high_kb + zone.reserve_kb + max(request_kb, p["min_margin_kb"]):
             continue
-        if zone.blocks_at_order is not None and zone.blocks_at_order == 0:
+        if order > 0 and not zone.blocks_at_order:
+            # __zone_watermark_ok() needs a free block of the order; without buddy lines (None)
+            # free memory above high does not show that one existed, so nothing contradicts the kill
             continue
         roomy.append((zone, free))
     if not roomy:
@@ -1101,6 +1237,29 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not reasons:
         return None
     return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+@check("known_defect", needs=("event",))
+def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
+    from .kernel_fixes import _function, matches
+
+    found = matches(a)
+    if not found:
+        return None
+    frames = [(f, _function(f)) for f in a.event.call_trace]
+    evidence: Evidence = {"defect": (found[0].title, ())}
+    traced = False
+    for fix in found:
+        hit = next((raw for raw, name in frames if fix.trace is not None and fix.trace.search(name)), None)
+        if hit:
+            evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
+            traced = True
+            break
+    if a.kernel:
+        evidence["kernel"] = (a.kernel, ())
+    confidence = p["confidence_traced"] if traced else p["confidence_series"]
+    return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
 
 
 @check("slab_without_tasks", needs=("meminfo", "ram", "tasks"))
@@ -1188,7 +1347,10 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if swap_total:
         evidence["free_swap_kb"] = (swap_free, a.swap_lines)
     confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
-    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5])})
+    sizing = a.sizing
+    swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
+    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]),
+                                      "sizing": sizing, "swap_gb": swap_gb})
 
 
 @check("runaway_process", needs=("tasks",))

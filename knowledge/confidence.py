@@ -8,7 +8,7 @@ Two rules keep it so:
   zones, no counters) is compressed below ``CONFIDENT`` (keeping the ranking). Without the report, a large victim, an
   order, a kernel version say what is likely, not what happened. Findings that rest on what the
   kernel or a tool states outright (a memcg or cpuset constraint, SysRq, panic_on_oom, a vmalloc
-  space message, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
+  space message, a failed GFP_DMA request, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
   atomic failure, the per-mille score of a kill line) keep theirs.
 - ``doubt``: below ``CONFIDENT`` the reply says plainly that the cause cannot be told from the
   paste and which lines to paste next, from the event's ``missing`` parts.
@@ -32,6 +32,10 @@ DECLARED = frozenset({
     "manual_trigger", "panic_policy", "no_killable", "memcg_limit", "memcg_shmem", "cpuset_mempolicy",
     "numa_node", "vmalloc_space", "container_killed_context", "score_adj_protection", "repeated_kills",
     "benign_fallback", "undetermined",
+    # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
+    "known_defect",
+    # the kernel says nothing is killable and the paste shows no process exists yet
+    "kernel_too_big_for_ram",
     # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
     # line itself proves the reserve ran dry
     "atomic_reserve",
@@ -74,8 +78,14 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
     context = hit_context or {}
     if check == "fragmentation" and context.get("costly"):
         return confidence  # order > 3: the kernel never kills for these, the failure is about contiguity
+    if check == "dma_zone" and context.get("mode") == "confined":
+        return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "process_hog" and context.get("from_score"):
         return confidence  # the kill line's score is the kernel's own measure of the victim's share
+    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None \
+            and confidence > THIN_CAP:
+        # where RAM went does not say why this request failed (role_for): never a confident answer
+        return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE
     if "mem-info" in event.missing and event.kind != "memcg-oom" and confidence > THIN_CAP:
         # compressed, not clipped: the order between findings (the ranking) survives
         return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE

@@ -25,16 +25,19 @@ class KernelFix:
     trace: re.Pattern[str] | None
     kinds: tuple[str, ...]
     orders: tuple[int, int] | None
-    kernels: tuple[tuple[int, int], tuple[int, int]] | None
+    kernels: tuple[tuple[int, ...], tuple[int, ...]] | None
     fix: str
     fixed_in: str | None
     workaround: str | None
     source: str
+    gfp_zone: str | None = None  # the request's highest zone must be this one (e.g. "DMA": a GFP_DMA request)
+    zone_empty: str | None = None  # that zone must hold no managed pages where the paste prints it
 
 
-def _series(text: str) -> tuple[int, int]:
-    major, minor = str(text).split(".")[:2]
-    return int(major), int(minor)
+def _series(text: str) -> tuple[int, ...]:
+    """"4.7" -> (4, 7); a 2.x series keeps its third number ("2.6.31" -> (2, 6, 31))."""
+    parts = [int(x) for x in str(text).split(".")[:3]]
+    return tuple(parts if parts[0] == 2 else parts[:2])
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +50,8 @@ def load() -> tuple[KernelFix, ...]:
             id=r["id"], title=r["title"], trace=re.compile(r["trace"]) if r.get("trace") else None,
             kinds=tuple(r.get("kinds") or ()), orders=(int(orders[0]), int(orders[1])) if orders else None,
             kernels=(_series(kernels[0]), _series(kernels[1])) if kernels else None,
-            fix=r["fix"], fixed_in=r.get("fixed_in"), workaround=r.get("workaround"), source=r["source"]))
+            fix=r["fix"], fixed_in=r.get("fixed_in"), workaround=r.get("workaround"), source=r["source"],
+            gfp_zone=r.get("gfp_zone"), zone_empty=r.get("zone_empty")))
     return tuple(out)
 
 
@@ -55,21 +59,33 @@ def _function(frame: str) -> str:
     return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", frame.split("+")[0].strip().lstrip("?").strip())
 
 
-def matches(analysis: Any) -> tuple[KernelFix, ...]:
-    """The records that this event fits (kind, order, kernel series and, where given, a trace function)."""
+def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
+    """The records that this event fits (kind, order, kernel series and, where given, a trace function).
+
+    ``untraced``: when the paste shows no call trace at all, a record tied to a function and to the
+    request's zone (``gfp_zone``) is kept on its other conditions, as a *possible* match the caller
+    must word as such (the trace that would confirm it is missing, not contradicting).
+    """
     event = analysis.event
     frames = {_function(f) for f in event.call_trace}
     found = []
     for fix in load():
+        if fix.gfp_zone is not None and getattr(analysis, "highest_zone", None) != fix.gfp_zone:
+            continue
+        if fix.zone_empty is not None and any(
+                z.name == fix.zone_empty and (z.managed_kb or 0) > 0 for z in getattr(analysis, "zones", ()) or ()):
+            continue  # the paste shows the zone populated: a defect of an empty zone does not apply
         if fix.kinds and event.kind not in fix.kinds:
             continue
         if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):
             continue
         if fix.kernels is not None:
-            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:2]) <= fix.kernels[1]:
+            depth = len(fix.kernels[0])
+            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
         if fix.trace is not None and not any(fix.trace.search(f) for f in frames):
-            continue
+            if not (untraced and not frames and fix.gfp_zone is not None):
+                continue
         if fix.trace is None and fix.kernels is None:
             continue  # a record must be tied to a function or a kernel series
         found.append(fix)

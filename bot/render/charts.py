@@ -27,7 +27,7 @@ SUMMARY_SIZE_IN = (9.0, 3.6)  # 900 x 360 px
 # Colours per memory part and per cause (stable across charts, readable in dark and light Slack).
 PART_COLOURS = {
     "anon": "#d62728", "shmem": "#ff7f0e", "file": "#1f77b4", "unevictable": "#9467bd",
-    "slab_reclaimable": "#8c564b", "slab_unreclaimable": "#e377c2", "pagetables": "#bcbd22",
+    "slab_reclaimable": "#8c564b", "slab_unreclaimable": "#e377c2", "slab": "#c49c94", "pagetables": "#bcbd22",
     "kernel_stack": "#7f7f7f", "hugetlb": "#17becf", "kernel": "#e377c2", "sock": "#8c564b",
     "free": "#2ca02c", "reserved": "#aaaaaa", "unaccounted": "#c7c7c7", "unused_limit": "#2ca02c",
 }
