@@ -39,6 +39,7 @@ class Settings:
     # Minimum seconds between two chat.postMessage calls in the same channel (Slack: ~1/s).
     post_interval_s: float = 1.0
     extra_file_hosts: frozenset[str] = field(default_factory=frozenset)
+    job_lease_s: float = 30.0
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a crash report
         return (

@@ -331,8 +331,15 @@ class FakeSlack:
         ts = self.new_ts()
         message = {"ts": ts, "channel": channel, "text": params.get("text"), "blocks": params.get("blocks"),
                    "thread_ts": params.get("thread_ts"), "bot_id": BOT_ID, "user": BOT_USER_ID}
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
         with self.lock:
             self.messages[(channel, ts)] = message
+            if params.get("thread_ts"):  # conversations.replies shows the bot's own replies too
+                self.threads.setdefault((channel, params["thread_ts"]), []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
