@@ -86,6 +86,7 @@ def build_app(
     analyzer: Callable[[str], Any] | None = None,
     incident_settings: IncidentSettings | None = None,
     start_scheduler: bool = True,
+    start_jobs: bool = True,
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
     store = store if store is not None else Store.open(settings.database_url)
@@ -121,8 +122,8 @@ def build_app(
 
     if start_scheduler:
         scheduler.start()
-        if jobs is not None:
-            jobs.start()
+    if jobs is not None and start_jobs:
+        jobs.start()
     return OomlensApp(bolt=bolt, services=services, executor=executor, incidents=incidents, scheduler=scheduler,
                       worker=worker, jobs=jobs)
 

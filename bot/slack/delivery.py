@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
+from bot.render.mrkdwn import escape_mrkdwn
 
 from bot.store.queue import JOB_ATTEMPT
 
@@ -76,7 +77,7 @@ def upload_report_file(services: Services, client: Any, channel: str, thread_ts:
                        filename: str, content: str, comment: str | None = None) -> None:
     services.pacer.wait(channel)
     client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
-                           title="oomlens full report", initial_comment=comment)
+                           title="oomlens full report", initial_comment=comment and escape_mrkdwn(comment))
 
 
 def deliver(

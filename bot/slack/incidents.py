@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.render.mrkdwn import file_text
 from bot.slack.delivery import POSTED, UPDATED, analyse_safely, post_message
 from bot.slack.download import read_files
 from bot.slack.events import is_from_self, message_paste
@@ -163,7 +164,8 @@ class Incidents:
             # Charts keep a pace lane of their own: they must never delay the next answer.
             self.services.pacer.wait(f"charts:{channel}")
             client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=chart.png,
-                                   filename="oomlens-memory.png", title=title)
+                                   filename="oomlens-memory.png", title=file_text(title),
+                                   alt_txt=file_text(f"Chart of memory use. {title}"))
             return True
         except SlackApiError as error:
             log.warning("chart upload failed in %s: %s", channel, error.response.get("error"))
@@ -230,7 +232,8 @@ class Incidents:
                 if chart is not None:
                     self.services.pacer.wait(f"charts:{channel}")
                     client.files_upload_v2(channel=channel, thread_ts=ts, content=chart.png,
-                                           filename="oomlens-timeline.png", title=summary.title)
+                                           filename="oomlens-timeline.png", title=file_text(summary.title),
+                                           alt_txt=file_text(f"Timeline chart. {summary.title}"))
             except Exception:
                 log.warning("summary chart failed in %s", channel, exc_info=True)
         return ts

@@ -412,6 +412,7 @@ class FakeSlack:
         file_id = f"FUP{next(self._ids):06d}"
         with self.lock:
             self.uploads[file_id] = {"filename": params.get("filename"), "length": params.get("length"),
+                                     "alt_txt": params.get("alt_txt"),
                                      "content": None, "channel": None, "thread_ts": None}
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
@@ -425,6 +426,14 @@ class FakeSlack:
                 if upload is None or upload["content"] is None:
                     self.violations.append(f"completeUploadExternal for {entry['id']} without upload")
                     continue
+                # File titles and alt texts are shown as plain text: a paste's `<!channel>` or `&`
+                # must reach them defused (look-alike brackets), never raw.
+                for kind, value in (("file title", entry.get("title")), ("file alt text", upload.get("alt_txt"))):
+                    if isinstance(value, str) and re.search(r"[<>]|&(?!amp;|lt;|gt;)", value):
+                        self.violations.append(f"raw markup in {kind}: {value[:80]!r}")
+                comment = params.get("initial_comment")
+                if isinstance(comment, str):
+                    self.violations.extend(check_text(comment, "mrkdwn", self.allowed_users))
                 upload.update(channel=params.get("channel_id"), thread_ts=params.get("thread_ts"),
                               title=entry.get("title"), comment=params.get("initial_comment"))
                 done.append({"id": entry["id"], "title": entry.get("title"), "name": upload["filename"]})
