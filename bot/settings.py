@@ -39,7 +39,14 @@ class Settings:
     # Minimum seconds between two chat.postMessage calls in the same channel (Slack: ~1/s).
     post_interval_s: float = 1.0
     extra_file_hosts: frozenset[str] = field(default_factory=frozenset)
+    # The durable work queue: a claimed job is held this long without a heartbeat.
     job_lease_s: float = 30.0
+    # Bounds on every database operation (see bot.store.store.DatabaseLimits).
+    db_connect_timeout_s: float = 5.0
+    db_statement_timeout_s: float = 10.0
+    db_pool_size: int = 5
+    # `oomlens serve` gives up (one line, exit 2) when the database is not ready within this.
+    startup_timeout_s: float = 30.0
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a crash report
         return (
@@ -97,9 +104,19 @@ class Settings:
         if not api_url.endswith("/"):
             api_url += "/"
 
-        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        if "://" not in database_url:
-            raise SettingsError("DATABASE_URL is malformed: expected e.g. sqlite:///oomlens.sqlite3")
+        database_url = database_url_from_env(env)
+
+        def number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw) if integer else float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} is malformed: expected a {'whole ' if integer else ''}number") from None
+            if value < minimum:
+                raise SettingsError(f"{name} is malformed: it must be at least {minimum:g}")
+            return value
 
         raw_max = get("OOMLENS_MAX_FILE_BYTES")
         max_file_bytes = DEFAULT_MAX_FILE_BYTES
@@ -119,7 +136,35 @@ class Settings:
             database_url=database_url,
             max_file_bytes=max_file_bytes,
             socket_mode=socket_mode,
+            listener_threads=int(number("OOMLENS_LISTENER_THREADS", cls.listener_threads, minimum=1, integer=True)),
+            job_lease_s=number("OOMLENS_JOB_LEASE_S", cls.job_lease_s, minimum=1),
+            db_connect_timeout_s=number("OOMLENS_DB_CONNECT_TIMEOUT", cls.db_connect_timeout_s, minimum=1),
+            db_statement_timeout_s=number("OOMLENS_DB_STATEMENT_TIMEOUT", cls.db_statement_timeout_s, minimum=0.5),
+            db_pool_size=int(number("OOMLENS_DB_POOL_SIZE", cls.db_pool_size, minimum=1, integer=True)),
+            startup_timeout_s=number("OOMLENS_STARTUP_TIMEOUT", cls.startup_timeout_s, minimum=1),
         )
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL (SQLite or PostgreSQL; ``postgres://`` is accepted), or the SQLite default."""
+    env = os.environ if env is None else env
+    database_url = (env.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
+    scheme = database_url.split("://", 1)[0] if "://" in database_url else ""
+    if not scheme or scheme.split("+", 1)[0] not in ("sqlite", "postgres", "postgresql"):
+        raise SettingsError("DATABASE_URL is malformed: expected sqlite:///path or postgresql://user@host/db")
+    return database_url
+
+
+def load_env_file(path: str | None = None) -> str | None:
+    """Read ``.env`` (or ``OOMLENS_ENV_FILE``) into the environment; variables already set win.
+    Returns the file read, or None."""
+    path = path or os.environ.get("OOMLENS_ENV_FILE") or ".env"
+    if not os.path.isfile(path):
+        return None
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+    return path
 
 
 def _redact_url(url: str) -> str:

@@ -11,9 +11,9 @@ import argparse
 import sys
 from typing import Sequence
 
-from bot.cli import analyze, gfp, serve, summary
+from bot.cli import analyze, db, gfp, serve, summary
 
-SUBCOMMANDS = (analyze, gfp, summary, serve)
+SUBCOMMANDS = (analyze, gfp, summary, serve, db)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ from bot.slack.pacing import SharedChannelPacer
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
 from bot.store import Store
+from bot.store.store import DatabaseLimits
 from bot.store.queue import Job
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ def build_app(
     start_jobs: bool = True,
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
-    store = store if store is not None else Store.open(settings.database_url)
+    store = store if store is not None else Store.open(settings.database_url,
+                                                       limits=DatabaseLimits.from_settings(settings))
     executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
                         pacer=SharedChannelPacer(store, settings.post_interval_s))

@@ -70,6 +70,12 @@ class DatabaseLimits:
     max_overflow: int = 5
     pool_timeout_s: float = 5.0  # waiting for a free connection of the pool
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> "DatabaseLimits":
+        return cls(connect_timeout_s=settings.db_connect_timeout_s, statement_timeout_s=settings.db_statement_timeout_s,
+                   pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size,
+                   pool_timeout_s=settings.db_connect_timeout_s)
+
 
 def normalise_url(database_url: str) -> str:
     """``postgres://`` and ``postgresql://`` (Heroku, Render, libpq style) mean psycopg 3 here."""
@@ -77,6 +83,14 @@ def normalise_url(database_url: str) -> str:
         if database_url.startswith(prefix):
             return "postgresql+psycopg://" + database_url[len(prefix):]
     return database_url
+
+
+def _redact(url: str) -> str:
+    """The URL without its password (for messages)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
 
 
 def is_postgres(database_url: str) -> bool:
