@@ -226,3 +226,97 @@ class IncidentSettings:
             scheduler_interval_s=number("OOMLENS_SCHEDULER_INTERVAL", cls.scheduler_interval_s, minimum=1),
             history_page_limit=int(number("OOMLENS_HISTORY_PAGE_LIMIT", cls.history_page_limit, minimum=1)),
         )
+
+
+# -- the one table of settings ----------------------------------------------------------------
+# Every variable the bot reads. docs/settings.md and deploy/.env.example are generated from this
+# table (`python -m bot.settings`); tests/test_settings_table.py fails when they are stale or when
+# code reads a variable that is not listed here.
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as written in .env; "" when there is none
+    meaning: str
+    required: str = ""  # when it is required ("always", "HTTP mode", ...)
+    secret: bool = False
+    group: str = "Slack"
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("SLACK_BOT_TOKEN", "", "bot token, `xoxb-…`", required="always", secret=True),
+    Variable("SLACK_SIGNING_SECRET", "", "verifies every HTTP request from Slack", required="HTTP mode", secret=True),
+    Variable("SLACK_APP_TOKEN", "", "app-level token, `xapp-…`", required="Socket Mode", secret=True),
+    Variable("SLACK_API_URL", DEFAULT_API_URL, "Web API base URL (proxies, tests)"),
+    Variable("OOMLENS_MAX_FILE_BYTES", str(DEFAULT_MAX_FILE_BYTES), "largest shared file downloaded, bytes"),
+    Variable("OOMLENS_LISTENER_THREADS", str(Settings.listener_threads),
+             "threads that analyse and answer (job threads; Bolt listener threads)"),
+    Variable("PORT", "3000", "HTTP port when `--port` is not given", group="Server"),
+    Variable("LOG_LEVEL", "info", "debug, info, warning or error", group="Server"),
+    Variable("OOMLENS_ENV_FILE", ".env", "file read at start-up for variables not already set", group="Server"),
+    Variable("OOMLENS_STARTUP_TIMEOUT", f"{Settings.startup_timeout_s:g}",
+             "seconds start-up waits for the database before it stops with one line", group="Server"),
+    Variable("DATABASE_URL", DEFAULT_DATABASE_URL,
+             "`sqlite:///path` or `postgresql://` / `postgres://user:pass@host:5432/db` (psycopg 3)", group="Database"),
+    Variable("OOMLENS_DB_CONNECT_TIMEOUT", f"{Settings.db_connect_timeout_s:g}",
+             "seconds to connect, and to wait for a free pooled connection", group="Database"),
+    Variable("OOMLENS_DB_STATEMENT_TIMEOUT", f"{Settings.db_statement_timeout_s:g}",
+             "seconds a statement or lock wait may take (SQLite: busy timeout)", group="Database"),
+    Variable("OOMLENS_DB_POOL_SIZE", str(Settings.db_pool_size),
+             "pooled connections per replica (as many again may overflow)", group="Database"),
+    Variable("OOMLENS_JOB_LEASE_S", f"{Settings.job_lease_s:g}",
+             "seconds a claimed job is held without a heartbeat; a dead replica's jobs are taken over after it",
+             group="Database"),
+    Variable("OOMLENS_RETENTION_DAYS", f"{IncidentSettings.retention_days:g}",
+             "events and stored analyses (with their pastes) older than this are purged", group="Incident memory"),
+    Variable("OOMLENS_STORE_PASTES", "false", "keep each event's raw paste", group="Incident memory"),
+    Variable("OOMLENS_CHARTS", "true", "attach PNG charts to analyses and summaries", group="Incident memory"),
+    Variable("OOMLENS_SCHEDULER_INTERVAL", f"{IncidentSettings.scheduler_interval_s:g}",
+             "seconds between checks for due digests, paused scans and the purge", group="Incident memory"),
+    Variable("OOMLENS_HISTORY_PAGE_LIMIT", str(IncidentSettings.history_page_limit),
+             "`conversations.history` page size (15 for new non-Marketplace apps)", group="Incident memory"),
+)
+
+
+def settings_markdown() -> str:
+    lines = ["# Settings", "",
+             "<!-- Generated from bot/settings.py (VARIABLES) by `python -m bot.settings`; do not edit. -->", "",
+             "Read from the environment; `oomlens serve` and `oomlens db` also read `.env` (or the file",
+             "`OOMLENS_ENV_FILE` names) for variables not already set. A missing or malformed variable stops",
+             "start-up with one line naming it (exit status 2).", ""]
+    groups: list[str] = []
+    for variable in VARIABLES:
+        if variable.group not in groups:
+            groups.append(variable.group)
+    for group in groups:
+        lines += [f"## {group}", "", "| Variable | Default | Required | Meaning |", "| --- | --- | --- | --- |"]
+        for v in VARIABLES:
+            if v.group == group:
+                default = f"`{v.default}`" if v.default else ""
+                lines.append(f"| `{v.name}` | {default} | {v.required} | {v.meaning}{' (secret)' if v.secret else ''} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def env_example() -> str:
+    lines = ["# oomlens settings. Generated from bot/settings.py by `python -m bot.settings`; do not edit.",
+             "# Copy to .env next to where `oomlens serve` runs (or point OOMLENS_ENV_FILE at it); variables",
+             "# already set in the environment win. docs/settings.md explains each one.", ""]
+    group = None
+    for v in VARIABLES:
+        if v.group != group:
+            group = v.group
+            lines += [f"# -- {group}", ""] if len(lines) == 4 else ["", f"# -- {group}", ""]
+        required = f" Required: {v.required}." if v.required else ""
+        lines.append(f"# {v.meaning.replace('`', '')}.{required}")
+        lines.append(f"{v.name}=" if v.required else f"# {v.name}={v.default}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m bot.settings: regenerate docs/settings.md and deploy/.env.example
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (root / "docs" / "settings.md").write_text(settings_markdown(), encoding="utf-8")
+    (root / "deploy" / ".env.example").write_text(env_example(), encoding="utf-8")
