@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import random
@@ -44,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "slack"))
 
-from slack_harness import CORPUS, SIGNING_SECRET, sign, slack_escape  # noqa: E402
 from fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack  # noqa: E402
+from slack_harness import CORPUS, SIGNING_SECRET, sign, slack_escape  # noqa: E402
 
 CASES = ("seed-rsync-32bit", "lab-memcg-v2-deb61-arm64")
 RETRY_DELAYS_S = (1.0, 20.0, 45.0)
@@ -76,7 +75,7 @@ class DatabaseProxy:
         self.flowing = asyncio.Event()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
-    def start(self) -> "DatabaseProxy":
+    def start(self) -> DatabaseProxy:
         self.thread.start()
         self._call(self._open())
         self.loop.call_soon_threadsafe(self.flowing.set)
@@ -144,9 +143,17 @@ class Replica:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url, "DATABASE_URL": database_url,
-                    "OOMLENS_CHARTS": "false", "OOMLENS_JOB_LEASE_S": "10", "OOMLENS_STARTUP_TIMEOUT": "60"}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            "DATABASE_URL": database_url,
+            "OOMLENS_CHARTS": "false",
+            "OOMLENS_JOB_LEASE_S": "10",
+            "OOMLENS_STARTUP_TIMEOUT": "60",
+        }
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -156,7 +163,11 @@ class Replica:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+            env=self.env,
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -196,8 +207,11 @@ class Sender:
 
     async def attempt(self, replica: Replica, body: bytes, retry_num: int) -> tuple[bool, float, object]:
         timestamp = int(time.time())
-        headers = {"content-type": "application/json", "x-slack-request-timestamp": str(timestamp),
-                   "x-slack-signature": sign(body, timestamp)}
+        headers = {
+            "content-type": "application/json",
+            "x-slack-request-timestamp": str(timestamp),
+            "x-slack-signature": sign(body, timestamp),
+        }
         if retry_num:
             headers.update({"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_error"})
         started = time.monotonic()
@@ -248,7 +262,9 @@ def count_recorded(pg: str, name: str) -> int:
     engine = sqlalchemy.create_engine(normalise_url(pg.rsplit("/", 1)[0] + "/" + name))
     with engine.connect() as connection:
         count = connection.execute(sqlalchemy.text("SELECT count(DISTINCT message_ts) FROM oomlens_events")).scalar()
+        retried = connection.execute(sqlalchemy.text("SELECT count(*) FROM oomlens_jobs WHERE attempts > 1")).scalar()
     engine.dispose()
+    print(f"jobs claimed more than once (taken over or retried after a database error): {retried}")
     return int(count or 0)
 
 
@@ -282,10 +298,25 @@ async def run(args: argparse.Namespace) -> int:
         deliveries = []
         for index in range(args.deliveries):
             ts = fake.new_ts()
-            event = {"type": "message", "channel": channels[index % len(channels)], "user": "UHUMAN", "ts": ts,
-                     "text": f"box {index} died\n```{dumps[index % len(dumps)]}```", "channel_type": "channel"}
-            body = json.dumps({"token": "t", "team_id": TEAM_ID, "api_app_id": "A0", "type": "event_callback",
-                               "event_id": f"EvLOAD{index:05d}", "event_time": int(time.time()), "event": event}).encode()
+            event = {
+                "type": "message",
+                "channel": channels[index % len(channels)],
+                "user": "UHUMAN",
+                "ts": ts,
+                "text": f"box {index} died\n```{dumps[index % len(dumps)]}```",
+                "channel_type": "channel",
+            }
+            body = json.dumps(
+                {
+                    "token": "t",
+                    "team_id": TEAM_ID,
+                    "api_app_id": "A0",
+                    "type": "event_callback",
+                    "event_id": f"EvLOAD{index:05d}",
+                    "event_time": int(time.time()),
+                    "event": event,
+                }
+            ).encode()
             deliveries.append((index, event, body, rng.random() < 0.10))
         sender = Sender(replicas)
         t0 = time.monotonic()
@@ -311,7 +342,7 @@ async def run(args: argparse.Namespace) -> int:
         fault_task = asyncio.create_task(faults())
         tasks = []
         for start in range(0, len(deliveries), args.batch):
-            batch = deliveries[start:start + args.batch]
+            batch = deliveries[start : start + args.batch]
             tasks += [asyncio.create_task(sender.deliver(i, body, extra)) for i, _e, body, extra in batch]
             await asyncio.sleep(args.every)
         acked = await asyncio.gather(*tasks)
@@ -322,8 +353,9 @@ async def run(args: argparse.Namespace) -> int:
         expected = {(event["channel"], event["ts"]) for _i, event, _b, _x in deliveries}
 
         def answered() -> Counter[tuple[str, str]]:
-            return Counter((c.params.get("channel"), c.params.get("thread_ts"))
-                           for c in fake.calls_to("chat.postMessage"))
+            return Counter(
+                (c.params.get("channel"), c.params.get("thread_ts")) for c in fake.calls_to("chat.postMessage")
+            )
 
         deadline = time.monotonic() + args.drain_timeout
         while time.monotonic() < deadline and not expected <= set(answered()):
@@ -351,18 +383,35 @@ async def run(args: argparse.Namespace) -> int:
     updates = len(fake.calls_to("chat.update"))
     print()
     print(f"deliveries {len(deliveries)}, attempts {len(sender.attempts)}, statuses {dict(statuses)}")
-    print(f"acknowledged {sum(acked)}/{len(deliveries)}; answered {len(expected) - len(missing)}/{len(expected)}; "
-          f"answered twice {len(doubled)}; chat.update {updates}; in the incident memory {recorded}")
-    print(f"ack p50 {statistics.median(acks) * 1000:.0f} ms, p99 {percentile(acks, 99) * 1000:.0f} ms, "
-          f"max {max(acks) * 1000:.0f} ms; acks over 3 s {len(slow)}, no answer within 3 s {timeouts}")
-    print(f"throughput {len(expected) - len(missing)} dumps answered in {last_answer:.1f} s "
-          f"({(len(expected) - len(missing)) / last_answer:.1f}/s; sending took {sent_done:.1f} s)")
-    print(f"503 refusals (database unavailable, retried by Slack) {statuses.get('503', 0)}; other 5xx {five_hundred}; "
-          f"tracebacks in logs {tracebacks}; fake Slack violations {len(fake.violations)}")
+    print(
+        f"acknowledged {sum(acked)}/{len(deliveries)}; answered {len(expected) - len(missing)}/{len(expected)}; "
+        f"answered twice {len(doubled)}; chat.update {updates}; in the incident memory {recorded}"
+    )
+    print(
+        f"ack p50 {statistics.median(acks) * 1000:.0f} ms, p99 {percentile(acks, 99) * 1000:.0f} ms, "
+        f"max {max(acks) * 1000:.0f} ms; acks over 3 s {len(slow)}, no answer within 3 s {timeouts}"
+    )
+    print(
+        f"throughput {len(expected) - len(missing)} dumps answered in {last_answer:.1f} s "
+        f"({(len(expected) - len(missing)) / last_answer:.1f}/s; sending took {sent_done:.1f} s)"
+    )
+    print(
+        f"503 refusals (database unavailable, retried by Slack) {statuses.get('503', 0)}; other 5xx {five_hundred}; "
+        f"tracebacks in logs {tracebacks}; fake Slack violations {len(fake.violations)}"
+    )
     for violation in fake.violations[:5]:
         print("  violation:", violation)
-    ok = not missing and not doubled and not slow and not timeouts and not five_hundred and not tracebacks \
-        and all(acked) and not fake.violations and recorded == len(expected)
+    ok = (
+        not missing
+        and not doubled
+        and not slow
+        and not timeouts
+        and not five_hundred
+        and not tracebacks
+        and all(acked)
+        and not fake.violations
+        and recorded == len(expected)
+    )
     print("PASS" if ok else "FAIL", f"(logs in {workdir})")
     return 0 if ok else 1
 
@@ -373,10 +422,12 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--every", type=float, default=7.0, help="seconds between batches")
     parser.add_argument("--channels", type=int, default=50)
-    parser.add_argument("--kill-at", type=float, default=10.0)
+    parser.add_argument("--kill-at", type=float, default=7.3, help="just after the second batch arrived")
     parser.add_argument("--outage-at", type=float, default=22.0)
     parser.add_argument("--drain-timeout", type=float, default=240.0)
-    parser.add_argument("--pg", default=os.environ.get("OOMLENS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("OOMLENS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     return asyncio.run(run(parser.parse_args()))
 
 

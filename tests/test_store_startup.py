@@ -16,18 +16,25 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from store_backends import postgres_url  # noqa: E402
+from store_backends import postgres_url
 
-from bot.settings import Settings, SettingsError, database_url_from_env  # noqa: E402
-from bot.store.startup import StartupError, open_store  # noqa: E402
-from bot.store.store import DatabaseLimits, normalise_url  # noqa: E402
+from bot.settings import Settings, SettingsError, database_url_from_env
+from bot.store.startup import StartupError, open_store
+from bot.store.store import DatabaseLimits, normalise_url
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 
 
-@pytest.mark.parametrize("url", ["postgres://u:p@db:5432/oomlens", "postgresql://u@db/oomlens",
-                                 "postgresql+psycopg://u@db/oomlens", "sqlite:///x.db"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://u:p@db:5432/oomlens",
+        "postgresql://u@db/oomlens",
+        "postgresql+psycopg://u@db/oomlens",
+        "sqlite:///x.db",
+    ],
+)
 def test_database_url_forms_are_accepted(url):
     assert Settings.from_env({**GOOD, "DATABASE_URL": url}).database_url == url
     if "postgres" in url:
@@ -68,7 +75,7 @@ def test_two_replicas_migrating_an_empty_postgresql_at_the_same_instant_both_com
             barrier = threading.Barrier(2)
             results: list[object] = []
 
-            def replica() -> None:
+            def replica(url: str = url, barrier: threading.Barrier = barrier, results: list = results) -> None:
                 barrier.wait()
                 try:
                     store = open_store(url, migrate=True, timeout_s=60)
@@ -125,8 +132,12 @@ def test_open_store_gives_up_on_a_silent_database_within_its_bound():
     try:
         started = time.monotonic()
         with pytest.raises(StartupError) as error:
-            open_store(f"postgresql://u@127.0.0.1:{server.port}/db", migrate=True, timeout_s=2,
-                       limits=DatabaseLimits(connect_timeout_s=30))
+            open_store(
+                f"postgresql://u@127.0.0.1:{server.port}/db",
+                migrate=True,
+                timeout_s=2,
+                limits=DatabaseLimits(connect_timeout_s=30),
+            )
         assert time.monotonic() - started < 10
         assert "did not answer within 2 s" in str(error.value) and "\n" not in str(error.value)
     finally:
@@ -137,12 +148,25 @@ def test_open_store_gives_up_on_a_silent_database_within_its_bound():
 def test_serve_with_a_silent_or_refusing_database_exits_with_one_line(kind, tmp_path):
     server = SilentServer() if kind == "silent" else None
     port = server.port if server else _free_port()
-    env = {**os.environ, **GOOD, "PYTHONPATH": str(REPO), "DATABASE_URL": f"postgres://u:secret@127.0.0.1:{port}/db",
-           "OOMLENS_STARTUP_TIMEOUT": "3", "OOMLENS_DB_CONNECT_TIMEOUT": "2", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    env = {
+        **os.environ,
+        **GOOD,
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": f"postgres://u:secret@127.0.0.1:{port}/db",
+        "OOMLENS_STARTUP_TIMEOUT": "3",
+        "OOMLENS_DB_CONNECT_TIMEOUT": "2",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
     try:
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         elapsed = time.monotonic() - started
     finally:
         if server:
@@ -155,10 +179,18 @@ def test_serve_with_a_silent_or_refusing_database_exits_with_one_line(kind, tmp_
 
 
 def test_serve_reads_settings_from_a_dot_env_file(tmp_path):
-    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_SIGNING_SECRET=s\nDATABASE_URL=mysql://nope\n")
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_SIGNING_SECRET=s\nDATABASE_URL=mysql://nope\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "OOMLENS_"))}
     env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     # the tokens came from .env (no complaint about them); its malformed DATABASE_URL is named
     assert done.returncode == 2 and "DATABASE_URL is malformed" in done.stderr, done.stderr

@@ -13,8 +13,9 @@ from bot.settings import Settings, SettingsError, database_url_from_env, load_en
 
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("db", help="database schema (upgrade)",
-                                   description="Manage the bot's database schema (DATABASE_URL).")
+    parser = subparsers.add_parser(
+        "db", help="database schema (upgrade)", description="Manage the bot's database schema (DATABASE_URL)."
+    )
     parser.add_argument("action", choices=["upgrade"], help="upgrade: migrate to the newest revision")
     parser.set_defaults(run=run)
     return parser

@@ -68,9 +68,17 @@ def uvicorn_config(asgi_app: Any, *, host: str, port: int, log_level: str = "inf
     import uvicorn
 
     return uvicorn.Config(
-        asgi_app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
-        http=GuardedH11Protocol, timeout_keep_alive=KEEP_ALIVE_S, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        limit_concurrency=MAX_CONCURRENT_REQUESTS, timeout_graceful_shutdown=30,
+        asgi_app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        http=GuardedH11Protocol,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        limit_concurrency=MAX_CONCURRENT_REQUESTS,
+        timeout_graceful_shutdown=30,
     )
 
 

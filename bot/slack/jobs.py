@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from bot.store.queue import CLAIM_HOLDER, JOB_ATTEMPT, Job
 
@@ -36,8 +36,16 @@ class JobRunner:
     """``workers`` threads taking jobs from ``store``; ``run_job(job)`` returns None when the job is
     done or raises / returns an error line when it must be tried again."""
 
-    def __init__(self, store: object, run_job: Callable[[Job], str | None], *, workers: int = 4,
-                 lease_s: float = 30.0, poll_s: float = 0.5, holder: str | None = None):
+    def __init__(
+        self,
+        store: object,
+        run_job: Callable[[Job], str | None],
+        *,
+        workers: int = 4,
+        lease_s: float = 30.0,
+        poll_s: float = 0.5,
+        holder: str | None = None,
+    ):
         self.store = store
         self.run_job = run_job
         self.workers = max(1, workers)
@@ -129,15 +137,20 @@ class JobRunner:
 
     def _finish(self, job: Job, problem: str | None) -> None:
         if problem is not None and job.attempts < MAX_ATTEMPTS:
-            delay = min(2.0 ** job.attempts, 60.0)
-            log.warning("job %s (%s) attempt %d failed (%s); retrying in %.0f s", job.id, job.key,
-                        job.attempts, problem, delay)
-            action: Callable[[], object] = lambda: self.store.retry_job_later(  # type: ignore[attr-defined]
-                job.id, self.holder, delay, problem)
+            delay = min(2.0**job.attempts, 60.0)
+            log.warning(
+                "job %s (%s) attempt %d failed (%s); retrying in %.0f s", job.id, job.key, job.attempts, problem, delay
+            )
+
+            def action() -> object:
+                return self.store.retry_job_later(job.id, self.holder, delay, problem)  # type: ignore[attr-defined]
         else:
             if problem is not None:
                 log.error("job %s (%s) given up after %d attempts (%s)", job.id, job.key, job.attempts, problem)
-            action = lambda: self.store.complete_job(job.id, self.holder, error=problem)  # type: ignore[attr-defined]
+
+            def action() -> object:
+                return self.store.complete_job(job.id, self.holder, error=problem)  # type: ignore[attr-defined]
+
         # Completing needs the database; while it is away, keep trying for about one lease (the
         # heartbeat keeps the lease). If that fails, the job runs again after its lease and finds
         # its reply already recorded (the reply mapping), so it is not answered twice.

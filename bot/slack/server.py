@@ -24,8 +24,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -74,7 +75,7 @@ async def read_body(request: Request, limit: int = MAX_REQUEST_BYTES, timeout: f
 
     try:
         await asyncio.wait_for(collect(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise _Refused(408, "request body too slow") from None
     return b"".join(chunks)
 
@@ -146,8 +147,12 @@ def _event_key(payload: Any) -> str:
         raise _Refused(400, "invalid request")
     event = payload.get("event")
     event_id = payload.get("event_id")
-    if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not isinstance(event_id, str) \
-            or not event_id:
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("type"), str)
+        or not isinstance(event_id, str)
+        or not event_id
+    ):
         raise _Refused(400, "invalid event")
     return f"event:{event_id[:200]}"
 
@@ -186,9 +191,10 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             elif not isinstance(parse_qs(text).get("payload", parse_qs(text).get("command")), list):
                 return JSONResponse({"error": "invalid request"}, status_code=400)
             try:
-                bolt_response = await in_executor(app.bolt.dispatch, to_bolt_request(request, body),
-                                                  timeout=DISPATCH_TIMEOUT_S)
-            except asyncio.TimeoutError:
+                bolt_response = await in_executor(
+                    app.bolt.dispatch, to_bolt_request(request, body), timeout=DISPATCH_TIMEOUT_S
+                )
+            except TimeoutError:
                 log.warning("a command or interaction was not acknowledged within %.1f s", DISPATCH_TIMEOUT_S)
                 return JSONResponse({"error": "busy"}, status_code=503)
             return to_starlette_response(bolt_response)
@@ -201,21 +207,29 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
     async def record_event(request: Request, text: str, key: str) -> Response:
         try:
             fresh = await in_executor(services.store.enqueue, key, text, timeout=ACK_DB_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            log.warning("refused %s: the database did not record it within %.1f s (Slack will retry)",
-                        key, ACK_DB_TIMEOUT_S)
+        except TimeoutError:
+            log.warning(
+                "refused %s: the database did not record it within %.1f s (Slack will retry)", key, ACK_DB_TIMEOUT_S
+            )
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         except Exception as error:  # connection refused, pool exhausted, statement timeout...
             first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-            log.warning("refused %s: the database could not record it (%s: %s); Slack will retry",
-                        key, type(error).__name__, first)
+            log.warning(
+                "refused %s: the database could not record it (%s: %s); Slack will retry",
+                key,
+                type(error).__name__,
+                first,
+            )
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         if fresh:
             if app.jobs is not None:
                 app.jobs.wake()
         else:
-            log.info("repeated delivery of %s (retry %s) already recorded", key,
-                     request.headers.get("x-slack-retry-num", "-"))
+            log.info(
+                "repeated delivery of %s (retry %s) already recorded",
+                key,
+                request.headers.get("x-slack-retry-num", "-"),
+            )
         return Response(status_code=200)
 
     async def healthz(_request: Request) -> Response:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -56,16 +57,17 @@ class JobQueueStore:
         table = schema.jobs
         free = and_(table.c.done_at.is_(None), or_(table.c.lease_until.is_(None), table.c.lease_until < now))
         with self.engine.connect() as connection:
-            candidates = connection.execute(
-                select(table.c.id).where(free).order_by(table.c.id).limit(limit * 3)
-            ).scalars().all()
+            candidates = (
+                connection.execute(select(table.c.id).where(free).order_by(table.c.id).limit(limit * 3)).scalars().all()
+            )
         claimed: list[Job] = []
         for job_id in candidates:
             if len(claimed) >= limit:
                 break
             with self.engine.begin() as connection:
                 result = connection.execute(
-                    update(table).where(table.c.id == job_id, free)
+                    update(table)
+                    .where(table.c.id == job_id, free)
                     .values(holder=holder, lease_until=now + lease_s, attempts=table.c.attempts + 1)
                 )
                 if result.rowcount != 1:
@@ -85,7 +87,8 @@ class JobQueueStore:
         table = schema.jobs
         with self.engine.begin() as connection:
             result = connection.execute(
-                update(table).where(table.c.id.in_(ids), table.c.holder == holder, table.c.done_at.is_(None))
+                update(table)
+                .where(table.c.id.in_(ids), table.c.holder == holder, table.c.done_at.is_(None))
                 .values(lease_until=now + lease_s)
             )
             return result.rowcount or 0
@@ -95,17 +98,21 @@ class JobQueueStore:
         table = schema.jobs
         with self.engine.begin() as connection:
             result = connection.execute(
-                update(table).where(table.c.id == job_id, table.c.holder == holder)
+                update(table)
+                .where(table.c.id == job_id, table.c.holder == holder)
                 .values(done_at=now, lease_until=None, error=error and error[:300])
             )
             return result.rowcount == 1
 
-    def retry_job_later(self, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None) -> None:
+    def retry_job_later(
+        self, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None
+    ) -> None:
         now = time.time() if now is None else now
         table = schema.jobs
         with self.engine.begin() as connection:
             connection.execute(
-                update(table).where(table.c.id == job_id, table.c.holder == holder)
+                update(table)
+                .where(table.c.id == job_id, table.c.holder == holder)
                 .values(lease_until=now + delay_s, error=error[:300])
             )
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from slack_harness import REPO_ROOT, SIGNING_SECRET, corpus_text, new_channel, real_analyze, sign, slack_escape
 from fake_slack import BOT_TOKEN, TEAM_ID
+from slack_harness import REPO_ROOT, SIGNING_SECRET, corpus_text, new_channel, real_analyze, sign, slack_escape
 
 
 def _free_port() -> int:
@@ -35,12 +34,23 @@ def _rss_kb(pid: int) -> int:
 @pytest.fixture
 def served(fake_slack, tmp_path):
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN,
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake_slack.api_url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}", "OOMLENS_CHARTS": "false"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "OOMLENS_CHARTS": "false",
+    }
     log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -63,8 +73,11 @@ def served(fake_slack, tmp_path):
 
 def _signed(body: bytes) -> dict[str, str]:
     now = int(time.time())
-    return {"x-slack-request-timestamp": str(now), "x-slack-signature": sign(body, now),
-            "content-type": "application/json"}
+    return {
+        "x-slack-request-timestamp": str(now),
+        "x-slack-signature": sign(body, now),
+        "content-type": "application/json",
+    }
 
 
 def test_hostile_requests_get_4xx_memory_stays_bounded_and_dumps_are_still_answered(served, fake_slack):
@@ -78,12 +91,20 @@ def test_hostile_requests_get_4xx_memory_stays_bounded_and_dumps_are_still_answe
     for body in unsigned:
         response = http.post("/slack/events", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 401, (body, response.status_code)
-    forged = http.post("/slack/events", content=b"{}", headers={"x-slack-request-timestamp": "nan",
-                                                                "x-slack-signature": "v0=zz"})
+    forged = http.post(
+        "/slack/events", content=b"{}", headers={"x-slack-request-timestamp": "nan", "x-slack-signature": "v0=zz"}
+    )
     assert forged.status_code == 401
-    for body in (b"{", b"[1,2]", b"null", b'{"type":"event_callback","event":null,"event_id":"Ev1"}',
-                 b'{"type":"event_callback","event":[],"event_id":"Ev1"}', b'{"type":"event_callback","event":{}}',
-                 b'"str"', b"\xff\xfe"):
+    for body in (
+        b"{",
+        b"[1,2]",
+        b"null",
+        b'{"type":"event_callback","event":null,"event_id":"Ev1"}',
+        b'{"type":"event_callback","event":[],"event_id":"Ev1"}',
+        b'{"type":"event_callback","event":{}}',
+        b'"str"',
+        b"\xff\xfe",
+    ):
         response = http.post("/slack/events", content=body, headers=_signed(body))
         assert response.status_code == 400, (body, response.status_code, response.text)
 
@@ -113,7 +134,7 @@ def test_hostile_requests_get_4xx_memory_stays_bounded_and_dumps_are_still_answe
         if index % 2:
             sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
         else:
-            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"a\":")
+            sock.sendall(b'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"a":')
         half.append(sock)
 
     # meanwhile: probes answer and a signed dump is acknowledged fast and answered
@@ -122,9 +143,20 @@ def test_hostile_requests_get_4xx_memory_stays_bounded_and_dumps_are_still_answe
     assert http.get("/readyz").status_code == 200
     channel = new_channel()
     ts = fake_slack.new_ts()
-    body = json.dumps({"type": "event_callback", "team_id": TEAM_ID, "event_id": "EvHOSTILE1",
-                       "event": {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-                                 "text": slack_escape(corpus_text("seed-rsync-32bit"))}}).encode()
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "event_id": "EvHOSTILE1",
+            "event": {
+                "type": "message",
+                "channel": channel,
+                "user": "UHUMAN",
+                "ts": ts,
+                "text": slack_escape(corpus_text("seed-rsync-32bit")),
+            },
+        }
+    ).encode()
     assert http.post("/slack/events", content=body, headers=_signed(body)).status_code == 200
     assert time.monotonic() - started < 3.0
     fake_slack.wait_calls("chat.postMessage", channel=channel, timeout=30)
@@ -137,7 +169,7 @@ def test_hostile_requests_get_4xx_memory_stays_bounded_and_dumps_are_still_answe
         try:
             data = sock.recv(4096)
             closed += data == b"" or data.startswith(b"HTTP/1.1 4")
-        except (socket.timeout, ConnectionResetError):
+        except (TimeoutError, ConnectionResetError):
             closed += isinstance(sys.exc_info()[1], ConnectionResetError)
     for sock in idle + half:
         sock.close()

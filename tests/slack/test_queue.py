@@ -10,12 +10,11 @@ import uuid
 
 import pytest
 import sqlalchemy
-
 from slack_harness import BotServer, SlackSender, corpus_text, make_settings, new_channel, real_analyze, slack_escape
-from tests.store_backends import backend_url
 
 from bot.store import Store
 from bot.store.queue import CLAIM_HOLDER
+from tests.store_backends import backend_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,8 +58,11 @@ def test_dedup_keys_taken_inside_a_job_are_re_entered_by_the_same_job_only(store
 
 
 def _bot_posts(fake_slack, channel, source_ts):
-    return [call for call in fake_slack.calls_to("chat.postMessage", channel=channel)
-            if call.params.get("thread_ts") == source_ts]
+    return [
+        call
+        for call in fake_slack.calls_to("chat.postMessage", channel=channel)
+        if call.params.get("thread_ts") == source_ts
+    ]
 
 
 def test_a_replica_dying_after_its_post_is_taken_over_and_the_dump_answered_exactly_once(fake_slack, db_url):
@@ -82,8 +84,13 @@ def test_a_replica_dying_after_its_post_is_taken_over_and_the_dump_answered_exac
     sender_a = SlackSender(replica_a.base_url, fake_slack)
     channel = new_channel()
     ts = fake_slack.new_ts()
-    event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-             "text": slack_escape(corpus_text("lab-memcg-v2-deb61-arm64"))}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": "UHUMAN",
+        "ts": ts,
+        "text": slack_escape(corpus_text("lab-memcg-v2-deb61-arm64")),
+    }
     replica_b = None
     try:
         assert sender_a.event(event, event_id="EvDIES1").status_code == 200
@@ -114,8 +121,13 @@ def test_a_delivery_the_database_cannot_record_is_refused_then_answered_once_on_
     working = store.engine
     channel = new_channel()
     ts = fake_slack.new_ts()
-    event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-             "text": slack_escape(corpus_text("seed-rsync-32bit"))}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": "UHUMAN",
+        "ts": ts,
+        "text": slack_escape(corpus_text("seed-rsync-32bit")),
+    }
     try:
         store.engine = sqlalchemy.create_engine("sqlite:////nonexistent/dir/x.db")
         refused = sender.event(event, event_id="EvDOWN1")
