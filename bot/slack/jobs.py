@@ -117,6 +117,13 @@ class JobRunner:
                 self._run(job)
 
     def _run(self, job: Job) -> None:
+        if job.attempts > 1:
+            log.info(
+                "job %s (%s): attempt %d (retried, or taken over from a replica that stopped)",
+                job.id,
+                job.key,
+                job.attempts,
+            )
         with self._held_lock:
             self._held[job.id] = time.monotonic()
         holder_token = CLAIM_HOLDER.set(f"job:{job.id}")
