@@ -43,6 +43,9 @@ MAX_REQUEST_BYTES = 2 * 1024 * 1024
 BODY_TIMEOUT_S = 10.0  # the whole body must arrive within this (half-sent requests)
 ACK_DB_TIMEOUT_S = 2.0  # recording a job; Slack gives up on an ack after 3 s
 DISPATCH_TIMEOUT_S = 2.8  # commands and interactivity acknowledge inside Bolt
+RECORD_THREADS = 8  # threads that write jobs (each holds at most one pooled connection)
+RECORD_BACKLOG = 64  # recordings in flight or waiting; beyond this a delivery is refused at once
+DISPATCH_THREADS = 8  # threads that hand commands and interactivity to Bolt
 READY_TTL_S = 5.0  # /readyz answers from a check at most this old
 READY_CHECK_TIMEOUT_S = 3.0
 
@@ -160,15 +163,26 @@ def _event_key(payload: Any) -> str:
 def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> Starlette:
     services = app.services
     secret = (signing_secret if signing_secret is not None else (services.settings.signing_secret or "")).encode()
-    # Acks (recording a job) and Bolt's dispatch of commands run here, never on the event loop
-    # and never on the threads that run analyses.
-    ack_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="oomlens-ack")
+    # Recording jobs (the database) and Bolt's dispatch of commands each have threads of their
+    # own, never the event loop and never the threads that run analyses: a frozen database holds
+    # at most the recording threads, and /gfp, /oom and buttons are still acknowledged.
+    record_executor = ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="oomlens-record")
+    dispatch_executor = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="oomlens-dispatch")
+    recording = threading.BoundedSemaphore(RECORD_BACKLOG)
     readiness = ReadinessProbe(services.store.ping)
     readiness.status()  # the first check starts now
 
-    async def in_executor(function: Callable[..., Any], *args: Any, timeout: float) -> Any:
+    async def in_executor(
+        executor: ThreadPoolExecutor, function: Callable[..., Any], *args: Any, timeout: float
+    ) -> Any:
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(loop.run_in_executor(ack_executor, function, *args), timeout)
+        return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), timeout)
+
+    def record(key: str, text: str) -> bool:
+        try:
+            return services.store.enqueue(key, text)
+        finally:
+            recording.release()
 
     async def slack_events(request: Request) -> Response:
         try:
@@ -192,7 +206,7 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
                 return JSONResponse({"error": "invalid request"}, status_code=400)
             try:
                 bolt_response = await in_executor(
-                    app.bolt.dispatch, to_bolt_request(request, body), timeout=DISPATCH_TIMEOUT_S
+                    dispatch_executor, app.bolt.dispatch, to_bolt_request(request, body), timeout=DISPATCH_TIMEOUT_S
                 )
             except TimeoutError:
                 log.warning("a command or interaction was not acknowledged within %.1f s", DISPATCH_TIMEOUT_S)
@@ -205,8 +219,13 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             return Response(status_code=400)
 
     async def record_event(request: Request, text: str, key: str) -> Response:
+        if not recording.acquire(blocking=False):
+            # RECORD_BACKLOG recordings are already waiting on the database: refuse at once
+            # rather than queue more work behind a database that does not answer.
+            log.warning("refused %s: %d recordings are waiting on the database (Slack will retry)", key, RECORD_BACKLOG)
+            return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         try:
-            fresh = await in_executor(services.store.enqueue, key, text, timeout=ACK_DB_TIMEOUT_S)
+            fresh = await in_executor(record_executor, record, key, text, timeout=ACK_DB_TIMEOUT_S)
         except TimeoutError:
             log.warning(
                 "refused %s: the database did not record it within %.1f s (Slack will retry)", key, ACK_DB_TIMEOUT_S
@@ -245,7 +264,8 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
         # Shutting down (SIGTERM): let analyses that were already acknowledged post their reply.
         await asyncio.get_running_loop().run_in_executor(None, app.shutdown)
         readiness.close()
-        ack_executor.shutdown(wait=False, cancel_futures=True)
+        record_executor.shutdown(wait=False, cancel_futures=True)
+        dispatch_executor.shutdown(wait=False, cancel_futures=True)
 
     return Starlette(lifespan=lifespan, routes=routes(slack_events=slack_events, healthz=healthz, readyz=readyz))
 

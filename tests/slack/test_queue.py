@@ -144,3 +144,49 @@ def test_a_delivery_the_database_cannot_record_is_refused_then_answered_once_on_
         store.engine = working
         sender.close()
         bot.stop()
+
+
+def test_a_frozen_database_refuses_deliveries_fast_and_never_starves_commands(fake_slack, db_url):
+    """The database stops answering: deliveries are refused within Slack's 3 s (503, Slack
+    retries), probes answer, and /gfp (no database needed) is still acknowledged and answered."""
+    bot = BotServer(make_settings(fake_slack, db_url))
+    sender = SlackSender(bot.base_url, fake_slack)
+    store = bot.services.store
+    thaw = threading.Event()
+    original_enqueue = store.enqueue
+
+    def frozen_enqueue(*args, **kwargs):
+        thaw.wait(60)
+        return original_enqueue(*args, **kwargs)
+
+    store.enqueue = frozen_enqueue
+    try:
+        channel = new_channel()
+        results: list[tuple[int, float]] = []
+
+        def deliver(n: int) -> None:
+            started = time.monotonic()
+            response = sender.event(
+                {"type": "message", "channel": channel, "user": "UHUMAN", "ts": fake_slack.new_ts(), "text": "hello"},
+                event_id=f"EvFROZEN{n}",
+            )
+            results.append((response.status_code, time.monotonic() - started))
+
+        threads = [threading.Thread(target=deliver, args=(n,)) for n in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(results) == 30
+        assert {status for status, _ in results} == {503}
+        assert max(elapsed for _, elapsed in results) < 3.0
+        started = time.monotonic()
+        response = sender.command("/gfp", "0xcc0", channel)
+        assert response.status_code == 200 and time.monotonic() - started < 3.0
+        fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"), timeout=10)
+        assert sender.http.get("/healthz").status_code == 200
+    finally:
+        thaw.set()
+        store.enqueue = original_enqueue
+        sender.close()
+        bot.stop()
