@@ -178,11 +178,13 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), timeout)
 
-    def record(key: str, text: str) -> bool:
-        try:
-            return services.store.enqueue(key, text)
-        finally:
-            recording.release()
+    async def record(key: str, text: str) -> bool:
+        # The slot is given back when the recording ends, or when it is cancelled before it
+        # started (a timed-out wait cancels a queued recording): never inside the function,
+        # which a cancelled recording never runs.
+        future = record_executor.submit(services.store.enqueue, key, text)
+        future.add_done_callback(lambda _future: recording.release())
+        return await asyncio.wait_for(asyncio.wrap_future(future), ACK_DB_TIMEOUT_S)  # type: ignore[no-any-return]
 
     async def slack_events(request: Request) -> Response:
         try:
@@ -225,7 +227,7 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             log.warning("refused %s: %d recordings are waiting on the database (Slack will retry)", key, RECORD_BACKLOG)
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         try:
-            fresh = await in_executor(record_executor, record, key, text, timeout=ACK_DB_TIMEOUT_S)
+            fresh = await record(key, text)
         except TimeoutError:
             log.warning(
                 "refused %s: the database did not record it within %.1f s (Slack will retry)", key, ACK_DB_TIMEOUT_S

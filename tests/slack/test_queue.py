@@ -172,12 +172,16 @@ def test_a_frozen_database_refuses_deliveries_fast_and_never_starves_commands(fa
             )
             results.append((response.status_code, time.monotonic() - started))
 
-        threads = [threading.Thread(target=deliver, args=(n,)) for n in range(30)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert len(results) == 30
+        def burst(first: int, count: int) -> None:
+            threads = [threading.Thread(target=deliver, args=(n,)) for n in range(first, first + count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+
+        for round_ in range(3):  # more deliveries than the database threads and the backlog hold
+            burst(round_ * 40, 40)
+        assert len(results) == 120
         assert {status for status, _ in results} == {503}
         assert max(elapsed for _, elapsed in results) < 3.0
         started = time.monotonic()
@@ -185,6 +189,13 @@ def test_a_frozen_database_refuses_deliveries_fast_and_never_starves_commands(fa
         assert response.status_code == 200 and time.monotonic() - started < 3.0
         fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"), timeout=10)
         assert sender.http.get("/healthz").status_code == 200
+        # the database answers again: every slot of the backlog is free (none leaked by the
+        # recordings that were cancelled while they waited for a thread)
+        thaw.set()
+        time.sleep(0.5)
+        results.clear()
+        burst(1000, 20)
+        assert [status for status, _ in results] == [200] * 20
     finally:
         thaw.set()
         store.enqueue = original_enqueue
