@@ -422,7 +422,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--every", type=float, default=7.0, help="seconds between batches")
     parser.add_argument("--channels", type=int, default=50)
-    parser.add_argument("--kill-at", type=float, default=7.3, help="just after the second batch arrived")
+    parser.add_argument("--kill-at", type=float, default=7.15, help="while the second batch arrives")
     parser.add_argument("--outage-at", type=float, default=22.0)
     parser.add_argument("--drain-timeout", type=float, default=240.0)
     parser.add_argument(
