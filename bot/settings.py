@@ -40,6 +40,14 @@ class Settings:
     # Minimum seconds between two chat.postMessage calls in the same channel (Slack: ~1/s).
     post_interval_s: float = 1.0
     extra_file_hosts: frozenset[str] = field(default_factory=frozenset)
+    # The durable work queue: a claimed job is held this long without a heartbeat.
+    job_lease_s: float = 30.0
+    # Bounds on every database operation (see bot.store.store.DatabaseLimits).
+    db_connect_timeout_s: float = 5.0
+    db_statement_timeout_s: float = 10.0
+    db_pool_size: int = 5
+    # `oomlens serve` gives up (one line, exit 2) when the database is not ready within this.
+    startup_timeout_s: float = 30.0
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a crash report
         return (
@@ -100,9 +108,19 @@ class Settings:
         if not api_url.endswith("/"):
             api_url += "/"
 
-        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        if "://" not in database_url:
-            raise SettingsError("DATABASE_URL is malformed: expected e.g. sqlite:///oomlens.sqlite3")
+        database_url = database_url_from_env(env)
+
+        def number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw) if integer else float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} is malformed: expected a {'whole ' if integer else ''}number") from None
+            if value < minimum:
+                raise SettingsError(f"{name} is malformed: it must be at least {minimum:g}")
+            return value
 
         raw_max = get("OOMLENS_MAX_FILE_BYTES")
         max_file_bytes = DEFAULT_MAX_FILE_BYTES
@@ -122,7 +140,35 @@ class Settings:
             database_url=database_url,
             max_file_bytes=max_file_bytes,
             socket_mode=socket_mode,
+            listener_threads=int(number("OOMLENS_LISTENER_THREADS", cls.listener_threads, minimum=1, integer=True)),
+            job_lease_s=number("OOMLENS_JOB_LEASE_S", cls.job_lease_s, minimum=1),
+            db_connect_timeout_s=number("OOMLENS_DB_CONNECT_TIMEOUT", cls.db_connect_timeout_s, minimum=1),
+            db_statement_timeout_s=number("OOMLENS_DB_STATEMENT_TIMEOUT", cls.db_statement_timeout_s, minimum=0.5),
+            db_pool_size=int(number("OOMLENS_DB_POOL_SIZE", cls.db_pool_size, minimum=1, integer=True)),
+            startup_timeout_s=number("OOMLENS_STARTUP_TIMEOUT", cls.startup_timeout_s, minimum=1),
         )
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL (SQLite or PostgreSQL; ``postgres://`` is accepted), or the SQLite default."""
+    env = os.environ if env is None else env
+    database_url = (env.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
+    scheme = database_url.split("://", 1)[0] if "://" in database_url else ""
+    if not scheme or scheme.split("+", 1)[0] not in ("sqlite", "postgres", "postgresql"):
+        raise SettingsError("DATABASE_URL is malformed: expected sqlite:///path or postgresql://user@host/db")
+    return database_url
+
+
+def load_env_file(path: str | None = None) -> str | None:
+    """Read ``.env`` (or ``OOMLENS_ENV_FILE``) into the environment; variables already set win.
+    Returns the file read, or None."""
+    path = path or os.environ.get("OOMLENS_ENV_FILE") or ".env"
+    if not os.path.isfile(path):
+        return None
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+    return path
 
 
 def _redact_url(url: str) -> str:
@@ -255,3 +301,109 @@ class OAuthSettings:
             if parts.scheme != "https" or not parts.hostname:
                 raise SettingsError("SLACK_REDIRECT_URI is malformed: expected https://<host>/slack/oauth_redirect")
         return cls(client_id=client_id, client_secret=client_secret, scopes=scopes, redirect_uri=redirect_uri)
+
+
+# -- the one table of settings ----------------------------------------------------------------
+# Every variable the bot reads. docs/settings.md and deploy/.env.example are generated from this
+# table (`python -m bot.settings`); tests/test_settings_table.py fails when they are stale or when
+# code reads a variable that is not listed here.
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as written in .env; "" when there is none
+    meaning: str
+    required: str = ""  # when it is required ("always", "HTTP mode", ...)
+    secret: bool = False
+    group: str = "Slack"
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("SLACK_BOT_TOKEN", "", "bot token, `xoxb-…`", required="always", secret=True),
+    Variable("SLACK_SIGNING_SECRET", "", "verifies every HTTP request from Slack", required="HTTP mode", secret=True),
+    Variable("SLACK_APP_TOKEN", "", "app-level token, `xapp-…`", required="Socket Mode", secret=True),
+    Variable("SLACK_API_URL", DEFAULT_API_URL, "Web API base URL (proxies, tests)"),
+    Variable("OOMLENS_MAX_FILE_BYTES", str(DEFAULT_MAX_FILE_BYTES), "largest shared file downloaded, bytes"),
+    Variable("OOMLENS_LISTENER_THREADS", str(Settings.listener_threads),
+             "threads that analyse and answer (job threads; Bolt listener threads)"),
+    Variable("PORT", "3000", "HTTP port when `--port` is not given", group="Server"),
+    Variable("LOG_LEVEL", "info", "debug, info, warning or error", group="Server"),
+    Variable("OOMLENS_ENV_FILE", ".env", "file read at start-up for variables not already set", group="Server"),
+    Variable("OOMLENS_STARTUP_TIMEOUT", f"{Settings.startup_timeout_s:g}",
+             "seconds start-up waits for the database before it stops with one line", group="Server"),
+    Variable("DATABASE_URL", DEFAULT_DATABASE_URL,
+             "`sqlite:///path` or `postgresql://` / `postgres://user:pass@host:5432/db` (psycopg 3)", group="Database"),
+    Variable("OOMLENS_DB_CONNECT_TIMEOUT", f"{Settings.db_connect_timeout_s:g}",
+             "seconds to connect, and to wait for a free pooled connection", group="Database"),
+    Variable("OOMLENS_DB_STATEMENT_TIMEOUT", f"{Settings.db_statement_timeout_s:g}",
+             "seconds a statement or lock wait may take (SQLite: busy timeout)", group="Database"),
+    Variable("OOMLENS_DB_POOL_SIZE", str(Settings.db_pool_size),
+             "pooled connections per replica (as many again may overflow)", group="Database"),
+    Variable("OOMLENS_JOB_LEASE_S", f"{Settings.job_lease_s:g}",
+             "seconds a claimed job is held without a heartbeat; a dead replica's jobs are taken over after it",
+             group="Database"),
+    Variable("OOMLENS_RETENTION_DAYS", f"{IncidentSettings.retention_days:g}",
+             "events and stored analyses (with their pastes) older than this are purged", group="Incident memory"),
+    Variable("OOMLENS_STORE_PASTES", "false", "keep each event's raw paste", group="Incident memory"),
+    Variable("OOMLENS_CHARTS", "true", "attach PNG charts to analyses and summaries", group="Incident memory"),
+    Variable("OOMLENS_SCHEDULER_INTERVAL", f"{IncidentSettings.scheduler_interval_s:g}",
+             "seconds between checks for due digests, paused scans and the purge", group="Incident memory"),
+    Variable("OOMLENS_HISTORY_PAGE_LIMIT", str(IncidentSettings.history_page_limit),
+             "`conversations.history` page size (15 for new non-Marketplace apps)", group="Incident memory"),
+    Variable("OOMLENS_HEALTH_PORT", str(OpsSettings.health_port),
+             "Socket Mode: port of `/healthz`, `/readyz` and `/metrics`", group="Operations"),
+    Variable("OOMLENS_LOG_FORMAT", OpsSettings.log_format,
+             "`text` or `json` (one object per line, for the app and uvicorn alike)", group="Operations"),
+    Variable("SLACK_CLIENT_ID", "", "turns on \"Add to Slack\" installs for several workspaces (HTTP mode)",
+             group="Several workspaces (OAuth)"),
+    Variable("SLACK_CLIENT_SECRET", "", "app credential for the OAuth exchange", required="with SLACK_CLIENT_ID",
+             secret=True, group="Several workspaces (OAuth)"),
+    Variable("SLACK_SCOPES", ",".join(DEFAULT_BOT_SCOPES), "bot scopes asked at install, comma-separated",
+             group="Several workspaces (OAuth)"),
+    Variable("SLACK_REDIRECT_URI", "", "`https://<host>/slack/oauth_redirect` when the app has several redirect URLs",
+             group="Several workspaces (OAuth)"),
+)
+
+
+def settings_markdown() -> str:
+    lines = ["# Settings", "",
+             "<!-- Generated from bot/settings.py (VARIABLES) by `python -m bot.settings`; do not edit. -->", "",
+             "Read from the environment; `oomlens serve` and `oomlens db` also read `.env` (or the file",
+             "`OOMLENS_ENV_FILE` names) for variables not already set. A missing or malformed variable stops",
+             "start-up with one line naming it (exit status 2).", ""]
+    groups: list[str] = []
+    for variable in VARIABLES:
+        if variable.group not in groups:
+            groups.append(variable.group)
+    for group in groups:
+        lines += [f"## {group}", "", "| Variable | Default | Required | Meaning |", "| --- | --- | --- | --- |"]
+        for v in VARIABLES:
+            if v.group == group:
+                default = f"`{v.default}`" if v.default else ""
+                lines.append(f"| `{v.name}` | {default} | {v.required} | {v.meaning}{' (secret)' if v.secret else ''} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def env_example() -> str:
+    lines = ["# oomlens settings. Generated from bot/settings.py by `python -m bot.settings`; do not edit.",
+             "# Copy to .env next to where `oomlens serve` runs (or point OOMLENS_ENV_FILE at it); variables",
+             "# already set in the environment win. docs/settings.md explains each one.", ""]
+    group = None
+    for v in VARIABLES:
+        if v.group != group:
+            group = v.group
+            lines += [f"# -- {group}", ""] if len(lines) == 4 else ["", f"# -- {group}", ""]
+        required = f" Required: {v.required}." if v.required else ""
+        lines.append(f"# {v.meaning.replace('`', '')}.{required}")
+        lines.append(f"{v.name}=" if v.required else f"# {v.name}={v.default}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m bot.settings: regenerate docs/settings.md and deploy/.env.example
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (root / "docs" / "settings.md").write_text(settings_markdown(), encoding="utf-8")
+    (root / "deploy" / ".env.example").write_text(env_example(), encoding="utf-8")

@@ -85,9 +85,9 @@ def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
     from bot.cli import SUBCOMMANDS, build_parser
 
     names = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
-    assert names == {"analyze", "gfp", "summary", "serve", "feedback"}
+    assert names == {"analyze", "gfp", "summary", "serve", "db", "feedback"}
     parser = build_parser()
-    for argv in (["analyze", "x"], ["gfp", "0xcc0"], ["summary", "x"], ["serve"], ["feedback", "export"]):
+    for argv in (["analyze", "x"], ["gfp", "0xcc0"], ["summary", "x"], ["serve"], ["db", "upgrade"], ["feedback", "export"]):
         args = parser.parse_args(argv)
         assert args.run.__module__ == f"bot.cli.{argv[0]}"
     # A subcommand module that fails to import is an error, never a silently missing subcommand.

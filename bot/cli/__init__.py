@@ -13,10 +13,10 @@ import sys
 from typing import Sequence
 
 from bot import __version__
-from bot.cli import analyze, feedback, gfp, serve, summary
+from bot.cli import analyze, db, feedback, gfp, serve, summary
 from bot.extras import MissingExtra
 
-SUBCOMMANDS = (analyze, gfp, summary, serve, feedback)
+SUBCOMMANDS = (analyze, gfp, summary, serve, db, feedback)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import threading
 from typing import IO, Any
 
 from bot.extras import available, require
-from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError
+from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError, load_env_file
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,11 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "serve",
         help="run the Slack bot",
-        description="Run the Slack bot. Settings come from the environment: SLACK_BOT_TOKEN, "
-        "SLACK_SIGNING_SECRET (HTTP mode), SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL, DATABASE_URL, "
-        "OOMLENS_MAX_FILE_BYTES, PORT.",
+        description="Run the Slack bot. Settings come from the environment, and from ./.env (or the file "
+        "OOMLENS_ENV_FILE names) for variables not set; docs/settings.md lists them all.",
     )
+    parser.add_argument("--no-migrate", action="store_true",
+                        help="do not migrate the database at start-up (run `oomlens db upgrade` first, e.g. as an init job)")
     parser.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode (needs SLACK_APP_TOKEN)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
@@ -54,6 +55,7 @@ def _port(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    load_env_file()  # .env beside the deployment, before any setting is read
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
         port = None if args.socket_mode else _port(args)
@@ -80,13 +82,14 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
     from bot.slack.app import build_app
-    from bot.store import Store
+    from bot.store.startup import StartupError, open_store
+    from bot.store.store import DatabaseLimits
 
-    try:
-        store = Store.open(settings.database_url)
-    except Exception as error:  # driver missing, server down, bad credentials...
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return _fail(f"DATABASE_URL: cannot open the database ({first})")
+    try:  # bounded: a refused, unknown or silent database is one line, never a hang
+        store = open_store(settings.database_url, migrate=not args.no_migrate, timeout_s=settings.startup_timeout_s,
+                           limits=DatabaseLimits.from_settings(settings))
+    except StartupError as error:  # driver missing, server down or silent, bad credentials...
+        return _fail(str(error))
     try:
         app = build_app(settings, store=store, incident_settings=incident_settings, oauth=oauth)
     except (BoltError, SlackApiError, SlackClientError, OSError) as error:
@@ -119,13 +122,11 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             finally:
                 health.stop()
         else:
-            import uvicorn
-
+            from bot.slack.http import serve_http
             from bot.slack.server import create_asgi_app
 
             log.info("oomlens listening on %s:%s", args.host, port)
-            uvicorn.run(create_asgi_app(app), host=args.host, port=port, log_level=args.log_level,
-                        access_log=False, lifespan="on", log_config=None)
+            serve_http(create_asgi_app(app), host=args.host, port=port, log_level=args.log_level)
     except KeyboardInterrupt:
         pass
     finally:

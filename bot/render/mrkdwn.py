@@ -25,6 +25,11 @@ def plain_text_safe(value: object) -> str:
     return str(value).replace("<", "\u2039").replace(">", "\u203a").replace("&", "+")
 
 
+def file_text(value: object, limit: int = 250) -> str:
+    """A file title or alt text (shown as plain text; it can carry a victim's name from the paste)."""
+    return truncate(plain_text_safe(value), limit)
+
+
 def truncate(value: str, limit: int, marker: str = "\u2026") -> str:
     if len(value) <= limit:
         return value

@@ -7,11 +7,12 @@ There is no module-level App: the HTTP server, Socket Mode and the tests each bu
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
@@ -20,10 +21,13 @@ from bot.slack.listeners import actions, commands, files, home, installs, mentio
 from bot.slack.oauth import TeamClients, bolt_oauth_settings
 from bot.settings import IncidentSettings, OAuthSettings, Settings
 from bot.slack.incidents import Incidents
+from bot.slack.jobs import JobRunner
 from bot.slack.pacing import SharedChannelPacer
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
 from bot.store import Store
+from bot.store.store import DatabaseLimits
+from bot.store.queue import Job
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,10 @@ class OomlensApp:
     executor: ThreadPoolExecutor
     incidents: Incidents
     scheduler: Scheduler
+    # HTTP mode: Events API deliveries are recorded as jobs by the server and run here, by a
+    # second Bolt app that runs listeners before it returns (so "returned" means "answered").
+    worker: App | None = None
+    jobs: JobRunner | None = None
 
     @property
     def client(self) -> WebClient:
@@ -68,6 +76,8 @@ class OomlensApp:
 
     def shutdown(self) -> None:
         self.scheduler.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
         self.executor.shutdown(wait=True, cancel_futures=False)
         self.incidents.drain()
 
@@ -80,9 +90,11 @@ def build_app(
     incident_settings: IncidentSettings | None = None,
     start_scheduler: bool = True,
     oauth: OAuthSettings | None = None,
+    start_jobs: bool = True,
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
-    store = store if store is not None else Store.open(settings.database_url)
+    store = store if store is not None else Store.open(settings.database_url,
+                                                       limits=DatabaseLimits.from_settings(settings))
     executor = logs.ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
                         pacer=SharedChannelPacer(store, settings.post_interval_s))
@@ -102,6 +114,32 @@ def build_app(
     services.incidents = incidents
     scheduler = Scheduler(incidents, bolt.client, executor=executor, client_for=clients.for_team)
 
+    _wire(bolt, services)
+    worker, jobs = None, None
+    if not settings.socket_mode:
+        worker = App(
+            client=bolt.client,
+            signing_secret="",
+            request_verification_enabled=False,  # the server checked the signature before recording the job
+            token_verification_enabled=False,
+            process_before_response=True,
+            logger=_bolt_logger(),
+            # each workspace's own bot token, as for the app that acknowledged the delivery
+            oauth_settings=bolt_oauth_settings(oauth, store.engine) if oauth.enabled else None,
+        )
+        _wire(worker, services)
+        jobs = JobRunner(services.store, _job_runner_for(worker), workers=settings.listener_threads,
+                         lease_s=settings.job_lease_s)
+
+    if start_scheduler:
+        scheduler.start()
+    if jobs is not None and start_jobs:
+        jobs.start()
+    return OomlensApp(bolt=bolt, services=services, executor=executor, incidents=incidents, scheduler=scheduler,
+                      worker=worker, jobs=jobs)
+
+
+def _wire(bolt: App, services: Services) -> None:
     @bolt.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
@@ -116,6 +154,25 @@ def build_app(
     def ignore_other_messages() -> None:
         """Deletions, joins, topic changes...: acknowledged, nothing to say."""
 
-    if start_scheduler:
-        scheduler.start()
-    return OomlensApp(bolt=bolt, services=services, executor=executor, incidents=incidents, scheduler=scheduler)
+
+def _job_runner_for(worker: App) -> Callable[[Job], str | None]:
+    """Run one recorded delivery through ``worker``; an error line when it must be tried again."""
+    failure = threading.local()
+
+    @worker.error
+    def remember_error(error: Exception) -> None:
+        # One line in the job log instead of Bolt's traceback; the job is tried again.
+        failure.error = error
+
+    def run_job(job: Job) -> str | None:
+        failure.error = None
+        response = worker.dispatch(BoltRequest(body=job.body, headers={"content-type": ["application/json"]}))
+        error = failure.error
+        if error is not None:
+            first = str(error).strip().splitlines()
+            return f"{type(error).__name__}: {first[0][:200]}" if first else type(error).__name__
+        if response.status >= 500:
+            return f"listener answered {response.status}"
+        return None
+
+    return run_job

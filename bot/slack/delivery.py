@@ -12,6 +12,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
+from bot.render.mrkdwn import escape_mrkdwn
+
+from bot.store.queue import JOB_ATTEMPT
 
 from . import metrics
 from .services import Services
@@ -57,11 +60,29 @@ def post_message(services: Services, client: Any, **kwargs: Any) -> Any:
     return client.chat_postMessage(**kwargs)
 
 
+REPLY_EVENT_TYPE = "oomlens_reply"
+
+
+def find_earlier_reply(client: Any, channel: str, thread_ts: str, source_ts: str) -> str | None:
+    """The ts of our reply to ``source_ts`` already in the thread (posted with its metadata), if any."""
+    try:
+        response = client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=200)
+    except SlackApiError as error:
+        log.warning("could not look for an earlier reply in %s: %s", channel, error.response.get("error"))
+        return None
+    for message in response.get("messages") or ():
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == REPLY_EVENT_TYPE and \
+                (metadata.get("event_payload") or {}).get("source_ts") == source_ts:
+            return str(message.get("ts"))
+    return None
+
+
 def upload_report_file(services: Services, client: Any, channel: str, thread_ts: str | None,
                        filename: str, content: str, comment: str | None = None) -> None:
     services.pacer.wait(channel)
     client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
-                           title="oomlens full report", initial_comment=comment)
+                           title="oomlens full report", initial_comment=comment and escape_mrkdwn(comment))
 
 
 def deliver(
@@ -143,8 +164,17 @@ def _answer(
     else:
         if not services.store.claim(f"reply:{channel}:{source_ts}", ttl_s=7 * 86400):
             return Outcome(DUPLICATE, report=report)
-        response = post_message(services, client, channel=channel, thread_ts=thread_ts,
-                                text=rendered.text, blocks=rendered.blocks)
+        # A job taken over from a replica that died may have posted before it could record the
+        # reply: find that post by its metadata and update it instead of answering twice.
+        earlier = find_earlier_reply(client, channel, thread_ts, source_ts) if JOB_ATTEMPT.get() > 1 else None
+        if earlier is not None:
+            client.chat_update(channel=channel, ts=earlier, text=rendered.text, blocks=rendered.blocks)
+            response = {"ts": earlier}
+        else:
+            response = post_message(services, client, channel=channel, thread_ts=thread_ts,
+                                    text=rendered.text, blocks=rendered.blocks,
+                                    metadata={"event_type": REPLY_EVENT_TYPE,
+                                              "event_payload": {"source_ts": source_ts}})
         reply_ts = response["ts"]
         reply_thread = thread_ts
         services.store.save_reply(channel, source_ts, reply_ts, thread_ts, analysis_id, text_digest)

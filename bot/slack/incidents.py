@@ -23,8 +23,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.slack.delivery import POSTED, UPDATED, analyse_safely, post_message
+from bot.render.mrkdwn import file_text
+from bot.store.queue import CLAIM_HOLDER, JOB_ATTEMPT
+from bot.slack.delivery import POSTED, UNCHANGED, UPDATED, analyse_safely, post_message
 from bot.slack.download import read_files
 from bot.slack.events import is_from_self, message_paste
 from bot.slack.services import Services
@@ -134,16 +137,24 @@ class Incidents:
                        source_ts: str, thread_ts: str, user_id: str | None, source_kind: str) -> None:
         """Called by the listeners once an analysis was posted (or updated) in a thread: record its
         events and, for a new reply, attach the chart. Never raises: the answer is already out."""
-        if outcome is None or outcome.status not in (POSTED, UPDATED) or outcome.report is None:
+        # A queued job tried again (its first attempt lost the database after answering) finds its
+        # reply unchanged, and records the events the first attempt could not.
+        retried = JOB_ATTEMPT.get() > 1 and outcome is not None and outcome.status == UNCHANGED
+        if outcome is None or (outcome.status not in (POSTED, UPDATED) and not retried) or outcome.report is None:
             return
         report = outcome.report
         try:
             if report.events:
                 self.record(report, paste, team_id=team_id, channel=channel, message_ts=source_ts,
                             thread_ts=thread_ts if thread_ts != source_ts else None, user_id=user_id,
-                            source_kind=source_kind, replace=outcome.status == UPDATED)
+                            source_kind=source_kind, replace=outcome.status == UPDATED or retried)
             else:
                 self.store.forget_message_events(channel, source_ts)
+        except SQLAlchemyError as error:
+            if CLAIM_HOLDER.get() is not None:
+                raise  # inside a queued job: the job is tried again and records them then
+            log.warning("recording events of %s in %s failed: database unavailable (%s)", source_ts, channel,
+                        type(error).__name__)
         except Exception:
             log.exception("recording events of %s in %s failed", source_ts, channel)
         if outcome.status == POSTED and report.events and self.settings.charts:
@@ -164,7 +175,8 @@ class Incidents:
             # Charts keep a pace lane of their own: they must never delay the next answer.
             self.services.pacer.wait(f"charts:{channel}")
             client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=chart.png,
-                                   filename="oomlens-memory.png", title=title)
+                                   filename="oomlens-memory.png", title=file_text(title),
+                                   alt_txt=file_text(f"Chart of memory use. {title}"))
             return True
         except SlackApiError as error:
             log.warning("chart upload failed in %s: %s", channel, error.response.get("error"))
@@ -233,7 +245,8 @@ class Incidents:
                 if chart is not None:
                     self.services.pacer.wait(f"charts:{channel}")
                     client.files_upload_v2(channel=channel, thread_ts=ts, content=chart.png,
-                                           filename="oomlens-timeline.png", title=summary.title)
+                                           filename="oomlens-timeline.png", title=file_text(summary.title),
+                                           alt_txt=file_text(f"Timeline chart. {summary.title}"))
             except Exception:
                 log.warning("summary chart failed in %s", channel, exc_info=True)
         return ts

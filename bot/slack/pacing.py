@@ -53,8 +53,8 @@ class SharedChannelPacer:
     def wait(self, channel: str) -> float:
         try:
             slot = self.store.reserve_slot(channel, self.interval_s)
-        except Exception:  # database unreachable: pace this replica alone rather than not at all
-            log.warning("shared pacing unavailable; pacing %s in-process", channel, exc_info=True)
+        except Exception as error:  # database unreachable: pace this replica alone rather than not at all
+            log.warning("shared pacing unavailable (%s); pacing %s in-process", type(error).__name__, channel)
             return self._local.wait(channel)
         delay = slot - time.time()
         if delay > 0:

@@ -20,7 +20,12 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.store import Digest
+
+# Completed jobs of the work queue (each holds a delivery's body, i.e. the paste) are kept a day.
+DONE_JOBS_KEPT_S = 86400.0
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +107,17 @@ class Scheduler:
         for job in (self.run_due_digests, lambda n: self.incidents.resume_scans(self.client, now=n, client_for=self.client_for)):
             try:
                 job(now)
+            except SQLAlchemyError as error:  # the database is away: one line, the next tick tries again
+                log.warning("scheduled job skipped: database unavailable (%s)", type(error).__name__)
             except Exception:
                 log.exception("scheduled job failed")
         if now - self._last_purge >= PURGE_EVERY_S:
             self._last_purge = now
             try:
                 self.purge(now)
+                self.store.purge_done_jobs(DONE_JOBS_KEPT_S, now=now)
+            except SQLAlchemyError as error:
+                log.warning("retention purge skipped: database unavailable (%s)", type(error).__name__)
             except Exception:
                 log.exception("retention purge failed")
 

@@ -13,6 +13,8 @@ dedup_keys = Table(
     metadata,
     Column("key", String(300), primary_key=True),
     Column("expires_at", Float, nullable=False, index=True),
+    # The job (see ``jobs``) that took the key: a replica taking over that job re-enters it.
+    Column("holder", String(64), nullable=True),
 )
 
 # One row per paste we analysed: feeds App Home, the detail buttons and feedback.
@@ -165,3 +167,22 @@ channel_slots = Table(
     Column("channel", String(64), primary_key=True),
     Column("next_at", Float, nullable=False),
 )
+
+# The durable work queue (revision 0004): one row per acknowledged Events API delivery (``key`` is
+# "event:<event_id>", so Slack's retries of a recorded delivery add nothing). A replica claims a
+# row by setting ``holder`` and ``lease_until``, extends the lease while it works (heartbeat), and
+# sets ``done_at`` only after the reply is posted; a row whose lease expired is claimed again.
+jobs = Table(
+    "oomlens_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("holder", String(64), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("done_at", Float, nullable=True),
+    Column("error", String(300), nullable=True),
+)
+Index("ix_oomlens_jobs_pending", jobs.c.done_at, jobs.c.lease_until)

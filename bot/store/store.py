@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, create_engine, delete, event, insert, select, text, update
+from sqlalchemy import case, create_engine, delete, event, insert, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from . import schema
 from .incidents import IncidentStore
+from .queue import CLAIM_HOLDER, JobQueueStore
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,51 @@ class Fragment:
     updated_at: float
 
 
-def make_engine(database_url: str) -> Engine:
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """Bounds on every database operation: connect and statement timeouts and a bounded pool."""
+
+    connect_timeout_s: float = 5.0
+    statement_timeout_s: float = 10.0
+    pool_size: int = 5
+    max_overflow: int = 5
+    pool_timeout_s: float = 5.0  # waiting for a free connection of the pool
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "DatabaseLimits":
+        return cls(connect_timeout_s=settings.db_connect_timeout_s, statement_timeout_s=settings.db_statement_timeout_s,
+                   pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size,
+                   pool_timeout_s=settings.db_connect_timeout_s)
+
+
+def normalise_url(database_url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (Heroku, Render, libpq style) mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    return database_url
+
+
+def _redact(url: str) -> str:
+    """The URL without its password (for messages)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
+
+
+def is_postgres(database_url: str) -> bool:
+    return normalise_url(database_url).startswith("postgresql")
+
+
+def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engine:
+    limits = limits or DatabaseLimits()
     if database_url.startswith("sqlite"):
         in_memory = database_url in ("sqlite://", "sqlite:///:memory:")
+        busy_ms = int(limits.statement_timeout_s * 1000)
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": limits.statement_timeout_s},
             poolclass=StaticPool if in_memory else None,
         )
 
@@ -73,35 +113,58 @@ def make_engine(database_url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         return engine
-    if database_url.startswith("postgresql://"):
-        # psycopg 3 is the driver the project installs; SQLAlchemy's bare scheme means psycopg2.
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    return create_engine(database_url, pool_pre_ping=True)
+    database_url = normalise_url(database_url)
+    connect_args: dict[str, Any] = {}
+    if database_url.startswith("postgresql+psycopg"):
+        statement_ms = int(limits.statement_timeout_s * 1000)
+        connect_args = {
+            "connect_timeout": max(1, int(round(limits.connect_timeout_s))),
+            # Server-side bounds: a statement or a lock wait never runs past the timeout; a
+            # session idle inside a transaction (a replica frozen mid-job) is ended by the server.
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
+                       f"-c idle_in_transaction_session_timeout={max(statement_ms * 3, 30000)}",
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+        }
+    return create_engine(database_url, pool_pre_ping=True, connect_args=connect_args,
+                         pool_size=limits.pool_size, max_overflow=limits.max_overflow,
+                         pool_timeout=limits.pool_timeout_s)
 
 
-def run_migrations(engine: Engine) -> None:
-    """Upgrade the schema to the newest alembic revision (idempotent)."""
+# Any fixed 64-bit number names the lock; every replica (and `oomlens db upgrade`) uses this one.
+MIGRATION_LOCK_ID = 0x6F6F6D6C656E73  # "oomlens"
+
+
+def run_migrations(engine: Engine, *, lock_timeout_s: float = 120.0) -> None:
+    """Upgrade the schema to the newest alembic revision (idempotent).
+
+    On PostgreSQL the upgrade runs under a transaction-scoped advisory lock, so replicas started
+    at the same instant on an empty database migrate one after the other (the second finds the
+    schema at head and does nothing)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SET LOCAL statement_timeout = {int(lock_timeout_s * 1000)}"))
+            connection.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_s * 1000)}"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
-class Store(IncidentStore):
+class Store(IncidentStore, JobQueueStore):
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @classmethod
-    def open(cls, database_url: str, *, migrate: bool = True) -> "Store":
-        engine = make_engine(database_url)
+    def open(cls, database_url: str, *, migrate: bool = True, limits: DatabaseLimits | None = None) -> "Store":
+        engine = make_engine(database_url, limits)
         if migrate:
             run_migrations(engine)
         return cls(engine)
@@ -121,21 +184,29 @@ class Store(IncidentStore):
     # -- de-duplication -----------------------------------------------------------------------
 
     def claim(self, key: str, ttl_s: float = 3600.0, *, now: float | None = None) -> bool:
-        """Return True exactly once per ``key`` within ``ttl_s`` (across threads and replicas)."""
+        """Return True exactly once per ``key`` within ``ttl_s`` (across threads and replicas).
+
+        Inside a queued job (``CLAIM_HOLDER`` set) the key records the job, and the same job
+        claims it again: the replica that takes over a job whose replica died goes on where the
+        first one stopped instead of dropping the delivery as a repeat."""
         now = time.time() if now is None else now
         key = key[:300]
+        holder = CLAIM_HOLDER.get()
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(schema.dedup_keys).values(key=key, expires_at=now + ttl_s))
+                connection.execute(insert(schema.dedup_keys).values(key=key, expires_at=now + ttl_s, holder=holder))
             return True
         except IntegrityError:
             pass
-        # The key exists: it can be taken over only when it has expired (atomic conditional update).
+        # The key exists: it can be taken over only when it has expired or this job holds it
+        # (atomic conditional update).
+        table = schema.dedup_keys
+        takeover = table.c.expires_at < now
+        if holder is not None:
+            takeover = or_(takeover, table.c.holder == holder)
         with self.engine.begin() as connection:
             result = connection.execute(
-                update(schema.dedup_keys)
-                .where(schema.dedup_keys.c.key == key, schema.dedup_keys.c.expires_at < now)
-                .values(expires_at=now + ttl_s)
+                update(table).where(table.c.key == key, takeover).values(expires_at=now + ttl_s, holder=holder)
             )
             return result.rowcount == 1
 

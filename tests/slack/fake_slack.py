@@ -377,8 +377,15 @@ class FakeSlack:
         ts = self.new_ts()
         message = {"ts": ts, "channel": channel, "text": params.get("text"), "blocks": params.get("blocks"),
                    "thread_ts": params.get("thread_ts"), "bot_id": BOT_ID, "user": BOT_USER_ID}
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
         with self.lock:
             self.messages[(channel, ts)] = message
+            if params.get("thread_ts"):  # conversations.replies shows the bot's own replies too
+                self.threads.setdefault((channel, params["thread_ts"]), []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -451,6 +458,7 @@ class FakeSlack:
         file_id = f"FUP{next(self._ids):06d}"
         with self.lock:
             self.uploads[file_id] = {"filename": params.get("filename"), "length": params.get("length"),
+                                     "alt_txt": params.get("alt_txt"),
                                      "content": None, "channel": None, "thread_ts": None}
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
@@ -464,6 +472,14 @@ class FakeSlack:
                 if upload is None or upload["content"] is None:
                     self.violations.append(f"completeUploadExternal for {entry['id']} without upload")
                     continue
+                # File titles and alt texts are shown as plain text: a paste's `<!channel>` or `&`
+                # must reach them defused (look-alike brackets), never raw.
+                for kind, value in (("file title", entry.get("title")), ("file alt text", upload.get("alt_txt"))):
+                    if isinstance(value, str) and re.search(r"[<>]|&(?!amp;|lt;|gt;)", value):
+                        self.violations.append(f"raw markup in {kind}: {value[:80]!r}")
+                comment = params.get("initial_comment")
+                if isinstance(comment, str):
+                    self.violations.extend(check_text(comment, "mrkdwn", self.allowed_users))
                 upload.update(channel=params.get("channel_id"), thread_ts=params.get("thread_ts"),
                               title=entry.get("title"), comment=params.get("initial_comment"))
                 done.append({"id": entry["id"], "title": entry.get("title"), "name": upload["filename"]})

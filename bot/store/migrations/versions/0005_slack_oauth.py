@@ -3,8 +3,8 @@
 The tables are slack-sdk's own (its SQLAlchemy installation and state stores read and write
 them), so they are built from slack-sdk's table definitions rather than restated here.
 
-Revision ID: 0004_slack_oauth
-Revises: 0003_channel_slots
+Revision ID: 0005_slack_oauth
+Revises: 0004_job_queue
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-revision = "0004_slack_oauth"
-down_revision = "0003_channel_slots"
+revision = "0005_slack_oauth"
+down_revision = "0004_job_queue"
 branch_labels = None
 depends_on = None
 

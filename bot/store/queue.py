@@ -1,0 +1,136 @@
+"""The durable work queue (table ``oomlens_jobs``): the same mechanism on SQLite and PostgreSQL.
+
+A job is claimed by one conditional UPDATE (``done_at IS NULL`` and the lease free or expired):
+whichever replica's UPDATE matches the row owns it until ``lease_until``; its heartbeat extends
+the lease, and ``complete`` sets ``done_at`` after the reply is posted. A replica that dies stops
+its heartbeat, the lease expires, and another replica's claim matches the row again.
+
+Dedup keys taken while a job runs carry the job as holder (``CLAIM_HOLDER``), so the replica that
+takes the job over re-enters them instead of dropping the delivery as a repeat.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from . import schema
+
+# The job whose listener is running in this thread (None outside a job): "job:<id>".
+CLAIM_HOLDER: contextvars.ContextVar[str | None] = contextvars.ContextVar("oomlens_claim_holder", default=None)
+# How many times the running job has been claimed (1 = first attempt); a later attempt may find
+# that an earlier one already posted the reply.
+JOB_ATTEMPT: contextvars.ContextVar[int] = contextvars.ContextVar("oomlens_job_attempt", default=0)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    key: str
+    body: str
+    attempts: int  # including this claim
+
+
+class JobQueueStore:
+    engine: Engine
+
+    def enqueue(self, key: str, body: str, *, now: float | None = None) -> bool:
+        """Record a delivery; False when ``key`` is already recorded (a retry). Raises on a database
+        error: the caller must then refuse the delivery so Slack sends it again."""
+        now = time.time() if now is None else now
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(schema.jobs).values(key=key[:300], body=body, attempts=0, created_at=now))
+            return True
+        except IntegrityError:
+            return False
+
+    def claim_jobs(self, holder: str, lease_s: float, limit: int, *, now: float | None = None) -> list[Job]:
+        now = time.time() if now is None else now
+        table = schema.jobs
+        free = and_(table.c.done_at.is_(None), or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+        with self.engine.connect() as connection:
+            candidates = (
+                connection.execute(select(table.c.id).where(free).order_by(table.c.id).limit(limit * 3)).scalars().all()
+            )
+        claimed: list[Job] = []
+        for job_id in candidates:
+            if len(claimed) >= limit:
+                break
+            with self.engine.begin() as connection:
+                result = connection.execute(
+                    update(table)
+                    .where(table.c.id == job_id, free)
+                    .values(holder=holder, lease_until=now + lease_s, attempts=table.c.attempts + 1)
+                )
+                if result.rowcount != 1:
+                    continue  # another replica took it first
+                row = connection.execute(
+                    select(table.c.key, table.c.body, table.c.attempts).where(table.c.id == job_id)
+                ).first()
+            if row is not None:
+                claimed.append(Job(id=job_id, key=row[0], body=row[1], attempts=int(row[2])))
+        return claimed
+
+    def extend_leases(self, holder: str, job_ids: Iterable[int], lease_s: float, *, now: float | None = None) -> int:
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        now = time.time() if now is None else now
+        table = schema.jobs
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.holder == holder, table.c.done_at.is_(None))
+                .values(lease_until=now + lease_s)
+            )
+            return result.rowcount or 0
+
+    def complete_job(self, job_id: int, holder: str, *, error: str | None = None, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        table = schema.jobs
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(table)
+                .where(table.c.id == job_id, table.c.holder == holder)
+                .values(done_at=now, lease_until=None, error=error and error[:300])
+            )
+            return result.rowcount == 1
+
+    def retry_job_later(
+        self, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None
+    ) -> None:
+        now = time.time() if now is None else now
+        table = schema.jobs
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.id == job_id, table.c.holder == holder)
+                .values(lease_until=now + delay_s, error=error[:300])
+            )
+
+    def queue_stats(self, *, now: float | None = None) -> dict[str, Any]:
+        """Pending jobs and the age of the oldest one (for metrics and tests)."""
+        now = time.time() if now is None else now
+        table = schema.jobs
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(
+                select(func.count(), func.min(table.c.created_at)).where(table.c.done_at.is_(None))
+            ).first()  # type: ignore[misc]
+        return {"pending": int(count or 0), "oldest_age_s": (now - oldest) if oldest else 0.0}
+
+    def purge_done_jobs(self, older_than_s: float, *, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        table = schema.jobs
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(table).where(table.c.done_at.is_not(None), table.c.done_at < now - older_than_s)
+            )
+            return result.rowcount or 0
