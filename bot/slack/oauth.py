@@ -2,7 +2,7 @@
 
 - ``bolt_oauth_settings()``: Bolt's OAuth settings with the installation store (tables
   ``slack_bots``, ``slack_installations``) and the OAuth state store (``slack_oauth_states``), both
-  created by the alembic migration ``0004_slack_oauth``, on the store's own engine.
+  created by the alembic migration ``0005_slack_oauth``, on the store's own engine.
 - ``routes(bolt)``: ``GET /slack/install`` (the "Add to Slack" page) and ``GET /slack/oauth_redirect``
   (Slack sends the installer back here; the installation is saved), served by Bolt's OAuth flow.
 - ``TeamClients``: the Web API client for a workspace, for work that has no Slack request behind
