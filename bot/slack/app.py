@@ -127,7 +127,7 @@ def build_app(
             # each workspace's own bot token, as for the app that acknowledged the delivery
             oauth_settings=bolt_oauth_settings(oauth, store.engine) if oauth.enabled else None,
         )
-        _wire(worker, services)
+        _wire(worker, services, replays=True)
         jobs = JobRunner(services.store, _job_runner_for(worker), workers=settings.listener_threads,
                          lease_s=settings.job_lease_s)
 
@@ -139,13 +139,13 @@ def build_app(
                       worker=worker, jobs=jobs)
 
 
-def _wire(bolt: App, services: Services) -> None:
+def _wire(bolt: App, services: Services, *, replays: bool = False) -> None:
     @bolt.middleware
     def provide_services(context: Any, next: Callable[[], Any]) -> Any:
         context["oomlens"] = services
         return next()
 
-    metrics.install(bolt)  # deliveries by type and retry, Slack calls by method and status
+    metrics.install(bolt, count_deliveries=not replays)  # deliveries by type and retry, Slack calls
     logs.install(bolt)  # log lines keyed by workspace, channel and event id
     for module in LISTENER_MODULES:
         module.register(bolt)

@@ -173,9 +173,12 @@ def observe_client(client: Any) -> Any:
     return client
 
 
-def install(bolt: Any) -> None:
-    """Count every delivery Bolt receives and every Web API call its client makes."""
+def install(bolt: Any, *, count_deliveries: bool = True) -> None:
+    """Count every delivery Bolt receives and every Web API call its client makes. The queue's
+    worker app replays deliveries the server already counted when it received them."""
     observe_client(bolt.client)
+    if not count_deliveries:
+        return
 
     @bolt.middleware
     def count_delivery(body: Any, request: Any, next: Callable[[], Any]) -> Any:

@@ -202,7 +202,7 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
                 except ValueError:
                     return JSONResponse({"error": "invalid JSON"}, status_code=400)
                 if isinstance(payload, dict) and payload.get("type") == "event_callback":
-                    return await record_event(request, text, _event_key(payload))
+                    return await record_event(request, text, _event_key(payload), payload)
                 if not isinstance(payload, dict) or payload.get("type") != "url_verification":
                     return JSONResponse({"error": "invalid request"}, status_code=400)
             elif not isinstance(parse_qs(text).get("payload", parse_qs(text).get("command")), list):
@@ -221,7 +221,7 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             log.info("client hung up before the request was read")
             return Response(status_code=400)
 
-    async def record_event(request: Request, text: str, key: str) -> Response:
+    async def record_event(request: Request, text: str, key: str, payload: dict[str, Any]) -> Response:
         if not recording.acquire(blocking=False):
             # RECORD_BACKLOG recordings are already waiting on the database: refuse at once
             # rather than queue more work behind a database that does not answer.
@@ -243,10 +243,14 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
                 first,
             )
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
+        # Events go to the queue, not through the acknowledging Bolt app: count them here.
+        metrics.event_received(payload, {name: [request.headers.get(name, "")]
+                                         for name in ("x-slack-retry-num", "x-slack-retry-reason")})
         if fresh:
             if app.jobs is not None:
                 app.jobs.wake()
         else:
+            metrics.deduplicated("event")
             log.info(
                 "repeated delivery of %s (retry %s) already recorded",
                 key,
