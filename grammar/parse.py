@@ -98,7 +98,7 @@ _ONCE = {"sysrq", "invoked", "alloc_failure", "task_header", "meminfo_start", "t
          "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
          "free_swap", "total_swap", "pagecache"}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
-_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter",
+_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter", "hugepages",
                 "memcg_stats_start", "meminfo_start", "meminfo_counters", "legacy_meminfo",
                 "node_stat", "zone", "buddy", "free_swap", "total_swap", "page_total",
                 "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
@@ -192,6 +192,8 @@ class _Draft:
         section = _SECTION.get(item.kind)
         if section is None:
             return self.reached < 8
+        if section != 4 and _show_memory(self):
+            return False  # SysRq-m prints show_mem() only: a report line after it is another event
         if item.kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
             return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
@@ -330,7 +332,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                 continue
         stream.gap = 0
         stamp = _uptime(item.prefix)
-        if current is not None and current.accepts(item) and not _went_back(current, stamp):
+        if current is not None and current.accepts(item) and not _went_back(current, stamp) \
+                and not _request_unanswered(current, item, stamp):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
             continue
@@ -356,7 +359,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None
+    # A SysRq request alone is no event: the kernel printed no report (the killer was
+    # disabled, nothing was eligible, or the paste stops there).
+    kept = sorted((draft for draft in drafts if draft.kinds & (_SUBSTANTIVE - {"sysrq"}) and not _show_memory(draft) or _trace_kind(draft.items) is not None
                    or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
                           for item in draft.items)),
                   key=lambda draft: draft.items[0].number)
@@ -381,8 +386,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         arch = next(iter(arches)) if len(arches) == 1 and len(kernels) == 1 else None
         page_size = next(iter(pages)) if len(pages) == 1 else None
     else:
-        kernel = _first_kernel(items)
-        arch = _arch(items, kernel)
+        kernel = _first_kernel(items) or _identity(items, items, "release")
+        arch = _arch(items, kernel, _identity(items, items, "machine"))
         page_size = _page_size(items)
     unparsed = sum(len(event.unparsed) for event in events)
     if unparsed:
@@ -405,6 +410,22 @@ def _uptime(prefix: str) -> float | None:
         return None
     match = _UPTIME.search(prefix)
     return float(match.group(1)) if match else None
+
+
+def _show_memory(draft: _Draft) -> bool:
+    """`sysrq: Show Memory` (SysRq-m) and the Mem-Info it asked for: a memory dump on request,
+    no memory event (drivers/tty/sysrq.c sysrq_handle_showmem calls show_mem() alone)."""
+    return bool(draft.items) and draft.items[0].kind == "sysrq" and draft.items[0].fields.get("what") == "Show Memory"
+
+
+_SYSRQ_REACH_S = 2.0  # sysrq queues moom_work at once: its report follows within milliseconds
+
+
+def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
+    """A `SysRq : Manual OOM execution` line followed only much later by a report: that report
+    is another OOM (the request printed nothing, or was ignored), not the manual one."""
+    return (draft.kinds == {"sysrq"} and item.kind in ("invoked", "alloc_failure") and stamp is not None
+            and draft.stamp is not None and stamp - draft.stamp > _SYSRQ_REACH_S)
 
 
 def _went_back(draft: _Draft, stamp: float | None) -> bool:
@@ -441,19 +462,21 @@ class _Machines:
 
     def __init__(self, items: list[Item], keys: list[tuple[str | None, str | None]]) -> None:
         self._items: dict[str | None, list[Item]] = {}
+        self._all = items
         for item, (host, _caller) in zip(items, keys):
             self._items.setdefault(host, []).append(item)
         self._arch: dict[tuple[str | None, str | None], str | None] = {}
 
     def kernel(self, host: str | None) -> str | None:
-        return _first_kernel(self._items.get(host, []))
+        return _first_kernel(self._items.get(host, [])) or _identity(self._items.get(host, []), self._all, "release")
 
     def page_size(self, host: str | None) -> int | None:
         return _page_size(self._items.get(host, []))
 
     def arch(self, host: str | None, kernel: str | None) -> str | None:
         if (host, kernel) not in self._arch:
-            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel)
+            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel,
+                                               _identity(self._items.get(host, []), self._all, "machine"))
         return self._arch[(host, kernel)]
 
 
@@ -481,6 +504,26 @@ def _first_kernel(items: list[Item]) -> str | None:
     return None
 
 
+# `uname -m` machine names -> the arch names of a release suffix
+_MACHINE_ARCH = ((re.compile(r"x86_64|amd64"), "x86_64"), (re.compile(r"i[3-6]86"), "i686"),
+                 (re.compile(r"aarch64|arm64"), "arm64"), (re.compile(r"arm"), "arm"),
+                 (re.compile(r"ppc64le"), "ppc64le"), (re.compile(r"ppc64"), "ppc64"), (re.compile(r"ppc"), "ppc"),
+                 (re.compile(r"s390x"), "s390x"), (re.compile(r"mips"), "mips"), (re.compile(r"riscv64"), "riscv64"))
+
+
+def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
+    """A fact of a `uname -a` or boot-banner line (``release`` or ``machine``): the host's own
+    line first, else the one value every such line of the paste agrees on (a person's shell
+    output carries no log prefix, so it names no host)."""
+    for items in (own, every):
+        values = {item.fields[key] for item in items if item.kind == "other" and item.fields.get(key)}
+        if len(values) == 1:
+            return next(iter(values))
+        if values:
+            return None  # two machines' lines disagree: none is this dump's
+    return None
+
+
 def _page_size(items: list[Item]) -> int | None:
     for item in items:
         if item.kind == "buddy" and item.fields.get("orders"):
@@ -488,10 +531,14 @@ def _page_size(items: list[Item]) -> int | None:
     return None
 
 
-def _arch(items: list[Item], kernel: str | None) -> str | None:
+def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> str | None:
     if kernel:
         for pattern, name in _RELEASE_ARCH:
             if pattern.search(kernel):
+                return name
+    if machine:
+        for pattern, name in _MACHINE_ARCH:
+            if pattern.match(machine):
                 return name
     registers = " ".join(item.text for item in items if item.kind == "register_line")[:4000]
     traces = [item.text for item in items if item.kind == "trace_line"][:60]

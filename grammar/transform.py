@@ -91,6 +91,8 @@ def comma_assignments(text: str) -> dict[str, str]:
 
 
 _SUMMARY_END = re.compile(r",uid=\d+$")
+# A kernel release as `uname -r` prints it: 4.18.0-14485-g036ca364c6b2, 5.10.81-android12-9-24321119.
+_RELEASE_WORD = re.compile(r"^\d+\.\d+(\.\d+)?([-+_.~][\w.+~-]*)?$")
 _ELLIPSES = ("...", "\u2026")
 
 
@@ -294,6 +296,12 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 if candidate[:1].isdigit() and "." in candidate:
                     release = candidate
                 break
+        else:
+            # No `#N` build number: the line was cut after the release (a console or mail
+            # wrapper shortened it, `... 4.18.0-14485-g036ca364c6b2-dir`), or a vendor build
+            # prints none. The release is then the last word, if it has the shape of one.
+            if words and _RELEASE_WORD.match(words[-1]):
+                release = words[-1]
         tainted = None
         if rest.startswith("Tainted:"):
             flags = rest[len("Tainted:"):]
@@ -317,6 +325,14 @@ class LineTransformer(Transformer[Token, list[Item]]):
         item = self._header("task_header", g.get("tho_pid"), g.get("tho_comm"), None, g.get("tho_rest") or "")
         item.text = str(children[0])
         return item
+
+    def uname(self, children: list[Token]) -> Item:
+        g = self._groups("UNAME", children[0])
+        return Item("other", str(children[0]), {"release": g.get("un_release"), "machine": g.get("un_machine")})
+
+    def banner(self, children: list[Token]) -> Item:
+        g = self._groups("BANNER", children[0])
+        return Item("other", str(children[0]), {"release": g.get("lv_release")})
 
     def hardware(self, children: list[Token]) -> Item:
         g = self._groups("HARDWARE", children[0])
