@@ -55,10 +55,12 @@ _SECTION: dict[str, int | None] = {
     "cpuset_line": 1,
     "task_header": 1,
     "hardware": 1,
+    "task_process": 1,
     "call_trace_start": None,
     "trace_line": None,
     "register_line": None,
     "ratelimit": None,
+    "sysrq_ignored": None,
     "separator": None,
     "memcg_task_in": 3,
     "memcg_counter": 3,
@@ -196,10 +198,16 @@ class _Draft:
             return False  # SysRq-m prints show_mem() only: a report line after it is another event
         if item.kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
-            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
+            # ... and a stack dumped just before the report (2.6 kernels with a dump_stack()
+            # ahead of the `oom-killer:` line) is that report's trace, when nothing comes between.
+            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"} or (
+                not self.pending and self.kinds <= {"call_trace_start", "trace_line"} and _trace_kind(self.items) is not None)
         if item.kind == "killed" and any(
                 other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items):
             return True  # the same kill printed twice is still one event
+        if item.kind == "free_swap" and any(
+                other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items):
+            return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
         if item.kind in _ONCE and item.kind in self.kinds:
             return False
         if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
@@ -359,9 +367,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    # A SysRq request alone is no event: the kernel printed no report (the killer was
-    # disabled, nothing was eligible, or the paste stops there).
-    kept = sorted((draft for draft in drafts if draft.kinds & (_SUBSTANTIVE - {"sysrq"}) and not _show_memory(draft) or _trace_kind(draft.items) is not None
+    # A SysRq request the kernel refused (`OOM request ignored`) is no event, nor is SysRq-m.
+    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE and not _show_memory(draft)
+                   and not ("sysrq_ignored" in draft.kinds and not draft.kinds & (_SUBSTANTIVE - {"sysrq"})) or _trace_kind(draft.items) is not None
                    or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
                           for item in draft.items)),
                   key=lambda draft: draft.items[0].number)
@@ -511,6 +519,10 @@ _MACHINE_ARCH = ((re.compile(r"x86_64|amd64"), "x86_64"), (re.compile(r"i[3-6]86
                  (re.compile(r"s390x"), "s390x"), (re.compile(r"mips"), "mips"), (re.compile(r"riscv64"), "riscv64"))
 
 
+_UM_FRAME = re.compile(r"[0-9a-fA-F]{8,16}:  \[<[0-9a-fA-F]{8,16}>\] ")
+_PPC_FRAME = re.compile(r"\[([0-9a-fA-F]{8}|[0-9a-fA-F]{16})\] \[[0-9a-fA-F]{8,16}\] [\w.$]+\+0x")
+
+
 def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
     """A fact of a `uname -a` or boot-banner line (``release`` or ``machine``): the host's own
     line first, else the one value every such line of the paste agrees on (a person's shell
@@ -548,6 +560,20 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         return "i686"
     if "Krnl PSW" in registers or "Krnl GPRS" in registers:
         return "s390x"
+    process = [item.fields["task_digits"] for item in items if item.kind == "task_process"]
+    if process:
+        return "s390x" if process[0] == 16 else "s390"  # `task: %p` is as wide as a pointer
+    # User-mode Linux (arch/um/kernel/sysrq.c): `6ff5b868:  [<602f550d>] _raw_spin_unlock+0x9/0xb`,
+    # the stack slot then the address; no other in-tree arch prints the slot this way.
+    if sum(1 for text in traces if _UM_FRAME.match(text)) >= 2:
+        return "um"
+    # PowerPC show_stack(): `[stack pointer] [return address] func+0x../0x..`, each as wide as
+    # a pointer (arch/powerpc/kernel/process.c): 8 hex digits on 32-bit powerpc, 16 on ppc64.
+    ppc_widths = {len(match.group(1)) for match in (_PPC_FRAME.match(text) for text in traces) if match}
+    if ppc_widths == {8}:
+        return "ppc"
+    if ppc_widths == {16}:
+        return "ppc64"
     if "NIP" in registers and "MSR" in registers:
         return "ppc64"
     if re.search(r"\bx29:", registers) or re.search(r"\bpstate:", registers):
@@ -555,7 +581,8 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     hardware = " ".join(item.text for item in items if item.kind == "hardware")
     if re.search(r"Hardware name: IBM \d{4}\b", hardware):
         return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
-    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)]
+    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", t)]
+    addresses = [a or b for a, b in addresses]
     widths = {len(m) for m in addresses}
     joined = " ".join(traces)
     kernel_text = [a for a in addresses if a.lower().startswith("ffffffff")]
@@ -625,6 +652,9 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     if header_item:
         f = header_item.fields
         hardware = first("hardware")
+        process = first("task_process")  # s390 prints the task on a line of its own
+        if process is not None and f["pid"] is None:
+            f = dict(f, pid=process.fields["pid"], comm=process.fields["comm"])
         header = TaskHeader(f["cpu"], f["pid"], f["comm"], f["kernel"], f["tainted"],
                             hardware.fields["name"] if hardware else None, header_item.number)
 
