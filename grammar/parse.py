@@ -380,7 +380,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
                and _any_between(prose, spans[other][1], start) for other in range(index)):
             continue  # repeats an earlier event after prose: an answer quoting the question
-        if any(signatures[index] <= signatures[other] and len(signatures[index]) < len(signatures[other])
+        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
+               and len(signatures[index]) < len(signatures[other])
                and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
                for other in range(index + 1, len(kept))):
             continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
@@ -444,14 +445,17 @@ _USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: on
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
-def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool) -> bool:
-    """True when ``draft`` only repeats lines (or the starts of lines) of the earlier ``other``."""
+def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool,
+            same_prefix: bool = False) -> bool:
+    """True when ``draft`` only repeats lines (or the starts of lines) of ``other``; with
+    ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
     if signature <= other_signature:
         return True
     if len(draft.items) > _QUOTE_CHECK_LINES:
         return False
     texts = [(item.prefix, item.text) for item in other.items]
-    return all(any(text.startswith(item.text) and (not item.prefix or prefix == item.prefix) for prefix, text in texts)
+    return all(any(text.startswith(item.text) and (prefix == item.prefix if same_prefix else not item.prefix or prefix == item.prefix)
+                   for prefix, text in texts)
                for item in draft.items)
 
 

@@ -684,3 +684,54 @@ def test_a_sysrq_request_does_not_claim_a_report_minutes_later() -> None:
     assert [(e["kind"], e["trigger_comm"]) for e in _facts(text)] == [("sysrq-manual", None), ("oom-kill", "hald")]
     quick = text.replace("[  575.537309]", "[  283.864590]").replace("[  575.551439]", "[  283.870000]")
     assert [(e["kind"], e["trigger_comm"]) for e in _facts(quick)] == [("sysrq-manual", "hald")]
+
+
+# ---- wrapped-line decisions are local: a window of a big log reads a dump as the whole file does
+
+SYSLOG_NOISE = "".join(f"Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i} of user root.\n" for i in range(40))
+
+
+def test_a_kernel_line_in_prose_takes_no_prose_even_beside_a_syslog() -> None:
+    text = (  # gh-1000001101000-debian-on-buffalo-35: the line, then the poster's sentence
+        "ksoftirqd/0: page allocation failure: order:0, mode:0x480020(GFP_ATOMIC)\n"
+        "Seems similar to: https://bugs.debian.org/cgi-bin/bugreport.cgi?bug=901420\n\n"
+    )
+    for paste in (text, SYSLOG_NOISE + "\n" + text + SYSLOG_NOISE):
+        (event,) = analyze(paste).events
+        assert event.event.lines[0].text.endswith("(GFP_ATOMIC)")
+    # Among syslog lines, a line without a prefix is still a wrapped part of the line before.
+    wrapped = SYSLOG_NOISE + ("Mar 14 01:01:00 host kernel: Out of memory: Killed process 4468 (agetty) total-vm:43704kB,\n"
+                              "anon-rss:1760kB, file-rss:0kB, shmem-rss:0kB\n") + SYSLOG_NOISE
+    assert _one(wrapped)["killed_shmem_rss_kb"] == 0
+
+
+def test_the_wrap_width_is_read_near_the_line() -> None:
+    report = (  # lore-22623-oom-idle-machine-free-output: a mail client's word wrap
+        "> Feb 4 16:15:16 kernel: df_inode invoked oom-killer: gfp_mask=0x40d0,\n"
+        "order=1, oomkilladj=0\n"
+        "> Feb 4 16:15:16 kernel: [<c01408cb>] out_of_memory+0x69/0x18e\n"
+    )
+    # Far above, lines that a web page cut at one width (70 characters) must not decide this join.
+    cut = "".join(f"> Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i:02d} of user root now\nx\n"
+                  for i in range(20))
+    assert len(cut.split("\n")[0]) == 70
+    for paste in (report, cut + "\n" * 30 + report):
+        (event,) = analyze(paste).events
+        assert event.event.lines[0].text.endswith("gfp_mask=0x40d0, order=1, oomkilladj=0")
+
+
+def test_key_lines_quoted_above_their_report_are_not_an_event() -> None:
+    text = (  # lore-310-arm-8812au-atomic-cma-pool: the poster quotes starts of lines, then the report
+        "the free memory size of Normal is\n"
+        "[ 8606.703590] Normal free:60684kB\n"
+        "\n"
+        "Here is the whole log:\n"
+        "[ 8606.703400] kworker/0:1: page allocation failure: order:0, mode:0x20\n"
+        "[ 8606.703526] Mem-info:\n"
+        "[ 8606.703590] Normal free:60684kB min:2000kB low:2500kB high:3000kB active_anon:0kB inactive_anon:0kB "
+        "active_file:0kB inactive_file:0kB unevictable:0kB present:786432kB managed:600000kB mlocked:0kB\n"
+    )
+    assert [e["kind"] for e in _facts(text)] == ["page-allocation-failure"]
+    # A line without the stamp is the poster's own mention (lore-42-bz107111): an event of its own.
+    mention = text.replace("[ 8606.703590] Normal free:60684kB\n", "kworker/0:1: page allocation failure: order:0, mode:0x20\n", 1)
+    assert [e["kind"] for e in _facts(mention)] == ["page-allocation-failure"] * 2
