@@ -367,11 +367,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    # A SysRq request the kernel refused (`OOM request ignored`) is no event, nor is SysRq-m.
-    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE and not _show_memory(draft)
-                   and not ("sysrq_ignored" in draft.kinds and not draft.kinds & (_SUBSTANTIVE - {"sysrq"})) or _trace_kind(draft.items) is not None
-                   or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
-                          for item in draft.items)),
+    kept = sorted((draft for draft in drafts if _is_event(draft)),
                   key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
     signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
@@ -419,6 +415,17 @@ def _uptime(prefix: str) -> float | None:
         return None
     match = _UPTIME.search(prefix)
     return float(match.group(1)) if match else None
+
+
+def _is_event(draft: _Draft) -> bool:
+    """Whether a group of lines is a memory event. A SysRq request the kernel refused (`OOM
+    request ignored`) is none, nor is SysRq-m's Mem-Info."""
+    if draft.kinds & _SUBSTANTIVE and not _show_memory(draft):
+        refused = "sysrq_ignored" in draft.kinds and not draft.kinds & (_SUBSTANTIVE - {"sysrq"})
+        if not refused:
+            return True
+    return _trace_kind(draft.items) is not None or any(
+        item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower() for item in draft.items)
 
 
 def _show_memory(draft: _Draft) -> bool:
@@ -534,7 +541,7 @@ def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
     for items in (own, every):
         values = {item.fields[key] for item in items if item.kind == "other" and item.fields.get(key)}
         if len(values) == 1:
-            return next(iter(values))
+            return str(next(iter(values)))
         if values:
             return None  # two machines' lines disagree: none is this dump's
     return None
