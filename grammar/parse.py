@@ -627,8 +627,13 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
         # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
         # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
-        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        return "i686" if "HighMem" in zones else "x86_64"
+        # Without a zone report (or buddy lists naming the zones) the two cannot be told apart;
+        # DMA32 exists only on 64-bit.
+        zones = {item.fields.get("name") for item in items if item.kind == "zone"} | {
+            item.fields.get("zone") for item in items if item.kind == "buddy"}
+        zones.discard(None)
+        if zones:
+            return "i686" if "HighMem" in zones else "x86_64"
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()

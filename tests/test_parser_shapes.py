@@ -735,3 +735,15 @@ def test_key_lines_quoted_above_their_report_are_not_an_event() -> None:
     # A line without the stamp is the poster's own mention (lore-42-bz107111): an event of its own.
     mention = text.replace("[ 8606.703590] Normal free:60684kB\n", "kworker/0:1: page allocation failure: order:0, mode:0x20\n", 1)
     assert [e["kind"] for e in _facts(mention)] == ["page-allocation-failure"] * 2
+
+
+def test_task_markers_tell_x86_and_only_a_zone_report_tells_which() -> None:
+    trace = (  # gh-kata-containers-kata-containers-10018: x86 `<TASK>` frames, no Mem-Info in the paste
+        "vcpu5 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=-500\n"
+        "Call Trace:\n <TASK>\n dump_stack_lvl+0x47/0x60\n dump_header+0x4e/0x260\n oom_kill_process+0xf1/0x180\n"
+    )
+    assert analyze(trace).arch is None
+    dma32 = trace + "Node 0 DMA32: 400*4kB (MEH) 282*8kB (UMEH) 99*16kB (UMEH) 0*32kB = 5664kB\n"
+    assert analyze(dma32).arch == "x86_64"
+    highmem = trace + "Node 0 HighMem: 4*4kB (U) 0*8kB 1*16kB = 32kB\n"
+    assert analyze(highmem).arch == "i686"
