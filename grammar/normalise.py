@@ -310,7 +310,9 @@ def _wrap_width(physical: list[_Physical | None]) -> int | None:
     width, count = lengths.most_common(1)[0]
     # A page or terminal cuts at one fixed width every time; a mail reader's word wrap gives
     # varying lengths, and there the line broke at a space.
-    return width if count >= 2 and count * 2 >= sum(lengths.values()) else None
+    # Read from a few nearby lines, a word wrap can give the same length two or three times by
+    # chance: a cut width must hold for two thirds of them.
+    return width if count >= 2 and count * 3 >= 2 * sum(lengths.values()) else None
 
 
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
