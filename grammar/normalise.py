@@ -276,6 +276,30 @@ def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
     return spans
 
 
+_WIDTH_REACH = 12  # lines on each side whose lengths tell a fixed-width cut from a word wrap
+_NEIGHBOURS = 4  # lines on each side that decide whether a line sits among prefixed ones
+
+
+def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
+    """For each entry: whether most of its neighbours (up to four lines on each side, within its
+    block of lines between blank lines) have a log prefix."""
+    flags = [False] * len(physical)
+    start = 0
+    while start < len(physical):
+        if physical[start] is None:
+            start += 1
+            continue
+        end = start
+        while end < len(physical) and physical[end] is not None:
+            end += 1
+        marks = [bool(entry.prefix) for entry in physical[start:end] if entry is not None]
+        for offset in range(len(marks)):
+            around = marks[max(0, offset - _NEIGHBOURS): offset] + marks[offset + 1: offset + 1 + _NEIGHBOURS]
+            flags[start + offset] = sum(around) * 2 >= len(around) if around else marks[offset]
+        start = end
+    return flags
+
+
 def _wrap_width(physical: list[_Physical | None]) -> int | None:
     """The width at which a page or mail reader cut lines, when one width dominates."""
     lengths = Counter(
@@ -286,7 +310,9 @@ def _wrap_width(physical: list[_Physical | None]) -> int | None:
     width, count = lengths.most_common(1)[0]
     # A page or terminal cuts at one fixed width every time; a mail reader's word wrap gives
     # varying lengths, and there the line broke at a space.
-    return width if count >= 2 and count * 2 >= sum(lengths.values()) else None
+    # Read from a few nearby lines, a word wrap can give the same length two or three times by
+    # chance: a cut width must hold for two thirds of them.
+    return width if count >= 2 and count * 3 >= 2 * sum(lengths.values()) else None
 
 
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
@@ -367,10 +393,10 @@ def normalise(text: str) -> Normalised:
     if merged:  # drop the absorbed lines (not blank them: a blank line would end a wrapped run)
         physical = [entry for index, entry in enumerate(physical) if index not in merged]
 
-    prefixed_count = sum(1 for entry in physical if entry and entry.prefix)
-    nonblank = sum(1 for entry in physical if entry)
-    prefixed_paste = nonblank > 0 and prefixed_count * 2 >= nonblank
-    width = _wrap_width(physical)
+    # Whether the lines around each one carry log prefixes, decided from its neighbours, never
+    # for the whole paste: a window of a big log sees other lines than the whole file, and both
+    # must read a dump the same way.
+    prefixed_block = _prefixed_blocks(physical)
 
     out: list[Line] = []
     budget = _JOIN_BUDGET
@@ -383,6 +409,7 @@ def normalise(text: str) -> Normalised:
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
         following = physical[index] if index < len(physical) else None
+        prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (entry.prefix or prefixed_paste or (following is not None and following.indented)
                            or is_loose(classify(entry.text))):
             probe = index
@@ -394,6 +421,9 @@ def normalise(text: str) -> Normalised:
                 probe += 1
             budget -= 2 * len(run)
         if len(run) > 1:
+            # The cut width is read from the lines near this one, not the whole paste (a window
+            # of a big log sees only part of it).
+            width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH): index + _WIDTH_REACH])
             exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
             best = _best_join(run, exact_first)
             if best is not None:

@@ -55,10 +55,12 @@ _SECTION: dict[str, int | None] = {
     "cpuset_line": 1,
     "task_header": 1,
     "hardware": 1,
+    "task_process": 1,
     "call_trace_start": None,
     "trace_line": None,
     "register_line": None,
     "ratelimit": None,
+    "sysrq_ignored": None,
     "separator": None,
     "memcg_task_in": 3,
     "memcg_counter": 3,
@@ -98,7 +100,7 @@ _ONCE = {"sysrq", "invoked", "alloc_failure", "task_header", "meminfo_start", "t
          "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
          "free_swap", "total_swap", "pagecache"}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
-_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter",
+_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter", "hugepages",
                 "memcg_stats_start", "meminfo_start", "meminfo_counters", "legacy_meminfo",
                 "node_stat", "zone", "buddy", "free_swap", "total_swap", "page_total",
                 "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
@@ -192,12 +194,20 @@ class _Draft:
         section = _SECTION.get(item.kind)
         if section is None:
             return self.reached < 8
+        if section != 4 and _show_memory(self):
+            return False  # SysRq-m prints show_mem() only: a report line after it is another event
         if item.kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
-            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"}
+            # ... and a stack dumped just before the report (2.6 kernels with a dump_stack()
+            # ahead of the `oom-killer:` line) is that report's trace, when nothing comes between.
+            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"} or (
+                not self.pending and self.kinds <= {"call_trace_start", "trace_line"} and _trace_kind(self.items) is not None)
         if item.kind == "killed" and any(
                 other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items):
             return True  # the same kill printed twice is still one event
+        if item.kind == "free_swap" and any(
+                other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items):
+            return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
         if item.kind in _ONCE and item.kind in self.kinds:
             return False
         if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
@@ -330,7 +340,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                 continue
         stream.gap = 0
         stamp = _uptime(item.prefix)
-        if current is not None and current.accepts(item) and not _went_back(current, stamp):
+        if current is not None and current.accepts(item) and not _went_back(current, stamp) \
+                and not _request_unanswered(current, item, stamp):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
             continue
@@ -356,9 +367,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    kept = sorted((draft for draft in drafts if draft.kinds & _SUBSTANTIVE or _trace_kind(draft.items) is not None
-                   or any(item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower()
-                          for item in draft.items)),
+    kept = sorted((draft for draft in drafts if _is_event(draft)),
                   key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
     signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
@@ -367,7 +376,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
                and _any_between(prose, spans[other][1], start) for other in range(index)):
             continue  # repeats an earlier event after prose: an answer quoting the question
-        if any(signatures[index] <= signatures[other] and len(signatures[index]) < len(signatures[other])
+        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
+               and len(signatures[index]) < len(signatures[other])
                and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
                for other in range(index + 1, len(kept))):
             continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
@@ -381,8 +391,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         arch = next(iter(arches)) if len(arches) == 1 and len(kernels) == 1 else None
         page_size = next(iter(pages)) if len(pages) == 1 else None
     else:
-        kernel = _first_kernel(items)
-        arch = _arch(items, kernel)
+        kernel = _first_kernel(items) or _identity(items, items, "release")
+        arch = _arch(items, kernel, _identity(items, items, "machine"))
         page_size = _page_size(items)
     unparsed = sum(len(event.unparsed) for event in events)
     if unparsed:
@@ -407,6 +417,33 @@ def _uptime(prefix: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def _is_event(draft: _Draft) -> bool:
+    """Whether a group of lines is a memory event. A SysRq request the kernel refused (`OOM
+    request ignored`) is none, nor is SysRq-m's Mem-Info."""
+    if draft.kinds & _SUBSTANTIVE and not _show_memory(draft):
+        refused = "sysrq_ignored" in draft.kinds and not draft.kinds & (_SUBSTANTIVE - {"sysrq"})
+        if not refused:
+            return True
+    return _trace_kind(draft.items) is not None or any(
+        item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower() for item in draft.items)
+
+
+def _show_memory(draft: _Draft) -> bool:
+    """`sysrq: Show Memory` (SysRq-m) and the Mem-Info it asked for: a memory dump on request,
+    no memory event (drivers/tty/sysrq.c sysrq_handle_showmem calls show_mem() alone)."""
+    return bool(draft.items) and draft.items[0].kind == "sysrq" and draft.items[0].fields.get("what") == "Show Memory"
+
+
+_SYSRQ_REACH_S = 2.0  # sysrq queues moom_work at once: its report follows within milliseconds
+
+
+def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
+    """A `SysRq : Manual OOM execution` line followed only much later by a report: that report
+    is another OOM (the request printed nothing, or was ignored), not the manual one."""
+    return (draft.kinds == {"sysrq"} and item.kind in ("invoked", "alloc_failure") and stamp is not None
+            and draft.stamp is not None and stamp - draft.stamp > _SYSRQ_REACH_S)
+
+
 def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
 
@@ -415,14 +452,17 @@ _USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: on
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
-def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool) -> bool:
-    """True when ``draft`` only repeats lines (or the starts of lines) of the earlier ``other``."""
+def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool,
+            same_prefix: bool = False) -> bool:
+    """True when ``draft`` only repeats lines (or the starts of lines) of ``other``; with
+    ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
     if signature <= other_signature:
         return True
     if len(draft.items) > _QUOTE_CHECK_LINES:
         return False
     texts = [(item.prefix, item.text) for item in other.items]
-    return all(any(text.startswith(item.text) and (not item.prefix or prefix == item.prefix) for prefix, text in texts)
+    return all(any(text.startswith(item.text) and (prefix == item.prefix if same_prefix else not item.prefix or prefix == item.prefix)
+                   for prefix, text in texts)
                for item in draft.items)
 
 
@@ -441,19 +481,21 @@ class _Machines:
 
     def __init__(self, items: list[Item], keys: list[tuple[str | None, str | None]]) -> None:
         self._items: dict[str | None, list[Item]] = {}
+        self._all = items
         for item, (host, _caller) in zip(items, keys):
             self._items.setdefault(host, []).append(item)
         self._arch: dict[tuple[str | None, str | None], str | None] = {}
 
     def kernel(self, host: str | None) -> str | None:
-        return _first_kernel(self._items.get(host, []))
+        return _first_kernel(self._items.get(host, [])) or _identity(self._items.get(host, []), self._all, "release")
 
     def page_size(self, host: str | None) -> int | None:
         return _page_size(self._items.get(host, []))
 
     def arch(self, host: str | None, kernel: str | None) -> str | None:
         if (host, kernel) not in self._arch:
-            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel)
+            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel,
+                                               _identity(self._items.get(host, []), self._all, "machine"))
         return self._arch[(host, kernel)]
 
 
@@ -481,6 +523,30 @@ def _first_kernel(items: list[Item]) -> str | None:
     return None
 
 
+# `uname -m` machine names -> the arch names of a release suffix
+_MACHINE_ARCH = ((re.compile(r"x86_64|amd64"), "x86_64"), (re.compile(r"i[3-6]86"), "i686"),
+                 (re.compile(r"aarch64|arm64"), "arm64"), (re.compile(r"arm"), "arm"),
+                 (re.compile(r"ppc64le"), "ppc64le"), (re.compile(r"ppc64"), "ppc64"), (re.compile(r"ppc"), "ppc"),
+                 (re.compile(r"s390x"), "s390x"), (re.compile(r"mips"), "mips"), (re.compile(r"riscv64"), "riscv64"))
+
+
+_UM_FRAME = re.compile(r"[0-9a-fA-F]{8,16}:  \[<[0-9a-fA-F]{8,16}>\] ")
+_PPC_FRAME = re.compile(r"\[([0-9a-fA-F]{8}|[0-9a-fA-F]{16})\] \[[0-9a-fA-F]{8,16}\] [\w.$]+\+0x")
+
+
+def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
+    """A fact of a `uname -a` or boot-banner line (``release`` or ``machine``): the host's own
+    line first, else the one value every such line of the paste agrees on (a person's shell
+    output carries no log prefix, so it names no host)."""
+    for items in (own, every):
+        values = {item.fields[key] for item in items if item.kind == "other" and item.fields.get(key)}
+        if len(values) == 1:
+            return str(next(iter(values)))
+        if values:
+            return None  # two machines' lines disagree: none is this dump's
+    return None
+
+
 def _page_size(items: list[Item]) -> int | None:
     for item in items:
         if item.kind == "buddy" and item.fields.get("orders"):
@@ -488,10 +554,14 @@ def _page_size(items: list[Item]) -> int | None:
     return None
 
 
-def _arch(items: list[Item], kernel: str | None) -> str | None:
+def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> str | None:
     if kernel:
         for pattern, name in _RELEASE_ARCH:
             if pattern.search(kernel):
+                return name
+    if machine:
+        for pattern, name in _MACHINE_ARCH:
+            if pattern.match(machine):
                 return name
     registers = " ".join(item.text for item in items if item.kind == "register_line")[:4000]
     traces = [item.text for item in items if item.kind == "trace_line"][:60]
@@ -501,6 +571,20 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
         return "i686"
     if "Krnl PSW" in registers or "Krnl GPRS" in registers:
         return "s390x"
+    process = [item.fields["task_digits"] for item in items if item.kind == "task_process"]
+    if process:
+        return "s390x" if process[0] == 16 else "s390"  # `task: %p` is as wide as a pointer
+    # User-mode Linux (arch/um/kernel/sysrq.c): `6ff5b868:  [<602f550d>] _raw_spin_unlock+0x9/0xb`,
+    # the stack slot then the address; no other in-tree arch prints the slot this way.
+    if sum(1 for text in traces if _UM_FRAME.match(text)) >= 2:
+        return "um"
+    # PowerPC show_stack(): `[stack pointer] [return address] func+0x../0x..`, each as wide as
+    # a pointer (arch/powerpc/kernel/process.c): 8 hex digits on 32-bit powerpc, 16 on ppc64.
+    ppc_widths = {len(match.group(1)) for match in (_PPC_FRAME.match(text) for text in traces) if match}
+    if ppc_widths == {8}:
+        return "ppc"
+    if ppc_widths == {16}:
+        return "ppc64"
     if "NIP" in registers and "MSR" in registers:
         return "ppc64"
     if re.search(r"\bx29:", registers) or re.search(r"\bpstate:", registers):
@@ -508,7 +592,8 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     hardware = " ".join(item.text for item in items if item.kind == "hardware")
     if re.search(r"Hardware name: IBM \d{4}\b", hardware):
         return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
-    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]", t)]
+    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", t)]
+    addresses = [a or b for a, b in addresses]
     widths = {len(m) for m in addresses}
     joined = " ".join(traces)
     kernel_text = [a for a in addresses if a.lower().startswith("ffffffff")]
@@ -542,8 +627,13 @@ def _arch(items: list[Item], kernel: str | None) -> str | None:
     if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
         # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
         # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
-        zones = {item.fields.get("name") for item in items if item.kind == "zone"}
-        return "i686" if "HighMem" in zones else "x86_64"
+        # Without a zone report (or buddy lists naming the zones) the two cannot be told apart;
+        # DMA32 exists only on 64-bit.
+        zones = {item.fields.get("name") for item in items if item.kind == "zone"} | {
+            item.fields.get("zone") for item in items if item.kind == "buddy"}
+        zones.discard(None)
+        if zones:
+            return "i686" if "HighMem" in zones else "x86_64"
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
             any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
@@ -578,6 +668,9 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     if header_item:
         f = header_item.fields
         hardware = first("hardware")
+        process = first("task_process")  # s390 prints the task on a line of its own
+        if process is not None and f["pid"] is None:
+            f = dict(f, pid=process.fields["pid"], comm=process.fields["comm"])
         header = TaskHeader(f["cpu"], f["pid"], f["comm"], f["kernel"], f["tainted"],
                             hardware.fields["name"] if hardware else None, header_item.number)
 

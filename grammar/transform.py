@@ -91,6 +91,9 @@ def comma_assignments(text: str) -> dict[str, str]:
 
 
 _SUMMARY_END = re.compile(r",uid=\d+$")
+# A kernel release as `uname -r` prints it: 4.18.0-14485-g036ca364c6b2, 5.10.81-android12-9-24321119.
+_RELEASE_WORD = re.compile(r"^\d+\.\d+(\.\d+)?([-+_.~][\w.+~-]*)?$")
+_OLD_X86_64_FRAME = re.compile(r"<[0-9a-fA-F]{16}>\{(?::\w+:)?([\w.$]+)\+\d+\}")
 _ELLIPSES = ("...", "\u2026")
 
 
@@ -130,6 +133,11 @@ def cut_assignments(text: str) -> dict[str, str]:
         if match is None:
             continue
         key, value = match.groups()
+        if value[-1] in "\"'`\u201d" and value[:-1] and not _shortened(value[:-1]):
+            # the closing quote of a kill line quoted in a sentence: the value before it is whole
+            value = value[:-1]
+            values[key] = value
+            continue
         if "(" in value:
             value, _, symbolic = value.partition("(")
             if symbolic.endswith(")") and not _shortened(symbolic):
@@ -294,6 +302,12 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 if candidate[:1].isdigit() and "." in candidate:
                     release = candidate
                 break
+        else:
+            # No `#N` build number: the line was cut after the release (a console or mail
+            # wrapper shortened it, `... 4.18.0-14485-g036ca364c6b2-dir`), or a vendor build
+            # prints none. The release is then the last word, if it has the shape of one.
+            if words and _RELEASE_WORD.match(words[-1]):
+                release = words[-1]
         tainted = None
         if rest.startswith("Tainted:"):
             flags = rest[len("Tainted:"):]
@@ -318,6 +332,25 @@ class LineTransformer(Transformer[Token, list[Item]]):
         item.text = str(children[0])
         return item
 
+    def uname(self, children: list[Token]) -> Item:
+        g = self._groups("UNAME", children[0])
+        return Item("other", str(children[0]), {"release": g.get("un_release"), "machine": g.get("un_machine")})
+
+    def banner(self, children: list[Token]) -> Item:
+        g = self._groups("BANNER", children[0])
+        return Item("other", str(children[0]), {"release": g.get("lv_release")})
+
+    def task_header_s390(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_HEADER_S390", children[0])
+        item = self._header("task_header", None, None, g.get("ths_cpu"), g.get("ths_rest") or "")
+        item.text = str(children[0])
+        return item
+
+    def task_process(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_PROCESS", children[0])
+        return Item("task_process", str(children[0]),
+                    {"pid": _int(g.get("tp_pid")), "comm": g.get("tp_comm"), "task_digits": len(g.get("tp_task") or "")})
+
     def hardware(self, children: list[Token]) -> Item:
         g = self._groups("HARDWARE", children[0])
         return Item("hardware", str(children[0]), {"name": g.get("hw_name")})
@@ -339,6 +372,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         for word in text.replace("(", " ").replace(")", " ").split():
             if "+0x" in word:
                 function = word.split("+0x", 1)[0]
+                break
+            old_x86_64 = _OLD_X86_64_FRAME.search(word)  # `<ffffffff8014d7bc>{out_of_memory+48}`
+            if old_x86_64:
+                function = old_x86_64.group(1)
                 break
         # `[<c01739ac>] ? dump_header+0x4d/0x160`: the unwinder was not sure of this frame
         unreliable = function is not None and ("? " + function) in text
@@ -666,6 +703,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def sysrq(self, children: list[Token]) -> Item:
         g = self._groups("SYSRQ", children[0])
+        if g.get("sq_what") == "OOM request ignored":
+            # drivers/tty/sysrq.c moom_callback(): out_of_memory() refused (killer disabled, 4.x
+            # `... because killer is disabled`; nothing eligible, `OOM request ignored. No task eligible`)
+            return Item("sysrq_ignored", str(children[0]))
         return Item("sysrq", str(children[0]), {"what": g.get("sq_what")})
 
     def no_killable(self, children: list[Token]) -> Item:

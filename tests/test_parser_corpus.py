@@ -13,6 +13,27 @@ from bot.render.json_out import CONTRACT_FIELDS, contract_fields
 LABEL_DISAGREEMENTS = {
     "gh-jcmvbkbc-linux-xtensa-17": "arch 'xtensa' is not in the pasted text (excerpt cut before the trace)",
     "gh-shakenfist-177": "arch 'x86_64' only follows from the board name, which FORMAT.md excludes",
+    # Kernel releases that only the reporter's prose or issue template names; no kernel line or
+    # command output of the paste shows them. FORMAT.md: "as the paste shows them"; cases such as
+    # lore-405-sysrq-f-no-kill-i915-oom-notifier and lore-411-ltp-oom02-mlocked-node1-reaper are
+    # labelled null for exactly this reason.
+    "gh-clickhouse-clickhouse-9945": "kernel '5.4.20' is only in the reporter's sentence",
+    "gh-nick-redwill-livelockscreen-24": "kernel and arch only in the issue's environment list (prose)",
+    "gh-nwg-piotr-nwg-displays-122": "kernel only in the issue's environment list (prose)",
+    "gh-pop-os-cosmic-epoch-2920": "kernel only in the issue template's `**Kernel:**` field (prose)",
+    "lore-2618-pae-postgres-pagetables-lowmem-highpte": "kernel only in the quoted sentence 'Debian Etch with Kernel ...'",
+    "lore-267-m68k-amiga-atomic-harmless": "kernel '2.6.7' only in the sentence 'While running 2.6.7 on my Amiga'",
+    "ul-43800": "kernel only in the poster's 'Kernel : 2.6.31' system description (prose)",
+    "lore-2635-32bit-kmalloc-slab-leak-ftp": "arch 'i686' rests on the poster's statement; the paste's HighMem "
+                                             "reserve is no arch evidence (ARM, MIPS, PowerPC have one)",
+    # x86 `<TASK>` markers are printed by x86-32 too (5.16+); only a zone report tells the two
+    # apart (x86-32 alone has HighMem). gh-kata-containers-kata-containers-10018 (same shape) is
+    # labelled null.
+    "gh-scylla-manager-3450": "arch 'x86_64' rests on `<TASK>` frames alone, with no zone report",
+    # lore-405-sysrq-f-no-kill-i915-oom-notifier labels each bare `SysRq : Manual OOM execution` an
+    # event (order=-1 path ran, nothing printed); this case leaves its bare one at 283.86 s out.
+    "lore-2626-amd64-sysrq-order0-swap-weirdness": "the bare Manual OOM execution line at 283.86 s is an event by "
+                                                   "the labels of lore-405-sysrq-f-no-kill-i915-oom-notifier",
 }
 
 

@@ -538,3 +538,212 @@ def test_panic_with_no_killable_process_and_its_trace() -> None:
         "[    2.871227]  [<ffffffff81172697>] __out_of_memory+0x547/0x550\n"
     )
     assert _one(text)["kind"] == "oom-kill"
+
+
+# ---- which kernel and arch, when the report's own header does not say ---------------------
+
+def test_a_header_cut_before_its_build_number_keeps_the_release() -> None:
+    text = (  # gh-openxiangshan-xiangshan-doc-9: a console line cut inside `-dirty #N`
+        "[   10.840000] Kernel panic - not syncing: Out of memory and no killable processes...\n"
+        "[   10.840000] CPU: 0 PID: 1 Comm: swapper Not tainted 4.18.0-14485-g036ca364c6b2-dir\n"
+    )
+    assert analyze(text).kernel == "4.18.0-14485-g036ca364c6b2-dir"
+    # A header whose flags run to the end of the line has no release to read.
+    assert analyze(text.replace("Not tainted 4.18.0-14485-g036ca364c6b2-dir", "Tainted: G        W")).kernel is None
+
+
+def test_uname_output_in_the_paste_gives_kernel_and_machine() -> None:
+    kill = "Out of memory: Killed process 1234 (java) total-vm:10412kB, anon-rss:4208kB, file-rss:0kB, shmem-rss:0kB\n"
+    text = ("$ uname -a\nLinux raspberrypi.local 6.1.21-v7l+ #1642 SMP Mon Apr  3 17:22:30 BST 2023 armv7l GNU/Linux\n"
+            "$ dmesg\n" + kill)
+    report = analyze(text)
+    assert (report.kernel, report.arch) == ("6.1.21-v7l+", "arm")
+    ppc = "Linux attila 2.6.3 #1 Fri Feb 20 02:12:34 CET 2004 ppc GNU/Linux\n\n" + kill  # lore-263
+    assert (analyze(ppc).kernel, analyze(ppc).arch) == ("2.6.3", "ppc")
+    # Two machines' uname lines that disagree name neither.
+    two = ppc + "Linux other 5.4.0 #1 SMP Tue Mar 26 02:53:14 UTC 2019 x86_64 GNU/Linux\n"
+    assert analyze(two).kernel is None
+
+
+def test_the_boot_banner_quoted_in_a_sentence_gives_the_release() -> None:
+    text = (  # gh-redis-redis-2174: the kill line quoted inside the same sentence, closing quote and all
+        'I am running redis on  "Linux version 2.6.32-220.1.alios6.x86_64 (mockbuild@oob123066.cm10) '
+        '(gcc version 4.4.6 20110731 (Red Hat 4.4.6-3) (GCC) )"  my computer has 16GB memory.\n'
+        '"Nov 29 01:00:04 localhost kernel: Out of memory: Kill process 21578 (redis-server) score 555 or sacrifice child\n'
+        'Nov 29 01:00:04 localhost kernel: Killed process 21578, UID 503, (redis-server) total-vm:9100804kB, '
+        'anon-rss:9066596kB, file-rss:64kB" , I don\'t understand why it was killed\n'
+    )
+    report = analyze(text)
+    assert (report.kernel, report.arch) == ("2.6.32-220.1.alios6.x86_64", "x86_64")
+    assert _one(text)["killed_file_rss_kb"] == 64  # the quote closes the value: it is whole
+
+
+def test_old_s390_header_and_process_line() -> None:
+    text = "".join(f"Mar 16 21:40:40 t6360003 kernel: {line}\n" for line in (
+        "basename invoked oom-killer: gfp_mask=0xd0, order=2, oomkilladj=0",
+        "CPU: 0 Not tainted 2.6.28 #1",
+        "Process basename (pid: 30555, task: 000000007baa6838, ksp: 0000000063867968)",
+        "Call Trace:",
+        " [<000000000019235e>] oom_kill_process+0x9e/0x220",
+        " [<0000000000192c30>] out_of_memory+0x17c/0x264",
+    ))
+    report = analyze(text)
+    assert (report.kernel, report.arch) == ("2.6.28", "s390x")
+    assert (_one(text)["trigger_comm"], _one(text)["trigger_pid"]) == ("basename", 30555)
+
+
+def test_frame_shapes_that_tell_the_arch() -> None:
+    trigger = "S99watchdogd-ap invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=0, order=1, oom_score_adj=0\n"
+    ppc32 = trigger + (  # lore-49-ppc8xx: 8-digit stack slots and addresses
+        "Call Trace:\n"
+        "[c1ca5d50] [c0079d88] oom_kill_process+0xc4/0x414\n"
+        "[c1ca5d90] [c007a5c8] out_of_memory+0x35c/0x37c\n"
+    )
+    assert analyze(ppc32).arch == "ppc"
+    ppc64 = ppc32.replace("[c1ca5d", "[c000000001ca5d").replace("] [c00", "] [c000000000")
+    assert analyze(ppc64).arch == "ppc64"
+    uml = trigger + (  # lore-32rc-uml: arch/um prints the stack slot first
+        "Call Trace: \n"
+        "6ff5b8b8:  [<6005af77>] oom_kill_process.clone.0+0x45/0x236\n"
+        "6ff5b928:  [<6005b506>] out_of_memory+0x25c/0x305\n"
+    )
+    assert analyze(uml).arch == "um"
+
+
+def test_old_x86_64_trace_printed_before_its_oom_killer_line_is_one_event() -> None:
+    text = (  # lore-2615-x86_64-sg-io-bounce-gfp-dma-0xd1 (2.6.15: dump_stack() ahead of the report)
+        "[35948.126969] Call Trace:<ffffffff8015efcb>{out_of_memory+23}\n"
+        "<ffffffff80161177>{__alloc_pages+572}\n"
+        "[35948.127018]        <ffffffff8017fc25>{bio_copy_user+219}\n"
+        "<ffffffff88077e35>{:sd_mod:sd_ioctl+371}\n"
+        "[35948.127453] oom-killer: gfp_mask=0xd1, order=0\n"
+        "[35948.127456] Mem-info:\n"
+        "[35948.127651] Free swap  = 3517904kB\n"
+        "[35948.127654] Total swap = 3518152kB\n"
+        "[35948.127656] Free swap:       3517904kB\n"
+        "[35948.146970] 1245184 pages of RAM\n"
+    )
+    report = analyze(text)
+    (event,) = _facts(text)
+    assert (event["kind"], event["gfp_mask"], event["free_swap_kb"], event["ram_pages"]) == (
+        "oom-kill", "0xd1", 3517904, 1245184)
+    assert report.arch == "x86_64"
+    # The trace alone is still known as an OOM kill from its frames.
+    assert _one(text.split("[35948.127453]")[0])["kind"] == "oom-kill"
+
+
+# ---- prefixes, fragments and SysRq ----------------------------------------------------------
+
+def test_log_platform_prefix_with_padded_host_and_level() -> None:
+    text = ("2025-07-08T10:52:57.622+00:00 longevity-db-node-a0049803-0-1      !ERR | kernel: Out of memory: "
+            "Killed process 8438 (grep) total-vm:17498976kB, anon-rss:8129856kB, file-rss:148kB, shmem-rss:0kB, "
+            "UID:0 pgtables:31048kB oom_score_adj:0\n")
+    (event,) = analyze(text).events
+    assert (contract_fields(event.event)["killed_comm"], event.event.host) == ("grep", "longevity-db-node-a0049803-0-1")
+
+
+def test_hugepages_lines_alone_are_a_mem_info_fragment() -> None:
+    text = (  # lore-hugetlb-pool-exceeds-ram-after-dimm-loss: quoted and wrapped by the mail client
+        "> Can you please show me where it's clear?  Are you referring to these\n> messages?\n> \n"
+        "> Node 0 hugepages_total=15999 hugepages_free=15999 hugepages_surp=0\n> hugepages_size=8192kB\n"
+        "> Node 1 hugepages_total=16157 hugepages_free=16157 hugepages_surp=0\n> hugepages_size=8192kB\n"
+    )
+    (event,) = analyze(text).events
+    assert event.event.kind is None
+    assert [(h.node, h.total, h.size_kb) for h in event.event.hugepages] == [(0, 15999, 8192), (1, 16157, 8192)]
+
+
+def test_a_refused_sysrq_request_is_no_event() -> None:
+    text = (  # lore-411-sysrq-oom-no-eligible-misleading
+        "[  713.805315] sysrq: SysRq : Manual OOM execution\n"
+        "[  713.814913] Killed process 4468 ((agetty)) total-vm:43704kB, anon-rss:1760kB, file-rss:0kB, shmem-rss:0kB\n"
+        "[  714.189310] sysrq: SysRq : Manual OOM execution\n"
+        "[  714.193425] sysrq: OOM request ignored because killer is disabled\n"
+        "[  714.381313] sysrq: SysRq : Manual OOM execution\n"
+        "[  714.385158] sysrq: OOM request ignored because killer is disabled\n"
+    )
+    assert [(e["kind"], e["killed_comm"]) for e in _facts(text)] == [("sysrq-manual", "(agetty)")]
+
+
+def test_sysrq_show_memory_is_no_event_and_keeps_no_later_kill() -> None:
+    kill = ("Jan 17 13:30:31 nas kernel: Out of memory: Killed process 6009 (node) total-vm:264249252kB, "
+            "anon-rss:12123208kB, file-rss:0kB, shmem-rss:51828kB, UID:0 pgtables:24544kB oom_score_adj:0\n")
+    text = (kill + "Jan 17 13:32:02 nas kernel: sysrq: Show Memory\n"
+            "Jan 17 13:32:02 nas kernel: Mem-Info:\n"
+            "Jan 17 13:32:02 nas kernel: active_anon:1350107 inactive_anon:2279917 isolated_anon:0\n")
+    assert [e["killed_pid"] for e in _facts(text)] == [6009]
+    assert _facts(text.replace(kill, "")) == []
+
+
+def test_a_sysrq_request_does_not_claim_a_report_minutes_later() -> None:
+    text = (  # lore-2626-amd64-sysrq-order0-swap-weirdness
+        "[  283.864479] SysRq : Manual OOM execution\n"
+        "[  575.537309] hald invoked oom-killer: gfp_mask=0x1201d2, order=0, oomkilladj=0\n"
+        "[  575.551439] Killed process 3956 (a.out)\n"
+    )
+    assert [(e["kind"], e["trigger_comm"]) for e in _facts(text)] == [("sysrq-manual", None), ("oom-kill", "hald")]
+    quick = text.replace("[  575.537309]", "[  283.864590]").replace("[  575.551439]", "[  283.870000]")
+    assert [(e["kind"], e["trigger_comm"]) for e in _facts(quick)] == [("sysrq-manual", "hald")]
+
+
+# ---- wrapped-line decisions are local: a window of a big log reads a dump as the whole file does
+
+SYSLOG_NOISE = "".join(f"Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i} of user root.\n" for i in range(40))
+
+
+def test_a_kernel_line_in_prose_takes_no_prose_even_beside_a_syslog() -> None:
+    text = (  # gh-1000001101000-debian-on-buffalo-35: the line, then the poster's sentence
+        "ksoftirqd/0: page allocation failure: order:0, mode:0x480020(GFP_ATOMIC)\n"
+        "Seems similar to: https://bugs.debian.org/cgi-bin/bugreport.cgi?bug=901420\n\n"
+    )
+    for paste in (text, SYSLOG_NOISE + "\n" + text + SYSLOG_NOISE):
+        (event,) = analyze(paste).events
+        assert event.event.lines[0].text.endswith("(GFP_ATOMIC)")
+    # Among syslog lines, a line without a prefix is still a wrapped part of the line before.
+    wrapped = SYSLOG_NOISE + ("Mar 14 01:01:00 host kernel: Out of memory: Killed process 4468 (agetty) total-vm:43704kB,\n"
+                              "anon-rss:1760kB, file-rss:0kB, shmem-rss:0kB\n") + SYSLOG_NOISE
+    assert _one(wrapped)["killed_shmem_rss_kb"] == 0
+
+
+def test_the_wrap_width_is_read_near_the_line() -> None:
+    report = (  # lore-22623-oom-idle-machine-free-output: a mail client's word wrap
+        "> Feb 4 16:15:16 kernel: df_inode invoked oom-killer: gfp_mask=0x40d0,\n"
+        "order=1, oomkilladj=0\n"
+        "> Feb 4 16:15:16 kernel: [<c01408cb>] out_of_memory+0x69/0x18e\n"
+    )
+    # Far above, lines that a web page cut at one width (70 characters) must not decide this join.
+    cut = "".join(f"> Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i:02d} of user root now\nx\n"
+                  for i in range(20))
+    assert len(cut.split("\n")[0]) == 70
+    for paste in (report, cut + "\n" * 30 + report):
+        (event,) = analyze(paste).events
+        assert event.event.lines[0].text.endswith("gfp_mask=0x40d0, order=1, oomkilladj=0")
+
+
+def test_key_lines_quoted_above_their_report_are_not_an_event() -> None:
+    text = (  # lore-310-arm-8812au-atomic-cma-pool: the poster quotes starts of lines, then the report
+        "the free memory size of Normal is\n"
+        "[ 8606.703590] Normal free:60684kB\n"
+        "\n"
+        "Here is the whole log:\n"
+        "[ 8606.703400] kworker/0:1: page allocation failure: order:0, mode:0x20\n"
+        "[ 8606.703526] Mem-info:\n"
+        "[ 8606.703590] Normal free:60684kB min:2000kB low:2500kB high:3000kB active_anon:0kB inactive_anon:0kB "
+        "active_file:0kB inactive_file:0kB unevictable:0kB present:786432kB managed:600000kB mlocked:0kB\n"
+    )
+    assert [e["kind"] for e in _facts(text)] == ["page-allocation-failure"]
+    # A line without the stamp is the poster's own mention (lore-42-bz107111): an event of its own.
+    mention = text.replace("[ 8606.703590] Normal free:60684kB\n", "kworker/0:1: page allocation failure: order:0, mode:0x20\n", 1)
+    assert [e["kind"] for e in _facts(mention)] == ["page-allocation-failure"] * 2
+
+
+def test_task_markers_tell_x86_and_only_a_zone_report_tells_which() -> None:
+    trace = (  # gh-kata-containers-kata-containers-10018: x86 `<TASK>` frames, no Mem-Info in the paste
+        "vcpu5 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=-500\n"
+        "Call Trace:\n <TASK>\n dump_stack_lvl+0x47/0x60\n dump_header+0x4e/0x260\n oom_kill_process+0xf1/0x180\n"
+    )
+    assert analyze(trace).arch is None
+    dma32 = trace + "Node 0 DMA32: 400*4kB (MEH) 282*8kB (UMEH) 99*16kB (UMEH) 0*32kB = 5664kB\n"
+    assert analyze(dma32).arch == "x86_64"
+    highmem = trace + "Node 0 HighMem: 4*4kB (U) 0*8kB 1*16kB = 32kB\n"
+    assert analyze(highmem).arch == "i686"
