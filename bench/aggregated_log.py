@@ -38,9 +38,9 @@ NOISE = [
     "CRON[{pid}]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
     "systemd[1]: Started Session {port} of User deploy.",
     "systemd[1]: logrotate.service: Deactivated successfully.",
-    "nginx[{pid}]: 10.2.{a}.{b} - - \"GET /api/v1/items?page={port} HTTP/1.1\" 200 5123 \"-\" \"curl/8.5.0\"",
+    'nginx[{pid}]: 10.2.{a}.{b} - - "GET /api/v1/items?page={port} HTTP/1.1" 200 5123 "-" "curl/8.5.0"',
     "postgres[{pid}]: [{port}-1] LOG:  checkpoint complete: wrote {a} buffers (0.{b}%); 0 WAL file(s) added",
-    "kubelet[{pid}]: I1206 02:03:56.{port} {pid} kubelet_getters.go:218] \"Pod status updated\" pod=\"default/web-{a}\"",
+    'kubelet[{pid}]: I1206 02:03:56.{port} {pid} kubelet_getters.go:218] "Pod status updated" pod="default/web-{a}"',
     "kernel: [{sec}.{usec}] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None",
     "kernel: [{sec}.{usec}] EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro. Quota mode: none.",
 ]
@@ -81,8 +81,14 @@ def generate(path: Path, size_mb: int, events: int, seed: int = 7) -> int:
             while block_bytes < size:
                 second += rng.random() < 0.01
                 template = rng.choice(NOISE)
-                text = template.format(pid=rng.randrange(300, 99999), a=rng.randrange(256), b=rng.randrange(256),
-                                       port=rng.randrange(1024, 65535), sec=second + 1000, usec=rng.randrange(10**6))
+                text = template.format(
+                    pid=rng.randrange(300, 99999),
+                    a=rng.randrange(256),
+                    b=rng.randrange(256),
+                    port=rng.randrange(1024, 65535),
+                    sec=second + 1000,
+                    usec=rng.randrange(10**6),
+                )
                 line = f"{stamp(second)} {rng.choice(HOSTS)} {text}\n"
                 lines.append(line)
                 block_bytes += len(line)
@@ -143,10 +149,14 @@ def main() -> int:
         if supports_jobs(args.oomlens):
             runs = [("jsonl --jobs 1", runs[0][1] + ["--jobs", "1"]), ("jsonl --jobs 2", runs[0][1] + ["--jobs", "2"])]
         runs.append(("summary", [args.oomlens, "summary", "--format", "json", str(log)]))
-        print(f"{'command':<16} {'seconds':>8} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
-              f"{'peak RSS MB':>12} {'events':>7}")
-        print(f"{'grep -c':<16} {grep_s:8.2f} {1.0:7.1f} {size / 2**20 / grep_s:6.0f} {grep_cpu:6.2f} {1.0:7.1f} "
-              f"{'':>12} {'':>7}")
+        print(
+            f"{'command':<16} {'seconds':>8} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
+            f"{'peak RSS MB':>12} {'events':>7}"
+        )
+        print(
+            f"{'grep -c':<16} {grep_s:8.2f} {1.0:7.1f} {size / 2**20 / grep_s:6.0f} {grep_cpu:6.2f} {1.0:7.1f} "
+            f"{'':>12} {'':>7}"
+        )
         for name, command in runs:
             output = workdir / "out.txt"
             seconds, rss, code = timed(command, output)
@@ -154,9 +164,11 @@ def main() -> int:
             if name.startswith("jsonl"):
                 found = str(sum(1 for line in output.open() if line.strip()))
             cpu = timed.cpu  # type: ignore[attr-defined]
-            print(f"{name:<16} {seconds:8.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
-                  f"{cpu / grep_cpu:7.1f} {rss:12d} "
-                  f"{found:>7}{'' if code == 0 else f'  exit {code}'}")
+            print(
+                f"{name:<16} {seconds:8.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
+                f"{cpu / grep_cpu:7.1f} {rss:12d} "
+                f"{found:>7}{'' if code == 0 else f'  exit {code}'}"
+            )
         print(f"expected events: {args.events}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

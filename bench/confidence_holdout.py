@@ -73,13 +73,19 @@ def outcome(case_id: str, expected: tuple[str, ...], corpus: Path = CORPUS) -> O
 
     report = analyze((corpus / case_id / "input.log").read_bytes())
     first = next((a.findings[0] for a in report.events if a.findings), None)
-    return Outcome(case_id, expected, first.category if first else None,
-                   first.confidence if first else 0.0, first.code if first else None)
+    return Outcome(
+        case_id,
+        expected,
+        first.category if first else None,
+        first.confidence if first else 0.0,
+        first.code if first else None,
+    )
 
 
 def outcomes(folds: set[int], corpus: Path = CORPUS) -> list[Outcome]:
-    return [outcome(case_id, expected, corpus) for case_id, expected in labelled_cases(corpus)
-            if fold_of(case_id) in folds]
+    return [
+        outcome(case_id, expected, corpus) for case_id, expected in labelled_cases(corpus) if fold_of(case_id) in folds
+    ]
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,12 @@ class Figures:
 
 
 def figures(results: list[Outcome]) -> Figures:
-    return Figures(len(results), sum(r.right for r in results), sum(r.confident for r in results),
-                   sum(r.confident and r.right for r in results))
+    return Figures(
+        len(results),
+        sum(r.right for r in results),
+        sum(r.confident for r in results),
+        sum(r.confident and r.right for r in results),
+    )
 
 
 def by_category(results: list[Outcome]) -> dict[str, Figures]:
@@ -117,8 +127,10 @@ def by_category(results: list[Outcome]) -> dict[str, Figures]:
 def table(results: list[Outcome]) -> str:
     rows = ["| category | cases | top-1 | confident (>= 60 %) right | coverage |", "| --- | --- | --- | --- | --- |"]
     for category, f in [*by_category(results).items(), ("**all**", figures(results))]:
-        rows.append(f"| {category} | {f.cases} | {f.top1}/{f.cases} ({f.top1_rate:.0%}) | "
-                    f"{f.confident_right}/{f.confident} ({f.precision:.0%}) | {f.coverage:.0%} |")
+        rows.append(
+            f"| {category} | {f.cases} | {f.top1}/{f.cases} ({f.top1_rate:.0%}) | "
+            f"{f.confident_right}/{f.confident} ({f.precision:.0%}) | {f.coverage:.0%} |"
+        )
     return "\n".join(rows)
 
 
@@ -127,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fold", default=str(HELD_OUT), help="0-4, 'train' (folds 1-4) or 'all'")
     parser.add_argument("-v", action="store_true", help="list every case")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus directory (default: tests/corpus)")
-    parser.add_argument("--only", type=Path, help="file listing the case ids to measure (e.g. cases added after a commit)")
+    parser.add_argument(
+        "--only", type=Path, help="file listing the case ids to measure (e.g. cases added after a commit)"
+    )
     args = parser.parse_args(argv)
     if args.fold == "all":
         folds = set(range(FOLDS))
@@ -142,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.v:
         for r in results:
             mark = "ok " if r.right else "BAD"
-            print(f"{mark} {r.confidence:4.2f} {r.code or '-':7} {r.first or '-':28} expected {','.join(r.expected):40} {r.case_id}")
+            print(
+                f"{mark} {r.confidence:4.2f} {r.code or '-':7} {r.first or '-':28} expected {','.join(r.expected):40} {r.case_id}"
+            )
     print(table(results))
     return 0
 

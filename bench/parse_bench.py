@@ -10,8 +10,6 @@ task table; and, with --big-gb, a synthetic kern.log with 1,000 events streamed 
 from __future__ import annotations
 
 import argparse
-import os
-import random
 import statistics
 import subprocess
 import sys
@@ -40,14 +38,16 @@ def task_table(rows: int) -> bytes:
     head = (REPO / "examples" / "seed-rsync-32bit.log").read_text().splitlines()
     header_at = next(i for i, line in enumerate(head) if "[ pid ]" in line)
     prefix = "Sep 23 02:04:16 [kernel] [1772321.949656] "
-    body = [f"{prefix}[{10000 + i:5d}]   113 {10000 + i:5d}    42469    37403   0       0             0 worker-{i}"
-            for i in range(rows)]
+    body = [
+        f"{prefix}[{10000 + i:5d}]   113 {10000 + i:5d}    42469    37403   0       0             0 worker-{i}"
+        for i in range(rows)
+    ]
     return "\n".join(head[: header_at + 1] + body + head[-2:]).encode()
 
 
 def big_log(path: Path, size_gb: float, events: int, dump: bytes) -> int:
     noise_line = b"Mar 14 02:03:56 db-7 kernel: [12345.678901] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None\n"
-    target = int(size_gb * 1024 ** 3)
+    target = int(size_gb * 1024**3)
     gap = max(0, (target - events * len(dump)) // (events + 1))
     block = noise_line * (gap // len(noise_line))
     with open(path, "wb") as out:
@@ -65,25 +65,37 @@ def main() -> int:
     args = parser.parse_args()
 
     corpus = Path(args.corpus)
-    per_dump = [median_ms(analyze, (d / "input.log").read_bytes(), repeat=7)
-                for d in sorted(corpus.iterdir()) if (d / "input.log").is_file()]
-    print(f"corpus: {len(per_dump)} dumps, median analyse {statistics.median(per_dump):.2f} ms, "
-          f"p90 {sorted(per_dump)[int(len(per_dump) * 0.9)]:.2f} ms")
+    per_dump = [
+        median_ms(analyze, (d / "input.log").read_bytes(), repeat=7)
+        for d in sorted(corpus.iterdir())
+        if (d / "input.log").is_file()
+    ]
+    print(
+        f"corpus: {len(per_dump)} dumps, median analyse {statistics.median(per_dump):.2f} ms, "
+        f"p90 {sorted(per_dump)[int(len(per_dump) * 0.9)]:.2f} ms"
+    )
     complete = (corpus / "code-carstengrohmann-oomanalyser-proxmox" / "input.log").read_bytes()
-    print(f"complete dump ({len(complete)} bytes): parse {median_ms(parse_text, complete):.2f} ms, "
-          f"parse+diagnose {median_ms(analyze, complete):.2f} ms")
+    print(
+        f"complete dump ({len(complete)} bytes): parse {median_ms(parse_text, complete):.2f} ms, "
+        f"parse+diagnose {median_ms(analyze, complete):.2f} ms"
+    )
     table = task_table(20000)
     start = time.perf_counter()
     report = analyze(table)
-    print(f"20,000-row task table ({len(table) // 1024} KB): {1000 * (time.perf_counter() - start):.0f} ms, "
-          f"{len(report.events[0].event.tasks)} rows")
+    print(
+        f"20,000-row task table ({len(table) // 1024} KB): {1000 * (time.perf_counter() - start):.0f} ms, "
+        f"{len(report.events[0].event.tasks)} rows"
+    )
     sizes = []
     for rows in (5000, 10000, 20000, 40000):
         data = task_table(rows)
         start = time.perf_counter()
         parse_text(data)
         sizes.append((len(data), time.perf_counter() - start))
-    print("linearity (parse only): " + ", ".join(f"{n // 1024} KB {t * 1000:.0f} ms ({n / t / 1e6:.1f} MB/s)" for n, t in sizes))
+    print(
+        "linearity (parse only): "
+        + ", ".join(f"{n // 1024} KB {t * 1000:.0f} ms ({n / t / 1e6:.1f} MB/s)" for n, t in sizes)
+    )
     if args.big_gb:
         dump = (corpus / "lab-process-hog-deb612-amd64--dmesg-user" / "input.log").read_bytes()
         with tempfile.TemporaryDirectory() as tmp:
@@ -95,8 +107,10 @@ def main() -> int:
             elapsed = time.perf_counter() - start
             events = proc.stdout.count(b"\n")
             peak_kb = int(proc.stderr.decode().strip().splitlines()[-1])
-            print(f"jsonl: {size / 1e6:.0f} MB, {events} events in {elapsed:.1f} s = {size / 1e6 / elapsed:.0f} MB/s, "
-                  f"peak RSS {peak_kb / 1024:.0f} MB")
+            print(
+                f"jsonl: {size / 1e6:.0f} MB, {events} events in {elapsed:.1f} s = {size / 1e6 / elapsed:.0f} MB/s, "
+                f"peak RSS {peak_kb / 1024:.0f} MB"
+            )
     return 0
 
 

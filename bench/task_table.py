@@ -42,10 +42,16 @@ def main() -> int:
             path = Path(tmp) / f"table-{rows}.log"
             path.write_bytes(task_table(rows))
             for fmt in args.formats.split(","):
-                seconds, rss, code = timed([args.oomlens, "analyze", "--format", fmt, "--jobs", "1", str(path)]
-                                           if fmt == "jsonl" else [args.oomlens, "analyze", "--format", fmt, str(path)])
-                print(f"{rows:>7} {fmt:<9} {seconds:8.2f} {seconds / rows * 1e6:7.1f} {rss:12d}"
-                      f"{'' if code == 0 else f'  exit {code}'}", flush=True)
+                seconds, rss, code = timed(
+                    [args.oomlens, "analyze", "--format", fmt, "--jobs", "1", str(path)]
+                    if fmt == "jsonl"
+                    else [args.oomlens, "analyze", "--format", fmt, str(path)]
+                )
+                print(
+                    f"{rows:>7} {fmt:<9} {seconds:8.2f} {seconds / rows * 1e6:7.1f} {rss:12d}"
+                    f"{'' if code == 0 else f'  exit {code}'}",
+                    flush=True,
+                )
     return 0
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Iterator, TypeVar
+from typing import IO, Any, TypeVar
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
@@ -104,8 +105,17 @@ def analyze_window(window: Window) -> Report:
     return analyze(window.data, first_line=window.first_line)
 
 
-__all__ = ["AnalysedEvent", "Report", "Window", "analyse_event", "analyze", "analyze_stream", "analyze_window",
-           "available_cores", "map_stream"]
+__all__ = [
+    "AnalysedEvent",
+    "Report",
+    "Window",
+    "analyse_event",
+    "analyze",
+    "analyze_stream",
+    "analyze_window",
+    "available_cores",
+    "map_stream",
+]
 
 T = TypeVar("T")
 
@@ -118,8 +128,9 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def map_stream(handle: IO[bytes], work: Callable[[Window], T], *, jobs: int = 1,
-               progress: Callable[[int], None] | None = None) -> Iterator[T]:
+def map_stream(
+    handle: IO[bytes], work: Callable[[Window], T], *, jobs: int = 1, progress: Callable[[int], None] | None = None
+) -> Iterator[T]:
     """``work(window)`` for every window of a log (``grammar.windows``), results in file order.
 
     With ``jobs`` > 1 the windows are analysed by that many worker processes while this one

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 from urllib.parse import urlsplit
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -67,7 +67,7 @@ class Settings:
         return frozenset(hosts)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -81,8 +81,10 @@ class Settings:
         if bot_token is None and get("SLACK_CLIENT_ID"):
             bot_token = ""  # OAuth: each workspace's token comes from its installation (OAuthSettings)
         elif bot_token is None:
-            raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or SLACK_CLIENT_ID and "
-                                "SLACK_CLIENT_SECRET for \"Add to Slack\" installs)")
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or SLACK_CLIENT_ID and "
+                'SLACK_CLIENT_SECRET for "Add to Slack" installs)'
+            )
         elif not bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-")
 
@@ -90,16 +92,12 @@ class Settings:
         app_token = get("SLACK_APP_TOKEN")
         if socket_mode:
             if app_token is None:
-                raise SettingsError(
-                    "SLACK_APP_TOKEN is not set (Socket Mode needs an app-level token, xapp-...)"
-                )
+                raise SettingsError("SLACK_APP_TOKEN is not set (Socket Mode needs an app-level token, xapp-...)")
             if not app_token.startswith("xapp-"):
                 raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-")
         else:
             if signing_secret is None:
-                raise SettingsError(
-                    "SLACK_SIGNING_SECRET is not set (HTTP mode verifies every request with it)"
-                )
+                raise SettingsError("SLACK_SIGNING_SECRET is not set (HTTP mode verifies every request with it)")
 
         api_url = get("SLACK_API_URL") or DEFAULT_API_URL
         parts = urlsplit(api_url)
@@ -198,7 +196,7 @@ class IncidentSettings:
         return self.retention_days * 86400
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "IncidentSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IncidentSettings:
         env = os.environ if env is None else env
 
         def number(name: str, default: float, *, minimum: float) -> float:
@@ -259,8 +257,16 @@ class OpsSettings:
 # "Add to Slack" (OAuth, several workspaces). Off unless SLACK_CLIENT_ID is set; then each
 # workspace's bot token is read from its installation (slack-sdk's SQLAlchemy installation store,
 # in the bot's own database) and SLACK_BOT_TOKEN is not needed.
-DEFAULT_BOT_SCOPES = ("app_mentions:read", "channels:history", "groups:history", "mpim:history", "chat:write",
-                      "commands", "files:read", "files:write")  # = deploy/slack-manifest.prod.yaml (tested)
+DEFAULT_BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "mpim:history",
+    "chat:write",
+    "commands",
+    "files:read",
+    "files:write",
+)  # = deploy/slack-manifest.prod.yaml (tested)
 
 
 @dataclass(frozen=True)
@@ -272,7 +278,9 @@ class OAuthSettings:
     state_expiration_s: int = 600
 
     def __repr__(self) -> str:
-        return f"OAuthSettings(client_id={self.client_id!r}, scopes={self.scopes!r}, redirect_uri={self.redirect_uri!r})"
+        return (
+            f"OAuthSettings(client_id={self.client_id!r}, scopes={self.scopes!r}, redirect_uri={self.redirect_uri!r})"
+        )
 
     @property
     def enabled(self) -> bool:
@@ -289,8 +297,10 @@ class OAuthSettings:
         if client_id is None:
             return cls()
         if client_secret is None:
-            raise SettingsError("SLACK_CLIENT_SECRET is not set (Basic Information -> App Credentials); "
-                                "SLACK_CLIENT_ID turns on \"Add to Slack\" installs")
+            raise SettingsError(
+                "SLACK_CLIENT_SECRET is not set (Basic Information -> App Credentials); "
+                'SLACK_CLIENT_ID turns on "Add to Slack" installs'
+            )
         raw_scopes = get("SLACK_SCOPES")
         scopes = tuple(s for s in (raw_scopes or "").replace(" ", ",").split(",") if s) or DEFAULT_BOT_SCOPES
         if not all(re.fullmatch(r"[a-z_]+(?:[.:][a-z_]+)*", scope) for scope in scopes):  # chat:write, commands
@@ -325,53 +335,122 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SLACK_APP_TOKEN", "", "app-level token, `xapp-…`", required="Socket Mode", secret=True),
     Variable("SLACK_API_URL", DEFAULT_API_URL, "Web API base URL (proxies, tests)"),
     Variable("OOMLENS_MAX_FILE_BYTES", str(DEFAULT_MAX_FILE_BYTES), "largest shared file downloaded, bytes"),
-    Variable("OOMLENS_LISTENER_THREADS", str(Settings.listener_threads),
-             "threads that analyse and answer (job threads; Bolt listener threads)"),
+    Variable(
+        "OOMLENS_LISTENER_THREADS",
+        str(Settings.listener_threads),
+        "threads that analyse and answer (job threads; Bolt listener threads)",
+    ),
     Variable("PORT", "3000", "HTTP port when `--port` is not given", group="Server"),
     Variable("LOG_LEVEL", "info", "debug, info, warning or error", group="Server"),
     Variable("OOMLENS_ENV_FILE", ".env", "file read at start-up for variables not already set", group="Server"),
-    Variable("OOMLENS_STARTUP_TIMEOUT", f"{Settings.startup_timeout_s:g}",
-             "seconds start-up waits for the database before it stops with one line", group="Server"),
-    Variable("DATABASE_URL", DEFAULT_DATABASE_URL,
-             "`sqlite:///path` or `postgresql://` / `postgres://user:pass@host:5432/db` (psycopg 3)", group="Database"),
-    Variable("OOMLENS_DB_CONNECT_TIMEOUT", f"{Settings.db_connect_timeout_s:g}",
-             "seconds to connect, and to wait for a free pooled connection", group="Database"),
-    Variable("OOMLENS_DB_STATEMENT_TIMEOUT", f"{Settings.db_statement_timeout_s:g}",
-             "seconds a statement or lock wait may take (SQLite: busy timeout)", group="Database"),
-    Variable("OOMLENS_DB_POOL_SIZE", str(Settings.db_pool_size),
-             "pooled connections per replica (as many again may overflow)", group="Database"),
-    Variable("OOMLENS_JOB_LEASE_S", f"{Settings.job_lease_s:g}",
-             "seconds a claimed job is held without a heartbeat; a dead replica's jobs are taken over after it",
-             group="Database"),
-    Variable("OOMLENS_RETENTION_DAYS", f"{IncidentSettings.retention_days:g}",
-             "events and stored analyses (with their pastes) older than this are purged", group="Incident memory"),
+    Variable(
+        "OOMLENS_STARTUP_TIMEOUT",
+        f"{Settings.startup_timeout_s:g}",
+        "seconds start-up waits for the database before it stops with one line",
+        group="Server",
+    ),
+    Variable(
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        "`sqlite:///path` or `postgresql://` / `postgres://user:pass@host:5432/db` (psycopg 3)",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_DB_CONNECT_TIMEOUT",
+        f"{Settings.db_connect_timeout_s:g}",
+        "seconds to connect, and to wait for a free pooled connection",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_DB_STATEMENT_TIMEOUT",
+        f"{Settings.db_statement_timeout_s:g}",
+        "seconds a statement or lock wait may take (SQLite: busy timeout)",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_DB_POOL_SIZE",
+        str(Settings.db_pool_size),
+        "pooled connections per replica (as many again may overflow)",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_JOB_LEASE_S",
+        f"{Settings.job_lease_s:g}",
+        "seconds a claimed job is held without a heartbeat; a dead replica's jobs are taken over after it",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_RETENTION_DAYS",
+        f"{IncidentSettings.retention_days:g}",
+        "events and stored analyses (with their pastes) older than this are purged",
+        group="Incident memory",
+    ),
     Variable("OOMLENS_STORE_PASTES", "false", "keep each event's raw paste", group="Incident memory"),
     Variable("OOMLENS_CHARTS", "true", "attach PNG charts to analyses and summaries", group="Incident memory"),
-    Variable("OOMLENS_SCHEDULER_INTERVAL", f"{IncidentSettings.scheduler_interval_s:g}",
-             "seconds between checks for due digests, paused scans and the purge", group="Incident memory"),
-    Variable("OOMLENS_HISTORY_PAGE_LIMIT", str(IncidentSettings.history_page_limit),
-             "`conversations.history` page size (15 for new non-Marketplace apps)", group="Incident memory"),
-    Variable("OOMLENS_HEALTH_PORT", str(OpsSettings.health_port),
-             "Socket Mode: port of `/healthz`, `/readyz` and `/metrics`", group="Operations"),
-    Variable("OOMLENS_LOG_FORMAT", OpsSettings.log_format,
-             "`text` or `json` (one object per line, for the app and uvicorn alike)", group="Operations"),
-    Variable("SLACK_CLIENT_ID", "", "turns on \"Add to Slack\" installs for several workspaces (HTTP mode)",
-             group="Several workspaces (OAuth)"),
-    Variable("SLACK_CLIENT_SECRET", "", "app credential for the OAuth exchange", required="with SLACK_CLIENT_ID",
-             secret=True, group="Several workspaces (OAuth)"),
-    Variable("SLACK_SCOPES", ",".join(DEFAULT_BOT_SCOPES), "bot scopes asked at install, comma-separated",
-             group="Several workspaces (OAuth)"),
-    Variable("SLACK_REDIRECT_URI", "", "`https://<host>/slack/oauth_redirect` when the app has several redirect URLs",
-             group="Several workspaces (OAuth)"),
+    Variable(
+        "OOMLENS_SCHEDULER_INTERVAL",
+        f"{IncidentSettings.scheduler_interval_s:g}",
+        "seconds between checks for due digests, paused scans and the purge",
+        group="Incident memory",
+    ),
+    Variable(
+        "OOMLENS_HISTORY_PAGE_LIMIT",
+        str(IncidentSettings.history_page_limit),
+        "`conversations.history` page size (15 for new non-Marketplace apps)",
+        group="Incident memory",
+    ),
+    Variable(
+        "OOMLENS_HEALTH_PORT",
+        str(OpsSettings.health_port),
+        "Socket Mode: port of `/healthz`, `/readyz` and `/metrics`",
+        group="Operations",
+    ),
+    Variable(
+        "OOMLENS_LOG_FORMAT",
+        OpsSettings.log_format,
+        "`text` or `json` (one object per line, for the app and uvicorn alike)",
+        group="Operations",
+    ),
+    Variable(
+        "SLACK_CLIENT_ID",
+        "",
+        'turns on "Add to Slack" installs for several workspaces (HTTP mode)',
+        group="Several workspaces (OAuth)",
+    ),
+    Variable(
+        "SLACK_CLIENT_SECRET",
+        "",
+        "app credential for the OAuth exchange",
+        required="with SLACK_CLIENT_ID",
+        secret=True,
+        group="Several workspaces (OAuth)",
+    ),
+    Variable(
+        "SLACK_SCOPES",
+        ",".join(DEFAULT_BOT_SCOPES),
+        "bot scopes asked at install, comma-separated",
+        group="Several workspaces (OAuth)",
+    ),
+    Variable(
+        "SLACK_REDIRECT_URI",
+        "",
+        "`https://<host>/slack/oauth_redirect` when the app has several redirect URLs",
+        group="Several workspaces (OAuth)",
+    ),
 )
 
 
 def settings_markdown() -> str:
-    lines = ["# Settings", "",
-             "<!-- Generated from bot/settings.py (VARIABLES) by `python -m bot.settings`; do not edit. -->", "",
-             "Read from the environment; `oomlens serve` and `oomlens db` also read `.env` (or the file",
-             "`OOMLENS_ENV_FILE` names) for variables not already set. A missing or malformed variable stops",
-             "start-up with one line naming it (exit status 2).", ""]
+    lines = [
+        "# Settings",
+        "",
+        "<!-- Generated from bot/settings.py (VARIABLES) by `python -m bot.settings`; do not edit. -->",
+        "",
+        "Read from the environment; `oomlens serve` and `oomlens db` also read `.env` (or the file",
+        "`OOMLENS_ENV_FILE` names) for variables not already set. A missing or malformed variable stops",
+        "start-up with one line naming it (exit status 2).",
+        "",
+    ]
     groups: list[str] = []
     for variable in VARIABLES:
         if variable.group not in groups:
@@ -381,15 +460,20 @@ def settings_markdown() -> str:
         for v in VARIABLES:
             if v.group == group:
                 default = f"`{v.default}`" if v.default else ""
-                lines.append(f"| `{v.name}` | {default} | {v.required} | {v.meaning}{' (secret)' if v.secret else ''} |")
+                lines.append(
+                    f"| `{v.name}` | {default} | {v.required} | {v.meaning}{' (secret)' if v.secret else ''} |"
+                )
         lines.append("")
     return "\n".join(lines)
 
 
 def env_example() -> str:
-    lines = ["# oomlens settings. Generated from bot/settings.py by `python -m bot.settings`; do not edit.",
-             "# Copy to .env next to where `oomlens serve` runs (or point OOMLENS_ENV_FILE at it); variables",
-             "# already set in the environment win. docs/settings.md explains each one.", ""]
+    lines = [
+        "# oomlens settings. Generated from bot/settings.py by `python -m bot.settings`; do not edit.",
+        "# Copy to .env next to where `oomlens serve` runs (or point OOMLENS_ENV_FILE at it); variables",
+        "# already set in the environment win. docs/settings.md explains each one.",
+        "",
+    ]
     group = None
     for v in VARIABLES:
         if v.group != group:

@@ -24,8 +24,13 @@ from lark.exceptions import LarkError
 from .facts import SourceLine
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
-_NEEDS_HEADER = {"VMSTAT_ROW": "VMSTAT_HEADER", "SLABTOP_ROW": "SLABTOP_SUMMARY", "TOP_ROW": "TOP_HEADER",
-                 "SWAP_ROW": "SWAPS_HEADER", "K8S_MEMORY": "K8S_SECTION"}
+_NEEDS_HEADER = {
+    "VMSTAT_ROW": "VMSTAT_HEADER",
+    "SLABTOP_ROW": "SLABTOP_SUMMARY",
+    "TOP_ROW": "TOP_HEADER",
+    "SWAP_ROW": "SWAPS_HEADER",
+    "K8S_MEMORY": "K8S_SECTION",
+}
 _HEADER_REACH = 80  # lines after its header a row may appear
 
 
@@ -64,10 +69,30 @@ def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 
 
 # ------------------------------------------------------------------------------------ sizes
-_BINARY = {"": 1, "B": 1, "K": 1024, "KI": 1024, "KB": 1024, "KIB": 1024, "M": 1024 ** 2, "MI": 1024 ** 2,
-           "MB": 1024 ** 2, "MIB": 1024 ** 2, "G": 1024 ** 3, "GI": 1024 ** 3, "GB": 1024 ** 3, "GIB": 1024 ** 3,
-           "T": 1024 ** 4, "TI": 1024 ** 4, "TB": 1024 ** 4, "TIB": 1024 ** 4, "P": 1024 ** 5, "PI": 1024 ** 5,
-           "E": 1024 ** 6, "EI": 1024 ** 6}
+_BINARY = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KI": 1024,
+    "KB": 1024,
+    "KIB": 1024,
+    "M": 1024**2,
+    "MI": 1024**2,
+    "MB": 1024**2,
+    "MIB": 1024**2,
+    "G": 1024**3,
+    "GI": 1024**3,
+    "GB": 1024**3,
+    "GIB": 1024**3,
+    "T": 1024**4,
+    "TI": 1024**4,
+    "TB": 1024**4,
+    "TIB": 1024**4,
+    "P": 1024**5,
+    "PI": 1024**5,
+    "E": 1024**6,
+    "EI": 1024**6,
+}
 _SIZE = re.compile(r"^(\d+(?:[.,]\d+)?)([A-Za-z]*)$")
 
 
@@ -97,15 +122,39 @@ def kubernetes_quantity_kb(text: str) -> int | None:
     if not match:
         return None
     number = float(match.group(1))
-    factor = {None: 1, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "Pi": 1024 ** 5,
-              "Ei": 1024 ** 6, "k": 1000, "K": 1000, "M": 1000 ** 2, "G": 1000 ** 3, "T": 1000 ** 4,
-              "P": 1000 ** 5, "E": 1000 ** 6, "m": 0.001}[match.group(2)]
+    factor = {
+        None: 1,
+        "Ki": 1024,
+        "Mi": 1024**2,
+        "Gi": 1024**3,
+        "Ti": 1024**4,
+        "Pi": 1024**5,
+        "Ei": 1024**6,
+        "k": 1000,
+        "K": 1000,
+        "M": 1000**2,
+        "G": 1000**3,
+        "T": 1000**4,
+        "P": 1000**5,
+        "E": 1000**6,
+        "m": 0.001,
+    }[match.group(2)]
     return int(number * factor / 1024)
 
 
-_FREE_FLAG_UNIT = {"-b": 1, "--bytes": 1, "-k": 1024, "--kilo": 1000, "--kibi": 1024, "-m": 1024 ** 2,
-                   "--mega": 1000 ** 2, "--mebi": 1024 ** 2, "-g": 1024 ** 3, "--giga": 1000 ** 3,
-                   "--gibi": 1024 ** 3}
+_FREE_FLAG_UNIT = {
+    "-b": 1,
+    "--bytes": 1,
+    "-k": 1024,
+    "--kilo": 1000,
+    "--kibi": 1024,
+    "-m": 1024**2,
+    "--mega": 1000**2,
+    "--mebi": 1024**2,
+    "-g": 1024**3,
+    "--giga": 1000**3,
+    "--gibi": 1024**3,
+}
 
 
 def _free_unit(flags: str | None) -> int | None:
@@ -123,14 +172,32 @@ def _free_unit(flags: str | None) -> int | None:
 # A cheap screen before the lexer: a line can only be a context line when it holds one of these
 # words, or follows (within _HEADER_REACH lines) a header whose rows hold only numbers. Kernel
 # logs of 100,000 lines are mostly task rows and trace lines that never pass it.
-_SCREEN_WORDS = ("Mem", "Swap", "total", "free", "emory", "Limits:", "Requests:", "OOMKilled", "oom-kill",
-                 "OOM killer", "vmalloc", "vmap", "KASAN", "kasan_", "kmemleak", "Modules linked in")
+_SCREEN_WORDS = (
+    "Mem",
+    "Swap",
+    "total",
+    "free",
+    "emory",
+    "Limits:",
+    "Requests:",
+    "OOMKilled",
+    "oom-kill",
+    "OOM killer",
+    "vmalloc",
+    "vmap",
+    "KASAN",
+    "kasan_",
+    "kmemleak",
+    "Modules linked in",
+)
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
 _MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
 _HEADER_WORDS = ("PID", "swpd", "Active / Total Size", "Filename", "NAME", "CONTAINER ID", "Limits:", "Requests:")
 _HEADER_SCREEN = re.compile("|".join(re.escape(word) for word in _HEADER_WORDS))
-_HEADERS = re.compile(r"PID\s+USER|\bswpd\b|Active / Total Size|^\s*Filename\s+Type|^\s*NAME\s+TYPE|"
-                      r"CONTAINER ID|^\s*(?:Limits|Requests):\s*$")
+_HEADERS = re.compile(
+    r"PID\s+USER|\bswpd\b|Active / Total Size|^\s*Filename\s+Type|^\s*NAME\s+TYPE|"
+    r"CONTAINER ID|^\s*(?:Limits|Requests):\s*$"
+)
 
 
 def _candidates(lines: list[Any]) -> list[Any]:
@@ -141,8 +208,7 @@ def _candidates(lines: list[Any]) -> list[Any]:
         if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
             reach = index + _HEADER_REACH
             out.append(line)
-        elif index <= reach or _SCREEN.search(text) or (
-                text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+        elif index <= reach or _SCREEN.search(text) or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
             out.append(line)
     return out
 
@@ -173,11 +239,11 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     free_unit_known = False
     swaps_human = False
     k8s_section = None
-    for line, terminal in zip(lines, tokens):
+    for line, terminal in zip(lines, tokens, strict=False):
         if terminal == "OTHER":
             continue
         header = _NEEDS_HEADER.get(terminal)
-        if header is not None and line.number - last_header.get(header, -10 ** 9) > _HEADER_REACH:
+        if header is not None and line.number - last_header.get(header, -(10**9)) > _HEADER_REACH:
             continue
         match = _matcher(terminal)(line.text)
         if match is None:
@@ -231,13 +297,21 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
                 for name in ("total", "free", "used"):
                     values[name + "_kb"] = int(groups[p + name + "_k"])
         elif terminal == "TOP_ROW":
-            values.update(pid=int(groups["tr_pid"]), user=groups["tr_user"], command=groups["tr_command"].strip(),
-                          mem_percent=float(groups["tr_mem"]))
+            values.update(
+                pid=int(groups["tr_pid"]),
+                user=groups["tr_user"],
+                command=groups["tr_command"].strip(),
+                mem_percent=float(groups["tr_mem"]),
+            )
             res = groups["tr_res"]
             values["res_kb"] = size_kb(res.upper(), 1024) if res[-1:].isalpha() else int(float(res))
         elif terminal == "VMSTAT_ROW":
-            values.update(swpd_kb=int(groups["vm_swpd"]), free_kb=int(groups["vm_free"]),
-                          si=int(groups["vm_si"]), so=int(groups["vm_so"]))
+            values.update(
+                swpd_kb=int(groups["vm_swpd"]),
+                free_kb=int(groups["vm_free"]),
+                si=int(groups["vm_si"]),
+                so=int(groups["vm_so"]),
+            )
         elif terminal == "SLABTOP_SUMMARY":
             values.update(active_kb=int(float(groups["st_active"])), total_kb=int(float(groups["st_total"])))
         elif terminal == "SLABTOP_ROW":
@@ -258,19 +332,25 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             number = int(groups["dm_value"])
             values.update(key=groups["dm_key"], kb=number // 1024 if number > 0 else number)
         elif terminal == "DOCKER_STATS_ROW":
-            values.update(name=groups["ds_name"], usage_kb=size_kb(groups["ds_usage"], None),
-                          limit_kb=size_kb(groups["ds_limit"], None), percent=float(groups["ds_pct"]))
+            values.update(
+                name=groups["ds_name"],
+                usage_kb=size_kb(groups["ds_usage"], None),
+                limit_kb=size_kb(groups["ds_limit"], None),
+                percent=float(groups["ds_pct"]),
+            )
         elif terminal == "SYSTEMD_MEMORY":
             values["current_kb"] = size_kb(groups["sd_current"], 1)
-            for key, value in re.findall(r"(high|max|swap max|available|peak|limit|min|low):[ \t]*([\d.]+[BKMGTP]?)",
-                                         groups.get("sd_limits", "")):
+            for key, value in re.findall(
+                r"(high|max|swap max|available|peak|limit|min|low):[ \t]*([\d.]+[BKMGTP]?)", groups.get("sd_limits", "")
+            ):
                 kb = size_kb(value, 1)
                 if kb is not None:
                     values[key.replace(" ", "_") + "_kb"] = kb
         elif terminal == "SYSTEMD_PROPERTY":
             raw = groups["sp_value"]
-            values.update(key=groups["sp_key"], raw=raw,
-                          kb=None if raw in ("infinity", "[not set]") else size_kb(raw, 1))
+            values.update(
+                key=groups["sp_key"], raw=raw, kb=None if raw in ("infinity", "[not set]") else size_kb(raw, 1)
+            )
         elif terminal == "SYSTEMD_OOM":
             values["text"] = groups["so_text"]
         elif terminal == "VMALLOC_FAILURE":
@@ -285,9 +365,13 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module
-            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            words = (
+                re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split()
+            )
             values["modules"] = tuple(m.group(1) for m in words if m)
-            words = (re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split())
+            words = (
+                re.match(r"([A-Za-z0-9_-]+)(?:\(([A-Z+-]+)\))?", word) for word in groups.get("mod_list", "").split()
+            )
             values["flags"] = MappingProxyType({m.group(1): m.group(2) for m in words if m and m.group(2)})
         out.append(ContextLine(kind, MappingProxyType(values), source))
     return ContextFacts(tuple(out))

@@ -8,9 +8,10 @@ field (``_kb``, ``_pages``, ``_bytes``); ``None`` always means "the paste does n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Any
+from typing import Any
 
 
 def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
@@ -275,7 +276,9 @@ class Event:
     free_swap_kb: int | None = None
     total_swap_kb: int | None = None
     swap_lines: tuple[int, ...] = ()
-    page_totals: Mapping[str, int] = field(default_factory=_frozen_map)  # "RAM", "reserved", "HighMem/MovableOnly", "cma reserved", ...
+    page_totals: Mapping[str, int] = field(
+        default_factory=_frozen_map
+    )  # "RAM", "reserved", "HighMem/MovableOnly", "cma reserved", ...
     page_total_lines: tuple[int, ...] = ()
     task_table_present: bool = False
     task_table_line: int | None = None

@@ -8,8 +8,9 @@ Transformer. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from lark import Lark
 
@@ -26,7 +27,7 @@ def _plugins() -> dict[str, type]:
     return dict(lark_cython.plugins)
 
 
-@lru_cache(maxsize=None)
+@cache
 def oom_parser() -> Lark:
     """The LALR parser for normalised dump text (built once per process, cached on disk)."""
     return Lark.open_from_package(
@@ -34,25 +35,21 @@ def oom_parser() -> Lark:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _prefix_grammar() -> Lark:
     return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True)
 
 
-def _ordered_terminals(parser: Lark) -> list:
+def _ordered_terminals(parser: Lark) -> list[Any]:
     # The order Lark's basic lexer tries terminals in: priority, then the longer pattern.
     terminals = [t for t in parser.terminals if t.pattern.type == "re" or t.pattern.type == "str"]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     return terminals
 
 
-@lru_cache(maxsize=None)
+@cache
 def _line_classifier() -> re.Pattern[str]:
-    parts = [
-        f"(?P<{t.name}>{t.pattern.to_regexp()})"
-        for t in _ordered_terminals(oom_parser())
-        if t.name != OTHER
-    ]
+    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in _ordered_terminals(oom_parser()) if t.name != OTHER]
     return re.compile("|".join(parts))
 
 
@@ -70,14 +67,14 @@ def is_loose(kind: str) -> bool:
     return kind == OTHER or kind.endswith("_CUT")
 
 
-@lru_cache(maxsize=None)
+@cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text."""
     pattern = re.compile(oom_parser().get_terminal(terminal).pattern.to_regexp())
     return lambda text: pattern.match(text + "\n")
 
 
-@lru_cache(maxsize=None)
+@cache
 def prefix_pattern() -> re.Pattern[str]:
     """One pattern matching the run of log prefixes at the start of a line."""
     parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]

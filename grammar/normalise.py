@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import html
+import itertools
 import json
 import quopri
 import re
@@ -106,9 +107,7 @@ def _undo_transport(text: str) -> str:
     if "#012" in text:
         text = text.replace("#012", "\n").replace("#011", "\t")
     if "=3D" in text and _QP_EVIDENCE.search(text):
-        text = quopri.decodestring(text.encode("utf-8", errors="replace")).decode(
-            "utf-8", errors="replace"
-        )
+        text = quopri.decodestring(text.encode("utf-8", errors="replace")).decode("utf-8", errors="replace")
     if text.count(" kernel: ") > text.count("\n") + 1 and _RUN_TOGETHER.search(text):
         text = _RUN_TOGETHER.sub("\n", text)
     if _runs_together(text):
@@ -136,7 +135,9 @@ _TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "date", "_time", "__REALT
 
 
 _JSON_MESSAGE_MEMBER = re.compile(
-    r'^[ \t]*"(?:message|msg|MESSAGE|log|line|textPayload)"[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*")[ \t]*,?[ \t]*$', re.MULTILINE)
+    r'^[ \t]*"(?:message|msg|MESSAGE|log|line|textPayload)"[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*")[ \t]*,?[ \t]*$',
+    re.MULTILINE,
+)
 
 
 def _member_text(match: re.Match[str]) -> str:
@@ -170,8 +171,10 @@ def _message_and_time(entry: dict[str, object]) -> tuple[str | None, object]:
     for record in (entry, *(value for value in entry.values() if isinstance(value, dict))):
         message = next((record[key] for key in _MESSAGE_KEYS if isinstance(record.get(key), str)), None)
         if message is not None:
-            stamp = next((record[key] for key in _TIME_KEYS if isinstance(record.get(key), (str, int, float))),
-                         next((entry[key] for key in _TIME_KEYS if isinstance(entry.get(key), (str, int, float))), None))
+            stamp = next(
+                (record[key] for key in _TIME_KEYS if isinstance(record.get(key), (str, int, float))),
+                next((entry[key] for key in _TIME_KEYS if isinstance(entry.get(key), (str, int, float))), None),
+            )
             return message, stamp
     return None, None
 
@@ -203,7 +206,7 @@ def _from_json_lines(text: str) -> str:
     if None not in stamps and len({type(stamp) for stamp in stamps}) == 1:
         order = sorted(range(len(entries)), key=lambda position: (stamps[position], position))
         entries = [entries[position] for position in order]
-    for slot, (_, message) in zip(slots, entries):
+    for slot, (_, message) in zip(slots, entries, strict=False):
         lines[slot] = message
     return "\n".join(lines)
 
@@ -249,7 +252,7 @@ def _strip_prefix(line: str) -> tuple[str, str]:
         match = prefix_pattern().match(line, len(line) - len(line.lstrip(" \t")))
     if match is None:
         return line, ""
-    return line[match.end():], line[: match.end()]
+    return line[match.end() :], line[: match.end()]
 
 
 def line_content(raw: str) -> tuple[str, str]:
@@ -294,7 +297,7 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
             end += 1
         marks = [bool(entry.prefix) for entry in physical[start:end] if entry is not None]
         for offset in range(len(marks)):
-            around = marks[max(0, offset - _NEIGHBOURS): offset] + marks[offset + 1: offset + 1 + _NEIGHBOURS]
+            around = marks[max(0, offset - _NEIGHBOURS) : offset] + marks[offset + 1 : offset + 1 + _NEIGHBOURS]
             flags[start + offset] = sum(around) * 2 >= len(around) if around else marks[offset]
         start = end
     return flags
@@ -303,8 +306,10 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
 def _wrap_width(physical: list[_Physical | None]) -> int | None:
     """The width at which a page or mail reader cut lines, when one width dominates."""
     lengths = Counter(
-        entry.raw_length for entry, following in zip(physical, physical[1:])
-        if entry is not None and following is not None and not following.prefix and entry.raw_length >= 60)
+        entry.raw_length
+        for entry, following in itertools.pairwise(physical)
+        if entry is not None and following is not None and not following.prefix and entry.raw_length >= 60
+    )
     if not lengths:
         return None
     width, count = lengths.most_common(1)[0]
@@ -334,13 +339,13 @@ class _Physical:
 
     @property
     def trail(self) -> str:
-        return self.body[len(self.body.rstrip()):]
+        return self.body[len(self.body.rstrip()) :]
 
 
 def _joined(run: list[_Physical], exact: bool) -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there) or a word wrap."""
     text = run[0].text
-    for before, part in zip(run, run[1:]):
+    for before, part in itertools.pairwise(run):
         glue = before.trail + part.lead if exact else ("" if text.endswith("-") else " ")
         text += glue + part.text
     return text
@@ -374,7 +379,9 @@ def normalise(text: str) -> Normalised:
         stripped = body.strip()[:MAX_LINE_CHARS]
         spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
         if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
-            physical.extend(_Physical(index + 1, text, span_prefix, len(raw), text, False) for text, span_prefix in spans)
+            physical.extend(
+                _Physical(index + 1, text, span_prefix, len(raw), text, False) for text, span_prefix in spans
+            )
             physical.append(None)
             continue
         if stripped or prefix.strip():
@@ -410,12 +417,21 @@ def normalise(text: str) -> Normalised:
         run = [entry]
         following = physical[index] if index < len(physical) else None
         prefixed_paste = prefixed_block[index - 1]
-        if budget > 0 and (entry.prefix or prefixed_paste or (following is not None and following.indented)
-                           or is_loose(classify(entry.text))):
+        if budget > 0 and (
+            entry.prefix
+            or prefixed_paste
+            or (following is not None and following.indented)
+            or is_loose(classify(entry.text))
+        ):
             probe = index
             while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or not is_loose(classify(candidate.text)):
+                if (
+                    candidate is None
+                    or not candidate.text
+                    or candidate.prefix
+                    or not is_loose(classify(candidate.text))
+                ):
                     break
                 run.append(candidate)
                 probe += 1
@@ -423,7 +439,7 @@ def normalise(text: str) -> Normalised:
         if len(run) > 1:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
-            width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH): index + _WIDTH_REACH])
+            width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
             exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
             best = _best_join(run, exact_first)
             if best is not None:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
+from typing import cast
 
 from lark.exceptions import LarkError
 
@@ -96,14 +97,48 @@ _SECTION: dict[str, int | None] = {
     "numa_note": 9,
 }
 # Kinds that occur once per report: a second one means a second report.
-_ONCE = {"sysrq", "invoked", "alloc_failure", "task_header", "meminfo_start", "task_table_header",
-         "tasks_state", "oom_summary", "kill_score", "killed", "memcg_task_in", "memcg_stats_start",
-         "free_swap", "total_swap", "pagecache"}
+_ONCE = {
+    "sysrq",
+    "invoked",
+    "alloc_failure",
+    "task_header",
+    "meminfo_start",
+    "task_table_header",
+    "tasks_state",
+    "oom_summary",
+    "kill_score",
+    "killed",
+    "memcg_task_in",
+    "memcg_stats_start",
+    "free_swap",
+    "total_swap",
+    "pagecache",
+}
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
-_SUBSTANTIVE = {"invoked", "alloc_failure", "sysrq", "memcg_task_in", "memcg_counter", "hugepages",
-                "memcg_stats_start", "meminfo_start", "meminfo_counters", "legacy_meminfo",
-                "node_stat", "zone", "buddy", "free_swap", "total_swap", "page_total",
-                "task_table_header", "task_row", "oom_summary", "kill_score", "killed", "no_killable"}
+_SUBSTANTIVE = {
+    "invoked",
+    "alloc_failure",
+    "sysrq",
+    "memcg_task_in",
+    "memcg_counter",
+    "hugepages",
+    "memcg_stats_start",
+    "meminfo_start",
+    "meminfo_counters",
+    "legacy_meminfo",
+    "node_stat",
+    "zone",
+    "buddy",
+    "free_swap",
+    "total_swap",
+    "page_total",
+    "task_table_header",
+    "task_row",
+    "oom_summary",
+    "kill_score",
+    "killed",
+    "no_killable",
+}
 _MAX_GAP = 60  # unrelated lines after which an open event is closed
 
 # Call-trace frames that tell which kind of memory event printed the stack, when no line of the
@@ -111,29 +146,77 @@ _MAX_GAP = 60  # unrelated lines after which an open event is closed
 # print the stack): a task blocked in reclaim or waiting for oom_lock also has
 # __alloc_pages_slowpath or out_of_memory deeper in its stack, but it printed no report.
 # lib/dump_stack.c, arch/*/kernel/traps.c and dumpstack.c: the printing frames.
-_PRINTING_FRAMES = frozenset({
-    "dump_stack", "dump_stack_lvl", "__dump_stack", "show_stack", "show_stack_log_lvl", "show_trace",
-    "show_trace_log_lvl", "dump_backtrace", "dump_backtrace_entry", "unwind_backtrace", "print_stack_trace",
-    "dump_stack_print_info", "arch_stack_walk", "show_regs", "__show_regs", "print_context_stack",
-    "print_context_stack_bp", "dump_trace", "__warn", "warn_slowpath_common", "warn_slowpath_null",
-    "warn_slowpath_fmt", "report_bug", "handle_bug", "exc_invalid_op", "asm_exc_invalid_op", "invalid_op",
-})
+_PRINTING_FRAMES = frozenset(
+    {
+        "dump_stack",
+        "dump_stack_lvl",
+        "__dump_stack",
+        "show_stack",
+        "show_stack_log_lvl",
+        "show_trace",
+        "show_trace_log_lvl",
+        "dump_backtrace",
+        "dump_backtrace_entry",
+        "unwind_backtrace",
+        "print_stack_trace",
+        "dump_stack_print_info",
+        "arch_stack_walk",
+        "show_regs",
+        "__show_regs",
+        "print_context_stack",
+        "print_context_stack_bp",
+        "dump_trace",
+        "__warn",
+        "warn_slowpath_common",
+        "warn_slowpath_null",
+        "warn_slowpath_fmt",
+        "report_bug",
+        "handle_bug",
+        "exc_invalid_op",
+        "asm_exc_invalid_op",
+        "invalid_op",
+    }
+)
 # mm/oom_kill.c (dump_header, oom_kill_process, out_of_memory), mm/page_alloc.c
 # (__alloc_pages_may_oom, warn_alloc, __alloc_pages_slowpath), mm/memcontrol.c (the memcg charge
 # path: mem_cgroup_out_of_memory, try_charge, try_charge_memcg 5.16+, mem_cgroup_oom 3.12-4.x),
 # drivers/tty/sysrq.c (moom_callback, sysrq_handle_moom).
-_MEMCG_FRAMES = frozenset({
-    "mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize", "mem_cgroup_oom", "try_charge", "try_charge_memcg",
-    "__mem_cgroup_try_charge", "mem_cgroup_charge_common", "mem_cgroup_handle_oom", "__mem_cgroup_charge",
-    "mem_cgroup_charge", "mem_cgroup_try_charge", "charge_memcg", "obj_cgroup_charge_pages", "__memcg_kmem_charge",
-    "__memcg_kmem_charge_page", "obj_cgroup_charge",
-})
+_MEMCG_FRAMES = frozenset(
+    {
+        "mem_cgroup_out_of_memory",
+        "mem_cgroup_oom_synchronize",
+        "mem_cgroup_oom",
+        "try_charge",
+        "try_charge_memcg",
+        "__mem_cgroup_try_charge",
+        "mem_cgroup_charge_common",
+        "mem_cgroup_handle_oom",
+        "__mem_cgroup_charge",
+        "mem_cgroup_charge",
+        "mem_cgroup_try_charge",
+        "charge_memcg",
+        "obj_cgroup_charge_pages",
+        "__memcg_kmem_charge",
+        "__memcg_kmem_charge_page",
+        "obj_cgroup_charge",
+    }
+)
 _SYSRQ_FRAMES = frozenset({"moom_callback", "sysrq_handle_moom"})
-_OOM_FRAMES = frozenset({
-    "dump_header", "oom_kill_process", "__oom_kill_process", "out_of_memory", "__out_of_memory",
-    "pagefault_out_of_memory", "__alloc_pages_may_oom", "check_panic_on_oom", "dump_tasks", "select_bad_process",
-    "oom_kill_task",
-})
+_OOM_FRAMES = frozenset(
+    {
+        "dump_header",
+        "oom_kill_process",
+        "__oom_kill_process",
+        "out_of_memory",
+        "__out_of_memory",
+        "pagefault_out_of_memory",
+        "__alloc_pages_may_oom",
+        "check_panic_on_oom",
+        "dump_tasks",
+        "select_bad_process",
+        "oom_kill_task",
+    }
+)
 _ALLOC_FAILURE_FRAMES = frozenset({"warn_alloc", "warn_alloc_failed", "warn_alloc_show_mem", "__alloc_pages_slowpath"})
 _EVENT_FRAMES = _MEMCG_FRAMES | _SYSRQ_FRAMES | _OOM_FRAMES | _ALLOC_FAILURE_FRAMES
 
@@ -164,6 +247,7 @@ def _trace_kind(items: list[Item]) -> str | None:
     if chain & _OOM_FRAMES:
         return "oom-kill"
     return "page-allocation-failure"
+
 
 _RELEASE_ARCH = (
     (re.compile(r"x86_64|amd64"), "x86_64"),
@@ -200,13 +284,22 @@ class _Draft:
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
             # ... and a stack dumped just before the report (2.6 kernels with a dump_stack()
             # ahead of the `oom-killer:` line) is that report's trace, when nothing comes between.
-            return self.kinds == {"sysrq"} or self.kinds <= {"ratelimit"} or (
-                not self.pending and self.kinds <= {"call_trace_start", "trace_line"} and _trace_kind(self.items) is not None)
+            return (
+                self.kinds == {"sysrq"}
+                or self.kinds <= {"ratelimit"}
+                or (
+                    not self.pending
+                    and self.kinds <= {"call_trace_start", "trace_line"}
+                    and _trace_kind(self.items) is not None
+                )
+            )
         if item.kind == "killed" and any(
-                other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items):
+            other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
+        ):
             return True  # the same kill printed twice is still one event
         if item.kind == "free_swap" and any(
-                other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items):
+            other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
+        ):
             return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
         if item.kind in _ONCE and item.kind in self.kinds:
             return False
@@ -235,8 +328,17 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     """
     size = len(data)
     if size > MAX_INPUT_BYTES:
-        return Dump(None, None, None, (), (f"input is {size // (1024 * 1024)} MB; the limit is "
-                                           f"{MAX_INPUT_BYTES // (1024 * 1024)} MB (use `oomlens analyze --format jsonl` for big logs)",), 0)
+        return Dump(
+            None,
+            None,
+            None,
+            (),
+            (
+                f"input is {size // (1024 * 1024)} MB; the limit is "
+                f"{MAX_INPUT_BYTES // (1024 * 1024)} MB (use `oomlens analyze --format jsonl` for big logs)",
+            ),
+            0,
+        )
     text, warnings = decode_bytes(data)
     if not text.strip():
         return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
@@ -273,8 +375,10 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
         item.text = line.text
         count = item.fields.get("line_count", 1) if item.fields else 1
         if count > 1:  # a task table: its rows keep their own line numbers
-            item.fields["rows"] = [(pid, rest, text, lines[cursor + 1 + i].number, lines[cursor + 1 + i].prefix)
-                                   for i, (pid, rest, text) in enumerate(item.fields["rows"])]
+            item.fields["rows"] = [
+                (pid, rest, text, lines[cursor + 1 + i].number, lines[cursor + 1 + i].prefix)
+                for i, (pid, rest, text) in enumerate(item.fields["rows"])
+            ]
             item.fields["last_line"] = lines[cursor + count - 1].number
         cursor += count
     return items
@@ -313,13 +417,16 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     streams: dict[tuple[str | None, str | None], _Stream] = {}
     keys = _stream_keys(items)
     host_of: dict[int, str | None] = {}
-    for item, key in zip(items, keys):
+    for item, key in zip(items, keys, strict=False):
         stream = streams.get(key)
         if stream is None:
             stream = streams[key] = _Stream()
         current = stream.current
-        if item.kind == "other" or (item.kind == "memcg_stat" and (current is None or "memcg_stats_start" not in current.kinds)) \
-                or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds)):
+        if (
+            item.kind == "other"
+            or (item.kind == "memcg_stat" and (current is None or "memcg_stats_start" not in current.kinds))
+            or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
+        ):
             if current is not None:
                 current.pending.append(item)
                 stream.gap += 1
@@ -340,8 +447,12 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                 continue
         stream.gap = 0
         stamp = _uptime(item.prefix)
-        if current is not None and current.accepts(item) and not _went_back(current, stamp) \
-                and not _request_unanswered(current, item, stamp):
+        if (
+            current is not None
+            and current.accepts(item)
+            and not _went_back(current, stamp)
+            and not _request_unanswered(current, item, stamp)
+        ):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
             continue
@@ -367,19 +478,26 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
-    kept = sorted((draft for draft in drafts if _is_event(draft)),
-                  key=lambda draft: draft.items[0].number)
+    kept = sorted((draft for draft in drafts if _is_event(draft)), key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
     signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
     for index, draft in enumerate(kept):
         start, end = spans[index]
-        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
-               and _any_between(prose, spans[other][1], start) for other in range(index)):
+        if any(
+            _quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
+            and _any_between(prose, spans[other][1], start)
+            for other in range(index)
+        ):
             continue  # repeats an earlier event after prose: an answer quoting the question
-        if any(_quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
-               and len(signatures[index]) < len(signatures[other])
-               and (_any_between(prose, end, spans[other][0]) or all(_USEC_STAMP.search(item.prefix) for item in draft.items))
-               for other in range(index + 1, len(kept))):
+        if any(
+            _quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
+            and len(signatures[index]) < len(signatures[other])
+            and (
+                _any_between(prose, end, spans[other][0])
+                or all(_USEC_STAMP.search(item.prefix) for item in draft.items)
+            )
+            for other in range(index + 1, len(kept))
+        ):
             continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
         events.append(_build_event(len(events), draft, machines, host_of.get(id(draft))))
     if events:
@@ -425,7 +543,8 @@ def _is_event(draft: _Draft) -> bool:
         if not refused:
             return True
     return _trace_kind(draft.items) is not None or any(
-        item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower() for item in draft.items)
+        item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower() for item in draft.items
+    )
 
 
 def _show_memory(draft: _Draft) -> bool:
@@ -440,8 +559,13 @@ _SYSRQ_REACH_S = 2.0  # sysrq queues moom_work at once: its report follows withi
 def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
     """A `SysRq : Manual OOM execution` line followed only much later by a report: that report
     is another OOM (the request printed nothing, or was ignored), not the manual one."""
-    return (draft.kinds == {"sysrq"} and item.kind in ("invoked", "alloc_failure") and stamp is not None
-            and draft.stamp is not None and stamp - draft.stamp > _SYSRQ_REACH_S)
+    return (
+        draft.kinds == {"sysrq"}
+        and item.kind in ("invoked", "alloc_failure")
+        and stamp is not None
+        and draft.stamp is not None
+        and stamp - draft.stamp > _SYSRQ_REACH_S
+    )
 
 
 def _went_back(draft: _Draft, stamp: float | None) -> bool:
@@ -452,8 +576,9 @@ _USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: on
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
-def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool,
-            same_prefix: bool = False) -> bool:
+def _quotes(
+    draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool, same_prefix: bool = False
+) -> bool:
     """True when ``draft`` only repeats lines (or the starts of lines) of ``other``; with
     ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
     if signature <= other_signature:
@@ -461,13 +586,19 @@ def _quotes(draft: _Draft, signature: set[str], other: _Draft, other_signature: 
     if len(draft.items) > _QUOTE_CHECK_LINES:
         return False
     texts = [(item.prefix, item.text) for item in other.items]
-    return all(any(text.startswith(item.text) and (prefix == item.prefix if same_prefix else not item.prefix or prefix == item.prefix)
-                   for prefix, text in texts)
-               for item in draft.items)
+    return all(
+        any(
+            text.startswith(item.text)
+            and (prefix == item.prefix if same_prefix else not item.prefix or prefix == item.prefix)
+            for prefix, text in texts
+        )
+        for item in draft.items
+    )
 
 
-def _open_draft_of_host(streams: dict[tuple[str | None, str | None], _Stream],
-                        key: tuple[str | None, str | None], item: Item) -> _Draft | None:
+def _open_draft_of_host(
+    streams: dict[tuple[str | None, str | None], _Stream], key: tuple[str | None, str | None], item: Item
+) -> _Draft | None:
     if key[1] is None:
         return None
     for other_key, other in streams.items():
@@ -482,7 +613,7 @@ class _Machines:
     def __init__(self, items: list[Item], keys: list[tuple[str | None, str | None]]) -> None:
         self._items: dict[str | None, list[Item]] = {}
         self._all = items
-        for item, (host, _caller) in zip(items, keys):
+        for item, (host, _caller) in zip(items, keys, strict=False):
             self._items.setdefault(host, []).append(item)
         self._arch: dict[tuple[str | None, str | None], str | None] = {}
 
@@ -494,8 +625,9 @@ class _Machines:
 
     def arch(self, host: str | None, kernel: str | None) -> str | None:
         if (host, kernel) not in self._arch:
-            self._arch[(host, kernel)] = _arch(self._items.get(host, []), kernel,
-                                               _identity(self._items.get(host, []), self._all, "machine"))
+            self._arch[(host, kernel)] = _arch(
+                self._items.get(host, []), kernel, _identity(self._items.get(host, []), self._all, "machine")
+            )
         return self._arch[(host, kernel)]
 
 
@@ -504,8 +636,9 @@ def _any_between(sorted_numbers: list[int], low: int, high: int) -> bool:
     return at < len(sorted_numbers) and sorted_numbers[at] < high
 
 
-def _owner_of_reaped(drafts: list[_Draft], item: Item, host_of: dict[int, str | None],
-                     host: str | None) -> _Draft | None:
+def _owner_of_reaped(
+    drafts: list[_Draft], item: Item, host_of: dict[int, str | None], host: str | None
+) -> _Draft | None:
     pid = item.fields.get("pid")
     for draft in reversed(drafts):
         if host_of.get(id(draft)) != host:
@@ -519,15 +652,23 @@ def _owner_of_reaped(drafts: list[_Draft], item: Item, host_of: dict[int, str | 
 def _first_kernel(items: list[Item]) -> str | None:
     for item in items:
         if item.kind == "task_header" and item.fields.get("kernel"):
-            return item.fields["kernel"]
+            return cast("str | None", item.fields["kernel"])
     return None
 
 
 # `uname -m` machine names -> the arch names of a release suffix
-_MACHINE_ARCH = ((re.compile(r"x86_64|amd64"), "x86_64"), (re.compile(r"i[3-6]86"), "i686"),
-                 (re.compile(r"aarch64|arm64"), "arm64"), (re.compile(r"arm"), "arm"),
-                 (re.compile(r"ppc64le"), "ppc64le"), (re.compile(r"ppc64"), "ppc64"), (re.compile(r"ppc"), "ppc"),
-                 (re.compile(r"s390x"), "s390x"), (re.compile(r"mips"), "mips"), (re.compile(r"riscv64"), "riscv64"))
+_MACHINE_ARCH = (
+    (re.compile(r"x86_64|amd64"), "x86_64"),
+    (re.compile(r"i[3-6]86"), "i686"),
+    (re.compile(r"aarch64|arm64"), "arm64"),
+    (re.compile(r"arm"), "arm"),
+    (re.compile(r"ppc64le"), "ppc64le"),
+    (re.compile(r"ppc64"), "ppc64"),
+    (re.compile(r"ppc"), "ppc"),
+    (re.compile(r"s390x"), "s390x"),
+    (re.compile(r"mips"), "mips"),
+    (re.compile(r"riscv64"), "riscv64"),
+)
 
 
 _UM_FRAME = re.compile(r"[0-9a-fA-F]{8,16}:  \[<[0-9a-fA-F]{8,16}>\] ")
@@ -550,7 +691,7 @@ def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
 def _page_size(items: list[Item]) -> int | None:
     for item in items:
         if item.kind == "buddy" and item.fields.get("orders"):
-            return min(size for size, _, _ in item.fields["orders"])
+            return cast(int, min(size for size, _, _ in item.fields["orders"]))
     return None
 
 
@@ -601,9 +742,14 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
     if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
-    if re.search(r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
-                 r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x", joined):
-        return "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
+    if re.search(
+        r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
+        r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x",
+        joined,
+    ):
+        return (
+            "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
+        )
     if any(re.match(r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", text) for text in traces):
         return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
     if re.search(r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x", joined):
@@ -616,7 +762,9 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         # Only x86-32 entry code names these (arch/x86/entry/entry_32.S, arch/x86/kernel/entry_32.S).
         # A HighMem zone or kernel text at 0xc0000000 is no evidence: 32-bit ARM, MIPS and
         # PowerPC routers have both.
-        if re.search(r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined):
+        if re.search(
+            r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined
+        ):
             return "i686"
         # `[<c04d36d2>] out_of_memory+0x92/0x250` (no parentheses, no `from`: not ARM) with kernel
         # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area above lowmem
@@ -630,12 +778,14 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         # Without a zone report (or buddy lists naming the zones) the two cannot be told apart;
         # DMA32 exists only on 64-bit.
         zones = {item.fields.get("name") for item in items if item.kind == "zone"} | {
-            item.fields.get("zone") for item in items if item.kind == "buddy"}
+            item.fields.get("zone") for item in items if item.kind == "buddy"
+        }
         zones.discard(None)
         if zones:
             return "i686" if "HighMem" in zones else "x86_64"
     if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
-            any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)):
+        any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)
+    ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
         if item.kind in ("other", "numa_note") and item.prefix and "kernel" in item.prefix:
@@ -671,8 +821,15 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         process = first("task_process")  # s390 prints the task on a line of its own
         if process is not None and f["pid"] is None:
             f = dict(f, pid=process.fields["pid"], comm=process.fields["comm"])
-        header = TaskHeader(f["cpu"], f["pid"], f["comm"], f["kernel"], f["tainted"],
-                            hardware.fields["name"] if hardware else None, header_item.number)
+        header = TaskHeader(
+            f["cpu"],
+            f["pid"],
+            f["comm"],
+            f["kernel"],
+            f["tainted"],
+            hardware.fields["name"] if hardware else None,
+            header_item.number,
+        )
 
     trigger = None
     alloc_mode = None
@@ -684,8 +841,17 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
             comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
         pid = header.pid if header and (comm is None or header.comm == comm) else None
         comm = comm or (header.comm if header else None)
-        trigger = Trigger(comm, pid, f.get("gfp_mask"), f.get("gfp_symbolic"), f.get("order"),
-                          f.get("oom_adj"), f.get("oom_score_adj"), f.get("nodemask"), trigger_item.number)
+        trigger = Trigger(
+            comm,
+            pid,
+            f.get("gfp_mask"),
+            f.get("gfp_symbolic"),
+            f.get("order"),
+            f.get("oom_adj"),
+            f.get("oom_score_adj"),
+            f.get("nodemask"),
+            trigger_item.number,
+        )
         if trigger_item.kind == "alloc_failure":
             alloc_mode = f.get("gfp_mask")
     elif header is not None:
@@ -703,17 +869,31 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
             reserve_by_position[id(zone_item)] = following.fields["values"]
     for zone_item in zone_items:
         values = zone_item.fields["values"]
-        zones.append(Zone(
-            node=zone_item.fields["node"], name=zone_item.fields["name"],
-            free_kb=values.get("free"), min_kb=values.get("min"), low_kb=values.get("low"), high_kb=values.get("high"),
-            values=MappingProxyType(dict(values)), all_unreclaimable=zone_item.fields["all_unreclaimable"],
-            lowmem_reserve=reserve_by_position.get(id(zone_item)), line=zone_item.number))
+        zones.append(
+            Zone(
+                node=zone_item.fields["node"],
+                name=zone_item.fields["name"],
+                free_kb=values.get("free"),
+                min_kb=values.get("min"),
+                low_kb=values.get("low"),
+                high_kb=values.get("high"),
+                values=MappingProxyType(dict(values)),
+                all_unreclaimable=zone_item.fields["all_unreclaimable"],
+                lowmem_reserve=reserve_by_position.get(id(zone_item)),
+                line=zone_item.number,
+            )
+        )
 
     buddy = tuple(
-        BuddyList(b.fields["node"], b.fields["zone"],
-                  tuple(BuddyOrder(size, count, types) for size, count, types in b.fields["orders"]),
-                  b.fields["total_kb"], b.number)
-        for b in by_kind.get("buddy", []))
+        BuddyList(
+            b.fields["node"],
+            b.fields["zone"],
+            tuple(BuddyOrder(size, count, types) for size, count, types in b.fields["orders"]),
+            b.fields["total_kb"],
+            b.number,
+        )
+        for b in by_kind.get("buddy", [])
+    )
 
     meminfo: dict[str, int] = {}
     for item in by_kind.get("meminfo_counters", []) + by_kind.get("legacy_meminfo", []):
@@ -734,19 +914,30 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     names = tuple(c for c in columns if c != "name")
     parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources]
     if None in parsed_rows:  # a row a person cut short: read the columns still there
-        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources) if row), None)
+        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources, strict=False) if row), None)
         row_names = names or (_era_names(reference.split(), kernel) if reference else ())
-        parsed_rows = [row or _cut_task_row(pid, rest, number, row_names)
-                       for row, (pid, rest, number) in zip(parsed_rows, row_sources)]
+        parsed_rows = [
+            row or _cut_task_row(pid, rest, number, row_names)
+            for row, (pid, rest, number) in zip(parsed_rows, row_sources, strict=False)
+        ]
     tasks = tuple(row for row in parsed_rows if row)
 
     summary = None
     summary_item = first("oom_summary")
     if summary_item:
         v = summary_item.fields["values"]
-        summary = OomSummary(v.get("constraint"), v.get("nodemask"), v.get("cpuset"), v.get("mems_allowed"),
-                             v.get("oom_memcg"), v.get("task_memcg"), v.get("task"),
-                             _to_int(v.get("pid")), _to_int(v.get("uid")), summary_item.number)
+        summary = OomSummary(
+            v.get("constraint"),
+            v.get("nodemask"),
+            v.get("cpuset"),
+            v.get("mems_allowed"),
+            v.get("oom_memcg"),
+            v.get("task_memcg"),
+            v.get("task"),
+            _to_int(v.get("pid")),
+            _to_int(v.get("uid")),
+            summary_item.number,
+        )
 
     kill = None
     killed_item = first("killed")
@@ -755,20 +946,38 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         f = killed_item.fields if killed_item else {}
         s = score_item.fields if score_item else {}
         kill = Kill(
-            pid=f.get("pid", s.get("pid")), comm=f.get("comm", s.get("comm")),
-            total_vm_kb=f.get("total_vm_kb"), anon_rss_kb=f.get("anon_rss_kb"), file_rss_kb=f.get("file_rss_kb"),
-            shmem_rss_kb=f.get("shmem_rss_kb"), pgtables_kb=f.get("pgtables_kb"), uid=f.get("uid"),
-            oom_score_adj=f.get("oom_score_adj"), score=s.get("score"),
+            pid=f.get("pid", s.get("pid")),
+            comm=f.get("comm", s.get("comm")),
+            total_vm_kb=f.get("total_vm_kb"),
+            anon_rss_kb=f.get("anon_rss_kb"),
+            file_rss_kb=f.get("file_rss_kb"),
+            shmem_rss_kb=f.get("shmem_rss_kb"),
+            pgtables_kb=f.get("pgtables_kb"),
+            uid=f.get("uid"),
+            oom_score_adj=f.get("oom_score_adj"),
+            score=s.get("score"),
             memcg_kill=bool(f.get("memcg") or s.get("memcg")),
             line=(killed_item or score_item).number,  # type: ignore[union-attr]
-            score_per_mille=s.get("per_mille") if score_item else None)
+            score_per_mille=s.get("per_mille") if score_item else None,
+        )
 
     if kill is None and summary is not None and summary.pid is not None:
         # No kill line survived, but the summary names the victim (mm/oom_kill.c
         # dump_oom_summary, 4.19+: `...,task=java,pid=7134,uid=1000`).
-        kill = Kill(pid=summary.pid, comm=summary.task, total_vm_kb=None, anon_rss_kb=None, file_rss_kb=None,
-                    shmem_rss_kb=None, pgtables_kb=None, uid=summary.uid, oom_score_adj=None, score=None,
-                    memcg_kill=summary.constraint == "CONSTRAINT_MEMCG", line=summary.line)
+        kill = Kill(
+            pid=summary.pid,
+            comm=summary.task,
+            total_vm_kb=None,
+            anon_rss_kb=None,
+            file_rss_kb=None,
+            shmem_rss_kb=None,
+            pgtables_kb=None,
+            uid=summary.uid,
+            oom_score_adj=None,
+            score=None,
+            memcg_kill=summary.constraint == "CONSTRAINT_MEMCG",
+            line=summary.line,
+        )
     memcg = _memcg(by_kind, summary)
     panic_item = first("panic")
     panic = Panic(panic_item.fields["reason"], panic_item.number) if panic_item else None
@@ -779,22 +988,47 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     swap_total = first("total_swap")
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
-    all_lines = tuple(sorted(
-        [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
-        + [_source_line(number, text, prefix) for _, _, text, number, prefix in table_rows],
-        key=lambda line: line.number))
+    all_lines = tuple(
+        sorted(
+            [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
+            + [_source_line(number, text, prefix) for _, _, text, number, prefix in table_rows],
+            key=lambda line: line.number,
+        )
+    )
     return Event(
-        index=index, kind=kind, first_line=items[0].number, last_line=all_lines[-1].number,
-        host=host, kernel=kernel, arch=machines.arch(host, kernel), page_size_kb=machines.page_size(host),
-        trigger=trigger, alloc_failure_mode=alloc_mode, header=header,
+        index=index,
+        kind=kind,
+        first_line=items[0].number,
+        last_line=all_lines[-1].number,
+        host=host,
+        kernel=kernel,
+        arch=machines.arch(host, kernel),
+        page_size_kb=machines.page_size(host),
+        trigger=trigger,
+        alloc_failure_mode=alloc_mode,
+        header=header,
         call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),
         meminfo_lines=_lines(items, {"meminfo_counters", "legacy_meminfo"}),
-        nodes=tuple(NodeStat(n.fields["node"], MappingProxyType(dict(n.fields["values"])), n.fields["all_unreclaimable"], n.number)
-                    for n in by_kind.get("node_stat", [])),
-        zones=tuple(zones), buddy=buddy,
-        hugepages=tuple(Hugepages(h.fields["node"], h.fields["total"], h.fields["free"], h.fields["surplus"], h.fields["size_kb"], h.number)
-                        for h in by_kind.get("hugepages", [])),
+        nodes=tuple(
+            NodeStat(
+                n.fields["node"], MappingProxyType(dict(n.fields["values"])), n.fields["all_unreclaimable"], n.number
+            )
+            for n in by_kind.get("node_stat", [])
+        ),
+        zones=tuple(zones),
+        buddy=buddy,
+        hugepages=tuple(
+            Hugepages(
+                h.fields["node"],
+                h.fields["total"],
+                h.fields["free"],
+                h.fields["surplus"],
+                h.fields["size_kb"],
+                h.number,
+            )
+            for h in by_kind.get("hugepages", [])
+        ),
         pagecache_pages=first("pagecache").fields["pages"] if first("pagecache") else None,  # type: ignore[union-attr]
         swapcache_pages=first("swapcache").fields["pages"] if first("swapcache") else None,  # type: ignore[union-attr]
         free_swap_kb=swap_free.fields["kb"] if swap_free else None,
@@ -804,10 +1038,14 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         page_total_lines=_lines(items, {"page_total"}),
         task_table_present=bool(header_row or tasks or "tasks_state" in by_kind),
         task_table_line=header_row.number if header_row else (tasks[0].line if tasks else None),
-        tasks=tasks, task_columns=columns,
-        oom_summary=summary, memcg=memcg, kill=kill,
+        tasks=tasks,
+        task_columns=columns,
+        oom_summary=summary,
+        memcg=memcg,
+        kill=kill,
         reaped=tuple(_source_line(r.number, r.text, r.prefix) for r in by_kind.get("reaped", [])),
-        panic=panic, sysrq=bool(by_kind.get("sysrq")) or (trigger is not None and trigger.order == -1),
+        panic=panic,
+        sysrq=bool(by_kind.get("sysrq")) or (trigger is not None and trigger.order == -1),
         unparsed=tuple(Unparsed(u.number, u.text) for u in draft.unparsed),
         missing=_missing(kind, by_kind, panic),
         lines=all_lines,
@@ -860,8 +1098,10 @@ def _to_int(value: str | None) -> int | None:
 
 def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgInfo | None:
     task_in = by_kind.get("memcg_task_in", [None])[0]
-    counters = tuple(MemcgCounter(c.fields["resource"], c.fields["usage_kb"], c.fields["limit_kb"], c.fields["failcnt"], c.number)
-                     for c in by_kind.get("memcg_counter", []))
+    counters = tuple(
+        MemcgCounter(c.fields["resource"], c.fields["usage_kb"], c.fields["limit_kb"], c.fields["failcnt"], c.number)
+        for c in by_kind.get("memcg_counter", [])
+    )
     stats_start = by_kind.get("memcg_stats_start", [None])[0]
     if not (task_in or counters or stats_start or (summary and summary.oom_memcg)):
         return None
@@ -882,15 +1122,29 @@ def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgI
         path = task_in.fields["limit"]
     elif stats_start is not None:
         path = stats_start.fields["path"]
-    lines = tuple(i.number for kind in ("memcg_task_in", "memcg_counter", "memcg_stats_start") for i in by_kind.get(kind, []))
-    return MemcgInfo(path=path, task_path=task_in.fields["task"] if task_in else None, counters=counters,
-                     stats_path=stats_start.fields["path"] if stats_start else None,
-                     stats=MappingProxyType(stats), stats_units=units, lines=lines)
+    lines = tuple(
+        i.number for kind in ("memcg_task_in", "memcg_counter", "memcg_stats_start") for i in by_kind.get(kind, [])
+    )
+    return MemcgInfo(
+        path=path,
+        task_path=task_in.fields["task"] if task_in else None,
+        counters=counters,
+        stats_path=stats_start.fields["path"] if stats_start else None,
+        stats=MappingProxyType(stats),
+        stats_units=units,
+        lines=lines,
+    )
 
 
-def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomSummary | None,
-          kill: Kill | None, memcg: MemcgInfo | None, panic: Panic | None,
-          call_trace: tuple[str, ...]) -> str | None:
+def _kind(
+    by_kind: dict[str, list[Item]],
+    trigger: Trigger | None,
+    summary: OomSummary | None,
+    kill: Kill | None,
+    memcg: MemcgInfo | None,
+    panic: Panic | None,
+    call_trace: tuple[str, ...],
+) -> str | None:
     if summary and summary.constraint:
         constraint = summary.constraint
         if constraint == "CONSTRAINT_MEMCG":
@@ -907,15 +1161,30 @@ def _kind(by_kind: dict[str, list[Item]], trigger: Trigger | None, summary: OomS
         return "memcg-oom"  # only the memcg charge path calls these
     if (trigger is not None and trigger.order == -1) or "sysrq" in by_kind or trace_kind == "sysrq-manual":
         return "sysrq-manual"
-    if (kill and kill.memcg_kill) or "memcg_task_in" in by_kind or "memcg_counter" in by_kind \
-            or "memcg_stats_start" in by_kind:
+    if (
+        (kill and kill.memcg_kill)
+        or "memcg_task_in" in by_kind
+        or "memcg_counter" in by_kind
+        or "memcg_stats_start" in by_kind
+    ):
         return "memcg-oom"
-    if "invoked" not in by_kind and (functions & {"warn_alloc", "warn_alloc_failed"} or trace_kind == "page-allocation-failure") \
-            and not functions & {"out_of_memory", "oom_kill_process"}:
+    if (
+        "invoked" not in by_kind
+        and (functions & {"warn_alloc", "warn_alloc_failed"} or trace_kind == "page-allocation-failure")
+        and not functions & {"out_of_memory", "oom_kill_process"}
+    ):
         return "page-allocation-failure"
-    if "invoked" in by_kind or kill is not None or summary is not None or "task_row" in by_kind or "tasks_state" in by_kind \
-            or "task_table_header" in by_kind or (panic and "memory" in panic.reason.lower()) \
-            or functions & {"out_of_memory", "oom_kill_process"} or trace_kind == "oom-kill":
+    if (
+        "invoked" in by_kind
+        or kill is not None
+        or summary is not None
+        or "task_row" in by_kind
+        or "tasks_state" in by_kind
+        or "task_table_header" in by_kind
+        or (panic and "memory" in panic.reason.lower())
+        or functions & {"out_of_memory", "oom_kill_process"}
+        or trace_kind == "oom-kill"
+    ):
         return "oom-kill"
     return None
 
@@ -924,13 +1193,38 @@ _TASK_COLUMN_ERAS = {
     6: ("uid", "tgid", "total_vm", "rss", "cpu", "oom_adj"),
     7: ("uid", "tgid", "total_vm", "rss", "pgtables_bytes", "swapents", "oom_score_adj"),
     8: ("uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "swapents", "oom_score_adj"),
-    10: ("uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes", "swapents", "oom_score_adj"),
+    10: (
+        "uid",
+        "tgid",
+        "total_vm",
+        "rss",
+        "rss_anon",
+        "rss_file",
+        "rss_shmem",
+        "pgtables_bytes",
+        "swapents",
+        "oom_score_adj",
+    ),
 }
 
 
 # TaskRow's numeric fields, in constructor order, and the column name the kernel prints for each.
-_TASK_FIELDS = ("uid", "tgid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "pgtables_bytes",
-                "nr_ptes", "nr_pmds", "swapents", "oom_score_adj", "oom_adj", "cpu")
+_TASK_FIELDS = (
+    "uid",
+    "tgid",
+    "total_vm",
+    "rss",
+    "rss_anon",
+    "rss_file",
+    "rss_shmem",
+    "pgtables_bytes",
+    "nr_ptes",
+    "nr_pmds",
+    "swapents",
+    "oom_score_adj",
+    "oom_adj",
+    "cpu",
+)
 
 
 @lru_cache(maxsize=64)
@@ -968,7 +1262,7 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
         if numbers is None:
             return None
     values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name=" ".join(words[len(names):]), line=number)  # type: ignore[arg-type, misc]
+    return TaskRow(pid, *values, name=" ".join(words[len(names) :]), line=number)  # type: ignore[arg-type, misc]
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:

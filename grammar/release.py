@@ -90,7 +90,7 @@ def parse_release(text: str | None) -> KernelRelease | None:
         return None
     major, minor = int(match.group(1)), int(match.group(2))
     patch = int(match.group(3)) if match.group(3) else 0
-    rest = text[match.end():]
+    rest = text[match.end() :]
     # Prose after the release ("5.11 (arm64, 64K pages; ...)") is not part of it.
     release_part = rest.split(None, 1)[0] if rest.strip() else ""
     if release_part.startswith("("):

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from .facts import NO_STAMP, Stamp, WallTime
 from .lexicon import prefix_pattern
 
 _MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
-_SYSLOG_TIME = re.compile(r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
-                          r"(?: (?P<year>\d{4}))?")
-_ISO_TIME = re.compile(r"(?P<year>\d{4})-(?P<mon>\d\d)-(?P<day>\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:[.,]\d+)?)"
-                       r"(?P<tz>Z|[+\-]\d\d:?\d\d)?")
+_SYSLOG_TIME = re.compile(
+    r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
+    r"(?: (?P<year>\d{4}))?"
+)
+_ISO_TIME = re.compile(
+    r"(?P<year>\d{4})-(?P<mon>\d\d)-(?P<day>\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:[.,]\d+)?)"
+    r"(?P<tz>Z|[+\-]\d\d:?\d\d)?"
+)
 # `dmesg -T`: `Tue Mar 14 02:03:57 2026` (C locale); other locales keep only the printed text
-_CTIME = re.compile(r"(?:[A-Z][a-z]{2} )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
-                    r" (?P<year>\d{4})$")
+_CTIME = re.compile(
+    r"(?:[A-Z][a-z]{2} )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+    r" (?P<year>\d{4})$"
+)
 
 
 def _offset(tz: str | None) -> int | None:
@@ -44,9 +50,16 @@ def _wall(text: str, pattern: re.Pattern[str], numeric_month: bool) -> WallTime 
     if not month or not 1 <= month <= 12:
         return None
     groups = match.groupdict()
-    return WallTime(text=text.strip(), year=int(groups["year"]) if groups.get("year") else None, month=month,
-                    day=int(match["day"]), hour=int(match["h"]), minute=int(match["m"]),
-                    second=float(match["s"].replace(",", ".")), utc_offset_s=_offset(groups.get("tz")))
+    return WallTime(
+        text=text.strip(),
+        year=int(groups["year"]) if groups.get("year") else None,
+        month=month,
+        day=int(match["day"]),
+        hour=int(match["h"]),
+        minute=int(match["m"]),
+        second=float(match["s"].replace(",", ".")),
+        utc_offset_s=_offset(groups.get("tz")),
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -69,8 +82,9 @@ def read_stamp(prefix: str) -> Stamp:
     elif "clock_time" in groups:
         time = _wall(groups["clock_time"], _CTIME, False)
     uptime_text = groups.get("dmesg_uptime") or groups.get("cut_uptime")
-    return Stamp(host=host, time=time, uptime_s=float(uptime_text) if uptime_text else None,
-                 caller=groups.get("printk_caller"))
+    return Stamp(
+        host=host, time=time, uptime_s=float(uptime_text) if uptime_text else None, caller=groups.get("printk_caller")
+    )
 
 
 def epoch(time: WallTime, reference: float) -> float | None:

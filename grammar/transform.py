@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -62,7 +62,7 @@ def kernel_flag(text: str, name: str) -> bool | None:
     at = text.find(marker)
     if at < 0:
         return None
-    return text[at + len(marker):].startswith("yes")
+    return text[at + len(marker) :].startswith("yes")
 
 
 def comma_assignments(text: str) -> dict[str, str]:
@@ -254,7 +254,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def vmalloc_failure(self, children: list[Token]) -> Item:
         groups = self._groups("VMALLOC_FAILURE", children[0])
         words = (groups.get("vf_what") or "").replace(",", " ").split()
-        order = next((_int(words[i + 2]) for i in range(len(words) - 2) if words[i:i + 2] == ["page", "order"]), None)
+        order = next((_int(words[i + 2]) for i in range(len(words) - 2) if words[i : i + 2] == ["page", "order"]), None)
         rest = comma_assignments(groups.get("vf_rest") or "")
         return Item(
             "alloc_failure",
@@ -310,7 +310,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 release = words[-1]
         tainted = None
         if rest.startswith("Tainted:"):
-            flags = rest[len("Tainted:"):]
+            flags = rest[len("Tainted:") :]
             if release and release in flags:
                 flags = flags[: flags.index(release)]
             tainted = " ".join(flags.split()) or None
@@ -322,7 +322,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def task_header_new(self, children: list[Token]) -> Item:
         g = self._groups("TASK_HEADER_NEW", children[0])
-        item = self._header("task_header", g.get("thn_pid"), g.get("thn_comm"), g.get("thn_cpu"), g.get("thn_rest") or "")
+        item = self._header(
+            "task_header", g.get("thn_pid"), g.get("thn_comm"), g.get("thn_cpu"), g.get("thn_rest") or ""
+        )
         item.text = str(children[0])
         return item
 
@@ -348,8 +350,11 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def task_process(self, children: list[Token]) -> Item:
         g = self._groups("TASK_PROCESS", children[0])
-        return Item("task_process", str(children[0]),
-                    {"pid": _int(g.get("tp_pid")), "comm": g.get("tp_comm"), "task_digits": len(g.get("tp_task") or "")})
+        return Item(
+            "task_process",
+            str(children[0]),
+            {"pid": _int(g.get("tp_pid")), "comm": g.get("tp_comm"), "task_digits": len(g.get("tp_task") or "")},
+        )
 
     def hardware(self, children: list[Token]) -> Item:
         g = self._groups("HARDWARE", children[0])
@@ -431,8 +436,13 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item(
             "zone",
             str(children[0]),
-            {"node": _int(g.get("zc_node")), "name": g.get("zc_name"), "values": values, "all_unreclaimable": None,
-             "cut": True},
+            {
+                "node": _int(g.get("zc_node")),
+                "name": g.get("zc_name"),
+                "values": values,
+                "all_unreclaimable": None,
+                "cut": True,
+            },
         )
 
     def lowmem_reserve(self, children: list[Token]) -> Item:
@@ -455,7 +465,12 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item(
             "buddy",
             str(children[0]),
-            {"node": _int(g.get("b_node")), "zone": g.get("b_zone"), "orders": orders, "total_kb": _int(g.get("b_total"))},
+            {
+                "node": _int(g.get("b_node")),
+                "zone": g.get("b_zone"),
+                "orders": orders,
+                "total_kb": _int(g.get("b_total")),
+            },
         )
 
     def hugepages(self, children: list[Token]) -> Item:
@@ -494,7 +509,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def page_total(self, children: list[Token]) -> Item:
         g = self._groups("PAGE_TOTAL", children[0])
         what = g.get("ptot_what") or g.get("ptot_what_before")
-        what = {"HIGHMEM": "HighMem"}.get(what, what)  # 2.6.x spells it `pages of HIGHMEM`
+        what = (
+            {"HIGHMEM": "HighMem"}.get(what, what) if what is not None else None
+        )  # 2.6.x spells it `pages of HIGHMEM`
         return Item("page_total", str(children[0]), {"what": what, "count": _int(g.get("ptot_count"))})
 
     def legacy_meminfo(self, children: list[Token]) -> Item:
@@ -609,7 +626,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
         rest = g.get("kc_rest") or ""
         uid_old = None
         if rest.startswith(", UID "):  # RHEL 6: `Killed process 1234, UID 48, (httpd) ...`
-            uid_text, _, rest = rest[len(", UID "):].partition(",")
+            uid_text, _, rest = rest[len(", UID ") :].partition(",")
             uid_old = _int(uid_text) if rest else None
         comm, rest = _comm_and_rest(rest)
         values = cut_assignments(rest) if comm is not None else {}
@@ -637,9 +654,18 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item(
             "killed",
             str(children[0]),
-            {"memcg": False, "pid": _int(g.get("okv_pid")), "comm": g.get("okv_comm"),
-             "total_vm_kb": _int(g.get("okv_vm")), "anon_rss_kb": None, "file_rss_kb": None, "shmem_rss_kb": None,
-             "pgtables_kb": None, "uid": None, "oom_score_adj": None},
+            {
+                "memcg": False,
+                "pid": _int(g.get("okv_pid")),
+                "comm": g.get("okv_comm"),
+                "total_vm_kb": _int(g.get("okv_vm")),
+                "anon_rss_kb": None,
+                "file_rss_kb": None,
+                "shmem_rss_kb": None,
+                "pgtables_kb": None,
+                "uid": None,
+                "oom_score_adj": None,
+            },
         )
 
     def reaped(self, children: list[Token]) -> Item:
@@ -655,9 +681,11 @@ class LineTransformer(Transformer[Token, list[Item]]):
         g = self._groups("MEMCG_TASK_IN_CUT", children[0])
         task = g.get("mtc_task") or g.get("mtc_task_only")
         limit = g.get("mtc_limit")
-        return Item("memcg_task_in", str(children[0]),
-                    {"task": None if _shortened(task) else task,
-                     "limit": None if _shortened(limit) else limit, "cut": True})
+        return Item(
+            "memcg_task_in",
+            str(children[0]),
+            {"task": None if _shortened(task) else task, "limit": None if _shortened(limit) else limit, "cut": True},
+        )
 
     def memcg_counter(self, children: list[Token]) -> Item:
         g = self._groups("MEMCG_COUNTER", children[0])
@@ -735,6 +763,11 @@ def oom_line_parser() -> Lark:
     It lives here, not in ``lexicon``, so the import runs one way: transform -> lexicon.
     """
     return Lark.open_from_package(
-        "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True,
+        "grammar",
+        "oom.lark",
+        ("",),
+        parser="lalr",
+        lexer="basic",
+        cache=True,
         transformer=LineTransformer(),
     )

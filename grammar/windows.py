@@ -10,8 +10,9 @@ first_line=...)`` gives to every fact, so a window's facts are numbered as in th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from ahocorasick_rs import BytesAhoCorasick
 
@@ -34,16 +35,33 @@ LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held f
 # memory`, `Memory cgroup`, `deadlocked on memory`; the rest open reports that start mid-way (a
 # task header, Mem-Info counters, a zone line, a task table).
 _ANCHORS = (
-    b"oom", b"emory", b"Mem-Info", b"Mem-info", b"allocation failure", b"Killed process",
-    b"SysRq", b"pid ]", b"Comm: ", b"active_anon:", b"kB min:",
+    b"oom",
+    b"emory",
+    b"Mem-Info",
+    b"Mem-info",
+    b"allocation failure",
+    b"Killed process",
+    b"SysRq",
+    b"pid ]",
+    b"Comm: ",
+    b"active_anon:",
+    b"kB min:",
 )
 _AUTOMATON = BytesAhoCorasick(list(_ANCHORS))
 
 
 # Phrases only a kernel memory report prints: they open a window even when the line needs
 # decoding first (JSON exports, quotes, run-together records).
-_STRONG = (b"invoked oom-killer", b"page allocation failure", b"Killed process", b"Kill process",
-           b"oom-kill:", b"Mem-Info", b"Memory cgroup", b"Manual OOM")
+_STRONG = (
+    b"invoked oom-killer",
+    b"page allocation failure",
+    b"Killed process",
+    b"Kill process",
+    b"oom-kill:",
+    b"Mem-Info",
+    b"Memory cgroup",
+    b"Manual OOM",
+)
 
 # A syslog line written by a user-space program: stamp, host, then a program tag that is not the
 # kernel's (`Mar 14 02:03:56 node-01 sshd[812]: `, `2026-03-14T02:03:56+00:00 db-7 postgres[9]: `).
@@ -53,7 +71,8 @@ _STRONG = (b"invoked oom-killer", b"page allocation failure", b"Killed process",
 _FOREIGN = re.compile(
     rb"(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4})?"
     rb"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+\-]\d\d:?\d\d)?)"
-    rb" [\w.\-]+ (?!kernel\b)[\w.\-/@()]+(?:\[\d+\])?: ")
+    rb" [\w.\-]+ (?!kernel\b)[\w.\-/@()]+(?:\[\d+\])?: "
+)
 
 
 class _AnchorFinder:
@@ -90,7 +109,7 @@ def _lines_from(handle: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
                 yield carry, False
                 carry = b""
             continue
-        carry = block[cut + 1:]
+        carry = block[cut + 1 :]
         yield block[: cut + 1], False
 
 
@@ -147,8 +166,9 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
                 line_end = chunk.find(b"\n", found)
                 line_end = size if line_end < 0 else line_end + 1
                 line = chunk[line_start:line_end]
-                if _FOREIGN.match(line) or (not any(phrase in line for phrase in _STRONG)
-                                            and not _is_report_line(line)):
+                if _FOREIGN.match(line) or (
+                    not any(phrase in line for phrase in _STRONG) and not _is_report_line(line)
+                ):
                     line_no += chunk.count(b"\n", position, line_end)
                     position = line_end
                     continue

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
@@ -27,7 +28,9 @@ LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
 MIN_FREE_INFLATED_FACTOR = 3
 # headroom added to what a workload held at the kill when sizing RAM or a limit for it
 SIZING_HEADROOM = 0.25
-ARCH_32BIT = re.compile(r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)")
+ARCH_32BIT = re.compile(
+    r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)"
+)
 RELEASE_32BIT = re.compile(r"(-686|-486|-586|-pae\b|\.i[3-6]86|x86[-_]32|-armmp|-v7\+|-v6\+|armv7)", re.I)
 VM_HARDWARE = (
     ("QEMU", "QEMU/KVM virtual machine"),
@@ -271,8 +274,9 @@ class Analysis:
         self.gfp = gfp
         # The event's own machine: one log can interleave several hosts and kernels.
         self.page_kb = event.page_size_kb or dump.page_size_kb or 4
-        self.kernel = (event.header.kernel if event.header and event.header.kernel else None) \
-            or event.kernel or dump.kernel
+        self.kernel = (
+            (event.header.kernel if event.header and event.header.kernel else None) or event.kernel or dump.kernel
+        )
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._lines = {line.number: line for line in event.lines}
@@ -334,9 +338,23 @@ class Analysis:
             total = int(sum(p for p in present if p is not None))
             # A paste cut inside the zone report lists only some zones: when the global counters
             # account for more memory than those zones hold, their sum is not the RAM size.
-            counted = sum(self.event.meminfo.get(key, 0) for key in (
-                "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable", "free",
-                "slab_reclaimable", "slab_unreclaimable", "slab")) * self.page_kb
+            counted = (
+                sum(
+                    self.event.meminfo.get(key, 0)
+                    for key in (
+                        "active_anon",
+                        "inactive_anon",
+                        "active_file",
+                        "inactive_file",
+                        "unevictable",
+                        "free",
+                        "slab_reclaimable",
+                        "slab_unreclaimable",
+                        "slab",
+                    )
+                )
+                * self.page_kb
+            )
             return total if counted <= total else None
         return self._context_ram.kb if self._context_ram else None
 
@@ -351,7 +369,7 @@ class Analysis:
     def ram_lines(self) -> tuple[SourceLine, ...]:
         lines = self.lines_of(self.event.page_total_lines)
         if not lines and not self.event.page_totals and self._context_ram and self.ram_kb == self._context_ram.kb:
-            return self._context_ram.lines
+            return tuple(self._context_ram.lines)
         return lines
 
     @cached_property
@@ -373,8 +391,7 @@ class Analysis:
     @cached_property
     def lowmem_kb(self) -> int | None:
         """Size of the zones the kernel itself can address directly (DMA, DMA32, Normal)."""
-        present = [z.values.get("managed", z.values.get("present")) for z in self.event.zones
-                   if z.name in LOWMEM_ZONES]
+        present = [z.values.get("managed", z.values.get("present")) for z in self.event.zones if z.name in LOWMEM_ZONES]
         if present and all(p is not None for p in present):
             return int(sum(p for p in present if p is not None))
         if self.has_highmem and self.ram_kb is not None and self.highmem_total_kb is not None:
@@ -467,21 +484,38 @@ class Analysis:
             Figure("unevictable", "unevictable (mlocked, ramfs)", unevictable, lines),
             Figure("slab_reclaimable", "slab, reclaimable", self.counter_kb("slab_reclaimable") or 0, lines),
             Figure("slab_unreclaimable", "slab, unreclaimable", self.counter_kb("slab_unreclaimable") or 0, lines),
-            Figure("slab", "slab, reclaimable and unreclaimable together (this kernel prints one figure)",
-                   self.combined_slab_kb or 0, lines),
+            Figure(
+                "slab",
+                "slab, reclaimable and unreclaimable together (this kernel prints one figure)",
+                self.combined_slab_kb or 0,
+                lines,
+            ),
             Figure("pagetables", "page tables", self.counter_kb("pagetables") or 0, lines),
             Figure("kernel_stack", "kernel stacks", self.counter_kb("kernel_stack") or 0, lines),
             Figure("hugetlb", "HugeTLB pool", self.hugetlb_kb, self.hugepages_lines),
-            Figure("free", "free (incl. per-cpu lists)",
-                   (self.free_kb or 0) + (self.meminfo_kb("free_pcp") or 0), lines),
+            Figure(
+                "free", "free (incl. per-cpu lists)", (self.free_kb or 0) + (self.meminfo_kb("free_pcp") or 0), lines
+            ),
         ]
         if self.reserved_kb is not None:
-            figures.append(Figure("reserved", "reserved at boot (kernel, struct page, firmware, CMA)",
-                                  self.reserved_kb, self.ram_lines))
+            figures.append(
+                Figure(
+                    "reserved",
+                    "reserved at boot (kernel, struct page, firmware, CMA)",
+                    self.reserved_kb,
+                    self.ram_lines,
+                )
+            )
         if self.ram_kb is not None:
             accounted = sum(f.kb for f in figures)
-            figures.append(Figure("unaccounted", "unaccounted (drivers, GPU, balloon, vmalloc, ZFS ARC...)",
-                                  max(0, self.ram_kb - accounted), self.ram_lines))
+            figures.append(
+                Figure(
+                    "unaccounted",
+                    "unaccounted (drivers, GPU, balloon, vmalloc, ZFS ARC...)",
+                    max(0, self.ram_kb - accounted),
+                    self.ram_lines,
+                )
+            )
         return tuple(figures)
 
     def figure(self, name: str) -> Figure | None:
@@ -586,8 +620,14 @@ class Analysis:
         largest = max((o.size_kb for o in buddy.orders if o.count), default=0)
         return blocks, kb, largest
 
-    def _order_ok(self, zone_free_kb: int | None, unusable_kb: int, mark_kb: int | None,
-                  buddy: BuddyList | None, blocks: int | None) -> bool | None:
+    def _order_ok(
+        self,
+        zone_free_kb: int | None,
+        unusable_kb: int,
+        mark_kb: int | None,
+        buddy: BuddyList | None,
+        blocks: int | None,
+    ) -> bool | None:
         """The high-order part of __zone_watermark_ok() (the order-0 part is ZoneView.below_min).
 
         v4.4+ (mm/page_alloc.c v4.4 "only enforce watermarks for order-0 allocations"): some
@@ -640,28 +680,58 @@ class Analysis:
             blocks, kb_at, largest = self._blocks(buddy)
             values = dict(zone.values)
             unusable, mark = self._zone_terms(zone)
-            views.append(ZoneView(
-                node=zone.node, name=zone.name, free_kb=zone.free_kb, min_kb=zone.min_kb,
-                low_kb=zone.low_kb, high_kb=zone.high_kb, managed_kb=values.get("managed"),
-                present_kb=values.get("present"), reserve_kb=self._reserve_kb(zone),
-                usable=self.zone_usable(zone.name), all_unreclaimable=zone.all_unreclaimable,
-                blocks_at_order=blocks, kb_at_order=kb_at, largest_block_kb=largest,
-                lines=self.lines(zone.line, buddy.line if buddy else None), values=values,
-                unusable_kb=unusable, mark_kb=mark,
-                order_ok=self._order_ok(zone.free_kb, unusable, mark, buddy, blocks), rule=rule))
+            views.append(
+                ZoneView(
+                    node=zone.node,
+                    name=zone.name,
+                    free_kb=zone.free_kb,
+                    min_kb=zone.min_kb,
+                    low_kb=zone.low_kb,
+                    high_kb=zone.high_kb,
+                    managed_kb=values.get("managed"),
+                    present_kb=values.get("present"),
+                    reserve_kb=self._reserve_kb(zone),
+                    usable=self.zone_usable(zone.name),
+                    all_unreclaimable=zone.all_unreclaimable,
+                    blocks_at_order=blocks,
+                    kb_at_order=kb_at,
+                    largest_block_kb=largest,
+                    lines=self.lines(zone.line, buddy.line if buddy else None),
+                    values=values,
+                    unusable_kb=unusable,
+                    mark_kb=mark,
+                    order_ok=self._order_ok(zone.free_kb, unusable, mark, buddy, blocks),
+                    rule=rule,
+                )
+            )
             seen.add((zone.node, zone.name))
         for buddy in self.event.buddy:
             if (buddy.node, buddy.zone) in seen:
                 continue
             blocks, kb_at, largest = self._blocks(buddy)
-            views.append(ZoneView(
-                node=buddy.node, name=buddy.zone, free_kb=buddy.total_kb, min_kb=None, low_kb=None,
-                high_kb=None, managed_kb=None, present_kb=None, reserve_kb=0,
-                usable=self.zone_usable(buddy.zone), all_unreclaimable=None, blocks_at_order=blocks,
-                kb_at_order=kb_at, largest_block_kb=largest, lines=self.lines(buddy.line), values={},
-                unusable_kb=((1 << rule.order) - 1) * self.page_kb,
-                order_ok=self._order_ok(None, 0, None, buddy, blocks) if rule.era != "2.6-4.3" else None,
-                rule=rule))
+            views.append(
+                ZoneView(
+                    node=buddy.node,
+                    name=buddy.zone,
+                    free_kb=buddy.total_kb,
+                    min_kb=None,
+                    low_kb=None,
+                    high_kb=None,
+                    managed_kb=None,
+                    present_kb=None,
+                    reserve_kb=0,
+                    usable=self.zone_usable(buddy.zone),
+                    all_unreclaimable=None,
+                    blocks_at_order=blocks,
+                    kb_at_order=kb_at,
+                    largest_block_kb=largest,
+                    lines=self.lines(buddy.line),
+                    values={},
+                    unusable_kb=((1 << rule.order) - 1) * self.page_kb,
+                    order_ok=self._order_ok(None, 0, None, buddy, blocks) if rule.era != "2.6-4.3" else None,
+                    rule=rule,
+                )
+            )
         return tuple(views)
 
     @cached_property
@@ -678,7 +748,7 @@ class Analysis:
         types = self.zone_types or tuple(n for n in ZONE_ORDER if n != "Device")
         if self.highest_zone not in types:
             return ()
-        return tuple(types[types.index(self.highest_zone) + 1:])
+        return tuple(types[types.index(self.highest_zone) + 1 :])
 
     def zones_named(self, name: str) -> tuple[ZoneView, ...]:
         return tuple(z for z in self.zones if z.name == name)
@@ -687,8 +757,9 @@ class Analysis:
     def usable_zones(self) -> tuple[ZoneView, ...]:
         """Zones the request may use (all zones when the gfp mask is unknown), allowed nodes only."""
         allowed = self.allowed_nodes
-        return tuple(z for z in self.zones if z.usable is not False
-                     and (allowed is None or z.node is None or z.node in allowed))
+        return tuple(
+            z for z in self.zones if z.usable is not False and (allowed is None or z.node is None or z.node in allowed)
+        )
 
     # ----------------------------------------------------------------------------- NUMA
     @cached_property
@@ -735,10 +806,15 @@ class Analysis:
         for row in self.event.tasks:
             rss = (row.rss_pages or 0) * self.page_kb
             if row.rss_pages is None and row.rss_anon_pages is not None:
-                rss = ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * self.page_kb
+                rss = (
+                    (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
+                ) * self.page_kb
             pgtables = (row.pgtables_bytes or 0) // 1024
-            out.append(TaskUse(row.name, (row.pid,), rss, (row.swapents or 0) * self.page_kb, pgtables,
-                               row.oom_score_adj, (row,)))
+            out.append(
+                TaskUse(
+                    row.name, (row.pid,), rss, (row.swapents or 0) * self.page_kb, pgtables, row.oom_score_adj, (row,)
+                )
+            )
         return tuple(sorted(out, key=lambda t: -t.badness_kb))
 
     @cached_property
@@ -750,11 +826,17 @@ class Analysis:
         out = []
         for name, members in groups.items():
             adjs = {m.oom_score_adj for m in members}
-            out.append(TaskUse(name, tuple(p for m in members for p in m.pids),
-                               sum(m.rss_kb for m in members), sum(m.swap_kb for m in members),
-                               sum(m.pgtables_kb for m in members),
-                               adjs.pop() if len(adjs) == 1 else None,
-                               tuple(r for m in members for r in m.rows)))
+            out.append(
+                TaskUse(
+                    name,
+                    tuple(p for m in members for p in m.pids),
+                    sum(m.rss_kb for m in members),
+                    sum(m.swap_kb for m in members),
+                    sum(m.pgtables_kb for m in members),
+                    adjs.pop() if len(adjs) == 1 else None,
+                    tuple(r for m in members for r in m.rows),
+                )
+            )
         return tuple(sorted(out, key=lambda t: -t.badness_kb))
 
     @cached_property
@@ -817,7 +899,7 @@ class Analysis:
     @cached_property
     def swap_lines(self) -> tuple[SourceLine, ...]:
         if self.event.total_swap_kb is None and self._context_swap:
-            return self._context_swap.lines
+            return tuple(self._context_swap.lines)
         return self.lines_of(self.event.swap_lines)
 
     # ----------------------------------------------------------------------------- OOM context
@@ -826,8 +908,11 @@ class Analysis:
         if self.event.oom_summary and self.event.oom_summary.constraint:
             return self.event.oom_summary.constraint.replace("CONSTAINT", "CONSTRAINT")
         kind = self.event.kind
-        return {"memcg-oom": "CONSTRAINT_MEMCG", "cpuset": "CONSTRAINT_CPUSET",
-                "mempolicy": "CONSTRAINT_MEMORY_POLICY"}.get(kind or "")
+        return {
+            "memcg-oom": "CONSTRAINT_MEMCG",
+            "cpuset": "CONSTRAINT_CPUSET",
+            "mempolicy": "CONSTRAINT_MEMORY_POLICY",
+        }.get(kind or "")
 
     @cached_property
     def is_memcg(self) -> bool:
@@ -883,7 +968,9 @@ class Analysis:
             paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
         if self.event.memcg:
             paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
-        paths += [m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [re.search(r"cpuset=(\S+)", line.text)] if m]
+        paths += [
+            m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [re.search(r"cpuset=(\S+)", line.text)] if m
+        ]
         text = " ".join(p for p in paths if p)
         hardware = self.event.header.hardware if self.event.header else None
         vm_label = None
@@ -895,22 +982,65 @@ class Analysis:
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
-            HYPERVISOR_PROCESS.match(t.name) for t in self.tasks)
+            HYPERVISOR_PROCESS.match(t.name) for t in self.tasks
+        )
         cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
-            return Environment("kubernetes", "Kubernetes pod", True, True, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path contains kubepods")
+            return Environment(
+                "kubernetes",
+                "Kubernetes pod",
+                True,
+                True,
+                vm_label is not None,
+                hypervisor_host,
+                cgroup_v2,
+                "cgroup path contains kubepods",
+            )
         if re.search(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-", text):
-            return Environment("docker", "container (Docker/containerd/Podman)", True, False, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path names a container runtime")
+            return Environment(
+                "docker",
+                "container (Docker/containerd/Podman)",
+                True,
+                False,
+                vm_label is not None,
+                hypervisor_host,
+                cgroup_v2,
+                "cgroup path names a container runtime",
+            )
         if re.search(r"(^|/)lxc[./]|lxc\.payload", text):
-            return Environment("lxc", "LXC container", True, False, vm_label is not None, hypervisor_host, cgroup_v2, "cgroup path /lxc/")
+            return Environment(
+                "lxc",
+                "LXC container",
+                True,
+                False,
+                vm_label is not None,
+                hypervisor_host,
+                cgroup_v2,
+                "cgroup path /lxc/",
+            )
         if vm_label is not None:
-            return Environment("vm", vm_label, False, False, True, hypervisor_host, cgroup_v2, f"hardware name: {hardware}" if hardware else f"kernel {self.kernel}")
+            return Environment(
+                "vm",
+                vm_label,
+                False,
+                False,
+                True,
+                hypervisor_host,
+                cgroup_v2,
+                f"hardware name: {hardware}" if hardware else f"kernel {self.kernel}",
+            )
         if hypervisor_host:
-            return Environment("bare-metal", "hypervisor host", False, False, False, True, cgroup_v2, "KVM vCPU thread / QEMU process")
+            return Environment(
+                "bare-metal", "hypervisor host", False, False, False, True, cgroup_v2, "KVM vCPU thread / QEMU process"
+            )
         if hardware:
-            return Environment("bare-metal", "physical machine", False, False, False, False, cgroup_v2, f"hardware name: {hardware}")
+            return Environment(
+                "bare-metal", "physical machine", False, False, False, False, cgroup_v2, f"hardware name: {hardware}"
+            )
         if re.search(r"\.service|\.scope|\.slice", text):
-            return Environment("systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path")
+            return Environment(
+                "systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path"
+            )
         return Environment("unknown", "unknown environment", False, False, False, False, cgroup_v2, None)
 
     @cached_property
@@ -987,8 +1117,13 @@ class Analysis:
                 scope = "RAM + swap"
         step = 256 * 1024
         target = -(-int(demand * (1 + SIZING_HEADROOM)) // step) * step
-        return {"demand_kb": demand, "capacity_kb": capacity, "target_kb": target,
-                "missing_kb": max(0, target - capacity), "scope": scope}
+        return {
+            "demand_kb": demand,
+            "capacity_kb": capacity,
+            "target_kb": target,
+            "missing_kb": max(0, target - capacity),
+            "scope": scope,
+        }
 
     # ----------------------------------------------------------------------------- kernel facts
     @cached_property

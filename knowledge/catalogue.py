@@ -22,13 +22,31 @@ from .units import size
 from .yamlload import load_yaml
 
 CATEGORIES = (
-    "lowmem_exhaustion", "memcg_limit", "process_hog", "ram_exhausted_no_swap", "swap_exhausted",
-    "shmem_tmpfs", "hugetlb_reservation", "slab_unreclaimable_leak", "fragmentation_high_order",
-    "pagetables_kernel_overhead", "cpuset_mempolicy_constraint", "numa_node_exhaustion",
-    "dma_zone_exhaustion", "manual_trigger", "unaccounted_memory", "cma_reserved",
-    "mlocked_unevictable", "watermark_misconfig", "dirty_writeback_stall",
-    "oom_score_adj_protection", "overcommit_misconfig", "kernel_bug", "benign_nowarn_failure",
-    "vmalloc_space_exhausted", "unknown",
+    "lowmem_exhaustion",
+    "memcg_limit",
+    "process_hog",
+    "ram_exhausted_no_swap",
+    "swap_exhausted",
+    "shmem_tmpfs",
+    "hugetlb_reservation",
+    "slab_unreclaimable_leak",
+    "fragmentation_high_order",
+    "pagetables_kernel_overhead",
+    "cpuset_mempolicy_constraint",
+    "numa_node_exhaustion",
+    "dma_zone_exhaustion",
+    "manual_trigger",
+    "unaccounted_memory",
+    "cma_reserved",
+    "mlocked_unevictable",
+    "watermark_misconfig",
+    "dirty_writeback_stall",
+    "oom_score_adj_protection",
+    "overcommit_misconfig",
+    "kernel_bug",
+    "benign_nowarn_failure",
+    "vmalloc_space_exhausted",
+    "unknown",
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ROLES = ("root-cause", "contributing", "context")
@@ -36,8 +54,21 @@ ROLES = ("root-cause", "contributing", "context")
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["code", "name", "category", "title", "severity", "role", "check", "params", "evidence",
-                 "explanation", "remediation", "references", "fixtures"],
+    "required": [
+        "code",
+        "name",
+        "category",
+        "title",
+        "severity",
+        "role",
+        "check",
+        "params",
+        "evidence",
+        "explanation",
+        "remediation",
+        "references",
+        "fixtures",
+    ],
     "properties": {
         "code": {"type": "string", "pattern": "^OOM[0-9]{3}$"},
         "name": {"type": "string", "pattern": "^[a-z0-9_]+(\\.[a-z0-9_]+)+$"},
@@ -52,23 +83,43 @@ SCHEMA: dict[str, Any] = {
         "thresholds": {"type": "string"},
         "evidence": {
             "type": "array",
-            "items": {"type": "object", "additionalProperties": False, "required": ["name", "label"],
-                      "properties": {"name": {"type": "string"}, "label": {"type": "string"},
-                                     "unit": {"enum": ["kB", "%", "pages", "count", "text"]}}},
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "label"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "label": {"type": "string"},
+                    "unit": {"enum": ["kB", "%", "pages", "count", "text"]},
+                },
+            },
         },
         "explanation": {"type": "string", "minLength": 20},
         "remediation": {
-            "type": "array", "minItems": 1,
-            "items": {"type": "object", "additionalProperties": False, "required": ["do", "applies"],
-                      "properties": {"do": {"type": "string"}, "applies": {"type": "string"},
-                                     "when": {"type": "string"}, "weaker": {"type": "boolean"},
-                                     "caps": {"type": "boolean"}}},
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["do", "applies"],
+                "properties": {
+                    "do": {"type": "string"},
+                    "applies": {"type": "string"},
+                    "when": {"type": "string"},
+                    "weaker": {"type": "boolean"},
+                    "caps": {"type": "boolean"},
+                },
+            },
         },
         "references": {"type": "array", "minItems": 1, "items": {"type": "string"}},
         "fixtures": {
-            "type": "object", "additionalProperties": False, "required": ["fires", "silent"],
-            "properties": {"fires": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-                           "silent": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["fires", "silent"],
+            "properties": {
+                "fires": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                "silent": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            },
         },
     },
 }
@@ -103,8 +154,13 @@ def _pct(value: float | int | None) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=False)
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.filters["size"] = size
     env.filters["pct"] = _pct
     return env
@@ -137,13 +193,27 @@ def load() -> tuple[Record, ...]:
             if key in seen:
                 raise ValueError(f"{filename}: {key} already used by {seen[key]}")
             seen[key] = filename
-        records.append(Record(
-            code=raw["code"], name=raw["name"], category=raw["category"], title=raw["title"],
-            severity=raw["severity"], role=raw["role"], check=raw["check"], params=dict(raw.get("params") or {}),
-            evidence=tuple(raw["evidence"]), explanation=raw["explanation"],
-            remediation=tuple(raw["remediation"]), references=tuple(raw["references"]),
-            fixtures=dict(raw["fixtures"]), aliases=tuple(raw.get("aliases", ())),
-            headline=raw.get("headline"), thresholds=raw.get("thresholds"), path=filename))
+        records.append(
+            Record(
+                code=raw["code"],
+                name=raw["name"],
+                category=raw["category"],
+                title=raw["title"],
+                severity=raw["severity"],
+                role=raw["role"],
+                check=raw["check"],
+                params=dict(raw.get("params") or {}),
+                evidence=tuple(raw["evidence"]),
+                explanation=raw["explanation"],
+                remediation=tuple(raw["remediation"]),
+                references=tuple(raw["references"]),
+                fixtures=dict(raw["fixtures"]),
+                aliases=tuple(raw.get("aliases", ())),
+                headline=raw.get("headline"),
+                thresholds=raw.get("thresholds"),
+                path=filename,
+            )
+        )
     return tuple(sorted(records, key=lambda r: r.code))
 
 
@@ -174,10 +244,12 @@ def condition(expression: str, context: dict[str, Any]) -> bool:
 # mm/memcontrol.c (v4.5-v6.18) memory_max_write(): a memory.max below current usage reclaims and
 # then OOM-kills inside the group at once; v1 mem_cgroup_resize_limit() (memory.limit_in_bytes)
 # returns -EBUSY when reclaim cannot get below the new limit.
-LIMIT_WARNING = ("Set the limit above what the group uses now: on cgroup v2 (memory.max, systemd MemoryMax=, "
-                 "runtimes on v2) a limit written below current usage makes the kernel reclaim and then "
-                 "OOM-kill inside the group at once; on v1 the write fails with EBUSY when reclaim cannot "
-                 "get below it.")
+LIMIT_WARNING = (
+    "Set the limit above what the group uses now: on cgroup v2 (memory.max, systemd MemoryMax=, "
+    "runtimes on v2) a limit written below current usage makes the kernel reclaim and then "
+    "OOM-kill inside the group at once; on v1 the write fails with EBUSY when reclaim cannot "
+    "get below it."
+)
 
 
 def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
@@ -211,11 +283,16 @@ def render_docs() -> str:
 
     parts = [DOC_HEADER]
     for r in load():
-        parts.append(f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.category} | {r.severity} | {r.role} | {r.title} |\n")
+        parts.append(
+            f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.category} | {r.severity} | {r.role} | {r.title} |\n"
+        )
     for r in load():
         spec = REGISTRY.get(r.check)
-        parts.append(f"\n## {r.code}\n\n**{r.title}** — `{r.name}`"
-                     + (f" (formerly {', '.join(r.aliases)})" if r.aliases else "") + "\n\n")
+        parts.append(
+            f"\n## {r.code}\n\n**{r.title}** — `{r.name}`"
+            + (f" (formerly {', '.join(r.aliases)})" if r.aliases else "")
+            + "\n\n"
+        )
         parts.append(f"- category: `{r.category}`; severity: {r.severity}; default role: {r.role}\n")
         parts.append(f"- check: `{r.check}`" + (f" — {spec.doc}" if spec and spec.doc else "") + "\n")
         if spec:
@@ -231,7 +308,9 @@ def render_docs() -> str:
             weaker = "*Weaker option:* " if step.get("weaker") else ""
             if step.get("caps"):
                 step = {**step, "do": f"{step['do']} {LIMIT_WARNING}"}
-            parts.append(f"1. {weaker}{' '.join(step['do'].split())} — applies to: {' '.join(step['applies'].split())}{when}\n")
+            parts.append(
+                f"1. {weaker}{' '.join(step['do'].split())} — applies to: {' '.join(step['applies'].split())}{when}\n"
+            )
         parts.append("\nReferences:\n\n")
         for ref in r.references:
             parts.append(f"- {ref}\n")

@@ -13,8 +13,9 @@ is keyed to a particular paste, process or machine.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from grammar.facts import SourceLine
 
@@ -63,7 +64,9 @@ FACTS: dict[str, Callable[[Analysis], bool]] = {
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(name: str, needs: tuple[str, ...] = ("event",)) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
+def check(
+    name: str, needs: tuple[str, ...] = ("event",)
+) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
     def register(function: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
         for need in needs:
             for alternative in need.split("|"):
@@ -71,25 +74,33 @@ def check(name: str, needs: tuple[str, ...] = ("event",)) -> Callable[[Callable[
                     raise ValueError(f"check {name}: unknown fact {alternative!r}")
         REGISTRY[name] = CheckSpec(name, needs, function, (function.__doc__ or "").strip())
         return function
+
     return register
 
 
 def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
     """The needs (alternatives kept together) that this event does not show."""
-    return tuple(need for need in spec.needs
-                 if not any(FACTS[alt](analysis) for alt in need.split("|")))
+    return tuple(need for need in spec.needs if not any(FACTS[alt](analysis) for alt in need.split("|")))
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
     """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
     workload = a.workload(*names)
-    return {"workload": {"name": workload.name, "levers": workload.levers, "id": workload.id} if workload else None,
-            "sizing": a.sizing}
+    return {
+        "workload": {"name": workload.name, "levers": workload.levers, "id": workload.id} if workload else None,
+        "sizing": a.sizing,
+    }
 
 
 def _fix_dict(f: Any) -> dict[str, Any]:
-    return {"id": f.id, "title": f.title, "fix": f.fix, "fixed_in": f.fixed_in, "workaround": f.workaround,
-            "source": f.source}
+    return {
+        "id": f.id,
+        "title": f.title,
+        "fix": f.fix,
+        "fixed_in": f.fixed_in,
+        "workaround": f.workaround,
+        "source": f.source,
+    }
 
 
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
@@ -115,7 +126,7 @@ def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     return a.event.kind == "page-allocation-failure" and a.event.kill is None and repeats < min_repeats
 
 
-def _usable_lowmem(a: Analysis) -> list:
+def _usable_lowmem(a: Analysis) -> list[Any]:
     return [z for z in a.usable_zones if z.name in LOWMEM_ZONES]
 
 
@@ -147,12 +158,21 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
     shortage = bool(judged) and len(starved) == len(judged)
     swap_full = bool(a.swap_total_kb) and a.swap_free_kb is not None and a.swap_free_kb <= 0.02 * (a.swap_total_kb or 0)
     if shortage:
-        evidence["starved_zones"] = (", ".join(z.label for z in starved), tuple(l for z in starved for l in z.lines[:1]))
+        evidence["starved_zones"] = (
+            ", ".join(z.label for z in starved),
+            tuple(ln for z in starved for ln in z.lines[:1]),
+        )
     if swap_full:
         evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
-    return Hit(p["confidence"], evidence,
-               {"panicked": a.event.panic is not None, "shortage": shortage or swap_full,
-                "judged": bool(judged) or a.swap_total_kb is not None})
+    return Hit(
+        p["confidence"],
+        evidence,
+        {
+            "panicked": a.event.panic is not None,
+            "shortage": shortage or swap_full,
+            "judged": bool(judged) or a.swap_total_kb is not None,
+        },
+    )
 
 
 @check("panic_policy", needs=("event",))
@@ -162,7 +182,10 @@ def panic_policy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if panic is None or "panic_on_oom" not in panic.reason:
         return None
     mode = 2 if "compulsory" in panic.reason else 1
-    return Hit(p["confidence"], {"panic_reason": (panic.reason, a.lines(panic.line)), "panic_on_oom": (mode, a.lines(panic.line))})
+    return Hit(
+        p["confidence"],
+        {"panic_reason": (panic.reason, a.lines(panic.line)), "panic_on_oom": (mode, a.lines(panic.line))},
+    )
 
 
 @check("no_killable", needs=("event",))
@@ -181,8 +204,10 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if _boot_without_tasks(a, p["boot_uptime_s"]):
         return None  # no process exists yet: the kernel alone did not fit (OOM223), not oom_score_adj
     evidence: Evidence = {
-        "panic_reason": (panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
-                         text_lines or (a.lines(panic.line) if panic else ())),
+        "panic_reason": (
+            panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
+            text_lines or (a.lines(panic.line) if panic else ()),
+        ),
         "protected_tasks": (len(protected), a.lines(*(r.line for t in protected[:5] for r in t.rows))),
         "task_count": (len(a.tasks), a.lines(a.event.task_table_line)),
     }
@@ -194,7 +219,7 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 def _event_uptime(a: Analysis) -> float | None:
-    return next((l.stamp.uptime_s for l in a.event.lines if l.stamp.uptime_s is not None), None)
+    return next((ln.stamp.uptime_s for ln in a.event.lines if ln.stamp.uptime_s is not None), None)
 
 
 def _boot_without_tasks(a: Analysis, boot_uptime_s: float) -> bool:
@@ -228,7 +253,9 @@ def kernel_too_big_for_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # at least p["floor_kb"], and at least twice what did not fit, rounded up to a power of two
         target = max(p["floor_kb"], 2 * ram)
         suggest_kb = 1 << (int(target) - 1).bit_length()
-    return Hit(p["confidence"], evidence, {"suggest_kb": suggest_kb, "suggest_mb": suggest_kb // 1024 if suggest_kb else None})
+    return Hit(
+        p["confidence"], evidence, {"suggest_kb": suggest_kb, "suggest_mb": suggest_kb // 1024 if suggest_kb else None}
+    )
 
 
 @check("repeated_kills", needs=("event",))
@@ -243,10 +270,13 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
     first = next(e for e in events if e.kill and e.kill.comm == victim)
     if first.index != a.event.index:
         return None
-    kill_lines = tuple(line for e in events if e.kill and e.kill.comm == victim
-                       for line in e.lines if line.number == e.kill.line)
-    return Hit(p["confidence"], {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines),
-                                 "events": (len(events), ())})
+    kill_lines = tuple(
+        line for e in events if e.kill and e.kill.comm == victim for line in e.lines if line.number == e.kill.line
+    )
+    return Hit(
+        p["confidence"],
+        {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines), "events": (len(events), ())},
+    )
 
 
 # ================================================================================ 32-bit lowmem
@@ -268,8 +298,9 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not normal:
         # Some 32-bit boards (ARM) put all lowmem in ZONE_DMA and have no ZONE_NORMAL; a DMA zone
         # far larger than x86's 16 MB ISA zone is then the lowmem zone kernel requests use
-        normal = [z for z in a.zones if z.name == "DMA"
-                  and (z.managed_kb or z.present_kb or 0) > p["dma_as_lowmem_min_kb"]]
+        normal = [
+            z for z in a.zones if z.name == "DMA" and (z.managed_kb or z.present_kb or 0) > p["dma_as_lowmem_min_kb"]
+        ]
     high = [z for z in a.zones if z.name == "HighMem"]
     high_free = sum(z.free_kb or 0 for z in high) if high else None
     if a.ram_kb is not None:
@@ -277,12 +308,12 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if a.reserved_kb is not None:
             evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
     if a.lowmem_kb is not None:
-        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines or tuple(l for z in normal for l in z.lines))
+        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines or tuple(ln for z in normal for ln in z.lines))
     if a.gfp is not None:
         evidence["gfp_zone"] = (highest or "unknown", a.lines(a.event.trigger.line) if a.event.trigger else ())
     if high_free is not None:
-        evidence["highmem_free_kb"] = (high_free, tuple(l for z in high for l in z.lines))
-    context = {"mode": "", "stopgap_mem": None}
+        evidence["highmem_free_kb"] = (high_free, tuple(ln for z in high for ln in z.lines))
+    context: dict[str, Any] = {"mode": "", "stopgap_mem": None}
     if normal and normal[0].min_kb is not None:
         zone = normal[0]
         if not (zone.below_low or zone.below_min):
@@ -291,10 +322,13 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None  # above low counting the free pages this request may not use (CMA): OOM140's case
         if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
             return None  # HighMem is as exhausted as lowmem: a plain RAM shortage
-        evidence.update({
-            "normal_free_kb": (zone.free_kb, zone.lines), "normal_min_kb": (zone.min_kb, zone.lines),
-            "normal_low_kb": (zone.low_kb, zone.lines),
-        })
+        evidence.update(
+            {
+                "normal_free_kb": (zone.free_kb, zone.lines),
+                "normal_min_kb": (zone.min_kb, zone.lines),
+                "normal_low_kb": (zone.low_kb, zone.lines),
+            }
+        )
         confidence = p["confidence_zones"]
         context["mode"] = "zones"
     elif normal and normal[0].free_kb is not None and a.lowmem_kb:
@@ -327,8 +361,9 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     context["min_free_now"] = a.min_free_kbytes_estimate
     context["min_free_default"] = a.default_min_free_kbytes
     context["min_free_raise"] = None
-    if a.default_min_free_kbytes and (a.min_free_kbytes_estimate is None
-                                      or a.min_free_kbytes_estimate < 2 * a.default_min_free_kbytes):
+    if a.default_min_free_kbytes and (
+        a.min_free_kbytes_estimate is None or a.min_free_kbytes_estimate < 2 * a.default_min_free_kbytes
+    ):
         context["min_free_raise"] = int(a.default_min_free_kbytes * 1.5)
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
@@ -341,8 +376,11 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # the share against that is a lower bound
         lowmem = a.lowmem_kb or X86_32_MAX_LOWMEM_KB
         if pagetables and pagetables >= p["highpte_share"] * lowmem:
-            context["highpte"] = {"kb": pagetables, "share": round(100 * pagetables / lowmem),
-                                  "bound": a.lowmem_kb is None}
+            context["highpte"] = {
+                "kb": pagetables,
+                "share": round(100 * pagetables / lowmem),
+                "bound": a.lowmem_kb is None,
+            }
     return Hit(confidence, evidence, context)
 
 
@@ -357,8 +395,10 @@ def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if share < p["min_share"]:
         return None
     evidence: Evidence = {
-        "ram_kb": (a.ram_kb, a.ram_lines), "lowmem_kb": (a.lowmem_kb, a.ram_lines),
-        "mem_map_kb": (mem_map_kb, a.ram_lines), "mem_map_share": (round(share * 100), a.ram_lines),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+        "lowmem_kb": (a.lowmem_kb, a.ram_lines),
+        "mem_map_kb": (mem_map_kb, a.ram_lines),
+        "mem_map_share": (round(share * 100), a.ram_lines),
     }
     if a.reserved_kb is not None:
         evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
@@ -384,14 +424,21 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
     zone = dma[0] if dma else None
     order = max(a.order or 0, 0)  # SysRq prints order=-1
     request_kb = a.page_kb << order if a.page_kb else None
-    context: dict[str, Any] = {"order": order, "request_kb": request_kb, "no_block": False,
-                               "kernel_fixes": [], "kernel_fixes_possible": []}
+    context: dict[str, Any] = {
+        "order": order,
+        "request_kb": request_kb,
+        "no_block": False,
+        "kernel_fixes": [],
+        "kernel_fixes_possible": [],
+    }
     evidence: Evidence = {}
     if a.highest_zone == "DMA":
         mode = "confined"
         trigger = a.lines(a.event.trigger.line) if a.event.trigger else ()
-        evidence["gfp"] = (getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None),
-                           trigger)
+        evidence["gfp"] = (
+            getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None),
+            trigger,
+        )
         if zone is not None:
             no_block = order > 0 and zone.blocks_at_order == 0
             if not (zone.below_low or no_block):
@@ -438,7 +485,7 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if estimate < p["default_factor"] * own:
         return None
     zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
-    lines = tuple(l for z in zones for l in z.lines[:1])
+    lines = tuple(ln for z in zones for ln in z.lines[:1])
     free_lowmem = sum(z.free_kb or 0 for z in zones)
     biggest = max(zones, key=lambda z: z.min_kb or 0)
     ratio = estimate / own
@@ -446,16 +493,23 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # still far above the kernel's choice and worth lowering, but it did not cause the shortage
     role = None if estimate >= p["lowmem_share"] * a.lowmem_kb else "contributing"
     evidence: Evidence = {
-        "min_free_kbytes_estimate": (estimate, lines), "default_min_free_kbytes": (default, ()),
-        "lowmem_kb": (a.lowmem_kb, lines), "free_lowmem_kb": (free_lowmem, lines),
-        "zone": (biggest.label, biggest.lines), "zone_free_kb": (biggest.free_kb, biggest.lines),
+        "min_free_kbytes_estimate": (estimate, lines),
+        "default_min_free_kbytes": (default, ()),
+        "lowmem_kb": (a.lowmem_kb, lines),
+        "free_lowmem_kb": (free_lowmem, lines),
+        "zone": (biggest.label, biggest.lines),
+        "zone_free_kb": (biggest.free_kb, biggest.lines),
         "zone_min_kb": (biggest.min_kb, biggest.lines),
     }
     if a.thp_min_free_kbytes and a.thp_min_free_kbytes > default:
         evidence["thp_min_free_kbytes"] = (a.thp_min_free_kbytes, ())
     boost = sum(z.values.get("boost", 0) for z in zones)
-    return Hit(ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]), evidence,
-               {"ratio": round(ratio, 1), "own": own, "boost": boost, "cause": role is None}, role)
+    return Hit(
+        ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]),
+        evidence,
+        {"ratio": round(ratio, 1), "own": own, "boost": boost, "cause": role is None},
+        role,
+    )
 
 
 @check("fragmentation", needs=("order",))
@@ -465,15 +519,27 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if order is None or order < 1:
         return None
     request_kb = a.page_kb << order
-    evidence: Evidence = {"order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
-                          "request_kb": (request_kb, ())}
+    evidence: Evidence = {
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "request_kb": (request_kb, ()),
+    }
     zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
     costly = order > p["costly_order"]
-    repeats = sum(1 for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
-                  and e.trigger.order == order)
-    context: dict[str, Any] = {"costly": costly, "atomic": bool(getattr(a.gfp, "is_atomic", False)),
-                               "mode": "", "reserve_blocked": None, "warning_only": _warning_only(a, repeats, 3),
-                               "kernel_fixes": _kernel_fixes(a), **_module_context(a), **_min_free_advice(a)}
+    repeats = sum(
+        1
+        for e in a.dump.events
+        if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.order == order
+    )
+    context: dict[str, Any] = {
+        "costly": costly,
+        "atomic": bool(getattr(a.gfp, "is_atomic", False)),
+        "mode": "",
+        "reserve_blocked": None,
+        "warning_only": _warning_only(a, repeats, 3),
+        "kernel_fixes": _kernel_fixes(a),
+        **_module_context(a),
+        **_min_free_advice(a),
+    }
     if zones:
         free = sum(z.free_kb or 0 for z in zones)
         judged = [z for z in zones if z.below_min is not None]
@@ -484,11 +550,14 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None
         if any(z.watermark_ok for z in judged):
             return None  # some zone passes the kernel's whole check: not a contiguity failure
-        fitting = sum(z.blocks_at_order or 0 for z in zones
-                      if z.below_min is not True and (z.headroom_kb is None or z.headroom_kb > 0))
+        fitting = sum(
+            z.blocks_at_order or 0
+            for z in zones
+            if z.below_min is not True and (z.headroom_kb is None or z.headroom_kb > 0)
+        )
         floor = sum(z.floor_kb or 0 for z in zones)
-        evidence["free_kb"] = (free, tuple(l for z in zones for l in z.lines))
-        evidence["blocks_at_order"] = (fitting, tuple(l for z in zones for l in z.lines))
+        evidence["free_kb"] = (free, tuple(ln for z in zones for ln in z.lines))
+        evidence["blocks_at_order"] = (fitting, tuple(ln for z in zones for ln in z.lines))
         best = max(zones, key=lambda z: z.free_kb or 0)
         evidence["zone"] = (best.label, best.lines)
         evidence["largest_block_kb"] = (best.largest_block_kb, best.lines)
@@ -499,14 +568,28 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         context["mode"] = "buddy"
         # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
         # reserve against requests that may use higher zones is what refuses this one
-        blocked = [z for z in judged if z.reserve_kb and z.blocks_at_order and z.countable_kb is not None
-                   and z.countable_kb > (z.mark_kb if z.mark_kb is not None else z.min_kb or 0) and z.below_min]
+        blocked = [
+            z
+            for z in judged
+            if z.reserve_kb
+            and z.blocks_at_order
+            and z.countable_kb is not None
+            and z.countable_kb > (z.mark_kb if z.mark_kb is not None else z.min_kb or 0)
+            and z.below_min
+        ]
         if blocked:
             zone = max(blocked, key=lambda z: z.blocks_at_order or 0)
-            context["reserve_blocked"] = {"zone": zone.label, "name": zone.name, "free_kb": zone.countable_kb,
-                                          "min_kb": zone.mark_kb if zone.mark_kb is not None else zone.min_kb,
-                                          "reserve_kb": zone.reserve_kb, "blocks": zone.blocks_at_order}
-        confidence = ramp(free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"])
+            context["reserve_blocked"] = {
+                "zone": zone.label,
+                "name": zone.name,
+                "free_kb": zone.countable_kb,
+                "min_kb": zone.mark_kb if zone.mark_kb is not None else zone.min_kb,
+                "reserve_kb": zone.reserve_kb,
+                "blocks": zone.blocks_at_order,
+            }
+        confidence = ramp(
+            free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"]
+        )
     else:
         context["mode"] = "order_only"
         confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
@@ -521,24 +604,51 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
     if (a.order or 0) < p["min_order"] or not getattr(a.gfp, "is_atomic", False):
         return None
-    same = [e for e in a.dump.events if e.host == a.event.host and e.trigger and e.trigger.order == a.order
-            and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
+    same = [
+        e
+        for e in a.dump.events
+        if e.host == a.event.host
+        and e.trigger
+        and e.trigger.order == a.order
+        and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
+    ]
     repeats = len(same)
-    function = next((f for f in a.event.call_trace if not re.match(
-        r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
-        r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
-        r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page)", f)), None)
-    evidence: Evidence = {"order": (a.order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
-                          "failures": (repeats, tuple(l for e in same[:5] for l in e.lines if e.trigger and l.number == e.trigger.line))}
+    function = next(
+        (
+            f
+            for f in a.event.call_trace
+            if not re.match(
+                r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
+                r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
+                r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page)",
+                f,
+            )
+        ),
+        None,
+    )
+    evidence: Evidence = {
+        "order": (a.order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "failures": (
+            repeats,
+            tuple(ln for e in same[:5] for ln in e.lines if e.trigger and ln.number == e.trigger.line),
+        ),
+    }
     if function:
         evidence["caller"] = (function, a.find_lines(re.escape(function))[:1])
     repeated = repeats >= p["min_repeats"]
     confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
-    return Hit(confidence, evidence, {"has_caller": function is not None,
-                                      "warning_only": _warning_only(a, repeats, p["min_repeats"]),
-                                      "kernel_fixes": _kernel_fixes(a), **_module_context(a)},
-               "root-cause" if repeated else None)
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "has_caller": function is not None,
+            "warning_only": _warning_only(a, repeats, p["min_repeats"]),
+            "kernel_fixes": _kernel_fixes(a),
+            **_module_context(a),
+        },
+        "root-cause" if repeated else None,
+    )
 
 
 @check("atomic_reserve", needs=("order", "gfp"))
@@ -547,19 +657,36 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind != "page-allocation-failure" or a.order != 0 or not getattr(a.gfp, "is_atomic", False):
         return None
     trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else ()
-    same = [e for e in a.dump.events if e.host == a.event.host and e.kind == "page-allocation-failure"
-            and e.trigger is not None
-            and e.trigger.order == 0 and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)]
+    same = [
+        e
+        for e in a.dump.events
+        if e.host == a.event.host
+        and e.kind == "page-allocation-failure"
+        and e.trigger is not None
+        and e.trigger.order == 0
+        and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
+    ]
     evidence: Evidence = {"order": (0, trigger_lines), "failures": (len(same), trigger_lines)}
     mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
     if mask:
         evidence["gfp"] = (mask, trigger_lines)
-    low = [z for z in a.zones if z.usable is not False and z.free_kb is not None and z.min_kb is not None
-           and z.free_kb <= z.min_kb * p["near_min_factor"]]
+    low = [
+        z
+        for z in a.zones
+        if z.usable is not False
+        and z.free_kb is not None
+        and z.min_kb is not None
+        and z.free_kb <= z.min_kb * p["near_min_factor"]
+    ]
     if low:
         zone = min(low, key=lambda z: z.free_kb - z.min_kb)  # type: ignore[operator]
-        evidence.update({"zone": (zone.label, zone.lines), "zone_free_kb": (zone.free_kb, zone.lines),
-                         "zone_min_kb": (zone.min_kb, zone.lines)})
+        evidence.update(
+            {
+                "zone": (zone.label, zone.lines),
+                "zone_free_kb": (zone.free_kb, zone.lines),
+                "zone_min_kb": (zone.min_kb, zone.lines),
+            }
+        )
     confidence = p["confidence"] + (p["confidence_repeated_bonus"] if len(same) >= p["min_repeats"] else 0.0)
     if low:
         confidence += p["confidence_near_min_bonus"]
@@ -573,10 +700,20 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
         confidence *= p["nowait_factor"]
         if len(same) < p["min_repeats"]:
             role = "context"
-    return Hit(confidence, evidence, {"has_zone": bool(low), "has_gfp": bool(mask), "nowait": nowait,
-                                      "warning_only": _warning_only(a, len(same), p["min_repeats"]),
-                                      "kernel_fixes": _kernel_fixes(a),
-                                      "reserve_access": a.alloc_rule.min_share < 1, **_min_free_advice(a)}, role)
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "has_zone": bool(low),
+            "has_gfp": bool(mask),
+            "nowait": nowait,
+            "warning_only": _warning_only(a, len(same), p["min_repeats"]),
+            "kernel_fixes": _kernel_fixes(a),
+            "reserve_access": a.alloc_rule.min_share < 1,
+            **_min_free_advice(a),
+        },
+        role,
+    )
 
 
 def _min_free_advice(a: Analysis) -> dict[str, Any]:
@@ -595,8 +732,7 @@ def _min_free_advice(a: Analysis) -> dict[str, Any]:
             target = min(2 * base, a.ram_kb // 100)
             if now is not None and target <= now:
                 target = None
-    return {"min_free_inflated": inflated is True, "min_free_now": now, "min_free_own": own,
-            "min_free_target": target}
+    return {"min_free_inflated": inflated is True, "min_free_now": now, "min_free_own": own, "min_free_target": target}
 
 
 @check("cma_unusable", needs=("zones|page_totals",))
@@ -616,18 +752,26 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if cma_reserved_kb:
         evidence["cma_reserved_kb"] = (cma_reserved_kb, a.ram_lines)
     if free_cma:
-        evidence["free_cma_kb"] = (free_cma, tuple(l for z in a.zones for l in z.lines[:1]) or a.meminfo_lines)
+        evidence["free_cma_kb"] = (free_cma, tuple(ln for z in a.zones for ln in z.lines[:1]) or a.meminfo_lines)
         evidence["free_kb"] = (free, a.meminfo_lines)
     role = None
     area = cma_reserved_kb or free_cma
     # __zone_watermark_ok() leaves free CMA out for a non-movable request: a zone that fails its
     # floor only because of that (it would pass with its free CMA counted) failed for CMA alone
-    decisive = [z for z in a.usable_zones if z.below_min and z.values.get("free_cma")
-                and z.rule is not None and not z.rule.may_use_cma
-                and (z.countable_kb or 0) + z.values.get("free_cma", 0) > (z.floor_kb or 0)]
+    decisive = [
+        z
+        for z in a.usable_zones
+        if z.below_min
+        and z.values.get("free_cma")
+        and z.rule is not None
+        and not z.rule.may_use_cma
+        and (z.countable_kb or 0) + z.values.get("free_cma", 0) > (z.floor_kb or 0)
+    ]
     if decisive:
         evidence["cma_decisive_zone"] = (decisive[0].label, decisive[0].lines)
-    if not decisive and not (area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)):
+    if not decisive and not (
+        area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)
+    ):
         role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
     if a.is_allocation_failure and free_cma and free and free_cma >= p["free_share"] * free:
         role = None  # a failed unmovable request while the free memory is CMA: the CMA is why it failed
@@ -642,8 +786,15 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 # ================================================================================ where RAM went
-def _share_hit(a: Analysis, name: str, p: dict[str, Any], kb: int | None, lines: tuple[SourceLine, ...],
-               denominator_kb: int | None = None, denominator_name: str = "ram_kb") -> Hit | None:
+def _share_hit(
+    a: Analysis,
+    name: str,
+    p: dict[str, Any],
+    kb: int | None,
+    lines: tuple[SourceLine, ...],
+    denominator_kb: int | None = None,
+    denominator_name: str = "ram_kb",
+) -> Hit | None:
     denominator = denominator_kb or a.ram_kb
     if kb is None or not denominator:
         return None
@@ -651,8 +802,14 @@ def _share_hit(a: Analysis, name: str, p: dict[str, Any], kb: int | None, lines:
     if share < p["min_share"]:
         return None
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
-    return Hit(confidence, {f"{name}_kb": (kb, lines), denominator_name: (denominator, a.ram_lines),
-                            f"{name}_share": (round(share * 100), lines)})
+    return Hit(
+        confidence,
+        {
+            f"{name}_kb": (kb, lines),
+            denominator_name: (denominator, a.ram_lines),
+            f"{name}_share": (round(share * 100), lines),
+        },
+    )
 
 
 @check("shmem_share", needs=("meminfo", "ram"))
@@ -739,7 +896,7 @@ def mlocked_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     mlocked = a.counter_kb("mlocked")
     if mlocked is not None:
-        hit.evidence["mlocked_kb"] = (mlocked, tuple(l for z in a.zones for l in z.lines[:1]))
+        hit.evidence["mlocked_kb"] = (mlocked, tuple(ln for z in a.zones for ln in z.lines[:1]))
     return hit
 
 
@@ -800,18 +957,33 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         subject = top if top.badness_kb > single.badness_kb * 1.2 and len(top.pids) > 1 else single
         kb = subject.badness_kb
         lines = a.lines(*(r.line for r in subject.rows[:6]))
-        evidence.update({"hog": (subject.name, lines), "hog_kb": (kb, lines),
-                         "hog_processes": (len(subject.pids), lines),
-                         "hog_swap_kb": (subject.swap_kb, lines),
-                         "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line))})
+        evidence.update(
+            {
+                "hog": (subject.name, lines),
+                "hog_kb": (kb, lines),
+                "hog_processes": (len(subject.pids), lines),
+                "hog_swap_kb": (subject.swap_kb, lines),
+                "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line)),
+            }
+        )
         adj = subject.oom_score_adj
     elif a.event.kill is not None and a.victim_kb is not None:
         kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
-        evidence.update({"hog": (a.victim_name, a.victim_lines), "hog_kb": (kb, a.victim_lines),
-                         "hog_processes": (1, a.victim_lines)})
+        evidence.update(
+            {
+                "hog": (a.victim_name, a.victim_lines),
+                "hog_kb": (kb, a.victim_lines),
+                "hog_processes": (1, a.victim_lines),
+            }
+        )
         adj = a.event.kill.oom_score_adj
-    elif (a.event.kill is not None and a.event.kill.score is not None and a.event.kill.score_per_mille
-          and not a.event.kill.memcg_kill and a.event.kill.score <= 1000):
+    elif (
+        a.event.kill is not None
+        and a.event.kill.score is not None
+        and a.event.kill.score_per_mille
+        and not a.event.kill.memcg_kill
+        and a.event.kill.score <= 1000
+    ):
         # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
         # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
         # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-5.0 S is the
@@ -819,18 +991,30 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # these kernels do not print here), so it still says how much of memory it held.
         kill = a.event.kill
         lines = a.lines(kill.line)
-        share = min(kill.score, 1000) / 1000
-        evidence.update({"hog": (kill.comm, lines), "kill_score": (kill.score, lines),
-                         "hog_share": (round(share * 100), lines), "hog_processes": (1, lines)})
+        share = min(kill.score or 0, 1000) / 1000
+        evidence.update(
+            {
+                "hog": (kill.comm, lines),
+                "kill_score": (kill.score, lines),
+                "hog_share": (round(share * 100), lines),
+                "hog_processes": (1, lines),
+            }
+        )
         if share < p["min_share"]:
             return None
         confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
-        context = {"memcg": kill.memcg_kill, "protected": False, "victim_is_hog": True, "has_total": False,
-                   "has_table": False, "victim": kill.comm, "from_score": True,
-                   "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or "")),
-                   **_workload_context(a, kill.comm)}
-        return Hit(confidence * p["score_only_factor"], evidence, context,
-                   "contributing" if kill.memcg_kill else None)
+        context = {
+            "memcg": kill.memcg_kill,
+            "protected": False,
+            "victim_is_hog": True,
+            "has_total": False,
+            "has_table": False,
+            "victim": kill.comm,
+            "from_score": True,
+            "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or "")),
+            **_workload_context(a, kill.comm),
+        }
+        return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
     else:
         return None
     if total > 0:
@@ -845,14 +1029,19 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if kb < p["min_kb_without_ram"]:
             return None
         confidence = p["confidence_without_ram"]
-    context = {"memcg": a.is_memcg, "protected": adj is not None and adj <= -1000,
-               "victim_is_hog": a.victim_name == evidence["hog"][0], "has_total": total > 0,
-               "has_table": top is not None, "victim": a.victim_name, "from_score": False,
-               # a guest VM's QEMU process is what the host exists to keep alive: capping it
-               # below the guest's RAM kills the guest
-               "hog_is_guest": bool(a.environment.hypervisor_host
-                                    and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
-               **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name)}
+    context = {
+        "memcg": a.is_memcg,
+        "protected": adj is not None and adj <= -1000,
+        "victim_is_hog": a.victim_name == evidence["hog"][0],
+        "has_total": total > 0,
+        "has_table": top is not None,
+        "victim": a.victim_name,
+        "from_score": False,
+        # a guest VM's QEMU process is what the host exists to keep alive: capping it
+        # below the guest's RAM kills the guest
+        "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+        **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name),
+    }
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
@@ -874,11 +1063,22 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
     trigger = a.event.trigger
     lines = a.lines(trigger.line) if trigger else ()
-    user_fault = bool(_trace_has(a, "handle_mm_fault", "do_anonymous_page", "filemap_fault", "do_page_fault",
-                                 "__handle_mm_fault", "exc_page_fault")) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
-    return Hit(p["confidence_user"] if user_fault else p["confidence"],
-               {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
-               {"user_fault": user_fault})
+    user_fault = bool(
+        _trace_has(
+            a,
+            "handle_mm_fault",
+            "do_anonymous_page",
+            "filemap_fault",
+            "do_page_fault",
+            "__handle_mm_fault",
+            "exc_page_fault",
+        )
+    ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
+    return Hit(
+        p["confidence_user"] if user_fault else p["confidence"],
+        {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
+        {"user_fault": user_fault},
+    )
 
 
 @check("score_adj_protection", needs=("tasks",))
@@ -901,8 +1101,11 @@ def score_adj_protection(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if weighed and largest.badness_kb < p["min_share"] * weighed:
         return None
     lines = a.lines(*(r.line for r in largest.rows))
-    evidence: Evidence = {"protected_task": (largest.name, lines), "protected_kb": (largest.badness_kb, lines),
-                          "protected_adj": (largest.oom_score_adj, lines)}
+    evidence: Evidence = {
+        "protected_task": (largest.name, lines),
+        "protected_kb": (largest.badness_kb, lines),
+        "protected_adj": (largest.oom_score_adj, lines),
+    }
     if victim_kb is not None:
         evidence["victim"] = (a.victim_name, a.victim_lines)
         evidence["victim_kb"] = (victim_kb, a.victim_lines)
@@ -960,8 +1163,14 @@ def swap_exhausted(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     if a.is_memcg:
         return None
-    return Hit(p["confidence"], {"total_swap_kb": (total, a.swap_lines), "free_swap_kb": (free, a.swap_lines),
-                                 "used_swap_kb": (total - free, a.swap_lines)})
+    return Hit(
+        p["confidence"],
+        {
+            "total_swap_kb": (total, a.swap_lines),
+            "free_swap_kb": (free, a.swap_lines),
+            "used_swap_kb": (total - free, a.swap_lines),
+        },
+    )
 
 
 # ================================================================================ NUMA / cpuset
@@ -989,11 +1198,17 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     else:
         return None
     if allowed is not None:
-        evidence["mems_allowed"] = (",".join(str(n) for n in sorted(allowed)), summary_lines or a.find_lines("mems_allowed"))
+        evidence["mems_allowed"] = (
+            ",".join(str(n) for n in sorted(allowed)),
+            summary_lines or a.find_lines("mems_allowed"),
+        )
         node_zones = [z for z in a.zones if z.node in allowed]
         if node_zones and all(z.name == "Movable" for z in node_zones) and a.highest_zone not in (None, "Movable"):
             context["movable_only"] = True
-            evidence["movable_free_kb"] = (sum(z.free_kb or 0 for z in node_zones), tuple(l for z in node_zones for l in z.lines))
+            evidence["movable_free_kb"] = (
+                sum(z.free_kb or 0 for z in node_zones),
+                tuple(ln for z in node_zones for ln in z.lines),
+            )
             confidence = max(confidence, p["confidence_movable_only"])
     cpuset = a.event.oom_summary.cpuset if a.event.oom_summary else None
     if cpuset:
@@ -1007,7 +1222,9 @@ def _node_split(a: Analysis, p: dict[str, Any]) -> tuple[list[int], list[int]]:
         zones = [z for z in a.zones if z.node == node and z.usable is not False and z.name != "Movable"]
         if not zones or any(z.free_kb is None for z in zones):
             continue
-        if any(z.below_low for z in zones if z.name == "Normal") or all(z.below_low for z in zones if z.below_low is not None):
+        if any(z.below_low for z in zones if z.name == "Normal") or all(
+            z.below_low for z in zones if z.below_low is not None
+        ):
             exhausted.append(node)
         else:
             free = sum(z.free_kb or 0 for z in zones)
@@ -1022,8 +1239,11 @@ def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """One NUMA node is exhausted while other nodes still have free memory."""
     nodes_line = a.find_lines(r"OOM kill occurred on an? \S+ NUMA system")
     if nodes_line:
-        return Hit(p["confidence_kernel_message"], {"kernel_message": (nodes_line[0].text, nodes_line[:1])},
-                   {"mode": "message"})
+        return Hit(
+            p["confidence_kernel_message"],
+            {"kernel_message": (nodes_line[0].text, nodes_line[:1])},
+            {"mode": "message"},
+        )
     if len(a.node_ids) < 2:
         # under a cpuset/mempolicy constraint the report shows only the allowed nodes
         # (show_mem filters with SHOW_MEM_FILTER_NODES), so only their exhaustion can be seen
@@ -1033,25 +1253,41 @@ def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if not all(z.below_low for z in zones):
             return None
         nodes = sorted({z.node for z in zones if z.node is not None}) or sorted(a.allowed_nodes or [])
-        lines = tuple(l for z in zones for l in z.lines[:1])
-        return Hit(p["confidence_constrained"], {
-            "exhausted_nodes": (", ".join(map(str, nodes)) or "allowed", lines),
-            "exhausted_free_kb": (sum(z.free_kb or 0 for z in zones), lines)}, {"mode": "constrained"}, "contributing")
+        lines = tuple(ln for z in zones for ln in z.lines[:1])
+        return Hit(
+            p["confidence_constrained"],
+            {
+                "exhausted_nodes": (", ".join(map(str, nodes)) or "allowed", lines),
+                "exhausted_free_kb": (sum(z.free_kb or 0 for z in zones), lines),
+            },
+            {"mode": "constrained"},
+            "contributing",
+        )
     exhausted, roomy = _node_split(a, p)
     if not exhausted or not roomy:
         return None
     free_by_node = {n: a.node_free_kb(n) for n in a.node_ids}
     starved = [z for z in a.zones if z.node in exhausted and z.below_low and z.usable is not False]
-    lines = tuple(l for z in starved for l in z.lines[:1])
-    roomy_lines = tuple(l for z in a.zones if z.node in roomy for l in z.lines[:1])
-    return Hit(p["confidence"], {
-        "exhausted_nodes": (", ".join(map(str, exhausted)), lines),
-        "exhausted_free_kb": (sum(z.free_kb or 0 for z in starved), lines),
-        "exhausted_zones": (", ".join(f"{z.label} free {z.free_kb} kB < low {z.low_kb} kB" + (f" + reserve {z.reserve_kb} kB" if z.reserve_kb else "")
-                                       for z in starved), lines),
-        "other_free_kb": (sum(free_by_node[n] or 0 for n in roomy), roomy_lines),
-        "roomy_nodes": (", ".join(map(str, roomy)), roomy_lines),
-    }, {"mode": "zones"})
+    lines = tuple(ln for z in starved for ln in z.lines[:1])
+    roomy_lines = tuple(ln for z in a.zones if z.node in roomy for ln in z.lines[:1])
+    return Hit(
+        p["confidence"],
+        {
+            "exhausted_nodes": (", ".join(map(str, exhausted)), lines),
+            "exhausted_free_kb": (sum(z.free_kb or 0 for z in starved), lines),
+            "exhausted_zones": (
+                ", ".join(
+                    f"{z.label} free {z.free_kb} kB < low {z.low_kb} kB"
+                    + (f" + reserve {z.reserve_kb} kB" if z.reserve_kb else "")
+                    for z in starved
+                ),
+                lines,
+            ),
+            "other_free_kb": (sum(free_by_node[n] or 0 for n in roomy), roomy_lines),
+            "roomy_nodes": (", ".join(map(str, roomy)), roomy_lines),
+        },
+        {"mode": "zones"},
+    )
 
 
 # ================================================================================ memcg
@@ -1059,7 +1295,9 @@ def numa_node(a: Analysis, p: dict[str, Any]) -> Hit | None:
 def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """The memory cgroup hit its limit: the kill was about the container, not the machine."""
     memcg = a.event.memcg
-    path = (a.event.oom_summary.oom_memcg if a.event.oom_summary else None) or (memcg.path or memcg.stats_path if memcg else None)
+    path = (a.event.oom_summary.oom_memcg if a.event.oom_summary else None) or (
+        memcg.path or memcg.stats_path if memcg else None
+    )
     evidence: Evidence = {}
     if path:
         evidence["memcg"] = (path, a.lines(a.event.oom_summary.line) if a.event.oom_summary else a.memcg_lines[:1])
@@ -1076,9 +1314,16 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
                     context["swap_limit_zero"] = True
                 if counter.failcnt is not None and counter.resource == "memory":
                     evidence["failcnt"] = (counter.failcnt, a.lines(counter.line))
-    for key, label in (("anon", "anon"), ("rss", "anon"), ("shmem", "shmem"), ("file", "file"),
-                       ("cache", "page cache"), ("kernel", "kernel"), ("slab_unreclaimable", "slab unreclaimable"),
-                       ("sock", "socket buffers")):
+    for key, label in (
+        ("anon", "anon"),
+        ("rss", "anon"),
+        ("shmem", "shmem"),
+        ("file", "file"),
+        ("cache", "page cache"),
+        ("kernel", "kernel"),
+        ("slab_unreclaimable", "slab unreclaimable"),
+        ("sock", "socket buffers"),
+    ):
         value = a.memcg_stat_kb(key, "total_" + key)
         if value and label not in [b[0] for b in context["breakdown"]]:
             context["breakdown"].append((label, value))
@@ -1098,12 +1343,18 @@ def memcg_shmem(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not used or shmem < p["min_share"] * used:
         return None
     share = shmem / used
-    evidence: Evidence = {"shmem_kb": (shmem, a.memcg_lines), "usage_kb": (usage[0], usage[2]),
-                          "shmem_share": (round(share * 100), a.memcg_lines)}
+    evidence: Evidence = {
+        "shmem_kb": (shmem, a.memcg_lines),
+        "usage_kb": (usage[0], usage[2]),
+        "shmem_share": (round(share * 100), a.memcg_lines),
+    }
     if a.victim_kb is not None:
         evidence["victim_kb"] = (a.victim_kb, a.victim_lines)
-    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence,
-               {"has_victim": a.victim_kb is not None})
+    return Hit(
+        ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]),
+        evidence,
+        {"has_victim": a.victim_kb is not None},
+    )
 
 
 # ================================================================================ fallback
@@ -1131,7 +1382,11 @@ def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str
     reasons = []
     if _flag(a, "__GFP_NORETRY"):
         reasons.append("noretry")
-    if getattr(gfp, "may_reclaim", None) is False and not getattr(gfp, "may_use_reserves", None) and not _flag(a, "__GFP_HIGH", "__GFP_ATOMIC", "GFP_ATOMIC"):
+    if (
+        getattr(gfp, "may_reclaim", None) is False
+        and not getattr(gfp, "may_use_reserves", None)
+        and not _flag(a, "__GFP_HIGH", "__GFP_ATOMIC", "GFP_ATOMIC")
+    ):
         reasons.append("nowait")
     if "vmalloc_fallback" in clue and order >= 1:
         reasons.append("vmalloc_fallback")
@@ -1158,8 +1413,14 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     reasons = _fallback_reasons(a, evidence)
     if not reasons:
         return None
-    same = [e for e in a.dump.events if e.kind == "page-allocation-failure" and e.trigger is not None
-            and a.event.trigger is not None and e.trigger.gfp_mask == a.event.trigger.gfp_mask]
+    same = [
+        e
+        for e in a.dump.events
+        if e.kind == "page-allocation-failure"
+        and e.trigger is not None
+        and a.event.trigger is not None
+        and e.trigger.gfp_mask == a.event.trigger.gfp_mask
+    ]
     evidence["failures"] = (len(same) or 1, trigger_lines)
     key = reasons[0]
     if key == "net_refill" and len(same) <= 1:
@@ -1176,7 +1437,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("contradicted_kill", needs=("zones", "gfp"))
 def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """The OOM killer ran although a zone the request may use was above its high watermark with a block of the order free."""
-    if a.event.kind not in ("oom-kill", None) or not a.is_global or a.event.kill is None and a.event.trigger is None:
+    if a.event.kind not in ("oom-kill", None) or not a.is_global or (a.event.kill is None and a.event.trigger is None):
         return None
     order = a.order
     if order is None or order < 0 or order > p["max_order"]:
@@ -1204,7 +1465,9 @@ def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
     zone, free = max(roomy, key=lambda item: item[1] - (item[0].high_kb or 0))
     margin = free / max(1, (zone.high_kb or 0) + zone.reserve_kb)
     evidence: Evidence = {
-        "zone": (zone.label, zone.lines), "zone_free_kb": (free, zone.lines), "zone_high_kb": (zone.high_kb, zone.lines),
+        "zone": (zone.label, zone.lines),
+        "zone_free_kb": (free, zone.lines),
+        "zone_high_kb": (zone.high_kb, zone.lines),
         "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
     }
     if zone.reserve_kb:
@@ -1273,8 +1536,11 @@ def slab_without_tasks(a: Analysis, p: dict[str, Any]) -> Hit | None:
     tasks_share = a.tasks_total_kb / (a.ram_kb or ram_kb)
     if share < p["min_share"] or tasks_share > p["max_tasks_share"]:
         return None
-    evidence: Evidence = {"slab_unreclaimable_kb": (slab, a.meminfo_lines), "ram_kb": (ram_kb, a.ram_lines),
-                          "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line))}
+    evidence: Evidence = {
+        "slab_unreclaimable_kb": (slab, a.meminfo_lines),
+        "ram_kb": (ram_kb, a.ram_lines),
+        "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line)),
+    }
     from .surroundings import largest_slab_cache
 
     cache = largest_slab_cache(a.dump)
@@ -1286,13 +1552,15 @@ def slab_without_tasks(a: Analysis, p: dict[str, Any]) -> Hit | None:
             evidence["slab_cache"] = (slab_lines[0].text, slab_lines[:1])
     clue = _clues(a)
     context = {"debug": [n for n in ("kasan", "kmemleak") if n in clue]}
-    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence, context)
+    return Hit(
+        ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence, context
+    )
 
 
 @check("vmalloc_space", needs=("event",))
 def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """vmalloc/vmap failed for want of kernel virtual address space: the 32-bit vmalloc area is too small."""
-    from .surroundings import kernel_lines, facts
+    from .surroundings import facts, kernel_lines
 
     rows = kernel_lines(a.dump, "vmalloc_failure")
     if not rows:
@@ -1301,8 +1569,13 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     near = [r for r in rows if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line]
     if not near:
         return None
-    space = [r for r in near if "vmap allocation" in r.values["text"] or "vmalloc space" in r.values["text"]
-             or "vm_struct" in r.values["text"]]
+    space = [
+        r
+        for r in near
+        if "vmap allocation" in r.values["text"]
+        or "vmalloc space" in r.values["text"]
+        or "vm_struct" in r.values["text"]
+    ]
     if a.is_32bit:
         confidence = p["confidence_space_32bit"] if space else p["confidence_32bit"]
     elif a.is_32bit is None and space:
@@ -1341,16 +1614,24 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if total < p["min_tasks_share"] * weighed or top_share > p["max_top_share"] or len(big) < p["min_members"]:
         return None
     lines = a.lines(*(r.line for g in big[:6] for r in g.rows[:1]))
-    evidence: Evidence = {"tasks_total_kb": (total, a.lines(a.event.task_table_line)), "ram_kb": (a.ram_kb, a.ram_lines),
-                          "total_swap_kb": (swap_total, a.swap_lines), "largest": (top.name, a.lines(*(r.line for r in top.rows[:1]))),
-                          "largest_share": (round(top_share * 100), lines), "big_processes": (len(big), lines)}
+    evidence: Evidence = {
+        "tasks_total_kb": (total, a.lines(a.event.task_table_line)),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+        "total_swap_kb": (swap_total, a.swap_lines),
+        "largest": (top.name, a.lines(*(r.line for r in top.rows[:1]))),
+        "largest_share": (round(top_share * 100), lines),
+        "big_processes": (len(big), lines),
+    }
     if swap_total:
         evidence["free_swap_kb"] = (swap_free, a.swap_lines)
     confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
     sizing = a.sizing
     swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
-    return Hit(confidence, evidence, {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]),
-                                      "sizing": sizing, "swap_gb": swap_gb})
+    return Hit(
+        confidence,
+        evidence,
+        {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]), "sizing": sizing, "swap_gb": swap_gb},
+    )
 
 
 @check("runaway_process", needs=("tasks",))
@@ -1368,10 +1649,14 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if share < p["min_share"] or ratio < p["min_ratio"]:
         return None
     lines = a.lines(*(r.line for r in top.rows[:4]))
-    evidence: Evidence = {"hog": (top.name, lines), "hog_kb": (top.badness_kb, lines), "hog_share": (round(share * 100), lines),
-                          "next": (second.name, a.lines(*(r.line for r in second.rows[:1]))),
-                          "next_kb": (second.badness_kb, a.lines(*(r.line for r in second.rows[:1]))),
-                          "ratio": (round(ratio, 1), lines)}
+    evidence: Evidence = {
+        "hog": (top.name, lines),
+        "hog_kb": (top.badness_kb, lines),
+        "hog_share": (round(share * 100), lines),
+        "next": (second.name, a.lines(*(r.line for r in second.rows[:1]))),
+        "next_kb": (second.badness_kb, a.lines(*(r.line for r in second.rows[:1]))),
+        "ratio": (round(ratio, 1), lines),
+    }
     from .surroundings import top_processes
 
     snapshot = [r for r in top_processes(a.dump) if r.values.get("command", "").split()[0:1] == [top.name]]
@@ -1397,8 +1682,12 @@ def unaccounted_named(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if share < p["min_share"]:
         return None
     driver = named[0]
-    evidence: Evidence = {"unaccounted_kb": (figure.kb, figure.lines), "ram_kb": (a.ram_kb, a.ram_lines),
-                          "unaccounted_share": (round(share * 100), figure.lines), "driver": (driver.detail, driver.lines)}
+    evidence: Evidence = {
+        "unaccounted_kb": (figure.kb, figure.lines),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+        "unaccounted_share": (round(share * 100), figure.lines),
+        "driver": (driver.detail, driver.lines),
+    }
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     return Hit(confidence, evidence, {"kind": driver.name})
 
@@ -1431,8 +1720,11 @@ def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     need_kb = a.page_kb << order
     # a zone at its floor (min + the lowmem reserve it keeps against this request) serves nothing
-    zones = [z for z in a.zones if z.usable is not False and z.free_kb is not None
-             and (z.headroom_kb is None or z.headroom_kb > need_kb)]
+    zones = [
+        z
+        for z in a.zones
+        if z.usable is not False and z.free_kb is not None and (z.headroom_kb is None or z.headroom_kb > need_kb)
+    ]
     if not zones:
         return None
     free = sum(z.free_kb or 0 for z in zones)
@@ -1447,24 +1739,43 @@ def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not reclaimable and (free < p["free_over_min"] * max(floor, 1) or free < p["min_free_kb"]):
         return None
     best = max(zones, key=lambda z: z.free_kb or 0)
-    lines = tuple(l for z in zones for l in z.lines)
+    lines = tuple(ln for z in zones for ln in z.lines)
     buddy_lines = a.lines(*(b.line for b in a.event.buddy))
-    evidence: Evidence = {"order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
-                          "request_kb": (need_kb, ()), "free_kb": (free, lines or buddy_lines),
-                          "blocks_at_order": (0, buddy_lines), "zone": (best.label, best.lines),
-                          "largest_block_kb": (best.largest_block_kb, buddy_lines)}
-    reserved_only = any(o.count and o.size_kb >= need_kb and o.migrate_types and not set(o.migrate_types) & set("UMER")
-                        for b in a.event.buddy for o in b.orders)
+    evidence: Evidence = {
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "request_kb": (need_kb, ()),
+        "free_kb": (free, lines or buddy_lines),
+        "blocks_at_order": (0, buddy_lines),
+        "zone": (best.label, best.lines),
+        "largest_block_kb": (best.largest_block_kb, buddy_lines),
+    }
+    reserved_only = any(
+        o.count and o.size_kb >= need_kb and o.migrate_types and not set(o.migrate_types) & set("UMER")
+        for b in a.event.buddy
+        for o in b.orders
+    )
     version = a.version
     known_bug = version is not None and version[:2] == (4, 7)
     if known_bug:
         evidence["kernel"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
     if reclaimable:
         evidence["file_kb"] = (file_kb, lines)
-    confidence = max(ramp(free / max(floor, 1), p["free_over_min"], 8, p["confidence_low"], p["confidence_high"]),
-                     ramp(file_kb / max(size_kb, 1), p["min_file_share"], 0.6, p["confidence_low"], p["confidence_high"]) if reclaimable else 0.0)
-    return Hit(confidence, evidence, {"reclaimable": reclaimable, "reserved_only": reserved_only, "known_bug": known_bug,
-                                      "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct"))})
+    confidence = max(
+        ramp(free / max(floor, 1), p["free_over_min"], 8, p["confidence_low"], p["confidence_high"]),
+        ramp(file_kb / max(size_kb, 1), p["min_file_share"], 0.6, p["confidence_low"], p["confidence_high"])
+        if reclaimable
+        else 0.0,
+    )
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "reclaimable": reclaimable,
+            "reserved_only": reserved_only,
+            "known_bug": known_bug,
+            "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct")),
+        },
+    )
 
 
 @check("slab_share_of_counted", needs=("meminfo",))
@@ -1480,12 +1791,18 @@ def slab_share_of_counted(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if share < p["min_share"]:
         return None
     user = a.figure("anon")
-    evidence: Evidence = {"slab_unreclaimable_kb": (slab, a.meminfo_lines), "counted_kb": (counted, a.meminfo_lines),
-                          "slab_share": (round(share * 100), a.meminfo_lines)}
+    evidence: Evidence = {
+        "slab_unreclaimable_kb": (slab, a.meminfo_lines),
+        "counted_kb": (counted, a.meminfo_lines),
+        "slab_share": (round(share * 100), a.meminfo_lines),
+    }
     if user is not None:
         evidence["anon_kb"] = (user.kb, user.lines)
-    return Hit(ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence,
-               {"user_small": user is not None and user.kb < p["user_small_share"] * counted})
+    return Hit(
+        ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]),
+        evidence,
+        {"user_small": user is not None and user.kb < p["user_small_share"] * counted},
+    )
 
 
 @check("container_killed_context", needs=("event",))
@@ -1518,8 +1835,12 @@ def nofs_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if file_lru is None or file_lru.kb < p["min_file_share"] * a.ram_kb:
         return None
     mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
-    evidence: Evidence = {"caller": (clue.detail, clue.lines[-1:]), "gfp": (mask, clue.lines[:1]),
-                          "file_kb": (file_lru.kb, file_lru.lines), "ram_kb": (a.ram_kb, a.ram_lines)}
+    evidence: Evidence = {
+        "caller": (clue.detail, clue.lines[-1:]),
+        "gfp": (mask, clue.lines[:1]),
+        "file_kb": (file_lru.kb, file_lru.lines),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+    }
     return Hit(p["confidence"], evidence, {"noio": getattr(a.gfp, "may_do_io", None) is False})
 
 
@@ -1528,16 +1849,22 @@ def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
     from .surroundings import kernel_lines
 
-    near = [r for r in kernel_lines(a.dump, "vmalloc_failure")
-            if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line and r.values.get("bytes")]
+    near = [
+        r
+        for r in kernel_lines(a.dump, "vmalloc_failure")
+        if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line and r.values.get("bytes")
+    ]
     if not near or not a.ram_kb:
         return None
     row = max(near, key=lambda r: int(r.values["bytes"]))
     request_kb = int(row.values["bytes"]) // 1024
     if request_kb < p["min_ram_share"] * a.ram_kb:
         return None
-    evidence: Evidence = {"vmalloc_line": (row.values["text"], (row.line,)), "request_kb": (request_kb, (row.line,)),
-                          "ram_kb": (a.ram_kb, a.ram_lines)}
+    evidence: Evidence = {
+        "vmalloc_line": (row.values["text"], (row.line,)),
+        "request_kb": (request_kb, (row.line,)),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+    }
     trigger = a.event.trigger
     if trigger is not None and trigger.comm:
         evidence["task"] = (trigger.comm, a.lines(trigger.line))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from grammar.facts import SourceLine
 
@@ -24,11 +24,28 @@ from . import surroundings
 # drivers/misc/vmw_balloon.c, drivers/virtio/virtio_balloon.c, drivers/hv/hv_balloon.c,
 # drivers/xen/balloon.c
 BALLOON_MODULES = ("vmw_balloon", "virtio_balloon", "hv_balloon", "xen_balloon")
-BALLOON_FUNCTIONS = re.compile(r"^(vmballoon_|virtballoon_|balloon_|fill_balloon|leak_balloon|hv_balloon|balloon_up|"
-                               r"decrease_reservation|increase_reservation|balloon_process)")
+BALLOON_FUNCTIONS = re.compile(
+    r"^(vmballoon_|virtballoon_|balloon_|fill_balloon|leak_balloon|hv_balloon|balloon_up|"
+    r"decrease_reservation|increase_reservation|balloon_process)"
+)
 # drivers/gpu/drm/{i915,amd/amdgpu,nouveau,radeon,ttm}; nvidia is out of tree
-GPU_MODULES = ("i915", "amdgpu", "nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "nouveau", "radeon",
-               "xe", "ttm", "drm_kms_helper", "gma500_gfx", "vmwgfx", "mgag200", "ast")
+GPU_MODULES = (
+    "i915",
+    "amdgpu",
+    "nvidia",
+    "nvidia_drm",
+    "nvidia_modeset",
+    "nvidia_uvm",
+    "nouveau",
+    "radeon",
+    "xe",
+    "ttm",
+    "drm_kms_helper",
+    "gma500_gfx",
+    "vmwgfx",
+    "mgag200",
+    "ast",
+)
 # only prefixes no other subsystem uses (nv_ is also forcedeth's, intel_ also iommu/pstate/...)
 GPU_FUNCTIONS = re.compile(r"^(i915_|amdgpu_|radeon_|nouveau_|nvidia_|ttm_|drm_)")
 # module/zfs, module/spl (OpenZFS)
@@ -38,23 +55,29 @@ ZFS_FUNCTIONS = re.compile(r"^(spl_|arc_|zio_|dbuf_|dmu_|txg_|zfs_|vdev_|zpl_|ab
 KASAN_FUNCTIONS = re.compile(r"^(kasan_|__kasan_|__asan_|kasan_save_stack|kasan_set_track)")
 KMEMLEAK_FUNCTIONS = re.compile(r"^(kmemleak_|create_object|__create_object|mem_pool_alloc)")
 # net/core/skbuff.c, drivers/net/*: receive-buffer refills in softirq or driver context
-NET_FUNCTIONS = re.compile(r"^(__netdev_alloc_skb|netdev_alloc_skb|__alloc_skb|alloc_skb|napi_alloc_skb|__napi_alloc_skb|"
-                           r"netdev_alloc_frag|__netdev_alloc_frag|page_frag_alloc|__page_frag_alloc|skb_page_frag_refill|"
-                           r"sk_page_frag_refill|alloc_skb_with_frags|sock_alloc_send_pskb|page_pool_|tcp_|udp_|ip_|"
-                           r"net_rx_action|__napi_poll|napi_poll|[a-z0-9_]*_alloc_rx_(buffers?|bufs?|page|frag|skb)|"
-                           r"[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|[a-z0-9_]*_napi_poll$|[a-z0-9_]*_rx_poll$|skb_copy|pskb_expand_head|"
-                           r"__skb_linearize|skb_segment|nf_|sctp_|tun_)")
+NET_FUNCTIONS = re.compile(
+    r"^(__netdev_alloc_skb|netdev_alloc_skb|__alloc_skb|alloc_skb|napi_alloc_skb|__napi_alloc_skb|"
+    r"netdev_alloc_frag|__netdev_alloc_frag|page_frag_alloc|__page_frag_alloc|skb_page_frag_refill|"
+    r"sk_page_frag_refill|alloc_skb_with_frags|sock_alloc_send_pskb|page_pool_|tcp_|udp_|ip_|"
+    r"net_rx_action|__napi_poll|napi_poll|[a-z0-9_]*_alloc_rx_(buffers?|bufs?|page|frag|skb)|"
+    r"[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|[a-z0-9_]*_napi_poll$|[a-z0-9_]*_rx_poll$|skb_copy|pskb_expand_head|"
+    r"__skb_linearize|skb_segment|nf_|sctp_|tun_)"
+)
 # fs/*: functions of filesystems and the block layer that allocate with GFP_NOFS / GFP_NOIO
-FS_FUNCTIONS = re.compile(r"^(xfs_|ext4_|ext3_|jbd2_|btrfs_|nfs_|nfs4_|f2fs_|ocfs2_|gfs2_|ceph_|cifs_|fuse_|"
-                          r"zfs_|spl_|reiserfs_|blk_|bio_|dm_|md_|raid|scsi_|submit_bio|mempool_alloc|kmem_alloc|"
-                          r"kmem_zalloc|xlog_)")
+FS_FUNCTIONS = re.compile(
+    r"^(xfs_|ext4_|ext3_|jbd2_|btrfs_|nfs_|nfs4_|f2fs_|ocfs2_|gfs2_|ceph_|cifs_|fuse_|"
+    r"zfs_|spl_|reiserfs_|blk_|bio_|dm_|md_|raid|scsi_|submit_bio|mempool_alloc|kmem_alloc|"
+    r"kmem_zalloc|xlog_)"
+)
 # callers that try kmalloc with __GFP_NORETRY/__GFP_NOWARN-free masks and fall back to vmalloc:
 # mm/util.c kvmalloc_node (4.12+), fs/file.c alloc_fdmem (3.x-4.11), fs/seq_file.c seq_buf_alloc,
 # net/netfilter/x_tables.c xt_alloc_table_info, kernel/bpf/syscall.c bpf_map_area_alloc
-VMALLOC_FALLBACK = re.compile(r"^(kvmalloc|__kvmalloc|kvzalloc|kvcalloc|kvmalloc_node|kvmalloc_array|kvrealloc|"
-                              r"alloc_fdmem|seq_buf_alloc|xt_alloc_table_info|bpf_map_area_alloc|ext4_kvmalloc|"
-                              r"ext4_kvzalloc|kvmalloc_node_noprof|__kvmalloc_node_noprof|alloc_large_system_hash|"
-                              r"nf_ct_alloc_hashtable|kvmalloc_noprof)")
+VMALLOC_FALLBACK = re.compile(
+    r"^(kvmalloc|__kvmalloc|kvzalloc|kvcalloc|kvmalloc_node|kvmalloc_array|kvrealloc|"
+    r"alloc_fdmem|seq_buf_alloc|xt_alloc_table_info|bpf_map_area_alloc|ext4_kvmalloc|"
+    r"ext4_kvzalloc|kvmalloc_node_noprof|__kvmalloc_node_noprof|alloc_large_system_hash|"
+    r"nf_ct_alloc_hashtable|kvmalloc_noprof)"
+)
 TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]+)\]")
 
 
@@ -70,8 +93,25 @@ def _base(function: str) -> str:
 
 
 # modules that are never part of the kernel tree (their taint flag is O or P wherever they load)
-OUT_OF_TREE = ("nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "zfs", "spl", "vboxdrv", "vboxnetflt",
-               "vboxnetadp", "vmmon", "vmnet", "wl", "fglrx", "lkrg", "p_lkrg", "dattobd", "veeamsnap")
+OUT_OF_TREE = (
+    "nvidia",
+    "nvidia_drm",
+    "nvidia_modeset",
+    "nvidia_uvm",
+    "zfs",
+    "spl",
+    "vboxdrv",
+    "vboxnetflt",
+    "vboxnetadp",
+    "vmmon",
+    "vmnet",
+    "wl",
+    "fglrx",
+    "lkrg",
+    "p_lkrg",
+    "dattobd",
+    "veeamsnap",
+)
 
 
 def module_flags(analysis: Any) -> dict[str, str]:
@@ -128,14 +168,20 @@ def clues(analysis: Any) -> dict[str, Clue]:
     """Every clue of this event, by name (derived once per Analysis and cached on it)."""
     cached = analysis.__dict__.get("_k9_clues")
     if cached is not None:
-        return cached
+        return cast(dict[str, Clue], cached)
     out: dict[str, Clue] = {}
-    for name, known, functions in (("balloon", BALLOON_MODULES, BALLOON_FUNCTIONS), ("gpu", GPU_MODULES, GPU_FUNCTIONS),
-                                   ("zfs", ZFS_MODULES, ZFS_FUNCTIONS)):
+    for name, known, functions in (
+        ("balloon", BALLOON_MODULES, BALLOON_FUNCTIONS),
+        ("gpu", GPU_MODULES, GPU_FUNCTIONS),
+        ("zfs", ZFS_MODULES, ZFS_FUNCTIONS),
+    ):
         clue = _module_clue(analysis, name, known, functions)
         if clue is not None:
             out[name] = clue
-    for name, functions, kinds in (("kasan", KASAN_FUNCTIONS, ("kasan",)), ("kmemleak", KMEMLEAK_FUNCTIONS, ("kmemleak",))):
+    for name, functions, kinds in (
+        ("kasan", KASAN_FUNCTIONS, ("kasan",)),
+        ("kmemleak", KMEMLEAK_FUNCTIONS, ("kmemleak",)),
+    ):
         hit = _trace_match(analysis, functions)
         if hit is not None:
             out[name] = Clue(name, hit[0], hit[1])
@@ -147,16 +193,27 @@ def clues(analysis: Any) -> dict[str, Clue]:
     order = analysis.order or 0
     trigger_lines = analysis.lines(analysis.event.trigger.line) if analysis.event.trigger else ()
     net = _trace_match(analysis, NET_FUNCTIONS)
-    if net is not None and 1 <= order <= 3 and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False):
+    if (
+        net is not None
+        and 1 <= order <= 3
+        and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False)
+    ):
         out["net_refill"] = Clue("net_refill", net[0], trigger_lines + net[1])
     trigger = analysis.event.trigger
     header = analysis.event.header
     comm = (trigger.comm if trigger and trigger.comm else None) or (header.comm if header else None)
-    if comm and comm.startswith("kswapd") and analysis.event.kind in ("oom-kill", None) and (
-            trigger is not None or analysis.event.kill is not None):
+    if (
+        comm
+        and comm.startswith("kswapd")
+        and analysis.event.kind in ("oom-kill", None)
+        and (trigger is not None or analysis.event.kill is not None)
+    ):
         out["kswapd_oom"] = Clue("kswapd_oom", comm, trigger_lines or analysis.lines(header.line if header else None))
-    if gfp is not None and (getattr(gfp, "may_call_fs", None) is False or getattr(gfp, "may_do_io", None) is False) \
-            and getattr(gfp, "may_reclaim", None):
+    if (
+        gfp is not None
+        and (getattr(gfp, "may_call_fs", None) is False or getattr(gfp, "may_do_io", None) is False)
+        and getattr(gfp, "may_reclaim", None)
+    ):
         fs = _trace_match(analysis, FS_FUNCTIONS)
         if fs is not None:
             out["nofs_noio"] = Clue("nofs_noio", fs[0], trigger_lines + fs[1])

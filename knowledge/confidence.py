@@ -28,18 +28,30 @@ THIN_CAP = 0.55  # inferred findings on a paste without the memory report stay b
 THIN_SLOPE = 0.1  # above THIN_CAP they are compressed into [0.55, 0.595)
 
 # Checks whose finding rests on a statement of the kernel or of a tool, not on an inference from figures
-DECLARED = frozenset({
-    "manual_trigger", "panic_policy", "no_killable", "memcg_limit", "memcg_shmem", "cpuset_mempolicy",
-    "numa_node", "vmalloc_space", "container_killed_context", "score_adj_protection", "repeated_kills",
-    "benign_fallback", "undetermined",
-    # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
-    "known_defect",
-    # the kernel says nothing is killable and the paste shows no process exists yet
-    "kernel_too_big_for_ram",
-    # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
-    # line itself proves the reserve ran dry
-    "atomic_reserve",
-})
+DECLARED = frozenset(
+    {
+        "manual_trigger",
+        "panic_policy",
+        "no_killable",
+        "memcg_limit",
+        "memcg_shmem",
+        "cpuset_mempolicy",
+        "numa_node",
+        "vmalloc_space",
+        "container_killed_context",
+        "score_adj_protection",
+        "repeated_kills",
+        "benign_fallback",
+        "undetermined",
+        # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
+        "known_defect",
+        # the kernel says nothing is killable and the paste shows no process exists yet
+        "kernel_too_big_for_ram",
+        # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
+        # line itself proves the reserve ran dry
+        "atomic_reserve",
+    }
+)
 
 # What to paste, for each part of a full report a paste may lack (grammar.parse.MISSING names them)
 PASTE_NEXT = {
@@ -50,18 +62,29 @@ PASTE_NEXT = {
     "task-dump": "the task table (`[  pid  ]   uid  tgid total_vm      rss ...` and its rows)",
     "kill": "the `Killed process ...` / `oom-kill:constraint=...` lines",
 }
-WHOLE_REPORT = ("the whole report: `journalctl -k` or `dmesg` from the `invoked oom-killer` (or `page allocation "
-                "failure`) line to the `Killed process` line")
+WHOLE_REPORT = (
+    "the whole report: `journalctl -k` or `dmesg` from the `invoked oom-killer` (or `page allocation "
+    "failure`) line to the `Killed process` line"
+)
 
 
 # Checks that measure where RAM went. On an allocation-failure warning (no kill) they say why free
 # memory was low, not why this request failed: that is the request's order, flags and reserves
 # (in the training folds experts named fragmentation, reserves, CMA, a defect or a harmless
 # warning for every such event, never a share of RAM).
-RAM_SHARE_CHECKS = frozenset({
-    "shmem_share", "hugetlb_pool", "slab_unreclaimable", "pagetables_share", "mlocked_share", "unaccounted",
-    "unaccounted_named", "dirty_writeback", "slab_share_of_counted",
-})
+RAM_SHARE_CHECKS = frozenset(
+    {
+        "shmem_share",
+        "hugetlb_pool",
+        "slab_unreclaimable",
+        "pagetables_share",
+        "mlocked_share",
+        "unaccounted",
+        "unaccounted_named",
+        "dirty_writeback",
+        "slab_share_of_counted",
+    }
+)
 
 
 def role_for(check: str, event: Event, role: str | None) -> str | None:
@@ -82,8 +105,12 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "process_hog" and context.get("from_score"):
         return confidence  # the kill line's score is the kernel's own measure of the victim's share
-    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None \
-            and confidence > THIN_CAP:
+    if (
+        check in RAM_SHARE_CHECKS
+        and event.kind == "page-allocation-failure"
+        and event.kill is None
+        and confidence > THIN_CAP
+    ):
         # where RAM went does not say why this request failed (role_for): never a confident answer
         return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE
     if "mem-info" in event.missing and event.kind != "memcg-oom" and confidence > THIN_CAP:
@@ -103,8 +130,10 @@ def doubt(findings: Sequence[Finding], missing: Sequence[str]) -> str | None:
     if top is None:
         what = "The paste does not show enough of the report to name a cause."
     elif others:
-        what = (f"Not certain ({top.confidence:.0%}): the paste cannot tell {top.category.replace('_', ' ')} "
-                f"from {' or '.join(o.replace('_', ' ') for o in others)}.")
+        what = (
+            f"Not certain ({top.confidence:.0%}): the paste cannot tell {top.category.replace('_', ' ')} "
+            f"from {' or '.join(o.replace('_', ' ') for o in others)}."
+        )
     else:
         what = f"Not certain ({top.confidence:.0%}): the paste lacks the figures that would confirm it."
     parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]

@@ -49,8 +49,15 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
     return {
         "ev": {name: value for name, (value, _lines) in hit.evidence.items()},
         "ctx": hit.context,
-        "env": {"kind": env.kind, "label": env.label, "container": env.container, "kubernetes": env.kubernetes,
-                "vm": env.vm, "hypervisor_host": env.hypervisor_host, "cgroup_v2": env.cgroup_v2},
+        "env": {
+            "kind": env.kind,
+            "label": env.label,
+            "container": env.container,
+            "kubernetes": env.kubernetes,
+            "vm": env.vm,
+            "hypervisor_host": env.hypervisor_host,
+            "cgroup_v2": env.cgroup_v2,
+        },
         "kernel": analysis.kernel,
         "version": analysis.version,
         "arch": analysis.arch,
@@ -65,14 +72,28 @@ def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Fin
     hit.role = role_for(record.check, analysis.event, hit.role)
     context = template_context(analysis, hit)
     # in the record's order: the record lists the most telling figures first
-    evidence = tuple(Evidence(name=spec["name"], value=hit.evidence[spec["name"]][0], label=spec["label"],
-                              lines=hit.evidence[spec["name"]][1], unit=spec.get("unit"))
-                     for spec in record.evidence if spec["name"] in hit.evidence)
+    evidence = tuple(
+        Evidence(
+            name=spec["name"],
+            value=hit.evidence[spec["name"]][0],
+            label=spec["label"],
+            lines=hit.evidence[spec["name"]][1],
+            unit=spec.get("unit"),
+        )
+        for spec in record.evidence
+        if spec["name"] in hit.evidence
+    )
     return Finding(
-        code=record.code, name=record.name, category=record.category, title=record.title,
-        severity=record.severity, confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
-        role=hit.role or record.role, explanation=catalogue.render(record.explanation, context),
-        evidence=evidence, remediation=catalogue.render_remediation(record, context),
+        code=record.code,
+        name=record.name,
+        category=record.category,
+        title=record.title,
+        severity=record.severity,
+        confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
+        role=hit.role or record.role,
+        explanation=catalogue.render(record.explanation, context),
+        evidence=evidence,
+        remediation=catalogue.render_remediation(record, context),
         references=record.references,
     )
 

@@ -35,7 +35,7 @@ class KernelFix:
 
 
 def _series(text: str) -> tuple[int, ...]:
-    """"4.7" -> (4, 7); a 2.x series keeps its third number ("2.6.31" -> (2, 6, 31))."""
+    """ "4.7" -> (4, 7); a 2.x series keeps its third number ("2.6.31" -> (2, 6, 31))."""
     parts = [int(x) for x in str(text).split(".")[:3]]
     return tuple(parts if parts[0] == 2 else parts[:2])
 
@@ -46,12 +46,22 @@ def load() -> tuple[KernelFix, ...]:
     for r in yaml.safe_load(PATH.read_text("utf-8")) or []:
         kernels = r.get("kernels")
         orders = r.get("orders")
-        out.append(KernelFix(
-            id=r["id"], title=r["title"], trace=re.compile(r["trace"]) if r.get("trace") else None,
-            kinds=tuple(r.get("kinds") or ()), orders=(int(orders[0]), int(orders[1])) if orders else None,
-            kernels=(_series(kernels[0]), _series(kernels[1])) if kernels else None,
-            fix=r["fix"], fixed_in=r.get("fixed_in"), workaround=r.get("workaround"), source=r["source"],
-            gfp_zone=r.get("gfp_zone"), zone_empty=r.get("zone_empty")))
+        out.append(
+            KernelFix(
+                id=r["id"],
+                title=r["title"],
+                trace=re.compile(r["trace"]) if r.get("trace") else None,
+                kinds=tuple(r.get("kinds") or ()),
+                orders=(int(orders[0]), int(orders[1])) if orders else None,
+                kernels=(_series(kernels[0]), _series(kernels[1])) if kernels else None,
+                fix=r["fix"],
+                fixed_in=r.get("fixed_in"),
+                workaround=r.get("workaround"),
+                source=r["source"],
+                gfp_zone=r.get("gfp_zone"),
+                zone_empty=r.get("zone_empty"),
+            )
+        )
     return tuple(out)
 
 
@@ -73,7 +83,8 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
         if fix.gfp_zone is not None and getattr(analysis, "highest_zone", None) != fix.gfp_zone:
             continue
         if fix.zone_empty is not None and any(
-                z.name == fix.zone_empty and (z.managed_kb or 0) > 0 for z in getattr(analysis, "zones", ()) or ()):
+            z.name == fix.zone_empty and (z.managed_kb or 0) > 0 for z in getattr(analysis, "zones", ()) or ()
+        ):
             continue  # the paste shows the zone populated: a defect of an empty zone does not apply
         if fix.kinds and event.kind not in fix.kinds:
             continue
@@ -83,9 +94,9 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
             depth = len(fix.kernels[0])
             if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
-        if fix.trace is not None and not any(fix.trace.search(f) for f in frames):
-            if not (untraced and not frames and fix.gfp_zone is not None):
-                continue
+        traced = fix.trace is None or any(fix.trace.search(f) for f in frames)
+        if not traced and not (untraced and not frames and fix.gfp_zone is not None):
+            continue
         if fix.trace is None and fix.kernels is None:
             continue  # a record must be tied to a function or a kernel series
         found.append(fix)

@@ -40,8 +40,10 @@ TOP_PROCESSES = 8
 # report still held too little to diagnose (e.g. only a call trace).
 WHOLE_REPORT = "the whole report: from the line with 'invoked oom-killer' to the 'Killed process' line"
 # The span of the kernel's report that holds every part, per kind of event.
-PASTE_SPAN = {"page-allocation-failure": "paste from 'page allocation failure' to the end of the Mem-Info block",
-              None: "paste from 'invoked oom-killer' to 'Killed process'"}
+PASTE_SPAN = {
+    "page-allocation-failure": "paste from 'page allocation failure' to the end of the Mem-Info block",
+    None: "paste from 'invoked oom-killer' to 'Killed process'",
+}
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,11 @@ class Overview:
         if self.cause is not None:
             return self.cause.remediation
         if self.missing:
-            return (f"{(self.paste_hint or '').capitalize()}: this paste lacks "
-                    + "; ".join(m.description for m in self.missing) + ".",)
+            return (
+                f"{(self.paste_hint or '').capitalize()}: this paste lacks "
+                + "; ".join(m.description for m in self.missing)
+                + ".",
+            )
         return (f"Paste {WHOLE_REPORT}.",)
 
     @property
@@ -249,8 +254,16 @@ def _victim(analysis: Analysis) -> Victim | None:
     event = analysis.event
     kill = event.kill
     if kill is not None and (kill.comm or kill.pid is not None):
-        return Victim(kill.comm, kill.pid, analysis.victim_kb, kill.anon_rss_kb, kill.file_rss_kb,
-                      kill.shmem_rss_kb, kill.total_vm_kb, analysis.victim_lines)
+        return Victim(
+            kill.comm,
+            kill.pid,
+            analysis.victim_kb,
+            kill.anon_rss_kb,
+            kill.file_rss_kb,
+            kill.shmem_rss_kb,
+            kill.total_vm_kb,
+            analysis.victim_lines,
+        )
     summary = event.oom_summary
     if summary is not None and summary.task:
         return Victim(summary.task, summary.pid, analysis.victim_kb, None, None, None, None, analysis.victim_lines)
@@ -264,18 +277,25 @@ def _request(analysis: Analysis) -> Request | None:
         return None
     order = trigger.order if trigger else None
     return Request(
-        task=trigger.comm if trigger else None, pid=trigger.pid if trigger else None,
+        task=trigger.comm if trigger else None,
+        pid=trigger.pid if trigger else None,
         mask=(trigger.gfp_mask if trigger else None) or event.alloc_failure_mode,
         symbolic=(trigger.gfp_symbolic if trigger else None) or getattr(gfp, "symbolic", None),
-        order=order, order_kb=None if order is None else analysis.page_kb << max(0, order),
-        decoded=gfp is not None, highest_zone=getattr(gfp, "highest_zone", None),
-        may_reclaim=getattr(gfp, "may_reclaim", None), may_invoke_oom_killer=getattr(gfp, "may_invoke_oom_killer", None),
-        atomic=getattr(gfp, "is_atomic", None), flags=tuple(getattr(gfp, "flag_names", None) or ()),
+        order=order,
+        order_kb=None if order is None else analysis.page_kb << max(0, order),
+        decoded=gfp is not None,
+        highest_zone=getattr(gfp, "highest_zone", None),
+        may_reclaim=getattr(gfp, "may_reclaim", None),
+        may_invoke_oom_killer=getattr(gfp, "may_invoke_oom_killer", None),
+        atomic=getattr(gfp, "is_atomic", None),
+        flags=tuple(getattr(gfp, "flag_names", None) or ()),
     )
 
 
 def _parts(figures: list[tuple[str, str, int]], total_kb: int | None) -> tuple[MemoryPart, ...]:
-    parts = [MemoryPart(name, label, kb, (kb / total_kb) if total_kb else None) for name, label, kb in figures if kb > 0]
+    parts = [
+        MemoryPart(name, label, kb, (kb / total_kb) if total_kb else None) for name, label, kb in figures if kb > 0
+    ]
     return tuple(sorted(parts, key=lambda part: -part.kb))
 
 
@@ -291,13 +311,20 @@ def _memcg_memory(analysis: Analysis) -> MemoryBreakdown | None:
         if kernel is None:
             kernel = sum(stat(k) or 0 for k in ("kernel_stack", "pagetables", "percpu", "slab", "vmalloc"))
         shmem = stat("shmem") or 0
-        figures = [("anon", "anonymous", stat("anon") or 0), ("shmem", "shmem/tmpfs", shmem),
-                   ("file", "page cache", max((stat("file") or 0) - shmem, 0)), ("kernel", "kernel", kernel),
-                   ("sock", "socket buffers", stat("sock") or 0)]
+        figures = [
+            ("anon", "anonymous", stat("anon") or 0),
+            ("shmem", "shmem/tmpfs", shmem),
+            ("file", "page cache", max((stat("file") or 0) - shmem, 0)),
+            ("kernel", "kernel", kernel),
+            ("sock", "socket buffers", stat("sock") or 0),
+        ]
     elif "rss" in stats:  # cgroup v1: rss, cache (cache includes shmem)
         shmem = stat("shmem") or 0
-        figures = [("anon", "anonymous", stat("rss") or 0), ("shmem", "shmem/tmpfs", shmem),
-                   ("file", "page cache", max((stat("cache") or 0) - shmem, 0))]
+        figures = [
+            ("anon", "anonymous", stat("rss") or 0),
+            ("shmem", "shmem/tmpfs", shmem),
+            ("file", "page cache", max((stat("cache") or 0) - shmem, 0)),
+        ]
     else:
         return None
     usage = analysis.memcg_usage
@@ -330,12 +357,24 @@ def _memory(analysis: Analysis) -> MemoryBreakdown | None:
 
 def _processes(analysis: Analysis) -> tuple[ProcessRow, ...]:
     victim_pid = analysis.event.kill.pid if analysis.event.kill else None
-    return tuple(ProcessRow(task.pids[0], task.name, task.rss_kb, task.swap_kb, task.pgtables_kb, task.badness_kb,
-                            task.oom_score_adj, victim_pid in task.pids) for task in analysis.tasks[:TOP_PROCESSES])
+    return tuple(
+        ProcessRow(
+            task.pids[0],
+            task.name,
+            task.rss_kb,
+            task.swap_kb,
+            task.pgtables_kb,
+            task.badness_kb,
+            task.oom_score_adj,
+            victim_pid in task.pids,
+        )
+        for task in analysis.tasks[:TOP_PROCESSES]
+    )
 
 
-def headline_text(cause: Finding | None, kind: str, victim: Victim | None, request: Request | None,
-                  has_findings: bool, fragment: bool) -> tuple[str, str | None, str]:
+def headline_text(
+    cause: Finding | None, kind: str, victim: Victim | None, request: Request | None, has_findings: bool, fragment: bool
+) -> tuple[str, str | None, str]:
     """Cause first, then what happened: "Lowmem exhaustion on a 32-bit kernel: clamd killed", as
     (text before the process name, the name, text after it)."""
     name: str | None = None
@@ -377,16 +416,43 @@ def build_overview(diagnosis: Diagnosis, dump: Dump) -> Overview:
     env = analysis.environment
     parts = headline_text(cause, label, victim, request, bool(findings), cause is None and bool(missing))
     return Overview(
-        number=event.index + 1, first_line=event.first_line, last_line=event.last_line, kind=event.kind,
+        number=event.index + 1,
+        first_line=event.first_line,
+        last_line=event.last_line,
+        kind=event.kind,
         kind_label=label,
-        headline=f"{parts[0]}{parts[1] or ''}{parts[2]}", headline_parts=parts,
-        cause=cause, findings=ordered, victim=victim, request=request,
-        zones=tuple(ZoneState(z.label, z.free_kb, z.min_kb, z.low_kb, z.high_kb, z.reserve_kb, z.usable, zone_state(z),
-                              z.largest_block_kb) for z in analysis.zones),
-        memory=_memory(analysis), processes=_processes(analysis), process_count=len(analysis.tasks),
-        missing=missing, not_evaluated=diagnosis.not_evaluated, kernel=analysis.kernel, arch=dump.arch,
-        ram_kb=analysis.ram_kb, swap_total_kb=analysis.swap_total_kb, swap_free_kb=analysis.swap_free_kb,
-        environment=env.label if env.kind != "unknown" else None, constraint=analysis.constraint,
+        headline=f"{parts[0]}{parts[1] or ''}{parts[2]}",
+        headline_parts=parts,
+        cause=cause,
+        findings=ordered,
+        victim=victim,
+        request=request,
+        zones=tuple(
+            ZoneState(
+                z.label,
+                z.free_kb,
+                z.min_kb,
+                z.low_kb,
+                z.high_kb,
+                z.reserve_kb,
+                z.usable,
+                zone_state(z),
+                z.largest_block_kb,
+            )
+            for z in analysis.zones
+        ),
+        memory=_memory(analysis),
+        processes=_processes(analysis),
+        process_count=len(analysis.tasks),
+        missing=missing,
+        not_evaluated=diagnosis.not_evaluated,
+        kernel=analysis.kernel,
+        arch=dump.arch,
+        ram_kb=analysis.ram_kb,
+        swap_total_kb=analysis.swap_total_kb,
+        swap_free_kb=analysis.swap_free_kb,
+        environment=env.label if env.kind != "unknown" else None,
+        constraint=analysis.constraint,
         unparsed=len(event.unparsed),
     )
 

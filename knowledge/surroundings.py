@@ -46,7 +46,7 @@ def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total")
     if raw is None or report_ram_kb is None:
         return None
     ram_total = _free_total(row, report_ram_kb) if key != "total" else None
-    for unit in (1024, 1024 ** 2, 1024 ** 3, 1):
+    for unit in (1024, 1024**2, 1024**3, 1):
         kb = size_kb(str(raw), unit)
         if kb and abs(kb - report_ram_kb) <= RAM_MATCH * report_ram_kb:
             return kb
@@ -100,7 +100,9 @@ def swap_used(dump: Dump) -> Sized | None:
         return Sized(sum(int(r.values["used_kb"]) for r in rows), "/proc/swaps", _lines(*rows))
     rows = list(facts(dump).of("vmstat_row"))
     if rows:
-        return Sized(max(int(r.values["swpd_kb"]) for r in rows), "vmstat", _lines(max(rows, key=lambda r: r.values["swpd_kb"])))
+        return Sized(
+            max(int(r.values["swpd_kb"]) for r in rows), "vmstat", _lines(max(rows, key=lambda r: r.values["swpd_kb"]))
+        )
     return None
 
 
@@ -127,8 +129,11 @@ def memory_limit(dump: Dump) -> Sized | None:
 
 def container_oom_killed(dump: Dump) -> tuple[SourceLine, ...]:
     """Lines where container tooling says the OOM killer ended it (OOMKilled, systemd oom-kill)."""
-    rows = [r for r in facts(dump).of("k8s_oomkilled", "docker_oomkilled", "systemd_oom")
-            if r.values.get("oom_killed", True)]
+    rows = [
+        r
+        for r in facts(dump).of("k8s_oomkilled", "docker_oomkilled", "systemd_oom")
+        if r.values.get("oom_killed", True)
+    ]
     return _lines(*rows)
 
 
@@ -150,8 +155,12 @@ def kernel_lines(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
 def summary(dump: Dump) -> dict[str, Any]:
     """Plain figures for renderers and tests."""
     out: dict[str, Any] = {}
-    for name, value in (("ram", ram(dump)), ("swap_total", swap_total(dump)), ("swap_used", swap_used(dump)),
-                        ("memory_limit", memory_limit(dump))):
+    for name, value in (
+        ("ram", ram(dump)),
+        ("swap_total", swap_total(dump)),
+        ("swap_used", swap_used(dump)),
+        ("memory_limit", memory_limit(dump)),
+    ):
         if value is not None:
             out[name + "_kb"] = value.kb
             out[name + "_source"] = value.source

@@ -8,10 +8,10 @@ records (Elasticsearch) come before general ones (any JVM).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -33,12 +33,16 @@ def load() -> tuple[Workload, ...]:
     records = yaml.safe_load(PATH.read_text("utf-8")) or []
     out = []
     for record in records:
-        out.append(Workload(
-            id=record["id"], name=record["name"],
-            process=tuple(re.compile(p) for p in record.get("process") or ()),
-            cgroup=tuple(re.compile(p, re.I) for p in record.get("cgroup") or ()),
-            levers=" ".join(str(record["levers"]).split()),
-            sources=tuple(record.get("sources") or ())))
+        out.append(
+            Workload(
+                id=record["id"],
+                name=record["name"],
+                process=tuple(re.compile(p) for p in record.get("process") or ()),
+                cgroup=tuple(re.compile(p, re.I) for p in record.get("cgroup") or ()),
+                levers=" ".join(str(record["levers"]).split()),
+                sources=tuple(record.get("sources") or ()),
+            )
+        )
     return tuple(out)
 
 
@@ -48,10 +52,10 @@ def recognise(names: Iterable[str | None], paths: Iterable[str | None] = ()) -> 
     names = [n for n in names if n]
     paths = [p for p in paths if p]
     for workload in load():
-        if any(p.search(path) for path in paths for p in workload.cgroup):
+        if any(p.search(path) for path in paths if path for p in workload.cgroup):
             return workload
     for name in names:
         for workload in load():
-            if any(p.search(name) for p in workload.process):
+            if name and any(p.search(name) for p in workload.process):
                 return workload
     return None

@@ -4,7 +4,7 @@ every 30 minutes (renamed postgres), and one OOM kill on three Kubernetes nodes 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -20,13 +20,18 @@ def corpus_text(case: str) -> str:
 
 
 def db_dump(clock: str, host: str = "db-3") -> str:
-    return re.sub(r"^Mar 14 \d\d:\d\d:\d\d ip-10-0-3-17", f"Mar 14 {clock} {host}", corpus_text(MEMCG_CASE),
-                  flags=re.M).replace("memhog", "postgres")
+    return re.sub(
+        r"^Mar 14 \d\d:\d\d:\d\d ip-10-0-3-17", f"Mar 14 {clock} {host}", corpus_text(MEMCG_CASE), flags=re.M
+    ).replace("memhog", "postgres")
 
 
 def k8s_dump(host: str, clock: str) -> str:
-    return re.sub(r"^2026-03-14T\d\d:\d\d:\d\d\+0000 k8s-node-12", f"2026-03-14T{clock}+0000 {host}",
-                  corpus_text(HOG_CASE), flags=re.M).replace("memhog", "java")
+    return re.sub(
+        r"^2026-03-14T\d\d:\d\d:\d\d\+0000 k8s-node-12",
+        f"2026-03-14T{clock}+0000 {host}",
+        corpus_text(HOG_CASE),
+        flags=re.M,
+    ).replace("memhog", "java")
 
 
 def incident_log() -> str:
@@ -35,4 +40,4 @@ def incident_log() -> str:
 
 def utc(clock: str, year: int = 2026) -> float:
     hour, minute, second = (int(x) for x in clock.split(":"))
-    return datetime(year, 3, 14, hour, minute, second, tzinfo=timezone.utc).timestamp()
+    return datetime(year, 3, 14, hour, minute, second, tzinfo=UTC).timestamp()

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
+from oomcases import corpus_cases, load_case
 
 from bot.pipeline import analyze
 from knowledge.diagnose import evaluate
-from oomcases import corpus_cases, load_case
 
 CASES = Path(__file__).resolve().parent / "cases"
 LIMIT_STEP = re.compile(r"^(Weaker option: )?(Cap |Set or lower |.*add a memory limit|.*bound it with)", re.I)
@@ -67,6 +67,7 @@ def test_cgroup_hierarchy_comes_from_the_paste_not_the_kernel_version() -> None:
     def hierarchy(case: str):  # type: ignore[no-untyped-def]
         report = analyze(load_case(case)[0])
         return evaluate(report.events[0].event, report.dump).analysis.environment.cgroup_v2
+
     assert hierarchy("lab-memcg-v1-deb61-amd64") is False  # 6.1 kernel booted with cgroup v1
     assert hierarchy("lab-memcg-v2-deb61-arm64") is True
     # a global OOM prints oom_memcg=/ on either hierarchy: it does not tell

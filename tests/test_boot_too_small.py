@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-from bot.pipeline import analyze
 from oomcases import load_case
+
+from bot.pipeline import analyze
 
 
 def _findings(case: str):

@@ -117,6 +117,8 @@ def test_knowledge_never_imports_bot():
 
 
 def test_checks_do_not_key_on_corpus_cases():
-    text = (ROOT / "knowledge" / "checks.py").read_text("utf-8") + (ROOT / "knowledge" / "analysis.py").read_text("utf-8")
+    text = (ROOT / "knowledge" / "checks.py").read_text("utf-8") + (ROOT / "knowledge" / "analysis.py").read_text(
+        "utf-8"
+    )
     for word in ("memhog", "sockleak", "clamd", "rsync", "lab-", "seed-", "jserver", "tickrs"):
         assert word not in text

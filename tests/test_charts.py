@@ -39,13 +39,19 @@ def test_machine_breakdown_and_zones_are_the_dump_figures():
     # reserved + unaccounted close the gap to RAM: the parts add up to the machine
     assert sum(parts.values()) == chart.data["memory"]["total_kb"]
     zones = {z["label"]: z for z in chart.data["zones"]}
-    assert (zones["Normal"]["free_kb"], zones["Normal"]["min_kb"], zones["Normal"]["low_kb"],
-            zones["Normal"]["high_kb"], zones["Normal"]["state"]) == (8056, 8048, 10060, 12072, "below low")
+    assert (
+        zones["Normal"]["free_kb"],
+        zones["Normal"]["min_kb"],
+        zones["Normal"]["low_kb"],
+        zones["Normal"]["high_kb"],
+        zones["Normal"]["state"],
+    ) == (8056, 8048, 10060, 12072, "below low")
     # DMA keeps 3476 kB of lowmem_reserve against a Normal request: 3624 kB free is under low + reserve,
     # and the chart says so like the zone table does (it used to say "ok" while the table said "below low")
     assert zones["DMA"]["reserve_kb"] == 3476 and zones["DMA"]["state"] == "below low"
-    assert [(z.label, z.state) for z in event.overview.zones if z.min_kb is not None] == \
-        [(z["label"], z["state"]) for z in chart.data["zones"]]
+    assert [(z.label, z.state) for z in event.overview.zones if z.min_kb is not None] == [
+        (z["label"], z["state"]) for z in chart.data["zones"]
+    ]
     assert (chart.width, chart.height) == (900, 500) and _png_size(chart.png) == (900, 500)
 
 

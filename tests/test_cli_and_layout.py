@@ -15,8 +15,9 @@ CLI = [sys.executable, "-m", "bot.cli"]
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(CLI + list(args), input=stdin.decode() if stdin else None,
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    return subprocess.run(
+        CLI + list(args), input=stdin.decode() if stdin else None, capture_output=True, text=True, cwd=REPO, timeout=120
+    )
 
 
 def test_analyze_json_contract_on_the_bundled_sample() -> None:
@@ -58,11 +59,28 @@ def test_import_layering_is_enforced() -> None:
 
 
 def test_wheel_ships_grammar_knowledge_and_templates(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                             "-w", str(tmp_path), str(REPO)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+            capture_output=True,
+            text=True,
+        )
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("oomlens-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -78,7 +96,9 @@ def test_serve_refuses_malformed_settings_in_one_line() -> None:
     env = dict(os.environ, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", OOMLENS_RETENTION_DAYS="soon")
     result = subprocess.run(CLI + ["serve"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["oomlens serve: OOMLENS_RETENTION_DAYS is malformed: expected a number"]
+    assert result.stderr.strip().splitlines() == [
+        "oomlens serve: OOMLENS_RETENTION_DAYS is malformed: expected a number"
+    ]
 
 
 def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
@@ -87,7 +107,14 @@ def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
     names = {module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS}
     assert names == {"analyze", "gfp", "summary", "serve", "db", "feedback"}
     parser = build_parser()
-    for argv in (["analyze", "x"], ["gfp", "0xcc0"], ["summary", "x"], ["serve"], ["db", "upgrade"], ["feedback", "export"]):
+    for argv in (
+        ["analyze", "x"],
+        ["gfp", "0xcc0"],
+        ["summary", "x"],
+        ["serve"],
+        ["db", "upgrade"],
+        ["feedback", "export"],
+    ):
         args = parser.parse_args(argv)
         assert args.run.__module__ == f"bot.cli.{argv[0]}"
     # A subcommand module that fails to import is an error, never a silently missing subcommand.
@@ -98,7 +125,12 @@ def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(source.read_bytes())
     (broken / "gfp.py").write_text("import a_module_that_is_not_there\n")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "analyze", "--help"], capture_output=True,
-                            text=True, cwd=tmp_path, env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""},
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "analyze", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": ""},
+        timeout=120,
+    )
     assert result.returncode != 0 and "a_module_that_is_not_there" in result.stderr

@@ -74,22 +74,29 @@ def test_a_dump_without_surrounding_output_has_no_context_figures():
     assert surroundings.summary(dump) == {}
 
 
-@pytest.mark.parametrize("text, unit, kb", [
-    ("15Gi", None, 15 * 1024 * 1024), ("15898", 1024 ** 2, 15898 * 1024), ("16315324", 1024, 16315324),
-    ("1,5G", None, int(1.5 * 1024 * 1024)), ("12", None, None), ("12X", 1024, None),
-])
+@pytest.mark.parametrize(
+    "text, unit, kb",
+    [
+        ("15Gi", None, 15 * 1024 * 1024),
+        ("15898", 1024**2, 15898 * 1024),
+        ("16315324", 1024, 16315324),
+        ("1,5G", None, int(1.5 * 1024 * 1024)),
+        ("12", None, None),
+        ("12X", 1024, None),
+    ],
+)
 def test_sizes_take_the_unit_printed_or_the_command_flag(text, unit, kb):
     assert size_kb(text, unit) == kb
 
 
 def test_kubernetes_quantities_are_decimal_or_binary():
     assert kubernetes_quantity_kb("512Mi") == 524288
-    assert kubernetes_quantity_kb("1G") == 1000 ** 3 // 1024
+    assert kubernetes_quantity_kb("1G") == 1000**3 // 1024
     assert kubernetes_quantity_kb("lots") is None
 
 
 def test_bad_input_never_breaks_context_reading():
-    for data in (b"", b"\x00\xff" * 100, b"Mem: x y z\nSwap:\n" * 50, ("free -m\n" + "Mem: 1 2 3\n") .encode()):
+    for data in (b"", b"\x00\xff" * 100, b"Mem: x y z\nSwap:\n" * 50, ("free -m\n" + "Mem: 1 2 3\n").encode()):
         parse_text(data)  # must not raise
 
 

@@ -4,8 +4,9 @@ shows the pool, as possible (with what to paste) when the paste has no trace."""
 
 from __future__ import annotations
 
-from bot.pipeline import analyze
 from oomcases import load_case
+
+from bot.pipeline import analyze
 
 
 def _first(case: str):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.pipeline import analyze
 
-FAILURE = ("swapper/{cpu}: page allocation failure: order:0, mode:0x20\n"
-           "CPU: {cpu} PID: 0 Comm: swapper/{cpu} Not tainted {release} #1\n"
-           "Call Trace:\n"
-           " <IRQ>  [<ffffffffaf179262>] dump_stack+0x19/0x1b\n"
-           " [<ffffffffaebc23d0>] warn_alloc_failed+0x110/0x180\n")
+FAILURE = (
+    "swapper/{cpu}: page allocation failure: order:0, mode:0x20\n"
+    "CPU: {cpu} PID: 0 Comm: swapper/{cpu} Not tainted {release} #1\n"
+    "Call Trace:\n"
+    " <IRQ>  [<ffffffffaf179262>] dump_stack+0x19/0x1b\n"
+    " [<ffffffffaebc23d0>] warn_alloc_failed+0x110/0x180\n"
+)
 
 
 def _top(text: str):  # type: ignore[no-untyped-def]

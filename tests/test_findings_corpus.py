@@ -74,7 +74,13 @@ def test_seed_leads_with_lowmem_on_32bit(case_id):
     top = analysed.findings[0]
     assert top.category == "lowmem_exhaustion"
     assert top.confidence >= 0.85
-    for text in ("32-bit", "8056 kB", "8048 kB", "HighMem still has 549 MiB free", "32 GiB"):  # sizes in IEC units (knowledge.units)
+    for text in (
+        "32-bit",
+        "8056 kB",
+        "8048 kB",
+        "HighMem still has 549 MiB free",
+        "32 GiB",
+    ):  # sizes in IEC units (knowledge.units)
         assert text in top.explanation, text
     quoted = {e.name: e for e in top.evidence}
     assert quoted["normal_free_kb"].value == 8056 and quoted["normal_min_kb"].value == 8048

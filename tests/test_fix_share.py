@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from bot.pipeline import analyze
 from oomcases import corpus_cases, is_held_out, load_case
+
+from bot.pipeline import analyze
 
 TARGET = 0.70
 
@@ -50,10 +51,14 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     share = sum(ok for _, ok in scored) / len(scored)
     held_share = sum(ok for _, ok in held) / max(1, len(held))
     missing = [c for c, ok in scored if not ok]
-    print(f"\nexpert fix among the first three steps: {sum(ok for _, ok in scored)}/{len(scored)} "
-          f"({share:.0%}); held-out {sum(ok for _, ok in held)}/{len(held)} ({held_share:.0%})")
+    print(
+        f"\nexpert fix among the first three steps: {sum(ok for _, ok in scored)}/{len(scored)} "
+        f"({share:.0%}); held-out {sum(ok for _, ok in held)}/{len(held)} ({held_share:.0%})"
+    )
     public = [(c, ok) for c, ok in scored if not c.startswith("lab-")]
     print(f"public (non-lab) cases: {sum(ok for _, ok in public)}/{len(public)}")
     print("without an expert fix:", ", ".join(missing))
     assert held, "the held-out fold is empty"
-    assert held_share >= TARGET, f"held-out share {held_share:.0%} < {TARGET:.0%}: {', '.join(c for c, ok in held if not ok)}"
+    assert held_share >= TARGET, (
+        f"held-out share {held_share:.0%} < {TARGET:.0%}: {', '.join(c for c, ok in held if not ok)}"
+    )

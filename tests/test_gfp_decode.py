@@ -40,8 +40,17 @@ def test_3_2_mask_named_with_that_eras_names(capsys: pytest.CaptureFixture[str])
     assert result["may_invoke_oom_killer"] is True
     assert result["symbolic_is_kernel_output"] is False  # 3.2 prints hex only
     assert "__GFP_WAIT" in [flag["name"] for flag in result["flags"]]
-    for key in ("mask", "kernel", "table", "symbolic", "flags", "highest_zone", "may_reclaim",
-                "may_invoke_oom_killer", "alternatives"):
+    for key in (
+        "mask",
+        "kernel",
+        "table",
+        "symbolic",
+        "flags",
+        "highest_zone",
+        "may_reclaim",
+        "may_invoke_oom_killer",
+        "alternatives",
+    ):
         assert key in result
     assert all({"name", "value", "meaning"} <= set(flag) for flag in result["flags"])
 
@@ -111,8 +120,11 @@ def test_symbolic_text_encodes_back_to_the_mask(table_key: str, raw: int) -> Non
 
 
 @settings(max_examples=100, deadline=None)
-@given(mask=st.integers(0, 2**40), kernel=st.sampled_from([None, "2.6.18", "3.10.0-1160.el7", "4.9.0", "6.19.2", "junk", "5.14.0-1.el9"]),
-       order=st.one_of(st.none(), st.integers(-1, 11)))
+@given(
+    mask=st.integers(0, 2**40),
+    kernel=st.sampled_from([None, "2.6.18", "3.10.0-1160.el7", "4.9.0", "6.19.2", "junk", "5.14.0-1.el9"]),
+    order=st.one_of(st.none(), st.integers(-1, 11)),
+)
 def test_decode_never_raises_on_any_integer(mask: int, kernel: str | None, order: int | None) -> None:
     decoding = decode(mask, kernel, order=order)
     assert decoding.mask == mask
@@ -336,8 +348,17 @@ def test_meaning_eras_switch_where_the_kernel_changed() -> None:
 def _event(mask: str | None, symbolic: str | None = None, order: int | None = 0, mode: str | None = None) -> Event:
     trigger = None
     if mask is not None:
-        trigger = Trigger(comm="java", pid=1, gfp_mask=mask, gfp_symbolic=symbolic, order=order,
-                          oom_adj=None, oom_score_adj=0, nodemask=None, line=1)
+        trigger = Trigger(
+            comm="java",
+            pid=1,
+            gfp_mask=mask,
+            gfp_symbolic=symbolic,
+            order=order,
+            oom_adj=None,
+            oom_score_adj=0,
+            nodemask=None,
+            line=1,
+        )
     return Event(index=0, kind="oom-kill", first_line=1, last_line=2, trigger=trigger, alloc_failure_mode=mode)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import yaml
+from oomcases import load_case
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
 from knowledge.kernel_fixes import PATH, load, matches
-from oomcases import load_case
 
 
 def _ids(text: str) -> list[str]:

@@ -4,8 +4,9 @@ harmless before its fragmentation (OOM501 over OOM130)."""
 
 from __future__ import annotations
 
-from bot.pipeline import analyze
 from oomcases import load_case
+
+from bot.pipeline import analyze
 
 
 def _findings(case: str):

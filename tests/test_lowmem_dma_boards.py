@@ -3,8 +3,9 @@ the lowmem zone; free CMA pages that lift a zone above low leave it to OOM140.""
 
 from __future__ import annotations
 
-from bot.pipeline import analyze
 from oomcases import load_case
+
+from bot.pipeline import analyze
 
 
 def _findings(case: str):

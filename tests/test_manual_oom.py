@@ -8,9 +8,10 @@ mm/oom_kill.c v4.4 (check_panic_on_oom() returns for is_sysrq_oom()), v4.6-v5.15
 
 from __future__ import annotations
 
+from oomcases import load_case
+
 from bot.pipeline import analyze
 from knowledge.gfp.decoder import decode
-from oomcases import load_case
 
 
 def _oom001(text: str):  # type: ignore[no-untyped-def]
@@ -21,8 +22,9 @@ def _oom001(text: str):  # type: ignore[no-untyped-def]
 def _sysrq_version_of(case: str) -> str:
     # the same real dump, entered through SysRq-f: GFP_KERNEL with order -1 (v4.4+)
     text = load_case(case)[0].decode()
-    return text.replace("gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0",
-                        "gfp_mask=0xcc0(GFP_KERNEL), order=-1")
+    return text.replace(
+        "gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO), order=0", "gfp_mask=0xcc0(GFP_KERNEL), order=-1"
+    )
 
 
 def test_sysrq_after_a_real_shortage_says_the_shortage_is_real() -> None:

@@ -53,17 +53,21 @@ def test_crlf_and_rsyslog_escapes() -> None:
 def test_cloud_logging_json_export() -> None:
     data, _ = load_case("lab-process-hog-deb612-amd64")
     lines = data.decode().splitlines()
-    export = json.dumps([
-        {"textPayload": line + "\r\n", "timestamp": f"2024-01-01T00:00:{i // 100:02d}.{i % 100:06d}Z"}
-        for i, line in enumerate(lines)
-    ][::-1])  # exports list the newest entry first
+    export = json.dumps(
+        [
+            {"textPayload": line + "\r\n", "timestamp": f"2024-01-01T00:00:{i // 100:02d}.{i % 100:06d}Z"}
+            for i, line in enumerate(lines)
+        ][::-1]
+    )  # exports list the newest entry first
     assert _facts(export) == _facts(data)
 
 
 def test_quoting_an_event_again_does_not_invent_a_second_one() -> None:
     data, _ = load_case(SEED)
     text = data.decode()
-    quoted = text + "\nThe important lines are these:\n" + "\n".join(text.splitlines()[60:66]) + "\nso lowmem is gone.\n"
+    quoted = (
+        text + "\nThe important lines are these:\n" + "\n".join(text.splitlines()[60:66]) + "\nso lowmem is gone.\n"
+    )
     assert len(analyze(quoted).events) == 1
 
 
@@ -165,22 +169,30 @@ def test_2_6_18_report_is_read_whole() -> None:
     assert event.trigger is not None and (event.trigger.gfp_mask, event.trigger.order) == ("0x201d2", 0)
     assert event.page_totals["RAM"] == 262128 and event.page_totals["HighMem"] == 32752
     assert event.page_totals["reserved"] == 5213
-    assert event.kill is not None and (event.kill.pid, event.kill.score, event.kill.score_per_mille) == (4242, 912345, False)
+    assert event.kill is not None and (event.kill.pid, event.kill.score, event.kill.score_per_mille) == (
+        4242,
+        912345,
+        False,
+    )
     assert [z.name for z in event.zones] == ["DMA"] and event.zones[0].lowmem_reserve == (0, 0, 880, 1007)
 
 
 def test_kubernetes_event_quoting_a_kernel_line() -> None:
-    (facts,) = _facts("  Warning  OOMKilling  3m  kernel-monitor, gke-pool-1  Memory cgroup out of memory: "
-                      "Kill process 4481 (stress) score 1994 or sacrifice child")
+    (facts,) = _facts(
+        "  Warning  OOMKilling  3m  kernel-monitor, gke-pool-1  Memory cgroup out of memory: "
+        "Kill process 4481 (stress) score 1994 or sacrifice child"
+    )
     assert (facts["kind"], facts["killed_pid"], facts["killed_comm"]) == ("memcg-oom", 4481, "stress")
 
 
 def test_stamp_cut_at_the_start_and_paths_wrapped_mid_token() -> None:
     path = "/kubepods/pod951f6bc5-c5a5-11ea-8707-80e455f266a2/024952d653ef"
-    text = (f"5193605.506728] Task in {path} killed as a result of limit of {path[:8]}\n{path[8:]}\n"
-            "[5193605.506735] memory: usage 524288kB, limit 524288kB, failcnt 0\n"
-            f"[5193605.506739] Memory cgroup stats for {path}: cache:507172KB rss:44\n8KB rss_huge:0KB\n"
-            "[5193605.506956] Memory cgroup out of memory: Kill process 62685 (bash) score 0 or sacrifice child\n")
+    text = (
+        f"5193605.506728] Task in {path} killed as a result of limit of {path[:8]}\n{path[8:]}\n"
+        "[5193605.506735] memory: usage 524288kB, limit 524288kB, failcnt 0\n"
+        f"[5193605.506739] Memory cgroup stats for {path}: cache:507172KB rss:44\n8KB rss_huge:0KB\n"
+        "[5193605.506956] Memory cgroup out of memory: Kill process 62685 (bash) score 0 or sacrifice child\n"
+    )
     (analysed,) = analyze(text).events
     event = analysed.event
     assert event.kind == "memcg-oom" and not event.unparsed
@@ -188,12 +200,14 @@ def test_stamp_cut_at_the_start_and_paths_wrapped_mid_token() -> None:
 
 
 def test_irq_marked_frames_and_raw_stack_words_are_trace_lines() -> None:
-    text = ("swapper/21: page allocation failure: order:0, mode:0x20\n"
-            "CPU: 21 PID: 0 Comm: swapper/21 Not tainted 3.10.0-1062.el7.x86_64 #1\n"
-            " ffff8f7a177c3bb0 ffffffffab31c193 ffffffffab7c19e0 0000000000000000\n"
-            "Call Trace:\n"
-            " <IRQ>  [<ffffffffaf179262>] dump_stack+0x19/0x1b\n"
-            " [<ffffffffaebc23d0>] warn_alloc_failed+0x110/0x180\n")
+    text = (
+        "swapper/21: page allocation failure: order:0, mode:0x20\n"
+        "CPU: 21 PID: 0 Comm: swapper/21 Not tainted 3.10.0-1062.el7.x86_64 #1\n"
+        " ffff8f7a177c3bb0 ffffffffab31c193 ffffffffab7c19e0 0000000000000000\n"
+        "Call Trace:\n"
+        " <IRQ>  [<ffffffffaf179262>] dump_stack+0x19/0x1b\n"
+        " [<ffffffffaebc23d0>] warn_alloc_failed+0x110/0x180\n"
+    )
     (analysed,) = analyze(text).events
     assert not analysed.event.unparsed
     assert analysed.event.call_trace[:2] == ("dump_stack", "warn_alloc_failed")
@@ -201,21 +215,25 @@ def test_irq_marked_frames_and_raw_stack_words_are_trace_lines() -> None:
 
 def test_ram_is_not_guessed_from_a_zone_report_cut_short() -> None:
     """Only the DMA zone survived: its 16 MB is not the machine's RAM (shares above 100 % followed)."""
-    text = ("Mem-Info:\n"
-            "active_anon:656114 inactive_anon:679646 isolated_anon:0\n"
-            " free:114480 free_pcp:1688 free_cma:0\n"
-            "Node 0 DMA free:13312kB min:64kB low:80kB high:96kB active_anon:0kB present:15992kB managed:15360kB\n")
+    text = (
+        "Mem-Info:\n"
+        "active_anon:656114 inactive_anon:679646 isolated_anon:0\n"
+        " free:114480 free_pcp:1688 free_cma:0\n"
+        "Node 0 DMA free:13312kB min:64kB low:80kB high:96kB active_anon:0kB present:15992kB managed:15360kB\n"
+    )
     (analysed,) = analyze(text).events
     assert all(f.category not in ("shmem_tmpfs", "pagetables_kernel_overhead") for f in analysed.findings)
 
 
 def test_arm_unwinder_lines_of_5x_kernels() -> None:
-    text = ("[  503.276706]  show_stack from dump_stack_lvl+0x90/0xac\n"
-            "[  503.280254]  oom_kill_process from out_of_memory+0x218/0x34c\n"
-            "[  503.288021] Exception stack(0xf0f09fa8 to 0xf0f09ff0)\n"
-            "[  503.289097] 9fa0:                   02327c68 000005e8 00000009 0237d3c8\n"
-            "[  503.292407] Mem-Info:\n"
-            "[  503.293880] active_anon:239 inactive_anon:6955 isolated_anon:0\n")
+    text = (
+        "[  503.276706]  show_stack from dump_stack_lvl+0x90/0xac\n"
+        "[  503.280254]  oom_kill_process from out_of_memory+0x218/0x34c\n"
+        "[  503.288021] Exception stack(0xf0f09fa8 to 0xf0f09ff0)\n"
+        "[  503.289097] 9fa0:                   02327c68 000005e8 00000009 0237d3c8\n"
+        "[  503.292407] Mem-Info:\n"
+        "[  503.293880] active_anon:239 inactive_anon:6955 isolated_anon:0\n"
+    )
     (analysed,) = analyze(text).events
     assert analysed.event.kind == "oom-kill" and not analysed.event.unparsed
     assert "out_of_memory" in analysed.event.call_trace
@@ -232,9 +250,11 @@ def test_prefix_alone_then_zone_line_wrapped_over_indented_lines() -> None:
 
 
 def test_arm_frames_with_module_names_and_cut_lines() -> None:
-    text = ("[  969.610000] [<c051aa84>] (__netdev_alloc_skb) from [<bf17c574>] (_rtl_rx_completed+0xac/0x1bc [rtl_usb])\n"
-            "[  969.610000] [<bf17c574>] (_rtl_rx_completed [rtl_usb]) from [<c03f08c8>] (__usb_hcd_giveback_urb+0x70/0x108)\n"
-            "[  969.610000] [<8010c174>] (show_stack) from [<80788fa4>] (dump_sta\n"
-            "[  969.610000] systemd-cgroups: page allocation failure: order:0, mode:0x20\n")
+    text = (
+        "[  969.610000] [<c051aa84>] (__netdev_alloc_skb) from [<bf17c574>] (_rtl_rx_completed+0xac/0x1bc [rtl_usb])\n"
+        "[  969.610000] [<bf17c574>] (_rtl_rx_completed [rtl_usb]) from [<c03f08c8>] (__usb_hcd_giveback_urb+0x70/0x108)\n"
+        "[  969.610000] [<8010c174>] (show_stack) from [<80788fa4>] (dump_sta\n"
+        "[  969.610000] systemd-cgroups: page allocation failure: order:0, mode:0x20\n"
+    )
     (analysed,) = analyze(text).events
     assert not analysed.event.unparsed

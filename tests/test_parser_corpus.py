@@ -25,7 +25,7 @@ LABEL_DISAGREEMENTS = {
     "lore-267-m68k-amiga-atomic-harmless": "kernel '2.6.7' only in the sentence 'While running 2.6.7 on my Amiga'",
     "ul-43800": "kernel only in the poster's 'Kernel : 2.6.31' system description (prose)",
     "lore-2635-32bit-kmalloc-slab-leak-ftp": "arch 'i686' rests on the poster's statement; the paste's HighMem "
-                                             "reserve is no arch evidence (ARM, MIPS, PowerPC have one)",
+    "reserve is no arch evidence (ARM, MIPS, PowerPC have one)",
     # x86 `<TASK>` markers are printed by x86-32 too (5.16+); only a zone report tells the two
     # apart (x86-32 alone has HighMem). gh-kata-containers-kata-containers-10018 (same shape) is
     # labelled null.
@@ -33,7 +33,7 @@ LABEL_DISAGREEMENTS = {
     # lore-405-sysrq-f-no-kill-i915-oom-notifier labels each bare `SysRq : Manual OOM execution` an
     # event (order=-1 path ran, nothing printed); this case leaves its bare one at 283.86 s out.
     "lore-2626-amd64-sysrq-order0-swap-weirdness": "the bare Manual OOM execution line at 283.86 s is an event by "
-                                                   "the labels of lore-405-sysrq-f-no-kill-i915-oom-notifier",
+    "the labels of lore-405-sysrq-f-no-kill-i915-oom-notifier",
 }
 
 

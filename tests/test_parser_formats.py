@@ -47,21 +47,29 @@ VARIANTS = {
     "dmesg-x": lambda m: "\n".join(f"kern  :warn  : [Sat Mar 14 02:03:57 2026] {x}" for x in m),
     "journal-monotonic": lambda m: "\n".join(f"[{_stamp(i):>12}] db-7 kernel: {x}" for i, x in enumerate(m)),
     "journal-iso": lambda m: "\n".join(f"2026-03-14T02:03:57+0000 db-7 kernel: {x}" for x in m),
-    "syslog-kernel-tag": lambda m: "\n".join(f"Mar 14 02:03:57 db-7 kernel: [{_stamp(i)}] {x}" for i, x in enumerate(m)),
+    "syslog-kernel-tag": lambda m: "\n".join(
+        f"Mar 14 02:03:57 db-7 kernel: [{_stamp(i)}] {x}" for i, x in enumerate(m)
+    ),
     "html-escaped": lambda m: html.escape("\n".join(m), quote=False),
     "fenced-quoted-twice": lambda m: "> > ```text\n" + "\n".join("> > " + x for x in m) + "\n> > ```",
     "interleaved": lambda m: "\n".join(
         f"Mar 14 02:03:57 db-7 kernel: {x}\nMar 14 02:03:57 db-7 sshd[77]: Connection closed by 10.0.0.9 port 4242"
-        for x in m),
+        for x in m
+    ),
     "rsyslog-012": lambda m: "Mar 14 02:03:57 db-7 kernel: " + "#012".join(m),
     "quoted-printable": lambda m: quopri.encodestring(
-        "\n".join(f"Mar 14 02:03:57 db-7 kernel: {x}" for x in m).encode()).decode(),
+        "\n".join(f"Mar 14 02:03:57 db-7 kernel: {x}" for x in m).encode()
+    ).decode(),
     "fixed-width-80": lambda m: "\n".join(
-        "\n".join(line[i:i + 80] for i in range(0, max(len(line), 1), 80))
-        for line in (f"Mar 14 02:03:57 db-7 kernel: {x}" for x in m)),
+        "\n".join(line[i : i + 80] for i in range(0, max(len(line), 1), 80))
+        for line in (f"Mar 14 02:03:57 db-7 kernel: {x}" for x in m)
+    ),
     "word-wrapped-72": lambda m: "\n".join(
-        "\n".join(textwrap.wrap(f"Mar 14 02:03:57 db-7 kernel: {x}", 72, break_long_words=False,
-                                break_on_hyphens=False)) for x in m),
+        "\n".join(
+            textwrap.wrap(f"Mar 14 02:03:57 db-7 kernel: {x}", 72, break_long_words=False, break_on_hyphens=False)
+        )
+        for x in m
+    ),
 }
 
 

@@ -58,8 +58,9 @@ def _alone(case: str):
 def test_central_syslog_gives_each_host_its_own_events_kernel_and_diagnosis() -> None:
     log = _central_syslog(HOSTS)
     hosts_in_order = [line.split()[3] for line in log.splitlines()[:400]]
-    assert len({tuple(hosts_in_order[i:i + 2]) for i in range(len(hosts_in_order) - 1)}) > 3, \
+    assert len({tuple(hosts_in_order[i : i + 2]) for i in range(len(hosts_in_order) - 1)}) > 3, (
         "the hosts' lines must really be interleaved"
+    )
     report = analyze(log)
     expected_count = sum(len(load_case(case)[1]["events"]) for case in HOSTS.values())
     assert len(report.events) == expected_count  # no extra events, none lost
@@ -73,26 +74,31 @@ def test_central_syslog_gives_each_host_its_own_events_kernel_and_diagnosis() ->
         mine = by_host[host]
         # whole and unmixed: the same facts as the host's dump analysed on its own
         assert [contract_fields(a.event) for a in mine] == [contract_fields(a.event) for a in alone.events]
-        for analysed, single in zip(mine, alone.events):
+        for analysed, single in zip(mine, alone.events, strict=False):
             assert analysed.event.kernel == meta["kernel"]
             assert analysed.event.arch == meta["arch"]
             assert analysed.event.page_size_kb == single.event.page_size_kb
             # every line of the event was printed by this host
             assert {line.host for line in analysed.event.lines} == {host}
             # diagnosed with its own machine: the same findings as when pasted alone
-            assert [(f.code, f.confidence) for f in analysed.findings] == \
-                [(f.code, f.confidence) for f in single.findings]
-            assert [(e.name, e.value) for e in analysed.findings[0].evidence] == \
-                [(e.name, e.value) for e in single.findings[0].evidence]
-            assert analysed.findings[0].category == meta["expert_diagnosis"]["categories"][0] \
+            assert [(f.code, f.confidence) for f in analysed.findings] == [
+                (f.code, f.confidence) for f in single.findings
+            ]
+            assert [(e.name, e.value) for e in analysed.findings[0].evidence] == [
+                (e.name, e.value) for e in single.findings[0].evidence
+            ]
+            assert (
+                analysed.findings[0].category == meta["expert_diagnosis"]["categories"][0]
                 or analysed.findings[0].category in meta["expert_diagnosis"]["categories"]
+            )
     # the 32-bit host leads with lowmem exhaustion although x86-64 and arm64 dumps surround it
     assert by_host["web-32"][0].findings[0].category == "lowmem_exhaustion"
     # several kernels: no single kernel or arch at the top level, each event has its own
     out = report_dict(report)
     assert out["kernel"] is None and out["arch"] is None
     assert {(e["host"], e["kernel"], e["arch"]) for e in out["events"]} == {
-        (host, load_case(case)[1]["kernel"], load_case(case)[1]["arch"]) for host, case in HOSTS.items()}
+        (host, load_case(case)[1]["kernel"], load_case(case)[1]["arch"]) for host, case in HOSTS.items()
+    }
 
 
 def test_one_host_keeps_its_kernel_at_the_top_level_and_a_null_host_without_prefix() -> None:
@@ -124,8 +130,14 @@ def test_a_program_tag_is_not_a_host_and_a_hostless_kern_log_stays_one_machine()
     the middle of a kern.log without host names must not split the report."""
     lines = load_case("seed-rsync-32bit")[0].decode().splitlines()
     middle = len(lines) // 2
-    mixed = lines[:middle] + ["Sep 23 02:04:16 CRON[2211]: (root) CMD (run-parts /etc/cron.hourly)",
-                              "Sep 23 02:04:16 sshd: Accepted publickey for ops"] + lines[middle:]
+    mixed = (
+        lines[:middle]
+        + [
+            "Sep 23 02:04:16 CRON[2211]: (root) CMD (run-parts /etc/cron.hourly)",
+            "Sep 23 02:04:16 sshd: Accepted publickey for ops",
+        ]
+        + lines[middle:]
+    )
     report = analyze("\n".join(mixed))
     alone = _alone("seed-rsync-32bit")
     assert [contract_fields(a.event) for a in report.events] == [contract_fields(a.event) for a in alone.events]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import random
 
-from oomcases import load_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oomcases import load_case
 
 from bot.pipeline import analyze
 from bot.render.jsonl import stream_events
@@ -62,7 +62,10 @@ def test_stream_finds_events_between_noise_with_file_line_numbers() -> None:
     blob = noise * 5000 + dump + noise * 5000 + dump + noise * 10
     events = list(stream_events(io.BytesIO(blob)))
     direct = analyze(dump).events[0].event
-    assert [e["first_line"] for e in events] == [5000 + direct.first_line, 10000 + dump.count(b"\n") + direct.first_line]
+    assert [e["first_line"] for e in events] == [
+        5000 + direct.first_line,
+        10000 + dump.count(b"\n") + direct.first_line,
+    ]
     assert {e["kind"] for e in events} == {"memcg-oom"}
 
 
@@ -72,11 +75,16 @@ PATHOLOGICAL = {
     "counters with a bad tail": "active_anon:1 " + "free:1 " * 20000 + "!",
     "kill line with a bad tail": "Killed process 1 (a) " + "a:1, " * 20000 + "!",
     "endless task row": "[ 1] " + "1 " * 20000 + "!",
-    "long comm before invoked": "a" * 100000 + " invoked oom-killer: gfp_mask=0x1, order=0" + ", oom_score_adj=0" * 5000 + "!",
+    "long comm before invoked": "a" * 100000
+    + " invoked oom-killer: gfp_mask=0x1, order=0"
+    + ", oom_score_adj=0" * 5000
+    + "!",
     "buddy line with a bad tail": "Normal: " + "1*4kB (U) " * 20000 + "= 1kB!",
     "unclosed brackets": "[" * 100000,
     "prefix after prefix": "Mar 14 02:03:56 h kernel: " * 20000 + "x",
-    "wrapped fragments": "\n".join(["Mar 14 02:03:56 h kernel: Normal free:1kB min:1kB isolated(anon)", ":0kB x"] * 2000),
+    "wrapped fragments": "\n".join(
+        ["Mar 14 02:03:56 h kernel: Normal free:1kB min:1kB isolated(anon)", ":0kB x"] * 2000
+    ),
 }
 
 

@@ -542,6 +542,7 @@ def test_panic_with_no_killable_process_and_its_trace() -> None:
 
 # ---- which kernel and arch, when the report's own header does not say ---------------------
 
+
 def test_a_header_cut_before_its_build_number_keeps_the_release() -> None:
     text = (  # gh-openxiangshan-xiangshan-doc-9: a console line cut inside `-dirty #N`
         "[   10.840000] Kernel panic - not syncing: Out of memory and no killable processes...\n"
@@ -554,8 +555,10 @@ def test_a_header_cut_before_its_build_number_keeps_the_release() -> None:
 
 def test_uname_output_in_the_paste_gives_kernel_and_machine() -> None:
     kill = "Out of memory: Killed process 1234 (java) total-vm:10412kB, anon-rss:4208kB, file-rss:0kB, shmem-rss:0kB\n"
-    text = ("$ uname -a\nLinux raspberrypi.local 6.1.21-v7l+ #1642 SMP Mon Apr  3 17:22:30 BST 2023 armv7l GNU/Linux\n"
-            "$ dmesg\n" + kill)
+    text = (
+        "$ uname -a\nLinux raspberrypi.local 6.1.21-v7l+ #1642 SMP Mon Apr  3 17:22:30 BST 2023 armv7l GNU/Linux\n"
+        "$ dmesg\n" + kill
+    )
     report = analyze(text)
     assert (report.kernel, report.arch) == ("6.1.21-v7l+", "arm")
     ppc = "Linux attila 2.6.3 #1 Fri Feb 20 02:12:34 CET 2004 ppc GNU/Linux\n\n" + kill  # lore-263
@@ -570,8 +573,8 @@ def test_the_boot_banner_quoted_in_a_sentence_gives_the_release() -> None:
         'I am running redis on  "Linux version 2.6.32-220.1.alios6.x86_64 (mockbuild@oob123066.cm10) '
         '(gcc version 4.4.6 20110731 (Red Hat 4.4.6-3) (GCC) )"  my computer has 16GB memory.\n'
         '"Nov 29 01:00:04 localhost kernel: Out of memory: Kill process 21578 (redis-server) score 555 or sacrifice child\n'
-        'Nov 29 01:00:04 localhost kernel: Killed process 21578, UID 503, (redis-server) total-vm:9100804kB, '
-        'anon-rss:9066596kB, file-rss:64kB" , I don\'t understand why it was killed\n'
+        "Nov 29 01:00:04 localhost kernel: Killed process 21578, UID 503, (redis-server) total-vm:9100804kB, "
+        "anon-rss:9066596kB, file-rss:64kB\" , I don't understand why it was killed\n"
     )
     report = analyze(text)
     assert (report.kernel, report.arch) == ("2.6.32-220.1.alios6.x86_64", "x86_64")
@@ -579,21 +582,26 @@ def test_the_boot_banner_quoted_in_a_sentence_gives_the_release() -> None:
 
 
 def test_old_s390_header_and_process_line() -> None:
-    text = "".join(f"Mar 16 21:40:40 t6360003 kernel: {line}\n" for line in (
-        "basename invoked oom-killer: gfp_mask=0xd0, order=2, oomkilladj=0",
-        "CPU: 0 Not tainted 2.6.28 #1",
-        "Process basename (pid: 30555, task: 000000007baa6838, ksp: 0000000063867968)",
-        "Call Trace:",
-        " [<000000000019235e>] oom_kill_process+0x9e/0x220",
-        " [<0000000000192c30>] out_of_memory+0x17c/0x264",
-    ))
+    text = "".join(
+        f"Mar 16 21:40:40 t6360003 kernel: {line}\n"
+        for line in (
+            "basename invoked oom-killer: gfp_mask=0xd0, order=2, oomkilladj=0",
+            "CPU: 0 Not tainted 2.6.28 #1",
+            "Process basename (pid: 30555, task: 000000007baa6838, ksp: 0000000063867968)",
+            "Call Trace:",
+            " [<000000000019235e>] oom_kill_process+0x9e/0x220",
+            " [<0000000000192c30>] out_of_memory+0x17c/0x264",
+        )
+    )
     report = analyze(text)
     assert (report.kernel, report.arch) == ("2.6.28", "s390x")
     assert (_one(text)["trigger_comm"], _one(text)["trigger_pid"]) == ("basename", 30555)
 
 
 def test_frame_shapes_that_tell_the_arch() -> None:
-    trigger = "S99watchdogd-ap invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=0, order=1, oom_score_adj=0\n"
+    trigger = (
+        "S99watchdogd-ap invoked oom-killer: gfp_mask=0x14000c0(GFP_KERNEL), nodemask=0, order=1, oom_score_adj=0\n"
+    )
     ppc32 = trigger + (  # lore-49-ppc8xx: 8-digit stack slots and addresses
         "Call Trace:\n"
         "[c1ca5d50] [c0079d88] oom_kill_process+0xc4/0x414\n"
@@ -626,7 +634,11 @@ def test_old_x86_64_trace_printed_before_its_oom_killer_line_is_one_event() -> N
     report = analyze(text)
     (event,) = _facts(text)
     assert (event["kind"], event["gfp_mask"], event["free_swap_kb"], event["ram_pages"]) == (
-        "oom-kill", "0xd1", 3517904, 1245184)
+        "oom-kill",
+        "0xd1",
+        3517904,
+        1245184,
+    )
     assert report.arch == "x86_64"
     # The trace alone is still known as an OOM kill from its frames.
     assert _one(text.split("[35948.127453]")[0])["kind"] == "oom-kill"
@@ -634,10 +646,13 @@ def test_old_x86_64_trace_printed_before_its_oom_killer_line_is_one_event() -> N
 
 # ---- prefixes, fragments and SysRq ----------------------------------------------------------
 
+
 def test_log_platform_prefix_with_padded_host_and_level() -> None:
-    text = ("2025-07-08T10:52:57.622+00:00 longevity-db-node-a0049803-0-1      !ERR | kernel: Out of memory: "
-            "Killed process 8438 (grep) total-vm:17498976kB, anon-rss:8129856kB, file-rss:148kB, shmem-rss:0kB, "
-            "UID:0 pgtables:31048kB oom_score_adj:0\n")
+    text = (
+        "2025-07-08T10:52:57.622+00:00 longevity-db-node-a0049803-0-1      !ERR | kernel: Out of memory: "
+        "Killed process 8438 (grep) total-vm:17498976kB, anon-rss:8129856kB, file-rss:148kB, shmem-rss:0kB, "
+        "UID:0 pgtables:31048kB oom_score_adj:0\n"
+    )
     (event,) = analyze(text).events
     assert (contract_fields(event.event)["killed_comm"], event.event.host) == ("grep", "longevity-db-node-a0049803-0-1")
 
@@ -666,11 +681,15 @@ def test_a_refused_sysrq_request_is_no_event() -> None:
 
 
 def test_sysrq_show_memory_is_no_event_and_keeps_no_later_kill() -> None:
-    kill = ("Jan 17 13:30:31 nas kernel: Out of memory: Killed process 6009 (node) total-vm:264249252kB, "
-            "anon-rss:12123208kB, file-rss:0kB, shmem-rss:51828kB, UID:0 pgtables:24544kB oom_score_adj:0\n")
-    text = (kill + "Jan 17 13:32:02 nas kernel: sysrq: Show Memory\n"
-            "Jan 17 13:32:02 nas kernel: Mem-Info:\n"
-            "Jan 17 13:32:02 nas kernel: active_anon:1350107 inactive_anon:2279917 isolated_anon:0\n")
+    kill = (
+        "Jan 17 13:30:31 nas kernel: Out of memory: Killed process 6009 (node) total-vm:264249252kB, "
+        "anon-rss:12123208kB, file-rss:0kB, shmem-rss:51828kB, UID:0 pgtables:24544kB oom_score_adj:0\n"
+    )
+    text = (
+        kill + "Jan 17 13:32:02 nas kernel: sysrq: Show Memory\n"
+        "Jan 17 13:32:02 nas kernel: Mem-Info:\n"
+        "Jan 17 13:32:02 nas kernel: active_anon:1350107 inactive_anon:2279917 isolated_anon:0\n"
+    )
     assert [e["killed_pid"] for e in _facts(text)] == [6009]
     assert _facts(text.replace(kill, "")) == []
 
@@ -700,8 +719,14 @@ def test_a_kernel_line_in_prose_takes_no_prose_even_beside_a_syslog() -> None:
         (event,) = analyze(paste).events
         assert event.event.lines[0].text.endswith("(GFP_ATOMIC)")
     # Among syslog lines, a line without a prefix is still a wrapped part of the line before.
-    wrapped = SYSLOG_NOISE + ("Mar 14 01:01:00 host kernel: Out of memory: Killed process 4468 (agetty) total-vm:43704kB,\n"
-                              "anon-rss:1760kB, file-rss:0kB, shmem-rss:0kB\n") + SYSLOG_NOISE
+    wrapped = (
+        SYSLOG_NOISE
+        + (
+            "Mar 14 01:01:00 host kernel: Out of memory: Killed process 4468 (agetty) total-vm:43704kB,\n"
+            "anon-rss:1760kB, file-rss:0kB, shmem-rss:0kB\n"
+        )
+        + SYSLOG_NOISE
+    )
     assert _one(wrapped)["killed_shmem_rss_kb"] == 0
 
 
@@ -712,8 +737,9 @@ def test_the_wrap_width_is_read_near_the_line() -> None:
         "> Feb 4 16:15:16 kernel: [<c01408cb>] out_of_memory+0x69/0x18e\n"
     )
     # Far above, lines that a web page cut at one width (70 characters) must not decide this join.
-    cut = "".join(f"> Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i:02d} of user root now\nx\n"
-                  for i in range(20))
+    cut = "".join(
+        f"> Mar 14 01:00:{i:02d} host systemd[1]: Started Session {i:02d} of user root now\nx\n" for i in range(20)
+    )
     assert len(cut.split("\n")[0]) == 70
     for paste in (report, cut + "\n" * 30 + report):
         (event,) = analyze(paste).events
@@ -733,7 +759,9 @@ def test_key_lines_quoted_above_their_report_are_not_an_event() -> None:
     )
     assert [e["kind"] for e in _facts(text)] == ["page-allocation-failure"]
     # A line without the stamp is the poster's own mention (lore-42-bz107111): an event of its own.
-    mention = text.replace("[ 8606.703590] Normal free:60684kB\n", "kworker/0:1: page allocation failure: order:0, mode:0x20\n", 1)
+    mention = text.replace(
+        "[ 8606.703590] Normal free:60684kB\n", "kworker/0:1: page allocation failure: order:0, mode:0x20\n", 1
+    )
     assert [e["kind"] for e in _facts(mention)] == ["page-allocation-failure"] * 2
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.gfp.decoder import choose_tables
 from grammar.release import parse_release
+from knowledge.gfp.decoder import choose_tables
 
 
 @pytest.mark.parametrize(

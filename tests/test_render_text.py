@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASE_IDS = sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
-GOLDEN_CASES = ["seed-rsync-32bit", "lab-memcg-shmem-deb612-amd64", "lab-numa-cpuset-deb612-amd64",
-                "lab-fragmentation-deb612-amd64", "gh-sonic-buildimage-2988"]
+GOLDEN_CASES = [
+    "seed-rsync-32bit",
+    "lab-memcg-shmem-deb612-amd64",
+    "lab-numa-cpuset-deb612-amd64",
+    "lab-fragmentation-deb612-amd64",
+    "gh-sonic-buildimage-2988",
+]
 REGEN = os.environ.get("OOMLENS_REGEN_GOLDEN") == "1"
 SEED = ROOT / "examples" / "seed-rsync-32bit.log"
 
@@ -58,7 +63,10 @@ def test_every_case_renders_each_story_cause_first(case_id):
 def test_seed_answer_reads_headline_then_what_to_do_then_why_then_evidence():
     text = render_text(analyze(SEED.read_bytes()))
     lines = text.splitlines()
-    assert next(i for i, line in enumerate(lines) if line.startswith("Lowmem exhaustion on a 32-bit kernel: clamd killed")) < 5
+    assert (
+        next(i for i, line in enumerate(lines) if line.startswith("Lowmem exhaustion on a 32-bit kernel: clamd killed"))
+        < 5
+    )
     todo = lines.index("What to do:")
     assert todo < 10, "the answer must say what to do within its first 10 lines"
     positions = [text.index(marker) for marker in ("What to do:", "\nWhy:", "\nEvidence:", "--- details")]
@@ -72,11 +80,14 @@ def test_seed_answer_has_one_breakdown_and_one_state_per_zone():
     assert "Memory breakdown" not in text and "unaccounted" in text  # one breakdown, reserved + unaccounted in it
     states = ("below min", "below low", " ok", "unknown")
     for zone in report.events[0].overview.zones:
-        stated = [line for line in text.splitlines()
-                  if line.strip().startswith(zone.label + " ") and any(s in line for s in states)]
+        stated = [
+            line
+            for line in text.splitlines()
+            if line.strip().startswith(zone.label + " ") and any(s in line for s in states)
+        ]
         assert len(stated) == 1 and stated[0].rstrip().endswith(zone.state), (zone.label, stated)
     # one unit convention: binary sizes with IEC names, never "GB"/"MB" computed by us
-    details = text[text.index("--- details"):]
+    details = text[text.index("--- details") :]
     assert not re.search(r"\d (GB|MB|kB \()", details)
     assert "RAM 33 GiB" in text and "33 GB" not in text
 
@@ -84,7 +95,7 @@ def test_seed_answer_has_one_breakdown_and_one_state_per_zone():
 def test_evidence_quotes_each_line_once_and_marks_cuts():
     report = analyze(SEED.read_bytes())
     text = render_text(report, width=80)
-    evidence = text[text.index("\nEvidence:"):text.index("Also found")]
+    evidence = text[text.index("\nEvidence:") : text.index("Also found")]
     quoted = re.findall(r"^  line (\d+): ", evidence, flags=re.MULTILINE)
     assert quoted and len(quoted) == len(set(quoted))
     cause_lines = {line.number for e in report.events[0].overview.cause.evidence for line in e.lines}
@@ -96,7 +107,7 @@ def test_evidence_quotes_each_line_once_and_marks_cuts():
 def test_terminal_wraps_to_its_width_and_emphasis_is_only_for_a_tty(monkeypatch):
     report = analyze(SEED.read_bytes())
     narrow = render_text(report, width=60)
-    prose = narrow[:narrow.index("--- details")]
+    prose = narrow[: narrow.index("--- details")]
     assert max(len(line) for line in prose.splitlines()) <= 60
     bold = render_text(report, emphasis=True)
     assert "\x1b[1mLowmem exhaustion" in bold and "\x1b[" not in render_text(report)
@@ -122,7 +133,7 @@ def repeated_dump(count: int) -> str:
         pid = str(102 + 7 * index)
         for line in event:
             stamp = re.match(r"\[\s*(\d+\.\d+)\]", line)
-            shifted = f"[{float(stamp.group(1)) + 60 * index:12.6f}]" + line[stamp.end():] if stamp else line
+            shifted = f"[{float(stamp.group(1)) + 60 * index:12.6f}]" + line[stamp.end() :] if stamp else line
             out.append(re.sub(r"(?<=[ =\[])102\b", pid, shifted))
     return "\n".join(out) + "\n"
 
@@ -150,11 +161,16 @@ def test_24_repeats_of_one_cause_fit_one_screen_and_one_slack_message():
     assert sum("24 events, same cause" in json.dumps(b) for b in reply.blocks) == 1
 
 
-@pytest.mark.parametrize("paste", [
-    ("[ 100.000000] Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, "
-     "file-rss:0kB, shmem-rss:0kB\n"),
-    "[ 1.000000] foo invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n",
-])
+@pytest.mark.parametrize(
+    "paste",
+    [
+        (
+            "[ 100.000000] Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, "
+            "file-rss:0kB, shmem-rss:0kB\n"
+        ),
+        "[ 1.000000] foo invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n",
+    ],
+)
 def test_a_fragment_is_told_what_to_paste_not_finding_codes(paste):
     report = analyze(paste)
     overview = report.events[0].overview
@@ -203,14 +219,18 @@ def test_context_findings_are_never_the_cause_on_slack():
 
 def _goldens(report) -> dict[str, str]:
     reply = render_report(report, analysis_id=1)
-    details = {kind: render_details(report, 0, kind)[1] for kind in
-               ("todo", "why", "others", "missing", "gfp", "zones", "processes", "memory")}
+    details = {
+        kind: render_details(report, 0, kind)[1]
+        for kind in ("todo", "why", "others", "missing", "gfp", "zones", "processes", "memory")
+    }
     return {
         "txt": render_text(report),
         "md": render_markdown(report),
         "json": json.dumps(report_dict(report), indent=1, ensure_ascii=False, sort_keys=True) + "\n",
-        "blocks.json": json.dumps({"text": reply.text, "blocks": reply.blocks, "details": details},
-                                  indent=1, ensure_ascii=False) + "\n",
+        "blocks.json": json.dumps(
+            {"text": reply.text, "blocks": reply.blocks, "details": details}, indent=1, ensure_ascii=False
+        )
+        + "\n",
     }
 
 
@@ -222,7 +242,9 @@ def test_golden(case_id, fmt):
     if REGEN:
         path.write_text(rendered, "utf-8")
     assert path.exists(), f"missing golden {path.name}: run with OOMLENS_REGEN_GOLDEN=1"
-    assert rendered == path.read_text("utf-8"), f"{path.name} differs; review and regenerate with OOMLENS_REGEN_GOLDEN=1"
+    assert rendered == path.read_text("utf-8"), (
+        f"{path.name} differs; review and regenerate with OOMLENS_REGEN_GOLDEN=1"
+    )
 
 
 def test_every_surface_survives_slices_of_real_dumps():
@@ -239,7 +261,7 @@ def test_every_surface_survives_slices_of_real_dumps():
     for _ in range(60):
         lines = (CORPUS / rng.choice(CASE_IDS) / "input.log").read_text(errors="replace").splitlines()
         start = rng.randrange(len(lines))
-        chunk = lines[start:start + rng.randrange(1, 80)]
+        chunk = lines[start : start + rng.randrange(1, 80)]
         if rng.random() < 0.3:
             rng.shuffle(chunk)
         report = analyze("\n".join(chunk))

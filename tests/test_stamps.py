@@ -11,16 +11,24 @@ from grammar.parse import parse_text
 from grammar.stamps import epoch, read_stamp
 
 
-@pytest.mark.parametrize("prefix, host, wall, uptime, caller", [
-    ("Sep 23 02:04:16 [kernel] [1772321.850644]", None, (None, 9, 23, 2, 4, 16.0), 1772321.850644, None),
-    ("Mar 14 02:03:56.989702 db-7 kernel: [   12.500000] [ T1234]", "db-7", (None, 3, 14, 2, 3, 56.989702), 12.5,
-     "T1234"),
-    ("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:", "k8s-node-12", (2026, 3, 14, 4, 4, 17.0), None, None),
-    ("[    6.298745] myhost kernel:", "myhost", None, 6.298745, None),
-    ("[Tue Mar 14 02:03:57 2026]", None, (2026, 3, 14, 2, 3, 57.0), None, None),
-    ("<4>[  C3]", None, None, None, "C3"),
-    ("5193605.506728]", None, None, 5193605.506728, None),
-])
+@pytest.mark.parametrize(
+    "prefix, host, wall, uptime, caller",
+    [
+        ("Sep 23 02:04:16 [kernel] [1772321.850644]", None, (None, 9, 23, 2, 4, 16.0), 1772321.850644, None),
+        (
+            "Mar 14 02:03:56.989702 db-7 kernel: [   12.500000] [ T1234]",
+            "db-7",
+            (None, 3, 14, 2, 3, 56.989702),
+            12.5,
+            "T1234",
+        ),
+        ("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:", "k8s-node-12", (2026, 3, 14, 4, 4, 17.0), None, None),
+        ("[    6.298745] myhost kernel:", "myhost", None, 6.298745, None),
+        ("[Tue Mar 14 02:03:57 2026]", None, (2026, 3, 14, 2, 3, 57.0), None, None),
+        ("<4>[  C3]", None, None, None, "C3"),
+        ("5193605.506728]", None, None, 5193605.506728, None),
+    ],
+)
 def test_prefix_fields(prefix, host, wall, uptime, caller) -> None:
     stamp = read_stamp(prefix)
     assert stamp.host == host
@@ -34,7 +42,7 @@ def test_prefix_fields(prefix, host, wall, uptime, caller) -> None:
 
 
 def test_zone_offset_and_missing_year() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     iso = read_stamp("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:").time
     assert epoch(iso, 0) == datetime(2026, 3, 14, 2, 4, 17, tzinfo=UTC).timestamp()

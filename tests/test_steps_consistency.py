@@ -11,15 +11,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from oomcases import corpus_cases, load_case
 
 from bot.pipeline import analyze
 from knowledge.analysis import HYPERVISOR_PROCESS
 from knowledge.diagnose import evaluate
-from oomcases import corpus_cases, load_case
 
 SIXTY_FOUR = re.compile(r"(install|boot|run|move to|switch to)[^.]*\b64-bit (\(|x86_64|amd64|arm64|kernel|os)", re.I)
-RAISE_WATERMARK = re.compile(r"^(Weaker option: )?Raise vm\.(min_free_kbytes|watermark_scale_factor)"
-                             r"|raise vm\.watermark_scale_factor|^Raise vm\.min_free_kbytes", re.I)
+RAISE_WATERMARK = re.compile(
+    r"^(Weaker option: )?Raise vm\.(min_free_kbytes|watermark_scale_factor)"
+    r"|raise vm\.watermark_scale_factor|^Raise vm\.min_free_kbytes",
+    re.I,
+)
 CAP = re.compile(r"^(Weaker option: )?Cap it\b", re.I)
 
 
@@ -57,9 +60,11 @@ def test_first_three_steps_never_contradict_the_paste(case: str) -> None:
     assert violations(load_case(case)[0]) == []
 
 
-ATOMIC = ("kworker/u8:2: page allocation failure: order:0, mode:{mode}, nodemask=(null)\n"
-          "CPU: 1 PID: 311 Comm: kworker/u8:2 Not tainted 6.1.0-57-amd64 #1\n"
-          "Call Trace:\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n")
+ATOMIC = (
+    "kworker/u8:2: page allocation failure: order:0, mode:{mode}, nodemask=(null)\n"
+    "CPU: 1 PID: 311 Comm: kworker/u8:2 Not tainted 6.1.0-57-amd64 #1\n"
+    "Call Trace:\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n"
+)
 
 
 def test_a_gfp_nowait_warning_gets_no_watermark_tuning() -> None:

@@ -14,9 +14,9 @@ import sqlalchemy.exc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from store_backends import backend_url  # noqa: E402
+from store_backends import backend_url
 
-from bot.store import Digest, EventRecord, ScanState, Store  # noqa: E402
+from bot.store import Digest, EventRecord, ScanState, Store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -33,9 +33,18 @@ def _record(channel: str, ts: str, index: int = 0, **values) -> EventRecord:
 
 def test_events_are_stored_once_and_replaced_on_edit(store):
     channel = f"C{uuid.uuid4().hex[:10]}"
-    first = [_record(channel, "1700000000.000100", 0, victim_comm="postgres", host="db-3",
-                     figures={"memcg_limit_kb": 4194304}, remediation=("Raise the limit.",)),
-             _record(channel, "1700000000.000100", 1, victim_comm="java")]
+    first = [
+        _record(
+            channel,
+            "1700000000.000100",
+            0,
+            victim_comm="postgres",
+            host="db-3",
+            figures={"memcg_limit_kb": 4194304},
+            remediation=("Raise the limit.",),
+        ),
+        _record(channel, "1700000000.000100", 1, victim_comm="java"),
+    ]
     assert store.record_events(first) == 2
     assert store.record_events(first) == 0  # a retry, another replica, a re-scan
     stored = store.events(team_id="T1", channel=channel)
@@ -52,11 +61,13 @@ def test_events_are_stored_once_and_replaced_on_edit(store):
 def test_window_uses_the_log_time_when_there_is_one(store):
     channel = f"C{uuid.uuid4().hex[:10]}"
     now = 1_800_000_000.0
-    store.record_events([
-        _record(channel, f"{now - 100:.6f}", victim_comm="recent"),
-        _record(channel, f"{now - 50:.6f}", victim_comm="old-dump", event_time=now - 3 * 86400),
-        _record(channel, f"{now - 2 * 86400:.6f}", victim_comm="yesterday"),
-    ])
+    store.record_events(
+        [
+            _record(channel, f"{now - 100:.6f}", victim_comm="recent"),
+            _record(channel, f"{now - 50:.6f}", victim_comm="old-dump", event_time=now - 3 * 86400),
+            _record(channel, f"{now - 2 * 86400:.6f}", victim_comm="yesterday"),
+        ]
+    )
     in_day = store.events(team_id="T1", channel=channel, since=now - 86400, until=now)
     assert [r.victim_comm for r in in_day] == ["recent"]
     in_week = store.events(team_id="T1", channel=channel, since=now - 7 * 86400, until=now)
@@ -67,9 +78,18 @@ def test_window_uses_the_log_time_when_there_is_one(store):
 def test_retention_purges_events_and_stored_pastes(store):
     channel = f"C{uuid.uuid4().hex[:10]}"
     store.record_events([_record(channel, "1700000001.000001", paste="dump text")])
-    analysis = store.save_analysis(team_id="T1", channel=channel, source_ts="1.1", thread_ts="1.1",
-                                   source_kind="message", headline="h", top_code=None, top_title=None,
-                                   event_count=1, paste="secret paste")
+    analysis = store.save_analysis(
+        team_id="T1",
+        channel=channel,
+        source_ts="1.1",
+        thread_ts="1.1",
+        source_kind="message",
+        headline="h",
+        top_code=None,
+        top_title=None,
+        event_count=1,
+        paste="secret paste",
+    )
     assert store.events(team_id="T1", channel=channel)[0].paste == "dump text"
     store.purge_retention(30 * 86400, now=time.time() + 10 * 86400)
     assert store.analysis(analysis) is not None and store.events(team_id="T1", channel=channel)
@@ -125,8 +145,18 @@ def test_migration_from_the_first_revision_keeps_data(tmp_path):
         config.attributes["connection"] = connection
         command.upgrade(config, "0001_slack_bot")
     old = Store(engine)
-    analysis = old.save_analysis(team_id="T", channel="C", source_ts=None, thread_ts=None, source_kind="command",
-                                 headline="h", top_code=None, top_title=None, event_count=1, paste="p")
+    analysis = old.save_analysis(
+        team_id="T",
+        channel="C",
+        source_ts=None,
+        thread_ts=None,
+        source_kind="command",
+        headline="h",
+        top_code=None,
+        top_title=None,
+        event_count=1,
+        paste="p",
+    )
     with pytest.raises(sqlalchemy.exc.DBAPIError):
         old.events(team_id="T", channel="C")  # no events table before 0002
     engine.dispose()

@@ -11,30 +11,35 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from summary_fixtures import DB_TIMES, HOG_CASE, K8S, MEMCG_CASE, corpus_text, db_dump, incident_log, utc  # noqa: E402
+from datetime import UTC
 
-from bot.cli import main  # noqa: E402
-from bot.store import EventRecord  # noqa: E402
-from bot.incidents.build import build_summary, cause_label, duration_text  # noqa: E402
-from bot.incidents.records import parse_cgroup, parse_prefix, records_from_report  # noqa: E402
-from bot.render.summary import render_markdown, render_text, summary_dict  # noqa: E402
-from knowledge.units import size as size_text  # noqa: E402
+from summary_fixtures import DB_TIMES, HOG_CASE, K8S, MEMCG_CASE, corpus_text, db_dump, incident_log, utc
+
+from bot.cli import main
+from bot.incidents.build import build_summary, cause_label, duration_text
+from bot.incidents.records import parse_cgroup, parse_prefix, records_from_report
+from bot.render.summary import render_markdown, render_text, summary_dict
+from bot.store import EventRecord
+from knowledge.units import size as size_text
 
 REFERENCE = utc("12:00:00")  # "posted" on 2026-03-14
 
 
-@pytest.mark.parametrize("prefix, host, clock", [
-    ("Mar 14 02:03:57 ip-10-0-3-17 kernel:", "ip-10-0-3-17", "02:03:57"),
-    ("Mar 14 02:04:00 db-7 kernel: [    5.319060]", "db-7", "02:04:00"),
-    ("Mar 14 02:04:00.378162 db-7 kernel:", "db-7", "02:04:00"),
-    ("2026-03-14T02:04:17+0000 k8s-node-12 kernel:", "k8s-node-12", "02:04:17"),
-    ("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:", "k8s-node-12", "02:04:17"),
-    ("Mar 14 02:04:06 kernel:", None, "02:04:06"),
-    ("[Sat Mar 14 02:03:57 2026]", None, "02:03:57"),
-    ("[    6.298745] myhost kernel:", "myhost", None),
-    ("[ 5864.708440]", None, None),
-    ("<4>", None, None),
-])
+@pytest.mark.parametrize(
+    "prefix, host, clock",
+    [
+        ("Mar 14 02:03:57 ip-10-0-3-17 kernel:", "ip-10-0-3-17", "02:03:57"),
+        ("Mar 14 02:04:00 db-7 kernel: [    5.319060]", "db-7", "02:04:00"),
+        ("Mar 14 02:04:00.378162 db-7 kernel:", "db-7", "02:04:00"),
+        ("2026-03-14T02:04:17+0000 k8s-node-12 kernel:", "k8s-node-12", "02:04:17"),
+        ("2026-03-14T04:04:17+02:00 k8s-node-12 kernel:", "k8s-node-12", "02:04:17"),
+        ("Mar 14 02:04:06 kernel:", None, "02:04:06"),
+        ("[Sat Mar 14 02:03:57 2026]", None, "02:03:57"),
+        ("[    6.298745] myhost kernel:", "myhost", None),
+        ("[ 5864.708440]", None, None),
+        ("<4>", None, None),
+    ],
+)
 def test_host_and_time_from_log_prefixes(prefix, host, clock):
     origin = parse_prefix(prefix, REFERENCE)
     assert origin.host == host
@@ -42,38 +47,67 @@ def test_host_and_time_from_log_prefixes(prefix, host, clock):
 
 
 def test_syslog_without_a_year_takes_the_year_that_is_not_in_the_future():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    posted = datetime(2026, 1, 2, 12, 0, tzinfo=timezone.utc).timestamp()
+    posted = datetime(2026, 1, 2, 12, 0, tzinfo=UTC).timestamp()
     origin = parse_prefix("Dec 31 23:59:00 db-3 kernel:", posted)
-    assert origin.time == datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc).timestamp()
+    assert origin.time == datetime(2025, 12, 31, 23, 59, tzinfo=UTC).timestamp()
     origin = parse_prefix("Jan  2 11:00:00 db-3 kernel:", posted)
-    assert origin.time == datetime(2026, 1, 2, 11, 0, tzinfo=timezone.utc).timestamp()
+    assert origin.time == datetime(2026, 1, 2, 11, 0, tzinfo=UTC).timestamp()
 
 
-@pytest.mark.parametrize("path, label, pod, container, runtime, unit", [
-    ("/kubepods/burstable/podfe3f7a38-b3f7-48aa-8997-a697ae3d0741/"
-     "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0",
-     "pod fe3f7a38 / container c7ebf4d756b2", "fe3f7a38-b3f7-48aa-8997-a697ae3d0741",
-     "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0", None, None),
-    ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podfe3f7a38_b3f7_48aa_8997_a697ae3d0741.slice/"
-     "cri-containerd-c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0.scope",
-     "pod fe3f7a38 / containerd c7ebf4d756b2", "fe3f7a38-b3f7-48aa-8997-a697ae3d0741",
-     "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0", "containerd", None),
-    ("/system.slice/docker-a59e4e7d3090c04c6ce5a4b7a8bc85228eb9b96ac00b1284643a8c7c11dda661.scope",
-     "docker a59e4e7d3090", None, "a59e4e7d3090c04c6ce5a4b7a8bc85228eb9b96ac00b1284643a8c7c11dda661", "docker", None),
-    ("/kubepods.slice/kubepods-pod0a1b2c3d_0000_1111_2222_333344445555.slice/crio-"
-     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
-     "pod 0a1b2c3d / cri-o 0123456789ab", "0a1b2c3d-0000-1111-2222-333344445555",
-     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "cri-o", None),
-    ("/system.slice/postgresql.service", "postgresql.service", None, None, None, "postgresql.service"),
-    ("/lab-app", None, None, None, None, None),
-    ("/", None, None, None, None, None),
-])
+@pytest.mark.parametrize(
+    "path, label, pod, container, runtime, unit",
+    [
+        (
+            "/kubepods/burstable/podfe3f7a38-b3f7-48aa-8997-a697ae3d0741/"
+            "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0",
+            "pod fe3f7a38 / container c7ebf4d756b2",
+            "fe3f7a38-b3f7-48aa-8997-a697ae3d0741",
+            "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0",
+            None,
+            None,
+        ),
+        (
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podfe3f7a38_b3f7_48aa_8997_a697ae3d0741.slice/"
+            "cri-containerd-c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0.scope",
+            "pod fe3f7a38 / containerd c7ebf4d756b2",
+            "fe3f7a38-b3f7-48aa-8997-a697ae3d0741",
+            "c7ebf4d756b284f6226cce820771afcf706a4e37afb77f052c61ece86d3b61f0",
+            "containerd",
+            None,
+        ),
+        (
+            "/system.slice/docker-a59e4e7d3090c04c6ce5a4b7a8bc85228eb9b96ac00b1284643a8c7c11dda661.scope",
+            "docker a59e4e7d3090",
+            None,
+            "a59e4e7d3090c04c6ce5a4b7a8bc85228eb9b96ac00b1284643a8c7c11dda661",
+            "docker",
+            None,
+        ),
+        (
+            "/kubepods.slice/kubepods-pod0a1b2c3d_0000_1111_2222_333344445555.slice/crio-"
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+            "pod 0a1b2c3d / cri-o 0123456789ab",
+            "0a1b2c3d-0000-1111-2222-333344445555",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "cri-o",
+            None,
+        ),
+        ("/system.slice/postgresql.service", "postgresql.service", None, None, None, "postgresql.service"),
+        ("/lab-app", None, None, None, None, None),
+        ("/", None, None, None, None, None),
+    ],
+)
 def test_workload_from_cgroup_path(path, label, pod, container, runtime, unit):
     workload = parse_cgroup(path)
-    assert (workload.label, workload.pod_uid, workload.container_id, workload.runtime, workload.unit) == \
-        (label, pod, container, runtime, unit)
+    assert (workload.label, workload.pod_uid, workload.container_id, workload.runtime, workload.unit) == (
+        label,
+        pod,
+        container,
+        runtime,
+        unit,
+    )
 
 
 def test_a_pasted_dump_becomes_records_with_host_time_cause_and_figures():
@@ -82,8 +116,12 @@ def test_a_pasted_dump_becomes_records_with_host_time_cause_and_figures():
     text = db_dump("02:30:10")
     report = analyze(text)
     (record,) = records_from_report(report, text, posted_at=REFERENCE, channel="C1", message_ts="1.2")
-    assert (record.host, record.event_time, record.kind, record.victim_comm) == \
-        ("db-3", utc("02:30:10"), "memcg-oom", "postgres")
+    assert (record.host, record.event_time, record.kind, record.victim_comm) == (
+        "db-3",
+        utc("02:30:10"),
+        "memcg-oom",
+        "postgres",
+    )
     assert record.oom_memcg == "/lab-app" and record.channel == "C1" and record.paste is None
     assert record.figures["memcg_limit_kb"] == 65536 and record.figures["memcg_usage_kb"] == 65536
     top = report.events[0].findings[0] if report.events[0].findings else None
@@ -92,20 +130,52 @@ def test_a_pasted_dump_becomes_records_with_host_time_cause_and_figures():
         assert set(top.remediation[:1]) <= set(record.remediation)
 
 
-def _rec(when: float, victim: str, host: str | None, *, category: str = "memcg_limit", limit: int | None = 4194304,
-         steps: tuple[str, ...] = ("Raise the limit.",), ts: str | None = None) -> EventRecord:
+def _rec(
+    when: float,
+    victim: str,
+    host: str | None,
+    *,
+    category: str = "memcg_limit",
+    limit: int | None = 4194304,
+    steps: tuple[str, ...] = ("Raise the limit.",),
+    ts: str | None = None,
+) -> EventRecord:
     figures = {"memcg_limit_kb": limit} if limit else {}
-    return EventRecord(event_index=0, posted_at=when + 5, event_time=when, victim_comm=victim, host=host,
-                       category=category, top_code="OOM401" if category == "memcg_limit" else "OOM201",
-                       kind="memcg-oom", figures=figures, remediation=steps, channel="C1", message_ts=ts)
+    return EventRecord(
+        event_index=0,
+        posted_at=when + 5,
+        event_time=when,
+        victim_comm=victim,
+        host=host,
+        category=category,
+        top_code="OOM401" if category == "memcg_limit" else "OOM201",
+        kind="memcg-oom",
+        figures=figures,
+        remediation=steps,
+        channel="C1",
+        message_ts=ts,
+    )
 
 
 def test_patterns_are_named_plainly_and_actions_ranked_by_coverage():
     start = utc("01:00:00")
-    records = [_rec(start + i * 1800, "postgres", "db-3", ts=f"{start + i:.6f}",
-                    steps=("Raise the limit.", "Count page cache.")) for i in range(5)]
-    records += [_rec(start + 600 + i * 60, "java", h, category="process_hog", limit=None,
-                     steps=("Cap the heap.", "Raise the limit.")) for i, h in enumerate(["n1", "n2", "n3"])]
+    records = [
+        _rec(
+            start + i * 1800, "postgres", "db-3", ts=f"{start + i:.6f}", steps=("Raise the limit.", "Count page cache.")
+        )
+        for i in range(5)
+    ]
+    records += [
+        _rec(
+            start + 600 + i * 60,
+            "java",
+            h,
+            category="process_hog",
+            limit=None,
+            steps=("Cap the heap.", "Raise the limit."),
+        )
+        for i, h in enumerate(["n1", "n2", "n3"])
+    ]
     records.append(_rec(start + 700, "sshd", "n1", category="process_hog", limit=None, steps=("Cap the heap.",)))
     summary = build_summary(records, title="t")
     assert [p.text for p in summary.patterns] == [
@@ -114,17 +184,27 @@ def test_patterns_are_named_plainly_and_actions_ranked_by_coverage():
         "java killed 3 times on 3 hosts (n1, n2, n3) in 2 min, about every 1 min, cause: one process used most memory",
     ]
     assert [(a.text, a.covers) for a in summary.actions] == [
-        ("Raise the limit.", 8), ("Count page cache.", 5), ("Cap the heap.", 4)]
-    assert [(c.label, c.count) for c in summary.by_cause] == [("memory cgroup limit", 5),
-                                                              ("one process used most memory", 4)]
+        ("Raise the limit.", 8),
+        ("Count page cache.", 5),
+        ("Cap the heap.", 4),
+    ]
+    assert [(c.label, c.count) for c in summary.by_cause] == [
+        ("memory cgroup limit", 5),
+        ("one process used most memory", 4),
+    ]
     assert [(c.label, c.count) for c in summary.by_host][:2] == [("db-3", 5), ("n1", 2)]
     assert [t.message_ts for t in summary.threads] == [f"{start + i:.6f}" for i in range(4, -1, -1)]
     assert sum(b.total for b in summary.timeline) == 9 and summary.bucket_s == 3600
 
 
 def test_units_and_durations_read_like_a_person_wrote_them():
-    assert [size_text(kb) for kb in (4194304, 65536, 1536, 880, 1572864)] == ["4 GiB", "64 MiB", "1.5 MiB",
-                                                                              "880 KiB", "1.5 GiB"]
+    assert [size_text(kb) for kb in (4194304, 65536, 1536, 880, 1572864)] == [
+        "4 GiB",
+        "64 MiB",
+        "1.5 MiB",
+        "880 KiB",
+        "1.5 GiB",
+    ]
     assert [duration_text(s) for s in (30, 1800, 7200, 3 * 86400)] == ["under a minute", "30 min", "2 h", "3 days"]
     assert cause_label(None) == "undetermined" and cause_label("memcg_limit") == "memory cgroup limit"
 
@@ -138,8 +218,12 @@ def test_cli_summary_of_a_multi_event_log(tmp_path, capsys):
     assert main(["summary", str(log), "--format", "json", "--chart", str(chart)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["total"] == len(DB_TIMES) + len(K8S) == 8
-    assert [(c["label"], c["count"]) for c in data["by_host"]] == [("db-3", 5), ("k8s-node-3", 1), ("k8s-node-2", 1),
-                                                                   ("k8s-node-1", 1)]
+    assert [(c["label"], c["count"]) for c in data["by_host"]] == [
+        ("db-3", 5),
+        ("k8s-node-3", 1),
+        ("k8s-node-2", 1),
+        ("k8s-node-1", 1),
+    ]
     assert [(c["label"], c["count"]) for c in data["by_victim"]] == [("postgres", 5), ("java", 3)]
     assert [e["when"] for e in data["events"]] == [utc(t) for t in DB_TIMES] + [utc(t) for _h, t in K8S]
     # causes are whatever the diagnosis says for each corpus case on its own
@@ -150,8 +234,9 @@ def test_cli_summary_of_a_multi_event_log(tmp_path, capsys):
     expected[hog_label] = expected.get(hog_label, 0) + 3
     assert {c["label"]: c["count"] for c in data["by_cause"]} == expected
     patterns = [p["text"] for p in data["patterns"]]
-    assert patterns[0].startswith("postgres killed 5 times on db-3 in 2 h, about every 30 min, /lab-app, "
-                                  "memcg limit 64 MiB each time")
+    assert patterns[0].startswith(
+        "postgres killed 5 times on db-3 in 2 h, about every 30 min, /lab-app, memcg limit 64 MiB each time"
+    )
     assert patterns[1].startswith("java killed 3 times on 3 hosts (k8s-node-1, k8s-node-2, k8s-node-3) in 10 min")
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["summary", str(log)]) == 0

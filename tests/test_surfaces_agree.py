@@ -27,7 +27,7 @@ def _segments(text: str, overviews, marker) -> list[str]:
     for overview in overviews:
         position = text.index(marker(overview), position)
         starts.append(position)
-    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)])]
+    return [text[start:end] for start, end in zip(starts, starts[1:] + [len(text)], strict=False)]
 
 
 def _block_text(blocks) -> str:
@@ -49,7 +49,7 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
     marks = _segments(markdown, overviews, lambda o: f"*Event {o.number} of {len(overviews)},")
     shown_on_slack = {group[0].number for group in report.groups()[:5]}
 
-    for overview, seg_text, seg_md, event in zip(overviews, texts, marks, data["events"]):
+    for overview, seg_text, seg_md, event in zip(overviews, texts, marks, data["events"], strict=False):
         index = overview.number - 1
         cause = overview.cause
         # -- the cause: only a root cause, the same code everywhere (or none anywhere)
@@ -69,8 +69,9 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
         else:
             assert "Killed:" not in seg_text and event["overview"]["victim"] is None
         # -- zone states: one rule, stated the same on each surface
-        assert [(z["label"], z["state"]) for z in event["overview"]["zones"]] == \
-            [(z.label, z.state) for z in overview.zones]
+        assert [(z["label"], z["state"]) for z in event["overview"]["zones"]] == [
+            (z.label, z.state) for z in overview.zones
+        ]
         for zone in overview.zones:
             assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", seg_text, re.MULTILINE), zone.label
             assert re.search(rf"^\| {re.escape(zone.label)} \|.*\| {zone.state} \|$", seg_md, re.MULTILINE), zone.label
@@ -89,8 +90,9 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
         if cause is not None:
             assert cause.code in _block_text(render_details(report, index, "why")[1])
         if victim is not None:
-            assert f"killed {victim.text}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
-                in reply_text.replace("\\", "")
+            assert f"killed {victim.text}".replace("&", "&amp;").replace("<", "&lt;").replace(
+                ">", "&gt;"
+            ) in reply_text.replace("\\", "")
         zones = _block_text(render_details(report, index, "zones")[1])
         for zone in overview.zones:
             assert re.search(rf"{re.escape(zone.label)} .*{zone.state}", zones), zone.label

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 
+from oomcases import load_case
+
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
-from oomcases import load_case
 
-ATOMIC = ("swapper/1: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)\n"
-          "CPU: 1 PID: 0 Comm: swapper/1 Not tainted 6.1.0-57-amd64 #1\n"
-          "Call Trace:\n <IRQ>\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n")
+ATOMIC = (
+    "swapper/1: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)\n"
+    "CPU: 1 PID: 0 Comm: swapper/1 Not tainted 6.1.0-57-amd64 #1\n"
+    "Call Trace:\n <IRQ>\n dump_stack_lvl+0x44/0x5c\n warn_alloc+0x137/0x160\n"
+)
 
 
 def _analysis(text: str):  # type: ignore[no-untyped-def]
@@ -27,9 +30,12 @@ def _analysis(text: str):  # type: ignore[no-untyped-def]
 
 def _as_atomic_failure(case: str) -> str:
     # the same real dump, as an order-0 GFP_ATOMIC allocation failure
-    return re.sub(r"\S+ invoked oom-killer: gfp_mask=\S+, order=0, oom_score_adj=\S+",
-                  "memhog: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)",
-                  load_case(case)[0].decode(), count=1)
+    return re.sub(
+        r"\S+ invoked oom-killer: gfp_mask=\S+, order=0, oom_score_adj=\S+",
+        "memhog: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)",
+        load_case(case)[0].decode(),
+        count=1,
+    )
 
 
 def test_the_printed_min_includes_boost_which_is_not_min_free_kbytes() -> None:

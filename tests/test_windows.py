@@ -28,15 +28,19 @@ def shifted(value: Any, offset: int, key: str | None = None) -> Any:
     ``line``, ``*_line`` (ints), ``number`` of a quoted line (beside its ``text``; an overview's
     ``number`` is the event's ordinal) and ``lines``, ``*_lines`` (lists of ints)."""
     if isinstance(value, dict):
-        return {k: value[k] if k == "number" and "text" not in value else shifted(v, offset, k)
-                for k, v in value.items()}
+        return {
+            k: value[k] if k == "number" and "text" not in value else shifted(v, offset, k) for k, v in value.items()
+        }
     if isinstance(value, list):
-        if key is not None and (key == "lines" or key.endswith("_lines")) and all(
-                isinstance(i, int) for i in value):
+        if key is not None and (key == "lines" or key.endswith("_lines")) and all(isinstance(i, int) for i in value):
             return [i + offset for i in value]
         return [shifted(v, offset) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and key is not None and (
-            key in ("line", "number") or key.endswith("_line")):
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and key is not None
+        and (key in ("line", "number") or key.endswith("_line"))
+    ):
         return value + offset
     return value
 
@@ -101,13 +105,17 @@ def test_the_kill_line_of_a_dump_deep_in_a_log_is_its_line_in_the_file() -> None
 def _fleet_log() -> bytes:
     """Three real dumps forwarded by rsyslog between user-space messages of several programs."""
     parts = []
-    for host, case in (("db-1", "seed-rsync-32bit"), ("web-2", "lab-memcg-v2-deb61-arm64"),
-                       ("db-1", "lab-process-hog-deb612-amd64")):
+    for host, case in (
+        ("db-1", "seed-rsync-32bit"),
+        ("web-2", "lab-memcg-v2-deb61-arm64"),
+        ("db-1", "lab-process-hog-deb612-amd64"),
+    ):
         data, _ = load_case(case)
         parts.append(noise(300))
         parts.append(b"Mar 14 01:02:03 web-9 kubelet[77]: Out of memory: Killed process 1 (quoted by a program)\n")
-        parts.extend(b"Mar 14 01:02:04 %s kernel: %s\n" % (host.encode(), line)
-                     for line in data.splitlines() if line.strip())
+        parts.extend(
+            b"Mar 14 01:02:04 %s kernel: %s\n" % (host.encode(), line) for line in data.splitlines() if line.strip()
+        )
     parts.append(noise(300))
     return b"".join(parts)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import yaml
+from oomcases import load_case
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
 from knowledge.workloads import PATH, load, recognise
-from oomcases import load_case
 
 
 def test_every_record_has_levers_and_sources_and_valid_patterns() -> None:

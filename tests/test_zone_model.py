@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 
+from oomcases import load_case
+
 from grammar.parse import parse_text
 from knowledge.analysis import Analysis, alloc_rule
 from knowledge.diagnose import evaluate
 from knowledge.gfp.decoder import decode
-from oomcases import load_case
 
 CASE = "lab-fragmentation-deb612-amd64"
 
@@ -105,7 +106,8 @@ def test_before_4_4_the_lower_orders_are_taken_off_and_min_halved() -> None:
     text = _text().replace("38881*4kB (UM) 0*8kB 0*16kB", "38881*4kB (UM) 0*8kB 1*16kB (U)")
     assert _dma32(_evaluate(text).analysis).order_ok is True
     old = text.replace("6.12.117+deb12-amd64", "4.3.0-1-amd64").replace(
-        "gfp_mask=0x4c2cc0(GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_COMP|__GFP_NOMEMALLOC)", "gfp_mask=0xd0")
+        "gfp_mask=0x4c2cc0(GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_COMP|__GFP_NOMEMALLOC)", "gfp_mask=0xd0"
+    )
     zone = _dma32(_evaluate(old).analysis)
     assert zone.rule is not None and zone.rule.era == "2.6-4.3"
     assert zone.below_min is False and zone.order_ok is False

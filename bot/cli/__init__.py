@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot import __version__
 from bot.cli import analyze, db, feedback, gfp, serve, summary

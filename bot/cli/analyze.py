@@ -51,11 +51,20 @@ def add_subparser(subparsers: Any) -> None:
     parser = subparsers.add_parser("analyze", help="analyse a kernel log or pasted dump")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--chart", metavar="PNG", help="also write a chart of where memory went (PNG)")
-    parser.add_argument("--all", action="store_true", dest="all_events",
-                        help="show every event in full (text, markdown) instead of grouping repeats of one cause")
-    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                        help="with --format jsonl: analyse the log's windows in N processes "
-                             "(default: the cores available); the output is the same for every N")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_events",
+        help="show every event in full (text, markdown) instead of grouping repeats of one cause",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="with --format jsonl: analyse the log's windows in N processes "
+        "(default: the cores available); the output is the same for every N",
+    )
     parser.add_argument("file", help="log file, or - for standard input")
     parser.set_defaults(run=run)
 
@@ -74,8 +83,11 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         print(f"oomlens: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if len(data) > MAX_READ_BYTES:
-        print(f"oomlens: {args.file} is larger than {MAX_READ_BYTES // (1024 * 1024)} MB; "
-              "use --format jsonl, which streams any size", file=sys.stderr)
+        print(
+            f"oomlens: {args.file} is larger than {MAX_READ_BYTES // (1024 * 1024)} MB; "
+            "use --format jsonl, which streams any size",
+            file=sys.stderr,
+        )
         return 2
     report = analyze(data)
     if not holds_event(report.dump):  # the definition every Slack surface uses too

@@ -24,13 +24,17 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
         description="Run the Slack bot. Settings come from the environment, and from ./.env (or the file "
         "OOMLENS_ENV_FILE names) for variables not set; docs/settings.md lists them all.",
     )
-    parser.add_argument("--no-migrate", action="store_true",
-                        help="do not migrate the database at start-up (run `oomlens db upgrade` first, e.g. as an init job)")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not migrate the database at start-up (run `oomlens db upgrade` first, e.g. as an init job)",
+    )
     parser.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode (needs SLACK_APP_TOKEN)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"),
-                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default=os.environ.get("LOG_LEVEL", "info"), choices=["debug", "info", "warning", "error"]
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -63,8 +67,10 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         ops = OpsSettings.from_env()
         oauth = OAuthSettings.from_env()
         if oauth.enabled and args.socket_mode:
-            raise SettingsError("SLACK_CLIENT_ID: \"Add to Slack\" installs need HTTP mode (Slack redirects "
-                                "the installer to /slack/oauth_redirect); unset it for Socket Mode")
+            raise SettingsError(
+                'SLACK_CLIENT_ID: "Add to Slack" installs need HTTP mode (Slack redirects '
+                "the installer to /slack/oauth_redirect); unset it for Socket Mode"
+            )
     except SettingsError as error:
         return _fail(str(error))
     require("slack")  # MissingExtra: one line naming the extra (bot.cli.main prints it)
@@ -86,14 +92,20 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     from bot.store.store import DatabaseLimits
 
     try:  # bounded: a refused, unknown or silent database is one line, never a hang
-        store = open_store(settings.database_url, migrate=not args.no_migrate, timeout_s=settings.startup_timeout_s,
-                           limits=DatabaseLimits.from_settings(settings))
+        store = open_store(
+            settings.database_url,
+            migrate=not args.no_migrate,
+            timeout_s=settings.startup_timeout_s,
+            limits=DatabaseLimits.from_settings(settings),
+        )
     except StartupError as error:  # driver missing, server down or silent, bad credentials...
         return _fail(str(error))
     try:
         app = build_app(settings, store=store, incident_settings=incident_settings, oauth=oauth)
     except (BoltError, SlackApiError, SlackClientError, OSError) as error:
-        reason = getattr(getattr(error, "response", None), "get", lambda *_: None)("error") or str(error).splitlines()[0]
+        reason = (
+            getattr(getattr(error, "response", None), "get", lambda *_: None)("error") or str(error).splitlines()[0]
+        )
         return _fail(f"SLACK_BOT_TOKEN: Slack did not accept the bot token at {settings.api_url} ({reason})")
 
     try:
@@ -106,8 +118,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             handler = SocketModeHandler(app.bolt, settings.app_token, web_client=WebClient(base_url=settings.api_url))
             time_socket_mode(handler)  # ack latency, as the HTTP server's AckTimer measures it
             # Socket Mode has no HTTP server: probes and /metrics get a port of their own.
-            health = HealthServer(connected=lambda: bool(handler.client.is_connected()), ready=store.ping,
-                                  host=args.host, port=ops.health_port).start()
+            health = HealthServer(
+                connected=lambda: bool(handler.client.is_connected()),
+                ready=store.ping,
+                host=args.host,
+                port=ops.health_port,
+            ).start()
             log.info("oomlens connecting over Socket Mode (health and metrics on port %s)", health.port)
             # handler.start() would print Bolt's boot banner to stdout, outside the log format, and
             # die on SIGTERM without draining: connect, then wait for SIGTERM or Ctrl-C instead.

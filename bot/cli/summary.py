@@ -8,8 +8,10 @@ import dataclasses
 import functools
 import sys
 import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the store pulls in SQLAlchemy; `oomlens analyze` should not pay for it
     from bot.pipeline import Window
@@ -21,16 +23,23 @@ FORMATS = ("text", "markdown", "json")
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "summary", help="summarise every OOM event in one or more logs",
+        "summary",
+        help="summarise every OOM event in one or more logs",
         description="Summarise the kernel memory events of kern.log/syslog/journal files: totals, root causes, "
-                    "hosts, processes, containers, a timeline, recurring patterns and the actions that would "
-                    "prevent most of them.")
+        "hosts, processes, containers, a timeline, recurring patterns and the actions that would "
+        "prevent most of them.",
+    )
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files (plain or .gz), or - for standard input")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--chart", metavar="PNG", help="also write a timeline chart (PNG) to this path")
     parser.add_argument("--since", metavar="DATE", help="only events at or after this date (ISO, UTC)")
-    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                        help="analyse each log's windows in N processes (default: the cores available)")
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="analyse each log's windows in N processes (default: the cores available)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -56,8 +65,9 @@ def _window_records(reference: float, window: Window) -> list[EventRecord]:
     return records_from_report(analyze_window(window), None, posted_at=reference, source_kind="file")
 
 
-def records_from_file(path: str, *, reference: float | None = None, jobs: int = 1,
-                      progress: Progress | None = None) -> Iterator[EventRecord]:
+def records_from_file(
+    path: str, *, reference: float | None = None, jobs: int = 1, progress: Progress | None = None
+) -> Iterator[EventRecord]:
     """The events of one log file as ``EventRecord``s, read once, in constant memory: host and time
     from the log prefixes the parser kept, figures with the dump's own page size. ``reference``
     (default now) picks the year of syslog stamps, which print none. ``jobs`` worker processes
@@ -95,15 +105,17 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     out = out or sys.stdout
     since = None
     if args.since:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         try:
             moment = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
         except ValueError:
-            print(f"oomlens summary: --since {args.since!r} is not a date (e.g. 2025-03-14 or 2025-03-14T09:00)",
-                  file=sys.stderr)
+            print(
+                f"oomlens summary: --since {args.since!r} is not a date (e.g. 2025-03-14 or 2025-03-14T09:00)",
+                file=sys.stderr,
+            )
             return 2
-        since = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+        since = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     from bot.pipeline import available_cores
     from bot.render.progress import Progress
 
@@ -141,7 +153,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
                 print(f"oomlens summary: cannot write {args.chart}: {exc.strerror or exc}", file=sys.stderr)
                 return 2
     if not summary.records:
-        print("oomlens summary: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found",
-              file=sys.stderr)
+        print(
+            "oomlens summary: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found",
+            file=sys.stderr,
+        )
         return 1
     return 0

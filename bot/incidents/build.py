@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from bot.store import EventRecord
 from knowledge.units import size
@@ -44,9 +45,13 @@ CATEGORY_LABELS = {
     "unknown": "undetermined",
 }
 KIND_WORDS = {
-    "oom-kill": "OOM kills", "memcg-oom": "memory cgroup OOMs", "cpuset": "cpuset OOMs",
-    "mempolicy": "memory policy OOMs", "sysrq-manual": "manual OOM kills",
-    "page-allocation-failure": "page allocation failures", None: "partial reports",
+    "oom-kill": "OOM kills",
+    "memcg-oom": "memory cgroup OOMs",
+    "cpuset": "cpuset OOMs",
+    "mempolicy": "memory policy OOMs",
+    "sysrq-manual": "manual OOM kills",
+    "page-allocation-failure": "page allocation failures",
+    None: "partial reports",
 }
 
 
@@ -153,8 +158,9 @@ def _counts(records: Iterable[EventRecord], key: Any, detail: Any = None) -> lis
         label = key(record)
         if label:
             groups[label].append(record)
-    out = [Count(label, len(rs), rs[0].when, rs[-1].when, detail(rs) if detail else None)
-           for label, rs in groups.items()]
+    out = [
+        Count(label, len(rs), rs[0].when, rs[-1].when, detail(rs) if detail else None) for label, rs in groups.items()
+    ]
     return sorted(out, key=lambda c: (-c.count, -c.last, c.label))
 
 
@@ -207,8 +213,9 @@ def _patterns(records: list[EventRecord]) -> list[Pattern]:
         key = record.victim_comm or workload_label(record)
         if key:
             by_victim[key].append(record)
-    patterns = [Pattern(_pattern_text(victim, rs), len(rs), tuple(rs)) for victim, rs in by_victim.items()
-                if len(rs) >= 2]
+    patterns = [
+        Pattern(_pattern_text(victim, rs), len(rs), tuple(rs)) for victim, rs in by_victim.items() if len(rs) >= 2
+    ]
     return sorted(patterns, key=lambda p: (-p.count, -p.records[-1].when))
 
 
@@ -244,8 +251,9 @@ def _timeline(records: list[EventRecord], start: float, end: float) -> tuple[lis
     return [Bucket(first + i * size, dict(counts.get(i, {}))) for i in range(min(buckets, 400))], size
 
 
-def build_summary(records: Iterable[EventRecord], *, title: str, since: float | None = None,
-                  until: float | None = None) -> Summary:
+def build_summary(
+    records: Iterable[EventRecord], *, title: str, since: float | None = None, until: float | None = None
+) -> Summary:
     """The summary of ``records`` (any order) between ``since`` and ``until`` (None: their own span).
 
     Records that cannot be placed in time (``placed_in_time``) are counted and listed last, in
@@ -263,8 +271,11 @@ def build_summary(records: Iterable[EventRecord], *, title: str, since: float | 
     if not ordered:
         return summary
     summary.kinds = _counts(ordered, lambda r: KIND_WORDS.get(r.kind, r.kind or "partial reports"))
-    summary.by_cause = _counts(ordered, lambda r: cause_label(r.category),
-                               lambda rs: ", ".join(sorted({r.top_code for r in rs if r.top_code})) or None)
+    summary.by_cause = _counts(
+        ordered,
+        lambda r: cause_label(r.category),
+        lambda rs: ", ".join(sorted({r.top_code for r in rs if r.top_code})) or None,
+    )
     summary.by_host = _counts(ordered, lambda r: r.host)
     summary.by_victim = _counts(ordered, lambda r: r.victim_comm)
     summary.by_workload = _counts(ordered, workload_label)

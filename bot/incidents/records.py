@@ -26,13 +26,20 @@ from knowledge.model import Finding
 #   /docker/<id>, /system.slice/docker-<id>.scope, crio-<id>.scope, /lxc/<name>, /system.slice/<unit>.service
 _POD = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})", re.IGNORECASE)
 _QOS = re.compile(r"kubepods[-/.](besteffort|burstable|guaranteed)", re.IGNORECASE)
-_RUNTIME_SCOPE = re.compile(r"(?:^|/)(docker|cri-containerd|crio|containerd|libpod|cri-dockerd)-([0-9a-f]{12,64})\.scope",
-                            re.IGNORECASE)
+_RUNTIME_SCOPE = re.compile(
+    r"(?:^|/)(docker|cri-containerd|crio|containerd|libpod|cri-dockerd)-([0-9a-f]{12,64})\.scope", re.IGNORECASE
+)
 _BARE_ID = re.compile(r"(?:^|/)(docker/)?([0-9a-f]{64})(?:/|$)")
 _UNIT = re.compile(r"(?:^|/)([\w@.\-\\]+\.(?:service|scope))(?:/|$)")
 _LXC = re.compile(r"(?:^|/)lxc(?:\.payload)?[./]([\w.\-]+)")
-_RUNTIME_NAMES = {"docker": "docker", "cri-dockerd": "docker", "cri-containerd": "containerd",
-                  "containerd": "containerd", "crio": "cri-o", "libpod": "podman"}
+_RUNTIME_NAMES = {
+    "docker": "docker",
+    "cri-dockerd": "docker",
+    "cri-containerd": "containerd",
+    "containerd": "containerd",
+    "crio": "cri-o",
+    "libpod": "podman",
+}
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,14 @@ def parse_cgroup(path: str | None) -> Workload:
         units = _UNIT.findall(path)
         unit = units[-1] if units else None
     lxc = _LXC.search(path)
-    return Workload(pod_uid=pod.group(1).replace("_", "-").lower() if pod else None, container_id=container,
-                    runtime=runtime, unit=unit, qos=qos.group(1).lower() if qos else None,
-                    lxc=lxc.group(1) if lxc else None)
+    return Workload(
+        pod_uid=pod.group(1).replace("_", "-").lower() if pod else None,
+        container_id=container,
+        runtime=runtime,
+        unit=unit,
+        qos=qos.group(1).lower() if qos else None,
+        lxc=lxc.group(1) if lxc else None,
+    )
 
 
 def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
@@ -114,8 +126,9 @@ def parse_prefix(prefix: str, reference: float) -> Origin:
 def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, reference: float) -> Origin:
     """The first host and the first time found on the event's lines (a streamed event, known by
     its line numbers and the prefixes of those lines)."""
-    return _origin((read_stamp(prefixes[n].strip()) for n in range(first_line, last_line + 1) if prefixes.get(n)),
-                   reference)
+    return _origin(
+        (read_stamp(prefixes[n].strip()) for n in range(first_line, last_line + 1) if prefixes.get(n)), reference
+    )
 
 
 def event_origin(event: Event, reference: float) -> Origin:
@@ -139,8 +152,10 @@ def _short_zone(event: Event) -> dict[str, Any] | None:
             continue
         ratio = free / zone.min_kb
         if free < (low or 0) and (worst is None or ratio < worst[0]):
-            worst = (ratio, {"zone": zone.name, "node": zone.node, "free_kb": free,
-                             "min_kb": zone.min_kb, "low_kb": low})
+            worst = (
+                ratio,
+                {"zone": zone.name, "node": zone.node, "free_kb": free, "min_kb": zone.min_kb, "low_kb": low},
+            )
     return worst[1] if worst else None
 
 
@@ -178,10 +193,22 @@ def remediation_of(findings: Iterable[Finding], limit: int = 2) -> tuple[str, ..
     return tuple(steps[:4])
 
 
-def record_from_event(analysed: AnalysedEvent, *, index: int, kernel: str | None, page_kb: int | None,
-                      origin: Origin, posted_at: float, team_id: str | None = None, channel: str | None = None,
-                      thread_ts: str | None = None, message_ts: str | None = None, user_id: str | None = None,
-                      source_kind: str = "message", paste: str | None = None) -> EventRecord:
+def record_from_event(
+    analysed: AnalysedEvent,
+    *,
+    index: int,
+    kernel: str | None,
+    page_kb: int | None,
+    origin: Origin,
+    posted_at: float,
+    team_id: str | None = None,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+    message_ts: str | None = None,
+    user_id: str | None = None,
+    source_kind: str = "message",
+    paste: str | None = None,
+) -> EventRecord:
     """The store row of one analysed event (typed facts and findings, not a rendering of them)."""
     event = analysed.event
     summary, memcg, kill = event.oom_summary, event.memcg, event.kill
@@ -191,17 +218,34 @@ def record_from_event(analysed: AnalysedEvent, *, index: int, kernel: str | None
     findings = analysed.findings
     top = findings[0] if findings else None
     return EventRecord(
-        event_index=index, posted_at=posted_at, source_kind=source_kind, team_id=team_id, channel=channel,
-        thread_ts=thread_ts, message_ts=message_ts, user_id=user_id, event_time=origin.time, host=origin.host,
-        kernel=(event.header.kernel if event.header else None) or kernel, kind=event.kind,
+        event_index=index,
+        posted_at=posted_at,
+        source_kind=source_kind,
+        team_id=team_id,
+        channel=channel,
+        thread_ts=thread_ts,
+        message_ts=message_ts,
+        user_id=user_id,
+        event_time=origin.time,
+        host=origin.host,
+        kernel=(event.header.kernel if event.header else None) or kernel,
+        kind=event.kind,
         trigger_comm=event.trigger.comm if event.trigger else None,
         victim_comm=(kill.comm if kill else None) or (summary.task if summary else None),
         victim_pid=kill.pid if kill else None,
-        cgroup=task_cgroup, oom_memcg=oom_memcg, pod_uid=workload.pod_uid, container_id=workload.container_id,
-        container_runtime=workload.runtime or (workload.lxc and "lxc"), systemd_unit=workload.unit,
-        top_code=top.code if top else None, top_title=top.title if top else None,
-        category=top.category if top else None, confidence=round(float(top.confidence), 2) if top else None,
-        figures=figures_of(event, page_kb), remediation=remediation_of(findings), paste=paste,
+        cgroup=task_cgroup,
+        oom_memcg=oom_memcg,
+        pod_uid=workload.pod_uid,
+        container_id=workload.container_id,
+        container_runtime=workload.runtime or (workload.lxc and "lxc"),
+        systemd_unit=workload.unit,
+        top_code=top.code if top else None,
+        top_title=top.title if top else None,
+        category=top.category if top else None,
+        confidence=round(float(top.confidence), 2) if top else None,
+        figures=figures_of(event, page_kb),
+        remediation=remediation_of(findings),
+        paste=paste,
     )
 
 
@@ -212,18 +256,34 @@ def _charged_memcg(event: Event) -> str | None:
     return None
 
 
-def records_from_report(report: Report, text: str | bytes | None, *, posted_at: float, store_paste: bool = False,
-                        source_kind: str = "message", **where: Any) -> list[EventRecord]:
+def records_from_report(
+    report: Report,
+    text: str | bytes | None,
+    *,
+    posted_at: float,
+    store_paste: bool = False,
+    source_kind: str = "message",
+    **where: Any,
+) -> list[EventRecord]:
     """One record per event of an analysed paste or log window (``bot.pipeline.Report``); ``posted_at``
     also picks the year of syslog stamps, which print none."""
     paste = None
     if store_paste and text is not None:
         paste = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    return [record_from_event(analysed, index=index, kernel=analysed.event.kernel or report.kernel,
-                              page_kb=analysed.event.page_size_kb or report.dump.page_size_kb,
-                              origin=event_origin(analysed.event, posted_at), posted_at=posted_at,
-                              source_kind=source_kind, paste=paste, **where)
-            for index, analysed in enumerate(report.events)]
+    return [
+        record_from_event(
+            analysed,
+            index=index,
+            kernel=analysed.event.kernel or report.kernel,
+            page_kb=analysed.event.page_size_kb or report.dump.page_size_kb,
+            origin=event_origin(analysed.event, posted_at),
+            posted_at=posted_at,
+            source_kind=source_kind,
+            paste=paste,
+            **where,
+        )
+        for index, analysed in enumerate(report.events)
+    ]
 
 
 def ts_to_epoch(ts: str | None, default: float) -> float:

@@ -45,9 +45,16 @@ ACTION_FEEDBACK_HELPFUL = "oomlens_feedback_helpful"
 ACTION_FEEDBACK_WRONG = "oomlens_feedback_wrong"
 ACTION_GFP_SHARE = "oomlens_gfp_share"
 UPLOAD_KIND = "upload"
-DETAIL_KINDS = {"todo": "Every step to take", "why": "Why, in full, with the evidence", "others": "Other findings",
-                "missing": "What the paste lacks", "gfp": "The request (gfp mask)", "zones": "Zones",
-                "processes": "Top processes", "memory": "Memory breakdown"}
+DETAIL_KINDS = {
+    "todo": "Every step to take",
+    "why": "Why, in full, with the evidence",
+    "others": "Other findings",
+    "missing": "What the paste lacks",
+    "gfp": "The request (gfp mask)",
+    "zones": "Zones",
+    "processes": "Top processes",
+    "memory": "Memory breakdown",
+}
 
 KIND_LABELS = {
     "oom-kill": "OOM kill",
@@ -86,7 +93,10 @@ def _safe_id(value: Any) -> Mrkdwn:
 
 _loader = jinja2.FileSystemLoader(str(Path(__file__).with_name("templates") / "slack"))
 _mrkdwn_env = jinja2.Environment(
-    loader=_loader, undefined=jinja2.StrictUndefined, autoescape=False, finalize=_finalize,
+    loader=_loader,
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    finalize=_finalize,
     keep_trailing_newline=False,
 )
 _mrkdwn_env.filters.update(code=_code_filter, mrkdwn=_mrkdwn_filter, safe_id=_safe_id)
@@ -144,12 +154,16 @@ def _request_text(overview: Overview) -> str | None:
     if q is None:
         return None
     order = f"order {q.order} ({size(q.order_kb)})" if q.order is not None else "order ?"
-    lines = [f"{q.task or '?'}" + (f" (pid {q.pid})" if q.pid is not None else "") + f" asked for {order}",
-             f"gfp_mask={q.mask or '?'}" + (f" ({q.symbolic})" if q.symbolic else "")]
+    lines = [
+        f"{q.task or '?'}" + (f" (pid {q.pid})" if q.pid is not None else "") + f" asked for {order}",
+        f"gfp_mask={q.mask or '?'}" + (f" ({q.symbolic})" if q.symbolic else ""),
+    ]
     if q.decoded:
         yes = {True: "yes", False: "no", None: "?"}
-        lines.append(f"highest zone {q.highest_zone or '?'}; may reclaim: {yes[q.may_reclaim]}; "
-                     f"atomic: {yes[q.atomic]}; may invoke OOM killer: {yes[q.may_invoke_oom_killer]}")
+        lines.append(
+            f"highest zone {q.highest_zone or '?'}; may reclaim: {yes[q.may_reclaim]}; "
+            f"atomic: {yes[q.atomic]}; may invoke OOM killer: {yes[q.may_invoke_oom_killer]}"
+        )
         if q.flags:
             lines.append("flags: " + " ".join(q.flags))
     return "\n".join(lines)
@@ -159,16 +173,27 @@ def _zones_text(overview: Overview) -> str | None:
     if not overview.zones:
         return None
     usable = {True: "yes", False: "no", None: "?"}
-    rows = [(z.label, z.free_kb, z.min_kb, z.low_kb, z.high_kb, z.reserve_kb, usable[z.usable], z.state)
-            for z in overview.zones]
+    rows = [
+        (z.label, z.free_kb, z.min_kb, z.low_kb, z.high_kb, z.reserve_kb, usable[z.usable], z.state)
+        for z in overview.zones
+    ]
     return _table(("zone", "free kB", "min kB", "low kB", "high kB", "reserve kB", "usable", "state"), rows)
 
 
 def _processes_text(overview: Overview) -> str | None:
     if not overview.processes:
         return None
-    rows = [(p.pid, p.name + (" (killed)" if p.killed else ""), size(p.rss_kb), size(p.swap_kb), size(p.pgtables_kb),
-             p.oom_score_adj) for p in overview.processes]
+    rows = [
+        (
+            p.pid,
+            p.name + (" (killed)" if p.killed else ""),
+            size(p.rss_kb),
+            size(p.swap_kb),
+            size(p.pgtables_kb),
+            p.oom_score_adj,
+        )
+        for p in overview.processes
+    ]
     text = _table(("pid", "name", "rss", "swap", "pgtables", "oom_score_adj"), rows)
     if overview.process_count > len(rows):
         text += f"\n... {overview.process_count - len(rows)} more rows"
@@ -202,17 +227,30 @@ def detail_sections(report: Any, analysed: Any) -> list[dict[str, Any]]:
         for evidence in cause.evidence:
             for line in evidence.lines:
                 lines.setdefault(line.number, line.text)
-        figures = "\n".join(f"• {escape_mrkdwn(e.label)}: {escape_mrkdwn(value_text(e.value, e.unit))}"
-                            for e in cause.evidence)
+        figures = "\n".join(
+            f"• {escape_mrkdwn(e.label)}: {escape_mrkdwn(value_text(e.value, e.unit))}" for e in cause.evidence
+        )
         quoted = "\n".join(cut(f"line {n}: {lines[n]}", 150) for n in sorted(lines))
-        add("why", Mrkdwn(f"{mrkdwn_code(cause.explanation, names)}\n_{escape_mrkdwn(cause.code)} {escape_mrkdwn(cause.name)}, "
-                          f"{round(cause.confidence * 100)}% confidence_\n{figures}"
-                          + (f"\n```{escape_code(quoted)}```" if quoted else "")))
+        add(
+            "why",
+            Mrkdwn(
+                f"{mrkdwn_code(cause.explanation, names)}\n_{escape_mrkdwn(cause.code)} {escape_mrkdwn(cause.name)}, "
+                f"{round(cause.confidence * 100)}% confidence_\n{figures}"
+                + (f"\n```{escape_code(quoted)}```" if quoted else "")
+            ),
+        )
     if overview.others:
-        add("others", Mrkdwn("\n".join(
-            f"• *{escape_mrkdwn(f.title)}* ({escape_mrkdwn(f.code)}, {escape_mrkdwn(f.role)}, "
-            f"{round(f.confidence * 100)}%)" + ("" if overview.is_fragment else f"\n{mrkdwn_code(why_lines(f.explanation), names)}")
-            for f in overview.others)))
+        add(
+            "others",
+            Mrkdwn(
+                "\n".join(
+                    f"• *{escape_mrkdwn(f.title)}* ({escape_mrkdwn(f.code)}, {escape_mrkdwn(f.role)}, "
+                    f"{round(f.confidence * 100)}%)"
+                    + ("" if overview.is_fragment else f"\n{mrkdwn_code(why_lines(f.explanation), names)}")
+                    for f in overview.others
+                )
+            ),
+        )
     if overview.missing and not overview.is_fragment:
         add("missing", Mrkdwn("\n".join(f"• {mrkdwn_code(m.description, names)}" for m in overview.missing)))
     add("gfp", _request_text(overview), code=True)
@@ -228,8 +266,10 @@ def _repeats_mrkdwn(group: Sequence[Overview]) -> Mrkdwn:
     pids = [str(o.victim.pid) for o in rest if o.victim and o.victim.pid is not None]
     subjects = list(dict.fromkeys(o.subject for o in group if o.subject))
     held = [o.victim.held_kb for o in rest if o.victim and o.victim.held_kb is not None]
-    bits = [f"events {', '.join(str(o.number) for o in rest[:6])}{', …' if len(rest) > 6 else ''}",
-            f"lines {rest[0].first_line}-{rest[-1].last_line}"]
+    bits = [
+        f"events {', '.join(str(o.number) for o in rest[:6])}{', …' if len(rest) > 6 else ''}",
+        f"lines {rest[0].first_line}-{rest[-1].last_line}",
+    ]
     if len(subjects) > 1:
         bits.append("processes " + ", ".join(subjects[:6]) + (", …" if len(subjects) > 6 else ""))
     if pids:
@@ -239,6 +279,7 @@ def _repeats_mrkdwn(group: Sequence[Overview]) -> Mrkdwn:
         bits.append("held " + (size(low) if low == high else f"{size(low)} to {size(high)}"))
     return Mrkdwn("The others differ only in: " + escape_mrkdwn("; ".join(bits)))
 
+
 # -- blocks -----------------------------------------------------------------------------------
 
 
@@ -247,7 +288,10 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": truncate(plain_text_safe(text), MAX_HEADER_TEXT), "emoji": False}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": truncate(plain_text_safe(text), MAX_HEADER_TEXT), "emoji": False},
+    }
 
 
 def _context(text: str) -> dict[str, Any]:
@@ -255,8 +299,12 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": truncate(text, MAX_BUTTON_TEXT)},
-                              "action_id": action_id, "value": value[:2000]}
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": truncate(text, MAX_BUTTON_TEXT)},
+        "action_id": action_id,
+        "value": value[:2000],
+    }
     if style:
         button["style"] = style
     return button
@@ -291,15 +339,24 @@ def _actions(analysis_id: int | None, report: Any, groups: Sequence[Sequence[Ove
         for section in detail_sections(report, report.events[index]):
             label = f"Event {first.number}: {section['title']}" if several else section["title"]
             options.append(_option(label, action_value(analysis_id, index, section["kind"])))
-    options = options[:MAX_OPTIONS - 1]
+    options = options[: MAX_OPTIONS - 1]
     options.append(_option("Full report as a file", action_value(analysis_id, 0, UPLOAD_KIND)))
-    select = {"type": "static_select", "action_id": ACTION_DETAILS,
-              "placeholder": {"type": "plain_text", "text": DETAILS_PLACEHOLDER}, "options": options}
-    return {"type": "actions", "block_id": "oomlens_actions", "elements": [
-        select,
-        _button("Helpful", ACTION_FEEDBACK_HELPFUL, action_value(analysis_id)),
-        _button("Wrong cause", ACTION_FEEDBACK_WRONG, action_value(analysis_id)),
-    ]}
+    select = {
+        "type": "static_select",
+        "action_id": ACTION_DETAILS,
+        "placeholder": {"type": "plain_text", "text": DETAILS_PLACEHOLDER},
+        "options": options,
+    }
+    return {
+        "type": "actions",
+        "block_id": "oomlens_actions",
+        "elements": [
+            select,
+            _button("Helpful", ACTION_FEEDBACK_HELPFUL, action_value(analysis_id)),
+            _button("Wrong cause", ACTION_FEEDBACK_WRONG, action_value(analysis_id)),
+        ],
+    }
+
 
 def block_text_length(blocks: Iterable[dict[str, Any]]) -> int:
     """Characters of text in blocks, as Slack's aggregate limit counts them (approximately)."""
@@ -374,8 +431,14 @@ def _group_blocks(group: Sequence[Overview], several: bool) -> list[dict[str, An
         blocks.append(_section(Mrkdwn(escape_mrkdwn(overview.doubt))))
     if overview.missing and not overview.is_fragment:
         lacks = "; ".join(m.description for m in overview.missing)
-        blocks.append(_context(Mrkdwn(escape_mrkdwn(f"To check more, {overview.paste_hint}; this paste lacks: ")
-                                      + mrkdwn_code(truncate(lacks, WHY_CHARS), names))))
+        blocks.append(
+            _context(
+                Mrkdwn(
+                    escape_mrkdwn(f"To check more, {overview.paste_hint}; this paste lacks: ")
+                    + mrkdwn_code(truncate(lacks, WHY_CHARS), names)
+                )
+            )
+        )
     if len(group) > 1:
         blocks.append(_context(_repeats_mrkdwn(group)))
     return blocks
@@ -398,10 +461,19 @@ def render_report(report: Any, *, analysis_id: int | None, force_file: bool = Fa
         for group in shown:
             blocks += _group_blocks(group, several)
         others = sum(len(g[0].others) for g in shown)
-        blocks.append(_context(render_mrkdwn("context.j2", kernel=report.kernel, arch=report.arch,
-                                             other_findings=others, hidden=len(groups) - len(shown),
-                                             attached=attached,
-                                             warnings=list(report.warnings)[:2])))
+        blocks.append(
+            _context(
+                render_mrkdwn(
+                    "context.j2",
+                    kernel=report.kernel,
+                    arch=report.arch,
+                    other_findings=others,
+                    hidden=len(groups) - len(shown),
+                    attached=attached,
+                    warnings=list(report.warnings)[:2],
+                )
+            )
+        )
         blocks.append(_actions(analysis_id, report, shown))
         return blocks
 
@@ -411,9 +483,14 @@ def render_report(report: Any, *, analysis_id: int | None, force_file: bool = Fa
         inline = inline[:-1]
         oversize = True
         blocks = build(inline, oversize)
-    rendered = RenderedReply(text=text, blocks=blocks, headline=head,
-                             top_code=cause.code if cause else None, top_title=cause.title if cause else None,
-                             event_count=len(report.events))
+    rendered = RenderedReply(
+        text=text,
+        blocks=blocks,
+        headline=head,
+        top_code=cause.code if cause else None,
+        top_title=cause.title if cause else None,
+        event_count=len(report.events),
+    )
     if oversize:
         rendered.oversize = True
         rendered.file = (report_filename(), render_report_text(report))
@@ -448,13 +525,19 @@ def render_details(report: Any, event_index: int, kind: str) -> tuple[str, list[
     text = Mrkdwn(f"*{escape_mrkdwn(number + section['title'])}*\n{body}")
     return f"{number}{section['title']}", [_section(text)]
 
+
 def render_gfp(mask: str, release: str | None, body: str, *, shareable: bool) -> tuple[str, list[dict[str, Any]]]:
     text = render_mrkdwn("gfp.j2", mask=mask, release=release, body=truncate(body, MAX_SECTION_TEXT - 200))
     blocks: list[dict[str, Any]] = [_section(text)]
     if shareable:
         value = json.dumps({"m": mask, "r": release}, separators=(",", ":"))
-        blocks.append({"type": "actions", "block_id": "oomlens_gfp",
-                       "elements": [_button("Share in channel", ACTION_GFP_SHARE, value, "primary")]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "oomlens_gfp",
+                "elements": [_button("Share in channel", ACTION_GFP_SHARE, value, "primary")],
+            }
+        )
     return truncate(f"gfp_mask {escape_mrkdwn(mask)} decoded", MAX_FALLBACK_TEXT), blocks
 
 
@@ -471,13 +554,24 @@ def render_notice(message: str) -> tuple[str, list[dict[str, Any]]]:
 
 def render_home(analyses: Sequence[Any]) -> dict[str, Any]:
     _help_text, help_blocks = render_help()
-    blocks: list[dict[str, Any]] = [_header("oomlens: Linux OOM-killer dumps explained"), *help_blocks, {"type": "divider"},
-                                    _section("*Latest analyses in this workspace*")]
+    blocks: list[dict[str, Any]] = [
+        _header("oomlens: Linux OOM-killer dumps explained"),
+        *help_blocks,
+        {"type": "divider"},
+        _section("*Latest analyses in this workspace*"),
+    ]
     if not analyses:
         blocks.append(_context("No analyses yet: paste a dump in a channel I am in."))
-    items = [render_mrkdwn("home_item.j2", when=datetime.fromtimestamp(a.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                           channel=a.channel if (a.channel or "").startswith(("C", "G")) else None,
-                           headline=a.headline, top_title=a.top_title) for a in analyses]
+    items = [
+        render_mrkdwn(
+            "home_item.j2",
+            when=datetime.fromtimestamp(a.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            channel=a.channel if (a.channel or "").startswith(("C", "G")) else None,
+            headline=a.headline,
+            top_title=a.top_title,
+        )
+        for a in analyses
+    ]
     if items:
         blocks.append(_section("\n".join(items)))
     return {"type": "home", "blocks": blocks[:100]}
@@ -492,10 +586,18 @@ def render_oom_modal(channel_id: str | None) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"channel": channel_id or ""}),
         "blocks": [
-            {"type": "input", "block_id": "dump",
-             "label": {"type": "plain_text", "text": "Paste the kernel log (dmesg, journalctl, syslog)"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": 3000,
-                         "placeholder": {"type": "plain_text", "text": "... invoked oom-killer: gfp_mask=..."}}},
+            {
+                "type": "input",
+                "block_id": "dump",
+                "label": {"type": "plain_text", "text": "Paste the kernel log (dmesg, journalctl, syslog)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 3000,
+                    "placeholder": {"type": "plain_text", "text": "... invoked oom-killer: gfp_mask=..."},
+                },
+            },
             _context("Longer than 3000 characters? Upload the log as a file in the channel instead."),
         ],
     }

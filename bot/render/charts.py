@@ -26,10 +26,22 @@ SUMMARY_SIZE_IN = (9.0, 3.6)  # 900 x 360 px
 
 # Colours per memory part and per cause (stable across charts, readable in dark and light Slack).
 PART_COLOURS = {
-    "anon": "#d62728", "shmem": "#ff7f0e", "file": "#1f77b4", "unevictable": "#9467bd",
-    "slab_reclaimable": "#8c564b", "slab_unreclaimable": "#e377c2", "slab": "#c49c94", "pagetables": "#bcbd22",
-    "kernel_stack": "#7f7f7f", "hugetlb": "#17becf", "kernel": "#e377c2", "sock": "#8c564b",
-    "free": "#2ca02c", "reserved": "#aaaaaa", "unaccounted": "#c7c7c7", "unused_limit": "#2ca02c",
+    "anon": "#d62728",
+    "shmem": "#ff7f0e",
+    "file": "#1f77b4",
+    "unevictable": "#9467bd",
+    "slab_reclaimable": "#8c564b",
+    "slab_unreclaimable": "#e377c2",
+    "slab": "#c49c94",
+    "pagetables": "#bcbd22",
+    "kernel_stack": "#7f7f7f",
+    "hugetlb": "#17becf",
+    "kernel": "#e377c2",
+    "sock": "#8c564b",
+    "free": "#2ca02c",
+    "reserved": "#aaaaaa",
+    "unaccounted": "#c7c7c7",
+    "unused_limit": "#2ca02c",
 }
 STATE_COLOURS = {"below min": "#d62728", "below low": "#ff7f0e", "ok": "#2ca02c", "unknown": "#999999"}
 
@@ -48,6 +60,7 @@ def _overview(event: Any) -> Overview:
 
 
 # -- PNGs ---------------------------------------------------------------------------------------
+
 
 def _figure(size: tuple[float, float]) -> Any:
     require("charts", "matplotlib")  # one line naming the [charts] extra, not a traceback
@@ -95,8 +108,15 @@ def _event_chart(event: Any, *, title: str | None = None) -> Chart | None:
         ax = axes.pop(0)
         left = 0.0
         for part in breakdown.parts:
-            ax.barh([0], [_mib(part.kb)], left=left, color=PART_COLOURS.get(part.name, "#999999"),
-                    label=f"{part.label} {_size(part.kb)}", edgecolor="white", linewidth=0.5)
+            ax.barh(
+                [0],
+                [_mib(part.kb)],
+                left=left,
+                color=PART_COLOURS.get(part.name, "#999999"),
+                label=f"{part.label} {_size(part.kb)}",
+                edgecolor="white",
+                linewidth=0.5,
+            )
             left += _mib(part.kb)
         ax.set_yticks([])
         ax.set_title(f"Where memory went ({breakdown.title})", fontsize=10, loc="left")
@@ -107,32 +127,69 @@ def _event_chart(event: Any, *, title: str | None = None) -> Chart | None:
         ax = axes.pop(0)
         names = [z.label for z in zones]
         positions = list(range(len(zones)))
-        ax.barh(positions, [_mib(z.free_kb or 0) for z in zones], color=[STATE_COLOURS[z.state] for z in zones],
-                height=0.5, label="free")
+        ax.barh(
+            positions,
+            [_mib(z.free_kb or 0) for z in zones],
+            color=[STATE_COLOURS[z.state] for z in zones],
+            height=0.5,
+            label="free",
+        )
         # the marks include the lowmem_reserve the request must leave, as the state rule counts it
         for mark, style in (("min", "#000000"), ("low", "#555555"), ("high", "#999999")):
-            marked = [(p, getattr(z, f"{mark}_kb") + z.reserve_kb) for p, z in zip(positions, zones, strict=True)
-                      if getattr(z, f"{mark}_kb") is not None]
-            ax.scatter([_mib(kb) for _p, kb in marked], [p for p, _kb in marked], marker="|", s=400, color=style,
-                       label=f"{mark} (+ reserve)", zorder=3)
+            marked = [
+                (p, getattr(z, f"{mark}_kb") + z.reserve_kb)
+                for p, z in zip(positions, zones, strict=True)
+                if getattr(z, f"{mark}_kb") is not None
+            ]
+            ax.scatter(
+                [_mib(kb) for _p, kb in marked],
+                [p for p, _kb in marked],
+                marker="|",
+                s=400,
+                color=style,
+                label=f"{mark} (+ reserve)",
+                zorder=3,
+            )
         ax.set_yticks(positions, names, fontsize=8)
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlabel("MiB (log scale)")
-        top = max(max(_mib(z.free_kb or 0), _mib((z.high_kb or z.low_kb or z.min_kb or 0) + z.reserve_kb))
-                  for z in zones)
+        top = max(
+            max(_mib(z.free_kb or 0), _mib((z.high_kb or z.low_kb or z.min_kb or 0) + z.reserve_kb)) for z in zones
+        )
         ax.set_xlim(0, top * 1.5)
-        ax.set_title("Free memory per zone against its watermarks (red: below min, orange: below low)",
-                     fontsize=10, loc="left")
+        ax.set_title(
+            "Free memory per zone against its watermarks (red: below min, orange: below low)", fontsize=10, loc="left"
+        )
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     figure.tight_layout()
     chart = _png(figure)
-    return Chart(chart.png, chart.width, chart.height, {
-        "memory": None if breakdown is None else {"scope": breakdown.scope, "title": breakdown.title,
-                                                  "total_kb": breakdown.total_kb,
-                                                  "parts": [[p.name, p.kb] for p in breakdown.parts]},
-        "zones": [{"label": z.label, "free_kb": z.free_kb, "min_kb": z.min_kb, "low_kb": z.low_kb,
-                   "high_kb": z.high_kb, "reserve_kb": z.reserve_kb, "state": z.state} for z in zones],
-    })
+    return Chart(
+        chart.png,
+        chart.width,
+        chart.height,
+        {
+            "memory": None
+            if breakdown is None
+            else {
+                "scope": breakdown.scope,
+                "title": breakdown.title,
+                "total_kb": breakdown.total_kb,
+                "parts": [[p.name, p.kb] for p in breakdown.parts],
+            },
+            "zones": [
+                {
+                    "label": z.label,
+                    "free_kb": z.free_kb,
+                    "min_kb": z.min_kb,
+                    "low_kb": z.low_kb,
+                    "high_kb": z.high_kb,
+                    "reserve_kb": z.reserve_kb,
+                    "state": z.state,
+                }
+                for z in zones
+            ],
+        },
+    )
 
 
 def timeline_series(summary: Any) -> dict[str, Any]:
@@ -166,8 +223,18 @@ def _summary_chart(summary: Any) -> Chart | None:
     xs = [datetime.fromtimestamp(s, tz=UTC) for s in series["starts"]]
     width = series["bucket_s"] / 86400 * 0.9
     bottom = [0] * len(xs)
-    palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-               "#17becf"]
+    palette = [
+        "#d62728",
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+    ]
     for index, (cause, counts) in enumerate(series["series"].items()):
         ax.bar(xs, counts, width=width, bottom=bottom, align="edge", label=cause, color=palette[index % len(palette)])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]

@@ -35,16 +35,25 @@ COMPACT_EVIDENCE_LINES = 4
 COMPACT_MEMORY_PARTS = 4
 
 
-def _wrap(text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None,
-          verbatim: bool = False) -> str:
+def _wrap(
+    text: str, width: int = DEFAULT_WIDTH, indent: str = "  ", first: str | None = None, verbatim: bool = False
+) -> str:
     # Prose is re-flowed; a headline (``verbatim``) keeps its runs of spaces, because it quotes
     # process names as printed and a name may hold two spaces.
     paragraphs = [p.strip() if verbatim else " ".join(p.split()) for p in str(text).split("\n\n") if p.strip()]
     out = []
     for index, paragraph in enumerate(paragraphs):
         lead = first if (first is not None and index == 0) else indent
-        out.append(textwrap.fill(paragraph, width=max(20, width), initial_indent=lead, subsequent_indent=indent,
-                                 break_on_hyphens=False, break_long_words=True))
+        out.append(
+            textwrap.fill(
+                paragraph,
+                width=max(20, width),
+                initial_indent=lead,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+                break_long_words=True,
+            )
+        )
     return "\n".join(out)
 
 
@@ -70,9 +79,14 @@ def _dash(value: Any) -> str:
 
 @cache
 def jinja_env(kind: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
-                             undefined=jinja2.StrictUndefined, autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(size=size, wrap=_wrap, value=value_text, cut=cut, dash=_dash, code=markdown_code)
     return env
 
@@ -89,10 +103,17 @@ def evidence_view(finding: Finding) -> dict[str, Any]:
 
 def finding_view(finding: Finding) -> dict[str, Any]:
     return {
-        "code": finding.code, "name": finding.name, "category": finding.category, "title": finding.title,
-        "severity": finding.severity, "confidence": round(finding.confidence * 100), "role": finding.role,
-        "explanation": finding.explanation, "remediation": list(finding.remediation),
-        "references": list(finding.references), "evidence": evidence_view(finding),
+        "code": finding.code,
+        "name": finding.name,
+        "category": finding.category,
+        "title": finding.title,
+        "severity": finding.severity,
+        "confidence": round(finding.confidence * 100),
+        "role": finding.role,
+        "explanation": finding.explanation,
+        "remediation": list(finding.remediation),
+        "references": list(finding.references),
+        "evidence": evidence_view(finding),
     }
 
 
@@ -105,9 +126,15 @@ def memory_rows(overview: Overview, width: int = BAR_WIDTH) -> list[dict[str, An
     rows = []
     for part in memory.parts:
         cells = round(part.kb / scale * width)
-        rows.append({"label": part.label, "size": size(part.kb), "kb": part.kb,
-                     "share": None if part.share is None else round(100 * part.share),
-                     "bar": "\u2588" * cells if cells else "\u258f"})
+        rows.append(
+            {
+                "label": part.label,
+                "size": size(part.kb),
+                "kb": part.kb,
+                "share": None if part.share is None else round(100 * part.share),
+                "bar": "\u2588" * cells if cells else "\u258f",
+            }
+        )
     return rows
 
 
@@ -119,21 +146,35 @@ def names_of(overview: Overview) -> list[str]:
 
 
 def event_view(overview: Overview) -> dict[str, Any]:
-    machine = [("RAM " + size(overview.ram_kb)) if overview.ram_kb else "",
-               ("swap " + overview.swap_text) if overview.swap_text else "",
-               overview.environment or "", overview.constraint or ""]
+    machine = [
+        ("RAM " + size(overview.ram_kb)) if overview.ram_kb else "",
+        ("swap " + overview.swap_text) if overview.swap_text else "",
+        overview.environment or "",
+        overview.constraint or "",
+    ]
     return {
-        "number": overview.number, "first_line": overview.first_line, "last_line": overview.last_line,
-        "kind": overview.kind_label, "headline": overview.headline, "headline_parts": overview.headline_parts,
+        "number": overview.number,
+        "first_line": overview.first_line,
+        "last_line": overview.last_line,
+        "kind": overview.kind_label,
+        "headline": overview.headline,
+        "headline_parts": overview.headline_parts,
         "cause": finding_view(overview.cause) if overview.cause else None,
         "others": [finding_view(f) for f in overview.others],
-        "todo": list(overview.todo), "fragment": overview.is_fragment, "doubt": overview.doubt,
-        "missing": [m.description for m in overview.missing], "paste_hint": overview.paste_hint,
+        "todo": list(overview.todo),
+        "fragment": overview.is_fragment,
+        "doubt": overview.doubt,
+        "missing": [m.description for m in overview.missing],
+        "paste_hint": overview.paste_hint,
         "names": names_of(overview),
-        "victim": overview.victim, "request": overview.request,
+        "victim": overview.victim,
+        "request": overview.request,
         "machine": "; ".join(m for m in machine if m),
-        "zones": list(overview.zones), "memory": overview.memory, "memory_rows": memory_rows(overview),
-        "processes": list(overview.processes), "process_count": overview.process_count,
+        "zones": list(overview.zones),
+        "memory": overview.memory,
+        "memory_rows": memory_rows(overview),
+        "processes": list(overview.processes),
+        "process_count": overview.process_count,
         # With parts of the report missing, say what to paste (descriptions), not which codes could
         # not run; the codes stay in the JSON output.
         "not_evaluated": [n.code for n in overview.not_evaluated] if not overview.missing else [],
@@ -152,11 +193,16 @@ def _range(values: Sequence[Any]) -> str:
 def repeats_view(group: Sequence[Overview]) -> dict[str, Any]:
     """What differs between the repeats of one story: where they are, the pids, what was held."""
     rest = group[1:]
-    rows = [{"number": o.number, "lines": f"{o.first_line}-{o.last_line}",
-             "victim": o.victim.text if o.victim else None,
-             "task": None if o.victim else (o.request.task if o.request else None),
-             "held": size(o.victim.held_kb) if o.victim and o.victim.held_kb is not None else None}
-            for o in rest[:MAX_REPEAT_ROWS]]
+    rows = [
+        {
+            "number": o.number,
+            "lines": f"{o.first_line}-{o.last_line}",
+            "victim": o.victim.text if o.victim else None,
+            "task": None if o.victim else (o.request.task if o.request else None),
+            "held": size(o.victim.held_kb) if o.victim and o.victim.held_kb is not None else None,
+        }
+        for o in rest[:MAX_REPEAT_ROWS]
+    ]
     more = rest[MAX_REPEAT_ROWS:]
     return {
         "rows": rows,
@@ -168,17 +214,29 @@ def repeats_view(group: Sequence[Overview]) -> dict[str, Any]:
     }
 
 
-def report_view(report: Report, *, all_events: bool = False, width: int = DEFAULT_WIDTH,
-                emphasis: bool = False) -> dict[str, Any]:
+def report_view(
+    report: Report, *, all_events: bool = False, width: int = DEFAULT_WIDTH, emphasis: bool = False
+) -> dict[str, Any]:
     groups = [[o] for o in report.overviews] if all_events else report.groups()
     return {
-        "compact": len(groups) < len(report.events), "evidence_limit": COMPACT_EVIDENCE_LINES,
+        "compact": len(groups) < len(report.events),
+        "evidence_limit": COMPACT_EVIDENCE_LINES,
         "memory_limit": COMPACT_MEMORY_PARTS,
-        "kernel": report.kernel or "unknown kernel", "arch": report.arch or "unknown arch",
-        "event_count": len(report.events), "width": width, "emphasis": emphasis,
-        "groups": [{"title": group_title(g) if len(g) > 1 else None, "count": len(g),
-                    "event": event_view(g[0]), "repeats": repeats_view(g) if len(g) > 1 else None}
-                   for g in groups],
+        "kernel": report.kernel or "unknown kernel",
+        "arch": report.arch or "unknown arch",
+        "event_count": len(report.events),
+        "width": width,
+        "emphasis": emphasis,
+        "groups": [
+            {
+                "title": group_title(g) if len(g) > 1 else None,
+                "count": len(g),
+                "event": event_view(g[0]),
+                "repeats": repeats_view(g) if len(g) > 1 else None,
+            }
+            for g in groups
+        ],
         "grouped": len(groups) < len(report.events),
-        "warnings": list(report.warnings), "message": report.message,
+        "warnings": list(report.warnings),
+        "message": report.message,
     }

@@ -20,10 +20,26 @@ from grammar.parse import MISSING
 from knowledge.overview import Overview
 
 CONTRACT_FIELDS = (
-    "kind", "trigger_comm", "trigger_pid", "gfp_mask", "gfp_symbolic", "order", "oom_score_adj",
-    "constraint", "memcg", "killed_pid", "killed_comm", "killed_anon_rss_kb", "killed_file_rss_kb",
-    "killed_shmem_rss_kb", "killed_total_vm_kb", "free_swap_kb", "total_swap_kb", "ram_pages",
-    "zones", "process_table_rows",
+    "kind",
+    "trigger_comm",
+    "trigger_pid",
+    "gfp_mask",
+    "gfp_symbolic",
+    "order",
+    "oom_score_adj",
+    "constraint",
+    "memcg",
+    "killed_pid",
+    "killed_comm",
+    "killed_anon_rss_kb",
+    "killed_file_rss_kb",
+    "killed_shmem_rss_kb",
+    "killed_total_vm_kb",
+    "free_swap_kb",
+    "total_swap_kb",
+    "ram_pages",
+    "zones",
+    "process_table_rows",
 )
 
 
@@ -144,8 +160,13 @@ def finding_dict(finding: Any) -> dict[str, Any]:
         "role": finding.role,
         "explanation": finding.explanation,
         "evidence": [
-            {"name": e.name, "label": e.label, "value": e.value, "unit": getattr(e, "unit", None),
-             "lines": [{"line": line.number, "text": line.text} for line in e.lines]}
+            {
+                "name": e.name,
+                "label": e.label,
+                "value": e.value,
+                "unit": getattr(e, "unit", None),
+                "lines": [{"line": line.number, "text": line.text} for line in e.lines],
+            }
             for e in finding.evidence
         ],
         "remediation": list(finding.remediation),
@@ -158,8 +179,17 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
     # the event's own keys hold the findings and what was not evaluated in full: never converted here
     out = plain(overview, skip=frozenset({"findings", "not_evaluated"}))
     cause = overview.cause
-    out["cause"] = None if cause is None else {"code": cause.code, "name": cause.name, "title": cause.title,
-                                               "category": cause.category, "confidence": round(float(cause.confidence), 2)}
+    out["cause"] = (
+        None
+        if cause is None
+        else {
+            "code": cause.code,
+            "name": cause.name,
+            "title": cause.title,
+            "category": cause.category,
+            "confidence": round(float(cause.confidence), 2),
+        }
+    )
     out["headline_parts"] = list(overview.headline_parts)
     out["todo"] = list(overview.todo)
     out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
@@ -182,8 +212,9 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
     out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
-    out["not_evaluated"] = [{"code": n.code, "name": n.name, "missing": list(n.missing)}
-                            for n in analysed.not_evaluated]
+    out["not_evaluated"] = [
+        {"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated
+    ]
     out["overview"] = overview_dict(analysed.overview)
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     # the source lines are in the paste, and unparsed/missing are above: never converted

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 from bot.pipeline import Report, Window, analyze_stream, analyze_window, map_stream
 from bot.render.json_out import dumps, event_dict
@@ -54,7 +55,9 @@ def stream_jsonl(path: str, out: IO[str], jobs: int = 1) -> int:
         return 2
     progress.finish()
     if count == 0:
-        print("oomlens: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input",
-              file=sys.stderr)
+        print(
+            "oomlens: no kernel memory event (OOM kill, memcg OOM, page allocation failure) found in the input",
+            file=sys.stderr,
+        )
         return 1
     return 0

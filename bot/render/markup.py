@@ -40,7 +40,7 @@ def segments(text: str, names: Sequence[str] = ()) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     position = 0
     for quoted in _EXISTING.finditer(text):
-        out += _plain_segments(text[position:quoted.start()], pattern)
+        out += _plain_segments(text[position : quoted.start()], pattern)
         out.append((quoted.group(0)[1:-1], True))
         position = quoted.end()
     out += _plain_segments(text[position:], pattern)
@@ -51,7 +51,7 @@ def _plain_segments(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool
     out: list[tuple[str, bool]] = []
     position = 0
     for match in pattern.finditer(text):
-        out.append((text[position:match.start()], False))
+        out.append((text[position : match.start()], False))
         out.append((match.group(0), True))
         position = match.end()
     out.append((text[position:], False))

@@ -6,14 +6,14 @@ mrkdwn (``&``, ``<``, ``>``) in Slack, Markdown table/pipe characters in Markdow
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
+from bot.incidents.build import Count, Summary, cause_label, duration_text, placed_in_time, workload_label
 from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe, truncate, truncate_mrkdwn
 from bot.store import EventRecord
 from knowledge.units import size
-
-from bot.incidents.build import Count, Summary, cause_label, duration_text, placed_in_time, workload_label
 
 Linker = Callable[[EventRecord], str | None]
 BAR = "\u2588"
@@ -22,12 +22,12 @@ BAR = "\u2588"
 def when_text(epoch: float | None, *, date: bool = True) -> str:
     if epoch is None:
         return "?"
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
 
 
 def bucket_label(start: float, size: int) -> str:
-    moment = datetime.fromtimestamp(start, tz=timezone.utc)
+    moment = datetime.fromtimestamp(start, tz=UTC)
     return moment.strftime("%m-%d %H:%M" if size < 86400 else "%Y-%m-%d")
 
 
@@ -49,7 +49,9 @@ def totals_line(summary: Summary) -> str:
     if summary.by_victim:
         extra.append(f"{len(summary.by_victim)} process name{'s' if len(summary.by_victim) != 1 else ''} killed")
     if summary.by_workload:
-        extra.append(f"{len(summary.by_workload)} container{'s' if len(summary.by_workload) != 1 else ''} or unit{'s' if len(summary.by_workload) != 1 else ''}")
+        extra.append(
+            f"{len(summary.by_workload)} container{'s' if len(summary.by_workload) != 1 else ''} or unit{'s' if len(summary.by_workload) != 1 else ''}"
+        )
     return " ".join(parts) + (("; " + ", ".join(extra)) if extra else "")
 
 
@@ -83,8 +85,12 @@ def _group_lines(counts: Sequence[Count], limit: int = 8) -> list[str]:
     return lines
 
 
-GROUPS = (("By root cause", "by_cause"), ("By host", "by_host"), ("By process killed", "by_victim"),
-          ("By container / pod / unit", "by_workload"))
+GROUPS = (
+    ("By root cause", "by_cause"),
+    ("By host", "by_host"),
+    ("By process killed", "by_victim"),
+    ("By container / pod / unit", "by_workload"),
+)
 
 
 def render_text(summary: Summary, *, linker: Linker | None = None) -> str:
@@ -112,8 +118,16 @@ def render_text(summary: Summary, *, linker: Linker | None = None) -> str:
 
 
 def _md(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;") \
-        .replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("`", "\\`")
+    )
 
 
 def render_markdown(summary: Summary, *, linker: Linker | None = None) -> str:
@@ -126,7 +140,9 @@ def render_markdown(summary: Summary, *, linker: Linker | None = None) -> str:
         counts = getattr(summary, name)
         if counts:
             out += ["", f"### {title}", "", "| events | |", "| ---: | --- |"]
-            out += [f"| {c.count} | {_md(c.label)}{' (' + _md(c.detail) + ')' if c.detail else ''} |" for c in counts[:10]]
+            out += [
+                f"| {c.count} | {_md(c.label)}{' (' + _md(c.detail) + ')' if c.detail else ''} |" for c in counts[:10]
+            ]
     rows = _timeline_rows(summary)
     if rows:
         out += ["", "### Timeline (UTC)", "", "```"] + [f"{label}  {text}" for label, _n, text in rows] + ["```"]
@@ -143,8 +159,9 @@ def render_markdown(summary: Summary, *, linker: Linker | None = None) -> str:
 
 def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str, Any]:
     def counts(items: Sequence[Count]) -> list[dict[str, Any]]:
-        return [{"label": c.label, "count": c.count, "first": c.first, "last": c.last, "detail": c.detail}
-                for c in items]
+        return [
+            {"label": c.label, "count": c.count, "first": c.first, "last": c.last, "detail": c.detail} for c in items
+        ]
 
     return {
         "title": summary.title,
@@ -158,17 +175,36 @@ def summary_dict(summary: Summary, *, linker: Linker | None = None) -> dict[str,
         "by_host": counts(summary.by_host),
         "by_victim": counts(summary.by_victim),
         "by_workload": counts(summary.by_workload),
-        "timeline": {"bucket_s": summary.bucket_s,
-                     "buckets": [{"start": b.start, "by_cause": b.by_cause} for b in summary.timeline if b.total]},
+        "timeline": {
+            "bucket_s": summary.bucket_s,
+            "buckets": [{"start": b.start, "by_cause": b.by_cause} for b in summary.timeline if b.total],
+        },
         "patterns": [{"text": p.text, "count": p.count} for p in summary.patterns],
         "actions": [{"text": a.text, "covers": a.covers, "codes": list(a.codes)} for a in summary.actions],
         "events": [
-            {"when": r.when if placed_in_time(r) else None, "event_time": r.event_time, "posted_at": r.posted_at, "host": r.host, "kind": r.kind,
-             "victim": r.victim_comm, "victim_pid": r.victim_pid, "trigger": r.trigger_comm, "cgroup": r.cgroup,
-             "workload": workload_label(r), "pod_uid": r.pod_uid, "container_id": r.container_id,
-             "systemd_unit": r.systemd_unit, "kernel": r.kernel, "top_code": r.top_code, "category": r.category,
-             "confidence": r.confidence, "figures": r.figures, "channel": r.channel, "message_ts": r.message_ts,
-             "link": linker(r) if linker else None}
+            {
+                "when": r.when if placed_in_time(r) else None,
+                "event_time": r.event_time,
+                "posted_at": r.posted_at,
+                "host": r.host,
+                "kind": r.kind,
+                "victim": r.victim_comm,
+                "victim_pid": r.victim_pid,
+                "trigger": r.trigger_comm,
+                "cgroup": r.cgroup,
+                "workload": workload_label(r),
+                "pod_uid": r.pod_uid,
+                "container_id": r.container_id,
+                "systemd_unit": r.systemd_unit,
+                "kernel": r.kernel,
+                "top_code": r.top_code,
+                "category": r.category,
+                "confidence": r.confidence,
+                "figures": r.figures,
+                "channel": r.channel,
+                "message_ts": r.message_ts,
+                "link": linker(r) if linker else None,
+            }
             for r in summary.records
         ],
     }
@@ -191,13 +227,16 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_mrkdwn(text, SECTION_LIMIT)}}
 
 
-def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | None = None
-                 ) -> tuple[str, list[dict[str, Any]]]:
+def render_slack(
+    summary: Summary, *, linker: Linker | None = None, note: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for chat.postMessage; within Block Kit limits for any input."""
     header = truncate(plain_text_safe(summary.title), 150)
     fallback = truncate(f"{summary.title}: {totals_line(summary)}", 2900)
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}},
-                                    _section(escape_mrkdwn(totals_line(summary)))]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
+        _section(escape_mrkdwn(totals_line(summary))),
+    ]
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(note)}]})
     if not summary.records:
@@ -207,7 +246,10 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
         for pattern in summary.patterns[:5]:
             latest = pattern.records[-1]
             link = linker(latest) if linker and latest.message_ts else None
-            lines.append(f"\u2022 {escape_mrkdwn(truncate(pattern.text, 400))}" + (f" ({_link(link, 'latest thread')})" if link else ""))
+            lines.append(
+                f"\u2022 {escape_mrkdwn(truncate(pattern.text, 400))}"
+                + (f" ({_link(link, 'latest thread')})" if link else "")
+            )
         blocks.append(_section("*Recurring*\n" + "\n".join(lines)))
     fields = []
     for title, name in GROUPS:
@@ -224,8 +266,10 @@ def render_slack(summary: Summary, *, linker: Linker | None = None, note: str | 
         text = "\n".join(f"{label}  {line}" for label, _n, line in rows[-24:])
         blocks.append(_section("*Timeline (UTC)*\n```" + escape_mrkdwn(truncate(text, 2700)) + "```"))
     if summary.actions:
-        lines = [f"{i}. {escape_mrkdwn(truncate(a.text, 600))} _({a.covers} of {summary.total} events)_"
-                 for i, a in enumerate(summary.actions, 1)]
+        lines = [
+            f"{i}. {escape_mrkdwn(truncate(a.text, 600))} _({a.covers} of {summary.total} events)_"
+            for i, a in enumerate(summary.actions, 1)
+        ]
         blocks.append(_section("*What would prevent most of them*\n" + "\n".join(lines)))
     if summary.threads:
         # Whole links only: cutting the joined text could split a <url|label> or an &lt; escape.

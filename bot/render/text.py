@@ -30,8 +30,7 @@ def terminal_style(stream: IO[str]) -> tuple[int, bool]:
     return max(40, min(width, 160)), not os.environ.get("NO_COLOR")
 
 
-def render_text(report: Report, *, all_events: bool = False, width: int = DEFAULT_WIDTH,
-                emphasis: bool = False) -> str:
+def render_text(report: Report, *, all_events: bool = False, width: int = DEFAULT_WIDTH, emphasis: bool = False) -> str:
     view = report_view(report, all_events=all_events, width=width, emphasis=emphasis)
     bold, reset = (BOLD, RESET) if emphasis else ("", "")
     return jinja_env("text").get_template("report.txt.j2").render(**view, bold=bold, reset=reset).rstrip() + "\n"

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from bot.slack import logs, metrics
-from bot.slack.listeners import actions, commands, files, home, installs, mentions, messages, shortcuts
-from bot.slack.oauth import TeamClients, bolt_oauth_settings
 from bot.settings import IncidentSettings, OAuthSettings, Settings
+from bot.slack import logs, metrics
 from bot.slack.incidents import Incidents
 from bot.slack.jobs import JobRunner
+from bot.slack.listeners import actions, commands, files, home, installs, mentions, messages, shortcuts
+from bot.slack.oauth import TeamClients, bolt_oauth_settings
 from bot.slack.pacing import SharedChannelPacer
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
 from bot.store import Store
-from bot.store.store import DatabaseLimits
 from bot.store.queue import Job
+from bot.store.store import DatabaseLimits
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +94,16 @@ def build_app(
     start_jobs: bool = True,
 ) -> OomlensApp:
     """A ready app for ``settings`` (calls ``auth.test`` once to learn the bot's identity)."""
-    store = store if store is not None else Store.open(settings.database_url,
-                                                       limits=DatabaseLimits.from_settings(settings))
+    store = (
+        store if store is not None else Store.open(settings.database_url, limits=DatabaseLimits.from_settings(settings))
+    )
     executor = logs.ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
-    services = Services(settings=settings, store=store, analyze=analyzer or default_analyzer,
-                        pacer=SharedChannelPacer(store, settings.post_interval_s))
+    services = Services(
+        settings=settings,
+        store=store,
+        analyze=analyzer or default_analyzer,
+        pacer=SharedChannelPacer(store, settings.post_interval_s),
+    )
     # "Add to Slack" (several workspaces) when SLACK_CLIENT_ID is set; else the one SLACK_BOT_TOKEN.
     oauth = oauth if oauth is not None else OAuthSettings.from_env()
     bolt = App(
@@ -128,15 +134,23 @@ def build_app(
             oauth_settings=bolt_oauth_settings(oauth, store.engine) if oauth.enabled else None,
         )
         _wire(worker, services, replays=True)
-        jobs = JobRunner(services.store, _job_runner_for(worker), workers=settings.listener_threads,
-                         lease_s=settings.job_lease_s)
+        jobs = JobRunner(
+            services.store, _job_runner_for(worker), workers=settings.listener_threads, lease_s=settings.job_lease_s
+        )
 
     if start_scheduler:
         scheduler.start()
     if jobs is not None and start_jobs:
         jobs.start()
-    return OomlensApp(bolt=bolt, services=services, executor=executor, incidents=incidents, scheduler=scheduler,
-                      worker=worker, jobs=jobs)
+    return OomlensApp(
+        bolt=bolt,
+        services=services,
+        executor=executor,
+        incidents=incidents,
+        scheduler=scheduler,
+        worker=worker,
+        jobs=jobs,
+    )
 
 
 def _wire(bolt: App, services: Services, *, replays: bool = False) -> None:

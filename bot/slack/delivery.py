@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
 from bot.render.mrkdwn import escape_mrkdwn
-
 from bot.store.queue import JOB_ATTEMPT
 
 from . import metrics
@@ -21,7 +20,14 @@ from .services import Services
 
 log = logging.getLogger("bot.delivery")
 
-POSTED, UPDATED, UNCHANGED, NO_EVENT, DUPLICATE, FAILED = "posted", "updated", "unchanged", "no-event", "duplicate", "failed"
+POSTED, UPDATED, UNCHANGED, NO_EVENT, DUPLICATE, FAILED = (
+    "posted",
+    "updated",
+    "unchanged",
+    "no-event",
+    "duplicate",
+    "failed",
+)
 
 
 @dataclass
@@ -72,17 +78,32 @@ def find_earlier_reply(client: Any, channel: str, thread_ts: str, source_ts: str
         return None
     for message in response.get("messages") or ():
         metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == REPLY_EVENT_TYPE and \
-                (metadata.get("event_payload") or {}).get("source_ts") == source_ts:
+        if (
+            metadata.get("event_type") == REPLY_EVENT_TYPE
+            and (metadata.get("event_payload") or {}).get("source_ts") == source_ts
+        ):
             return str(message.get("ts"))
     return None
 
 
-def upload_report_file(services: Services, client: Any, channel: str, thread_ts: str | None,
-                       filename: str, content: str, comment: str | None = None) -> None:
+def upload_report_file(
+    services: Services,
+    client: Any,
+    channel: str,
+    thread_ts: str | None,
+    filename: str,
+    content: str,
+    comment: str | None = None,
+) -> None:
     services.pacer.wait(channel)
-    client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=content, filename=filename,
-                           title="oomlens full report", initial_comment=comment and escape_mrkdwn(comment))
+    client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts,
+        content=content,
+        filename=filename,
+        title="oomlens full report",
+        initial_comment=comment and escape_mrkdwn(comment),
+    )
 
 
 def deliver(
@@ -101,14 +122,31 @@ def deliver(
 ) -> Outcome:
     """Analyse ``paste`` (unless ``report`` is given), answer ``source_ts`` in ``thread_ts`` (first
     time post, afterwards chat.update our reply), then record the events (``services.incidents``)."""
-    outcome = _answer(services, client, team_id=team_id, channel=channel, source_ts=source_ts,
-                      thread_ts=thread_ts, paste=paste, source_kind=source_kind, report=report,
-                      say_when_gone=say_when_gone)
+    outcome = _answer(
+        services,
+        client,
+        team_id=team_id,
+        channel=channel,
+        source_ts=source_ts,
+        thread_ts=thread_ts,
+        paste=paste,
+        source_kind=source_kind,
+        report=report,
+        say_when_gone=say_when_gone,
+    )
     metrics.reply_outcome(outcome.status)
     if services.incidents is not None and channel and source_ts:
-        services.incidents.after_delivery(client, outcome, paste=paste, team_id=team_id, channel=channel,
-                                          source_ts=source_ts, thread_ts=thread_ts, user_id=user_id,
-                                          source_kind=source_kind)
+        services.incidents.after_delivery(
+            client,
+            outcome,
+            paste=paste,
+            team_id=team_id,
+            channel=channel,
+            source_ts=source_ts,
+            thread_ts=thread_ts,
+            user_id=user_id,
+            source_kind=source_kind,
+        )
     return outcome
 
 
@@ -143,13 +181,21 @@ def _answer(
             return Outcome(UPDATED, report=report, reply_ts=existing.reply_ts)
         return Outcome(NO_EVENT, report=report, message=report.message)
 
-    from bot.render.blockkit import headline as make_headline, top_finding
+    from bot.render.blockkit import headline as make_headline
+    from bot.render.blockkit import top_finding
 
     top = top_finding(report.events[0])
     analysis_id = services.store.save_analysis(
-        team_id=team_id, channel=channel, source_ts=source_ts, thread_ts=thread_ts, source_kind=source_kind,
-        headline=make_headline(report), top_code=getattr(top, "code", None), top_title=getattr(top, "title", None),
-        event_count=len(report.events), paste=paste,
+        team_id=team_id,
+        channel=channel,
+        source_ts=source_ts,
+        thread_ts=thread_ts,
+        source_kind=source_kind,
+        headline=make_headline(report),
+        top_code=getattr(top, "code", None),
+        top_title=getattr(top, "title", None),
+        event_count=len(report.events),
+        paste=paste,
     )
     try:
         rendered = render_report(report, analysis_id=analysis_id)
@@ -171,10 +217,15 @@ def _answer(
             client.chat_update(channel=channel, ts=earlier, text=rendered.text, blocks=rendered.blocks)
             response = {"ts": earlier}
         else:
-            response = post_message(services, client, channel=channel, thread_ts=thread_ts,
-                                    text=rendered.text, blocks=rendered.blocks,
-                                    metadata={"event_type": REPLY_EVENT_TYPE,
-                                              "event_payload": {"source_ts": source_ts}})
+            response = post_message(
+                services,
+                client,
+                channel=channel,
+                thread_ts=thread_ts,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"source_ts": source_ts}},
+            )
         reply_ts = response["ts"]
         reply_thread = thread_ts
         services.store.save_reply(channel, source_ts, reply_ts, thread_ts, analysis_id, text_digest)
@@ -185,6 +236,14 @@ def _answer(
             upload_report_file(services, client, channel, reply_thread, filename, content)
         except SlackApiError as error:
             log.warning("report upload failed in %s: %s", channel, error.response.get("error"))
-    log.info("%s analysis %s in %s for %s (%d events, top %s, %s)", status, analysis_id, channel, source_ts,
-             len(report.events), rendered.top_code, "file" if rendered.file else "blocks")
+    log.info(
+        "%s analysis %s in %s for %s (%d events, top %s, %s)",
+        status,
+        analysis_id,
+        channel,
+        source_ts,
+        len(report.events),
+        rendered.top_code,
+        "file" if rendered.file else "blocks",
+    )
     return Outcome(status, report=report, reply_ts=reply_ts)

@@ -80,8 +80,10 @@ def download_text(
     name = file.get("name") or file.get("title") or "file"
     size = file.get("size")
     if isinstance(size, int) and size > max_bytes:
-        raise DownloadError(f"{name} is {size_bytes(size)}; I read files up to {size_bytes(max_bytes)}. "
-                            "Paste the OOM part of the log, or compress it (.gz).")
+        raise DownloadError(
+            f"{name} is {size_bytes(size)}; I read files up to {size_bytes(max_bytes)}. "
+            "Paste the OOM part of the log, or compress it (.gz)."
+        )
     url = file.get("url_private_download") or file.get("url_private")
     if not url:
         raise DownloadError(f"Slack did not give me a download link for {name}.")
@@ -94,15 +96,23 @@ def download_text(
         except (OSError, EOFError):
             raise DownloadError(f"{name} looks like gzip but could not be decompressed.") from None
         if len(data) > max_bytes * 4:
-            raise DownloadError(f"{name} decompresses to more than {size_bytes(max_bytes * 4)}; "
-                                "send the OOM part of the log instead.")
+            raise DownloadError(
+                f"{name} decompresses to more than {size_bytes(max_bytes * 4)}; send the OOM part of the log instead."
+            )
     if looks_binary(data):
         raise DownloadError(f"{name} does not look like a text log.")
     return data.decode("utf-8", errors="replace")
 
 
-def _fetch(url: str, token: str, allowed_hosts: frozenset[str], plain_http_hosts: frozenset[str],
-           max_bytes: int, timeout_s: float, name: str) -> bytes:
+def _fetch(
+    url: str,
+    token: str,
+    allowed_hosts: frozenset[str],
+    plain_http_hosts: frozenset[str],
+    max_bytes: int,
+    timeout_s: float,
+    name: str,
+) -> bytes:
     for _hop in range(4):
         if not host_allowed(url, allowed_hosts, plain_http_hosts):
             # Never send the bot token anywhere but Slack's file hosts.
@@ -119,8 +129,10 @@ def _fetch(url: str, token: str, allowed_hosts: frozenset[str], plain_http_hosts
         except (urllib.error.URLError, TimeoutError, OSError):
             raise DownloadError(f"I could not download {name} from Slack; try again later.") from None
         if len(data) > max_bytes:
-            raise DownloadError(f"{name} is larger than {size_bytes(max_bytes)}, the most I read. "
-                                "Paste the OOM part of the log, or compress it (.gz).")
+            raise DownloadError(
+                f"{name} is larger than {size_bytes(max_bytes)}, the most I read. "
+                "Paste the OOM part of the log, or compress it (.gz)."
+            )
         return data
     raise DownloadError(f"Too many redirects while downloading {name}.")
 
@@ -148,10 +160,15 @@ def read_files(services: Services, client: Any, files: list[dict[str, Any]]) -> 
         if not is_supported_file(file):
             continue
         try:
-            texts.append(download_text(file, token=services.settings.bot_token,
-                                       allowed_hosts=services.settings.allowed_file_hosts,
-                                       plain_http_hosts=services.plain_http_hosts,
-                                       max_bytes=services.settings.max_file_bytes))
+            texts.append(
+                download_text(
+                    file,
+                    token=services.settings.bot_token,
+                    allowed_hosts=services.settings.allowed_file_hosts,
+                    plain_http_hosts=services.plain_http_hosts,
+                    max_bytes=services.settings.max_file_bytes,
+                )
+            )
         except DownloadError as error:
             log.info("file %s not used: %s", file.get("id"), error)
             problems.append(str(error))

@@ -14,10 +14,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,25 +25,25 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.render.mrkdwn import file_text
-from bot.store.queue import CLAIM_HOLDER, JOB_ATTEMPT
+from bot.incidents.build import Summary, build_summary
+from bot.incidents.records import records_from_report, ts_to_epoch
+from bot.render.mrkdwn import escape_mrkdwn, file_text
+from bot.render.summary import render_slack
+from bot.settings import IncidentSettings
 from bot.slack.delivery import POSTED, UNCHANGED, UPDATED, analyse_safely, post_message
 from bot.slack.download import read_files
 from bot.slack.events import is_from_self, message_paste
 from bot.slack.services import Services
-from grammar.detect import holds_event
 from bot.store import Digest, EventRecord, ScanState
-
-from bot.incidents.build import Summary, build_summary
-from bot.incidents.records import records_from_report, ts_to_epoch
-from bot.render.mrkdwn import escape_mrkdwn
-from bot.render.summary import render_slack
-from bot.settings import IncidentSettings
+from bot.store.queue import CLAIM_HOLDER, JOB_ATTEMPT
+from grammar.detect import holds_event
 
 log = logging.getLogger(__name__)
 
-SUMMARY_USAGE = ("Usage: `/oom summary [24h|7d|since 2025-03-14]`, `/oom summary scan [7d|since DATE]` "
-                 "(read dumps posted before I joined), `/oom digest daily 09:00 [Europe/Paris]`, `/oom digest off`.")
+SUMMARY_USAGE = (
+    "Usage: `/oom summary [24h|7d|since 2025-03-14]`, `/oom summary scan [7d|since DATE]` "
+    "(read dumps posted before I joined), `/oom digest daily 09:00 [Europe/Paris]`, `/oom digest off`."
+)
 _WINDOW = re.compile(r"^(\d{1,4})\s*(h|d|w)$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DEFAULT_WINDOW_S = 86400
@@ -78,7 +78,7 @@ def parse_window(words: list[str], now: float, *, default_s: float = DEFAULT_WIN
         except ValueError:
             raise UsageError(f"`{escape_mrkdwn(raw)}` is not a date; use e.g. `since 2025-03-14`.") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         since = moment.timestamp()
         if since >= now:
             raise UsageError("That date is in the future.")
@@ -124,17 +124,48 @@ class Incidents:
 
     # -- recording ------------------------------------------------------------------------------
 
-    def record(self, report: Any, paste: str, *, team_id: str | None, channel: str | None, message_ts: str | None,
-               thread_ts: str | None, user_id: str | None, source_kind: str, replace: bool = False,
-               posted_at: float | None = None) -> int:
+    def record(
+        self,
+        report: Any,
+        paste: str,
+        *,
+        team_id: str | None,
+        channel: str | None,
+        message_ts: str | None,
+        thread_ts: str | None,
+        user_id: str | None,
+        source_kind: str,
+        replace: bool = False,
+        posted_at: float | None = None,
+    ) -> int:
         posted_at = posted_at if posted_at is not None else ts_to_epoch(message_ts, time.time())
-        records = records_from_report(report, paste, posted_at=posted_at, store_paste=self.settings.store_pastes,
-                                      team_id=team_id, channel=channel, thread_ts=thread_ts, message_ts=message_ts,
-                                      user_id=user_id, source_kind=source_kind)
+        records = records_from_report(
+            report,
+            paste,
+            posted_at=posted_at,
+            store_paste=self.settings.store_pastes,
+            team_id=team_id,
+            channel=channel,
+            thread_ts=thread_ts,
+            message_ts=message_ts,
+            user_id=user_id,
+            source_kind=source_kind,
+        )
         return self.store.record_events(records, replace=replace)
 
-    def after_delivery(self, client: Any, outcome: Any, *, paste: str, team_id: str | None, channel: str,
-                       source_ts: str, thread_ts: str, user_id: str | None, source_kind: str) -> None:
+    def after_delivery(
+        self,
+        client: Any,
+        outcome: Any,
+        *,
+        paste: str,
+        team_id: str | None,
+        channel: str,
+        source_ts: str,
+        thread_ts: str,
+        user_id: str | None,
+        source_kind: str,
+    ) -> None:
         """Called by the listeners once an analysis was posted (or updated) in a thread: record its
         events and, for a new reply, attach the chart. Never raises: the answer is already out."""
         # A queued job tried again (its first attempt lost the database after answering) finds its
@@ -145,16 +176,28 @@ class Incidents:
         report = outcome.report
         try:
             if report.events:
-                self.record(report, paste, team_id=team_id, channel=channel, message_ts=source_ts,
-                            thread_ts=thread_ts if thread_ts != source_ts else None, user_id=user_id,
-                            source_kind=source_kind, replace=outcome.status == UPDATED or retried)
+                self.record(
+                    report,
+                    paste,
+                    team_id=team_id,
+                    channel=channel,
+                    message_ts=source_ts,
+                    thread_ts=thread_ts if thread_ts != source_ts else None,
+                    user_id=user_id,
+                    source_kind=source_kind,
+                    replace=outcome.status == UPDATED or retried,
+                )
             else:
                 self.store.forget_message_events(channel, source_ts)
         except SQLAlchemyError as error:
             if CLAIM_HOLDER.get() is not None:
                 raise  # inside a queued job: the job is tried again and records them then
-            log.warning("recording events of %s in %s failed: database unavailable (%s)", source_ts, channel,
-                        type(error).__name__)
+            log.warning(
+                "recording events of %s in %s failed: database unavailable (%s)",
+                source_ts,
+                channel,
+                type(error).__name__,
+            )
         except Exception:
             log.exception("recording events of %s in %s failed", source_ts, channel)
         if outcome.status == POSTED and report.events and self.settings.charts:
@@ -174,9 +217,14 @@ class Incidents:
                 return False
             # Charts keep a pace lane of their own: they must never delay the next answer.
             self.services.pacer.wait(f"charts:{channel}")
-            client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=chart.png,
-                                   filename="oomlens-memory.png", title=file_text(title),
-                                   alt_txt=file_text(f"Chart of memory use. {title}"))
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                content=chart.png,
+                filename="oomlens-memory.png",
+                title=file_text(title),
+                alt_txt=file_text(f"Chart of memory use. {title}"),
+            )
             return True
         except SlackApiError as error:
             log.warning("chart upload failed in %s: %s", channel, error.response.get("error"))
@@ -224,8 +272,16 @@ class Incidents:
         records = self.store.events(team_id=team_id, channel=channel, since=window.since, until=window.until)
         return build_summary(records, title=title, since=window.since, until=window.until)
 
-    def post_summary(self, client: Any, summary: Summary, *, team_id: str | None, channel: str,
-                     note: str | None = None, respond: Any = None) -> str | None:
+    def post_summary(
+        self,
+        client: Any,
+        summary: Summary,
+        *,
+        team_id: str | None,
+        channel: str,
+        note: str | None = None,
+        respond: Any = None,
+    ) -> str | None:
         """Post the summary (and its chart, in the summary's thread); returns the message ts."""
         base = self.team_url(client, team_id)
         text, blocks = render_slack(summary, linker=lambda r: archive_link(base, r), note=note)
@@ -244,9 +300,14 @@ class Incidents:
                 chart = summary_chart(summary)
                 if chart is not None:
                     self.services.pacer.wait(f"charts:{channel}")
-                    client.files_upload_v2(channel=channel, thread_ts=ts, content=chart.png,
-                                           filename="oomlens-timeline.png", title=file_text(summary.title),
-                                           alt_txt=file_text(f"Timeline chart. {summary.title}"))
+                    client.files_upload_v2(
+                        channel=channel,
+                        thread_ts=ts,
+                        content=chart.png,
+                        filename="oomlens-timeline.png",
+                        title=file_text(summary.title),
+                        alt_txt=file_text(f"Timeline chart. {summary.title}"),
+                    )
             except Exception:
                 log.warning("summary chart failed in %s", channel, exc_info=True)
         return ts
@@ -276,23 +337,33 @@ class Incidents:
             respond(response_type="ephemeral", text=str(error), replace_original=False)
         except Exception:
             log.exception("/oom %s failed in %s", words[:1], channel)
-            respond(response_type="ephemeral", text="Sorry, that failed (internal error); it has been logged.",
-                    replace_original=False)
+            respond(
+                response_type="ephemeral",
+                text="Sorry, that failed (internal error); it has been logged.",
+                replace_original=False,
+            )
 
-    def _digest_command(self, words: list[str], team_id: str | None, channel: str, user_id: str | None,
-                        respond: Any) -> None:
+    def _digest_command(
+        self, words: list[str], team_id: str | None, channel: str, user_id: str | None, respond: Any
+    ) -> None:
         if not team_id:
             raise UsageError("Digests need a workspace id.")
         if not words:
             current = [d for d in self.store.digests() if d.team_id == team_id and d.channel == channel]
-            text = (f"Daily digest at {current[0].at_time} {current[0].timezone}." if current
-                    else "No digest in this channel. " + SUMMARY_USAGE)
+            text = (
+                f"Daily digest at {current[0].at_time} {current[0].timezone}."
+                if current
+                else "No digest in this channel. " + SUMMARY_USAGE
+            )
             respond(response_type="ephemeral", text=escape_mrkdwn(text), replace_original=False)
             return
         if words[0].lower() == "off":
             dropped = self.store.drop_digest(team_id, channel)
-            respond(response_type="ephemeral", replace_original=False,
-                    text="Daily digest turned off." if dropped else "There was no digest in this channel.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="Daily digest turned off." if dropped else "There was no digest in this channel.",
+            )
             return
         if words[0].lower() != "daily" or len(words) not in (2, 3) or not _CLOCK.match(words[1]):
             raise UsageError("Usage: `/oom digest daily 09:00 [Europe/Paris]` or `/oom digest off`.")
@@ -304,9 +375,13 @@ class Incidents:
         hour, minute = _CLOCK.match(words[1]).groups()  # type: ignore[union-attr]
         at_time = f"{int(hour):02d}:{minute}"
         self.store.set_digest(Digest(team_id, channel, "daily", at_time, zone, user_id, time.time()))
-        respond(response_type="in_channel", replace_original=False,
-                text=escape_mrkdwn(f"Daily OOM digest for this channel at {at_time} {zone} (last 24 h). "
-                                   "`/oom digest off` stops it."))
+        respond(
+            response_type="in_channel",
+            replace_original=False,
+            text=escape_mrkdwn(
+                f"Daily OOM digest for this channel at {at_time} {zone} (last 24 h). `/oom digest off` stops it."
+            ),
+        )
 
     def post_digest(self, client: Any, digest: Digest, *, now: float) -> str | None:
         window = Window(now - 86400, now, "last 24 h")
@@ -315,25 +390,51 @@ class Incidents:
 
     # -- back-fill from channel history ---------------------------------------------------------
 
-    def _scan_command(self, words: list[str], team_id: str | None, channel: str, respond: Any, client: Any,
-                      context: Any) -> None:
+    def _scan_command(
+        self, words: list[str], team_id: str | None, channel: str, respond: Any, client: Any, context: Any
+    ) -> None:
         window = parse_window(words, time.time(), default_s=min(30 * 86400, self.settings.retention_s))
-        respond(response_type="ephemeral", replace_original=False,
-                text=escape_mrkdwn(f"Reading this channel's history ({window.label}) for dumps posted before I "
-                                   "joined; I will post the summary when done."))
-        result = self.scan(client, team_id or "-", channel, oldest=window.since, bot_user_id=context.get("bot_user_id"),
-                           bot_id=context.get("bot_id"))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=escape_mrkdwn(
+                f"Reading this channel's history ({window.label}) for dumps posted before I "
+                "joined; I will post the summary when done."
+            ),
+        )
+        result = self.scan(
+            client,
+            team_id or "-",
+            channel,
+            oldest=window.since,
+            bot_user_id=context.get("bot_user_id"),
+            bot_id=context.get("bot_id"),
+        )
         if result.status != "done":
-            respond(response_type="ephemeral", replace_original=False,
-                    text=escape_mrkdwn(f"Scan paused after {result.pages} pages ({result.events} events so far): "
-                                       "Slack asked me to slow down. It resumes by itself."))
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=escape_mrkdwn(
+                    f"Scan paused after {result.pages} pages ({result.events} events so far): "
+                    "Slack asked me to slow down. It resumes by itself."
+                ),
+            )
             return
         summary = self.summary(team_id, channel, window, title=f"OOM summary, {window.label}")
         note = f"History scan: {result.messages} messages read, {result.events} events found in dumps."
         self.post_summary(client, summary, team_id=team_id, channel=channel, respond=respond, note=note)
 
-    def scan(self, client: Any, team_id: str, channel: str, *, oldest: float | None = None,
-             bot_user_id: str | None = None, bot_id: str | None = None, sleep: Any = time.sleep) -> ScanState:
+    def scan(
+        self,
+        client: Any,
+        team_id: str,
+        channel: str,
+        *,
+        oldest: float | None = None,
+        bot_user_id: str | None = None,
+        bot_id: str | None = None,
+        sleep: Any = time.sleep,
+    ) -> ScanState:
         """Read conversations.history page by page (resuming a saved cursor) and record every dump."""
         lease = f"scan:{team_id}:{channel}"
         state = self.store.scan_state(team_id, channel)
@@ -353,8 +454,11 @@ class Incidents:
             state = ScanState(**{**state.__dict__, "status": "running"})
             self.store.save_scan(state)
             while pages_this_run < self.settings.scan_max_pages:
-                kwargs: dict[str, Any] = {"channel": channel, "oldest": state.oldest,
-                                          "limit": self.settings.history_page_limit}
+                kwargs: dict[str, Any] = {
+                    "channel": channel,
+                    "oldest": state.oldest,
+                    "limit": self.settings.history_page_limit,
+                }
                 if state.cursor:
                     kwargs["cursor"] = state.cursor
                 try:
@@ -362,8 +466,9 @@ class Incidents:
                 except SlackApiError as error:
                     if error.response.status_code != 429:
                         raise
-                    retry_after = float(error.response.headers.get("Retry-After")
-                                        or error.response.headers.get("retry-after") or 1)
+                    retry_after = float(
+                        error.response.headers.get("Retry-After") or error.response.headers.get("retry-after") or 1
+                    )
                     state = ScanState(**{**state.__dict__, "status": "paused", "resume_at": time.time() + retry_after})
                     self.store.save_scan(state)
                     if retry_after > self.settings.scan_max_wait_s or waits >= 5:
@@ -378,8 +483,17 @@ class Incidents:
                 for message in messages:
                     found += self._scan_message(client, team_id, channel, message, context)
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                state = ScanState(team_id, channel, state.oldest, cursor, "running" if cursor else "done",
-                                  state.pages + 1, state.messages + len(messages), state.events + found, None)
+                state = ScanState(
+                    team_id,
+                    channel,
+                    state.oldest,
+                    cursor,
+                    "running" if cursor else "done",
+                    state.pages + 1,
+                    state.messages + len(messages),
+                    state.events + found,
+                    None,
+                )
                 self.store.save_scan(state)  # the cursor survives a crash or a 429 from here on
                 if cursor is None:
                     return state
@@ -389,8 +503,9 @@ class Incidents:
         finally:
             self.store.release_lease(lease, self.holder)
 
-    def _scan_message(self, client: Any, team_id: str, channel: str, message: dict[str, Any],
-                      context: dict[str, Any]) -> int:
+    def _scan_message(
+        self, client: Any, team_id: str, channel: str, message: dict[str, Any], context: dict[str, Any]
+    ) -> int:
         if is_from_self(message, context) or message.get("subtype") in ("channel_join", "channel_leave"):
             return 0
         paste = message_paste(message)
@@ -403,12 +518,20 @@ class Incidents:
         if report is None or problem:
             return 0
         ts = message.get("ts")
-        return self.record(report, paste, team_id=team_id, channel=channel, message_ts=ts,
-                           thread_ts=message.get("thread_ts") if message.get("thread_ts") != ts else None,
-                           user_id=message.get("user") or message.get("bot_id"), source_kind="history")
+        return self.record(
+            report,
+            paste,
+            team_id=team_id,
+            channel=channel,
+            message_ts=ts,
+            thread_ts=message.get("thread_ts") if message.get("thread_ts") != ts else None,
+            user_id=message.get("user") or message.get("bot_id"),
+            source_kind="history",
+        )
 
-    def resume_scans(self, client: Any, *, now: float | None = None,
-                     client_for: Callable[[str | None], Any] | None = None) -> int:
+    def resume_scans(
+        self, client: Any, *, now: float | None = None, client_for: Callable[[str | None], Any] | None = None
+    ) -> int:
         """Resume paused scans; ``client_for(team_id)`` gives each workspace's client (OAuth)."""
         resumed = 0
         for state in self.store.paused_scans(now=now):

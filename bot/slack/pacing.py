@@ -7,7 +7,8 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,12 @@ class ChannelPacer:
     same channel queue up in order while other channels are not delayed.
     """
 
-    def __init__(self, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval_s = interval_s
         self._clock = clock
         self._sleep = sleep

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,8 +46,15 @@ def digest_slot(digest: Digest, now: float) -> datetime:
 
 
 class Scheduler:
-    def __init__(self, incidents: Any, client: Any, *, executor: Executor | None = None,
-                 interval_s: float | None = None, client_for: Callable[[str | None], Any] | None = None):
+    def __init__(
+        self,
+        incidents: Any,
+        client: Any,
+        *,
+        executor: Executor | None = None,
+        interval_s: float | None = None,
+        client_for: Callable[[str | None], Any] | None = None,
+    ):
         self.incidents = incidents
         self.store = incidents.store
         self.client = client
@@ -104,7 +111,10 @@ class Scheduler:
 
     def tick(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        for job in (self.run_due_digests, lambda n: self.incidents.resume_scans(self.client, now=n, client_for=self.client_for)):
+        for job in (
+            self.run_due_digests,
+            lambda n: self.incidents.resume_scans(self.client, now=n, client_for=self.client_for),
+        ):
             try:
                 job(now)
             except SQLAlchemyError as error:  # the database is away: one line, the next tick tries again
@@ -123,7 +133,7 @@ class Scheduler:
 
     # -- thread -------------------------------------------------------------------------------
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="oomlens-scheduler", daemon=True)
             self._thread.start()

@@ -244,8 +244,9 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             )
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         # Events go to the queue, not through the acknowledging Bolt app: count them here.
-        metrics.event_received(payload, {name: [request.headers.get(name, "")]
-                                         for name in ("x-slack-retry-num", "x-slack-retry-reason")})
+        metrics.event_received(
+            payload, {name: [request.headers.get(name, "")] for name in ("x-slack-retry-num", "x-slack-retry-reason")}
+        )
         if fresh:
             if app.jobs is not None:
                 app.jobs.wake()
@@ -279,8 +280,9 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
     return server
 
 
-def routes(app: Any, *, slack_events: Callable[..., Any], healthz: Callable[..., Any],
-           readyz: Callable[..., Any]) -> list[Route]:
+def routes(
+    app: Any, *, slack_events: Callable[..., Any], healthz: Callable[..., Any], readyz: Callable[..., Any]
+) -> list[Route]:
     """Every route of the HTTP server, in one place (add new endpoints here)."""
     return [
         Route("/slack/events", slack_events, methods=["POST"]),

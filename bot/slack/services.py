@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from bot.settings import Settings
 from bot.store import Store
@@ -16,14 +17,37 @@ from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPace
 class IncidentMemory(Protocol):
     """What the listeners use of ``bot.slack.incidents.Incidents`` (built after the services)."""
 
-    def after_delivery(self, client: Any, outcome: Any, *, paste: str, team_id: str | None, channel: str,
-                       source_ts: str, thread_ts: str, user_id: str | None, source_kind: str) -> None: ...
+    def after_delivery(
+        self,
+        client: Any,
+        outcome: Any,
+        *,
+        paste: str,
+        team_id: str | None,
+        channel: str,
+        source_ts: str,
+        thread_ts: str,
+        user_id: str | None,
+        source_kind: str,
+    ) -> None: ...
 
-    def record(self, report: Any, paste: str, *, team_id: str | None, channel: str | None,
-               message_ts: str | None, thread_ts: str | None, user_id: str | None, source_kind: str,
-               replace: bool = False, posted_at: float | None = None) -> int: ...
+    def record(
+        self,
+        report: Any,
+        paste: str,
+        *,
+        team_id: str | None,
+        channel: str | None,
+        message_ts: str | None,
+        thread_ts: str | None,
+        user_id: str | None,
+        source_kind: str,
+        replace: bool = False,
+        posted_at: float | None = None,
+    ) -> int: ...
 
     def handle_command(self, command: dict[str, Any], respond: Any, client: Any, context: Any) -> None: ...
+
 
 Analyzer = Callable[[str], Any]  # text -> bot.pipeline.Report
 
@@ -43,7 +67,7 @@ class Services:
     bot_limiter: BotReplyLimiter = field(default_factory=BotReplyLimiter)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     incidents: IncidentMemory | None = None  # set by build_app once the incident memory exists
-    _reports: "OrderedDict[int, Any]" = field(default_factory=OrderedDict)
+    _reports: OrderedDict[int, Any] = field(default_factory=OrderedDict)
     _reports_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

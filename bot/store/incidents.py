@@ -36,8 +36,9 @@ class IncidentStore:
             keys = {(r.channel, r.message_ts) for r in records if r.channel and r.message_ts}
             with self.engine.begin() as connection:
                 for channel, message_ts in keys:
-                    connection.execute(delete(table).where(table.c.channel == channel,
-                                                           table.c.message_ts == message_ts))
+                    connection.execute(
+                        delete(table).where(table.c.channel == channel, table.c.message_ts == message_ts)
+                    )
         for record in records:
             row = record.to_row()
             row["created_at"] = now
@@ -52,12 +53,20 @@ class IncidentStore:
     def forget_message_events(self, channel: str, message_ts: str) -> int:
         table = schema.oom_events
         with self.engine.begin() as connection:
-            result = connection.execute(delete(table).where(table.c.channel == channel,
-                                                            table.c.message_ts == message_ts))
+            result = connection.execute(
+                delete(table).where(table.c.channel == channel, table.c.message_ts == message_ts)
+            )
             return result.rowcount or 0
 
-    def events(self, *, team_id: str | None, channel: str | None, since: float | None = None,
-               until: float | None = None, limit: int = 5000) -> list[EventRecord]:
+    def events(
+        self,
+        *,
+        team_id: str | None,
+        channel: str | None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 5000,
+    ) -> list[EventRecord]:
         """Events of a channel whose time (log time, else post time) lies in [since, until)."""
         table = schema.oom_events
         query = select(table)
@@ -73,8 +82,10 @@ class IncidentStore:
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
         records = [EventRecord.from_row(row) for row in rows]
-        return sorted((r for r in records if (since is None or r.when >= since) and (until is None or r.when < until)),
-                      key=lambda r: (r.when, r.id or 0))
+        return sorted(
+            (r for r in records if (since is None or r.when >= since) and (until is None or r.when < until)),
+            key=lambda r: (r.when, r.id or 0),
+        )
 
     # -- retention ----------------------------------------------------------------------------
 
@@ -89,9 +100,18 @@ class IncidentStore:
             for name, statement in (
                 ("events", delete(schema.oom_events).where(schema.oom_events.c.created_at < cutoff)),
                 # An analysis voted "Wrong cause" keeps its paste for `oomlens feedback export`.
-                ("analyses", delete(schema.analyses).where(schema.analyses.c.created_at < cutoff, ~exists(
-                    select(schema.feedback.c.id).where(schema.feedback.c.analysis_id == schema.analyses.c.id,
-                                                       schema.feedback.c.verdict == "wrong-cause")))),
+                (
+                    "analyses",
+                    delete(schema.analyses).where(
+                        schema.analyses.c.created_at < cutoff,
+                        ~exists(
+                            select(schema.feedback.c.id).where(
+                                schema.feedback.c.analysis_id == schema.analyses.c.id,
+                                schema.feedback.c.verdict == "wrong-cause",
+                            )
+                        ),
+                    ),
+                ),
                 ("fragments", delete(schema.fragments).where(schema.fragments.c.updated_at < now - 86400)),
                 ("leases", delete(schema.leases).where(schema.leases.c.expires_at < min(cutoff, now - 7 * 86400))),
             ):
@@ -123,15 +143,19 @@ class IncidentStore:
         now = time.time()
         table = schema.leases
         with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.key == key[:300], table.c.holder == holder)
-                               .values(done_at=now, result=result[:64], expires_at=now + keep_s))
+            connection.execute(
+                update(table)
+                .where(table.c.key == key[:300], table.c.holder == holder)
+                .values(done_at=now, result=result[:64], expires_at=now + keep_s)
+            )
 
     def release_lease(self, key: str, holder: str) -> None:
         """Give an unfinished lease back (the work failed and may be retried by anyone)."""
         table = schema.leases
         with self.engine.begin() as connection:
-            connection.execute(delete(table).where(table.c.key == key[:300], table.c.holder == holder,
-                                                   table.c.done_at.is_(None)))
+            connection.execute(
+                delete(table).where(table.c.key == key[:300], table.c.holder == holder, table.c.done_at.is_(None))
+            )
 
     def lease(self, key: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
@@ -142,15 +166,21 @@ class IncidentStore:
 
     def set_digest(self, digest: Digest) -> None:
         table = schema.digests
-        values = dict(period=digest.period, at_time=digest.at_time, timezone=digest.timezone,
-                      created_by=digest.created_by, updated_at=digest.updated_at or time.time())
+        values = dict(
+            period=digest.period,
+            at_time=digest.at_time,
+            timezone=digest.timezone,
+            created_by=digest.created_by,
+            updated_at=digest.updated_at or time.time(),
+        )
         where = and_(table.c.team_id == digest.team_id, table.c.channel == digest.channel)
         with self.engine.begin() as connection:
             if connection.execute(update(table).where(where).values(**values)).rowcount == 0:
                 try:
                     with connection.begin_nested():
-                        connection.execute(insert(table).values(team_id=digest.team_id, channel=digest.channel,
-                                                                **values))
+                        connection.execute(
+                            insert(table).values(team_id=digest.team_id, channel=digest.channel, **values)
+                        )
                 except IntegrityError:  # another replica inserted it meanwhile
                     connection.execute(update(table).where(where).values(**values))
 
@@ -170,8 +200,11 @@ class IncidentStore:
     def scan_state(self, team_id: str, channel: str) -> ScanState | None:
         table = schema.scans
         with self.engine.connect() as connection:
-            row = connection.execute(select(table).where(table.c.team_id == team_id, table.c.channel == channel)
-                                     ).mappings().first()
+            row = (
+                connection.execute(select(table).where(table.c.team_id == team_id, table.c.channel == channel))
+                .mappings()
+                .first()
+            )
         return ScanState(**{f.name: row[f.name] for f in fields(ScanState)}) if row else None
 
     def save_scan(self, state: ScanState) -> None:
@@ -187,6 +220,13 @@ class IncidentStore:
         now = time.time() if now is None else now
         table = schema.scans
         with self.engine.connect() as connection:
-            rows = connection.execute(select(table).where(
-                table.c.status == "paused", or_(table.c.resume_at.is_(None), table.c.resume_at <= now))).mappings().all()
+            rows = (
+                connection.execute(
+                    select(table).where(
+                        table.c.status == "paused", or_(table.c.resume_at.is_(None), table.c.resume_at <= now)
+                    )
+                )
+                .mappings()
+                .all()
+            )
         return [ScanState(**{f.name: row[f.name] for f in fields(ScanState)}) for row in rows]

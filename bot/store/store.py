@@ -71,17 +71,21 @@ class DatabaseLimits:
     pool_timeout_s: float = 5.0  # waiting for a free connection of the pool
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "DatabaseLimits":
-        return cls(connect_timeout_s=settings.db_connect_timeout_s, statement_timeout_s=settings.db_statement_timeout_s,
-                   pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size,
-                   pool_timeout_s=settings.db_connect_timeout_s)
+    def from_settings(cls, settings: Any) -> DatabaseLimits:
+        return cls(
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_timeout_s=settings.db_connect_timeout_s,
+        )
 
 
 def normalise_url(database_url: str) -> str:
     """``postgres://`` and ``postgresql://`` (Heroku, Render, libpq style) mean psycopg 3 here."""
     for prefix in ("postgres://", "postgresql://"):
         if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix):]
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
     return database_url
 
 
@@ -122,16 +126,24 @@ def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engi
     if database_url.startswith("postgresql+psycopg"):
         statement_ms = int(limits.statement_timeout_s * 1000)
         connect_args = {
-            "connect_timeout": max(1, int(round(limits.connect_timeout_s))),
+            "connect_timeout": max(1, round(limits.connect_timeout_s)),
             # Server-side bounds: a statement or a lock wait never runs past the timeout; a
             # session idle inside a transaction (a replica frozen mid-job) is ended by the server.
             "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms} "
-                       f"-c idle_in_transaction_session_timeout={max(statement_ms * 3, 30000)}",
-            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+            f"-c idle_in_transaction_session_timeout={max(statement_ms * 3, 30000)}",
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
         }
-    return create_engine(database_url, pool_pre_ping=True, connect_args=connect_args,
-                         pool_size=limits.pool_size, max_overflow=limits.max_overflow,
-                         pool_timeout=limits.pool_timeout_s)
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        pool_size=limits.pool_size,
+        max_overflow=limits.max_overflow,
+        pool_timeout=limits.pool_timeout_s,
+    )
 
 
 # Any fixed 64-bit number names the lock; every replica (and `oomlens db upgrade`) uses this one.
@@ -163,7 +175,7 @@ class Store(IncidentStore, JobQueueStore):
         self.engine = engine
 
     @classmethod
-    def open(cls, database_url: str, *, migrate: bool = True, limits: DatabaseLimits | None = None) -> "Store":
+    def open(cls, database_url: str, *, migrate: bool = True, limits: DatabaseLimits | None = None) -> Store:
         engine = make_engine(database_url, limits)
         if migrate:
             run_migrations(engine)
@@ -222,8 +234,10 @@ class Store(IncidentStore, JobQueueStore):
         for _ in range(3):
             with self.engine.begin() as connection:
                 row = connection.execute(
-                    update(table).where(table.c.channel == channel)
-                    .values(next_at=later + interval_s).returning(table.c.next_at)
+                    update(table)
+                    .where(table.c.channel == channel)
+                    .values(next_at=later + interval_s)
+                    .returning(table.c.next_at)
                 ).first()
             if row is not None:
                 return float(row[0]) - interval_s
@@ -277,9 +291,11 @@ class Store(IncidentStore, JobQueueStore):
 
     def analysis(self, analysis_id: int) -> Analysis | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.analyses).where(schema.analyses.c.id == analysis_id)
-            ).mappings().first()
+            row = (
+                connection.execute(select(schema.analyses).where(schema.analyses.c.id == analysis_id))
+                .mappings()
+                .first()
+            )
         return Analysis(**row) if row else None
 
     def latest_analyses(self, team_id: str | None, limit: int = 10) -> list[Analysis]:
@@ -294,11 +310,15 @@ class Store(IncidentStore, JobQueueStore):
 
     def reply_for(self, channel: str, source_ts: str) -> ReplyRecord | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.replies).where(
-                    schema.replies.c.channel == channel, schema.replies.c.source_ts == source_ts
+            row = (
+                connection.execute(
+                    select(schema.replies).where(
+                        schema.replies.c.channel == channel, schema.replies.c.source_ts == source_ts
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return ReplyRecord(**{k: row[k] for k in ReplyRecord.__dataclass_fields__})
@@ -353,25 +373,33 @@ class Store(IncidentStore, JobQueueStore):
 
     def feedback_for(self, analysis_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(schema.feedback).where(schema.feedback.c.analysis_id == analysis_id)
-            ).mappings().all()
+            rows = (
+                connection.execute(select(schema.feedback).where(schema.feedback.c.analysis_id == analysis_id))
+                .mappings()
+                .all()
+            )
         return [dict(row) for row in rows]
 
     # -- fragments of a dump pasted over several messages -------------------------------------
 
     def fragment(self, channel: str, user_id: str, thread_key: str) -> Fragment | None:
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.fragments).where(
-                    schema.fragments.c.channel == channel,
-                    schema.fragments.c.user_id == user_id,
-                    schema.fragments.c.thread_key == thread_key,
+            row = (
+                connection.execute(
+                    select(schema.fragments).where(
+                        schema.fragments.c.channel == channel,
+                        schema.fragments.c.user_id == user_id,
+                        schema.fragments.c.thread_key == thread_key,
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
-        return Fragment(first_ts=row["first_ts"], last_ts=row["last_ts"], text=row["text"], updated_at=row["updated_at"])
+        return Fragment(
+            first_ts=row["first_ts"], last_ts=row["last_ts"], text=row["text"], updated_at=row["updated_at"]
+        )
 
     def save_fragment(self, channel: str, user_id: str, thread_key: str, fragment: Fragment) -> None:
         where = (
@@ -386,9 +414,7 @@ class Store(IncidentStore, JobQueueStore):
             result = connection.execute(update(schema.fragments).where(*where).values(**values))
             if result.rowcount == 0:
                 connection.execute(
-                    insert(schema.fragments).values(
-                        channel=channel, user_id=user_id, thread_key=thread_key, **values
-                    )
+                    insert(schema.fragments).values(channel=channel, user_id=user_id, thread_key=thread_key, **values)
                 )
 
     def drop_fragment(self, channel: str, user_id: str, thread_key: str) -> None:

@@ -10,6 +10,7 @@ their citations live in ``meanings.yaml``.
 
 from __future__ import annotations
 
+from grammar.release import KernelRelease, parse_release
 from knowledge.gfp.decoder import (
     PAGE_ALLOC_COSTLY_ORDER,
     Alternative,
@@ -23,7 +24,6 @@ from knowledge.gfp.decoder import (
     meaning_for,
     parse_mask_text,
 )
-from grammar.release import KernelRelease, parse_release
 from knowledge.gfp.tables import GfpTable, load_tables
 
 __all__ = [

@@ -221,7 +221,7 @@ def parse_mask_text(text: str) -> tuple[int | None, str | None]:
     text = text.strip().rstrip(",")
     for prefix in ("gfp_mask=", "mode:", "mode="):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     if text.startswith("#"):
         text = "0x" + text[1:]
     match = _FULL_RE.match(text)
@@ -269,7 +269,7 @@ def _unpinned_note(series: tuple[int, ...]) -> str | None:
         (5, 13): "5.13 is unpinned (assumed equal to 5.12)",
         (5, 18): "5.18 is unpinned (SKIP_* bits conditional in 5.18 or 5.19); decoded with the 5.17 table",
     }
-    return unpinned.get(series[:2])
+    return unpinned.get((series[0], series[1])) if len(series) >= 2 else None
 
 
 def choose_tables(release: KernelRelease) -> _Choice:
@@ -366,9 +366,7 @@ def _zone(view: ConfigView, mask: int) -> tuple[str, str | None]:
     return ("Normal", None)
 
 
-def _oom_decision(
-    view: ConfigView, mask: int, order: int | None, zone: str
-) -> tuple[bool, tuple[str, ...], str]:
+def _oom_decision(view: ConfigView, mask: int, order: int | None, zone: str) -> tuple[bool, tuple[str, ...], str]:
     table = view.table
     rule = _oom_rule(table)
     values = view.values
@@ -382,7 +380,10 @@ def _oom_decision(
     effective_order = order if order is not None else 0
     thisnode_composite = values.get("GFP_THISNODE", 0)
     checks: dict[str, tuple[bool, str]] = {
-        "direct_reclaim": (direct, "cannot direct-reclaim (atomic/GFP_NOWAIT): fails instead of invoking the OOM killer"),
+        "direct_reclaim": (
+            direct,
+            "cannot direct-reclaim (atomic/GFP_NOWAIT): fails instead of invoking the OOM killer",
+        ),
         "fs": (has("__GFP_FS"), "no __GFP_FS (GFP_NOFS/GFP_NOIO): the global OOM killer is not invoked"),
         "not_noretry": (not has("__GFP_NORETRY"), "__GFP_NORETRY: gives up after reclaim, never OOM-kills"),
         "not_costly": (
@@ -537,7 +538,11 @@ def decode(
             notes.append(f"reverse lookup: {_normalise_symbolic(printed_in_text)} = {value:#x}")
         elif printed_in_text is not None and symbolic is None:
             symbolic = printed_in_text
-        if not mask.strip().lower().startswith(("0x", "gfp", "__gfp", "#")) and value is not None and printed_in_text is None:
+        if (
+            not mask.strip().lower().startswith(("0x", "gfp", "__gfp", "#"))
+            and value is not None
+            and printed_in_text is None
+        ):
             notes.append(f"read {mask.strip()!r} as hex ({value:#x}); the kernel always prints gfp masks in hex")
     else:
         value = int(mask)
@@ -578,7 +583,9 @@ def decode(
                 )
                 for reading, tables in consistent[:4]:
                     alternatives.append(
-                        Alternative(reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables))
+                        Alternative(
+                            reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables)
+                        )
                     )
         else:
             chosen = next((c for c in candidates if c.unknown == 0), candidates[0])
@@ -599,9 +606,7 @@ def decode(
                 if c.view.table is chosen.view.table and c.unknown == 0 and c.view.config != chosen.view.config
             ]
             also = f" (also explained by {', '.join(others)})" if others else ""
-            notes.append(
-                f"bits explained only with {chosen.view.config} (debug kernel or arm64 MTE){also}"
-            )
+            notes.append(f"bits explained only with {chosen.view.config} (debug kernel or arm64 MTE){also}")
     else:
         readings = _all_readings(value, printed, arch)
         if printed is not None and not readings:
@@ -617,9 +622,7 @@ def decode(
                 Alternative(reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables))
             )
         if printed is not None:
-            notes.append(
-                f"kernel not given: the printed text {printed!r} fits {_describe_range(chosen_tables)}"
-            )
+            notes.append(f"kernel not given: the printed text {printed!r} fits {_describe_range(chosen_tables)}")
             chosen = _read(chosen_tables[-1].view(chosen.view.config), value)
         else:
             notes.append(
@@ -786,11 +789,12 @@ def decode_event_mask(event: Any, dump: Any) -> GfpDecoding | None:
             arch=getattr(event, "arch", None) or getattr(dump, "arch", None),
             symbolic=printed,
         )
-    except Exception:  # noqa: BLE001 - a bad mask must never break the analysis of a paste
+    except Exception:
         return None
 
 
 __all__ = [
+    "PAGE_ALLOC_COSTLY_ORDER",
     "Alternative",
     "FlagInfo",
     "GfpDecoding",
@@ -801,5 +805,4 @@ __all__ = [
     "encode",
     "meaning_for",
     "parse_mask_text",
-    "PAGE_ALLOC_COSTLY_ORDER",
 ]

@@ -169,7 +169,7 @@ def _view(table: GfpTable, config: str) -> ConfigView:
     if composed:
         names = _composed_print_table(values)
     else:
-        names = list(print_table)
+        names = list(print_table or ())
         extra = (table.data.get("print_table_config_dependent") or {}).get(config)
         if extra:
             for removed in extra.get("removes", []):

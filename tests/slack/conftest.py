@@ -5,4 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from slack_harness import bot, db_url, fake_slack, slack  # noqa: E402,F401
+from slack_harness import bot, db_url, fake_slack, slack  # noqa: F401

@@ -13,8 +13,9 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -57,8 +58,9 @@ class ServerThread:
     """Run an ASGI app under uvicorn in a daemon thread on 127.0.0.1:<ephemeral>."""
 
     def __init__(self, asgi_app: Any):
-        self.server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off", access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(asgi_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", access_log=False)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> int:
@@ -156,11 +158,11 @@ def check_text(text: str, kind: str, allowed_users: set[str] = frozenset()) -> l
             problems.append(f"unexpected user mention {match.group(0)!r}")
     if kind == "mrkdwn":
         if _BAD_AMP.search(text):
-            problems.append(f"unescaped & in mrkdwn near {text[max(0, _BAD_AMP.search(text).start() - 20):][:40]!r}")
+            problems.append(f"unescaped & in mrkdwn near {text[max(0, _BAD_AMP.search(text).start() - 20) :][:40]!r}")
         stripped = _ALLOWED_MARKUP.sub("", text)
         if "<" in stripped or ">" in stripped:
             at = max(stripped.find("<"), stripped.find(">"))
-            problems.append(f"unescaped angle bracket in mrkdwn near {stripped[max(0, at - 20):at + 20]!r}")
+            problems.append(f"unescaped angle bracket in mrkdwn near {stripped[max(0, at - 20) : at + 20]!r}")
     return problems
 
 
@@ -187,18 +189,21 @@ class FakeSlack:
         self.base_url = ""
         # token -> identity for auth.test; the bot token of the default workspace, plus OAuth installs
         self.tokens: dict[str, dict[str, Any]] = {
-            BOT_TOKEN: {"team_id": TEAM_ID, "team": "Test", "user_id": BOT_USER_ID, "bot_id": BOT_ID}}
+            BOT_TOKEN: {"team_id": TEAM_ID, "team": "Test", "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        }
         self.oauth_codes: dict[str, dict[str, Any]] = {}  # code -> workspace it installs into
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> "FakeSlack":
-        app = Starlette(routes=[
-            Route("/api/{method}", self._api, methods=["GET", "POST"]),
-            Route("/upload/{file_id}", self._upload, methods=["POST"]),
-            Route("/files-pri/{file_id}/{name}", self._download, methods=["GET"]),
-            Route("/response/{rid}", self._response, methods=["POST"]),
-        ])
+    def start(self) -> FakeSlack:
+        app = Starlette(
+            routes=[
+                Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
+                Route("/files-pri/{file_id}/{name}", self._download, methods=["GET"]),
+                Route("/response/{rid}", self._response, methods=["POST"]),
+            ]
+        )
         self._server = ServerThread(app)
         port = self._server.start()
         self.base_url = f"http://127.0.0.1:{port}"
@@ -229,8 +234,17 @@ class FakeSlack:
     def add_file(self, name: str, content: bytes, **meta: Any) -> dict[str, Any]:
         file_id = f"F{next(self._ids):08d}"
         url = f"{self.base_url}/files-pri/{file_id}/{name}"
-        info = {"id": file_id, "name": name, "title": name, "size": len(content), "mimetype": "text/plain",
-                "filetype": "text", "url_private": url, "url_private_download": url + "?download=1", **meta}
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "size": len(content),
+            "mimetype": "text/plain",
+            "filetype": "text",
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+            **meta,
+        }
         with self.lock:
             self.files[file_id] = {"content": content, "meta": info}
         return info
@@ -255,8 +269,9 @@ class FakeSlack:
         raise AssertionError("timed out waiting for the bot")
 
     def wait_calls(self, method: str, count: int = 1, timeout: float = 15.0, **where: Any) -> list[Call]:
-        return self.wait_for(lambda: (lambda c: c if len(c) >= count else None)(self.calls_to(method, **where)),
-                             timeout=timeout)
+        return self.wait_for(
+            lambda: (lambda c: c if len(c) >= count else None)(self.calls_to(method, **where)), timeout=timeout
+        )
 
     # -- HTTP handlers ------------------------------------------------------------------------
 
@@ -313,7 +328,7 @@ class FakeSlack:
         if method == "oauth.v2.access":
             return JSONResponse(self._oauth_v2_access(params, auth))
         with self.lock:
-            known = auth.startswith("Bearer ") and auth[len("Bearer "):] in self.tokens
+            known = auth.startswith("Bearer ") and auth[len("Bearer ") :] in self.tokens
         if not known:
             return JSONResponse({"ok": False, "error": "invalid_auth"})
         with self.lock:
@@ -325,15 +340,20 @@ class FakeSlack:
         if handler is None:
             return JSONResponse({"ok": True})
         if method == "auth.test":
-            return JSONResponse(handler(params, token=auth[len("Bearer "):]))
+            return JSONResponse(handler(params, token=auth[len("Bearer ") :]))
         return JSONResponse(handler(params))
 
     def add_install_code(self, code: str, team_id: str, team: str, bot_user_id: str, bot_id: str) -> str:
         """A code that oauth.v2.access exchanges for a new bot token in ``team_id``; returns the token."""
         token = f"xoxb-{team_id.lower()}-{code}"
         with self.lock:
-            self.oauth_codes[code] = {"token": token, "team_id": team_id, "team": team, "user_id": bot_user_id,
-                                      "bot_id": bot_id}
+            self.oauth_codes[code] = {
+                "token": token,
+                "team_id": team_id,
+                "team": team,
+                "user_id": bot_user_id,
+                "bot_id": bot_id,
+            }
         return token
 
     def revoke(self, token: str) -> None:
@@ -345,7 +365,7 @@ class FakeSlack:
 
         client = (params.get("client_id"), params.get("client_secret"))
         if auth.startswith("Basic "):
-            client = tuple(base64.b64decode(auth[len("Basic "):]).decode().split(":", 1))  # type: ignore[assignment]
+            client = tuple(base64.b64decode(auth[len("Basic ") :]).decode().split(":", 1))  # type: ignore[assignment]
         if client != (CLIENT_ID, CLIENT_SECRET):
             return {"ok": False, "error": "invalid_client_id"}
         with self.lock:
@@ -353,17 +373,32 @@ class FakeSlack:
             if install is None:
                 return {"ok": False, "error": "invalid_code"}
             self.tokens[install["token"]] = {k: install[k] for k in ("team_id", "team", "user_id", "bot_id")}
-        return {"ok": True, "access_token": install["token"], "token_type": "bot", "scope": "chat:write,commands",
-                "bot_user_id": install["user_id"], "app_id": "A0TEST",
-                "team": {"id": install["team_id"], "name": install["team"]}, "enterprise": None,
-                "authed_user": {"id": "UINSTALLER"}, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "access_token": install["token"],
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": install["user_id"],
+            "app_id": "A0TEST",
+            "team": {"id": install["team_id"], "name": install["team"]},
+            "enterprise": None,
+            "authed_user": {"id": "UINSTALLER"},
+            "is_enterprise_install": False,
+        }
 
     def _m_auth_test(self, params: dict[str, Any], token: str = BOT_TOKEN) -> dict[str, Any]:
         with self.lock:
             who = self.tokens.get(token) or self.tokens[BOT_TOKEN]
-        return {"ok": True, "url": f"https://{who['team'].lower()}.slack.com/", "team": who["team"], "user": "oomlens",
-                "team_id": who["team_id"], "user_id": who["user_id"], "bot_id": who["bot_id"],
-                "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": f"https://{who['team'].lower()}.slack.com/",
+            "team": who["team"],
+            "user": "oomlens",
+            "team_id": who["team_id"],
+            "user_id": who["user_id"],
+            "bot_id": who["bot_id"],
+            "is_enterprise_install": False,
+        }
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "")
@@ -375,8 +410,15 @@ class FakeSlack:
             self._violation(f"chat.postMessage pacing: two posts in {channel} {now - last:.2f}s apart")
         self._check_message("chat.postMessage", params)
         ts = self.new_ts()
-        message = {"ts": ts, "channel": channel, "text": params.get("text"), "blocks": params.get("blocks"),
-                   "thread_ts": params.get("thread_ts"), "bot_id": BOT_ID, "user": BOT_USER_ID}
+        message = {
+            "ts": ts,
+            "channel": channel,
+            "text": params.get("text"),
+            "blocks": params.get("blocks"),
+            "thread_ts": params.get("thread_ts"),
+            "bot_id": BOT_ID,
+            "user": BOT_USER_ID,
+        }
         metadata = params.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
@@ -441,11 +483,15 @@ class FakeSlack:
         cursor = params.get("cursor") or ""
         if cursor and not cursor.startswith("dXNlcjo"):
             return {"ok": False, "error": "invalid_cursor"}
-        start = int(cursor[len("dXNlcjo"):]) if cursor else 0
-        page = messages[start:start + limit]
+        start = int(cursor[len("dXNlcjo") :]) if cursor else 0
+        page = messages[start : start + limit]
         more = start + limit < len(messages)
-        return {"ok": True, "messages": page, "has_more": more,
-                "response_metadata": {"next_cursor": f"dXNlcjo{start + limit}" if more else ""}}
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"dXNlcjo{start + limit}" if more else ""},
+        }
 
     def _m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -457,9 +503,14 @@ class FakeSlack:
     def _m_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = f"FUP{next(self._ids):06d}"
         with self.lock:
-            self.uploads[file_id] = {"filename": params.get("filename"), "length": params.get("length"),
-                                     "alt_txt": params.get("alt_txt"),
-                                     "content": None, "channel": None, "thread_ts": None}
+            self.uploads[file_id] = {
+                "filename": params.get("filename"),
+                "length": params.get("length"),
+                "alt_txt": params.get("alt_txt"),
+                "content": None,
+                "channel": None,
+                "thread_ts": None,
+            }
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -480,8 +531,12 @@ class FakeSlack:
                 comment = params.get("initial_comment")
                 if isinstance(comment, str):
                     self.violations.extend(check_text(comment, "mrkdwn", self.allowed_users))
-                upload.update(channel=params.get("channel_id"), thread_ts=params.get("thread_ts"),
-                              title=entry.get("title"), comment=params.get("initial_comment"))
+                upload.update(
+                    channel=params.get("channel_id"),
+                    thread_ts=params.get("thread_ts"),
+                    title=entry.get("title"),
+                    comment=params.get("initial_comment"),
+                )
                 done.append({"id": entry["id"], "title": entry.get("title"), "name": upload["filename"]})
         return {"ok": True, "files": done}
 
@@ -496,8 +551,12 @@ class FakeSlack:
         return PlainTextResponse(f"OK - {len(body)}")
 
     async def _download(self, request: Request) -> Response:
-        call = Call("download", {k.lower(): v for k, v in request.headers.items()},
-                    {"file_id": request.path_params["file_id"]}, time.monotonic())
+        call = Call(
+            "download",
+            {k.lower(): v for k, v in request.headers.items()},
+            {"file_id": request.path_params["file_id"]},
+            time.monotonic(),
+        )
         with self.lock:
             self.downloads.append(call)
             stored = self.files.get(request.path_params["file_id"])
@@ -541,8 +600,16 @@ class FakeSocketModeServer:
     def _handler(self, connection: Any) -> None:
         with self.lock:
             self.connections.append(connection)
-        connection.send(json.dumps({"type": "hello", "num_connections": 1,
-                                    "connection_info": {"app_id": "A0TEST"}, "debug_info": {"host": "fake"}}))
+        connection.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0TEST"},
+                    "debug_info": {"host": "fake"},
+                }
+            )
+        )
         self.connected.set()
         try:
             for raw in connection:
@@ -554,11 +621,22 @@ class FakeSocketModeServer:
         except Exception:
             pass
 
-    def send(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = "",
-             accepts_response_payload: bool = False) -> str:
+    def send(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool = False,
+    ) -> str:
         envelope_id = f"env-{next(self._ids)}"
-        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-                    "accepts_response_payload": accepts_response_payload}
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
         if kind == "events_api":
             envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
         with self.lock:

@@ -11,8 +11,9 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -21,7 +22,7 @@ import pytest
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, ServerThread  # noqa: E402
+from fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack, ServerThread
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT / "tests" / "corpus"
@@ -72,21 +73,39 @@ class SlackSender:
     def close(self) -> None:
         self.http.close()
 
-    def post(self, body: bytes, content_type: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         timestamp = int(time.time()) if timestamp is None else timestamp
-        all_headers = {"content-type": content_type, "x-slack-request-timestamp": str(timestamp),
-                       "x-slack-signature": sign(body, timestamp, secret), **(headers or {})}
+        all_headers = {
+            "content-type": content_type,
+            "x-slack-request-timestamp": str(timestamp),
+            "x-slack-signature": sign(body, timestamp, secret),
+            **(headers or {}),
+        }
         return self.http.post("/slack/events", content=body, headers=all_headers)
 
     def event_body(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-        return {"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0TEST", "type": "event_callback",
-                "event_id": event_id or f"Ev{next(self._events):08d}{id(self) % 1000}",
-                "event_time": int(time.time()), "event": event,
-                "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}]}
+        return {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._events):08d}{id(self) % 1000}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
+        }
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-              **kwargs: Any) -> httpx.Response:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None, **kwargs: Any
+    ) -> httpx.Response:
         body = json.dumps(self.event_body(event, event_id)).encode()
         headers = {}
         if retry_num is not None:
@@ -95,15 +114,32 @@ class SlackSender:
 
     def message(self, channel: str, text: str, *, user: str = "UHUMAN", **extra: Any) -> tuple[str, httpx.Response]:
         ts = self.fake.new_ts()
-        event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
-                 "channel_type": "channel", "team": TEAM_ID, **extra}
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "channel_type": "channel",
+            "team": TEAM_ID,
+            **extra,
+        }
         return ts, self.event(event)
 
     def command(self, command: str, text: str, channel: str, user: str = "UHUMAN") -> httpx.Response:
-        fields = {"token": "legacy", "team_id": TEAM_ID, "channel_id": channel, "channel_name": "ops",
-                  "user_id": user, "user_name": "human", "command": command, "text": text,
-                  "response_url": self.fake.response_url(), "trigger_id": f"trig.{next(self._events)}",
-                  "api_app_id": "A0TEST"}
+        fields = {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "channel_id": channel,
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": "human",
+            "command": command,
+            "text": text,
+            "response_url": self.fake.response_url(),
+            "trigger_id": f"trig.{next(self._events)}",
+            "api_app_id": "A0TEST",
+        }
         return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
 
     def interactive(self, payload: dict[str, Any]) -> httpx.Response:
@@ -125,8 +161,13 @@ def fake_slack() -> Iterator[FakeSlack]:
 def make_settings(fake: FakeSlack, database_url: str, **overrides: Any):
     from bot.settings import Settings
 
-    values = dict(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url,
-                  database_url=database_url, max_file_bytes=200_000)
+    values = dict(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=fake.api_url,
+        database_url=database_url,
+        max_file_bytes=200_000,
+    )
     values.update(overrides)
     return Settings(**values)
 

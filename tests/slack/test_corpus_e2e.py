@@ -33,17 +33,32 @@ def test_every_corpus_dump_the_cli_reads_gets_a_slack_reply(slack, fake_slack):
         if len(slack_escape(dump)) <= SLACK_MESSAGE_LIMIT:
             slack.message(channel, slack_escape(dump))
         else:
-            snippet = fake_slack.add_file("-.txt", dump.encode(), mode="snippet", preview=dump[:100],
-                                          preview_is_truncated=True)
+            snippet = fake_slack.add_file(
+                "-.txt", dump.encode(), mode="snippet", preview=dump[:100], preview_is_truncated=True
+            )
             ts = fake_slack.new_ts()
-            slack.event({"type": "message", "subtype": "file_share", "channel": channel, "user": "UHUMAN",
-                         "text": "", "ts": ts, "files": [snippet], "upload": False, "display_as_bot": False})
+            slack.event(
+                {
+                    "type": "message",
+                    "subtype": "file_share",
+                    "channel": channel,
+                    "user": "UHUMAN",
+                    "text": "",
+                    "ts": ts,
+                    "files": [snippet],
+                    "upload": False,
+                    "display_as_bot": False,
+                }
+            )
         posted[case] = channel
     deadline = time.monotonic() + 60
     unanswered = dict(posted)
     while unanswered and time.monotonic() < deadline:
-        unanswered = {case: channel for case, channel in unanswered.items()
-                      if not fake_slack.calls_to("chat.postMessage", channel=channel)}
+        unanswered = {
+            case: channel
+            for case, channel in unanswered.items()
+            if not fake_slack.calls_to("chat.postMessage", channel=channel)
+        }
         time.sleep(0.2)
     assert not unanswered, f"{len(unanswered)} of {len(posted)} dumps got no reply: {sorted(unanswered)}"
 

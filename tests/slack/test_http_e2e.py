@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
+
 from bot.render.blockkit import top_finding
-from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe
+from bot.render.mrkdwn import plain_text_safe
 
 
 def reply_text(call) -> str:
@@ -48,8 +48,13 @@ def test_retried_delivery_gets_no_second_reply_even_after_restart(slack, fake_sl
 
     channel = new_channel()
     ts = fake_slack.new_ts()
-    event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-             "text": slack_escape(corpus_text("lab-memcg-v2-deb61-arm64"))}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": "UHUMAN",
+        "ts": ts,
+        "text": slack_escape(corpus_text("lab-memcg-v2-deb61-arm64")),
+    }
     assert slack.event(event, event_id="EvRETRY1").status_code == 200
     fake_slack.wait_calls("chat.postMessage", channel=channel)
     # Slack's retries: same event id, retry headers; and the same message under a new event id.
@@ -72,7 +77,10 @@ def test_retried_delivery_gets_no_second_reply_even_after_restart(slack, fake_sl
 
 def test_forged_or_stale_signatures_are_rejected(slack, fake_slack):
     channel = new_channel()
-    body = b'{"type":"event_callback","event_id":"EvX","event":{"type":"message","channel":"%s","text":"x"}}' % channel.encode()
+    body = (
+        b'{"type":"event_callback","event_id":"EvX","event":{"type":"message","channel":"%s","text":"x"}}'
+        % channel.encode()
+    )
     assert slack.post(body, "application/json", secret="not-the-secret").status_code == 401
     assert slack.post(body, "application/json", timestamp=int(time.time()) - 360).status_code == 401
     no_headers = slack.http.post("/slack/events", content=body, headers={"content-type": "application/json"})
@@ -167,9 +175,17 @@ def test_edit_updates_the_existing_reply(slack, fake_slack):
     old = {"type": "message", "user": "UHUMAN", "text": slack_escape(memcg), "ts": ts}
 
     def edit(new_text: str, previous_text: str) -> None:
-        slack.event({"type": "message", "subtype": "message_changed", "hidden": True, "channel": channel,
-                     "ts": fake_slack.new_ts(), "message": {**old, "text": new_text, "edited": {"ts": "1"}},
-                     "previous_message": {**old, "text": previous_text}})
+        slack.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": channel,
+                "ts": fake_slack.new_ts(),
+                "message": {**old, "text": new_text, "edited": {"ts": "1"}},
+                "previous_message": {**old, "text": previous_text},
+            }
+        )
 
     edit(slack_escape(memcg), slack_escape(memcg))  # unfurl / metadata only
     time.sleep(1.0)
@@ -206,14 +222,30 @@ def test_dump_split_over_two_messages_is_answered_once_with_the_whole_dump(slack
     assert final, "the reply to the first part must be updated with the whole dump"
 
 
-LAB_CASES = ["lab-memcg-v2-deb61-arm64", "lab-fragmentation-deb612-amd64", "lab-highmem-hog-deb61-686pae",
-             "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae"]
+LAB_CASES = [
+    "lab-memcg-v2-deb61-arm64",
+    "lab-fragmentation-deb612-amd64",
+    "lab-highmem-hog-deb61-686pae",
+    "lab-hugetlb-deb612-amd64",
+    "lab-lowmem-openfiles-deb61-686pae",
+]
 
 
 def file_share(slack, fake_slack, channel, files, text=""):
     ts = fake_slack.new_ts()
-    slack.event({"type": "message", "subtype": "file_share", "channel": channel, "user": "UHUMAN", "text": text,
-                 "ts": ts, "files": files, "upload": False, "display_as_bot": False})
+    slack.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "user": "UHUMAN",
+            "text": text,
+            "ts": ts,
+            "files": files,
+            "upload": False,
+            "display_as_bot": False,
+        }
+    )
     return ts
 
 
@@ -231,8 +263,9 @@ def test_oversized_report_becomes_a_short_reply_plus_a_file(slack, fake_slack):
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert reply.params["thread_ts"] == ts
     assert "full report is attached" in reply_text(reply)
-    upload = fake_slack.wait_for(lambda: [u for u in fake_slack.uploads.values()
-                                          if u["channel"] == channel and u["content"]])
+    upload = fake_slack.wait_for(
+        lambda: [u for u in fake_slack.uploads.values() if u["channel"] == channel and u["content"]]
+    )
     assert upload[0]["thread_ts"] == ts
     content = upload[0]["content"].decode()
     assert content.count("\n  Event ") == events and "file-opener" in content  # every event in full
@@ -249,8 +282,7 @@ def test_snippet_is_downloaded_with_the_token_from_slack_hosts_only(slack, fake_
     real_analyze()
     dump = corpus_text("lab-memcg-v2-deb61-arm64")
     channel = new_channel()
-    snippet = fake_slack.add_file("-.txt", dump.encode(), mode="snippet", preview=dump[:100],
-                                  preview_is_truncated=True)
+    snippet = fake_slack.add_file("-.txt", dump.encode(), mode="snippet", preview=dump[:100], preview_is_truncated=True)
     ts = file_share(slack, fake_slack, channel, [snippet])
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert reply.params["thread_ts"] == ts and "memhog" in reply_text(reply)
@@ -259,8 +291,7 @@ def test_snippet_is_downloaded_with_the_token_from_slack_hosts_only(slack, fake_
 
     # A gzip'd log works too.
     channel = new_channel()
-    gz = fake_slack.add_file("kern.log.gz", gzip.compress(dump.encode()), filetype="gzip",
-                             mimetype="application/gzip")
+    gz = fake_slack.add_file("kern.log.gz", gzip.compress(dump.encode()), filetype="gzip", mimetype="application/gzip")
     file_share(slack, fake_slack, channel, [gz])
     fake_slack.wait_calls("chat.postMessage", channel=channel)
 
@@ -275,9 +306,11 @@ def test_snippet_is_downloaded_with_the_token_from_slack_hosts_only(slack, fake_
     port = other.start()
     try:
         channel = new_channel()
-        evil = {**fake_slack.add_file("kern.log", dump.encode()),
-                "url_private_download": f"http://localhost:{port}/steal.log",
-                "url_private": f"http://localhost:{port}/steal.log"}
+        evil = {
+            **fake_slack.add_file("kern.log", dump.encode()),
+            "url_private_download": f"http://localhost:{port}/steal.log",
+            "url_private": f"http://localhost:{port}/steal.log",
+        }
         file_share(slack, fake_slack, channel, [evil])
         (notice,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
         assert "not hosted on Slack" in reply_text(notice)

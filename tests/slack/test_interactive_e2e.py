@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-
 import time
 
-import pytest
 from fake_slack import TEAM_ID
-
 from slack_harness import corpus_text, new_channel, real_analyze, slack_escape
-from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe
 from test_http_e2e import reply_text
+
+from bot.render.mrkdwn import escape_mrkdwn, plain_text_safe
 
 
 def response_posts_for(fake_slack, url_suffix=None):
@@ -35,10 +33,17 @@ def test_gfp_command_replies_privately_with_a_share_button(slack, fake_slack):
     buttons = [e for b in private.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     (share,) = [b for b in buttons if b["action_id"] == "oomlens_gfp_share"]
 
-    slack.interactive({"type": "block_actions", "user": {"id": "UHUMAN"}, "channel": {"id": channel},
-                       "container": {"type": "message", "is_ephemeral": True},
-                       "response_url": fake_slack.response_url(), "trigger_id": "t",
-                       "actions": [{**share, "block_id": "oomlens_gfp", "action_ts": "1"}]})
+    slack.interactive(
+        {
+            "type": "block_actions",
+            "user": {"id": "UHUMAN"},
+            "channel": {"id": channel},
+            "container": {"type": "message", "is_ephemeral": True},
+            "response_url": fake_slack.response_url(),
+            "trigger_id": "t",
+            "actions": [{**share, "block_id": "oomlens_gfp", "action_ts": "1"}],
+        }
+    )
     (shared,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert escape_mrkdwn(expected.splitlines()[0].strip()) in reply_text(shared)
     fake_slack.wait_for(lambda: [p for p in fake_slack.response_posts if p.get("delete_original")])
@@ -61,10 +66,19 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(bot, slack, fake_
     assert element["multiline"] is True
 
     def submit(text: str):
-        return slack.interactive({"type": "view_submission", "user": {"id": "UHUMAN"}, "trigger_id": "t",
-                                  "team": {"id": TEAM_ID, "domain": "example"},
-                                  "view": {**view, "id": "V1", "state": {"values": {"dump": {"text": {
-                                      "type": "plain_text_input", "value": text}}}}}})
+        return slack.interactive(
+            {
+                "type": "view_submission",
+                "user": {"id": "UHUMAN"},
+                "trigger_id": "t",
+                "team": {"id": TEAM_ID, "domain": "example"},
+                "view": {
+                    **view,
+                    "id": "V1",
+                    "state": {"values": {"dump": {"text": {"type": "plain_text_input", "value": text}}}},
+                },
+            }
+        )
 
     rejected = submit("hello, is this thing on?")
     assert rejected.status_code == 200 and json.loads(rejected.text)["response_action"] == "errors"
@@ -77,8 +91,11 @@ def test_oom_opens_a_modal_whose_submission_posts_the_analysis(bot, slack, fake_
     # the channel summary counts it and links to it
     fake_slack.wait_for(lambda: bot.services.store.events(team_id=TEAM_ID, channel=channel))
     slack.command("/oom", "summary since 2023-11-01", channel)  # the fake's ts are from November 2023
-    summary = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage")
-                                           if c.params.get("channel") == channel and c is not posted])[0]
+    summary = fake_slack.wait_for(
+        lambda: [
+            c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == channel and c is not posted
+        ]
+    )[0]
     assert "No kernel memory events" not in reply_text(summary) and "memhog" in reply_text(summary)
 
 
@@ -100,21 +117,44 @@ def test_shortcut_explains_another_bots_alert_in_its_thread(slack, fake_slack):
     channel = new_channel()
     ts = fake_slack.new_ts()
     dump = corpus_text("seed-rsync-32bit")
-    alert = {"type": "message", "ts": ts, "bot_id": "BALERT", "subtype": "bot_message", "text": "",
-             "attachments": [{"fallback": "OOM on db-7", "pretext": "*OOM on db-7*", "text": slack_escape(dump)}]}
+    alert = {
+        "type": "message",
+        "ts": ts,
+        "bot_id": "BALERT",
+        "subtype": "bot_message",
+        "text": "",
+        "attachments": [{"fallback": "OOM on db-7", "pretext": "*OOM on db-7*", "text": slack_escape(dump)}],
+    }
     started = time.monotonic()
-    response = slack.interactive({"type": "message_action", "callback_id": "explain_oom", "trigger_id": "t",
-                                  "user": {"id": "UHUMAN"}, "channel": {"id": channel, "name": "alerts"},
-                                  "message_ts": ts, "message": alert, "response_url": fake_slack.response_url()})
+    response = slack.interactive(
+        {
+            "type": "message_action",
+            "callback_id": "explain_oom",
+            "trigger_id": "t",
+            "user": {"id": "UHUMAN"},
+            "channel": {"id": channel, "name": "alerts"},
+            "message_ts": ts,
+            "message": alert,
+            "response_url": fake_slack.response_url(),
+        }
+    )
     assert response.status_code == 200 and time.monotonic() - started < 3.0
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert reply.params["thread_ts"] == ts and "clamd" in reply_text(reply)
 
     # On a message without a dump: a private note, nothing in the channel.
-    slack.interactive({"type": "message_action", "callback_id": "explain_oom", "trigger_id": "t",
-                       "user": {"id": "UHUMAN"}, "channel": {"id": channel},
-                       "message_ts": "1.2", "message": {"type": "message", "ts": "1.2", "text": "lunch?"},
-                       "response_url": fake_slack.response_url()})
+    slack.interactive(
+        {
+            "type": "message_action",
+            "callback_id": "explain_oom",
+            "trigger_id": "t",
+            "user": {"id": "UHUMAN"},
+            "channel": {"id": channel},
+            "message_ts": "1.2",
+            "message": {"type": "message", "ts": "1.2", "text": "lunch?"},
+            "response_url": fake_slack.response_url(),
+        }
+    )
     (note,) = fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"))
     assert note.params["response_type"] == "ephemeral"
     assert len(fake_slack.calls_to("chat.postMessage", channel=channel)) == 1
@@ -134,13 +174,18 @@ def test_details_selector_shows_parts_uploads_the_report_and_buttons_record_feed
     (reply_ts,) = [t for (c, t) in fake_slack.messages if c == channel]
 
     def act(action: dict):
-        slack.interactive({"type": "block_actions", "user": {"id": "UHUMAN"}, "trigger_id": "t",
-                           "channel": {"id": channel},
-                           "container": {"type": "message", "channel_id": channel, "message_ts": reply_ts,
-                                         "thread_ts": ts},
-                           "message": {"ts": reply_ts, "thread_ts": ts, "text": reply.params["text"]},
-                           "response_url": fake_slack.response_url(),
-                           "actions": [{**action, "block_id": "oomlens_actions", "action_ts": "1"}]})
+        slack.interactive(
+            {
+                "type": "block_actions",
+                "user": {"id": "UHUMAN"},
+                "trigger_id": "t",
+                "channel": {"id": channel},
+                "container": {"type": "message", "channel_id": channel, "message_ts": reply_ts, "thread_ts": ts},
+                "message": {"ts": reply_ts, "thread_ts": ts, "text": reply.params["text"]},
+                "response_url": fake_slack.response_url(),
+                "actions": [{**action, "block_id": "oomlens_actions", "action_ts": "1"}],
+            }
+        )
 
     def choose(kind: str):
         act({"type": "static_select", "action_id": "oomlens_details", "selected_option": options[kind]})
@@ -154,9 +199,13 @@ def test_details_selector_shows_parts_uploads_the_report_and_buttons_record_feed
     assert "rsync" in reply_text(procs)
     choose("upload")
     # the memory chart of the reply is uploaded too (on its own schedule): pick the report
-    upload = fake_slack.wait_for(lambda: [u for u in fake_slack.uploads.values()
-                                          if u["channel"] == channel and u["content"]
-                                          and not (u["filename"] or "").endswith(".png")])
+    upload = fake_slack.wait_for(
+        lambda: [
+            u
+            for u in fake_slack.uploads.values()
+            if u["channel"] == channel and u["content"] and not (u["filename"] or "").endswith(".png")
+        ]
+    )
     assert upload[0]["thread_ts"] == ts and b"clamd" in upload[0]["content"]
     act(elements["oomlens_feedback_wrong"])
     fake_slack.wait_calls("chat.postEphemeral", count=3, channel=channel)
@@ -173,14 +222,30 @@ def test_mention_in_a_thread_analyses_the_thread(slack, fake_slack):
     half = len(dump.splitlines()) // 2
     fake_slack.threads[(channel, parent)] = [
         {"type": "message", "ts": parent, "user": "UHUMAN", "text": "prod box died, log follows"},
-        {"type": "message", "ts": fake_slack.new_ts(), "user": "UHUMAN",
-         "text": slack_escape("\n".join(dump.splitlines()[:half]))},
-        {"type": "message", "ts": fake_slack.new_ts(), "user": "UOTHER",
-         "text": slack_escape("\n".join(dump.splitlines()[half:]))},
+        {
+            "type": "message",
+            "ts": fake_slack.new_ts(),
+            "user": "UHUMAN",
+            "text": slack_escape("\n".join(dump.splitlines()[:half])),
+        },
+        {
+            "type": "message",
+            "ts": fake_slack.new_ts(),
+            "user": "UOTHER",
+            "text": slack_escape("\n".join(dump.splitlines()[half:])),
+        },
     ]
     mention_ts = fake_slack.new_ts()
-    slack.event({"type": "app_mention", "channel": channel, "user": "UHUMAN", "ts": mention_ts,
-                 "thread_ts": parent, "text": "<@UBOT> what happened here?"})
+    slack.event(
+        {
+            "type": "app_mention",
+            "channel": channel,
+            "user": "UHUMAN",
+            "ts": mention_ts,
+            "thread_ts": parent,
+            "text": "<@UBOT> what happened here?",
+        }
+    )
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
     assert reply.params["thread_ts"] == parent and "memhog" in reply_text(reply)
     assert fake_slack.calls_to("conversations.replies", channel=channel)

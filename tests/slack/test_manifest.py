@@ -9,16 +9,24 @@ from typing import Any
 
 import pytest
 import yaml
-
 from slack_harness import REPO_ROOT
 
-MANIFESTS = {"dev": REPO_ROOT / "deploy" / "slack-manifest.dev.yaml",
-             "prod": REPO_ROOT / "deploy" / "slack-manifest.prod.yaml"}
+MANIFESTS = {
+    "dev": REPO_ROOT / "deploy" / "slack-manifest.dev.yaml",
+    "prod": REPO_ROOT / "deploy" / "slack-manifest.prod.yaml",
+}
 
 # Which bot scopes each surface needs.
-EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
-                "message.im": "im:history", "message.mpim": "mpim:history", "app_mention": "app_mentions:read",
-                "app_home_opened": None, "app_uninstalled": None, "tokens_revoked": None}
+EVENT_SCOPES = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "message.mpim": "mpim:history",
+    "app_mention": "app_mentions:read",
+    "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
+}
 
 
 class RecordingApp:
@@ -35,8 +43,18 @@ class RecordingApp:
         return decorator_factory
 
     def __getattr__(self, name: str):
-        if name in ("event", "command", "message_shortcut", "shortcut", "action", "view", "options",
-                    "message", "block_action", "view_submission"):
+        if name in (
+            "event",
+            "command",
+            "message_shortcut",
+            "shortcut",
+            "action",
+            "view",
+            "options",
+            "message",
+            "block_action",
+            "view_submission",
+        ):
             return self._recorder(name)
         raise AttributeError(name)
 
@@ -58,7 +76,8 @@ def manifest(request) -> Any:
 
 def test_only_these_manifests_exist():
     assert sorted(p.name for p in (REPO_ROOT / "deploy").glob("slack-manifest*.yaml")) == sorted(
-        p.name for p in MANIFESTS.values())
+        p.name for p in MANIFESTS.values()
+    )
 
 
 def test_commands_match(manifest):
@@ -132,11 +151,13 @@ def test_both_manifests_declare_the_same_surfaces():
     assert dev["oauth_config"]["scopes"] == prod["oauth_config"]["scopes"]
     assert dev["settings"]["event_subscriptions"]["bot_events"] == prod["settings"]["event_subscriptions"]["bot_events"]
     assert [c["command"] for c in dev["features"]["slash_commands"]] == [
-        c["command"] for c in prod["features"]["slash_commands"]]
+        c["command"] for c in prod["features"]["slash_commands"]
+    ]
 
 
 def test_recording_app_sees_every_listener_of_the_real_app(fake_slack, db_url):
     from slack_harness import make_settings
+
     from bot.slack.app import build_app
 
     app = build_app(make_settings(fake_slack, db_url))

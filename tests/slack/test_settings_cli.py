@@ -12,26 +12,29 @@ import time
 
 import httpx
 import pytest
+from fake_slack import BOT_TOKEN
+from slack_harness import REPO_ROOT
 
 from bot.cli import serve as cli_serve
 from bot.settings import Settings, SettingsError
-from slack_harness import REPO_ROOT
-from fake_slack import BOT_TOKEN
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 
 
-@pytest.mark.parametrize("env, socket_mode, variable", [
-    ({}, False, "SLACK_BOT_TOKEN"),
-    ({"SLACK_BOT_TOKEN": "xoxp-user"}, False, "SLACK_BOT_TOKEN"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, "SLACK_SIGNING_SECRET"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1"}, True, "SLACK_APP_TOKEN"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, True, "SLACK_APP_TOKEN"),
-    ({**GOOD, "SLACK_API_URL": "ftp://x"}, False, "SLACK_API_URL"),
-    ({**GOOD, "DATABASE_URL": "oomlens.db"}, False, "DATABASE_URL"),
-    ({**GOOD, "OOMLENS_MAX_FILE_BYTES": "5MB"}, False, "OOMLENS_MAX_FILE_BYTES"),
-    ({**GOOD, "OOMLENS_MAX_FILE_BYTES": "0"}, False, "OOMLENS_MAX_FILE_BYTES"),
-])
+@pytest.mark.parametrize(
+    "env, socket_mode, variable",
+    [
+        ({}, False, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, False, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, True, "SLACK_APP_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, True, "SLACK_APP_TOKEN"),
+        ({**GOOD, "SLACK_API_URL": "ftp://x"}, False, "SLACK_API_URL"),
+        ({**GOOD, "DATABASE_URL": "oomlens.db"}, False, "DATABASE_URL"),
+        ({**GOOD, "OOMLENS_MAX_FILE_BYTES": "5MB"}, False, "OOMLENS_MAX_FILE_BYTES"),
+        ({**GOOD, "OOMLENS_MAX_FILE_BYTES": "0"}, False, "OOMLENS_MAX_FILE_BYTES"),
+    ],
+)
 def test_bad_settings_name_the_variable(env, socket_mode, variable):
     with pytest.raises(SettingsError) as error:
         Settings.from_env(env, socket_mode=socket_mode)
@@ -85,17 +88,31 @@ def free_port() -> int:
 
 def test_serve_runs_uvicorn_with_probes_and_stops_on_sigterm(fake_slack, tmp_path):
     port = free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": str(port),
-           "SLACK_API_URL": fake_slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
-    code = ("import argparse, sys; from bot.cli import serve as cli_serve; p = argparse.ArgumentParser(); "
-            "cli_serve.add_subparser(p.add_subparsers()); sys.exit(cli_serve.run(p.parse_args(sys.argv[1:])))")
-    process = subprocess.Popen([sys.executable, "-c", code, "serve", "--host", "127.0.0.1"], cwd=REPO_ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "s",
+        "PORT": str(port),
+        "SLACK_API_URL": fake_slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    }
+    code = (
+        "import argparse, sys; from bot.cli import serve as cli_serve; p = argparse.ArgumentParser(); "
+        "cli_serve.add_subparser(p.add_subparsers()); sys.exit(cli_serve.run(p.parse_args(sys.argv[1:])))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_until_healthy(process, port)
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        unsigned = httpx.post(f"http://127.0.0.1:{port}/slack/events", content=b"{}",
-                              headers={"content-type": "application/json"})
+        unsigned = httpx.post(
+            f"http://127.0.0.1:{port}/slack/events", content=b"{}", headers={"content-type": "application/json"}
+        )
         assert unsigned.status_code == 401
         process.send_signal(signal.SIGTERM)
         _out, stderr_bytes = process.communicate(timeout=15)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from slack_harness import corpus_text, make_settings, new_channel, real_analyze, slack_escape
 from fake_slack import APP_TOKEN, TEAM_ID, FakeSocketModeServer
+from slack_harness import corpus_text, make_settings, new_channel, real_analyze, slack_escape
 
 
 @pytest.fixture
@@ -35,10 +34,20 @@ def test_socket_mode_acks_first_answers_once_and_drops_retries(socket_bot, fake_
     real_analyze()
     channel = new_channel()
     ts = fake_slack.new_ts()
-    payload = {"team_id": TEAM_ID, "api_app_id": "A0TEST", "type": "event_callback", "event_id": "EvSOCK1",
-               "event_time": int(time.time()),
-               "event": {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-                         "text": slack_escape(corpus_text("seed-rsync-32bit"))}}
+    payload = {
+        "team_id": TEAM_ID,
+        "api_app_id": "A0TEST",
+        "type": "event_callback",
+        "event_id": "EvSOCK1",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "channel": channel,
+            "user": "UHUMAN",
+            "ts": ts,
+            "text": slack_escape(corpus_text("seed-rsync-32bit")),
+        },
+    }
     first = socket_bot.send("events_api", payload)
     assert socket_bot.wait_ack(first) < 3.0
     (reply,) = fake_slack.wait_calls("chat.postMessage", channel=channel)
@@ -53,10 +62,20 @@ def test_socket_mode_acks_first_answers_once_and_drops_retries(socket_bot, fake_
 
 def test_socket_mode_slash_command(socket_bot, fake_slack):
     channel = new_channel()
-    envelope = socket_bot.send("slash_commands", {
-        "team_id": TEAM_ID, "channel_id": channel, "user_id": "UHUMAN", "command": "/oom", "text": "help",
-        "response_url": fake_slack.response_url(), "trigger_id": "trig.1", "api_app_id": "A0TEST"},
-        accepts_response_payload=True)
+    envelope = socket_bot.send(
+        "slash_commands",
+        {
+            "team_id": TEAM_ID,
+            "channel_id": channel,
+            "user_id": "UHUMAN",
+            "command": "/oom",
+            "text": "help",
+            "response_url": fake_slack.response_url(),
+            "trigger_id": "trig.1",
+            "api_app_id": "A0TEST",
+        },
+        accepts_response_payload=True,
+    )
     assert socket_bot.wait_ack(envelope) < 3.0
     (private,) = fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"))
     assert "/gfp" in private.params["text"] or "/gfp" in str(private.params.get("blocks"))

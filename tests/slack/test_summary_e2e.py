@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slack_harness import BotServer, SlackSender, make_settings, new_channel, real_analyze, slack_escape  # noqa: E402
-from summary_fixtures import db_dump, k8s_dump  # noqa: E402
-from store_backends import postgres_url  # noqa: E402
-
-from fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID  # noqa: E402
+from fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID
+from slack_harness import BotServer, SlackSender, make_settings, new_channel, real_analyze, slack_escape
+from store_backends import postgres_url
+from summary_fixtures import db_dump, k8s_dump
 
 
 def blocks_text(call) -> str:
@@ -33,8 +32,9 @@ def blocks_text(call) -> str:
 
 def uploads(fake, channel, filename):
     with fake.lock:
-        return [u for u in fake.uploads.values() if u["channel"] == channel and u["filename"] == filename
-                and u["content"]]
+        return [
+            u for u in fake.uploads.values() if u["channel"] == channel and u["filename"] == filename and u["content"]
+        ]
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -51,18 +51,22 @@ def test_dumps_are_recorded_charted_and_summarised_with_links(slack, fake_slack,
     ts2, _ = slack.message(channel, slack_escape(db_dump("02:30:10")), user="UOTHER")
     fake_slack.wait_calls("chat.postMessage", count=2, channel=channel)
 
-    charts = fake_slack.wait_for(lambda: (lambda u: u if len(u) == 2 else None)(
-        uploads(fake_slack, channel, "oomlens-memory.png")))
+    charts = fake_slack.wait_for(
+        lambda: (lambda u: u if len(u) == 2 else None)(uploads(fake_slack, channel, "oomlens-memory.png"))
+    )
     assert sorted(u["thread_ts"] for u in charts) == sorted([ts1, ts2])
     assert all(png_size(u["content"]) == (900, 280) for u in charts)  # memcg OOM: the cgroup's charges only
 
     events = bot.services.store.events(team_id=TEAM_ID, channel=channel)
-    assert [(e.message_ts, e.user_id, e.host, e.victim_comm, e.figures["memcg_limit_kb"]) for e in events] == \
-        [(ts1, "UHUMAN", "db-3", "postgres", 65536), (ts2, "UOTHER", "db-3", "postgres", 65536)]
+    assert [(e.message_ts, e.user_id, e.host, e.victim_comm, e.figures["memcg_limit_kb"]) for e in events] == [
+        (ts1, "UHUMAN", "db-3", "postgres", 65536),
+        (ts2, "UOTHER", "db-3", "postgres", 65536),
+    ]
 
     slack.command("/oom", "summary since 2023-01-01", channel)
-    (summary,) = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage", channel=channel)
-                                              if "OOM summary" in blocks_text(c)])
+    (summary,) = fake_slack.wait_for(
+        lambda: [c for c in fake_slack.calls_to("chat.postMessage", channel=channel) if "OOM summary" in blocks_text(c)]
+    )
     text = blocks_text(summary)
     assert "postgres killed 2 times on db-3 in 30 min" in text and "memcg limit 64 MiB each time" in text
     assert f"https://test.slack.com/archives/{channel}/p{ts2.replace('.', '')}" in text
@@ -76,8 +80,11 @@ def test_dumps_are_recorded_charted_and_summarised_with_links(slack, fake_slack,
 def scan_bot(fake_slack, db_url):
     from bot.settings import IncidentSettings
 
-    server = BotServer(make_settings(fake_slack, db_url), incident_settings=IncidentSettings(history_page_limit=2),
-                       start_scheduler=False)
+    server = BotServer(
+        make_settings(fake_slack, db_url),
+        incident_settings=IncidentSettings(history_page_limit=2),
+        start_scheduler=False,
+    )
     yield server
     server.stop()
 
@@ -86,11 +93,20 @@ def _history(fake, channel: str) -> list[str]:
     messages = [
         {"type": "message", "user": "UA", "text": slack_escape(db_dump("02:00:10")), "ts": fake.new_ts()},
         {"type": "message", "user": "UB", "text": "is the db down?", "ts": fake.new_ts()},
-        {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": slack_escape(db_dump("02:10:10")),
-         "ts": fake.new_ts()},  # our own earlier answer quoting a dump: not a new event
+        {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": slack_escape(db_dump("02:10:10")),
+            "ts": fake.new_ts(),
+        },  # our own earlier answer quoting a dump: not a new event
         {"type": "message", "subtype": "channel_join", "user": BOT_USER_ID, "text": "joined", "ts": fake.new_ts()},
-        {"type": "message", "user": "UC", "text": "```" + slack_escape(k8s_dump("k8s-node-1", "05:10:00")) + "```",
-         "ts": fake.new_ts()},
+        {
+            "type": "message",
+            "user": "UC",
+            "text": "```" + slack_escape(k8s_dump("k8s-node-1", "05:10:00")) + "```",
+            "ts": fake.new_ts(),
+        },
     ]
     fake.add_history(channel, messages)
     return [m["ts"] for m in messages]
@@ -104,8 +120,12 @@ def test_history_scan_pages_with_cursors_waits_out_a_429_and_never_duplicates(sc
     sender = SlackSender(scan_bot.base_url, fake_slack)
     try:
         sender.command("/oom", "summary scan since 2023-01-01", channel)
-        (summary,) = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage", channel=channel)
-                                                  if "History scan" in blocks_text(c)], timeout=20)
+        (summary,) = fake_slack.wait_for(
+            lambda: [
+                c for c in fake_slack.calls_to("chat.postMessage", channel=channel) if "History scan" in blocks_text(c)
+            ],
+            timeout=20,
+        )
     finally:
         sender.close()
     calls = fake_slack.calls_to("conversations.history", channel=channel)
@@ -115,8 +135,9 @@ def test_history_scan_pages_with_cursors_waits_out_a_429_and_never_duplicates(sc
     assert "5 messages read, 2 events found" in blocks_text(summary)
     store = scan_bot.services.store
     events = store.events(team_id=TEAM_ID, channel=channel)
-    assert sorted((e.message_ts, e.user_id, e.source_kind, e.victim_comm) for e in events) == \
-        sorted([(stamps[0], "UA", "history", "postgres"), (stamps[4], "UC", "history", "java")])
+    assert sorted((e.message_ts, e.user_id, e.source_kind, e.victim_comm) for e in events) == sorted(
+        [(stamps[0], "UA", "history", "postgres"), (stamps[4], "UC", "history", "java")]
+    )
     state = store.scan_state(TEAM_ID, channel)
     assert (state.status, state.pages, state.cursor) == ("done", 3, None)
     # a second scan reads the history again but stores nothing twice
@@ -181,11 +202,18 @@ def test_two_replicas_sharing_a_database_reply_once_and_post_one_digest(fake_sla
     channel = f"C{uuid.uuid4().hex[:10].upper()}"  # fresh in a PostgreSQL database that outlives the test
     try:
         ts = fake_slack.new_ts()
-        event = {"type": "message", "channel": channel, "user": "UHUMAN", "ts": ts,
-                 "text": slack_escape(db_dump("02:00:10"))}
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": "UHUMAN",
+            "ts": ts,
+            "text": slack_escape(db_dump("02:00:10")),
+        }
         # Slack's retry of one delivery lands on the other replica, at the same moment
-        threads = [threading.Thread(target=s.event, args=(event,), kwargs={"event_id": f"Ev{uuid.uuid4().hex}"})
-                   for s in senders]
+        threads = [
+            threading.Thread(target=s.event, args=(event,), kwargs={"event_id": f"Ev{uuid.uuid4().hex}"})
+            for s in senders
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -199,9 +227,12 @@ def test_two_replicas_sharing_a_database_reply_once_and_post_one_digest(fake_sla
         assert len(store.events(team_id=TEAM_ID, channel=channel)) == 1
 
         senders[0].command("/oom", "digest daily 09:00", channel)
-        fake_slack.wait_for(lambda: [p for p in fake_slack.calls_to("response_url") if "Daily OOM digest" in
-                                     (p.params.get("text") or "")])
-        tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+        fake_slack.wait_for(
+            lambda: [
+                p for p in fake_slack.calls_to("response_url") if "Daily OOM digest" in (p.params.get("text") or "")
+            ]
+        )
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
         due = tomorrow.replace(hour=9, minute=1, second=0, microsecond=0).timestamp()
         posted: list[list[str]] = []
         barrier = threading.Barrier(2)
@@ -216,8 +247,9 @@ def test_two_replicas_sharing_a_database_reply_once_and_post_one_digest(fake_sla
         for worker in workers:
             worker.join()
         assert sorted(len(p) for p in posted) == [0, 1]
-        digests = [c for c in fake_slack.calls_to("chat.postMessage", channel=channel)
-                   if "Daily OOM digest" in blocks_text(c)]
+        digests = [
+            c for c in fake_slack.calls_to("chat.postMessage", channel=channel) if "Daily OOM digest" in blocks_text(c)
+        ]
         assert len(digests) == 1
         # later ticks on either replica, the same day, post nothing more; the next day posts again
         assert [r.app.scheduler.run_due_digests(now=due + 600) for r in replicas] == [[], []]

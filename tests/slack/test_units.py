@@ -7,16 +7,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from fake_slack import check_text, validate_blocks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slack_harness import corpus_text, real_analyze
 
+from bot.render.mrkdwn import escape_mrkdwn
 from bot.slack.download import DownloadError, download_text, host_allowed, is_supported_file
 from bot.slack.pacing import BotReplyLimiter, ChannelPacer
-from bot.render.mrkdwn import escape_mrkdwn
 from bot.slack.text import message_text_to_paste, unescape_slack
-from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
 from bot.store import Store
-from slack_harness import corpus_text, real_analyze
-from fake_slack import check_text, validate_blocks
+from grammar.detect import ends_inside_report, holds_event, looks_like_report_part, starts_report
 
 
 @given(st.text())
@@ -93,15 +94,25 @@ def test_store_claims_once_across_threads_and_expires(store):
 def test_store_replies_analyses_feedback(store):
     channel = f"C{uuid.uuid4().hex[:8]}"
     team = f"T{uuid.uuid4().hex[:8]}"
-    analysis_id = store.save_analysis(team_id=team, channel=channel, source_ts="1.1", thread_ts="1.1",
-                                      source_kind="message", headline="OOM kill", top_code="OOM101",
-                                      top_title="x", event_count=1, paste="dump")
+    analysis_id = store.save_analysis(
+        team_id=team,
+        channel=channel,
+        source_ts="1.1",
+        thread_ts="1.1",
+        source_kind="message",
+        headline="OOM kill",
+        top_code="OOM101",
+        top_title="x",
+        event_count=1,
+        paste="dump",
+    )
     store.save_reply(channel, "1.1", "2.2", "1.1", analysis_id, "d1")
     store.save_reply(channel, "1.1", "2.2", "1.1", analysis_id, "d2")
     assert store.reply_for(channel, "1.1").text_digest == "d2"
     assert [a.id for a in store.latest_analyses(team)] == [analysis_id]
-    store.save_feedback(analysis_id=analysis_id, team_id=team, channel=channel, user_id="U1", verdict="helpful",
-                        top_code="OOM101")
+    store.save_feedback(
+        analysis_id=analysis_id, team_id=team, channel=channel, user_id="U1", verdict="helpful", top_code="OOM101"
+    )
     assert store.feedback_for(analysis_id)[0]["verdict"] == "helpful"
     assert store.ping()
 
@@ -119,11 +130,19 @@ def test_host_allow_list():
 
 def test_download_refuses_before_any_request():
     with pytest.raises(DownloadError, match="not hosted on Slack"):
-        download_text({"name": "x.log", "url_private_download": "https://evil.io/x.log"}, token="xoxb-1",
-                      allowed_hosts=frozenset({"files.slack.com"}), max_bytes=10)
+        download_text(
+            {"name": "x.log", "url_private_download": "https://evil.io/x.log"},
+            token="xoxb-1",
+            allowed_hosts=frozenset({"files.slack.com"}),
+            max_bytes=10,
+        )
     with pytest.raises(DownloadError, match="up to"):
-        download_text({"name": "x.log", "size": 11, "url_private_download": "https://files.slack.com/x"},
-                      token="xoxb-1", allowed_hosts=frozenset({"files.slack.com"}), max_bytes=10)
+        download_text(
+            {"name": "x.log", "size": 11, "url_private_download": "https://files.slack.com/x"},
+            token="xoxb-1",
+            allowed_hosts=frozenset({"files.slack.com"}),
+            max_bytes=10,
+        )
 
 
 def _report_with_names(name: str):
@@ -132,8 +151,11 @@ def _report_with_names(name: str):
     return analyze(corpus_text("seed-rsync-32bit").replace("clamd", name).replace("rsync", name))
 
 
-@given(st.lists(st.sampled_from(list("<>&!@#`*_~|abc^") + ["<!channel>", "<@U1>", "&amp;", "<!here|x>"]),
-                min_size=1, max_size=8).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(list("<>&!@#`*_~|abc^") + ["<!channel>", "<@U1>", "&amp;", "<!here|x>"]), min_size=1, max_size=8
+    ).map("".join)
+)
 @settings(max_examples=25, deadline=None)
 def test_rendered_reply_is_valid_and_inert_for_any_process_name(name):
     real_analyze()
@@ -155,9 +177,15 @@ def test_more_stories_than_fit_fall_back_to_a_file():
     from bot.pipeline import analyze
     from bot.render.blockkit import MAX_GROUPS_INLINE, render_report
 
-    cases = ["lab-memcg-v2-deb61-arm64", "lab-fragmentation-deb612-amd64", "lab-highmem-hog-deb61-686pae",
-             "lab-hugetlb-deb612-amd64", "lab-lowmem-openfiles-deb61-686pae", "seed-rsync-32bit",
-             "lab-mlock-deb61-amd64"]
+    cases = [
+        "lab-memcg-v2-deb61-arm64",
+        "lab-fragmentation-deb612-amd64",
+        "lab-highmem-hog-deb61-686pae",
+        "lab-hugetlb-deb612-amd64",
+        "lab-lowmem-openfiles-deb61-686pae",
+        "seed-rsync-32bit",
+        "lab-mlock-deb61-amd64",
+    ]
     report = analyze("\n".join(corpus_text(c) for c in cases))
     assert len(report.groups()) > MAX_GROUPS_INLINE
     rendered = render_report(report, analysis_id=7)
@@ -172,8 +200,9 @@ def test_corpus_cases_render_within_limits():
     analyze = real_analyze()
     from pathlib import Path
 
-    from bot.render.blockkit import render_report
     from slack_harness import CORPUS
+
+    from bot.render.blockkit import render_report
 
     cases = sorted(p for p in Path(CORPUS).iterdir() if (p / "input.log").exists())[:60]
     rendered_any = 0
@@ -194,8 +223,9 @@ def test_channel_slots_are_shared_by_replicas(store, tmp_path):
     try:
         channel = f"C{uuid.uuid4().hex[:8]}"
         with ThreadPoolExecutor(8) as pool:
-            slots = sorted(pool.map(lambda i: (store if i % 2 else other).reserve_slot(channel, 0.5, now=1000.0),
-                                    range(12)))
+            slots = sorted(
+                pool.map(lambda i: (store if i % 2 else other).reserve_slot(channel, 0.5, now=1000.0), range(12))
+            )
         assert slots[0] == 1000.0
         assert all(later - earlier >= 0.5 - 1e-6 for earlier, later in itertools.pairwise(slots))
         assert store.reserve_slot(channel, 0.5, now=5000.0) == 5000.0  # an idle channel starts now

@@ -10,9 +10,19 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.render.blockkit import (ACTION_DETAILS, ACTION_FEEDBACK_HELPFUL, ACTION_FEEDBACK_WRONG, ACTION_GFP_SHARE,
-                              ACTION_UPLOAD, UPLOAD_KIND, parse_action_value, render_details, render_notice,
-                              render_report_text, report_filename)
+from bot.render.blockkit import (
+    ACTION_DETAILS,
+    ACTION_FEEDBACK_HELPFUL,
+    ACTION_FEEDBACK_WRONG,
+    ACTION_GFP_SHARE,
+    ACTION_UPLOAD,
+    UPLOAD_KIND,
+    parse_action_value,
+    render_details,
+    render_notice,
+    render_report_text,
+    report_filename,
+)
 from bot.slack.delivery import post_message, upload_report_file
 from bot.slack.services import Services
 
@@ -57,8 +67,9 @@ def _chosen(action: dict[str, Any]) -> dict[str, Any]:
     return {**action, "value": option["value"]} if option.get("value") else action
 
 
-def handle_details(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
-                   context: Any) -> None:
+def handle_details(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, context: Any
+) -> None:
     action = _chosen(action)
     if parse_action_value(action.get("value") or "")[2] == UPLOAD_KIND:
         handle_upload(ack, body, action, client, respond, context)
@@ -73,8 +84,9 @@ def handle_details(ack: Any, body: dict[str, Any], action: dict[str, Any], clien
     _ephemeral(client, body, respond, text, blocks)
 
 
-def handle_upload(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
-                  context: Any) -> None:
+def handle_upload(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, context: Any
+) -> None:
     ack()
     services: Services = context["oomlens"]
     found = _analysis(services, action)
@@ -87,26 +99,36 @@ def handle_upload(ack: Any, body: dict[str, Any], action: dict[str, Any], client
     upload_report_file(services, client, channel, thread_ts, report_filename(), render_report_text(report))
 
 
-def handle_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
-                    context: Any) -> None:
+def handle_feedback(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, context: Any
+) -> None:
     ack()
     services: Services = context["oomlens"]
     analysis_id, _event_index, _kind = parse_action_value(action.get("value") or "")
     verdict = "helpful" if action["action_id"] == ACTION_FEEDBACK_HELPFUL else "wrong-cause"
     stored = services.store.analysis(analysis_id) if analysis_id is not None else None
     channel, _message_ts, _thread_ts = _where(body)
-    services.store.save_feedback(analysis_id=analysis_id, team_id=(body.get("team") or {}).get("id"),
-                                 channel=channel, user_id=(body.get("user") or {}).get("id"), verdict=verdict,
-                                 top_code=stored.top_code if stored else None)
+    services.store.save_feedback(
+        analysis_id=analysis_id,
+        team_id=(body.get("team") or {}).get("id"),
+        channel=channel,
+        user_id=(body.get("user") or {}).get("id"),
+        verdict=verdict,
+        top_code=stored.top_code if stored else None,
+    )
     log.info("feedback %s on analysis %s", verdict, analysis_id)
-    message = ("Thanks, glad it helped." if verdict == "helpful"
-               else "Thanks: recorded as a wrong cause; the analysis will be reviewed.")
+    message = (
+        "Thanks, glad it helped."
+        if verdict == "helpful"
+        else "Thanks: recorded as a wrong cause; the analysis will be reviewed."
+    )
     text, blocks = render_notice(message)
     _ephemeral(client, body, respond, text, blocks)
 
 
-def handle_gfp_share(ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any,
-                     context: Any) -> None:
+def handle_gfp_share(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], client: Any, respond: Any, context: Any
+) -> None:
     ack()
     services: Services = context["oomlens"]
     try:
@@ -121,7 +143,9 @@ def handle_gfp_share(ack: Any, body: dict[str, Any], action: dict[str, Any], cli
     text, blocks = gfp_reply(*args, shareable=False)
     user = "".join(c for c in (body.get("user") or {}).get("id", "") if c.isalnum())
     if user:
-        blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}> with /gfp"}]})
+        blocks.insert(
+            0, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}> with /gfp"}]}
+        )
     try:
         post_message(services, client, channel=channel, text=text, blocks=blocks)
     except Exception:

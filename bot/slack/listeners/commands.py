@@ -10,8 +10,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.render.gfp_text import render_text
 from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
+from bot.render.gfp_text import render_text
 from bot.slack.delivery import analyse_safely, post_message
 from bot.slack.services import Services
 from bot.slack.text import message_text_to_paste
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 GFP_USAGE = "Usage: `/gfp MASK [RELEASE]`, e.g. `/gfp 0x84d0 3.2.59` or `/gfp 0xcc0 6.1.0-50-amd64`."
 _MASK_RE = re.compile(r"^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})(\(.*\))?$")
 _RELEASE_RE = re.compile(r"^[0-9][0-9A-Za-z._+~-]{0,79}$")
+
 
 def parse_gfp_args(text: str) -> tuple[str, str | None] | None:
     parts = (text or "").split()
@@ -90,16 +91,32 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
 
     top = top_finding(report.events[0])
     analysis_id = services.store.save_analysis(
-        team_id=command.get("team_id"), channel=command.get("channel_id"), source_ts=None, thread_ts=None,
-        source_kind="command", headline=headline(report), top_code=getattr(top, "code", None),
-        top_title=getattr(top, "title", None), event_count=len(report.events), paste=paste)
+        team_id=command.get("team_id"),
+        channel=command.get("channel_id"),
+        source_ts=None,
+        thread_ts=None,
+        source_kind="command",
+        headline=headline(report),
+        top_code=getattr(top, "code", None),
+        top_title=getattr(top, "title", None),
+        event_count=len(report.events),
+        paste=paste,
+    )
     rendered = render_report(report, analysis_id=analysis_id)
     respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
     incidents = services.incidents
     if incidents is not None:
         try:
-            incidents.record(report, paste, team_id=command.get("team_id"), channel=command.get("channel_id"),
-                             message_ts=None, thread_ts=None, user_id=command.get("user_id"), source_kind="command")
+            incidents.record(
+                report,
+                paste,
+                team_id=command.get("team_id"),
+                channel=command.get("channel_id"),
+                message_ts=None,
+                thread_ts=None,
+                user_id=command.get("user_id"),
+                source_kind="command",
+            )
         except Exception:
             log.exception("recording the events of an /oom paste failed")
 
@@ -110,9 +127,13 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
     paste = message_text_to_paste(raw)
     if not (holds_event(paste) or looks_like_report_part(paste)):
         # Cheap check before the ack, so the user can fix the paste in place.
-        ack(response_action="errors",
-            errors={"dump": "This does not look like a kernel OOM report (no 'invoked oom-killer', "
-                            "'Out of memory' or 'page allocation failure' line)."})
+        ack(
+            response_action="errors",
+            errors={
+                "dump": "This does not look like a kernel OOM report (no 'invoked oom-killer', "
+                "'Out of memory' or 'page allocation failure' line)."
+            },
+        )
         return
     ack()
     services: Services = context["oomlens"]
@@ -132,14 +153,23 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
     top = top_finding(report.events[0])
     for target in dict.fromkeys([channel, user]):  # the channel, or the user's DM if we cannot post there
         analysis_id = services.store.save_analysis(
-            team_id=team_id, channel=target, source_ts=None, thread_ts=None, source_kind="modal",
-            headline=headline(report), top_code=getattr(top, "code", None), top_title=getattr(top, "title", None),
-            event_count=len(report.events), paste=paste)
+            team_id=team_id,
+            channel=target,
+            source_ts=None,
+            thread_ts=None,
+            source_kind="modal",
+            headline=headline(report),
+            top_code=getattr(top, "code", None),
+            top_title=getattr(top, "title", None),
+            event_count=len(report.events),
+            paste=paste,
+        )
         rendered = render_report(report, analysis_id=analysis_id)
         intro = f"<@{''.join(c for c in user or '' if c.isalnum())}> asked about a dump: " if user else ""
         try:
-            response = post_message(services, client, channel=target, text=intro + rendered.text,
-                                    blocks=rendered.blocks)
+            response = post_message(
+                services, client, channel=target, text=intro + rendered.text, blocks=rendered.blocks
+            )
         except SlackApiError as error:
             log.info("modal result not posted in %s: %s", target, error.response.get("error"))
             continue
@@ -150,8 +180,16 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         incidents = services.incidents
         if incidents is not None:
             try:  # the posted answer is the message the summaries link to
-                incidents.record(report, paste, team_id=team_id, channel=target, message_ts=response.get("ts"),
-                                 thread_ts=None, user_id=user, source_kind="modal")
+                incidents.record(
+                    report,
+                    paste,
+                    team_id=team_id,
+                    channel=target,
+                    message_ts=response.get("ts"),
+                    thread_ts=None,
+                    user_id=user,
+                    source_kind="modal",
+                )
             except Exception:
                 log.exception("recording the events of an /oom modal paste failed")
         return

@@ -13,9 +13,10 @@ from slack_bolt import App
 from bot.render.blockkit import render_notice
 from bot.slack.delivery import deliver, post_message
 from bot.slack.download import read_files
-from bot.slack.events import once_per_event, is_from_self, message_paste
+from bot.slack.events import is_from_self, message_paste, once_per_event
 from bot.slack.services import Services
 from grammar.detect import holds_event
+
 
 @once_per_event
 def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, context: Any) -> None:
@@ -34,8 +35,17 @@ def handle_file_share(event: dict[str, Any], body: dict[str, Any], client: Any, 
     parts = [message_text] if holds_event(message_text) else []
     parts.extend(texts)
     if parts:
-        outcome = deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                                   thread_ts=thread_ts, paste="\n".join(parts), source_kind="file", user_id=event.get("user"))
+        outcome = deliver(
+            services,
+            client,
+            team_id=body.get("team_id"),
+            channel=channel,
+            source_ts=ts,
+            thread_ts=thread_ts,
+            paste="\n".join(parts),
+            source_kind="file",
+            user_id=event.get("user"),
+        )
         if outcome.status not in ("no-event", "failed") or not problems:
             return
     if problems:

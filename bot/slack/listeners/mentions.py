@@ -9,8 +9,8 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_help, render_notice
-from bot.slack.delivery import NO_EVENT, FAILED, deliver, post_message
-from bot.slack.events import once_per_event, is_from_self, message_paste
+from bot.slack.delivery import FAILED, NO_EVENT, deliver, post_message
+from bot.slack.events import is_from_self, message_paste, once_per_event
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,17 @@ def handle_mention(event: dict[str, Any], body: dict[str, Any], client: Any, con
         thread_ts = ts
         paste = message_paste(event)
         source_kind = "mention"
-    outcome = deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                               thread_ts=thread_ts, paste=paste, source_kind=source_kind, user_id=event.get("user"))
+    outcome = deliver(
+        services,
+        client,
+        team_id=body.get("team_id"),
+        channel=channel,
+        source_ts=ts,
+        thread_ts=thread_ts,
+        paste=paste,
+        source_kind=source_kind,
+        user_id=event.get("user"),
+    )
     if outcome.status not in (NO_EVENT, FAILED):
         return
     if not services.store.claim(f"reply:{channel}:{ts}", ttl_s=7 * 86400):

@@ -73,17 +73,34 @@ def handle_message(event: dict[str, Any], body: dict[str, Any], client: Any, con
             combined = previous.text + "\n" + paste
             if len(combined) > services.settings.max_file_bytes:
                 return
-            services.store.save_fragment(channel, author, thread_key,
-                                         Fragment(previous.first_ts, ts, combined, time.time()))
-            deliver(services, client, team_id=team_id, channel=channel,
-                                       source_ts=previous.first_ts,
-                                       thread_ts=event.get("thread_ts") or previous.first_ts, paste=combined,
-                                       source_kind="message", user_id=event.get("user") or event.get("bot_id"))
+            services.store.save_fragment(
+                channel, author, thread_key, Fragment(previous.first_ts, ts, combined, time.time())
+            )
+            deliver(
+                services,
+                client,
+                team_id=team_id,
+                channel=channel,
+                source_ts=previous.first_ts,
+                thread_ts=event.get("thread_ts") or previous.first_ts,
+                paste=combined,
+                source_kind="message",
+                user_id=event.get("user") or event.get("bot_id"),
+            )
             return
         services.store.save_fragment(channel, author, thread_key, Fragment(ts, ts, paste, time.time()))
         if marker:
-            deliver(services, client, team_id=team_id, channel=channel, source_ts=ts,
-                                       thread_ts=event.get("thread_ts") or ts, paste=paste, source_kind="message", user_id=event.get("user") or event.get("bot_id"))
+            deliver(
+                services,
+                client,
+                team_id=team_id,
+                channel=channel,
+                source_ts=ts,
+                thread_ts=event.get("thread_ts") or ts,
+                paste=paste,
+                source_kind="message",
+                user_id=event.get("user") or event.get("bot_id"),
+            )
 
 
 @once_per_event
@@ -103,8 +120,17 @@ def handle_message_changed(event: dict[str, Any], body: dict[str, Any], client: 
     existing = services.store.reply_for(channel, ts)
     if existing is None and not holds_event(paste):
         return
-    deliver(services, client, team_id=body.get("team_id"), channel=channel, source_ts=ts,
-                               thread_ts=message.get("thread_ts") or ts, paste=paste, source_kind="edit", user_id=message.get("user") or message.get("bot_id"))
+    deliver(
+        services,
+        client,
+        team_id=body.get("team_id"),
+        channel=channel,
+        source_ts=ts,
+        thread_ts=message.get("thread_ts") or ts,
+        paste=paste,
+        source_kind="edit",
+        user_id=message.get("user") or message.get("bot_id"),
+    )
 
 
 def register(app: App) -> None:

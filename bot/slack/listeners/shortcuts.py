@@ -9,11 +9,10 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_notice, render_report
-from bot.slack.delivery import NO_EVENT, FAILED, analyse_safely, deliver
+from bot.slack.delivery import FAILED, NO_EVENT, analyse_safely, deliver
+from bot.slack.download import read_files
 from bot.slack.events import message_paste
 from bot.slack.services import Services
-
-from bot.slack.download import read_files
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,18 @@ def handle_explain(ack: Any, shortcut: dict[str, Any], client: Any, respond: Any
         return
     team_id = (shortcut.get("team") or {}).get("id")
     try:
-        outcome = deliver(services, client, team_id=team_id, channel=channel, source_ts=ts,
-                                   thread_ts=message.get("thread_ts") or ts, paste=paste,
-                                   source_kind="shortcut", report=report, user_id=message.get("user") or message.get("bot_id"))
+        outcome = deliver(
+            services,
+            client,
+            team_id=team_id,
+            channel=channel,
+            source_ts=ts,
+            thread_ts=message.get("thread_ts") or ts,
+            paste=paste,
+            source_kind="shortcut",
+            report=report,
+            user_id=message.get("user") or message.get("bot_id"),
+        )
     except SlackApiError as error:
         # Typically not_in_channel: show the analysis to the user alone instead.
         log.info("shortcut reply not posted in %s: %s", channel, error.response.get("error"))

@@ -10,12 +10,10 @@ if connection is None:  # pragma: no cover - only when someone runs the alembic 
 
     engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
-                          version_table="oomlens_alembic_version")
+        context.configure(connection=connection, target_metadata=metadata, version_table="oomlens_alembic_version")
         with context.begin_transaction():
             context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=metadata,
-                      version_table="oomlens_alembic_version")
+    context.configure(connection=connection, target_metadata=metadata, version_table="oomlens_alembic_version")
     with context.begin_transaction():
         context.run_migrations()
