@@ -279,7 +279,7 @@ def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
     return spans
 
 
-_WIDTH_REACH = 12  # lines on each side whose lengths tell a fixed-width cut from a word wrap
+_WIDTH_REACH = 24  # lines on each side whose lengths tell a fixed-width cut from a word wrap
 _NEIGHBOURS = 4  # lines on each side that decide whether a line sits among prefixed ones
 
 
