@@ -106,6 +106,36 @@ def upload_report_file(
     )
 
 
+def save_analysis(
+    services: Services,
+    report: Any,
+    paste: str,
+    *,
+    team_id: str | None,
+    channel: str | None,
+    source_ts: str | None,
+    thread_ts: str | None,
+    source_kind: str,
+) -> int:
+    """Store one answered paste (what the feedback buttons and the details refer to); every
+    surface that answers a paste records it this way."""
+    from bot.render.blockkit import headline, top_finding
+
+    top = top_finding(report.events[0])
+    return services.store.save_analysis(
+        team_id=team_id,
+        channel=channel,
+        source_ts=source_ts,
+        thread_ts=thread_ts,
+        source_kind=source_kind,
+        headline=headline(report),
+        top_code=getattr(top, "code", None),
+        top_title=getattr(top, "title", None),
+        event_count=len(report.events),
+        paste=paste,
+    )
+
+
 def deliver(
     services: Services,
     client: Any,
@@ -181,21 +211,15 @@ def _answer(
             return Outcome(UPDATED, report=report, reply_ts=existing.reply_ts)
         return Outcome(NO_EVENT, report=report, message=report.message)
 
-    from bot.render.blockkit import headline as make_headline
-    from bot.render.blockkit import top_finding
-
-    top = top_finding(report.events[0])
-    analysis_id = services.store.save_analysis(
+    analysis_id = save_analysis(
+        services,
+        report,
+        paste,
         team_id=team_id,
         channel=channel,
         source_ts=source_ts,
         thread_ts=thread_ts,
         source_kind=source_kind,
-        headline=make_headline(report),
-        top_code=getattr(top, "code", None),
-        top_title=getattr(top, "title", None),
-        event_count=len(report.events),
-        paste=paste,
     )
     try:
         rendered = render_report(report, analysis_id=analysis_id)

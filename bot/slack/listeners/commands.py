@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
 from bot.render.gfp_text import render_text
-from bot.slack.delivery import analyse_safely, post_message
+from bot.slack.delivery import analyse_safely, post_message, save_analysis
 from bot.slack.services import Services
 from bot.slack.text import message_text_to_paste
 from grammar.detect import holds_event, looks_like_report_part
@@ -87,20 +87,16 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         notice, blocks = render_notice(problem or "No kernel memory event found.")
         respond(response_type="ephemeral", text=notice + " Try `/oom help`.", blocks=blocks)
         return
-    from bot.render.blockkit import headline, top_finding
 
-    top = top_finding(report.events[0])
-    analysis_id = services.store.save_analysis(
+    analysis_id = save_analysis(
+        services,
+        report,
+        paste,
         team_id=command.get("team_id"),
         channel=command.get("channel_id"),
         source_ts=None,
         thread_ts=None,
         source_kind="command",
-        headline=headline(report),
-        top_code=getattr(top, "code", None),
-        top_title=getattr(top, "title", None),
-        event_count=len(report.events),
-        paste=paste,
     )
     rendered = render_report(report, analysis_id=analysis_id)
     respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
@@ -148,21 +144,17 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         notice, blocks = render_notice(problem or "No kernel memory event found.")
         post_message(services, client, channel=user, text=notice, blocks=blocks)
         return
-    from bot.render.blockkit import headline, top_finding
 
-    top = top_finding(report.events[0])
     for target in dict.fromkeys([channel, user]):  # the channel, or the user's DM if we cannot post there
-        analysis_id = services.store.save_analysis(
+        analysis_id = save_analysis(
+            services,
+            report,
+            paste,
             team_id=team_id,
             channel=target,
             source_ts=None,
             thread_ts=None,
             source_kind="modal",
-            headline=headline(report),
-            top_code=getattr(top, "code", None),
-            top_title=getattr(top, "title", None),
-            event_count=len(report.events),
-            paste=paste,
         )
         rendered = render_report(report, analysis_id=analysis_id)
         intro = f"<@{''.join(c for c in user or '' if c.isalnum())}> asked about a dump: " if user else ""
