@@ -1,0 +1,142 @@
+"""Checks: code that reads an :class:`~knowledge.analysis.Analysis` and says whether a finding holds.
+
+A check is registered under a name with the facts it needs. The catalogue
+(``knowledge/findings/OOMnnn.yaml``) names the check and its params; several findings may share
+one check. A check returns ``None`` (silent: the facts are there and the finding does not hold)
+or a :class:`Hit` with a confidence in [0, 1], the named evidence and template context. When the
+facts a check declares are missing it is not run and the finding is reported "not evaluated".
+
+Thresholds are params in the YAML records, each explained there and in docs/diagnosis.md; none
+is keyed to a particular paste, process or machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grammar.facts import SourceLine
+
+from ..analysis import LOWMEM_ZONES, Analysis
+
+Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
+
+
+@dataclass
+class Hit:
+    confidence: float
+    evidence: Evidence = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    role: str | None = None  # overrides the record's role (e.g. demoted to "contributing")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    needs: tuple[str, ...]  # each entry a fact name or alternatives joined by "|"
+    function: Callable[[Analysis, dict[str, Any]], Hit | None]
+    doc: str
+
+
+FACTS: dict[str, Callable[[Analysis], bool]] = {
+    "event": lambda a: True,
+    "trigger": lambda a: a.event.trigger is not None,
+    "order": lambda a: a.order is not None,
+    "gfp": lambda a: a.gfp is not None,
+    "zones": lambda a: any(z.min_kb is not None for z in a.zones),
+    "buddy": lambda a: bool(a.event.buddy),
+    "meminfo": lambda a: a.breakdown is not None,
+    "ram": lambda a: a.ram_kb is not None,
+    "tasks": lambda a: bool(a.tasks),
+    "kill": lambda a: a.event.kill is not None,
+    "swap": lambda a: a.swap_total_kb is not None,
+    "hugepages": lambda a: bool(a.event.hugepages),
+    "memcg": lambda a: a.is_memcg,
+    "arch": lambda a: a.is_32bit is not None,
+    "numa": lambda a: len(a.node_ids) > 1,
+    "constraint": lambda a: a.constraint is not None,
+    "page_totals": lambda a: bool(a.event.page_totals),
+    "kernel": lambda a: a.version is not None,
+}
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(
+    name: str, needs: tuple[str, ...] = ("event",)
+) -> Callable[[Callable[..., Hit | None]], Callable[..., Hit | None]]:
+    def register(function: Callable[..., Hit | None]) -> Callable[..., Hit | None]:
+        for need in needs:
+            for alternative in need.split("|"):
+                if alternative not in FACTS:
+                    raise ValueError(f"check {name}: unknown fact {alternative!r}")
+        REGISTRY[name] = CheckSpec(name, needs, function, (function.__doc__ or "").strip())
+        return function
+
+    return register
+
+
+def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
+    """The needs (alternatives kept together) that this event does not show."""
+    return tuple(need for need in spec.needs if not any(FACTS[alt](analysis) for alt in need.split("|")))
+
+
+def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
+    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
+    workload = a.workload(*names)
+    return {
+        "workload": {"name": workload.name, "levers": workload.levers, "id": workload.id} if workload else None,
+        "sizing": a.sizing,
+    }
+
+
+def _fix_dict(f: Any) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "title": f.title,
+        "fix": f.fix,
+        "fixed_in": f.fixed_in,
+        "workaround": f.workaround,
+        "source": f.source,
+    }
+
+
+def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
+    """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
+    from ..kernel_fixes import matches
+
+    return [_fix_dict(f) for f in matches(a)]
+
+
+def _module_context(a: Analysis) -> dict[str, Any]:
+    """ctx.module / ctx.module_function: the loadable module whose code is in the call trace."""
+    found = a.trace_module
+    return {"module": found[0] if found else None, "module_function": found[1] if found else None}
+
+
+def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
+    """A lone page allocation failure warning: nothing was killed and it did not recur.
+
+    warn_alloc() (mm/page_alloc.c) prints it for any failed request without __GFP_NOWARN; the
+    caller gets NULL and handles it (falls back to order-0 or vmalloc memory, retries, drops a
+    packet that is resent), so one such warning is harmless unless errors follow.
+    """
+    return a.event.kind == "page-allocation-failure" and a.event.kill is None and repeats < min_repeats
+
+
+def _usable_lowmem(a: Analysis) -> list[Any]:
+    return [z for z in a.usable_zones if z.name in LOWMEM_ZONES]
+
+
+def _flag(a: Analysis, *names: str) -> bool:
+    flags = set(getattr(a.gfp, "flag_names", []) or []) | set(getattr(a.gfp, "symbolic_names", ()) or ())
+    return any(n in flags for n in names)
+
+
+def _trace_has(a: Analysis, *names: str) -> str | None:
+    for function in a.event.call_trace:
+        for name in names:
+            if function == name or function.startswith(name + "."):
+                return function
+    return None

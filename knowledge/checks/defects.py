@@ -1,0 +1,181 @@
+"""Fallbacks: harmless failures, contradicted kills, kernel defects and the undetermined placeholder
+(clues: knowledge.clues; text around the report: knowledge.surroundings)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..analysis import Analysis, ramp
+from .base import (
+    Evidence,
+    Hit,
+    _fix_dict,
+    _flag,
+    check,
+)
+
+
+@check("undetermined", needs=("meminfo|zones|tasks|memcg",))
+def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Placeholder evaluated last by diagnose(): fires only when no root cause fired."""
+    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())})
+
+
+def _clues(a: Analysis) -> dict[str, Any]:
+    from ..clues import clues
+
+    return clues(a)
+
+
+def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
+    """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
+    request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, or a
+    network receive refill that retries later. ``evidence`` gets the caller lines when given."""
+    gfp = a.gfp
+    order = a.order or 0
+    clue = _clues(a)
+    reasons = []
+    if _flag(a, "__GFP_NORETRY"):
+        reasons.append("noretry")
+    if (
+        getattr(gfp, "may_reclaim", None) is False
+        and not getattr(gfp, "may_use_reserves", None)
+        and not _flag(a, "__GFP_HIGH", "__GFP_ATOMIC", "GFP_ATOMIC")
+    ):
+        reasons.append("nowait")
+    if "vmalloc_fallback" in clue and order >= 1:
+        reasons.append("vmalloc_fallback")
+        if evidence is not None:
+            evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
+    if "net_refill" in clue and order >= 1:
+        reasons.append("net_refill")
+        if evidence is not None:
+            evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+    return reasons
+
+
+@check("benign_fallback", needs=("order", "gfp"))
+def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    order = a.order or 0
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {"order": (order, trigger_lines)}
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    reasons = _fallback_reasons(a, evidence)
+    if not reasons:
+        return None
+    same = [
+        e
+        for e in a.dump.events
+        if e.kind == "page-allocation-failure"
+        and e.trigger is not None
+        and a.event.trigger is not None
+        and e.trigger.gfp_mask == a.event.trigger.gfp_mask
+    ]
+    evidence["failures"] = (len(same) or 1, trigger_lines)
+    key = reasons[0]
+    if key == "net_refill" and len(same) <= 1:
+        key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
+    confidence = p["confidence_" + key]
+    if len(reasons) > 1:
+        confidence = min(p["confidence_max"], confidence + p["confidence_each_more"] * (len(reasons) - 1))
+    kills = [e for e in a.dump.events if e.kill is not None]
+    if kills:
+        confidence *= p["kill_in_paste_factor"]  # something else in the paste did run out of memory
+    return Hit(confidence, evidence, {"reasons": reasons, "kills_in_paste": len(kills)})
+
+
+@check("contradicted_kill", needs=("zones", "gfp"))
+def contradicted_kill(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The OOM killer ran although a zone the request may use was above its high watermark with a block of the order free."""
+    if a.event.kind not in ("oom-kill", None) or not a.is_global or (a.event.kill is None and a.event.trigger is None):
+        return None
+    order = a.order
+    if order is None or order < 0 or order > p["max_order"]:
+        return None
+    allowed = a.allowed_nodes
+    if len(a.node_ids) > 1 and any(z.below_low for z in a.usable_zones if z.name != "DMA"):
+        return None  # one node short, others free: an unprinted mempolicy may bind the request (numa findings)
+    request_kb = a.page_kb << order
+    roomy = []
+    for zone in a.usable_zones:
+        if zone.free_kb is None or zone.high_kb is None or zone.usable is not True:
+            continue
+        if allowed is not None and zone.node is not None and zone.node not in allowed:
+            continue
+        free = zone.free_kb - zone.values.get("free_cma", 0)  # CMA serves only movable requests
+        if free < zone.high_kb + zone.reserve_kb + max(request_kb, p["min_margin_kb"]):
+            continue
+        if order > 0 and not zone.blocks_at_order:
+            # __zone_watermark_ok() needs a free block of the order; without buddy lines (None)
+            # free memory above high does not show that one existed, so nothing contradicts the kill
+            continue
+        roomy.append((zone, free))
+    if not roomy:
+        return None
+    zone, free = max(roomy, key=lambda item: item[1] - (item[0].high_kb or 0))
+    margin = free / max(1, (zone.high_kb or 0) + zone.reserve_kb)
+    evidence: Evidence = {
+        "zone": (zone.label, zone.lines),
+        "zone_free_kb": (free, zone.lines),
+        "zone_high_kb": (zone.high_kb, zone.lines),
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+    }
+    if zone.reserve_kb:
+        evidence["zone_reserve_kb"] = (zone.reserve_kb, zone.lines)
+    if a.victim_name is not None:
+        evidence["victim"] = (a.victim_name, a.victim_lines)
+    confidence = ramp(margin, p["margin_low"], p["margin_high"], p["confidence_low"], p["confidence_high"])
+    return Hit(confidence, evidence, {"margin": round(margin, 1), "gfp_zone": a.highest_zone})
+
+
+@check("kernel_path_clue", needs=("event",))
+def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """kswapd invoking the OOM killer, or an out-of-tree module allocating in the failing trace: a kernel-side path to suspect."""
+    clue = _clues(a)
+    evidence: Evidence = {}
+    reasons = []
+    if "kswapd_oom" in clue:
+        reasons.append("kswapd")
+        evidence["kswapd"] = (clue["kswapd_oom"].detail, clue["kswapd_oom"].lines)
+    if "out_of_tree" in clue:
+        reasons.append("out_of_tree")
+        evidence["module"] = (clue["out_of_tree"].detail, clue["out_of_tree"].lines)
+        header = a.event.header
+        if header is not None and header.tainted:
+            evidence["tainted"] = (header.tainted, a.lines(header.line))
+    for name in ("kasan", "kmemleak"):
+        if name in clue:
+            reasons.append(name)
+            evidence[name] = (clue[name].detail, clue[name].lines)
+    if not reasons:
+        return None
+    return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+@check("known_defect", needs=("event",))
+def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
+    from ..kernel_fixes import _function, matches
+
+    found = matches(a)
+    if not found:
+        return None
+    frames = [(f, _function(f)) for f in a.event.call_trace]
+    evidence: Evidence = {"defect": (found[0].title, ())}
+    traced = False
+    for fix in found:
+        hit = next((raw for raw, name in frames if fix.trace is not None and fix.trace.search(name)), None)
+        if hit:
+            evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
+            traced = True
+            break
+    if a.kernel:
+        evidence["kernel"] = (a.kernel, ())
+    confidence = p["confidence_traced"] if traced else p["confidence_series"]
+    return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})

@@ -1,0 +1,205 @@
+"""32-bit lowmem exhaustion and its metadata, 32-bit vmalloc space (OOM101-, OOM701)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..analysis import Analysis, ramp
+from .base import (
+    Evidence,
+    Hit,
+    _trace_has,
+    check,
+)
+
+X86_32_MAX_LOWMEM_KB = 896 * 1024  # arch/x86/Kconfig VMSPLIT_3G: 1 GB kernel space less 128 MB vmalloc
+
+
+@check("lowmem_exhaustion", needs=("arch",))
+def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """32-bit kernel: a request confined to lowmem (DMA/Normal) finds Normal at its floor while HighMem is free."""
+    if not a.is_32bit:
+        return None
+    highest = a.highest_zone
+    if highest is not None and highest in ("HighMem", "Movable"):
+        return None  # the request could use HighMem; lowmem is not the limit
+    if not a.is_global and a.constraint is not None:
+        return None
+    evidence: Evidence = {}
+    normal = [z for z in a.zones if z.name == "Normal"]
+    if not normal:
+        # Some 32-bit boards (ARM) put all lowmem in ZONE_DMA and have no ZONE_NORMAL; a DMA zone
+        # far larger than x86's 16 MB ISA zone is then the lowmem zone kernel requests use
+        normal = [
+            z for z in a.zones if z.name == "DMA" and (z.managed_kb or z.present_kb or 0) > p["dma_as_lowmem_min_kb"]
+        ]
+    high = [z for z in a.zones if z.name == "HighMem"]
+    high_free = sum(z.free_kb or 0 for z in high) if high else None
+    if a.ram_kb is not None:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+        if a.reserved_kb is not None:
+            evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
+    if a.lowmem_kb is not None:
+        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines or tuple(ln for z in normal for ln in z.lines))
+    if a.gfp is not None:
+        evidence["gfp_zone"] = (highest or "unknown", a.lines(a.event.trigger.line) if a.event.trigger else ())
+    if high_free is not None:
+        evidence["highmem_free_kb"] = (high_free, tuple(ln for z in high for ln in z.lines))
+    context: dict[str, Any] = {"mode": "", "stopgap_mem": None}
+    if normal and normal[0].min_kb is not None:
+        zone = normal[0]
+        if not (zone.below_low or zone.below_min):
+            return None
+        if zone.unusable_kb and zone.free_kb is not None and zone.low_kb is not None and zone.free_kb > zone.low_kb:
+            return None  # above low counting the free pages this request may not use (CMA): OOM140's case
+        if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
+            return None  # HighMem is as exhausted as lowmem: a plain RAM shortage
+        evidence.update(
+            {
+                "normal_free_kb": (zone.free_kb, zone.lines),
+                "normal_min_kb": (zone.min_kb, zone.lines),
+                "normal_low_kb": (zone.low_kb, zone.lines),
+            }
+        )
+        confidence = p["confidence_zones"]
+        context["mode"] = "zones"
+    elif normal and normal[0].free_kb is not None and a.lowmem_kb:
+        zone = normal[0]  # buddy list only: compare with the size of lowmem
+        if zone.free_kb > p["buddy_free_share"] * a.lowmem_kb:
+            return None
+        if high_free is not None and high_free < p["highmem_free_factor"] * (zone.free_kb or 0):
+            return None
+        evidence["normal_free_kb"] = (zone.free_kb, zone.lines)
+        confidence = p["confidence_buddy"]
+        context["mode"] = "buddy"
+    elif not a.has_memory_report and (highest in ("DMA", "Normal") or (a.is_global and a.event.kill is not None)):
+        # No zone report: a 32-bit kernel, and either a kernel request that cannot use HighMem or a
+        # global kill of a tiny victim (user memory in HighMem cannot relieve lowmem)
+        if highest is None:
+            victim_kb = a.victim_kb
+            if victim_kb is None or victim_kb > p["tiny_victim_kb"]:
+                return None
+            evidence["victim_kb"] = (victim_kb, a.victim_lines)
+            confidence = p["confidence_tiny_victim"]
+            context["mode"] = "tiny_victim"
+        else:
+            confidence = p["confidence_arch_only"]
+            context["mode"] = "arch_only"
+    else:
+        return None
+    evidence["arch"] = (a.arch or "32-bit", ())
+    # what min_free_kbytes is now (sum of the lowmem min watermarks, boost excluded) against the
+    # kernel's own default for this lowmem: a raise is only offered when it is not inflated already
+    context["min_free_now"] = a.min_free_kbytes_estimate
+    context["min_free_default"] = a.default_min_free_kbytes
+    context["min_free_raise"] = None
+    if a.default_min_free_kbytes and (
+        a.min_free_kbytes_estimate is None or a.min_free_kbytes_estimate < 2 * a.default_min_free_kbytes
+    ):
+        context["min_free_raise"] = int(a.default_min_free_kbytes * 1.5)
+    if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
+        context["stopgap_mem"] = "16G"
+    context["has_highmem_zone"] = bool(high) or a.has_highmem
+    # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
+    pagetables = a.counter_kb("pagetables")
+    context["highpte"] = None
+    if a.arch is None or "86" in a.arch:
+        # without the RAM lines, x86-32 lowmem is at most 896 MB with the default 3G/1G split:
+        # the share against that is a lower bound
+        lowmem = a.lowmem_kb or X86_32_MAX_LOWMEM_KB
+        if pagetables and pagetables >= p["highpte_share"] * lowmem:
+            context["highpte"] = {
+                "kb": pagetables,
+                "share": round(100 * pagetables / lowmem),
+                "bound": a.lowmem_kb is None,
+            }
+    return Hit(confidence, evidence, context)
+
+
+@check("lowmem_metadata", needs=("arch", "ram", "page_totals"))
+def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """32-bit kernel with so much RAM that its struct page array alone eats a large part of lowmem."""
+    if not (a.is_32bit and a.has_highmem) or not a.lowmem_kb:
+        return None
+    ram_pages = (a.ram_kb or 0) // a.page_kb
+    mem_map_kb = ram_pages * p["struct_page_bytes"] // 1024
+    share = mem_map_kb / a.lowmem_kb
+    if share < p["min_share"]:
+        return None
+    evidence: Evidence = {
+        "ram_kb": (a.ram_kb, a.ram_lines),
+        "lowmem_kb": (a.lowmem_kb, a.ram_lines),
+        "mem_map_kb": (mem_map_kb, a.ram_lines),
+        "mem_map_share": (round(share * 100), a.ram_lines),
+    }
+    if a.reserved_kb is not None:
+        evidence["reserved_kb"] = (a.reserved_kb, a.ram_lines)
+    pte = _trace_has(a, "pte_alloc_one", "__pte_alloc", "pte_alloc_one_kernel")
+    context = {"pte_trace": pte}
+    if pte:
+        evidence["trace_function"] = (pte, a.find_lines(re.escape(pte)))
+    return Hit(ramp(share, p["min_share"], 0.4, p["confidence_low"], p["confidence_high"]), evidence, context)
+
+
+@check("vmalloc_space", needs=("event",))
+def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """vmalloc/vmap failed for want of kernel virtual address space: the 32-bit vmalloc area is too small."""
+    from ..surroundings import facts, kernel_lines
+
+    rows = kernel_lines(a.dump, "vmalloc_failure")
+    if not rows:
+        return None
+    # the lines that belong to this event: inside it or just before it (the kernel prints them first)
+    near = [r for r in rows if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line]
+    if not near:
+        return None
+    space = [
+        r
+        for r in near
+        if "vmap allocation" in r.values["text"]
+        or "vmalloc space" in r.values["text"]
+        or "vm_struct" in r.values["text"]
+    ]
+    if a.is_32bit:
+        confidence = p["confidence_space_32bit"] if space else p["confidence_32bit"]
+    elif a.is_32bit is None and space:
+        confidence = p["confidence_space_unknown_arch"]
+    else:
+        return None
+    first = (space or near)[0]
+    evidence: Evidence = {"vmalloc_line": (first.values["text"], (first.line,))}
+    if first.values.get("bytes"):
+        evidence["request_bytes"] = (first.values["bytes"], (first.line,))
+    for row in facts(a.dump).of("meminfo_field"):
+        if row.values.get("key") in ("VmallocTotal", "VmallocUsed", "VmallocChunk") and "kb" in row.values:
+            evidence[str(row.values["key"]).lower() + "_kb"] = (row.values["kb"], (row.line,))
+    evidence["arch"] = (a.dump.arch or ("32-bit" if a.is_32bit else "unknown"), ())
+    return Hit(confidence, evidence, {"space": bool(space), "is_32bit": bool(a.is_32bit)})
+
+
+@check("vmalloc_beyond_ram", needs=("ram",))
+def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
+    from ..surroundings import kernel_lines
+
+    near = [
+        r
+        for r in kernel_lines(a.dump, "vmalloc_failure")
+        if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line and r.values.get("bytes")
+    ]
+    if not near or not a.ram_kb:
+        return None
+    row = max(near, key=lambda r: int(r.values["bytes"]))
+    request_kb = int(row.values["bytes"]) // 1024
+    if request_kb < p["min_ram_share"] * a.ram_kb:
+        return None
+    evidence: Evidence = {
+        "vmalloc_line": (row.values["text"], (row.line,)),
+        "request_kb": (request_kb, (row.line,)),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+    }
+    trigger = a.event.trigger
+    if trigger is not None and trigger.comm:
+        evidence["task"] = (trigger.comm, a.lines(trigger.line))
+    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})

@@ -1,0 +1,147 @@
+"""Manual triggers, panic policy, nothing killable, a kernel too big for its RAM, repeated kills (OOM0xx and context)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis import Analysis
+from .base import (
+    Evidence,
+    Hit,
+    check,
+)
+
+
+@check("manual_trigger")
+def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """SysRq-f or an order=-1 request: the OOM killer was invoked by hand."""
+    if not (a.event.sysrq or a.order == -1 or a.event.kind == "sysrq-manual"):
+        return None
+    lines = a.find_lines(r"sysrq|order=-1|Manual OOM execution")
+    evidence: Evidence = {"order": (a.order, lines), "sysrq": (True, lines)}
+    # SysRq-f is often written by a program reacting to real memory pressure: when the zones the
+    # request could use are at or below the kernel's floor (or swap is full), say so.
+    starved = [z for z in a.usable_zones if z.below_min]
+    judged = [z for z in a.usable_zones if z.below_min is not None]
+    shortage = bool(judged) and len(starved) == len(judged)
+    swap_full = bool(a.swap_total_kb) and a.swap_free_kb is not None and a.swap_free_kb <= 0.02 * (a.swap_total_kb or 0)
+    if shortage:
+        evidence["starved_zones"] = (
+            ", ".join(z.label for z in starved),
+            tuple(ln for z in starved for ln in z.lines[:1]),
+        )
+    if swap_full:
+        evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
+    return Hit(
+        p["confidence"],
+        evidence,
+        {
+            "panicked": a.event.panic is not None,
+            "shortage": shortage or swap_full,
+            "judged": bool(judged) or a.swap_total_kb is not None,
+        },
+    )
+
+
+@check("panic_policy", needs=("event",))
+def panic_policy(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The kernel panicked because vm.panic_on_oom asked it to."""
+    panic = a.event.panic
+    if panic is None or "panic_on_oom" not in panic.reason:
+        return None
+    mode = 2 if "compulsory" in panic.reason else 1
+    return Hit(
+        p["confidence"],
+        {"panic_reason": (panic.reason, a.lines(panic.line)), "panic_on_oom": (mode, a.lines(panic.line))},
+    )
+
+
+@check("no_killable", needs=("event",))
+def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Nothing was eligible: every task is OOM_SCORE_ADJ_MIN (-1000) or unkillable."""
+    panic = a.event.panic
+    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    protected = [t for t in a.tasks if t.protected]
+    all_protected = bool(a.tasks) and len(protected) == len(a.tasks)
+    if not text_lines and not all_protected:
+        return None
+    if a.tasks and len(protected) < p["min_protected_share"] * len(a.tasks):
+        return None  # earlier victims are dying, not protected: the memory is not in tasks
+    if not text_lines and a.event.kill is not None:
+        return None
+    if _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None  # no process exists yet: the kernel alone did not fit (OOM223), not oom_score_adj
+    evidence: Evidence = {
+        "panic_reason": (
+            panic.reason if panic else text_lines[0].text if text_lines else "every task is -1000",
+            text_lines or (a.lines(panic.line) if panic else ()),
+        ),
+        "protected_tasks": (len(protected), a.lines(*(r.line for t in protected[:5] for r in t.rows))),
+        "task_count": (len(a.tasks), a.lines(a.event.task_table_line)),
+    }
+    largest = a.tasks[0] if a.tasks else None
+    if largest is not None:
+        evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
+        evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
+    return Hit(p["confidence"], evidence, {"has_largest": largest is not None})
+
+
+def _event_uptime(a: Analysis) -> float | None:
+    return next((ln.stamp.uptime_s for ln in a.event.lines if ln.stamp.uptime_s is not None), None)
+
+
+def _boot_without_tasks(a: Analysis, boot_uptime_s: float) -> bool:
+    """No user process to kill because none exists yet: the task table is printed empty, or it is
+    absent and the report comes within the first ``boot_uptime_s`` seconds after boot."""
+    if a.tasks or not a.find_lines(r"no killable processes|System is deadlocked on memory"):
+        return False
+    if a.event.task_table_line is not None:
+        return True
+    uptime = _event_uptime(a)
+    return uptime is not None and uptime < boot_uptime_s
+
+
+@check("kernel_too_big_for_ram", needs=("event",))
+def kernel_too_big_for_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Nothing to kill because no process exists yet: the kernel's own boot (drivers, initramfs, per-CPU
+    memory) needs more than the machine, VM or crash-kernel reservation has."""
+    if not _boot_without_tasks(a, p["boot_uptime_s"]):
+        return None
+    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    evidence: Evidence = {"panic_reason": (text_lines[0].text.strip(), text_lines[:1])}
+    if a.event.task_table_line is not None:
+        evidence["task_count"] = (0, a.lines(a.event.task_table_line))
+    uptime = _event_uptime(a)
+    if uptime is not None:
+        evidence["uptime_s"] = (round(uptime, 1), text_lines[:1])
+    ram = a.ram_kb
+    suggest_kb = None
+    if ram:
+        evidence["ram_kb"] = (ram, a.ram_lines)
+        # at least p["floor_kb"], and at least twice what did not fit, rounded up to a power of two
+        target = max(p["floor_kb"], 2 * ram)
+        suggest_kb = 1 << (int(target) - 1).bit_length()
+    return Hit(
+        p["confidence"], evidence, {"suggest_kb": suggest_kb, "suggest_mb": suggest_kb // 1024 if suggest_kb else None}
+    )
+
+
+@check("repeated_kills", needs=("event",))
+def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The same process name was killed again and again in this paste (on the same host)."""
+    events = [e for e in a.dump.events if e.host == a.event.host]
+    names = [e.kill.comm for e in events if e.kill and e.kill.comm]
+    victim = a.event.kill.comm if a.event.kill else None
+    if victim is None or names.count(victim) < p["min_kills"]:
+        return None
+    # report once, on the first event that killed it
+    first = next(e for e in events if e.kill and e.kill.comm == victim)
+    if first.index != a.event.index:
+        return None
+    kill_lines = tuple(
+        line for e in events if e.kill and e.kill.comm == victim for line in e.lines if line.number == e.kill.line
+    )
+    return Hit(
+        p["confidence"],
+        {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines), "events": (len(events), ())},
+    )

@@ -1,0 +1,282 @@
+"""Processes: a hog, growth, oom_score_adj protection, overcommit, a workload that does not fit, a runaway."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
+from .base import (
+    Evidence,
+    Hit,
+    _flag,
+    _trace_has,
+    _workload_context,
+    check,
+)
+
+
+@check("process_hog", needs=("tasks|kill",))
+def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """One process (or one command's processes) holds most of the memory the OOM killer weighs."""
+    total = (a.ram_kb or 0) + (a.swap_total_kb or 0) - (a.hugetlb_kb or 0)
+    usage = a.memcg_usage
+    if a.is_memcg and usage is not None:
+        total = usage[1] or usage[0]
+    evidence: Evidence = {}
+    groups = a.task_groups
+    top = groups[0] if groups else None
+    if top is not None:
+        single = a.tasks[0]
+        subject = top if top.badness_kb > single.badness_kb * 1.2 and len(top.pids) > 1 else single
+        kb = subject.badness_kb
+        lines = a.lines(*(r.line for r in subject.rows[:6]))
+        evidence.update(
+            {
+                "hog": (subject.name, lines),
+                "hog_kb": (kb, lines),
+                "hog_processes": (len(subject.pids), lines),
+                "hog_swap_kb": (subject.swap_kb, lines),
+                "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line)),
+            }
+        )
+        adj = subject.oom_score_adj
+    elif a.event.kill is not None and a.victim_kb is not None:
+        kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
+        evidence.update(
+            {
+                "hog": (a.victim_name, a.victim_lines),
+                "hog_kb": (kb, a.victim_lines),
+                "hog_processes": (1, a.victim_lines),
+            }
+        )
+        adj = a.event.kill.oom_score_adj
+    elif (
+        a.event.kill is not None
+        and a.event.kill.score is not None
+        and a.event.kill.score_per_mille
+        and not a.event.kill.memcg_kill
+        and a.event.kill.score <= 1000
+    ):
+        # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
+        # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
+        # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-5.0 S is the
+        # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
+        # these kernels do not print here), so it still says how much of memory it held.
+        kill = a.event.kill
+        lines = a.lines(kill.line)
+        share = min(kill.score or 0, 1000) / 1000
+        evidence.update(
+            {
+                "hog": (kill.comm, lines),
+                "kill_score": (kill.score, lines),
+                "hog_share": (round(share * 100), lines),
+                "hog_processes": (1, lines),
+            }
+        )
+        if share < p["min_share"]:
+            return None
+        confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+        context = {
+            "memcg": kill.memcg_kill,
+            "protected": False,
+            "victim_is_hog": True,
+            "has_total": False,
+            "has_table": False,
+            "victim": kill.comm,
+            "from_score": True,
+            "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or "")),
+            **_workload_context(a, kill.comm),
+        }
+        return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
+    else:
+        return None
+    if total > 0:
+        share = kb / total
+        evidence["hog_share"] = (round(share * 100), evidence["hog_kb"][1])
+        evidence["weighed_kb"] = (total, a.ram_lines + a.swap_lines)
+        if share < p["min_share"]:
+            return None
+        confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    else:
+        # no RAM figure: judge by absolute size and by the victim's share of what the table shows
+        if kb < p["min_kb_without_ram"]:
+            return None
+        confidence = p["confidence_without_ram"]
+    context = {
+        "memcg": a.is_memcg,
+        "protected": adj is not None and adj <= -1000,
+        "victim_is_hog": a.victim_name == evidence["hog"][0],
+        "has_total": total > 0,
+        "has_table": top is not None,
+        "victim": a.victim_name,
+        "from_score": False,
+        # a guest VM's QEMU process is what the host exists to keep alive: capping it
+        # below the guest's RAM kills the guest
+        "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+        **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name),
+    }
+    role = None
+    if a.is_memcg:
+        role, confidence = "contributing", confidence * p["memcg_factor"]
+    elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
+        confidence *= p["swap_exhausted_factor"]
+    return Hit(confidence, evidence, context, role)
+
+
+@check("presumed_growth", needs=("trigger",))
+def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
+        return None
+    if a.event.kind not in ("oom-kill", None) or not a.is_global:
+        return None
+    if (a.order or 0) != 0:
+        return None
+    if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
+        return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
+    trigger = a.event.trigger
+    lines = a.lines(trigger.line) if trigger else ()
+    user_fault = bool(
+        _trace_has(
+            a,
+            "handle_mm_fault",
+            "do_anonymous_page",
+            "filemap_fault",
+            "do_page_fault",
+            "__handle_mm_fault",
+            "exc_page_fault",
+        )
+    ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
+    return Hit(
+        p["confidence_user"] if user_fault else p["confidence"],
+        {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
+        {"user_fault": user_fault},
+    )
+
+
+@check("score_adj_protection", needs=("tasks",))
+def score_adj_protection(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The task that holds the memory is shielded by oom_score_adj, so a bystander was killed."""
+    if not a.tasks:
+        return None
+    largest = a.tasks[0]
+    if largest.oom_score_adj is None or largest.oom_score_adj > p["max_adj"]:
+        return None
+    victim = a.victim
+    victim_kb = a.victim_kb
+    if a.event.kill is None and not a.event.panic:
+        return None
+    if victim is not None and victim.pids == largest.pids:
+        return None
+    if victim_kb is not None and largest.badness_kb < p["min_ratio"] * max(victim_kb, 1):
+        return None
+    weighed = (a.ram_kb or 0) + (a.swap_total_kb or 0)
+    if weighed and largest.badness_kb < p["min_share"] * weighed:
+        return None
+    lines = a.lines(*(r.line for r in largest.rows))
+    evidence: Evidence = {
+        "protected_task": (largest.name, lines),
+        "protected_kb": (largest.badness_kb, lines),
+        "protected_adj": (largest.oom_score_adj, lines),
+    }
+    if victim_kb is not None:
+        evidence["victim"] = (a.victim_name, a.victim_lines)
+        evidence["victim_kb"] = (victim_kb, a.victim_lines)
+    return Hit(p["confidence"], evidence, {"has_victim": victim_kb is not None})
+
+
+@check("vm_overcommit", needs=("trigger|tasks",))
+def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A hypervisor host runs out of memory: its guests were promised more RAM than it has."""
+    env = a.environment
+    if not env.hypervisor_host or not a.is_global:
+        return None
+    guests = [t for t in a.tasks if re.match(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$", t.name)]
+    guests_kb = sum(t.badness_kb for t in guests)
+    trigger = a.event.trigger
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, a.lines(trigger.line) if trigger else ())}
+    if guests:
+        evidence["guests"] = (len(guests), a.lines(*(r.line for t in guests[:6] for r in t.rows)))
+        evidence["guests_kb"] = (guests_kb, a.lines(*(r.line for t in guests[:6] for r in t.rows)))
+        if a.ram_kb and guests_kb < p["min_guest_share"] * a.ram_kb:
+            return None
+        confidence = p["confidence_table"]
+    else:
+        confidence = p["confidence_trigger_only"]
+    return Hit(confidence, evidence, {"has_guests": bool(guests)})
+
+
+@check("workload_fit", needs=("tasks", "ram"))
+def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Many processes together need more than RAM (+ swap), none of them far above the others: the workload does not fit."""
+    if not a.is_global or a.is_allocation_failure or not a.tasks or not a.ram_kb:
+        return None
+    swap_total = a.swap_total_kb
+    swap_free = a.swap_free_kb
+    if swap_total is None:
+        return None
+    swap_full = bool(swap_total) and swap_free is not None and swap_free <= max(p["swap_full_share"] * swap_total, 4096)
+    if swap_total and not swap_full:
+        return None
+    total = a.tasks_total_kb
+    groups = a.task_groups
+    top = groups[0]
+    weighed = a.ram_kb + (swap_total or 0)
+    top_share = top.badness_kb / max(1, total)
+    big = [g for g in groups if g.badness_kb >= p["member_share"] * weighed]
+    if total < p["min_tasks_share"] * weighed or top_share > p["max_top_share"] or len(big) < p["min_members"]:
+        return None
+    lines = a.lines(*(r.line for g in big[:6] for r in g.rows[:1]))
+    evidence: Evidence = {
+        "tasks_total_kb": (total, a.lines(a.event.task_table_line)),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+        "total_swap_kb": (swap_total, a.swap_lines),
+        "largest": (top.name, a.lines(*(r.line for r in top.rows[:1]))),
+        "largest_share": (round(top_share * 100), lines),
+        "big_processes": (len(big), lines),
+    }
+    if swap_total:
+        evidence["free_swap_kb"] = (swap_free, a.swap_lines)
+    confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
+    sizing = a.sizing
+    swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
+    return Hit(
+        confidence,
+        evidence,
+        {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]), "sizing": sizing, "swap_gb": swap_gb},
+    )
+
+
+@check("runaway_process", needs=("tasks",))
+def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """One process holds most of memory and far more than any other: a runaway (leak, unbounded input), not a workload that needs more RAM."""
+    if a.is_memcg or len(a.task_groups) < 2:
+        return None
+    groups = a.task_groups
+    top, second = groups[0], groups[1]
+    weighed = (a.ram_kb or 0) + (a.swap_total_kb or 0) - (a.hugetlb_kb or 0)
+    if not weighed or top.protected:
+        return None
+    share = top.badness_kb / weighed
+    ratio = top.badness_kb / max(1, second.badness_kb)
+    if share < p["min_share"] or ratio < p["min_ratio"]:
+        return None
+    lines = a.lines(*(r.line for r in top.rows[:4]))
+    evidence: Evidence = {
+        "hog": (top.name, lines),
+        "hog_kb": (top.badness_kb, lines),
+        "hog_share": (round(share * 100), lines),
+        "next": (second.name, a.lines(*(r.line for r in second.rows[:1]))),
+        "next_kb": (second.badness_kb, a.lines(*(r.line for r in second.rows[:1]))),
+        "ratio": (round(ratio, 1), lines),
+    }
+    from ..surroundings import top_processes
+
+    snapshot = [r for r in top_processes(a.dump) if r.values.get("command", "").split()[0:1] == [top.name]]
+    if snapshot:
+        evidence["top_snapshot_kb"] = (snapshot[0].values.get("res_kb"), (snapshot[0].line,))
+    confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+    if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
+        confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
+    return Hit(confidence, evidence, {"processes": len(top.pids)})

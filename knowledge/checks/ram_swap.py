@@ -1,0 +1,51 @@
+"""RAM and swap state: no swap, swap exhausted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis import Analysis
+from .base import (
+    Evidence,
+    Hit,
+    check,
+)
+
+
+@check("ram_no_swap", needs=("swap",))
+def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Global OOM on a machine with no swap: anonymous memory had nowhere to go."""
+    if not a.is_global or a.swap_total_kb != 0 or a.is_allocation_failure:
+        return None
+    free = a.free_kb
+    evidence: Evidence = {"total_swap_kb": (0, a.swap_lines)}
+    if a.ram_kb is not None:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+    anon = a.figure("anon")
+    if anon is not None and a.ram_kb:
+        evidence["anon_kb"] = (anon.kb, anon.lines)
+        if anon.kb < p["min_anon_share"] * a.ram_kb:
+            return None  # not anonymous memory that swap could have absorbed
+    if free is not None:
+        evidence["free_kb"] = (free, a.meminfo_lines)
+    return Hit(p["confidence"], evidence, {"sizing": a.sizing})
+
+
+@check("swap_exhausted", needs=("swap",))
+def swap_exhausted(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Swap is configured and full."""
+    total, free = a.swap_total_kb, a.swap_free_kb
+    if not total or free is None:
+        return None
+    if free > max(p["max_free_share"] * total, p["max_free_kb"]):
+        return None
+    if a.is_memcg:
+        return None
+    return Hit(
+        p["confidence"],
+        {
+            "total_swap_kb": (total, a.swap_lines),
+            "free_swap_kb": (free, a.swap_lines),
+            "used_swap_kb": (total - free, a.swap_lines),
+        },
+    )

@@ -1,0 +1,500 @@
+"""Zones, watermarks, fragmentation, atomic and high-order requests, CMA, reclaim context (OOM1xx)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..analysis import LOWMEM_ZONES, Analysis, ramp
+from .base import (
+    Evidence,
+    Hit,
+    _fix_dict,
+    _flag,
+    _kernel_fixes,
+    _module_context,
+    _trace_has,
+    _warning_only,
+    check,
+)
+from .defects import _clues, _fallback_reasons
+
+
+@check("dma_zone", needs=("gfp|zones",))
+def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The request is confined to ZONE_DMA (GFP_DMA) and that zone cannot serve it, or DMA is below
+    min with no gfp to tell.
+
+    A GFP_DMA request may only take pages from ZONE_DMA (gfp_zone(), include/linux/gfp.h), so it
+    fails when that zone is below its low watermark or holds no free block of the request's order,
+    whatever the rest of RAM holds. Without the zone lines, the failure of such a request is itself
+    the evidence (with less confidence).
+    """
+    dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
+    zone = dma[0] if dma else None
+    order = max(a.order or 0, 0)  # SysRq prints order=-1
+    request_kb = a.page_kb << order if a.page_kb else None
+    context: dict[str, Any] = {
+        "order": order,
+        "request_kb": request_kb,
+        "no_block": False,
+        "kernel_fixes": [],
+        "kernel_fixes_possible": [],
+    }
+    evidence: Evidence = {}
+    if a.highest_zone == "DMA":
+        mode = "confined"
+        trigger = a.lines(a.event.trigger.line) if a.event.trigger else ()
+        evidence["gfp"] = (
+            getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None),
+            trigger,
+        )
+        if zone is not None:
+            no_block = order > 0 and zone.blocks_at_order == 0
+            if not (zone.below_low or no_block):
+                return None
+            confidence = p["confidence_confined"]
+            context["no_block"] = no_block
+        elif a.event.kind == "page-allocation-failure":
+            confidence = p["confidence_confined_no_zones"]
+        else:
+            return None
+        if a.event.kind == "page-allocation-failure":
+            from ..kernel_fixes import matches
+
+            known = matches(a)
+            possible = [f for f in matches(a, untraced=True) if f not in known]
+            context["kernel_fixes"] = [_fix_dict(f) for f in known]
+            context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
+    elif a.highest_zone is None and zone is not None and zone.below_min:
+        confidence = p["confidence_unknown_gfp"]
+        mode = "unknown_gfp"
+    else:
+        return None
+    context["mode"] = mode
+    if zone is not None:
+        evidence["dma_free_kb"] = (zone.free_kb, zone.lines)
+        evidence["dma_min_kb"] = (zone.min_kb, zone.lines)
+        if zone.managed_kb is not None:
+            evidence["dma_managed_kb"] = (zone.managed_kb, zone.lines)
+        if zone.largest_block_kb is not None:
+            evidence["dma_largest_block_kb"] = (zone.largest_block_kb, zone.lines)
+    if request_kb is not None and order > 0:
+        evidence["request_kb"] = (request_kb, ())
+    return Hit(confidence, evidence, context)
+
+
+@check("watermark_inflated", needs=("zones",))
+def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Zone min watermarks far above what the kernel would choose: vm.min_free_kbytes raised."""
+    estimate = a.min_free_kbytes_estimate
+    default = a.default_min_free_kbytes
+    own = a.kernel_min_free_kbytes  # the sqrt default, or THP's recommendation when higher
+    if estimate is None or not default or not own or not a.lowmem_kb:
+        return None
+    if estimate < p["default_factor"] * own:
+        return None
+    zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
+    lines = tuple(ln for z in zones for ln in z.lines[:1])
+    free_lowmem = sum(z.free_kb or 0 for z in zones)
+    biggest = max(zones, key=lambda z: z.min_kb or 0)
+    ratio = estimate / own
+    # a reserve of several percent of lowmem is itself what the OOM ran into; a smaller one is
+    # still far above the kernel's choice and worth lowering, but it did not cause the shortage
+    role = None if estimate >= p["lowmem_share"] * a.lowmem_kb else "contributing"
+    evidence: Evidence = {
+        "min_free_kbytes_estimate": (estimate, lines),
+        "default_min_free_kbytes": (default, ()),
+        "lowmem_kb": (a.lowmem_kb, lines),
+        "free_lowmem_kb": (free_lowmem, lines),
+        "zone": (biggest.label, biggest.lines),
+        "zone_free_kb": (biggest.free_kb, biggest.lines),
+        "zone_min_kb": (biggest.min_kb, biggest.lines),
+    }
+    if a.thp_min_free_kbytes and a.thp_min_free_kbytes > default:
+        evidence["thp_min_free_kbytes"] = (a.thp_min_free_kbytes, ())
+    boost = sum(z.values.get("boost", 0) for z in zones)
+    return Hit(
+        ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]),
+        evidence,
+        {"ratio": round(ratio, 1), "own": own, "boost": boost, "cause": role is None},
+        role,
+    )
+
+
+@check("fragmentation", needs=("order",))
+def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A higher-order request fails although there is free memory: no free block is big enough."""
+    order = a.order
+    if order is None or order < 1:
+        return None
+    request_kb = a.page_kb << order
+    evidence: Evidence = {
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "request_kb": (request_kb, ()),
+    }
+    zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
+    costly = order > p["costly_order"]
+    repeats = sum(
+        1
+        for e in a.dump.events
+        if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.order == order
+    )
+    context: dict[str, Any] = {
+        "costly": costly,
+        "atomic": bool(getattr(a.gfp, "is_atomic", False)),
+        "mode": "",
+        "reserve_blocked": None,
+        "warning_only": _warning_only(a, repeats, 3),
+        "kernel_fixes": _kernel_fixes(a),
+        **_module_context(a),
+        **_min_free_advice(a),
+    }
+    if zones:
+        free = sum(z.free_kb or 0 for z in zones)
+        judged = [z for z in zones if z.below_min is not None]
+        # __zone_watermark_ok(): a zone at or below its floor (min + lowmem_reserve, after the
+        # pages the request may not count) serves nothing, whatever its blocks. When every zone
+        # with watermarks fails that order-0 part, memory itself is short: not fragmentation.
+        if judged and all(z.below_min for z in judged):
+            return None
+        if any(z.watermark_ok for z in judged):
+            return None  # some zone passes the kernel's whole check: not a contiguity failure
+        fitting = sum(
+            z.blocks_at_order or 0
+            for z in zones
+            if z.below_min is not True and (z.headroom_kb is None or z.headroom_kb > 0)
+        )
+        floor = sum(z.floor_kb or 0 for z in zones)
+        evidence["free_kb"] = (free, tuple(ln for z in zones for ln in z.lines))
+        evidence["blocks_at_order"] = (fitting, tuple(ln for z in zones for ln in z.lines))
+        best = max(zones, key=lambda z: z.free_kb or 0)
+        evidence["zone"] = (best.label, best.lines)
+        evidence["largest_block_kb"] = (best.largest_block_kb, best.lines)
+        if fitting > p["max_fitting_blocks"] and not (judged and any(z.order_ok is False for z in judged)):
+            return None
+        if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
+            return None  # memory itself is short, not just contiguity
+        context["mode"] = "buddy"
+        # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
+        # reserve against requests that may use higher zones is what refuses this one
+        blocked = [
+            z
+            for z in judged
+            if z.reserve_kb
+            and z.blocks_at_order
+            and z.countable_kb is not None
+            and z.countable_kb > (z.mark_kb if z.mark_kb is not None else z.min_kb or 0)
+            and z.below_min
+        ]
+        if blocked:
+            zone = max(blocked, key=lambda z: z.blocks_at_order or 0)
+            context["reserve_blocked"] = {
+                "zone": zone.label,
+                "name": zone.name,
+                "free_kb": zone.countable_kb,
+                "min_kb": zone.mark_kb if zone.mark_kb is not None else zone.min_kb,
+                "reserve_kb": zone.reserve_kb,
+                "blocks": zone.blocks_at_order,
+            }
+        confidence = ramp(
+            free / max(1, floor), p["free_over_floor"], 8, p["confidence_buddy_low"], p["confidence_buddy_high"]
+        )
+    else:
+        context["mode"] = "order_only"
+        confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
+    # A lone warning (nothing killed, not repeated) whose caller copes with the failure (OOM501's
+    # reasons): the missing block is how it failed, the harmless fallback is what to tell the user.
+    role = "contributing" if context["warning_only"] and a.gfp is not None and _fallback_reasons(a) else None
+    return Hit(confidence, evidence, context, role)
+
+
+@check("atomic_high_order", needs=("order", "gfp"))
+def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
+    if (a.order or 0) < p["min_order"] or not getattr(a.gfp, "is_atomic", False):
+        return None
+    same = [
+        e
+        for e in a.dump.events
+        if e.host == a.event.host
+        and e.trigger
+        and e.trigger.order == a.order
+        and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
+    ]
+    repeats = len(same)
+    function = next(
+        (
+            f
+            for f in a.event.call_trace
+            if not re.match(
+                r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
+                r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
+                r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page)",
+                f,
+            )
+        ),
+        None,
+    )
+    evidence: Evidence = {
+        "order": (a.order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "failures": (
+            repeats,
+            tuple(ln for e in same[:5] for ln in e.lines if e.trigger and ln.number == e.trigger.line),
+        ),
+    }
+    if function:
+        evidence["caller"] = (function, a.find_lines(re.escape(function))[:1])
+    repeated = repeats >= p["min_repeats"]
+    confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
+    # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "has_caller": function is not None,
+            "warning_only": _warning_only(a, repeats, p["min_repeats"]),
+            "kernel_fixes": _kernel_fixes(a),
+            **_module_context(a),
+        },
+        "root-cause" if repeated else None,
+    )
+
+
+@check("atomic_reserve", needs=("order", "gfp"))
+def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """An order-0 atomic allocation failed: the reserve below the min watermark ran dry."""
+    if a.event.kind != "page-allocation-failure" or a.order != 0 or not getattr(a.gfp, "is_atomic", False):
+        return None
+    trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else ()
+    same = [
+        e
+        for e in a.dump.events
+        if e.host == a.event.host
+        and e.kind == "page-allocation-failure"
+        and e.trigger is not None
+        and e.trigger.order == 0
+        and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
+    ]
+    evidence: Evidence = {"order": (0, trigger_lines), "failures": (len(same), trigger_lines)}
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    if mask:
+        evidence["gfp"] = (mask, trigger_lines)
+    low = [
+        z
+        for z in a.zones
+        if z.usable is not False
+        and z.free_kb is not None
+        and z.min_kb is not None
+        and z.free_kb <= z.min_kb * p["near_min_factor"]
+    ]
+    if low:
+        zone = min(low, key=lambda z: z.free_kb - z.min_kb)  # type: ignore[operator]
+        evidence.update(
+            {
+                "zone": (zone.label, zone.lines),
+                "zone_free_kb": (zone.free_kb, zone.lines),
+                "zone_min_kb": (zone.min_kb, zone.lines),
+            }
+        )
+    confidence = p["confidence"] + (p["confidence_repeated_bonus"] if len(same) >= p["min_repeats"] else 0.0)
+    if low:
+        confidence += p["confidence_near_min_bonus"]
+    # A request without __GFP_HIGH/__GFP_ATOMIC (GFP_NOWAIT and friends) is allowed to fail: its
+    # callers retry, fall back or drop. Since 4.4 it has no access below min at all (AllocRule
+    # min_share 1), so a larger reserve does not help it and the warning alone is harmless.
+    flags = set(getattr(a.gfp, "flag_names", []) or [])
+    nowait = not flags & {"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_MEMALLOC"}
+    role = None
+    if nowait:
+        confidence *= p["nowait_factor"]
+        if len(same) < p["min_repeats"]:
+            role = "context"
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "has_zone": bool(low),
+            "has_gfp": bool(mask),
+            "nowait": nowait,
+            "warning_only": _warning_only(a, len(same), p["min_repeats"]),
+            "kernel_fixes": _kernel_fixes(a),
+            "reserve_access": a.alloc_rule.min_share < 1,
+            **_min_free_advice(a),
+        },
+        role,
+    )
+
+
+def _min_free_advice(a: Analysis) -> dict[str, Any]:
+    """What a "raise vm.min_free_kbytes" step may say for this machine (never a fixed number).
+
+    Raising is offered only when the watermarks are not already inflated; the target is twice
+    the current value (or twice the kernel's own when lower), never above 1 % of RAM.
+    """
+    now = a.min_free_kbytes_estimate
+    own = a.kernel_min_free_kbytes
+    inflated = a.min_free_kbytes_inflated
+    target = None
+    if inflated is not True and a.ram_kb:
+        base = max(now or 0, own or 0)
+        if base:
+            target = min(2 * base, a.ram_kb // 100)
+            if now is not None and target <= now:
+                target = None
+    return {"min_free_inflated": inflated is True, "min_free_now": now, "min_free_own": own, "min_free_target": target}
+
+
+@check("cma_unusable", needs=("zones|page_totals",))
+def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Free memory is mostly CMA, which only movable allocations may use."""
+    cma_reserved_pages = a.event.page_totals.get("cma reserved")
+    cma_reserved_kb = cma_reserved_pages * a.page_kb if cma_reserved_pages else None
+    free_cma = sum(z.values.get("free_cma", 0) for z in a.zones)
+    if not free_cma:
+        free_cma_pages = a.event.meminfo.get("free_cma")
+        free_cma = (free_cma_pages or 0) * a.page_kb
+    movable = _flag(a, "__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK")
+    if a.gfp is not None and movable:
+        return None
+    free = a.free_kb or 0
+    evidence: Evidence = {}
+    if cma_reserved_kb:
+        evidence["cma_reserved_kb"] = (cma_reserved_kb, a.ram_lines)
+    if free_cma:
+        evidence["free_cma_kb"] = (free_cma, tuple(ln for z in a.zones for ln in z.lines[:1]) or a.meminfo_lines)
+        evidence["free_kb"] = (free, a.meminfo_lines)
+    role = None
+    area = cma_reserved_kb or free_cma
+    # __zone_watermark_ok() leaves free CMA out for a non-movable request: a zone that fails its
+    # floor only because of that (it would pass with its free CMA counted) failed for CMA alone
+    decisive = [
+        z
+        for z in a.usable_zones
+        if z.below_min
+        and z.values.get("free_cma")
+        and z.rule is not None
+        and not z.rule.may_use_cma
+        and (z.countable_kb or 0) + z.values.get("free_cma", 0) > (z.floor_kb or 0)
+    ]
+    if decisive:
+        evidence["cma_decisive_zone"] = (decisive[0].label, decisive[0].lines)
+    if not decisive and not (
+        area and a.ram_kb and area >= p["root_share"] * (a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb)
+    ):
+        role = "contributing"  # a small CMA area explains the missing headroom, not the shortage
+    if a.is_allocation_failure and free_cma and free and free_cma >= p["free_share"] * free:
+        role = None  # a failed unmovable request while the free memory is CMA: the CMA is why it failed
+    if free_cma and free and free_cma >= p["free_share"] * free:
+        confidence = p["confidence_free"]
+    elif cma_reserved_kb and a.lowmem_kb and a.has_highmem and cma_reserved_kb >= p["lowmem_share"] * a.lowmem_kb:
+        confidence = p["confidence_lowmem"]
+        evidence["lowmem_kb"] = (a.lowmem_kb, a.ram_lines)
+    else:
+        return None
+    return Hit(confidence, evidence, {}, role)
+
+
+def _ordinary_blocks(a: Analysis, zone_name: str, node: int | None, need_kb: int) -> int | None:
+    """Free blocks of at least ``need_kb`` that an ordinary request may take: blocks the buddy list
+    marks only as highatomic (H), CMA (C) or isolated (I) are reserved for other requests."""
+    for buddy in a.event.buddy:
+        if buddy.zone != zone_name or buddy.node != node:
+            continue
+        count = 0
+        for o in buddy.orders:
+            if o.size_kb < need_kb or not o.count:
+                continue
+            types = o.migrate_types
+            if types and not set(types) & set("UMER"):
+                continue
+            count += o.count
+        return count
+    return None
+
+
+@check("premature_high_order_oom", needs=("order", "buddy"))
+def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global OOM kill for a small high-order request (order 1-3) while the usable zones hold free memory but no free block of that order an ordinary request may take."""
+    order = a.order
+    if order is None or not 1 <= order <= p["max_order"] or a.is_allocation_failure or not a.is_global:
+        return None
+    if a.event.kind not in ("oom-kill", None) or getattr(a.gfp, "is_atomic", False):
+        return None
+    need_kb = a.page_kb << order
+    # a zone at its floor (min + the lowmem reserve it keeps against this request) serves nothing
+    zones = [
+        z
+        for z in a.zones
+        if z.usable is not False and z.free_kb is not None and (z.headroom_kb is None or z.headroom_kb > need_kb)
+    ]
+    if not zones:
+        return None
+    free = sum(z.free_kb or 0 for z in zones)
+    blocks = [_ordinary_blocks(a, z.name, z.node, need_kb) for z in zones]
+    if any(b is None for b in blocks) or sum(b or 0 for b in blocks) > p["max_fitting_blocks"]:
+        return None
+    floor = sum(z.floor_kb or 0 for z in zones)
+    # page cache the kernel could have reclaimed (and compacted) before declaring OOM
+    file_kb = sum(z.values.get("active_file", 0) + z.values.get("inactive_file", 0) for z in zones)
+    size_kb = sum(z.managed_kb or z.present_kb or 0 for z in zones)
+    reclaimable = bool(size_kb) and file_kb >= p["min_file_share"] * size_kb
+    if not reclaimable and (free < p["free_over_min"] * max(floor, 1) or free < p["min_free_kb"]):
+        return None
+    best = max(zones, key=lambda z: z.free_kb or 0)
+    lines = tuple(ln for z in zones for ln in z.lines)
+    buddy_lines = a.lines(*(b.line for b in a.event.buddy))
+    evidence: Evidence = {
+        "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+        "request_kb": (need_kb, ()),
+        "free_kb": (free, lines or buddy_lines),
+        "blocks_at_order": (0, buddy_lines),
+        "zone": (best.label, best.lines),
+        "largest_block_kb": (best.largest_block_kb, buddy_lines),
+    }
+    reserved_only = any(
+        o.count and o.size_kb >= need_kb and o.migrate_types and not set(o.migrate_types) & set("UMER")
+        for b in a.event.buddy
+        for o in b.orders
+    )
+    version = a.version
+    known_bug = version is not None and version[:2] == (4, 7)
+    if known_bug:
+        evidence["kernel"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
+    if reclaimable:
+        evidence["file_kb"] = (file_kb, lines)
+    confidence = max(
+        ramp(free / max(floor, 1), p["free_over_min"], 8, p["confidence_low"], p["confidence_high"]),
+        ramp(file_kb / max(size_kb, 1), p["min_file_share"], 0.6, p["confidence_low"], p["confidence_high"])
+        if reclaimable
+        else 0.0,
+    )
+    return Hit(
+        confidence,
+        evidence,
+        {
+            "reclaimable": reclaimable,
+            "reserved_only": reserved_only,
+            "known_bug": known_bug,
+            "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct")),
+        },
+    )
+
+
+@check("nofs_reclaim", needs=("gfp", "meminfo", "ram"))
+def nofs_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A filesystem or block-layer path allocating with GFP_NOFS/GFP_NOIO ran short while much of RAM was page cache it may not reclaim itself."""
+    clue = _clues(a).get("nofs_noio")
+    if clue is None or not a.is_global or not a.ram_kb:
+        return None
+    file_lru = a.figure("file")
+    if file_lru is None or file_lru.kb < p["min_file_share"] * a.ram_kb:
+        return None
+    mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
+    evidence: Evidence = {
+        "caller": (clue.detail, clue.lines[-1:]),
+        "gfp": (mask, clue.lines[:1]),
+        "file_kb": (file_lru.kb, file_lru.lines),
+        "ram_kb": (a.ram_kb, a.ram_lines),
+    }
+    return Hit(p["confidence"], evidence, {"noio": getattr(a.gfp, "may_do_io", None) is False})
