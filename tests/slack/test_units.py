@@ -70,7 +70,9 @@ def _pg_url() -> str:
         sock.settimeout(0.5)
         if sock.connect_ex(("127.0.0.1", 5432)) != 0:
             pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    return "postgresql://postgres@127.0.0.1:5432/test"
+    from store_backends import PG_URL  # one place names the test database
+
+    return PG_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
