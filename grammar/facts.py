@@ -186,7 +186,7 @@ class Kill:
     score: int | None  # from `Out of memory: Kill process N (x) score S or sacrifice child`
     memcg_kill: bool  # `Memory cgroup out of memory: Killed process`
     line: int
-    # True when the score is printed on the 2.6.36-4.18 scale ("or sacrifice child"): points per
+    # True when the score is printed on the 2.6.36-5.0 scale ("or sacrifice child"): points per
     # mille of RAM + swap, oom_score_adj included; False for the unscaled 2.6.x "and children".
     score_per_mille: bool | None = None
 

@@ -738,7 +738,8 @@ class Analysis:
     def zones_not_printed(self) -> tuple[str, ...]:
         """Zone types above the request's highest zone, which 6.1+ kernels leave out of the report.
 
-        lib/show_mem.c / mm/show_mem.c (v6.1): __show_mem(filter, nodemask, max_zone_idx) and
+        lib/show_mem.c __show_mem(filter, nodemask, max_zone_idx) and mm/page_alloc.c (v6.1; mm/show_mem.c in
+        later releases), commit 974f4367dd31 "mm: reduce noise in show_mem for lowmem allocations":
         show_free_areas() skip zones above gfp_zone(gfp_mask) (warn_alloc and the OOM dump_header
         pass it), so a lowmem request's report never shows HighMem or Movable: their absence says
         nothing about them.

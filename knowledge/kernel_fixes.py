@@ -32,6 +32,8 @@ class KernelFix:
     source: str
     gfp_zone: str | None = None  # the request's highest zone must be this one (e.g. "DMA": a GFP_DMA request)
     zone_empty: str | None = None  # that zone must hold no managed pages where the paste prints it
+    log: re.Pattern[str] | None = None  # a kernel message among the event's lines that names the defect
+    arch: re.Pattern[str] | None = None  # the architecture the defect concerns (checked when the paste names one)
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -60,6 +62,8 @@ def load() -> tuple[KernelFix, ...]:
                 source=r["source"],
                 gfp_zone=r.get("gfp_zone"),
                 zone_empty=r.get("zone_empty"),
+                log=re.compile(r["log"]) if r.get("log") else None,
+                arch=re.compile(r["arch"]) if r.get("arch") else None,
             )
         )
     return tuple(out)
@@ -70,7 +74,8 @@ def _function(frame: str) -> str:
 
 
 def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
-    """The records that this event fits (kind, order, kernel series and, where given, a trace function).
+    """The records that this event fits (kind, order, kernel series, architecture and, where given, a
+    trace function or a kernel message among the event's lines: either one ties the record).
 
     ``untraced``: when the paste shows no call trace at all, a record tied to a function and to the
     request's zone (``gfp_zone``) is kept on its other conditions, as a *possible* match the caller
@@ -94,10 +99,15 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
             depth = len(fix.kernels[0])
             if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
-        traced = fix.trace is None or any(fix.trace.search(f) for f in frames)
+        arch = getattr(analysis, "arch", None)
+        if fix.arch is not None and arch and not fix.arch.search(arch):
+            continue  # the paste names another architecture
+        logged = fix.log is not None and any(fix.log.search(line.text) for line in getattr(event, "lines", ()))
+        in_trace = fix.trace is not None and any(fix.trace.search(f) for f in frames)
+        traced = logged or in_trace or (fix.trace is None and fix.log is None)
         if not traced and not (untraced and not frames and fix.gfp_zone is not None):
             continue
-        if fix.trace is None and fix.kernels is None:
-            continue  # a record must be tied to a function or a kernel series
+        if fix.trace is None and fix.kernels is None and fix.log is None:
+            continue  # a record must be tied to a function, a kernel message or a kernel series
         found.append(fix)
     return tuple(found)

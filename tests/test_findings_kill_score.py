@@ -1,4 +1,4 @@
-"""A paste holding only the 2.6.36-4.18 kill-score line still names the hog; the old scale does not."""
+"""A paste holding only the 2.6.36-5.0 kill-score line (removed by bbbe48029720, v5.1) still names the hog; the old scale does not."""
 
 from __future__ import annotations
 

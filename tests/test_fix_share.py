@@ -2,8 +2,9 @@
 
 The patterns are written from the expert's remediation alone (tests/corpus/FORMAT.md). The share
 is printed for all cases and for the held-out fold. Issue 13's target is 70 % on the held-out
-fold; on 2026-12-06 it is 20/33 (61 %; all cases 122/160, 76 %), so the target is not met yet and
-the test holds the reached share as a floor (raise FLOOR as the advice improves).
+fold; on 2026-12-06 it was 20/33 (61 %; all cases 122/160, 76 %), after the kernel_fixes message/arch
+matching and the header-only workload levers 21/33 (64 %; all cases 127/160, 79 %), so the target is
+not met yet and the test holds the reached share as a floor (raise FLOOR as the advice improves).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from oomcases import corpus_cases, is_held_out, load_case
 from bot.pipeline import analyze
 
 TARGET = 0.70  # issue 13
-FLOOR = 0.60  # reached on 2026-12-06; never lowered
+FLOOR = 0.63  # 21/33 reached on 2026-12-06; never lowered
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -66,4 +67,4 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     assert held_share >= FLOOR, (
         f"held-out share {held_share:.0%} < {FLOOR:.0%}: {', '.join(c for c, ok in held if not ok)}"
     )
-    assert share >= 0.75, f"share over all cases {share:.0%} fell below the 76 % reached"
+    assert share >= 0.79, f"share over all cases {share:.0%} fell below the 79 % reached"

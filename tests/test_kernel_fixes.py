@@ -45,3 +45,25 @@ def test_a_module_in_the_trace_is_named_in_the_step() -> None:
     plain = analyze(load_case("lab-fragmentation-deb612-amd64")[0]).events[0].findings
     oom130 = next(f for f in plain if f.code == "OOM130")
     assert not any("module, whose" in s for s in oom130.remediation)
+
+
+def test_a_kernel_message_of_the_defect_ties_its_record_without_a_trace() -> None:
+    # the ext4 error printed inside the OOM header, no call trace pasted (CoreOS 4.7)
+    text = load_case("gh-coreos-bugs-1811")[0].decode()
+    assert _ids(text) == ["ext4-mb-load-buddy-enomem"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.confidence == 0.7
+    assert any(e.name == "message" and "Error loading buddy information" in str(e.value) for e in top.evidence)
+    assert _ids(text.replace("Error loading buddy information", "Error reading block bitmap")) == []
+
+
+def test_an_architecture_bound_record_needs_that_architecture() -> None:
+    # block I/O bounced into ZONE_DMA through bio_copy_user: an x86_64 defect of 2.6 kernels
+    text = load_case("lore-2615-x86_64-sg-io-bounce-gfp-dma-0xd1")[0].decode()
+    assert _ids(text) == ["x86-64-block-bounce-into-zone-dma"]
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation][:3]
+    assert any("bounce" in s and "Run a kernel with the fix" in s for s in steps)
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    analysis.arch = "ppc"  # the same trace printed by another architecture
+    assert [f.id for f in matches(analysis)] == []

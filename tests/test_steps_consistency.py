@@ -1,6 +1,7 @@
 """No step among the first three contradicts the paste's evidence, over the whole corpus (issue 13).
 
-Rules: 64-bit-kernel advice only on 32-bit kernels; raising watermarks (min_free_kbytes,
+Rules: 64-bit-kernel advice only on 32-bit kernels of a port that has a 64-bit sibling (not m68k,
+SuperH, xtensa); raising watermarks (min_free_kbytes,
 watermark_scale_factor) only when they are not already inflated and never for a GFP_NOWAIT
 failure (allowed to fail; no reserve access since 4.4, mm/page_alloc.c gfp_to_alloc_flags());
 capping only a process that is not the kill's intended survivor (a hypervisor's guest VM).
@@ -23,6 +24,7 @@ RAISE_WATERMARK = re.compile(
     r"|raise vm\.watermark_scale_factor|^Raise vm\.min_free_kbytes",
     re.I,
 )
+NO_64BIT_SIBLING = re.compile(r"^(m68k|sh\d*|xtensa|microblaze|nios2|openrisc|arc|csky)", re.I)
 CAP = re.compile(r"^(Weaker option: )?Cap it\b", re.I)
 
 
@@ -42,6 +44,8 @@ def violations(text: bytes | str) -> list[str]:
         for step in steps:
             if SIXTY_FOUR.search(step) and analysis.is_32bit is not True:
                 out.append(f"64-bit advice on a kernel not shown to be 32-bit: {step[:80]}")
+            if SIXTY_FOUR.search(step) and analysis.arch and NO_64BIT_SIBLING.match(analysis.arch):
+                out.append(f"64-bit advice on a port without a 64-bit kernel ({analysis.arch}): {step[:80]}")
             if RAISE_WATERMARK.search(step):
                 if analysis.min_free_kbytes_inflated:
                     out.append(f"raises inflated watermarks: {step[:80]}")
@@ -102,3 +106,17 @@ def test_a_single_allocation_failure_warning_is_called_harmless_and_a_recurring_
     costly = analyze(ATOMIC.format(mode="0xcc0(GFP_KERNEL)").replace("order:0", "order:5")).events[0].findings
     oom130 = next(f for f in costly if f.code == "OOM130")
     assert oom130.remediation[0].startswith("Treat this single warning as harmless")
+
+
+def test_a_tiny_32_bit_machine_without_a_64_bit_port_gets_no_lowmem_or_64_bit_advice() -> None:
+    # m68k Amiga with 10 MB of RAM (`free`): no HighMem, no 64-bit kernel; one GFP_ATOMIC warning
+    text = load_case("lore-267-m68k-amiga-atomic-harmless")[0].decode()
+    findings = analyze(text).events[0].findings
+    assert "OOM101" not in [f.code for f in findings]
+    steps = [s for f in findings for s in f.remediation][:3]
+    assert steps[0].startswith("Treat this single warning as harmless")
+    assert violations(text) == []
+    # the same machine with 2 GB of RAM on a 32-bit x86 kernel keeps the lowmem finding
+    big = text.replace("10260", "2097152") + "\nCPU: 0 PID: 1 Comm: cp Not tainted 4.9.0-8-686-pae #1\n"
+    codes = [f.code for f in analyze(big).events[0].findings]
+    assert "OOM101" in codes

@@ -53,3 +53,28 @@ def test_sizing_says_how_much_was_missing() -> None:
     findings = analyze(text).events[0].findings
     step = next(s for f in findings if f.code == "OOM201" for s in f.remediation if s.startswith("Size RAM"))
     assert re.search(r"needs about [\d.]+ [MG]i?B, [\d.]+ [MG]i?B more than it had", step)
+
+
+HEADER_ONLY = (
+    "[1234.000000] {comm} invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+    "[1234.000050] CPU: 3 PID: 77 Comm: {comm} Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+)
+
+
+def test_a_header_only_paste_names_the_invoking_workloads_lever_as_a_condition() -> None:
+    findings = analyze(HEADER_ONLY.format(comm="redis-server")).events[0].findings
+    oom204 = next(f for f in findings if f.code == "OOM204")
+    steps = [s for f in findings for s in f.remediation][:3]
+    assert any("maxmemory" in s and "If it is redis-server" in s and "bystander" in s for s in steps)
+    # the lever does not make the guess any surer: same confidence as an unknown program
+    other = analyze(HEADER_ONLY.format(comm="someprogram")).events[0].findings
+    plain = next(f for f in other if f.code == "OOM204")
+    assert oom204.confidence == plain.confidence
+    assert not any("maxmemory" in s for f in other for s in f.remediation)
+
+
+def test_the_task_charging_a_memcg_names_its_workload_when_no_victim_is_pasted() -> None:
+    # memcg OOM header only (CoreOS 4.14): celery invoked it inside its own group
+    findings = analyze(load_case("gh-coreos-bugs-2586")[0]).events[0].findings
+    oom401 = next(f for f in findings if f.code == "OOM401")
+    assert any("celery --concurrency" in s for s in oom401.remediation)

@@ -7,7 +7,7 @@ ALLOC_HARDER for every request without __GFP_WAIT), v4.4 (order-0 watermarks onl
 block on an allowed migratetype list; nr_reserved_highatomic; ALLOC_HARDER only for __GFP_ATOMIC),
 v6.3 (ALLOC_MIN_RESERVE / ALLOC_NON_BLOCK), v6.12 (__zone_watermark_unusable_free: 2^order - 1
 pages, highatomic, free CMA without ALLOC_CMA; `free_pages <= min + lowmem_reserve` fails);
-mm/show_mem.c v6.1 (zones above gfp_zone() are not printed).
+mm/page_alloc.c v6.1 __show_free_areas() (commit 974f4367dd31; zones above gfp_zone() are not printed).
 """
 
 from __future__ import annotations

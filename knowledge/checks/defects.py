@@ -175,6 +175,11 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
             evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
             traced = True
             break
+        logged = next((line for line in a.event.lines if fix.log is not None and fix.log.search(line.text)), None)
+        if logged is not None:
+            evidence["message"] = (logged.text.strip(), (logged,))
+            traced = True
+            break
     if a.kernel:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_traced"] if traced else p["confidence_series"]

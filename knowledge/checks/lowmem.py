@@ -14,6 +14,14 @@ from .base import (
 )
 
 X86_32_MAX_LOWMEM_KB = 896 * 1024  # arch/x86/Kconfig VMSPLIT_3G: 1 GB kernel space less 128 MB vmalloc
+# Below this much RAM a 32-bit kernel has no HighMem on any common port: all of RAM is lowmem, so a
+# shortage is of RAM, and a 64-bit kernel removes no split. Directly mapped lowmem by default: x86
+# 896 MB (VMSPLIT_3G), powerpc 768 MB (arch/powerpc/Kconfig LOWMEM_SIZE default 0x30000000), ARM
+# about 760 MB (3G/1G split less the vmalloc area), MIPS32 up to 512 MB (the KSEG0 window).
+ALL_LOWMEM_BELOW_KB = 256 * 1024
+# 32-bit architectures with a 64-bit sibling a distribution ships (x86_64, arm64, ppc64, mips64,
+# s390x): only there can the remedy be "boot a 64-bit kernel"; m68k, SuperH, xtensa, etc. have none.
+HAS_64BIT_SIBLING = re.compile(r"^(i[3-6]86|x86|arm|ppc|powerpc|mips|s390)", re.I)
 
 
 @check("lowmem_exhaustion", needs=("arch",))
@@ -76,6 +84,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     elif not a.has_memory_report and (highest in ("DMA", "Normal") or (a.is_global and a.event.kill is not None)):
         # No zone report: a 32-bit kernel, and either a kernel request that cannot use HighMem or a
         # global kill of a tiny victim (user memory in HighMem cannot relieve lowmem)
+        if a.ram_kb is not None and a.ram_kb <= ALL_LOWMEM_BELOW_KB:
+            return None  # all of RAM is lowmem here: nothing tells a lowmem shortage from a RAM one
         if highest is None:
             victim_kb = a.victim_kb
             if victim_kb is None or victim_kb > p["tiny_victim_kb"]:
@@ -101,6 +111,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.ram_kb and a.ram_kb > 16 * 1024 * 1024:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
+    # "boot a 64-bit kernel" only where the port has a 64-bit sibling (not m68k, SuperH, xtensa)
+    context["sixty_four_bit_port"] = a.arch is None or bool(HAS_64BIT_SIBLING.match(a.arch))
     # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
     pagetables = a.counter_kb("pagetables")
     context["highpte"] = None

@@ -50,7 +50,10 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if value and label not in [b[0] for b in context["breakdown"]]:
             context["breakdown"].append((label, value))
     context["v1"] = memcg is not None and any(c.resource in ("memory+swap", "kmem") for c in memcg.counters)
-    context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None))
+    # the task that invoked a memcg OOM was charging the group, so it is one of the group's own
+    # programs: it names the workload when the victim and the task table are not pasted
+    trigger = a.event.trigger.comm if a.event.trigger else None
+    context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None, trigger))
     return Hit(p["confidence"], evidence, context)
 
 

@@ -148,10 +148,12 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "exc_page_fault",
         )
     ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
+    # the program that invoked the OOM killer (or the cgroup it runs in) may be a known workload;
+    # it is often a bystander, so the step is worded as a condition and the confidence is unchanged
     return Hit(
         p["confidence_user"] if user_fault else p["confidence"],
         {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
-        {"user_fault": user_fault},
+        {"user_fault": user_fault, **_workload_context(a, trigger.comm if trigger else None)},
     )
 
 

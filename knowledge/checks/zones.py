@@ -66,9 +66,12 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
             possible = [f for f in matches(a, untraced=True) if f not in known]
             context["kernel_fixes"] = [_fix_dict(f) for f in known]
             context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
+        else:
+            context["kernel_fixes"] = _kernel_fixes(a)  # e.g. block I/O bounced into ZONE_DMA (2.6 x86_64)
     elif a.highest_zone is None and zone is not None and zone.below_min:
         confidence = p["confidence_unknown_gfp"]
         mode = "unknown_gfp"
+        context["kernel_fixes"] = _kernel_fixes(a)
     else:
         return None
     context["mode"] = mode
