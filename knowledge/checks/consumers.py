@@ -96,6 +96,11 @@ def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     hit.context["scope"] = scope
     hit.context["combined"] = combined
+    share = slab / (a.lowmem_kb or 1) if scope == "lowmem" and slab else 0.0
+    if not combined and share >= p["lowmem_dominant_share"]:
+        # on a 32-bit kernel, objects that reclaim cannot free hold most of lowmem: they are what
+        # exhausted it, so they lead over the lowmem split (OOM101), which a leak would outgrow
+        hit.confidence = max(hit.confidence, p["confidence_lowmem_dominant"])
     slab_lines = a.find_lines(r"Unreclaimable slab info")
     hit.context["slab_dump"] = bool(slab_lines)
     return hit
