@@ -393,23 +393,19 @@ class Analysis:
             total = int(sum(p for p in present if p is not None))
             # A paste cut inside the zone report lists only some zones: when the global counters
             # account for more memory than those zones hold, their sum is not the RAM size.
-            counted = (
-                sum(
-                    self.event.meminfo.get(key, 0)
-                    for key in (
-                        "active_anon",
-                        "inactive_anon",
-                        "active_file",
-                        "inactive_file",
-                        "unevictable",
-                        "free",
-                        "slab_reclaimable",
-                        "slab_unreclaimable",
-                        "slab",
-                    )
-                )
-                * self.page_kb
+            keys = (
+                "active_anon",
+                "inactive_anon",
+                "active_file",
+                "inactive_file",
+                "unevictable",
+                "free",
+                "slab_reclaimable",
+                "slab_unreclaimable",
+                "slab",
             )
+            # the global counters, else the per-node lines (kB) when only those were pasted
+            counted = sum(self.meminfo_kb(key) or 0 for key in keys)
             return total if counted <= total else None
         return self._context_ram.kb if self._context_ram else None
 
