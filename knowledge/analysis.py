@@ -352,7 +352,11 @@ class Analysis:
         if names & {"DMA32", "HighMem"} or "Normal" not in names:
             return False
         lowmem = [z.values.get("managed", z.values.get("present")) for z in self.event.zones if z.name in LOWMEM_ZONES]
-        if not lowmem or any(v is None for v in lowmem) or sum(v for v in lowmem if v is not None) > MAX_32BIT_LOWMEM_KB:
+        if (
+            not lowmem
+            or any(v is None for v in lowmem)
+            or sum(v for v in lowmem if v is not None) > MAX_32BIT_LOWMEM_KB
+        ):
             return False
         page_kb = self.page_kb
         for zone in self.event.zones:
