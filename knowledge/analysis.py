@@ -28,6 +28,14 @@ LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
 MIN_FREE_INFLATED_FACTOR = 3
 # headroom added to what a workload held at the kill when sizing RAM or a limit for it
 SIZING_HEADROOM = 0.25
+# The largest lowmem a 32-bit kernel maps: x86-32 with VMSPLIT_1G (arch/x86/Kconfig, PAGE_OFFSET
+# 0x40000000) keeps 3 GB of kernel space less the vmalloc area; the default 3G/1G split gives 896 MB.
+MAX_32BIT_LOWMEM_KB = 3 * 1024 * 1024
+# sysctl_lowmem_reserve_ratio[ZONE_DMA] default (mm/page_alloc.c, v2.6-v6.x) and how closely a
+# DMA line's reserve must match the Normal zone's size to say that zone is the next one up
+DMA_RESERVE_RATIO = 256
+RESERVE_MATCH_SHARE = 0.1
+SELECTED_PROCESS = re.compile(r"[Kk]ill process (\d+) \((.*?)\) score -?\d+ or (?:sacrifice child|a child)")
 ARCH_32BIT = re.compile(
     r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)"
 )
@@ -309,7 +317,7 @@ class Analysis:
             return bool(ARCH_32BIT.match(arch))
         if self.kernel and RELEASE_32BIT.search(self.kernel):
             return True
-        if self.zone_names & {"HighMem"}:
+        if self.zone_names & {"HighMem"} or self.highmem_by_reserve:
             return True
         if "DMA32" in self.zone_names:
             return False
@@ -320,9 +328,60 @@ class Analysis:
         return {z.name for z in self.event.zones} | {b.zone for b in self.event.buddy}
 
     @cached_property
+    def highmem_by_reserve(self) -> bool:
+        """The zone report shows a populated zone right above ZONE_NORMAL on a kernel without
+        ZONE_DMA32, although no HighMem line was pasted (cut, or trimmed by a mail quote).
+
+        show_free_areas() (mm/page_alloc.c v2.6-v6.0, mm/show_mem.c v6.1+) prints every populated
+        zone, each followed by `lowmem_reserve[]:` with one entry per zone type of the kernel
+        (MAX_NR_ZONES, include/linux/mmzone.h enum zone_type: DMA, DMA32, Normal, HighMem,
+        Movable, Device), each entry the managed pages of the zones between it and the printed one
+        divided by the ratio (mm/page_alloc.c setup_per_zone_lowmem_reserve(), DMA's ratio 256).
+        So:
+        - a Normal line whose entries are 0 up to index 0 or 1 and then non-zero sits at index
+          <= 1 (no DMA32 type below it: ZONE_DMA32 depends on !X86_32, mm/Kconfig) with a
+          populated zone directly above it;
+        - a DMA line whose second entry matches the printed Normal zone's size (ratio 256) and
+          whose third entry is larger says the same.
+        That zone is HighMem (CONFIG_HIGHMEM exists only on 32-bit kernels) unless a 64-bit
+        kernel without ZONE_DMA32 was booted with kernelcore=/movablecore= (a populated
+        Movable); the printed lowmem zones must then also fit under the largest lowmem a 32-bit
+        kernel maps (``MAX_32BIT_LOWMEM_KB``).
+        """
+        names = self.zone_names
+        if names & {"DMA32", "HighMem"} or "Normal" not in names:
+            return False
+        lowmem = [z.values.get("managed", z.values.get("present")) for z in self.event.zones if z.name in LOWMEM_ZONES]
+        if (
+            not lowmem
+            or any(v is None for v in lowmem)
+            or sum(v for v in lowmem if v is not None) > MAX_32BIT_LOWMEM_KB
+        ):
+            return False
+        page_kb = self.page_kb
+        for zone in self.event.zones:
+            reserve = zone.lowmem_reserve
+            if not reserve:
+                continue
+            if zone.name == "Normal":
+                first = next((i for i, v in enumerate(reserve) if v), None)
+                if first is not None and 1 <= first <= 2 and len(reserve) >= first + 2:
+                    return True
+            if zone.name == "DMA" and len(reserve) >= 4 and reserve[1] and reserve[2] > reserve[1]:
+                normal = [
+                    z.values.get("managed", z.values.get("present"))
+                    for z in self.event.zones
+                    if z.name == "Normal" and z.node == zone.node
+                ]
+                size = normal[0] if normal else None
+                if size and abs(reserve[1] * DMA_RESERVE_RATIO * page_kb - size) <= RESERVE_MATCH_SHARE * size:
+                    return True
+        return False
+
+    @cached_property
     def has_highmem(self) -> bool:
         """A 32-bit kernel that splits RAM into lowmem and HighMem."""
-        if "HighMem" in self.zone_names:
+        if "HighMem" in self.zone_names or self.highmem_by_reserve:
             return True
         totals = self.event.page_totals
         high = totals.get("HighMem", totals.get("HighMem/MovableOnly"))
@@ -338,23 +397,19 @@ class Analysis:
             total = int(sum(p for p in present if p is not None))
             # A paste cut inside the zone report lists only some zones: when the global counters
             # account for more memory than those zones hold, their sum is not the RAM size.
-            counted = (
-                sum(
-                    self.event.meminfo.get(key, 0)
-                    for key in (
-                        "active_anon",
-                        "inactive_anon",
-                        "active_file",
-                        "inactive_file",
-                        "unevictable",
-                        "free",
-                        "slab_reclaimable",
-                        "slab_unreclaimable",
-                        "slab",
-                    )
-                )
-                * self.page_kb
+            keys = (
+                "active_anon",
+                "inactive_anon",
+                "active_file",
+                "inactive_file",
+                "unevictable",
+                "free",
+                "slab_reclaimable",
+                "slab_unreclaimable",
+                "slab",
             )
+            # the global counters, else the per-node lines (kB) when only those were pasted
+            counted = sum(self.meminfo_kb(key) or 0 for key in keys)
             return total if counted <= total else None
         return self._context_ram.kb if self._context_ram else None
 
@@ -470,13 +525,19 @@ class Analysis:
     @cached_property
     def breakdown(self) -> tuple[Figure, ...] | None:
         """Where RAM went, in kB; ``unaccounted`` is RAM minus everything the report accounts for."""
-        if not self.event.meminfo and not self.event.nodes:
+        from_zones = not self.event.meminfo and not self.event.nodes
+        if from_zones and not self._zone_counters:
             return None
-        lines = self.meminfo_lines
-        anon = self.meminfo_kb("active_anon", "inactive_anon", "isolated_anon") or 0
+        lines = self.meminfo_lines or self.lines_of(z.line for z in self.event.zones)
+        if from_zones:
+            anon = sum(self.counter_kb(k) or 0 for k in ("active_anon", "inactive_anon", "isolated(anon)"))
+            file_lru = sum(self.counter_kb(k) or 0 for k in ("active_file", "inactive_file", "isolated(file)"))
+            unevictable = self.counter_kb("unevictable") or 0
+        else:
+            anon = self.meminfo_kb("active_anon", "inactive_anon", "isolated_anon") or 0
+            file_lru = self.meminfo_kb("active_file", "inactive_file", "isolated_file") or 0
+            unevictable = self.meminfo_kb("unevictable") or 0
         shmem = self.counter_kb("shmem") or 0
-        file_lru = self.meminfo_kb("active_file", "inactive_file", "isolated_file") or 0
-        unevictable = self.meminfo_kb("unevictable") or 0
         figures = [
             Figure("anon", "anonymous (process heap/stack, excluding shmem)", max(0, anon - shmem), lines),
             Figure("file", "page cache (file LRU)", file_lru, lines),
@@ -506,7 +567,9 @@ class Analysis:
                     self.ram_lines,
                 )
             )
-        if self.ram_kb is not None:
+        if self.ram_kb is not None and not from_zones:
+            # zone lines alone carry no global counters (5.x+ moved slab, page tables, kernel
+            # stacks and shmem to the node line): nothing can be called unaccounted from them
             accounted = sum(f.kb for f in figures)
             figures.append(
                 Figure(
@@ -517,6 +580,16 @@ class Analysis:
                 )
             )
         return tuple(figures)
+
+    @cached_property
+    def _zone_counters(self) -> bool:
+        """The paste has no Mem-Info summary or node line, but every printed zone line carries its
+        own LRU counters (a report cut or quoted down to its zone lines): the breakdown is then
+        the sum of those zones' counters, and RAM the zones' present memory (``ram_kb``)."""
+        zones = self.event.zones
+        return bool(zones) and all(
+            "active_anon" in z.values and "inactive_file" in z.values and "present" in z.values for z in zones
+        )
 
     def figure(self, name: str) -> Figure | None:
         for figure in self.breakdown or ():
@@ -862,6 +935,27 @@ class Analysis:
             return (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + (kill.shmem_rss_kb or 0)
         if self.victim is not None:
             return self.victim.badness_kb
+        return None
+
+    @cached_property
+    def selected_process(self) -> tuple[int, str, tuple[SourceLine, ...]] | None:
+        """The process the OOM killer selected when it killed one of its children instead.
+
+        mm/oom_kill.c oom_kill_process() (v2.6.36-v4.18) prints `Kill process N (comm) score S or
+        sacrifice child` for the task select_bad_process() chose, then may kill a child with its
+        own memory (`Killed process M (child)`): S is the parent's score, the Killed line's RSS
+        the child's. None when no such line is pasted or the killed process is the selected one.
+        """
+        kill = self.event.kill
+        if kill is None:
+            return None
+        for line in self.event.lines:
+            match = SELECTED_PROCESS.search(line.text)
+            if match:
+                pid, comm = int(match.group(1)), match.group(2)
+                if kill.pid is not None and pid != kill.pid:
+                    return pid, comm, (line,)
+                return None
         return None
 
     @cached_property

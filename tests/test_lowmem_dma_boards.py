@@ -42,5 +42,7 @@ def test_page_tables_filling_x86_32_lowmem_name_highpte() -> None:
 
 def test_no_highpte_advice_when_page_tables_are_small() -> None:
     for case in ("lab-lowmem-sockleak-deb61-686pae",):
-        top = _findings(case)[0]
-        assert top.code == "OOM101" and "HIGHPTE" not in top.remediation[0]
+        # the leaked socket slab fills over half of lowmem, so it leads (OOM212) and the split follows
+        first, second = _findings(case)[:2]
+        assert (first.code, second.code) == ("OOM212", "OOM101")
+        assert "HIGHPTE" not in second.remediation[0]

@@ -62,18 +62,26 @@ def shmem_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return hit
 
 
-@check("hugetlb_pool", needs=("hugepages", "ram"))
+@check("hugetlb_pool", needs=("hugepages",))
 def hugetlb_pool(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A static HugeTLB pool takes a large part of RAM out of the normal allocator."""
-    hit = _share_hit(a, "hugetlb", p, a.hugetlb_kb, a.hugepages_lines)
+    if a.ram_kb:
+        hit = _share_hit(a, "hugetlb", p, a.hugetlb_kb, a.hugepages_lines)
+    elif a.hugetlb_kb >= p["min_kb_without_ram"] and a.hugetlb_free_kb >= p["unused_share"] * a.hugetlb_kb:
+        # the paste shows the pool but not the RAM it is part of (a quoted fragment): a large pool
+        # left mostly unused at an OOM is the classic misfit, but only the RAM size can confirm it
+        hit = Hit(p["confidence_without_ram"], {"hugetlb_kb": (a.hugetlb_kb, a.hugepages_lines)})
+    else:
+        hit = None
     if hit is None:
         return None
+    hit.context["has_ram"] = bool(a.ram_kb)
     free = a.hugetlb_free_kb
     hit.evidence["hugetlb_free_kb"] = (free, a.hugepages_lines)
     sizes = sorted({h.size_kb for h in a.event.hugepages if h.total})
     hit.evidence["hugepage_sizes"] = (", ".join(f"{s} kB" for s in sizes), a.hugepages_lines)
     hit.evidence["hugepages_total"] = (sum(h.total for h in a.event.hugepages), a.hugepages_lines)
-    if a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb:
+    if a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb and a.ram_kb:
         hit.confidence = min(0.97, hit.confidence + p["unused_bonus"])
     hit.context["unused"] = bool(a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb)
     return hit
@@ -96,6 +104,11 @@ def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     hit.context["scope"] = scope
     hit.context["combined"] = combined
+    share = slab / (a.lowmem_kb or 1) if scope == "lowmem" and slab else 0.0
+    if not combined and share >= p["lowmem_dominant_share"]:
+        # on a 32-bit kernel, objects that reclaim cannot free hold most of lowmem: they are what
+        # exhausted it, so they lead over the lowmem split (OOM101), which a leak would outgrow
+        hit.confidence = max(hit.confidence, p["confidence_lowmem_dominant"])
     slab_lines = a.find_lines(r"Unreclaimable slab info")
     hit.context["slab_dump"] = bool(slab_lines)
     return hit

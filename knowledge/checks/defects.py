@@ -184,3 +184,41 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_traced"] if traced else p["confidence_series"]
     return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
+
+
+@check("stuck_page_cache", needs=("zones", "gfp"))
+def stuck_page_cache(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A global order-0 OOM kill while the zones the request may use are mostly clean, unmapped page cache: reclaim made no progress on memory it should free without I/O."""
+    if a.event.kind != "oom-kill" or not a.is_global or a.order != 0:
+        return None
+    if not getattr(a.gfp, "may_reclaim", None):
+        return None  # a request that may not reclaim never tried to free the page cache
+    zones = [z for z in a.usable_zones if (z.managed_kb or z.present_kb) and "active_file" in z.values]
+    if not zones:
+        return None
+    size = sum(z.managed_kb or z.present_kb or 0 for z in zones)
+    file_kb = sum(z.values.get("active_file", 0) + z.values.get("inactive_file", 0) for z in zones)
+    if not size or file_kb < p["min_file_share"] * size:
+        return None
+    # page cache that is dirty, under writeback or mapped by processes needs I/O or unmapping
+    # first; only when the paste shows little of it is the cache plainly reclaimable
+    busy_kb = sum(v for v in (a.meminfo_kb("dirty"), a.meminfo_kb("writeback"), a.meminfo_kb("mapped")) if v)
+    all_file = a.meminfo_kb("active_file", "inactive_file")
+    if all_file and busy_kb > p["max_busy_share"] * all_file:
+        return None
+    lines = tuple(ln for z in zones for ln in z.lines[:1])
+    evidence: Evidence = {
+        "file_kb": (file_kb, lines),
+        "zones_kb": (size, lines),
+        "file_share": (round(100 * file_kb / size), lines),
+        "order": (0, a.lines(a.event.trigger.line) if a.event.trigger else ()),
+    }
+    if all_file:
+        evidence["busy_kb"] = (busy_kb, a.meminfo_lines)
+    if a.swap_total_kb and a.swap_free_kb is not None:
+        evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
+    return Hit(
+        ramp(file_kb / size, p["min_file_share"], p["full_file_share"], p["confidence_low"], p["confidence_high"]),
+        evidence,
+        {"has_busy": bool(all_file), "zones": ", ".join(z.label for z in zones)},
+    )

@@ -22,6 +22,10 @@ ALL_LOWMEM_BELOW_KB = 256 * 1024
 # 32-bit architectures with a 64-bit sibling a distribution ships (x86_64, arm64, ppc64, mips64,
 # s390x): only there can the remedy be "boot a 64-bit kernel"; m68k, SuperH, xtensa, etc. have none.
 HAS_64BIT_SIBLING = re.compile(r"^(i[3-6]86|x86|arm|ppc|powerpc|mips|s390)", re.I)
+# 32-bit architectures whose Kconfig offers CONFIG_HIGHMEM (arch/{x86,arm,mips,powerpc,sparc,
+# microblaze,xtensa,csky,arc}/Kconfig); m68k, sh, nios2, openrisc, parisc, riscv32 and s390
+# have none (arch/m68k/Kconfig: ZONE_DMA only), so every page is lowmem and there is no split
+HIGHMEM_ARCH = re.compile(r"^(i[3-6]86|x86|arm|mips|ppc|powerpc|sparc|microblaze|xtensa|csky|arc)", re.I)
 
 
 @check("lowmem_exhaustion", needs=("arch",))
@@ -29,6 +33,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """32-bit kernel: a request confined to lowmem (DMA/Normal) finds Normal at its floor while HighMem is free."""
     if not a.is_32bit:
         return None
+    if a.arch and not HIGHMEM_ARCH.match(a.arch):
+        return None  # no HighMem on this architecture: all RAM is lowmem, a shortage is of RAM
     highest = a.highest_zone
     if highest is not None and highest in ("HighMem", "Movable"):
         return None  # the request could use HighMem; lowmem is not the limit

@@ -41,7 +41,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = subject.oom_score_adj
-    elif a.event.kill is not None and a.victim_kb is not None:
+    elif a.event.kill is not None and a.victim_kb is not None and a.selected_process is None:
         kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
         evidence.update(
             {
@@ -65,10 +65,15 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # these kernels do not print here), so it still says how much of memory it held.
         kill = a.event.kill
         lines = a.lines(kill.line)
+        selected = a.selected_process
+        # a child was killed in the selected parent's place: the score is the parent's
+        name = selected[1] if selected else kill.comm
+        if selected:
+            lines = selected[2] + lines
         share = min(kill.score or 0, 1000) / 1000
         evidence.update(
             {
-                "hog": (kill.comm, lines),
+                "hog": (name, lines),
                 "kill_score": (kill.score, lines),
                 "hog_share": (round(share * 100), lines),
                 "hog_processes": (1, lines),
@@ -77,16 +82,23 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if share < p["min_share"]:
             return None
         confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
+        at_cap = (kill.score or 0) >= 1000
+        if at_cap:
+            # 1000 is both "all of RAM + swap" and where oom_score_adj +1000 puts any task (2.6.36-3.9
+            # clamp the score there; 3.10+ add adj x totalpages / 1000): the score cannot tell them apart
+            confidence = min(confidence, p["confidence_at_cap"])
         context = {
             "memcg": kill.memcg_kill,
             "protected": False,
-            "victim_is_hog": True,
+            "victim_is_hog": selected is None,
+            "sacrificed": selected is not None,
+            "at_cap": at_cap,
             "has_total": False,
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
-            "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(kill.comm or "")),
-            **_workload_context(a, kill.comm),
+            "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
+            **_workload_context(a, name),
         }
         return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
     else:

@@ -176,8 +176,13 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["largest_block_kb"] = (best.largest_block_kb, best.lines)
         if fitting > p["max_fitting_blocks"] and not (judged and any(z.order_ok is False for z in judged)):
             return None
-        if free < max(floor, 1) * p["free_over_floor"] and free < p["min_free_kb"]:
-            return None  # memory itself is short, not just contiguity
+        # memory itself is short, not just contiguity: judged on the zones that pass the order-0
+        # part, since a zone at its floor (min + lowmem_reserve) lends nothing to this request
+        passing = [z for z in zones if z.below_min is False] or zones
+        passing_free = sum(z.free_kb or 0 for z in passing)
+        passing_floor = sum(z.floor_kb or 0 for z in passing)
+        if passing_free < max(passing_floor, 1) * p["free_over_floor"] and passing_free < p["min_free_kb"]:
+            return None
         context["mode"] = "buddy"
         # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
         # reserve against requests that may use higher zones is what refuses this one
