@@ -31,14 +31,16 @@ LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held f
 # Mem-Info, task dumps). All of them are searched in one pass over each chunk; a hit opens a
 # window only when its line is one the grammar recognises, so a common word costs one
 # classification, not a parse. "oom" covers `invoked oom-killer`, `oom-kill:`, `oom_reaper`;
-# "emory" covers `Out of memory`, `Memory cgroup`, `deadlocked on memory`; the rest open reports
-# that start mid-way (a task header, Mem-Info counters, a zone line, a task table).
+# "emory" covers `Out of memory`, `Memory cgroup`, `deadlocked on memory`; "OOM" the
+# beancounter lines of OpenVZ/Virtuozzo; the rest open reports that start mid-way (a task
+# header, Mem-Info counters, a zone line, buddy lists, hugepages and page-cache counters).
 #
-# The pass is Hyperscan's literal matcher where its wheel is installed (x86-64), else an
-# Aho-Corasick automaton in Rust (ahocorasick-rs). On 64 MB of the aggregated syslog of
-# bench/aggregated_log.py, CPU time: Hyperscan 0.043 s, Aho-Corasick 0.155 s (its DFA 0.152 s),
-# one compiled `re` alternation 0.81 s, eleven `bytes.find` passes 0.85 s; `bytes.count(b"\n")`,
-# which numbering the lines needs anyway, 0.039 s.
+# The pass is Hyperscan where its wheel is installed (x86-64), else an Aho-Corasick automaton in
+# Rust (ahocorasick-rs) with one `re` pass for the task row. On 64 MB of the aggregated syslog
+# of bench/aggregated_log.py, CPU time for the eleven literals of 2026-12-06: Hyperscan 0.043 s,
+# Aho-Corasick 0.155 s (its DFA 0.152 s), one compiled `re` alternation 0.81 s, eleven
+# `bytes.find` passes 0.85 s; `bytes.count(b"\n")`, which numbering the lines needs anyway,
+# 0.039 s. With the sixteen literals and the task row: Hyperscan 0.067 s.
 _ANCHORS = (
     b"oom",
     b"emory",
@@ -51,7 +53,18 @@ _ANCHORS = (
     b"Comm: ",
     b"active_anon:",
     b"kB min:",
+    b"OOM",
+    b"kB = ",
+    b"hugepages_",
+    b"pagecache",
+    b"pages RAM",
+    b"vmap allocation",
+    b"KASAN",
 )
+# A task-table row (`[ 1234]     0  1234    35529 ...`: pid, uid, tgid, total_vm): a table pasted
+# without its header holds no word to find. One match per row (it ends at the space after the
+# fourth number).
+_ROW = rb"\[[ \t]*\d+\][ \t]+\d+[ \t]+\d+[ \t]+\d+[ \t]"
 
 
 def _hyperscan_starts() -> Callable[[bytes], list[int]] | None:
@@ -59,15 +72,16 @@ def _hyperscan_starts() -> Callable[[bytes], list[int]] | None:
         import hyperscan  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
+    expressions = [re.escape(anchor) for anchor in _ANCHORS] + [_ROW]
     try:
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        database.compile(
-            expressions=list(_ANCHORS), ids=list(range(len(_ANCHORS))), elements=len(_ANCHORS), literal=True
-        )
+        database.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions))
         scratch = hyperscan.Scratch(database)
     except Exception:  # a CPU or build it cannot serve: the automaton finds the same
         return None
-    lengths = [len(anchor) for anchor in _ANCHORS]
+    # Where a match starts (a row's start is not reported: its end is on the same line, and
+    # only the line matters).
+    lengths = [len(anchor) for anchor in _ANCHORS] + [1]
 
     def starts(chunk: bytes) -> list[int]:
         found: list[int] = []
@@ -85,9 +99,12 @@ def _hyperscan_starts() -> Callable[[bytes], list[int]] | None:
 
 def _automaton_starts() -> Callable[[bytes], list[int]]:
     automaton = BytesAhoCorasick(list(_ANCHORS))
+    row = re.compile(_ROW)
 
     def starts(chunk: bytes) -> list[int]:
-        return [start for _, start, _ in automaton.find_matches_as_indexes(chunk)]
+        found = [start for _, start, _ in automaton.find_matches_as_indexes(chunk)]
+        rows = [match.start() for match in row.finditer(chunk)]
+        return sorted(found + rows) if rows else found
 
     return starts
 
@@ -114,6 +131,13 @@ _STRONG = (
     b"Mem-Info",
     b"Memory cgroup",
     b"Manual OOM",
+    b"Out of memory in UB",  # OpenVZ/Virtuozzo beancounters, often wrapped before `killed process`
+    b"OOM killed process",
+    b"hugepages_total=",
+    # lines the diagnosis reads around a report (a vmalloc area that ran out, a KASAN debug
+    # kernel), printed some lines before it
+    b"vmap allocation for size",
+    b"BUG: KASAN",
 )
 
 # A syslog line written by a user-space program: stamp, host, then a program tag that is not the
@@ -138,10 +162,8 @@ class _AnchorFinder:
         self.index = 0
 
     def search(self, position: int) -> int:
-        starts, index = self.starts, self.index
-        while index < len(starts) and starts[index] < position:
-            index += 1
-        self.index = index
+        starts = self.starts
+        index = self.index = bisect_left(starts, position, self.index)
         return starts[index] if index < len(starts) else -1
 
 

@@ -74,20 +74,10 @@ def line_addressed(data: bytes) -> bool:
 
 # Where the streaming path does not yet read a paste as the whole-paste parse does. Each names
 # the gap; a case that starts to pass fails here, so the list only shrinks.
-STREAM_GAPS = {
-    # A window opens at an anchor line; fragments made only of lines with no anchor of their own
-    # are read in a whole paste (the parser finds the event) but never open a window.
-    "gh-bcgov-platform-services-280": "a task-table-only fragment opens no window",
-    "gh-seagate-cortx-hare-839": "a task-table-only fragment opens no window",
-    "gh-docker-for-linux-759": "a task-table-only fragment opens no window",
-    "gh-scylladb-scylladb-25104": "task rows alone behind a log-platform prefix open no window",
-    "gh-tempesta-tech-tempesta-1855": "a fragment of buddy lines opens no window",
-    "gh-usrbinnc-netcat-cpi-kernel-module-10": "page-cache counter lines alone open no window",
-    "blog-plesk-kb-123671-virtuozzo-ub-oom": "Virtuozzo user-beancounter lines open no window",
-    "lore-hugetlb-pool-exceeds-ram-after-dimm-loss": "a fragment of hugepages lines opens no window",
-    # The window starts at the report; context lines far above it are outside the window.
-    "code-google-syzkaller-report199": "the KASAN line far above the report is outside the window",
-    "gh-ysurac-openmptcprouter-1256": "the first vmap line far above the report is outside the window",
+STREAM_GAPS: dict[str, str] = {
+    # None left: fragments of task rows, buddy lists, hugepages or page-cache counters and
+    # beancounter lines open windows (grammar/windows.py anchors), and so do the vmalloc and
+    # KASAN lines the diagnosis reads some lines above a report.
 }
 
 
