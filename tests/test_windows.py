@@ -169,3 +169,40 @@ def test_progress_is_silent_off_a_terminal() -> None:
     progress.add_events(1)
     progress.finish()
     assert stream.getvalue() == ""
+
+
+def _many_events_log() -> tuple[bytes, int]:
+    """Real dumps of several kinds (console captures, syslog, journal) between programs' lines,
+    and how many events they hold each alone."""
+    cases = [case for case in corpus_cases() if case.startswith("lab-")][::7][:12]
+    parts, events = [], 0
+    for index, case in enumerate(cases):
+        data, _ = load_case(case)
+        events += len(analyze(data).events)
+        parts.append(noise(50 + 37 * index))
+        parts.append(data if data.endswith(b"\n") else data + b"\n")
+    parts.append(noise(100))
+    return b"".join(parts), events
+
+
+def test_jobs_give_byte_identical_jsonl_and_summary(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import types
+
+    import bot.cli.summary
+    from bot.cli import main
+
+    # a syslog stamp prints no year: the summary dates it from "now", the same for both runs here
+    monkeypatch.setattr(bot.cli.summary, "time", types.SimpleNamespace(time=lambda: 1_765_000_000.0))
+
+    log = tmp_path / "many.log"
+    data, events = _many_events_log()
+    log.write_bytes(data)
+    outputs = {}
+    for command in ("analyze --format jsonl", "summary --format json"):
+        for jobs in ("1", "2"):
+            assert main([*command.split(), "--jobs", jobs, str(log)]) == 0
+            outputs[command, jobs] = capsys.readouterr().out
+    jsonl = outputs["analyze --format jsonl", "1"]
+    assert len(jsonl.splitlines()) == events >= 10
+    assert outputs["analyze --format jsonl", "2"] == jsonl
+    assert outputs["summary --format json", "2"] == outputs["summary --format json", "1"]
