@@ -142,6 +142,11 @@ def main() -> int:
     parser.add_argument("--log", type=Path, help="reuse a log written before with --keep (same --size-mb and --events)")
     parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
     parser.add_argument(
+        "--before",
+        metavar="OOMLENS",
+        help="another oomlens (e.g. a wrapper running an older checkout) timed in the same rounds, for before/after",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -159,19 +164,27 @@ def main() -> int:
         else:
             size = generate(log, args.size_mb, args.events)
         print(f"log: {size / 2**20:.0f} MB, {args.events} events from {len(lab_dumps())} lab dumps, 8 hosts")
-        jsonl = [args.oomlens, "analyze", "--format", "jsonl", str(log)]
-        summary = [args.oomlens, "summary", "--format", "json", str(log)]
         # grep's output goes to a file: with stdout on /dev/null GNU grep stops at the first match
         runs = [("grep -c", ["grep", "-c", "invoked oom-killer", str(log)])]
-        if supports_jobs(args.oomlens):
-            runs += [
-                ("jsonl --jobs 1", [*jsonl, "--jobs", "1"]),
-                ("summary --jobs 1", [*summary, "--jobs", "1"]),
-                ("jsonl --jobs 2", [*jsonl, "--jobs", "2"]),
-                ("summary --jobs 2", [*summary, "--jobs", "2"]),
-            ]
-        else:
-            runs += [("jsonl", jsonl), ("summary", summary)]
+        sides = []
+        for label, oomlens in (("", args.oomlens), ("before: ", args.before)):
+            if not oomlens:
+                continue
+            jsonl = [oomlens, "analyze", "--format", "jsonl", str(log)]
+            summary = [oomlens, "summary", "--format", "json", str(log)]
+            if supports_jobs(oomlens):
+                sides.append(
+                    [
+                        (f"{label}jsonl --jobs 1", [*jsonl, "--jobs", "1"]),
+                        (f"{label}summary --jobs 1", [*summary, "--jobs", "1"]),
+                        (f"{label}jsonl --jobs 2", [*jsonl, "--jobs", "2"]),
+                        (f"{label}summary --jobs 2", [*summary, "--jobs", "2"]),
+                    ]
+                )
+            else:
+                sides.append([(f"{label}jsonl", jsonl), (f"{label}summary", summary)])
+        # each command of this checkout is followed by the same one of --before
+        runs += [run for pair in zip(*sides, strict=False) for run in pair]
         best: dict[str, list[float]] = {}  # name -> [wall, cpu, rss]
         found: dict[str, str] = {}
         codes: dict[str, int] = {}
@@ -184,24 +197,25 @@ def main() -> int:
                 best[name] = [min(previous[0], seconds), min(previous[1], cpu), max(previous[2], rss)]
                 codes[name] = code
                 if name != "grep -c":
-                    found[name] = events_found(name, output)
+                    found[name] = events_found(name.removeprefix("before: "), output)
         grep_s, grep_cpu, _ = best["grep -c"]
         print(
-            f"{'command':<18} {'wall s':>7} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
+            f"{'command':<26} {'wall s':>7} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
             f"{'peak RSS MB':>12} {'events':>7}"
         )
         for name, _ in runs:
             seconds, cpu, rss = best[name]
             code = codes[name]
             print(
-                f"{name:<18} {seconds:7.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
+                f"{name:<26} {seconds:7.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
                 f"{cpu / grep_cpu:7.1f} {rss if name != 'grep -c' else '':>12} "
                 f"{found.get(name, ''):>7}{'' if code == 0 else f'  exit {code}'}"
             )
-        for kind in ("jsonl", "summary"):
-            one, two = best.get(f"{kind} --jobs 1"), best.get(f"{kind} --jobs 2")
-            if one and two:
-                print(f"{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall)")
+        for label in ("", "before: "):
+            for kind in ("jsonl", "summary"):
+                one, two = best.get(f"{label}{kind} --jobs 1"), best.get(f"{label}{kind} --jobs 2")
+                if one and two:
+                    print(f"{label}{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall)")
         print(f"expected events: {args.events}; CPU = user + system of the command and its workers")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
