@@ -316,7 +316,7 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
                 yield from flush()
                 free_from = position
         line_base = line_no
-        if window:
+        if window or chunk[size - 1 : size] != b"\n":  # (a piece of an overlong line is no line to borrow)
             tail = []
         else:
             recent = _last_lines(chunk, free_from, size, LOOKBACK_LINES)
