@@ -3,7 +3,7 @@ corpus dumps inside, scanned by `oomlens analyze --format jsonl` and `oomlens su
 against `grep -c 'invoked oom-killer'` on the same file in the same run. Run by hand; results go
 in the README, never into unit tests.
 
-    .venv/bin/python bench/aggregated_log.py [--size-mb 512] [--events 500] [--keep PATH]
+    .venv/bin/python bench/aggregated_log.py [--size-mb 512] [--events 500] [--keep PATH] [--log PATH] [--rounds N]
 
 Every dump is a real lab case of tests/corpus (plain `[ seconds] message` console captures with
 one event each), re-prefixed the way rsyslog forwards kernel lines
@@ -124,6 +124,16 @@ def supports_jobs(oomlens: str) -> bool:
     return "--jobs" in help_text
 
 
+def events_found(name: str, output: Path) -> str:
+    """Events the command reported: JSON lines for jsonl, ``total`` of the summary's JSON."""
+    try:
+        if name.startswith("jsonl"):
+            return str(sum(1 for line in output.open() if line.strip()))
+        return str(json.loads(output.read_text())["total"])
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=512)
@@ -131,6 +141,18 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="write the log here and keep it")
     parser.add_argument("--log", type=Path, help="reuse a log written before with --keep (same --size-mb and --events)")
     parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
+    parser.add_argument(
+        "--before",
+        metavar="OOMLENS",
+        help="another oomlens (e.g. a wrapper running an older checkout) timed in the same rounds, for before/after",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every command this many times, interleaved (grep, jsonl, summary, ...), keeping the least "
+        "CPU and wall time of each: on a shared machine the least is the figure least disturbed by others",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="oomlens-bench-"))
@@ -143,33 +165,58 @@ def main() -> int:
             size = generate(log, args.size_mb, args.events)
         print(f"log: {size / 2**20:.0f} MB, {args.events} events from {len(lab_dumps())} lab dumps, 8 hosts")
         # grep's output goes to a file: with stdout on /dev/null GNU grep stops at the first match
-        grep_s, _, _ = timed(["grep", "-c", "invoked oom-killer", str(log)], workdir / "grep.txt")
-        grep_cpu = timed.cpu  # type: ignore[attr-defined]
-        runs = [("jsonl", [args.oomlens, "analyze", "--format", "jsonl", str(log)])]
-        if supports_jobs(args.oomlens):
-            runs = [("jsonl --jobs 1", runs[0][1] + ["--jobs", "1"]), ("jsonl --jobs 2", runs[0][1] + ["--jobs", "2"])]
-        runs.append(("summary", [args.oomlens, "summary", "--format", "json", str(log)]))
+        runs = [("grep -c", ["grep", "-c", "invoked oom-killer", str(log)])]
+        sides = []
+        for label, oomlens in (("", args.oomlens), ("before: ", args.before)):
+            if not oomlens:
+                continue
+            jsonl = [oomlens, "analyze", "--format", "jsonl", str(log)]
+            summary = [oomlens, "summary", "--format", "json", str(log)]
+            if supports_jobs(oomlens):
+                sides.append(
+                    [
+                        (f"{label}jsonl --jobs 1", [*jsonl, "--jobs", "1"]),
+                        (f"{label}summary --jobs 1", [*summary, "--jobs", "1"]),
+                        (f"{label}jsonl --jobs 2", [*jsonl, "--jobs", "2"]),
+                        (f"{label}summary --jobs 2", [*summary, "--jobs", "2"]),
+                    ]
+                )
+            else:
+                sides.append([(f"{label}jsonl", jsonl), (f"{label}summary", summary)])
+        # each command of this checkout is followed by the same one of --before
+        runs += [run for pair in zip(*sides, strict=False) for run in pair]
+        best: dict[str, list[float]] = {}  # name -> [wall, cpu, rss]
+        found: dict[str, str] = {}
+        codes: dict[str, int] = {}
+        for _ in range(max(1, args.rounds)):
+            for name, command in runs:
+                output = workdir / "out.txt"
+                seconds, rss, code = timed(command, output)
+                cpu = timed.cpu  # type: ignore[attr-defined]
+                previous = best.get(name, [float("inf"), float("inf"), 0])
+                best[name] = [min(previous[0], seconds), min(previous[1], cpu), max(previous[2], rss)]
+                codes[name] = code
+                if name != "grep -c":
+                    found[name] = events_found(name.removeprefix("before: "), output)
+        grep_s, grep_cpu, _ = best["grep -c"]
         print(
-            f"{'command':<16} {'seconds':>8} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
+            f"{'command':<26} {'wall s':>7} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
             f"{'peak RSS MB':>12} {'events':>7}"
         )
-        print(
-            f"{'grep -c':<16} {grep_s:8.2f} {1.0:7.1f} {size / 2**20 / grep_s:6.0f} {grep_cpu:6.2f} {1.0:7.1f} "
-            f"{'':>12} {'':>7}"
-        )
-        for name, command in runs:
-            output = workdir / "out.txt"
-            seconds, rss, code = timed(command, output)
-            found = "-"
-            if name.startswith("jsonl"):
-                found = str(sum(1 for line in output.open() if line.strip()))
-            cpu = timed.cpu  # type: ignore[attr-defined]
+        for name, _ in runs:
+            seconds, cpu, rss = best[name]
+            code = codes[name]
             print(
-                f"{name:<16} {seconds:8.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
-                f"{cpu / grep_cpu:7.1f} {rss:12d} "
-                f"{found:>7}{'' if code == 0 else f'  exit {code}'}"
+                f"{name:<26} {seconds:7.2f} {seconds / grep_s:7.1f} {size / 2**20 / seconds:6.0f} {cpu:6.2f} "
+                f"{cpu / grep_cpu:7.1f} {rss if name != 'grep -c' else '':>12} "
+                f"{found.get(name, ''):>7}{'' if code == 0 else f'  exit {code}'}"
             )
-        print(f"expected events: {args.events}")
+        for label in ("", "before: "):
+            for kind in ("jsonl", "summary"):
+                one, two = best.get(f"{label}{kind} --jobs 1"), best.get(f"{label}{kind} --jobs 2")
+                if one and two:
+                    print(f"{label}{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall)")
+        print(f"expected events: {args.events}; CPU = user + system of the command and its workers")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -139,19 +139,29 @@ def map_stream(
     name) and its result picklable; a window's analysis never depends on another's, so the
     output is the same for every ``jobs``.
     """
+    cut = windows(handle, progress)
     if jobs <= 1:
-        for window in windows(handle, progress):
+        for window in cut:
             yield work(window)
         return
+    first = next(cut, None)
+    if first is None:
+        return
+    # The first window is analysed here, before the workers are forked: the grammar, the lexers'
+    # regexes, the catalogue and its templates are then loaded once and shared, rather than
+    # built again in every worker. The collector leaves them alone from then on (gc.freeze:
+    # no worker copies their pages by walking them).
+    yield work(first)
+    import gc
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    # fork: the workers start with the grammar and knowledge base already loaded
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     pending: deque[Future[T]] = deque()
+    gc.freeze()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for window in windows(handle, progress):
+        for window in cut:
             pending.append(pool.submit(work, window))
             while len(pending) >= 2 * jobs:
                 yield pending.popleft().result()

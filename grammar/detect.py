@@ -33,7 +33,14 @@ def is_report_line(raw: str) -> bool:
     """One physical line (log prefix and quoting allowed) is a line the grammar knows as part
     of a kernel memory report."""
     text, _prefix = line_content(raw[: MAX_LINE_CHARS * 2].rstrip("\r\n"))
-    text = text.strip()[:MAX_LINE_CHARS]
+    return _known(text.strip()[:MAX_LINE_CHARS])
+
+
+@lru_cache(maxsize=1024)
+def _known(text: str) -> bool:
+    # A log's own lines repeat once their prefix (stamp, host) is stripped: the streaming path asks
+    # about the same link, mount or audit message many times, and a line the grammar does not
+    # know is the slowest to classify (every terminal is tried).
     return bool(text) and classify(text) != OTHER
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -781,16 +781,25 @@ def decode_event_mask(event: Any, dump: Any) -> GfpDecoding | None:
         if printed is None:
             printed = printed_in_text
         # the event's own machine first: one log can hold several hosts and kernels
-        return decode(
+        return _decode_once(
             value,
             getattr(event, "kernel", None) or getattr(dump, "kernel", None),
-            order=order if isinstance(order, int) else None,
-            page_size_kb=getattr(event, "page_size_kb", None) or getattr(dump, "page_size_kb", None),
-            arch=getattr(event, "arch", None) or getattr(dump, "arch", None),
-            symbolic=printed,
+            order if isinstance(order, int) else None,
+            getattr(event, "page_size_kb", None) or getattr(dump, "page_size_kb", None),
+            getattr(event, "arch", None) or getattr(dump, "arch", None),
+            printed,
         )
     except Exception:
         return None
+
+
+@lru_cache(maxsize=512)
+def _decode_once(
+    value: int, kernel: str | None, order: int | None, page_size_kb: int | None, arch: str | None, printed: str | None
+) -> GfpDecoding:
+    # A log repeats the same requests on the same machines (a fleet's journal: one mask, one
+    # kernel, hundreds of events); a decoding is immutable, so each is made once.
+    return decode(value, kernel, order=order, page_size_kb=page_size_kb, arch=arch, symbolic=printed)
 
 
 __all__ = [
