@@ -102,3 +102,43 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
                 assert size(part.kb) in figures and part.label[:20].replace("&", "&amp;") in figures
     if reply.top_code is not None:
         assert reply.top_code == overviews[0].cause.code
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_incident_records_state_the_overviews_zone_states_and_figures(case_id):
+    """The incident record of each event reads the overview: the zone it names as short of pages is
+    the overview's worst zone in the overview's own state (never a verdict of its own), and its
+    figures are the ones every surface shows."""
+    from bot.incidents.records import records_from_report
+
+    report = analyze((CORPUS / case_id / "input.log").read_bytes())
+    overviews = report.overviews
+    if not any(o.zones for o in overviews):
+        pytest.skip("no zones")
+    records = records_from_report(report, None, posted_at=1_773_489_600.0)
+    assert len(records) == len(overviews)
+    severity = {"below min": 0, "below low": 1}
+    text = render_text(report, all_events=True, width=10_000)
+    for record, overview in zip(records, overviews, strict=True):
+        states = {z.label: z.state for z in overview.zones}
+        short = [z for z in overview.zones if z.state in severity]
+        named = record.figures.get("short_zone")
+        figures = record.figures
+        assert figures.get("ram_kb") == overview.ram_kb
+        assert figures.get("victim_rss_kb") == (overview.victim.held_kb if overview.victim else None)
+        assert figures.get("total_swap_kb") == overview.swap_total_kb
+        if not short:
+            assert named is None, (overview.number, named, states)
+            continue
+        assert named is not None, (overview.number, states)
+        assert named["state"] == states[named["zone"]], (overview.number, named, states)
+        assert severity[named["state"]] == min(severity[z.state] for z in short)
+        zone = next(z for z in overview.zones if z.label == named["zone"])
+        assert (named["free_kb"], named["min_kb"], named["low_kb"], named["reserve_kb"]) == (
+            zone.free_kb,
+            zone.min_kb,
+            zone.low_kb,
+            zone.reserve_kb,
+        )
+        # the terminal states the same of that zone
+        assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", text, re.MULTILINE), zone.label
