@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,14 +124,6 @@ def parse_prefix(prefix: str, reference: float) -> Origin:
     """Host and time of one stripped log prefix; ``reference`` (when it was posted) picks the year
     of a syslog stamp."""
     return _origin((read_stamp(prefix.strip()),), reference)
-
-
-def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, reference: float) -> Origin:
-    """The first host and the first time found on the event's lines (a streamed event, known by
-    its line numbers and the prefixes of those lines)."""
-    return _origin(
-        (read_stamp(prefixes[n].strip()) for n in range(first_line, last_line + 1) if prefixes.get(n)), reference
-    )
 
 
 def event_origin(event: Event, reference: float) -> Origin:

@@ -211,7 +211,6 @@ def _oom_rule(table: GfpTable) -> dict[str, Any]:
 # --------------------------------------------------------------------------- mask text
 
 
-_HEX_RE = re.compile(r"^(?:0x)?([0-9a-fA-F]+)$")
 _FULL_RE = re.compile(r"^\s*(0x[0-9a-fA-F]+|[0-9a-fA-F]+)\s*(?:\((.*)\))?\s*$")
 
 
