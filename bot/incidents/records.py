@@ -19,7 +19,7 @@ from typing import Any
 from bot.pipeline import AnalysedEvent, Report
 from bot.store import EventRecord
 from grammar.facts import Event, Stamp
-from grammar.stamps import epoch, read_stamp
+from grammar.stamps import epoch
 from knowledge.model import Finding
 from knowledge.overview import Overview
 
@@ -105,7 +105,7 @@ def parse_cgroup(path: str | None) -> Workload:
     )
 
 
-def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
+def origin_of(stamps: Iterable[Stamp], reference: float) -> Origin:
     """The first host and the first wall-clock time among the stamps (the parser read them from
     the log prefixes: ``grammar/stamps.py``). Seconds since boot are not a time of day."""
     host: str | None = None
@@ -120,15 +120,9 @@ def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
     return Origin(host, moment)
 
 
-def parse_prefix(prefix: str, reference: float) -> Origin:
-    """Host and time of one stripped log prefix; ``reference`` (when it was posted) picks the year
-    of a syslog stamp."""
-    return _origin((read_stamp(prefix.strip()),), reference)
-
-
 def event_origin(event: Event, reference: float) -> Origin:
     """Host and time of a parsed event, from the stamps on its lines."""
-    return _origin((line.stamp for line in event.lines), reference)
+    return origin_of((line.stamp for line in event.lines), reference)
 
 
 def _memcg_counter(event: Event) -> tuple[int | None, int | None]:
@@ -285,10 +279,3 @@ def records_from_report(
         )
         for index, analysed in enumerate(report.events)
     ]
-
-
-def ts_to_epoch(ts: str | None, default: float) -> float:
-    try:
-        return float(ts) if ts else default
-    except ValueError:
-        return default
