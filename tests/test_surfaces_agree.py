@@ -34,6 +34,26 @@ def _block_text(blocks) -> str:
     return "\n".join(t for t in re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(blocks, ensure_ascii=False)))
 
 
+def _said(blocks) -> str:
+    """What a reader of the blocks sees: every text, mrkdwn entities unescaped, code marks dropped."""
+    texts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    said = "\n".join(texts).replace("`", "")
+    return said.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
     report = analyze((CORPUS / case_id / "input.log").read_bytes())
@@ -45,6 +65,7 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
     data = report_dict(report)
     reply = render_report(report, analysis_id=1)
     reply_text = _block_text(reply.blocks)
+    reply_said = _said(reply.blocks)
     texts = _segments(text, overviews, lambda o: f"Event {o.number} of {len(overviews)},")
     marks = _segments(markdown, overviews, lambda o: f"*Event {o.number} of {len(overviews)},")
     shown_on_slack = {group[0].number for group in report.groups()[:5]}
@@ -66,6 +87,8 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             assert f"Killed: {victim.text}" in seg_text
             assert f"Killed: `{victim.name or '?'}`" in seg_md
             assert event["overview"]["victim"]["pid"] == victim.pid == event["killed_pid"]
+            assert event["overview"]["victim"]["name"] == victim.name
+            assert event["overview"]["victim"]["held_kb"] == victim.held_kb
         else:
             assert "Killed:" not in seg_text and event["overview"]["victim"] is None
         # -- zone states: one rule, stated the same on each surface
@@ -87,12 +110,22 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
         # -- Block Kit: the reply answers each story's first event; details hold the rest
         if overview.number not in shown_on_slack:
             continue
+        # the reply leads each story with the overview's headline (the cause's own headline, or
+        # "no root cause established"), and its why is the cause's, or says there is none
+        assert overview.headline in reply_said, overview.headline
+        why = _said(render_details(report, index, "why")[1])
         if cause is not None:
-            assert cause.code in _block_text(render_details(report, index, "why")[1])
+            assert cause.code in why and cause.name in why
+            assert not any(f.code in why for f in overview.others), overview.number
+        else:
+            assert "nothing to show" in why
+            assert re.search(r"No root cause could be established|too little to name a cause", reply_said)
         if victim is not None:
             assert f"killed {victim.text}".replace("&", "&amp;").replace("<", "&lt;").replace(
                 ">", "&gt;"
             ) in reply_text.replace("\\", "")
+            if victim.held_kb is not None:
+                assert f"killed {victim.text}, held {size(victim.held_kb)}" in reply_said
         zones = _block_text(render_details(report, index, "zones")[1])
         for zone in overview.zones:
             assert re.search(rf"{re.escape(zone.label)} .*{zone.state}", zones), zone.label
