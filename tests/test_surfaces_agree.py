@@ -14,6 +14,7 @@ from bot.pipeline import analyze
 from bot.render.blockkit import render_details, render_report
 from bot.render.json_out import report_dict
 from bot.render.text import render_markdown, render_text
+from knowledge.confidence import PASTE_NEXT
 from knowledge.units import size
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -106,6 +107,10 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             assert re.search(rf"{re.escape(part.label[:30])}.*\s{re.escape(size(part.kb))}\b", seg_text), part.label
             assert f"| {part.label} | {size(part.kb)} |" in seg_md
         assert seg_text.count("Where memory went") == (1 if memory and memory.parts else 0)
+        # -- what to paste next: said once (the list of what the paste lacks, or else the doubt)
+        for seg in (seg_text, seg_md):
+            for part in overview.missing:
+                assert seg.count(PASTE_NEXT[part.part]) + seg.count(part.description) <= 1, part
 
         # -- Block Kit: the reply answers each story's first event; details hold the rest
         if overview.number not in shown_on_slack:
@@ -133,6 +138,11 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             figures = _block_text(render_details(report, index, "memory")[1])
             for part in memory.parts:
                 assert size(part.kb) in figures and part.label[:20].replace("&", "&amp;") in figures
+    # the Slack reply too says what to paste once per story it shows
+    stories = [group[0] for group in report.groups()[:5]]
+    for part in {m.part: m for o in stories for m in o.missing}.values():
+        lacking = sum(1 for o in stories if part in o.missing)
+        assert reply_said.count(PASTE_NEXT[part.part]) + reply_said.count(part.description) <= lacking, part
     if reply.top_code is not None:
         assert reply.top_code == overviews[0].cause.code
 
