@@ -597,11 +597,6 @@ class Analysis:
                 return figure
         return None
 
-    def share_of_ram(self, kb: int | None) -> float | None:
-        if kb is None or not self.ram_kb:
-            return None
-        return kb / self.ram_kb
-
     # ----------------------------------------------------------------------------- zones
     @cached_property
     def zone_types(self) -> tuple[str, ...]:
@@ -823,9 +818,6 @@ class Analysis:
         if self.highest_zone not in types:
             return ()
         return tuple(types[types.index(self.highest_zone) + 1 :])
-
-    def zones_named(self, name: str) -> tuple[ZoneView, ...]:
-        return tuple(z for z in self.zones if z.name == name)
 
     @cached_property
     def usable_zones(self) -> tuple[ZoneView, ...]:

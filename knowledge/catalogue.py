@@ -217,10 +217,6 @@ def load() -> tuple[Record, ...]:
     return tuple(sorted(records, key=lambda r: r.code))
 
 
-def by_code() -> dict[str, Record]:
-    return {r.code: r for r in load()}
-
-
 @lru_cache(maxsize=4096)
 def _template(source: str) -> jinja2.Template:
     # Compiling a template costs ~1 ms; the catalogue has a few hundred, each used per event.

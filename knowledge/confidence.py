@@ -119,9 +119,10 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
     return confidence
 
 
-def doubt(findings: Sequence[Finding], missing: Sequence[str]) -> str | None:
+def doubt(findings: Sequence[Finding], missing: Sequence[str], paste: str | None = None) -> str | None:
     """Below CONFIDENT: what cannot be told, and what to paste next (``missing``: the event's missing
-    parts, grammar.parse.MISSING keys). None when the answer is confident."""
+    parts, grammar.parse.MISSING keys; ``paste``: what to paste, when the answer lists those parts
+    itself). None when the answer is confident."""
     causes = [f for f in findings if f.role == "root-cause"]
     top = causes[0] if causes else None
     if top is not None and top.confidence >= CONFIDENT:
@@ -136,6 +137,7 @@ def doubt(findings: Sequence[Finding], missing: Sequence[str]) -> str | None:
         )
     else:
         what = f"Not certain ({top.confidence:.0%}): the paste lacks the figures that would confirm it."
-    parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]
-    paste = "; ".join(parts) if parts else WHOLE_REPORT
+    if paste is None:
+        parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]
+        paste = "; ".join(parts) if parts else WHOLE_REPORT
     return f"{what} To tell, paste {paste}."

@@ -39,6 +39,8 @@ TOP_PROCESSES = 8
 # What a fragment is told to paste when the parser's list of missing parts is empty but the
 # report still held too little to diagnose (e.g. only a call trace).
 WHOLE_REPORT = "the whole report: from the line with 'invoked oom-killer' to the 'Killed process' line"
+# What the doubt tells to paste when the answer lists the missing parts itself
+LISTED_BELOW = "the parts listed under 'To check more' below"
 # The span of the kernel's report that holds every part, per kind of event.
 PASTE_SPAN = {
     "page-allocation-failure": "paste from 'page allocation failure' to the end of the Mem-Info block",
@@ -189,7 +191,9 @@ class Overview:
 
         if self.is_fragment:
             return None  # the fragment wording already says so
-        return doubt(self.findings, tuple(m.part for m in self.missing))
+        # with parts missing the answer lists them ("this paste lacks"): point there, not again
+        paste = LISTED_BELOW if self.missing else None
+        return doubt(self.findings, tuple(m.part for m in self.missing), paste)
 
     @property
     def todo(self) -> tuple[str, ...]:
@@ -198,7 +202,7 @@ class Overview:
             return self.cause.remediation
         if self.missing:
             return (
-                f"{(self.paste_hint or '').capitalize()}: this paste lacks "
+                f"{_sentence(self.paste_hint or '')}: this paste lacks "
                 + "; ".join(m.description for m in self.missing)
                 + ".",
             )
@@ -228,6 +232,12 @@ class Overview:
         if not self.swap_total_kb:
             return "none"
         return f"{size(self.swap_free_kb)} free of {size(self.swap_total_kb)}"
+
+
+def _sentence(text: str) -> str:
+    """``text`` opening a sentence: its first letter upper case, the rest as written ("OOM kill",
+    "'Killed process'" keep their case)."""
+    return text[:1].upper() + text[1:]
 
 
 def zone_state(zone: ZoneView) -> str:
@@ -392,11 +402,11 @@ def headline_text(
     if cause is not None:
         lead = _headlines().get(cause.code, cause.title)
     elif fragment:
-        lead = f"{kind.capitalize()}, too little of the report to name a cause"
+        lead = f"{_sentence(kind)}, too little of the report to name a cause"
     elif has_findings:
-        lead = f"{kind.capitalize()}, no root cause established"
+        lead = f"{_sentence(kind)}, no root cause established"
     else:
-        lead = f"{kind.capitalize()}, cause not established"
+        lead = f"{_sentence(kind)}, cause not established"
     if name is None and not before:
         return lead, None, ""
     return f"{lead}: {before}", name, after

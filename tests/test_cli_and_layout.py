@@ -58,6 +58,41 @@ def test_import_layering_is_enforced() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_contracts_bite(tmp_path: Path) -> None:
+    """A renderer importing the Slack front end, and a renderer parsing a paste itself, each break a
+    named contract: the contracts are not vacuous."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter not installed")
+    for package in ("bot", "grammar", "knowledge"):
+        for source in (REPO / package).rglob("*.py"):
+            target = tmp_path / source.relative_to(REPO)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    (tmp_path / "pyproject.toml").write_bytes((REPO / "pyproject.toml").read_bytes())
+    text = tmp_path / "bot" / "render" / "text.py"
+    text.write_text(text.read_text() + "\nimport bot.slack.delivery  # noqa\nimport grammar.parse  # noqa\n")
+    result = subprocess.run(
+        [str(lint)], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": ""}
+    )
+    assert result.returncode != 0
+    broken = {line.split(" BROKEN")[0] for line in result.stdout.splitlines() if line.endswith("BROKEN")}
+    assert broken == {
+        "bot: front ends over shared parts, each floor importing only the floors below",
+        "only bot.pipeline parses and diagnoses",
+        "no import circle inside bot/",
+    }, result.stdout
+
+
+def test_ruff_format_mypy_and_contracts_run_in_ci_and_pre_commit() -> None:
+    ci = (REPO / ".ci" / "run").read_text()
+    for command in ("ruff check .", "ruff format --check .", "mypy", "lint-imports"):
+        assert f".venv/bin/{command}\n" in ci, command
+    hooks = (REPO / ".pre-commit-config.yaml").read_text()
+    for entry in ("entry: ruff check", "entry: ruff format", "entry: mypy", "entry: lint-imports"):
+        assert entry in hooks, entry
+
+
 def test_wheel_ships_grammar_knowledge_and_templates(tmp_path: Path) -> None:
     result = subprocess.run(
         [

@@ -17,12 +17,19 @@ from summary_fixtures import DB_TIMES, HOG_CASE, K8S, MEMCG_CASE, corpus_text, d
 
 from bot.cli import main
 from bot.incidents.build import build_summary, cause_label, duration_text
-from bot.incidents.records import parse_cgroup, parse_prefix, records_from_report
+from bot.incidents.records import origin_of, parse_cgroup, records_from_report
 from bot.render.summary import render_markdown, render_text, summary_dict
 from bot.store import EventRecord
+from grammar.stamps import read_stamp
 from knowledge.units import size as size_text
 
 REFERENCE = utc("12:00:00")  # "posted" on 2026-03-14
+
+
+def parse_prefix(prefix: str, reference: float):
+    """Host and time of one log prefix as a record takes them: the parser's stamp
+    (grammar/stamps.py), dated against when it was posted."""
+    return origin_of((read_stamp(prefix.strip()),), reference)
 
 
 @pytest.mark.parametrize(

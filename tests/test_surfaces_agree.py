@@ -14,6 +14,7 @@ from bot.pipeline import analyze
 from bot.render.blockkit import render_details, render_report
 from bot.render.json_out import report_dict
 from bot.render.text import render_markdown, render_text
+from knowledge.confidence import PASTE_NEXT
 from knowledge.units import size
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -34,6 +35,26 @@ def _block_text(blocks) -> str:
     return "\n".join(t for t in re.findall(r'"text": "((?:[^"\\]|\\.)*)"', json.dumps(blocks, ensure_ascii=False)))
 
 
+def _said(blocks) -> str:
+    """What a reader of the blocks sees: every text, mrkdwn entities unescaped, code marks dropped."""
+    texts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    said = "\n".join(texts).replace("`", "")
+    return said.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
     report = analyze((CORPUS / case_id / "input.log").read_bytes())
@@ -45,6 +66,7 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
     data = report_dict(report)
     reply = render_report(report, analysis_id=1)
     reply_text = _block_text(reply.blocks)
+    reply_said = _said(reply.blocks)
     texts = _segments(text, overviews, lambda o: f"Event {o.number} of {len(overviews)},")
     marks = _segments(markdown, overviews, lambda o: f"*Event {o.number} of {len(overviews)},")
     shown_on_slack = {group[0].number for group in report.groups()[:5]}
@@ -66,6 +88,8 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             assert f"Killed: {victim.text}" in seg_text
             assert f"Killed: `{victim.name or '?'}`" in seg_md
             assert event["overview"]["victim"]["pid"] == victim.pid == event["killed_pid"]
+            assert event["overview"]["victim"]["name"] == victim.name
+            assert event["overview"]["victim"]["held_kb"] == victim.held_kb
         else:
             assert "Killed:" not in seg_text and event["overview"]["victim"] is None
         # -- zone states: one rule, stated the same on each surface
@@ -83,16 +107,30 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             assert re.search(rf"{re.escape(part.label[:30])}.*\s{re.escape(size(part.kb))}\b", seg_text), part.label
             assert f"| {part.label} | {size(part.kb)} |" in seg_md
         assert seg_text.count("Where memory went") == (1 if memory and memory.parts else 0)
+        # -- what to paste next: said once (the list of what the paste lacks, or else the doubt)
+        for seg in (seg_text, seg_md):
+            for part in overview.missing:
+                assert seg.count(PASTE_NEXT[part.part]) + seg.count(part.description) <= 1, part
 
         # -- Block Kit: the reply answers each story's first event; details hold the rest
         if overview.number not in shown_on_slack:
             continue
+        # the reply leads each story with the overview's headline (the cause's own headline, or
+        # "no root cause established"), and its why is the cause's, or says there is none
+        assert overview.headline in reply_said, overview.headline
+        why = _said(render_details(report, index, "why")[1])
         if cause is not None:
-            assert cause.code in _block_text(render_details(report, index, "why")[1])
+            assert cause.code in why and cause.name in why
+            assert not any(f.code in why for f in overview.others), overview.number
+        else:
+            assert "nothing to show" in why
+            assert re.search(r"No root cause could be established|too little to name a cause", reply_said)
         if victim is not None:
             assert f"killed {victim.text}".replace("&", "&amp;").replace("<", "&lt;").replace(
                 ">", "&gt;"
             ) in reply_text.replace("\\", "")
+            if victim.held_kb is not None:
+                assert f"killed {victim.text}, held {size(victim.held_kb)}" in reply_said
         zones = _block_text(render_details(report, index, "zones")[1])
         for zone in overview.zones:
             assert re.search(rf"{re.escape(zone.label)} .*{zone.state}", zones), zone.label
@@ -100,5 +138,50 @@ def test_text_markdown_json_and_block_kit_state_the_same_facts(case_id):
             figures = _block_text(render_details(report, index, "memory")[1])
             for part in memory.parts:
                 assert size(part.kb) in figures and part.label[:20].replace("&", "&amp;") in figures
+    # the Slack reply too says what to paste once per story it shows
+    stories = [group[0] for group in report.groups()[:5]]
+    for part in {m.part: m for o in stories for m in o.missing}.values():
+        lacking = sum(1 for o in stories if part in o.missing)
+        assert reply_said.count(PASTE_NEXT[part.part]) + reply_said.count(part.description) <= lacking, part
     if reply.top_code is not None:
         assert reply.top_code == overviews[0].cause.code
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_incident_records_state_the_overviews_zone_states_and_figures(case_id):
+    """The incident record of each event reads the overview: the zone it names as short of pages is
+    the overview's worst zone in the overview's own state (never a verdict of its own), and its
+    figures are the ones every surface shows."""
+    from bot.incidents.records import records_from_report
+
+    report = analyze((CORPUS / case_id / "input.log").read_bytes())
+    overviews = report.overviews
+    if not any(o.zones for o in overviews):
+        pytest.skip("no zones")
+    records = records_from_report(report, None, posted_at=1_773_489_600.0)
+    assert len(records) == len(overviews)
+    severity = {"below min": 0, "below low": 1}
+    text = render_text(report, all_events=True, width=10_000)
+    for record, overview in zip(records, overviews, strict=True):
+        states = {z.label: z.state for z in overview.zones}
+        short = [z for z in overview.zones if z.state in severity]
+        named = record.figures.get("short_zone")
+        figures = record.figures
+        assert figures.get("ram_kb") == overview.ram_kb
+        assert figures.get("victim_rss_kb") == (overview.victim.held_kb if overview.victim else None)
+        assert figures.get("total_swap_kb") == overview.swap_total_kb
+        if not short:
+            assert named is None, (overview.number, named, states)
+            continue
+        assert named is not None, (overview.number, states)
+        assert named["state"] == states[named["zone"]], (overview.number, named, states)
+        assert severity[named["state"]] == min(severity[z.state] for z in short)
+        zone = next(z for z in overview.zones if z.label == named["zone"])
+        assert (named["free_kb"], named["min_kb"], named["low_kb"], named["reserve_kb"]) == (
+            zone.free_kb,
+            zone.min_kb,
+            zone.low_kb,
+            zone.reserve_kb,
+        )
+        # the terminal states the same of that zone
+        assert re.search(rf"^  {re.escape(zone.label)} .* {zone.state}\s*$", text, re.MULTILINE), zone.label

@@ -3,22 +3,25 @@
 Works on the typed facts and findings of each analysed event (``bot.pipeline.AnalysedEvent``), so a
 paste analysed for Slack and an event streamed out of a multi-GB kern.log give the same record.
 The host and the event's own time come from the stamps the parser read off the log prefixes
-(``grammar/stamps.py``; nothing here parses a prefix); the pod or container from the cgroup path.
+(``grammar/stamps.py``; nothing here parses a prefix); the pod or container from the cgroup path;
+the figures and the zone short of pages from the event's overview (``knowledge/overview.py``), so a
+record states what every surface states.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.pipeline import AnalysedEvent, Report
 from bot.store import EventRecord
 from grammar.facts import Event, Stamp
-from grammar.stamps import epoch, read_stamp
+from grammar.stamps import epoch
 from knowledge.model import Finding
+from knowledge.overview import Overview
 
 # cgroup path shapes (v1 cgroupfs and systemd drivers, v2):
 #   /kubepods/burstable/pod<uid>/<64 hex>
@@ -102,7 +105,7 @@ def parse_cgroup(path: str | None) -> Workload:
     )
 
 
-def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
+def origin_of(stamps: Iterable[Stamp], reference: float) -> Origin:
     """The first host and the first wall-clock time among the stamps (the parser read them from
     the log prefixes: ``grammar/stamps.py``). Seconds since boot are not a time of day."""
     host: str | None = None
@@ -117,23 +120,9 @@ def _origin(stamps: Iterable[Stamp], reference: float) -> Origin:
     return Origin(host, moment)
 
 
-def parse_prefix(prefix: str, reference: float) -> Origin:
-    """Host and time of one stripped log prefix; ``reference`` (when it was posted) picks the year
-    of a syslog stamp."""
-    return _origin((read_stamp(prefix.strip()),), reference)
-
-
-def origin_of(prefixes: Mapping[int, str], first_line: int, last_line: int, reference: float) -> Origin:
-    """The first host and the first time found on the event's lines (a streamed event, known by
-    its line numbers and the prefixes of those lines)."""
-    return _origin(
-        (read_stamp(prefixes[n].strip()) for n in range(first_line, last_line + 1) if prefixes.get(n)), reference
-    )
-
-
 def event_origin(event: Event, reference: float) -> Origin:
     """Host and time of a parsed event, from the stamps on its lines."""
-    return _origin((line.stamp for line in event.lines), reference)
+    return origin_of((line.stamp for line in event.lines), reference)
 
 
 def _memcg_counter(event: Event) -> tuple[int | None, int | None]:
@@ -143,40 +132,48 @@ def _memcg_counter(event: Event) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _short_zone(event: Event) -> dict[str, Any] | None:
-    """The zone deepest below its watermarks (free / min smallest)."""
-    worst = None
-    for zone in event.zones:
-        free, low = zone.free_kb, zone.low_kb
-        if free is None or not zone.min_kb:
-            continue
-        ratio = free / zone.min_kb
-        if free < (low or 0) and (worst is None or ratio < worst[0]):
-            worst = (
-                ratio,
-                {"zone": zone.name, "node": zone.node, "free_kb": free, "min_kb": zone.min_kb, "low_kb": low},
-            )
-    return worst[1] if worst else None
+_SHORT = ("below min", "below low")  # the overview's zone states that mean "short of pages"
 
 
-def figures_of(event: Event, page_kb: int | None) -> dict[str, Any]:
-    """The key figures of one event (kB unless named otherwise); absent ones are left out.
-    ``page_kb`` is the dump's page size (4 kB when the dump does not show it)."""
-    usage, limit = _memcg_counter(event)
-    kill, trigger = event.kill, event.trigger
-    rss = [kill.anon_rss_kb, kill.file_rss_kb, kill.shmem_rss_kb] if kill is not None else []
+def short_zone(overview: Overview) -> dict[str, Any] | None:
+    """The zone the overview finds deepest below its watermarks: a zone "below min" before one
+    "below low" (the overview's one state rule, lowmem_reserve included), then the least free
+    against its min watermark. The record keeps the overview's state, never a second verdict."""
+    short = [z for z in overview.zones if z.state in _SHORT]
+    if not short:
+        return None
+    zone = min(
+        short,
+        key=lambda z: (_SHORT.index(z.state), (z.free_kb or 0) / z.min_kb if z.min_kb else math.inf),
+    )
+    return {
+        "zone": zone.label,
+        "state": zone.state,
+        "free_kb": zone.free_kb,
+        "min_kb": zone.min_kb,
+        "low_kb": zone.low_kb,
+        "reserve_kb": zone.reserve_kb,
+    }
+
+
+def figures_of(analysed: AnalysedEvent) -> dict[str, Any]:
+    """The key figures of one event (kB unless named otherwise), read off its overview (the figures
+    every surface shows, in the dump's own page size); absent ones are left out."""
+    overview = analysed.overview
+    victim, request = overview.victim, overview.request
+    usage, limit = _memcg_counter(analysed.event)
     figures = {
-        "victim_rss_kb": sum(x for x in rss if x) if any(x is not None for x in rss) else None,
-        "victim_anon_rss_kb": kill.anon_rss_kb if kill is not None else None,
-        "victim_total_vm_kb": kill.total_vm_kb if kill is not None else None,
+        "victim_rss_kb": victim.held_kb if victim is not None else None,
+        "victim_anon_rss_kb": victim.anon_rss_kb if victim is not None else None,
+        "victim_total_vm_kb": victim.total_vm_kb if victim is not None else None,
         "memcg_usage_kb": usage,
         "memcg_limit_kb": limit,
-        "ram_kb": event.ram_pages * (page_kb or 4) if event.ram_pages else None,
-        "free_swap_kb": event.free_swap_kb,
-        "total_swap_kb": event.total_swap_kb,
-        "order": trigger.order if trigger is not None else None,
-        "gfp_mask": trigger.gfp_mask if trigger is not None else None,
-        "short_zone": _short_zone(event),
+        "ram_kb": overview.ram_kb,
+        "free_swap_kb": overview.swap_free_kb,
+        "total_swap_kb": overview.swap_total_kb,
+        "order": request.order if request is not None else None,
+        "gfp_mask": request.mask if request is not None else None,
+        "short_zone": short_zone(overview),
     }
     return {k: v for k, v in figures.items() if v is not None}
 
@@ -198,7 +195,6 @@ def record_from_event(
     *,
     index: int,
     kernel: str | None,
-    page_kb: int | None,
     origin: Origin,
     posted_at: float,
     team_id: str | None = None,
@@ -243,7 +239,7 @@ def record_from_event(
         top_title=top.title if top else None,
         category=top.category if top else None,
         confidence=round(float(top.confidence), 2) if top else None,
-        figures=figures_of(event, page_kb),
+        figures=figures_of(analysed),
         remediation=remediation_of(findings),
         paste=paste,
     )
@@ -275,7 +271,6 @@ def records_from_report(
             analysed,
             index=index,
             kernel=analysed.event.kernel or report.kernel,
-            page_kb=analysed.event.page_size_kb or report.dump.page_size_kb,
             origin=event_origin(analysed.event, posted_at),
             posted_at=posted_at,
             source_kind=source_kind,
@@ -284,10 +279,3 @@ def records_from_report(
         )
         for index, analysed in enumerate(report.events)
     ]
-
-
-def ts_to_epoch(ts: str | None, default: float) -> float:
-    try:
-        return float(ts) if ts else default
-    except ValueError:
-        return default

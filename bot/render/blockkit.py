@@ -100,16 +100,10 @@ _mrkdwn_env = jinja2.Environment(
     keep_trailing_newline=False,
 )
 _mrkdwn_env.filters.update(code=_code_filter, mrkdwn=_mrkdwn_filter, safe_id=_safe_id)
-# Plain text (files, plain_text objects): no mrkdwn escaping; plain_text gets plain_text_safe().
-_text_env = jinja2.Environment(loader=_loader, undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 def render_mrkdwn(template: str, **context: Any) -> str:
     return _mrkdwn_env.get_template(template).render(**context).strip()
-
-
-def render_plain(template: str, **context: Any) -> str:
-    return _text_env.get_template(template).render(**context).strip()
 
 
 # -- view model: everything below reads each event's Overview (knowledge.overview) --------------

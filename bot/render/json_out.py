@@ -16,7 +16,6 @@ from typing import IO, Any
 
 from bot.pipeline import AnalysedEvent, Report
 from grammar.facts import Event
-from grammar.parse import MISSING
 from knowledge.overview import Overview
 
 CONTRACT_FIELDS = (
@@ -210,7 +209,7 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
-    out["missing"] = [{"part": part, "description": MISSING[part]} for part in event.missing]
+    out["missing"] = [{"part": m.part, "description": m.description} for m in analysed.overview.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
     out["not_evaluated"] = [
         {"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated

@@ -1,17 +1,19 @@
 """``deliver()``: analyse a paste, put the answer in the thread (post once, update on later
 versions) and record its events in the incident memory. Every listener that answers a paste in a
-thread calls it once."""
+thread calls it once; a paste that came with no message of its own (``/oom`` inline, the ``/oom``
+modal) is answered by ``answer_once()``: the same store, rendering and recording, posted once."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.render.blockkit import render_notice, render_report
+from bot.render.blockkit import RenderedReply, render_notice, render_report
 from bot.render.mrkdwn import escape_mrkdwn
 from bot.store.queue import JOB_ATTEMPT
 
@@ -134,6 +136,48 @@ def save_analysis(
         event_count=len(report.events),
         paste=paste,
     )
+
+
+def answer_once(
+    services: Services,
+    report: Any,
+    paste: str,
+    *,
+    team_id: str | None,
+    channel: str | None,
+    user_id: str | None,
+    source_kind: str,
+    post: Callable[[RenderedReply], str | None],
+) -> None:
+    """Answer a paste that came with no message of its own: store the analysis, render it, ``post``
+    it (returning the reply's ts, when it has one; a Slack error propagates and nothing is
+    recorded), then record its events, which summaries link to that reply."""
+    analysis_id = save_analysis(
+        services,
+        report,
+        paste,
+        team_id=team_id,
+        channel=channel,
+        source_ts=None,
+        thread_ts=None,
+        source_kind=source_kind,
+    )
+    reply_ts = post(render_report(report, analysis_id=analysis_id))
+    if services.incidents is None:
+        return
+    try:
+        services.incidents.record(
+            report,
+            paste,
+            team_id=team_id,
+            channel=channel,
+            message_ts=reply_ts,
+            thread_ts=None,
+            user_id=user_id,
+            source_kind=source_kind,
+        )
+    except Exception:
+        log.exception("recording the events of a %s paste failed", source_kind)
 
 
 def deliver(

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.incidents.build import Summary, build_summary
-from bot.incidents.records import records_from_report, ts_to_epoch
+from bot.incidents.records import records_from_report
 from bot.render.mrkdwn import escape_mrkdwn, file_text
 from bot.render.summary import render_slack
 from bot.settings import IncidentSettings
@@ -94,6 +94,14 @@ def parse_window(words: list[str], now: float, *, default_s: float = DEFAULT_WIN
     return Window(now - seconds, now, f"last {count} {words_unit}")
 
 
+def _ts_to_epoch(ts: str | None, default: float) -> float:
+    """A Slack message ts ("1712345678.000100") as epoch seconds, else ``default``."""
+    try:
+        return float(ts) if ts else default
+    except ValueError:
+        return default
+
+
 def archive_link(base_url: str | None, record: EventRecord) -> str | None:
     """``https://<workspace>.slack.com/archives/<C>/p<ts>`` (with thread_ts for replies)."""
     if not base_url or not record.channel or not record.message_ts:
@@ -138,7 +146,7 @@ class Incidents:
         replace: bool = False,
         posted_at: float | None = None,
     ) -> int:
-        posted_at = posted_at if posted_at is not None else ts_to_epoch(message_ts, time.time())
+        posted_at = posted_at if posted_at is not None else _ts_to_epoch(message_ts, time.time())
         records = records_from_report(
             report,
             paste,

@@ -133,14 +133,6 @@ def set_queue(depth: int, oldest_age_s: float) -> None:
     QUEUE_AGE.set(oldest_age_s)
 
 
-def timed_analysis(analyze: Callable[[str], Any]) -> Callable[[str], Any]:
-    def run(paste: str) -> Any:
-        with ANALYSIS_SECONDS.time():
-            return analyze(paste)
-
-    return run
-
-
 class CallObserver(RetryHandler):
     """Counts every Slack Web API response; never asks for a retry itself."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .records import _LIMITS, Digest, EventRecord, ScanState  # noqa: F401 (re-exported)
+from .records import Digest, EventRecord, ScanState
 
 
 class IncidentStore:

@@ -97,10 +97,6 @@ def _redact(url: str) -> str:
     return url.replace(f":{parts.password}@", ":***@") if parts.password else url
 
 
-def is_postgres(database_url: str) -> bool:
-    return normalise_url(database_url).startswith("postgresql")
-
-
 def make_engine(database_url: str, limits: DatabaseLimits | None = None) -> Engine:
     limits = limits or DatabaseLimits()
     if database_url.startswith("sqlite"):

@@ -10,7 +10,7 @@ killer). ``encode()`` goes the other way. Nothing here raises on odd masks: prob
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -211,7 +211,6 @@ def _oom_rule(table: GfpTable) -> dict[str, Any]:
 # --------------------------------------------------------------------------- mask text
 
 
-_HEX_RE = re.compile(r"^(?:0x)?([0-9a-fA-F]+)$")
 _FULL_RE = re.compile(r"^\s*(0x[0-9a-fA-F]+|[0-9a-fA-F]+)\s*(?:\((.*)\))?\s*$")
 
 
@@ -514,22 +513,21 @@ def _all_readings(mask: int, printed: str | None, arch: str | None) -> list[tupl
     return ordered
 
 
-def decode(
-    mask: int | str,
-    kernel: str | None = None,
-    *,
-    order: int | None = None,
-    page_size_kb: int | None = None,
-    arch: str | None = None,
-    symbolic: str | None = None,
-) -> GfpDecoding:
-    """Decode ``mask`` (int, hex text, 'hex(SYMBOLIC)' or symbolic text) for ``kernel``."""
-    warnings: list[str] = []
-    notes: list[str] = []
-    release = parse_release(kernel)
-    if kernel and release is None:
-        warnings.append(f"cannot read a kernel version from {kernel!r}; decoded as if the kernel were unknown")
+@dataclass
+class _Pick:
+    """The reading a decoding settles on, with what else fits and what would settle it."""
 
+    chosen: _Reading
+    alternatives: list[Alternative] = field(default_factory=list)
+    settle_with: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read_mask(mask: int | str, kernel: str | None, symbolic: str | None) -> tuple[int, str | None, list[str]]:
+    """Step 1: the mask's value and the symbolic text printed with it (int, hex text, 'hex(SYMBOLIC)'
+    or symbolic text), with notes on how the text was read."""
+    notes: list[str] = []
     if isinstance(mask, str):
         value, printed_in_text = parse_mask_text(mask)
         if value is None:
@@ -551,149 +549,225 @@ def decode(
     printed = _normalise_symbolic(symbolic) if symbolic is not None else None
     if printed == "" and value != 0:
         printed = None
+    return value, printed, notes
 
-    alternatives: list[Alternative] = []
-    settle_with: list[str] = []
-    chosen: _Reading | None = None
 
-    if release is not None:
-        choice = choose_tables(release)
-        notes.extend(choice.notes)
-        warnings.extend(choice.warnings)
-        candidates: list[_Reading] = []
-        for table in choice.tables:
-            for config in _config_order(table, arch, release):
-                candidates.append(_read(table.view(config), value))
-        if printed is not None:
-            matching = [c for c in candidates if c.view.table.prints_symbolic and c.text == printed]
-            if matching:
-                chosen = matching[0]
-            else:
-                chosen = next((c for c in candidates if c.unknown == 0), candidates[0])
-                consistent = _all_readings(value, printed, arch)
-                where = "; ".join(f"{_describe_range(tables)}" for _, tables in consistent[:3]) or "no table"
-                printed_by = (
-                    f"table {chosen.view.table.key} gives {chosen.text or '(empty)'!r}"
-                    if chosen.view.table.prints_symbolic
-                    else f"{chosen.view.table.key} kernels print no symbolic text (that starts in 4.6)"
-                )
-                warnings.append(
-                    f"the dump prints {value:#x}({printed}) but {printed_by}: the kernel release "
-                    f"{release.raw!r} is probably misread. The printed text fits: {where}"
-                )
-                for reading, tables in consistent[:4]:
-                    alternatives.append(
-                        Alternative(
-                            reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables)
-                        )
-                    )
-        else:
-            chosen = next((c for c in candidates if c.unknown == 0), candidates[0])
-            other_tables = [t for t in choice.tables if t is not chosen.view.table]
-            if len(choice.tables) > 1 and chosen.view.table is not choice.tables[0]:
-                notes.append(
-                    f"the next release's table {choice.tables[0].key} leaves bits unexplained; this tree predates "
-                    f"that change, so table {chosen.view.table.key} is used"
-                )
-            for table in other_tables:
-                other = _read(table.view(DISTRO_DEFAULT), value)
-                if other.text != chosen.text:
-                    alternatives.append(Alternative(other.text, (table.key,), other.view.config, table.applies_to))
-        if chosen.view.config != DISTRO_DEFAULT:
-            others = [
-                c.view.config
-                for c in candidates
-                if c.view.table is chosen.view.table and c.unknown == 0 and c.view.config != chosen.view.config
-            ]
-            also = f" (also explained by {', '.join(others)})" if others else ""
-            notes.append(f"bits explained only with {chosen.view.config} (debug kernel or arm64 MTE){also}")
-    else:
-        readings = _all_readings(value, printed, arch)
-        if printed is not None and not readings:
-            warnings.append(f"no known kernel prints {value:#x} as {printed!r}; showing readings of the hex alone")
-            readings = _all_readings(value, None, arch)
-        if not readings:
-            readings = [(_read(upstream_tables()[-1].view(), value), [upstream_tables()[-1]])]
-            warnings.append(f"{value:#x} has bits no known kernel defines")
-        chosen = readings[0][0]
-        chosen_tables = readings[0][1]
-        for reading, tables in readings[1:8]:
-            alternatives.append(
-                Alternative(reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables))
-            )
-        if printed is not None:
-            notes.append(f"kernel not given: the printed text {printed!r} fits {_describe_range(chosen_tables)}")
-            chosen = _read(chosen_tables[-1].view(chosen.view.config), value)
-        else:
-            notes.append(
-                f"kernel not given: read with the {_describe_range(chosen_tables)} (fewest names); "
-                "bit values changed across releases, see alternatives"
-            )
-            chosen = _read(chosen_tables[-1].view(chosen.view.config), value)
-            settle_with.extend(
-                [
-                    "the kernel release: a 'CPU: N PID: N Comm: ... <release> #N' or 'Linux version <release>' line "
-                    "elsewhere in the paste",
-                    "the symbolic text 4.6+ kernels print after the mask: gfp_mask=0x...(GFP_...)",
-                ]
-            )
+def _pick_matching_print(
+    candidates: list[_Reading], value: int, printed: str, arch: str | None, release: KernelRelease
+) -> _Pick:
+    """Known release, printed text: the first candidate that prints the same text; else say the
+    release is probably misread and list the tables whose text fits."""
+    matching = [c for c in candidates if c.view.table.prints_symbolic and c.text == printed]
+    if matching:
+        return _Pick(matching[0])
+    chosen = next((c for c in candidates if c.unknown == 0), candidates[0])
+    consistent = _all_readings(value, printed, arch)
+    where = "; ".join(f"{_describe_range(tables)}" for _, tables in consistent[:3]) or "no table"
+    printed_by = (
+        f"table {chosen.view.table.key} gives {chosen.text or '(empty)'!r}"
+        if chosen.view.table.prints_symbolic
+        else f"{chosen.view.table.key} kernels print no symbolic text (that starts in 4.6)"
+    )
+    warning = (
+        f"the dump prints {value:#x}({printed}) but {printed_by}: the kernel release "
+        f"{release.raw!r} is probably misread. The printed text fits: {where}"
+    )
+    alternatives = [
+        Alternative(reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables))
+        for reading, tables in consistent[:4]
+    ]
+    return _Pick(chosen, alternatives, warnings=[warning])
 
-    assert chosen is not None
-    view = chosen.view
-    table = view.table
-    if chosen.unknown:
-        warnings.append(
-            f"bits {chosen.unknown:#x} are not defined by table {table.key} ({view.config}): wrong kernel release, "
-            "a vendor flag or a debug config"
+
+def _pick_explaining_bits(candidates: list[_Reading], tables: tuple[GfpTable, ...], value: int) -> _Pick:
+    """Known release, hex only: the first candidate that explains every bit; the release's other
+    tables (the next release's code, the base release's) as alternatives where they read otherwise."""
+    chosen = next((c for c in candidates if c.unknown == 0), candidates[0])
+    pick = _Pick(chosen)
+    if len(tables) > 1 and chosen.view.table is not tables[0]:
+        pick.notes.append(
+            f"the next release's table {tables[0].key} leaves bits unexplained; this tree predates "
+            f"that change, so table {chosen.view.table.key} is used"
         )
+    for table in tables:
+        if table is chosen.view.table:
+            continue
+        other = _read(table.view(DISTRO_DEFAULT), value)
+        if other.text != chosen.text:
+            pick.alternatives.append(Alternative(other.text, (table.key,), other.view.config, table.applies_to))
+    return pick
 
+
+def _pick_for_release(value: int, printed: str | None, arch: str | None, release: KernelRelease) -> _Pick:
+    """Step 2, kernel known: the tables its release implies, each under its likely configs."""
+    choice = choose_tables(release)
+    candidates = [
+        _read(table.view(config), value) for table in choice.tables for config in _config_order(table, arch, release)
+    ]
+    if printed is not None:
+        pick = _pick_matching_print(candidates, value, printed, arch, release)
+    else:
+        pick = _pick_explaining_bits(candidates, choice.tables, value)
+    pick.notes[:0] = choice.notes
+    pick.warnings[:0] = choice.warnings
+    chosen = pick.chosen
+    if chosen.view.config != DISTRO_DEFAULT:
+        others = [
+            c.view.config
+            for c in candidates
+            if c.view.table is chosen.view.table and c.unknown == 0 and c.view.config != chosen.view.config
+        ]
+        also = f" (also explained by {', '.join(others)})" if others else ""
+        pick.notes.append(f"bits explained only with {chosen.view.config} (debug kernel or arm64 MTE){also}")
+    return pick
+
+
+def _pick_without_release(value: int, printed: str | None, arch: str | None) -> _Pick:
+    """Step 2, kernel unknown: the reading with the fewest names across every table (the one the
+    printed text fits, when there is one), read with the newest table of its group; the others
+    as alternatives, and what in the paste would settle it."""
+    warnings: list[str] = []
+    readings = _all_readings(value, printed, arch)
+    if printed is not None and not readings:
+        warnings.append(f"no known kernel prints {value:#x} as {printed!r}; showing readings of the hex alone")
+        readings = _all_readings(value, None, arch)
+    if not readings:
+        readings = [(_read(upstream_tables()[-1].view(), value), [upstream_tables()[-1]])]
+        warnings.append(f"{value:#x} has bits no known kernel defines")
+    best, best_tables = readings[0]
+    alternatives = [
+        Alternative(reading.text, tuple(t.key for t in tables), reading.view.config, _describe_range(tables))
+        for reading, tables in readings[1:8]
+    ]
+    chosen = _read(best_tables[-1].view(best.view.config), value)
+    if printed is not None:
+        note = f"kernel not given: the printed text {printed!r} fits {_describe_range(best_tables)}"
+        return _Pick(chosen, alternatives, notes=[note], warnings=warnings)
+    note = (
+        f"kernel not given: read with the {_describe_range(best_tables)} (fewest names); "
+        "bit values changed across releases, see alternatives"
+    )
+    settle_with = [
+        "the kernel release: a 'CPU: N PID: N Comm: ... <release> #N' or 'Linux version <release>' line "
+        "elsewhere in the paste",
+        "the symbolic text 4.6+ kernels print after the mask: gfp_mask=0x...(GFP_...)",
+    ]
+    return _Pick(chosen, alternatives, settle_with, notes=[note], warnings=warnings)
+
+
+def _flag_infos(reading: _Reading, value: int) -> tuple[tuple[FlagInfo, ...], tuple[FlagInfo, ...]]:
+    """Step 3: the single flags set (bit order, unexplained bits as hex) and the composites named,
+    each with its meaning for the table's era."""
+    view, table = reading.view, reading.view.table
     flags: list[FlagInfo] = []
     for bit, name in sorted(view.single_flags().items()):
         if value & bit:
             meaning, source = meaning_for(name, table)
             flags.append(FlagInfo(name, bit, meaning, source))
-    remaining_unknown = chosen.unknown
+    remaining_unknown = reading.unknown
     while remaining_unknown:
         bit = remaining_unknown & -remaining_unknown
         flags.append(FlagInfo(f"{bit:#x}", bit, "bit not defined by this kernel's gfp.h", None))
         remaining_unknown &= ~bit
     composites: list[FlagInfo] = []
-    for name in chosen.names:
+    for name in reading.names:
         if name.startswith("GFP_"):
             meaning, source = meaning_for(name, table)
             composites.append(FlagInfo(name, view.values.get(name, 0), meaning, source))
+    return tuple(flags), tuple(composites)
 
-    zone, zone_note = _zone(view, value)
-    if zone == "invalid":
-        warnings.append(zone_note or "invalid zone combination")
+
+@dataclass(frozen=True)
+class _Abilities:
+    may_reclaim: bool
+    may_wake_kswapd: bool
+    may_do_io: bool
+    may_call_fs: bool
+    may_use_reserves: bool
+
+
+def _abilities(view: ConfigView, value: int) -> _Abilities:
+    """Step 4: what the mask lets the allocator do (reclaim, wake kswapd, I/O, FS, reserves), by the
+    flag names of the table's era (__GFP_WAIT before the 4.4 reclaim split)."""
     values = view.values
 
     def has(name: str) -> bool:
         flag = values.get(name, 0)
         return bool(flag) and value & flag == flag
 
-    if table.has_reclaim_split:
+    if view.table.has_reclaim_split:
         may_reclaim = has("__GFP_DIRECT_RECLAIM")
         may_wake_kswapd = has("__GFP_KSWAPD_RECLAIM")
     else:
         may_reclaim = has("__GFP_WAIT")
         may_wake_kswapd = not has("__GFP_NO_KSWAPD")
-    may_use_reserves = has("__GFP_HIGH") or has("__GFP_ATOMIC") or has("__GFP_MEMALLOC")
-    oom_allowed: bool | None
-    oom_allowed, oom_reasons, oom_source = _oom_decision(view, value, order, zone)
-    if value == 0:
-        oom_allowed = None
-        # mm/oom_kill.c (v4.6-v5.15) pagefault_out_of_memory() passes gfp_mask 0, order 0; SysRq-f
-        # passes GFP_KERNEL with order -1 and a memcg OOM the charge's own mask (mm/memcontrol.c)
-        oom_reasons = (
+    return _Abilities(
+        may_reclaim=may_reclaim,
+        may_wake_kswapd=may_wake_kswapd,
+        may_do_io=has("__GFP_IO"),
+        may_call_fs=has("__GFP_FS"),
+        may_use_reserves=has("__GFP_HIGH") or has("__GFP_ATOMIC") or has("__GFP_MEMALLOC"),
+    )
+
+
+def _oom_verdict(
+    view: ConfigView, value: int, order: int | None, zone: str
+) -> tuple[bool | None, tuple[str, ...], str]:
+    """Step 5: may this request invoke the OOM killer, why, and the kernel rule that says so."""
+    allowed, reasons, source = _oom_decision(view, value, order, zone)
+    if value != 0:
+        return allowed, reasons, source
+    # mm/oom_kill.c (v4.6-v5.15) pagefault_out_of_memory() passes gfp_mask 0, order 0; SysRq-f
+    # passes GFP_KERNEL with order -1 and a memcg OOM the charge's own mask (mm/memcontrol.c)
+    return (
+        None,
+        (
             "gfp_mask=0x0: no allocation context - on kernels before 5.16 the OOM killer was entered "
             "from a page fault that returned VM_FAULT_OOM (pagefault_out_of_memory()), so the flags say "
             "nothing about the allocation; it is neither SysRq-f (GFP_KERNEL, order -1) nor a memcg "
             "charge (which prints the charge's mask)",
-        )
+        ),
+        source,
+    )
 
-    order_info = _order_info(order, page_size_kb, arch) if order is not None else None
-    symbolic_text = chosen.text
+
+def decode(
+    mask: int | str,
+    kernel: str | None = None,
+    *,
+    order: int | None = None,
+    page_size_kb: int | None = None,
+    arch: str | None = None,
+    symbolic: str | None = None,
+) -> GfpDecoding:
+    """Decode ``mask`` (int, hex text, 'hex(SYMBOLIC)' or symbolic text) for ``kernel``: read the
+    mask, pick the reading (table and config) the release or the printed text implies, then name
+    its flags and derive the zone, reclaim, OOM and order facts from that reading."""
+    warnings: list[str] = []
+    release = parse_release(kernel)
+    if kernel and release is None:
+        warnings.append(f"cannot read a kernel version from {kernel!r}; decoded as if the kernel were unknown")
+    value, printed, notes = _read_mask(mask, kernel, symbolic)
+    if release is not None:
+        pick = _pick_for_release(value, printed, arch, release)
+    else:
+        pick = _pick_without_release(value, printed, arch)
+    notes.extend(pick.notes)
+    warnings.extend(pick.warnings)
+
+    chosen = pick.chosen
+    view, table = chosen.view, chosen.view.table
+    if chosen.unknown:
+        warnings.append(
+            f"bits {chosen.unknown:#x} are not defined by table {table.key} ({view.config}): wrong kernel release, "
+            "a vendor flag or a debug config"
+        )
+    flags, composites = _flag_infos(chosen, value)
+    zone, zone_note = _zone(view, value)
+    if zone == "invalid":
+        warnings.append(zone_note or "invalid zone combination")
+    can = _abilities(view, value)
+    oom_allowed, oom_reasons, oom_source = _oom_verdict(view, value, order, zone)
     if not table.prints_symbolic:
         notes.append(
             f"{table.key} kernels print the mask in hex only; the name is composed 4.6-style "
@@ -705,27 +779,27 @@ def decode(
         kernel=kernel,
         table=table.key,
         config=view.config,
-        symbolic=symbolic_text,
+        symbolic=chosen.text,
         symbolic_is_kernel_output=table.prints_symbolic,
         printed_symbolic=printed,
         symbolic_names=chosen.names,
-        flags=tuple(flags),
-        composites=tuple(composites),
+        flags=flags,
+        composites=composites,
         unknown_bits=chosen.unknown,
         highest_zone=zone,
         highest_zone_note=zone_note,
-        may_reclaim=may_reclaim,
-        may_wake_kswapd=may_wake_kswapd,
-        may_do_io=has("__GFP_IO"),
-        may_call_fs=has("__GFP_FS"),
-        is_atomic=not may_reclaim,
-        may_use_reserves=may_use_reserves,
+        may_reclaim=can.may_reclaim,
+        may_wake_kswapd=can.may_wake_kswapd,
+        may_do_io=can.may_do_io,
+        may_call_fs=can.may_call_fs,
+        is_atomic=not can.may_reclaim,
+        may_use_reserves=can.may_use_reserves,
         may_invoke_oom_killer=oom_allowed,
         oom_reasons=oom_reasons,
         oom_rule_source=oom_source,
-        order=order_info,
-        alternatives=tuple(alternatives),
-        settle_with=tuple(settle_with),
+        order=_order_info(order, page_size_kb, arch) if order is not None else None,
+        alternatives=tuple(pick.alternatives),
+        settle_with=tuple(pick.settle_with),
         warnings=tuple(dict.fromkeys(warnings)),
         notes=tuple(dict.fromkeys(notes)),
     )

@@ -64,15 +64,9 @@ def test_pacer_spaces_posts_per_channel_only():
 
 
 def _pg_url() -> str:
-    import socket
+    from tests.store_backends import postgres_url
 
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        if sock.connect_ex(("127.0.0.1", 5432)) != 0:
-            pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    from store_backends import PG_URL  # one place names the test database
-
-    return PG_URL
+    return postgres_url()  # the server the other store tests use (OOMLENS_TEST_POSTGRES_URL)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,9 +10,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.render.blockkit import render_gfp, render_help, render_notice, render_oom_modal, render_report
+from bot.render.blockkit import RenderedReply, render_gfp, render_help, render_notice, render_oom_modal
 from bot.render.gfp_text import render_text
-from bot.slack.delivery import analyse_safely, post_message, save_analysis
+from bot.slack.delivery import analyse_safely, answer_once, post_message, upload_report_file
 from bot.slack.services import Services
 from bot.slack.text import message_text_to_paste
 from grammar.detect import holds_event, looks_like_report_part
@@ -88,33 +88,20 @@ def handle_oom(ack: Any, command: dict[str, Any], respond: Any, client: Any, con
         respond(response_type="ephemeral", text=notice + " Try `/oom help`.", blocks=blocks)
         return
 
-    analysis_id = save_analysis(
+    def post(rendered: RenderedReply) -> None:
+        respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
+        return None  # a response_url reply has no ts to link to
+
+    answer_once(
         services,
         report,
         paste,
         team_id=command.get("team_id"),
         channel=command.get("channel_id"),
-        source_ts=None,
-        thread_ts=None,
+        user_id=command.get("user_id"),
         source_kind="command",
+        post=post,
     )
-    rendered = render_report(report, analysis_id=analysis_id)
-    respond(response_type="in_channel", text=rendered.text, blocks=rendered.blocks)
-    incidents = services.incidents
-    if incidents is not None:
-        try:
-            incidents.record(
-                report,
-                paste,
-                team_id=command.get("team_id"),
-                channel=command.get("channel_id"),
-                message_ts=None,
-                thread_ts=None,
-                user_id=command.get("user_id"),
-                source_kind="command",
-            )
-        except Exception:
-            log.exception("recording the events of an /oom paste failed")
 
 
 def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any, context: Any) -> None:
@@ -145,45 +132,35 @@ def handle_paste_submission(ack: Any, body: dict[str, Any], view: dict[str, Any]
         post_message(services, client, channel=user, text=notice, blocks=blocks)
         return
 
+    intro = f"<@{''.join(c for c in user or '' if c.isalnum())}> asked about a dump: " if user else ""
     for target in dict.fromkeys([channel, user]):  # the channel, or the user's DM if we cannot post there
-        analysis_id = save_analysis(
-            services,
-            report,
-            paste,
-            team_id=team_id,
-            channel=target,
-            source_ts=None,
-            thread_ts=None,
-            source_kind="modal",
-        )
-        rendered = render_report(report, analysis_id=analysis_id)
-        intro = f"<@{''.join(c for c in user or '' if c.isalnum())}> asked about a dump: " if user else ""
-        try:
+
+        def post(rendered: RenderedReply, target: str | None = target) -> str | None:
             response = post_message(
                 services, client, channel=target, text=intro + rendered.text, blocks=rendered.blocks
+            )
+            if rendered.file is not None:
+                try:  # the answer is posted: a failed upload must not post it again elsewhere
+                    upload_report_file(services, client, target, response["ts"], *rendered.file)
+                except SlackApiError as error:
+                    log.warning("report upload failed in %s: %s", target, error.response.get("error"))
+            ts: str | None = response.get("ts")
+            return ts  # the posted answer is the message the summaries link to
+
+        try:
+            answer_once(
+                services,
+                report,
+                paste,
+                team_id=team_id,
+                channel=target,
+                user_id=user,
+                source_kind="modal",
+                post=post,
             )
         except SlackApiError as error:
             log.info("modal result not posted in %s: %s", target, error.response.get("error"))
             continue
-        if rendered.file is not None:
-            from bot.slack.delivery import upload_report_file
-
-            upload_report_file(services, client, target, response["ts"], *rendered.file)
-        incidents = services.incidents
-        if incidents is not None:
-            try:  # the posted answer is the message the summaries link to
-                incidents.record(
-                    report,
-                    paste,
-                    team_id=team_id,
-                    channel=target,
-                    message_ts=response.get("ts"),
-                    thread_ts=None,
-                    user_id=user,
-                    source_kind="modal",
-                )
-            except Exception:
-                log.exception("recording the events of an /oom modal paste failed")
         return
 
 
