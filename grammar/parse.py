@@ -342,6 +342,7 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     text, warnings = decode_bytes(data)
     if not text.strip():
         return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
+    oom_line_parser()  # built before the normaliser classifies: both then share one load of the grammar
     normalised = normalise(text)
     warnings.extend(normalised.warnings)
     lines = normalised.lines
@@ -353,12 +354,13 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
-    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered."""
+    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered. Each line
+    is one token, of the terminal the normaliser's classification found (a line it did not ask
+    about is classified as the parser reads it)."""
     if not lines:
         return []
-    body = "\n".join(line.text for line in lines) + "\n"
     try:
-        items: list[Item] = oom_line_parser().parse(body)  # type: ignore[assignment]
+        items: list[Item] = oom_line_parser().parse((line.text, line.classified) for line in lines)  # type: ignore[assignment]
     except LarkError:
         # Unreachable with the catch-all OTHER terminal; parse line by line rather than fail.
         items = []

@@ -1,6 +1,7 @@
 """The Transformer beside ``oom.lark``: one method per line rule, each giving a typed record.
 
-Fields come from the named groups of the rule's terminal (``lexicon.field_matcher``); lists
+Fields come from the named groups of the rule's terminal, taken from the one match that classified
+the line (``lexicon.classify_fields``); lists
 of ``key:value`` pairs inside a line are split on whitespace and separators the kernel prints,
 so the syntax of every line stays in the grammar file.
 """
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
 
-from .lexicon import field_matcher
+from . import lexicon
+from .lexicon import field_matcher, group_names
 
 
 @dataclass(slots=True)
@@ -169,7 +170,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return children
 
     def _groups(self, terminal: str, token: Token) -> dict[str, Any]:
-        match = field_matcher(terminal)(str(token))
+        values = getattr(token, "values", None)
+        if values is not None and token.type == terminal:
+            return dict(zip(group_names(terminal), values, strict=True))
+        match = field_matcher(terminal)(str(token))  # a token of Lark's own lexer
         return match.groupdict() if match else {}
 
     # -- triggers ---------------------------------------------------------------------------
@@ -756,18 +760,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("other", str(children[0]))
 
 
-@cache
 def oom_line_parser() -> Lark:
-    """``oom.lark`` with the Transformer applied during the LALR parse (no tree is built).
-
-    It lives here, not in ``lexicon``, so the import runs one way: transform -> lexicon.
-    """
-    return Lark.open_from_package(
-        "grammar",
-        "oom.lark",
-        ("",),
-        parser="lalr",
-        lexer="basic",
-        cache=True,
-        transformer=LineTransformer(),
-    )
+    """``oom.lark``'s LALR parser over classified lines with :class:`LineTransformer` applied during
+    the parse (``lexicon.oom_line_parser``)."""
+    return lexicon.oom_line_parser(LineTransformer)
