@@ -327,7 +327,7 @@ _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only p
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
 
-@dataclass
+@dataclass(slots=True)
 class _Physical:
     number: int
     text: str
