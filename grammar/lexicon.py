@@ -23,8 +23,11 @@ OTHER = "OTHER"
 
 
 def _plugins() -> dict[str, type]:
-    # lark-cython: the same LALR tables and lexer in compiled code. Over the corpus it gives the
-    # same facts for every dump and parses in 80 % of the time (7.9 -> 6.3 ms per dump, one run).
+    # lark-cython: the same LALR tables and lexer in compiled code, for ``oom_parser`` (Lark's own
+    # lexer). The line parser (``oom_line_parser``) cannot use it: lark-cython 0.0.17's LexerThread
+    # has no ``from_custom_input`` and its parser drives only its own lexer, so a custom lexer over
+    # classified lines fails with it (tried 2026-12-06). Matching each line once saves more than it
+    # gave (its LALR parse was 80 % of pure Lark's: 7.9 -> 6.3 ms per corpus dump).
     try:
         import lark_cython  # type: ignore[import-untyped]
     except ImportError:
