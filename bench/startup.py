@@ -1,16 +1,23 @@
 """Start-up benchmark (issue 12): `oomlens analyze` of the bundled sample as a whole process, text
 and JSON output, against `python -c 'import lark, jinja2, yaml'` in the same run (the commands
-interleaved, median of N rounds). Run by hand; results go in the README.
+interleaved, median of N rounds). Wall time and CPU time (user + system of the process, from
+wait4: on a machine other work is loading, CPU time moves less than wall time). Run by hand;
+results go in the README.
 
-    .venv/bin/python bench/startup.py [--rounds 9] [--oomlens PATH]
+    .venv/bin/python bench/startup.py [--rounds 9] [--oomlens PATH] [--also NAME=DIR ...]
+
+``--also before=/path/to/other/checkout`` adds that checkout's two commands to the same
+interleaved run (run with PYTHONPATH=DIR), so a before/after ratio comes from one run.
 
 Run it with bytecode caching on (PYTHONDONTWRITEBYTECODE unset), as an installed package runs:
-with it set every module is compiled from source at every start.
+with it set every module is compiled from source at every start. The first round of each
+command is not counted: it writes the bytecode and the start-up cache (knowledge/diskcache.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -21,28 +28,52 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "examples" / "seed-rsync-32bit.log"
 
 
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL, env=env)
+        _, _, usage = os.wait4(process.pid, 0)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR")
     args = parser.parse_args()
-    commands = {
-        "python -c 'import lark, jinja2, yaml'": [sys.executable, "-c", "import lark, jinja2, yaml"],
-        "oomlens analyze --format json": [args.oomlens, "analyze", "--format", "json", str(SAMPLE)],
-        "oomlens analyze (text)": [args.oomlens, "analyze", str(SAMPLE)],
+    here = dict(os.environ)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c 'import lark, jinja2, yaml'": ([sys.executable, "-c", "import lark, jinja2, yaml"], here),
+        "oomlens analyze --format json": ([args.oomlens, "analyze", "--format", "json", str(SAMPLE)], here),
+        "oomlens analyze (text)": ([args.oomlens, "analyze", str(SAMPLE)], here),
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for command in commands.values():  # warm the caches (bytecode, Lark's grammar cache)
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    for also in args.also:
+        name, _, directory = also.partition("=")
+        env = dict(os.environ, PYTHONPATH=directory)
+        commands[f"{name}: oomlens analyze --format json"] = (
+            [args.oomlens, "analyze", "--format", "json", str(SAMPLE)],
+            env,
+        )
+        commands[f"{name}: oomlens analyze (text)"] = ([args.oomlens, "analyze", str(SAMPLE)], env)
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for command, env in commands.values():  # warm the caches (bytecode, Lark's grammar cache, diskcache)
+        timed(command, env)
     for _ in range(args.rounds):
-        for name, command in commands.items():
-            start = time.perf_counter()
-            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            times[name].append(time.perf_counter() - start)
-    base = statistics.median(next(iter(times.values())))
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:<40} {median * 1000:7.0f} ms  {median / base:5.2f}x")
+        for name, (command, env) in commands.items():
+            seconds, cpu_seconds = timed(command, env)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+    base_wall = statistics.median(next(iter(wall.values())))
+    base_cpu = statistics.median(next(iter(cpu.values())))
+    print(f"{'command':<48} {'wall ms':>8} {'ratio':>6} {'CPU ms':>8} {'ratio':>6}")
+    for name in commands:
+        median_wall, median_cpu = statistics.median(wall[name]), statistics.median(cpu[name])
+        print(
+            f"{name:<48} {median_wall * 1000:8.0f} {median_wall / base_wall:5.2f}x "
+            f"{median_cpu * 1000:8.0f} {median_cpu / base_cpu:5.2f}x"
+        )
     return 0
 
 

@@ -1,25 +1,33 @@
 """Loads the grammar files once per process and exposes what the other modules need from them.
 
-``oom.lark`` is parsed with Lark's LALR parser; the same terminal definitions, compiled once,
-also classify single lines for the normaliser and give each line's named fields to the
-Transformer. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
+``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one pattern in the
+order Lark's basic lexer tries them and compiled once, classify each line exactly once: the
+normaliser asks which terminal a line is (to tell a wrapped fragment from a whole line), and
+the match it gets also gives the line's named fields. The LALR parser then reads those lines as
+its tokens (``_LineLexer``) and the Transformer builds each record from the fields already
+taken, so no line is matched again. ``prefixes.lark`` supplies the log prefixes the normaliser
+strips.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from lark import Lark
+from lark import Lark, Token, Transformer
+from lark.lexer import Lexer, LexerState
 
 OTHER = "OTHER"
 
 
 def _plugins() -> dict[str, type]:
-    # lark-cython: the same LALR tables and lexer in compiled code. Over the corpus it gives the
-    # same facts for every dump and parses in 80 % of the time (7.9 -> 6.3 ms per dump, one run).
+    # lark-cython: the same LALR tables and lexer in compiled code, for ``oom_parser`` (Lark's own
+    # lexer). The line parser (``oom_line_parser``) cannot use it: lark-cython 0.0.17's LexerThread
+    # has no ``from_custom_input`` and its parser drives only its own lexer, so a custom lexer over
+    # classified lines fails with it (tried 2026-12-06). Matching each line once saves more than it
+    # gave (its LALR parse was 80 % of pure Lark's: 7.9 -> 6.3 ms per corpus dump).
     try:
         import lark_cython  # type: ignore[import-untyped]
     except ImportError:
@@ -29,7 +37,8 @@ def _plugins() -> dict[str, type]:
 
 @cache
 def oom_parser() -> Lark:
-    """The LALR parser for normalised dump text (built once per process, cached on disk)."""
+    """The LALR parser for normalised dump text with Lark's own lexer, building a tree (tests and
+    a fallback use it; built on first use, cached on disk)."""
     return Lark.open_from_package(
         "grammar", "oom.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=_plugins()
     )
@@ -47,18 +56,101 @@ def _ordered_terminals(parser: Lark) -> list[Any]:
     return terminals
 
 
+class Classified(NamedTuple):
+    """What one line is: the terminal it matches and the values of that terminal's named groups
+    (in the order of ``group_names(kind)``; ``()`` for OTHER)."""
+
+    kind: str
+    values: tuple[str | None, ...]
+
+
+_OTHER = Classified(OTHER, ())
+_GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
+
+
 @cache
-def _line_classifier() -> re.Pattern[str]:
-    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in _ordered_terminals(oom_parser()) if t.name != OTHER]
-    return re.compile("|".join(parts))
+def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    """The one compiled pattern of every line terminal but OTHER, and each terminal's group names."""
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    terminals = [t for t in _ordered_terminals(parser) if t.name != OTHER]
+    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
+    names = {t.name: tuple(_GROUP_NAME.findall(t.pattern.to_regexp())) for t in terminals}
+    return re.compile("|".join(parts)), names
+
+
+def classify_fields(text: str) -> Classified:
+    """The terminal a single normalised line matches, with its named groups, from one match."""
+    pattern, names = _classifier()
+    match = pattern.match(text + "\n")
+    if match is None or match.end() != len(text) + 1:
+        return _OTHER
+    kind = match.lastgroup or OTHER
+    groups = names.get(kind, ())
+    if not groups:
+        return Classified(kind, ())
+    # one group: match.group returns the value itself, not a tuple
+    return Classified(kind, match.group(*groups) if len(groups) > 1 else (match.group(groups[0]),))
 
 
 def classify(text: str) -> str:
     """Name of the terminal a single normalised line matches (``OTHER`` when none does)."""
-    match = _line_classifier().match(text + "\n")
-    if match is None or match.end() != len(text) + 1:
-        return OTHER
-    return match.lastgroup or OTHER
+    return classify_fields(text).kind
+
+
+def group_names(kind: str) -> tuple[str, ...]:
+    return _classifier()[1].get(kind, ())
+
+
+class LineToken(Token):
+    """A whole line as one token, carrying the fields its classification matched."""
+
+    __slots__ = ("values",)
+    values: tuple[str | None, ...]
+
+
+class _LineLexer(Lexer):
+    """Lark's lexer interface over lines classified once (``classify_fields``): the parser's input
+    is an iterable of (text, ``Classified`` or None), and each line is one token of its terminal.
+    Nothing is compiled here; a line not classified yet is classified as it is read."""
+
+    __future_interface__ = 2
+
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
+
+    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
+        lines: Iterable[tuple[str, Classified | None]] = lexer_state.text  # type: ignore[assignment]
+        for text, classified in lines:
+            if classified is None:
+                classified = classify_fields(text)
+            token = LineToken(classified.kind, text + "\n")
+            token.values = classified.values
+            yield token
+
+
+# The line parsers built so far, by Transformer class (None: building trees). The classifier
+# takes its terminals from any of them, so a process loads the grammar once: ``grammar.parse``
+# builds its parser (Transformer in ``grammar.transform``, which imports this module, not the
+# other way round) before it normalises anything.
+_LINE_PARSERS: dict[type[Transformer[Any, Any]] | None, Lark] = {}
+
+
+def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> Lark:
+    """``oom.lark`` read by the LALR parser from classified lines (``_LineLexer``), with
+    ``transformer`` applied during the parse (no tree is built). Built once per process and
+    Transformer; Lark's cache keeps the grammar analysis on disk."""
+    parser = _LINE_PARSERS.get(transformer)
+    if parser is None:
+        parser = _LINE_PARSERS[transformer] = Lark.open_from_package(
+            "grammar",
+            "oom.lark",
+            ("",),
+            parser="lalr",
+            lexer=_LineLexer,
+            cache=True,
+            transformer=transformer() if transformer is not None else None,
+        )
+    return parser
 
 
 def is_loose(kind: str) -> bool:
@@ -69,7 +161,8 @@ def is_loose(kind: str) -> bool:
 
 @cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
-    """A matcher returning the named groups of ``terminal`` for one line's text."""
+    """A matcher returning the named groups of ``terminal`` for one line's text (for a token that
+    did not come from ``classify_fields``)."""
     pattern = re.compile(oom_parser().get_terminal(terminal).pattern.to_regexp())
     return lambda text: pattern.match(text + "\n")
 

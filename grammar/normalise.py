@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, classify, is_loose, prefix_pattern
+from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, prefix_pattern
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -65,6 +65,9 @@ class Line(NamedTuple):
     number: int  # 1-based physical line in the paste where the message starts
     text: str
     prefix: str  # what was stripped in front of it ("" when nothing)
+    # the terminal the text matched and its fields, when the normaliser had to ask (the parser
+    # then takes them from here instead of matching the line again); None: not asked yet
+    classified: Classified | None = None
 
 
 # printk records are at most 1024 bytes; a longer "line" is junk, and is cut before the grammar
@@ -324,7 +327,7 @@ _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only p
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
 
-@dataclass
+@dataclass(slots=True)
 class _Physical:
     number: int
     text: str
@@ -332,6 +335,7 @@ class _Physical:
     raw_length: int
     body: str  # the line after its prefix, with the whitespace around the text
     indented: bool
+    classified: Classified | None = None  # of ``text``, once asked (``_kind``)
 
     @property
     def lead(self) -> str:
@@ -340,6 +344,13 @@ class _Physical:
     @property
     def trail(self) -> str:
         return self.body[len(self.body.rstrip()) :]
+
+
+def _kind(entry: _Physical) -> str:
+    """The terminal ``entry.text`` matches, classified once per entry."""
+    if entry.classified is None:
+        entry.classified = classify_fields(entry.text)
+    return entry.classified.kind
 
 
 def _joined(run: list[_Physical], exact: bool) -> str:
@@ -351,17 +362,18 @@ def _joined(run: list[_Physical], exact: bool) -> str:
     return text
 
 
-def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str] | None:
+def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str, Classified] | None:
     """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line."""
-    kind_start = classify(run[0].text)
+    kind_start = _kind(run[0])
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
         for exact in (exact_first, not exact_first):
             text = _joined(run[:end], exact)
-            kind = classify(text)
+            classified = classify_fields(text)
+            kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
-                return end, text
+                return end, text, classified
     return None
 
 
@@ -418,20 +430,12 @@ def normalise(text: str) -> Normalised:
         following = physical[index] if index < len(physical) else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
-            entry.prefix
-            or prefixed_paste
-            or (following is not None and following.indented)
-            or is_loose(classify(entry.text))
+            entry.prefix or prefixed_paste or (following is not None and following.indented) or is_loose(_kind(entry))
         ):
             probe = index
             while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if (
-                    candidate is None
-                    or not candidate.text
-                    or candidate.prefix
-                    or not is_loose(classify(candidate.text))
-                ):
+                if candidate is None or not candidate.text or candidate.prefix or not is_loose(_kind(candidate)):
                     break
                 run.append(candidate)
                 probe += 1
@@ -443,14 +447,14 @@ def normalise(text: str) -> Normalised:
             exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
             best = _best_join(run, exact_first)
             if best is not None:
-                used, text = best
-                out.append(Line(entry.number, text, entry.prefix))
+                used, text, classified = best
+                out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if prefixed_paste and entry.prefix and classify(entry.text) == OTHER:
+            if prefixed_paste and entry.prefix and _kind(entry) == OTHER:
                 # wrapped text the grammar does not know: keep it together as one unknown line
                 out.append(Line(entry.number, _joined(run, exact_first), entry.prefix))
                 index += len(run) - 1
                 continue
-        out.append(Line(entry.number, entry.text, entry.prefix))
+        out.append(Line(entry.number, entry.text, entry.prefix, entry.classified))
     return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=len(raw_lines))

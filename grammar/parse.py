@@ -44,7 +44,7 @@ from .lexicon import oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
 from .stamps import read_stamp
-from .transform import Item, LineTransformer, oom_line_parser
+from .transform import Item, LineTransformer, oom_line_parser, task_row_parts
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
 
@@ -342,23 +342,29 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     text, warnings = decode_bytes(data)
     if not text.strip():
         return Dump(None, None, None, (), tuple(warnings) or ("input is empty",), 0)
+    oom_line_parser()  # built before the normaliser classifies: both then share one load of the grammar
     normalised = normalise(text)
+    del text  # a big paste: each copy counts
     warnings.extend(normalised.warnings)
-    lines = normalised.lines
+    physical_lines, lines = normalised.physical_lines, normalised.lines
+    del normalised
     if first_line != 1:
         lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
+    context = read_context(lines)
     items = classify_lines(lines)
-    dump = assemble(items, normalised.physical_lines, warnings)
-    return dataclasses.replace(dump, context=read_context(lines))
+    del lines  # the items keep each line's text and prefix; the lines themselves are not needed again
+    dump = assemble(items, physical_lines, warnings)
+    return dataclasses.replace(dump, context=context)
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
-    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered."""
+    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered. Each line
+    is one token, of the terminal the normaliser's classification found (a line it did not ask
+    about is classified as the parser reads it)."""
     if not lines:
         return []
-    body = "\n".join(line.text for line in lines) + "\n"
     try:
-        items: list[Item] = oom_line_parser().parse(body)  # type: ignore[assignment]
+        items: list[Item] = oom_line_parser().parse((line.text, line.classified) for line in lines)  # type: ignore[assignment]
     except LarkError:
         # Unreachable with the catch-all OTHER terminal; parse line by line rather than fail.
         items = []
@@ -399,13 +405,17 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
     keys = []
     host: str | None = None
     callers: dict[str | None, str | None] = {}
+    key: tuple[str | None, str | None] = (None, None)
     for item in items:
         stamp = read_stamp(item.prefix) if item.prefix else NO_STAMP
         if stamp.host is not None or stamp.time is not None:
             host = stamp.host
         if stamp.caller is not None:
             callers[host] = stamp.caller
-        keys.append((host, callers.get(host)))
+        caller = callers.get(host)
+        if key[0] != host or key[1] != caller:
+            key = (host, caller)
+        keys.append(key)  # the same tuple while the key stays: one per line would be 6 MB per 100,000 lines
     return keys
 
 
@@ -480,7 +490,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
     kept = sorted((draft for draft in drafts if _is_event(draft)), key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
-    signatures = [{item.prefix + "\x00" + item.text for item in draft.items} for draft in kept]
+    # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table
+    signatures = [{(item.prefix, item.text) for item in draft.items} for draft in kept]
     for index, draft in enumerate(kept):
         start, end = spans[index]
         if any(
@@ -577,7 +588,12 @@ _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must
 
 
 def _quotes(
-    draft: _Draft, signature: set[str], other: _Draft, other_signature: set[str], later: bool, same_prefix: bool = False
+    draft: _Draft,
+    signature: set[tuple[str, str]],
+    other: _Draft,
+    other_signature: set[tuple[str, str]],
+    later: bool,
+    same_prefix: bool = False,
 ) -> bool:
     """True when ``draft`` only repeats lines (or the starts of lines) of ``other``; with
     ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
@@ -910,7 +926,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     kernel = (header.kernel if header else None) or machines.kernel(host)
     table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
     row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
-    row_sources += [(item.fields["pid"], item.fields["rest"], item.number) for item in by_kind.get("task_row", [])]
+    row_sources += [(*task_row_parts(item.text), item.number) for item in by_kind.get("task_row", [])]
     names = tuple(c for c in columns if c != "name")
     parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources]
     if None in parsed_rows:  # a row a person cut short: read the columns still there

@@ -1,6 +1,7 @@
 """The Transformer beside ``oom.lark``: one method per line rule, each giving a typed record.
 
-Fields come from the named groups of the rule's terminal (``lexicon.field_matcher``); lists
+Fields come from the named groups of the rule's terminal, taken from the one match that classified
+the line (``lexicon.classify_fields``); lists
 of ``key:value`` pairs inside a line are split on whitespace and separators the kernel prints,
 so the syntax of every line stays in the grammar file.
 """
@@ -9,12 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
 
-from .lexicon import field_matcher
+from . import lexicon
+from .lexicon import field_matcher, group_names
+
+
+def task_row_parts(text: str) -> tuple[int, str]:
+    """A task-dump row's pid and the rest of the row after `]` (as the token had it: with the newline)."""
+    pid, _, rest = text.partition("]")
+    return int(pid.lstrip("[ \t")), rest + "\n"
 
 
 @dataclass(slots=True)
@@ -26,6 +33,9 @@ class Item:
     fields: dict[str, Any] = field(default_factory=dict)
     number: int = 0  # filled in by the assembler (line number in the paste)
     prefix: str = ""
+
+
+_NO_FIELDS: dict[str, Any] = {}  # shared by every task row: never written to
 
 
 def _int(value: str | None) -> int | None:
@@ -169,7 +179,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return children
 
     def _groups(self, terminal: str, token: Token) -> dict[str, Any]:
-        match = field_matcher(terminal)(str(token))
+        values = getattr(token, "values", None)
+        if values is not None and token.type == terminal:
+            return dict(zip(group_names(terminal), values, strict=True))
+        match = field_matcher(terminal)(str(token))  # a token of Lark's own lexer
         return match.groupdict() if match else {}
 
     # -- triggers ---------------------------------------------------------------------------
@@ -541,11 +554,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("task_table_header", header, {"columns": columns, "rows": parsed, "line_count": 1 + len(rows)})
 
     def task_row(self, children: list[Token]) -> Item:
-        # `[  154]     0   154 ...`: the terminal guarantees the shape, so a split is enough
-        # (task tables reach tens of thousands of rows; a second regex match per row shows).
-        text = str(children[0])
-        pid, _, rest = text.partition("]")
-        return Item("task_row", text, {"pid": int(pid.lstrip("[ \t")), "rest": rest})
+        # `[  154]     0   154 ...`: the terminal guarantees the shape; the assembler splits the
+        # row when it builds the task (``task_row_parts``). Task tables reach 100,000 rows: no
+        # field dict and no copy of the row's text per row while the paste is assembled.
+        return Item("task_row", str(children[0]), _NO_FIELDS)
 
     # -- decision and kill ----------------------------------------------------------------------
     def oom_summary(self, children: list[Token]) -> Item:
@@ -756,18 +768,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("other", str(children[0]))
 
 
-@cache
 def oom_line_parser() -> Lark:
-    """``oom.lark`` with the Transformer applied during the LALR parse (no tree is built).
-
-    It lives here, not in ``lexicon``, so the import runs one way: transform -> lexicon.
-    """
-    return Lark.open_from_package(
-        "grammar",
-        "oom.lark",
-        ("",),
-        parser="lalr",
-        lexer="basic",
-        cache=True,
-        transformer=LineTransformer(),
-    )
+    """``oom.lark``'s LALR parser over classified lines with :class:`LineTransformer` applied during
+    the parse (``lexicon.oom_line_parser``)."""
+    return lexicon.oom_line_parser(LineTransformer)

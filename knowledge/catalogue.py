@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from . import diskcache
 from .units import size
 from .yamlload import load_yaml
 
@@ -152,9 +153,16 @@ def _pct(value: float | int | None) -> str:
     return "unknown" if value is None else f"{value:.0f}%"
 
 
+# Template sources by name: the catalogue's templates are strings, loaded by a name derived from
+# their text so that Jinja's bytecode cache (``knowledge.diskcache``) can keep them compiled.
+_SOURCES: dict[str, str] = {}
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_SOURCES.get),
+        bytecode_cache=diskcache.jinja_bytecode_cache("catalogue"),  # type: ignore[arg-type]
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -220,12 +228,10 @@ def load() -> tuple[Record, ...]:
 @lru_cache(maxsize=4096)
 def _template(source: str) -> jinja2.Template:
     # Compiling a template costs ~1 ms; the catalogue has a few hundred, each used per event.
-    return environment().from_string(source)
-
-
-@lru_cache(maxsize=1024)
-def _expression(source: str) -> Any:
-    return environment().compile_expression(source, undefined_to_none=False)
+    # Compiled once per process, and kept compiled across processes by the bytecode cache.
+    name = diskcache.key(source)
+    _SOURCES[name] = source
+    return environment().get_template(name)
 
 
 def render(template: str, context: dict[str, Any]) -> str:
@@ -233,7 +239,9 @@ def render(template: str, context: dict[str, Any]) -> str:
 
 
 def condition(expression: str, context: dict[str, Any]) -> bool:
-    return bool(_expression(expression)(**context))
+    """The truth of a Jinja expression (a remediation step's ``when``), as a template so that it
+    is compiled once and cached like the others."""
+    return _template("{% if " + expression + " %}1{% endif %}").render(**context) == "1"
 
 
 # Appended to every step that sets or lowers a memory limit (`caps: true` in the record).

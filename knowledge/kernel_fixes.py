@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .yamlload import load_yaml
 
 PATH = Path(__file__).with_name("kernel_fixes.yaml")
 
@@ -45,7 +45,7 @@ def _series(text: str) -> tuple[int, ...]:
 @lru_cache(maxsize=1)
 def load() -> tuple[KernelFix, ...]:
     out = []
-    for r in yaml.safe_load(PATH.read_text("utf-8")) or []:
+    for r in load_yaml(PATH.read_text("utf-8")) or []:
         kernels = r.get("kernels")
         orders = r.get("orders")
         out.append(

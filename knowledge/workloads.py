@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from .yamlload import load_yaml
 
 PATH = Path(__file__).with_name("workloads.yaml")
 
@@ -30,7 +30,7 @@ class Workload:
 
 @lru_cache(maxsize=1)
 def load() -> tuple[Workload, ...]:
-    records = yaml.safe_load(PATH.read_text("utf-8")) or []
+    records = load_yaml(PATH.read_text("utf-8")) or []
     out = []
     for record in records:
         out.append(

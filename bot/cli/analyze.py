@@ -100,7 +100,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     if args.format == "json":
         from bot.render.json_out import report_dict, write_json
 
-        write_json(report_dict(report), out)
+        write_json(report_dict(report, stream_rows=True), out)
     else:
         print(_render(report, args.format, out, getattr(args, "all_events", False)), file=out)
     if args.chart:

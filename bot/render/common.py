@@ -20,6 +20,7 @@ import jinja2
 
 from bot.pipeline import Report
 from bot.render.markup import markdown_code
+from knowledge.diskcache import jinja_bytecode_cache
 from knowledge.model import Finding
 from knowledge.overview import Overview, group_title
 from knowledge.units import size
@@ -81,6 +82,7 @@ def _dash(value: Any) -> str:
 def jinja_env(kind: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
+        bytecode_cache=jinja_bytecode_cache(f"render-{kind}"),  # type: ignore[arg-type]
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import secrets
 from types import MappingProxyType
 from typing import IO, Any
 
@@ -45,24 +46,92 @@ CONTRACT_FIELDS = (
 _SCALARS = (str, int, float, bool, type(None))
 
 
+class Rows:
+    """A task table left as its rows (``report_dict(..., stream_rows=True)``): ``write_json`` writes
+    it one row at a time, so a 100,000-row table is never a list of 100,000 dicts nor 50 MB of
+    JSON in memory at once. Only ``write_json`` understands it."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: tuple[Any, ...]) -> None:
+        self.rows = rows
+
+
 def write_json(value: Any, out: IO[str]) -> None:
     """``dumps(value, indent=True)`` and a newline written to ``out``: as UTF-8 bytes straight to
-    its binary buffer when it has one (a 100,000-row task table is 50 MB of JSON; no second copy
-    as ``str``)."""
+    its binary buffer when it has one, a task table (``Rows``) row by row. The bytes are those
+    ``dumps`` gives for the same report with every table converted (tests/test_json_stream.py)."""
     buffer = getattr(out, "buffer", None)
     if buffer is not None:
         try:
             import orjson
 
-            data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+            tables: list[Rows] = []
+            nonce = secrets.token_hex(8)  # a paste cannot spell the placeholder
+            skeleton = orjson.dumps(
+                _with_placeholders(value, tables, nonce), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+            )
         except (ImportError, TypeError):
             pass
         else:
             out.flush()
-            buffer.write(data)
+            start = 0
+            for number, table in enumerate(tables):
+                placeholder = _placeholder(number, nonce)
+                at = skeleton.index(placeholder, start)
+                line_start = skeleton.rfind(b"\n", 0, at) + 1
+                indent = at - line_start - len(skeleton[line_start:at].lstrip(b" "))
+                buffer.write(skeleton[start:at])
+                _write_rows(buffer, table.rows, indent)
+                start = at + len(placeholder)
+            buffer.write(skeleton[start:])
             buffer.flush()
             return
-    out.write(dumps(value, indent=True) + "\n")
+    out.write(dumps(_converted(value), indent=True) + "\n")
+
+
+def _placeholder(number: int, nonce: str) -> bytes:
+    # what orjson writes for the string "\0rows<n>-<nonce>\0"
+    return b'"\\u0000rows%d-%s\\u0000"' % (number, nonce.encode())
+
+
+def _with_placeholders(value: Any, tables: list[Rows], nonce: str) -> Any:
+    if isinstance(value, Rows):
+        tables.append(value)
+        return f"\0rows{len(tables) - 1}-{nonce}\0"
+    if isinstance(value, dict):
+        return {key: _with_placeholders(item, tables, nonce) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_placeholders(item, tables, nonce) for item in value]
+    return value
+
+
+def _converted(value: Any) -> Any:
+    if isinstance(value, Rows):
+        return [plain(row) for row in value.rows]
+    if isinstance(value, dict):
+        return {key: _converted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_converted(item) for item in value]
+    return value
+
+
+def _write_rows(buffer: Any, rows: tuple[Any, ...], indent: int) -> None:
+    """A list of rows as orjson indents it ``indent`` spaces deep (its ``[`` already placed)."""
+    import orjson
+
+    if not rows:
+        buffer.write(b"[]")
+        return
+    inner = b"\n" + b" " * (indent + 2)
+    buffer.write(b"[")
+    for index, row in enumerate(rows):
+        try:
+            text = orjson.dumps(plain(row), option=orjson.OPT_INDENT_2)
+        except TypeError:
+            text = dumps(plain(row), indent=True).encode("utf-8", "surrogatepass")
+        buffer.write((b"," if index else b"") + inner + text.replace(b"\n", inner))
+    buffer.write(b"\n" + b" " * indent + b"]")
 
 
 def dumps(value: Any, *, indent: bool = False) -> str:
@@ -91,14 +160,19 @@ def _field_names(cls: Any) -> tuple[str, ...] | None:
     return None
 
 
-def plain(value: Any, skip: frozenset[str] = frozenset()) -> Any:
+def plain(value: Any, skip: frozenset[str] = frozenset(), rows: frozenset[str] = frozenset()) -> Any:
     """Facts -> JSON-ready values (dataclasses, read-only mappings, tuples). ``skip`` names fields
-    of ``value`` itself (not of what it holds) that are left out, never converted."""
+    of ``value`` itself (not of what it holds) that are left out, never converted; ``rows``,
+    fields of it left as ``Rows`` for ``write_json`` to write one at a time."""
     if isinstance(value, _SCALARS):
         return value
     names = _field_names(value.__class__)
     if names is not None:
-        return {name: plain(getattr(value, name)) for name in names if name not in skip}
+        return {
+            name: Rows(getattr(value, name)) if name in rows else plain(getattr(value, name))
+            for name in names
+            if name not in skip
+        }
     if isinstance(value, (dict, MappingProxyType)):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -198,7 +272,7 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
     return out
 
 
-def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
+def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[str, Any]:
     event = analysed.event
     out = contract_fields(event)
     # the machine that printed it (FORMAT.md, "Logs from several hosts")
@@ -217,16 +291,20 @@ def event_dict(analysed: AnalysedEvent) -> dict[str, Any]:
     out["overview"] = overview_dict(analysed.overview)
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     # the source lines are in the paste, and unparsed/missing are above: never converted
-    out["details"] = plain(event, skip=frozenset({"lines", "unparsed", "missing"}))
+    out["details"] = plain(
+        event, skip=frozenset({"lines", "unparsed", "missing"}), rows=frozenset({"tasks"} if stream_rows else ())
+    )
     return out
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, *, stream_rows: bool = False) -> dict[str, Any]:
+    """The report as JSON-ready values; with ``stream_rows`` each task table is left as ``Rows``
+    (only for ``write_json``)."""
     return {
         "kernel": report.kernel,
         "arch": report.arch,
         "page_size_kb": report.dump.page_size_kb,
-        "events": [event_dict(e) for e in report.events],
+        "events": [event_dict(e, stream_rows=stream_rows) for e in report.events],
         "groups": [[o.number for o in group] for group in report.groups()],
         "warnings": list(report.warnings),
     }
