@@ -32,13 +32,17 @@ class ChannelPacer:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
 
-    def wait(self, channel: str) -> float:
-        """Block until this channel may receive the next message; returns the seconds waited."""
+    def reserve(self, channel: str, not_before_s: float = 0.0) -> float:
+        """Reserve this channel's next slot, at least ``not_before_s`` from now; the seconds to wait."""
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_slot.get(channel, now))
+            slot = max(now + not_before_s, self._next_slot.get(channel, now))
             self._next_slot[channel] = slot + self.interval_s
-        delay = slot - now
+        return slot - now
+
+    def wait(self, channel: str) -> float:
+        """Block until this channel may receive the next message; returns the seconds waited."""
+        delay = self.reserve(channel)
         if delay > 0:
             self._sleep(delay)
         return delay
@@ -46,8 +50,9 @@ class ChannelPacer:
 
 class SharedChannelPacer:
     """The same pace as :class:`ChannelPacer`, kept in the database so that every replica of the
-    bot shares it (Slack counts messages per app and channel, not per process). When the database
-    cannot be reached the in-process pacer keeps this replica within the pace on its own."""
+    bot shares it (Slack counts messages per app and channel, not per process). Every slot is also
+    reserved in the in-process pacer (``local``), which alone paces this replica while the database
+    cannot be reached, and which answers from the local spool share: one pace per process."""
 
     def __init__(self, store: Any, interval_s: float = 1.0, sleep: Callable[[float], None] = time.sleep):
         self.store = store
@@ -55,13 +60,18 @@ class SharedChannelPacer:
         self._sleep = sleep
         self._local = ChannelPacer(interval_s, sleep=sleep)
 
+    @property
+    def local(self) -> ChannelPacer:
+        """This replica's own pace (used alone while the database is away)."""
+        return self._local
+
     def wait(self, channel: str) -> float:
         try:
             slot = self.store.reserve_slot(channel, self.interval_s)
         except Exception as error:  # database unreachable: pace this replica alone rather than not at all
             log.warning("shared pacing unavailable (%s); pacing %s in-process", type(error).__name__, channel)
             return self._local.wait(channel)
-        delay = slot - time.time()
+        delay = self._local.reserve(channel, max(0.0, slot - time.time()))
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)

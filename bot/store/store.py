@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,10 @@ def run_migrations(engine: Engine, *, lock_timeout_s: float = 120.0) -> None:
 
 
 class Store(IncidentStore, JobQueueStore):
+    # Where analysis ids come from when not from the database's sequence (the local spool's store:
+    # random negative ids that stay valid once copied into the shared database).
+    new_analysis_id: Callable[[], int] | None = None
+
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -189,8 +194,9 @@ class Store(IncidentStore, JobQueueStore):
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             return True
-        except Exception:  # readiness probe: any failure means "not ready"
-            log.warning("database ping failed", exc_info=True)
+        except Exception as error:  # readiness probe: any failure means "not ready" (one line, no traceback)
+            first = (str(error).strip().splitlines() or [""])[0][:200]
+            log.warning("database ping failed: %s: %s", type(error).__name__, first)
             return False
 
     # -- de-duplication -----------------------------------------------------------------------
@@ -271,9 +277,11 @@ class Store(IncidentStore, JobQueueStore):
         event_count: int,
         paste: str,
     ) -> int:
+        explicit = {"id": self.new_analysis_id()} if self.new_analysis_id is not None else {}
         with self.engine.begin() as connection:
             result = connection.execute(
                 insert(schema.analyses).values(
+                    **explicit,
                     team_id=team_id,
                     channel=channel,
                     source_ts=source_ts,
