@@ -148,7 +148,9 @@ class Settings:
             db_pool_size=int(number("OOMLENS_DB_POOL_SIZE", cls.db_pool_size, minimum=1, integer=True)),
             startup_timeout_s=number("OOMLENS_STARTUP_TIMEOUT", cls.startup_timeout_s, minimum=1),
             spool_dir=get("OOMLENS_SPOOL_DIR") or cls.spool_dir,
-            spool_max_bytes=int(number("OOMLENS_SPOOL_MAX_BYTES", cls.spool_max_bytes, minimum=1_000_000, integer=True)),
+            spool_max_bytes=int(
+                number("OOMLENS_SPOOL_MAX_BYTES", cls.spool_max_bytes, minimum=1_000_000, integer=True)
+            ),
         )
 
 

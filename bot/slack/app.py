@@ -95,8 +95,8 @@ class OomlensApp:
             self.spool_jobs.stop()
         self.executor.shutdown(wait=True, cancel_futures=False)
         self.incidents.drain()
-        if self.spool_services is not None and self.spool_services.incidents is not None:
-            self.spool_services.incidents.drain()  # type: ignore[attr-defined]
+        if self.spool_services is not None and isinstance(self.spool_services.incidents, Incidents):
+            self.spool_services.incidents.drain()
         if self.spool is not None:
             self.spool.close()  # what it still holds is replayed by the next process to take it
 

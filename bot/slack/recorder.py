@@ -230,7 +230,9 @@ class Recorder:
             certain = self._classify(key, future, error)
             loop = asyncio.get_running_loop()
             try:
-                outcome = await loop.run_in_executor(self._disk, lambda: self._spool(key, body, retry_num, certain=certain))
+                outcome = await loop.run_in_executor(
+                    self._disk, lambda: self._spool(key, body, retry_num, certain=certain)
+                )
             except RuntimeError:  # shutting down
                 outcome = REFUSED
         metrics.recorded(outcome)
@@ -308,9 +310,8 @@ class Recorder:
         while not self._stop.is_set():
             try:
                 counts = self.spool.replay(self.store, grace_s=self.grace_s)
-            except Exception as error:
-                log.warning("spool replay stopped: %s; it resumes when the database answers", _first_line(error))
-                self._trip("spool replay", _first_line(error))
+            except Exception as error:  # the database went away again, a deadlock with another replica...
+                log.warning("spool replay stopped: %s; it resumes at the next probe", _first_line(error))
                 break
             if counts.empty:
                 break

@@ -63,7 +63,9 @@ class JobQueueStore:
         try:
             connection = self.engine.connect()
         except Exception as error:
-            raise NotRecorded(str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__) from error
+            raise NotRecorded(
+                str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            ) from error
         with connection:
             try:
                 with connection.begin():

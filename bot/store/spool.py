@@ -1,11 +1,11 @@
 """The local spool: deliveries acknowledged while the shared database could not record them.
 
-One SQLite file per running replica (``<spool dir>/spool-<n>.sqlite3``, held with an exclusive
-``flock`` on ``spool-<n>.lock``, so a restarted replica, or another one sharing the directory,
-adopts a spool whose process died). Every commit is fsync'd (WAL, ``synchronous=FULL``) before
-the delivery is acknowledged.
+One spool per running replica (``<spool dir>/spool-<n>.sqlite3`` and ``spool-<n>-store.sqlite3``,
+held with an exclusive ``flock`` on ``spool-<n>.lock``, so a restarted replica, or another one
+sharing the directory, adopts a spool whose process died). Every commit is fsync'd (WAL,
+``synchronous=FULL``) before the delivery is acknowledged.
 
-The file holds two things:
+The two files hold:
 
 * ``oomlens_spool``: the deliveries, each ``pending`` (may be answered from here: a first attempt
   the database certainly did not record), ``deferred`` (must wait for the database: a retry, or
@@ -130,24 +130,35 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self._lock_file, self.path = self._take_file()
-        self.engine: Engine = make_engine(f"sqlite:///{self.path}", DatabaseLimits(statement_timeout_s=10.0))
-
-        @event.listens_for(self.engine, "connect")
-        def _durable(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA synchronous=FULL")  # fsync every commit: an ack outlives a power cut
-            cursor.close()
-
-        run_migrations(self.engine)
+        # Two files: the deliveries (written on the ack path) and the local store (written while
+        # answering), so acks never wait for the answering threads' write lock.
+        self.engine = self._durable_engine(self.path)
+        self.store_path = self.path.with_name(self.path.stem + "-store.sqlite3")
+        self.store_engine = self._durable_engine(self.store_path)
         _metadata.create_all(self.engine)
-        self.store = Store(self.engine)
+        run_migrations(self.store_engine)
+        self.store = Store(self.store_engine)
         self.store.new_analysis_id = _negative_id
         self._bytes_lock = threading.Lock()
         with self.engine.connect() as connection:
             self._bytes = int(connection.execute(select(func.coalesce(func.sum(entries.c.size), 0))).scalar() or 0)
         left = self.depth()
         if left:
-            log.warning("spool %s holds %d deliveries from a process that stopped; they will be replayed", self.path, left)
+            log.warning(
+                "spool %s holds %d deliveries from a process that stopped; they will be replayed", self.path, left
+            )
+
+    @staticmethod
+    def _durable_engine(path: Path) -> Engine:
+        engine = make_engine(f"sqlite:///{path}", DatabaseLimits(statement_timeout_s=10.0))
+
+        @event.listens_for(engine, "connect")
+        def _durable(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=FULL")  # fsync every commit: an ack outlives a power cut
+            cursor.close()
+
+        return engine
 
     def _take_file(self) -> tuple[Any, Path]:
         for index in range(64):
@@ -162,6 +173,7 @@ class Spool:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.store_engine.dispose()
         self._lock_file.close()
 
     # -- the ack path ---------------------------------------------------------------------------
@@ -211,7 +223,9 @@ class Spool:
         free = and_(entries.c.state == PENDING, or_(entries.c.lease_until.is_(None), entries.c.lease_until < now))
         claimed: list[Job] = []
         with self.engine.connect() as connection:
-            candidates = connection.execute(select(entries.c.id).where(free).order_by(entries.c.id).limit(limit)).scalars().all()
+            candidates = (
+                connection.execute(select(entries.c.id).where(free).order_by(entries.c.id).limit(limit)).scalars().all()
+            )
         for entry_id in candidates:
             with self.engine.begin() as connection:
                 result = connection.execute(
@@ -314,13 +328,17 @@ class Spool:
     def _copy(self, target: Store, taken: list[dict[str, Any]], *, grace_s: float, now: float) -> ReplayCounts:
         answered_holders = [f"job:{row['id']}" for row in taken if row["state"] == ANSWERED]
         all_holders = [f"job:{row['id']}" for row in taken]
-        with self.engine.connect() as connection:
-            keys = [
-                dict(row)
-                for row in connection.execute(
-                    select(schema.dedup_keys).where(schema.dedup_keys.c.holder.in_(answered_holders))
-                ).mappings()
-            ] if answered_holders else []
+        with self.store_engine.connect() as connection:
+            keys = (
+                [
+                    dict(row)
+                    for row in connection.execute(
+                        select(schema.dedup_keys).where(schema.dedup_keys.c.holder.in_(answered_holders))
+                    ).mappings()
+                ]
+                if answered_holders
+                else []
+            )
             analyses = [dict(r) for r in connection.execute(select(schema.analyses).limit(REPLAY_BATCH)).mappings()]
             replies = [dict(r) for r in connection.execute(select(schema.replies).limit(REPLAY_BATCH)).mappings()]
             events = [dict(r) for r in connection.execute(select(schema.oom_events).limit(REPLAY_BATCH)).mappings()]
@@ -328,6 +346,13 @@ class Spool:
 
         queued = already = answered = conflicts = 0
         jobs = schema.jobs
+        # Rows in key order in every table: replicas replaying at once take locks in the same order.
+        taken.sort(key=lambda row: row["key"])
+        keys.sort(key=lambda row: row["key"])
+        analyses.sort(key=lambda row: row["id"])
+        replies.sort(key=lambda row: (row["channel"], row["source_ts"]))
+        events.sort(key=lambda row: (row["channel"] or "", row["message_ts"] or "", row["event_index"]))
+        fragments.sort(key=lambda row: (row["channel"], row["user_id"], row["thread_key"]))
         with target.engine.begin() as connection:
             for row in taken:
                 if row["state"] == ANSWERED:
@@ -363,12 +388,12 @@ class Spool:
                     .on_conflict_do_nothing(index_elements=[schema.analyses.c.id])
                 )
             for reply in replies:
-                inserted = connection.execute(
+                reply_added = connection.execute(
                     conflict_free_insert(connection, schema.replies)
                     .values(**reply)
                     .on_conflict_do_nothing(index_elements=[schema.replies.c.channel, schema.replies.c.source_ts])
                 ).rowcount
-                if not inserted:
+                if not reply_added:
                     existing = connection.execute(
                         select(schema.replies.c.reply_ts).where(
                             schema.replies.c.channel == reply["channel"],
@@ -386,7 +411,9 @@ class Spool:
                         )
             for record in events:
                 values = {k: v for k, v in record.items() if k != "id"}
-                connection.execute(conflict_free_insert(connection, schema.oom_events).values(**values).on_conflict_do_nothing())
+                connection.execute(
+                    conflict_free_insert(connection, schema.oom_events).values(**values).on_conflict_do_nothing()
+                )
             for fragment in fragments:
                 table = schema.fragments
                 statement = conflict_free_insert(connection, table).values(**fragment)
@@ -398,10 +425,10 @@ class Spool:
                     )
                 )
 
-        # Copied: delete here exactly what was copied (rows written since then wait for the next batch).
-        with self.engine.begin() as connection:
+        # Copied: delete here exactly what was copied (rows written since then wait for the next batch);
+        # the store's rows first: an entry is gone only once nothing of it is left to copy.
+        with self.store_engine.begin() as connection:
             if taken:
-                connection.execute(delete(entries).where(entries.c.id.in_([row["id"] for row in taken])))
                 connection.execute(delete(schema.dedup_keys).where(schema.dedup_keys.c.holder.in_(all_holders)))
             if analyses:
                 connection.execute(delete(schema.analyses).where(schema.analyses.c.id.in_([a["id"] for a in analyses])))
@@ -417,7 +444,9 @@ class Spool:
                     )
                 )
             if events:
-                connection.execute(delete(schema.oom_events).where(schema.oom_events.c.id.in_([e["id"] for e in events])))
+                connection.execute(
+                    delete(schema.oom_events).where(schema.oom_events.c.id.in_([e["id"] for e in events]))
+                )
             if fragments:
                 connection.execute(
                     delete(schema.fragments).where(
@@ -429,6 +458,9 @@ class Spool:
                         ).in_([(f["channel"], f["user_id"], f["thread_key"], f["updated_at"]) for f in fragments])
                     )
                 )
+        if taken:
+            with self.engine.begin() as connection:
+                connection.execute(delete(entries).where(entries.c.id.in_([row["id"] for row in taken])))
         with self._bytes_lock:
             self._bytes = max(0, self._bytes - sum(int(row["size"]) for row in taken))
         return ReplayCounts(
