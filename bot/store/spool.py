@@ -367,8 +367,9 @@ class Spool:
                     conflict_free_insert(connection, jobs)
                     .values(key=row["key"], body=row["body"], created_at=row["created_at"], **values)
                     .on_conflict_do_nothing(index_elements=[jobs.c.key])
+                    .returning(jobs.c.key)  # a row back only when inserted (rowcount is not portable here)
                 )
-                inserted = connection.execute(statement).rowcount == 1
+                inserted = connection.execute(statement).first() is not None
                 if row["state"] == ANSWERED:
                     answered += 1
                 elif inserted:
@@ -392,7 +393,8 @@ class Spool:
                     conflict_free_insert(connection, schema.replies)
                     .values(**reply)
                     .on_conflict_do_nothing(index_elements=[schema.replies.c.channel, schema.replies.c.source_ts])
-                ).rowcount
+                    .returning(schema.replies.c.channel)
+                ).first()
                 if not reply_added:
                     existing = connection.execute(
                         select(schema.replies.c.reply_ts).where(

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 
 import httpx
+import pytest
 import sqlalchemy
 from slack_harness import BotServer, SlackSender, corpus_text, make_settings, new_channel, real_analyze, slack_escape
 
 from bot.render.blockkit import parse_action_value
 from bot.store import schema
+from tests.store_backends import backend_url
 
 BROKEN = "sqlite:////nonexistent/dir/oomlens.db"
 
@@ -361,3 +364,79 @@ def test_socket_mode_records_a_job_before_the_ack(fake_slack, db_url):
         app.shutdown()
         app.services.store.close()
         ws.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_store(request, tmp_path):
+    from bot.store import Store
+
+    (tmp_path / "shared").mkdir()
+    opened = Store.open(backend_url(request.param, tmp_path / "shared"))
+    yield opened
+    opened.close()
+
+
+def test_replay_copies_each_kind_of_entry_once_and_is_idempotent(shared_store, tmp_path):
+    """The replay's statements on both databases: an answered entry becomes a done job with its
+    keys, analysis (negative id kept) and reply; a pending one a plain job; a deferred retry a
+    job that starts after the grace and rechecks the thread; a delivery the database already has
+    is left to it. Copying again after a crash between the copy and the local delete changes
+    nothing."""
+    from bot.store.queue import CLAIM_HOLDER
+    from bot.store.spool import ANSWERED, DEFERRED, PENDING, Spool
+
+    tag = uuid.uuid4().hex[:10]
+    spool = Spool(tmp_path / "spool")
+    try:
+        now = time.time()
+        keys = {name: f"event:{name}{tag}" for name in ("answered", "pending", "retry", "known")}
+        for name, state in (("answered", PENDING), ("pending", PENDING), ("retry", DEFERRED), ("known", PENDING)):
+            assert spool.add(keys[name], json.dumps({"n": name}), state=state, recheck=name == "retry", now=now)
+        assert not spool.add(keys["retry"], "{}", state=DEFERRED)  # a retry to this replica: a repeat
+        (job,) = spool.claim_jobs("me", 30, 1, now=now)
+        assert job.key == keys["answered"]
+        token = CLAIM_HOLDER.set(f"job:{job.id}")  # what answering it writes in the local store
+        try:
+            assert spool.store.claim(keys["answered"], ttl_s=3600)
+            analysis_id = spool.store.save_analysis(
+                team_id="T1", channel=f"C{tag}", source_ts="1.1", thread_ts="1.1", source_kind="message",
+                headline="h", top_code=None, top_title=None, event_count=1, paste="p",
+            )  # fmt: skip
+            spool.store.save_reply(f"C{tag}", "1.1", "2.2", "1.1", analysis_id, "d")
+        finally:
+            CLAIM_HOLDER.reset(token)
+        assert spool.complete_job(job.id, "me")
+        assert analysis_id < 0
+        assert shared_store.enqueue(keys["known"], "{}")  # another replica recorded it
+        assert spool.stats() == {ANSWERED: 1, PENDING: 2, DEFERRED: 1}
+
+        counts = spool.replay(shared_store, grace_s=30, now=now)
+        assert (counts.entries, counts.answered, counts.queued, counts.already_queued) == (4, 1, 2, 1)
+        assert spool.depth() == 0 and spool.replay(shared_store, grace_s=30).empty
+        with shared_store.engine.connect() as connection:
+            jobs = {
+                row["key"]: row
+                for row in connection.execute(
+                    sqlalchemy.select(schema.jobs).where(schema.jobs.c.key.in_(list(keys.values())))
+                ).mappings()
+            }
+            assert (
+                connection.execute(
+                    sqlalchemy.select(schema.analyses.c.id).where(schema.analyses.c.id == analysis_id)
+                ).scalar()
+                == analysis_id
+            )
+        assert jobs[keys["answered"]]["done_at"] is not None
+        assert jobs[keys["pending"]]["done_at"] is None and jobs[keys["pending"]]["attempts"] == 0
+        retry = jobs[keys["retry"]]
+        assert retry["attempts"] == 1 and retry["lease_until"] == pytest.approx(now + 30)  # recheck, after the grace
+        assert jobs[keys["known"]]["body"] == "{}"  # the database's own copy stays
+        reply = shared_store.reply_for(f"C{tag}", "1.1")
+        assert reply is not None and (reply.reply_ts, reply.analysis_id) == ("2.2", analysis_id)
+        token = CLAIM_HOLDER.set("job:other")
+        try:
+            assert not shared_store.claim(keys["answered"])  # the key came along: a later copy is a repeat
+        finally:
+            CLAIM_HOLDER.reset(token)
+    finally:
+        spool.close()
