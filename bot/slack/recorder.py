@@ -208,7 +208,7 @@ class Recorder:
         if future is not None:
             try:
                 future.result(timeout=self.timeout_s)
-            except BaseException as caught:
+            except Exception as caught:
                 error = caught
         outcome = self._after_database(key, future, error)
         if outcome is None:
@@ -221,9 +221,13 @@ class Recorder:
         future = self._submit(key, body, retry_num)
         error: BaseException | None = None
         if future is not None:
+            waited = asyncio.wrap_future(future)
+            # A recording that outlives the wait still ends (maybe in an error): retrieve it, so that
+            # asyncio never logs "exception was never retrieved" with a traceback.
+            waited.add_done_callback(lambda done: done.cancelled() or done.exception())
             try:
-                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.timeout_s)
-            except BaseException as caught:
+                await asyncio.wait_for(asyncio.shield(waited), self.timeout_s)
+            except Exception as caught:  # (a cancelled request is not a database failure: it propagates)
                 error = caught
         outcome = self._after_database(key, future, error)
         if outcome is None:

@@ -440,3 +440,26 @@ def test_replay_copies_each_kind_of_entry_once_and_is_idempotent(shared_store, t
             CLAIM_HOLDER.reset(token)
     finally:
         spool.close()
+
+
+def test_a_replay_cut_short_by_the_database_deletes_nothing_and_gives_entries_back(shared_store, tmp_path):
+    from bot.store.spool import PENDING, Spool
+
+    tag = uuid.uuid4().hex[:10]
+    spool = Spool(tmp_path / "spool")
+    working = shared_store.engine
+    try:
+        for n in range(3):
+            assert spool.add(f"event:cut{n}{tag}", "{}", state=PENDING)
+        shared_store.engine = sqlalchemy.create_engine(BROKEN)  # gone again while replaying
+        with pytest.raises(sqlalchemy.exc.OperationalError):
+            spool.replay(shared_store, grace_s=30)
+        assert spool.stats() == {PENDING: 3}
+        assert len(spool.claim_jobs("me", 30, 3)) == 3  # the job threads may take them again at once
+        shared_store.engine = working
+        assert spool.replay(shared_store, grace_s=30).entries == 0  # held by the job threads now
+        counts = spool.replay(shared_store, grace_s=30, now=time.time() + 60)  # their process died
+        assert counts.entries == 3 and counts.queued == 3 and spool.depth() == 0
+    finally:
+        shared_store.engine = working
+        spool.close()
