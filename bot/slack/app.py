@@ -23,7 +23,7 @@ from bot.slack.incidents import Incidents
 from bot.slack.jobs import JobRunner
 from bot.slack.listeners import actions, commands, files, home, installs, mentions, messages, shortcuts
 from bot.slack.oauth import TeamClients, bolt_oauth_settings
-from bot.slack.pacing import SharedChannelPacer
+from bot.slack.pacing import ChannelPacer, SharedChannelPacer, TurnPacer, Turns
 from bot.slack.recorder import Recorder
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
@@ -158,8 +158,9 @@ def build_app(
     jobs = JobRunner(
         services.store, _job_runner_for(worker), workers=settings.listener_threads, lease_s=settings.job_lease_s
     )
+    turns = Turns()
     spool, spool_services, spool_worker, spool_jobs = _open_spool(
-        settings, services, incident_settings, make_worker, holder=jobs.holder
+        settings, services, incident_settings, make_worker, holder=jobs.holder, turns=turns
     )
     recorder = Recorder(
         services.store,
@@ -169,6 +170,8 @@ def build_app(
         grace_s=settings.job_lease_s,
         wake_queue=jobs.wake,
         wake_spool=spool_jobs.wake if spool_jobs is not None else (lambda: None),
+        holder=jobs.holder,
+        turns=turns,
     )
 
     if start_scheduler:
@@ -201,6 +204,7 @@ def _open_spool(
     make_worker: Callable[[Services], App],
     *,
     holder: str,
+    turns: Turns,
 ) -> tuple[Spool | None, Services | None, App | None, JobRunner | None]:
     """The local spool and what answers from it: the same listeners over the spool's own store."""
     try:
@@ -212,12 +216,13 @@ def _open_spool(
         )
         return None, None, None, None
     pacer = services.pacer
+    local = pacer.local if isinstance(pacer, SharedChannelPacer) else pacer
     spool_services = Services(
         settings=settings,
         store=spool.store,
         analyze=services.analyze,
-        # this replica's own pace (the shared one is in the database that is away)
-        pacer=pacer.local if isinstance(pacer, SharedChannelPacer) else pacer,
+        # the shared pace is in the database that is away: replicas take turns per channel
+        pacer=TurnPacer(local, turns, settings.post_interval_s) if isinstance(local, ChannelPacer) else local,
         bot_limiter=services.bot_limiter,
         locks=services.locks,
     )

@@ -40,6 +40,11 @@ class ChannelPacer:
             self._next_slot[channel] = slot + self.interval_s
         return slot - now
 
+    def free_in(self, channel: str) -> float:
+        """Seconds until this channel's next free slot (0 when free now); reserves nothing."""
+        with self._lock:
+            return max(0.0, self._next_slot.get(channel, 0.0) - self._clock()) if channel in self._next_slot else 0.0
+
     def wait(self, channel: str) -> float:
         """Block until this channel may receive the next message; returns the seconds waited."""
         delay = self.reserve(channel)
@@ -72,6 +77,65 @@ class SharedChannelPacer:
             log.warning("shared pacing unavailable (%s); pacing %s in-process", type(error).__name__, channel)
             return self._local.wait(channel)
         delay = self._local.reserve(channel, max(0.0, slot - time.time()))
+        if delay > 0:
+            self._sleep(delay)
+        return max(delay, 0.0)
+
+
+class Turns:
+    """This replica's rank among the live replicas and their number, as last seen in the database
+    (``Store.replica_turn``, refreshed by the recorder's probe)."""
+
+    def __init__(self) -> None:
+        self.rank, self.count = 0, 1
+
+    def set(self, rank: int, count: int) -> None:
+        self.rank, self.count = (rank, count) if 0 <= rank < count else (0, 1)
+
+
+class TurnPacer:
+    """Slack's per-channel pace kept by replicas that cannot reach the shared pace (the database
+    is away): they take turns. Replica ``rank`` of ``count`` posts to a channel only at the start
+    of its own interval, ``rank * interval_s`` into each period of ``count * interval_s`` (wall
+    clock), so two replicas never post to one channel within ``interval_s`` of each other (clock
+    skew aside). Every slot is also reserved in this process's ``local`` pacer, which the shared
+    pacer's posts go through as well."""
+
+    def __init__(
+        self,
+        local: ChannelPacer,
+        turns: Turns,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.local = local
+        self.turns = turns
+        self.interval_s = interval_s
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def slot(self, channel: str) -> float:
+        """Reserve this replica's next turn in ``channel``; the seconds to wait for it."""
+        rank, count = self.turns.rank, self.turns.count
+        period = self.interval_s * count
+        now = self._clock()
+        earliest = now
+        with self._lock:
+            for _ in range(100):
+                earliest = max(earliest, now + self.local.free_in(channel))
+                turn = (earliest - rank * self.interval_s) // period * period + rank * self.interval_s
+                if turn < earliest - 1e-6:
+                    turn += period
+                delay = self.local.reserve(channel, turn - now)
+                if delay <= turn - now + 0.05:
+                    return delay
+                earliest = now + delay  # another thread of this process took the slot meanwhile
+        return self.local.reserve(channel)
+
+    def wait(self, channel: str) -> float:
+        delay = self.slot(channel)
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)

@@ -37,6 +37,7 @@ from bot.store.queue import NotRecorded
 from bot.store.spool import DEFERRED, PENDING, Spool, SpoolFull
 
 from . import metrics
+from .pacing import Turns
 
 log = logging.getLogger("bot.recorder")
 
@@ -87,6 +88,8 @@ class Recorder:
         wake_queue: Callable[[], None] = lambda: None,
         wake_spool: Callable[[], None] = lambda: None,
         timeout_s: float = ACK_DB_TIMEOUT_S,
+        holder: str = "",
+        turns: Turns | None = None,
     ):
         self.store = store
         self.spool = spool
@@ -95,6 +98,8 @@ class Recorder:
         self.wake_queue = wake_queue
         self.wake_spool = wake_spool
         self.timeout_s = timeout_s
+        self.holder = holder
+        self.turns = turns if turns is not None else Turns()
         self._db = ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="oomlens-record")
         self._disk = ThreadPoolExecutor(max_workers=2, thread_name_prefix="oomlens-spool")
         self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oomlens-probe")
@@ -156,7 +161,7 @@ class Recorder:
         return future
 
     def _after_database(self, key: str, future: Future[bool] | None, error: BaseException | None) -> str | None:
-        """The outcome when the database settled it, else None (then ``_certain`` says how to spool)."""
+        """The outcome when the database settled it, else None (then ``_classify`` says how to spool)."""
         if future is None:
             return None
         if error is None:
@@ -244,6 +249,12 @@ class Recorder:
 
     # -- the monitor: probe, metrics, replay -----------------------------------------------------
 
+    def _probe_once(self) -> dict[str, Any]:
+        stats = dict(self.store.queue_stats())
+        if self.holder:  # this replica's turn among the live ones (how spools keep Slack's pace)
+            self.turns.set(*self.store.replica_turn(self.holder, ttl_s=3 * STATS_EVERY_S))
+        return stats
+
     def _probe_database(self) -> dict[str, Any] | None:
         """``queue_stats()`` on the probe thread, bounded; None when the database does not answer.
         At most one probe runs at a time (a frozen database holds one thread, not one per second)."""
@@ -251,7 +262,7 @@ class Recorder:
         if self._probe_future is None:
             self._probe_started = now
             try:
-                self._probe_future = self._probe.submit(self.store.queue_stats)
+                self._probe_future = self._probe.submit(self._probe_once)
             except RuntimeError:
                 return None
         future = self._probe_future

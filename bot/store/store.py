@@ -255,6 +255,28 @@ class Store(IncidentStore, JobQueueStore):
                 continue  # another replica inserted it first: take the next slot after its
         return now
 
+    def replica_turn(self, holder: str, ttl_s: float = 15.0, *, now: float | None = None) -> tuple[int, int]:
+        """Say this replica is alive (a ``replica:<holder>`` lease for ``ttl_s``) and return its
+        rank among the live replicas and their number: how replicas take turns posting to a
+        channel while the database is away (``pacing.TurnPacer``)."""
+        now = time.time() if now is None else now
+        table = schema.leases
+        key = f"replica:{holder}"[:300]
+        replicas = table.c.key.like("replica:%")
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(table).where(table.c.key == key).values(expires_at=now + ttl_s, holder=holder[:64])
+            )
+            if result.rowcount == 0:
+                connection.execute(insert(table).values(key=key, holder=holder[:64], expires_at=now + ttl_s))
+            connection.execute(delete(table).where(replicas, table.c.expires_at < now - 3600))
+            live = list(
+                connection.execute(
+                    select(table.c.key).where(replicas, table.c.expires_at >= now).order_by(table.c.key)
+                ).scalars()
+            )
+        return (live.index(key) if key in live else 0), max(1, len(live))
+
     def purge_expired(self, *, now: float | None = None) -> int:
         now = time.time() if now is None else now
         with self.engine.begin() as connection:

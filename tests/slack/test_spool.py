@@ -7,6 +7,7 @@ connection fails: "unreachable"), or by making its recordings hang ("frozen").""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -463,3 +464,39 @@ def test_a_replay_cut_short_by_the_database_deletes_nothing_and_gives_entries_ba
     finally:
         shared_store.engine = working
         spool.close()
+
+
+def test_replicas_answering_from_their_spools_take_turns_in_a_channel():
+    """Two replicas without the shared pace: replica 0 of 2 posts to a channel only at the start of
+    even seconds, replica 1 at odd ones, so their posts to one channel are always a second apart."""
+    from bot.slack.pacing import ChannelPacer, TurnPacer, Turns
+
+    clock = {"now": 1000.25}
+    posts: list[tuple[float, int]] = []
+    pacers = []
+    for rank in range(2):
+        turns = Turns()
+        turns.set(rank, 2)
+        local = ChannelPacer(1.0, clock=lambda: clock["now"])
+        pacers.append(TurnPacer(local, turns, 1.0, clock=lambda: clock["now"]))
+    for step in range(12):  # both replicas want to post to C1 at every step, a third of a second apart
+        rank = step % 2
+        delay = pacers[rank].slot("C1")
+        posts.append((clock["now"] + delay, rank))
+        clock["now"] += 1 / 3
+    times = sorted(t for t, _ in posts)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 1.0 - 1e-9
+    for when, rank in posts:
+        assert round(when) % 2 == rank and abs(when - round(when)) < 1e-9
+    pacers[0].turns.set(5, 2)  # a rank out of range (the view changed): alone, paced by itself
+    assert pacers[0].turns.count == 1
+
+
+def test_replica_turns_come_from_the_live_replicas(shared_store):
+    tag = uuid.uuid4().hex[:8]
+    now = 10_000_000_000.0 + time.time() % 1000  # far from other tests' rows
+    first = shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now)
+    second = shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now)
+    assert first == (0, 1) and second == (1, 2)
+    assert shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now + 1) == (0, 2)
+    assert shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now + 20) == (0, 1)  # a stopped heartbeating
