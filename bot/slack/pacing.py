@@ -96,10 +96,13 @@ class Turns:
 class TurnPacer:
     """Slack's per-channel pace kept by replicas that cannot reach the shared pace (the database
     is away): they take turns. Replica ``rank`` of ``count`` posts to a channel only at the start
-    of its own interval, ``rank * interval_s`` into each period of ``count * interval_s`` (wall
-    clock), so two replicas never post to one channel within ``interval_s`` of each other (clock
-    skew aside). Every slot is also reserved in this process's ``local`` pacer, which the shared
-    pacer's posts go through as well."""
+    of its own turn, ``rank * turn`` into each period of ``count * turn`` (wall clock), where a
+    turn is ``interval_s`` plus a quarter for the jitter between processes (a post leaves a
+    little after its turn starts), so two replicas never post to one channel within ``interval_s``
+    of each other (clock skew aside). Every slot is also reserved in this process's ``local``
+    pacer, which the shared pacer's posts go through as well."""
+
+    MARGIN = 0.25  # of interval_s, added to each turn
 
     def __init__(
         self,
@@ -119,13 +122,14 @@ class TurnPacer:
     def slot(self, channel: str) -> float:
         """Reserve this replica's next turn in ``channel``; the seconds to wait for it."""
         rank, count = self.turns.rank, self.turns.count
-        period = self.interval_s * count
+        length = self.interval_s * (1 + self.MARGIN) if count > 1 else self.interval_s
+        period = length * count
         now = self._clock()
         earliest = now
         with self._lock:
             for _ in range(100):
                 earliest = max(earliest, now + self.local.free_in(channel))
-                turn = (earliest - rank * self.interval_s) // period * period + rank * self.interval_s
+                turn = (earliest - rank * length) // period * period + rank * length
                 if turn < earliest - 1e-6:
                     turn += period
                 delay = self.local.reserve(channel, turn - now)
