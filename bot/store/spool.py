@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 PENDING, DEFERRED, ANSWERED = "pending", "deferred", "answered"
 REPLAY_HOLDER = "spool-replay"
 REPLAY_BATCH = 200
+REPLAY_BATCH_BYTES = 8 * 1024 * 1024
+PASTE_BATCH = 20  # rows that may hold a whole paste (analyses, events) copied per batch
 FULL_MARGIN_BYTES = 64 * 1024
 
 _metadata = MetaData()
@@ -305,11 +307,15 @@ class Spool:
             and_(entries.c.state == PENDING, or_(entries.c.lease_until.is_(None), entries.c.lease_until < now)),
         )
         with self.engine.begin() as connection:
-            ids = (
-                connection.execute(select(entries.c.id).where(replayable).order_by(entries.c.id).limit(REPLAY_BATCH))
-                .scalars()
-                .all()
-            )
+            ids: list[int] = []
+            size = 0
+            for entry_id, entry_size in connection.execute(
+                select(entries.c.id, entries.c.size).where(replayable).order_by(entries.c.id).limit(REPLAY_BATCH)
+            ):
+                if ids and size + entry_size > REPLAY_BATCH_BYTES:
+                    break  # bounded memory: a batch holds at most this much of delivery bodies
+                ids.append(entry_id)
+                size += entry_size
             if not ids:
                 return []
             # A lease keeps the job threads off the pending ones while they are copied.
@@ -339,9 +345,9 @@ class Spool:
                 if answered_holders
                 else []
             )
-            analyses = [dict(r) for r in connection.execute(select(schema.analyses).limit(REPLAY_BATCH)).mappings()]
+            analyses = [dict(r) for r in connection.execute(select(schema.analyses).limit(PASTE_BATCH)).mappings()]
             replies = [dict(r) for r in connection.execute(select(schema.replies).limit(REPLAY_BATCH)).mappings()]
-            events = [dict(r) for r in connection.execute(select(schema.oom_events).limit(REPLAY_BATCH)).mappings()]
+            events = [dict(r) for r in connection.execute(select(schema.oom_events).limit(PASTE_BATCH)).mappings()]
             fragments = [dict(r) for r in connection.execute(select(schema.fragments).limit(REPLAY_BATCH)).mappings()]
 
         queued = already = answered = conflicts = 0
