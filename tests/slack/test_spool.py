@@ -496,9 +496,19 @@ def test_replicas_answering_from_their_spools_take_turns_in_a_channel():
 
 def test_replica_turns_come_from_the_live_replicas(shared_store):
     tag = uuid.uuid4().hex[:8]
-    now = 10_000_000_000.0 + time.time() % 1000  # far from other tests' rows
-    first = shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now)
-    second = shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now)
-    assert first == (0, 1) and second == (1, 2)
-    assert shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now + 1) == (0, 2)
-    assert shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now + 20) == (0, 1)  # a stopped heartbeating
+    # A moment far in the future, different for every run: no other replica (another test, a
+    # checkout sharing the PostgreSQL test database) is alive then.
+    now = 10_000_000_000.0 + uuid.uuid4().int % 10**9
+    try:
+        first = shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now)
+        second = shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now)
+        assert first == (0, 1) and second == (1, 2)
+        assert shared_store.replica_turn(f"a-{tag}", ttl_s=15, now=now + 1) == (0, 2)
+        assert shared_store.replica_turn(f"b-{tag}", ttl_s=15, now=now + 20) == (0, 1)  # a stopped heartbeating
+    finally:
+        with shared_store.engine.begin() as connection:
+            connection.execute(
+                sqlalchemy.delete(schema.leases).where(
+                    schema.leases.c.key.in_([f"replica:a-{tag}", f"replica:b-{tag}"])
+                )
+            )
