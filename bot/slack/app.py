@@ -23,7 +23,7 @@ from bot.slack.incidents import Incidents
 from bot.slack.jobs import JobRunner
 from bot.slack.listeners import actions, commands, files, home, installs, mentions, messages, shortcuts
 from bot.slack.oauth import TeamClients, bolt_oauth_settings
-from bot.slack.pacing import ChannelPacer, SharedChannelPacer, TurnPacer, Turns
+from bot.slack.pacing import SharedChannelPacer, Turns
 from bot.slack.recorder import Recorder
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, default_analyzer
@@ -115,12 +115,13 @@ def build_app(
     store = (
         store if store is not None else Store.open(settings.database_url, limits=DatabaseLimits.from_settings(settings))
     )
+    turns = Turns()  # how replicas share Slack's pace while the database is away
     executor = logs.ContextExecutor(max_workers=settings.listener_threads, thread_name_prefix="oomlens-listener")
     services = Services(
         settings=settings,
         store=store,
         analyze=analyzer or default_analyzer,
-        pacer=SharedChannelPacer(store, settings.post_interval_s),
+        pacer=SharedChannelPacer(store, settings.post_interval_s, turns=turns),
     )
     # "Add to Slack" (several workspaces) when SLACK_CLIENT_ID is set; else the one SLACK_BOT_TOKEN.
     oauth = oauth if oauth is not None else OAuthSettings.from_env()
@@ -158,9 +159,8 @@ def build_app(
     jobs = JobRunner(
         services.store, _job_runner_for(worker), workers=settings.listener_threads, lease_s=settings.job_lease_s
     )
-    turns = Turns()
     spool, spool_services, spool_worker, spool_jobs = _open_spool(
-        settings, services, incident_settings, make_worker, holder=jobs.holder, turns=turns
+        settings, services, incident_settings, make_worker, holder=jobs.holder
     )
     recorder = Recorder(
         services.store,
@@ -173,6 +173,8 @@ def build_app(
         holder=jobs.holder,
         turns=turns,
     )
+    if isinstance(services.pacer, SharedChannelPacer):  # while the recorder sees no database: turns only
+        services.pacer.database_ok = lambda: recorder.database_ok
 
     if start_scheduler:
         scheduler.start()
@@ -204,7 +206,6 @@ def _open_spool(
     make_worker: Callable[[Services], App],
     *,
     holder: str,
-    turns: Turns,
 ) -> tuple[Spool | None, Services | None, App | None, JobRunner | None]:
     """The local spool and what answers from it: the same listeners over the spool's own store."""
     try:
@@ -215,14 +216,12 @@ def _open_spool(
             str(error).splitlines()[0] if str(error) else type(error).__name__,
         )
         return None, None, None, None
-    pacer = services.pacer
-    local = pacer.local if isinstance(pacer, SharedChannelPacer) else pacer
     spool_services = Services(
         settings=settings,
         store=spool.store,
         analyze=services.analyze,
-        # the shared pace is in the database that is away: replicas take turns per channel
-        pacer=TurnPacer(local, turns, settings.post_interval_s) if isinstance(local, ChannelPacer) else local,
+        # one pace per process; while the database is away, replicas take turns per channel
+        pacer=services.pacer,
         bot_limiter=services.bot_limiter,
         locks=services.locks,
     )

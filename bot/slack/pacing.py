@@ -56,27 +56,47 @@ class ChannelPacer:
 class SharedChannelPacer:
     """The same pace as :class:`ChannelPacer`, kept in the database so that every replica of the
     bot shares it (Slack counts messages per app and channel, not per process). Every slot is also
-    reserved in the in-process pacer (``local``), which alone paces this replica while the database
-    cannot be reached, and which answers from the local spool share: one pace per process."""
+    reserved in the in-process pacer (``local``): one pace per process.
 
-    def __init__(self, store: Any, interval_s: float = 1.0, sleep: Callable[[float], None] = time.sleep):
+    While the database is away (``database_ok()`` false, or a reservation fails) and for a while
+    after it answers again (``turns.active()``), replicas take turns (:class:`TurnPacer`): a
+    replica answering from its spool cannot see the shared slots, so every replica posts only at
+    the start of its own turn, and theirs never meet."""
+
+    def __init__(
+        self,
+        store: Any,
+        interval_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        turns: Turns | None = None,
+    ):
         self.store = store
         self.interval_s = interval_s
         self._sleep = sleep
         self._local = ChannelPacer(interval_s, sleep=sleep)
+        self.turns = turns if turns is not None else Turns()
+        self._turn = TurnPacer(self._local, self.turns, interval_s, sleep=sleep)
+        self.database_ok: Callable[[], bool] = lambda: True  # set by build_app (the recorder's view)
 
     @property
     def local(self) -> ChannelPacer:
-        """This replica's own pace (used alone while the database is away)."""
+        """This replica's own pace."""
         return self._local
 
     def wait(self, channel: str) -> float:
-        try:
-            slot = self.store.reserve_slot(channel, self.interval_s)
-        except Exception as error:  # database unreachable: pace this replica alone rather than not at all
-            log.warning("shared pacing unavailable (%s); pacing %s in-process", type(error).__name__, channel)
-            return self._local.wait(channel)
-        delay = self._local.reserve(channel, max(0.0, slot - time.time()))
+        taking_turns = self.turns.active()
+        if not self.database_ok():
+            delay = self._turn.slot(channel)
+        else:
+            try:
+                slot = self.store.reserve_slot(channel, self.interval_s)
+            except Exception as error:  # database unreachable: take turns rather than not pace at all
+                log.warning("shared pacing unavailable (%s); taking turns for %s", type(error).__name__, channel)
+                self.turns.outage()
+                delay = self._turn.slot(channel)
+            else:
+                shared = max(0.0, slot - time.time())
+                delay = self._turn.slot(channel, shared) if taking_turns else self._local.reserve(channel, shared)
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)
@@ -84,13 +104,26 @@ class SharedChannelPacer:
 
 class Turns:
     """This replica's rank among the live replicas and their number, as last seen in the database
-    (``Store.replica_turn``, refreshed by the recorder's probe)."""
+    (``Store.replica_turn``, refreshed by the recorder's probe), and whether replicas take turns
+    now: from the moment this replica sees the database fail until ``hold_s`` after it answers
+    again (another replica may still be answering from its spool then)."""
 
     def __init__(self) -> None:
         self.rank, self.count = 0, 1
+        self.active_until = 0.0
 
     def set(self, rank: int, count: int) -> None:
         self.rank, self.count = (rank, count) if 0 <= rank < count else (0, 1)
+
+    def outage(self) -> None:
+        self.active_until = float("inf")
+
+    def recovered(self, hold_s: float, now: float | None = None) -> None:
+        if self.active_until == float("inf"):
+            self.active_until = (time.time() if now is None else now) + hold_s
+
+    def active(self, now: float | None = None) -> bool:
+        return (time.time() if now is None else now) < self.active_until
 
 
 class TurnPacer:
@@ -119,13 +152,14 @@ class TurnPacer:
         self._sleep = sleep
         self._lock = threading.Lock()
 
-    def slot(self, channel: str) -> float:
-        """Reserve this replica's next turn in ``channel``; the seconds to wait for it."""
+    def slot(self, channel: str, not_before_s: float = 0.0) -> float:
+        """Reserve this replica's next turn in ``channel``, at least ``not_before_s`` from now; the
+        seconds to wait for it."""
         rank, count = self.turns.rank, self.turns.count
         length = self.interval_s * (1 + self.MARGIN) if count > 1 else self.interval_s
         period = length * count
         now = self._clock()
-        earliest = now
+        earliest = now + max(0.0, not_before_s)
         with self._lock:
             for _ in range(100):
                 earliest = max(earliest, now + self.local.free_in(channel))

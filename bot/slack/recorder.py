@@ -47,6 +47,7 @@ RECORD_BACKLOG = 64  # recordings in flight or waiting; beyond this a delivery g
 PROBE_TIMEOUT_S = 5.0
 PROBE_EVERY_S = 1.0  # while the database is away or the spool holds deliveries
 STATS_EVERY_S = 5.0  # otherwise: queue depth and age for /metrics
+TURNS_AFTER_OUTAGE_S = 30.0  # replicas keep taking turns this long after the database answers again
 
 QUEUED, REPEAT, SPOOLED, DEFERRED_OUT, SPOOL_REPEAT, REFUSED = (
     "queued",
@@ -136,6 +137,7 @@ class Recorder:
     # -- recording -------------------------------------------------------------------------------
 
     def _trip(self, key: str, why: str) -> None:
+        self.turns.outage()
         with self._lock:
             was_ok, self._database_ok = self._database_ok, False
         if was_ok:
@@ -307,7 +309,11 @@ class Recorder:
             return
         stats = self._probe_database()
         if stats is None:
-            return  # a failed probe alone does not trip the recorder (a failed recording does)
+            # A failed probe alone does not trip the recorder (a failed recording does), but other
+            # replicas may be answering from their spools now: take turns in the channels.
+            self.turns.outage()
+            return
+        self.turns.recovered(TURNS_AFTER_OUTAGE_S)
         self._last_stats = time.monotonic()
         metrics.set_queue(int(stats.get("pending", 0)), float(stats.get("oldest_age_s", 0.0)))
         if not self._database_ok:
