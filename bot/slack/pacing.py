@@ -156,7 +156,9 @@ class TurnPacer:
         """Reserve this replica's next turn in ``channel``, at least ``not_before_s`` from now; the
         seconds to wait for it."""
         rank, count = self.turns.rank, self.turns.count
-        length = self.interval_s * (1 + self.MARGIN) if count > 1 else self.interval_s
+        if count <= 1:  # alone: this process's own pace
+            return self.local.reserve(channel, not_before_s)
+        length = self.interval_s * (1 + self.MARGIN)
         period = length * count
         now = self._clock()
         earliest = now + max(0.0, not_before_s)
