@@ -111,11 +111,14 @@ class Turns:
     def __init__(self) -> None:
         self.rank, self.count = 0, 1
         self.active_until = 0.0
+        self.since = 0.0  # when this replica last started taking turns
 
     def set(self, rank: int, count: int) -> None:
         self.rank, self.count = (rank, count) if 0 <= rank < count else (0, 1)
 
-    def outage(self) -> None:
+    def outage(self, now: float | None = None) -> None:
+        if self.active_until != float("inf"):
+            self.since = time.time() if now is None else now
         self.active_until = float("inf")
 
     def recovered(self, hold_s: float, now: float | None = None) -> None:
@@ -136,6 +139,7 @@ class TurnPacer:
     pacer, which the shared pacer's posts go through as well."""
 
     MARGIN = 0.25  # of interval_s, added to each turn
+    SETTLE_S = 5.0  # after a replica starts taking turns, its first turn in any channel waits this long
 
     def __init__(
         self,
@@ -158,6 +162,9 @@ class TurnPacer:
         rank, count = self.turns.rank, self.turns.count
         if count <= 1:  # alone: this process's own pace
             return self.local.reserve(channel, not_before_s)
+        # Another replica may still post in a slot it reserved in the database before the outage:
+        # the first turns wait until such slots are past.
+        not_before_s = max(not_before_s, self.turns.since + self.SETTLE_S - self._clock())
         length = self.interval_s * (1 + self.MARGIN)
         period = length * count
         now = self._clock()
