@@ -114,7 +114,10 @@ class Turns:
         self.since = 0.0  # when this replica last started taking turns
 
     def set(self, rank: int, count: int) -> None:
-        self.rank, self.count = (rank, count) if 0 <= rank < count else (0, 1)
+        rank, count = (rank, count) if 0 <= rank < count else (0, 1)
+        if (rank, count) != (self.rank, self.count):
+            log.info("replica %d of %d (turns per channel while the database is away)", rank + 1, count)
+        self.rank, self.count = rank, count
 
     def outage(self, now: float | None = None) -> None:
         if self.active_until != float("inf"):

@@ -254,7 +254,12 @@ class Recorder:
     def _probe_once(self) -> dict[str, Any]:
         stats = dict(self.store.queue_stats())
         if self.holder:  # this replica's turn among the live ones (how spools keep Slack's pace)
-            self.turns.set(*self.store.replica_turn(self.holder, ttl_s=3 * STATS_EVERY_S))
+            turn = self.store.replica_turn(self.holder, ttl_s=3 * STATS_EVERY_S)
+            # While replicas take turns they keep the view they had before the outage: during it
+            # nobody could say it was alive, and right after it each one sees only those that
+            # already said so again; views that differ would let two replicas share a turn.
+            if not self.turns.active():
+                self.turns.set(*turn)
         return stats
 
     def _probe_database(self) -> dict[str, Any] | None:
