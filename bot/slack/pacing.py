@@ -96,7 +96,15 @@ class SharedChannelPacer:
                 delay = self._turn.slot(channel)
             else:
                 shared = max(0.0, slot - time.time())
-                delay = self._turn.slot(channel, shared) if taking_turns else self._local.reserve(channel, shared)
+                if taking_turns:
+                    delay = self._turn.slot(channel, shared)
+                    if delay > shared + 0.001:  # posted after its shared slot: the next one comes after it
+                        try:
+                            self.store.push_slot(channel, time.time() + delay + self.interval_s)
+                        except Exception as error:
+                            log.warning("shared pacing unavailable (%s) for %s", type(error).__name__, channel)
+                else:
+                    delay = self._local.reserve(channel, shared)
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)

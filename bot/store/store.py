@@ -255,6 +255,14 @@ class Store(IncidentStore, JobQueueStore):
                 continue  # another replica inserted it first: take the next slot after its
         return now
 
+    def push_slot(self, channel: str, next_at: float) -> None:
+        """Move ``channel``'s next free slot to at least ``next_at`` (a post later than its slot)."""
+        table = schema.channel_slots
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table).where(table.c.channel == channel[:64], table.c.next_at < next_at).values(next_at=next_at)
+            )
+
     def replica_turn(self, holder: str, ttl_s: float = 15.0, *, now: float | None = None) -> tuple[int, int]:
         """Say this replica is alive (a ``replica:<holder>`` lease for ``ttl_s``) and return its
         rank among the live replicas and their number: how replicas take turns posting to a
