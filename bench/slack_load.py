@@ -12,8 +12,10 @@ Run by hand (PostgreSQL on 127.0.0.1:5432, everything else on loopback, stops by
 * Faults: replica A is SIGKILLed at --kill-at and restarted 3 s later; the database is made
   unreachable (a proxy refuses and cuts connections) for 20 s, then frozen (connections stay open,
   no byte moves) for 20 s.
-* Checks: every dump answered exactly once (one chat.postMessage per source message), no 500, no
-  ack over 3 s, no traceback in the replicas' logs. Prints p50/p99/max ack and throughput.
+* Checks: every dump answered exactly once (one chat.postMessage per source message), no 5xx at
+  all (503 included: while the database is away deliveries go to each replica's local spool),
+  no ack over 3 s, no traceback in the replicas' logs, every dump's events in the database at the
+  end. Prints p50/p99/max ack and throughput, and how many deliveries went through the spool.
 
 The replicas use a database of their own (created and dropped here), reached through the proxy.
 """
@@ -204,6 +206,7 @@ class Sender:
         self.attempts: list[dict[str, object]] = []
         self.lock = asyncio.Lock()
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(ACK_DEADLINE_S + 2))
+        self.t0 = time.monotonic()
 
     async def attempt(self, replica: Replica, body: bytes, retry_num: int) -> tuple[bool, float, object]:
         timestamp = int(time.time())
@@ -215,6 +218,7 @@ class Sender:
         if retry_num:
             headers.update({"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_error"})
         started = time.monotonic()
+        at = started - self.t0
         try:
             response = await self.client.post(replica.url + "/slack/events", content=body, headers=headers)
             status: object = response.status_code
@@ -223,7 +227,9 @@ class Sender:
         except httpx.HTTPError as error:
             status = type(error).__name__
         elapsed = time.monotonic() - started
-        self.attempts.append({"status": status, "elapsed": elapsed, "replica": replica.name, "retry": retry_num})
+        self.attempts.append(
+            {"status": status, "elapsed": elapsed, "replica": replica.name, "retry": retry_num, "at": at}
+        )
         ok = status == 200 and elapsed <= ACK_DEADLINE_S
         return ok, elapsed, status
 
@@ -263,8 +269,13 @@ def count_recorded(pg: str, name: str) -> int:
     with engine.connect() as connection:
         count = connection.execute(sqlalchemy.text("SELECT count(DISTINCT message_ts) FROM oomlens_events")).scalar()
         retried = connection.execute(sqlalchemy.text("SELECT count(*) FROM oomlens_jobs WHERE attempts > 1")).scalar()
+        spooled = connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM oomlens_jobs WHERE holder = 'spool'")
+        ).scalar()
+        negative = connection.execute(sqlalchemy.text("SELECT count(*) FROM oomlens_analyses WHERE id < 0")).scalar()
     engine.dispose()
-    print(f"jobs claimed more than once (taken over or retried after a database error): {retried}")
+    print(f"jobs claimed more than once (taken over, retried after a database error, or rechecked): {retried}")
+    print(f"deliveries answered from a spool {spooled}; analyses made while the database was away {negative}")
     return int(count or 0)
 
 
@@ -319,7 +330,7 @@ async def run(args: argparse.Namespace) -> int:
             ).encode()
             deliveries.append((index, event, body, rng.random() < 0.10))
         sender = Sender(replicas)
-        t0 = time.monotonic()
+        t0 = sender.t0 = time.monotonic()
 
         async def faults() -> None:
             await asyncio.sleep(args.kill_at)
@@ -378,7 +389,7 @@ async def run(args: argparse.Namespace) -> int:
     acks = [float(a["elapsed"]) for a in sender.attempts if a["status"] == 200]
     slow = [a for a in sender.attempts if a["status"] == 200 and float(a["elapsed"]) > ACK_DEADLINE_S]
     timeouts = statuses.get("timeout", 0)
-    five_hundred = sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500 and int(s) != 503)
+    five_hundred = sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500)
     tracebacks = sum(r.log_path.read_text(errors="replace").count("Traceback") for r in replicas)
     updates = len(fake.calls_to("chat.update"))
     print()
@@ -396,9 +407,23 @@ async def run(args: argparse.Namespace) -> int:
         f"({(len(expected) - len(missing)) / last_answer:.1f}/s; sending took {sent_done:.1f} s)"
     )
     print(
-        f"503 refusals (database unavailable, retried by Slack) {statuses.get('503', 0)}; other 5xx {five_hundred}; "
+        f"5xx answers {five_hundred} (of which 503 {statuses.get('503', 0)}); "
         f"tracebacks in logs {tracebacks}; fake Slack violations {len(fake.violations)}"
     )
+    outage_end = args.outage_at + 20
+    phases = (
+        ("before the outage", 0, args.outage_at),
+        ("database unreachable", args.outage_at, outage_end),
+        ("database frozen", outage_end, outage_end + 20),
+        ("after", outage_end + 20, 1e9),
+    )
+    for label, start, end in phases:
+        times = [float(a["elapsed"]) for a in sender.attempts if a["status"] == 200 and start <= float(a["at"]) < end]
+        if times:
+            print(
+                f"  acks {label}: {len(times)}, p50 {statistics.median(times) * 1000:.0f} ms, "
+                f"p99 {percentile(times, 99) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms"
+            )
     for violation in fake.violations[:5]:
         print("  violation:", violation)
     ok = (

@@ -48,6 +48,9 @@ class Settings:
     db_pool_size: int = 5
     # `oomlens serve` gives up (one line, exit 2) when the database is not ready within this.
     startup_timeout_s: float = 30.0
+    # The local spool: deliveries acknowledged while the database could not record them.
+    spool_dir: str = "oomlens-spool"
+    spool_max_bytes: int = 64 * 1024 * 1024
 
     def __repr__(self) -> str:  # never print secrets, even in a debugger or a crash report
         return (
@@ -144,6 +147,10 @@ class Settings:
             db_statement_timeout_s=number("OOMLENS_DB_STATEMENT_TIMEOUT", cls.db_statement_timeout_s, minimum=0.5),
             db_pool_size=int(number("OOMLENS_DB_POOL_SIZE", cls.db_pool_size, minimum=1, integer=True)),
             startup_timeout_s=number("OOMLENS_STARTUP_TIMEOUT", cls.startup_timeout_s, minimum=1),
+            spool_dir=get("OOMLENS_SPOOL_DIR") or cls.spool_dir,
+            spool_max_bytes=int(
+                number("OOMLENS_SPOOL_MAX_BYTES", cls.spool_max_bytes, minimum=1_000_000, integer=True)
+            ),
         )
 
 
@@ -377,6 +384,19 @@ VARIABLES: tuple[Variable, ...] = (
         "OOMLENS_JOB_LEASE_S",
         f"{Settings.job_lease_s:g}",
         "seconds a claimed job is held without a heartbeat; a dead replica's jobs are taken over after it",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_SPOOL_DIR",
+        Settings.spool_dir,
+        "directory of the local spool: deliveries acknowledged while the database is away (a persistent "
+        "volume keeps them through a pod replacement)",
+        group="Database",
+    ),
+    Variable(
+        "OOMLENS_SPOOL_MAX_BYTES",
+        str(Settings.spool_max_bytes),
+        "spooled deliveries kept at most; beyond this a delivery is refused (503) so that Slack retries it",
         group="Database",
     ),
     Variable(

@@ -110,13 +110,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
 
     try:
         if args.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-            from slack_sdk import WebClient
+            from bot.slack.metrics import HealthServer
+            from bot.slack.socket_mode import make_handler
 
-            from bot.slack.metrics import HealthServer, time_socket_mode
-
-            handler = SocketModeHandler(app.bolt, settings.app_token, web_client=WebClient(base_url=settings.api_url))
-            time_socket_mode(handler)  # ack latency, as the HTTP server's AckTimer measures it
+            # events recorded (shared queue or local spool) before the ack, as in HTTP mode; ack
+            # latency timed as the HTTP server's AckTimer measures it
+            handler = make_handler(app, settings.app_token or "", settings.api_url)
             # Socket Mode has no HTTP server: probes and /metrics get a port of their own.
             health = HealthServer(
                 connected=lambda: bool(handler.client.is_connected()),

@@ -2,7 +2,8 @@
 
 Every metric lives in one registry (``REGISTRY``), created at import. The code that knows about
 an event calls a one-line helper here (``event_received``, ``deduplicated``, ``dump_outcome``...);
-the durable queue sets its depth and the age of its oldest job with ``set_queue``. Slack Web API
+the recorder's monitor (``bot.slack.recorder``) sets the durable queue's depth and the age of its
+oldest job with ``set_queue`` and the local spool's depth with ``set_spool``. Slack Web API
 calls are counted by ``CallObserver``, a retry handler placed first on every client (Bolt copies
 the retry handlers into the per-workspace clients it makes in OAuth mode), which sees every
 response, including the 429s the rate-limit handler then waits out.
@@ -60,6 +61,19 @@ REPLIES = Counter(
 QUEUE_DEPTH = Gauge("oomlens_queue_depth", "Jobs waiting in the durable queue", registry=REGISTRY)
 QUEUE_AGE = Gauge(
     "oomlens_queue_oldest_age_seconds", "Age of the oldest job waiting in the durable queue", registry=REGISTRY
+)
+SPOOL_DEPTH = Gauge(
+    "oomlens_spool_depth",
+    "Deliveries in this replica's local spool (acknowledged while the database could not record them)",
+    registry=REGISTRY,
+)
+RECORDED = Counter(
+    "oomlens_recorded_deliveries",
+    "Events API deliveries by where the ack recorded them: queued (shared queue), repeat, "
+    "spooled (answered from the local spool), deferred (spooled until the database is back), "
+    "spool_repeat, refused (spool full: not acknowledged, Slack retries)",
+    ["where"],
+    registry=REGISTRY,
 )
 ANALYSIS_SECONDS = Histogram(
     "oomlens_analysis_seconds",
@@ -131,6 +145,14 @@ def set_queue(depth: int, oldest_age_s: float) -> None:
     """For the durable queue: jobs waiting and the age of the oldest (0 when empty)."""
     QUEUE_DEPTH.set(depth)
     QUEUE_AGE.set(oldest_age_s)
+
+
+def set_spool(depth: int) -> None:
+    SPOOL_DEPTH.set(depth)
+
+
+def recorded(where: str) -> None:
+    RECORDED.labels(_label(where)).inc()
 
 
 class CallObserver(RetryHandler):
@@ -214,20 +236,6 @@ class AckTimer:
             await send(message)
 
         await self.app(scope, receive, timed_send)
-
-
-def time_socket_mode(handler: Any) -> None:
-    """Socket Mode's ack latency: Bolt's handler dispatches each envelope and then sends the ack,
-    so the time its listener takes is the time Slack waits for the ack."""
-    listeners = handler.client.socket_mode_request_listeners
-    for index, listener in enumerate(listeners):
-        if getattr(listener, "__self__", None) is handler:
-
-            def timed(client: Any, request: Any, _listener: Any = listener) -> None:
-                with ACK_SECONDS.time():
-                    _listener(client, request)
-
-            listeners[index] = timed
 
 
 # -- Socket Mode: a small health server ----------------------------------------------------------

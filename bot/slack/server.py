@@ -5,9 +5,10 @@ Order of work for a request to /slack/events, so an unsigned or hostile request 
 1. the body is streamed with the size limit enforced while reading (413), within a deadline (408);
 2. the Slack signature is checked on the raw bytes before anything parses them (401);
 3. the body is parsed; anything but a JSON object or a form is refused (400);
-4. an Events API delivery is recorded as a job in the database (the durable queue) and only then
-   acknowledged; when the database cannot record it within ``ACK_DB_TIMEOUT_S`` the delivery is
-   refused (503) so that Slack sends it again: an acknowledged dump is never dropped;
+4. an Events API delivery is recorded durably and only then acknowledged: as a job in the shared
+   database (the durable queue), or, when the database cannot record it within
+   ``recorder.ACK_DB_TIMEOUT_S``, in this replica's local spool (``bot.slack.recorder``); only a
+   full spool refuses it (503) so that Slack sends it again: an acknowledged dump is never dropped;
 5. commands, interactivity and the URL check go to Bolt, on a bounded executor.
 
 Blocking work never runs on the event loop, and every wait has a deadline, so a stuck database
@@ -37,15 +38,13 @@ from starlette.routing import Route
 
 from bot.slack import metrics, oauth
 from bot.slack.app import OomlensApp
+from bot.slack.recorder import ACKNOWLEDGED, REPEAT, SPOOL_REPEAT, Recorder, event_job_key
 
 log = logging.getLogger("bot.server")
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 BODY_TIMEOUT_S = 10.0  # the whole body must arrive within this (half-sent requests)
-ACK_DB_TIMEOUT_S = 2.0  # recording a job; Slack gives up on an ack after 3 s
 DISPATCH_TIMEOUT_S = 2.8  # commands and interactivity acknowledge inside Bolt
-RECORD_THREADS = 8  # threads that write jobs (each holds at most one pooled connection)
-RECORD_BACKLOG = 64  # recordings in flight or waiting; beyond this a delivery is refused at once
 DISPATCH_THREADS = 8  # threads that hand commands and interactivity to Bolt
 READY_TTL_S = 5.0  # /readyz answers from a check at most this old
 READY_CHECK_TIMEOUT_S = 3.0
@@ -147,29 +146,26 @@ def signed(secret: bytes, body: bytes, request: Request, *, now: float | None = 
 
 def _event_key(payload: Any) -> str:
     """The job key of a signed JSON body, or a 400 for anything that is not an Events API shape."""
-    if not isinstance(payload, dict):
-        raise _Refused(400, "invalid request")
-    event = payload.get("event")
-    event_id = payload.get("event_id")
-    if (
-        not isinstance(event, dict)
-        or not isinstance(event.get("type"), str)
-        or not isinstance(event_id, str)
-        or not event_id
-    ):
+    key = event_job_key(payload)
+    if key is None:
         raise _Refused(400, "invalid event")
-    return f"event:{event_id[:200]}"
+    return key
+
+
+def _retry_num(request: Request) -> int:
+    raw = request.headers.get("x-slack-retry-num", "0").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 6 else 0
 
 
 def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> Starlette:
     services = app.services
     secret = (signing_secret if signing_secret is not None else (services.settings.signing_secret or "")).encode()
-    # Recording jobs (the database) and Bolt's dispatch of commands each have threads of their
-    # own, never the event loop and never the threads that run analyses: a frozen database holds
-    # at most the recording threads, and /gfp, /oom and buttons are still acknowledged.
-    record_executor = ThreadPoolExecutor(max_workers=RECORD_THREADS, thread_name_prefix="oomlens-record")
+    # Recording deliveries (the recorder's threads) and Bolt's dispatch of commands each have
+    # threads of their own, never the event loop and never the threads that run analyses: a
+    # frozen database holds at most the recording threads, and /gfp, /oom and buttons are still
+    # acknowledged.
     dispatch_executor = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="oomlens-dispatch")
-    recording = threading.BoundedSemaphore(RECORD_BACKLOG)
+    recorder = app.recorder if app.recorder is not None else Recorder(services.store, None)
     readiness = ReadinessProbe(services.store.ping)
     readiness.status()  # the first check starts now
 
@@ -178,14 +174,6 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
     ) -> Any:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(executor, function, *args), timeout)
-
-    async def record(key: str, text: str) -> bool:
-        # The slot is given back when the recording ends, or when it is cancelled before it
-        # started (a timed-out wait cancels a queued recording): never inside the function,
-        # which a cancelled recording never runs.
-        future = record_executor.submit(services.store.enqueue, key, text)
-        future.add_done_callback(lambda _future: recording.release())
-        return await asyncio.wait_for(asyncio.wrap_future(future), ACK_DB_TIMEOUT_S)  # type: ignore[no-any-return]
 
     async def slack_events(request: Request) -> Response:
         try:
@@ -222,35 +210,16 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
             return Response(status_code=400)
 
     async def record_event(request: Request, text: str, key: str, payload: dict[str, Any]) -> Response:
-        if not recording.acquire(blocking=False):
-            # RECORD_BACKLOG recordings are already waiting on the database: refuse at once
-            # rather than queue more work behind a database that does not answer.
-            log.warning("refused %s: %d recordings are waiting on the database (Slack will retry)", key, RECORD_BACKLOG)
-            return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
-        try:
-            fresh = await record(key, text)
-        except TimeoutError:
-            log.warning(
-                "refused %s: the database did not record it within %.1f s (Slack will retry)", key, ACK_DB_TIMEOUT_S
-            )
-            return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
-        except Exception as error:  # connection refused, pool exhausted, statement timeout...
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-            log.warning(
-                "refused %s: the database could not record it (%s: %s); Slack will retry",
-                key,
-                type(error).__name__,
-                first,
-            )
+        outcome = await recorder.arecord(key, text, _retry_num(request))
+        if outcome not in ACKNOWLEDGED:
+            # The database cannot record it and the spool is full (or there is none): refuse,
+            # and Slack sends it again (never acknowledge and drop).
             return JSONResponse({"error": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
         # Events go to the queue, not through the acknowledging Bolt app: count them here.
         metrics.event_received(
             payload, {name: [request.headers.get(name, "")] for name in ("x-slack-retry-num", "x-slack-retry-reason")}
         )
-        if fresh:
-            if app.jobs is not None:
-                app.jobs.wake()
-        else:
+        if outcome in (REPEAT, SPOOL_REPEAT):
             metrics.deduplicated("event")
             log.info(
                 "repeated delivery of %s (retry %s) already recorded",
@@ -264,6 +233,10 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
 
     async def readyz(_request: Request) -> Response:
         ready, reason = await readiness.astatus()
+        if not ready and recorder.spool is not None and not recorder.spool.full:
+            # Deliveries are still acknowledged (into the local spool) while it has room: taking
+            # every replica out of the Service during an outage would turn them away instead.
+            ready, reason = True, f"ready ({reason}: deliveries go to the local spool)"
         return PlainTextResponse(reason, status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
@@ -272,7 +245,6 @@ def create_asgi_app(app: OomlensApp, *, signing_secret: str | None = None) -> St
         # Shutting down (SIGTERM): let analyses that were already acknowledged post their reply.
         await asyncio.get_running_loop().run_in_executor(None, app.shutdown)
         readiness.close()
-        record_executor.shutdown(wait=False, cancel_futures=True)
         dispatch_executor.shutdown(wait=False, cancel_futures=True)
 
     server = Starlette(lifespan=lifespan, routes=routes(app, slack_events=slack_events, healthz=healthz, readyz=readyz))

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from bot.settings import Settings
 from bot.store import Store
 
-from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPacer
+from .pacing import BotReplyLimiter, ChannelPacer, KeyedLocks, SharedChannelPacer, TurnPacer
 
 
 class IncidentMemory(Protocol):
@@ -63,7 +63,7 @@ class Services:
     settings: Settings
     store: Store
     analyze: Analyzer = default_analyzer
-    pacer: ChannelPacer | SharedChannelPacer = field(default_factory=ChannelPacer)
+    pacer: ChannelPacer | SharedChannelPacer | TurnPacer = field(default_factory=ChannelPacer)
     bot_limiter: BotReplyLimiter = field(default_factory=BotReplyLimiter)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     incidents: IncidentMemory | None = None  # set by build_app once the incident memory exists

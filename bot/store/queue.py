@@ -30,6 +30,10 @@ CLAIM_HOLDER: contextvars.ContextVar[str | None] = contextvars.ContextVar("oomle
 JOB_ATTEMPT: contextvars.ContextVar[int] = contextvars.ContextVar("oomlens_job_attempt", default=0)
 
 
+class NotRecorded(Exception):
+    """The database was never reached (no connection): the delivery is certainly not recorded."""
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -41,16 +45,34 @@ class Job:
 class JobQueueStore:
     engine: Engine
 
-    def enqueue(self, key: str, body: str, *, now: float | None = None) -> bool:
-        """Record a delivery; False when ``key`` is already recorded (a retry). Raises on a database
-        error: the caller must then refuse the delivery so Slack sends it again."""
+    def enqueue(
+        self, key: str, body: str, *, recheck: bool = False, not_before: float | None = None, now: float | None = None
+    ) -> bool:
+        """Record a delivery; False when ``key`` is already recorded (a retry).
+
+        ``recheck``: a reply may already exist (posted from another replica's spool): the job runs
+        as a later attempt (``JOB_ATTEMPT`` > 1), which looks for that reply in the thread before
+        posting. ``not_before``: nobody claims the job before then.
+
+        Raises ``NotRecorded`` when no connection could be had (nothing was sent: the delivery is
+        certainly not recorded) and any other database error when the outcome is unknown."""
         now = time.time() if now is None else now
+        values: dict[str, Any] = dict(key=key[:300], body=body, attempts=1 if recheck else 0, created_at=now)
+        if not_before is not None:
+            values.update(holder="not-before", lease_until=not_before)
         try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(schema.jobs).values(key=key[:300], body=body, attempts=0, created_at=now))
-            return True
-        except IntegrityError:
-            return False
+            connection = self.engine.connect()
+        except Exception as error:
+            raise NotRecorded(
+                str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            ) from error
+        with connection:
+            try:
+                with connection.begin():
+                    connection.execute(insert(schema.jobs).values(**values))
+                return True
+            except IntegrityError:
+                return False
 
     def claim_jobs(self, holder: str, lease_s: float, limit: int, *, now: float | None = None) -> list[Job]:
         now = time.time() if now is None else now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -17,11 +17,15 @@ dedup_keys = Table(
     Column("holder", String(64), nullable=True),
 )
 
+# Analysis ids are 64-bit (revision 0006): a reply answered from a replica's local spool while the
+# database was away carries a random negative id, kept when the analysis is copied here.
+AnalysisId = BigInteger().with_variant(Integer(), "sqlite")
+
 # One row per paste we analysed: feeds App Home, the detail buttons and feedback.
 analyses = Table(
     "oomlens_analyses",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", AnalysisId, primary_key=True, autoincrement=True),
     Column("team_id", String(32), nullable=True, index=True),
     Column("channel", String(32), nullable=True),
     Column("source_ts", String(32), nullable=True),
@@ -43,7 +47,7 @@ replies = Table(
     Column("source_ts", String(32), primary_key=True),
     Column("reply_ts", String(32), nullable=False),
     Column("thread_ts", String(32), nullable=False),
-    Column("analysis_id", Integer, nullable=True),
+    Column("analysis_id", AnalysisId, nullable=True),
     Column("text_digest", String(64), nullable=True),
     Column("created_at", Float, nullable=False),
 )
@@ -53,7 +57,7 @@ feedback = Table(
     "oomlens_feedback",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("analysis_id", Integer, nullable=True, index=True),
+    Column("analysis_id", AnalysisId, nullable=True, index=True),
     Column("team_id", String(32), nullable=True),
     Column("channel", String(32), nullable=True),
     Column("user_id", String(32), nullable=True),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,10 @@ def run_migrations(engine: Engine, *, lock_timeout_s: float = 120.0) -> None:
 
 
 class Store(IncidentStore, JobQueueStore):
+    # Where analysis ids come from when not from the database's sequence (the local spool's store:
+    # random negative ids that stay valid once copied into the shared database).
+    new_analysis_id: Callable[[], int] | None = None
+
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -185,8 +190,9 @@ class Store(IncidentStore, JobQueueStore):
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             return True
-        except Exception:  # readiness probe: any failure means "not ready"
-            log.warning("database ping failed", exc_info=True)
+        except Exception as error:  # readiness probe: any failure means "not ready" (one line, no traceback)
+            first = (str(error).strip().splitlines() or [""])[0][:200]
+            log.warning("database ping failed: %s: %s", type(error).__name__, first)
             return False
 
     # -- de-duplication -----------------------------------------------------------------------
@@ -245,6 +251,36 @@ class Store(IncidentStore, JobQueueStore):
                 continue  # another replica inserted it first: take the next slot after its
         return now
 
+    def push_slot(self, channel: str, next_at: float) -> None:
+        """Move ``channel``'s next free slot to at least ``next_at`` (a post later than its slot)."""
+        table = schema.channel_slots
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(table).where(table.c.channel == channel[:64], table.c.next_at < next_at).values(next_at=next_at)
+            )
+
+    def replica_turn(self, holder: str, ttl_s: float = 15.0, *, now: float | None = None) -> tuple[int, int]:
+        """Say this replica is alive (a ``replica:<holder>`` lease for ``ttl_s``) and return its
+        rank among the live replicas and their number: how replicas take turns posting to a
+        channel while the database is away (``pacing.TurnPacer``)."""
+        now = time.time() if now is None else now
+        table = schema.leases
+        key = f"replica:{holder}"[:300]
+        replicas = table.c.key.like("replica:%")
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(table).where(table.c.key == key).values(expires_at=now + ttl_s, holder=holder[:64])
+            )
+            if result.rowcount == 0:
+                connection.execute(insert(table).values(key=key, holder=holder[:64], expires_at=now + ttl_s))
+            connection.execute(delete(table).where(replicas, table.c.expires_at < now - 3600))
+            live = list(
+                connection.execute(
+                    select(table.c.key).where(replicas, table.c.expires_at >= now).order_by(table.c.key)
+                ).scalars()
+            )
+        return (live.index(key) if key in live else 0), max(1, len(live))
+
     def purge_expired(self, *, now: float | None = None) -> int:
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
@@ -267,9 +303,11 @@ class Store(IncidentStore, JobQueueStore):
         event_count: int,
         paste: str,
     ) -> int:
+        explicit = {"id": self.new_analysis_id()} if self.new_analysis_id is not None else {}
         with self.engine.begin() as connection:
             result = connection.execute(
                 insert(schema.analyses).values(
+                    **explicit,
                     team_id=team_id,
                     channel=channel,
                     source_ts=source_ts,

@@ -167,9 +167,20 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any):
         api_url=fake.api_url,
         database_url=database_url,
         max_file_bytes=200_000,
+        spool_dir=_spool_dir(database_url),
     )
     values.update(overrides)
     return Settings(**values)
+
+
+def _spool_dir(database_url: str) -> str:
+    """Beside a test's SQLite file (replicas of one test share it, as pods share a volume), else a
+    fresh temporary directory: never the working directory."""
+    if database_url.startswith("sqlite:///") and len(database_url) > len("sqlite:///"):
+        return str(Path(database_url[len("sqlite:///") :]).parent / "spool")
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="oomlens-spool-")
 
 
 class BotServer:

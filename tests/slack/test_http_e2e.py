@@ -100,15 +100,20 @@ def test_url_verification_and_probes(slack, bot):
     bot.services.store.engine.dispose()
     bot.services.store.engine = __import__("sqlalchemy").create_engine("sqlite:////nonexistent/dir/x.db")
     # /readyz answers from a cached check (at most READY_TTL_S old): the broken database shows
-    # within one refresh, and every probe in between answers at once.
+    # within one refresh, and every probe in between answers at once. While the local spool has
+    # room the replica stays ready (it still acknowledges deliveries, into the spool); with the
+    # spool full it is not.
     from bot.slack.server import READY_TTL_S
 
-    statuses = []
+    answers = []
     deadline = time.monotonic() + READY_TTL_S + 5
-    while time.monotonic() < deadline and 503 not in statuses:
-        statuses.append(slack.http.get("/readyz").status_code)
+    while time.monotonic() < deadline and not any("database" in text for _, text in answers):
+        response = slack.http.get("/readyz")
+        answers.append((response.status_code, response.text))
         time.sleep(0.1)
-    assert statuses[-1] == 503, statuses
+    assert answers[-1] == (200, "ready (database unavailable: deliveries go to the local spool)"), answers
+    bot.app.spool.max_bytes = 0
+    assert (slack.http.get("/readyz").status_code, slack.http.get("/readyz").text) == (503, "database unavailable")
 
 
 def test_channel_mention_inside_a_dump_pings_nobody(slack, fake_slack):

@@ -129,22 +129,51 @@ def test_socket_mode_health_server_reports_connection_and_database():
         server.stop()
 
 
-def test_socket_mode_acks_are_timed():
+def test_socket_mode_acks_are_timed_and_events_take_the_durable_path():
+    from bot.slack import socket_mode
+
     class Handler:
         def __init__(self) -> None:
-            self.seen: list[str] = []
+            self.seen: list[object] = []
             self.client = type("Client", (), {})()
             self.client.socket_mode_request_listeners = [self.handle, print]
 
         def handle(self, client, request) -> None:
             self.seen.append(request)
 
-    handler = Handler()
+    class Recorder:
+        def __init__(self) -> None:
+            self.recorded: list[tuple[str, int]] = []
+
+        def record(self, key, body, retry_num=0):
+            self.recorded.append((key, retry_num))
+            return "queued"
+
+    class Client:
+        def __init__(self) -> None:
+            self.acks: list[str] = []
+
+        def send_socket_mode_response(self, response) -> None:
+            self.acks.append(response.envelope_id)
+
+    class Request:
+        def __init__(self, type_, payload, envelope_id, retry_attempt=None):
+            self.type, self.payload, self.envelope_id = type_, payload, envelope_id
+            self.retry_attempt, self.retry_reason = retry_attempt, None
+
+    handler, recorder, client = Handler(), Recorder(), Client()
+    app = type("App", (), {"recorder": recorder})()
     before = sample("oomlens_ack_seconds_count")
-    metrics.time_socket_mode(handler)
-    assert handler.client.socket_mode_request_listeners[1] is print  # other listeners untouched
-    handler.client.socket_mode_request_listeners[0](None, "envelope")
-    assert handler.seen == ["envelope"] and sample("oomlens_ack_seconds_count") == before + 1
+    socket_mode.install(handler, app)
+    listeners = handler.client.socket_mode_request_listeners
+    assert listeners[1] is print  # other listeners untouched
+    command = Request("slash_commands", {"command": "/gfp"}, "E1")
+    listeners[0](client, command)
+    assert handler.seen == [command] and recorder.recorded == []  # commands: Bolt acknowledges them
+    event = {"type": "event_callback", "event_id": "EvS1", "event": {"type": "message"}}
+    listeners[0](client, Request("events_api", event, "E2", retry_attempt=1))
+    assert recorder.recorded == [("event:EvS1", 1)] and client.acks == ["E2"] and handler.seen == [command]
+    assert sample("oomlens_ack_seconds_count") == before + 2
 
 
 # -- logs ------------------------------------------------------------------------------------------

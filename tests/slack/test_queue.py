@@ -1,6 +1,6 @@
 """The durable work queue: acknowledged deliveries are recorded, claimed with a lease, taken over
-when their replica dies, answered exactly once, and refused (never dropped) while the database
-cannot record them."""
+when their replica dies, and answered exactly once. (While the database cannot record them they go
+to the local spool: tests/slack/test_spool.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import time
 import uuid
 
 import pytest
-import sqlalchemy
 from slack_harness import BotServer, SlackSender, corpus_text, make_settings, new_channel, real_analyze, slack_escape
 
 from bot.store import Store
@@ -111,93 +110,3 @@ def test_a_replica_dying_after_its_post_is_taken_over_and_the_dump_answered_exac
         replica_a.stop()
         if replica_b is not None:
             replica_b.stop()
-
-
-def test_a_delivery_the_database_cannot_record_is_refused_then_answered_once_on_retry(fake_slack, db_url):
-    real_analyze()
-    bot = BotServer(make_settings(fake_slack, db_url))
-    sender = SlackSender(bot.base_url, fake_slack)
-    store = bot.services.store
-    working = store.engine
-    channel = new_channel()
-    ts = fake_slack.new_ts()
-    event = {
-        "type": "message",
-        "channel": channel,
-        "user": "UHUMAN",
-        "ts": ts,
-        "text": slack_escape(corpus_text("seed-rsync-32bit")),
-    }
-    try:
-        store.engine = sqlalchemy.create_engine("sqlite:////nonexistent/dir/x.db")
-        refused = sender.event(event, event_id="EvDOWN1")
-        assert refused.status_code == 503  # not acknowledged: Slack sends it again
-        time.sleep(1.0)
-        assert not fake_slack.calls_to("chat.postMessage", channel=channel)
-        store.engine = working
-        assert sender.event(event, event_id="EvDOWN1", retry_num=1).status_code == 200
-        fake_slack.wait_calls("chat.postMessage", channel=channel)
-        assert sender.event(event, event_id="EvDOWN1", retry_num=2).status_code == 200
-        time.sleep(1.5)
-        assert len(fake_slack.calls_to("chat.postMessage", channel=channel)) == 1
-    finally:
-        store.engine = working
-        sender.close()
-        bot.stop()
-
-
-def test_a_frozen_database_refuses_deliveries_fast_and_never_starves_commands(fake_slack, db_url):
-    """The database stops answering: deliveries are refused within Slack's 3 s (503, Slack
-    retries), probes answer, and /gfp (no database needed) is still acknowledged and answered."""
-    bot = BotServer(make_settings(fake_slack, db_url))
-    sender = SlackSender(bot.base_url, fake_slack)
-    store = bot.services.store
-    thaw = threading.Event()
-    original_enqueue = store.enqueue
-
-    def frozen_enqueue(*args, **kwargs):
-        thaw.wait(60)
-        return original_enqueue(*args, **kwargs)
-
-    store.enqueue = frozen_enqueue
-    try:
-        channel = new_channel()
-        results: list[tuple[int, float]] = []
-
-        def deliver(n: int) -> None:
-            started = time.monotonic()
-            response = sender.event(
-                {"type": "message", "channel": channel, "user": "UHUMAN", "ts": fake_slack.new_ts(), "text": "hello"},
-                event_id=f"EvFROZEN{n}",
-            )
-            results.append((response.status_code, time.monotonic() - started))
-
-        def burst(first: int, count: int) -> None:
-            threads = [threading.Thread(target=deliver, args=(n,)) for n in range(first, first + count)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(30)
-
-        for round_ in range(3):  # more deliveries than the database threads and the backlog hold
-            burst(round_ * 40, 40)
-        assert len(results) == 120
-        assert {status for status, _ in results} == {503}
-        assert max(elapsed for _, elapsed in results) < 3.0
-        started = time.monotonic()
-        response = sender.command("/gfp", "0xcc0", channel)
-        assert response.status_code == 200 and time.monotonic() - started < 3.0
-        fake_slack.wait_for(lambda: fake_slack.calls_to("response_url"), timeout=10)
-        assert sender.http.get("/healthz").status_code == 200
-        # the database answers again: every slot of the backlog is free (none leaked by the
-        # recordings that were cancelled while they waited for a thread)
-        thaw.set()
-        time.sleep(0.5)
-        results.clear()
-        burst(1000, 20)
-        assert [status for status, _ in results] == [200] * 20
-    finally:
-        thaw.set()
-        store.enqueue = original_enqueue
-        sender.close()
-        bot.stop()

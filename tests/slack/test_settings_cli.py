@@ -95,6 +95,7 @@ def test_serve_runs_uvicorn_with_probes_and_stops_on_sigterm(fake_slack, tmp_pat
         "PORT": str(port),
         "SLACK_API_URL": fake_slack.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "OOMLENS_SPOOL_DIR": str(tmp_path / "spool"),  # not the checkout it runs from
     }
     code = (
         "import argparse, sys; from bot.cli import serve as cli_serve; p = argparse.ArgumentParser(); "

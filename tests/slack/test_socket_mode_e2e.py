@@ -11,18 +11,17 @@ from slack_harness import corpus_text, make_settings, new_channel, real_analyze,
 
 @pytest.fixture
 def socket_bot(fake_slack, db_url):
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk import WebClient
-
     from bot.slack.app import build_app
+    from bot.slack.socket_mode import make_handler
 
     ws = FakeSocketModeServer()
     fake_slack.ws_url = ws.url
     settings = make_settings(fake_slack, db_url, signing_secret=None, app_token=APP_TOKEN, socket_mode=True)
     app = build_app(settings)
-    handler = SocketModeHandler(app.bolt, APP_TOKEN, web_client=WebClient(base_url=fake_slack.api_url))
+    handler = make_handler(app, APP_TOKEN, fake_slack.api_url)  # what `oomlens serve --socket-mode` runs
     handler.connect()
     assert ws.connected.wait(10)
+    ws.app = app
     yield ws
     handler.close()
     app.shutdown()
