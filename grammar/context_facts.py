@@ -189,6 +189,7 @@ _SCREEN_WORDS = (
     "kasan_",
     "kmemleak",
     "Modules linked in",
+    "OOM request ignored",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
 _MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
@@ -362,6 +363,9 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             values["text"] = groups["ka_text"].strip()
         elif terminal == "KMEMLEAK":
             values["text"] = groups["km_text"].strip()
+        elif terminal == "SYSRQ_IGNORED":
+            values["text"] = groups["si_text"].strip()
+            values["killer_disabled_wording"] = bool(groups.get("si_disabled"))
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

@@ -34,6 +34,7 @@ class KernelFix:
     zone_empty: str | None = None  # that zone must hold no managed pages where the paste prints it
     log: re.Pattern[str] | None = None  # a kernel message among the event's lines that names the defect
     arch: re.Pattern[str] | None = None  # the architecture the defect concerns (checked when the paste names one)
+    highmem: bool = False  # the defect needs a kernel that splits RAM into lowmem and HighMem (the paste shows it)
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -64,6 +65,7 @@ def load() -> tuple[KernelFix, ...]:
                 zone_empty=r.get("zone_empty"),
                 log=re.compile(r["log"]) if r.get("log") else None,
                 arch=re.compile(r["arch"]) if r.get("arch") else None,
+                highmem=bool(r.get("highmem")),
             )
         )
     return tuple(out)
@@ -91,6 +93,8 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
             z.name == fix.zone_empty and (z.managed_kb or 0) > 0 for z in getattr(analysis, "zones", ()) or ()
         ):
             continue  # the paste shows the zone populated: a defect of an empty zone does not apply
+        if fix.highmem and getattr(analysis, "has_highmem", None) is not True:
+            continue  # a lowmem/HighMem defect: the paste must show the split
         if fix.kinds and event.kind not in fix.kinds:
             continue
         if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):

@@ -3,8 +3,9 @@
 The patterns are written from the expert's remediation alone (tests/corpus/FORMAT.md). The share
 is printed for all cases and for the held-out fold. Issue 13's target is 70 % on the held-out
 fold; on 2026-12-06 it was 20/33 (61 %; all cases 122/160, 76 %), after the kernel_fixes message/arch
-matching and the header-only workload levers 21/33 (64 %; all cases 127/160, 79 %), so the target is
-not met yet and the test holds the reached share as a floor (raise FLOOR as the advice improves).
+matching and the header-only workload levers 21/33 (64 %; all cases 127/160, 79 %), after the
+refused-SysRq step, the zone-level mlocked share with the 5.18 OOM-reaper step and pinned
+kernel_fixes records 21/33 (64 %; all cases 130/160, 81 %), so the target is not met yet and the test holds the reached share as a floor (raise FLOOR as the advice improves).
 """
 
 from __future__ import annotations
@@ -67,4 +68,4 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     assert held_share >= FLOOR, (
         f"held-out share {held_share:.0%} < {FLOOR:.0%}: {', '.join(c for c, ok in held if not ok)}"
     )
-    assert share >= 0.79, f"share over all cases {share:.0%} fell below the 79 % reached"
+    assert share >= 0.81, f"share over all cases {share:.0%} fell below the 81 % reached"

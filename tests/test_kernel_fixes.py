@@ -67,3 +67,23 @@ def test_an_architecture_bound_record_needs_that_architecture() -> None:
     analysis = evaluate(dump.events[0], dump).analysis
     analysis.arch = "ppc"  # the same trace printed by another architecture
     assert [f.id for f in matches(analysis)] == []
+
+
+def test_a_highmem_record_needs_the_paste_to_show_highmem() -> None:
+    # memcg-lowmem-active-list-aging-4.8 concerns lowmem requests on HighMem kernels of 4.8-4.9:
+    # GFP_KERNEL OOMs of 64-bit 4.8/4.9 kernels (every zone is lowmem) must not be offered it
+    from oomcases import corpus_cases
+
+    seen = 0
+    for case in corpus_cases():
+        dump = parse_text(load_case(case)[0])
+        for event in dump.events:
+            analysis = evaluate(event, dump).analysis
+            if analysis.version is None or analysis.version[:2] not in ((4, 8), (4, 9)):
+                continue
+            if analysis.highest_zone != "Normal" or event.kind != "oom-kill":
+                continue
+            seen += 1
+            ids = [f.id for f in matches(analysis)]
+            assert ("memcg-lowmem-active-list-aging-4.8" in ids) == (analysis.has_highmem is True), case
+    assert seen, "no 4.8/4.9 lowmem OOM in the corpus"

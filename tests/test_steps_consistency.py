@@ -4,7 +4,10 @@ Rules: 64-bit-kernel advice only on 32-bit kernels of a port that has a 64-bit s
 SuperH, xtensa); raising watermarks (min_free_kbytes,
 watermark_scale_factor) only when they are not already inflated and never for a GFP_NOWAIT
 failure (allowed to fail; no reserve access since 4.4, mm/page_alloc.c gfp_to_alloc_flags());
-capping only a process that is not the kill's intended survivor (a hypervisor's guest VM).
+capping only a process that is not the kill's intended survivor (a hypervisor's guest VM);
+the multi-gen LRU's min_ttl_ms only on kernels shown to be 6.1 or later (CONFIG_LRU_GEN merged in
+6.1); lowering vm.min_free_kbytes only when the watermarks show it inflated; the refused-SysRq
+('OOM request ignored') step only when the paste has that line.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ RAISE_WATERMARK = re.compile(
 )
 NO_64BIT_SIBLING = re.compile(r"^(m68k|sh\d*|xtensa|microblaze|nios2|openrisc|arc|csky)", re.I)
 CAP = re.compile(r"^(Weaker option: )?Cap it\b", re.I)
+MGLRU = re.compile(r"lru_gen/min_ttl_ms")
+LOWER_MIN_FREE = re.compile(r"^(Weaker option: )?Lower vm\.min_free_kbytes", re.I)
+SYSRQ_REFUSED = re.compile(r"OOM request ignored")
 
 
 def _nowait(gfp) -> bool:  # type: ignore[no-untyped-def]
@@ -37,6 +43,7 @@ def _nowait(gfp) -> bool:  # type: ignore[no-untyped-def]
 
 def violations(text: bytes | str) -> list[str]:
     report = analyze(text)
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     out = []
     for event in report.events:
         analysis = evaluate(event.event, report.dump).analysis
@@ -51,6 +58,12 @@ def violations(text: bytes | str) -> list[str]:
                     out.append(f"raises inflated watermarks: {step[:80]}")
                 if event.event.kind == "page-allocation-failure" and _nowait(event.gfp):
                     out.append(f"watermark tuning for a GFP_NOWAIT failure: {step[:80]}")
+            if MGLRU.search(step) and (analysis.version is None or analysis.version[:2] < (6, 1)):
+                out.append(f"multi-gen LRU advice on a kernel not shown to be 6.1+: {step[:80]}")
+            if LOWER_MIN_FREE.search(step) and not analysis.min_free_kbytes_inflated:
+                out.append(f"lowers min_free_kbytes that is not shown inflated: {step[:80]}")
+            if SYSRQ_REFUSED.search(step) and "OOM request ignored" not in raw:
+                out.append(f"refused-SysRq advice without the line: {step[:80]}")
             if CAP.search(step):
                 hog = next((f for f in event.findings if f.code == "OOM201"), None)
                 name = next((e.value for e in hog.evidence if e.name == "hog"), None) if hog else None

@@ -29,6 +29,13 @@ def test_recognition_copes_with_the_15_character_comm_and_units() -> None:
     assert recognise(["cc1plus"]).id == "build"  # type: ignore[union-attr]
     assert recognise(["bash"], ["/user.slice"]) is None
 
+    # the 15-character comm of well-known daemons and their systemd units
+    assert recognise(["php-fpm8.2"]).id == "php-fpm"  # type: ignore[union-attr]
+    assert recognise(["apache2"]).id == "apache-httpd"  # type: ignore[union-attr]
+    assert recognise(["clamd"]).id == "clamd"  # type: ignore[union-attr]
+    assert recognise(["beam.smp"]).id == "rabbitmq"  # type: ignore[union-attr]
+    assert recognise(["sh"], ["/system.slice/varnish.service"]).id == "varnish"  # type: ignore[union-attr]
+
 
 def test_a_memcg_kill_of_a_jvm_names_the_heap_setting() -> None:
     findings = analyze(load_case("code-fluid-project-jira-to-11ty-infra-161")[0]).events[0].findings

@@ -129,9 +129,10 @@ def pagetables_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return hit
 
 
-@check("mlocked_share", needs=("meminfo", "ram"))
+@check("mlocked_share", needs=("meminfo|zones", "ram"))
 def mlocked_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """mlock()ed / unevictable pages pin a large part of RAM."""
+    """mlock()ed / unevictable pages pin a large part of RAM (the global counter, else the sum of
+    the zone lines' unevictable:, which show_free_areas() prints per zone since 2.6.28)."""
     unevictable = a.counter_kb("unevictable")
     hit = _share_hit(a, "unevictable", p, unevictable, a.meminfo_lines)
     if hit is None:

@@ -168,21 +168,25 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     frames = [(f, _function(f)) for f in a.event.call_trace]
     evidence: Evidence = {"defect": (found[0].title, ())}
-    traced = False
+    traced = pinned = False
     for fix in found:
+        # a record tied by its function or message AND by the architecture or kernel series the
+        # paste names is pinned by two independent facts: it explains the event better than a
+        # generic reading of the same figures
+        second_key = (fix.arch is not None and bool(a.arch)) or fix.kernels is not None
         hit = next((raw for raw, name in frames if fix.trace is not None and fix.trace.search(name)), None)
         if hit:
             evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
-            traced = True
+            traced, pinned = True, second_key
             break
         logged = next((line for line in a.event.lines if fix.log is not None and fix.log.search(line.text)), None)
         if logged is not None:
             evidence["message"] = (logged.text.strip(), (logged,))
-            traced = True
+            traced, pinned = True, second_key
             break
     if a.kernel:
         evidence["kernel"] = (a.kernel, ())
-    confidence = p["confidence_traced"] if traced else p["confidence_series"]
+    confidence = p["confidence_pinned"] if pinned else p["confidence_traced"] if traced else p["confidence_series"]
     return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
 
 

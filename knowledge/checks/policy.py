@@ -32,6 +32,13 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
         )
     if swap_full:
         evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
+    # drivers/tty/sysrq.c moom_callback(): a SysRq-f that out_of_memory() turned down prints
+    # "OOM request ignored ..." and kills nothing (grammar/context.lark SYSRQ_IGNORED)
+    from ..surroundings import kernel_lines
+
+    refused = kernel_lines(a.dump, "sysrq_ignored")
+    if refused:
+        evidence["sysrq_ignored"] = (refused[0].values["text"], tuple(r.line for r in refused))
     return Hit(
         p["confidence"],
         evidence,
@@ -39,6 +46,8 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "panicked": a.event.panic is not None,
             "shortage": shortage or swap_full,
             "judged": bool(judged) or a.swap_total_kb is not None,
+            "refused": bool(refused),
+            "refused_disabled_wording": any(r.values.get("killer_disabled_wording") for r in refused),
         },
     )
 
