@@ -766,6 +766,8 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         return (
             "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
         )
+    if any(text.startswith("Function entered at [<") for text in traces):
+        return "arm"  # 32-bit ARM without CONFIG_KALLSYMS (arch/arm/kernel/traps.c dump_backtrace_entry)
     if any(re.match(r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", text) for text in traces):
         return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
     if re.search(r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x", joined):

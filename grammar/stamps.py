@@ -8,7 +8,6 @@ clock become a :class:`~grammar.facts.WallTime`.
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -16,9 +15,26 @@ from functools import lru_cache
 from .facts import NO_STAMP, Stamp, WallTime
 from .lexicon import prefix_pattern
 
-_MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
+# strftime's `%b` in the locales people paste from (glibc localedata `abmon`, and `ab_alt_mon`
+# where the two differ: ru `мая`/`май`), lower case, without the trailing dot (fr `févr.`).
+_LOCALE_MONTHS = (
+    "jan feb mar apr may jun jul aug sep oct nov dec",  # C, en
+    "jan feb mär apr mai jun jul aug sep okt nov dez",  # de
+    "janv févr mars avr mai juin juil août sept oct nov déc",  # fr
+    "ene feb mar abr may jun jul ago sep oct nov dic",  # es
+    "gen feb mar apr mag giu lug ago set ott nov dic",  # it
+    "jan fev mar abr mai jun jul ago set out nov dez",  # pt
+    "jan feb mrt apr mei jun jul aug sep okt nov dec",  # nl
+    "sty lut mar kwi maj cze lip sie wrz paź lis gru",  # pl
+    "янв фев мар апр мая июн июл авг сен окт ноя дек",  # ru
+    "янв фев мар апр май июн июл авг сен окт ноя дек",  # ru (nominative)
+    "січ лют бер кві тра чер лип сер вер жов лис гру",  # uk  # noqa: RUF001
+)
+_MONTHS = {name: index for names in _LOCALE_MONTHS for index, name in enumerate(names.split(), start=1)}
+_MONTHS |= {"avril": 4, "sept": 9}  # fr before glibc 2.27; en_GB
+_MONTHS |= {f"{index}月": index for index in range(1, 13)}  # zh, ja: `%b` is the month number
 _SYSLOG_TIME = re.compile(
-    r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
+    r"(?P<mon>[^\W\d_]{3,5}|\d{1,2}月)\.? +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d(?:\.\d+)?)"
     r"(?: (?P<year>\d{4}))?"
 )
 _ISO_TIME = re.compile(
@@ -46,7 +62,7 @@ def _wall(text: str, pattern: re.Pattern[str], numeric_month: bool) -> WallTime 
     match = pattern.match(text.strip())
     if match is None:
         return None
-    month = int(match["mon"]) if numeric_month else _MONTHS.get(match["mon"])
+    month = int(match["mon"]) if numeric_month else _MONTHS.get(match["mon"].lower())
     if not month or not 1 <= month <= 12:
         return None
     groups = match.groupdict()

@@ -213,7 +213,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
         groups = self._groups("INVOKED_CUT", children[0])
         args = cut_assignments(groups.get("ic_args") or "")
         comm = groups.get("ic_comm") or None
-        if not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
+        keyed = bool(groups.get("ic_key"))  # `gfp_mask=0x`: the kernel's own format, cut at its first value
+        if not keyed and not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
             return Item("other", str(children[0]))  # `java invoked oom-killer: ...` names the line, shows nothing
         return Item(
             "invoked",

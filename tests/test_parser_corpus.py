@@ -52,12 +52,7 @@ LABEL_DISAGREEMENTS = {
 # Where the label is right and the parser does not yet read the paste (cases added after the
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
-PARSER_GAPS = {
-    "gh-aetf-kmscon-139": "an OOM header cut right after 'gfp_mask=0x' is not read as an event",
-    "gh-coroot-coroot-330": "a journal host name with asterisks ('n4.c1.***') is taken into the task name",
-    "gh-hakavlad-le9-patch-10": "journal lines with a Russian month ('июл 31') are not read as kernel lines",
-    "gh-raspberrypi-linux-95": "the ARM 'Function entered at [<..>] from [<..>]' backtrace (no KALLSYMS) gives no arch",
-}
+PARSER_GAPS: dict[str, str] = {}
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]

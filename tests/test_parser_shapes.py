@@ -12,6 +12,7 @@ from oomcases import load_case
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
 from grammar.parse import parse_text
+from grammar.stamps import read_stamp
 
 HOG = "lab-process-hog-deb612-amd64"  # global OOM, 6.12, dmesg stamps
 MEMCG = "lab-memcg-v1-deb61-amd64"  # memcg OOM, 6.1
@@ -775,3 +776,89 @@ def test_task_markers_tell_x86_and_only_a_zone_report_tells_which() -> None:
     assert analyze(dma32).arch == "x86_64"
     highmem = trace + "Node 0 HighMem: 4*4kB (U) 0*8kB 1*16kB = 32kB\n"
     assert analyze(highmem).arch == "i686"
+
+
+# ---- journal lines in other locales, masked hosts, a header cut at its first value ------------
+
+
+def test_trigger_line_cut_right_after_its_first_key_is_an_event() -> None:
+    # the kernel's own `gfp_mask=` shows the header, though no digit of the mask was kept
+    text = (
+        "Mar  2 08:15:11 nas kernel: i915 shrinker purged nothing\n"
+        "Mar  2 08:15:12 nas kernel: smbd[10.0.0.4] invoked oom-killer: gfp_mask=0x\n"
+    )
+    event = _one(text)
+    assert (event["kind"], event["trigger_comm"], event["gfp_mask"], event["order"]) == (
+        "oom-kill",
+        "smbd[10.0.0.4]",
+        None,
+        None,
+    )
+    # prose after the phrase still names no event
+    assert _facts("Mar  2 08:15:12 nas kernel: smbd invoked oom-killer: see below\n") == []
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "2024-05-02T10:00:00+02:00 web-**.example.org kernel: ",  # short-iso, masked host
+        "May  2 10:00:00 db-***** kernel: ",  # syslog, host masked to the end
+        "May  2 10:00:00 ***.int.example kernel: ",
+    ],
+)
+def test_host_masked_with_asterisks_stays_out_of_the_task_name(prefix: str) -> None:
+    text = (
+        f"{prefix}java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
+        f"{prefix}Out of memory: Killed process 4242 (java) total-vm:8123456kB, anon-rss:4000000kB, "
+        "file-rss:100kB, shmem-rss:0kB, UID:1000 pgtables:9000kB oom_score_adj:0\n"
+    )
+    (event,) = analyze(text).events
+    facts = contract_fields(event.event)
+    assert (facts["trigger_comm"], facts["killed_pid"]) == ("java", 4242)
+    assert "*" in (event.event.host or "")
+
+
+@pytest.mark.parametrize(
+    ("month", "number"),
+    [
+        ("Okt", 10),  # de_DE
+        ("Mär", 3),  # de_DE
+        ("févr.", 2),  # fr_FR
+        ("juil.", 7),  # fr_FR
+        ("dic", 12),  # es_ES
+        ("ene", 1),  # es_ES
+        ("мая", 5),  # ru_RU
+        ("дек", 12),  # ru_RU
+        ("10月", 10),  # zh_CN, ja_JP
+    ],
+)
+def test_journal_lines_with_a_localised_month_are_kernel_lines(month: str, number: int) -> None:
+    prefix = f"{month} 05 23:41:07 build-7 kernel: "
+    text = (
+        "journalctl -k output:\n"
+        f"{prefix}cc1plus invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, "
+        "oom_score_adj=0\n"
+        f"{prefix}oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+        "task_memcg=/user.slice,task=cc1plus,pid=9150,uid=1000\n"
+        f"{prefix}Out of memory: Killed process 9150 (cc1plus) total-vm:2951164kB, anon-rss:2801312kB, "
+        "file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:5600kB oom_score_adj:0\n"
+    )
+    (event,) = analyze(text).events
+    facts = contract_fields(event.event)
+    assert (facts["trigger_comm"], facts["killed_pid"], facts["constraint"]) == ("cc1plus", 9150, "CONSTRAINT_NONE")
+    assert event.event.host == "build-7"
+    assert read_stamp(prefix.rstrip()).time.month == number
+
+
+def test_arm_backtrace_without_kallsyms_tells_arm() -> None:
+    # arch/arm/kernel/traps.c dump_backtrace_entry() without CONFIG_KALLSYMS: addresses only
+    text = (
+        "[ 1290.220154] dropbear invoked oom-killer: gfp_mask=0x201da, order=0, oom_adj=0, oom_score_adj=0\n"
+        "[ 1290.227661] Backtrace: \n"
+        "[ 1290.230224] Function entered at [<c0033a5c>] from [<c02d3b88>]\n"
+        "[ 1290.236206]  r7:00000000 r6:000201da r5:00000000 r4:c7a31c00\n"
+        "[ 1290.241943] Function entered at [<c02d3b70>] from [<c0074c10>]\n"
+        "[ 1290.247955] Function entered at [<c0074b98>] from [<c0075180>]\n"
+    )
+    report = analyze(text)
+    assert (report.arch, _one(text)["kind"], _one(text)["trigger_comm"]) == ("arm", "oom-kill", "dropbear")

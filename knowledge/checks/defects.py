@@ -153,9 +153,36 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if name in clue:
             reasons.append(name)
             evidence[name] = (clue[name].detail, clue[name].lines)
+    fault = _fault_path_kill(a)
+    if fault:
+        reasons.append("pagefault")
+        evidence["fault_path"] = fault
     if not reasons:
         return None
+    if reasons == ["pagefault"]:
+        # the kill itself is the clue: a global kill the allocator did not ask for
+        return Hit(p["confidence_pagefault"], evidence, {"reasons": reasons}, "root-cause")
     return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
+    """A global OOM kill entered from the page-fault path: on 3.12-5.15 pagefault_out_of_memory()
+    calls out_of_memory() with gfp_mask 0 and order 0 after a fault returned VM_FAULT_OOM, having
+    handed a memcg OOM to mem_cgroup_oom_synchronize() first. A page allocation that found memory
+    short would have run the OOM killer itself (__alloc_pages_may_oom), so a global kill from here
+    means a fault handler (often a driver's vm_ops->fault) returned VM_FAULT_OOM without the
+    allocator running out. 5.16 (60e2793d440a) stopped killing from this path."""
+    if a.event.kind != "oom-kill" or not a.is_global or a.is_memcg:
+        return None
+    if a.version is not None and not ((3, 12) <= a.version[:2] < (5, 16)):
+        return None
+    trigger = a.event.trigger
+    in_trace = "pagefault_out_of_memory" in a.event.call_trace
+    mask_zero = getattr(a.gfp, "mask", None) == 0 and a.order == 0
+    if not (in_trace or mask_zero):
+        return None
+    lines = a.find_lines(r"\bpagefault_out_of_memory\b")[:1] + (a.lines(trigger.line) if trigger else ())
+    return ("pagefault_out_of_memory" if in_trace else "gfp_mask=0x0, order=0", lines)
 
 
 @check("known_defect", needs=("event",))

@@ -1,0 +1,43 @@
+"""A global OOM kill entered from the page-fault path (pagefault_out_of_memory, gfp_mask=0x0) on
+3.12-5.15 names the fault handler, not a memory shortage (OOM602); memcg kills and 5.16+ do not."""
+
+from __future__ import annotations
+
+from bot.pipeline import analyze
+
+HEADER = "[ 5120.118842] gnome-shell invoked oom-killer: gfp_mask=0x0(), order=0, oom_score_adj=0\n"
+CPU = "[ 5120.118850] CPU: 3 PID: 1822 Comm: gnome-shell Tainted: G           O      {release} #1\n"
+TRACE = (
+    "[ 5120.118860] Call Trace:\n"
+    "[ 5120.118870]  dump_stack+0x66/0x90\n"
+    "[ 5120.118880]  dump_header+0x4f/0x1e0\n"
+    "[ 5120.118890]  out_of_memory+0x2c3/0x4f0\n"
+    "[ 5120.118900]  pagefault_out_of_memory+0x61/0x80\n"
+    "[ 5120.118910]  mm_fault_error+0x66/0x150\n"
+)
+
+
+def _codes(text: str) -> list[tuple[str, str]]:
+    (event,) = analyze(text).events
+    return [(f.code, f.role) for f in event.findings]
+
+
+def test_a_global_kill_from_the_fault_path_leads_with_the_fault_handler() -> None:
+    text = HEADER + CPU.format(release="5.10.0-21-amd64") + TRACE
+    assert _codes(text)[0] == ("OOM602", "root-cause")
+    # the header alone (gfp_mask=0x0, order=0) says the same
+    assert _codes(HEADER)[0] == ("OOM602", "root-cause")
+
+
+def test_no_fault_path_clue_where_the_kernel_no_longer_kills_from_it_or_for_a_memcg() -> None:
+    newer = HEADER + CPU.format(release="6.1.0-13-amd64") + TRACE
+    assert "OOM602" not in [code for code, _ in _codes(newer)]
+    memcg = (
+        HEADER
+        + CPU.format(release="4.19.0-6-amd64")
+        + TRACE
+        + "[ 5120.119000] memory: usage 524288kB, limit 524288kB, failcnt 6253\n"
+        + "[ 5120.119010] Memory cgroup out of memory: Killed process 1822 (gnome-shell) total-vm:900000kB, "
+        "anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB\n"
+    )
+    assert "OOM602" not in [code for code, _ in _codes(memcg)]
