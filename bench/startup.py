@@ -42,7 +42,12 @@ def main() -> int:
     parser.add_argument("--oomlens", default=str(REPO / ".venv" / "bin" / "oomlens"))
     parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR")
     args = parser.parse_args()
-    here = dict(os.environ)
+    # pip compiles an installed package's bytecode at install time, and the reference's modules
+    # (site-packages) have theirs; an editable checkout only gets it if Python may write it. This
+    # machine's environment sets PYTHONDONTWRITEBYTECODE, which would time our sources compiled
+    # afresh on every run against a reference read from bytecode.
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    here = dict(base)
     commands: dict[str, tuple[list[str], dict[str, str]]] = {
         "python -c 'import lark, jinja2, yaml'": ([sys.executable, "-c", "import lark, jinja2, yaml"], here),
         "oomlens analyze --format json": ([args.oomlens, "analyze", "--format", "json", str(SAMPLE)], here),
@@ -50,7 +55,7 @@ def main() -> int:
     }
     for also in args.also:
         name, _, directory = also.partition("=")
-        env = dict(os.environ, PYTHONPATH=directory)
+        env = dict(base, PYTHONPATH=directory)
         commands[f"{name}: oomlens analyze --format json"] = (
             [args.oomlens, "analyze", "--format", "json", str(SAMPLE)],
             env,
