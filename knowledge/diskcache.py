@@ -58,11 +58,41 @@ def read(name: str) -> bytes | None:
         return None
 
 
+# Every upgrade or edited file leaves its old entries behind (they are keyed by content, never
+# overwritten). A process that writes (it missed, so something changed) trims the directory once:
+# beyond MAX_ENTRIES the oldest files by modification time go, which are those of older versions.
+MAX_ENTRIES = 4096
+_trimmed: list[bool] = []
+
+
+def trim(directory: Path, keep: int = MAX_ENTRIES) -> int:
+    """Remove the oldest entries beyond ``keep`` (half of them, so trimming is rare); returns how
+    many were removed. Failures (a file another process removed first) are ignored."""
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.is_file() and not entry.name.startswith(".tmp-")]
+    except OSError:
+        return 0
+    if len(entries) <= keep:
+        return 0
+    entries.sort(key=lambda entry: entry.stat().st_mtime)
+    removed = 0
+    for entry in entries[: len(entries) - keep // 2]:
+        try:
+            os.unlink(entry.path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def write(name: str, data: bytes) -> None:
     """Write an entry atomically (a reader never sees half of it); failures are ignored."""
     directory = cache_dir()
     if directory is None:
         return
+    if not _trimmed:
+        _trimmed.append(True)
+        trim(directory)
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:

@@ -18,6 +18,12 @@ def corpus_cases() -> list[str]:
     return sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
 
 
+def second_wave() -> set[str]:
+    """Cases added in the second wave of 2026-12-06 (tests/corpus/SECOND_WAVE.txt, FORMAT.md)."""
+    path = CORPUS / "SECOND_WAVE.txt"
+    return set(path.read_text().split()) if path.is_file() else set()
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())
