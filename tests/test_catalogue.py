@@ -122,3 +122,16 @@ def test_checks_do_not_key_on_corpus_cases():
     text = "".join(path.read_text("utf-8") for path in sources)
     for word in ("memhog", "sockleak", "clamd", "rsync", "lab-", "seed-", "jserver", "tickrs"):
         assert word not in text
+
+
+def test_every_headline_fits_a_slack_header_with_the_longest_suffix():
+    """The reply's header block holds at most 150 characters (bot/render/blockkit.py). A headline
+    is the finding's lead plus what happened (knowledge/overview.py headline_text); the longest
+    such suffix is ": order-NN allocation by " + a 15-character task name (TASK_COMM_LEN 16) +
+    " failed", 47 characters. A longer lead would be cut in Slack and differ from the terminal."""
+    from knowledge import catalogue
+
+    longest_suffix = len(": order-10 allocation by ") + 15 + len(" failed")
+    for record in catalogue.load():
+        lead = record.headline or record.title
+        assert len(lead) + longest_suffix <= 150, (record.code, len(lead), lead)
