@@ -63,6 +63,15 @@ NET_FUNCTIONS = re.compile(
     r"[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|[a-z0-9_]*_napi_poll$|[a-z0-9_]*_rx_poll$|skb_copy|pskb_expand_head|"
     r"__skb_linearize|skb_segment|nf_|sctp_|tun_)"
 )
+# net/core/skbuff.c and include/linux/skbuff.h: the functions that allocate a socket buffer. Their
+# kernel-doc (alloc_skb/__alloc_skb: "On a failure the return is NULL"; __netdev_alloc_skb: "NULL is
+# returned if there is no free memory") makes failure part of the contract: a receive path drops
+# the packet (the driver counts rx_dropped) and the sender retransmits. 2.6.x names included.
+SKB_ALLOC_FUNCTIONS = re.compile(
+    r"^(alloc_skb|__alloc_skb|dev_alloc_skb|__dev_alloc_skb|netdev_alloc_skb|__netdev_alloc_skb|"
+    r"napi_alloc_skb|__napi_alloc_skb|netdev_alloc_skb_ip_align|alloc_skb_with_frags|"
+    r"__alloc_skb_noprof|__netdev_alloc_skb_noprof)$"
+)
 # fs/*: functions of filesystems and the block layer that allocate with GFP_NOFS / GFP_NOIO
 FS_FUNCTIONS = re.compile(
     r"^(xfs_|ext4_|ext3_|jbd2_|btrfs_|nfs_|nfs4_|f2fs_|ocfs2_|gfs2_|ceph_|cifs_|fuse_|"
@@ -83,7 +92,7 @@ TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]
 
 @dataclass(frozen=True)
 class Clue:
-    name: str  # balloon, gpu, zfs, kasan, kmemleak, net_refill, kswapd_oom, nofs_noio, vmalloc_fallback, out_of_tree
+    name: str  # balloon, gpu, zfs, kasan, kmemleak, net_refill, net_drop, kswapd_oom, nofs_noio, vmalloc_fallback, out_of_tree
     detail: str  # what was seen: a module or function name
     lines: tuple[SourceLine, ...]
 
@@ -199,6 +208,13 @@ def clues(analysis: Any) -> dict[str, Clue]:
         and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False)
     ):
         out["net_refill"] = Clue("net_refill", net[0], trigger_lines + net[1])
+    skb = _trace_match(analysis, SKB_ALLOC_FUNCTIONS)
+    if (
+        skb is not None
+        and analysis.order == 0
+        and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False)
+    ):
+        out["net_drop"] = Clue("net_drop", skb[0], trigger_lines + skb[1])
     trigger = analysis.event.trigger
     header = analysis.event.header
     comm = (trigger.comm if trigger and trigger.comm else None) or (header.comm if header else None)

@@ -30,8 +30,9 @@ def _clues(a: Analysis) -> dict[str, Any]:
 
 def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
     """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
-    request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, or a
-    network receive refill that retries later. ``evidence`` gets the caller lines when given."""
+    request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, a
+    network receive refill that retries later, or an atomic single-page socket-buffer allocation
+    whose failure drops one packet. ``evidence`` gets the caller lines when given."""
     gfp = a.gfp
     order = a.order or 0
     clue = _clues(a)
@@ -52,6 +53,10 @@ def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str
         reasons.append("net_refill")
         if evidence is not None:
             evidence["refill_caller"] = (clue["net_refill"].detail, clue["net_refill"].lines[-1:])
+    if "net_drop" in clue and order == 0:
+        reasons.append("net_drop")
+        if evidence is not None:
+            evidence["skb_caller"] = (clue["net_drop"].detail, clue["net_drop"].lines[-1:])
     return reasons
 
 
@@ -78,6 +83,8 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         and e.trigger.gfp_mask == a.event.trigger.gfp_mask
     ]
     evidence["failures"] = (len(same) or 1, trigger_lines)
+    if reasons == ["net_drop"] and len(same) > 1:
+        return None  # the same single-page atomic request failing again and again: the reserve ran dry (OOM121)
     key = reasons[0]
     if key == "net_refill" and len(same) <= 1:
         key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem

@@ -99,6 +99,19 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
             evidence["victim_kb"] = (victim_kb, a.victim_lines)
             confidence = p["confidence_tiny_victim"]
             context["mode"] = "tiny_victim"
+        elif (
+            a.event.kind == "page-allocation-failure"
+            and a.event.kill is None
+            and getattr(a.gfp, "may_reclaim", None) is False
+        ):
+            # An atomic/no-reclaim request never carries __GFP_HIGHMEM, so on every 32-bit kernel
+            # it is confined to lowmem: that part of the inference is automatic. It also may not
+            # reclaim (__alloc_pages_slowpath: no direct reclaim -> nopage; 2.6: `if (!wait) goto
+            # nopage`), so it fails whenever the zone dips under its watermark for a moment on any
+            # machine. Without a zone report and with nothing killed, the warning alone does not
+            # show lowmem exhausted.
+            confidence = p["confidence_arch_only_no_reclaim"]
+            context["mode"] = "arch_only"
         else:
             confidence = p["confidence_arch_only"]
             context["mode"] = "arch_only"

@@ -221,10 +221,50 @@ def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, {"has_guests": bool(guests)})
 
 
-@check("workload_fit", needs=("tasks", "ram"))
+def _workload_fit_from_score(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Only the selection line survived: a low score on the task the OOM killer chose bounds every
+    process's share, so no single process held the memory that ran out."""
+    kill = a.event.kill
+    if (
+        kill is None
+        or a.event.kind != "oom-kill"
+        or kill.score is None
+        or not kill.score_per_mille
+        or kill.memcg_kill
+        or a.selected_process is not None
+        or a.tasks
+    ):
+        return None
+    # 2.6.36-5.0 print `Kill process N (x) score S or sacrifice child` for the task
+    # select_bad_process() chose as the highest oom_badness() of all eligible tasks: S is its
+    # RSS + swap + page tables per mille of RAM + swap (mm/oom_kill.c oom_badness, v2.6.36-v4.18;
+    # 4.19-5.0 scale the same figure when printing). So no killable process held more than S/1000.
+    share = kill.score / 1000
+    if share > p["score_max_victim_share"]:
+        return None
+    lines = a.lines(kill.line)
+    evidence: Evidence = {
+        "largest": (kill.comm, lines),
+        "kill_score": (kill.score, lines),
+        "largest_memory_share": (round(share * 100, 1), lines),
+    }
+    if a.ram_kb:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+    return Hit(
+        p["confidence_score_only"],
+        evidence,
+        {"from_score": True, "swap": False, "names": kill.comm, "sizing": None, "swap_gb": 1},
+    )
+
+
+@check("workload_fit", needs=("tasks|kill",))
 def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Many processes together need more than RAM (+ swap), none of them far above the others: the workload does not fit."""
-    if not a.is_global or a.is_allocation_failure or not a.tasks or not a.ram_kb:
+    if not a.is_global or a.is_allocation_failure:
+        return None
+    if not a.tasks:
+        return _workload_fit_from_score(a, p)
+    if not a.ram_kb:
         return None
     swap_total = a.swap_total_kb
     swap_free = a.swap_free_kb
@@ -258,7 +298,13 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         confidence,
         evidence,
-        {"swap": bool(swap_total), "names": ", ".join(g.name for g in big[:5]), "sizing": sizing, "swap_gb": swap_gb},
+        {
+            "swap": bool(swap_total),
+            "names": ", ".join(g.name for g in big[:5]),
+            "sizing": sizing,
+            "swap_gb": swap_gb,
+            "from_score": False,
+        },
     )
 
 
