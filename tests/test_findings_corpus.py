@@ -109,8 +109,8 @@ def test_ranking_on_the_second_wave_does_not_fall():
     assert top3 >= SECOND_WAVE_TOP3, (top3, total)
 
 
-SECOND_WAVE_TOP1 = 3  # of 9 labelled, reached on 2026-12-06; raise as the diagnosis improves, never lower
-SECOND_WAVE_TOP3 = 4
+SECOND_WAVE_TOP1 = 6  # of 9 labelled, reached on 2026-12-06 (3 before the last diagnosis fixes); raise as the diagnosis improves, never lower
+SECOND_WAVE_TOP3 = 6
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
