@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from . import schema
 
@@ -75,45 +76,12 @@ class JobQueueStore:
                 return False
 
     def claim_jobs(self, holder: str, lease_s: float, limit: int, *, now: float | None = None) -> list[Job]:
-        now = time.time() if now is None else now
         table = schema.jobs
-        free = and_(table.c.done_at.is_(None), or_(table.c.lease_until.is_(None), table.c.lease_until < now))
-        with self.engine.connect() as connection:
-            candidates = (
-                connection.execute(select(table.c.id).where(free).order_by(table.c.id).limit(limit * 3)).scalars().all()
-            )
-        claimed: list[Job] = []
-        for job_id in candidates:
-            if len(claimed) >= limit:
-                break
-            with self.engine.begin() as connection:
-                result = connection.execute(
-                    update(table)
-                    .where(table.c.id == job_id, free)
-                    .values(holder=holder, lease_until=now + lease_s, attempts=table.c.attempts + 1)
-                )
-                if result.rowcount != 1:
-                    continue  # another replica took it first
-                row = connection.execute(
-                    select(table.c.key, table.c.body, table.c.attempts).where(table.c.id == job_id)
-                ).first()
-            if row is not None:
-                claimed.append(Job(id=job_id, key=row[0], body=row[1], attempts=int(row[2])))
-        return claimed
+        return claim_leased(self.engine, table, table.c.done_at.is_(None), holder, lease_s, limit, now=now)
 
     def extend_leases(self, holder: str, job_ids: Iterable[int], lease_s: float, *, now: float | None = None) -> int:
-        ids = list(job_ids)
-        if not ids:
-            return 0
-        now = time.time() if now is None else now
         table = schema.jobs
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(table)
-                .where(table.c.id.in_(ids), table.c.holder == holder, table.c.done_at.is_(None))
-                .values(lease_until=now + lease_s)
-            )
-            return result.rowcount or 0
+        return extend_leased(self.engine, table, table.c.done_at.is_(None), holder, job_ids, lease_s, now=now)
 
     def complete_job(self, job_id: int, holder: str, *, error: str | None = None, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -129,14 +97,7 @@ class JobQueueStore:
     def retry_job_later(
         self, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None
     ) -> None:
-        now = time.time() if now is None else now
-        table = schema.jobs
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(table)
-                .where(table.c.id == job_id, table.c.holder == holder)
-                .values(lease_until=now + delay_s, error=error[:300])
-            )
+        postpone_leased(self.engine, schema.jobs, job_id, holder, delay_s, error, now=now)
 
     def queue_stats(self, *, now: float | None = None) -> dict[str, Any]:
         """Pending jobs and the age of the oldest one (for metrics and tests)."""
@@ -156,3 +117,79 @@ class JobQueueStore:
                 delete(table).where(table.c.done_at.is_not(None), table.c.done_at < now - older_than_s)
             )
             return result.rowcount or 0
+
+
+# -- leased claiming, shared by the database's job queue and a replica's local spool (bot/store/
+# spool.py): a row is free while ``pending`` holds and its lease is absent or past; claiming sets
+# holder, lease and attempts in one conditional UPDATE per row, so two claimers never both win.
+
+
+def claim_leased(
+    engine: Engine,
+    table: Table,
+    pending: ColumnElement[bool],
+    holder: str,
+    lease_s: float,
+    limit: int,
+    *,
+    now: float | None = None,
+) -> list[Job]:
+    now = time.time() if now is None else now
+    free = and_(pending, or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+    with engine.connect() as connection:
+        candidates = (
+            connection.execute(select(table.c.id).where(free).order_by(table.c.id).limit(limit * 3)).scalars().all()
+        )
+    claimed: list[Job] = []
+    for job_id in candidates:
+        if len(claimed) >= limit:
+            break
+        with engine.begin() as connection:
+            result = connection.execute(
+                update(table)
+                .where(table.c.id == job_id, free)
+                .values(holder=holder, lease_until=now + lease_s, attempts=table.c.attempts + 1)
+            )
+            if result.rowcount != 1:
+                continue  # another replica (or process) took it first
+            row = connection.execute(
+                select(table.c.key, table.c.body, table.c.attempts).where(table.c.id == job_id)
+            ).first()
+        if row is not None:
+            claimed.append(Job(id=job_id, key=row[0], body=row[1], attempts=int(row[2])))
+    return claimed
+
+
+def extend_leased(
+    engine: Engine,
+    table: Table,
+    pending: ColumnElement[bool],
+    holder: str,
+    job_ids: Iterable[int],
+    lease_s: float,
+    *,
+    now: float | None = None,
+) -> int:
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    now = time.time() if now is None else now
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.holder == holder, pending)
+            .values(lease_until=now + lease_s)
+        )
+        return result.rowcount or 0
+
+
+def postpone_leased(
+    engine: Engine, table: Table, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None
+) -> None:
+    now = time.time() if now is None else now
+    with engine.begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == job_id, table.c.holder == holder)
+            .values(lease_until=now + delay_s, error=error[:300])
+        )

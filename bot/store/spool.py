@@ -61,7 +61,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from . import schema
-from .queue import Job
+from .queue import Job, claim_leased, extend_leased, postpone_leased
 from .store import DatabaseLimits, Store, make_engine, run_migrations
 
 log = logging.getLogger(__name__)
@@ -221,41 +221,10 @@ class Spool:
     # -- answering from here: the JobRunner protocol --------------------------------------------
 
     def claim_jobs(self, holder: str, lease_s: float, limit: int, *, now: float | None = None) -> list[Job]:
-        now = time.time() if now is None else now
-        free = and_(entries.c.state == PENDING, or_(entries.c.lease_until.is_(None), entries.c.lease_until < now))
-        claimed: list[Job] = []
-        with self.engine.connect() as connection:
-            candidates = (
-                connection.execute(select(entries.c.id).where(free).order_by(entries.c.id).limit(limit)).scalars().all()
-            )
-        for entry_id in candidates:
-            with self.engine.begin() as connection:
-                result = connection.execute(
-                    update(entries)
-                    .where(entries.c.id == entry_id, free)
-                    .values(holder=holder, lease_until=now + lease_s, attempts=entries.c.attempts + 1)
-                )
-                if result.rowcount != 1:
-                    continue
-                row = connection.execute(
-                    select(entries.c.key, entries.c.body, entries.c.attempts).where(entries.c.id == entry_id)
-                ).first()
-            if row is not None:
-                claimed.append(Job(id=entry_id, key=row[0], body=row[1], attempts=int(row[2])))
-        return claimed
+        return claim_leased(self.engine, entries, entries.c.state == PENDING, holder, lease_s, limit, now=now)
 
     def extend_leases(self, holder: str, job_ids: Iterable[int], lease_s: float, *, now: float | None = None) -> int:
-        ids = list(job_ids)
-        if not ids:
-            return 0
-        now = time.time() if now is None else now
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(entries)
-                .where(entries.c.id.in_(ids), entries.c.holder == holder, entries.c.state == PENDING)
-                .values(lease_until=now + lease_s)
-            )
-            return result.rowcount or 0
+        return extend_leased(self.engine, entries, entries.c.state == PENDING, holder, job_ids, lease_s, now=now)
 
     def complete_job(self, job_id: int, holder: str, *, error: str | None = None, now: float | None = None) -> bool:
         """Answered here; or, given up (``error``), left for the shared queue (which looks for a post
@@ -272,13 +241,7 @@ class Spool:
     def retry_job_later(
         self, job_id: int, holder: str, delay_s: float, error: str, *, now: float | None = None
     ) -> None:
-        now = time.time() if now is None else now
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(entries)
-                .where(entries.c.id == job_id, entries.c.holder == holder)
-                .values(lease_until=now + delay_s, error=error[:300])
-            )
+        postpone_leased(self.engine, entries, job_id, holder, delay_s, error, now=now)
 
     # -- replay into the shared database --------------------------------------------------------
 
