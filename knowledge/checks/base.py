@@ -85,8 +85,14 @@ def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
     """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
     workload = a.workload(*names)
+    # the process name the record was recognised by (None when a cgroup path or unit matched it)
+    process = next((n for n in names if n and workload and any(p.search(n) for p in workload.process)), None)
     return {
-        "workload": {"name": workload.name, "levers": workload.levers, "id": workload.id} if workload else None,
+        "workload": (
+            {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
+            if workload
+            else None
+        ),
         "sizing": a.sizing,
     }
 

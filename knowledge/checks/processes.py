@@ -98,7 +98,9 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "victim": kill.comm,
             "from_score": True,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
-            **_workload_context(a, name),
+            # the child killed in its place belongs to the same program (sacrifice child): either name
+            # may be the one a workload record knows
+            **_workload_context(a, name, kill.comm),
         }
         return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
     else:
@@ -253,7 +255,14 @@ def _workload_fit_from_score(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         p["confidence_score_only"],
         evidence,
-        {"from_score": True, "swap": False, "names": kill.comm, "sizing": None, "swap_gb": 1},
+        {
+            "from_score": True,
+            "swap": False,
+            "names": kill.comm,
+            "sizing": None,
+            "swap_gb": 1,
+            "workload": _workload_context(a, kill.comm)["workload"],
+        },
     )
 
 
@@ -304,6 +313,8 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "sizing": sizing,
             "swap_gb": swap_gb,
             "from_score": False,
+            # the biggest programs in order: the first known workload among them names its lever
+            "workload": _workload_context(a, *(g.name for g in big))["workload"],
         },
     )
 
