@@ -201,11 +201,20 @@ class Overview:
         if self.cause is not None:
             return self.cause.remediation
         if self.missing:
+            # what to paste first; then what the undetermined placeholder (OOM900) can already say
+            # from the paste - a known workload's own memory setting - not its request to paste
+            acting = tuple(
+                step
+                for f in self.findings
+                if f.name == "diagnosis.undetermined"
+                for step in f.remediation
+                if not step.startswith("Paste ")
+            )
             return (
                 f"{_sentence(self.paste_hint or '')}: this paste lacks "
                 + "; ".join(m.description for m in self.missing)
                 + ".",
-            )
+            ) + acting
         return (f"Paste {WHOLE_REPORT}.",)
 
     @property

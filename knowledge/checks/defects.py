@@ -12,6 +12,7 @@ from .base import (
     Hit,
     _fix_dict,
     _flag,
+    _workload_context,
     check,
 )
 
@@ -19,7 +20,10 @@ from .base import (
 @check("undetermined", needs=("meminfo|zones|tasks|memcg",))
 def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Placeholder evaluated last by diagnose(): fires only when no root cause fired."""
-    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())})
+    # a known workload among the killed, the largest and the allocating task names its own lever
+    trigger = a.event.trigger
+    names = (a.victim_name, a.task_groups[0].name if a.task_groups else None, trigger.comm if trigger else None)
+    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, _workload_context(a, *names))
 
 
 def _clues(a: Analysis) -> dict[str, Any]:
