@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from oomcases import load_case
+from oomcases import REPO, load_case
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
@@ -85,3 +85,62 @@ def test_the_task_charging_a_memcg_names_its_workload_when_no_victim_is_pasted()
     findings = analyze(load_case("gh-coreos-bugs-2586")[0]).events[0].findings
     oom401 = next(f for f in findings if f.code == "OOM401")
     assert any("celery --concurrency" in s for s in oom401.remediation)
+
+
+def _steps(case: str) -> list[str]:
+    return [s for f in analyze(load_case(case)[0]).events[0].findings for s in f.remediation]
+
+
+def test_a_parallel_build_that_does_not_fit_is_told_to_run_fewer_jobs_before_buying_ram() -> None:
+    # only `Kill process N (cc1plus) score 81 or sacrifice child`: many compilers, none large
+    steps = _steps("gh-copperspice-copperspice-168")
+    assert "cc1plus is a parallel build" in steps[0] and "number of parallel jobs" in steps[0]
+    assert "ninja -jN" in steps[0] and "CPUs + 2" in steps[0]
+    assert steps[1].startswith("Give the machine more RAM")
+
+
+def test_a_workload_that_does_not_fit_names_the_lever_of_its_biggest_known_program() -> None:
+    findings = analyze((REPO / "tests" / "cases" / "workload-many-processes.log").read_bytes()).events[0].findings
+    oom222 = next(f for f in findings if f.code == "OOM222")
+    assert oom222.remediation[0].startswith("Shrink the biggest program first")
+    assert "postgres is PostgreSQL" in oom222.remediation[0] and "shared_buffers" in oom222.remediation[0]
+    # a program no record knows keeps the generic steps only
+    line = "[67664.932863] Out of memory: Kill process 19463 ({comm}) score 81 or sacrifice child\n"
+    unknown = analyze(line.format(comm="someprogram")).events[0].findings
+    assert next(f for f in unknown if f.code == "OOM222").remediation[0].startswith("Give the machine more RAM")
+    assert not any("knowledge/workloads.yaml" in s for f in unknown for s in f.remediation)
+    known = analyze(line.format(comm="cc1plus")).events[0].findings
+    assert next(f for f in known if f.code == "OOM222").remediation[0].startswith("Shrink the biggest program first")
+
+
+def test_a_score_of_1000_first_asks_for_the_oom_score_adj_of_the_selected_task() -> None:
+    # `Kill process 1358 (netdata) score 1000 or sacrifice child`: size or oom_score_adj 1000
+    steps = _steps("gh-netdata-netdata-9996")
+    assert steps[0].startswith("Check netdata's oom_score_adj before blaming its size")
+    assert "OOMScoreAdjust=" in steps[0] and "should survive, lower it" in steps[0]
+    # below the cap the score is the task's size: no such step
+    assert not any("before blaming its size" in s for s in _steps("gh-clickhouse-clickhouse-6260"))
+
+
+def test_the_child_killed_in_the_selected_parents_place_names_the_workload() -> None:
+    # `Kill process 16959 (AsyncBlockInput) score 947 ...` then `Killed process 19079 (clickhouse-serv)`
+    steps = _steps("gh-clickhouse-clickhouse-6260")
+    assert steps[0].startswith("Bound clickhouse-serv with its own memory settings: it is ClickHouse")
+    assert "mark_cache_size" in steps[0] and "compile_expressions" in steps[0]
+
+
+def test_a_memcg_kill_of_a_known_workload_names_its_lever_before_raising_the_limit() -> None:
+    findings = analyze(load_case("code-fluid-project-jira-to-11ty-infra-161")[0]).events[0].findings
+    oom401 = next(f for f in findings if f.code == "OOM401")
+    assert (
+        oom401.remediation[0].startswith("Size a Java virtual machine inside the limit")
+        and "-Xmx" in oom401.remediation[0]
+    )
+
+
+def test_a_fragment_names_the_killed_workloads_lever_after_the_one_paste_step() -> None:
+    # kill line and a few task rows of a MySQL host: too little for a cause
+    event = analyze(load_case("gh-bitnami-vms-927")[0]).events[0]
+    todo = event.overview.todo
+    assert event.overview.is_fragment and todo[0].startswith("Paste from 'invoked oom-killer'")
+    assert len(todo) == 2 and "if mysqld is what grew" in todo[1] and "innodb_buffer_pool_size" in todo[1]
