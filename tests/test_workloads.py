@@ -144,3 +144,28 @@ def test_a_fragment_names_the_killed_workloads_lever_after_the_one_paste_step() 
     todo = event.overview.todo
     assert event.overview.is_fragment and todo[0].startswith("Paste from 'invoked oom-killer'")
     assert len(todo) == 2 and "if mysqld is what grew" in todo[1] and "innodb_buffer_pool_size" in todo[1]
+
+
+def _renamed(case: str, comm: str) -> dict[str, tuple[str, ...]]:
+    """The lab case's memory hog (memhog) renamed to a known program: steps per finding code."""
+    text = re.sub(r"\bmemhog\b", comm, load_case(case)[0].decode())
+    return {f.code: f.remediation for f in analyze(text).events[0].findings}
+
+
+def test_a_runaway_known_program_and_ram_without_swap_name_its_own_lever() -> None:
+    steps = _renamed("lab-process-hog-deb612-amd64", "mysqld")
+    assert steps["OOM221"][0].startswith("Find why mysqld grows and size it with its own settings: it is MySQL")
+    assert "innodb_buffer_pool_size" in steps["OOM221"][0]
+    assert steps["OOM202"][0].startswith("Give the machine more memory")
+    assert "mysqld is MySQL / MariaDB" in steps["OOM202"][1] and "innodb_buffer_pool_size" in steps["OOM202"][1]
+    # an unknown program keeps the generic wording
+    plain = _renamed("lab-process-hog-deb612-amd64", "memhog")
+    assert plain["OOM221"][0].startswith("Find why memhog grows: check its own memory settings")
+    assert not any("knowledge/workloads.yaml" in s for s in plain["OOM202"])
+
+
+def test_full_swap_names_the_largest_known_programs_lever_as_a_condition() -> None:
+    steps = _renamed("lab-swap-zram-deb61-amd64", "redis-server")
+    lever = next(s for s in steps["OOM203"] if "knowledge/workloads.yaml" in s)
+    assert "The largest program here, redis-server, is Redis / Valkey: if it is the one that grew" in lever
+    assert "maxmemory" in lever and steps["OOM203"].index(lever) == 1

@@ -350,4 +350,4 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    return Hit(confidence, evidence, {"processes": len(top.pids)})
+    return Hit(confidence, evidence, {"processes": len(top.pids), **_workload_context(a, top.name)})

@@ -8,6 +8,7 @@ from ..analysis import Analysis
 from .base import (
     Evidence,
     Hit,
+    _workload_context,
     check,
 )
 
@@ -28,7 +29,13 @@ def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
             return None  # not anonymous memory that swap could have absorbed
     if free is not None:
         evidence["free_kb"] = (free, a.meminfo_lines)
-    return Hit(p["confidence"], evidence, {"sizing": a.sizing})
+    # the largest task may be a known workload: its own lever is a way to make it fit
+    return Hit(p["confidence"], evidence, _workload_context(a, _largest(a)))
+
+
+def _largest(a: Analysis) -> str | None:
+    """The program holding the most memory in the task table (all its processes together)."""
+    return a.task_groups[0].name if a.task_groups else None
 
 
 @check("swap_exhausted", needs=("swap",))
@@ -48,4 +55,5 @@ def swap_exhausted(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "free_swap_kb": (free, a.swap_lines),
             "used_swap_kb": (total - free, a.swap_lines),
         },
+        _workload_context(a, _largest(a)),
     )
