@@ -169,3 +169,14 @@ def test_full_swap_names_the_largest_known_programs_lever_as_a_condition() -> No
     lever = next(s for s in steps["OOM203"] if "knowledge/workloads.yaml" in s)
     assert "The largest program here, redis-server, is Redis / Valkey: if it is the one that grew" in lever
     assert "maxmemory" in lever and steps["OOM203"].index(lever) == 1
+
+
+def test_threads_of_a_jvm_and_of_qemu_are_recognised_by_their_thread_names() -> None:
+    # HotSpot's GC and compiler threads and QEMU's vCPU threads allocate under their own comm
+    assert recognise(["GC Thread#9"]).id == "jvm"  # type: ignore[union-attr]
+    assert recognise(["C2 CompilerThread0"[:15]]).id == "jvm"  # type: ignore[union-attr]
+    assert recognise(["CPU 0/KVM"]).id == "vm"  # type: ignore[union-attr]
+    assert recognise(["GC Thread"]) is None and recognise(["CPU 0/TCG"]) is None
+    findings = analyze(load_case("gh-quaquel-pynetlogo-53")[0]).events[0].findings
+    steps = [s for f in findings for s in f.remediation][:3]
+    assert any("If it is GC Thread#9 (or the process it is a thread of)" in s and "-Xmx" in s for s in steps)
