@@ -180,3 +180,13 @@ def test_threads_of_a_jvm_and_of_qemu_are_recognised_by_their_thread_names() -> 
     findings = analyze(load_case("gh-quaquel-pynetlogo-53")[0]).events[0].findings
     steps = [s for f in findings for s in f.remediation][:3]
     assert any("If it is GC Thread#9 (or the process it is a thread of)" in s and "-Xmx" in s for s in steps)
+
+
+def test_a_protected_known_program_is_told_its_own_lever() -> None:
+    # the lab's -1000 hog renamed to PostgreSQL, which is often shielded with oom_score_adj
+    steps = _renamed("lab-oom-score-adj-deb61-amd64", "postgres")
+    assert steps["OOM205"][2].startswith("Fix the protected process's memory use with its own settings: postgres is")
+    assert "shared_buffers" in steps["OOM205"][2]
+    assert _renamed("lab-oom-score-adj-deb61-amd64", "memhog")["OOM205"][2].startswith(
+        "Fix the protected process's memory use. "
+    )

@@ -199,7 +199,7 @@ def score_adj_protection(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if victim_kb is not None:
         evidence["victim"] = (a.victim_name, a.victim_lines)
         evidence["victim_kb"] = (victim_kb, a.victim_lines)
-    return Hit(p["confidence"], evidence, {"has_victim": victim_kb is not None})
+    return Hit(p["confidence"], evidence, {"has_victim": victim_kb is not None, **_workload_context(a, largest.name)})
 
 
 @check("vm_overcommit", needs=("trigger|tasks",))
