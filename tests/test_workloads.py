@@ -35,6 +35,8 @@ def test_recognition_copes_with_the_15_character_comm_and_units() -> None:
     assert recognise(["clamd"]).id == "clamd"  # type: ignore[union-attr]
     assert recognise(["beam.smp"]).id == "rabbitmq"  # type: ignore[union-attr]
     assert recognise(["sh"], ["/system.slice/varnish.service"]).id == "varnish"  # type: ignore[union-attr]
+    assert recognise(["prometheus"]).id == "prometheus"  # type: ignore[union-attr]
+    assert recognise(["memcached"]).id == "memcached"  # type: ignore[union-attr]
 
 
 def test_a_memcg_kill_of_a_jvm_names_the_heap_setting() -> None:
