@@ -90,7 +90,9 @@ def test_workload_that_does_not_fit_is_sized_from_the_dump() -> None:
 
     report = analyze((Path(__file__).parent / "cases" / "workload-many-processes.log").read_bytes())
     finding = next(f for f in report.events[0].findings if f.code == "OOM222")
-    first, swap = finding.remediation[0], finding.remediation[1]
+    # postgres's own lever comes first (knowledge/workloads.yaml), then RAM sized from the dump, then swap
+    assert "postgres is PostgreSQL" in finding.remediation[0]
+    first, swap = finding.remediation[1], finding.remediation[2]
     assert "with 25% headroom it needs about 768 MiB" in first and "qemu -m" in first
     assert "fallocate -l 1G" in swap and "4G" not in swap  # sized from the shortfall, not a fixed 4 GB
 
