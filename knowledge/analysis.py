@@ -623,6 +623,11 @@ class Analysis:
     def highest_zone(self) -> str | None:
         """Highest zone the request may use, from the gfp decoding."""
         zone = getattr(self.gfp, "highest_zone", None) if self.gfp is not None else None
+        if zone == "DMA32" and "DMA32" not in self.zone_types:
+            # a kernel without ZONE_DMA32 (every 32-bit one, arm64 configs without it) serves
+            # __GFP_DMA32 from ZONE_NORMAL: include/linux/gfp.h (v2.6.31-v6.x) `#ifdef
+            # CONFIG_ZONE_DMA32 #define OPT_ZONE_DMA32 ZONE_DMA32 #else ... ZONE_NORMAL`
+            zone = "Normal"
         return zone if zone in ZONE_ORDER else None
 
     def zone_usable(self, name: str) -> bool | None:

@@ -258,5 +258,16 @@ def stuck_page_cache(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         ramp(file_kb / size, p["min_file_share"], p["full_file_share"], p["confidence_low"], p["confidence_high"]),
         evidence,
-        {"has_busy": bool(all_file), "zones": ", ".join(z.label for z in zones)},
+        {"has_busy": bool(all_file), "zones": ", ".join(z.label for z in zones), "development": _development(a)},
     )
+
+
+def _development(a: Analysis) -> str | None:
+    """What kind of pre-release tree the paste's kernel is (grammar/release.py), or None: "mm-tree",
+    "linux-next", "git-describe" (a build between tags) or "rc" (a release candidate)."""
+    from grammar.release import parse_release
+
+    release = parse_release(a.kernel) if a.kernel else None
+    if release is None:
+        return None
+    return release.development or ("rc" if release.rc is not None else None)
