@@ -273,6 +273,23 @@ class Environment:
     evidence: str | None
 
 
+def page_kb_from_tasks(event: Event, min_rows: int = 5) -> int | None:
+    """The page size the task dump's pgtables_bytes column shows, when nothing else says it.
+
+    Each page-table page is counted whole: mm_inc_nr_ptes() adds PTRS_PER_PTE * sizeof(pte_t),
+    one page (include/linux/mm.h v4.15-v6.x; dump_tasks() prints mm_pgtables_bytes(), mm/oom_kill.c
+    v4.15+). When every non-zero value of at least ``min_rows`` rows is a multiple of 64 KiB (or
+    16 KiB), the pages are that size: with 4 KiB pages the chance of that is 1 in 16 per row.
+    """
+    values = [row.pgtables_bytes for row in event.tasks if row.pgtables_bytes]
+    if len(values) < min_rows:
+        return None
+    for size_kb in (64, 16):
+        if all(v % (size_kb * 1024) == 0 for v in values):
+            return size_kb
+    return None
+
+
 class Analysis:
     """Everything the checks read about one event (computed lazily, once)."""
 
@@ -281,7 +298,7 @@ class Analysis:
         self.dump = dump
         self.gfp = gfp
         # The event's own machine: one log can interleave several hosts and kernels.
-        self.page_kb = event.page_size_kb or dump.page_size_kb or 4
+        self.page_kb = event.page_size_kb or dump.page_size_kb or page_kb_from_tasks(event) or 4
         self.kernel = (
             (event.header.kernel if event.header and event.header.kernel else None) or event.kernel or dump.kernel
         )
@@ -318,6 +335,12 @@ class Analysis:
         if self.kernel and RELEASE_32BIT.search(self.kernel):
             return True
         if self.zone_names & {"HighMem"} or self.highmem_by_reserve:
+            return True
+        # `N pages HighMem/MovableOnly` counts the zones is_highmem_idx() accepts, which is 0 without
+        # CONFIG_HIGHMEM (include/linux/mmzone.h v3.x-v6.x; lib/show_mem.c, mm/show_mem.c 6.1+):
+        # a non-zero count is a HighMem kernel, and HIGHMEM exists on 32-bit ports only
+        totals = self.event.page_totals
+        if totals.get("HighMem/MovableOnly", totals.get("HighMem")):
             return True
         if "DMA32" in self.zone_names:
             return False
