@@ -273,19 +273,18 @@ class Environment:
     evidence: str | None
 
 
-def page_kb_from_tasks(event: Event, min_rows: int = 5) -> int | None:
+def page_kb_from_tasks(event: Event) -> int | None:
     """The page size the task dump's pgtables_bytes column shows, when nothing else says it.
 
     Each page-table page is counted whole: mm_inc_nr_ptes() adds PTRS_PER_PTE * sizeof(pte_t),
     one page (include/linux/mm.h v4.15-v6.x; dump_tasks() prints mm_pgtables_bytes(), mm/oom_kill.c
-    v4.15+). When every non-zero value of at least ``min_rows`` rows is a multiple of 64 KiB (or
-    16 KiB), the pages are that size: with 4 KiB pages the chance of that is 1 in 16 per row.
+    v4.15+). When every non-zero value is a multiple of 64 KiB (at least 5 rows) or of 16 KiB (at
+    least 8 rows), the pages are that size: with 4 KiB pages the chance of that is 1 in 16 (1 in
+    4) per row, so about one in a million (1 in 65,000) for the whole dump.
     """
     values = [row.pgtables_bytes for row in event.tasks if row.pgtables_bytes]
-    if len(values) < min_rows:
-        return None
-    for size_kb in (64, 16):
-        if all(v % (size_kb * 1024) == 0 for v in values):
+    for size_kb, min_rows in ((64, 5), (16, 8)):
+        if len(values) >= min_rows and all(v % (size_kb * 1024) == 0 for v in values):
             return size_kb
     return None
 

@@ -129,3 +129,15 @@ def test_a_task_dump_of_a_64k_page_kernel_points_at_thp_min_free_kbytes() -> Non
     steps = _steps(TASKS_64K)
     assert any("64 KiB pages" in s and "min_free_kbytes" in s for s in steps[:3]), steps
     assert not any("64 KiB pages" in s for s in _steps(TASKS_4K))
+
+
+def test_a_node_bound_kill_sizes_the_workload_from_the_allowed_nodes() -> None:
+    case = "lab-numa-cpuset-deb612-amd64"
+    assert not is_held_out(case)
+    a = _analysis(case)
+    allowed = a.allowed_nodes
+    assert allowed
+    node_kb = sum(z.managed_kb or 0 for z in a.zones if z.node in allowed)
+    step = _steps(case, "OOM301")[0]
+    assert "memory of the NUMA nodes it may use" in step
+    assert f"{round(node_kb / 1024)} MiB here" in step
