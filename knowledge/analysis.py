@@ -273,6 +273,22 @@ class Environment:
     evidence: str | None
 
 
+def page_kb_from_tasks(event: Event) -> int | None:
+    """The page size the task dump's pgtables_bytes column shows, when nothing else says it.
+
+    Each page-table page is counted whole: mm_inc_nr_ptes() adds PTRS_PER_PTE * sizeof(pte_t),
+    one page (include/linux/mm.h v4.15-v6.x; dump_tasks() prints mm_pgtables_bytes(), mm/oom_kill.c
+    v4.15+). When every non-zero value is a multiple of 64 KiB (at least 5 rows) or of 16 KiB (at
+    least 8 rows), the pages are that size: with 4 KiB pages the chance of that is 1 in 16 (1 in
+    4) per row, so about one in a million (1 in 65,000) for the whole dump.
+    """
+    values = [row.pgtables_bytes for row in event.tasks if row.pgtables_bytes]
+    for size_kb, min_rows in ((64, 5), (16, 8)):
+        if len(values) >= min_rows and all(v % (size_kb * 1024) == 0 for v in values):
+            return size_kb
+    return None
+
+
 class Analysis:
     """Everything the checks read about one event (computed lazily, once)."""
 
@@ -281,7 +297,7 @@ class Analysis:
         self.dump = dump
         self.gfp = gfp
         # The event's own machine: one log can interleave several hosts and kernels.
-        self.page_kb = event.page_size_kb or dump.page_size_kb or 4
+        self.page_kb = event.page_size_kb or dump.page_size_kb or page_kb_from_tasks(event) or 4
         self.kernel = (
             (event.header.kernel if event.header and event.header.kernel else None) or event.kernel or dump.kernel
         )
@@ -318,6 +334,12 @@ class Analysis:
         if self.kernel and RELEASE_32BIT.search(self.kernel):
             return True
         if self.zone_names & {"HighMem"} or self.highmem_by_reserve:
+            return True
+        # `N pages HighMem/MovableOnly` counts the zones is_highmem_idx() accepts, which is 0 without
+        # CONFIG_HIGHMEM (include/linux/mmzone.h v3.x-v6.x; lib/show_mem.c, mm/show_mem.c 6.1+):
+        # a non-zero count is a HighMem kernel, and HIGHMEM exists on 32-bit ports only
+        totals = self.event.page_totals
+        if totals.get("HighMem/MovableOnly", totals.get("HighMem")):
             return True
         if "DMA32" in self.zone_names:
             return False
@@ -623,6 +645,11 @@ class Analysis:
     def highest_zone(self) -> str | None:
         """Highest zone the request may use, from the gfp decoding."""
         zone = getattr(self.gfp, "highest_zone", None) if self.gfp is not None else None
+        if zone == "DMA32" and "DMA32" not in self.zone_types:
+            # a kernel without ZONE_DMA32 (every 32-bit one, arm64 configs without it) serves
+            # __GFP_DMA32 from ZONE_NORMAL: include/linux/gfp.h (v2.6.31-v6.x) `#ifdef
+            # CONFIG_ZONE_DMA32 #define OPT_ZONE_DMA32 ZONE_DMA32 #else ... ZONE_NORMAL`
+            zone = "Normal"
         return zone if zone in ZONE_ORDER else None
 
     def zone_usable(self, name: str) -> bool | None:

@@ -75,13 +75,17 @@ def _function(frame: str) -> str:
     return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", frame.split("+")[0].strip().lstrip("?").strip())
 
 
-def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
+def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) -> tuple[KernelFix, ...]:
     """The records that this event fits (kind, order, kernel series, architecture and, where given, a
     trace function or a kernel message among the event's lines: either one ties the record).
 
     ``untraced``: when the paste shows no call trace at all, a record tied to a function and to the
     request's zone (``gfp_zone``) is kept on its other conditions, as a *possible* match the caller
     must word as such (the trace that would confirm it is missing, not contradicting).
+
+    ``unversioned``: when the paste names no kernel release, a record tied to a kernel series is
+    kept on its other conditions, again as a *possible* match the caller words as "if the kernel
+    is X-Y" (the release that would confirm it is missing, not contradicting).
     """
     event = analysis.event
     frames = {_function(f) for f in event.call_trace}
@@ -101,7 +105,10 @@ def matches(analysis: Any, untraced: bool = False) -> tuple[KernelFix, ...]:
             continue
         if fix.kernels is not None:
             depth = len(fix.kernels[0])
-            if analysis.version is None or not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
+            if analysis.version is None:
+                if not unversioned:
+                    continue
+            elif not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):

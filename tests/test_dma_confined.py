@@ -31,7 +31,7 @@ def test_traced_dma_pool_failure_names_the_fix_as_certain() -> None:
     findings = _first("lore-513-kdump-dma-atomic-pool-order5")
     top = findings[0]
     assert top.code == "OOM110"
-    assert top.remediation[0].startswith("Run a kernel with the fix")
+    assert top.remediation[0].startswith("Upgrade to a kernel with the fix")
     assert "a674e48c5443" in top.remediation[0]
 
 

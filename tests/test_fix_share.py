@@ -5,10 +5,12 @@ is printed for all cases and for the held-out fold. Issue 13's target is 70 % on
 fold; on 2026-12-06 it was 20/33 (61 %; all cases 122/160, 76 %), after the kernel_fixes message/arch
 matching and the header-only workload levers 21/33 (64 %; all cases 127/160, 79 %), after the
 refused-SysRq step, the zone-level mlocked share with the 5.18 OOM-reaper step and pinned
-kernel_fixes records 21/33 (64 %; all cases 130/160, 81 %), after the workload levers put first
-(OOM222, OOM201, OOM401 and more) 21/33 held out (all first-wave cases 133/160, 83 %; second
-wave 6/8), so the target is not met yet and the test holds the reached share as a floor (raise
-FLOOR as the advice improves).
+kernel_fixes records 21/33 (64 %; all cases 130/160, 81 %), after the kernel and topology advice
+(lowmem page-cache reclaim defect with its releases, development trees, harmless network-path
+atomics, partial pastes: vmalloc=, NUMA node limits, 64 KiB pages' min_free_kbytes) 23/33 (70 %;
+all cases 140/160, 88 %; second wave 6/8), with the workload levers put first as well
+23/33 (all first-wave cases 141/160, 88 %; second wave 7/8), so the target is not met yet on all 34 held-out cases
+(23/34, 68 %) and the test holds the reached share as a floor (raise FLOOR as the advice improves).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from oomcases import corpus_cases, is_held_out, load_case, second_wave
 from bot.pipeline import analyze
 
 TARGET = 0.70  # issue 13
-FLOOR = 0.63  # 21/33 reached on 2026-12-06 (first-wave cases); never lowered
+FLOOR = 0.69  # 23/33 reached on 2026-12-06 (first-wave cases; 21/33 before the kernel advice); never lowered
 # cases of the second wave with an expert fix among the first three steps: 6/8 reached on
-# 2026-12-06 (3 before the last diagnosis fixes, 5 before the workload levers led); never lowered
-SECOND_WAVE_FLOOR = 6
+# 2026-12-06 (3 before the last diagnosis fixes, 5 before the kernel advice and workload levers);
+# never lowered
+SECOND_WAVE_FLOOR = 7
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -81,7 +84,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         f"held-out share {first_held_share:.0%} < {FLOOR:.0%}: {', '.join(c for c, ok in first_held if not ok)}"
     )
     first_share = sum(ok for _, ok in first) / len(first)
-    assert first_share >= 0.83, f"share over all cases {first_share:.0%} fell below the 83 % reached"
+    assert first_share >= 0.88, f"share over all cases {first_share:.0%} fell below the 88 % reached"
     wave = [(c, ok) for c, ok in scored if c in later]
     print(f"second wave: {sum(ok for _, ok in wave)}/{len(wave)}")
     assert sum(ok for _, ok in wave) >= SECOND_WAVE_FLOOR, wave

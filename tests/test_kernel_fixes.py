@@ -62,7 +62,7 @@ def test_an_architecture_bound_record_needs_that_architecture() -> None:
     text = load_case("lore-2615-x86_64-sg-io-bounce-gfp-dma-0xd1")[0].decode()
     assert _ids(text) == ["x86-64-block-bounce-into-zone-dma"]
     steps = [s for f in analyze(text).events[0].findings for s in f.remediation][:3]
-    assert any("bounce" in s and "Run a kernel with the fix" in s for s in steps)
+    assert any("bounce" in s and "Upgrade to a kernel with the fix" in s for s in steps)
     dump = parse_text(text)
     analysis = evaluate(dump.events[0], dump).analysis
     analysis.arch = "ppc"  # the same trace printed by another architecture

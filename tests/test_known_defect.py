@@ -19,7 +19,7 @@ def test_trace_function_of_a_known_defect_ranks_the_fix_first() -> None:
     findings = _findings("lore-2020-parisc-nfsd-cache-order5")
     top = findings[0]
     assert top.code == "OOM606" and top.category == "kernel_bug" and top.confidence >= 0.6
-    assert top.remediation[0].startswith("Run a kernel with the fix")
+    assert top.remediation[0].startswith("Upgrade to a kernel with the fix")
     assert "8c38b705b4f4" in top.remediation[0]
     assert any(e.name == "function" and e.value == "nfsd_reply_cache_init" for e in top.evidence)
 

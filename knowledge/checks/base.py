@@ -105,6 +105,7 @@ def _fix_dict(f: Any) -> dict[str, Any]:
         "fixed_in": f.fixed_in,
         "workaround": f.workaround,
         "source": f.source,
+        "kernels": "-".join(".".join(str(n) for n in end) for end in f.kernels) if f.kernels else None,
     }
 
 

@@ -17,13 +17,36 @@ from .base import (
 )
 
 
-@check("undetermined", needs=("meminfo|zones|tasks|memcg",))
+@check("undetermined", needs=("meminfo|zones|tasks|memcg|page_totals",))
 def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """Placeholder evaluated last by diagnose(): fires only when no root cause fired."""
+    """Placeholder evaluated last by diagnose(): fires only when no root cause fired.
+
+    A partial paste still shows some facts about the machine; the context names the ones that
+    narrow the cause, so the steps give what the paste supports besides "paste the rest"."""
     # a known workload among the killed, the largest and the allocating task names its own lever
     trigger = a.event.trigger
     names = (a.victim_name, a.task_groups[0].name if a.task_groups else None, trigger.comm if trigger else None)
-    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, _workload_context(a, *names))
+    context = {**_partial_context(a), **_workload_context(a, *names)}
+    return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
+
+
+def _partial_context(a: Analysis) -> dict[str, Any]:
+    """What a partial paste shows that points at a cause: a 32-bit HighMem kernel (lowmem or the
+    vmalloc area), the zones of one NUMA node, or large pages (THP's min_free_kbytes)."""
+    out: dict[str, Any] = {"highmem": None, "numa": None, "large_pages": None}
+    totals = a.event.page_totals
+    high = totals.get("HighMem/MovableOnly", totals.get("HighMem"))
+    if a.has_highmem and high and totals.get("RAM"):
+        out["highmem"] = {"high_kb": high * a.page_kb, "ram_kb": totals["RAM"] * a.page_kb}
+    nodes = sorted({z.node for z in a.zones if z.node is not None})
+    if nodes and (len(nodes) > 1 or nodes[0] > 0):
+        # a zone line of node 1 or above: the machine is NUMA, and a process bound to some nodes
+        # (numactl, cpuset.mems, a mempolicy) can use only their memory
+        managed = {n: sum(z.managed_kb or z.present_kb or 0 for z in a.zones if z.node == n) for n in nodes}
+        out["numa"] = {"nodes": ", ".join(str(n) for n in nodes), "node_kb": sum(managed.values())}
+    if a.page_kb in (16, 64) and not any(z.min_kb is not None for z in a.zones):
+        out["large_pages"] = {"page_kb": a.page_kb, "pageblock_mb": {16: 32, 64: 512}[a.page_kb]}
+    return out
 
 
 def _clues(a: Analysis) -> dict[str, Any]:
@@ -262,5 +285,16 @@ def stuck_page_cache(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         ramp(file_kb / size, p["min_file_share"], p["full_file_share"], p["confidence_low"], p["confidence_high"]),
         evidence,
-        {"has_busy": bool(all_file), "zones": ", ".join(z.label for z in zones)},
+        {"has_busy": bool(all_file), "zones": ", ".join(z.label for z in zones), "development": _development(a)},
     )
+
+
+def _development(a: Analysis) -> str | None:
+    """What kind of pre-release tree the paste's kernel is (grammar/release.py), or None: "mm-tree",
+    "linux-next", "git-describe" (a build between tags) or "rc" (a release candidate)."""
+    from grammar.release import parse_release
+
+    release = parse_release(a.kernel) if a.kernel else None
+    if release is None:
+        return None
+    return release.development or ("rc" if release.rc is not None else None)

@@ -60,7 +60,7 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["gfp_zone"] = (highest or "unknown", a.lines(a.event.trigger.line) if a.event.trigger else ())
     if high_free is not None:
         evidence["highmem_free_kb"] = (high_free, tuple(ln for z in high for ln in z.lines))
-    context: dict[str, Any] = {"mode": "", "stopgap_mem": None}
+    context: dict[str, Any] = {"mode": "", "stopgap_mem": None, "stuck_cache": None}
     if normal and normal[0].min_kb is not None:
         zone = normal[0]
         if not (zone.below_low or zone.below_min):
@@ -78,6 +78,7 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         )
         confidence = p["confidence_zones"]
         context["mode"] = "zones"
+        context["stuck_cache"] = _stuck_cache(a, zone, p)
     elif normal and normal[0].free_kb is not None and a.lowmem_kb:
         zone = normal[0]  # buddy list only: compare with the size of lowmem
         if zone.free_kb > p["buddy_free_share"] * a.lowmem_kb:
@@ -146,6 +147,35 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
                 "bound": a.lowmem_kb is None,
             }
     return Hit(confidence, evidence, context)
+
+
+def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | None:
+    """Lowmem is mostly page cache although the request may reclaim: the kill is a reclaim failure.
+
+    Page cache on the file LRU is what reclaim frees first; a lowmem OOM with most of ZONE_NORMAL
+    on it means reclaim did not reach it for this request (known 4.8-4.10 memcg defect:
+    knowledge/kernel_fixes.yaml memcg-lowmem-active-list-aging-4.8), not that kernel data filled
+    lowmem. Returns the figures and the known defects this event fits (when the paste names no
+    release, the records tied to a series are offered as possible: "if the kernel is X-Y").
+    """
+    from ..kernel_fixes import matches
+    from .base import _fix_dict
+
+    if getattr(a.gfp, "may_reclaim", None) is False:
+        return None  # an atomic request never tries to free the cache
+    size = zone.managed_kb or zone.present_kb
+    file_kb = zone.values.get("active_file", 0) + zone.values.get("inactive_file", 0)
+    if not size or file_kb < p["stuck_cache_share"] * size:
+        return None
+    known = [f for f in matches(a) if f.highmem]
+    possible = [f for f in matches(a, unversioned=True) if f.highmem and f not in known] if a.version is None else []
+    return {
+        "kb": file_kb,
+        "share": round(100 * file_kb / size),
+        "zone": zone.label,
+        "kernel_fixes": [_fix_dict(f) for f in known],
+        "kernel_fixes_possible": [_fix_dict(f) for f in possible],
+    }
 
 
 @check("lowmem_metadata", needs=("arch", "ram", "page_totals"))

@@ -19,7 +19,7 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {}
     summary_lines = a.lines(a.event.oom_summary.line) if a.event.oom_summary else ()
     allowed = a.allowed_nodes
-    context: dict[str, Any] = {"mode": "", "movable_only": False}
+    context: dict[str, Any] = {"mode": "", "movable_only": False, "allowed_kb": None}
     if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
         evidence["constraint"] = (constraint, summary_lines or a.find_lines(constraint))
         confidence = p["confidence_constraint"]
@@ -41,6 +41,9 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
             summary_lines or a.find_lines("mems_allowed"),
         )
         node_zones = [z for z in a.zones if z.node in allowed]
+        # what the allowed nodes hold (managed pages of the zones printed for them): the most a
+        # bound process can ever get, and what a memory limit sized from total RAM overshoots
+        context["allowed_kb"] = sum(z.managed_kb or z.present_kb or 0 for z in node_zones) or None
         if node_zones and all(z.name == "Movable" for z in node_zones) and a.highest_zone not in (None, "Movable"):
             context["movable_only"] = True
             evidence["movable_free_kb"] = (

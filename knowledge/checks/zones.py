@@ -217,6 +217,32 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, context, role)
 
 
+def _net_path(a: Analysis) -> str | None:
+    """The network-stack function in the trace of an atomic request (knowledge/clues.py net_refill):
+    a packet path whose failed allocation drops or defers that packet (alloc_skb() and friends
+    return NULL by contract, net/core/skbuff.c), so TCP resends and the stack recovers."""
+    from ..clues import NET_FUNCTIONS, _base, clues
+
+    clue = clues(a).get("net_refill")
+    if clue is not None:
+        return clue.detail
+    if a.event.call_trace or a.event.trigger is None or not 1 <= (a.order or 0) <= 3:
+        return None
+    # a warning printed without its trace (cut, or quoted as one line): the other failures of the
+    # same host with the same gfp mask show where such requests come from
+    mask = a.event.trigger.gfp_mask
+    for other in a.dump.events:
+        if other is a.event or other.host != a.event.host or other.trigger is None or not other.call_trace:
+            continue
+        if other.kind != "page-allocation-failure" or other.trigger.gfp_mask != mask:
+            continue
+        found = next((_base(f) for f in other.call_trace if NET_FUNCTIONS.match(_base(f))), None)
+        if found is None:
+            return None  # the first traced sibling is not a network path: say nothing
+        return found
+    return None
+
+
 @check("atomic_high_order", needs=("order", "gfp"))
 def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
@@ -262,6 +288,8 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
         {
             "has_caller": function is not None,
             "warning_only": _warning_only(a, repeats, p["min_repeats"]),
+            "net_path": _net_path(a),
+            "net_path_elsewhere": not a.event.call_trace,
             "kernel_fixes": _kernel_fixes(a),
             **_module_context(a),
         },
