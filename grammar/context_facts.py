@@ -22,6 +22,7 @@ from lark import Lark
 from lark.exceptions import LarkError
 
 from .facts import SourceLine
+from .lexicon import LALR_FAST_LOAD
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
 _NEEDS_HEADER = {
@@ -59,7 +60,9 @@ class ContextFacts:
 @cache
 def context_lexer() -> Lark:
     """The LALR parser of ``context.lark`` (built once per process; only its lexer is used)."""
-    return Lark.open_from_package("grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True)
+    return Lark.open_from_package(
+        "grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+    )
 
 
 @cache
