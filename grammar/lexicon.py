@@ -21,6 +21,8 @@ from lark.lexer import Lexer, LexerState
 from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
+from . import regexcache
+
 OTHER = "OTHER"
 
 
@@ -86,7 +88,7 @@ def _prefix_grammar() -> Lark:
     )
 
 
-def _ordered_terminals(parser: Lark) -> list[Any]:
+def ordered_terminals(parser: Lark) -> list[Any]:
     # The order Lark's basic lexer tries terminals in: priority, then the longer pattern.
     terminals = [t for t in parser.terminals if t.pattern.type == "re" or t.pattern.type == "str"]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
@@ -109,10 +111,10 @@ _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
     """The one compiled pattern of every line terminal but OTHER, and each terminal's group names."""
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
-    terminals = [t for t in _ordered_terminals(parser) if t.name != OTHER]
+    terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
     parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
     names = {t.name: tuple(_GROUP_NAME.findall(t.pattern.to_regexp())) for t in terminals}
-    return re.compile("|".join(parts)), names
+    return regexcache.compile("|".join(parts)), names
 
 
 def classify_fields(text: str) -> Classified:
@@ -153,7 +155,7 @@ class _ClassifiedLineLexer(Lexer):
     __future_interface__ = 2
 
     def __init__(self, lexer_conf: Any) -> None:
-        # The widths that order the terminals for the classifier (``_ordered_terminals``): Lark
+        # The widths that order the terminals for the classifier (``ordered_terminals``): Lark
         # computes them with the regex parser (12 ms for ``oom.lark``) but only for its own
         # lexers. Computed here, while Lark builds the grammar, they are saved in Lark's cache
         # with the terminals and read back with them. (The class's name is part of Lark's cache
@@ -216,5 +218,5 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 @cache
 def prefix_pattern() -> re.Pattern[str]:
     """One pattern matching the run of log prefixes at the start of a line."""
-    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
-    return re.compile("(?:" + "|".join(parts) + ")+")
+    parts = [f"(?:{t.pattern.to_regexp()})" for t in ordered_terminals(_prefix_grammar())]
+    return regexcache.compile("(?:" + "|".join(parts) + ")+")
