@@ -1,38 +1,36 @@
-"""The grammar's big joined patterns, compiled once per interpreter build rather than at every start.
+"""Compiled regular expressions whose programs are kept across processes, like a .pyc.
 
 ``re.compile`` parses a pattern and generates the regex engine's program in pure Python: for the
 classifier's one pattern of every line terminal (9 kB) that is 17 ms, for the context and prefix
 grammars' joined terminals 6-12 ms more, a tenth of `oomlens analyze`'s start-up. The program is
-a list of integers that depends only on the pattern text and the interpreter, so it can be kept
-like a .pyc: a start-up that finds it gives it straight to the engine (``_sre.compile``, what
-``re.compile`` itself ends with), which checks it before use.
+a list of integers that depends only on the pattern text, the flags and the interpreter, so a
+start-up that has it gives it straight to the engine (``_sre.compile``, what ``re.compile``
+itself ends with), which checks it before use.
 
-Only patterns built from the grammar files come here (``compile``), never one built from input.
-The store is the caller's (``knowledge.diskcache`` installs the per-user cache directory for the
-command line: grammar/ imports nothing from knowledge/); without one, and on anything unexpected
-(another interpreter's layout, a damaged entry), this is ``re.compile``. An entry is written only
-when the program rebuilt from it compares equal to the one ``re.compile`` made (``re.Pattern``
-equality compares flags, pattern text and program).
+The grammar's joined patterns come here (``compile``); so do patterns that module bodies compile
+while a store is installed (``knowledge.diskcache.startup_compiled`` does so for the command
+line). Never one built from input. The store is the caller's: grammar/ imports nothing from
+knowledge/. Without one, and on anything unexpected (another interpreter's layout, a damaged
+entry), this is ``re.compile``. A program is kept only when the pattern rebuilt from it compares
+equal to the one ``re.compile`` made (``re.Pattern`` equality compares flags, text and program).
 """
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import re
-import sys
 from collections.abc import Callable
 from typing import Any
 
-Read = Callable[[str], bytes | None]
-Write = Callable[[str, bytes], None]
+Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+Lookup = Callable[[str, int], Any]  # (pattern, flags) -> an Entry as stored, or None
+Remember = Callable[[str, int, Entry], None]
 
-_store: list[tuple[Read, Write]] = []  # at most one: (read, write) of the installed store
+_store: list[tuple[Lookup, Remember]] = []  # at most one: the installed store
 
 
-def install(read: Read, write: Write) -> None:
-    """Keep compiled programs with ``read(name)`` / ``write(name, data)`` from now on."""
-    _store[:] = [(read, write)]
+def install(lookup: Lookup, remember: Remember) -> None:
+    """Keep compiled programs with ``lookup`` / ``remember`` from now on."""
+    _store[:] = [(lookup, remember)]
 
 
 def uninstall() -> None:
@@ -48,35 +46,43 @@ def _engine() -> Any:
     return _sre, _compiler, _parser
 
 
-def _name(pattern: str, engine: Any) -> str:
-    # the program's layout follows the engine (MAGIC) and the interpreter build
-    digest = hashlib.blake2b(f"{sys.version}\0{engine[0].MAGIC}\0".encode(), digest_size=20)
-    digest.update(pattern.encode("utf-8", "surrogatepass"))
-    return f"re-{digest.hexdigest()}.marshal"
+def rebuilt(pattern: str, entry: Any) -> re.Pattern[str] | None:
+    """The pattern from a stored program, None when the entry does not fit this interpreter."""
+    engine = _engine()
+    if engine is None or entry is None:
+        return None
+    try:
+        return engine[0].compile(pattern, *entry)  # type: ignore[no-any-return]
+    except Exception:  # a damaged or foreign entry
+        return None
+
+
+def program(pattern: str, flags: int, compiled: re.Pattern[str]) -> Entry | None:
+    """What to store for ``compiled`` (``re.compile(pattern, flags)``); None when the pattern
+    rebuilt from it would not equal ``compiled``."""
+    engine = _engine()
+    if engine is None:
+        return None
+    try:
+        code = [int(op) for op in engine[1]._code(engine[2].parse(pattern, flags), flags)]  # opcodes: int subclasses
+        indexgroup: list[str | None] = [None] * (compiled.groups + 1)
+        for group, index in compiled.groupindex.items():
+            indexgroup[index] = group
+        entry: Entry = (compiled.flags, code, compiled.groups, dict(compiled.groupindex), tuple(indexgroup))
+        return entry if rebuilt(pattern, entry) == compiled else None
+    except Exception:  # nothing kept
+        return None
 
 
 def compile(pattern: str) -> re.Pattern[str]:
     """``re.compile(pattern)`` (no flags), from the installed store when it holds the program."""
-    engine = _engine() if _store else None
-    if engine is None:
+    if not _store:
         return re.compile(pattern)
-    read, write = _store[0]
-    name = _name(pattern, engine)
-    data = read(name)
-    if data is not None:
-        try:
-            return engine[0].compile(pattern, *marshal.loads(data))  # type: ignore[no-any-return]
-        except Exception:  # a damaged or foreign entry: compiled below and replaced
-            pass
-    compiled = re.compile(pattern)
-    try:
-        program = [int(op) for op in engine[1]._code(engine[2].parse(pattern, 0), 0)]  # opcodes are int subclasses
-        indexgroup: list[str | None] = [None] * (compiled.groups + 1)
-        for group, index in compiled.groupindex.items():
-            indexgroup[index] = group
-        entry = (compiled.flags, program, compiled.groups, dict(compiled.groupindex), tuple(indexgroup))
-        if engine[0].compile(pattern, *entry) == compiled:
-            write(name, marshal.dumps(entry))
-    except Exception:  # nothing kept; the pattern compiled as usual is returned
-        pass
+    lookup, remember = _store[0]
+    compiled = rebuilt(pattern, lookup(pattern, 0))
+    if compiled is None:
+        compiled = re.compile(pattern)
+        entry = program(pattern, 0, compiled)
+        if entry is not None:
+            remember(pattern, 0, entry)
     return compiled
