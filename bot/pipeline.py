@@ -12,14 +12,26 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from grammar.windows import Window, windows
 from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 from knowledge.overview import Overview, build_overview, group_overviews
+
+if TYPE_CHECKING:
+    from grammar.windows import Window
+
+
+def __getattr__(name: str) -> Any:
+    # grammar.windows (and its prefilter's compiled automaton) only for the streaming commands:
+    # one paste never needs it. ``from bot.pipeline import Window`` still works.
+    if name == "Window":
+        from grammar.windows import Window
+
+        return Window
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,8 @@ def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
 def analyze_stream(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Report]:
     """A log of any size in constant memory: one ``Report`` per window that holds events, in file
     order, every line number that of the whole file (``grammar.windows``)."""
+    from grammar.windows import windows
+
     for window in windows(handle, progress):
         report = analyze_window(window)
         if report.events:
@@ -139,6 +153,8 @@ def map_stream(
     name) and its result picklable; a window's analysis never depends on another's, so the
     output is the same for every ``jobs``.
     """
+    from grammar.windows import windows
+
     cut = windows(handle, progress)
     if jobs <= 1:
         for window in cut:

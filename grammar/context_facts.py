@@ -2,7 +2,7 @@
 
 People paste `free -m`, `top`, `/proc/meminfo`, `swapon`, `vmstat`, `slabtop`, `kubectl
 describe`, `docker inspect`/`stats` or `systemctl status` next to the kernel report. The syntax
-of those lines is ``context.lark``; this module lexes the normalised paste with it and keeps each
+of those lines is ``context.lark``; this module matches the normalised paste's lines with it and keeps each
 recognised line as a :class:`ContextLine` (kind, fields, the paste line) in a frozen
 :class:`ContextFacts`. Sizes are converted to kB here, once, with the unit the tool printed (or
 the unit its command line asked for); a size whose unit cannot be told is left out rather than
@@ -12,16 +12,17 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
 from lark import Lark
-from lark.exceptions import LarkError
 
+from . import regexcache
 from .facts import SourceLine
+from .lexicon import LALR_FAST_LOAD, ordered_terminals
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
 _NEEDS_HEADER = {
@@ -58,14 +59,20 @@ class ContextFacts:
 
 @cache
 def context_lexer() -> Lark:
-    """The LALR parser of ``context.lark`` (built once per process; only its lexer is used)."""
-    return Lark.open_from_package("grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True)
+    """The LALR parser of ``context.lark`` (built once per process; only its terminals are used)."""
+    return Lark.open_from_package(
+        "grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+    )
 
 
 @cache
-def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
-    pattern = re.compile(context_lexer().get_terminal(terminal).pattern.to_regexp())
-    return lambda text: pattern.match(text + "\n")
+def _line_pattern() -> re.Pattern[str]:
+    """The terminals of ``context.lark`` joined into one pattern in the order Lark's basic lexer
+    tries them (as ``lexicon`` does for ``oom.lark``): one match per line gives its terminal
+    (the outermost group, named after it) and its fields. Compiled once per interpreter build
+    (``regexcache``): Lark's own lexer compiled the same alternation at every start-up."""
+    terminals = ordered_terminals(context_lexer())
+    return regexcache.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
 
 
 # ------------------------------------------------------------------------------------ sizes
@@ -222,34 +229,23 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     lines = _candidates([line for line in lines if line.text and "\n" not in line.text])
     if not lines:
         return ContextFacts()
-    body = "".join(line.text + "\n" for line in lines)
-    try:
-        tokens = [t.type for t in context_lexer().lex(body, dont_ignore=True)]
-    except LarkError:
-        tokens = []
-    if len(tokens) != len(lines):  # a lexer surprise: fall back to one line at a time
-        tokens = []
-        for line in lines:
-            try:
-                tokens.append(next(iter(context_lexer().lex(line.text + "\n", dont_ignore=True))).type)
-            except (LarkError, StopIteration):
-                tokens.append("OTHER")
+    pattern = _line_pattern()
     out: list[ContextLine] = []
     last_header: dict[str, int] = {}
     free_unit: int | None = 1024
     free_unit_known = False
     swaps_human = False
     k8s_section = None
-    for line, terminal in zip(lines, tokens, strict=False):
-        if terminal == "OTHER":
+    for line in lines:
+        match = pattern.match(line.text + "\n")
+        terminal = (match.lastgroup if match is not None else None) or "OTHER"
+        if match is None or terminal == "OTHER":
             continue
         header = _NEEDS_HEADER.get(terminal)
         if header is not None and line.number - last_header.get(header, -(10**9)) > _HEADER_REACH:
             continue
-        match = _matcher(terminal)(line.text)
-        if match is None:
-            continue
-        groups = {k: v for k, v in match.groupdict().items() if v is not None}
+        # the terminal's own named groups: the other alternatives' groups did not take part
+        groups = {k: v for k, v in match.groupdict().items() if v is not None and k != terminal}
         source = SourceLine(line.number, line.text, getattr(line, "prefix", ""))
         values: dict[str, Any] = {}
         kind = terminal.lower()

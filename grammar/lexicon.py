@@ -4,7 +4,7 @@
 order Lark's basic lexer tries them and compiled once, classify each line exactly once: the
 normaliser asks which terminal a line is (to tell a wrapped fragment from a whole line), and
 the match it gets also gives the line's named fields. The LALR parser then reads those lines as
-its tokens (``_LineLexer``) and the Transformer builds each record from the fields already
+its tokens (``_ClassifiedLineLexer``) and the Transformer builds each record from the fields already
 taken, so no line is matched again. ``prefixes.lark`` supplies the log prefixes the normaliser
 strips.
 """
@@ -18,8 +18,45 @@ from typing import Any, NamedTuple
 
 from lark import Lark, Token, Transformer
 from lark.lexer import Lexer, LexerState
+from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
+from lark.parsers.lalr_parser import LALR_Parser, _Parser
+
+from . import regexcache
 
 OTHER = "OTHER"
+
+
+class _CachedTableParser(LALR_Parser):
+    """Lark's LALR parser, read back from Lark's cache with a faster table load.
+
+    Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
+    its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
+    grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
+    so the table is rebuilt here with a dictionary look-up per action (4 ms). The parser is
+    otherwise Lark's: same table, same ``_Parser``. Given to Lark as the ``LALR_Parser`` plugin,
+    the hook lark-cython uses; should the cache's layout ever differ, the error makes Lark build
+    the grammar afresh (its cache load falls back on any exception)."""
+
+    @classmethod
+    def deserialize(  # type: ignore[override]  # Lark's LALR_Parser.deserialize has these parameters
+        cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False
+    ) -> Any:
+        tokens = data["tokens"]
+        states = {
+            state: {
+                tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
+                for token, (action, argument) in actions.items()
+            }
+            for state, actions in data["states"].items()
+        }
+        table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
+        parser = cls.__new__(cls)
+        parser._parse_table = table
+        parser.parser = _Parser(table, callbacks, debug)
+        return parser
+
+
+LALR_FAST_LOAD = {"LALR_Parser": _CachedTableParser}
 
 
 def _plugins() -> dict[str, type]:
@@ -46,10 +83,12 @@ def oom_parser() -> Lark:
 
 @cache
 def _prefix_grammar() -> Lark:
-    return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True)
+    return Lark.open_from_package(
+        "grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+    )
 
 
-def _ordered_terminals(parser: Lark) -> list[Any]:
+def ordered_terminals(parser: Lark) -> list[Any]:
     # The order Lark's basic lexer tries terminals in: priority, then the longer pattern.
     terminals = [t for t in parser.terminals if t.pattern.type == "re" or t.pattern.type == "str"]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
@@ -72,10 +111,10 @@ _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
     """The one compiled pattern of every line terminal but OTHER, and each terminal's group names."""
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
-    terminals = [t for t in _ordered_terminals(parser) if t.name != OTHER]
+    terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
     parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
     names = {t.name: tuple(_GROUP_NAME.findall(t.pattern.to_regexp())) for t in terminals}
-    return re.compile("|".join(parts)), names
+    return regexcache.compile("|".join(parts)), names
 
 
 def classify_fields(text: str) -> Classified:
@@ -108,7 +147,7 @@ class LineToken(Token):
     values: tuple[str | None, ...]
 
 
-class _LineLexer(Lexer):
+class _ClassifiedLineLexer(Lexer):
     """Lark's lexer interface over lines classified once (``classify_fields``): the parser's input
     is an iterable of (text, ``Classified`` or None), and each line is one token of its terminal.
     Nothing is compiled here; a line not classified yet is classified as it is read."""
@@ -116,7 +155,15 @@ class _LineLexer(Lexer):
     __future_interface__ = 2
 
     def __init__(self, lexer_conf: Any) -> None:
-        pass
+        # The widths that order the terminals for the classifier (``ordered_terminals``): Lark
+        # computes them with the regex parser (12 ms for ``oom.lark``) but only for its own
+        # lexers. Computed here, while Lark builds the grammar, they are saved in Lark's cache
+        # with the terminals and read back with them. (The class's name is part of Lark's cache
+        # key: it was renamed when it began to do this, so no older cache entry without widths
+        # is read.)
+        for terminal in lexer_conf.terminals:
+            if terminal.pattern.type == "re":
+                terminal.pattern.max_width  # noqa: B018 - computed and kept on the pattern
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         lines: Iterable[tuple[str, Classified | None]] = lexer_state.text  # type: ignore[assignment]
@@ -136,7 +183,7 @@ _LINE_PARSERS: dict[type[Transformer[Any, Any]] | None, Lark] = {}
 
 
 def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> Lark:
-    """``oom.lark`` read by the LALR parser from classified lines (``_LineLexer``), with
+    """``oom.lark`` read by the LALR parser from classified lines (``_ClassifiedLineLexer``), with
     ``transformer`` applied during the parse (no tree is built). Built once per process and
     Transformer; Lark's cache keeps the grammar analysis on disk."""
     parser = _LINE_PARSERS.get(transformer)
@@ -146,9 +193,10 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             "oom.lark",
             ("",),
             parser="lalr",
-            lexer=_LineLexer,
+            lexer=_ClassifiedLineLexer,
             cache=True,
             transformer=transformer() if transformer is not None else None,
+            _plugins=LALR_FAST_LOAD,
         )
     return parser
 
@@ -170,5 +218,5 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 @cache
 def prefix_pattern() -> re.Pattern[str]:
     """One pattern matching the run of log prefixes at the start of a line."""
-    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
-    return re.compile("(?:" + "|".join(parts) + ")+")
+    parts = [f"(?:{t.pattern.to_regexp()})" for t in ordered_terminals(_prefix_grammar())]
+    return regexcache.compile("(?:" + "|".join(parts) + ")+")

@@ -5,13 +5,7 @@ from __future__ import annotations
 import marshal
 from typing import Any
 
-import yaml
-
 from . import diskcache
-
-# libyaml's C parser when PyYAML was built with it: the catalogue is read at every start-up and
-# the pure-Python parser took a quarter of a second for it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str) -> Any:
@@ -26,7 +20,13 @@ def load_yaml(text: str) -> Any:
             return marshal.loads(cached)
         except (EOFError, ValueError, TypeError):
             pass  # a damaged entry: parse again and replace it
-    value = yaml.load(text, Loader=_LOADER)
+    # PyYAML is imported only here, on a miss: a start-up that finds every file in the cache does
+    # not pay the 10-20 ms its import costs. libyaml's C parser when PyYAML was built with it:
+    # the catalogue is read at every start-up and the pure-Python parser took a quarter of a
+    # second for it.
+    import yaml
+
+    value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     try:
         data = marshal.dumps(value)
     except ValueError:  # a value marshal cannot hold (a YAML timestamp): not cached

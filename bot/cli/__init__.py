@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.cli import analyze, db, feedback, gfp, serve, summary
 from bot.extras import MissingExtra
+from knowledge.diskcache import startup_compiled
 
 SUBCOMMANDS = (analyze, gfp, summary, serve, db, feedback)
 
@@ -37,13 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The modules, grammar tables and catalogue loaded so far live as long as the process: the
     # cyclic collector need not walk them again, and an analysis allocates many small objects
     # that are freed by reference counting, not by the collector (measured on the corpus in one
-    # process: 6.9 ms per dump against 8.0 with the default settings, best of 5).
+    # process: 6.9 ms per dump against 8.0 with the default settings, best of 5). The commands
+    # import what they need as they run, so importing it is spared the collector's passes too.
     # Undone on return: main() also runs inside other programs (tests, a notebook).
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(10_000, 50, 50)
     try:
-        return int(args.run(args, sys.stdout))
+        with startup_compiled():  # dataclasses' methods and big patterns compiled once, not at every start
+            return int(args.run(args, sys.stdout))
     except MissingExtra as missing:  # e.g. `serve` from `pip install oomlens`: one line, no traceback
         print(f"oomlens {args.command}: {missing}", file=sys.stderr)
         return 2

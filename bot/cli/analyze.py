@@ -8,9 +8,6 @@ import json
 import sys
 from typing import IO, Any
 
-from bot.pipeline import analyze
-from grammar.detect import holds_event
-
 FORMATS = ("text", "markdown", "json", "jsonl")
 MAX_READ_BYTES = 64 * 1024 * 1024
 
@@ -70,6 +67,11 @@ def add_subparser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    # The pipeline (grammar, knowledge) is imported here rather than at the top: every command
+    # imports this module to list its subcommand, and bot.cli.main sets the collector up first.
+    from bot.pipeline import analyze
+    from grammar.detect import holds_event
+
     out = out or sys.stdout
     if args.format == "jsonl":
         from bot.pipeline import available_cores

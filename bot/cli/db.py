@@ -9,8 +9,6 @@ import argparse
 import sys
 from typing import IO, Any
 
-from bot.settings import Settings, SettingsError, database_url_from_env, load_env_file
-
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -22,6 +20,8 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    from bot.settings import Settings, SettingsError, database_url_from_env, load_env_file
+
     out = out or sys.stdout
     load_env_file()
     try:

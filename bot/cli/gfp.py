@@ -8,9 +8,6 @@ import json
 import sys
 from typing import IO, Any
 
-from bot.render.gfp_text import render_text
-from knowledge.gfp import MaskError, decode
-
 FORMATS = ("text", "json")
 
 
@@ -35,6 +32,9 @@ def add_subparser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     """Print the decoding; 0 on success, 2 on a usage error (message on stderr)."""
+    from bot.render.gfp_text import render_text  # here, not at the top: `oomlens analyze` need not load them
+    from knowledge.gfp import MaskError, decode
+
     out = out or sys.stdout
     if args.order is not None and not -1 <= args.order <= 20:
         print(f"oomlens gfp: order {args.order} is out of range (-1..20)", file=sys.stderr)

@@ -6,13 +6,10 @@ import argparse
 import dataclasses
 import logging
 import os
-import signal
 import sys
-import threading
 from typing import IO, Any
 
 from bot.extras import available, require
-from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError, load_env_file
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +42,8 @@ def _fail(message: str) -> int:
 
 
 def _port(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError
+
     if args.port is not None:
         port = args.port
     else:
@@ -59,6 +58,10 @@ def _port(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    # The settings and everything below are imported here: every `oomlens` command imports this
+    # module to list its subcommand, and `oomlens analyze` should not pay for them.
+    from bot.settings import IncidentSettings, OAuthSettings, OpsSettings, Settings, SettingsError, load_env_file
+
     load_env_file()  # .env beside the deployment, before any setting is read
     try:
         settings = Settings.from_env(socket_mode=args.socket_mode)
@@ -126,6 +129,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             log.info("oomlens connecting over Socket Mode (health and metrics on port %s)", health.port)
             # handler.start() would print Bolt's boot banner to stdout, outside the log format, and
             # die on SIGTERM without draining: connect, then wait for SIGTERM or Ctrl-C instead.
+            import signal
+            import threading
+
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:

@@ -1,0 +1,60 @@
+"""What `oomlens analyze` imports (issue 12, start-up): nothing the Slack bot, the database or the
+charts need, no PyYAML once the start-up cache holds the data files, and no big-log machinery for
+one paste. Run in a fresh interpreter, as a user runs it, with every extra installed (the dev
+environment), so an import that slipped in would show."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "examples" / "seed-rsync-32bit.log"
+HEAVY = ("sqlalchemy", "slack_sdk", "slack_bolt", "matplotlib", "numpy", "alembic", "uvicorn", "starlette")
+
+_PROBE = (
+    "import json, sys\n"
+    "from bot.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "sys.stdout.flush()\n"
+    "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    "sys.exit(status)\n"
+)
+
+
+def _modules(args: list[str], cache: Path) -> tuple[set[str], str]:
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(cache))
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.strip().splitlines()[-1])), done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_analyze_imports_only_what_one_paste_needs(fmt: str, tmp_path: Path) -> None:
+    for heavy in HEAVY:  # the environment has them: their absence below is the code's doing
+        assert subprocess.run([sys.executable, "-c", f"import {heavy}"], capture_output=True).returncode == 0
+    cold, cold_out = _modules(["analyze", "--format", fmt, str(SAMPLE)], tmp_path / "cache")
+    warm, warm_out = _modules(["analyze", "--format", fmt, str(SAMPLE)], tmp_path / "cache")
+    assert warm_out == cold_out and "clamd" in warm_out
+    for modules in (cold, warm):
+        assert not {m.split(".")[0] for m in modules} & set(HEAVY)
+        assert "bot.settings" not in modules and "bot.store" not in modules
+        assert "grammar.windows" not in modules and "ahocorasick_rs" not in modules  # big logs only
+    assert "yaml" in cold  # the data files parsed once...
+    assert "yaml" not in warm  # ...and read from the start-up cache afterwards
+    assert "lark" in warm
+
+
+def test_other_commands_still_import_what_they_need(tmp_path: Path) -> None:
+    modules, out = _modules(["gfp", "0x201da"], tmp_path / "cache")
+    assert "knowledge.gfp.decoder" in modules and "__GFP_" in out
+    assert "grammar.parse" not in modules  # decoding a mask parses nothing
+    modules, _ = _modules(["analyze", "--format", "jsonl", str(SAMPLE)], tmp_path / "cache")
+    assert "grammar.windows" in modules
