@@ -11,6 +11,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from bot import __version__
 from bot.cli import analyze, db, feedback, gfp, serve, summary
@@ -45,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.freeze()
     gc.set_threshold(10_000, 50, 50)
     try:
-        with startup_compiled():  # dataclasses' methods and big patterns compiled once, not at every start
+        # dataclasses' methods and big patterns compiled once, not at every start; not for the
+        # long-running service, where start-up time does not matter and nothing should stay
+        # replaced in `dataclasses` and `re` for the process's life
+        compiled = nullcontext() if args.command == "serve" else startup_compiled()
+        with compiled:
             return int(args.run(args, sys.stdout))
     except MissingExtra as missing:  # e.g. `serve` from `pip install oomlens`: one line, no traceback
         print(f"oomlens {args.command}: {missing}", file=sys.stderr)
