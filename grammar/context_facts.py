@@ -12,14 +12,16 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from copy import copy
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from lark import Lark
+from lark import Lark, Token
 from lark.exceptions import LarkError
+from lark.lexer import BasicLexer, LexerThread
 
 from .facts import SourceLine
 
@@ -60,6 +62,19 @@ class ContextFacts:
 def context_lexer() -> Lark:
     """The LALR parser of ``context.lark`` (built once per process; only its lexer is used)."""
     return Lark.open_from_package("grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True)
+
+
+@cache
+def _context_scanner() -> BasicLexer:
+    """The lexer of ``context.lark`` returning every token, built once (``Lark.lex`` with
+    ``dont_ignore`` builds a new one, and its scanner, on every call: 0.07 ms per dump)."""
+    conf = copy(context_lexer().lexer_conf)
+    conf.ignore = ()
+    return BasicLexer(conf)
+
+
+def _lex(text: str) -> Iterator[Token]:
+    return LexerThread.from_text(_context_scanner(), text).lex(None)
 
 
 @cache
@@ -224,14 +239,14 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
         return ContextFacts()
     body = "".join(line.text + "\n" for line in lines)
     try:
-        tokens = [t.type for t in context_lexer().lex(body, dont_ignore=True)]
+        tokens = [t.type for t in _lex(body)]
     except LarkError:
         tokens = []
     if len(tokens) != len(lines):  # a lexer surprise: fall back to one line at a time
         tokens = []
         for line in lines:
             try:
-                tokens.append(next(iter(context_lexer().lex(line.text + "\n", dont_ignore=True))).type)
+                tokens.append(next(iter(_lex(line.text + "\n"))).type)
             except (LarkError, StopIteration):
                 tokens.append("OTHER")
     out: list[ContextLine] = []
