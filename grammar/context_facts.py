@@ -74,7 +74,8 @@ def _context_scanner() -> BasicLexer:
 
 
 def _lex(text: str) -> Iterator[Token]:
-    return LexerThread.from_text(_context_scanner(), text).lex(None)
+    tokens: Iterator[Token] = LexerThread.from_text(_context_scanner(), text).lex(None)  # type: ignore[no-untyped-call]
+    return tokens
 
 
 @cache

@@ -178,7 +178,7 @@ class TaskRow:
     name: str
     line: int
 
-    def __init__(  # noqa: PLR0913 - one parameter per column, as the generated __init__ has
+    def __init__(
         self,
         pid: int,
         uid: int | None,

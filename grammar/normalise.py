@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, prefix_pattern
+from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, prefix_end
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -253,13 +253,13 @@ def _from_json_export(text: str) -> str:
 
 def _strip_prefix(line: str) -> tuple[str, str]:
     """Remove every log prefix at the start of ``line``; return (text, prefix)."""
-    match = prefix_pattern().match(line)
-    if match is None and line[:1] in (" ", "\t"):
+    end = prefix_end(line)
+    if end is None and line[:1] in (" ", "\t"):
         # a Markdown code block indented by four spaces, or a paste that lost its first column
-        match = prefix_pattern().match(line, len(line) - len(line.lstrip(" \t")))
-    if match is None:
+        end = prefix_end(line, len(line) - len(line.lstrip(" \t")))
+    if end is None:
         return line, ""
-    return line[match.end() :], line[: match.end()]
+    return line[end:], line[:end]
 
 
 def line_content(raw: str) -> tuple[str, str]:

@@ -23,7 +23,6 @@ from lark.exceptions import LarkError
 
 from .context_facts import read_context
 from .facts import (
-    NO_STAMP,
     BuddyList,
     BuddyOrder,
     Dump,
