@@ -335,6 +335,13 @@ def is_loose(kind: str) -> bool:
 
 
 @cache
+def loose_kinds() -> frozenset[str]:
+    """Every kind ``is_loose`` is true for."""
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    return frozenset(t.name for t in parser.terminals if is_loose(t.name)) | {OTHER}
+
+
+@cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text (for a token that
     did not come from ``classify_fields``)."""

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, prefix_end
+from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, loose_kinds, prefix_end
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -430,22 +430,29 @@ def normalise(text: str) -> Normalised:
     out: list[Line] = []
     budget = _JOIN_BUDGET
     index = 0
-    while index < len(physical):
+    count = len(physical)
+    loose = loose_kinds()  # is_loose() as a set: this loop runs once per line
+    while index < count:
         entry = physical[index]
         index += 1
         if entry is None or not entry.text:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
-        following = physical[index] if index < len(physical) else None
+        following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
-            entry.prefix or prefixed_paste or (following is not None and following.indented) or is_loose(_kind(entry))
+            entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
         ):
             probe = index
-            while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
+            while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or not is_loose(_kind(candidate)):
+                if candidate is None or not candidate.text or candidate.prefix:
+                    break
+                classified = candidate.classified
+                if classified is None:
+                    classified = candidate.classified = classify_fields(candidate.text)
+                if classified.kind not in loose:
                     break
                 run.append(candidate)
                 probe += 1
