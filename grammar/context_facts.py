@@ -217,11 +217,19 @@ _HEADERS = re.compile(
 )
 
 
+# Either screen at once: most lines hold no word of either, and one search tells.
+_ANY_SCREEN = re.compile("|".join(re.escape(word) for word in (*_HEADER_WORDS, *_SCREEN_WORDS)))
+
+
 def _candidates(lines: list[Any]) -> list[Any]:
     out = []
     reach = -1
     for index, line in enumerate(lines):
         text = line.text
+        if _ANY_SCREEN.search(text) is None:
+            if index <= reach or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+                out.append(line)
+            continue
         if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
             reach = index + _HEADER_REACH
             out.append(line)
