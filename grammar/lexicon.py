@@ -12,8 +12,6 @@ strips.
 from __future__ import annotations
 
 import re
-import re._constants as sre_constants  # type: ignore[import-not-found]  # a parsed pattern's first characters
-import re._parser as sre_parser  # type: ignore[import-not-found]
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, NamedTuple
@@ -112,158 +110,90 @@ _OTHER = Classified(OTHER, ())
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 
 
-# ---- trying only the terminals a line's first character can begin ---------------------------
-# Python's regex engine tries the alternatives of a pattern in turn, and enters each named group
-# (every terminal is one) before it compares a character: a line pays for every terminal ahead
-# of the one it matches. ``_ByFirstChar`` keeps, for a first character seen often, a pattern of
-# only the terminals whose match can begin with it, in the same order, so the first that matches
-# is the same terminal with the same groups. Measured on OOMAnalyser's example dumps: classifying
-# 1.00 -> 0.66 ms per dump, log prefixes 0.51 -> 0.32 ms. Such a pattern costs milliseconds to
-# compile (about 5 ms for the classifier's, 1 ms for the prefixes'; a line gains about 2 and
-# 1 us), so a character gets its own only once it has begun that many lines in the process
-# (``compile_after``); until then, and for a usual paste in a fresh process, the whole pattern
-# is used. A long-running bot reaches the compiled patterns for every frequent character.
-_TRACKED_CHARACTERS = 4096  # junk input cannot grow the counts without bound
-_CATEGORIES = {
-    sre_constants.CATEGORY_DIGIT: r"\d",
-    sre_constants.CATEGORY_NOT_DIGIT: r"\D",
-    sre_constants.CATEGORY_SPACE: r"\s",
-    sre_constants.CATEGORY_NOT_SPACE: r"\S",
-    sre_constants.CATEGORY_WORD: r"\w",
-    sre_constants.CATEGORY_NOT_WORD: r"\W",
-}
+# ---- one alternation without groups -----------------------------------------------------------
+# Python's regex engine saves the state of every capturing group it has entered each time a
+# repetition inside an enclosing group steps (MARK_PUSH): in one pattern of all terminals, the
+# groups of the terminals ahead count too, and a line that matches a late terminal pays for all
+# of them at every character (a memory.stat line 23 us, a line of prose 34 us). So the line is
+# classified by the terminals without their groups, each followed by an empty group named after
+# it (``lastgroup`` tells which matched), and only then are its fields read by that terminal's
+# own pattern (a line of prose 13 us, OOMAnalyser's example dumps 4.6 -> 3.0 us a line). Groups
+# never change what a pattern matches.
+_GROUP_OPENING = re.compile(r"\(\?P<\w+>|\((?!\?)")
 
 
-def _first_of_sequence(items: Any) -> tuple[list[str] | None, bool]:
-    """The character classes a match of a parsed sequence can begin with (None: any) and
-    whether the sequence can match the empty string."""
-    classes: list[str] = []
-    for op, argument in items:
-        first, nullable = _first_of_item(op, argument)
-        if first is None:
-            return None, False
-        classes += first
-        if not nullable:
-            return classes, False
-    return classes, True
-
-
-def _first_of_item(op: Any, argument: Any) -> tuple[list[str] | None, bool]:
-    c = sre_constants
-    if op is c.LITERAL:
-        return [re.escape(chr(argument))], False
-    if op is c.NOT_LITERAL:
-        return ["[^" + re.escape(chr(argument)) + "]"], False
-    if op is c.ANY:
-        return [r"[^\n]"], False  # no DOTALL: the caller refuses patterns with flags
-    if op is c.IN:
-        parts, negate = [], False
-        for item, value in argument:
-            if item is c.NEGATE:
-                negate = True
-            elif item is c.LITERAL:
-                parts.append(re.escape(chr(value)))
-            elif item is c.RANGE:
-                parts.append(re.escape(chr(value[0])) + "-" + re.escape(chr(value[1])))
-            elif item is c.CATEGORY and value in _CATEGORIES:
-                parts.append(_CATEGORIES[value])
-            else:
-                return None, False
-        return ["[" + ("^" if negate else "") + "".join(parts) + "]"], False
-    if op is c.SUBPATTERN:
-        _group, add_flags, del_flags, sequence = argument
-        return (None, False) if add_flags or del_flags else _first_of_sequence(sequence)
-    if op is c.ATOMIC_GROUP:
-        return _first_of_sequence(argument)
-    if op is c.BRANCH:
-        classes: list[str] = []
-        any_nullable = False
-        for sequence in argument[1]:
-            first, nullable = _first_of_sequence(sequence)
-            if first is None:
-                return None, False
-            classes += first
-            any_nullable = any_nullable or nullable
-        return classes, any_nullable
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-        low, _high, sequence = argument
-        first, nullable = _first_of_sequence(sequence)
-        return (None, False) if first is None else (first, nullable or low == 0)
-    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-        return [], True  # zero width: the next item begins the match (a superset, never less)
-    return None, False
-
-
-def _first_class(regexp: str) -> re.Pattern[str] | None:
-    """A pattern matching every character a match of ``regexp`` can begin with, or None when
-    that is not known (any character; also for a pattern that can match the empty string)."""
-    try:
-        parsed = sre_parser.parse(regexp)
-    except (re.error, AttributeError, TypeError):
-        return None
-    if parsed.state.flags & ~re.UNICODE:
-        return None
-    first, nullable = _first_of_sequence(list(parsed))
-    return None if first is None or nullable else re.compile("|".join(first))
-
-
-class _ByFirstChar:
-    """An ordered alternation of ``parts`` (regex source, matched like one compiled pattern),
-    with a pattern of its own for each first character that has begun many lines."""
-
-    def __init__(self, parts: list[str], whole: re.Pattern[str], compile_after: int) -> None:
-        self.whole = whole
-        self._compile_after = compile_after
-        self._parts = [(part, _first_class(part)) for part in parts]
-        self._by_char: dict[str, re.Pattern[str] | None] = {}
-        self._by_members: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        self._seen: dict[str, int] = {}
-
-    def pattern(self, char: str) -> re.Pattern[str] | None:
-        """The pattern to match a text beginning with ``char`` ("" at its end) with; None when
-        no part can begin with it."""
-        try:
-            return self._by_char[char]
-        except KeyError:
-            pass
-        seen = self._seen.get(char, 0) + 1
-        if seen < self._compile_after:
-            if len(self._seen) < _TRACKED_CHARACTERS or char in self._seen:
-                self._seen[char] = seen
-            return self.whole
-        members = tuple(index for index, (_, first) in enumerate(self._parts) if first is None or first.match(char))
-        if members not in self._by_members:
-            sources = [self._parts[index][0] for index in members]
-            self._by_members[members] = re.compile("|".join(sources)) if sources else None
-        found = self._by_char[char] = self._by_members[members]
-        return found
+def _without_groups(regexp: str) -> str:
+    """``regexp`` with every capturing group (named or not) made non-capturing. Escapes and
+    character classes are passed over; what cannot be converted keeps its group, and the caller
+    checks ``groups`` of the compiled result."""
+    out: list[str] = []
+    index = 0
+    in_class = False
+    while index < len(regexp):
+        char = regexp[index]
+        if char == "\\":
+            out.append(regexp[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+            index += 1
+            continue
+        if char == "[":
+            in_class = True
+            index += 1
+            out.append("[")
+            if regexp.startswith("^", index):
+                out.append("^")
+                index += 1
+            if regexp.startswith("]", index):  # a ] first in a class is a character
+                out.append("]")
+                index += 1
+            continue
+        opening = _GROUP_OPENING.match(regexp, index) if char == "(" else None
+        if opening is not None:
+            out.append("(?:")
+            index = opening.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 @cache
-def _classifier() -> tuple[_ByFirstChar, dict[str, tuple[str, ...]]]:
-    """Every line terminal but OTHER as one ordered alternation, and each terminal's group names."""
+def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[re.Pattern[str], tuple[str, ...]]]]:
+    """Every line terminal but OTHER as one ordered alternation without groups but an empty one
+    named after each terminal at its end, and each terminal's own pattern and group names."""
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
     terminals = [t for t in _ordered_terminals(parser) if t.name != OTHER]
-    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
-    names = {t.name: tuple(_GROUP_NAME.findall(t.pattern.to_regexp())) for t in terminals}
-    return _ByFirstChar(parts, re.compile("|".join(parts)), compile_after=2000), names
+    fields = {
+        t.name: (re.compile(t.pattern.to_regexp()), tuple(_GROUP_NAME.findall(t.pattern.to_regexp())))
+        for t in terminals
+    }
+    lean = re.compile("|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals))
+    if lean.groups != len(terminals):  # a group the conversion did not see: one grouped pattern
+        lean = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+    return lean, fields
 
 
 def classify_fields(text: str) -> Classified:
-    """The terminal a single normalised line matches, with its named groups, from one match."""
-    dispatch, names = _classifier()
-    pattern = dispatch.pattern(text[:1] or "\n")
-    if pattern is None:
-        return _OTHER
-    match = pattern.match(text + "\n")
-    if match is None or match.end() != len(text) + 1:
+    """The terminal a single normalised line matches, with its named groups: the terminal from
+    the alternation of all, its fields from its own pattern (for the terminals that have any)."""
+    pattern, fields = _classifier()
+    line = text + "\n"
+    match = pattern.match(line)
+    if match is None or match.end() != len(line):
         return _OTHER
     kind = match.lastgroup or OTHER
-    groups = names.get(kind, ())
+    own, groups = fields[kind]
     if not groups:
         return Classified(kind, ())
+    found = own.match(line)
+    if found is None:  # cannot happen: the terminal matched this line in the alternation
+        return _OTHER
     # one group: match.group returns the value itself, not a tuple
-    return Classified(kind, match.group(*groups) if len(groups) > 1 else (match.group(groups[0]),))
+    return Classified(kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
 
 
 def classify(text: str) -> str:
@@ -272,7 +202,8 @@ def classify(text: str) -> str:
 
 
 def group_names(kind: str) -> tuple[str, ...]:
-    return _classifier()[1].get(kind, ())
+    found = _classifier()[1].get(kind)
+    return found[1] if found else ()
 
 
 class LineToken(Token):
@@ -351,29 +282,22 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 
 @cache
 def prefix_pattern() -> re.Pattern[str]:
-    """One pattern matching the run of log prefixes at the start of a line."""
-    return _prefixes().whole
+    """One pattern matching the run of log prefixes at the start of a line, with the named
+    groups of each prefix (``grammar.stamps``)."""
+    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
+    return re.compile("(?:" + "|".join(parts) + ")+")
 
 
 @cache
-def _prefixes() -> _ByFirstChar:
-    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
-    return _ByFirstChar(parts, re.compile("(?:" + "|".join(parts) + ")+"), compile_after=1000)
+def _prefix_run() -> re.Pattern[str]:
+    """``prefix_pattern`` without groups: the same matches, read in two thirds of the time (see
+    ``_without_groups``) by the normaliser, which needs only where the prefixes end."""
+    parts = [f"(?:{_without_groups(t.pattern.to_regexp())})" for t in _ordered_terminals(_prefix_grammar())]
+    lean = re.compile("(?:" + "|".join(parts) + ")+")
+    return lean if lean.groups == 0 else prefix_pattern()
 
 
 def prefix_end(line: str, start: int = 0) -> int | None:
-    """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there); the
-    end ``prefix_pattern().match(line, start)`` gives. A first prefix found by the pattern of
-    the character at ``start`` alone is followed by the whole pattern: the run repeats greedily
-    and nothing follows it, so each prefix is the first alternative matching where it begins."""
-    prefixes = _prefixes()
-    first = prefixes.pattern(line[start : start + 1])
-    if first is None:
-        return None
-    match = first.match(line, start)
-    if match is None:
-        return None
-    if first is prefixes.whole:
-        return match.end()
-    rest = prefixes.whole.match(line, match.end())
-    return rest.end() if rest else match.end()
+    """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there)."""
+    match = _prefix_run().match(line, start)
+    return match.end() if match else None
