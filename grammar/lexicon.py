@@ -91,7 +91,7 @@ def _prefix_grammar() -> Lark:
     return Lark.open_from_package("grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True)
 
 
-def _ordered_terminals(parser: Lark) -> list[Any]:
+def ordered_terminals(parser: Lark) -> list[Any]:
     # The order Lark's basic lexer tries terminals in: priority, then the longer pattern.
     terminals = [t for t in parser.terminals if t.pattern.type == "re" or t.pattern.type == "str"]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
@@ -161,20 +161,27 @@ def _without_groups(regexp: str) -> str:
     return "".join(out)
 
 
+def terminal_alternation(terminals: list[Any]) -> re.Pattern[str]:
+    """``terminals`` (in the order a lexer tries them) as one alternation whose ``lastgroup`` is
+    the name of the first that matches: group-free, with an empty group named after each
+    terminal at its end (one grouped pattern if a group escaped the conversion)."""
+    lean = re.compile("|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals))
+    if lean.groups == len(terminals):
+        return lean
+    return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
 @cache
 def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[re.Pattern[str], tuple[str, ...]]]]:
-    """Every line terminal but OTHER as one ordered alternation without groups but an empty one
-    named after each terminal at its end, and each terminal's own pattern and group names."""
+    """Every line terminal but OTHER as one ordered alternation (``terminal_alternation``), and
+    each terminal's own pattern and group names."""
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
-    terminals = [t for t in _ordered_terminals(parser) if t.name != OTHER]
+    terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
     fields = {
         t.name: (re.compile(t.pattern.to_regexp()), tuple(_GROUP_NAME.findall(t.pattern.to_regexp())))
         for t in terminals
     }
-    lean = re.compile("|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals))
-    if lean.groups != len(terminals):  # a group the conversion did not see: one grouped pattern
-        lean = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
-    return lean, fields
+    return terminal_alternation(terminals), fields
 
 
 def classify_fields(text: str) -> Classified:
@@ -284,7 +291,7 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 def prefix_pattern() -> re.Pattern[str]:
     """One pattern matching the run of log prefixes at the start of a line, with the named
     groups of each prefix (``grammar.stamps``)."""
-    parts = [f"(?:{t.pattern.to_regexp()})" for t in _ordered_terminals(_prefix_grammar())]
+    parts = [f"(?:{t.pattern.to_regexp()})" for t in ordered_terminals(_prefix_grammar())]
     return re.compile("(?:" + "|".join(parts) + ")+")
 
 
@@ -292,7 +299,7 @@ def prefix_pattern() -> re.Pattern[str]:
 def _prefix_run() -> re.Pattern[str]:
     """``prefix_pattern`` without groups: the same matches, read in two thirds of the time (see
     ``_without_groups``) by the normaliser, which needs only where the prefixes end."""
-    parts = [f"(?:{_without_groups(t.pattern.to_regexp())})" for t in _ordered_terminals(_prefix_grammar())]
+    parts = [f"(?:{_without_groups(t.pattern.to_regexp())})" for t in ordered_terminals(_prefix_grammar())]
     lean = re.compile("(?:" + "|".join(parts) + ")+")
     return lean if lean.groups == 0 else prefix_pattern()
 

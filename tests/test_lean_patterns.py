@@ -22,7 +22,7 @@ def grouped() -> re.Pattern[str]:
     """One alternation of every line terminal but OTHER with its own groups (the plain way)."""
     parse_text("x")  # loads the grammar
     parser = lexicon.oom_line_parser()
-    terminals = [t for t in lexicon._ordered_terminals(parser) if t.name != lexicon.OTHER]
+    terminals = [t for t in lexicon.ordered_terminals(parser) if t.name != lexicon.OTHER]
     return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
 
 
