@@ -31,6 +31,31 @@ class WallTime:
     second: float
     utc_offset_s: int | None  # None: the stamp names no zone
 
+    def __init__(  # one per distinct log prefix: a big log's lines each have their own
+        self,
+        text: str,
+        year: int | None,
+        month: int,
+        day: int,
+        hour: int,
+        minute: int,
+        second: float,
+        utc_offset_s: int | None,
+    ) -> None:
+        # the generated frozen __init__ calls object.__setattr__ once per field (see SourceLine)
+        self.__dict__.update(
+            {
+                "text": text,
+                "year": year,
+                "month": month,
+                "day": day,
+                "hour": hour,
+                "minute": minute,
+                "second": second,
+                "utc_offset_s": utc_offset_s,
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Stamp:
@@ -40,6 +65,20 @@ class Stamp:
     time: WallTime | None = None  # a date and clock; never derived from seconds since boot
     uptime_s: float | None = None  # `[ 1234.567890]`: seconds since boot, not a date
     caller: str | None = None  # printk caller id: `T1234` (task) or `C3` (interrupt on CPU 3)
+
+    def __init__(
+        self,
+        host: str | None = None,
+        time: WallTime | None = None,
+        uptime_s: float | None = None,
+        caller: str | None = None,
+    ) -> None:
+        # one per distinct log prefix (see SourceLine)
+        fields = self.__dict__
+        fields["host"] = host
+        fields["time"] = time
+        fields["uptime_s"] = uptime_s
+        fields["caller"] = caller
 
 
 NO_STAMP = Stamp()
