@@ -1,12 +1,12 @@
 """Loads the grammar files once per process and exposes what the other modules need from them.
 
-``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one pattern in the
-order Lark's basic lexer tries them and compiled once, classify each line exactly once: the
-normaliser asks which terminal a line is (to tell a wrapped fragment from a whole line), and
-the match it gets also gives the line's named fields. The LALR parser then reads those lines as
-its tokens (``_LineLexer``) and the Transformer builds each record from the fields already
-taken, so no line is matched again. ``prefixes.lark`` supplies the log prefixes the normaliser
-strips.
+``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one group-free
+pattern in the order Lark's basic lexer tries them and compiled once, classify each line exactly
+once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a whole
+line), and the terminal found then reads the line's named fields with its own pattern. The LALR
+parser reads those lines as its tokens (``_LineLexer``, or lark-cython's parser with the
+``[fast]`` extra) and the Transformer builds each record from the fields already taken, so no
+line is classified again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 """
 
 from __future__ import annotations
