@@ -1,12 +1,12 @@
 """Loads the grammar files once per process and exposes what the other modules need from them.
 
-``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one pattern in the
-order Lark's basic lexer tries them and compiled once, classify each line exactly once: the
-normaliser asks which terminal a line is (to tell a wrapped fragment from a whole line), and
-the match it gets also gives the line's named fields. The LALR parser then reads those lines as
-its tokens (``_ClassifiedLineLexer``) and the Transformer builds each record from the fields already
-taken, so no line is matched again. ``prefixes.lark`` supplies the log prefixes the normaliser
-strips.
+``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one group-free
+pattern in the order Lark's basic lexer tries them and compiled once, classify each line exactly
+once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a whole
+line), and the terminal found then reads the line's named fields with its own pattern. The LALR
+parser reads those lines as its tokens (``_ClassifiedLineLexer``, or lark-cython's parser with the
+``[fast]`` extra) and the Transformer builds each record from the fields already taken, so no
+line is classified again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 """
 
 from __future__ import annotations
@@ -61,15 +61,57 @@ LALR_FAST_LOAD = {"LALR_Parser": _CachedTableParser}
 
 def _plugins() -> dict[str, type]:
     # lark-cython: the same LALR tables and lexer in compiled code, for ``oom_parser`` (Lark's own
-    # lexer). The line parser (``oom_line_parser``) cannot use it: lark-cython 0.0.17's LexerThread
-    # has no ``from_custom_input`` and its parser drives only its own lexer, so a custom lexer over
-    # classified lines fails with it (tried 2026-12-06). Matching each line once saves more than it
-    # gave (its LALR parse was 80 % of pure Lark's: 7.9 -> 6.3 ms per corpus dump).
+    # lexer). The line parser (``oom_line_parser``) drives its LALR parser with its own token
+    # stream (``_line_plugins``).
     try:
         import lark_cython  # type: ignore[import-untyped]
     except ImportError:
         return {}
     return dict(lark_cython.plugins)
+
+
+@cache
+def _line_plugins() -> dict[str, type]:
+    """lark-cython's LALR parser for the line parser, fed the classified lines by
+    ``_CythonLineThread`` (lark-cython 0.0.17's own LexerThread reads only text, and its parser
+    takes only its own Token class). Measured on OOMAnalyser's example dumps: the parse with
+    the Transformer took 0.77 ms per dump against 0.93 with Lark's Python parser. Empty without
+    the ``[fast]`` extra: Lark's Python parser then reads the same tokens (``_ClassifiedLineLexer``)."""
+    try:
+        import lark_cython
+    except ImportError:
+        return {}
+
+    class CythonLineToken(lark_cython.Token):  # type: ignore[misc]
+        """``LineToken`` for lark-cython: a whole line, with the fields its classification matched."""
+
+        __slots__ = ("values",)
+
+    class _CythonLineThread:
+        """The token stream lark-cython's parser pulls from (``next_token``, ``EOFError`` at the end)."""
+
+        def __init__(self, lines: Iterable[tuple[str, Classified | None]]) -> None:
+            self._tokens = self._lex(lines)
+
+        @staticmethod
+        def _lex(lines: Iterable[tuple[str, Classified | None]]) -> Iterator[Any]:
+            for text, classified in lines:
+                if classified is None:
+                    classified = classify_fields(text)
+                token = CythonLineToken(classified.kind, text + "\n")
+                token.values = classified.values
+                yield token
+
+        @classmethod
+        def from_custom_input(cls, lexer: Any, lines: Iterable[tuple[str, Classified | None]]) -> _CythonLineThread:
+            return cls(lines)
+
+        def next_token(self, *_state: Any) -> Any:
+            for token in self._tokens:
+                return token
+            raise EOFError
+
+    return dict(lark_cython.plugins, LexerThread=_CythonLineThread)
 
 
 @cache
@@ -107,28 +149,99 @@ _OTHER = Classified(OTHER, ())
 _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 
 
+# ---- one alternation without groups -----------------------------------------------------------
+# Python's regex engine saves the state of every capturing group it has entered each time a
+# repetition inside an enclosing group steps (MARK_PUSH): in one pattern of all terminals, the
+# groups of the terminals ahead count too, and a line that matches a late terminal pays for all
+# of them at every character (a memory.stat line 23 us, a line of prose 34 us). So the line is
+# classified by the terminals without their groups, each followed by an empty group named after
+# it (``lastgroup`` tells which matched), and only then are its fields read by that terminal's
+# own pattern (a line of prose 13 us, OOMAnalyser's example dumps 4.6 -> 3.0 us a line). Groups
+# never change what a pattern matches.
+_GROUP_OPENING = re.compile(r"\(\?P<\w+>|\((?!\?)")
+
+
+def _without_groups(regexp: str) -> str:
+    """``regexp`` with every capturing group (named or not) made non-capturing. Escapes and
+    character classes are passed over; what cannot be converted keeps its group, and the caller
+    checks ``groups`` of the compiled result."""
+    out: list[str] = []
+    index = 0
+    in_class = False
+    while index < len(regexp):
+        char = regexp[index]
+        if char == "\\":
+            out.append(regexp[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+            index += 1
+            continue
+        if char == "[":
+            in_class = True
+            index += 1
+            out.append("[")
+            if regexp.startswith("^", index):
+                out.append("^")
+                index += 1
+            if regexp.startswith("]", index):  # a ] first in a class is a character
+                out.append("]")
+                index += 1
+            continue
+        opening = _GROUP_OPENING.match(regexp, index) if char == "(" else None
+        if opening is not None:
+            out.append("(?:")
+            index = opening.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def terminal_alternation(terminals: list[Any]) -> re.Pattern[str]:
+    """``terminals`` (in the order a lexer tries them) as one alternation whose ``lastgroup`` is
+    the name of the first that matches: group-free, with an empty group named after each
+    terminal at its end (one grouped pattern if a group escaped the conversion)."""
+    lean = regexcache.compile(
+        "|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals)
+    )
+    if lean.groups == len(terminals):
+        return lean
+    return regexcache.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
 @cache
-def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
-    """The one compiled pattern of every line terminal but OTHER, and each terminal's group names."""
+def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[re.Pattern[str], tuple[str, ...]]]]:
+    """Every line terminal but OTHER as one ordered alternation (``terminal_alternation``), and
+    each terminal's own pattern and group names."""
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
     terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
-    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals]
-    names = {t.name: tuple(_GROUP_NAME.findall(t.pattern.to_regexp())) for t in terminals}
-    return regexcache.compile("|".join(parts)), names
+    fields = {
+        t.name: (re.compile(t.pattern.to_regexp()), tuple(_GROUP_NAME.findall(t.pattern.to_regexp())))
+        for t in terminals
+    }
+    return terminal_alternation(terminals), fields
 
 
 def classify_fields(text: str) -> Classified:
-    """The terminal a single normalised line matches, with its named groups, from one match."""
-    pattern, names = _classifier()
-    match = pattern.match(text + "\n")
-    if match is None or match.end() != len(text) + 1:
+    """The terminal a single normalised line matches, with its named groups: the terminal from
+    the alternation of all, its fields from its own pattern (for the terminals that have any)."""
+    pattern, fields = _classifier()
+    line = text + "\n"
+    match = pattern.match(line)
+    if match is None or match.end() != len(line):
         return _OTHER
     kind = match.lastgroup or OTHER
-    groups = names.get(kind, ())
+    own, groups = fields[kind]
     if not groups:
         return Classified(kind, ())
+    found = own.match(line)
+    if found is None:  # cannot happen: the terminal matched this line in the alternation
+        return _OTHER
     # one group: match.group returns the value itself, not a tuple
-    return Classified(kind, match.group(*groups) if len(groups) > 1 else (match.group(groups[0]),))
+    return Classified(kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
 
 
 def classify(text: str) -> str:
@@ -137,7 +250,8 @@ def classify(text: str) -> str:
 
 
 def group_names(kind: str) -> tuple[str, ...]:
-    return _classifier()[1].get(kind, ())
+    found = _classifier()[1].get(kind)
+    return found[1] if found else ()
 
 
 class LineToken(Token):
@@ -196,7 +310,9 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             lexer=_ClassifiedLineLexer,
             cache=True,
             transformer=transformer() if transformer is not None else None,
-            _plugins=LALR_FAST_LOAD,
+            _plugins=(_line_plugins() or LALR_FAST_LOAD)
+            if transformer is not None
+            else LALR_FAST_LOAD,  # a tree keeps str tokens
         )
     return parser
 
@@ -205,6 +321,13 @@ def is_loose(kind: str) -> bool:
     """True for OTHER and the `_CUT` terminals (a line a person shortened): such a line may be the
     first part of a wrapped line, and a join that makes it a whole line is kept."""
     return kind == OTHER or kind.endswith("_CUT")
+
+
+@cache
+def loose_kinds() -> frozenset[str]:
+    """Every kind ``is_loose`` is true for."""
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    return frozenset(t.name for t in parser.terminals if is_loose(t.name)) | {OTHER}
 
 
 @cache
@@ -217,6 +340,22 @@ def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 
 @cache
 def prefix_pattern() -> re.Pattern[str]:
-    """One pattern matching the run of log prefixes at the start of a line."""
+    """One pattern matching the run of log prefixes at the start of a line, with the named
+    groups of each prefix (``grammar.stamps``)."""
     parts = [f"(?:{t.pattern.to_regexp()})" for t in ordered_terminals(_prefix_grammar())]
     return regexcache.compile("(?:" + "|".join(parts) + ")+")
+
+
+@cache
+def _prefix_run() -> re.Pattern[str]:
+    """``prefix_pattern`` without groups: the same matches, read in two thirds of the time (see
+    ``_without_groups``) by the normaliser, which needs only where the prefixes end."""
+    parts = [f"(?:{_without_groups(t.pattern.to_regexp())})" for t in ordered_terminals(_prefix_grammar())]
+    lean = regexcache.compile("(?:" + "|".join(parts) + ")+")
+    return lean if lean.groups == 0 else prefix_pattern()
+
+
+def prefix_end(line: str, start: int = 0) -> int | None:
+    """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there)."""
+    match = _prefix_run().match(line, start)
+    return match.end() if match else None

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, prefix_pattern
+from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, loose_kinds, prefix_end
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -31,6 +31,7 @@ _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 _INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
 _QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` and, in some readers, `| ` or `: `
+_QUOTE_MARKS = (">", "|", ": ")
 _BOLD = re.compile(r"^\*\*|\*\*$")  # a line a person set in Markdown bold
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
@@ -115,13 +116,16 @@ def _undo_transport(text: str) -> str:
         text = _RUN_TOGETHER.sub("\n", text)
     if _runs_together(text):
         text = _RUN_TOGETHER_STAMPS.sub("\n", text)
-    if _CSV_ROW.search(text):
+    # The three searches below anchor at every line start of the whole paste; each needs a
+    # character most kernel logs never hold (a quote, a brace), looked for first at C speed.
+    quoted = '"' in text
+    if quoted and _CSV_ROW.search(text):
         text = _from_csv_rows(text)
-    if _JSON_LINE.search(text):
+    if quoted and "{" in text and _JSON_LINE.search(text):
         text = _from_json_lines(text)
     if '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{"))):
         text = _from_json_export(text)
-    if _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
+    if '"' in text and _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
         text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
     if "<http" in text or "<mailto:" in text:
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
@@ -249,18 +253,20 @@ def _from_json_export(text: str) -> str:
 
 def _strip_prefix(line: str) -> tuple[str, str]:
     """Remove every log prefix at the start of ``line``; return (text, prefix)."""
-    match = prefix_pattern().match(line)
-    if match is None and line[:1] in (" ", "\t"):
+    end = prefix_end(line)
+    if end is None and line[:1] in (" ", "\t"):
         # a Markdown code block indented by four spaces, or a paste that lost its first column
-        match = prefix_pattern().match(line, len(line) - len(line.lstrip(" \t")))
-    if match is None:
+        end = prefix_end(line, len(line) - len(line.lstrip(" \t")))
+    if end is None:
         return line, ""
-    return line[match.end() :], line[: match.end()]
+    return line[end:], line[:end]
 
 
 def line_content(raw: str) -> tuple[str, str]:
     """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
-    line = _QUOTE.sub("", raw, count=1) if raw.lstrip().startswith((">", "|", ": ")) else raw
+    # (lstrip copies the line: only a line starting with whitespace needs it)
+    quoted = raw.startswith(_QUOTE_MARKS) or (raw[:1].isspace() and raw.lstrip().startswith(_QUOTE_MARKS))
+    line = _QUOTE.sub("", raw, count=1) if quoted else raw
     if "`" in line:
         line = _INLINE_CODE.sub("", line)
     if "**" in line:
@@ -299,9 +305,13 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
         while end < len(physical) and physical[end] is not None:
             end += 1
         marks = [bool(entry.prefix) for entry in physical[start:end] if entry is not None]
-        for offset in range(len(marks)):
-            around = marks[max(0, offset - _NEIGHBOURS) : offset] + marks[offset + 1 : offset + 1 + _NEIGHBOURS]
-            flags[start + offset] = sum(around) * 2 >= len(around) if around else marks[offset]
+        count = len(marks)
+        before = list(itertools.accumulate(marks, initial=0))  # before[i]: prefixed lines among marks[:i]
+        for offset in range(count):
+            low, high = max(0, offset - _NEIGHBOURS), min(count, offset + 1 + _NEIGHBOURS)
+            around = high - low - 1
+            prefixed = before[high] - before[low] - marks[offset]
+            flags[start + offset] = prefixed * 2 >= around if around else marks[offset]
         start = end
     return flags
 
@@ -420,22 +430,29 @@ def normalise(text: str) -> Normalised:
     out: list[Line] = []
     budget = _JOIN_BUDGET
     index = 0
-    while index < len(physical):
+    count = len(physical)
+    loose = loose_kinds()  # is_loose() as a set: this loop runs once per line
+    while index < count:
         entry = physical[index]
         index += 1
         if entry is None or not entry.text:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = [entry]
-        following = physical[index] if index < len(physical) else None
+        following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
-            entry.prefix or prefixed_paste or (following is not None and following.indented) or is_loose(_kind(entry))
+            entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
         ):
             probe = index
-            while probe < len(physical) and len(run) <= _MAX_FRAGMENTS:
+            while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or not is_loose(_kind(candidate)):
+                if candidate is None or not candidate.text or candidate.prefix:
+                    break
+                classified = candidate.classified
+                if classified is None:
+                    classified = candidate.classified = classify_fields(candidate.text)
+                if classified.kind not in loose:
                     break
                 run.append(candidate)
                 probe += 1

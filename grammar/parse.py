@@ -12,8 +12,10 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import cast
 
@@ -21,7 +23,6 @@ from lark.exceptions import LarkError
 
 from .context_facts import read_context
 from .facts import (
-    NO_STAMP,
     BuddyList,
     BuddyOrder,
     Dump,
@@ -316,8 +317,8 @@ class _Draft:
         self.items.append(item)
         self.kinds.add(item.kind)
         section = _SECTION.get(item.kind)
-        if section is not None and item.kind != "reaped":
-            self.reached = max(self.reached, section)
+        if section is not None and section > self.reached and item.kind != "reaped":
+            self.reached = section
 
 
 def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
@@ -407,7 +408,10 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
     callers: dict[str | None, str | None] = {}
     key: tuple[str | None, str | None] = (None, None)
     for item in items:
-        stamp = read_stamp(item.prefix) if item.prefix else NO_STAMP
+        if not item.prefix:  # no stamp: host and caller stay, and so does the key
+            keys.append(key)
+            continue
+        stamp = read_stamp(item.prefix)
         if stamp.host is not None or stamp.time is not None:
             host = stamp.host
         if stamp.caller is not None:
@@ -456,12 +460,12 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                 owner.items.append(item)
                 continue
         stream.gap = 0
-        stamp = _uptime(item.prefix)
+        stamp = _uptime(item.prefix) if "[" in item.prefix else None  # (the test inlined: most lines have no stamp)
         if (
             current is not None
             and current.accepts(item)
             and not _went_back(current, stamp)
-            and not _request_unanswered(current, item, stamp)
+            and not (item.kind in _OPENING and _request_unanswered(current, item, stamp))
         ):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
@@ -565,6 +569,9 @@ def _show_memory(draft: _Draft) -> bool:
 
 
 _SYSRQ_REACH_S = 2.0  # sysrq queues moom_work at once: its report follows within milliseconds
+
+
+_OPENING = frozenset({"invoked", "alloc_failure"})
 
 
 def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
@@ -1010,7 +1017,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         sorted(
             [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
             + [_source_line(number, text, prefix) for _, _, text, number, prefix in table_rows],
-            key=lambda line: line.number,
+            key=attrgetter("number"),
         )
     )
     return Event(
@@ -1246,10 +1253,11 @@ _TASK_FIELDS = (
 
 
 @lru_cache(maxsize=64)
-def _column_positions(names: tuple[str, ...]) -> tuple[int | None, ...]:
-    """Where each TaskRow field sits among a header's numeric columns (None: not printed)."""
+def _column_getter(names: tuple[str, ...]) -> Callable[[list[int | None]], tuple[int | None, ...]]:
+    """Picks TaskRow's numeric fields, in constructor order, from a row's numbers under the
+    header's numeric columns ``names`` followed by one None (the value of a column not printed)."""
     index = {name: position for position, name in enumerate(names)}
-    return tuple(index.get(field) for field in _TASK_FIELDS)
+    return itemgetter(*(index.get(field, len(names)) for field in _TASK_FIELDS))
 
 
 def _era_names(words: list[str], kernel: str | None) -> tuple[str, ...]:
@@ -1279,8 +1287,8 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
         numbers = _ints(words[: len(names)])
         if numbers is None:
             return None
-    values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name=" ".join(words[len(names) :]), line=number)  # type: ignore[arg-type, misc]
+    values: list[int | None] = [*numbers, None]
+    return TaskRow(pid, *_column_getter(names)(values), name=" ".join(words[len(names) :]), line=number)  # type: ignore[arg-type, misc]
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
@@ -1294,9 +1302,8 @@ def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> T
     numbers = _ints(words)
     if numbers is None:
         return None
-    numbers += [None] * (len(names) - len(numbers))  # type: ignore[list-item]
-    values = [None if position is None else numbers[position] for position in _column_positions(names)]
-    return TaskRow(pid, *values, name="", line=number)  # type: ignore[arg-type, misc]
+    values: list[int | None] = [*numbers, *([None] * (len(names) + 1 - len(numbers)))]
+    return TaskRow(pid, *_column_getter(names)(values), name="", line=number)  # type: ignore[arg-type, misc]
 
 
 def _ints(words: list[str]) -> list[int] | None:

@@ -1,0 +1,112 @@
+"""The classifier and the prefix finder match with patterns whose groups were made non-capturing
+(grammar/lexicon.py ``_without_groups``): the same terminal, end and fields as the terminals'
+own grouped patterns joined into one alternation, on the raw and normalised lines of the corpus
+(folds 1-4) and on generated lines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oomcases import CORPUS, corpus_cases, is_held_out
+
+from grammar import lexicon
+from grammar.normalise import decode_bytes, normalise
+from grammar.parse import parse_text
+
+
+@pytest.fixture(scope="module")
+def grouped() -> re.Pattern[str]:
+    """One alternation of every line terminal but OTHER with its own groups (the plain way)."""
+    parse_text("x")  # loads the grammar
+    parser = lexicon.oom_line_parser()
+    terminals = [t for t in lexicon.ordered_terminals(parser) if t.name != lexicon.OTHER]
+    return re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+
+
+def _same_reading(line: str, grouped: re.Pattern[str]) -> None:
+    match = grouped.match(line + "\n")
+    expected = lexicon.OTHER, ()
+    if match is not None and match.end() == len(line) + 1:
+        kind = match.lastgroup or lexicon.OTHER
+        expected = kind, tuple(match.group(name) for name in lexicon.group_names(kind))
+    classified = lexicon.classify_fields(line)
+    assert (classified.kind, classified.values) == expected, line
+
+
+def _same_prefix(line: str) -> None:
+    for start in (0, len(line) - len(line.lstrip(" \t"))):
+        whole = lexicon.prefix_pattern().match(line, start)
+        assert lexicon.prefix_end(line, start) == (whole.end() if whole else None), line
+
+
+def test_lean_patterns_have_no_groups_but_the_terminal_names() -> None:
+    parse_text("x")
+    pattern, fields = lexicon._classifier()
+    assert pattern.groups == len(fields) and set(pattern.groupindex) == set(fields)
+    assert lexicon._prefix_run().groups == 0
+
+
+def test_corpus_lines_read_alike(grouped: re.Pattern[str]) -> None:
+    checked = set()
+    for case in corpus_cases():
+        if is_held_out(case):
+            continue
+        text, _ = decode_bytes((CORPUS / case / "input.log").read_bytes())
+        raw_lines = text.replace("\r", "\n").split("\n")
+        for line in raw_lines:
+            _same_prefix(line)
+        for line in raw_lines + [line.text for line in normalise(text).lines]:
+            _same_reading(line, grouped)
+            checked.add(lexicon.classify(line))
+    assert len(checked) > 40  # most terminals were met
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "[",
+                "]",
+                "<",
+                ">",
+                "(",
+                ")",
+                " ",
+                "\t",
+                ":",
+                "=",
+                ",",
+                "0",
+                "12",
+                "0x1f",
+                "kB",
+                "Node 0 ",
+                "DMA32 ",
+                "free:",
+                " invoked oom-killer: ",
+                "gfp_mask=0x cc0",
+                "order=0",
+                "Killed process ",
+                "Mar 14 02:03:56 ",
+                "host kernel: ",
+                "[ 5864.708493] ",
+                "[ T12] ",
+                "page allocation failure",
+                "cpuset=/",
+                "mems_allowed=0",
+                "Linux version 5.4.0 (",
+                "é",
+                "月",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_generated_lines_read_alike(grouped: re.Pattern[str], pieces: list[str]) -> None:
+    line = "".join(pieces)
+    _same_reading(line, grouped)
+    _same_prefix(line)
