@@ -12,14 +12,17 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from grammar.windows import Window, windows
+from grammar.windows import Window, owned_windows, ranges, windows
 from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 from knowledge.overview import Overview, build_overview, group_overviews
+
+if TYPE_CHECKING:  # multiprocessing is imported only when workers are started
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -129,16 +132,35 @@ def available_cores() -> int:
 
 
 def map_stream(
-    handle: IO[bytes], work: Callable[[Window], T], *, jobs: int = 1, progress: Callable[[int], None] | None = None
+    handle: IO[bytes],
+    work: Callable[[Window], T],
+    *,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    range_bytes: int | None = None,
 ) -> Iterator[T]:
     """``work(window)`` for every window of a log (``grammar.windows``), results in file order.
 
-    With ``jobs`` > 1 the windows are analysed by that many worker processes while this one
-    scans the file; at most ``2 * jobs`` windows are in flight, so memory stays bounded whatever
-    the size of the log. ``work`` must be a module-level function (it is sent to the workers by
-    name) and its result picklable; a window's analysis never depends on another's, so the
-    output is the same for every ``jobs``.
+    With ``jobs`` > 1 the work is shared by that many worker processes. A regular file is split
+    into byte ranges (``range_bytes`` each, by default about sixteen per worker) that the workers
+    scan and analyse on their own (``grammar.windows.owned_windows``); this process only counts
+    the lines before each range, so the workers number facts as in the whole file. A stream that
+    cannot be split (standard input, a pipe, a compressed file) is scanned here and its windows
+    are shipped to the workers. At most ``2 * jobs`` ranges or windows are in flight, so memory
+    stays bounded whatever the size of the log. ``work`` must be a module-level function (it is
+    sent to the workers by name) and its result picklable; a window's analysis never depends on
+    another's, and the ranges give the windows of one scan of the whole file, so the output is
+    the same for every ``jobs``.
     """
+    if jobs > 1:
+        source = _splittable(handle)
+        if source is not None:
+            path, size = source
+            if range_bytes is None:
+                range_bytes = min(_MAX_RANGE_BYTES, max(_MIN_RANGE_BYTES, -(-size // (16 * jobs))))
+            if size > range_bytes:
+                yield from _map_ranges(handle, path, size, work, jobs, progress, range_bytes)
+                return
     cut = windows(handle, progress)
     if jobs <= 1:
         for window in cut:
@@ -152,18 +174,82 @@ def map_stream(
     # built again in every worker. The collector leaves them alone from then on (gc.freeze:
     # no worker copies their pages by walking them).
     yield work(first)
-    import gc
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     pending: deque[Future[T]] = deque()
-    gc.freeze()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with _pool(jobs) as pool:
         for window in cut:
             pending.append(pool.submit(work, window))
             while len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+# A range's fixed cost (finding its join, a task's round trip) is a few milliseconds; a range's
+# analysis a few hundred on a busy log. Sixteen ranges per worker keep the workers' last ranges
+# short, so neither waits long for the other at the end.
+_MIN_RANGE_BYTES = 1024 * 1024
+_MAX_RANGE_BYTES = 64 * 1024 * 1024
+
+
+def _splittable(handle: IO[bytes]) -> tuple[str, int] | None:
+    """The path and size of ``handle`` when it is a regular file read from its start (not a
+    pipe, standard input, or a decompressing reader), which workers can open and read in parts."""
+    import io
+    import stat
+
+    if not isinstance(handle, io.BufferedReader | io.FileIO):
+        return None
+    path = getattr(handle, "name", None)
+    try:
+        if not isinstance(path, str) or handle.tell() != 0:
+            return None
+        opened, named = os.fstat(handle.fileno()), os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+        return None
+    return path, opened.st_size
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    gc.freeze()  # what is loaded now is shared with forked workers; the collector leaves it alone
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+def _range_results(
+    work: Callable[[Window], T], path: str, size: int, range_bytes: int, index: int, start: int, lines_before: int
+) -> list[T]:
+    """In a worker: ``work`` of every window that range ``index`` owns, in file order."""
+    return [work(window) for window in owned_windows(path, size, range_bytes, index, start, lines_before)]
+
+
+def _map_ranges(
+    handle: IO[bytes],
+    path: str,
+    size: int,
+    work: Callable[[Window], T],
+    jobs: int,
+    progress: Callable[[int], None] | None,
+    range_bytes: int,
+) -> Iterator[T]:
+    pending: deque[tuple[int, Future[list[T]]]] = deque()
+    with _pool(min(jobs, -(-size // range_bytes))) as pool:
+        for index, start, end, lines in ranges(handle.fileno(), size, range_bytes):
+            pending.append((end, pool.submit(_range_results, work, path, size, range_bytes, index, start, lines)))
+            while len(pending) >= 2 * jobs:
+                yield from _done(pending, progress)
+        while pending:
+            yield from _done(pending, progress)
+
+
+def _done(pending: deque[tuple[int, Future[list[T]]]], progress: Callable[[int], None] | None) -> Iterator[T]:
+    end, task = pending.popleft()
+    yield from task.result()
+    if progress is not None:
+        progress(end)
