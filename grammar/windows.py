@@ -177,7 +177,7 @@ class _AnchorFinder:
         return starts[index] if index < len(starts) else -1
 
 
-def _pieces(handle: IO[bytes], offset: int = 0) -> Iterator[tuple[bytes, int, int]]:
+def _pieces(handle: IO[bytes] | Part, offset: int = 0) -> Iterator[tuple[bytes, int, int]]:
     """Yield (buffer, start, end) with ``buffer[start:end]`` whole lines, in file order.
 
     A block read is used as it is (only the line cut by its end is carried, and yielded joined to
@@ -228,7 +228,7 @@ class Window:
 
 
 def windows(
-    handle: IO[bytes], progress: Callable[[int], None] | None = None, *, first_line: int = 1, offset: int = 0
+    handle: IO[bytes] | Part, progress: Callable[[int], None] | None = None, *, first_line: int = 1, offset: int = 0
 ) -> Iterator[Window]:
     """Yield the windows of ``handle`` that may hold a kernel memory report, in file order.
 
@@ -451,8 +451,8 @@ def join_point(fd: int, start: int, stop: int, size: int) -> tuple[int, int] | N
     return None
 
 
-class _Part:
-    """``read`` of the bytes ``[start, end)`` of a file (a worker's part)."""
+class Part:
+    """``read`` of the bytes ``[start, end)`` of a file (a worker's part), for ``windows``."""
 
     def __init__(self, fd: int, start: int, end: int) -> None:
         self.fd, self.position, self.end = fd, start, end
@@ -493,9 +493,7 @@ def owned_windows(
                 end = found[0]
                 break
             later += 1
-        # (typed IO[bytes]: ``windows`` only calls ``read``)
-        part: IO[bytes] = _Part(fd, begin, end)  # type: ignore[assignment]
-        yield from windows(part, first_line=lines_before + skipped + 1, offset=begin)
+        yield from windows(Part(fd, begin, end), first_line=lines_before + skipped + 1, offset=begin)
     finally:
         os.close(fd)
 
