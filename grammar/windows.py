@@ -367,12 +367,16 @@ def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
 # scan from the start of the run's last LEAD_LINES lines, with nothing open, cuts the same
 # windows from there on as the scan of the whole file. The first such run that starts in a
 # range, looked for from its first line, gives the range's join; the part of the file from one
-# join to the next belongs to one worker. A range in which no run starts (a report longer than
-# the range) has no join: the worker before it goes on to the next join. Each range is searched
+# join to the next belongs to one worker. A range in which no run starts among its first
+# JOIN_SEARCH_LINES lines (reports back to back) has no join: the worker before it goes on to
+# the next join. Any rule serves that both workers apply alike. Each range is searched
 # by two workers at most (its own and the one before), and in a log of programs' messages a
 # join is found within a few dozen lines of a range's start.
 SYNC_LINES = QUIET_LINES + LEAD_LINES
 SYNC_BLOCK = 64 * 1024  # a longer line is taken as no resetting line (the run just starts after it)
+# A run must start among a range's first lines: in a log of reports back to back, each line of
+# the search is classified (by two workers), while one scan classifies about one in sixty.
+JOIN_SEARCH_LINES = 2000
 
 
 def _resets(line: bytes) -> bool:
@@ -437,12 +441,12 @@ def _lines(fd: int, start: int, stop: int, size: int) -> Iterator[tuple[int, byt
 def join_point(fd: int, start: int, stop: int, size: int) -> tuple[int, int] | None:
     """Where the part of the file owned by a range's worker begins: the start of the last
     LEAD_LINES lines of the first run of SYNC_LINES resetting lines that starts in ``[start,
-    stop)`` (it may end after ``stop``), and how many lines lie between ``start`` and it. None
-    when no run starts in the range."""
+    stop)`` (it may end after ``stop``) and among its first JOIN_SEARCH_LINES lines, and how many
+    lines lie between ``start`` and it. None when no run starts there."""
     run = 0
     recent: deque[int] = deque(maxlen=LEAD_LINES)
     for count, (offset, line) in enumerate(_lines(fd, start, size, size)):
-        if run == 0 and offset >= stop:
+        if run == 0 and (offset >= stop or count >= JOIN_SEARCH_LINES):
             return None
         run = run + 1 if line is not None and _resets(line) else 0
         recent.append(offset)

@@ -101,6 +101,15 @@ def test_the_ranges_own_the_windows_of_one_scan(fleet: Path, range_bytes: int) -
         assert len(owners) >= 3  # the work is really shared, not all done by the first range
 
 
+def test_a_range_whose_join_lies_beyond_the_search_is_left_to_the_worker_before(fleet: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    expected = scanned(fleet)
+    _, owners = split(fleet, 4096)
+    monkeypatch.setattr(grammar.windows, "JOIN_SEARCH_LINES", SYNC_LINES + 2)
+    found, fewer = split(fleet, 4096)
+    assert found == expected
+    assert 2 <= len(fewer) < len(owners)
+
+
 def test_ranges_inside_one_long_line_own_nothing(fleet: Path) -> None:
     size = fleet.stat().st_size
     fd = os.open(fleet, os.O_RDONLY)
