@@ -197,7 +197,7 @@ def _splittable(handle: IO[bytes]) -> tuple[str, int] | None:
     import io
     import stat
 
-    if not isinstance(handle, io.BufferedReader | io.FileIO):
+    if not isinstance(handle, io.BufferedReader | io.FileIO) or not hasattr(os, "pread"):
         return None
     path = getattr(handle, "name", None)
     try:

@@ -502,6 +502,9 @@ def owned_windows(
         os.close(fd)
 
 
+_preadv = getattr(os, "preadv", None)  # (not on every system; os.pread is, but for Windows)
+
+
 def ranges(fd: int, size: int, range_bytes: int) -> Iterator[tuple[int, int, int, int]]:
     """(index, start, end, lines before start) of each range of the first ``size`` bytes of a
     file cut at the first line at or after every multiple of ``range_bytes``, for
@@ -516,9 +519,13 @@ def ranges(fd: int, size: int, range_bytes: int) -> Iterator[tuple[int, int, int
         if end > start or index == 0:
             yield index, start, end, lines
         while start < end:  # the newlines of the range, read through one buffer
-            read = os.preadv(fd, [view[: min(len(buffer), end - start)]], start)
+            if _preadv is None:
+                block = os.pread(fd, min(len(buffer), end - start), start)
+                read, lines = len(block), lines + block.count(b"\n")
+            else:
+                read = _preadv(fd, [view[: min(len(buffer), end - start)]], start)
+                lines += buffer.count(b"\n", 0, read)
             if read <= 0:
                 break
-            lines += buffer.count(b"\n", 0, read)
             start += read
         start = end

@@ -110,7 +110,10 @@ def test_a_range_whose_join_lies_beyond_the_search_is_left_to_the_worker_before(
     assert 2 <= len(fewer) < len(owners)
 
 
-def test_ranges_inside_one_long_line_own_nothing(fleet: Path) -> None:
+@pytest.mark.parametrize("preadv", [True, False], ids=["preadv", "pread"])
+def test_ranges_inside_one_long_line_own_nothing(fleet: Path, monkeypatch, preadv: bool) -> None:  # type: ignore[no-untyped-def]
+    if not preadv:  # systems without os.preadv
+        monkeypatch.setattr(grammar.windows, "_preadv", None)
     size = fleet.stat().st_size
     fd = os.open(fleet, os.O_RDONLY)
     try:
