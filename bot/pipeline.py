@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from grammar.facts import Dump, Event
 from grammar.parse import parse_text
-from grammar.windows import Part, Window, owned_windows, ranges, windows
+from grammar.windows import Part, Window, part_windows, ranges, windows
 from knowledge.diagnose import Diagnosis, NotEvaluated, decode_gfp, evaluate
 from knowledge.model import Finding
 from knowledge.overview import Overview, build_overview, group_overviews
@@ -143,8 +143,8 @@ def map_stream(
 
     With ``jobs`` > 1 the work is shared by that many worker processes. A regular file is split
     into byte ranges (``range_bytes`` each, by default about sixteen per worker) that the workers
-    scan and analyse on their own (``grammar.windows.owned_windows``); this process only counts
-    the lines before each range, so the workers number facts as in the whole file. A stream that
+    scan and analyse on their own (``grammar.windows.part_windows``), each learning the line its
+    part starts at from the workers of the parts before it. A stream that
     cannot be split (standard input, a pipe, a compressed file) is scanned here and its windows
     are shipped to the workers. At most ``2 * jobs`` ranges or windows are in flight, so memory
     stays bounded whatever the size of the log. ``work`` must be a module-level function (it is
@@ -211,22 +211,76 @@ def _splittable(handle: IO[bytes]) -> tuple[str, int] | None:
     return path, opened.st_size
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
+def _pool(
+    jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
     import gc
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     gc.freeze()  # what is loaded now is shared with forked workers; the collector leaves it alone
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=initializer, initargs=initargs)
+
+
+def _context() -> Any:
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+
+
+# In a worker: the board on which each range's task posts the number of lines in the part of the
+# file it owns (slot 2 * task) and that it has (slot 2 * task + 1: 1 posted, -1 failed), so that
+# each task learns the line number its part starts at from the tasks before it, not from a count
+# of the whole file by the parent.
+_board: Any = None
+
+
+def _set_board(board: Any) -> None:
+    global _board
+    _board = board
+
+
+def _post(task: int, lines: int, state: int) -> None:
+    with _board.get_lock():
+        _board[2 * task] = lines
+        _board[2 * task + 1] = state
+
+
+def _lines_before(task: int) -> int:
+    """The lines of the parts the tasks before ``task`` own, once they have all posted them."""
+    import time
+
+    total, earlier = 0, 0
+    while earlier < task:
+        with _board.get_lock():
+            lines, state = _board[2 * earlier], _board[2 * earlier + 1]
+        if state == 0:
+            time.sleep(0.001)  # (it is cutting its windows; analysing them comes after posting)
+            continue
+        if state < 0:
+            raise RuntimeError("the worker of an earlier part of the file failed")
+        total += lines
+        earlier += 1
+    return total
 
 
 def _range_results(
-    work: Callable[[Window], T], path: str, size: int, range_bytes: int, index: int, start: int, lines_before: int
+    work: Callable[[Window], T], path: str, size: int, range_bytes: int, task: int, index: int, start: int
 ) -> list[T]:
     """In a worker: ``work`` of every window that range ``index`` owns, in file order."""
-    return [work(window) for window in owned_windows(path, size, range_bytes, index, start, lines_before)]
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            found, lines = part_windows(fd, size, range_bytes, index, start)
+        finally:
+            os.close(fd)
+    except BaseException:
+        _post(task, 0, -1)
+        raise
+    _post(task, lines, 1)
+    if not found:
+        return []
+    before = _lines_before(task)
+    return [work(Window(first_line=window.first_line + before, data=window.data)) for window in found]
 
 
 def _map_ranges(
@@ -244,10 +298,13 @@ def _map_ranges(
     first = next(windows(Part(handle.fileno(), 0, range_bytes)), None)
     if first is not None:
         work(first)
+    count = -(-size // range_bytes)
+    board = _context().Array("q", 2 * count)
     pending: deque[tuple[int, Future[list[T]]]] = deque()
-    with _pool(min(jobs, -(-size // range_bytes))) as pool:
-        for index, start, end, lines in ranges(handle.fileno(), size, range_bytes):
-            pending.append((end, pool.submit(_range_results, work, path, size, range_bytes, index, start, lines)))
+    with _pool(min(jobs, count), _set_board, (board,)) as pool:
+        for task, (index, start) in enumerate(ranges(handle.fileno(), size, range_bytes)):
+            end = min(size, (index + 1) * range_bytes)  # (for the progress line)
+            pending.append((end, pool.submit(_range_results, work, path, size, range_bytes, task, index, start)))
             while len(pending) >= 2 * jobs:
                 yield from _done(pending, progress)
         while pending:

@@ -228,13 +228,19 @@ class Window:
 
 
 def windows(
-    handle: IO[bytes] | Part, progress: Callable[[int], None] | None = None, *, first_line: int = 1, offset: int = 0
+    handle: IO[bytes] | Part,
+    progress: Callable[[int], None] | None = None,
+    *,
+    first_line: int = 1,
+    offset: int = 0,
+    lines_read: Callable[[int], None] | None = None,
 ) -> Iterator[Window]:
     """Yield the windows of ``handle`` that may hold a kernel memory report, in file order.
 
     ``progress``, when given, is called with the number of bytes read so far after each chunk.
     ``first_line`` and ``offset`` are the line number and the byte offset in the whole file where
-    ``handle`` stands (a part of a file read by a worker, see ``owned_windows``)."""
+    ``handle`` stands (a part of a file read by a worker, see ``part_windows``); ``lines_read``,
+    when given, is called at the end with the number of newlines read."""
     consumed = 0
     line_base = first_line - 1  # lines before the current chunk
     window: list[bytes] = []
@@ -343,6 +349,8 @@ def windows(
             while tail and held > LOOKBACK_BYTES:  # constant memory whatever the line lengths
                 held -= len(tail.pop(0))
     yield from flush()
+    if lines_read is not None:
+        lines_read(line_base - (first_line - 1))
 
 
 def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
@@ -470,62 +478,52 @@ class Part:
         return data
 
 
-def owned_windows(
-    path: str, size: int, range_bytes: int, index: int, start: int, lines_before: int
-) -> Iterator[Window]:
+def owned_part(fd: int, size: int, range_bytes: int, index: int, start: int) -> tuple[int, int] | None:
+    """The part ``[begin, end)`` of the file that range ``index`` owns (None when it owns none):
+    from this range's join to the join of the next range that has one. ``start`` is
+    ``line_start(fd, index * range_bytes, size)``."""
+    if index == 0:
+        begin = 0
+    else:
+        found = join_point(fd, start, line_start(fd, (index + 1) * range_bytes, size), size)
+        if found is None:
+            return None
+        begin = found[0]
+    later = index + 1
+    while later * range_bytes < size:
+        found = join_point(
+            fd, line_start(fd, later * range_bytes, size), line_start(fd, (later + 1) * range_bytes, size), size
+        )
+        if found is not None:
+            return begin, found[0]
+        later += 1
+    return begin, size
+
+
+def part_windows(fd: int, size: int, range_bytes: int, index: int, start: int) -> tuple[list[Window], int]:
     """The windows of range ``index`` of a file split into ranges of ``range_bytes`` (each
-    starting at the first line at or after a multiple of it): those whose anchor lies between
-    this range's join and the next join of a later range. ``start`` is ``line_start(fd, index *
-    range_bytes, size)`` and ``lines_before`` the number of lines before it. Over all ranges, in
-    order, these are the windows of ``windows`` over the whole file (the first ``size`` bytes)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if index == 0:
-            begin, skipped = 0, 0
-        else:
-            found = join_point(fd, start, line_start(fd, (index + 1) * range_bytes, size), size)
-            if found is None:
-                return
-            begin, skipped = found
-        end = size
-        later = index + 1
-        while later * range_bytes < size:
-            found = join_point(
-                fd, line_start(fd, later * range_bytes, size), line_start(fd, (later + 1) * range_bytes, size), size
-            )
-            if found is not None:
-                end = found[0]
-                break
-            later += 1
-        yield from windows(Part(fd, begin, end), first_line=lines_before + skipped + 1, offset=begin)
-    finally:
-        os.close(fd)
+    starting at the first line at or after a multiple of it; ``start`` is where this one does),
+    numbered from the first line of the part it owns, and the number of newlines in that part
+    (0 when it owns none). Over all ranges, in order, with each range's numbers shifted by the
+    newlines of the parts before it, these are the windows of ``windows`` over the whole file
+    (its first ``size`` bytes). A worker thus counts only the lines it reads, and needs the
+    counts of the parts before its own only once it has cut its windows."""
+    part = owned_part(fd, size, range_bytes, index, start)
+    if part is None:
+        return [], 0
+    begin, end = part
+    counted: list[int] = []
+    found = list(windows(Part(fd, begin, end), offset=begin, lines_read=counted.append))
+    return found, counted[0]
 
 
-_preadv = getattr(os, "preadv", None)  # (not on every system; os.pread is, but for Windows)
-
-
-def ranges(fd: int, size: int, range_bytes: int) -> Iterator[tuple[int, int, int, int]]:
-    """(index, start, end, lines before start) of each range of the first ``size`` bytes of a
-    file cut at the first line at or after every multiple of ``range_bytes``, for
-    ``owned_windows``. A range inside one long line (start == end) owns nothing and is left out.
-    The lines are counted as the ranges are taken, so a caller that starts work on a range before
-    taking the next one reads the file once, alongside its workers."""
-    buffer = bytearray(max(1, min(size, CHUNK_BYTES)))
-    view = memoryview(buffer)
-    start = lines = 0
+def ranges(fd: int, size: int, range_bytes: int) -> Iterator[tuple[int, int]]:
+    """(index, start) of each range of the first ``size`` bytes of a file cut at the first line
+    at or after every multiple of ``range_bytes``, for ``part_windows``. A range inside one long
+    line (which starts where the next one does) owns nothing and is left out."""
+    start = 0
     for index in range(-(-size // range_bytes)):
         end = line_start(fd, (index + 1) * range_bytes, size)
         if end > start or index == 0:
-            yield index, start, end, lines
-        while start < end:  # the newlines of the range, read through one buffer
-            if _preadv is None:
-                block = os.pread(fd, min(len(buffer), end - start), start)
-                read, lines = len(block), lines + block.count(b"\n")
-            else:
-                read = _preadv(fd, [view[: min(len(buffer), end - start)]], start)
-                lines += buffer.count(b"\n", 0, read)
-            if read <= 0:
-                break
-            start += read
+            yield index, start
         start = end

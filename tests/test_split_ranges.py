@@ -19,7 +19,7 @@ import bot.pipeline
 import grammar.windows
 from bot.pipeline import map_stream
 from bot.render.jsonl import window_lines
-from grammar.windows import LEAD_LINES, SYNC_LINES, owned_windows, ranges, windows
+from grammar.windows import LEAD_LINES, SYNC_LINES, part_windows, ranges, windows
 
 # A user-space program's line (never classified) and a kernel line the grammar does not know
 # (classified; up to LEAD_LINES of them are kept before an anchor).
@@ -48,19 +48,24 @@ def scanned(path: Path) -> list[tuple[int, bytes]]:
 
 
 def split(path: Path, range_bytes: int) -> tuple[list[tuple[int, bytes]], list[int]]:
-    """The windows every range owns, in order (in this process), and the ranges that own some."""
+    """The windows every range owns, in order, each range's numbers shifted by the lines of the
+    parts before it (as bot.pipeline's workers do it, here in this process), and the ranges that
+    own some."""
     size = path.stat().st_size
     found: list[tuple[int, bytes]] = []
     owners = []
+    before = 0
     fd = os.open(path, os.O_RDONLY)
     try:
-        for index, start, _end, lines in ranges(fd, size, range_bytes):
-            owned = [(w.first_line, w.data) for w in owned_windows(str(path), size, range_bytes, index, start, lines)]
+        for index, start in ranges(fd, size, range_bytes):
+            owned, lines = part_windows(fd, size, range_bytes, index, start)
             if owned:
                 owners.append(index)
-            found.extend(owned)
+            found.extend((window.first_line + before, window.data) for window in owned)
+            before += lines
     finally:
         os.close(fd)
+    assert before == path.read_bytes().count(b"\n")  # the parts cover the file, once
     return found, owners
 
 
@@ -110,10 +115,7 @@ def test_a_range_whose_join_lies_beyond_the_search_is_left_to_the_worker_before(
     assert 2 <= len(fewer) < len(owners)
 
 
-@pytest.mark.parametrize("preadv", [True, False], ids=["preadv", "pread"])
-def test_ranges_inside_one_long_line_own_nothing(fleet: Path, monkeypatch, preadv: bool) -> None:  # type: ignore[no-untyped-def]
-    if not preadv:  # systems without os.preadv
-        monkeypatch.setattr(grammar.windows, "_preadv", None)
+def test_ranges_inside_one_long_line_own_nothing(fleet: Path) -> None:
     size = fleet.stat().st_size
     fd = os.open(fleet, os.O_RDONLY)
     try:
@@ -122,10 +124,9 @@ def test_ranges_inside_one_long_line_own_nothing(fleet: Path, monkeypatch, pread
         os.close(fd)
     assert len(taken) < -(-size // 4096) - 30  # the 150,000-byte line holds some 36 splits
     data = fleet.read_bytes()
-    starts = [start for _, start, _, _ in taken]
+    starts = [start for _, start in taken]
     assert starts == sorted(set(starts))
     assert all(start == 0 or data[start - 1 : start] == b"\n" for start in starts)
-    assert [lines for *_, lines in taken] == [data.count(b"\n", 0, start) for start in starts]
 
 
 @pytest.mark.parametrize("noise", [PROGRAM, KERNEL], ids=["programs", "kernel"])
