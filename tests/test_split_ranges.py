@@ -273,3 +273,19 @@ def test_the_default_range_size(monkeypatch) -> None:  # type: ignore[no-untyped
     monkeypatch.setattr(bot.pipeline, "_splittable", lambda handle: ("small.log", 900_000))
     assert list(map_stream(io.BytesIO(b""), window_lines, jobs=2)) == []
     assert len(taken) == 1
+
+
+def test_a_failing_part_fails_the_run_and_leaves_no_worker_waiting(fleet: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The tasks after a failed one wait for its line count: it posts its failure, so they stop
+    and the error (here an I/O error, as a vanished file gives) reaches the caller."""
+    real = bot.pipeline.part_windows
+
+    def failing(fd, size, range_bytes, index, start):  # type: ignore[no-untyped-def]
+        if index == 3:
+            raise OSError(5, "Input/output error")
+        return real(fd, size, range_bytes, index, start)
+
+    monkeypatch.setattr(bot.pipeline, "part_windows", failing)
+    with fleet.open("rb") as handle, pytest.raises(OSError, match="Input/output error"):
+        for _ in map_stream(handle, window_lines, jobs=2, range_bytes=8192):
+            pass
