@@ -10,11 +10,18 @@ one event each), re-prefixed the way rsyslog forwards kernel lines
 (`Mar 14 02:03:56 host kernel: [ seconds] message`) and placed between noise written by sshd,
 cron, systemd, nginx, postgres and kubelet and by the kernel itself. The expected event count is
 known, so "every event is found" is checked, not assumed.
+
+With `--jobs` in the command's help, each command runs with `--jobs 1` and `--jobs 2`; the run
+prints how much faster `--jobs 2` is (wall) and whether its output is byte-identical to
+`--jobs 1`'s, and the load average before and after (other programs on the machine lengthen
+the wall times, not the CPU times). The summary's `posted_at`, the time of the run, is left out
+of that comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -134,6 +141,11 @@ def events_found(name: str, output: Path) -> str:
         return "?"
 
 
+def output_digest(output: Path) -> str:
+    """The output's sha256, the summary's `posted_at` (the time of the run) left out."""
+    return hashlib.sha256(re.sub(rb'"posted_at": [0-9.e+]+', b"", output.read_bytes())).hexdigest()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=512)
@@ -188,6 +200,8 @@ def main() -> int:
         best: dict[str, list[float]] = {}  # name -> [wall, cpu, rss]
         found: dict[str, str] = {}
         codes: dict[str, int] = {}
+        digests: dict[str, set[str]] = {}
+        load_before = os.getloadavg()
         for _ in range(max(1, args.rounds)):
             for name, command in runs:
                 output = workdir / "out.txt"
@@ -198,6 +212,7 @@ def main() -> int:
                 codes[name] = code
                 if name != "grep -c":
                     found[name] = events_found(name.removeprefix("before: "), output)
+                    digests.setdefault(name, set()).add(output_digest(output))
         grep_s, grep_cpu, _ = best["grep -c"]
         print(
             f"{'command':<26} {'wall s':>7} {'x grep':>7} {'MB/s':>6} {'CPU s':>6} {'x grep':>7} "
@@ -215,8 +230,17 @@ def main() -> int:
             for kind in ("jsonl", "summary"):
                 one, two = best.get(f"{label}{kind} --jobs 1"), best.get(f"{label}{kind} --jobs 2")
                 if one and two:
-                    print(f"{label}{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall)")
+                    same = digests[f"{label}{kind} --jobs 1"] == digests[f"{label}{kind} --jobs 2"]
+                    print(
+                        f"{label}{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall), "
+                        f"CPU {two[1] / one[1]:.2f}x; output {'byte-identical' if same else 'DIFFERS'}"
+                    )
         print(f"expected events: {args.events}; CPU = user + system of the command and its workers")
+        load_after = os.getloadavg()
+        print(
+            f"load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+            f"after: {', '.join(f'{x:.2f}' for x in load_after)} (on {os.cpu_count()} cores)"
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

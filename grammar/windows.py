@@ -9,8 +9,10 @@ first_line=...)`` gives to every fact, so a window's facts are numbered as in th
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -140,6 +142,14 @@ _STRONG = (
     b"BUG: KASAN",
 )
 
+# (one automaton pass over a line; 13 `in` tests cost about 10x its time)
+_strong = BytesAhoCorasick(list(_STRONG)).find_matches_as_indexes
+
+
+def _has_strong(line: bytes) -> bool:
+    return bool(_strong(line))
+
+
 # A syslog line written by a user-space program: stamp, host, then a program tag that is not the
 # kernel's (`Mar 14 02:03:56 node-01 sshd[812]: `, `2026-03-14T02:03:56+00:00 db-7 postgres[9]: `).
 # Such a line is never part of a kernel report, whatever words it holds, so it is passed over
@@ -167,14 +177,18 @@ class _AnchorFinder:
         return starts[index] if index < len(starts) else -1
 
 
-def _pieces(handle: IO[bytes]) -> Iterator[tuple[bytes, int, int]]:
+def _pieces(handle: IO[bytes] | Part, offset: int = 0) -> Iterator[tuple[bytes, int, int]]:
     """Yield (buffer, start, end) with ``buffer[start:end]`` whole lines, in file order.
 
     A block read is used as it is (only the line cut by its end is carried, and yielded joined to
-    the start of the next block as a piece of its own): the blocks are never copied."""
+    the start of the next block as a piece of its own): the blocks are never copied. ``offset`` is
+    where ``handle`` stands in the file: the blocks end where those of a read from the file's
+    start end, so a part of a file read on its own is cut into the same pieces."""
     carry = b""
+    size = CHUNK_BYTES - offset % CHUNK_BYTES
     while True:
-        block = handle.read(CHUNK_BYTES)
+        block = handle.read(size)
+        size = CHUNK_BYTES
         if not block:
             if carry:
                 yield carry, 0, len(carry)
@@ -213,12 +227,22 @@ class Window:
     data: bytes
 
 
-def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Window]:
+def windows(
+    handle: IO[bytes] | Part,
+    progress: Callable[[int], None] | None = None,
+    *,
+    first_line: int = 1,
+    offset: int = 0,
+    lines_read: Callable[[int], None] | None = None,
+) -> Iterator[Window]:
     """Yield the windows of ``handle`` that may hold a kernel memory report, in file order.
 
-    ``progress``, when given, is called with the number of bytes read so far after each chunk."""
+    ``progress``, when given, is called with the number of bytes read so far after each chunk.
+    ``first_line`` and ``offset`` are the line number and the byte offset in the whole file where
+    ``handle`` stands (a part of a file read by a worker, see ``part_windows``); ``lines_read``,
+    when given, is called at the end with the number of newlines read."""
     consumed = 0
-    line_base = 0  # lines before the current chunk
+    line_base = first_line - 1  # lines before the current chunk
     window: list[bytes] = []
     window_start = 0  # 0-based line number of window[0]
     window_bytes = 0
@@ -232,7 +256,7 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
             yield Window(first_line=window_start + 1, data=b"".join(window))
         window, window_bytes, quiet = [], 0, 0
 
-    for chunk, start, size in _pieces(handle):
+    for chunk, start, size in _pieces(handle, offset):
         if progress is not None:
             consumed += size - start
             progress(consumed)
@@ -251,9 +275,7 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
                 line_end = chunk.find(b"\n", found)
                 line_end = size if line_end < 0 else line_end + 1
                 line = chunk[line_start:line_end]
-                if _FOREIGN.match(line) or (
-                    not any(phrase in line for phrase in _STRONG) and not _is_report_line(line)
-                ):
+                if _FOREIGN.match(line) or (not _has_strong(line) and not _is_report_line(line)):
                     line_no += chunk.count(b"\n", position, line_end)
                     position = line_end
                     continue
@@ -310,7 +332,9 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
             quiet = take - 1 - last if last >= 0 else quiet + take
             window.append(chunk[position : ends[take - 1]])
             window_bytes += ends[take - 1] - position
-            line_no += take
+            # (a piece of a line longer than MAX_WINDOW_BYTES ends without a newline: its line is
+            # counted where it ends, in a later piece)
+            line_no += take - (ends[take - 1] == size and chunk[size - 1 : size] != b"\n")
             position = ends[take - 1]
             if quiet >= QUIET_LINES or window_bytes >= MAX_WINDOW_BYTES:
                 yield from flush()
@@ -325,6 +349,8 @@ def windows(handle: IO[bytes], progress: Callable[[int], None] | None = None) ->
             while tail and held > LOOKBACK_BYTES:  # constant memory whatever the line lengths
                 held -= len(tail.pop(0))
     yield from flush()
+    if lines_read is not None:
+        lines_read(line_base - (first_line - 1))
 
 
 def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
@@ -336,3 +362,168 @@ def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
         end = previous
     lines.reverse()
     return lines
+
+
+# A big file is split into byte ranges that worker processes scan and analyse on their own, and
+# the windows they cut are exactly those of one scan of the whole file. A worker cannot know
+# whether a window opened before its range is still open where the range starts, so the ranges
+# are joined where that question has one answer whatever came before: after a run of
+# QUIET_LINES + LEAD_LINES lines that neither continue a report nor open one ("resetting"
+# lines). A window open where such a run starts is closed by its QUIET_LINES-th line at the
+# latest, none opens inside it, and a window opened after it reaches back into it by at most
+# LEAD_LINES lines (the lookback stops at the (LEAD_LINES + 1)-th unrecognised line). So the
+# scan from the start of the run's last LEAD_LINES lines, with nothing open, cuts the same
+# windows from there on as the scan of the whole file. The first such run that starts in a
+# range, looked for from its first line, gives the range's join; the part of the file from one
+# join to the next belongs to one worker. A range in which no run starts among its first
+# JOIN_SEARCH_LINES lines (reports back to back) has no join: the worker before it goes on to
+# the next join. Any rule serves that both workers apply alike. Each range is searched
+# by two workers at most (its own and the one before), and in a log of programs' messages a
+# join is found within a few dozen lines of a range's start.
+SYNC_LINES = QUIET_LINES + LEAD_LINES
+SYNC_BLOCK = 64 * 1024  # a longer line is taken as no resetting line (the run just starts after it)
+# A run must start among a range's first lines: in a log of reports back to back, each line of
+# the search is classified (by two workers), while one scan classifies about one in sixty.
+JOIN_SEARCH_LINES = 2000
+
+
+def _resets(line: bytes) -> bool:
+    """The line neither opens a window (as ``windows`` decides at an anchor) nor is a report line."""
+    if _FOREIGN.match(line):
+        return True
+    return not _has_strong(line) and not _is_report_line(line)
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    parts = []
+    while size > 0:
+        part = os.pread(fd, size, offset)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+        offset += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def line_start(fd: int, position: int, size: int) -> int:
+    """The offset of the first line that starts at or after ``position`` (``size`` if none does)."""
+    if position <= 0:
+        return 0
+    position -= 1  # a line starts after a newline: the one just before ``position`` counts
+    while position < size:
+        block = _pread(fd, min(SYNC_BLOCK, size - position), position)
+        if not block:
+            break
+        found = block.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(block)
+    return size
+
+
+def _lines(fd: int, start: int, stop: int, size: int) -> Iterator[tuple[int, bytes | None]]:
+    """(offset, line) of every line that starts in ``[start, stop)``; None for a line longer than
+    SYNC_BLOCK, which is never read whole."""
+    position = start
+    while position < stop:
+        block = _pread(fd, min(SYNC_BLOCK, size - position), position)
+        if not block:
+            return
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            if position + len(block) >= size:  # the file's last line, without a newline
+                yield position, block
+                return
+            yield position, None
+            position = line_start(fd, position + len(block), size)
+            continue
+        begin = 0
+        while begin < cut and position + begin < stop:
+            end = block.index(b"\n", begin) + 1
+            yield position + begin, block[begin:end]
+            begin = end
+        position += begin
+
+
+def join_point(fd: int, start: int, stop: int, size: int) -> tuple[int, int] | None:
+    """Where the part of the file owned by a range's worker begins: the start of the last
+    LEAD_LINES lines of the first run of SYNC_LINES resetting lines that starts in ``[start,
+    stop)`` (it may end after ``stop``) and among its first JOIN_SEARCH_LINES lines, and how many
+    lines lie between ``start`` and it. None when no run starts there."""
+    run = 0
+    recent: deque[int] = deque(maxlen=LEAD_LINES)
+    for count, (offset, line) in enumerate(_lines(fd, start, size, size)):
+        if run == 0 and (offset >= stop or count >= JOIN_SEARCH_LINES):
+            return None
+        run = run + 1 if line is not None and _resets(line) else 0
+        recent.append(offset)
+        if run == SYNC_LINES:
+            return recent[0], count + 1 - LEAD_LINES
+    return None
+
+
+class Part:
+    """``read`` of the bytes ``[start, end)`` of a file (a worker's part), for ``windows``."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self.fd, self.position, self.end = fd, start, end
+
+    def read(self, size: int) -> bytes:
+        size = min(size, self.end - self.position)
+        if size <= 0:
+            return b""
+        data = _pread(self.fd, size, self.position)
+        self.position += len(data)
+        return data
+
+
+def owned_part(fd: int, size: int, range_bytes: int, index: int, start: int) -> tuple[int, int] | None:
+    """The part ``[begin, end)`` of the file that range ``index`` owns (None when it owns none):
+    from this range's join to the join of the next range that has one. ``start`` is
+    ``line_start(fd, index * range_bytes, size)``."""
+    if index == 0:
+        begin = 0
+    else:
+        found = join_point(fd, start, line_start(fd, (index + 1) * range_bytes, size), size)
+        if found is None:
+            return None
+        begin = found[0]
+    later = index + 1
+    while later * range_bytes < size:
+        found = join_point(
+            fd, line_start(fd, later * range_bytes, size), line_start(fd, (later + 1) * range_bytes, size), size
+        )
+        if found is not None:
+            return begin, found[0]
+        later += 1
+    return begin, size
+
+
+def part_windows(fd: int, size: int, range_bytes: int, index: int, start: int) -> tuple[list[Window], int]:
+    """The windows of range ``index`` of a file split into ranges of ``range_bytes`` (each
+    starting at the first line at or after a multiple of it; ``start`` is where this one does),
+    numbered from the first line of the part it owns, and the number of newlines in that part
+    (0 when it owns none). Over all ranges, in order, with each range's numbers shifted by the
+    newlines of the parts before it, these are the windows of ``windows`` over the whole file
+    (its first ``size`` bytes). A worker thus counts only the lines it reads, and needs the
+    counts of the parts before its own only once it has cut its windows."""
+    part = owned_part(fd, size, range_bytes, index, start)
+    if part is None:
+        return [], 0
+    begin, end = part
+    counted: list[int] = []
+    found = list(windows(Part(fd, begin, end), offset=begin, lines_read=counted.append))
+    return found, counted[0]
+
+
+def ranges(fd: int, size: int, range_bytes: int) -> Iterator[tuple[int, int]]:
+    """(index, start) of each range of the first ``size`` bytes of a file cut at the first line
+    at or after every multiple of ``range_bytes``, for ``part_windows``. A range inside one long
+    line (which starts where the next one does) owns nothing and is left out."""
+    start = 0
+    for index in range(-(-size // range_bytes)):
+        end = line_start(fd, (index + 1) * range_bytes, size)
+        if end > start or index == 0:
+            yield index, start
+        start = end

@@ -194,6 +194,14 @@ def test_jobs_give_byte_identical_jsonl_and_summary(tmp_path, capsys, monkeypatc
     # a syslog stamp prints no year: the summary dates it from "now", the same for both runs here
     monkeypatch.setattr(bot.cli.summary, "time", types.SimpleNamespace(time=lambda: 1_765_000_000.0))
 
+    # ranges of about 8 kB: the workers scan and analyse parts of the file (bot.pipeline._map_ranges)
+    import bot.pipeline
+
+    monkeypatch.setattr(bot.pipeline, "_MIN_RANGE_BYTES", 8192)
+    split = []
+    map_ranges = bot.pipeline._map_ranges
+    monkeypatch.setattr(bot.pipeline, "_map_ranges", lambda *args: split.append(args[-1]) or map_ranges(*args))
+
     log = tmp_path / "many.log"
     data, events = _many_events_log()
     log.write_bytes(data)
@@ -202,6 +210,7 @@ def test_jobs_give_byte_identical_jsonl_and_summary(tmp_path, capsys, monkeypatc
         for jobs in ("1", "2"):
             assert main([*command.split(), "--jobs", jobs, str(log)]) == 0
             outputs[command, jobs] = capsys.readouterr().out
+    assert split == [8192, 8192]  # (--jobs 2 of each command)
     jsonl = outputs["analyze --format jsonl", "1"]
     assert len(jsonl.splitlines()) == events >= 10
     assert outputs["analyze --format jsonl", "2"] == jsonl
