@@ -45,7 +45,7 @@ class Stamp:
 NO_STAMP = Stamp()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per line of the paste: 100,000 for a big task table
 class SourceLine:
     """One line of the paste as it was normalised: number in the paste and the kernel text."""
 
@@ -147,7 +147,7 @@ class Hugepages:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a task table reaches 100,000 rows: no __dict__ per row
 class TaskRow:
     """One row of the task dump; columns vary by kernel era, missing ones are None."""
 

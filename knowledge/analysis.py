@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -59,6 +60,10 @@ VM_HARDWARE = (
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
+
+
+def _line_number(line: SourceLine) -> int:
+    return line.number
 
 
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
@@ -239,17 +244,20 @@ class ZoneView:
         return self.order_ok
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per task-table row (100,000 in a big table)
 class TaskUse:
     """A task-table row (or a same-name group of rows) and what the OOM killer counts for it."""
 
     name: str
-    pids: tuple[int, ...]
     rss_kb: int
     swap_kb: int
     pgtables_kb: int
     oom_score_adj: int | None
     rows: tuple[TaskRow, ...]
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(row.pid for row in self.rows)
 
     @property
     def badness_kb(self) -> int:
@@ -287,15 +295,22 @@ class Analysis:
         )
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
-        self._lines = {line.number: line for line in event.lines}
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
         out = []
         for number in numbers:
-            if number is not None and number in self._lines and self._lines[number] not in out:
-                out.append(self._lines[number])
+            line = self._line(number) if number is not None else None
+            if line is not None and line not in out:
+                out.append(line)
         return tuple(out)
+
+    def _line(self, number: int) -> SourceLine | None:
+        """The event's line ``number`` (the last of that number), found by bisection: the lines are
+        sorted by number, and a dict of them would cost 5 MB for a 100,000-row task table."""
+        lines = self.event.lines
+        at = bisect_right(lines, number, key=_line_number) - 1
+        return lines[at] if at >= 0 and lines[at].number == number else None
 
     def lines_of(self, numbers: Iterable[int]) -> tuple[SourceLine, ...]:
         return self.lines(*numbers)
@@ -876,11 +891,7 @@ class Analysis:
                     (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
                 ) * self.page_kb
             pgtables = (row.pgtables_bytes or 0) // 1024
-            out.append(
-                TaskUse(
-                    row.name, (row.pid,), rss, (row.swapents or 0) * self.page_kb, pgtables, row.oom_score_adj, (row,)
-                )
-            )
+            out.append(TaskUse(row.name, rss, (row.swapents or 0) * self.page_kb, pgtables, row.oom_score_adj, (row,)))
         return tuple(sorted(out, key=lambda t: -t.badness_kb))
 
     @cached_property
@@ -891,11 +902,13 @@ class Analysis:
             groups.setdefault(task.name, []).append(task)
         out = []
         for name, members in groups.items():
+            if len(members) == 1:
+                out.append(members[0])  # a group of one row is that row: no copy per unique name
+                continue
             adjs = {m.oom_score_adj for m in members}
             out.append(
                 TaskUse(
                     name,
-                    tuple(p for m in members for p in m.pids),
                     sum(m.rss_kb for m in members),
                     sum(m.swap_kb for m in members),
                     sum(m.pgtables_kb for m in members),
@@ -915,7 +928,7 @@ class Analysis:
         if kill is None:
             return None
         for task in self.tasks:
-            if kill.pid in task.pids:
+            if any(row.pid == kill.pid for row in task.rows):
                 return task
         return None
 
