@@ -18,7 +18,7 @@ def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
     return MappingProxyType(dict(values or {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WallTime:
     """A wall-clock stamp from a log prefix, as far as it is printed (syslog omits the year)."""
 
@@ -32,7 +32,7 @@ class WallTime:
     utc_offset_s: int | None  # None: the stamp names no zone
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per distinct log prefix: a stamp per row of a big table
 class Stamp:
     """What one line's log prefix tells (``grammar/prefixes.lark`` named groups)."""
 

@@ -58,6 +58,7 @@ def _offset(tz: str | None) -> int | None:
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
+@lru_cache(maxsize=256)  # the lines of one second share their WallTime (a stamp per row of a big table)
 def _wall(text: str, pattern: re.Pattern[str], numeric_month: bool) -> WallTime | None:
     match = pattern.match(text.strip())
     if match is None:
