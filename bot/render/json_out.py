@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import secrets
-from types import MappingProxyType
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import IO, Any
 
 from bot.pipeline import AnalysedEvent, Report
