@@ -18,7 +18,7 @@ def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:
     return MappingProxyType(dict(values or {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WallTime:
     """A wall-clock stamp from a log prefix, as far as it is printed (syslog omits the year)."""
 
@@ -31,33 +31,8 @@ class WallTime:
     second: float
     utc_offset_s: int | None  # None: the stamp names no zone
 
-    def __init__(  # one per distinct log prefix: a big log's lines each have their own
-        self,
-        text: str,
-        year: int | None,
-        month: int,
-        day: int,
-        hour: int,
-        minute: int,
-        second: float,
-        utc_offset_s: int | None,
-    ) -> None:
-        # the generated frozen __init__ calls object.__setattr__ once per field (see SourceLine)
-        self.__dict__.update(
-            {
-                "text": text,
-                "year": year,
-                "month": month,
-                "day": day,
-                "hour": hour,
-                "minute": minute,
-                "second": second,
-                "utc_offset_s": utc_offset_s,
-            }
-        )
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per distinct log prefix: a stamp per row of a big table
 class Stamp:
     """What one line's log prefix tells (``grammar/prefixes.lark`` named groups)."""
 
@@ -66,25 +41,11 @@ class Stamp:
     uptime_s: float | None = None  # `[ 1234.567890]`: seconds since boot, not a date
     caller: str | None = None  # printk caller id: `T1234` (task) or `C3` (interrupt on CPU 3)
 
-    def __init__(
-        self,
-        host: str | None = None,
-        time: WallTime | None = None,
-        uptime_s: float | None = None,
-        caller: str | None = None,
-    ) -> None:
-        # one per distinct log prefix (see SourceLine)
-        fields = self.__dict__
-        fields["host"] = host
-        fields["time"] = time
-        fields["uptime_s"] = uptime_s
-        fields["caller"] = caller
-
 
 NO_STAMP = Stamp()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per line of the paste: 100,000 for a big task table
 class SourceLine:
     """One line of the paste as it was normalised: number in the paste and the kernel text."""
 
@@ -92,15 +53,6 @@ class SourceLine:
     text: str
     prefix: str = ""  # the log prefix stripped from it (syslog stamp and host, dmesg stamp, ...)
     stamp: Stamp = NO_STAMP  # what the prefix tells: host, wall-clock time, uptime, caller id
-
-    def __init__(self, number: int, text: str, prefix: str = "", stamp: Stamp = NO_STAMP) -> None:
-        # One per line of every event: the generated frozen __init__ makes one object.__setattr__
-        # call per field; filling the instance dict at once builds the same object in half the time.
-        fields = self.__dict__
-        fields["number"] = number
-        fields["text"] = text
-        fields["prefix"] = prefix
-        fields["stamp"] = stamp
 
     @property
     def host(self) -> str | None:
@@ -195,7 +147,7 @@ class Hugepages:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a task table reaches 100,000 rows: no __dict__ per row
 class TaskRow:
     """One row of the task dump; columns vary by kernel era, missing ones are None."""
 
@@ -216,50 +168,6 @@ class TaskRow:
     cpu: int | None
     name: str
     line: int
-
-    def __init__(
-        self,
-        pid: int,
-        uid: int | None,
-        tgid: int | None,
-        total_vm_pages: int | None,
-        rss_pages: int | None,
-        rss_anon_pages: int | None,
-        rss_file_pages: int | None,
-        rss_shmem_pages: int | None,
-        pgtables_bytes: int | None,
-        nr_ptes: int | None,
-        nr_pmds: int | None,
-        swapents: int | None,
-        oom_score_adj: int | None,
-        oom_adj: int | None,
-        cpu: int | None,
-        name: str,
-        line: int,
-    ) -> None:
-        # A task table holds up to 100,000 rows: the generated frozen __init__ makes one
-        # object.__setattr__ call per field (17); one dict update builds the same object.
-        self.__dict__.update(
-            {
-                "pid": pid,
-                "uid": uid,
-                "tgid": tgid,
-                "total_vm_pages": total_vm_pages,
-                "rss_pages": rss_pages,
-                "rss_anon_pages": rss_anon_pages,
-                "rss_file_pages": rss_file_pages,
-                "rss_shmem_pages": rss_shmem_pages,
-                "pgtables_bytes": pgtables_bytes,
-                "nr_ptes": nr_ptes,
-                "nr_pmds": nr_pmds,
-                "swapents": swapents,
-                "oom_score_adj": oom_score_adj,
-                "oom_adj": oom_adj,
-                "cpu": cpu,
-                "name": name,
-                "line": line,
-            }
-        )
 
 
 @dataclass(frozen=True)

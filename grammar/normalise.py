@@ -393,6 +393,7 @@ def normalise(text: str) -> Normalised:
     text = _undo_transport(text)
     raw_lines = text.split("\n")
     physical: list[_Physical | None] = []
+    shared_prefix = ""
     for index, raw in enumerate(raw_lines):
         if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
@@ -406,11 +407,17 @@ def normalise(text: str) -> Normalised:
             )
             physical.append(None)
             continue
-        if stripped or prefix.strip():
+        prefix = prefix.strip()
+        if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
+            prefix = shared_prefix
+        shared_prefix = prefix
+        if stripped or prefix:
             # unstripped body: a fixed-width cut can fall inside a run of spaces
-            physical.append(_Physical(index + 1, stripped, prefix.strip(), len(raw), body, body[:1] in (" ", "\t")))
+            physical.append(_Physical(index + 1, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
         else:
             physical.append(None)  # a blank line ends any wrapped run
+    physical_lines = len(raw_lines)
+    del raw_lines, text  # each entry keeps what it needs of its line: not the whole paste a second time
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
     merged: set[int] = set()
     for index, entry in enumerate(physical[:-1]):
@@ -474,4 +481,4 @@ def normalise(text: str) -> Normalised:
                 index += len(run) - 1
                 continue
         out.append(Line(entry.number, entry.text, entry.prefix, entry.classified))
-    return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=len(raw_lines))
+    return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=physical_lines)

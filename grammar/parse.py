@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -494,8 +494,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
     kept = sorted((draft for draft in drafts if _is_event(draft)), key=lambda draft: draft.items[0].number)
     spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
-    # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table
-    signatures = [{(item.prefix, item.text) for item in draft.items} for draft in kept]
+    # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table;
+    # and none for a single event, which is compared with nothing (a big table's is 10 MB)
+    signatures = [{(item.prefix, item.text) for item in draft.items} for draft in kept] if len(kept) > 1 else []
     for index, draft in enumerate(kept):
         start, end = spans[index]
         if any(
@@ -934,16 +935,24 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         columns = header_row.fields["columns"]
     kernel = (header.kernel if header else None) or machines.kernel(host)
     table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
-    row_sources = [(pid, rest, number) for pid, rest, _, number, _ in table_rows]
-    row_sources += [(*task_row_parts(item.text), item.number) for item in by_kind.get("task_row", [])]
+    row_items = by_kind.get("task_row", [])
+
+    def row_sources() -> Iterator[tuple[int, str, int]]:
+        # (pid, rest of the row, line) one row at a time: a 100,000-row table never has every
+        # row's split text at once, only the rows built from it
+        for pid, rest, _, number, _ in table_rows:
+            yield pid, rest, number
+        for item in row_items:
+            yield (*task_row_parts(item.text), item.number)
+
     names = tuple(c for c in columns if c != "name")
-    parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources]
+    parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources()]
     if None in parsed_rows:  # a row a person cut short: read the columns still there
-        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources, strict=False) if row), None)
+        reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources(), strict=False) if row), None)
         row_names = names or (_era_names(reference.split(), kernel) if reference else ())
         parsed_rows = [
             row or _cut_task_row(pid, rest, number, row_names)
-            for row, (pid, rest, number) in zip(parsed_rows, row_sources, strict=False)
+            for row, (pid, rest, number) in zip(parsed_rows, row_sources(), strict=False)
         ]
     tasks = tuple(row for row in parsed_rows if row)
 

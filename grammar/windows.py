@@ -252,9 +252,11 @@ def windows(
 
     def flush() -> Iterator[Window]:
         nonlocal window, window_bytes, quiet
-        if window:
-            yield Window(first_line=window_start + 1, data=b"".join(window))
-        window, window_bytes, quiet = [], 0, 0
+        lines, window, window_bytes, quiet = window, [], 0, 0
+        if lines:
+            data = b"".join(lines)
+            lines.clear()  # its pieces are not held beside the joined copy while the window is analysed
+            yield Window(first_line=window_start + 1, data=data)
 
     for chunk, start, size in _pieces(handle, offset):
         if progress is not None:
@@ -348,6 +350,7 @@ def windows(
             held = sum(len(raw) for raw in tail)
             while tail and held > LOOKBACK_BYTES:  # constant memory whatever the line lengths
                 held -= len(tail.pop(0))
+    chunk = anchors = tail = None  # type: ignore[assignment]  # not held while the last window is analysed
     yield from flush()
     if lines_read is not None:
         lines_read(line_base - (first_line - 1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -59,6 +60,10 @@ VM_HARDWARE = (
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
+
+
+def _line_number(line: SourceLine) -> int:
+    return line.number
 
 
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
@@ -239,17 +244,21 @@ class ZoneView:
         return self.order_ok
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskUse:
-    """A task-table row (or a same-name group of rows) and what the OOM killer counts for it."""
+    """A same-name group of task-table rows and what the OOM killer counts for it (a group of
+    one row is that row's ``RowUse``, which has the same attributes)."""
 
     name: str
-    pids: tuple[int, ...]
     rss_kb: int
     swap_kb: int
     pgtables_kb: int
     oom_score_adj: int | None
     rows: tuple[TaskRow, ...]
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(row.pid for row in self.rows)
 
     @property
     def badness_kb(self) -> int:
@@ -259,6 +268,57 @@ class TaskUse:
     @property
     def protected(self) -> bool:
         return self.oom_score_adj is not None and self.oom_score_adj <= -1000
+
+
+@dataclass(frozen=True, slots=True)
+class RowUse:
+    """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
+    from the row when asked. A table reaches 100,000 rows; this holds the row and the page size
+    only, no figures, tuples or name of its own."""
+
+    row: TaskRow
+    page_kb: int
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def rss_kb(self) -> int:
+        row = self.row
+        if row.rss_pages is None and row.rss_anon_pages is not None:
+            return ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * self.page_kb
+        return (row.rss_pages or 0) * self.page_kb
+
+    @property
+    def swap_kb(self) -> int:
+        return (self.row.swapents or 0) * self.page_kb
+
+    @property
+    def pgtables_kb(self) -> int:
+        return (self.row.pgtables_bytes or 0) // 1024
+
+    @property
+    def oom_score_adj(self) -> int | None:
+        return self.row.oom_score_adj
+
+    @property
+    def rows(self) -> tuple[TaskRow, ...]:
+        return (self.row,)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return (self.row.pid,)
+
+    @property
+    def badness_kb(self) -> int:
+        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
+        return self.rss_kb + self.swap_kb + self.pgtables_kb
+
+    @property
+    def protected(self) -> bool:
+        oom_score_adj = self.row.oom_score_adj
+        return oom_score_adj is not None and oom_score_adj <= -1000
 
 
 @dataclass(frozen=True)
@@ -303,15 +363,22 @@ class Analysis:
         )
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
-        self._lines = {line.number: line for line in event.lines}
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
         out = []
         for number in numbers:
-            if number is not None and number in self._lines and self._lines[number] not in out:
-                out.append(self._lines[number])
+            line = self._line(number) if number is not None else None
+            if line is not None and line not in out:
+                out.append(line)
         return tuple(out)
+
+    def _line(self, number: int) -> SourceLine | None:
+        """The event's line ``number`` (the last of that number), found by bisection: the lines are
+        sorted by number, and a dict of them would cost 5 MB for a 100,000-row task table."""
+        lines = self.event.lines
+        at = bisect_right(lines, number, key=_line_number) - 1
+        return lines[at] if at >= 0 and lines[at].number == number else None
 
     def lines_of(self, numbers: Iterable[int]) -> tuple[SourceLine, ...]:
         return self.lines(*numbers)
@@ -893,41 +960,41 @@ class Analysis:
 
     # ----------------------------------------------------------------------------- tasks
     @cached_property
-    def tasks(self) -> tuple[TaskUse, ...]:
+    def tasks(self) -> tuple[RowUse, ...]:
         """Task rows as the OOM killer weighs them, largest first."""
-        out = []
-        for row in self.event.tasks:
-            rss = (row.rss_pages or 0) * self.page_kb
-            if row.rss_pages is None and row.rss_anon_pages is not None:
-                rss = (
-                    (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
-                ) * self.page_kb
-            pgtables = (row.pgtables_bytes or 0) // 1024
-            out.append(
-                TaskUse(
-                    row.name, (row.pid,), rss, (row.swapents or 0) * self.page_kb, pgtables, row.oom_score_adj, (row,)
-                )
-            )
-        return tuple(sorted(out, key=lambda t: -t.badness_kb))
+        page_kb = self.page_kb
+        return tuple(sorted((RowUse(row, page_kb) for row in self.event.tasks), key=lambda t: -t.badness_kb))
 
     @cached_property
-    def task_groups(self) -> tuple[TaskUse, ...]:
+    def task_groups(self) -> tuple[TaskUse | RowUse, ...]:
         """Rows grouped by command name (many workers of one service), largest first."""
-        groups: dict[str, list[TaskUse]] = {}
+        # The first row of each name, and the rows of the names seen more than once: no list per
+        # name (a table of 100,000 distinct names would make 100,000 of them).
+        first: dict[str, RowUse] = {}
+        more: dict[str, list[RowUse]] = {}
         for task in self.tasks:
-            groups.setdefault(task.name, []).append(task)
-        out = []
-        for name, members in groups.items():
+            name = task.name
+            if name not in first:
+                first[name] = task
+            elif name in more:
+                more[name].append(task)
+            else:
+                more[name] = [first[name], task]
+        out: list[TaskUse | RowUse] = []
+        for name, task in first.items():
+            members = more.get(name)
+            if members is None:
+                out.append(task)  # a group of one row is that row
+                continue
             adjs = {m.oom_score_adj for m in members}
             out.append(
                 TaskUse(
                     name,
-                    tuple(p for m in members for p in m.pids),
                     sum(m.rss_kb for m in members),
                     sum(m.swap_kb for m in members),
                     sum(m.pgtables_kb for m in members),
                     adjs.pop() if len(adjs) == 1 else None,
-                    tuple(r for m in members for r in m.rows),
+                    tuple(m.row for m in members),
                 )
             )
         return tuple(sorted(out, key=lambda t: -t.badness_kb))
@@ -937,12 +1004,12 @@ class Analysis:
         return sum(t.badness_kb for t in self.tasks)
 
     @cached_property
-    def victim(self) -> TaskUse | None:
+    def victim(self) -> RowUse | None:
         kill = self.event.kill
         if kill is None:
             return None
         for task in self.tasks:
-            if kill.pid in task.pids:
+            if task.row.pid == kill.pid:
                 return task
         return None
 

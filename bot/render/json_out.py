@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import secrets
+from collections.abc import Iterator
 from types import MappingProxyType
 from typing import IO, Any
 
@@ -116,6 +117,26 @@ def _converted(value: Any) -> Any:
     return value
 
 
+_ROW_CHUNK = 1024  # rows serialised by one orjson call: few calls, and a small buffer each
+
+
+def _row_chunks(rows: tuple[Any, ...], indent: int | None) -> Iterator[bytes]:
+    """The rows' JSON list items in chunks of ``_ROW_CHUNK`` rows, each chunk's items joined by
+    ``,``, without the list's brackets or the comma between chunks. orjson serialises the rows
+    (dataclasses) itself: no dict per row. ``indent``: the items as orjson indents a list ``indent``
+    spaces deep (each item on its own lines); None: compact. TypeError when orjson refuses a row."""
+    import orjson
+
+    option = orjson.OPT_INDENT_2 if indent is not None else 0
+    margin = b"\n" + b" " * (indent or 0)
+    for start in range(0, len(rows), _ROW_CHUNK):
+        text = orjson.dumps(rows[start : start + _ROW_CHUNK], option=option)
+        if indent is None:
+            yield text[1:-1]
+        else:  # `[\n  {...},\n  {...}\n]`: the items one level in, then moved to the list's depth
+            yield text[1:-2].replace(b"\n", margin) if indent else text[1:-2]
+
+
 def _write_rows(buffer: Any, rows: tuple[Any, ...], indent: int) -> None:
     """A list of rows as orjson indents it ``indent`` spaces deep (its ``[`` already placed)."""
     import orjson
@@ -123,15 +144,49 @@ def _write_rows(buffer: Any, rows: tuple[Any, ...], indent: int) -> None:
     if not rows:
         buffer.write(b"[]")
         return
-    inner = b"\n" + b" " * (indent + 2)
     buffer.write(b"[")
-    for index, row in enumerate(rows):
+    inner = b"\n" + b" " * (indent + 2)
+    for start in range(0, len(rows), _ROW_CHUNK):
+        chunk = rows[start : start + _ROW_CHUNK]
+        comma = b"," if start else b""
         try:
-            text = orjson.dumps(plain(row), option=orjson.OPT_INDENT_2)
-        except TypeError:
-            text = dumps(plain(row), indent=True).encode("utf-8", "surrogatepass")
-        buffer.write((b"," if index else b"") + inner + text.replace(b"\n", inner))
+            (text,) = _row_chunks(chunk, indent)
+        except TypeError:  # a row orjson refuses (a lone surrogate): those rows by the standard library
+            for index, row in enumerate(chunk):
+                try:
+                    item = orjson.dumps(plain(row), option=orjson.OPT_INDENT_2)
+                except TypeError:
+                    item = dumps(plain(row), indent=True).encode("utf-8", "surrogatepass")
+                buffer.write((comma if index == 0 else b",") + inner + item.replace(b"\n", inner))
+        else:
+            buffer.write(comma + text)
     buffer.write(b"\n" + b" " * indent + b"]")
+
+
+def dumps_pieces(value: Any) -> list[str]:
+    """``dumps(value)`` (compact) for a value whose task tables are ``Rows``, as pieces whose
+    concatenation is that text: the rows are serialised by orjson in chunks, never a list of a
+    dict per row nor the whole text at once while the report is alive (``--format jsonl``)."""
+    try:
+        import orjson
+
+        tables: list[Rows] = []
+        nonce = secrets.token_hex(8)  # a paste cannot spell the placeholder
+        skeleton = orjson.dumps(_with_placeholders(value, tables, nonce))
+        pieces: list[str] = []
+        start = 0
+        for number, table in enumerate(tables):
+            placeholder = _placeholder(number, nonce)
+            at = skeleton.index(placeholder, start)
+            pieces.append(skeleton[start:at].decode("utf-8") + "[")
+            for index, chunk in enumerate(_row_chunks(table.rows, None)):
+                pieces.append(("," if index else "") + chunk.decode("utf-8"))
+            pieces.append("]")
+            start = at + len(placeholder)
+        pieces.append(skeleton[start:].decode("utf-8"))
+        return pieces
+    except (ImportError, TypeError):  # what orjson refuses: the whole text as ``dumps`` writes it
+        return [dumps(_converted(value))]
 
 
 def dumps(value: Any, *, indent: bool = False) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from bot.pipeline import Report, Window, analyze_stream, analyze_window, map_stream
-from bot.render.json_out import dumps, event_dict
+from bot.render.json_out import dumps_pieces, event_dict
 
 
 def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
@@ -22,9 +22,9 @@ def stream_events(handle: IO[bytes]) -> Iterator[dict[str, Any]]:
         yield from _report_events(report)
 
 
-def _report_events(report: Report) -> Iterator[dict[str, Any]]:
+def _report_events(report: Report, *, stream_rows: bool = False) -> Iterator[dict[str, Any]]:
     for analysed in report.events:
-        out = event_dict(analysed)
+        out = event_dict(analysed, stream_rows=stream_rows)
         out["kernel"] = analysed.event.kernel or report.kernel  # a log may hold several machines
         out["arch"] = analysed.event.arch or report.arch
         yield out
@@ -32,7 +32,19 @@ def _report_events(report: Report) -> Iterator[dict[str, Any]]:
 
 def window_lines(window: Window) -> list[str]:
     """The JSON lines of one window's events (run in a worker process with --jobs)."""
-    return [dumps(event) + "\n" for event in _report_events(analyze_window(window))]
+    report = analyze_window(window)
+    events = list(_report_events(report, stream_rows=True))
+    # Only each task table's rows outlive the report (in their event's ``Rows``): the lines, the
+    # diagnosis and the overview are freed before any row is written, and a table's rows before
+    # its line is joined from the chunks (a 100,000-row table's line is 28 MB).
+    del report
+    lines = []
+    while events:
+        pieces = dumps_pieces(events.pop(0))
+        pieces.append("\n")
+        lines.append("".join(pieces))
+        del pieces
+    return lines
 
 
 def stream_jsonl(path: str, out: IO[str], jobs: int = 1) -> int:
