@@ -49,13 +49,23 @@ def test_panic_on_oom_step_only_before_4_3() -> None:
     assert not any("panic_on_oom" in step for step in _oom001(newer).remediation)
 
 
+def _panicked_sysrq_on(version: str) -> str:
+    # a real SysRq-f dump (Unraid 6.1) whose kill lines are replaced by the panic that
+    # check_panic_on_oom() prints with vm.panic_on_oom=1 (mm/oom_kill.c: "Out of memory: %s
+    # panic_on_oom is enabled", "system-wide"), on the kernel release under test
+    lines = load_case("code-lolbraa-obsidian-notater-unraid-sysrq-oom")[0].decode().split("\n")
+    at = next(n for n, line in enumerate(lines) if "oom-kill:constraint=" in line)
+    prefix = lines[at].split("oom-kill:")[0]
+    lines[at : at + 2] = [prefix + "Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled"]
+    return "\n".join(lines).replace("6.1.106-Unraid", version)
+
+
 def test_sysrq_panic_boundary_is_4_3_not_4_4() -> None:
     # "mm, oom: do not panic for oom kills triggered from sysrq" was merged for 4.3-rc1 (mmotm
     # 2015-09-18 against 4.3-rc1 no longer carries it; is_sysrq_oom() against 4.3-rc1 rewrites an
     # existing `if (oc->order == -1) return;` in check_panic_on_oom()): 4.2 may panic, 4.3 may not
-    text = load_case("gh-sonic-buildimage-2988")[0].decode()
-    last_panicking = text.replace("3.16.0-6-amd64", "4.2.0-1-amd64")
-    first_fixed = text.replace("3.16.0-6-amd64", "4.3.0-1-amd64")
+    last_panicking, first_fixed = _panicked_sysrq_on("4.2.0-1-amd64"), _panicked_sysrq_on("4.3.0-1-amd64")
+    assert analyze(first_fixed).events[0].event.panic is not None
     assert any("panic_on_oom" in step for step in _oom001(last_panicking).remediation)
     assert not any("panic_on_oom" in step for step in _oom001(first_fixed).remediation)
     note = decode("GFP_KERNEL", "4.3.0", order=-1).order.note  # type: ignore[union-attr]
