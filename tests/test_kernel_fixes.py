@@ -87,3 +87,14 @@ def test_a_highmem_record_needs_the_paste_to_show_highmem() -> None:
             ids = [f.id for f in matches(analysis)]
             assert ("memcg-lowmem-active-list-aging-4.8" in ids) == (analysis.has_highmem is True), case
     assert seen, "no 4.8/4.9 lowmem OOM in the corpus"
+
+
+def test_proc_sysctl_buffer_record_needs_5_8_to_5_11() -> None:
+    # 5.10.2 order-5/6 failures from proc_sys_call_handler (lore linux-fsdevel, 2021-02-20): the
+    # read buffer was kzalloc'ed at the read count since 32927393dc1c (5.8) until 4508943794ef (5.12)
+    text = load_case("lore-510-rk3399-procfs-order5-kmalloc")[0].decode()
+    assert _ids(text) == ["proc-sysctl-read-buffer-kmalloc"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and "4508943794ef" in top.remediation[0]
+    assert _ids(text.replace("5.10.2 #80", "5.12.0 #80")) == []  # the first release with the fix
+    assert _ids(text.replace("5.10.2 #80", "5.7.0 #80")) == []  # before the kzalloc'ed buffer

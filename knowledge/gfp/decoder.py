@@ -423,9 +423,9 @@ def _order_info(order: int, page_size_kb: int | None, arch: str | None) -> Order
     pages = 1 << order if order >= 0 else 0
     costly = order > PAGE_ALLOC_COSTLY_ORDER
     if order < 0:
-        # drivers/tty/sysrq.c (v4.4-v6.18) moom_callback() is the only caller passing order -1
+        # drivers/tty/sysrq.c (v4.3-v6.18) moom_callback() is the only caller passing order -1
         # (mm/oom_kill.c is_sysrq_oom()); memcg charges pass the charge's order, page faults 0
-        note = "order -1: SysRq-f (a manual OOM kill, since 4.4), not a page allocation"
+        note = "order -1: SysRq-f (a manual OOM kill, since 4.3), not a page allocation"
     elif order == 0:
         note = "single page: failure means memory is truly exhausted, not fragmented"
     elif not costly:
