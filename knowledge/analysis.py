@@ -57,6 +57,9 @@ VM_HARDWARE = (
     ("Firecracker", "Firecracker microVM"),
 )
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
+# Pattern syntax that looks past a line's ends (lookahead, lookbehind, string anchors): such a
+# pattern is not searched in the joined text first (Analysis.matching_lines)
+_LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
 
@@ -288,6 +291,9 @@ class Analysis:
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._lines = {line.number: line for line in event.lines}
+        self._found: dict[str, tuple[SourceLine, ...]] = {}  # find_lines() by pattern
+        # knowledge.checks.base.FACTS this event shows, by name, as the checks first ask for them
+        self.facts: dict[str, bool] = {}
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
@@ -301,8 +307,31 @@ class Analysis:
         return self.lines(*numbers)
 
     def find_lines(self, pattern: str) -> tuple[SourceLine, ...]:
-        regex = re.compile(pattern, re.I)
-        return tuple(line for line in self.event.lines if regex.search(line.text))
+        """The event's lines in which ``pattern`` occurs (ignoring case). Several checks look for the
+        same text (a call-trace function, "no killable processes"): each pattern is searched once."""
+        found = self._found.get(pattern)
+        if found is None:
+            found = self._found[pattern] = self.matching_lines(re.compile(pattern, re.I))
+        return found
+
+    def matching_lines(self, regex: re.Pattern[str]) -> tuple[SourceLine, ...]:
+        """The event's lines that ``regex`` finds something in (``regex.search(line.text)``).
+
+        Most patterns occur in no line: the whole text is searched first, in one pass, with ``^``
+        and ``$`` at line ends (re.M), which finds every match a line holds. Only lookarounds and
+        the string anchors read past a line's ends differently, so for them each line is searched
+        directly."""
+        if not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX):
+            whole = re.compile(regex.pattern, regex.flags | re.M)
+            if whole.search(self.text) is None:
+                return ()
+        search = regex.search
+        return tuple(line for line in self.event.lines if search(line.text))
+
+    @cached_property
+    def text(self) -> str:
+        """The event's lines, one per line (what :meth:`matching_lines` searches first)."""
+        return "\n".join(line.text for line in self.event.lines)
 
     # ----------------------------------------------------------------------------- basics
     def version_at_least(self, major: int, minor: int = 0) -> bool | None:
