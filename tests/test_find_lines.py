@@ -3,13 +3,15 @@ find exactly the lines a search of each line finds, whatever the pattern's ancho
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 from oomcases import corpus_cases, is_held_out, load_case
 
+from grammar.facts import SourceLine
 from grammar.parse import parse_text
-from knowledge.analysis import Analysis
+from knowledge.analysis import Analysis, required_literals
 
 PATTERNS = [
     r"no killable processes|System is deadlocked on memory",
@@ -49,3 +51,39 @@ def test_a_match_across_a_line_end_is_not_a_line():
     pattern = re.escape(last[-3:]) + r"\s+" + re.escape(following[:3])
     expected = tuple(line for line in event.lines if re.search(pattern, line.text, re.I))
     assert analysis.find_lines(pattern) == expected
+
+
+def _with_line(text: str):
+    dump = parse_text(load_case(CASES[0])[0])
+    event = dump.events[0]
+    number = event.lines[-1].number + 1
+    return Analysis(dataclasses.replace(event, lines=(*event.lines, SourceLine(number, text))), dump), number
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text"),
+    [
+        # the Kelvin sign and the long s fold to k and s under IGNORECASE: no ASCII shortcut then
+        ("no killable processes|System is deadlocked on memory", "Out of memory and no \u212aillable processes"),
+        ("Unreclaimable slab info", "Unreclaimable \u017flab info:"),
+        ("cpuset=\\S+", "CPUSET=/ mems_allowed=0"),
+        ("OOM kill occurred on an? \\S+ NUMA system", "oom KILL occurred on a 2-node NUMA system"),
+        ("sysrq|order=-1|Manual OOM execution", "Manual OOM EXECUTION"),
+    ],
+)
+def test_a_line_that_matches_ignoring_case_is_found(pattern, text):
+    analysis, number = _with_line(text)
+    assert re.search(pattern, text, re.I)
+    assert [line.number for line in analysis.find_lines(pattern)][-1:] == [number]
+
+
+def test_required_literals():
+    assert required_literals("no killable processes|System is deadlocked", re.I) == (
+        "no killable processes",
+        "system is deadlocked",
+    )
+    assert required_literals("cpuset=\\S+", re.I) == ("cpuset=",)
+    assert required_literals("occurred on an? \\S+", 0) == ("occurred on a",)  # n is optional
+    assert required_literals("^\\S+\\s+\\d+KB$", re.I) is None
+    assert required_literals("a(b|c)d|e", 0) is None  # the | is inside a group
+    assert required_literals("no killable processes", re.I | re.X) is None
