@@ -160,6 +160,9 @@ def _field_names(cls: Any) -> tuple[str, ...] | None:
     return None
 
 
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
 def plain(
     value: Any,
     skip: frozenset[str] = frozenset(),
@@ -170,29 +173,42 @@ def plain(
     of ``value`` itself (not of what it holds) that are left out, never converted; ``rows``,
     fields of it left as ``Rows`` for ``write_json`` to write one at a time; ``given``, fields
     whose JSON the caller has made (in their place, never converted)."""
+    if not (skip or rows or given):
+        return _plain(value)
     if isinstance(value, _SCALARS):
         return value
     names = _field_names(value.__class__)
+    if names is None:
+        return _plain(value)
+    given = given or {}
+    return {
+        name: given[name]
+        if name in given
+        else Rows(getattr(value, name))
+        if name in rows
+        else _plain(getattr(value, name))
+        for name in names
+        if name not in skip
+    }
+
+
+def _plain(value: Any) -> Any:
+    """``plain(value)``: an event's details are some ten thousand values, most of them numbers and
+    strings, which are taken as they are without a call."""
+    cls = value.__class__
+    if cls in _SCALAR_TYPES or isinstance(value, _SCALARS):
+        return value
+    names = _field_names(cls)
     if names is not None:
-        if given:
-            return {
-                name: given[name]
-                if name in given
-                else Rows(getattr(value, name))
-                if name in rows
-                else plain(getattr(value, name))
-                for name in names
-                if name not in skip
-            }
-        return {
-            name: Rows(getattr(value, name)) if name in rows else plain(getattr(value, name))
-            for name in names
-            if name not in skip
-        }
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            out[name] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
+        return out
     if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): v if v.__class__ in _SCALAR_TYPES else _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if v.__class__ in _SCALAR_TYPES else _plain(v) for v in value]
     return value
 
 
