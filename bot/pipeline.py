@@ -101,9 +101,25 @@ def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
     """Parse ``text`` (a paste, a log file's content) and diagnose every event in it.
 
     ``first_line`` numbers the text's first line (a window of a bigger file passes its place).
+
+    The cyclic garbage collector is held off meanwhile (issue 12, "tune the GC"): parsing and
+    diagnosing allocate objects by the hundred thousand that live until the report is made (one
+    per row of a task table), and make no reference cycles (tests/test_gc_pause.py checks the
+    corpus), so each collection their allocations set off walked a growing heap for nothing:
+    16 % of the time of a 100,000-row table, 1-2 % of a corpus paste. Reference counting frees
+    everything as before. A collector someone else disabled is left disabled.
     """
-    dump = parse_text(text, first_line=first_line)
-    return Report(dump=dump, events=tuple(analyse_event(event, dump) for event in dump.events))
+    import gc
+
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        dump = parse_text(text, first_line=first_line)
+        return Report(dump=dump, events=tuple(analyse_event(event, dump) for event in dump.events))
+    finally:
+        if pause:
+            gc.enable()
 
 
 def analyze_stream(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Report]:

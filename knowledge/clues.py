@@ -153,21 +153,30 @@ def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
     return found
 
 
-def _trace_match(analysis: Any, pattern: re.Pattern[str]) -> tuple[str, tuple[SourceLine, ...]] | None:
-    for function in analysis.event.call_trace:
-        base = _base(function)
+def _trace_match(
+    analysis: Any, bases: list[str], pattern: re.Pattern[str]
+) -> tuple[str, tuple[SourceLine, ...]] | None:
+    """The first call-trace function (``bases``: the trace's function names without offsets)
+    that ``pattern`` matches, with the line that shows it."""
+    for base in bases:
         if pattern.match(base):
             return base, analysis.find_lines(re.escape(base))[:1]
     return None
 
 
-def _module_clue(analysis: Any, name: str, known: tuple[str, ...], functions: re.Pattern[str] | None) -> Clue | None:
-    mods = modules(analysis)
+def _module_clue(
+    analysis: Any,
+    mods: dict[str, tuple[SourceLine, ...]],
+    bases: list[str],
+    name: str,
+    known: tuple[str, ...],
+    functions: re.Pattern[str] | None,
+) -> Clue | None:
     for module in known:
         if module in mods:
             return Clue(name, module, mods[module])
     if functions is not None:
-        hit = _trace_match(analysis, functions)
+        hit = _trace_match(analysis, bases, functions)
         if hit is not None:
             return Clue(name, hit[0], hit[1])
     return None
@@ -179,19 +188,22 @@ def clues(analysis: Any) -> dict[str, Clue]:
     if cached is not None:
         return cast(dict[str, Clue], cached)
     out: dict[str, Clue] = {}
+    # read once for all the clues below
+    mods = modules(analysis)
+    bases = [_base(function) for function in analysis.event.call_trace]
     for name, known, functions in (
         ("balloon", BALLOON_MODULES, BALLOON_FUNCTIONS),
         ("gpu", GPU_MODULES, GPU_FUNCTIONS),
         ("zfs", ZFS_MODULES, ZFS_FUNCTIONS),
     ):
-        clue = _module_clue(analysis, name, known, functions)
+        clue = _module_clue(analysis, mods, bases, name, known, functions)
         if clue is not None:
             out[name] = clue
     for name, functions, kinds in (
         ("kasan", KASAN_FUNCTIONS, ("kasan",)),
         ("kmemleak", KMEMLEAK_FUNCTIONS, ("kmemleak",)),
     ):
-        hit = _trace_match(analysis, functions)
+        hit = _trace_match(analysis, bases, functions)
         if hit is not None:
             out[name] = Clue(name, hit[0], hit[1])
         else:
@@ -201,14 +213,14 @@ def clues(analysis: Any) -> dict[str, Clue]:
     gfp = analysis.gfp
     order = analysis.order or 0
     trigger_lines = analysis.lines(analysis.event.trigger.line) if analysis.event.trigger else ()
-    net = _trace_match(analysis, NET_FUNCTIONS)
+    net = _trace_match(analysis, bases, NET_FUNCTIONS)
     if (
         net is not None
         and 1 <= order <= 3
         and (getattr(gfp, "is_atomic", None) or getattr(gfp, "may_reclaim", None) is False)
     ):
         out["net_refill"] = Clue("net_refill", net[0], trigger_lines + net[1])
-    skb = _trace_match(analysis, SKB_ALLOC_FUNCTIONS)
+    skb = _trace_match(analysis, bases, SKB_ALLOC_FUNCTIONS)
     if (
         skb is not None
         and analysis.order == 0
@@ -230,10 +242,10 @@ def clues(analysis: Any) -> dict[str, Clue]:
         and (getattr(gfp, "may_call_fs", None) is False or getattr(gfp, "may_do_io", None) is False)
         and getattr(gfp, "may_reclaim", None)
     ):
-        fs = _trace_match(analysis, FS_FUNCTIONS)
+        fs = _trace_match(analysis, bases, FS_FUNCTIONS)
         if fs is not None:
             out["nofs_noio"] = Clue("nofs_noio", fs[0], trigger_lines + fs[1])
-    fallback = _trace_match(analysis, VMALLOC_FALLBACK)
+    fallback = _trace_match(analysis, bases, VMALLOC_FALLBACK)
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
     tainted = header.tainted if header else None
@@ -241,8 +253,7 @@ def clues(analysis: Any) -> dict[str, Clue]:
         # the taint says some module is out of tree; the trace names a module, which counts only
         # when its own flags say so or it never ships with the kernel
         flags = module_flags(analysis)
-        found = modules(analysis)
-        for name, lines in found.items():
+        for name, lines in mods.items():
             if not any(TRACE_MODULE.search(line.text) for line in lines):
                 continue
             if set(flags.get(name, "")) & set("POE") or name in OUT_OF_TREE:

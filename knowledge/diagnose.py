@@ -9,6 +9,7 @@ analysis and the findings that could not be evaluated (their facts are missing),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from grammar.facts import Dump, Event
@@ -17,7 +18,7 @@ from . import catalogue
 from .analysis import Analysis
 from .checks import REGISTRY, Hit, missing_facts
 from .confidence import calibrate, role_for
-from .model import Evidence, Finding
+from .model import Deferred, Evidence, Finding
 
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
 FALLBACK_CHECK = "undetermined"
@@ -91,9 +92,10 @@ def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Fin
         severity=record.severity,
         confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
         role=hit.role or record.role,
-        explanation=catalogue.render(record.explanation, context),
+        # rendered when a surface first reads them: most show the text of one or two findings
+        explanation=Deferred(partial(catalogue.render, record.explanation, context)),
         evidence=evidence,
-        remediation=catalogue.render_remediation(record, context),
+        remediation=Deferred(partial(catalogue.render_remediation, record, context)),
         references=record.references,
     )
 

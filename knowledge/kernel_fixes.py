@@ -71,7 +71,9 @@ def load() -> tuple[KernelFix, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def _function(frame: str) -> str:
+    # a pure function of the frame's text, asked for every frame of a trace several times per event
     return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", frame.split("+")[0].strip().lstrip("?").strip())
 
 

@@ -49,8 +49,13 @@ def load() -> tuple[Workload, ...]:
 def recognise(names: Iterable[str | None], paths: Iterable[str | None] = ()) -> Workload | None:
     """The first record whose process pattern matches one of ``names`` (in order) or whose cgroup
     pattern matches one of ``paths``; None when nothing matches."""
-    names = [n for n in names if n]
-    paths = [p for p in paths if p]
+    return _recognise(tuple(n for n in names if n), tuple(p for p in paths if p))
+
+
+@lru_cache(maxsize=4096)
+def _recognise(names: tuple[str, ...], paths: tuple[str, ...]) -> Workload | None:
+    # a pure function of the names and paths, asked by several findings per event and again for
+    # every event of a log that repeats one story: every record's patterns each time
     for workload in load():
         if any(p.search(path) for path in paths if path for p in workload.cgroup):
             return workload

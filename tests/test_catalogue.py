@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from functools import cache
 from pathlib import Path
@@ -135,3 +136,42 @@ def test_every_headline_fits_a_slack_header_with_the_longest_suffix():
     for record in catalogue.load():
         lead = record.headline or record.title
         assert len(lead) + longest_suffix <= 150, (record.code, len(lead), lead)
+
+
+def _texts(record):
+    yield record.explanation
+    for step in record.remediation:
+        yield step["do"]
+        yield step["applies"]
+
+
+def test_plain_texts_render_as_jinja_renders_them():
+    # a text without Jinja syntax is given back without rendering: it must be what Jinja gives
+    plain = [t for r in RECORDS for t in _texts(r) if not any(m in t for m in ("{{", "{%", "{#"))]
+    assert len(plain) > 20  # the shortcut is taken (about half of the texts)
+    for text in plain:
+        assert catalogue.render(text, {}) == catalogue.environment().from_string(text).render().strip()
+
+
+def test_finding_text_is_rendered_once_when_first_read_and_as_jinja_renders_it(monkeypatch):
+    calls = []
+    render = catalogue.render
+
+    def counting(template, context):
+        calls.append((template, context))
+        return render(template, context)
+
+    monkeypatch.setattr(catalogue, "render", counting)
+    dump = parse_text(fixture_path(RECORDS[0].fixtures["fires"][0]).read_bytes())
+    findings = [f for event in dump.events for f in evaluate(event, dump).findings]
+    assert findings and not calls  # nothing rendered while diagnosing
+    first = findings[0]
+    explanation = first.explanation
+    assert len(calls) == 1 and first.explanation is explanation  # rendered once, then kept
+    steps = first.remediation
+    assert steps and first.remediation is steps
+    for template, context in calls:
+        assert render(template, context) == catalogue.environment().from_string(template).render(**context).strip()
+    # a copy sent to another process (--jobs) carries the text, not the function that renders it
+    other = findings[-1]
+    assert pickle.loads(pickle.dumps(other)) == other

@@ -103,20 +103,40 @@ def evidence_view(finding: Finding) -> dict[str, Any]:
     return {"figures": figures, "lines": [{"number": n, "text": lines[n]} for n in sorted(lines)]}
 
 
-def finding_view(finding: Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code,
-        "name": finding.name,
-        "category": finding.category,
-        "title": finding.title,
-        "severity": finding.severity,
-        "confidence": round(finding.confidence * 100),
-        "role": finding.role,
-        "explanation": finding.explanation,
-        "remediation": list(finding.remediation),
-        "references": list(finding.references),
-        "evidence": evidence_view(finding),
-    }
+class FindingView(dict[str, Any]):
+    """A finding as the templates read it. Its text (``explanation``, ``remediation``) is looked
+    up only when a template reads it: a grouped answer names the other findings by title alone,
+    and their templates are then never rendered (knowledge.model.Finding defers them)."""
+
+    __slots__ = ("finding",)
+
+    def __init__(self, finding: Finding, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.finding = finding
+
+    def __missing__(self, key: str) -> Any:
+        if key == "explanation":
+            return self.finding.explanation
+        if key == "remediation":
+            return list(self.finding.remediation)
+        raise KeyError(key)
+
+
+def finding_view(finding: Finding) -> FindingView:
+    return FindingView(
+        finding,
+        {
+            "code": finding.code,
+            "name": finding.name,
+            "category": finding.category,
+            "title": finding.title,
+            "severity": finding.severity,
+            "confidence": round(finding.confidence * 100),
+            "role": finding.role,
+            "references": list(finding.references),
+            "evidence": evidence_view(finding),
+        },
+    )
 
 
 def memory_rows(overview: Overview, width: int = BAR_WIDTH) -> list[dict[str, Any]]:

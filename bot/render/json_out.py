@@ -215,23 +215,55 @@ def _field_names(cls: Any) -> tuple[str, ...] | None:
     return None
 
 
-def plain(value: Any, skip: frozenset[str] = frozenset(), rows: frozenset[str] = frozenset()) -> Any:
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+def plain(
+    value: Any,
+    skip: frozenset[str] = frozenset(),
+    rows: frozenset[str] = frozenset(),
+    given: dict[str, Any] | None = None,
+) -> Any:
     """Facts -> JSON-ready values (dataclasses, read-only mappings, tuples). ``skip`` names fields
     of ``value`` itself (not of what it holds) that are left out, never converted; ``rows``,
-    fields of it left as ``Rows`` for ``write_json`` to write one at a time."""
+    fields of it left as ``Rows`` for ``write_json`` to write one at a time; ``given``, fields
+    whose JSON the caller has made (in their place, never converted)."""
+    if not (skip or rows or given):
+        return _plain(value)
     if isinstance(value, _SCALARS):
         return value
     names = _field_names(value.__class__)
+    if names is None:
+        return _plain(value)
+    given = given or {}
+    return {
+        name: given[name]
+        if name in given
+        else Rows(getattr(value, name))
+        if name in rows
+        else _plain(getattr(value, name))
+        for name in names
+        if name not in skip
+    }
+
+
+def _plain(value: Any) -> Any:
+    """``plain(value)``: an event's details are some ten thousand values, most of them numbers and
+    strings, which are taken as they are without a call."""
+    cls = value.__class__
+    if cls in _SCALAR_TYPES or isinstance(value, _SCALARS):
+        return value
+    names = _field_names(cls)
     if names is not None:
-        return {
-            name: Rows(getattr(value, name)) if name in rows else plain(getattr(value, name))
-            for name in names
-            if name not in skip
-        }
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            out[name] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
+        return out
     if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): v if v.__class__ in _SCALAR_TYPES else _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if v.__class__ in _SCALAR_TYPES else _plain(v) for v in value]
     return value
 
 
@@ -305,10 +337,9 @@ def finding_dict(finding: Any) -> dict[str, Any]:
 def overview_dict(overview: Overview) -> dict[str, Any]:
     """The overview as JSON: the cause by reference (its full record is in ``findings``)."""
     # the event's own keys hold the findings and what was not evaluated in full: never converted here
-    out = plain(overview, skip=frozenset({"findings", "not_evaluated"}))
-    cause = overview.cause
-    out["cause"] = (
-        None
+    cause, victim = overview.cause, overview.victim
+    given: dict[str, Any] = {
+        "cause": None
         if cause is None
         else {
             "code": cause.code,
@@ -316,14 +347,14 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
             "title": cause.title,
             "category": cause.category,
             "confidence": round(float(cause.confidence), 2),
-        }
-    )
+        },
+        # the victim's lines are those of the `Killed process` line, which the event quotes
+        "victim": None if victim is None else {**plain(victim, skip=frozenset({"lines"})), "text": victim.text},
+    }
+    out = plain(overview, skip=frozenset({"findings", "not_evaluated"}), given=given)
     out["headline_parts"] = list(overview.headline_parts)
     out["todo"] = list(overview.todo)
     out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
-    if out.get("victim"):
-        out["victim"].pop("lines", None)
-        out["victim"]["text"] = overview.victim.text if overview.victim else None
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from grammar.facts import SourceLine
@@ -37,6 +38,11 @@ class CheckSpec:
     needs: tuple[str, ...]  # each entry a fact name or alternatives joined by "|"
     function: Callable[[Analysis, dict[str, Any]], Hit | None]
     doc: str
+
+    @property
+    def alternatives(self) -> tuple[tuple[str, ...], ...]:
+        """``needs`` with each entry split into its alternatives."""
+        return _alternatives(self.needs)
 
 
 FACTS: dict[str, Callable[[Analysis], bool]] = {
@@ -77,9 +83,27 @@ def check(
     return register
 
 
+@cache
+def _alternatives(needs: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(need.split("|")) for need in needs)
+
+
+def has_fact(analysis: Analysis, name: str) -> bool:
+    """Whether the event shows the fact ``name`` of FACTS, worked out once per event (some forty
+    checks ask for the same dozen facts)."""
+    shown = analysis.facts.get(name)
+    if shown is None:
+        shown = analysis.facts[name] = FACTS[name](analysis)
+    return shown
+
+
 def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
     """The needs (alternatives kept together) that this event does not show."""
-    return tuple(need for need in spec.needs if not any(FACTS[alt](analysis) for alt in need.split("|")))
+    return tuple(
+        need
+        for need, alternatives in zip(spec.needs, spec.alternatives, strict=True)
+        if not any(has_fact(analysis, alt) for alt in alternatives)
+    )
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
