@@ -95,12 +95,7 @@ def _line_plugins() -> dict[str, type]:
 
         @staticmethod
         def _lex(lines: Iterable[tuple[str, Classified | None]]) -> Iterator[Any]:
-            for text, classified in lines:
-                if classified is None:
-                    classified = classify_fields(text)
-                token = CythonLineToken(classified.kind, text + "\n")
-                token.values = classified.values
-                yield token
+            return line_tokens(lines, CythonLineToken)
 
         @classmethod
         def from_custom_input(cls, lexer: Any, lines: Iterable[tuple[str, Classified | None]]) -> _CythonLineThread:
@@ -281,12 +276,18 @@ class _ClassifiedLineLexer(Lexer):
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         lines: Iterable[tuple[str, Classified | None]] = lexer_state.text  # type: ignore[assignment]
-        for text, classified in lines:
-            if classified is None:
-                classified = classify_fields(text)
-            token = LineToken(classified.kind, text + "\n")
-            token.values = classified.values
-            yield token
+        return line_tokens(lines, LineToken)
+
+
+def line_tokens(lines: Iterable[tuple[str, Classified | None]], token_class: Any) -> Iterator[Any]:
+    """One token of ``token_class`` per line (Lark's or lark-cython's): the line's terminal, its
+    text and the fields its classification matched (classified here when it was not yet)."""
+    for text, classified in lines:
+        if classified is None:
+            classified = classify_fields(text)
+        token = token_class(classified.kind, text + "\n")
+        token.values = classified.values
+        yield token
 
 
 # The line parsers built so far, by Transformer class (None: building trees). The classifier
