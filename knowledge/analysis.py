@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
@@ -279,8 +279,34 @@ class ZoneView:
         return self.order_ok
 
 
+class _Weighed:
+    """What the OOM killer makes of a task's figures, for ``TaskUse`` and ``RowUse`` alike."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # fields of TaskUse, properties of RowUse
+
+        @property
+        def rss_kb(self) -> int: ...
+        @property
+        def swap_kb(self) -> int: ...
+        @property
+        def pgtables_kb(self) -> int: ...
+        @property
+        def oom_score_adj(self) -> int | None: ...
+
+    @property
+    def badness_kb(self) -> int:
+        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
+        return self.rss_kb + self.swap_kb + self.pgtables_kb
+
+    @property
+    def protected(self) -> bool:
+        return self.oom_score_adj is not None and self.oom_score_adj <= -1000
+
+
 @dataclass(frozen=True, slots=True)
-class TaskUse:
+class TaskUse(_Weighed):
     """A same-name group of task-table rows and what the OOM killer counts for it (a group of
     one row is that row's ``RowUse``, which has the same attributes)."""
 
@@ -295,18 +321,9 @@ class TaskUse:
     def pids(self) -> tuple[int, ...]:
         return tuple(row.pid for row in self.rows)
 
-    @property
-    def badness_kb(self) -> int:
-        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
-        return self.rss_kb + self.swap_kb + self.pgtables_kb
-
-    @property
-    def protected(self) -> bool:
-        return self.oom_score_adj is not None and self.oom_score_adj <= -1000
-
 
 @dataclass(frozen=True, slots=True)
-class RowUse:
+class RowUse(_Weighed):
     """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
     from the row when asked. A table reaches 100,000 rows; this holds the row and the page size
     only, no figures, tuples or name of its own."""
@@ -344,16 +361,6 @@ class RowUse:
     @property
     def pids(self) -> tuple[int, ...]:
         return (self.row.pid,)
-
-    @property
-    def badness_kb(self) -> int:
-        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
-        return self.rss_kb + self.swap_kb + self.pgtables_kb
-
-    @property
-    def protected(self) -> bool:
-        oom_score_adj = self.row.oom_score_adj
-        return oom_score_adj is not None and oom_score_adj <= -1000
 
 
 @dataclass(frozen=True)
