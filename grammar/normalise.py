@@ -454,12 +454,7 @@ def normalise(text: str) -> Normalised:
             probe = index
             while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix:
-                    break
-                classified = candidate.classified
-                if classified is None:
-                    classified = candidate.classified = classify_fields(candidate.text)
-                if classified.kind not in loose:
+                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
                     break
                 run.append(candidate)
                 probe += 1

@@ -465,7 +465,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
             current is not None
             and current.accepts(item)
             and not _went_back(current, stamp)
-            and not (item.kind in _OPENING and _request_unanswered(current, item, stamp))
+            and not _request_unanswered(current, item, stamp)
         ):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
@@ -579,8 +579,8 @@ def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
     """A `SysRq : Manual OOM execution` line followed only much later by a report: that report
     is another OOM (the request printed nothing, or was ignored), not the manual one."""
     return (
-        draft.kinds == {"sysrq"}
-        and item.kind in ("invoked", "alloc_failure")
+        item.kind in _OPENING
+        and draft.kinds == {"sysrq"}
         and stamp is not None
         and draft.stamp is not None
         and stamp - draft.stamp > _SYSRQ_REACH_S
