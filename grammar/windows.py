@@ -277,7 +277,7 @@ def windows(
                 line_end = chunk.find(b"\n", found)
                 line_end = size if line_end < 0 else line_end + 1
                 line = chunk[line_start:line_end]
-                if _FOREIGN.match(line) or (not _has_strong(line) and not _is_report_line(line)):
+                if _resets(line):
                     line_no += chunk.count(b"\n", position, line_end)
                     position = line_end
                     continue
