@@ -21,7 +21,7 @@ from typing import Any
 from lark import Lark
 
 from .facts import SourceLine
-from .lexicon import LALR_FAST_LOAD, ordered_terminals, terminal_alternation
+from .lexicon import LALR_FAST_LOAD, ordered_terminals, terminal_alternation, terminal_matcher
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
 _NEEDS_HEADER = {
@@ -76,8 +76,7 @@ def _terminal_of_line() -> re.Pattern[str]:
 
 @cache
 def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
-    pattern = re.compile(context_lexer().get_terminal(terminal).pattern.to_regexp())
-    return lambda text: pattern.match(text + "\n")
+    return terminal_matcher(context_lexer(), terminal)
 
 
 # ------------------------------------------------------------------------------------ sizes

@@ -335,7 +335,12 @@ def loose_kinds() -> frozenset[str]:
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text (for a token that
     did not come from ``classify_fields``)."""
-    pattern = re.compile(oom_parser().get_terminal(terminal).pattern.to_regexp())
+    return terminal_matcher(oom_parser(), terminal)
+
+
+def terminal_matcher(parser: Lark, terminal: str) -> Callable[[str], re.Match[str] | None]:
+    """A matcher of ``parser``'s ``terminal`` alone for one line's text (without its newline)."""
+    pattern = re.compile(parser.get_terminal(terminal).pattern.to_regexp())
     return lambda text: pattern.match(text + "\n")
 
 
