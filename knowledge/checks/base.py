@@ -130,14 +130,17 @@ def _fix_dict(f: Any) -> dict[str, Any]:
         "workaround": f.workaround,
         "source": f.source,
         "kernels": "-".join(".".join(str(n) for n in end) for end in f.kernels) if f.kernels else None,
+        "unfixed": f.unfixed,
     }
 
 
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
-    """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
+    """Known kernel defects this event fits that have a fix (knowledge/kernel_fixes.yaml), for
+    ctx.kernel_fixes: the steps built on it say "upgrade to a kernel with the fix"; a defect with no
+    upstream fix is named by the known_defect finding (OOM606) alone."""
     from ..kernel_fixes import matches
 
-    return [_fix_dict(f) for f in matches(a)]
+    return [_fix_dict(f) for f in matches(a) if not f.unfixed]
 
 
 def _module_context(a: Analysis) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from .base import (
     Hit,
     _fix_dict,
     _flag,
+    _module_context,
     _workload_context,
     check,
 )
@@ -248,7 +249,14 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.kernel:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_pinned"] if pinned else p["confidence_traced"] if traced else p["confidence_series"]
-    return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
+    context = {
+        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed],
+        # a defect no upstream change fixes yet: the steps give the workaround and the report path
+        "unfixed": [_fix_dict(f) for f in found if f.unfixed],
+        "by_series": not traced,
+        **_module_context(a),
+    }
+    return Hit(confidence, evidence, context)
 
 
 @check("stuck_page_cache", needs=("zones", "gfp"))
@@ -298,3 +306,61 @@ def _development(a: Analysis) -> str | None:
     if release is None:
         return None
     return release.development or ("rc" if release.rc is not None else None)
+
+
+@check("driver_implicated", needs=("meminfo", "ram"))
+def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A loadable module is implicated (in the trace, or out of tree on a tainted kernel) and the
+    numbers are not an ordinary shortage: unreclaimable slab or memory no counter explains holds
+    much of RAM while the processes hold little. The path: a fixed release where one is known,
+    else a known-good kernel, a report upstream with the data, and what to paste to confirm."""
+    from ..clues import implicated_module
+    from ..kernel_fixes import matches
+
+    module = implicated_module(a)
+    if module is None:
+        return None
+    clue = _clues(a)
+    if any(name in clue and clue[name].detail == module.name for name in ("balloon", "gpu", "zfs")):
+        return None  # a driver that takes memory by design: OOM218 names it and its own lever
+    ram_kb = a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb
+    if not ram_kb:
+        return None
+    tasks_share = a.tasks_total_kb / ram_kb if a.tasks else None
+    if tasks_share is not None and tasks_share > p["max_tasks_share"]:
+        return None  # the processes hold much of memory: an ordinary shortage explains the kill
+    evidence: Evidence = {"module": (module.name, module.lines)}
+    slab = a.counter_kb("slab_unreclaimable")
+    unaccounted = a.figure("unaccounted")
+    shares = []
+    if slab and slab / ram_kb >= p["min_slab_share"]:
+        shares.append(("slab", slab / ram_kb))
+        evidence["slab_unreclaimable_kb"] = (slab, a.meminfo_lines)
+    if unaccounted is not None and a.ram_kb and unaccounted.kb / a.ram_kb >= p["min_unaccounted_share"]:
+        shares.append(("unaccounted", unaccounted.kb / a.ram_kb))
+        evidence["unaccounted_kb"] = (unaccounted.kb, unaccounted.lines)
+    if not shares:
+        return None
+    evidence["ram_kb"] = (ram_kb, a.ram_lines)
+    if tasks_share is not None:
+        evidence["tasks_total_kb"] = (a.tasks_total_kb, a.lines(a.event.task_table_line))
+    header = a.event.header
+    if module.out_of_tree and header is not None and header.tainted:
+        evidence["tainted"] = (header.tainted, a.lines(header.line))
+    kind, share = max(shares, key=lambda item: item[1])
+    # each fact that ties the module to the memory raises the confidence: its code in the failing
+    # trace, its own taint flags (out of tree), and no process table that could hold the memory
+    confidence = p["confidence_base"]
+    confidence += p["confidence_traced"] if module.traced else 0.0
+    confidence += p["confidence_out_of_tree"] if module.out_of_tree else 0.0
+    fixes = [f for f in matches(a) if f.module is not None and f.module.search(module.name)]
+    context = {
+        "module": module.name,
+        "traced": module.traced,
+        "out_of_tree": module.out_of_tree,
+        "kind": kind,
+        "share": round(share * 100),
+        "unsure": confidence < p["sure_from"],
+        "fixed": [_fix_dict(f) for f in fixes if not f.unfixed],
+    }
+    return Hit(min(confidence, p["confidence_max"]), evidence, context)
