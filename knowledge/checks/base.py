@@ -143,6 +143,34 @@ def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     return [_fix_dict(f) for f in matches(a) if not f.unfixed]
 
 
+def _slab_sources(a: Analysis) -> dict[str, str]:
+    """ctx.slab_list / ctx.alloc_traces: where this kernel shows the biggest slab caches and the
+    call sites that allocate one, for the slab findings (OOM212, OOM219, OOM603).
+
+    dump_unreclaimable_slab() ('Unreclaimable slab info' after Mem-Info) exists from 4.15
+    (mm/oom_kill.c is_dump_unreclaim_slabs(), 'mm: oom: show unreclaimable slab info when
+    unreclaimable slabs > user memory'): only in a global OOM, only when unreclaimable slab exceeds
+    the LRU pages, and only with CONFIG_SLAB or CONFIG_SLUB_DEBUG (mm/slab.h; a stub otherwise).
+    SLUB's alloc_calls moved from sysfs to debugfs alloc_traces in 5.14 (64dd68497be7)."""
+    version = a.version
+    if version is not None and version >= (5, 14):
+        traces = "/sys/kernel/debug/slab/<cache>/alloc_traces (debugfs; 5.14 moved it out of sysfs)"
+    elif version is not None:
+        traces = "/sys/kernel/slab/<cache>/alloc_calls"
+    else:
+        traces = "/sys/kernel/debug/slab/<cache>/alloc_traces on 5.14+ or /sys/kernel/slab/<cache>/alloc_calls before"
+    if a.find_lines(r"Unreclaimable slab info"):
+        listed = "the 'Unreclaimable slab info' in the report lists the biggest"
+    elif version is not None and version < (4, 15):
+        listed = "this kernel (before 4.15) prints no 'Unreclaimable slab info' list in its OOM report"
+    else:
+        listed = (
+            "this paste shows no 'Unreclaimable slab info' list, which kernels from 4.15 built with SLAB or"
+            " SLUB_DEBUG print after Mem-Info in a global OOM when unreclaimable slab exceeds the LRU pages"
+        )
+    return {"slab_list": listed, "alloc_traces": traces}
+
+
 def _module_context(a: Analysis) -> dict[str, Any]:
     """ctx.module / ctx.module_function: the loadable module whose code is in the call trace."""
     found = a.trace_module
