@@ -183,3 +183,19 @@ def test_the_unreclaimable_slab_list_is_promised_from_4_15_and_only_where_printe
     # where the report carries the list, the step points at it
     listed = _steps(SLAB_LEAK, "OOM603")[0]
     assert "the 'Unreclaimable slab info' in the report lists the biggest" in listed
+
+
+def test_a_memory_cgroup_bounds_page_tables_only_where_they_are_charged_to_it() -> None:
+    # page-table pages are charged to the memory cgroup since 4.8 (3e79ec7ddc33, x86 first): on
+    # older kernels a cgroup does not bound them, so the step must not offer it there
+    case = "lab-pagetables-deb61-arm64"
+    assert not is_held_out(case)
+    text = load_case(case)[0].decode()
+
+    def step(release: str) -> str:
+        event = analyze(text.replace("6.1.0-50-arm64", release).encode()).events[0]
+        return next(s for f in event.findings if f.code == "OOM213" for s in f.remediation if "ulimit -v" in s)
+
+    assert "memory cgroup, where page tables are charged" in step("6.1.0-50-arm64")
+    assert "memory cgroup, where page tables are charged" in step("4.8.0-1-arm64")
+    assert "memory cgroup" not in step("4.7.0-1-arm64").split("(applies")[0]
