@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from oomcases import load_case
 
@@ -125,3 +127,33 @@ def test_every_unfixed_record_gives_a_workaround_and_no_fixed_release() -> None:
     for record in yaml.safe_load(PATH.read_text("utf-8")):
         if record.get("unfixed"):
             assert record.get("workaround") and not record.get("fixed_in"), record["id"]
+
+
+CASES = Path(__file__).resolve().parent / "cases"
+
+
+def _case_text(name: str) -> str:
+    return (CASES / name).read_text("utf-8")
+
+
+def test_mmc_bounce_buffer_record_needs_mmc_init_request_and_a_high_order() -> None:
+    # 4.14-rc2: mmc_init_request() kmalloc'ed a 64 KiB bounce buffer per request (mandatory since
+    # 304419d8a7e9, 4.13) until de3ee99b097d deleted the bounce buffers (linux-mm, October 2017)
+    text = _case_text("lore-414rc2-mmc-init-request-order4.log")
+    assert _ids(text) == ["mmc-bounce-buffer-per-request-order4"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and "de3ee99b097d" in top.remediation[0]
+    assert _ids(text.replace("order:4,", "order:2,")) == []  # not the 64 KiB buffer
+    assert _ids(text.replace("order:4,", "order:3,")) == ["mmc-bounce-buffer-per-request-order4"]
+    assert _ids(text.replace("mmc_init_request", "mmc_init_queue_x")) == []
+
+
+def test_check_partition_record_needs_check_partition_and_a_high_order() -> None:
+    # 3.8-rc4+: check_partition() kzalloc'ed its 64 KiB struct parsed_partitions (size-65536 cache,
+    # order 4); Ming Lei's patch made it kzalloc + vzalloc (linux-mm, January 2013)
+    text = _case_text("lore-38rc4-check-partition-order4.log")
+    assert _ids(text) == ["check-partition-state-64k-kmalloc"]
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation][:3]
+    assert any("optimize memory allocation in check_partition" in s and "blockdev --rereadpt" in s for s in steps)
+    assert _ids(text.replace("order:4,", "order:2,")) == []
+    assert _ids(text.replace("check_partition+", "rescan_partitionz+")) == []
