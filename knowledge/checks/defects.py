@@ -200,17 +200,29 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(p["confidence"], evidence, {"reasons": reasons})
 
 
+# Stable releases that carry 60e2793d440a ('mm, oom: do not trigger out_of_memory from the #PF'),
+# by series: the first release of each whose stable review lists it (4.14.256-rc3 review,
+# 2021-11-25; 5.4.160-rc2 review, 2021-11). Other series got it in the same weeks, at releases not
+# verified here; a distribution kernel printing x.y.0 does not show its stable level at all.
+FAULT_PATH_BACKPORTS = {(4, 14): 256, (5, 4): 160}
+
+
 def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
     """A global OOM kill entered from the page-fault path: on 3.12-5.15 pagefault_out_of_memory()
     calls out_of_memory() with gfp_mask 0 and order 0 after a fault returned VM_FAULT_OOM, having
     handed a memcg OOM to mem_cgroup_oom_synchronize() first. A page allocation that found memory
     short would have run the OOM killer itself (__alloc_pages_may_oom), so a global kill from here
     means a fault handler (often a driver's vm_ops->fault) returned VM_FAULT_OOM without the
-    allocator running out. 5.16 (60e2793d440a) stopped killing from this path."""
+    allocator running out. 5.16 (60e2793d440a) stopped killing from this path, and the stable
+    releases of November 2021 carry it as well (FAULT_PATH_BACKPORTS): from those the reading
+    does not apply either."""
     if a.event.kind != "oom-kill" or not a.is_global or a.is_memcg:
         return None
     if a.version is not None and not ((3, 12) <= a.version[:2] < (5, 16)):
         return None
+    fixed = FAULT_PATH_BACKPORTS.get(a.version[:2]) if a.version is not None else None
+    if fixed is not None and a.version is not None and len(a.version) > 2 and a.version[2] >= fixed:
+        return None  # a stable release with the backport: pagefault_out_of_memory() kills no more
     trigger = a.event.trigger
     in_trace = "pagefault_out_of_memory" in a.event.call_trace
     mask_zero = getattr(a.gfp, "mask", None) == 0 and a.order == 0
