@@ -204,7 +204,7 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
 # by series: the first release of each whose stable review lists it (4.14.256-rc3 review,
 # 2021-11-25; 5.4.160-rc2 review, 2021-11). Other series got it in the same weeks, at releases not
 # verified here; a distribution kernel printing x.y.0 does not show its stable level at all.
-FAULT_PATH_BACKPORTS = {(4, 14): 256, (5, 4): 160}
+FAULT_PATH_BACKPORTS: dict[tuple[int, ...], int] = {(4, 14): 256, (5, 4): 160}
 
 
 def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
