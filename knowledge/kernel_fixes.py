@@ -35,9 +35,7 @@ class KernelFix:
     log: re.Pattern[str] | None = None  # a kernel message among the event's lines that names the defect
     arch: re.Pattern[str] | None = None  # the architecture the defect concerns (checked when the paste names one)
     highmem: bool = False  # the defect needs a kernel that splits RAM into lowmem and HighMem (the paste shows it)
-    module: re.Pattern[str] | None = (
-        None  # a loadable module the paste must name (a `[module]` frame or the module list)
-    )
+    module: re.Pattern[str] | None = None  # a module the paste must name (a `[mod]` frame, the module list)
     unfixed: bool = False  # no upstream fix is known (as of the source cited): the steps say so instead of "upgrade"
 
 

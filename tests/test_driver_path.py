@@ -33,7 +33,7 @@ def test_the_cases_are_not_held_out() -> None:
 def test_an_out_of_tree_module_in_the_trace_of_a_slab_leak_gets_the_module_path_first() -> None:
     findings = _findings(FIXTURE.read_text())
     top = findings[0]
-    assert top.code == "OOM608" and top.category == "kernel_bug"
+    assert top.code == "OOM608" and top.category == "kernel_bug" and top.role == "root-cause"
     assert any(e.name == "module" and e.value == "demo_oot" for e in top.evidence)
     assert "not an ordinary shortage" in top.explanation and "unsure" not in top.explanation
     step, confirm = top.remediation[:2]
@@ -50,8 +50,11 @@ def test_one_tie_to_the_module_is_said_to_be_unsure() -> None:
     # no module list and no taint: the module is in the trace, nothing says it is out of tree
     lines = [ln for ln in text.splitlines() if "Modules linked in:" not in ln]
     traced_only = "\n".join(lines).replace("Tainted: G           OE     6.1", "Not tainted 6.1")
-    top = next(f for f in _findings(traced_only) if f.code == "OOM608")
-    assert "That tie is unsure" in top.explanation
+    findings = _findings(traced_only)
+    top = next(f for f in findings if f.code == "OOM608")
+    assert "That tie is unsure" in top.explanation and top.role == "contributing"
+    # a suspicion ranks after the slab finding that names the mechanism
+    assert [f.code for f in findings].index("OOM212") < [f.code for f in findings].index("OOM608")
     assert top.remediation[0].startswith("Update demo_oot (if it is the holder - unsure")
     assert "demo_oot maintainers (MAINTAINERS" in top.remediation[0]  # not known to be out of tree
     assert top.confidence < next(f for f in _findings(text) if f.code == "OOM608").confidence

@@ -212,8 +212,9 @@ def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
     calls out_of_memory() with gfp_mask 0 and order 0 after a fault returned VM_FAULT_OOM, having
     handed a memcg OOM to mem_cgroup_oom_synchronize() first. A page allocation that found memory
     short would have run the OOM killer itself (__alloc_pages_may_oom), so a global kill from here
-    means a fault handler (often a driver's vm_ops->fault) returned VM_FAULT_OOM without the
-    allocator running out. 5.16 (60e2793d440a) stopped killing from this path, and the stable
+    means an allocation in the fault path failed without that: a memory cgroup's kernel-memory
+    charge refused at a cgroup v1 kmem limit (the case 60e2793d440a's changelog names), or a fault
+    handler (often a driver's vm_ops->fault) returning VM_FAULT_OOM. 5.16 (60e2793d440a) stopped killing from this path, and the stable
     releases of November 2021 carry it as well (FAULT_PATH_BACKPORTS): from those the reading
     does not apply either."""
     if a.event.kind != "oom-kill" or not a.is_global or a.is_memcg:
@@ -375,4 +376,8 @@ def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "unsure": confidence < p["sure_from"],
         "fixed": [_fix_dict(f) for f in fixes if not f.unfixed],
     }
-    return Hit(min(confidence, p["confidence_max"]), evidence, context)
+    # one tie alone is a suspicion beside the slab or unaccounted finding that names the mechanism
+    # (contributing, after it); both ties make the module the most likely holder (root cause)
+    return Hit(
+        min(confidence, p["confidence_max"]), evidence, context, None if not context["unsure"] else "contributing"
+    )
