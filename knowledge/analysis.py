@@ -1369,6 +1369,24 @@ class Analysis:
         return recognise(names, self.cgroup_paths)
 
     @cached_property
+    def named_workload(self) -> tuple[Any, Any] | None:
+        """(record, surroundings.Named): the first knowledge/workloads.yaml record that a program or
+        unit named by the text around the report stands for (a syslog program tag, a unit systemd
+        logs about, the largest `top` or `docker stats` row). In a log of several hosts, only lines
+        whose prefix names this event's host (or no host) count."""
+        from .surroundings import named_programs
+        from .workloads import recognise_named
+
+        host = self.event.host
+        for named in named_programs(self.dump):
+            if host and named.line.prefix and host not in named.line.prefix.split():
+                continue
+            workload = recognise_named(named.name, named.kind)
+            if workload is not None:
+                return workload, named
+        return None
+
+    @cached_property
     def sizing(self) -> dict[str, Any] | None:
         """How much the workload held that nothing could reclaim, against what it had.
 

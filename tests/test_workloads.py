@@ -192,3 +192,34 @@ def test_a_protected_known_program_is_told_its_own_lever() -> None:
     assert _renamed("lab-oom-score-adj-deb61-amd64", "memhog")["OOM205"][2].startswith(
         "Fix the protected process's memory use. "
     )
+
+
+def test_a_program_the_log_names_around_a_score_of_1000_is_offered_as_the_candidate() -> None:
+    # netdata selected at score 1000 (its packaging sets OOMScoreAdjust=1000); the only other
+    # lines of the paste are varnishd's own (syslog program tag varnishd[121910])
+    steps = _steps("gh-netdata-netdata-9996")
+    assert "the paste shows varnishd (log tag), Varnish Cache" in steps[0]
+    assert "-s malloc" in steps[0] and "OOMScoreAdjust=" in steps[0]
+
+
+SYSLOG_HEADER_ONLY = (
+    "Mar  3 10:00:00 {host} kernel: cron invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:00 {host} kernel: CPU: 7 PID: 1401 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:05 {other} {tag}: {message}\n"
+)
+
+
+def _header_only(**fields: str) -> list[str]:
+    values = {"host": "db-1", "other": "db-1", "tag": "mysqld[812]", "message": "ready for connections"} | fields
+    return [s for f in analyze(SYSLOG_HEADER_ONLY.format(**values)).events[0].findings for s in f.remediation]
+
+
+def test_a_header_only_report_names_the_workload_of_a_program_tag_on_the_same_host() -> None:
+    steps = _header_only()
+    assert any("show mysqld (log tag), MySQL / MariaDB" in s and "innodb_buffer_pool_size" in s for s in steps[:3])
+    # the unit systemd logs about is matched by the records' cgroup patterns
+    unit = _header_only(tag="systemd[1]", message="redis-server.service: Main process exited, code=killed")
+    assert any("redis-server.service (systemd unit), Redis" in s and "maxmemory" in s for s in unit[:3])
+    # another host's program, a program no record knows, and the kubelet (it logs on every node) are not candidates
+    for fields in ({"other": "web-2"}, {"tag": "sshd[99]"}, {"tag": "kubelet[77]"}):
+        assert not any("knowledge/workloads.yaml" in s for s in _header_only(**fields)), fields

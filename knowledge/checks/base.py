@@ -107,11 +107,26 @@ def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
-    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
+    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program), ctx.sizing and
+    ctx.named_workload: when the report names no known program, the one the text around it names
+    (a syslog program tag, a systemd unit, a `top` row), with the name and where it was seen - a
+    candidate to check, not the process the report shows holding the memory."""
     workload = a.workload(*names)
     # the process name the record was recognised by (None when a cgroup path or unit matched it)
     process = next((n for n in names if n and workload and any(p.search(n) for p in workload.process)), None)
+    named = a.named_workload if workload is None else None
     return {
+        "named_workload": (
+            {
+                "name": named[0].name,
+                "levers": named[0].levers,
+                "id": named[0].id,
+                "seen": named[1].name,
+                "source": named[1].source,
+            }
+            if named
+            else None
+        ),
         "workload": (
             {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
             if workload
