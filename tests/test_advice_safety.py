@@ -84,3 +84,33 @@ def test_slub_alloc_tracing_path_follows_the_5_14_move_to_debugfs() -> None:
     old = re.sub(r"6\.1\.0-\S+", "5.10.0-28-arm64", text)
     step = _step(_findings(old), "OOM212", "slub_debug")
     assert "/sys/kernel/slab/<cache>/alloc_calls" in step
+
+
+def test_a_premature_high_order_kill_sizes_min_free_kbytes_from_the_machine_and_never_raises_an_inflated_one() -> None:
+    # lab fragmentation (Debian 12, 512 MB): OOM132's raise is derived from the zones' own watermarks
+    report = analyze(load_case("lab-fragmentation-deb612-amd64")[0])
+    analysis = evaluate(report.events[0].event, report.dump).analysis
+    step = _step(report.events[0].findings, "OOM132", "min_free_kbytes")
+    target = int(re.search(r"vm\.min_free_kbytes=(\d+)", step).group(1))  # type: ignore[union-attr]
+    assert "131072" not in step and f"from about {analysis.min_free_kbytes_estimate} kB" in step
+    assert analysis.min_free_kbytes_estimate < target <= analysis.ram_kb // 100  # type: ignore[operator]
+    # with the watermarks already far above the kernel's own value the step says lower, not raise
+    from knowledge import catalogue
+
+    record = next(r for r in catalogue.load() if r.code == "OOM132")
+    context = {
+        "ctx": {
+            "min_free_inflated": True,
+            "min_free_now": 262144,
+            "min_free_own": 11585,
+            "min_free_target": None,
+            "known_bug": False,
+        },
+        "version": (6, 1, 0),
+        "ev": {},
+        "env": {},
+    }
+    steps = catalogue.render_remediation(record, context)
+    assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s, re.I) for s in steps)
+    lower = next(s for s in steps if "min_free_kbytes" in s)
+    assert lower.startswith("Do not raise vm.min_free_kbytes") and "vm.min_free_kbytes=11585" in lower

@@ -513,6 +513,7 @@ def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "reserved_only": reserved_only,
             "known_bug": known_bug,
             "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct")),
+            **_min_free_advice(a),
         },
     )
 
