@@ -114,3 +114,20 @@ def test_a_premature_high_order_kill_sizes_min_free_kbytes_from_the_machine_and_
     assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s, re.I) for s in steps)
     lower = next(s for s in steps if "min_free_kbytes" in s)
     assert lower.startswith("Do not raise vm.min_free_kbytes") and "vm.min_free_kbytes=11585" in lower
+
+
+def test_a_harmless_block_layer_failure_under_a_writeback_backlog_lowers_the_dirty_limits() -> None:
+    # 4.9-rc5, 24 GB, 9 TB copy onto bcache + dm-crypt: GFP_NOWAIT failures in cfq_get_queue()
+    # (under get_request/submit_bio) with 1.5-2.1 GB under writeback
+    text = load_case("lore-49rc5-nowait-failures-writeback-bcache-dmcrypt")[0].decode()
+    for event in analyze(text).events:
+        steps = [s for f in event.findings for s in f.remediation]
+        step = next(s for s in steps[:3] if "dirty limits" in s)
+        assert "__GFP_NOWARN" in step and "harmless" in step and "under writeback" in step
+        sizes = [int(v) for v in re.findall(r"dirty(?:_background)?_bytes=(\d+)", step)]
+        assert sizes == [256 << 20, 1 << 30]  # 2.5 % and 5 % of 24 GB, capped: below the defaults
+    # a small writeback count, or a failure outside the block layer, keeps the plain harmless steps
+    small = re.sub(r"\bwriteback:(\d+)", lambda m: f"writeback:{int(m.group(1)) // 100}", text)
+    assert not any("dirty limits" in s for f in analyze(small).events[0].findings for s in f.remediation)
+    elsewhere = re.sub(r"\b(submit_bio|generic_make_request|blk_queue_bio|get_request)\+", "other_caller+", text)
+    assert not any("dirty limits" in s for f in analyze(elsewhere).events[0].findings for s in f.remediation)
