@@ -223,3 +223,36 @@ def test_a_header_only_report_names_the_workload_of_a_program_tag_on_the_same_ho
     # another host's program, a program no record knows, and the kubelet (it logs on every node) are not candidates
     for fields in ({"other": "web-2"}, {"tag": "sshd[99]"}, {"tag": "kubelet[77]"}):
         assert not any("knowledge/workloads.yaml" in s for s in _header_only(**fields)), fields
+
+
+def test_more_workloads_and_the_thread_names_their_allocations_carry_are_recognised() -> None:
+    # programs whose own settings bound their memory
+    for comm, record in (
+        ("scylla", "scylla"),
+        ("envoy", "envoy"),
+        ("squid", "squid"),
+        ("puma", "ruby-app"),
+        ("sidekiq", "ruby-app"),
+        ("etcd", "etcd"),
+        ("influxd", "influxdb"),
+        ("fluent-bit", "fluent-bit"),
+        # threads: PyTorch's main thread, vLLM's engine, Chromium's renderer, ClickHouse's pipelines
+        ("pt_main_thread", "pytorch"),
+        ("VLLM::EngineCore"[:15], "gpu-inference"),
+        ("CrRendererMain", "browser"),
+        ("ThreadPoolForegroundWorker"[:15], "browser"),
+        ("QueryPipelineEx", "clickhouse"),
+        ("BgSchPool", "clickhouse"),
+    ):
+        assert recognise([comm]).id == record, comm  # type: ignore[union-attr]
+    assert recognise(["rubyish"]) is None and recognise(["envoyd"]) is None
+
+
+def test_a_step_names_the_program_rather_than_the_thread_it_was_recognised_by() -> None:
+    # `Kill process 16959 (AsyncBlockInput) ...` (a ClickHouse thread name) and the killed
+    # clickhouse-serv: the step names the program
+    steps = _steps("gh-clickhouse-clickhouse-6260")
+    assert steps[0].startswith("Bound clickhouse-serv with its own memory settings: it is ClickHouse")
+    # a memcg OOM of an Envoy sidecar names the overload manager's heap limit first
+    envoy = _steps("gh-cloudfoundry-garden-runc-release-193")
+    assert envoy[0].startswith("Size Envoy proxy") and "max_heap_size_bytes" in envoy[0]

@@ -112,8 +112,12 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
     (a syslog program tag, a systemd unit, a `top` row), with the name and where it was seen - a
     candidate to check, not the process the report shows holding the memory."""
     workload = a.workload(*names)
-    # the process name the record was recognised by (None when a cgroup path or unit matched it)
-    process = next((n for n in names if n and workload and any(p.search(n) for p in workload.process)), None)
+    # the process name the record was recognised by (None when a cgroup path or unit matched it):
+    # the program's own name (a record's first pattern) before one of its thread names
+    process = None
+    if workload is not None:
+        matching = [n for n in names if n and any(p.search(n) for p in workload.process)]
+        process = next((n for n in matching if workload.process[0].search(n)), matching[0] if matching else None)
     named = a.named_workload if workload is None else None
     return {
         "named_workload": (
