@@ -10,6 +10,7 @@ from oomcases import REPO, load_case
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
+from knowledge.units import size
 from knowledge.workloads import PATH, load, recognise
 
 
@@ -256,3 +257,23 @@ def test_a_step_names_the_program_rather_than_the_thread_it_was_recognised_by() 
     # a memcg OOM of an Envoy sidecar names the overload manager's heap limit first
     envoy = _steps("gh-cloudfoundry-garden-runc-release-193")
     assert envoy[0].startswith("Size Envoy proxy") and "max_heap_size_bytes" in envoy[0]
+
+
+def test_a_known_hogs_lever_comes_with_the_room_the_dump_shows_it_has() -> None:
+    # the lab hog renamed to MySQL: what it held, what the rest held, and the room left beside it
+    text = re.sub(r"\bmemhog\b", "mysqld", load_case("lab-process-hog-deb612-amd64")[0].decode())
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    sizing, held = analysis.sizing, analysis.tasks[0].badness_kb
+    assert sizing is not None and analysis.tasks[0].name == "mysqld"
+    others = sizing["demand_kb"] - held
+    expected = (
+        f"At the kill it held {size(held)}, and everything else that could not be reclaimed took "
+        f"{size(others)} of the {size(sizing['capacity_kb'])} of RAM: set these so that it stays well "
+        f"below {size(sizing['capacity_kb'] - others)}"
+    )
+    steps = {f.code: f.remediation for f in analyze(text).events[0].findings}
+    for code in ("OOM201", "OOM221"):
+        assert expected in steps[code][0] and "innodb_buffer_pool_size" in steps[code][0], steps[code][0]
+    # a score-only kill line gives a share, not the rest's figures: no room is claimed
+    assert not any("stays well below" in s for s in _steps("gh-netdata-netdata-9996"))

@@ -140,6 +140,27 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
     }
 
 
+def _fit_context(a: Analysis, held_kb: int | None) -> dict[str, Any] | None:
+    """ctx.fit: the room a program that held ``held_kb`` (RSS + swap + page tables) has beside the
+    rest of a global OOM: RAM (+ swap) less everything else that nothing could reclaim at the kill
+    (Analysis.sizing's demand less the program's own share). None inside a memory cgroup (OOM401
+    sizes the group against its limit), without the figures, or when the rest alone fills memory."""
+    sizing = a.sizing
+    if a.is_memcg or sizing is None or not held_kb:
+        return None
+    others = max(0, sizing["demand_kb"] - held_kb)
+    room = sizing["capacity_kb"] - others
+    if room <= 0:
+        return None
+    return {
+        "held_kb": held_kb,
+        "others_kb": others,
+        "room_kb": room,
+        "capacity_kb": sizing["capacity_kb"],
+        "scope": sizing["scope"],
+    }
+
+
 def _fix_dict(f: Any) -> dict[str, Any]:
     return {
         "id": f.id,

@@ -9,6 +9,7 @@ from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
 from .base import (
     Evidence,
     Hit,
+    _fit_context,
     _flag,
     _trace_has,
     _workload_context,
@@ -97,6 +98,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
+            "fit": None,  # a score is a share, not what the rest held
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
             # the child killed in its place belongs to the same program (sacrifice child): either name
             # may be the one a workload record knows
@@ -128,6 +130,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # a guest VM's QEMU process is what the host exists to keep alive: capping it
         # below the guest's RAM kills the guest
         "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+        "fit": _fit_context(a, kb),
         **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name),
     }
     role = None
@@ -350,4 +353,5 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    return Hit(confidence, evidence, {"processes": len(top.pids), **_workload_context(a, top.name)})
+    context = {"processes": len(top.pids), "fit": _fit_context(a, top.badness_kb), **_workload_context(a, top.name)}
+    return Hit(confidence, evidence, context)
