@@ -277,3 +277,12 @@ def test_a_known_hogs_lever_comes_with_the_room_the_dump_shows_it_has() -> None:
         assert expected in steps[code][0] and "innodb_buffer_pool_size" in steps[code][0], steps[code][0]
     # a score-only kill line gives a share, not the rest's figures: no room is claimed
     assert not any("stays well below" in s for s in _steps("gh-netdata-netdata-9996"))
+
+
+def test_a_known_hogs_first_step_holds_its_lever_and_a_fixed_release_so_more_ram_stays_in_the_first_three() -> None:
+    steps = _renamed("lab-process-hog-deb612-amd64", "mysqld")["OOM201"]
+    assert "innodb_buffer_pool_size" in steps[0] and "memory leak fixed in a newer release" in steps[0]
+    assert not any(s.startswith("Find out why mysqld grows") for s in steps)
+    assert any(s.startswith("Size RAM (or add swap)") for s in steps[:3])
+    # an unknown program keeps its own "find out why it grows" step first
+    assert _renamed("lab-process-hog-deb612-amd64", "memhog")["OOM201"][0].startswith("Find out why memhog grows")
