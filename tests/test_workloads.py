@@ -44,6 +44,8 @@ def test_a_memcg_kill_of_a_jvm_names_the_heap_setting() -> None:
     findings = analyze(load_case("code-fluid-project-jira-to-11ty-infra-161")[0]).events[0].findings
     steps = [s for f in findings for s in f.remediation][:3]
     assert any("-Xmx" in s for s in steps)
+    # and the JDKs that miss a cgroup v2 limit on kernels without v1 cpusets (6.12+)
+    assert any("CONFIG_CPUSETS_V1" in s and "JDK-8349988" in s for s in steps)
 
 
 def test_a_hog_step_names_the_programs_own_lever() -> None:
