@@ -131,3 +131,32 @@ def test_a_harmless_block_layer_failure_under_a_writeback_backlog_lowers_the_dir
     assert not any("dirty limits" in s for f in analyze(small).events[0].findings for s in f.remediation)
     elsewhere = re.sub(r"\b(submit_bio|generic_make_request|blk_queue_bio|get_request)\+", "other_caller+", text)
     assert not any("dirty limits" in s for f in analyze(elsewhere).events[0].findings for s in f.remediation)
+
+
+def test_high_order_packet_buffers_point_at_the_mtu_and_the_min_free_raise_is_sized_from_the_machine() -> None:
+    # 2.6.9 i686: 24 order-3 GFP_ATOMIC failures; the traced ones allocate in alloc_skb()
+    net = _step(_findings(load_case("lore-269ac11-rsync-atomic-order3")[0].decode()), "OOM131", "network packet path")
+    assert "32 kB buffers there mean frames above a page" in net and "lower the MTU to 1500" in net
+    # an order-1 request of the packet path that is a socket's own structure (tcp_create_openreq_child),
+    # not a packet buffer: no MTU advice
+    virtio = _findings(load_case("lore-42-bz107111-virtio-order1-dma-reserve")[0].decode())
+    assert "MTU" not in _step(virtio, "OOM131", "network packet path")
+    # the weaker raise of min_free_kbytes is sized from the zones' own watermarks (2.6.32 iwlagn, 1 GB)
+    iwlagn = _step(_findings(load_case("lore-2632rc3-iwlagn-order2-qp")[0].decode()), "OOM131", "min_free_kbytes")
+    assert re.search(r"raise vm\.min_free_kbytes moderately \(from about \d+ kB to at most \d+\)", iwlagn)
+    from knowledge import catalogue
+
+    record = next(r for r in catalogue.load() if r.code == "OOM131")
+    inflated = {
+        "min_free_inflated": True,
+        "min_free_now": 262144,
+        "min_free_own": 11585,
+        "min_free_target": None,
+        "warning_only": False,
+        "net_path": None,
+        "kernel_fixes": [],
+        "module": None,
+    }
+    steps = catalogue.render_remediation(record, {"ctx": inflated, "version": None, "ev": {}, "env": {}})
+    assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s) for s in steps)
+    assert any("sysctl -w vm.min_free_kbytes=11585" in s for s in steps)
