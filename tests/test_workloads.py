@@ -288,3 +288,15 @@ def test_a_known_hogs_first_step_holds_its_lever_and_a_fixed_release_so_more_ram
     assert any(s.startswith("Size RAM (or add swap)") for s in steps[:3])
     # an unknown program keeps its own "find out why it grows" step first
     assert _renamed("lab-process-hog-deb612-amd64", "memhog")["OOM201"][0].startswith("Find out why memhog grows")
+
+
+def test_a_runaway_that_may_be_legitimate_is_also_told_how_much_more_memory_would_hold_it() -> None:
+    # the lab hog alone on a 512 MB Debian 12 VM without swap
+    text = load_case("lab-process-hog-deb612-amd64")[0].decode()
+    dump = parse_text(text)
+    sizing = evaluate(dump.events[0], dump).analysis.sizing
+    assert sizing is not None and sizing["missing_kb"] > 0
+    steps = {f.code: f.remediation for f in analyze(text).events[0].findings}["OOM221"]
+    ram = steps[2]
+    assert ram.startswith("If what it holds is what its work legitimately needs, the machine is too small")
+    assert f"about {size(sizing['target_kb'])}, {size(sizing['missing_kb'])} more than it had" in ram
