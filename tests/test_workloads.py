@@ -300,3 +300,14 @@ def test_a_runaway_that_may_be_legitimate_is_also_told_how_much_more_memory_woul
     ram = steps[2]
     assert ram.startswith("If what it holds is what its work legitimately needs, the machine is too small")
     assert f"about {size(sizing['target_kb'])}, {size(sizing['missing_kb'])} more than it had" in ram
+
+
+def test_full_swap_sizes_the_ram_it_asks_for() -> None:
+    text = load_case("lab-swap-zram-deb61-amd64")[0].decode()
+    dump = parse_text(text)
+    sizing = evaluate(dump.events[0], dump).analysis.sizing
+    assert sizing is not None and sizing["scope"] == "RAM + swap"
+    step = next(
+        s for f in analyze(text).events[0].findings if f.code == "OOM203" for s in f.remediation if "add RAM" in s
+    )
+    assert f"against {size(sizing['capacity_kb'])} of RAM + swap" in step and size(sizing["target_kb"]) in step
