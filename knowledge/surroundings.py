@@ -148,7 +148,7 @@ class Named:
 
     name: str
     kind: str  # "process" (matched by a record's process patterns) or "unit" (its cgroup patterns)
-    source: str  # "systemd OOM kill", "top", "docker stats", "log tag", "systemd unit"
+    source: str  # "a unit systemd says the OOM killer hit", "top", "docker stats", "log tag", "systemd unit"
     line: SourceLine
 
 
@@ -160,19 +160,19 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     out: list[Named] = []
     for row in facts(dump).of("systemd_oom"):
         if row.values.get("unit"):
-            out.append(Named(str(row.values["unit"]), "unit", "systemd OOM kill", row.line))
+            out.append(Named(str(row.values["unit"]), "unit", "a unit systemd says the OOM killer hit", row.line))
     for row in top_processes(dump)[:1]:
         command = str(row.values.get("command") or "").split()
         if command:
-            out.append(Named(command[0].rsplit("/", 1)[-1], "process", "top", row.line))
+            out.append(Named(command[0].rsplit("/", 1)[-1], "process", "the largest top row", row.line))
     stats = facts(dump).of("docker_stats_row")
     if stats:
         row = max(stats, key=lambda r: int(r.values.get("usage_kb") or 0))
-        out.append(Named(str(row.values["name"]), "unit", "docker stats", row.line))
+        out.append(Named(str(row.values["name"]), "unit", "the largest docker stats row", row.line))
     for row in facts(dump).of("program_tag"):
-        out.append(Named(str(row.values["program"]), "process", "log tag", row.line))
+        out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
         if row.values.get("unit"):
-            out.append(Named(str(row.values["unit"]), "unit", "systemd unit", row.line))
+            out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
     return tuple(out)
 
 

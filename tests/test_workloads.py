@@ -201,7 +201,7 @@ def test_a_program_the_log_names_around_a_score_of_1000_is_offered_as_the_candid
     # netdata selected at score 1000 (its packaging sets OOMScoreAdjust=1000); the only other
     # lines of the paste are varnishd's own (syslog program tag varnishd[121910])
     steps = _steps("gh-netdata-netdata-9996")
-    assert "the paste shows varnishd (log tag), Varnish Cache" in steps[0]
+    assert "the paste shows varnishd (a syslog program tag), Varnish Cache" in steps[0]
     assert "-s malloc" in steps[0] and "OOMScoreAdjust=" in steps[0]
 
 
@@ -219,10 +219,12 @@ def _header_only(**fields: str) -> list[str]:
 
 def test_a_header_only_report_names_the_workload_of_a_program_tag_on_the_same_host() -> None:
     steps = _header_only()
-    assert any("show mysqld (log tag), MySQL / MariaDB" in s and "innodb_buffer_pool_size" in s for s in steps[:3])
+    assert any(
+        "show mysqld (a syslog program tag), MySQL / MariaDB" in s and "innodb_buffer_pool_size" in s for s in steps[:3]
+    )
     # the unit systemd logs about is matched by the records' cgroup patterns
     unit = _header_only(tag="systemd[1]", message="redis-server.service: Main process exited, code=killed")
-    assert any("redis-server.service (systemd unit), Redis" in s and "maxmemory" in s for s in unit[:3])
+    assert any("redis-server.service (a unit systemd logs about), Redis" in s and "maxmemory" in s for s in unit[:3])
     # another host's program, a program no record knows, and the kubelet (it logs on every node) are not candidates
     for fields in ({"other": "web-2"}, {"tag": "sshd[99]"}, {"tag": "kubelet[77]"}):
         assert not any("knowledge/workloads.yaml" in s for s in _header_only(**fields)), fields
@@ -311,3 +313,15 @@ def test_full_swap_sizes_the_ram_it_asks_for() -> None:
         s for f in analyze(text).events[0].findings if f.code == "OOM203" for s in f.remediation if "add RAM" in s
     )
     assert f"against {size(sizing['capacity_kb'])} of RAM + swap" in step and size(sizing["target_kb"]) in step
+
+
+def test_the_largest_top_row_beside_a_header_only_report_is_the_candidate_before_any_log_tag() -> None:
+    text = SYSLOG_HEADER_ONLY.format(host="db-1", other="db-1", tag="redis-server[77]", message="Ready to accept") + (
+        "top - 10:00:07 up 3 days,  1 user,  load average: 1.00, 1.00, 1.00\n"
+        "  PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"
+        " 4242 mysql     20   0   12.3g  11.8g  10240 S   2.0  75.3  12:34.56 mysqld\n"
+        " 4243 root      20   0    1.2g   0.2g  10240 S   2.0   1.3   2:34.56 cc1plus\n"
+    )
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any("show mysqld (the largest top row), MySQL / MariaDB" in s for s in steps[:3])
+    assert not any("Redis" in s or "parallel build" in s for s in steps)
