@@ -29,6 +29,9 @@ class Workload:
     # False for programs that log on every host of their kind (the kubelet, container runtimes):
     # their log lines around a report do not say that they hold the memory
     named_in_logs: bool = True
+    # the setting that decides how many of its processes run, each a full copy (pm.max_children,
+    # MaxRequestWorkers, worker counts, parallel jobs); None when one process does the work
+    count_setting: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +48,7 @@ def load() -> tuple[Workload, ...]:
                 levers=" ".join(str(record["levers"]).split()),
                 sources=tuple(record.get("sources") or ()),
                 named_in_logs=bool(record.get("named_in_logs", True)),
+                count_setting=record.get("count_setting"),
             )
         )
     return tuple(out)

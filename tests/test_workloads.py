@@ -325,3 +325,27 @@ def test_the_largest_top_row_beside_a_header_only_report_is_the_candidate_before
     steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
     assert any("show mysqld (the largest top row), MySQL / MariaDB" in s for s in steps[:3])
     assert not any("Redis" in s or "parallel build" in s for s in steps)
+
+
+def test_copies_of_a_worker_program_are_counted_against_the_room_the_dump_shows() -> None:
+    # four same-size PHP-FPM children on a 512 MB VM without swap (the lab case's programs renamed)
+    text = re.sub(
+        r"\b(postgres|java|node|redis-server)\b",
+        "php-fpm",
+        (REPO / "tests" / "cases" / "workload-many-processes.log").read_text(),
+    )
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    group = analysis.task_groups[0]
+    sizing = analysis.sizing
+    assert group.name == "php-fpm" and len(group.pids) == 4 and sizing is not None
+    room = sizing["capacity_kb"] - (sizing["demand_kb"] - group.badness_kb)
+    each = group.badness_kb // 4
+    fits = int(room / 1.25 // each)
+    step = next(f for f in analyze(text).events[0].findings if f.code == "OOM201").remediation[0]
+    assert f"The dump shows 4 of its processes at about {size(each)} each" in step
+    assert f"about {fits} fit: set pm.max_children to at most that" in step and fits < 4
+    # one process of a program that runs as one process (MySQL): no count
+    assert not any(
+        "of its processes at about" in s for s in _renamed("lab-process-hog-deb612-amd64", "mysqld")["OOM201"]
+    )

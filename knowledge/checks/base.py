@@ -19,7 +19,7 @@ from typing import Any
 
 from grammar.facts import SourceLine
 
-from ..analysis import LOWMEM_ZONES, Analysis
+from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
 
@@ -158,6 +158,30 @@ def _fit_context(a: Analysis, held_kb: int | None) -> dict[str, Any] | None:
         "room_kb": room,
         "capacity_kb": sizing["capacity_kb"],
         "scope": sizing["scope"],
+    }
+
+
+def _count_context(a: Analysis, group: Any, workload: Any) -> dict[str, Any] | None:
+    """ctx.count: for a record whose processes are copies of one program (``count_setting``), how
+    many of them the dump shows, their average RSS + swap + page tables, and how many fit in the
+    room beside the rest of a global OOM (RAM (+ swap) less everything else nothing could reclaim,
+    as _fit_context) with SIZING_HEADROOM kept free. RSS counts the pages the copies share in each
+    of them, so the count errs low."""
+    if workload is None or not workload.count_setting or group is None or len(group.pids) < 2:
+        return None
+    fit = _fit_context(a, group.badness_kb)
+    if fit is None:
+        return None
+    each = group.badness_kb // len(group.pids)
+    if each <= 0:
+        return None
+    fits = int(fit["room_kb"] / (1 + SIZING_HEADROOM) // each)
+    return {
+        "setting": workload.count_setting,
+        "processes": len(group.pids),
+        "each_kb": each,
+        "room_kb": fit["room_kb"],
+        "fits": max(1, fits),
     }
 
 
