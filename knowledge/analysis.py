@@ -1378,13 +1378,38 @@ class Analysis:
         from .workloads import recognise_named
 
         host = self.event.host
-        for named in named_programs(self.dump):
+        for named in (*self._named_by_other_events, *named_programs(self.dump)):
             if host and named.line.prefix and host not in named.line.prefix.split():
                 continue
             workload = recognise_named(named.name, named.kind)
             if workload is not None:
                 return workload, named
         return None
+
+    @property
+    def _named_by_other_events(self) -> tuple[Any, ...]:
+        """The processes other reports of this paste killed (same host, and for a memcg OOM the same
+        memory cgroup), in order: a report cut to its header often has a complete sibling that
+        names what the OOM killer chose."""
+        from .surroundings import Named
+
+        def limit_of(event: Event) -> str | None:
+            summary = event.oom_summary
+            return (summary.oom_memcg if summary else None) or (event.memcg.path if event.memcg else None)
+
+        own_limit = limit_of(self.event) if self.is_memcg else None
+        out = []
+        for other in self.dump.events:
+            if other is self.event or other.host != self.event.host or other.kill is None or not other.kill.comm:
+                continue
+            if self.is_memcg and (own_limit is None or limit_of(other) != own_limit):
+                continue  # a kill in another memory cgroup says nothing about this one
+            if not self.is_memcg and (other.kill.memcg_kill or other.kind == "memcg-oom"):
+                continue  # nor does a kill at a cgroup's limit about a machine-wide shortage
+            line = next((ln for ln in other.lines if ln.number == other.kill.line), None)
+            if line is not None:
+                out.append(Named(other.kill.comm, "process", "killed by another report in this paste", line))
+        return tuple(out)
 
     @cached_property
     def sizing(self) -> dict[str, Any] | None:

@@ -349,3 +349,23 @@ def test_copies_of_a_worker_program_are_counted_against_the_room_the_dump_shows(
     assert not any(
         "of its processes at about" in s for s in _renamed("lab-process-hog-deb612-amd64", "mysqld")["OOM201"]
     )
+
+
+TWO_REPORTS = (
+    "[1234.000000] cron invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+    "[1234.000050] CPU: 3 PID: 77 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "[1300.000000] bash invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+    "[1300.000050] CPU: 1 PID: 99 Comm: bash Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "[1300.100000] {kill}: Killed process 4242 (redis-server) total-vm:9000000kB, anon-rss:8000000kB, "
+    "file-rss:0kB, shmem-rss:0kB, UID:999 pgtables:16000kB oom_score_adj:0\n"
+)
+
+
+def test_a_header_only_report_names_what_another_report_of_the_paste_killed() -> None:
+    events = analyze(TWO_REPORTS.format(kill="Out of memory")).events
+    assert len(events) == 2
+    first = [s for f in events[0].findings for s in f.remediation]
+    assert any("show redis-server (killed by another report in this paste), Redis" in s for s in first[:3])
+    # a memcg kill in a group the first report does not share says nothing about it
+    memcg = analyze(TWO_REPORTS.format(kill="Memory cgroup out of memory")).events
+    assert not any("killed by another report" in s for f in memcg[0].findings for s in f.remediation)
