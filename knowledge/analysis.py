@@ -1369,6 +1369,57 @@ class Analysis:
         return recognise(names, self.cgroup_paths)
 
     @cached_property
+    def named_workload(self) -> tuple[Any, Any] | None:
+        """(record, surroundings.Named): the first knowledge/workloads.yaml record that a program or
+        unit named elsewhere in the paste stands for: what another report of it killed
+        (:meth:`_killed_by_other_reports`), then the text around the reports (a syslog program tag,
+        a unit systemd logs about, the largest `top` or `docker stats` row). In a log of several
+        hosts, only lines whose prefix names this event's host (or no host) count."""
+        from .surroundings import named_programs
+        from .workloads import recognise_named
+
+        found = self._killed_by_other_reports()
+        if found is not None:
+            return found
+        host = self.event.host
+        for named in named_programs(self.dump):
+            if host and named.line.prefix and host not in named.line.prefix.split():
+                continue
+            workload = recognise_named(named.name, named.kind)
+            if workload is not None:
+                return workload, named
+        return None
+
+    def _killed_by_other_reports(self) -> tuple[Any, Any] | None:
+        """The first known program another report of this paste killed (same host, and for a memcg
+        OOM the same memory cgroup; a kill at a cgroup's limit never counts for a global OOM): a
+        report cut to its header often has a complete sibling that names what the OOM killer
+        chose. Each other report costs a name lookup; only the one returned looks up its line."""
+        from .surroundings import Named
+        from .workloads import recognise_named
+
+        def limit_of(event: Event) -> str | None:
+            summary = event.oom_summary
+            return (summary.oom_memcg if summary else None) or (event.memcg.path if event.memcg else None)
+
+        own_limit = limit_of(self.event) if self.is_memcg else None
+        for other in self.dump.events:
+            kill = other.kill
+            if other is self.event or other.host != self.event.host or kill is None or not kill.comm:
+                continue
+            if self.is_memcg and (own_limit is None or limit_of(other) != own_limit):
+                continue  # a kill in another memory cgroup says nothing about this one
+            if not self.is_memcg and (kill.memcg_kill or other.kind == "memcg-oom"):
+                continue  # nor does a kill at a cgroup's limit about a machine-wide shortage
+            workload = recognise_named(kill.comm, "process")
+            if workload is None:
+                continue
+            at = bisect_right(other.lines, kill.line, key=_line_number) - 1
+            if at >= 0 and other.lines[at].number == kill.line:
+                return workload, Named(kill.comm, "process", "killed by another report in this paste", other.lines[at])
+        return None
+
+    @cached_property
     def sizing(self) -> dict[str, Any] | None:
         """How much the workload held that nothing could reclaim, against what it had.
 

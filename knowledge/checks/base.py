@@ -19,7 +19,7 @@ from typing import Any
 
 from grammar.facts import SourceLine
 
-from ..analysis import LOWMEM_ZONES, Analysis
+from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
 
@@ -107,17 +107,81 @@ def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
-    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
+    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program), ctx.sizing and
+    ctx.named_workload: when the report names no known program, the one the text around it names
+    (a syslog program tag, a systemd unit, a `top` row), with the name and where it was seen - a
+    candidate to check, not the process the report shows holding the memory."""
     workload = a.workload(*names)
-    # the process name the record was recognised by (None when a cgroup path or unit matched it)
-    process = next((n for n in names if n and workload and any(p.search(n) for p in workload.process)), None)
+    # the process name the record was recognised by (None when a cgroup path or unit matched it):
+    # the program's own name (a record's first pattern) before one of its thread names
+    process = None
+    if workload is not None:
+        matching = [n for n in names if n and any(p.search(n) for p in workload.process)]
+        process = next((n for n in matching if workload.process[0].search(n)), matching[0] if matching else None)
+    named = a.named_workload if workload is None else None
     return {
+        "named_workload": (
+            {
+                "name": named[0].name,
+                "levers": named[0].levers,
+                "id": named[0].id,
+                "seen": named[1].name,
+                "source": named[1].source,
+            }
+            if named
+            else None
+        ),
         "workload": (
             {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
             if workload
             else None
         ),
         "sizing": a.sizing,
+    }
+
+
+def _fit_context(a: Analysis, held_kb: int | None) -> dict[str, Any] | None:
+    """ctx.fit: the room a program that held ``held_kb`` (RSS + swap + page tables) has beside the
+    rest of a global OOM: RAM (+ swap) less everything else that nothing could reclaim at the kill
+    (Analysis.sizing's demand less the program's own share). None inside a memory cgroup (OOM401
+    sizes the group against its limit), without the figures, or when the rest alone fills memory."""
+    sizing = a.sizing
+    if a.is_memcg or sizing is None or not held_kb:
+        return None
+    others = max(0, sizing["demand_kb"] - held_kb)
+    room = sizing["capacity_kb"] - others
+    if room <= 0:
+        return None
+    return {
+        "held_kb": held_kb,
+        "others_kb": others,
+        "room_kb": room,
+        "capacity_kb": sizing["capacity_kb"],
+        "scope": sizing["scope"],
+    }
+
+
+def _count_context(a: Analysis, group: Any, workload: Any) -> dict[str, Any] | None:
+    """ctx.count: for a record whose processes are copies of one program (``count_setting``), how
+    many of them the dump shows, their average RSS + swap + page tables, and how many fit in the
+    room beside the rest of a global OOM (RAM (+ swap) less everything else nothing could reclaim,
+    as _fit_context) with SIZING_HEADROOM kept free. RSS counts the pages the copies share in each
+    of them, so the count errs low."""
+    if workload is None or not workload.count_setting or group is None or len(group.pids) < 2:
+        return None
+    fit = _fit_context(a, group.badness_kb)
+    if fit is None:
+        return None
+    each = group.badness_kb // len(group.pids)
+    if each <= 0:
+        return None
+    fits = int(fit["room_kb"] / (1 + SIZING_HEADROOM) // each)
+    return {
+        "setting": workload.count_setting,
+        "processes": len(group.pids),
+        "each_kb": each,
+        "room_kb": fit["room_kb"],
+        "fits": max(1, fits),
     }
 
 

@@ -13,6 +13,7 @@ from .base import (
     _fix_dict,
     _flag,
     _module_context,
+    _trace_has,
     _workload_context,
     check,
 )
@@ -122,7 +123,49 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     kills = [e for e in a.dump.events if e.kill is not None]
     if kills:
         confidence *= p["kill_in_paste_factor"]  # something else in the paste did run out of memory
-    return Hit(confidence, evidence, {"reasons": reasons, "kills_in_paste": len(kills)})
+    context = {"reasons": reasons, "kills_in_paste": len(kills), "io_backlog": _io_backlog(a, p, evidence)}
+    return Hit(confidence, evidence, context)
+
+
+# The block layer's request submission: a request that fails here is made while the kernel
+# queues I/O (mm/page_io.c swap_readpage, writeback and readahead all end in submit_bio()).
+BLOCK_SUBMIT = (
+    "submit_bio",
+    "submit_bio_noacct",
+    "generic_make_request",
+    "blk_queue_bio",
+    "blk_mq_submit_bio",
+    "blk_mq_make_request",
+    "get_request",
+    "blk_mq_get_request",
+    "__blk_mq_alloc_request",
+)
+
+
+def _io_backlog(a: Analysis, p: dict[str, Any], evidence: Evidence) -> dict[str, Any] | None:
+    """The failed request was made by the block layer while much memory was under writeback.
+
+    Pages under writeback have been submitted to the device and not completed; dirtyable memory
+    is free + file LRU pages (mm/page-writeback.c global_dirtyable_memory(), v4.9-v6.1), of which
+    the flusher starts background writeback at dirty_background_ratio (10 %). Writeback of at
+    least ``io_backlog_share`` of it means the storage cannot drain what the dirty limits let
+    pile up; smaller dirty limits bound that backlog (the example sizes are OOM216's: 5 % and
+    2.5 % of RAM, at most 1 GB and 256 MB, below the defaults)."""
+    caller = _trace_has(a, *BLOCK_SUBMIT)
+    writeback = a.meminfo_kb("writeback")
+    dirtyable = sum(a.meminfo_kb(key) or 0 for key in ("free", "active_file", "inactive_file"))
+    if caller is None or not writeback or not dirtyable or writeback < p["io_backlog_share"] * dirtyable:
+        return None
+    evidence["writeback_kb"] = (writeback, a.meminfo_lines)
+    evidence["block_caller"] = (caller, ())
+    ram = a.ram_kb or dirtyable
+    return {
+        "writeback_kb": writeback,
+        "caller": caller,
+        "share": round(100 * writeback / dirtyable),
+        "dirty_bytes": min(1 << 30, ram * 1024 // 20) // (1 << 20) * (1 << 20),
+        "background_bytes": min(1 << 28, ram * 1024 // 40) // (1 << 20) * (1 << 20),
+    }
 
 
 @check("contradicted_kill", needs=("zones", "gfp"))

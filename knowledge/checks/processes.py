@@ -9,6 +9,8 @@ from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
 from .base import (
     Evidence,
     Hit,
+    _count_context,
+    _fit_context,
     _flag,
     _trace_has,
     _workload_context,
@@ -97,6 +99,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
+            "fit": None,  # a score is a share, not what the rest held
+            "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
             # the child killed in its place belongs to the same program (sacrifice child): either name
             # may be the one a workload record knows
@@ -128,8 +132,12 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # a guest VM's QEMU process is what the host exists to keep alive: capping it
         # below the guest's RAM kills the guest
         "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+        "fit": _fit_context(a, kb),
         **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name),
     }
+    context["count"] = _count_context(
+        a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
+    )
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
@@ -262,6 +270,7 @@ def _workload_fit_from_score(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "sizing": None,
             "swap_gb": 1,
             "workload": _workload_context(a, kill.comm)["workload"],
+            "count": None,
         },
     )
 
@@ -302,6 +311,8 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if swap_total:
         evidence["free_swap_kb"] = (swap_free, a.swap_lines)
     confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
+    # the first of the biggest programs that a workload record knows (the one whose lever is named)
+    known = next((g for g in big if a.workload(g.name) is not None), None)
     sizing = a.sizing
     swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
     return Hit(
@@ -315,6 +326,7 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "from_score": False,
             # the biggest programs in order: the first known workload among them names its lever
             "workload": _workload_context(a, *(g.name for g in big))["workload"],
+            "count": _count_context(a, known, a.workload(known.name)) if known is not None else None,
         },
     )
 
@@ -350,4 +362,5 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    return Hit(confidence, evidence, {"processes": len(top.pids), **_workload_context(a, top.name)})
+    context = {"processes": len(top.pids), "fit": _fit_context(a, top.badness_kb), **_workload_context(a, top.name)}
+    return Hit(confidence, evidence, context)
