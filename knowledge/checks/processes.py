@@ -26,6 +26,15 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {}
     groups = a.task_groups
     top = groups[0] if groups else None
+    kill = a.event.kill
+    # the 2.6.36-5.0 kill line's per-mille score, when it can be read back as a share (see below)
+    score_share = (
+        kill is not None
+        and kill.score is not None
+        and kill.score_per_mille
+        and not kill.memcg_kill
+        and kill.score <= 1000
+    )
     if top is not None:
         single = a.tasks[0]
         subject = top if top.badness_kb > single.badness_kb * 1.2 and len(top.pids) > 1 else single
@@ -41,7 +50,14 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = subject.oom_score_adj
-    elif a.event.kill is not None and a.victim_kb is not None and a.selected_process is None:
+    elif (
+        a.event.kill is not None
+        and a.victim_kb is not None
+        and a.selected_process is None
+        and (total > 0 or not score_share)
+    ):
+        # without RAM and swap figures the kill line's score, when printed, says what share of
+        # them the victim held (below); the victim's size alone does not
         kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
         evidence.update(
             {
@@ -51,19 +67,12 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = a.event.kill.oom_score_adj
-    elif (
-        a.event.kill is not None
-        and a.event.kill.score is not None
-        and a.event.kill.score_per_mille
-        and not a.event.kill.memcg_kill
-        and a.event.kill.score <= 1000
-    ):
+    elif kill is not None and score_share:
         # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
         # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
         # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-5.0 S is the
         # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
         # these kernels do not print here), so it still says how much of memory it held.
-        kill = a.event.kill
         lines = a.lines(kill.line)
         selected = a.selected_process
         # a child was killed in the selected parent's place: the score is the parent's
