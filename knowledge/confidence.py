@@ -45,6 +45,8 @@ DECLARED = frozenset(
         "undetermined",
         # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
         "known_defect",
+        # the same, for a record whose defect is the warning itself (a failure the caller recovers from)
+        "known_noise",
         # the kernel says nothing is killable and the paste shows no process exists yet
         "kernel_too_big_for_ram",
         # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure

@@ -35,6 +35,9 @@ class KernelFix:
     log: re.Pattern[str] | None = None  # a kernel message among the event's lines that names the defect
     arch: re.Pattern[str] | None = None  # the architecture the defect concerns (checked when the paste names one)
     highmem: bool = False  # the defect needs a kernel that splits RAM into lowmem and HighMem (the paste shows it)
+    # the defect is a warning only: the failed request is one the caller retries or falls back
+    # from, and the fix makes it silent (__GFP_NOWARN); the event is harmless (OOM502), not a fault
+    harmless: bool = False
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -66,6 +69,7 @@ def load() -> tuple[KernelFix, ...]:
                 log=re.compile(r["log"]) if r.get("log") else None,
                 arch=re.compile(r["arch"]) if r.get("arch") else None,
                 highmem=bool(r.get("highmem")),
+                harmless=bool(r.get("harmless")),
             )
         )
     return tuple(out)
