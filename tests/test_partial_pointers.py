@@ -1,6 +1,7 @@
-"""What a partial paste points at is offered as a possible cause (OOM103, OOM702, OOM125, OOM303),
-below 60 % and saying what to paste next; a kill line's per-mille score weighs a victim when RAM
-is not shown (OOM201); a known defect that is only a warning is called harmless (OOM502).
+"""What a partial paste points at is offered as a possible cause (OOM103, OOM702, OOM125, OOM303,
+and OOM224 for a header-only kill soon after boot), below 60 % and saying what to paste next; a
+kill line's per-mille score weighs a victim when RAM is not shown (OOM201); a known defect that is
+only a warning is called harmless (OOM502).
 
 Every case here is of folds 1-4 (tests/oomcases.py): the held-out fold is never a fixture."""
 
@@ -22,6 +23,8 @@ CASES = (
     "lab-highmem-hog-deb61-686pae",
     "lab-numa-cpuset-deb612-amd64",
     "code-lolbraa-obsidian-notater-unraid-sysrq-oom",
+    "gh-nixos-nixpkgs-81151",
+    "gh-stress-ng-243",
 )
 
 
@@ -101,3 +104,16 @@ def test_known_warning_only_defect_is_harmless_not_a_fault() -> None:
     assert "OOM606" not in codes  # the record is the warning itself, not a fault to fix
     assert "f1797e4de114" in top.remediation[1]
     assert "OOM701" in codes  # the vmap message is still read
+
+
+def test_header_only_kill_soon_after_boot_is_a_machine_too_small() -> None:
+    # 'mysqld invoked oom-killer' 16.9 s after boot in a QEMU test VM, cut before Mem-Info
+    event = _event("gh-nixos-nixpkgs-81151")
+    top = event.findings[0]
+    assert (top.code, top.category) == ("OOM224", "ram_exhausted_no_swap")
+    assert top.confidence < CONFIDENT
+    assert {e.name: e.value for e in top.evidence}["uptime_s"] == 16.9
+    assert "more memory" in top.remediation[0]
+    assert "OOM204" not in {f.code for f in event.findings}
+    # hours after boot the same kind of paste is presumed growth, as before
+    assert _event("gh-stress-ng-243").findings[0].code == "OOM204"

@@ -158,6 +158,14 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
+    # within the first minutes after boot (the printk stamp counts seconds since boot) nothing has
+    # had time to leak: what starts at boot does not fit the machine (OOM224), else growth (OOM204)
+    from .policy import _event_uptime
+
+    uptime = _event_uptime(a)
+    at_boot = uptime is not None and uptime < p["boot_uptime_s"]
+    if at_boot != bool(p.get("at_boot")):
+        return None
     trigger = a.event.trigger
     lines = a.lines(trigger.line) if trigger else ()
     user_fault = bool(
@@ -173,9 +181,12 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
     # the program that invoked the OOM killer (or the cgroup it runs in) may be a known workload;
     # it is often a bystander, so the step is worded as a condition and the confidence is unchanged
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)}
+    if at_boot and uptime is not None:
+        evidence["uptime_s"] = (round(uptime, 1), lines)
     return Hit(
         p["confidence_user"] if user_fault else p["confidence"],
-        {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
+        evidence,
         {"user_fault": user_fault, **_workload_context(a, trigger.comm if trigger else None)},
     )
 
