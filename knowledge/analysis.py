@@ -1484,14 +1484,19 @@ class Analysis:
 
         mm/khugepaged.c (v4.8-v6.18; mm/huge_memory.c before): pageblock_nr_pages * nr_zones * 2
         plus pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES^2 (= 11 pageblocks per lowmem zone),
-        never more than 5 % of lowmem. A pageblock is the PMD size: 2 MB with 4 kB pages, 32 MB
-        with 16 kB and 512 MB with 64 kB pages (arm64, ppc64), where the 5 % cap is what applies.
+        never more than 5 % of lowmem. A pageblock is the PMD size on arm64 and x86: 2 MB with 4 kB
+        pages, 32 MB with 16 kB and 512 MB with 64 kB pages, where the 5 % cap is what applies. On
+        ppc64 (CONFIG_HUGETLB_PAGE_SIZE_VARIABLE) it is the default huge page size, at most 16 MB
+        with 64 kB pages (arch/powerpc: HUGETLB_PAGE_ORDER from mmu_psize_defs, 16 MB with the hash
+        MMU, 2 MB with radix; set_pageblock_order() in mm/page_alloc.c), so the larger is taken.
         """
         lowmem = self.lowmem_kb
         zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
         if not lowmem or not zones:
             return None
         pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
+        if self.page_kb == 64 and self.arch and re.match(r"(ppc|powerpc)", self.arch, re.I):
+            pageblock_kb = 16 * 1024
         return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
 
     @cached_property

@@ -37,6 +37,9 @@ class KernelFix:
     highmem: bool = False  # the defect needs a kernel that splits RAM into lowmem and HighMem (the paste shows it)
     module: re.Pattern[str] | None = None  # a module the paste must name (a `[mod]` frame, the module list)
     unfixed: bool = False  # no upstream fix is known (as of the source cited): the steps say so instead of "upgrade"
+    # the defect is a warning only: the failed request is one the caller retries or falls back
+    # from, and the fix makes it silent (__GFP_NOWARN); the event is harmless (OOM502), not a fault
+    harmless: bool = False
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -70,6 +73,7 @@ def load() -> tuple[KernelFix, ...]:
                 highmem=bool(r.get("highmem")),
                 module=re.compile(r["module"]) if r.get("module") else None,
                 unfixed=bool(r.get("unfixed")),
+                harmless=bool(r.get("harmless")),
             )
         )
     return tuple(out)

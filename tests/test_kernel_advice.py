@@ -109,8 +109,11 @@ def test_highmem_page_count_marks_a_32bit_kernel() -> None:
 
 
 def test_a_totals_only_paste_of_a_highmem_kernel_points_at_vmalloc() -> None:
+    # the possible causes OOM103 (lowmem) and OOM702 (the vmalloc area) lead; the first step asks
+    # for the lines that tell them apart, the second gives the vmalloc= step
     steps = _steps(HIGHMEM_TOTALS)
-    assert len(steps) >= 2 and steps[0].startswith("Paste the complete kernel report")
+    assert len(steps) >= 2 and steps[0].startswith("Paste the zone lines of the report")
+    assert "lines just before it" in steps[0] and "vmap allocation" in steps[0]
     assert "vmalloc=" in steps[1] and "32-bit kernel with HighMem" in steps[1]
 
 

@@ -32,6 +32,41 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
 
 
+@check("partial_pointer", needs=("meminfo|zones|tasks|memcg|page_totals",))
+def partial_pointer(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """What a partial paste points at, offered as a possible cause (evaluated like OOM900: only
+    when no other root cause fired, and never confident).
+
+    ``p["pointer"]`` names the part of :func:`_partial_context` the record speaks for: ``highmem``
+    (a 32-bit HighMem kernel, shown without a zone report: lowmem or the vmalloc area),
+    ``large_pages`` (16/64 KiB pages without a zone report: THP's min_free_kbytes) or ``numa``
+    (a zone of a NUMA node printed at or below its low watermark)."""
+    pointer = _partial_context(a).get(p["pointer"])
+    if not pointer:
+        return None
+    evidence: Evidence = {}
+    context: dict[str, Any] = dict(pointer)
+    if p["pointer"] == "highmem":
+        totals = a.lines_of(a.event.page_total_lines)
+        evidence["highmem_kb"] = (pointer["high_kb"], totals)
+        evidence["ram_kb"] = (pointer["ram_kb"], totals)
+        evidence["lowmem_kb"] = (pointer["ram_kb"] - pointer["high_kb"], totals)
+    elif p["pointer"] == "large_pages":
+        lines = a.lines(a.event.task_table_line)
+        evidence["page_kb"] = (pointer["page_kb"], lines)
+        evidence["pageblock_mb"] = (pointer["pageblock_mb"], ())
+    else:
+        starved = [z for z in a.zones if z.node is not None and z.below_low and z.usable is not False]
+        if not starved:
+            return None  # the node's zones are not short: nothing points at its exhaustion
+        zone = max(starved, key=lambda z: z.managed_kb or z.present_kb or 0)
+        evidence["zone"] = (zone.label, zone.lines)
+        evidence["zone_free_kb"] = (zone.free_kb, zone.lines)
+        evidence["zone_low_kb"] = (zone.low_kb, zone.lines)
+        context["zone"] = zone.label
+    return Hit(p["confidence"], evidence, context)
+
+
 def _partial_context(a: Analysis) -> dict[str, Any]:
     """What a partial paste shows that points at a cause: a 32-bit HighMem kernel (lowmem or the
     vmalloc area), the zones of one NUMA node, or large pages (THP's min_free_kbytes)."""
@@ -279,11 +314,32 @@ def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
 @check("known_defect", needs=("event",))
 def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
-    from ..kernel_fixes import _function, matches
+    from ..kernel_fixes import matches
 
-    found = matches(a)
+    found = tuple(f for f in matches(a) if not f.harmless)  # a harmless one is OOM502's
     if not found:
         return None
+    return _defect_hit(a, p, found)
+
+
+@check("known_noise", needs=("event",))
+def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A record of knowledge/kernel_fixes.yaml marked harmless fits this warning: the failed request
+    is one the caller retries or falls back from, and the fix only makes it silent."""
+    from ..kernel_fixes import matches
+
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    found = tuple(f for f in matches(a) if f.harmless)
+    if not found:
+        return None
+    return _defect_hit(a, p, found)
+
+
+def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
+    """The evidence that ties the kernel_fixes records ``found`` to the event, and how firmly."""
+    from ..kernel_fixes import _function
+
     frames = [(f, _function(f)) for f in a.event.call_trace]
     evidence: Evidence = {"defect": (found[0].title, ())}
     traced = pinned = False
