@@ -16,7 +16,7 @@ is always the grammar's; only the work differs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from re import _constants as _sre_constants
 from re import _parser as _sre_parse
@@ -188,35 +188,46 @@ class OtherScreen:
         literals = sorted(owners)
         self.automaton = BytesAhoCorasick([text.encode() for text in literals]) if literals else None
         self.owners = [tuple(owners[text]) for text in literals]
-        # the free terminals a text starting with each ASCII character may match
-        self.free_by_first = {chr(code): tuple(i for i in free if self._may_start(i, chr(code))) for code in range(128)}
-        self.free = tuple(free)
+        # the free terminals' matchers that a text starting with each ASCII character may match
+        self.free_by_first = {
+            chr(code): tuple(self.patterns[i][0].match for i in free if self._may_start(i, chr(code)))
+            for code in range(128)
+        }
+        self.free = tuple(self.patterns[i][0].match for i in free)
         self.exact = tuple(exact for _, exact in grammars)
 
     def _may_start(self, index: int, character: str) -> bool:
         first = self.patterns[index][1]
         return first is None or character in first or not character.isascii()
 
-    def _candidates(self, text: str, raw: bytes | None) -> Iterator[int]:
-        yield from self.free_by_first.get(text[0], self.free)
+    def _owned_match(self, text: str, line: str, raw: bytes | None) -> bool:
+        """Some terminal with a literal in the line matches it."""
         if self.automaton is None:
-            return
+            return False
         haystack = raw if raw is not None else text.encode("utf-8", "surrogatepass")
-        seen: set[int] = set()
-        for literal, _start, _end in self.automaton.find_matches_as_indexes(haystack, overlapping=True):
+        hits = self.automaton.find_matches_as_indexes(haystack, overlapping=True)
+        if not hits:
+            return False
+        tried: set[int] = set()
+        for literal, _start, _end in hits:
             for index in self.owners[literal]:
-                if index not in seen:
-                    seen.add(index)
-                    if self._may_start(index, text[0]):
-                        yield index
+                if index not in tried:
+                    tried.add(index)
+                    if self._may_start(index, text[0]) and self.patterns[index][0].match(line) is not None:
+                        return True
+        return False
 
     def is_other(self, text: str, raw: bytes | None = None) -> bool:
         """``raw``: the physical line ``text`` was read from (its UTF-8 bytes, holding ``text``
         whole), when at hand."""
         if text:
             line = text + "\n"  # what the terminals are matched against
-            if not any(self.patterns[index][0].match(line) for index in self._candidates(text, raw)):
-                return True
+            for match in self.free_by_first.get(text[0], self.free):
+                if match(line) is not None:
+                    break
+            else:
+                if not self._owned_match(text, line, raw):
+                    return True
         return all(exact(text) for exact in self.exact)
 
 
