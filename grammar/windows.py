@@ -324,8 +324,9 @@ def windows(
         nonlocal window, window_bytes, quiet
         lines, window, window_bytes, quiet = window, [], 0, 0
         if lines:
-            data = trimmed(b"".join(lines))
+            data = b"".join(lines)
             lines.clear()  # its pieces are not held beside the joined copy while the window is analysed
+            data = trimmed(data)  # (nor the whole window beside what is left of it)
             yield Window(first_line=window_start + 1, data=data)
 
     for chunk, start, size in _pieces(handle, offset):
