@@ -20,7 +20,8 @@ from typing import IO
 from ahocorasick_rs import BytesAhoCorasick
 
 from grammar.detect import is_report_line
-from grammar.normalise import MAX_LINE_CHARS
+from grammar.normalise import MAX_LINE_CHARS, line_content
+from grammar.screen import is_other
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -213,6 +214,75 @@ def _pieces(handle: IO[bytes] | Part, offset: int = 0) -> Iterator[tuple[bytes, 
         yield block, start, cut
 
 
+# A window ends with the QUIET_LINES lines that closed it; most of them are other programs'
+# messages. A line at the end of a window adds nothing to its analysis when the parse reads it
+# as a line of its own, OTHER to both grammars, that no transformation of the whole text touches
+# ("inert"), and parsing it costs about what analysing the report costs per line: so the inert
+# lines at a window's end are left out, all but the first TRIM_MARGIN of them (issue 12). The
+# conditions, each from what grammar.normalise and grammar.parse read of a line:
+# - the window: ASCII (its decoding is the same whatever is cut, and holds no U+FFFD the binary
+#   test counts), no control characters, no CR (the newline count of the transport test), no
+#   quoted-printable or rsyslog escapes (they rewrite every line), no Slack link (whose text may
+#   run on to a `>` in a later line), the ` kernel: ` count test for run-together records false
+#   with and without the cut lines;
+# - each cut line: starts with a letter or digit (so no pattern of a transformation that spans
+#   lines, a quote mark or an indented code line can continue into it), holds none of the marks a
+#   transformation or an inline-code or bold span looks for (below), has a log prefix (so it is
+#   never a fragment joined to the line before, nor a prefix whose text is on the next line) and
+#   text, and its text is OTHER to oom.lark and context.lark (grammar.screen): the assembly then
+#   adds it to no event, and the context reader skips it;
+# - the first TRIM_MARGIN inert lines stay: whether a line sits among prefixed lines is read from
+#   its four neighbours on each side (normalise._prefixed_blocks), so only inert lines, whose
+#   reading does not depend on it, see a neighbour go. The widths of wrapped lines
+#   (normalise._wrap_width) count no pair whose second line has a prefix, so no inert line.
+TRIM_MARGIN = 4
+_TRIM_WINDOW_UNSAFE = (b"\r", b"=3D", b"#012", b"<http", b"<mailto:")  # (a regex of these: 20x slower)
+# all bytes but the control characters normalise.decode_bytes counts as binary
+_NOT_CONTROL = bytes(sorted(set(range(256)) - {*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)}))
+# inline code, fences, bold, printk stamps run together, an HTML character reference
+# (html.unescape's), the keys of JSON exports
+_TRIM_LINE_UNSAFE = re.compile(
+    rb'`|~~~|\*\*|  \[|\t\[|&(?![\t\n\f <&;])|"(?:textPayload|message|MESSAGE|msg|log|timestamp)"'
+)
+_TRIM_LINE_BYTES = 4000
+
+
+def _inert(line: bytes) -> bool:
+    """``line`` (ending in a newline, ASCII) is a log line the parse of a window would read as an
+    unrelated line of its own (see TRIM_MARGIN)."""
+    if len(line) > _TRIM_LINE_BYTES or not line[:1].isalnum() or _TRIM_LINE_UNSAFE.search(line):
+        return False
+    body, prefix = line_content(line[:-1].decode("ascii"))
+    text = body.strip()[:MAX_LINE_CHARS]
+    return bool(text and prefix.strip()) and is_other(text, line)
+
+
+def _run_together(data: bytes) -> bool:
+    # the test of normalise._undo_transport for syslog records a web page ran together
+    return data.count(b" kernel: ") > data.count(b"\n") + 1
+
+
+def trimmed(data: bytes) -> bytes:
+    """``data`` (a window) without the inert lines at its end but the first TRIM_MARGIN of them:
+    its analysis is that of the whole window (tests/test_window_trim.py)."""
+    if not data.endswith(b"\n") or not data.isascii() or any(mark in data for mark in _TRIM_WINDOW_UNSAFE):
+        return data
+    if data.translate(None, _NOT_CONTROL) or _run_together(data):
+        return data
+    starts: list[int] = []  # where the inert lines at the end start, last first
+    end = len(data)
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        if not _inert(data[start:end]):
+            break
+        starts.append(start)
+        end = start
+    if len(starts) <= TRIM_MARGIN:
+        return data
+    kept = data[: starts[-TRIM_MARGIN - 1]]
+    return data if _run_together(kept) else kept
+
+
 def _is_report_line(raw: bytes) -> bool:
     if _FOREIGN.match(raw):
         return False
@@ -256,6 +326,7 @@ def windows(
         if lines:
             data = b"".join(lines)
             lines.clear()  # its pieces are not held beside the joined copy while the window is analysed
+            data = trimmed(data)  # (nor the whole window beside what is left of it)
             yield Window(first_line=window_start + 1, data=data)
 
     for chunk, start, size in _pieces(handle, offset):

@@ -14,11 +14,37 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
+
+if TYPE_CHECKING:
+    from functools import cached_property
+else:
+
+    class cached_property:  # a drop-in for functools.cached_property
+        """functools.cached_property without its lock (as in Python 3.12+): computed on first
+        read and stored in the instance's ``__dict__``, which later reads find before this
+        descriptor. Python 3.11's takes an RLock on every first read: an Analysis computes some
+        fifteen properties per event, and the lock was an eighth of the diagnosis's time (issue
+        12). An Analysis belongs to the one call that made it, so no thread shares it."""
+
+        def __init__(self, function):
+            self.function = function
+            self.name = function.__name__
+            self.__doc__ = function.__doc__
+
+        def __set_name__(self, owner, name):
+            self.name = name
+
+        def __get__(self, instance, owner=None):
+            if instance is None:
+                return self
+            value = instance.__dict__[self.name] = self.function(instance)
+            return value
+
 
 # Zone types in the kernel's order (include/linux/mmzone.h enum zone_type); which of them a
 # kernel has depends on its config, but the order never changes.
