@@ -234,6 +234,16 @@ def _candidates(lines: list[Any]) -> list[Any]:
     return out
 
 
+def program_key(text: str) -> tuple[str, str | None] | None:
+    """(program, unit) when :func:`read_context` reads ``text`` (a normalised line) as a syslog
+    program tag (PROGRAM_TAG); it keeps only the first line of each key."""
+    match = _terminal_of_line().match(text + "\n")
+    if match is None or match.lastgroup != "PROGRAM_TAG" or _SCREEN.search(text) is None:
+        return None
+    tag = _matcher("PROGRAM_TAG")(text)
+    return None if tag is None else (tag["pt_program"], tag["pt_unit"])
+
+
 def read_context(lines: Iterable[Any]) -> ContextFacts:
     """Context facts of normalised lines (objects with ``number``, ``text``, ``prefix``).
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import random
+from typing import Any
 
 import pytest
 from oomcases import corpus_cases, is_held_out, load_case
 
 import grammar.windows
-from bot.pipeline import Window, analyze
+from bot.pipeline import Window, analyze, program_names_workload
 from bot.render.jsonl import window_lines
 from grammar.context_facts import read_context
 from grammar.lexicon import OTHER, classify
@@ -49,17 +50,27 @@ def noise(count: int, rng: random.Random) -> bytes:
 
 def untrimmed_windows(data: bytes, monkeypatch: pytest.MonkeyPatch) -> list[Window]:
     with monkeypatch.context() as patch:
-        patch.setattr(grammar.windows, "trimmed", lambda window: window)
+        patch.setattr(grammar.windows, "trimmed", lambda window, may_use=None: window)
         return list(grammar.windows.windows(io.BytesIO(data)))
 
 
+def read(dump: Any) -> Any:
+    """What of a parse the analysis reads: not line_count (the paste's physical lines, read by no
+    surface), nor the program tags that name no workload (read by nothing, see
+    bot.pipeline.program_names_workload)."""
+    context = dump.context
+    lines = tuple(
+        line
+        for line in context.lines
+        if line.kind != "program_tag" or program_names_workload(line.values["program"], line.values.get("unit"))
+    )
+    return dataclasses.replace(dump, line_count=0, context=dataclasses.replace(context, lines=lines))
+
+
 def same_analysis(window: Window, data: bytes) -> bool:
-    whole = parse_text(window.data, first_line=window.first_line)
-    cut = parse_text(data, first_line=window.first_line)
-    # (line_count, the paste's physical lines, is read by no surface)
-    return dataclasses.replace(whole, line_count=0) == dataclasses.replace(cut, line_count=0) and window_lines(
-        window
-    ) == window_lines(Window(window.first_line, data))
+    whole = read(parse_text(window.data, first_line=window.first_line))
+    cut = read(parse_text(data, first_line=window.first_line))
+    return whole == cut and window_lines(window) == window_lines(Window(window.first_line, data))
 
 
 def test_every_case_between_other_programs_lines_is_analysed_as_in_the_whole_window(monkeypatch) -> None:
@@ -69,7 +80,7 @@ def test_every_case_between_other_programs_lines_is_analysed_as_in_the_whole_win
         data = noise(30, rng) + load_case(case)[0].rstrip(b"\n") + b"\n" + noise(80, rng)
         for window in untrimmed_windows(data, monkeypatch):
             windows += 1
-            kept = grammar.windows.trimmed(window.data)
+            kept = grammar.windows.trimmed(window.data, program_names_workload)
             assert window.data.startswith(kept)
             if kept != window.data:
                 cut_windows += 1
@@ -82,7 +93,7 @@ def test_the_windows_of_a_log_are_trimmed_and_their_lines_are_those_of_the_whole
     seed = load_case("seed-rsync-32bit")[0]
     data = noise(100, rng) + seed + noise(200, rng) + seed.replace(b"Sep 23", b"Sep 24") + noise(100, rng)
     whole = untrimmed_windows(data, monkeypatch)
-    cut = list(grammar.windows.windows(io.BytesIO(data)))
+    cut = list(grammar.windows.windows(io.BytesIO(data), may_use=program_names_workload))
     assert [w.first_line for w in cut] == [w.first_line for w in whole] and len(cut) == 2
     for window, trimmed in zip(whole, cut, strict=True):
         assert trimmed.data.count(b"\n") < window.data.count(b"\n") - 50  # 56 of the 60 quiet lines go
@@ -94,6 +105,9 @@ def test_the_windows_of_a_log_are_trimmed_and_their_lines_are_those_of_the_whole
     [
         # read by the context grammar (a unit the OOM killer stopped) or by the dump grammar
         "systemd[1]: mysql.service: Failed with result 'oom-kill'.",
+        # the first line of a program that names a workload record (knowledge.analysis named_workload)
+        "redis-server[3]: # WARNING overcommit_memory is set to 0! Background save may fail",
+        "systemd[1]: mysql.service: Main process exited, code=killed, status=9/KILL",
         "kernel: [ 99.1] Modules linked in: nf_tables i40e",
         "kernel: [ 99.1] Out of memory: Killed process 812 (java) total-vm:1kB, anon-rss:1kB, file-rss:0kB",
         # would change how the whole window is decoded, or is no line of its own
@@ -106,12 +120,34 @@ def test_the_windows_of_a_log_are_trimmed_and_their_lines_are_those_of_the_whole
 def test_lines_that_tell_something_are_kept(line: str) -> None:
     rng = random.Random(1)
     window = load_case("seed-rsync-32bit")[0] + noise(5, rng) + f"Sep 23 10:00:00 h {line}\n".encode() + noise(55, rng)
-    kept = grammar.windows.trimmed(window).splitlines()
-    # the line stays, and after it only the margin of unrelated lines (grammar.windows.TRIM_MARGIN)
-    assert kept[-grammar.windows.TRIM_MARGIN - 1].endswith(line.encode()) and len(kept) < window.count(b"\n")
-    assert grammar.windows.trimmed(window + b"Sep 23 10:00:01 h app[1]: \xc3\xa9\n") == window + (
-        b"Sep 23 10:00:01 h app[1]: \xc3\xa9\n"
-    )  # not ASCII: not trimmed at all
+    kept = grammar.windows.trimmed(window, program_names_workload).splitlines()
+    # the line stays, and lines after it go
+    assert any(k.endswith(line.encode()) for k in kept) and len(kept) < window.count(b"\n")
+    assert grammar.windows.trimmed(
+        window + b"Sep 23 10:00:01 h app[1]: \xc3\xa9\n", program_names_workload
+    ) == window + (b"Sep 23 10:00:01 h app[1]: \xc3\xa9\n")  # not ASCII: not trimmed at all
+
+
+def test_a_program_tag_goes_only_when_its_first_line_stays_or_no_workload_reads_it() -> None:
+    rng = random.Random(4)
+    seed = load_case("seed-rsync-32bit")[0]
+    tag = b"Sep 23 10:00:00 h redis-server[3]: Background saving started\n"
+    tail = noise(20, rng) + tag + noise(30, rng) + tag + noise(10, rng)
+    kept = grammar.windows.trimmed(seed + tail, program_names_workload)
+    # cut right after its first line (an inert line's reading needs no neighbours): the later one goes
+    assert kept.count(tag) == 1 and kept.endswith(tag)
+    # its program named before the end: both of its lines in the tail go with the other noise
+    kept = grammar.windows.trimmed(seed + tag + tail, program_names_workload)
+    assert kept.count(tag) == 1 and len(kept) < len(seed) + len(tag) + 600
+    # without a filter every program may be read: the first line of each program in the tail stays
+    kept = grammar.windows.trimmed(seed + tail)
+    firsts: dict[object, bytes] = {}
+    for line in tail.splitlines(True):
+        key = grammar.windows._inert(line)
+        if isinstance(key, tuple):
+            firsts.setdefault(key, line)
+    assert len(firsts) >= 4 and all(line in kept for line in firsts.values())
+    assert len(kept) < len(seed + tail)  # and what follows the last of them still goes
 
 
 def corpus_texts() -> list[str]:
