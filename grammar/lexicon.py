@@ -5,8 +5,9 @@ pattern in the order Lark's basic lexer tries them and compiled once, classify e
 once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a whole
 line), and the terminal found then reads the line's named fields with its own pattern. The LALR
 parser reads those lines as its tokens (``_ClassifiedLineLexer``, or lark-cython's parser with the
-``[fast]`` extra) and the Transformer builds each record from the fields already taken, so no
-line is classified again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
+``[fast]`` extra), a run of lines of one terminal as one token (``grammar.parse.classify_lines``),
+and the Transformer builds each record from the fields already taken, so no line is classified
+again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 """
 
 from __future__ import annotations
@@ -316,6 +317,18 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             else LALR_FAST_LOAD,  # a tree keeps str tokens
         )
     return parser
+
+
+@cache
+def line_rules() -> dict[str, str]:
+    """The rule that reads each line terminal (``invoked: INVOKED``): the name of its Transformer
+    method."""
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    return {
+        rule.expansion[0].name: rule.origin.name
+        for rule in parser.rules
+        if len(rule.expansion) == 1 and rule.expansion[0].is_term and not rule.origin.name.startswith("_")
+    }
 
 
 def is_loose(kind: str) -> bool:
