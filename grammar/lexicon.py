@@ -232,12 +232,19 @@ def classify_fields(text: str) -> Classified:
     kind = match.lastgroup or OTHER
     own, groups = fields[kind]
     if not groups:
-        return Classified(kind, ())
+        return _bare(kind)
     found = own.match(line)
     if found is None:  # cannot happen: the terminal matched this line in the alternation
         return _OTHER
     # one group: match.group returns the value itself, not a tuple
     return Classified(kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
+
+
+@cache
+def _bare(kind: str) -> Classified:
+    """The classification of every line of ``kind``, a terminal without fields (one object: a
+    task table's rows are mostly of such a terminal)."""
+    return Classified(kind, ())
 
 
 def classify(text: str) -> str:

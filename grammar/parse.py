@@ -41,6 +41,7 @@ from .facts import (
     Trigger,
     Unparsed,
     Zone,
+    quick_constructor,
 )
 from .lexicon import Classified, classify_fields, oom_parser
 from .normalise import Line, decode_bytes, normalise
@@ -1060,7 +1061,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         sorted(
             [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
             + [
-                SourceLine(line.number, line.text, item.prefix, stamp)
+                _source_line_of(line.number, line.text, item.prefix, stamp)
                 for item in row_items
                 if item.run
                 for stamp in (read_stamp(item.prefix) if item.prefix else NO_STAMP,)  # one prefix per run
@@ -1126,8 +1127,13 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     )
 
 
+# Made once per line of an event (and per task row): TaskRow(...) and SourceLine(...), faster.
+_task_row_of = quick_constructor(TaskRow)
+_source_line_of = quick_constructor(SourceLine)
+
+
 def _source_line(number: int, text: str, prefix: str) -> SourceLine:
-    return SourceLine(number, text, prefix, read_stamp(prefix)) if prefix else SourceLine(number, text)
+    return _source_line_of(number, text, prefix, read_stamp(prefix)) if prefix else _source_line_of(number, text)
 
 
 # What a complete report of each kind prints, and how to say that a paste lacks it.
@@ -1337,7 +1343,7 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
         if numbers is None:
             return None
     values: list[int | None] = [*numbers, None]
-    return TaskRow(pid, *_column_getter(names)(values), name=" ".join(words[len(names) :]), line=number)  # type: ignore[arg-type, misc]
+    return _task_row_of(pid, *_column_getter(names)(values), name=" ".join(words[len(names) :]), line=number)
 
 
 def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None) -> list[TaskRow | None]:
@@ -1358,7 +1364,11 @@ def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None
                 except ValueError:
                     pass
                 else:
-                    append(TaskRow(int(pid.lstrip("[ \t")), *getter(values), name=" ".join(words[count:]), line=number))  # type: ignore[arg-type, misc]
+                    append(
+                        _task_row_of(
+                            int(pid.lstrip("[ \t")), *getter(values), name=" ".join(words[count:]), line=number
+                        )
+                    )
                     continue
             append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", number, names, kernel))
     return out
@@ -1383,7 +1393,7 @@ def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> T
     if numbers is None:
         return None
     values: list[int | None] = [*numbers, *([None] * (len(names) + 1 - len(numbers)))]
-    return TaskRow(pid, *_column_getter(names)(values), name="", line=number)  # type: ignore[arg-type, misc]
+    return _task_row_of(pid, *_column_getter(names)(values), name="", line=number)
 
 
 def _ints(words: list[str]) -> list[int] | None:

@@ -63,9 +63,10 @@ def colon_pairs(text: str) -> dict[str, int]:
     for word in words:
         key, sep, value = word.partition(":")
         if sep and value:
-            number = _number_with_unit(value.rstrip(","))
-            if number is not None:
-                values[key] = number
+            try:  # _number_with_unit, inlined: a zone line has 30 pairs
+                values[key] = int(value.rstrip(",").rstrip("kKBbpages"))
+            except ValueError:
+                continue
     return values
 
 
