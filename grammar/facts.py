@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 _Fact = TypeVar("_Fact")
 
@@ -40,8 +40,8 @@ def quick_constructor(cls: type[_Fact]) -> Callable[..., _Fact]:
 
     def make(*args: Any, **kwargs: Any) -> _Fact:
         fact = twin(*args, **kwargs)
-        fact.__class__ = cls  # type: ignore[assignment]
-        return fact  # type: ignore[return-value]
+        fact.__class__ = cls
+        return cast(_Fact, fact)
 
     return make
 

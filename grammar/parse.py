@@ -397,21 +397,22 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
     items: list[Item] = []
     for item, start, end in zip(parsed, starts, [*starts[1:], len(lines)], strict=True):
         kind = classified_lines[start].kind
-        for index in range(start, end):
+        index = start
+        while index < end:
             line = lines[index]
             if index > start:
-                if kind == _TASK_ROW and line.prefix == item.prefix:
-                    continue  # in the run of the row before it (below)
                 item = read_line(kind, line.text, classified_lines[index].values)
             item.number = line.number
             item.prefix = line.prefix
             item.text = line.text
-            if kind == _TASK_ROW:
-                follow = index + 1
+            index += 1
+            if kind == _TASK_ROW:  # the rows after it with its prefix are its run
+                follow = index
                 while follow < end and lines[follow].prefix == line.prefix:
                     follow += 1
-                if follow > index + 1:
-                    item.run = lines[index + 1 : follow]
+                if follow > index:
+                    item.run = lines[index:follow]
+                    index = follow
             items.append(item)
     return items
 
