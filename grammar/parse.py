@@ -49,8 +49,8 @@ from .release import release_version
 from .stamps import read_stamp
 from .transform import Item, LineTransformer, oom_line_parser, read_line, task_row_parts
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-_TASK_ROW = "TASK_ROW"  # in-process limit; the CLI streams larger files (jsonl)
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
+_TASK_ROW = "TASK_ROW"  # the terminal whose runs become one item (classify_lines)
 
 # Where each line kind sits in a kernel report; None = context that never opens or splits an event.
 _SECTION: dict[str, int | None] = {
