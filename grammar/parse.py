@@ -1365,11 +1365,7 @@ def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None
                 except ValueError:
                     pass
                 else:
-                    append(
-                        _task_row_of(
-                            int(pid.lstrip("[ \t")), *getter(values), name=" ".join(words[count:]), line=number
-                        )
-                    )
+                    append(_task_row_of(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), number))
                     continue
             append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", number, names, kernel))
     return out
