@@ -26,34 +26,42 @@ from . import regexcache
 OTHER = "OTHER"
 
 
-class _CachedTableParser(LALR_Parser):
-    """Lark's LALR parser, read back from Lark's cache with a faster table load.
+def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
+    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), read back from Lark's cache with a
+    faster table load.
 
     Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
     its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
     grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
     so the table is rebuilt here with a dictionary look-up per action (4 ms). The parser is
-    otherwise Lark's: same table, same ``_Parser``. Given to Lark as the ``LALR_Parser`` plugin,
-    the hook lark-cython uses; should the cache's layout ever differ, the error makes Lark build
-    the grammar afresh (its cache load falls back on any exception)."""
+    otherwise ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's
+    ``deserialize`` is a copy of Lark's and its parser reads Lark's ``IntParseTable`` with Lark's
+    ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook lark-cython
+    uses; should the cache's layout ever differ, the error makes Lark build the grammar afresh
+    (its cache load falls back on any exception)."""
 
-    @classmethod
-    def deserialize(  # type: ignore[override]  # Lark's LALR_Parser.deserialize has these parameters
-        cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False
-    ) -> Any:
-        tokens = data["tokens"]
-        states = {
-            state: {
-                tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
-                for token, (action, argument) in actions.items()
+    class CachedTableParser(base):  # type: ignore[misc,valid-type]
+        @classmethod
+        def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
+            tokens = data["tokens"]
+            states = {
+                state: {
+                    tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
+                    for token, (action, argument) in actions.items()
+                }
+                for state, actions in data["states"].items()
             }
-            for state, actions in data["states"].items()
-        }
-        table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
-        parser = cls.__new__(cls)
-        parser._parse_table = table
-        parser.parser = _Parser(table, callbacks, debug)
-        return parser
+            table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
+            parser = cls.__new__(cls)
+            parser._parse_table = table
+            parser.parser = inner(table, callbacks, debug)
+            return parser
+
+    CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
+    return CachedTableParser
+
+
+_CachedTableParser = _fast_table_load(LALR_Parser, _Parser)
 
 
 LALR_FAST_LOAD = {"LALR_Parser": _CachedTableParser}
@@ -106,7 +114,9 @@ def _line_plugins() -> dict[str, type]:
                 return token
             raise EOFError
 
-    return dict(lark_cython.plugins, LexerThread=_CythonLineThread)
+    plugins = dict(lark_cython.plugins, LexerThread=_CythonLineThread)
+    plugins["LALR_Parser"] = _fast_table_load(plugins["LALR_Parser"], plugins["_Parser"])
+    return plugins
 
 
 @cache
