@@ -26,7 +26,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from grammar import regexcache
+from grammar import derived, regexcache
 
 _TAG = f"py{sys.version_info[0]}{sys.version_info[1]}"
 
@@ -243,8 +243,9 @@ def _from_module_body() -> bool:
 def startup_compiled() -> Iterator[None]:
     """While open, what a command compiles as its modules are first imported and its grammar first
     loaded is kept in the cache directory and read back by the next process: the functions
-    ``dataclasses`` generates, the programs of the grammar's joined patterns
-    (``grammar.regexcache``) and those of the patterns module bodies compile. The command line
+    ``dataclasses`` generates, the programs of the grammar's patterns (``grammar.regexcache``)
+    and those of the patterns module bodies compile, and what the lexicon derives from the
+    grammar files (``grammar.derived``, a file each). The command line
     opens it around a command. All are exactly what would be compiled without it; only the
     compiling is skipped. Nothing changes without a cache directory.
 
@@ -267,9 +268,11 @@ def startup_compiled() -> Iterator[None]:
     if hook_re:
         re_compiler.compile = compiled.module_compile(original)
     regexcache.install(compiled.lookup, compiled.remember)
+    derived.install(read, write)
     try:
         yield
     finally:
+        derived.uninstall()
         regexcache.uninstall()
         if hook_re:
             re_compiler.compile = original
