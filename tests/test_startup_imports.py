@@ -58,3 +58,30 @@ def test_other_commands_still_import_what_they_need(tmp_path: Path) -> None:
     assert "grammar.parse" not in modules  # decoding a mask parses nothing
     modules, _ = _modules(["analyze", "--format", "jsonl", str(SAMPLE)], tmp_path / "cache")
     assert "grammar.windows" in modules
+
+
+_EXIT_PROBE = (
+    "import atexit, gc, sys\n"
+    "from bot.cli import main\n"
+    "given = sys.argv[1] == 'given'\n"
+    "sys.argv = ['oomlens', 'analyze', sys.argv[2]]\n"
+    "status = main(sys.argv[1:] if given else None)\n"
+    "sys.stdout.flush()\n"
+    "before = gc.get_freeze_count()\n"
+    "atexit._run_exitfuncs()\n"
+    "print(status, before, gc.get_freeze_count() > 0, file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("argv", "frozen"), [("from-sys-argv", "True"), ("given", "False")])
+def test_the_program_leaves_its_heap_to_reference_counting_at_exit(argv: str, frozen: str, tmp_path: Path) -> None:
+    """main() as the program (argv from sys.argv) freezes what is alive at exit, so finalising the
+    interpreter does not run full collections over it; called with argv (inside another
+    program) it leaves the collector as it found it, at exit too."""
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, argv, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "clamd" in done.stdout
+    assert done.stderr.split()[-3:] == ["0", "0", frozen]
