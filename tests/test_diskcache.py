@@ -203,3 +203,22 @@ def test_nothing_is_replaced_without_a_cache(monkeypatch: pytest.MonkeyPatch) ->
     with diskcache.startup_compiled():
         assert "exec" not in vars(dataclasses) and _compiler.compile is original
         assert not regexcache._store
+
+
+def test_json_data_is_parsed_once_and_read_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    from knowledge.yamlload import load_json
+
+    monkeypatch.setenv("OOMLENS_CACHE_DIR", str(tmp_path / "c"))
+    text = (REPO / "knowledge" / "gfp" / "data" / "gfp_tables.json").read_text("utf-8")
+    parsed = json.loads(text)
+    assert load_json(text) == parsed
+    (entry,) = (tmp_path / "c").glob("json-*.marshal")
+    parses: list[str] = []
+    monkeypatch.setattr(json, "loads", lambda t: parses.append(t) or {})
+    assert load_json(text) == parsed and not parses  # read back, not parsed
+    assert load_json(text + " ") == {} and parses  # another text is another entry
+    entry.write_bytes(b"\x00 damaged")
+    assert load_json(text) == {}  # parsed again (by the stand-in) and written again
+    assert marshal.loads(entry.read_bytes()) == {}
