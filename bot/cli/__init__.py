@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # dataclasses' methods and big patterns compiled once, not at every start; not for the
         # long-running service, where start-up time does not matter and nothing should stay
         # replaced in `dataclasses` and `re` for the process's life
-        compiled = nullcontext() if args.command == "serve" else startup_compiled()
+        profile = f"{args.command} {getattr(args, 'format', '')}"
+        compiled = nullcontext() if args.command == "serve" else startup_compiled(profile)
         with compiled:
             return int(args.run(args, sys.stdout))
     except MissingExtra as missing:  # e.g. `serve` from `pip install oomlens`: one line, no traceback
