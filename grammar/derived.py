@@ -87,7 +87,7 @@ def derived(name: str, files: tuple[str, ...], compute: Callable[[], T], valid: 
             pass
     value = compute()
     try:
-        data = marshal.dumps(value)
+        data = marshal.dumps(value)  # type: ignore[arg-type]  # checked here: ValueError if not
     except ValueError:  # not marshal data: not kept
         return value
     write(entry, data)

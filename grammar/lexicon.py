@@ -40,7 +40,7 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
     uses; should the cache's layout ever differ, the error makes Lark build the grammar afresh
     (its cache load falls back on any exception)."""
 
-    class CachedTableParser(base):  # type: ignore[misc,valid-type]
+    class CachedTableParser(base):  # type: ignore[misc]
         @classmethod
         def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
             tokens = data["tokens"]
