@@ -7,7 +7,8 @@ results go in the README.
     .venv/bin/python bench/startup.py [--rounds 9] [--oomlens PATH] [--also NAME=DIR ...]
 
 ``--also before=/path/to/other/checkout`` adds that checkout's two commands to the same
-interleaved run (run with PYTHONPATH=DIR), so a before/after ratio comes from one run.
+interleaved run (run with PYTHONPATH=DIR and a start-up cache of its own), so a before/after
+ratio comes from one run.
 
 Run it with bytecode caching on (PYTHONDONTWRITEBYTECODE unset), as an installed package runs:
 with it set every module is compiled from source at every start. The first round of each
@@ -21,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,7 +57,8 @@ def main() -> int:
     }
     for also in args.also:
         name, _, directory = also.partition("=")
-        env = dict(base, PYTHONPATH=directory)
+        # its own start-up cache: one shared with this checkout would hold both trees' entries
+        env = dict(base, PYTHONPATH=directory, OOMLENS_CACHE_DIR=tempfile.mkdtemp(prefix=f"oomlens-{name}-"))
         commands[f"{name}: oomlens analyze --format json"] = (
             [args.oomlens, "analyze", "--format", "json", str(SAMPLE)],
             env,

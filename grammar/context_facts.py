@@ -20,8 +20,10 @@ from typing import Any
 
 from lark import Lark
 
+from . import regexcache
+from .derived import derived
 from .facts import SourceLine
-from .lexicon import LALR_FAST_LOAD, ordered_terminals, terminal_alternation, terminal_matcher
+from .lexicon import LALR_FAST_LOAD, alternation_text, ordered_terminals, terminal_matcher
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
 _NEEDS_HEADER = {
@@ -64,6 +66,24 @@ def context_lexer() -> Lark:
     )
 
 
+def _derive_terminals() -> tuple[str, dict[str, str]]:
+    terminals = ordered_terminals(context_lexer())
+    return alternation_text(terminals), {t.name: t.pattern.to_regexp() for t in terminals}
+
+
+@cache
+def _terminals() -> tuple[str, dict[str, str]]:
+    """The text of ``_terminal_of_line`` and each terminal's own pattern, derived from
+    ``context.lark`` (kept across processes, ``grammar.derived``: a start-up that has them does
+    not load the grammar)."""
+    return derived(
+        "context",
+        ("context.lark", "lexicon.py", "context_facts.py"),
+        _derive_terminals,
+        lambda value: isinstance(value[0], str) and all(isinstance(v, str) for v in value[1].values()),
+    )
+
+
 @cache
 def _terminal_of_line() -> re.Pattern[str]:
     """The terminals of ``context.lark`` in the order its lexer tries them, as one group-free
@@ -71,12 +91,12 @@ def _terminal_of_line() -> re.Pattern[str]:
     it alone gives the lexer's token (every terminal ends at the line's end): 0.18 ms per peer
     example dump against 0.30 for lexing the candidates with Lark's scanner, which also keeps
     every terminal's groups (see ``lexicon._without_groups``)."""
-    return terminal_alternation(ordered_terminals(context_lexer()))
+    return regexcache.compile(_terminals()[0])
 
 
 @cache
 def _matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
-    return terminal_matcher(context_lexer(), terminal)
+    return terminal_matcher(_terminals()[1][terminal])
 
 
 # ------------------------------------------------------------------------------------ sizes

@@ -22,39 +22,47 @@ from lark.lexer import Lexer, LexerState
 from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
-from . import regexcache
+from . import derived, regexcache
 
 OTHER = "OTHER"
 
 
-class _CachedTableParser(LALR_Parser):
-    """Lark's LALR parser, read back from Lark's cache with a faster table load.
+def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
+    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), read back from Lark's cache with a
+    faster table load.
 
     Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
     its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
     grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
     so the table is rebuilt here with a dictionary look-up per action (4 ms). The parser is
-    otherwise Lark's: same table, same ``_Parser``. Given to Lark as the ``LALR_Parser`` plugin,
-    the hook lark-cython uses; should the cache's layout ever differ, the error makes Lark build
-    the grammar afresh (its cache load falls back on any exception)."""
+    otherwise ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's
+    ``deserialize`` is a copy of Lark's and its parser reads Lark's ``IntParseTable`` with Lark's
+    ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook lark-cython
+    uses; should the cache's layout ever differ, the error makes Lark build the grammar afresh
+    (its cache load falls back on any exception)."""
 
-    @classmethod
-    def deserialize(  # type: ignore[override]  # Lark's LALR_Parser.deserialize has these parameters
-        cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False
-    ) -> Any:
-        tokens = data["tokens"]
-        states = {
-            state: {
-                tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
-                for token, (action, argument) in actions.items()
+    class CachedTableParser(base):  # type: ignore[misc]
+        @classmethod
+        def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
+            tokens = data["tokens"]
+            states = {
+                state: {
+                    tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
+                    for token, (action, argument) in actions.items()
+                }
+                for state, actions in data["states"].items()
             }
-            for state, actions in data["states"].items()
-        }
-        table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
-        parser = cls.__new__(cls)
-        parser._parse_table = table
-        parser.parser = _Parser(table, callbacks, debug)
-        return parser
+            table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
+            parser = cls.__new__(cls)
+            parser._parse_table = table
+            parser.parser = inner(table, callbacks, debug)
+            return parser
+
+    CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
+    return CachedTableParser
+
+
+_CachedTableParser = _fast_table_load(LALR_Parser, _Parser)
 
 
 LALR_FAST_LOAD = {"LALR_Parser": _CachedTableParser}
@@ -107,7 +115,9 @@ def _line_plugins() -> dict[str, type]:
                 return token
             raise EOFError
 
-    return dict(lark_cython.plugins, LexerThread=_CythonLineThread)
+    plugins = dict(lark_cython.plugins, LexerThread=_CythonLineThread)
+    plugins["LALR_Parser"] = _fast_table_load(plugins["LALR_Parser"], plugins["_Parser"])
+    return plugins
 
 
 @cache
@@ -200,25 +210,63 @@ def terminal_alternation(terminals: list[Any]) -> re.Pattern[str]:
     """``terminals`` (in the order a lexer tries them) as one alternation whose ``lastgroup`` is
     the name of the first that matches: group-free, with an empty group named after each
     terminal at its end (one grouped pattern if a group escaped the conversion)."""
-    lean = regexcache.compile(
-        "|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals)
-    )
-    if lean.groups == len(terminals):
+    return regexcache.compile(alternation_text(terminals))
+
+
+def alternation_text(terminals: list[Any]) -> str:
+    """The text of ``terminal_alternation(terminals)``."""
+    lean = "|".join(f"(?:{_without_groups(t.pattern.to_regexp())})(?P<{t.name}>)" for t in terminals)
+    if regexcache.compile(lean).groups == len(terminals):
         return lean
-    return regexcache.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+    return "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+
+
+# What the classifier takes from ``oom.lark``: the alternation's text, each line terminal's own
+# pattern and group names, every terminal's name. Derived from the grammar (and this module's
+# code) alone, so kept across processes (``grammar.derived``): a start-up that has them neither
+# converts the terminals again nor needs the grammar loaded to classify.
+_LineTerminals = tuple[str, dict[str, tuple[str, tuple[str, ...]]], tuple[str, ...]]
+
+
+def _derive_line_terminals() -> _LineTerminals:
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
+    fields = {t.name: (t.pattern.to_regexp(), tuple(_GROUP_NAME.findall(t.pattern.to_regexp()))) for t in terminals}
+    return alternation_text(terminals), fields, tuple(t.name for t in parser.terminals)
+
+
+def _valid_line_terminals(value: Any) -> bool:
+    text, fields, names = value
+    return (
+        isinstance(text, str)
+        and isinstance(fields, dict)
+        and all(isinstance(v, tuple) and isinstance(v[0], str) and isinstance(v[1], tuple) for v in fields.values())
+        and isinstance(names, tuple)
+    )
 
 
 @cache
-def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[re.Pattern[str], tuple[str, ...]]]]:
+def _line_terminals() -> _LineTerminals:
+    return derived.derived("oom-lines", ("oom.lark", "lexicon.py"), _derive_line_terminals, _valid_line_terminals)
+
+
+@cache
+def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, tuple[str, ...]]]]:
     """Every line terminal but OTHER as one ordered alternation (``terminal_alternation``), and
-    each terminal's own pattern and group names."""
-    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
-    terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
-    fields = {
-        t.name: (re.compile(t.pattern.to_regexp()), tuple(_GROUP_NAME.findall(t.pattern.to_regexp())))
-        for t in terminals
-    }
-    return terminal_alternation(terminals), fields
+    each terminal's own pattern (its text: compiled when a line of it is first met,
+    ``_own_pattern``) and group names."""
+    text, fields, _ = _line_terminals()
+    return regexcache.compile(text), fields
+
+
+_OWN: dict[str, re.Pattern[str]] = {}
+
+
+def _own_pattern(kind: str) -> re.Pattern[str]:
+    """The pattern of line terminal ``kind`` alone, compiled on first use: a dump meets a third of
+    the terminals, and compiling all of them took a tenth of the start-up."""
+    pattern = _OWN[kind] = regexcache.compile(_classifier()[1][kind][0])
+    return pattern
 
 
 def classify_fields(text: str) -> Classified:
@@ -230,10 +278,10 @@ def classify_fields(text: str) -> Classified:
     if match is None or match.end() != len(line):
         return _OTHER
     kind = match.lastgroup or OTHER
-    own, groups = fields[kind]
+    groups = fields[kind][1]
     if not groups:
         return _bare(kind)
-    found = own.match(line)
+    found = (_OWN.get(kind) or _own_pattern(kind)).match(line)
     if found is None:  # cannot happen: the terminal matched this line in the alternation
         return _OTHER
     # one group: match.group returns the value itself, not a tuple
@@ -347,38 +395,54 @@ def is_loose(kind: str) -> bool:
 @cache
 def loose_kinds() -> frozenset[str]:
     """Every kind ``is_loose`` is true for."""
-    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
-    return frozenset(t.name for t in parser.terminals if is_loose(t.name)) | {OTHER}
+    return frozenset(name for name in _line_terminals()[2] if is_loose(name)) | {OTHER}
 
 
 @cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text (for a token that
     did not come from ``classify_fields``)."""
-    return terminal_matcher(oom_parser(), terminal)
+    return terminal_matcher(oom_parser().get_terminal(terminal).pattern.to_regexp())
 
 
-def terminal_matcher(parser: Lark, terminal: str) -> Callable[[str], re.Match[str] | None]:
-    """A matcher of ``parser``'s ``terminal`` alone for one line's text (without its newline)."""
-    pattern = re.compile(parser.get_terminal(terminal).pattern.to_regexp())
+def terminal_matcher(regexp: str) -> Callable[[str], re.Match[str] | None]:
+    """A matcher of one terminal's pattern (``regexp``, from a grammar) alone for one line's text
+    (without its newline)."""
+    pattern = regexcache.compile(regexp)
     return lambda text: pattern.match(text + "\n")
+
+
+def _derive_prefixes() -> tuple[str, str]:
+    terminals = ordered_terminals(_prefix_grammar())
+    whole = "(?:" + "|".join(f"(?:{t.pattern.to_regexp()})" for t in terminals) + ")+"
+    lean = "(?:" + "|".join(f"(?:{_without_groups(t.pattern.to_regexp())})" for t in terminals) + ")+"
+    return whole, lean if regexcache.compile(lean).groups == 0 else whole
+
+
+@cache
+def _prefix_texts() -> tuple[str, str]:
+    """The texts of ``prefix_pattern`` and ``_prefix_run``, derived from ``prefixes.lark`` (kept
+    across processes, ``grammar.derived``: a start-up that has them does not load the grammar)."""
+    return derived.derived(
+        "prefixes",
+        ("prefixes.lark", "lexicon.py"),
+        _derive_prefixes,
+        lambda value: isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value),
+    )
 
 
 @cache
 def prefix_pattern() -> re.Pattern[str]:
     """One pattern matching the run of log prefixes at the start of a line, with the named
     groups of each prefix (``grammar.stamps``)."""
-    parts = [f"(?:{t.pattern.to_regexp()})" for t in ordered_terminals(_prefix_grammar())]
-    return regexcache.compile("(?:" + "|".join(parts) + ")+")
+    return regexcache.compile(_prefix_texts()[0])
 
 
 @cache
 def _prefix_run() -> re.Pattern[str]:
     """``prefix_pattern`` without groups: the same matches, read in two thirds of the time (see
     ``_without_groups``) by the normaliser, which needs only where the prefixes end."""
-    parts = [f"(?:{_without_groups(t.pattern.to_regexp())})" for t in ordered_terminals(_prefix_grammar())]
-    lean = regexcache.compile("(?:" + "|".join(parts) + ")+")
-    return lean if lean.groups == 0 else prefix_pattern()
+    return regexcache.compile(_prefix_texts()[1])
 
 
 def prefix_end(line: str, start: int = 0) -> int | None:

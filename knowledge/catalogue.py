@@ -12,14 +12,13 @@ import argparse
 import sys
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import jinja2
 from jinja2.runtime import new_context
 
-from . import diskcache
+from . import datafiles, diskcache
 from .units import size
 from .yamlload import load_yaml
 
@@ -175,16 +174,16 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def findings_dir() -> Any:
-    return resources.files("knowledge").joinpath("findings")
+def findings_dir() -> Path:
+    return Path(datafiles.path("findings"))
 
 
 @cache
 def load_raw() -> tuple[tuple[str, dict[str, Any]], ...]:
     out = []
-    for entry in sorted(findings_dir().iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            out.append((entry.name, load_yaml(entry.read_text("utf-8"))))
+    for name in datafiles.names("findings"):
+        if name.endswith(".yaml"):
+            out.append((name, load_yaml(datafiles.read_text("findings", name))))
     return tuple(out)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from grammar import regexcache
+from grammar import derived, regexcache
 
 _TAG = f"py{sys.version_info[0]}{sys.version_info[1]}"
 
@@ -155,8 +155,9 @@ class _Compiled:
     """The start-up file's two tables, read on first use: functions by source text, regex
     programs by (pattern, flags)."""
 
-    def __init__(self) -> None:
-        self.name = f"startup-{key(_STARTUP_TAG)}.marshal"
+    def __init__(self, profile: str = "") -> None:
+        tag = re.sub(r"[^a-z0-9]+", "-", profile.lower()).strip("-")
+        self.name = f"startup-{tag + '-' if tag else ''}{key(_STARTUP_TAG)}.marshal"
         self.functions: dict[str, CodeType] = {}
         self.patterns: dict[tuple[str, int], Any] = {}
         self.loaded = False
@@ -240,13 +241,19 @@ def _from_module_body() -> bool:
 
 
 @contextmanager
-def startup_compiled() -> Iterator[None]:
+def startup_compiled(profile: str = "") -> Iterator[None]:
     """While open, what a command compiles as its modules are first imported and its grammar first
     loaded is kept in the cache directory and read back by the next process: the functions
-    ``dataclasses`` generates, the programs of the grammar's joined patterns
-    (``grammar.regexcache``) and those of the patterns module bodies compile. The command line
+    ``dataclasses`` generates, the programs of the grammar's patterns (``grammar.regexcache``)
+    and those of the patterns module bodies compile, and what the lexicon derives from the
+    grammar files (``grammar.derived``, a file each). The command line
     opens it around a command. All are exactly what would be compiled without it; only the
     compiling is skipped. Nothing changes without a cache directory.
+
+    ``profile`` names what is run (the command line passes the command and its output format):
+    each profile has its own file, holding what that profile compiles, so a start-up reads the
+    entries it uses and not those of every command and format ever run (one file for all had
+    grown past 1 MB, 14M instructions to read at every start).
 
     Two module attributes are replaced while it is open and restored afterwards: ``dataclasses``
     calls the built-in ``exec`` on the text it writes, which a module-level ``exec`` shadows,
@@ -257,7 +264,7 @@ def startup_compiled() -> Iterator[None]:
     if cache_dir() is None:
         yield
         return
-    compiled = _Compiled()
+    compiled = _Compiled(profile)
     hook_exec = "exec" not in vars(dataclasses)
     if hook_exec:
         dataclasses.exec = compiled.exec  # type: ignore[attr-defined]
@@ -267,9 +274,11 @@ def startup_compiled() -> Iterator[None]:
     if hook_re:
         re_compiler.compile = compiled.module_compile(original)
     regexcache.install(compiled.lookup, compiled.remember)
+    derived.install(read, write)
     try:
         yield
     finally:
+        derived.uninstall()
         regexcache.uninstall()
         if hook_re:
             re_compiler.compile = original

@@ -203,3 +203,37 @@ def test_nothing_is_replaced_without_a_cache(monkeypatch: pytest.MonkeyPatch) ->
     with diskcache.startup_compiled():
         assert "exec" not in vars(dataclasses) and _compiler.compile is original
         assert not regexcache._store
+
+
+def test_json_data_is_parsed_once_and_read_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    from knowledge.yamlload import load_json
+
+    monkeypatch.setenv("OOMLENS_CACHE_DIR", str(tmp_path / "c"))
+    text = (REPO / "knowledge" / "gfp" / "data" / "gfp_tables.json").read_text("utf-8")
+    parsed = json.loads(text)
+    assert load_json(text) == parsed
+    (entry,) = (tmp_path / "c").glob("json-*.marshal")
+    parses: list[str] = []
+    monkeypatch.setattr(json, "loads", lambda t: parses.append(t) or {})
+    assert load_json(text) == parsed and not parses  # read back, not parsed
+    assert load_json(text + " ") == {} and parses  # another text is another entry
+    entry.write_bytes(b"\x00 damaged")
+    assert load_json(text) == {}  # parsed again (by the stand-in) and written again
+    assert marshal.loads(entry.read_bytes()) == {}
+
+
+def test_each_profile_keeps_its_own_startup_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What one command and format compiles is read back by that profile, not by every other."""
+    from grammar import regexcache
+
+    monkeypatch.setenv("OOMLENS_CACHE_DIR", str(tmp_path / "c"))
+    with diskcache.startup_compiled("analyze json"):
+        regexcache.compile(r"(?P<PROFILE_JSON>json_[0-9]+)")
+    with diskcache.startup_compiled("gfp "):
+        regexcache.compile(r"(?P<PROFILE_GFP>gfp_[0-9]+)")
+    stored = {p.name.split("-")[1]: marshal.loads(p.read_bytes())[1] for p in (tmp_path / "c").glob("startup-*")}
+    assert sorted(stored) == ["analyze", "gfp"]
+    assert list(stored["analyze"]) == [(r"(?P<PROFILE_JSON>json_[0-9]+)", 0)]
+    assert list(stored["gfp"]) == [(r"(?P<PROFILE_GFP>gfp_[0-9]+)", 0)]

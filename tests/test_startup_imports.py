@@ -47,6 +47,8 @@ def test_analyze_imports_only_what_one_paste_needs(fmt: str, tmp_path: Path) -> 
         assert not {m.split(".")[0] for m in modules} & set(HEAVY)
         assert "bot.settings" not in modules and "bot.store" not in modules
         assert "grammar.windows" not in modules and "ahocorasick_rs" not in modules  # big logs only
+        # the packaged data files are read as files; the transports' decoders only for such a paste
+        assert not {"importlib.resources", "zipfile", "html", "csv", "quopri"} & modules
     assert "yaml" in cold  # the data files parsed once...
     assert "yaml" not in warm  # ...and read from the start-up cache afterwards
     assert "lark" in warm
@@ -58,3 +60,54 @@ def test_other_commands_still_import_what_they_need(tmp_path: Path) -> None:
     assert "grammar.parse" not in modules  # decoding a mask parses nothing
     modules, _ = _modules(["analyze", "--format", "jsonl", str(SAMPLE)], tmp_path / "cache")
     assert "grammar.windows" in modules
+
+
+_EXIT_PROBE = (
+    "import gc, sys\n"
+    "from bot.cli import main\n"
+    "given = sys.argv[1] == 'given'\n"
+    "sys.argv = ['oomlens', 'analyze', sys.argv[2]]\n"
+    "status = main(sys.argv[1:] if given else None)\n"
+    "sys.stdout.flush()\n"
+    "print(status, gc.get_freeze_count() > 0, gc.get_threshold()[0], file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("argv", "frozen"), [("from-sys-argv", "True"), ("given", "False")])
+def test_the_program_leaves_its_heap_to_reference_counting_at_exit(argv: str, frozen: str, tmp_path: Path) -> None:
+    """main() as the program (argv from sys.argv) returns with what is alive frozen, so neither a
+    collection after it nor finalising the interpreter walks it; called with argv (inside
+    another program) it leaves the collector as it found it."""
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, argv, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "clamd" in done.stdout
+    assert done.stderr.split()[-3:] == ["0", frozen, "700"]
+
+
+_HOLD_PROBE = (
+    "import gc, sys\n"
+    "import bot.cli.analyze as command\n"
+    "from bot.cli import main\n"
+    "seen = []\n"
+    "original = command.run\n"
+    "command.run = lambda args, out: seen.append(gc.isenabled()) or original(args, out)\n"
+    "status = main(['analyze', '--format', sys.argv[1], sys.argv[2]])\n"
+    "sys.stdout.flush()\n"
+    "print(status, seen, gc.isenabled(), file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("fmt", "enabled"), [("text", "[False]"), ("json", "[False]"), ("jsonl", "[True]")])
+def test_one_paste_runs_with_the_collector_held_off(fmt: str, enabled: str, tmp_path: Path) -> None:
+    """`analyze` of one paste runs with the cyclic collector off (it would only walk what lives
+    until the command ends); a stream of any size keeps it; both leave it on afterwards."""
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", _HOLD_PROBE, fmt, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "clamd" in done.stdout
+    assert done.stderr.split()[-3:] == ["0", enabled, "True"]

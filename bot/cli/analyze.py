@@ -63,7 +63,13 @@ def add_subparser(subparsers: Any) -> None:
         "(default: the cores available); the output is the same for every N",
     )
     parser.add_argument("file", help="log file, or - for standard input")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, one_input=one_paste)
+
+
+def one_paste(args: argparse.Namespace) -> bool:
+    """Whether the command reads one paste (at most MAX_READ_BYTES) and ends, rather than stream
+    a log of any size (jsonl): bot.cli.main holds the cyclic collector off for such a command."""
+    return bool(args.format != "jsonl")
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
 from grammar.release import KernelRelease, parse_release
+from knowledge import datafiles
 from knowledge.gfp.tables import (
     DISTRO_DEFAULT,
     ConfigView,
@@ -176,7 +176,7 @@ class GfpDecoding:
 
 @cache
 def _meanings() -> dict[str, Any]:
-    text = resources.files("knowledge.gfp").joinpath("meanings.yaml").read_text("utf-8")
+    text = datafiles.read_text("gfp", "meanings.yaml")
     return dict(load_yaml(text))
 
 

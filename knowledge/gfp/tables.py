@@ -13,11 +13,12 @@ are the ones the era's gfp.h defines; ``docs/gfp.md`` explains the convention.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from knowledge import datafiles
+from knowledge.yamlload import load_json
 
 DISTRO_DEFAULT = "distro_default"
 
@@ -205,16 +206,14 @@ def _composed_print_table(values: dict[str, int]) -> list[str]:
 @cache
 def load_tables() -> dict[str, GfpTable]:
     """All tables of the packaged gfp_tables.json, oldest first (RHEL tables after their base)."""
-    text = resources.files("knowledge.gfp").joinpath("data/gfp_tables.json").read_text("utf-8")
-    raw = json.loads(text)
+    raw = load_json(datafiles.read_text("gfp", "data", "gfp_tables.json"))
     tables = {key: GfpTable(key, value) for key, value in raw.items() if key != "_meta"}
     return dict(sorted(tables.items(), key=lambda item: (item[1].version, item[1].distro or "")))
 
 
 @cache
 def meta() -> dict[str, Any]:
-    text = resources.files("knowledge.gfp").joinpath("data/gfp_tables.json").read_text("utf-8")
-    return dict(json.loads(text)["_meta"])
+    return dict(load_json(datafiles.read_text("gfp", "data", "gfp_tables.json"))["_meta"])
 
 
 def upstream_tables() -> list[GfpTable]:
