@@ -52,6 +52,9 @@ CATEGORIES = (
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ROLES = ("root-cause", "contributing", "context")
 
+# A remediation step's kind (its record's `kind:`), best first for fixing the incident
+STEP_KINDS = ("fix", "verdict", "containment", "generic", "investigation")
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -102,13 +105,22 @@ SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["do", "applies"],
+                "required": ["do", "applies", "kind"],
                 "properties": {
                     "do": {"type": "string"},
+                    # what kind of step it is (issue 13): a concrete fix (a setting or lever, an
+                    # upgrade, more memory, a limit), a containment (keeps the next kill small), an
+                    # investigation (find out, look, paste more), a generic advice, or the verdict
+                    # that a warning is harmless; knowledge.diagnose orders an event's steps by it
+                    "kind": {"enum": list(STEP_KINDS)},
                     "applies": {"type": "string"},
                     "when": {"type": "string"},
                     "weaker": {"type": "boolean"},
                     "caps": {"type": "boolean"},
+                    # what the step does, as a Jinja template (e.g. "more-ram", "lever {{ ... }}"):
+                    # two steps of one event with the same rendered action are one step in
+                    # substance, said once (knowledge.diagnose.dedupe_steps)
+                    "action": {"type": "string"},
                 },
             },
         },
@@ -294,7 +306,17 @@ LIMIT_WARNING = (
 )
 
 
-def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Step:
+    """A rendered remediation step, with its record's ``kind`` and what it does (its rendered
+    ``action``; None without one)."""
+
+    text: str
+    kind: str
+    action: str | None = None
+
+
+def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
     steps = []
     for step in record.remediation:
         if "when" in step and not condition(step["when"], context):
@@ -304,8 +326,13 @@ def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ..
             text = f"{text} {LIMIT_WARNING}"
         applies = render(step["applies"], context)
         prefix = "Weaker option: " if step.get("weaker") else ""
-        steps.append(f"{prefix}{text} (applies to: {applies})")
+        action = render(step["action"], context) if "action" in step else None
+        steps.append(Step(f"{prefix}{text} (applies to: {applies})", step["kind"], action or None))
     return tuple(steps)
+
+
+def render_remediation(record: Record, context: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(step.text for step in render_steps(record, context))
 
 
 # ------------------------------------------------------------------------------------------ docs
@@ -351,7 +378,8 @@ def render_docs() -> str:
             if step.get("caps"):
                 step = {**step, "do": f"{step['do']} {LIMIT_WARNING}"}
             parts.append(
-                f"1. {weaker}{' '.join(step['do'].split())} — applies to: {' '.join(step['applies'].split())}{when}\n"
+                f"1. ({step['kind']}) {weaker}{' '.join(step['do'].split())} — applies to: "
+                f"{' '.join(step['applies'].split())}{when}\n"
             )
         parts.append("\nReferences:\n\n")
         for ref in r.references:

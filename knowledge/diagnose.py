@@ -8,7 +8,10 @@ analysis and the findings that could not be evaluated (their facts are missing),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -39,6 +42,23 @@ class Diagnosis:
     analysis: Analysis
     findings: tuple[Finding, ...]
     not_evaluated: tuple[NotEvaluated, ...]
+    ordered: _EventSteps | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def steps(self) -> tuple[tuple[str, catalogue.Step], ...]:
+        """Every step of the event, in order (the findings' remediation in rank order, see
+        ``order_steps``), with the code of the finding whose record gives it and its kind."""
+        if self.ordered is None:
+            return ()
+        return tuple((self.findings[p.origin].code, p.step) for p in self.ordered.all())
+
+    def record_steps(self, code: str) -> tuple[str, ...]:
+        """What the record of finding ``code`` says for this event, before ``order_steps`` leaves
+        out what a higher-ranked finding already says (a finding's ``remediation`` is after)."""
+        index = next(i for i, f in enumerate(self.findings) if f.code == code)
+        if self.ordered is None:
+            return self.findings[index].remediation
+        return tuple(step.text for step in self.ordered.renders[index]())
 
 
 def decode_gfp(event: Event, dump: Dump) -> Any | None:
@@ -71,7 +91,126 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
     }
 
 
+# A size quoted from the dump ("418 MiB", "about 5 GiB"): the wording of a step that sizes its advice
+SIZED = re.compile(r"\b\d+(?:\.\d+)? ?(?:KiB|MiB|GiB|TiB|kB|MB|GB)\b")
+_APPLIES = re.compile(r" \(applies to: [^()]*(?:\([^()]*\)[^()]*)*\)$")
+
+
+def substance(step: catalogue.Step) -> str:
+    """What a step does: its record's ``action`` when it names one, else its wording without the
+    "Weaker option: " mark and the "(applies to: ...)" tail."""
+    if step.action:
+        return step.action
+    return _APPLIES.sub("", step.text.removeprefix("Weaker option: "))
+
+
+# the kinds of step that act on the incident (catalogue.STEP_KINDS): a fix, or the verdict that a
+# warning is harmless (nothing to change)
+ACTING = frozenset({"fix", "verdict"})
+# how many steps the surfaces show first ("What to do" in Slack, the fix share of issue 13)
+FIRST_STEPS = 3
+
+
+@dataclass(frozen=True)
+class EventStep:
+    """A step of an event: ``owner`` is the index of the finding whose remediation shows it,
+    ``origin`` that of the finding whose record gives it (another when it was brought forward)."""
+
+    owner: int
+    origin: int
+    step: catalogue.Step
+
+
+def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequence[Finding]) -> tuple[EventStep, ...]:
+    """The steps of an event's ``findings`` (``rendered``, in rank order), laid
+    out again over the same findings in the order that fixes the incident (issue 13):
+
+    1. each step is said once: a step that repeats in substance (``substance``) one of a
+       higher-ranked finding is left out of the lower finding. It keeps its first place; when that
+       wording quotes no size from the dump and the repeat does ("give it more memory" against
+       "... about 5 GiB"), the first place takes the sized wording. Steps of one finding are never
+       merged: the record lists them as different on purpose;
+    2. when none of the first three steps is a fix or a verdict (only investigation, containment
+       or generic advice), the first fix of a later root-cause finding, or of a contributing one
+       at least as confident as the top finding (not the top finding's own: its record orders its
+       steps), becomes the third step, after the top finding's first two (never first: what to
+       find out or paste still leads). A context finding's fix is not this incident's, nor an
+       unsure suspicion's below a surer cause.
+
+    A finding keeps one step at least: a repeat that is all a finding says stays, and a finding's
+    only step is not moved.
+    """
+    # [finding that shows it, finding whose record gives it, step, wording]
+    placed: list[list[Any]] = []
+    first: dict[str, int] = {}
+    for i, steps in enumerate(rendered):
+        keys = [substance(step) for step in steps]
+        repeats = [key in first and placed[first[key]][0] != i for key in keys]
+        for n, (step, key) in enumerate(zip(steps, keys, strict=True)):
+            # a finding keeps one step at least (every finding says what to do about it)
+            if repeats[n] and not (all(repeats) and n == 0):
+                kept = placed[first[key]]
+                if SIZED.search(step.text) and not SIZED.search(kept[3]):
+                    kept[3] = step.text
+                continue
+            first.setdefault(key, len(placed))
+            placed.append([i, i, step, step.text])
+    if len(placed) > FIRST_STEPS and not any(p[2].kind in ACTING for p in placed[:FIRST_STEPS]):
+        top = placed[0][0]
+        own = Counter(p[0] for p in placed)
+        later = next(
+            (
+                n
+                for n in range(FIRST_STEPS, len(placed))
+                if placed[n][2].kind == "fix"
+                and placed[n][0] != top
+                and _may_lead(findings[placed[n][0]], findings[top])
+                and own[placed[n][0]] > 1
+            ),
+            None,
+        )
+        if later is not None:
+            moved = placed.pop(later)
+            # it joins the finding of the step before it, so that the findings' steps in rank
+            # order read as this list
+            moved[0] = placed[FIRST_STEPS - 2][0]
+            placed.insert(FIRST_STEPS - 1, moved)
+    return tuple(EventStep(owner, origin, replace(step, text=text)) for owner, origin, step, text in placed)
+
+
+def _may_lead(finding: Finding, top: Finding) -> bool:
+    """May a fix of ``finding`` be among the first steps of an event whose top finding is ``top``."""
+    return finding.role == "root-cause" or (finding.role == "contributing" and finding.confidence >= top.confidence)
+
+
+class _EventSteps:
+    """Renders every finding's steps of one event once, when the first of them is read."""
+
+    def __init__(
+        self, renders: Sequence[Callable[[], tuple[catalogue.Step, ...]]], findings: Sequence[Finding]
+    ) -> None:
+        self.renders = renders
+        self.findings = findings
+        self.placed: tuple[EventStep, ...] | None = None
+
+    def all(self) -> tuple[EventStep, ...]:
+        """The event's steps in order."""
+        if self.placed is None:
+            self.placed = order_steps([render() for render in self.renders], self.findings)
+        return self.placed
+
+    def of(self, index: int) -> tuple[str, ...]:
+        return tuple(placed.step.text for placed in self.all() if placed.owner == index)
+
+
 def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Finding:
+    """One finding on its own: its remediation is its record's steps, none left out."""
+    return _build(record, analysis, hit)[0]
+
+
+def _build(
+    record: catalogue.Record, analysis: Analysis, hit: Hit
+) -> tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]:
     hit.confidence = calibrate(hit.confidence, record.check, analysis.event, hit.context)
     hit.role = role_for(record.check, analysis.event, hit.role)
     context = template_context(analysis, hit)
@@ -87,7 +226,7 @@ def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Fin
         for spec in record.evidence
         if spec["name"] in hit.evidence
     )
-    return Finding(
+    finding = Finding(
         code=record.code,
         name=record.name,
         category=record.category,
@@ -101,11 +240,12 @@ def build_finding(record: catalogue.Record, analysis: Analysis, hit: Hit) -> Fin
         remediation=Deferred(partial(catalogue.render_remediation, record, context)),
         references=record.references,
     )
+    return finding, partial(catalogue.render_steps, record, context)
 
 
 def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
-    findings: list[Finding] = []
+    findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
     not_evaluated: list[NotEvaluated] = []
     fallback: dict[str, list[catalogue.Record]] = {check: [] for check in FALLBACK_CHECKS}
     for record in catalogue.load():
@@ -119,18 +259,22 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
             continue
         hit = spec.function(analysis, record.params)
         if hit is not None:
-            findings.append(build_finding(record, analysis, hit))
+            findings.append(_build(record, analysis, hit))
     for check in FALLBACK_CHECKS:
-        if any(f.role == "root-cause" for f in findings):
+        if any(f.role == "root-cause" for f, _render in findings):
             break
         for record in fallback[check]:
             spec = REGISTRY[record.check]
             if not missing_facts(spec, analysis):
                 hit = spec.function(analysis, record.params)
                 if hit is not None:
-                    findings.append(build_finding(record, analysis, hit))
-    findings.sort(key=lambda f: (ROLE_RANK.get(f.role, 3), -f.confidence, f.code))
-    return Diagnosis(analysis, tuple(findings), tuple(not_evaluated))
+                    findings.append(_build(record, analysis, hit))
+    findings.sort(key=lambda pair: (ROLE_RANK.get(pair[0].role, 3), -pair[0].confidence, pair[0].code))
+    # each step said once over the event's findings, rendered when a surface first reads one
+    steps = _EventSteps([render for _finding, render in findings], [f for f, _render in findings])
+    for index, (finding, _render) in enumerate(findings):
+        object.__setattr__(finding, "remediation", Deferred(partial(steps.of, index)))
+    return Diagnosis(analysis, tuple(f for f, _render in findings), tuple(not_evaluated), steps)
 
 
 def diagnose(event: Event, dump: Dump) -> tuple[Finding, ...]:

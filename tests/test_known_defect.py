@@ -79,10 +79,15 @@ def test_lowmem_reserve_that_refuses_free_blocks_is_named_with_the_right_directi
 
 
 def test_ram_without_swap_sizes_the_machine_and_names_the_vm_knob() -> None:
-    findings = _findings("lab-process-hog-deb612-amd64")
-    step = next(f for f in findings if f.code == "OOM202").remediation[0]
+    diagnosis = analyze(load_case("lab-process-hog-deb612-amd64")[0]).events[0].diagnosis
+    step = diagnosis.record_steps("OOM202")[0]
     assert "could not be reclaimed" in step and "with 25% headroom" in step
     assert "qemu -m" in step and "--memory" in step
+    # OOM201 ranks first and says it too: the event says it once, among its first three steps,
+    # with the VM knob
+    said = [s.text for _code, s in diagnosis.steps if "with 25% headroom" in s.text]
+    assert len(said) == 1 and said[0] in [s.text for _code, s in diagnosis.steps[:3]]
+    assert "qemu -m" in said[0] and "--memory" in said[0]
 
 
 def test_workload_that_does_not_fit_is_sized_from_the_dump() -> None:

@@ -157,20 +157,39 @@ def _renamed(case: str, comm: str) -> dict[str, tuple[str, ...]]:
     return {f.code: f.remediation for f in analyze(text).events[0].findings}
 
 
+def _records(case: str, comm: str) -> dict[str, tuple[str, ...]]:
+    """As ``_renamed``, but what each finding's record says before the event's steps are ordered
+    (a step a higher-ranked finding already says is left out of the lower one's remediation)."""
+    text = re.sub(r"\bmemhog\b", comm, load_case(case)[0].decode())
+    diagnosis = analyze(text).events[0].diagnosis
+    return {f.code: diagnosis.record_steps(f.code) for f in diagnosis.findings}
+
+
+def _said_once(case: str, comm: str, pattern: str) -> None:
+    """The event's first three steps say what ``pattern`` finds once (a finding all of whose steps
+    a higher one already says keeps one of them, further down)."""
+    text = re.sub(r"\bmemhog\b", comm, load_case(case)[0].decode())
+    steps = [step.text for _code, step in analyze(text).events[0].diagnosis.steps][:3]
+    assert sum(bool(re.search(pattern, step)) for step in steps) == 1, [s[:80] for s in steps]
+
+
 def test_a_runaway_known_program_and_ram_without_swap_name_its_own_lever() -> None:
-    steps = _renamed("lab-process-hog-deb612-amd64", "mysqld")
+    steps = _records("lab-process-hog-deb612-amd64", "mysqld")
     assert steps["OOM221"][0].startswith("Find why mysqld grows and size it with its own settings: it is MySQL")
     assert "innodb_buffer_pool_size" in steps["OOM221"][0]
     assert steps["OOM202"][0].startswith("Give the machine more memory")
     assert "mysqld is MySQL / MariaDB" in steps["OOM202"][1] and "innodb_buffer_pool_size" in steps["OOM202"][1]
     # an unknown program keeps the generic wording
-    plain = _renamed("lab-process-hog-deb612-amd64", "memhog")
+    plain = _records("lab-process-hog-deb612-amd64", "memhog")
     assert plain["OOM221"][0].startswith("Find why memhog grows: check its own memory settings")
     assert not any("knowledge/workloads.yaml" in s for s in plain["OOM202"])
+    # the event says the lever once (OOM201 ranks first and names it), and more memory once
+    _said_once("lab-process-hog-deb612-amd64", "mysqld", "innodb_buffer_pool_size")
+    _said_once("lab-process-hog-deb612-amd64", "mysqld", r"^(Size RAM|Give the machine more memory|If what it holds)")
 
 
 def test_full_swap_names_the_largest_known_programs_lever_as_a_condition() -> None:
-    steps = _renamed("lab-swap-zram-deb61-amd64", "redis-server")
+    steps = _records("lab-swap-zram-deb61-amd64", "redis-server")
     lever = next(s for s in steps["OOM203"] if "knowledge/workloads.yaml" in s)
     assert "The largest program here, redis-server, is Redis / Valkey: if it is the one that grew" in lever
     assert "maxmemory" in lever and steps["OOM203"].index(lever) == 1
@@ -189,10 +208,11 @@ def test_threads_of_a_jvm_and_of_qemu_are_recognised_by_their_thread_names() -> 
 
 def test_a_protected_known_program_is_told_its_own_lever() -> None:
     # the lab's -1000 hog renamed to PostgreSQL, which is often shielded with oom_score_adj
-    steps = _renamed("lab-oom-score-adj-deb61-amd64", "postgres")
+    steps = _records("lab-oom-score-adj-deb61-amd64", "postgres")
     assert steps["OOM205"][2].startswith("Fix the protected process's memory use with its own settings: postgres is")
     assert "shared_buffers" in steps["OOM205"][2]
-    assert _renamed("lab-oom-score-adj-deb61-amd64", "memhog")["OOM205"][2].startswith(
+    _said_once("lab-oom-score-adj-deb61-amd64", "postgres", "shared_buffers")
+    assert _records("lab-oom-score-adj-deb61-amd64", "memhog")["OOM205"][2].startswith(
         "Fix the protected process's memory use. "
     )
 
@@ -298,7 +318,8 @@ def test_a_runaway_that_may_be_legitimate_is_also_told_how_much_more_memory_woul
     dump = parse_text(text)
     sizing = evaluate(dump.events[0], dump).analysis.sizing
     assert sizing is not None and sizing["missing_kb"] > 0
-    steps = {f.code: f.remediation for f in analyze(text).events[0].findings}["OOM221"]
+    diagnosis = analyze(text).events[0].diagnosis
+    steps = diagnosis.record_steps("OOM221")
     ram = steps[2]
     assert ram.startswith("If what it holds is what its work legitimately needs, the machine is too small")
     assert f"about {size(sizing['target_kb'])}, {size(sizing['missing_kb'])} more than it had" in ram
