@@ -814,7 +814,9 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
-        if item.kind in ("other", "numa_note") and item.prefix and "kernel" in item.prefix:
+        # a known kernel message naming the arch, whatever its prefix; another line only when
+        # a syslog tag says it is the kernel's
+        if item.kind == "numa_note" or (item.kind == "other" and item.prefix and "kernel" in item.prefix):
             word = re.search(r"\b(x86_64|aarch64|ppc64le|s390x)\b", item.text)
             if word:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)
