@@ -536,7 +536,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
 
 
-_UPTIME = re.compile(r"\[\s*(\d+\.\d+)\]")
+_UPTIME = re.compile(r"\[\s*(\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\]")  # (`dmesg -d` adds the delta)
 # printk stamps come from each CPU's local_clock(), which may disagree by a little; a report is
 # printed in well under this time, so a larger step back is another report (a log listed
 # newest first, or two reports interleaved).
@@ -591,7 +591,7 @@ def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
 
 
-_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: one message, not a repeat
+_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}(?:\s*<\s*\d+\.\d+>)?\]")  # printk's microsecond stamp: one message, not a repeat
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
