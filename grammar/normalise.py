@@ -491,10 +491,21 @@ def normalise(text: str) -> Normalised:
             entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
         ):
             probe = index
+            cut_width: int | None = -1  # not read yet
             while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
+                if candidate is None or not candidate.text or candidate.prefix:
                     break
+                if _kind(candidate) not in loose:
+                    # A piece of a line a terminal cut at a fixed width may read as a line of its
+                    # own (`up_oom_synchronize+0x546/0x570`, a frame): after a prefixed line of
+                    # exactly that width, a line without a prefix is still its continuation.
+                    if not entry.prefix or run[-1].raw_length < 60:
+                        break
+                    if cut_width == -1:
+                        cut_width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
+                    if run[-1].raw_length != cut_width:
+                        break
                 run.append(candidate)
                 probe += 1
             budget -= 2 * len(run)
