@@ -591,7 +591,8 @@ def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
 
 
-_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}(?:\s*<\s*\d+\.\d+>)?\]")  # printk's microsecond stamp: one message, not a repeat
+# printk's microsecond stamp (`dmesg -d` adds the delta): one message, not a repeat
+_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}(?:\s*<\s*\d+\.\d+>)?\]")
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
