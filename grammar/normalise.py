@@ -106,8 +106,21 @@ def decode_bytes(data: bytes | str) -> tuple[str, list[str]]:
     return text, warnings
 
 
+# Terminal colours kept in a file (`dmesg --color=always`, `journalctl` through `script`): CSI
+# sequences. Spaces a web page or chat client substituted (`&nbsp;` copied as U+00A0, narrow and
+# figure spaces), and characters with no width (zero-width space, a byte-order mark): the kernel
+# prints none of them.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_ODD_SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufeff": ""}
+
+
 def _undo_transport(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b[" in text:
+        text = _ANSI_ESCAPE.sub("", text)
+    for odd, plain in _ODD_SPACES.items():
+        if odd in text:
+            text = text.replace(odd, plain)
     if "#012" in text:
         text = text.replace("#012", "\n").replace("#011", "\t")
     # quopri, csv and html are imported by the transports that need them: most pastes have none,
@@ -376,23 +389,49 @@ def _kind(entry: _Physical) -> str:
     return entry.classified.kind
 
 
-def _joined(run: list[_Physical], exact: bool) -> str:
-    """The run's text glued as a fixed-width cut (the whitespace that was there) or a word wrap."""
+def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
+    """The indent a terminal or viewer put before each continuation of a line it cut at
+    ``width`` columns (`    `, a tab): the lead nearly every line without a prefix after a cut
+    line near this one begins with, one of them continuing a word; "" when there is none (a plain cut
+    leaves some continuations starting with text, a word wrap of a table breaks at its padding)."""
+    if width is None:
+        return ""
+    pairs = [
+        (before, entry)
+        for before, entry in itertools.pairwise(physical)
+        if before is not None and entry is not None and not entry.prefix and before.raw_length == width
+    ]
+    leads = Counter(entry.lead for _, entry in pairs)
+    for lead in sorted(leads, key=len):
+        starting = sum(count for other, count in leads.items() if other.startswith(lead))
+        if (
+            lead
+            and starting >= 2
+            and starting * 10 >= 9 * len(pairs)  # (a continuation may have lost its lead as a `: ` quote mark)
+            and any(not before.trail and entry.lead == lead for before, entry in pairs)
+        ):
+            return lead
+    return ""
+
+
+def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
+    """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
+    ``indent``) or a word wrap."""
     text = run[0].text
     for before, part in itertools.pairwise(run):
-        glue = before.trail + part.lead if exact else ("" if text.endswith("-") else " ")
+        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if text.endswith("-") else " ")
         text += glue + part.text
     return text
 
 
-def _best_join(run: list[_Physical], exact_first: bool) -> tuple[int, str, Classified] | None:
+def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tuple[int, str, Classified] | None:
     """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line."""
     kind_start = _kind(run[0])
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
         for exact in (exact_first, not exact_first):
-            text = _joined(run[:end], exact)
+            text = _joined(run[:end], exact, indent)
             classified = classify_fields(text)
             kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
@@ -465,24 +504,42 @@ def normalise(text: str) -> Normalised:
         if budget > 0 and (
             entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
         ):
-            if following is None or not following.text or following.prefix or _kind(following) not in loose:
+            if (
+                following is None
+                or not following.text
+                or following.prefix
+                or (_kind(following) not in loose and (not entry.prefix or entry.raw_length < 60))
+            ):
                 budget -= 2  # no fragment (most lines): no run to build
             else:
-                run = [entry, following]
-                probe = index + 1
+                run = [entry]
+                probe = index
+                cut_width: int | None = -1  # not read yet
                 while probe < count and len(run) <= _MAX_FRAGMENTS:
                     candidate = physical[probe]
-                    if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
+                    if candidate is None or not candidate.text or candidate.prefix:
                         break
+                    if _kind(candidate) not in loose:
+                        # A piece of a line a terminal cut at a fixed width may read as a line of
+                        # its own (`up_oom_synchronize+0x546/0x570`, a frame): after a prefixed
+                        # line of exactly that width, a line without a prefix is still its
+                        # continuation.
+                        if not entry.prefix or run[-1].raw_length < 60:
+                            break
+                        if cut_width == -1:
+                            cut_width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
+                        if run[-1].raw_length != cut_width:
+                            break
                     run.append(candidate)
                     probe += 1
                 budget -= 2 * len(run)
-        if run is not None:
+        if run is not None and len(run) > 1:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
             width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
             exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
-            best = _best_join(run, exact_first)
+            indent = _hanging_indent(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH], width)
+            best = _best_join(run, exact_first, indent)
             if best is not None:
                 used, text, classified = best
                 out.append(Line(entry.number, text, entry.prefix, classified))
@@ -490,7 +547,7 @@ def normalise(text: str) -> Normalised:
                 continue
             if prefixed_paste and entry.prefix and _kind(entry) == OTHER:
                 # wrapped text the grammar does not know: keep it together as one unknown line
-                out.append(Line(entry.number, _joined(run, exact_first), entry.prefix))
+                out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
                 continue
         out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, entry.classified)))

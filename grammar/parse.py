@@ -565,7 +565,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     return Dump(kernel, arch, page_size, tuple(events), tuple(warnings), physical_lines)
 
 
-_UPTIME = re.compile(r"\[\s*(\d+\.\d+)\]")
+_UPTIME = re.compile(r"\[\s*(\d+\.\d+)(?:\s*<\s*\d+\.\d+>)?\]")  # (`dmesg -d` adds the delta)
 # printk stamps come from each CPU's local_clock(), which may disagree by a little; a report is
 # printed in well under this time, so a larger step back is another report (a log listed
 # newest first, or two reports interleaved).
@@ -620,7 +620,8 @@ def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
 
 
-_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}\]")  # printk's microsecond stamp: one message, not a repeat
+# printk's microsecond stamp (`dmesg -d` adds the delta): one message, not a repeat
+_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}(?:\s*<\s*\d+\.\d+>)?\]")
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
@@ -851,7 +852,9 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
-        if item.kind in ("other", "numa_note") and item.prefix and "kernel" in item.prefix:
+        # a known kernel message naming the arch, whatever its prefix; another line only when
+        # a syslog tag says it is the kernel's
+        if item.kind == "numa_note" or (item.kind == "other" and item.prefix and "kernel" in item.prefix):
             word = re.search(r"\b(x86_64|aarch64|ppc64le|s390x)\b", item.text)
             if word:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)

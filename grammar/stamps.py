@@ -79,6 +79,24 @@ def _wall(text: str, pattern: re.Pattern[str], numeric_month: bool) -> WallTime 
     )
 
 
+def _from_epoch(text: str) -> WallTime | None:
+    """`journalctl -o short-unix`: seconds since 1970, a UTC time."""
+    try:
+        moment = datetime.fromtimestamp(float(text), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return WallTime(
+        text=text,
+        year=moment.year,
+        month=moment.month,
+        day=moment.day,
+        hour=moment.hour,
+        minute=moment.minute,
+        second=moment.second + moment.microsecond / 1e6,
+        utc_offset_s=0,
+    )
+
+
 @lru_cache(maxsize=4096)
 def read_stamp(prefix: str) -> Stamp:
     """The :class:`Stamp` of one stripped log prefix (``NO_STAMP`` when it tells nothing)."""
@@ -94,8 +112,11 @@ def read_stamp(prefix: str) -> Stamp:
     time = None
     if "syslog_time" in groups:
         time = _wall(groups["syslog_time"], _SYSLOG_TIME, False)
-    elif "iso_time" in groups or "vmware_time" in groups:
-        time = _wall(groups.get("iso_time") or groups["vmware_time"], _ISO_TIME, True)
+    elif "iso_time" in groups or "vmware_time" in groups or "rfc5424_time" in groups or "full_time" in groups:
+        iso_text = groups.get("iso_time") or groups.get("vmware_time") or groups.get("rfc5424_time")
+        time = _wall(iso_text or groups["full_time"], _ISO_TIME, True)
+    elif "unix_time" in groups:
+        time = _from_epoch(groups["unix_time"])
     elif "clock_time" in groups:
         time = _wall(groups["clock_time"], _CTIME, False)
     uptime_text = groups.get("dmesg_uptime") or groups.get("cut_uptime")
