@@ -44,6 +44,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import grammar.windows
+    from bot.pipeline import program_names_workload
     from bot.render.jsonl import window_lines
     from grammar.screen import is_other
     from grammar.windows import windows
@@ -53,12 +54,12 @@ def main() -> int:
     print(f"screen of both grammars built in {time.process_time() - start:.2f} s CPU (once)")
     start = time.process_time()
     with args.log.open("rb") as handle:
-        cut = list(windows(handle))
+        cut = list(windows(handle, may_use=program_names_workload))
     scan = time.process_time() - start
     size = args.log.stat().st_size / 2**20
     print(f"scan: {len(cut)} windows in {size:.0f} MB, {scan:.2f} s CPU ({size / scan:.0f} MB/s)")
     # the same scan without leaving out the unrelated lines at the windows' ends (grammar.windows.trimmed)
-    trimmed, grammar.windows.trimmed = grammar.windows.trimmed, lambda data: data
+    trimmed, grammar.windows.trimmed = grammar.windows.trimmed, lambda data, may_use=None: data
     try:
         start = time.process_time()
         with args.log.open("rb") as handle:

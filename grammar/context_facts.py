@@ -255,10 +255,11 @@ def _candidates(lines: list[Any]) -> list[Any]:
 
 
 def program_key(text: str) -> tuple[str, str | None] | None:
-    """(program, unit) when :func:`read_context` reads ``text`` (a normalised line) as a syslog
-    program tag (PROGRAM_TAG); it keeps only the first line of each key."""
-    match = _terminal_of_line().match(text + "\n")
-    if match is None or match.lastgroup != "PROGRAM_TAG" or _SCREEN.search(text) is None:
+    """(program, unit) of the syslog program tag ``text`` (a normalised line) starts with, when
+    context.lark's PROGRAM_TAG matches it. :func:`read_context` keeps the first line of each key;
+    it reads the line as a tag when no other context terminal takes it
+    (``grammar.screen.context_screen_but``)."""
+    if "]:" not in text:  # (a word of _SCREEN: such a line is always a candidate)
         return None
     tag = _matcher("PROGRAM_TAG")(text)
     return None if tag is None else (tag["pt_program"], tag["pt_unit"])

@@ -261,6 +261,17 @@ def context_screen() -> OtherScreen:
 
 
 @cache
+def context_screen_but(terminal: str) -> OtherScreen:
+    """The token ``context_facts.read_context`` gives the line is OTHER or ``terminal``."""
+
+    def exact(text: str) -> bool:
+        match = _terminal_of_line().match(text + "\n")
+        return match is None or (match.lastgroup or OTHER) in (OTHER, terminal)
+
+    return OtherScreen([([t for t in _context_terminals() if t.name != terminal], exact)])
+
+
+@cache
 def _both() -> OtherScreen:
     return OtherScreen([(_oom_terminals(), _oom_other), (_context_terminals(), _context_other)])
 

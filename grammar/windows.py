@@ -22,7 +22,7 @@ from ahocorasick_rs import BytesAhoCorasick
 from grammar.context_facts import program_key
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS, line_content
-from grammar.screen import is_other, oom_screen
+from grammar.screen import context_screen_but, is_other, oom_screen
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -259,11 +259,15 @@ def _inert(line: bytes) -> bool | tuple[str, str | None]:
     text = body.strip()[:MAX_LINE_CHARS]
     if not (text and prefix.strip()):
         return False
-    if is_other(text, line):
-        return True
-    if "]:" in text and oom_screen().is_other(text, line):
-        return program_key(text) or False
-    return False
+    if not oom_screen().is_other(text, line):
+        return False
+    if "]:" not in text:  # no program tag: the screen of both grammars at once
+        return is_other(text, line)
+    # a syslog program tag matches most lines with one: the other terminals are screened
+    if not context_screen_but("PROGRAM_TAG").is_other(text, line):
+        return False
+    key = program_key(text)
+    return True if key is None else key
 
 
 def _run_together(data: bytes) -> bool:

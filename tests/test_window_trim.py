@@ -16,11 +16,19 @@ from oomcases import corpus_cases, is_held_out, load_case
 import grammar.windows
 from bot.pipeline import Window, analyze, program_names_workload
 from bot.render.jsonl import window_lines
-from grammar.context_facts import read_context
+from grammar.context_facts import _terminal_of_line, read_context
 from grammar.lexicon import OTHER, classify
 from grammar.normalise import line_content, normalise
 from grammar.parse import parse_text
-from grammar.screen import _context_other, context_screen, first_characters, is_other, oom_screen, required
+from grammar.screen import (
+    _context_other,
+    context_screen,
+    context_screen_but,
+    first_characters,
+    is_other,
+    oom_screen,
+    required,
+)
 
 CASES = [case for case in corpus_cases() if not is_held_out(case)]
 
@@ -164,11 +172,13 @@ def test_the_screen_gives_the_grammars_answer_on_every_line() -> None:
     rng = random.Random(3)
     texts += [line_content(raw)[0].strip() for raw in noise(300, rng).decode().splitlines()]
     texts += ["", "é kB min:", "…", "x" * 5000, "Node 0 DMA free:1kB", "[ 1234]  0  1234 35529 1 0 0 0 w"]
-    oom, context = oom_screen(), context_screen()
+    oom, context, but_tag = oom_screen(), context_screen(), context_screen_but("PROGRAM_TAG")
     shown = 0
     for text in texts:
         assert oom.is_other(text) == (classify(text) == OTHER), text
         assert context.is_other(text) == _context_other(text), text
+        token = _terminal_of_line().match(text + "\n") if text else None
+        assert but_tag.is_other(text) == (token is None or token.lastgroup in (OTHER, "PROGRAM_TAG")), text
         facts = read_context([type("L", (), {"number": 1, "text": text, "prefix": ""})()]) if text else None
         if not context.is_other(text):
             shown += 1
