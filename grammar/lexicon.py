@@ -331,6 +331,18 @@ def loose_kinds() -> frozenset[str]:
     return frozenset(t.name for t in parser.terminals if is_loose(t.name)) | {OTHER}
 
 
+# Cut lines that begin with a kernel line's fixed opening (`CPU: 0 PID: 455 Comm: apt Not tainted`,
+# the release wrapped onto the next line): such a line starts a wrapped run, it is never the
+# tail of the line before it.
+OPENING_CUTS = frozenset({"TASK_HEADER_CUT"})
+
+
+@cache
+def continuing_kinds() -> frozenset[str]:
+    """The loose kinds a later fragment of a wrapped line can have: all but ``OPENING_CUTS``."""
+    return loose_kinds() - OPENING_CUTS
+
+
 @cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text (for a token that

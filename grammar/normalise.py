@@ -22,7 +22,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, loose_kinds, prefix_end
+from .lexicon import (
+    OTHER,
+    Classified,
+    classify,
+    classify_fields,
+    continuing_kinds,
+    is_loose,
+    loose_kinds,
+    prefix_end,
+)
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -439,6 +448,7 @@ def normalise(text: str) -> Normalised:
     index = 0
     count = len(physical)
     loose = loose_kinds()  # is_loose() as a set: this loop runs once per line
+    continuing = continuing_kinds()
     while index < count:
         entry = physical[index]
         index += 1
@@ -454,7 +464,7 @@ def normalise(text: str) -> Normalised:
             probe = index
             while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
+                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in continuing:
                     break
                 run.append(candidate)
                 probe += 1
