@@ -331,16 +331,29 @@ def loose_kinds() -> frozenset[str]:
     return frozenset(t.name for t in parser.terminals if is_loose(t.name)) | {OTHER}
 
 
-# Cut lines that begin with a kernel line's fixed opening (`CPU: 0 PID: 455 Comm: apt Not tainted`,
-# the release wrapped onto the next line): such a line starts a wrapped run, it is never the
-# tail of the line before it.
-OPENING_CUTS = frozenset({"TASK_HEADER_CUT"})
+# Cut lines that begin with a kernel line's own opening: a task header ending at its taint flags
+# (`CPU: 0 PID: 455 Comm: apt Not tainted`, the release wrapped onto the next line), a trigger
+# line cut after its first fields that starts with its task name (`apt: page allocation failure:
+# order:0,`). Such a line starts a wrapped run; it is never the tail of the line before it (prose
+# above it, a program's output, would otherwise be joined in as the task name). Each kind maps to
+# the group that must be non-empty for the line to open (None: always); a trigger line without
+# its task name (`invoked oom-killer: gfp_mask=...`) may still be the tail of `java`.
+OPENING_CUTS: dict[str, str | None] = {
+    "TASK_HEADER_CUT": None,
+    "ALLOC_FAILURE_CUT": "afc_comm",
+    "INVOKED_CUT": "ic_comm",
+}
 
 
-@cache
-def continuing_kinds() -> frozenset[str]:
-    """The loose kinds a later fragment of a wrapped line can have: all but ``OPENING_CUTS``."""
-    return loose_kinds() - OPENING_CUTS
+def opens_line(classified: Classified) -> bool:
+    """Whether a cut line begins with its kernel line's opening (``OPENING_CUTS``)."""
+    if classified.kind not in OPENING_CUTS:
+        return False
+    group = OPENING_CUTS[classified.kind]
+    if group is None:
+        return True
+    value = dict(zip(group_names(classified.kind), classified.values, strict=False)).get(group)
+    return bool(value and value.strip())
 
 
 @cache

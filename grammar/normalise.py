@@ -27,9 +27,9 @@ from .lexicon import (
     Classified,
     classify,
     classify_fields,
-    continuing_kinds,
     is_loose,
     loose_kinds,
+    opens_line,
     prefix_end,
 )
 
@@ -448,7 +448,6 @@ def normalise(text: str) -> Normalised:
     index = 0
     count = len(physical)
     loose = loose_kinds()  # is_loose() as a set: this loop runs once per line
-    continuing = continuing_kinds()
     while index < count:
         entry = physical[index]
         index += 1
@@ -464,8 +463,10 @@ def normalise(text: str) -> Normalised:
             probe = index
             while probe < count and len(run) <= _MAX_FRAGMENTS:
                 candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in continuing:
+                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
                     break
+                if candidate.classified is not None and opens_line(candidate.classified):
+                    break  # a cut kernel line's opening starts its own run
                 run.append(candidate)
                 probe += 1
             budget -= 2 * len(run)

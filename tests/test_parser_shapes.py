@@ -651,6 +651,12 @@ def test_cpu_line_wrapped_before_its_release() -> None:
     assert (report.kernel, report.arch) == ("5.18.0-rc3-rza2mevb-00734-g98e2a6b7a591", "arm")
     event = _one(text)
     assert (event["trigger_comm"], event["trigger_pid"], event["gfp_mask"]) == ("apt", 455, "0x40cc0")
+    # The cut header opens its line: the apt output above it is not joined in as a task name.
+    assert report.events[0].event.lines[0].text.startswith("apt: page allocation failure: order:0, mode:0x40cc0")
+    # A trigger line wrapped before its task name's end is still one line: only a cut line that
+    # starts with the task name opens a run of its own.
+    wrapped = "Mar 14 01:00:01 host kernel: java\ninvoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    assert (_one(wrapped)["trigger_comm"], _one(wrapped)["gfp_mask"]) == ("java", "0x201da")
     # Cut there and never continued, the line still names the task; taint flags are no release.
     for header in ("CPU: 0 PID: 455 Comm: apt Not tainted\n", "Pid: 455, comm: apt Tainted: G        W  \n"):
         cut = "apt: page allocation failure: order:0, mode:0x40cc0(GFP_KERNEL|__GFP_COMP)\n" + header
