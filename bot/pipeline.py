@@ -122,12 +122,23 @@ def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
             gc.enable()
 
 
+def program_names_workload(program: str, unit: str | None) -> bool:
+    """Whether a syslog program tag (program, unit) can stand for a workload record: the one use of
+    such tags (knowledge.analysis ``named_workload``), so a big log's window may drop the others
+    at its end (grammar.windows ``trimmed``)."""
+    from knowledge.workloads import recognise_named
+
+    return recognise_named(program, "process") is not None or (
+        unit is not None and recognise_named(unit, "unit") is not None
+    )
+
+
 def analyze_stream(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Report]:
     """A log of any size in constant memory: one ``Report`` per window that holds events, in file
     order, every line number that of the whole file (``grammar.windows``)."""
     from grammar.windows import windows
 
-    for window in windows(handle, progress):
+    for window in windows(handle, progress, may_use=program_names_workload):
         report = analyze_window(window)
         if report.events:
             yield report
@@ -192,7 +203,7 @@ def map_stream(
             if size > range_bytes:
                 yield from _map_ranges(handle, path, size, work, jobs, progress, range_bytes)
                 return
-    cut = windows(handle, progress)
+    cut = windows(handle, progress, may_use=program_names_workload)
     if jobs <= 1:
         for window in cut:
             yield work(window)
@@ -303,7 +314,7 @@ def _range_results(
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
-            found, lines = part_windows(fd, size, range_bytes, index, start)
+            found, lines = part_windows(fd, size, range_bytes, index, start, program_names_workload)
         finally:
             os.close(fd)
     except BaseException:
@@ -330,7 +341,7 @@ def _map_ranges(
     # shared, rather than built again in every worker (about 0.2 s of CPU each).
     from grammar.windows import Part, ranges, windows
 
-    first = next(windows(Part(handle.fileno(), 0, range_bytes)), None)
+    first = next(windows(Part(handle.fileno(), 0, range_bytes), may_use=program_names_workload), None)
     if first is not None:
         work(first)
     count = -(-size // range_bytes)

@@ -201,6 +201,7 @@ _SCREEN_WORDS = (
     "kmemleak",
     "Modules linked in",
     "OOM request ignored",
+    "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
 _MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
@@ -233,6 +234,16 @@ def _candidates(lines: list[Any]) -> list[Any]:
     return out
 
 
+def program_key(text: str) -> tuple[str, str | None] | None:
+    """(program, unit) when :func:`read_context` reads ``text`` (a normalised line) as a syslog
+    program tag (PROGRAM_TAG); it keeps only the first line of each key."""
+    match = _terminal_of_line().match(text + "\n")
+    if match is None or match.lastgroup != "PROGRAM_TAG" or _SCREEN.search(text) is None:
+        return None
+    tag = _matcher("PROGRAM_TAG")(text)
+    return None if tag is None else (tag["pt_program"], tag["pt_unit"])
+
+
 def read_context(lines: Iterable[Any]) -> ContextFacts:
     """Context facts of normalised lines (objects with ``number``, ``text``, ``prefix``).
 
@@ -249,6 +260,7 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     free_unit_known = False
     swaps_human = False
     k8s_section = None
+    programs: set[tuple[str, str | None]] = set()
     for line, terminal in zip(lines, tokens, strict=False):
         if terminal == "OTHER":
             continue
@@ -363,6 +375,17 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             )
         elif terminal == "SYSTEMD_OOM":
             values["text"] = groups["so_text"]
+            if groups.get("so_unit"):
+                values["unit"] = groups["so_unit"]
+        elif terminal == "PROGRAM_TAG":
+            # the first line of each program (and unit): a big syslog holds thousands of each
+            key = (groups["pt_program"], groups.get("pt_unit"))
+            if key in programs:
+                continue
+            programs.add(key)
+            values.update(program=groups["pt_program"], pid=int(groups["pt_pid"]))
+            if groups.get("pt_unit"):
+                values["unit"] = groups["pt_unit"]
         elif terminal == "VMALLOC_FAILURE":
             values["text"] = groups["vf_text"].strip()
             size = groups.get("vf_size") or groups.get("vf_bytes") or groups.get("vf_err_size")

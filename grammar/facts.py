@@ -8,10 +8,42 @@ field (``_kb``, ``_pages``, ``_bytes``); ``None`` always means "the paste does n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+_Fact = TypeVar("_Fact")
+
+
+def quick_constructor(cls: type[_Fact]) -> Callable[..., _Fact]:
+    """``cls(...)`` for a frozen slotted dataclass, made about four times faster, for the facts
+    made once per line (a task row, a source line). A frozen class's generated ``__init__`` sets
+    each field through ``object.__setattr__`` (for TaskRow's 17 fields, most of the cost of
+    reading a row); this fills an unfrozen twin with the same slots, then gives the object its
+    class, so it is the same object ``cls(...)`` makes: same type, fields, equality, hash, and
+    frozen from then on."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if "__post_init__" in vars(cls) or any(f.default_factory is not dataclasses.MISSING for f in fields):
+        raise TypeError(f"{cls.__name__}: only plain fields can be set by a twin")
+    twin = dataclasses.make_dataclass(
+        f"_{cls.__name__}Twin",
+        [(f.name, f.type) if f.default is dataclasses.MISSING else (f.name, f.type, f.default) for f in fields],
+        slots=True,
+        eq=False,
+        repr=False,
+        match_args=False,
+    )
+    if twin.__slots__ != cls.__slots__:  # type: ignore[attr-defined]  # the class assignment needs one layout
+        raise TypeError(f"{cls.__name__}: not a slotted dataclass")
+
+    def make(*args: Any, **kwargs: Any) -> _Fact:
+        fact = twin(*args, **kwargs)
+        fact.__class__ = cls
+        return fact  # type: ignore[no-any-return]  # (typing.cast is a call: this runs once per row)
+
+    return make
 
 
 def _frozen_map(values: Mapping[str, int] | None = None) -> Mapping[str, int]:

@@ -5,8 +5,9 @@ pattern in the order Lark's basic lexer tries them and compiled once, classify e
 once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a whole
 line), and the terminal found then reads the line's named fields with its own pattern. The LALR
 parser reads those lines as its tokens (``_ClassifiedLineLexer``, or lark-cython's parser with the
-``[fast]`` extra) and the Transformer builds each record from the fields already taken, so no
-line is classified again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
+``[fast]`` extra), a run of lines of one terminal as one token (``grammar.parse.classify_lines``),
+and the Transformer builds each record from the fields already taken, so no line is classified
+again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 """
 
 from __future__ import annotations
@@ -231,12 +232,19 @@ def classify_fields(text: str) -> Classified:
     kind = match.lastgroup or OTHER
     own, groups = fields[kind]
     if not groups:
-        return Classified(kind, ())
+        return _bare(kind)
     found = own.match(line)
     if found is None:  # cannot happen: the terminal matched this line in the alternation
         return _OTHER
     # one group: match.group returns the value itself, not a tuple
     return Classified(kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
+
+
+@cache
+def _bare(kind: str) -> Classified:
+    """The classification of every line of ``kind``, a terminal without fields (one object: a
+    task table's rows are mostly of such a terminal)."""
+    return Classified(kind, ())
 
 
 def classify(text: str) -> str:
@@ -316,6 +324,18 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             else LALR_FAST_LOAD,  # a tree keeps str tokens
         )
     return parser
+
+
+@cache
+def line_rules() -> dict[str, str]:
+    """The rule that reads each line terminal (``invoked: INVOKED``): the name of its Transformer
+    method."""
+    parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
+    return {
+        rule.expansion[0].name: rule.origin.name
+        for rule in parser.rules
+        if len(rule.expansion) == 1 and rule.expansion[0].is_term and not rule.origin.name.startswith("_")
+    }
 
 
 def is_loose(kind: str) -> bool:

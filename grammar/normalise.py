@@ -80,6 +80,9 @@ class Line(NamedTuple):
     classified: Classified | None = None
 
 
+_new_line = tuple.__new__  # Line(...) without a NamedTuple's Python-level __new__ (once per line)
+
+
 # printk records are at most 1024 bytes; a longer "line" is junk, and is cut before the grammar
 # sees it so that no line can cost more than a bounded amount of matching.
 MAX_LINE_CHARS = 4096
@@ -315,6 +318,10 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
             end += 1
         marks = [bool(entry.prefix) for entry in physical[start:end] if entry is not None]
         count = len(marks)
+        if all(marks) or not any(marks):  # (a block all of one kind: each line's neighbours are too)
+            flags[start:end] = marks
+            start = end
+            continue
         before = list(itertools.accumulate(marks, initial=0))  # before[i]: prefixed lines among marks[:i]
         for offset in range(count):
             low, high = max(0, offset - _NEIGHBOURS), min(count, offset + 1 + _NEIGHBOURS)
@@ -372,6 +379,12 @@ def _kind(entry: _Physical) -> str:
     return entry.classified.kind
 
 
+def _opens(entry: _Physical) -> bool:
+    """A cut kernel line's opening (lexicon.OPENING_CUTS): it starts its own run, it never
+    continues the line before it. Asked after ``_kind``, which classified the entry."""
+    return entry.classified is not None and opens_line(entry.classified)
+
+
 def _joined(run: list[_Physical], exact: bool) -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there) or a word wrap."""
     text = run[0].text
@@ -403,8 +416,9 @@ def normalise(text: str) -> Normalised:
     raw_lines = text.split("\n")
     physical: list[_Physical | None] = []
     shared_prefix = ""
+    fenced = "```" in text or "~~~" in text  # (looked for in each line only when the paste has any)
     for index, raw in enumerate(raw_lines):
-        if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
+        if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
             continue
         body, prefix = line_content(raw)
@@ -429,7 +443,7 @@ def normalise(text: str) -> Normalised:
     del raw_lines, text  # each entry keeps what it needs of its line: not the whole paste a second time
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
     merged: set[int] = set()
-    for index, entry in enumerate(physical[:-1]):
+    for index, entry in enumerate(physical[:-1] if any(entry and not entry.text for entry in physical) else ()):
         following = physical[index + 1]
         if entry and not entry.text and following and following.text and not following.prefix:
             entry.text, entry.body = following.text, following.body
@@ -454,23 +468,37 @@ def normalise(text: str) -> Normalised:
         if entry is None or not entry.text:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
-        run = [entry]
+        run = None  # the line and its fragments, when it has any
         following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
             entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
         ):
-            probe = index
-            while probe < count and len(run) <= _MAX_FRAGMENTS:
-                candidate = physical[probe]
-                if candidate is None or not candidate.text or candidate.prefix or _kind(candidate) not in loose:
-                    break
-                if candidate.classified is not None and opens_line(candidate.classified):
-                    break  # a cut kernel line's opening starts its own run
-                run.append(candidate)
-                probe += 1
-            budget -= 2 * len(run)
-        if len(run) > 1:
+            if (
+                following is None
+                or not following.text
+                or following.prefix
+                or _kind(following) not in loose
+                or _opens(following)
+            ):
+                budget -= 2  # no fragment (most lines): no run to build
+            else:
+                run = [entry, following]
+                probe = index + 1
+                while probe < count and len(run) <= _MAX_FRAGMENTS:
+                    candidate = physical[probe]
+                    if (
+                        candidate is None
+                        or not candidate.text
+                        or candidate.prefix
+                        or _kind(candidate) not in loose
+                        or _opens(candidate)
+                    ):
+                        break
+                    run.append(candidate)
+                    probe += 1
+                budget -= 2 * len(run)
+        if run is not None:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
             width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
@@ -486,5 +514,5 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, _joined(run, exact_first), entry.prefix))
                 index += len(run) - 1
                 continue
-        out.append(Line(entry.number, entry.text, entry.prefix, entry.classified))
+        out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, entry.classified)))
     return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=physical_lines)

@@ -23,6 +23,7 @@ from lark.exceptions import LarkError
 
 from .context_facts import read_context
 from .facts import (
+    NO_STAMP,
     BuddyList,
     BuddyOrder,
     Dump,
@@ -40,14 +41,16 @@ from .facts import (
     Trigger,
     Unparsed,
     Zone,
+    quick_constructor,
 )
-from .lexicon import oom_parser
+from .lexicon import Classified, classify_fields, oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
 from .stamps import read_stamp
-from .transform import Item, LineTransformer, oom_line_parser, task_row_parts
+from .transform import Item, LineTransformer, oom_line_parser, read_line, task_row_parts
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
+_TASK_ROW = "TASK_ROW"  # the terminal whose runs become one item (classify_lines)
 
 # Where each line kind sits in a kernel report; None = context that never opens or splits an event.
 _SECTION: dict[str, int | None] = {
@@ -359,35 +362,58 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
-    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered. Each line
-    is one token, of the terminal the normaliser's classification found (a line it did not ask
-    about is classified as the parser reads it)."""
+    """Run the LALR grammar over normalised lines; one :class:`Item` per line, numbered, except
+    that a run of task rows with the same log prefix is one item (its first row, the others in
+    ``Item.run``): the assembler would put every row of such a run where it put the first (same
+    host, caller and stamp, same section), so it takes the run whole.
+
+    Each line is of the terminal the normaliser's classification found (a line it did not ask
+    about is classified here), and a run of lines of one terminal is one token: ``start`` is a
+    flat repetition of one-terminal rules, so the parser's steps for the other lines of a run
+    would be the same as for the first. The rule's Transformer method reads each of them
+    (``read_line``)."""
     if not lines:
         return []
+    classified_lines: list[Classified] = []
+    starts: list[int] = []  # where each run of one terminal begins
+    previous = None
+    for index, line in enumerate(lines):
+        classified = line.classified or classify_fields(line.text)
+        classified_lines.append(classified)
+        if classified.kind != previous:
+            starts.append(index)
+            previous = classified.kind
+    heads = [(lines[start].text, classified_lines[start]) for start in starts]
     try:
-        items: list[Item] = oom_line_parser().parse((line.text, line.classified) for line in lines)  # type: ignore[assignment]
+        parsed: list[Item] = oom_line_parser().parse(heads)  # type: ignore[assignment]
     except LarkError:
         # Unreachable with the catch-all OTHER terminal; parse line by line rather than fail.
-        items = []
-        for line in lines:
+        parsed = []
+        for text, _ in heads:
             try:
-                items.extend(LineTransformer().transform(oom_parser().parse(line.text + "\n")))
+                parsed.extend(LineTransformer().transform(oom_parser().parse(text + "\n")))
             except LarkError:
-                items.append(Item("other", line.text))
-    cursor = 0
-    for item in items:
-        line = lines[cursor]
-        item.number = line.number
-        item.prefix = line.prefix
-        item.text = line.text
-        count = item.fields.get("line_count", 1) if item.fields else 1
-        if count > 1:  # a task table: its rows keep their own line numbers
-            item.fields["rows"] = [
-                (pid, rest, text, lines[cursor + 1 + i].number, lines[cursor + 1 + i].prefix)
-                for i, (pid, rest, text) in enumerate(item.fields["rows"])
-            ]
-            item.fields["last_line"] = lines[cursor + count - 1].number
-        cursor += count
+                parsed.append(Item("other", text))
+    items: list[Item] = []
+    for item, start, end in zip(parsed, starts, [*starts[1:], len(lines)], strict=True):
+        kind = classified_lines[start].kind
+        index = start
+        while index < end:
+            line = lines[index]
+            if index > start:
+                item = read_line(kind, line.text, classified_lines[index].values)
+            item.number = line.number
+            item.prefix = line.prefix
+            item.text = line.text
+            index += 1
+            if kind == _TASK_ROW:  # the rows after it with its prefix are its run
+                follow = index
+                while follow < end and lines[follow].prefix == line.prefix:
+                    follow += 1
+                if follow > index:
+                    item.run = lines[index:follow]
+                    index = follow
+            items.append(item)
     return items
 
 
@@ -493,10 +519,13 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # above the log it comes from.
     prose = [item.number for item in items if item.kind == "other" and not item.prefix]
     kept = sorted((draft for draft in drafts if _is_event(draft)), key=lambda draft: draft.items[0].number)
-    spans = [(draft.items[0].number, max(item.number for item in draft.items)) for draft in kept]
+    spans = [
+        (draft.items[0].number, max(item.run[-1].number if item.run else item.number for item in draft.items))
+        for draft in kept
+    ]
     # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table;
     # and none for a single event, which is compared with nothing (a big table's is 10 MB)
-    signatures = [{(item.prefix, item.text) for item in draft.items} for draft in kept] if len(kept) > 1 else []
+    signatures = [set(_line_pairs(draft.items)) for draft in kept] if len(kept) > 1 else []
     for index, draft in enumerate(kept):
         start, end = spans[index]
         if any(
@@ -607,17 +636,25 @@ def _quotes(
     ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
     if signature <= other_signature:
         return True
-    if len(draft.items) > _QUOTE_CHECK_LINES:
+    if len(draft.items) + sum(len(item.run) for item in draft.items) > _QUOTE_CHECK_LINES:
         return False
-    texts = [(item.prefix, item.text) for item in other.items]
+    texts = list(_line_pairs(other.items))
     return all(
         any(
-            text.startswith(item.text)
-            and (prefix == item.prefix if same_prefix else not item.prefix or prefix == item.prefix)
+            text.startswith(own_text)
+            and (prefix == own_prefix if same_prefix else not own_prefix or prefix == own_prefix)
             for prefix, text in texts
         )
-        for item in draft.items
+        for own_prefix, own_text in _line_pairs(draft.items)
     )
+
+
+def _line_pairs(items: list[Item]) -> Iterator[tuple[str, str]]:
+    """(prefix, text) of every line the items stand for, the rows of a run included."""
+    for item in items:
+        yield item.prefix, item.text
+        for line in item.run:
+            yield item.prefix, line.text
 
 
 def _open_draft_of_host(
@@ -940,19 +977,18 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     if header_row:
         columns = header_row.fields["columns"]
     kernel = (header.kernel if header else None) or machines.kernel(host)
-    table_rows = [row for table in by_kind.get("task_table_header", []) for row in table.fields["rows"]]
     row_items = by_kind.get("task_row", [])
 
     def row_sources() -> Iterator[tuple[int, str, int]]:
         # (pid, rest of the row, line) one row at a time: a 100,000-row table never has every
         # row's split text at once, only the rows built from it
-        for pid, rest, _, number, _ in table_rows:
-            yield pid, rest, number
         for item in row_items:
             yield (*task_row_parts(item.text), item.number)
+            for line in item.run:
+                yield (*task_row_parts(line.text), line.number)
 
     names = tuple(c for c in columns if c != "name")
-    parsed_rows = [_task_row(pid, rest, number, names, kernel) for pid, rest, number in row_sources()]
+    parsed_rows = _task_rows(row_items, names, kernel)
     if None in parsed_rows:  # a row a person cut short: read the columns still there
         reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources(), strict=False) if row), None)
         row_names = names or (_era_names(reference.split(), kernel) if reference else ())
@@ -1031,7 +1067,13 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     all_lines = tuple(
         sorted(
             [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
-            + [_source_line(number, text, prefix) for _, _, text, number, prefix in table_rows],
+            + [
+                _source_line_of(line.number, line.text, item.prefix, stamp)
+                for item in row_items
+                if item.run
+                for stamp in (read_stamp(item.prefix) if item.prefix else NO_STAMP,)  # one prefix per run
+                for line in item.run
+            ],
             key=attrgetter("number"),
         )
     )
@@ -1092,8 +1134,13 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     )
 
 
+# Made once per line of an event (and per task row): TaskRow(...) and SourceLine(...), faster.
+_task_row_of = quick_constructor(TaskRow)
+_source_line_of = quick_constructor(SourceLine)
+
+
 def _source_line(number: int, text: str, prefix: str) -> SourceLine:
-    return SourceLine(number, text, prefix, read_stamp(prefix)) if prefix else SourceLine(number, text)
+    return _source_line_of(number, text, prefix, read_stamp(prefix)) if prefix else _source_line_of(number, text)
 
 
 # What a complete report of each kind prints, and how to say that a paste lacks it.
@@ -1303,7 +1350,38 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
         if numbers is None:
             return None
     values: list[int | None] = [*numbers, None]
-    return TaskRow(pid, *_column_getter(names)(values), name=" ".join(words[len(names) :]), line=number)  # type: ignore[arg-type, misc]
+    return _task_row_of(pid, *_column_getter(names)(values), name=" ".join(words[len(names) :]), line=number)
+
+
+def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None) -> list[TaskRow | None]:
+    """``_task_row`` of every row of the items (runs included), in order. A row whose numbers fill
+    the header's columns (nearly every row) is read here in one loop with the column getter
+    looked up once; any other row goes through ``_task_row``."""
+    count = len(names)
+    getter = _column_getter(names) if names else None
+    out: list[TaskRow | None] = []
+    append = out.append
+    for item in row_items:
+        for number, text in _numbered_texts(item):
+            pid, _, rest = text.partition("]")
+            words = rest.split()
+            if getter is not None and len(words) > count:
+                try:
+                    values: list[int | None] = [*map(int, words[:count]), None]
+                except ValueError:
+                    pass
+                else:
+                    append(_task_row_of(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), number))
+                    continue
+            append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", number, names, kernel))
+    return out
+
+
+def _numbered_texts(item: Item) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the item's line and of the other rows of its run."""
+    yield item.number, item.text
+    for line in item.run:
+        yield line.number, line.text
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
@@ -1318,7 +1396,7 @@ def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> T
     if numbers is None:
         return None
     values: list[int | None] = [*numbers, *([None] * (len(names) + 1 - len(numbers)))]
-    return TaskRow(pid, *_column_getter(names)(values), name="", line=number)  # type: ignore[arg-type, misc]
+    return _task_row_of(pid, *_column_getter(names)(values), name="", line=number)
 
 
 def _ints(words: list[str]) -> list[int] | None:

@@ -33,6 +33,9 @@ class Item:
     fields: dict[str, Any] = field(default_factory=dict)
     number: int = 0  # filled in by the assembler (line number in the paste)
     prefix: str = ""
+    # A run of task rows is one item (``parse.classify_lines``): the rows after the first, with
+    # the same prefix, as the normaliser's lines (objects with ``number`` and ``text``)
+    run: tuple[Any, ...] = ()
 
 
 _NO_FIELDS: dict[str, Any] = {}  # shared by every task row: never written to
@@ -60,9 +63,10 @@ def colon_pairs(text: str) -> dict[str, int]:
     for word in words:
         key, sep, value = word.partition(":")
         if sep and value:
-            number = _number_with_unit(value.rstrip(","))
-            if number is not None:
-                values[key] = number
+            try:  # _number_with_unit, inlined: a zone line has 30 pairs
+                values[key] = int(value.rstrip(",").rstrip("kKBbpages"))
+            except ValueError:
+                continue
     return values
 
 
@@ -557,14 +561,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
         return Item("tasks_state", str(children[0]))
 
     def task_table(self, children: list[Token]) -> Item:
-        # The terminal guarantees the shape: a header line, then rows `[ pid] numbers... name`.
-        header, *rows = str(children[0]).rstrip("\n").split("\n")
-        columns = tuple(header.partition("]")[2].split())
-        parsed = []
-        for row in rows:
-            pid, _, rest = row.partition("]")
-            parsed.append((int(pid.lstrip("[ \t")), rest, row))
-        return Item("task_table_header", header, {"columns": columns, "rows": parsed, "line_count": 1 + len(rows)})
+        # The header line `[  pid  ]   uid  tgid ... name`; its rows are TASK_ROW tokens.
+        header = str(children[0])
+        return Item("task_table_header", header, {"columns": tuple(header.partition("]")[2].split())})
 
     def task_row(self, children: list[Token]) -> Item:
         # `[  154]     0   154 ...`: the terminal guarantees the shape; the assembler splits the
@@ -779,6 +778,27 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def other(self, children: list[Token]) -> Item:
         return Item("other", str(children[0]))
+
+
+class _LineText(str):
+    """A line handed to a rule's method outside the parser, as a parser's token has it: the text
+    with its newline, the terminal, and the fields its classification matched."""
+
+    __slots__ = ("type", "values")
+    type: str
+    values: tuple[str | None, ...]
+
+
+_READER = LineTransformer()  # the rule methods keep no state
+
+
+def read_line(terminal: str, text: str, values: tuple[str | None, ...]) -> Item:
+    """The :class:`Item` of one line of ``terminal``, from the method of the rule that reads it
+    (``invoked: INVOKED`` -> ``invoked``), as the parser would call it for that line's token."""
+    token = _LineText(text + "\n")
+    token.type = terminal
+    token.values = values
+    return getattr(_READER, lexicon.line_rules()[terminal])([token])  # type: ignore[no-any-return]
 
 
 def oom_line_parser() -> Lark:

@@ -19,8 +19,10 @@ from typing import IO
 
 from ahocorasick_rs import BytesAhoCorasick
 
+from grammar.context_facts import program_key
 from grammar.detect import is_report_line
-from grammar.normalise import MAX_LINE_CHARS
+from grammar.normalise import MAX_LINE_CHARS, line_content
+from grammar.screen import is_other, oom_screen
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -213,6 +215,120 @@ def _pieces(handle: IO[bytes] | Part, offset: int = 0) -> Iterator[tuple[bytes, 
         yield block, start, cut
 
 
+# A window ends with the QUIET_LINES lines that closed it; most of them are other programs'
+# messages. A line at the end of a window adds nothing to its analysis when the parse reads it
+# as a line of its own, OTHER to both grammars, that no transformation of the whole text touches
+# ("inert"), and parsing it costs about what analysing the report costs per line: so the inert
+# lines at a window's end are left out, all but the first TRIM_MARGIN of them (issue 12). The
+# conditions, each from what grammar.normalise and grammar.parse read of a line:
+# - the window: ASCII (its decoding is the same whatever is cut, and holds no U+FFFD the binary
+#   test counts), no control characters, no CR (the newline count of the transport test), no
+#   quoted-printable or rsyslog escapes (they rewrite every line), no Slack link (whose text may
+#   run on to a `>` in a later line), the ` kernel: ` count test for run-together records false
+#   with and without the cut lines;
+# - each cut line: starts with a letter or digit (so no pattern of a transformation that spans
+#   lines, a quote mark or an indented code line can continue into it), holds none of the marks a
+#   transformation or an inline-code or bold span looks for (below), has a log prefix (so it is
+#   never a fragment joined to the line before, nor a prefix whose text is on the next line) and
+#   text, and its text is OTHER to oom.lark and context.lark (grammar.screen): the assembly then
+#   adds it to no event, and the context reader skips it;
+# - the first TRIM_MARGIN inert lines stay: whether a line sits among prefixed lines is read from
+#   its four neighbours on each side (normalise._prefixed_blocks), so only inert lines, whose
+#   reading does not depend on it, see a neighbour go. The widths of wrapped lines
+#   (normalise._wrap_width) count no pair whose second line has a prefix, so no inert line.
+TRIM_MARGIN = 4
+_TRIM_WINDOW_UNSAFE = (b"\r", b"=3D", b"#012", b"<http", b"<mailto:")  # (a regex of these: 20x slower)
+# all bytes but the control characters normalise.decode_bytes counts as binary
+_NOT_CONTROL = bytes(sorted(set(range(256)) - {*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)}))
+# inline code, fences, bold, printk stamps run together, an HTML character reference
+# (html.unescape's), the keys of JSON exports
+_TRIM_LINE_UNSAFE = re.compile(
+    rb'`|~~~|\*\*|  \[|\t\[|&(?![\t\n\f <&;])|"(?:textPayload|message|MESSAGE|msg|log|timestamp)"'
+)
+_TRIM_LINE_BYTES = 4000
+
+
+def _inert(line: bytes) -> bool | tuple[str, str | None]:
+    """True when ``line`` (ending in a newline, ASCII) is a log line the parse of a window would
+    read as an unrelated line of its own (see TRIM_MARGIN); for a line that is one but for a syslog
+    program tag the context reader takes (context.lark PROGRAM_TAG), the tag's key: such a line is
+    inert when an earlier line of the same program stays (read_context keeps the first of each)."""
+    if len(line) > _TRIM_LINE_BYTES or not line[:1].isalnum() or _TRIM_LINE_UNSAFE.search(line):
+        return False
+    body, prefix = line_content(line[:-1].decode("ascii"))
+    text = body.strip()[:MAX_LINE_CHARS]
+    if not (text and prefix.strip()):
+        return False
+    if is_other(text, line):
+        return True
+    if "]:" in text and oom_screen().is_other(text, line):
+        return program_key(text) or False
+    return False
+
+
+def _run_together(data: bytes) -> bool:
+    # the test of normalise._undo_transport for syslog records a web page ran together
+    return data.count(b" kernel: ") > data.count(b"\n") + 1
+
+
+def _names_program(kept: bytes, key: tuple[str, str | None]) -> bool:
+    """``kept`` holds a line the context reader reads as the program tag ``key`` (checked as a cut
+    line is, so that it is read as it is, on its own)."""
+    needle = key[0].encode("ascii") + b"["
+    at = kept.find(needle)
+    while at >= 0:
+        start = kept.rfind(b"\n", 0, at) + 1
+        end = kept.find(b"\n", at) + 1 or len(kept)
+        if _inert(kept[start:end]) == key:
+            return True
+        at = kept.find(needle, end)
+    return False
+
+
+# (program, unit) of a syslog program tag -> whether what reads the context facts may use it; the
+# default, None, is that it may
+ProgramFilter = Callable[[str, "str | None"], bool]
+
+
+def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
+    """``data`` (a window) without the inert lines at its end but the first TRIM_MARGIN of them:
+    its analysis is that of the whole window (tests/test_window_trim.py). A program-tag line is
+    inert when ``may_use`` says nothing reads its program, or when an earlier line of the same
+    program stays."""
+    if not data.endswith(b"\n") or not data.isascii() or any(mark in data for mark in _TRIM_WINDOW_UNSAFE):
+        return data
+    if data.translate(None, _NOT_CONTROL) or _run_together(data):
+        return data
+    starts: list[int] = []  # where the inert lines at the end start, last first
+    keys: list[tuple[str, str | None] | None] = []  # their program tags (None: OTHER to both grammars)
+    end = len(data)
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        inert = _inert(data[start:end])
+        if inert is False:
+            break
+        starts.append(start)
+        keys.append(None if inert is True else inert)
+        end = start
+    cut = len(starts) - TRIM_MARGIN  # the lines cut: starts[:cut]
+    if cut <= 0:
+        return data
+    # a program whose tag no kept line bears would be lost: the cut moves after its first line
+    # among those cut (read_context keeps the first line of each program; the latest of those
+    # first lines decides, and every line after it then has its program's first line kept)
+    first: dict[tuple[str, str | None], int] = {}
+    for index in range(cut):
+        key = keys[index]
+        if key is not None and (may_use is None or may_use(*key)):
+            first[key] = index  # (indices run backwards: the last write is the earliest line)
+    kept = data[: starts[cut - 1]]
+    cut = min([index for key, index in first.items() if not _names_program(kept, key)], default=cut)
+    if cut <= 0:
+        return data
+    kept = data[: starts[cut - 1]]
+    return data if _run_together(kept) else kept
+
+
 def _is_report_line(raw: bytes) -> bool:
     if _FOREIGN.match(raw):
         return False
@@ -234,8 +350,10 @@ def windows(
     first_line: int = 1,
     offset: int = 0,
     lines_read: Callable[[int], None] | None = None,
+    may_use: ProgramFilter | None = None,
 ) -> Iterator[Window]:
     """Yield the windows of ``handle`` that may hold a kernel memory report, in file order.
+    ``may_use``: see ``trimmed``.
 
     ``progress``, when given, is called with the number of bytes read so far after each chunk.
     ``first_line`` and ``offset`` are the line number and the byte offset in the whole file where
@@ -256,6 +374,7 @@ def windows(
         if lines:
             data = b"".join(lines)
             lines.clear()  # its pieces are not held beside the joined copy while the window is analysed
+            data = trimmed(data, may_use)  # (nor the whole window beside what is left of it)
             yield Window(first_line=window_start + 1, data=data)
 
     for chunk, start, size in _pieces(handle, offset):
@@ -503,7 +622,9 @@ def owned_part(fd: int, size: int, range_bytes: int, index: int, start: int) -> 
     return begin, size
 
 
-def part_windows(fd: int, size: int, range_bytes: int, index: int, start: int) -> tuple[list[Window], int]:
+def part_windows(
+    fd: int, size: int, range_bytes: int, index: int, start: int, may_use: ProgramFilter | None = None
+) -> tuple[list[Window], int]:
     """The windows of range ``index`` of a file split into ranges of ``range_bytes`` (each
     starting at the first line at or after a multiple of it; ``start`` is where this one does),
     numbered from the first line of the part it owns, and the number of newlines in that part
@@ -516,7 +637,7 @@ def part_windows(fd: int, size: int, range_bytes: int, index: int, start: int) -
         return [], 0
     begin, end = part
     counted: list[int] = []
-    found = list(windows(Part(fd, begin, end), offset=begin, lines_read=counted.append))
+    found = list(windows(Part(fd, begin, end), offset=begin, lines_read=counted.append, may_use=may_use))
     return found, counted[0]
 
 

@@ -14,11 +14,37 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
+
+if TYPE_CHECKING:
+    from functools import cached_property
+else:
+
+    class cached_property:  # a drop-in for functools.cached_property
+        """functools.cached_property without its lock (as in Python 3.12+): computed on first
+        read and stored in the instance's ``__dict__``, which later reads find before this
+        descriptor. Python 3.11's takes an RLock on every first read: an Analysis computes some
+        fifteen properties per event, and the lock was an eighth of the diagnosis's time (issue
+        12). An Analysis belongs to the one call that made it, so no thread shares it."""
+
+        def __init__(self, function):
+            self.function = function
+            self.name = function.__name__
+            self.__doc__ = function.__doc__
+
+        def __set_name__(self, owner, name):
+            self.name = name
+
+        def __get__(self, instance, owner=None):
+            if instance is None:
+                return self
+            value = instance.__dict__[self.name] = self.function(instance)
+            return value
+
 
 # Zone types in the kernel's order (include/linux/mmzone.h enum zone_type); which of them a
 # kernel has depends on its config, but the order never changes.
@@ -1369,6 +1395,57 @@ class Analysis:
         return recognise(names, self.cgroup_paths)
 
     @cached_property
+    def named_workload(self) -> tuple[Any, Any] | None:
+        """(record, surroundings.Named): the first knowledge/workloads.yaml record that a program or
+        unit named elsewhere in the paste stands for: what another report of it killed
+        (:meth:`_killed_by_other_reports`), then the text around the reports (a syslog program tag,
+        a unit systemd logs about, the largest `top` or `docker stats` row). In a log of several
+        hosts, only lines whose prefix names this event's host (or no host) count."""
+        from .surroundings import named_programs
+        from .workloads import recognise_named
+
+        found = self._killed_by_other_reports()
+        if found is not None:
+            return found
+        host = self.event.host
+        for named in named_programs(self.dump):
+            if host and named.line.prefix and host not in named.line.prefix.split():
+                continue
+            workload = recognise_named(named.name, named.kind)
+            if workload is not None:
+                return workload, named
+        return None
+
+    def _killed_by_other_reports(self) -> tuple[Any, Any] | None:
+        """The first known program another report of this paste killed (same host, and for a memcg
+        OOM the same memory cgroup; a kill at a cgroup's limit never counts for a global OOM): a
+        report cut to its header often has a complete sibling that names what the OOM killer
+        chose. Each other report costs a name lookup; only the one returned looks up its line."""
+        from .surroundings import Named
+        from .workloads import recognise_named
+
+        def limit_of(event: Event) -> str | None:
+            summary = event.oom_summary
+            return (summary.oom_memcg if summary else None) or (event.memcg.path if event.memcg else None)
+
+        own_limit = limit_of(self.event) if self.is_memcg else None
+        for other in self.dump.events:
+            kill = other.kill
+            if other is self.event or other.host != self.event.host or kill is None or not kill.comm:
+                continue
+            if self.is_memcg and (own_limit is None or limit_of(other) != own_limit):
+                continue  # a kill in another memory cgroup says nothing about this one
+            if not self.is_memcg and (kill.memcg_kill or other.kind == "memcg-oom"):
+                continue  # nor does a kill at a cgroup's limit about a machine-wide shortage
+            workload = recognise_named(kill.comm, "process")
+            if workload is None:
+                continue
+            at = bisect_right(other.lines, kill.line, key=_line_number) - 1
+            if at >= 0 and other.lines[at].number == kill.line:
+                return workload, Named(kill.comm, "process", "killed by another report in this paste", other.lines[at])
+        return None
+
+    @cached_property
     def sizing(self) -> dict[str, Any] | None:
         """How much the workload held that nothing could reclaim, against what it had.
 
@@ -1433,14 +1510,19 @@ class Analysis:
 
         mm/khugepaged.c (v4.8-v6.18; mm/huge_memory.c before): pageblock_nr_pages * nr_zones * 2
         plus pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES^2 (= 11 pageblocks per lowmem zone),
-        never more than 5 % of lowmem. A pageblock is the PMD size: 2 MB with 4 kB pages, 32 MB
-        with 16 kB and 512 MB with 64 kB pages (arm64, ppc64), where the 5 % cap is what applies.
+        never more than 5 % of lowmem. A pageblock is the PMD size on arm64 and x86: 2 MB with 4 kB
+        pages, 32 MB with 16 kB and 512 MB with 64 kB pages, where the 5 % cap is what applies. On
+        ppc64 (CONFIG_HUGETLB_PAGE_SIZE_VARIABLE) it is the default huge page size, at most 16 MB
+        with 64 kB pages (arch/powerpc: HUGETLB_PAGE_ORDER from mmu_psize_defs, 16 MB with the hash
+        MMU, 2 MB with radix; set_pageblock_order() in mm/page_alloc.c), so the larger is taken.
         """
         lowmem = self.lowmem_kb
         zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
         if not lowmem or not zones:
             return None
         pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
+        if self.page_kb == 64 and self.arch and re.match(r"(ppc|powerpc)", self.arch, re.I):
+            pageblock_kb = 16 * 1024
         return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
 
     @cached_property

@@ -261,3 +261,36 @@ def clues(analysis: Any) -> dict[str, Clue]:
                 break
     analysis.__dict__["_k9_clues"] = out
     return out
+
+
+@dataclass(frozen=True)
+class Implicated:
+    """A loadable module the paste implicates, and how: ``traced`` when its code is in the event's
+    call trace (`func+0x1/0x2 [module]`), ``out_of_tree`` when its own taint flags say P, O or E or
+    it never ships with the kernel (OUT_OF_TREE) while the kernel is tainted P, O or E."""
+
+    name: str
+    traced: bool
+    out_of_tree: bool
+    lines: tuple[SourceLine, ...]
+
+
+def implicated_module(analysis: Any) -> Implicated | None:
+    """The module this event most implicates: an out-of-tree one in the trace first, then any module
+    in the trace, then an out-of-tree module the module list names on a tainted kernel (derived once
+    per Analysis)."""
+    if "_implicated_module" in analysis.__dict__:
+        return cast("Implicated | None", analysis.__dict__["_implicated_module"])
+    mods = modules(analysis)
+    header = analysis.event.header
+    tainted = bool(header and header.tainted and set(header.tainted.replace(" ", "")) & set("POE"))
+    flags = module_flags(analysis) if tainted else {}
+    found: list[Implicated] = []
+    for name, lines in mods.items():
+        traced = any(TRACE_MODULE.search(line.text) for line in lines)
+        out = tainted and (bool(set(flags.get(name, "")) & set("POE")) or name in OUT_OF_TREE)
+        if traced or out:
+            found.append(Implicated(name, traced, out, lines))
+    best = max(found, key=lambda m: (m.traced and m.out_of_tree, m.traced, m.out_of_tree), default=None)
+    analysis.__dict__["_implicated_module"] = best
+    return best

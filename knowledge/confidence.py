@@ -11,12 +11,15 @@ Two rules keep it so:
   space message, a failed GFP_DMA request, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
   atomic failure, the per-mille score of a kill line) keep theirs.
 - ``doubt``: below ``CONFIDENT`` the reply says plainly that the cause cannot be told from the
-  paste and which lines to paste next, from the event's ``missing`` parts.
+  paste and which lines to paste next, from the event's ``missing`` parts; when the report is
+  all there, the output that tells the candidate causes apart (``knowledge/confirm.yaml``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from grammar.facts import Event
@@ -24,6 +27,7 @@ from grammar.facts import Event
 from .model import Finding
 
 CONFIDENT = 0.60
+CONFIRM_PATH = Path(__file__).with_name("confirm.yaml")
 THIN_CAP = 0.55  # inferred findings on a paste without the memory report stay below CONFIDENT:
 THIN_SLOPE = 0.1  # above THIN_CAP they are compressed into [0.55, 0.595)
 
@@ -45,6 +49,8 @@ DECLARED = frozenset(
         "undetermined",
         # a cited kernel_fixes record fits the trace function or the kernel series the paste prints
         "known_defect",
+        # the same, for a record whose defect is the warning itself (a failure the caller recovers from)
+        "known_noise",
         # the kernel says nothing is killable and the paste shows no process exists yet
         "kernel_too_big_for_ram",
         # an order-0 atomic request fails only below the zone's (atomic) min watermark: the failure
@@ -135,9 +141,32 @@ def doubt(findings: Sequence[Finding], missing: Sequence[str], paste: str | None
             f"Not certain ({top.confidence:.0%}): the paste cannot tell {top.category.replace('_', ' ')} "
             f"from {' or '.join(o.replace('_', ' ') for o in others)}."
         )
-    else:
+    elif missing or paste is not None:
         what = f"Not certain ({top.confidence:.0%}): the paste lacks the figures that would confirm it."
+    else:
+        what = f"Not certain ({top.confidence:.0%}): the report alone does not confirm it."
     if paste is None:
         parts = [PASTE_NEXT[m] for m in missing if m in PASTE_NEXT]
+        if not parts and top is not None:
+            # the whole report is there: what tells the candidates apart is outside it
+            told = confirming(top.category, *others)
+            if told:
+                return f"{what} To tell, paste what the machine shows: {told}."
         paste = "; ".join(parts) if parts else WHOLE_REPORT
     return f"{what} To tell, paste {paste}."
+
+
+@cache
+def _confirm() -> dict[str, str]:
+    """knowledge/confirm.yaml: per root-cause category, the output that confirms or rules it out."""
+    from .yamlload import load_yaml
+
+    return dict(load_yaml(CONFIRM_PATH.read_text("utf-8")) or {})
+
+
+def confirming(*categories: str) -> str:
+    """What to paste to tell ``categories`` apart once the report is all there ("" when none)."""
+    table = _confirm()
+    return "; ".join(
+        f"for {category.replace('_', ' ')}, {table[category]}" for category in categories if category in table
+    )

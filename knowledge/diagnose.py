@@ -21,7 +21,10 @@ from .confidence import calibrate, role_for
 from .model import Deferred, Evidence, Finding
 
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
-FALLBACK_CHECK = "undetermined"
+# Evaluated after every other record and only while no root cause has fired, in this order: what
+# a partial paste points at (OOM103, OOM125, OOM303, OOM702: possible causes, never confident),
+# then the undetermined placeholder (OOM900)
+FALLBACK_CHECKS = ("partial_pointer", "undetermined")
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,11 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
     findings: list[Finding] = []
     not_evaluated: list[NotEvaluated] = []
-    fallback = []
+    fallback: dict[str, list[catalogue.Record]] = {check: [] for check in FALLBACK_CHECKS}
     for record in catalogue.load():
         spec = REGISTRY[record.check]
-        if record.check == FALLBACK_CHECK:
-            fallback.append(record)
+        if record.check in fallback:
+            fallback[record.check].append(record)
             continue
         missing = missing_facts(spec, analysis)
         if missing:
@@ -117,8 +120,10 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
         hit = spec.function(analysis, record.params)
         if hit is not None:
             findings.append(build_finding(record, analysis, hit))
-    if not any(f.role == "root-cause" for f in findings):
-        for record in fallback:
+    for check in FALLBACK_CHECKS:
+        if any(f.role == "root-cause" for f in findings):
+            break
+        for record in fallback[check]:
             spec = REGISTRY[record.check]
             if not missing_facts(spec, analysis):
                 hit = spec.function(analysis, record.params)

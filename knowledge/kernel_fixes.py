@@ -35,6 +35,11 @@ class KernelFix:
     log: re.Pattern[str] | None = None  # a kernel message among the event's lines that names the defect
     arch: re.Pattern[str] | None = None  # the architecture the defect concerns (checked when the paste names one)
     highmem: bool = False  # the defect needs a kernel that splits RAM into lowmem and HighMem (the paste shows it)
+    module: re.Pattern[str] | None = None  # a module the paste must name (a `[mod]` frame, the module list)
+    unfixed: bool = False  # no upstream fix is known (as of the source cited): the steps say so instead of "upgrade"
+    # the defect is a warning only: the failed request is one the caller retries or falls back
+    # from, and the fix makes it silent (__GFP_NOWARN); the event is harmless (OOM502), not a fault
+    harmless: bool = False
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -66,6 +71,9 @@ def load() -> tuple[KernelFix, ...]:
                 log=re.compile(r["log"]) if r.get("log") else None,
                 arch=re.compile(r["arch"]) if r.get("arch") else None,
                 highmem=bool(r.get("highmem")),
+                module=re.compile(r["module"]) if r.get("module") else None,
+                unfixed=bool(r.get("unfixed")),
+                harmless=bool(r.get("harmless")),
             )
         )
     return tuple(out)
@@ -78,8 +86,9 @@ def _function(frame: str) -> str:
 
 
 def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) -> tuple[KernelFix, ...]:
-    """The records that this event fits (kind, order, kernel series, architecture and, where given, a
-    trace function or a kernel message among the event's lines: either one ties the record).
+    """The records that this event fits (kind, order, kernel series, architecture, the module the
+    paste must name and, where given, a trace function or a kernel message among the event's lines:
+    either one ties the record).
 
     ``untraced``: when the paste shows no call trace at all, a record tied to a function and to the
     request's zone (``gfp_zone``) is kept on its other conditions, as a *possible* match the caller
@@ -91,6 +100,7 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     """
     event = analysis.event
     frames = {_function(f) for f in event.call_trace}
+    named: set[str] | None = None  # the modules the paste names, read once when a record asks
     found = []
     for fix in load():
         if fix.gfp_zone is not None and getattr(analysis, "highest_zone", None) != fix.gfp_zone:
@@ -122,5 +132,12 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
             continue
         if fix.trace is None and fix.kernels is None and fix.log is None:
             continue  # a record must be tied to a function, a kernel message or a kernel series
+        if fix.module is not None:
+            if named is None:
+                from .clues import modules
+
+                named = set(modules(analysis))
+            if not any(fix.module.search(name) for name in named):
+                continue  # a driver's defect: the paste must name the driver
         found.append(fix)
     return tuple(found)

@@ -142,6 +142,40 @@ def top_processes(dump: Dump) -> tuple[ContextLine, ...]:
     return tuple(sorted(facts(dump).of("top_row"), key=lambda r: -int(r.values.get("res_kb") or 0)))
 
 
+@dataclass(frozen=True)
+class Named:
+    """A program or unit the text around the report names (not the kernel's own report)."""
+
+    name: str
+    kind: str  # "process" (matched by a record's process patterns) or "unit" (its cgroup patterns)
+    source: str  # "a unit systemd says the OOM killer hit", "top", "docker stats", "log tag", "systemd unit"
+    line: SourceLine
+
+
+def named_programs(dump: Dump) -> tuple[Named, ...]:
+    """Programs and units the paste's other lines name, most telling first: a unit systemd says the
+    OOM killer hit, the largest `top` row and the largest `docker stats` row (a snapshot's smaller
+    rows say nothing about who held the memory), then syslog program tags and the units systemd
+    logs about, in the order they appear."""
+    out: list[Named] = []
+    for row in facts(dump).of("systemd_oom"):
+        if row.values.get("unit"):
+            out.append(Named(str(row.values["unit"]), "unit", "a unit systemd says the OOM killer hit", row.line))
+    for row in top_processes(dump)[:1]:
+        command = str(row.values.get("command") or "").split()
+        if command:
+            out.append(Named(command[0].rsplit("/", 1)[-1], "process", "the largest top row", row.line))
+    stats = facts(dump).of("docker_stats_row")
+    if stats:
+        row = max(stats, key=lambda r: int(r.values.get("usage_kb") or 0))
+        out.append(Named(str(row.values["name"]), "unit", "the largest docker stats row", row.line))
+    for row in facts(dump).of("program_tag"):
+        out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
+        if row.values.get("unit"):
+            out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
+    return tuple(out)
+
+
 def largest_slab_cache(dump: Dump) -> ContextLine | None:
     rows = facts(dump).of("slabtop_row")
     return max(rows, key=lambda r: int(r.values["size_kb"]), default=None)

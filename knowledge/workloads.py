@@ -26,6 +26,12 @@ class Workload:
     cgroup: tuple[re.Pattern[str], ...]
     levers: str
     sources: tuple[str, ...]
+    # False for programs that log on every host of their kind (the kubelet, container runtimes):
+    # their log lines around a report do not say that they hold the memory
+    named_in_logs: bool = True
+    # the setting that decides how many of its processes run, each a full copy (pm.max_children,
+    # MaxRequestWorkers, worker counts, parallel jobs); None when one process does the work
+    count_setting: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -41,9 +47,19 @@ def load() -> tuple[Workload, ...]:
                 cgroup=tuple(re.compile(p, re.I) for p in record.get("cgroup") or ()),
                 levers=" ".join(str(record["levers"]).split()),
                 sources=tuple(record.get("sources") or ()),
+                named_in_logs=bool(record.get("named_in_logs", True)),
+                count_setting=record.get("count_setting"),
             )
         )
     return tuple(out)
+
+
+def recognise_named(name: str, kind: str) -> Workload | None:
+    """The record a program or unit named in the text around the report stands for: a process
+    name by the records' process patterns, a unit or container name by their cgroup patterns.
+    Records whose program logs on every host of its kind (``named_in_logs: false``) are left out."""
+    workload = recognise((name,), ()) if kind == "process" else recognise((), (name,))
+    return workload if workload is not None and workload.named_in_logs else None
 
 
 def recognise(names: Iterable[str | None], paths: Iterable[str | None] = ()) -> Workload | None:

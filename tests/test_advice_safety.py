@@ -84,3 +84,79 @@ def test_slub_alloc_tracing_path_follows_the_5_14_move_to_debugfs() -> None:
     old = re.sub(r"6\.1\.0-\S+", "5.10.0-28-arm64", text)
     step = _step(_findings(old), "OOM212", "slub_debug")
     assert "/sys/kernel/slab/<cache>/alloc_calls" in step
+
+
+def test_a_premature_high_order_kill_sizes_min_free_kbytes_from_the_machine_and_never_raises_an_inflated_one() -> None:
+    # lab fragmentation (Debian 12, 512 MB): OOM132's raise is derived from the zones' own watermarks
+    report = analyze(load_case("lab-fragmentation-deb612-amd64")[0])
+    analysis = evaluate(report.events[0].event, report.dump).analysis
+    step = _step(report.events[0].findings, "OOM132", "min_free_kbytes")
+    target = int(re.search(r"vm\.min_free_kbytes=(\d+)", step).group(1))  # type: ignore[union-attr]
+    assert "131072" not in step and f"from about {analysis.min_free_kbytes_estimate} kB" in step
+    assert analysis.min_free_kbytes_estimate < target <= analysis.ram_kb // 100  # type: ignore[operator]
+    # with the watermarks already far above the kernel's own value the step says lower, not raise
+    from knowledge import catalogue
+
+    record = next(r for r in catalogue.load() if r.code == "OOM132")
+    context = {
+        "ctx": {
+            "min_free_inflated": True,
+            "min_free_now": 262144,
+            "min_free_own": 11585,
+            "min_free_target": None,
+            "known_bug": False,
+        },
+        "version": (6, 1, 0),
+        "ev": {},
+        "env": {},
+    }
+    steps = catalogue.render_remediation(record, context)
+    assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s, re.I) for s in steps)
+    lower = next(s for s in steps if "min_free_kbytes" in s)
+    assert lower.startswith("Do not raise vm.min_free_kbytes") and "vm.min_free_kbytes=11585" in lower
+
+
+def test_a_harmless_block_layer_failure_under_a_writeback_backlog_lowers_the_dirty_limits() -> None:
+    # 4.9-rc5, 24 GB, 9 TB copy onto bcache + dm-crypt: GFP_NOWAIT failures in cfq_get_queue()
+    # (under get_request/submit_bio) with 1.5-2.1 GB under writeback
+    text = load_case("lore-49rc5-nowait-failures-writeback-bcache-dmcrypt")[0].decode()
+    for event in analyze(text).events:
+        steps = [s for f in event.findings for s in f.remediation]
+        step = next(s for s in steps[:3] if "dirty limits" in s)
+        assert "__GFP_NOWARN" in step and "harmless" in step and "under writeback" in step
+        sizes = [int(v) for v in re.findall(r"dirty(?:_background)?_bytes=(\d+)", step)]
+        assert sizes == [256 << 20, 1 << 30]  # 2.5 % and 5 % of 24 GB, capped: below the defaults
+    # a small writeback count, or a failure outside the block layer, keeps the plain harmless steps
+    small = re.sub(r"\bwriteback:(\d+)", lambda m: f"writeback:{int(m.group(1)) // 100}", text)
+    assert not any("dirty limits" in s for f in analyze(small).events[0].findings for s in f.remediation)
+    elsewhere = re.sub(r"\b(submit_bio|generic_make_request|blk_queue_bio|get_request)\+", "other_caller+", text)
+    assert not any("dirty limits" in s for f in analyze(elsewhere).events[0].findings for s in f.remediation)
+
+
+def test_high_order_packet_buffers_point_at_the_mtu_and_the_min_free_raise_is_sized_from_the_machine() -> None:
+    # 2.6.9 i686: 24 order-3 GFP_ATOMIC failures; the traced ones allocate in alloc_skb()
+    net = _step(_findings(load_case("lore-269ac11-rsync-atomic-order3")[0].decode()), "OOM131", "network packet path")
+    assert "32 kB buffers there mean frames above a page" in net and "lower the MTU to 1500" in net
+    # an order-1 request of the packet path that is a socket's own structure (tcp_create_openreq_child),
+    # not a packet buffer: no MTU advice
+    virtio = _findings(load_case("lore-42-bz107111-virtio-order1-dma-reserve")[0].decode())
+    assert "MTU" not in _step(virtio, "OOM131", "network packet path")
+    # the weaker raise of min_free_kbytes is sized from the zones' own watermarks (2.6.32 iwlagn, 1 GB)
+    iwlagn = _step(_findings(load_case("lore-2632rc3-iwlagn-order2-qp")[0].decode()), "OOM131", "min_free_kbytes")
+    assert re.search(r"raise vm\.min_free_kbytes moderately \(from about \d+ kB to at most \d+\)", iwlagn)
+    from knowledge import catalogue
+
+    record = next(r for r in catalogue.load() if r.code == "OOM131")
+    inflated = {
+        "min_free_inflated": True,
+        "min_free_now": 262144,
+        "min_free_own": 11585,
+        "min_free_target": None,
+        "warning_only": False,
+        "net_path": None,
+        "kernel_fixes": [],
+        "module": None,
+    }
+    steps = catalogue.render_remediation(record, {"ctx": inflated, "version": None, "ev": {}, "env": {}})
+    assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s) for s in steps)
+    assert any("sysctl -w vm.min_free_kbytes=11585" in s for s in steps)

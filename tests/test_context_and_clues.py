@@ -266,3 +266,20 @@ def test_vmalloc_larger_than_ram_is_the_callers_defect():
     assert "can never succeed" in finding.explanation
     ndpi = first_with_findings(corpus("gh-vel21ripn-ndpi-49"))
     assert "OOM605" not in [f.code for f in ndpi.findings]  # 416 KiB: the area, not the size, was short
+
+
+def test_program_tags_and_the_units_systemd_names_are_read_from_the_lines_around_a_report():
+    text = (
+        "Sep 27 13:44:47 varnish-16 kernel: Out of memory: Kill process 1358 (netdata) score 1000 or sacrifice child\n"
+        "Sep 27 13:46:19 varnish-16 varnishd[121910]: Manager got SIGTERM\n"
+        "Sep 27 13:46:19 varnish-16 varnishd[121910]: Stopping Child\n"
+        "Sep 27 13:46:20 varnish-16 systemd[1]: mysql.service: A process of this unit has been killed by the OOM killer.\n"
+        "Sep 27 13:46:21 varnish-16 systemd[1]: nginx.service: Deactivated successfully.\n"
+    )
+    lines = parse_text(text).context.lines
+    # one line per program (and unit): a big syslog repeats them thousands of times
+    assert [(c.kind, dict(c.values)) for c in lines] == [
+        ("program_tag", {"program": "varnishd", "pid": 121910}),
+        ("systemd_oom", {"text": "killed by the OOM killer", "unit": "mysql.service"}),
+        ("program_tag", {"program": "systemd", "pid": 1, "unit": "nginx.service"}),
+    ]

@@ -93,14 +93,15 @@ def test_ranking_on_cases_added_since_does_not_fall():
     54 (76 %); the whole corpus 147/169 (87 %). After the fragment mechanisms (HighMem read from
     lowmem_reserve, zone-line breakdowns, a sacrificed child's score, a pool without RAM, page
     cache left unreclaimed at a kill): top-1 57 (80 %), top-3 61 (86 %); the whole corpus
-    154/169 (91 %). These floors keep what was
-    reached; raise them as the diagnosis improves."""
+    154/169 (91 %). After the partial-paste pointers (OOM103/OOM702, OOM125, OOM303), OOM224,
+    OOM502 and the kill score without RAM: top-1 62/71 (87 %), top-3 67/71 (94 %). These floors
+    keep what was reached; raise them as the diagnosis improves."""
     top1, top3, total = _ranking(
         [c for c in CASE_IDS if c not in BASELINE and c not in SECOND_WAVE and c not in THIRD_WAVE]
     )
     assert total >= 60
-    assert top1 / total >= 0.80, (top1, total)
-    assert top3 / total >= 0.85, (top3, total)
+    assert top1 / total >= 0.87, (top1, total)
+    assert top3 / total >= 0.94, (top3, total)
 
 
 def test_ranking_on_the_second_wave_does_not_fall():

@@ -11,6 +11,10 @@ atomics, partial pastes: vmalloc=, NUMA node limits, 64 KiB pages' min_free_kbyt
 all cases 140/160, 88 %; second wave 6/8), with the workload levers put first as well
 23/33 (all first-wave cases 141/160, 88 %; second wave 7/8), so the target is not met yet on all 34 held-out cases
 (23/34, 68 %) and the test holds the reached share as a floor (raise FLOOR as the advice improves).
+After the workload candidates named elsewhere in the paste (log tags, units, other reports), the
+writeback backlog under harmless block-layer failures and the sizing in the lever steps: held-out
+unchanged at 23/34 (first wave 23/33), all cases 150/168 (first wave 143/160, 89 %; folds 1-4
+127/134), second wave 7/8.
 The third wave (THIRD_WAVE.txt, 14 threads whose expert gave a fix, labelled before oomlens ran on
 them) reached 6/14 when it was added; its own floor holds that.
 """
@@ -90,7 +94,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         f"held-out share {first_held_share:.0%} < {FLOOR:.0%}: {', '.join(c for c, ok in first_held if not ok)}"
     )
     first_share = sum(ok for _, ok in first) / len(first)
-    assert first_share >= 0.88, f"share over all cases {first_share:.0%} fell below the 88 % reached"
+    assert first_share >= 0.89, f"share over all cases {first_share:.0%} fell below the 89 % reached"
     wave = [(c, ok) for c, ok in scored if c in second]
     print(f"second wave: {sum(ok for _, ok in wave)}/{len(wave)}")
     assert sum(ok for _, ok in wave) >= SECOND_WAVE_FLOOR, wave

@@ -109,8 +109,11 @@ def test_highmem_page_count_marks_a_32bit_kernel() -> None:
 
 
 def test_a_totals_only_paste_of_a_highmem_kernel_points_at_vmalloc() -> None:
+    # the possible causes OOM103 (lowmem) and OOM702 (the vmalloc area) lead; the first step asks
+    # for the lines that tell them apart, the second gives the vmalloc= step
     steps = _steps(HIGHMEM_TOTALS)
-    assert len(steps) >= 2 and steps[0].startswith("Paste the complete kernel report")
+    assert len(steps) >= 2 and steps[0].startswith("Paste the zone lines of the report")
+    assert "lines just before it" in steps[0] and "vmap allocation" in steps[0]
     assert "vmalloc=" in steps[1] and "32-bit kernel with HighMem" in steps[1]
 
 
@@ -141,3 +144,61 @@ def test_a_node_bound_kill_sizes_the_workload_from_the_allowed_nodes() -> None:
     step = _steps(case, "OOM301")[0]
     assert "memory of the NUMA nodes it may use" in step
     assert f"{round(node_kb / 1024)} MiB here" in step
+
+
+SLAB_LEAK = "lab-slab-sockleak-deb61-arm64"
+SLAB_NO_LIST = "gh-openwrt-openwrt-3507"
+
+
+def test_slab_leak_tracing_path_follows_the_5_14_move_to_debugfs() -> None:
+    # mm/slub.c 64dd68497be7 (5.14) moved alloc_calls from /sys/kernel/slab to debugfs alloc_traces;
+    # OOM603 still sent every kernel to the sysfs file (OOM212 had been fixed alone)
+    assert not is_held_out(SLAB_LEAK)
+    text = load_case(SLAB_LEAK)[0].decode()
+
+    def oom603(release: str) -> str:
+        event = analyze(text.replace("6.1.0-50-arm64", release).encode()).events[0]
+        steps = [s for f in event.findings if f.code == "OOM603" for s in f.remediation]
+        return next(s for s in steps if "slub_debug=U,kmalloc-N" in s)
+
+    assert "/sys/kernel/debug/slab/kmalloc-N/alloc_traces" in oom603("6.1.0-50-arm64")
+    assert "/sys/kernel/debug/slab/kmalloc-N/alloc_traces" in oom603("5.14.0-50-arm64")
+    old = oom603("5.13.0-50-arm64")
+    assert "/sys/kernel/slab/kmalloc-N/alloc_calls" in old and "debug/slab" not in old
+
+
+def test_the_unreclaimable_slab_list_is_promised_from_4_15_and_only_where_printed() -> None:
+    # dump_unreclaimable_slab() came with 4.15 ('mm: oom: show unreclaimable slab info when
+    # unreclaimable slabs > user memory'), printed in a global OOM when unreclaimable slab exceeds
+    # the LRU pages, with CONFIG_SLAB or CONFIG_SLUB_DEBUG; the steps said "on 5.x+ the report lists it"
+    assert not is_held_out(SLAB_NO_LIST)
+    text = load_case(SLAB_NO_LIST)[0].decode()  # 5.4.69 OpenWrt, no list in the paste
+
+    def first(release: str) -> str:
+        event = analyze(text.replace("5.4.69 #0", release).encode()).events[0]
+        return next(s for f in event.findings if f.code == "OOM219" for s in f.remediation)
+
+    step = first("5.4.69 #0")
+    assert "5.x" not in step and "this paste shows no 'Unreclaimable slab info' list" in step
+    assert "from 4.15" in step and "exceeds the LRU pages" in step
+    assert "before 4.15) prints no 'Unreclaimable slab info'" in first("4.14.0 #0")
+    assert "this paste shows no" in first("4.15.0 #0")
+    # where the report carries the list, the step points at it
+    listed = _steps(SLAB_LEAK, "OOM603")[0]
+    assert "the 'Unreclaimable slab info' in the report lists the biggest" in listed
+
+
+def test_a_memory_cgroup_bounds_page_tables_only_where_they_are_charged_to_it() -> None:
+    # page-table pages are charged to the memory cgroup since 4.8 (3e79ec7ddc33, x86 first): on
+    # older kernels a cgroup does not bound them, so the step must not offer it there
+    case = "lab-pagetables-deb61-arm64"
+    assert not is_held_out(case)
+    text = load_case(case)[0].decode()
+
+    def step(release: str) -> str:
+        event = analyze(text.replace("6.1.0-50-arm64", release).encode()).events[0]
+        return next(s for f in event.findings if f.code == "OOM213" for s in f.remediation if "ulimit -v" in s)
+
+    assert "memory cgroup, where page tables are charged" in step("6.1.0-50-arm64")
+    assert "memory cgroup, where page tables are charged" in step("4.8.0-1-arm64")
+    assert "memory cgroup" not in step("4.7.0-1-arm64").split("(applies")[0]

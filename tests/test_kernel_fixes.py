@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from oomcases import load_case
 
@@ -98,3 +100,60 @@ def test_proc_sysctl_buffer_record_needs_5_8_to_5_11() -> None:
     assert top.code == "OOM606" and "4508943794ef" in top.remediation[0]
     assert _ids(text.replace("5.10.2 #80", "5.12.0 #80")) == []  # the first release with the fix
     assert _ids(text.replace("5.10.2 #80", "5.7.0 #80")) == []  # before the kzalloc'ed buffer
+
+
+def test_a_driver_record_needs_its_module_and_says_when_no_fix_exists() -> None:
+    # i40e's rx_bi/tx_bi bookkeeping arrays: a 4096-descriptor ring asks for an order-5 kzalloc
+    # (lore netdev 2020, 4.19); the kvzalloc patch was not merged and later mainline still has the
+    # kzalloc/kcalloc, so the step must not promise an upgrade
+    text = load_case("lore-419-i40e-ringparam-order5-patch")[0].decode()
+    assert _ids(text) == ["i40e-ring-bookkeeping-kzalloc"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606"
+    assert top.remediation[0].startswith("No kernel upgrade fixes this known defect")
+    assert "kvzalloc" in top.remediation[0] and "compact_memory" in top.remediation[0]
+    assert "modinfo i40e" in top.remediation[1]
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert not any(s.startswith("Upgrade to a kernel with the fix") for s in steps)
+    # the same frames in another driver's module, or a request below order 3, are not this defect
+    assert _ids(text.replace("[i40e]", "[ixgbe]")) == []
+    assert _ids(text.replace("page allocation failure: order:5", "page allocation failure: order:2")) == []
+    assert _ids(text.replace("page allocation failure: order:5", "page allocation failure: order:3")) == [
+        "i40e-ring-bookkeeping-kzalloc"
+    ]
+
+
+def test_every_unfixed_record_gives_a_workaround_and_no_fixed_release() -> None:
+    for record in yaml.safe_load(PATH.read_text("utf-8")):
+        if record.get("unfixed"):
+            assert record.get("workaround") and not record.get("fixed_in"), record["id"]
+
+
+CASES = Path(__file__).resolve().parent / "cases"
+
+
+def _case_text(name: str) -> str:
+    return (CASES / name).read_text("utf-8")
+
+
+def test_mmc_bounce_buffer_record_needs_mmc_init_request_and_a_high_order() -> None:
+    # 4.14-rc2: mmc_init_request() kmalloc'ed a 64 KiB bounce buffer per request (mandatory since
+    # 304419d8a7e9, 4.13) until de3ee99b097d deleted the bounce buffers (linux-mm, October 2017)
+    text = _case_text("lore-414rc2-mmc-init-request-order4.log")
+    assert _ids(text) == ["mmc-bounce-buffer-per-request-order4"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and "de3ee99b097d" in top.remediation[0]
+    assert _ids(text.replace("order:4,", "order:2,")) == []  # not the 64 KiB buffer
+    assert _ids(text.replace("order:4,", "order:3,")) == ["mmc-bounce-buffer-per-request-order4"]
+    assert _ids(text.replace("mmc_init_request", "mmc_init_queue_x")) == []
+
+
+def test_check_partition_record_needs_check_partition_and_a_high_order() -> None:
+    # 3.8-rc4+: check_partition() kzalloc'ed its 64 KiB struct parsed_partitions (size-65536 cache,
+    # order 4); Ming Lei's patch made it kzalloc + vzalloc (linux-mm, January 2013)
+    text = _case_text("lore-38rc4-check-partition-order4.log")
+    assert _ids(text) == ["check-partition-state-64k-kmalloc"]
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation][:3]
+    assert any("optimize memory allocation in check_partition" in s and "blockdev --rereadpt" in s for s in steps)
+    assert _ids(text.replace("order:4,", "order:2,")) == []
+    assert _ids(text.replace("check_partition+", "rescan_partitionz+")) == []

@@ -283,10 +283,10 @@ def test_a_failing_part_fails_the_run_and_leaves_no_worker_waiting(fleet: Path, 
     and the error (here an I/O error, as a vanished file gives) reaches the caller."""
     real = grammar.windows.part_windows
 
-    def failing(fd, size, range_bytes, index, start):  # type: ignore[no-untyped-def]
+    def failing(fd, size, range_bytes, index, start, may_use=None):  # type: ignore[no-untyped-def]
         if index == 3:
             raise OSError(5, "Input/output error")
-        return real(fd, size, range_bytes, index, start)
+        return real(fd, size, range_bytes, index, start, may_use)
 
     monkeypatch.setattr(grammar.windows, "part_windows", failing)  # the workers import it when they run
     with fleet.open("rb") as handle, pytest.raises(OSError, match="Input/output error"):

@@ -84,3 +84,32 @@ def test_raising_target_is_derived_from_this_machine() -> None:
     target = int(re.search(r"min_free_kbytes=(\d+)", step).group(1))  # type: ignore[union-attr]
     assert analysis.ram_kb is not None and target <= analysis.ram_kb // 100
     assert target > (analysis.min_free_kbytes_estimate or 0)
+
+
+PAGES_64K = """swapper/1: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)
+CPU: 1 PID: 0 Comm: swapper/1 Not tainted 4.18.0-305.el8.{arch} #1
+Mem-Info:
+active_anon:1000 inactive_anon:1000 isolated_anon:0
+ active_file:1000 inactive_file:1000 isolated_file:0
+ unevictable:0 dirty:0 writeback:0
+ slab_reclaimable:100 slab_unreclaimable:100
+ mapped:100 shmem:10 pagetables:10 bounce:0
+ free:2000 free_pcp:0 free_cma:0
+Node 0 Normal free:128000kB min:90000kB low:112000kB high:134000kB active_anon:64000kB \
+inactive_anon:64000kB active_file:64000kB inactive_file:64000kB unevictable:0kB writepending:0kB \
+present:16777216kB managed:16000000kB mlocked:0kB kernel_stack:1000kB pagetables:640kB bounce:0kB \
+free_pcp:0kB local_pcp:0kB free_cma:0kB
+lowmem_reserve[]: 0 0 0
+Node 0 Normal: 2000*64kB (UME) = 128000kB
+262144 pages RAM
+"""
+
+
+def test_thp_pageblock_with_64k_pages_is_arm64s_pmd_and_ppc64s_huge_page() -> None:
+    # arm64: pageblock = PMD = 512 MB with 64 KiB pages, so the 5 % cap applies; ppc64: the default
+    # huge page size, at most 16 MB (arch/powerpc HUGETLB_PAGE_ORDER; set_pageblock_order())
+    arm = _analysis(PAGES_64K.format(arch="aarch64"))
+    ppc = _analysis(PAGES_64K.format(arch="ppc64le"))
+    assert arm.page_kb == ppc.page_kb == 64
+    assert arm.thp_min_free_kbytes == 16000000 // 20
+    assert ppc.thp_min_free_kbytes == 11 * 16 * 1024

@@ -10,6 +10,7 @@ from oomcases import REPO, load_case
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
+from knowledge.units import size
 from knowledge.workloads import PATH, load, recognise
 
 
@@ -43,6 +44,8 @@ def test_a_memcg_kill_of_a_jvm_names_the_heap_setting() -> None:
     findings = analyze(load_case("code-fluid-project-jira-to-11ty-infra-161")[0]).events[0].findings
     steps = [s for f in findings for s in f.remediation][:3]
     assert any("-Xmx" in s for s in steps)
+    # and the JDKs that miss a cgroup v2 limit on kernels without v1 cpusets (6.12+)
+    assert any("CONFIG_CPUSETS_V1" in s and "JDK-8349988" in s for s in steps)
 
 
 def test_a_hog_step_names_the_programs_own_lever() -> None:
@@ -192,3 +195,177 @@ def test_a_protected_known_program_is_told_its_own_lever() -> None:
     assert _renamed("lab-oom-score-adj-deb61-amd64", "memhog")["OOM205"][2].startswith(
         "Fix the protected process's memory use. "
     )
+
+
+def test_a_program_the_log_names_around_a_score_of_1000_is_offered_as_the_candidate() -> None:
+    # netdata selected at score 1000 (its packaging sets OOMScoreAdjust=1000); the only other
+    # lines of the paste are varnishd's own (syslog program tag varnishd[121910])
+    steps = _steps("gh-netdata-netdata-9996")
+    assert "the paste shows varnishd (a syslog program tag), Varnish Cache" in steps[0]
+    assert "-s malloc" in steps[0] and "OOMScoreAdjust=" in steps[0]
+
+
+SYSLOG_HEADER_ONLY = (
+    "Mar  3 10:00:00 {host} kernel: cron invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:00 {host} kernel: CPU: 7 PID: 1401 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:05 {other} {tag}: {message}\n"
+)
+
+
+def _header_only(**fields: str) -> list[str]:
+    values = {"host": "db-1", "other": "db-1", "tag": "mysqld[812]", "message": "ready for connections"} | fields
+    return [s for f in analyze(SYSLOG_HEADER_ONLY.format(**values)).events[0].findings for s in f.remediation]
+
+
+def test_a_header_only_report_names_the_workload_of_a_program_tag_on_the_same_host() -> None:
+    steps = _header_only()
+    assert any(
+        "show mysqld (a syslog program tag), MySQL / MariaDB" in s and "innodb_buffer_pool_size" in s for s in steps[:3]
+    )
+    # the unit systemd logs about is matched by the records' cgroup patterns
+    unit = _header_only(tag="systemd[1]", message="redis-server.service: Main process exited, code=killed")
+    assert any("redis-server.service (a unit systemd logs about), Redis" in s and "maxmemory" in s for s in unit[:3])
+    # another host's program, a program no record knows, and the kubelet (it logs on every node) are not candidates
+    for fields in ({"other": "web-2"}, {"tag": "sshd[99]"}, {"tag": "kubelet[77]"}):
+        assert not any("knowledge/workloads.yaml" in s for s in _header_only(**fields)), fields
+
+
+def test_more_workloads_and_the_thread_names_their_allocations_carry_are_recognised() -> None:
+    # programs whose own settings bound their memory
+    for comm, record in (
+        ("scylla", "scylla"),
+        ("envoy", "envoy"),
+        ("squid", "squid"),
+        ("puma", "ruby-app"),
+        ("sidekiq", "ruby-app"),
+        ("etcd", "etcd"),
+        ("influxd", "influxdb"),
+        ("fluent-bit", "fluent-bit"),
+        # threads: PyTorch's main thread, vLLM's engine, Chromium's renderer, ClickHouse's pipelines
+        ("pt_main_thread", "pytorch"),
+        ("VLLM::EngineCore"[:15], "gpu-inference"),
+        ("CrRendererMain", "browser"),
+        ("ThreadPoolForegroundWorker"[:15], "browser"),
+        ("QueryPipelineEx", "clickhouse"),
+        ("BgSchPool", "clickhouse"),
+    ):
+        assert recognise([comm]).id == record, comm  # type: ignore[union-attr]
+    assert recognise(["rubyish"]) is None and recognise(["envoyd"]) is None
+
+
+def test_a_step_names_the_program_rather_than_the_thread_it_was_recognised_by() -> None:
+    # `Kill process 16959 (AsyncBlockInput) ...` (a ClickHouse thread name) and the killed
+    # clickhouse-serv: the step names the program
+    steps = _steps("gh-clickhouse-clickhouse-6260")
+    assert steps[0].startswith("Bound clickhouse-serv with its own memory settings: it is ClickHouse")
+    # a memcg OOM of an Envoy sidecar names the overload manager's heap limit first
+    envoy = _steps("gh-cloudfoundry-garden-runc-release-193")
+    assert envoy[0].startswith("Size Envoy proxy") and "max_heap_size_bytes" in envoy[0]
+
+
+def test_a_known_hogs_lever_comes_with_the_room_the_dump_shows_it_has() -> None:
+    # the lab hog renamed to MySQL: what it held, what the rest held, and the room left beside it
+    text = re.sub(r"\bmemhog\b", "mysqld", load_case("lab-process-hog-deb612-amd64")[0].decode())
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    sizing, held = analysis.sizing, analysis.tasks[0].badness_kb
+    assert sizing is not None and analysis.tasks[0].name == "mysqld"
+    others = sizing["demand_kb"] - held
+    expected = (
+        f"At the kill it held {size(held)}, and everything else that could not be reclaimed took "
+        f"{size(others)} of the {size(sizing['capacity_kb'])} of RAM: set these so that it stays well "
+        f"below {size(sizing['capacity_kb'] - others)}"
+    )
+    steps = {f.code: f.remediation for f in analyze(text).events[0].findings}
+    for code in ("OOM201", "OOM221"):
+        assert expected in steps[code][0] and "innodb_buffer_pool_size" in steps[code][0], steps[code][0]
+    # a score-only kill line gives a share, not the rest's figures: no room is claimed
+    assert not any("stays well below" in s for s in _steps("gh-netdata-netdata-9996"))
+
+
+def test_a_known_hogs_first_step_holds_its_lever_and_a_fixed_release_so_more_ram_stays_in_the_first_three() -> None:
+    steps = _renamed("lab-process-hog-deb612-amd64", "mysqld")["OOM201"]
+    assert "innodb_buffer_pool_size" in steps[0] and "memory leak fixed in a newer release" in steps[0]
+    assert not any(s.startswith("Find out why mysqld grows") for s in steps)
+    assert any(s.startswith("Size RAM (or add swap)") for s in steps[:3])
+    # an unknown program keeps its own "find out why it grows" step first
+    assert _renamed("lab-process-hog-deb612-amd64", "memhog")["OOM201"][0].startswith("Find out why memhog grows")
+
+
+def test_a_runaway_that_may_be_legitimate_is_also_told_how_much_more_memory_would_hold_it() -> None:
+    # the lab hog alone on a 512 MB Debian 12 VM without swap
+    text = load_case("lab-process-hog-deb612-amd64")[0].decode()
+    dump = parse_text(text)
+    sizing = evaluate(dump.events[0], dump).analysis.sizing
+    assert sizing is not None and sizing["missing_kb"] > 0
+    steps = {f.code: f.remediation for f in analyze(text).events[0].findings}["OOM221"]
+    ram = steps[2]
+    assert ram.startswith("If what it holds is what its work legitimately needs, the machine is too small")
+    assert f"about {size(sizing['target_kb'])}, {size(sizing['missing_kb'])} more than it had" in ram
+
+
+def test_full_swap_sizes_the_ram_it_asks_for() -> None:
+    text = load_case("lab-swap-zram-deb61-amd64")[0].decode()
+    dump = parse_text(text)
+    sizing = evaluate(dump.events[0], dump).analysis.sizing
+    assert sizing is not None and sizing["scope"] == "RAM + swap"
+    step = next(
+        s for f in analyze(text).events[0].findings if f.code == "OOM203" for s in f.remediation if "add RAM" in s
+    )
+    assert f"against {size(sizing['capacity_kb'])} of RAM + swap" in step and size(sizing["target_kb"]) in step
+
+
+def test_the_largest_top_row_beside_a_header_only_report_is_the_candidate_before_any_log_tag() -> None:
+    text = SYSLOG_HEADER_ONLY.format(host="db-1", other="db-1", tag="redis-server[77]", message="Ready to accept") + (
+        "top - 10:00:07 up 3 days,  1 user,  load average: 1.00, 1.00, 1.00\n"
+        "  PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n"
+        " 4242 mysql     20   0   12.3g  11.8g  10240 S   2.0  75.3  12:34.56 mysqld\n"
+        " 4243 root      20   0    1.2g   0.2g  10240 S   2.0   1.3   2:34.56 cc1plus\n"
+    )
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any("show mysqld (the largest top row), MySQL / MariaDB" in s for s in steps[:3])
+    assert not any("Redis" in s or "parallel build" in s for s in steps)
+
+
+def test_copies_of_a_worker_program_are_counted_against_the_room_the_dump_shows() -> None:
+    # four same-size PHP-FPM children on a 512 MB VM without swap (the lab case's programs renamed)
+    text = re.sub(
+        r"\b(postgres|java|node|redis-server)\b",
+        "php-fpm",
+        (REPO / "tests" / "cases" / "workload-many-processes.log").read_text(),
+    )
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    group = analysis.task_groups[0]
+    sizing = analysis.sizing
+    assert group.name == "php-fpm" and len(group.pids) == 4 and sizing is not None
+    room = sizing["capacity_kb"] - (sizing["demand_kb"] - group.badness_kb)
+    each = group.badness_kb // 4
+    fits = int(room / 1.25 // each)
+    step = next(f for f in analyze(text).events[0].findings if f.code == "OOM201").remediation[0]
+    assert f"The dump shows 4 of its processes at about {size(each)} each" in step
+    assert f"about {fits} fit: set pm.max_children to at most that" in step and fits < 4
+    # one process of a program that runs as one process (MySQL): no count
+    assert not any(
+        "of its processes at about" in s for s in _renamed("lab-process-hog-deb612-amd64", "mysqld")["OOM201"]
+    )
+
+
+TWO_REPORTS = (
+    "[1234.000000] cron invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+    "[1234.000050] CPU: 3 PID: 77 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "[1300.000000] bash invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0\n"
+    "[1300.000050] CPU: 1 PID: 99 Comm: bash Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "[1300.100000] {kill}: Killed process 4242 (redis-server) total-vm:9000000kB, anon-rss:8000000kB, "
+    "file-rss:0kB, shmem-rss:0kB, UID:999 pgtables:16000kB oom_score_adj:0\n"
+)
+
+
+def test_a_header_only_report_names_what_another_report_of_the_paste_killed() -> None:
+    events = analyze(TWO_REPORTS.format(kill="Out of memory")).events
+    assert len(events) == 2
+    first = [s for f in events[0].findings for s in f.remediation]
+    assert any("show redis-server (killed by another report in this paste), Redis" in s for s in first[:3])
+    # a memcg kill in a group the first report does not share says nothing about it
+    memcg = analyze(TWO_REPORTS.format(kill="Memory cgroup out of memory")).events
+    assert not any("killed by another report" in s for f in memcg[0].findings for s in f.remediation)

@@ -19,7 +19,7 @@ from typing import Any
 
 from grammar.facts import SourceLine
 
-from ..analysis import LOWMEM_ZONES, Analysis
+from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
 
@@ -99,25 +99,97 @@ def has_fact(analysis: Analysis, name: str) -> bool:
 
 def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
     """The needs (alternatives kept together) that this event does not show."""
-    return tuple(
-        need
-        for need, alternatives in zip(spec.needs, spec.alternatives, strict=True)
-        if not any(has_fact(analysis, alt) for alt in alternatives)
-    )
+    # (loops rather than generators: asked for every record of the catalogue, for every event)
+    facts = analysis.facts
+    missing: tuple[str, ...] = ()
+    for need, alternatives in zip(spec.needs, spec.alternatives, strict=True):
+        for alternative in alternatives:
+            shown = facts.get(alternative)
+            if shown is None:
+                shown = facts[alternative] = FACTS[alternative](analysis)
+            if shown:
+                break
+        else:
+            missing += (need,)
+    return missing
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
-    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program) and ctx.sizing."""
+    """ctx.workload (knowledge/workloads.yaml: which setting bounds this program), ctx.sizing and
+    ctx.named_workload: when the report names no known program, the one the text around it names
+    (a syslog program tag, a systemd unit, a `top` row), with the name and where it was seen - a
+    candidate to check, not the process the report shows holding the memory."""
     workload = a.workload(*names)
-    # the process name the record was recognised by (None when a cgroup path or unit matched it)
-    process = next((n for n in names if n and workload and any(p.search(n) for p in workload.process)), None)
+    # the process name the record was recognised by (None when a cgroup path or unit matched it):
+    # the program's own name (a record's first pattern) before one of its thread names
+    process = None
+    if workload is not None:
+        matching = [n for n in names if n and any(p.search(n) for p in workload.process)]
+        process = next((n for n in matching if workload.process[0].search(n)), matching[0] if matching else None)
+    named = a.named_workload if workload is None else None
     return {
+        "named_workload": (
+            {
+                "name": named[0].name,
+                "levers": named[0].levers,
+                "id": named[0].id,
+                "seen": named[1].name,
+                "source": named[1].source,
+            }
+            if named
+            else None
+        ),
         "workload": (
             {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
             if workload
             else None
         ),
         "sizing": a.sizing,
+    }
+
+
+def _fit_context(a: Analysis, held_kb: int | None) -> dict[str, Any] | None:
+    """ctx.fit: the room a program that held ``held_kb`` (RSS + swap + page tables) has beside the
+    rest of a global OOM: RAM (+ swap) less everything else that nothing could reclaim at the kill
+    (Analysis.sizing's demand less the program's own share). None inside a memory cgroup (OOM401
+    sizes the group against its limit), without the figures, or when the rest alone fills memory."""
+    sizing = a.sizing
+    if a.is_memcg or sizing is None or not held_kb:
+        return None
+    others = max(0, sizing["demand_kb"] - held_kb)
+    room = sizing["capacity_kb"] - others
+    if room <= 0:
+        return None
+    return {
+        "held_kb": held_kb,
+        "others_kb": others,
+        "room_kb": room,
+        "capacity_kb": sizing["capacity_kb"],
+        "scope": sizing["scope"],
+    }
+
+
+def _count_context(a: Analysis, group: Any, workload: Any) -> dict[str, Any] | None:
+    """ctx.count: for a record whose processes are copies of one program (``count_setting``), how
+    many of them the dump shows, their average RSS + swap + page tables, and how many fit in the
+    room beside the rest of a global OOM (RAM (+ swap) less everything else nothing could reclaim,
+    as _fit_context) with SIZING_HEADROOM kept free. RSS counts the pages the copies share in each
+    of them, so the count errs low."""
+    if workload is None or not workload.count_setting or group is None or len(group.pids) < 2:
+        return None
+    fit = _fit_context(a, group.badness_kb)
+    if fit is None:
+        return None
+    each = group.badness_kb // len(group.pids)
+    if each <= 0:
+        return None
+    fits = int(fit["room_kb"] / (1 + SIZING_HEADROOM) // each)
+    return {
+        "setting": workload.count_setting,
+        "processes": len(group.pids),
+        "each_kb": each,
+        "room_kb": fit["room_kb"],
+        "fits": max(1, fits),
     }
 
 
@@ -130,14 +202,45 @@ def _fix_dict(f: Any) -> dict[str, Any]:
         "workaround": f.workaround,
         "source": f.source,
         "kernels": "-".join(".".join(str(n) for n in end) for end in f.kernels) if f.kernels else None,
+        "unfixed": f.unfixed,
     }
 
 
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
-    """Known kernel defects this event fits (knowledge/kernel_fixes.yaml), for ctx.kernel_fixes."""
+    """Known kernel defects this event fits that have a fix (knowledge/kernel_fixes.yaml), for
+    ctx.kernel_fixes: the steps built on it say "upgrade to a kernel with the fix"; a defect with no
+    upstream fix is named by the known_defect finding (OOM606) alone."""
     from ..kernel_fixes import matches
 
-    return [_fix_dict(f) for f in matches(a)]
+    return [_fix_dict(f) for f in matches(a) if not f.unfixed]
+
+
+def _slab_sources(a: Analysis) -> dict[str, str]:
+    """ctx.slab_list / ctx.alloc_traces: where this kernel shows the biggest slab caches and the
+    call sites that allocate one, for the slab findings (OOM212, OOM219, OOM603).
+
+    dump_unreclaimable_slab() ('Unreclaimable slab info' after Mem-Info) exists from 4.15
+    (mm/oom_kill.c is_dump_unreclaim_slabs(), 'mm: oom: show unreclaimable slab info when
+    unreclaimable slabs > user memory'): only in a global OOM, only when unreclaimable slab exceeds
+    the LRU pages, and only with CONFIG_SLAB or CONFIG_SLUB_DEBUG (mm/slab.h; a stub otherwise).
+    SLUB's alloc_calls moved from sysfs to debugfs alloc_traces in 5.14 (64dd68497be7)."""
+    version = a.version
+    if version is not None and version >= (5, 14):
+        traces = "/sys/kernel/debug/slab/<cache>/alloc_traces (debugfs; 5.14 moved it out of sysfs)"
+    elif version is not None:
+        traces = "/sys/kernel/slab/<cache>/alloc_calls"
+    else:
+        traces = "/sys/kernel/debug/slab/<cache>/alloc_traces on 5.14+ or /sys/kernel/slab/<cache>/alloc_calls before"
+    if a.find_lines(r"Unreclaimable slab info"):
+        listed = "the 'Unreclaimable slab info' in the report lists the biggest"
+    elif version is not None and version < (4, 15):
+        listed = "this kernel (before 4.15) prints no 'Unreclaimable slab info' list in its OOM report"
+    else:
+        listed = (
+            "this paste shows no 'Unreclaimable slab info' list, which kernels from 4.15 built with SLAB or"
+            " SLUB_DEBUG print after Mem-Info in a global OOM when unreclaimable slab exceeds the LRU pages"
+        )
+    return {"slab_list": listed, "alloc_traces": traces}
 
 
 def _module_context(a: Analysis) -> dict[str, Any]:

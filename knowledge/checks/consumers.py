@@ -10,6 +10,7 @@ from ..analysis import Analysis, ramp
 from .base import (
     Evidence,
     Hit,
+    _slab_sources,
     check,
 )
 from .defects import _clues
@@ -111,6 +112,7 @@ def slab_unreclaimable(a: Analysis, p: dict[str, Any]) -> Hit | None:
         hit.confidence = max(hit.confidence, p["confidence_lowmem_dominant"])
     slab_lines = a.find_lines(r"Unreclaimable slab info")
     hit.context["slab_dump"] = bool(slab_lines)
+    hit.context.update(_slab_sources(a))
     return hit
 
 
@@ -210,7 +212,7 @@ def slab_without_tasks(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if slab_lines:
             evidence["slab_cache"] = (slab_lines[0].text, slab_lines[:1])
     clue = _clues(a)
-    context = {"debug": [n for n in ("kasan", "kmemleak") if n in clue]}
+    context = {"debug": [n for n in ("kasan", "kmemleak") if n in clue], **_slab_sources(a)}
     return Hit(
         ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence, context
     )
@@ -263,5 +265,5 @@ def slab_share_of_counted(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]),
         evidence,
-        {"user_small": user is not None and user.kb < p["user_small_share"] * counted},
+        {"user_small": user is not None and user.kb < p["user_small_share"] * counted, **_slab_sources(a)},
     )

@@ -12,6 +12,8 @@ from .base import (
     Hit,
     _fix_dict,
     _flag,
+    _module_context,
+    _trace_has,
     _workload_context,
     check,
 )
@@ -28,6 +30,41 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     names = (a.victim_name, a.task_groups[0].name if a.task_groups else None, trigger.comm if trigger else None)
     context = {**_partial_context(a), **_workload_context(a, *names)}
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
+
+
+@check("partial_pointer", needs=("meminfo|zones|tasks|memcg|page_totals",))
+def partial_pointer(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """What a partial paste points at, offered as a possible cause (evaluated like OOM900: only
+    when no other root cause fired, and never confident).
+
+    ``p["pointer"]`` names the part of :func:`_partial_context` the record speaks for: ``highmem``
+    (a 32-bit HighMem kernel, shown without a zone report: lowmem or the vmalloc area),
+    ``large_pages`` (16/64 KiB pages without a zone report: THP's min_free_kbytes) or ``numa``
+    (a zone of a NUMA node printed at or below its low watermark)."""
+    pointer = _partial_context(a).get(p["pointer"])
+    if not pointer:
+        return None
+    evidence: Evidence = {}
+    context: dict[str, Any] = dict(pointer)
+    if p["pointer"] == "highmem":
+        totals = a.lines_of(a.event.page_total_lines)
+        evidence["highmem_kb"] = (pointer["high_kb"], totals)
+        evidence["ram_kb"] = (pointer["ram_kb"], totals)
+        evidence["lowmem_kb"] = (pointer["ram_kb"] - pointer["high_kb"], totals)
+    elif p["pointer"] == "large_pages":
+        lines = a.lines(a.event.task_table_line)
+        evidence["page_kb"] = (pointer["page_kb"], lines)
+        evidence["pageblock_mb"] = (pointer["pageblock_mb"], ())
+    else:
+        starved = [z for z in a.zones if z.node is not None and z.below_low and z.usable is not False]
+        if not starved:
+            return None  # the node's zones are not short: nothing points at its exhaustion
+        zone = max(starved, key=lambda z: z.managed_kb or z.present_kb or 0)
+        evidence["zone"] = (zone.label, zone.lines)
+        evidence["zone_free_kb"] = (zone.free_kb, zone.lines)
+        evidence["zone_low_kb"] = (zone.low_kb, zone.lines)
+        context["zone"] = zone.label
+    return Hit(p["confidence"], evidence, context)
 
 
 def _partial_context(a: Analysis) -> dict[str, Any]:
@@ -121,7 +158,49 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     kills = [e for e in a.dump.events if e.kill is not None]
     if kills:
         confidence *= p["kill_in_paste_factor"]  # something else in the paste did run out of memory
-    return Hit(confidence, evidence, {"reasons": reasons, "kills_in_paste": len(kills)})
+    context = {"reasons": reasons, "kills_in_paste": len(kills), "io_backlog": _io_backlog(a, p, evidence)}
+    return Hit(confidence, evidence, context)
+
+
+# The block layer's request submission: a request that fails here is made while the kernel
+# queues I/O (mm/page_io.c swap_readpage, writeback and readahead all end in submit_bio()).
+BLOCK_SUBMIT = (
+    "submit_bio",
+    "submit_bio_noacct",
+    "generic_make_request",
+    "blk_queue_bio",
+    "blk_mq_submit_bio",
+    "blk_mq_make_request",
+    "get_request",
+    "blk_mq_get_request",
+    "__blk_mq_alloc_request",
+)
+
+
+def _io_backlog(a: Analysis, p: dict[str, Any], evidence: Evidence) -> dict[str, Any] | None:
+    """The failed request was made by the block layer while much memory was under writeback.
+
+    Pages under writeback have been submitted to the device and not completed; dirtyable memory
+    is free + file LRU pages (mm/page-writeback.c global_dirtyable_memory(), v4.9-v6.1), of which
+    the flusher starts background writeback at dirty_background_ratio (10 %). Writeback of at
+    least ``io_backlog_share`` of it means the storage cannot drain what the dirty limits let
+    pile up; smaller dirty limits bound that backlog (the example sizes are OOM216's: 5 % and
+    2.5 % of RAM, at most 1 GB and 256 MB, below the defaults)."""
+    caller = _trace_has(a, *BLOCK_SUBMIT)
+    writeback = a.meminfo_kb("writeback")
+    dirtyable = sum(a.meminfo_kb(key) or 0 for key in ("free", "active_file", "inactive_file"))
+    if caller is None or not writeback or not dirtyable or writeback < p["io_backlog_share"] * dirtyable:
+        return None
+    evidence["writeback_kb"] = (writeback, a.meminfo_lines)
+    evidence["block_caller"] = (caller, ())
+    ram = a.ram_kb or dirtyable
+    return {
+        "writeback_kb": writeback,
+        "caller": caller,
+        "share": round(100 * writeback / dirtyable),
+        "dirty_bytes": min(1 << 30, ram * 1024 // 20) // (1 << 20) * (1 << 20),
+        "background_bytes": min(1 << 28, ram * 1024 // 40) // (1 << 20) * (1 << 20),
+    }
 
 
 @check("contradicted_kill", needs=("zones", "gfp"))
@@ -199,17 +278,30 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(p["confidence"], evidence, {"reasons": reasons})
 
 
+# Stable releases that carry 60e2793d440a ('mm, oom: do not trigger out_of_memory from the #PF'),
+# by series: the first release of each whose stable review lists it (4.14.256-rc3 review,
+# 2021-11-25; 5.4.160-rc2 review, 2021-11). Other series got it in the same weeks, at releases not
+# verified here; a distribution kernel printing x.y.0 does not show its stable level at all.
+FAULT_PATH_BACKPORTS: dict[tuple[int, ...], int] = {(4, 14): 256, (5, 4): 160}
+
+
 def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
     """A global OOM kill entered from the page-fault path: on 3.12-5.15 pagefault_out_of_memory()
     calls out_of_memory() with gfp_mask 0 and order 0 after a fault returned VM_FAULT_OOM, having
     handed a memcg OOM to mem_cgroup_oom_synchronize() first. A page allocation that found memory
     short would have run the OOM killer itself (__alloc_pages_may_oom), so a global kill from here
-    means a fault handler (often a driver's vm_ops->fault) returned VM_FAULT_OOM without the
-    allocator running out. 5.16 (60e2793d440a) stopped killing from this path."""
+    means an allocation in the fault path failed without that: a memory cgroup's kernel-memory
+    charge refused at a cgroup v1 kmem limit (the case 60e2793d440a's changelog names), or a fault
+    handler (often a driver's vm_ops->fault) returning VM_FAULT_OOM. 5.16 (60e2793d440a) stopped killing from this path, and the stable
+    releases of November 2021 carry it as well (FAULT_PATH_BACKPORTS): from those the reading
+    does not apply either."""
     if a.event.kind != "oom-kill" or not a.is_global or a.is_memcg:
         return None
     if a.version is not None and not ((3, 12) <= a.version[:2] < (5, 16)):
         return None
+    fixed = FAULT_PATH_BACKPORTS.get(a.version[:2]) if a.version is not None else None
+    if fixed is not None and a.version is not None and len(a.version) > 2 and a.version[2] >= fixed:
+        return None  # a stable release with the backport: pagefault_out_of_memory() kills no more
     trigger = a.event.trigger
     in_trace = "pagefault_out_of_memory" in a.event.call_trace
     mask_zero = getattr(a.gfp, "mask", None) == 0 and a.order == 0
@@ -222,11 +314,32 @@ def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
 @check("known_defect", needs=("event",))
 def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
-    from ..kernel_fixes import _function, matches
+    from ..kernel_fixes import matches
 
-    found = matches(a)
+    found = tuple(f for f in matches(a) if not f.harmless)  # a harmless one is OOM502's
     if not found:
         return None
+    return _defect_hit(a, p, found)
+
+
+@check("known_noise", needs=("event",))
+def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A record of knowledge/kernel_fixes.yaml marked harmless fits this warning: the failed request
+    is one the caller retries or falls back from, and the fix only makes it silent."""
+    from ..kernel_fixes import matches
+
+    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
+        return None
+    found = tuple(f for f in matches(a) if f.harmless)
+    if not found:
+        return None
+    return _defect_hit(a, p, found)
+
+
+def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
+    """The evidence that ties the kernel_fixes records ``found`` to the event, and how firmly."""
+    from ..kernel_fixes import _function
+
     frames = [(f, _function(f)) for f in a.event.call_trace]
     evidence: Evidence = {"defect": (found[0].title, ())}
     traced = pinned = False
@@ -248,7 +361,14 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.kernel:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_pinned"] if pinned else p["confidence_traced"] if traced else p["confidence_series"]
-    return Hit(confidence, evidence, {"kernel_fixes": [_fix_dict(f) for f in found], "by_series": not traced})
+    context = {
+        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed],
+        # a defect no upstream change fixes yet: the steps give the workaround and the report path
+        "unfixed": [_fix_dict(f) for f in found if f.unfixed],
+        "by_series": not traced,
+        **_module_context(a),
+    }
+    return Hit(confidence, evidence, context)
 
 
 @check("stuck_page_cache", needs=("zones", "gfp"))
@@ -298,3 +418,65 @@ def _development(a: Analysis) -> str | None:
     if release is None:
         return None
     return release.development or ("rc" if release.rc is not None else None)
+
+
+@check("driver_implicated", needs=("meminfo", "ram"))
+def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A loadable module is implicated (in the trace, or out of tree on a tainted kernel) and the
+    numbers are not an ordinary shortage: unreclaimable slab or memory no counter explains holds
+    much of RAM while the processes hold little. The path: a fixed release where one is known,
+    else a known-good kernel, a report upstream with the data, and what to paste to confirm."""
+    from ..clues import implicated_module
+    from ..kernel_fixes import matches
+
+    module = implicated_module(a)
+    if module is None:
+        return None
+    clue = _clues(a)
+    if any(name in clue and clue[name].detail == module.name for name in ("balloon", "gpu", "zfs")):
+        return None  # a driver that takes memory by design: OOM218 names it and its own lever
+    ram_kb = a.lowmem_kb if a.has_highmem and a.lowmem_kb else a.ram_kb
+    if not ram_kb:
+        return None
+    tasks_share = a.tasks_total_kb / ram_kb if a.tasks else None
+    if tasks_share is not None and tasks_share > p["max_tasks_share"]:
+        return None  # the processes hold much of memory: an ordinary shortage explains the kill
+    evidence: Evidence = {"module": (module.name, module.lines)}
+    slab = a.counter_kb("slab_unreclaimable")
+    unaccounted = a.figure("unaccounted")
+    shares = []
+    if slab and slab / ram_kb >= p["min_slab_share"]:
+        shares.append(("slab", slab / ram_kb))
+        evidence["slab_unreclaimable_kb"] = (slab, a.meminfo_lines)
+    if unaccounted is not None and a.ram_kb and unaccounted.kb / a.ram_kb >= p["min_unaccounted_share"]:
+        shares.append(("unaccounted", unaccounted.kb / a.ram_kb))
+        evidence["unaccounted_kb"] = (unaccounted.kb, unaccounted.lines)
+    if not shares:
+        return None
+    evidence["ram_kb"] = (ram_kb, a.ram_lines)
+    if tasks_share is not None:
+        evidence["tasks_total_kb"] = (a.tasks_total_kb, a.lines(a.event.task_table_line))
+    header = a.event.header
+    if module.out_of_tree and header is not None and header.tainted:
+        evidence["tainted"] = (header.tainted, a.lines(header.line))
+    kind, share = max(shares, key=lambda item: item[1])
+    # each fact that ties the module to the memory raises the confidence: its code in the failing
+    # trace, its own taint flags (out of tree), and no process table that could hold the memory
+    confidence = p["confidence_base"]
+    confidence += p["confidence_traced"] if module.traced else 0.0
+    confidence += p["confidence_out_of_tree"] if module.out_of_tree else 0.0
+    fixes = [f for f in matches(a) if f.module is not None and f.module.search(module.name)]
+    context = {
+        "module": module.name,
+        "traced": module.traced,
+        "out_of_tree": module.out_of_tree,
+        "kind": kind,
+        "share": round(share * 100),
+        "unsure": confidence < p["sure_from"],
+        "fixed": [_fix_dict(f) for f in fixes if not f.unfixed],
+    }
+    # one tie alone is a suspicion beside the slab or unaccounted finding that names the mechanism
+    # (contributing, after it); both ties make the module the most likely holder (root cause)
+    return Hit(
+        min(confidence, p["confidence_max"]), evidence, context, None if not context["unsure"] else "contributing"
+    )

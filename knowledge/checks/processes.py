@@ -9,6 +9,8 @@ from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
 from .base import (
     Evidence,
     Hit,
+    _count_context,
+    _fit_context,
     _flag,
     _trace_has,
     _workload_context,
@@ -26,6 +28,15 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {}
     groups = a.task_groups
     top = groups[0] if groups else None
+    kill = a.event.kill
+    # the 2.6.36-5.0 kill line's per-mille score, when it can be read back as a share (see below)
+    score_share = (
+        kill is not None
+        and kill.score is not None
+        and kill.score_per_mille
+        and not kill.memcg_kill
+        and kill.score <= 1000
+    )
     if top is not None:
         single = a.tasks[0]
         subject = top if top.badness_kb > single.badness_kb * 1.2 and len(top.pids) > 1 else single
@@ -41,7 +52,14 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = subject.oom_score_adj
-    elif a.event.kill is not None and a.victim_kb is not None and a.selected_process is None:
+    elif (
+        a.event.kill is not None
+        and a.victim_kb is not None
+        and a.selected_process is None
+        and (total > 0 or not score_share)
+    ):
+        # without RAM and swap figures the kill line's score, when printed, says what share of
+        # them the victim held (below); the victim's size alone does not
         kb = a.victim_kb + (a.event.kill.pgtables_kb or 0)
         evidence.update(
             {
@@ -51,19 +69,12 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = a.event.kill.oom_score_adj
-    elif (
-        a.event.kill is not None
-        and a.event.kill.score is not None
-        and a.event.kill.score_per_mille
-        and not a.event.kill.memcg_kill
-        and a.event.kill.score <= 1000
-    ):
+    elif kill is not None and score_share:
         # A score above 1000 proves a positive oom_score_adj (containers, Kubernetes) and inside a
         # memory cgroup the scale is the cgroup limit: in both the share cannot be read back.
         # Only `Kill process N (x) score S or sacrifice child` survived: on 2.6.36-5.0 S is the
         # victim's RSS + swap + page tables per mille of RAM + swap (plus oom_score_adj, which
         # these kernels do not print here), so it still says how much of memory it held.
-        kill = a.event.kill
         lines = a.lines(kill.line)
         selected = a.selected_process
         # a child was killed in the selected parent's place: the score is the parent's
@@ -97,6 +108,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
+            "fit": None,  # a score is a share, not what the rest held
+            "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
             # the child killed in its place belongs to the same program (sacrifice child): either name
             # may be the one a workload record knows
@@ -128,8 +141,12 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # a guest VM's QEMU process is what the host exists to keep alive: capping it
         # below the guest's RAM kills the guest
         "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(str(evidence["hog"][0] or ""))),
+        "fit": _fit_context(a, kb),
         **_workload_context(a, str(evidence["hog"][0] or ""), a.victim_name),
     }
+    context["count"] = _count_context(
+        a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
+    )
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
@@ -149,6 +166,14 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
+    # within the first minutes after boot (the printk stamp counts seconds since boot) nothing has
+    # had time to leak: what starts at boot does not fit the machine (OOM224), else growth (OOM204)
+    from .policy import _event_uptime
+
+    uptime = _event_uptime(a)
+    at_boot = uptime is not None and uptime < p["boot_uptime_s"]
+    if at_boot != bool(p.get("at_boot")):
+        return None
     trigger = a.event.trigger
     lines = a.lines(trigger.line) if trigger else ()
     user_fault = bool(
@@ -164,9 +189,12 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
     # the program that invoked the OOM killer (or the cgroup it runs in) may be a known workload;
     # it is often a bystander, so the step is worded as a condition and the confidence is unchanged
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)}
+    if at_boot and uptime is not None:
+        evidence["uptime_s"] = (round(uptime, 1), lines)
     return Hit(
         p["confidence_user"] if user_fault else p["confidence"],
-        {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)},
+        evidence,
         {"user_fault": user_fault, **_workload_context(a, trigger.comm if trigger else None)},
     )
 
@@ -262,6 +290,7 @@ def _workload_fit_from_score(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "sizing": None,
             "swap_gb": 1,
             "workload": _workload_context(a, kill.comm)["workload"],
+            "count": None,
         },
     )
 
@@ -302,6 +331,8 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if swap_total:
         evidence["free_swap_kb"] = (swap_free, a.swap_lines)
     confidence = ramp(total / weighed, p["min_tasks_share"], 1.0, p["confidence_low"], p["confidence_high"])
+    # the first of the biggest programs that a workload record knows (the one whose lever is named)
+    known = next((g for g in big if a.workload(g.name) is not None), None)
     sizing = a.sizing
     swap_gb = max(1, -(-(sizing["missing_kb"] if sizing and sizing["missing_kb"] else a.ram_kb // 4) // (1024 * 1024)))
     return Hit(
@@ -315,6 +346,7 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "from_score": False,
             # the biggest programs in order: the first known workload among them names its lever
             "workload": _workload_context(a, *(g.name for g in big))["workload"],
+            "count": _count_context(a, known, a.workload(known.name)) if known is not None else None,
         },
     )
 
@@ -350,4 +382,5 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    return Hit(confidence, evidence, {"processes": len(top.pids), **_workload_context(a, top.name)})
+    context = {"processes": len(top.pids), "fit": _fit_context(a, top.badness_kb), **_workload_context(a, top.name)}
+    return Hit(confidence, evidence, context)

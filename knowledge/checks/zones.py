@@ -243,6 +243,23 @@ def _net_path(a: Analysis) -> str | None:
     return None
 
 
+# Functions that allocate a packet's own buffer (an skb, or the page fragments a receive ring is
+# refilled with): a high-order request there is a frame larger than a page, unlike a socket's or
+# a connection's own structures (tcp_create_openreq_child) that the packet path also allocates
+PACKET_BUFFER = re.compile(
+    r"^([a-z0-9_]*_alloc_rx_(buffers?|bufs?|page|frag|skb)|[a-z0-9_]*(rx_refill|refill_rx|_rx_refill|refill_rx_ring)|"
+    r"netdev_alloc_frag|__netdev_alloc_frag|page_frag_alloc|__page_frag_alloc|skb_page_frag_refill)$"
+)
+
+
+def _packet_buffer(function: str | None) -> str | None:
+    from ..clues import SKB_ALLOC_FUNCTIONS
+
+    if function and (SKB_ALLOC_FUNCTIONS.match(function) or PACKET_BUFFER.match(function)):
+        return function
+    return None
+
+
 @check("atomic_high_order", needs=("order", "gfp"))
 def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
@@ -291,7 +308,10 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "net_path": _net_path(a),
             "net_path_elsewhere": not a.event.call_trace,
             "kernel_fixes": _kernel_fixes(a),
+            "request_kb": a.page_kb << (a.order or 0),
+            "packet_buffer": _packet_buffer(_net_path(a)),
             **_module_context(a),
+            **_min_free_advice(a),
         },
         "root-cause" if repeated else None,
     )
@@ -513,6 +533,7 @@ def premature_high_order_oom(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "reserved_only": reserved_only,
             "known_bug": known_bug,
             "user_fault": bool(_trace_has(a, "_do_fork", "copy_process", "dup_task_struct")),
+            **_min_free_advice(a),
         },
     )
 
