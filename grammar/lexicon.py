@@ -398,6 +398,31 @@ def loose_kinds() -> frozenset[str]:
     return frozenset(name for name in _line_terminals()[2] if is_loose(name)) | {OTHER}
 
 
+# Cut lines that begin with a kernel line's own opening: a task header ending at its taint flags
+# (`CPU: 0 PID: 455 Comm: apt Not tainted`, the release wrapped onto the next line), a trigger
+# line cut after its first fields that starts with its task name (`apt: page allocation failure:
+# order:0,`). Such a line starts a wrapped run; it is never the tail of the line before it (prose
+# above it, a program's output, would otherwise be joined in as the task name). Each kind maps to
+# the group that must be non-empty for the line to open (None: always); a trigger line without
+# its task name (`invoked oom-killer: gfp_mask=...`) may still be the tail of `java`.
+OPENING_CUTS: dict[str, str | None] = {
+    "TASK_HEADER_CUT": None,
+    "ALLOC_FAILURE_CUT": "afc_comm",
+    "INVOKED_CUT": "ic_comm",
+}
+
+
+def opens_line(classified: Classified) -> bool:
+    """Whether a cut line begins with its kernel line's opening (``OPENING_CUTS``)."""
+    if classified.kind not in OPENING_CUTS:
+        return False
+    group = OPENING_CUTS[classified.kind]
+    if group is None:
+        return True
+    value = dict(zip(group_names(classified.kind), classified.values, strict=False)).get(group)
+    return bool(value and value.strip())
+
+
 @cache
 def field_matcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
     """A matcher returning the named groups of ``terminal`` for one line's text (for a token that

@@ -19,7 +19,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .lexicon import OTHER, Classified, classify, classify_fields, is_loose, loose_kinds, prefix_end
+from .lexicon import (
+    OTHER,
+    Classified,
+    classify,
+    classify_fields,
+    is_loose,
+    loose_kinds,
+    opens_line,
+    prefix_end,
+)
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
@@ -389,6 +398,12 @@ def _kind(entry: _Physical) -> str:
     return entry.classified.kind
 
 
+def _opens(entry: _Physical) -> bool:
+    """A cut kernel line's opening (lexicon.OPENING_CUTS): it starts its own run, it never
+    continues the line before it. Asked after ``_kind``, which classified the entry."""
+    return entry.classified is not None and opens_line(entry.classified)
+
+
 def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
     """The indent a terminal or viewer put before each continuation of a line it cut at
     ``width`` columns (`    `, a tab): the lead nearly every line without a prefix after a cut
@@ -509,6 +524,7 @@ def normalise(text: str) -> Normalised:
                 or not following.text
                 or following.prefix
                 or (_kind(following) not in loose and (not entry.prefix or entry.raw_length < 60))
+                or _opens(following)
             ):
                 budget -= 2  # no fragment (most lines): no run to build
             else:
@@ -519,7 +535,10 @@ def normalise(text: str) -> Normalised:
                     candidate = physical[probe]
                     if candidate is None or not candidate.text or candidate.prefix:
                         break
-                    if _kind(candidate) not in loose:
+                    kind = _kind(candidate)
+                    if _opens(candidate):  # (asked after _kind, which classified it)
+                        break
+                    if kind not in loose:
                         # A piece of a line a terminal cut at a fixed width may read as a line of
                         # its own (`up_oom_synchronize+0x546/0x570`, a frame): after a prefixed
                         # line of exactly that width, a line without a prefix is still its

@@ -847,8 +847,12 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         zones.discard(None)
         if zones:
             return "i686" if "HighMem" in zones else "x86_64"
-    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync", joined) or (
-        any(item.text.startswith("Call trace:") for item in items) and re.search(r"\bdump_backtrace\+", joined)
+    # arm64's exception entry and its syscall wrappers (`__arm64_sys_ioctl`,
+    # arch/arm64/include/asm/syscall_wrapper.h); a Clang CFI kernel (Android) names the jump-table
+    # entry `dump_backtrace.cfi_jt`.
+    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync|\b__arm64_sys_\w+\+0x", joined) or (
+        any(item.text.startswith("Call trace:") for item in items)
+        and re.search(r"\bdump_backtrace(\.cfi_jt)?\+", joined)
     ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
@@ -858,7 +862,9 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
             word = re.search(r"\b(x86_64|aarch64|ppc64le|s390x)\b", item.text)
             if word:
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)
-    if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64", joined):
+    # x86-64's syscall entry and wrappers (`__x64_sys_read`), and the AMD SRSO return thunks
+    # (`srso_alias_return_thunk`), which only a 64-bit kernel builds (MITIGATION_SRSO depends on X86_64).
+    if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64|\b__x64_sys_\w+\+0x|\bsrso_\w+\+0x", joined):
         return "x86_64"
     if any(re.search(r"\bffff88[0-9a-fA-F]{10}\b", text) for text in traces):
         return "x86_64"  # raw stack words in x86-64's direct map (0xffff880000000000, before KASLR)

@@ -352,6 +352,18 @@ class LineTransformer(Transformer[Token, list[Item]]):
         item.text = str(children[0])
         return item
 
+    def task_header_cut(self, children: list[Token]) -> Item:
+        g = self._groups("TASK_HEADER_CUT", children[0])
+        item = self._header(
+            "task_header",
+            g.get("thc_pid") or g.get("thc_opid"),
+            g.get("thc_comm") or g.get("thc_ocomm"),
+            g.get("thc_cpu"),
+            g.get("thc_rest") or "",
+        )
+        item.text = str(children[0])
+        return item
+
     def uname(self, children: list[Token]) -> Item:
         g = self._groups("UNAME", children[0])
         return Item("other", str(children[0]), {"release": g.get("un_release"), "machine": g.get("un_machine")})

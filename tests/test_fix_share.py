@@ -15,13 +15,15 @@ After the workload candidates named elsewhere in the paste (log tags, units, oth
 writeback backlog under harmless block-layer failures and the sizing in the lever steps: held-out
 unchanged at 23/34 (first wave 23/33), all cases 150/168 (first wave 143/160, 89 %; folds 1-4
 127/134), second wave 7/8.
+The third wave (THIRD_WAVE.txt, 14 threads whose expert gave a fix, labelled before oomlens ran on
+them) reached 6/14 when it was added; its own floor holds that.
 """
 
 from __future__ import annotations
 
 import re
 
-from oomcases import corpus_cases, is_held_out, load_case, second_wave
+from oomcases import corpus_cases, is_held_out, load_case, second_wave, third_wave
 
 from bot.pipeline import analyze
 
@@ -31,6 +33,9 @@ FLOOR = 0.69  # 23/33 reached on 2026-12-06 (first-wave cases; 21/33 before the 
 # 2026-12-06 (3 before the last diagnosis fixes, 5 before the kernel advice and workload levers);
 # never lowered
 SECOND_WAVE_FLOOR = 7
+# cases of the third wave (threads whose expert gave a fix, labelled before oomlens ran on them)
+# with an expert fix among the first three steps, reached on 2026-12-06 when it was added; never lowered
+THIRD_WAVE_FLOOR = 6  # of 14
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -79,8 +84,9 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     assert held, "the held-out fold is empty"
     print(f"held-out target {TARGET:.0%}: {'met' if held_share >= TARGET else 'not met'}")
     # The floors were measured on the cases of the first wave; each set is held to its own floor
-    # (the second wave, sought out in weak categories, is measured below, not averaged in).
-    later = second_wave()
+    # (the second and third waves, added later, are measured below, not averaged in).
+    second, third = second_wave(), third_wave()
+    later = second | third
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -89,6 +95,9 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     )
     first_share = sum(ok for _, ok in first) / len(first)
     assert first_share >= 0.89, f"share over all cases {first_share:.0%} fell below the 89 % reached"
-    wave = [(c, ok) for c, ok in scored if c in later]
+    wave = [(c, ok) for c, ok in scored if c in second]
     print(f"second wave: {sum(ok for _, ok in wave)}/{len(wave)}")
     assert sum(ok for _, ok in wave) >= SECOND_WAVE_FLOOR, wave
+    wave = [(c, ok) for c, ok in scored if c in third]
+    print(f"third wave: {sum(ok for _, ok in wave)}/{len(wave)}")
+    assert sum(ok for _, ok in wave) >= THIRD_WAVE_FLOOR, wave

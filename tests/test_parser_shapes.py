@@ -619,6 +619,50 @@ def test_frame_shapes_that_tell_the_arch() -> None:
     assert analyze(uml).arch == "um"
 
 
+def test_syscall_wrappers_and_return_thunks_tell_the_arch() -> None:
+    failure = "qcrosvm: page allocation failure: order:5, mode:0x40cc0\n"
+    arm64 = failure + (  # lore-arm64-gunyah-dma-remap-order5-kmalloc: a Clang CFI kernel, no registers
+        "Call trace:\ndump_backtrace.cfi_jt+0x0/0x8\ndump_stack_lvl+0x80/0xb8\nwarn_alloc+0x164/0x200\n"
+    )
+    assert analyze(arm64).arch == "arm64"
+    syscall = failure + "Call Trace:\n dump_stack_lvl+0x80/0xb8\n warn_alloc+0x164/0x200\n"
+    assert analyze(syscall).arch is None
+    assert analyze(syscall + " __arm64_sys_ioctl+0x184/0x210\n").arch == "arm64"
+    assert analyze(syscall + " __x64_sys_ioctl+0x8d/0xd0\n").arch == "x86_64"
+    # `<TASK>` alone is x86 of either width; the SRSO return thunk exists on x86-64 only
+    # (lore-68rc3-x86-ath11k-mhi-order4-noio-resume).
+    task = failure + "Call Trace:\n <TASK>\n dump_stack_lvl+0x5d/0x80\n warn_alloc+0x163/0x190\n"
+    assert analyze(task + " </TASK>\n").arch is None
+    assert analyze(task + " ? srso_alias_return_thunk+0x5/0xfbef5\n </TASK>\n").arch == "x86_64"
+
+
+def test_cpu_line_wrapped_before_its_release() -> None:
+    text = (  # lore-518rc3-armv7-swap-over-nfs-writehdr-alloc: a mail reader wrapped both lines
+        "> Fetched 1,147 kB in 12s (89.5 kB/s)\n"
+        "> apt: page allocation failure: order:0,\n"
+        "> mode:0x40cc0(GFP_KERNEL|__GFP_COMP), nodemask=(null)\n"
+        "> CPU: 0 PID: 455 Comm: apt Not tainted\n"
+        "> 5.18.0-rc3-rza2mevb-00734-g98e2a6b7a591 #186\n"
+        "> Hardware name: Generic R7S9210 (Flattened Device Tree)\n"
+        ">  unwind_backtrace from show_stack+0x10/0x14\n"
+        ">  show_stack from warn_alloc+0xa0/0x150\n"
+    )
+    report = analyze(text)
+    assert (report.kernel, report.arch) == ("5.18.0-rc3-rza2mevb-00734-g98e2a6b7a591", "arm")
+    event = _one(text)
+    assert (event["trigger_comm"], event["trigger_pid"], event["gfp_mask"]) == ("apt", 455, "0x40cc0")
+    # The cut header opens its line: the apt output above it is not joined in as a task name.
+    assert report.events[0].event.lines[0].text.startswith("apt: page allocation failure: order:0, mode:0x40cc0")
+    # A trigger line wrapped before its task name's end is still one line: only a cut line that
+    # starts with the task name opens a run of its own.
+    wrapped = "Mar 14 01:00:01 host kernel: java\ninvoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    assert (_one(wrapped)["trigger_comm"], _one(wrapped)["gfp_mask"]) == ("java", "0x201da")
+    # Cut there and never continued, the line still names the task; taint flags are no release.
+    for header in ("CPU: 0 PID: 455 Comm: apt Not tainted\n", "Pid: 455, comm: apt Tainted: G        W  \n"):
+        cut = "apt: page allocation failure: order:0, mode:0x40cc0(GFP_KERNEL|__GFP_COMP)\n" + header
+        assert (_one(cut)["trigger_pid"], analyze(cut).kernel) == (455, None)
+
+
 def test_old_x86_64_trace_printed_before_its_oom_killer_line_is_one_event() -> None:
     text = (  # lore-2615-x86_64-sg-io-bounce-gfp-dma-0xd1 (2.6.15: dump_stack() ahead of the report)
         "[35948.126969] Call Trace:<ffffffff8015efcb>{out_of_memory+23}\n"
