@@ -29,6 +29,9 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     trigger = a.event.trigger
     names = (a.victim_name, a.task_groups[0].name if a.task_groups else None, trigger.comm if trigger else None)
     context = {**_partial_context(a), **_workload_context(a, *names)}
+    # every part of the report is there (event.missing, what the overview asks to paste): asking
+    # for "the complete report" again would send the reader in a circle
+    context["whole"] = not a.event.missing
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
 
 
