@@ -201,10 +201,10 @@ def _delta(recs: Records) -> dict[int, float]:
     return out
 
 
-def _dmesg_delta(recs: Records) -> list[str]:
+def _dmesg_delta(recs: Records, before: str = "") -> list[str]:
     deltas = _delta(recs)
     return [
-        f"[{printk(entry.uptime)[1:-1]} <{deltas[index]:12.6f}>] {entry.text}"
+        f"[{printk(entry.uptime)[1:-1]} <{deltas[index]:12.6f}>] {before}{entry.text}"
         if isinstance(entry, Kernel)
         else entry.text
         for index, entry in enumerate(recs.entries)
@@ -212,13 +212,7 @@ def _dmesg_delta(recs: Records) -> list[str]:
 
 
 def _journal_delta(recs: Records) -> list[str]:
-    deltas = _delta(recs)
-    return [
-        f"[{printk(entry.uptime)[1:-1]} <{deltas[index]:12.6f}>] {recs.host} kernel: {entry.text}"
-        if isinstance(entry, Kernel)
-        else entry.text
-        for index, entry in enumerate(recs.entries)
-    ]
+    return _dmesg_delta(recs, f"{recs.host} kernel: ")
 
 
 def _dmesg_reltime(recs: Records) -> list[str]:
