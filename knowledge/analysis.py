@@ -1369,7 +1369,10 @@ class Analysis:
     def trace_module(self) -> tuple[str, str, tuple[SourceLine, ...]] | None:
         """(module, function, line) of the first call-trace frame in a loadable module, e.g.
         `p_dump_task_f+0x19/0xf0 [p_lkrg]`: out-of-tree and driver code that made the request."""
-        frame = re.compile(r"(?:^|\s|\]\s*)\??\s*([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)\]")
+        # (with the module's build ID after its name where the kernel prints it: clues.TRACE_MODULE)
+        frame = re.compile(
+            r"(?:^|\s|\]\s*)\??\s*([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)(?:\s+[0-9a-f]{20,40})?\]"
+        )
         for line in self.event.lines:
             match = frame.search(line.text)
             if match:

@@ -87,7 +87,9 @@ VMALLOC_FALLBACK = re.compile(
     r"ext4_kvzalloc|kvmalloc_node_noprof|__kvmalloc_node_noprof|alloc_large_system_hash|"
     r"nf_ct_alloc_hashtable|kvmalloc_noprof)"
 )
-TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]+)\]")
+# `func+0x1/0x2 [mod]`, or `[mod 40df...]` with the module's build ID, which kernels built with
+# CONFIG_STACKTRACE_BUILD_ID print (%pSb, lib/vsprintf.c, since v5.14: 9294523e3768)
+TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]+)(?:[ \t]+[0-9a-f]{20,40})?\]")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
+from knowledge.clues import TRACE_MODULE
 
 FIXTURE = Path(__file__).resolve().parent / "cases" / "slab-leak-out-of-tree-module.log"
 SLAB_LEAK = "lab-slab-sockleak-deb61-arm64"
@@ -84,3 +85,12 @@ def test_the_slab_share_boundary() -> None:
     below, above = slab(39000), slab(39400)
     assert all(f.code != "OOM608" for f in _findings(below))
     assert any(f.code == "OOM608" for f in _findings(above))
+
+
+def test_a_frame_with_the_modules_build_id_names_the_module() -> None:
+    # kernels built with CONFIG_STACKTRACE_BUILD_ID (5.14+) print `func+0x1/0x2 [mod <build id>]`
+    line = "  mhi_prepare_channel+0x1c3/0x400 [mhi a96cb91daba500cc77f86bad60c1f332dc3babdf]"
+    assert TRACE_MODULE.findall(line) == ["mhi"]
+    event = analyze(load_case("lore-68rc3-x86-ath11k-mhi-order4-noio-resume")[0]).events[0]
+    steps = [step for finding in event.findings for step in finding.remediation]
+    assert any("update the mhi module" in step for step in steps)
