@@ -73,18 +73,24 @@ _EXIT_PROBE = (
 )
 
 
+def _probe(code: str, argument: str, tmp_path: Path) -> list[str]:
+    """Run ``code`` on the sample in a fresh interpreter with its own cache; the last three words
+    it printed on stderr (the sample's analysis must have reached stdout)."""
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", code, argument, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "clamd" in done.stdout
+    return done.stderr.split()[-3:]
+
+
 @pytest.mark.parametrize(("argv", "frozen"), [("from-sys-argv", "True"), ("given", "False")])
 def test_the_program_leaves_its_heap_to_reference_counting_at_exit(argv: str, frozen: str, tmp_path: Path) -> None:
     """main() as the program (argv from sys.argv) returns with what is alive frozen, so neither a
     collection after it nor finalising the interpreter walks it; called with argv (inside
     another program) it leaves the collector as it found it."""
-    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run(
-        [sys.executable, "-c", _EXIT_PROBE, argv, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
-    )
-    assert done.returncode == 0, done.stderr
-    assert "clamd" in done.stdout
-    assert done.stderr.split()[-3:] == ["0", frozen, "700"]
+    assert _probe(_EXIT_PROBE, argv, tmp_path) == ["0", frozen, "700"]
 
 
 _HOLD_PROBE = (
@@ -104,10 +110,4 @@ _HOLD_PROBE = (
 def test_one_paste_runs_with_the_collector_held_off(fmt: str, enabled: str, tmp_path: Path) -> None:
     """`analyze` of one paste runs with the cyclic collector off (it would only walk what lives
     until the command ends); a stream of any size keeps it; both leave it on afterwards."""
-    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run(
-        [sys.executable, "-c", _HOLD_PROBE, fmt, str(SAMPLE)], capture_output=True, text=True, env=env, cwd=REPO
-    )
-    assert done.returncode == 0, done.stderr
-    assert "clamd" in done.stdout
-    assert done.stderr.split()[-3:] == ["0", enabled, "True"]
+    assert _probe(_HOLD_PROBE, fmt, tmp_path) == ["0", enabled, "True"]
