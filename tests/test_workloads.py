@@ -390,3 +390,27 @@ def test_a_header_only_report_names_what_another_report_of_the_paste_killed() ->
     # a memcg kill in a group the first report does not share says nothing about it
     memcg = analyze(TWO_REPORTS.format(kill="Memory cgroup out of memory")).events
     assert not any("killed by another report" in s for f in memcg[0].findings for s in f.remediation)
+
+
+# A central syslog of two database hosts (tests/corpus/FORMAT.md, logs from several hosts): web-2's
+# mysqld logs before db-1's does, and each host has a report cut to its header
+TWO_HOSTS = (
+    "Mar  3 09:59:58 web-2 mysqld[40]: InnoDB: Buffer pool(s) load completed at 250303  9:59:58\n"
+    "Mar  3 10:00:00 db-1 kernel: cron invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:00 db-1 kernel: CPU: 7 PID: 1401 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:01 web-2 kernel: bash invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:01 web-2 kernel: CPU: 1 PID: 99 Comm: bash Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:05 db-1 mysqld[812]: 2025-03-03T10:00:05Z 0 [System] [MY-010931] ready for connections\n"
+)
+
+
+def test_each_host_of_a_multi_host_log_names_the_workload_of_its_own_program_tags() -> None:
+    # the first line of each program is kept per host: web-2's line does not hide db-1's
+    dump = parse_text(TWO_HOSTS)
+    assert [e.host for e in dump.events] == ["db-1", "web-2"]
+    for event, line in zip(dump.events, (6, 1), strict=True):
+        named = evaluate(event, dump).analysis.named_workload
+        assert named is not None and named[0].id == "mysql" and named[1].line.number == line, event.host
+    # without db-1's own line, web-2's tag still says nothing about db-1
+    dump = parse_text(TWO_HOSTS.rsplit("Mar  3 10:00:05", 1)[0])
+    assert evaluate(dump.events[0], dump).analysis.named_workload is None
