@@ -414,3 +414,44 @@ def test_each_host_of_a_multi_host_log_names_the_workload_of_its_own_program_tag
     # without db-1's own line, web-2's tag still says nothing about db-1
     dump = parse_text(TWO_HOSTS.rsplit("Mar  3 10:00:05", 1)[0])
     assert evaluate(dump.events[0], dump).analysis.named_workload is None
+
+
+def test_jvm_servers_data_engines_sql_server_and_go_services_have_records_of_their_own() -> None:
+    # JVM servers whose own launchers size the heap (by unit, cgroup or launcher name), before any JVM
+    for names, paths, record in (
+        (["java"], ["/system.slice/kafka.service"], "kafka"),
+        (["kafka-server-st"], [], "kafka"),  # kafka-server-start.sh, the syslog identifier of its unit
+        (["java"], ["/system.slice/cassandra.service"], "cassandra"),
+        (["java"], ["/system.slice/logstash.service"], "logstash"),
+        (["java"], ["/system.slice/neo4j.service"], "neo4j"),
+        (["java"], ["/hadoop-yarn/container_e01_1700000000000_0001_01_000002"], "spark"),
+        (["java"], ["/system.slice/flink-taskmanager.service"], "flink"),
+        (["sqlservr"], [], "sqlserver"),
+        (["grafana"], [], "go-service"),
+        (["victoria-metrics-prod"[:15]], [], "go-service"),
+        (["sh"], ["/system.slice/traefik.service"], "go-service"),
+    ):
+        assert recognise(names, paths).id == record, (names, paths)  # type: ignore[union-attr]
+    # records of their own stay first (Prometheus, etcd, the kubelet and runtimes), and a bare JVM is a JVM
+    assert [recognise([n]).id for n in ("prometheus", "etcd", "containerd", "java")] == [  # type: ignore[union-attr]
+        "prometheus",
+        "etcd",
+        "kubelet",
+        "jvm",
+    ]
+
+
+def test_a_memcg_kill_in_a_kafka_unit_and_the_programs_a_log_names_get_their_own_levers() -> None:
+    # the lab's memcg kill moved into a Kafka unit, the broker being `java` to the kernel
+    text = load_case("lab-memcg-v2-deb61-arm64")[0].decode().replace("/lab-app", "/system.slice/kafka.service")
+    steps = [s for f in analyze(text.replace("memhog", "java")).events[0].findings for s in f.remediation]
+    assert "Size Apache Kafka (JVM) inside the limit" in steps[0] and "KAFKA_HEAP_OPTS" in steps[0]
+    # programs the log names beside a report cut to its header
+    for tag, message, name, lever in (
+        ("kafka-server-start.sh[812]", "[KafkaServer id=1] started", "Apache Kafka (JVM)", "KAFKA_HEAP_OPTS"),
+        ("sqlservr[812]", "Recovery is complete.", "Microsoft SQL Server on Linux", "memory.memorylimitmb"),
+        ("grafana[812]", 'logger=server msg="HTTP Server Listen"', "a Go service", "GOMEMLIMIT"),
+        ("cassandra[812]", "Startup complete", "Apache Cassandra (JVM)", "MAX_HEAP_SIZE"),
+    ):
+        steps = _header_only(tag=tag, message=message)
+        assert any(f"show {tag.split('[')[0]} (a syslog program tag), {name}" in s and lever in s for s in steps[:3]), tag
