@@ -430,6 +430,8 @@ def test_jvm_servers_data_engines_sql_server_and_go_services_have_records_of_the
         (["grafana"], [], "go-service"),
         (["victoria-metrics-prod"[:15]], [], "go-service"),
         (["sh"], ["/system.slice/traefik.service"], "go-service"),
+        (["bio_lazy_free"], [], "redis"),  # Redis's background and I/O threads
+        (["io_thd_3"], [], "redis"),
     ):
         assert recognise(names, paths).id == record, (names, paths)  # type: ignore[union-attr]
     # records of their own stay first (Prometheus, etcd, the kubelet and runtimes), and a bare JVM is a JVM
