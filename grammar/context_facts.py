@@ -12,7 +12,7 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
@@ -24,6 +24,7 @@ from . import regexcache
 from .derived import derived
 from .facts import SourceLine
 from .lexicon import LALR_FAST_LOAD, alternation_text, ordered_terminals, terminal_matcher
+from .stamps import read_stamp
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
 _NEEDS_HEADER = {
@@ -34,6 +35,10 @@ _NEEDS_HEADER = {
     "K8S_MEMORY": "K8S_SECTION",
 }
 _HEADER_REACH = 80  # lines after its header a row may appear
+
+
+# (program, unit, host) of a syslog program tag: the unit systemd logs about, the host its prefix names
+ProgramKey = tuple[str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,23 @@ class ContextFacts:
 
     def __bool__(self) -> bool:
         return bool(self.lines)
+
+    def tags_for_hosts(self, hosts: Collection[str]) -> ContextFacts:
+        """These facts with the syslog program tags an event on one of ``hosts`` may read: the first
+        line of each program (and unit) on each of those hosts, on no host, and on the other hosts
+        together (an event reads its own host's tags, a host-less event the first of each program:
+        knowledge.analysis ``named_workload``). :func:`read_context` keeps the first of each host,
+        before the paste's events, and so their hosts, are known."""
+        seen: set[ProgramKey] = set()
+        kept = []
+        for item in self.lines:
+            if item.kind == "program_tag":
+                key = local_key((item.values["program"], item.values.get("unit"), tag_host(item.line.prefix)), hosts)
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(item)
+        return self if len(kept) == len(self.lines) else ContextFacts(tuple(kept))
 
 
 @cache
@@ -254,15 +276,33 @@ def _candidates(lines: list[Any]) -> list[Any]:
     return out
 
 
-def program_key(text: str) -> tuple[str, str | None] | None:
-    """(program, unit) of the syslog program tag ``text`` (a normalised line) starts with, when
-    context.lark's PROGRAM_TAG matches it. :func:`read_context` keeps the first line of each key;
-    it reads the line as a tag when no other context terminal takes it
-    (``grammar.screen.context_screen_but``)."""
+def tag_host(prefix: str) -> str | None:
+    """The host a line's log prefix names (``grammar.stamps.read_stamp``, as an event's host is
+    read), None when it names none."""
+    return read_stamp(prefix.strip()).host if prefix else None
+
+
+# the host of a program tag on a host no event of the paste is on (see local_key)
+OTHER_HOST = ""
+
+
+def local_key(key: ProgramKey, hosts: Collection[str]) -> ProgramKey:
+    """``key`` as the events on ``hosts`` tell it from others: its host when it is one of them or
+    none, else OTHER_HOST (no event reads those hosts' tags beyond the first of each program)."""
+    host = key[2]
+    return key if host is None or host in hosts else (key[0], key[1], OTHER_HOST)
+
+
+def program_key(text: str, prefix: str = "") -> ProgramKey | None:
+    """(program, unit, host) of the syslog program tag ``text`` (a normalised line) starts with,
+    when context.lark's PROGRAM_TAG matches it; ``prefix`` is the log prefix stripped from it.
+    :func:`read_context` keeps the first line of each key (of each host: in a log of several hosts
+    an event reads only its own host's tags, knowledge.analysis ``named_workload``); it reads the
+    line as a tag when no other context terminal takes it (``grammar.screen.context_screen_but``)."""
     if "]:" not in text:  # (a word of _SCREEN: such a line is always a candidate)
         return None
     tag = _matcher("PROGRAM_TAG")(text)
-    return None if tag is None else (tag["pt_program"], tag["pt_unit"])
+    return None if tag is None else (tag["pt_program"], tag["pt_unit"], tag_host(prefix))
 
 
 def read_context(lines: Iterable[Any]) -> ContextFacts:
@@ -281,7 +321,7 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     free_unit_known = False
     swaps_human = False
     k8s_section = None
-    programs: set[tuple[str, str | None]] = set()
+    programs: set[ProgramKey] = set()
     for line, terminal in zip(lines, tokens, strict=False):
         if terminal == "OTHER":
             continue
@@ -399,8 +439,9 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             if groups.get("so_unit"):
                 values["unit"] = groups["so_unit"]
         elif terminal == "PROGRAM_TAG":
-            # the first line of each program (and unit): a big syslog holds thousands of each
-            key = (groups["pt_program"], groups.get("pt_unit"))
+            # the first line of each program (and unit) on each host: a big syslog holds thousands
+            # of each, and a log of several hosts the same programs on each of them
+            key = (groups["pt_program"], groups.get("pt_unit"), tag_host(source.prefix))
             if key in programs:
                 continue
             programs.add(key)

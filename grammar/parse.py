@@ -358,6 +358,8 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     items = classify_lines(lines)
     del lines  # the items keep each line's text and prefix; the lines themselves are not needed again
     dump = assemble(items, physical_lines, warnings)
+    # the program tags an event may read, now that the events' hosts are known
+    context = context.tags_for_hosts({event.host for event in dump.events if event.host})
     return dataclasses.replace(dump, context=context)
 
 

@@ -13,16 +13,17 @@ import os
 import re
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import IO
 
 from ahocorasick_rs import BytesAhoCorasick
 
-from grammar.context_facts import program_key
+from grammar.context_facts import ProgramKey, local_key, program_key
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS, line_content
 from grammar.screen import context_screen_but, is_other, oom_screen
+from grammar.stamps import read_stamp
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -248,11 +249,12 @@ _TRIM_LINE_UNSAFE = re.compile(
 _TRIM_LINE_BYTES = 4000
 
 
-def _inert(line: bytes) -> bool | tuple[str, str | None]:
+def _inert(line: bytes) -> bool | ProgramKey:
     """True when ``line`` (ending in a newline, ASCII) is a log line the parse of a window would
     read as an unrelated line of its own (see TRIM_MARGIN); for a line that is one but for a syslog
     program tag the context reader takes (context.lark PROGRAM_TAG), the tag's key: such a line is
-    inert when an earlier line of the same program stays (read_context keeps the first of each)."""
+    inert when an earlier line of the same program on the same host stays (read_context keeps the
+    first of each)."""
     if len(line) > _TRIM_LINE_BYTES or not line[:1].isalnum() or _TRIM_LINE_UNSAFE.search(line):
         return False
     body, prefix = line_content(line[:-1].decode("ascii"))
@@ -266,7 +268,7 @@ def _inert(line: bytes) -> bool | tuple[str, str | None]:
     # a syslog program tag matches most lines with one: the other terminals are screened
     if not context_screen_but("PROGRAM_TAG").is_other(text, line):
         return False
-    key = program_key(text)
+    key = program_key(text, prefix)
     return True if key is None else key
 
 
@@ -275,18 +277,58 @@ def _run_together(data: bytes) -> bool:
     return data.count(b" kernel: ") > data.count(b"\n") + 1
 
 
-def _names_program(kept: bytes, key: tuple[str, str | None]) -> bool:
+def _names_program(kept: bytes, key: ProgramKey, hosts: Collection[str]) -> bool:
     """``kept`` holds a line the context reader reads as the program tag ``key`` (checked as a cut
-    line is, so that it is read as it is, on its own)."""
+    line is, so that it is read as it is, on its own; its host as the events on ``hosts`` tell it
+    from others, ``local_key``)."""
     needle = key[0].encode("ascii") + b"["
     at = kept.find(needle)
     while at >= 0:
         start = kept.rfind(b"\n", 0, at) + 1
         end = kept.find(b"\n", at) + 1 or len(kept)
-        if _inert(kept[start:end]) == key:
+        found = _inert(kept[start:end])
+        if isinstance(found, tuple) and local_key(found, hosts) == key:
             return True
         at = kept.find(needle, end)
     return False
+
+
+# Phrases of a report's own lines, each printed once or a few times per report (not a task row):
+# the hosts of the lines that hold them are the hosts of the window's events
+_HOST_LINES = BytesAhoCorasick([*_STRONG, b"Mem-info", b"active_anon:", b"kB min:", b"pages RAM", b"pid ]", b"Comm: "])
+
+
+def _report_hosts(head: bytes) -> frozenset[str]:
+    """The hosts of the report lines of ``head`` (an ASCII window): those whose program tags an
+    event of the window reads (the others' tags are told apart only from these). As
+    grammar.parse._stream_keys reads it, a line whose prefix names neither host nor time is of the
+    host of the line before it."""
+    hosts = set()
+    resolved: dict[int, str | None] = {}  # the host of the report lines read so far, by line start
+    end = -1
+    for _, at, _ in _HOST_LINES.find_matches_as_indexes(head):
+        if at < end:
+            continue  # a line already read
+        start = head.rfind(b"\n", 0, at) + 1
+        end = head.find(b"\n", at) + 1 or len(head)
+        line, host, known = start, None, False
+        while not known:
+            if line in resolved:
+                host, known = resolved[line], True
+                break
+            stamp = read_stamp(
+                line_content(head[line : head.find(b"\n", line) + 1 or len(head)].decode("ascii"))[1].strip()
+            )
+            if stamp.host is not None or stamp.time is not None:
+                host, known = stamp.host, True
+            elif line == 0:
+                break
+            else:
+                line = head.rfind(b"\n", 0, line - 1) + 1
+        resolved[start] = host
+        if host:
+            hosts.add(host)
+    return frozenset(hosts)
 
 
 # (program, unit) of a syslog program tag -> whether what reads the context facts may use it; the
@@ -298,13 +340,13 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     """``data`` (a window) without the inert lines at its end but the first TRIM_MARGIN of them:
     its analysis is that of the whole window (tests/test_window_trim.py). A program-tag line is
     inert when ``may_use`` says nothing reads its program, or when an earlier line of the same
-    program stays."""
+    program on the same host stays."""
     if not data.endswith(b"\n") or not data.isascii() or any(mark in data for mark in _TRIM_WINDOW_UNSAFE):
         return data
     if data.translate(None, _NOT_CONTROL) or _run_together(data):
         return data
     starts: list[int] = []  # where the inert lines at the end start, last first
-    keys: list[tuple[str, str | None] | None] = []  # their program tags (None: OTHER to both grammars)
+    keys: list[ProgramKey | None] = []  # their program tags (None: OTHER to both grammars)
     end = len(data)
     while end > 0:
         start = data.rfind(b"\n", 0, end - 1) + 1
@@ -320,13 +362,20 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     # a program whose tag no kept line bears would be lost: the cut moves after its first line
     # among those cut (read_context keeps the first line of each program; the latest of those
     # first lines decides, and every line after it then has its program's first line kept)
-    first: dict[tuple[str, str | None], int] = {}
+    # (of a program on each host an event is on, on no host, and on the other hosts together:
+    # context_facts.ContextFacts.tags_for_hosts)
+    first: dict[ProgramKey, int] = {}
+    hosts: frozenset[str] | None = None
     for index in range(cut):
         key = keys[index]
-        if key is not None and (may_use is None or may_use(*key)):
-            first[key] = index  # (indices run backwards: the last write is the earliest line)
+        if key is not None and (may_use is None or may_use(key[0], key[1])):
+            if hosts is None:
+                hosts = _report_hosts(data[: starts[-1]])
+            first[local_key(key, hosts)] = index  # (indices run backwards: the last write is the earliest line)
     kept = data[: starts[cut - 1]]
-    cut = min([index for key, index in first.items() if not _names_program(kept, key)], default=cut)
+    cut = min(
+        [index for key, index in first.items() if not _names_program(kept, key, hosts or frozenset())], default=cut
+    )
     if cut <= 0:
         return data
     kept = data[: starts[cut - 1]]

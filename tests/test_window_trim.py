@@ -16,7 +16,7 @@ from oomcases import corpus_cases, is_held_out, load_case
 import grammar.windows
 from bot.pipeline import Window, analyze, program_names_workload
 from bot.render.jsonl import window_lines
-from grammar.context_facts import _terminal_of_line, read_context
+from grammar.context_facts import _terminal_of_line, local_key, read_context
 from grammar.lexicon import OTHER, classify
 from grammar.normalise import line_content, normalise
 from grammar.parse import parse_text
@@ -148,12 +148,13 @@ def test_a_program_tag_goes_only_when_its_first_line_stays_or_no_workload_reads_
     kept = grammar.windows.trimmed(seed + tag + tail, program_names_workload)
     assert kept.count(tag) == 1 and len(kept) < len(seed) + len(tag) + 600
     # without a filter every program may be read: the first line of each program in the tail stays
+    # (the report names no host: the other hosts' lines count together, ContextFacts.tags_for_hosts)
     kept = grammar.windows.trimmed(seed + tail)
     firsts: dict[object, bytes] = {}
     for line in tail.splitlines(True):
         key = grammar.windows._inert(line)
         if isinstance(key, tuple):
-            firsts.setdefault(key, line)
+            firsts.setdefault(local_key(key, ()), line)
     assert len(firsts) >= 4 and all(line in kept for line in firsts.values())
     assert len(kept) < len(seed + tail)  # and what follows the last of them still goes
 
@@ -207,3 +208,21 @@ def test_analyze_of_a_trimmed_window_still_finds_its_event() -> None:
     kept = grammar.windows.trimmed(data)
     assert len(kept) < len(data)
     assert [e.event.kill for e in analyze(kept).events] == [e.event.kill for e in analyze(data).events]
+
+
+def test_a_program_tag_of_another_host_does_not_stand_for_this_hosts_first_line() -> None:
+    # an event reads only its own host's tags (knowledge.analysis named_workload): the first line of
+    # a program on each host stays
+    rng = random.Random(6)
+    seed = load_case("seed-rsync-32bit")[0].replace(b" [kernel] ", b" db-1 kernel: ")  # the report of db-1
+    other = b"Sep 23 10:00:00 db-2 redis-server[3]: Background saving started\n"
+    own = b"Sep 23 10:00:01 db-1 redis-server[4]: Background saving started\n"
+    kept = grammar.windows.trimmed(
+        seed + noise(5, rng) + other + noise(20, rng) + own + noise(40, rng), program_names_workload
+    )
+    assert other in kept and kept.endswith(own)
+    assert [e.host for e in parse_text(kept).events] == ["db-1"]
+    # a third host's line, on which no event is, goes once db-2's first line of the program stays
+    third = own.replace(b" db-1 ", b" db-3 ")
+    kept = grammar.windows.trimmed(seed + other + noise(20, rng) + third + noise(40, rng), program_names_workload)
+    assert third not in kept and other in kept

@@ -390,3 +390,70 @@ def test_a_header_only_report_names_what_another_report_of_the_paste_killed() ->
     # a memcg kill in a group the first report does not share says nothing about it
     memcg = analyze(TWO_REPORTS.format(kill="Memory cgroup out of memory")).events
     assert not any("killed by another report" in s for f in memcg[0].findings for s in f.remediation)
+
+
+# A central syslog of two database hosts (tests/corpus/FORMAT.md, logs from several hosts): web-2's
+# mysqld logs before db-1's does, and each host has a report cut to its header
+TWO_HOSTS = (
+    "Mar  3 09:59:58 web-2 mysqld[40]: InnoDB: Buffer pool(s) load completed at 250303  9:59:58\n"
+    "Mar  3 10:00:00 db-1 kernel: cron invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:00 db-1 kernel: CPU: 7 PID: 1401 Comm: cron Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:01 web-2 kernel: bash invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0\n"
+    "Mar  3 10:00:01 web-2 kernel: CPU: 1 PID: 99 Comm: bash Not tainted 5.15.0-91-generic #101-Ubuntu\n"
+    "Mar  3 10:00:05 db-1 mysqld[812]: 2025-03-03T10:00:05Z 0 [System] [MY-010931] ready for connections\n"
+)
+
+
+def test_each_host_of_a_multi_host_log_names_the_workload_of_its_own_program_tags() -> None:
+    # the first line of each program is kept per host: web-2's line does not hide db-1's
+    dump = parse_text(TWO_HOSTS)
+    assert [e.host for e in dump.events] == ["db-1", "web-2"]
+    for event, line in zip(dump.events, (6, 1), strict=True):
+        named = evaluate(event, dump).analysis.named_workload
+        assert named is not None and named[0].id == "mysql" and named[1].line.number == line, event.host
+    # without db-1's own line, web-2's tag still says nothing about db-1
+    dump = parse_text(TWO_HOSTS.rsplit("Mar  3 10:00:05", 1)[0])
+    assert evaluate(dump.events[0], dump).analysis.named_workload is None
+
+
+def test_jvm_servers_data_engines_sql_server_and_go_services_have_records_of_their_own() -> None:
+    # JVM servers whose own launchers size the heap (by unit, cgroup or launcher name), before any JVM
+    for names, paths, record in (
+        (["java"], ["/system.slice/kafka.service"], "kafka"),
+        (["kafka-server-st"], [], "kafka"),  # kafka-server-start.sh, the syslog identifier of its unit
+        (["java"], ["/system.slice/cassandra.service"], "cassandra"),
+        (["java"], ["/system.slice/logstash.service"], "logstash"),
+        (["java"], ["/system.slice/neo4j.service"], "neo4j"),
+        (["java"], ["/hadoop-yarn/container_e01_1700000000000_0001_01_000002"], "spark"),
+        (["java"], ["/system.slice/flink-taskmanager.service"], "flink"),
+        (["sqlservr"], [], "sqlserver"),
+        (["grafana"], [], "go-service"),
+        (["victoria-metrics-prod"[:15]], [], "go-service"),
+        (["sh"], ["/system.slice/traefik.service"], "go-service"),
+        (["bio_lazy_free"], [], "redis"),  # Redis's background and I/O threads
+        (["io_thd_3"], [], "redis"),
+    ):
+        assert recognise(names, paths).id == record, (names, paths)  # type: ignore[union-attr]
+    # records of their own stay first (Prometheus, etcd, the kubelet and runtimes), and a bare JVM is a JVM
+    assert [recognise([n]).id for n in ("prometheus", "etcd", "containerd", "java")] == [  # type: ignore[union-attr]
+        "prometheus",
+        "etcd",
+        "kubelet",
+        "jvm",
+    ]
+
+
+def test_a_memcg_kill_in_a_kafka_unit_and_the_programs_a_log_names_get_their_own_levers() -> None:
+    # the lab's memcg kill moved into a Kafka unit, the broker being `java` to the kernel
+    text = load_case("lab-memcg-v2-deb61-arm64")[0].decode().replace("/lab-app", "/system.slice/kafka.service")
+    steps = [s for f in analyze(text.replace("memhog", "java")).events[0].findings for s in f.remediation]
+    assert "Size Apache Kafka (JVM) inside the limit" in steps[0] and "KAFKA_HEAP_OPTS" in steps[0]
+    # programs the log names beside a report cut to its header
+    for tag, message, name, lever in (
+        ("kafka-server-start.sh[812]", "[KafkaServer id=1] started", "Apache Kafka (JVM)", "KAFKA_HEAP_OPTS"),
+        ("sqlservr[812]", "Recovery is complete.", "Microsoft SQL Server on Linux", "memory.memorylimitmb"),
+        ("grafana[812]", 'logger=server msg="HTTP Server Listen"', "a Go service", "GOMEMLIMIT"),
+        ("cassandra[812]", "Startup complete", "Apache Cassandra (JVM)", "MAX_HEAP_SIZE"),
+    ):
+        seen = f"show {tag.split('[')[0]} (a syslog program tag), {name}"
+        assert any(seen in s and lever in s for s in _header_only(tag=tag, message=message)[:3]), tag
