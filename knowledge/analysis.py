@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
@@ -320,11 +321,8 @@ class _Weighed:
         def pgtables_kb(self) -> int: ...
         @property
         def oom_score_adj(self) -> int | None: ...
-
-    @property
-    def badness_kb(self) -> int:
-        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
-        return self.rss_kb + self.swap_kb + self.pgtables_kb
+        @property
+        def badness_kb(self) -> int: ...
 
     @property
     def protected(self) -> bool:
@@ -344,18 +342,43 @@ class TaskUse(_Weighed):
     rows: tuple[TaskRow, ...]
 
     @property
+    def badness_kb(self) -> int:
+        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
+        return self.rss_kb + self.swap_kb + self.pgtables_kb
+
+    @property
     def pids(self) -> tuple[int, ...]:
         return tuple(row.pid for row in self.rows)
+
+
+def _row_rss_kb(row: TaskRow, page_kb: int) -> int:
+    if row.rss_pages is None and row.rss_anon_pages is not None:
+        return ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * page_kb
+    return (row.rss_pages or 0) * page_kb
+
+
+def _row_swap_kb(row: TaskRow, page_kb: int) -> int:
+    return (row.swapents or 0) * page_kb
+
+
+def _row_pgtables_kb(row: TaskRow) -> int:
+    return (row.pgtables_bytes or 0) // 1024
 
 
 @dataclass(frozen=True, slots=True)
 class RowUse(_Weighed):
     """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
-    from the row when asked. A table reaches 100,000 rows; this holds the row and the page size
-    only, no figures, tuples or name of its own."""
+    from the row when asked. A table reaches 100,000 rows; this holds the row, the page size and
+    the row's ``badness_kb`` only, no other figures, tuples or name of its own (the rows are
+    sorted, summed and grouped by their badness: it is worked out once, by ``of``)."""
 
     row: TaskRow
     page_kb: int
+    badness_kb: int  # what oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)
+
+    @classmethod
+    def of(cls, row: TaskRow, page_kb: int) -> RowUse:
+        return cls(row, page_kb, _row_rss_kb(row, page_kb) + _row_swap_kb(row, page_kb) + _row_pgtables_kb(row))
 
     @property
     def name(self) -> str:
@@ -363,18 +386,15 @@ class RowUse(_Weighed):
 
     @property
     def rss_kb(self) -> int:
-        row = self.row
-        if row.rss_pages is None and row.rss_anon_pages is not None:
-            return ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * self.page_kb
-        return (row.rss_pages or 0) * self.page_kb
+        return _row_rss_kb(self.row, self.page_kb)
 
     @property
     def swap_kb(self) -> int:
-        return (self.row.swapents or 0) * self.page_kb
+        return _row_swap_kb(self.row, self.page_kb)
 
     @property
     def pgtables_kb(self) -> int:
-        return (self.row.pgtables_bytes or 0) // 1024
+        return _row_pgtables_kb(self.row)
 
     @property
     def oom_score_adj(self) -> int | None:
@@ -399,6 +419,10 @@ class Environment:
     hypervisor_host: bool
     cgroup_v2: bool | None  # None: the paste does not tell
     evidence: str | None
+
+
+# largest first; ``reverse`` keeps the order of equals as a key of -badness_kb did (sorting is stable)
+_BADNESS = attrgetter("badness_kb")
 
 
 def page_kb_from_tasks(event: Event) -> int | None:
@@ -1085,7 +1109,8 @@ class Analysis:
     def tasks(self) -> tuple[RowUse, ...]:
         """Task rows as the OOM killer weighs them, largest first."""
         page_kb = self.page_kb
-        return tuple(sorted((RowUse(row, page_kb) for row in self.event.tasks), key=lambda t: -t.badness_kb))
+        of = RowUse.of
+        return tuple(sorted((of(row, page_kb) for row in self.event.tasks), key=_BADNESS, reverse=True))
 
     @cached_property
     def task_groups(self) -> tuple[TaskUse | RowUse, ...]:
@@ -1119,7 +1144,7 @@ class Analysis:
                     tuple(m.row for m in members),
                 )
             )
-        return tuple(sorted(out, key=lambda t: -t.badness_kb))
+        return tuple(sorted(out, key=_BADNESS, reverse=True))
 
     @cached_property
     def tasks_total_kb(self) -> int:

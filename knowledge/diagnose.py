@@ -12,14 +12,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from grammar.facts import Dump, Event
 
 from . import catalogue
 from .analysis import Analysis
-from .checks import REGISTRY, Hit, missing_facts
+from .checks import REGISTRY, CheckSpec, Hit, missing_facts
 from .confidence import calibrate, role_for
 from .model import Deferred, Evidence, Finding
 
@@ -243,30 +243,40 @@ def _build(
     return finding, partial(catalogue.render_steps, record, context)
 
 
+@cache
+def _plan() -> tuple[tuple[_Step, ...], dict[str, tuple[_Step, ...]]]:
+    """The catalogue's records with their checks, in evaluation order: the records of every other
+    check, then those of each FALLBACK_CHECKS check (looked up once, not for every event)."""
+    main: list[_Step] = []
+    fallback: dict[str, list[_Step]] = {check: [] for check in FALLBACK_CHECKS}
+    for record in catalogue.load():
+        spec = REGISTRY[record.check]
+        fallback.get(record.check, main).append((record, spec, spec.function))
+    return tuple(main), {check: tuple(steps) for check, steps in fallback.items()}
+
+
+_Step = tuple[catalogue.Record, CheckSpec, Callable[[Analysis, dict[str, Any]], Hit | None]]
+
+
 def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
     findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
     not_evaluated: list[NotEvaluated] = []
-    fallback: dict[str, list[catalogue.Record]] = {check: [] for check in FALLBACK_CHECKS}
-    for record in catalogue.load():
-        spec = REGISTRY[record.check]
-        if record.check in fallback:
-            fallback[record.check].append(record)
-            continue
+    main, fallback = _plan()
+    for record, spec, function in main:
         missing = missing_facts(spec, analysis)
         if missing:
             not_evaluated.append(NotEvaluated(record.code, record.name, missing))
             continue
-        hit = spec.function(analysis, record.params)
+        hit = function(analysis, record.params)
         if hit is not None:
             findings.append(_build(record, analysis, hit))
     for check in FALLBACK_CHECKS:
         if any(f.role == "root-cause" for f, _render in findings):
             break
-        for record in fallback[check]:
-            spec = REGISTRY[record.check]
+        for record, spec, function in fallback[check]:
             if not missing_facts(spec, analysis):
-                hit = spec.function(analysis, record.params)
+                hit = function(analysis, record.params)
                 if hit is not None:
                     findings.append(_build(record, analysis, hit))
     findings.sort(key=lambda pair: (ROLE_RANK.get(pair[0].role, 3), -pair[0].confidence, pair[0].code))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
@@ -236,7 +235,7 @@ def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     env = a.environment
     if not env.hypervisor_host or not a.is_global:
         return None
-    guests = [t for t in a.tasks if re.match(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$", t.name)]
+    guests = [t for t in a.tasks if HYPERVISOR_PROCESS.match(t.name)]
     guests_kb = sum(t.badness_kb for t in guests)
     trigger = a.event.trigger
     evidence: Evidence = {"trigger": (trigger.comm if trigger else None, a.lines(trigger.line) if trigger else ())}
