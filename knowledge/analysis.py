@@ -128,6 +128,22 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
     return tuple(alternative.lower() if ignore_case else alternative for alternative in alternatives)
 
 
+# re's flags as plain ints: an int & a RegexFlag goes through the enum's Python operators
+_IGNORECASE, _MULTILINE = int(re.IGNORECASE), int(re.MULTILINE)
+
+
+@lru_cache(maxsize=1024)
+def _ignoring_case(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with re.IGNORECASE (``find_lines``: the same few dozen patterns for
+    every event), without re's own cache look-up and flag arithmetic each time."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _multiline(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags | _MULTILINE)
+
+
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
     """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
     return release_version(release)
@@ -456,6 +472,7 @@ class Analysis:
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._found: dict[str, tuple[SourceLine, ...]] = {}  # find_lines() by pattern
+        self._fixes: dict[tuple[bool, bool], tuple[Any, ...]] = {}  # kernel_fixes() by its arguments
         # knowledge.checks.base.FACTS this event shows, by name, as the checks first ask for them
         self.facts: dict[str, bool] = {}
 
@@ -483,7 +500,7 @@ class Analysis:
         same text (a call-trace function, "no killable processes"): each pattern is searched once."""
         found = self._found.get(pattern)
         if found is None:
-            found = self._found[pattern] = self.matching_lines(re.compile(pattern, re.I))
+            found = self._found[pattern] = self.matching_lines(_ignoring_case(pattern))
         return found
 
     def matching_lines(self, regex: re.Pattern[str]) -> tuple[SourceLine, ...]:
@@ -496,11 +513,12 @@ class Analysis:
         lines = self.event.lines
         search = regex.search
         literals = required_literals(regex.pattern, regex.flags)
-        if literals is not None and (self.text.isascii() or not regex.flags & re.I):
+        ignore_case = regex.flags & _IGNORECASE
+        if literals is not None and (not ignore_case or self.text.isascii()):
             # one of the literals is in every match: str.find is ~100x faster than re, whose
             # IGNORECASE search takes ~0.2 us a character (an ASCII text's cases fold as lower()),
             # and only the lines that hold one are searched
-            text = self.lowered_text if regex.flags & re.I else self.text
+            text = self.lowered_text if ignore_case else self.text
             starts = self._line_starts
             candidates = set()
             for literal in literals:
@@ -509,10 +527,11 @@ class Analysis:
                     candidates.add(bisect_right(starts, at) - 1)
                     at = text.find(literal, at + 1)
             return tuple(lines[index] for index in sorted(candidates) if search(lines[index].text))
-        if not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX):
-            whole = re.compile(regex.pattern, regex.flags | re.M)
-            if whole.search(self.text) is None:
-                return ()
+        if (
+            not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX)
+            and _multiline(regex.pattern, regex.flags).search(self.text) is None
+        ):
+            return ()
         return tuple(line for line in lines if search(line.text))
 
     @cached_property
@@ -1403,6 +1422,18 @@ class Analysis:
             if match:
                 return match.group(2), match.group(1), (line,)
         return None
+
+    def kernel_fixes(self, *, untraced: bool = False, unversioned: bool = False) -> tuple[Any, ...]:
+        """The knowledge/kernel_fixes.yaml records this event fits (``kernel_fixes.matches``, which
+        says what ``untraced`` and ``unversioned`` keep), worked out once per event: half a dozen
+        checks ask for them."""
+        key = (untraced, unversioned)
+        found = self._fixes.get(key)
+        if found is None:
+            from .kernel_fixes import matches
+
+            found = self._fixes[key] = matches(self, untraced=untraced, unversioned=unversioned)
+        return found
 
     # ----------------------------------------------------------------------------- workload / sizing
     @cached_property

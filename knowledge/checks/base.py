@@ -216,9 +216,7 @@ def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     """Known kernel defects this event fits that have a fix (knowledge/kernel_fixes.yaml), for
     ctx.kernel_fixes: the steps built on it say "upgrade to a kernel with the fix"; a defect with no
     upstream fix is named by the known_defect finding (OOM606) alone."""
-    from ..kernel_fixes import matches
-
-    return [_fix_dict(f) for f in matches(a) if not f.unfixed]
+    return [_fix_dict(f) for f in a.kernel_fixes() if not f.unfixed]
 
 
 def _slab_sources(a: Analysis) -> dict[str, str]:

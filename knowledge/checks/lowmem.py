@@ -158,7 +158,6 @@ def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | 
     lowmem. Returns the figures and the known defects this event fits (when the paste names no
     release, the records tied to a series are offered as possible: "if the kernel is X-Y").
     """
-    from ..kernel_fixes import matches
     from .base import _fix_dict
 
     if getattr(a.gfp, "may_reclaim", None) is False:
@@ -167,8 +166,10 @@ def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | 
     file_kb = zone.values.get("active_file", 0) + zone.values.get("inactive_file", 0)
     if not size or file_kb < p["stuck_cache_share"] * size:
         return None
-    known = [f for f in matches(a) if f.highmem]
-    possible = [f for f in matches(a, unversioned=True) if f.highmem and f not in known] if a.version is None else []
+    known = [f for f in a.kernel_fixes() if f.highmem]
+    possible = (
+        [f for f in a.kernel_fixes(unversioned=True) if f.highmem and f not in known] if a.version is None else []
+    )
     return {
         "kb": file_kb,
         "share": round(100 * file_kb / size),

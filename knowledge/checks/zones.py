@@ -60,10 +60,8 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
         else:
             return None
         if a.event.kind == "page-allocation-failure":
-            from ..kernel_fixes import matches
-
-            known = matches(a)
-            possible = [f for f in matches(a, untraced=True) if f not in known]
+            known = a.kernel_fixes()
+            possible = [f for f in a.kernel_fixes(untraced=True) if f not in known]
             context["kernel_fixes"] = [_fix_dict(f) for f in known]
             context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
         else:
