@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING, Any
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
 
+from .kernel_fixes import matches
+from .surroundings import Named, named_programs, ram, swap_total
+from .workloads import recognise, recognise_named
+
 if TYPE_CHECKING:
     from functools import cached_property
 else:
@@ -670,8 +674,6 @@ class Analysis:
     @cached_property
     def _context_ram(self) -> Any:
         """RAM as command output around the report shows it (MemTotal, free, top): knowledge.surroundings."""
-        from .surroundings import ram
-
         return ram(self.dump)
 
     @cached_property
@@ -1235,8 +1237,6 @@ class Analysis:
     @cached_property
     def _context_swap(self) -> Any:
         """Configured swap as command output around the report shows it (knowledge.surroundings)."""
-        from .surroundings import swap_total
-
         return swap_total(self.dump)
 
     @cached_property
@@ -1430,8 +1430,6 @@ class Analysis:
         key = (untraced, unversioned)
         found = self._fixes.get(key)
         if found is None:
-            from .kernel_fixes import matches
-
             found = self._fixes[key] = matches(self, untraced=untraced, unversioned=unversioned)
         return found
 
@@ -1449,8 +1447,6 @@ class Analysis:
 
     def workload(self, *names: str | None) -> Any:
         """The knowledge/workloads.yaml record for these process names or the report's cgroups."""
-        from .workloads import recognise
-
         return recognise(names, self.cgroup_paths)
 
     @cached_property
@@ -1460,9 +1456,6 @@ class Analysis:
         (:meth:`_killed_by_other_reports`), then the text around the reports (a syslog program tag,
         a unit systemd logs about, the largest `top` or `docker stats` row). In a log of several
         hosts, only lines whose prefix names this event's host (or no host) count."""
-        from .surroundings import named_programs
-        from .workloads import recognise_named
-
         found = self._killed_by_other_reports()
         if found is not None:
             return found
@@ -1480,8 +1473,6 @@ class Analysis:
         OOM the same memory cgroup; a kill at a cgroup's limit never counts for a global OOM): a
         report cut to its header often has a complete sibling that names what the OOM killer
         chose. Each other report costs a name lookup; only the one returned looks up its line."""
-        from .surroundings import Named
-        from .workloads import recognise_named
 
         def limit_of(event: Event) -> str | None:
             summary = event.oom_summary

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..clues import clues, implicated_module
+from ..kernel_fixes import _function
 from .base import (
     Evidence,
     Hit,
@@ -90,8 +92,6 @@ def _partial_context(a: Analysis) -> dict[str, Any]:
 
 
 def _clues(a: Analysis) -> dict[str, Any]:
-    from ..clues import clues
-
     return clues(a)
 
 
@@ -337,8 +337,6 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
     """The evidence that ties the kernel_fixes records ``found`` to the event, and how firmly."""
-    from ..kernel_fixes import _function
-
     frames = [(f, _function(f)) for f in a.event.call_trace]
     evidence: Evidence = {"defect": (found[0].title, ())}
     traced = pinned = False
@@ -425,8 +423,6 @@ def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     numbers are not an ordinary shortage: unreclaimable slab or memory no counter explains holds
     much of RAM while the processes hold little. The path: a fixed release where one is known,
     else a known-good kernel, a report upstream with the data, and what to paste to confirm."""
-    from ..clues import implicated_module
-
     module = implicated_module(a)
     if module is None:
         return None

@@ -6,9 +6,11 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..surroundings import facts, kernel_lines
 from .base import (
     Evidence,
     Hit,
+    _fix_dict,
     _trace_has,
     check,
 )
@@ -158,8 +160,6 @@ def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | 
     lowmem. Returns the figures and the known defects this event fits (when the paste names no
     release, the records tied to a series are offered as possible: "if the kernel is X-Y").
     """
-    from .base import _fix_dict
-
     if getattr(a.gfp, "may_reclaim", None) is False:
         return None  # an atomic request never tries to free the cache
     size = zone.managed_kb or zone.present_kb
@@ -207,8 +207,6 @@ def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("vmalloc_space", needs=("event",))
 def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """vmalloc/vmap failed for want of kernel virtual address space: the 32-bit vmalloc area is too small."""
-    from ..surroundings import facts, kernel_lines
-
     rows = kernel_lines(a.dump, "vmalloc_failure")
     if not rows:
         return None
@@ -243,8 +241,6 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("vmalloc_beyond_ram", needs=("ram",))
 def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
-    from ..surroundings import kernel_lines
-
     near = [
         r
         for r in kernel_lines(a.dump, "vmalloc_failure")
