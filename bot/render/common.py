@@ -20,6 +20,7 @@ import jinja2
 
 from bot.pipeline import Report
 from bot.render.markup import markdown_code
+from knowledge.catalogue import Environment
 from knowledge.diskcache import jinja_bytecode_cache
 from knowledge.model import Finding
 from knowledge.overview import Overview, group_title
@@ -80,7 +81,7 @@ def _dash(value: Any) -> str:
 
 @cache
 def jinja_env(kind: str) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = Environment(  # (a dict's keys read as attributes without a failed look-up first)
         loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
         bytecode_cache=jinja_bytecode_cache(f"render-{kind}"),  # type: ignore[arg-type]
         undefined=jinja2.StrictUndefined,
