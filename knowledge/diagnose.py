@@ -175,7 +175,11 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             # order read as this list
             moved[0] = placed[FIRST_STEPS - 2][0]
             placed.insert(FIRST_STEPS - 1, moved)
-    return tuple(EventStep(owner, origin, replace(step, text=text)) for owner, origin, step, text in placed)
+    # (a step keeps its wording unless a repeat's sized one took its place: no copy of it then)
+    return tuple(
+        EventStep(owner, origin, step if text is step.text else replace(step, text=text))
+        for owner, origin, step, text in placed
+    )
 
 
 def _may_lead(finding: Finding, top: Finding) -> bool:
