@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from grammar.facts import Dump, Event
@@ -247,6 +247,12 @@ def _build(
     return finding, partial(catalogue.render_steps, record, context)
 
 
+@lru_cache(maxsize=1024)
+def _not_evaluated(code: str, name: str, missing: tuple[str, ...]) -> NotEvaluated:
+    # (frozen: one per record and missing facts serves every event, a dozen records per event)
+    return NotEvaluated(code, name, missing)
+
+
 @cache
 def _plan() -> tuple[tuple[_Step, ...], dict[str, tuple[_Step, ...]]]:
     """The catalogue's records with their checks, in evaluation order: the records of every other
@@ -270,7 +276,7 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     for record, spec, function in main:
         missing = missing_facts(spec, analysis)
         if missing:
-            not_evaluated.append(NotEvaluated(record.code, record.name, missing))
+            not_evaluated.append(_not_evaluated(record.code, record.name, missing))
             continue
         hit = function(analysis, record.params)
         if hit is not None:
