@@ -164,9 +164,9 @@ def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
             found.setdefault(name, (line,))
         if index in listing:
             for word in line.text.split(MODULE_LIST, 1)[1].split():
-                match = MODULE_WORD.match(word)
-                if match:
-                    found.setdefault(match.group(0).replace("-", "_"), (line,))
+                word_match = MODULE_WORD.match(word)
+                if word_match:
+                    found.setdefault(word_match.group(0).replace("-", "_"), (line,))
     for row in surroundings.kernel_lines(analysis.dump, "modules"):
         for name in row.values.get("modules", ()):
             found.setdefault(str(name).replace("-", "_"), (row.line,))
