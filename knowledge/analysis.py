@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,7 @@ VM_HARDWARE = (
 _LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
+HYPERVISOR_STARTS = ("qemu", "kvm")  # how every name HYPERVISOR_PROCESS matches begins (a cheap first test)
 
 
 def _line_number(line: SourceLine) -> int:
@@ -346,7 +348,8 @@ class _Weighed:
 
     @property
     def protected(self) -> bool:
-        return self.oom_score_adj is not None and self.oom_score_adj <= -1000
+        adj = self.oom_score_adj
+        return adj is not None and adj <= -1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,10 +553,8 @@ class Analysis:
     @cached_property
     def _line_starts(self) -> list[int]:
         """Where each line begins in :attr:`text`."""
-        starts, at = [], 0
-        for line in self.event.lines:
-            starts.append(at)
-            at += len(line.text) + 1
+        starts = list(accumulate([len(line.text) + 1 for line in self.event.lines], initial=0))
+        starts.pop()  # (where a line after the last would begin)
         return starts
 
     # ----------------------------------------------------------------------------- basics
@@ -1141,7 +1142,7 @@ class Analysis:
         first: dict[str, RowUse] = {}
         more: dict[str, list[RowUse]] = {}
         for task in self.tasks:
-            name = task.name
+            name = task.row.name
             if name not in first:
                 first[name] = task
             elif name in more:
@@ -1329,7 +1330,7 @@ class Analysis:
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
-            HYPERVISOR_PROCESS.match(t.name) for t in self.tasks
+            HYPERVISOR_PROCESS.match(row.name) for row in self.event.tasks if row.name.startswith(HYPERVISOR_STARTS)
         )
         cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
