@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
-from ..surroundings import facts, kernel_lines
+from ..surroundings import kernel_lines, of
 from .base import (
     Evidence,
     Hit,
@@ -231,7 +231,7 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {"vmalloc_line": (first.values["text"], (first.line,))}
     if first.values.get("bytes"):
         evidence["request_bytes"] = (first.values["bytes"], (first.line,))
-    for row in facts(a.dump).of("meminfo_field"):
+    for row in of(a.dump, "meminfo_field"):
         if row.values.get("key") in ("VmallocTotal", "VmallocUsed", "VmallocChunk") and "kb" in row.values:
             evidence[str(row.values["key"]).lower() + "_kb"] = (row.values["kb"], (row.line,))
     evidence["arch"] = (a.dump.arch or ("32-bit" if a.is_32bit else "unknown"), ())
