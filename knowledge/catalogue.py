@@ -19,6 +19,7 @@ import jinja2
 from jinja2.runtime import new_context
 
 from . import datafiles, diskcache
+from .templating import Environment
 from .units import size
 from .yamlload import load_yaml
 
@@ -168,29 +169,6 @@ def _pct(value: float | int | None) -> str:
 # Template sources by name: the catalogue's templates are strings, loaded by a name derived from
 # their text so that Jinja's bytecode cache (``knowledge.diskcache``) can keep them compiled.
 _SOURCES: dict[str, str] = {}
-
-
-# What ``getattr`` finds on a plain dict (its methods and object's): every other name is a key
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
-class Environment(jinja2.Environment):
-    """A Jinja environment whose ``x.name`` on a plain dict looks the key up at once.
-
-    Jinja's ``getattr`` tries the attribute first and the item after it, so each ``ev.hog`` or
-    ``ctx.memcg`` of a template (the values the checks and the renderers pass are dicts) first
-    raised and caught an AttributeError, some thirty per event. A dict's attributes are its
-    type's (``_DICT_ATTRIBUTES``): for any other name that look-up could only fail, and the item
-    is what Jinja then returns, or the same undefined when there is none. Every other object (a
-    dict subclass too) goes the usual way."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
-            try:
-                return obj[attribute]
-            except KeyError:
-                return self.undefined(obj=obj, name=attribute)
-        return jinja2.Environment.getattr(self, obj, attribute)
 
 
 @cache

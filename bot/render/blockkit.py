@@ -24,8 +24,8 @@ import jinja2
 from bot.render.common import cut, names_of, value_text
 from bot.render.markup import format_code
 from bot.render.mrkdwn import escape_code, escape_mrkdwn, plain_text_safe, truncate
-from knowledge.catalogue import Environment
 from knowledge.overview import Overview, group_title
+from knowledge.templating import Environment
 from knowledge.units import size
 
 MAX_BLOCKS = 50

@@ -20,10 +20,10 @@ import jinja2
 
 from bot.pipeline import Report
 from bot.render.markup import markdown_code
-from knowledge.catalogue import Environment
 from knowledge.diskcache import jinja_bytecode_cache
 from knowledge.model import Finding
 from knowledge.overview import Overview, group_title
+from knowledge.templating import Environment
 from knowledge.units import size
 
 TEMPLATES = Path(__file__).parent / "templates"
