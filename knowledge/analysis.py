@@ -15,10 +15,16 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
+
+from .kernel_fixes import matches
+from .surroundings import Named, named_programs, ram, swap_total
+from .workloads import recognise, recognise_named
 
 if TYPE_CHECKING:
     from functools import cached_property
@@ -89,6 +95,7 @@ VM_HARDWARE = (
 _LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
+HYPERVISOR_STARTS = ("qemu", "kvm")  # how every name HYPERVISOR_PROCESS matches begins (a cheap first test)
 
 
 def _line_number(line: SourceLine) -> int:
@@ -125,6 +132,22 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
     if any(len(alternative) < 3 or (ignore_case and not alternative.isascii()) for alternative in alternatives):
         return None
     return tuple(alternative.lower() if ignore_case else alternative for alternative in alternatives)
+
+
+# re's flags as plain ints: an int & a RegexFlag goes through the enum's Python operators
+_IGNORECASE, _MULTILINE = int(re.IGNORECASE), int(re.MULTILINE)
+
+
+@lru_cache(maxsize=1024)
+def _ignoring_case(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with re.IGNORECASE (``find_lines``: the same few dozen patterns for
+    every event), without re's own cache look-up and flag arithmetic each time."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _multiline(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags | _MULTILINE)
 
 
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
@@ -320,15 +343,13 @@ class _Weighed:
         def pgtables_kb(self) -> int: ...
         @property
         def oom_score_adj(self) -> int | None: ...
-
-    @property
-    def badness_kb(self) -> int:
-        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
-        return self.rss_kb + self.swap_kb + self.pgtables_kb
+        @property
+        def badness_kb(self) -> int: ...
 
     @property
     def protected(self) -> bool:
-        return self.oom_score_adj is not None and self.oom_score_adj <= -1000
+        adj = self.oom_score_adj
+        return adj is not None and adj <= -1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,18 +365,43 @@ class TaskUse(_Weighed):
     rows: tuple[TaskRow, ...]
 
     @property
+    def badness_kb(self) -> int:
+        """What oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)."""
+        return self.rss_kb + self.swap_kb + self.pgtables_kb
+
+    @property
     def pids(self) -> tuple[int, ...]:
         return tuple(row.pid for row in self.rows)
+
+
+def _row_rss_kb(row: TaskRow, page_kb: int) -> int:
+    if row.rss_pages is None and row.rss_anon_pages is not None:
+        return ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * page_kb
+    return (row.rss_pages or 0) * page_kb
+
+
+def _row_swap_kb(row: TaskRow, page_kb: int) -> int:
+    return (row.swapents or 0) * page_kb
+
+
+def _row_pgtables_kb(row: TaskRow) -> int:
+    return (row.pgtables_bytes or 0) // 1024
 
 
 @dataclass(frozen=True, slots=True)
 class RowUse(_Weighed):
     """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
-    from the row when asked. A table reaches 100,000 rows; this holds the row and the page size
-    only, no figures, tuples or name of its own."""
+    from the row when asked. A table reaches 100,000 rows; this holds the row, the page size and
+    the row's ``badness_kb`` only, no other figures, tuples or name of its own (the rows are
+    sorted, summed and grouped by their badness: it is worked out once, by ``of``)."""
 
     row: TaskRow
     page_kb: int
+    badness_kb: int  # what oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)
+
+    @classmethod
+    def of(cls, row: TaskRow, page_kb: int) -> RowUse:
+        return cls(row, page_kb, _row_rss_kb(row, page_kb) + _row_swap_kb(row, page_kb) + _row_pgtables_kb(row))
 
     @property
     def name(self) -> str:
@@ -363,18 +409,15 @@ class RowUse(_Weighed):
 
     @property
     def rss_kb(self) -> int:
-        row = self.row
-        if row.rss_pages is None and row.rss_anon_pages is not None:
-            return ((row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)) * self.page_kb
-        return (row.rss_pages or 0) * self.page_kb
+        return _row_rss_kb(self.row, self.page_kb)
 
     @property
     def swap_kb(self) -> int:
-        return (self.row.swapents or 0) * self.page_kb
+        return _row_swap_kb(self.row, self.page_kb)
 
     @property
     def pgtables_kb(self) -> int:
-        return (self.row.pgtables_bytes or 0) // 1024
+        return _row_pgtables_kb(self.row)
 
     @property
     def oom_score_adj(self) -> int | None:
@@ -399,6 +442,10 @@ class Environment:
     hypervisor_host: bool
     cgroup_v2: bool | None  # None: the paste does not tell
     evidence: str | None
+
+
+# largest first; ``reverse`` keeps the order of equals as a key of -badness_kb did (sorting is stable)
+_BADNESS = attrgetter("badness_kb")
 
 
 def page_kb_from_tasks(event: Event) -> int | None:
@@ -432,6 +479,7 @@ class Analysis:
         self.arch = event.arch or dump.arch
         self.version = kernel_version(self.kernel)
         self._found: dict[str, tuple[SourceLine, ...]] = {}  # find_lines() by pattern
+        self._fixes: dict[tuple[bool, bool], tuple[Any, ...]] = {}  # kernel_fixes() by its arguments
         # knowledge.checks.base.FACTS this event shows, by name, as the checks first ask for them
         self.facts: dict[str, bool] = {}
 
@@ -459,7 +507,7 @@ class Analysis:
         same text (a call-trace function, "no killable processes"): each pattern is searched once."""
         found = self._found.get(pattern)
         if found is None:
-            found = self._found[pattern] = self.matching_lines(re.compile(pattern, re.I))
+            found = self._found[pattern] = self.matching_lines(_ignoring_case(pattern))
         return found
 
     def matching_lines(self, regex: re.Pattern[str]) -> tuple[SourceLine, ...]:
@@ -472,11 +520,12 @@ class Analysis:
         lines = self.event.lines
         search = regex.search
         literals = required_literals(regex.pattern, regex.flags)
-        if literals is not None and (self.text.isascii() or not regex.flags & re.I):
+        ignore_case = regex.flags & _IGNORECASE
+        if literals is not None and (not ignore_case or self.text.isascii()):
             # one of the literals is in every match: str.find is ~100x faster than re, whose
             # IGNORECASE search takes ~0.2 us a character (an ASCII text's cases fold as lower()),
             # and only the lines that hold one are searched
-            text = self.lowered_text if regex.flags & re.I else self.text
+            text = self.lowered_text if ignore_case else self.text
             starts = self._line_starts
             candidates = set()
             for literal in literals:
@@ -485,10 +534,11 @@ class Analysis:
                     candidates.add(bisect_right(starts, at) - 1)
                     at = text.find(literal, at + 1)
             return tuple(lines[index] for index in sorted(candidates) if search(lines[index].text))
-        if not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX):
-            whole = re.compile(regex.pattern, regex.flags | re.M)
-            if whole.search(self.text) is None:
-                return ()
+        if (
+            not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX)
+            and _multiline(regex.pattern, regex.flags).search(self.text) is None
+        ):
+            return ()
         return tuple(line for line in lines if search(line.text))
 
     @cached_property
@@ -503,10 +553,8 @@ class Analysis:
     @cached_property
     def _line_starts(self) -> list[int]:
         """Where each line begins in :attr:`text`."""
-        starts, at = [], 0
-        for line in self.event.lines:
-            starts.append(at)
-            at += len(line.text) + 1
+        starts = list(accumulate([len(line.text) + 1 for line in self.event.lines], initial=0))
+        starts.pop()  # (where a line after the last would begin)
         return starts
 
     # ----------------------------------------------------------------------------- basics
@@ -627,8 +675,6 @@ class Analysis:
     @cached_property
     def _context_ram(self) -> Any:
         """RAM as command output around the report shows it (MemTotal, free, top): knowledge.surroundings."""
-        from .surroundings import ram
-
         return ram(self.dump)
 
     @cached_property
@@ -1085,7 +1131,8 @@ class Analysis:
     def tasks(self) -> tuple[RowUse, ...]:
         """Task rows as the OOM killer weighs them, largest first."""
         page_kb = self.page_kb
-        return tuple(sorted((RowUse(row, page_kb) for row in self.event.tasks), key=lambda t: -t.badness_kb))
+        of = RowUse.of
+        return tuple(sorted((of(row, page_kb) for row in self.event.tasks), key=_BADNESS, reverse=True))
 
     @cached_property
     def task_groups(self) -> tuple[TaskUse | RowUse, ...]:
@@ -1095,7 +1142,7 @@ class Analysis:
         first: dict[str, RowUse] = {}
         more: dict[str, list[RowUse]] = {}
         for task in self.tasks:
-            name = task.name
+            name = task.row.name
             if name not in first:
                 first[name] = task
             elif name in more:
@@ -1119,7 +1166,7 @@ class Analysis:
                     tuple(m.row for m in members),
                 )
             )
-        return tuple(sorted(out, key=lambda t: -t.badness_kb))
+        return tuple(sorted(out, key=_BADNESS, reverse=True))
 
     @cached_property
     def tasks_total_kb(self) -> int:
@@ -1191,8 +1238,6 @@ class Analysis:
     @cached_property
     def _context_swap(self) -> Any:
         """Configured swap as command output around the report shows it (knowledge.surroundings)."""
-        from .surroundings import swap_total
-
         return swap_total(self.dump)
 
     @cached_property
@@ -1285,7 +1330,7 @@ class Analysis:
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
-            HYPERVISOR_PROCESS.match(t.name) for t in self.tasks
+            HYPERVISOR_PROCESS.match(row.name) for row in self.event.tasks if row.name.startswith(HYPERVISOR_STARTS)
         )
         cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
@@ -1379,6 +1424,16 @@ class Analysis:
                 return match.group(2), match.group(1), (line,)
         return None
 
+    def kernel_fixes(self, *, untraced: bool = False, unversioned: bool = False) -> tuple[Any, ...]:
+        """The knowledge/kernel_fixes.yaml records this event fits (``kernel_fixes.matches``, which
+        says what ``untraced`` and ``unversioned`` keep), worked out once per event: half a dozen
+        checks ask for them."""
+        key = (untraced, unversioned)
+        found = self._fixes.get(key)
+        if found is None:
+            found = self._fixes[key] = matches(self, untraced=untraced, unversioned=unversioned)
+        return found
+
     # ----------------------------------------------------------------------------- workload / sizing
     @cached_property
     def cgroup_paths(self) -> tuple[str, ...]:
@@ -1393,8 +1448,6 @@ class Analysis:
 
     def workload(self, *names: str | None) -> Any:
         """The knowledge/workloads.yaml record for these process names or the report's cgroups."""
-        from .workloads import recognise
-
         return recognise(names, self.cgroup_paths)
 
     @cached_property
@@ -1404,9 +1457,6 @@ class Analysis:
         (:meth:`_killed_by_other_reports`), then the text around the reports (a syslog program tag,
         a unit systemd logs about, the largest `top` or `docker stats` row). In a log of several
         hosts, only lines whose prefix names this event's host (or no host) count."""
-        from .surroundings import named_programs
-        from .workloads import recognise_named
-
         found = self._killed_by_other_reports()
         if found is not None:
             return found
@@ -1424,8 +1474,6 @@ class Analysis:
         OOM the same memory cgroup; a kill at a cgroup's limit never counts for a global OOM): a
         report cut to its header often has a complete sibling that names what the OOM killer
         chose. Each other report costs a name lookup; only the one returned looks up its line."""
-        from .surroundings import Named
-        from .workloads import recognise_named
 
         def limit_of(event: Event) -> str | None:
             summary = event.oom_summary

@@ -19,6 +19,7 @@ import jinja2
 from jinja2.runtime import new_context
 
 from . import datafiles, diskcache
+from .templating import Environment
 from .units import size
 from .yamlload import load_yaml
 
@@ -172,7 +173,7 @@ _SOURCES: dict[str, str] = {}
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = Environment(
         loader=jinja2.FunctionLoader(_SOURCES.get),
         bytecode_cache=diskcache.jinja_bytecode_cache("catalogue"),  # type: ignore[arg-type]
         undefined=jinja2.StrictUndefined,
@@ -290,8 +291,13 @@ def render(template: str, context: dict[str, Any]) -> str:
 def condition(expression: str, context: dict[str, Any]) -> bool:
     """The truth of a Jinja expression (a remediation step's ``when``), as a template so that it
     is compiled once and cached like the others."""
-    compiled = cast(jinja2.Template, _template("{% if " + expression + " %}1{% endif %}"))  # it holds "{%"
-    return _run(compiled, context) == "1"
+    return _run(_condition(expression), context) == "1"
+
+
+@lru_cache(maxsize=1024)
+def _condition(expression: str) -> jinja2.Template:
+    # (the template's source made and looked up once per expression, not for every step of every event)
+    return cast(jinja2.Template, _template("{% if " + expression + " %}1{% endif %}"))  # it holds "{%"
 
 
 # Appended to every step that sets or lowers a memory limit (`caps: true` in the record).

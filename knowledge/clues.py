@@ -14,6 +14,7 @@ to a particular paste.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -139,20 +140,42 @@ def module_flags(analysis: Any) -> dict[str, str]:
 
 
 def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
-    """Loaded modules and modules named in the trace (`func+0x1/0x2 [mod]`), with their lines."""
+    """Loaded modules and modules named in the trace (`func+0x1/0x2 [mod]`), with their lines
+    (derived once per Analysis: the clues, the implicated module and the kernel fixes ask)."""
+    cached = analysis.__dict__.get("_modules")
+    if cached is not None:
+        return cast(dict[str, tuple[SourceLine, ...]], cached)
     found: dict[str, tuple[SourceLine, ...]] = {}
-    for line in analysis.event.lines:
-        for name in TRACE_MODULE.findall(line.text):
+    # Searched in the event's joined text, not line by line: neither a trace frame (TRACE_MODULE
+    # takes no line break) nor the module list's mark spans two lines, and most events hold few
+    # lines with either. Line by line, in line order, as each line was read before.
+    text, starts, lines = analysis.text, analysis._line_starts, analysis.event.lines
+    traced: dict[int, list[str]] = {}
+    for match in TRACE_MODULE.finditer(text):
+        traced.setdefault(bisect_right(starts, match.start()) - 1, []).append(match.group(1))
+    listing = set()
+    at = text.find(MODULE_LIST)
+    while at >= 0:
+        listing.add(bisect_right(starts, at) - 1)
+        at = text.find(MODULE_LIST, at + 1)
+    for index in sorted(traced.keys() | listing):
+        line = lines[index]
+        for name in traced.get(index, ()):
             found.setdefault(name, (line,))
-        if "Modules linked in:" in line.text:
-            for word in line.text.split("Modules linked in:", 1)[1].split():
-                match = re.match(r"[A-Za-z0-9_-]+", word)
-                if match:
-                    found.setdefault(match.group(0).replace("-", "_"), (line,))
+        if index in listing:
+            for word in line.text.split(MODULE_LIST, 1)[1].split():
+                word_match = MODULE_WORD.match(word)
+                if word_match:
+                    found.setdefault(word_match.group(0).replace("-", "_"), (line,))
     for row in surroundings.kernel_lines(analysis.dump, "modules"):
         for name in row.values.get("modules", ()):
             found.setdefault(str(name).replace("-", "_"), (row.line,))
+    analysis.__dict__["_modules"] = found
     return found
+
+
+MODULE_LIST = "Modules linked in:"
+MODULE_WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _trace_match(

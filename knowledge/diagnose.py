@@ -12,14 +12,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from grammar.facts import Dump, Event
 
 from . import catalogue
 from .analysis import Analysis
-from .checks import REGISTRY, Hit, missing_facts
+from .checks import REGISTRY, CheckSpec, Hit, missing_facts
 from .confidence import calibrate, role_for
 from .model import Deferred, Evidence, Finding
 
@@ -175,7 +175,11 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             # order read as this list
             moved[0] = placed[FIRST_STEPS - 2][0]
             placed.insert(FIRST_STEPS - 1, moved)
-    return tuple(EventStep(owner, origin, replace(step, text=text)) for owner, origin, step, text in placed)
+    # (a step keeps its wording unless a repeat's sized one took its place: no copy of it then)
+    return tuple(
+        EventStep(owner, origin, step if text is step.text else replace(step, text=text))
+        for owner, origin, step, text in placed
+    )
 
 
 def _may_lead(finding: Finding, top: Finding) -> bool:
@@ -243,30 +247,46 @@ def _build(
     return finding, partial(catalogue.render_steps, record, context)
 
 
+@lru_cache(maxsize=1024)
+def _not_evaluated(code: str, name: str, missing: tuple[str, ...]) -> NotEvaluated:
+    # (frozen: one per record and missing facts serves every event, a dozen records per event)
+    return NotEvaluated(code, name, missing)
+
+
+@cache
+def _plan() -> tuple[tuple[_Step, ...], dict[str, tuple[_Step, ...]]]:
+    """The catalogue's records with their checks, in evaluation order: the records of every other
+    check, then those of each FALLBACK_CHECKS check (looked up once, not for every event)."""
+    main: list[_Step] = []
+    fallback: dict[str, list[_Step]] = {check: [] for check in FALLBACK_CHECKS}
+    for record in catalogue.load():
+        spec = REGISTRY[record.check]
+        fallback.get(record.check, main).append((record, spec, spec.function))
+    return tuple(main), {check: tuple(steps) for check, steps in fallback.items()}
+
+
+_Step = tuple[catalogue.Record, CheckSpec, Callable[[Analysis, dict[str, Any]], Hit | None]]
+
+
 def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
     findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
     not_evaluated: list[NotEvaluated] = []
-    fallback: dict[str, list[catalogue.Record]] = {check: [] for check in FALLBACK_CHECKS}
-    for record in catalogue.load():
-        spec = REGISTRY[record.check]
-        if record.check in fallback:
-            fallback[record.check].append(record)
-            continue
+    main, fallback = _plan()
+    for record, spec, function in main:
         missing = missing_facts(spec, analysis)
         if missing:
-            not_evaluated.append(NotEvaluated(record.code, record.name, missing))
+            not_evaluated.append(_not_evaluated(record.code, record.name, missing))
             continue
-        hit = spec.function(analysis, record.params)
+        hit = function(analysis, record.params)
         if hit is not None:
             findings.append(_build(record, analysis, hit))
     for check in FALLBACK_CHECKS:
         if any(f.role == "root-cause" for f, _render in findings):
             break
-        for record in fallback[check]:
-            spec = REGISTRY[record.check]
+        for record, spec, function in fallback[check]:
             if not missing_facts(spec, analysis):
-                hit = spec.function(analysis, record.params)
+                hit = function(analysis, record.params)
                 if hit is not None:
                     findings.append(_build(record, analysis, hit))
     findings.sort(key=lambda pair: (ROLE_RANK.get(pair[0].role, 3), -pair[0].confidence, pair[0].code))

@@ -23,8 +23,10 @@ from grammar.parse import MISSING
 
 from . import catalogue
 from .analysis import Analysis, ZoneView
+from .confidence import doubt
 from .diagnose import Diagnosis, NotEvaluated
 from .model import Finding
+from .units import size
 
 KIND_LABELS = {
     "oom-kill": "OOM kill",
@@ -187,8 +189,6 @@ class Overview:
     @property
     def doubt(self) -> str | None:
         """Below 60 % confidence: what the paste cannot tell and which lines to paste next."""
-        from .confidence import doubt
-
         if self.is_fragment:
             return None  # the fragment wording already says so
         # with parts missing the answer lists them ("this paste lacks"): point there, not again
@@ -234,8 +234,6 @@ class Overview:
 
     @property
     def swap_text(self) -> str | None:
-        from .units import size
-
         if self.swap_total_kb is None:
             return None
         if not self.swap_total_kb:
@@ -353,15 +351,11 @@ def _memcg_memory(analysis: Analysis) -> MemoryBreakdown | None:
         if rest > 0:
             figures.append(("unused_limit", "unused limit", rest))
     path = memcg.path or memcg.stats_path
-    from .units import size
-
     title = f"memory cgroup {path or '?'}" + (f", limit {size(limit)}" if limit else "")
     return MemoryBreakdown("memcg", title, limit, _parts(figures, limit), path)
 
 
 def _memory(analysis: Analysis) -> MemoryBreakdown | None:
-    from .units import size
-
     if analysis.is_memcg:
         memcg = _memcg_memory(analysis)
         if memcg is not None:

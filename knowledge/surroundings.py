@@ -31,12 +31,34 @@ def facts(dump: Dump) -> ContextFacts:
     return context if isinstance(context, ContextFacts) else ContextFacts()
 
 
+# The context lines of the paste read last, by kind: the checks of one event ask for some
+# seventeen kinds, and the events of a paste are analysed one after the other, so each kind was
+# sought through every context line again and again. (One paste's index at a time, replaced
+# whole: a reader in another thread sees the old index or the new one, never half of one.)
+_last_index: tuple[ContextFacts, dict[str, tuple[ContextLine, ...]]] | None = None
+
+
+def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
+    """``of(dump, *kinds)``: the paste's context lines of these kinds, in line order."""
+    global _last_index
+    context = facts(dump)
+    last = _last_index
+    if last is None or last[0] is not context:
+        index: dict[str, list[ContextLine]] = {}
+        for line in context.lines:
+            index.setdefault(line.kind, []).append(line)
+        last = _last_index = (context, {kind: tuple(lines) for kind, lines in index.items()})
+    if len(kinds) == 1:
+        return last[1].get(kinds[0], ())
+    return context.of(*kinds)
+
+
 def _lines(*items: ContextLine) -> tuple[SourceLine, ...]:
     return tuple(item.line for item in items)
 
 
 def _meminfo(dump: Dump, key: str) -> ContextLine | None:
-    return next((c for c in facts(dump).of("meminfo_field") if c.values.get("key") == key and "kb" in c.values), None)
+    return next((c for c in of(dump, "meminfo_field") if c.values.get("key") == key and "kb" in c.values), None)
 
 
 def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total") -> int | None:
@@ -60,11 +82,11 @@ def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
     row = _meminfo(dump, "MemTotal")
     if row is not None:
         return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
-    for row in facts(dump).of("free_mem"):
+    for row in of(dump, "free_mem"):
         kb = _free_total(row, report_ram_kb)
         if kb:
             return Sized(kb, "free", _lines(row))
-    for row in facts(dump).of("top_mem"):
+    for row in of(dump, "top_mem"):
         if row.values.get("total_kb"):
             return Sized(int(row.values["total_kb"]), "top", _lines(row))
     return None
@@ -76,10 +98,10 @@ def swap_total(dump: Dump) -> Sized | None:
     if row is not None:
         return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
     for kind, source in (("free_swap", "free"), ("top_swap", "top")):
-        for row in facts(dump).of(kind):
+        for row in of(dump, kind):
             if "total_kb" in row.values:
                 return Sized(int(row.values["total_kb"]), source, _lines(row))
-    rows = [r for r in facts(dump).of("swap_row") if "size_kb" in r.values]
+    rows = [r for r in of(dump, "swap_row") if "size_kb" in r.values]
     if rows:
         return Sized(sum(int(r.values["size_kb"]) for r in rows), "/proc/swaps", _lines(*rows))
     return None
@@ -92,13 +114,13 @@ def swap_used(dump: Dump) -> Sized | None:
     if row is not None and total is not None:
         return Sized(int(total.values["kb"]) - int(row.values["kb"]), "/proc/meminfo", _lines(total, row))
     for kind, source in (("free_swap", "free"), ("top_swap", "top")):
-        for row in facts(dump).of(kind):
+        for row in of(dump, kind):
             if "used_kb" in row.values:
                 return Sized(int(row.values["used_kb"]), source, _lines(row))
-    rows = [r for r in facts(dump).of("swap_row") if "used_kb" in r.values]
+    rows = [r for r in of(dump, "swap_row") if "used_kb" in r.values]
     if rows:
         return Sized(sum(int(r.values["used_kb"]) for r in rows), "/proc/swaps", _lines(*rows))
-    rows = list(facts(dump).of("vmstat_row"))
+    rows = list(of(dump, "vmstat_row"))
     if rows:
         return Sized(
             max(int(r.values["swpd_kb"]) for r in rows), "vmstat", _lines(max(rows, key=lambda r: r.values["swpd_kb"]))
@@ -108,20 +130,20 @@ def swap_used(dump: Dump) -> Sized | None:
 
 def memory_limit(dump: Dump) -> Sized | None:
     """The container's or unit's memory limit (kubectl Limits, docker Memory, docker stats, systemd)."""
-    for row in facts(dump).of("k8s_memory"):
+    for row in of(dump, "k8s_memory"):
         if row.values.get("section") == "limits" and row.values.get("kb"):
             return Sized(int(row.values["kb"]), "kubectl", _lines(row))
-    for row in facts(dump).of("docker_memory"):
+    for row in of(dump, "docker_memory"):
         if row.values.get("key") == "Memory" and int(row.values.get("kb") or 0) > 0:
             return Sized(int(row.values["kb"]), "docker inspect", _lines(row))
-    for row in facts(dump).of("systemd_memory"):
+    for row in of(dump, "systemd_memory"):
         for key in ("max_kb", "limit_kb", "high_kb"):
             if row.values.get(key):
                 return Sized(int(row.values[key]), "systemctl status", _lines(row))
-    for row in facts(dump).of("systemd_property"):
+    for row in of(dump, "systemd_property"):
         if row.values.get("key") in ("MemoryMax", "MemoryLimit", "MemoryHigh") and row.values.get("kb"):
             return Sized(int(row.values["kb"]), "systemd " + str(row.values["key"]), _lines(row))
-    for row in facts(dump).of("docker_stats_row"):
+    for row in of(dump, "docker_stats_row"):
         if row.values.get("limit_kb"):
             return Sized(int(row.values["limit_kb"]), "docker stats", _lines(row))
     return None
@@ -129,17 +151,13 @@ def memory_limit(dump: Dump) -> Sized | None:
 
 def container_oom_killed(dump: Dump) -> tuple[SourceLine, ...]:
     """Lines where container tooling says the OOM killer ended it (OOMKilled, systemd oom-kill)."""
-    rows = [
-        r
-        for r in facts(dump).of("k8s_oomkilled", "docker_oomkilled", "systemd_oom")
-        if r.values.get("oom_killed", True)
-    ]
+    rows = [r for r in of(dump, "k8s_oomkilled", "docker_oomkilled", "systemd_oom") if r.values.get("oom_killed", True)]
     return _lines(*rows)
 
 
 def top_processes(dump: Dump) -> tuple[ContextLine, ...]:
     """`top` rows, largest resident size first."""
-    return tuple(sorted(facts(dump).of("top_row"), key=lambda r: -int(r.values.get("res_kb") or 0)))
+    return tuple(sorted(of(dump, "top_row"), key=lambda r: -int(r.values.get("res_kb") or 0)))
 
 
 @dataclass(frozen=True)
@@ -158,18 +176,18 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     rows say nothing about who held the memory), then syslog program tags and the units systemd
     logs about, in the order they appear."""
     out: list[Named] = []
-    for row in facts(dump).of("systemd_oom"):
+    for row in of(dump, "systemd_oom"):
         if row.values.get("unit"):
             out.append(Named(str(row.values["unit"]), "unit", "a unit systemd says the OOM killer hit", row.line))
     for row in top_processes(dump)[:1]:
         command = str(row.values.get("command") or "").split()
         if command:
             out.append(Named(command[0].rsplit("/", 1)[-1], "process", "the largest top row", row.line))
-    stats = facts(dump).of("docker_stats_row")
+    stats = of(dump, "docker_stats_row")
     if stats:
         row = max(stats, key=lambda r: int(r.values.get("usage_kb") or 0))
         out.append(Named(str(row.values["name"]), "unit", "the largest docker stats row", row.line))
-    for row in facts(dump).of("program_tag"):
+    for row in of(dump, "program_tag"):
         out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
         if row.values.get("unit"):
             out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
@@ -177,13 +195,13 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
 
 
 def largest_slab_cache(dump: Dump) -> ContextLine | None:
-    rows = facts(dump).of("slabtop_row")
+    rows = of(dump, "slabtop_row")
     return max(rows, key=lambda r: int(r.values["size_kb"]), default=None)
 
 
 def kernel_lines(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     """Kernel lines of the given kinds (vmalloc_failure, kasan, kmemleak, modules)."""
-    return facts(dump).of(*kinds)
+    return of(dump, *kinds)
 
 
 def summary(dump: Dump) -> dict[str, Any]:

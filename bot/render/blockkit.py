@@ -25,6 +25,7 @@ from bot.render.common import cut, names_of, value_text
 from bot.render.markup import format_code
 from bot.render.mrkdwn import escape_code, escape_mrkdwn, plain_text_safe, truncate
 from knowledge.overview import Overview, group_title
+from knowledge.templating import Environment
 from knowledge.units import size
 
 MAX_BLOCKS = 50
@@ -92,7 +93,7 @@ def _safe_id(value: Any) -> Mrkdwn:
 
 
 _loader = jinja2.FileSystemLoader(str(Path(__file__).with_name("templates") / "slack"))
-_mrkdwn_env = jinja2.Environment(
+_mrkdwn_env = Environment(  # (a dict's keys read as attributes without a failed look-up first)
     loader=_loader,
     undefined=jinja2.StrictUndefined,
     autoescape=False,

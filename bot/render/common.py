@@ -23,6 +23,7 @@ from bot.render.markup import markdown_code
 from knowledge.diskcache import jinja_bytecode_cache
 from knowledge.model import Finding
 from knowledge.overview import Overview, group_title
+from knowledge.templating import Environment
 from knowledge.units import size
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -80,7 +81,7 @@ def _dash(value: Any) -> str:
 
 @cache
 def jinja_env(kind: str) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = Environment(  # (a dict's keys read as attributes without a failed look-up first)
         loader=jinja2.FileSystemLoader(str(TEMPLATES / kind)),
         bytecode_cache=jinja_bytecode_cache(f"render-{kind}"),  # type: ignore[arg-type]
         undefined=jinja2.StrictUndefined,

@@ -39,11 +39,6 @@ class CheckSpec:
     function: Callable[[Analysis, dict[str, Any]], Hit | None]
     doc: str
 
-    @property
-    def alternatives(self) -> tuple[tuple[str, ...], ...]:
-        """``needs`` with each entry split into its alternatives."""
-        return _alternatives(self.needs)
-
 
 FACTS: dict[str, Callable[[Analysis], bool]] = {
     "event": lambda a: True,
@@ -83,11 +78,6 @@ def check(
     return register
 
 
-@cache
-def _alternatives(needs: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(need.split("|")) for need in needs)
-
-
 def has_fact(analysis: Analysis, name: str) -> bool:
     """Whether the event shows the fact ``name`` of FACTS, worked out once per event (some forty
     checks ask for the same dozen facts)."""
@@ -99,19 +89,35 @@ def has_fact(analysis: Analysis, name: str) -> bool:
 
 def missing_facts(spec: CheckSpec, analysis: Analysis) -> tuple[str, ...]:
     """The needs (alternatives kept together) that this event does not show."""
-    # (loops rather than generators: asked for every record of the catalogue, for every event)
+    # Asked for every record of the catalogue, for every event, and the records ask for the
+    # same few dozen needs: each need ("tasks|kill" as a whole) is worked out once per event
+    # and kept in ``analysis.facts`` beside the facts it reads (a name with "|" is no fact's).
     facts = analysis.facts
     missing: tuple[str, ...] = ()
-    for need, alternatives in zip(spec.needs, spec.alternatives, strict=True):
-        for alternative in alternatives:
-            shown = facts.get(alternative)
-            if shown is None:
-                shown = facts[alternative] = FACTS[alternative](analysis)
-            if shown:
-                break
-        else:
+    for need in spec.needs:
+        shown = facts.get(need)
+        if shown is None:
+            shown = facts[need] = _shows(analysis, need)
+        if not shown:
             missing += (need,)
     return missing
+
+
+def _shows(analysis: Analysis, need: str) -> bool:
+    """Whether the event shows one of the alternatives of ``need`` (each fact worked out once)."""
+    facts = analysis.facts
+    for alternative in _need_alternatives(need):
+        shown = facts.get(alternative)
+        if shown is None:
+            shown = facts[alternative] = FACTS[alternative](analysis)
+        if shown:
+            return True
+    return False
+
+
+@cache
+def _need_alternatives(need: str) -> tuple[str, ...]:
+    return tuple(need.split("|"))
 
 
 def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
@@ -210,9 +216,7 @@ def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     """Known kernel defects this event fits that have a fix (knowledge/kernel_fixes.yaml), for
     ctx.kernel_fixes: the steps built on it say "upgrade to a kernel with the fix"; a defect with no
     upstream fix is named by the known_defect finding (OOM606) alone."""
-    from ..kernel_fixes import matches
-
-    return [_fix_dict(f) for f in matches(a) if not f.unfixed]
+    return [_fix_dict(f) for f in a.kernel_fixes() if not f.unfixed]
 
 
 def _slab_sources(a: Analysis) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 from grammar.facts import SourceLine
 
 from ..analysis import Analysis, ramp
+from ..surroundings import largest_slab_cache
 from .base import (
     Evidence,
     Hit,
@@ -202,8 +203,6 @@ def slab_without_tasks(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "ram_kb": (ram_kb, a.ram_lines),
         "tasks_total_kb": (a.tasks_total_kb, a.lines(a.event.task_table_line)),
     }
-    from ..surroundings import largest_slab_cache
-
     cache = largest_slab_cache(a.dump)
     if cache is not None:
         evidence["slab_cache"] = (f"{cache.values['name']} {cache.values['size_kb']} kB", (cache.line,))

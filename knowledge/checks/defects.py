@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..clues import clues, implicated_module
+from ..kernel_fixes import _function
 from .base import (
     Evidence,
     Hit,
@@ -90,8 +92,6 @@ def _partial_context(a: Analysis) -> dict[str, Any]:
 
 
 def _clues(a: Analysis) -> dict[str, Any]:
-    from ..clues import clues
-
     return clues(a)
 
 
@@ -317,9 +317,7 @@ def _fault_path_kill(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
 @check("known_defect", needs=("event",))
 def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A record of knowledge/kernel_fixes.yaml fits the event (trace function or affected series): name the fix."""
-    from ..kernel_fixes import matches
-
-    found = tuple(f for f in matches(a) if not f.harmless)  # a harmless one is OOM502's
+    found = tuple(f for f in a.kernel_fixes() if not f.harmless)  # a harmless one is OOM502's
     if not found:
         return None
     return _defect_hit(a, p, found)
@@ -329,11 +327,9 @@ def known_defect(a: Analysis, p: dict[str, Any]) -> Hit | None:
 def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A record of knowledge/kernel_fixes.yaml marked harmless fits this warning: the failed request
     is one the caller retries or falls back from, and the fix only makes it silent."""
-    from ..kernel_fixes import matches
-
     if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
         return None
-    found = tuple(f for f in matches(a) if f.harmless)
+    found = tuple(f for f in a.kernel_fixes() if f.harmless)
     if not found:
         return None
     return _defect_hit(a, p, found)
@@ -341,8 +337,6 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
     """The evidence that ties the kernel_fixes records ``found`` to the event, and how firmly."""
-    from ..kernel_fixes import _function
-
     frames = [(f, _function(f)) for f in a.event.call_trace]
     evidence: Evidence = {"defect": (found[0].title, ())}
     traced = pinned = False
@@ -429,9 +423,6 @@ def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     numbers are not an ordinary shortage: unreclaimable slab or memory no counter explains holds
     much of RAM while the processes hold little. The path: a fixed release where one is known,
     else a known-good kernel, a report upstream with the data, and what to paste to confirm."""
-    from ..clues import implicated_module
-    from ..kernel_fixes import matches
-
     module = implicated_module(a)
     if module is None:
         return None
@@ -468,7 +459,7 @@ def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence_base"]
     confidence += p["confidence_traced"] if module.traced else 0.0
     confidence += p["confidence_out_of_tree"] if module.out_of_tree else 0.0
-    fixes = [f for f in matches(a) if f.module is not None and f.module.search(module.name)]
+    fixes = [f for f in a.kernel_fixes() if f.module is not None and f.module.search(module.name)]
     context = {
         "module": module.name,
         "traced": module.traced,

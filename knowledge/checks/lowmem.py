@@ -6,9 +6,11 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..surroundings import kernel_lines, of
 from .base import (
     Evidence,
     Hit,
+    _fix_dict,
     _trace_has,
     check,
 )
@@ -158,17 +160,16 @@ def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | 
     lowmem. Returns the figures and the known defects this event fits (when the paste names no
     release, the records tied to a series are offered as possible: "if the kernel is X-Y").
     """
-    from ..kernel_fixes import matches
-    from .base import _fix_dict
-
     if getattr(a.gfp, "may_reclaim", None) is False:
         return None  # an atomic request never tries to free the cache
     size = zone.managed_kb or zone.present_kb
     file_kb = zone.values.get("active_file", 0) + zone.values.get("inactive_file", 0)
     if not size or file_kb < p["stuck_cache_share"] * size:
         return None
-    known = [f for f in matches(a) if f.highmem]
-    possible = [f for f in matches(a, unversioned=True) if f.highmem and f not in known] if a.version is None else []
+    known = [f for f in a.kernel_fixes() if f.highmem]
+    possible = (
+        [f for f in a.kernel_fixes(unversioned=True) if f.highmem and f not in known] if a.version is None else []
+    )
     return {
         "kb": file_kb,
         "share": round(100 * file_kb / size),
@@ -206,8 +207,6 @@ def lowmem_metadata(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("vmalloc_space", needs=("event",))
 def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """vmalloc/vmap failed for want of kernel virtual address space: the 32-bit vmalloc area is too small."""
-    from ..surroundings import facts, kernel_lines
-
     rows = kernel_lines(a.dump, "vmalloc_failure")
     if not rows:
         return None
@@ -232,7 +231,7 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
     evidence: Evidence = {"vmalloc_line": (first.values["text"], (first.line,))}
     if first.values.get("bytes"):
         evidence["request_bytes"] = (first.values["bytes"], (first.line,))
-    for row in facts(a.dump).of("meminfo_field"):
+    for row in of(a.dump, "meminfo_field"):
         if row.values.get("key") in ("VmallocTotal", "VmallocUsed", "VmallocChunk") and "kb" in row.values:
             evidence[str(row.values["key"]).lower() + "_kb"] = (row.values["kb"], (row.line,))
     evidence["arch"] = (a.dump.arch or ("32-bit" if a.is_32bit else "unknown"), ())
@@ -242,8 +241,6 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("vmalloc_beyond_ram", needs=("ram",))
 def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A vmalloc request larger than the machine's RAM failed: it can never succeed, so the caller passed an unchecked size."""
-    from ..surroundings import kernel_lines
-
     near = [
         r
         for r in kernel_lines(a.dump, "vmalloc_failure")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..surroundings import container_oom_killed, memory_limit
 from .base import (
     Evidence,
     Hit,
@@ -85,8 +86,6 @@ def memcg_shmem(a: Analysis, p: dict[str, Any]) -> Hit | None:
 @check("container_killed_context", needs=("event",))
 def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Container or unit tooling pasted with the dump says the OOM killer ended it (OOMKilled, systemd oom-kill) and names its memory limit."""
-    from ..surroundings import container_oom_killed, memory_limit
-
     killed = container_oom_killed(a.dump)
     limit = memory_limit(a.dump)
     if not killed:

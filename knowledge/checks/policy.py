@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis import Analysis
+from ..surroundings import kernel_lines
 from .base import (
     Evidence,
     Hit,
@@ -34,8 +35,6 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
     # drivers/tty/sysrq.c moom_callback(): a SysRq-f that out_of_memory() turned down prints
     # "OOM request ignored ..." and kills nothing (grammar/context.lark SYSRQ_IGNORED)
-    from ..surroundings import kernel_lines
-
     refused = kernel_lines(a.dump, "sysrq_ignored")
     if refused:
         evidence["sysrq_ignored"] = (refused[0].values["text"], tuple(r.line for r in refused))

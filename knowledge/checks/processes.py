@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
+from ..surroundings import top_processes
 from .base import (
     Evidence,
     Hit,
@@ -16,6 +16,7 @@ from .base import (
     _workload_context,
     check,
 )
+from .policy import _event_uptime
 
 
 @check("process_hog", needs=("tasks|kill",))
@@ -168,8 +169,6 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
     # within the first minutes after boot (the printk stamp counts seconds since boot) nothing has
     # had time to leak: what starts at boot does not fit the machine (OOM224), else growth (OOM204)
-    from .policy import _event_uptime
-
     uptime = _event_uptime(a)
     at_boot = uptime is not None and uptime < p["boot_uptime_s"]
     if at_boot != bool(p.get("at_boot")):
@@ -236,7 +235,7 @@ def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     env = a.environment
     if not env.hypervisor_host or not a.is_global:
         return None
-    guests = [t for t in a.tasks if re.match(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$", t.name)]
+    guests = [t for t in a.tasks if HYPERVISOR_PROCESS.match(t.name)]
     guests_kb = sum(t.badness_kb for t in guests)
     trigger = a.event.trigger
     evidence: Evidence = {"trigger": (trigger.comm if trigger else None, a.lines(trigger.line) if trigger else ())}
@@ -374,8 +373,6 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "next_kb": (second.badness_kb, a.lines(*(r.line for r in second.rows[:1]))),
         "ratio": (round(ratio, 1), lines),
     }
-    from ..surroundings import top_processes
-
     snapshot = [r for r in top_processes(a.dump) if r.values.get("command", "").split()[0:1] == [top.name]]
     if snapshot:
         evidence["top_snapshot_kb"] = (snapshot[0].values.get("res_kb"), (snapshot[0].line,))

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ..analysis import LOWMEM_ZONES, Analysis, ramp
+from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, clues
 from .base import (
     Evidence,
     Hit,
@@ -60,10 +61,8 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
         else:
             return None
         if a.event.kind == "page-allocation-failure":
-            from ..kernel_fixes import matches
-
-            known = matches(a)
-            possible = [f for f in matches(a, untraced=True) if f not in known]
+            known = a.kernel_fixes()
+            possible = [f for f in a.kernel_fixes(untraced=True) if f not in known]
             context["kernel_fixes"] = [_fix_dict(f) for f in known]
             context["kernel_fixes_possible"] = [_fix_dict(f) for f in possible]
         else:
@@ -221,8 +220,6 @@ def _net_path(a: Analysis) -> str | None:
     """The network-stack function in the trace of an atomic request (knowledge/clues.py net_refill):
     a packet path whose failed allocation drops or defers that packet (alloc_skb() and friends
     return NULL by contract, net/core/skbuff.c), so TCP resends and the stack recovers."""
-    from ..clues import NET_FUNCTIONS, _base, clues
-
     clue = clues(a).get("net_refill")
     if clue is not None:
         return clue.detail
@@ -253,8 +250,6 @@ PACKET_BUFFER = re.compile(
 
 
 def _packet_buffer(function: str | None) -> str | None:
-    from ..clues import SKB_ALLOC_FUNCTIONS
-
     if function and (SKB_ALLOC_FUNCTIONS.match(function) or PACKET_BUFFER.match(function)):
         return function
     return None
