@@ -185,6 +185,16 @@ def test_kubernetes_event_quoting_a_kernel_line() -> None:
     assert (facts["kind"], facts["killed_pid"], facts["killed_comm"]) == ("memcg-oom", 4481, "stress")
 
 
+def test_kubernetes_event_aggregated_by_the_event_correlator() -> None:
+    # client-go's correlator prefixes a repeated event's message and widens the age column
+    (facts,) = _facts(
+        "  Warning  OOMKilling  4m55s (x7 over 35m)  kernel-monitor, shoot--prow--worker-z1-59cbb-8gkfl  "
+        "(combined from similar events): Memory cgroup out of memory: Killed process 147451 "
+        "(runc:[2:INIT]) total-vm:407840kB, anon-rss:6628kB, file-rss:6352kB, shmem-rss:0kB"
+    )
+    assert (facts["kind"], facts["killed_pid"], facts["killed_comm"]) == ("memcg-oom", 147451, "runc:[2:INIT]")
+
+
 def test_stamp_cut_at_the_start_and_paths_wrapped_mid_token() -> None:
     path = "/kubepods/pod951f6bc5-c5a5-11ea-8707-80e455f266a2/024952d653ef"
     text = (

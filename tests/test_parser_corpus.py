@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from oomcases import corpus_cases, load_case
+from oomcases import corpus_cases, fourth_wave, is_held_out, load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import CONTRACT_FIELDS, contract_fields
@@ -52,7 +52,17 @@ LABEL_DISAGREEMENTS = {
 # Where the label is right and the parser does not yet read the paste (cases added after the
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
-PARSER_GAPS: dict[str, str] = {}
+PARSER_GAPS: dict[str, str] = {
+    # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
+    # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
+    "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
+    "order:4, mode:0xd0.' is read as an event with task name 'OES11 SP1: novfsd' (longer than any comm)",
+}
+
+# Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
+# 13): their facts are never shown one by one, only counted. When the wave was added (2026-12-06)
+# one of its three fold-0 cases differed from its label in one field; never raised.
+FOURTH_WAVE_HELD_OUT_DIFFERING = 1
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -67,8 +77,7 @@ def _normal(field: str, value):  # type: ignore[no-untyped-def]
     return value
 
 
-@pytest.mark.parametrize("case", corpus_cases())
-def test_case_facts(case: str) -> None:
+def _problems(case: str) -> list[str]:
     data, meta = load_case(case)
     report = analyze(data)
     problems = []
@@ -83,6 +92,18 @@ def test_case_facts(case: str) -> None:
         for field in CONTRACT_FIELDS:
             if _normal(field, exp.get(field)) != _normal(field, out.get(field)):
                 problems.append(f"event {index + 1} {field}: expected {exp.get(field)!r}, got {out.get(field)!r}")
+    return problems
+
+
+def _held_out_later(case: str) -> bool:
+    return is_held_out(case) and case in fourth_wave()
+
+
+@pytest.mark.parametrize("case", corpus_cases())
+def test_case_facts(case: str) -> None:
+    if _held_out_later(case):
+        pytest.skip("fold-0 case of the fourth wave: counted in test_fourth_wave_held_out_facts_in_aggregate")
+    problems = _problems(case)
     if case in LABEL_DISAGREEMENTS:
         if problems:
             pytest.xfail(LABEL_DISAGREEMENTS[case])
@@ -92,6 +113,14 @@ def test_case_facts(case: str) -> None:
             pytest.xfail(PARSER_GAPS[case])
         pytest.fail(f"{case} now matches its label; remove it from PARSER_GAPS")
     assert not problems, "\n".join(problems)
+
+
+def test_fourth_wave_held_out_facts_in_aggregate() -> None:
+    """The fold-0 cases of the fourth wave: how many differ from their labels, never which."""
+    cases = [case for case in corpus_cases() if _held_out_later(case)]
+    differing = sum(bool(_problems(case)) for case in cases)
+    print(f"fourth wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert differing <= FOURTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
 
 
 @pytest.mark.parametrize("case", corpus_cases())
