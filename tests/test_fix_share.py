@@ -78,14 +78,15 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     held = [(c, ok) for c, ok in scored if is_held_out(c)]
     share = sum(ok for _, ok in scored) / len(scored)
     held_share = sum(ok for _, ok in held) / max(1, len(held))
-    missing = [c for c, ok in scored if not ok]
+    # held-out cases are counted, never named: naming them would let their misses steer the work
+    missing = [c for c, ok in scored if not ok and not is_held_out(c)]
     print(
         f"\nexpert fix among the first three steps: {sum(ok for _, ok in scored)}/{len(scored)} "
         f"({share:.0%}); held-out {sum(ok for _, ok in held)}/{len(held)} ({held_share:.0%})"
     )
     public = [(c, ok) for c, ok in scored if not c.startswith("lab-")]
     print(f"public (non-lab) cases: {sum(ok for _, ok in public)}/{len(public)}")
-    print("without an expert fix:", ", ".join(missing))
+    print("without an expert fix (folds 1-4):", ", ".join(missing))
     assert held, "the held-out fold is empty"
     print(f"held-out target {TARGET:.0%}: {'met' if held_share >= TARGET else 'not met'}")
     # The floors were measured on the cases of the first wave; each set is held to its own floor
@@ -95,9 +96,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
-    assert first_held_share >= FLOOR, (
-        f"held-out share {first_held_share:.0%} < {FLOOR:.0%}: {', '.join(c for c, ok in first_held if not ok)}"
-    )
+    assert first_held_share >= FLOOR, f"held-out share {first_held_share:.0%} < {FLOOR:.0%} (cases not named: held out)"
     first_share = sum(ok for _, ok in first) / len(first)
     assert first_share >= 0.89, f"share over all cases {first_share:.0%} fell below the 89 % reached"
     wave = [(c, ok) for c, ok in scored if c in second]
