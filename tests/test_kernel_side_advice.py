@@ -1,0 +1,64 @@
+"""Kernel- and architecture-side advice (issue 13): the lowmem/HighMem finding needs evidence of a
+split, ppc64 ELFv1 trace symbols name their functions, a request that may not do I/O cannot
+compact, and the cited kernel_fixes records of the NFS swap-out path and the ppc64 4k-page pgd."""
+
+from __future__ import annotations
+
+from oomcases import load_case
+
+from bot.pipeline import analyze
+
+
+def _event(case: str):
+    report = analyze(load_case(case)[0])
+    return next(e for e in report.events if e.findings)
+
+
+def _steps(event) -> list[str]:
+    return [step for finding in event.findings for step in finding.remediation]
+
+
+def test_no_lowmem_finding_without_highmem_on_a_small_32bit_board() -> None:
+    # armv7, 64 MiB, one Normal zone and '0 pages HighMem/MovableOnly': all of RAM is lowmem, so
+    # there is no split for a 64-bit kernel to remove
+    event = _event("lore-518rc3-armv7-swap-over-nfs-writehdr-alloc")
+    assert all(f.code != "OOM101" for f in event.findings)
+    assert not any("64-bit" in step for step in _steps(event)[:3])
+
+
+def test_lowmem_split_is_read_from_the_page_totals() -> None:
+    from grammar.parse import parse_text
+    from knowledge.analysis import Analysis
+    from knowledge.checks.lowmem import _lowmem_split_possible
+    from knowledge.diagnose import decode_gfp
+
+    def split(text: str) -> bool:
+        dump = parse_text(text)
+        event = dump.events[0]
+        return _lowmem_split_possible(Analysis(event, dump, decode_gfp(event, dump)))
+
+    head = (
+        "apt: page allocation failure: order:0, mode:0x40cc0(GFP_KERNEL|__GFP_COMP), nodemask=(null)\n"
+        "CPU: 0 PID: 455 Comm: apt Not tainted 5.18.0 #1\n"
+        "Hardware name: Generic DT based system\n"
+        "Mem-Info:\n"
+        "active_anon:1772 inactive_anon:7471 isolated_anon:64\n"
+        " free:0 free_pcp:6 free_cma:0\n"
+        "Normal free:0kB boost:0kB min:5044kB low:5280kB high:5516kB present:{present}kB managed:{present}kB\n"
+        "lowmem_reserve[]: 0 0\n"
+        "{ram} pages RAM\n"
+    )
+    small = head.format(present=65536, ram=16384)
+    assert not split(small + "0 pages HighMem/MovableOnly\n")
+    assert not split(small)  # 64 MiB: lowmem on every common port
+    big = head.format(present=778240, ram=262144 * 3)  # 3 GiB, Normal printed alone (6.1+)
+    assert split(big)  # HighMem not printed proves nothing
+    assert not split(big + "0 pages HighMem/MovableOnly\n")
+    assert split(big + "524288 pages HighMem/MovableOnly\n")
+
+
+def test_nfs_swap_out_header_allocation_names_the_nfs_change() -> None:
+    event = _event("lore-518rc3-armv7-swap-over-nfs-writehdr-alloc")
+    top = event.findings[0]
+    assert top.code == "OOM606"
+    assert "0bae835b63c5" in top.remediation[0] and "nfs_writehdr_alloc" in top.remediation[0]
