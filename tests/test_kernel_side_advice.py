@@ -62,3 +62,19 @@ def test_nfs_swap_out_header_allocation_names_the_nfs_change() -> None:
     top = event.findings[0]
     assert top.code == "OOM606"
     assert "0bae835b63c5" in top.remediation[0] and "nfs_writehdr_alloc" in top.remediation[0]
+
+
+def test_ppc64_elfv1_dot_symbols_name_their_function() -> None:
+    from knowledge.kernel_fixes import _function
+
+    assert _function(".mm_init.isra.65+0x128/0x1c0") == "mm_init"
+    assert _function(".kmem_cache_alloc+0x140/0x288") == "kmem_cache_alloc"
+    assert _function("? .__slab_alloc.isra.61.constprop.63+0x54/0x70") == "__slab_alloc"
+
+
+def test_ppc64_4k_pgd_failure_is_the_known_arch_defect_not_a_driver() -> None:
+    event = _event("lore-412rc2-ppc64-4k-pgd-order4-slub")
+    top = event.findings[0]
+    assert top.code == "OOM606"
+    assert "64TB" in top.remediation[0] and "f6eedbba7a26" in top.remediation[0]
+    assert not any("driver/module" in step for step in _steps(event))
