@@ -78,3 +78,34 @@ def test_ppc64_4k_pgd_failure_is_the_known_arch_defect_not_a_driver() -> None:
     assert top.code == "OOM606"
     assert "64TB" in top.remediation[0] and "f6eedbba7a26" in top.remediation[0]
     assert not any("driver/module" in step for step in _steps(event))
+
+
+def test_noio_high_order_request_without_a_block_is_fragmentation() -> None:
+    # order 7, GFP_NOIO|GFP_DMA32: DMA32 passes the order-0 part of its watermark (9796 kB free,
+    # min 8264 kB) but has no block of 512 kB; the kernel never compacts for a request without
+    # __GFP_IO, so only the missing block failed it
+    event = _event("lore-611-steamdeck-mhi-order7-noio-dma32")
+    codes = [f.code for f in event.findings]
+    assert "OOM130" in codes
+    frag = next(f for f in event.findings if f.code == "OOM130")
+    assert "GFP_NOIO" in str(frag.explanation)
+    assert any("mhi" in step and "order-0" in step for step in _steps(event)[:3])
+
+
+def test_compaction_refusal_is_per_era() -> None:
+    from types import SimpleNamespace
+
+    from knowledge.checks.zones import _compaction_refused
+
+    def refused(version, io, fs):
+        gfp = SimpleNamespace(may_reclaim=True, may_do_io=io, may_call_fs=fs)
+        return _compaction_refused(SimpleNamespace(gfp=gfp, version=version))
+
+    assert refused((6, 11, 0), False, False) == "GFP_NOIO"
+    assert refused((3, 10, 0), False, False) == "GFP_NOIO"
+    assert refused((4, 9, 0), True, False) == "GFP_NOFS, before 4.10"
+    assert refused((4, 10, 0), True, False) is None  # 73e64c51afc5: GFP_NOFS compacts since 4.10
+    assert refused(None, True, False) is None
+    assert refused((6, 1, 0), True, True) is None
+    atomic = SimpleNamespace(gfp=SimpleNamespace(may_reclaim=False, may_do_io=False, may_call_fs=False), version=None)
+    assert _compaction_refused(atomic) is None  # OOM130's atomic case
