@@ -109,3 +109,23 @@ def test_compaction_refusal_is_per_era() -> None:
     assert refused((6, 1, 0), True, True) is None
     atomic = SimpleNamespace(gfp=SimpleNamespace(may_reclaim=False, may_do_io=False, may_call_fs=False), version=None)
     assert _compaction_refused(atomic) is None  # OOM130's atomic case
+
+
+def test_kill_line_alone_names_the_victim_and_its_levers() -> None:
+    # a 2.6-era pair of lines, nothing else: the victim is the one process the paste names
+    event = _event("lore-git-2006-git-repack-rev-list")
+    top = event.findings[0]
+    assert top.code == "OOM204"
+    assert any(e.name == "victim" and e.value == "git-rev-list" for e in top.evidence)
+    assert "git-repack" in str(top.explanation)  # the selected parent of the killed child
+    steps = _steps(event)[:3]
+    assert any("pack.windowMemory" in step and "update git" in step for step in steps)
+
+
+def test_kill_line_with_the_victims_memory_is_not_a_presumption() -> None:
+    text = (
+        "Out of memory: Killed process 4242 (git) total-vm:2000000kB, anon-rss:1500000kB, file-rss:0kB, shmem-rss:0kB\n"
+    )
+    report = analyze(text)
+    codes = [f.code for e in report.events for f in e.findings]
+    assert "OOM204" not in codes  # the kill line measured the victim: not a header-only prior
