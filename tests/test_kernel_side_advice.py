@@ -115,11 +115,19 @@ def test_kill_line_alone_names_the_victim_and_its_levers() -> None:
     # a 2.6-era pair of lines, nothing else: the victim is the one process the paste names
     event = _event("lore-git-2006-git-repack-rev-list")
     top = event.findings[0]
-    assert top.code == "OOM204"
+    assert top.code == "OOM225" and top.confidence <= 0.3
     assert any(e.name == "victim" and e.value == "git-rev-list" for e in top.evidence)
     assert "git-repack" in str(top.explanation)  # the selected parent of the killed child
     steps = _steps(event)[:3]
     assert any("pack.windowMemory" in step and "update git" in step for step in steps)
+
+
+def test_kill_line_alone_yields_to_any_other_root_cause() -> None:
+    # a kill line with 'or sacrifice child' and nothing else, where the process-hog reading of the
+    # selected task's score fires: the presumption (a fallback) stays silent
+    report = analyze(load_case("gh-dotnet-coreclr-16503")[0])
+    codes = [f.code for e in report.events for f in e.findings]
+    assert codes and "OOM225" not in codes
 
 
 def test_kill_line_with_the_victims_memory_is_not_a_presumption() -> None:
@@ -128,4 +136,4 @@ def test_kill_line_with_the_victims_memory_is_not_a_presumption() -> None:
     )
     report = analyze(text)
     codes = [f.code for e in report.events for f in e.findings]
-    assert "OOM204" not in codes  # the kill line measured the victim: not a header-only prior
+    assert "OOM225" not in codes  # the kill line measured the victim: not a presumption

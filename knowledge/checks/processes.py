@@ -155,18 +155,10 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, context, role)
 
 
-@check("presumed_growth", needs=("trigger|kill",))
+@check("presumed_growth", needs=("trigger",))
 def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth.
-
-    The paste is the OOM header alone, or the kill line alone without the victim's memory figures
-    (the 2.6-era 'Out of memory: Killed process N (comm).'): the victim is then the one process the
-    paste names, and the OOM killer chooses the task with the most memory (mm/oom_kill.c: badness()
-    from total_vm plus half the children's before 2.6.36, oom_badness() from RSS, swap and page
-    tables since; oom_score_adj shifts it), so it is the first candidate for what grew."""
-    trigger = a.event.trigger
-    kill_only = a.event.kill is not None and trigger is None and a.victim_kb is None
-    if a.has_memory_report or a.tasks or (a.event.kill is not None and not kill_only) or a.is_memcg:
+    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
         return None
     if a.event.kind not in ("oom-kill", None) or not a.is_global:
         return None
@@ -182,6 +174,7 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     at_boot = uptime is not None and uptime < p["boot_uptime_s"]
     if at_boot != bool(p.get("at_boot")):
         return None
+    trigger = a.event.trigger
     lines = a.lines(trigger.line) if trigger else ()
     user_fault = bool(
         _trace_has(
@@ -196,25 +189,35 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     ) or _flag(a, "GFP_HIGHUSER_MOVABLE", "GFP_HIGHUSER")
     # the program that invoked the OOM killer (or the cgroup it runs in) may be a known workload;
     # it is often a bystander, so the step is worded as a condition and the confidence is unchanged
-    evidence: Evidence = {}
-    if trigger is not None:
-        evidence.update({"trigger": (trigger.comm, lines), "order": (a.order, lines)})
-    if kill_only:
-        evidence["victim"] = (a.victim_name, a.victim_lines)
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, lines), "order": (a.order, lines)}
     if at_boot and uptime is not None:
         evidence["uptime_s"] = (round(uptime, 1), lines)
-    named = a.victim_name if kill_only else (trigger.comm if trigger else None)
     return Hit(
         p["confidence_user"] if user_fault else p["confidence"],
         evidence,
-        {
-            "user_fault": user_fault,
-            "victim": a.victim_name if kill_only else None,
-            # 'Kill process N (comm) score S and children': the selected task, whose child was killed
-            "selected": a.selected_process[1] if kill_only and a.selected_process else None,
-            **_workload_context(a, named),
-        },
+        {"user_fault": user_fault, **_workload_context(a, trigger.comm if trigger else None)},
     )
+
+
+@check("presumed_victim", needs=("kill",))
+def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Only the kill line was pasted, without the victim's memory figures (the 2.6-era 'Out of
+    memory: Killed process N (comm).'): the victim is the one process the paste names, and the OOM
+    killer chooses the task holding the most memory (mm/oom_kill.c: badness() from total_vm plus
+    half the children's before 2.6.36, oom_badness() from RSS, swap and page tables since;
+    oom_score_adj shifts it), so it is the first candidate for what grew. Evaluated like OOM900:
+    only when no other root cause fired, and never confident."""
+    if a.has_memory_report or a.tasks or a.is_memcg or a.event.trigger is not None:
+        return None
+    if a.event.kind not in ("oom-kill", None) or a.victim_kb is not None or not a.victim_name:
+        return None
+    selected = a.selected_process
+    evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
+    if selected is not None:
+        evidence["selected"] = (selected[1], selected[2])
+    names = (a.victim_name, selected[1] if selected else None)
+    context = {"victim": a.victim_name, "selected": selected[1] if selected else None, **_workload_context(a, *names)}
+    return Hit(p["confidence"], evidence, context)
 
 
 @check("score_adj_protection", needs=("tasks",))
