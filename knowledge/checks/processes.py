@@ -211,6 +211,9 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     if a.event.kind not in ("oom-kill", None) or a.victim_kb is not None or not a.victim_name:
         return None
+    kill = a.event.kill
+    if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
+        return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
     selected = a.selected_process
     evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
     if selected is not None:
