@@ -68,7 +68,11 @@ MAX_32BIT_LOWMEM_KB = 3 * 1024 * 1024
 # DMA line's reserve must match the Normal zone's size to say that zone is the next one up
 DMA_RESERVE_RATIO = 256
 RESERVE_MATCH_SHARE = 0.1
-SELECTED_PROCESS = re.compile(r"[Kk]ill process (\d+) \((.*?)\) score -?\d+ or (?:sacrifice child|a child)")
+# 'or sacrifice child' (v2.6.36-v4.18); 2.6.1x kernels printed 'Out of Memory: Kill process N
+# (comm) score S and children.' before killing a child ('Out of memory: Killed process M (child).')
+SELECTED_PROCESS = re.compile(
+    r"[Kk]ill process (\d+) \((.*?)\) score -?\d+ (?:or (?:sacrifice child|a child)|and children)"
+)
 ARCH_32BIT = re.compile(
     r"^(i[3-6]86|x86$|x86[-_]32|arm$|armv[5-7]|armhf|armel|mips$|mipsel|ppc$|powerpc$|xtensa|sh4?$|m68k|s390$)"
 )

@@ -26,8 +26,8 @@ from .model import Deferred, Evidence, Finding
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
 # Evaluated after every other record and only while no root cause has fired, in this order: what
 # a partial paste points at (OOM103, OOM125, OOM303, OOM702: possible causes, never confident),
-# then the undetermined placeholder (OOM900)
-FALLBACK_CHECKS = ("partial_pointer", "undetermined")
+# the victim of a kill line pasted alone (OOM225), then the undetermined placeholder (OOM900)
+FALLBACK_CHECKS = ("partial_pointer", "presumed_victim", "undetermined")
 
 
 @dataclass(frozen=True)

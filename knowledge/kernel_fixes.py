@@ -81,8 +81,12 @@ def load() -> tuple[KernelFix, ...]:
 
 @lru_cache(maxsize=8192)
 def _function(frame: str) -> str:
-    # a pure function of the frame's text, asked for every frame of a trace several times per event
-    return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", frame.split("+")[0].strip().lstrip("?").strip())
+    # a pure function of the frame's text, asked for every frame of a trace several times per event.
+    # ppc64 ELFv1 kernels (big-endian ppc64) print the code entry symbol of each function, which
+    # carries a leading dot ('.mm_init+0x128/0x1c0'; the plain name is the function descriptor),
+    # so the dot is dropped to name the function as other architectures do
+    name = frame.split("+")[0].strip().lstrip("?").strip().lstrip(".")
+    return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", name)
 
 
 def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) -> tuple[KernelFix, ...]:

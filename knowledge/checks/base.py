@@ -274,7 +274,8 @@ def _flag(a: Analysis, *names: str) -> bool:
 
 def _trace_has(a: Analysis, *names: str) -> str | None:
     for function in a.event.call_trace:
+        bare = function.lstrip(".")  # ppc64 ELFv1 entry symbols: '.mm_init' (kernel_fixes._function)
         for name in names:
-            if function == name or function.startswith(name + "."):
+            if bare == name or bare.startswith(name + "."):
                 return function
     return None

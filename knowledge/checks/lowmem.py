@@ -42,6 +42,8 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # the request could use HighMem; lowmem is not the limit
     if not a.is_global and a.constraint is not None:
         return None
+    if not _lowmem_split_possible(a):
+        return None  # all of RAM is lowmem: a shortage here is of RAM, and no split to remove
     evidence: Evidence = {}
     normal = [z for z in a.zones if z.name == "Normal"]
     if not normal:
@@ -149,6 +151,25 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
                 "bound": a.lowmem_kb is None,
             }
     return Hit(confidence, evidence, context)
+
+
+def _lowmem_split_possible(a: Analysis) -> bool:
+    """May this 32-bit kernel split RAM into lowmem and HighMem, on what the paste shows?
+
+    The split is shown by a HighMem zone (or a zone above Normal, ``highmem_by_reserve``) or by a
+    non-zero `N pages HighMem/MovableOnly`. It is ruled out by `0 pages HighMem/MovableOnly`
+    (lib/show_mem.c v3.x-v6.0, mm/show_mem.c 6.1+: the count of the zones is_highmem_idx()
+    accepts, so 0 means no HighMem pages at all) or by RAM of at most ALL_LOWMEM_BELOW_KB, all of
+    it directly mapped on every common port. Otherwise (no page totals; since 6.1 the zone report
+    prints only the zones up to the request's highest zone, so a missing HighMem line proves
+    nothing) the split stays possible."""
+    if a.has_highmem:
+        return True
+    totals = a.event.page_totals
+    high = totals.get("HighMem/MovableOnly", totals.get("HighMem"))
+    if high == 0:
+        return False
+    return not (a.ram_kb is not None and a.ram_kb <= ALL_LOWMEM_BELOW_KB)
 
 
 def _stuck_cache(a: Analysis, zone: Any, p: dict[str, Any]) -> dict[str, Any] | None:

@@ -198,6 +198,30 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     )
 
 
+@check("presumed_victim", needs=("kill",))
+def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """Only the kill line was pasted, without the victim's memory figures (the 2.6-era 'Out of
+    memory: Killed process N (comm).'): the victim is the one process the paste names, and the OOM
+    killer chooses the task holding the most memory (mm/oom_kill.c: badness() from total_vm plus
+    half the children's before 2.6.36, oom_badness() from RSS, swap and page tables since;
+    oom_score_adj shifts it), so it is the first candidate for what grew. Evaluated like OOM900:
+    only when no other root cause fired, and never confident."""
+    if a.has_memory_report or a.tasks or a.is_memcg or a.event.trigger is not None:
+        return None
+    if a.event.kind not in ("oom-kill", None) or a.victim_kb is not None or not a.victim_name:
+        return None
+    kill = a.event.kill
+    if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
+        return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
+    selected = a.selected_process
+    evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
+    if selected is not None:
+        evidence["selected"] = (selected[1], selected[2])
+    names = (a.victim_name, selected[1] if selected else None)
+    context = {"victim": a.victim_name, "selected": selected[1] if selected else None, **_workload_context(a, *names)}
+    return Hit(p["confidence"], evidence, context)
+
+
 @check("score_adj_protection", needs=("tasks",))
 def score_adj_protection(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """The task that holds the memory is shielded by oom_score_adj, so a bystander was killed."""

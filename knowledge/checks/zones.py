@@ -124,6 +124,25 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     )
 
 
+def _compaction_refused(a: Analysis) -> str | None:
+    """Why the kernel never compacts memory for this request, or None when it may.
+
+    mm/compaction.c try_to_compact_pages() returns COMPACT_SKIPPED for a request without __GFP_IO
+    (4.10-6.7 `if (!may_perform_io)`; 6.8+ gfp_compaction_allowed(), include/linux/gfp.h), and
+    before 4.10 also for one without __GFP_FS (2.6.35-4.9 `if (!may_enter_fs ||
+    !may_perform_io)`; 73e64c51afc5 'mm, compaction: allow compaction for GFP_NOFS requests',
+    Michal Hocko, October 2016, merged for 4.10). An atomic request (no direct reclaim) is the
+    finding's ``atomic`` case, not this one."""
+    gfp = a.gfp
+    if gfp is None or getattr(gfp, "may_reclaim", None) is not True:
+        return None
+    if getattr(gfp, "may_do_io", None) is False:
+        return "GFP_NOIO"
+    if getattr(gfp, "may_call_fs", None) is False and a.version is not None and a.version < (4, 10):
+        return "GFP_NOFS, before 4.10"
+    return None
+
+
 @check("fragmentation", needs=("order",))
 def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A higher-order request fails although there is free memory: no free block is big enough."""
@@ -149,6 +168,8 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "reserve_blocked": None,
         "warning_only": _warning_only(a, repeats, 3),
         "kernel_fixes": _kernel_fixes(a),
+        "no_compaction": _compaction_refused(a),
+        "traced": bool(a.event.call_trace),
         **_module_context(a),
         **_min_free_advice(a),
     }
@@ -180,7 +201,11 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         passing = [z for z in zones if z.below_min is False] or zones
         passing_free = sum(z.free_kb or 0 for z in passing)
         passing_floor = sum(z.floor_kb or 0 for z in passing)
-        if passing_free < max(passing_floor, 1) * p["free_over_floor"] and passing_free < p["min_free_kb"]:
+        # a request that may not compact, with a zone passing the order-0 part: only a block
+        # already free could serve it, so the missing block is the failure whatever the margin
+        refused = context["no_compaction"] if any(z.below_min is False for z in judged) else None
+        short = passing_free < max(passing_floor, 1) * p["free_over_floor"] and passing_free < p["min_free_kb"]
+        if short and not refused:
             return None
         context["mode"] = "buddy"
         # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
