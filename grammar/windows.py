@@ -22,7 +22,7 @@ from ahocorasick_rs import BytesAhoCorasick
 from grammar.context_facts import program_key
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS, line_content
-from grammar.screen import context_screen_but, is_other, oom_screen
+from grammar.screen import context_screen, context_screen_but, oom_screen
 
 CHUNK_BYTES = 8 * 1024 * 1024
 MAX_WINDOW_BYTES = 32 * 1024 * 1024
@@ -261,8 +261,8 @@ def _inert(line: bytes) -> bool | tuple[str, str | None]:
         return False
     if not oom_screen().is_other(text, line):
         return False
-    if "]:" not in text:  # no program tag: the screen of both grammars at once
-        return is_other(text, line)
+    if "]:" not in text:  # no program tag: OTHER to oom.lark is known, so context.lark's screen decides
+        return context_screen().is_other(text, line)
     # a syslog program tag matches most lines with one: the other terminals are screened
     if not context_screen_but("PROGRAM_TAG").is_other(text, line):
         return False
