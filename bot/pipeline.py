@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from grammar.facts import Dump, Event
@@ -122,6 +123,7 @@ def analyze(text: str | bytes, *, first_line: int = 1) -> Report:
             gc.enable()
 
 
+@lru_cache(maxsize=4096)  # a log's programs repeat in every window (a fixed table's answer)
 def program_names_workload(program: str, unit: str | None) -> bool:
     """Whether a syslog program tag (program, unit) can stand for a workload record: the one use of
     such tags (knowledge.analysis ``named_workload``), so a big log's window may drop the others

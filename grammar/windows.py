@@ -22,7 +22,7 @@ from ahocorasick_rs import BytesAhoCorasick
 from grammar.context_facts import ProgramKey, local_key, program_key
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS, line_content
-from grammar.screen import context_screen_but, is_other, oom_screen
+from grammar.screen import context_screen, context_screen_but, oom_screen
 from grammar.stamps import read_stamp
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -263,8 +263,8 @@ def _inert(line: bytes) -> bool | ProgramKey:
         return False
     if not oom_screen().is_other(text, line):
         return False
-    if "]:" not in text:  # no program tag: the screen of both grammars at once
-        return is_other(text, line)
+    if "]:" not in text:  # no program tag: OTHER to oom.lark is known, so context.lark's screen decides
+        return context_screen().is_other(text, line)
     # a syslog program tag matches most lines with one: the other terminals are screened
     if not context_screen_but("PROGRAM_TAG").is_other(text, line):
         return False
