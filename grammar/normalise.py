@@ -440,8 +440,12 @@ def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
 
 
 def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tuple[int, str, Classified] | None:
-    """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line."""
+    """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line;
+    failing that, when the start is a log line the grammar does not know and its fragments carry
+    no prefix (a wrap), the longest the grammar reads as a known line a person shortened (`/docker/x
+    killed as a result of limit of /docker/x`, cut before `Task in`)."""
     kind_start = _kind(run[0])
+    tried: list[tuple[int, str, Classified]] = []
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
@@ -451,6 +455,9 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
             kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
                 return end, text, classified
+            tried.append((end, text, classified))
+    if kind_start == OTHER and run[0].prefix:
+        return next((join for join in tried if join[2].kind != OTHER), None)
     return None
 
 
@@ -514,6 +521,7 @@ def normalise(text: str) -> Normalised:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = None  # the line and its fragments, when it has any
+        wrapped_known = False  # whether a fragment the grammar knows alone followed a word wrap
         following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
@@ -548,7 +556,12 @@ def normalise(text: str) -> Normalised:
                         if cut_width == -1:
                             cut_width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
                         if run[-1].raw_length != cut_width:
-                            break
+                            # A word wrap may also leave such a piece (ARM's `[<c030a968>]
+                            # (show_stack+0x10/0x14)` after `(unwind_backtrace) from`): the first
+                            # one is tried after a prefixed line the grammar does not know whole.
+                            if len(run) > 1 or _kind(entry) not in loose:
+                                break
+                            wrapped_known = True
                     run.append(candidate)
                     probe += 1
                 budget -= 2 * len(run)
@@ -564,7 +577,7 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if prefixed_paste and entry.prefix and _kind(entry) == OTHER:
+            if prefixed_paste and entry.prefix and _kind(entry) == OTHER and not wrapped_known:
                 # wrapped text the grammar does not know: keep it together as one unknown line
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
