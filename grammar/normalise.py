@@ -351,12 +351,26 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
     return flags
 
 
-def _wrap_width(physical: list[_Physical | None]) -> int | None:
-    """The width at which a page or mail reader cut lines, when one width dominates."""
+def _wrap_width(physical: list[_Physical | None], prefixed: bool = False) -> int | None:
+    """The width at which a page or mail reader cut lines, when one width dominates; with
+    ``prefixed``, the width at which log lines were cut, read first from the lines with a log
+    prefix alone (a mail's prose around them, wrapped at varying lengths, hides it)."""
+    if prefixed:
+        width = _dominant_width(physical, True)
+        if width is not None:
+            return width
+    return _dominant_width(physical, False)
+
+
+def _dominant_width(physical: list[_Physical | None], prefixed: bool) -> int | None:
     lengths = Counter(
         entry.raw_length
         for entry, following in itertools.pairwise(physical)
-        if entry is not None and following is not None and not following.prefix and entry.raw_length >= 60
+        if entry is not None
+        and following is not None
+        and not following.prefix
+        and entry.raw_length >= 60
+        and (entry.prefix or not prefixed)
     )
     if not lengths:
         return None
@@ -404,7 +418,13 @@ def _opens(entry: _Physical) -> bool:
     return entry.classified is not None and opens_line(entry.classified)
 
 
-def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
+def _hanging_indent(physical: list[_Physical | None], width: int | None, prefixed: bool = False) -> str:
+    """``_indent_of_cuts`` read first from the cut lines with a log prefix (``prefixed``: those of
+    the tool that cut the log), then from every cut line."""
+    return (prefixed and _indent_of_cuts(physical, width, True)) or _indent_of_cuts(physical, width, False)
+
+
+def _indent_of_cuts(physical: list[_Physical | None], width: int | None, prefixed: bool) -> str:
     """The indent a terminal or viewer put before each continuation of a line it cut at
     ``width`` columns (`    `, a tab): the lead nearly every line without a prefix after a cut
     line near this one begins with, one of them continuing a word; "" when there is none (a plain cut
@@ -414,7 +434,11 @@ def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
     pairs = [
         (before, entry)
         for before, entry in itertools.pairwise(physical)
-        if before is not None and entry is not None and not entry.prefix and before.raw_length == width
+        if before is not None
+        and entry is not None
+        and not entry.prefix
+        and before.raw_length == width
+        and (before.prefix or not prefixed)
     ]
     leads = Counter(entry.lead for _, entry in pairs)
     for lead in sorted(leads, key=len):
@@ -554,7 +578,9 @@ def normalise(text: str) -> Normalised:
                         if not entry.prefix or run[-1].raw_length < 60:
                             break
                         if cut_width == -1:
-                            cut_width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
+                            cut_width = _wrap_width(
+                                physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH], True
+                            )
                         if run[-1].raw_length != cut_width:
                             # A word wrap may also leave such a piece (ARM's `[<c030a968>]
                             # (show_stack+0x10/0x14)` after `(unwind_backtrace) from`): the first
@@ -568,9 +594,11 @@ def normalise(text: str) -> Normalised:
         if run is not None and len(run) > 1:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
-            width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
+            near = physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH]
+            prefixed = bool(entry.prefix)
+            width = _wrap_width(near, prefixed)
             exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
-            indent = _hanging_indent(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH], width)
+            indent = _hanging_indent(near, width, prefixed)
             best = _best_join(run, exact_first, indent)
             if best is not None:
                 used, text, classified = best
