@@ -379,6 +379,10 @@ def _dominant_width(physical: list[_Physical | None], prefixed: bool) -> int | N
     # varying lengths, and there the line broke at a space.
     # Read from a few nearby lines, a word wrap can give the same length two or three times by
     # chance: a cut width must hold for two thirds of them.
+    if prefixed:
+        # Every log line a terminal cut has that width; a word wrap of a table's rows of one width
+        # gives it too, but not to the other wrapped lines near them: nine in ten, and three lines.
+        return width if count >= 3 and count * 10 >= 9 * sum(lengths.values()) else None
     return width if count >= 2 and count * 3 >= 2 * sum(lengths.values()) else None
 
 
@@ -453,12 +457,18 @@ def _indent_of_cuts(physical: list[_Physical | None], width: int | None, prefixe
     return ""
 
 
+def _hyphenated(text: str) -> bool:
+    """A line broken after a word's hyphen (`oom_score_adj` never, `x86-` `64` may be): not after a
+    rule of dashes (RHEL's taint placeholder `OE  ------------` before the release)."""
+    return text.endswith("-") and text[-2:-1].isalnum()
+
+
 def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
     ``indent``) or a word wrap."""
     text = run[0].text
     for before, part in itertools.pairwise(run):
-        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if text.endswith("-") else " ")
+        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
         text += glue + part.text
     return text
 
@@ -597,7 +607,7 @@ def normalise(text: str) -> Normalised:
             near = physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH]
             prefixed = bool(entry.prefix)
             width = _wrap_width(near, prefixed)
-            exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
+            exact_first = _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
             indent = _hanging_indent(near, width, prefixed)
             best = _best_join(run, exact_first, indent)
             if best is not None:
