@@ -605,10 +605,11 @@ def normalise(text: str) -> Normalised:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
             near = physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH]
-            prefixed = bool(entry.prefix)
-            width = _wrap_width(near, prefixed)
+            width = _dominant_width(near, True) if entry.prefix else None
+            by_prefixed = width is not None  # (then the indent too is read from the prefixed lines first)
+            width = width if by_prefixed else _dominant_width(near, False)
             exact_first = _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
-            indent = _hanging_indent(near, width, prefixed)
+            indent = _hanging_indent(near, width, by_prefixed)
             best = _best_join(run, exact_first, indent)
             if best is not None:
                 used, text, classified = best
