@@ -146,6 +146,8 @@ def _undo_transport(text: str) -> str:
     # The three searches below anchor at every line start of the whole paste; each needs a
     # character most kernel logs never hold (a quote, a brace), looked for first at C speed.
     quoted = '"' in text
+    if quoted and ('"_raw"' in text or '"message"' in text or '"@message"' in text):
+        text = _from_csv_columns(text)
     if quoted and _CSV_ROW.search(text):
         text = _from_csv_rows(text)
     if quoted and "{" in text and _JSON_LINE.search(text):
@@ -187,6 +189,37 @@ def _member_text(match: re.Match[str]) -> str:
 # CSV exports of log platforms (Kibana "Export CSV", Datadog, Splunk): a quoted first field with a
 # clock, the message in the last field (quotes inside doubled).
 _CSV_ROW = re.compile(r'^"[^"\n]{0,40}\d\d:\d\d:\d\d[^"\n]{0,30}",', re.MULTILINE)
+
+
+# A CSV export's header naming the message's column (Splunk `_raw`, Kibana and Datadog `message`,
+# CloudWatch Logs Insights `@message`), wherever that column is.
+_CSV_HEADER = re.compile(r'^"?[\w@.]+"?(?:,"?[\w@.]+"?)+[ \t]*$')
+_CSV_MESSAGE_COLUMNS = ("_raw", "message", "@message")
+
+
+def _from_csv_columns(text: str) -> str:
+    """The rows under a CSV header that names a message column become that column's text."""
+    import csv
+
+    lines = text.split("\n")
+    column = None
+    width = 0
+    for index, line in enumerate(lines):
+        if column is None:
+            if _CSV_HEADER.match(line):
+                names = [name.strip('"') for name in line.strip().split(",")]
+                column = next((names.index(name) for name in _CSV_MESSAGE_COLUMNS if name in names), None)
+                width = len(names)
+            continue
+        try:
+            fields = next(csv.reader([line]))
+        except (csv.Error, StopIteration):
+            fields = []
+        if len(fields) != width:
+            column = None  # the table ended
+            continue
+        lines[index] = fields[column]
+    return "\n".join(lines)
 
 
 def _from_csv_rows(text: str) -> str:
