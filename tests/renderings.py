@@ -309,6 +309,16 @@ def _journal_json_pretty(recs: Records) -> list[str]:
     return out
 
 
+def _csv_raw_first(recs: Records) -> list[str]:
+    """A CSV export whose message column comes first (Splunk's `_raw`, then `_time` and the
+    default fields)."""
+    rows = ['"_raw","_time",host,index,source,sourcetype']
+    for entry in recs.kernel:
+        raw = f"{rfc3164(entry.wall)} {recs.host} kernel: {printk(entry.uptime)} {entry.text}".replace('"', '""')
+        rows.append(f'"{raw}","{iso(entry.wall, 3, "+0000")}",{recs.host},main,/var/log/kern.log,syslog')
+    return rows
+
+
 def _newest_first(lines: Callable[[Records], list[str]]) -> Callable[[Records], list[str]]:
     """A tool or log platform listing the kernel's lines newest first (`journalctl -r`, Kibana
     Discover, Grafana Explore and CloudWatch Logs Insights sort by time descending)."""
@@ -516,6 +526,7 @@ FORMATS: dict[str, Format] = {
         _host(lambda r, e: f"{iso(e.wall, 6, '+00:00')} i-0a1b2c3d4e5f {rfc3164(e.wall)} {r.host} kernel: ")
     ),
     "csv-export": _fmt(_csv),
+    "csv-raw-first": _fmt(_csv_raw_first),
     # newest first, wall clocks only
     "journal-reverse": _fmt(_newest_first(_host(lambda r, e: f"{iso(e.wall, 0, '+0000')} {r.host} kernel: "))),
     "journal-reverse-short": _fmt(_newest_first(_syslog)),
@@ -558,7 +569,7 @@ FORMATS: dict[str, Format] = {
 # Formats that hold the kernel's messages only: a person's prose is not part of an export.
 EXPORTS = frozenset(
     {"loki-jsonl", "kibana-jsonl", "journal-json", "journal-json-pretty", "cloudwatch-json", "csv-export"}
-    | {"journal-reverse", "journal-reverse-short", "grafana-explore-desc", "cloudwatch-insights-desc"}
+    | {"journal-reverse", "journal-reverse-short", "grafana-explore-desc", "cloudwatch-insights-desc", "csv-raw-first"}
 )
 # Formats that list the messages newest first: their events come in the reverse of the case's order.
 NEWEST_FIRST = frozenset(
