@@ -146,6 +146,8 @@ def _undo_transport(text: str) -> str:
     # The three searches below anchor at every line start of the whole paste; each needs a
     # character most kernel logs never hold (a quote, a brace), looked for first at C speed.
     quoted = '"' in text
+    if quoted and ('"_raw"' in text or '"message"' in text or '"@message"' in text):
+        text = _from_csv_columns(text)
     if quoted and _CSV_ROW.search(text):
         text = _from_csv_rows(text)
     if quoted and "{" in text and _JSON_LINE.search(text):
@@ -187,6 +189,37 @@ def _member_text(match: re.Match[str]) -> str:
 # CSV exports of log platforms (Kibana "Export CSV", Datadog, Splunk): a quoted first field with a
 # clock, the message in the last field (quotes inside doubled).
 _CSV_ROW = re.compile(r'^"[^"\n]{0,40}\d\d:\d\d:\d\d[^"\n]{0,30}",', re.MULTILINE)
+
+
+# A CSV export's header naming the message's column (Splunk `_raw`, Kibana and Datadog `message`,
+# CloudWatch Logs Insights `@message`), wherever that column is.
+_CSV_HEADER = re.compile(r'^"?[\w@.]+"?(?:,"?[\w@.]+"?)+[ \t]*$')
+_CSV_MESSAGE_COLUMNS = ("_raw", "message", "@message")
+
+
+def _from_csv_columns(text: str) -> str:
+    """The rows under a CSV header that names a message column become that column's text."""
+    import csv
+
+    lines = text.split("\n")
+    column = None
+    width = 0
+    for index, line in enumerate(lines):
+        if column is None:
+            if _CSV_HEADER.match(line):
+                names = [name.strip('"') for name in line.strip().split(",")]
+                column = next((names.index(name) for name in _CSV_MESSAGE_COLUMNS if name in names), None)
+                width = len(names)
+            continue
+        try:
+            fields = next(csv.reader([line]))
+        except (csv.Error, StopIteration):
+            fields = []
+        if len(fields) != width:
+            column = None  # the table ended
+            continue
+        lines[index] = fields[column]
+    return "\n".join(lines)
 
 
 def _from_csv_rows(text: str) -> str:
@@ -351,12 +384,26 @@ def _prefixed_blocks(physical: list[_Physical | None]) -> list[bool]:
     return flags
 
 
-def _wrap_width(physical: list[_Physical | None]) -> int | None:
-    """The width at which a page or mail reader cut lines, when one width dominates."""
+def _wrap_width(physical: list[_Physical | None], prefixed: bool = False) -> int | None:
+    """The width at which a page or mail reader cut lines, when one width dominates; with
+    ``prefixed``, the width at which log lines were cut, read first from the lines with a log
+    prefix alone (a mail's prose around them, wrapped at varying lengths, hides it)."""
+    if prefixed:
+        width = _dominant_width(physical, True)
+        if width is not None:
+            return width
+    return _dominant_width(physical, False)
+
+
+def _dominant_width(physical: list[_Physical | None], prefixed: bool) -> int | None:
     lengths = Counter(
         entry.raw_length
         for entry, following in itertools.pairwise(physical)
-        if entry is not None and following is not None and not following.prefix and entry.raw_length >= 60
+        if entry is not None
+        and following is not None
+        and not following.prefix
+        and entry.raw_length >= 60
+        and (entry.prefix or not prefixed)
     )
     if not lengths:
         return None
@@ -365,6 +412,10 @@ def _wrap_width(physical: list[_Physical | None]) -> int | None:
     # varying lengths, and there the line broke at a space.
     # Read from a few nearby lines, a word wrap can give the same length two or three times by
     # chance: a cut width must hold for two thirds of them.
+    if prefixed:
+        # Every log line a terminal cut has that width; a word wrap of a table's rows of one width
+        # gives it too, but not to the other wrapped lines near them: nine in ten, and three lines.
+        return width if count >= 3 and count * 10 >= 9 * sum(lengths.values()) else None
     return width if count >= 2 and count * 3 >= 2 * sum(lengths.values()) else None
 
 
@@ -404,7 +455,13 @@ def _opens(entry: _Physical) -> bool:
     return entry.classified is not None and opens_line(entry.classified)
 
 
-def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
+def _hanging_indent(physical: list[_Physical | None], width: int | None, prefixed: bool = False) -> str:
+    """``_indent_of_cuts`` read first from the cut lines with a log prefix (``prefixed``: those of
+    the tool that cut the log), then from every cut line."""
+    return (prefixed and _indent_of_cuts(physical, width, True)) or _indent_of_cuts(physical, width, False)
+
+
+def _indent_of_cuts(physical: list[_Physical | None], width: int | None, prefixed: bool) -> str:
     """The indent a terminal or viewer put before each continuation of a line it cut at
     ``width`` columns (`    `, a tab): the lead nearly every line without a prefix after a cut
     line near this one begins with, one of them continuing a word; "" when there is none (a plain cut
@@ -414,7 +471,11 @@ def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
     pairs = [
         (before, entry)
         for before, entry in itertools.pairwise(physical)
-        if before is not None and entry is not None and not entry.prefix and before.raw_length == width
+        if before is not None
+        and entry is not None
+        and not entry.prefix
+        and before.raw_length == width
+        and (before.prefix or not prefixed)
     ]
     leads = Counter(entry.lead for _, entry in pairs)
     for lead in sorted(leads, key=len):
@@ -429,19 +490,29 @@ def _hanging_indent(physical: list[_Physical | None], width: int | None) -> str:
     return ""
 
 
+def _hyphenated(text: str) -> bool:
+    """A line broken after a word's hyphen (`oom_score_adj` never, `x86-` `64` may be): not after a
+    rule of dashes (RHEL's taint placeholder `OE  ------------` before the release)."""
+    return text.endswith("-") and text[-2:-1].isalnum()
+
+
 def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
     ``indent``) or a word wrap."""
     text = run[0].text
     for before, part in itertools.pairwise(run):
-        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if text.endswith("-") else " ")
+        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
         text += glue + part.text
     return text
 
 
 def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tuple[int, str, Classified] | None:
-    """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line."""
+    """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line;
+    failing that, when the start is a log line the grammar does not know and its fragments carry
+    no prefix (a wrap), the longest the grammar reads as a known line a person shortened (`/docker/x
+    killed as a result of limit of /docker/x`, cut before `Task in`)."""
     kind_start = _kind(run[0])
+    tried: list[tuple[int, str, Classified]] = []
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
@@ -451,6 +522,9 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
             kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
                 return end, text, classified
+            tried.append((end, text, classified))
+    if kind_start == OTHER and run[0].prefix:
+        return next((join for join in tried if join[2].kind != OTHER), None)
     return None
 
 
@@ -514,6 +588,7 @@ def normalise(text: str) -> Normalised:
             continue
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = None  # the line and its fragments, when it has any
+        wrapped_known = False  # whether a fragment the grammar knows alone followed a word wrap
         following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         if budget > 0 and (
@@ -546,25 +621,35 @@ def normalise(text: str) -> Normalised:
                         if not entry.prefix or run[-1].raw_length < 60:
                             break
                         if cut_width == -1:
-                            cut_width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
+                            cut_width = _wrap_width(
+                                physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH], True
+                            )
                         if run[-1].raw_length != cut_width:
-                            break
+                            # A word wrap may also leave such a piece (ARM's `[<c030a968>]
+                            # (show_stack+0x10/0x14)` after `(unwind_backtrace) from`): the first
+                            # one is tried after a prefixed line the grammar does not know whole.
+                            if len(run) > 1 or _kind(entry) not in loose:
+                                break
+                            wrapped_known = True
                     run.append(candidate)
                     probe += 1
                 budget -= 2 * len(run)
         if run is not None and len(run) > 1:
             # The cut width is read from the lines near this one, not the whole paste (a window
             # of a big log sees only part of it).
-            width = _wrap_width(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH])
-            exact_first = entry.text.endswith("-") or (width is not None and entry.raw_length == width)
-            indent = _hanging_indent(physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH], width)
+            near = physical[max(0, index - 1 - _WIDTH_REACH) : index + _WIDTH_REACH]
+            width = _dominant_width(near, True) if entry.prefix else None
+            by_prefixed = width is not None  # (then the indent too is read from the prefixed lines first)
+            width = width if by_prefixed else _dominant_width(near, False)
+            exact_first = _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
+            indent = _hanging_indent(near, width, by_prefixed)
             best = _best_join(run, exact_first, indent)
             if best is not None:
                 used, text, classified = best
                 out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if prefixed_paste and entry.prefix and _kind(entry) == OTHER:
+            if prefixed_paste and entry.prefix and _kind(entry) == OTHER and not wrapped_known:
                 # wrapped text the grammar does not know: keep it together as one unknown line
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -43,10 +44,10 @@ from .facts import (
     Zone,
     quick_constructor,
 )
-from .lexicon import Classified, classify_fields, oom_parser
+from .lexicon import OTHER, Classified, classify_fields, oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
-from .stamps import read_stamp
+from .stamps import epoch, read_stamp
 from .transform import Item, LineTransformer, oom_line_parser, read_line, task_row_parts
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
@@ -350,7 +351,7 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     normalised = normalise(text)
     del text  # a big paste: each copy counts
     warnings.extend(normalised.warnings)
-    physical_lines, lines = normalised.physical_lines, normalised.lines
+    physical_lines, lines = normalised.physical_lines, _oldest_first(normalised.lines)
     del normalised
     if first_line != 1:
         lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
@@ -361,6 +362,147 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
     # the program tags an event may read, now that the events' hosts are known
     context = context.tags_for_hosts({event.host for event in dump.events if event.host})
     return dataclasses.replace(dump, context=context)
+
+
+_LATE = 4102444800.0  # 2100-01-01: the year a stamp without one is read in (only their order counts)
+
+
+def _clock(prefix: str, wall: bool) -> float | None:
+    """The wall clock (``wall``) or the printk stamp of a log prefix, in seconds."""
+    stamp = read_stamp(prefix)
+    if not wall:
+        return stamp.uptime_s
+    return epoch(stamp.time, _LATE) if stamp.time is not None else None
+
+
+# What the kernel prints right after a line that opens a section of its report: in a paste
+# listed newest first, those lines come right before it.
+_TASK_HEADERS = ("TASK_HEADER_NEW", "TASK_HEADER_OLD", "TASK_HEADER_CUT")
+_SECTION_BODY = {
+    "INVOKED": ("CPUSET_LINE", *_TASK_HEADERS),
+    "LEGACY_INVOKED": ("CPUSET_LINE", *_TASK_HEADERS),
+    "INVOKED_CUT": ("CPUSET_LINE", *_TASK_HEADERS),
+    "ALLOC_FAILURE": _TASK_HEADERS,
+    "ALLOC_FAILURE_CUT": _TASK_HEADERS,
+    "CPUSET_LINE": _TASK_HEADERS,
+    "TASK_HEADER_NEW": ("HARDWARE",),
+    "TASK_HEADER_OLD": ("HARDWARE",),
+    "CALL_TRACE_START": ("TRACE_LINE", "TRACE_LINE_CUT"),
+    "MEMINFO_START": ("MEMINFO_COUNTERS", "LEGACY_MEMINFO"),
+    "TASK_TABLE": ("TASK_ROW",),
+    "MEMCG_STATS_START": ("MEMCG_STAT",),
+    "MEMCG_TASK_IN": ("MEMCG_COUNTER",),
+    "PAGECACHE": ("SWAPCACHE",),
+    "SWAPCACHE": ("SWAPCACHE_STATS", "FREE_SWAP"),
+    "FREE_SWAP": ("TOTAL_SWAP",),
+    "TOTAL_SWAP": ("PAGE_TOTAL",),
+    "OOM_SUMMARY": ("KILLED", "KILLED_CUT"),
+    "KILL_SCORE": ("KILLED", "KILLED_CUT"),
+}
+
+_ROW_PID = re.compile(r"\[\s*(\d+)\]")
+_ZONE_RANK = {"DMA": 0, "DMA32": 1, "Normal": 2, "HighMem": 3, "Movable": 4, "Device": 5}
+_ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1}  # the zone name's group in each terminal
+_ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY"))
+_OPENINGS = frozenset(
+    ("INVOKED", "LEGACY_INVOKED", "INVOKED_CUT", "ALLOC_FAILURE", "ALLOC_FAILURE_CUT", "VMALLOC_FAILURE")
+)
+
+
+def _printed_backwards(lines: Sequence[Line]) -> tuple[Sequence[Line], bool]:
+    """Whether the report's sections run backwards (`Call Trace:` below its frames, the task
+    table's header below its rows) more often than forwards; the lines come back classified (the
+    parser then takes each classification from its line)."""
+    lines = [
+        line if line.classified is not None else line._replace(classified=classify_fields(line.text)) for line in lines
+    ]
+    kinds = [line.classified.kind for line in lines]  # type: ignore[union-attr]
+    forward = backward = 0
+    for index, kind in enumerate(kinds):
+        body = _SECTION_BODY.get(kind)
+        if body is None:
+            continue
+        after = index + 1 < len(kinds) and kinds[index + 1] in body
+        before = index > 0 and kinds[index - 1] in body
+        forward += after
+        backward += before and not after
+    # the task table lists tasks in the task list's order (mm/oom_kill.c dump_tasks), which is
+    # mostly that of their pids
+    last_pid = -1
+    for line, kind in zip(lines, kinds, strict=True):
+        if kind != "TASK_ROW":
+            last_pid = -1
+            continue
+        pid = _ROW_PID.match(line.text)
+        if pid is not None:
+            value = int(pid.group(1))
+            if last_pid >= 0 and value != last_pid:
+                forward += value > last_pid
+                backward += value < last_pid
+            last_pid = value
+    # zones are reported in their order (mm/page_alloc.c: for_each_populated_zone): DMA first
+    order = -1
+    for line, kind in zip(lines, kinds, strict=True):
+        if kind in _ZONE_NAME_AT:
+            values = line.classified.values  # type: ignore[union-attr]
+            name = values[_ZONE_NAME_AT[kind]] if len(values) > _ZONE_NAME_AT[kind] else None
+            rank = _ZONE_RANK.get(name, -1) if isinstance(name, str) else -1
+            if rank >= 0 and order >= 0 and rank != order:
+                forward += rank > order
+                backward += rank < order
+            order = rank if rank >= 0 else order
+        elif kind not in _ZONE_REPORT:
+            order = -1
+    # a report opens with its trigger line: at the top of a paste listed in order, at the bottom of
+    # one listed newest first
+    known = [kind for kind in kinds if kind != OTHER]
+    if len(known) > 1:
+        forward += known[0] in _OPENINGS and known[-1] not in _OPENINGS
+        backward += known[-1] in _OPENINGS and known[0] not in _OPENINGS
+    return lines, backward > forward
+
+
+def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
+    """The lines in the order the kernel printed them, when the paste lists its log newest first
+    (`journalctl -r`, a Kibana, Grafana or CloudWatch table sorted by time descending): its
+    stamps, the wall clock when the lines show one (what such a list is sorted by), else the
+    printk stamp, never step forward and step back at least twice, or they stand still and the
+    report's sections run backwards. Each stamped line moves with the lines without a prefix
+    right below it (the rest of its record); the lines around the log stay where they are, and
+    every line keeps its number (events are listed in the paste's order)."""
+    stamped = [index for index, line in enumerate(lines) if line.prefix]
+    if len(stamped) < 2:
+        return tuple(lines)
+    first, last = read_stamp(lines[stamped[0]].prefix), read_stamp(lines[stamped[-1]].prefix)
+    wall = first.time is not None and last.time is not None
+    start, end = _clock(lines[stamped[0]].prefix, wall), _clock(lines[stamped[-1]].prefix, wall)
+    if start is None or end is None or start < end:  # (a log in the order printed: two stamps read)
+        return tuple(lines)
+    back = 0
+    previous = None
+    for index in stamped:
+        moment = _clock(lines[index].prefix, wall)
+        if moment is None:
+            continue
+        if previous is not None:
+            if moment > previous:
+                return tuple(lines)  # a step forward: not a list sorted newest first
+            back += moment < previous
+        previous = moment
+    if back < 2:
+        lines, backwards = _printed_backwards(lines)
+        if not backwards:
+            return tuple(lines)
+    stop = stamped[-1] + 1
+    while stop < len(lines) and not lines[stop].prefix and lines[stop].number == lines[stop - 1].number + 1:
+        stop += 1  # the rest of the last record (a blank line ends it: a person's text follows)
+    records: list[list[Line]] = []
+    for line in lines[stamped[0] : stop]:
+        if line.prefix:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    return (*lines[: stamped[0]], *itertools.chain.from_iterable(reversed(records)), *lines[stop:])
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
@@ -937,10 +1079,15 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     zone_items = by_kind.get("zone", [])
     reserve_items = by_kind.get("lowmem_reserve", [])
     reserve_by_position = {}
-    for zone_item in zone_items:
-        following = next((r for r in reserve_items if r.number > zone_item.number), None)
-        if following and all(not (z.number > zone_item.number and z.number < following.number) for z in zone_items):
-            reserve_by_position[id(zone_item)] = following.fields["values"]
+    if reserve_items:
+        # each zone's `lowmem_reserve[]` line is the next one printed after it, with no zone between
+        # (in printing order: a log listed newest first was put back in it, its lines keep their numbers)
+        position = {id(item): place for place, item in enumerate(items)}
+        for zone_item in zone_items:
+            at = position[id(zone_item)]
+            following = next((r for r in reserve_items if position[id(r)] > at), None)
+            if following and all(not at < position[id(z)] < position[id(following)] for z in zone_items):
+                reserve_by_position[id(zone_item)] = following.fields["values"]
     for zone_item in zone_items:
         values = zone_item.fields["values"]
         zones.append(
@@ -1085,7 +1232,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     return Event(
         index=index,
         kind=kind,
-        first_line=items[0].number,
+        first_line=all_lines[0].number,  # (items[0], unless a log listed newest first was put back in order)
         last_line=all_lines[-1].number,
         host=host,
         kernel=kernel,

@@ -160,6 +160,10 @@ def console(entry: Kernel) -> str:
     return printk(entry.uptime) + (f"[{entry.caller:>6}]" if entry.caller else "") + " "
 
 
+def _milli(wall: datetime) -> str:
+    return f"{wall.microsecond // 1000:03d}"
+
+
 def _micro(wall: datetime) -> str:
     return f"{wall.microsecond:06d}"
 
@@ -303,6 +307,22 @@ def _journal_json_pretty(recs: Records) -> list[str]:
             out.append(f"\t{json.dumps(key)} : {json.dumps(value)}" + ("," if position < len(fields) - 1 else ""))
         out.append("}")
     return out
+
+
+def _csv_raw_first(recs: Records) -> list[str]:
+    """A CSV export whose message column comes first (Splunk's `_raw`, then `_time` and the
+    default fields)."""
+    rows = ['"_raw","_time",host,index,source,sourcetype']
+    for entry in recs.kernel:
+        raw = f"{rfc3164(entry.wall)} {recs.host} kernel: {printk(entry.uptime)} {entry.text}".replace('"', '""')
+        rows.append(f'"{raw}","{iso(entry.wall, 3, "+0000")}",{recs.host},main,/var/log/kern.log,syslog')
+    return rows
+
+
+def _newest_first(lines: Callable[[Records], list[str]]) -> Callable[[Records], list[str]]:
+    """A tool or log platform listing the kernel's lines newest first (`journalctl -r`, Kibana
+    Discover, Grafana Explore and CloudWatch Logs Insights sort by time descending)."""
+    return lambda recs: lines(kernel_only(recs))[::-1]
 
 
 def _csv(recs: Records) -> list[str]:
@@ -506,6 +526,16 @@ FORMATS: dict[str, Format] = {
         _host(lambda r, e: f"{iso(e.wall, 6, '+00:00')} i-0a1b2c3d4e5f {rfc3164(e.wall)} {r.host} kernel: ")
     ),
     "csv-export": _fmt(_csv),
+    "csv-raw-first": _fmt(_csv_raw_first),
+    # newest first, wall clocks only
+    "journal-reverse": _fmt(_newest_first(_host(lambda r, e: f"{iso(e.wall, 0, '+0000')} {r.host} kernel: "))),
+    "journal-reverse-short": _fmt(_newest_first(_syslog)),
+    "grafana-explore-desc": _fmt(_newest_first(_lines(lambda e, i: f"{e.wall:%Y-%m-%d %H:%M:%S}.{_milli(e.wall)}\t"))),
+    "cloudwatch-insights-desc": _fmt(
+        _newest_first(
+            _host(lambda r, e: f"{e.wall:%Y-%m-%d %H:%M:%S}.{_milli(e.wall)}\t{rfc3164(e.wall)} {r.host} kernel: ")
+        )
+    ),
     # chat, mail and web
     "markdown-fence": _fmt(_dmesg, _around("```", "```")),
     "markdown-fence-lang": _fmt(_syslog, _around("```text", "```")),
@@ -539,6 +569,11 @@ FORMATS: dict[str, Format] = {
 # Formats that hold the kernel's messages only: a person's prose is not part of an export.
 EXPORTS = frozenset(
     {"loki-jsonl", "kibana-jsonl", "journal-json", "journal-json-pretty", "cloudwatch-json", "csv-export"}
+    | {"journal-reverse", "journal-reverse-short", "grafana-explore-desc", "cloudwatch-insights-desc", "csv-raw-first"}
+)
+# Formats that list the messages newest first: their events come in the reverse of the case's order.
+NEWEST_FIRST = frozenset(
+    {"journal-reverse", "journal-reverse-short", "grafana-explore-desc", "cloudwatch-insights-desc"}
 )
 
 
@@ -550,4 +585,4 @@ def render(name: str, recs: Records) -> str:
     return FORMATS[name](recs)
 
 
-__all__ = ["EXPORTS", "FORMATS", "Kernel", "Prose", "Records", "kernel_only", "records", "render"]
+__all__ = ["EXPORTS", "FORMATS", "NEWEST_FIRST", "Kernel", "Prose", "Records", "kernel_only", "records", "render"]
