@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from lark import Lark, Token, Transformer
+from lark.grammar import Rule
 from lark.lexer import Lexer, LexerState
 from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
@@ -34,7 +35,8 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
     Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
     its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
     grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
-    so the table is rebuilt here with a dictionary look-up per action (4 ms). The parser is
+    so the table is rebuilt here with a dictionary look-up per action (4 ms), each rule as an
+    ``_IdentityRule`` twin, which the callbacks are keyed by too. The parser is
     otherwise ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's
     ``deserialize`` is a copy of Lark's and its parser reads Lark's ``IntParseTable`` with Lark's
     ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook lark-cython
@@ -45,21 +47,45 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
         @classmethod
         def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
             tokens = data["tokens"]
+            twins = {key: _identity_twin(value) for key, value in memo.items() if type(value) is Rule}
             states = {
                 state: {
-                    tokens[token]: ((Reduce, memo[argument["@"]]) if action == 1 else (Shift, argument))
+                    tokens[token]: ((Reduce, twins[argument["@"]]) if action == 1 else (Shift, argument))
                     for token, (action, argument) in actions.items()
                 }
                 for state, actions in data["states"].items()
             }
             table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
+            twin_of = {id(memo[key]): twin for key, twin in twins.items()}
             parser = cls.__new__(cls)
             parser._parse_table = table
-            parser.parser = inner(table, callbacks, debug)
+            parser.parser = inner(
+                table, {twin_of.get(id(rule), rule): call for rule, call in callbacks.items()}, debug
+            )
             return parser
 
     CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
     return CachedTableParser
+
+
+class _IdentityRule(Rule):
+    """A rule of the parse table, equal only to itself. Lark's ``Rule`` compares and hashes in
+    Python (``__eq__`` compares origin and expansion symbol by symbol); the parser looks a reduced
+    rule up in its callbacks (a hash) and lark-cython's compares it with the end state (an
+    ``__eq__`` with an int) at every reduction: C's identity does both for the table's own rules,
+    which are the callbacks' keys here."""
+
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _identity_twin(rule: Rule) -> _IdentityRule:
+    """``rule``'s fields in an ``_IdentityRule`` (the grammar's own rule objects are left as they are)."""
+    twin = object.__new__(_IdentityRule)
+    for name in Rule.__slots__:
+        object.__setattr__(twin, name, getattr(rule, name))
+    return twin
 
 
 _CachedTableParser = _fast_table_load(LALR_Parser, _Parser)
