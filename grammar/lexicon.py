@@ -60,9 +60,7 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             twin_of = {id(memo[key]): twin for key, twin in twins.items()}
             parser = cls.__new__(cls)
             parser._parse_table = table
-            parser.parser = inner(
-                table, {twin_of.get(id(rule), rule): call for rule, call in callbacks.items()}, debug
-            )
+            parser.parser = inner(table, {twin_of.get(id(rule), rule): call for rule, call in callbacks.items()}, debug)
             return parser
 
     CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
@@ -486,10 +484,12 @@ def _prefix_texts() -> tuple[str, str, tuple[str, ...] | None]:
         "prefixes",
         ("prefixes.lark", "lexicon.py", "firstchars.py"),
         _derive_prefixes,
-        lambda value: isinstance(value, tuple)
-        and len(value) == 3
-        and all(isinstance(v, str) for v in value[:2])
-        and (value[2] is None or (isinstance(value[2], tuple) and all(isinstance(v, str) for v in value[2]))),
+        lambda value: (
+            isinstance(value, tuple)
+            and len(value) == 3
+            and all(isinstance(v, str) for v in value[:2])
+            and (value[2] is None or (isinstance(value[2], tuple) and all(isinstance(v, str) for v in value[2])))
+        ),
     )
 
 
