@@ -84,13 +84,13 @@ def _first_of(name: str, argument: Any) -> tuple[frozenset[str], bool]:
     if name == "IN":
         return _in_set(argument), False
     if name == "BRANCH":
-        chars: set[str] = set()
+        union: set[str] = set()
         nullable = False
         for branch in argument[1]:
             branch_chars, branch_nullable = _first(branch)
-            chars |= branch_chars
+            union |= branch_chars
             nullable = nullable or branch_nullable
-        return frozenset(chars), nullable
+        return frozenset(union), nullable
     if name == "SUBPATTERN":
         _, add_flags, del_flags, items = argument
         if add_flags or del_flags:  # a scoped flag (ignore case, ...) changes what a literal matches
@@ -111,7 +111,7 @@ def first_chars(regexp: str) -> frozenset[str] | None:
     """The ASCII characters a match of ``regexp`` can begin with; None when it may begin with any
     (it can match the empty string, or the analysis cannot tell)."""
     try:
-        from re import _parser  # type: ignore[attr-defined]
+        from re import _parser
 
         parsed = _parser.parse(regexp, 0)
         if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
