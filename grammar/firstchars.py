@@ -1,0 +1,129 @@
+"""Which terminals of an ordered alternation can begin with a given character.
+
+An alternation of terminals (the classifier's line terminals, the log prefixes) is matched at the
+start of a line: the regex engine tries each terminal in turn, and most fail on the line's first
+few characters. Which characters a terminal can begin with follows from its pattern alone (its
+``FIRST`` set), so a line can be matched against only the terminals that can begin with its first
+character, in the same order: the first of them that matches is the first of all that matches,
+since the others cannot match there. The sets are computed from the patterns' syntax trees
+(``re._parser``) for ASCII characters, conservatively: whatever the analysis cannot tell (a flag
+that changes matching, a back reference, an unknown node) counts as "any character", and a
+terminal that can match the empty string is kept for every character. A line beginning with
+another character, or a pattern this interpreter cannot parse, uses the whole alternation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+ASCII = tuple(chr(code) for code in range(128))
+_ALL = frozenset(ASCII)
+# Each category escape as the engine matches it for str patterns (Unicode rules), tried on ASCII.
+_CATEGORY_TESTS = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+class _Unknown(Exception):
+    """The analysis cannot tell: the caller treats the pattern as beginning with anything."""
+
+
+def _category(name: str) -> frozenset[str]:
+    test = _CATEGORY_TESTS.get(name)
+    if test is None:
+        raise _Unknown(name)
+    pattern = re.compile(test)
+    return frozenset(char for char in ASCII if pattern.match(char))
+
+
+def _in_set(items: list[tuple[Any, Any]]) -> frozenset[str]:
+    chars: set[str] = set()
+    negate = False
+    for op, argument in items:
+        name = op.name
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            if argument < 128:
+                chars.add(chr(argument))
+        elif name == "RANGE":
+            low, high = argument
+            chars.update(chr(code) for code in range(low, min(high, 127) + 1))
+        elif name == "CATEGORY":
+            chars.update(_category(argument.name))
+        else:
+            raise _Unknown(name)
+    return _ALL - chars if negate else frozenset(chars)
+
+
+def _first(items: Iterable[tuple[Any, Any]]) -> tuple[frozenset[str], bool]:
+    """(characters a match of the sequence can begin with, whether it can match the empty string)."""
+    found: set[str] = set()
+    for op, argument in items:
+        chars, nullable = _first_of(op.name, argument)
+        found |= chars
+        if not nullable:
+            return frozenset(found), False
+    return frozenset(found), True
+
+
+def _first_of(name: str, argument: Any) -> tuple[frozenset[str], bool]:
+    if name == "LITERAL":
+        return (frozenset((chr(argument),)) if argument < 128 else frozenset()), False
+    if name == "NOT_LITERAL":
+        return _ALL - {chr(argument)} if argument < 128 else _ALL, False
+    if name == "ANY":
+        return _ALL, False
+    if name == "IN":
+        return _in_set(argument), False
+    if name == "BRANCH":
+        union: set[str] = set()
+        nullable = False
+        for branch in argument[1]:
+            branch_chars, branch_nullable = _first(branch)
+            union |= branch_chars
+            nullable = nullable or branch_nullable
+        return frozenset(union), nullable
+    if name == "SUBPATTERN":
+        _, add_flags, del_flags, items = argument
+        if add_flags or del_flags:  # a scoped flag (ignore case, ...) changes what a literal matches
+            raise _Unknown(name)
+        return _first(items)
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, _, items = argument
+        chars, nullable = _first(items)
+        return chars, nullable or low == 0
+    if name == "ATOMIC_GROUP":
+        return _first(argument)
+    if name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero-width: ignoring what it asks keeps a superset
+        return frozenset(), True
+    raise _Unknown(name)
+
+
+def first_chars(regexp: str) -> frozenset[str] | None:
+    """The ASCII characters a match of ``regexp`` can begin with; None when it may begin with any
+    (it can match the empty string, or the analysis cannot tell)."""
+    try:
+        from re import _parser
+
+        parsed = _parser.parse(regexp, 0)
+        if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+            return None  # literals and sets match other characters too: not analysed
+        chars, nullable = _first(parsed.data)
+    except (_Unknown, ImportError, AttributeError, re.error, TypeError, ValueError, IndexError):
+        return None
+    return None if nullable else chars
+
+
+def candidates(regexps: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """For each ASCII character, the positions (in order) of the patterns a match can begin with
+    it; a pattern whose ``first_chars`` is None is a candidate for every character."""
+    sets = [first_chars(regexp) for regexp in regexps]
+    return {char: tuple(index for index, chars in enumerate(sets) if chars is None or char in chars) for char in ASCII}
