@@ -409,10 +409,10 @@ _OPENINGS = frozenset(
 )
 
 
-def _printed_backwards(lines: Sequence[Line]) -> tuple[Sequence[Line], bool]:
+def _printed_backwards(lines: Sequence[Line]) -> tuple[Sequence[Line], bool | None]:
     """Whether the report's sections run backwards (`Call Trace:` below its frames, the task
-    table's header below its rows) more often than forwards; the lines come back classified (the
-    parser then takes each classification from its line)."""
+    table's header below its rows) more often than forwards; None when no section shows an order.
+    The lines come back classified (the parser then takes each classification from its line)."""
     lines = [
         line if line.classified is not None else line._replace(classified=classify_fields(line.text)) for line in lines
     ]
@@ -459,15 +459,15 @@ def _printed_backwards(lines: Sequence[Line]) -> tuple[Sequence[Line], bool]:
     if len(known) > 1:
         forward += known[0] in _OPENINGS and known[-1] not in _OPENINGS
         backward += known[-1] in _OPENINGS and known[0] not in _OPENINGS
-    return lines, backward > forward
+    return lines, (backward > forward) if forward or backward else None
 
 
 def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
     """The lines in the order the kernel printed them, when the paste lists its log newest first
     (`journalctl -r`, a Kibana, Grafana or CloudWatch table sorted by time descending): its
     stamps, the wall clock when the lines show one (what such a list is sorted by), else the
-    printk stamp, never step forward and step back at least twice, or they stand still and the
-    report's sections run backwards. Each stamped line moves with the lines without a prefix
+    printk stamp, never step forward, and the report's sections run backwards (or, when no section
+    shows an order, the stamps step back at least twice). Each stamped line moves with the lines without a prefix
     right below it (the rest of its record); the lines around the log stay where they are, and
     every line keeps its number (events are listed in the paste's order)."""
     stamped = [index for index, line in enumerate(lines) if line.prefix]
@@ -489,10 +489,11 @@ def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
                 return tuple(lines)  # a step forward: not a list sorted newest first
             back += moment < previous
         previous = moment
-    if back < 2:
-        lines, backwards = _printed_backwards(lines)
-        if not backwards:
-            return tuple(lines)
+    # the report's own order decides whenever it shows one: a few stamps stepping back can be
+    # another host's lines or a later day's pasted below a report printed within one second
+    lines, backwards = _printed_backwards(lines)
+    if not (backwards or (backwards is None and back >= 2)):
+        return tuple(lines)
     stop = stamped[-1] + 1
     while stop < len(lines) and not lines[stop].prefix and lines[stop].number == lines[stop - 1].number + 1:
         stop += 1  # the rest of the last record (a blank line ends it: a person's text follows)

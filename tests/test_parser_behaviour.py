@@ -268,3 +268,20 @@ def test_arm_frames_with_module_names_and_cut_lines() -> None:
     )
     (analysed,) = analyze(text).events
     assert not analysed.event.unparsed
+
+
+def test_a_report_printed_in_one_second_with_older_lines_below_is_not_read_newest_first() -> None:
+    # syslog stamps have one-second resolution, so a whole report often stands still; two lines of
+    # another host pasted below it, stamped earlier, are no newest-first listing while the report's
+    # own sections (trigger line first, Call Trace: above its frames) run forwards
+    data, _ = load_case("gh-coreos-bugs-2586")
+    tail = (
+        b"Mar 14 02:03:45 node-08 systemd[1]: logrotate.service: Deactivated successfully.\n"
+        b"Mar 14 02:03:29 node-08 sshd[4242]: Accepted publickey for deploy from 10.1.2.3 port 2997 ssh2\n"
+    )
+    alone = parse_text(data)
+    below = parse_text(data.rstrip(b"\n") + b"\n" + tail)
+    assert [(e.kind, e.first_line, e.last_line, e.trigger) for e in below.events] == [
+        (e.kind, e.first_line, e.last_line, e.trigger) for e in alone.events
+    ]
+    assert below.events and below.events[0].kind == "memcg-oom"
