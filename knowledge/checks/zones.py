@@ -181,7 +181,16 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         passing = [z for z in zones if z.below_min is False] or zones
         passing_free = sum(z.free_kb or 0 for z in passing)
         passing_floor = sum(z.floor_kb or 0 for z in passing)
-        if passing_free < max(passing_floor, 1) * p["free_over_floor"] and passing_free < p["min_free_kb"]:
+        # A costly request (order > PAGE_ALLOC_COSTLY_ORDER) is not retried after one round of
+        # reclaim and compaction unless __GFP_RETRY_MAYFAIL, and never OOM-kills (mm/page_alloc.c
+        # __alloc_pages_slowpath(), __alloc_pages_may_oom()): when a zone passes the order-0 part
+        # at min and holds no block of the order, contiguity alone refused it, however near the floor.
+        contiguity_only = costly and any(z.below_min is False for z in judged)
+        if (
+            not contiguity_only
+            and passing_free < max(passing_floor, 1) * p["free_over_floor"]
+            and passing_free < p["min_free_kb"]
+        ):
             return None
         context["mode"] = "buddy"
         # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
