@@ -131,8 +131,8 @@ def test_ranking_on_the_third_wave_does_not_fall():
 
 
 # of 14 labelled, reached on 2026-12-06 when the wave was added; raise as the diagnosis improves, never lower
-THIRD_WAVE_TOP1 = 8
-THIRD_WAVE_TOP3 = 9
+THIRD_WAVE_TOP1 = 9
+THIRD_WAVE_TOP3 = 10
 
 
 def test_ranking_on_the_fourth_wave_does_not_fall():

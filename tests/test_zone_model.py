@@ -154,3 +154,32 @@ def test_cma_is_the_root_cause_when_it_alone_decides_the_floor() -> None:
     dma = next(z for z in diagnosis.analysis.zones if z.name == "DMA")
     assert dma.below_min is True and (dma.countable_kb or 0) + dma.values["free_cma"] > (dma.floor_kb or 0)
     assert diagnosis.findings[0].code == "OOM140" and diagnosis.findings[0].role == "root-cause"
+
+
+NEAR_FLOOR = "lore-611-steamdeck-mhi-order7-noio-dma32"  # order 7, GFP_NOIO|GFP_DMA32, DMA32 free 9796 kB, min 8264 kB
+
+
+def test_a_costly_request_refused_by_contiguity_alone_is_fragmentation_near_the_floor() -> None:
+    # mm/page_alloc.c (v4.13-v6.12) __alloc_pages_slowpath(): a costly order (> 3) without
+    # __GFP_RETRY_MAYFAIL is not retried after one round of reclaim and compaction, and
+    # __alloc_pages_may_oom() never kills for it; DMA32 passes the order-0 part at min
+    # (9796 - 508 > 8264) but holds no 512 kB block: contiguity alone refused it
+    text = load_case(NEAR_FLOOR)[0].decode()
+    diagnosis = _evaluate(text)
+    zone = _dma32(diagnosis.analysis)
+    assert zone.below_min is False and zone.order_ok is False
+    assert _codes(diagnosis)[:1] == ["OOM130"]
+    # at the floor the zone lends nothing: a shortage, not contiguity
+    at_floor = _evaluate(_set_dma32(text, free=f"{8264 + 508}kB"))
+    assert _dma32(at_floor.analysis).below_min is True
+    assert "OOM130" not in _codes(at_floor)
+
+
+def test_a_cheap_order_near_the_floor_is_still_not_called_fragmentation() -> None:
+    # order 3 is retried (should_reclaim_retry) and may OOM-kill: near the floor, memory is short
+    text = load_case(NEAR_FLOOR)[0].decode().replace("order:7,", "order:3,")
+    text = text.replace("58*32kB (UME) 35*64kB (UME) 23*128kB (UME) 5*256kB (ME)", "0*32kB 0*64kB 0*128kB 0*256kB")
+    diagnosis = _evaluate(text)
+    zone = _dma32(diagnosis.analysis)
+    assert zone.below_min is False and zone.order_ok is False
+    assert "OOM130" not in _codes(diagnosis)

@@ -201,11 +201,17 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         passing = [z for z in zones if z.below_min is False] or zones
         passing_free = sum(z.free_kb or 0 for z in passing)
         passing_floor = sum(z.floor_kb or 0 for z in passing)
-        # a request that may not compact, with a zone passing the order-0 part: only a block
-        # already free could serve it, so the missing block is the failure whatever the margin
-        refused = context["no_compaction"] if any(z.below_min is False for z in judged) else None
+        # Contiguity alone refused the request, however near the floor, when a zone passes the
+        # order-0 part at min and holds no block of the order and either
+        # - the request may not compact (only a block already free could serve it), or
+        # - it is costly (order > PAGE_ALLOC_COSTLY_ORDER): not retried after one round of reclaim
+        #   and compaction unless __GFP_RETRY_MAYFAIL, and never OOM-kills (mm/page_alloc.c
+        #   __alloc_pages_slowpath(), __alloc_pages_may_oom()).
+        passes_order0 = any(z.below_min is False for z in judged)
+        refused = context["no_compaction"] if passes_order0 else None
+        contiguity_only = bool(refused) or (costly and passes_order0)
         short = passing_free < max(passing_floor, 1) * p["free_over_floor"] and passing_free < p["min_free_kb"]
-        if short and not refused:
+        if short and not contiguity_only:
             return None
         context["mode"] = "buddy"
         # zones that hold a block of the order and pass min, but not min + lowmem_reserve: their
