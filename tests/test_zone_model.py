@@ -176,8 +176,12 @@ def test_a_costly_request_refused_by_contiguity_alone_is_fragmentation_near_the_
 
 
 def test_a_cheap_order_near_the_floor_is_still_not_called_fragmentation() -> None:
-    # order 3 is retried (should_reclaim_retry) and may OOM-kill: near the floor, memory is short
+    # order 3 is retried (should_reclaim_retry) and, with __GFP_FS, may OOM-kill: near the floor,
+    # memory is short. The request is made one that may compact (GFP_KERNEL): a GFP_NOIO request
+    # never compacts, so its missing block is fragmentation at any order (OOM130's other rule)
     text = load_case(NEAR_FLOOR)[0].decode().replace("order:7,", "order:3,")
+    text = text.replace("mode:0xc04(GFP_NOIO|GFP_DMA32)", "mode:0xcc4(GFP_KERNEL|GFP_DMA32)")
+    assert "GFP_KERNEL|GFP_DMA32" in text
     text = text.replace("58*32kB (UME) 35*64kB (UME) 23*128kB (UME) 5*256kB (ME)", "0*32kB 0*64kB 0*128kB 0*256kB")
     diagnosis = _evaluate(text)
     zone = _dma32(diagnosis.analysis)
