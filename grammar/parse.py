@@ -21,7 +21,7 @@ from typing import cast
 
 from lark.exceptions import LarkError
 
-from .context_facts import read_context
+from .context_facts import ContextFacts, read_context
 from .facts import (
     NO_STAMP,
     BuddyList,
@@ -356,11 +356,42 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
         lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
     context = read_context(lines)
     items = classify_lines(lines)
+    prose = prose_lines(items, context)
+    if prose:
+        context = dataclasses.replace(context, prose=prose)
     del lines  # the items keep each line's text and prefix; the lines themselves are not needed again
     dump = assemble(items, physical_lines, warnings)
     # the program tags an event may read, now that the events' hosts are known
     context = context.tags_for_hosts({event.host for event in dump.events if event.host})
     return dataclasses.replace(dump, context=context)
+
+
+# A person's own words around a log: a word of letters (an apostrophe or hyphen inside it), in
+# quotes or brackets, followed by punctuation. Sentences are mostly such words; log and command
+# lines are mostly numbers, paths, key=value pairs and addresses.
+_PROSE_WORD = re.compile(r"[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*")
+_PROSE_MIN_WORDS = 3
+_PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
+
+
+def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, ...]:
+    """The paste's lines of a person's own words (``ContextFacts.prose``): lines the OOM grammar
+    reads as no kernel line and the context grammar as no command output, that carry no log
+    prefix (the lines ``assemble`` takes for prose between quoted reports), and that are shaped
+    like a sentence: at least three words, and words at least half of the line's tokens. The
+    first ``_PROSE_MAX_LINES`` of them."""
+    taken = {c.line.number for c in context.lines}
+    out: list[SourceLine] = []
+    for item in items:
+        if item.kind != "other" or item.prefix or item.number in taken or not item.text:
+            continue
+        tokens = item.text.split()
+        words = sum(1 for token in tokens if _PROSE_WORD.fullmatch(token))
+        if words >= _PROSE_MIN_WORDS and 2 * words >= len(tokens):
+            out.append(SourceLine(item.number, item.text, ""))
+            if len(out) >= _PROSE_MAX_LINES:
+                break
+    return tuple(out)
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
