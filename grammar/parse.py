@@ -376,14 +376,15 @@ _PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
 
 def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, ...]:
     """The paste's lines of a person's own words (``ContextFacts.prose``): lines the OOM grammar
-    reads as no kernel line and the context grammar as no command output, that carry no log
+    reads as no kernel line (nor as a kernel line it keeps fields of: the `Linux version ...
+    (gcc ...)` banner, a `uname -a`) and the context grammar as no command output, that carry no log
     prefix (the lines ``assemble`` takes for prose between quoted reports), and that are shaped
     like a sentence: at least three words, and words at least half of the line's tokens. The
     first ``_PROSE_MAX_LINES`` of them."""
     taken = {c.line.number for c in context.lines}
     out: list[SourceLine] = []
     for item in items:
-        if item.kind != "other" or item.prefix or item.number in taken or not item.text:
+        if item.kind != "other" or item.fields or item.prefix or item.number in taken or not item.text:
             continue
         tokens = item.text.split()
         words = sum(1 for token in tokens if _PROSE_WORD.fullmatch(token))

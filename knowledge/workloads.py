@@ -93,13 +93,16 @@ def _recognise(names: tuple[str, ...], paths: tuple[str, ...]) -> Workload | Non
 @lru_cache(maxsize=1)
 def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
     """One pattern of every record's ``prose`` names (whole words, any case; the longest first so
-    that `opensearch` is not read as a shorter name), and the record of each name (lower case)."""
+    that `clickhouse-backup` is not read as a shorter name), and the record of each name (lower
+    case). A name joined by a hyphen to a word before or after it names another program
+    (`cassandra-stress` is a load generator, `redis-exporter` a metrics agent), a version after
+    it does not (`redis-2.6.13`)."""
     names: dict[str, Workload] = {}
     for workload in load():
         for word in workload.prose:
             names.setdefault(word.lower(), workload)
     alternation = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
-    pattern = re.compile(rf"\b(?:{alternation})\b", re.I) if names else re.compile(r"(?!)")
+    pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?!\w|-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
     return pattern, names
 
 

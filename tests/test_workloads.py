@@ -517,4 +517,21 @@ def test_prose_names_are_distinct_and_no_common_words() -> None:
     assert not {"node", "make", "go", "git", "spark", "cargo", "java script", "python", "apache"} & set(names)
     # kubelet and container runtimes log on every node: their names say nothing
     assert all(not r.prose for r in load() if not r.named_in_logs)
-    assert mentions("Postgres and Redis-server, node.js and llama.cpp") == ["Postgres", "Redis", "node.js", "llama.cpp"]
+    assert mentions("Postgres and redis-2.6.13, node.js and llama.cpp") == ["Postgres", "redis", "node.js", "llama.cpp"]
+    # joined to another word by a hyphen it is another program: a load generator, an exporter
+    assert mentions("we run cassandra-stress against it, and the redis-exporter and kube-mysql") == []
+
+
+def test_only_a_persons_sentences_are_read_as_prose() -> None:
+    banner = (
+        "Linux version 5.15.0-91-generic (buildd@lcy02-amd64-086) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) "
+        "11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023\n"
+    )
+    text = (
+        "our postgres box keeps dying at night\n"
+        + banner
+        + "Mar  3 10:00:05 db-1 systemd[1]: Started the nightly redis dump of our cluster\n"
+        + SYSLOG_HEADER_ONLY.format(host="db-1", other="db-1", tag="sshd[1]", message="Accepted publickey")
+        + "ok?\n"
+    )
+    assert [line.number for line in parse_text(text).context.prose] == [1]
