@@ -369,7 +369,7 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
 # A person's own words around a log: a word of letters (an apostrophe or hyphen inside it), in
 # quotes or brackets, followed by punctuation. Sentences are mostly such words; log and command
 # lines are mostly numbers, paths, key=value pairs and addresses.
-_PROSE_WORD = re.compile(r"[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*")
+_PROSE_WORDS = re.compile(r"(?<!\S)[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*(?!\S)")
 _PROSE_MIN_WORDS = 3
 _PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
 
@@ -383,12 +383,12 @@ def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, .
     first ``_PROSE_MAX_LINES`` of them."""
     taken = {c.line.number for c in context.lines}
     out: list[SourceLine] = []
+    words_of = _PROSE_WORDS.findall
     for item in items:
-        if item.kind != "other" or item.fields or item.prefix or item.number in taken or not item.text:
+        if item.kind != "other" or item.prefix or item.fields or not item.text or item.number in taken:
             continue
-        tokens = item.text.split()
-        words = sum(1 for token in tokens if _PROSE_WORD.fullmatch(token))
-        if words >= _PROSE_MIN_WORDS and 2 * words >= len(tokens):
+        words = len(words_of(item.text))
+        if words >= _PROSE_MIN_WORDS and 2 * words >= len(item.text.split()):
             out.append(SourceLine(item.number, item.text, ""))
             if len(out) >= _PROSE_MAX_LINES:
                 break
