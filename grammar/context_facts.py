@@ -55,6 +55,10 @@ class ContextFacts:
     """Every context line of a paste, in order."""
 
     lines: tuple[ContextLine, ...] = ()
+    # lines of a person's own words (``grammar.parse.prose_lines``): no log prefix, no kernel or
+    # command line, the shape of a sentence; knowledge reads program names in them (the weakest
+    # evidence of a workload, knowledge.surroundings ``named_programs``)
+    prose: tuple[SourceLine, ...] = ()
 
     def of(self, *kinds: str) -> tuple[ContextLine, ...]:
         return tuple(c for c in self.lines if c.kind in kinds)
@@ -77,7 +81,7 @@ class ContextFacts:
                     continue
                 seen.add(key)
             kept.append(item)
-        return self if len(kept) == len(self.lines) else ContextFacts(tuple(kept))
+        return self if len(kept) == len(self.lines) else ContextFacts(tuple(kept), self.prose)
 
 
 @cache

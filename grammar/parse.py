@@ -22,7 +22,7 @@ from typing import cast
 
 from lark.exceptions import LarkError
 
-from .context_facts import read_context
+from .context_facts import ContextFacts, read_context
 from .facts import (
     NO_STAMP,
     BuddyList,
@@ -357,6 +357,9 @@ def parse_text(data: str | bytes, *, first_line: int = 1) -> Dump:
         lines = tuple(line._replace(number=line.number + first_line - 1) for line in lines)
     context = read_context(lines)
     items = classify_lines(lines)
+    prose = prose_lines(items, context)
+    if prose:
+        context = dataclasses.replace(context, prose=prose)
     del lines  # the items keep each line's text and prefix; the lines themselves are not needed again
     dump = assemble(items, physical_lines, warnings)
     # the program tags an event may read, now that the events' hosts are known
@@ -504,6 +507,35 @@ def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
         else:
             records[-1].append(line)
     return (*lines[: stamped[0]], *itertools.chain.from_iterable(reversed(records)), *lines[stop:])
+
+
+# A person's own words around a log: a word of letters (an apostrophe or hyphen inside it), in
+# quotes or brackets, followed by punctuation. Sentences are mostly such words; log and command
+# lines are mostly numbers, paths, key=value pairs and addresses.
+_PROSE_WORDS = re.compile(r"(?<!\S)[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*(?!\S)")
+_PROSE_MIN_WORDS = 3
+_PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
+
+
+def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, ...]:
+    """The paste's lines of a person's own words (``ContextFacts.prose``): lines the OOM grammar
+    reads as no kernel line (nor as a kernel line it keeps fields of: the `Linux version ...
+    (gcc ...)` banner, a `uname -a`) and the context grammar as no command output, that carry no log
+    prefix (the lines ``assemble`` takes for prose between quoted reports), and that are shaped
+    like a sentence: at least three words, and words at least half of the line's tokens. The
+    first ``_PROSE_MAX_LINES`` of them."""
+    taken = {c.line.number for c in context.lines}
+    out: list[SourceLine] = []
+    words_of = _PROSE_WORDS.findall
+    for item in items:
+        if item.kind != "other" or item.prefix or item.fields or not item.text or item.number in taken:
+            continue
+        words = len(words_of(item.text))
+        if words >= _PROSE_MIN_WORDS and 2 * words >= len(item.text.split()):
+            out.append(SourceLine(item.number, item.text, ""))
+            if len(out) >= _PROSE_MAX_LINES:
+                break
+    return tuple(out)
 
 
 def classify_lines(lines: tuple[Line, ...]) -> list[Item]:

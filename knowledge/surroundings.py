@@ -16,6 +16,9 @@ from typing import Any
 from grammar.context_facts import ContextFacts, ContextLine, size_kb
 from grammar.facts import Dump, SourceLine
 
+from .workloads import mentions
+
+PROSE_SOURCE = "named in the words around the log, not by the kernel"
 RAM_MATCH = 0.25  # a `free` total without a unit is taken in the unit that lands within 25 % of pages RAM
 
 
@@ -165,8 +168,10 @@ class Named:
     """A program or unit the text around the report names (not the kernel's own report)."""
 
     name: str
-    kind: str  # "process" (matched by a record's process patterns) or "unit" (its cgroup patterns)
-    source: str  # "a unit systemd says the OOM killer hit", "top", "docker stats", "log tag", "systemd unit"
+    # "process" (matched by a record's process patterns), "unit" (its cgroup patterns) or "prose"
+    # (a word of a person's own text, matched by the records' prose names)
+    kind: str
+    source: str  # "a unit systemd says the OOM killer hit", "top", "docker stats", "log tag", "systemd unit", "prose"
     line: SourceLine
 
 
@@ -174,7 +179,9 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     """Programs and units the paste's other lines name, most telling first: a unit systemd says the
     OOM killer hit, the largest `top` row and the largest `docker stats` row (a snapshot's smaller
     rows say nothing about who held the memory), then syslog program tags and the units systemd
-    logs about, in the order they appear."""
+    logs about, in the order they appear; last, the weakest, a product name in the person's own
+    words around the log ("our elasticsearch pod keeps dying": ``ContextFacts.prose``, a record's
+    ``prose`` names), which says what runs there, not what held the memory."""
     out: list[Named] = []
     for row in of(dump, "systemd_oom"):
         if row.values.get("unit"):
@@ -191,6 +198,9 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
         out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
         if row.values.get("unit"):
             out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
+    for line in facts(dump).prose:
+        for word in mentions(line.text):
+            out.append(Named(word, "prose", PROSE_SOURCE, line))
     return tuple(out)
 
 

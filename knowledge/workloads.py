@@ -32,6 +32,9 @@ class Workload:
     # the setting that decides how many of its processes run, each a full copy (pm.max_children,
     # MaxRequestWorkers, worker counts, parallel jobs); None when one process does the work
     count_setting: str | None = None
+    # product names that stand for this program in a person's own words around a log ("our
+    # elasticsearch pod keeps dying"): only names that are no common English word
+    prose: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +52,7 @@ def load() -> tuple[Workload, ...]:
                 sources=tuple(record.get("sources") or ()),
                 named_in_logs=bool(record.get("named_in_logs", True)),
                 count_setting=record.get("count_setting"),
+                prose=tuple(str(word) for word in record.get("prose") or ()),
             )
         )
     return tuple(out)
@@ -56,9 +60,13 @@ def load() -> tuple[Workload, ...]:
 
 def recognise_named(name: str, kind: str) -> Workload | None:
     """The record a program or unit named in the text around the report stands for: a process
-    name by the records' process patterns, a unit or container name by their cgroup patterns.
+    name by the records' process patterns, a unit or container name by their cgroup patterns, a
+    word of a person's own text by their ``prose`` names (:func:`mentions`).
     Records whose program logs on every host of its kind (``named_in_logs: false``) are left out."""
-    workload = recognise((name,), ()) if kind == "process" else recognise((), (name,))
+    if kind == "prose":
+        workload = _prose_names()[1].get(name.lower())
+    else:
+        workload = recognise((name,), ()) if kind == "process" else recognise((), (name,))
     return workload if workload is not None and workload.named_in_logs else None
 
 
@@ -80,3 +88,25 @@ def _recognise(names: tuple[str, ...], paths: tuple[str, ...]) -> Workload | Non
             if name and any(p.search(name) for p in workload.process):
                 return workload
     return None
+
+
+@lru_cache(maxsize=1)
+def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
+    """One pattern of every record's ``prose`` names (whole words, any case; the longest first so
+    that `clickhouse-backup` is not read as a shorter name), and the record of each name (lower
+    case). A name joined by a hyphen to a word before or after it names another program
+    (`cassandra-stress` is a load generator, `redis-exporter` a metrics agent), a version after
+    it does not (`redis-2.6.13`)."""
+    names: dict[str, Workload] = {}
+    for workload in load():
+        for word in workload.prose:
+            names.setdefault(word.lower(), workload)
+    alternation = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?!\w|-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
+    return pattern, names
+
+
+def mentions(text: str) -> list[str]:
+    """The records' ``prose`` names in ``text`` (a line of a person's own words), as written, in
+    the order they appear."""
+    return [match.group(0) for match in _prose_names()[0].finditer(text)]

@@ -457,3 +457,81 @@ def test_a_memcg_kill_in_a_kafka_unit_and_the_programs_a_log_names_get_their_own
     ):
         seen = f"show {tag.split('[')[0]} (a syslog program tag), {name}"
         assert any(seen in s and lever in s for s in _header_only(tag=tag, message=message)[:3]), tag
+
+
+# A person's own words above a paste (what Slack pastes look like)
+PROSE = "{words}\n```\n"
+
+
+def _with_prose(words: str, **fields: str) -> list[str]:
+    values = {"host": "db-1", "other": "db-1", "tag": "sshd[812]", "message": "Accepted publickey"} | fields
+    text = PROSE.format(words=words) + SYSLOG_HEADER_ONLY.format(**values) + "```\nany idea?\n"
+    return [s for f in analyze(text).events[0].findings for s in f.remediation]
+
+
+def test_a_product_the_person_names_in_their_own_words_is_the_weakest_candidate() -> None:
+    # no known program in the report or the log: the name in the prose, said as such, with its levers
+    steps = _with_prose("our Elasticsearch pod keeps getting killed on this node, any idea what to tune?")
+    assert any(
+        "show Elasticsearch (named in the words around the log, not by the kernel), Elasticsearch / OpenSearch" in s
+        and "jvm.options" in s
+        for s in steps[:3]
+    ), steps[:3]
+    ollama = _with_prose("Running ollama with a 70B model on a 64 GB box, it dies after a few prompts.")
+    assert any("ollama (named in the words" in s and "a GPU inference server" in s for s in ollama[:3])
+    # a syslog program tag names a known program: it wins over the words
+    tagged = _with_prose("our elasticsearch pod keeps getting killed", tag="mysqld[812]", message="ready")
+    assert any("mysqld (a syslog program tag), MySQL / MariaDB" in s for s in tagged[:3])
+    assert not any("Elasticsearch" in s for s in tagged)
+
+
+def test_common_words_and_log_lines_never_name_a_workload() -> None:
+    # `node`, `make`, `go`, `git`, `spark`, `cargo` are English words (or too general) to read in prose
+    for words in (
+        "The node keeps dying when I run make -j16 in the go tree after a git pull",
+        "Any spark of an idea? the cargo build used to work",
+        "make sure swap is on",
+    ):
+        assert not any("knowledge/workloads.yaml" in s for s in _with_prose(words)), words
+    # a name inside a log or command line is not the person's words: a tag's message is the tag's
+    # program (sshd here, no record), and a prefixed kernel line is the kernel's
+    assert not any("knowledge/workloads.yaml" in s for s in _with_prose("fine", message="user redis from 10.0.0.1"))
+    # word boundaries: a longer word holding a name is not the name
+    assert not any("knowledge/workloads.yaml" in s for s in _with_prose("the javascript bundle and postgresqlish"))
+
+
+def test_the_kernels_own_name_wins_over_the_words_around_it() -> None:
+    text = "our elasticsearch cluster is fine, but this box keeps dying\n" + re.sub(
+        r"\bmemhog\b", "mysqld", load_case("lab-process-hog-deb612-amd64")[0].decode()
+    )
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any("innodb_buffer_pool_size" in s for s in steps[:3])
+    assert not any("Elasticsearch" in s or "jvm.options" in s for s in steps)
+
+
+def test_prose_names_are_distinct_and_no_common_words() -> None:
+    from knowledge.workloads import mentions
+
+    names = [w.lower() for r in load() for w in r.prose]
+    assert len(names) == len(set(names))
+    assert not {"node", "make", "go", "git", "spark", "cargo", "java script", "python", "apache"} & set(names)
+    # kubelet and container runtimes log on every node: their names say nothing
+    assert all(not r.prose for r in load() if not r.named_in_logs)
+    assert mentions("Postgres and redis-2.6.13, node.js and llama.cpp") == ["Postgres", "redis", "node.js", "llama.cpp"]
+    # joined to another word by a hyphen it is another program: a load generator, an exporter
+    assert mentions("we run cassandra-stress against it, and the redis-exporter and kube-mysql") == []
+
+
+def test_only_a_persons_sentences_are_read_as_prose() -> None:
+    banner = (
+        "Linux version 5.15.0-91-generic (buildd@lcy02-amd64-086) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) "
+        "11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023\n"
+    )
+    text = (
+        "our postgres box keeps dying at night\n"
+        + banner
+        + "Mar  3 10:00:05 db-1 systemd[1]: Started the nightly redis dump of our cluster\n"
+        + SYSLOG_HEADER_ONLY.format(host="db-1", other="db-1", tag="sshd[1]", message="Accepted publickey")
+        + "ok?\n"
+    )
+    assert [line.number for line in parse_text(text).context.prose] == [1]
