@@ -132,8 +132,10 @@ def test_ranking_on_the_third_wave_does_not_fall():
 
 
 # of 14 labelled, reached on 2026-12-06 when the wave was added; raise as the diagnosis improves, never lower
-THIRD_WAVE_TOP1 = 9
-THIRD_WAVE_TOP3 = 10
+# (8 and 9 when it was added; 9 and 10 with OOM130 on costly orders; 11 and 12 with the kernel-side
+# rules of wt-defects: HighMem evidence for OOM101, GFP_NOIO's missing compaction, OOM225)
+THIRD_WAVE_TOP1 = 11
+THIRD_WAVE_TOP3 = 12
 
 
 def test_ranking_on_the_fourth_wave_does_not_fall():
