@@ -52,7 +52,8 @@ _RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] 
 
 def _runs_together(text: str) -> bool:
     """A printk stamp after text and padding on the same line (a literal search first: cheap)."""
-    for padding in ("  [", "\t["):
+    # (a tab is looked for alone first: one memchr pass, where `\t[` is a slow two-character search)
+    for padding in ("  [", "\t[") if "\t" in text else ("  [",):
         at = text.find(padding)
         while at >= 0:
             stamp = at + len(padding) - 1
@@ -136,8 +137,11 @@ _ODD_SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufef
 
 
 def _undo_transport(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x1b[" in text:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # A multi-character literal is searched for a character at a time; its rare first character
+    # alone is one memchr pass, so it is looked for first (most pastes hold no escape, no `&`).
+    if "\x1b" in text and "\x1b[" in text:
         text = _ANSI_ESCAPE.sub("", text)
     for odd, plain in _ODD_SPACES.items():
         if odd in text:
@@ -168,9 +172,9 @@ def _undo_transport(text: str) -> str:
         text = _from_json_export(text)
     if '"' in text and _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
         text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
-    if "<http" in text or "<mailto:" in text:
+    if "<" in text and ("<http" in text or "<mailto:" in text):
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    if _ENTITY_EVIDENCE.search(text):
+    if "&" in text and _ENTITY_EVIDENCE.search(text):
         import html
 
         text = html.unescape(text)
@@ -547,7 +551,8 @@ def normalise(text: str) -> Normalised:
     raw_lines = text.split("\n")
     physical: list[_Physical | None] = []
     shared_prefix = ""
-    fenced = "```" in text or "~~~" in text  # (looked for in each line only when the paste has any)
+    # (looked for in each line only when the paste has any; each rare character alone first)
+    fenced = ("`" in text and "```" in text) or ("~" in text and "~~~" in text)
     for index, raw in enumerate(raw_lines):
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
