@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .lexicon import (
+    OPENING_CUTS,
     OTHER,
     Classified,
     classify,
@@ -52,7 +53,8 @@ _RUN_TOGETHER_STAMPS = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\[\s*\d+\.\d{6}\] 
 
 def _runs_together(text: str) -> bool:
     """A printk stamp after text and padding on the same line (a literal search first: cheap)."""
-    for padding in ("  [", "\t["):
+    # (a tab is looked for alone first: one memchr pass, where `\t[` is a slow two-character search)
+    for padding in ("  [", "\t[") if "\t" in text else ("  [",):
         at = text.find(padding)
         while at >= 0:
             stamp = at + len(padding) - 1
@@ -136,8 +138,11 @@ _ODD_SPACES = {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufef
 
 
 def _undo_transport(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x1b[" in text:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # A multi-character literal is searched for a character at a time; its rare first character
+    # alone is one memchr pass, so it is looked for first (most pastes hold no escape, no `&`).
+    if "\x1b" in text and "\x1b[" in text:
         text = _ANSI_ESCAPE.sub("", text)
     for odd, plain in _ODD_SPACES.items():
         if odd in text:
@@ -168,9 +173,9 @@ def _undo_transport(text: str) -> str:
         text = _from_json_export(text)
     if '"' in text and _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
         text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
-    if "<http" in text or "<mailto:" in text:
+    if "<" in text and ("<http" in text or "<mailto:" in text):
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
-    if _ENTITY_EVIDENCE.search(text):
+    if "&" in text and _ENTITY_EVIDENCE.search(text):
         import html
 
         text = html.unescape(text)
@@ -347,7 +352,15 @@ def line_content(raw: str) -> tuple[str, str]:
         line = _INLINE_CODE.sub("", line)
     if "**" in line:
         line = _BOLD.sub("", line.strip())
-    return _strip_prefix(line)
+    # _strip_prefix, inline: this runs once per physical line
+    end = prefix_end(line)
+    if end is None:
+        if line[:1] not in (" ", "\t"):
+            return line, ""
+        end = prefix_end(line, len(line) - len(line.lstrip(" \t")))
+        if end is None:
+            return line, ""
+    return line[end:], line[:end]
 
 
 _CODE_SPAN = re.compile(r"`+([^`\n]+)`+")
@@ -461,6 +474,12 @@ def _kind(entry: _Physical) -> str:
     return entry.classified.kind
 
 
+def _classified(entry: _Physical) -> Classified:
+    """``entry``'s classification, made and kept on first use (``_kind``)."""
+    classified = entry.classified = classify_fields(entry.text)
+    return classified
+
+
 def _opens(entry: _Physical) -> bool:
     """A cut kernel line's opening (lexicon.OPENING_CUTS): it starts its own run, it never
     continues the line before it. Asked after ``_kind``, which classified the entry."""
@@ -547,7 +566,8 @@ def normalise(text: str) -> Normalised:
     raw_lines = text.split("\n")
     physical: list[_Physical | None] = []
     shared_prefix = ""
-    fenced = "```" in text or "~~~" in text  # (looked for in each line only when the paste has any)
+    # (looked for in each line only when the paste has any; each rare character alone first)
+    fenced = ("`" in text and "```" in text) or ("~" in text and "~~~" in text)
     for index, raw in enumerate(raw_lines):
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
@@ -610,8 +630,12 @@ def normalise(text: str) -> Normalised:
                 following is None
                 or not following.text
                 or following.prefix
-                or (_kind(following) not in loose and (not entry.prefix or entry.raw_length < 60))
-                or _opens(following)
+                # (_kind and _opens, inline: asked of nearly every line)
+                or (
+                    (classified := following.classified or _classified(following)).kind not in loose
+                    and (not entry.prefix or entry.raw_length < 60)
+                )
+                or (classified.kind in OPENING_CUTS and opens_line(classified))
             ):
                 budget -= 2  # no fragment (most lines): no run to build
             else:

@@ -1174,14 +1174,15 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
 
     names = tuple(c for c in columns if c != "name")
     parsed_rows = _task_rows(row_items, names, kernel)
-    if None in parsed_rows:  # a row a person cut short: read the columns still there
+    # (`all`, not `None in`: that calls TaskRow.__eq__ once per row; a TaskRow is always true)
+    if not all(parsed_rows):  # a row a person cut short: read the columns still there
         reference = next((rest for row, (_, rest, _) in zip(parsed_rows, row_sources(), strict=False) if row), None)
         row_names = names or (_era_names(reference.split(), kernel) if reference else ())
         parsed_rows = [
             row or _cut_task_row(pid, rest, number, row_names)
             for row, (pid, rest, number) in zip(parsed_rows, row_sources(), strict=False)
         ]
-    tasks = tuple(row for row in parsed_rows if row)
+    tasks = tuple(filter(None, parsed_rows))
 
     summary = None
     summary_item = first("oom_summary")
