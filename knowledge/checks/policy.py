@@ -69,14 +69,16 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Nothing was eligible: every task is OOM_SCORE_ADJ_MIN (-1000) or unkillable."""
     panic = a.event.panic
     text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    if not text_lines and a.event.kill is not None:
+        # a victim was found and the kernel did not say otherwise: not this finding, whatever the
+        # table shows (asked first: counting the protected rows of every event cost more)
+        return None
     protected = [t for t in a.tasks if t.protected]
     all_protected = bool(a.tasks) and len(protected) == len(a.tasks)
     if not text_lines and not all_protected:
         return None
     if a.tasks and len(protected) < p["min_protected_share"] * len(a.tasks):
         return None  # earlier victims are dying, not protected: the memory is not in tasks
-    if not text_lines and a.event.kill is not None:
-        return None
     if _boot_without_tasks(a, p["boot_uptime_s"]):
         return None  # no process exists yet: the kernel alone did not fit (OOM223), not oom_score_adj
     evidence: Evidence = {
