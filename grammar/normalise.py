@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .lexicon import (
-    OPENING_CUTS,
     OTHER,
     Classified,
     classify,
@@ -352,15 +351,7 @@ def line_content(raw: str) -> tuple[str, str]:
         line = _INLINE_CODE.sub("", line)
     if "**" in line:
         line = _BOLD.sub("", line.strip())
-    # _strip_prefix, inline: this runs once per physical line
-    end = prefix_end(line)
-    if end is None:
-        if line[:1] not in (" ", "\t"):
-            return line, ""
-        end = prefix_end(line, len(line) - len(line.lstrip(" \t")))
-        if end is None:
-            return line, ""
-    return line[end:], line[:end]
+    return _strip_prefix(line)
 
 
 _CODE_SPAN = re.compile(r"`+([^`\n]+)`+")
@@ -472,12 +463,6 @@ def _kind(entry: _Physical) -> str:
     if entry.classified is None:
         entry.classified = classify_fields(entry.text)
     return entry.classified.kind
-
-
-def _classified(entry: _Physical) -> Classified:
-    """``entry``'s classification, made and kept on first use (``_kind``)."""
-    classified = entry.classified = classify_fields(entry.text)
-    return classified
 
 
 def _opens(entry: _Physical) -> bool:
@@ -630,12 +615,8 @@ def normalise(text: str) -> Normalised:
                 following is None
                 or not following.text
                 or following.prefix
-                # (_kind and _opens, inline: asked of nearly every line)
-                or (
-                    (classified := following.classified or _classified(following)).kind not in loose
-                    and (not entry.prefix or entry.raw_length < 60)
-                )
-                or (classified.kind in OPENING_CUTS and opens_line(classified))
+                or (_kind(following) not in loose and (not entry.prefix or entry.raw_length < 60))
+                or _opens(following)
             ):
                 budget -= 2  # no fragment (most lines): no run to build
             else:
