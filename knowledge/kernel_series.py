@@ -25,6 +25,7 @@ PATH = Path(__file__).with_name("kernel_series.yaml")
 class Table:
     as_of: str
     longterm: dict[tuple[int, int], str | None]  # series -> month its maintenance ended (None: not stated)
+    last: dict[tuple[int, int], int]  # series -> its final release's third number, where cited
     maintained: tuple[tuple[int, int], ...]
     distributions: tuple[tuple[str, re.Pattern[str], str], ...]
 
@@ -40,6 +41,7 @@ def table() -> Table:
     return Table(
         as_of=str(data["as_of"]),
         longterm={_pair(r["series"]): r.get("ended") for r in data["longterm"]},
+        last={_pair(r["series"]): int(str(r["last"]).split(".")[2]) for r in data["longterm"] if r.get("last")},
         maintained=tuple(_pair(s) for s in data["maintained"]),
         distributions=tuple((d["name"], re.compile(d["pattern"]), d["update"]) for d in data["distributions"]),
     )
@@ -128,6 +130,12 @@ def upgrade_path(kernel: str | None) -> KernelPath:
     if pair in t.longterm:
         ended = t.longterm[pair]
         when = f" in {ended}" if ended else ""
+        last = t.last.get(pair)
+        if last is not None:
+            when += f" with {name}.{last}"
+            if release.version[2] and release.version[2] < last:
+                # an old point release far behind its series: even the series' own fixes are missing
+                when += f", {last - release.version[2]} releases after {kernel}"
         return KernelPath(
             "ended",
             name,
