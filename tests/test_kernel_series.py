@@ -24,6 +24,7 @@ CASES = (
     "gh-docker-for-linux-1001-op",
     "lore-2626mm2-oom-init-zero-anon-split-lru",
     "lore-518rc3-armv7-swap-over-nfs-writehdr-alloc",
+    "lore-2626-amd64-sysrq-order0-swap-weirdness",
 )
 
 
@@ -125,3 +126,14 @@ def test_a_kill_on_a_development_tree_is_a_kernel_clue_unless_a_known_record_exp
     # 5.18.0-rc3, a failure the NFS swap-out record explains (OOM606): no development clue
     report = analyze(load_case("lore-518rc3-armv7-swap-over-nfs-writehdr-alloc")[0])
     assert not any(f.code == "OOM602" for e in report.events for f in e.findings)
+
+
+def test_memory_no_counter_explains_gets_the_kernel_path_of_its_distribution() -> None:
+    # 2.6.26-2-amd64 (Debian), SysRq-f with much of RAM in no counter: OOM215 had only places to
+    # look; the fix once no balloon, GPU or ZFS holds it is the kernel or a driver
+    report = analyze(load_case("lore-2626-amd64-sysrq-order0-swap-weirdness")[0])
+    event = next(e for e in report.events if any(f.code == "OOM215" for f in e.findings))
+    step = next(s for s in event.diagnosis.record_steps("OOM215") if s.startswith("If no balloon"))
+    assert "Debian" in step and "known-good kernel" in step
+    # the only fix among the event's steps (OOM001's are what to find out): the third step
+    assert event.diagnosis.steps[2][1].text == step
