@@ -27,7 +27,7 @@ class Table:
     longterm: dict[tuple[int, int], str | None]  # series -> month its maintenance ended (None: not stated)
     last: dict[tuple[int, int], int]  # series -> its final release's third number, where cited
     maintained: tuple[tuple[int, int], ...]
-    distributions: tuple[tuple[str, re.Pattern[str], str], ...]
+    distributions: tuple[tuple[str, re.Pattern[str], str, str | None], ...]
 
 
 def _pair(text: str) -> tuple[int, int]:
@@ -43,7 +43,9 @@ def table() -> Table:
         longterm={_pair(r["series"]): r.get("ended") for r in data["longterm"]},
         last={_pair(r["series"]): int(str(r["last"]).split(".")[2]) for r in data["longterm"] if r.get("last")},
         maintained=tuple(_pair(s) for s in data["maintained"]),
-        distributions=tuple((d["name"], re.compile(d["pattern"]), d["update"]) for d in data["distributions"]),
+        distributions=tuple(
+            (d["name"], re.compile(d["pattern"]), d["update"], d.get("note")) for d in data["distributions"]
+        ),
     )
 
 
@@ -109,15 +111,17 @@ def upgrade_path(kernel: str | None) -> KernelPath:
             DEVELOPMENT[development],
         )
     raw = kernel or ""
-    for distro, pattern, update in t.distributions:
+    for distro, pattern, update, note in t.distributions:
         if pattern.search(raw):
+            how = note or (
+                "its fixes come as the distribution's backports, which the kernel.org release number does not "
+                "show, so check the distribution's kernel changelog, and if the distribution release itself is out "
+                "of support move to a supported one"
+            )
             return KernelPath(
                 "distribution",
                 name,
-                f"your distribution's latest kernel update ({kernel} is a kernel of {distro}: {update}); its fixes "
-                "come as the distribution's backports, which the kernel.org release number does not show, so check "
-                "the distribution's kernel changelog, and if the distribution release itself is out of support move "
-                "to a supported one",
+                f"your distribution's latest kernel update ({kernel} is a kernel of {distro}: {update}); {how}",
             )
     pair = (series[0], series[1])
     if pair in t.maintained:

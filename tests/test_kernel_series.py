@@ -105,10 +105,11 @@ def test_a_linux_next_kill_from_the_fault_path_stays_a_root_cause_and_names_the_
 
 
 def test_a_kernel_clue_beside_a_weak_cause_brings_the_upgrade_path_among_the_first_three() -> None:
-    # 5.10 kernel tainted by an out-of-tree module in the trace, the top finding an unsure
-    # largest-process reading: the kernel path (worded for a maintained longterm series) is third
+    # an Android GKI 5.10 kernel tainted by an out-of-tree module in the trace, the top finding an
+    # unsure largest-process reading: the kernel path (the vendor's system update) is third
     steps = _first_three("gh-zen-kernel-zen-kernel-288")
-    assert any(s.startswith("Update the kernel: the latest 5.10.y release") for s in steps), steps
+    assert steps[2].startswith("Update the kernel: your distribution's latest kernel update"), steps
+    assert "Android (GKI)" in steps[2]
 
 
 def test_a_distribution_kernel_is_sent_to_its_distribution_update() -> None:
@@ -137,3 +138,29 @@ def test_memory_no_counter_explains_gets_the_kernel_path_of_its_distribution() -
     assert "Debian" in step and "known-good kernel" in step
     # the only fix among the event's steps (OOM001's are what to find out): the third step
     assert event.diagnosis.steps[2][1].text == step
+
+
+@pytest.mark.parametrize(
+    ("release", "distro"),
+    [
+        ("5.4.0-1097-dx2023032205-8e2e150ee-aws", "Ubuntu"),
+        ("2.6.32-24-generic", "Ubuntu"),
+        ("5.15.158-2-pve", "Proxmox VE"),
+        ("6.1.21-v7l+", "Raspberry Pi OS"),
+        ("6.12.47+rpt-rpi-2712", "Raspberry Pi OS"),
+        ("6.1.1-1-rpi-ARCH", "Arch Linux"),
+        ("5.10.81-android12-9-24321119", "Android (GKI)"),
+        ("6.11.11-valve17-1-neptune-611-g027868a0ac03", "SteamOS"),
+        ("4.14.154-99.181.amzn1.x86_64", "Amazon Linux"),
+    ],
+)
+def test_distribution_kernels_of_the_corpus_are_recognised(release: str, distro: str) -> None:
+    # releases from folds 1-4: each is fixed by its distribution's update, not a kernel.org release
+    path = upgrade_path(release)
+    assert path.kind == "distribution" and f"a kernel of {distro}:" in path.text, path.text
+
+
+def test_an_ubuntu_mainline_build_is_not_an_ubuntu_kernel() -> None:
+    # kernel.ubuntu.com mainline builds carry the kernel.org point release (4.8.12-040812-generic):
+    # no Ubuntu update fixes them, and 4.8 was a plain stable series
+    assert upgrade_path("4.8.12-040812-generic").kind == "stable"
