@@ -105,7 +105,9 @@ def test_a_container_runtime_killed_while_starting_the_container_is_not_a_progra
     assert not any("If runc" in t or "bound runc" in t for t in texts)
     assert "the container was killed while it started" in event.findings[0].explanation
     oom004 = next(f for f in event.findings if f.code == "OOM004")
-    assert oom004.remediation[0].startswith("runc:[2:INIT] is the container runtime setting the container up")
+    assert oom004.remediation[0].startswith(
+        "Raise the container's memory limit: runc:[2:INIT] is the container runtime"
+    )
     # the limit is there already: OOM004 no longer says to add one
     assert not any("add a memory limit" in step for step in oom004.remediation)
 
@@ -114,7 +116,9 @@ def test_repeated_memcg_kills_say_the_limit_is_reached_again_not_that_one_is_mis
     event = _event("gh-docker-for-linux-1001-killstorm")
     oom004 = next((f for f in event.findings if f.code == "OOM004"), None)
     assert oom004 is not None
-    assert oom004.remediation[0].startswith("python3 was killed by its memory cgroup's limit each time")
+    assert oom004.remediation[0].startswith("Raise the limit to what python3 uses at its peak")
+    assert "python3 was killed" not in oom004.remediation[0]
+    assert "it was killed by its memory cgroup's limit each time" in oom004.remediation[0]
     assert "gunicorn --workers" in oom004.remediation[0]
     assert not any("add a memory limit" in step for step in oom004.remediation)
 
@@ -126,7 +130,8 @@ def test_a_header_from_a_container_points_at_the_containers_own_limit() -> None:
     # cpuset named by a 64-hex-digit container ID (jetstack: an 8 MiB init container)
     steps = _steps(_event("gh-jetstack-navigator-297"))
     assert steps[1][1].startswith(
-        "cp may run in a container with its own memory limit (its cpuset is named by a container ID)"
+        "Check whether the container's own memory limit killed it: cp may run in a container"
+        " (its cpuset is named by a container ID)"
     )
     assert "resources.limits.memory" in steps[1][1]
     # the kubelet's oom_score_adj of a Burstable pod's container
