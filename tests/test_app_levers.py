@@ -152,3 +152,11 @@ def test_more_memory_sized_from_the_dump_comes_before_the_cap() -> None:
     cap = next(i for i, s in enumerate(own) if s.startswith("Cap it with a memory cgroup"))
     assert ram < cap
     assert re.search(r"needs about 768 MiB, 257 MiB more than it had", own[ram])
+
+
+def test_a_group_filled_by_tmpfs_names_no_program_to_blame_and_gets_the_files_step() -> None:
+    # 128 MiB limit, shmem (files in a tmpfs charged to the group) most of it
+    steps = _steps(_event("lab-memcg-shmem-deb612-amd64"))
+    assert steps[0][1].startswith("Raise the cgroup's limit") and "to about 160 MiB" in steps[0][1]
+    assert not any("keeps growing until the limit kills it" in text for _code, text in steps)
+    assert steps[2] == ("OOM402", steps[2][1]) and "tmpfs" in steps[2][1]

@@ -64,6 +64,11 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     context["holder"] = next((n for n in candidates if n and not CONTAINER_RUNTIME.match(n)), None)
     context["starting"] = bool(a.victim_name and CONTAINER_RUNTIME.match(a.victim_name))
     context["victim"] = a.victim_name
+    # tmpfs/shm files charged to the group belong to no process: a program's leak is then not
+    # what filled it (OOM402 names the files)
+    shmem = a.memcg_stat_kb("shmem", "total_shmem")
+    used = (usage[1] or usage[0]) if usage is not None else None
+    context["shmem_held"] = bool(shmem and used and shmem >= p["shmem_share"] * used)
     return Hit(p["confidence"], evidence, context)
 
 

@@ -211,10 +211,11 @@ CONTAINER_ID = re.compile(r"(?:^|/)[0-9a-f]{64}$")
 def _container_hint(a: Analysis) -> str | None:
     """Why the task that invoked a header-only OOM may run in a container with its own memory
     limit, in words for the step (None when nothing says so). A memory cgroup's OOM prints the
-    same header as the machine's before 4.19's `oom-kill:` summary line, so only its cgroup or its
+    same 'invoked oom-killer' line as the machine's (mm/oom_kill.c dump_header(); the lines after it
+    tell them apart, and none was pasted), so only its cgroup or its
     oom_score_adj can hint at it: the cgroup path (Analysis.environment: kubepods, a container
     runtime, LXC), a `cpuset=` leaf that is a container ID, or the kubelet's oom_score_adj for pod
-    containers (pkg/kubelet/qos/policy.go: -998 for Guaranteed pods, -997 since Kubernetes 1.27;
+    containers (pkg/kubelet/qos/policy.go: -998 for Guaranteed pods in early releases, -997 in later ones;
     Burstable pods 2 (3) to 999 from their memory request)."""
     env = a.environment
     if env.kubernetes:
