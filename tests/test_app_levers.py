@@ -160,3 +160,12 @@ def test_a_group_filled_by_tmpfs_names_no_program_to_blame_and_gets_the_files_st
     assert steps[0][1].startswith("Raise the cgroup's limit") and "to about 160 MiB" in steps[0][1]
     assert not any("keeps growing until the limit kills it" in text for _code, text in steps)
     assert steps[2] == ("OOM402", steps[2][1]) and "tmpfs" in steps[2][1]
+
+
+def test_a_known_runtime_heap_is_sized_against_the_printed_limit() -> None:
+    # a JVM in a unit limited to 5 GiB (the expert capped it with -Xmx2048m): the record's 50-75 %
+    first = _steps(_event("code-fluid-project-jira-to-11ty-infra-161"))[0][1]
+    assert "Against the 5 GiB limit that is -Xmx at about 2.5 GiB to 3.8 GiB." in first
+    # no printed limit (usage lines cut): no heap size is made up
+    first = _steps(_event("gh-elastic-cloud-on-k8s-1821"))[0][1]
+    assert "-Xmx" in first and "Against the" not in first

@@ -154,7 +154,14 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             else None
         ),
         "workload": (
-            {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
+            {
+                "name": workload.name,
+                "levers": workload.levers,
+                "id": workload.id,
+                "process": process,
+                "limit_setting": workload.limit_setting,
+                "limit_share": workload.limit_share,
+            }
             if workload
             else None
         ),

@@ -57,6 +57,7 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     trigger = a.event.trigger.comm if a.event.trigger else None
     context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None, trigger))
     context["raise_to"] = _raise_to(a, context["sizing"], p["min_victim_kb"])
+    context["heap"] = _heap(context["workload"], context["raise_to"])
     # the program that held the group's memory: the largest of the group's task table (a memcg
     # OOM's table lists the group's tasks only), else the victim, else the task that was charging;
     # never a container runtime's own process (a victim that is one: the container was starting)
@@ -67,8 +68,8 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # tmpfs/shm files charged to the group belong to no process: a program's leak is then not
     # what filled it (OOM402 names the files)
     shmem = a.memcg_stat_kb("shmem", "total_shmem")
-    used = (usage[1] or usage[0]) if usage is not None else None
-    context["shmem_held"] = bool(shmem and used and shmem >= p["shmem_share"] * used)
+    group_kb = (usage[1] or usage[0]) if usage is not None else None
+    context["shmem_held"] = bool(shmem and group_kb and shmem >= p["shmem_share"] * group_kb)
     return Hit(p["confidence"], evidence, context)
 
 
@@ -99,6 +100,23 @@ def _raise_to(a: Analysis, sizing: dict[str, Any] | None, min_victim_kb: int) ->
     if held < min_victim_kb:
         return None  # a small victim bounds the group too loosely to name a size
     return {"basis": "victim", "target_kb": _round_up(held), "held_kb": held, "victim": a.victim_name}
+
+
+def _heap(workload: dict[str, Any] | None, raise_to: dict[str, Any] | None) -> dict[str, Any] | None:
+    """ctx.heap: the workload's heap-like setting (knowledge/workloads.yaml limit_setting) at its
+    record's share of the limit the report prints, rounded down to 64 MB: low and high, for the
+    current limit. None without a printed limit or for a record without such a setting."""
+    if workload is None or not workload.get("limit_share") or raise_to is None or raise_to["basis"] != "usage":
+        return None
+    low, high = workload["limit_share"]
+    step = 64 * 1024
+    limit = raise_to["limit_kb"]
+    return {
+        "setting": workload["limit_setting"],
+        "low_kb": max(step, int(limit * low) // step * step),
+        "high_kb": max(step, int(limit * high) // step * step),
+        "limit_kb": limit,
+    }
 
 
 def _round_up(held_kb: int) -> int:
