@@ -21,7 +21,10 @@ them) reached 6/14 when it was added; its own floor holds that. The kernel-side 
 GFP_NOIO's missing compaction, the victim of a lone kill line) took it to 11/14, all cases to
 161/182 (folds 1-4 137/145); held-out unchanged at 24/37. The fourth wave (FOURTH_WAVE.txt,
 11 threads labelled the same way) reached 7/8 when its first eight were added (held-out fold 2/3)
-and 10/11 with the last three; its own floor holds that.
+and 10/11 with the last three; its own floor holds that. The limit and process-growth levers of
+2026-12-06 (OOM401 limits sized from the dump and the group's grower with its update path, OOM225
+for kill lines with figures, OOM204's container hint, OOM004 on repeated memcg kills) took all
+cases to 172/193 (folds 1-4 146/153); held-out unchanged at 26/40.
 """
 
 from __future__ import annotations
