@@ -27,6 +27,10 @@ The kernel path worded per release (knowledge/kernel_series.py) and brought amon
 when a kernel-defect finding fires (order_steps rule 3) left every figure unchanged (all 171/193,
 held-out 26/40, folds 1-4 145/153; waves 7/8, 11/14, 10/11): the held-out kernel_bug misses show
 none of the signs it reads (taint, module, development tree), so it corrects wording, not the share.
+The limit and process-growth levers of
+2026-12-06 (OOM401 limits sized from the dump and the group's grower with its update path, OOM225
+for kill lines with figures, OOM204's container hint, OOM004 on repeated memcg kills) took all
+cases to 172/193 (folds 1-4 146/153); held-out unchanged at 26/40.
 """
 
 from __future__ import annotations
