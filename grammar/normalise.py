@@ -369,6 +369,22 @@ def _quoted_kernel_line(stripped: str) -> tuple[str, str] | None:
     return (text, prefix) if text and classify(text) != OTHER else None
 
 
+# A kernel line's opening after a person's opening double quote that closes on a later line: the
+# quotation wrapped inside the line (`"gnome-shell: page allocation failure: order:4,` / `mode:...`).
+_OPENED_LINE = re.compile(r'^["\u201c]([^"\u201d]+)$')
+
+
+def _opened_kernel_line(stripped: str) -> tuple[str, str] | None:
+    """The opening of a kernel line (and its log prefix) after a double quote that does not close
+    on this line; only an opening the grammar knows (``opens_line``), so prose in quotes stays prose."""
+    match = _OPENED_LINE.match(stripped)
+    if not match:
+        return None
+    text, prefix = _strip_prefix(match.group(1).strip())
+    text = text.strip()
+    return (text, prefix) if text and opens_line(classify_fields(text)) else None
+
+
 def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
     """The inline code spans of a prose line that hold a kernel line the grammar knows."""
     spans = []
@@ -579,7 +595,7 @@ def normalise(text: str) -> Normalised:
             physical.append(None)
             continue
         if stripped[:1] in ('"', "\u201c") and is_loose(classify(stripped)):
-            quoted = _quoted_kernel_line(stripped)
+            quoted = _quoted_kernel_line(stripped) or _opened_kernel_line(stripped)
             if quoted:  # the quote marks are the person's, not the kernel's
                 stripped, quoted_prefix = quoted
                 body, prefix = stripped, quoted_prefix or prefix

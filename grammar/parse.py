@@ -707,10 +707,18 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         start, end = spans[index]
         if any(
             _quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
-            and _any_between(prose, spans[other][1], start)
+            and (
+                _any_between(prose, spans[other][1], start)
+                or (
+                    all(_USEC_STAMP.search(item.prefix) for item in draft.items)
+                    and _quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
+                )
+            )
             for other in range(index)
         ):
-            continue  # repeats an earlier event after prose: an answer quoting the question
+            # repeats an earlier event after prose (an answer quoting the question), or copies its
+            # lines with their µs printk stamps (one message is printed once: a quotation of it)
+            continue
         if any(
             _quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
             and len(signatures[index]) < len(signatures[other])
