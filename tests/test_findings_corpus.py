@@ -159,14 +159,17 @@ def test_ranking_on_the_fifth_wave_does_not_fall():
     """The fifth wave (FIFTH_WAVE.txt): threads and pull requests whose expert gave a fix (two
     application leaks fixed by a release or a rollback, an exFAT module's high-order allocation
     fixed by a commit, two container limits, one of them PostgreSQL's shared_buffers sized for the
-    host), labelled before oomlens ran on them. The floors are what was reached when they were added
-    (2026-12-06)."""
-    _wave_holds("fifth", FIFTH_WAVE, 5, FIFTH_WAVE_TOP1, FIFTH_WAVE_TOP3)
+    host; then an OSS sound and an amdgpu driver allocation, a KVM GFP_DMA32 page under a node-1
+    cpuset, a vendor KB's benign order-2 warning), labelled before oomlens ran on them. The floors
+    are what was reached when they were added (2026-12-06)."""
+    _wave_holds("fifth", FIFTH_WAVE, 9, FIFTH_WAVE_TOP1, FIFTH_WAVE_TOP3)
 
 
-# of 5 labelled, reached on 2026-12-06 when the wave was added; raise as the diagnosis improves, never lower
-FIFTH_WAVE_TOP1 = 4
-FIFTH_WAVE_TOP3 = 4
+# of 9 labelled, reached on 2026-12-06 when the wave was added (4 and 4 of the first 5; 2 and 2 of
+# the 4 added later: the cpuset case ranks overcommit first, the SUSE KB's benign warning ranks
+# fragmentation); raise as the diagnosis improves, never lower
+FIFTH_WAVE_TOP1 = 6
+FIFTH_WAVE_TOP3 = 6
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
