@@ -385,6 +385,13 @@ def _opened_kernel_line(stripped: str) -> tuple[str, str] | None:
     return (text, prefix) if text and opens_line(classify_fields(text)) else None
 
 
+def _unquoted(text: str) -> str:
+    """``text`` without the double quotes around it when what they enclose is a kernel line."""
+    match = _QUOTED_LINE.match(text)
+    inner = match.group(1).strip() if match else ""
+    return inner if inner and classify(inner) != OTHER else text
+
+
 def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
     """The inline code spans of a prose line that hold a kernel line the grammar knows."""
     spans = []
@@ -562,6 +569,9 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
             continue
         for exact in (exact_first, not exact_first):
             text = _joined(run[:end], exact, indent)
+            if text[:1] in ('"', "\u201c"):
+                # a kernel line a person set in double quotes, wrapped: the quotes are not the kernel's
+                text = _unquoted(text)
             classified = classify_fields(text)
             kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):

@@ -2,7 +2,8 @@
 whose double quote opens on the first wrapped line and closes on the last, and a header copied
 again, with its microsecond printk stamp, right after the report it belongs to (no prose between).
 The lines are those of the fifth-wave corpus case lore-53rc2-amdgpu-dc-state-order4-kvmalloc
-(fold 2), without its quoted-printable encoding."""
+(fold 2), without its quoted-printable encoding, and of lore-414-bz200651-xt-table-vmalloc-noretry
+(fold 1), whose one vmalloc failure line bugzilla wrapped inside the reporter's double quotes."""
 
 from __future__ import annotations
 
@@ -61,3 +62,20 @@ def test_a_header_copied_with_its_microsecond_stamp_is_the_same_event() -> None:
 def test_a_later_failure_with_its_own_stamp_is_another_event() -> None:
     later = REPORT.replace("\n\n[ 3225.313209] Xorg", "\n\n[ 3301.040118] Xorg")
     assert [event["trigger_comm"] for event in _events(later)] == ["Xorg", "Xorg"]
+
+
+VMALLOC_QUOTED = """> After creating large number of cgroups and under memory pressure, iptables
+> command fails with following error:
+>
+> "iptables-restor: vmalloc: allocation failure, allocated 3047424 of 3465216
+> bytes, mode:0x14010c0(GFP_KERNEL|__GFP_NORETRY), nodemask=(null)"
+
+I'm not sure what the problem is here.
+"""
+
+
+def test_a_wrapped_kernel_line_in_double_quotes_is_read_without_them() -> None:
+    (event,) = _events(VMALLOC_QUOTED)
+    assert event["kind"] == "page-allocation-failure"
+    assert event["trigger_comm"] == "iptables-restor"
+    assert (event["gfp_mask"], event["order"]) == ("0x14010c0", None)
