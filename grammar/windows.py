@@ -130,6 +130,7 @@ def anchor_starts(chunk: bytes) -> list[int]:
 _STRONG = (
     b"invoked oom-killer",
     b"page allocation failure",
+    b"vmalloc: allocation failure",  # warn_alloc's vmalloc header, quoted in prose and wrapped
     b"Killed process",
     b"Kill process",
     b"oom-kill:",
