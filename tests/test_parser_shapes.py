@@ -906,3 +906,15 @@ def test_arm_backtrace_without_kallsyms_tells_arm() -> None:
     )
     report = analyze(text)
     assert (report.arch, _one(text)["kind"], _one(text)["trigger_comm"]) == ("arm", "oom-kill", "dropbear")
+
+
+def test_uname_with_processor_and_platform_fields_gives_the_machine() -> None:
+    """`uname -a` adds processor and hardware platform before the OS name when they are known
+    (lore-260-i686-e1000-tso-order3-flood): the machine is the field after the version, not
+    the word before `GNU/Linux`."""
+    fail = "swapper: page allocation failure. order:3, mode:0x20\n"
+    line = "Linux hamsu.org 2.6.0 #1 Mon Dec 29 21:07:28 EET 2003 i686 AMD Duron(tm) processor AuthenticAMD GNU/Linux\n"
+    report = analyze(fail + "\n" + line)
+    assert (report.kernel, report.arch) == ("2.6.0", "i686")
+    rhel = "Linux db1 2.6.18-194.el5 #1 SMP Tue Mar 16 21:52:39 EDT 2010 x86_64 x86_64 x86_64 GNU/Linux\n"
+    assert analyze(fail + "\n" + rhel).arch == "x86_64"
