@@ -611,6 +611,14 @@ def test_frame_shapes_that_tell_the_arch() -> None:
     assert analyze(ppc32).arch == "ppc"
     ppc64 = ppc32.replace("[c1ca5d", "[c000000001ca5d").replace("] [c00", "] [c000000000")
     assert analyze(ppc64).arch == "ppc64"
+    old_ppc64 = (  # lore-2005-ppc64: 2.6.1x ppc64 printed the return address alone, under `Trace:`
+        "modprobe: page allocation failure. order:5, mode:0xd0\n"
+        "Trace:\n"
+        "[c0000000000ba0f8] alloc_pages_current+0xc0/0xe4\n"
+        "[c0000000000941fc] __get_free_pages+0x54/0x1e0\n"
+        "[d00000000046f7d8] nfsd_cache_init+0x54/0x1a4 [nfsd]\n"
+    )
+    assert analyze(old_ppc64).arch == "ppc64"
     uml = trigger + (  # lore-32rc-uml: arch/um prints the stack slot first
         "Call Trace: \n"
         "6ff5b8b8:  [<6005af77>] oom_kill_process.clone.0+0x45/0x236\n"
