@@ -107,6 +107,14 @@ def comma_assignments(text: str) -> dict[str, str]:
 _SUMMARY_END = re.compile(r",uid=\d+$")
 # A kernel release as `uname -r` prints it: 4.18.0-14485-g036ca364c6b2, 5.10.81-android12-9-24321119.
 _RELEASE_WORD = re.compile(r"^\d+\.\d+(\.\d+)?([-+_.~][\w.+~-]*)?$")
+# `uname -a` prints machine, processor, hardware platform and OS after the kernel version
+# (coreutils; the two middle fields only when known): `... 2003 i686 AMD Duron(tm) processor
+# AuthenticAMD GNU/Linux`. The word before `GNU/Linux` is the machine only when those two are
+# left out or repeat it (`x86_64 x86_64 x86_64`); else the machine is the first machine name
+# after the version's `#`.
+_UNAME_MACHINE = re.compile(
+    r"x86_64|amd64|i[3-6]86|aarch64|arm64|armv\w+|arm|ppc64le|ppc64|ppc|s390x|s390|mips\w*|riscv64|sparc64|ia64|m68k"
+)
 _OLD_X86_64_FRAME = re.compile(r"<[0-9a-fA-F]{16}>\{(?::\w+:)?([\w.$]+)\+\d+\}")
 _ELLIPSES = ("...", "\u2026")
 
@@ -165,6 +173,14 @@ def cut_assignments(text: str) -> dict[str, str]:
             continue
         values[key] = value
     return values
+
+
+def _uname_machine(groups: dict[str, Any], line: str) -> str | None:
+    machine: str | None = groups.get("un_machine")
+    if machine and _UNAME_MACHINE.fullmatch(machine):
+        return machine
+    words = line.split("#", 1)[-1].split()
+    return next((word for word in words if _UNAME_MACHINE.fullmatch(word)), machine)
 
 
 def _comm_and_rest(text: str) -> tuple[str | None, str]:
@@ -366,7 +382,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def uname(self, children: list[Token]) -> Item:
         g = self._groups("UNAME", children[0])
-        return Item("other", str(children[0]), {"release": g.get("un_release"), "machine": g.get("un_machine")})
+        text = str(children[0])
+        return Item("other", text, {"release": g.get("un_release"), "machine": _uname_machine(g, text)})
 
     def banner(self, children: list[Token]) -> Item:
         g = self._groups("BANNER", children[0])
