@@ -423,7 +423,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
         function = None
         for word in text.replace("(", " ").replace(")", " ").split():
             if "+0x" in word:
-                function = word.split("+0x", 1)[0]
+                # 2.6.1x x86_64 printk_address() puts a module symbol's module first: `:ip_tables:ipt_do_table+0x1eb/0x318`
+                function = word.split("+0x", 1)[0].rpartition(":")[2]
                 break
             old_x86_64 = _OLD_X86_64_FRAME.search(word)  # `<ffffffff8014d7bc>{out_of_memory+48}`
             if old_x86_64:
@@ -571,7 +572,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def meminfo_counters(self, children: list[Token]) -> Item:
         g = self._groups("MEMINFO_COUNTERS", children[0])
-        return Item("meminfo_counters", str(children[0]), {"values": colon_pairs(g.get("mc_fields") or "")})
+        values = colon_pairs(g.get("mc_fields") or "")
+        if "Active_anon" in values:  # 2.6.28-2.6.31 show_free_areas() capitalises the first counter
+            values["active_anon"] = values.pop("Active_anon")
+        return Item("meminfo_counters", str(children[0]), {"values": values})
 
     # -- the task dump --------------------------------------------------------------------------
     def tasks_state(self, children: list[Token]) -> Item:
