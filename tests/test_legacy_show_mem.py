@@ -60,3 +60,21 @@ def test_module_frames_and_the_caller_past_the_allocator() -> None:
     # the stale `:ip_tables:ipt_do_table` word between __alloc_pages and cache_grow is stepped over,
     # and so are the slab and socket-buffer wrappers: the driver's refill is the caller
     assert "from e1000_alloc_rx_buffers" in caller.explanation
+
+
+def test_two_six_two_x_kill_score_line_is_read() -> None:
+    # 2.6.24-2.6.35 oom_kill_process(): `Out of memory: kill process 3837 (slpd) score 897 or a child`
+    from grammar.parse import parse_text
+
+    dump = parse_text(load_case("lore-224rc5mm1-i686-quicklist-pgd-lowmem")[0])
+    first = dump.events[0]
+    assert first.unparsed == ()
+    assert first.kill is not None and (first.kill.pid, first.kill.score) == (3837, 897)
+
+
+def test_two_six_fifteen_per_cpu_lines_are_read() -> None:
+    # 2.6.15: `cpu 0 hot: low 0, high 0, batch 1 used:0` (a low mark before the high one)
+    from grammar.parse import parse_text
+
+    dump = parse_text(load_case("lore-2615-x86_64-sg-io-bounce-gfp-dma-0xd1")[0])
+    assert [u.text for e in dump.events for u in e.unparsed] == []
