@@ -920,6 +920,9 @@ _MACHINE_ARCH = (
 
 _UM_FRAME = re.compile(r"[0-9a-fA-F]{8,16}:  \[<[0-9a-fA-F]{8,16}>\] ")
 _PPC_FRAME = re.compile(r"\[([0-9a-fA-F]{8}|[0-9a-fA-F]{16})\] \[[0-9a-fA-F]{8,16}\] [\w.$]+\+0x")
+# ppc64's show_stack before the stack slot was printed too (2.6.1x, under `Trace:`): the return
+# address alone, 16 digits, kernel text at 0xc000000000000000, modules at 0xd000000000000000
+_PPC64_RETURN_FRAME = re.compile(r"\[[cd]0{7}[0-9a-fA-F]{8}\] [\w.$]+\+0x")
 
 
 def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
@@ -972,6 +975,8 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     if ppc_widths == {8}:
         return "ppc"
     if ppc_widths == {16}:
+        return "ppc64"
+    if sum(1 for text in traces if _PPC64_RETURN_FRAME.match(text)) >= 2:
         return "ppc64"
     if "NIP" in registers and "MSR" in registers:
         return "ppc64"

@@ -107,6 +107,14 @@ def comma_assignments(text: str) -> dict[str, str]:
 _SUMMARY_END = re.compile(r",uid=\d+$")
 # A kernel release as `uname -r` prints it: 4.18.0-14485-g036ca364c6b2, 5.10.81-android12-9-24321119.
 _RELEASE_WORD = re.compile(r"^\d+\.\d+(\.\d+)?([-+_.~][\w.+~-]*)?$")
+# `uname -a` prints machine, processor, hardware platform and OS after the kernel version
+# (coreutils; the two middle fields only when known): `... 2003 i686 AMD Duron(tm) processor
+# AuthenticAMD GNU/Linux`. The word before `GNU/Linux` is the machine only when those two are
+# left out or repeat it (`x86_64 x86_64 x86_64`); else the machine is the first machine name
+# after the version's `#`.
+_UNAME_MACHINE = re.compile(
+    r"x86_64|amd64|i[3-6]86|aarch64|arm64|armv\w+|arm|ppc64le|ppc64|ppc|s390x|s390|mips\w*|riscv64|sparc64|ia64|m68k"
+)
 _OLD_X86_64_FRAME = re.compile(r"<[0-9a-fA-F]{16}>\{(?::\w+:)?([\w.$]+)\+\d+\}")
 _ELLIPSES = ("...", "\u2026")
 
@@ -165,6 +173,14 @@ def cut_assignments(text: str) -> dict[str, str]:
             continue
         values[key] = value
     return values
+
+
+def _uname_machine(groups: dict[str, Any], line: str) -> str | None:
+    machine: str | None = groups.get("un_machine")
+    if machine and _UNAME_MACHINE.fullmatch(machine):
+        return machine
+    words = line.split("#", 1)[-1].split()
+    return next((word for word in words if _UNAME_MACHINE.fullmatch(word)), machine)
 
 
 def _comm_and_rest(text: str) -> tuple[str | None, str]:
@@ -366,7 +382,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def uname(self, children: list[Token]) -> Item:
         g = self._groups("UNAME", children[0])
-        return Item("other", str(children[0]), {"release": g.get("un_release"), "machine": g.get("un_machine")})
+        text = str(children[0])
+        return Item("other", text, {"release": g.get("un_release"), "machine": _uname_machine(g, text)})
 
     def banner(self, children: list[Token]) -> Item:
         g = self._groups("BANNER", children[0])
@@ -406,7 +423,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
         function = None
         for word in text.replace("(", " ").replace(")", " ").split():
             if "+0x" in word:
-                function = word.split("+0x", 1)[0]
+                # 2.6.1x x86_64 printk_address() puts a module symbol's module first: `:ip_tables:ipt_do_table+0x1eb/0x318`
+                function = word.split("+0x", 1)[0].rpartition(":")[2]
                 break
             old_x86_64 = _OLD_X86_64_FRAME.search(word)  # `<ffffffff8014d7bc>{out_of_memory+48}`
             if old_x86_64:
@@ -554,7 +572,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def meminfo_counters(self, children: list[Token]) -> Item:
         g = self._groups("MEMINFO_COUNTERS", children[0])
-        return Item("meminfo_counters", str(children[0]), {"values": colon_pairs(g.get("mc_fields") or "")})
+        values = colon_pairs(g.get("mc_fields") or "")
+        if "Active_anon" in values:  # 2.6.28-2.6.31 show_free_areas() capitalises the first counter
+            values["active_anon"] = values.pop("Active_anon")
+        return Item("meminfo_counters", str(children[0]), {"values": values})
 
     # -- the task dump --------------------------------------------------------------------------
     def tasks_state(self, children: list[Token]) -> Item:

@@ -332,6 +332,13 @@ class ZoneView:
         return self.order_ok
 
 
+def _empty(values: dict[str, int]) -> bool:
+    """A zone printed with no pages (``present:0kB`` or ``managed:0kB``): never in a zonelist, so no
+    request takes from it (mm/page_alloc.c build_zonelists_node(): populated_zone(), v2.6.18;
+    build_zonerefs_node(): managed_zone(), v4.16 on)."""
+    return values.get("present") == 0 or values.get("managed") == 0
+
+
 class _Weighed:
     """What the OOM killer makes of a task's figures, for ``TaskUse`` and ``RowUse`` alike."""
 
@@ -817,11 +824,19 @@ class Analysis:
             file_lru = self.meminfo_kb("active_file", "inactive_file", "isolated_file") or 0
             unevictable = self.meminfo_kb("unevictable") or 0
         shmem = self.counter_kb("shmem") or 0
+        # before the split LRU (2.6.28) show_free_areas() printed one `Active:N inactive:N` pair
+        # for anonymous memory and page cache together (mm/page_alloc.c v2.6.18)
+        lru = 0 if anon or file_lru or from_zones else self.meminfo_kb("Active", "inactive") or 0
         figures = [
             Figure("anon", "anonymous (process heap/stack, excluding shmem)", max(0, anon - shmem), lines),
             Figure("file", "page cache (file LRU)", file_lru, lines),
             Figure("shmem", "shmem/tmpfs (incl. SysV/POSIX shm)", shmem, lines),
             Figure("unevictable", "unevictable (mlocked, ramfs)", unevictable, lines),
+            *(
+                [Figure("lru", "LRU, anonymous and page cache together (this kernel prints one figure)", lru, lines)]
+                if lru
+                else []
+            ),
             Figure("slab_reclaimable", "slab, reclaimable", self.counter_kb("slab_reclaimable") or 0, lines),
             Figure("slab_unreclaimable", "slab, unreclaimable", self.counter_kb("slab_unreclaimable") or 0, lines),
             Figure(
@@ -1043,7 +1058,7 @@ class Analysis:
                     managed_kb=values.get("managed"),
                     present_kb=values.get("present"),
                     reserve_kb=self._reserve_kb(zone),
-                    usable=self.zone_usable(zone.name),
+                    usable=False if _empty(values) else self.zone_usable(zone.name),
                     all_unreclaimable=zone.all_unreclaimable,
                     blocks_at_order=blocks,
                     kb_at_order=kb_at,

@@ -10,6 +10,8 @@ here is in folds 1-4 (tests/oomcases.is_held_out).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from oomcases import is_held_out, load_case
 
@@ -130,9 +132,15 @@ def test_a_kill_on_a_development_tree_is_a_kernel_clue_unless_a_known_record_exp
 
 
 def test_memory_no_counter_explains_gets_the_kernel_path_of_its_distribution() -> None:
-    # 2.6.26-2-amd64 (Debian), SysRq-f with much of RAM in no counter: OOM215 had only places to
-    # look; the fix once no balloon, GPU or ZFS holds it is the kernel or a driver
-    report = analyze(load_case("lore-2626-amd64-sysrq-order0-swap-weirdness")[0])
+    # 2.6.26-2-amd64 (Debian), SysRq-f: OOM215 had only places to look; the fix once no balloon,
+    # GPU or ZFS holds the memory is the kernel or a driver. The report as printed has its RAM on
+    # the pre-split LRU (`Active:227811 inactive:228679`), so no memory is unaccounted; with the
+    # LRU pairs zeroed the same report has most of RAM in no counter, which is what OOM215 is for
+    # (no corpus case in folds 1-4 has memory that no counter explains).
+    text = re.sub(
+        rb"Active:\d+ inactive:\d+", b"Active:0 inactive:0", load_case("lore-2626-amd64-sysrq-order0-swap-weirdness")[0]
+    )
+    report = analyze(text)
     event = next(e for e in report.events if any(f.code == "OOM215" for f in e.findings))
     step = next(s for s in event.diagnosis.record_steps("OOM215") if s.startswith("If no balloon"))
     assert "Debian" in step and "known-good kernel" in step

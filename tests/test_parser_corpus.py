@@ -64,8 +64,9 @@ PARSER_GAPS: dict[str, str] = {
 # one of its three fold-0 cases differed from its label in one field; never raised.
 FOURTH_WAVE_HELD_OUT_DIFFERING = 1
 # The same for the fifth wave: when it was added (2026-12-06) its one fold-0 case differed from its
-# label; never raised.
-FIFTH_WAVE_HELD_OUT_DIFFERING = 1
+# label; the two fold-0 cases of its second part (corpus6, same day) both differ too (which fields is
+# not looked at). Lower it as the parser learns them; never raise it.
+FIFTH_WAVE_HELD_OUT_DIFFERING = 3
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]

@@ -611,6 +611,14 @@ def test_frame_shapes_that_tell_the_arch() -> None:
     assert analyze(ppc32).arch == "ppc"
     ppc64 = ppc32.replace("[c1ca5d", "[c000000001ca5d").replace("] [c00", "] [c000000000")
     assert analyze(ppc64).arch == "ppc64"
+    old_ppc64 = (  # lore-2005-ppc64: 2.6.1x ppc64 printed the return address alone, under `Trace:`
+        "modprobe: page allocation failure. order:5, mode:0xd0\n"
+        "Trace:\n"
+        "[c0000000000ba0f8] alloc_pages_current+0xc0/0xe4\n"
+        "[c0000000000941fc] __get_free_pages+0x54/0x1e0\n"
+        "[d00000000046f7d8] nfsd_cache_init+0x54/0x1a4 [nfsd]\n"
+    )
+    assert analyze(old_ppc64).arch == "ppc64"
     uml = trigger + (  # lore-32rc-uml: arch/um prints the stack slot first
         "Call Trace: \n"
         "6ff5b8b8:  [<6005af77>] oom_kill_process.clone.0+0x45/0x236\n"
@@ -906,3 +914,15 @@ def test_arm_backtrace_without_kallsyms_tells_arm() -> None:
     )
     report = analyze(text)
     assert (report.arch, _one(text)["kind"], _one(text)["trigger_comm"]) == ("arm", "oom-kill", "dropbear")
+
+
+def test_uname_with_processor_and_platform_fields_gives_the_machine() -> None:
+    """`uname -a` adds processor and hardware platform before the OS name when they are known
+    (lore-260-i686-e1000-tso-order3-flood): the machine is the field after the version, not
+    the word before `GNU/Linux`."""
+    fail = "swapper: page allocation failure. order:3, mode:0x20\n"
+    line = "Linux hamsu.org 2.6.0 #1 Mon Dec 29 21:07:28 EET 2003 i686 AMD Duron(tm) processor AuthenticAMD GNU/Linux\n"
+    report = analyze(fail + "\n" + line)
+    assert (report.kernel, report.arch) == ("2.6.0", "i686")
+    rhel = "Linux db1 2.6.18-194.el5 #1 SMP Tue Mar 16 21:52:39 EDT 2010 x86_64 x86_64 x86_64 GNU/Linux\n"
+    assert analyze(fail + "\n" + rhel).arch == "x86_64"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from ..analysis import LOWMEM_ZONES, Analysis, ramp
@@ -286,6 +287,31 @@ def _packet_buffer(function: str | None) -> str | None:
     return None
 
 
+# frames of the allocator itself, the slab allocators and the socket-buffer wrappers around them:
+# the caller to name is the first frame past them
+_ALLOCATOR_FRAME = re.compile(
+    r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
+    r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
+    r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page|"
+    r"cache_grow|kmem_getpages|fallback_alloc|____cache_alloc|__cache_alloc|slab_alloc|__slab_alloc|__do_kmalloc|"
+    r"__alloc_skb|__netdev_alloc_skb|netdev_alloc_skb|__dev_alloc_skb|dev_alloc_skb|alloc_skb|__napi_alloc_skb|"
+    r"napi_alloc_skb)"
+)
+
+
+def _alloc_caller(trace: Sequence[str]) -> str | None:
+    """The first frame past the allocator's run at the top of the trace. The run may step over
+    one stray frame: older unwinders print stale stack words as frames without the "?" mark later
+    x86 kernels give them (2.6.18: `:ip_tables:ipt_do_table` between __alloc_pages and cache_grow)."""
+    last = -1
+    for index, function in enumerate(trace):
+        if index - last > 2:
+            break
+        if _ALLOCATOR_FRAME.match(function):
+            last = index
+    return next((f for f in trace[last + 1 :] if not _ALLOCATOR_FRAME.match(f)), None)
+
+
 @check("atomic_high_order", needs=("order", "gfp"))
 def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
@@ -300,19 +326,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
         and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
     ]
     repeats = len(same)
-    function = next(
-        (
-            f
-            for f in a.event.call_trace
-            if not re.match(
-                r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
-                r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
-                r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page)",
-                f,
-            )
-        ),
-        None,
-    )
+    function = _alloc_caller(a.event.call_trace)
     evidence: Evidence = {
         "order": (a.order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
         "failures": (
