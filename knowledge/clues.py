@@ -308,9 +308,9 @@ def clues(analysis: Any) -> dict[str, Clue]:
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
     tainted = header.tainted if header else None
-    if tainted and set(tainted.replace(" ", "")) & set("POE"):
+    if mods and tainted and set(tainted.replace(" ", "")) & set("POE"):
         # the taint says some module is out of tree; the trace names a module, which counts only
-        # when its own flags say so or it never ships with the kernel
+        # when its own flags say so or it never ships with the kernel (no module named: no flags read)
         flags = module_flags(analysis)
         for name, lines in mods.items():
             if not any(TRACE_MODULE.search(line.text) for line in lines):
@@ -343,7 +343,7 @@ def implicated_module(analysis: Any) -> Implicated | None:
     mods = modules(analysis)
     header = analysis.event.header
     tainted = bool(header and header.tainted and set(header.tainted.replace(" ", "")) & set("POE"))
-    flags = module_flags(analysis) if tainted else {}
+    flags = module_flags(analysis) if tainted and mods else {}  # (no module named: nothing to read them for)
     found: list[Implicated] = []
     for name, lines in mods.items():
         traced = any(TRACE_MODULE.search(line.text) for line in lines)
