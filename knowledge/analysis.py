@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
 
+from .directinit import direct_init
 from .kernel_fixes import matches
 from .surroundings import Named, named_programs, ram, swap_total
 from .workloads import recognise, recognise_named
@@ -167,6 +168,7 @@ def ramp(value: float, low: float, high: float, out_low: float, out_high: float)
     return out_low + fraction * (out_high - out_low)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Figure:
     """One number with its label and the paste lines that show it."""
@@ -253,6 +255,7 @@ def alloc_rule(version: tuple[int, ...] | None, order: int | None, gfp: Any | No
     return AllocRule(era, order, share, movable, highatomic, source)
 
 
+@direct_init
 @dataclass(frozen=True)
 class ZoneView:
     """A zone of the Mem-Info report (or only its buddy list) read against the request.
@@ -356,6 +359,7 @@ class _Weighed:
         return adj is not None and adj <= -1000
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class TaskUse(_Weighed):
     """A same-name group of task-table rows and what the OOM killer counts for it (a group of
@@ -454,6 +458,7 @@ _set_page_kb = vars(RowUse)["page_kb"].__set__
 _set_badness_kb = vars(RowUse)["badness_kb"].__set__
 
 
+@direct_init
 @dataclass(frozen=True)
 class Environment:
     kind: str  # kubernetes, docker, lxc, systemd, vm, bare-metal, unknown

@@ -25,6 +25,7 @@ from . import catalogue
 from .analysis import Analysis, ZoneView
 from .confidence import doubt
 from .diagnose import Diagnosis, NotEvaluated
+from .directinit import direct_init
 from .model import Finding
 from .units import size
 
@@ -102,6 +103,7 @@ class ZoneState:
     largest_block_kb: int | None
 
 
+@direct_init
 @dataclass(frozen=True)
 class MemoryPart:
     name: str  # stable key: anon, file, shmem, slab_reclaimable, ..., unaccounted / unused_limit
@@ -121,6 +123,7 @@ class MemoryBreakdown:
     cgroup: str | None = None
 
 
+@direct_init
 @dataclass(frozen=True)
 class ProcessRow:
     pid: int
@@ -139,6 +142,7 @@ class Missing:
     description: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class Overview:
     """Everything a surface says about one event."""
