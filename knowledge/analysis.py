@@ -107,6 +107,9 @@ def _line_number(line: SourceLine) -> int:
     return line.number
 
 
+_UNKNOWN = object()  # (a memo's "not worked out yet": None is an answer)
+
+
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]()|\\")
 _QUANTIFIERS = frozenset("*?{+")
 
@@ -507,6 +510,7 @@ class Analysis:
         self.version = kernel_version(self.kernel)
         self._found: dict[str, tuple[SourceLine, ...]] = {}  # find_lines() by pattern
         self._fixes: dict[tuple[bool, bool], tuple[Any, ...]] = {}  # kernel_fixes() by its arguments
+        self._meminfo: dict[tuple[str, ...], int | None] = {}  # meminfo_kb() by its keys
         # knowledge.checks.base.FACTS this event shows, by name, as the checks first ask for them
         self.facts: dict[str, bool] = {}
 
@@ -740,10 +744,18 @@ class Analysis:
     # ----------------------------------------------------------------------------- counters
     def meminfo_kb(self, *keys: str) -> int | None:
         """Sum of global Mem-Info counters (pages) in kB; None when none of them is printed."""
+        # worked out once per event and keys: the checks ask for the same few counters (slab,
+        # page tables, shmem...) some fourteen times an event
+        known = self._meminfo.get(keys, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[no-any-return]
         values = [self.event.meminfo.get(key) for key in keys]
         if all(v is None for v in values):
-            return self._node_sum_kb(*keys)
-        return sum(v for v in values if v is not None) * self.page_kb
+            total = self._node_sum_kb(*keys)
+        else:
+            total = sum(v for v in values if v is not None) * self.page_kb
+        self._meminfo[keys] = total
+        return total
 
     def _node_sum_kb(self, *keys: str) -> int | None:
         total = None
