@@ -517,16 +517,30 @@ class Analysis:
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
         out = []
+        seen = set()
         for number in numbers:
-            line = self._line(number) if number is not None else None
-            if line is not None and line not in out:
-                out.append(line)
+            # one line per number (_line gives the same line for a number each time, and lines of
+            # different numbers differ): compared by number, not by SourceLine.__eq__
+            if number is not None and number not in seen:
+                seen.add(number)
+                line = self._line(number)
+                if line is not None:
+                    out.append(line)
         return tuple(out)
 
     def _line(self, number: int) -> SourceLine | None:
         """The event's line ``number`` (the last of that number), found by bisection: the lines are
         sorted by number, and a dict of them would cost 5 MB for a 100,000-row task table."""
         lines = self.event.lines
+        # most events number their lines one by one: the line that many places after the first
+        # is the one when it has that number and the next has a higher one
+        at = number - lines[0].number if lines else -1
+        if (
+            0 <= at < len(lines)
+            and lines[at].number == number
+            and (at + 1 == len(lines) or lines[at + 1].number > number)
+        ):
+            return lines[at]
         at = bisect_right(lines, number, key=_line_number) - 1
         return lines[at] if at >= 0 and lines[at].number == number else None
 
