@@ -95,6 +95,16 @@ VM_HARDWARE = (
     ("Firecracker", "Firecracker microVM"),
 )
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
+# The patterns Analysis asks once per event, compiled once (re's module functions look each up in
+# its cache, with flag arithmetic through the RegexFlag enum, at every call)
+_MEMS_ALLOWED = re.compile(r"mems_allowed=([\d,\-]+)")
+_CPUSET = re.compile(r"cpuset=(\S+)")
+_VM_RELEASE = re.compile(r"xen|qubes|-gcp|-aws|-azure|-kvm\b", re.I)
+_CONTAINER_RUNTIME = re.compile(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-")
+_LXC = re.compile(r"(^|/)lxc[./]|lxc\.payload")
+_SYSTEMD_UNIT = re.compile(r"\.service|\.scope|\.slice")
+_POWERPC = re.compile(r"(ppc|powerpc)", re.I)
+_NODE_LIST = re.compile(r"[\d,\-]+")
 # Pattern syntax that looks past a line's ends (lookahead, lookbehind, string anchors): such a
 # pattern is not searched in the joined text first (Analysis.matching_lines)
 _LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
@@ -1164,7 +1174,7 @@ class Analysis:
         else:
             line = self.find_lines(r"mems_allowed=([\d,\-]+)")
             if line:
-                match = re.search(r"mems_allowed=([\d,\-]+)", line[0].text)
+                match = _MEMS_ALLOWED.search(line[0].text)
                 if match:
                     texts.append(match.group(1))
         for text in texts:
@@ -1371,9 +1381,7 @@ class Analysis:
             paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
         if self.event.memcg:
             paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
-        paths += [
-            m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [re.search(r"cpuset=(\S+)", line.text)] if m
-        ]
+        paths += [m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [_CPUSET.search(line.text)] if m]
         text = " ".join(p for p in paths if p)
         hardware = self.event.header.hardware if self.event.header else None
         vm_label = None
@@ -1381,7 +1389,7 @@ class Analysis:
             if hardware and needle.lower() in hardware.lower():
                 vm_label = label
                 break
-        if vm_label is None and self.kernel and re.search(r"xen|qubes|-gcp|-aws|-azure|-kvm\b", self.kernel, re.I):
+        if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
@@ -1399,7 +1407,7 @@ class Analysis:
                 cgroup_v2,
                 "cgroup path contains kubepods",
             )
-        if re.search(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-", text):
+        if _CONTAINER_RUNTIME.search(text):
             return Environment(
                 "docker",
                 "container (Docker/containerd/Podman)",
@@ -1410,7 +1418,7 @@ class Analysis:
                 cgroup_v2,
                 "cgroup path names a container runtime",
             )
-        if re.search(r"(^|/)lxc[./]|lxc\.payload", text):
+        if _LXC.search(text):
             return Environment(
                 "lxc",
                 "LXC container",
@@ -1440,7 +1448,7 @@ class Analysis:
             return Environment(
                 "bare-metal", "physical machine", False, False, False, False, cgroup_v2, f"hardware name: {hardware}"
             )
-        if re.search(r"\.service|\.scope|\.slice", text):
+        if _SYSTEMD_UNIT.search(text):
             return Environment(
                 "systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path"
             )
@@ -1627,7 +1635,7 @@ class Analysis:
         if not lowmem or not zones:
             return None
         pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
-        if self.page_kb == 64 and self.arch and re.match(r"(ppc|powerpc)", self.arch, re.I):
+        if self.page_kb == 64 and self.arch and _POWERPC.match(self.arch):
             pageblock_kb = 16 * 1024
         return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
 
@@ -1652,7 +1660,7 @@ class Analysis:
 def parse_node_list(text: str) -> set[int] | None:
     """`0-1,3` -> {0, 1, 3}; None when not a node list."""
     text = text.strip()
-    if not text or not re.fullmatch(r"[\d,\-]+", text):
+    if not text or not _NODE_LIST.fullmatch(text):
         return None
     nodes: set[int] = set()
     for part in text.split(","):
