@@ -428,7 +428,7 @@ class RowUse(_Weighed):
         # through the frozen dataclass's __init__ (three object.__setattr__ calls), which made this
         # half of the cost of ``Analysis.tasks``; one loop here rather than a call per row. The
         # same fields, the same values.
-        out = []
+        out: list[RowUse] = []
         append = out.append
         for row in rows:
             rss = row.rss_pages
@@ -778,7 +778,7 @@ class Analysis:
         # page tables, shmem...) some fourteen times an event
         known = self._meminfo.get(keys, _UNKNOWN)
         if known is not _UNKNOWN:
-            return known  # type: ignore[no-any-return]
+            return known  # type: ignore[return-value]
         values = [self.event.meminfo.get(key) for key in keys]
         if all(v is None for v in values):
             total = self._node_sum_kb(*keys)
