@@ -51,6 +51,7 @@ PASTE_SPAN = {
 }
 
 
+@direct_init
 @dataclass(frozen=True)
 class Victim:
     """The process the OOM killer killed (or chose), and what it held."""
@@ -70,6 +71,7 @@ class Victim:
         return f"{name} (pid {self.pid})" if self.pid is not None else name
 
 
+@direct_init
 @dataclass(frozen=True)
 class Request:
     """The allocation that failed: who asked, the gfp mask decoded, and the order."""
@@ -88,6 +90,7 @@ class Request:
     flags: tuple[str, ...] = ()
 
 
+@direct_init
 @dataclass(frozen=True)
 class ZoneState:
     """A zone against its watermarks; ``state`` is the analysis's one rule (reserve included)."""
@@ -112,6 +115,7 @@ class MemoryPart:
     share: float | None  # of ``MemoryBreakdown.total_kb``
 
 
+@direct_init
 @dataclass(frozen=True)
 class MemoryBreakdown:
     """Where memory went, once: the machine's RAM, or a memory cgroup's charges against its limit."""

@@ -24,6 +24,10 @@ DECORATED = [
     overview.MemoryPart,
     overview.ProcessRow,
     overview.Overview,
+    overview.Victim,
+    overview.Request,
+    overview.ZoneState,
+    overview.MemoryBreakdown,
 ]
 CASES = [case for case in corpus_cases() if not is_held_out(case)][::7]
 
