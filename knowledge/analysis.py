@@ -605,7 +605,7 @@ class Analysis:
     @cached_property
     def text(self) -> str:
         """The event's lines, one per line (what :meth:`matching_lines` searches first)."""
-        return "\n".join(line.text for line in self.event.lines)
+        return "\n".join([line.text for line in self.event.lines])  # (a list: join makes one of a generator)
 
     @cached_property
     def lowered_text(self) -> str:
@@ -1241,7 +1241,7 @@ class Analysis:
 
     @cached_property
     def tasks_total_kb(self) -> int:
-        return sum(t.badness_kb for t in self.tasks)
+        return sum([t.badness_kb for t in self.tasks])
 
     @cached_property
     def victim(self) -> RowUse | None:
@@ -1398,9 +1398,12 @@ class Analysis:
         if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
-        hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
-            HYPERVISOR_PROCESS.match(row.name) for row in self.event.tasks if row.name.startswith(HYPERVISOR_STARTS)
-        )
+        hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
+        if not hypervisor_host:
+            for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
+                if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
+                    hypervisor_host = True
+                    break
         cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
             return Environment(
