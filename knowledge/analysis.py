@@ -1008,15 +1008,20 @@ class Analysis:
         rule = self.alloc_rule
         allowed = self._allowed_types(rule)
 
-        def counts(o: Any) -> bool:
-            if rule.era == "2.6-4.3" or not o.migrate_types:
-                return True
-            return any(t in allowed for t in o.migrate_types)
-
-        fitting = [o for o in buddy.orders if o.size_kb >= need_kb and o.count and counts(o)]
-        blocks = sum(o.count for o in fitting)
-        kb = sum(o.count * o.size_kb for o in fitting)
-        largest = max((o.size_kb for o in buddy.orders if o.count), default=0)
+        any_type = rule.era == "2.6-4.3"  # (no free lists by migratetype before 4.4)
+        # one pass over the orders: the blocks that fit (on a list the request may take) and the
+        # largest free block of any kind
+        blocks = kb = largest = 0
+        for o in buddy.orders:
+            count = o.count
+            if not count:
+                continue
+            size_kb = o.size_kb
+            if size_kb > largest:
+                largest = size_kb
+            if size_kb >= need_kb and (any_type or not o.migrate_types or any(t in allowed for t in o.migrate_types)):
+                blocks += count
+                kb += count * size_kb
         return blocks, kb, largest
 
     def _order_ok(
