@@ -434,6 +434,11 @@ OPENING_CUTS: dict[str, str | None] = {
     "TASK_HEADER_CUT": None,
     "ALLOC_FAILURE_CUT": "afc_comm",
     "INVOKED_CUT": "ic_comm",
+    # `Killed process 226431 (container-disk) total-vm:115804kB,` cut by a word wrap: the kill
+    # line's own opening (oom_kill.c prints it as a line of its own after the score line), never
+    # the tail of `... Kill process 226667 (container-disk) score 1001 or sacrifice child`, whose
+    # terminal accepts any trailing text.
+    "KILLED_CUT": None,
 }
 
 

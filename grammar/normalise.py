@@ -355,6 +355,18 @@ def line_content(raw: str) -> tuple[str, str]:
 
 
 _CODE_SPAN = re.compile(r"`+([^`\n]+)`+")
+# A whole kernel line a person set in double quotes in prose (`"Out of memory: Killed process ..."`).
+_QUOTED_LINE = re.compile(r'^["\u201c](.+)["\u201d][.,;:]?$')
+
+
+def _quoted_kernel_line(stripped: str) -> tuple[str, str] | None:
+    """The kernel line (and its log prefix) inside a line that is only that line in double quotes."""
+    match = _QUOTED_LINE.match(stripped)
+    if not match:
+        return None
+    text, prefix = _strip_prefix(match.group(1).strip())
+    text = text.strip()
+    return (text, prefix) if text and classify(text) != OTHER else None
 
 
 def _kernel_code_spans(raw: str) -> list[tuple[str, str]]:
@@ -566,6 +578,11 @@ def normalise(text: str) -> Normalised:
             )
             physical.append(None)
             continue
+        if stripped[:1] in ('"', "\u201c") and is_loose(classify(stripped)):
+            quoted = _quoted_kernel_line(stripped)
+            if quoted:  # the quote marks are the person's, not the kernel's
+                stripped, quoted_prefix = quoted
+                body, prefix = stripped, quoted_prefix or prefix
         prefix = prefix.strip()
         if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
             prefix = shared_prefix

@@ -118,6 +118,10 @@ SCHEMA: dict[str, Any] = {
                     "when": {"type": "string"},
                     "weaker": {"type": "boolean"},
                     "caps": {"type": "boolean"},
+                    # the upgrade path of a kernel or driver defect the paste shows (a kernel, module
+                    # or known-good-kernel step): knowledge.diagnose.order_steps brings it among the
+                    # first three when none of them is one (issue 13)
+                    "defect_path": {"type": "boolean"},
                     # what the step does, as a Jinja template (e.g. "more-ram", "lever {{ ... }}"):
                     # two steps of one event with the same rendered action are one step in
                     # substance, said once (knowledge.diagnose.dedupe_steps)
@@ -320,6 +324,7 @@ class Step:
     text: str
     kind: str
     action: str | None = None
+    defect_path: bool = False
 
 
 def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
@@ -333,7 +338,9 @@ def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
         applies = render(step["applies"], context)
         prefix = "Weaker option: " if step.get("weaker") else ""
         action = render(step["action"], context) if "action" in step else None
-        steps.append(Step(f"{prefix}{text} (applies to: {applies})", step["kind"], action or None))
+        steps.append(
+            Step(f"{prefix}{text} (applies to: {applies})", step["kind"], action or None, bool(step.get("defect_path")))
+        )
     return tuple(steps)
 
 

@@ -21,6 +21,7 @@ from . import catalogue
 from .analysis import Analysis
 from .checks import REGISTRY, CheckSpec, Hit, missing_facts
 from .confidence import calibrate, role_for
+from .kernel_series import upgrade_path
 from .model import Deferred, Evidence, Finding
 
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
@@ -88,6 +89,8 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
         "is_32bit": analysis.is_32bit,
         "kind": analysis.event.kind,
         "victim": analysis.victim_name,
+        # where this kernel's fixes come from, worded for its release (knowledge.kernel_series)
+        "kernel_path": upgrade_path(analysis.kernel),
     }
 
 
@@ -109,6 +112,8 @@ def substance(step: catalogue.Step) -> str:
 ACTING = frozenset({"fix", "verdict"})
 # how many steps the surfaces show first ("What to do" in Slack, the fix share of issue 13)
 FIRST_STEPS = 3
+# a top finding this sure keeps the first steps for its own cause against a contributing kernel clue
+SURE_TOP = 0.8
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,11 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
        at least as confident as the top finding (not the top finding's own: its record orders its
        steps), becomes the third step, after the top finding's first two (never first: what to
        find out or paste still leads). A context finding's fix is not this incident's, nor an
-       unsure suspicion's below a surer cause.
+       unsure suspicion's below a surer cause;
+    3. when the event shows a kernel or driver defect and none of the first three steps gives its
+       path (a step marked ``defect_path``: the kernel or module upgrade, worded for the dump's
+       release by knowledge.kernel_series), the first such step of a kernel-defect finding that
+       may name it (``_may_name_defect``) becomes the third step, as in 2.
 
     A finding keeps one step at least: a repeat that is all a finding says stays, and a finding's
     only step is not moved.
@@ -175,11 +184,34 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             # order read as this list
             moved[0] = placed[FIRST_STEPS - 2][0]
             placed.insert(FIRST_STEPS - 1, moved)
+    if len(placed) > FIRST_STEPS and not any(p[2].defect_path for p in placed[:FIRST_STEPS]):
+        later = next(
+            (
+                n
+                for n in range(FIRST_STEPS, len(placed))
+                if placed[n][2].defect_path and _may_name_defect(findings[placed[n][0]], findings[placed[0][0]])
+            ),
+            None,
+        )
+        if later is not None:
+            moved = placed.pop(later)
+            moved[0] = placed[FIRST_STEPS - 2][0]
+            placed.insert(FIRST_STEPS - 1, moved)
     # (a step keeps its wording unless a repeat's sized one took its place: no copy of it then)
     return tuple(
         EventStep(owner, origin, step if text is step.text else replace(step, text=text))
         for owner, origin, step, text in placed
     )
+
+
+def _may_name_defect(finding: Finding, top: Finding) -> bool:
+    """May the upgrade path of a kernel or driver defect that ``finding`` sees be brought among the
+    first steps of an event whose top finding is ``top``: a kernel-defect finding (category
+    kernel_bug) that is a root cause, or that contributes beside a top finding below SURE_TOP (a
+    confident ordinary cause keeps its own steps; a kernel-side clue only adds to it)."""
+    if finding.category != "kernel_bug":
+        return False  # other records' kernel steps are counted as present, never brought forward
+    return finding.role == "root-cause" or (finding.role == "contributing" and top.confidence < SURE_TOP)
 
 
 def _may_lead(finding: Finding, top: Finding) -> bool:

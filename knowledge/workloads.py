@@ -35,6 +35,10 @@ class Workload:
     # product names that stand for this program in a person's own words around a log ("our
     # elasticsearch pod keeps dying"): only names that are no common English word
     prose: tuple[str, ...] = ()
+    # the heap-like setting sized against the container or unit limit, and the share of the limit
+    # its record's sources give it (low, high): the steps turn a limit the report prints into a size
+    limit_setting: str | None = None
+    limit_share: tuple[float, float] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +57,12 @@ def load() -> tuple[Workload, ...]:
                 named_in_logs=bool(record.get("named_in_logs", True)),
                 count_setting=record.get("count_setting"),
                 prose=tuple(str(word) for word in record.get("prose") or ()),
+                limit_setting=record.get("limit_setting"),
+                limit_share=(
+                    (float(record["limit_share"][0]), float(record["limit_share"][-1]))
+                    if record.get("limit_share")
+                    else None
+                ),
             )
         )
     return tuple(out)

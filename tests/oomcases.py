@@ -36,6 +36,12 @@ def fourth_wave() -> set[str]:
     return set(path.read_text().split()) if path.is_file() else set()
 
 
+def fifth_wave() -> set[str]:
+    """Cases added in the fifth wave of 2026-12-06 (tests/corpus/FIFTH_WAVE.txt, FORMAT.md)."""
+    path = CORPUS / "FIFTH_WAVE.txt"
+    return set(path.read_text().split()) if path.is_file() else set()
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

@@ -21,14 +21,23 @@ them) reached 6/14 when it was added; its own floor holds that. The kernel-side 
 GFP_NOIO's missing compaction, the victim of a lone kill line) took it to 11/14, all cases to
 161/182 (folds 1-4 137/145); held-out unchanged at 24/37. The fourth wave (FOURTH_WAVE.txt,
 11 threads labelled the same way) reached 7/8 when its first eight were added (held-out fold 2/3)
-and 10/11 with the last three; its own floor holds that.
+and 10/11 with the last three; its own floor holds that. The fifth wave (FIFTH_WAVE.txt, 5 threads
+and pull requests labelled the same way, one of them in fold 0) reached 4/5 when it was added.
+The kernel path worded per release (knowledge/kernel_series.py) and brought among the first three
+when a kernel-defect finding fires (order_steps rule 3) left every figure unchanged (all 171/193,
+held-out 26/40, folds 1-4 145/153; waves 7/8, 11/14, 10/11): the held-out kernel_bug misses show
+none of the signs it reads (taint, module, development tree), so it corrects wording, not the share.
+The limit and process-growth levers of
+2026-12-06 (OOM401 limits sized from the dump and the group's grower with its update path, OOM225
+for kill lines with figures, OOM204's container hint, OOM004 on repeated memcg kills) took all
+cases to 172/193 (folds 1-4 146/153); held-out unchanged at 26/40.
 """
 
 from __future__ import annotations
 
 import re
 
-from oomcases import corpus_cases, fourth_wave, is_held_out, load_case, second_wave, third_wave
+from oomcases import corpus_cases, fifth_wave, fourth_wave, is_held_out, load_case, second_wave, third_wave
 
 from bot.pipeline import analyze
 
@@ -47,6 +56,10 @@ THIRD_WAVE_FLOOR = 11
 # cases of the fourth wave (labelled the same way) with an expert fix among the first three steps,
 # reached on 2026-12-06 when it was added; never lowered
 FOURTH_WAVE_FLOOR = 10  # of 11 (7 of the first 8 when they were added; the last 3 all)
+# cases of the fifth wave (FIFTH_WAVE.txt, labelled the same way) with an expert fix among the first
+# three steps, reached on 2026-12-06 when it was added; never lowered. Its fold-0 case is counted,
+# never named.
+FIFTH_WAVE_FLOOR = 4  # of 5
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -97,8 +110,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     print(f"held-out target {TARGET:.0%}: {'met' if held_share >= TARGET else 'not met'}")
     # The floors were measured on the cases of the first wave; each set is held to its own floor
     # (the second, third and fourth waves, added later, are measured below, not averaged in).
-    second, third, fourth = second_wave(), third_wave(), fourth_wave()
-    later = second | third | fourth
+    second, third, fourth, fifth = second_wave(), third_wave(), fourth_wave(), fifth_wave()
+    later = second | third | fourth | fifth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -114,3 +127,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     wave = [(c, ok) for c, ok in scored if c in fourth]
     print(f"fourth wave: {sum(ok for _, ok in wave)}/{len(wave)}")
     assert sum(ok for _, ok in wave) >= FOURTH_WAVE_FLOOR, wave
+    wave = [(c, ok) for c, ok in scored if c in fifth]
+    reached = sum(ok for _, ok in wave)
+    print(f"fifth wave: {reached}/{len(wave)}")
+    # (the folds 1-4 cases without the fix may be named; the fold-0 ones are not)
+    assert reached >= FIFTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]

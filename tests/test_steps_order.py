@@ -170,3 +170,33 @@ def test_audit_of_the_first_three_steps_over_folds_1_to_4() -> None:
     print(f"\nfolds 1-4: {events} events, first three steps by kind: {dict(kinds)}; with a fix or verdict {acting}")
     assert kinds["fix"] / total >= FIX_SHARE_FLOOR, kinds
     assert acting / events >= ACTING_EVENTS_FLOOR, (acting, events)
+
+
+def test_a_kernel_defects_upgrade_path_becomes_the_third_step_unless_a_sure_cause_leads() -> None:
+    # 5.10 kernel, an out-of-tree module in the trace (OOM602, contributing 0.45) beside an unsure
+    # largest-process reading (OOM204): the rule on those two findings, with a top finding whose
+    # three steps hold fixes but no kernel path
+    from dataclasses import replace
+
+    from knowledge.diagnose import SURE_TOP, order_steps
+
+    event = _first_event("gh-zen-kernel-zen-kernel-288")
+    assert event is not None
+    top, clue = event.findings[0], next(f for f in event.findings if f.code == "OOM602")
+    assert clue.category == "kernel_bug" and clue.role == "contributing" and top.confidence < SURE_TOP
+    own = tuple(Step(f"Fix {n}. (applies to: all)", "fix") for n in range(4))
+    path = Step("Update the kernel: the latest 5.10.y release. (applies to: all)", "fix", None, True)
+    other = Step("Reproduce without the module. (applies to: all)", "investigation")
+    placed = order_steps([own, (other, path)], [top, clue])
+    assert [p.step for p in placed[:3]] == [own[0], own[1], path]
+    assert placed[2].origin == 1 and placed[2].owner == 0  # read as the top finding's, given by OOM602
+    # a sure ordinary cause keeps its three steps; a defect path already among them is not repeated
+    assert [p.step for p in order_steps([own, (other, path)], [replace(top, confidence=SURE_TOP), clue])[:3]] == list(
+        own[:3]
+    )
+    marked = (own[0], replace(own[1], defect_path=True), own[2], own[3])
+    assert [p.step for p in order_steps([marked, (other, path)], [top, clue])[:3]] == list(marked[:3])
+    # a record of another category marks its kernel step as present, but it is never brought forward
+    assert [
+        p.step for p in order_steps([own, (other, path)], [top, replace(clue, category="fragmentation")])[:3]
+    ] == list(own[:3])

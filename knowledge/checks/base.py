@@ -12,6 +12,7 @@ is keyed to a particular paste, process or machine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,6 +23,13 @@ from grammar.facts import SourceLine
 from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
+
+# A container runtime's own processes: runc (crun, youki) is `runc:[0:PARENT]`, `runc:[1:CHILD]`,
+# `runc:[2:INIT]` while it sets a container up, until it execs the container's program (runc
+# libcontainer/nsenter/nsexec.c names the stages), and conmon, containerd-shim and the pause
+# container stay beside it. Killed inside a container's memory cgroup, they say the program never
+# started within the limit; they hold no application memory of their own to bound.
+CONTAINER_RUNTIME = re.compile(r"^(?:runc|crun|youki)(?::\[\d:[A-Z]+\])?$|^(?:conmon|containerd-shim\S*|pause)$")
 
 
 @dataclass
@@ -146,7 +154,14 @@ def _workload_context(a: Analysis, *names: str | None) -> dict[str, Any]:
             else None
         ),
         "workload": (
-            {"name": workload.name, "levers": workload.levers, "id": workload.id, "process": process}
+            {
+                "name": workload.name,
+                "levers": workload.levers,
+                "id": workload.id,
+                "process": process,
+                "limit_setting": workload.limit_setting,
+                "limit_share": workload.limit_share,
+            }
             if workload
             else None
         ),

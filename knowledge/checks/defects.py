@@ -273,12 +273,28 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if fault:
         reasons.append("pagefault")
         evidence["fault_path"] = fault
+    development = _development(a)
+    if development and _killed_on_development_tree(a):
+        reasons.append("development")
+        evidence["development"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
     if not reasons:
         return None
-    if reasons == ["pagefault"]:
-        # the kill itself is the clue: a global kill the allocator did not ask for
+    if reasons[0] == "pagefault" and set(reasons) <= {"pagefault", "development"}:
+        # the kill itself is the clue: a global kill the allocator did not ask for (on a
+        # development tree as well)
         return Hit(p["confidence_pagefault"], evidence, {"reasons": reasons}, "root-cause")
     return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+def _killed_on_development_tree(a: Analysis) -> bool:
+    """An OOM kill on a development tree that no known record explains: the tree's own regressions
+    are the first suspect (a failed allocation with a fallback is not a kill; a known record gives
+    its own fix)."""
+    if a.event.kind not in ("oom-kill", None) or (a.event.kill is None and a.event.trigger is None):
+        return False
+    if not a.is_global:
+        return False  # a memory cgroup at its limit is the workload's size, whatever the tree
+    return not any(not f.harmless for f in a.kernel_fixes())
 
 
 # Stable releases that carry 60e2793d440a ('mm, oom: do not trigger out_of_memory from the #PF'),

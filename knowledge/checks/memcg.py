@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis import Analysis, ramp
+from ..analysis import SIZING_HEADROOM, Analysis, ramp
 from ..surroundings import container_oom_killed, memory_limit
 from .base import (
+    CONTAINER_RUNTIME,
     Evidence,
     Hit,
     _workload_context,
@@ -55,7 +56,76 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # programs: it names the workload when the victim and the task table are not pasted
     trigger = a.event.trigger.comm if a.event.trigger else None
     context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None, trigger))
+    context["raise_to"] = _raise_to(a, context["sizing"], p["min_victim_kb"])
+    context["heap"] = _heap(context["workload"], context["raise_to"])
+    # the program that held the group's memory: the largest of the group's task table (a memcg
+    # OOM's table lists the group's tasks only), else the victim, else the task that was charging;
+    # never a container runtime's own process (a victim that is one: the container was starting)
+    candidates: list[str | None] = [g.name for g in a.task_groups] or [a.victim_name, trigger]
+    context["holder"] = next((n for n in candidates if n and not CONTAINER_RUNTIME.match(n)), None)
+    context["starting"] = bool(a.victim_name and CONTAINER_RUNTIME.match(a.victim_name))
+    context["victim"] = a.victim_name
+    # tmpfs/shm files charged to the group belong to no process: a program's leak is then not
+    # what filled it (OOM402 names the files)
+    shmem = a.memcg_stat_kb("shmem", "total_shmem")
+    group_kb = (usage[1] or usage[0]) if usage is not None else None
+    context["shmem_held"] = bool(shmem and group_kb and shmem >= p["shmem_share"] * group_kb)
     return Hit(p["confidence"], evidence, context)
+
+
+# kernels print an unset limit as PAGE_COUNTER_MAX pages (9007199254740988 kB with 4 KiB pages):
+# from 1 PiB on a limit is read as none
+UNLIMITED_KB = 1 << 40
+
+
+def _raise_to(a: Analysis, sizing: dict[str, Any] | None, min_victim_kb: int) -> dict[str, Any] | None:
+    """ctx.raise_to: the size the limit must grow to for what the group held, from the dump.
+
+    With the group's usage and limit: usage at the kill plus SIZING_HEADROOM. Without them, the
+    kill line's victim bounds it from below when it held at least ``min_victim_kb``: the group held
+    at least what the victim did (RSS and page tables, charged to the group it ran in), so the
+    limit must be at least that plus the headroom. Rounded up to a step that grows with the size
+    (4 MB below 64 MB, 16 MB below 256 MB, 64 MB below 1 GB, 256 MB above). None when neither is
+    shown or the limit is unset."""
+    if sizing is not None:
+        if sizing["capacity_kb"] >= UNLIMITED_KB or not sizing["demand_kb"]:
+            return None
+        held = sizing["demand_kb"]
+        return {"basis": "usage", "target_kb": _round_up(held), "held_kb": held, "limit_kb": sizing["capacity_kb"]}
+    kill = a.event.kill
+    victim = a.victim_kb
+    if kill is None or victim is None:
+        return None
+    held = victim + (kill.pgtables_kb or 0)
+    if held < min_victim_kb:
+        return None  # a small victim bounds the group too loosely to name a size
+    return {"basis": "victim", "target_kb": _round_up(held), "held_kb": held, "victim": a.victim_name}
+
+
+def _heap(workload: dict[str, Any] | None, raise_to: dict[str, Any] | None) -> dict[str, Any] | None:
+    """ctx.heap: the workload's heap-like setting (knowledge/workloads.yaml limit_setting) at its
+    record's share of the limit the report prints, rounded down to 64 MB: low and high, for the
+    current limit. None without a printed limit or for a record without such a setting."""
+    if workload is None or not workload.get("limit_share") or raise_to is None or raise_to["basis"] != "usage":
+        return None
+    low, high = workload["limit_share"]
+    step = 64 * 1024
+    limit = raise_to["limit_kb"]
+    return {
+        "setting": workload["limit_setting"],
+        "low_kb": max(step, int(limit * low) // step * step),
+        "high_kb": max(step, int(limit * high) // step * step),
+        "limit_kb": limit,
+    }
+
+
+def _round_up(held_kb: int) -> int:
+    want = int(held_kb * (1 + SIZING_HEADROOM))
+    mib = 1024
+    step = (
+        4 * mib if want < 64 * mib else 16 * mib if want < 256 * mib else 64 * mib if want < 1024 * mib else 256 * mib
+    )
+    return -(-want // step) * step
 
 
 @check("memcg_shmem", needs=("memcg",))

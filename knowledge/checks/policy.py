@@ -7,8 +7,10 @@ from typing import Any
 from ..analysis import Analysis
 from ..surroundings import kernel_lines
 from .base import (
+    CONTAINER_RUNTIME,
     Evidence,
     Hit,
+    _workload_context,
     check,
 )
 
@@ -151,7 +153,12 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
     kill_lines = tuple(
         line for e in events if e.kill and e.kill.comm == victim for line in e.lines if line.number == e.kill.line
     )
+    # killed by its memory cgroup's limit each time (the kernel's memcg report, or the kill line's
+    # `Memory cgroup out of memory`): the limit is there already and the program reaches it again
+    memcg = a.is_memcg or bool(a.event.kill and a.event.kill.memcg_kill)
+    workload = _workload_context(a, victim)["workload"]
     return Hit(
         p["confidence"],
         {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines), "events": (len(events), ())},
+        {"memcg": memcg, "workload": workload, "starting": bool(CONTAINER_RUNTIME.match(victim))},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
@@ -194,32 +195,106 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         p["confidence_user"] if user_fault else p["confidence"],
         evidence,
-        {"user_fault": user_fault, **_workload_context(a, trigger.comm if trigger else None)},
+        {
+            "user_fault": user_fault,
+            "container": _container_hint(a),
+            **_workload_context(a, trigger.comm if trigger else None),
+        },
     )
+
+
+# the leaf the 2.6-4.x header's `cpuset=` names: Docker's cgroupfs driver names a container's
+# cgroup by its 64-hex-digit ID
+CONTAINER_ID = re.compile(r"(?:^|/)[0-9a-f]{64}$")
+
+
+def _container_hint(a: Analysis) -> str | None:
+    """Why the task that invoked a header-only OOM may run in a container with its own memory
+    limit, in words for the step (None when nothing says so). A memory cgroup's OOM prints the
+    same 'invoked oom-killer' line as the machine's (mm/oom_kill.c dump_header(); the lines after it
+    tell them apart, and none was pasted), so only its cgroup or its
+    oom_score_adj can hint at it: the cgroup path (Analysis.environment: kubepods, a container
+    runtime, LXC), a `cpuset=` leaf that is a container ID, or the kubelet's oom_score_adj for pod
+    containers (pkg/kubelet/qos/policy.go: -998 for Guaranteed pods in early releases, -997 in later ones;
+    Burstable pods 2 (3) to 999 from their memory request)."""
+    env = a.environment
+    if env.kubernetes:
+        return "its cgroup path names a Kubernetes pod"
+    if env.container:
+        return f"its cgroup path names a container ({env.label})"
+    for line in a.find_lines(r"cpuset=\S+"):
+        match = re.search(r"cpuset=(\S+)", line.text)
+        if match and CONTAINER_ID.search(match.group(1)):
+            return "its cpuset is named by a container ID"
+    adj = a.event.trigger.oom_score_adj if a.event.trigger else None
+    if adj in (-998, -997):
+        return f"its oom_score_adj {adj} is what the kubelet gives the containers of a Guaranteed pod"
+    # Burstable pods get 1000 - 1000 x memory request / node memory: 500-999 unless a container
+    # requests half the node. Lower values are common elsewhere (systemd gives user sessions 100
+    # and 200), and browsers (Chrome's renderers 300-1000) and Android (cached apps 900-999) set
+    # high ones of their own, so those are left out
+    workload = a.workload(a.event.trigger.comm) if a.event.trigger else None
+    if (
+        adj is not None
+        and 500 <= adj <= 999
+        and not re.search(r"android", a.kernel or "", re.I)
+        and (workload is None or workload.id != "browser")
+    ):
+        return f"its oom_score_adj {adj} is in the range the kubelet gives the containers of a Burstable pod"
+    return None
 
 
 @check("presumed_victim", needs=("kill",))
 def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """Only the kill line was pasted, without the victim's memory figures (the 2.6-era 'Out of
-    memory: Killed process N (comm).'): the victim is the one process the paste names, and the OOM
-    killer chooses the task holding the most memory (mm/oom_kill.c: badness() from total_vm plus
-    half the children's before 2.6.36, oom_badness() from RSS, swap and page tables since;
-    oom_score_adj shifts it), so it is the first candidate for what grew. Evaluated like OOM900:
-    only when no other root cause fired, and never confident."""
-    if a.has_memory_report or a.tasks or a.is_memcg or a.event.trigger is not None:
+    """Only the kill line was pasted (perhaps with the OOM header), without the memory report or
+    the task table: the victim is the one process the paste names, and the OOM killer chooses the
+    task holding the most memory (mm/oom_kill.c: badness() from total_vm plus half the children's
+    before 2.6.36, oom_badness() from RSS, swap and page tables since; oom_score_adj shifts it), so
+    it is the first candidate for what grew. When the kill line shows the victim's memory, that
+    holds only while every victim of the host's kills in the paste held at least ``min_victim_kb``
+    of anonymous and shmem memory (a smaller one bounds every killable task at that kill: the
+    memory was elsewhere), and only without a RAM figure (with one, OOM201 weighs the share).
+    Evaluated like OOM900: only when no other root cause fired, and never confident."""
+    if a.has_memory_report or a.tasks or a.is_memcg:
         return None
-    if a.event.kind not in ("oom-kill", None) or a.victim_kb is not None or not a.victim_name:
+    if a.event.kind not in ("oom-kill", None) or not a.victim_name:
         return None
     kill = a.event.kill
     if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
         return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
+    held = _held_by_victims(a) if kill.anon_rss_kb is not None else None
+    if kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"] or a.ram_kb):
+        return None
     selected = a.selected_process
     evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
     if selected is not None:
         evidence["selected"] = (selected[1], selected[2])
+    if kill.anon_rss_kb is not None:
+        evidence["victim_kb"] = ((kill.anon_rss_kb or 0) + (kill.shmem_rss_kb or 0), a.victim_lines)
     names = (a.victim_name, selected[1] if selected else None)
-    context = {"victim": a.victim_name, "selected": selected[1] if selected else None, **_workload_context(a, *names)}
+    context = {
+        "victim": a.victim_name,
+        "selected": selected[1] if selected else None,
+        "header": a.event.trigger is not None,
+        "held_kb": evidence["victim_kb"][0] if "victim_kb" in evidence else None,
+        **_workload_context(a, *names),
+    }
     return Hit(p["confidence"], evidence, context)
+
+
+def _held_by_victims(a: Analysis) -> int | None:
+    """The least anonymous + shmem memory any victim of this host's kills in the paste held (the
+    kill lines' anon-rss and shmem-rss); None when a kill line shows no figures."""
+    least = None
+    for event in a.dump.events:
+        kill = event.kill
+        if event.host != a.event.host or kill is None or kill.memcg_kill:
+            continue  # a memory cgroup's kill bounds the tasks of that group only
+        if kill.anon_rss_kb is None:
+            return None
+        held = kill.anon_rss_kb + (kill.shmem_rss_kb or 0)
+        least = held if least is None else min(least, held)
+    return least
 
 
 @check("score_adj_protection", needs=("tasks",))
