@@ -168,6 +168,7 @@ def _multiline(pattern: str, flags: int) -> re.Pattern[str]:
     return re.compile(pattern, flags | _MULTILINE)
 
 
+@lru_cache(maxsize=256)  # a pure function of the release, asked for every event; a log names few releases
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
     """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
     return release_version(release)
