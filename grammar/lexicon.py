@@ -305,19 +305,24 @@ def classify_fields(text: str) -> Classified:
     kind = match.lastgroup or OTHER
     groups = fields[kind][1]
     if not groups:
-        return _bare(kind)
+        return _BARE.get(kind) or _bare(kind)
     found = (_OWN.get(kind) or _own_pattern(kind)).match(line)
     if found is None:  # cannot happen: the terminal matched this line in the alternation
         return _OTHER
-    # one group: match.group returns the value itself, not a tuple
-    return Classified(kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
+    # one group: match.group returns the value itself, not a tuple; (the tuple made without a
+    # NamedTuple's Python-level __new__: this runs for most lines of a dump)
+    return _new_classified(Classified, (kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),)))
 
 
-@cache
+_new_classified = tuple.__new__
+_BARE: dict[str, Classified] = {}
+
+
 def _bare(kind: str) -> Classified:
     """The classification of every line of ``kind``, a terminal without fields (one object: a
     task table's rows are mostly of such a terminal)."""
-    return Classified(kind, ())
+    bare = _BARE[kind] = Classified(kind, ())
+    return bare
 
 
 def classify(text: str) -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
 
+from .directinit import direct_init
 from .kernel_fixes import matches
 from .surroundings import Named, named_programs, ram, swap_total
 from .workloads import recognise, recognise_named
@@ -94,6 +95,16 @@ VM_HARDWARE = (
     ("Firecracker", "Firecracker microVM"),
 )
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
+# The patterns Analysis asks once per event, compiled once (re's module functions look each up in
+# its cache, with flag arithmetic through the RegexFlag enum, at every call)
+_MEMS_ALLOWED = re.compile(r"mems_allowed=([\d,\-]+)")
+_CPUSET = re.compile(r"cpuset=(\S+)")
+_VM_RELEASE = re.compile(r"xen|qubes|-gcp|-aws|-azure|-kvm\b", re.I)
+_CONTAINER_RUNTIME = re.compile(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-")
+_LXC = re.compile(r"(^|/)lxc[./]|lxc\.payload")
+_SYSTEMD_UNIT = re.compile(r"\.service|\.scope|\.slice")
+_POWERPC = re.compile(r"(ppc|powerpc)", re.I)
+_NODE_LIST = re.compile(r"[\d,\-]+")
 # Pattern syntax that looks past a line's ends (lookahead, lookbehind, string anchors): such a
 # pattern is not searched in the joined text first (Analysis.matching_lines)
 _LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
@@ -104,6 +115,9 @@ HYPERVISOR_STARTS = ("qemu", "kvm")  # how every name HYPERVISOR_PROCESS matches
 
 def _line_number(line: SourceLine) -> int:
     return line.number
+
+
+_UNKNOWN = object()  # (a memo's "not worked out yet": None is an answer)
 
 
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]()|\\")
@@ -154,6 +168,7 @@ def _multiline(pattern: str, flags: int) -> re.Pattern[str]:
     return re.compile(pattern, flags | _MULTILINE)
 
 
+@lru_cache(maxsize=256)  # a pure function of the release, asked for every event; a log names few releases
 def kernel_version(release: str | None) -> tuple[int, ...] | None:
     """`6.1.0-50-686-pae` -> (6, 1, 0); None when the paste shows no release."""
     return release_version(release)
@@ -167,6 +182,7 @@ def ramp(value: float, low: float, high: float, out_low: float, out_high: float)
     return out_low + fraction * (out_high - out_low)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Figure:
     """One number with its label and the paste lines that show it."""
@@ -253,6 +269,7 @@ def alloc_rule(version: tuple[int, ...] | None, order: int | None, gfp: Any | No
     return AllocRule(era, order, share, movable, highatomic, source)
 
 
+@direct_init
 @dataclass(frozen=True)
 class ZoneView:
     """A zone of the Mem-Info report (or only its buddy list) read against the request.
@@ -363,6 +380,7 @@ class _Weighed:
         return adj is not None and adj <= -1000
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class TaskUse(_Weighed):
     """A same-name group of task-table rows and what the OOM killer counts for it (a group of
@@ -411,19 +429,25 @@ class RowUse(_Weighed):
     badness_kb: int  # what oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)
 
     @classmethod
-    def of(cls, row: TaskRow, page_kb: int) -> RowUse:
+    def all_of(cls, rows: Iterable[TaskRow], page_kb: int) -> list[RowUse]:
+        """One for each of ``rows``, in their order."""
         # Made for every row of every table (issue 12): the three sums of _row_rss_kb,
         # _row_swap_kb and _row_pgtables_kb inline, and the slots filled directly instead of
         # through the frozen dataclass's __init__ (three object.__setattr__ calls), which made this
-        # half of the cost of ``Analysis.tasks``. The same fields, the same values.
-        rss = row.rss_pages
-        if rss is None and row.rss_anon_pages is not None:
-            rss = (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
-        use = _new_object(cls)
-        _set_row(use, row)
-        _set_page_kb(use, page_kb)
-        _set_badness_kb(use, ((rss or 0) + (row.swapents or 0)) * page_kb + (row.pgtables_bytes or 0) // 1024)
-        return use
+        # half of the cost of ``Analysis.tasks``; one loop here rather than a call per row. The
+        # same fields, the same values.
+        out: list[RowUse] = []
+        append = out.append
+        for row in rows:
+            rss = row.rss_pages
+            if rss is None and row.rss_anon_pages is not None:
+                rss = (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
+            use = _new_object(cls)
+            _set_row(use, row)
+            _set_page_kb(use, page_kb)
+            _set_badness_kb(use, ((rss or 0) + (row.swapents or 0)) * page_kb + (row.pgtables_bytes or 0) // 1024)
+            append(use)
+        return out
 
     @property
     def name(self) -> str:
@@ -454,13 +478,14 @@ class RowUse(_Weighed):
         return (self.row.pid,)
 
 
-# RowUse.of's direct slot setters (what the frozen dataclass's __init__ does, without its calls)
+# RowUse.all_of's direct slot setters (what the frozen dataclass's __init__ does, without its calls)
 _new_object = object.__new__
 _set_row = vars(RowUse)["row"].__set__
 _set_page_kb = vars(RowUse)["page_kb"].__set__
 _set_badness_kb = vars(RowUse)["badness_kb"].__set__
 
 
+@direct_init
 @dataclass(frozen=True)
 class Environment:
     kind: str  # kubernetes, docker, lxc, systemd, vm, bare-metal, unknown
@@ -509,22 +534,37 @@ class Analysis:
         self.version = kernel_version(self.kernel)
         self._found: dict[str, tuple[SourceLine, ...]] = {}  # find_lines() by pattern
         self._fixes: dict[tuple[bool, bool], tuple[Any, ...]] = {}  # kernel_fixes() by its arguments
+        self._meminfo: dict[tuple[str, ...], int | None] = {}  # meminfo_kb() by its keys
         # knowledge.checks.base.FACTS this event shows, by name, as the checks first ask for them
         self.facts: dict[str, bool] = {}
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
         out = []
+        seen = set()
         for number in numbers:
-            line = self._line(number) if number is not None else None
-            if line is not None and line not in out:
-                out.append(line)
+            # one line per number (_line gives the same line for a number each time, and lines of
+            # different numbers differ): compared by number, not by SourceLine.__eq__
+            if number is not None and number not in seen:
+                seen.add(number)
+                line = self._line(number)
+                if line is not None:
+                    out.append(line)
         return tuple(out)
 
     def _line(self, number: int) -> SourceLine | None:
         """The event's line ``number`` (the last of that number), found by bisection: the lines are
         sorted by number, and a dict of them would cost 5 MB for a 100,000-row task table."""
         lines = self.event.lines
+        # most events number their lines one by one: the line that many places after the first
+        # is the one when it has that number and the next has a higher one
+        at = number - lines[0].number if lines else -1
+        if (
+            0 <= at < len(lines)
+            and lines[at].number == number
+            and (at + 1 == len(lines) or lines[at + 1].number > number)
+        ):
+            return lines[at]
         at = bisect_right(lines, number, key=_line_number) - 1
         return lines[at] if at >= 0 and lines[at].number == number else None
 
@@ -573,7 +613,7 @@ class Analysis:
     @cached_property
     def text(self) -> str:
         """The event's lines, one per line (what :meth:`matching_lines` searches first)."""
-        return "\n".join(line.text for line in self.event.lines)
+        return "\n".join([line.text for line in self.event.lines])  # (a list: join makes one of a generator)
 
     @cached_property
     def lowered_text(self) -> str:
@@ -742,10 +782,18 @@ class Analysis:
     # ----------------------------------------------------------------------------- counters
     def meminfo_kb(self, *keys: str) -> int | None:
         """Sum of global Mem-Info counters (pages) in kB; None when none of them is printed."""
+        # worked out once per event and keys: the checks ask for the same few counters (slab,
+        # page tables, shmem...) some fourteen times an event
+        known = self._meminfo.get(keys, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
         values = [self.event.meminfo.get(key) for key in keys]
         if all(v is None for v in values):
-            return self._node_sum_kb(*keys)
-        return sum(v for v in values if v is not None) * self.page_kb
+            total = self._node_sum_kb(*keys)
+        else:
+            total = sum(v for v in values if v is not None) * self.page_kb
+        self._meminfo[keys] = total
+        return total
 
     def _node_sum_kb(self, *keys: str) -> int | None:
         total = None
@@ -976,15 +1024,20 @@ class Analysis:
         rule = self.alloc_rule
         allowed = self._allowed_types(rule)
 
-        def counts(o: Any) -> bool:
-            if rule.era == "2.6-4.3" or not o.migrate_types:
-                return True
-            return any(t in allowed for t in o.migrate_types)
-
-        fitting = [o for o in buddy.orders if o.size_kb >= need_kb and o.count and counts(o)]
-        blocks = sum(o.count for o in fitting)
-        kb = sum(o.count * o.size_kb for o in fitting)
-        largest = max((o.size_kb for o in buddy.orders if o.count), default=0)
+        any_type = rule.era == "2.6-4.3"  # (no free lists by migratetype before 4.4)
+        # one pass over the orders: the blocks that fit (on a list the request may take) and the
+        # largest free block of any kind
+        blocks = kb = largest = 0
+        for o in buddy.orders:
+            count = o.count
+            if not count:
+                continue
+            size_kb = o.size_kb
+            if size_kb > largest:
+                largest = size_kb
+            if size_kb >= need_kb and (any_type or not o.migrate_types or any(t in allowed for t in o.migrate_types)):
+                blocks += count
+                kb += count * size_kb
         return blocks, kb, largest
 
     def _order_ok(
@@ -1148,7 +1201,7 @@ class Analysis:
         else:
             line = self.find_lines(r"mems_allowed=([\d,\-]+)")
             if line:
-                match = re.search(r"mems_allowed=([\d,\-]+)", line[0].text)
+                match = _MEMS_ALLOWED.search(line[0].text)
                 if match:
                     texts.append(match.group(1))
         for text in texts:
@@ -1167,9 +1220,9 @@ class Analysis:
     @cached_property
     def tasks(self) -> tuple[RowUse, ...]:
         """Task rows as the OOM killer weighs them, largest first."""
-        page_kb = self.page_kb
-        of = RowUse.of
-        return tuple(sorted((of(row, page_kb) for row in self.event.tasks), key=_BADNESS, reverse=True))
+        uses = RowUse.all_of(self.event.tasks, self.page_kb)
+        uses.sort(key=_BADNESS, reverse=True)
+        return tuple(uses)
 
     @cached_property
     def task_groups(self) -> tuple[TaskUse | RowUse, ...]:
@@ -1209,7 +1262,7 @@ class Analysis:
 
     @cached_property
     def tasks_total_kb(self) -> int:
-        return sum(t.badness_kb for t in self.tasks)
+        return sum([t.badness_kb for t in self.tasks])
 
     @cached_property
     def victim(self) -> RowUse | None:
@@ -1355,9 +1408,7 @@ class Analysis:
             paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
         if self.event.memcg:
             paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
-        paths += [
-            m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [re.search(r"cpuset=(\S+)", line.text)] if m
-        ]
+        paths += [m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [_CPUSET.search(line.text)] if m]
         text = " ".join(p for p in paths if p)
         hardware = self.event.header.hardware if self.event.header else None
         vm_label = None
@@ -1365,12 +1416,15 @@ class Analysis:
             if hardware and needle.lower() in hardware.lower():
                 vm_label = label
                 break
-        if vm_label is None and self.kernel and re.search(r"xen|qubes|-gcp|-aws|-azure|-kvm\b", self.kernel, re.I):
+        if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
-        hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger)) or any(
-            HYPERVISOR_PROCESS.match(row.name) for row in self.event.tasks if row.name.startswith(HYPERVISOR_STARTS)
-        )
+        hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
+        if not hypervisor_host:
+            for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
+                if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
+                    hypervisor_host = True
+                    break
         cgroup_v2 = self.cgroup_v2
         if "kubepods" in text:
             return Environment(
@@ -1383,7 +1437,7 @@ class Analysis:
                 cgroup_v2,
                 "cgroup path contains kubepods",
             )
-        if re.search(r"docker[-/]|/docker\b|containerd|cri-containerd|libpod|crio-", text):
+        if _CONTAINER_RUNTIME.search(text):
             return Environment(
                 "docker",
                 "container (Docker/containerd/Podman)",
@@ -1394,7 +1448,7 @@ class Analysis:
                 cgroup_v2,
                 "cgroup path names a container runtime",
             )
-        if re.search(r"(^|/)lxc[./]|lxc\.payload", text):
+        if _LXC.search(text):
             return Environment(
                 "lxc",
                 "LXC container",
@@ -1424,7 +1478,7 @@ class Analysis:
             return Environment(
                 "bare-metal", "physical machine", False, False, False, False, cgroup_v2, f"hardware name: {hardware}"
             )
-        if re.search(r"\.service|\.scope|\.slice", text):
+        if _SYSTEMD_UNIT.search(text):
             return Environment(
                 "systemd", "systemd-managed host", False, False, False, False, cgroup_v2, "systemd cgroup path"
             )
@@ -1611,7 +1665,7 @@ class Analysis:
         if not lowmem or not zones:
             return None
         pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
-        if self.page_kb == 64 and self.arch and re.match(r"(ppc|powerpc)", self.arch, re.I):
+        if self.page_kb == 64 and self.arch and _POWERPC.match(self.arch):
             pageblock_kb = 16 * 1024
         return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
 
@@ -1636,7 +1690,7 @@ class Analysis:
 def parse_node_list(text: str) -> set[int] | None:
     """`0-1,3` -> {0, 1, 3}; None when not a node list."""
     text = text.strip()
-    if not text or not re.fullmatch(r"[\d,\-]+", text):
+    if not text or not _NODE_LIST.fullmatch(text):
         return None
     nodes: set[int] = set()
     for part in text.split(","):

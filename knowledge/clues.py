@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from grammar.facts import SourceLine
@@ -174,6 +175,39 @@ def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
     return found
 
 
+# Every pattern _trace_match is asked with (clues), as one alternation: a trace function none of
+# them matches at its start cannot be any clue's, so clues() drops such functions (most of a
+# trace: dump_stack, out_of_memory, __alloc_pages...) with one match each, instead of trying each
+# pattern on it (some 150 re.match calls per event; issue 12). The alternation matches a name
+# exactly when one of its patterns does, so the first function a pattern matches is unchanged.
+_ANY_CLUE_FUNCTION = re.compile(
+    "|".join(
+        f"(?:{pattern.pattern})"
+        for pattern in (
+            BALLOON_FUNCTIONS,
+            GPU_FUNCTIONS,
+            ZFS_FUNCTIONS,
+            KASAN_FUNCTIONS,
+            KMEMLEAK_FUNCTIONS,
+            NET_FUNCTIONS,
+            SKB_ALLOC_FUNCTIONS,
+            FS_FUNCTIONS,
+            VMALLOC_FALLBACK,
+        )
+    )
+)
+
+
+@lru_cache(maxsize=8192)
+def _clue_function(frame: str) -> str | None:
+    """The function name of a trace frame (``_base``) when some clue's pattern matches it, else None.
+    A pure function of the frame's text (as kernel_fixes._function): a kernel's traces name the same
+    few hundred functions in every event, and the alternation costs about a microsecond a name
+    (NET_FUNCTIONS' ``[a-z0-9_]*`` alternatives scan the whole name)."""
+    base = _base(frame)
+    return base if _ANY_CLUE_FUNCTION.match(base) else None
+
+
 MODULE_LIST = "Modules linked in:"
 MODULE_WORD = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -213,9 +247,9 @@ def clues(analysis: Any) -> dict[str, Clue]:
     if cached is not None:
         return cast(dict[str, Clue], cached)
     out: dict[str, Clue] = {}
-    # read once for all the clues below
+    # read once for all the clues below; only the trace functions some clue's pattern matches
     mods = modules(analysis)
-    bases = [_base(function) for function in analysis.event.call_trace]
+    bases = [base for base in map(_clue_function, analysis.event.call_trace) if base is not None]
     for name, known, functions in (
         ("balloon", BALLOON_MODULES, BALLOON_FUNCTIONS),
         ("gpu", GPU_MODULES, GPU_FUNCTIONS),
@@ -274,9 +308,9 @@ def clues(analysis: Any) -> dict[str, Clue]:
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
     tainted = header.tainted if header else None
-    if tainted and set(tainted.replace(" ", "")) & set("POE"):
+    if mods and tainted and set(tainted.replace(" ", "")) & set("POE"):
         # the taint says some module is out of tree; the trace names a module, which counts only
-        # when its own flags say so or it never ships with the kernel
+        # when its own flags say so or it never ships with the kernel (no module named: no flags read)
         flags = module_flags(analysis)
         for name, lines in mods.items():
             if not any(TRACE_MODULE.search(line.text) for line in lines):
@@ -309,7 +343,7 @@ def implicated_module(analysis: Any) -> Implicated | None:
     mods = modules(analysis)
     header = analysis.event.header
     tainted = bool(header and header.tainted and set(header.tainted.replace(" ", "")) & set("POE"))
-    flags = module_flags(analysis) if tainted else {}
+    flags = module_flags(analysis) if tainted and mods else {}  # (no module named: nothing to read them for)
     found: list[Implicated] = []
     for name, lines in mods.items():
         traced = any(TRACE_MODULE.search(line.text) for line in lines)

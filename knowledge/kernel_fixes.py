@@ -129,7 +129,7 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
             continue  # the paste names another architecture
-        logged = fix.log is not None and any(fix.log.search(line.text) for line in getattr(event, "lines", ()))
+        logged = fix.log is not None and _logged(analysis, fix.log)
         in_trace = fix.trace is not None and any(fix.trace.search(f) for f in frames)
         traced = logged or in_trace or (fix.trace is None and fix.log is None)
         if not traced and not (untraced and not frames and fix.gfp_zone is not None):
@@ -145,3 +145,13 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 continue  # a driver's defect: the paste must name the driver
         found.append(fix)
     return tuple(found)
+
+
+def _logged(analysis: Any, log: re.Pattern[str]) -> bool:
+    """Whether one of the event's lines holds a match of ``log``: through
+    ``Analysis.matching_lines`` (a literal the pattern needs looked for in the event's text first,
+    rather than the regex run over each of its lines), else line by line."""
+    matching_lines = getattr(analysis, "matching_lines", None)
+    if matching_lines is not None:
+        return bool(matching_lines(log))
+    return any(log.search(line.text) for line in getattr(analysis.event, "lines", ()))

@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar, overload
 
 from grammar.facts import SourceLine
 
+from .directinit import direct_init
+
 T = TypeVar("T")
 
 
@@ -67,6 +69,7 @@ class DeferredField(Generic[T]):
         obj.__dict__[self.name] = value
 
 
+@direct_init
 @dataclass(frozen=True)
 class Evidence:
     """A named figure that supports a finding, with the paste lines it was read from."""
@@ -78,6 +81,7 @@ class Evidence:
     unit: str | None = None  # "kB", "%", "count", "pages" or "text" (from the catalogue record)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Finding:
     """One diagnosis: a catalogue entry that fired for an event.

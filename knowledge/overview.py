@@ -25,6 +25,7 @@ from . import catalogue
 from .analysis import Analysis, ZoneView
 from .confidence import doubt
 from .diagnose import Diagnosis, NotEvaluated
+from .directinit import direct_init
 from .model import Finding
 from .units import size
 
@@ -50,6 +51,7 @@ PASTE_SPAN = {
 }
 
 
+@direct_init
 @dataclass(frozen=True)
 class Victim:
     """The process the OOM killer killed (or chose), and what it held."""
@@ -69,6 +71,7 @@ class Victim:
         return f"{name} (pid {self.pid})" if self.pid is not None else name
 
 
+@direct_init
 @dataclass(frozen=True)
 class Request:
     """The allocation that failed: who asked, the gfp mask decoded, and the order."""
@@ -87,6 +90,7 @@ class Request:
     flags: tuple[str, ...] = ()
 
 
+@direct_init
 @dataclass(frozen=True)
 class ZoneState:
     """A zone against its watermarks; ``state`` is the analysis's one rule (reserve included)."""
@@ -102,6 +106,7 @@ class ZoneState:
     largest_block_kb: int | None
 
 
+@direct_init
 @dataclass(frozen=True)
 class MemoryPart:
     name: str  # stable key: anon, file, shmem, slab_reclaimable, ..., unaccounted / unused_limit
@@ -110,6 +115,7 @@ class MemoryPart:
     share: float | None  # of ``MemoryBreakdown.total_kb``
 
 
+@direct_init
 @dataclass(frozen=True)
 class MemoryBreakdown:
     """Where memory went, once: the machine's RAM, or a memory cgroup's charges against its limit."""
@@ -121,6 +127,7 @@ class MemoryBreakdown:
     cgroup: str | None = None
 
 
+@direct_init
 @dataclass(frozen=True)
 class ProcessRow:
     pid: int
@@ -139,6 +146,7 @@ class Missing:
     description: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class Overview:
     """Everything a surface says about one event."""
