@@ -33,6 +33,18 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["exhausted_nodes"] = (", ".join(str(n) for n in exhausted), ())
         confidence = p["confidence_inferred"]
         context["mode"] = "inferred"
+    elif _low_zone_off_the_allowed_nodes(a):
+        # a request that only a DMA or DMA32 zone can serve, from a task whose cpuset leaves out
+        # node 0: those zones hold the lowest physical memory (DMA32 the first 4 GiB on x86_64,
+        # include/linux/mmzone.h), which lies on node 0 of a normal NUMA layout. The fast path takes
+        # the cpuset's mems_allowed as the request's nodemask (mm/page_alloc.c v5.8
+        # prepare_alloc_pages()), and a hardwalled or exclusive cpuset keeps the slow path there
+        # too (kernel/cgroup/cpuset.c v5.8 __cpuset_node_allowed()), so the request can fail with
+        # plenty free on the nodes it may use.
+        trigger = a.event.trigger
+        evidence["zone"] = (a.highest_zone, a.lines(trigger.line) if trigger else ())
+        confidence = p["confidence_low_zone"]
+        context["mode"] = "low_zone"
     else:
         return None
     if allowed is not None:
@@ -55,6 +67,17 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if cpuset:
         evidence["cpuset"] = (cpuset, summary_lines)
     return Hit(confidence, evidence, context)
+
+
+def _low_zone_off_the_allowed_nodes(a: Analysis) -> bool:
+    """The request needs ZONE_DMA/ZONE_DMA32, may sleep, and the cpuset's mems_allowed leaves out
+    node 0 (where those zones normally are); zones printed for the allowed nodes must not hold one."""
+    allowed = a.allowed_nodes
+    if a.highest_zone not in ("DMA", "DMA32") or not allowed or 0 in allowed:
+        return False
+    if a.gfp is None or getattr(a.gfp, "is_atomic", False):
+        return False
+    return not any(z.node in allowed and z.name in ("DMA", "DMA32") and z.usable is not False for z in a.zones)
 
 
 def _node_split(a: Analysis, p: dict[str, Any]) -> tuple[list[int], list[int]]:

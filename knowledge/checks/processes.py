@@ -334,6 +334,10 @@ def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     env = a.environment
     if not env.hypervisor_host or not a.is_global:
         return None
+    free = a.figure("free")
+    counted = a.ram_kb or sum(f.kb for f in a.breakdown or () if f.name != "unaccounted")
+    if free is not None and counted and free.kb >= p["max_free_share"] * counted:
+        return None  # most of the host's memory was free: the host did not run out
     guests = [t for t in a.tasks if HYPERVISOR_PROCESS.match(t.name)]
     guests_kb = sum(t.badness_kb for t in guests)
     trigger = a.event.trigger
