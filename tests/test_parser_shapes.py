@@ -11,8 +11,11 @@ from oomcases import load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
+from grammar.lexicon import classify_fields
+from grammar.normalise import normalise
 from grammar.parse import parse_text
 from grammar.stamps import read_stamp
+from grammar.transform import read_line
 
 HOG = "lab-process-hog-deb612-amd64"  # global OOM, 6.12, dmesg stamps
 MEMCG = "lab-memcg-v1-deb61-amd64"  # memcg OOM, 6.1
@@ -926,3 +929,56 @@ def test_uname_with_processor_and_platform_fields_gives_the_machine() -> None:
     assert (report.kernel, report.arch) == ("2.6.0", "i686")
     rhel = "Linux db1 2.6.18-194.el5 #1 SMP Tue Mar 16 21:52:39 EDT 2010 x86_64 x86_64 x86_64 GNU/Linux\n"
     assert analyze(fail + "\n" + rhel).arch == "x86_64"
+
+
+# ---- dump_stack()'s `Workqueue:` line (kernel/workqueue.c print_worker_info, 3.10+) ------------
+
+
+def _workqueues(case: str) -> list[dict]:
+    """The fields read from each `Workqueue:` line of a case, as the parser reads its lines."""
+    found = []
+    for line in normalise(_text(case)).lines:
+        kind, values = classify_fields(line.text)
+        if kind == "WORKQUEUE":
+            found.append(dict(read_line(kind, line.text, values).fields))
+    return found
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("gh-openzfs-zfs-5578", [{"name": "events", "function": "moom_callback", "module": None}]),
+        (
+            "lore-49rc5-nowait-failures-writeback-bcache-dmcrypt",
+            [{"name": "bcache", "function": "cache_lookup", "module": "bcache"}] * 2,
+        ),
+        (
+            "lore-310-el7-nvme-order1-128g",
+            [
+                {"name": "kblockd", "function": "blk_mq_run_work_fn", "module": None},
+                {"name": "writeback", "function": "bdi_writeback_workfn", "module": None},
+            ],
+        ),
+    ],
+)
+def test_workqueue_line_is_read_not_left_unparsed(case: str, expected: list[dict]) -> None:
+    dump = parse_text(_text(case))
+    assert not [u.text for e in dump.events for u in e.unparsed if "Workqueue:" in u.text]
+    assert _workqueues(case) == expected
+
+
+def test_workqueue_line_is_not_glued_to_the_hardware_line() -> None:
+    # An indented paste: the `Workqueue:` line under `Hardware name:` was read as its wrapped tail.
+    (event,) = analyze(_text("lore-6178-fc43-nouveau-fwsec-sb-order5-runtime-pm")).events
+    assert event.event.header.hardware == "SLIMBOOK Executive/Executive, BIOS N.1.10GRU06 02/02/2024"
+
+
+def test_sysrq_manual_oom_known_from_the_workqueue_line() -> None:
+    # SysRq-f's work runs on the system workqueue (drivers/tty/sysrq.c moom_work): with the
+    # moom_callback frame cut out of the trace, the `Workqueue: events moom_callback` header still
+    # tells the kill was asked for.
+    text = _text("gh-openzfs-zfs-5578")
+    kept = [line for line in text.splitlines() if "moom_callback+" not in line]
+    assert len(kept) == len(text.splitlines()) - 1
+    (event,) = _facts("\n".join(kept))
+    assert event["kind"] == "sysrq-manual"
