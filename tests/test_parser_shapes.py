@@ -982,3 +982,45 @@ def test_sysrq_manual_oom_known_from_the_workqueue_line() -> None:
     assert len(kept) == len(text.splitlines()) - 1
     (event,) = _facts("\n".join(kept))
     assert event["kind"] == "sysrq-manual"
+
+
+# ---- zone and node lines a mail reader wrapped (mm/page_alloc.c show_free_areas) -------------
+
+
+def test_zone_lines_wrapped_by_a_mail_reader_are_read_whole() -> None:
+    # 2.6.29: each zone line broken over two or three lines of `name:value` fields.
+    (event,) = parse_text(_text("lore-2629rc3-i686-rtorrent-order1-benign")).events
+    assert not event.unparsed
+    zones = {z.name: z for z in event.zones}
+    assert zones["DMA"].values["present"] == 15860
+    assert zones["Normal"].values["inactive_file"] == 575176
+    assert zones["HighMem"].values["present"] == 658312
+    assert [z.all_unreclaimable for z in event.zones] == [False, False, False]
+
+
+def test_node_line_wrapped_by_a_mail_reader_is_read_whole() -> None:
+    # 5.18: `Node 0 active_anon:...` and the `Normal free:...` line, each wrapped after a field.
+    event = parse_text(_text("lore-518rc3-armv7-swap-over-nfs-writehdr-alloc")).events[1]
+    assert not event.unparsed
+    (node,) = event.nodes
+    assert node.values["writeback"] == 15124 and node.all_unreclaimable is True
+    (zone,) = event.zones
+    assert zone.values["writepending"] == 13284 and zone.values["managed"] == 57428
+
+
+def test_wrapped_node_line_that_lost_text_at_the_cut_is_not_joined() -> None:
+    # `... dirty:367` then `1785580kB shmem:0kB ...`: glued, the two would read a wrong dirty figure.
+    event = parse_text(_text("lore-49rc5-nowait-failures-writeback-bcache-dmcrypt")).events[0]
+    assert [u.text[:10] for u in event.unparsed] == ["1785580kB "]
+    assert all(node.values.get("dirty") != 3671785580 for node in event.nodes)
+
+
+def test_prose_after_a_quoted_zone_line_is_not_joined_to_it() -> None:
+    # 2.6.18 in a mail: `pages_scanned is 0` under the quoted zone is the writer's, not the kernel's.
+    (event,) = parse_text(_text("lore-2618-pae-postgres-pagetables-lowmem-highpte")).events
+    assert [u.text for u in event.unparsed] == [
+        "pages_scanned is 0",
+        "pages_scanned is 0",
+        "pages_scanned is 593 and all_unreclaimable is yes",
+    ]
+    assert [z.values.get("present") for z in event.zones] == [16384, 0, 901120, 16908288]
