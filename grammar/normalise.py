@@ -64,6 +64,13 @@ def _runs_together(text: str) -> bool:
     return False
 
 
+# `Call Trace:` and the trace's first frame on one line: printk("Call Trace:") then each frame, the
+# newline after the heading left out (arch/mips/kernel/traps.c show_raw_backtrace without
+# CONFIG_KALLSYMS: `Call Trace:[<80071400>] 0x80071400`; m32r and 2.6 m68k show_trace:
+# `Call Trace: [<000290a8>] __alloc_pages+0x230/0x250`): two messages, split.
+_TRACE_AND_FRAME = re.compile(r"(Call Trace:)[ \t]*(\[<[0-9a-fA-F]{6,16}>\] [^\n]+)")
+
+
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -621,6 +628,13 @@ def normalise(text: str) -> Normalised:
         if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
             prefix = shared_prefix
         shared_prefix = prefix
+        if stripped.startswith("Call Trace:[") or stripped.startswith("Call Trace: ["):
+            split = _TRACE_AND_FRAME.fullmatch(stripped)
+            if split:
+                heading, frame = split.groups()
+                physical.append(_Physical(index + 1, heading, prefix, len(heading), heading, False))
+                physical.append(_Physical(index + 1, frame, prefix, len(raw), frame, False))
+                continue
         if stripped or prefix:
             # unstripped body: a fixed-width cut can fall inside a run of spaces
             physical.append(_Physical(index + 1, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))

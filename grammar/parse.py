@@ -59,6 +59,7 @@ _SECTION: dict[str, int | None] = {
     "invoked": 0,
     "alloc_failure": 0,
     "cpuset_line": 1,
+    "compaction_disabled": 1,
     "task_header": 1,
     "hardware": 1,
     "workqueue": 1,

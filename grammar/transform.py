@@ -796,6 +796,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def ratelimit(self, children: list[Token]) -> Item:
         return Item("ratelimit", str(children[0]))
 
+    def compaction_disabled(self, children: list[Token]) -> Item:
+        return Item("compaction_disabled", str(children[0]))
+
     def separator(self, children: list[Token]) -> Item:
         return Item("separator", str(children[0]))
 

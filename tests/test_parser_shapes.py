@@ -1024,3 +1024,31 @@ def test_prose_after_a_quoted_zone_line_is_not_joined_to_it() -> None:
         "pages_scanned is 593 and all_unreclaimable is yes",
     ]
     assert [z.values.get("present") for z in event.zones] == [16384, 0, 901120, 16908288]
+
+
+# ---- trace headings and header lines of other architectures and editors ----------------------
+
+
+@pytest.mark.parametrize(
+    "case, line",
+    [
+        ("code-lolbraa-obsidian-notater-unraid-sysrq-oom", "\\<TASK\\>"),  # Markdown-escaped marker
+        ("code-lolbraa-obsidian-notater-unraid-sysrq-oom", "\\</TASK\\>"),
+        ("gh-weimarnetz-weimarnetz-249", "Call Trace:[<80071400>] 0x80071400"),  # MIPS, no kallsyms
+        ("lore-267-m68k-amiga-atomic-harmless", "Call Trace: [<000290a8>] __alloc_pages+0x230/0x250"),
+        ("gh-linuxboot-heads-1626", "COMPACTION is disabled!!!"),  # mm/oom_kill.c dump_header
+        ("lore-2005-ppc64-nfsd-reply-cache-order5-modprobe", "Trace:"),
+    ],
+)
+def test_kernel_line_is_read_not_left_unparsed(case: str, line: str) -> None:
+    text = _text(case)
+    assert any(raw.endswith(line) for raw in text.splitlines())
+    dump = parse_text(text)
+    assert dump.events
+    assert line not in [u.text for e in dump.events for u in e.unparsed]
+
+
+def test_first_frame_on_the_call_trace_line_is_a_frame() -> None:
+    # 2.6.7 m68k: `Call Trace: [<000290a8>] __alloc_pages+0x230/0x250`, the rest one frame a line.
+    (event,) = parse_text(_text("lore-267-m68k-amiga-atomic-harmless")).events
+    assert event.call_trace[:3] == ("__alloc_pages", "sine_data", "update_wall_time")
