@@ -64,6 +64,13 @@ def _runs_together(text: str) -> bool:
     return False
 
 
+# `Call Trace:` and the trace's first frame on one line: printk("Call Trace:") then each frame, the
+# newline after the heading left out (arch/mips/kernel/traps.c show_raw_backtrace without
+# CONFIG_KALLSYMS: `Call Trace:[<80071400>] 0x80071400`; m32r and 2.6 m68k show_trace:
+# `Call Trace: [<000290a8>] __alloc_pages+0x230/0x250`): two messages, split.
+_TRACE_AND_FRAME = re.compile(r"(Call Trace:)[ \t]*(\[<[0-9a-fA-F]{6,16}>\] [^\n]+)")
+
+
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
@@ -487,6 +494,23 @@ def _dominant_width(physical: list[_Physical | None], prefixed: bool) -> int | N
     return width if count >= 2 and count * 3 >= 2 * sum(lengths.values()) else None
 
 
+# The rest of a zone line (`DMA free:3488kB min:64kB ... active_anon:0kB`) or a node line (`Node 0
+# active_anon:...`) a mail reader wrapped: the kernel prints each as one printk line of `name:value`
+# fields ending in `all_unreclaimable? yes|no` (mm/page_alloc.c show_free_areas, 2.6.x to 6.x), so a
+# line of nothing but such whole fields after one continues it. A line starting with a bare value
+# (`1785580kB shmem:0kB`) lost text at the cut: it is left alone, a join would misread a field.
+_FIELD_LINE_KINDS = frozenset({"ZONE", "NODE_STAT"})
+_FIELD_TAIL = re.compile(
+    r"(?:[a-z][\w()]*:[ \t]?-?\d+(?:[kK]B)?|all_unreclaimable\? (?:yes|no))"
+    r"(?:[ \t]+(?:[a-z][\w()]*:[ \t]?-?\d+(?:[kK]B)?|all_unreclaimable\? (?:yes|no)))*"
+)
+
+
+def _field_tail(entry: _Physical | None) -> bool:
+    """``entry`` is nothing but whole `name:value` fields of a zone or node line (``_FIELD_TAIL``)."""
+    return entry is not None and not entry.prefix and _FIELD_TAIL.fullmatch(entry.text) is not None
+
+
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
@@ -630,6 +654,13 @@ def normalise(text: str) -> Normalised:
         if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
             prefix = shared_prefix
         shared_prefix = prefix
+        if stripped.startswith("Call Trace:[") or stripped.startswith("Call Trace: ["):
+            split = _TRACE_AND_FRAME.fullmatch(stripped)
+            if split:
+                heading, frame = split.groups()
+                physical.append(_Physical(index + 1, heading, prefix, len(heading), heading, False))
+                physical.append(_Physical(index + 1, frame, prefix, len(raw), frame, False))
+                continue
         if stripped or prefix:
             # unstripped body: a fixed-width cut can fall inside a run of spaces
             physical.append(_Physical(index + 1, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
@@ -668,8 +699,13 @@ def normalise(text: str) -> Normalised:
         wrapped_known = False  # whether a fragment the grammar knows alone followed a word wrap
         following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
+        field_wrap = False  # a zone or node line a mail reader wrapped (_FIELD_TAIL)
         if budget > 0 and (
-            entry.prefix or prefixed_paste or (following is not None and following.indented) or _kind(entry) in loose
+            entry.prefix
+            or prefixed_paste
+            or (following is not None and following.indented)
+            or _kind(entry) in loose
+            or (field_wrap := _field_tail(following) and _kind(entry) in _FIELD_LINE_KINDS)
         ):
             if (
                 following is None
@@ -686,6 +722,8 @@ def normalise(text: str) -> Normalised:
                 while probe < count and len(run) <= _MAX_FRAGMENTS:
                     candidate = physical[probe]
                     if candidate is None or not candidate.text or candidate.prefix:
+                        break
+                    if field_wrap and not _field_tail(candidate):
                         break
                     kind = _kind(candidate)
                     if _opens(candidate):  # (asked after _kind, which classified it)

@@ -59,8 +59,10 @@ _SECTION: dict[str, int | None] = {
     "invoked": 0,
     "alloc_failure": 0,
     "cpuset_line": 1,
+    "compaction_disabled": 1,
     "task_header": 1,
     "hardware": 1,
+    "workqueue": 1,
     "task_process": 1,
     "call_trace_start": None,
     "trace_line": None,
@@ -1445,7 +1447,13 @@ def _kind(
     trace_kind = _trace_kind(by_kind.get("trace_line", []))
     if functions & {"mem_cgroup_out_of_memory", "mem_cgroup_oom_synchronize"} or trace_kind == "memcg-oom":
         return "memcg-oom"  # only the memcg charge path calls these
-    if (trigger is not None and trigger.order == -1) or "sysrq" in by_kind or trace_kind == "sysrq-manual":
+    if (
+        (trigger is not None and trigger.order == -1)
+        or "sysrq" in by_kind
+        or trace_kind == "sysrq-manual"
+        # the report's task is the kworker running SysRq-f's work (drivers/tty/sysrq.c moom_work)
+        or any(item.fields.get("function") in _SYSRQ_FRAMES for item in by_kind.get("workqueue", ()))
+    ):
         return "sysrq-manual"
     if (
         (kill and kill.memcg_kill)

@@ -407,6 +407,14 @@ class LineTransformer(Transformer[Token, list[Item]]):
         g = self._groups("HARDWARE", children[0])
         return Item("hardware", str(children[0]), {"name": g.get("hw_name")})
 
+    def workqueue(self, children: list[Token]) -> Item:
+        g = self._groups("WORKQUEUE", children[0])
+        return Item(
+            "workqueue",
+            str(children[0]),
+            {"name": g.get("wq_name"), "function": g.get("wq_fn"), "module": g.get("wq_module")},
+        )
+
     def cpuset_line(self, children: list[Token]) -> Item:
         g = self._groups("CPUSET_LINE", children[0])
         return Item(
@@ -787,6 +795,9 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def ratelimit(self, children: list[Token]) -> Item:
         return Item("ratelimit", str(children[0]))
+
+    def compaction_disabled(self, children: list[Token]) -> Item:
+        return Item("compaction_disabled", str(children[0]))
 
     def separator(self, children: list[Token]) -> Item:
         return Item("separator", str(children[0]))

@@ -11,8 +11,11 @@ from oomcases import load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
+from grammar.lexicon import classify_fields
+from grammar.normalise import normalise
 from grammar.parse import parse_text
 from grammar.stamps import read_stamp
+from grammar.transform import read_line
 
 HOG = "lab-process-hog-deb612-amd64"  # global OOM, 6.12, dmesg stamps
 MEMCG = "lab-memcg-v1-deb61-amd64"  # memcg OOM, 6.1
@@ -926,3 +929,126 @@ def test_uname_with_processor_and_platform_fields_gives_the_machine() -> None:
     assert (report.kernel, report.arch) == ("2.6.0", "i686")
     rhel = "Linux db1 2.6.18-194.el5 #1 SMP Tue Mar 16 21:52:39 EDT 2010 x86_64 x86_64 x86_64 GNU/Linux\n"
     assert analyze(fail + "\n" + rhel).arch == "x86_64"
+
+
+# ---- dump_stack()'s `Workqueue:` line (kernel/workqueue.c print_worker_info, 3.10+) ------------
+
+
+def _workqueues(case: str) -> list[dict]:
+    """The fields read from each `Workqueue:` line of a case, as the parser reads its lines."""
+    found = []
+    for line in normalise(_text(case)).lines:
+        kind, values = classify_fields(line.text)
+        if kind == "WORKQUEUE":
+            found.append(dict(read_line(kind, line.text, values).fields))
+    return found
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("gh-openzfs-zfs-5578", [{"name": "events", "function": "moom_callback", "module": None}]),
+        (
+            "lore-49rc5-nowait-failures-writeback-bcache-dmcrypt",
+            [{"name": "bcache", "function": "cache_lookup", "module": "bcache"}] * 2,
+        ),
+        (
+            "lore-310-el7-nvme-order1-128g",
+            [
+                {"name": "kblockd", "function": "blk_mq_run_work_fn", "module": None},
+                {"name": "writeback", "function": "bdi_writeback_workfn", "module": None},
+            ],
+        ),
+    ],
+)
+def test_workqueue_line_is_read_not_left_unparsed(case: str, expected: list[dict]) -> None:
+    dump = parse_text(_text(case))
+    assert not [u.text for e in dump.events for u in e.unparsed if "Workqueue:" in u.text]
+    assert _workqueues(case) == expected
+
+
+def test_workqueue_line_is_not_glued_to_the_hardware_line() -> None:
+    # An indented paste: the `Workqueue:` line under `Hardware name:` was read as its wrapped tail.
+    (event,) = analyze(_text("lore-6178-fc43-nouveau-fwsec-sb-order5-runtime-pm")).events
+    assert event.event.header.hardware == "SLIMBOOK Executive/Executive, BIOS N.1.10GRU06 02/02/2024"
+
+
+def test_sysrq_manual_oom_known_from_the_workqueue_line() -> None:
+    # SysRq-f's work runs on the system workqueue (drivers/tty/sysrq.c moom_work): with the
+    # moom_callback frame cut out of the trace, the `Workqueue: events moom_callback` header still
+    # tells the kill was asked for.
+    text = _text("gh-openzfs-zfs-5578")
+    kept = [line for line in text.splitlines() if "moom_callback+" not in line]
+    assert len(kept) == len(text.splitlines()) - 1
+    (event,) = _facts("\n".join(kept))
+    assert event["kind"] == "sysrq-manual"
+
+
+# ---- zone and node lines a mail reader wrapped (mm/page_alloc.c show_free_areas) -------------
+
+
+def test_zone_lines_wrapped_by_a_mail_reader_are_read_whole() -> None:
+    # 2.6.29: each zone line broken over two or three lines of `name:value` fields.
+    (event,) = parse_text(_text("lore-2629rc3-i686-rtorrent-order1-benign")).events
+    assert not event.unparsed
+    zones = {z.name: z for z in event.zones}
+    assert zones["DMA"].values["present"] == 15860
+    assert zones["Normal"].values["inactive_file"] == 575176
+    assert zones["HighMem"].values["present"] == 658312
+    assert [z.all_unreclaimable for z in event.zones] == [False, False, False]
+
+
+def test_node_line_wrapped_by_a_mail_reader_is_read_whole() -> None:
+    # 5.18: `Node 0 active_anon:...` and the `Normal free:...` line, each wrapped after a field.
+    event = parse_text(_text("lore-518rc3-armv7-swap-over-nfs-writehdr-alloc")).events[1]
+    assert not event.unparsed
+    (node,) = event.nodes
+    assert node.values["writeback"] == 15124 and node.all_unreclaimable is True
+    (zone,) = event.zones
+    assert zone.values["writepending"] == 13284 and zone.values["managed"] == 57428
+
+
+def test_wrapped_node_line_that_lost_text_at_the_cut_is_not_joined() -> None:
+    # `... dirty:367` then `1785580kB shmem:0kB ...`: glued, the two would read a wrong dirty figure.
+    event = parse_text(_text("lore-49rc5-nowait-failures-writeback-bcache-dmcrypt")).events[0]
+    assert [u.text[:10] for u in event.unparsed] == ["1785580kB "]
+    assert all(node.values.get("dirty") != 3671785580 for node in event.nodes)
+
+
+def test_prose_after_a_quoted_zone_line_is_not_joined_to_it() -> None:
+    # 2.6.18 in a mail: `pages_scanned is 0` under the quoted zone is the writer's, not the kernel's.
+    (event,) = parse_text(_text("lore-2618-pae-postgres-pagetables-lowmem-highpte")).events
+    assert [u.text for u in event.unparsed] == [
+        "pages_scanned is 0",
+        "pages_scanned is 0",
+        "pages_scanned is 593 and all_unreclaimable is yes",
+    ]
+    assert [z.values.get("present") for z in event.zones] == [16384, 0, 901120, 16908288]
+
+
+# ---- trace headings and header lines of other architectures and editors ----------------------
+
+
+@pytest.mark.parametrize(
+    "case, line",
+    [
+        ("code-lolbraa-obsidian-notater-unraid-sysrq-oom", "\\<TASK\\>"),  # Markdown-escaped marker
+        ("code-lolbraa-obsidian-notater-unraid-sysrq-oom", "\\</TASK\\>"),
+        ("gh-weimarnetz-weimarnetz-249", "Call Trace:[<80071400>] 0x80071400"),  # MIPS, no kallsyms
+        ("lore-267-m68k-amiga-atomic-harmless", "Call Trace: [<000290a8>] __alloc_pages+0x230/0x250"),
+        ("gh-linuxboot-heads-1626", "COMPACTION is disabled!!!"),  # mm/oom_kill.c dump_header
+        ("lore-2005-ppc64-nfsd-reply-cache-order5-modprobe", "Trace:"),
+    ],
+)
+def test_kernel_line_is_read_not_left_unparsed(case: str, line: str) -> None:
+    text = _text(case)
+    assert any(raw.endswith(line) for raw in text.splitlines())
+    dump = parse_text(text)
+    assert dump.events
+    assert line not in [u.text for e in dump.events for u in e.unparsed]
+
+
+def test_first_frame_on_the_call_trace_line_is_a_frame() -> None:
+    # 2.6.7 m68k: `Call Trace: [<000290a8>] __alloc_pages+0x230/0x250`, the rest one frame a line.
+    (event,) = parse_text(_text("lore-267-m68k-amiga-atomic-harmless")).events
+    assert event.call_trace[:3] == ("__alloc_pages", "sine_data", "update_wall_time")
