@@ -65,8 +65,9 @@ FOURTH_WAVE_FLOOR = 10  # of 11 (7 of the first 8 when they were added; the last
 # three steps, reached on 2026-12-06 when it was added; never lowered. Its fold-0 cases are counted,
 # never named.
 # of 20: 4 of the first 5, 6 of the nine kernel-list threads, 4 of the last 6 (14), then 15 once
-# OOM301 named the cpuset that leaves out the DMA32 zone's node
-FIFTH_WAVE_FLOOR = 15
+# OOM301 named the cpuset that leaves out the DMA32 zone's node, 16 once OOM609 read a partial
+# __GFP_NORETRY vmalloc failure
+FIFTH_WAVE_FLOOR = 16
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:

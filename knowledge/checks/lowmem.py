@@ -282,3 +282,30 @@ def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if trigger is not None and trigger.comm:
         evidence["task"] = (trigger.comm, a.lines(trigger.line))
     return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})
+
+
+_PARTIAL_VMALLOC = re.compile(r"allocated (\d+) of (\d+) bytes")
+
+
+@check("vmalloc_noretry", needs=("gfp",))
+def vmalloc_noretry(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A vmalloc with __GFP_NORETRY gave up after backing part of its area: the caller's flags."""
+    trigger = a.event.trigger
+    gfp = a.gfp
+    if trigger is None or gfp is None or getattr(gfp, "is_atomic", False):
+        return None
+    if "__GFP_NORETRY" not in gfp.flag_names:
+        return None
+    lines = a.lines(trigger.line)
+    text = lines[0].text if lines else ""
+    match = _PARTIAL_VMALLOC.search(text) if "vmalloc" in text else None
+    if match is None:
+        return None
+    evidence: Evidence = {
+        "vmalloc_line": (text[text.index("vmalloc") :], lines),
+        "backed_kb": (int(match.group(1)) // 1024, lines),
+        "request_kb": (int(match.group(2)) // 1024, lines),
+    }
+    if trigger.comm:
+        evidence["task"] = (trigger.comm, lines)
+    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})
