@@ -58,6 +58,12 @@ class KernelRelease:
         return (major, minor)
 
     @property
+    def pre_release(self) -> str | None:
+        """What kind of pre-release tree this is: ``development`` or "rc" for a release candidate,
+        None for a release."""
+        return self.development or ("rc" if self.rc is not None else None)
+
+    @property
     def next_series(self) -> tuple[int, ...]:
         """The release a development tree of this series becomes."""
         major, minor, patch = self.version

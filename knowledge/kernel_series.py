@@ -97,7 +97,7 @@ def upgrade_path(kernel: str | None) -> KernelPath:
         )
     series = release.series
     name = _name(series)
-    development = release.development or ("rc" if release.rc is not None else None)
+    development = release.pre_release
     if development is not None:
         nxt = _name(release.next_series)
         final = name if release.rc is not None or development != "linux-next" else nxt

@@ -18,28 +18,30 @@ def corpus_cases() -> list[str]:
     return sorted(p.name for p in CORPUS.iterdir() if (p / "meta.json").is_file())
 
 
-def second_wave() -> set[str]:
-    """Cases added in the second wave of 2026-12-06 (tests/corpus/SECOND_WAVE.txt, FORMAT.md)."""
-    path = CORPUS / "SECOND_WAVE.txt"
+def _wave(name: str) -> set[str]:
+    """The case ids listed in tests/corpus/<name>_WAVE.txt (FORMAT.md), empty when it is absent."""
+    path = CORPUS / f"{name}_WAVE.txt"
     return set(path.read_text().split()) if path.is_file() else set()
+
+
+def second_wave() -> set[str]:
+    """Cases added in the second wave of 2026-12-06 (tests/corpus/SECOND_WAVE.txt)."""
+    return _wave("SECOND")
 
 
 def third_wave() -> set[str]:
-    """Cases added in the third wave of 2026-12-06 (tests/corpus/THIRD_WAVE.txt, FORMAT.md)."""
-    path = CORPUS / "THIRD_WAVE.txt"
-    return set(path.read_text().split()) if path.is_file() else set()
+    """Cases added in the third wave of 2026-12-06 (tests/corpus/THIRD_WAVE.txt)."""
+    return _wave("THIRD")
 
 
 def fourth_wave() -> set[str]:
-    """Cases added in the fourth wave of 2026-12-06 (tests/corpus/FOURTH_WAVE.txt, FORMAT.md)."""
-    path = CORPUS / "FOURTH_WAVE.txt"
-    return set(path.read_text().split()) if path.is_file() else set()
+    """Cases added in the fourth wave of 2026-12-06 (tests/corpus/FOURTH_WAVE.txt)."""
+    return _wave("FOURTH")
 
 
 def fifth_wave() -> set[str]:
-    """Cases added in the fifth wave of 2026-12-06 (tests/corpus/FIFTH_WAVE.txt, FORMAT.md)."""
-    path = CORPUS / "FIFTH_WAVE.txt"
-    return set(path.read_text().split()) if path.is_file() else set()
+    """Cases added in the fifth wave of 2026-12-06 (tests/corpus/FIFTH_WAVE.txt)."""
+    return _wave("FIFTH")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

@@ -66,7 +66,7 @@ SECOND_WAVE = set((CORPUS / "SECOND_WAVE.txt").read_text().split())
 THIRD_WAVE = set((CORPUS / "THIRD_WAVE.txt").read_text().split())
 # The 11 cases of the fourth wave of 2026-12-06, labelled the same way as the third.
 FOURTH_WAVE = set((CORPUS / "FOURTH_WAVE.txt").read_text().split())
-# The 14 cases of the fifth wave of 2026-12-06, labelled the same way.
+# The 20 cases of the fifth wave of 2026-12-06, labelled the same way.
 FIFTH_WAVE = set((CORPUS / "FIFTH_WAVE.txt").read_text().split())
 
 

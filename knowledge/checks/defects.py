@@ -428,9 +428,7 @@ def _development(a: Analysis) -> str | None:
     from grammar.release import parse_release
 
     release = parse_release(a.kernel) if a.kernel else None
-    if release is None:
-        return None
-    return release.development or ("rc" if release.rc is not None else None)
+    return release.pre_release if release else None
 
 
 @check("driver_implicated", needs=("meminfo", "ram"))
