@@ -287,16 +287,18 @@ def _packet_buffer(function: str | None) -> str | None:
     return None
 
 
-# frames of the allocator itself, the slab allocators and the socket-buffer wrappers around them:
-# the caller to name is the first frame past them
+# frames of the allocator itself and the slab allocators (with the socket-buffer wrappers of
+# clues.SKB_ALLOC_FUNCTIONS): the caller to name is the first frame past them
 _ALLOCATOR_FRAME = re.compile(
     r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
     r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
     r"dump_backtrace|__warn_alloc|__alloc_pages_slowpath|__alloc_pages_nodemask|alloc_slab_page|"
-    r"cache_grow|kmem_getpages|fallback_alloc|____cache_alloc|__cache_alloc|slab_alloc|__slab_alloc|__do_kmalloc|"
-    r"__alloc_skb|__netdev_alloc_skb|netdev_alloc_skb|__dev_alloc_skb|dev_alloc_skb|alloc_skb|__napi_alloc_skb|"
-    r"napi_alloc_skb)"
+    r"cache_grow|kmem_getpages|fallback_alloc|____cache_alloc|__cache_alloc|slab_alloc|__slab_alloc|__do_kmalloc)"
 )
+
+
+def _allocator_frame(function: str) -> bool:
+    return bool(_ALLOCATOR_FRAME.match(function) or SKB_ALLOC_FUNCTIONS.match(_base(function)))
 
 
 def _alloc_caller(trace: Sequence[str]) -> str | None:
@@ -307,9 +309,9 @@ def _alloc_caller(trace: Sequence[str]) -> str | None:
     for index, function in enumerate(trace):
         if index - last > 2:
             break
-        if _ALLOCATOR_FRAME.match(function):
+        if _allocator_frame(function):
             last = index
-    return next((f for f in trace[last + 1 :] if not _ALLOCATOR_FRAME.match(f)), None)
+    return next((f for f in trace[last + 1 :] if not _allocator_frame(f)), None)
 
 
 @check("atomic_high_order", needs=("order", "gfp"))
