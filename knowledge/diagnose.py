@@ -211,7 +211,21 @@ def _may_name_defect(finding: Finding, top: Finding) -> bool:
     confident ordinary cause keeps its own steps; a kernel-side clue only adds to it)."""
     if finding.category != "kernel_bug":
         return False  # other records' kernel steps are counted as present, never brought forward
+    if _shown_by_signs(finding):
+        return True
     return finding.role == "root-cause" or (finding.role == "contributing" and top.confidence < SURE_TOP)
+
+
+# The finding that reads, from the figures alone, what known kernel defects produce (OOM610,
+# knowledge/checks/signs.py): its kernel path joins the first steps whatever the top finding's
+# confidence, since that finding reads the same figures as an ordinary cause and the fix the
+# figures point at is the kernel's
+SIGNS_FINDING = "kernel.defect_signs"
+
+
+def _shown_by_signs(finding: Finding) -> bool:
+    """Is ``finding`` the reading of kernel-defect signs (its path is brought forward, rule 3)."""
+    return finding.name == SIGNS_FINDING
 
 
 def _may_lead(finding: Finding, top: Finding) -> bool:

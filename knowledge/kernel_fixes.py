@@ -40,6 +40,10 @@ class KernelFix:
     # the defect is a warning only: the failed request is one the caller retries or falls back
     # from, and the fix makes it silent (__GFP_NOWARN); the event is harmless (OOM502), not a fault
     harmless: bool = False
+    # the share of a memory cgroup's usage that its memory.stat shows dirty (page cache not yet
+    # written), with almost nothing under writeback: the shape of a memcg OOM whose reclaim never
+    # started writeback (a cgroup v1 memcg OOM with memory.stat printed)
+    memcg_dirty: float | None = None
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -74,6 +78,7 @@ def load() -> tuple[KernelFix, ...]:
                 module=re.compile(r["module"]) if r.get("module") else None,
                 unfixed=bool(r.get("unfixed")),
                 harmless=bool(r.get("harmless")),
+                memcg_dirty=float(r["memcg_dirty"]) if r.get("memcg_dirty") is not None else None,
             )
         )
     return tuple(out)
@@ -126,6 +131,8 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                     continue
             elif not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
+        if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty):
+            continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
             continue  # the paste names another architecture
@@ -145,6 +152,19 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 continue  # a driver's defect: the paste must name the driver
         found.append(fix)
     return tuple(found)
+
+
+def _dirty_memcg(analysis: Any, share: float) -> bool:
+    """A cgroup v1 memory cgroup OOM whose memory.stat shows at least ``share`` of its usage dirty
+    and less than a tenth of that under writeback (reclaim found dirty pages it could not write)."""
+    if not getattr(analysis, "is_memcg", False) or getattr(analysis, "cgroup_v2", None) is True:
+        return False
+    usage = analysis.memcg_usage
+    dirty = analysis.memcg_stat_kb("dirty")
+    writeback = analysis.memcg_stat_kb("writeback") or 0
+    if usage is None or not usage[0] or dirty is None:
+        return False
+    return bool(dirty >= share * usage[0] and writeback * 10 < dirty)
 
 
 def _logged(analysis: Any, log: re.Pattern[str]) -> bool:

@@ -5,7 +5,7 @@ The shared parts (:class:`Hit`, :class:`CheckSpec`, the fact table and the regis
 all. See ``base`` for how a check is declared.
 """
 
-from . import consumers, defects, lowmem, memcg, numa, policy, processes, ram_swap, zones
+from . import consumers, defects, lowmem, memcg, numa, policy, processes, ram_swap, signs, zones
 from .base import FACTS, REGISTRY, CheckSpec, Evidence, Hit, check, missing_facts
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "policy",
     "processes",
     "ram_swap",
+    "signs",
     "zones",
 ]
