@@ -114,7 +114,12 @@ def _unaccounted(a: Analysis, p: dict[str, Any], evidence: Evidence) -> bool:
     figure = a.figure("unaccounted") if a.breakdown is not None else None
     if figure is None or not a.ram_kb:
         return False
-    if figure.kb < p["unaccounted_min_kb"] or figure.kb < p["unaccounted_share"] * a.ram_kb:
+    kb = figure.kb
+    present = [z.present_kb for z in a.zones]
+    if present and all(v is not None for v in present):
+        # `pages RAM` above what the zones print as present is no memory (OOM215's discount)
+        kb -= max(0, a.ram_kb - sum(v or 0 for v in present))
+    if kb < p["unaccounted_min_kb"] or kb < p["unaccounted_share"] * a.ram_kb:
         return False
     if _cma_area(a):
         return False  # devices allocate from CMA by design (GPU, camera, codecs): OOM140 reads it
@@ -122,7 +127,7 @@ def _unaccounted(a: Analysis, p: dict[str, Any], evidence: Evidence) -> bool:
         # a VM's balloon driver is the first suspect (OOM215); only a printed module list without
         # one (the balloon clue reads the same list) leaves the kernel as the suspect
         return False
-    evidence["unaccounted_kb"] = (figure.kb, figure.lines)
+    evidence["unaccounted_kb"] = (kb, figure.lines)
     evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
     return True
 
