@@ -144,7 +144,8 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
     3. when the event shows a kernel or driver defect and none of the first three steps gives its
        path (a step marked ``defect_path``: the kernel or module upgrade, worded for the dump's
        release by knowledge.kernel_series), the first such step of a kernel-defect finding that
-       may name it (``_may_name_defect``) becomes the third step, as in 2.
+       may name it (``_may_name_defect``), or whose step would take the place of a weaker option
+       (``_over_a_weaker_option``), becomes the third step, as in 2.
 
     A finding keeps one step at least: a repeat that is all a finding says stays, and a finding's
     only step is not moved.
@@ -189,7 +190,11 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             (
                 n
                 for n in range(FIRST_STEPS, len(placed))
-                if placed[n][2].defect_path and _may_name_defect(findings[placed[n][0]], findings[placed[0][0]])
+                if placed[n][2].defect_path
+                and (
+                    _may_name_defect(findings[placed[n][0]], findings[placed[0][0]])
+                    or _over_a_weaker_option(placed[FIRST_STEPS - 1][2], findings[placed[n][0]])
+                )
             ),
             None,
         )
@@ -226,6 +231,13 @@ SIGNS_FINDING = "kernel.defect_signs"
 def _shown_by_signs(finding: Finding) -> bool:
     """Is ``finding`` the reading of kernel-defect signs (its path is brought forward, rule 3)."""
     return finding.name == SIGNS_FINDING
+
+
+def _over_a_weaker_option(third: catalogue.Step, finding: Finding) -> bool:
+    """May the defect path of kernel-defect finding ``finding`` take the third place from
+    ``third``, whatever the top finding's confidence: the step it displaces is a weaker option
+    (its record's "Weaker option:"), which a defect the paste shows outranks."""
+    return finding.category == "kernel_bug" and third.text.startswith("Weaker option: ")
 
 
 def _may_lead(finding: Finding, top: Finding) -> bool:

@@ -145,3 +145,13 @@ def test_the_rhel7_kmem_record_reads_a_per_container_slab_cache_on_3_10_only() -
     assert "rhel7-kmem-accounting-memcg-slab" in [f.id for f in matches(analysis)]
     analysis.version = (5, 4, 0)  # later kernels reclaim per-memcg caches: not this defect
     assert "rhel7-kmem-accounting-memcg-slab" not in [f.id for f in matches(analysis)]
+
+
+def test_a_development_trees_path_outranks_a_weaker_option_beside_a_sure_cause() -> None:
+    # 2.6.24-rc5-mm1 on i686: lowmem exhausted (OOM101, sure) on an -mm tree (OOM602); the third
+    # step was OOM101's "Weaker option" - the tree's own path (its next build) takes its place
+    event = _event("lore-224rc5mm1-i686-quicklist-pgd-lowmem")
+    assert event.findings[0].code == "OOM101" and event.findings[0].confidence >= 0.8
+    first = _steps(event)[:3]
+    assert first[2].startswith("Update the kernel: the next build of this development tree"), first
+    assert not any(s.startswith("Weaker option: ") for s in first)
