@@ -145,17 +145,25 @@ def _module_list(a: Analysis) -> bool:
 
 
 def _dma(a: Analysis, evidence: Evidence) -> bool:
-    if a.highest_zone != "DMA" or a.is_memcg:
+    """A request confined to the DMA zone (GFP_DMA), or to DMA32 and below (GFP_DMA32) on a machine
+    with memory above them, that the confining zones could not serve: each at or below its low
+    watermark or without a free block of the order."""
+    zone_name = a.highest_zone
+    if zone_name not in ("DMA", "DMA32") or a.is_memcg:
         return False
+    if a.constraint not in (None, "CONSTRAINT_NONE"):
+        return False  # a cpuset or mempolicy confines it further (OOM301)
     if a.gfp is not None and _fallback_reasons(a):
         return False
-    dma = [z for z in a.zones if z.name == "DMA" and z.min_kb is not None]
-    if not dma:
+    confining = [z for z in a.zones if z.usable is True and z.min_kb is not None]
+    if not confining or not any(z.name == zone_name for z in confining):
         return False
-    zone = dma[0]
+    if zone_name == "DMA32" and not any(z.name in ("Normal", "Movable", "HighMem") for z in a.zones):
+        return False  # all of RAM is below 4 GB: DMA32 is simply the machine's memory
     order = max(a.order or 0, 0)
-    if not (zone.below_low or (order > 0 and zone.blocks_at_order == 0)):
+    if not all(z.below_low or (order > 0 and z.blocks_at_order == 0) for z in confining):
         return False
+    zone = next(z for z in confining if z.name == zone_name)
     evidence["zone"] = (zone.label, zone.lines)
     evidence["zone_free_kb"] = (zone.free_kb, zone.lines)
     return True
