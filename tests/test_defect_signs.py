@@ -155,3 +155,15 @@ def test_a_development_trees_path_outranks_a_weaker_option_beside_a_sure_cause()
     first = _steps(event)[:3]
     assert first[2].startswith("Update the kernel: the next build of this development tree"), first
     assert not any(s.startswith("Weaker option: ") for s in first)
+
+
+def test_the_built_in_callers_newer_kernel_is_worded_for_an_unmaintained_release() -> None:
+    # OOM130's "fix the code" step, first among the steps, names the kernel path of SUSE's 3.0
+    event = _event("lore-30-xen-iostat-order2-dma32-fragmented")
+    first = _steps(event)[0]
+    assert first.startswith("Fix the code that makes this high-order request")
+    assert "built-in kernel code" in first and "(for this kernel: your distribution's latest kernel update" in first
+    assert "SUSE" in first
+    # a maintained series (Debian 6.12) keeps the plain wording
+    plain = _steps(_event("lab-fragmentation-deb612-amd64"))
+    assert not any("for this kernel:" in s for s in plain)

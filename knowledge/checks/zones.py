@@ -20,6 +20,7 @@ from .base import (
     check,
 )
 from .defects import _clues, _fallback_reasons
+from .signs import _unmaintained_or_unknown
 
 
 @check("dma_zone", needs=("gfp|zones",))
@@ -171,6 +172,9 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "kernel_fixes": _kernel_fixes(a),
         "no_compaction": _compaction_refused(a),
         "traced": bool(a.event.call_trace),
+        # a series kernel.org no longer maintains, or no release printed: the built-in caller's
+        # path is worded for the release (knowledge.kernel_series), as OOM610 words it
+        "kernel_aged": _unmaintained_or_unknown(a),
         **_module_context(a),
         **_min_free_advice(a),
     }
