@@ -29,16 +29,19 @@ def _steps(event) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_high_order_kill_with_free_memory_on_an_unmaintained_kernel_names_the_kernel_path() -> None:
-    # SUSE 3.0 (a series kernel.org ended), an order-2 GFP_KERNEL kill while DMA32 held ~967 MiB
-    event = _event("lore-30-xen-iostat-order2-dma32-fragmented")
+    # s390 2.6.28 (long out of maintenance): an order-2 kill while DMA held ~457 MiB free
+    event = _event("lore-2628-s390-order2-dentry-inode-leak")
     (found,) = _signs(event)
     assert found.category == "kernel_bug" and found.role == "contributing"
     evidence = {e.name: e.value for e in found.evidence}
-    assert evidence["order"] == 2 and evidence["zone"] == "DMA32"
+    assert evidence["order"] == 2 and evidence["zone"] == "DMA" and evidence["kernel"] == "2.6.28"
     assert evidence["zone_free_kb"] > 2 * evidence["zone_floor_kb"]
     step = next(s for s in event.diagnosis.record_steps("OOM610") if s.startswith("Update the kernel"))
-    # worded for the release: a SUSE kernel is updated by the distribution, not by a kernel.org series
-    assert "SUSE" in step and "zypper" in step and "high-order allocation failures" in step
+    # worded for the release: the 2.6.28 series ended, so a maintained series or the distribution's
+    assert "the 2.6.28 series is long out of kernel.org maintenance" in step
+    assert "high-order allocation failures" in step
+    # a known defect of the same shape names its own fix instead (SUSE 3.0's seq_file buffer)
+    assert not _signs(_event("lore-30-xen-iostat-order2-dma32-fragmented"))
 
 
 def test_a_maintained_series_or_a_lone_warning_is_no_sign() -> None:
@@ -158,12 +161,29 @@ def test_a_development_trees_path_outranks_a_weaker_option_beside_a_sure_cause()
 
 
 def test_the_built_in_callers_newer_kernel_is_worded_for_an_unmaintained_release() -> None:
-    # OOM130's "fix the code" step, first among the steps, names the kernel path of SUSE's 3.0
-    event = _event("lore-30-xen-iostat-order2-dma32-fragmented")
-    first = _steps(event)[0]
-    assert first.startswith("Fix the code that makes this high-order request")
-    assert "built-in kernel code" in first and "(for this kernel: your distribution's latest kernel update" in first
-    assert "SUSE" in first
+    # OOM130's "fix the code" step names the kernel path of the ended 2.6.28 series
+    event = _event("lore-2628-s390-order2-dentry-inode-leak")
+    step = next(s for s in _steps(event)[:3] if s.startswith("Fix the code that makes this high-order request"))
+    assert "built-in kernel code" in step
+    assert "(for this kernel: a maintained longterm series" in step and "2.6.28 series" in step
     # a maintained series (Debian 6.12) keeps the plain wording
     plain = _steps(_event("lab-fragmentation-deb612-amd64"))
     assert not any("for this kernel:" in s for s in plain)
+
+
+def test_a_seq_file_buffer_failure_before_3_16_names_its_fix_and_keeps_the_reserve_fix() -> None:
+    # SUSE 3.0: iostat's order-2 kmalloc from seq_read (reading /proc) killed a process; the expert
+    # (the author of the later seq_file fix) pointed at the DMA zone's lowmem_reserve
+    case = "lore-30-xen-iostat-order2-dma32-fragmented"
+    dump = parse_text(load_case(case)[0].decode())
+    analysis = evaluate(dump.events[0], dump).analysis
+    assert "seq-file-buffer-kmalloc-before-3.16" in [f.id for f in matches(analysis)]
+    analysis.version = (3, 19, 0)
+    assert "seq-file-buffer-kmalloc-before-3.16" not in [f.id for f in matches(analysis)]
+    event = _event(case)
+    assert "OOM606" in [f.code for f in event.findings]
+    first = _steps(event)[:3]
+    assert "058504edd026" in first[0]
+    # the zone-specific fix (OOM130's lowmem_reserve step) stays among the first three, before the
+    # generic compaction advice
+    assert any("lowmem_reserve_ratio" in s for s in first), first
