@@ -186,18 +186,19 @@ def test_ranking_on_the_sixth_wave_does_not_fall():
     fragmented memory from the module's contiguous zfs_cmd_t allocation (fixed by vmem in 2.2.0), a
     mergerfs daemon killed four times with almost no RSS, which its maintainer protected with its own
     oom_score_adj (2.41.0), a 2.6.29 guest whose virtio_net never refilled its receive ring after a
-    GFP_ATOMIC failure (fixed by the maintainer's refill-on-OOM patch), and a DRM patch mail quoting a
-    harmless huge-page failure; labelled before oomlens ran on them. The floors are what was reached
-    when they were added (2026-12-06)."""
-    _wave_holds("sixth", SIXTH_WAVE, 4, SIXTH_WAVE_TOP1, SIXTH_WAVE_TOP3)
+    GFP_ATOMIC failure (fixed by the maintainer's refill-on-OOM patch), a DRM patch mail quoting a
+    harmless huge-page failure, and a 3.8-rc order-4 partition-scan allocation fixed by moving it to
+    vzalloc; labelled before oomlens ran on them. The floors are what was reached when they were
+    added (2026-12-06)."""
+    _wave_holds("sixth", SIXTH_WAVE, 5, SIXTH_WAVE_TOP1, SIXTH_WAVE_TOP3)
 
 
-# of 4 labelled, reached on 2026-12-06 when the wave was added (1 and 1 of the first 2: the OpenZFS
+# of 5 labelled, reached on 2026-12-06 when the wave was added (1 and 1 of the first 2: the OpenZFS
 # case ranks fragmentation first, the mergerfs kill lines rank memcg_limit first and nothing of
-# oom_score_adj; then 1 and 1 of the next 2: the virtio_net refill defect ranks watermarks and a
-# harmless failure, not the driver); raise as the diagnosis improves, never lower
-SIXTH_WAVE_TOP1 = 2
-SIXTH_WAVE_TOP3 = 2
+# oom_score_adj; then 2 and 2 of the last 3, two of them in fold 0: the virtio_net refill defect ranks
+# watermarks and a harmless failure, not the driver); raise as the diagnosis improves, never lower
+SIXTH_WAVE_TOP1 = 3
+SIXTH_WAVE_TOP3 = 3
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
