@@ -44,6 +44,11 @@ def fifth_wave() -> set[str]:
     return _wave("FIFTH")
 
 
+def sixth_wave() -> set[str]:
+    """Cases added in the sixth wave of 2026-12-06 (tests/corpus/SIXTH_WAVE.txt)."""
+    return _wave("SIXTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

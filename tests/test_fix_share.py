@@ -48,7 +48,16 @@ from __future__ import annotations
 
 import re
 
-from oomcases import corpus_cases, fifth_wave, fourth_wave, is_held_out, load_case, second_wave, third_wave
+from oomcases import (
+    corpus_cases,
+    fifth_wave,
+    fourth_wave,
+    is_held_out,
+    load_case,
+    second_wave,
+    sixth_wave,
+    third_wave,
+)
 
 from bot.pipeline import analyze
 
@@ -74,6 +83,13 @@ FOURTH_WAVE_FLOOR = 10  # of 11 (7 of the first 8 when they were added; the last
 # OOM301 named the cpuset that leaves out the DMA32 zone's node, 16 once OOM609 read a partial
 # __GFP_NORETRY vmalloc failure, 17 once a kernel defect's path took the place of a weaker option
 FIFTH_WAVE_FLOOR = 17
+# cases of the sixth wave (SIXTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
+# never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
+# added; never lowered.
+# of 5: 0 of the first 2 (the OpenZFS case's module step names the spl allocator frame, not zfs; the
+# mergerfs kill lines get container-limit steps although every kill is global), then 2 of the last 3
+# (two of them in fold 0; the virtio_net receive-refill failure is called harmless, not a driver defect)
+SIXTH_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -125,7 +141,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     # The floors were measured on the cases of the first wave; each set is held to its own floor
     # (the second, third and fourth waves, added later, are measured below, not averaged in).
     second, third, fourth, fifth = second_wave(), third_wave(), fourth_wave(), fifth_wave()
-    later = second | third | fourth | fifth
+    sixth = sixth_wave()
+    later = second | third | fourth | fifth | sixth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -146,3 +163,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     print(f"fifth wave: {reached}/{len(wave)}")
     # (the folds 1-4 cases without the fix may be named; the fold-0 ones are not)
     assert reached >= FIFTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
+    wave = [(c, ok) for c, ok in scored if c in sixth]
+    reached = sum(ok for _, ok in wave)
+    print(f"sixth wave: {reached}/{len(wave)}")
+    assert wave, "the sixth wave has no case with fix_patterns"
+    assert reached >= SIXTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
