@@ -637,7 +637,11 @@ def normalise(text: str) -> Normalised:
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
             continue
-        body, prefix = line_content(raw)
+        if "`" in raw or "**" in raw or raw.startswith(_QUOTE_MARKS) or raw[:1].isspace():
+            body, prefix = line_content(raw)
+        else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
+            end = prefix_end(raw)
+            body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
         spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
         if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
@@ -655,7 +659,7 @@ def normalise(text: str) -> Normalised:
         if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
             prefix = shared_prefix
         shared_prefix = prefix
-        if stripped.startswith("Call Trace:[") or stripped.startswith("Call Trace: ["):
+        if stripped.startswith(("Call Trace:[", "Call Trace: [")):
             split = _TRACE_AND_FRAME.fullmatch(stripped)
             if split:
                 heading, frame = split.groups()
