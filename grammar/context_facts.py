@@ -263,7 +263,8 @@ _HEADERS = re.compile(
 
 
 # Either screen at once: most lines hold no word of either, and one automaton pass over the
-# paste's lines tells (``_screened``).
+# paste's lines tells (``_screened``; this search per line when the text cannot be encoded).
+_ANY_SCREEN = re.compile("|".join(re.escape(word) for word in (*_HEADER_WORDS, *_SCREEN_WORDS)))
 
 
 @cache
@@ -277,10 +278,17 @@ def _screened(texts: list[str]) -> set[int]:
     screen: one automaton pass over the lines joined, where a search per line cost
     0.5-0.6 us a line (a peer example dump: 60-140 us). A match never spans two lines (no word
     holds a newline) and every line holding a word has a match (the pass reports a line's first
-    match, whatever overlaps it), so these are the lines a search per line for the words finds."""
+    match, whatever overlaps it), so these are the lines ``_ANY_SCREEN.search`` finds. A text the
+    automaton cannot take (a lone surrogate, from a str pasted in process: it reads UTF-8) is
+    searched a line at a time."""
+    try:
+        found = _screen_automaton().find_matches_as_indexes("\n".join(texts))
+    except UnicodeEncodeError:
+        search = _ANY_SCREEN.search
+        return {index for index, text in enumerate(texts) if search(text)}
     starts = list(itertools.accumulate([len(text) + 1 for text in texts], initial=0))
     at = bisect.bisect_right
-    return {at(starts, start) - 1 for _, start, _ in _screen_automaton().find_matches_as_indexes("\n".join(texts))}
+    return {at(starts, start) - 1 for _, start, _ in found}
 
 
 def _candidates(lines: list[Any]) -> list[Any]:

@@ -110,3 +110,66 @@ def test_generated_lines_read_alike(grouped: re.Pattern[str], pieces: list[str])
     line = "".join(pieces)
     _same_reading(line, grouped)
     _same_prefix(line)
+
+
+def test_arch_searches_are_tried_only_where_a_literal_they_require_is() -> None:
+    """``grammar.parse._arch`` looks for literals before each search that would try every position
+    of a call trace: every match of the pattern holds one of them (each string of which every
+    match holds one, as grammar.screen reads the pattern, holds one of the literals)."""
+    from grammar.parse import GUARDED_SEARCHES
+    from grammar.screen import required
+
+    for pattern, literals in GUARDED_SEARCHES:
+        needed = required(pattern)
+        assert needed is not None, pattern
+        assert all(any(literal in text for literal in literals) for text in needed), pattern
+
+
+def _screened_alike(texts: list[str]) -> None:
+    from grammar.context_facts import _ANY_SCREEN, _screened
+
+    assert _screened(texts) == {index for index, text in enumerate(texts) if _ANY_SCREEN.search(text)}
+
+
+def test_context_screen_finds_the_lines_a_search_per_line_finds() -> None:
+    """grammar.context_facts reads which lines hold a screen word from one automaton pass over the
+    lines joined: the lines a regex search per line finds, on the corpus (folds 1-4)."""
+    for case in corpus_cases():
+        if is_held_out(case):
+            continue
+        text, _ = decode_bytes((CORPUS / case / "input.log").read_bytes())
+        _screened_alike([line.text for line in normalise(text).lines if "\n" not in line.text])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    "Mem",
+                    "emory",
+                    "Swap",
+                    "total",
+                    "free",
+                    "]:",
+                    "PID",
+                    "NAME",
+                    "é",
+                    "月",
+                    "\U0001f600",
+                    "\udc80",
+                    " ",
+                    "x",
+                    "Me",
+                    "mory",
+                ]
+            ),
+            max_size=8,
+        ).map("".join),
+        max_size=8,
+    )
+)
+def test_context_screen_reads_generated_lines_alike(texts: list[str]) -> None:
+    # words split across lines, overlapping words, characters beyond ASCII and the BMP, a lone surrogate
+    _screened_alike(texts)
