@@ -11,8 +11,6 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +18,6 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick
 from lark import Lark
 
 from . import regexcache
@@ -262,42 +259,16 @@ _HEADERS = re.compile(
 )
 
 
-# Either screen at once: most lines hold no word of either, and one automaton pass over the
-# paste's lines tells (``_screened``; this search per line when the text cannot be encoded).
+# Either screen at once: most lines hold no word of either, and one search tells.
 _ANY_SCREEN = re.compile("|".join(re.escape(word) for word in (*_HEADER_WORDS, *_SCREEN_WORDS)))
-
-
-@cache
-def _screen_automaton() -> AhoCorasick:
-    """The words of both screens as one automaton, for ``_screened``."""
-    return AhoCorasick(list(dict.fromkeys((*_HEADER_WORDS, *_SCREEN_WORDS))))
-
-
-def _screened(texts: list[str]) -> set[int]:
-    """The positions of the ``texts`` (lines without a newline) that hold a word of either
-    screen: one automaton pass over the lines joined, where a search per line cost
-    0.5-0.6 us a line (a peer example dump: 60-140 us). A match never spans two lines (no word
-    holds a newline) and every line holding a word has a match (the pass reports a line's first
-    match, whatever overlaps it), so these are the lines ``_ANY_SCREEN.search`` finds. A text the
-    automaton cannot take (a lone surrogate, from a str pasted in process: it reads UTF-8) is
-    searched a line at a time."""
-    try:
-        found = _screen_automaton().find_matches_as_indexes("\n".join(texts))
-    except UnicodeEncodeError:
-        search = _ANY_SCREEN.search
-        return {index for index, text in enumerate(texts) if search(text)}
-    starts = list(itertools.accumulate([len(text) + 1 for text in texts], initial=0))
-    at = bisect.bisect_right
-    return {at(starts, start) - 1 for _, start, _ in found}
 
 
 def _candidates(lines: list[Any]) -> list[Any]:
     out = []
     reach = -1
-    screened = _screened([line.text for line in lines])
     for index, line in enumerate(lines):
         text = line.text
-        if index not in screened:
+        if _ANY_SCREEN.search(text) is None:
             if index <= reach or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
                 out.append(line)
             continue
