@@ -632,11 +632,16 @@ def normalise(text: str) -> Normalised:
     shared_prefix = ""
     # (looked for in each line only when the paste has any; each rare character alone first)
     fenced = ("`" in text and "```" in text) or ("~" in text and "~~~" in text)
+    bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
     for index, raw in enumerate(raw_lines):
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
             physical.append(None)
             continue
-        body, prefix = line_content(raw)
+        if "`" in raw or "**" in raw or raw.startswith(_QUOTE_MARKS) or raw[:1].isspace():
+            body, prefix = line_content(raw)
+        else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
+            end = prefix_end(raw)
+            body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
         spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
         if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
@@ -654,7 +659,7 @@ def normalise(text: str) -> Normalised:
         if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
             prefix = shared_prefix
         shared_prefix = prefix
-        if stripped.startswith("Call Trace:[") or stripped.startswith("Call Trace: ["):
+        if stripped.startswith(("Call Trace:[", "Call Trace: [")):
             split = _TRACE_AND_FRAME.fullmatch(stripped)
             if split:
                 heading, frame = split.groups()
@@ -664,13 +669,14 @@ def normalise(text: str) -> Normalised:
         if stripped or prefix:
             # unstripped body: a fixed-width cut can fall inside a run of spaces
             physical.append(_Physical(index + 1, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
+            bare_prefixes = bare_prefixes or not stripped
         else:
             physical.append(None)  # a blank line ends any wrapped run
     physical_lines = len(raw_lines)
     del raw_lines, text  # each entry keeps what it needs of its line: not the whole paste a second time
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
     merged: set[int] = set()
-    for index, entry in enumerate(physical[:-1] if any(entry and not entry.text for entry in physical) else ()):
+    for index, entry in enumerate(physical[:-1] if bare_prefixes else ()):
         following = physical[index + 1]
         if entry and not entry.text and following and following.text and not following.prefix:
             entry.text, entry.body = following.text, following.body
@@ -705,7 +711,8 @@ def normalise(text: str) -> Normalised:
             or prefixed_paste
             or (following is not None and following.indented)
             or _kind(entry) in loose
-            or (field_wrap := _field_tail(following) and _kind(entry) in _FIELD_LINE_KINDS)
+            # (the kind first: it was just read, where the field match is a regex per line)
+            or (field_wrap := _kind(entry) in _FIELD_LINE_KINDS and _field_tail(following))
         ):
             if (
                 following is None

@@ -982,12 +982,12 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         return "ppc64"
     if "NIP" in registers and "MSR" in registers:
         return "ppc64"
-    if re.search(r"\bx29:", registers) or re.search(r"\bpstate:", registers):
+    if _guarded_search(_ARM64_X29, registers) or _guarded_search(_ARM64_PSTATE, registers):
         return "arm64"
     hardware = " ".join(item.text for item in items if item.kind == "hardware")
     if re.search(r"Hardware name: IBM \d{4}\b", hardware):
         return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
-    addresses = [m for t in traces for m in re.findall(r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", t)]
+    addresses = [m for t in traces if _holds_any(t, _FRAME_ADDRESS[1]) for m in re.findall(_FRAME_ADDRESS[0], t)]
     addresses = [a or b for a, b in addresses]
     widths = {len(m) for m in addresses}
     joined = " ".join(traces)
@@ -996,19 +996,15 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
     if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
-    if re.search(
-        r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
-        r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x",
-        joined,
-    ):
+    if _guarded_search(_MIPS_ENTRY, joined):
         return (
             "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
         )
     if any(text.startswith("Function entered at [<") for text in traces):
         return "arm"  # 32-bit ARM without CONFIG_KALLSYMS (arch/arm/kernel/traps.c dump_backtrace_entry)
-    if any(re.match(r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", text) for text in traces):
+    if any(_holds_any(text, _ARM_UNWIND[1]) and re.match(_ARM_UNWIND[0], text) for text in traces):
         return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
-    if re.search(r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x", joined):
+    if _guarded_search(_M68K_ENTRY, joined):
         return "m68k"  # arch/m68k/kernel/entry.S interrupt entry and the Amiga/Atari platform handlers
     if any(item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"):
         return "mips"  # arch/mips/kernel/traps.c show_stacktrace(): `Stack : 80690000 80631cf4 ...`
@@ -1018,9 +1014,7 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         # Only x86-32 entry code names these (arch/x86/entry/entry_32.S, arch/x86/kernel/entry_32.S).
         # A HighMem zone or kernel text at 0xc0000000 is no evidence: 32-bit ARM, MIPS and
         # PowerPC routers have both.
-        if re.search(
-            r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b", joined
-        ):
+        if _guarded_search(_X86_32_ENTRY, joined):
             return "i686"
         # `[<c04d36d2>] out_of_memory+0x92/0x250` (no parentheses, no `from`: not ARM) with kernel
         # text at x86-32's PAGE_OFFSET 0xc0000000 and modules in its vmalloc area above lowmem
@@ -1042,9 +1036,8 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     # arm64's exception entry and its syscall wrappers (`__arm64_sys_ioctl`,
     # arch/arm64/include/asm/syscall_wrapper.h); a Clang CFI kernel (Android) names the jump-table
     # entry `dump_backtrace.cfi_jt`.
-    if re.search(r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync|\b__arm64_sys_\w+\+0x", joined) or (
-        any(item.text.startswith("Call trace:") for item in items)
-        and re.search(r"\bdump_backtrace(\.cfi_jt)?\+", joined)
+    if _guarded_search(_ARM64_ENTRY, joined) or (
+        any(item.text.startswith("Call trace:") for item in items) and _guarded_search(_ARM64_BACKTRACE, joined)
     ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
@@ -1056,11 +1049,70 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
                 return "arm64" if word.group(1) == "aarch64" else word.group(1)
     # x86-64's syscall entry and wrappers (`__x64_sys_read`), and the AMD SRSO return thunks
     # (`srso_alias_return_thunk`), which only a 64-bit kernel builds (MITIGATION_SRSO depends on X86_64).
-    if re.search(r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64|\b__x64_sys_\w+\+0x|\bsrso_\w+\+0x", joined):
+    if _guarded_search(_X86_64_ENTRY, joined):
         return "x86_64"
-    if any(re.search(r"\bffff88[0-9a-fA-F]{10}\b", text) for text in traces):
+    if any(_guarded_search(_DIRECT_MAP_WORD, text) for text in traces):
         return "x86_64"  # raw stack words in x86-64's direct map (0xffff880000000000, before KASLR)
     return None
+
+
+# The searches of ``_arch`` that would try every position of a call trace (a pattern opening with
+# ``\b``, a class or an alternation: 5-13 us on a dozen frames), each with literals one of which
+# every match holds, looked for first (``in``: 0.1 us). tests/test_lean_patterns.py checks each
+# against the literals the pattern requires (grammar.screen.required). Searched with ``re``'s
+# functions (its cache), as before: compiled only by a paste that gets this far.
+_Guarded = tuple[str, tuple[str, ...]]
+_ARM64_X29: _Guarded = (r"\bx29:", ("x29:",))
+_ARM64_PSTATE: _Guarded = (r"\bpstate:", ("pstate:",))
+_FRAME_ADDRESS: _Guarded = (r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", ("[<", ">{"))
+_MIPS_ENTRY: _Guarded = (
+    r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
+    r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x",
+    ("tlb_do_page_fault_", "handle_", "syscall_common", "r4k_wait"),
+)
+_ARM_UNWIND: _Guarded = (r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", (" from ",))
+_M68K_ENTRY: _Guarded = (
+    r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x",
+    ("amiga_", "atari_", "cia_handler", "inthandler"),
+)
+_X86_32_ENTRY: _Guarded = (
+    r"\b(sysenter_\w+|error_code|syscall_call|ia32_sysenter_target|entry_SYSENTER_32|entry_INT80_32)\b",
+    ("sysenter_", "error_code", "syscall_call", "entry_SYSENTER_32", "entry_INT80_32"),
+)
+_ARM64_ENTRY: _Guarded = (
+    r"\bel0t_64_sync|\bel0_svc|\bel1h_64_sync|\b__arm64_sys_\w+\+0x",
+    ("el0t_64_sync", "el0_svc", "el1h_64_sync", "__arm64_sys_"),
+)
+_ARM64_BACKTRACE: _Guarded = (r"\bdump_backtrace(\.cfi_jt)?\+", ("dump_backtrace",))
+_X86_64_ENTRY: _Guarded = (
+    r"asm_exc_page_fault|entry_SYSCALL_64|do_syscall_64|\b__x64_sys_\w+\+0x|\bsrso_\w+\+0x",
+    ("asm_exc_page_fault", "entry_SYSCALL_64", "do_syscall_64", "__x64_sys_", "srso_"),
+)
+_DIRECT_MAP_WORD: _Guarded = (r"\bffff88[0-9a-fA-F]{10}\b", ("ffff88",))
+GUARDED_SEARCHES = (
+    _ARM64_X29,
+    _ARM64_PSTATE,
+    _FRAME_ADDRESS,
+    _MIPS_ENTRY,
+    _ARM_UNWIND,
+    _M68K_ENTRY,
+    _X86_32_ENTRY,
+    _ARM64_ENTRY,
+    _ARM64_BACKTRACE,
+    _X86_64_ENTRY,
+    _DIRECT_MAP_WORD,
+)
+
+
+def _holds_any(text: str, literals: tuple[str, ...]) -> bool:
+    return any(literal in text for literal in literals)
+
+
+def _guarded_search(guarded: _Guarded, text: str) -> re.Match[str] | None:
+    """``re.search(pattern, text)`` of a ``_Guarded`` search, asked only when ``text`` holds one of
+    its literals (without one there is no match)."""
+    pattern, literals = guarded
+    return re.search(pattern, text) if _holds_any(text, literals) else None
 
 
 def _lines(items: list[Item], kinds: set[str]) -> tuple[int, ...]:

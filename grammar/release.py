@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 _RC_RE = re.compile(r"[-.]rc(\d+)")
@@ -87,6 +88,7 @@ class KernelRelease:
         return major
 
 
+@lru_cache(maxsize=256)  # pure, and its result frozen: each event and several checks ask for the same release
 def parse_release(text: str | None) -> KernelRelease | None:
     """Parse a kernel release string; ``None`` when it has no leading ``major.minor``."""
     if not text:

@@ -110,3 +110,16 @@ def test_generated_lines_read_alike(grouped: re.Pattern[str], pieces: list[str])
     line = "".join(pieces)
     _same_reading(line, grouped)
     _same_prefix(line)
+
+
+def test_arch_searches_are_tried_only_where_a_literal_they_require_is() -> None:
+    """``grammar.parse._arch`` looks for literals before each search that would try every position
+    of a call trace: every match of the pattern holds one of them (each string of which every
+    match holds one, as grammar.screen reads the pattern, holds one of the literals)."""
+    from grammar.parse import GUARDED_SEARCHES
+    from grammar.screen import required
+
+    for pattern, literals in GUARDED_SEARCHES:
+        needed = required(pattern)
+        assert needed is not None, pattern
+        assert all(any(literal in text for literal in literals) for text in needed), pattern
