@@ -110,6 +110,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
+            "adj_choice": None,  # the kill line alone: no oom_score_adj of the others
             "fit": None,  # a score is a share, not what the rest held
             "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
@@ -149,12 +150,47 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     context["count"] = _count_context(
         a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
     )
+    context["adj_choice"] = _adj_choice(a, subject, total, p) if top is not None else None
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict[str, Any] | None:
+    """When oom_score_adj, not size, made the kernel kill another task than the one that holds the
+    memory: the victim's and the hog's oom_score_adj (the task table's column, 2.6.36+), else None.
+
+    mm/oom_kill.c oom_badness() (v6.1) scores a task as RSS + swap entries + page tables plus
+    oom_score_adj x totalpages / 1000, and the highest score dies (select_bad_process()). When the
+    hog holds at least ``min_ratio`` times what the victim held, a victim with the higher
+    oom_score_adj was chosen for that setting: its own (raised: unshielded) or the hog's (lowered:
+    shielded). -1000 on the hog is OOM205's, a child killed in the selected parent's place
+    (``selected_process``) and a memory cgroup's kill are not this."""
+    victim = a.victim
+    kill = a.event.kill
+    if kill is None or a.is_memcg or kill.memcg_kill or a.selected_process is not None:
+        return None
+    if victim is not None and victim.pids[0] in hog.pids:
+        return None
+    if a.victim_name is None or a.victim_name == hog.name:
+        return None
+    victim_adj = victim.oom_score_adj if victim is not None else kill.oom_score_adj
+    hog_adj = hog.oom_score_adj
+    victim_kb = a.victim_kb
+    if victim_adj is None or hog_adj is None or victim_kb is None or hog_adj <= -1000:
+        return None
+    if victim_adj <= hog_adj or hog.badness_kb < p["adj_choice_ratio"] * max(victim_kb, 1):
+        return None
+    if total_kb > 0:
+        # the kernel's own arithmetic must put the victim at or above the hog
+        victim_points = victim_kb + victim_adj * total_kb / 1000
+        hog_points = hog.badness_kb + hog_adj * total_kb / 1000
+        if victim_points < hog_points:
+            return None
+    return {"victim": a.victim_name, "victim_adj": victim_adj, "hog_adj": hog_adj}
 
 
 @check("presumed_growth", needs=("trigger",))
