@@ -56,12 +56,27 @@ def shmem_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if largest is not None:
         hit.evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         hit.evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
-        if largest.badness_kb > (shmem or 0):
+        # the task's RSS counts the shmem pages it maps (get_mm_rss() includes MM_SHMEMPAGES, which
+        # the kill line prints as shmem-rss): only what it holds besides them outweighs the shmem
+        if largest.badness_kb - _mapped_shmem_kb(a, largest) > (shmem or 0):
             hit.confidence *= p["demote_when_task_larger"]
     hit.context["has_largest"] = largest is not None
     swap = a.swap_total_kb
     hit.context["no_swap"] = swap == 0
     return hit
+
+
+def _mapped_shmem_kb(a: Analysis, task: Any) -> int:
+    """The shmem pages ``task`` (a task-table row) maps, as far as the paste shows them: the row's
+    rss_shmem column where the table prints one, else the kill line's shmem-rss when it is the
+    killed task (mm/oom_kill.c v6.1 __oom_kill_process(): K(get_mm_counter(mm, MM_SHMEMPAGES)))."""
+    row = task.rows[0] if task.rows else None
+    if row is not None and row.rss_shmem_pages is not None:
+        return int(row.rss_shmem_pages) * a.page_kb
+    kill = a.event.kill
+    if kill is not None and kill.shmem_rss_kb and row is not None and kill.pid == row.pid:
+        return int(kill.shmem_rss_kb)
+    return 0
 
 
 @check("hugetlb_pool", needs=("hugepages",))

@@ -111,6 +111,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "victim": kill.comm,
             "from_score": True,
             "adj_choice": None,  # the kill line alone: no oom_score_adj of the others
+            "hog_shmem": _hog_shmem(a, kill.comm or "", p) if selected is None else None,
             "fit": None,  # a score is a share, not what the rest held
             "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
@@ -151,12 +152,35 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
     )
     context["adj_choice"] = _adj_choice(a, subject, total, p) if top is not None else None
+    context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), p)
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def _hog_shmem(a: Analysis, hog: str, p: dict[str, Any]) -> dict[str, int] | None:
+    """When the hog is the killed task and most of what it held is shared memory: its shmem-rss
+    and what it held in all ({shmem_kb, held_kb}), else None.
+
+    The kill line's shmem-rss is the shmem pages the task maps (mm/oom_kill.c v6.1
+    __oom_kill_process(): MM_SHMEMPAGES): tmpfs and /dev/shm files, SysV or POSIX shared memory,
+    memfd or shared anonymous mappings. Its RSS counts them (get_mm_rss()), but files on a tmpfs
+    stay in RAM after it dies, so the kill frees them only when nothing else holds them. Needs at
+    least ``hog_shmem_share`` of what it held; a Mem-Info Shmem: figure, when printed, must hold
+    it (the global count includes every mapping of it)."""
+    kill = a.event.kill
+    if kill is None or not kill.shmem_rss_kb or kill.comm != hog:
+        return None
+    held = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + kill.shmem_rss_kb
+    if kill.shmem_rss_kb < p["hog_shmem_share"] * held:
+        return None
+    shmem = a.counter_kb("shmem")
+    if shmem is not None and shmem < kill.shmem_rss_kb * p["hog_shmem_share"]:
+        return None
+    return {"shmem_kb": int(kill.shmem_rss_kb), "held_kb": int(held)}
 
 
 def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict[str, Any] | None:
