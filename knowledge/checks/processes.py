@@ -111,7 +111,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "victim": kill.comm,
             "from_score": True,
             "adj_choice": None,  # the kill line alone: no oom_score_adj of the others
-            "hog_shmem": _hog_shmem(a, kill.comm or "", p) if selected is None else None,
+            "hog_shmem": _hog_shmem(a, kill.comm or "", 0, p) if selected is None else None,
             "fit": None,  # a score is a share, not what the rest held
             "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
@@ -152,7 +152,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
     )
     context["adj_choice"] = _adj_choice(a, subject, total, p) if top is not None else None
-    context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), p)
+    context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), kb, p)
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
@@ -161,7 +161,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, context, role)
 
 
-def _hog_shmem(a: Analysis, hog: str, p: dict[str, Any]) -> dict[str, int] | None:
+def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[str, int] | None:
     """When the hog is the killed task and most of what it held is shared memory: its shmem-rss
     and what it held in all ({shmem_kb, held_kb}), else None.
 
@@ -169,13 +169,14 @@ def _hog_shmem(a: Analysis, hog: str, p: dict[str, Any]) -> dict[str, int] | Non
     __oom_kill_process(): MM_SHMEMPAGES): tmpfs and /dev/shm files, SysV or POSIX shared memory,
     memfd or shared anonymous mappings. Its RSS counts them (get_mm_rss()), but files on a tmpfs
     stay in RAM after it dies, so the kill frees them only when nothing else holds them. Needs at
-    least ``hog_shmem_share`` of what it held; a Mem-Info Shmem: figure, when printed, must hold
+    least ``hog_shmem_share`` of what it held and of what the OOM killer weighed for it
+    (``hog_kb``: RSS, swap and page tables; 0 when only the kill line tells); a Mem-Info Shmem: figure, when printed, must hold
     it (the global count includes every mapping of it)."""
     kill = a.event.kill
     if kill is None or not kill.shmem_rss_kb or kill.comm != hog:
         return None
     held = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + kill.shmem_rss_kb
-    if kill.shmem_rss_kb < p["hog_shmem_share"] * held:
+    if kill.shmem_rss_kb < p["hog_shmem_share"] * max(held, hog_kb):
         return None
     shmem = a.counter_kb("shmem")
     if shmem is not None and shmem < kill.shmem_rss_kb * p["hog_shmem_share"]:
