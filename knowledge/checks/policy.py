@@ -44,6 +44,7 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
         p["confidence"],
         evidence,
         {
+            "killed": _sysrq_victim(a),
             "panicked": a.event.panic is not None,
             "shortage": shortage or swap_full,
             "judged": bool(judged) or a.swap_total_kb is not None,
@@ -51,6 +52,22 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "refused_disabled_wording": any(r.values.get("killer_disabled_wording") for r in refused),
         },
     )
+
+
+def _sysrq_victim(a: Analysis) -> dict[str, Any] | None:
+    """What the SysRq-f killed: its name and what it held (the kill line, else its task row), and
+    whether it was the largest task of the table (``largest``; None without a table). SysRq-f
+    kills whatever oom_badness() scores highest (drivers/tty/sysrq.c moom_callback() calls
+    out_of_memory() with order -1), so its victim is usually the process a person or agent
+    pressed it for."""
+    name, held = a.victim_name, a.victim_kb
+    if a.event.kill is None or not name or not held:
+        return None
+    largest = None
+    if a.tasks:
+        victim = a.victim
+        largest = victim is not None and victim.row.pid == a.tasks[0].row.pid
+    return {"name": name, "held_kb": held, "largest": largest}
 
 
 @check("panic_policy", needs=("event",))
