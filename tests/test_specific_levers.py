@@ -141,3 +141,16 @@ def test_sysrq_f_names_the_largest_task_it_killed_and_leaves_the_kernel_sysrq_no
     assert manual.remediation[-1].startswith("Do not rely on kernel.sysrq")
     steps = _first_steps(_case("code-lolbraa-obsidian-notater-unraid-sysrq-oom"))
     assert any(s.startswith("Bound node with its own memory settings") for s in steps), steps
+
+
+def test_repeated_bare_kill_lines_cover_a_containers_limit_first() -> None:
+    # the `Killed process` lines of a memory cgroup's repeated kills, pasted without the
+    # `Memory cgroup out of memory` lines before them: they do not say whose memory ran out
+    lines = [ln for ln in _case("gh-docker-for-linux-1001").splitlines() if "Killed process" in ln]
+    assert len(lines) >= 2
+    steps = _first_steps("\n".join(lines) + "\n")
+    assert steps[0].startswith("If a container's or service's memory limit did these kills"), steps
+    assert "raise that memory limit (Kubernetes resources.limits.memory, docker --memory" in steps[0]
+    # the whole report, which shows the memory cgroup, keeps the memcg wording
+    full = analyze(_case("gh-docker-for-linux-1001")).events[0]
+    assert not any("did these kills" in s for f in full.findings for s in f.remediation)

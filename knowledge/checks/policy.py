@@ -173,9 +173,20 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # killed by its memory cgroup's limit each time (the kernel's memcg report, or the kill line's
     # `Memory cgroup out of memory`): the limit is there already and the program reaches it again
     memcg = a.is_memcg or bool(a.event.kill and a.event.kill.memcg_kill)
+    # whether the paste shows that the kills were the machine's: a Mem-Info report (a memory
+    # cgroup's OOM prints the group's counters instead, mm/oom_kill.c v6.1 dump_header()), the
+    # oom-kill summary's constraint, or the global kill line's `Out of memory:` prefix. Bare
+    # `Killed process` lines say neither, and a container's limit is the common cause of a kill
+    # that repeats.
+    kill_text = next((line.text for line in a.event.lines if a.event.kill and line.number == a.event.kill.line), "")
+    machine = not memcg and (
+        a.has_memory_report
+        or bool(a.event.oom_summary and a.event.oom_summary.constraint)
+        or "Out of memory" in kill_text
+    )
     workload = _workload_context(a, victim)["workload"]
     return Hit(
         p["confidence"],
         {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines), "events": (len(events), ())},
-        {"memcg": memcg, "workload": workload, "starting": bool(CONTAINER_RUNTIME.match(victim))},
+        {"memcg": memcg, "machine": machine, "workload": workload, "starting": bool(CONTAINER_RUNTIME.match(victim))},
     )
