@@ -154,3 +154,13 @@ def test_repeated_bare_kill_lines_cover_a_containers_limit_first() -> None:
     # the whole report, which shows the memory cgroup, keeps the memcg wording
     full = analyze(_case("gh-docker-for-linux-1001")).events[0]
     assert not any("did these kills" in s for f in full.findings for s in f.remediation)
+
+
+def test_a_header_without_call_trace_asks_whether_a_containers_limit_killed_it() -> None:
+    # the header of gh-redis-2136 alone: it does not tell the machine's OOM from a memory cgroup's
+    header = "\n".join(_case("gh-redis-2136").splitlines()[:3]) + "\n"
+    steps = _first_steps(header)
+    assert steps[1].startswith("Check whether the container's own memory limit killed it"), steps
+    assert "no call trace or memory report" in steps[1] and "raise its memory limit" in steps[1]
+    # its call trace shows the page allocator's OOM path: the machine ran out, no container step
+    assert not any("container's own memory limit" in s for s in _first_steps(_case("gh-redis-2136"), 10))
