@@ -164,3 +164,17 @@ def test_a_header_without_call_trace_asks_whether_a_containers_limit_killed_it()
     assert "no call trace or memory report" in steps[1] and "raise its memory limit" in steps[1]
     # its call trace shows the page allocator's OOM path: the machine ran out, no container step
     assert not any("container's own memory limit" in s for s in _first_steps(_case("gh-redis-2136"), 10))
+
+
+def test_a_kill_line_alone_with_a_raised_oom_score_adj_says_the_setting_may_have_chosen_it() -> None:
+    # the kill line of lab-oom-score-adj-deb61-amd64 pasted alone, its victim's oom_score_adj
+    # raised to 1000: 25 MiB alone would rule a kill-line finding out, the setting explains it
+    line = next(ln for ln in _case("lab-oom-score-adj-deb61-amd64").splitlines() if "Killed process" in ln)
+    event = analyze(line.replace("oom_score_adj:0", "oom_score_adj:1000") + "\n").events[0]
+    assert event.findings[0].code == "OOM225"
+    first = event.findings[0].remediation[0]
+    assert first.startswith("Check who should die: innocent ran with oom_score_adj 1000, which adds 100% of RAM")
+    assert not any(s.startswith("Size innocent") for s in event.findings[0].remediation)
+    # with its own oom_score_adj 0 the small victim rules the finding out, as before
+    plain = analyze(line + "\n").events[0]
+    assert all(f.code != "OOM225" for f in plain.findings)

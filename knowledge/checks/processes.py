@@ -111,6 +111,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "victim": kill.comm,
             "from_score": True,
             "adj_choice": None,  # the kill line alone: no oom_score_adj of the others
+            "raised_adj": None,  # (at a score of 1000 the step on oom_score_adj comes first)
             "hog_shmem": _hog_shmem(a, kill.comm or "", 0, p) if selected is None else None,
             "fit": None,  # a score is a share, not what the rest held
             "count": None,
@@ -152,6 +153,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
     )
     context["adj_choice"] = _adj_choice(a, subject, total, p) if top is not None else None
+    # the kill line alone: a raised oom_score_adj it prints may have chosen the victim
+    context["raised_adj"] = None if top is not None else raised_adj(a, p["raised_adj"])
     context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), kb, p)
     role = None
     if a.is_memcg:
@@ -159,6 +162,23 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def raised_adj(a: Analysis, least: int) -> int | None:
+    """The victim's oom_score_adj from its kill line (`Killed process ... oom_score_adj:N`) when it
+    is ``least`` or more, else None. mm/oom_kill.c v6.1 oom_badness() adds oom_score_adj x
+    totalpages / 1000 to what the task holds, so such a value alone scores it like a task holding
+    that many thousandths of RAM and swap: without the task table the victim may have been chosen
+    for it rather than its size. Not for browsers (their renderers and tabs set high values so
+    that they die first, on purpose) nor Android kernels (cached apps run at 900-999)."""
+    kill = a.event.kill
+    adj = kill.oom_score_adj if kill is not None else None
+    if adj is None or adj < least or a.selected_process is not None:
+        return None
+    workload = a.workload(kill.comm) if kill is not None and kill.comm else None
+    if (workload is not None and workload.id == "browser") or re.search(r"android", a.kernel or "", re.I):
+        return None
+    return int(adj)
 
 
 def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[str, int] | None:
@@ -329,7 +349,10 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
         return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
     held = _held_by_victims(a) if kill.anon_rss_kb is not None else None
-    if kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"] or a.ram_kb):
+    adj = raised_adj(a, p["raised_adj"])
+    # a small victim bounds what every killable task held - unless a raised oom_score_adj chose it
+    small = kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"])
+    if kill.anon_rss_kb is not None and ((small and adj is None) or a.ram_kb):
         return None
     selected = a.selected_process
     evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
@@ -343,6 +366,8 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "selected": selected[1] if selected else None,
         "header": a.event.trigger is not None,
         "held_kb": evidence["victim_kb"][0] if "victim_kb" in evidence else None,
+        "raised_adj": adj,
+        "small_victim": small,
         **_workload_context(a, *names),
     }
     return Hit(p["confidence"], evidence, context)
