@@ -178,3 +178,11 @@ def test_a_kill_line_alone_with_a_raised_oom_score_adj_says_the_setting_may_have
     # with its own oom_score_adj 0 the small victim rules the finding out, as before
     plain = analyze(line + "\n").events[0]
     assert all(f.code != "OOM225" for f in plain.findings)
+
+
+def test_the_task_tables_rss_shmem_column_tells_the_same_without_the_kill_line() -> None:
+    text = _with(_case("lab-process-hog-deb612-amd64"), *SHMEM_HOG)
+    text = "\n".join(ln for ln in text.splitlines() if "Killed process" not in ln and "oom-kill:" not in ln)
+    event = analyze(text + "\n").events[0]
+    hog = next(f for f in event.findings if f.code == "OOM201")
+    assert any(s.startswith("Look at the shared memory: 411 MiB") for s in hog.remediation)

@@ -182,8 +182,9 @@ def raised_adj(a: Analysis, least: int) -> int | None:
 
 
 def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[str, int] | None:
-    """When the hog is the killed task and most of what it held is shared memory: its shmem-rss
-    and what it held in all ({shmem_kb, held_kb}), else None.
+    """When most of what the hog held is shared memory: the shmem pages it maps and what it held
+    in all ({shmem_kb, held_kb}), else None - from the kill line when the hog is the killed task,
+    else from the task table's rss_shmem column of its largest row.
 
     The kill line's shmem-rss is the shmem pages the task maps (mm/oom_kill.c v6.1
     __oom_kill_process(): MM_SHMEMPAGES): tmpfs and /dev/shm files, SysV or POSIX shared memory,
@@ -193,15 +194,23 @@ def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[st
     (``hog_kb``: RSS, swap and page tables; 0 when only the kill line tells); a Mem-Info Shmem: figure, when printed, must hold
     it (the global count includes every mapping of it)."""
     kill = a.event.kill
-    if kill is None or not kill.shmem_rss_kb or kill.comm != hog:
-        return None
-    held = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + kill.shmem_rss_kb
-    if kill.shmem_rss_kb < p["hog_shmem_share"] * max(held, hog_kb):
+    if kill is not None and kill.shmem_rss_kb and kill.comm == hog:
+        mapped = int(kill.shmem_rss_kb)
+        held = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + mapped
+    else:
+        # a task table with the rss_shmem column (the 6.x layout): the hog's largest row, when it
+        # was not the one killed (the same pages counted once, whatever the number of processes)
+        row = next((t for t in a.tasks if t.name == hog and t.row.rss_shmem_pages is not None), None)
+        if row is None or not row.row.rss_shmem_pages:
+            return None
+        mapped = int(row.row.rss_shmem_pages) * a.page_kb
+        held = hog_kb = row.badness_kb
+    if mapped < p["hog_shmem_share"] * max(held, hog_kb):
         return None
     shmem = a.counter_kb("shmem")
-    if shmem is not None and shmem < kill.shmem_rss_kb * p["hog_shmem_share"]:
+    if shmem is not None and shmem < mapped * p["hog_shmem_share"]:
         return None
-    return {"shmem_kb": int(kill.shmem_rss_kb), "held_kb": int(held)}
+    return {"shmem_kb": mapped, "held_kb": int(held)}
 
 
 def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict[str, Any] | None:
