@@ -186,3 +186,16 @@ def test_the_task_tables_rss_shmem_column_tells_the_same_without_the_kill_line()
     event = analyze(text + "\n").events[0]
     hog = next(f for f in event.findings if f.code == "OOM201")
     assert any(s.startswith("Look at the shared memory: 411 MiB") for s in hog.remediation)
+
+
+def test_a_32bit_arm_module_alloc_failure_is_the_module_area_not_the_vmalloc_area() -> None:
+    # two OpenWrt-style ARM boards whose module_alloc() failed (arch/arm/include/asm/memory.h:
+    # modules live 16 MB below PAGE_OFFSET; vmalloc= sizes another area)
+    for case in ("gh-vel21ripn-ndpi-49", "gh-ysurac-openmptcprouter-1256"):
+        steps = _first_steps(_case(case))
+        assert steps[0].startswith("This is the module area, not the vmalloc area: module_alloc()"), (case, steps)
+        assert "CONFIG_ARM_MODULE_PLTS=y" in steps[0] and "net.core.bpf_jit_enable=0" in steps[0]
+    # a vmalloc-area failure elsewhere keeps vmalloc= first
+    steps = _first_steps(_case("gh-usrbinnc-netcat-cpi-kernel-module-10"))
+    assert not any(s.startswith("This is the module area") for s in steps)
+    assert any("vmalloc=" in s for s in steps)
