@@ -582,5 +582,11 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    context = {"processes": len(top.pids), "fit": _fit_context(a, top.badness_kb), **_workload_context(a, top.name)}
+    context = {
+        "processes": len(top.pids),
+        "fit": _fit_context(a, top.badness_kb),
+        # a guest VM's QEMU process on a hypervisor host is what the host must keep alive (OOM201)
+        "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(top.name or "")),
+        **_workload_context(a, top.name),
+    }
     return Hit(confidence, evidence, context)
