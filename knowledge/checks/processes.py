@@ -331,10 +331,12 @@ def _container_hint(a: Analysis) -> str | None:
         and (workload is None or workload.id != "browser")
     ):
         return f"its oom_score_adj {adj} is in the range the kubelet gives the containers of a Burstable pod"
-    if not a.event.call_trace:
+    if not a.event.call_trace and adj in (None, 0):
         # the call trace would tell them apart: the page allocator's __alloc_pages_may_oom() for
         # the machine, a charge (try_charge(), mem_cgroup_out_of_memory()) for a memory cgroup,
-        # which grammar.parse reads as a memcg OOM
+        # which grammar.parse reads as a memcg OOM. Only for a task at the default
+        # oom_score_adj 0 (what Docker and system services run at): other values say where it
+        # runs (a user session's 100 or 200, a browser's, the kubelet's above)
         return "the paste has no call trace or memory report, which would tell the machine's OOM from a memory cgroup's"
     return None
 
