@@ -199,3 +199,13 @@ def test_a_32bit_arm_module_alloc_failure_is_the_module_area_not_the_vmalloc_are
     steps = _first_steps(_case("gh-usrbinnc-netcat-cpi-kernel-module-10"))
     assert not any(s.startswith("This is the module area") for s in steps)
     assert any("vmalloc=" in s for s in steps)
+
+
+def test_the_heap_like_setting_is_a_share_of_a_small_limit_never_the_whole_limit() -> None:
+    # lab-memcg-v1-deb61-amd64 (a 64 MiB cgroup v1 limit) with its process named as a JVM and as
+    # PostgreSQL (whose docs start shared_buffers at 25 % of the memory)
+    text = _case("lab-memcg-v1-deb61-amd64")
+    java = analyze(text.replace("memhog", "java")).events[0].findings[0].remediation[0]
+    assert "Against the 64 MiB limit that is -Xmx at about 32 MiB to 48 MiB" in java
+    postgres = analyze(text.replace("memhog", "postgres")).events[0].findings[0].remediation[0]
+    assert "Against the 64 MiB limit that is shared_buffers at about 16 MiB" in postgres
