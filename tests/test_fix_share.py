@@ -36,6 +36,13 @@ The limit and process-growth levers of
 2026-12-06 (OOM401 limits sized from the dump and the group's grower with its update path, OOM225
 for kill lines with figures, OOM204's container hint, OOM004 on repeated memcg kills) took all
 cases to 172/193 (folds 1-4 146/153); held-out unchanged at 26/40.
+The specific-cause steps of 2026-12-06 (who dies when oom_score_adj, not size, chose the victim;
+shmem a hog maps; mlocked and tmpfs steps brought among the first three by order_steps rule 2b;
+the memory-limit, harmless-warning and SysRq-victim wording; the container limit for repeated bare
+kill lines and trace-less headers; the 32-bit ARM module area) left every figure unchanged: all
+188/213, held-out 27/43, waves 7/8, 11/14, 10/11, 16/20. No case of folds 1-4 shows the
+situations they add (tests/test_specific_levers.py builds them from corpus inputs), so this
+measures none of them.
 """
 
 from __future__ import annotations
