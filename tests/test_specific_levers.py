@@ -209,3 +209,13 @@ def test_the_heap_like_setting_is_a_share_of_a_small_limit_never_the_whole_limit
     assert "Against the 64 MiB limit that is -Xmx at about 32 MiB to 48 MiB" in java
     postgres = analyze(text.replace("memhog", "postgres")).events[0].findings[0].remediation[0]
     assert "Against the 64 MiB limit that is shared_buffers at about 16 MiB" in postgres
+
+
+def test_no_step_caps_a_guest_vm_that_runs_away_on_a_hypervisor_host() -> None:
+    # lab-process-hog-deb612-amd64 with its runaway named as a QEMU guest: the host exists to keep
+    # it alive, and a cap below the guest's RAM kills the guest
+    text = _case("lab-process-hog-deb612-amd64").replace("memhog", "qemu-system-x86")
+    event = analyze(text).events[0]
+    steps = [s for f in event.findings for s in f.remediation]
+    assert steps[0].startswith("Leave qemu-system-x86 uncapped")
+    assert not any(s.startswith(("Bound it", "Cap it", "Cap the biggest consumers")) for s in steps), steps
