@@ -219,3 +219,21 @@ def test_no_step_caps_a_guest_vm_that_runs_away_on_a_hypervisor_host() -> None:
     steps = [s for f in event.findings for s in f.remediation]
     assert steps[0].startswith("Leave qemu-system-x86 uncapped")
     assert not any(s.startswith(("Bound it", "Cap it", "Cap the biggest consumers")) for s in steps), steps
+
+
+def test_mlocked_memory_inside_a_memory_cgroup_is_read_from_its_memory_stat() -> None:
+    # lab-memcg-v1-deb61-amd64 with 45 MiB of the group's 64 MiB moved from inactive_anon to
+    # unevictable, as a program that mlocks its memory shows it (a memcg OOM prints no Mem-Info)
+    text = _with(
+        _case("lab-memcg-v1-deb61-amd64"),
+        ("inactive_anon 66908160", "inactive_anon 20000000"),
+        ("unevictable 0", "unevictable 46912160"),
+    )
+    event = analyze(text).events[0]
+    locked = next(f for f in event.findings if f.code == "OOM214")
+    assert "70% of the memory cgroup's 64 MiB limit, is\\nunevictable".replace("\\n", " ") in locked.explanation
+    steps = [s for f in event.findings for s in f.remediation]
+    assert any(s.startswith("Find the lockers") for s in steps[:FIRST]), steps[:FIRST]
+    assert any(s.startswith("Size the memory cgroup's limit for the locked memory") for s in locked.remediation)
+    # the group's unevictable 0 of the real case fires nothing
+    assert all(f.code != "OOM214" for f in analyze(_case("lab-memcg-v1-deb61-amd64")).events[0].findings)

@@ -15,6 +15,7 @@ from .base import (
     check,
 )
 from .defects import _clues
+from .memcg import UNLIMITED_KB
 
 
 def _share_hit(
@@ -147,14 +148,29 @@ def pagetables_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return hit
 
 
-@check("mlocked_share", needs=("meminfo|zones", "ram"))
+@check("mlocked_share", needs=("meminfo|zones|memcg", "ram|memcg"))
 def mlocked_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """mlock()ed / unevictable pages pin a large part of RAM (the global counter, else the sum of
-    the zone lines' unevictable:, which show_free_areas() prints per zone since 2.6.28)."""
+    the zone lines' unevictable:, which show_free_areas() prints per zone since 2.6.28) - or of a
+    memory cgroup's limit, from the group's memory.stat `unevictable` that its OOM report prints
+    (mm/memcontrol.c v6.1 memory_stat_format(); v1 `unevictable`/`total_unevictable`, 3.x-6.x):
+    reclaim inside the group cannot touch them either."""
+    if a.is_memcg:
+        usage = a.memcg_usage
+        limit = (usage[1] or usage[0]) if usage is not None else None
+        unevictable = a.memcg_stat_kb("unevictable", "total_unevictable")
+        if not limit or unevictable is None or limit >= UNLIMITED_KB:
+            return None
+        hit = _share_hit(a, "unevictable", p, unevictable, a.memcg_lines, limit, "limit_kb")
+        if hit is not None:
+            hit.evidence["limit_kb"] = (limit, usage[2] if usage is not None else ())
+            hit.context["memcg"] = True
+        return hit
     unevictable = a.counter_kb("unevictable")
     hit = _share_hit(a, "unevictable", p, unevictable, a.meminfo_lines)
     if hit is None:
         return None
+    hit.context["memcg"] = False
     mlocked = a.counter_kb("mlocked")
     if mlocked is not None:
         hit.evidence["mlocked_kb"] = (mlocked, tuple(ln for z in a.zones for ln in z.lines[:1]))
