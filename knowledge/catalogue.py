@@ -122,6 +122,11 @@ SCHEMA: dict[str, Any] = {
                     # or known-good-kernel step): knowledge.diagnose.order_steps brings it among the
                     # first three when none of them is one (issue 13)
                     "defect_path": {"type": "boolean"},
+                    # a step on what this event's numbers single out beside the memory growth - the
+                    # oom_score_adj that chose the victim, tmpfs files or mlocked pages that a kill
+                    # does not free: knowledge.diagnose.bring_specific brings the first such step
+                    # among the first three when none of them is one (issue 13)
+                    "specific": {"type": "boolean"},
                     # what the step does, as a Jinja template (e.g. "more-ram", "lever {{ ... }}"):
                     # two steps of one event with the same rendered action are one step in
                     # substance, said once (knowledge.diagnose.dedupe_steps)
@@ -325,6 +330,7 @@ class Step:
     kind: str
     action: str | None = None
     defect_path: bool = False
+    specific: bool = False
 
 
 def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
@@ -339,7 +345,13 @@ def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
         prefix = "Weaker option: " if step.get("weaker") else ""
         action = render(step["action"], context) if "action" in step else None
         steps.append(
-            Step(f"{prefix}{text} (applies to: {applies})", step["kind"], action or None, bool(step.get("defect_path")))
+            Step(
+                f"{prefix}{text} (applies to: {applies})",
+                step["kind"],
+                action or None,
+                bool(step.get("defect_path")),
+                bool(step.get("specific")),
+            )
         )
     return tuple(steps)
 

@@ -141,6 +141,9 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
        steps), becomes the third step, after the top finding's first two (never first: what to
        find out or paste still leads). A context finding's fix is not this incident's, nor an
        unsure suspicion's below a surer cause;
+    2b. when none of the first three steps is ``specific`` (the oom_score_adj that chose the
+       victim, tmpfs or mlocked memory no kill frees), the first such step becomes the third
+       (``bring_specific``);
     3. when the event shows a kernel or driver defect and none of the first three steps gives its
        path (a step marked ``defect_path``: the kernel or module upgrade, worded for the dump's
        release by knowledge.kernel_series), the first such step of a kernel-defect finding that
@@ -185,6 +188,7 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             # order read as this list
             moved[0] = placed[FIRST_STEPS - 2][0]
             placed.insert(FIRST_STEPS - 1, moved)
+    bring_specific(placed, findings)
     if len(placed) > FIRST_STEPS and not any(p[2].defect_path for p in placed[:FIRST_STEPS]):
         later = next(
             (
@@ -207,6 +211,31 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
         EventStep(owner, origin, step if text is step.text else replace(step, text=text))
         for owner, origin, step, text in placed
     )
+
+
+def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
+    """Rule 2b of ``order_steps`` (issue 13), in place on its ``placed`` list: when none of the
+    first three steps is ``specific`` - a step on what the event's numbers single out beside the
+    growth, which the general steps do not name (the oom_score_adj that chose the victim rather
+    than the process holding the memory, tmpfs files or mlocked pages that no kill frees) - the
+    first such step of a root-cause or contributing finding becomes the third step (never first:
+    the top finding's first two stay). What experts do in these situations is that specific
+    step: change who dies, delete or size the tmpfs, unlock or limit the locked memory."""
+    if len(placed) <= FIRST_STEPS or any(p[2].specific for p in placed[:FIRST_STEPS]):
+        return
+    later = next(
+        (
+            n
+            for n in range(FIRST_STEPS, len(placed))
+            if placed[n][2].specific and findings[placed[n][0]].role in ("root-cause", "contributing")
+        ),
+        None,
+    )
+    if later is None:
+        return
+    moved = placed.pop(later)
+    moved[0] = placed[FIRST_STEPS - 2][0]
+    placed.insert(FIRST_STEPS - 1, moved)
 
 
 def _may_name_defect(finding: Finding, top: Finding) -> bool:

@@ -19,7 +19,10 @@ from bot.pipeline import analyze
 from knowledge.diagnose import evaluate
 
 CASES = Path(__file__).resolve().parent / "cases"
-LIMIT_STEP = re.compile(r"^(Weaker option: )?(Cap |Set or lower |.*add a memory limit|.*bound it with)", re.I)
+LIMIT_STEP = re.compile(
+    r"^(Weaker option: )?(Cap |Set or lower |.*add a memory limit|.*bound it with|Bound it |Set memory limits per)",
+    re.I,
+)
 WARNING = "above what the group uses now"
 
 

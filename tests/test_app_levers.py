@@ -116,7 +116,9 @@ def test_repeated_memcg_kills_say_the_limit_is_reached_again_not_that_one_is_mis
     event = _event("gh-docker-for-linux-1001-killstorm")
     oom004 = next((f for f in event.findings if f.code == "OOM004"), None)
     assert oom004 is not None
-    assert oom004.remediation[0].startswith("Raise the limit to what python3 uses at its peak")
+    # in the words experts use for it (issue 13): its memory limit, and the settings that hold it
+    assert oom004.remediation[0].startswith("Raise its memory limit (memory.max or memory.limit_in_bytes")
+    assert "to what python3 uses at its peak" in oom004.remediation[0]
     assert "python3 was killed" not in oom004.remediation[0]
     assert "it was killed by its memory cgroup's limit each time" in oom004.remediation[0]
     assert "gunicorn --workers" in oom004.remediation[0]

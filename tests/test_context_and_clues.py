@@ -121,7 +121,9 @@ def test_harmless_failure_says_so_and_does_not_tune():
     top = analysed.findings[0]
     assert top.code == "OOM501" and top.category == "benign_nowarn_failure"
     assert "not an out-of-memory condition" in top.explanation and "__GFP_NOWARN" in top.explanation
-    assert top.remediation[0].startswith("Do not tune")
+    # the verdict in the words experts use (harmless, no action), and no tuning (issue 13)
+    assert top.remediation[0].startswith("Treat the warning as harmless - no action is needed")
+    assert "Do not tune the system for it" in top.remediation[0]
 
 
 def test_kill_with_free_memory_names_the_contradiction():

@@ -42,6 +42,14 @@ kill, a SysRq-f kill of a stalled pre-6.1 machine) and a kernel defect's path ta
 weaker option among the first three took all cases from 188/213 to 189/213 (fifth wave 16/20 to
 17/20); held-out unchanged at 27/43 (of the held-out misses, only two would be matched by a
 generic kernel-update step at all; the others name a specific fix or lever).
+The specific-cause steps of 2026-12-06 (who dies when oom_score_adj, not size, chose the victim;
+shmem a hog maps; mlocked and tmpfs steps brought among the first three by order_steps rule 2b;
+the memory-limit, harmless-warning and SysRq-victim wording; the container limit for repeated bare
+kill lines and trace-less headers; the 32-bit ARM module area; a memory cgroup's mlocked pages; no
+cap on a guest VM in OOM221/OOM202; PostgreSQL's shared_buffers against a limit) left every figure unchanged: all
+188/213, held-out 27/43, waves 7/8, 11/14, 10/11, 16/20. No case of folds 1-4 shows the
+situations they add (tests/test_specific_levers.py builds them from corpus inputs), so this
+measures none of them.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from .base import (
     check,
 )
 from .defects import _clues
+from .memcg import UNLIMITED_KB
 
 
 def _share_hit(
@@ -56,12 +57,27 @@ def shmem_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if largest is not None:
         hit.evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         hit.evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
-        if largest.badness_kb > (shmem or 0):
+        # the task's RSS counts the shmem pages it maps (get_mm_rss() includes MM_SHMEMPAGES, which
+        # the kill line prints as shmem-rss): only what it holds besides them outweighs the shmem
+        if largest.badness_kb - _mapped_shmem_kb(a, largest) > (shmem or 0):
             hit.confidence *= p["demote_when_task_larger"]
     hit.context["has_largest"] = largest is not None
     swap = a.swap_total_kb
     hit.context["no_swap"] = swap == 0
     return hit
+
+
+def _mapped_shmem_kb(a: Analysis, task: Any) -> int:
+    """The shmem pages ``task`` (a task-table row) maps, as far as the paste shows them: the row's
+    rss_shmem column where the table prints one, else the kill line's shmem-rss when it is the
+    killed task (mm/oom_kill.c v6.1 __oom_kill_process(): K(get_mm_counter(mm, MM_SHMEMPAGES)))."""
+    row = task.rows[0] if task.rows else None
+    if row is not None and row.rss_shmem_pages is not None:
+        return int(row.rss_shmem_pages) * a.page_kb
+    kill = a.event.kill
+    if kill is not None and kill.shmem_rss_kb and row is not None and kill.pid == row.pid:
+        return int(kill.shmem_rss_kb)
+    return 0
 
 
 @check("hugetlb_pool", needs=("hugepages",))
@@ -132,14 +148,29 @@ def pagetables_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return hit
 
 
-@check("mlocked_share", needs=("meminfo|zones", "ram"))
+@check("mlocked_share", needs=("meminfo|zones|memcg", "ram|memcg"))
 def mlocked_share(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """mlock()ed / unevictable pages pin a large part of RAM (the global counter, else the sum of
-    the zone lines' unevictable:, which show_free_areas() prints per zone since 2.6.28)."""
+    the zone lines' unevictable:, which show_free_areas() prints per zone since 2.6.28) - or of a
+    memory cgroup's limit, from the group's memory.stat `unevictable` that its OOM report prints
+    (mm/memcontrol.c v6.1 memory_stat_format(); v1 `unevictable`/`total_unevictable`, 3.x-6.x):
+    reclaim inside the group cannot touch them either."""
+    if a.is_memcg:
+        usage = a.memcg_usage
+        limit = (usage[1] or usage[0]) if usage is not None else None
+        unevictable = a.memcg_stat_kb("unevictable", "total_unevictable")
+        if not limit or unevictable is None or limit >= UNLIMITED_KB:
+            return None
+        hit = _share_hit(a, "unevictable", p, unevictable, a.memcg_lines, limit, "limit_kb")
+        if hit is not None:
+            hit.evidence["limit_kb"] = (limit, usage[2] if usage is not None else ())
+            hit.context["memcg"] = True
+        return hit
     unevictable = a.counter_kb("unevictable")
     hit = _share_hit(a, "unevictable", p, unevictable, a.meminfo_lines)
     if hit is None:
         return None
+    hit.context["memcg"] = False
     mlocked = a.counter_kb("mlocked")
     if mlocked is not None:
         hit.evidence["mlocked_kb"] = (mlocked, tuple(ln for z in a.zones for ln in z.lines[:1]))

@@ -256,7 +256,32 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if row.values.get("key") in ("VmallocTotal", "VmallocUsed", "VmallocChunk") and "kb" in row.values:
             evidence[str(row.values["key"]).lower() + "_kb"] = (row.values["kb"], (row.line,))
     evidence["arch"] = (a.dump.arch or ("32-bit" if a.is_32bit else "unknown"), ())
-    return Hit(confidence, evidence, {"space": bool(space), "is_32bit": bool(a.is_32bit)})
+    return Hit(
+        confidence,
+        evidence,
+        {"space": bool(space), "is_32bit": bool(a.is_32bit), "module_area": _arm_module_area(a)},
+    )
+
+
+# 32-bit ARM: module_alloc() serves module loading and the BPF JIT's image (bpf_jit_binary_alloc()
+# calls bpf_jit_alloc_exec(), which is module_alloc())
+ARM32 = re.compile(r"^(arm$|armv[5-7]|armhf|armel)")
+
+
+def _arm_module_area(a: Analysis) -> str | None:
+    """module_alloc() in the trace of a 32-bit ARM kernel - "bpf_jit_binary_alloc" when the BPF JIT
+    asked for it, else "module_alloc" (None without it, or on another architecture): it maps
+    into the module area, 16 MB below PAGE_OFFSET (8 MB on Thumb-2 kernels;
+    arch/arm/include/asm/memory.h MODULES_VADDR, v5.4 and v6.1), not into the vmalloc area that
+    vmalloc= sizes. arch/arm/kernel/module.c module_alloc() (v5.4-v6.9) tries that area first and
+    falls back to VMALLOC_START..VMALLOC_END only with CONFIG_ARM_MODULE_PLTS (its first try
+    then carries __GFP_NOWARN: 'Silence the initial allocation')."""
+    if not ARM32.match((a.arch or "").lower()):
+        return None
+    frames = {f.lstrip(".") for f in a.event.call_trace}
+    if "module_alloc" not in frames and "bpf_jit_alloc_exec" not in frames:
+        return None
+    return "bpf_jit_binary_alloc" if "bpf_jit_binary_alloc" in frames else "module_alloc"
 
 
 @check("vmalloc_beyond_ram", needs=("ram",))

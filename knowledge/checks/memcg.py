@@ -104,19 +104,25 @@ def _raise_to(a: Analysis, sizing: dict[str, Any] | None, min_victim_kb: int) ->
 
 def _heap(workload: dict[str, Any] | None, raise_to: dict[str, Any] | None) -> dict[str, Any] | None:
     """ctx.heap: the workload's heap-like setting (knowledge/workloads.yaml limit_setting) at its
-    record's share of the limit the report prints, rounded down to 64 MB: low and high, for the
+    record's share of the limit the report prints, rounded down to 64 MB (1 MB below 256 MB): low and high, for the
     current limit. None without a printed limit or for a record without such a setting."""
     if workload is None or not workload.get("limit_share") or raise_to is None or raise_to["basis"] != "usage":
         return None
     low, high = workload["limit_share"]
-    step = 64 * 1024
     limit = raise_to["limit_kb"]
+    # rounded down to 64 MB, or to 1 MB below 256 MB: a share of a small limit is never rounded
+    # up to the whole limit
     return {
         "setting": workload["limit_setting"],
-        "low_kb": max(step, int(limit * low) // step * step),
-        "high_kb": max(step, int(limit * high) // step * step),
+        "low_kb": _round_down(limit * low),
+        "high_kb": _round_down(limit * high),
         "limit_kb": limit,
     }
+
+
+def _round_down(kb: float) -> int:
+    step = 64 * 1024 if kb >= 256 * 1024 else 1024
+    return max(1024, int(kb) // step * step)
 
 
 def _round_up(held_kb: int) -> int:

@@ -44,6 +44,7 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
         p["confidence"],
         evidence,
         {
+            "killed": _sysrq_victim(a),
             "panicked": a.event.panic is not None,
             "shortage": shortage or swap_full,
             "judged": bool(judged) or a.swap_total_kb is not None,
@@ -51,6 +52,22 @@ def manual_trigger(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "refused_disabled_wording": any(r.values.get("killer_disabled_wording") for r in refused),
         },
     )
+
+
+def _sysrq_victim(a: Analysis) -> dict[str, Any] | None:
+    """What the SysRq-f killed: its name and what it held (the kill line, else its task row), and
+    whether it was the largest task of the table (``largest``; None without a table). SysRq-f
+    kills whatever oom_badness() scores highest (drivers/tty/sysrq.c moom_callback() calls
+    out_of_memory() with order -1), so its victim is usually the process a person or agent
+    pressed it for."""
+    name, held = a.victim_name, a.victim_kb
+    if a.event.kill is None or not name or not held:
+        return None
+    largest = None
+    if a.tasks:
+        victim = a.victim
+        largest = victim is not None and victim.row.pid == a.tasks[0].row.pid
+    return {"name": name, "held_kb": held, "largest": largest}
 
 
 @check("panic_policy", needs=("event",))
@@ -156,9 +173,20 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # killed by its memory cgroup's limit each time (the kernel's memcg report, or the kill line's
     # `Memory cgroup out of memory`): the limit is there already and the program reaches it again
     memcg = a.is_memcg or bool(a.event.kill and a.event.kill.memcg_kill)
+    # whether the paste shows that the kills were the machine's: a Mem-Info report (a memory
+    # cgroup's OOM prints the group's counters instead, mm/oom_kill.c v6.1 dump_header()), the
+    # oom-kill summary's constraint, or the global kill line's `Out of memory:` prefix. Bare
+    # `Killed process` lines say neither, and a container's limit is the common cause of a kill
+    # that repeats.
+    kill_text = next((line.text for line in a.event.lines if a.event.kill and line.number == a.event.kill.line), "")
+    machine = not memcg and (
+        a.has_memory_report
+        or bool(a.event.oom_summary and a.event.oom_summary.constraint)
+        or "Out of memory" in kill_text
+    )
     workload = _workload_context(a, victim)["workload"]
     return Hit(
         p["confidence"],
         {"victim": (victim, kill_lines), "kills": (names.count(victim), kill_lines), "events": (len(events), ())},
-        {"memcg": memcg, "workload": workload, "starting": bool(CONTAINER_RUNTIME.match(victim))},
+        {"memcg": memcg, "machine": machine, "workload": workload, "starting": bool(CONTAINER_RUNTIME.match(victim))},
     )

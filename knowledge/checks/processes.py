@@ -110,6 +110,9 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "has_table": False,
             "victim": kill.comm,
             "from_score": True,
+            "adj_choice": None,  # the kill line alone: no oom_score_adj of the others
+            "raised_adj": None,  # (at a score of 1000 the step on oom_score_adj comes first)
+            "hog_shmem": _hog_shmem(a, kill.comm or "", 0, p) if selected is None else None,
             "fit": None,  # a score is a share, not what the rest held
             "count": None,
             "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(name or "")),
@@ -149,12 +152,99 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     context["count"] = _count_context(
         a, subject if top is not None else None, a.workload(str(evidence["hog"][0] or ""))
     )
+    context["adj_choice"] = _adj_choice(a, subject, total, p) if top is not None else None
+    # the kill line alone: a raised oom_score_adj it prints may have chosen the victim
+    context["raised_adj"] = None if top is not None else raised_adj(a, p["raised_adj"])
+    context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), kb, p)
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def raised_adj(a: Analysis, least: int) -> int | None:
+    """The victim's oom_score_adj from its kill line (`Killed process ... oom_score_adj:N`) when it
+    is ``least`` or more, else None. mm/oom_kill.c v6.1 oom_badness() adds oom_score_adj x
+    totalpages / 1000 to what the task holds, so such a value alone scores it like a task holding
+    that many thousandths of RAM and swap: without the task table the victim may have been chosen
+    for it rather than its size. Not for browsers (their renderers and tabs set high values so
+    that they die first, on purpose) nor Android kernels (cached apps run at 900-999)."""
+    kill = a.event.kill
+    adj = kill.oom_score_adj if kill is not None else None
+    if adj is None or adj < least or a.selected_process is not None:
+        return None
+    workload = a.workload(kill.comm) if kill is not None and kill.comm else None
+    if (workload is not None and workload.id == "browser") or re.search(r"android", a.kernel or "", re.I):
+        return None
+    return int(adj)
+
+
+def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[str, int] | None:
+    """When most of what the hog held is shared memory: the shmem pages it maps and what it held
+    in all ({shmem_kb, held_kb}), else None - from the kill line when the hog is the killed task,
+    else from the task table's rss_shmem column of its largest row.
+
+    The kill line's shmem-rss is the shmem pages the task maps (mm/oom_kill.c v6.1
+    __oom_kill_process(): MM_SHMEMPAGES): tmpfs and /dev/shm files, SysV or POSIX shared memory,
+    memfd or shared anonymous mappings. Its RSS counts them (get_mm_rss()), but files on a tmpfs
+    stay in RAM after it dies, so the kill frees them only when nothing else holds them. Needs at
+    least ``hog_shmem_share`` of what it held and of what the OOM killer weighed for it
+    (``hog_kb``: RSS, swap and page tables; 0 when only the kill line tells); a Mem-Info Shmem: figure, when printed, must hold
+    it (the global count includes every mapping of it)."""
+    kill = a.event.kill
+    if kill is not None and kill.shmem_rss_kb and kill.comm == hog:
+        mapped = int(kill.shmem_rss_kb)
+        held = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + mapped
+    else:
+        # a task table with the rss_shmem column (the 6.x layout): the hog's largest row, when it
+        # was not the one killed (the same pages counted once, whatever the number of processes)
+        row = next((t for t in a.tasks if t.name == hog and t.row.rss_shmem_pages is not None), None)
+        if row is None or not row.row.rss_shmem_pages:
+            return None
+        mapped = int(row.row.rss_shmem_pages) * a.page_kb
+        held = hog_kb = row.badness_kb
+    if mapped < p["hog_shmem_share"] * max(held, hog_kb):
+        return None
+    shmem = a.counter_kb("shmem")
+    if shmem is not None and shmem < mapped * p["hog_shmem_share"]:
+        return None
+    return {"shmem_kb": mapped, "held_kb": int(held)}
+
+
+def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict[str, Any] | None:
+    """When oom_score_adj, not size, made the kernel kill another task than the one that holds the
+    memory: the victim's and the hog's oom_score_adj (the task table's column, 2.6.36+), else None.
+
+    mm/oom_kill.c oom_badness() (v6.1) scores a task as RSS + swap entries + page tables plus
+    oom_score_adj x totalpages / 1000, and the highest score dies (select_bad_process()). When the
+    hog holds at least ``min_ratio`` times what the victim held, a victim with the higher
+    oom_score_adj was chosen for that setting: its own (raised: unshielded) or the hog's (lowered:
+    shielded). -1000 on the hog is OOM205's, a child killed in the selected parent's place
+    (``selected_process``) and a memory cgroup's kill are not this."""
+    victim = a.victim
+    kill = a.event.kill
+    if kill is None or a.is_memcg or kill.memcg_kill or a.selected_process is not None:
+        return None
+    if victim is not None and victim.pids[0] in hog.pids:
+        return None
+    if a.victim_name is None or a.victim_name == hog.name:
+        return None
+    victim_adj = victim.oom_score_adj if victim is not None else kill.oom_score_adj
+    hog_adj = hog.oom_score_adj
+    victim_kb = a.victim_kb
+    if victim_adj is None or hog_adj is None or victim_kb is None or hog_adj <= -1000:
+        return None
+    if victim_adj <= hog_adj or hog.badness_kb < p["adj_choice_ratio"] * max(victim_kb, 1):
+        return None
+    if total_kb > 0:
+        # the kernel's own arithmetic must put the victim at or above the hog
+        victim_points = victim_kb + victim_adj * total_kb / 1000
+        hog_points = hog.badness_kb + hog_adj * total_kb / 1000
+        if victim_points < hog_points:
+            return None
+    return {"victim": a.victim_name, "victim_adj": victim_adj, "hog_adj": hog_adj}
 
 
 @check("presumed_growth", needs=("trigger",))
@@ -241,6 +331,13 @@ def _container_hint(a: Analysis) -> str | None:
         and (workload is None or workload.id != "browser")
     ):
         return f"its oom_score_adj {adj} is in the range the kubelet gives the containers of a Burstable pod"
+    if not a.event.call_trace and adj in (None, 0):
+        # the call trace would tell them apart: the page allocator's __alloc_pages_may_oom() for
+        # the machine, a charge (try_charge(), mem_cgroup_out_of_memory()) for a memory cgroup,
+        # which grammar.parse reads as a memcg OOM. Only for a task at the default
+        # oom_score_adj 0 (what Docker and system services run at): other values say where it
+        # runs (a user session's 100 or 200, a browser's, the kubelet's above)
+        return "the paste has no call trace or memory report, which would tell the machine's OOM from a memory cgroup's"
     return None
 
 
@@ -263,7 +360,10 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
         return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
     held = _held_by_victims(a) if kill.anon_rss_kb is not None else None
-    if kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"] or a.ram_kb):
+    adj = raised_adj(a, p["raised_adj"])
+    # a small victim bounds what every killable task held - unless a raised oom_score_adj chose it
+    small = kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"])
+    if kill.anon_rss_kb is not None and ((small and adj is None) or a.ram_kb):
         return None
     selected = a.selected_process
     evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
@@ -277,6 +377,8 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "selected": selected[1] if selected else None,
         "header": a.event.trigger is not None,
         "held_kb": evidence["victim_kb"][0] if "victim_kb" in evidence else None,
+        "raised_adj": adj,
+        "small_victim": small,
         **_workload_context(a, *names),
     }
     return Hit(p["confidence"], evidence, context)
@@ -482,5 +584,11 @@ def runaway_process(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
     if a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]  # swap used up: the swap finding speaks first
-    context = {"processes": len(top.pids), "fit": _fit_context(a, top.badness_kb), **_workload_context(a, top.name)}
+    context = {
+        "processes": len(top.pids),
+        "fit": _fit_context(a, top.badness_kb),
+        # a guest VM's QEMU process on a hypervisor host is what the host must keep alive (OOM201)
+        "hog_is_guest": bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(top.name or "")),
+        **_workload_context(a, top.name),
+    }
     return Hit(confidence, evidence, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis import Analysis
+from ..analysis import HYPERVISOR_PROCESS, Analysis
 from .base import (
     Evidence,
     Hit,
@@ -30,7 +30,12 @@ def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if free is not None:
         evidence["free_kb"] = (free, a.meminfo_lines)
     # the largest task may be a known workload: its own lever is a way to make it fit
-    return Hit(p["confidence"], evidence, _workload_context(a, _largest(a)))
+    largest = _largest(a)
+    context = _workload_context(a, largest)
+    # a guest VM's QEMU process on a hypervisor host is what the host must keep alive: capping the
+    # biggest consumer would cap the guest (OOM201's guard)
+    context["largest_is_guest"] = bool(a.environment.hypervisor_host and HYPERVISOR_PROCESS.match(largest or ""))
+    return Hit(p["confidence"], evidence, context)
 
 
 def _largest(a: Analysis) -> str | None:
