@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..analysis import LOWMEM_ZONES, Analysis, ramp
-from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, clues
+from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
 from .base import (
     Evidence,
     Hit,
@@ -292,7 +292,8 @@ def _packet_buffer(function: str | None) -> str | None:
 
 
 # frames of the allocator itself and the slab allocators (with the socket-buffer wrappers of
-# clues.SKB_ALLOC_FUNCTIONS): the caller to name is the first frame past them
+# clues.SKB_ALLOC_FUNCTIONS and the modules' allocation wrappers of clues.ALLOC_WRAPPER_FUNCTIONS):
+# the caller to name is the first frame past them
 _ALLOCATOR_FRAME = re.compile(
     r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
     r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
@@ -302,7 +303,9 @@ _ALLOCATOR_FRAME = re.compile(
 
 
 def _allocator_frame(function: str) -> bool:
-    return bool(_ALLOCATOR_FRAME.match(function) or SKB_ALLOC_FUNCTIONS.match(_base(function)))
+    return bool(
+        _ALLOCATOR_FRAME.match(function) or SKB_ALLOC_FUNCTIONS.match(_base(function)) or alloc_wrapper(function)
+    )
 
 
 def _alloc_caller(trace: Sequence[str]) -> str | None:
