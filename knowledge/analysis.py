@@ -1365,6 +1365,19 @@ class Analysis:
         return self.constraint in (None, "CONSTRAINT_NONE") and self.event.kind not in ("memcg-oom", "sysrq-manual")
 
     @cached_property
+    def kill_line_global(self) -> bool:
+        """The kill line itself says the machine ran out: `Out of memory: Killed process` (or
+        `Out of memory: Kill process`), not `Memory cgroup out of memory:`. mm/oom_kill.c (v5.15)
+        out_of_memory() passes `!is_memcg_oom(oc) ? "Out of memory" : "Memory cgroup out of
+        memory"` to oom_kill_process(), whose __oom_kill_process() prints it before `Killed
+        process`; a memory cgroup's kill always says so. False for a bare `Killed process` line
+        (the prefix cut away), which tells neither."""
+        kill = self.event.kill
+        if kill is None or kill.memcg_kill or self.is_memcg:
+            return False
+        return any(line.number == kill.line and "Out of memory" in line.text for line in self.event.lines)
+
+    @cached_property
     def is_allocation_failure(self) -> bool:
         return self.event.kind == "page-allocation-failure"
 

@@ -48,3 +48,31 @@ def test_an_unreliable_frame_in_a_module_does_not_name_the_module() -> None:
     kept = "\n".join(ln for ln in text.splitlines() if "spl_kmem_alloc_impl" not in ln and "spl_kmem_zalloc" not in ln)
     steps = [s for e in analyze(kept.encode()).events for f in e.findings for s in f.remediation]
     assert any("update the zfs module, whose zfsdev_ioctl()" in s for s in steps)
+
+
+def test_global_kill_lines_do_not_lead_with_a_memory_cgroup_limit() -> None:
+    event = _event(MERGERFS)
+    assert event.findings[0].category != "memcg_limit"
+    assert "OOM403" not in [f.code for f in event.findings]  # the prose is no tool output of a limit
+    steps = _steps(MERGERFS)
+    assert not any(s.startswith("Raise the limit") for s in steps)
+
+
+def test_a_small_victim_of_global_kills_gets_the_victim_choice_steps() -> None:
+    top = _event(MERGERFS).findings[0]
+    assert top.code == "OOM206" and top.category == "oom_score_adj_protection"
+    assert "mergerfs, which held only 916 KiB - 4 times in this paste" in top.explanation
+    protect, find = top.remediation[:2]
+    assert protect.startswith("Protect mergerfs") and "OOMScoreAdjust=-500" in protect and "Not -1000" in protect
+    assert find.startswith("Find what held the memory")
+    assert any("oom_score_adj" in s for s in _steps(MERGERFS))
+
+
+def test_memory_cgroup_kill_lines_keep_the_limit_diagnosis() -> None:
+    text = (
+        load_case(MERGERFS)[0]
+        .decode()
+        .replace("kernel: Out of memory: Killed", "kernel: Memory cgroup out of memory: Killed")
+    )
+    codes = [f.code for e in analyze(text.encode()).events for f in e.findings]
+    assert "OOM206" not in codes
