@@ -76,3 +76,48 @@ def test_memory_cgroup_kill_lines_keep_the_limit_diagnosis() -> None:
     )
     codes = [f.code for e in analyze(text.encode()).events for f in e.findings]
     assert "OOM206" not in codes
+
+
+def _virtio_without_prose(extra: str = "", before: str = "") -> bytes:
+    """The virtio_net paste with the person's words taken out (the log lines only), ``before``
+    inserted before the failure and ``extra`` after the report."""
+    lines = [ln for ln in load_case(VIRTIO)[0].decode().splitlines() if ln.startswith("Jul 12")]
+    first = next(i for i, ln in enumerate(lines) if "page allocation failure" in ln)
+    lines[first:first] = [ln for ln in before.splitlines() if ln]
+    return ("\n".join(lines) + "\n" + extra).encode()
+
+
+def test_a_network_driver_failure_after_which_the_network_died_is_not_harmless() -> None:
+    event = _event(VIRTIO)
+    top = event.findings[0]
+    assert top.code == "OOM121" and top.role == "root-cause"
+    assert "OOM501" not in [f.code for f in event.findings]  # not called noise
+    first = top.remediation[0]
+    assert first.startswith("Not harmless here") and "dies for me is the network" in first
+    assert "the virtio_net driver's receive path (try_fill_recv_maxbufs() in the trace)" in first
+    assert "update virtio_net - your distribution's latest kernel update" in first  # kernel_series path
+    steps = _steps(VIRTIO)
+    assert not any("harmless unless" in s or "min_free_kbytes" in s for s in steps)
+
+
+def test_the_transmit_watchdog_after_the_failure_shows_the_stall() -> None:
+    watchdog = "Jul 12 23:10:00 loki kernel: NETDEV WATCHDOG: eth0 (virtio_net): transmit timed out\n"
+    findings = analyze(_virtio_without_prose(extra=watchdog)).events[0].findings
+    first = findings[0].remediation[0]
+    assert first.startswith("Not harmless here") and "NETDEV WATCHDOG: eth0 (virtio_net)" in first
+    # without it, or with the watchdog only before the failure, the lone warning stays harmless
+    for text in (_virtio_without_prose(), _virtio_without_prose(before=watchdog)):
+        steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+        assert steps[0].startswith("Treat this single warning as harmless")
+        assert not any(s.startswith("Not harmless here") for s in steps)
+
+
+def test_the_watchdog_line_names_its_driver_in_both_layouts() -> None:
+    from knowledge.surroundings import of
+
+    text = _virtio_without_prose(
+        extra="Jul 12 23:10:00 loki kernel: NETDEV WATCHDOG: eth0 (virtio_net): transmit queue 0 timed out\n"
+        "Jul 12 23:10:05 loki kernel: e1000e 0000:00:19.0 eth1: NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out 5000 ms\n"
+    )
+    rows = of(analyze(text).dump, "netdev_watchdog")
+    assert [r.values.get("driver") for r in rows] == ["virtio_net", "e1000e"]

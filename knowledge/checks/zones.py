@@ -19,7 +19,7 @@ from .base import (
     _warning_only,
     check,
 )
-from .defects import _clues, _fallback_reasons
+from .defects import _clues, _fallback_reasons, _network_stalled
 from .signs import _unmaintained_or_unknown
 
 
@@ -321,6 +321,18 @@ def _alloc_caller(trace: Sequence[str]) -> str | None:
     return next((f for f in trace[last + 1 :] if not _allocator_frame(f)), None)
 
 
+def _stalled_context(a: Analysis, evidence: Evidence) -> dict[str, Any] | None:
+    """ctx.stalled (defects._network_stalled without its lines, which go to the evidence)."""
+    stalled = _network_stalled(a)
+    if stalled is None:
+        return None
+    lines = stalled.pop("lines")
+    evidence["network_stopped"] = (stalled["seen"], lines[:3])
+    if stalled["driver"]:
+        evidence["driver"] = (stalled["driver"], a.find_lines(re.escape(f"[{stalled['driver']}]"))[:1] or lines[:1])
+    return stalled
+
+
 @check("atomic_high_order", needs=("order", "gfp"))
 def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A caller in atomic context asks for contiguous pages: a kernel/driver design defect when it recurs."""
@@ -359,6 +371,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "kernel_fixes": _kernel_fixes(a),
             "request_kb": a.page_kb << (a.order or 0),
             "packet_buffer": _packet_buffer(_net_path(a)),
+            "stalled": _stalled_context(a, evidence),
             **_module_context(a),
             **_min_free_advice(a),
         },
@@ -411,9 +424,10 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     flags = set(getattr(a.gfp, "flag_names", []) or [])
     nowait = not flags & {"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_MEMALLOC"}
     role = None
+    stalled = _stalled_context(a, evidence)
     if nowait:
         confidence *= p["nowait_factor"]
-        if len(same) < p["min_repeats"]:
+        if len(same) < p["min_repeats"] and stalled is None:
             role = "context"
     return Hit(
         confidence,
@@ -425,6 +439,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "warning_only": _warning_only(a, len(same), p["min_repeats"]),
             "kernel_fixes": _kernel_fixes(a),
             "reserve_access": a.alloc_rule.min_share < 1,
+            "stalled": stalled,
             **_min_free_advice(a),
         },
         role,
