@@ -247,6 +247,7 @@ _SCREEN_WORDS = (
     "kmemleak",
     "Modules linked in",
     "OOM request ignored",
+    "NETDEV WATCHDOG",
     "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
@@ -464,6 +465,15 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
         elif terminal == "SYSRQ_IGNORED":
             values["text"] = groups["si_text"].strip()
             values["killer_disabled_wording"] = bool(groups.get("si_disabled"))
+        elif terminal == "NETDEV_WATCHDOG":
+            text = groups["nw_text"].strip()
+            values["text"] = "NETDEV WATCHDOG: " + text
+            # the driver: `eth0 (virtio_net): ...` before 6.9, the netdev_crit() prefix's first word after
+            named = re.match(r"\S+ \(([\w-]+)\)", text)
+            before = (groups.get("nw_before") or "").split()
+            driver = named.group(1) if named else (before[-3] if len(before) >= 3 else None)
+            if driver:
+                values["driver"] = driver.replace("-", "_")
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.release import release_version
 
+from .clues import alloc_wrapper
 from .directinit import direct_init
 from .kernel_fixes import matches
 from .surroundings import Named, named_programs, ram, swap_total
@@ -1365,6 +1366,19 @@ class Analysis:
         return self.constraint in (None, "CONSTRAINT_NONE") and self.event.kind not in ("memcg-oom", "sysrq-manual")
 
     @cached_property
+    def kill_line_global(self) -> bool:
+        """The kill line itself says the machine ran out: `Out of memory: Killed process` (or
+        `Out of memory: Kill process`), not `Memory cgroup out of memory:`. mm/oom_kill.c (v5.15)
+        out_of_memory() passes `!is_memcg_oom(oc) ? "Out of memory" : "Memory cgroup out of
+        memory"` to oom_kill_process(), whose __oom_kill_process() prints it before `Killed
+        process`; a memory cgroup's kill always says so. False for a bare `Killed process` line
+        (the prefix cut away), which tells neither."""
+        kill = self.event.kill
+        if kill is None or kill.memcg_kill or self.is_memcg:
+            return False
+        return any(line.number == kill.line and "Out of memory" in line.text for line in self.event.lines)
+
+    @cached_property
     def is_allocation_failure(self) -> bool:
         return self.event.kind == "page-allocation-failure"
 
@@ -1506,19 +1520,31 @@ class Analysis:
 
     @cached_property
     def trace_module(self) -> tuple[str, str, tuple[SourceLine, ...]] | None:
-        """(module, function, line) of the first call-trace frame in a loadable module, e.g.
-        `p_dump_task_f+0x19/0xf0 [p_lkrg]`: out-of-tree and driver code that made the request."""
+        """(module, function, line) of the call-trace frame in a loadable module that made the
+        request, e.g. `p_dump_task_f+0x19/0xf0 [p_lkrg]`: out-of-tree and driver code. The first
+        reliable frame past a module's allocation wrappers (clues.ALLOC_WRAPPER_FUNCTIONS: spl's
+        kmem wrappers name the allocator, not zfs that called it); a frame marked `?` is a stale
+        stack word the unwinder could not vouch for (arch/x86/kernel/dumpstack.c printk_stack_address(),
+        `reliable ? "" : "? "`), taken only when no reliable frame is in a module. Failing those,
+        the first wrapper frame."""
         # (with the module's build ID after its name where the kernel prints it: clues.TRACE_MODULE)
         frame = re.compile(
-            r"(?:^|\s|\]\s*)\??\s*([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)(?:\s+[0-9a-f]{20,40})?\]"
+            r"(?:^|\s|\]\s*)(\?\s*)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)(?:\s+[0-9a-f]{20,40})?\]"
         )
+        best: tuple[int, tuple[str, str, tuple[SourceLine, ...]]] | None = None
         for line in self.event.lines:
             # (every match holds `+0x`: `in` rules most lines out; the search took about 4 us a line,
             # 13 on a zone line, so 0.2-0.6 ms an event with the task tables of the peer's dumps)
             match = frame.search(line.text) if "+0x" in line.text else None
-            if match:
-                return match.group(2), match.group(1), (line,)
-        return None
+            if not match:
+                continue
+            # 0: a reliable caller, 1: a `?` caller, 2: a wrapper (reliable), 3: a `?` wrapper
+            rank = (2 if alloc_wrapper(match.group(2)) else 0) + (1 if match.group(1) else 0)
+            if best is None or rank < best[0]:
+                best = (rank, (match.group(3), match.group(2), (line,)))
+                if rank == 0:
+                    break
+        return best[1] if best is not None else None
 
     def kernel_fixes(self, *, untraced: bool = False, unversioned: bool = False) -> tuple[Any, ...]:
         """The knowledge/kernel_fixes.yaml records this event fits (``kernel_fixes.matches``, which

@@ -53,6 +53,22 @@ GPU_FUNCTIONS = re.compile(r"^(i915_|amdgpu_|radeon_|nouveau_|nvidia_|ttm_|drm_)
 # module/zfs, module/spl (OpenZFS)
 ZFS_MODULES = ("zfs", "spl", "znvpair", "zavl", "icp", "zcommon", "zunicode", "zzstd", "zlua")
 ZFS_FUNCTIONS = re.compile(r"^(spl_|arc_|zio_|dbuf_|dmu_|txg_|zfs_|vdev_|zpl_|abd_|l2arc_|zil_|metaslab_)")
+# Allocation wrappers of loadable modules: their frame names the allocator, not the code that
+# asked, so the module to name is the first caller past them (Analysis.trace_module,
+# implicated_module, checks.zones._alloc_caller). OpenZFS's Solaris Porting Layer maps
+# kmem_alloc()/kmem_zalloc() to spl_kmem_alloc()/spl_kmem_zalloc() (include/os/linux/spl/sys/kmem.h,
+# zfs-2.1), which reach kmalloc_node() or vmalloc through spl_kmem_alloc_impl() ("Consumers may
+# only access this function through wrappers", module/os/linux/spl/spl-kmem.c, zfs-2.1), and
+# vmem_alloc()/vmem_zalloc() to spl_vmem_alloc()/spl_vmem_zalloc() (sys/vmem.h); spl_kmem_cache_*
+# (spl-kmem-cache.c) is its slab layer.
+ALLOC_WRAPPER_FUNCTIONS = re.compile(r"^(spl_kmem_|spl_vmem_|spl_kvmalloc|spl_vmalloc)")
+
+
+def alloc_wrapper(function: str) -> bool:
+    """Whether ``function`` (a trace frame's name) is a module's allocation wrapper."""
+    return bool(ALLOC_WRAPPER_FUNCTIONS.match(function.lstrip(".").split(".")[0].split("+")[0]))
+
+
 # mm/kasan, mm/kmemleak.c
 KASAN_FUNCTIONS = re.compile(r"^(kasan_|__kasan_|__asan_|kasan_save_stack|kasan_set_track)")
 KMEMLEAK_FUNCTIONS = re.compile(r"^(kmemleak_|create_object|__create_object|mem_pool_alloc)")
@@ -350,6 +366,12 @@ def implicated_module(analysis: Any) -> Implicated | None:
         out = tainted and (bool(set(flags.get(name, "")) & set("POE")) or name in OUT_OF_TREE)
         if traced or out:
             found.append(Implicated(name, traced, out, lines))
-    best = max(found, key=lambda m: (m.traced and m.out_of_tree, m.traced, m.out_of_tree), default=None)
+    # among equals, the module of the first reliable caller frame past the allocation wrappers
+    # (Analysis.trace_module): OpenZFS's zfs, not the spl whose kmem wrapper it called
+    first = analysis.trace_module
+    caller = first[0] if first else None
+    best = max(
+        found, key=lambda m: (m.traced and m.out_of_tree, m.traced, m.out_of_tree, m.name == caller), default=None
+    )
     analysis.__dict__["_implicated_module"] = best
     return best

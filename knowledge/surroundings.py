@@ -10,6 +10,7 @@ free amounts are quoted as evidence of their own, never merged into the report's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +157,31 @@ def container_oom_killed(dump: Dump) -> tuple[SourceLine, ...]:
     """Lines where container tooling says the OOM killer ended it (OOMKilled, systemd oom-kill)."""
     rows = [r for r in of(dump, "k8s_oomkilled", "docker_oomkilled", "systemd_oom") if r.values.get("oom_killed", True)]
     return _lines(*rows)
+
+
+# A person's words that the network stopped working (not that packets were dropped): "the only
+# thing that dies is the network", "network stops responding", "the NIC went down", "we lose
+# connectivity". Verb and noun in either order, within one clause.
+_NETWORK_NOUN = r"(?:network(?:ing)?|connectivity|nic|ethernet|eth\d+|ens\d+\w*|net(?:work)? interface)"
+_NETWORK_DEAD_VERB = (
+    r"(?:dies|died|dead|stops|stopped|stop (?:working|responding)|goes down|went down|hangs|hung|"
+    r"freezes|froze|wedges|wedged|is lost|gets lost|unreachable|unresponsive)"
+)
+NETWORK_DEAD = re.compile(
+    rf"\b{_NETWORK_NOUN}\b[^.;!?]{{0,40}}?\b{_NETWORK_DEAD_VERB}\b|"
+    rf"\b(?:dies|died|dead|lose|loses|lost|losing)\b[^.;!?]{{0,30}}?\b{_NETWORK_NOUN}\b(?!\s*(?:packets?|frames?))",
+    re.I,
+)
+
+
+def network_stopped(dump: Dump) -> tuple[SourceLine, ...]:
+    """Lines of the paste that say the network stopped working: the kernel's transmit watchdog
+    (net/sched/sch_generic.c dev_watchdog(): `NETDEV WATCHDOG: eth0 (driver): transmit queue 0
+    timed out`, a queue that stopped moving) and the person's own words ("the network dies").
+    What a failed atomic refill in a network driver led to, when the driver did not recover."""
+    lines = [row.line for row in of(dump, "netdev_watchdog")]
+    lines += [line for line in facts(dump).prose if NETWORK_DEAD.search(line.text)]
+    return tuple(sorted(lines, key=lambda line: line.number))
 
 
 def top_processes(dump: Dump) -> tuple[ContextLine, ...]:

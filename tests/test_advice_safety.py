@@ -159,6 +159,7 @@ def test_high_order_packet_buffers_point_at_the_mtu_and_the_min_free_raise_is_si
         "net_path": None,
         "kernel_fixes": [],
         "module": None,
+        "stalled": None,  # the network did not stop (checks.defects._network_stalled)
     }
     steps = catalogue.render_remediation(record, {"ctx": inflated, "version": None, "ev": {}, "env": {}})
     assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s) for s in steps)

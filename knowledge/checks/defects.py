@@ -9,6 +9,7 @@ from typing import Any
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
 from ..kernel_fixes import _function
+from ..surroundings import kernel_lines, network_stopped
 from .base import (
     Evidence,
     Hit,
@@ -127,6 +128,41 @@ def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str
     return reasons
 
 
+def _network_stalled(a: Analysis) -> dict[str, Any] | None:
+    """An atomic failure on a network path after which the paste shows the network stopped
+    (``surroundings.network_stopped``: the transmit watchdog, or the person's words): the driver
+    did not recover from the failed refill, so the failure was not the harmless dropped packet it
+    usually is. A receive ring refilled only from the driver's own NAPI poll stays empty once a
+    refill fails with nothing in it: no packet arrives to run the poll again (virtio_net had that
+    FIXME until 3161e453e496 'virtio: net refill on out-of-memory', 2009, refilled it from a work
+    item with GFP_KERNEL). ``driver``: the module in the trace (Analysis.trace_module), else the
+    watchdog's driver; ``seen``: the line that shows it."""
+    if not getattr(a.gfp, "is_atomic", False) or a.event.kind != "page-allocation-failure":
+        return None
+    clue = _clues(a)
+    if "net_refill" not in clue and "net_drop" not in clue:
+        return None
+    # the watchdog's lines only after this failure; the person's words wherever they stand
+    start = a.event.lines[0].number if a.event.lines else 0
+    watchdog = {row.line.number for row in kernel_lines(a.dump, "netdev_watchdog")}
+    lines = tuple(line for line in network_stopped(a.dump) if line.number not in watchdog or line.number > start)
+    if not lines:
+        return None
+    traced = a.trace_module
+    driver = traced[0] if traced else None
+    if driver is None:
+        driver = next(
+            (str(r.values["driver"]) for r in kernel_lines(a.dump, "netdev_watchdog") if r.values.get("driver")), None
+        )
+    seen = lines[0].text.strip()
+    return {
+        "driver": driver,
+        "function": traced[1] if traced else None,
+        "seen": seen if len(seen) <= 160 else seen[:157] + "...",
+        "lines": lines,
+    }
+
+
 @check("benign_fallback", needs=("order", "gfp"))
 def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
@@ -141,6 +177,8 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     reasons = _fallback_reasons(a, evidence)
     if not reasons:
         return None
+    if _network_stalled(a) is not None:
+        return None  # the network stopped after it: not noise (OOM121/OOM131 name the driver)
     same = [
         e
         for e in a.dump.events

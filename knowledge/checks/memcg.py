@@ -166,8 +166,8 @@ def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
     limit = memory_limit(a.dump)
     if not killed:
         return None
-    if a.constraint == "CONSTRAINT_NONE" and a.event.oom_summary is not None:
-        return None  # the kernel says the machine, not a cgroup, ran out
+    if (a.constraint == "CONSTRAINT_NONE" and a.event.oom_summary is not None) or a.kill_line_global:
+        return None  # the kernel says the machine, not a cgroup, ran out (the summary, or the kill line)
     evidence: Evidence = {"tool_line": (killed[0].text.strip(), killed[:1])}
     if limit is not None:
         evidence["limit_kb"] = (limit.kb, limit.lines)

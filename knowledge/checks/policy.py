@@ -83,6 +83,48 @@ def panic_policy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     )
 
 
+@check("small_victim", needs=("kill",))
+def small_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The machine ran out (the kill line or the report says so) and the OOM killer chose a process
+    that held almost nothing: killing it freed little, and the memory was elsewhere.
+
+    mm/oom_kill.c (v5.15) oom_badness() scores a task by its RSS, swap entries and page tables plus
+    oom_score_adj x totalpages / 1000, and select_bad_process() kills the highest score: a victim
+    this small means the others scored lower still (lowered oom_score_adj, memory in no task:
+    tmpfs, slab, a driver) or that it held swap the kill line does not print."""
+    kill = a.event.kill
+    if kill is None or kill.anon_rss_kb is None or a.is_memcg or kill.memcg_kill:
+        return None
+    if not (a.kill_line_global or (a.is_global and a.event.oom_summary is not None)):
+        return None  # a bare kill line does not say whether a memory cgroup's limit killed it
+    if a.event.kind == "sysrq-manual" or a.selected_process is not None:
+        return None  # SysRq-f's victim, or a child killed in the selected parent's place
+    if kill.oom_score_adj is not None and kill.oom_score_adj >= p["max_adj"]:
+        return None  # a raised oom_score_adj chose it: OOM225's step on that setting
+    if a.has_memory_report or a.tasks:
+        return None  # the report says where the memory was: its own findings (slab, lowmem, OOM205)
+    held = (a.victim_kb or 0) + (kill.pgtables_kb or 0)
+    ram = a.ram_kb
+    if held > (p["max_share"] * ram if ram else p["max_kb_without_ram"]):
+        return None
+    same = [e for e in a.dump.events if e.kill is not None and e.kill.comm == kill.comm]
+    if not ram and len(same) < p["min_kills_without_ram"]:
+        return None  # one small kill, the rest of its report cut away: too little to judge the choice
+    kill_lines = a.lines(kill.line)
+    evidence: Evidence = {"victim": (kill.comm, kill_lines), "victim_kb": (held, kill_lines)}
+    if kill.oom_score_adj is not None:
+        evidence["victim_adj"] = (kill.oom_score_adj, kill_lines)
+    if ram:
+        evidence["ram_kb"] = (ram, a.ram_lines)
+    if kill.total_vm_kb:
+        evidence["total_vm_kb"] = (kill.total_vm_kb, kill_lines)
+    return Hit(
+        p["confidence"],
+        evidence,
+        {"kills": len(same), "has_ram": bool(ram)},
+    )
+
+
 @check("no_killable", needs=("event",))
 def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Nothing was eligible: every task is OOM_SCORE_ADJ_MIN (-1000) or unkillable."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..analysis import LOWMEM_ZONES, Analysis, ramp
-from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, clues
+from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
 from .base import (
     Evidence,
     Hit,
@@ -19,7 +19,7 @@ from .base import (
     _warning_only,
     check,
 )
-from .defects import _clues, _fallback_reasons
+from .defects import _clues, _fallback_reasons, _network_stalled
 from .signs import _unmaintained_or_unknown
 
 
@@ -292,7 +292,8 @@ def _packet_buffer(function: str | None) -> str | None:
 
 
 # frames of the allocator itself and the slab allocators (with the socket-buffer wrappers of
-# clues.SKB_ALLOC_FUNCTIONS): the caller to name is the first frame past them
+# clues.SKB_ALLOC_FUNCTIONS and the modules' allocation wrappers of clues.ALLOC_WRAPPER_FUNCTIONS):
+# the caller to name is the first frame past them
 _ALLOCATOR_FRAME = re.compile(
     r"(dump_stack|show_stack|warn_alloc|__alloc_pages|alloc_pages|get_page_from_freelist|__get_free_pages|"
     r"kmalloc|__kmalloc|kmem_cache_alloc|cache_alloc_refill|new_slab|___slab_alloc|allocate_slab|"
@@ -302,7 +303,9 @@ _ALLOCATOR_FRAME = re.compile(
 
 
 def _allocator_frame(function: str) -> bool:
-    return bool(_ALLOCATOR_FRAME.match(function) or SKB_ALLOC_FUNCTIONS.match(_base(function)))
+    return bool(
+        _ALLOCATOR_FRAME.match(function) or SKB_ALLOC_FUNCTIONS.match(_base(function)) or alloc_wrapper(function)
+    )
 
 
 def _alloc_caller(trace: Sequence[str]) -> str | None:
@@ -316,6 +319,18 @@ def _alloc_caller(trace: Sequence[str]) -> str | None:
         if _allocator_frame(function):
             last = index
     return next((f for f in trace[last + 1 :] if not _allocator_frame(f)), None)
+
+
+def _stalled_context(a: Analysis, evidence: Evidence) -> dict[str, Any] | None:
+    """ctx.stalled (defects._network_stalled without its lines, which go to the evidence)."""
+    stalled = _network_stalled(a)
+    if stalled is None:
+        return None
+    lines = stalled.pop("lines")
+    evidence["network_stopped"] = (stalled["seen"], lines[:3])
+    if stalled["driver"]:
+        evidence["driver"] = (stalled["driver"], a.find_lines(re.escape(f"[{stalled['driver']}]"))[:1] or lines[:1])
+    return stalled
 
 
 @check("atomic_high_order", needs=("order", "gfp"))
@@ -356,6 +371,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "kernel_fixes": _kernel_fixes(a),
             "request_kb": a.page_kb << (a.order or 0),
             "packet_buffer": _packet_buffer(_net_path(a)),
+            "stalled": _stalled_context(a, evidence),
             **_module_context(a),
             **_min_free_advice(a),
         },
@@ -408,9 +424,10 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     flags = set(getattr(a.gfp, "flag_names", []) or [])
     nowait = not flags & {"__GFP_HIGH", "__GFP_ATOMIC", "__GFP_MEMALLOC"}
     role = None
+    stalled = _stalled_context(a, evidence)
     if nowait:
         confidence *= p["nowait_factor"]
-        if len(same) < p["min_repeats"]:
+        if len(same) < p["min_repeats"] and stalled is None:
             role = "context"
     return Hit(
         confidence,
@@ -422,6 +439,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "warning_only": _warning_only(a, len(same), p["min_repeats"]),
             "kernel_fixes": _kernel_fixes(a),
             "reserve_access": a.alloc_rule.min_share < 1,
+            "stalled": stalled,
             **_min_free_advice(a),
         },
         role,
