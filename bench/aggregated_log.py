@@ -127,7 +127,9 @@ def timed(
     wall time also counts the time other programs held the cores)."""
     start = time.perf_counter()
     with open(stdout_path or os.devnull, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL, env=env)
+        # run from the temporary directory: a `python -m bot` wrapper started inside a checkout
+        # would import that checkout (the current directory comes first on sys.path)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     timed.cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
@@ -176,10 +178,10 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="oomlens-bench-"))
-    log = args.keep or workdir / "aggregated.log"
+    log = (args.keep or workdir / "aggregated.log").resolve()
     try:
         if args.log:
-            log = args.log
+            log = args.log.resolve()
             size = log.stat().st_size
         else:
             size = generate(log, args.size_mb, args.events)
