@@ -16,6 +16,12 @@ prints how much faster `--jobs 2` is (wall) and whether its output is byte-ident
 `--jobs 1`'s, and the load average before and after (other programs on the machine lengthen
 the wall times, not the CPU times). The summary's `posted_at`, the time of the run, is left out
 of that comparison.
+
+Each oomlens runs as an installed package does, from bytecode (this machine's environment sets
+PYTHONDONTWRITEBYTECODE, which would time every module compiled from source at every run, about
+0.1 s of CPU), with the bytecode and its start-up cache (knowledge/diskcache.py) kept in the
+run's temporary directory, one of each per oomlens, and warmed by one run of each command on a
+small log before the timed rounds (as bench/startup.py does). grep is timed as it is.
 """
 
 from __future__ import annotations
@@ -113,13 +119,17 @@ def generate(path: Path, size_mb: int, events: int, seed: int = 7) -> int:
     return path.stat().st_size
 
 
-def timed(command: list[str], stdout_path: Path | None = None) -> tuple[float, int, int]:
+def timed(
+    command: list[str], stdout_path: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
     """Wall time, peak RSS of the child (MB, from wait4) and exit code of one command; its CPU
     time (user + system, workers included) is left in ``timed.cpu`` (on a shared machine the
     wall time also counts the time other programs held the cores)."""
     start = time.perf_counter()
     with open(stdout_path or os.devnull, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL)
+        # run from the temporary directory: a `python -m bot` wrapper started inside a checkout
+        # would import that checkout (the current directory comes first on sys.path)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     timed.cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
@@ -168,10 +178,10 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="oomlens-bench-"))
-    log = args.keep or workdir / "aggregated.log"
+    log = (args.keep or workdir / "aggregated.log").resolve()
     try:
         if args.log:
-            log = args.log
+            log = args.log.resolve()
             size = log.stat().st_size
         else:
             size = generate(log, args.size_mb, args.events)
@@ -179,9 +189,19 @@ def main() -> int:
         # grep's output goes to a file: with stdout on /dev/null GNU grep stops at the first match
         runs = [("grep -c", ["grep", "-c", "invoked oom-killer", str(log)])]
         sides = []
-        for label, oomlens in (("", args.oomlens), ("before: ", args.before)):
+        envs: dict[str, dict[str, str]] = {}  # command name -> its environment (grep: this one)
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        small = workdir / "small.log"  # the warm-up's log: its first dump and the noise around it
+        with log.open("rb") as source, small.open("wb") as sink:
+            sink.write(b"".join(source.readline() for _ in range(20000)))
+        for side, (label, oomlens) in enumerate((("", args.oomlens), ("before: ", args.before))):
             if not oomlens:
                 continue
+            env = dict(
+                base,
+                PYTHONPYCACHEPREFIX=str(workdir / f"bytecode-{side}"),
+                OOMLENS_CACHE_DIR=str(workdir / f"cache-{side}"),
+            )
             jsonl = [oomlens, "analyze", "--format", "jsonl", str(log)]
             summary = [oomlens, "summary", "--format", "json", str(log)]
             if supports_jobs(oomlens):
@@ -195,6 +215,9 @@ def main() -> int:
                 )
             else:
                 sides.append([(f"{label}jsonl", jsonl), (f"{label}summary", summary)])
+            for name, command in sides[-1]:
+                envs[name] = env
+                timed([str(small) if part == str(log) else part for part in command], env=env)  # warm-up
         # each command of this checkout is followed by the same one of --before
         runs += [run for pair in zip(*sides, strict=False) for run in pair]
         best: dict[str, list[float]] = {}  # name -> [wall, cpu, rss]
@@ -205,7 +228,7 @@ def main() -> int:
         for _ in range(max(1, args.rounds)):
             for name, command in runs:
                 output = workdir / "out.txt"
-                seconds, rss, code = timed(command, output)
+                seconds, rss, code = timed(command, output, envs.get(name))
                 cpu = timed.cpu  # type: ignore[attr-defined]
                 previous = best.get(name, [float("inf"), float("inf"), 0])
                 best[name] = [min(previous[0], seconds), min(previous[1], cpu), max(previous[2], rss)]

@@ -127,3 +127,42 @@ def candidates(regexps: Iterable[str]) -> dict[str, tuple[int, ...]]:
     it; a pattern whose ``first_chars`` is None is a candidate for every character."""
     sets = [first_chars(regexp) for regexp in regexps]
     return {char: tuple(index for index, chars in enumerate(sets) if chars is None or char in chars) for char in ASCII}
+
+
+def _needs(items: Iterable[tuple[Any, Any]], chars: frozenset[str]) -> bool:
+    """Every match of the sequence reads one of ``chars`` (in it, or in a lookaround)."""
+    return any(_needs_item(op.name, argument, chars) for op, argument in items)
+
+
+def _needs_item(name: str, argument: Any, chars: frozenset[str]) -> bool:
+    if name == "LITERAL":
+        return chr(argument) in chars
+    if name == "IN":  # a set of literals all among ``chars`` (a negated set, a range, a category: no)
+        return bool(argument) and all(op.name == "LITERAL" and chr(value) in chars for op, value in argument)
+    if name == "BRANCH":
+        return all(_needs(branch, chars) for branch in argument[1])
+    if name == "SUBPATTERN":
+        _, add_flags, del_flags, items = argument
+        return not (add_flags or del_flags) and _needs(items, chars)
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, _, items = argument
+        return low >= 1 and _needs(items, chars)
+    if name == "ATOMIC_GROUP":
+        return _needs(argument, chars)
+    if name == "ASSERT":  # a lookahead or lookbehind that must match reads text of the string too
+        return _needs(argument[1], chars)
+    return False  # (a negative lookaround, any other node: not known to)
+
+
+def needs_one_of(regexp: str, chars: str) -> bool:
+    """Whether ``regexp`` can match (anywhere) only in a string holding one of ``chars``: every
+    match, lookarounds included, reads one of them. False when the analysis cannot tell."""
+    try:
+        from re import _parser
+
+        parsed = _parser.parse(regexp, 0)
+        if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+            return False
+        return _needs(parsed.data, frozenset(chars))
+    except (ImportError, AttributeError, re.error, TypeError, ValueError, IndexError):
+        return False

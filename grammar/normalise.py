@@ -185,7 +185,9 @@ def _undo_transport(text: str) -> str:
     quoted = '"' in text
     if quoted and ('"_raw"' in text or '"message"' in text or '"@message"' in text):
         text = _from_csv_columns(text)
-    if quoted and _CSV_ROW.search(text):
+    # (a CSV row opens its line with a quote; a JSON member names one of the keys in quotes: each a
+    # literal search, where the multi-line patterns try every line start of the window)
+    if quoted and (text.startswith('"') or '\n"' in text) and _CSV_ROW.search(text):
         text = _from_csv_rows(text)
     if quoted and "{" in text and _JSON_LINE.search(text):
         text = _from_json_lines(text)
@@ -194,7 +196,9 @@ def _undo_transport(text: str) -> str:
         '"textPayload"' in text or ('"message"' in text and text.lstrip("`json \n").startswith(("[", "{")))
     ):
         text = _from_json_export(text)
-    if '"' in text and _JSON_MESSAGE_MEMBER.search(text):  # pretty-printed JSON quoted in prose (a Kubernetes event)
+    if (
+        '"' in text and any(key in text for key in _MEMBER_KEYS) and _JSON_MESSAGE_MEMBER.search(text)
+    ):  # pretty-printed JSON quoted in prose (a Kubernetes event)
         text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
     if "<" in text and ("<http" in text or "<mailto:" in text):
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
@@ -212,6 +216,7 @@ _MESSAGE_KEYS = ("message", "msg", "MESSAGE", "log", "line", "textPayload", "_ra
 _TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "date", "_time", "__REALTIME_TIMESTAMP", "receiveTimestamp")
 
 
+_MEMBER_KEYS = ('"message"', '"msg"', '"MESSAGE"', '"log"', '"line"', '"textPayload"')  # those of the pattern below
 _JSON_MESSAGE_MEMBER = re.compile(
     r'^[ \t]*"(?:message|msg|MESSAGE|log|line|textPayload)"[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*")[ \t]*,?[ \t]*$',
     re.MULTILINE,

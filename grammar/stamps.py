@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from .facts import NO_STAMP, Stamp, WallTime
-from .lexicon import prefix_pattern
+from .lexicon import prefix_groups
 
 # strftime's `%b` in the locales people paste from (glibc localedata `abmon`, and `ab_alt_mon`
 # where the two differ: ru `мая`/`май`), lower case, without the trailing dot (fr `févr.`).
@@ -102,10 +102,7 @@ def read_stamp(prefix: str) -> Stamp:
     """The :class:`Stamp` of one stripped log prefix (``NO_STAMP`` when it tells nothing)."""
     if not prefix:
         return NO_STAMP
-    match = prefix_pattern().match(prefix)
-    if match is None:
-        return NO_STAMP
-    groups = {name: value for name, value in match.groupdict().items() if value is not None}
+    groups = prefix_groups(prefix)
     if not groups:
         return NO_STAMP
     host = next((value for name, value in groups.items() if name.endswith("_host")), None)

@@ -1,7 +1,9 @@
 """The classifier and the prefix finder match with patterns whose groups were made non-capturing
 (grammar/lexicon.py ``_without_groups``): the same terminal, end and fields as the terminals'
 own grouped patterns joined into one alternation, on the raw and normalised lines of the corpus
-(folds 1-4) and on generated lines."""
+(folds 1-4) and on generated lines. The prefix finder and reader (``prefix_end``,
+``prefix_groups``), which match one prefix at a time with the terminals a line's character and
+separators leave, end and read the run as the whole grouped alternation does."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from oomcases import CORPUS, corpus_cases, is_held_out
 
 from grammar import lexicon
+from grammar.firstchars import needs_one_of
 from grammar.normalise import decode_bytes, normalise
 from grammar.parse import parse_text
 
@@ -40,6 +43,34 @@ def _same_prefix(line: str) -> None:
     for start in (0, len(line) - len(line.lstrip(" \t"))):
         whole = lexicon.prefix_pattern().match(line, start)
         assert lexicon.prefix_end(line, start) == (whole.end() if whole else None), line
+    whole = lexicon.prefix_pattern().match(line)
+    groups = None if whole is None else {k: v for k, v in whole.groupdict().items() if v is not None}
+    assert lexicon.prefix_groups(line) == groups, line
+
+
+@pytest.mark.parametrize(
+    ("regexp", "needs"),
+    [
+        (r"a\|b", True),
+        (r"a|\|", False),
+        (r"(?:\t|[ \t]\|[ \t])x", True),
+        (r"x(?=[^\t\n|]*+[\t|])", True),  # a lookahead that must find one
+        (r"x(?!\|)", False),
+        (r"[\t|]", True),
+        (r"[^\t|]", False),
+        (r"[\t|a]", False),
+        (r"\|?x", False),
+        (r"\|+x", True),
+    ],
+)
+def test_needs_one_of(regexp: str, needs: bool) -> None:
+    assert needs_one_of(regexp, "\t|") is needs
+
+
+def test_some_prefix_needs_a_separator() -> None:
+    """Table-column prefixes exist (else the plain lines' alternations are the same as the others)."""
+    texts = lexicon._prefix_texts()
+    assert texts[4] is not None and any(texts[4]) and not all(texts[4])
 
 
 def test_lean_patterns_have_no_groups_but_the_terminal_names() -> None:
@@ -101,6 +132,10 @@ def test_corpus_lines_read_alike(grouped: re.Pattern[str]) -> None:
                 "Linux version 5.4.0 (",
                 "é",
                 "月",
+                "|",
+                " | ",
+                "2026-03-14T02:03:56Z\t",
+                "web-1 | ",
             ]
         ),
         max_size=12,
