@@ -217,14 +217,11 @@ def repeated_kills(a: Analysis, p: dict[str, Any]) -> Hit | None:
     memcg = a.is_memcg or bool(a.event.kill and a.event.kill.memcg_kill)
     # whether the paste shows that the kills were the machine's: a Mem-Info report (a memory
     # cgroup's OOM prints the group's counters instead, mm/oom_kill.c v6.1 dump_header()), the
-    # oom-kill summary's constraint, or the global kill line's `Out of memory:` prefix. Bare
-    # `Killed process` lines say neither, and a container's limit is the common cause of a kill
-    # that repeats.
-    kill_text = next((line.text for line in a.event.lines if a.event.kill and line.number == a.event.kill.line), "")
+    # oom-kill summary's constraint, or the global kill line's `Out of memory:` prefix
+    # (Analysis.kill_line_global). Bare `Killed process` lines say neither, and a container's
+    # limit is the common cause of a kill that repeats.
     machine = not memcg and (
-        a.has_memory_report
-        or bool(a.event.oom_summary and a.event.oom_summary.constraint)
-        or "Out of memory" in kill_text
+        a.has_memory_report or bool(a.event.oom_summary and a.event.oom_summary.constraint) or a.kill_line_global
     )
     workload = _workload_context(a, victim)["workload"]
     return Hit(
