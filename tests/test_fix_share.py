@@ -103,7 +103,10 @@ FIFTH_WAVE_FLOOR = 17
 # (two of them in fold 0; the virtio_net receive-refill failure is called harmless, not a driver defect);
 # 5 of 5 once the module past allocation wrappers and '?' frames was named, global kill lines lost the
 # container-limit reading (OOM206 for their small victim) and a network driver's failure after which the
-# network stopped got the driver's update path
+# network stopped got the driver's update path.
+# of 8: 0 of the three memory-cgroup cases added last (corpus9: MGLRU not waking the flushers for
+# cgroup v1, the soft lockup after a memcg kill on UP kernels, a v1 memcg full of dirty pages with no
+# writeback started): each gets the raise-the-limit steps; the floor stays 5
 SIXTH_WAVE_FLOOR = 5
 
 
