@@ -368,7 +368,8 @@ def implicated_module(analysis: Any) -> Implicated | None:
             found.append(Implicated(name, traced, out, lines))
     # among equals, the module of the first reliable caller frame past the allocation wrappers
     # (Analysis.trace_module): OpenZFS's zfs, not the spl whose kmem wrapper it called
-    first = analysis.trace_module
+    # (only asked when there is a choice: the frame search reads every line of the event)
+    first = analysis.trace_module if len(found) > 1 else None
     caller = first[0] if first else None
     best = max(
         found, key=lambda m: (m.traced and m.out_of_tree, m.traced, m.out_of_tree, m.name == caller), default=None
