@@ -95,14 +95,14 @@ def small_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     kill = a.event.kill
     if kill is None or kill.anon_rss_kb is None or a.is_memcg or kill.memcg_kill:
         return None
+    if a.has_memory_report or a.tasks:
+        return None  # the report says where the memory was: its own findings (slab, lowmem, OOM205)
     if not (a.kill_line_global or (a.is_global and a.event.oom_summary is not None)):
         return None  # a bare kill line does not say whether a memory cgroup's limit killed it
     if a.event.kind == "sysrq-manual" or a.selected_process is not None:
         return None  # SysRq-f's victim, or a child killed in the selected parent's place
     if kill.oom_score_adj is not None and kill.oom_score_adj >= p["max_adj"]:
         return None  # a raised oom_score_adj chose it: OOM225's step on that setting
-    if a.has_memory_report or a.tasks:
-        return None  # the report says where the memory was: its own findings (slab, lowmem, OOM205)
     held = (a.victim_kb or 0) + (kill.pgtables_kb or 0)
     ram = a.ram_kb
     if held > (p["max_share"] * ram if ram else p["max_kb_without_ram"]):
