@@ -516,6 +516,25 @@ def _field_tail(entry: _Physical | None) -> bool:
     return entry is not None and not entry.prefix and _FIELD_TAIL.fullmatch(entry.text) is not None
 
 
+# The rest of the 4.19+ `oom-kill:` summary a mail reader wrapped after one of its commas
+# (`oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=test,` / `mems_allowed=0,oom_memcg=/test,
+# task_memcg=/test,task=dd,pid=4404,uid=0`): mm/oom_kill.c dump_oom_summary() (v4.19-v6.18) prints it
+# as one line of comma-separated `name=value` fields (cpuset_print_current_mems_allowed() and
+# mem_cgroup_print_oom_context() add theirs with pr_cont), so a line of nothing but such fields after
+# a summary line ending in a comma continues it, joined without a space.
+_SUMMARY_TAIL = re.compile(r"[a-z_]+=[^\s,]*(?:,[a-z_]+=[^\s,]*)*,?")
+
+
+def _summary_tail(entry: _Physical, following: _Physical | None) -> bool:
+    """``following`` continues the `oom-kill:` summary ``entry`` (``_SUMMARY_TAIL``)."""
+    return (
+        following is not None
+        and not following.prefix
+        and entry.text.endswith(",")
+        and _SUMMARY_TAIL.fullmatch(following.text) is not None
+    )
+
+
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
@@ -711,8 +730,11 @@ def normalise(text: str) -> Normalised:
         following = physical[index] if index < count else None
         prefixed_paste = prefixed_block[index - 1]
         field_wrap = False  # a zone or node line a mail reader wrapped (_FIELD_TAIL)
+        # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the text's end first: cheap)
+        summary_wrap = entry.text.endswith(",") and _kind(entry) == "OOM_SUMMARY" and _summary_tail(entry, following)
         if budget > 0 and (
-            entry.prefix
+            summary_wrap
+            or entry.prefix
             or prefixed_paste
             or (following is not None and following.indented)
             or _kind(entry) in loose
@@ -736,6 +758,8 @@ def normalise(text: str) -> Normalised:
                     if candidate is None or not candidate.text or candidate.prefix:
                         break
                     if field_wrap and not _field_tail(candidate):
+                        break
+                    if summary_wrap and not _summary_tail(run[-1], candidate):
                         break
                     kind = _kind(candidate)
                     if _opens(candidate):  # (asked after _kind, which classified it)
@@ -768,7 +792,7 @@ def normalise(text: str) -> Normalised:
             width = _dominant_width(near, True) if entry.prefix else None
             by_prefixed = width is not None  # (then the indent too is read from the prefixed lines first)
             width = width if by_prefixed else _dominant_width(near, False)
-            exact_first = _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
+            exact_first = summary_wrap or _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
             indent = _hanging_indent(near, width, by_prefixed)
             best = _best_join(run, exact_first, indent)
             if best is not None:

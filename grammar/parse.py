@@ -651,7 +651,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         current = stream.current
         if (
             item.kind == "other"
-            or (item.kind == "memcg_stat" and (current is None or "memcg_stats_start" not in current.kinds))
+            or (item.kind == "memcg_stat" and not _stat_of(current, item))
             or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
         ):
             if current is not None:
@@ -1437,6 +1437,48 @@ def _missing(kind: str | None, by_kind: dict[str, list[Item]], panic: Panic | No
     return tuple(missing)
 
 
+# memory.stat keys of the cgroup v2 format (Documentation/admin-guide/cgroup-v2.rst, memory.stat;
+# mm/memcontrol.c memory_stat_format(), which the memcg OOM report prints under `Memory cgroup
+# stats for`): the ones that tell a quoted excerpt of that block from other `word number` lines
+_STAT_KEYS = frozenset(
+    (
+        "anon",
+        "file",
+        "kernel",
+        "kernel_stack",
+        "pagetables",
+        "sock",
+        "shmem",
+        "file_mapped",
+        "file_dirty",
+        "file_writeback",
+        "swapcached",
+        "anon_thp",
+        "file_thp",
+        "shmem_thp",
+        "inactive_anon",
+        "active_anon",
+        "inactive_file",
+        "active_file",
+        "unevictable",
+        "slab_reclaimable",
+        "slab_unreclaimable",
+        "slab",
+    )
+)
+
+
+def _stat_of(current: _Draft | None, item: Item) -> bool:
+    """Whether a `key value` memory.stat line belongs to the open event: after its `Memory cgroup
+    stats for` header, or, where a person cut that header out of an excerpt ('...' between the
+    counters and the lines kept), after its memcg counters when the key is one of memory.stat's."""
+    if current is None:
+        return False
+    if "memcg_stats_start" in current.kinds:
+        return True
+    return "memcg_counter" in current.kinds and item.fields.get("key") in _STAT_KEYS
+
+
 def _to_int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -1455,10 +1497,11 @@ def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgI
         return None
     stats: dict[str, int] = {}
     units = None
-    if stats_start is not None:
-        if stats_start.fields["inline"]:
-            stats.update(stats_start.fields["inline"])
-            units = "kB"
+    if stats_start is not None and stats_start.fields["inline"]:
+        stats.update(stats_start.fields["inline"])
+        units = "kB"
+    # without the header (cut from an excerpt) only the v2-format keys were kept (_stat_of): bytes
+    if stats_start is not None or counters:
         for stat in by_kind.get("memcg_stat", []):
             if stat.fields["value"] is not None:
                 stats[stat.fields["key"]] = stat.fields["value"]

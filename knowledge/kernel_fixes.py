@@ -44,6 +44,8 @@ class KernelFix:
     # written), with almost nothing under writeback: the shape of a memcg OOM whose reclaim never
     # started writeback (a cgroup v1 memcg OOM with memory.stat printed)
     memcg_dirty: float | None = None
+    # the memcg_dirty shape on either hierarchy (the defect is not one of cgroup v1 alone)
+    memcg_dirty_v2: bool = False
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -79,6 +81,7 @@ def load() -> tuple[KernelFix, ...]:
                 unfixed=bool(r.get("unfixed")),
                 harmless=bool(r.get("harmless")),
                 memcg_dirty=float(r["memcg_dirty"]) if r.get("memcg_dirty") is not None else None,
+                memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
             )
         )
     return tuple(out)
@@ -131,7 +134,7 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                     continue
             elif not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
                 continue
-        if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty):
+        if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
@@ -154,14 +157,18 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     return tuple(found)
 
 
-def _dirty_memcg(analysis: Any, share: float) -> bool:
-    """A cgroup v1 memory cgroup OOM whose memory.stat shows at least ``share`` of its usage dirty
-    and less than a tenth of that under writeback (reclaim found dirty pages it could not write)."""
-    if not getattr(analysis, "is_memcg", False) or getattr(analysis, "cgroup_v2", None) is True:
+def _dirty_memcg(analysis: Any, share: float, v2_too: bool = False) -> bool:
+    """A cgroup v1 memory cgroup OOM (either hierarchy with ``v2_too``) whose memory.stat shows at
+    least ``share`` of its usage dirty and less than a tenth of that under writeback (reclaim found
+    dirty pages it could not write). v1's memory.stat names them `dirty`/`writeback`, v2's
+    `file_dirty`/`file_writeback` (Documentation/admin-guide/cgroup-v2.rst)."""
+    if not getattr(analysis, "is_memcg", False):
+        return False
+    if not v2_too and getattr(analysis, "cgroup_v2", None) is True:
         return False
     usage = analysis.memcg_usage
-    dirty = analysis.memcg_stat_kb("dirty")
-    writeback = analysis.memcg_stat_kb("writeback") or 0
+    dirty = analysis.memcg_stat_kb("dirty", "total_dirty", "file_dirty")
+    writeback = analysis.memcg_stat_kb("writeback", "total_writeback", "file_writeback") or 0
     if usage is None or not usage[0] or dirty is None:
         return False
     return bool(dirty >= share * usage[0] and writeback * 10 < dirty)

@@ -63,11 +63,6 @@ PARSER_GAPS: dict[str, str] = {
     # report followed by a header is as often the cut tail of an earlier report).
     "code-openzfs-zfs-13312e2-zfsdev-ioctl-order2": "the buddy line quoted before the oom-killer header is read "
     "as a separate fragment event, so the one OOM report becomes two events and the header's event has no zones",
-    # The patch changelog wraps the 5.x oom-kill line at about 72 columns ('...,cpuset=test,' /
-    # 'mems_allowed=0,oom_memcg=/test,task_memcg=/test,task=dd,pid=4404,uid=0'); the parser reads the
-    # first half as the constraint line and does not join the continuation that holds oom_memcg=.
-    "lore-x86_64-mglru-memcg-v1-dirty-flushers": "the oom-kill line wrapped after 'cpuset=test,' is not joined "
-    "with its continuation, so oom_memcg=/test is not read (memcg null)",
 }
 
 # Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue

@@ -10,6 +10,7 @@ from .base import (
     CONTAINER_RUNTIME,
     Evidence,
     Hit,
+    _fix_dict,
     _workload_context,
     check,
 )
@@ -175,3 +176,55 @@ def container_killed_context(a: Analysis, p: dict[str, Any]) -> Hit | None:
     confidence = p["confidence_limit"] if limit is not None else p["confidence"]
     role = "contributing" if a.is_memcg else None  # the kernel's memcg report speaks first
     return Hit(confidence, evidence, {"has_limit": limit is not None}, role)
+
+
+@check("memcg_dirty", needs=("memcg",))
+def memcg_dirty(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A memory cgroup OOM whose charge is mostly dirty page cache (or page cache under writeback):
+    reclaim inside the group found little clean to free because writeback had not started or was
+    slow. The group's own memory.stat against its usage, not the machine's Dirty against RAM (OOM216)."""
+    usage = a.memcg_usage
+    dirty = a.memcg_stat_kb("dirty", "total_dirty", "file_dirty")
+    if usage is None or not usage[0] or dirty is None:
+        return None
+    writeback = a.memcg_stat_kb("writeback", "total_writeback", "file_writeback") or 0
+    used, limit, lines = usage
+    share = (dirty + writeback) / used
+    if share < p["min_share"]:
+        return None
+    evidence: Evidence = {
+        "dirty_kb": (dirty, a.memcg_lines),
+        "writeback_kb": (writeback, a.memcg_lines),
+        "usage_kb": (used, lines),
+        "dirty_share": (round(share * 100), a.memcg_lines),
+    }
+    if limit:
+        evidence["limit_kb"] = (limit, lines)
+    # the global vm.dirty_* limits are the only dirty limits a cgroup v1 group has (and the fallback
+    # on v2): sized from this group's limit they start writeback (background) and throttle the
+    # writer (dirty_bytes) before the dirty cache can fill the group. A quarter and an eighth of
+    # the limit, in whole MiB (at least 1 MiB; the kernel refuses dirty_bytes below two pages).
+    base = (limit or used) * 1024
+    mib = 1 << 20
+    fixes = [f for f in a.kernel_fixes() if f.memcg_dirty is not None and not f.unfixed]
+    possible = []
+    if a.version is None:
+        possible = [
+            f
+            for f in a.kernel_fixes(unversioned=True)
+            if f.memcg_dirty is not None and not f.unfixed and f not in fixes
+        ]
+    context: dict[str, Any] = {
+        "v1": a.cgroup_v2 is False,
+        "v2": a.cgroup_v2 is True,
+        "no_writeback": writeback * 10 < dirty,
+        "dirty_bytes": max(mib, base // 4 // mib * mib),
+        "background_bytes": max(mib, base // 8 // mib * mib),
+        "limit_size": limit or used,
+        "kernel_fixes": [_fix_dict(f) for f in fixes],
+        "kernel_fixes_possible": [_fix_dict(f) for f in possible],
+    }
+    context["writer"] = a.event.trigger.comm if a.event.trigger and a.event.trigger.comm else a.victim_name
+    return Hit(
+        ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"]), evidence, context
+    )
