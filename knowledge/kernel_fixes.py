@@ -160,17 +160,16 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
 def _dirty_memcg(analysis: Any, share: float, v2_too: bool = False) -> bool:
     """A cgroup v1 memory cgroup OOM (either hierarchy with ``v2_too``) whose memory.stat shows at
     least ``share`` of its usage dirty and less than a tenth of that under writeback (reclaim found
-    dirty pages it could not write). v1's memory.stat names them `dirty`/`writeback`, v2's
-    `file_dirty`/`file_writeback` (Documentation/admin-guide/cgroup-v2.rst)."""
+    dirty pages it could not write; Analysis.memcg_dirty reads both hierarchies' names)."""
     if not getattr(analysis, "is_memcg", False):
         return False
     if not v2_too and getattr(analysis, "cgroup_v2", None) is True:
         return False
     usage = analysis.memcg_usage
-    dirty = analysis.memcg_stat_kb("dirty", "total_dirty", "file_dirty")
-    writeback = analysis.memcg_stat_kb("writeback", "total_writeback", "file_writeback") or 0
-    if usage is None or not usage[0] or dirty is None:
+    pages = analysis.memcg_dirty
+    if usage is None or not usage[0] or pages is None:
         return False
+    dirty, writeback = pages
     return bool(dirty >= share * usage[0] and writeback * 10 < dirty)
 
 

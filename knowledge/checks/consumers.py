@@ -183,13 +183,10 @@ def unaccounted(a: Analysis, p: dict[str, Any]) -> Hit | None:
     figure = a.figure("unaccounted")
     if figure is None or figure.kb < p["min_kb"]:
         return None
-    present = [z.present_kb for z in a.zones]
-    if present and all(v is not None for v in present) and a.ram_kb:
-        # `pages RAM` above what the zones print as present (older x86_64 show_mem() counted the
-        # pfn span with its holes): the gap is not memory, so only what exceeds it is unaccounted
-        gap = a.ram_kb - int(sum(v for v in present if v is not None))
-        if gap > 0 and figure.kb - gap < p["min_kb"]:
-            return None
+    # the pfn span's holes that `pages RAM` counted are not memory: only what exceeds them is unaccounted
+    gap = a.pfn_span_gap_kb
+    if gap and figure.kb - gap < p["min_kb"]:
+        return None
     hit = _share_hit(a, "unaccounted", p, figure.kb, figure.lines)
     if hit is None:
         return None

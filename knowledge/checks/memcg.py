@@ -184,10 +184,10 @@ def memcg_dirty(a: Analysis, p: dict[str, Any]) -> Hit | None:
     reclaim inside the group found little clean to free because writeback had not started or was
     slow. The group's own memory.stat against its usage, not the machine's Dirty against RAM (OOM216)."""
     usage = a.memcg_usage
-    dirty = a.memcg_stat_kb("dirty", "total_dirty", "file_dirty")
-    if usage is None or not usage[0] or dirty is None:
+    pages = a.memcg_dirty
+    if usage is None or not usage[0] or pages is None:
         return None
-    writeback = a.memcg_stat_kb("writeback", "total_writeback", "file_writeback") or 0
+    dirty, writeback = pages
     used, limit, lines = usage
     share = (dirty + writeback) / used
     if share < p["min_share"]:

@@ -38,7 +38,7 @@ from ..clues import implicated_module
 from ..kernel_series import table
 from ..surroundings import kernel_lines
 from .base import Evidence, Hit, _warning_only, check
-from .defects import _clues, _fallback_reasons
+from .defects import _clues, _development, _fallback_reasons
 
 SIGNS = ("high_order", "unaccounted", "dma", "free_zones", "manual_stall")
 
@@ -52,10 +52,7 @@ def _named_elsewhere(a: Analysis) -> bool:
         return True  # OOM602 / OOM218 name the module and its own path
     if implicated_module(a) is not None:
         return True
-    from grammar.release import parse_release
-
-    release = parse_release(a.kernel) if a.kernel else None
-    return release is not None and release.pre_release is not None  # a development tree: OOM602's
+    return _development(a) is not None  # a development tree: OOM602's
 
 
 def _unmaintained_or_unknown(a: Analysis) -> bool:
@@ -114,11 +111,7 @@ def _unaccounted(a: Analysis, p: dict[str, Any], evidence: Evidence) -> bool:
     figure = a.figure("unaccounted") if a.breakdown is not None else None
     if figure is None or not a.ram_kb:
         return False
-    kb = figure.kb
-    present = [z.present_kb for z in a.zones]
-    if present and all(v is not None for v in present):
-        # `pages RAM` above what the zones print as present is no memory (OOM215's discount)
-        kb -= max(0, a.ram_kb - sum(v or 0 for v in present))
+    kb = figure.kb - a.pfn_span_gap_kb  # (the pfn span's holes are no memory: OOM215's discount)
     if kb < p["unaccounted_min_kb"] or kb < p["unaccounted_share"] * a.ram_kb:
         return False
     if _cma_area(a):
