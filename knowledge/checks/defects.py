@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
@@ -139,6 +139,13 @@ def _network_stalled(a: Analysis) -> dict[str, Any] | None:
     watchdog's driver; ``seen``: the line that shows it."""
     if not getattr(a.gfp, "is_atomic", False) or a.event.kind != "page-allocation-failure":
         return None
+    # worked out once per event (OOM121, OOM131 and OOM501 ask; read only, never changed)
+    if "_network_stalled" not in a.__dict__:
+        a.__dict__["_network_stalled"] = _network_stalled_of(a)
+    return cast("dict[str, Any] | None", a.__dict__["_network_stalled"])
+
+
+def _network_stalled_of(a: Analysis) -> dict[str, Any] | None:
     clue = _clues(a)
     if "net_refill" not in clue and "net_drop" not in clue:
         return None

@@ -175,10 +175,19 @@ def raised_adj(a: Analysis, least: int) -> int | None:
     adj = kill.oom_score_adj if kill is not None else None
     if adj is None or adj < least or a.selected_process is not None:
         return None
-    workload = a.workload(kill.comm) if kill is not None and kill.comm else None
-    if (workload is not None and workload.id == "browser") or re.search(r"android", a.kernel or "", re.I):
+    if _own_high_adj(a, kill.comm if kill is not None else None):
         return None
     return int(adj)
+
+
+def _own_high_adj(a: Analysis, comm: str | None) -> bool:
+    """Does the task set a high oom_score_adj of its own, on purpose: a browser (Chrome's renderers
+    and tabs 300-1000, so that they die first) or any task of an Android kernel (cached apps
+    900-999)? Such a value says nothing about a container runtime or a misconfigured service."""
+    if re.search(r"android", a.kernel or "", re.I):
+        return True
+    workload = a.workload(comm) if comm else None
+    return workload is not None and workload.id == "browser"
 
 
 def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[str, int] | None:
@@ -323,12 +332,10 @@ def _container_hint(a: Analysis) -> str | None:
     # requests half the node. Lower values are common elsewhere (systemd gives user sessions 100
     # and 200), and browsers (Chrome's renderers 300-1000) and Android (cached apps 900-999) set
     # high ones of their own, so those are left out
-    workload = a.workload(a.event.trigger.comm) if a.event.trigger else None
     if (
         adj is not None
         and 500 <= adj <= 999
-        and not re.search(r"android", a.kernel or "", re.I)
-        and (workload is None or workload.id != "browser")
+        and not _own_high_adj(a, a.event.trigger.comm if a.event.trigger else None)
     ):
         return f"its oom_score_adj {adj} is in the range the kubelet gives the containers of a Burstable pod"
     if not a.event.call_trace and adj in (None, 0):

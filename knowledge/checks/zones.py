@@ -326,6 +326,7 @@ def _stalled_context(a: Analysis, evidence: Evidence) -> dict[str, Any] | None:
     stalled = _network_stalled(a)
     if stalled is None:
         return None
+    stalled = dict(stalled)  # (the event's memo stays whole)
     lines = stalled.pop("lines")
     evidence["network_stopped"] = (stalled["seen"], lines[:3])
     if stalled["driver"]:
