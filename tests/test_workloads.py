@@ -606,3 +606,27 @@ def test_the_kubernetes_api_server_and_celerys_process_title_are_recognised() ->
     table = (WORKLOAD_PASTES / "celery-ha-137573.log").read_text()
     comm = re.search(r" (\[celeryd: celer)$", table, re.M)
     assert comm is not None and recognise([comm.group(1)]).id == "python-worker"  # type: ignore[union-attr]
+
+
+def test_a_python3_the_author_calls_home_assistant_is_told_home_assistants_levers() -> None:
+    # github.com/home-assistant/core/issues/127499 (corpus case): `Killed process 3931 (python3)`
+    # on Home Assistant OS, where Core runs as python3 in its container; the author's words name it
+    steps = _steps("gh-home-assistant-core-127499")
+    assert steps[0].startswith("Bound python3 with its own memory settings: it is Home Assistant Core")
+    assert "custom integrations" in steps[0] and "gunicorn" not in steps[0]
+    # without the author's words the same kill line is any Python program's
+    text = load_case("gh-home-assistant-core-127499")[0].decode()
+    kill = next(line for line in text.splitlines() if "Killed process" in line)
+    plain = [s for f in analyze(kill.strip('"') + "\n").events[0].findings for s in f.remediation]
+    assert "gunicorn --workers" in plain[0] and "Home Assistant" not in plain[0]
+    # nor does the name make every program Home Assistant: only the runtime it runs as
+    assert recognise(["python3"]).id == "python-worker"  # type: ignore[union-attr]
+
+
+def test_a_doris_backend_at_its_containers_limit_is_told_its_mem_limit() -> None:
+    # github.com/apache/doris/issues/3525 (corpus case): palo_be killed at a docker-compose
+    # mem_limit, 43 GB anon-rss
+    steps = _steps("gh-apache-doris-3525")
+    assert steps[0].startswith("Size an Apache Doris or StarRocks backend (BE) inside the limit")
+    assert "mem_limit in be.conf" in steps[0] and "exec_mem_limit" in steps[0]
+    assert recognise(["doris_be"]).id == "doris-be" and recognise(["starrocks_be"]).id == "doris-be"  # type: ignore[union-attr]
