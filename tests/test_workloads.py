@@ -630,3 +630,12 @@ def test_a_doris_backend_at_its_containers_limit_is_told_its_mem_limit() -> None
     assert steps[0].startswith("Size an Apache Doris or StarRocks backend (BE) inside the limit")
     assert "mem_limit in be.conf" in steps[0] and "exec_mem_limit" in steps[0]
     assert recognise(["doris_be"]).id == "doris-be" and recognise(["starrocks_be"]).id == "doris-be"  # type: ignore[union-attr]
+
+
+def test_an_ipfs_daemon_is_told_its_low_memory_guides_layers() -> None:
+    # github.com/ipfs/kubo/issues/7400: `Killed process 21251 (ipfs)` at 335 MB anon-rss
+    steps = _paste_steps("ipfs-kubo-7400.log")[0]
+    assert steps[0].startswith("Bound ipfs with its own memory settings: it is Kubo (go-ipfs)")
+    assert "GOMEMLIMIT" in steps[0] and "Provide.DHT.MaxWorkers" in steps[0]
+    # IPFS Cluster's daemon is another program
+    assert recognise(["ipfs-cluster-service"[:15]]) is None
