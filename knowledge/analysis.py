@@ -26,7 +26,8 @@ from .clues import alloc_wrapper
 from .directinit import direct_init
 from .kernel_fixes import matches
 from .surroundings import Named, named_programs, ram, swap_total
-from .workloads import recognise, recognise_named
+from .workloads import load as load_workloads
+from .workloads import recognise, recognise_named, runs_as
 
 if TYPE_CHECKING:
     from functools import cached_property
@@ -1589,8 +1590,36 @@ class Analysis:
         return tuple(dict.fromkeys(p for p in paths if p and p != "/"))
 
     def workload(self, *names: str | None) -> Any:
-        """The knowledge/workloads.yaml record for these process names or the report's cgroups."""
-        return recognise(names, self.cgroup_paths)
+        """The knowledge/workloads.yaml record for these process names or the report's cgroups. A
+        generic runtime's process (python3) that a record says its program runs as (``runs_as``:
+        Home Assistant Core in its container) is that record's when the paste's other lines or its
+        author's words name the program, and the process is not known by a more specific name."""
+        found = recognise(names, self.cgroup_paths)
+        named = self._named_records
+        if named and (found is None or not found.runs_as):
+            for name in names:
+                if not name or recognise((name,), ()) is not found:
+                    continue
+                record = runs_as(name, named)
+                if record is not None:
+                    return record
+        return found
+
+    @cached_property
+    def _named_records(self) -> tuple[Any, ...]:
+        """The records that declare ``runs_as`` and that this event's paste names (same host), in
+        the order named_programs gives."""
+        if not any(w.runs_as for w in load_workloads()):
+            return ()
+        host = self.event.host
+        out: list[Any] = []
+        for named in named_programs(self.dump):
+            if host and named.line.prefix and host not in named.line.prefix.split():
+                continue
+            record = recognise_named(named.name, named.kind)
+            if record is not None and record.runs_as and record not in out:
+                out.append(record)
+        return tuple(out)
 
     @cached_property
     def named_workload(self) -> tuple[Any, Any] | None:

@@ -39,6 +39,10 @@ class Workload:
     # its record's sources give it (low, high): the steps turn a limit the report prints into a size
     limit_setting: str | None = None
     limit_share: tuple[float, float] | None = None
+    # the generic runtime's process name it runs under where its own name is not the command
+    # (Home Assistant Core is python3 in its container): such a process is this record's only when
+    # the paste's other lines or its author's words name this program (Analysis.workload)
+    runs_as: tuple[re.Pattern[str], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -63,9 +67,17 @@ def load() -> tuple[Workload, ...]:
                     if record.get("limit_share")
                     else None
                 ),
+                runs_as=tuple(re.compile(p) for p in record.get("runs_as") or ()),
             )
         )
     return tuple(out)
+
+
+def runs_as(name: str, named: Iterable[Workload]) -> Workload | None:
+    """The first of the ``named`` records (those the paste's other lines or words name) whose
+    ``runs_as`` pattern matches the process name ``name``: a generic runtime's process (python3)
+    that the paste says is that program."""
+    return next((w for w in named if any(p.search(name) for p in w.runs_as)), None)
 
 
 def recognise_named(name: str, kind: str) -> Workload | None:

@@ -80,9 +80,11 @@ def test_the_limit_steps_give_the_size_from_the_groups_usage() -> None:
 
 
 def test_without_usage_lines_the_victim_bounds_the_limit_from_below() -> None:
-    # Doris BE killed in its cgroup holding 43 GiB; the report prints no usage line
+    # Doris BE killed in its cgroup holding 43 GiB; the report prints no usage line (its own
+    # mem_limit step, knowledge/workloads.yaml doris-be, comes first)
     steps = _steps(_event("gh-apache-doris-3525"))
-    assert "to at least 54 GiB (the killed palo_be alone held 43 GiB" in steps[0][1]
+    raise_limit = [text for _code, text in steps if text.startswith("Raise the cgroup's limit")]
+    assert raise_limit and "to at least 54 GiB (the killed palo_be alone held 43 GiB" in raise_limit[0]
     # ... and a victim under 64 MiB bounds nothing worth naming (a python3 worker of 8 MiB)
     first = _steps(_event("gh-docker-for-linux-1001"), 4)
     assert not any("to at least" in text for _code, text in first)
@@ -95,9 +97,14 @@ def test_an_unset_limit_is_given_no_size() -> None:
 
 
 def test_the_program_that_held_the_group_is_named_with_its_update_path() -> None:
-    steps = _steps(_event("gh-apache-doris-3525"))
-    assert steps[1][1].startswith("If palo_be keeps growing until the limit kills it")
+    # a program no workload record knows (dcgm-exporter) is named with the update path
+    steps = _steps(_event("gh-nvidia-dcgm-exporter-702"))
+    assert steps[1][1].startswith("If dcgm-exporter keeps growing until the limit kills it")
     assert "memory leak fixed in a newer release, and update to it" in steps[1][1]
+    # a known one (palo_be, Apache Doris's backend) gets it in its own settings' step
+    doris = _steps(_event("gh-apache-doris-3525"))
+    assert doris[0][1].startswith("Size an Apache Doris or StarRocks backend (BE) inside the limit")
+    assert "memory leak fixed in a newer release, and update to it" in doris[0][1]
     # a known workload's lever carries the same update path
     first = _steps(_event("code-fluid-project-jira-to-11ty-infra-161"))[0][1]
     assert "-Xmx" in first and "update to it" in first

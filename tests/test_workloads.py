@@ -535,3 +535,107 @@ def test_only_a_persons_sentences_are_read_as_prose() -> None:
         + "ok?\n"
     )
     assert [line.number for line in parse_text(text).context.prose] == [1]
+
+
+# Real public pastes naming programs the table learnt from them (tests/data/workloads/, each the
+# text as its thread shows it, cut where the thread's excerpt is cut)
+WORKLOAD_PASTES = REPO / "tests" / "data" / "workloads"
+
+
+def _paste_steps(name: str) -> list[list[str]]:
+    """The first three steps of every event of a paste under tests/data/workloads/."""
+    events = analyze((WORKLOAD_PASTES / name).read_bytes()).events
+    return [[s for f in event.findings for s in f.remediation][:3] for event in events]
+
+
+def test_a_language_server_that_outgrew_a_desktop_is_told_its_editor_settings() -> None:
+    # github.com/rust-lang/rust-analyzer/issues/16908: gjs invoked the OOM killer, two
+    # rust-analyzer processes in the table, one killed at 18 GB anon-rss (the report, cut with
+    # "[...]", reads as two events)
+    events = _paste_steps("rust-analyzer-16908.log")
+    assert len(events) == 2
+    for steps in events:
+        assert any("rust-analyzer.lru.capacity" in s and "cachePriming" in s for s in steps), steps
+    assert events[1][0].startswith("Bound rust-analyzer with its own memory settings")
+    # the 15-character comm of the binary older editor extensions downloaded
+    assert recognise(["rust-analyzer-x86_64-unknown-linux-gnu"[:15]]).id == "rust-analyzer"  # type: ignore[union-attr]
+
+
+def test_a_bitcoin_node_is_told_its_database_cache_and_mempool() -> None:
+    # github.com/cculianu/Fulcrum/issues/160: bitcoind killed at 1.5 GB anon-rss (the maintainer:
+    # a smaller -dbcache)
+    steps = _paste_steps("bitcoind-fulcrum-160.log")[0]
+    assert steps[0].startswith("Bound bitcoind with its own memory settings")
+    assert "-dbcache" in steps[0] and "-maxmempool" in steps[0]
+    # github.com/bitcoin/bitcoin/issues/31561 "b-msghand invoked oom-killer": Bitcoin Core's threads
+    assert recognise(["b-msghand"]).id == "bitcoind"  # type: ignore[union-attr]
+    assert recognise(["b-httpworker.3"]).id == "bitcoind"  # type: ignore[union-attr]
+    # github.com/dogecoin/dogecoin/issues/3866: a fork with the same -dbcache
+    assert recognise(["dogecoind"]).id == "bitcoind"  # type: ignore[union-attr]
+    # github.com/bitcoin/bitcoin/issues/31041: the unit systemd logs about
+    assert recognise([], ["bitcoind.service"]).id == "bitcoind"  # type: ignore[union-attr]
+    assert recognise(["b-foo"]) is None and recognise(["bitcoin"]) is None
+
+
+def test_an_ethereum_node_is_told_its_cache_flag() -> None:
+    # github.com/ethereum/go-ethereum/issues/27378: the kill line alone, geth at 8 GB anon-rss
+    steps = _paste_steps("geth-27378.log")[0]
+    assert steps[0].startswith("Bound geth with its own memory settings") and "--cache" in steps[0]
+    # its unit, and no other unit whose name merely contains the letters
+    assert recognise([], ["/system.slice/geth.service"]).id == "geth"  # type: ignore[union-attr]
+    assert recognise([], ["/system.slice/together.service"]) is None
+
+
+def test_home_assistant_is_told_to_find_the_integration_that_grows() -> None:
+    # github.com/home-assistant/core/issues/101822: hass invoked the OOM killer holding 23 GB
+    steps = _paste_steps("hass-101822.log")[0]
+    assert steps[0].startswith("Bound hass with its own memory settings: it is Home Assistant Core")
+    assert "profiler.start_log_objects" in steps[0] and "custom integrations" in steps[0]
+
+
+def test_the_kubernetes_api_server_and_celerys_process_title_are_recognised() -> None:
+    # github.com/kubernetes/minikube/issues/4075 (corpus case gh-kubernetes-minikube-4075):
+    # `Killed process 20877 (kube-apiserver)`; the paste has no task table, and its first step
+    # already says what the thread did (minikube start --memory)
+    text = load_case("gh-kubernetes-minikube-4075")[0]
+    assert b"Killed process 20877 (kube-apiserver)" in text
+    assert recognise(["kube-apiserver"]).id == "kube-apiserver"  # type: ignore[union-attr]
+    assert "minikube start --memory" in _steps("gh-kubernetes-minikube-4075")[0]
+    assert recognise(["kube-apiserverx"]) is None and recognise(["kube-proxy"]) is None
+    # github.com/home-assistant/core/issues/137573: a Celery worker's process title is its comm
+    table = (WORKLOAD_PASTES / "celery-ha-137573.log").read_text()
+    comm = re.search(r" (\[celeryd: celer)$", table, re.M)
+    assert comm is not None and recognise([comm.group(1)]).id == "python-worker"  # type: ignore[union-attr]
+
+
+def test_a_python3_the_author_calls_home_assistant_is_told_home_assistants_levers() -> None:
+    # github.com/home-assistant/core/issues/127499 (corpus case): `Killed process 3931 (python3)`
+    # on Home Assistant OS, where Core runs as python3 in its container; the author's words name it
+    steps = _steps("gh-home-assistant-core-127499")
+    assert steps[0].startswith("Bound python3 with its own memory settings: it is Home Assistant Core")
+    assert "custom integrations" in steps[0] and "gunicorn" not in steps[0]
+    # without the author's words the same kill line is any Python program's
+    text = load_case("gh-home-assistant-core-127499")[0].decode()
+    kill = next(line for line in text.splitlines() if "Killed process" in line)
+    plain = [s for f in analyze(kill.strip('"') + "\n").events[0].findings for s in f.remediation]
+    assert "gunicorn --workers" in plain[0] and "Home Assistant" not in plain[0]
+    # nor does the name make every program Home Assistant: only the runtime it runs as
+    assert recognise(["python3"]).id == "python-worker"  # type: ignore[union-attr]
+
+
+def test_a_doris_backend_at_its_containers_limit_is_told_its_mem_limit() -> None:
+    # github.com/apache/doris/issues/3525 (corpus case): palo_be killed at a docker-compose
+    # mem_limit, 43 GB anon-rss
+    steps = _steps("gh-apache-doris-3525")
+    assert steps[0].startswith("Size an Apache Doris or StarRocks backend (BE) inside the limit")
+    assert "mem_limit in be.conf" in steps[0] and "exec_mem_limit" in steps[0]
+    assert recognise(["doris_be"]).id == "doris-be" and recognise(["starrocks_be"]).id == "doris-be"  # type: ignore[union-attr]
+
+
+def test_an_ipfs_daemon_is_told_its_low_memory_guides_layers() -> None:
+    # github.com/ipfs/kubo/issues/7400: `Killed process 21251 (ipfs)` at 335 MB anon-rss
+    steps = _paste_steps("ipfs-kubo-7400.log")[0]
+    assert steps[0].startswith("Bound ipfs with its own memory settings: it is Kubo (go-ipfs)")
+    assert "GOMEMLIMIT" in steps[0] and "Provide.DHT.MaxWorkers" in steps[0]
+    # IPFS Cluster's daemon is another program
+    assert recognise(["ipfs-cluster-service"[:15]]) is None
