@@ -71,6 +71,7 @@ from oomcases import (
     is_held_out,
     load_case,
     second_wave,
+    seventh_wave,
     sixth_wave,
     third_wave,
 )
@@ -114,6 +115,13 @@ FIFTH_WAVE_FLOOR = 17
 # 7 of 8 once OOM404 read a group full of dirty page cache (the writer's writeback step, the MGLRU
 # flusher fix for a release the paste does not name); the soft lockup after a memcg kill stays a miss
 SIXTH_WAVE_FLOOR = 7
+# cases of the seventh wave (SEVENTH_WAVE.txt, GitHub threads labelled the same way; two of them in
+# fold 0, counted, never named) with an expert fix among the first three steps, reached on 2026-12-06
+# when it was added; never lowered.
+# of 9: 4 (the four memory-cgroup limits get the raise-the-limit step; the two application fixes the
+# paste does not name - vmtoolsd, rkt pods - and MatrixOne's kill line under a cut task table get no
+# step of theirs; both fold-0 cases miss)
+SEVENTH_WAVE_FLOOR = 4
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -165,8 +173,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     # The floors were measured on the cases of the first wave; each set is held to its own floor
     # (the second, third and fourth waves, added later, are measured below, not averaged in).
     second, third, fourth, fifth = second_wave(), third_wave(), fourth_wave(), fifth_wave()
-    sixth = sixth_wave()
-    later = second | third | fourth | fifth | sixth
+    sixth, seventh = sixth_wave(), seventh_wave()
+    later = second | third | fourth | fifth | sixth | seventh
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -192,3 +200,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     print(f"sixth wave: {reached}/{len(wave)}")
     assert wave, "the sixth wave has no case with fix_patterns"
     assert reached >= SIXTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
+    wave = [(c, ok) for c, ok in scored if c in seventh]
+    reached = sum(ok for _, ok in wave)
+    print(f"seventh wave: {reached}/{len(wave)}")
+    assert wave, "the seventh wave has no case with fix_patterns"
+    assert reached >= SEVENTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
