@@ -34,8 +34,7 @@ from grammar.stamps import read_stamp
 CASES = [
     case
     for case in corpus_cases()
-    if not is_held_out(case)
-    and case not in third_wave() | fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave()
+    if not is_held_out(case) and case not in third_wave() | fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave()
 ]
 
 # Misreads the parser still makes in a format, on that format's sample: how many cases at most
