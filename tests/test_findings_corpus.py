@@ -227,9 +227,10 @@ def test_ranking_on_the_seventh_wave_does_not_fall():
 # read from a memcg header or kill line rank memcg_limit first and the CoreOS case process_hog; the
 # MatrixOne kill line under a cut task table ranks nothing, the order-1 fork OOM without a memory
 # report ranks fragmentation, runc's cut memcg trace reads as a global kill and ranks process_hog);
-# raise as the diagnosis improves, never lower
-SEVENTH_WAVE_TOP1 = 4
-SEVENTH_WAVE_TOP3 = 4
+# 5 and 5 once a kill line's victim missing from a cut tail of the task table was read as the hog
+# (the MatrixOne case); raise as the diagnosis improves, never lower
+SEVENTH_WAVE_TOP1 = 5
+SEVENTH_WAVE_TOP3 = 5
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

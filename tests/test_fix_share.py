@@ -58,6 +58,9 @@ A memory cgroup full of dirty page cache (OOM404: the writer's writeback, dirty 
 the group's limit, the MGLRU flusher fix; the cut memory.stat excerpt and the wrapped oom-kill line
 read) took all cases from 194/221 to 196/221 and the sixth wave from 5/8 to 7/8; held-out unchanged
 at 29/45.
+The seventh wave (9 GitHub cases, two in fold 0) came in at 4/9 (all cases 200/230, held-out 29/47);
+reading a kill line's victim missing from a cut tail of the task table as the process that held the
+memory (tests/test_seventh_wave_gaps.py) took it to 5/9 and all cases to 201/230; held-out unchanged.
 """
 
 from __future__ import annotations
@@ -120,8 +123,9 @@ SIXTH_WAVE_FLOOR = 7
 # when it was added; never lowered.
 # of 9: 4 (the four memory-cgroup limits get the raise-the-limit step; the two application fixes the
 # paste does not name - vmtoolsd, rkt pods - and MatrixOne's kill line under a cut task table get no
-# step of theirs; both fold-0 cases miss)
-SEVENTH_WAVE_FLOOR = 4
+# step of theirs; both fold-0 cases miss); 5 once a kill line's victim missing from a cut tail of the
+# task table (and larger than every pasted row) was read as the process that held the memory (OOM201)
+SEVENTH_WAVE_FLOOR = 5
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
