@@ -58,6 +58,9 @@ A memory cgroup full of dirty page cache (OOM404: the writer's writeback, dirty 
 the group's limit, the MGLRU flusher fix; the cut memory.stat excerpt and the wrapped oom-kill line
 read) took all cases from 194/221 to 196/221 and the sixth wave from 5/8 to 7/8; held-out unchanged
 at 29/45.
+The seventh wave (9 GitHub cases, two in fold 0) came in at 4/9 (all cases 200/230, held-out 29/47);
+reading a kill line's victim missing from a cut tail of the task table as the process that held the
+memory (tests/test_seventh_wave_gaps.py) took it to 5/9 and all cases to 201/230; held-out unchanged.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ from oomcases import (
     is_held_out,
     load_case,
     second_wave,
+    seventh_wave,
     sixth_wave,
     third_wave,
 )
@@ -114,6 +118,14 @@ FIFTH_WAVE_FLOOR = 17
 # 7 of 8 once OOM404 read a group full of dirty page cache (the writer's writeback step, the MGLRU
 # flusher fix for a release the paste does not name); the soft lockup after a memcg kill stays a miss
 SIXTH_WAVE_FLOOR = 7
+# cases of the seventh wave (SEVENTH_WAVE.txt, GitHub threads labelled the same way; two of them in
+# fold 0, counted, never named) with an expert fix among the first three steps, reached on 2026-12-06
+# when it was added; never lowered.
+# of 9: 4 (the four memory-cgroup limits get the raise-the-limit step; the two application fixes the
+# paste does not name - vmtoolsd, rkt pods - and MatrixOne's kill line under a cut task table get no
+# step of theirs; both fold-0 cases miss); 5 once a kill line's victim missing from a cut tail of the
+# task table (and larger than every pasted row) was read as the process that held the memory (OOM201)
+SEVENTH_WAVE_FLOOR = 5
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -165,8 +177,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     # The floors were measured on the cases of the first wave; each set is held to its own floor
     # (the second, third and fourth waves, added later, are measured below, not averaged in).
     second, third, fourth, fifth = second_wave(), third_wave(), fourth_wave(), fifth_wave()
-    sixth = sixth_wave()
-    later = second | third | fourth | fifth | sixth
+    sixth, seventh = sixth_wave(), seventh_wave()
+    later = second | third | fourth | fifth | sixth | seventh
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -192,3 +204,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     print(f"sixth wave: {reached}/{len(wave)}")
     assert wave, "the sixth wave has no case with fix_patterns"
     assert reached >= SIXTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
+    wave = [(c, ok) for c, ok in scored if c in seventh]
+    reached = sum(ok for _, ok in wave)
+    print(f"seventh wave: {reached}/{len(wave)}")
+    assert wave, "the seventh wave has no case with fix_patterns"
+    assert reached >= SEVENTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from oomcases import corpus_cases, fifth_wave, fourth_wave, is_held_out, load_case, sixth_wave
+from oomcases import corpus_cases, fifth_wave, fourth_wave, is_held_out, load_case, seventh_wave, sixth_wave
 
 from bot.pipeline import analyze
 from bot.render.json_out import CONTRACT_FIELDS, contract_fields
@@ -63,6 +63,11 @@ PARSER_GAPS: dict[str, str] = {
     # report followed by a header is as often the cut tail of an earlier report).
     "code-openzfs-zfs-13312e2-zfsdev-ioctl-order2": "the buddy line quoted before the oom-killer header is read "
     "as a separate fragment event, so the one OOM report becomes two events and the header's event has no zones",
+    # The store cut the trace inside the frame that called oom_kill_process() ('mem_c', on 4.4 only
+    # mem_cgroup_out_of_memory() starts so); the other memcg frame is a '?' one, which the parser
+    # rightly does not trust, so the kill reads as the generic oom-kill.
+    "gh-opencontainers-runc-1980": "the memory cgroup is named only by the cut caller frame 'mem_c' and a '?' "
+    "mem_cgroup_iter frame, so the event is read as the generic oom-kill, not memcg-oom",
 }
 
 # Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
@@ -75,6 +80,9 @@ FOURTH_WAVE_HELD_OUT_DIFFERING = 1
 FIFTH_WAVE_HELD_OUT_DIFFERING = 3
 # The same for the sixth wave: when it was added (2026-12-06) its two fold-0 cases matched their labels.
 SIXTH_WAVE_HELD_OUT_DIFFERING = 0
+# The same for the seventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed from
+# its label (which, or in which field, is not looked at). Lower it as the parser learns; never raise it.
+SEVENTH_WAVE_HELD_OUT_DIFFERING = 1
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -108,7 +116,7 @@ def _problems(case: str) -> list[str]:
 
 
 def _held_out_later(case: str) -> bool:
-    return is_held_out(case) and case in fourth_wave() | fifth_wave() | sixth_wave()
+    return is_held_out(case) and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave()
 
 
 @pytest.mark.parametrize("case", corpus_cases())
@@ -174,3 +182,12 @@ def test_sixth_wave_held_out_facts_in_aggregate() -> None:
     print(f"sixth wave, fold 0: {differing} of {len(cases)} differ from their labels")
     assert cases, "the sixth wave has no fold-0 case"
     assert differing <= SIXTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_seventh_wave_held_out_facts_in_aggregate() -> None:
+    """The fold-0 cases of the seventh wave: how many differ from their labels, never which."""
+    cases = [case for case in corpus_cases() if is_held_out(case) and case in seventh_wave()]
+    differing = sum(bool(_problems(case)) for case in cases)
+    print(f"seventh wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert cases, "the seventh wave has no fold-0 case"
+    assert differing <= SEVENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"

@@ -31,6 +31,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     groups = a.task_groups
     top = groups[0] if groups else None
     kill = a.event.kill
+    if top is not None and _table_is_a_cut_tail(a, top.badness_kb):
+        top = None  # the kill line, not the rows pasted, says who held the memory (below)
     # the 2.6.36-5.0 kill line's per-mille score, when it can be read back as a share (see below)
     score_share = (
         kill is not None
@@ -162,6 +164,21 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def _table_is_a_cut_tail(a: Analysis, top_kb: int) -> bool:
+    """The task rows pasted are only part of the table and the kill line's victim is not among
+    them, yet it held more than any of them: people often copy the last rows of the dump with the
+    kill line under them. The OOM killer lists every eligible task (mm/oom_kill.c dump_tasks()) and
+    kills the one it scored highest, so in a whole table the victim has its row; when it has none
+    the pasted rows are a cut, and their largest is not the largest process of the machine."""
+    kill = a.event.kill
+    if kill is None or kill.pid is None or a.victim is not None or a.selected_process is not None:
+        return False
+    if a.event.task_columns:
+        return False  # the column header was pasted: the table starts in the paste
+    held = a.victim_kb
+    return held is not None and held > top_kb
 
 
 def raised_adj(a: Analysis, least: int) -> int | None:
