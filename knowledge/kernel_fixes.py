@@ -50,6 +50,10 @@ class KernelFix:
     # for a request that may not use CMA (not movable): a defect that left CMA free while
     # movable allocations took the rest
     cma_free: float | None = None
+    # the least share of the free memory (buddy lists of the zones the request may use) that sits
+    # in blocks listed as highatomic only ('(H)'): a defect that kept the highatomic reserve
+    # instead of giving it back before the OOM kill
+    highatomic_free: float | None = None
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -87,6 +91,7 @@ def load() -> tuple[KernelFix, ...]:
                 memcg_dirty=float(r["memcg_dirty"]) if r.get("memcg_dirty") is not None else None,
                 memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
                 cma_free=float(r["cma_free"]) if r.get("cma_free") is not None else None,
+                highatomic_free=float(r["highatomic_free"]) if r.get("highatomic_free") is not None else None,
             )
         )
     return tuple(out)
@@ -142,6 +147,8 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue
         if fix.cma_free is not None and not _cma_holds_free(analysis, fix.cma_free):
+            continue
+        if fix.highatomic_free is not None and not _highatomic_holds_free(analysis, fix.highatomic_free):
             continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
@@ -201,6 +208,22 @@ def _cma_holds_free(analysis: Any, share: float) -> bool:
         free = getattr(analysis, "free_kb", None) or 0
         cma = (analysis.event.meminfo.get("free_cma") or 0) * getattr(analysis, "page_kb", 4)
     return bool(free and cma and cma >= share * free)
+
+
+def _highatomic_holds_free(analysis: Any, share: float) -> bool:
+    """At least ``share`` of the free memory in the buddy lists of the zones the request may use
+    is in blocks the lists mark as highatomic only ('(H)', shown per order since 4.4)."""
+    usable = {(z.node, z.name) for z in getattr(analysis, "usable_zones", ()) or ()}
+    free = held = 0
+    for buddy in analysis.event.buddy:
+        if (buddy.node, buddy.zone) not in usable:
+            continue
+        for o in buddy.orders:
+            kb = (o.count or 0) * o.size_kb
+            free += kb
+            if kb and o.migrate_types and set(o.migrate_types) == {"H"}:
+                held += kb
+    return bool(free and held >= share * free)
 
 
 def _logged(analysis: Any, log: re.Pattern[str]) -> bool:

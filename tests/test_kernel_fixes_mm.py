@@ -92,3 +92,16 @@ def test_cma_left_free_before_5_7_needs_the_series_and_free_cma() -> None:
     # a 6.1 kernel (after the fix) with much CMA free, and a 4.7 OOM with no CMA at all
     assert not _ids(load_case("gh-raspberrypi-linux-5297")[0].decode(), unversioned=True)
     assert rid not in _ids(load_case("lore-47-btrfs-send-order2-kstack")[0].decode())
+
+
+def test_highatomic_reserve_kept_through_an_oom_kill() -> None:
+    # https://lore.kernel.org/linux-mm/1476250416-22733-1-git-send-email-minchan@kernel.org/
+    # (4.8-rc7: every free block of DMA32 is (H)); the series is in 4.10
+    text = _paste("lore-48-highatomic-reserve-oom.log")
+    rid = "highatomic-reserve-kept-through-oom-4.4"
+    assert _ids(text) == [rid]
+    assert any("04c8716f7b00" in s for s in _steps(text)[:3])
+    assert _ids(text.replace("4.8.0-rc7", "4.10.0-rc7")) == []  # the first release with the series
+    assert _ids(text.replace("4.8.0-rc7", "4.3.0-rc7")) == []  # before MIGRATE_HIGHATOMIC
+    # the same report with the blocks on ordinary (unmovable/movable) free lists
+    assert _ids(text.replace("(H)", "(UM)")) == []
