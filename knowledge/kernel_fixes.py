@@ -46,6 +46,14 @@ class KernelFix:
     memcg_dirty: float | None = None
     # the memcg_dirty shape on either hierarchy (the defect is not one of cgroup v1 alone)
     memcg_dirty_v2: bool = False
+    # the least share of the free memory (of the zones the request may use) that is free CMA,
+    # for a request that may not use CMA (not movable): a defect that left CMA free while
+    # movable allocations took the rest
+    cma_free: float | None = None
+    # the least share of the free memory (buddy lists of the zones the request may use) that sits
+    # in blocks listed as highatomic only ('(H)'): a defect that kept the highatomic reserve
+    # instead of giving it back before the OOM kill
+    highatomic_free: float | None = None
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -82,6 +90,8 @@ def load() -> tuple[KernelFix, ...]:
                 harmless=bool(r.get("harmless")),
                 memcg_dirty=float(r["memcg_dirty"]) if r.get("memcg_dirty") is not None else None,
                 memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
+                cma_free=float(r["cma_free"]) if r.get("cma_free") is not None else None,
+                highatomic_free=float(r["highatomic_free"]) if r.get("highatomic_free") is not None else None,
             )
         )
     return tuple(out)
@@ -136,6 +146,10 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 continue
         if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue
+        if fix.cma_free is not None and not _cma_holds_free(analysis, fix.cma_free):
+            continue
+        if fix.highatomic_free is not None and not _highatomic_holds_free(analysis, fix.highatomic_free):
+            continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
             continue  # the paste names another architecture
@@ -171,6 +185,45 @@ def _dirty_memcg(analysis: Any, share: float, v2_too: bool = False) -> bool:
         return False
     dirty, writeback = pages
     return bool(dirty >= share * usage[0] and writeback * 10 < dirty)
+
+
+# gfp flags that make a request movable: only such a request may take free CMA pages
+_MOVABLE = frozenset({"__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK"})
+
+
+def _cma_holds_free(analysis: Any, share: float) -> bool:
+    """A request that may not use CMA (not movable; any request when the mask is not printed)
+    while free CMA is at least ``share`` of the free memory of the zones it may use, or of all
+    free memory when the paste prints no zone line (as knowledge.checks.zones.cma_unusable reads
+    them)."""
+    gfp = getattr(analysis, "gfp", None)
+    flags = set(getattr(gfp, "flag_names", []) or []) | set(getattr(gfp, "symbolic_names", ()) or ())
+    if flags & _MOVABLE:
+        return False
+    zones = [z for z in getattr(analysis, "usable_zones", ()) or () if z.free_kb]
+    if zones:
+        free = sum(z.free_kb for z in zones)
+        cma = sum(z.values.get("free_cma", 0) for z in zones)
+    else:
+        free = getattr(analysis, "free_kb", None) or 0
+        cma = (analysis.event.meminfo.get("free_cma") or 0) * getattr(analysis, "page_kb", 4)
+    return bool(free and cma and cma >= share * free)
+
+
+def _highatomic_holds_free(analysis: Any, share: float) -> bool:
+    """At least ``share`` of the free memory in the buddy lists of the zones the request may use
+    is in blocks the lists mark as highatomic only ('(H)', shown per order since 4.4)."""
+    usable = {(z.node, z.name) for z in getattr(analysis, "usable_zones", ()) or ()}
+    free = held = 0
+    for buddy in analysis.event.buddy:
+        if (buddy.node, buddy.zone) not in usable:
+            continue
+        for o in buddy.orders:
+            kb = (o.count or 0) * o.size_kb
+            free += kb
+            if kb and o.migrate_types and set(o.migrate_types) == {"H"}:
+                held += kb
+    return bool(free and held >= share * free)
 
 
 def _logged(analysis: Any, log: re.Pattern[str]) -> bool:
