@@ -72,3 +72,35 @@ def test_nouveau_fwsec_sb_at_runtime_suspend_names_the_boot_allocation() -> None
     assert _ids(text.replace("order:5, mode", "order:2, mode")) == []
     assert _ids(text.replace("nvkm_gsp_fwsec_sb+", "nvkm_gsp_fwsec_sb_ctor+")) == []  # the fixed load-time allocation
     assert _ids(text.replace("[nouveau]", "[nvidia_x]")) == []
+
+
+VIRTIO = "lore-2629-x86_64-virtio-net-rx-refill-order0-atomic"  # lore 20090713115158.0a4892b0@mjolnir.ossman.eu
+
+
+def test_virtio_net_refill_that_never_retried_is_bounded_to_its_releases() -> None:
+    # 2.6.29.5 KVM guest: an order-0 GFP_ATOMIC failure in try_fill_recv and the network dies;
+    # 3161e453e496 ('virtio: net refill on out-of-memory') retries from a work item
+    assert not is_held_out(VIRTIO)
+    text = load_case(VIRTIO)[0].decode()
+    assert _ids(text) == ["virtio-net-atomic-refill-never-retried"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and "3161e453e496" in top.remediation[0]
+    # a later kernel retries the refill: the same report there is not this defect
+    assert _ids(text.replace("2.6.29.5-84.fc10.x86_64", "2.6.32.9-70.fc12.x86_64")) == []
+    assert _ids(text.replace("[virtio_net]", "[xen_netfront]")) == []
+
+
+ATL1C = "lore-43-i686-atl1c-resume-order4-atomic"  # lore 20151127082010.GA2500@dhcp22.suse.cz
+
+
+def test_atl1c_atomic_ring_allocation_names_the_gfp_kernel_fix() -> None:
+    # 4.3 after s2ram: order-4 GFP_ATOMIC failure from atl1c_open, 'pci_alloc_consistend failed';
+    # Pavel Machek's 'atl1c: Improve driver not to do order 4 GFP_ATOMIC allocation' (net, 2015-12)
+    assert not is_held_out(ATL1C)
+    text = load_case(ATL1C)[0].decode()
+    assert _ids(text) == ["atl1c-ring-gfp-atomic-order4"]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and "Improve driver not to do order 4 GFP_ATOMIC" in top.remediation[0]
+    assert _ids(text.replace("4.3.0+ #124", "4.5.0+ #124")) == []  # the fixed driver
+    assert _ids(text.replace("atl1c_open", "e1000_open")) == []
+    assert _ids(text.replace("order:4,", "order:2,")) == []
