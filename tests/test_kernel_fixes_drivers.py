@@ -120,3 +120,20 @@ def test_e100_command_blocks_reallocated_at_open_name_the_pool() -> None:
     assert _ids(text.replace("2.6.32-rc7-dirty", "2.6.35-rc7-dirty")) == []
     assert "e100-cbs-realloc-order5-at-open" not in _ids(text.replace("order:5, mode", "order:2, mode"))
     assert _ids(text.replace("e100_alloc_cbs", "e100_alloc_rbs")) == []
+
+
+IPW2200 = "lore-231rc6-ipw2200-fw-reload-order6-atomic"  # lore 200908151856.48596.bzolnier@gmail.com
+
+
+def test_ipw2200_whole_firmware_buffer_names_the_chunked_rework() -> None:
+    # 2.6.31-rc6: order-6 mode:0x8020 failure from ipw_load_firmware after a firmware restart;
+    # Zhu Yi's 'ipw2200: firmware DMA loading rework' loads it in pool chunks
+    assert not is_held_out(IPW2200)
+    text = load_case(IPW2200)[0].decode()
+    dump = parse_text(text)
+    traced = [i for i, e in enumerate(dump.events) if "ipw_load_firmware" in e.call_trace]
+    assert traced
+    assert _ids(text, traced[0]) == ["ipw2200-firmware-one-buffer-order6"]
+    assert any("firmware DMA loading rework" in s for s in _steps(text, traced[0]))
+    assert "ipw2200-firmware-one-buffer-order6" not in _ids(text.replace("order:6, mode", "order:1, mode"), traced[0])
+    assert _ids(text.replace("[ipw2200]", "[ipw2100]"), traced[0]) == []
