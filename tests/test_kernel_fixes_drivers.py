@@ -58,7 +58,9 @@ def test_ath11k_mhi_channel_buffers_name_the_8k_fix() -> None:
     assert top.code == "OOM606" and "1cca1bddf9ef" in top.remediation[0]
     assert _ids(text.replace("order:4, mode", "order:1, mode")) == []  # the fixed 8 KiB request
     assert _ids(text.replace("[ath11k ", "[qcom_modem ").replace("[ath11k_pci ", "[qcom_modem_pci ")) == []
-    assert _ids(text.replace("mhi_prepare_channel", "mhi_init_channel").replace("__mhi_prepare_for_transfer", "x")) == []
+    assert (
+        _ids(text.replace("mhi_prepare_channel", "mhi_init_channel").replace("__mhi_prepare_for_transfer", "x")) == []
+    )
 
 
 def test_nouveau_fwsec_sb_at_runtime_suspend_names_the_boot_allocation() -> None:
