@@ -138,11 +138,13 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):
             continue
         if fix.kernels is not None:
-            depth = len(fix.kernels[0])
+            first, last = fix.kernels
             if analysis.version is None:
                 if not unversioned:
                     continue
-            elif not fix.kernels[0] <= tuple(analysis.version[:depth]) <= fix.kernels[1]:
+            # each bound is compared at its own depth: a 2.x bound keeps three numbers ("2.6.31"),
+            # a later one two ("4.3"), so 4.3.0 is within ["2.6.31", "4.3"]
+            elif not first <= tuple(analysis.version[: len(first)]) or not tuple(analysis.version[: len(last)]) <= last:
                 continue
         if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue

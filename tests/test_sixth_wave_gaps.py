@@ -89,10 +89,14 @@ def _virtio_without_prose(extra: str = "", before: str = "") -> bytes:
 
 def test_a_network_driver_failure_after_which_the_network_died_is_not_harmless() -> None:
     event = _event(VIRTIO)
+    # this release's known defect leads (knowledge/kernel_fixes.yaml: virtio_net never retried a
+    # failed atomic refill before 3161e453e496), the stall reading follows it
     top = event.findings[0]
-    assert top.code == "OOM121" and top.role == "root-cause"
+    assert top.code == "OOM606" and "3161e453e496" in top.remediation[0]
+    stall = next(f for f in event.findings if f.code == "OOM121")
+    assert stall.role == "root-cause"
     assert "OOM501" not in [f.code for f in event.findings]  # not called noise
-    first = top.remediation[0]
+    first = stall.remediation[0]
     assert first.startswith("Not harmless here") and "dies for me is the network" in first
     assert "the virtio_net driver's receive path (try_fill_recv_maxbufs() in the trace)" in first
     assert "update virtio_net - your distribution's latest kernel update" in first  # kernel_series path
@@ -103,10 +107,14 @@ def test_a_network_driver_failure_after_which_the_network_died_is_not_harmless()
 def test_the_transmit_watchdog_after_the_failure_shows_the_stall() -> None:
     watchdog = "Jul 12 23:10:00 loki kernel: NETDEV WATCHDOG: eth0 (virtio_net): transmit timed out\n"
     findings = analyze(_virtio_without_prose(extra=watchdog)).events[0].findings
-    first = findings[0].remediation[0]
+    first = next(f for f in findings if f.code == "OOM121").remediation[0]
     assert first.startswith("Not harmless here") and "NETDEV WATCHDOG: eth0 (virtio_net)" in first
-    # without it, or with the watchdog only before the failure, the lone warning stays harmless
+    # without it, or with the watchdog only before the failure, the lone warning stays harmless on
+    # a release whose virtio_net retries a failed refill (3161e453e496, after 2.6.30); on 2.6.29
+    # itself the known defect leads instead
     for text in (_virtio_without_prose(), _virtio_without_prose(before=watchdog)):
+        assert analyze(text).events[0].findings[0].code == "OOM606"
+        text = text.replace(b"2.6.29.5-84.fc10", b"2.6.32.9-70.fc12")
         steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
         assert steps[0].startswith("Treat this single warning as harmless")
         assert not any(s.startswith("Not harmless here") for s in steps)
