@@ -1547,10 +1547,12 @@ class Analysis:
         kmem wrappers name the allocator, not zfs that called it); a frame marked `?` is a stale
         stack word the unwinder could not vouch for (arch/x86/kernel/dumpstack.c printk_stack_address(),
         `reliable ? "" : "? "`), taken only when no reliable frame is in a module. Failing those,
-        the first wrapper frame."""
+        the first wrapper frame. ARM and older kernels print a frame in parentheses after the
+        address, `[<7f2c7a4c>] (alloc_rx_agg+0x60/0x138 [r8152])` (arch/arm/kernel/traps.c
+        dump_backtrace_entry(): "[<%08lx>] (%ps) from [<%08lx>] (%pS)"; some trees print %pS for both), the caller being the `from` one."""
         # (with the module's build ID after its name where the kernel prints it: clues.TRACE_MODULE)
         frame = re.compile(
-            r"(?:^|\s|\]\s*)(\?\s*)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)(?:\s+[0-9a-f]{20,40})?\]"
+            r"(?:^|\s|\]\s*|\()(\?\s*)?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+\s+\[([A-Za-z_][\w-]*)(?:\s+[0-9a-f]{20,40})?\]"
         )
         best: tuple[int, tuple[str, str, tuple[SourceLine, ...]]] | None = None
         for line in self.event.lines:

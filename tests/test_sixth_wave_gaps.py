@@ -50,6 +50,16 @@ def test_an_unreliable_frame_in_a_module_does_not_name_the_module() -> None:
     assert any("update the zfs module, whose zfsdev_ioctl()" in s for s in steps)
 
 
+def test_an_arm_frame_in_parentheses_names_the_module_that_made_the_request() -> None:
+    # 32-bit ARM prints `[<pc>] (func+0x60/0x138 [mod]) from ...` (arch/arm/kernel/traps.c
+    # dump_backtrace_entry()): r8152's receive refill on a Raspberry Pi (raspberrypi/linux#3488)
+    case = "gh-raspberrypi-linux-3488"
+    assert not is_held_out(case)
+    steps = _steps(case)
+    assert any("update the r8152 module, whose alloc_rx_agg() is in the trace" in s for s in steps)
+    assert not any("No loadable module is in the trace" in s for s in steps)
+
+
 def test_global_kill_lines_do_not_lead_with_a_memory_cgroup_limit() -> None:
     event = _event(MERGERFS)
     assert event.findings[0].category != "memcg_limit"
