@@ -1,4 +1,4 @@
-"""Two general gaps the eighth wave showed (issue 13), each on real corpus inputs of folds 1-4:
+"""Three general gaps the eighth wave showed (issue 13), each on real corpus inputs of folds 1-4:
 
 - a kernel before the split LRU (2.6.28) prints anonymous memory and page cache as one
   `Active:N inactive:N` pair: that is no evidence that anonymous memory was small, so a global kill
@@ -7,7 +7,10 @@
 - a kill score the 2.6.36-5.0 per-mille scale cannot give the selected task is a kernel defect the
   numbers show (OOM602): 1 for a task holding 2^31 / 1000 pages or more (oom_badness()'s int
   overflow, 2.6.36-3.1) or above 1000 with oom_score_adj 0 on 3.12/3.13 (a memory cgroup's charge
-  bypass), with the fix brought among the first three steps.
+  bypass), with the fix brought among the first three steps;
+- a report cut down to its trace and 'Unreclaimable slab info' table, with no Mem-Info: the kernel
+  prints that table only when unreclaimable slab exceeds all LRU pages, so the table alone says
+  kernel objects outweighed every process (OOM220), and the kernel path leads.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ SPLIT_LRU = "lab-process-hog-deb612-amd64"
 OVERFLOW = "lore-31-oom-badness-int-overflow-score1"
 BYPASS = "lore-313rc1-x86_64-memcg-oom-bypass-score1010"
 SCORE_WITHOUT_RELEASE = "gh-kubernetes-kubernetes-12905"
+SLAB_TABLE_ONLY = "blog-ruffell-ubuntu-4150-58-kmalloc256-discard-loop"
+SLAB_TABLE_AND_COUNTERS = "lab-lowmem-sockleak-deb61-686pae"
 
 
 def _event(data: bytes):
@@ -35,7 +40,8 @@ def _steps(data: bytes) -> list[str]:
 
 
 def test_the_cases_are_not_held_out() -> None:
-    cases = (NO_SWAP, COMBINED_LRU_SWAP, SPLIT_LRU, OVERFLOW, BYPASS, SCORE_WITHOUT_RELEASE)
+    cases = (NO_SWAP, COMBINED_LRU_SWAP, SPLIT_LRU, OVERFLOW, BYPASS, SCORE_WITHOUT_RELEASE, SLAB_TABLE_ONLY)
+    cases += (SLAB_TABLE_AND_COUNTERS,)
     assert not [c for c in cases if is_held_out(c)]
 
 
@@ -96,3 +102,23 @@ def test_a_score_above_1000_elsewhere_is_not_read_as_the_bypass() -> None:
     assert _score_finding(text.encode()) is None
     # a real container's score of 1023 with no release printed
     assert _score_finding(load_case(SCORE_WITHOUT_RELEASE)[0]) is None
+
+
+def test_a_slab_table_without_mem_info_reads_as_a_slab_leak() -> None:
+    data = load_case(SLAB_TABLE_ONLY)[0]
+    top = _event(data).findings[0]
+    assert (top.code, top.category) == ("OOM220", "slab_unreclaimable_leak")
+    evidence = {e.name: e.value for e in top.evidence}
+    assert evidence["slab_cache"] == "kmalloc-256 3499256 kB"
+    steps = _steps(data)
+    assert steps[0].startswith("Update the kernel")
+    assert any("slub_debug=U,kmalloc-256" in s for s in steps)
+
+
+def test_with_the_slab_counter_printed_the_table_finding_stays_silent() -> None:
+    codes = {f.code for e in analyze(load_case(SLAB_TABLE_AND_COUNTERS)[0]).events for f in e.findings}
+    assert "OOM220" not in codes
+    # the table cut away from the same report: nothing says slab outweighed the processes
+    text = load_case(SLAB_TABLE_ONLY)[0].decode()
+    cut = text.split("Unreclaimable slab info:")[0]
+    assert "OOM220" not in {f.code for e in analyze(cut.encode()).events for f in e.findings}
