@@ -1686,6 +1686,10 @@ class Analysis:
         else:
             if self.breakdown is None or not self.ram_kb:
                 return None
+            if any(f.name == "lru" for f in self.breakdown):
+                # a kernel before the split LRU (2.6.28) prints anonymous memory and page cache as
+                # one figure: what nothing could reclaim is not known, so no size is given
+                return None
             names = ("anon", "shmem", "unevictable", "slab_unreclaimable", "pagetables", "kernel_stack", "hugetlb")
             demand = sum(f.kb for f in self.breakdown if f.name in names)
             capacity, scope = self.ram_kb, "RAM"

@@ -54,6 +54,11 @@ def seventh_wave() -> set[str]:
     return _wave("SEVENTH")
 
 
+def eighth_wave() -> set[str]:
+    """Cases added in the eighth wave of 2026-12-06 (tests/corpus/EIGHTH_WAVE.txt)."""
+    return _wave("EIGHTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from oomcases import corpus_cases, fifth_wave, fourth_wave, is_held_out, load_case, seventh_wave, sixth_wave
+from oomcases import (
+    corpus_cases,
+    eighth_wave,
+    fifth_wave,
+    fourth_wave,
+    is_held_out,
+    load_case,
+    seventh_wave,
+    sixth_wave,
+)
 
 from bot.pipeline import analyze
 from bot.render.json_out import CONTRACT_FIELDS, contract_fields
@@ -68,6 +77,10 @@ PARSER_GAPS: dict[str, str] = {
     # rightly does not trust, so the kill reads as the generic oom-kill.
     "gh-opencontainers-runc-1980": "the memory cgroup is named only by the cut caller frame 'mem_c' and a '?' "
     "mem_cgroup_iter frame, so the event is read as the generic oom-kill, not memcg-oom",
+    # A buddy line the poster shortened with '...' and cut before its '= total' is not read as one
+    # (the BUDDY terminal of grammar/oom.lark wants every order and the total), so its zone is missing.
+    "lore-x86_64-cifs-fallocate-order8-kvzalloc": "the elided buddy line 'Node 0 Normal: 3375*4kB ... 7*128kB "
+    "0*256kB ... 0*4096kB' (no '= total') is not read, so the event has no zones",
 }
 
 # Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
@@ -83,6 +96,9 @@ SIXTH_WAVE_HELD_OUT_DIFFERING = 0
 # The same for the seventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed from
 # its label (which, or in which field, is not looked at). Lower it as the parser learns; never raise it.
 SEVENTH_WAVE_HELD_OUT_DIFFERING = 1
+# The same for the eighth wave: when it was added (2026-12-06) one of its two fold-0 cases differed
+# from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
+EIGHTH_WAVE_HELD_OUT_DIFFERING = 1
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -116,7 +132,7 @@ def _problems(case: str) -> list[str]:
 
 
 def _held_out_later(case: str) -> bool:
-    return is_held_out(case) and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave()
+    return is_held_out(case) and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave()
 
 
 @pytest.mark.parametrize("case", corpus_cases())
@@ -191,3 +207,12 @@ def test_seventh_wave_held_out_facts_in_aggregate() -> None:
     print(f"seventh wave, fold 0: {differing} of {len(cases)} differ from their labels")
     assert cases, "the seventh wave has no fold-0 case"
     assert differing <= SEVENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_eighth_wave_held_out_facts_in_aggregate() -> None:
+    """The fold-0 cases of the eighth wave: how many differ from their labels, never which."""
+    cases = [case for case in corpus_cases() if is_held_out(case) and case in eighth_wave()]
+    differing = sum(bool(_problems(case)) for case in cases)
+    print(f"eighth wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert cases, "the eighth wave has no fold-0 case"
+    assert differing <= EIGHTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"

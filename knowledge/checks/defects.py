@@ -322,13 +322,84 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if development and _killed_on_development_tree(a):
         reasons.append("development")
         evidence["development"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
+    score = _impossible_score(a, evidence)
+    if score:
+        reasons.append("score")
     if not reasons:
         return None
+    if score:
+        return Hit(p["confidence"], evidence, {"reasons": reasons, "score": score})
     if reasons[0] == "pagefault" and set(reasons) <= {"pagefault", "development"}:
         # the kill itself is the clue: a global kill the allocator did not ask for (on a
         # development tree as well)
         return Hit(p["confidence_pagefault"], evidence, {"reasons": reasons}, "root-cause")
     return Hit(p["confidence"], evidence, {"reasons": reasons})
+
+
+# oom_badness() (mm/oom_kill.c v2.6.36-v5.0) counts RSS + swap entries + page tables, adds
+# oom_score_adj * totalpages / 1000, and oom_kill_process() prints `score` as points * 1000 /
+# totalpages, totalpages being what this OOM may use (RAM + swap, or the memory cgroup's limit):
+# with oom_score_adj <= 0 the score of a task that holds no more than that is at most 1000. From
+# f755a04 ('oom: use pte pages in OOM score', v2.6.39, in stable from 2.6.36) until 'oom: fix
+# integer overflow of points in oom_badness' (Frantisek Hrbata, v3.2; stable 3.0.16) the points
+# were an int, and `points *= 1000` overflowed once a task held 2^31 / 1000 pages or more: the
+# task scored 1 and was passed over (https://lore.kernel.org/linux-mm/1320076569-23872-1-git-send-email-fhrbata@redhat.com/).
+OVERFLOW_PAGES = 2**31 // 1000
+# the series whose kernels have each scoring defect (first, last): the int overflow from 2.6.36 (the
+# stable backport of f755a04) to 3.1; the memcg limit bypass from 3.12 (4942642080ea, 3.12-rc6) to
+# the 3.13 release candidates (1f14c1ac19aa is in 3.13)
+SCORE_DEFECT_SERIES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "overflow": ((2, 6, 36), (3, 1)),
+    "above_scale": ((3, 12), (3, 13)),
+}
+
+
+def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
+    """A kill score the per-mille scale of 2.6.36-5.0 cannot give the task the table shows:
+    "above_scale" - above 1000 with oom_score_adj <= 0, so the task held more than the memory the
+    OOM counts against (a memory cgroup's charges bypassing its limit: 4942642080ea, 3.12-rc6 to
+    3.13-rc, fixed by 1f14c1ac19aa 'mm: memcg: do not allow task about to OOM kill to bypass the
+    limit' in 3.13; or pages it maps that are charged elsewhere); "overflow" - 1 or less for a task
+    whose row holds 2^31 / 1000 pages or more with oom_score_adj >= 0 (the int overflow of
+    oom_badness(), 2.6.36 to 3.1, or a release the paste does not print). None when the score is
+    not on that scale, the row is missing, or the printed release is not the defect's."""
+    kill = a.event.kill
+    if kill is None or kill.score is None or not kill.score_per_mille:
+        return None
+    selected = a.selected_process
+    pid = selected[0] if selected else kill.pid
+    row = next((task.row for task in a.tasks if task.row.pid == pid), None)
+    adj = row.oom_score_adj if row is not None else kill.oom_score_adj
+    if adj is None:
+        return None
+    if kill.score > 1000 and adj <= 0:
+        # the task's RSS counts file pages it maps that may be charged to another group, so above
+        # 1000 is read as the bypass only on the releases that had it, printed in the paste
+        if a.version is None or not _in_series(a.version, SCORE_DEFECT_SERIES["above_scale"]):
+            return None
+        kind = "above_scale"
+    elif (
+        kill.score <= 1
+        and adj >= 0
+        and row is not None
+        and (row.rss_pages or 0) + (row.swapents or 0) >= OVERFLOW_PAGES
+    ):
+        if a.version is not None and not _in_series(a.version, SCORE_DEFECT_SERIES["overflow"]):
+            return None
+        kind = "overflow"
+        evidence["victim_rss_pages"] = ((row.rss_pages or 0) + (row.swapents or 0), a.lines(row.line))
+    else:
+        return None
+    lines = tuple(
+        line for line in a.event.lines if "ill process " in line.text and f" score {kill.score} " in line.text
+    )
+    evidence["kill_score"] = (kill.score, lines[:1] or a.lines(kill.line))
+    return kind
+
+
+def _in_series(version: tuple[int, ...], series: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
+    first, last = series
+    return first <= version[: len(first)] and version[: len(last)] <= last
 
 
 def _killed_on_development_tree(a: Analysis) -> bool:

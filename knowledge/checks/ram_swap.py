@@ -23,6 +23,11 @@ def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.ram_kb is not None:
         evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
     anon = a.figure("anon")
+    if anon is not None and not anon.kb and a.figure("lru") is not None:
+        # before the split LRU (2.6.28) the report prints one Active/inactive pair for anonymous
+        # memory and page cache together (Analysis.breakdown's "lru"): the anonymous share is not
+        # known, which is no evidence that it was small
+        anon = None
     if anon is not None and a.ram_kb:
         evidence["anon_kb"] = (anon.kb, anon.lines)
         if anon.kb < p["min_anon_share"] * a.ram_kb:
