@@ -24,8 +24,8 @@ from typing import Any
 
 from ahocorasick_rs import BytesAhoCorasick
 
-from .context_facts import _terminal_of_line, context_lexer
 from . import regexcache
+from .context_facts import _terminal_of_line, context_lexer
 from .derived import derived
 from .lexicon import OTHER, classify, oom_line_parser, ordered_terminals
 
@@ -217,11 +217,11 @@ class OtherScreen:
         owners: dict[str, list[int]] = {}
         free: list[int] = []  # the terminals without literals
         for described, _exact in grammars:
-            for regexp, first, literals in described:
+            for regexp, first, needed in described:
                 index = len(self.patterns)
                 self.patterns.append((regexcache.compile(regexp), None if first is None else frozenset(first)))
-                if literals:
-                    for text in literals:
+                if needed:
+                    for text in needed:
                         owners.setdefault(text, []).append(index)
                 else:
                     free.append(index)
