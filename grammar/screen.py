@@ -24,7 +24,9 @@ from typing import Any
 
 from ahocorasick_rs import BytesAhoCorasick
 
+from . import regexcache
 from .context_facts import _terminal_of_line, context_lexer
+from .derived import derived
 from .lexicon import OTHER, classify, oom_line_parser, ordered_terminals
 
 # A literal shorter than this (a space, a colon) is in almost every line: a terminal whose
@@ -160,6 +162,48 @@ def _first_item(op: Any, value: Any) -> tuple[set[str] | None, bool]:
     return None, True  # (op in _ANY_CHAR and whatever else: any character)
 
 
+# What the screen reads of each terminal of a grammar, in the order given: its pattern, the
+# characters a match can start with (``first_characters``; None: any) and the literals of which
+# every match holds one (``required``, without the newline the terminals end with; None when
+# there are none, or one is shorter than MIN_LITERAL). Marshal data, derived from the grammar
+# files alone, so kept across processes (``grammar.derived``): deriving it parses every
+# terminal's pattern twice in pure Python, and the context grammar need not be loaded at all
+# (about 60 ms of a big log's start-up, issue 12).
+Described = tuple[tuple[str, str | None, tuple[str, ...] | None], ...]
+
+
+def describe(regexps: list[str]) -> Described:
+    out = []
+    for regexp in regexps:
+        first = first_characters(regexp)
+        found = required(regexp)
+        if found:  # (looked for in the text without the newline the terminals end with)
+            found = frozenset(text.removesuffix("\n") for text in found)
+        literals = tuple(sorted(found)) if found and min(len(text) for text in found) >= MIN_LITERAL else None
+        out.append((regexp, None if first is None else "".join(sorted(first)), literals))
+    return tuple(out)
+
+
+def _valid_described(value: Any) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(item, tuple)
+        and len(item) == 3
+        and isinstance(item[0], str)
+        and (item[1] is None or isinstance(item[1], str))
+        and (item[2] is None or (isinstance(item[2], tuple) and all(isinstance(text, str) for text in item[2])))
+        for item in value
+    )
+
+
+def _described(name: str, regexps: Callable[[], list[str]]) -> Described:
+    return derived(
+        f"screen-{name}",
+        ("oom.lark", "context.lark", "lexicon.py", "context_facts.py", "screen.py"),
+        lambda: describe(regexps()),
+        _valid_described,
+    )
+
+
 class OtherScreen:
     """``is_other(text)``: every grammar given classifies the normalised line ``text`` as OTHER.
 
@@ -168,20 +212,16 @@ class OtherScreen:
     character its matches can start with and holds one of its literals (``required``); the
     grammars' own tests decide when one matches."""
 
-    def __init__(self, grammars: list[tuple[list[Any], Callable[[str], bool]]]) -> None:
+    def __init__(self, grammars: list[tuple[Described, Callable[[str], bool]]]) -> None:
         self.patterns: list[tuple[re.Pattern[str], frozenset[str] | None]] = []
         owners: dict[str, list[int]] = {}
         free: list[int] = []  # the terminals without literals
-        for terminals, _exact in grammars:
-            for terminal in terminals:
-                regexp = terminal.pattern.to_regexp()
+        for described, _exact in grammars:
+            for regexp, first, needed in described:
                 index = len(self.patterns)
-                self.patterns.append((re.compile(regexp), first_characters(regexp)))
-                found = required(regexp)
-                if found:  # (looked for in the text without the newline the terminals end with)
-                    found = frozenset(text.removesuffix("\n") for text in found)
-                if found and min(len(text) for text in found) >= MIN_LITERAL:
-                    for text in found:
+                self.patterns.append((regexcache.compile(regexp), None if first is None else frozenset(first)))
+                if needed:
+                    for text in needed:
                         owners.setdefault(text, []).append(index)
                 else:
                     free.append(index)
@@ -240,24 +280,34 @@ def _context_other(text: str) -> bool:
     return match is None or (match.lastgroup or OTHER) == OTHER
 
 
-def _oom_terminals() -> list[Any]:
-    return [t for t in ordered_terminals(oom_line_parser()) if t.name != OTHER]
+def _oom_regexps() -> list[str]:
+    return [t.pattern.to_regexp() for t in ordered_terminals(oom_line_parser()) if t.name != OTHER]
 
 
-def _context_terminals() -> list[Any]:
-    return [t for t in ordered_terminals(context_lexer()) if t.name != OTHER]
+def _context_regexps(but: str = OTHER) -> list[str]:
+    return [t.pattern.to_regexp() for t in ordered_terminals(context_lexer()) if t.name not in (OTHER, but)]
+
+
+@cache
+def _oom() -> Described:
+    return _described("oom", _oom_regexps)
+
+
+@cache
+def _context() -> Described:
+    return _described("context", _context_regexps)
 
 
 @cache
 def oom_screen() -> OtherScreen:
     """OTHER to ``oom.lark`` (``lexicon.classify``)."""
-    return OtherScreen([(_oom_terminals(), _oom_other)])
+    return OtherScreen([(_oom(), _oom_other)])
 
 
 @cache
 def context_screen() -> OtherScreen:
     """OTHER to ``context.lark`` (the token ``context_facts.read_context`` gives the line)."""
-    return OtherScreen([(_context_terminals(), _context_other)])
+    return OtherScreen([(_context(), _context_other)])
 
 
 @cache
@@ -268,12 +318,12 @@ def context_screen_but(terminal: str) -> OtherScreen:
         match = _terminal_of_line().match(text + "\n")
         return match is None or (match.lastgroup or OTHER) in (OTHER, terminal)
 
-    return OtherScreen([([t for t in _context_terminals() if t.name != terminal], exact)])
+    return OtherScreen([(_described(f"context-but-{terminal}", lambda: _context_regexps(terminal)), exact)])
 
 
 @cache
 def _both() -> OtherScreen:
-    return OtherScreen([(_oom_terminals(), _oom_other), (_context_terminals(), _context_other)])
+    return OtherScreen([(_oom(), _oom_other), (_context(), _context_other)])
 
 
 def is_other(text: str, raw: bytes | None = None) -> bool:

@@ -168,3 +168,56 @@ def test_the_cli_loads_no_terminal_only_grammar_when_the_values_are_kept(tmp_pat
 
     assert loads() == ["1", "1"]  # cold: both grammars loaded to derive their patterns
     assert loads() == ["0", "0"]  # warm: neither
+
+
+# A big log's window ends in other programs' lines, which `analyze --format jsonl` leaves out
+# after grammar.screen's cheap test (grammar.windows ``trimmed``).
+_NOISE = (
+    "Sep 23 02:04:{second:02d} host-{host} sshd[{pid}]: Accepted publickey for deploy from 10.1.2.{host} port {pid}\n"
+    'Sep 23 02:04:{second:02d} host-{host} kubelet[{pid}]: I0923 02:04:16.1 {pid} kubelet.go:1] "Pod status updated"\n'
+    "Sep 23 02:04:{second:02d} host-{host} kernel: [1772330.{pid}] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
+)
+
+_SCREEN_PROBE = """
+import sys
+from bot.cli import main
+from grammar import context_facts, screen
+main(['analyze', '--format', 'jsonl', '--jobs', '1', sys.argv[1]])
+sys.stdout.flush()
+loads = context_facts.context_lexer.cache_info().misses  # (deriving afresh below loads it)
+but = screen.context_screen_but('PROGRAM_TAG')
+kept = (
+    screen._oom() == screen.describe(screen._oom_regexps())
+    and screen._context() == screen.describe(screen._context_regexps())
+    and [pattern.pattern for pattern, _ in but.patterns] == screen._context_regexps('PROGRAM_TAG')
+)
+print(loads, kept, file=sys.stderr)
+"""
+
+
+def test_a_big_logs_trim_reads_the_screens_derived_values_back(tmp_path: Path) -> None:
+    """What grammar.screen reads of each terminal is derived by the first run and read back by the
+    second, which then loads no context grammar; both equal what is derived afresh (by the probe,
+    after the command), and both runs write the same lines."""
+    log = tmp_path / "big.log"
+    noise = "".join(_NOISE.format(second=n % 60, host=n % 3, pid=1000 + n) for n in range(40))
+    log.write_text(noise + SAMPLE.read_text() + noise)
+    env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run() -> tuple[str, list[str]]:
+        done = subprocess.run(
+            [sys.executable, "-c", _SCREEN_PROBE, str(log)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            check=True,
+        )
+        return done.stdout, done.stderr.split()[-2:]
+
+    cold, cold_probe = run()
+    assert cold_probe == ["1", "True"]  # cold: the context grammar loaded to derive them
+    assert len(list((tmp_path / "cache").glob("grammar-screen-*.marshal"))) == 3
+    warm, warm_probe = run()
+    assert warm_probe == ["0", "True"]
+    assert warm == cold and '"clamd"' in warm
