@@ -1397,6 +1397,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
 
 # Made once per line of an event (and per task row): TaskRow(...) and SourceLine(...), faster.
 _task_row_of = quick_constructor(TaskRow)
+_task_row_twin = _task_row_of.twin  # type: ignore[attr-defined]  # (made inline by _task_rows)
 _source_line_of = quick_constructor(SourceLine)
 
 
@@ -1666,14 +1667,17 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
 def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None) -> list[TaskRow | None]:
     """``_task_row`` of every row of the items (runs included), in order. A row whose numbers fill
     the header's columns (nearly every row) is read here in one loop with the column getter
-    looked up once; any other row goes through ``_task_row``."""
+    looked up once and the row made inline (``quick_constructor``'s twin, then its class); any
+    other row goes through ``_task_row``."""
     count = len(names)
     getter = _column_getter(names) if names else None
     out: list[TaskRow | None] = []
     append = out.append
+    twin = _task_row_twin
     for item in row_items:
-        for number, text in _numbered_texts(item):
-            pid, _, rest = text.partition("]")
+        # the item's own row, then the other rows of its run (each has ``number`` and ``text``)
+        for line in (item, *item.run) if item.run else (item,):
+            pid, _, rest = line.text.partition("]")
             words = rest.split()
             if getter is not None and len(words) > count:
                 try:
@@ -1681,17 +1685,12 @@ def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None
                 except ValueError:
                     pass
                 else:
-                    append(_task_row_of(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), number))
+                    row = twin(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), line.number)
+                    row.__class__ = TaskRow
+                    append(row)
                     continue
-            append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", number, names, kernel))
+            append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", line.number, names, kernel))
     return out
-
-
-def _numbered_texts(item: Item) -> Iterator[tuple[int, str]]:
-    """(line number, text) of the item's line and of the other rows of its run."""
-    yield item.number, item.text
-    for line in item.run:
-        yield line.number, line.text
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
