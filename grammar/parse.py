@@ -282,12 +282,13 @@ class _Draft:
     stamp: float | None = None  # uptime stamp of the last line added
 
     def accepts(self, item: Item) -> bool:
-        section = _SECTION.get(item.kind)
+        kind = item.kind
+        section = _SECTION.get(kind)
         if section is None:
             return self.reached < 8
-        if section != 4 and _show_memory(self):
+        if section != 4 and self.items and self.items[0].kind == "sysrq" and _show_memory(self):
             return False  # SysRq-m prints show_mem() only: a report line after it is another event
-        if item.kind in ("invoked", "alloc_failure"):
+        if kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
             # ... and a stack dumped just before the report (2.6 kernels with a dump_stack()
             # ahead of the `oom-killer:` line) is that report's trace, when nothing comes between.
@@ -300,19 +301,19 @@ class _Draft:
                     and _trace_kind(self.items) is not None
                 )
             )
-        if item.kind == "killed" and any(
+        if kind == "killed" and any(
             other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
         ):
             return True  # the same kill printed twice is still one event
-        if item.kind == "free_swap" and any(
+        if kind == "free_swap" and any(
             other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
         ):
             return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
-        if item.kind in _ONCE and item.kind in self.kinds:
+        if kind in _ONCE and kind in self.kinds:
             return False
-        if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
+        if kind in ("task_header", "hardware") and "panic" in self.kinds:
             return True  # panic() dumps the stack of the task that hit the OOM
-        if item.kind == "reaped":
+        if kind == "reaped":
             return True
         return section >= self.reached or (section <= 2 and self.reached <= 3)
 
@@ -649,10 +650,11 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if stream is None:
             stream = streams[key] = _Stream()
         current = stream.current
+        kind = item.kind
         if (
-            item.kind == "other"
-            or (item.kind == "memcg_stat" and not _stat_of(current, item))
-            or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
+            kind == "other"
+            or (kind == "memcg_stat" and not _stat_of(current, item))
+            or (kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
         ):
             if current is not None:
                 current.pending.append(item)
@@ -661,13 +663,13 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                     current.pending.clear()
                     stream.current = None
             continue
-        if item.kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
+        if kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
             continue
-        if item.kind == "separator" and current is None:
+        if kind == "separator" and current is None:
             continue
-        if item.kind == "ellipsis":
+        if kind == "ellipsis":
             continue  # where a person cut the report: neither kernel text nor the end of the event
-        if item.kind == "reaped":
+        if kind == "reaped":
             owner = _owner_of_reaped(drafts, item, host_of, key[0])
             if owner is not None and owner is not current:
                 owner.items.append(item)
@@ -677,8 +679,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if (
             current is not None
             and current.accepts(item)
-            and not _went_back(current, stamp)
-            and not _request_unanswered(current, item, stamp)
+            # (the tests of _went_back and _request_unanswered that most lines fail, inlined)
+            and (stamp is None or not _went_back(current, stamp))
+            and (kind not in _OPENING or not _request_unanswered(current, item, stamp))
         ):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
@@ -1325,19 +1328,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     swap_total = first("total_swap")
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
-    all_lines = tuple(
-        sorted(
-            [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
-            + [
-                _source_line_of(line.number, line.text, item.prefix, stamp)
-                for item in row_items
-                if item.run
-                for stamp in (read_stamp(item.prefix) if item.prefix else NO_STAMP,)  # one prefix per run
-                for line in item.run
-            ],
-            key=attrgetter("number"),
-        )
-    )
+    all_lines = tuple(sorted(_event_source_lines(items + draft.unparsed, row_items), key=attrgetter("number")))
     return Event(
         index=index,
         kind=kind,
@@ -1399,10 +1390,35 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
 _task_row_of = quick_constructor(TaskRow)
 _task_row_twin = _task_row_of.twin  # type: ignore[attr-defined]  # (made inline by _task_rows)
 _source_line_of = quick_constructor(SourceLine)
+_source_line_twin = _source_line_of.twin  # type: ignore[attr-defined]  # (made inline by _event_source_lines)
 
 
 def _source_line(number: int, text: str, prefix: str) -> SourceLine:
     return _source_line_of(number, text, prefix, read_stamp(prefix)) if prefix else _source_line_of(number, text)
+
+
+def _event_source_lines(items: list[Item], row_items: list[Item]) -> list[SourceLine]:
+    """``_source_line`` of each of ``items``, then of the other rows of each run of ``row_items``
+    (with the prefix and stamp of the run's item): made inline (``quick_constructor``'s twin,
+    then its class), once per line of an event."""
+    twin = _source_line_twin
+    out: list[SourceLine] = []
+    append = out.append
+    for item in items:
+        prefix = item.prefix
+        line = twin(item.number, item.text, prefix, read_stamp(prefix)) if prefix else twin(item.number, item.text)
+        line.__class__ = SourceLine
+        append(line)
+    for item in row_items:
+        if not item.run:
+            continue
+        prefix = item.prefix
+        stamp = read_stamp(prefix) if prefix else NO_STAMP  # one prefix per run
+        for row in item.run:
+            line = twin(row.number, row.text, prefix, stamp)
+            line.__class__ = SourceLine
+            append(line)
+    return out
 
 
 # What a complete report of each kind prints, and how to say that a paste lacks it.

@@ -830,7 +830,18 @@ def read_line(terminal: str, text: str, values: tuple[str | None, ...]) -> Item:
     token = _LineText(text + "\n")
     token.type = terminal
     token.values = values
-    return getattr(_READER, lexicon.line_rules()[terminal])([token])  # type: ignore[no-any-return]
+    method = _METHODS.get(terminal) or _method(terminal)
+    return method([token])  # type: ignore[no-any-return]
+
+
+# The bound method of ``_READER`` that reads each terminal, looked up when a line of it is first
+# read (``read_line`` runs for every line of a run after its first: a trace, memory.stat).
+_METHODS: dict[str, Any] = {}
+
+
+def _method(terminal: str) -> Any:
+    method = _METHODS[terminal] = getattr(_READER, lexicon.line_rules()[terminal])
+    return method
 
 
 def oom_line_parser() -> Lark:
