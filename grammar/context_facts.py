@@ -260,8 +260,6 @@ _HEADERS = re.compile(
 )
 
 
-
-
 def _any_word(words: tuple[str, ...]) -> str:
     """A pattern that ``search`` finds in a text exactly when one of ``words`` occurs in it: the
     words grouped by their first character (``M(?:em|odules linked in)``), so that at each place

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
 from lark.exceptions import LarkError
 
@@ -1682,31 +1682,49 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
 
 def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None) -> list[TaskRow | None]:
     """``_task_row`` of every row of the items (runs included), in order. A row whose numbers fill
-    the header's columns (nearly every row) is read here in one loop with the column getter
-    looked up once and the row made inline (``quick_constructor``'s twin, then its class); any
-    other row goes through ``_task_row``."""
+    the header's columns (nearly every row) is read here in one loop by the header's row maker
+    (``_row_maker``); any other row goes through ``_task_row``."""
     count = len(names)
-    getter = _column_getter(names) if names else None
+    make = _row_maker(names) if names else None
     out: list[TaskRow | None] = []
     append = out.append
-    twin = _task_row_twin
     for item in row_items:
         # the item's own row, then the other rows of its run (each has ``number`` and ``text``)
         for line in (item, *item.run) if item.run else (item,):
             pid, _, rest = line.text.partition("]")
             words = rest.split()
-            if getter is not None and len(words) > count:
+            if make is not None and len(words) > count:
                 try:
-                    values: list[int | None] = [*map(int, words[:count]), None]
-                except ValueError:
-                    pass
-                else:
-                    row = twin(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), line.number)
-                    row.__class__ = TaskRow
-                    append(row)
+                    append(make(int(pid.lstrip("[ \t")), words, " ".join(words[count:]), line.number))
                     continue
+                except ValueError:  # a column that is not a number: read as a row without a header
+                    pass
             append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", line.number, names, kernel))
     return out
+
+
+@lru_cache(maxsize=64)
+def _row_maker(names: tuple[str, ...]) -> Callable[[int, list[str], str, int], TaskRow]:
+    """The TaskRow of a row under the header's numeric columns ``names``: ``make(pid, words,
+    name, line)`` reads each of the first ``len(names)`` words as an int (ValueError when one is
+    not), each TaskRow field from its column (None for a column not printed), and makes the row
+    as ``_task_row_of`` does (``quick_constructor``'s twin, then its class). The same row as
+    ``_column_getter(names)`` over the ints followed by None, without a list, a map and a tuple
+    per row: the function is written for the header's columns (only column positions go into
+    its text, never a name read from the input) and compiled once per header."""
+    position = {name: index for index, name in enumerate(names)}  # (a repeated column: its last place)
+    ints = "".join(f"    v{index} = int(words[{index}])\n" for index in range(len(names)))
+    fields = "".join(f"v{position[field]}, " if field in position else "None, " for field in _TASK_FIELDS)
+    source = (
+        "def make(pid, words, name, line):\n"
+        f"{ints}"
+        f"    row = twin(pid, {fields}name, line)\n"
+        "    row.__class__ = TaskRow\n"
+        "    return row\n"
+    )
+    namespace: dict[str, Any] = {"twin": _task_row_twin, "TaskRow": TaskRow}
+    exec(compile(source, f"<task row maker {len(names)}>", "exec"), namespace)  # (our own text, see above)
+    return namespace["make"]  # type: ignore[no-any-return]
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:
