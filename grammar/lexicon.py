@@ -614,15 +614,19 @@ def prefix_groups(line: str) -> dict[str, str] | None:
     return groups
 
 
-def prefix_end(line: str, start: int = 0) -> int | None:
+def prefix_end(line: str, start: int = 0, plain: bool | None = None) -> int | None:
     """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there).
 
     The run is matched one prefix at a time, each against only the prefix terminals that can
     begin with the character there (``_prefix_starting``): the first of those that matches is
     the first of all that matches, and none matches empty, so the run ends where
-    ``_prefix_run`` ends it (about a fifth less matching for a line that has no prefix)."""
+    ``_prefix_run`` ends it (about a fifth less matching for a line that has no prefix).
+
+    ``plain``: whether the line holds neither a tab nor a pipe, when the caller knows (a paste
+    that holds neither: each of its lines is looked at for them once, not twice)."""
     end = None
-    plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
+    if plain is None:
+        plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
     starting = _PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING
     while start < len(line):
         char = line[start]

@@ -662,6 +662,7 @@ def normalise(text: str) -> Normalised:
     ticks = "`" in text
     bold = "*" in text and "**" in text
     quotes = '"' in text or "\u201c" in text
+    plain = True if "\t" not in text and "|" not in text else None  # (prefix_end's: every line holds neither)
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
     append = physical.append
     number = 0
@@ -676,7 +677,7 @@ def normalise(text: str) -> Normalised:
         if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
             body, prefix = line_content(raw)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
-            end = prefix_end(raw)
+            end = prefix_end(raw, 0, plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
         if ticks and "`" in stripped and is_loose(classify(stripped)):
