@@ -517,7 +517,16 @@ class LineTransformer(Transformer[Token, list[Item]]):
             types = None
             if index + 1 < len(words) and words[index + 1].startswith("("):
                 types = words[index + 1].strip("()")
-            orders.append((_int(size.rstrip("kB")) or 0, _int(count) or 0, types))
+            # (_int(...) or 0 inline: a buddy line has a dozen orders)
+            try:
+                size_kb = int(size.rstrip("kB"))
+            except ValueError:
+                size_kb = 0
+            try:
+                blocks = int(count)
+            except ValueError:
+                blocks = 0
+            orders.append((size_kb, blocks, types))
         return Item(
             "buddy",
             str(children[0]),
