@@ -260,8 +260,22 @@ _HEADERS = re.compile(
 )
 
 
+def _any_word(words: tuple[str, ...]) -> str:
+    """A pattern that ``search`` finds in a text exactly when one of ``words`` occurs in it: the
+    words grouped by their first character (``M(?:em|odules linked in)``), so that at each place
+    the engine stops at it compares that character with each group once rather than with every
+    word (the screen below runs on every line: 89 -> 76 us for a peer example dump's 174)."""
+    rests: dict[str, list[str]] = {}
+    for word in dict.fromkeys(words):  # (each word once: `Limits:` is in both lists)
+        rests.setdefault(word[0], []).append(word[1:])
+    return "|".join(
+        re.escape(first) + ("" if "" in ends else "(?:" + "|".join(re.escape(end) for end in ends) + ")")
+        for first, ends in rests.items()
+    )
+
+
 # Either screen at once: most lines hold no word of either, and one search tells.
-_ANY_SCREEN = re.compile("|".join(re.escape(word) for word in (*_HEADER_WORDS, *_SCREEN_WORDS)))
+_ANY_SCREEN = re.compile(_any_word((*_HEADER_WORDS, *_SCREEN_WORDS)))
 
 
 def _candidates(lines: list[Any]) -> list[Any]:

@@ -43,6 +43,8 @@ def quick_constructor(cls: type[_Fact]) -> Callable[..., _Fact]:
         fact.__class__ = cls
         return fact  # type: ignore[no-any-return]  # (typing.cast is a call: this runs once per row)
 
+    # (a loop that makes many may do ``twin(...)`` then set ``__class__`` itself: no call of make)
+    make.twin = twin  # type: ignore[attr-defined]
     return make
 
 

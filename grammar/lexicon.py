@@ -190,12 +190,14 @@ _GROUP_NAME = re.compile(r"\(\?P<(\w+)>")
 # own pattern (a line of prose 13 us, OOMAnalyser's example dumps 4.6 -> 3.0 us a line). Groups
 # never change what a pattern matches.
 _GROUP_OPENING = re.compile(r"\(\?P<\w+>|\((?!\?)")
+_UNNAMED_OPENING = re.compile(r"\((?!\?)")
 
 
-def _without_groups(regexp: str) -> str:
-    """``regexp`` with every capturing group (named or not) made non-capturing. Escapes and
-    character classes are passed over; what cannot be converted keeps its group, and the caller
-    checks ``groups`` of the compiled result."""
+def _without_groups(regexp: str, keep_named: bool = False) -> str:
+    """``regexp`` with every capturing group (named or not; with ``keep_named``, every unnamed
+    one) made non-capturing. Escapes and character classes are passed over; what cannot be
+    converted keeps its group, and the caller checks ``groups`` of the compiled result."""
+    openings = _UNNAMED_OPENING if keep_named else _GROUP_OPENING
     out: list[str] = []
     index = 0
     in_class = False
@@ -221,7 +223,7 @@ def _without_groups(regexp: str) -> str:
                 out.append("]")
                 index += 1
             continue
-        opening = _GROUP_OPENING.match(regexp, index) if char == "(" else None
+        opening = openings.match(regexp, index) if char == "(" else None
         if opening is not None:
             out.append("(?:")
             index = opening.end()
@@ -289,9 +291,21 @@ _OWN: dict[str, re.Pattern[str]] = {}
 
 def _own_pattern(kind: str) -> re.Pattern[str]:
     """The pattern of line terminal ``kind`` alone, compiled on first use: a dump meets a third of
-    the terminals, and compiling all of them took a tenth of the start-up."""
-    pattern = _OWN[kind] = regexcache.compile(_classifier()[1][kind][0])
+    the terminals, and compiling all of them took a tenth of the start-up. Its unnamed groups are
+    made non-capturing (the fields are read by name: a zone line's repeated field group saved
+    its state at each of some thirty steps, 5.2 -> 4.5 us), unless that leaves other named
+    groups or the pattern refers back to a group."""
+    regexp, names = _classifier()[1][kind]
+    pattern = None
+    if not _BACK_REFERENCE.search(regexp):
+        lean = regexcache.compile(_without_groups(regexp, keep_named=True))
+        if lean.groups == len(lean.groupindex) and sorted(lean.groupindex) == sorted(names):
+            pattern = lean
+    pattern = _OWN[kind] = pattern or regexcache.compile(regexp)
     return pattern
+
+
+_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # (a group's number or name referred to)
 
 
 def classify_fields(text: str) -> Classified:
@@ -614,15 +628,19 @@ def prefix_groups(line: str) -> dict[str, str] | None:
     return groups
 
 
-def prefix_end(line: str, start: int = 0) -> int | None:
+def prefix_end(line: str, start: int = 0, plain: bool | None = None) -> int | None:
     """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there).
 
     The run is matched one prefix at a time, each against only the prefix terminals that can
     begin with the character there (``_prefix_starting``): the first of those that matches is
     the first of all that matches, and none matches empty, so the run ends where
-    ``_prefix_run`` ends it (about a fifth less matching for a line that has no prefix)."""
+    ``_prefix_run`` ends it (about a fifth less matching for a line that has no prefix).
+
+    ``plain``: whether the line holds neither a tab nor a pipe, when the caller knows (a paste
+    that holds neither: each of its lines is looked at for them once, not twice)."""
     end = None
-    plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
+    if plain is None:
+        plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
     starting = _PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING
     while start < len(line):
         char = line[start]

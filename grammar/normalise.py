@@ -38,6 +38,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 _INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
 _QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` and, in some readers, `| ` or `: `
 _QUOTE_MARKS = (">", "|", ": ")
+_ODD_FIRST = frozenset(">|:")  # the first characters of _QUOTE_MARKS
 _BOLD = re.compile(r"^\*\*|\*\*$")  # a line a person set in Markdown bold
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
@@ -656,46 +657,62 @@ def normalise(text: str) -> Normalised:
     shared_prefix = ""
     # (looked for in each line only when the paste has any; each rare character alone first)
     fenced = ("`" in text and "```" in text) or ("~" in text and "~~~" in text)
+    # Whether the paste holds inline code, bold or a double quote at all: a line is searched for
+    # them only when it does (most pastes hold none; the tests below are those of every line).
+    ticks = "`" in text
+    bold = "*" in text and "**" in text
+    quotes = '"' in text or "\u201c" in text
+    plain = True if "\t" not in text and "|" not in text else None  # (prefix_end's: every line holds neither)
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
-    for index, raw in enumerate(raw_lines):
+    append = physical.append
+    number = 0
+    for raw in raw_lines:
+        number += 1  # (the line's 1-based number)
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
-            physical.append(None)
+            append(None)
             continue
-        if "`" in raw or "**" in raw or raw.startswith(_QUOTE_MARKS) or raw[:1].isspace():
+        first = raw[:1]
+        # (line_content for a line with anything to unquote, inline code, bold or an indent; a
+        # line starting with ":" but not ": " gets the same from it as from the plain branch)
+        if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
             body, prefix = line_content(raw)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
-            end = prefix_end(raw)
+            end = prefix_end(raw, 0, plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
-        spans = _kernel_code_spans(raw) if "`" in stripped and is_loose(classify(stripped)) else None
-        if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
-            physical.extend(
-                _Physical(index + 1, text, span_prefix, len(raw), text, False) for text, span_prefix in spans
-            )
-            physical.append(None)
-            continue
-        if stripped[:1] in ('"', "\u201c") and is_loose(classify(stripped)):
+        if ticks and "`" in stripped and is_loose(classify(stripped)):
+            spans = _kernel_code_spans(raw)
+            if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
+                physical.extend(
+                    _Physical(number, text, span_prefix, len(raw), text, False) for text, span_prefix in spans
+                )
+                append(None)
+                continue
+        if quotes and stripped[:1] in ('"', "\u201c") and is_loose(classify(stripped)):
             quoted = _quoted_kernel_line(stripped) or _opened_kernel_line(stripped)
             if quoted:  # the quote marks are the person's, not the kernel's
                 stripped, quoted_prefix = quoted
                 body, prefix = stripped, quoted_prefix or prefix
-        prefix = prefix.strip()
-        if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
-            prefix = shared_prefix
+        if prefix:
+            prefix = prefix.strip()
+            if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
+                prefix = shared_prefix
         shared_prefix = prefix
-        if stripped.startswith(("Call Trace:[", "Call Trace: [")):
+        if stripped[:1] == "C" and stripped.startswith(("Call Trace:[", "Call Trace: [")):
             split = _TRACE_AND_FRAME.fullmatch(stripped)
             if split:
                 heading, frame = split.groups()
-                physical.append(_Physical(index + 1, heading, prefix, len(heading), heading, False))
-                physical.append(_Physical(index + 1, frame, prefix, len(raw), frame, False))
+                append(_Physical(number, heading, prefix, len(heading), heading, False))
+                append(_Physical(number, frame, prefix, len(raw), frame, False))
                 continue
-        if stripped or prefix:
+        if stripped:
             # unstripped body: a fixed-width cut can fall inside a run of spaces
-            physical.append(_Physical(index + 1, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
-            bare_prefixes = bare_prefixes or not stripped
+            append(_Physical(number, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
+        elif prefix:
+            append(_Physical(number, stripped, prefix, len(raw), body, body[:1] in (" ", "\t")))
+            bare_prefixes = True
         else:
-            physical.append(None)  # a blank line ends any wrapped run
+            append(None)  # a blank line ends any wrapped run
     physical_lines = len(raw_lines)
     del raw_lines, text  # each entry keeps what it needs of its line: not the whole paste a second time
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
@@ -724,22 +741,28 @@ def normalise(text: str) -> Normalised:
         index += 1
         if entry is None or not entry.text:
             continue
+        # Every line is classified here (``_kind`` inline), whether or not it is asked about
+        # below: the parser would classify it otherwise, and a line joined into another was
+        # classified as a candidate fragment anyway.
+        classified = entry.classified
+        if classified is None:
+            classified = entry.classified = classify_fields(entry.text)
+        entry_kind = classified.kind
         # Fragments: following lines without a prefix that the grammar does not know alone.
         run = None  # the line and its fragments, when it has any
         wrapped_known = False  # whether a fragment the grammar knows alone followed a word wrap
         following = physical[index] if index < count else None
-        prefixed_paste = prefixed_block[index - 1]
         field_wrap = False  # a zone or node line a mail reader wrapped (_FIELD_TAIL)
-        # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the text's end first: cheap)
-        summary_wrap = entry.text.endswith(",") and _kind(entry) == "OOM_SUMMARY" and _summary_tail(entry, following)
+        # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the kind first: read already)
+        summary_wrap = entry_kind == "OOM_SUMMARY" and entry.text.endswith(",") and _summary_tail(entry, following)
         if budget > 0 and (
             summary_wrap
             or entry.prefix
-            or prefixed_paste
+            or prefixed_block[index - 1]
             or (following is not None and following.indented)
-            or _kind(entry) in loose
-            # (the kind first: it was just read, where the field match is a regex per line)
-            or (field_wrap := _kind(entry) in _FIELD_LINE_KINDS and _field_tail(following))
+            or entry_kind in loose
+            # (the kind first, where the field match is a regex per line)
+            or (field_wrap := entry_kind in _FIELD_LINE_KINDS and _field_tail(following))
         ):
             if (
                 following is None
@@ -779,7 +802,7 @@ def normalise(text: str) -> Normalised:
                             # A word wrap may also leave such a piece (ARM's `[<c030a968>]
                             # (show_stack+0x10/0x14)` after `(unwind_backtrace) from`): the first
                             # one is tried after a prefixed line the grammar does not know whole.
-                            if len(run) > 1 or _kind(entry) not in loose:
+                            if len(run) > 1 or entry_kind not in loose:
                                 break
                             wrapped_known = True
                     run.append(candidate)
@@ -800,10 +823,10 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if prefixed_paste and entry.prefix and _kind(entry) == OTHER and not wrapped_known:
+            if prefixed_block[index - 1] and entry.prefix and entry_kind == OTHER and not wrapped_known:
                 # wrapped text the grammar does not know: keep it together as one unknown line
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
                 continue
-        out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, entry.classified)))
+        out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, classified)))
     return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=physical_lines)

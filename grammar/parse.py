@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
 from lark.exceptions import LarkError
 
@@ -282,12 +282,13 @@ class _Draft:
     stamp: float | None = None  # uptime stamp of the last line added
 
     def accepts(self, item: Item) -> bool:
-        section = _SECTION.get(item.kind)
+        kind = item.kind
+        section = _SECTION.get(kind)
         if section is None:
             return self.reached < 8
-        if section != 4 and _show_memory(self):
+        if section != 4 and self.items and self.items[0].kind == "sysrq" and _show_memory(self):
             return False  # SysRq-m prints show_mem() only: a report line after it is another event
-        if item.kind in ("invoked", "alloc_failure"):
+        if kind in ("invoked", "alloc_failure"):
             # `SysRq : Manual OOM execution` is followed by its own `invoked` line
             # ... and a stack dumped just before the report (2.6 kernels with a dump_stack()
             # ahead of the `oom-killer:` line) is that report's trace, when nothing comes between.
@@ -300,19 +301,19 @@ class _Draft:
                     and _trace_kind(self.items) is not None
                 )
             )
-        if item.kind == "killed" and any(
+        if kind == "killed" and any(
             other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
         ):
             return True  # the same kill printed twice is still one event
-        if item.kind == "free_swap" and any(
+        if kind == "free_swap" and any(
             other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
         ):
             return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
-        if item.kind in _ONCE and item.kind in self.kinds:
+        if kind in _ONCE and kind in self.kinds:
             return False
-        if item.kind in ("task_header", "hardware") and "panic" in self.kinds:
+        if kind in ("task_header", "hardware") and "panic" in self.kinds:
             return True  # panic() dumps the stack of the task that hit the OOM
-        if item.kind == "reaped":
+        if kind == "reaped":
             return True
         return section >= self.reached or (section <= 2 and self.reached <= 3)
 
@@ -649,10 +650,11 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if stream is None:
             stream = streams[key] = _Stream()
         current = stream.current
+        kind = item.kind
         if (
-            item.kind == "other"
-            or (item.kind == "memcg_stat" and not _stat_of(current, item))
-            or (item.kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
+            kind == "other"
+            or (kind == "memcg_stat" and not _stat_of(current, item))
+            or (kind == "slab_info_row" and (current is None or "slab_info_start" not in current.kinds))
         ):
             if current is not None:
                 current.pending.append(item)
@@ -661,13 +663,13 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                     current.pending.clear()
                     stream.current = None
             continue
-        if item.kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
+        if kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
             continue
-        if item.kind == "separator" and current is None:
+        if kind == "separator" and current is None:
             continue
-        if item.kind == "ellipsis":
+        if kind == "ellipsis":
             continue  # where a person cut the report: neither kernel text nor the end of the event
-        if item.kind == "reaped":
+        if kind == "reaped":
             owner = _owner_of_reaped(drafts, item, host_of, key[0])
             if owner is not None and owner is not current:
                 owner.items.append(item)
@@ -677,8 +679,9 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         if (
             current is not None
             and current.accepts(item)
-            and not _went_back(current, stamp)
-            and not _request_unanswered(current, item, stamp)
+            # (the tests of _went_back and _request_unanswered that most lines fail, inlined)
+            and (stamp is None or not _went_back(current, stamp))
+            and (kind not in _OPENING or not _request_unanswered(current, item, stamp))
         ):
             current.add(item)
             current.stamp = stamp if stamp is not None else current.stamp
@@ -1325,19 +1328,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     swap_total = first("total_swap")
     call_trace = tuple(t.fields["function"] for t in by_kind.get("trace_line", []) if t.fields.get("function"))
     kind = _kind(by_kind, trigger, summary, kill, memcg, panic, call_trace)
-    all_lines = tuple(
-        sorted(
-            [_source_line(item.number, item.text, item.prefix) for item in items + draft.unparsed]
-            + [
-                _source_line_of(line.number, line.text, item.prefix, stamp)
-                for item in row_items
-                if item.run
-                for stamp in (read_stamp(item.prefix) if item.prefix else NO_STAMP,)  # one prefix per run
-                for line in item.run
-            ],
-            key=attrgetter("number"),
-        )
-    )
+    all_lines = tuple(sorted(_event_source_lines(items + draft.unparsed, row_items), key=attrgetter("number")))
     return Event(
         index=index,
         kind=kind,
@@ -1397,11 +1388,37 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
 
 # Made once per line of an event (and per task row): TaskRow(...) and SourceLine(...), faster.
 _task_row_of = quick_constructor(TaskRow)
+_task_row_twin = _task_row_of.twin  # type: ignore[attr-defined]  # (made inline by _task_rows)
 _source_line_of = quick_constructor(SourceLine)
+_source_line_twin = _source_line_of.twin  # type: ignore[attr-defined]  # (made inline by _event_source_lines)
 
 
 def _source_line(number: int, text: str, prefix: str) -> SourceLine:
     return _source_line_of(number, text, prefix, read_stamp(prefix)) if prefix else _source_line_of(number, text)
+
+
+def _event_source_lines(items: list[Item], row_items: list[Item]) -> list[SourceLine]:
+    """``_source_line`` of each of ``items``, then of the other rows of each run of ``row_items``
+    (with the prefix and stamp of the run's item): made inline (``quick_constructor``'s twin,
+    then its class), once per line of an event."""
+    twin = _source_line_twin
+    out: list[SourceLine] = []
+    append = out.append
+    for item in items:
+        prefix = item.prefix
+        line = twin(item.number, item.text, prefix, read_stamp(prefix)) if prefix else twin(item.number, item.text)
+        line.__class__ = SourceLine
+        append(line)
+    for item in row_items:
+        if not item.run:
+            continue
+        prefix = item.prefix
+        stamp = read_stamp(prefix) if prefix else NO_STAMP  # one prefix per run
+        for row in item.run:
+            line = twin(row.number, row.text, prefix, stamp)
+            line.__class__ = SourceLine
+            append(line)
+    return out
 
 
 # What a complete report of each kind prints, and how to say that a paste lacks it.
@@ -1665,33 +1682,49 @@ def _task_row(pid: int, rest: str, number: int, names: tuple[str, ...], kernel: 
 
 def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None) -> list[TaskRow | None]:
     """``_task_row`` of every row of the items (runs included), in order. A row whose numbers fill
-    the header's columns (nearly every row) is read here in one loop with the column getter
-    looked up once; any other row goes through ``_task_row``."""
+    the header's columns (nearly every row) is read here in one loop by the header's row maker
+    (``_row_maker``); any other row goes through ``_task_row``."""
     count = len(names)
-    getter = _column_getter(names) if names else None
+    make = _row_maker(names) if names else None
     out: list[TaskRow | None] = []
     append = out.append
     for item in row_items:
-        for number, text in _numbered_texts(item):
-            pid, _, rest = text.partition("]")
+        # the item's own row, then the other rows of its run (each has ``number`` and ``text``)
+        for line in (item, *item.run) if item.run else (item,):
+            pid, _, rest = line.text.partition("]")
             words = rest.split()
-            if getter is not None and len(words) > count:
+            if make is not None and len(words) > count:
                 try:
-                    values: list[int | None] = [*map(int, words[:count]), None]
-                except ValueError:
-                    pass
-                else:
-                    append(_task_row_of(int(pid.lstrip("[ \t")), *getter(values), " ".join(words[count:]), number))
+                    append(make(int(pid.lstrip("[ \t")), words, " ".join(words[count:]), line.number))
                     continue
-            append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", number, names, kernel))
+                except ValueError:  # a column that is not a number: read as a row without a header
+                    pass
+            append(_task_row(int(pid.lstrip("[ \t")), rest + "\n", line.number, names, kernel))
     return out
 
 
-def _numbered_texts(item: Item) -> Iterator[tuple[int, str]]:
-    """(line number, text) of the item's line and of the other rows of its run."""
-    yield item.number, item.text
-    for line in item.run:
-        yield line.number, line.text
+@lru_cache(maxsize=64)
+def _row_maker(names: tuple[str, ...]) -> Callable[[int, list[str], str, int], TaskRow]:
+    """The TaskRow of a row under the header's numeric columns ``names``: ``make(pid, words,
+    name, line)`` reads each of the first ``len(names)`` words as an int (ValueError when one is
+    not), each TaskRow field from its column (None for a column not printed), and makes the row
+    as ``_task_row_of`` does (``quick_constructor``'s twin, then its class). The same row as
+    ``_column_getter(names)`` over the ints followed by None, without a list, a map and a tuple
+    per row: the function is written for the header's columns (only column positions go into
+    its text, never a name read from the input) and compiled once per header."""
+    position = {name: index for index, name in enumerate(names)}  # (a repeated column: its last place)
+    ints = "".join(f"    v{index} = int(words[{index}])\n" for index in range(len(names)))
+    fields = "".join(f"v{position[field]}, " if field in position else "None, " for field in _TASK_FIELDS)
+    source = (
+        "def make(pid, words, name, line):\n"
+        f"{ints}"
+        f"    row = twin(pid, {fields}name, line)\n"
+        "    row.__class__ = TaskRow\n"
+        "    return row\n"
+    )
+    namespace: dict[str, Any] = {"twin": _task_row_twin, "TaskRow": TaskRow}
+    exec(compile(source, f"<task row maker {len(names)}>", "exec"), namespace)  # (our own text, see above)
+    return namespace["make"]  # type: ignore[no-any-return]
 
 
 def _cut_task_row(pid: int, rest: str, number: int, names: tuple[str, ...]) -> TaskRow | None:

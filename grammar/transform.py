@@ -517,7 +517,16 @@ class LineTransformer(Transformer[Token, list[Item]]):
             types = None
             if index + 1 < len(words) and words[index + 1].startswith("("):
                 types = words[index + 1].strip("()")
-            orders.append((_int(size.rstrip("kB")) or 0, _int(count) or 0, types))
+            # (_int(...) or 0 inline: a buddy line has a dozen orders)
+            try:
+                size_kb = int(size.rstrip("kB"))
+            except ValueError:
+                size_kb = 0
+            try:
+                blocks = int(count)
+            except ValueError:
+                blocks = 0
+            orders.append((size_kb, blocks, types))
         return Item(
             "buddy",
             str(children[0]),
@@ -830,7 +839,18 @@ def read_line(terminal: str, text: str, values: tuple[str | None, ...]) -> Item:
     token = _LineText(text + "\n")
     token.type = terminal
     token.values = values
-    return getattr(_READER, lexicon.line_rules()[terminal])([token])  # type: ignore[no-any-return]
+    method = _METHODS.get(terminal) or _method(terminal)
+    return method([token])  # type: ignore[no-any-return]
+
+
+# The bound method of ``_READER`` that reads each terminal, looked up when a line of it is first
+# read (``read_line`` runs for every line of a run after its first: a trace, memory.stat).
+_METHODS: dict[str, Any] = {}
+
+
+def _method(terminal: str) -> Any:
+    method = _METHODS[terminal] = getattr(_READER, lexicon.line_rules()[terminal])
+    return method
 
 
 def oom_line_parser() -> Lark:

@@ -1308,14 +1308,21 @@ class Analysis:
         kill = self.event.kill
         if kill is None:
             return None
-        for line in self.event.lines:
-            # (every match holds the literal: `in` rules most lines out, a task table's rows among them)
-            match = SELECTED_PROCESS.search(line.text) if "ill process " in line.text else None
+        # The first line that holds a match: every match holds the literal, looked for in the
+        # event's text (one find, not an `in` per line: a task table's rows are most of them),
+        # then the line holding it searched, and on from the next line when it holds no match.
+        text, lines = self.text, self.event.lines
+        at = text.find("ill process ")
+        while at >= 0:
+            index = bisect_right(self._line_starts, at) - 1
+            line = lines[index]
+            match = SELECTED_PROCESS.search(line.text)
             if match:
                 pid, comm = int(match.group(1)), match.group(2)
                 if kill.pid is not None and pid != kill.pid:
                     return pid, comm, (line,)
                 return None
+            at = text.find("ill process ", self._line_starts[index] + len(line.text) + 1)
         return None
 
     @cached_property
@@ -1448,15 +1455,19 @@ class Analysis:
         text = " ".join(p for p in paths if p)
         hardware = self.event.header.hardware if self.event.header else None
         vm_label = None
-        for needle, label in VM_HARDWARE:
-            if hardware and needle.lower() in hardware.lower():
-                vm_label = label
-                break
+        if hardware:
+            hardware_lowered = hardware.lower()
+            for needle, label in VM_HARDWARE:
+                if needle.lower() in hardware_lowered:
+                    vm_label = label
+                    break
         if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
             vm_label = "cloud or Xen virtual machine"
         trigger = self.event.trigger.comm if self.event.trigger else None
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
-        if not hypervisor_host:
+        # (a row's name is in its line, one of the event's: without either literal in the event's
+        # text no name begins with one, and the rows need not be asked)
+        if not hypervisor_host and any(start in self.text for start in HYPERVISOR_STARTS):
             for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
                 if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
                     hypervisor_host = True

@@ -364,8 +364,14 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
     not_evaluated: list[NotEvaluated] = []
     main, fallback = _plan()
+    # the needs each record names, worked out once per event for each set of them (half the
+    # records share theirs with another: `event`, `meminfo` and `ram`...); each fact is kept on
+    # the analysis once asked, so the answer for a set of needs never changes during an event
+    missing_of: dict[tuple[str, ...], tuple[str, ...]] = {}
     for record, spec, function in main:
-        missing = missing_facts(spec, analysis)
+        missing = missing_of.get(spec.needs)
+        if missing is None:
+            missing = missing_of[spec.needs] = missing_facts(spec, analysis)
         if missing:
             not_evaluated.append(_not_evaluated(record.code, record.name, missing))
             continue
@@ -376,7 +382,10 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
         if any(f.role == "root-cause" for f, _render in findings):
             break
         for record, spec, function in fallback[check]:
-            if not missing_facts(spec, analysis):
+            missing = missing_of.get(spec.needs)
+            if missing is None:
+                missing = missing_of[spec.needs] = missing_facts(spec, analysis)
+            if not missing:
                 hit = function(analysis, record.params)
                 if hit is not None:
                     findings.append(_build(record, analysis, hit))

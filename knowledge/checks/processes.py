@@ -226,7 +226,7 @@ def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[st
     else:
         # a task table with the rss_shmem column (the 6.x layout): the hog's largest row, when it
         # was not the one killed (the same pages counted once, whatever the number of processes)
-        row = next((t for t in a.tasks if t.name == hog and t.row.rss_shmem_pages is not None), None)
+        row = next((t for t in a.tasks if t.row.name == hog and t.row.rss_shmem_pages is not None), None)
         if row is None or not row.row.rss_shmem_pages:
             return None
         mapped = int(row.row.rss_shmem_pages) * a.page_kb
