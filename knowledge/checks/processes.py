@@ -275,12 +275,22 @@ def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict
 
 @check("presumed_growth", needs=("trigger",))
 def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth."""
+    """A global OOM of order 0-3 whose memory report was not pasted: by far the commonest cause is
+    user memory growth.
+
+    Orders 1-3 are read like order 0: up to PAGE_ALLOC_COSTLY_ORDER (3) the page allocator keeps
+    reclaiming and compacting and then invokes the OOM killer, which it never does above that
+    order (mm/page_alloc.c __alloc_pages_may_oom(): "The OOM killer will not help higher order
+    allocs": order > PAGE_ALLOC_COSTLY_ORDER skips it, in v3.10, v5.4 and v6.1;
+    should_alloc_retry() before 4.7: "order <= PAGE_ALLOC_COSTLY_ORDER means __GFP_NOFAIL";
+    should_reclaim_retry() and should_compact_retry() from 4.7). Such a request OOM-kills only
+    when reclaim and compaction found nothing, so without the buddy lists that would show free
+    memory in blocks too small, it reads as memory that ran out, as order 0 does."""
     if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
         return None
     if a.event.kind not in ("oom-kill", None) or not a.is_global:
         return None
-    if (a.order or 0) != 0:
+    if not 0 <= (a.order or 0) <= p["costly_order"]:
         return None
     if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
