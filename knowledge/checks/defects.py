@@ -328,10 +328,6 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # the kill itself is the clue: a global kill the allocator did not ask for (on a
         # development tree as well)
         return Hit(p["confidence_pagefault"], evidence, {"reasons": reasons}, "root-cause")
-    if "kswapd" in reasons and not a.has_memory_report and not a.tasks and a.event.kill is None:
-        # the OOM header alone: nothing is measured, OOM204/OOM224 are priors, and kswapd's own
-        # OOM is the one thing the paste shows - it leads
-        return Hit(p["confidence"], evidence, {"reasons": reasons}, "root-cause")
     return Hit(p["confidence"], evidence, {"reasons": reasons})
 
 
