@@ -141,16 +141,21 @@ def test_repeated_memcg_kills_say_the_limit_is_reached_again_not_that_one_is_mis
 
 
 def test_a_header_from_a_container_points_at_the_containers_own_limit() -> None:
-    # cpuset named by a 64-hex-digit container ID (jetstack: an 8 MiB init container)
+    # cpuset named by a 64-hex-digit container ID (jetstack: an 8 MiB init container): the
+    # container's limit is read first (OOM405), and its steps say why and how to raise it
     steps = _steps(_event("gh-jetstack-navigator-297"))
-    assert steps[1][1].startswith(
-        "Check whether the container's own memory limit killed it: cp may run in a container"
+    assert steps[0] == ("OOM405", steps[0][1])
+    assert steps[0][1].startswith(
+        "Confirm that the container's own memory limit killed it: cp runs in a container"
         " (its cpuset is named by a container ID)"
     )
     assert "resources.limits.memory" in steps[1][1]
+    # OOM204 does not ask the same question again
+    every = _steps(_event("gh-jetstack-navigator-297"), 10)
+    assert sum("container's own memory limit killed it" in text for _code, text in every) == 1
     # the kubelet's oom_score_adj of a Burstable pod's container
     steps = _steps(_event("gh-2i2c-org-infrastructure-2359"))
-    assert "oom_score_adj 991 is in the range the kubelet gives the containers of a Burstable pod" in steps[1][1]
+    assert "oom_score_adj 991 is in the range the kubelet gives the containers of a Burstable pod" in steps[0][1]
     # a desktop's oom_score_adj 200 (systemd user session) is no such hint
     steps = _steps(_event("gh-anomalyco-opencode-34288"), 5)
     assert not any("may run in a container" in text for _code, text in steps)

@@ -294,3 +294,44 @@ def _trace_has(a: Analysis, *names: str) -> str | None:
             if bare == name or bare.startswith(name + "."):
                 return function
     return None
+
+
+# The functions of process creation that allocate the new task's own memory (kernel/fork.c: its
+# task_struct, kernel stack and mm; the page directory: pgd_alloc() in arch/*/mm/pgtable.c),
+# and the entries into them across releases (do_fork before 4.2, _do_fork 4.2-5.9, kernel_clone
+# 5.10+), plus the page-table allocations of a fault (mm/memory.c __pte_alloc(), __pmd_alloc(),
+# __pud_alloc()). Every fork and every page fault makes these requests; some are above order 0:
+# x86_64's kernel stack is 16 KiB, order 2 (THREAD_SIZE_ORDER, commit 6538b8ea886e "x86_64: expand
+# kernel stack to 16K"), and with page-table isolation its page directory is two pages, order 1
+# (arch/x86/include/asm/pgalloc.h PGD_ALLOCATION_ORDER under CONFIG_PAGE_TABLE_ISOLATION, 4.15+).
+ROUTINE_REQUESTS = (
+    "copy_process",
+    "dup_task_struct",
+    "alloc_thread_stack_node",
+    "alloc_thread_info_node",
+    "dup_mm",
+    "mm_init",
+    "pgd_alloc",
+    "do_fork",
+    "_do_fork",
+    "kernel_clone",
+    "__pte_alloc",
+    "__pmd_alloc",
+    "__pud_alloc",
+    "pte_alloc_one",
+)
+
+
+def _routine_request(a: Analysis) -> str | None:
+    """Is the request one the kernel makes for every process it creates (or every page table a
+    fault fills), so that a failure of it at orders 1-3 says as much about memory as one at order
+    0? The function in the trace that says so, or "kthreadd" when the trace was cut and the
+    allocating task is kthreadd: kernel/kthread.c kthreadd() does nothing but create kernel
+    threads (create_kthread(), a fork of kthreadd), so what it allocates is a new thread's."""
+    found = _trace_has(a, *ROUTINE_REQUESTS)
+    if found is not None:
+        return found
+    trigger = a.event.trigger
+    if trigger is not None and trigger.comm == "kthreadd" and not a.event.call_trace:
+        return "kthreadd"
+    return None

@@ -275,12 +275,22 @@ def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict
 
 @check("presumed_growth", needs=("trigger",))
 def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """A global order-0 OOM whose memory report was not pasted: by far the commonest cause is user memory growth."""
+    """A global OOM of order 0-3 whose memory report was not pasted: by far the commonest cause is
+    user memory growth.
+
+    Orders 1-3 are read like order 0: up to PAGE_ALLOC_COSTLY_ORDER (3) the page allocator keeps
+    reclaiming and compacting and then invokes the OOM killer, which it never does above that
+    order (mm/page_alloc.c __alloc_pages_may_oom(): "The OOM killer will not help higher order
+    allocs": order > PAGE_ALLOC_COSTLY_ORDER skips it, in v3.10, v5.4 and v6.1;
+    should_alloc_retry() before 4.7: "order <= PAGE_ALLOC_COSTLY_ORDER means __GFP_NOFAIL";
+    should_reclaim_retry() and should_compact_retry() from 4.7). Such a request OOM-kills only
+    when reclaim and compaction found nothing, so without the buddy lists that would show free
+    memory in blocks too small, it reads as memory that ran out, as order 0 does."""
     if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
         return None
     if a.event.kind not in ("oom-kill", None) or not a.is_global:
         return None
-    if (a.order or 0) != 0:
+    if not 0 <= (a.order or 0) <= p["costly_order"]:
         return None
     if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
@@ -314,6 +324,8 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
         {
             "user_fault": user_fault,
             "container": _container_hint(a),
+            # OOM405 speaks first for the container's limit, and says so in its own steps
+            "limit_first": _limit_first(a),
             **_workload_context(a, trigger.comm if trigger else None),
         },
     )
@@ -333,6 +345,23 @@ def _container_hint(a: Analysis) -> str | None:
     runtime, LXC), a `cpuset=` leaf that is a container ID, or the kubelet's oom_score_adj for pod
     containers (pkg/kubelet/qos/policy.go: -998 for Guaranteed pods in early releases, -997 in later ones;
     Burstable pods 2 (3) to 999 from their memory request)."""
+    found = _container_evidence(a)
+    if found is not None:
+        return found
+    adj = a.event.trigger.oom_score_adj if a.event.trigger else None
+    if not a.event.call_trace and adj in (None, 0):
+        # the call trace would tell them apart: the page allocator's __alloc_pages_may_oom() for
+        # the machine, a charge (try_charge(), mem_cgroup_out_of_memory()) for a memory cgroup,
+        # which grammar.parse reads as a memcg OOM. Only for a task at the default
+        # oom_score_adj 0 (what Docker and system services run at): other values say where it
+        # runs (a user session's 100 or 200, a browser's, the kubelet's above)
+        return "the paste has no call trace or memory report, which would tell the machine's OOM from a memory cgroup's"
+    return None
+
+
+def _container_evidence(a: Analysis) -> str | None:
+    """What in the paste says the task runs in a container (``_container_hint`` without its
+    last reason, the missing call trace), in words for the step, else None."""
     env = a.environment
     if env.kubernetes:
         return "its cgroup path names a Kubernetes pod"
@@ -355,14 +384,46 @@ def _container_hint(a: Analysis) -> str | None:
         and not _own_high_adj(a, a.event.trigger.comm if a.event.trigger else None)
     ):
         return f"its oom_score_adj {adj} is in the range the kubelet gives the containers of a Burstable pod"
-    if not a.event.call_trace and adj in (None, 0):
-        # the call trace would tell them apart: the page allocator's __alloc_pages_may_oom() for
-        # the machine, a charge (try_charge(), mem_cgroup_out_of_memory()) for a memory cgroup,
-        # which grammar.parse reads as a memcg OOM. Only for a task at the default
-        # oom_score_adj 0 (what Docker and system services run at): other values say where it
-        # runs (a user session's 100 or 200, a browser's, the kubelet's above)
-        return "the paste has no call trace or memory report, which would tell the machine's OOM from a memory cgroup's"
     return None
+
+
+def _limit_first(a: Analysis) -> bool:
+    """Does the paste put the allocating task in a container (``_container_evidence``) while its
+    trace, if any, does not reach the page allocator's slow path (the machine's OOM)?"""
+    if _trace_has(a, "__alloc_pages_slowpath", "__alloc_pages_may_oom"):
+        return False
+    return _container_evidence(a) is not None
+
+
+@check("presumed_container_limit", needs=("trigger",))
+def presumed_container_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """OOM204's pastes (the OOM header alone, orders 0-3) from a task that its cgroup path, a
+    `cpuset=` leaf that is a container ID or the kubelet's oom_score_adj puts in a container,
+    with no frame of the page allocator's OOM path in the trace: the container's own memory limit
+    is the likelier reading than the machine's memory.
+
+    A memory cgroup's OOM opens with the same 'invoked oom-killer' header as the machine's
+    (mm/oom_kill.c dump_header()); only the lines after it differ, and none was pasted. The
+    machine's OOM is entered from the page allocator's slow path (mm/page_alloc.c
+    __alloc_pages_slowpath() -> __alloc_pages_may_oom() -> out_of_memory()), a memory cgroup's from
+    its charge (mm/memcontrol.c try_charge() -> mem_cgroup_oom() or, from 3.12 for a user fault,
+    mem_cgroup_oom_synchronize() from pagefault_out_of_memory()), so a trace that reaches the
+    slow path is the machine's and this finding stays silent. The kubelet sets a memory limit on
+    every container of a Guaranteed pod (limits equal requests) and Docker and the kubelet name
+    a container's cgroup after it, so the limit is at hand; a prior, not a measurement."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
+        return None
+    if a.event.kind not in ("oom-kill", None) or not a.is_global:
+        return None
+    if not 0 <= (a.order or 0) <= p["costly_order"]:
+        return None
+    if not _limit_first(a):
+        return None
+    where = _container_evidence(a)
+    trigger = a.event.trigger
+    lines = a.lines(trigger.line) if trigger else ()
+    evidence: Evidence = {"trigger": (trigger.comm if trigger else None, lines), "where": (where, lines)}
+    return Hit(p["confidence"], evidence, {"traced": bool(a.event.call_trace)})
 
 
 @check("presumed_victim", needs=("kill",))

@@ -15,6 +15,7 @@ from .base import (
     _flag,
     _kernel_fixes,
     _module_context,
+    _routine_request,
     _trace_has,
     _warning_only,
     check,
@@ -246,6 +247,11 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     else:
         context["mode"] = "order_only"
         confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
+        # Orders 1-3 invoke the OOM killer only after reclaim and compaction found nothing
+        # (OOM204's reading, mm/page_alloc.c __alloc_pages_may_oom()); when the request is one every
+        # fork or fault makes, not a driver's buffer, memory running out is the likelier reading
+        if not costly and a.event.kind == "oom-kill" and _routine_request(a):
+            confidence = p["confidence_routine"]
     # A lone warning (nothing killed, not repeated) whose caller copes with the failure (OOM501's
     # reasons): the missing block is how it failed, the harmless fallback is what to tell the user.
     role = "contributing" if context["warning_only"] and a.gfp is not None and _fallback_reasons(a) else None
