@@ -107,7 +107,7 @@ FOURTH_WAVE_FLOOR = 10  # of 11 (7 of the first 8 when they were added; the last
 # of 20: 4 of the first 5, 6 of the nine kernel-list threads, 4 of the last 6 (14), then 15 once
 # OOM301 named the cpuset that leaves out the DMA32 zone's node, 16 once OOM609 read a partial
 # __GFP_NORETRY vmalloc failure, 17 once a kernel defect's path took the place of a weaker option
-FIFTH_WAVE_FLOOR = 17
+FIFTH_WAVE_FLOOR = 18  # 18 after the evening merges of 2026-12-06 (kernel_fixes records, orders 1-3, OOM405)
 # cases of the sixth wave (SIXTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
 # never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
 # added; never lowered.
