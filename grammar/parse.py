@@ -786,8 +786,16 @@ def _is_event(draft: _Draft) -> bool:
         if not refused:
             return True
     return _trace_kind(draft.items) is not None or any(
-        item.kind == "panic" and "out of memory" in (item.fields.get("reason") or "").lower() for item in draft.items
+        item.kind == "panic" and _OOM_PANIC.search(item.fields.get("reason") or "") for item in draft.items
     )
+
+
+# The panics out_of_memory() itself raises: panic_on_oom (`Out of memory: ...panic_on_oom...`,
+# mm/oom_kill.c check_panic_on_oom) and a global OOM with nothing left to kill, which prints
+# `Out of memory and no killable processes...` and then panics with `System is deadlocked on
+# memory` (mm/oom_kill.c out_of_memory(), 4.9-6.x). A paste that starts at that panic, the
+# warning above it scrolled away, is still that OOM.
+_OOM_PANIC = re.compile(r"out of memory|deadlocked on memory", re.IGNORECASE)
 
 
 def _show_memory(draft: _Draft) -> bool:

@@ -59,6 +59,11 @@ def eighth_wave() -> set[str]:
     return _wave("EIGHTH")
 
 
+def tenth_wave() -> set[str]:
+    """Cases added in the tenth wave of 2026-12-06 (tests/corpus/TENTH_WAVE.txt)."""
+    return _wave("TENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

@@ -65,6 +65,8 @@ The eighth wave (EIGHTH_WAVE.txt, 8 mailing-list and blog cases labelled before 
 two in fold 0) reached 4/8 when it was added; with its three general gaps closed (OOM202 on pre-2.6.28
 reports, OOM602's impossible kill scores, OOM220 on a slab table without Mem-Info) 8/8, all cases
 204/229, held-out 31/47 (the wave's two fold-0 cases counted, both with the fix, before and after).
+The tenth wave (TENTH_WAVE.txt, 1 vendor knowledge-base case labelled before oomlens ran on it, in
+folds 1-4) reached 0/1 when it was added (the hugepages step is there, worded outside its pattern).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ from oomcases import (
     second_wave,
     seventh_wave,
     sixth_wave,
+    tenth_wave,
     third_wave,
 )
 
@@ -142,6 +145,13 @@ SEVENTH_WAVE_FLOOR = 5
 # give (oom_badness()'s int overflow, the 3.12/3.13 memcg limit bypass) with their fixes; 8 once
 # OOM220 read a report cut to its trace and 'Unreclaimable slab info' table (the kernel path first)
 EIGHTH_WAVE_FLOOR = 8
+# cases of the tenth wave (TENTH_WAVE.txt, labelled the same way; none in fold 0) with an expert fix
+# among the first three steps, reached on 2026-12-06 when it was added; never lowered.
+# of 1: 0 (the Azure VM whose vm.nr_hugepages reserved its memory at boot ranks OOM211 first, whose
+# first step is 'Lower the pool to what hugepage users (databases, DPDK, VMs) really map: sysctl -w
+# vm.nr_hugepages=N ...': the fix in substance, but the verb and the setting lie further apart than
+# the case's pattern, written from the article before oomlens ran, allows; neither was changed after)
+TENTH_WAVE_FLOOR = 0
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -193,8 +203,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     # The floors were measured on the cases of the first wave; each set is held to its own floor
     # (the second, third and fourth waves, added later, are measured below, not averaged in).
     second, third, fourth, fifth = second_wave(), third_wave(), fourth_wave(), fifth_wave()
-    sixth, seventh, eighth = sixth_wave(), seventh_wave(), eighth_wave()
-    later = second | third | fourth | fifth | sixth | seventh | eighth
+    sixth, seventh, eighth, tenth = sixth_wave(), seventh_wave(), eighth_wave(), tenth_wave()
+    later = second | third | fourth | fifth | sixth | seventh | eighth | tenth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -230,3 +240,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     print(f"eighth wave: {reached}/{len(wave)}")
     assert wave, "the eighth wave has no case with fix_patterns"
     assert reached >= EIGHTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
+    wave = [(c, ok) for c, ok in scored if c in tenth]
+    reached = sum(ok for _, ok in wave)
+    print(f"tenth wave: {reached}/{len(wave)}")
+    assert wave, "the tenth wave has no case with fix_patterns"
+    assert reached >= TENTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
