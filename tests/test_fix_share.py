@@ -211,37 +211,20 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     assert first_held_share >= FLOOR, f"held-out share {first_held_share:.0%} < {FLOOR:.0%} (cases not named: held out)"
     first_share = sum(ok for _, ok in first) / len(first)
     assert first_share >= 0.89, f"share over all cases {first_share:.0%} fell below the 89 % reached"
-    wave = [(c, ok) for c, ok in scored if c in second]
-    print(f"second wave: {sum(ok for _, ok in wave)}/{len(wave)}")
-    assert sum(ok for _, ok in wave) >= SECOND_WAVE_FLOOR, wave
-    wave = [(c, ok) for c, ok in scored if c in third]
-    print(f"third wave: {sum(ok for _, ok in wave)}/{len(wave)}")
-    assert sum(ok for _, ok in wave) >= THIRD_WAVE_FLOOR, wave
-    wave = [(c, ok) for c, ok in scored if c in fourth]
-    print(f"fourth wave: {sum(ok for _, ok in wave)}/{len(wave)}")
-    assert sum(ok for _, ok in wave) >= FOURTH_WAVE_FLOOR, wave
-    wave = [(c, ok) for c, ok in scored if c in fifth]
-    reached = sum(ok for _, ok in wave)
-    print(f"fifth wave: {reached}/{len(wave)}")
-    # (the folds 1-4 cases without the fix may be named; the fold-0 ones are not)
-    assert reached >= FIFTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
-    wave = [(c, ok) for c, ok in scored if c in sixth]
-    reached = sum(ok for _, ok in wave)
-    print(f"sixth wave: {reached}/{len(wave)}")
-    assert wave, "the sixth wave has no case with fix_patterns"
-    assert reached >= SIXTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
-    wave = [(c, ok) for c, ok in scored if c in seventh]
-    reached = sum(ok for _, ok in wave)
-    print(f"seventh wave: {reached}/{len(wave)}")
-    assert wave, "the seventh wave has no case with fix_patterns"
-    assert reached >= SEVENTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
-    wave = [(c, ok) for c, ok in scored if c in eighth]
-    reached = sum(ok for _, ok in wave)
-    print(f"eighth wave: {reached}/{len(wave)}")
-    assert wave, "the eighth wave has no case with fix_patterns"
-    assert reached >= EIGHTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
-    wave = [(c, ok) for c, ok in scored if c in tenth]
-    reached = sum(ok for _, ok in wave)
-    print(f"tenth wave: {reached}/{len(wave)}")
-    assert wave, "the tenth wave has no case with fix_patterns"
-    assert reached >= TENTH_WAVE_FLOOR, [c for c, ok in wave if not ok and not is_held_out(c)]
+    floors = (
+        ("second", second, SECOND_WAVE_FLOOR),
+        ("third", third, THIRD_WAVE_FLOOR),
+        ("fourth", fourth, FOURTH_WAVE_FLOOR),
+        ("fifth", fifth, FIFTH_WAVE_FLOOR),
+        ("sixth", sixth, SIXTH_WAVE_FLOOR),
+        ("seventh", seventh, SEVENTH_WAVE_FLOOR),
+        ("eighth", eighth, EIGHTH_WAVE_FLOOR),
+        ("tenth", tenth, TENTH_WAVE_FLOOR),
+    )
+    for name, cases, floor in floors:
+        wave = [(c, ok) for c, ok in scored if c in cases]
+        reached = sum(ok for _, ok in wave)
+        print(f"{name} wave: {reached}/{len(wave)}")
+        assert wave, f"the {name} wave has no case with fix_patterns"
+        # (the folds 1-4 cases without the fix may be named; the fold-0 ones are not)
+        assert reached >= floor, [c for c, ok in wave if not ok and not is_held_out(c)]

@@ -273,6 +273,18 @@ def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict
     return {"victim": a.victim_name, "victim_adj": victim_adj, "hog_adj": hog_adj}
 
 
+def _header_only_oom(a: Analysis, costly_order: int) -> bool:
+    """An OOM pasted as its header (and trace) alone: no memory report, task table or kill line,
+    not a memory cgroup's, for a request of order 0 to PAGE_ALLOC_COSTLY_ORDER (the orders the
+    page allocator OOM-kills for; presumed_growth says why). What presumed_growth and
+    presumed_container_limit read a prior from."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
+        return False
+    if a.event.kind not in ("oom-kill", None) or not a.is_global:
+        return False
+    return 0 <= (a.order or 0) <= costly_order
+
+
 @check("presumed_growth", needs=("trigger",))
 def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A global OOM of order 0-3 whose memory report was not pasted: by far the commonest cause is
@@ -286,11 +298,7 @@ def presumed_growth(a: Analysis, p: dict[str, Any]) -> Hit | None:
     should_reclaim_retry() and should_compact_retry() from 4.7). Such a request OOM-kills only
     when reclaim and compaction found nothing, so without the buddy lists that would show free
     memory in blocks too small, it reads as memory that ran out, as order 0 does."""
-    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
-        return None
-    if a.event.kind not in ("oom-kill", None) or not a.is_global:
-        return None
-    if not 0 <= (a.order or 0) <= p["costly_order"]:
+    if not _header_only_oom(a, p["costly_order"]):
         return None
     if a.is_32bit and a.highest_zone in (None, "DMA", "Normal"):
         return None  # 32-bit kernel requests: lowmem_exhaustion speaks for these
@@ -411,11 +419,7 @@ def presumed_container_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     slow path is the machine's and this finding stays silent. The kubelet sets a memory limit on
     every container of a Guaranteed pod (limits equal requests) and Docker and the kubelet name
     a container's cgroup after it, so the limit is at hand; a prior, not a measurement."""
-    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
-        return None
-    if a.event.kind not in ("oom-kill", None) or not a.is_global:
-        return None
-    if not 0 <= (a.order or 0) <= p["costly_order"]:
+    if not _header_only_oom(a, p["costly_order"]):
         return None
     if not _limit_first(a):
         return None
