@@ -709,6 +709,15 @@ class Analysis:
         return False
 
     @cached_property
+    def movable_request(self) -> bool:
+        """Whether the printed gfp mask makes the request movable (__GFP_MOVABLE, alone or in
+        GFP_HIGHUSER_MOVABLE / GFP_MOVABLE_MASK): only such a request may take free CMA pages
+        (mm/page_alloc.c gfp_to_alloc_flags() ALLOC_CMA). False when no mask is printed."""
+        gfp = self.gfp
+        flags = set(getattr(gfp, "flag_names", []) or []) | set(getattr(gfp, "symbolic_names", ()) or ())
+        return bool(flags & {"__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK"})
+
+    @cached_property
     def has_highmem(self) -> bool:
         """A 32-bit kernel that splits RAM into lowmem and HighMem."""
         if "HighMem" in self.zone_names or self.highmem_by_reserve:

@@ -189,18 +189,12 @@ def _dirty_memcg(analysis: Any, share: float, v2_too: bool = False) -> bool:
     return bool(dirty >= share * usage[0] and writeback * 10 < dirty)
 
 
-# gfp flags that make a request movable: only such a request may take free CMA pages
-_MOVABLE = frozenset({"__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK"})
-
-
 def _cma_holds_free(analysis: Any, share: float) -> bool:
     """A request that may not use CMA (not movable; any request when the mask is not printed)
     while free CMA is at least ``share`` of the free memory of the zones it may use, or of all
     free memory when the paste prints no zone line (as knowledge.checks.zones.cma_unusable reads
     them)."""
-    gfp = getattr(analysis, "gfp", None)
-    flags = set(getattr(gfp, "flag_names", []) or []) | set(getattr(gfp, "symbolic_names", ()) or ())
-    if flags & _MOVABLE:
+    if getattr(analysis, "movable_request", False):
         return False
     zones = [z for z in getattr(analysis, "usable_zones", ()) or () if z.free_kb]
     if zones:

@@ -12,7 +12,6 @@ from .base import (
     Evidence,
     Hit,
     _fix_dict,
-    _flag,
     _kernel_fixes,
     _module_context,
     _routine_request,
@@ -481,8 +480,7 @@ def cma_unusable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if not free_cma:
         free_cma_pages = a.event.meminfo.get("free_cma")
         free_cma = (free_cma_pages or 0) * a.page_kb
-    movable = _flag(a, "__GFP_MOVABLE", "GFP_HIGHUSER_MOVABLE", "GFP_MOVABLE_MASK")
-    if a.gfp is not None and movable:
+    if a.movable_request:
         return None
     free = a.free_kb or 0
     evidence: Evidence = {}
