@@ -181,6 +181,17 @@ class Hugepages:
     line: int
 
 
+@dataclass(frozen=True)
+class SlabInfoRow:
+    """A row of the 4.15+ `Unreclaimable slab info:` table (mm/slab_common.c
+    dump_unreclaimable_slab(): `Name Used Total`), e.g. `kmalloc-256 3141592KB 3141600KB`."""
+
+    name: str
+    used_kb: int
+    total_kb: int | None
+    line: int
+
+
 @dataclass(frozen=True, slots=True)  # a task table reaches 100,000 rows: no __dict__ per row
 class TaskRow:
     """One row of the task dump; columns vary by kernel era, missing ones are None."""
@@ -305,6 +316,8 @@ class Event:
     zones: tuple[Zone, ...] = ()
     buddy: tuple[BuddyList, ...] = ()
     hugepages: tuple[Hugepages, ...] = ()
+    slab_info: tuple[SlabInfoRow, ...] = ()  # the unreclaimable-slab table's rows (4.15+)
+    slab_info_line: int | None = None  # its `Unreclaimable slab info:` heading
     pagecache_pages: int | None = None
     swapcache_pages: int | None = None
     free_swap_kb: int | None = None

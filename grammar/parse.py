@@ -36,6 +36,7 @@ from .facts import (
     NodeStat,
     OomSummary,
     Panic,
+    SlabInfoRow,
     SourceLine,
     TaskHeader,
     TaskRow,
@@ -1371,6 +1372,12 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
             )
             for h in by_kind.get("hugepages", [])
         ),
+        slab_info=tuple(
+            SlabInfoRow(r.fields["name"], r.fields["used_kb"], r.fields["total_kb"], r.number)
+            for r in by_kind.get("slab_info_row", [])
+            if r.fields.get("name") and r.fields.get("used_kb") is not None
+        ),
+        slab_info_line=first("slab_info_start").number if first("slab_info_start") else None,  # type: ignore[union-attr]
         pagecache_pages=first("pagecache").fields["pages"] if first("pagecache") else None,  # type: ignore[union-attr]
         swapcache_pages=first("swapcache").fields["pages"] if first("swapcache") else None,  # type: ignore[union-attr]
         free_swap_kb=swap_free.fields["kb"] if swap_free else None,

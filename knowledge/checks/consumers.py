@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from grammar.facts import SourceLine
@@ -270,9 +269,6 @@ def unaccounted_named(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(confidence, evidence, {"kind": driver.name})
 
 
-SLAB_INFO_ROW = re.compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB$")
-
-
 @check("slab_table_only", needs=("event",))
 def slab_table_only(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """The report prints its 'Unreclaimable slab info' table but no Mem-Info slab counter (a cut or
@@ -281,23 +277,20 @@ def slab_table_only(a: Analysis, p: dict[str, Any]) -> Hit | None:
     itself says kernel objects outweigh everything processes hold."""
     if a.counter_kb("slab_unreclaimable") is not None:
         return None  # the counter is printed: OOM219, OOM212 and OOM603 read the share
-    start = a.find_lines(r"^Unreclaimable slab info:")
-    if not start:
+    event = a.event
+    if event.slab_info_line is None:
         return None
-    rows = []
-    for line in a.event.lines:
-        if line.number > start[0].number:
-            match = SLAB_INFO_ROW.match(line.text.strip())
-            if match:
-                rows.append((match.group(1), int(match.group(2)), line))
+    start = a.lines(event.slab_info_line)
+    rows = [(r.name, r.used_kb, r) for r in event.slab_info if r.line > event.slab_info_line]
     total = sum(used for _name, used, _line in rows)
     if not rows or total < p["min_total_kb"]:
         return None
-    name, used, line = max(rows, key=lambda row: row[1])
+    name, used, row = max(rows, key=lambda row: row[1])
+    line = a.lines(row.line)
     evidence: Evidence = {
-        "slab_cache": (f"{name} {used} kB", (line,)),
+        "slab_cache": (f"{name} {used} kB", line),
         "slab_table_kb": (total, start[:1]),
-        "slab_cache_share": (round(100 * used / total), (line,)),
+        "slab_cache_share": (round(100 * used / total), line),
     }
     return Hit(p["confidence"], evidence, {**_slab_sources(a), "cache": name})
 
