@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
 from ..surroundings import top_processes
@@ -369,7 +369,14 @@ def _container_hint(a: Analysis) -> str | None:
 
 def _container_evidence(a: Analysis) -> str | None:
     """What in the paste says the task runs in a container (``_container_hint`` without its
-    last reason, the missing call trace), in words for the step, else None."""
+    last reason, the missing call trace), in words for the step, else None. Worked out once per
+    event: OOM204 and OOM405 each ask it twice."""
+    if "_container_evidence" not in a.__dict__:
+        a.__dict__["_container_evidence"] = _read_container_evidence(a)
+    return cast("str | None", a.__dict__["_container_evidence"])
+
+
+def _read_container_evidence(a: Analysis) -> str | None:
     env = a.environment
     if env.kubernetes:
         return "its cgroup path names a Kubernetes pod"
