@@ -56,6 +56,14 @@ class KernelFix:
     highatomic_free: float | None = None
 
 
+def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
+    """Whether a kernel release lies in a window of series, inclusive. Each bound is compared at its
+    own depth: a 2.x bound keeps three numbers ("2.6.31"), a later one two ("4.3"), so 4.3.0 is
+    within ["2.6.31", "4.3"] and 3.1.10 within ["2.6.36", "3.1"]."""
+    first, last = window
+    return first <= version[: len(first)] and version[: len(last)] <= last
+
+
 def _series(text: str) -> tuple[int, ...]:
     """ "4.7" -> (4, 7); a 2.x series keeps its third number ("2.6.31" -> (2, 6, 31))."""
     parts = [int(x) for x in str(text).split(".")[:3]]
@@ -138,13 +146,10 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         if fix.orders is not None and (analysis.order is None or not fix.orders[0] <= analysis.order <= fix.orders[1]):
             continue
         if fix.kernels is not None:
-            first, last = fix.kernels
             if analysis.version is None:
                 if not unversioned:
                     continue
-            # each bound is compared at its own depth: a 2.x bound keeps three numbers ("2.6.31"),
-            # a later one two ("4.3"), so 4.3.0 is within ["2.6.31", "4.3"]
-            elif not first <= tuple(analysis.version[: len(first)]) or not tuple(analysis.version[: len(last)]) <= last:
+            elif not in_series(tuple(analysis.version), fix.kernels):
                 continue
         if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue

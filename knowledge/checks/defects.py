@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
-from ..kernel_fixes import _function
+from ..kernel_fixes import _function, in_series
 from ..surroundings import kernel_lines, network_stopped
 from .base import (
     Evidence,
@@ -375,7 +375,7 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
     if kill.score > 1000 and adj <= 0:
         # the task's RSS counts file pages it maps that may be charged to another group, so above
         # 1000 is read as the bypass only on the releases that had it, printed in the paste
-        if a.version is None or not _in_series(a.version, SCORE_DEFECT_SERIES["above_scale"]):
+        if a.version is None or not in_series(a.version, SCORE_DEFECT_SERIES["above_scale"]):
             return None
         kind = "above_scale"
     elif (
@@ -384,7 +384,7 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
         and row is not None
         and (row.rss_pages or 0) + (row.swapents or 0) >= OVERFLOW_PAGES
     ):
-        if a.version is not None and not _in_series(a.version, SCORE_DEFECT_SERIES["overflow"]):
+        if a.version is not None and not in_series(a.version, SCORE_DEFECT_SERIES["overflow"]):
             return None
         kind = "overflow"
         evidence["victim_rss_pages"] = ((row.rss_pages or 0) + (row.swapents or 0), a.lines(row.line))
@@ -395,11 +395,6 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
     )
     evidence["kill_score"] = (kill.score, lines[:1] or a.lines(kill.line))
     return kind
-
-
-def _in_series(version: tuple[int, ...], series: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
-    first, last = series
-    return first <= version[: len(first)] and version[: len(last)] <= last
 
 
 def _killed_on_development_tree(a: Analysis) -> bool:
