@@ -19,7 +19,7 @@ from typing import IO
 
 from ahocorasick_rs import BytesAhoCorasick
 
-from grammar.context_facts import ProgramKey, local_key, program_key
+from grammar.context_facts import ProgramKey, local_key, program_key, tag_host
 from grammar.detect import is_report_line
 from grammar.normalise import MAX_LINE_CHARS, line_content
 from grammar.screen import context_screen, context_screen_but, oom_screen
@@ -262,6 +262,29 @@ def _inert(line: bytes) -> bool | ProgramKey:
     text = body.strip()[:MAX_LINE_CHARS]
     if not (text and prefix.strip()):
         return False
+    verdict = _TEXT_VERDICTS.get(text)
+    if verdict is None:
+        verdict = _text_verdict(text, line)
+        if len(_TEXT_VERDICTS) >= _TEXT_VERDICTS_MAX:
+            _TEXT_VERDICTS.clear()
+        _TEXT_VERDICTS[text] = verdict
+    if verdict is True or verdict is False:
+        return verdict
+    return (*verdict, tag_host(prefix))  # (program_key: the tag's host is its prefix's)
+
+
+# What the grammars make of a line's text (after its log prefix) depends on that text alone, and a
+# log repeats its messages: each text is judged once (of the 30,500 lines at the windows' ends of
+# the aggregated syslog of bench/aggregated_log.py, 20,532 texts differ). Bounded: a log of
+# distinct texts costs a dictionary of this many entries.
+_TEXT_VERDICTS: dict[str, bool | tuple[str, str | None]] = {}
+_TEXT_VERDICTS_MAX = 4096
+
+
+def _text_verdict(text: str, line: bytes) -> bool | tuple[str, str | None]:
+    """For ``_inert``: False when ``text`` is not OTHER to both grammars, else True, or the
+    (program, unit) of the syslog program tag it starts with when the context reader reads it as
+    one. ``line``: the physical line it was read from."""
     if not oom_screen().is_other(text, line):
         return False
     if "]:" not in text:  # no program tag: OTHER to oom.lark is known, so context.lark's screen decides
@@ -269,8 +292,8 @@ def _inert(line: bytes) -> bool | ProgramKey:
     # a syslog program tag matches most lines with one: the other terminals are screened
     if not context_screen_but("PROGRAM_TAG").is_other(text, line):
         return False
-    key = program_key(text, prefix)
-    return True if key is None else key
+    key = program_key(text)
+    return True if key is None else key[:2]
 
 
 def _run_together(data: bytes) -> bool:

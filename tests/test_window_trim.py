@@ -226,3 +226,16 @@ def test_a_program_tag_of_another_host_does_not_stand_for_this_hosts_first_line(
     third = own.replace(b" db-1 ", b" db-3 ")
     kept = grammar.windows.trimmed(seed + other + noise(20, rng) + third + noise(40, rng), program_names_workload)
     assert third not in kept and other in kept
+
+
+def test_a_lines_verdict_is_read_once_per_text_and_its_host_from_its_own_prefix() -> None:
+    # the same message on two hosts: one judgement of the text (grammar.windows._TEXT_VERDICTS), each
+    # line's key with its own host, and a text the grammar knows is not inert whatever its prefix
+    first = b"Sep 23 10:00:00 db-1 redis-server[4]: Background saving started\n"
+    second = b"Sep 23 10:00:07 db-2 redis-server[4]: Background saving started\n"
+    assert grammar.windows._inert(first) == ("redis-server", None, "db-1")
+    assert "redis-server[4]: Background saving started" in grammar.windows._TEXT_VERDICTS
+    assert grammar.windows._inert(second) == ("redis-server", None, "db-2")
+    known = b"Sep 23 10:00:00 db-1 kernel: Out of memory: Killed process 812 (java)\n"
+    assert grammar.windows._inert(known) is False
+    assert grammar.windows._inert(known.replace(b"db-1", b"db-2")) is False
