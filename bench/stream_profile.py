@@ -1,11 +1,17 @@
 """Where the time of `oomlens analyze --format jsonl` goes on a big log, per stage (issue 12).
 
-    .venv/bin/python bench/stream_profile.py LOG [--windows N]
+    .venv/bin/python bench/stream_profile.py LOG [--windows N] [--timers]
 
 LOG is e.g. the aggregated syslog that `bench/aggregated_log.py --keep PATH` writes. Prints the
 CPU time of cutting the whole log into windows, then the CPU time per window of analysing and
 encoding the first N windows, and each stage's share of it as cProfile counts it (the profiler
 adds most to pure-Python stages, so shares are indicative). Run by hand; never in unit tests.
+
+With ``--timers``, no profiler: the scan's parts are timed as passes of their own over the file
+(reading, the anchor search, the newline count), and every window is analysed with a CPU timer
+around each stage (nested stages are counted in their parent too), the end-of-window trim
+included, so the figures add up to about the CPU time of `analyze --format jsonl --jobs 1` less
+its start-up.
 """
 
 from __future__ import annotations
@@ -41,7 +47,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path)
     parser.add_argument("--windows", type=int, default=300)
+    parser.add_argument("--timers", action="store_true", help="CPU timers per stage over all windows, no profiler")
     args = parser.parse_args()
+    if args.timers:
+        return timers(args.log)
 
     import grammar.windows
     from bot.pipeline import program_names_workload
@@ -94,6 +103,90 @@ def main() -> int:
         )
         share = cumulative / total
         print(f"  {label:<42} {share * 100:5.1f} %  ~{share * per_window * 1000:.2f} ms")
+    return 0
+
+
+# (module, function, label) wrapped with a CPU timer by --timers, outermost first
+TIMED = [
+    ("grammar.windows", "trimmed", "end-of-window trim"),
+    ("bot.pipeline", "parse_text", "parse (all of the below)"),
+    ("grammar.parse", "normalise", "  normalise (prefixes, classification, joins)"),
+    ("grammar.parse", "_oldest_first", "  line order"),
+    ("grammar.parse", "read_context", "  context facts"),
+    ("grammar.parse", "classify_lines", "  Lark LALR parse + line transformer"),
+    ("grammar.parse", "assemble", "  assemble events"),
+    ("grammar.parse", "_stream_keys", "    host/caller of each line (stamps)"),
+    ("bot.pipeline", "analyse_event", "diagnose"),
+    ("bot.render.jsonl", "event_dict", "JSON-ready dict"),
+    ("bot.render.jsonl", "dumps_pieces", "JSON encoding"),
+]
+
+
+def timers(log: Path) -> int:
+    import importlib
+
+    from bot.pipeline import program_names_workload
+    from bot.render.jsonl import window_lines
+    from grammar.windows import CHUNK_BYTES, anchor_starts, windows
+
+    size = log.stat().st_size / 2**20
+    anchor_starts(b"warm-up")  # the anchor database, built once
+    with log.open("rb") as handle:  # warm-up: the screens, the grammars, the caches of one window
+        for window in windows(handle, may_use=program_names_workload):
+            window_lines(window)
+            break
+    start = time.process_time()
+    with log.open("rb") as handle:
+        while handle.read(CHUNK_BYTES):
+            pass
+    reading = time.process_time() - start
+    searching = counting = 0.0
+    with log.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            start = time.process_time()
+            anchor_starts(block)
+            middle = time.process_time()
+            block.count(b"\n")
+            searching, counting = searching + middle - start, counting + time.process_time() - middle
+
+    spent: dict[str, float] = dict.fromkeys((label for _, _, label in TIMED), 0.0)
+
+    def timed(function: object, label: str) -> object:
+        def run(*args: object, **kwargs: object) -> object:
+            begin = time.process_time()
+            try:
+                return function(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                spent[label] += time.process_time() - begin
+
+        return run
+
+    for module_name, function, label in TIMED:
+        module = importlib.import_module(module_name)
+        setattr(module, function, timed(getattr(module, function), label))
+    start = time.process_time()
+    scanned = 0.0
+    count = 0
+    with log.open("rb") as handle:
+        cut = windows(handle, may_use=program_names_workload)
+        while True:
+            begin = time.process_time()
+            window = next(cut, None)
+            scanned += time.process_time() - begin
+            if window is None:
+                break
+            window_lines(window)
+            count += 1
+    total = time.process_time() - start
+    print(f"{size:.0f} MB, {count} windows: {total:.2f} s CPU (start-up left out)")
+    print(f"  scan (windows, the trim included) {scanned:5.2f} s")
+    print(f"    reading (a pass of its own)     {reading:5.2f} s")
+    print(f"    anchor search (Hyperscan)       {searching:5.2f} s")
+    print(f"    newline count                   {counting:5.2f} s")
+    print(f"    {TIMED[0][2]:<32}{spent[TIMED[0][2]]:5.2f} s")
+    print(f"  analysis of the windows           {total - scanned:5.2f} s")
+    for _, _, label in TIMED[1:]:
+        print(f"    {label:<46}{spent[label]:5.2f} s")
     return 0
 
 
