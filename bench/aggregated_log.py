@@ -13,9 +13,10 @@ known, so "every event is found" is checked, not assumed.
 
 With `--jobs` in the command's help, each command runs with `--jobs 1` and `--jobs 2`; the run
 prints how much faster `--jobs 2` is (wall) and whether its output is byte-identical to
-`--jobs 1`'s, and the load average before and after (other programs on the machine lengthen
-the wall times, not the CPU times). The summary's `posted_at`, the time of the run, is left out
-of that comparison.
+`--jobs 1`'s, whether each command's output is byte-identical to the same command's of
+`--before`, and the load average before and after (other programs on the machine lengthen the
+wall times, not the CPU times). The summary's `posted_at`, the time of the run, is left out of
+those comparisons.
 
 Each oomlens runs as an installed package does, from bytecode (this machine's environment sets
 PYTHONDONTWRITEBYTECODE, which would time every module compiled from source at every run, about
@@ -258,6 +259,10 @@ def main() -> int:
                         f"{label}{kind}: --jobs 2 is {one[0] / two[0]:.2f}x faster than --jobs 1 (wall), "
                         f"CPU {two[1] / one[1]:.2f}x; output {'byte-identical' if same else 'DIFFERS'}"
                     )
+        for name, _ in runs:  # a speed change must not change what is written
+            if f"before: {name}" in digests:
+                same = digests[name] == digests[f"before: {name}"]
+                print(f"{name}: output {'byte-identical to' if same else 'DIFFERS from'} --before's")
         print(f"expected events: {args.events}; CPU = user + system of the command and its workers")
         load_after = os.getloadavg()
         print(
