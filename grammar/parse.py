@@ -1090,7 +1090,24 @@ _ARM64_X29: _Guarded = (r"\bx29:", ("x29:",))
 # arch names its registers so (x86-32 prints EAX.., arm64 x0.., PowerPC GPR00..)
 _X86_64_REGISTERS: _Guarded = (
     r"\b(?:RAX|RBX|RCX|RDX|RSI|RDI|RBP|R0[89]|R1[0-5]): [0-9a-fA-F]{16}\b|\bknlGS:",
-    ("RAX: ", "RBX: ", "RCX: ", "RDX: ", "RSI: ", "RDI: ", "RBP: ", "R08: ", "R09: ", "R10: ", "R11: ", "R12: ", "R13: ", "R14: ", "R15: ", "knlGS:"),
+    (
+        "RAX: ",
+        "RBX: ",
+        "RCX: ",
+        "RDX: ",
+        "RSI: ",
+        "RDI: ",
+        "RBP: ",
+        "R08: ",
+        "R09: ",
+        "R10: ",
+        "R11: ",
+        "R12: ",
+        "R13: ",
+        "R14: ",
+        "R15: ",
+        "knlGS:",
+    ),
 )
 _ARM64_PSTATE: _Guarded = (r"\bpstate:", ("pstate:",))
 _FRAME_ADDRESS: _Guarded = (r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", ("[<", ">{"))
@@ -1517,7 +1534,7 @@ def _subgroup_stats(items: list[Item], item: Item) -> bool:
     second report."""
     first = next((i.fields.get("path") for i in items if i.kind == "memcg_stats_start"), None)
     path = item.fields.get("path")
-    return bool(first and path) and path.startswith(first.rstrip("/") + "/")
+    return isinstance(first, str) and isinstance(path, str) and bool(first) and path.startswith(first.rstrip("/") + "/")
 
 
 def _stat_of(current: _Draft | None, item: Item) -> bool:

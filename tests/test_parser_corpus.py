@@ -142,7 +142,10 @@ def _problems(case: str) -> list[str]:
 
 
 def _held_out_later(case: str) -> bool:
-    return is_held_out(case) and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave()
+    return (
+        is_held_out(case)
+        and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave()
+    )
 
 
 @pytest.mark.parametrize("case", corpus_cases())

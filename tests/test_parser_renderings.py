@@ -47,7 +47,14 @@ CASES = [
     for case in corpus_cases()
     if not is_held_out(case)
     and case
-    not in third_wave() | fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave() | tenth_wave()
+    not in third_wave()
+    | fourth_wave()
+    | fifth_wave()
+    | sixth_wave()
+    | seventh_wave()
+    | eighth_wave()
+    | ninth_wave()
+    | tenth_wave()
 ]
 
 # Misreads the parser still makes in a format, on that format's sample: how many cases at most

@@ -47,7 +47,16 @@ def dumps(count: int) -> list[bytes]:
     """``count`` real dumps of the tuned folds, spread over the corpus (every format and kind) as
     it stood before the third wave (the fourth to tenth are kept out too): the fleet, and so which ranges hold a join, stays what the
     assertions below were written against when cases are added."""
-    later = third_wave() | fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave() | tenth_wave()
+    later = (
+        third_wave()
+        | fourth_wave()
+        | fifth_wave()
+        | sixth_wave()
+        | seventh_wave()
+        | eighth_wave()
+        | ninth_wave()
+        | tenth_wave()
+    )
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []
