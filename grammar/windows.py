@@ -32,9 +32,10 @@ QUIET_LINES = 60  # unrecognised lines after which a report is over (as parse.py
 LEAD_LINES = 3  # unrecognised lines kept before an anchor (a prefix-only line, a SysRq line)
 LOOKBACK_LINES = 400  # report lines (call trace, registers) looked for before an anchor
 LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held for that
-# A `uname -a` output or the kernel's boot banner (oom.lark UNAME, BANNER) up to this many lines
-# above a window's first line is taken into it: the kernel release the report's own header, when
-# it is missing or cut, does not name (parse.py reads such a line as the paste's release). Fewer
+# A `uname -a` output, the kernel's boot banner or `docker info`'s `Kernel Version:` line (oom.lark
+# UNAME, BANNER, KERNEL_VERSION) up to this many lines above a window's first line is taken into
+# it: the kernel release the report's own header, when it is missing or cut, does not name
+# (parse.py reads such a line as the paste's release). Fewer
 # than the resetting lines a range's part starts after (``join_point``: SYNC_LINES of them, its
 # last LEAD_LINES inside the part; a release line is a report line, never a resetting one), so a
 # range's worker and one scan of the whole file find the same line.
@@ -398,14 +399,15 @@ def _is_report_line(raw: bytes) -> bool:
 
 
 def _is_release_line(raw: bytes) -> bool:
-    """A `uname -a` output or the kernel's boot banner (both name the running kernel's release)."""
-    if b"Linux" not in raw or _FOREIGN.match(raw):
+    """A `uname -a` output, the kernel's boot banner or `docker info`'s `Kernel Version:` line
+    (each names the running kernel's release)."""
+    if (b"Linux" not in raw and b"Kernel Version: " not in raw) or _FOREIGN.match(raw):
         return False
     text, _prefix = line_content(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace").rstrip("\r\n"))
     return classify(text.strip()[:MAX_LINE_CHARS]) in _RELEASE_TERMINALS
 
 
-_RELEASE_TERMINALS = frozenset({"UNAME", "BANNER"})
+_RELEASE_TERMINALS = frozenset({"UNAME", "BANNER", "KERNEL_VERSION"})
 
 
 def _reach_release(
