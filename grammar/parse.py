@@ -310,6 +310,8 @@ class _Draft:
             other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
         ):
             return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
+        if kind == "memcg_stats_start" and self.reached <= 3 and _subgroup_stats(self.items, item):
+            return True
         if kind in _ONCE and kind in self.kinds:
             return False
         if kind in ("task_header", "hardware") and "panic" in self.kinds:
@@ -978,7 +980,7 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
                 return name
     registers = " ".join(item.text for item in items if item.kind == "register_line")[:4000]
     traces = [item.text for item in items if item.kind == "trace_line"][:60]
-    if "RIP:" in registers or "RSP:" in registers:
+    if "RIP:" in registers or "RSP:" in registers or _guarded_search(_X86_64_REGISTERS, registers):
         return "x86_64"
     if "EIP:" in registers or "ESP:" in registers:
         return "i686"
@@ -1083,6 +1085,30 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
 # functions (its cache), as before: compiled only by a paste that gets this far.
 _Guarded = tuple[str, tuple[str, ...]]
 _ARM64_X29: _Guarded = (r"\bx29:", ("x29:",))
+# x86-64's general registers as __show_regs() prints them (arch/x86/kernel/process_64.c, 2.6.24
+# to 6.x: `RAX: %016lx RBX: ... RCX:`, `RBP: ... R08: ... R09:`, ..., and `knlGS:`); no other
+# arch names its registers so (x86-32 prints EAX.., arm64 x0.., PowerPC GPR00..)
+_X86_64_REGISTERS: _Guarded = (
+    r"\b(?:RAX|RBX|RCX|RDX|RSI|RDI|RBP|R0[89]|R1[0-5]): [0-9a-fA-F]{16}\b|\bknlGS:",
+    (
+        "RAX: ",
+        "RBX: ",
+        "RCX: ",
+        "RDX: ",
+        "RSI: ",
+        "RDI: ",
+        "RBP: ",
+        "R08: ",
+        "R09: ",
+        "R10: ",
+        "R11: ",
+        "R12: ",
+        "R13: ",
+        "R14: ",
+        "R15: ",
+        "knlGS:",
+    ),
+)
 _ARM64_PSTATE: _Guarded = (r"\bpstate:", ("pstate:",))
 _FRAME_ADDRESS: _Guarded = (r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", ("[<", ">{"))
 _MIPS_ENTRY: _Guarded = (
@@ -1500,6 +1526,17 @@ _STAT_KEYS = frozenset(
 )
 
 
+def _subgroup_stats(items: list[Item], item: Item) -> bool:
+    """Whether a `Memory cgroup stats for <path>:` line is one of the report's own: cgroup v1
+    prints one such line for the memory cgroup whose limit was hit and one for each group below
+    it (mm/memcontrol.c mem_cgroup_print_oom_info(), 3.x-4.x: for_each_mem_cgroup_tree), each
+    with that group's own counters, so a line for a group below the report's first one is not a
+    second report."""
+    first = next((i.fields.get("path") for i in items if i.kind == "memcg_stats_start"), None)
+    path = item.fields.get("path")
+    return isinstance(first, str) and isinstance(path, str) and bool(first) and path.startswith(first.rstrip("/") + "/")
+
+
 def _stat_of(current: _Draft | None, item: Item) -> bool:
     """Whether a `key value` memory.stat line belongs to the open event: after its `Memory cgroup
     stats for` header, or, where a person cut that header out of an excerpt ('...' between the
@@ -1532,6 +1569,11 @@ def _memcg(by_kind: dict[str, list[Item]], summary: OomSummary | None) -> MemcgI
     if stats_start is not None and stats_start.fields["inline"]:
         stats.update(stats_start.fields["inline"])
         units = "kB"
+        # cgroup v1's line for each group below the one whose limit was hit holds that group's own
+        # counters (_subgroup_stats): the limit's usage is the sum over them all
+        for below in by_kind.get("memcg_stats_start", [])[1:]:
+            for key, value in (below.fields["inline"] or {}).items():
+                stats[key] = stats.get(key, 0) + value
     # without the header (cut from an excerpt) only the v2-format keys were kept (_stat_of): bytes
     if stats_start is not None or counters:
         for stat in by_kind.get("memcg_stat", []):

@@ -389,6 +389,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         g = self._groups("BANNER", children[0])
         return Item("other", str(children[0]), {"release": g.get("lv_release")})
 
+    def kernel_version(self, children: list[Token]) -> Item:
+        g = self._groups("KERNEL_VERSION", children[0])
+        return Item("other", str(children[0]), {"release": g.get("kv_release")})
+
     def task_header_s390(self, children: list[Token]) -> Item:
         g = self._groups("TASK_HEADER_S390", children[0])
         item = self._header("task_header", None, None, g.get("ths_cpu"), g.get("ths_rest") or "")

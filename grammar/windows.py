@@ -21,6 +21,7 @@ from ahocorasick_rs import BytesAhoCorasick
 
 from grammar.context_facts import ProgramKey, local_key, program_key, tag_host
 from grammar.detect import is_report_line
+from grammar.lexicon import classify
 from grammar.normalise import MAX_LINE_CHARS, line_content
 from grammar.screen import context_screen, context_screen_but, oom_screen
 from grammar.stamps import read_stamp
@@ -31,6 +32,14 @@ QUIET_LINES = 60  # unrecognised lines after which a report is over (as parse.py
 LEAD_LINES = 3  # unrecognised lines kept before an anchor (a prefix-only line, a SysRq line)
 LOOKBACK_LINES = 400  # report lines (call trace, registers) looked for before an anchor
 LOOKBACK_BYTES = 256 * 1024  # at most this much of the previous chunk is held for that
+# A `uname -a` output, the kernel's boot banner or `docker info`'s `Kernel Version:` line (oom.lark
+# UNAME, BANNER, KERNEL_VERSION) up to this many lines above a window's first line is taken into
+# it: the kernel release the report's own header, when it is missing or cut, does not name
+# (parse.py reads such a line as the paste's release). Fewer
+# than the resetting lines a range's part starts after (``join_point``: SYNC_LINES of them, its
+# last LEAD_LINES inside the part; a release line is a report line, never a resetting one), so a
+# range's worker and one scan of the whole file find the same line.
+RELEASE_LINES = QUIET_LINES - 1
 
 # Text found in the first lines of every report kind (trigger, fragments, memcg and kill lines,
 # Mem-Info, task dumps). All of them are searched in one pass over each chunk; a hit opens a
@@ -412,6 +421,41 @@ def _is_report_line(raw: bytes) -> bool:
     return is_report_line(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace"))
 
 
+def _is_release_line(raw: bytes) -> bool:
+    """A `uname -a` output, the kernel's boot banner or `docker info`'s `Kernel Version:` line
+    (each names the running kernel's release)."""
+    if (b"Linux" not in raw and b"Kernel Version: " not in raw) or _FOREIGN.match(raw):
+        return False
+    text, _prefix = line_content(raw[: MAX_LINE_CHARS * 2].decode("utf-8", errors="replace").rstrip("\r\n"))
+    return classify(text.strip()[:MAX_LINE_CHARS]) in _RELEASE_TERMINALS
+
+
+_RELEASE_TERMINALS = frozenset({"UNAME", "BANNER", "KERNEL_VERSION"})
+
+
+def _reach_release(
+    chunk: bytes, start: int, free_from: int, back: int, borrowed: list[bytes], tail: list[bytes]
+) -> tuple[int, list[bytes]]:
+    """Where a window that starts at ``back`` (after ``borrowed``, the last lines of ``tail``)
+    starts instead when a release line (``_is_release_line``) lies at most RELEASE_LINES lines
+    above it, in lines no earlier window holds: its new start in ``chunk`` and the lines of
+    ``tail`` it then borrows. Unchanged when there is none."""
+    seen, position = 0, back
+    if not borrowed:
+        while seen < RELEASE_LINES and position > free_from:
+            previous = max(free_from, chunk.rfind(b"\n", 0, position - 1) + 1)
+            seen += 1
+            if _is_release_line(chunk[previous:position]):
+                return previous, borrowed
+            position = previous
+    if position == free_from == start:
+        rest = len(tail) - len(borrowed)
+        for index in range(rest - 1, max(-1, rest - 1 - (RELEASE_LINES - seen)), -1):
+            if _is_release_line(tail[index]):
+                return start, tail[index:]
+    return back, borrowed
+
+
 @dataclass(frozen=True)
 class Window:
     """Consecutive lines of a log: ``data`` starts at 1-based line ``first_line`` of the whole file."""
@@ -505,6 +549,10 @@ def windows(
                         borrowed.append(raw)
                     borrowed.reverse()
                 line_no += skipped
+                reach, borrowed = _reach_release(chunk, start, free_from, back, borrowed, tail)
+                if reach < back:
+                    kept += chunk.count(b"\n", reach, back)
+                    back = reach
                 window = [*borrowed, chunk[back:line_start]] if back < line_start else borrowed
                 window_start = line_no - kept - len(borrowed)
                 window_bytes = line_start - back + sum(len(raw) for raw in borrowed)

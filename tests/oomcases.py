@@ -59,6 +59,11 @@ def eighth_wave() -> set[str]:
     return _wave("EIGHTH")
 
 
+def ninth_wave() -> set[str]:
+    """Cases added in the ninth wave of 2026-12-06 (tests/corpus/NINTH_WAVE.txt)."""
+    return _wave("NINTH")
+
+
 def tenth_wave() -> set[str]:
     """Cases added in the tenth wave of 2026-12-06 (tests/corpus/TENTH_WAVE.txt)."""
     return _wave("TENTH")

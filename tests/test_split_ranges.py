@@ -20,6 +20,7 @@ from oomcases import (
     fourth_wave,
     is_held_out,
     load_case,
+    ninth_wave,
     seventh_wave,
     sixth_wave,
     tenth_wave,
@@ -44,9 +45,18 @@ def lines_of(template: bytes, count: int) -> bytes:
 
 def dumps(count: int) -> list[bytes]:
     """``count`` real dumps of the tuned folds, spread over the corpus (every format and kind) as
-    it stood before the third wave (the fourth to eighth and the tenth are kept out too): the fleet, and so which ranges hold a join, stays what the
+    it stood before the third wave (the fourth to tenth are kept out too): the fleet, and so which ranges hold a join, stays what the
     assertions below were written against when cases are added."""
-    later = third_wave() | fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | tenth_wave()
+    later = (
+        third_wave()
+        | fourth_wave()
+        | fifth_wave()
+        | sixth_wave()
+        | seventh_wave()
+        | eighth_wave()
+        | ninth_wave()
+        | tenth_wave()
+    )
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []
