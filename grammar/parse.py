@@ -525,6 +525,10 @@ def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
 # quotes or brackets, followed by punctuation. Sentences are mostly such words; log and command
 # lines are mostly numbers, paths, key=value pairs and addresses.
 _PROSE_WORDS = re.compile(r"(?<!\S)[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*(?!\S)")
+# Chinese and Japanese put no space between words, and a Korean word carries its particles: a run
+# of their characters is a clause, not a token. Each two such characters count as one word (the
+# words of those languages are one to three characters long).
+_PROSE_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _PROSE_MIN_WORDS = 3
 _PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
 
@@ -534,15 +538,17 @@ def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, .
     reads as no kernel line (nor as a kernel line it keeps fields of: the `Linux version ...
     (gcc ...)` banner, a `uname -a`) and the context grammar as no command output, that carry no log
     prefix (the lines ``assemble`` takes for prose between quoted reports), and that are shaped
-    like a sentence: at least three words, and words at least half of the line's tokens. The
-    first ``_PROSE_MAX_LINES`` of them."""
+    like a sentence: at least three words, and words at least half of the line's tokens (every two
+    Chinese, Japanese or Korean characters counting as a word). The first ``_PROSE_MAX_LINES`` of
+    them."""
     taken = {c.line.number for c in context.lines}
     out: list[SourceLine] = []
     words_of = _PROSE_WORDS.findall
+    cjk_of = _PROSE_CJK.findall
     for item in items:
         if item.kind != "other" or item.prefix or item.fields or not item.text or item.number in taken:
             continue
-        words = len(words_of(item.text))
+        words = len(words_of(item.text)) + len(cjk_of(item.text)) // 2
         if words >= _PROSE_MIN_WORDS and 2 * words >= len(item.text.split()):
             out.append(SourceLine(item.number, item.text, ""))
             if len(out) >= _PROSE_MAX_LINES:

@@ -112,19 +112,28 @@ def _recognise(names: tuple[str, ...], paths: tuple[str, ...]) -> Workload | Non
     return None
 
 
+# A letter or digit that continues a word. Chinese and Japanese write no space between words, and
+# Korean joins its particles to the word before them ("open-vm-tools有内存泄漏", "Redis가"): a
+# character of those scripts ends a Latin product name as a space would.
+_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
+
+
 @lru_cache(maxsize=1)
 def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
     """One pattern of every record's ``prose`` names (whole words, any case; the longest first so
     that `clickhouse-backup` is not read as a shorter name), and the record of each name (lower
     case). A name joined by a hyphen to a word before or after it names another program
     (`cassandra-stress` is a load generator, `redis-exporter` a metrics agent), a version after
-    it does not (`redis-2.6.13`)."""
+    it does not (`redis-2.6.13`); a character of a script written without spaces (Chinese,
+    Japanese) or with particles joined to words (Korean) ends a name as a space does."""
     names: dict[str, Workload] = {}
     for workload in load():
         for word in workload.prose:
             names.setdefault(word.lower(), workload)
     alternation = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?!\w|-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
+    pattern = (
+        re.compile(rf"(?<!{_WORD}|-)(?:{alternation})(?!{_WORD}|-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
+    )
     return pattern, names
 
 
