@@ -30,7 +30,7 @@ def _first(text: str, count: int = 3) -> list[str]:
 
 
 def test_a_program_named_in_chinese_prose_gets_its_release_step() -> None:
-    # github.com/coolsnowwolf/lede/issues/6459: "open-vm-tools有内存泄漏问题，上游的issue" above a header
+    # github.com/coolsnowwolf/lede/issues/6459: "open-vm-tools有内存泄漏问题" (open-vm-tools has a memory leak) above a header
     # cut after its trace; the expert's fix was the open-vm-tools release that fixed vmtoolsd's leak
     steps = _first(_text("gh-coolsnowwolf-lede-6459"))
     lever = [s for s in steps if "open-vm-tools (named in the words around the log" in s]
