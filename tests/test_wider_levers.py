@@ -112,6 +112,18 @@ def test_new_records_know_the_names_their_programs_run_under() -> None:
     }
     for comm, record in names.items():
         assert recognise([comm[:15]]).id == record, comm  # type: ignore[union-attr]
+    # the JVM's own threads and the Java libraries' thread pools allocate under their names
+    for thread in (
+        "G1 Conc#0",
+        "Reference Handler",
+        "pool-3-thread-1",
+        "ForkJoinPool.commonPool-worker-1",
+        "http-nio-8080-exec-4",
+        "qtp1894369629-17",
+        "nioEventLoopGroup-2-1",
+    ):
+        assert recognise([thread[:15]]).id == "jvm", thread  # type: ignore[union-attr]
+    assert recognise(["pool"]) is None and recognise(["http-server"]) is None
     # journald logs on every systemd host: its lines around a report say nothing
     assert recognise(["systemd-journal"]).id == "journald"  # type: ignore[union-attr]
     assert recognise_named("systemd-journal", "process") is None
