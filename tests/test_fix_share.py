@@ -67,7 +67,7 @@ reports, OOM602's impossible kill scores, OOM220 on a slab table without Mem-Inf
 204/229, held-out 31/47 (the wave's two fold-0 cases counted, both with the fix, before and after).
 The tenth wave (TENTH_WAVE.txt, 1 vendor knowledge-base case labelled before oomlens ran on it, in
 folds 1-4) reached 0/1 when it was added (the hugepages step is there, worded outside its pattern).
-The wider workload catalogue of 2026-12-06 (65 records: OpenZFS, open-vm-tools, JVM servers that
+The wider workload catalogue of 2026-12-06 (64 records: OpenZFS, open-vm-tools, JVM servers that
 run as `java` named by the paste's words, builds, databases, ...; Chinese prose read as a person's
 words; the program's own lever brought among the first three under an unsure top finding) took
 all cases from 210/239 to 212/239 (third wave 12/14, seventh 6/9); held-out unchanged at 31/49.

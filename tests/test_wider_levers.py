@@ -13,7 +13,7 @@ from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from knowledge.diagnose import bring_lever
-from knowledge.workloads import load, mentions, recognise, recognise_named
+from knowledge.workloads import load, mentions, recognise
 
 
 def _text(case: str) -> str:
@@ -124,9 +124,9 @@ def test_new_records_know_the_names_their_programs_run_under() -> None:
     ):
         assert recognise([thread[:15]]).id == "jvm", thread  # type: ignore[union-attr]
     assert recognise(["pool"]) is None and recognise(["http-server"]) is None
-    # journald logs on every systemd host: its lines around a report say nothing
-    assert recognise(["systemd-journal"]).id == "journald"  # type: ignore[union-attr]
-    assert recognise_named("systemd-journal", "process") is None
+    # journald, which allocates on every host and so often invokes the OOM killer as a bystander,
+    # has no record: its step would take the place of "find the process that grew"
+    assert recognise(["systemd-journal"]) is None
     # every runs_as is a generic runtime's name, never a program's own
     generic = re.compile(r"java|python|node|puma|ruby")
     assert all(generic.search(p.pattern) for w in load() for p in w.runs_as)
