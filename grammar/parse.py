@@ -15,7 +15,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, cast
@@ -527,8 +527,15 @@ def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
 _PROSE_WORDS = re.compile(r"(?<!\S)[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*(?!\S)")
 # Chinese and Japanese put no space between words, and a Korean word carries its particles: a run
 # of their characters is a clause, not a token. Each two such characters count as one word (the
-# words of those languages are one to three characters long).
-_PROSE_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# words of those languages are one to three characters long). Compiled when a line that is not
+# ASCII first asks (a class of these ranges costs some milliseconds to compile).
+
+
+@cache
+def _prose_cjk() -> re.Pattern[str]:
+    return re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
 _PROSE_MIN_WORDS = 3
 _PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
 
@@ -544,11 +551,12 @@ def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, .
     taken = {c.line.number for c in context.lines}
     out: list[SourceLine] = []
     words_of = _PROSE_WORDS.findall
-    cjk_of = _PROSE_CJK.findall
     for item in items:
         if item.kind != "other" or item.prefix or item.fields or not item.text or item.number in taken:
             continue
-        words = len(words_of(item.text)) + len(cjk_of(item.text)) // 2
+        words = len(words_of(item.text))
+        if not item.text.isascii():
+            words += len(_prose_cjk().findall(item.text)) // 2
         if words >= _PROSE_MIN_WORDS and 2 * words >= len(item.text.split()):
             out.append(SourceLine(item.number, item.text, ""))
             if len(out) >= _PROSE_MAX_LINES:
