@@ -168,3 +168,9 @@ def test_a_sure_top_finding_and_a_context_findings_lever_keep_their_places() -> 
     first = [step for _code, step in event.diagnosis.steps[:3]]
     assert "minikube start --memory" in first[0].text
     assert not any(step.action and step.action.startswith("lever ") for step in first)
+
+
+def test_go_services_named_in_prose_and_english_words_not() -> None:
+    assert mentions("our Traefik ingress and the MinIO gateway die at night") == ["Traefik", "MinIO"]
+    # consul, vault, nomad and caddy are English words; Grafana and Prometheus watch the workload
+    assert mentions("the consul said the vault is safe; grafana shows prometheus charts") == []
