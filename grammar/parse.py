@@ -15,7 +15,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, cast
@@ -527,6 +527,17 @@ def _oldest_first(lines: Sequence[Line]) -> tuple[Line, ...]:
 # quotes or brackets, followed by punctuation. Sentences are mostly such words; log and command
 # lines are mostly numbers, paths, key=value pairs and addresses.
 _PROSE_WORDS = re.compile(r"(?<!\S)[\"'(\[]?[A-Za-z][A-Za-z'-]*[\"')\],.;:!?]*(?!\S)")
+# Chinese and Japanese put no space between words, and a Korean word carries its particles: a run
+# of their characters is a clause, not a token. Each two such characters count as one word (the
+# words of those languages are one to three characters long). Compiled when a line that is not
+# ASCII first asks (a class of these ranges costs some milliseconds to compile).
+
+
+@cache
+def _prose_cjk() -> re.Pattern[str]:
+    return re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
 _PROSE_MIN_WORDS = 3
 _PROSE_MAX_LINES = 200  # the words of a message, not a whole unprefixed file
 
@@ -536,8 +547,9 @@ def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, .
     reads as no kernel line (nor as a kernel line it keeps fields of: the `Linux version ...
     (gcc ...)` banner, a `uname -a`) and the context grammar as no command output, that carry no log
     prefix (the lines ``assemble`` takes for prose between quoted reports), and that are shaped
-    like a sentence: at least three words, and words at least half of the line's tokens. The
-    first ``_PROSE_MAX_LINES`` of them."""
+    like a sentence: at least three words, and words at least half of the line's tokens (every two
+    Chinese, Japanese or Korean characters counting as a word). The first ``_PROSE_MAX_LINES`` of
+    them."""
     taken = {c.line.number for c in context.lines}
     out: list[SourceLine] = []
     words_of = _PROSE_WORDS.findall
@@ -545,6 +557,8 @@ def prose_lines(items: list[Item], context: ContextFacts) -> tuple[SourceLine, .
         if item.kind != "other" or item.prefix or item.fields or not item.text or item.number in taken:
             continue
         words = len(words_of(item.text))
+        if not item.text.isascii():
+            words += len(_prose_cjk().findall(item.text)) // 2
         if words >= _PROSE_MIN_WORDS and 2 * words >= len(item.text.split()):
             out.append(SourceLine(item.number, item.text, ""))
             if len(out) >= _PROSE_MAX_LINES:

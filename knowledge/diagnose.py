@@ -144,6 +144,10 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
     2b. when none of the first three steps is ``specific`` (the oom_score_adj that chose the
        victim, tmpfs or mlocked memory no kill frees), the first such step becomes the third
        (``bring_specific``);
+    2c. when none of the first three steps is the own lever of a program the event names (a step
+       whose action is ``lever ...``: knowledge/workloads.yaml's setting for the process that held,
+       charged or asked for the memory) and the top finding is not sure of its cause, the first
+       such step becomes the third (``bring_lever``);
     3. when the event shows a kernel or driver defect and none of the first three steps gives its
        path (a step marked ``defect_path``: the kernel or module upgrade, worded for the dump's
        release by knowledge.kernel_series), the first such step of a kernel-defect finding that
@@ -189,6 +193,7 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
             moved[0] = placed[FIRST_STEPS - 2][0]
             placed.insert(FIRST_STEPS - 1, moved)
     bring_specific(placed, findings)
+    bring_lever(placed, findings)
     if len(placed) > FIRST_STEPS and not any(p[2].defect_path for p in placed[:FIRST_STEPS]):
         later = next(
             (
@@ -228,6 +233,37 @@ def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None
             n
             for n in range(FIRST_STEPS, len(placed))
             if placed[n][2].specific and findings[placed[n][0]].role in ("root-cause", "contributing")
+        ),
+        None,
+    )
+    if later is None:
+        return
+    moved = placed.pop(later)
+    moved[0] = placed[FIRST_STEPS - 2][0]
+    placed.insert(FIRST_STEPS - 1, moved)
+
+
+def _is_lever(step: catalogue.Step) -> bool:
+    return bool(step.action and step.action.startswith("lever "))
+
+
+def bring_lever(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
+    """Rule 2c of ``order_steps`` (issue 13), in place on its ``placed`` list: when none of the
+    first three steps is a program's own lever (action ``lever ...``: the setting
+    knowledge/workloads.yaml gives for the process the event names as holding, charging or
+    requesting the memory) and the top finding is below SURE_TOP, the first such step of a
+    root-cause or contributing finding becomes the third (never first: the top finding's first two
+    stay). The application's own setting is what experts change when it is the program that grew;
+    a sure top cause (a kernel defect read from the figures, a limit measured) keeps its steps."""
+    if len(placed) <= FIRST_STEPS or any(_is_lever(p[2]) for p in placed[:FIRST_STEPS]):
+        return
+    if findings[placed[0][0]].confidence >= SURE_TOP:
+        return
+    later = next(
+        (
+            n
+            for n in range(FIRST_STEPS, len(placed))
+            if _is_lever(placed[n][2]) and findings[placed[n][0]].role in ("root-cause", "contributing")
         ),
         None,
     )

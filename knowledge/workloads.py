@@ -112,23 +112,54 @@ def _recognise(names: tuple[str, ...], paths: tuple[str, ...]) -> Workload | Non
     return None
 
 
+# Chinese and Japanese write no space between words, and Korean joins its particles to the word
+# before them ("open-vm-tools有内存泄漏", "Redis가"): a character of those scripts ends a Latin
+# product name as a space would. (Read in Python, not in the pattern: a character class of those
+# ranges costs some milliseconds to compile at start.)
+_SPACELESS = (
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
+)
+
+
+def _continues_word(char: str) -> bool:
+    """Whether ``char`` next to a name makes it part of a longer word (a letter, digit or
+    underscore of a script that separates its words)."""
+    if not (char.isalnum() or char == "_"):
+        return False
+    code = ord(char)
+    return not any(low <= code <= high for low, high in _SPACELESS)
+
+
 @lru_cache(maxsize=1)
 def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
     """One pattern of every record's ``prose`` names (whole words, any case; the longest first so
     that `clickhouse-backup` is not read as a shorter name), and the record of each name (lower
     case). A name joined by a hyphen to a word before or after it names another program
     (`cassandra-stress` is a load generator, `redis-exporter` a metrics agent), a version after
-    it does not (`redis-2.6.13`)."""
+    it does not (`redis-2.6.13`); a character of a script written without spaces (Chinese,
+    Japanese) or with particles joined to words (Korean) ends a name as a space does."""
     names: dict[str, Workload] = {}
     for workload in load():
         for word in workload.prose:
             names.setdefault(word.lower(), workload)
     alternation = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?!\w|-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
+    # (the pattern's bounds are ASCII; ``mentions`` checks the characters of other scripts)
+    pattern = re.compile(rf"(?<![A-Za-z0-9_-])(?:{alternation})(?!-[A-Za-z])", re.I) if names else re.compile(r"(?!)")
     return pattern, names
 
 
 def mentions(text: str) -> list[str]:
     """The records' ``prose`` names in ``text`` (a line of a person's own words), as written, in
     the order they appear."""
-    return [match.group(0) for match in _prose_names()[0].finditer(text)]
+    out = []
+    for match in _prose_names()[0].finditer(text):
+        start, end = match.span()
+        if (start and _continues_word(text[start - 1])) or (end < len(text) and _continues_word(text[end])):
+            continue  # inside a longer word: "éredis", "redisé", "redis2"
+        out.append(match.group(0))
+    return out
