@@ -92,11 +92,6 @@ PARSER_GAPS: dict[str, str] = {
     # parser joins that headerless zone report to the warn_alloc report just above it.
     "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second, headerless zone report nommu prints after its own "
     "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
-    # The poster pasted the same warning twice, as /var/log/messages lines and then as `dmesg`
-    # output (the same printk stamps); the two renderings have different prefixes, so neither is
-    # read as a quotation of the other.
-    "lore-37-i686-stk1160-order6-keep-buffers": "the one page allocation failure, pasted as syslog lines and again "
-    "as dmesg output, is read as two events",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
 }
