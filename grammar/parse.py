@@ -724,8 +724,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         start, end = spans[index]
         host = host_of.get(id(draft))
         if any(
-            _same_records(stamped[index], stamped[other], host, host_of.get(id(kept[other])))
-            for other in range(index)
+            _same_records(stamped[index], stamped[other], host, host_of.get(id(kept[other]))) for other in range(index)
         ):
             continue  # the printk records of an earlier event printed again (another rendering of the log)
         if any(
