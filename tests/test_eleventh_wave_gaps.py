@@ -12,6 +12,8 @@ from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
+from knowledge.analysis import Analysis
+from knowledge.checks.base import gave_up_after
 
 STK1160 = "lore-37-i686-stk1160-order6-keep-buffers"
 DMESG_START = "dmesg log:\n"
@@ -69,3 +71,58 @@ def test_another_machine_with_the_same_stamps_is_another_event() -> None:
 
 def test_the_analysis_reads_one_event() -> None:
     assert len(analyze(load_case(STK1160)[0]).events) == 1
+
+
+# - a page allocation failure whose caller then says it gave up (`stk1160: cannot alloc 196608
+#   bytes for tx[2] buffer`; nommu's `Allocation of length ... failed` and `Unable to allocate RAM
+#   for process text/data, errno 12`) is no harmless warning: the "treat it as harmless unless
+#   errors follow" verdict is not given when the paste shows those errors.
+
+NOMMU = "lore-319-stm32-nommu-alloc-pages-exact-leak"
+AOE = "lore-2638rc6-aoe-jumbo-order1"
+HARMLESS = "Treat this single warning as harmless"
+
+
+def _steps(data: bytes) -> list[str]:
+    event = analyze(data).events[0]
+    return [step for finding in event.findings for step in finding.remediation]
+
+
+def _gave_up(data: bytes) -> list[str]:
+    dump = parse_text(data)
+    return [line.text for line in gave_up_after(Analysis(dump.events[0], dump))]
+
+
+def test_a_driver_that_gave_up_after_the_warning_is_no_harmless_warning() -> None:
+    data = load_case(STK1160)[0]
+    assert _gave_up(data) == ["stk1160: cannot alloc 196608 bytes for tx[2] buffer"]
+    steps = _steps(data)
+    assert not any(step.startswith(HARMLESS) for step in steps)
+    assert "stk1160" in steps[0]
+
+
+def test_a_program_that_could_not_be_loaded_is_no_harmless_warning() -> None:
+    assert not is_held_out(NOMMU)
+    data = load_case(NOMMU)[0]
+    assert [text.split(": ", 1)[0] for text in _gave_up(data)] == [
+        "nommu",
+        "Unable to allocate RAM for process text/data, errno 12",
+    ]
+    assert not any(step.startswith(HARMLESS) for step in _steps(data))
+
+
+def test_the_same_warning_without_the_drivers_message_is_still_harmless_on_its_own() -> None:
+    # the dmesg rendering alone, its driver lines cut after the report: nothing says what failed
+    _, dmesg = _text().split(DMESG_START, 1)
+    report = dmesg.split("[675741.725416] stk1160: cannot alloc", 1)[0]
+    data = report.encode()
+    assert _gave_up(data) == []
+    assert _steps(data)[0].startswith(HARMLESS)
+
+
+def test_slubs_own_unable_to_allocate_line_is_part_of_the_report_not_its_outcome() -> None:
+    # mm/slub.c slab_out_of_memory(): `SLUB: Unable to allocate memory on node -1 (gfp=0x20)`
+    assert not is_held_out(AOE)
+    data = load_case(AOE)[0]
+    assert b"SLUB: Unable to allocate memory on node -1" in data
+    assert _gave_up(data) == []
