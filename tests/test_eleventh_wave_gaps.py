@@ -126,3 +126,27 @@ def test_slubs_own_unable_to_allocate_line_is_part_of_the_report_not_its_outcome
     data = load_case(AOE)[0]
     assert b"SLUB: Unable to allocate memory on node -1" in data
     assert _gave_up(data) == []
+
+
+# - a page total below zero in the report (`-46 pages shared`): the arch show_mem() of 2.6-3.x
+#   kernels adds page_count(page) - 1 over the pages in use, so the sum is negative only when
+#   reference counts are - a kernel defect, read by OOM602 (kernel_bug) from the numbers.
+
+
+def test_a_negative_page_total_is_read() -> None:
+    event = parse_text(load_case(NOMMU)[0]).events[0]
+    assert event.page_totals["shared"] == -46
+
+
+def test_a_negative_pages_shared_total_is_a_kernel_defect() -> None:
+    event = analyze(load_case(NOMMU)[0]).events[0]
+    found = next(f for f in event.findings if f.code == "OOM602")
+    assert found.category == "kernel_bug"
+    assert any(e.name == "pages_shared" and e.value == -46 for e in found.evidence)
+    assert "kernel_bug" in [f.category for f in event.findings[:3]]
+
+
+def test_a_positive_pages_shared_total_is_no_sign() -> None:
+    data = load_case(NOMMU)[0].replace(b"] -46 pages shared", b"] 46 pages shared")
+    event = analyze(data).events[0]
+    assert not any(f.code == "OOM602" for f in event.findings)
