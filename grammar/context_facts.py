@@ -248,6 +248,12 @@ _SCREEN_WORDS = (
     "Modules linked in",
     "OOM request ignored",
     "NETDEV WATCHDOG",
+    "annot alloc",
+    "nable to allocate",
+    "ENOMEM",
+    "errno 12",
+    "error -12",
+    "Allocation of length",
     "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
@@ -488,6 +494,8 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             driver = named.group(1) if named else (before[-3] if len(before) >= 3 else None)
             if driver:
                 values["driver"] = driver.replace("-", "_")
+        elif terminal == "ALLOC_GAVE_UP":
+            values["text"] = groups["ag_text"].strip()
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

@@ -733,8 +733,22 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table;
     # and none for a single event, which is compared with nothing (a big table's is 10 MB)
     signatures = [set(_line_pairs(draft.items)) for draft in kept] if len(kept) > 1 else []
+    # The same report pasted twice in two renderings (syslog lines, then `dmesg`; a journal and a
+    # console): the prefixes differ, but each printk record keeps its microsecond stamp and text.
+    stamped = [_stamp_pairs(draft.items) for draft in kept] if len(kept) > 1 else []
     for index, draft in enumerate(kept):
         start, end = spans[index]
+        host = host_of.get(id(draft))
+        if any(
+            _same_records(stamped[index], stamped[other], host, host_of.get(id(kept[other]))) for other in range(index)
+        ):
+            continue  # the printk records of an earlier event printed again (another rendering of the log)
+        if any(
+            _same_records(stamped[index], stamped[other], host, host_of.get(id(kept[other])))
+            and len(stamped[index][1]) < len(stamped[other][1])  # type: ignore[index]
+            for other in range(index + 1, len(kept))
+        ):
+            continue  # a shorter rendering of the records a later event prints in full
         if any(
             _quotes(kept[index], signatures[index], kept[other], signatures[other], index > other)
             and (
@@ -871,6 +885,41 @@ def _quotes(
         )
         for own_prefix, own_text in _line_pairs(draft.items)
     )
+
+
+def _stamp_pairs(items: list[Item]) -> tuple[tuple[str, str], frozenset[str]] | None:
+    """The first line's (microsecond printk stamp, text) and the stamps of all stamped lines, or
+    None when the first line has no such stamp or fewer than three lines do. printk gives each
+    record one stamp (kernel/printk: the record's ts_nsec, printed to the microsecond), so lines
+    with the stamps of another event's lines, opening with its first line, are the same records,
+    whatever syslog, journald or a mail client put around them or where it wrapped them."""
+    stamps: set[str] = set()
+    opening: tuple[str, str] | None = None
+    for item in items:
+        match = _USEC_STAMP.search(item.prefix)
+        if match is None:
+            continue
+        stamp = _UPTIME.search(match.group(0))
+        key = stamp.group(1) if stamp else match.group(0)
+        if opening is None and item is items[0]:
+            opening = (key, item.text)
+        stamps.add(key)
+    if opening is None or len(stamps) < 3:
+        return None
+    return opening, frozenset(stamps)
+
+
+def _same_records(
+    own: tuple[tuple[str, str], frozenset[str]] | None,
+    other: tuple[tuple[str, str], frozenset[str]] | None,
+    own_host: str | None,
+    other_host: str | None,
+) -> bool:
+    """Whether ``own`` opens with ``other``'s first record and prints only records of ``other``
+    (the same machine, or a rendering that names none)."""
+    if own is None or other is None or (own_host and other_host and own_host != other_host):
+        return False
+    return own[0] == other[0] and own[1] <= other[1]
 
 
 def _line_pairs(items: list[Item]) -> Iterator[tuple[str, str]]:

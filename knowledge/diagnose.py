@@ -296,10 +296,11 @@ SIGNS_FINDING = "kernel.defect_signs"
 def _shown_by_signs(finding: Finding) -> bool:
     """Is ``finding`` the reading of kernel-defect signs (its path is brought forward, rule 3): the
     record that reads them from the figures (OOM610), or a kernel-defect finding that quotes a kill
-    score the scoring rules cannot give (OOM602's "score": the numbers, not a guess, show it)."""
+    score the scoring rules cannot give (OOM602's "score") or a page total below zero (OOM602's
+    "refcount"): the numbers, not a guess, show it)."""
     if finding.name == SIGNS_FINDING:
         return True
-    return finding.category == "kernel_bug" and any(e.name == "kill_score" for e in finding.evidence)
+    return finding.category == "kernel_bug" and any(e.name in ("kill_score", "pages_shared") for e in finding.evidence)
 
 
 def _over_a_weaker_option(third: catalogue.Step, finding: Finding) -> bool:

@@ -69,6 +69,11 @@ def tenth_wave() -> set[str]:
     return _wave("TENTH")
 
 
+def eleventh_wave() -> set[str]:
+    """Cases added in the eleventh wave of 2026-12-06 (tests/corpus/ELEVENTH_WAVE.txt)."""
+    return _wave("ELEVENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

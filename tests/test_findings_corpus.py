@@ -80,6 +80,9 @@ NINTH_WAVE = set((CORPUS / "NINTH_WAVE.txt").read_text().split())
 # The cases of the tenth wave of 2026-12-06 (vendor knowledge bases, Q&A sites, forums, distro bug
 # trackers; not GitHub), labelled the same way.
 TENTH_WAVE = set((CORPUS / "TENTH_WAVE.txt").read_text().split())
+# The cases of the eleventh wave of 2026-12-06 (mailing lists: reports, patches and replies with the
+# expert's fix; not GitHub), labelled the same way.
+ELEVENTH_WAVE = set((CORPUS / "ELEVENTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -127,6 +130,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | EIGHTH_WAVE
             | NINTH_WAVE
             | TENTH_WAVE
+            | ELEVENTH_WAVE
         ]
     )
     assert total >= 60
@@ -304,6 +308,27 @@ def test_ranking_on_the_tenth_wave_does_not_fall():
 # reservation ranks first; raise as the diagnosis improves, never lower
 TENTH_WAVE_TOP1 = 1
 TENTH_WAVE_TOP3 = 1
+
+
+def test_ranking_on_the_eleventh_wave_does_not_fall():
+    """The eleventh wave (ELEVENTH_WAVE.txt): mailing-list reports, patches and replies whose expert
+    gave a fix - a 2.6.35 ARM device's order-3 kmalloc on fragmented memory with no swap
+    (CONFIG_COMPACTION), zoned btrfs's order-6 zones array at mount (kvcalloc, 6.1), a 3.19 no-MMU
+    page leak (mm/nommu: fix memory leak), an i686 stk1160 capture driver's order-6 buffer on
+    fragmented memory (its keep_buffers option), a 6.10 dma-fence merge that multiplied fences
+    until an order-7 array failed (sort fences in dma_fence_unwrap_merge), and a fold-0 case
+    (counted, never described); labelled before oomlens ran on them. The floors are what was
+    reached when they were added (2026-12-06)."""
+    _wave_holds("eleventh", ELEVENTH_WAVE, 6, ELEVENTH_WAVE_TOP1, ELEVENTH_WAVE_TOP3)
+
+
+# of 6 labelled (two in fold 0, counted, never named), reached on 2026-12-06 when the wave was
+# added; raise as the diagnosis improves, never lower
+# (5 and 5: the no-MMU page leak, whose leak shows only in the poster's free(1) runs, ranks
+# fragmentation_high_order; its expert: kernel_bug); 5 and 6 once OOM602 read its report's
+# '-46 pages shared' (a page total below zero: reference counts that went negative)
+ELEVENTH_WAVE_TOP1 = 5
+ELEVENTH_WAVE_TOP3 = 6
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

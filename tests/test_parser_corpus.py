@@ -6,6 +6,7 @@ import pytest
 from oomcases import (
     corpus_cases,
     eighth_wave,
+    eleventh_wave,
     fifth_wave,
     fourth_wave,
     is_held_out,
@@ -87,6 +88,11 @@ PARSER_GAPS: dict[str, str] = {
     # 386.393786][  T709] ...'), which no prefix of grammar/prefixes.lark takes. The article's two
     # outputs come from two VMs (different 'Hardware name:' lines, a SUSE 5.x trace with printk caller
     # ids, then a RHEL 8.10 boot panic), so the one release printed is not the paste's.
+    # nommu's do_mmap_private() failure path prints its own line ('nommu: Allocation of length N from
+    # process P (comm) failed', mm/nommu.c) and a second show_free_areas() without any header; the
+    # parser joins that headerless zone report to the warn_alloc report just above it.
+    "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second, headerless zone report nommu prints after its own "
+    "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
 }
@@ -109,6 +115,9 @@ SEVENTH_WAVE_HELD_OUT_DIFFERING = 1
 EIGHTH_WAVE_HELD_OUT_DIFFERING = 1
 # The same for the ninth wave: when it was added (2026-12-06) its one fold-0 case matched its label.
 NINTH_WAVE_HELD_OUT_DIFFERING = 0
+# The same for the eleventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed
+# from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
+ELEVENTH_WAVE_HELD_OUT_DIFFERING = 1
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -142,10 +151,9 @@ def _problems(case: str) -> list[str]:
 
 
 def _held_out_later(case: str) -> bool:
-    return (
-        is_held_out(case)
-        and case in fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave()
-    )
+    later = fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave()
+    later |= eleventh_wave()
+    return is_held_out(case) and case in later
 
 
 @pytest.mark.parametrize("case", corpus_cases())
@@ -238,3 +246,12 @@ def test_ninth_wave_held_out_facts_in_aggregate() -> None:
     print(f"ninth wave, fold 0: {differing} of {len(cases)} differ from their labels")
     assert cases, "the ninth wave has no fold-0 case"
     assert differing <= NINTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_eleventh_wave_held_out_facts_in_aggregate() -> None:
+    """The fold-0 cases of the eleventh wave: how many differ from their labels, never which."""
+    cases = [case for case in corpus_cases() if is_held_out(case) and case in eleventh_wave()]
+    differing = sum(bool(_problems(case)) for case in cases)
+    print(f"eleventh wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert cases, "the eleventh wave has no fold-0 case"
+    assert differing <= ELEVENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"

@@ -16,6 +16,7 @@ import pytest
 from oomcases import (
     corpus_cases,
     eighth_wave,
+    eleventh_wave,
     fifth_wave,
     fourth_wave,
     is_held_out,
@@ -45,7 +46,7 @@ def lines_of(template: bytes, count: int) -> bytes:
 
 def dumps(count: int) -> list[bytes]:
     """``count`` real dumps of the tuned folds, spread over the corpus (every format and kind) as
-    it stood before the third wave (the fourth to tenth are kept out too): the fleet, and so which ranges hold a join, stays what the
+    it stood before the third wave (the fourth to eleventh are kept out too): the fleet, and so which ranges hold a join, stays what the
     assertions below were written against when cases are added."""
     later = (
         third_wave()
@@ -57,6 +58,7 @@ def dumps(count: int) -> list[bytes]:
         | ninth_wave()
         | tenth_wave()
     )
+    later |= eleventh_wave()
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []

@@ -21,6 +21,7 @@ from typing import Any
 from grammar.facts import SourceLine
 
 from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
+from ..surroundings import kernel_lines
 
 Evidence = dict[str, tuple[object, tuple[SourceLine, ...]]]
 
@@ -269,13 +270,44 @@ def _module_context(a: Analysis) -> dict[str, Any]:
 
 
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
-    """A lone page allocation failure warning: nothing was killed and it did not recur.
+    """A lone page allocation failure warning: nothing was killed, it did not recur, and no line
+    after it says what failed with it.
 
     warn_alloc() (mm/page_alloc.c) prints it for any failed request without __GFP_NOWARN; the
     caller gets NULL and handles it (falls back to order-0 or vmalloc memory, retries, drops a
-    packet that is resent), so one such warning is harmless unless errors follow.
+    packet that is resent), so one such warning is harmless unless errors follow - and when the
+    paste shows them (``gave_up_after``), it is not.
     """
-    return a.event.kind == "page-allocation-failure" and a.event.kill is None and repeats < min_repeats
+    return (
+        a.event.kind == "page-allocation-failure"
+        and a.event.kill is None
+        and repeats < min_repeats
+        and not gave_up_after(a)
+    )
+
+
+# How far below a warning's last line the caller's own failure message is read as its outcome:
+# a driver or nommu prints it right after warn_alloc()'s report returns (a few lines of its own
+# cleanup may come between), not a screen later.
+GAVE_UP_REACH = 10
+
+
+def gave_up_after(a: Analysis) -> tuple[SourceLine, ...]:
+    """Kernel lines right after this warning (within ``GAVE_UP_REACH`` lines of its end, from the
+    same machine) that say the allocation failed for good: the caller gave up instead of falling
+    back (``alloc_gave_up`` of grammar/context.lark: `cannot alloc N bytes`, `nommu: Allocation
+    of length N ... failed`, `errno 12`, `-ENOMEM`)."""
+    event = a.event
+    lines = []
+    for row in kernel_lines(a.dump, "alloc_gave_up"):
+        line = row.line
+        if not event.first_line < line.number <= event.last_line + GAVE_UP_REACH:
+            continue
+        host = line.stamp.host if line.stamp is not None else None
+        if host and event.host and host != event.host:
+            continue
+        lines.append(line)
+    return tuple(lines)
 
 
 def _usable_lowmem(a: Analysis) -> list[Any]:

@@ -325,6 +325,8 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
     score = _impossible_score(a, evidence)
     if score:
         reasons.append("score")
+    if _negative_page_count(a, evidence):
+        reasons.append("refcount")
     if not reasons:
         return None
     if score:
@@ -395,6 +397,22 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
     )
     evidence["kill_score"] = (kill.score, lines[:1] or a.lines(kill.line))
     return kind
+
+
+def _negative_page_count(a: Analysis, evidence: Evidence) -> bool:
+    """A page total of the report below zero. The arch show_mem() of 2.6 to 3.x kernels that print
+    `N pages shared` (arch/arm/mm/init.c v3.10, arch/sh/mm/init.c, arch/x86/mm/init_64.c v2.6.20)
+    add page_count(page) - 1 for every page in use, each at least 1 there, so the total is never
+    negative unless reference counts went below zero: pages were put more often than they were
+    taken - a kernel defect (a page leak or a double free in the code that manages them), not a
+    shortage of memory."""
+    totals = a.event.page_totals
+    shared = totals.get("shared")
+    if shared is None or shared >= 0:
+        return False
+    lines = tuple(line for line in a.event.lines if line.number in a.event.page_total_lines and "shared" in line.text)
+    evidence["pages_shared"] = (shared, lines[:1])
+    return True
 
 
 def _killed_on_development_tree(a: Analysis) -> bool:
