@@ -162,6 +162,8 @@ def _served_with_own_watermarks(a: Analysis, own: int, lowmem: int) -> Any:
     the failure of a request that may reclaim."""
     if a.is_allocation_failure and getattr(a.gfp, "may_reclaim", None) is not True:
         return None  # an atomic or GFP_NOWAIT request is opportunistic: its failure is not the reserve's doing
+    if a.event.kind == "sysrq-manual" or a.order == -1 or a.is_memcg:
+        return None  # a kill by hand, or at a memory cgroup's limit: no watermark decided it
     share = a.alloc_rule.min_share
     served = []
     for z in a.usable_zones:
