@@ -152,3 +152,19 @@ def test_an_atomic_failure_is_not_read_as_served_by_the_own_value() -> None:
     finding = next(f for f in analyze(text).events[0].findings if f.code == "OOM120")
     assert "would have served" not in finding.explanation
     assert finding.role == "root-cause"
+
+
+def test_the_lowering_step_is_among_the_first_three_when_the_reserve_is_a_cause_ranked_second() -> None:
+    # the lab dump with a smaller raise (0.45 x the printed setting, still 3x the kernel's own) and
+    # DMA32 just below its min: the runaway memhog ranks first with three steps of its own, and
+    # the setting (with the kernel's own value DMA32 would have served the kill) is a cause too:
+    # its lowering step is brought to third place (order_steps rule 2b), never left fourth
+    text = _rewrite_zones(load_case("lab-min-free-kbytes-deb612-amd64")[0].decode(), setting_factor=0.45)
+    match = re.search(r"Node 0 DMA32 free:(\d+)kB boost:0kB min:(\d+)kB", text)
+    assert match is not None
+    text = text.replace(f"DMA32 free:{match.group(1)}kB", f"DMA32 free:{int(match.group(2)) - 500}kB", 1)
+    event = analyze(text).events[0]
+    codes = [f.code for f in event.findings]
+    assert codes.index("OOM120") > 0 and event.findings[codes.index("OOM120")].role == "root-cause"
+    steps = [s for f in event.findings for s in f.remediation]
+    assert any(s.startswith("Lower vm.min_free_kbytes") for s in steps[:3])
