@@ -62,6 +62,12 @@ LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
 # min_free_kbytes above this multiple of the kernel's own value (knowledge/findings/OOM120.yaml
 # default_factor uses the same) is a setting someone raised
 MIN_FREE_INFLATED_FACTOR = 3
+# the sizes VMs, cloud instances and DIMM sets commonly come in (powers of two from 512 MB): the
+# RAM a sizing step proposes is the first of these that holds the workload
+COMMON_RAM_SIZES_KB = tuple((1 << n) * 1024 for n in range(9, 23))
+# no larger size is proposed to a 32-bit kernel: its struct pages and page tables take lowmem in
+# proportion to RAM (OOM102), so beyond 4 GB more RAM is not what it needs
+MAX_32BIT_SIZED_KB = 4 * 1024 * 1024
 # vm.watermark_scale_factor's default (mm/page_alloc.c, v4.6+: 10, i.e. 0.1 % of a zone)
 DEFAULT_WATERMARK_SCALE_FACTOR = 10
 # headroom added to what a workload held at the kill when sizing RAM or a limit for it
@@ -1698,7 +1704,11 @@ class Analysis:
         Global: anonymous + shmem + unevictable + unreclaimable slab + page tables + kernel
         stacks + HugeTLB pool (+ swap in use) against RAM (+ swap). Memory cgroup: its usage
         against its limit. The target adds SIZING_HEADROOM (25 %), rounded up to 256 MB; the
-        shortfall is target minus what it had.
+        shortfall is target minus what it had. For a machine short of memory, ``size_kb`` is the
+        next of COMMON_RAM_SIZES_KB that holds the target beside the swap it has, and ``swap_kb``
+        (no swap configured) the shortfall rounded up to whole GB. All of it is read from one
+        moment, the kill: page cache the workload reads and growth after it are not in it, so the
+        figures are a floor.
         """
         if self.is_memcg:
             usage = self.memcg_usage
@@ -1721,12 +1731,25 @@ class Analysis:
                 scope = "RAM + swap"
         step = 256 * 1024
         target = -(-int(demand * (1 + SIZING_HEADROOM)) // step) * step
+        missing = max(0, target - capacity)
+        size_kb = swap_kb = None
+        if missing and scope != "limit":
+            # RAM that holds the target beside the swap the machine already has, at the next size
+            # VMs, instances and DIMM sets come in; or, without swap, the shortfall as swap
+            need = target - (self.swap_total_kb or 0)
+            size_kb = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= need), None)
+            if size_kb and size_kb > MAX_32BIT_SIZED_KB and self.is_32bit:
+                size_kb = None  # more RAM crowds a 32-bit kernel's lowmem with struct pages (OOM102)
+            if not self.swap_total_kb:
+                swap_kb = -(-missing // (1024 * 1024)) * 1024 * 1024
         return {
             "demand_kb": demand,
             "capacity_kb": capacity,
             "target_kb": target,
-            "missing_kb": max(0, target - capacity),
+            "missing_kb": missing,
             "scope": scope,
+            "size_kb": size_kb,
+            "swap_kb": swap_kb,
         }
 
     # ----------------------------------------------------------------------------- kernel facts
