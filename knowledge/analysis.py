@@ -1824,7 +1824,9 @@ class Analysis:
         nodes = {z.node for z, _ in rows}
         zone_count = len(rows) + len(missing) * max(1, len(nodes))
         if scale > 1 and not missing:
-            zone_count = max(zone_count, len(LOWMEM_ZONES))
+            # nodes a cpuset left out, or a cut paste: as many zones again as the share missing
+            # (never fewer than DMA, DMA32 and Normal), so khugepaged's value is not undercounted
+            zone_count = max(zone_count, len(LOWMEM_ZONES), math.ceil(len(rows) * scale))
         return MinFreeReading(
             kb=int(high_sum * scale),
             low_kb=int(low_sum * scale),

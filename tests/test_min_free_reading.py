@@ -168,3 +168,14 @@ def test_the_lowering_step_is_among_the_first_three_when_the_reserve_is_a_cause_
     assert codes.index("OOM120") > 0 and event.findings[codes.index("OOM120")].role == "root-cause"
     steps = [s for f in event.findings for s in f.remediation]
     assert any(s.startswith("Lower vm.min_free_kbytes") for s in steps[:3])
+
+
+def test_a_cpuset_reports_zones_of_its_own_node_only_and_the_setting_is_read_from_their_share() -> None:
+    # two-node VM, the task's cpuset allows node 0: show_mem skips node 1 (SHOW_MEM_FILTER_NODES),
+    # so node 0's min watermarks hold about half the setting; read over the lowmem of the page
+    # totals it is the kernel's sqrt default for the whole machine
+    analysis = _analysis(load_case("lab-numa-cpuset-deb612-amd64")[0].decode())
+    reading = analysis.min_free_reading
+    assert reading is not None and reading.extrapolated and not reading.not_printed
+    assert {label.split()[1] for label in reading.zones} == {"0"}
+    assert abs(analysis.min_free_kbytes_estimate - analysis.default_min_free_kbytes) <= 0.05 * analysis.default_min_free_kbytes
