@@ -178,4 +178,7 @@ def test_a_cpuset_reports_zones_of_its_own_node_only_and_the_setting_is_read_fro
     reading = analysis.min_free_reading
     assert reading is not None and reading.extrapolated and not reading.not_printed
     assert {label.split()[1] for label in reading.zones} == {"0"}
-    assert abs(analysis.min_free_kbytes_estimate - analysis.default_min_free_kbytes) <= 0.05 * analysis.default_min_free_kbytes
+    assert (
+        abs(analysis.min_free_kbytes_estimate - analysis.default_min_free_kbytes)
+        <= 0.05 * analysis.default_min_free_kbytes
+    )
