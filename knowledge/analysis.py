@@ -68,6 +68,9 @@ COMMON_RAM_SIZES_KB = tuple((1 << n) * 1024 for n in range(9, 23))
 # no larger size is proposed to a 32-bit kernel: its struct pages and page tables take lowmem in
 # proportion to RAM (OOM102), so beyond 4 GB more RAM is not what it needs
 MAX_32BIT_SIZED_KB = 4 * 1024 * 1024
+# pageblocks of this size or more (16 and 64 KiB pages on arm64) make khugepaged's min_free_kbytes
+# (11 per lowmem zone, capped at 5 % of lowmem) itself far above the kernel's default without THP
+LARGE_PAGEBLOCK_KB = 32 * 1024
 # vm.watermark_scale_factor's default (mm/page_alloc.c, v4.6+: 10, i.e. 0.1 % of a zone)
 DEFAULT_WATERMARK_SCALE_FACTOR = 10
 # headroom added to what a workload held at the kill when sizing RAM or a limit for it
@@ -1926,7 +1929,14 @@ class Analysis:
         estimate, own = self.min_free_kbytes_estimate, self.kernel_min_free_kbytes
         if estimate is None or not own:
             return None
-        return estimate > MIN_FREE_INFLATED_FACTOR * own
+        if estimate > MIN_FREE_INFLATED_FACTOR * own:
+            return True
+        # khugepaged's own value with 32 MB or larger pageblocks (16 and 64 KiB pages) is itself
+        # far above what the kernel keeps without THP (OOM120's THP reading)
+        default = self.min_free_lowmem_kb and min(262144, math.isqrt(int(self.min_free_lowmem_kb) * 16))
+        return bool(
+            self.pageblock_kb >= LARGE_PAGEBLOCK_KB and default and estimate > MIN_FREE_INFLATED_FACTOR * default
+        )
 
 
 @dataclass(frozen=True)

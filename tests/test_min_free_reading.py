@@ -182,3 +182,61 @@ def test_a_cpuset_reports_zones_of_its_own_node_only_and_the_setting_is_read_fro
         abs(analysis.min_free_kbytes_estimate - analysis.default_min_free_kbytes)
         <= 0.05 * analysis.default_min_free_kbytes
     )
+
+
+# A RHEL 8 aarch64 64 KiB-page report with THP: khugepaged's value is 5 % of lowmem (11 pageblocks
+# of 512 MB exceed it), about 800 MB on 16 GB, the figure scylladb/seastar PR #1747 reports for
+# such a system; built on tests/test_watermarks.py's PAGES_64K lines with that min in the zone
+PAGES_64K_THP = """{trigger}
+CPU: 1 PID: 4242 Comm: scylla Not tainted 4.18.0-305.el8.aarch64 #1
+Mem-Info:
+active_anon:200000 inactive_anon:1000 isolated_anon:0
+ active_file:1000 inactive_file:1000 isolated_file:0
+ unevictable:0 dirty:0 writeback:0
+ slab_reclaimable:100 slab_unreclaimable:100
+ mapped:100 shmem:10 pagetables:10 bounce:0
+ free:12500 free_pcp:0 free_cma:0
+Node 0 Normal free:800000kB min:800000kB low:1000000kB high:1200000kB active_anon:12800000kB \
+inactive_anon:64000kB active_file:64000kB inactive_file:64000kB unevictable:0kB writepending:0kB \
+present:16777216kB managed:16000000kB mlocked:0kB kernel_stack:1000kB pagetables:640kB bounce:0kB \
+free_pcp:0kB local_pcp:0kB free_cma:0kB
+lowmem_reserve[]: 0 0 0
+Node 0 Normal: 12500*64kB (UME) = 800000kB
+262144 pages RAM
+"""
+KILL = "scylla invoked oom-killer: gfp_mask=0x6200ca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0"
+ATOMIC_64K = "swapper/1: page allocation failure: order:0, mode:0x820(GFP_ATOMIC), nodemask=(null)"
+
+
+def test_khugepageds_own_value_with_64k_pages_is_lowered_to_the_default_without_thp() -> None:
+    text = PAGES_64K_THP.format(trigger=KILL)
+    analysis = _analysis(text)
+    assert analysis.page_kb == 64 and analysis.min_free_kbytes_estimate == analysis.thp_min_free_kbytes == 800000
+    assert analysis.min_free_kbytes_inflated is True  # so no step raises it further
+    finding = next(f for f in analyze(text).events[0].findings if f.code == "OOM120")
+    default = analysis.default_min_free_kbytes
+    assert default == 16000  # int_sqrt(16000000 * 16)
+    assert finding.role == "root-cause"  # with 16000 kB the Normal zone would have served the kill
+    step = finding.remediation[0]
+    assert f"sysctl -w vm.min_free_kbytes={default}" in step and "/etc/sysctl.d" in step
+    assert "transparent_hugepage=never" in step
+    steps = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any(s.startswith("Lower vm.min_free_kbytes") for s in steps[:3])
+
+
+def test_khugepageds_value_with_4k_pages_stays_the_kernels_own() -> None:
+    # the same figures with 4 KiB pages (2 MB pageblocks): 11 x 2 MB is khugepaged's value, and a
+    # setting of 800 MB is then 36x it: the ordinary raised-setting reading, not the THP one
+    text = PAGES_64K_THP.format(trigger=KILL).replace("aarch64", "x86_64").replace("*64kB", "*4kB")
+    text = text.replace("12500*4kB", "200000*4kB").replace("262144 pages RAM", "4194304 pages RAM")
+    analysis = _analysis(text)
+    assert analysis.page_kb == 4 and analysis.thp_min_free_kbytes == 22528
+    finding = next(f for f in analyze(text).events[0].findings if f.code == "OOM120")
+    assert "khugepaged sets with transparent huge pages on a kernel with" not in finding.explanation
+
+
+def test_an_atomic_failure_under_khugepageds_64k_value_leaves_it_a_contributing_factor() -> None:
+    text = PAGES_64K_THP.format(trigger=ATOMIC_64K)
+    finding = next(f for f in analyze(text).events[0].findings if f.code == "OOM120")
+    assert finding.role == "contributing"
+    assert "khugepaged sets with transparent huge pages on a kernel with 64 KiB pages" in finding.explanation

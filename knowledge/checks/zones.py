@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..analysis import LOWMEM_ZONES, Analysis, ramp
+from ..analysis import LARGE_PAGEBLOCK_KB, LOWMEM_ZONES, Analysis, ramp
 from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
 from .base import (
     Evidence,
@@ -105,9 +105,15 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     lowmem = a.min_free_lowmem_kb
     if reading is None or not default or not own or not lowmem:
         return None
-    own_test = max(own, min(262144, math.isqrt(int(lowmem) * 16)))
-    if reading.low_kb < p["default_factor"] * own_test:
-        return None
+    sqrt_test = min(262144, math.isqrt(int(lowmem) * 16))
+    thp_mode = False
+    if reading.low_kb < p["default_factor"] * max(own, sqrt_test):
+        # khugepaged's own value is the setting, but with 32 MB or larger pageblocks (16 and 64 KiB
+        # pages) it is itself far above the kernel's default without THP: up to 5 % of lowmem
+        if a.pageblock_kb < LARGE_PAGEBLOCK_KB or reading.low_kb < p["default_factor"] * sqrt_test:
+            return None
+        thp_mode = True
+        own = default
     estimate = reading.kb
     zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
     free_lowmem = sum(z.free_kb or 0 for z in zones)
@@ -134,8 +140,9 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if served is not None:
         evidence["served_zone"] = (served.label, served.lines)
     boost = sum(z.values.get("boost", 0) for z in zones)
+    confidence = ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"])
     return Hit(
-        ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]),
+        confidence * p["thp_factor"] if thp_mode else confidence,
         evidence,
         {
             "ratio": round(ratio, 1),
@@ -148,6 +155,9 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "boost_inferred": reading.boost_inferred,
             "floor": reading.low_kb if reading.low_kb < 0.9 * estimate else None,
             "sqrt_cap": 262144 if a.version_at_least(5, 7) is not False else 65536,
+            "thp_mode": thp_mode,
+            "page_kb": a.page_kb,
+            "pageblock_mb": a.pageblock_kb // 1024,
         },
         None if cause else "contributing",
     )
