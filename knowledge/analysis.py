@@ -1707,7 +1707,7 @@ class Analysis:
         Global: anonymous + shmem + unevictable + unreclaimable slab + page tables + kernel
         stacks + HugeTLB pool (+ swap in use) against RAM (+ swap). Memory cgroup: its usage
         against its limit. The target adds SIZING_HEADROOM (25 %), rounded up to 256 MB; the
-        shortfall is target minus what it had. For a machine short of memory, ``size_kb`` is the
+        shortfall is target minus what it had, when the workload with its headroom exceeds it. For a machine short of memory, ``size_kb`` is the
         next of COMMON_RAM_SIZES_KB that holds the target beside the swap it has, and ``swap_kb``
         (no swap configured) the shortfall rounded up to whole GB. All of it is read from one
         moment, the kill: page cache the workload reads and growth after it are not in it, so the
@@ -1733,13 +1733,18 @@ class Analysis:
                 capacity += self.swap_total_kb
                 scope = "RAM + swap"
         step = 256 * 1024
-        target = -(-int(demand * (1 + SIZING_HEADROOM)) // step) * step
-        missing = max(0, target - capacity)
+        wanted = int(demand * (1 + SIZING_HEADROOM))
+        target = -(-wanted // step) * step
+        # short only when the workload with its headroom exceeds what it had, not when rounding
+        # the target up to 256 MB does (258 MiB held on a 511 MiB VM is not a shortfall)
+        missing = max(0, target - capacity) if wanted > capacity else 0
         size_kb = swap_kb = None
         if missing and scope != "limit":
             # RAM that holds the target beside the swap the machine already has, at the next size
             # VMs, instances and DIMM sets come in; or, without swap, the shortfall as swap
-            need = target - (self.swap_total_kb or 0)
+            # (larger than the RAM it has by more than the few percent the firmware and kernel
+            # keep: `pages RAM` of a 512 MB VM is 511.5 MB, so 512 MB is not a larger machine)
+            need = max(target - (self.swap_total_kb or 0), int(self.ram_kb * 1.05))
             size_kb = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= need), None)
             if size_kb and size_kb > MAX_32BIT_SIZED_KB and self.is_32bit:
                 size_kb = None  # more RAM crowds a 32-bit kernel's lowmem with struct pages (OOM102)
