@@ -1701,6 +1701,21 @@ class Analysis:
         return None
 
     @cached_property
+    def next_ram_size_kb(self) -> int | None:
+        """The next of COMMON_RAM_SIZES_KB above the RAM a machine of 1 GB or more has (by more
+        than the few percent firmware and kernel keep), for a machine-wide OOM whose paste lacks
+        the counters ``sizing`` needs: a first guess, said as one. None inside a memory cgroup, for
+        a 32-bit kernel beyond 4 GB (OOM102), or below 1 GB, where the kernel's own boot may need
+        more than one step up (OOM223 sizes that case)."""
+        ram = self.ram_kb
+        if not ram or ram < 1024 * 1024 * 0.9 or self.is_memcg:
+            return None
+        size = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= ram * 1.05), None)
+        if size and size > MAX_32BIT_SIZED_KB and self.is_32bit:
+            return None
+        return size
+
+    @cached_property
     def sizing(self) -> dict[str, Any] | None:
         """How much the workload held that nothing could reclaim, against what it had.
 
@@ -1744,7 +1759,7 @@ class Analysis:
             # VMs, instances and DIMM sets come in; or, without swap, the shortfall as swap
             # (larger than the RAM it has by more than the few percent the firmware and kernel
             # keep: `pages RAM` of a 512 MB VM is 511.5 MB, so 512 MB is not a larger machine)
-            need = max(target - (self.swap_total_kb or 0), int(self.ram_kb * 1.05))
+            need = max(target - (self.swap_total_kb or 0), int((self.ram_kb or 0) * 1.05))
             size_kb = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= need), None)
             if size_kb and size_kb > MAX_32BIT_SIZED_KB and self.is_32bit:
                 size_kb = None  # more RAM crowds a 32-bit kernel's lowmem with struct pages (OOM102)

@@ -89,6 +89,8 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
         "is_32bit": analysis.is_32bit,
         "kind": analysis.event.kind,
         "victim": analysis.victim_name,
+        # the machine's RAM and the next common size up, for steps that cannot size from counters
+        "machine": {"ram_kb": analysis.ram_kb, "next_size_kb": analysis.next_ram_size_kb},
         # where this kernel's fixes come from, worded for its release (knowledge.kernel_series)
         "kernel_path": upgrade_path(analysis.kernel),
     }

@@ -60,3 +60,19 @@ def test_no_larger_machine_for_a_32_bit_kernel() -> None:
     steps = _steps("lab-highmem-hog-deb61-686pae")
     assert any("more than it had" in s for s in steps)
     assert not any("GiB machine" in s for s in steps)
+
+
+def test_a_kill_line_on_a_2_gb_vm_gets_the_next_size_up_as_a_first_guess() -> None:
+    # minikube's 2 GB VM: only the kill line and the memory totals were pasted, no counters to
+    # size the workload; the more-memory step names what it has and the next size, as a guess
+    steps = _steps("gh-kubernetes-minikube-4075")
+    step = next(s for s in steps if s.startswith("Give the machine more memory"))
+    assert "it has 2.0 GiB of RAM, so the next common size up is 4 GiB - a first guess" in step
+
+
+def test_no_guess_below_1_gb_where_the_boot_itself_may_need_more_than_one_step() -> None:
+    # a 127 MiB VM that ran out before any process existed: OOM223 sizes the kernel's own need
+    # (1024 MB); no 'next size up' guess of 512 MB contradicts it
+    steps = _steps("gh-o8vm-krabs-8")
+    assert any("at least 1024 MB" in s for s in steps)
+    assert not any("next common size up" in s for s in steps)
