@@ -62,6 +62,17 @@ LOWMEM_ZONES = ("DMA", "DMA32", "Normal")
 # min_free_kbytes above this multiple of the kernel's own value (knowledge/findings/OOM120.yaml
 # default_factor uses the same) is a setting someone raised
 MIN_FREE_INFLATED_FACTOR = 3
+# the sizes VMs, cloud instances and DIMM sets commonly come in (powers of two from 512 MB): the
+# RAM a sizing step proposes is the first of these that holds the workload
+COMMON_RAM_SIZES_KB = tuple((1 << n) * 1024 for n in range(9, 23))
+# no larger size is proposed to a 32-bit kernel: its struct pages and page tables take lowmem in
+# proportion to RAM (OOM102), so beyond 4 GB more RAM is not what it needs
+MAX_32BIT_SIZED_KB = 4 * 1024 * 1024
+# pageblocks of this size or more (16 and 64 KiB pages on arm64) make khugepaged's min_free_kbytes
+# (11 per lowmem zone, capped at 5 % of lowmem) itself far above the kernel's default without THP
+LARGE_PAGEBLOCK_KB = 32 * 1024
+# vm.watermark_scale_factor's default (mm/page_alloc.c, v4.6+: 10, i.e. 0.1 % of a zone)
+DEFAULT_WATERMARK_SCALE_FACTOR = 10
 # headroom added to what a workload held at the kill when sizing RAM or a limit for it
 SIZING_HEADROOM = 0.25
 # The largest lowmem a 32-bit kernel maps: x86-32 with VMSPLIT_1G (arch/x86/Kconfig, PAGE_OFFSET
@@ -1690,13 +1701,32 @@ class Analysis:
         return None
 
     @cached_property
+    def next_ram_size_kb(self) -> int | None:
+        """The next of COMMON_RAM_SIZES_KB above the RAM a machine of 1 GB or more has (by more
+        than the few percent firmware and kernel keep), for a machine-wide OOM whose paste lacks
+        the counters ``sizing`` needs: a first guess, said as one. None inside a memory cgroup, for
+        a 32-bit kernel beyond 4 GB (OOM102), or below 1 GB, where the kernel's own boot may need
+        more than one step up (OOM223 sizes that case)."""
+        ram = self.ram_kb
+        if not ram or ram < 1024 * 1024 * 0.9 or self.is_memcg:
+            return None
+        size = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= ram * 1.05), None)
+        if size and size > MAX_32BIT_SIZED_KB and self.is_32bit:
+            return None
+        return size
+
+    @cached_property
     def sizing(self) -> dict[str, Any] | None:
         """How much the workload held that nothing could reclaim, against what it had.
 
         Global: anonymous + shmem + unevictable + unreclaimable slab + page tables + kernel
         stacks + HugeTLB pool (+ swap in use) against RAM (+ swap). Memory cgroup: its usage
         against its limit. The target adds SIZING_HEADROOM (25 %), rounded up to 256 MB; the
-        shortfall is target minus what it had.
+        shortfall is target minus what it had, when the workload with its headroom exceeds it. For a machine short of memory, ``size_kb`` is the
+        next of COMMON_RAM_SIZES_KB that holds the target beside the swap it has, and ``swap_kb``
+        (no swap configured) the shortfall rounded up to whole GB. All of it is read from one
+        moment, the kill: page cache the workload reads and growth after it are not in it, so the
+        figures are a floor.
         """
         if self.is_memcg:
             usage = self.memcg_usage
@@ -1718,60 +1748,190 @@ class Analysis:
                 capacity += self.swap_total_kb
                 scope = "RAM + swap"
         step = 256 * 1024
-        target = -(-int(demand * (1 + SIZING_HEADROOM)) // step) * step
+        wanted = int(demand * (1 + SIZING_HEADROOM))
+        target = -(-wanted // step) * step
+        # short only when the workload with its headroom exceeds what it had, not when rounding
+        # the target up to 256 MB does (258 MiB held on a 511 MiB VM is not a shortfall)
+        missing = max(0, target - capacity) if wanted > capacity else 0
+        size_kb = swap_kb = None
+        if missing and scope != "limit":
+            # RAM that holds the target beside the swap the machine already has, at the next size
+            # VMs, instances and DIMM sets come in; or, without swap, the shortfall as swap
+            # (larger than the RAM it has by more than the few percent the firmware and kernel
+            # keep: `pages RAM` of a 512 MB VM is 511.5 MB, so 512 MB is not a larger machine)
+            need = max(target - (self.swap_total_kb or 0), int((self.ram_kb or 0) * 1.05))
+            size_kb = next((kb for kb in COMMON_RAM_SIZES_KB if kb >= need), None)
+            if size_kb and size_kb > MAX_32BIT_SIZED_KB and self.is_32bit:
+                size_kb = None  # more RAM crowds a 32-bit kernel's lowmem with struct pages (OOM102)
+            if not self.swap_total_kb:
+                swap_kb = -(-missing // (1024 * 1024)) * 1024 * 1024
         return {
             "demand_kb": demand,
             "capacity_kb": capacity,
             "target_kb": target,
-            "missing_kb": max(0, target - capacity),
+            "missing_kb": missing,
             "scope": scope,
+            "size_kb": size_kb,
+            "swap_kb": swap_kb,
         }
 
     # ----------------------------------------------------------------------------- kernel facts
     @cached_property
-    def min_free_kbytes_estimate(self) -> int | None:
-        """vm.min_free_kbytes as the watermarks show it: the lowmem zones' min watermarks summed.
+    def min_free_reading(self) -> MinFreeReading | None:
+        """vm.min_free_kbytes as the zone lines show it (:class:`MinFreeReading`), boost taken out.
 
-        __setup_per_zone_wmarks() (mm/page_alloc.c) splits min_free_kbytes across the zones up to
-        Normal in proportion to their size; since 5.0 the printed min also holds watermark_boost
-        (min_wmark_pages(), include/linux/mmzone.h v5.0), a transient raise after fragmentation
-        events, which is taken off where the report prints `boost:`.
+        __setup_per_zone_wmarks() (mm/page_alloc.c, v2.6.x-v6.18) gives each lowmem zone
+        min_free_kbytes * its managed pages / the lowmem zones' managed pages (present pages before
+        3.x), and low = min + gap, high = min + 2 * gap with gap = min / 4 (v2.6-v4.5: `min >> 2`,
+        high `min >> 1`) or, since 4.6 (795ae7a0de6b "mm: scale kswapd watermarks in proportion to
+        memory"), max(min / 4, managed * watermark_scale_factor / 10000). Since 5.0 the printed
+        min, low and high all hold watermark_boost (min_wmark_pages(), include/linux/mmzone.h,
+        1c30844d2dfe), which the zone line prints as `boost:` only since a6ea8b5b9f1c
+        ("mm/page_alloc.c: show watermark_boost of zone in zoneinfo", v5.16; it adds the field to
+        show_free_areas() too): on 5.0-5.15 a boosted min looks like a raised min_free_kbytes.
+        So, per zone, without `boost:`:
+        - the unboosted min is at most min and at most 4 * (low - min), exact when min / 4 is the
+          gap, as it is for any raised value (min / 4 above 0.1 % of the zone);
+        - a gap wider than vm.watermark_scale_factor's default (10, 0.1 % of the zone) gives is
+          min / 4, so 4 * gap is the unboosted min (unless the scale factor was raised);
+        - otherwise boost_watermark() (mm/page_alloc.c v5.0+) caps the boost at max(pageblock,
+          high * watermark_boost_factor / 10000), 1.5 x the unboosted high by default, so the
+          unboosted min is at least min(min - pageblock, (min - 3 * gap) / 2.5).
+        The sum over the printed zones is the setting when every lowmem zone is printed. Since 6.1
+        a report prints only the zones up to the request's highest (974f4367dd31), a cpuset
+        filters nodes (SHOW_MEM_FILTER_NODES) and pastes are cut: when the printed zones hold less
+        than 80 % of the managed lowmem the page totals give (pages RAM - reserved -
+        HighMem/MovableOnly), the setting is their min per managed page times that lowmem.
         """
-        zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
-        if not zones:
+        rows = []
+        for z in self.zones:
+            size = z.managed_kb if z.managed_kb is not None else z.present_kb
+            if z.name not in LOWMEM_ZONES or z.min_kb is None or size == 0:
+                continue
+            rows.append((z, size))
+        if not rows:
             return None
-        return sum(max(0, (z.min_kb or 0) - z.values.get("boost", 0)) for z in zones)
+        may_boost = self.version_at_least(5, 0) is not False
+        pageblock = self.pageblock_kb
+        high_sum = low_sum = 0
+        inferred = False
+        for z, size in rows:
+            m = z.min_kb or 0
+            boost = z.values.get("boost")
+            if boost is not None or not may_boost:
+                m -= boost or 0
+                high_sum += max(0, m)
+                low_sum += max(0, m)
+                continue
+            gap = (z.low_kb - m) if z.low_kb is not None and z.low_kb >= m else None
+            if gap is None:
+                high_sum += m
+                low_sum += m
+                continue
+            top = min(m, 4 * gap + 3 * self.page_kb)
+            inferred = inferred or top < m
+            high_sum += top
+            if size is not None and gap > size * DEFAULT_WATERMARK_SCALE_FACTOR // 10000 + 2 * self.page_kb:
+                low_sum += top  # a gap wider than the default scale factor gives is min / 4: exact
+            else:
+                low_sum += min(top, max(0, min(m - pageblock, int((m - 3 * gap) / 2.5))))
+        sizes = [size for _, size in rows]
+        printed_kb = sum(size for size in sizes if size is not None) if all(s is not None for s in sizes) else None
+        basis = printed_kb
+        missing: tuple[str, ...] = tuple(n for n in self.zones_not_printed if n in LOWMEM_ZONES)
+        expected = self.lowmem_from_totals_kb
+        scale = 1.0
+        if printed_kb and expected and (missing or printed_kb < 0.8 * expected):
+            scale = expected / printed_kb
+            basis = expected
+        nodes = {z.node for z, _ in rows}
+        zone_count = len(rows) + len(missing) * max(1, len(nodes))
+        if scale > 1 and not missing:
+            # nodes a cpuset left out, or a cut paste: as many zones again as the share missing
+            # (never fewer than DMA, DMA32 and Normal), so khugepaged's value is not undercounted
+            zone_count = max(zone_count, len(LOWMEM_ZONES), math.ceil(len(rows) * scale))
+        return MinFreeReading(
+            kb=int(high_sum * scale),
+            low_kb=int(low_sum * scale),
+            lowmem_kb=basis,
+            zones=tuple(z.label for z, _ in rows),
+            not_printed=missing,
+            extrapolated=scale > 1,
+            boost_inferred=inferred,
+            zone_count=zone_count,
+            lines=tuple(ln for z, _ in rows for ln in z.lines[:1]),
+        )
+
+    @cached_property
+    def lowmem_from_totals_kb(self) -> int | None:
+        """Managed lowmem as the page totals give it: (pages RAM - reserved - HighMem/MovableOnly)
+        x page size (lib/show_mem.c, mm/show_mem.c: `pages RAM` sums present pages, `pages
+        reserved` present less managed; on 64-bit kernels HighMem/MovableOnly counts ZONE_MOVABLE)."""
+        totals = self.event.page_totals
+        ram, reserved = totals.get("RAM"), totals.get("reserved")
+        if not ram:
+            return None
+        high = totals.get("HighMem/MovableOnly", totals.get("HighMem")) or 0
+        return max(0, ram - (reserved or 0) - high) * self.page_kb or None
+
+    @cached_property
+    def min_free_kbytes_estimate(self) -> int | None:
+        """vm.min_free_kbytes as the watermarks show it (``min_free_reading``: the lowmem zones'
+        min watermarks summed, boost taken out where printed or bounded by low - min)."""
+        reading = self.min_free_reading
+        return reading.kb if reading else None
+
+    @cached_property
+    def min_free_lowmem_kb(self) -> int | None:
+        """The lowmem the kernel splits min_free_kbytes over (the reading's basis, else lowmem_kb)."""
+        reading = self.min_free_reading
+        return (reading.lowmem_kb if reading and reading.lowmem_kb else None) or self.lowmem_kb
 
     @cached_property
     def default_min_free_kbytes(self) -> int | None:
         """init_per_zone_wmark_min() / calculate_min_free_kbytes() (mm/page_alloc.c):
-        int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536] before 5.7 and [128, 262144] since."""
-        lowmem = self.lowmem_kb
+        int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536] before 5.7 and [128, 262144] since
+        (ee8eb9a5fe86 "mm/page_alloc: increase default min_free_kbytes bound", posted February
+        2020, v5.7). lowmem_kbytes is nr_free_buffer_pages(): the managed pages of the zones up to
+        Normal less their high watermarks, about their managed size at boot."""
+        lowmem = self.min_free_lowmem_kb
         if not lowmem:
             return None
         cap = 262144 if self.version_at_least(5, 7) is not False else 65536
         return int(min(cap, max(128, math.isqrt(int(lowmem) * 16))))
 
     @cached_property
+    def pageblock_kb(self) -> int:
+        """The pageblock: the PMD (THP) size, include/linux/pageblock-flags.h pageblock_order =
+        HUGETLB_PAGE_ORDER (v2.6.24+), min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) later. 2 MB with 4 kB
+        pages on x86 and arm64 (1 MB on s390: HPAGE_SHIFT 20), 8 MB with sparc64's 8 kB pages
+        (HPAGE_SHIFT 23), 32 MB with 16 kB and 512 MB with 64 kB pages on arm64 (PMD; the
+        PAGE_BLOCK_ORDER option of 6.16 defaults to ARCH_FORCE_MAX_ORDER, 13 with 64 kB pages); on
+        ppc64 (CONFIG_HUGETLB_PAGE_SIZE_VARIABLE) the default huge page size, at most 16 MB with
+        64 kB pages (16 MB with the hash MMU, 2 MB with radix; set_pageblock_order()), so the
+        larger is taken."""
+        if self.page_kb == 4 and self.arch and self.arch.lower().startswith("s390"):
+            return 1024
+        if self.page_kb == 64 and self.arch and _POWERPC.match(self.arch):
+            return 16 * 1024
+        return {4: 2048, 8: 8 * 1024, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
+
+    @cached_property
     def thp_min_free_kbytes(self) -> int | None:
         """What khugepaged raises min_free_kbytes to when THP is enabled (set_recommended_min_free_kbytes()).
 
-        mm/khugepaged.c (v4.8-v6.18; mm/huge_memory.c before): pageblock_nr_pages * nr_zones * 2
-        plus pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES^2 (= 11 pageblocks per lowmem zone),
-        never more than 5 % of lowmem. A pageblock is the PMD size on arm64 and x86: 2 MB with 4 kB
-        pages, 32 MB with 16 kB and 512 MB with 64 kB pages, where the 5 % cap is what applies. On
-        ppc64 (CONFIG_HUGETLB_PAGE_SIZE_VARIABLE) it is the default huge page size, at most 16 MB
-        with 64 kB pages (arch/powerpc: HUGETLB_PAGE_ORDER from mmu_psize_defs, 16 MB with the hash
-        MMU, 2 MB with radix; set_pageblock_order() in mm/page_alloc.c), so the larger is taken.
+        mm/khugepaged.c (v4.8-v6.18; mm/huge_memory.c v2.6.38-v4.7): pageblock_nr_pages * nr_zones
+        * 2 plus pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES^2 (= 11 pageblocks per populated
+        zone up to Normal; ZONE_MOVABLE is skipped in later releases), never more than 5 % of
+        lowmem (nr_free_buffer_pages() / 20). With 64 kB pages on arm64 a pageblock is 512 MB, so
+        the 5 % cap is what applies (``pageblock_kb``). The zones counted are the printed lowmem
+        zones, plus those the report could not print (``min_free_reading``).
         """
-        lowmem = self.lowmem_kb
-        zones = [z for z in self.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
-        if not lowmem or not zones:
+        lowmem = self.min_free_lowmem_kb
+        reading = self.min_free_reading
+        if not lowmem or reading is None:
             return None
-        pageblock_kb = {4: 2048, 16: 32 * 1024, 64: 512 * 1024}.get(self.page_kb, 2048)
-        if self.page_kb == 64 and self.arch and _POWERPC.match(self.arch):
-            pageblock_kb = 16 * 1024
-        return int(min(pageblock_kb * len(zones) * 11, lowmem // 20))
+        return int(min(self.pageblock_kb * reading.zone_count * 11, lowmem // 20))
 
     @cached_property
     def kernel_min_free_kbytes(self) -> int | None:
@@ -1784,11 +1944,34 @@ class Analysis:
         """min_free_kbytes above MIN_FREE_INFLATED_FACTOR x what the kernel would set: someone raised it.
 
         Watermark-raising advice is offered only when this is not True (issue 13: never raise a
-        reserve that is already the problem)."""
+        reserve that is already the problem). Read from the reading's upper figure (a boost the
+        report does not print may still be in it): OOM120 asks the lower one."""
         estimate, own = self.min_free_kbytes_estimate, self.kernel_min_free_kbytes
         if estimate is None or not own:
             return None
-        return estimate > MIN_FREE_INFLATED_FACTOR * own
+        if estimate > MIN_FREE_INFLATED_FACTOR * own:
+            return True
+        # khugepaged's own value with 32 MB or larger pageblocks (16 and 64 KiB pages) is itself
+        # far above what the kernel keeps without THP (OOM120's THP reading)
+        default = self.min_free_lowmem_kb and min(262144, math.isqrt(int(self.min_free_lowmem_kb) * 16))
+        return bool(
+            self.pageblock_kb >= LARGE_PAGEBLOCK_KB and default and estimate > MIN_FREE_INFLATED_FACTOR * default
+        )
+
+
+@dataclass(frozen=True)
+class MinFreeReading:
+    """vm.min_free_kbytes read from one report's zone lines (``Analysis.min_free_reading``)."""
+
+    kb: int  # the setting (upper figure: exact when boost is printed or min / 4 is the low-min gap)
+    low_kb: int  # the least it can be with an unprinted watermark boost (5.0-5.15) taken out
+    lowmem_kb: int | None  # the managed lowmem it is split over
+    zones: tuple[str, ...]  # the lowmem zones printed
+    not_printed: tuple[str, ...]  # lowmem zone types above the request's highest zone (6.1+)
+    extrapolated: bool  # read from the printed zones' share of lowmem (zones left out or cut)
+    boost_inferred: bool  # a boost the report does not print was taken out (min above 4 x (low - min))
+    zone_count: int  # populated lowmem zones, for khugepaged's recommendation
+    lines: tuple[SourceLine, ...]
 
 
 def parse_node_list(text: str) -> set[int] | None:

@@ -89,6 +89,8 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
         "is_32bit": analysis.is_32bit,
         "kind": analysis.event.kind,
         "victim": analysis.victim_name,
+        # the machine's RAM and the next common size up, for steps that cannot size from counters
+        "machine": {"ram_kb": analysis.ram_kb, "next_size_kb": analysis.next_ram_size_kb},
         # where this kernel's fixes come from, worded for its release (knowledge.kernel_series)
         "kernel_path": upgrade_path(analysis.kernel),
     }
@@ -222,10 +224,12 @@ def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None
     """Rule 2b of ``order_steps`` (issue 13), in place on its ``placed`` list: when none of the
     first three steps is ``specific`` - a step on what the event's numbers single out beside the
     growth, which the general steps do not name (the oom_score_adj that chose the victim rather
-    than the process holding the memory, tmpfs files or mlocked pages that no kill frees) - the
+    than the process holding the memory, tmpfs files or mlocked pages that no kill frees, a
+    vm.min_free_kbytes raised far above the kernel's own value when it caused the kill) - the
     first such step of a root-cause or contributing finding becomes the third step (never first:
     the top finding's first two stay). What experts do in these situations is that specific
-    step: change who dies, delete or size the tmpfs, unlock or limit the locked memory."""
+    step: change who dies, delete or size the tmpfs, unlock or limit the locked memory, lower the
+    reserve."""
     if len(placed) <= FIRST_STEPS or any(p[2].specific for p in placed[:FIRST_STEPS]):
         return
     later = next(

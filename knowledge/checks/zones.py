@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..analysis import LOWMEM_ZONES, Analysis, ramp
+from ..analysis import LARGE_PAGEBLOCK_KB, LOWMEM_ZONES, Analysis, ramp
 from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
 from .base import (
     Evidence,
@@ -90,40 +91,100 @@ def dma_zone(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 @check("watermark_inflated", needs=("zones",))
 def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
-    """Zone min watermarks far above what the kernel would choose: vm.min_free_kbytes raised."""
-    estimate = a.min_free_kbytes_estimate
+    """Zone min watermarks far above what the kernel would choose: vm.min_free_kbytes raised.
+
+    The setting is read by Analysis.min_free_reading (boost taken out; the printed zones' share
+    when zones are left out); the test asks its lower figure, so a watermark boost the report does
+    not print (5.0-5.15) never passes for a raised setting. The kernel's own value is the larger of
+    the sqrt default and THP's recommendation; for the test the sqrt default is not capped at
+    65536 (a vendor kernel before 5.7 may carry the 262144 bound of ee8eb9a5fe86).
+    """
+    reading = a.min_free_reading
     default = a.default_min_free_kbytes
     own = a.kernel_min_free_kbytes  # the sqrt default, or THP's recommendation when higher
-    if estimate is None or not default or not own or not a.lowmem_kb:
+    lowmem = a.min_free_lowmem_kb
+    if reading is None or not default or not own or not lowmem:
         return None
-    if estimate < p["default_factor"] * own:
-        return None
+    sqrt_test = min(262144, math.isqrt(int(lowmem) * 16))
+    thp_mode = False
+    if reading.low_kb < p["default_factor"] * max(own, sqrt_test):
+        # khugepaged's own value is the setting, but with 32 MB or larger pageblocks (16 and 64 KiB
+        # pages) it is itself far above the kernel's default without THP: up to 5 % of lowmem
+        if a.pageblock_kb < LARGE_PAGEBLOCK_KB or reading.low_kb < p["default_factor"] * sqrt_test:
+            return None
+        thp_mode = True
+        own = default
+    estimate = reading.kb
     zones = [z for z in a.zones if z.name in LOWMEM_ZONES and z.min_kb is not None]
-    lines = tuple(ln for z in zones for ln in z.lines[:1])
     free_lowmem = sum(z.free_kb or 0 for z in zones)
     biggest = max(zones, key=lambda z: z.min_kb or 0)
     ratio = estimate / own
-    # a reserve of several percent of lowmem is itself what the OOM ran into; a smaller one is
+    served = _served_with_own_watermarks(a, own, lowmem)
+    # a reserve of several percent of lowmem is itself what the OOM ran into, and so is one without
+    # which a zone the request may use would have served it; a smaller one that changed nothing is
     # still far above the kernel's choice and worth lowering, but it did not cause the shortage
-    role = None if estimate >= p["lowmem_share"] * a.lowmem_kb else "contributing"
+    cause = estimate >= p["lowmem_share"] * lowmem or served is not None
     evidence: Evidence = {
-        "min_free_kbytes_estimate": (estimate, lines),
+        "min_free_kbytes_estimate": (estimate, reading.lines),
         "default_min_free_kbytes": (default, ()),
-        "lowmem_kb": (a.lowmem_kb, lines),
-        "free_lowmem_kb": (free_lowmem, lines),
+        "lowmem_kb": (lowmem, reading.lines),
+        "free_lowmem_kb": (free_lowmem, reading.lines),
         "zone": (biggest.label, biggest.lines),
         "zone_free_kb": (biggest.free_kb, biggest.lines),
         "zone_min_kb": (biggest.min_kb, biggest.lines),
     }
     if a.thp_min_free_kbytes and a.thp_min_free_kbytes > default:
         evidence["thp_min_free_kbytes"] = (a.thp_min_free_kbytes, ())
+    if reading.extrapolated:
+        evidence["zones_printed"] = (", ".join(reading.zones), reading.lines)
+    if served is not None:
+        evidence["served_zone"] = (served.label, served.lines)
     boost = sum(z.values.get("boost", 0) for z in zones)
+    confidence = ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"])
     return Hit(
-        ramp(ratio, p["default_factor"], 20, p["confidence_low"], p["confidence_high"]),
+        confidence * p["thp_factor"] if thp_mode else confidence,
         evidence,
-        {"ratio": round(ratio, 1), "own": own, "boost": boost, "cause": role is None},
-        role,
+        {
+            "ratio": round(ratio, 1),
+            "own": own,
+            "boost": boost,
+            "cause": cause,
+            "served": served.label if served is not None else None,
+            "extrapolated": reading.extrapolated,
+            "not_printed": ", ".join(reading.not_printed),
+            "boost_inferred": reading.boost_inferred,
+            "floor": reading.low_kb if reading.low_kb < 0.9 * estimate else None,
+            "sqrt_cap": 262144 if a.version_at_least(5, 7) is not False else 65536,
+            "thp_mode": thp_mode,
+            "page_kb": a.page_kb,
+            "pageblock_mb": a.pageblock_kb // 1024,
+        },
+        None if cause else "contributing",
     )
+
+
+def _served_with_own_watermarks(a: Analysis, own: int, lowmem: int) -> Any:
+    """The first lowmem zone the request may use that failed __zone_watermark_ok() with the
+    printed min but would have passed with the kernel's own min_free_kbytes (its share of
+    ``own``, split as __setup_per_zone_wmarks() splits it: by managed pages), the reserves the
+    request may dip into, the unusable pages and lowmem_reserve counted as the zone model counts
+    them; the one with the most free memory, None when no zone would have. Only for an OOM kill or
+    the failure of a request that may reclaim."""
+    if a.is_allocation_failure and getattr(a.gfp, "may_reclaim", None) is not True:
+        return None  # an atomic or GFP_NOWAIT request is opportunistic: its failure is not the reserve's doing
+    if a.event.kind == "sysrq-manual" or a.order == -1 or a.is_memcg:
+        return None  # a kill by hand, or at a memory cgroup's limit: no watermark decided it
+    share = a.alloc_rule.min_share
+    served = []
+    for z in a.usable_zones:
+        size = z.managed_kb if z.managed_kb is not None else z.present_kb
+        if z.name not in LOWMEM_ZONES or not size or z.countable_kb is None or not z.below_min:
+            continue
+        mark = int(own * size / lowmem * share)
+        if z.countable_kb > mark + z.reserve_kb and z.order_ok is not False:
+            served.append(z)
+    # the zone with the most free memory it may count names the case best
+    return max(served, key=lambda z: z.countable_kb or 0) if served else None
 
 
 def _compaction_refused(a: Analysis) -> str | None:
