@@ -138,3 +138,16 @@ def test_a_stable_release_with_the_fix_is_not_matched() -> None:
     for release, matched in (("4.9.13", True), ("4.9.14", False), ("4.9.14-200.fc25.i686+PAE", True)):
         analysis.kernel, analysis.version = release, (4, 9, int(release.split(".")[2].split("-")[0]))
         assert (rid in [f.id for f in matches(analysis)]) == matched, release
+
+
+NOVFS = "blog-microfocus-oes11-novfsd-order4"  # support.microfocus.com/kb/doc.php?id=7014973
+
+
+def test_the_novfs_client_daemon_message_names_the_client_update() -> None:
+    # OES 11 SP1: 'novfsd: page allocation failure: order:4, mode:0xd0', no trace
+    assert not is_held_out(NOVFS)
+    text = _text(NOVFS)
+    assert _ids(text) == ["novfs-client-novfsd-order4-growth"]
+    assert any("Novell Client for Linux" in s and "7014973" in s for s in _steps(text))
+    assert _ids(text.replace("novfsd: page", "nfsd: page")) == []
+    assert _ids(text.replace("order:4,", "order:1,")) == []
