@@ -69,6 +69,9 @@ class KernelFix:
     # of the table's total: a kernel-memory leak into a named cache
     slab: re.Pattern[str] | None = None
     slab_share: float = 0.5
+    # the defect is an out-of-tree module's (OpenZFS, a vendor client): its fix comes with the
+    # module's own release, not with a kernel update, and the steps say so
+    out_of_tree: bool = False
 
 
 def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
@@ -132,6 +135,7 @@ def load() -> tuple[KernelFix, ...]:
                 trace_all=tuple(re.compile(t) for t in r.get("trace_all") or ()),
                 slab=re.compile(r["slab"]) if r.get("slab") else None,
                 slab_share=float(r.get("slab_share", 0.5)),
+                out_of_tree=bool(r.get("out_of_tree")),
             )
         )
     return tuple(out)

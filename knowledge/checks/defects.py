@@ -497,7 +497,9 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_pinned"] if pinned else p["confidence_traced"] if traced else p["confidence_series"]
     context = {
-        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed],
+        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed and not f.out_of_tree],
+        # an out-of-tree module's defect: the fix is the module's own release, not a kernel update
+        "module_fixes": [_fix_dict(f) for f in found if not f.unfixed and f.out_of_tree],
         # a defect no upstream change fixes yet: the steps give the workaround and the report path
         "unfixed": [_fix_dict(f) for f in found if f.unfixed],
         "by_series": not traced,
