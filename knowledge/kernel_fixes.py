@@ -54,6 +54,24 @@ class KernelFix:
     # in blocks listed as highatomic only ('(H)'): a defect that kept the highatomic reserve
     # instead of giving it back before the OOM kill
     highatomic_free: float | None = None
+    # the dump's kernel release string (`uname -r`) must match: a distribution kernel's own
+    # regression, named by its package version (e.g. '^4\\.15\\.0-5[6-9]-'); a paste that names no
+    # release is treated as for ``kernels`` (a possible match only with ``unversioned``)
+    release: re.Pattern[str] | None = None
+    # the first release of a stable series that carries the fix, per series: (major, minor) ->
+    # point release. A kernel.org release at or after it in that series is fixed (a distribution
+    # kernel printing x.y.0 does not show its stable level and is not excluded)
+    stable: tuple[tuple[tuple[int, int], int], ...] = ()
+    # functions that must ALL be in the call trace (each regex one frame): for a defect whose
+    # signature is a path (a generic allocator under one caller) rather than one function
+    trace_all: tuple[re.Pattern[str], ...] = ()
+    # a slab cache of the unreclaimable-slab table (4.15+) that must hold at least ``slab_share``
+    # of the table's total: a kernel-memory leak into a named cache
+    slab: re.Pattern[str] | None = None
+    slab_share: float = 0.5
+    # the defect is an out-of-tree module's (OpenZFS, a vendor client): its fix comes with the
+    # module's own release, not with a kernel update, and the steps say so
+    out_of_tree: bool = False
 
 
 def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
@@ -62,6 +80,15 @@ def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int
     within ["2.6.31", "4.3"] and 3.1.10 within ["2.6.36", "3.1"]."""
     first, last = window
     return first <= version[: len(first)] and version[: len(last)] <= last
+
+
+def stable_fixed(version: tuple[int, ...], stable: tuple[tuple[tuple[int, int], int], ...]) -> bool:
+    """Whether the kernel.org release ``version`` is at or after the first release of its stable
+    series that carries the fix (``stable``: (major, minor) -> point release). An x.y.0 release (or
+    a distribution kernel that prints x.y.0) is never counted as fixed here."""
+    if len(version) < 3 or not version[2]:
+        return False
+    return any(version[:2] == series and version[2] >= point for series, point in stable)
 
 
 def _series(text: str) -> tuple[int, ...]:
@@ -100,6 +127,15 @@ def load() -> tuple[KernelFix, ...]:
                 memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
                 cma_free=float(r["cma_free"]) if r.get("cma_free") is not None else None,
                 highatomic_free=float(r["highatomic_free"]) if r.get("highatomic_free") is not None else None,
+                release=re.compile(r["release"]) if r.get("release") else None,
+                stable=tuple(
+                    ((int(str(k).split(".")[0]), int(str(k).split(".")[1])), int(v))
+                    for k, v in (r.get("stable") or {}).items()
+                ),
+                trace_all=tuple(re.compile(t) for t in r.get("trace_all") or ()),
+                slab=re.compile(r["slab"]) if r.get("slab") else None,
+                slab_share=float(r.get("slab_share", 0.5)),
+                out_of_tree=bool(r.get("out_of_tree")),
             )
         )
     return tuple(out)
@@ -151,6 +187,22 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                     continue
             elif not in_series(tuple(analysis.version), fix.kernels):
                 continue
+        if fix.release is not None:
+            kernel = getattr(analysis, "kernel", None)
+            if not kernel:
+                if not unversioned:
+                    continue
+            elif not fix.release.search(kernel):
+                continue
+        if (
+            fix.stable
+            and analysis.version is not None
+            and stable_fixed(tuple(analysis.version), fix.stable)
+            and not _distribution(getattr(analysis, "kernel", None))
+        ):
+            continue  # a kernel.org stable release of its series that carries the fix
+        if fix.slab is not None and not _slab_holds(analysis, fix.slab, fix.slab_share):
+            continue
         if fix.memcg_dirty is not None and not _dirty_memcg(analysis, fix.memcg_dirty, fix.memcg_dirty_v2):
             continue
         if fix.cma_free is not None and not _cma_holds_free(analysis, fix.cma_free):
@@ -162,11 +214,16 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
             continue  # the paste names another architecture
         logged = fix.log is not None and _logged(analysis, fix.log)
         in_trace = fix.trace is not None and any(fix.trace.search(f) for f in frames)
-        traced = logged or in_trace or (fix.trace is None and fix.log is None)
+        if fix.trace_all:
+            path = all(any(t.search(f) for f in frames) for t in fix.trace_all)
+            if not path:
+                continue  # the whole path must be in the trace
+            in_trace = in_trace or fix.trace is None
+        traced = logged or in_trace or (fix.trace is None and fix.log is None and not fix.trace_all)
         if not traced and not (untraced and not frames and fix.gfp_zone is not None):
             continue
-        if fix.trace is None and fix.kernels is None and fix.log is None:
-            continue  # a record must be tied to a function, a kernel message or a kernel series
+        if fix.trace is None and fix.kernels is None and fix.log is None and fix.release is None and not fix.trace_all:
+            continue  # a record must be tied to a function, a kernel message, a kernel series or release
         if fix.module is not None:
             if named is None:
                 from .clues import modules
@@ -225,6 +282,25 @@ def _highatomic_holds_free(analysis: Any, share: float) -> bool:
             if kb and o.migrate_types and set(o.migrate_types) == {"H"}:
                 held += kb
     return bool(free and held >= share * free)
+
+
+def _distribution(kernel: str | None) -> bool:
+    """Whether the release string is a distribution kernel's (knowledge/kernel_series.yaml): its
+    third number is the distribution's base, not a kernel.org stable level."""
+    if not kernel:
+        return False
+    from .kernel_series import upgrade_path
+
+    return upgrade_path(kernel).kind == "distribution"
+
+
+def _slab_holds(analysis: Any, cache: re.Pattern[str], share: float) -> bool:
+    """The caches of the unreclaimable-slab table (4.15+, Event.slab_info) whose name matches
+    ``cache`` hold at least ``share`` of the table's total use; False when no table is printed."""
+    rows = getattr(analysis.event, "slab_info", ()) or ()
+    total = sum(r.used_kb for r in rows)
+    held = sum(r.used_kb for r in rows if cache.search(r.name))
+    return bool(total and held and held >= share * total)
 
 
 def _logged(analysis: Any, log: re.Pattern[str]) -> bool:

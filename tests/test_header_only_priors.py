@@ -50,9 +50,11 @@ def test_the_step_words_a_block_of_pages_for_an_order_above_0() -> None:
 
 
 def test_a_modules_own_contiguous_buffer_keeps_fragmentation_first() -> None:
+    # the known OpenZFS defect (kernel_fixes openzfs-zfsdev-ioctl-zfs-cmd-kmalloc) names the
+    # allocation itself; of the readings of the numbers, fragmentation stays above growth
     codes = _codes(MODULE_ORDER2)
-    assert codes[0] == "OOM130"
-    assert "OOM204" in codes
+    assert codes[0] == "OOM606"
+    assert "OOM204" in codes and codes.index("OOM130") < codes.index("OOM204")
 
 
 def test_an_order_above_the_costly_order_is_not_read_as_growth() -> None:

@@ -19,11 +19,16 @@ def _ids(text: str) -> list[str]:
 
 
 def test_every_record_is_tied_to_a_function_or_a_kernel_series_and_cited() -> None:
+    # a function (trace, or a whole path: trace_all), a kernel series or a distribution release;
+    # a record tied only by its kernel message must name the event kinds that print it
     raw = yaml.safe_load(PATH.read_text("utf-8"))
     assert len(raw) == len(load())
     for record in raw:
-        assert record.get("trace") or record.get("kernels"), record["id"]
+        tied = record.get("trace") or record.get("trace_all") or record.get("kernels") or record.get("release")
+        assert tied or (record.get("log") and record.get("kinds")), record["id"]
         assert record["fix"] and record["source"].startswith("http"), record["id"]
+        for series, point in (record.get("stable") or {}).items():
+            assert isinstance(series, str) and int(point) > 0, record["id"]  # "x.y": first fixed point
 
 
 def test_a_trace_function_implicates_its_fix_and_the_step_says_so() -> None:

@@ -231,8 +231,9 @@ def _fix_dict(f: Any) -> dict[str, Any]:
 def _kernel_fixes(a: Analysis) -> list[dict[str, Any]]:
     """Known kernel defects this event fits that have a fix (knowledge/kernel_fixes.yaml), for
     ctx.kernel_fixes: the steps built on it say "upgrade to a kernel with the fix"; a defect with no
-    upstream fix is named by the known_defect finding (OOM606) alone."""
-    return [_fix_dict(f) for f in a.kernel_fixes() if not f.unfixed]
+    upstream fix, or an out-of-tree module's whose fix is the module's own release, is named by the
+    known_defect finding (OOM606) alone."""
+    return [_fix_dict(f) for f in a.kernel_fixes() if not f.unfixed and not f.out_of_tree]
 
 
 def _slab_sources(a: Analysis) -> dict[str, str]:

@@ -489,8 +489,9 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         # a record tied by its function or message AND by the architecture or kernel series the
         # paste names is pinned by two independent facts: it explains the event better than a
         # generic reading of the same figures
-        second_key = (fix.arch is not None and bool(a.arch)) or fix.kernels is not None
-        hit = next((raw for raw, name in frames if fix.trace is not None and fix.trace.search(name)), None)
+        second_key = (fix.arch is not None and bool(a.arch)) or fix.kernels is not None or fix.release is not None
+        pattern = fix.trace if fix.trace is not None else (fix.trace_all[-1] if fix.trace_all else None)
+        hit = next((raw for raw, name in frames if pattern is not None and pattern.search(name)), None)
         if hit:
             evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])
             traced, pinned = True, second_key
@@ -500,11 +501,23 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
             evidence["message"] = (logged.text.strip(), (logged,))
             traced, pinned = True, second_key
             break
+    slabbed = next((f for f in found if f.slab is not None), None)
+    if slabbed is not None and slabbed.slab is not None:
+        rows = [r for r in a.event.slab_info if slabbed.slab.search(r.name)]
+        if rows:
+            top = max(rows, key=lambda r: r.used_kb)
+            evidence["slab_cache"] = (f"{top.name} {top.used_kb} kB", a.lines(top.line))
+            if not traced:
+                # the cache the defect fills, named by the slab table, ties the record as a trace
+                # function does; the release or series the record names pins it
+                traced, pinned = True, slabbed.kernels is not None or slabbed.release is not None
     if a.kernel:
         evidence["kernel"] = (a.kernel, ())
     confidence = p["confidence_pinned"] if pinned else p["confidence_traced"] if traced else p["confidence_series"]
     context = {
-        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed],
+        "kernel_fixes": [_fix_dict(f) for f in found if not f.unfixed and not f.out_of_tree],
+        # an out-of-tree module's defect: the fix is the module's own release, not a kernel update
+        "module_fixes": [_fix_dict(f) for f in found if not f.unfixed and f.out_of_tree],
         # a defect no upstream change fixes yet: the steps give the workaround and the report path
         "unfixed": [_fix_dict(f) for f in found if f.unfixed],
         "by_series": not traced,
