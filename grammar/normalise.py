@@ -671,6 +671,7 @@ def normalise(text: str) -> Normalised:
     quotes = '"' in text or "\u201c" in text
     plain = True if "\t" not in text and "|" not in text else None  # (prefix_end's: every line holds neither)
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
+    any_prefix = False  # whether an entry may have a log prefix (none: no line's neighbours have one)
     append = physical.append
     number = 0
     for raw in raw_lines:
@@ -690,6 +691,7 @@ def normalise(text: str) -> Normalised:
         if ticks and "`" in stripped and is_loose(classify(stripped)):
             spans = _kernel_code_spans(raw)
             if spans:  # kernel lines quoted inline in prose: `Killed process 1234 (java) ...`
+                any_prefix = any_prefix or any(span_prefix for _, span_prefix in spans)
                 physical.extend(
                     _Physical(number, text, span_prefix, len(raw), text, False) for text, span_prefix in spans
                 )
@@ -701,6 +703,7 @@ def normalise(text: str) -> Normalised:
                 stripped, quoted_prefix = quoted
                 body, prefix = stripped, quoted_prefix or prefix
         if prefix:
+            any_prefix = True
             prefix = prefix.strip()
             if prefix == shared_prefix:  # one stamp on many lines (a table printed within one second): one string
                 prefix = shared_prefix
@@ -736,7 +739,8 @@ def normalise(text: str) -> Normalised:
     # Whether the lines around each one carry log prefixes, decided from its neighbours, never
     # for the whole paste: a window of a big log sees other lines than the whole file, and both
     # must read a dump the same way.
-    prefixed_block = _prefixed_blocks(physical)
+    # (a paste without a log prefix, most of them: no line has a prefixed neighbour)
+    prefixed_block = _prefixed_blocks(physical) if any_prefix else [False] * len(physical)
 
     out: list[Line] = []
     budget = _JOIN_BUDGET
