@@ -76,9 +76,23 @@ def find_all(text: str, literal: str, lowered: bool = False) -> Iterator[int]:
 
 def holds(text: str, literal: str, lowered: bool = False) -> bool:
     """``literal in text``."""
-    return next(find_all(text, literal, lowered), -1) >= 0
+    offset = _anchor(literal, lowered) if len(literal) > 1 else None
+    if offset is None:
+        return literal in text
+    char = literal[offset]
+    at = text.find(char, offset)
+    left = _CANDIDATES
+    while at >= 0:
+        begin = at - offset
+        if text.startswith(literal, begin):
+            return True
+        left -= 1
+        if not left:
+            return text.find(literal, begin + 1) >= 0
+        at = text.find(char, at + 1)
+    return False
 
 
 def holds_any(text: str, literals: Iterable[str], lowered: bool = False) -> bool:
     """``any(literal in text for literal in literals)``."""
-    return any(next(find_all(text, literal, lowered), -1) >= 0 for literal in literals)
+    return any(holds(text, literal, lowered) for literal in literals)

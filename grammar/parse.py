@@ -46,7 +46,6 @@ from .facts import (
     quick_constructor,
 )
 from .lexicon import OTHER, Classified, classify_fields, oom_parser
-from .literal import holds_any
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
 from .stamps import epoch, read_stamp
@@ -1126,7 +1125,7 @@ GUARDED_SEARCHES = (
 
 
 def _holds_any(text: str, literals: tuple[str, ...]) -> bool:
-    return holds_any(text, literals)  # (each by its rarest character: grammar.literal)
+    return any(literal in text for literal in literals)
 
 
 def _guarded_search(guarded: _Guarded, text: str) -> re.Match[str] | None:

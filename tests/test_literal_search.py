@@ -11,8 +11,8 @@ from oomcases import corpus_cases, is_held_out, load_case
 
 from grammar.literal import _CANDIDATES, _anchor, find_all, holds, holds_any
 
-# literals the knowledge base and the parser look for (grammar.parse GUARDED_SEARCHES,
-# knowledge.analysis find_lines patterns), some with a rare character, some without
+# literals the knowledge base looks for (knowledge.analysis find_lines patterns, the hypervisor
+# names of Analysis.environment, a few more), some with a rare character, some without
 LITERALS = [
     "sysrq",
     "qemu",
