@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from lark import Lark, Token, Transformer
@@ -45,6 +45,11 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
     (its cache load falls back on any exception)."""
 
     class CachedTableParser(base):  # type: ignore[misc]
+        def __init__(self, parser_conf: Any, *args: Any, **kwargs: Any) -> None:
+            # (a grammar built afresh, not read from the cache: the same callbacks as a cached one)
+            parser_conf.callbacks = _flat_repetition(parser_conf.callbacks)
+            super().__init__(parser_conf, *args, **kwargs)
+
         @classmethod
         def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
             tokens = data["tokens"]
@@ -58,6 +63,7 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             }
             table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
             twin_of = {id(memo[key]): twin for key, twin in twins.items()}
+            callbacks = _flat_repetition(callbacks)
             parser = cls.__new__(cls)
             parser._parse_table = table
             parser.parser = inner(table, {twin_of.get(id(rule), rule): call for rule, call in callbacks.items()}, debug)
@@ -65,6 +71,75 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
 
     CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
     return CachedTableParser
+
+
+# The rule Lark makes of ``oom.lark``'s ``start: (invoked | ... | other)*``: ``__start_star_0:
+# __start_star_0 invoked | invoked | ...``, one reduction per token.
+_REPETITION = "__start_star_0"
+
+
+def _flat_repetition(callbacks: dict[Any, Any]) -> dict[Any, Any]:
+    """``callbacks`` with the repetition of ``start`` gathered in one list, when a Transformer's
+    ``start`` receives it (the line parser).
+
+    Lark reduces the repetition once per token (once per run of lines of one terminal, see
+    ``grammar.parse.classify_lines``): its child filter copies what was gathered so far and
+    its default callback wraps it in a new ``Tree('__start_star_0', ...)`` (``Transformer.__default__``,
+    four Python calls a token), which the next reduction unwraps again, until ``start``'s filter
+    hands the last one's children to the Transformer. Here the first reduction makes a list, each
+    next one appends to it, and ``start``'s Transformer method gets that list: the same items in
+    the same order, without a tree per token. Any other shape of the callbacks (a tree-building
+    parser, placeholders, positions propagated, another grammar) leaves them as they are."""
+    from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders
+
+    starts = [rule for rule in callbacks if rule.origin.name == "start" and _names(rule) == [_REPETITION]]
+    if len(starts) != 1:
+        return callbacks
+    outer = callbacks[starts[0]]
+    if (
+        type(outer) is not ChildFilterLALR_NoPlaceholders
+        or outer.to_include != [(0, True)]
+        or not isinstance(getattr(outer.node_builder, "__self__", None), Transformer)
+    ):
+        return callbacks
+    flat = dict(callbacks)
+    flat[starts[0]] = partial(_hand_over, outer.node_builder)
+    for rule, call in callbacks.items():
+        if rule.origin.name != _REPETITION:
+            continue
+        names = _names(rule)
+        if names[-1].startswith("_"):  # (an inlined rule: its children would be spliced in)
+            return callbacks
+        filtered = type(call) is ChildFilterLALR_NoPlaceholders
+        if len(names) == 2 and names[0] == _REPETITION and filtered and call.to_include == [(0, True), (1, False)]:
+            flat[rule] = _gather_next
+        elif len(names) == 1 and (
+            (filtered and call.to_include == [(0, False)])
+            # nothing to filter: the Transformer's default, a Tree of the one child
+            or (isinstance(call, partial) and call.args == (_REPETITION,) and not call.keywords)
+        ):
+            flat[rule] = _gather_first
+        else:
+            return callbacks
+    return flat
+
+
+def _names(rule: Rule) -> list[str]:
+    return [symbol.name for symbol in rule.expansion]
+
+
+def _gather_first(children: list[Any]) -> list[Any]:
+    return [children[0]]
+
+
+def _gather_next(children: list[Any]) -> list[Any]:
+    gathered: list[Any] = children[0]
+    gathered.append(children[1])
+    return gathered
+
+
+def _hand_over(start: Callable[[list[Any]], Any], children: list[Any]) -> Any:
+    return start(children[0])
 
 
 class _IdentityRule(Rule):

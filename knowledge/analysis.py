@@ -20,6 +20,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
+from grammar.literal import find_all, holds_any
 from grammar.release import release_version
 
 from .clues import alloc_wrapper
@@ -611,10 +612,9 @@ class Analysis:
             starts = self._line_starts
             candidates = set()
             for literal in literals:
-                at = text.find(literal)
-                while at >= 0:
+                # (by the literal's rarest character: grammar.literal)
+                for at in find_all(text, literal, bool(ignore_case)):
                     candidates.add(bisect_right(starts, at) - 1)
-                    at = text.find(literal, at + 1)
             return tuple(lines[index] for index in sorted(candidates) if search(lines[index].text))
         if (
             not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX)
@@ -1487,7 +1487,7 @@ class Analysis:
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
         # (a row's name is in its line, one of the event's: without either literal in the event's
         # text no name begins with one, and the rows need not be asked)
-        if not hypervisor_host and any(start in self.text for start in HYPERVISOR_STARTS):
+        if not hypervisor_host and holds_any(self.text, HYPERVISOR_STARTS):
             for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
                 if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
                     hypervisor_host = True
