@@ -64,10 +64,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    # A blog quotes its kern.log grep wrapped by hand: the oom-kill: line's fields go on to a second line
-    # and the kill line's sizes to a line of their own (twelfth wave).
-    "blog-212clab-k8s-java-memcg-512mi": "the wrapped 'task=java,...' line is read into the constraint and the "
-    "kill line's 'total-vm:..., anon-rss:...' continuation line is not joined to it",
     # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
     # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
     "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
