@@ -82,8 +82,9 @@ in fold 0) reached 5/6 when it was added (all cases 215/245, held-out 33/51; wit
 210/239 and 31/49: both fold-0 cases have the fix).
 The twelfth wave (TWELFTH_WAVE.txt, 3 cases labelled before oomlens ran on them - a Kubernetes blog
 post, a router's GitHub issue, an ARM mailing-list report; none in fold 0) reached 1/3 when it was
-added (all cases 217/248, held-out 32/50 unchanged): the JVM pod's limit and heap steps; the
-router's tail-only paste names no cause, and the CMA report ranks lowmem exhaustion first.
+added (all cases 224/254, 223/251 without it; held-out 34/52 unchanged): the JVM pod's limit and
+heap steps; the router's tail-only paste names no cause, and the CMA report ranks lowmem exhaustion
+first.
 Its general gap (a summary or a kill line a person broke by hand: a space before one of the summary's
 own field names, a kill line's sizes on a line of their own) left every figure unchanged; the wave's
 parser fields went from 14/17 to 17/17.
