@@ -543,6 +543,27 @@ def _summary_tail(entry: _Physical, following: _Physical | None) -> bool:
     )
 
 
+# The sizes of a kill line (`Killed process 90057 (java)` / `total-vm:2007864kB, anon-rss:518828kB`)
+# a person or a mail reader put on a line of their own: mm/oom_kill.c __oom_kill_process() prints
+# the line with its sizes as one printk (`total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB,
+# shmem-rss:%lukB, UID:%u pgtables:%lukB oom_score_adj:%hd`, v2.6.32-v6.18), so a line of nothing but
+# such fields after a kill line that has none continues it.
+_KILLED_TAIL = re.compile(
+    r"(?:(?:total-vm|anon-rss|file-rss|shmem-rss|pgtables):[ \t]?\d+kB|(?:UID|oom_score_adj):[ \t]?-?\d+)"
+    r"(?:,?[ \t]+(?:(?:total-vm|anon-rss|file-rss|shmem-rss|pgtables):[ \t]?\d+kB|(?:UID|oom_score_adj):[ \t]?-?\d+))*,?"
+)
+
+
+def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
+    """``following`` holds the sizes of the kill line ``entry``, which shows none (``_KILLED_TAIL``)."""
+    return (
+        following is not None
+        and not following.prefix
+        and "total-vm:" not in entry.text
+        and _KILLED_TAIL.fullmatch(following.text) is not None
+    )
+
+
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
@@ -766,8 +787,11 @@ def normalise(text: str) -> Normalised:
         field_wrap = False  # a zone or node line a mail reader wrapped (_FIELD_TAIL)
         # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the kind first: read already)
         summary_wrap = entry_kind == "OOM_SUMMARY" and entry.text.endswith(",") and _summary_tail(entry, following)
+        # a kill line whose sizes sit on the next line (_KILLED_TAIL; the kind first, as above)
+        killed_wrap = entry_kind == "KILLED" and _killed_tail(entry, following)
         if budget > 0 and (
             summary_wrap
+            or killed_wrap
             or entry.prefix
             or prefixed_block[index - 1]
             or (following is not None and following.indented)
@@ -794,6 +818,8 @@ def normalise(text: str) -> Normalised:
                     if field_wrap and not _field_tail(candidate):
                         break
                     if summary_wrap and not _summary_tail(run[-1], candidate):
+                        break
+                    if killed_wrap and not _killed_tail(entry, candidate):
                         break
                     kind = _kind(candidate)
                     if _opens(candidate):  # (asked after _kind, which classified it)

@@ -105,6 +105,13 @@ def comma_assignments(text: str) -> dict[str, str]:
 
 
 _SUMMARY_END = re.compile(r",uid=\d+$")
+# mm/oom_kill.c dump_oom_summary() (v4.19-v6.18) separates its fields with commas only; a space
+# before one of its own field names is where a person broke the line by hand (and, in the blog of
+# the twelfth wave, dropped the fields between): the joined line reads
+# `constraint=CONSTRAINT_MEMCG task=java,pid=90057,uid=0`, two fields, not one value with a space.
+_SUMMARY_BROKEN_AT = re.compile(
+    r"[ \t]+(?=(?:constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg|task|pid|uid)=|global_oom(?:,|$))"
+)
 # A kernel release as `uname -r` prints it: 4.18.0-14485-g036ca364c6b2, 5.10.81-android12-9-24321119.
 _RELEASE_WORD = re.compile(r"^\d+\.\d+(\.\d+)?([-+_.~][\w.+~-]*)?$")
 # `uname -a` prints machine, processor, hardware platform and OS after the kernel version
@@ -617,7 +624,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def oom_summary(self, children: list[Token]) -> Item:
         g = self._groups("OOM_SUMMARY", children[0])
         fields = (g.get("osum_fields") or "").rstrip()
-        values = comma_assignments(fields)
+        values = comma_assignments(_SUMMARY_BROKEN_AT.sub(",", fields))
         if values and not _SUMMARY_END.search(fields) and not fields.endswith((",", ".", "\u2026")):
             # mm/oom_kill.c dump_oom_summary() always ends with `,uid=%d`: the line was cut, and
             # its last value may be cut too (`oom_memcg=/kubepods/bur`)

@@ -74,6 +74,11 @@ def eleventh_wave() -> set[str]:
     return _wave("ELEVENTH")
 
 
+def twelfth_wave() -> set[str]:
+    """Cases added in the twelfth wave of 2026-12-07 (tests/corpus/TWELFTH_WAVE.txt)."""
+    return _wave("TWELFTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

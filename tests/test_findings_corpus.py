@@ -83,6 +83,9 @@ TENTH_WAVE = set((CORPUS / "TENTH_WAVE.txt").read_text().split())
 # The cases of the eleventh wave of 2026-12-06 (mailing lists: reports, patches and replies with the
 # expert's fix; not GitHub), labelled the same way.
 ELEVENTH_WAVE = set((CORPUS / "ELEVENTH_WAVE.txt").read_text().split())
+# The cases of the twelfth wave of 2026-12-07 (a Kubernetes blog post, a router's GitHub issue, an ARM
+# mailing-list report), labelled the same way.
+TWELFTH_WAVE = set((CORPUS / "TWELFTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -131,6 +134,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | NINTH_WAVE
             | TENTH_WAVE
             | ELEVENTH_WAVE
+            | TWELFTH_WAVE
         ]
     )
     assert total >= 60
@@ -329,6 +333,21 @@ def test_ranking_on_the_eleventh_wave_does_not_fall():
 # '-46 pages shared' (a page total below zero: reference counts that went negative)
 ELEVENTH_WAVE_TOP1 = 5
 ELEVENTH_WAVE_TOP3 = 6
+
+
+def test_ranking_on_the_twelfth_wave_does_not_fall():
+    """The twelfth wave (TWELFTH_WAVE.txt): a Kubernetes JVM pod killed at its 512Mi memcg limit (a
+    blog post, fixed by a 1Gi limit), an AREDN MikroTik router whose dnsmasq ate its 64 MB (the tail
+    of the report only) and Russell King's 3.16 ARM order-2 OOM with free memory only in lowmem CMA
+    pageblocks; labelled before oomlens ran on them. The floors are what was reached when they were
+    added (2026-12-07)."""
+    _wave_holds("twelfth", TWELFTH_WAVE, 3, TWELFTH_WAVE_TOP1, TWELFTH_WAVE_TOP3)
+
+
+# of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added; raise as the
+# diagnosis improves, never lower
+TWELFTH_WAVE_TOP1 = 1
+TWELFTH_WAVE_TOP3 = 1
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

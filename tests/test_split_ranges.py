@@ -26,6 +26,7 @@ from oomcases import (
     sixth_wave,
     tenth_wave,
     third_wave,
+    twelfth_wave,
 )
 
 import bot.pipeline
@@ -46,7 +47,7 @@ def lines_of(template: bytes, count: int) -> bytes:
 
 def dumps(count: int) -> list[bytes]:
     """``count`` real dumps of the tuned folds, spread over the corpus (every format and kind) as
-    it stood before the third wave (the fourth to eleventh are kept out too): the fleet, and so which ranges hold a join, stays what the
+    it stood before the third wave (the fourth to twelfth are kept out too): the fleet, and so which ranges hold a join, stays what the
     assertions below were written against when cases are added."""
     later = (
         third_wave()
@@ -59,6 +60,7 @@ def dumps(count: int) -> list[bytes]:
         | tenth_wave()
     )
     later |= eleventh_wave()
+    later |= twelfth_wave()
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []
