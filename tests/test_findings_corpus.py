@@ -83,6 +83,9 @@ TENTH_WAVE = set((CORPUS / "TENTH_WAVE.txt").read_text().split())
 # The cases of the eleventh wave of 2026-12-06 (mailing lists: reports, patches and replies with the
 # expert's fix; not GitHub), labelled the same way.
 ELEVENTH_WAVE = set((CORPUS / "ELEVENTH_WAVE.txt").read_text().split())
+# The cases of the thirteenth wave of 2026-12-07 (GitHub issues whose fix is the application's own
+# lever or release), labelled the same way.
+THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -131,6 +134,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | NINTH_WAVE
             | TENTH_WAVE
             | ELEVENTH_WAVE
+            | THIRTEENTH_WAVE
         ]
     )
     assert total >= 60
@@ -329,6 +333,21 @@ def test_ranking_on_the_eleventh_wave_does_not_fall():
 # '-46 pages shared' (a page total below zero: reference counts that went negative)
 ELEVENTH_WAVE_TOP1 = 5
 ELEVENTH_WAVE_TOP3 = 6
+
+
+def test_ranking_on_the_thirteenth_wave_does_not_fall():
+    """The thirteenth wave (THIRTEENTH_WAVE.txt): a GitHub issue whose fix is the workload's own
+    lever - FedTree built with an unbounded `make -j` on a 16 GB laptop filled RAM and its 2 GB of
+    swap (the paste: the end of Mem-Info and an empty task table), fixed by the reporter with
+    `make -j 4`; labelled before oomlens ran on it. The floors are what was reached when it was
+    added (2026-12-07)."""
+    _wave_holds("thirteenth", THIRTEENTH_WAVE, 1, THIRTEENTH_WAVE_TOP1, THIRTEENTH_WAVE_TOP3)
+
+
+# of 1 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: swap_exhausted
+# ranks first; raise as the diagnosis improves, never lower
+THIRTEENTH_WAVE_TOP1 = 1
+THIRTEENTH_WAVE_TOP3 = 1
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
