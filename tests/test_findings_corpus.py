@@ -336,18 +336,19 @@ ELEVENTH_WAVE_TOP3 = 6
 
 
 def test_ranking_on_the_thirteenth_wave_does_not_fall():
-    """The thirteenth wave (THIRTEENTH_WAVE.txt): a GitHub issue whose fix is the workload's own
-    lever - FedTree built with an unbounded `make -j` on a 16 GB laptop filled RAM and its 2 GB of
-    swap (the paste: the end of Mem-Info and an empty task table), fixed by the reporter with
-    `make -j 4`; labelled before oomlens ran on it. The floors are what was reached when it was
-    added (2026-12-07)."""
-    _wave_holds("thirteenth", THIRTEENTH_WAVE, 1, THIRTEENTH_WAVE_TOP1, THIRTEENTH_WAVE_TOP3)
+    """The thirteenth wave (THIRTEENTH_WAVE.txt): GitHub issues whose fix is the workload's own
+    lever or release - FedTree built with an unbounded `make -j` on a 16 GB laptop filled RAM and
+    its 2 GB of swap (the paste: the end of Mem-Info and an empty task table), fixed by the reporter
+    with `make -j 4`; influxd killed during a bulk load (two RHEL 6 kill lines), whose maintainers
+    pointed to the next release's cache limits or more RAM; labelled before oomlens ran on them.
+    The floors are what was reached when they were added (2026-12-07)."""
+    _wave_holds("thirteenth", THIRTEENTH_WAVE, 2, THIRTEENTH_WAVE_TOP1, THIRTEENTH_WAVE_TOP3)
 
 
-# of 1 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: swap_exhausted
-# ranks first; raise as the diagnosis improves, never lower
-THIRTEENTH_WAVE_TOP1 = 1
-THIRTEENTH_WAVE_TOP3 = 1
+# of 2 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: swap_exhausted and
+# process_hog rank first; raise as the diagnosis improves, never lower
+THIRTEENTH_WAVE_TOP1 = 2
+THIRTEENTH_WAVE_TOP3 = 2
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
