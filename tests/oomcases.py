@@ -79,6 +79,11 @@ def twelfth_wave() -> set[str]:
     return _wave("TWELFTH")
 
 
+def thirteenth_wave() -> set[str]:
+    """Cases added in the thirteenth wave of 2026-12-07 (tests/corpus/THIRTEENTH_WAVE.txt)."""
+    return _wave("THIRTEENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

@@ -26,6 +26,7 @@ from oomcases import (
     sixth_wave,
     tenth_wave,
     third_wave,
+    thirteenth_wave,
     twelfth_wave,
 )
 
@@ -61,6 +62,7 @@ def dumps(count: int) -> list[bytes]:
     )
     later |= eleventh_wave()
     later |= twelfth_wave()
+    later |= thirteenth_wave()
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []
