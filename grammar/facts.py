@@ -285,6 +285,24 @@ class Panic:
 
 
 @dataclass(frozen=True)
+class Watchdog:
+    """A watchdog's report printed near the event: the machine (or a task) stalled. ``kind`` is
+    "soft-lockup", "hard-lockup", "rcu-stall" or "hung-task"; the CPU, seconds, task name and
+    pid as the report prints them (the report's own `CPU: ... Comm:` header fills CPU, task and
+    pid where the first line does not name them). ``call_trace`` holds the function names of the
+    report's trace, innermost first, kept apart from the event's own ``call_trace``."""
+
+    kind: str
+    cpu: int | None
+    seconds: int | None
+    comm: str | None
+    pid: int | None
+    line: SourceLine  # the watchdog's first line, quoted as evidence
+    call_trace: tuple[str, ...] = ()
+    lines: tuple[int, ...] = ()  # every line of the report (header, registers, trace)
+
+
+@dataclass(frozen=True)
 class Unparsed:
     """A line inside an event that the grammar did not understand: kept, reported, never dropped."""
 
@@ -341,6 +359,9 @@ class Event:
     unparsed: tuple[Unparsed, ...] = ()
     missing: tuple[str, ...] = ()  # parts of a full report this paste does not show (see parse.MISSING)
     lines: tuple[SourceLine, ...] = ()  # every normalised line of the event, for quoting evidence
+    # watchdog reports (soft lockup, RCU stall, hung task) printed inside or next to the event,
+    # with their own call traces: not lines of the memory report, never in ``lines``
+    watchdogs: tuple[Watchdog, ...] = ()
 
     @property
     def ram_pages(self) -> int | None:

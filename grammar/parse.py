@@ -42,6 +42,7 @@ from .facts import (
     TaskRow,
     Trigger,
     Unparsed,
+    Watchdog,
     Zone,
     quick_constructor,
 )
@@ -654,15 +655,166 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
     return keys
 
 
+# What a watchdog prints after its first line (kernel/watchdog.c, kernel/hung_task.c
+# sched_show_task(), kernel/rcu/tree_stall.h): the `CPU: ... Comm:` header, `Hardware name`,
+# registers, `Call Trace:` and frames (`<IRQ>`/`<TASK>` markers among them).
+_WATCHDOG_BODY = frozenset(
+    {
+        "task_header",
+        "task_process",
+        "hardware",
+        "workqueue",
+        "register_line",
+        "call_trace_start",
+        "trace_line",
+        "trace_line_cut",
+        "ellipsis",
+        "separator",
+    }
+)
+_WATCHDOG_DETAIL_LINES = (
+    12  # unknown lines between a watchdog's first line and its trace (`rcu: 3-....:`, `task:X state:D`)
+)
+_WATCHDOG_REACH = _MAX_GAP  # lines between a watchdog report and the event it is told with
+
+
+@dataclass
+class _WatchdogReport:
+    """A watchdog's first line and the lines of its report that follow it (one printer)."""
+
+    first: Item
+    key: tuple[str | None, str | None]
+    body: list[Item] = field(default_factory=list)
+    pending: list[Item] = field(default_factory=list)  # unknown lines, kept only when a body line follows
+    traced: bool = False
+
+
+def _watchdog_reports(
+    items: list[Item], keys: list[tuple[str | None, str | None]]
+) -> tuple[list[_WatchdogReport], set[int]]:
+    """The watchdog reports of a paste, each with the lines printed after its first line by the
+    same printer: the header, registers and call trace, and before the trace up to
+    _WATCHDOG_DETAIL_LINES lines the grammar does not know. The positions (in ``items``) of the
+    lines they hold, which are no lines of a memory report. A report whose call trace runs, at
+    its top, through the OOM or allocation-failure path (a task stuck in the OOM killer itself)
+    leaves its header and trace to the event they make, as they did before watchdogs were read."""
+    if not any(item.kind == "watchdog" for item in items):
+        return [], set()
+    reports: list[_WatchdogReport] = []
+    open_report: dict[tuple[str | None, str | None], _WatchdogReport] = {}
+    positions: dict[int, int] = {}  # id(item) -> position
+
+    def close(key: tuple[str | None, str | None]) -> None:
+        report = open_report.pop(key, None)
+        if report is not None:
+            report.pending.clear()
+
+    for position, (item, key) in enumerate(zip(items, keys, strict=False)):
+        positions[id(item)] = position
+        kind = item.kind
+        report = open_report.get(key)
+        if kind == "watchdog":
+            close(key)
+            report = open_report[key] = _WatchdogReport(item, key)
+            reports.append(report)
+            continue
+        if report is None:
+            continue
+        if kind == "other" and not report.traced and len(report.pending) < _WATCHDOG_DETAIL_LINES:
+            report.pending.append(item)
+            continue
+        if kind not in _WATCHDOG_BODY:
+            close(key)
+            continue
+        if kind == "task_header" and (report.traced or any(i.kind == "task_header" for i in report.body)):
+            close(key)
+            continue
+        if kind == "call_trace_start" and report.traced:
+            close(key)
+            continue
+        report.body.extend(report.pending)
+        report.pending.clear()
+        report.body.append(item)
+        if kind in ("trace_line", "trace_line_cut"):
+            report.traced = True
+    for key in list(open_report):
+        close(key)
+    taken: set[int] = set()
+    for report in reports:
+        taken.add(positions[id(report.first)])
+        if _trace_kind(report.body) is None:
+            taken.update(positions[id(item)] for item in report.body)
+    return reports, taken
+
+
+def _watchdog_fact(report: _WatchdogReport) -> Watchdog:
+    fields = report.first.fields
+    header = next((item.fields for item in report.body if item.kind == "task_header"), None)
+    cpu, comm, pid = fields.get("cpu"), fields.get("comm"), fields.get("pid")
+    if header is not None and fields.get("watchdog") in ("soft-lockup", "hard-lockup", "rcu-stall"):
+        # the stuck CPU's own header (a hung task's report prints none)
+        cpu = cpu if cpu is not None else header.get("cpu")
+        comm = comm or header.get("comm")
+        pid = pid if pid is not None else header.get("pid")
+    frames = tuple(
+        function
+        for item in report.body
+        if item.kind in ("trace_line", "trace_line_cut") and (function := item.fields.get("function"))
+    )
+    return Watchdog(
+        kind=fields["watchdog"],
+        cpu=cpu,
+        seconds=fields.get("seconds"),
+        comm=comm,
+        pid=pid,
+        line=_source_line(report.first.number, report.first.text, report.first.prefix),
+        call_trace=frames,
+        lines=(report.first.number, *(item.number for item in report.body)),
+    )
+
+
+def _attach_watchdogs(events: list[Event], reports: list[_WatchdogReport]) -> list[Event]:
+    """Each watchdog report told with the event of its host it sits in, else the one it follows
+    within _WATCHDOG_REACH lines, else the one it precedes within as many lines: a stall during
+    or right after an OOM belongs to that OOM's account. A report near no event is dropped (a
+    watchdog alone is no memory event)."""
+    attached: dict[int, list[Watchdog]] = {}
+    for report in reports:
+        host = report.key[0]
+        start = report.first.number
+        end = report.body[-1].number if report.body else start
+        mine = [index for index, event in enumerate(events) if event.host == host]
+        inside = [i for i in mine if events[i].first_line <= start <= events[i].last_line]
+        before = [i for i in mine if events[i].last_line < start and start - events[i].last_line <= _WATCHDOG_REACH]
+        after = [i for i in mine if events[i].first_line > end and events[i].first_line - end <= _WATCHDOG_REACH]
+        if inside:
+            chosen = inside[-1]
+        elif before:
+            chosen = max(before, key=lambda i: events[i].last_line)
+        elif after:
+            chosen = min(after, key=lambda i: events[i].first_line)
+        else:
+            continue
+        attached.setdefault(chosen, []).append(_watchdog_fact(report))
+    return [
+        dataclasses.replace(event, watchdogs=tuple(attached[index])) if index in attached else event
+        for index, event in enumerate(events)
+    ]
+
+
 def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dump:
     """Group classified lines into events, separately for each host and printk caller id, so a
     central syslog interleaving several machines (or CPUs printing at once) gives each its own
-    events whole."""
+    events whole. Watchdog reports (soft lockup, RCU stall, hung task) are set apart first and
+    told with the event they sit in or next to (``Event.watchdogs``)."""
     drafts: list[_Draft] = []
     streams: dict[tuple[str | None, str | None], _Stream] = {}
     keys = _stream_keys(items)
     host_of: dict[int, str | None] = {}
-    for item, key in zip(items, keys, strict=False):
+    watchdog_reports, watchdog_lines = _watchdog_reports(items, keys)
+    for position, (item, key) in enumerate(zip(items, keys, strict=False)):
+        if watchdog_lines and position in watchdog_lines:
+            continue  # a watchdog's report: not a line of any memory report
         stream = streams.get(key)
         if stream is None:
             stream = streams[key] = _Stream()
@@ -774,6 +926,8 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         ):
             continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
         events.append(_build_event(len(events), draft, machines, host_of.get(id(draft))))
+    if watchdog_reports and events:
+        events = _attach_watchdogs(events, watchdog_reports)
     if events:
         kernels = {event.kernel for event in events}
         arches = {event.arch for event in events}

@@ -816,6 +816,30 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def ratelimit(self, children: list[Token]) -> Item:
         return Item("ratelimit", str(children[0]))
 
+    def watchdog(self, children: list[Token]) -> Item:
+        """A watchdog's report line (soft or hard lockup, RCU CPU stall, hung task): which kind,
+        and the CPU, seconds, task name and pid where the line prints them."""
+        g = self._groups("WATCHDOG", children[0])
+        if g.get("wd_cpu") is not None:
+            kind, cpu, seconds = "soft-lockup", _int(g.get("wd_cpu")), _int(g.get("wd_secs"))
+            comm, pid = g.get("wd_comm") or None, _int(g.get("wd_pid"))
+        elif g.get("wd_hard_cpu") is not None:
+            kind, cpu, seconds, comm, pid = "hard-lockup", _int(g.get("wd_hard_cpu")), None, None, None
+        elif g.get("wd_hung_comm") is not None:
+            kind, cpu, seconds = "hung-task", None, _int(g.get("wd_hung_secs"))
+            comm, pid = g.get("wd_hung_comm"), _int(g.get("wd_hung_pid"))
+        else:
+            # 3.x-4.x `{ 3}` after the message, 2.6.3x `on CPU 3 (t=...)`: one stalled CPU named
+            rest = g.get("wd_rcu_rest") or ""
+            cpus = re.match(r"[ \t]*\{[ \t]*(\d+)[ \t]*\}|[ \t]+(\d+)\b", rest)
+            kind, seconds, comm, pid = "rcu-stall", None, None, None
+            cpu = _int((cpus.group(1) or cpus.group(2)) if cpus else None)
+        return Item(
+            "watchdog",
+            str(children[0]),
+            {"watchdog": kind, "cpu": cpu, "seconds": seconds, "comm": comm, "pid": pid, "rcu": g.get("wd_rcu")},
+        )
+
     def compaction_disabled(self, children: list[Token]) -> Item:
         return Item("compaction_disabled", str(children[0]))
 

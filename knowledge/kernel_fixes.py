@@ -72,6 +72,10 @@ class KernelFix:
     # the defect is an out-of-tree module's (OpenZFS, a vendor client): its fix comes with the
     # module's own release, not with a kernel update, and the steps say so
     out_of_tree: bool = False
+    # the defect shows as a watchdog report told with the event (grammar.facts.Watchdog kinds:
+    # soft-lockup, hard-lockup, rcu-stall, hung-task): ``trace`` and ``trace_all`` are then matched
+    # against the call traces of those reports, not against the memory report's own trace
+    watchdog: tuple[str, ...] = ()
 
 
 def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
@@ -136,6 +140,7 @@ def load() -> tuple[KernelFix, ...]:
                 slab=re.compile(r["slab"]) if r.get("slab") else None,
                 slab_share=float(r.get("slab_share", 0.5)),
                 out_of_tree=bool(r.get("out_of_tree")),
+                watchdog=tuple(r.get("watchdog") or ()),
             )
         )
     return tuple(out)
@@ -165,10 +170,15 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     is X-Y" (the release that would confirm it is missing, not contradicting).
     """
     event = analysis.event
-    frames = {_function(f) for f in event.call_trace}
+    report_frames = {_function(f) for f in event.call_trace}
     named: set[str] | None = None  # the modules the paste names, read once when a record asks
     found = []
     for fix in load():
+        frames = report_frames
+        if fix.watchdog:
+            frames = watchdog_frames(event, fix.watchdog)
+            if not frames:
+                continue  # no report of that watchdog (with a trace) is told with the event
         if fix.gfp_zone is not None and getattr(analysis, "highest_zone", None) != fix.gfp_zone:
             continue
         if fix.zone_empty is not None and any(
@@ -233,6 +243,11 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 continue  # a driver's defect: the paste must name the driver
         found.append(fix)
     return tuple(found)
+
+
+def watchdog_frames(event: Any, kinds: tuple[str, ...]) -> set[str]:
+    """The function names of the call traces of the event's watchdog reports of ``kinds``."""
+    return {_function(f) for w in getattr(event, "watchdogs", ()) if w.kind in kinds for f in w.call_trace}
 
 
 def _dirty_memcg(analysis: Any, share: float, v2_too: bool = False) -> bool:

@@ -92,6 +92,10 @@ The thirteenth wave (THIRTEENTH_WAVE.txt, 2 GitHub cases labelled before oomlens
 1-4: an unbounded `make -j` that filled RAM and swap, fixed by the reporter with `make -j 4`; influxd
 killed during a bulk load, whose maintainers pointed to the next release's cache limits or more RAM)
 reached 1/2 when it was added (all cases 224/253, 223/251 without it; held-out unchanged at 34/52).
+Watchdog reports read as facts of the event (a soft lockup, RCU stall or hung task printed with an
+OOM, with its own call trace) and the memcg reclaim soft lockup fixed by e3336cab2579 (5.9; 5.8.11,
+5.4.68, 4.19.148) named from the watchdog's trace took all cases from 223/251 to 224/251 and the sixth
+wave from 7/8 to 8/8; held-out unchanged at 34/52.
 """
 
 from __future__ import annotations
@@ -155,7 +159,9 @@ FIFTH_WAVE_FLOOR = 18  # 18 after the evening merges of 2026-12-06 (kernel_fixes
 # writeback started): each gets the raise-the-limit steps; the floor stays 5.
 # 7 of 8 once OOM404 read a group full of dirty page cache (the writer's writeback step, the MGLRU
 # flusher fix for a release the paste does not name); the soft lockup after a memcg kill stays a miss
-SIXTH_WAVE_FLOOR = 7
+# 8 of 8 once the soft lockup's own report was read (Event.watchdogs) and its trace through memcg
+# reclaim named e3336cab2579 (knowledge/kernel_fixes.yaml memcg-reclaim-soft-lockup-no-cond-resched)
+SIXTH_WAVE_FLOOR = 8
 # cases of the seventh wave (SEVENTH_WAVE.txt, GitHub threads labelled the same way; two of them in
 # fold 0, counted, never named) with an expert fix among the first three steps, reached on 2026-12-06
 # when it was added; never lowered.

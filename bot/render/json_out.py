@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from bot.pipeline import AnalysedEvent, Report
-from grammar.facts import Event
+from grammar.facts import Event, Watchdog
 from knowledge.overview import Overview
 
 CONTRACT_FIELDS = (
@@ -363,6 +363,22 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
     return out
 
 
+def watchdog_dict(watchdog: Watchdog) -> dict[str, Any]:
+    """A watchdog report told with the event (``grammar.facts.Watchdog``): its kind, CPU,
+    seconds, task and pid as printed, its first line, and its own call trace (innermost first)."""
+    return {
+        "kind": watchdog.kind,
+        "cpu": watchdog.cpu,
+        "seconds": watchdog.seconds,
+        "comm": watchdog.comm,
+        "pid": watchdog.pid,
+        "line": watchdog.line.number,
+        "text": watchdog.line.text,
+        "call_trace": list(watchdog.call_trace),
+        "lines": list(watchdog.lines),
+    }
+
+
 def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[str, Any]:
     event = analysed.event
     out = contract_fields(event)
@@ -374,6 +390,8 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    if event.watchdogs:  # (only when the paste shows one: every other event's JSON is unchanged)
+        out["watchdogs"] = [watchdog_dict(w) for w in event.watchdogs]
     out["missing"] = [{"part": m.part, "description": m.description} for m in analysed.overview.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
     out["not_evaluated"] = [
@@ -383,7 +401,9 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     # the source lines are in the paste, and unparsed/missing are above: never converted
     out["details"] = plain(
-        event, skip=frozenset({"lines", "unparsed", "missing"}), rows=frozenset({"tasks"} if stream_rows else ())
+        event,
+        skip=frozenset({"lines", "unparsed", "missing", "watchdogs"}),
+        rows=frozenset({"tasks"} if stream_rows else ()),
     )
     return out
 

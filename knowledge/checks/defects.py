@@ -491,6 +491,25 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         # generic reading of the same figures
         second_key = (fix.arch is not None and bool(a.arch)) or fix.kernels is not None or fix.release is not None
         pattern = fix.trace if fix.trace is not None else (fix.trace_all[-1] if fix.trace_all else None)
+        if fix.watchdog:
+            # the defect's trace is a watchdog's (a stall told with the event): quote its report
+            stalled = next(
+                (
+                    (w, name)
+                    for w in a.event.watchdogs
+                    if w.kind in fix.watchdog
+                    for name in map(_function, w.call_trace)
+                    if pattern is not None and pattern.search(name)
+                ),
+                None,
+            )
+            if stalled is not None:
+                report, name = stalled
+                evidence["watchdog"] = (report.line.text.strip(), (report.line,))
+                evidence["function"] = (name, (report.line,))
+                traced, pinned = True, second_key
+                break
+            continue
         hit = next((raw for raw, name in frames if pattern is not None and pattern.search(name)), None)
         if hit:
             evidence["function"] = (_function(hit), a.find_lines(re.escape(_function(hit)))[:1])

@@ -203,6 +203,9 @@ def _manual_stall(a: Analysis, evidence: Evidence) -> bool:
         evidence["zone"] = (zone.label, zone.lines)
         evidence["zone_free_kb"] = (zone.countable_kb, zone.lines)
         evidence["zone_floor_kb"] = (zone.floor_kb, zone.lines)
+    stall = next(iter(a.event.watchdogs), None)
+    if stall is not None:  # the kernel's own word that the machine stalled: quoted
+        evidence["watchdog"] = (stall.line.text.strip(), (stall.line,))
     return True
 
 
