@@ -35,6 +35,10 @@ class Workload:
     # product names that stand for this program in a person's own words around a log ("our
     # elasticsearch pod keeps dying"): only names that are no common English word
     prose: tuple[str, ...] = ()
+    # commands in a person's own words that can only mean this program at work ("after I run
+    # `make -j`"): regular expressions, matched where a word starts; unlike a product name, a
+    # command with its telling option says what was running when the kernel killed
+    prose_commands: tuple[re.Pattern[str], ...] = ()
     # the heap-like setting sized against the container or unit limit, and the share of the limit
     # its record's sources give it (low, high): the steps turn a limit the report prints into a size
     limit_setting: str | None = None
@@ -61,6 +65,9 @@ def load() -> tuple[Workload, ...]:
                 named_in_logs=bool(record.get("named_in_logs", True)),
                 count_setting=record.get("count_setting"),
                 prose=tuple(str(word) for word in record.get("prose") or ()),
+                prose_commands=tuple(
+                    re.compile(rf"(?<![A-Za-z0-9_-])(?:{p})(?![A-Za-z0-9_])") for p in record.get("prose_commands") or ()
+                ),
                 limit_setting=record.get("limit_setting"),
                 limit_share=(
                     (float(record["limit_share"][0]), float(record["limit_share"][-1]))
@@ -86,7 +93,9 @@ def recognise_named(name: str, kind: str) -> Workload | None:
     word of a person's own text by their ``prose`` names (:func:`mentions`).
     Records whose program logs on every host of its kind (``named_in_logs: false``) are left out."""
     if kind == "prose":
-        workload = _prose_names()[1].get(name.lower())
+        workload = _prose_names()[1].get(name.lower()) or next(
+            (w for w in load() if any(p.fullmatch(name) for p in w.prose_commands)), None
+        )
     else:
         workload = recognise((name,), ()) if kind == "process" else recognise((), (name,))
     return workload if workload is not None and workload.named_in_logs else None
@@ -154,12 +163,16 @@ def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
 
 
 def mentions(text: str) -> list[str]:
-    """The records' ``prose`` names in ``text`` (a line of a person's own words), as written, in
-    the order they appear."""
-    out = []
+    """The records' ``prose`` names and ``prose_commands`` in ``text`` (a line of a person's own
+    words), as written, in the order they appear."""
+    found = []
     for match in _prose_names()[0].finditer(text):
         start, end = match.span()
         if (start and _continues_word(text[start - 1])) or (end < len(text) and _continues_word(text[end])):
             continue  # inside a longer word: "éredis", "redisé", "redis2"
-        out.append(match.group(0))
-    return out
+        found.append((start, match.group(0)))
+    if "-" in text or "=" in text:  # every command pattern holds its option (-j, --jobs, MAKEFLAGS=)
+        for workload in load():
+            for pattern in workload.prose_commands:
+                found += [(match.start(), match.group(0)) for match in pattern.finditer(text)]
+    return [word for _start, word in sorted(found, key=lambda item: item[0])]

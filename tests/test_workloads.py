@@ -488,7 +488,7 @@ def test_a_product_the_person_names_in_their_own_words_is_the_weakest_candidate(
 def test_common_words_and_log_lines_never_name_a_workload() -> None:
     # `node`, `make`, `go`, `git`, `spark`, `cargo` are English words (or too general) to read in prose
     for words in (
-        "The node keeps dying when I run make -j16 in the go tree after a git pull",
+        "The node keeps dying when I run make in the go tree after a git pull",
         "Any spark of an idea? the cargo build used to work",
         "make sure swap is on",
     ):
@@ -639,3 +639,25 @@ def test_an_ipfs_daemon_is_told_its_low_memory_guides_layers() -> None:
     assert "GOMEMLIMIT" in steps[0] and "Provide.DHT.MaxWorkers" in steps[0]
     # IPFS Cluster's daemon is another program
     assert recognise(["ipfs-cluster-service"[:15]]) is None
+
+
+def test_a_build_command_with_its_job_option_in_the_persons_words_names_a_parallel_build() -> None:
+    # `make` alone is a word (above); `make -j16` can only be a parallel build at work. The
+    # sentence was in the test above until 2026-12-07: a person who says they ran `make -j16` when
+    # the node died names the workload, and its lever is the job count (FedTree #47's expert fix).
+    for words, command in (
+        ("The node keeps dying when I run make -j16 in the go tree after a git pull", "make -j16"),
+        ("After I run the` make -j` command my PC freezes", "make -j"),
+        ("with MAKEFLAGS=-j8 set in the CI image it gets killed", "MAKEFLAGS=-j8"),
+        ("ninja -j 32 on this 16 GB box", "ninja -j 32"),
+    ):
+        steps = _with_prose(words)
+        assert any(
+            f"show {command} (named in the words around the log, not by the kernel), a parallel build" in s
+            and "make -jN" in s
+            for s in steps[:3]
+        ), (words, steps[:3])
+    # the option is what tells: a word holding the command, or the command without its job
+    # option, names nothing
+    for words in ("cmake -j4 failed", "remake -j2", "I ran make install", "ninja -v"):
+        assert not any("a parallel build" in s for s in _with_prose(words)), words
