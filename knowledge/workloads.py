@@ -66,7 +66,8 @@ def load() -> tuple[Workload, ...]:
                 count_setting=record.get("count_setting"),
                 prose=tuple(str(word) for word in record.get("prose") or ()),
                 prose_commands=tuple(
-                    re.compile(rf"(?<![A-Za-z0-9_-])(?:{p})(?![A-Za-z0-9_])") for p in record.get("prose_commands") or ()
+                    re.compile(rf"(?<![A-Za-z0-9_-])(?:{p})(?![A-Za-z0-9_])")
+                    for p in record.get("prose_commands") or ()
                 ),
                 limit_setting=record.get("limit_setting"),
                 limit_share=(
