@@ -92,6 +92,8 @@ The thirteenth wave (THIRTEENTH_WAVE.txt, 2 GitHub cases labelled before oomlens
 1-4: an unbounded `make -j` that filled RAM and swap, fixed by the reporter with `make -j 4`; influxd
 killed during a bulk load, whose maintainers pointed to the next release's cache limits or more RAM)
 reached 1/2 when it was added (all cases 224/253, 223/251 without it; held-out unchanged at 34/52).
+A build command with its job option in a person's words (`make -j16`, `MAKEFLAGS=-j8`) naming a
+parallel build took it to 2/2 (all cases 227/256); held-out unchanged at 34/52.
 Watchdog reports read as facts of the event (a soft lockup, RCU stall or hung task printed with an
 OOM, with its own call trace) and the memcg reclaim soft lockup fixed by e3336cab2579 (5.9; 5.8.11,
 5.4.68, 4.19.148) named from the watchdog's trace took all cases from 223/251 to 224/251 and the sixth
@@ -213,8 +215,9 @@ TWELFTH_WAVE_FLOOR = 1
 # of 2: 1 (InfluxDB's kill lines get its own levers, a newer release and more RAM; FedTree's unbounded
 # `make -j` paste shows only the end of Mem-Info and an empty task table: nothing in the kernel's
 # lines names the compilers, only the reporter's words, and the swap-exhausted steps do not reach
-# the number of parallel jobs)
-THIRTEENTH_WAVE_FLOOR = 1
+# the number of parallel jobs); 2 since a build command with its job option in a person's words
+# (`make -j`) names a parallel build (2026-12-07)
+THIRTEENTH_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
