@@ -84,6 +84,11 @@ def thirteenth_wave() -> set[str]:
     return _wave("THIRTEENTH")
 
 
+def fourteenth_wave() -> set[str]:
+    """Cases added in the fourteenth wave of 2026-12-07 (tests/corpus/FOURTEENTH_WAVE.txt)."""
+    return _wave("FOURTEENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

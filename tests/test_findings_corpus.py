@@ -96,6 +96,9 @@ TWELFTH_WAVE = set((CORPUS / "TWELFTH_WAVE.txt").read_text().split())
 # The cases of the thirteenth wave of 2026-12-07 (GitHub issues whose fix is the application's own
 # lever or release), labelled the same way.
 THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
+# The cases of the fourteenth wave of 2026-12-07 (GitHub issues of infrastructure projects whose
+# maintainers gave the fix), labelled the same way.
+FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -146,6 +149,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | ELEVENTH_WAVE
             | TWELFTH_WAVE
             | THIRTEENTH_WAVE
+            | FOURTEENTH_WAVE
         ]
     )
     assert total >= 60
@@ -375,6 +379,19 @@ def test_ranking_on_the_thirteenth_wave_does_not_fall():
 # process_hog rank first; raise as the diagnosis improves, never lower
 THIRTEENTH_WAVE_TOP1 = 2
 THIRTEENTH_WAVE_TOP3 = 2
+
+
+def test_ranking_on_the_fourteenth_wave_does_not_fall():
+    """The fourteenth wave (FOURTEENTH_WAVE.txt): GitHub issues of infrastructure projects whose
+    maintainers gave the fix; one case, in fold 0 (counted, never described); labelled before
+    oomlens ran on it. The floors are what was reached when it was added (2026-12-07)."""
+    _wave_holds("fourteenth", FOURTEENTH_WAVE, 1, FOURTEENTH_WAVE_TOP1, FOURTEENTH_WAVE_TOP3)
+
+
+# of 1 labelled (in fold 0, counted, never named), reached on 2026-12-07 when the wave was added;
+# raise as the diagnosis improves, never lower
+FOURTEENTH_WAVE_TOP1 = 1
+FOURTEENTH_WAVE_TOP3 = 1
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
