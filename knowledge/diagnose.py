@@ -232,11 +232,20 @@ def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None
     reserve."""
     if len(placed) <= FIRST_STEPS or any(p[2].specific for p in placed[:FIRST_STEPS]):
         return
+    _bring_third(placed, findings, lambda step: bool(step.specific))
+
+
+def _bring_third(
+    placed: list[list[Any]], findings: Sequence[Finding], wanted: Callable[[catalogue.Step], bool]
+) -> None:
+    """Rules 2b and 2c's move, in place: the first step after the first three that ``wanted``
+    picks, of a root-cause or contributing finding, becomes the third (it is placed under the
+    second step's finding, so the top finding's first two stay)."""
     later = next(
         (
             n
             for n in range(FIRST_STEPS, len(placed))
-            if placed[n][2].specific and findings[placed[n][0]].role in ("root-cause", "contributing")
+            if wanted(placed[n][2]) and findings[placed[n][0]].role in ("root-cause", "contributing")
         ),
         None,
     )
@@ -263,19 +272,7 @@ def bring_lever(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
         return
     if findings[placed[0][0]].confidence >= SURE_TOP:
         return
-    later = next(
-        (
-            n
-            for n in range(FIRST_STEPS, len(placed))
-            if _is_lever(placed[n][2]) and findings[placed[n][0]].role in ("root-cause", "contributing")
-        ),
-        None,
-    )
-    if later is None:
-        return
-    moved = placed.pop(later)
-    moved[0] = placed[FIRST_STEPS - 2][0]
-    placed.insert(FIRST_STEPS - 1, moved)
+    _bring_third(placed, findings, _is_lever)
 
 
 def _may_name_defect(finding: Finding, top: Finding) -> bool:
