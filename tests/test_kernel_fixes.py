@@ -8,7 +8,6 @@ import yaml
 from oomcases import corpus_cases, is_held_out, load_case
 
 import knowledge.kernel_fixes
-
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
