@@ -146,6 +146,15 @@ def load() -> tuple[KernelFix, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
+def of_kind(kind: str | None) -> tuple[KernelFix, ...]:
+    """The records that may fit an event of ``kind``, in the order of :func:`load`: those naming
+    no kinds and those naming this one. ``matches`` asks for every event, and most records name
+    one or two kinds, so an event's kind rules out most of the catalogue before anything else is
+    read (issue 12: the other conditions read the event's zones and version for each record)."""
+    return tuple(fix for fix in load() if not fix.kinds or kind in fix.kinds)
+
+
 @lru_cache(maxsize=8192)
 def _function(frame: str) -> str:
     # a pure function of the frame's text, asked for every frame of a trace several times per event.
@@ -173,7 +182,7 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     report_frames = {_function(f) for f in event.call_trace}
     named: set[str] | None = None  # the modules the paste names, read once when a record asks
     found = []
-    for fix in load():
+    for fix in of_kind(event.kind):
         frames = report_frames
         if fix.watchdog:
             frames = watchdog_frames(event, fix.watchdog)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from oomcases import load_case
+from oomcases import corpus_cases, is_held_out, load_case
 
+import knowledge.kernel_fixes
 from bot.pipeline import analyze
 from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
-from knowledge.kernel_fixes import PATH, load, matches
+from knowledge.kernel_fixes import PATH, load, matches, of_kind
 
 
 def _ids(text: str) -> list[str]:
@@ -162,3 +163,20 @@ def test_check_partition_record_needs_check_partition_and_a_high_order() -> None
     assert any("optimize memory allocation in check_partition" in s and "blockdev --rereadpt" in s for s in steps)
     assert _ids(text.replace("order:4,", "order:2,")) == []
     assert _ids(text.replace("check_partition+", "rescan_partitionz+")) == []
+
+
+def test_records_picked_by_kind_match_as_the_whole_catalogue_does(monkeypatch) -> None:
+    # matches() walks only of_kind(event.kind) (issue 12): over the corpus's events, in every mode,
+    # it finds what walking every record of the catalogue finds
+    analyses = []
+    for case in corpus_cases():
+        if not is_held_out(case):
+            dump = parse_text(load_case(case)[0])
+            analyses += [evaluate(event, dump).analysis for event in dump.events]
+    modes = [(untraced, unversioned) for untraced in (False, True) for unversioned in (False, True)]
+    picked = [[matches(a, untraced=u, unversioned=v) for u, v in modes] for a in analyses]
+    monkeypatch.setattr(knowledge.kernel_fixes, "of_kind", lambda kind: load())
+    assert picked == [[matches(a, untraced=u, unversioned=v) for u, v in modes] for a in analyses]
+    assert sum(bool(found) for row in picked for found in row) > 50  # the corpus holds fits to compare
+    kinds = {a.event.kind for a in analyses}
+    assert all(len(of_kind(kind)) < len(load()) for kind in kinds)
