@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from grammar import regexcache
+
 from .yamlload import load_yaml
 
 PATH = Path(__file__).with_name("kernel_fixes.yaml")
@@ -111,7 +113,7 @@ def load() -> tuple[KernelFix, ...]:
             KernelFix(
                 id=r["id"],
                 title=r["title"],
-                trace=re.compile(r["trace"]) if r.get("trace") else None,
+                trace=regexcache.compile(r["trace"]) if r.get("trace") else None,
                 kinds=tuple(r.get("kinds") or ()),
                 orders=(int(orders[0]), int(orders[1])) if orders else None,
                 kernels=(_series(kernels[0]), _series(kernels[1])) if kernels else None,
@@ -121,23 +123,23 @@ def load() -> tuple[KernelFix, ...]:
                 source=r["source"],
                 gfp_zone=r.get("gfp_zone"),
                 zone_empty=r.get("zone_empty"),
-                log=re.compile(r["log"]) if r.get("log") else None,
-                arch=re.compile(r["arch"]) if r.get("arch") else None,
+                log=regexcache.compile(r["log"]) if r.get("log") else None,
+                arch=regexcache.compile(r["arch"]) if r.get("arch") else None,
                 highmem=bool(r.get("highmem")),
-                module=re.compile(r["module"]) if r.get("module") else None,
+                module=regexcache.compile(r["module"]) if r.get("module") else None,
                 unfixed=bool(r.get("unfixed")),
                 harmless=bool(r.get("harmless")),
                 memcg_dirty=float(r["memcg_dirty"]) if r.get("memcg_dirty") is not None else None,
                 memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
                 cma_free=float(r["cma_free"]) if r.get("cma_free") is not None else None,
                 highatomic_free=float(r["highatomic_free"]) if r.get("highatomic_free") is not None else None,
-                release=re.compile(r["release"]) if r.get("release") else None,
+                release=regexcache.compile(r["release"]) if r.get("release") else None,
                 stable=tuple(
                     ((int(str(k).split(".")[0]), int(str(k).split(".")[1])), int(v))
                     for k, v in (r.get("stable") or {}).items()
                 ),
-                trace_all=tuple(re.compile(t) for t in r.get("trace_all") or ()),
-                slab=re.compile(r["slab"]) if r.get("slab") else None,
+                trace_all=tuple(regexcache.compile(t) for t in r.get("trace_all") or ()),
+                slab=regexcache.compile(r["slab"]) if r.get("slab") else None,
                 slab_share=float(r.get("slab_share", 0.5)),
                 out_of_tree=bool(r.get("out_of_tree")),
                 watchdog=tuple(r.get("watchdog") or ()),

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from grammar import regexcache
+
 from .yamlload import load_yaml
 
 PATH = Path(__file__).with_name("kernel_series.yaml")
@@ -44,7 +46,7 @@ def table() -> Table:
         last={_pair(r["series"]): int(str(r["last"]).split(".")[2]) for r in data["longterm"] if r.get("last")},
         maintained=tuple(_pair(s) for s in data["maintained"]),
         distributions=tuple(
-            (d["name"], re.compile(d["pattern"]), d["update"], d.get("note")) for d in data["distributions"]
+            (d["name"], regexcache.compile(d["pattern"]), d["update"], d.get("note")) for d in data["distributions"]
         ),
     )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from grammar import regexcache
+
 from .yamlload import load_yaml
 
 PATH = Path(__file__).with_name("workloads.yaml")
@@ -58,7 +60,7 @@ def load() -> tuple[Workload, ...]:
             Workload(
                 id=record["id"],
                 name=record["name"],
-                process=tuple(re.compile(p) for p in record.get("process") or ()),
+                process=tuple(regexcache.compile(p) for p in record.get("process") or ()),
                 cgroup=tuple(re.compile(p, re.I) for p in record.get("cgroup") or ()),
                 levers=" ".join(str(record["levers"]).split()),
                 sources=tuple(record.get("sources") or ()),
@@ -66,7 +68,7 @@ def load() -> tuple[Workload, ...]:
                 count_setting=record.get("count_setting"),
                 prose=tuple(str(word) for word in record.get("prose") or ()),
                 prose_commands=tuple(
-                    re.compile(rf"(?<![A-Za-z0-9_-])(?:{p})(?![A-Za-z0-9_])")
+                    regexcache.compile(rf"(?<![A-Za-z0-9_-])(?:{p})(?![A-Za-z0-9_])")
                     for p in record.get("prose_commands") or ()
                 ),
                 limit_setting=record.get("limit_setting"),
@@ -75,7 +77,7 @@ def load() -> tuple[Workload, ...]:
                     if record.get("limit_share")
                     else None
                 ),
-                runs_as=tuple(re.compile(p) for p in record.get("runs_as") or ()),
+                runs_as=tuple(regexcache.compile(p) for p in record.get("runs_as") or ()),
             )
         )
     return tuple(out)
