@@ -7,8 +7,9 @@ a list of integers that depends only on the pattern text, the flags and the inte
 start-up that has it gives it straight to the engine (``_sre.compile``, what ``re.compile``
 itself ends with), which checks it before use.
 
-The grammar's joined patterns and each terminal's own pattern come here (``compile``); so do
-patterns that module bodies compile while a store is installed
+The grammar's joined patterns and each terminal's own pattern come here (``compile``), as do the
+knowledge catalogue's patterns read from its own YAML files (package data: kernel_fixes,
+kernel_series, workloads); so do patterns that module bodies compile while a store is installed
 (``knowledge.diskcache.startup_compiled`` does so for the command line). Never one built from
 input. The store is the caller's: grammar/ imports nothing from
 knowledge/. Without one, and on anything unexpected (another interpreter's layout, a damaged
