@@ -370,7 +370,7 @@ def _build(
 ) -> tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]:
     hit.confidence = calibrate(hit.confidence, record.check, analysis.event, hit.context)
     hit.role = role_for(record.check, analysis.event, hit.role)
-    context = template_context(analysis, hit)
+    context = _Context(analysis, hit)
     # in the record's order: the record lists the most telling figures first
     evidence = tuple(
         Evidence(
@@ -392,12 +392,41 @@ def _build(
         confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
         role=hit.role or record.role,
         # rendered when a surface first reads them: most show the text of one or two findings
-        explanation=Deferred(partial(catalogue.render, record.explanation, context)),
+        explanation=Deferred(partial(_explanation, record.explanation, context)),
         evidence=evidence,
-        remediation=Deferred(partial(catalogue.render_remediation, record, context)),
+        remediation=Deferred(partial(_remediation, record, context)),
         references=record.references,
     )
-    return finding, partial(catalogue.render_steps, record, context)
+    return finding, partial(_steps, record, context)
+
+
+class _Context:
+    """A finding's template context (``template_context``), built when its text is first rendered:
+    most reports render the text of one or two findings, or none (issue 12)."""
+
+    __slots__ = ("analysis", "built", "hit")
+
+    def __init__(self, analysis: Analysis, hit: Hit) -> None:
+        self.analysis = analysis
+        self.hit = hit
+        self.built: dict[str, Any] | None = None
+
+    def get(self) -> dict[str, Any]:
+        if self.built is None:
+            self.built = template_context(self.analysis, self.hit)
+        return self.built
+
+
+def _explanation(template: str, context: _Context) -> str:
+    return catalogue.render(template, context.get())
+
+
+def _remediation(record: catalogue.Record, context: _Context) -> tuple[str, ...]:
+    return catalogue.render_remediation(record, context.get())
+
+
+def _steps(record: catalogue.Record, context: _Context) -> tuple[catalogue.Step, ...]:
+    return catalogue.render_steps(record, context.get())
 
 
 @lru_cache(maxsize=1024)
