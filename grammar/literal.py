@@ -96,3 +96,15 @@ def holds(text: str, literal: str, lowered: bool = False) -> bool:
 def holds_any(text: str, literals: Iterable[str], lowered: bool = False) -> bool:
     """``any(literal in text for literal in literals)``."""
     return any(holds(text, literal, lowered) for literal in literals)
+
+
+def line_indexes(text: str, offsets: Iterable[int]) -> Iterator[int]:
+    """The index of the line of ``text`` (lines joined by "\\n") that holds each of ``offsets``,
+    given in ascending order: the line breaks between one offset and the next are counted (in C),
+    so nothing is laid out per line of a text where few offsets fall."""
+    count = text.count
+    index, counted = 0, 0
+    for at in offsets:
+        index += count("\n", counted, at)
+        counted = at
+        yield index

@@ -15,12 +15,11 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
-from grammar.literal import find_all, holds_any
+from grammar.literal import find_all, holds_any, line_indexes
 from grammar.release import release_version
 
 from .clues import alloc_wrapper
@@ -609,13 +608,16 @@ class Analysis:
             # IGNORECASE search takes ~0.2 us a character (an ASCII text's cases fold as lower()),
             # and only the lines that hold one are searched
             text = self.lowered_text if ignore_case else self.text
-            starts = self._line_starts
-            candidates = set()
+            found: list[int] = []
             for literal in literals:
                 # (by the literal's rarest character: grammar.literal)
-                for at in find_all(text, literal, bool(ignore_case)):
-                    candidates.add(bisect_right(starts, at) - 1)
-            return tuple(lines[index] for index in sorted(candidates) if search(lines[index].text))
+                found.extend(find_all(text, literal, bool(ignore_case)))
+            if not found:
+                return ()
+            found.sort()
+            return tuple(
+                lines[index] for index in dict.fromkeys(line_indexes(text, found)) if search(lines[index].text)
+            )
         if (
             not any(mark in regex.pattern for mark in _LINE_EDGE_SYNTAX)
             and _multiline(regex.pattern, regex.flags).search(self.text) is None
@@ -631,13 +633,6 @@ class Analysis:
     @cached_property
     def lowered_text(self) -> str:
         return self.text.lower()
-
-    @cached_property
-    def _line_starts(self) -> list[int]:
-        """Where each line begins in :attr:`text`."""
-        starts = list(accumulate([len(line.text) + 1 for line in self.event.lines], initial=0))
-        starts.pop()  # (where a line after the last would begin)
-        return starts
 
     # ----------------------------------------------------------------------------- basics
     def version_at_least(self, major: int, minor: int = 0) -> bool | None:
@@ -1333,8 +1328,10 @@ class Analysis:
         # then the line holding it searched, and on from the next line when it holds no match.
         text, lines = self.text, self.event.lines
         at = text.find("ill process ")
+        index, counted = 0, 0
         while at >= 0:
-            index = bisect_right(self._line_starts, at) - 1
+            index += text.count("\n", counted, at)
+            counted = at
             line = lines[index]
             match = SELECTED_PROCESS.search(line.text)
             if match:
@@ -1342,7 +1339,10 @@ class Analysis:
                 if kill.pid is not None and pid != kill.pid:
                     return pid, comm, (line,)
                 return None
-            at = text.find("ill process ", self._line_starts[index] + len(line.text) + 1)
+            end = text.find("\n", at)
+            if end < 0:
+                break
+            at = text.find("ill process ", end + 1)
         return None
 
     @cached_property

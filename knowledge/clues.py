@@ -14,12 +14,12 @@ to a particular paste.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 from grammar.facts import SourceLine
+from grammar.literal import line_indexes
 
 from . import surroundings
 
@@ -166,15 +166,17 @@ def modules(analysis: Any) -> dict[str, tuple[SourceLine, ...]]:
     # Searched in the event's joined text, not line by line: neither a trace frame (TRACE_MODULE
     # takes no line break) nor the module list's mark spans two lines, and most events hold few
     # lines with either. Line by line, in line order, as each line was read before.
-    text, starts, lines = analysis.text, analysis._line_starts, analysis.event.lines
+    text, lines = analysis.text, analysis.event.lines
+    matches = list(TRACE_MODULE.finditer(text))
     traced: dict[int, list[str]] = {}
-    for match in TRACE_MODULE.finditer(text):
-        traced.setdefault(bisect_right(starts, match.start()) - 1, []).append(match.group(1))
-    listing = set()
+    for index, match in zip(line_indexes(text, [m.start() for m in matches]), matches, strict=True):
+        traced.setdefault(index, []).append(match.group(1))
+    marks = []
     at = text.find(MODULE_LIST)
     while at >= 0:
-        listing.add(bisect_right(starts, at) - 1)
+        marks.append(at)
         at = text.find(MODULE_LIST, at + 1)
+    listing = set(line_indexes(text, marks))
     for index in sorted(traced.keys() | listing):
         line = lines[index]
         for name in traced.get(index, ()):

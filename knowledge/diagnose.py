@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from grammar.facts import Dump, Event
 
@@ -118,6 +118,34 @@ FIRST_STEPS = 3
 SURE_TOP = 0.8
 
 
+class Ranked(Protocol):
+    """What ``order_steps`` reads of a finding: a :class:`Finding`, or its :class:`_Ranking`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def evidence(self) -> tuple[Evidence, ...]: ...
+
+
+class _Ranking(NamedTuple):
+    """The fields of a finding that ``order_steps`` reads, held by :class:`_EventSteps` instead of
+    the finding: the finding's deferred remediation holds the steps, and a steps object holding
+    the finding back would make a reference cycle per event (issue 12: the cyclic collector's work
+    on every dump whose report is not rendered, and memory freed only when it runs)."""
+
+    name: str
+    category: str
+    role: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+
+
 @dataclass(frozen=True)
 class EventStep:
     """A step of an event: ``owner`` is the index of the finding whose remediation shows it,
@@ -128,7 +156,7 @@ class EventStep:
     step: catalogue.Step
 
 
-def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequence[Finding]) -> tuple[EventStep, ...]:
+def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequence[Ranked]) -> tuple[EventStep, ...]:
     """The steps of an event's ``findings`` (``rendered``, in rank order), laid
     out again over the same findings in the order that fixes the incident (issue 13):
 
@@ -220,7 +248,7 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
     )
 
 
-def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
+def bring_specific(placed: list[list[Any]], findings: Sequence[Ranked]) -> None:
     """Rule 2b of ``order_steps`` (issue 13), in place on its ``placed`` list: when none of the
     first three steps is ``specific`` - a step on what the event's numbers single out beside the
     growth, which the general steps do not name (the oom_score_adj that chose the victim rather
@@ -235,9 +263,7 @@ def bring_specific(placed: list[list[Any]], findings: Sequence[Finding]) -> None
     _bring_third(placed, findings, lambda step: bool(step.specific))
 
 
-def _bring_third(
-    placed: list[list[Any]], findings: Sequence[Finding], wanted: Callable[[catalogue.Step], bool]
-) -> None:
+def _bring_third(placed: list[list[Any]], findings: Sequence[Ranked], wanted: Callable[[catalogue.Step], bool]) -> None:
     """Rules 2b and 2c's move, in place: the first step after the first three that ``wanted``
     picks, of a root-cause or contributing finding, becomes the third (it is placed under the
     second step's finding, so the top finding's first two stay)."""
@@ -260,7 +286,7 @@ def _is_lever(step: catalogue.Step) -> bool:
     return bool(step.action and step.action.startswith("lever "))
 
 
-def bring_lever(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
+def bring_lever(placed: list[list[Any]], findings: Sequence[Ranked]) -> None:
     """Rule 2c of ``order_steps`` (issue 13), in place on its ``placed`` list: when none of the
     first three steps is a program's own lever (action ``lever ...``: the setting
     knowledge/workloads.yaml gives for the process the event names as holding, charging or
@@ -275,7 +301,7 @@ def bring_lever(placed: list[list[Any]], findings: Sequence[Finding]) -> None:
     _bring_third(placed, findings, _is_lever)
 
 
-def _may_name_defect(finding: Finding, top: Finding) -> bool:
+def _may_name_defect(finding: Ranked, top: Ranked) -> bool:
     """May the upgrade path of a kernel or driver defect that ``finding`` sees be brought among the
     first steps of an event whose top finding is ``top``: a kernel-defect finding (category
     kernel_bug) that is a root cause, or that contributes beside a top finding below SURE_TOP (a
@@ -294,7 +320,7 @@ def _may_name_defect(finding: Finding, top: Finding) -> bool:
 SIGNS_FINDING = "kernel.defect_signs"
 
 
-def _shown_by_signs(finding: Finding) -> bool:
+def _shown_by_signs(finding: Ranked) -> bool:
     """Is ``finding`` the reading of kernel-defect signs (its path is brought forward, rule 3): the
     record that reads them from the figures (OOM610), or a kernel-defect finding that quotes a kill
     score the scoring rules cannot give (OOM602's "score") or a page total below zero (OOM602's
@@ -304,14 +330,14 @@ def _shown_by_signs(finding: Finding) -> bool:
     return finding.category == "kernel_bug" and any(e.name in ("kill_score", "pages_shared") for e in finding.evidence)
 
 
-def _over_a_weaker_option(third: catalogue.Step, finding: Finding) -> bool:
+def _over_a_weaker_option(third: catalogue.Step, finding: Ranked) -> bool:
     """May the defect path of kernel-defect finding ``finding`` take the third place from
     ``third``, whatever the top finding's confidence: the step it displaces is a weaker option
     (its record's "Weaker option:"), which a defect the paste shows outranks."""
     return finding.category == "kernel_bug" and third.text.startswith("Weaker option: ")
 
 
-def _may_lead(finding: Finding, top: Finding) -> bool:
+def _may_lead(finding: Ranked, top: Ranked) -> bool:
     """May a fix of ``finding`` be among the first steps of an event whose top finding is ``top``."""
     return finding.role == "root-cause" or (finding.role == "contributing" and finding.confidence >= top.confidence)
 
@@ -319,9 +345,7 @@ def _may_lead(finding: Finding, top: Finding) -> bool:
 class _EventSteps:
     """Renders every finding's steps of one event once, when the first of them is read."""
 
-    def __init__(
-        self, renders: Sequence[Callable[[], tuple[catalogue.Step, ...]]], findings: Sequence[Finding]
-    ) -> None:
+    def __init__(self, renders: Sequence[Callable[[], tuple[catalogue.Step, ...]]], findings: Sequence[Ranked]) -> None:
         self.renders = renders
         self.findings = findings
         self.placed: tuple[EventStep, ...] | None = None
@@ -346,7 +370,7 @@ def _build(
 ) -> tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]:
     hit.confidence = calibrate(hit.confidence, record.check, analysis.event, hit.context)
     hit.role = role_for(record.check, analysis.event, hit.role)
-    context = template_context(analysis, hit)
+    context = _Context(analysis, hit)
     # in the record's order: the record lists the most telling figures first
     evidence = tuple(
         Evidence(
@@ -368,12 +392,41 @@ def _build(
         confidence=round(min(0.99, max(0.01, hit.confidence)), 2),
         role=hit.role or record.role,
         # rendered when a surface first reads them: most show the text of one or two findings
-        explanation=Deferred(partial(catalogue.render, record.explanation, context)),
+        explanation=Deferred(partial(_explanation, record.explanation, context)),
         evidence=evidence,
-        remediation=Deferred(partial(catalogue.render_remediation, record, context)),
+        remediation=Deferred(partial(_remediation, record, context)),
         references=record.references,
     )
-    return finding, partial(catalogue.render_steps, record, context)
+    return finding, partial(_steps, record, context)
+
+
+class _Context:
+    """A finding's template context (``template_context``), built when its text is first rendered:
+    most reports render the text of one or two findings, or none (issue 12)."""
+
+    __slots__ = ("analysis", "built", "hit")
+
+    def __init__(self, analysis: Analysis, hit: Hit) -> None:
+        self.analysis = analysis
+        self.hit = hit
+        self.built: dict[str, Any] | None = None
+
+    def get(self) -> dict[str, Any]:
+        if self.built is None:
+            self.built = template_context(self.analysis, self.hit)
+        return self.built
+
+
+def _explanation(template: str, context: _Context) -> str:
+    return catalogue.render(template, context.get())
+
+
+def _remediation(record: catalogue.Record, context: _Context) -> tuple[str, ...]:
+    return catalogue.render_remediation(record, context.get())
+
+
+def _steps(record: catalogue.Record, context: _Context) -> tuple[catalogue.Step, ...]:
+    return catalogue.render_steps(record, context.get())
 
 
 @lru_cache(maxsize=1024)
@@ -429,7 +482,10 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
                     findings.append(_build(record, analysis, hit))
     findings.sort(key=lambda pair: (ROLE_RANK.get(pair[0].role, 3), -pair[0].confidence, pair[0].code))
     # each step said once over the event's findings, rendered when a surface first reads one
-    steps = _EventSteps([render for _finding, render in findings], [f for f, _render in findings])
+    steps = _EventSteps(
+        [render for _finding, render in findings],
+        [_Ranking(f.name, f.category, f.role, f.confidence, f.evidence) for f, _render in findings],
+    )
     for index, (finding, _render) in enumerate(findings):
         object.__setattr__(finding, "remediation", Deferred(partial(steps.of, index)))
     return Diagnosis(analysis, tuple(f for f, _render in findings), tuple(not_evaluated), steps)

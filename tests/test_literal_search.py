@@ -9,7 +9,7 @@ import random
 import pytest
 from oomcases import corpus_cases, is_held_out, load_case
 
-from grammar.literal import _CANDIDATES, _anchor, find_all, holds, holds_any
+from grammar.literal import _CANDIDATES, _anchor, find_all, holds, holds_any, line_indexes
 
 # literals the knowledge base looks for (knowledge.analysis find_lines patterns, the hypervisor
 # names of Analysis.environment, a few more), some with a rare character, some without
@@ -52,6 +52,17 @@ def test_same_places_as_str_find_on_corpus_pastes(case: str) -> None:
         assert list(find_all(lowered, literal.lower(), True)) == _find_loop(lowered, literal.lower())
         assert holds(text, literal) is (literal in text)
     assert holds_any(text, ("qemu", "kvm")) is ("qemu" in text or "kvm" in text)
+
+
+@pytest.mark.parametrize("case", CASES[::4])
+def test_line_indexes_are_the_lines_that_hold_the_places(case: str) -> None:
+    # the index of the line each place falls in, as the lines' own offsets say (the empty lines
+    # and the first and last characters of a line included)
+    text = load_case(case)[0].decode("utf-8", errors="replace")
+    owner = [index for index, line in enumerate(text.split("\n")) for _ in range(len(line) + 1)]
+    places = sorted({*random.Random(case).sample(range(len(text)), min(200, len(text))), 0, len(text) - 1})
+    assert list(line_indexes(text, places)) == [owner[at] for at in places]
+    assert list(line_indexes(text, [])) == []
 
 
 def test_same_places_when_the_rare_character_is_frequent_or_absent() -> None:
