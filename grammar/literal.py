@@ -75,22 +75,11 @@ def find_all(text: str, literal: str, lowered: bool = False) -> Iterator[int]:
 
 
 def holds(text: str, literal: str, lowered: bool = False) -> bool:
-    """``literal in text``."""
-    offset = _anchor(literal, lowered) if len(literal) > 1 else None
-    if offset is None:
+    """``literal in text``: the first place ``find_all`` finds (``in`` itself for a literal
+    without a rare character)."""
+    if len(literal) < 2 or _anchor(literal, lowered) is None:
         return literal in text
-    char = literal[offset]
-    at = text.find(char, offset)
-    left = _CANDIDATES
-    while at >= 0:
-        begin = at - offset
-        if text.startswith(literal, begin):
-            return True
-        left -= 1
-        if not left:
-            return text.find(literal, begin + 1) >= 0
-        at = text.find(char, at + 1)
-    return False
+    return next(find_all(text, literal, lowered), -1) >= 0
 
 
 def holds_any(text: str, literals: Iterable[str], lowered: bool = False) -> bool:

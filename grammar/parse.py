@@ -1012,7 +1012,7 @@ def _went_back(draft: _Draft, stamp: float | None) -> bool:
 
 
 # printk's microsecond stamp (`dmesg -d` adds the delta): one message, not a repeat
-_USEC_STAMP = re.compile(r"\[\s*\d+\.\d{6}(?:\s*<\s*\d+\.\d+>)?\]")
+_USEC_STAMP = re.compile(r"\[\s*(\d+\.\d{6})(?:\s*<\s*\d+\.\d+>)?\]")  # (group 1: the stamp)
 _QUOTE_CHECK_LINES = 20  # partial-line quotations are short; longer drafts must match exactly
 
 
@@ -1053,8 +1053,7 @@ def _stamp_pairs(items: list[Item]) -> tuple[tuple[str, str], frozenset[str]] | 
         match = _USEC_STAMP.search(item.prefix)
         if match is None:
             continue
-        stamp = _UPTIME.search(match.group(0))
-        key = stamp.group(1) if stamp else match.group(0)
+        key = match.group(1)
         if opening is None and item is items[0]:
             opening = (key, item.text)
         stamps.add(key)

@@ -1901,6 +1901,14 @@ class Analysis:
         return int(min(cap, max(128, math.isqrt(int(lowmem) * 16))))
 
     @cached_property
+    def default_min_free_kbytes_any_bound(self) -> int | None:
+        """``default_min_free_kbytes`` under the newer bound (262144) whatever the release: what
+        the tests of a raised setting compare with, since a vendor kernel before 5.7 may carry
+        ee8eb9a5fe86's bound (a setting is called raised only above both)."""
+        lowmem = self.min_free_lowmem_kb
+        return min(262144, math.isqrt(int(lowmem) * 16)) if lowmem else None
+
+    @cached_property
     def pageblock_kb(self) -> int:
         """The pageblock: the PMD (THP) size, include/linux/pageblock-flags.h pageblock_order =
         HUGETLB_PAGE_ORDER (v2.6.24+), min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) later. 2 MB with 4 kB
@@ -1953,7 +1961,7 @@ class Analysis:
             return True
         # khugepaged's own value with 32 MB or larger pageblocks (16 and 64 KiB pages) is itself
         # far above what the kernel keeps without THP (OOM120's THP reading)
-        default = self.min_free_lowmem_kb and min(262144, math.isqrt(int(self.min_free_lowmem_kb) * 16))
+        default = self.default_min_free_kbytes_any_bound
         return bool(
             self.pageblock_kb >= LARGE_PAGEBLOCK_KB and default and estimate > MIN_FREE_INFLATED_FACTOR * default
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -105,7 +104,7 @@ def watermark_inflated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     lowmem = a.min_free_lowmem_kb
     if reading is None or not default or not own or not lowmem:
         return None
-    sqrt_test = min(262144, math.isqrt(int(lowmem) * 16))
+    sqrt_test = a.default_min_free_kbytes_any_bound or 0
     thp_mode = False
     if reading.low_kb < p["default_factor"] * max(own, sqrt_test):
         # khugepaged's own value is the setting, but with 32 MB or larger pageblocks (16 and 64 KiB
