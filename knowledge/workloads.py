@@ -97,7 +97,7 @@ def recognise_named(name: str, kind: str) -> Workload | None:
     Records whose program logs on every host of its kind (``named_in_logs: false``) are left out."""
     if kind == "prose":
         workload = _prose_names()[1].get(name.lower()) or next(
-            (w for w in load() if any(p.fullmatch(name) for p in w.prose_commands)), None
+            (w for pattern, w in _prose_commands() if pattern.fullmatch(name)), None
         )
     else:
         workload = recognise((name,), ()) if kind == "process" else recognise((), (name,))
@@ -165,6 +165,12 @@ def _prose_names() -> tuple[re.Pattern[str], dict[str, Workload]]:
     return pattern, names
 
 
+@lru_cache(maxsize=1)
+def _prose_commands() -> tuple[tuple[re.Pattern[str], Workload], ...]:
+    """Every record's ``prose_commands``, each with its record."""
+    return tuple((pattern, workload) for workload in load() for pattern in workload.prose_commands)
+
+
 def mentions(text: str) -> list[str]:
     """The records' ``prose`` names and ``prose_commands`` in ``text`` (a line of a person's own
     words), as written, in the order they appear."""
@@ -175,7 +181,6 @@ def mentions(text: str) -> list[str]:
             continue  # inside a longer word: "éredis", "redisé", "redis2"
         found.append((start, match.group(0)))
     if "-" in text or "=" in text:  # every command pattern holds its option (-j, --jobs, MAKEFLAGS=)
-        for workload in load():
-            for pattern in workload.prose_commands:
-                found += [(match.start(), match.group(0)) for match in pattern.finditer(text)]
+        for pattern, _workload in _prose_commands():
+            found += [(match.start(), match.group(0)) for match in pattern.finditer(text)]
     return [word for _start, word in sorted(found, key=lambda item: item[0])]
