@@ -7,6 +7,8 @@ files under tests/data/kernel_fixes/ (README there)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
@@ -14,6 +16,7 @@ from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
 from knowledge.kernel_fixes import matches
 
+DATA = Path(__file__).resolve().parent / "data" / "kernel_fixes"
 AMDGPU = "lore-53rc2-amdgpu-dc-state-order4-kvmalloc"  # lore 20190805032114.8740-1-hdanton@sina.com
 
 
@@ -179,3 +182,20 @@ def test_hid_report_field_order4_kzalloc_names_the_kvzalloc_fix() -> None:
     assert "748fe4399f91" in top.remediation[0] and "6.11" in top.remediation[0]
     assert _ids(text.replace("order:4, mode", "order:2, mode")) == []
     assert _ids(text.replace("hid_add_field+", "hid_add_usage+")) == []
+
+
+def test_bnxt_tpa_aggregation_arrays_order5_name_the_split_allocation() -> None:
+    # the 5.10.156 report in accd7e23693a's changelog (stable review mail
+    # 20230315115733.882629268@linuxfoundation.org): order 5 from bnxt_alloc_mem [bnxt_en] at
+    # bnxt_open; fixed in 6.3 and stable 5.10.175, 6.1.20 (tests/data/kernel_fixes/README.md)
+    text = (DATA / "lore-510-bnxt-alloc-tpa-info-order5.log").read_text("utf-8")
+    rid = "bnxt-tpa-agg-array-order5"
+    assert _ids(text) == [rid]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.role == "root-cause"
+    assert "accd7e23693a" in top.remediation[0] and "5.10.175" in top.remediation[0]
+    assert _ids(text.replace("order:5, mode", "order:3, mode")) == []
+    assert _ids(text.replace("[bnxt_en]", "[tg3]")) == []
+    assert _ids(text.replace("bnxt_alloc_mem+", "bnxt_alloc_stats+")) == []
+    assert _ids(text.replace("5.10.156", "5.10.175")) == []  # the stable release with the fix
+    assert _ids(text.replace("5.10.156", "6.1.19")) == [rid]
