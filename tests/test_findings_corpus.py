@@ -100,7 +100,7 @@ THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
 # maintainers gave the fix), labelled the same way.
 FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
 # The cases of the seventeenth wave of 2026-12-07 (kernel mailing lists: reports of a kernel or driver
-# defect whose fix is a commit in a stable release), labelled the same way.
+# defect whose fix is an upstream commit the maintainer applied), labelled the same way.
 SEVENTEENTH_WAVE = set((CORPUS / "SEVENTEENTH_WAVE.txt").read_text().split())
 
 
@@ -400,7 +400,7 @@ FOURTEENTH_WAVE_TOP3 = 1
 
 def test_ranking_on_the_seventeenth_wave_does_not_fall():
     """The seventeenth wave (SEVENTEENTH_WAVE.txt): kernel mailing-list reports of a kernel or driver
-    defect whose fix is a commit taken into stable releases; labelled before oomlens ran on them. The
+    defect whose fix is an upstream commit the maintainer applied; labelled before oomlens ran on them. The
     floors are what was reached when it was added (2026-12-07)."""
     _wave_holds("seventeenth", SEVENTEENTH_WAVE, 2, SEVENTEENTH_WAVE_TOP1, SEVENTEENTH_WAVE_TOP3)
 
