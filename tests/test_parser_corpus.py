@@ -14,6 +14,7 @@ from oomcases import (
     load_case,
     ninth_wave,
     seventh_wave,
+    sixteenth_wave,
     sixth_wave,
     thirteenth_wave,
 )
@@ -159,6 +160,7 @@ def _held_out_later(case: str) -> bool:
     later |= eleventh_wave()
     later |= thirteenth_wave()
     later |= fourteenth_wave()
+    later |= sixteenth_wave()
     return is_held_out(case) and case in later
 
 
