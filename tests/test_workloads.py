@@ -688,3 +688,17 @@ def test_a_containers_cgroup_is_its_applications_not_the_runtimes() -> None:
     ][:3]
     assert "Puma workers and threads" in steps[0]
     assert not any("system-reserved" in s for s in steps)
+
+
+def test_page_tables_of_a_task_table_before_4_15_are_counted_from_nr_ptes_and_nr_pmds() -> None:
+    """Before 4.15 the task dump prints counts of page-table pages (nr_ptes, and nr_pmds since
+    4.0), which oom_badness() adds as pages; since 4.15 it prints pgtables_bytes. A 4.4 dump (the
+    sixteenth wave's EC2 R job: nr_ptes 6851 and nr_pmds 17 for the killed master) weighs them too."""
+    text = load_case("code-polodev-datawookie-ec2-jobs-getting-killed")[0].decode()
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    master = next(t for t in analysis.tasks if any(r.pid == 3026 for r in t.rows))
+    assert master.pgtables_kb == (6851 + 17) * 4
+    assert master.badness_kb == (2148000 + 1028165) * 4 + master.pgtables_kb
+    workers = [t for t in analysis.tasks if t.name == "R" and not any(r.pid == 3026 for r in t.rows)]
+    assert all(t.pgtables_kb > 0 for t in workers)
