@@ -35,6 +35,12 @@ _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
 _ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
+# A static-site generator's code block around a dump in a blog post: Hugo's `{{< highlight text >}}`
+# ... `{{< /highlight >}}` (or `{{% ... %}}`) and Jekyll/Liquid's `{% highlight text %}` ...
+# `{% endhighlight %}`. Like a Markdown fence, the marker line is the writer's, not the kernel's.
+_SHORTCODE_FENCE = re.compile(
+    r"^\s*(?:\{\{[<%]\s*/?\s*highlight\b[^{}]*[>%]\}\}|\{%-?\s*(?:end)?highlight\b[^{}]*?-?%\})\s*$"
+)
 _INLINE_CODE = re.compile(r"^\s*`{1,3}(?:[a-z]+\n)?|`{1,3}\s*$")
 _QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` and, in some readers, `| ` or `: `
 _QUOTE_MARKS = (">", "|", ": ")
@@ -685,6 +691,7 @@ def normalise(text: str) -> Normalised:
     shared_prefix = ""
     # (looked for in each line only when the paste has any; each rare character alone first)
     fenced = ("`" in text and "```" in text) or ("~" in text and "~~~" in text)
+    shortcodes = "{" in text and "highlight" in text  # (Hugo's or Jekyll's code-block markers)
     # Whether the paste holds inline code, bold or a double quote at all: a line is searched for
     # them only when it does (most pastes hold none; the tests below are those of every line).
     ticks = "`" in text
@@ -698,6 +705,9 @@ def normalise(text: str) -> Normalised:
     for raw in raw_lines:
         number += 1  # (the line's 1-based number)
         if fenced and ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
+            append(None)
+            continue
+        if shortcodes and "highlight" in raw and _SHORTCODE_FENCE.match(raw):
             append(None)
             continue
         first = raw[:1]

@@ -426,8 +426,14 @@ def _row_swap_kb(row: TaskRow, page_kb: int) -> int:
     return (row.swapents or 0) * page_kb
 
 
-def _row_pgtables_kb(row: TaskRow) -> int:
-    return (row.pgtables_bytes or 0) // 1024
+def _row_pgtables_kb(row: TaskRow, page_kb: int) -> int:
+    """The row's page tables, as oom_badness() counts them: the pgtables_bytes column since 4.15
+    (mm_pgtables_bytes(), mm/oom_kill.c v4.15), and before it the nr_ptes and nr_pmds columns,
+    counts of page-table pages (oom_badness() adds atomic_long_read(&mm->nr_ptes) +
+    mm_nr_pmds(mm) pages, mm/oom_kill.c v4.0-v4.14; nr_ptes alone, v2.6.36-v3.19)."""
+    if row.pgtables_bytes is not None:
+        return row.pgtables_bytes // 1024
+    return ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +464,9 @@ class RowUse(_Weighed):
             use = _new_object(cls)
             _set_row(use, row)
             _set_page_kb(use, page_kb)
-            _set_badness_kb(use, ((rss or 0) + (row.swapents or 0)) * page_kb + (row.pgtables_bytes or 0) // 1024)
+            tables = row.pgtables_bytes
+            tables_kb = tables // 1024 if tables is not None else ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
+            _set_badness_kb(use, ((rss or 0) + (row.swapents or 0)) * page_kb + tables_kb)
             append(use)
         return out
 
@@ -476,7 +484,7 @@ class RowUse(_Weighed):
 
     @property
     def pgtables_kb(self) -> int:
-        return _row_pgtables_kb(self.row)
+        return _row_pgtables_kb(self.row, self.page_kb)
 
     @property
     def oom_score_adj(self) -> int | None:
@@ -1281,7 +1289,7 @@ class Analysis:
                 row = member.row
                 rss_kb += _row_rss_kb(row, page_kb)
                 swap_kb += (row.swapents or 0) * page_kb
-                pgtables_kb += (row.pgtables_bytes or 0) // 1024
+                pgtables_kb += _row_pgtables_kb(row, page_kb)
                 adjs.add(row.oom_score_adj)
                 rows.append(row)
             out.append(TaskUse(name, rss_kb, swap_kb, pgtables_kb, adjs.pop() if len(adjs) == 1 else None, tuple(rows)))

@@ -89,6 +89,11 @@ def fourteenth_wave() -> set[str]:
     return _wave("FOURTEENTH")
 
 
+def sixteenth_wave() -> set[str]:
+    """Cases added in the sixteenth wave of 2026-12-07 (tests/corpus/SIXTEENTH_WAVE.txt)."""
+    return _wave("SIXTEENTH")
+
+
 def seventeenth_wave() -> set[str]:
     """Cases added in the seventeenth wave of 2026-12-07 (tests/corpus/SEVENTEENTH_WAVE.txt)."""
     return _wave("SEVENTEENTH")

@@ -99,6 +99,9 @@ THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
 # The cases of the fourteenth wave of 2026-12-07 (GitHub issues of infrastructure projects whose
 # maintainers gave the fix), labelled the same way.
 FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
+# The cases of the sixteenth wave of 2026-12-07 (Q&A sites, blogs and vendor knowledge bases whose
+# expert or author gave the cause and the fix), labelled the same way.
+SIXTEENTH_WAVE = set((CORPUS / "SIXTEENTH_WAVE.txt").read_text().split())
 # The cases of the seventeenth wave of 2026-12-07 (kernel mailing lists: reports of a kernel or driver
 # defect whose fix is an upstream commit the maintainer applied), labelled the same way.
 SEVENTEENTH_WAVE = set((CORPUS / "SEVENTEENTH_WAVE.txt").read_text().split())
@@ -153,6 +156,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | TWELFTH_WAVE
             | THIRTEENTH_WAVE
             | FOURTEENTH_WAVE
+            | SIXTEENTH_WAVE
             | SEVENTEENTH_WAVE
         ]
     )
@@ -396,6 +400,19 @@ def test_ranking_on_the_fourteenth_wave_does_not_fall():
 # raise as the diagnosis improves, never lower
 FOURTEENTH_WAVE_TOP1 = 1
 FOURTEENTH_WAVE_TOP3 = 1
+
+
+def test_ranking_on_the_sixteenth_wave_does_not_fall():
+    """The sixteenth wave (SIXTEENTH_WAVE.txt): Q&A sites, blogs and vendor knowledge bases whose
+    expert or author gave the cause and the fix; three blog posts, all in folds 1-4; labelled before
+    oomlens ran on them. The floors are what was reached when it was added (2026-12-07)."""
+    _wave_holds("sixteenth", SIXTEENTH_WAVE, 3, SIXTEENTH_WAVE_TOP1, SIXTEENTH_WAVE_TOP3)
+
+
+# of 3 labelled, reached on 2026-12-07 when the wave was added (the droplet postmortem's lone kill
+# line, a 133 MiB victim, names no cause); raise as the diagnosis improves, never lower
+SIXTEENTH_WAVE_TOP1 = 2
+SIXTEENTH_WAVE_TOP3 = 2
 
 
 def test_ranking_on_the_seventeenth_wave_does_not_fall():

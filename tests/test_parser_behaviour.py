@@ -285,3 +285,26 @@ def test_a_report_printed_in_one_second_with_older_lines_below_is_not_read_newes
         (e.kind, e.first_line, e.last_line, e.trigger) for e in alone.events
     ]
     assert below.events and below.events[0].kind == "memcg-oom"
+
+
+def test_blog_code_block_markers_are_not_kernel_text() -> None:
+    """A dump published in a Hugo blog post sits between `{{< highlight text >}}` and
+    `{{< /highlight >}}` lines: the closing marker after the task table's last row is not a wrapped
+    continuation of that row's command name (real post: the R worker 3095 was read as
+    "R {{< /highlight >}}")."""
+    report = analyze(load_case("code-polodev-datawookie-ec2-jobs-getting-killed")[0])
+    (event,) = report.events
+    names = {t.pid: t.name for t in event.event.tasks}
+    assert len(names) == 35
+    assert names[3095] == "R" and names[3026] == "R"
+    assert not any("{" in name or "highlight" in name for name in names.values())
+
+
+def test_hugo_and_jekyll_highlight_blocks_read_like_the_original() -> None:
+    data, _ = load_case(SEED)
+    text = data.decode()
+    hugo = "The dmesg output:\n\n{{< highlight text >}}\n" + text + "\n{{< /highlight >}}\n"
+    jekyll = "The dmesg output:\n\n{% highlight console %}\n" + text + "\n{% endhighlight %}\n"
+    assert _facts(hugo) == _facts(data) == _facts(jekyll)
+    names = [t.name for t in analyze(hugo).events[0].event.tasks]
+    assert names == ["rsync", "rsync", "clamd"]

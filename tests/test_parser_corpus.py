@@ -15,6 +15,7 @@ from oomcases import (
     ninth_wave,
     seventeenth_wave,
     seventh_wave,
+    sixteenth_wave,
     sixth_wave,
     thirteenth_wave,
 )
@@ -160,6 +161,7 @@ def _held_out_later(case: str) -> bool:
     later |= eleventh_wave()
     later |= thirteenth_wave()
     later |= fourteenth_wave()
+    later |= sixteenth_wave()
     later |= seventeenth_wave()
     return is_held_out(case) and case in later
 

@@ -661,3 +661,44 @@ def test_a_build_command_with_its_job_option_in_the_persons_words_names_a_parall
     # option, names nothing
     for words in ("cmake -j4 failed", "remake -j2", "I ran make install", "ninja -v"):
         assert not any("a parallel build" in s for s in _with_prose(words)), words
+
+
+def test_a_containers_cgroup_is_its_applications_not_the_runtimes() -> None:
+    """A runtime names every container's cgroup after itself (cri-containerd-<id>.scope in the
+    pod's slice, crio-<id>.scope, docker-<id>.scope, /containerd/... with cgroupfs): a kill at that
+    container's limit is the application's, whose own record answers; only the daemons' units
+    (containerd.service, kubelet.service, ...) are the kubelet and runtime record's."""
+    pod = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0057cc81.slice"
+    for path in (
+        f"{pod}/cri-containerd-e7364a949ee841f1.scope",
+        f"{pod}/crio-28b9d205e931ff34.scope",
+        f"{pod}/docker-39a63070dceb191a.scope",
+        "/containerd/io.containerd.runtime.v1.linux/k8s.io/39a63070dceb191a",
+    ):
+        assert recognise(["ruby"], [path]).id == "ruby-app", path  # type: ignore[union-attr]
+        assert recognise(["sh"], [path]) is None, path
+    for path in ("/system.slice/containerd.service", "/podruntime.slice/kubelet.service", "/system.slice/crio.service"):
+        assert recognise(["sh"], [path]).id == "kubelet", path  # type: ignore[union-attr]
+    # a real pod (the sixteenth wave's Rails app): its memcg kills name Puma's workers and threads,
+    # not the kubelet's eviction settings
+    steps = [
+        s
+        for f in analyze(load_case("code-josegomezr-github-io-debugging-oom-in-k8s")[0]).events[0].findings
+        for s in f.remediation
+    ][:3]
+    assert "Puma workers and threads" in steps[0]
+    assert not any("system-reserved" in s for s in steps)
+
+
+def test_page_tables_of_a_task_table_before_4_15_are_counted_from_nr_ptes_and_nr_pmds() -> None:
+    """Before 4.15 the task dump prints counts of page-table pages (nr_ptes, and nr_pmds since
+    4.0), which oom_badness() adds as pages; since 4.15 it prints pgtables_bytes. A 4.4 dump (the
+    sixteenth wave's EC2 R job: nr_ptes 6851 and nr_pmds 17 for the killed master) weighs them too."""
+    text = load_case("code-polodev-datawookie-ec2-jobs-getting-killed")[0].decode()
+    dump = parse_text(text)
+    analysis = evaluate(dump.events[0], dump).analysis
+    master = next(t for t in analysis.tasks if any(r.pid == 3026 for r in t.rows))
+    assert master.pgtables_kb == (6851 + 17) * 4
+    assert master.badness_kb == (2148000 + 1028165) * 4 + master.pgtables_kb
+    workers = [t for t in analysis.tasks if t.name == "R" and not any(r.pid == 3026 for r in t.rows)]
+    assert all(t.pgtables_kb > 0 for t in workers)
