@@ -89,6 +89,11 @@ def fourteenth_wave() -> set[str]:
     return _wave("FOURTEENTH")
 
 
+def fifteenth_wave() -> set[str]:
+    """Cases added in the fifteenth wave of 2026-12-07 (tests/corpus/FIFTEENTH_WAVE.txt)."""
+    return _wave("FIFTEENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

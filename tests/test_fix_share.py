@@ -111,6 +111,7 @@ from oomcases import (
     corpus_cases,
     eighth_wave,
     eleventh_wave,
+    fifteenth_wave,
     fifth_wave,
     fourteenth_wave,
     fourth_wave,
@@ -226,6 +227,12 @@ THIRTEENTH_WAVE_FLOOR = 2
 # the same way; its one case in fold 0, counted, never named) with an expert fix among the first three
 # steps, reached on 2026-12-07 when it was added; never lowered.
 FOURTEENTH_WAVE_FLOOR = 1
+# cases of the fifteenth wave (FIFTEENTH_WAVE.txt, GitHub issues whose maintainers gave the fix,
+# labelled the same way; none in fold 0) with an expert fix among the first three steps, reached on
+# 2026-12-07 when it was added; never lowered.
+# of 3: 2 (Prometheus's own levers - fewer series - and more RAM for nix-build's evaluation; OpenRC's
+# fix is a newer OpenRC, which nothing in the paste names: the OOM's writer is openrc-run.sh)
+FIFTEENTH_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -288,6 +295,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= thirteenth
     fourteenth = fourteenth_wave()
     later |= fourteenth
+    fifteenth = fifteenth_wave()
+    later |= fifteenth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -308,6 +317,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("twelfth", twelfth, TWELFTH_WAVE_FLOOR),
         ("thirteenth", thirteenth, THIRTEENTH_WAVE_FLOOR),
         ("fourteenth", fourteenth, FOURTEENTH_WAVE_FLOOR),
+        ("fifteenth", fifteenth, FIFTEENTH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]
