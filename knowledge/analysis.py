@@ -106,6 +106,14 @@ VM_HARDWARE = (
     ("z/VM", "z/VM guest"),
     ("Cloud Hypervisor", "Cloud Hypervisor VM"),
     ("Firecracker", "Firecracker microVM"),
+    # RHEV/RHV and oVirt set the guest's SMBIOS product name (vdsm's OSName: 'RHEV Hypervisor',
+    # 'oVirt Node'); older QEMU/SeaBIOS guests report 'Bochs'. Configuration tools read the same
+    # strings as KVM guests: Salt salt/grains/core.py _virtual() (product_name 'RHEV Hypervisor',
+    # 'oVirt Node': kvm), Puppet Facter's FactsUtils::HYPERVISORS_HASH ('RHEV Hypervisor' rhev,
+    # 'oVirt Node' ovirt, 'Bochs' bochs)
+    ("RHEV Hypervisor", "RHEV (KVM) virtual machine"),
+    ("oVirt Node", "oVirt (KVM) virtual machine"),
+    ("Bochs", "QEMU/KVM virtual machine (Bochs/SeaBIOS firmware)"),
 )
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 # The patterns Analysis asks once per event, compiled once (re's module functions look each up in

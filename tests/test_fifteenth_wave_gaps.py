@@ -68,3 +68,16 @@ def test_a_charge_keeps_its_steps() -> None:
     assert not any("memory_max_write" in s for s in steps), steps
     assert any("keeps growing until the limit kills it" in s for s in steps[:3]), steps[:3]
     assert "limit_writer" not in {e.name for e in top.evidence}
+
+
+RHEV = "gh-prometheus-prometheus-3470"  # 'Hardware name: Red Hat RHEV Hypervisor, BIOS 1.9.1-5.el7_3.3'
+PHYSICAL = "gh-d2iq-archive-marathon-1295"  # a Supermicro board: a physical machine
+
+
+def test_a_rhev_guest_is_a_virtual_machine() -> None:
+    # RHEV/oVirt guests carry the manager's SMBIOS product name, not QEMU's or KVM's: the
+    # hardware line named no known hypervisor and the guest was read as a physical machine
+    assert not is_held_out(RHEV) and not is_held_out(PHYSICAL)
+    guest = _analysis(RHEV).environment
+    assert guest.kind == "vm" and guest.label == "RHEV (KVM) virtual machine", guest
+    assert _analysis(PHYSICAL).environment.label == "physical machine"
