@@ -106,6 +106,14 @@ VM_HARDWARE = (
     ("z/VM", "z/VM guest"),
     ("Cloud Hypervisor", "Cloud Hypervisor VM"),
     ("Firecracker", "Firecracker microVM"),
+    # RHEV/RHV and oVirt set the guest's SMBIOS product name (vdsm's OSName: 'RHEV Hypervisor',
+    # 'oVirt Node'); older QEMU/SeaBIOS guests report 'Bochs'. Configuration tools read the same
+    # strings as KVM guests: Salt salt/grains/core.py _virtual() (product_name 'RHEV Hypervisor',
+    # 'oVirt Node': kvm), Puppet Facter's FactsUtils::HYPERVISORS_HASH ('RHEV Hypervisor' rhev,
+    # 'oVirt Node' ovirt, 'Bochs' bochs)
+    ("RHEV Hypervisor", "RHEV (KVM) virtual machine"),
+    ("oVirt Node", "oVirt (KVM) virtual machine"),
+    ("Bochs", "QEMU/KVM virtual machine (Bochs/SeaBIOS firmware)"),
 )
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 # The patterns Analysis asks once per event, compiled once (re's module functions look each up in
@@ -1567,7 +1575,12 @@ class Analysis:
         `memory+swap:` and `kmem:` counters, v2 prints `swap:` and memory.stat in bytes. The
         `oom_memcg=` summary is printed on both, and the kernel version says nothing (RHEL 8,
         Ubuntu 20.04 and Debian 10 run 4.18-5.4 kernels with v1 by default), so neither is used.
+        A call trace through memory_max_write is a write to a v2 memory.max: that handler is in
+        the v2 interface files only (mm/memcontrol.c memory_files[], memory_cgrp_subsys's
+        .dfl_cftypes, v4.19; v1's memory.limit_in_bytes is mem_cgroup_write()).
         """
+        if any(f.lstrip("?").strip().lstrip(".") == "memory_max_write" for f in self.event.call_trace):
+            return True
         memcg = self.event.memcg
         if memcg is None:
             return None

@@ -89,6 +89,11 @@ def fourteenth_wave() -> set[str]:
     return _wave("FOURTEENTH")
 
 
+def fifteenth_wave() -> set[str]:
+    """Cases added in the fifteenth wave of 2026-12-07 (tests/corpus/FIFTEENTH_WAVE.txt)."""
+    return _wave("FIFTEENTH")
+
+
 def sixteenth_wave() -> set[str]:
     """Cases added in the sixteenth wave of 2026-12-07 (tests/corpus/SIXTEENTH_WAVE.txt)."""
     return _wave("SIXTEENTH")

@@ -99,6 +99,10 @@ THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
 # The cases of the fourteenth wave of 2026-12-07 (GitHub issues of infrastructure projects whose
 # maintainers gave the fix), labelled the same way.
 FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
+# The cases of the fifteenth wave of 2026-12-07 (GitHub issues whose maintainers gave the fix: an init
+# system's cgroup write, a monitoring server's own queries, a test suite's evaluation), labelled the
+# same way.
+FIFTEENTH_WAVE = set((CORPUS / "FIFTEENTH_WAVE.txt").read_text().split())
 # The cases of the sixteenth wave of 2026-12-07 (Q&A sites, blogs and vendor knowledge bases whose
 # expert or author gave the cause and the fix), labelled the same way.
 SIXTEENTH_WAVE = set((CORPUS / "SIXTEENTH_WAVE.txt").read_text().split())
@@ -156,6 +160,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | TWELFTH_WAVE
             | THIRTEENTH_WAVE
             | FOURTEENTH_WAVE
+            | FIFTEENTH_WAVE
             | SIXTEENTH_WAVE
             | SEVENTEENTH_WAVE
         ]
@@ -400,6 +405,22 @@ def test_ranking_on_the_fourteenth_wave_does_not_fall():
 # raise as the diagnosis improves, never lower
 FOURTEENTH_WAVE_TOP1 = 1
 FOURTEENTH_WAVE_TOP3 = 1
+
+
+def test_ranking_on_the_fifteenth_wave_does_not_fall():
+    """The fifteenth wave (FIFTEENTH_WAVE.txt): GitHub issues whose maintainers gave the fix -
+    OpenRC's openrc-run.sh setting a service's cgroup v2 memory.max to 0 (a memcg OOM raised by the
+    memory.max write itself; fixed in OpenRC 0.43), a Prometheus 2.0 server OOMed by a day-long
+    avg_over_time over every series (shorter, fewer queries or more RAM), and nix-build killed at
+    6 GB evaluating the NixOS installer tests on a 16 GB desktop (a machine with more RAM); labelled
+    before oomlens ran on them. The floors are what was reached when they were added (2026-12-07)."""
+    _wave_holds("fifteenth", FIFTEENTH_WAVE, 3, FIFTEENTH_WAVE_TOP1, FIFTEENTH_WAVE_TOP3)
+
+
+# of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: memcg_limit and
+# process_hog rank first; raise as the diagnosis improves, never lower
+FIFTEENTH_WAVE_TOP1 = 3
+FIFTEENTH_WAVE_TOP3 = 3
 
 
 def test_ranking_on_the_sixteenth_wave_does_not_fall():

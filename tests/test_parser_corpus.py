@@ -7,6 +7,7 @@ from oomcases import (
     corpus_cases,
     eighth_wave,
     eleventh_wave,
+    fifteenth_wave,
     fifth_wave,
     fourteenth_wave,
     fourth_wave,
@@ -161,6 +162,7 @@ def _held_out_later(case: str) -> bool:
     later |= eleventh_wave()
     later |= thirteenth_wave()
     later |= fourteenth_wave()
+    later |= fifteenth_wave()
     later |= sixteenth_wave()
     later |= seventeenth_wave()
     return is_held_out(case) and case in later

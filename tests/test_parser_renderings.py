@@ -22,6 +22,7 @@ from oomcases import (
     corpus_cases,
     eighth_wave,
     eleventh_wave,
+    fifteenth_wave,
     fifth_wave,
     fourteenth_wave,
     fourth_wave,
@@ -65,6 +66,7 @@ CASES = [
     and case not in twelfth_wave()
     and case not in thirteenth_wave()
     and case not in fourteenth_wave()
+    and case not in fifteenth_wave()
     and case not in sixteenth_wave()
     and case not in seventeenth_wave()
 ]

@@ -17,6 +17,7 @@ from oomcases import (
     corpus_cases,
     eighth_wave,
     eleventh_wave,
+    fifteenth_wave,
     fifth_wave,
     fourteenth_wave,
     fourth_wave,
@@ -67,6 +68,7 @@ def dumps(count: int) -> list[bytes]:
     later |= twelfth_wave()
     later |= thirteenth_wave()
     later |= fourteenth_wave()
+    later |= fifteenth_wave()
     later |= sixteenth_wave()
     later |= seventeenth_wave()
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]

@@ -11,6 +11,7 @@ from .base import (
     Evidence,
     Hit,
     _fix_dict,
+    _trace_has,
     _workload_context,
     check,
 )
@@ -53,16 +54,27 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if value and label not in [b[0] for b in context["breakdown"]]:
             context["breakdown"].append((label, value))
     context["v1"] = memcg is not None and any(c.resource in ("memory+swap", "kmem") for c in memcg.counters)
-    # the task that invoked a memcg OOM was charging the group, so it is one of the group's own
-    # programs: it names the workload when the victim and the task table are not pasted
     trigger = a.event.trigger.comm if a.event.trigger else None
-    context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None, trigger))
+    # a write to a cgroup v2 memory.max sets the new limit, reclaims down to it and, when reclaim
+    # cannot get the group below it, OOM-kills inside the group from the writer's own context
+    # (mm/memcontrol.c memory_max_write(), v4.19): the task that invoked the OOM killer then set
+    # the limit below what the group held - it was not charging the group, and nothing had to grow
+    written = _trace_has(a, "memory_max_write")
+    context["limit_written"] = (
+        {"writer": trigger, "pid": a.event.trigger.pid if a.event.trigger else None} if written else None
+    )
+    if written:
+        evidence["limit_writer"] = (trigger or written, a.find_lines(r"\bmemory_max_write\b")[:1])
+    # otherwise the task that invoked a memcg OOM was charging the group, so it is one of the group's
+    # own programs: it names the workload when the victim and the task table are not pasted
+    charging = None if written else trigger
+    context.update(_workload_context(a, a.victim_name, a.tasks[0].name if a.tasks else None, charging))
     context["raise_to"] = _raise_to(a, context["sizing"], p["min_victim_kb"])
     context["heap"] = _heap(context["workload"], context["raise_to"])
     # the program that held the group's memory: the largest of the group's task table (a memcg
     # OOM's table lists the group's tasks only), else the victim, else the task that was charging;
     # never a container runtime's own process (a victim that is one: the container was starting)
-    candidates: list[str | None] = [g.name for g in a.task_groups] or [a.victim_name, trigger]
+    candidates: list[str | None] = [g.name for g in a.task_groups] or [a.victim_name, charging]
     context["holder"] = next((n for n in candidates if n and not CONTAINER_RUNTIME.match(n)), None)
     context["starting"] = bool(a.victim_name and CONTAINER_RUNTIME.match(a.victim_name))
     context["victim"] = a.victim_name
