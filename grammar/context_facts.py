@@ -313,6 +313,14 @@ def _candidates(lines: list[Any]) -> list[Any]:
     return out
 
 
+@cache
+def _screen() -> Any:
+    """``grammar.screen.context_line_screen()`` (imported when first read: that module reads this one)."""
+    from .screen import context_line_screen
+
+    return context_line_screen()
+
+
 def tag_host(prefix: str) -> str | None:
     """The host a line's log prefix names (``grammar.stamps.read_stamp``, as an event's host is
     read), None when it names none."""
@@ -351,7 +359,16 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     if not lines:
         return ContextFacts()
     terminal_of = _terminal_of_line().match
-    tokens = [(match.lastgroup if (match := terminal_of(line.text + "\n")) else None) or "OTHER" for line in lines]
+    # (a line no terminal can match is OTHER without the alternation, which tries every terminal,
+    # some reading the whole line: the screen tries only those that can begin with the line's
+    # character and hold a literal of it, grammar.screen; most candidates are kernel lines)
+    may_match = _screen().may_match
+    tokens = [
+        ((match.lastgroup if (match := terminal_of(line.text + "\n")) else None) or "OTHER")
+        if may_match(line.text)
+        else "OTHER"
+        for line in lines
+    ]
     out: list[ContextLine] = []
     last_header: dict[str, int] = {}
     free_unit: int | None = 1024
