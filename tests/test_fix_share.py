@@ -101,6 +101,9 @@ wave from 7/8 to 8/8; held-out unchanged at 34/52.
 The fourteenth wave (FOURTEENTH_WAVE.txt, 1 GitHub case of an infrastructure project labelled before
 oomlens ran on it, in fold 0: counted, never described) reached 1/1 when it was added (all cases
 228/257, 227/256 without it; held-out 35/53, 34/52 without it).
+OOM211's step sized from the hugepages lines and the driver buffer parameters of
+knowledge/driver_params.yaml (stk1160 keep_buffers, iwlwifi amsdu_size) took all cases from 228/257 to
+230/257 (tenth wave 0/1 to 1/1, eleventh 5/6 to 6/6); held-out unchanged at 35/53.
 """
 
 from __future__ import annotations
@@ -200,14 +203,19 @@ NINTH_WAVE_FLOOR = 6
 # of 1: 0 (the Azure VM whose vm.nr_hugepages reserved its memory at boot ranks OOM211 first, whose
 # first step is 'Lower the pool to what hugepage users (databases, DPDK, VMs) really map: sysctl -w
 # vm.nr_hugepages=N ...': the fix in substance, but the verb and the setting lie further apart than
-# the case's pattern, written from the article before oomlens ran, allows; neither was changed after)
-TENTH_WAVE_FLOOR = 0
+# the case's pattern, written from the article before oomlens ran, allows; neither was changed after);
+# 1 once OOM211's step named the setting first and sized the pool from the Mem-Info hugepages lines
+# (how many pages, how many in use), with a larger machine as the other way out
+# (tests/test_fix_share_gaps.py)
+TENTH_WAVE_FLOOR = 1
 # cases of the eleventh wave (ELEVENTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
 # never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
 # added; never lowered.
 # of 6: 5 (both fold-0 cases with the fix; the stk1160 capture driver's order-6 failure gets the
-# "update the stk1160 module" step, not its keep_buffers option, which its author gave)
-ELEVENTH_WAVE_FLOOR = 5
+# "update the stk1160 module" step, not its keep_buffers option, which its author gave); 6 once a
+# table of driver buffer parameters (knowledge/driver_params.yaml) gave the module's own option for
+# the buffer whose allocation is in the trace
+ELEVENTH_WAVE_FLOOR = 6
 # cases of the twelfth wave (TWELFTH_WAVE.txt, labelled the same way; none in fold 0) with an expert fix
 # among the first three steps, reached on 2026-12-07 when it was added; never lowered.
 # of 3: 1 (the JVM pod at its 512Mi limit: the JVM heap step and the limit step; the AREDN router's
