@@ -75,3 +75,30 @@ def test_driver_parameter_records_cite_a_driver_source_and_match_only_their_modu
     assert driver_params.matching("stk1160", ["stk1160_read_reg"]) is None
     assert driver_params.matching("em28xx", ["stk1160_alloc_isoc"]) is None
     assert driver_params.matching("iwlwifi", [".iwl_pcie_rxq_alloc_rbs"]).id == "iwlwifi-amsdu-size-4k"
+
+
+CMA_IN_LOWMEM = "lore-2014-arm-cma-lowmem-order2"
+RPI_LOWMEM = "gh-raspberrypi-linux-3488"
+
+
+def test_a_paste_that_names_cma_gets_the_placement_step_for_an_unmovable_lowmem_request() -> None:
+    # 3.16 ARM, an order-2 GFP_KERNEL page directory (pgd_alloc) killed in lowmem; the words around
+    # the report name the CMA area. CMA pageblocks never serve this request: the step places the
+    # area in HighMem (95b0e655f914, 3.18, for the default area; cma=...@start-end) or shrinks it
+    steps = _steps(CMA_IN_LOWMEM, "OOM101")
+    cma = next(i for i, s in enumerate(steps) if s.startswith("The paste names CMA"))
+    assert cma < 3
+    assert "Place the CMA area in HighMem" in steps[cma]
+    assert "cma=<size>@<start>-<end>" in steps[cma]
+    assert "3.18" in steps[cma]
+
+
+def test_no_cma_step_where_the_paste_does_not_name_cma() -> None:
+    from knowledge.checks.lowmem import CMA_WORD
+
+    # show_mem() prints `0 pages cma reserved` in reports of kernels with CMA: not a CMA area
+    assert CMA_WORD.search("0 pages cma reserved") is None
+    assert CMA_WORD.search("Normal free:1234kB ... free_cma:0kB") is None
+    assert CMA_WORD.search("cma: Reserved 256 MiB at 0x2c000000")
+    steps = _steps(RPI_LOWMEM, "OOM101")
+    assert not any(s.startswith("The paste names CMA") for s in steps)
