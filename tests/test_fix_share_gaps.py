@@ -102,3 +102,31 @@ def test_no_cma_step_where_the_paste_does_not_name_cma() -> None:
     assert CMA_WORD.search("cma: Reserved 256 MiB at 0x2c000000")
     steps = _steps(RPI_LOWMEM, "OOM101")
     assert not any(s.startswith("The paste names CMA") for s in steps)
+
+
+MOVABLE_ONLY_IN_WORDS = "lore-58-cpuset-movable-only-node-runc"
+MOVABLE_ONLY_IN_ZONES = "lore-58-cpuset-movable-node"
+
+
+def test_words_that_bind_a_task_to_a_movable_only_node_confine_an_unmovable_request() -> None:
+    # runc:[2:INIT]'s GFP_HIGHUSER|__GFP_ACCOUNT page (no __GFP_MOVABLE) with only the header and
+    # trace pasted; the cover letter says the container was bound to "a memory node which only has
+    # movable zones". ZONE_MOVABLE never serves such a request (include/linux/gfp.h GFP_ZONE_TABLE)
+    events = analyze(load_case(MOVABLE_ONLY_IN_WORDS)[0]).events
+    assert events[0].findings[0].code == "OOM301"
+    first = events[0].findings[0].remediation[0]
+    assert first.startswith("Bind the task's memory to nodes that include a Normal zone")
+    assert "cpuset.mems" in first and "ZONE_MOVABLE" in first
+    # the same step, once, where the zone lines show the allowed node is movable-only
+    steps = _steps(MOVABLE_ONLY_IN_ZONES, "OOM301")
+    assert steps[0].startswith("Bind the task's memory to nodes that include a Normal zone")
+    assert sum("movable-only" in s for s in steps) == 1
+
+
+def test_movable_words_need_a_binding_and_a_movable_only_node() -> None:
+    from knowledge.checks.numa import MOVABLE_ONLY_WORDS
+
+    assert MOVABLE_ONLY_WORDS.search("bind it to a memory node which only has movable zones")
+    assert MOVABLE_ONLY_WORDS.search("the node is movable-only")
+    assert MOVABLE_ONLY_WORDS.search("ZONE_MOVABLE holds 4 GB") is None
+    assert MOVABLE_ONLY_WORDS.search("GFP_HIGHUSER_MOVABLE") is None
