@@ -108,7 +108,9 @@ placement step when the paste names CMA (twelfth wave 1/3 to 2/3) and gh-siderol
 patterns read as the expert's alternatives took all cases to 232/257 (folds 1-4 from 193/204 to
 197/204); held-out unchanged at 35/53. OOM301 reading a person's words that bind the task to a
 movable-only node for a request without __GFP_MOVABLE (its step: a node with a Normal zone in the
-cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged at 35/53.
+cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged at 35/53. A record
+for rkt (stopped pods kept until rkt gc or rkt rm removes them) took all cases to 234/257 (folds 1-4
+199/204, seventh wave 7/9); held-out unchanged at 35/53.
 """
 
 from __future__ import annotations
@@ -184,7 +186,8 @@ SIXTH_WAVE_FLOOR = 8
 # step of theirs; both fold-0 cases miss); 5 once a kill line's victim missing from a cut tail of the
 # task table (and larger than every pasted row) was read as the process that held the memory (OOM201)
 # 6 once Chinese prose was read as a person's words and open-vm-tools got a record (its release)
-SEVENTH_WAVE_FLOOR = 6
+# 7 once rkt got a record (stopped pods kept until rkt gc / rkt rm), named by the reporter's words
+SEVENTH_WAVE_FLOOR = 7
 # cases of the eighth wave (EIGHTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
 # never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
 # added; never lowered.

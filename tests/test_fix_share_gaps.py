@@ -130,3 +130,16 @@ def test_movable_words_need_a_binding_and_a_movable_only_node() -> None:
     assert MOVABLE_ONLY_WORDS.search("the node is movable-only")
     assert MOVABLE_ONLY_WORDS.search("ZONE_MOVABLE holds 4 GB") is None
     assert MOVABLE_ONLY_WORDS.search("GFP_HIGHUSER_MOVABLE") is None
+
+
+RKT_PODS = "gh-coreos-bugs-1612"
+
+
+def test_a_runtime_named_in_the_words_gives_its_own_lever_for_stopped_pods() -> None:
+    # a header and trace of a 4.7 CoreOS OOM; the reporter's words: "a memory leak in rkt and
+    # systemd" while a failing kubelet.service restarts forever. rkt keeps stopped pods until
+    # rkt gc or rkt rm removes them (rkt Documentation/subcommands/gc.md, rm.md)
+    steps = _steps(RKT_PODS, "OOM204")[:3]
+    lever = next(s for s in steps if "rkt (CoreOS's container runtime" in s)
+    assert "rkt rm --uuid-file" in lever and "rkt gc" in lever
+    assert "named in the words around the log" in lever
