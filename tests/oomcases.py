@@ -89,6 +89,11 @@ def fourteenth_wave() -> set[str]:
     return _wave("FOURTEENTH")
 
 
+def seventeenth_wave() -> set[str]:
+    """Cases added in the seventeenth wave of 2026-12-07 (tests/corpus/SEVENTEENTH_WAVE.txt)."""
+    return _wave("SEVENTEENTH")
+
+
 def load_case(case: str) -> tuple[bytes, dict]:
     directory = CORPUS / case
     return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())

@@ -99,6 +99,9 @@ THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
 # The cases of the fourteenth wave of 2026-12-07 (GitHub issues of infrastructure projects whose
 # maintainers gave the fix), labelled the same way.
 FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
+# The cases of the seventeenth wave of 2026-12-07 (kernel mailing lists: reports of a kernel or driver
+# defect whose fix is an upstream commit the maintainer applied), labelled the same way.
+SEVENTEENTH_WAVE = set((CORPUS / "SEVENTEENTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -150,6 +153,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | TWELFTH_WAVE
             | THIRTEENTH_WAVE
             | FOURTEENTH_WAVE
+            | SEVENTEENTH_WAVE
         ]
     )
     assert total >= 60
@@ -392,6 +396,19 @@ def test_ranking_on_the_fourteenth_wave_does_not_fall():
 # raise as the diagnosis improves, never lower
 FOURTEENTH_WAVE_TOP1 = 1
 FOURTEENTH_WAVE_TOP3 = 1
+
+
+def test_ranking_on_the_seventeenth_wave_does_not_fall():
+    """The seventeenth wave (SEVENTEENTH_WAVE.txt): kernel mailing-list reports of a kernel or driver
+    defect whose fix is an upstream commit the maintainer applied; labelled before oomlens ran on them. The
+    floors are what was reached when it was added (2026-12-07)."""
+    _wave_holds("seventeenth", SEVENTEENTH_WAVE, 2, SEVENTEENTH_WAVE_TOP1, SEVENTEENTH_WAVE_TOP3)
+
+
+# of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added; raise as the
+# diagnosis improves, never lower
+SEVENTEENTH_WAVE_TOP1 = 2
+SEVENTEENTH_WAVE_TOP3 = 2
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

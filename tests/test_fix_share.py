@@ -101,6 +101,12 @@ wave from 7/8 to 8/8; held-out unchanged at 34/52.
 The fourteenth wave (FOURTEENTH_WAVE.txt, 1 GitHub case of an infrastructure project labelled before
 oomlens ran on it, in fold 0: counted, never described) reached 1/1 when it was added (all cases
 228/257, 227/256 without it; held-out 35/53, 34/52 without it).
+The seventeenth wave (SEVENTEENTH_WAVE.txt, kernel mailing-list reports of a kernel or driver defect
+fixed by a commit, labelled before oomlens ran on them, none in fold 0) reached 2/2 when it was added
+(all cases 230/259, 228/257 without it; held-out unchanged at 35/53); the generic step for a
+module's or the kernel's high-order request already named kvmalloc()/vmalloc() for both, and the
+kernel_fixes records written from the same two mails (ipmi-create-user-srcu-order4,
+hid-register-field-kzalloc-order4) now lead with the fixing commit and its releases.
 OOM211's step sized from the hugepages lines and the driver buffer parameters of
 knowledge/driver_params.yaml (stk1160 keep_buffers, iwlwifi amsdu_size) took all cases from 228/257 to
 230/257 (tenth wave 0/1 to 1/1, eleventh 5/6 to 6/6); held-out unchanged at 35/53. OOM101's CMA
@@ -110,7 +116,8 @@ patterns read as the expert's alternatives took all cases to 232/257 (folds 1-4 
 movable-only node for a request without __GFP_MOVABLE (its step: a node with a Normal zone in the
 cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged at 35/53. A record
 for rkt (stopped pods kept until rkt gc or rkt rm removes them) took all cases to 234/257 (folds 1-4
-199/204, seventh wave 7/9); held-out unchanged at 35/53.
+199/204, seventh wave 7/9); held-out unchanged at 35/53. Merged with the seventeenth wave: all cases
+230/259 -> 236/259, folds 1-4 195/206 -> 201/206, held-out unchanged at 35/53.
 """
 
 from __future__ import annotations
@@ -128,6 +135,7 @@ from oomcases import (
     load_case,
     ninth_wave,
     second_wave,
+    seventeenth_wave,
     seventh_wave,
     sixth_wave,
     tenth_wave,
@@ -243,6 +251,10 @@ THIRTEENTH_WAVE_FLOOR = 2
 # the same way; its one case in fold 0, counted, never named) with an expert fix among the first three
 # steps, reached on 2026-12-07 when it was added; never lowered.
 FOURTEENTH_WAVE_FLOOR = 1
+# cases of the seventeenth wave (SEVENTEENTH_WAVE.txt, kernel mailing-list reports of a kernel or driver
+# defect fixed in stable releases, labelled the same way; none in fold 0) with an expert fix among the
+# first three steps, reached on 2026-12-07 when it was added; never lowered.
+SEVENTEENTH_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -305,6 +317,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= thirteenth
     fourteenth = fourteenth_wave()
     later |= fourteenth
+    seventeenth = seventeenth_wave()
+    later |= seventeenth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -325,6 +339,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("twelfth", twelfth, TWELFTH_WAVE_FLOOR),
         ("thirteenth", thirteenth, THIRTEENTH_WAVE_FLOOR),
         ("fourteenth", fourteenth, FOURTEENTH_WAVE_FLOOR),
+        ("seventeenth", seventeenth, SEVENTEENTH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]

@@ -7,6 +7,8 @@ files under tests/data/kernel_fixes/ (README there)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
@@ -14,6 +16,7 @@ from grammar.parse import parse_text
 from knowledge.diagnose import evaluate
 from knowledge.kernel_fixes import matches
 
+DATA = Path(__file__).resolve().parent / "data" / "kernel_fixes"
 AMDGPU = "lore-53rc2-amdgpu-dc-state-order4-kvmalloc"  # lore 20190805032114.8740-1-hdanton@sina.com
 
 
@@ -139,3 +142,60 @@ def test_ipw2200_whole_firmware_buffer_names_the_chunked_rework() -> None:
     assert any("firmware DMA loading rework" in s for s in _steps(text, traced[0]))
     assert "ipw2200-firmware-one-buffer-order6" not in _ids(text.replace("order:6, mode", "order:1, mode"), traced[0])
     assert _ids(text.replace("[ipw2200]", "[ipw2100]"), traced[0]) == []
+
+
+IPMI = "lore-55-ipmi-create-user-order4-vzalloc"  # lore 1587099689-13678-1-git-send-email-feng.tang@intel.com
+
+
+def test_ipmi_user_order4_kmalloc_names_the_vzalloc_fix_and_its_stable_releases() -> None:
+    # Feng Tang's patch mail (5.5.0): bmc-watchdog's order-4 failure from ipmi_create_user
+    # [ipmi_msghandler]; 7c47a219b95d ('ipmi: use vzalloc instead of kmalloc for user creation'),
+    # in 5.8 and stable 4.19.130, 5.4.49, 5.7.6
+    assert not is_held_out(IPMI)
+    text = load_case(IPMI)[0].decode()
+    rid = "ipmi-create-user-srcu-order4"
+    assert _ids(text) == [rid]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.role == "root-cause"
+    assert "7c47a219b95d" in top.remediation[0] and "5.4.49" in top.remediation[0]
+    # the conditions that tie it: the function, the module, a costly order, an unfixed release
+    assert _ids(text.replace("order:4, mode", "order:2, mode")) == []
+    assert _ids(text.replace("ipmi_create_user+", "ipmi_destroy_user+")) == []
+    assert _ids(text.replace("[ipmi_msghandler]", "[ipmi_si]")) == []
+    assert _ids(text.replace("5.5.0-00045-g7d6bb61d6188c", "5.4.49")) == []  # a stable release with the fix
+    assert _ids(text.replace("5.5.0-00045-g7d6bb61d6188c", "5.4.48")) == [rid]  # the one before
+
+
+HID = "lore-arm64-hid-register-field-order4-kvzalloc"  # lore 20240522080328.12317-1-hailong.liu@oppo.com
+
+
+def test_hid_report_field_order4_kzalloc_names_the_kvzalloc_fix() -> None:
+    # Hailong Liu's patch mail: an arm64 order-4 failure from hid_add_field (mt_probe through
+    # uhid_device_add_worker), its frames quoted after the timestamp as ']: name+0x..'; 748fe4399f91
+    # ('HID: Use kvzalloc instead of kzalloc in hid_register_field()'), in 6.11
+    assert not is_held_out(HID)
+    text = load_case(HID)[0].decode()
+    rid = "hid-register-field-kzalloc-order4"
+    assert _ids(text) == [rid]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.role == "root-cause"
+    assert "748fe4399f91" in top.remediation[0] and "6.11" in top.remediation[0]
+    assert _ids(text.replace("order:4, mode", "order:2, mode")) == []
+    assert _ids(text.replace("hid_add_field+", "hid_add_usage+")) == []
+
+
+def test_bnxt_tpa_aggregation_arrays_order5_name_the_split_allocation() -> None:
+    # the 5.10.156 report in accd7e23693a's changelog (stable review mail
+    # 20230315115733.882629268@linuxfoundation.org): order 5 from bnxt_alloc_mem [bnxt_en] at
+    # bnxt_open; fixed in 6.3 and stable 5.10.175, 6.1.20 (tests/data/kernel_fixes/README.md)
+    text = (DATA / "lore-510-bnxt-alloc-tpa-info-order5.log").read_text("utf-8")
+    rid = "bnxt-tpa-agg-array-order5"
+    assert _ids(text) == [rid]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.role == "root-cause"
+    assert "accd7e23693a" in top.remediation[0] and "5.10.175" in top.remediation[0]
+    assert _ids(text.replace("order:5, mode", "order:3, mode")) == []
+    assert _ids(text.replace("[bnxt_en]", "[tg3]")) == []
+    assert _ids(text.replace("bnxt_alloc_mem+", "bnxt_alloc_stats+")) == []
+    assert _ids(text.replace("5.10.156", "5.10.175")) == []  # the stable release with the fix
+    assert _ids(text.replace("5.10.156", "6.1.19")) == [rid]

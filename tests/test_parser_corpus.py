@@ -13,6 +13,7 @@ from oomcases import (
     is_held_out,
     load_case,
     ninth_wave,
+    seventeenth_wave,
     seventh_wave,
     sixth_wave,
     thirteenth_wave,
@@ -159,6 +160,7 @@ def _held_out_later(case: str) -> bool:
     later |= eleventh_wave()
     later |= thirteenth_wave()
     later |= fourteenth_wave()
+    later |= seventeenth_wave()
     return is_held_out(case) and case in later
 
 
