@@ -115,6 +115,17 @@ fixed by a commit, labelled before oomlens ran on them, none in fold 0) reached 
 module's or the kernel's high-order request already named kvmalloc()/vmalloc() for both, and the
 kernel_fixes records written from the same two mails (ipmi-create-user-srcu-order4,
 hid-register-field-kzalloc-order4) now lead with the fixing commit and its releases.
+OOM211's step sized from the hugepages lines and the driver buffer parameters of
+knowledge/driver_params.yaml (stk1160 keep_buffers, iwlwifi amsdu_size) took all cases from 228/257 to
+230/257 (tenth wave 0/1 to 1/1, eleventh 5/6 to 6/6); held-out unchanged at 35/53. OOM101's CMA
+placement step when the paste names CMA (twelfth wave 1/3 to 2/3) and gh-siderolabs-talos-11148's
+patterns read as the expert's alternatives took all cases to 232/257 (folds 1-4 from 193/204 to
+197/204); held-out unchanged at 35/53. OOM301 reading a person's words that bind the task to a
+movable-only node for a request without __GFP_MOVABLE (its step: a node with a Normal zone in the
+cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged at 35/53. A record
+for rkt (stopped pods kept until rkt gc or rkt rm removes them) took all cases to 234/257 (folds 1-4
+199/204, seventh wave 7/9); held-out unchanged at 35/53. Merged with the seventeenth wave: all cases
+230/259 -> 236/259, folds 1-4 195/206 -> 201/206, held-out unchanged at 35/53.
 """
 
 from __future__ import annotations
@@ -193,7 +204,8 @@ SIXTH_WAVE_FLOOR = 8
 # step of theirs; both fold-0 cases miss); 5 once a kill line's victim missing from a cut tail of the
 # task table (and larger than every pasted row) was read as the process that held the memory (OOM201)
 # 6 once Chinese prose was read as a person's words and open-vm-tools got a record (its release)
-SEVENTH_WAVE_FLOOR = 6
+# 7 once rkt got a record (stopped pods kept until rkt gc / rkt rm), named by the reporter's words
+SEVENTH_WAVE_FLOOR = 7
 # cases of the eighth wave (EIGHTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
 # never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
 # added; never lowered.
@@ -217,20 +229,26 @@ NINTH_WAVE_FLOOR = 6
 # of 1: 0 (the Azure VM whose vm.nr_hugepages reserved its memory at boot ranks OOM211 first, whose
 # first step is 'Lower the pool to what hugepage users (databases, DPDK, VMs) really map: sysctl -w
 # vm.nr_hugepages=N ...': the fix in substance, but the verb and the setting lie further apart than
-# the case's pattern, written from the article before oomlens ran, allows; neither was changed after)
-TENTH_WAVE_FLOOR = 0
+# the case's pattern, written from the article before oomlens ran, allows; neither was changed after);
+# 1 once OOM211's step named the setting first and sized the pool from the Mem-Info hugepages lines
+# (how many pages, how many in use), with a larger machine as the other way out
+# (tests/test_fix_share_gaps.py)
+TENTH_WAVE_FLOOR = 1
 # cases of the eleventh wave (ELEVENTH_WAVE.txt, labelled the same way; two of them in fold 0, counted,
 # never named) with an expert fix among the first three steps, reached on 2026-12-06 when it was
 # added; never lowered.
 # of 6: 5 (both fold-0 cases with the fix; the stk1160 capture driver's order-6 failure gets the
-# "update the stk1160 module" step, not its keep_buffers option, which its author gave)
-ELEVENTH_WAVE_FLOOR = 5
+# "update the stk1160 module" step, not its keep_buffers option, which its author gave); 6 once a
+# table of driver buffer parameters (knowledge/driver_params.yaml) gave the module's own option for
+# the buffer whose allocation is in the trace
+ELEVENTH_WAVE_FLOOR = 6
 # cases of the twelfth wave (TWELFTH_WAVE.txt, labelled the same way; none in fold 0) with an expert fix
 # among the first three steps, reached on 2026-12-07 when it was added; never lowered.
 # of 3: 1 (the JVM pod at its 512Mi limit: the JVM heap step and the limit step; the AREDN router's
 # tail-only paste names no cause, so no dnsmasq step; the ARM CMA report ranks OOM101 first, with no
-# step on where CMA is reserved)
-TWELFTH_WAVE_FLOOR = 1
+# step on where CMA is reserved); 2 once a paste that names CMA got OOM101's CMA placement step for
+# an unmovable lowmem request (tests/test_fix_share_gaps.py)
+TWELFTH_WAVE_FLOOR = 2
 # cases of the thirteenth wave (THIRTEENTH_WAVE.txt, labelled the same way; none in fold 0) with an
 # expert fix among the first three steps, reached on 2026-12-07 when it was added; never lowered.
 # of 2: 1 (InfluxDB's kill lines get its own levers, a newer release and more RAM; FedTree's unbounded

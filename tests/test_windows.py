@@ -92,6 +92,9 @@ STREAM_GAPS: dict[str, str] = {
     "gh-coolsnowwolf-lede-6459": "open-vm-tools named in Chinese prose eight lines above the report",
     "gh-openzfs-zfs-16566": "OpenZFS named in the prose four lines above the report's window",
     "gh-raspberrypi-linux-7085": "ZFS named in the prose of the issue template, far above the report",
+    # The same for OOM101's CMA placement step (2026-12-07), which a CMA area named in the person's
+    # words allows: the mail names CMA twenty lines and more above the report's window.
+    "lore-2014-arm-cma-lowmem-order2": "CMA named in the mail's words twenty lines above the report's window",
     # A mail client wrapped the syslog rendering's header mid-line ('... gst-launch-0.10: page' /
     # 'allocation failure: order:6, mode:0x80d0'): the whole-paste parse unwraps it, but no window
     # opens on either piece, so the stream starts that rendering's event at its Mem-Info (a

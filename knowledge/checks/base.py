@@ -20,6 +20,7 @@ from typing import Any
 
 from grammar.facts import SourceLine
 
+from .. import driver_params
 from ..analysis import LOWMEM_ZONES, SIZING_HEADROOM, Analysis
 from ..surroundings import kernel_lines
 
@@ -267,7 +268,19 @@ def _slab_sources(a: Analysis) -> dict[str, str]:
 def _module_context(a: Analysis) -> dict[str, Any]:
     """ctx.module / ctx.module_function: the loadable module whose code is in the call trace."""
     found = a.trace_module
-    return {"module": found[0] if found else None, "module_function": found[1] if found else None}
+    module = found[0] if found else None
+    # a parameter of that module that keeps or shrinks the buffer whose allocation is in the trace
+    # (knowledge/driver_params.yaml): the driver's own way around the high-order request
+    param = driver_params.matching(module, a.event.call_trace) if module else None
+    return {
+        "module": module,
+        "module_function": found[1] if found else None,
+        "module_param": (
+            {"parameter": param.parameter, "effect": param.effect, "set": param.set, "source": param.source}
+            if param
+            else None
+        ),
+    }
 
 
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:

@@ -102,6 +102,17 @@ def hugetlb_pool(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb and a.ram_kb:
         hit.confidence = min(0.97, hit.confidence + p["unused_bonus"])
     hit.context["unused"] = bool(a.hugetlb_kb and free >= p["unused_share"] * a.hugetlb_kb)
+    # one page size in the pool: its page count and how many were in use (total - free, per node:
+    # mm/hugetlb.c hugetlb_show_meminfo_node() prints nr_huge_pages_node and free_huge_pages_node),
+    # so the step can say what vm.nr_hugepages holds and how much of it anything mapped
+    pools = [h for h in a.event.hugepages if h.total]
+    if len({h.size_kb for h in pools}) == 1:
+        total = sum(h.total for h in pools)
+        hit.context["pool"] = {
+            "total": total,
+            "size_kb": pools[0].size_kb,
+            "in_use": max(0, total - sum(h.free for h in pools)),
+        }
     return hit
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
-from ..surroundings import kernel_lines, of
+from ..surroundings import facts, kernel_lines, of
 from .base import (
     Evidence,
     Hit,
@@ -15,6 +15,11 @@ from .base import (
     check,
 )
 
+# The paste names a CMA area (the kernel's own boot lines, mm/cma.c cma_declare_contiguous() v3.17+ `cma: Reserved 256 MiB
+# at ...`, or the person's words): a word, not a figure, so the step it allows only says where CMA
+# pageblocks sit, and only for a request that may not use them (CMA serves movable allocations
+# alone: mm/page_alloc.c __rmqueue() falls back to MIGRATE_CMA for MIGRATE_MOVABLE only, v3.x-v6.x)
+CMA_WORD = re.compile(r"\bCMA\b|\bcma: Reserved\b|\bcma=\d")
 X86_32_MAX_LOWMEM_KB = 896 * 1024  # arch/x86/Kconfig VMSPLIT_3G: 1 GB kernel space less 128 MB vmalloc
 # Below this much RAM a 32-bit kernel has no HighMem on any common port: all of RAM is lowmem, so a
 # shortage is of RAM, and a 64-bit kernel removes no split. Directly mapped lowmem by default: x86
@@ -137,6 +142,7 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
     context["has_highmem_zone"] = bool(high) or a.has_highmem
     # "boot a 64-bit kernel" only where the port has a 64-bit sibling (not m68k, SuperH, xtensa)
     context["sixty_four_bit_port"] = a.arch is None or bool(HAS_64BIT_SIBLING.match(a.arch))
+    context["cma_named"] = _cma_named(a)
     # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
     pagetables = a.counter_kb("pagetables")
     context["highpte"] = None
@@ -334,3 +340,16 @@ def vmalloc_noretry(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if trigger.comm:
         evidence["task"] = (trigger.comm, lines)
     return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})
+
+
+def _cma_named(a: Analysis) -> bool:
+    """Whether the paste names CMA (a kernel line or the person's words) for a request that may not
+    use CMA pageblocks (not movable): OOM101's CMA placement step."""
+    if a.movable_request:
+        return False
+    if a.event.page_totals.get("cma reserved"):
+        return True  # show_mem()'s `N pages cma reserved`, N > 0
+    # (case kept: show_mem() prints `0 pages cma reserved` in every report)
+    if a.matching_lines(CMA_WORD):
+        return True
+    return any(CMA_WORD.search(line.text) for line in facts(a.dump).prose)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..analysis import Analysis
+from ..surroundings import facts
 from .base import (
     Evidence,
     Hit,
@@ -33,6 +35,15 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
         evidence["exhausted_nodes"] = (", ".join(str(n) for n in exhausted), ())
         confidence = p["confidence_inferred"]
         context["mode"] = "inferred"
+    elif _movable_only_in_words(a):
+        # the report prints no zone of the allowed nodes, but the words around it say the task was
+        # bound to a node whose memory is all ZONE_MOVABLE, and this request may not use that zone
+        # (include/linux/gfp.h GFP_ZONE_TABLE: only __GFP_MOVABLE with __GFP_HIGHMEM reaches it)
+        trigger = a.event.trigger
+        evidence["zone"] = (a.highest_zone, a.lines(trigger.line) if trigger else ())
+        confidence = p["confidence_movable_words"]
+        context["mode"] = "words"
+        context["movable_only"] = True
     elif _low_zone_off_the_allowed_nodes(a):
         # a request that only a DMA or DMA32 zone can serve, from a task whose cpuset leaves out
         # node 0: those zones hold the lowest physical memory (DMA32 the first 4 GiB on x86_64,
@@ -67,6 +78,25 @@ def cpuset_mempolicy(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if cpuset:
         evidence["cpuset"] = (cpuset, summary_lines)
     return Hit(confidence, evidence, context)
+
+
+# A person's words that say the task's memory nodes hold only ZONE_MOVABLE (a hot-pluggable or
+# persistent-memory node, movable_node) and that it was bound to them (a cpuset, numactl).
+MOVABLE_ONLY_WORDS = re.compile(
+    r"\bmovable[- ]only\b|\bonly (?:has |have |contains? )?(?:a |the )?movable zones?\b|\bmovable_node\b", re.I
+)
+BOUND_WORDS = re.compile(r"\b(?:bind|binds|bound|binding|cpusets?|cpuset-mems|mems|membind|numactl)\b", re.I)
+
+
+def _movable_only_in_words(a: Analysis) -> bool:
+    """A global OOM for a request that may not use ZONE_MOVABLE, with no zone of the allowed nodes
+    printed, where the person's words say the task was bound to nodes that hold only that zone."""
+    if not a.is_global or a.highest_zone in (None, "Movable") or a.zones:
+        return False
+    prose = facts(a.dump).prose
+    return any(MOVABLE_ONLY_WORDS.search(line.text) for line in prose) and any(
+        BOUND_WORDS.search(line.text) for line in prose
+    )
 
 
 def _low_zone_off_the_allowed_nodes(a: Analysis) -> bool:
