@@ -15,8 +15,8 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
 from grammar.literal import find_all, holds_any, line_indexes
@@ -444,38 +444,38 @@ def _row_pgtables_kb(row: TaskRow, page_kb: int) -> int:
     return ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
 
 
-@dataclass(frozen=True, slots=True)
-class RowUse(_Weighed):
-    """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
-    from the row when asked. A table reaches 100,000 rows; this holds the row, the page size and
-    the row's ``badness_kb`` only, no other figures, tuples or name of its own (the rows are
-    sorted, summed and grouped by their badness: it is worked out once, by ``of``)."""
-
+class _RowFields(NamedTuple):
     row: TaskRow
     page_kb: int
     badness_kb: int  # what oom_badness() counts: RSS + swap entries + page tables (mm/oom_kill.c)
 
+
+class RowUse(_RowFields, _Weighed):
+    """One task-table row and what the OOM killer counts for it: ``TaskUse``'s attributes, read
+    from the row when asked. A table reaches 100,000 rows; this holds the row, the page size and
+    the row's ``badness_kb`` only, no other figures, tuples or name of its own (the rows are
+    sorted, summed and grouped by their badness: it is worked out once, by ``all_of``).
+
+    A named tuple (issue 12): ``all_of`` makes one for every row of every table, and a tuple is
+    made in C in one call, where a frozen dataclass's three slots took a call each (through
+    their descriptors' ``__set__``): a quarter less work for ``Analysis.tasks`` (callgrind)."""
+
+    __slots__ = ()
+
     @classmethod
     def all_of(cls, rows: Iterable[TaskRow], page_kb: int) -> list[RowUse]:
         """One for each of ``rows``, in their order."""
-        # Made for every row of every table (issue 12): the three sums of _row_rss_kb,
-        # _row_swap_kb and _row_pgtables_kb inline, and the slots filled directly instead of
-        # through the frozen dataclass's __init__ (three object.__setattr__ calls), which made this
-        # half of the cost of ``Analysis.tasks``; one loop here rather than a call per row. The
-        # same fields, the same values.
+        # the three sums of _row_rss_kb, _row_swap_kb and _row_pgtables_kb inline, in one loop
+        # rather than a call per row. The same fields, the same values.
         out: list[RowUse] = []
         append = out.append
         for row in rows:
             rss = row.rss_pages
             if rss is None and row.rss_anon_pages is not None:
                 rss = (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
-            use = _new_object(cls)
-            _set_row(use, row)
-            _set_page_kb(use, page_kb)
             tables = row.pgtables_bytes
             tables_kb = tables // 1024 if tables is not None else ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
-            _set_badness_kb(use, ((rss or 0) + (row.swapents or 0)) * page_kb + tables_kb)
-            append(use)
+            append(_new_tuple(cls, (row, page_kb, ((rss or 0) + (row.swapents or 0)) * page_kb + tables_kb)))
         return out
 
     @property
@@ -506,12 +506,24 @@ class RowUse(_Weighed):
     def pids(self) -> tuple[int, ...]:
         return (self.row.pid,)
 
+    def figures(self) -> tuple[int, str, int, int, int, int, int | None]:
+        """(pid, name, rss_kb, swap_kb, pgtables_kb, badness_kb, oom_score_adj) in one call, for the
+        overview's rows of the largest processes (the properties above took a call each)."""
+        row, page_kb = self.row, self.page_kb
+        return (
+            row.pid,
+            row.name,
+            _row_rss_kb(row, page_kb),
+            _row_swap_kb(row, page_kb),
+            _row_pgtables_kb(row, page_kb),
+            self.badness_kb,
+            row.oom_score_adj,
+        )
 
-# RowUse.all_of's direct slot setters (what the frozen dataclass's __init__ does, without its calls)
-_new_object = object.__new__
-_set_row = vars(RowUse)["row"].__set__
-_set_page_kb = vars(RowUse)["page_kb"].__set__
-_set_badness_kb = vars(RowUse)["badness_kb"].__set__
+
+_new_tuple = tuple.__new__  # (RowUse.all_of: a RowUse from its fields' tuple, in C)
+# RowUse's badness_kb, read as the tuple's item (attrgetter reads it through the field's descriptor)
+_ROW_BADNESS = itemgetter(2)
 
 
 @direct_init
@@ -1264,7 +1276,7 @@ class Analysis:
     def tasks(self) -> tuple[RowUse, ...]:
         """Task rows as the OOM killer weighs them, largest first."""
         uses = RowUse.all_of(self.event.tasks, self.page_kb)
-        uses.sort(key=_BADNESS, reverse=True)
+        uses.sort(key=_ROW_BADNESS, reverse=True)
         return tuple(uses)
 
     @cached_property
@@ -1305,7 +1317,7 @@ class Analysis:
 
     @cached_property
     def tasks_total_kb(self) -> int:
-        return sum([t.badness_kb for t in self.tasks])
+        return sum(map(_ROW_BADNESS, self.tasks))
 
     @cached_property
     def victim(self) -> RowUse | None:

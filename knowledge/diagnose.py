@@ -20,6 +20,7 @@ from grammar.facts import Dump, Event
 from . import catalogue
 from .analysis import Analysis
 from .checks import REGISTRY, CheckSpec, Hit, missing_facts
+from .checks.base import has_fact
 from .confidence import calibrate, role_for
 from .kernel_series import upgrade_path
 from .model import Deferred, Evidence, Finding
@@ -450,25 +451,47 @@ def _plan() -> tuple[tuple[_Step, ...], dict[str, tuple[_Step, ...]]]:
 _Step = tuple[catalogue.Record, CheckSpec, Callable[[Analysis, dict[str, Any]], Hit | None]]
 
 
+@cache
+def _main_facts() -> tuple[str, ...]:
+    """Every fact (knowledge.checks.base.FACTS) that the needs of the main records name, once each."""
+    main, _fallback = _plan()
+    return tuple(dict.fromkeys(alt for _record, spec, _f in main for need in spec.needs for alt in need.split("|")))
+
+
+@lru_cache(maxsize=256)
+def _main_steps(shown: tuple[bool, ...]) -> tuple[tuple[_Step, ...], tuple[NotEvaluated, ...]]:
+    """For an event that shows the facts ``shown`` (one flag per ``_main_facts``), the main records
+    whose needs it meets, in evaluation order, and the others as "not evaluated" with what they miss.
+
+    Which records an event can run depends on these flags alone, and events share a few dozen
+    sets of them: worked out once per set, not record by record for every event (issue 12)."""
+    main, _fallback = _plan()
+    known = dict(zip(_main_facts(), shown, strict=True))
+    runnable: list[_Step] = []
+    skipped: list[NotEvaluated] = []
+    for step in main:
+        record, spec, _function = step
+        missing = tuple(need for need in spec.needs if not any(known[alt] for alt in need.split("|")))
+        if missing:
+            skipped.append(_not_evaluated(record.code, record.name, missing))
+        else:
+            runnable.append(step)
+    return tuple(runnable), tuple(skipped)
+
+
 def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     analysis = Analysis(event, dump, gfp if gfp is not None else decode_gfp(event, dump))
     findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
-    not_evaluated: list[NotEvaluated] = []
-    main, fallback = _plan()
-    # the needs each record names, worked out once per event for each set of them (half the
-    # records share theirs with another: `event`, `meminfo` and `ram`...); each fact is kept on
-    # the analysis once asked, so the answer for a set of needs never changes during an event
-    missing_of: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for record, spec, function in main:
-        missing = missing_of.get(spec.needs)
-        if missing is None:
-            missing = missing_of[spec.needs] = missing_facts(spec, analysis)
-        if missing:
-            not_evaluated.append(_not_evaluated(record.code, record.name, missing))
-            continue
+    # each fact the records need, worked out once per event (and kept on the analysis, where the
+    # fallback records' needs read it); the records to run follow from them (_main_steps)
+    runnable, skipped = _main_steps(tuple([has_fact(analysis, name) for name in _main_facts()]))
+    not_evaluated: list[NotEvaluated] = list(skipped)
+    for record, _spec, function in runnable:
         hit = function(analysis, record.params)
         if hit is not None:
             findings.append(_build(record, analysis, hit))
+    _main, fallback = _plan()
+    missing_of: dict[tuple[str, ...], tuple[str, ...]] = {}
     for check in FALLBACK_CHECKS:
         if any(f.role == "root-cause" for f, _render in findings):
             break

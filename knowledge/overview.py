@@ -378,19 +378,11 @@ def _memory(analysis: Analysis) -> MemoryBreakdown | None:
 
 def _processes(analysis: Analysis) -> tuple[ProcessRow, ...]:
     victim_pid = analysis.event.kill.pid if analysis.event.kill else None
-    return tuple(
-        ProcessRow(
-            task.pids[0],
-            task.name,
-            task.rss_kb,
-            task.swap_kb,
-            task.pgtables_kb,
-            task.badness_kb,
-            task.oom_score_adj,
-            victim_pid in task.pids,
-        )
-        for task in analysis.tasks[:TOP_PROCESSES]
-    )
+    rows = []
+    for task in analysis.tasks[:TOP_PROCESSES]:
+        pid, name, rss_kb, swap_kb, pgtables_kb, badness_kb, adj = task.figures()
+        rows.append(ProcessRow(pid, name, rss_kb, swap_kb, pgtables_kb, badness_kb, adj, victim_pid == pid))
+    return tuple(rows)
 
 
 def headline_text(

@@ -42,10 +42,18 @@ def facts(dump: Dump) -> ContextFacts:
 _last_index: tuple[ContextFacts, dict[str, tuple[ContextLine, ...]]] | None = None
 
 
+def _lines_of(dump: Dump) -> tuple[ContextLine, ...]:
+    """The paste's context lines (none in most pastes: a dump alone)."""
+    context = getattr(dump, "context", None)
+    return context.lines if isinstance(context, ContextFacts) else ()
+
+
 def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     """``of(dump, *kinds)``: the paste's context lines of these kinds, in line order."""
     global _last_index
     context = facts(dump)
+    if not context.lines:
+        return ()
     last = _last_index
     if last is None or last[0] is not context:
         index: dict[str, list[ContextLine]] = {}
@@ -83,6 +91,8 @@ def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total")
 
 def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
     """The machine's RAM as a command printed it (MemTotal, `free` Mem total, `top` Mem total)."""
+    if not _lines_of(dump):
+        return None  # (what follows asks for three kinds of line: a dump alone has none)
     row = _meminfo(dump, "MemTotal")
     if row is not None:
         return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
@@ -98,6 +108,8 @@ def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
 
 def swap_total(dump: Dump) -> Sized | None:
     """Configured swap (SwapTotal, `free`/`top` Swap total, the sum of /proc/swaps or swapon rows)."""
+    if not _lines_of(dump):
+        return None
     row = _meminfo(dump, "SwapTotal")
     if row is not None:
         return Sized(int(row.values["kb"]), "/proc/meminfo", _lines(row))
@@ -113,6 +125,8 @@ def swap_total(dump: Dump) -> Sized | None:
 
 def swap_used(dump: Dump) -> Sized | None:
     """Swap in use when the command ran (`free`, `top`, /proc/swaps, vmstat swpd)."""
+    if not _lines_of(dump):
+        return None
     row = _meminfo(dump, "SwapFree")
     total = _meminfo(dump, "SwapTotal")
     if row is not None and total is not None:
@@ -134,6 +148,8 @@ def swap_used(dump: Dump) -> Sized | None:
 
 def memory_limit(dump: Dump) -> Sized | None:
     """The container's or unit's memory limit (kubectl Limits, docker Memory, docker stats, systemd)."""
+    if not _lines_of(dump):
+        return None
     for row in of(dump, "k8s_memory"):
         if row.values.get("section") == "limits" and row.values.get("kb"):
             return Sized(int(row.values["kb"]), "kubectl", _lines(row))
@@ -208,6 +224,9 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     logs about, in the order they appear; last, the weakest, a product name in the person's own
     words around the log ("our elasticsearch pod keeps dying": ``ContextFacts.prose``, a record's
     ``prose`` names), which says what runs there, not what held the memory."""
+    context = facts(dump)
+    if not context.lines and not context.prose:
+        return ()
     out: list[Named] = []
     for row in of(dump, "systemd_oom"):
         if row.values.get("unit"):
