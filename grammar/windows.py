@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from ahocorasick_rs import BytesAhoCorasick
+from ahocorasick_rs import BytesAhoCorasick, MatchKind
 
 from grammar.context_facts import ProgramKey, local_key, program_key, tag_host
 from grammar.detect import is_report_line
@@ -49,12 +49,15 @@ RELEASE_LINES = QUIET_LINES - 1
 # beancounter lines of OpenVZ/Virtuozzo; the rest open reports that start mid-way (a task
 # header, Mem-Info counters, a zone line, buddy lists, hugepages and page-cache counters).
 #
-# The pass is Hyperscan where its wheel is installed (x86-64), else an Aho-Corasick automaton in
-# Rust (ahocorasick-rs) with one `re` pass for the task row. On 64 MB of the aggregated syslog
-# of bench/aggregated_log.py, CPU time for the eleven literals of 2026-12-06: Hyperscan 0.043 s,
-# Aho-Corasick 0.155 s (its DFA 0.152 s), one compiled `re` alternation 0.81 s, eleven
-# `bytes.find` passes 0.85 s; `bytes.count(b"\n")`, which numbering the lines needs anyway,
-# 0.039 s. With the sixteen literals and the task row: Hyperscan 0.067 s.
+# The pass is one Aho-Corasick automaton in Rust (ahocorasick-rs) in leftmost-first mode, in
+# which the crate searches with its SIMD literal prefilter (Teddy). Only the lines matter, and a
+# line holds a leftmost-first match exactly when it holds one of the literals (none holds a
+# newline, so no match crosses a line). CPU time on 128 MB of the aggregated syslog of
+# bench/aggregated_log.py (2026-12-07, these literals and the task row's openings below):
+# leftmost-first 0.045 s; the same automaton in standard mode (overlapping matches) 0.31 s;
+# Hyperscan, used until then, 0.11-0.14 s; the task row alone as a `re` pass 0.20 s. Earlier, on
+# 64 MB: one compiled `re` alternation 0.81 s, eleven `bytes.find` passes 0.85 s;
+# `bytes.count(b"\n")`, which numbering the lines needs anyway, 0.039 s.
 _ANCHORS = (
     b"oom",
     b"emory",
@@ -76,62 +79,37 @@ _ANCHORS = (
     b"KASAN",
 )
 # A task-table row (`[ 1234]     0  1234    35529 ...`: pid, uid, tgid, total_vm): a table pasted
-# without its header holds no word to find. One match per row (it ends at the space after the
-# fourth number).
-_ROW = rb"\[[ \t]*\d+\][ \t]+\d+[ \t]+\d+[ \t]+\d+[ \t]"
+# without its header holds no word to find. Every match holds `]`, a blank, then a blank or a
+# digit (the end of its first field), and none of the literals above starts with one of those
+# characters, so one of these openings is found in every line a row matches (an opening found
+# inside a literal's match lies in a line found already); the line is then searched for the row.
+_ROW = re.compile(rb"\[[ \t]*\d+\][ \t]+\d+[ \t]+\d+[ \t]+\d+[ \t]")
+_ROW_OPENINGS = tuple(
+    b"]" + blank + after for blank in (b" ", b"\t") for after in (b" ", b"\t", *(bytes([d]) for d in b"0123456789"))
+)
+_ROW_PATTERN = len(_ANCHORS)  # the automaton's patterns from this index on are the openings
+
+_anchor_automaton: BytesAhoCorasick | None = None
 
 
-def _hyperscan_starts() -> Callable[[bytes], list[int]] | None:
-    try:
-        import hyperscan  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    expressions = [re.escape(anchor) for anchor in _ANCHORS] + [_ROW]
-    try:
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        database.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions))
-        scratch = hyperscan.Scratch(database)
-    except Exception:  # a CPU or build it cannot serve: the automaton finds the same
-        return None
-    # Where a match starts (a row's start is not reported: its end is on the same line, and
-    # only the line matters).
-    lengths = [len(anchor) for anchor in _ANCHORS] + [1]
-
-    def starts(chunk: bytes) -> list[int]:
-        found: list[int] = []
-        add = found.append
-
-        def on_match(ident: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            add(end - lengths[ident])
-
-        database.scan(chunk, match_event_handler=on_match, scratch=scratch)
-        found.sort()  # reported by end offset; anchors of different lengths may end in another order
-        return found
-
-    return starts
-
-
-def _automaton_starts() -> Callable[[bytes], list[int]]:
-    automaton = BytesAhoCorasick(list(_ANCHORS))
-    row = re.compile(_ROW)
-
-    def starts(chunk: bytes) -> list[int]:
-        found = [start for _, start, _ in automaton.find_matches_as_indexes(chunk)]
-        rows = [match.start() for match in row.finditer(chunk)]
-        return sorted(found + rows) if rows else found
-
-    return starts
-
-
-_anchor_starts: Callable[[bytes], list[int]] | None = None
+def anchor_matches(chunk: bytes) -> list[tuple[int, int, int]]:
+    """The automaton's leftmost-first matches in ``chunk``: (pattern, start, end)."""
+    global _anchor_automaton
+    if _anchor_automaton is None:
+        _anchor_automaton = BytesAhoCorasick([*_ANCHORS, *_ROW_OPENINGS], matchkind=MatchKind.LeftmostFirst)
+    return _anchor_automaton.find_matches_as_indexes(chunk)
 
 
 def anchor_starts(chunk: bytes) -> list[int]:
-    """Sorted start offsets of the anchors in ``chunk`` (every line holding one is among them)."""
-    global _anchor_starts
-    if _anchor_starts is None:
-        _anchor_starts = _hyperscan_starts() or _automaton_starts()
-    return _anchor_starts(chunk)
+    """Sorted offsets in ``chunk``: one or more in each line that holds an anchor (one of the
+    literals, or a task row), none in any other line."""
+    finder = _AnchorFinder(chunk)
+    found = []
+    position = finder.search(0)
+    while position >= 0:
+        found.append(position)
+        position = finder.search(position + 1)
+    return found
 
 
 # Phrases only a kernel memory report prints: they open a window even when the line needs
@@ -179,14 +157,28 @@ class _AnchorFinder:
     """Next anchor position in a chunk, from one pass of the automaton over the whole chunk."""
 
     def __init__(self, chunk: bytes) -> None:
-        # Matches never span a newline (no literal holds one), so the matches name every line
-        # that holds an anchor.
-        self.starts = anchor_starts(chunk)
+        self.chunk = chunk
+        matches = anchor_matches(chunk)
+        self.starts = [start for _, start, _ in matches]
+        # which matches are a task row's opening, whose line is searched for a row when reached
+        self.openings = [pattern >= _ROW_PATTERN for pattern, _, _ in matches]
         self.index = 0
 
     def search(self, position: int) -> int:
-        starts = self.starts
-        index = self.index = bisect_left(starts, position, self.index)
+        """The offset of the first match at or after ``position`` (at the start of a line or past
+        the start of the chunk) whose line holds an anchor; -1 when there is none."""
+        starts, openings, chunk = self.starts, self.openings, self.chunk
+        index = bisect_left(starts, position, self.index)
+        checked = -1  # the end of the last line searched for a row and found without one
+        while index < len(starts) and openings[index]:
+            at = starts[index]
+            if at >= checked:
+                end = chunk.find(b"\n", at)
+                checked = len(chunk) if end < 0 else end
+                if _ROW.search(chunk, chunk.rfind(b"\n", 0, at) + 1, checked) is not None:
+                    break
+            index += 1  # (a literal's match later in the line makes it a found line all the same)
+        self.index = index
         return starts[index] if index < len(starts) else -1
 
 
@@ -265,6 +257,16 @@ def _inert(line: bytes) -> bool | ProgramKey:
     program tag the context reader takes (context.lark PROGRAM_TAG), the tag's key: such a line is
     inert when an earlier line of the same program on the same host stays (read_context keeps the
     first of each)."""
+    judged = _judged(line)
+    if judged is True or judged is False:
+        return judged
+    program, unit, prefix = judged
+    return program, unit, tag_host(prefix)  # (program_key: the tag's host is its prefix's)
+
+
+def _judged(line: bytes) -> bool | tuple[str, str | None, str]:
+    """``_inert`` with the log prefix of a program-tag line in place of the host it names (which
+    ``trimmed`` reads only for a program something may read)."""
     if len(line) > _TRIM_LINE_BYTES or not line[:1].isalnum() or _TRIM_LINE_UNSAFE.search(line):
         return False
     body, prefix = line_content(line[:-1].decode("ascii"))
@@ -279,7 +281,7 @@ def _inert(line: bytes) -> bool | ProgramKey:
         _TEXT_VERDICTS[text] = verdict
     if verdict is True or verdict is False:
         return verdict
-    return (*verdict, tag_host(prefix))  # (program_key: the tag's host is its prefix's)
+    return (*verdict, prefix)
 
 
 # What the grammars make of a line's text (after its log prefix) depends on that text alone, and a
@@ -331,37 +333,73 @@ def _names_program(kept: bytes, key: ProgramKey, hosts: Collection[str]) -> bool
 _HOST_LINES = BytesAhoCorasick([*_STRONG, b"Mem-info", b"active_anon:", b"kB min:", b"pages RAM", b"pid ]", b"Comm: "])
 
 
-def _report_hosts(head: bytes) -> frozenset[str]:
+class _ReportHosts(Collection[str]):
     """The hosts of the report lines of ``head`` (an ASCII window): those whose program tags an
     event of the window reads (the others' tags are told apart only from these). As
     grammar.parse._stream_keys reads it, a line whose prefix names neither host nor time is of the
-    host of the line before it."""
-    hosts = set()
-    resolved: dict[int, str | None] = {}  # the host of the report lines read so far, by line start
-    end = -1
-    for _, at, _ in _HOST_LINES.find_matches_as_indexes(head):
-        if at < end:
-            continue  # a line already read
-        start = head.rfind(b"\n", 0, at) + 1
-        end = head.find(b"\n", at) + 1 or len(head)
-        line, host, known = start, None, False
-        while not known:
-            if line in resolved:
-                host, known = resolved[line], True
-                break
-            stamp = read_stamp(
-                line_content(head[line : head.find(b"\n", line) + 1 or len(head)].decode("ascii"))[1].strip()
-            )
-            if stamp.host is not None or stamp.time is not None:
-                host, known = stamp.host, True
-            elif line == 0:
-                break
-            else:
+    host of the line before it.
+
+    Read as far as a question needs (``in``): a report's host is most often that of its first
+    line, and a host is named in the text of ``head`` or is none of them (a host is read from a
+    log prefix, which is a piece of its line: quote marks, inline-code and bold marks are only
+    taken off a line's ends)."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+        self.found: set[str] = set()
+        self.resolved: dict[int, str | None] = {}  # the host of the report lines read so far, by line start
+        self.hits: Iterator[tuple[int, int, int]] | None = None  # the report lines' phrases, once looked for
+        self.done = False  # every report line read
+        self.end = -1  # the end of the last report line read
+
+    def __contains__(self, host: object) -> bool:
+        if host in self.found:
+            return True
+        if not isinstance(host, str) or self.done or host.encode() not in self.head:
+            return False
+        while self._read_one():
+            if host in self.found:
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        while self._read_one():
+            pass
+        return iter(self.found)
+
+    def __len__(self) -> int:
+        return len(set(self))
+
+    def _read_one(self) -> bool:
+        """Read the host of the next report line; False when every line has been read."""
+        head, resolved = self.head, self.resolved
+        if self.hits is None:
+            self.hits = iter(_HOST_LINES.find_matches_as_indexes(head))
+        for _, at, _ in self.hits:
+            if at < self.end:
+                continue  # a line already read
+            start = head.rfind(b"\n", 0, at) + 1
+            self.end = head.find(b"\n", at) + 1 or len(head)
+            line, host = start, None
+            while True:
+                if line in resolved:
+                    host = resolved[line]
+                    break
+                stamp = read_stamp(
+                    line_content(head[line : head.find(b"\n", line) + 1 or len(head)].decode("ascii"))[1].strip()
+                )
+                if stamp.host is not None or stamp.time is not None:
+                    host = stamp.host
+                    break
+                if line == 0:
+                    break
                 line = head.rfind(b"\n", 0, line - 1) + 1
-        resolved[start] = host
-        if host:
-            hosts.add(host)
-    return frozenset(hosts)
+            resolved[start] = host
+            if host:
+                self.found.add(host)
+            return True
+        self.done = True
+        return False
 
 
 # (program, unit) of a syslog program tag -> whether what reads the context facts may use it; the
@@ -379,11 +417,12 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     if data.translate(None, _NOT_CONTROL) or _run_together(data):
         return data
     starts: list[int] = []  # where the inert lines at the end start, last first
-    keys: list[ProgramKey | None] = []  # their program tags (None: OTHER to both grammars)
+    # their program tags, with the log prefix in place of the host (None: OTHER to both grammars)
+    keys: list[tuple[str, str | None, str] | None] = []
     end = len(data)
     while end > 0:
         start = data.rfind(b"\n", 0, end - 1) + 1
-        inert = _inert(data[start:end])
+        inert = _judged(data[start:end])
         if inert is False:
             break
         starts.append(start)
@@ -398,17 +437,15 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     # (of a program on each host an event is on, on no host, and on the other hosts together:
     # context_facts.ContextFacts.tags_for_hosts)
     first: dict[ProgramKey, int] = {}
-    hosts: frozenset[str] | None = None
+    hosts = _ReportHosts(data[: starts[-1]])
     for index in range(cut):
         key = keys[index]
         if key is not None and (may_use is None or may_use(key[0], key[1])):
-            if hosts is None:
-                hosts = _report_hosts(data[: starts[-1]])
-            first[local_key(key, hosts)] = index  # (indices run backwards: the last write is the earliest line)
+            program, unit, prefix = key
+            # (indices run backwards: the last write is the earliest line)
+            first[local_key((program, unit, tag_host(prefix)), hosts)] = index
     kept = data[: starts[cut - 1]]
-    cut = min(
-        [index for key, index in first.items() if not _names_program(kept, key, hosts or frozenset())], default=cut
-    )
+    cut = min([index for key, index in first.items() if not _names_program(kept, key, hosts)], default=cut)
     if cut <= 0:
         return data
     kept = data[: starts[cut - 1]]

@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 import pytest
-from oomcases import corpus_cases, load_case
+from oomcases import corpus_cases, is_held_out, load_case
 
 import grammar.windows
 from bot.pipeline import analyze
@@ -240,3 +240,41 @@ def test_jobs_give_byte_identical_jsonl_and_summary(tmp_path, capsys, monkeypatc
     assert len(jsonl.splitlines()) == events >= 10
     assert outputs["analyze --format jsonl", "2"] == jsonl
     assert outputs["summary --format json", "2"] == outputs["summary --format json", "1"]
+
+
+def anchored_lines(data: bytes) -> set[int]:
+    """The starts of the lines that hold an anchor, read line by line: one of the literals, or a
+    task row."""
+    found, start = set(), 0
+    for line in data.splitlines(keepends=True):
+        if any(anchor in line for anchor in grammar.windows._ANCHORS) or grammar.windows._ROW.search(line):
+            found.add(start)
+        start += len(line)
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"[ 1234]     0  1234    35529        0 x\n",  # a task row without its header
+        b"[  12]\t0\t12\t34\t5\n",
+        b"sshd[812]: ] 1 2 3 4 \n[ 7] x 1 2 3 \n",  # openings without a row
+        b"pid ]  1  2  3  4 \n",  # an opening inside a literal's match
+        b"xx] 1 [ 1] 2 3 4 \n] 2\n",  # the row after a first opening in its line
+        b"[ 1] 2 3 4 5",  # the last line, without a newline
+        b"noise\n" * 5 + b"Killed process 1 (a)] 1\n",
+    ],
+)
+def test_the_anchor_search_finds_the_lines_holding_an_anchor_and_no_other(text: bytes) -> None:
+    starts = grammar.windows.anchor_starts(text)
+    assert starts == sorted(starts)
+    assert {text.rfind(b"\n", 0, at) + 1 for at in starts} == anchored_lines(text)
+
+
+def test_the_anchor_search_finds_the_lines_of_every_case() -> None:
+    for case in corpus_cases():
+        if is_held_out(case):
+            continue
+        data = load_case(case)[0]
+        found = {data.rfind(b"\n", 0, at) + 1 for at in grammar.windows.anchor_starts(data)}
+        assert found == anchored_lines(data), case
