@@ -127,3 +127,20 @@ def case_fold(case: str, folds: int = 5) -> int:
 def is_held_out(case: str) -> bool:
     """Fold 0: the cases no threshold or step was tuned on (tests/corpus/FORMAT.md, fix_patterns)."""
     return case_fold(case) == 0
+
+
+def kernel_fix_ids(text: str, event: int = 0) -> list[str]:
+    """The ids of the knowledge/kernel_fixes.yaml records an event of ``text`` matches."""
+    from grammar.parse import parse_text
+    from knowledge.diagnose import evaluate
+    from knowledge.kernel_fixes import matches
+
+    dump = parse_text(text)
+    return [f.id for f in matches(evaluate(dump.events[event], dump).analysis)]
+
+
+def first_steps(text: str, event: int = 0, n: int = 3) -> list[str]:
+    """The first ``n`` remediation steps oomlens gives for an event of ``text``, in order."""
+    from bot.pipeline import analyze
+
+    return [s for f in analyze(text).events[event].findings for s in f.remediation][:n]

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oomcases import first_steps as _steps
 from oomcases import is_held_out, load_case
+from oomcases import kernel_fix_ids as _ids
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
-from knowledge.diagnose import evaluate
-from knowledge.kernel_fixes import matches
 
 DATA = Path(__file__).resolve().parent / "data" / "kernel_fixes"
 AMDGPU = "lore-53rc2-amdgpu-dc-state-order4-kvmalloc"  # lore 20190805032114.8740-1-hdanton@sina.com
-
-
-def _ids(text: str, event: int = 0) -> list[str]:
-    dump = parse_text(text)
-    return [f.id for f in matches(evaluate(dump.events[event], dump).analysis)]
-
-
-def _steps(text: str, event: int = 0, n: int = 3) -> list[str]:
-    return [s for f in analyze(text).events[event].findings for s in f.remediation][:n]
 
 
 def test_the_cases_are_not_held_out() -> None:
@@ -144,6 +135,14 @@ def test_ipw2200_whole_firmware_buffer_names_the_chunked_rework() -> None:
     assert _ids(text.replace("[ipw2200]", "[ipw2100]"), traced[0]) == []
 
 
+def _fix_first(text: str, rid: str, *named: str) -> None:
+    """The record ``rid`` alone matches, and its fix (naming each of ``named``) is the root cause's first step."""
+    assert _ids(text) == [rid]
+    top = analyze(text).events[0].findings[0]
+    assert top.code == "OOM606" and top.role == "root-cause"
+    assert all(name in top.remediation[0] for name in named)
+
+
 IPMI = "lore-55-ipmi-create-user-order4-vzalloc"  # lore 1587099689-13678-1-git-send-email-feng.tang@intel.com
 
 
@@ -154,10 +153,7 @@ def test_ipmi_user_order4_kmalloc_names_the_vzalloc_fix_and_its_stable_releases(
     assert not is_held_out(IPMI)
     text = load_case(IPMI)[0].decode()
     rid = "ipmi-create-user-srcu-order4"
-    assert _ids(text) == [rid]
-    top = analyze(text).events[0].findings[0]
-    assert top.code == "OOM606" and top.role == "root-cause"
-    assert "7c47a219b95d" in top.remediation[0] and "5.4.49" in top.remediation[0]
+    _fix_first(text, rid, "7c47a219b95d", "5.4.49")
     # the conditions that tie it: the function, the module, a costly order, an unfixed release
     assert _ids(text.replace("order:4, mode", "order:2, mode")) == []
     assert _ids(text.replace("ipmi_create_user+", "ipmi_destroy_user+")) == []
@@ -176,10 +172,7 @@ def test_hid_report_field_order4_kzalloc_names_the_kvzalloc_fix() -> None:
     assert not is_held_out(HID)
     text = load_case(HID)[0].decode()
     rid = "hid-register-field-kzalloc-order4"
-    assert _ids(text) == [rid]
-    top = analyze(text).events[0].findings[0]
-    assert top.code == "OOM606" and top.role == "root-cause"
-    assert "748fe4399f91" in top.remediation[0] and "6.11" in top.remediation[0]
+    _fix_first(text, rid, "748fe4399f91", "6.11")
     assert _ids(text.replace("order:4, mode", "order:2, mode")) == []
     assert _ids(text.replace("hid_add_field+", "hid_add_usage+")) == []
 
@@ -190,10 +183,7 @@ def test_bnxt_tpa_aggregation_arrays_order5_name_the_split_allocation() -> None:
     # bnxt_open; fixed in 6.3 and stable 5.10.175, 6.1.20 (tests/data/kernel_fixes/README.md)
     text = (DATA / "lore-510-bnxt-alloc-tpa-info-order5.log").read_text("utf-8")
     rid = "bnxt-tpa-agg-array-order5"
-    assert _ids(text) == [rid]
-    top = analyze(text).events[0].findings[0]
-    assert top.code == "OOM606" and top.role == "root-cause"
-    assert "accd7e23693a" in top.remediation[0] and "5.10.175" in top.remediation[0]
+    _fix_first(text, rid, "accd7e23693a", "5.10.175")
     assert _ids(text.replace("order:5, mode", "order:3, mode")) == []
     assert _ids(text.replace("[bnxt_en]", "[tg3]")) == []
     assert _ids(text.replace("bnxt_alloc_mem+", "bnxt_alloc_stats+")) == []

@@ -6,7 +6,9 @@ three steps, and each condition that ties it fails it when changed."""
 
 from __future__ import annotations
 
+from oomcases import first_steps as _steps
 from oomcases import is_held_out, load_case
+from oomcases import kernel_fix_ids as _ids
 
 from bot.pipeline import analyze
 from grammar.parse import parse_text
@@ -26,15 +28,6 @@ LOWMEM_49 = "lore-49-i386-x61s-lowmem-oom-three-reports-memcg-aging"  # lore 201
 
 def _text(case: str) -> str:
     return load_case(case)[0].decode()
-
-
-def _ids(text: str, event: int = 0) -> list[str]:
-    dump = parse_text(text)
-    return [f.id for f in matches(evaluate(dump.events[event], dump).analysis)]
-
-
-def _steps(text: str, event: int = 0, n: int = 3) -> list[str]:
-    return [s for f in analyze(text).events[event].findings for s in f.remediation][:n]
 
 
 def test_the_cases_are_not_held_out() -> None:
