@@ -11,8 +11,6 @@ guessed. ``knowledge`` reads these facts through ``knowledge.context``.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -285,14 +283,20 @@ def _screened(texts: list[str]) -> set[int]:
     """The indexes of ``texts`` (lines without a newline) that hold a word of either screen. The
     words hold no newline, so each match lies within one line, and every line that holds a word
     has a match reported in it (a match found earlier in the same line counts as well)."""
+    joined = "\n".join(texts)
     try:
-        hits = _any_screen().find_matches_as_indexes("\n".join(texts))
+        hits = _any_screen().find_matches_as_indexes(joined)
     except UnicodeEncodeError:  # a lone surrogate (text decoded with surrogateescape): a search per line
         return {index for index, text in enumerate(texts) if any(word in text for word in _ANY_WORDS)}
-    if not hits:
-        return set()
-    ends = list(itertools.accumulate(len(text) + 1 for text in texts))  # where each line's newline sits, + 1
-    return {bisect.bisect_right(ends, start) for _, start, _ in hits}
+    # A hit's line: the newlines before it, counted on from the previous hit (the hits come in
+    # the order of the text), not a table of every line's end (a generator step per line).
+    found = set()
+    index = counted = 0
+    for _, start, _ in hits:
+        index += joined.count("\n", counted, start)
+        counted = start
+        found.add(index)
+    return found
 
 
 def _candidates(lines: list[Any]) -> list[Any]:
