@@ -22,7 +22,7 @@ from re import _constants as _sre_constants
 from re import _parser as _sre_parse
 from typing import Any
 
-from ahocorasick_rs import BytesAhoCorasick, Implementation
+from ahocorasick_rs import BytesAhoCorasick
 
 from . import regexcache
 from .context_facts import _terminal_of_line, context_lexer
@@ -212,7 +212,7 @@ class OtherScreen:
     character its matches can start with and holds one of its literals (``required``); the
     grammars' own tests decide when one matches."""
 
-    def __init__(self, grammars: list[tuple[Described, Callable[[str], bool]]], quick_build: bool = False) -> None:
+    def __init__(self, grammars: list[tuple[Described, Callable[[str], bool]]]) -> None:
         self.patterns: list[tuple[re.Pattern[str], frozenset[str] | None]] = []
         owners: dict[str, list[int]] = {}
         free: list[int] = []  # the terminals without literals
@@ -226,13 +226,7 @@ class OtherScreen:
                 else:
                     free.append(index)
         literals = sorted(owners)
-        # (``quick_build``: a contiguous NFA, built in a thirtieth of the time of the DFA the library
-        # picks for these literals, and searched about as fast on a line: for a screen asked about
-        # a few lines per process, where building the DFA cost 7M instructions of a start-up)
-        implementation = Implementation.ContiguousNFA if quick_build else None
-        self.automaton = (
-            BytesAhoCorasick([text.encode() for text in literals], implementation=implementation) if literals else None
-        )
+        self.automaton = BytesAhoCorasick([text.encode() for text in literals]) if literals else None
         self.owners = [tuple(owners[text]) for text in literals]
         # the free terminals' matchers that a text starting with each ASCII character may match
         self.free_by_first = {
@@ -263,22 +257,18 @@ class OtherScreen:
                         return True
         return False
 
-    def may_match(self, text: str, raw: bytes | None = None) -> bool:
-        """False when no terminal of the grammars given matches ``text`` (then each grammar
-        classifies it as OTHER, without being asked); True when one does (then only the grammar's
-        own classification tells which terminal it is). ``raw``: the physical line ``text`` was
-        read from (its UTF-8 bytes, holding ``text`` whole), when at hand."""
-        if not text:
-            return True
-        line = text + "\n"  # what the terminals are matched against
-        for match in self.free_by_first.get(text[0], self.free):
-            if match(line) is not None:
-                return True
-        return self._owned_match(text, line, raw)
-
     def is_other(self, text: str, raw: bytes | None = None) -> bool:
-        """``raw``: as for ``may_match``."""
-        return not self.may_match(text, raw) or all(exact(text) for exact in self.exact)
+        """``raw``: the physical line ``text`` was read from (its UTF-8 bytes, holding ``text``
+        whole), when at hand."""
+        if text:
+            line = text + "\n"  # what the terminals are matched against
+            for match in self.free_by_first.get(text[0], self.free):
+                if match(line) is not None:
+                    break
+            else:
+                if not self._owned_match(text, line, raw):
+                    return True
+        return all(exact(text) for exact in self.exact)
 
 
 def _oom_other(text: str) -> bool:
@@ -318,13 +308,6 @@ def oom_screen() -> OtherScreen:
 def context_screen() -> OtherScreen:
     """OTHER to ``context.lark`` (the token ``context_facts.read_context`` gives the line)."""
     return OtherScreen([(_context(), _context_other)])
-
-
-@cache
-def context_line_screen() -> OtherScreen:
-    """``context_screen`` for ``context_facts.read_context``, which asks it about the few candidate
-    lines of each paste (``quick_build``)."""
-    return OtherScreen([(_context(), _context_other)], quick_build=True)
 
 
 @cache

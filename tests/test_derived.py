@@ -120,25 +120,19 @@ def test_without_a_store_or_a_readable_file_nothing_is_kept(store: _Store, tmp_p
 _PROBE = """
 import sys
 from bot.cli import main
-from grammar import context_facts, lexicon, screen
+from grammar import context_facts, lexicon
 status = main(["analyze", "--format", "json", sys.argv[1]])
 sys.stdout.flush()
-fresh = (
-    lexicon._derive_line_terminals(),
-    lexicon._derive_prefixes(),
-    context_facts._derive_terminals(),
-    screen.describe(screen._context_regexps()),
-)
-kept = (lexicon._line_terminals(), lexicon._prefix_texts(), context_facts._terminals(), screen._context())
+fresh = (lexicon._derive_line_terminals(), lexicon._derive_prefixes(), context_facts._derive_terminals())
+kept = (lexicon._line_terminals(), lexicon._prefix_texts(), context_facts._terminals())
 print(kept == fresh, file=sys.stderr)
 """
 
 
 def test_the_cli_reads_the_grammars_derived_values_back(tmp_path: Path) -> None:
-    """The first run derives and keeps them (the line terminals, the prefixes, the context
-    terminals and what read_context's screen reads of them), the second reads them back: both
-    equal to what is derived afresh from the loaded grammars (by the probe, after the command),
-    and both runs answer the same."""
+    """The first run derives and keeps them, the second reads them back: both equal to what is
+    derived afresh from the loaded grammars (by the probe, after the command), and both runs
+    answer the same."""
 
     def run() -> tuple[str, list[str]]:
         env = dict(os.environ, OOMLENS_CACHE_DIR=str(tmp_path / "cache"))
@@ -149,7 +143,7 @@ def test_the_cli_reads_the_grammars_derived_values_back(tmp_path: Path) -> None:
 
     cold, cold_probe = run()
     assert cold_probe == ["True"]
-    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 4
+    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 3
     warm, warm_probe = run()
     assert warm == cold and "clamd" in warm
     assert warm_probe == ["True"]

@@ -46,10 +46,7 @@ def test_analyze_imports_only_what_one_paste_needs(fmt: str, tmp_path: Path) -> 
     for modules in (cold, warm):
         assert not {m.split(".")[0] for m in modules} & set(HEAVY)
         assert "bot.settings" not in modules and "bot.store" not in modules
-        # (the big-log windowing is not imported for one paste; ahocorasick_rs is, since the context
-        # screen finds its words in all of a paste's lines in one pass: 7 % fewer instructions per
-        # dump for about 1 ms of import, measured by bench/startup.py against the 1.5x bound)
-        assert "grammar.windows" not in modules
+        assert "grammar.windows" not in modules and "ahocorasick_rs" not in modules  # big logs only
         # the packaged data files are read as files; the transports' decoders only for such a paste
         assert not {"importlib.resources", "zipfile", "html", "csv", "quopri"} & modules
     assert "yaml" in cold  # the data files parsed once...

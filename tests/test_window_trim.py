@@ -16,13 +16,12 @@ from oomcases import corpus_cases, is_held_out, load_case
 import grammar.windows
 from bot.pipeline import Window, analyze, program_names_workload
 from bot.render.jsonl import window_lines
-from grammar.context_facts import _ANY_WORDS, _screened, _terminal_of_line, local_key, read_context
+from grammar.context_facts import _terminal_of_line, local_key, read_context
 from grammar.lexicon import OTHER, classify
 from grammar.normalise import line_content, normalise
 from grammar.parse import parse_text
 from grammar.screen import (
     _context_other,
-    context_line_screen,
     context_screen,
     context_screen_but,
     first_characters,
@@ -175,13 +174,10 @@ def test_the_screen_gives_the_grammars_answer_on_every_line() -> None:
     texts += [line_content(raw)[0].strip() for raw in noise(300, rng).decode().splitlines()]
     texts += ["", "é kB min:", "…", "x" * 5000, "Node 0 DMA free:1kB", "[ 1234]  0  1234 35529 1 0 0 0 w"]
     oom, context, but_tag = oom_screen(), context_screen(), context_screen_but("PROGRAM_TAG")
-    line_screen = context_line_screen()  # (read_context's, with its other automaton)
     shown = 0
     for text in texts:
         assert oom.is_other(text) == (classify(text) == OTHER), text
         assert context.is_other(text) == _context_other(text), text
-        assert line_screen.is_other(text) == context.is_other(text), text
-        assert line_screen.may_match(text) or _context_other(text), text
         token = _terminal_of_line().match(text + "\n") if text else None
         assert but_tag.is_other(text) == (token is None or token.lastgroup in (OTHER, "PROGRAM_TAG")), text
         facts = read_context([type("L", (), {"number": 1, "text": text, "prefix": ""})()]) if text else None
@@ -192,19 +188,6 @@ def test_the_screen_gives_the_grammars_answer_on_every_line() -> None:
         raw = f"Mar 14 02:03:04 h {text}\n".encode("utf-8", "surrogatepass")
         assert is_other(text, raw) == (oom.is_other(text) and context.is_other(text))
     assert shown  # (the context grammar's lines are among them)
-
-
-def test_one_pass_finds_the_lines_holding_a_screen_word() -> None:
-    """read_context's screen (one automaton pass over the joined lines) picks exactly the lines
-    that hold one of its words, a lone surrogate among them or not."""
-    texts = corpus_texts()
-    for start in range(0, len(texts), 500):
-        chunk = texts[start : start + 500]
-        expected = {index for index, text in enumerate(chunk) if any(word in text for word in _ANY_WORDS)}
-        assert _screened(chunk) == expected
-    assert _screened(["free", "x", "é Mem:", "", "a]:b"]) == {0, 2, 4}
-    assert _screened(["\udcff free", "none", "Swap"]) == {0, 2}
-    assert _screened(["nothing", ""]) == set()
 
 
 def test_literals_and_first_characters_are_those_every_match_has() -> None:
