@@ -703,13 +703,6 @@ def prefix_groups(line: str) -> dict[str, str] | None:
     return groups
 
 
-def plain_prefix_starting() -> tuple[dict[str, re.Pattern[str] | None], Callable[[str, bool], re.Pattern[str] | None]]:
-    """What ``prefix_end`` reads for a line holding neither a tab nor a pipe, for a loop that
-    runs it inline (the normaliser's, once per line): the patterns by first character built so
-    far, and the function that builds one (pass ``True`` as its second argument)."""
-    return _PREFIX_STARTING_PLAIN, _prefix_starting
-
-
 def prefix_end(line: str, start: int = 0, plain: bool | None = None) -> int | None:
     """Where the run of log prefixes beginning at ``start`` ends (None: no prefix there).
 

@@ -27,7 +27,6 @@ from .lexicon import (
     is_loose,
     loose_kinds,
     opens_line,
-    plain_prefix_starting,
     prefix_end,
 )
 
@@ -699,7 +698,6 @@ def normalise(text: str) -> Normalised:
     bold = "*" in text and "**" in text
     quotes = '"' in text or "\u201c" in text
     plain = True if "\t" not in text and "|" not in text else None  # (prefix_end's: every line holds neither)
-    starting, build_starting = plain_prefix_starting()
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
     any_prefix = False  # whether an entry may have a log prefix (none: no line's neighbours have one)
     append = physical.append
@@ -718,20 +716,7 @@ def normalise(text: str) -> Normalised:
         if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
             body, prefix = line_content(raw)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
-            if plain:  # prefix_end(raw, 0, True) inline (a call per line less)
-                end = None
-                start = 0
-                while start < len(raw):
-                    char = raw[start]
-                    pattern = starting[char] if char in starting else build_starting(char, True)
-                    if pattern is None:
-                        break
-                    match = pattern.match(raw, start)
-                    if match is None:
-                        break
-                    end = start = match.end()
-            else:
-                end = prefix_end(raw, 0, plain)
+            end = prefix_end(raw, 0, plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
         if ticks and "`" in stripped and is_loose(classify(stripped)):
