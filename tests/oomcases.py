@@ -24,6 +24,33 @@ def _wave(name: str) -> set[str]:
     return set(path.read_text().split()) if path.is_file() else set()
 
 
+# The waves in the order they were added (tests/corpus/<NAME>_WAVE.txt, FORMAT.md).
+WAVES = (
+    "SECOND",
+    "THIRD",
+    "FOURTH",
+    "FIFTH",
+    "SIXTH",
+    "SEVENTH",
+    "EIGHTH",
+    "NINTH",
+    "TENTH",
+    "ELEVENTH",
+    "TWELFTH",
+    "THIRTEENTH",
+    "FOURTEENTH",
+    "FIFTEENTH",
+    "SIXTEENTH",
+    "SEVENTEENTH",
+)
+
+
+def waves_from(first: str) -> set[str]:
+    """The cases of wave ``first`` (e.g. "THIRD") and of every wave added after it: the samples
+    fixed as the corpus stood before it keep every later wave out without listing each one."""
+    return set().union(*(_wave(name) for name in WAVES[WAVES.index(first) :]))
+
+
 def second_wave() -> set[str]:
     """Cases added in the second wave of 2026-12-06 (tests/corpus/SECOND_WAVE.txt)."""
     return _wave("SECOND")

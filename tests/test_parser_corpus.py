@@ -276,3 +276,12 @@ def test_fourteenth_wave_held_out_facts_in_aggregate() -> None:
     print(f"fourteenth wave, fold 0: {differing} of {len(cases)} differ from their labels")
     assert cases, "the fourteenth wave has no fold-0 case"
     assert differing <= FOURTEENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_every_wave_file_is_in_the_wave_order() -> None:
+    """oomcases.WAVES lists every tests/corpus/<NAME>_WAVE.txt, so waves_from() keeps a new wave out
+    of the samples fixed before it (a file missing from the list would slip into them)."""
+    from oomcases import CORPUS, WAVES
+
+    on_disk = {path.name.removesuffix("_WAVE.txt") for path in CORPUS.glob("*_WAVE.txt")}
+    assert on_disk == set(WAVES)

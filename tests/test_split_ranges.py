@@ -15,23 +15,9 @@ from pathlib import Path
 import pytest
 from oomcases import (
     corpus_cases,
-    eighth_wave,
-    eleventh_wave,
-    fifteenth_wave,
-    fifth_wave,
-    fourteenth_wave,
-    fourth_wave,
     is_held_out,
     load_case,
-    ninth_wave,
-    seventeenth_wave,
-    seventh_wave,
-    sixteenth_wave,
-    sixth_wave,
-    tenth_wave,
-    third_wave,
-    thirteenth_wave,
-    twelfth_wave,
+    waves_from,
 )
 
 import bot.pipeline
@@ -52,25 +38,9 @@ def lines_of(template: bytes, count: int) -> bytes:
 
 def dumps(count: int) -> list[bytes]:
     """``count`` real dumps of the tuned folds, spread over the corpus (every format and kind) as
-    it stood before the third wave (the fourth to seventeenth are kept out too): the fleet, and so which ranges hold a join, stays what the
+    it stood before the third wave (every later wave is kept out too): the fleet, and so which ranges hold a join, stays what the
     assertions below were written against when cases are added."""
-    later = (
-        third_wave()
-        | fourth_wave()
-        | fifth_wave()
-        | sixth_wave()
-        | seventh_wave()
-        | eighth_wave()
-        | ninth_wave()
-        | tenth_wave()
-    )
-    later |= eleventh_wave()
-    later |= twelfth_wave()
-    later |= thirteenth_wave()
-    later |= fourteenth_wave()
-    later |= fifteenth_wave()
-    later |= sixteenth_wave()
-    later |= seventeenth_wave()
+    later = waves_from("THIRD")
     cases = [case for case in corpus_cases() if not is_held_out(case) and "--" not in case and case not in later]
     step = max(1, len(cases) // count)
     chosen = []
