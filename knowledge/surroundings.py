@@ -42,12 +42,6 @@ def facts(dump: Dump) -> ContextFacts:
 _last_index: tuple[ContextFacts, dict[str, tuple[ContextLine, ...]]] | None = None
 
 
-def _lines_of(dump: Dump) -> tuple[ContextLine, ...]:
-    """The paste's context lines (none in most pastes: a dump alone)."""
-    context = getattr(dump, "context", None)
-    return context.lines if isinstance(context, ContextFacts) else ()
-
-
 def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     """``of(dump, *kinds)``: the paste's context lines of these kinds, in line order."""
     global _last_index
@@ -91,7 +85,7 @@ def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total")
 
 def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
     """The machine's RAM as a command printed it (MemTotal, `free` Mem total, `top` Mem total)."""
-    if not _lines_of(dump):
+    if not facts(dump).lines:
         return None  # (what follows asks for three kinds of line: a dump alone has none)
     row = _meminfo(dump, "MemTotal")
     if row is not None:
@@ -108,7 +102,7 @@ def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
 
 def swap_total(dump: Dump) -> Sized | None:
     """Configured swap (SwapTotal, `free`/`top` Swap total, the sum of /proc/swaps or swapon rows)."""
-    if not _lines_of(dump):
+    if not facts(dump).lines:
         return None
     row = _meminfo(dump, "SwapTotal")
     if row is not None:
@@ -125,7 +119,7 @@ def swap_total(dump: Dump) -> Sized | None:
 
 def swap_used(dump: Dump) -> Sized | None:
     """Swap in use when the command ran (`free`, `top`, /proc/swaps, vmstat swpd)."""
-    if not _lines_of(dump):
+    if not facts(dump).lines:
         return None
     row = _meminfo(dump, "SwapFree")
     total = _meminfo(dump, "SwapTotal")
@@ -148,7 +142,7 @@ def swap_used(dump: Dump) -> Sized | None:
 
 def memory_limit(dump: Dump) -> Sized | None:
     """The container's or unit's memory limit (kubectl Limits, docker Memory, docker stats, systemd)."""
-    if not _lines_of(dump):
+    if not facts(dump).lines:
         return None
     for row in of(dump, "k8s_memory"):
         if row.values.get("section") == "limits" and row.values.get("kb"):
