@@ -458,18 +458,19 @@ def test_ranking_on_the_eighteenth_wave_does_not_fall():
     """The eighteenth wave (EIGHTEENTH_WAVE.txt): GitHub issues whose maintainers gave the cause and
     the fix - Open CAS's cas_cache module starting a cache the RAM could not hold (an over-optimistic
     free-memory check, reverted in PR #631), an NVIDIA 455 nvidia-modeset order-4 kmalloc failing under
-    picom (kvmalloc in driver 460), and three container limits met with the workload's own lever
-    (Kibana's node heap capped with --max-old-space-size, twice; consul-k8s's init container limit
-    raised above the binary its cp copies); labelled before oomlens ran on them. The floors are what
-    was reached when it was added (2026-12-07)."""
-    _wave_holds("eighteenth", EIGHTEENTH_WAVE, 5, EIGHTEENTH_WAVE_TOP1, EIGHTEENTH_WAVE_TOP3)
+    picom (kvmalloc in driver 460), three container limits met with the workload's own lever (Kibana's
+    node heap capped with --max-old-space-size, twice; consul-k8s's init container limit raised above
+    the binary its cp copies), and minikube's mysqld sized by the open-files limit its v1.5 ISO raised
+    (fs.nr_open); labelled before oomlens ran on them. The floors are what was reached when it was
+    added (2026-12-07)."""
+    _wave_holds("eighteenth", EIGHTEENTH_WAVE, 6, EIGHTEENTH_WAVE_TOP1, EIGHTEENTH_WAVE_TOP3)
 
 
-# of 5 labelled (one in fold 0, counted, never named), reached on 2026-12-07 when the wave was added
+# of 6 labelled (one in fold 0, counted, never named), reached on 2026-12-07 when the wave was added
 # (the Open CAS paste - a kill line and a header cut in its trace - ranks a process first); raise as
 # the diagnosis improves, never lower
-EIGHTEENTH_WAVE_TOP1 = 4
-EIGHTEENTH_WAVE_TOP3 = 4
+EIGHTEENTH_WAVE_TOP1 = 5
+EIGHTEENTH_WAVE_TOP3 = 5
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

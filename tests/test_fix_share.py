@@ -126,8 +126,8 @@ cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged
 for rkt (stopped pods kept until rkt gc or rkt rm removes them) took all cases to 234/257 (folds 1-4
 199/204, seventh wave 7/9); held-out unchanged at 35/53. Merged with the seventeenth wave: all cases
 230/259 -> 236/259, folds 1-4 195/206 -> 201/206, held-out unchanged at 35/53.
-The eighteenth wave (EIGHTEENTH_WAVE.txt, 5 GitHub cases whose maintainers gave the cause and the fix,
-labelled before oomlens ran on them, one in fold 0) reached 4/5 when it was added (all cases 244/270,
+The eighteenth wave (EIGHTEENTH_WAVE.txt, 6 GitHub cases whose maintainers gave the cause and the fix,
+labelled before oomlens ran on them, one in fold 0) reached 4/6 when it was added (all cases 244/271,
 240/265 without it; held-out 36/54, 35/53 without it).
 """
 
@@ -282,8 +282,9 @@ SIXTEENTH_WAVE_FLOOR = 2
 SEVENTEENTH_WAVE_FLOOR = 2
 # cases of the eighteenth wave (EIGHTEENTH_WAVE.txt, GitHub issues whose maintainers gave the cause and
 # the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix among the
-# first three steps, reached on 2026-12-07 when it was added (4 of 5: not the Open CAS paste, whose
-# fix is a newer cas_cache module the paste does not name); never lowered.
+# first three steps, reached on 2026-12-07 when it was added (4 of 6: not the Open CAS paste, whose
+# fix is a newer cas_cache module the paste does not name, nor minikube's mysqld, whose fix is a lower
+# open-files limit); never lowered.
 EIGHTEENTH_WAVE_FLOOR = 4
 
 
