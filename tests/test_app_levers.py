@@ -188,3 +188,15 @@ def test_a_known_runtime_heap_is_sized_against_the_printed_limit() -> None:
     # no printed limit (usage lines cut): no heap size is made up
     first = _steps(_event("gh-elastic-cloud-on-k8s-1821"))[0][1]
     assert "-Xmx" in first and "Against the" not in first
+
+
+def test_a_mysqld_hog_names_the_open_files_limit_it_sizes_its_tables_from() -> None:
+    # minikube's v1.5 VM: mysqld killed at 4.4 GB while checking its configuration; its maintainer
+    # traced it to an open-files limit of 1073741816 (fs.nr_open raised by the ISO, LimitNOFILE=
+    # infinity). The MySQL record's levers name that limit with the buffer settings
+    # (knowledge/workloads.yaml, MySQL bug #96525).
+    event = _event("gh-kubernetes-minikube-5751")
+    assert event.findings[0].code == "OOM201"
+    first = _steps(event)[0][1]
+    assert "innodb_buffer_pool_size" in first
+    assert re.search(r"open-files limit .*LimitNOFILE=1048576", first)
