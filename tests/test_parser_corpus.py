@@ -70,8 +70,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    "lore-arm64-ion-system-heap-order4-nowarn": "trigger_pid 460 is only in the printk caller id `[  T460]` "
-    "of the failure header (no `CPU: .. PID:` line is quoted); the parser reads no pid from caller ids",
     # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
     # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
     "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
