@@ -1381,6 +1381,19 @@ def _lines(items: list[Item], kinds: set[str]) -> tuple[int, ...]:
     return tuple(item.number for item in items if item.kind in kinds)
 
 
+def _caller_pid(prefix: str) -> int | None:
+    """The pid a printk caller id names: with CONFIG_PRINTK_CALLER (5.1+, 15ff2069cb7f 'printk: Add
+    caller information to printk() output') each record is prefixed `[T<pid>]` when printed in task
+    context and `[C<cpu>]` otherwise (kernel/printk/printk.c printk_caller_id()). The `invoked
+    oom-killer` and `page allocation failure` lines are printed by the allocating task itself
+    (dump_header() and warn_alloc() print current->comm), so a task caller id on that line is the
+    trigger's pid when no `CPU: .. PID:` line was pasted. A CPU caller id names no task."""
+    caller = read_stamp(prefix).caller
+    if caller and caller[0] == "T" and caller[1:].isdigit():
+        return int(caller[1:])
+    return None
+
+
 def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | None) -> Event:
     items = draft.items
     by_kind: dict[str, list[Item]] = {}
@@ -1418,6 +1431,8 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         if comm and header and header.comm and len(comm) > 16 and comm.endswith(header.comm):
             comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
         pid = header.pid if header and (comm is None or header.comm == comm) else None
+        if pid is None and header is None and trigger_item.prefix:
+            pid = _caller_pid(trigger_item.prefix)
         comm = comm or (header.comm if header else None)
         trigger = Trigger(
             comm,

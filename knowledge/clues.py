@@ -105,6 +105,17 @@ VMALLOC_FALLBACK = re.compile(
     r"ext4_kvzalloc|kvmalloc_node_noprof|__kvmalloc_node_noprof|alloc_large_system_hash|"
     r"nf_ct_alloc_hashtable|kvmalloc_noprof)"
 )
+# callers that walk down a list of orders and retry at the next smaller one when a request fails,
+# so a failure above order 0 only costs a smaller block: drivers/dma-buf/heaps/system_heap.c
+# alloc_largest_available() (orders 8, 4, 0; "if (!page) continue;", since 5.11, inlined into
+# system_heap_allocate/system_heap_do_allocate) and its forerunner in Android's ION,
+# drivers/staging/android/ion/ion_system_heap.c (alloc_largest_available() under
+# ion_system_heap_allocate(), removed in 5.11); sound/core/memalloc.c snd_dma_alloc_pages_fallback()
+# ("When no space is left, this function reduces the size and tries to allocate again")
+ORDER_FALLBACK = re.compile(
+    r"^(alloc_largest_available|ion_system_heap_allocate|system_heap_allocate|system_heap_do_allocate|"
+    r"snd_dma_alloc_pages_fallback)$"
+)
 # `func+0x1/0x2 [mod]`, or `[mod 40df...]` with the module's build ID, which kernels built with
 # CONFIG_STACKTRACE_BUILD_ID print (%pSb, lib/vsprintf.c, since v5.14: 9294523e3768)
 TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]+)(?:[ \t]+[0-9a-f]{20,40})?\]")
@@ -112,7 +123,7 @@ TRACE_MODULE = re.compile(r"\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+[ \t]*\[([A-Za-z0-9_]
 
 @dataclass(frozen=True)
 class Clue:
-    name: str  # balloon, gpu, zfs, kasan, kmemleak, net_refill, net_drop, kswapd_oom, nofs_noio, vmalloc_fallback, out_of_tree
+    name: str  # balloon, gpu, zfs, kasan, kmemleak, net_refill, net_drop, kswapd_oom, nofs_noio, vmalloc_fallback, order_fallback, out_of_tree
     detail: str  # what was seen: a module or function name
     lines: tuple[SourceLine, ...]
 
@@ -211,6 +222,7 @@ _ANY_CLUE_FUNCTION = re.compile(
             SKB_ALLOC_FUNCTIONS,
             FS_FUNCTIONS,
             VMALLOC_FALLBACK,
+            ORDER_FALLBACK,
         )
     )
 )
@@ -325,6 +337,9 @@ def clues(analysis: Any) -> dict[str, Clue]:
     fallback = _trace_match(analysis, bases, VMALLOC_FALLBACK)
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
+    smaller = _trace_match(analysis, bases, ORDER_FALLBACK)
+    if smaller is not None:
+        out["order_fallback"] = Clue("order_fallback", smaller[0], smaller[1])
     tainted = header.tainted if header else None
     if mods and tainted and set(tainted.replace(" ", "")) & set("POE"):
         # the taint says some module is out of tree; the trace names a module, which counts only

@@ -43,6 +43,7 @@ WAVES = (
     "SIXTEENTH",
     "SEVENTEENTH",
     "EIGHTEENTH",
+    "NINETEENTH",
 )
 
 
@@ -135,6 +136,11 @@ def seventeenth_wave() -> set[str]:
 def eighteenth_wave() -> set[str]:
     """Cases added in the eighteenth wave of 2026-12-07 (tests/corpus/EIGHTEENTH_WAVE.txt)."""
     return _wave("EIGHTEENTH")
+
+
+def nineteenth_wave() -> set[str]:
+    """Cases added in the nineteenth wave of 2026-12-07 (tests/corpus/NINETEENTH_WAVE.txt)."""
+    return _wave("NINETEENTH")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

@@ -38,7 +38,7 @@ class Kernel:
     text: str
     uptime: float  # seconds since boot
     wall: datetime  # UTC
-    caller: str | None = None  # printk caller id (`T1234`), when the case shows one
+    caller: str | None = None  # printk caller id (`T1234`, `C3`), when the case shows one
 
 
 @dataclass(frozen=True)
@@ -472,8 +472,11 @@ FORMATS: dict[str, Format] = {
     "bare": _fmt(_lines(lambda e, i: "")),  # dmesg -t, journalctl -o cat, a person's copy without stamps
     "dmesg": _fmt(_dmesg),
     "dmesg-raw": _fmt(_lines(lambda e, i: "<4>" + printk(e.uptime) + " ")),  # dmesg -r, /proc/kmsg
-    "dmesg-caller-console": _fmt(_lines(lambda e, i: f"{printk(e.uptime)}[{e.caller or 'T1234':>6}] ")),
-    "dmesg-caller": _fmt(_lines(lambda e, i: f"{printk(e.uptime)} [{e.caller or 'T1234':>6}] ")),  # util-linux dmesg
+    # a line whose case shows no caller id gets an interrupt-context one (`C0`): an invented task id
+    # would name a pid the case does not show (the parser reads the task id on a report's first line
+    # as the allocating task's pid, grammar.parse._caller_pid)
+    "dmesg-caller-console": _fmt(_lines(lambda e, i: f"{printk(e.uptime)}[{e.caller or 'C0':>6}] ")),
+    "dmesg-caller": _fmt(_lines(lambda e, i: f"{printk(e.uptime)} [{e.caller or 'C0':>6}] ")),  # util-linux dmesg
     "serial-crlf": _text(lambda t: t.replace("\n", "\r\n"), _dmesg),
     "serial-cr-crlf": _text(lambda t: t.replace("\n", "\r\r\n"), _dmesg),
     "serial-trailing-space": _fmt(_dmesg, _each(lambda line: line + "  " if line else line)),

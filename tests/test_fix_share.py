@@ -131,6 +131,13 @@ labelled before oomlens ran on them, one in fold 0) reached 4/6 when it was adde
 240/265 without it; held-out 36/54, 35/53 without it). The MySQL record's levers naming the
 open-files limit mysqld sizes its tables from (a limit near a billion where fs.nr_open=1073741816;
 MySQL bug #96525) took it to 5/6 (all cases 245/271); held-out unchanged at 36/54.
+The nineteenth wave (NINETEENTH_WAVE.txt, 5 kernel mailing-list cases whose thread ends with a fix or a
+maintainer's verdict - three driver or kernel allocations moved to kvmalloc or shrunk, two harmless
+failures of a caller with a fallback - labelled before oomlens ran on them, none in fold 0) reached
+5/5 when it was added (all cases 245/270, 240/265 without it; held-out unchanged at 35/53). OOM501
+counting a caller that retries at a smaller order (the ION/dma-buf system heap) and the printk caller
+id read as the trigger's pid left these figures as they were (the ION case's first step was already
+the harmless verdict) and every other corpus output byte-identical.
 """
 
 from __future__ import annotations
@@ -148,6 +155,7 @@ from oomcases import (
     fourth_wave,
     is_held_out,
     load_case,
+    nineteenth_wave,
     ninth_wave,
     second_wave,
     seventeenth_wave,
@@ -289,6 +297,10 @@ SEVENTEENTH_WAVE_FLOOR = 2
 # open-files limit), 5 since the MySQL record's levers name the open-files limit mysqld sizes its
 # tables from (knowledge/workloads.yaml, MySQL bug #96525); never lowered.
 EIGHTEENTH_WAVE_FLOOR = 5
+# cases of the nineteenth wave (NINETEENTH_WAVE.txt, kernel mailing-list threads that end with a fix or a
+# maintainer's verdict, labelled the same way; none in fold 0) with an expert fix among the first three
+# steps, reached on 2026-12-07 when it was added; never lowered.
+NINETEENTH_WAVE_FLOOR = 5
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -359,6 +371,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= seventeenth
     eighteenth = eighteenth_wave()
     later |= eighteenth
+    nineteenth = nineteenth_wave()
+    later |= nineteenth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -383,6 +397,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("sixteenth", sixteenth, SIXTEENTH_WAVE_FLOOR),
         ("seventeenth", seventeenth, SEVENTEENTH_WAVE_FLOOR),
         ("eighteenth", eighteenth, EIGHTEENTH_WAVE_FLOOR),
+        ("nineteenth", nineteenth, NINETEENTH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]

@@ -13,6 +13,7 @@ from oomcases import (
     fourth_wave,
     is_held_out,
     load_case,
+    nineteenth_wave,
     ninth_wave,
     seventeenth_wave,
     seventh_wave,
@@ -165,6 +166,7 @@ def _held_out_later(case: str) -> bool:
     later |= fifteenth_wave()
     later |= sixteenth_wave()
     later |= seventeenth_wave()
+    later |= nineteenth_wave()
     return is_held_out(case) and case in later
 
 

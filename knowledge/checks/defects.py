@@ -99,7 +99,7 @@ def _clues(a: Analysis) -> dict[str, Any]:
 def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
     """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
     request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, a
-    network receive refill that retries later, or an atomic single-page socket-buffer allocation
+    caller that retries at a smaller order, a network receive refill that retries later, or an atomic single-page socket-buffer allocation
     whose failure drops one packet. ``evidence`` gets the caller lines when given."""
     gfp = a.gfp
     order = a.order or 0
@@ -117,6 +117,10 @@ def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str
         reasons.append("vmalloc_fallback")
         if evidence is not None:
             evidence["fallback_caller"] = (clue["vmalloc_fallback"].detail, clue["vmalloc_fallback"].lines)
+    if "order_fallback" in clue and order >= 1:
+        reasons.append("order_fallback")
+        if evidence is not None:
+            evidence["order_fallback_caller"] = (clue["order_fallback"].detail, clue["order_fallback"].lines)
     if "net_refill" in clue and order >= 1:
         reasons.append("net_refill")
         if evidence is not None:
