@@ -111,6 +111,8 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "process_hog" and context.get("from_score"):
         return confidence  # the kill line's score is the kernel's own measure of the victim's share
+    if check == "kernel_path_clue" and context.get("shown"):
+        return confidence  # a kill score or page total the kernel printed that no correct kernel can
     if (
         check in RAM_SHARE_CHECKS
         and event.kind == "page-allocation-failure"
