@@ -228,11 +228,13 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
     bring_specific(placed, findings)
     bring_lever(placed, findings)
     if len(placed) > FIRST_STEPS and not any(p[2].defect_path for p in placed[:FIRST_STEPS]):
+        own = Counter(p[0] for p in placed)
         later = next(
             (
                 n
                 for n in range(FIRST_STEPS, len(placed))
                 if placed[n][2].defect_path
+                and own[placed[n][0]] > 1  # a finding's only step is not moved
                 and (
                     _may_name_defect(findings[placed[n][0]], findings[placed[0][0]])
                     or _over_a_weaker_option(placed[FIRST_STEPS - 1][2], findings[placed[n][0]])

@@ -116,3 +116,14 @@ def test_a_lone_kill_line_with_a_small_victim_reads_as_a_small_machine() -> None
 def test_a_lone_kill_line_with_a_victim_of_a_gigabyte_or_more_stays_the_victims_growth() -> None:
     ranked = [code for code, _role in _ranked(LARGE_VICTIM)]
     assert "OOM226" not in ranked and ranked[0] == "OOM201"
+
+
+def test_the_step_to_reproduce_without_a_module_needs_a_module_or_debugger() -> None:
+    # the numbers' defects (no module in the trace, not tainted) and a header-only kswapd kill
+    # tainted P OE (an out-of-tree module loaded, ZFS): the step only where a module is in view
+    def without(case: str) -> bool:
+        found = next(f for f in _event(case).findings if f.code == "OOM602")
+        return any(s.startswith("Weaker option: Reproduce without") for s in found.remediation)
+
+    assert not without(REFCOUNT) and not without(OVERFLOW)
+    assert without(KSWAPD_HEADER)

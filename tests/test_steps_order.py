@@ -134,7 +134,10 @@ def test_a_surer_contributing_findings_fix_is_brought_forward_but_an_unsure_susp
     clue = next(f for f in event.findings if f.code == "OOM602")
     assert event.diagnosis.ordered is not None
     renders = {f.code: event.diagnosis.ordered.renders[i] for i, f in enumerate(event.findings)}
-    placed = order_steps([renders["OOM204"](), renders["OOM602"]()], [presumed, replace(clue, role="contributing")])
+    # (with a second step: a finding's only step is never moved)
+    other = Step("Reproduce without the module. (applies to: all)", "investigation")
+    rendered = [renders["OOM204"](), (*renders["OOM602"](), other)]
+    placed = order_steps(rendered, [presumed, replace(clue, role="contributing")])
     assert placed[0].step.text.startswith("Paste the complete report")
     assert placed[2].origin == 1 and placed[2].step.kind == "fix"
     # a module in the trace alone (OOM608, unsure, below the slab finding): its update stays its own
@@ -204,6 +207,9 @@ def test_a_kernel_defects_upgrade_path_becomes_the_third_step_unless_a_sure_caus
     placed = order_steps([own, (other, path)], [top, clue])
     assert [p.step for p in placed[:3]] == [own[0], own[1], path]
     assert placed[2].origin == 1 and placed[2].owner == 0  # read as the top finding's, given by OOM602
+    # a finding's only step is not moved: the clue keeps its path (it had none left before)
+    alone = order_steps([own, (path,)], [top, clue])
+    assert [p.step for p in alone[:3]] == list(own[:3]) and alone[-1].owner == 1
     # a sure ordinary cause keeps its three steps; a defect path already among them is not repeated
     assert [p.step for p in order_steps([own, (other, path)], [replace(top, confidence=SURE_TOP), clue])[:3]] == list(
         own[:3]
