@@ -9,7 +9,8 @@ Two rules keep it so:
   order, a kernel version say what is likely, not what happened. Findings that rest on what the
   kernel or a tool states outright (a memcg or cpuset constraint, SysRq, panic_on_oom, a vmalloc
   space message, a failed GFP_DMA request, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
-  atomic failure, the per-mille score of a kill line) keep theirs.
+  atomic failure, the per-mille score of a kill line, a kill score or page total no correct kernel
+  prints) keep theirs.
 - ``doubt``: below ``CONFIDENT`` the reply says plainly that the cause cannot be told from the
   paste and which lines to paste next, from the event's ``missing`` parts; when the report is
   all there, the output that tells the candidate causes apart (``knowledge/confirm.yaml``).
@@ -111,6 +112,8 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "process_hog" and context.get("from_score"):
         return confidence  # the kill line's score is the kernel's own measure of the victim's share
+    if check == "kernel_path_clue" and context.get("shown"):
+        return confidence  # a kill score or page total the kernel printed that no correct kernel can
     if (
         check in RAM_SHARE_CHECKS
         and event.kind == "page-allocation-failure"

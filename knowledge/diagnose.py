@@ -1,6 +1,7 @@
 """Runs the finding catalogue over one parsed event and ranks what fires.
 
-Ranking: root causes first, then contributing factors, then context; within a role by
+Ranking: root causes first, then contributing factors, then context; within a role a kernel defect
+the numbers show, or one that fits a memory cgroup's OOM, first (``leads_as_defect``), then by
 confidence (each check computes its own from how strong its evidence is, see
 docs/diagnosis.md). ``diagnose`` is what ``bot.pipeline`` calls; ``evaluate`` also returns the
 analysis and the findings that could not be evaluated (their facts are missing), for renderers.
@@ -28,7 +29,8 @@ from .model import Deferred, Evidence, Finding
 ROLE_RANK = {"root-cause": 0, "contributing": 1, "context": 2}
 # Evaluated after every other record and only while no root cause has fired, in this order: what
 # a partial paste points at (OOM103, OOM125, OOM303, OOM702: possible causes, never confident),
-# the victim of a kill line pasted alone (OOM225), then the undetermined placeholder (OOM900)
+# the victim of a kill line pasted alone (OOM225; OOM226 when that victim held under 1 GB, a machine
+# too small for what it runs), then the undetermined placeholder (OOM900)
 FALLBACK_CHECKS = ("partial_pointer", "presumed_victim", "undetermined")
 
 
@@ -226,11 +228,13 @@ def order_steps(rendered: Sequence[tuple[catalogue.Step, ...]], findings: Sequen
     bring_specific(placed, findings)
     bring_lever(placed, findings)
     if len(placed) > FIRST_STEPS and not any(p[2].defect_path for p in placed[:FIRST_STEPS]):
+        own = Counter(p[0] for p in placed)
         later = next(
             (
                 n
                 for n in range(FIRST_STEPS, len(placed))
                 if placed[n][2].defect_path
+                and own[placed[n][0]] > 1  # a finding's only step is not moved
                 and (
                     _may_name_defect(findings[placed[n][0]], findings[placed[0][0]])
                     or _over_a_weaker_option(placed[FIRST_STEPS - 1][2], findings[placed[n][0]])
@@ -328,7 +332,27 @@ def _shown_by_signs(finding: Ranked) -> bool:
     "refcount"): the numbers, not a guess, show it)."""
     if finding.name == SIGNS_FINDING:
         return True
-    return finding.category == "kernel_bug" and any(e.name in ("kill_score", "pages_shared") for e in finding.evidence)
+    return finding.category == "kernel_bug" and _shown_by_numbers(finding)
+
+
+def leads_as_defect(finding: Ranked, memcg: bool) -> bool:
+    """Does kernel-defect root cause ``finding`` rank before the other root causes of its event,
+    whatever their confidence (docs/diagnosis.md "Ranking"): the kernel's own numbers show the
+    defect (a kill score the scoring rules cannot give, a page total below zero: OOM602), so the
+    ordinary reading of the same figures (the largest task, a fragmented zone, a limit) is its
+    symptom; or the event is a memory cgroup's OOM, whose limit finding (OOM401) holds by
+    definition for every such event and cannot tell why the group got there, while a known kernel
+    defect matched to the event (OOM606's record of knowledge/kernel_fixes.yaml) can."""
+    if finding.category != "kernel_bug" or finding.role != "root-cause":
+        return False
+    return _shown_by_numbers(finding) or (memcg and any(e.name == "defect" for e in finding.evidence))
+
+
+def _shown_by_numbers(finding: Ranked) -> bool:
+    """Does kernel-defect ``finding`` quote a number the kernel cannot print without a defect: a
+    kill score the per-mille scale cannot give (OOM602's "score") or a page total below zero
+    (OOM602's "refcount")."""
+    return any(e.name in ("kill_score", "pages_shared") for e in finding.evidence)
 
 
 def _over_a_weaker_option(third: catalogue.Step, finding: Ranked) -> bool:
@@ -503,7 +527,14 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
                 hit = function(analysis, record.params)
                 if hit is not None:
                     findings.append(_build(record, analysis, hit))
-    findings.sort(key=lambda pair: (ROLE_RANK.get(pair[0].role, 3), -pair[0].confidence, pair[0].code))
+    findings.sort(
+        key=lambda pair: (
+            ROLE_RANK.get(pair[0].role, 3),
+            not leads_as_defect(pair[0], analysis.is_memcg),
+            -pair[0].confidence,
+            pair[0].code,
+        )
+    )
     # each step said once over the event's findings, rendered when a surface first reads one
     steps = _EventSteps(
         [render for _finding, render in findings],

@@ -116,13 +116,30 @@ def test_a_later_root_causes_fix_becomes_the_third_step_when_the_first_three_hol
 
 
 def test_a_surer_contributing_findings_fix_is_brought_forward_but_an_unsure_suspicion_is_not() -> None:
-    # a partial paste (OOM204, 0.25: paste the rest, look for the largest process) whose kill
-    # came from the page-fault path of a kernel before 5.16 (OOM602, contributing, 0.45)
+    # a header-only paste (OOM204, 0.25: paste the rest, look for the largest process) whose
+    # invoking task is kswapd0 (OOM602, 0.45): read from the header, the clue leads as a root cause
+    # below 60 %, its kernel path first, and pasting the rest stays among the first three
+    from dataclasses import replace
+
+    from knowledge.diagnose import order_steps
+
     event = _first_event("gh-openzfs-zfs-10255")
     assert event is not None
     steps = event.diagnosis.steps
-    assert steps[0][1].text.startswith("Paste the complete report") and event.overview.missing
-    assert steps[2][0] == "OOM602" and steps[2][1].kind == "fix"
+    assert steps[0][0] == "OOM602" and steps[0][1].kind == "fix"
+    assert any(s.text.startswith("Paste the complete report") for _c, s in steps[:3]) and event.overview.missing
+    # the rule on the same two findings with the clue a contributing factor (as it is beside a
+    # report that measures something): its fix, surer than the presumption, becomes the third step
+    presumed = next(f for f in event.findings if f.code == "OOM204")
+    clue = next(f for f in event.findings if f.code == "OOM602")
+    assert event.diagnosis.ordered is not None
+    renders = {f.code: event.diagnosis.ordered.renders[i] for i, f in enumerate(event.findings)}
+    # (with a second step: a finding's only step is never moved)
+    other = Step("Reproduce without the module. (applies to: all)", "investigation")
+    rendered = [renders["OOM204"](), (*renders["OOM602"](), other)]
+    placed = order_steps(rendered, [presumed, replace(clue, role="contributing")])
+    assert placed[0].step.text.startswith("Paste the complete report")
+    assert placed[2].origin == 1 and placed[2].step.kind == "fix"
     # a module in the trace alone (OOM608, unsure, below the slab finding): its update stays its own
     text = (CASES / "slab-leak-out-of-tree-module.log").read_text()
     lines = [ln for ln in text.splitlines() if "Modules linked in:" not in ln]
@@ -173,14 +190,14 @@ def test_audit_of_the_first_three_steps_over_folds_1_to_4() -> None:
 
 
 def test_a_kernel_defects_upgrade_path_becomes_the_third_step_unless_a_sure_cause_leads() -> None:
-    # 5.10 kernel, an out-of-tree module in the trace (OOM602, contributing 0.45) beside an unsure
-    # largest-process reading (OOM204): the rule on those two findings, with a top finding whose
+    # 2.6.26-rc5-mm2, a development tree (OOM602, contributing 0.45) beside an unsure reading of
+    # clean page cache left (OOM607, 0.58): the rule on those two findings, with a top finding whose
     # three steps hold fixes but no kernel path
     from dataclasses import replace
 
     from knowledge.diagnose import SURE_TOP, order_steps
 
-    event = _first_event("gh-zen-kernel-zen-kernel-288")
+    event = _first_event("lore-2626mm2-oom-init-zero-anon-split-lru")
     assert event is not None
     top, clue = event.findings[0], next(f for f in event.findings if f.code == "OOM602")
     assert clue.category == "kernel_bug" and clue.role == "contributing" and top.confidence < SURE_TOP
@@ -190,6 +207,9 @@ def test_a_kernel_defects_upgrade_path_becomes_the_third_step_unless_a_sure_caus
     placed = order_steps([own, (other, path)], [top, clue])
     assert [p.step for p in placed[:3]] == [own[0], own[1], path]
     assert placed[2].origin == 1 and placed[2].owner == 0  # read as the top finding's, given by OOM602
+    # a finding's only step is not moved: the clue keeps its path (it had none left before)
+    alone = order_steps([own, (path,)], [top, clue])
+    assert [p.step for p in alone[:3]] == list(own[:3]) and alone[-1].owner == 1
     # a sure ordinary cause keeps its three steps; a defect path already among them is not repeated
     assert [p.step for p in order_steps([own, (other, path)], [replace(top, confidence=SURE_TOP), clue])[:3]] == list(
         own[:3]

@@ -333,13 +333,38 @@ def kernel_path_clue(a: Analysis, p: dict[str, Any]) -> Hit | None:
         reasons.append("refcount")
     if not reasons:
         return None
-    if score:
-        return Hit(p["confidence"], evidence, {"reasons": reasons, "score": score})
+    # "without": the step to reproduce without the module or the memory debugger applies - always
+    # beside another reason, and for the root causes below only when the trace names a module or
+    # debugger or the taint flags say an out-of-tree, proprietary or unsigned module is loaded
+    header = a.event.header
+    named = bool(
+        {"out_of_tree", "kasan", "kmemleak"} & set(reasons)
+        or (header is not None and header.tainted and set(header.tainted) & set("POE"))
+    )
+    context: dict[str, Any] = {"reasons": reasons, "without": True}
+    if score or "refcount" in reasons:
+        # the kernel printed a number it cannot print without a defect: the defect is the cause,
+        # and the ordinary reading of the same figures its symptom (knowledge.diagnose.leads_as_defect)
+        context.update(score=score, shown=True, without=named)
+        return Hit(p["confidence_shown"], evidence, context, "root-cause")
     if reasons[0] == "pagefault" and set(reasons) <= {"pagefault", "development"}:
         # the kill itself is the clue: a global kill the allocator did not ask for (on a
         # development tree as well)
-        return Hit(p["confidence_pagefault"], evidence, {"reasons": reasons}, "root-cause")
-    return Hit(p["confidence"], evidence, {"reasons": reasons})
+        return Hit(p["confidence_pagefault"], evidence, context, "root-cause")
+    if "kswapd" in reasons and _header_only(a):
+        # the header is all the paste holds, and the task it names is the reclaim thread: that is
+        # read from the paste, OOM204's user-space growth only presumed - a root cause, below 60 %
+        context["without"] = named
+        return Hit(p["confidence"], evidence, context, "root-cause")
+    return Hit(p["confidence"], evidence, context)
+
+
+def _header_only(a: Analysis) -> bool:
+    """A global OOM pasted as its header (and trace) alone: no memory report, task table or kill
+    line (the pastes OOM204 reads a prior from)."""
+    if a.has_memory_report or a.tasks or a.event.kill is not None or a.is_memcg:
+        return False
+    return a.event.kind in ("oom-kill", None) and a.is_global
 
 
 # oom_badness() (mm/oom_kill.c v2.6.36-v5.0) counts RSS + swap entries + page tables, adds

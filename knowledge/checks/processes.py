@@ -457,6 +457,8 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
     held = _held_by_victims(a) if kill.anon_rss_kb is not None else None
     adj = raised_adj(a, p["raised_adj"])
+    if p.get("small_machine"):
+        return _small_machine(a, p, held, adj)
     # a small victim bounds what every killable task held - unless a raised oom_score_adj chose it
     small = kill.anon_rss_kb is not None and (held is None or held < p["min_victim_kb"])
     if kill.anon_rss_kb is not None and ((small and adj is None) or a.ram_kb):
@@ -477,6 +479,31 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         "small_victim": small,
         **_workload_context(a, *names),
     }
+    return Hit(p["confidence"], evidence, context)
+
+
+def _small_machine(a: Analysis, p: dict[str, Any], held: int | None, adj: int | None) -> Hit | None:
+    """OOM226, presumed_victim's record for a victim too small to be OOM225's or OOM201's hog: a
+    kill line with the victim's figures and no RAM figure, every victim of the host's global kills
+    in the paste holding between ``min_victim_kb`` (OOM206's bar for a victim that held almost
+    nothing) and ``max_victim_kb`` (OOM201's bar for a hog without a RAM figure) of anonymous and
+    shmem memory, and no raised oom_score_adj (OOM225 says that setting may have chosen it).
+
+    The OOM killer kills the task holding the most memory (mm/oom_kill.c oom_badness(): RSS, swap
+    entries and page tables, shifted by oom_score_adj), so no killable process held more than the
+    victim: the machine ran out while its largest process held under 1 GB. That happens on a
+    machine with little RAM and no swap for what it runs (a small VM, instance, droplet or board),
+    or when the memory was outside processes (slab, tmpfs, HugeTLB), which only the memory report
+    or the machine's own figures tell apart: a prior, below 60 %, with what to paste next."""
+    if a.ram_kb or adj is not None or held is None:
+        return None
+    if not p["min_victim_kb"] <= held < p["max_victim_kb"]:
+        return None
+    evidence: Evidence = {
+        "victim": (a.victim_name, a.victim_lines),
+        "victim_kb": (held, a.victim_lines),
+    }
+    context = {"victim": a.victim_name, "held_kb": held, "header": a.event.trigger is not None}
     return Hit(p["confidence"], evidence, context)
 
 
