@@ -42,6 +42,7 @@ WAVES = (
     "FIFTEENTH",
     "SIXTEENTH",
     "SEVENTEENTH",
+    "TWENTIETH",
 )
 
 
@@ -129,6 +130,11 @@ def sixteenth_wave() -> set[str]:
 def seventeenth_wave() -> set[str]:
     """Cases added in the seventeenth wave of 2026-12-07 (tests/corpus/SEVENTEENTH_WAVE.txt)."""
     return _wave("SEVENTEENTH")
+
+
+def twentieth_wave() -> set[str]:
+    """Cases added in the twentieth wave of 2026-12-07 (tests/corpus/TWENTIETH_WAVE.txt)."""
+    return _wave("TWENTIETH")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:
