@@ -126,6 +126,16 @@ cpuset's mems) took all cases to 233/257 (folds 1-4 198/204); held-out unchanged
 for rkt (stopped pods kept until rkt gc or rkt rm removes them) took all cases to 234/257 (folds 1-4
 199/204, seventh wave 7/9); held-out unchanged at 35/53. Merged with the seventeenth wave: all cases
 230/259 -> 236/259, folds 1-4 195/206 -> 201/206, held-out unchanged at 35/53.
+The twentieth wave (TWENTIETH_WAVE.txt, a Q&A question, a homelab incident write-up and two blog posts
+read in public repositories, labelled before oomlens ran on them, one in fold 0) reached 1/4 when it
+was added (all cases 241/269, 240/265 without it; held-out 36/54, 35/53 without it, the wave's fold-0
+case counted): the Proxmox host's grep-filtered kvm lines got the process's own steps, not a smaller
+VM or more host RAM; the CGI children's report got the swap and process steps, not the resident
+application server the author moved to; the OpenVZ beancounter kill line inside the Q&A page's HTML
+was not found. The HTML source of a page read as text, an elision mark never glued to the row
+above it, the beancounter kill line read as a kill line (OOM225) and the host-side sizing in the
+virtual machine's lever step took the wave to 2/4 and all cases to 242/269 (folds 1-4 of the wave
+1/3); held-out unchanged at 36/54.
 """
 
 from __future__ import annotations
@@ -152,6 +162,7 @@ from oomcases import (
     third_wave,
     thirteenth_wave,
     twelfth_wave,
+    twentieth_wave,
 )
 
 from bot.pipeline import analyze
@@ -276,6 +287,12 @@ SIXTEENTH_WAVE_FLOOR = 2
 # defect fixed in stable releases, labelled the same way; none in fold 0) with an expert fix among the
 # first three steps, reached on 2026-12-07 when it was added; never lowered.
 SEVENTEENTH_WAVE_FLOOR = 2
+# cases of the twentieth wave (TWENTIETH_WAVE.txt, Q&A sites, forums and blogs read in public
+# repositories, labelled the same way; one of them in fold 0, counted, never named) with an expert fix
+# among the first three steps: 1 when it was added (2026-12-07), 2 since a virtual machine's lever
+# step says that the guests' memory adds up on the host (a smaller guest or more host RAM when the
+# host kills one, knowledge/workloads.yaml vm record); never lowered.
+TWENTIETH_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -344,6 +361,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= sixteenth
     seventeenth = seventeenth_wave()
     later |= seventeenth
+    twentieth = twentieth_wave()
+    later |= twentieth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -367,6 +386,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("fifteenth", fifteenth, FIFTEENTH_WAVE_FLOOR),
         ("sixteenth", sixteenth, SIXTEENTH_WAVE_FLOOR),
         ("seventeenth", seventeenth, SEVENTEENTH_WAVE_FLOOR),
+        ("twentieth", twentieth, TWENTIETH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]

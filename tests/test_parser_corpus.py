@@ -19,6 +19,7 @@ from oomcases import (
     sixteenth_wave,
     sixth_wave,
     thirteenth_wave,
+    twentieth_wave,
 )
 
 from bot.pipeline import analyze
@@ -100,6 +101,11 @@ PARSER_GAPS: dict[str, str] = {
     "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
+    # The author's grep kept the header only up to 'invoked oom-killer' (no colon, no gfp_mask); the
+    # grammar reads a cut header only from its colon on (INVOKED_CUT), so that prose naming the phrase
+    # is not taken for one, and does not yet use the line's 'kernel:' log prefix to tell the two apart.
+    "code-homeiac-home-maas-oom-incident-2025-07-29": "the journal line 'pve kernel: kvm invoked oom-killer', cut "
+    "before its colon, is not read as the header, so the trigger kvm is missing",
 }
 
 # Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
@@ -125,6 +131,8 @@ NINTH_WAVE_HELD_OUT_DIFFERING = 0
 ELEVENTH_WAVE_HELD_OUT_DIFFERING = 1
 # The same for the fourteenth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
 FOURTEENTH_WAVE_HELD_OUT_DIFFERING = 0
+# The same for the twentieth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+TWENTIETH_WAVE_HELD_OUT_DIFFERING = 0
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -165,6 +173,7 @@ def _held_out_later(case: str) -> bool:
     later |= fifteenth_wave()
     later |= sixteenth_wave()
     later |= seventeenth_wave()
+    later |= twentieth_wave()
     return is_held_out(case) and case in later
 
 
@@ -276,6 +285,15 @@ def test_fourteenth_wave_held_out_facts_in_aggregate() -> None:
     print(f"fourteenth wave, fold 0: {differing} of {len(cases)} differ from their labels")
     assert cases, "the fourteenth wave has no fold-0 case"
     assert differing <= FOURTEENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_twentieth_wave_held_out_facts_in_aggregate() -> None:
+    """The fold-0 cases of the twentieth wave: how many differ from their labels, never which."""
+    cases = [case for case in corpus_cases() if is_held_out(case) and case in twentieth_wave()]
+    differing = sum(bool(_problems(case)) for case in cases)
+    print(f"twentieth wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert cases, "the twentieth wave has no fold-0 case"
+    assert differing <= TWENTIETH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
 
 
 def test_every_wave_file_is_in_the_wave_order() -> None:
