@@ -34,6 +34,12 @@ from .lexicon import (
 _QP_EVIDENCE = re.compile(r"=3D|=20\n|=\n")
 _ENTITY_EVIDENCE = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
+# A web page's HTML source around a dump (a Q&A site's stored question, a blog post's Markdown
+# with <pre><code> blocks): inline code closed on its own line becomes a backtick span (read as
+# kernel lines quoted in prose), the other tags of text layout go. Only these names: the kernel's
+# own angle brackets (`<4>` levels, `<IRQ>`, `</TASK>`, `<EOI>`) are none of them.
+_HTML_INLINE_CODE = re.compile(r"<(code|tt|kbd|samp)(?:\s[^<>\n]*)?>([^<\n]*)</\1>")
+_HTML_LAYOUT_TAG = re.compile(r"</?(?:p|pre|code|tt|kbd|samp|br|div|span|blockquote)(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(```|~~~)[\w+-]*\s*$")
 # A static-site generator's code block around a dump in a blog post: Hugo's `{{< highlight text >}}`
 # ... `{{< /highlight >}}` (or `{{% ... %}}`) and Jekyll/Liquid's `{% highlight text %}` ...
@@ -216,6 +222,8 @@ def _undo_transport(text: str) -> str:
         text = _JSON_MESSAGE_MEMBER.sub(_member_text, text)
     if "<" in text and ("<http" in text or "<mailto:" in text):
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    if "<" in text and ("<pre" in text or "<code" in text or "<p>" in text or "<br" in text):
+        text = _HTML_LAYOUT_TAG.sub("", _HTML_INLINE_CODE.sub(r"`\2`", text))
     if "&" in text and _ENTITY_EVIDENCE.search(text):
         import html
 
@@ -833,6 +841,10 @@ def normalise(text: str) -> Normalised:
                         break
                     kind = _kind(candidate)
                     if _opens(candidate):  # (asked after _kind, which classified it)
+                        break
+                    if kind == "ELLIPSIS":
+                        # where a person left lines out (`[...]`, a lone `:`): never the rest of a
+                        # line, even after table rows whose equal lengths look like a fixed-width cut
                         break
                     if kind not in loose:
                         # A piece of a line a terminal cut at a fixed width may read as a line of

@@ -44,7 +44,13 @@ WAVES = (
     "SEVENTEENTH",
     "EIGHTEENTH",
     "NINETEENTH",
+    "TWENTIETH",
 )
+
+
+def wave_cases(name: str) -> set[str]:
+    """The cases of one wave (e.g. "FOURTH"), as listed in tests/corpus/<NAME>_WAVE.txt."""
+    return _wave(name)
 
 
 def waves_from(first: str) -> set[str]:
@@ -141,6 +147,11 @@ def eighteenth_wave() -> set[str]:
 def nineteenth_wave() -> set[str]:
     """Cases added in the nineteenth wave of 2026-12-07 (tests/corpus/NINETEENTH_WAVE.txt)."""
     return _wave("NINETEENTH")
+
+
+def twentieth_wave() -> set[str]:
+    """Cases added in the twentieth wave of 2026-12-07 (tests/corpus/TWENTIETH_WAVE.txt)."""
+    return _wave("TWENTIETH")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

@@ -3,24 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from oomcases import (
-    corpus_cases,
-    eighth_wave,
-    eleventh_wave,
-    fifteenth_wave,
-    fifth_wave,
-    fourteenth_wave,
-    fourth_wave,
-    is_held_out,
-    load_case,
-    nineteenth_wave,
-    ninth_wave,
-    seventeenth_wave,
-    seventh_wave,
-    sixteenth_wave,
-    sixth_wave,
-    thirteenth_wave,
-)
+from oomcases import WAVES, corpus_cases, is_held_out, load_case, wave_cases, waves_from
 
 from bot.pipeline import analyze
 from bot.render.json_out import CONTRACT_FIELDS, contract_fields
@@ -101,31 +84,46 @@ PARSER_GAPS: dict[str, str] = {
     "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
+    # The author's grep kept the header only up to 'invoked oom-killer' (no colon, no gfp_mask); the
+    # grammar reads a cut header only from its colon on (INVOKED_CUT), so that prose naming the phrase
+    # is not taken for one, and does not yet use the line's 'kernel:' log prefix to tell the two apart.
+    "code-homeiac-home-maas-oom-incident-2025-07-29": "the journal line 'pve kernel: kvm invoked oom-killer', cut "
+    "before its colon, is not read as the header, so the trigger kvm is missing",
 }
 
-# Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
-# 13): their facts are never shown one by one, only counted. When the wave was added (2026-12-06)
-# one of its three fold-0 cases differed from its label in one field; never raised.
-FOURTH_WAVE_HELD_OUT_DIFFERING = 1
-# The same for the fifth wave: when it was added (2026-12-06) its one fold-0 case differed from its
-# label; the two fold-0 cases of its second part (corpus6, same day) both differ too (which fields is
-# not looked at). Lower it as the parser learns them; never raise it.
-FIFTH_WAVE_HELD_OUT_DIFFERING = 3
-# The same for the sixth wave: when it was added (2026-12-06) its two fold-0 cases matched their labels.
-SIXTH_WAVE_HELD_OUT_DIFFERING = 0
-# The same for the seventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed from
-# its label (which, or in which field, is not looked at). Lower it as the parser learns; never raise it.
-SEVENTH_WAVE_HELD_OUT_DIFFERING = 1
-# The same for the eighth wave: when it was added (2026-12-06) one of its two fold-0 cases differed
-# from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
-EIGHTH_WAVE_HELD_OUT_DIFFERING = 1
-# The same for the ninth wave: when it was added (2026-12-06) its one fold-0 case matched its label.
-NINTH_WAVE_HELD_OUT_DIFFERING = 0
-# The same for the eleventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed
-# from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
-ELEVENTH_WAVE_HELD_OUT_DIFFERING = 1
-# The same for the fourteenth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
-FOURTEENTH_WAVE_HELD_OUT_DIFFERING = 0
+# How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
+# on were labelled before oomlens ran and are the held-out proxy (issue 13): their facts are never shown
+# one by one, only counted. Lower an entry as the parser learns; never raise it. A wave with a fold-0
+# case needs an entry (test_every_wave_with_held_out_cases_has_a_bound).
+HELD_OUT_DIFFERING = {
+    # Fold-0 cases of the fourth wave were labelled before oomlens ran and are the held-out proxy (issue
+    # 13): their facts are never shown one by one, only counted. When the wave was added (2026-12-06)
+    # one of its three fold-0 cases differed from its label in one field; never raised.
+    "FOURTH": 1,
+    # The same for the fifth wave: when it was added (2026-12-06) its one fold-0 case differed from its
+    # label; the two fold-0 cases of its second part (corpus6, same day) both differ too (which fields is
+    # not looked at). Lower it as the parser learns them; never raise it.
+    "FIFTH": 3,
+    # The same for the sixth wave: when it was added (2026-12-06) its two fold-0 cases matched their labels.
+    "SIXTH": 0,
+    # The same for the seventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed from
+    # its label (which, or in which field, is not looked at). Lower it as the parser learns; never raise it.
+    "SEVENTH": 1,
+    # The same for the eighth wave: when it was added (2026-12-06) one of its two fold-0 cases differed
+    # from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
+    "EIGHTH": 1,
+    # The same for the ninth wave: when it was added (2026-12-06) its one fold-0 case matched its label.
+    "NINTH": 0,
+    # The same for the eleventh wave: when it was added (2026-12-06) one of its two fold-0 cases differed
+    # from its label (which field is not looked at). Lower it as the parser learns it; never raise it.
+    "ELEVENTH": 1,
+    # The same for the fourteenth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+    "FOURTEENTH": 0,
+    # The same for the twentieth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+    "TWENTIETH": 0,
+    # The same for the eighteenth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+    "EIGHTEENTH": 0,
+}
 
 
 def _normal(field: str, value):  # type: ignore[no-untyped-def]
@@ -158,22 +156,18 @@ def _problems(case: str) -> list[str]:
     return problems
 
 
+LATER = waves_from("FOURTH")
+
+
 def _held_out_later(case: str) -> bool:
-    later = fourth_wave() | fifth_wave() | sixth_wave() | seventh_wave() | eighth_wave() | ninth_wave()
-    later |= eleventh_wave()
-    later |= thirteenth_wave()
-    later |= fourteenth_wave()
-    later |= fifteenth_wave()
-    later |= sixteenth_wave()
-    later |= seventeenth_wave()
-    later |= nineteenth_wave()
-    return is_held_out(case) and case in later
+    """A fold-0 case of a wave labelled before oomlens ran on it (the fourth wave on)."""
+    return is_held_out(case) and case in LATER
 
 
 @pytest.mark.parametrize("case", corpus_cases())
 def test_case_facts(case: str) -> None:
     if _held_out_later(case):
-        pytest.skip("fold-0 case of a later wave: counted in test_*_wave_held_out_facts_in_aggregate")
+        pytest.skip("fold-0 case of a later wave: counted in test_held_out_facts_in_aggregate")
     problems = _problems(case)
     if case in LABEL_DISAGREEMENTS:
         if problems:
@@ -186,12 +180,24 @@ def test_case_facts(case: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_fourth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the fourth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in fourth_wave()]
+def _held_out_of(wave: str) -> list[str]:
+    return sorted(case for case in wave_cases(wave) if is_held_out(case))
+
+
+@pytest.mark.parametrize("wave", sorted(HELD_OUT_DIFFERING))
+def test_held_out_facts_in_aggregate(wave: str) -> None:
+    """The fold-0 cases of a wave: how many differ from their labels, never which."""
+    cases = _held_out_of(wave)
     differing = sum(bool(_problems(case)) for case in cases)
-    print(f"fourth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert differing <= FOURTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
+    print(f"{wave.lower()} wave, fold 0: {differing} of {len(cases)} differ from their labels")
+    assert cases, f"the {wave.lower()} wave has no fold-0 case"
+    assert differing <= HELD_OUT_DIFFERING[wave], f"{differing} of {len(cases)} fold-0 cases differ"
+
+
+def test_every_wave_with_held_out_cases_has_a_bound() -> None:
+    """A new wave whose cases fall in fold 0 gets its entry in HELD_OUT_DIFFERING when it is added."""
+    later = WAVES[WAVES.index("FOURTH") :]
+    assert sorted(w for w in later if _held_out_of(w)) == sorted(HELD_OUT_DIFFERING)
 
 
 @pytest.mark.parametrize("case", corpus_cases())
@@ -215,69 +221,6 @@ def test_grammar_parses_the_whole_normalised_paste_in_one_pass(case: str) -> Non
     lines = normalise(text).lines
     if lines:
         oom_parser().parse("\n".join(line.text for line in lines) + "\n")
-
-
-def test_fifth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the fifth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in fifth_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"fifth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the fifth wave has no fold-0 case"
-    assert differing <= FIFTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_sixth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the sixth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in sixth_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"sixth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the sixth wave has no fold-0 case"
-    assert differing <= SIXTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_seventh_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the seventh wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in seventh_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"seventh wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the seventh wave has no fold-0 case"
-    assert differing <= SEVENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_eighth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the eighth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in eighth_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"eighth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the eighth wave has no fold-0 case"
-    assert differing <= EIGHTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_ninth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the ninth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in ninth_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"ninth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the ninth wave has no fold-0 case"
-    assert differing <= NINTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_eleventh_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the eleventh wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in eleventh_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"eleventh wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the eleventh wave has no fold-0 case"
-    assert differing <= ELEVENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
-
-
-def test_fourteenth_wave_held_out_facts_in_aggregate() -> None:
-    """The fold-0 cases of the fourteenth wave: how many differ from their labels, never which."""
-    cases = [case for case in corpus_cases() if is_held_out(case) and case in fourteenth_wave()]
-    differing = sum(bool(_problems(case)) for case in cases)
-    print(f"fourteenth wave, fold 0: {differing} of {len(cases)} differ from their labels")
-    assert cases, "the fourteenth wave has no fold-0 case"
-    assert differing <= FOURTEENTH_WAVE_HELD_OUT_DIFFERING, f"{differing} of {len(cases)} fold-0 cases differ"
 
 
 def test_every_wave_file_is_in_the_wave_order() -> None:

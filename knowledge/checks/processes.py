@@ -453,7 +453,8 @@ def presumed_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind not in ("oom-kill", None) or not a.victim_name:
         return None
     kill = a.event.kill
-    if kill is None or not any("Killed process" in line.text for line in a.lines(kill.line)):
+    # (RHEL 5's and OpenVZ's beancounter kill line says 'OOM killed process N (comm) ... vm:, rss:')
+    if kill is None or not any("killed process" in line.text.lower() for line in a.lines(kill.line)):
         return None  # only the selection line ('Kill process ... score'): OOM201 reads its score
     held = _held_by_victims(a) if kill.anon_rss_kb is not None else None
     adj = raised_adj(a, p["raised_adj"])
