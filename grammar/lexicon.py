@@ -566,7 +566,14 @@ def terminal_matcher(regexp: str) -> Callable[[str], re.Match[str] | None]:
 # every line that opens with a digit or a month's name, a syslog line's first characters.
 _SEPARATORS = "\t|"
 
-_PrefixTexts = tuple[str, str, tuple[str, ...] | None, tuple[str, ...] | None, tuple[bool, ...] | None]
+_PrefixTexts = tuple[
+    str,
+    str,
+    tuple[str, ...] | None,
+    tuple[str, ...] | None,
+    tuple[bool, ...] | None,
+    tuple[frozenset[str], ...] | None,
+]
 
 
 def _derive_prefixes() -> _PrefixTexts:
@@ -576,12 +583,13 @@ def _derive_prefixes() -> _PrefixTexts:
     parts = tuple(f"(?:{_without_groups(t.pattern.to_regexp())})" for t in terminals)
     lean = "(?:" + "|".join(parts) + ")+"
     if regexcache.compile(lean).groups != 0:
-        return whole, whole, None, None, None
+        return whole, whole, None, None, None, None
     # Each terminal's first characters (grammar.firstchars): none may be empty or unknown for the
     # run to be matched one terminal at a time from them (``prefix_end``, ``prefix_groups``).
-    if not all(first_chars(part) is not None for part in parts):
-        return whole, lean, None, None, None
-    return whole, lean, parts, grouped, tuple(needs_one_of(part, _SEPARATORS) for part in parts)
+    firsts = tuple(chars for chars in map(first_chars, parts) if chars is not None)
+    if len(firsts) != len(parts):
+        return whole, lean, None, None, None, None
+    return whole, lean, parts, grouped, tuple(needs_one_of(part, _SEPARATORS) for part in parts), firsts
 
 
 def _valid_texts(value: object) -> bool:
@@ -591,21 +599,29 @@ def _valid_texts(value: object) -> bool:
 @cache
 def _prefix_texts() -> _PrefixTexts:
     """The texts of ``prefix_pattern`` and ``_prefix_run``, and each prefix terminal's own text,
-    group-free and with its groups, and whether it matches only in a line holding a tab or a
-    pipe, when ``prefix_end`` and ``prefix_groups`` may pick them by a line's character (None:
-    they may not), derived from ``prefixes.lark`` (kept across processes, ``grammar.derived``: a
-    start-up that has them does not load the grammar)."""
+    group-free and with its groups, whether it matches only in a line holding a tab or a pipe,
+    and the characters it can begin with, when ``prefix_end`` and ``prefix_groups`` may pick
+    them by a line's character (None: they may not), derived from ``prefixes.lark`` (kept across
+    processes, ``grammar.derived``: a start-up that has them neither loads the grammar nor
+    parses the terminals' patterns again for their first characters, 23M instructions)."""
     return derived.derived(
         "prefixes",
         ("prefixes.lark", "lexicon.py", "firstchars.py"),
         _derive_prefixes,
         lambda value: (
             isinstance(value, tuple)
-            and len(value) == 5
+            and len(value) == 6
             and all(isinstance(v, str) for v in value[:2])
             and _valid_texts(value[2])
             and _valid_texts(value[3])
             and (value[4] is None or (isinstance(value[4], tuple) and all(isinstance(v, bool) for v in value[4])))
+            and (
+                value[5] is None
+                or (
+                    isinstance(value[5], tuple)
+                    and all(isinstance(v, frozenset) and all(isinstance(c, str) for c in v) for v in value[5])
+                )
+            )
         ),
     )
 
@@ -652,9 +668,8 @@ def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
     return pattern
 
 
-@cache
 def _prefix_first_chars() -> tuple[frozenset[str], ...]:
-    return tuple(first_chars(part) or frozenset() for part in _prefix_texts()[2] or ())
+    return _prefix_texts()[5] or ()
 
 
 # The same, each terminal with its named groups (``prefix_groups``).
