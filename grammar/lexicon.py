@@ -12,7 +12,13 @@ again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+import os
 import re
+import sys
+import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, partial
 from typing import Any, NamedTuple
@@ -30,19 +36,23 @@ OTHER = "OTHER"
 
 
 def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
-    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), read back from Lark's cache with a
-    faster table load.
+    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), kept in Lark's cache in a compact
+    layout and read back from it quickly.
 
-    Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
-    its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
-    grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
-    so the table is rebuilt here with a dictionary look-up per action (4 ms), each rule as an
-    ``_IdentityRule`` twin, which the callbacks are keyed by too. The parser is
-    otherwise ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's
-    ``deserialize`` is a copy of Lark's and its parser reads Lark's ``IntParseTable`` with Lark's
-    ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook lark-cython
-    uses; should the cache's layout ever differ, the error makes Lark build the grammar afresh
-    (its cache load falls back on any exception)."""
+    Lark's own layout holds each of the ~13,500 actions of ``oom.lark``'s table as a small tuple,
+    a reduce action's rule as a dictionary referring into the memo Lark keeps beside the table;
+    reading them back and rebuilding the table from them (and freeing them) was about 45M
+    instructions, more than half of loading the grammar. Nearly all of them repeat one of a few
+    hundred actions (a state reduces one rule on every token), so here the table is kept as its
+    distinct actions and, for each state, two arrays: its tokens' indices and its actions'
+    indices. Read back, each distinct action is made once (a reduce action's rule as an
+    ``_IdentityRule`` twin, which the callbacks are keyed by too) and each state's dictionary is
+    made in C from the two arrays, tokens in the same order. The parser is otherwise
+    ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's parser reads Lark's
+    ``IntParseTable`` with Lark's ``Shift`` and ``Reduce``). Given to Lark as the
+    ``LALR_Parser`` plugin, the hook lark-cython uses. A cache written in another layout (by an
+    older version) fails to load here, and Lark then builds the grammar afresh and writes it
+    again (its cache load falls back on any exception)."""
 
     class CachedTableParser(base):  # type: ignore[misc]
         def __init__(self, parser_conf: Any, *args: Any, **kwargs: Any) -> None:
@@ -50,16 +60,43 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             parser_conf.callbacks = _flat_repetition(parser_conf.callbacks)
             super().__init__(parser_conf, *args, **kwargs)
 
+        def serialize(self, memo: Any = None) -> dict[str, Any]:
+            table = self._parse_table
+            tokens: dict[str, int] = {}
+            codes: dict[tuple[int, Any], int] = {}  # an action -> its index in ``actions``
+            actions: list[tuple[int, Any]] = []  # (0, state) to shift, (1, the rule's memo reference) to reduce
+            states: dict[int, tuple[bytes, bytes]] = {}
+            for state, state_actions in table.states.items():
+                keys, indices = array(_INDEX), array(_INDEX)
+                for token, (action, argument) in state_actions.items():
+                    keys.append(tokens.setdefault(token, len(tokens)))
+                    reduce = action is Reduce
+                    code = codes.setdefault((reduce, id(argument) if reduce else argument), len(actions))
+                    if code == len(actions):
+                        actions.append((1, argument.serialize(memo)) if reduce else (0, argument))
+                    indices.append(code)
+                states[state] = (keys.tobytes(), indices.tobytes())
+            return {
+                "layout": _TABLE_LAYOUT,
+                "tokens": list(tokens),
+                "actions": actions,
+                "states": states,
+                "start_states": table.start_states,
+                "end_states": table.end_states,
+            }
+
         @classmethod
         def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
-            tokens = data["tokens"]
+            if data.get("layout") != _TABLE_LAYOUT:
+                raise ValueError("a parse table kept in another layout")  # Lark builds the grammar afresh
+            tokens = data["tokens"].__getitem__
             twins = {key: _identity_twin(value) for key, value in memo.items() if type(value) is Rule}
+            actions = [
+                (Reduce, twins[argument["@"]]) if kind == 1 else (Shift, argument) for kind, argument in data["actions"]
+            ].__getitem__
             states = {
-                state: {
-                    tokens[token]: ((Reduce, twins[argument["@"]]) if action == 1 else (Shift, argument))
-                    for token, (action, argument) in actions.items()
-                }
-                for state, actions in data["states"].items()
+                state: dict(zip(map(tokens, array(_INDEX, keys)), map(actions, array(_INDEX, indices)), strict=True))
+                for state, (keys, indices) in data["states"].items()
             }
             table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
             twin_of = {id(memo[key]): twin for key, twin in twins.items()}
@@ -71,6 +108,32 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
 
     CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
     return CachedTableParser
+
+
+_TABLE_LAYOUT = "distinct-actions-1"  # the layout ``CachedTableParser`` keeps a table in
+_INDEX = "I"  # the arrays' item type (an unsigned int: 4 bytes)
+
+
+@cache
+def table_cache(name: str) -> str:
+    """The file Lark keeps a grammar of this package in when it is read with ``LALR_FAST_LOAD``
+    (Lark's ``cache`` option), ``name`` telling the grammars (and their options) apart.
+
+    Lark's own name for it (``cache=True``) is a digest of the grammar text and the options,
+    the same for every checkout of this package whatever layout its parser keeps the table in:
+    two checkouts keeping different layouts on one machine would each find the other's file
+    unreadable, build the grammar afresh and write it over, at every start. So the name holds
+    the layout and this package's directory; Lark still checks the file's first line against
+    the grammar and the options, and builds afresh when they differ."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # as Lark does: any user name will do
+        user = "unknown"
+    place = hashlib.blake2b(os.path.dirname(os.path.abspath(__file__)).encode(), digest_size=8).hexdigest()
+    version = f"{sys.version_info[0]}_{sys.version_info[1]}"
+    return os.path.join(
+        tempfile.gettempdir(), f".lark_cache_{user}_oomlens_{name}_{_TABLE_LAYOUT}_{place}_{version}.tmp"
+    )
 
 
 # The rule Lark makes of ``oom.lark``'s ``start: (invoked | ... | other)*``: ``__start_star_0:
@@ -232,7 +295,13 @@ def oom_parser() -> Lark:
 @cache
 def _prefix_grammar() -> Lark:
     return Lark.open_from_package(
-        "grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+        "grammar",
+        "prefixes.lark",
+        ("",),
+        parser="lalr",
+        lexer="basic",
+        cache=table_cache("prefixes"),
+        _plugins=LALR_FAST_LOAD,
     )
 
 
@@ -484,7 +553,7 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             ("",),
             parser="lalr",
             lexer=_ClassifiedLineLexer,
-            cache=True,
+            cache=table_cache("oom-lines"),
             transformer=transformer() if transformer is not None else None,
             _plugins=(_line_plugins() or LALR_FAST_LOAD)
             if transformer is not None
