@@ -93,7 +93,7 @@ def context_lexer() -> Lark:
         ("",),
         parser="lalr",
         lexer="basic",
-        cache=table_cache("context"),
+        cache=table_cache("context.lark"),
         _plugins=LALR_FAST_LOAD,
     )
 

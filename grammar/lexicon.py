@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache, partial
 from typing import Any, NamedTuple
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.grammar import Rule
 from lark.lexer import Lexer, LexerState
@@ -42,17 +43,19 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
     Lark's own layout holds each of the ~13,500 actions of ``oom.lark``'s table as a small tuple,
     a reduce action's rule as a dictionary referring into the memo Lark keeps beside the table;
     reading them back and rebuilding the table from them (and freeing them) was about 45M
-    instructions, more than half of loading the grammar. Nearly all of them repeat one of a few
-    hundred actions (a state reduces one rule on every token), so here the table is kept as its
-    distinct actions and, for each state, two arrays: its tokens' indices and its actions'
-    indices. Read back, each distinct action is made once (a reduce action's rule as an
-    ``_IdentityRule`` twin, which the callbacks are keyed by too) and each state's dictionary is
-    made in C from the two arrays, tokens in the same order. The parser is otherwise
-    ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's parser reads Lark's
-    ``IntParseTable`` with Lark's ``Shift`` and ``Reduce``). Given to Lark as the
-    ``LALR_Parser`` plugin, the hook lark-cython uses. A cache written in another layout (by an
-    older version) fails to load here, and Lark then builds the grammar afresh and writes it
-    again (its cache load falls back on any exception)."""
+    instructions, more than half of loading the grammar. The table repeats itself: all but three
+    of its 201 states reduce one rule on every one of the same 67 tokens, and the states' tokens
+    come in five orders. So here the table is kept as its distinct actions, its distinct rows of
+    tokens (each an array of the tokens' indices), and for each state its row and either the
+    one action it takes on every token or an array of its actions' indices. Read back, each
+    distinct action is made once (a reduce action's rule as an ``_IdentityRule`` twin, which the
+    callbacks are keyed by too) and each state's dictionary is made in C from its row: the same
+    tokens in the same order, the same actions. The parser is otherwise ``base``'s: same table,
+    same ``inner`` parser (``_Parser``; lark-cython's parser reads Lark's ``IntParseTable`` with
+    Lark's ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook
+    lark-cython uses. A cache written in another layout (by an older version) fails to load
+    here, and Lark then builds the grammar afresh and writes it again (its cache load falls back
+    on any exception)."""
 
     class CachedTableParser(base):  # type: ignore[misc]
         def __init__(self, parser_conf: Any, *args: Any, **kwargs: Any) -> None:
@@ -65,7 +68,8 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             tokens: dict[str, int] = {}
             codes: dict[tuple[int, Any], int] = {}  # an action -> its index in ``actions``
             actions: list[tuple[int, Any]] = []  # (0, state) to shift, (1, the rule's memo reference) to reduce
-            states: dict[int, tuple[bytes, bytes]] = {}
+            rows: dict[bytes, int] = {}  # a row of tokens (their indices) -> its index
+            states: dict[int, tuple[int, int | bytes]] = {}
             for state, state_actions in table.states.items():
                 keys, indices = array(_INDEX), array(_INDEX)
                 for token, (action, argument) in state_actions.items():
@@ -75,11 +79,13 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
                     if code == len(actions):
                         actions.append((1, argument.serialize(memo)) if reduce else (0, argument))
                     indices.append(code)
-                states[state] = (keys.tobytes(), indices.tobytes())
+                row = rows.setdefault(keys.tobytes(), len(rows))
+                states[state] = (row, indices[0] if len(set(indices)) == 1 else indices.tobytes())
             return {
                 "layout": _TABLE_LAYOUT,
                 "tokens": list(tokens),
                 "actions": actions,
+                "rows": list(rows),
                 "states": states,
                 "start_states": table.start_states,
                 "end_states": table.end_states,
@@ -90,13 +96,16 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             if data.get("layout") != _TABLE_LAYOUT:
                 raise ValueError("a parse table kept in another layout")  # Lark builds the grammar afresh
             tokens = data["tokens"].__getitem__
+            rows = [dict.fromkeys(map(tokens, array(_INDEX, keys))) for keys in data["rows"]]
             twins = {key: _identity_twin(value) for key, value in memo.items() if type(value) is Rule}
             actions = [
                 (Reduce, twins[argument["@"]]) if kind == 1 else (Shift, argument) for kind, argument in data["actions"]
-            ].__getitem__
+            ]
             states = {
-                state: dict(zip(map(tokens, array(_INDEX, keys)), map(actions, array(_INDEX, indices)), strict=True))
-                for state, (keys, indices) in data["states"].items()
+                state: dict.fromkeys(rows[row], actions[taken])
+                if type(taken) is int
+                else dict(zip(rows[row], map(actions.__getitem__, array(_INDEX, taken)), strict=True))
+                for state, (row, taken) in data["states"].items()
             }
             table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
             twin_of = {id(memo[key]): twin for key, twin in twins.items()}
@@ -110,30 +119,35 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
     return CachedTableParser
 
 
-_TABLE_LAYOUT = "distinct-actions-1"  # the layout ``CachedTableParser`` keeps a table in
+_TABLE_LAYOUT = "shared-rows-1"  # the layout ``CachedTableParser`` keeps a table in
 _INDEX = "I"  # the arrays' item type (an unsigned int: 4 bytes)
 
 
 @cache
-def table_cache(name: str) -> str:
-    """The file Lark keeps a grammar of this package in when it is read with ``LALR_FAST_LOAD``
-    (Lark's ``cache`` option), ``name`` telling the grammars (and their options) apart.
+def table_cache(grammar: str) -> str:
+    """The file Lark keeps ``grammar`` (a grammar file of this package) in when it is read with
+    ``LALR_FAST_LOAD`` (Lark's ``cache`` option; each grammar is read so with one set of options).
 
     Lark's own name for it (``cache=True``) is a digest of the grammar text and the options,
-    the same for every checkout of this package whatever layout its parser keeps the table in:
-    two checkouts keeping different layouts on one machine would each find the other's file
-    unreadable, build the grammar afresh and write it over, at every start. So the name holds
-    the layout and this package's directory; Lark still checks the file's first line against
-    the grammar and the options, and builds afresh when they differ."""
+    whatever layout the parser keeps the table in: two versions keeping different layouts on
+    one machine would each find the other's file unreadable, build the grammar afresh and write
+    it over, at every start. So the name holds the layout, and a digest of the grammar text and
+    Lark's version (files apart whenever Lark's key for them differs, as Lark keeps them); Lark
+    still checks the file's first line against the grammar and the options, and builds afresh
+    when they differ."""
     try:
         user = getpass.getuser()
     except Exception:  # as Lark does: any user name will do
         user = "unknown"
-    place = hashlib.blake2b(os.path.dirname(os.path.abspath(__file__)).encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(lark.__version__.encode(), digest_size=10)
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), grammar), "rb") as handle:
+            digest.update(handle.read())
+    except OSError:  # (Lark reports it when it reads the grammar)
+        pass
     version = f"{sys.version_info[0]}_{sys.version_info[1]}"
-    return os.path.join(
-        tempfile.gettempdir(), f".lark_cache_{user}_oomlens_{name}_{_TABLE_LAYOUT}_{place}_{version}.tmp"
-    )
+    name = f".lark_cache_{user}_oomlens_{grammar}_{_TABLE_LAYOUT}_{digest.hexdigest()}_{version}.tmp"
+    return os.path.join(tempfile.gettempdir(), name)
 
 
 # The rule Lark makes of ``oom.lark``'s ``start: (invoked | ... | other)*``: ``__start_star_0:
@@ -300,7 +314,7 @@ def _prefix_grammar() -> Lark:
         ("",),
         parser="lalr",
         lexer="basic",
-        cache=table_cache("prefixes"),
+        cache=table_cache("prefixes.lark"),
         _plugins=LALR_FAST_LOAD,
     )
 
@@ -553,7 +567,7 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             ("",),
             parser="lalr",
             lexer=_ClassifiedLineLexer,
-            cache=table_cache("oom-lines"),
+            cache=table_cache("oom.lark"),
             transformer=transformer() if transformer is not None else None,
             _plugins=(_line_plugins() or LALR_FAST_LOAD)
             if transformer is not None

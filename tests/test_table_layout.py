@@ -72,7 +72,7 @@ def test_a_cache_in_larks_own_layout_is_built_afresh(tmp_path: Path) -> None:
         assert pickle.load(handle)["data"]["parser"]["parser"]["layout"] == lexicon._TABLE_LAYOUT
 
 
-def test_the_cache_file_names_the_layout_and_the_checkout() -> None:
-    name = Path(lexicon.table_cache("oom-lines")).name
-    assert lexicon._TABLE_LAYOUT in name and "oom-lines" in name
-    assert lexicon.table_cache("prefixes") != lexicon.table_cache("oom-lines")
+def test_the_cache_file_names_the_layout_and_the_grammar() -> None:
+    name = Path(lexicon.table_cache("oom.lark")).name
+    assert lexicon._TABLE_LAYOUT in name and "oom.lark" in name
+    assert lexicon.table_cache("prefixes.lark") != lexicon.table_cache("oom.lark")
