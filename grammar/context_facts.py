@@ -23,7 +23,7 @@ from lark import Lark
 from . import regexcache
 from .derived import derived
 from .facts import SourceLine
-from .lexicon import LALR_FAST_LOAD, alternation_text, ordered_terminals, terminal_matcher
+from .lexicon import LALR_FAST_LOAD, alternation_text, ordered_terminals, table_cache, terminal_matcher
 from .stamps import read_stamp
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
@@ -88,7 +88,13 @@ class ContextFacts:
 def context_lexer() -> Lark:
     """The LALR parser of ``context.lark`` (built once per process; only its terminals are used)."""
     return Lark.open_from_package(
-        "grammar", "context.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+        "grammar",
+        "context.lark",
+        ("",),
+        parser="lalr",
+        lexer="basic",
+        cache=table_cache("context.lark"),
+        _plugins=LALR_FAST_LOAD,
     )
 
 

@@ -12,11 +12,18 @@ again. ``prefixes.lark`` supplies the log prefixes the normaliser strips.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+import os
 import re
+import sys
+import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache, partial
 from typing import Any, NamedTuple
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.grammar import Rule
 from lark.lexer import Lexer, LexerState
@@ -30,19 +37,25 @@ OTHER = "OTHER"
 
 
 def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
-    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), read back from Lark's cache with a
-    faster table load.
+    """``base`` (Lark's ``LALR_Parser`` or lark-cython's), kept in Lark's cache in a compact
+    layout and read back from it quickly.
 
-    Lark's own ``deserialize`` passes each of the ~11,600 actions of ``oom.lark``'s table through
-    its generic ``Serialize.deserialize`` (16 ms of every start-up, about a third of loading the
-    grammar); a reduce action's rule is a reference into the memo Lark keeps beside the table,
-    so the table is rebuilt here with a dictionary look-up per action (4 ms), each rule as an
-    ``_IdentityRule`` twin, which the callbacks are keyed by too. The parser is
-    otherwise ``base``'s: same table, same ``inner`` parser (``_Parser``; lark-cython's
-    ``deserialize`` is a copy of Lark's and its parser reads Lark's ``IntParseTable`` with Lark's
-    ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook lark-cython
-    uses; should the cache's layout ever differ, the error makes Lark build the grammar afresh
-    (its cache load falls back on any exception)."""
+    Lark's own layout holds each of the ~13,500 actions of ``oom.lark``'s table as a small tuple,
+    a reduce action's rule as a dictionary referring into the memo Lark keeps beside the table;
+    reading them back and rebuilding the table from them (and freeing them) was about 45M
+    instructions, more than half of loading the grammar. The table repeats itself: all but three
+    of its 201 states reduce one rule on every one of the same 67 tokens, and the states' tokens
+    come in five orders. So here the table is kept as its distinct actions, its distinct rows of
+    tokens (each an array of the tokens' indices), and for each state its row and either the
+    one action it takes on every token or an array of its actions' indices. Read back, each
+    distinct action is made once (a reduce action's rule as an ``_IdentityRule`` twin, which the
+    callbacks are keyed by too) and each state's dictionary is made in C from its row: the same
+    tokens in the same order, the same actions. The parser is otherwise ``base``'s: same table,
+    same ``inner`` parser (``_Parser``; lark-cython's parser reads Lark's ``IntParseTable`` with
+    Lark's ``Shift`` and ``Reduce``). Given to Lark as the ``LALR_Parser`` plugin, the hook
+    lark-cython uses. A cache written in another layout (by an older version) fails to load
+    here, and Lark then builds the grammar afresh and writes it again (its cache load falls back
+    on any exception)."""
 
     class CachedTableParser(base):  # type: ignore[misc]
         def __init__(self, parser_conf: Any, *args: Any, **kwargs: Any) -> None:
@@ -50,16 +63,49 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
             parser_conf.callbacks = _flat_repetition(parser_conf.callbacks)
             super().__init__(parser_conf, *args, **kwargs)
 
+        def serialize(self, memo: Any = None) -> dict[str, Any]:
+            table = self._parse_table
+            tokens: dict[str, int] = {}
+            codes: dict[tuple[int, Any], int] = {}  # an action -> its index in ``actions``
+            actions: list[tuple[int, Any]] = []  # (0, state) to shift, (1, the rule's memo reference) to reduce
+            rows: dict[bytes, int] = {}  # a row of tokens (their indices) -> its index
+            states: dict[int, tuple[int, int | bytes]] = {}
+            for state, state_actions in table.states.items():
+                keys, indices = array(_INDEX), array(_INDEX)
+                for token, (action, argument) in state_actions.items():
+                    keys.append(tokens.setdefault(token, len(tokens)))
+                    reduce = action is Reduce
+                    code = codes.setdefault((reduce, id(argument) if reduce else argument), len(actions))
+                    if code == len(actions):
+                        actions.append((1, argument.serialize(memo)) if reduce else (0, argument))
+                    indices.append(code)
+                row = rows.setdefault(keys.tobytes(), len(rows))
+                states[state] = (row, indices[0] if len(set(indices)) == 1 else indices.tobytes())
+            return {
+                "layout": _TABLE_LAYOUT,
+                "tokens": list(tokens),
+                "actions": actions,
+                "rows": list(rows),
+                "states": states,
+                "start_states": table.start_states,
+                "end_states": table.end_states,
+            }
+
         @classmethod
         def deserialize(cls, data: dict[str, Any], memo: dict[int, Any], callbacks: Any, debug: bool = False) -> Any:
-            tokens = data["tokens"]
+            if data.get("layout") != _TABLE_LAYOUT:
+                raise ValueError("a parse table kept in another layout")  # Lark builds the grammar afresh
+            tokens = data["tokens"].__getitem__
+            rows = [dict.fromkeys(map(tokens, array(_INDEX, keys))) for keys in data["rows"]]
             twins = {key: _identity_twin(value) for key, value in memo.items() if type(value) is Rule}
+            actions = [
+                (Reduce, twins[argument["@"]]) if kind == 1 else (Shift, argument) for kind, argument in data["actions"]
+            ]
             states = {
-                state: {
-                    tokens[token]: ((Reduce, twins[argument["@"]]) if action == 1 else (Shift, argument))
-                    for token, (action, argument) in actions.items()
-                }
-                for state, actions in data["states"].items()
+                state: dict.fromkeys(rows[row], actions[taken])
+                if type(taken) is int
+                else dict(zip(rows[row], map(actions.__getitem__, array(_INDEX, taken)), strict=True))
+                for state, (row, taken) in data["states"].items()
             }
             table: Any = IntParseTable(states, data["start_states"], data["end_states"])  # type: ignore[no-untyped-call]
             twin_of = {id(memo[key]): twin for key, twin in twins.items()}
@@ -71,6 +117,37 @@ def _fast_table_load(base: type[Any], inner: type[Any]) -> type[Any]:
 
     CachedTableParser.__qualname__ = CachedTableParser.__name__ = f"CachedTable{base.__name__}"
     return CachedTableParser
+
+
+_TABLE_LAYOUT = "shared-rows-1"  # the layout ``CachedTableParser`` keeps a table in
+_INDEX = "I"  # the arrays' item type (an unsigned int: 4 bytes)
+
+
+@cache
+def table_cache(grammar: str) -> str:
+    """The file Lark keeps ``grammar`` (a grammar file of this package) in when it is read with
+    ``LALR_FAST_LOAD`` (Lark's ``cache`` option; each grammar is read so with one set of options).
+
+    Lark's own name for it (``cache=True``) is a digest of the grammar text and the options,
+    whatever layout the parser keeps the table in: two versions keeping different layouts on
+    one machine would each find the other's file unreadable, build the grammar afresh and write
+    it over, at every start. So the name holds the layout, and a digest of the grammar text and
+    Lark's version (files apart whenever Lark's key for them differs, as Lark keeps them); Lark
+    still checks the file's first line against the grammar and the options, and builds afresh
+    when they differ."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # as Lark does: any user name will do
+        user = "unknown"
+    digest = hashlib.blake2b(lark.__version__.encode(), digest_size=10)
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), grammar), "rb") as handle:
+            digest.update(handle.read())
+    except OSError:  # (Lark reports it when it reads the grammar)
+        pass
+    version = f"{sys.version_info[0]}_{sys.version_info[1]}"
+    name = f".lark_cache_{user}_oomlens_{grammar}_{_TABLE_LAYOUT}_{digest.hexdigest()}_{version}.tmp"
+    return os.path.join(tempfile.gettempdir(), name)
 
 
 # The rule Lark makes of ``oom.lark``'s ``start: (invoked | ... | other)*``: ``__start_star_0:
@@ -232,7 +309,13 @@ def oom_parser() -> Lark:
 @cache
 def _prefix_grammar() -> Lark:
     return Lark.open_from_package(
-        "grammar", "prefixes.lark", ("",), parser="lalr", lexer="basic", cache=True, _plugins=LALR_FAST_LOAD
+        "grammar",
+        "prefixes.lark",
+        ("",),
+        parser="lalr",
+        lexer="basic",
+        cache=table_cache("prefixes.lark"),
+        _plugins=LALR_FAST_LOAD,
     )
 
 
@@ -484,7 +567,7 @@ def oom_line_parser(transformer: type[Transformer[Any, Any]] | None = None) -> L
             ("",),
             parser="lalr",
             lexer=_ClassifiedLineLexer,
-            cache=True,
+            cache=table_cache("oom.lark"),
             transformer=transformer() if transformer is not None else None,
             _plugins=(_line_plugins() or LALR_FAST_LOAD)
             if transformer is not None
@@ -566,7 +649,14 @@ def terminal_matcher(regexp: str) -> Callable[[str], re.Match[str] | None]:
 # every line that opens with a digit or a month's name, a syslog line's first characters.
 _SEPARATORS = "\t|"
 
-_PrefixTexts = tuple[str, str, tuple[str, ...] | None, tuple[str, ...] | None, tuple[bool, ...] | None]
+_PrefixTexts = tuple[
+    str,
+    str,
+    tuple[str, ...] | None,
+    tuple[str, ...] | None,
+    tuple[bool, ...] | None,
+    tuple[frozenset[str], ...] | None,
+]
 
 
 def _derive_prefixes() -> _PrefixTexts:
@@ -576,12 +666,13 @@ def _derive_prefixes() -> _PrefixTexts:
     parts = tuple(f"(?:{_without_groups(t.pattern.to_regexp())})" for t in terminals)
     lean = "(?:" + "|".join(parts) + ")+"
     if regexcache.compile(lean).groups != 0:
-        return whole, whole, None, None, None
+        return whole, whole, None, None, None, None
     # Each terminal's first characters (grammar.firstchars): none may be empty or unknown for the
     # run to be matched one terminal at a time from them (``prefix_end``, ``prefix_groups``).
-    if not all(first_chars(part) is not None for part in parts):
-        return whole, lean, None, None, None
-    return whole, lean, parts, grouped, tuple(needs_one_of(part, _SEPARATORS) for part in parts)
+    firsts = tuple(chars for chars in map(first_chars, parts) if chars is not None)
+    if len(firsts) != len(parts):
+        return whole, lean, None, None, None, None
+    return whole, lean, parts, grouped, tuple(needs_one_of(part, _SEPARATORS) for part in parts), firsts
 
 
 def _valid_texts(value: object) -> bool:
@@ -591,21 +682,29 @@ def _valid_texts(value: object) -> bool:
 @cache
 def _prefix_texts() -> _PrefixTexts:
     """The texts of ``prefix_pattern`` and ``_prefix_run``, and each prefix terminal's own text,
-    group-free and with its groups, and whether it matches only in a line holding a tab or a
-    pipe, when ``prefix_end`` and ``prefix_groups`` may pick them by a line's character (None:
-    they may not), derived from ``prefixes.lark`` (kept across processes, ``grammar.derived``: a
-    start-up that has them does not load the grammar)."""
+    group-free and with its groups, whether it matches only in a line holding a tab or a pipe,
+    and the characters it can begin with, when ``prefix_end`` and ``prefix_groups`` may pick
+    them by a line's character (None: they may not), derived from ``prefixes.lark`` (kept across
+    processes, ``grammar.derived``: a start-up that has them neither loads the grammar nor
+    parses the terminals' patterns again for their first characters, 23M instructions)."""
     return derived.derived(
         "prefixes",
         ("prefixes.lark", "lexicon.py", "firstchars.py"),
         _derive_prefixes,
         lambda value: (
             isinstance(value, tuple)
-            and len(value) == 5
+            and len(value) == 6
             and all(isinstance(v, str) for v in value[:2])
             and _valid_texts(value[2])
             and _valid_texts(value[3])
             and (value[4] is None or (isinstance(value[4], tuple) and all(isinstance(v, bool) for v in value[4])))
+            and (
+                value[5] is None
+                or (
+                    isinstance(value[5], tuple)
+                    and all(isinstance(v, frozenset) and all(isinstance(c, str) for c in v) for v in value[5])
+                )
+            )
         ),
     )
 
@@ -652,9 +751,8 @@ def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
     return pattern
 
 
-@cache
 def _prefix_first_chars() -> tuple[frozenset[str], ...]:
-    return tuple(first_chars(part) or frozenset() for part in _prefix_texts()[2] or ())
+    return _prefix_texts()[5] or ()
 
 
 # The same, each terminal with its named groups (``prefix_groups``).

@@ -20,10 +20,15 @@ equal to the one ``re.compile`` made (``re.Pattern`` equality compares flags, te
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable
 from typing import Any
 
-Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+# The program is kept as the bytes of an array of 32-bit items (``_CODE``, what the engine's
+# SRE_CODE is): read back, it is one string of bytes for marshal, not a list of ten thousand
+# integers (the start-up file's 252 programs took 15M instructions to read as lists, 7M so).
+Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
+_CODE = "I"
 Lookup = Callable[[str, int], Any]  # (pattern, flags) -> an Entry as stored, or None
 Remember = Callable[[str, int, Entry], None]
 
@@ -54,7 +59,8 @@ def rebuilt(pattern: str, entry: Any) -> re.Pattern[str] | None:
     if engine is None or entry is None:
         return None
     try:
-        return engine[0].compile(pattern, *entry)  # type: ignore[no-any-return]
+        flags, code, *rest = entry
+        return engine[0].compile(pattern, flags, array(_CODE, code).tolist(), *rest)  # type: ignore[no-any-return]
     except Exception:  # a damaged or foreign entry
         return None
 
@@ -66,7 +72,7 @@ def program(pattern: str, flags: int, compiled: re.Pattern[str]) -> Entry | None
     if engine is None:
         return None
     try:
-        code = [int(op) for op in engine[1]._code(engine[2].parse(pattern, flags), flags)]  # opcodes: int subclasses
+        code = array(_CODE, engine[1]._code(engine[2].parse(pattern, flags), flags)).tobytes()
         indexgroup: list[str | None] = [None] * (compiled.groups + 1)
         for group, index in compiled.groupindex.items():
             indexgroup[index] = group

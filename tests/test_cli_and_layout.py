@@ -136,6 +136,40 @@ def test_serve_refuses_malformed_settings_in_one_line() -> None:
     ]
 
 
+def test_a_subcommand_parsed_alone_parses_as_the_whole_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bot.cli.parse`` builds only the named subcommand's parser: the same namespace, and the same
+    messages and status where the command line is wrong (a word left over, a bad value, a
+    missing argument, a subcommand's help)."""
+    from bot.cli import build_parser, parse
+
+    for argv in (
+        ["analyze", "--format", "json", "x"],
+        ["analyze", "--form", "markdown", "--all", "x"],
+        ["gfp", "0xcc0", "--kernel", "5.10.0"],
+        ["summary", "a", "b", "--since", "2026-01-01"],
+        ["serve", "--port", "3000"],
+        ["db", "upgrade"],
+        ["feedback", "export", "--verdict", "all"],
+    ):
+        assert vars(parse(argv)) == vars(build_parser().parse_args(argv))
+    for argv in (
+        ["analyze", "x", "extra"],
+        ["analyze", "--format", "bogus", "x"],
+        ["analyze", "x", "--version"],
+        ["gfp"],
+        ["feedback"],
+        ["summary", "--help"],
+        ["nothing"],
+        [],
+    ):
+        answers = []
+        for parser in (parse, build_parser().parse_args):
+            with pytest.raises(SystemExit) as exited:
+                parser(argv)
+            answers.append((exited.value.code, capsys.readouterr()))
+        assert answers[0] == answers[1] and answers[0][1].out + answers[0][1].err
+
+
 def test_every_subcommand_is_dispatched_one_way(tmp_path: Path) -> None:
     from bot.cli import SUBCOMMANDS, build_parser
 

@@ -156,6 +156,7 @@ def test_startup_compiled_serves_the_same_classes_and_patterns(monkeypatch: pyte
     assert any("class" not in text and "__create_fn__" in text for text in functions)
     assert (r"(?P<word>start_up_test_\w+)=(\d+)", 0) in patterns
     assert (r"(?P<GRAMMAR_TEST>grammar_[a-z]+)\n", 0) in patterns
+    assert isinstance(patterns[(r"(?P<GRAMMAR_TEST>grammar_[a-z]+)\n", 0)][1], bytes)  # the program, read in one piece
     assert not any(pattern.startswith("start_up_input_") for pattern, _ in patterns)  # built in a function
 
     compiled.clear()
