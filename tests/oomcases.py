@@ -44,6 +44,7 @@ WAVES = (
     "SEVENTEENTH",
     "EIGHTEENTH",
     "NINETEENTH",
+    "TWENTYFIRST",
 )
 
 
@@ -141,6 +142,11 @@ def eighteenth_wave() -> set[str]:
 def nineteenth_wave() -> set[str]:
     """Cases added in the nineteenth wave of 2026-12-07 (tests/corpus/NINETEENTH_WAVE.txt)."""
     return _wave("NINETEENTH")
+
+
+def twentyfirst_wave() -> set[str]:
+    """Cases added in the twenty-first wave of 2026-12-07 (tests/corpus/TWENTYFIRST_WAVE.txt)."""
+    return _wave("TWENTYFIRST")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:
