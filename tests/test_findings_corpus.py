@@ -510,10 +510,12 @@ def test_ranking_on_the_twentyfirst_wave_does_not_fall():
     _wave_holds("twenty-first", TWENTYFIRST_WAVE, 4, TWENTYFIRST_WAVE_TOP1, TWENTYFIRST_WAVE_TOP3)
 
 
-# of 4 labelled (all in folds 1-4), reached on 2026-12-07 when the wave was added (picam's lone kill
-# line, a 603 MiB victim, leads with a small machine rather than the application's growth); raise as
-# the diagnosis improves, never lower
-TWENTYFIRST_WAVE_TOP1 = 3
+# of 4 labelled (all in folds 1-4): 3 and 4 on 2026-12-07 when the wave was added (picam's lone kill
+# line, a 603 MiB victim, led with a small machine rather than the application's growth); 4 and 4
+# since the model string of a Raspberry Pi sold with one RAM size gives the RAM
+# (knowledge.surroundings BOARD_RAM_MB: its Pi 3 B+ has 1 GB, so OOM201 weighs the victim's 59%).
+# Raise as the diagnosis improves, never lower
+TWENTYFIRST_WAVE_TOP1 = 4
 TWENTYFIRST_WAVE_TOP3 = 4
 
 
