@@ -260,6 +260,7 @@ _SCREEN_WORDS = (
     "errno 12",
     "error -12",
     "Allocation of length",
+    "Raspberry Pi ",
     "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
@@ -502,6 +503,8 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
                 values["driver"] = driver.replace("-", "_")
         elif terminal == "ALLOC_GAVE_UP":
             values["text"] = groups["ag_text"].strip()
+        elif terminal == "BOARD_MODEL":
+            values["model"] = groups["bm_model"]
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

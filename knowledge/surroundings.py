@@ -84,7 +84,8 @@ def _free_total(row: ContextLine, report_ram_kb: int | None, key: str = "total")
 
 
 def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
-    """The machine's RAM as a command printed it (MemTotal, `free` Mem total, `top` Mem total)."""
+    """The machine's RAM as a command printed it (MemTotal, `free` Mem total, `top` Mem total), else
+    as the board's model tells it (a Raspberry Pi sold with one RAM size)."""
     if not facts(dump).lines:
         return None  # (what follows asks for three kinds of line: a dump alone has none)
     row = _meminfo(dump, "MemTotal")
@@ -97,7 +98,33 @@ def ram(dump: Dump, report_ram_kb: int | None = None) -> Sized | None:
     for row in of(dump, "top_mem"):
         if row.values.get("total_kb"):
             return Sized(int(row.values["total_kb"]), "top", _lines(row))
+    for row in of(dump, "board_model"):
+        mb = board_ram_mb(str(row.values["model"]))
+        if mb:
+            return Sized(mb * 1024, "board", _lines(row))
     return None
+
+
+# RAM of the Raspberry Pi models sold with one size (Raspberry Pi Ltd's hardware specifications
+# and product briefs: Pi 1 B+ 512 MB; Pi 2 B, 3 B and 3 B+ 1 GB; 3 A+, Zero, Zero W and Zero 2 W
+# 512 MB), by the model string their device tree carries (grammar/context.lark BOARD_MODEL). The
+# kernel gets a little less (the firmware keeps the GPU's share): a ceiling, not a measurement.
+BOARD_RAM_MB = {
+    "Raspberry Pi Model B Plus": 512,
+    "Raspberry Pi 2 Model B": 1024,
+    "Raspberry Pi 3 Model B": 1024,
+    "Raspberry Pi 3 Model B Plus": 1024,
+    "Raspberry Pi 3 Model A Plus": 512,
+    "Raspberry Pi Zero": 512,
+    "Raspberry Pi Zero W": 512,
+    "Raspberry Pi Zero 2 W": 512,
+}
+
+
+def board_ram_mb(model: str) -> int | None:
+    """The RAM (MB) of a board its model string names (``Raspberry Pi 3 Model B Plus Rev 1.3``), when
+    that model was sold with one size only."""
+    return BOARD_RAM_MB.get(model.rsplit(" Rev ", 1)[0])
 
 
 def swap_total(dump: Dump) -> Sized | None:

@@ -45,6 +45,7 @@ WAVES = (
     "EIGHTEENTH",
     "NINETEENTH",
     "TWENTIETH",
+    "TWENTYFIRST",
 )
 
 
@@ -152,6 +153,11 @@ def nineteenth_wave() -> set[str]:
 def twentieth_wave() -> set[str]:
     """Cases added in the twentieth wave of 2026-12-07 (tests/corpus/TWENTIETH_WAVE.txt)."""
     return _wave("TWENTIETH")
+
+
+def twentyfirst_wave() -> set[str]:
+    """Cases added in the twenty-first wave of 2026-12-07 (tests/corpus/TWENTYFIRST_WAVE.txt)."""
+    return _wave("TWENTYFIRST")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

@@ -46,6 +46,21 @@ def test_top_output_in_the_seed_post_gives_ram_and_swap_with_its_lines():
     assert used is not None and used.kb == 0
 
 
+def test_a_raspberry_pi_sold_with_one_ram_size_gives_the_ram_a_kill_line_fragment_lacks():
+    # picam #175: two syslog kill lines and `Raspberry Pi 3 Model B Plus Rev 1.3` (cat
+    # /proc/device-tree/model); a Pi 3 B+ has 1 GB, so the victim's 604 MiB is weighed (OOM201)
+    dump = parse_text((CORPUS / "gh-iizukanao-picam-175" / "input.log").read_bytes())
+    ram = surroundings.ram(dump)
+    assert ram is not None and ram.kb == 1024 * 1024 and ram.source == "board"
+    assert ram.lines[0].text == "Raspberry Pi 3 Model B Plus Rev 1.3"
+    assert first_with_findings(corpus("gh-iizukanao-picam-175")).findings[0].code == "OOM201"
+    # a Pi 5 comes with 2, 4, 8 or 16 GB: its `Hardware name: Raspberry Pi 5 Model B Rev 1.0 (DT)` says nothing
+    pi5 = parse_text((CORPUS / "gh-raspberrypi-linux-7085" / "input.log").read_bytes())
+    assert not surroundings.of(pi5, "board_model")
+    assert surroundings.board_ram_mb("Raspberry Pi Zero 2 W Rev 1.0") == 512
+    assert surroundings.board_ram_mb("Raspberry Pi 4 Model B Rev 1.4") is None
+
+
 def test_vmalloc_lines_before_the_report_are_read_with_their_size():
     dump = parse_text((CORPUS / "gh-vel21ripn-ndpi-49" / "input.log").read_bytes())
     rows = surroundings.kernel_lines(dump, "vmalloc_failure")
