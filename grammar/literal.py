@@ -40,7 +40,8 @@ def rarest(literal: str, lowered: bool = False) -> int:
     """The index in ``literal`` of the character reports hold least often (the first of equals)."""
     ranks = _RANKS[lowered]
     rarest = len(ranks)
-    return max(range(len(literal)), key=lambda index: (ranks.get(literal[index], rarest), -index))
+    of_chars = [ranks.get(char, rarest) for char in literal]
+    return of_chars.index(max(of_chars))
 
 
 @lru_cache(maxsize=1024)
