@@ -36,14 +36,19 @@ _CANDIDATES = 12
 _RARE = (_BY_FREQUENCY.index("=") + 1, _BY_FREQUENCY_LOWERED.index("=") + 1)
 
 
-@lru_cache(maxsize=1024)
-def _anchor(literal: str, lowered: bool) -> int | None:
-    """The index in ``literal`` of the character reports hold least often (the first of equals),
-    None when it is not rare (``_RARE``)."""
+def rarest(literal: str, lowered: bool = False) -> int:
+    """The index in ``literal`` of the character reports hold least often (the first of equals)."""
     ranks = _RANKS[lowered]
     rarest = len(ranks)
-    index = max(range(len(literal)), key=lambda index: (ranks.get(literal[index], rarest), -index))
-    return index if ranks.get(literal[index], rarest) >= _RARE[lowered] else None
+    of_chars = [ranks.get(char, rarest) for char in literal]
+    return of_chars.index(max(of_chars))
+
+
+@lru_cache(maxsize=1024)
+def _anchor(literal: str, lowered: bool) -> int | None:
+    """``rarest(literal)``, None when that character is not rare (``_RARE``)."""
+    index = rarest(literal, lowered)
+    return index if _RANKS[lowered].get(literal[index], len(_RANKS[lowered])) >= _RARE[lowered] else None
 
 
 def find_all(text: str, literal: str, lowered: bool = False) -> Iterator[int]:
