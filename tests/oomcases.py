@@ -44,6 +44,7 @@ WAVES = (
     "SEVENTEENTH",
     "EIGHTEENTH",
     "NINETEENTH",
+    "TWENTYSECOND",
 )
 
 
@@ -141,6 +142,11 @@ def eighteenth_wave() -> set[str]:
 def nineteenth_wave() -> set[str]:
     """Cases added in the nineteenth wave of 2026-12-07 (tests/corpus/NINETEENTH_WAVE.txt)."""
     return _wave("NINETEENTH")
+
+
+def twentysecond_wave() -> set[str]:
+    """Cases added in the twenty-second wave of 2026-12-07 (tests/corpus/TWENTYSECOND_WAVE.txt)."""
+    return _wave("TWENTYSECOND")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

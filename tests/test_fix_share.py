@@ -138,6 +138,12 @@ failures of a caller with a fallback - labelled before oomlens ran on them, none
 counting a caller that retries at a smaller order (the ION/dma-buf system heap) and the printk caller
 id read as the trigger's pid left these figures as they were (the ION case's first step was already
 the harmless verdict) and every other corpus output byte-identical.
+The twenty-second wave (TWENTYSECOND_WAVE.txt, 2 kernel bugzilla reports forwarded to linux-mm whose
+thread ends with a fix - a use-after-free in mem_cgroup_oom_notify after memcg OOM kills, fixed by
+2bcf2e92c391; a 2.6.21-mm2 SLUB order-2 atomic slab failure cured by the -mm allocator patches -
+labelled before oomlens ran on them, none in fold 0) reached 1/2 when it was added (all cases 252/278,
+251/276 without it; held-out unchanged at 36/54): the memcg case's steps size the cgroup, since no
+finding reads the oops in the OOM path that follows the kills.
 """
 
 from __future__ import annotations
@@ -166,6 +172,7 @@ from oomcases import (
     third_wave,
     thirteenth_wave,
     twelfth_wave,
+    twentysecond_wave,
 )
 
 from bot.pipeline import analyze
@@ -301,6 +308,11 @@ EIGHTEENTH_WAVE_FLOOR = 5
 # maintainer's verdict, labelled the same way; none in fold 0) with an expert fix among the first three
 # steps, reached on 2026-12-07 when it was added; never lowered.
 NINETEENTH_WAVE_FLOOR = 5
+# cases of the twenty-second wave (TWENTYSECOND_WAVE.txt, kernel bugzilla reports forwarded to linux-mm
+# whose thread ends with a fix, labelled the same way; none in fold 0) with an expert fix among the first
+# three steps: 1 of 2 when it was added (2026-12-07; not the memcg OOM followed by an oops in
+# mem_cgroup_oom_synchronize, whose steps size the cgroup); never lowered.
+TWENTYSECOND_WAVE_FLOOR = 1
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -373,6 +385,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= eighteenth
     nineteenth = nineteenth_wave()
     later |= nineteenth
+    twentysecond = twentysecond_wave()
+    later |= twentysecond
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -398,6 +412,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("seventeenth", seventeenth, SEVENTEENTH_WAVE_FLOOR),
         ("eighteenth", eighteenth, EIGHTEENTH_WAVE_FLOOR),
         ("nineteenth", nineteenth, NINETEENTH_WAVE_FLOOR),
+        ("twenty-second", twentysecond, TWENTYSECOND_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]
