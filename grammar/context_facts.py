@@ -254,6 +254,12 @@ _SCREEN_WORDS = (
     "errno 12",
     "error -12",
     "Allocation of length",
+    "protection fault",
+    "BUG: unable to handle",
+    "BUG: kernel NULL pointer",
+    "Unable to handle kernel",
+    "Oops: ",
+    "kernel BUG at ",
     "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
@@ -496,6 +502,8 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
                 values["driver"] = driver.replace("-", "_")
         elif terminal == "ALLOC_GAVE_UP":
             values["text"] = groups["ag_text"].strip()
+        elif terminal == "KERNEL_OOPS":
+            values["text"] = groups["ko_text"].strip()
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

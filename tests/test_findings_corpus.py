@@ -509,8 +509,8 @@ def test_ranking_on_the_twentysecond_wave_does_not_fall():
 
 
 # of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added (the memcg case
-# counts through its second category, memcg_limit: no finding names the oops in the OOM path); raise
-# as the diagnosis improves, never lower
+# counted through its second category, memcg_limit; since OOM611 it leads with kernel_bug, the crash
+# in the OOM path); raise as the diagnosis improves, never lower
 TWENTYSECOND_WAVE_TOP1 = 2
 TWENTYSECOND_WAVE_TOP3 = 2
 
