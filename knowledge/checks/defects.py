@@ -722,9 +722,11 @@ def oops_in_oom_path(a: Analysis, p: dict[str, Any]) -> Hit | None:
                 break
             found = _OOM_CODE.search(line.text)
             if found:
+                # quoted without their lines: a finding cites only its own event's lines, and the
+                # crash is printed after the event (or read as an event of its own)
                 evidence: Evidence = {
-                    "oops": (str(crash.values["text"]), (crash.line,)),
-                    "function": (found.group(1), (line,)),
+                    "oops": (str(crash.values["text"]), ()),
+                    "function": (found.group(1), ()),
                 }
                 return Hit(p["confidence"], evidence, {})
     return None
