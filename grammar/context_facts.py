@@ -262,6 +262,12 @@ _SCREEN_WORDS = (
     "error -12",
     "Allocation of length",
     "Raspberry Pi ",
+    "protection fault",
+    "BUG: unable to handle",
+    "BUG: kernel NULL pointer",
+    "Unable to handle kernel",
+    "Oops: ",
+    "kernel BUG at ",
     "]:",
 )
 _SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
@@ -512,6 +518,8 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
             values["text"] = groups["ag_text"].strip()
         elif terminal == "BOARD_MODEL":
             values["model"] = groups["bm_model"]
+        elif terminal == "KERNEL_OOPS":
+            values["text"] = groups["ko_text"].strip()
         elif terminal == "MODULES":
             # `zfs(PO)`: the name and the taint flags print_modules() shows for an out-of-tree,
             # proprietary or unsigned module

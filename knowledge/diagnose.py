@@ -342,9 +342,12 @@ def leads_as_defect(finding: Ranked, memcg: bool) -> bool:
     ordinary reading of the same figures (the largest task, a fragmented zone, a limit) is its
     symptom; or the event is a memory cgroup's OOM, whose limit finding (OOM401) holds by
     definition for every such event and cannot tell why the group got there, while a known kernel
-    defect matched to the event (OOM606's record of knowledge/kernel_fixes.yaml) can."""
+    defect matched to the event (OOM606's record of knowledge/kernel_fixes.yaml) can; or the kernel
+    printed its own crash in the OOM code after the kill (OOM611's "oops"), which no shortage explains."""
     if finding.category != "kernel_bug" or finding.role != "root-cause":
         return False
+    if any(e.name == "oops" for e in finding.evidence):
+        return True
     return _shown_by_numbers(finding) or (memcg and any(e.name == "defect" for e in finding.evidence))
 
 

@@ -124,6 +124,9 @@ TWENTIETH_WAVE = set((CORPUS / "TWENTIETH_WAVE.txt").read_text().split())
 # the fix: node VMs and container limits too small for Prometheus, a machine too small for an
 # osm2pgsql import, an application leak fixed in its next release), labelled the same way.
 TWENTYFIRST_WAVE = set((CORPUS / "TWENTYFIRST_WAVE.txt").read_text().split())
+# The cases of the twenty-second wave of 2026-12-07 (kernel bug trackers: bugzilla.kernel.org reports
+# forwarded to linux-mm whose thread ends with a fix), labelled the same way.
+TWENTYSECOND_WAVE = set((CORPUS / "TWENTYSECOND_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -182,6 +185,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | NINETEENTH_WAVE
             | TWENTIETH_WAVE
             | TWENTYFIRST_WAVE
+            | TWENTYSECOND_WAVE
         ]
     )
     assert total >= 60
@@ -541,6 +545,22 @@ def test_ranking_on_the_twentyfirst_wave_does_not_fall():
 # Raise as the diagnosis improves, never lower
 TWENTYFIRST_WAVE_TOP1 = 4
 TWENTYFIRST_WAVE_TOP3 = 4
+
+
+def test_ranking_on_the_twentysecond_wave_does_not_fall():
+    """The twenty-second wave (TWENTYSECOND_WAVE.txt): kernel bugzilla reports forwarded to linux-mm
+    whose thread ends with a fix - a memcg OOM followed by a use-after-free in mem_cgroup_oom_notify
+    (Michal Hocko's 'memcg: oom_notify use-after-free fix', 2bcf2e92c391) and a 2.6.21-mm2 SLUB order-2
+    atomic slab failure cured by the -mm allocator patches; labelled before oomlens ran on them. The
+    floors are what was reached when it was added (2026-12-07)."""
+    _wave_holds("twenty-second", TWENTYSECOND_WAVE, 2, TWENTYSECOND_WAVE_TOP1, TWENTYSECOND_WAVE_TOP3)
+
+
+# of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added (the memcg case
+# counted through its second category, memcg_limit; since OOM611 it leads with kernel_bug, the crash
+# in the OOM path); raise as the diagnosis improves, never lower
+TWENTYSECOND_WAVE_TOP1 = 2
+TWENTYSECOND_WAVE_TOP3 = 2
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])

@@ -152,6 +152,15 @@ The twenty-first wave (TWENTYFIRST_WAVE.txt, 4 GitHub cases whose maintainers ga
 fix - node VMs and a container limit too small for Prometheus, a machine too small for an osm2pgsql
 Europe import, picam's leak fixed in 2.0.4 - labelled before oomlens ran on them, none in fold 0)
 reached 4/4 when it was added.
+The twenty-second wave (TWENTYSECOND_WAVE.txt, 2 kernel bugzilla reports forwarded to linux-mm whose
+thread ends with a fix - a use-after-free in mem_cgroup_oom_notify after memcg OOM kills, fixed by
+2bcf2e92c391; a 2.6.21-mm2 SLUB order-2 atomic slab failure cured by the -mm allocator patches -
+labelled before oomlens ran on them, none in fold 0) reached 1/2 when it was added (all cases 252/278,
+251/276 without it; held-out unchanged at 36/54): the memcg case's steps size the cgroup, since no
+finding reads the oops in the OOM path that follows the kills. OOM611 (the kernel crashed in its own
+OOM code after the kill: an oops whose report names mm/oom_kill.c, the memcg OOM path or
+pagefault_out_of_memory; it leads like a defect the kernel's numbers show) took it to 2/2 (all cases
+253/278; held-out unchanged at 36/54); every other corpus output byte-identical.
 """
 
 from __future__ import annotations
@@ -182,6 +191,7 @@ from oomcases import (
     twelfth_wave,
     twentieth_wave,
     twentyfirst_wave,
+    twentysecond_wave,
 )
 
 from bot.pipeline import analyze
@@ -327,6 +337,12 @@ TWENTIETH_WAVE_FLOOR = 2
 # the fix, labelled the same way; none in fold 0) with an expert fix among the first three steps,
 # reached on 2026-12-07 when it was added; never lowered.
 TWENTYFIRST_WAVE_FLOOR = 4
+# cases of the twenty-second wave (TWENTYSECOND_WAVE.txt, kernel bugzilla reports forwarded to linux-mm
+# whose thread ends with a fix, labelled the same way; none in fold 0) with an expert fix among the first
+# three steps: 1 of 2 when it was added (2026-12-07; not the memcg OOM followed by an oops in
+# mem_cgroup_oom_synchronize, whose steps sized the cgroup), 2 since OOM611 reads the kernel's crash
+# in its own OOM code after the kill; never lowered.
+TWENTYSECOND_WAVE_FLOOR = 2
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -403,6 +419,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= twentieth
     twentyfirst = twentyfirst_wave()
     later |= twentyfirst
+    twentysecond = twentysecond_wave()
+    later |= twentysecond
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -430,6 +448,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("nineteenth", nineteenth, NINETEENTH_WAVE_FLOOR),
         ("twentieth", twentieth, TWENTIETH_WAVE_FLOOR),
         ("twenty-first", twentyfirst, TWENTYFIRST_WAVE_FLOOR),
+        ("twenty-second", twentysecond, TWENTYSECOND_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]

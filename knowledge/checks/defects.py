@@ -678,3 +678,55 @@ def driver_implicated(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return Hit(
         min(confidence, p["confidence_max"]), evidence, context, None if not context["unsure"] else "contributing"
     )
+
+
+# The kernel's OOM code: mm/oom_kill.c (out_of_memory, oom_kill_process, __oom_kill_process,
+# select_bad_process, oom_badness, oom_evaluate_task, dump_tasks, dump_header, mark_oom_victim,
+# exit_oom_victim, the oom reaper), mm/memcontrol.c's memcg OOM path (mem_cgroup_out_of_memory,
+# mem_cgroup_oom, mem_cgroup_oom_synchronize, mem_cgroup_oom_notify, memcg_oom_recover, ...) and the
+# page-fault path's pagefault_out_of_memory() - in v3.12, v4.19 and v6.1 alike.
+_OOM_CODE = re.compile(
+    r"\b(out_of_memory|__?oom_kill_process|select_bad_process|oom_badness|oom_evaluate_task|dump_tasks"
+    r"|dump_header|mark_oom_victim|exit_oom_victim|__oom_reap_task_mm|oom_reap_task\w*|oom_reaper"
+    r"|mem_cgroup_out_of_memory|mem_cgroup_oom\w*|memcg_oom\w*|pagefault_out_of_memory)\+0x"
+)
+_CRASH_END = re.compile(r"---\[ end trace|invoked oom-killer|page allocation failure")
+
+
+@check("oops_in_oom_path")
+def oops_in_oom_path(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """After this kill the kernel crashed (an oops, a general protection fault, BUG()) in its own OOM
+    code: the crash report names a function of the OOM killer or of the memory cgroup's OOM path.
+    The kill is the trigger; the crash is a kernel defect."""
+    if a.event.kill is None:
+        return None
+    start = a.event.first_line
+    # up to the next event that killed: its own report would name the OOM code of course
+    later = [e.first_line for e in a.dump.events if e.kill is not None and e.first_line > start]
+    end = min(later) if later else start + p["max_lines_after"]
+    crashes = [r for r in kernel_lines(a.dump, "kernel_oops") if start < r.line.number < end]
+    if not crashes:
+        return None
+    # the crash reports' lines are the dump's events' (a report whose trace goes through the OOM code
+    # is read as one) or nobody's: each crash is read up to its end marker or the next report
+    lines = sorted(
+        (line for e in a.dump.events for line in e.lines if start < line.number < end),
+        key=lambda line: line.number,
+    )
+    for crash in crashes:
+        after = crash.line.number
+        for line in lines:
+            if line.number <= after:
+                continue
+            if line.number > after + p["crash_lines"] or _CRASH_END.search(line.text):
+                break
+            found = _OOM_CODE.search(line.text)
+            if found:
+                # quoted without their lines: a finding cites only its own event's lines, and the
+                # crash is printed after the event (or read as an event of its own)
+                evidence: Evidence = {
+                    "oops": (str(crash.values["text"]), ()),
+                    "function": (found.group(1), ()),
+                }
+                return Hit(p["confidence"], evidence, {})
+    return None
