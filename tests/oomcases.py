@@ -46,6 +46,7 @@ WAVES = (
     "NINETEENTH",
     "TWENTIETH",
     "TWENTYFIRST",
+    "TWENTYTHIRD",
 )
 
 
@@ -158,6 +159,11 @@ def twentieth_wave() -> set[str]:
 def twentyfirst_wave() -> set[str]:
     """Cases added in the twenty-first wave of 2026-12-07 (tests/corpus/TWENTYFIRST_WAVE.txt)."""
     return _wave("TWENTYFIRST")
+
+
+def twentythird_wave() -> set[str]:
+    """Cases added in the twenty-third wave of 2026-12-07 (tests/corpus/TWENTYTHIRD_WAVE.txt)."""
+    return _wave("TWENTYTHIRD")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:
