@@ -47,6 +47,7 @@ WAVES = (
     "TWENTIETH",
     "TWENTYFIRST",
     "TWENTYSECOND",
+    "TWENTYTHIRD",
 )
 
 
@@ -164,6 +165,11 @@ def twentyfirst_wave() -> set[str]:
 def twentysecond_wave() -> set[str]:
     """Cases added in the twenty-second wave of 2026-12-07 (tests/corpus/TWENTYSECOND_WAVE.txt)."""
     return _wave("TWENTYSECOND")
+
+
+def twentythird_wave() -> set[str]:
+    """Cases added in the twenty-third wave of 2026-12-07 (tests/corpus/TWENTYTHIRD_WAVE.txt)."""
+    return _wave("TWENTYTHIRD")
 
 
 def load_case(case: str) -> tuple[bytes, dict]:

@@ -100,6 +100,11 @@ PARSER_GAPS: dict[str, str] = {
     "lore-316rc5-bz80881-memcg-oom-notify-uaf": "each general protection fault after a memcg kill (its trace "
     "through pagefault_out_of_memory and mem_cgroup_oom_synchronize) is read as a further memcg OOM event "
     "(2 events labelled, 4 read)",
+    # The mail quotes three of the report's lines ahead of the full report, with their own dmesg
+    # stamp and host prefix; in a log such lines are as often the tail of an earlier report, so they
+    # are read as a fragment event of their own.
+    "lore-416rc4-anaconda-swapoff-free-swap-negative": "the three report lines quoted ahead of the full report "
+    "are read as a second, fragment event",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
@@ -134,6 +139,8 @@ HELD_OUT_DIFFERING = {
     "TWENTIETH": 0,
     # The same for the eighteenth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
     "EIGHTEENTH": 0,
+    # The same for the twenty-third wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+    "TWENTYTHIRD": 0,
 }
 
 

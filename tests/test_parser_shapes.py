@@ -1052,3 +1052,12 @@ def test_first_frame_on_the_call_trace_line_is_a_frame() -> None:
     # 2.6.7 m68k: `Call Trace: [<000290a8>] __alloc_pages+0x230/0x250`, the rest one frame a line.
     (event,) = parse_text(_text("lore-267-m68k-amiga-atomic-harmless")).events
     assert event.call_trace[:3] == ("__alloc_pages", "sine_data", "update_wall_time")
+
+
+def test_negative_free_swap_during_swapoff_is_read() -> None:
+    """show_swap_cache_info() prints the free swap as a signed long: while swapoff runs it is negative
+    (linux-mm 'Free swap negative?', 2018: 'Free swap  = -245804kB' with 'Total swap = 0kB')."""
+    text = _text(HOG)
+    swapped = _replace_line(text, "Free swap  =", "Free swap  = -245804kB")
+    assert _one(text)["free_swap_kb"] >= 0
+    assert _one(swapped)["free_swap_kb"] == -245804
