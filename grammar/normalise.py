@@ -655,12 +655,16 @@ def _hyphenated(text: str) -> bool:
     return text.endswith("-") and text[-2:-1].isalnum()
 
 
-def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
+def _joined(run: list[_Physical], exact: bool | None, indent: str = "") -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
-    ``indent``) or a word wrap."""
+    ``indent``), a word wrap, or (``exact`` None) a cut whose continuations' leads are all a hanging
+    indent of a width not read (a lone cut line among short ones: nothing to read it from)."""
     text = run[0].text
     for before, part in itertools.pairwise(run):
-        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
+        if exact is None:
+            glue = before.trail
+        else:
+            glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
         text += glue + part.text
     return text
 
@@ -675,7 +679,9 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
-        for exact in (exact_first, not exact_first):
+        # (a continuation with a lead the indent does not remove: last, as a hanging indent of its own)
+        leads = any(part.lead.removeprefix(indent) for part in run[1:end])
+        for exact in (exact_first, not exact_first, None) if leads else (exact_first, not exact_first):
             text = _joined(run[:end], exact, indent)
             if text[:1] in ('"', "\u201c"):
                 # a kernel line a person set in double quotes, wrapped: the quotes are not the kernel's
@@ -882,8 +888,16 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if prefixed_block[index - 1] and entry.prefix and entry_kind == OTHER and not wrapped_known:
-                # wrapped text the grammar does not know: keep it together as one unknown line
+            if (
+                prefixed_block[index - 1]
+                and entry.prefix
+                and (entry_kind == OTHER or (entry.raw_length == width and entry_kind in loose))
+                and not wrapped_known
+            ):
+                # wrapped text the grammar does not know: keep it together as one unknown line; so
+                # too a line a person shortened (a `_CUT` terminal) that a terminal then cut at the
+                # width of the lines near it (`Killed process 18177 (palo_be), UID 0, ... file` /
+                # `-rss:0kB`): the grammar reads the whole as the shortened line, with all its fields
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
                 continue
