@@ -393,6 +393,25 @@ def _strip_prefix(line: str) -> tuple[str, str]:
     return line[end:], line[:end]
 
 
+# Quote marks that are also kernel text: a terminal's cut may fall just before them
+# (`python3 invoked oom-killer` / `: gfp_mask=...`, `GFP_HIGHUSER_MOVABLE` / `|__GFP_COLD)`).
+_TEXT_MARKS = frozenset(":|")
+
+
+def _continues_cut(physical: list[_Physical | None], before: list[str]) -> bool:
+    """Whether a line starting with a quote mark is the rest of the line before it instead: that
+    line has a log prefix, is long enough to have been cut (60 columns or more) and was not
+    quoted itself (a mail quotes every line of a reply; one mark on one line is the text's)."""
+    last = physical[-1] if physical else None
+    return (
+        last is not None
+        and bool(last.prefix)
+        and last.raw_length >= 60
+        and bool(before)
+        and not before[0].lstrip().startswith(_QUOTE_MARKS)
+    )
+
+
 def line_content(raw: str) -> tuple[str, str]:
     """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
     # (lstrip copies the line: only a line starting with whitespace needs it)
@@ -569,11 +588,12 @@ _KILLED_TAIL = re.compile(
 
 
 def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
-    """``following`` holds the sizes of the kill line ``entry``, which shows none (``_KILLED_TAIL``)."""
+    """``following`` holds the sizes of the kill line ``entry``, which shows none, or the rest of
+    them after a comma (``_KILLED_TAIL``)."""
     return (
         following is not None
         and not following.prefix
-        and "total-vm:" not in entry.text
+        and ("total-vm:" not in entry.text or entry.text.endswith(","))  # (or wrapped after a size's comma)
         and _KILLED_TAIL.fullmatch(following.text) is not None
     )
 
@@ -729,6 +749,12 @@ def normalise(text: str) -> Normalised:
         # line starting with ":" but not ": " gets the same from it as from the plain branch)
         if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
             body, prefix = line_content(raw)
+            if (
+                not prefix
+                and (first in _TEXT_MARKS or (first.isspace() and raw.lstrip()[:1] in _TEXT_MARKS))
+                and _continues_cut(physical, raw_lines[number - 2 : number - 1])
+            ):
+                body = raw  # (`: gfp_mask=...`, `|__GFP_COLD)`: the rest of a cut line, not a quote)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
             end = prefix_end(raw, 0, plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
@@ -812,7 +838,7 @@ def normalise(text: str) -> Normalised:
         # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the kind first: read already)
         summary_wrap = entry_kind == "OOM_SUMMARY" and entry.text.endswith(",") and _summary_tail(entry, following)
         # a kill line whose sizes sit on the next line (_KILLED_TAIL; the kind first, as above)
-        killed_wrap = entry_kind == "KILLED" and _killed_tail(entry, following)
+        killed_wrap = (entry_kind == "KILLED" or entry_kind == "KILLED_CUT") and _killed_tail(entry, following)
         if budget > 0 and (
             summary_wrap
             or killed_wrap
@@ -888,18 +914,28 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, text, entry.prefix, classified))
                 index += used - 1
                 continue
-            if (
-                prefixed_block[index - 1]
-                and entry.prefix
-                and (entry_kind == OTHER or (entry.raw_length == width and entry_kind in loose))
-                and not wrapped_known
-            ):
-                # wrapped text the grammar does not know: keep it together as one unknown line; so
-                # too a line a person shortened (a `_CUT` terminal) that a terminal then cut at the
-                # width of the lines near it (`Killed process 18177 (palo_be), UID 0, ... file` /
-                # `-rss:0kB`): the grammar reads the whole as the shortened line, with all its fields
+            if prefixed_block[index - 1] and entry.prefix and entry_kind == OTHER and not wrapped_known:
+                # wrapped text the grammar does not know: keep it together as one unknown line
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
                 continue
+            if (
+                entry_kind != OTHER
+                and entry_kind in loose
+                and entry.prefix
+                and not wrapped_known
+                and (prefixed_block[index - 1] or entry.raw_length == width or killed_wrap)
+            ):
+                # A line a person shortened (a `_CUT` terminal) that a terminal cut at the width of
+                # the lines near it, or a reader wrapped among log lines or before the sizes of a
+                # kill line (`Killed process 18177 (palo_be), UID 0,` / `total-vm:70347780kB, ...`):
+                # when the grammar reads the whole as the same shortened line, it is that line with
+                # all its fields.
+                text = _joined(run, exact_first, indent)
+                reading = classify_fields(text)
+                if reading.kind == entry_kind:
+                    out.append(Line(entry.number, text, entry.prefix, reading))
+                    index += len(run) - 1
+                    continue
         out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, classified)))
     return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=physical_lines)

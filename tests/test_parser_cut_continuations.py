@@ -10,6 +10,8 @@ each rendering must give the facts of the case's own lines in the kernel's forma
   line, and the cut's glue is taken.
 - A line a person shortened (a `_CUT` terminal: `Killed process 18177 (palo_be), UID 0, ...`)
   that a terminal then cut at the width of the lines near it is joined whole.
+- A continuation starting with `: ` or `|` (mail quote marks, and kernel text) after a prefixed
+  line long enough to have been cut, itself not quoted, is the rest of that line, not a quote.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ CASES = [
     # a kill line a person shortened (`, UID 0,` after the name), cut at the width
     ("gh-apache-doris-3525", "cut-100-tab"),
     ("gh-apache-doris-3525", "cut-100"),
+    # the same in a short paste among prose, whose width is read from every line (no log block)
+    ("gh-clickhouse-clickhouse-60948", "cut-100"),
+    # a cut just before `: ` or `|`, which a mail reader puts before quoted lines: here the text's
+    # own (`Comm: memhog Tainted` / `: G`, `GFP_HIGHUSER_MOVABLE` / `|__GFP_COLD)`), also after an indent
+    ("lab-numa-cpuset-deb61-amd64", "cut-80"),
+    ("gh-kaloz-mwlwifi-158", "cut-100"),
+    ("lore-411-ltp-oom02-mlocked-node1-reaper", "cut-100"),
+    ("gh-raspberrypi-linux-2909", "cut-80-indent"),
+    # a shortened kill line a mail reader wrapped before its sizes (`..., UID 0,` / `total-vm:...`),
+    # among few log lines
+    ("gh-apache-doris-3525", "word-wrap-80"),
 ]
 
 
