@@ -398,18 +398,12 @@ def _strip_prefix(line: str) -> tuple[str, str]:
 _TEXT_MARKS = frozenset(":|")
 
 
-def _continues_cut(physical: list[_Physical | None], before: list[str]) -> bool:
-    """Whether a line starting with a quote mark is the rest of the line before it instead: that
-    line has a log prefix, is long enough to have been cut (60 columns or more) and was not
-    quoted itself (a mail quotes every line of a reply; one mark on one line is the text's)."""
+def _after_long_prefixed(physical: list[_Physical | None]) -> bool:
+    """Whether the last entry has a log prefix and is long enough to have been cut (60 columns or
+    more): a line after it that starts with a quote mark may be its rest, when the line before was
+    not quoted itself (a mail quotes every line of a reply; one mark on one line is the text's)."""
     last = physical[-1] if physical else None
-    return (
-        last is not None
-        and bool(last.prefix)
-        and last.raw_length >= 60
-        and bool(before)
-        and not before[0].lstrip().startswith(_QUOTE_MARKS)
-    )
+    return last is not None and bool(last.prefix) and last.raw_length >= 60
 
 
 def line_content(raw: str) -> tuple[str, str]:
@@ -751,8 +745,9 @@ def normalise(text: str) -> Normalised:
             body, prefix = line_content(raw)
             if (
                 not prefix
+                and _after_long_prefixed(physical)  # (first: two attribute reads, the marks need a copy)
                 and (first in _TEXT_MARKS or (first.isspace() and raw.lstrip()[:1] in _TEXT_MARKS))
-                and _continues_cut(physical, raw_lines[number - 2 : number - 1])
+                and not raw_lines[number - 2].lstrip().startswith(_QUOTE_MARKS)
             ):
                 body = raw  # (`: gfp_mask=...`, `|__GFP_COLD)`: the rest of a cut line, not a quote)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
