@@ -581,6 +581,9 @@ _KILLED_TAIL = re.compile(
 )
 
 
+_KILLED_KINDS = frozenset({"KILLED", "KILLED_CUT"})  # (a set: one hash per line, not two compares)
+
+
 def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
     """``following`` holds the sizes of the kill line ``entry``, which shows none, or the rest of
     them after a comma (``_KILLED_TAIL``)."""
@@ -683,7 +686,9 @@ def _joined(run: list[_Physical], exact: bool | None, indent: str = "") -> str:
     return text
 
 
-def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tuple[int, str, Classified] | None:
+def _best_join(
+    run: list[_Physical], exact_first: bool, indent: str = "", lone: bool = False
+) -> tuple[int, str, Classified] | None:
     """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line;
     failing that, when the start is a log line the grammar does not know and its fragments carry
     no prefix (a wrap), the longest the grammar reads as a known line a person shortened (`/docker/x
@@ -693,8 +698,9 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
-        # (a continuation with a lead the indent does not remove: last, as a hanging indent of its own)
-        leads = any(part.lead.removeprefix(indent) for part in run[1:end])
+        # (with ``lone``, a prefixed line cut where no width could be read: a continuation's lead is
+        # tried last as a hanging indent of its own)
+        leads = lone and any(part.lead for part in run[1:end])
         for exact in (exact_first, not exact_first, None) if leads else (exact_first, not exact_first):
             text = _joined(run[:end], exact, indent)
             if text[:1] in ('"', "\u201c"):
@@ -833,7 +839,7 @@ def normalise(text: str) -> Normalised:
         # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the kind first: read already)
         summary_wrap = entry_kind == "OOM_SUMMARY" and entry.text.endswith(",") and _summary_tail(entry, following)
         # a kill line whose sizes sit on the next line (_KILLED_TAIL; the kind first, as above)
-        killed_wrap = (entry_kind == "KILLED" or entry_kind == "KILLED_CUT") and _killed_tail(entry, following)
+        killed_wrap = entry_kind in _KILLED_KINDS and _killed_tail(entry, following)
         if budget > 0 and (
             summary_wrap
             or killed_wrap
@@ -903,7 +909,7 @@ def normalise(text: str) -> Normalised:
             width = width if by_prefixed else _dominant_width(near, False)
             exact_first = summary_wrap or _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
             indent = _hanging_indent(near, width, by_prefixed)
-            best = _best_join(run, exact_first, indent)
+            best = _best_join(run, exact_first, indent, width is None and bool(entry.prefix))
             if best is not None:
                 used, text, classified = best
                 out.append(Line(entry.number, text, entry.prefix, classified))
@@ -919,11 +925,12 @@ def normalise(text: str) -> Normalised:
                 and entry_kind in loose
                 and entry.prefix
                 and not wrapped_known
-                and (prefixed_block[index - 1] or entry.raw_length == width or killed_wrap)
+                and (entry.raw_length == width or killed_wrap)
             ):
                 # A line a person shortened (a `_CUT` terminal) that a terminal cut at the width of
-                # the lines near it, or a reader wrapped among log lines or before the sizes of a
-                # kill line (`Killed process 18177 (palo_be), UID 0,` / `total-vm:70347780kB, ...`):
+                # the lines near it, or a kill line a reader wrapped before its sizes (`Killed
+                # process 18177 (palo_be), UID 0,` / `total-vm:70347780kB, ...`; not any line
+                # after it among log lines: a person's own words may follow their shortened line):
                 # when the grammar reads the whole as the same shortened line, it is that line with
                 # all its fields.
                 text = _joined(run, exact_first, indent)
