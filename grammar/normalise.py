@@ -393,6 +393,19 @@ def _strip_prefix(line: str) -> tuple[str, str]:
     return line[end:], line[:end]
 
 
+# Quote marks that are also kernel text: a terminal's cut may fall just before them
+# (`python3 invoked oom-killer` / `: gfp_mask=...`, `GFP_HIGHUSER_MOVABLE` / `|__GFP_COLD)`).
+_TEXT_MARKS = frozenset(":|")
+
+
+def _after_long_prefixed(physical: list[_Physical | None]) -> bool:
+    """Whether the last entry has a log prefix and is long enough to have been cut (60 columns or
+    more): a line after it that starts with a quote mark may be its rest, when the line before was
+    not quoted itself (a mail quotes every line of a reply; one mark on one line is the text's)."""
+    last = physical[-1] if physical else None
+    return last is not None and bool(last.prefix) and last.raw_length >= 60
+
+
 def line_content(raw: str) -> tuple[str, str]:
     """One physical line without quote marks, inline-code backticks and log prefixes: (text, prefix)."""
     # (lstrip copies the line: only a line starting with whitespace needs it)
@@ -568,12 +581,16 @@ _KILLED_TAIL = re.compile(
 )
 
 
+_KILLED_KINDS = frozenset({"KILLED", "KILLED_CUT"})  # (a set: one hash per line, not two compares)
+
+
 def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
-    """``following`` holds the sizes of the kill line ``entry``, which shows none (``_KILLED_TAIL``)."""
+    """``following`` holds the sizes of the kill line ``entry``, which shows none, or the rest of
+    them after a comma (``_KILLED_TAIL``)."""
     return (
         following is not None
         and not following.prefix
-        and "total-vm:" not in entry.text
+        and ("total-vm:" not in entry.text or entry.text.endswith(","))  # (or wrapped after a size's comma)
         and _KILLED_TAIL.fullmatch(following.text) is not None
     )
 
@@ -655,17 +672,23 @@ def _hyphenated(text: str) -> bool:
     return text.endswith("-") and text[-2:-1].isalnum()
 
 
-def _joined(run: list[_Physical], exact: bool, indent: str = "") -> str:
+def _joined(run: list[_Physical], exact: bool | None, indent: str = "") -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
-    ``indent``) or a word wrap."""
+    ``indent``), a word wrap, or (``exact`` None) a cut whose continuations' leads are all a hanging
+    indent of a width not read (a lone cut line among short ones: nothing to read it from)."""
     text = run[0].text
     for before, part in itertools.pairwise(run):
-        glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
+        if exact is None:
+            glue = before.trail
+        else:
+            glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
         text += glue + part.text
     return text
 
 
-def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tuple[int, str, Classified] | None:
+def _best_join(
+    run: list[_Physical], exact_first: bool, indent: str = "", lone: bool = False
+) -> tuple[int, str, Classified] | None:
     """Longest prefix of ``run`` (start + fragments) that the grammar reads as one known line;
     failing that, when the start is a log line the grammar does not know and its fragments carry
     no prefix (a wrap), the longest the grammar reads as a known line a person shortened (`/docker/x
@@ -675,7 +698,10 @@ def _best_join(run: list[_Physical], exact_first: bool, indent: str = "") -> tup
     for end in range(len(run), 1, -1):
         if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
             continue
-        for exact in (exact_first, not exact_first):
+        # (with ``lone``, a prefixed line cut where no width could be read: a continuation's lead is
+        # tried last as a hanging indent of its own)
+        leads = lone and any(part.lead for part in run[1:end])
+        for exact in (exact_first, not exact_first, None) if leads else (exact_first, not exact_first):
             text = _joined(run[:end], exact, indent)
             if text[:1] in ('"', "\u201c"):
                 # a kernel line a person set in double quotes, wrapped: the quotes are not the kernel's
@@ -723,6 +749,13 @@ def normalise(text: str) -> Normalised:
         # line starting with ":" but not ": " gets the same from it as from the plain branch)
         if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
             body, prefix = line_content(raw)
+            if (
+                not prefix
+                and _after_long_prefixed(physical)  # (first: two attribute reads, the marks need a copy)
+                and (first in _TEXT_MARKS or (first.isspace() and raw.lstrip()[:1] in _TEXT_MARKS))
+                and not raw_lines[number - 2].lstrip().startswith(_QUOTE_MARKS)
+            ):
+                body = raw  # (`: gfp_mask=...`, `|__GFP_COLD)`: the rest of a cut line, not a quote)
         else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
             end = prefix_end(raw, 0, plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
@@ -806,7 +839,7 @@ def normalise(text: str) -> Normalised:
         # the oom-kill summary wrapped after a comma (_SUMMARY_TAIL; the kind first: read already)
         summary_wrap = entry_kind == "OOM_SUMMARY" and entry.text.endswith(",") and _summary_tail(entry, following)
         # a kill line whose sizes sit on the next line (_KILLED_TAIL; the kind first, as above)
-        killed_wrap = entry_kind == "KILLED" and _killed_tail(entry, following)
+        killed_wrap = entry_kind in _KILLED_KINDS and _killed_tail(entry, following)
         if budget > 0 and (
             summary_wrap
             or killed_wrap
@@ -876,7 +909,7 @@ def normalise(text: str) -> Normalised:
             width = width if by_prefixed else _dominant_width(near, False)
             exact_first = summary_wrap or _hyphenated(entry.text) or (width is not None and entry.raw_length == width)
             indent = _hanging_indent(near, width, by_prefixed)
-            best = _best_join(run, exact_first, indent)
+            best = _best_join(run, exact_first, indent, width is None and bool(entry.prefix))
             if best is not None:
                 used, text, classified = best
                 out.append(Line(entry.number, text, entry.prefix, classified))
@@ -887,5 +920,24 @@ def normalise(text: str) -> Normalised:
                 out.append(Line(entry.number, _joined(run, exact_first, indent), entry.prefix))
                 index += len(run) - 1
                 continue
+            if (
+                entry_kind != OTHER
+                and entry_kind in loose
+                and entry.prefix
+                and not wrapped_known
+                and (entry.raw_length == width or killed_wrap)
+            ):
+                # A line a person shortened (a `_CUT` terminal) that a terminal cut at the width of
+                # the lines near it, or a kill line a reader wrapped before its sizes (`Killed
+                # process 18177 (palo_be), UID 0,` / `total-vm:70347780kB, ...`; not any line
+                # after it among log lines: a person's own words may follow their shortened line):
+                # when the grammar reads the whole as the same shortened line, it is that line with
+                # all its fields.
+                text = _joined(run, exact_first, indent)
+                reading = classify_fields(text)
+                if reading.kind == entry_kind:
+                    out.append(Line(entry.number, text, entry.prefix, reading))
+                    index += len(run) - 1
+                    continue
         out.append(_new_line(Line, (entry.number, entry.text, entry.prefix, classified)))
     return Normalised(lines=tuple(out), warnings=tuple(warnings), physical_lines=physical_lines)
