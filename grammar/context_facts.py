@@ -23,7 +23,7 @@ from lark import Lark
 from . import regexcache
 from .derived import derived
 from .facts import SourceLine
-from .lexicon import LALR_FAST_LOAD, alternation_text, ordered_terminals, table_cache, terminal_matcher
+from .lexicon import alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
 from .literal import rarest
 from .stamps import read_stamp
 
@@ -88,15 +88,7 @@ class ContextFacts:
 @cache
 def context_lexer() -> Lark:
     """The LALR parser of ``context.lark`` (built once per process; only its terminals are used)."""
-    return Lark.open_from_package(
-        "grammar",
-        "context.lark",
-        ("",),
-        parser="lalr",
-        lexer="basic",
-        cache=table_cache("context.lark"),
-        _plugins=LALR_FAST_LOAD,
-    )
+    return terminal_grammar("context.lark")
 
 
 def _derive_terminals() -> tuple[str, dict[str, str]]:

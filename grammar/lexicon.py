@@ -306,17 +306,24 @@ def oom_parser() -> Lark:
     )
 
 
-@cache
-def _prefix_grammar() -> Lark:
+def terminal_grammar(grammar: str) -> Lark:
+    """The LALR parser of ``grammar`` (a grammar file of this package) with Lark's basic lexer,
+    read with ``LALR_FAST_LOAD`` from its ``table_cache`` file: for the grammars whose terminals
+    alone are used (``prefixes.lark``, ``context.lark``)."""
     return Lark.open_from_package(
         "grammar",
-        "prefixes.lark",
+        grammar,
         ("",),
         parser="lalr",
         lexer="basic",
-        cache=table_cache("prefixes.lark"),
+        cache=table_cache(grammar),
         _plugins=LALR_FAST_LOAD,
     )
+
+
+@cache
+def _prefix_grammar() -> Lark:
+    return terminal_grammar("prefixes.lark")
 
 
 def ordered_terminals(parser: Lark) -> list[Any]:
