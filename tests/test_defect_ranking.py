@@ -113,6 +113,16 @@ def test_a_lone_kill_line_with_a_small_victim_reads_as_a_small_machine() -> None
     assert [code for code, _role in _ranked(MID_VICTIM)][:2] == ["OOM226", "OOM225"]
 
 
+def test_a_lone_kill_line_on_a_kernel_before_2_6_36_is_not_read_as_the_largest_task() -> None:
+    # badness() before 2.6.36 scored total_vm, CPU time, age and children (mm/oom_kill.c v2.6.35):
+    # its victim need not have held the most memory, so nothing follows from its size
+    data, _meta = load_case(SMALL_VICTIM)
+    boot = b"Linux version 2.6.35-32-generic (buildd@allspice) (gcc version 4.4.5) #67-Ubuntu SMP\n"
+    report = analyze(boot + data)
+    assert report.kernel == "2.6.35-32-generic"
+    assert "OOM226" not in [f.code for e in report.events for f in e.findings]
+
+
 def test_a_lone_kill_line_with_a_victim_of_a_gigabyte_or_more_stays_the_victims_growth() -> None:
     ranked = [code for code, _role in _ranked(LARGE_VICTIM)]
     assert "OOM226" not in ranked and ranked[0] == "OOM201"

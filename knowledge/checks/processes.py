@@ -495,8 +495,12 @@ def _small_machine(a: Analysis, p: dict[str, Any], held: int | None, adj: int | 
     victim: the machine ran out while its largest process held under 1 GB. That happens on a
     machine with little RAM and no swap for what it runs (a small VM, instance, droplet or board),
     or when the memory was outside processes (slab, tmpfs, HugeTLB), which only the memory report
-    or the machine's own figures tell apart: a prior, below 60 %, with what to paste next."""
+    or the machine's own figures tell apart: a prior, below 60 %, with what to paste next. Not on a
+    release printed before 2.6.36, whose badness() scored total_vm, CPU time, age and children
+    (mm/oom_kill.c v2.6.35), so its victim need not have held the most memory."""
     if a.ram_kb or adj is not None or held is None:
+        return None
+    if a.version is not None and a.version < (2, 6, 36):
         return None
     if not p["min_victim_kb"] <= held < p["max_victim_kb"]:
         return None
