@@ -131,6 +131,10 @@ TWENTYSECOND_WAVE = set((CORPUS / "TWENTYSECOND_WAVE.txt").read_text().split())
 # in public repositories, whose maintainer, operator or kernel developer gave the cause and the fix),
 # labelled the same way.
 TWENTYTHIRD_WAVE = set((CORPUS / "TWENTYTHIRD_WAVE.txt").read_text().split())
+# The cases of the twenty-fifth wave of 2026-12-07 (linux-mm and LKML threads read in public
+# repositories' copies of the lists, whose kernel developer gave the cause and the fix), labelled the
+# same way.
+TWENTYFIFTH_WAVE = set((CORPUS / "TWENTYFIFTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -191,6 +195,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | TWENTYFIRST_WAVE
             | TWENTYSECOND_WAVE
             | TWENTYTHIRD_WAVE
+            | TWENTYFIFTH_WAVE
         ]
     )
     assert total >= 60
@@ -627,3 +632,23 @@ def test_ranking_on_the_twentythird_wave_does_not_fall():
 # Raise as the diagnosis improves, never lower
 TWENTYTHIRD_WAVE_TOP1 = 1
 TWENTYTHIRD_WAVE_TOP3 = 2
+
+
+def test_ranking_on_the_twentyfifth_wave_does_not_fall():
+    """The twenty-fifth wave (TWENTYFIFTH_WAVE.txt): linux-mm and LKML threads (not GitHub) whose kernel
+    developer gave the cause and the fix - a 3.10 ARM board that panicked 'Out of memory and no
+    killable processes' after three kills (David Rientjes: every task was a kernel thread or had
+    oom_score_adj -1000), and a 2.6.18-rc1 boot-time OOM on a 32 GB NUMA-Q machine from alloc_fdtable()
+    sizing the fd table wrongly (Andrew Morton's alloc_fdtable-expansion-fix); one in fold 0 (counted,
+    never described); labelled before oomlens ran on them. The floors are what was reached when it was
+    added (2026-12-07)."""
+    _wave_holds("twenty-fifth", TWENTYFIFTH_WAVE, 3, TWENTYFIFTH_WAVE_TOP1, TWENTYFIFTH_WAVE_TOP3)
+
+
+# of 3 labelled (one in fold 0, counted, never named): 0 and 0 on 2026-12-07 when the wave was added (the
+# ARM panic after three score-0 kills, a 32-bit kernel, led with lowmem exhaustion, not the
+# oom_score_adj -1000 protection David Rientjes named; the NUMA-Q boot OOM, whose 'Killed process' line
+# with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
+# not the kernel defect). Raise as the diagnosis improves, never lower
+TWENTYFIFTH_WAVE_TOP1 = 0
+TWENTYFIFTH_WAVE_TOP3 = 0

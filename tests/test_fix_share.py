@@ -168,6 +168,14 @@ oom_badness() overflow - labelled before oomlens ran on them, one in fold 0) rea
 added (all cases 259/288, 257/284 without it; held-out 38/56, 37/55 without it, the wave's fold-0 case
 counted): the swapoff report got the machine's RAM and swap steps, not the caller of swapoff; the
 dbus-daemon kill from a cut task table got only the request for the whole report.
+The twenty-fifth wave (TWENTYFIFTH_WAVE.txt, 3 linux-mm and LKML threads, not GitHub, whose kernel
+developer gave the cause and the fix - among them a 3.10 ARM board's 'no killable processes' panic with
+every task oom_score_adj -1000 or a kernel thread, and a 2.6.18-rc1 boot-time OOM from alloc_fdtable()'s
+wrong size; one in fold 0, counted, never described - labelled before oomlens ran on them) reached 0/3
+when it was added (all cases 261/293, 261/290 without it; held-out 38/57, 38/56 without it, the wave's
+fold-0 case counted): the ARM panic (a 32-bit kernel) got the lowmem steps - a 64-bit kernel, what fills
+lowmem, vm.lowmem_reserve_ratio - not oom_score_adj; the NUMA-Q report got a request for its zone lines
+and the vmalloc-space steps, not the fd-table defect.
 """
 
 from __future__ import annotations
@@ -197,6 +205,7 @@ from oomcases import (
     thirteenth_wave,
     twelfth_wave,
     twentieth_wave,
+    twentyfifth_wave,
     twentyfirst_wave,
     twentysecond_wave,
     twentythird_wave,
@@ -356,6 +365,10 @@ TWENTYSECOND_WAVE_FLOOR = 2
 # never named) with an expert fix among the first three steps, reached on 2026-12-07 when it was added;
 # never lowered.
 TWENTYTHIRD_WAVE_FLOOR = 2
+# cases of the twenty-fifth wave (TWENTYFIFTH_WAVE.txt, linux-mm and LKML threads whose kernel developer gave
+# the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix
+# among the first three steps: 0 of 3 when it was added (2026-12-07); never lowered.
+TWENTYFIFTH_WAVE_FLOOR = 0
 
 
 def first_steps(case: str, count: int = 3) -> list[str]:
@@ -436,6 +449,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= twentysecond
     twentythird = twentythird_wave()
     later |= twentythird
+    twentyfifth = twentyfifth_wave()
+    later |= twentyfifth
     first = [(c, ok) for c, ok in scored if c not in later]
     first_held = [(c, ok) for c, ok in first if is_held_out(c)]
     first_held_share = sum(ok for _, ok in first_held) / max(1, len(first_held))
@@ -465,6 +480,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("twenty-first", twentyfirst, TWENTYFIRST_WAVE_FLOOR),
         ("twenty-second", twentysecond, TWENTYSECOND_WAVE_FLOOR),
         ("twenty-third", twentythird, TWENTYTHIRD_WAVE_FLOOR),
+        ("twenty-fifth", twentyfifth, TWENTYFIFTH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:
         wave = [(c, ok) for c, ok in scored if c in cases]
