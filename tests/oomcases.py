@@ -48,6 +48,7 @@ WAVES = (
     "TWENTYFIRST",
     "TWENTYSECOND",
     "TWENTYTHIRD",
+    "TWENTYFOURTH",
     "TWENTYFIFTH",
 )
 
@@ -171,6 +172,11 @@ def twentysecond_wave() -> set[str]:
 def twentythird_wave() -> set[str]:
     """Cases added in the twenty-third wave of 2026-12-07 (tests/corpus/TWENTYTHIRD_WAVE.txt)."""
     return _wave("TWENTYTHIRD")
+
+
+def twentyfourth_wave() -> set[str]:
+    """Cases added in the twenty-fourth wave of 2026-12-07 (tests/corpus/TWENTYFOURTH_WAVE.txt)."""
+    return _wave("TWENTYFOURTH")
 
 
 def twentyfifth_wave() -> set[str]:

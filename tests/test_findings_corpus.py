@@ -131,6 +131,9 @@ TWENTYSECOND_WAVE = set((CORPUS / "TWENTYSECOND_WAVE.txt").read_text().split())
 # in public repositories, whose maintainer, operator or kernel developer gave the cause and the fix),
 # labelled the same way.
 TWENTYTHIRD_WAVE = set((CORPUS / "TWENTYTHIRD_WAVE.txt").read_text().split())
+# The cases of the twenty-fourth wave of 2026-12-07 (GitHub issues whose thread gives the cause and the fix,
+# with or after the maintainer's answer), labelled the same way.
+TWENTYFOURTH_WAVE = set((CORPUS / "TWENTYFOURTH_WAVE.txt").read_text().split())
 # The cases of the twenty-fifth wave of 2026-12-07 (linux-mm and LKML threads read in public
 # repositories' copies of the lists, whose kernel developer gave the cause and the fix), labelled the
 # same way.
@@ -195,6 +198,7 @@ def test_ranking_on_cases_added_since_does_not_fall():
             | TWENTYFIRST_WAVE
             | TWENTYSECOND_WAVE
             | TWENTYTHIRD_WAVE
+            | TWENTYFOURTH_WAVE
             | TWENTYFIFTH_WAVE
         ]
     )
@@ -632,6 +636,23 @@ def test_ranking_on_the_twentythird_wave_does_not_fall():
 # Raise as the diagnosis improves, never lower
 TWENTYTHIRD_WAVE_TOP1 = 1
 TWENTYTHIRD_WAVE_TOP3 = 2
+
+
+def test_ranking_on_the_twentyfourth_wave_does_not_fall():
+    """The twenty-fourth wave (TWENTYFOURTH_WAVE.txt): GitHub issues whose thread gives the cause and the
+    fix - Jenkins X's pipelinerunner pod, whose 256Mi memory-cgroup limit killed yum (two old-format kill
+    lines in a code fence; the limit raised to 512Mi, then in the chart), and PhotoPrism's indexer killed
+    on a Docker host without swap (one kill line retyped by hand; the maintainer's troubleshooting guide,
+    then swap added); both in folds 1-4; labelled before oomlens ran on them. The floors are what was
+    reached when it was added (2026-12-07)."""
+    _wave_holds("twenty-fourth", TWENTYFOURTH_WAVE, 2, TWENTYFOURTH_WAVE_TOP1, TWENTYFOURTH_WAVE_TOP3)
+
+
+# of 2 labelled (both in folds 1-4): 1 and 1 on 2026-12-07 when the wave was added (the pipelinerunner pod
+# leads with memcg_limit; PhotoPrism's lone kill line, which shows no swap figures, led with the process's
+# own size, process_hog, not ram_exhausted_no_swap). Raise as the diagnosis improves, never lower
+TWENTYFOURTH_WAVE_TOP1 = 1
+TWENTYFOURTH_WAVE_TOP3 = 1
 
 
 def test_ranking_on_the_twentyfifth_wave_does_not_fall():

@@ -168,6 +168,11 @@ oom_badness() overflow - labelled before oomlens ran on them, one in fold 0) rea
 added (all cases 259/288, 257/284 without it; held-out 38/56, 37/55 without it, the wave's fold-0 case
 counted): the swapoff report got the machine's RAM and swap steps, not the caller of swapoff; the
 dbus-daemon kill from a cut task table got only the request for the whole report.
+The twenty-fourth wave (TWENTYFOURTH_WAVE.txt, 2 GitHub issues whose thread gives the cause and the fix
+- Jenkins X's pipelinerunner pod killed at its 256Mi memory-cgroup limit, raised to 512Mi; PhotoPrism's
+indexer killed on a Docker host without swap, fixed by adding swap - labelled before oomlens ran on them,
+none in fold 0) reached 2/2 when it was added (all cases 263/292, 261/290 without it; held-out unchanged
+at 38/56).
 The twenty-fifth wave (TWENTYFIFTH_WAVE.txt, 3 linux-mm and LKML threads, not GitHub, whose kernel
 developer gave the cause and the fix - among them a 3.10 ARM board's 'no killable processes' panic with
 every task oom_score_adj -1000 or a kernel thread, and a 2.6.18-rc1 boot-time OOM from alloc_fdtable()'s
@@ -207,6 +212,7 @@ from oomcases import (
     twentieth_wave,
     twentyfifth_wave,
     twentyfirst_wave,
+    twentyfourth_wave,
     twentysecond_wave,
     twentythird_wave,
 )
@@ -365,6 +371,10 @@ TWENTYSECOND_WAVE_FLOOR = 2
 # never named) with an expert fix among the first three steps, reached on 2026-12-07 when it was added;
 # never lowered.
 TWENTYTHIRD_WAVE_FLOOR = 2
+# cases of the twenty-fourth wave (TWENTYFOURTH_WAVE.txt, GitHub issues whose thread gives the cause and
+# the fix, labelled the same way; none in fold 0) with an expert fix among the first three steps, reached
+# on 2026-12-07 when it was added; never lowered.
+TWENTYFOURTH_WAVE_FLOOR = 2
 # cases of the twenty-fifth wave (TWENTYFIFTH_WAVE.txt, linux-mm and LKML threads whose kernel developer gave
 # the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix
 # among the first three steps: 0 of 3 when it was added (2026-12-07); never lowered.
@@ -449,6 +459,8 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
     later |= twentysecond
     twentythird = twentythird_wave()
     later |= twentythird
+    twentyfourth = twentyfourth_wave()
+    later |= twentyfourth
     twentyfifth = twentyfifth_wave()
     later |= twentyfifth
     first = [(c, ok) for c, ok in scored if c not in later]
@@ -480,6 +492,7 @@ def test_expert_fix_share_in_the_first_three_steps() -> None:
         ("twenty-first", twentyfirst, TWENTYFIRST_WAVE_FLOOR),
         ("twenty-second", twentysecond, TWENTYSECOND_WAVE_FLOOR),
         ("twenty-third", twentythird, TWENTYTHIRD_WAVE_FLOOR),
+        ("twenty-fourth", twentyfourth, TWENTYFOURTH_WAVE_FLOOR),
         ("twenty-fifth", twentyfifth, TWENTYFIFTH_WAVE_FLOOR),
     )
     for name, cases, floor in floors:

@@ -40,6 +40,10 @@ LABEL_DISAGREEMENTS = {
     # The kill line was machine-translated in the post ("Process stopped ... liquid=999"): no kernel
     # prints it, so its rss figures are not read as a kill line.
     "gh-moby-moby-47418": "the kill line is a browser translation, not a line any kernel prints",
+    # The kill line was retyped by hand ('Out of Memory', 'annon-rss:1448384kB2', 'pgtables:3620kb'): the
+    # label reads the anonymous RSS the poster gives under a misspelt name; no kernel prints that field.
+    "gh-photoprism-photoprism-2064": "killed_anon_rss_kb: the paste gives it as 'annon-rss:1448384kB2', a field "
+    "name no kernel prints",
     # `do_async_page_fault` frames exist on x86-32 too (entry_32.S); the paste has no zone report.
     "gh-openzfs-zfs-14686": "arch 'x86_64' rests on fault frames x86-32 prints as well, with no zone report",
     # The kernel prints the task name as given ("oom02:4586"); the label splits a pid out of it and
