@@ -99,8 +99,9 @@ def _clues(a: Analysis) -> dict[str, Any]:
 def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str]:
     """Why the caller of this failed request copes with the failure (OOM501): __GFP_NORETRY, a
     request that may neither reclaim nor dip into reserves (GFP_NOWAIT), a vmalloc fallback, a
-    caller that retries at a smaller order, a network receive refill that retries later, or an atomic single-page socket-buffer allocation
-    whose failure drops one packet. ``evidence`` gets the caller lines when given."""
+    caller that retries at a smaller order, a network receive refill that retries later, or an
+    atomic single-page socket-buffer allocation whose failure drops one packet. ``evidence`` gets
+    the caller lines when given."""
     gfp = a.gfp
     order = a.order or 0
     clue = _clues(a)
