@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from oomcases import WAVES, wave_cases, waves_from
 
 from bot.pipeline import analyze
 from knowledge.catalogue import CATEGORIES
@@ -63,81 +64,6 @@ def _ranked(case_id: str) -> list[str]:
 # The 123 cases the diagnosis was built and its thresholds set on before 2026-12-06 (the shared
 # corpus of that date). Cases added since are public pastes no rule was written for in advance.
 BASELINE = set((CORPUS / "BASELINE.txt").read_text().split())
-# The 25 cases added in the second wave of 2026-12-06, sought out in the categories the product
-# was weakest in (kernel defects, old network atomic failures, fragments holding only a kill
-# score). A floor measured on one set of cases holds for that set; a new, deliberately harder
-# set is measured by its own floor rather than diluting the old one's.
-SECOND_WAVE = set((CORPUS / "SECOND_WAVE.txt").read_text().split())
-# The 14 cases of the third wave of 2026-12-06: public threads whose expert gave a fix, labelled
-# before oomlens was run on any of them. Measured by their own floor, like the second wave.
-THIRD_WAVE = set((CORPUS / "THIRD_WAVE.txt").read_text().split())
-# The 11 cases of the fourth wave of 2026-12-06, labelled the same way as the third.
-FOURTH_WAVE = set((CORPUS / "FOURTH_WAVE.txt").read_text().split())
-# The 20 cases of the fifth wave of 2026-12-06, labelled the same way.
-FIFTH_WAVE = set((CORPUS / "FIFTH_WAVE.txt").read_text().split())
-# The cases of the sixth wave of 2026-12-06, labelled the same way.
-SIXTH_WAVE = set((CORPUS / "SIXTH_WAVE.txt").read_text().split())
-# The cases of the seventh wave of 2026-12-06, labelled the same way.
-SEVENTH_WAVE = set((CORPUS / "SEVENTH_WAVE.txt").read_text().split())
-# The cases of the eighth wave of 2026-12-06 (mailing lists and a vendor engineer's blog), labelled the same way.
-EIGHTH_WAVE = set((CORPUS / "EIGHTH_WAVE.txt").read_text().split())
-# The cases of the ninth wave of 2026-12-06 (GitHub issues and pull requests, a blog post kept in a
-# repository), labelled the same way.
-NINTH_WAVE = set((CORPUS / "NINTH_WAVE.txt").read_text().split())
-# The cases of the tenth wave of 2026-12-06 (vendor knowledge bases, Q&A sites, forums, distro bug
-# trackers; not GitHub), labelled the same way.
-TENTH_WAVE = set((CORPUS / "TENTH_WAVE.txt").read_text().split())
-# The cases of the eleventh wave of 2026-12-06 (mailing lists: reports, patches and replies with the
-# expert's fix; not GitHub), labelled the same way.
-ELEVENTH_WAVE = set((CORPUS / "ELEVENTH_WAVE.txt").read_text().split())
-# The cases of the twelfth wave of 2026-12-07 (a Kubernetes blog post, a router's GitHub issue, an ARM
-# mailing-list report), labelled the same way.
-TWELFTH_WAVE = set((CORPUS / "TWELFTH_WAVE.txt").read_text().split())
-# The cases of the thirteenth wave of 2026-12-07 (GitHub issues whose fix is the application's own
-# lever or release), labelled the same way.
-THIRTEENTH_WAVE = set((CORPUS / "THIRTEENTH_WAVE.txt").read_text().split())
-# The cases of the fourteenth wave of 2026-12-07 (GitHub issues of infrastructure projects whose
-# maintainers gave the fix), labelled the same way.
-FOURTEENTH_WAVE = set((CORPUS / "FOURTEENTH_WAVE.txt").read_text().split())
-# The cases of the fifteenth wave of 2026-12-07 (GitHub issues whose maintainers gave the fix: an init
-# system's cgroup write, a monitoring server's own queries, a test suite's evaluation), labelled the
-# same way.
-FIFTEENTH_WAVE = set((CORPUS / "FIFTEENTH_WAVE.txt").read_text().split())
-# The cases of the sixteenth wave of 2026-12-07 (Q&A sites, blogs and vendor knowledge bases whose
-# expert or author gave the cause and the fix), labelled the same way.
-SIXTEENTH_WAVE = set((CORPUS / "SIXTEENTH_WAVE.txt").read_text().split())
-# The cases of the seventeenth wave of 2026-12-07 (kernel mailing lists: reports of a kernel or driver
-# defect whose fix is an upstream commit the maintainer applied), labelled the same way.
-SEVENTEENTH_WAVE = set((CORPUS / "SEVENTEENTH_WAVE.txt").read_text().split())
-# The cases of the eighteenth wave of 2026-12-07 (GitHub issues and pull requests whose maintainers gave
-# the cause and the fix: kernel-module defects fixed by a module release, container limits met with the
-# workload's own memory lever), labelled the same way.
-EIGHTEENTH_WAVE = set((CORPUS / "EIGHTEENTH_WAVE.txt").read_text().split())
-# The cases of the nineteenth wave of 2026-12-07 (kernel mailing lists: threads that end with a fix or a
-# maintainer's verdict - a driver or kernel allocation fixed by a commit, a harmless failure of a caller
-# with a fallback), labelled the same way.
-NINETEENTH_WAVE = set((CORPUS / "NINETEENTH_WAVE.txt").read_text().split())
-# The cases of the twentieth wave of 2026-12-07 (Q&A sites, forums and blogs read in public
-# repositories, whose expert or author gave the cause and the fix), labelled the same way.
-TWENTIETH_WAVE = set((CORPUS / "TWENTIETH_WAVE.txt").read_text().split())
-# The cases of the twenty-first wave of 2026-12-07 (GitHub issues whose maintainers gave the cause and
-# the fix: node VMs and container limits too small for Prometheus, a machine too small for an
-# osm2pgsql import, an application leak fixed in its next release), labelled the same way.
-TWENTYFIRST_WAVE = set((CORPUS / "TWENTYFIRST_WAVE.txt").read_text().split())
-# The cases of the twenty-second wave of 2026-12-07 (kernel bug trackers: bugzilla.kernel.org reports
-# forwarded to linux-mm whose thread ends with a fix), labelled the same way.
-TWENTYSECOND_WAVE = set((CORPUS / "TWENTYSECOND_WAVE.txt").read_text().split())
-# The cases of the twenty-third wave of 2026-12-07 (GitHub issues and kernel mailing-list threads read
-# in public repositories, whose maintainer, operator or kernel developer gave the cause and the fix),
-# labelled the same way.
-TWENTYTHIRD_WAVE = set((CORPUS / "TWENTYTHIRD_WAVE.txt").read_text().split())
-# The cases of the twenty-fourth wave of 2026-12-07 (GitHub issues whose thread gives the cause and the fix,
-# with or after the maintainer's answer), labelled the same way.
-TWENTYFOURTH_WAVE = set((CORPUS / "TWENTYFOURTH_WAVE.txt").read_text().split())
-# The cases of the twenty-fifth wave of 2026-12-07 (linux-mm and LKML threads read in public
-# repositories' copies of the lists, whose kernel developer gave the cause and the fix), labelled the
-# same way.
-TWENTYFIFTH_WAVE = set((CORPUS / "TWENTYFIFTH_WAVE.txt").read_text().split())
 
 
 def _ranking(case_ids: list[str]) -> tuple[int, int, int]:
@@ -170,411 +96,276 @@ def test_ranking_on_cases_added_since_does_not_fall():
     154/169 (91 %). After the partial-paste pointers (OOM103/OOM702, OOM125, OOM303), OOM224,
     OOM502 and the kill score without RAM: top-1 62/71 (87 %), top-3 67/71 (94 %). These floors
     keep what was reached; raise them as the diagnosis improves."""
-    top1, top3, total = _ranking(
-        [
-            c
-            for c in CASE_IDS
-            if c
-            not in BASELINE
-            | SECOND_WAVE
-            | THIRD_WAVE
-            | FOURTH_WAVE
-            | FIFTH_WAVE
-            | SIXTH_WAVE
-            | SEVENTH_WAVE
-            | EIGHTH_WAVE
-            | NINTH_WAVE
-            | TENTH_WAVE
-            | ELEVENTH_WAVE
-            | TWELFTH_WAVE
-            | THIRTEENTH_WAVE
-            | FOURTEENTH_WAVE
-            | FIFTEENTH_WAVE
-            | SIXTEENTH_WAVE
-            | SEVENTEENTH_WAVE
-            | EIGHTEENTH_WAVE
-            | NINETEENTH_WAVE
-            | TWENTIETH_WAVE
-            | TWENTYFIRST_WAVE
-            | TWENTYSECOND_WAVE
-            | TWENTYTHIRD_WAVE
-            | TWENTYFOURTH_WAVE
-            | TWENTYFIFTH_WAVE
-        ]
-    )
+    top1, top3, total = _ranking([c for c in CASE_IDS if c not in BASELINE | waves_from("SECOND")])
     assert total >= 60
     assert top1 / total >= 0.87, (top1, total)
     assert top3 / total >= 0.94, (top3, total)
 
 
-def _wave_holds(name: str, wave: set[str], cases: int, top1_floor: int, top3_floor: int) -> None:
+# The ranking floors of each wave added after the baseline (tests/corpus/<NAME>_WAVE.txt, oomcases.WAVES):
+# (labelled cases at least, top-1 floor, top-3 floor), each what was reached when the wave was added or
+# since; raise as the diagnosis improves, never lower. Above each row: what the wave holds and how its
+# floors came to be. A floor measured on one set of cases holds for that set; a new, deliberately harder
+# set is measured by its own floor rather than diluting the old one's.
+WAVE_RANKING: dict[str, tuple[int, int, int]] = {
+    # The second wave (SECOND_WAVE.txt) was sought out in the categories the diagnosis was weakest in. On 2026-12-06,
+    # after the parser read all of it, the floors below are what was reached; issue 9's 90 % top-1 is over the whole
+    # corpus (score.py), not asserted per wave.
+    # of 9 labelled, reached on 2026-12-06 (3 before the last diagnosis fixes, 6 before the evening's); raise as the
+    # diagnosis improves, never lower
+    "SECOND": (8, 7, 7),
+    # The third wave (THIRD_WAVE.txt): threads whose expert gave a fix, mostly kernel and driver defects behind high-
+    # order allocation failures, labelled before oomlens ran on them. The floors are what was reached when they were
+    # added (2026-12-06).
+    # of 14 labelled, reached on 2026-12-06 when the wave was added; raise as the diagnosis improves, never lower
+    # (8 and 9 when it was added; 9 and 10 with OOM130 on costly orders; 11 and 12 with the kernel-side
+    # rules of wt-defects: HighMem evidence for OOM101, GFP_NOIO's missing compaction, OOM225)
+    # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
+    "THIRD": (14, 12, 13),
+    # The fourth wave (FOURTH_WAVE.txt): threads whose expert gave a fix (application leaks, a container limit, old
+    # kernel and module defects, atomic failures), labelled before oomlens ran on them. The floors are what was
+    # reached when they were added (2026-12-06).
+    # of 11 labelled, reached on 2026-12-06 when the wave was added (5 and 5 of the first 8; the last 3
+    # all first); raise as the diagnosis improves, never lower
+    # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
+    "FOURTH": (11, 9, 9),
+    # The fifth wave (FIFTH_WAVE.txt): threads and pull requests whose expert gave a fix (two application leaks fixed
+    # by a release or a rollback, an exFAT module's high-order allocation fixed by a commit, two container limits, one
+    # of them PostgreSQL's shared_buffers sized for the host; then nine kernel-list threads of 2002-2009: six kernel
+    # or driver defects fixed by a patch, behind high-order, atomic, DMA-zone and lowmem failures, one harmless driver
+    # fallback, two atomic failures answered with min_free_kbytes; then an OSS sound and an amdgpu driver allocation,
+    # a KVM GFP_DMA32 page under a node-1 cpuset, a vendor KB's benign order-2 warning, netfilter's __GFP_NORETRY
+    # vmalloc fixed by a patch, a Linode kernel's order-4 network failures fixed by a newer kernel), labelled before
+    # oomlens ran on them. The floors are what was reached when they were added (2026-12-06).
+    # of 20 labelled, reached on 2026-12-06 when the wave was added (4 and 4 of the first 5, then 5 and 8
+    # of the nine kernel-list threads, then 2 and 3 of the six added last: the KVM cpuset case ranks
+    # overcommit first, the SUSE KB's benign warning and the Linode case rank fragmentation first, the
+    # lone netfilter vmalloc failure line ranks nothing); 12 and 16 once OOM301 named the cpuset that
+    # leaves out the DMA32 zone's node (the KVM case), 13 and 17 once OOM609 read the lone partial
+    # __GFP_NORETRY vmalloc failure; raise as the diagnosis improves, never lower
+    # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
+    "FIFTH": (20, 14, 18),
+    # The sixth wave (SIXTH_WAVE.txt): an OpenZFS commit whose message quotes an order-2 OOM on fragmented memory from
+    # the module's contiguous zfs_cmd_t allocation (fixed by vmem in 2.2.0), a mergerfs daemon killed four times with
+    # almost no RSS, which its maintainer protected with its own oom_score_adj (2.41.0), a 2.6.29 guest whose
+    # virtio_net never refilled its receive ring after a GFP_ATOMIC failure (fixed by the maintainer's refill-on-OOM
+    # patch), a DRM patch mail quoting a harmless huge-page failure, and a 3.8-rc order-4 partition-scan allocation
+    # fixed by moving it to vzalloc; then three memory-cgroup OOMs caused in the kernel or by writeback (MGLRU no
+    # longer waking the flushers for cgroup v1, a soft lockup after a memcg kill on UP kernels, a v1 memcg full of
+    # dirty pages with no writeback started); labelled before oomlens ran on them. The floors are what was reached
+    # over the whole wave (2026-12-06).
+    # of 5 labelled, reached on 2026-12-06 when the wave was added (1 and 1 of the first 2: the OpenZFS
+    # case ranks fragmentation first, the mergerfs kill lines rank memcg_limit first and nothing of
+    # oom_score_adj; then 2 and 2 of the last 3, two of them in fold 0: the virtio_net refill defect ranks
+    # watermarks and a harmless failure, not the driver); raise as the diagnosis improves, never lower.
+    # 4 and 4 of 8 when the last three (corpus9) were added: the first five had reached 4 and 4 by then,
+    # and the three memcg cases all rank memcg_limit first (their experts: kernel_bug, dirty_writeback_stall);
+    # 6 and 6 once the two groups full of dirty page cache ranked OOM404 (dirty_writeback_stall) first
+    # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
+    "SIXTH": (8, 7, 7),
+    # The seventh wave (SEVENTH_WAVE.txt): GitHub issues and pull requests whose expert gave a fix: rkt pods of a
+    # failing kubelet piling up on CoreOS, open-vm-tools' vmtoolsd leak on an OpenWrt VM, MatrixOne's mo-service
+    # growing under TPC-H, four memory-cgroup limits (ironcore's machinepoollet, El Carro's operator, a sysbox-runc
+    # test container, runc's CVE-2019-5736 memfd copy in 10 MiB test containers), and two fold-0 cases (counted, never
+    # described); labelled before oomlens ran on them. The floors are what was reached over the whole wave
+    # (2026-12-06).
+    # of 9 labelled, reached on 2026-12-06 when the wave was added (4 and 4: the three container limits
+    # read from a memcg header or kill line rank memcg_limit first and the CoreOS case process_hog; the
+    # MatrixOne kill line under a cut task table ranks nothing, the order-1 fork OOM without a memory
+    # report ranks fragmentation, runc's cut memcg trace reads as a global kill and ranks process_hog);
+    # 5 and 5 once a kill line's victim missing from a cut tail of the task table was read as the hog
+    # (the MatrixOne case); raise as the diagnosis improves, never lower
+    # 7 and 7 once orders 1-3 were read like order 0 and OOM405 read container headers
+    "SEVENTH": (9, 7, 7),
+    # The eighth wave (EIGHTH_WAVE.txt): mailing-list threads and a vendor engineer's blog whose expert gave a fix -
+    # an Ubuntu 4.15 discard loop filling kmalloc-256, the 2011 oom_badness() int overflow scoring a 92 GB hog 1, a
+    # 3.13-rc1 memcg charge bypass (score 1010), an i686 reiserfsck with no swap, a memcg list_lru order-5 array and
+    # an SMB fallocate order-8 buffer moved to kvmalloc, a test program's mlockall() locking half of RAM, and
+    # netfilter NAT's whole-skb copy behind order-3 atomic failures; labelled before oomlens ran on them. The floors
+    # are what was reached when they were added (2026-12-06).
+    # of 8 labelled, reached on 2026-12-06 (two of them in fold 0, counted, never named): 4 and 4 when
+    # the wave was added (the headerless discard-loop report ranks process_hog, the i686 no-swap kill
+    # nothing but 'unknown', the overflowed score and the memcg score above 1000 rank process_hog and
+    # memcg_limit; their experts: kernel_bug); 5 and 7 once OOM202 read the pre-2.6.28 no-swap kill and
+    # OOM602 the impossible kill scores (kernel_bug second and third); 6 and 8 once OOM220 read the
+    # discard-loop report's slab table (slab_unreclaimable_leak first); raise as the diagnosis improves,
+    # never lower
+    "EIGHTH": (8, 6, 8),
+    # The ninth wave (NINTH_WAVE.txt): GitHub threads and a blog post whose expert gave a fix - Docker's veth queue
+    # array (an order-4 kmalloc per possible CPU) fixed in 6.8 and the 5.15/6.1/6.6/6.7 stable releases, an order-4
+    # failure of the docker client on a 3.10 RHEL kernel (update the kernel), a Vagrant VM too small for a ruby build
+    # (more VM memory), a swapless CentOS machine killing yum (add swap), Pulsar's integration-test JVM containers
+    # outgrowing the CI runner (lower their memory settings), and an order-1 atomic failure on CentOS 6 whose
+    # maintainer gave only the update path (category unknown, not ranked); labelled before oomlens ran on them, one of
+    # them in fold 0 (counted, never described). The floors are what was reached when they were added (2026-12-06).
+    # of 5 labelled (the sixth case's expert gave no cause), reached on 2026-12-06 when the wave was added;
+    # raise as the diagnosis improves, never lower
+    # (3 and 3: the two kill-line-only pastes of machines too small for their workload - a Vagrant VM, a
+    # swapless CentOS host - rank process_hog; their experts: ram_exhausted_no_swap)
+    "NINTH": (5, 3, 3),
+    # The tenth wave (TENTH_WAVE.txt): a Microsoft Azure support article whose engineers traced a Linux VM that could
+    # not boot (a netconfig kill, then `System is deadlocked on memory`) to vm.nr_hugepages reserving the VM's memory;
+    # labelled before oomlens ran on it. The floors are what was reached when it was added (2026-12-06).
+    # of 1 labelled (none in fold 0), reached on 2026-12-06 when the wave was added: the hugepages
+    # reservation ranks first; raise as the diagnosis improves, never lower
+    "TENTH": (1, 1, 1),
+    # The eleventh wave (ELEVENTH_WAVE.txt): mailing-list reports, patches and replies whose expert gave a fix - a
+    # 2.6.35 ARM device's order-3 kmalloc on fragmented memory with no swap (CONFIG_COMPACTION), zoned btrfs's order-6
+    # zones array at mount (kvcalloc, 6.1), a 3.19 no-MMU page leak (mm/nommu: fix memory leak), an i686 stk1160
+    # capture driver's order-6 buffer on fragmented memory (its keep_buffers option), a 6.10 dma-fence merge that
+    # multiplied fences until an order-7 array failed (sort fences in dma_fence_unwrap_merge), and a fold-0 case
+    # (counted, never described); labelled before oomlens ran on them. The floors are what was reached when they were
+    # added (2026-12-06).
+    # of 6 labelled (two in fold 0, counted, never named), reached on 2026-12-06 when the wave was
+    # added; raise as the diagnosis improves, never lower
+    # (5 and 5: the no-MMU page leak, whose leak shows only in the poster's free(1) runs, ranks
+    # fragmentation_high_order; its expert: kernel_bug); 5 and 6 once OOM602 read its report's
+    # '-46 pages shared' (a page total below zero: reference counts that went negative)
+    "ELEVENTH": (6, 5, 6),
+    # The twelfth wave (TWELFTH_WAVE.txt): a Kubernetes JVM pod killed at its 512Mi memcg limit (a blog post, fixed by
+    # a 1Gi limit), an AREDN MikroTik router whose dnsmasq ate its 64 MB (the tail of the report only) and Russell
+    # King's 3.16 ARM order-2 OOM with free memory only in lowmem CMA pageblocks; labelled before oomlens ran on them.
+    # The floors are what was reached when they were added (2026-12-07).
+    # of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added; raise as the
+    # diagnosis improves, never lower
+    "TWELFTH": (3, 1, 1),
+    # The thirteenth wave (THIRTEENTH_WAVE.txt): GitHub issues whose fix is the workload's own lever or release -
+    # FedTree built with an unbounded `make -j` on a 16 GB laptop filled RAM and its 2 GB of swap (the paste: the end
+    # of Mem-Info and an empty task table), fixed by the reporter with `make -j 4`; influxd killed during a bulk load
+    # (two RHEL 6 kill lines), whose maintainers pointed to the next release's cache limits or more RAM; labelled
+    # before oomlens ran on them. The floors are what was reached when they were added (2026-12-07).
+    # of 2 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: swap_exhausted and
+    # process_hog rank first; raise as the diagnosis improves, never lower
+    "THIRTEENTH": (2, 2, 2),
+    # The fourteenth wave (FOURTEENTH_WAVE.txt): GitHub issues of infrastructure projects whose maintainers gave the
+    # fix; one case, in fold 0 (counted, never described); labelled before oomlens ran on it. The floors are what was
+    # reached when it was added (2026-12-07).
+    # of 1 labelled (in fold 0, counted, never named), reached on 2026-12-07 when the wave was added;
+    # raise as the diagnosis improves, never lower
+    "FOURTEENTH": (1, 1, 1),
+    # The fifteenth wave (FIFTEENTH_WAVE.txt): GitHub issues whose maintainers gave the fix - OpenRC's openrc-run.sh
+    # setting a service's cgroup v2 memory.max to 0 (a memcg OOM raised by the memory.max write itself; fixed in
+    # OpenRC 0.43), a Prometheus 2.0 server OOMed by a day-long avg_over_time over every series (shorter, fewer
+    # queries or more RAM), and nix-build killed at 6 GB evaluating the NixOS installer tests on a 16 GB desktop (a
+    # machine with more RAM); labelled before oomlens ran on them. The floors are what was reached when they were
+    # added (2026-12-07).
+    # of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: memcg_limit and
+    # process_hog rank first; raise as the diagnosis improves, never lower
+    "FIFTEENTH": (3, 3, 3),
+    # The sixteenth wave (SIXTEENTH_WAVE.txt): Q&A sites, blogs and vendor knowledge bases whose expert or author gave
+    # the cause and the fix; three blog posts, all in folds 1-4; labelled before oomlens ran on them. The floors are
+    # what was reached when it was added (2026-12-07).
+    # of 3 labelled, reached on 2026-12-07 when the wave was added (the droplet postmortem's lone kill
+    # line, a 133 MiB victim, names no cause); raise as the diagnosis improves, never lower
+    "SIXTEENTH": (3, 2, 2),
+    # The seventeenth wave (SEVENTEENTH_WAVE.txt): kernel mailing-list reports of a kernel or driver defect whose fix
+    # is an upstream commit the maintainer applied; labelled before oomlens ran on them. The floors are what was
+    # reached when it was added (2026-12-07).
+    # of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added; raise as the
+    # diagnosis improves, never lower
+    "SEVENTEENTH": (2, 2, 2),
+    # The eighteenth wave (EIGHTEENTH_WAVE.txt): GitHub issues whose maintainers gave the cause and the fix - Open
+    # CAS's cas_cache module starting a cache the RAM could not hold (an over-optimistic free-memory check, reverted
+    # in PR #631), an NVIDIA 455 nvidia-modeset order-4 kmalloc failing under picom (kvmalloc in driver 460), three
+    # container limits met with the workload's own lever (Kibana's node heap capped with --max-old-space-size, twice;
+    # consul-k8s's init container limit raised above the binary its cp copies), and minikube's mysqld sized by the
+    # open-files limit its v1.5 ISO raised (fs.nr_open); labelled before oomlens ran on them. The floors are what was
+    # reached when it was added (2026-12-07).
+    # of 6 labelled (one in fold 0, counted, never named), reached on 2026-12-07 when the wave was added
+    # (the Open CAS paste - a kill line and a header cut in its trace - ranks a process first); raise as
+    # the diagnosis improves, never lower
+    "EIGHTEENTH": (6, 5, 5),
+    # The nineteenth wave (NINETEENTH_WAVE.txt): kernel mailing-list threads that end with a fix or a maintainer's
+    # verdict (three kernel or driver allocations fixed by a commit, two harmless failures whose caller falls back);
+    # labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07).
+    # of 5 labelled (all in folds 1-4): 3 and 3 on 2026-12-07 when the wave was added (the qed driver's
+    # kdump-kernel order-6 failure and the ION heap's order-4 attempt, which falls back to order 0, led with
+    # fragmentation); 4 and 4 since OOM501 counts a caller that retries at a smaller order
+    # (clues.ORDER_FALLBACK). The qed case stays: nothing reads a kdump kernel from a paste. Raise as the
+    # diagnosis improves, never lower
+    "NINETEENTH": (5, 4, 4),
+    # The twentieth wave (TWENTIETH_WAVE.txt): a Q&A site's question, a homelab incident write-up and two blog posts,
+    # all read in public repositories, whose asker or author gave the cause and the fix - a Proxmox host whose VMs
+    # were given all of its 16 GB (a smaller VM, more host RAM), Apache's per-request CGI children filling a 1 GB VPS
+    # and its swap (Nginx + PSGI), Overpass's importer filling an OpenVZ VPS (update_database --flush-size=1),
+    # Apache's prefork defaults on a 256 MB box (fewer clients); one in fold 0 (counted, never described); labelled
+    # before oomlens ran on them. The floors are what was reached when it was added (2026-12-07).
+    # of 4 labelled (one in fold 0, counted, never named): 2 and 2 when the wave was added (2026-12-07:
+    # of the three in folds 1-4 the Proxmox host's two grep-filtered kvm lines rank process_hog first,
+    # and the OpenVZ beancounter kill line inside the Q&A page's HTML was not found at all); 3 and 3
+    # since the page's HTML is read as text and the beancounter kill line as a kill line (OOM225);
+    # raise as the diagnosis improves, never lower
+    "TWENTIETH": (4, 3, 3),
+    # The twenty-first wave (TWENTYFIRST_WAVE.txt): GitHub issues whose maintainers gave the cause and the fix -
+    # prometheus OOM-killed on 8 GB neonKUBE worker VMs (12 GB per worker), Harvester's monitoring Prometheus killed
+    # at its container limit (the limit raised and made configurable), osm2pgsql killed importing Europe (a machine
+    # with at least 32 GB) and picam 2.0.1 leaking on a Raspberry Pi 3 (fixed in picam 2.0.4); labelled before oomlens
+    # ran on them. The floors are what was reached when it was added (2026-12-07).
+    # of 4 labelled (all in folds 1-4): 3 and 4 on 2026-12-07 when the wave was added (picam's lone kill
+    # line, a 603 MiB victim, led with a small machine rather than the application's growth); 4 and 4
+    # since the model string of a Raspberry Pi sold with one RAM size gives the RAM
+    # (knowledge.surroundings BOARD_RAM_MB: its Pi 3 B+ has 1 GB, so OOM201 weighs the victim's 59%).
+    # Raise as the diagnosis improves, never lower
+    "TWENTYFIRST": (4, 4, 4),
+    # The twenty-second wave (TWENTYSECOND_WAVE.txt): kernel bugzilla reports forwarded to linux-mm whose thread ends
+    # with a fix - a memcg OOM followed by a use-after-free in mem_cgroup_oom_notify (Michal Hocko's 'memcg:
+    # oom_notify use-after-free fix', 2bcf2e92c391) and a 2.6.21-mm2 SLUB order-2 atomic slab failure cured by the -mm
+    # allocator patches; labelled before oomlens ran on them. The floors are what was reached when it was added
+    # (2026-12-07).
+    # of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added (the memcg case
+    # counted through its second category, memcg_limit; since OOM611 it leads with kernel_bug, the crash
+    # in the OOM path); raise as the diagnosis improves, never lower
+    "TWENTYSECOND": (2, 2, 2),
+    # The twenty-third wave (TWENTYTHIRD_WAVE.txt): GitHub issues and linux-mm threads whose maintainer, operator or
+    # kernel developer gave the cause and the fix - a JupyterHub kernel killed at its container's 1 GB limit (the
+    # operator's limit), anaconda's swapoff pulling 2 GB of swap into a 1.75 GB VM (negative 'Free swap' is normal
+    # during swapoff; the caller of swapoff is the fix), 3.5-rc's oom_badness() arithmetic scoring dbus-daemon at
+    # oom_score_adj -900 above the fuzzer that held the memory (David Rientjes' patch); one in fold 0 (counted, never
+    # described); labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07).
+    # of 4 labelled (one in fold 0, counted, never named): 1 and 2 on 2026-12-07 when the wave was added (of
+    # the three in folds 1-4 the swapoff report ranks its category first; the Jupyter kernel's lone header,
+    # with nothing that names a container, led with the process's own growth; the oom_badness() overflow,
+    # a kill of a 4 kB task with oom_score_adj -900 from a cut task table, got no category).
+    # Raise as the diagnosis improves, never lower
+    "TWENTYTHIRD": (4, 1, 2),
+    # The twenty-fourth wave (TWENTYFOURTH_WAVE.txt): GitHub issues whose thread gives the cause and the fix - Jenkins
+    # X's pipelinerunner pod, whose 256Mi memory-cgroup limit killed yum (two old-format kill lines in a code fence;
+    # the limit raised to 512Mi, then in the chart), and PhotoPrism's indexer killed on a Docker host without swap
+    # (one kill line retyped by hand; the maintainer's troubleshooting guide, then swap added); both in folds 1-4;
+    # labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07).
+    # of 2 labelled (both in folds 1-4): 1 and 1 on 2026-12-07 when the wave was added (the pipelinerunner pod
+    # leads with memcg_limit; PhotoPrism's lone kill line, which shows no swap figures, led with the process's
+    # own size, process_hog, not ram_exhausted_no_swap). Raise as the diagnosis improves, never lower
+    "TWENTYFOURTH": (2, 1, 1),
+    # The twenty-fifth wave (TWENTYFIFTH_WAVE.txt): linux-mm and LKML threads (not GitHub) whose kernel developer gave
+    # the cause and the fix - a 3.10 ARM board that panicked 'Out of memory and no killable processes' after three
+    # kills (David Rientjes: every task was a kernel thread or had oom_score_adj -1000), and a 2.6.18-rc1 boot-time
+    # OOM on a 32 GB NUMA-Q machine from alloc_fdtable() sizing the fd table wrongly (Andrew Morton's alloc_fdtable-
+    # expansion-fix); one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are
+    # what was reached when it was added (2026-12-07).
+    # of 3 labelled (one in fold 0, counted, never named): 0 and 0 on 2026-12-07 when the wave was added (the
+    # ARM panic after three score-0 kills, a 32-bit kernel, led with lowmem exhaustion, not the
+    # oom_score_adj -1000 protection David Rientjes named; the NUMA-Q boot OOM, whose 'Killed process' line
+    # with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
+    # not the kernel defect). Raise as the diagnosis improves, never lower
+    "TWENTYFIFTH": (3, 0, 0),
+}
+
+
+@pytest.mark.parametrize("wave", sorted(WAVE_RANKING))
+def test_ranking_on_each_wave_does_not_fall(wave: str) -> None:
     """A later wave's ranking holds its own floors (printed, so a run shows the figures)."""
-    top1, top3, total = _ranking(sorted(wave & set(CASE_IDS)))
-    print(f"{name} wave: top-1 {top1}/{total}, top-3 {top3}/{total}")
+    cases, top1_floor, top3_floor = WAVE_RANKING[wave]
+    top1, top3, total = _ranking(sorted(wave_cases(wave) & set(CASE_IDS)))
+    print(f"{wave.lower()} wave: top-1 {top1}/{total}, top-3 {top3}/{total}")
     assert total >= cases
     assert top1 >= top1_floor, (top1, total)
     assert top3 >= top3_floor, (top3, total)
 
 
-def test_ranking_on_the_second_wave_does_not_fall():
-    """The second wave (SECOND_WAVE.txt) was sought out in the categories the diagnosis was weakest
-    in. On 2026-12-06, after the parser read all of it, the floors below are what was reached;
-    issue 9's 90 % top-1 is over the whole corpus (score.py), not asserted per wave."""
-    _wave_holds("second", SECOND_WAVE, 8, SECOND_WAVE_TOP1, SECOND_WAVE_TOP3)
-
-
-SECOND_WAVE_TOP1 = 7  # of 9 labelled, reached on 2026-12-06 (3 before the last diagnosis fixes, 6 before the evening's); raise as the diagnosis improves, never lower
-SECOND_WAVE_TOP3 = 7
-
-
-def test_ranking_on_the_third_wave_does_not_fall():
-    """The third wave (THIRD_WAVE.txt): threads whose expert gave a fix, mostly kernel and driver
-    defects behind high-order allocation failures, labelled before oomlens ran on them. The floors
-    are what was reached when they were added (2026-12-06)."""
-    _wave_holds("third", THIRD_WAVE, 14, THIRD_WAVE_TOP1, THIRD_WAVE_TOP3)
-
-
-# of 14 labelled, reached on 2026-12-06 when the wave was added; raise as the diagnosis improves, never lower
-# (8 and 9 when it was added; 9 and 10 with OOM130 on costly orders; 11 and 12 with the kernel-side
-# rules of wt-defects: HighMem evidence for OOM101, GFP_NOIO's missing compaction, OOM225)
-THIRD_WAVE_TOP1 = 12  # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
-THIRD_WAVE_TOP3 = 13
-
-
-def test_ranking_on_the_fourth_wave_does_not_fall():
-    """The fourth wave (FOURTH_WAVE.txt): threads whose expert gave a fix (application leaks,
-    a container limit, old kernel and module defects, atomic failures), labelled before oomlens ran
-    on them. The floors are what was reached when they were added (2026-12-06)."""
-    _wave_holds("fourth", FOURTH_WAVE, 11, FOURTH_WAVE_TOP1, FOURTH_WAVE_TOP3)
-
-
-# of 11 labelled, reached on 2026-12-06 when the wave was added (5 and 5 of the first 8; the last 3
-# all first); raise as the diagnosis improves, never lower
-FOURTH_WAVE_TOP1 = 9  # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
-FOURTH_WAVE_TOP3 = 9
-
-
-def test_ranking_on_the_fifth_wave_does_not_fall():
-    """The fifth wave (FIFTH_WAVE.txt): threads and pull requests whose expert gave a fix (two
-    application leaks fixed by a release or a rollback, an exFAT module's high-order allocation
-    fixed by a commit, two container limits, one of them PostgreSQL's shared_buffers sized for the
-    host; then nine kernel-list threads of 2002-2009: six kernel or driver defects fixed by a patch,
-    behind high-order, atomic, DMA-zone and lowmem failures, one harmless driver fallback, two atomic
-    failures answered with min_free_kbytes; then an OSS sound and an amdgpu driver allocation, a KVM
-    GFP_DMA32 page under a node-1 cpuset, a vendor KB's benign order-2 warning, netfilter's
-    __GFP_NORETRY vmalloc fixed by a patch, a Linode kernel's order-4 network failures fixed by a
-    newer kernel), labelled before oomlens ran on them. The floors are what was reached when they
-    were added (2026-12-06)."""
-    _wave_holds("fifth", FIFTH_WAVE, 20, FIFTH_WAVE_TOP1, FIFTH_WAVE_TOP3)
-
-
-# of 20 labelled, reached on 2026-12-06 when the wave was added (4 and 4 of the first 5, then 5 and 8
-# of the nine kernel-list threads, then 2 and 3 of the six added last: the KVM cpuset case ranks
-# overcommit first, the SUSE KB's benign warning and the Linode case rank fragmentation first, the
-# lone netfilter vmalloc failure line ranks nothing); 12 and 16 once OOM301 named the cpuset that
-# leaves out the DMA32 zone's node (the KVM case), 13 and 17 once OOM609 read the lone partial
-# __GFP_NORETRY vmalloc failure; raise as the diagnosis improves, never lower
-FIFTH_WAVE_TOP1 = 14  # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
-FIFTH_WAVE_TOP3 = 18
-
-
-def test_ranking_on_the_sixth_wave_does_not_fall():
-    """The sixth wave (SIXTH_WAVE.txt): an OpenZFS commit whose message quotes an order-2 OOM on
-    fragmented memory from the module's contiguous zfs_cmd_t allocation (fixed by vmem in 2.2.0), a
-    mergerfs daemon killed four times with almost no RSS, which its maintainer protected with its own
-    oom_score_adj (2.41.0), a 2.6.29 guest whose virtio_net never refilled its receive ring after a
-    GFP_ATOMIC failure (fixed by the maintainer's refill-on-OOM patch), a DRM patch mail quoting a
-    harmless huge-page failure, and a 3.8-rc order-4 partition-scan allocation fixed by moving it to
-    vzalloc; then three memory-cgroup OOMs caused in the kernel or by writeback (MGLRU no longer
-    waking the flushers for cgroup v1, a soft lockup after a memcg kill on UP kernels, a v1 memcg full
-    of dirty pages with no writeback started); labelled before oomlens ran on them. The floors are
-    what was reached over the whole wave (2026-12-06)."""
-    _wave_holds("sixth", SIXTH_WAVE, 8, SIXTH_WAVE_TOP1, SIXTH_WAVE_TOP3)
-
-
-# of 5 labelled, reached on 2026-12-06 when the wave was added (1 and 1 of the first 2: the OpenZFS
-# case ranks fragmentation first, the mergerfs kill lines rank memcg_limit first and nothing of
-# oom_score_adj; then 2 and 2 of the last 3, two of them in fold 0: the virtio_net refill defect ranks
-# watermarks and a harmless failure, not the driver); raise as the diagnosis improves, never lower.
-# 4 and 4 of 8 when the last three (corpus9) were added: the first five had reached 4 and 4 by then,
-# and the three memcg cases all rank memcg_limit first (their experts: kernel_bug, dirty_writeback_stall);
-# 6 and 6 once the two groups full of dirty page cache ranked OOM404 (dirty_writeback_stall) first
-SIXTH_WAVE_TOP1 = 7  # raised on 2026-12-06 evening: orders 1-3 read like order 0, OOM405, the eighth wave's fixes
-SIXTH_WAVE_TOP3 = 7
-
-
-def test_ranking_on_the_seventh_wave_does_not_fall():
-    """The seventh wave (SEVENTH_WAVE.txt): GitHub issues and pull requests whose expert gave a fix:
-    rkt pods of a failing kubelet piling up on CoreOS, open-vm-tools' vmtoolsd leak on an OpenWrt VM,
-    MatrixOne's mo-service growing under TPC-H, four memory-cgroup limits (ironcore's machinepoollet,
-    El Carro's operator, a sysbox-runc test container, runc's CVE-2019-5736 memfd copy in 10 MiB
-    test containers), and two fold-0 cases (counted, never described); labelled before oomlens ran
-    on them. The floors are what was reached over the whole wave (2026-12-06)."""
-    _wave_holds("seventh", SEVENTH_WAVE, 9, SEVENTH_WAVE_TOP1, SEVENTH_WAVE_TOP3)
-
-
-# of 9 labelled, reached on 2026-12-06 when the wave was added (4 and 4: the three container limits
-# read from a memcg header or kill line rank memcg_limit first and the CoreOS case process_hog; the
-# MatrixOne kill line under a cut task table ranks nothing, the order-1 fork OOM without a memory
-# report ranks fragmentation, runc's cut memcg trace reads as a global kill and ranks process_hog);
-# 5 and 5 once a kill line's victim missing from a cut tail of the task table was read as the hog
-# (the MatrixOne case); raise as the diagnosis improves, never lower
-SEVENTH_WAVE_TOP1 = 7  # 7 and 7 once orders 1-3 were read like order 0 and OOM405 read container headers
-SEVENTH_WAVE_TOP3 = 7
-
-
-def test_ranking_on_the_eighth_wave_does_not_fall():
-    """The eighth wave (EIGHTH_WAVE.txt): mailing-list threads and a vendor engineer's blog whose
-    expert gave a fix - an Ubuntu 4.15 discard loop filling kmalloc-256, the 2011 oom_badness() int
-    overflow scoring a 92 GB hog 1, a 3.13-rc1 memcg charge bypass (score 1010), an i686 reiserfsck
-    with no swap, a memcg list_lru order-5 array and an SMB fallocate order-8 buffer moved to
-    kvmalloc, a test program's mlockall() locking half of RAM, and netfilter NAT's whole-skb copy
-    behind order-3 atomic failures; labelled before oomlens ran on them. The floors are what was
-    reached when they were added (2026-12-06)."""
-    _wave_holds("eighth", EIGHTH_WAVE, 8, EIGHTH_WAVE_TOP1, EIGHTH_WAVE_TOP3)
-
-
-# of 8 labelled, reached on 2026-12-06 (two of them in fold 0, counted, never named): 4 and 4 when
-# the wave was added (the headerless discard-loop report ranks process_hog, the i686 no-swap kill
-# nothing but 'unknown', the overflowed score and the memcg score above 1000 rank process_hog and
-# memcg_limit; their experts: kernel_bug); 5 and 7 once OOM202 read the pre-2.6.28 no-swap kill and
-# OOM602 the impossible kill scores (kernel_bug second and third); 6 and 8 once OOM220 read the
-# discard-loop report's slab table (slab_unreclaimable_leak first); raise as the diagnosis improves,
-# never lower
-EIGHTH_WAVE_TOP1 = 6
-EIGHTH_WAVE_TOP3 = 8
-
-
-def test_ranking_on_the_ninth_wave_does_not_fall():
-    """The ninth wave (NINTH_WAVE.txt): GitHub threads and a blog post whose expert gave a fix - Docker's
-    veth queue array (an order-4 kmalloc per possible CPU) fixed in 6.8 and the 5.15/6.1/6.6/6.7 stable
-    releases, an order-4 failure of the docker client on a 3.10 RHEL kernel (update the kernel), a
-    Vagrant VM too small for a ruby build (more VM memory), a swapless CentOS machine killing yum (add
-    swap), Pulsar's integration-test JVM containers outgrowing the CI runner (lower their memory
-    settings), and an order-1 atomic failure on CentOS 6 whose maintainer gave only the update path
-    (category unknown, not ranked); labelled before oomlens ran on them, one of them in fold 0 (counted,
-    never described). The floors are what was reached when they were added (2026-12-06)."""
-    _wave_holds("ninth", NINTH_WAVE, 5, NINTH_WAVE_TOP1, NINTH_WAVE_TOP3)
-
-
-# of 5 labelled (the sixth case's expert gave no cause), reached on 2026-12-06 when the wave was added;
-# raise as the diagnosis improves, never lower
-# (3 and 3: the two kill-line-only pastes of machines too small for their workload - a Vagrant VM, a
-# swapless CentOS host - rank process_hog; their experts: ram_exhausted_no_swap)
-NINTH_WAVE_TOP1 = 3
-NINTH_WAVE_TOP3 = 3
-
-
-def test_ranking_on_the_tenth_wave_does_not_fall():
-    """The tenth wave (TENTH_WAVE.txt): a Microsoft Azure support article whose engineers traced a
-    Linux VM that could not boot (a netconfig kill, then `System is deadlocked on memory`) to
-    vm.nr_hugepages reserving the VM's memory; labelled before oomlens ran on it. The floors are what
-    was reached when it was added (2026-12-06)."""
-    _wave_holds("tenth", TENTH_WAVE, 1, TENTH_WAVE_TOP1, TENTH_WAVE_TOP3)
-
-
-# of 1 labelled (none in fold 0), reached on 2026-12-06 when the wave was added: the hugepages
-# reservation ranks first; raise as the diagnosis improves, never lower
-TENTH_WAVE_TOP1 = 1
-TENTH_WAVE_TOP3 = 1
-
-
-def test_ranking_on_the_eleventh_wave_does_not_fall():
-    """The eleventh wave (ELEVENTH_WAVE.txt): mailing-list reports, patches and replies whose expert
-    gave a fix - a 2.6.35 ARM device's order-3 kmalloc on fragmented memory with no swap
-    (CONFIG_COMPACTION), zoned btrfs's order-6 zones array at mount (kvcalloc, 6.1), a 3.19 no-MMU
-    page leak (mm/nommu: fix memory leak), an i686 stk1160 capture driver's order-6 buffer on
-    fragmented memory (its keep_buffers option), a 6.10 dma-fence merge that multiplied fences
-    until an order-7 array failed (sort fences in dma_fence_unwrap_merge), and a fold-0 case
-    (counted, never described); labelled before oomlens ran on them. The floors are what was
-    reached when they were added (2026-12-06)."""
-    _wave_holds("eleventh", ELEVENTH_WAVE, 6, ELEVENTH_WAVE_TOP1, ELEVENTH_WAVE_TOP3)
-
-
-# of 6 labelled (two in fold 0, counted, never named), reached on 2026-12-06 when the wave was
-# added; raise as the diagnosis improves, never lower
-# (5 and 5: the no-MMU page leak, whose leak shows only in the poster's free(1) runs, ranks
-# fragmentation_high_order; its expert: kernel_bug); 5 and 6 once OOM602 read its report's
-# '-46 pages shared' (a page total below zero: reference counts that went negative)
-ELEVENTH_WAVE_TOP1 = 5
-ELEVENTH_WAVE_TOP3 = 6
-
-
-def test_ranking_on_the_twelfth_wave_does_not_fall():
-    """The twelfth wave (TWELFTH_WAVE.txt): a Kubernetes JVM pod killed at its 512Mi memcg limit (a
-    blog post, fixed by a 1Gi limit), an AREDN MikroTik router whose dnsmasq ate its 64 MB (the tail
-    of the report only) and Russell King's 3.16 ARM order-2 OOM with free memory only in lowmem CMA
-    pageblocks; labelled before oomlens ran on them. The floors are what was reached when they were
-    added (2026-12-07)."""
-    _wave_holds("twelfth", TWELFTH_WAVE, 3, TWELFTH_WAVE_TOP1, TWELFTH_WAVE_TOP3)
-
-
-# of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added; raise as the
-# diagnosis improves, never lower
-TWELFTH_WAVE_TOP1 = 1
-TWELFTH_WAVE_TOP3 = 1
-
-
-def test_ranking_on_the_thirteenth_wave_does_not_fall():
-    """The thirteenth wave (THIRTEENTH_WAVE.txt): GitHub issues whose fix is the workload's own
-    lever or release - FedTree built with an unbounded `make -j` on a 16 GB laptop filled RAM and
-    its 2 GB of swap (the paste: the end of Mem-Info and an empty task table), fixed by the reporter
-    with `make -j 4`; influxd killed during a bulk load (two RHEL 6 kill lines), whose maintainers
-    pointed to the next release's cache limits or more RAM; labelled before oomlens ran on them.
-    The floors are what was reached when they were added (2026-12-07)."""
-    _wave_holds("thirteenth", THIRTEENTH_WAVE, 2, THIRTEENTH_WAVE_TOP1, THIRTEENTH_WAVE_TOP3)
-
-
-# of 2 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: swap_exhausted and
-# process_hog rank first; raise as the diagnosis improves, never lower
-THIRTEENTH_WAVE_TOP1 = 2
-THIRTEENTH_WAVE_TOP3 = 2
-
-
-def test_ranking_on_the_fourteenth_wave_does_not_fall():
-    """The fourteenth wave (FOURTEENTH_WAVE.txt): GitHub issues of infrastructure projects whose
-    maintainers gave the fix; one case, in fold 0 (counted, never described); labelled before
-    oomlens ran on it. The floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("fourteenth", FOURTEENTH_WAVE, 1, FOURTEENTH_WAVE_TOP1, FOURTEENTH_WAVE_TOP3)
-
-
-# of 1 labelled (in fold 0, counted, never named), reached on 2026-12-07 when the wave was added;
-# raise as the diagnosis improves, never lower
-FOURTEENTH_WAVE_TOP1 = 1
-FOURTEENTH_WAVE_TOP3 = 1
-
-
-def test_ranking_on_the_fifteenth_wave_does_not_fall():
-    """The fifteenth wave (FIFTEENTH_WAVE.txt): GitHub issues whose maintainers gave the fix -
-    OpenRC's openrc-run.sh setting a service's cgroup v2 memory.max to 0 (a memcg OOM raised by the
-    memory.max write itself; fixed in OpenRC 0.43), a Prometheus 2.0 server OOMed by a day-long
-    avg_over_time over every series (shorter, fewer queries or more RAM), and nix-build killed at
-    6 GB evaluating the NixOS installer tests on a 16 GB desktop (a machine with more RAM); labelled
-    before oomlens ran on them. The floors are what was reached when they were added (2026-12-07)."""
-    _wave_holds("fifteenth", FIFTEENTH_WAVE, 3, FIFTEENTH_WAVE_TOP1, FIFTEENTH_WAVE_TOP3)
-
-
-# of 3 labelled (none in fold 0), reached on 2026-12-07 when the wave was added: memcg_limit and
-# process_hog rank first; raise as the diagnosis improves, never lower
-FIFTEENTH_WAVE_TOP1 = 3
-FIFTEENTH_WAVE_TOP3 = 3
-
-
-def test_ranking_on_the_sixteenth_wave_does_not_fall():
-    """The sixteenth wave (SIXTEENTH_WAVE.txt): Q&A sites, blogs and vendor knowledge bases whose
-    expert or author gave the cause and the fix; three blog posts, all in folds 1-4; labelled before
-    oomlens ran on them. The floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("sixteenth", SIXTEENTH_WAVE, 3, SIXTEENTH_WAVE_TOP1, SIXTEENTH_WAVE_TOP3)
-
-
-# of 3 labelled, reached on 2026-12-07 when the wave was added (the droplet postmortem's lone kill
-# line, a 133 MiB victim, names no cause); raise as the diagnosis improves, never lower
-SIXTEENTH_WAVE_TOP1 = 2
-SIXTEENTH_WAVE_TOP3 = 2
-
-
-def test_ranking_on_the_seventeenth_wave_does_not_fall():
-    """The seventeenth wave (SEVENTEENTH_WAVE.txt): kernel mailing-list reports of a kernel or driver
-    defect whose fix is an upstream commit the maintainer applied; labelled before oomlens ran on them. The
-    floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("seventeenth", SEVENTEENTH_WAVE, 2, SEVENTEENTH_WAVE_TOP1, SEVENTEENTH_WAVE_TOP3)
-
-
-# of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added; raise as the
-# diagnosis improves, never lower
-SEVENTEENTH_WAVE_TOP1 = 2
-SEVENTEENTH_WAVE_TOP3 = 2
-
-
-def test_ranking_on_the_eighteenth_wave_does_not_fall():
-    """The eighteenth wave (EIGHTEENTH_WAVE.txt): GitHub issues whose maintainers gave the cause and
-    the fix - Open CAS's cas_cache module starting a cache the RAM could not hold (an over-optimistic
-    free-memory check, reverted in PR #631), an NVIDIA 455 nvidia-modeset order-4 kmalloc failing under
-    picom (kvmalloc in driver 460), three container limits met with the workload's own lever (Kibana's
-    node heap capped with --max-old-space-size, twice; consul-k8s's init container limit raised above
-    the binary its cp copies), and minikube's mysqld sized by the open-files limit its v1.5 ISO raised
-    (fs.nr_open); labelled before oomlens ran on them. The floors are what was reached when it was
-    added (2026-12-07)."""
-    _wave_holds("eighteenth", EIGHTEENTH_WAVE, 6, EIGHTEENTH_WAVE_TOP1, EIGHTEENTH_WAVE_TOP3)
-
-
-# of 6 labelled (one in fold 0, counted, never named), reached on 2026-12-07 when the wave was added
-# (the Open CAS paste - a kill line and a header cut in its trace - ranks a process first); raise as
-# the diagnosis improves, never lower
-EIGHTEENTH_WAVE_TOP1 = 5
-EIGHTEENTH_WAVE_TOP3 = 5
-
-
-def test_ranking_on_the_nineteenth_wave_does_not_fall():
-    """The nineteenth wave (NINETEENTH_WAVE.txt): kernel mailing-list threads that end with a fix or a
-    maintainer's verdict (three kernel or driver allocations fixed by a commit, two harmless failures whose
-    caller falls back); labelled before oomlens ran on them. The floors are what was reached when it was
-    added (2026-12-07)."""
-    _wave_holds("nineteenth", NINETEENTH_WAVE, 5, NINETEENTH_WAVE_TOP1, NINETEENTH_WAVE_TOP3)
-
-
-# of 5 labelled (all in folds 1-4): 3 and 3 on 2026-12-07 when the wave was added (the qed driver's
-# kdump-kernel order-6 failure and the ION heap's order-4 attempt, which falls back to order 0, led with
-# fragmentation); 4 and 4 since OOM501 counts a caller that retries at a smaller order
-# (clues.ORDER_FALLBACK). The qed case stays: nothing reads a kdump kernel from a paste. Raise as the
-# diagnosis improves, never lower
-NINETEENTH_WAVE_TOP1 = 4
-NINETEENTH_WAVE_TOP3 = 4
-
-
-def test_ranking_on_the_twentieth_wave_does_not_fall():
-    """The twentieth wave (TWENTIETH_WAVE.txt): a Q&A site's question, a homelab incident write-up
-    and two blog posts, all read in public repositories, whose asker or author gave the cause and
-    the fix - a Proxmox host whose VMs were given all of its 16 GB (a smaller VM, more host RAM),
-    Apache's per-request CGI children filling a 1 GB VPS and its swap (Nginx + PSGI), Overpass's
-    importer filling an OpenVZ VPS (update_database --flush-size=1), Apache's prefork defaults on a
-    256 MB box (fewer clients); one in fold 0 (counted, never described); labelled before oomlens
-    ran on them. The floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("twentieth", TWENTIETH_WAVE, 4, TWENTIETH_WAVE_TOP1, TWENTIETH_WAVE_TOP3)
-
-
-# of 4 labelled (one in fold 0, counted, never named): 2 and 2 when the wave was added (2026-12-07:
-# of the three in folds 1-4 the Proxmox host's two grep-filtered kvm lines rank process_hog first,
-# and the OpenVZ beancounter kill line inside the Q&A page's HTML was not found at all); 3 and 3
-# since the page's HTML is read as text and the beancounter kill line as a kill line (OOM225);
-# raise as the diagnosis improves, never lower
-TWENTIETH_WAVE_TOP1 = 3
-TWENTIETH_WAVE_TOP3 = 3
-
-
-def test_ranking_on_the_twentyfirst_wave_does_not_fall():
-    """The twenty-first wave (TWENTYFIRST_WAVE.txt): GitHub issues whose maintainers gave the cause and
-    the fix - prometheus OOM-killed on 8 GB neonKUBE worker VMs (12 GB per worker), Harvester's
-    monitoring Prometheus killed at its container limit (the limit raised and made configurable),
-    osm2pgsql killed importing Europe (a machine with at least 32 GB) and picam 2.0.1 leaking on a
-    Raspberry Pi 3 (fixed in picam 2.0.4); labelled before oomlens ran on them. The floors are what
-    was reached when it was added (2026-12-07)."""
-    _wave_holds("twenty-first", TWENTYFIRST_WAVE, 4, TWENTYFIRST_WAVE_TOP1, TWENTYFIRST_WAVE_TOP3)
-
-
-# of 4 labelled (all in folds 1-4): 3 and 4 on 2026-12-07 when the wave was added (picam's lone kill
-# line, a 603 MiB victim, led with a small machine rather than the application's growth); 4 and 4
-# since the model string of a Raspberry Pi sold with one RAM size gives the RAM
-# (knowledge.surroundings BOARD_RAM_MB: its Pi 3 B+ has 1 GB, so OOM201 weighs the victim's 59%).
-# Raise as the diagnosis improves, never lower
-TWENTYFIRST_WAVE_TOP1 = 4
-TWENTYFIRST_WAVE_TOP3 = 4
-
-
-def test_ranking_on_the_twentysecond_wave_does_not_fall():
-    """The twenty-second wave (TWENTYSECOND_WAVE.txt): kernel bugzilla reports forwarded to linux-mm
-    whose thread ends with a fix - a memcg OOM followed by a use-after-free in mem_cgroup_oom_notify
-    (Michal Hocko's 'memcg: oom_notify use-after-free fix', 2bcf2e92c391) and a 2.6.21-mm2 SLUB order-2
-    atomic slab failure cured by the -mm allocator patches; labelled before oomlens ran on them. The
-    floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("twenty-second", TWENTYSECOND_WAVE, 2, TWENTYSECOND_WAVE_TOP1, TWENTYSECOND_WAVE_TOP3)
-
-
-# of 2 labelled (both in folds 1-4), reached on 2026-12-07 when the wave was added (the memcg case
-# counted through its second category, memcg_limit; since OOM611 it leads with kernel_bug, the crash
-# in the OOM path); raise as the diagnosis improves, never lower
-TWENTYSECOND_WAVE_TOP1 = 2
-TWENTYSECOND_WAVE_TOP3 = 2
+def test_every_wave_has_ranking_floors() -> None:
+    """A new wave gets its row in WAVE_RANKING when it is added."""
+    assert sorted(WAVE_RANKING) == sorted(WAVES)
 
 
 @pytest.mark.parametrize("case_id", ["seed-rsync-32bit", "seed-whole-post"])
@@ -616,60 +407,3 @@ def test_kubernetes_and_container_remediation():
     top = analysed.findings[0]
     assert top.category == "memcg_limit"
     assert any("LXC" in step or "container" in step for step in top.remediation)
-
-
-def test_ranking_on_the_twentythird_wave_does_not_fall():
-    """The twenty-third wave (TWENTYTHIRD_WAVE.txt): GitHub issues and linux-mm threads whose maintainer,
-    operator or kernel developer gave the cause and the fix - a JupyterHub kernel killed at its
-    container's 1 GB limit (the operator's limit), anaconda's swapoff pulling 2 GB of swap into a
-    1.75 GB VM (negative 'Free swap' is normal during swapoff; the caller of swapoff is the fix),
-    3.5-rc's oom_badness() arithmetic scoring dbus-daemon at oom_score_adj -900 above the fuzzer that
-    held the memory (David Rientjes' patch); one in fold 0 (counted, never described); labelled before
-    oomlens ran on them. The floors are what was reached when it was added (2026-12-07)."""
-    _wave_holds("twenty-third", TWENTYTHIRD_WAVE, 4, TWENTYTHIRD_WAVE_TOP1, TWENTYTHIRD_WAVE_TOP3)
-
-
-# of 4 labelled (one in fold 0, counted, never named): 1 and 2 on 2026-12-07 when the wave was added (of
-# the three in folds 1-4 the swapoff report ranks its category first; the Jupyter kernel's lone header,
-# with nothing that names a container, led with the process's own growth; the oom_badness() overflow,
-# a kill of a 4 kB task with oom_score_adj -900 from a cut task table, got no category).
-# Raise as the diagnosis improves, never lower
-TWENTYTHIRD_WAVE_TOP1 = 1
-TWENTYTHIRD_WAVE_TOP3 = 2
-
-
-def test_ranking_on_the_twentyfourth_wave_does_not_fall():
-    """The twenty-fourth wave (TWENTYFOURTH_WAVE.txt): GitHub issues whose thread gives the cause and the
-    fix - Jenkins X's pipelinerunner pod, whose 256Mi memory-cgroup limit killed yum (two old-format kill
-    lines in a code fence; the limit raised to 512Mi, then in the chart), and PhotoPrism's indexer killed
-    on a Docker host without swap (one kill line retyped by hand; the maintainer's troubleshooting guide,
-    then swap added); both in folds 1-4; labelled before oomlens ran on them. The floors are what was
-    reached when it was added (2026-12-07)."""
-    _wave_holds("twenty-fourth", TWENTYFOURTH_WAVE, 2, TWENTYFOURTH_WAVE_TOP1, TWENTYFOURTH_WAVE_TOP3)
-
-
-# of 2 labelled (both in folds 1-4): 1 and 1 on 2026-12-07 when the wave was added (the pipelinerunner pod
-# leads with memcg_limit; PhotoPrism's lone kill line, which shows no swap figures, led with the process's
-# own size, process_hog, not ram_exhausted_no_swap). Raise as the diagnosis improves, never lower
-TWENTYFOURTH_WAVE_TOP1 = 1
-TWENTYFOURTH_WAVE_TOP3 = 1
-
-
-def test_ranking_on_the_twentyfifth_wave_does_not_fall():
-    """The twenty-fifth wave (TWENTYFIFTH_WAVE.txt): linux-mm and LKML threads (not GitHub) whose kernel
-    developer gave the cause and the fix - a 3.10 ARM board that panicked 'Out of memory and no
-    killable processes' after three kills (David Rientjes: every task was a kernel thread or had
-    oom_score_adj -1000), and a 2.6.18-rc1 boot-time OOM on a 32 GB NUMA-Q machine from alloc_fdtable()
-    sizing the fd table wrongly (Andrew Morton's alloc_fdtable-expansion-fix); one in fold 0 (counted,
-    never described); labelled before oomlens ran on them. The floors are what was reached when it was
-    added (2026-12-07)."""
-    _wave_holds("twenty-fifth", TWENTYFIFTH_WAVE, 3, TWENTYFIFTH_WAVE_TOP1, TWENTYFIFTH_WAVE_TOP3)
-
-
-# of 3 labelled (one in fold 0, counted, never named): 0 and 0 on 2026-12-07 when the wave was added (the
-# ARM panic after three score-0 kills, a 32-bit kernel, led with lowmem exhaustion, not the
-# oom_score_adj -1000 protection David Rientjes named; the NUMA-Q boot OOM, whose 'Killed process' line
-# with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
-# not the kernel defect). Raise as the diagnosis improves, never lower
-TWENTYFIFTH_WAVE_TOP1 = 0
-TWENTYFIFTH_WAVE_TOP3 = 0
