@@ -24,8 +24,9 @@ from grammar.release import release_version
 
 from .clues import alloc_wrapper
 from .directinit import direct_init
+from .hardware import cpu_mode as named_cpu_mode
 from .kernel_fixes import matches
-from .surroundings import Named, named_programs, ram, swap_total
+from .surroundings import Named, facts, named_programs, of, ram, swap_total
 from .workloads import load as load_workloads
 from .workloads import recognise, recognise_named, runs_as
 
@@ -686,6 +687,30 @@ class Analysis:
         if "DMA32" in self.zone_names:
             return False
         return None
+
+    @cached_property
+    def cpu_mode(self) -> tuple[bool | None, str | None]:
+        """Whether the CPU the paste names has a 64-bit mode (``knowledge.hardware``), and its name:
+        from its `Hardware name:` line, the kernel release, a Raspberry Pi's model, the person's words."""
+        # the `Hardware name:` of every report of the paste from this kernel (one machine: a page
+        # allocation failure's report may come without the header another report prints)
+        texts = [
+            event.header.hardware
+            for event in self.dump.events
+            if event.header
+            and event.header.hardware
+            and (event is self.event or (event.header.kernel or event.kernel or self.dump.kernel) == self.kernel)
+        ]
+        texts += [self.kernel or ""]
+        texts += [str(row.values["model"]) for row in of(self.dump, "board_model")]
+        texts += [line.text for line in facts(self.dump).prose]
+        return named_cpu_mode(texts)
+
+    @property
+    def thirty_two_bit_cpu(self) -> str | None:
+        """The 32-bit-only CPU the paste names, on which no 64-bit kernel runs (None when it names none)."""
+        mode, name = self.cpu_mode
+        return name if mode is False else None
 
     @cached_property
     def zone_names(self) -> set[str]:

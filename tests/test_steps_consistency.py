@@ -1,7 +1,8 @@
 """No step among the first three contradicts the paste's evidence, over the whole corpus (issue 13).
 
 Rules: 64-bit-kernel advice only on 32-bit kernels of a port that has a 64-bit sibling (not m68k,
-SuperH, xtensa); raising watermarks (min_free_kbytes,
+SuperH, xtensa), and in no step at all where the paste names a CPU without a 64-bit mode
+(knowledge/hardware.py: Cortex-A5 to A17, a PowerPC G4, a Pentium M, ...); raising watermarks (min_free_kbytes,
 watermark_scale_factor) only when they are not already inflated and never for a GFP_NOWAIT
 failure (allowed to fail; no reserve access since 4.4, mm/page_alloc.c gfp_to_alloc_flags());
 capping only a process that is not the kill's intended survivor (a hypervisor's guest VM);
@@ -21,7 +22,9 @@ from bot.pipeline import analyze
 from knowledge.analysis import HYPERVISOR_PROCESS
 from knowledge.diagnose import evaluate
 
-SIXTY_FOUR = re.compile(r"(install|boot|run|move to|switch to)[^.]*\b64-bit (\(|x86_64|amd64|arm64|kernel|os)", re.I)
+SIXTY_FOUR = re.compile(
+    r"(install|boot|run|use|move to|switch to)[^.]*\b64-bit (\(|x86_64|amd64|arm64|kernel|os)", re.I
+)
 RAISE_WATERMARK = re.compile(
     r"^(Weaker option: )?Raise vm\.(min_free_kbytes|watermark_scale_factor)"
     r"|raise vm\.watermark_scale_factor|^Raise vm\.min_free_kbytes",
@@ -47,7 +50,12 @@ def violations(text: bytes | str) -> list[str]:
     out = []
     for event in report.events:
         analysis = evaluate(event.event, report.dump).analysis
-        steps = [s for f in event.findings for s in f.remediation][:3]
+        every = [s for f in event.findings for s in f.remediation]
+        steps = every[:3]
+        # any step, not only the first three: no 64-bit kernel for a CPU that has no 64-bit mode
+        cpu32 = analysis.thirty_two_bit_cpu if analysis.is_32bit else None
+        if cpu32 and any(SIXTY_FOUR.search(step) for step in every):
+            out.append(f"64-bit advice on a 32-bit-only CPU ({cpu32})")
         for step in steps:
             if SIXTY_FOUR.search(step) and analysis.is_32bit is not True:
                 out.append(f"64-bit advice on a kernel not shown to be 32-bit: {step[:80]}")
