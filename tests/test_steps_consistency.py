@@ -141,3 +141,15 @@ def test_a_tiny_32_bit_machine_without_a_64_bit_port_gets_no_lowmem_or_64_bit_ad
     big = text.replace("10260", "2097152") + "\nCPU: 0 PID: 1 Comm: cp Not tainted 4.9.0-8-686-pae #1\n"
     codes = [f.code for f in analyze(big).events[0].findings]
     assert "OOM101" in codes
+
+
+def test_the_invoking_tasks_cpuset_does_not_name_the_killed_process_workload() -> None:
+    # containerd (cpuset=containerd.service) invoked the OOM killer and nwg-displays, in a user
+    # session scope, was killed: `cpuset=` is the invoking task's cgroup (mm/oom_kill.c
+    # dump_oom_summary(), kernel/cgroup/cpuset.c cpuset_print_current_mems_allowed(), v4.19-v6.18),
+    # so nwg-displays is not told it is the kubelet or a container runtime
+    steps = [
+        s for f in analyze(load_case("gh-nwg-piotr-nwg-displays-122")[0]).events[0].findings for s in f.remediation
+    ]
+    assert not any("kubelet" in s for s in steps)
+    assert steps[0].startswith("Find out why nwg-displays grows")
