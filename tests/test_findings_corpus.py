@@ -349,6 +349,16 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
     # not the kernel defect). Raise as the diagnosis improves, never lower
     "TWENTYFIFTH": (3, 0, 0),
+    # The twenty-eighth wave (TWENTYEIGHTH_WAVE.txt): incident write-ups kept in public repositories, each with the
+    # kernel's kill line and the operator's or author's cause and fix - a Claude Code subprocess killed at 42 GB on an
+    # orchestrator host (capped with prlimit), an OpenVZ beancounter kill of mysqld on a 1 GB VPS whose php-fpm pool
+    # filled it (pm = ondemand, pm.max_children = 5), Airflow task processes killed at a Celery worker's memory cgroup
+    # (fewer concurrent tasks, then a task that holds less); none in fold 0; labelled before oomlens ran on them.
+    # The floors are what was reached when it was added (2026-12-07).
+    # of 3 labelled (all in folds 1-4): 2 and 2 on 2026-12-07 when the wave was added (the Claude subprocess leads
+    # with process_hog, the Airflow kill with memcg_limit; the beancounter line, its UB number masked as XXXX by the
+    # author, was not read as an event). Raise as the diagnosis improves, never lower
+    "TWENTYEIGHTH": (3, 2, 2),
 }
 
 

@@ -181,6 +181,12 @@ when it was added (all cases 261/293, 261/290 without it; held-out 38/57, 38/56 
 fold-0 case counted): the ARM panic (a 32-bit kernel) got the lowmem steps - a 64-bit kernel, what fills
 lowmem, vm.lowmem_reserve_ratio - not oom_score_adj; the NUMA-Q report got a request for its zone lines
 and the vmalloc-space steps, not the fd-table defect.
+The twenty-eighth wave (TWENTYEIGHTH_WAVE.txt, 3 incident write-ups kept in public repositories - a Claude Code
+subprocess killed at 42 GB, capped with prlimit; an OpenVZ beancounter kill of mysqld on a 1 GB VPS whose php-fpm
+pool filled it, pm = ondemand with pm.max_children = 5; Airflow task processes killed at a Celery worker's memory
+cgroup, fewer concurrent tasks - labelled before oomlens ran on them, none in fold 0) reached 1/3 when it was
+added (all cases 264/298, 263/295 without it; held-out unchanged at 38/57): the Claude subprocess got a memory
+cgroup cap, not a per-process limit; the beancounter line, its UB number masked as XXXX, was not read.
 """
 
 from __future__ import annotations
@@ -355,6 +361,12 @@ WAVE_FLOORS = {
     # the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix
     # among the first three steps: 0 of 3 when it was added (2026-12-07); never lowered.
     "TWENTYFIFTH": 0,
+    # cases of the twenty-eighth wave (TWENTYEIGHTH_WAVE.txt, incident write-ups kept in public repositories - an
+    # operator's incident report, a blog post's source, a fix summary - labelled the same way; none in fold 0)
+    # with an expert fix among the first three steps: 1 of 3 when it was added (2026-12-07; the Airflow case;
+    # not the Claude subprocess, whose steps cap the process with a memory cgroup rather than a per-process
+    # limit, nor the OpenVZ beancounter kill, which was not read as an event); never lowered.
+    "TWENTYEIGHTH": 1,
 }
 
 
