@@ -186,7 +186,9 @@ subprocess killed at 42 GB, capped with prlimit; an OpenVZ beancounter kill of m
 pool filled it, pm = ondemand with pm.max_children = 5; Airflow task processes killed at a Celery worker's memory
 cgroup, fewer concurrent tasks - labelled before oomlens ran on them, none in fold 0) reached 1/3 when it was
 added (all cases 264/298, 263/295 without it; held-out unchanged at 38/57): the Claude subprocess got a memory
-cgroup cap, not a per-process limit; the beancounter line, its UB number masked as XXXX, was not read.
+cgroup cap, not a per-process limit; the beancounter line, its UB number masked as XXXX, was not read. Read
+since (a masked beancounter number, tests/test_twentyeighth_wave_gaps.py), it leads with the victim's growth and
+mysqld's own levers, not the php-fpm pool the author's ps output blamed: still 1/3, every other figure unchanged.
 """
 
 from __future__ import annotations
@@ -365,7 +367,8 @@ WAVE_FLOORS = {
     # operator's incident report, a blog post's source, a fix summary - labelled the same way; none in fold 0)
     # with an expert fix among the first three steps: 1 of 3 when it was added (2026-12-07; the Airflow case;
     # not the Claude subprocess, whose steps cap the process with a memory cgroup rather than a per-process
-    # limit, nor the OpenVZ beancounter kill, which was not read as an event); never lowered.
+    # limit, nor the OpenVZ beancounter kill, not read as an event then and, read since, given mysqld's levers
+    # rather than the php-fpm pool's); never lowered.
     "TWENTYEIGHTH": 1,
 }
 
