@@ -189,6 +189,8 @@ added (all cases 264/298, 263/295 without it; held-out unchanged at 38/57): the 
 cgroup cap, not a per-process limit; the beancounter line, its UB number masked as XXXX, was not read. Read
 since (a masked beancounter number, tests/test_twentyeighth_wave_gaps.py), it leads with the victim's growth and
 mysqld's own levers, not the php-fpm pool the author's ps output blamed: still 1/3, every other figure unchanged.
+Its fourth case (the same operator's security-scanner.service python3 killed by its unit's memory cgroup, the
+limit raised from 512M to 2G) came in at 1/4 (all cases 264/299).
 """
 
 from __future__ import annotations
@@ -364,11 +366,12 @@ WAVE_FLOORS = {
     # among the first three steps: 0 of 3 when it was added (2026-12-07); never lowered.
     "TWENTYFIFTH": 0,
     # cases of the twenty-eighth wave (TWENTYEIGHTH_WAVE.txt, incident write-ups kept in public repositories - an
-    # operator's incident report, a blog post's source, a fix summary - labelled the same way; none in fold 0)
-    # with an expert fix among the first three steps: 1 of 3 when it was added (2026-12-07; the Airflow case;
-    # not the Claude subprocess, whose steps cap the process with a memory cgroup rather than a per-process
-    # limit, nor the OpenVZ beancounter kill, not read as an event then and, read since, given mysqld's levers
-    # rather than the php-fpm pool's); never lowered.
+    # operator's incident and root-cause reports, a blog post's source, a fix summary - labelled the same way; none
+    # in fold 0) with an expert fix among the first three steps: 1 of 3 when its first three were added (2026-12-07;
+    # the Airflow case; not the Claude subprocess, whose steps cap the process with a memory cgroup rather than a
+    # per-process limit, nor the OpenVZ beancounter kill, not read as an event then and, read since, given mysqld's
+    # levers rather than the php-fpm pool's), 1 of 4 with the security scanner's memory-cgroup kill (its kill message
+    # wrapped after 'Memory cgroup out of memory:' read as a global kill); never lowered.
     "TWENTYEIGHTH": 1,
 }
 
