@@ -50,6 +50,7 @@ WAVES = (
     "TWENTYTHIRD",
     "TWENTYFOURTH",
     "TWENTYFIFTH",
+    "TWENTYSEVENTH",
 )
 
 

@@ -349,6 +349,14 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
     # not the kernel defect). Raise as the diagnosis improves, never lower
     "TWENTYFIFTH": (3, 0, 0),
+    # The twenty-seventh wave (TWENTYSEVENTH_WAVE.txt): linux-mm, LKML, stable, linux-fsdevel and xen-devel threads
+    # (not GitHub) whose expert gave the cause and a concrete fix - three high-order GFP_KERNEL allocations fixed in
+    # the kernel (5.10 bnxt_en's order-5 TPA array, accd7e23693a; 5.4 arm64 Xen privcmd's order-4 page array moved
+    # to kvcalloc; a 5.10 /proc/sys read of 128 kB needing 256 kB contiguous, 'upgrade your kernel') and a
+    # 5.0-rc4-next memcg OOM whose memory.oom.group kill took systemd and panicked ('mm,oom: don't kill global init
+    # via memory.oom.group', d342a0b38674); one in fold 0 (counted, never described); labelled before oomlens ran
+    # on them. The floors are what was reached when it was added (2026-12-07): 5 and 5 of 5.
+    "TWENTYSEVENTH": (5, 5, 5),
 }
 
 

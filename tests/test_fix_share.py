@@ -181,6 +181,13 @@ when it was added (all cases 261/293, 261/290 without it; held-out 38/57, 38/56 
 fold-0 case counted): the ARM panic (a 32-bit kernel) got the lowmem steps - a 64-bit kernel, what fills
 lowmem, vm.lowmem_reserve_ratio - not oom_score_adj; the NUMA-Q report got a request for its zone lines
 and the vmalloc-space steps, not the fd-table defect.
+The twenty-seventh wave (TWENTYSEVENTH_WAVE.txt, 5 linux-mm, LKML, stable, linux-fsdevel and xen-devel threads,
+not GitHub, whose expert gave the cause and a concrete fix - high-order GFP_KERNEL allocations fixed in the
+kernel (5.10 bnxt_en's order-5 TPA array, a 5.4 arm64 Xen privcmd page array moved to kvcalloc, a 5.10
+/proc/sys read of 128 kB needing 256 kB contiguous) and a 5.0-rc4-next memcg OOM whose memory.oom.group kill
+took systemd and panicked; one in fold 0, counted, never described - labelled before oomlens ran on them)
+reached 4/5 when it was added (all cases 267/300, 263/295 without it; held-out 39/58, 38/57 without it, the
+wave's fold-0 case counted): the oom.group case got the raise-the-limit steps, not the kernel fix.
 """
 
 from __future__ import annotations
@@ -355,6 +362,10 @@ WAVE_FLOORS = {
     # the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix
     # among the first three steps: 0 of 3 when it was added (2026-12-07); never lowered.
     "TWENTYFIFTH": 0,
+    # cases of the twenty-seventh wave (TWENTYSEVENTH_WAVE.txt, linux-mm, LKML, stable, linux-fsdevel and xen-devel
+    # threads whose expert gave the cause and a concrete fix, labelled the same way; one in fold 0, counted, never
+    # named) with an expert fix among the first three steps: 4 of 5 when it was added (2026-12-07); never lowered.
+    "TWENTYSEVENTH": 4,
 }
 
 
