@@ -57,11 +57,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    # With memory.oom.group set, one oom_kill_process() call kills the victim, prints 'Tasks in <memcg> are going
-    # to be killed due to memory.oom.group set' and kills every other task of that memcg, each with its own
-    # 'Killed process' line (mm/oom_kill.c, mm/memcontrol.c mem_cgroup_print_oom_group(), 4.19+).
-    "lore-50rc4-memcg-oom-group-kills-init-panic": "each 'Killed process' line of the memory.oom.group kill "
-    "after the first victim's is read as an event of its own (1 event labelled, 13 read)",
     # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
     # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
     "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
