@@ -52,6 +52,10 @@ _QUOTE = re.compile(r"^(?:[ \t]*(?:[>|]|:(?= )))+[ \t]?")  # mail quotes: `> ` a
 _QUOTE_MARKS = (">", "|", ": ")
 _ODD_FIRST = frozenset(">|:")  # the first characters of _QUOTE_MARKS
 _BOLD = re.compile(r"^\*\*|\*\*$")  # a line a person set in Markdown bold
+# A span a person set in Markdown bold inside a kernel line (`Killed process 23150 (rspamd)
+# **total-vm:6541776kB**, anon-rss:...`): CommonMark's flanking rule, no space just inside the
+# markers, so a banner of asterisks around spaced words (`**   NOTICE ...   **`) is left alone.
+_BOLD_SPAN = re.compile(r"\*\*(?=[^\s*])([^*\n]*?[^\s*])\*\*")
 _JSON_PAYLOAD = re.compile(r'"(?:textPayload|message|MESSAGE|msg|log)"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 _JSON_TIMESTAMP = re.compile(r'"timestamp"\s*:\s*"([^"]+)"')
 _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n|\\r")
@@ -414,7 +418,7 @@ def line_content(raw: str) -> tuple[str, str]:
     if "`" in line:
         line = _INLINE_CODE.sub("", line)
     if "**" in line:
-        line = _BOLD.sub("", line.strip())
+        line = _BOLD.sub("", _BOLD_SPAN.sub(r"\1", line).strip())
     return _strip_prefix(line)
 
 

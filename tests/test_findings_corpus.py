@@ -349,6 +349,13 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # with the MPOL_BIND message is not read, led with lowmem exhaustion, vmalloc space and kernel overhead,
     # not the kernel defect). Raise as the diagnosis improves, never lower
     "TWENTYFIFTH": (3, 0, 0),
+    # The twenty-sixth wave (TWENTYSIXTH_WAVE.txt): GitHub issues and a pull request whose maintainer or reporter gave
+    # the cause and the fix - SUSE Manager's CI controller whose cucumber ruby process held 16 GB (more memory for
+    # the VM, later reverted), mailcow's rspamd grown by its configuration (mailcow's rspamd config commits), and
+    # NFS-Ganesha on Gluster with cache-invalidation (upgrade Ganesha 2.7.5 / Gluster 6.4, or disable the option);
+    # one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are what was reached
+    # when it was added (2026-12-07): of 4 labelled, 4 and 4. Raise as the diagnosis improves, never lower
+    "TWENTYSIXTH": (4, 4, 4),
     # The twenty-seventh wave (TWENTYSEVENTH_WAVE.txt): linux-mm, LKML, stable, linux-fsdevel and xen-devel threads
     # (not GitHub) whose expert gave the cause and a concrete fix - three high-order GFP_KERNEL allocations fixed in
     # the kernel (5.10 bnxt_en's order-5 TPA array, accd7e23693a; 5.4 arm64 Xen privcmd's order-4 page array moved

@@ -12,7 +12,7 @@ from oomcases import load_case
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
 from grammar.lexicon import classify_fields
-from grammar.normalise import normalise
+from grammar.normalise import line_content, normalise
 from grammar.parse import parse_text
 from grammar.stamps import read_stamp
 from grammar.transform import read_line
@@ -457,6 +457,15 @@ def test_key_line_quoted_above_the_log_it_comes_from() -> None:
     )
     event = _one(text)
     assert (event["trigger_comm"], event["trigger_pid"], event["order"]) == ("insmod", 13189, 8)
+
+
+def test_bold_span_inside_a_kill_line() -> None:
+    # github.com/mailcow/mailcow-dockerized issue 3049: the field a person pointed at, set in bold
+    # inside a `> `-quoted syslog kill line (`(rspamd) **total-vm:6541776kB**, anon-rss:...`)
+    event = _one(_text("gh-mailcow-mailcow-dockerized-3049"))
+    assert (event["killed_pid"], event["killed_total_vm_kb"], event["killed_anon_rss_kb"]) == (23150, 6541776, 539704)
+    # a banner of asterisks around spaced words keeps its asterisks (no flanking non-space)
+    assert line_content("x **   NOTICE   ** **y**")[0] == "x **   NOTICE   ** y"
 
 
 def test_same_line_repeated_by_the_kernel_is_not_a_quotation() -> None:
