@@ -195,8 +195,10 @@ not GitHub, whose expert gave the cause and a concrete fix - high-order GFP_KERN
 kernel (5.10 bnxt_en's order-5 TPA array, a 5.4 arm64 Xen privcmd page array moved to kvcalloc, a 5.10
 /proc/sys read of 128 kB needing 256 kB contiguous) and a 5.0-rc4-next memcg OOM whose memory.oom.group kill
 took systemd and panicked; one in fold 0, counted, never described - labelled before oomlens ran on them)
-reached 4/5 when it was added (all cases 267/300, 263/295 without it; held-out 39/58, 38/57 without it, the
-wave's fold-0 case counted): the oom.group case got the raise-the-limit steps, not the kernel fix.
+reached 4/5 when it was added (all cases 268/304 on top of the twenty-sixth wave, 264/299 without it; held-out
+39/59, 38/58 without it, the wave's fold-0 case counted): the oom.group case got the raise-the-limit steps, not
+the kernel fix; 5/5 (269/304) once the group kill was read as one event and its kill of pid 1 as the defect
+d342a0b38674 fixed.
 """
 
 from __future__ import annotations
