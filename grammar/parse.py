@@ -100,6 +100,7 @@ _SECTION: dict[str, int | None] = {
     "oom_summary": 6,
     "kill_score": 7,
     "killed": 8,
+    "oom_group": 8,
     "no_killable": 8,
     "panic": 9,
     "reaped": 9,
@@ -117,6 +118,7 @@ _ONCE = {
     "oom_summary",
     "kill_score",
     "killed",
+    "oom_group",
     "memcg_task_in",
     "memcg_stats_start",
     "free_swap",
@@ -307,6 +309,10 @@ class _Draft:
             other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
         ):
             return True  # the same kill printed twice is still one event
+        if kind == "killed" and "oom_group" in self.kinds:
+            # memory.oom.group: the same oom_kill_process() call kills every task of the group after the
+            # victim, one kill line each (mm/oom_kill.c oom_kill_memcg_member(), 4.19-6.x): one event
+            return True
         if kind == "free_swap" and any(
             other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
         ):
@@ -623,12 +629,18 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
     return items
 
 
+# What panic() prints after its `Kernel panic - not syncing:` line: the stack of the panicking task
+# (kernel/panic.c panic() -> dump_stack(): the CPU line, hardware name, call trace and registers).
+_PANIC_DUMP = frozenset(("task_header", "hardware", "call_trace_start", "trace_line", "register_line"))
+
+
 @dataclass
 class _Stream:
     """The lines of one printer: one host (as its log prefix names it) and one printk caller id."""
 
     current: _Draft | None = None
     gap: int = 0
+    in_panic_dump: bool = False  # after a panic that is no memory event: its own stack dump follows
 
 
 def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
@@ -833,7 +845,13 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
                     stream.current = None
             continue
         if kind == "panic" and current is None and "memory" not in (item.fields.get("reason") or "").lower():
+            # panic() dumps the panicking task's stack (kernel/panic.c): no memory report either
+            stream.in_panic_dump = True
             continue
+        if stream.in_panic_dump:
+            if kind in _PANIC_DUMP:
+                continue
+            stream.in_panic_dump = False
         if kind == "separator" and current is None:
             continue
         if kind == "ellipsis":
@@ -1037,8 +1055,17 @@ def _quotes(
             and (prefix == own_prefix if same_prefix else not own_prefix or prefix == own_prefix)
             for prefix, text in texts
         )
-        for own_prefix, own_text in _line_pairs(draft.items)
+        for own_prefix, own_text in _line_pairs(_memory_items(draft.items))
     )
+
+
+def _memory_items(items: list[Item]) -> list[Item]:
+    """The items a quotation is compared on: a panic that is not an out-of-memory panic (`Attempted to
+    kill init!` after the kill of pid 1, kernel/exit.c do_exit()) is printed by another task than the
+    report, outside it; a copy of the report's lines that quotes it too is still a copy."""
+    return [
+        item for item in items if item.kind != "panic" or _OOM_PANIC.search(item.fields.get("reason") or "") is not None
+    ]
 
 
 def _stamp_pairs(items: list[Item]) -> tuple[tuple[str, str], frozenset[str]] | None:

@@ -750,6 +750,10 @@ class LineTransformer(Transformer[Token, list[Item]]):
         g = self._groups("MEMCG_TASK_IN", children[0])
         return Item("memcg_task_in", str(children[0]), {"task": g.get("mti_task"), "limit": g.get("mti_limit")})
 
+    def oom_group(self, children: list[Token]) -> Item:
+        g = self._groups("OOM_GROUP", children[0])
+        return Item("oom_group", str(children[0]), {"memcg": g.get("og_memcg")})
+
     def memcg_task_in_cut(self, children: list[Token]) -> Item:
         g = self._groups("MEMCG_TASK_IN_CUT", children[0])
         task = g.get("mtc_task") or g.get("mtc_task_only")

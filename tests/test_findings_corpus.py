@@ -356,6 +356,14 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are what was reached
     # when it was added (2026-12-07): of 4 labelled, 4 and 4. Raise as the diagnosis improves, never lower
     "TWENTYSIXTH": (4, 4, 4),
+    # The twenty-seventh wave (TWENTYSEVENTH_WAVE.txt): linux-mm, LKML, stable, linux-fsdevel and xen-devel threads
+    # (not GitHub) whose expert gave the cause and a concrete fix - three high-order GFP_KERNEL allocations fixed in
+    # the kernel (5.10 bnxt_en's order-5 TPA array, accd7e23693a; 5.4 arm64 Xen privcmd's order-4 page array moved
+    # to kvcalloc; a 5.10 /proc/sys read of 128 kB needing 256 kB contiguous, 'upgrade your kernel') and a
+    # 5.0-rc4-next memcg OOM whose memory.oom.group kill took systemd and panicked ('mm,oom: don't kill global init
+    # via memory.oom.group', d342a0b38674); one in fold 0 (counted, never described); labelled before oomlens ran
+    # on them. The floors are what was reached when it was added (2026-12-07): 5 and 5 of 5.
+    "TWENTYSEVENTH": (5, 5, 5),
     # The twenty-eighth wave (TWENTYEIGHTH_WAVE.txt): incident write-ups kept in public repositories, each with the
     # kernel's kill line and the operator's or author's cause and fix - a Claude Code subprocess killed at 42 GB on an
     # orchestrator host (capped with prlimit), an OpenVZ beancounter kill of mysqld on a 1 GB VPS whose php-fpm pool

@@ -190,6 +190,15 @@ controller got 'a larger VM or instance'; for rspamd and ganesha.nfsd the first 
 look for a leak fixed in a newer release and update to it, which the patterns (written from the experts' fixes: that
 program's upgrade, or its configuration) do not match - the name and the update are further apart than they allow -
 and neither the mailcow configuration files nor Gluster's cache-invalidation option is named.
+The twenty-seventh wave (TWENTYSEVENTH_WAVE.txt, 5 linux-mm, LKML, stable, linux-fsdevel and xen-devel threads,
+not GitHub, whose expert gave the cause and a concrete fix - high-order GFP_KERNEL allocations fixed in the
+kernel (5.10 bnxt_en's order-5 TPA array, a 5.4 arm64 Xen privcmd page array moved to kvcalloc, a 5.10
+/proc/sys read of 128 kB needing 256 kB contiguous) and a 5.0-rc4-next memcg OOM whose memory.oom.group kill
+took systemd and panicked; one in fold 0, counted, never described - labelled before oomlens ran on them)
+reached 4/5 when it was added (all cases 268/304 on top of the twenty-sixth wave, 264/299 without it; held-out
+39/59, 38/58 without it, the wave's fold-0 case counted): the oom.group case got the raise-the-limit steps, not
+the kernel fix; 5/5 (269/304) once the group kill was read as one event and its kill of pid 1 as the defect
+d342a0b38674 fixed.
 The twenty-eighth wave (TWENTYEIGHTH_WAVE.txt, 3 incident write-ups kept in public repositories - a Claude Code
 subprocess killed at 42 GB, capped with prlimit; an OpenVZ beancounter kill of mysqld on a 1 GB VPS whose php-fpm
 pool filled it, pm = ondemand with pm.max_children = 5; Airflow task processes killed at a Celery worker's memory
@@ -379,6 +388,12 @@ WAVE_FLOORS = {
     # reporter gave the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an
     # expert fix among the first three steps: 1 of 4 when it was added (2026-12-07); never lowered.
     "TWENTYSIXTH": 1,
+    # cases of the twenty-seventh wave (TWENTYSEVENTH_WAVE.txt, linux-mm, LKML, stable, linux-fsdevel and xen-devel
+    # threads whose expert gave the cause and a concrete fix, labelled the same way; one in fold 0, counted, never
+    # named) with an expert fix among the first three steps: 4 of 5 when it was added (2026-12-07); never lowered.
+    # 5 of 5 once a memory.oom.group kill was read as one event and its kill of pid 1 as the defect fixed by
+    # d342a0b38674 (knowledge/kernel_fixes.yaml memcg-oom-group-kills-global-init)
+    "TWENTYSEVENTH": 5,
     # cases of the twenty-eighth wave (TWENTYEIGHTH_WAVE.txt, incident write-ups kept in public repositories - an
     # operator's incident and root-cause reports, a blog post's source, a fix summary - labelled the same way; none
     # in fold 0) with an expert fix among the first three steps: 1 of 3 when its first three were added (2026-12-07;

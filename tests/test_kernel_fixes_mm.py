@@ -105,3 +105,17 @@ def test_highatomic_reserve_kept_through_an_oom_kill() -> None:
     assert _ids(text.replace("4.8.0-rc7", "4.3.0-rc7")) == []  # before MIGRATE_HIGHATOMIC
     # the same report with the blocks on ordinary (unmovable/movable) free lists
     assert _ids(text.replace("(H)", "(UM)")) == []
+
+
+def test_memory_oom_group_killing_global_init() -> None:
+    # https://lore.kernel.org/linux-mm/20190201070226.GC11599@dhcp22.suse.cz/ (5.0.0-rc4-next, Tetsuo
+    # Handa's reproducer: the group kill of /test1 killed systemd, pid 1), a corpus case in folds 1-4
+    case = "lore-50rc4-memcg-oom-group-kills-init-panic"
+    assert not is_held_out(case)
+    text = load_case(case)[0].decode("utf-8")
+    assert _ids(text) == ["memcg-oom-group-kills-global-init"]
+    assert "d342a0b38674" in _steps(text)[0]
+    # the same report without the kill of pid 1 (a group kill that spared init, as a fixed kernel's
+    # does) is a memory cgroup at its limit, no known defect
+    spared = "\n".join(line for line in text.splitlines() if "Killed process 1 (" not in line)
+    assert "memcg-oom-group-kills-global-init" not in _ids(spared)

@@ -308,3 +308,21 @@ def test_hugo_and_jekyll_highlight_blocks_read_like_the_original() -> None:
     assert _facts(hugo) == _facts(data) == _facts(jekyll)
     names = [t.name for t in analyze(hugo).events[0].event.tasks]
     assert names == ["rsync", "rsync", "clamd"]
+
+
+def test_memory_oom_group_kill_is_one_event() -> None:
+    """With memory.oom.group set, one oom_kill_process() call kills the victim, prints 'Tasks in /test1 are
+    going to be killed due to memory.oom.group set' and kills every other task of the group, one kill line
+    each (mm/oom_kill.c oom_kill_memcg_member(), mm/memcontrol.c mem_cgroup_print_oom_group(), 4.19-6.x):
+    one event, whose victim is the first kill's. The changelog below the log quotes four of its lines
+    (the oom.group line, the kill of pid 1, its reaper line and the 'Attempted to kill init!' panic, whose
+    own stack dump from pid 1 is no memory report): a quotation, not a second event. Real paste: Tetsuo
+    Handa's reproducer quoted in Michal Hocko's reply (linux-mm, 1 Feb 2019), a corpus case in folds 1-4."""
+    case = "lore-50rc4-memcg-oom-group-kills-init-panic"
+    from oomcases import is_held_out
+
+    assert not is_held_out(case)
+    facts = _facts(load_case(case)[0])
+    assert len(facts) == 1
+    assert facts[0]["kind"] == "memcg-oom"
+    assert (facts[0]["killed_pid"], facts[0]["killed_comm"], facts[0]["memcg"]) == (9188, "a.out", "/test1")
