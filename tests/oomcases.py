@@ -51,6 +51,7 @@ WAVES = (
     "TWENTYFOURTH",
     "TWENTYFIFTH",
     "TWENTYSIXTH",
+    "TWENTYNINTH",
 )
 
 
