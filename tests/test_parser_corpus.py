@@ -57,9 +57,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    # The description ends inside `Out of memory: Kill process 8` (the pid cut at the end of the excerpt):
-    # the cut kill line's digits are read as pid 8 although nothing after them shows the number whole.
-    "gh-microsoft-pai-1687": "a kill line cut right after its first pid digit is read as pid 8",
     # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
     # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
     "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
