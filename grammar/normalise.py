@@ -599,6 +599,28 @@ def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
     )
 
 
+# The kill message is one printk, its cause first: mm/oom_kill.c __oom_kill_process() (4.19 on, v6.6)
+# prints `pr_err("%s: Killed process %d (%s) total-vm:...", message, ...)`, message "Out of memory" or
+# "Memory cgroup out of memory" as out_of_memory() passes it; up to 4.18 oom_kill_process() printed
+# `"%s: Kill process %d (%s) score %u or sacrifice child"` the same way. A journal or terminal that
+# wrapped it right after the cause's colon leaves `Memory cgroup out of memory:` alone on a line and the
+# kill on the next, without a prefix: one kernel line, whose cause says whether the kill was at a memory
+# cgroup's limit.
+_KILL_CAUSE = re.compile(r"(?:Memory cgroup out of memory|Out of [Mm]emory)(?: \([\w ]+\))?:")
+_KILL_AFTER_CAUSE = re.compile(r"Kill(?:ed)? process \d+ ")
+
+
+def _cause_tail(entry: _Physical, following: _Physical | None) -> bool:
+    """``entry`` is only the cause of a kill message (``_KILL_CAUSE``) and ``following``, without a
+    prefix, the kill it printed on the same line."""
+    return (
+        following is not None
+        and not following.prefix
+        and _KILL_CAUSE.fullmatch(entry.text.rstrip()) is not None
+        and _KILL_AFTER_CAUSE.match(following.text) is not None
+    )
+
+
 _JOIN_BUDGET = 20000  # classifications spent on joining per paste: prose-only pastes stay linear
 _MAX_FRAGMENTS = 12  # a wrapped kernel line rarely spans more physical lines than this
 
@@ -809,6 +831,18 @@ def normalise(text: str) -> Normalised:
             entry.text, entry.body = following.text, following.body
             entry.raw_length = following.raw_length
             merged.add(index + 1)
+    # A kill message wrapped right after its cause (_cause_tail): one entry, which the joining below
+    # reads as any kill line (its sizes may be wrapped onto the next line in turn).
+    for index, entry in enumerate(physical[:-1]):
+        # (the colon first: most lines end otherwise)
+        if entry and entry.text[-1:] == ":" and index not in merged and index + 1 not in merged:
+            following = physical[index + 1]
+            if following and _cause_tail(entry, following):
+                entry.text = entry.text + " " + following.text
+                entry.body = entry.body.rstrip() + " " + following.body.lstrip()
+                entry.raw_length = following.raw_length
+                entry.classified = None
+                merged.add(index + 1)
     if merged:  # drop the absorbed lines (not blank them: a blank line would end a wrapped run)
         physical = [entry for index, entry in enumerate(physical) if index not in merged]
 

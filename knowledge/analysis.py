@@ -24,8 +24,9 @@ from grammar.release import release_version
 
 from .clues import alloc_wrapper
 from .directinit import direct_init
+from .hardware import cpu_mode as named_cpu_mode
 from .kernel_fixes import matches
-from .surroundings import Named, named_programs, ram, swap_total
+from .surroundings import Named, facts, named_programs, of, ram, swap_total
 from .workloads import load as load_workloads
 from .workloads import recognise, recognise_named, runs_as
 
@@ -686,6 +687,30 @@ class Analysis:
         if "DMA32" in self.zone_names:
             return False
         return None
+
+    @cached_property
+    def cpu_mode(self) -> tuple[bool | None, str | None]:
+        """Whether the CPU the paste names has a 64-bit mode (``knowledge.hardware``), and its name:
+        from its `Hardware name:` line, the kernel release, a Raspberry Pi's model, the person's words."""
+        # the `Hardware name:` of every report of the paste from this kernel (one machine: a page
+        # allocation failure's report may come without the header another report prints)
+        texts = [
+            event.header.hardware
+            for event in self.dump.events
+            if event.header
+            and event.header.hardware
+            and (event is self.event or (event.header.kernel or event.kernel or self.dump.kernel) == self.kernel)
+        ]
+        texts += [self.kernel or ""]
+        texts += [str(row.values["model"]) for row in of(self.dump, "board_model")]
+        texts += [line.text for line in facts(self.dump).prose]
+        return named_cpu_mode(texts)
+
+    @property
+    def thirty_two_bit_cpu(self) -> str | None:
+        """The 32-bit-only CPU the paste names, on which no 64-bit kernel runs (None when it names none)."""
+        mode, name = self.cpu_mode
+        return name if mode is False else None
 
     @cached_property
     def zone_names(self) -> set[str]:
@@ -1646,11 +1671,12 @@ class Analysis:
     # ----------------------------------------------------------------------------- workload / sizing
     @cached_property
     def cgroup_paths(self) -> tuple[str, ...]:
-        """Every cgroup path / unit the report names (memcg, task memcg, cpuset)."""
+        """Every cgroup path / unit the report names for the memory it is about: the OOM'd memcg and
+        the killed task's (oom_memcg, task_memcg, the memcg lines)."""
         paths: list[str | None] = []
         summary = self.event.oom_summary
         if summary:
-            paths += [summary.oom_memcg, summary.task_memcg, summary.cpuset]
+            paths += [summary.oom_memcg, summary.task_memcg]
         if self.event.memcg:
             paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
         return tuple(dict.fromkeys(p for p in paths if p and p != "/"))
@@ -1659,8 +1685,18 @@ class Analysis:
         """The knowledge/workloads.yaml record for these process names or the report's cgroups. A
         generic runtime's process (python3) that a record says its program runs as (``runs_as``:
         Home Assistant Core in its container) is that record's when the paste's other lines or its
-        author's words name the program, and the process is not known by a more specific name."""
-        found = recognise(names, self.cgroup_paths)
+        author's words name the program, and the process is not known by a more specific name.
+
+        The summary's `cpuset=` is the cgroup of the task that invoked the OOM killer, not of the
+        one killed (mm/oom_kill.c dump_oom_summary() -> kernel/cgroup/cpuset.c
+        cpuset_print_current_mems_allowed(), task_cs(current), v4.19-v6.18): it names these
+        processes' workload only when one of them is that task."""
+        paths = self.cgroup_paths
+        summary = self.event.oom_summary
+        trigger = self.event.trigger.comm if self.event.trigger else None
+        if summary and summary.cpuset and summary.cpuset != "/" and trigger and trigger in names:
+            paths = (*paths, summary.cpuset)
+        found = recognise(names, paths)
         named = self._named_records
         if named and (found is None or not found.runs_as):
             for name in names:

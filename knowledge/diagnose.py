@@ -90,6 +90,9 @@ def template_context(analysis: Analysis, hit: Hit) -> dict[str, Any]:
         "version": analysis.version,
         "arch": analysis.arch,
         "is_32bit": analysis.is_32bit,
+        # a 32-bit-only CPU the paste names (knowledge.hardware): no step offers it a 64-bit kernel
+        "cpu32": analysis.thirty_two_bit_cpu if analysis.is_32bit else None,
+        "cpu64": analysis.cpu_mode[1] if analysis.is_32bit and analysis.cpu_mode[0] else None,
         "kind": analysis.event.kind,
         "victim": analysis.victim_name,
         # the machine's RAM and the next common size up, for steps that cannot size from counters

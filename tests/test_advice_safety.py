@@ -24,6 +24,17 @@ LIMIT_STEP = re.compile(
     re.I,
 )
 WARNING = "above what the group uses now"
+# a sentence anywhere in a step that sets or lowers a memory cgroup limit, not only at its start
+# ("...: size its memory limit from the memory of the NUMA nodes it may use")
+LIMIT_SENTENCE = re.compile(
+    r"(?:^|[.;:]\s+|, or |, and )(?:Weaker option: )?(?:Cap |Set or lower |Bound it |bound it with |"
+    r"size its memory limit |add a memory limit|Set memory limits per)",
+)
+# what makes such a sentence a memory cgroup limit (not, say, the ZFS ARC's zfs_arc_max)
+CGROUP_LIMIT = re.compile(
+    r"MemoryMax=|MemoryLimit=|MemorySwapMax=|memory\.(?:max|swap\.max|limit_in_bytes)\b|--memory\b|"
+    r"limits\.memory|memory cgroup|cgroup (?:v1 )?memory limit|container(?:'s)? (?:memory )?limit|memory limit",
+)
 
 
 def _findings(text: str):  # type: ignore[no-untyped-def]
@@ -62,8 +73,19 @@ def test_every_limit_setting_step_warns_that_a_limit_below_usage_kills(case: str
     for event in report.events:
         for finding in event.findings:
             for step in finding.remediation:
-                if LIMIT_STEP.match(step):
+                if LIMIT_STEP.match(step) or (LIMIT_SENTENCE.search(step) and CGROUP_LIMIT.search(step)):
                     assert WARNING in step, (finding.code, step)
+
+
+def test_every_catalogue_step_that_sets_a_memory_limit_carries_the_warning() -> None:
+    # the record's own wording, whether or not a corpus case renders it
+    from knowledge import catalogue
+
+    for record in catalogue.load():
+        for step in record.remediation:
+            text = " ".join(str(step["do"]).split())
+            if (LIMIT_STEP.match(text) or LIMIT_SENTENCE.search(text)) and CGROUP_LIMIT.search(text):
+                assert step.get("caps"), (record.code, text[:100])
 
 
 def test_cgroup_hierarchy_comes_from_the_paste_not_the_kernel_version() -> None:

@@ -356,6 +356,21 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are what was reached
     # when it was added (2026-12-07): of 4 labelled, 4 and 4. Raise as the diagnosis improves, never lower
     "TWENTYSIXTH": (4, 4, 4),
+    # The twenty-eighth wave (TWENTYEIGHTH_WAVE.txt): incident write-ups kept in public repositories, each with the
+    # kernel's kill line and the operator's or author's cause and fix - a Claude Code subprocess killed at 42 GB on an
+    # orchestrator host (capped with prlimit), an OpenVZ beancounter kill of mysqld on a 1 GB VPS whose php-fpm pool
+    # filled it (pm = ondemand, pm.max_children = 5), Airflow task processes killed at a Celery worker's memory cgroup
+    # (fewer concurrent tasks, then a task that holds less), a security scanner killed by its systemd unit's 512M
+    # memory cgroup (raised to 2G, smaller scans); none in fold 0; labelled before oomlens ran on them.
+    # The floors are what was reached when it was added (2026-12-07).
+    # of 3 labelled (all in folds 1-4): 2 and 2 on 2026-12-07 when the wave was added (the Claude subprocess leads
+    # with process_hog, the Airflow kill with memcg_limit; the beancounter line, its UB number masked as XXXX by the
+    # author, was not read as an event), 3 and 3 since a masked beancounter number is read
+    # (tests/test_twentyeighth_wave_gaps.py: the lone kill line then leads with the victim's growth, process_hog);
+    # of 4 with the security scanner: 3 and 3 (its kill message, wrapped after 'Memory cgroup out of memory:', read
+    # as a global kill: process_hog), 4 and 4 since the wrapped message is one line again (memcg_limit).
+    # Raise as the diagnosis improves, never lower
+    "TWENTYEIGHTH": (4, 4, 4),
     # The twenty-ninth wave (TWENTYNINTH_WAVE.txt): GitHub issues whose maintainer, developer or reporter gave the
     # cause and the fix - Nomad exec-driver tasks that inherited the agent's oom_score_adj -1000 so the OOM killer
     # found no killable process (nomad PR #10698 resets it), and OpenPAI services on an Azure Kubernetes node whose

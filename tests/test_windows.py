@@ -115,6 +115,11 @@ STREAM_GAPS: dict[str, str] = {
     # sentence naming httpd and mt-search.cgi is five lines above the syslog fence, outside the
     # window, so the stream lacks the Apache httpd lever step the whole-paste analysis gives.
     "code-kanpapa-kanpapa-com-conoha-apache2nginx": "httpd named in the Japanese prose above the report's window",
+    # The CPU named in prose (knowledge/hardware.py, 2026-12-07): "an ARM-A15 board" is in the
+    # question above the reports' windows, so the stream, reading each window alone, still offers
+    # the 64-bit kernel that the whole-paste analysis knows this CPU cannot run.
+    "lore-310-arm-a15-oom-no-killable-processes-panic": "the Cortex-A15 named in the question above the "
+    "reports' windows",
 }
 
 

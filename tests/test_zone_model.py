@@ -187,3 +187,16 @@ def test_a_cheap_order_near_the_floor_is_still_not_called_fragmentation() -> Non
     zone = _dma32(diagnosis.analysis)
     assert zone.below_min is False and zone.order_ok is False
     assert "OOM130" not in _codes(diagnosis)
+
+
+def test_the_docs_state_the_model_the_code_runs() -> None:
+    # issue 13: docs/diagnosis.md said the failing path compares against low; it is min (with
+    # lowmem_reserve, `<=`), per era, and every rule names its source
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "diagnosis.md").read_text()
+    model = text[text.index("The zone-floor model") :]
+    assert "`free - unusable <= min' + lowmem_reserve[highest zone of the request]` (`<=`, not `<`)" in model
+    for source in ("__zone_watermark_ok()", "__zone_watermark_unusable_free()", "min_wmark_pages()", "v4.4", "v5.0"):
+        assert source in model, source
+    assert not re.search(r"(fails|compares|checked) (when free is )?(below|against) (the )?low\b", text)

@@ -141,7 +141,10 @@ def lowmem_exhaustion(a: Analysis, p: dict[str, Any]) -> Hit | None:
         context["stopgap_mem"] = "16G"
     context["has_highmem_zone"] = bool(high) or a.has_highmem
     # "boot a 64-bit kernel" only where the port has a 64-bit sibling (not m68k, SuperH, xtensa)
-    context["sixty_four_bit_port"] = a.arch is None or bool(HAS_64BIT_SIBLING.match(a.arch))
+    # and only where the CPU has a 64-bit mode: not on a 32-bit-only CPU the paste names
+    # (knowledge.hardware: Cortex-A5 to A17, a PowerPC G4, a Pentium M, ...)
+    context["cpu32"] = a.thirty_two_bit_cpu
+    context["sixty_four_bit_port"] = (a.arch is None or bool(HAS_64BIT_SIBLING.match(a.arch))) and not context["cpu32"]
     context["cma_named"] = _cma_named(a)
     # page tables live in lowmem unless an x86-32 kernel is built with CONFIG_HIGHPTE
     pagetables = a.counter_kb("pagetables")
