@@ -676,7 +676,8 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def kill_score_cut(self, children: list[Token]) -> Item:
         g = self._groups("KILL_SCORE_CUT", children[0])
-        comm, rest = _comm_and_rest(g.get("ksc_rest") or "")
+        raw = g.get("ksc_rest") or ""
+        comm, rest = _comm_and_rest(raw)
         words = rest.split()
         score = None
         if words[:1] == ["score"] and (len(words) >= 3 or (len(words) == 2 and rest.endswith(" "))):
@@ -686,7 +687,11 @@ class LineTransformer(Transformer[Token, list[Item]]):
             str(children[0]),
             {
                 "memcg": (g.get("ksc_who") or "").startswith("Memory cgroup"),
-                "pid": _int(g.get("ksc_pid")),
+                # mm/oom_kill.c prints " (comm)" right after the pid (`%s: Kill process %d (%s) score
+                # %u or sacrifice child`, 2.6.36-5.0): a line that stops at the digits may have cut
+                # the pid itself (`Kill process 8` of 8596), so, as for `Killed process`, the number
+                # counts only when something after it shows it ended
+                "pid": _int(g.get("ksc_pid")) if comm is not None or raw.startswith(" ") else None,
                 "comm": comm,
                 "score": score,
                 "per_mille": "sacrifice" in rest,

@@ -53,6 +53,7 @@ WAVES = (
     "TWENTYSIXTH",
     "TWENTYSEVENTH",
     "TWENTYEIGHTH",
+    "TWENTYNINTH",
 )
 
 

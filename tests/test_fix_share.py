@@ -210,6 +210,18 @@ mysqld's own levers, not the php-fpm pool the author's ps output blamed: still 1
 Its fourth case (the same operator's security-scanner.service python3 killed by its unit's memory cgroup, the
 limit raised from 512M to 2G) came in at 1/4 (all cases 264/299); with the kill message wrapped after its cause
 read as one line (tests/test_twentyeighth_wave_gaps.py) 2/4, all cases 265/299, held-out unchanged at 38/57.
+The twenty-ninth wave (TWENTYNINTH_WAVE.txt, 3 GitHub issues whose maintainer, developer or reporter gave the
+cause and the fix - Nomad exec tasks inheriting the agent's oom_score_adj -1000 ('Out of memory and no killable
+processes...', nomad PR #10698), OpenPAI services on a Kubernetes node whose oom_score the developers lowered;
+one in fold 0, counted, never described - labelled before oomlens ran on them) reached 2/3 when it was added
+(all cases 266/302, 264/299 without it; held-out 39/59, 38/58 without it, the wave's fold-0 case counted): the
+Nomad case got the oom_score_adj -1000 steps; the OpenPAI kill lines (a python job selected with score 998, its
+child nvidia-smi killed) led with the python process as the hog and its worker settings, not oom_score_adj.
+Since the same day a kill line's score is no longer read as the victim's share of memory when the paste shows
+another task of the same machine at a raised oom_score_adj (there kube-apiserver's header at 982): the score
+adds the victim's own, unprinted value, and the first step is to check it (3/3; all cases 267/302, held-out
+39/59). With the twenty-eighth wave merged in: all cases 269/306 (266/303 without this wave), held-out 39/59
+(38/58 without it).
 """
 
 from __future__ import annotations
@@ -403,6 +415,11 @@ WAVE_FLOORS = {
     # wrapped after 'Memory cgroup out of memory:' read as a global kill), 2 of 4 since that wrapped message is one
     # line again (grammar/normalise.py _cause_tail: the limit step comes first); never lowered.
     "TWENTYEIGHTH": 2,
+    # cases of the twenty-ninth wave (TWENTYNINTH_WAVE.txt, GitHub issues whose maintainer, developer or reporter
+    # gave the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an expert fix
+    # among the first three steps: 2 of 3 when it was added (2026-12-07); 3 of 3 once a kill line's score beside a
+    # raised oom_score_adj on the same machine was no longer read as the victim's share (same day); never lowered.
+    "TWENTYNINTH": 3,
 }
 
 

@@ -97,7 +97,10 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if share < p["min_share"]:
             return None
         confidence = ramp(share, p["min_share"], p["full_share"], p["confidence_low"], p["confidence_high"])
-        at_cap = (kill.score or 0) >= 1000
+        # tasks of this machine shown elsewhere in the paste at a raised oom_score_adj: the score adds
+        # the victim's own value, which this line does not print, so it may be mostly that setting
+        machine_adj = None if kill.memcg_kill else machine_raised_adj(a, p["raised_adj"])
+        at_cap = (kill.score or 0) >= 1000 or machine_adj is not None
         if at_cap:
             # 1000 is both "all of RAM + swap" and where oom_score_adj +1000 puts any task (2.6.36-3.9
             # clamp the score there; 3.10+ add adj x totalpages / 1000): the score cannot tell them apart
@@ -108,6 +111,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "victim_is_hog": selected is None,
             "sacrificed": selected is not None,
             "at_cap": at_cap,
+            "machine_adj": machine_adj,
             "has_total": False,
             "has_table": False,
             "victim": kill.comm,
@@ -195,6 +199,30 @@ def raised_adj(a: Analysis, least: int) -> int | None:
     if _own_high_adj(a, kill.comm if kill is not None else None):
         return None
     return int(adj)
+
+
+def machine_raised_adj(a: Analysis, least: int) -> dict[str, Any] | None:
+    """The highest oom_score_adj of ``least`` or more that the paste shows for a task of this
+    event's machine - a header's `oom_score_adj=` or a task-table row, of any event of the same host
+    ({comm, adj}), else None. On 2.6.36-5.0 the `Kill process N (x) score S` line prints S as the
+    victim's points per mille of RAM + swap, and oom_badness() adds oom_score_adj x totalpages / 1000
+    to what it holds (mm/oom_kill.c v4.15: select_bad_process() scales chosen_points by 1000 /
+    totalpages): where tasks run with such values (containers, Kubernetes QoS classes, 1000 for
+    BestEffort and up to 999 for Burstable pods) S may be mostly the victim's own setting, which the
+    line does not print, and says nothing sure of its size. Browsers and Android kernels, which set
+    high values on purpose, are left out (:func:`_own_high_adj`)."""
+    best: dict[str, Any] | None = None
+    for event in a.dump.events:
+        if event.host != a.event.host:
+            continue
+        seen = [(event.trigger.comm, event.trigger.oom_score_adj)] if event.trigger is not None else []
+        seen += [(row.name, row.oom_score_adj) for row in event.tasks]
+        for comm, adj in seen:
+            if adj is None or adj < least or not comm or _own_high_adj(a, comm):
+                continue
+            if best is None or adj > best["adj"]:
+                best = {"comm": comm, "adj": int(adj)}
+    return best
 
 
 def _own_high_adj(a: Analysis, comm: str | None) -> bool:
