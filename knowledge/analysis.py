@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
-from grammar.literal import find_all, holds_any, line_indexes
+from grammar.literal import find_all, line_indexes
 from grammar.release import release_version
 
 from .clues import alloc_wrapper
@@ -116,6 +116,8 @@ VM_HARDWARE = (
     ("oVirt Node", "oVirt (KVM) virtual machine"),
     ("Bochs", "QEMU/KVM virtual machine (Bochs/SeaBIOS firmware)"),
 )
+# (VM_HARDWARE's names in lower case, as Analysis.environment compares them, lowered once)
+_VM_HARDWARE_LOWERED = tuple((needle.lower(), label) for needle, label in VM_HARDWARE)
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 # The patterns Analysis asks once per event, compiled once (re's module functions look each up in
 # its cache, with flag arithmetic through the RegexFlag enum, at every call)
@@ -133,6 +135,18 @@ _LINE_EDGE_SYNTAX = ("(?=", "(?!", "(?<", "\\A", "\\Z")
 KVM_VCPU_THREAD = re.compile(r"^CPU \d+/KVM$")
 HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
 HYPERVISOR_STARTS = ("qemu", "kvm")  # how every name HYPERVISOR_PROCESS matches begins (a cheap first test)
+
+
+_ROW_NAME = attrgetter("name")
+
+
+def _names_start(rows: Iterable[TaskRow], starts: tuple[str, ...]) -> bool:
+    """Whether a row's name may begin with one of ``starts``: never False when one does. The names
+    joined, each after a line break, are searched for the break and the start (a table's names in
+    a few hundred characters, where the event's text to search for the starts alone is some ten
+    thousand: issue 12); a name holding a break itself can only add a place to look at."""
+    names = "\n" + "\n".join(map(_ROW_NAME, rows))
+    return any("\n" + start in names for start in starts)
 
 
 def _line_number(line: SourceLine) -> int:
@@ -1321,9 +1335,17 @@ class Analysis:
             rows = []
             for member in members:
                 row = member.row
-                rss_kb += _row_rss_kb(row, page_kb)
+                # _row_rss_kb and _row_pgtables_kb inline (a call each per member was a third of
+                # this property's work): the same sums
+                rss = row.rss_pages
+                if rss is None and row.rss_anon_pages is not None:
+                    rss = (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
+                rss_kb += (rss or 0) * page_kb
                 swap_kb += (row.swapents or 0) * page_kb
-                pgtables_kb += _row_pgtables_kb(row, page_kb)
+                tables = row.pgtables_bytes
+                pgtables_kb += (
+                    tables // 1024 if tables is not None else ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
+                )
                 adjs.add(row.oom_score_adj)
                 rows.append(row)
             out.append(TaskUse(name, rss_kb, swap_kb, pgtables_kb, adjs.pop() if len(adjs) == 1 else None, tuple(rows)))
@@ -1519,8 +1541,8 @@ class Analysis:
         vm_label = None
         if hardware:
             hardware_lowered = hardware.lower()
-            for needle, label in VM_HARDWARE:
-                if needle.lower() in hardware_lowered:
+            for needle, label in _VM_HARDWARE_LOWERED:
+                if needle in hardware_lowered:
                     vm_label = label
                     break
         if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
@@ -1529,7 +1551,7 @@ class Analysis:
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
         # (a row's name is in its line, one of the event's: without either literal in the event's
         # text no name begins with one, and the rows need not be asked)
-        if not hypervisor_host and holds_any(self.text, HYPERVISOR_STARTS):
+        if not hypervisor_host and self.event.tasks and _names_start(self.event.tasks, HYPERVISOR_STARTS):
             for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
                 if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
                     hypervisor_host = True
