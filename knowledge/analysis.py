@@ -154,6 +154,9 @@ def _line_number(line: SourceLine) -> int:
 
 
 _UNKNOWN = object()  # (a memo's "not worked out yet": None is an answer)
+# Mem-Info's names of the isolated pages as the per-node lines print them (Analysis._node_sum_kb;
+# one dict for every call rather than one built per node and key)
+_NODE_ALIASES = {"isolated_anon": "isolated(anon)", "isolated_file": "isolated(file)"}
 
 
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]()|\\")
@@ -604,6 +607,10 @@ class Analysis:
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
+        if len(numbers) == 1:  # most calls name one line: no set or list to make for it
+            number = numbers[0]
+            line = self._line(number) if number is not None else None
+            return () if line is None else (line,)
         out = []
         seen = set()
         for number in numbers:
@@ -867,8 +874,7 @@ class Analysis:
         total = None
         for node in self.event.nodes:
             for key in keys:
-                alias = {"isolated_anon": "isolated(anon)", "isolated_file": "isolated(file)"}.get(key, key)
-                value = node.values.get(alias)
+                value = node.values.get(_NODE_ALIASES.get(key, key))
                 if value is not None:
                     total = (total or 0) + value
         return total
