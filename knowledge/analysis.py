@@ -12,14 +12,15 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter, itemgetter
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
-from grammar.literal import find_all, holds_any, line_indexes
+from grammar.literal import find_all, line_indexes
 from grammar.release import release_version
 
 from .clues import alloc_wrapper
@@ -116,6 +117,8 @@ VM_HARDWARE = (
     ("oVirt Node", "oVirt (KVM) virtual machine"),
     ("Bochs", "QEMU/KVM virtual machine (Bochs/SeaBIOS firmware)"),
 )
+# (VM_HARDWARE's names in lower case, as Analysis.environment compares them, lowered once)
+_VM_HARDWARE_LOWERED = tuple((needle.lower(), label) for needle, label in VM_HARDWARE)
 # QEMU names its vCPU threads "CPU <n>/KVM"; such a thread allocating means this host runs VMs.
 # The patterns Analysis asks once per event, compiled once (re's module functions look each up in
 # its cache, with flag arithmetic through the RegexFlag enum, at every call)
@@ -135,11 +138,26 @@ HYPERVISOR_PROCESS = re.compile(r"^(qemu-system-\S+|qemu-kvm|kvm|qemu)$")
 HYPERVISOR_STARTS = ("qemu", "kvm")  # how every name HYPERVISOR_PROCESS matches begins (a cheap first test)
 
 
+_ROW_NAME = attrgetter("name")
+
+
+def _names_start(rows: Iterable[TaskRow], starts: tuple[str, ...]) -> bool:
+    """Whether a row's name may begin with one of ``starts``: never False when one does. The names
+    joined, each after a line break, are searched for the break and the start (a table's names in
+    a few hundred characters, where the event's text to search for the starts alone is some ten
+    thousand: issue 12); a name holding a break itself can only add a place to look at."""
+    names = "\n" + "\n".join(map(_ROW_NAME, rows))
+    return any("\n" + start in names for start in starts)
+
+
 def _line_number(line: SourceLine) -> int:
     return line.number
 
 
 _UNKNOWN = object()  # (a memo's "not worked out yet": None is an answer)
+# Mem-Info's names of the isolated pages as the per-node lines print them (Analysis._node_sum_kb;
+# one dict for every call rather than one built per node and key)
+_NODE_ALIASES = {"isolated_anon": "isolated(anon)", "isolated_file": "isolated(file)"}
 
 
 _REGEX_SYNTAX = frozenset(".^$*+?{}[]()|\\")
@@ -371,6 +389,14 @@ class ZoneView:
         return self.order_ok
 
 
+def _plain_copy(values: Mapping[str, int]) -> dict[str, int]:
+    """``dict(values)``: a zone's fields (a read-only view of a dict, grammar.facts) copied in one C
+    call through the view's ``copy`` rather than key by key through the mapping protocol (a fifth
+    of the work of ``Analysis.zones``, issue 12). The same items in the same order."""
+    copied = values.copy() if isinstance(values, MappingProxyType | dict) else None
+    return copied if type(copied) is dict else dict(values)
+
+
 def _empty(values: dict[str, int]) -> bool:
     """A zone printed with no pages (``present:0kB`` or ``managed:0kB``): never in a zonelist, so no
     request takes from it (mm/page_alloc.c build_zonelists_node(): populated_zone(), v2.6.18;
@@ -582,6 +608,10 @@ class Analysis:
 
     # ----------------------------------------------------------------------------- lines
     def lines(self, *numbers: int | None) -> tuple[SourceLine, ...]:
+        if len(numbers) == 1:  # most calls name one line: no set or list to make for it
+            number = numbers[0]
+            line = self._line(number) if number is not None else None
+            return () if line is None else (line,)
         out = []
         seen = set()
         for number in numbers:
@@ -869,8 +899,7 @@ class Analysis:
         total = None
         for node in self.event.nodes:
             for key in keys:
-                alias = {"isolated_anon": "isolated(anon)", "isolated_file": "isolated(file)"}.get(key, key)
-                value = node.values.get(alias)
+                value = node.values.get(_NODE_ALIASES.get(key, key))
                 if value is not None:
                     total = (total or 0) + value
         return total
@@ -1096,13 +1125,17 @@ class Analysis:
             allowed.add("H")
         return frozenset(allowed)
 
-    def _blocks(self, buddy: BuddyList | None) -> tuple[int | None, int | None, int | None]:
-        """Free blocks at or above the order whose free list the request may take (v4.4+: by migratetype)."""
+    def _blocks(
+        self, buddy: BuddyList | None, allowed: frozenset[str] | None = None
+    ) -> tuple[int | None, int | None, int | None]:
+        """Free blocks at or above the order whose free list the request may take (v4.4+: by
+        migratetype); ``allowed``: ``_allowed_types`` of the request's rule, when the caller has it."""
         if buddy is None:
             return None, None, None
         need_kb = self.page_kb * (1 << max(0, self.order or 0))
         rule = self.alloc_rule
-        allowed = self._allowed_types(rule)
+        if allowed is None:
+            allowed = self._allowed_types(rule)
 
         any_type = rule.era == "2.6-4.3"  # (no free lists by migratetype before 4.4)
         # one pass over the orders: the blocks that fit (on a list the request may take) and the
@@ -1115,7 +1148,7 @@ class Analysis:
             size_kb = o.size_kb
             if size_kb > largest:
                 largest = size_kb
-            if size_kb >= need_kb and (any_type or not o.migrate_types or any(t in allowed for t in o.migrate_types)):
+            if size_kb >= need_kb and (any_type or not o.migrate_types or not allowed.isdisjoint(o.migrate_types)):
                 blocks += count
                 kb += count * size_kb
         return blocks, kb, largest
@@ -1175,10 +1208,11 @@ class Analysis:
         views = []
         seen = set()
         rule = self.alloc_rule
+        allowed = self._allowed_types(rule)  # (once, not per zone)
         for zone in self.event.zones:
             buddy = buddies.get((zone.node, zone.name))
-            blocks, kb_at, largest = self._blocks(buddy)
-            values = dict(zone.values)
+            blocks, kb_at, largest = self._blocks(buddy, allowed)
+            values = _plain_copy(zone.values)
             unusable, mark = self._zone_terms(zone)
             views.append(
                 ZoneView(
@@ -1208,7 +1242,7 @@ class Analysis:
         for buddy in self.event.buddy:
             if (buddy.node, buddy.zone) in seen:
                 continue
-            blocks, kb_at, largest = self._blocks(buddy)
+            blocks, kb_at, largest = self._blocks(buddy, allowed)
             views.append(
                 ZoneView(
                     node=buddy.node,
@@ -1332,9 +1366,17 @@ class Analysis:
             rows = []
             for member in members:
                 row = member.row
-                rss_kb += _row_rss_kb(row, page_kb)
+                # _row_rss_kb and _row_pgtables_kb inline (a call each per member was a third of
+                # this property's work): the same sums
+                rss = row.rss_pages
+                if rss is None and row.rss_anon_pages is not None:
+                    rss = (row.rss_anon_pages or 0) + (row.rss_file_pages or 0) + (row.rss_shmem_pages or 0)
+                rss_kb += (rss or 0) * page_kb
                 swap_kb += (row.swapents or 0) * page_kb
-                pgtables_kb += _row_pgtables_kb(row, page_kb)
+                tables = row.pgtables_bytes
+                pgtables_kb += (
+                    tables // 1024 if tables is not None else ((row.nr_ptes or 0) + (row.nr_pmds or 0)) * page_kb
+                )
                 adjs.add(row.oom_score_adj)
                 rows.append(row)
             out.append(TaskUse(name, rss_kb, swap_kb, pgtables_kb, adjs.pop() if len(adjs) == 1 else None, tuple(rows)))
@@ -1530,8 +1572,8 @@ class Analysis:
         vm_label = None
         if hardware:
             hardware_lowered = hardware.lower()
-            for needle, label in VM_HARDWARE:
-                if needle.lower() in hardware_lowered:
+            for needle, label in _VM_HARDWARE_LOWERED:
+                if needle in hardware_lowered:
                     vm_label = label
                     break
         if vm_label is None and self.kernel and _VM_RELEASE.search(self.kernel):
@@ -1540,7 +1582,7 @@ class Analysis:
         hypervisor_host = bool(trigger and KVM_VCPU_THREAD.match(trigger))
         # (a row's name is in its line, one of the event's: without either literal in the event's
         # text no name begins with one, and the rows need not be asked)
-        if not hypervisor_host and holds_any(self.text, HYPERVISOR_STARTS):
+        if not hypervisor_host and self.event.tasks and _names_start(self.event.tasks, HYPERVISOR_STARTS):
             for row in self.event.tasks:  # (a loop, not a generator: every row of the table is asked)
                 if row.name.startswith(HYPERVISOR_STARTS) and HYPERVISOR_PROCESS.match(row.name):
                     hypervisor_host = True
