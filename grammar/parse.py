@@ -1253,7 +1253,7 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     if re.search(r"Hardware name: IBM \d{4}\b", hardware):
         return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
     addresses = [m for t in traces if _holds_any(t, _FRAME_ADDRESS[1]) for m in re.findall(_FRAME_ADDRESS[0], t)]
-    addresses = [a or b for a, b in addresses]
+    addresses = [a or b or c for a, b, c in addresses]
     widths = {len(m) for m in addresses}
     joined = " ".join(traces)
     kernel_text = [a for a in addresses if a.lower().startswith("ffffffff")]
@@ -1353,7 +1353,11 @@ _X86_64_REGISTERS: _Guarded = (
     ),
 )
 _ARM64_PSTATE: _Guarded = (r"\bpstate:", ("pstate:",))
-_FRAME_ADDRESS: _Guarded = (r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{", ("[<", ">{"))
+# `[<c04d36d2>]`, 2.6 x86_64 `<ffffffff8014d7bc>{`, 2.6 i386 multi-column `<c01369e2> __alloc_pages+0x1f2/0x2d0`
+_FRAME_ADDRESS: _Guarded = (
+    r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{|<([0-9a-fA-F]{8})> [\w.$]+\+0x",
+    ("[<", ">{", "> "),
+)
 _MIPS_ENTRY: _Guarded = (
     r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
     r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x",

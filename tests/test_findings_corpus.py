@@ -387,6 +387,15 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # kill lines, a python job selected with score 998, led with the process hog, not oom_score_adj). Raise as
     # the diagnosis improves, never lower
     "TWENTYNINTH": (3, 2, 2),
+    # The thirty-first wave (THIRTYFIRST_WAVE.txt): LKML threads whose expert's fix is a kernel tuning or
+    # configuration change rather than a code fix - a 2.6.8.1 HIGHMEM NFS/XFS server whose lowmem the slab filled
+    # every night until vm.min_free_kbytes went from ~900K to 32768 (William Lee Irwin agreed), a 64 MB tulip box
+    # with order-0 atomic skb failures (Andrew Morton: increase min_free_kbytes), a 2.6.17.6 e1000 at MTU 9000 with
+    # order-3 atomic failures (Benjamin LaHaise: fragmentation; a 2G/2G split and more min_free_kbytes; 65000 made
+    # it work); none in fold 0; labelled before oomlens ran on them. The floors are what was reached when it was
+    # added (2026-12-07): of 3 labelled, 2 and 2 (the e1000 paste starts with the Mem-Info tail of an earlier,
+    # cut report: its first event is a fragment with no cause). Raise as the diagnosis improves, never lower
+    "THIRTYFIRST": (3, 2, 2),
 }
 
 

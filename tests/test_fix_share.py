@@ -221,7 +221,14 @@ Since the same day a kill line's score is no longer read as the victim's share o
 another task of the same machine at a raised oom_score_adj (there kube-apiserver's header at 982): the score
 adds the victim's own, unprinted value, and the first step is to check it (3/3; all cases 267/302, held-out
 39/59). With the twenty-eighth wave merged in: all cases 269/306 (266/303 without this wave), held-out 39/59
-(38/58 without it).
+(38/58 without it).The thirty-first wave (THIRTYFIRST_WAVE.txt, 3 LKML threads whose expert's fix is a tuning change - a 2.6.8.1
+NFS/XFS server's lowmem slab OOMs stopped by vm.min_free_kbytes 32768, a 64 MB tulip box's order-0 atomic skb
+failures (Andrew Morton: increase min_free_kbytes), a 2.6.17.6 e1000 at MTU 9000 with order-3 atomic failures
+(a 2G/2G split and min_free_kbytes 65000); none in fold 0 - labelled before oomlens ran on them) reached 2/3 when
+it was added (all cases 276/314, 274/311 without it; held-out unchanged at 40/60): the e1000 paste opens with the
+Mem-Info tail of an earlier report the author cut, a fragment event with no cause. Since the same day the 2.6.8
+header `oom-killer: gfp_mask=0xd0` (no order) is read as the trigger and 2.6.16+ i386 two-column traces as trace
+lines (arch i686): still 2/3, every other output unchanged.
 """
 
 from __future__ import annotations
@@ -420,6 +427,11 @@ WAVE_FLOORS = {
     # among the first three steps: 2 of 3 when it was added (2026-12-07); 3 of 3 once a kill line's score beside a
     # raised oom_score_adj on the same machine was no longer read as the victim's share (same day); never lowered.
     "TWENTYNINTH": 3,
+    # cases of the thirty-first wave (THIRTYFIRST_WAVE.txt, LKML threads whose expert's fix is a tuning change -
+    # raise vm.min_free_kbytes, or a 2G/2G memory split - labelled the same way; none in fold 0) with an expert fix
+    # among the first three steps: 2 of 3 when it was added (2026-12-07; not the e1000 jumbo-frame case, whose
+    # first event is the Mem-Info tail of an earlier report the paste cut); never lowered.
+    "THIRTYFIRST": 2,
 }
 
 

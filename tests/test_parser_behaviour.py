@@ -326,3 +326,26 @@ def test_memory_oom_group_kill_is_one_event() -> None:
     assert len(facts) == 1
     assert facts[0]["kind"] == "memcg-oom"
     assert (facts[0]["killed_pid"], facts[0]["killed_comm"], facts[0]["memcg"]) == (9188, "a.out", "/test1")
+
+
+def test_2_6_8_oom_header_without_order_is_the_trigger() -> None:
+    """2.6.8 mm/oom_kill.c out_of_memory() prints `oom-killer: gfp_mask=0x%x` with no order: the
+    mask is read, the order stays unknown (lore 200408181455.42279.as@cohaesio.com, 2.6.8.1)."""
+    data, _meta = load_case("lore-lkml-2004-oom-killer-2681-nfs-xfs-slab")
+    (analysed,) = analyze(data).events
+    event = analysed.event
+    assert event.kind == "oom-kill"
+    assert event.trigger is not None and (event.trigger.gfp_mask, event.trigger.order) == ("0xd0", None)
+    assert event.kill is not None and (event.kill.pid, event.kill.comm) == (1049, "rpc.statd")
+
+
+def test_2_6_i386_multi_column_trace_is_a_trace() -> None:
+    """2.6.16+ i386 with CONFIG_STACK_BACKTRACE_COLS=2 prints `<c01369e2> __alloc_pages+0x1f2/0x2d0`
+    two frames a line (arch/i386/kernel/traps.c print_addr_and_symbol()): trace lines of a
+    32-bit x86 kernel (lore 44D1FEB7.2050703@arndnet.de, 2.6.17.6, quoted with '> ')."""
+    data, _meta = load_case("lore-lkml-2006-e1000-jumbo-order3-min-free")
+    report = analyze(data)
+    assert report.arch == "i686"
+    failure = report.events[-1].event
+    assert failure.kind == "page-allocation-failure"
+    assert not any("__alloc_pages+0x1f2" in line.text for line in failure.unparsed)

@@ -23,6 +23,7 @@ LABEL_DISAGREEMENTS = {
     "gh-pop-os-cosmic-epoch-2920": "kernel only in the issue template's `**Kernel:**` field (prose)",
     "lore-2618-pae-postgres-pagetables-lowmem-highpte": "kernel only in the quoted sentence 'Debian Etch with Kernel ...'",
     "lore-267-m68k-amiga-atomic-harmless": "kernel '2.6.7' only in the sentence 'While running 2.6.7 on my Amiga'",
+    "lore-lkml-2006-e1000-jumbo-order3-min-free": "kernel '2.6.17.6' only in the sentence 'im running vanilla 2.6.17.6'",
     "ul-43800": "kernel only in the poster's 'Kernel : 2.6.31' system description (prose)",
     "lore-2635-32bit-kmalloc-slab-leak-ftp": "arch 'i686' rests on the poster's statement; the paste's HighMem "
     "reserve is no arch evidence (ARM, MIPS, PowerPC have one)",
