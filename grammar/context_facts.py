@@ -23,8 +23,9 @@ from lark import Lark
 from . import regexcache
 from .derived import derived
 from .facts import SourceLine
-from .lexicon import alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
-from .literal import rarest
+from .firstchars import first_chars, required
+from .lexicon import _without_groups, alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
+from .literal import find_all, line_indexes
 from .stamps import read_stamp
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
@@ -91,32 +92,114 @@ def context_lexer() -> Lark:
     return terminal_grammar("context.lark")
 
 
-def _derive_terminals() -> tuple[str, dict[str, str]]:
+# How ``read_context`` tries one terminal (``_token``): its name, its pattern without groups
+# (``lexicon._without_groups``; with them if that left one), the characters its matches can
+# begin with (``grammar.firstchars``; None: any) and, for one that can begin with most (a
+# lookahead for a word anywhere in the line, `(?=[^\n]*Modules linked in:)`), the literals of
+# which every match holds one (``grammar.firstchars.required``; None: none known, or one shorter
+# than three characters).
+_Tried = tuple[str, str, frozenset[str] | None, tuple[str, ...] | None]
+_MIN_LITERAL = 3
+_MOST = 64  # first characters (of the 128 ASCII ones) from which a terminal is tried by its literals
+
+
+def _tried(name: str, regexp: str) -> _Tried:
+    lean = _without_groups(regexp)
+    if regexcache.compile(lean).groups:
+        lean = regexp
+    first = first_chars(regexp)
+    literals = None
+    if first is None or len(first) > _MOST:
+        found = required(regexp)
+        if found and min(map(len, found)) >= _MIN_LITERAL:
+            literals = tuple(sorted(found))
+    return name, lean, first, literals
+
+
+def _derive_terminals() -> tuple[str, dict[str, str], tuple[_Tried, ...]]:
     terminals = ordered_terminals(context_lexer())
-    return alternation_text(terminals), {t.name: t.pattern.to_regexp() for t in terminals}
+    patterns = {t.name: t.pattern.to_regexp() for t in terminals}
+    tried = tuple(_tried(name, regexp) for name, regexp in patterns.items())
+    return alternation_text(terminals), patterns, tried
+
+
+def _valid_terminals(value: Any) -> bool:
+    text, patterns, tried = value
+    return (
+        isinstance(text, str)
+        and all(isinstance(v, str) for v in patterns.values())
+        and isinstance(tried, tuple)
+        and len(tried) == len(patterns)
+        and all(
+            isinstance(name, str)
+            and isinstance(lean, str)
+            and (first is None or (isinstance(first, frozenset) and all(isinstance(c, str) for c in first)))
+            and (literals is None or (isinstance(literals, tuple) and all(isinstance(t, str) for t in literals)))
+            for name, lean, first, literals in tried
+        )
+    )
 
 
 @cache
-def _terminals() -> tuple[str, dict[str, str]]:
-    """The text of ``_terminal_of_line`` and each terminal's own pattern, derived from
-    ``context.lark`` (kept across processes, ``grammar.derived``: a start-up that has them does
-    not load the grammar)."""
+def _terminals() -> tuple[str, dict[str, str], tuple[_Tried, ...]]:
+    """The text of ``_terminal_of_line``, each terminal's own pattern, and how ``_token`` tries
+    each (``_Tried``), derived from ``context.lark`` (kept across processes, ``grammar.derived``:
+    a start-up that has them does not load the grammar)."""
     return derived(
         "context",
-        ("context.lark", "lexicon.py", "context_facts.py"),
+        ("context.lark", "lexicon.py", "context_facts.py", "firstchars.py"),
         _derive_terminals,
-        lambda value: isinstance(value[0], str) and all(isinstance(v, str) for v in value[1].values()),
+        _valid_terminals,
     )
 
 
 @cache
 def _terminal_of_line() -> re.Pattern[str]:
     """The terminals of ``context.lark`` in the order its lexer tries them, as one group-free
-    alternation (``lexicon.terminal_alternation``): each candidate line is one token, so matching
-    it alone gives the lexer's token (every terminal ends at the line's end): 0.18 ms per peer
-    example dump against 0.30 for lexing the candidates with Lark's scanner, which also keeps
-    every terminal's groups (see ``lexicon._without_groups``)."""
+    alternation (``lexicon.terminal_alternation``): its ``lastgroup`` is the token the lexer
+    gives a line matched alone (every terminal ends at the line's end; the windows' screen asks
+    it, ``grammar.screen``)."""
     return regexcache.compile(_terminals()[0])
+
+
+# The terminals a line beginning with a character may be, in the order the lexer tries them:
+# (name, its lean pattern's ``match``, the literals one of which the line must hold for it to be
+# tried, or None) each; built when a line first begins with the character (``_token``).
+_TOKEN_TRIES: dict[str, tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]] = {}
+_LEAN: dict[str, Callable[[str], re.Match[str] | None]] = {}
+
+
+def _tries(char: str) -> tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]:
+    chosen = []
+    for name, lean, first, literals in _terminals()[2]:
+        if first is None or char in first or char >= "\x80":
+            match = _LEAN.get(name)
+            if match is None:
+                match = _LEAN[name] = regexcache.compile(lean).match
+            chosen.append((name, match, literals))
+    tries = _TOKEN_TRIES[char] = tuple(chosen)
+    return tries
+
+
+def _token(text: str) -> str:
+    """The token the context lexer gives the line ``text`` (what ``_terminal_of_line`` matches
+    first): the first terminal, in the lexer's order, that matches at the line's start, of those
+    that can begin with its first character; a terminal that can begin with any is tried only
+    when the line holds one of its literals. (One alternation of all of them read every candidate
+    line once for each terminal opening with a lookahead for a word, and again for each of the
+    words: 1.1M instructions for a peer example dump's 17 candidate lines.)"""
+    line = text + "\n"
+    first = line[0]
+    for name, match, literals in _TOKEN_TRIES.get(first) or _tries(first):
+        if literals is not None:
+            for literal in literals:
+                if literal in line:
+                    break
+            else:
+                continue
+        if match(line) is not None:
+            return name
+    return "OTHER"
 
 
 @cache
@@ -262,54 +345,38 @@ _SCREEN_WORDS = (
     "kernel BUG at ",
     "]:",
 )
-_SCREEN = re.compile("|".join(re.escape(word) for word in _SCREEN_WORDS))
 _MEMINFO = re.compile(r"\s*[A-Z][A-Za-z_()0-9]*:\s+\d+(?: kB)?\s*$")
 _HEADER_WORDS = ("PID", "swpd", "Active / Total Size", "Filename", "NAME", "CONTAINER ID", "Limits:", "Requests:")
-_HEADER_SCREEN = re.compile("|".join(re.escape(word) for word in _HEADER_WORDS))
 _HEADERS = re.compile(
     r"PID\s+USER|\bswpd\b|Active / Total Size|^\s*Filename\s+Type|^\s*NAME\s+TYPE|"
     r"CONTAINER ID|^\s*(?:Limits|Requests):\s*$"
 )
 
 
-def _any_word(words: tuple[str, ...]) -> str:
-    """A pattern that ``search`` finds in a text exactly when one of ``words`` occurs in it: each
-    word looked for at its rarest character in kernel reports (``grammar.literal.rarest``), the
-    characters before it checked by a lookbehind (`y(?<=emory)`), the words grouped by that
-    character (``I(?<=PI)|...``). The engine skips to the places that hold one of those characters
-    and tries only their words there: by their first characters (`e`, `t`, `f`, `a`, `n`...) it
-    stopped at most characters of every line (the screen below runs on every line: 64 -> 54 us for
-    a peer example dump's lines)."""
-    rests: dict[str, list[str]] = {}
-    for word in dict.fromkeys(words):  # (each word once: `Limits:` is in both lists)
-        at = rarest(word)
-        before = word[: at + 1]
-        rests.setdefault(word[at], []).append(
-            (f"(?<={re.escape(before)})" if len(before) > 1 else "") + re.escape(word[at + 1 :])
-        )
-    return "|".join(
-        re.escape(char) + ("" if "" in ends else "(?:" + "|".join(ends) + ")") for char, ends in rests.items()
-    )
-
-
-# Either screen at once: most lines hold no word of either, and one search tells.
-_ANY_SCREEN = re.compile(_any_word((*_HEADER_WORDS, *_SCREEN_WORDS)))
+def _lines_holding(joined: str, words: tuple[str, ...]) -> set[int]:
+    """The indexes of the lines of ``joined`` (lines joined by "\\n", none holding one) that hold
+    one of ``words`` (none holding a newline): every place of each word in the whole text, found
+    by its rarest character (``grammar.literal.find_all``), counted to its line in C
+    (``line_indexes``). A regex search of each line for any of them stopped at every character of
+    every line that one of them is looked for at (the `]` of each task row, the `:` of each field):
+    1.6M instructions for a peer example dump's lines, against about a tenth of that."""
+    places = sorted(at for word in words for at in find_all(joined, word))
+    return set(line_indexes(joined, places))
 
 
 def _candidates(lines: list[Any]) -> list[Any]:
+    texts = [line.text for line in lines]
+    joined = "\n".join(texts)
+    headers, screened = _lines_holding(joined, _HEADER_WORDS), _lines_holding(joined, _SCREEN_WORDS)
+    del joined
     out = []
     reach = -1
-    for index, line in enumerate(lines):
-        text = line.text
-        if _ANY_SCREEN.search(text) is None:
-            if index <= reach or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
-                out.append(line)
-            continue
-        if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
+    for index, text in enumerate(texts):
+        if index in headers and _HEADERS.search(text):
             reach = index + _HEADER_REACH
-            out.append(line)
-        elif index <= reach or _SCREEN.search(text) or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
-            out.append(line)
+            out.append(lines[index])
+        elif index <= reach or index in screened or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+            out.append(lines[index])
     return out
 
 
@@ -336,7 +403,7 @@ def program_key(text: str, prefix: str = "") -> ProgramKey | None:
     :func:`read_context` keeps the first line of each key (of each host: in a log of several hosts
     an event reads only its own host's tags, knowledge.analysis ``named_workload``); it reads the
     line as a tag when no other context terminal takes it (``grammar.screen.context_screen_but``)."""
-    if "]:" not in text:  # (a word of _SCREEN: such a line is always a candidate)
+    if "]:" not in text:  # (a word of _SCREEN_WORDS: such a line is always a candidate)
         return None
     tag = _matcher("PROGRAM_TAG")(text)
     return None if tag is None else (tag["pt_program"], tag["pt_unit"], tag_host(prefix))
@@ -350,8 +417,7 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     lines = _candidates([line for line in lines if line.text and "\n" not in line.text])
     if not lines:
         return ContextFacts()
-    terminal_of = _terminal_of_line().match
-    tokens = [(match.lastgroup if (match := terminal_of(line.text + "\n")) else None) or "OTHER" for line in lines]
+    tokens = [_token(line.text) for line in lines]
     out: list[ContextLine] = []
     last_header: dict[str, int] = {}
     free_unit: int | None = 1024
