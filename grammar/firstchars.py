@@ -222,3 +222,32 @@ def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     if not options:
         return None
     return max(options, key=lambda option: (min(len(text) for text in option), -len(option)))
+
+
+def refers_back(regexp: str) -> bool:
+    """Whether ``regexp`` refers back to a group (``\\1``, ``(?P=name)``, ``(?(1)...)``), read
+    from its syntax tree (a text search also took the escaped `\\(` of `\\(?(\\? )` for a
+    conditional); True when it cannot be parsed."""
+    try:
+        return _refers_back(_parser.parse(regexp, 0).data)
+    except (re.error, TypeError, ValueError, IndexError, AttributeError):
+        return True
+
+
+def _refers_back(node: Any) -> bool:
+    """Whether a node of the syntax tree (a sequence of (op, argument) items, or any argument,
+    which may hold sequences) holds a reference to a group."""
+    if isinstance(node, _parser.SubPattern):
+        node = node.data
+    if not isinstance(node, (list, tuple)):
+        return False
+    for item in node:
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is _constants._NamedIntConstant:
+            op, argument = item
+            if op.name.startswith("GROUPREF"):
+                return True
+            if op.name != "IN" and _refers_back(argument):  # (a set holds characters only)
+                return True
+        elif _refers_back(item):
+            return True
+    return False

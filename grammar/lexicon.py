@@ -31,7 +31,7 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import first_chars, needs_one_of
+from .firstchars import first_chars, needs_one_of, refers_back
 
 OTHER = "OTHER"
 
@@ -475,15 +475,13 @@ def _own_text(regexp: str, names: tuple[str, ...]) -> str:
     classifier matches it: its unnamed groups made non-capturing (the fields are read by name: a
     zone line's repeated field group saved its state at each of some thirty steps, 5.2 -> 4.5 us),
     unless that leaves other named groups or the pattern refers back to a group."""
-    if not _BACK_REFERENCE.search(regexp):
+    if not refers_back(regexp):
         lean = _without_groups(regexp, keep_named=True)
         compiled = regexcache.compile(lean)
         if compiled.groups == len(compiled.groupindex) and sorted(compiled.groupindex) == sorted(names):
             return lean
     return regexp
 
-
-_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # (a group's number or name referred to)
 
 # The line terminals a line beginning with a character may be of, in the order the lexer tries
 # them: (name, its own pattern's ``match``, its group names) each; built when a line first
