@@ -1,9 +1,9 @@
-"""``read_context`` picks its candidate lines by where the screen's words occur in the joined text
-and reads each candidate's token by trying only the terminals that can begin with its character
-(those that can begin with most characters only when the line holds one of their literals)
-(grammar/context_facts.py ``_candidates``, ``_token``): the same lines and the same tokens as a
-search of each line for the words and one alternation of every terminal, on the normalised lines
-of the corpus (folds 1-4) and on generated lines."""
+"""``read_context`` reads each candidate line's token by trying only the terminals that can begin
+with its character, those that can begin with most characters only when the line holds one of
+their literals (grammar/context_facts.py ``_token``): the same token as one alternation of every
+terminal, on the normalised lines of the corpus (folds 1-4) and on generated lines. The screen
+that picks the candidates (``_candidates``, a search of each line for the words at their rarest
+characters) picks the lines a plain search for each word picks."""
 
 from __future__ import annotations
 
