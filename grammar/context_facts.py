@@ -23,7 +23,8 @@ from lark import Lark
 from . import regexcache
 from .derived import derived
 from .facts import SourceLine
-from .lexicon import alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
+from .firstchars import first_chars, required
+from .lexicon import _without_groups, alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
 from .literal import rarest
 from .stamps import read_stamp
 
@@ -91,32 +92,114 @@ def context_lexer() -> Lark:
     return terminal_grammar("context.lark")
 
 
-def _derive_terminals() -> tuple[str, dict[str, str]]:
+# How ``read_context`` tries one terminal (``_token``): its name, its pattern without groups
+# (``lexicon._without_groups``; with them if that left one), the characters its matches can
+# begin with (``grammar.firstchars``; None: any) and, for one that can begin with most (a
+# lookahead for a word anywhere in the line, `(?=[^\n]*Modules linked in:)`), the literals of
+# which every match holds one (``grammar.firstchars.required``; None: none known, or one shorter
+# than three characters).
+_Tried = tuple[str, str, frozenset[str] | None, tuple[str, ...] | None]
+_MIN_LITERAL = 3
+_MOST = 64  # first characters (of the 128 ASCII ones) from which a terminal is tried by its literals
+
+
+def _tried(name: str, regexp: str) -> _Tried:
+    lean = _without_groups(regexp)
+    if regexcache.compile(lean).groups:
+        lean = regexp
+    first = first_chars(regexp)
+    literals = None
+    if first is None or len(first) > _MOST:
+        found = required(regexp)
+        if found and min(map(len, found)) >= _MIN_LITERAL:
+            literals = tuple(sorted(found))
+    return name, lean, first, literals
+
+
+def _derive_terminals() -> tuple[str, dict[str, str], tuple[_Tried, ...]]:
     terminals = ordered_terminals(context_lexer())
-    return alternation_text(terminals), {t.name: t.pattern.to_regexp() for t in terminals}
+    patterns = {t.name: t.pattern.to_regexp() for t in terminals}
+    tried = tuple(_tried(name, regexp) for name, regexp in patterns.items())
+    return alternation_text(terminals), patterns, tried
+
+
+def _valid_terminals(value: Any) -> bool:
+    text, patterns, tried = value
+    return (
+        isinstance(text, str)
+        and all(isinstance(v, str) for v in patterns.values())
+        and isinstance(tried, tuple)
+        and len(tried) == len(patterns)
+        and all(
+            isinstance(name, str)
+            and isinstance(lean, str)
+            and (first is None or (isinstance(first, frozenset) and all(isinstance(c, str) for c in first)))
+            and (literals is None or (isinstance(literals, tuple) and all(isinstance(t, str) for t in literals)))
+            for name, lean, first, literals in tried
+        )
+    )
 
 
 @cache
-def _terminals() -> tuple[str, dict[str, str]]:
-    """The text of ``_terminal_of_line`` and each terminal's own pattern, derived from
-    ``context.lark`` (kept across processes, ``grammar.derived``: a start-up that has them does
-    not load the grammar)."""
+def _terminals() -> tuple[str, dict[str, str], tuple[_Tried, ...]]:
+    """The text of ``_terminal_of_line``, each terminal's own pattern, and how ``_token`` tries
+    each (``_Tried``), derived from ``context.lark`` (kept across processes, ``grammar.derived``:
+    a start-up that has them does not load the grammar)."""
     return derived(
         "context",
-        ("context.lark", "lexicon.py", "context_facts.py"),
+        ("context.lark", "lexicon.py", "context_facts.py", "firstchars.py"),
         _derive_terminals,
-        lambda value: isinstance(value[0], str) and all(isinstance(v, str) for v in value[1].values()),
+        _valid_terminals,
     )
 
 
 @cache
 def _terminal_of_line() -> re.Pattern[str]:
     """The terminals of ``context.lark`` in the order its lexer tries them, as one group-free
-    alternation (``lexicon.terminal_alternation``): each candidate line is one token, so matching
-    it alone gives the lexer's token (every terminal ends at the line's end): 0.18 ms per peer
-    example dump against 0.30 for lexing the candidates with Lark's scanner, which also keeps
-    every terminal's groups (see ``lexicon._without_groups``)."""
+    alternation (``lexicon.terminal_alternation``): its ``lastgroup`` is the token the lexer
+    gives a line matched alone (every terminal ends at the line's end; the windows' screen asks
+    it, ``grammar.screen``)."""
     return regexcache.compile(_terminals()[0])
+
+
+# The terminals a line beginning with a character may be, in the order the lexer tries them:
+# (name, its lean pattern's ``match``, the literals one of which the line must hold for it to be
+# tried, or None) each; built when a line first begins with the character (``_token``).
+_TOKEN_TRIES: dict[str, tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]] = {}
+_LEAN: dict[str, Callable[[str], re.Match[str] | None]] = {}
+
+
+def _tries(char: str) -> tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]:
+    chosen = []
+    for name, lean, first, literals in _terminals()[2]:
+        if first is None or char in first or char >= "\x80":
+            match = _LEAN.get(name)
+            if match is None:
+                match = _LEAN[name] = regexcache.compile(lean).match
+            chosen.append((name, match, literals))
+    tries = _TOKEN_TRIES[char] = tuple(chosen)
+    return tries
+
+
+def _token(text: str) -> str:
+    """The token the context lexer gives the line ``text`` (what ``_terminal_of_line`` matches
+    first): the first terminal, in the lexer's order, that matches at the line's start, of those
+    that can begin with its first character; a terminal that can begin with any is tried only
+    when the line holds one of its literals. (One alternation of all of them read every candidate
+    line once for each terminal opening with a lookahead for a word, and again for each of the
+    words: 1.1M instructions for a peer example dump's 17 candidate lines.)"""
+    line = text + "\n"
+    first = line[0]
+    for name, match, literals in _TOKEN_TRIES.get(first) or _tries(first):
+        if literals is not None:
+            for literal in literals:
+                if literal in line:
+                    break
+            else:
+                continue
+        if match(line) is not None:
+            return name
+    return "OTHER"
 
 
 @cache
@@ -350,8 +433,7 @@ def read_context(lines: Iterable[Any]) -> ContextFacts:
     lines = _candidates([line for line in lines if line.text and "\n" not in line.text])
     if not lines:
         return ContextFacts()
-    terminal_of = _terminal_of_line().match
-    tokens = [(match.lastgroup if (match := terminal_of(line.text + "\n")) else None) or "OTHER" for line in lines]
+    tokens = [_token(line.text) for line in lines]
     out: list[ContextLine] = []
     last_header: dict[str, int] = {}
     free_unit: int | None = 1024

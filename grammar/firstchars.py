@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from re import _constants, _parser
 from typing import Any
 
 ASCII = tuple(chr(code) for code in range(128))
@@ -166,3 +167,87 @@ def needs_one_of(regexp: str, chars: str) -> bool:
         return _needs(parsed.data, frozenset(chars))
     except (ImportError, AttributeError, re.error, TypeError, ValueError, IndexError):
         return False
+
+
+# (the syntax tree's node kinds, compared by identity in ``required``)
+_LITERAL = _constants.LITERAL
+_SUBPATTERN = _constants.SUBPATTERN
+_BRANCH = _constants.BRANCH
+_REPEATS = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
+_ATOMIC = _constants.ATOMIC_GROUP
+
+
+def required(regexp: str) -> frozenset[str] | None:
+    """Strings of which every match of ``regexp`` contains at least one (the most selective such
+    set found), or None when none is found. Case-insensitive parts give none."""
+    parsed = _parser.parse(regexp)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _required(list(parsed))
+
+
+def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    options: list[frozenset[str]] = []  # each: a set of which every match holds one
+    run: list[str] = []  # consecutive literal characters every match holds, in this order
+
+    def close() -> None:
+        if run:
+            options.append(frozenset({"".join(run)}))
+            run.clear()
+
+    for op, value in items:
+        if op is _LITERAL:
+            run.append(chr(value))
+            continue
+        close()
+        found: frozenset[str] | None = None
+        if op is _SUBPATTERN:
+            _group, add_flags, _del_flags, sub = value
+            if not add_flags & re.IGNORECASE:
+                found = _required(list(sub))
+        elif op is _ATOMIC:
+            found = _required(list(value))
+        elif op in _REPEATS:
+            low, _high, sub = value
+            if low >= 1:
+                found = _required(list(sub))
+        elif op is _BRANCH:
+            _, branches = value
+            alternatives = [_required(list(branch)) for branch in branches]
+            if all(alternatives):
+                found = frozenset().union(*alternatives)  # type: ignore[arg-type]
+        if found:
+            options.append(found)
+    close()
+    if not options:
+        return None
+    return max(options, key=lambda option: (min(len(text) for text in option), -len(option)))
+
+
+def refers_back(regexp: str) -> bool:
+    """Whether ``regexp`` refers back to a group (``\\1``, ``(?P=name)``, ``(?(1)...)``), read
+    from its syntax tree (a text search also took the escaped `\\(` of `\\(?(\\? )` for a
+    conditional); True when it cannot be parsed."""
+    try:
+        return _refers_back(_parser.parse(regexp, 0).data)
+    except (re.error, TypeError, ValueError, IndexError, AttributeError):
+        return True
+
+
+def _refers_back(node: Any) -> bool:
+    """Whether a node of the syntax tree (a sequence of (op, argument) items, or any argument,
+    which may hold sequences) holds a reference to a group."""
+    if isinstance(node, _parser.SubPattern):
+        node = node.data
+    if not isinstance(node, (list, tuple)):
+        return False
+    for item in node:
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is _constants._NamedIntConstant:
+            op, argument = item
+            if op.name.startswith("GROUPREF"):
+                return True
+            if op.name != "IN" and _refers_back(argument):  # (a set holds characters only)
+                return True
+        elif _refers_back(item):
+            return True
+    return False

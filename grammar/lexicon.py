@@ -1,9 +1,9 @@
 """Loads the grammar files once per process and exposes what the other modules need from them.
 
-``oom.lark`` is parsed with Lark's LALR parser. Its terminals, joined into one group-free
-pattern in the order Lark's basic lexer tries them and compiled once, classify each line exactly
-once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a whole
-line), and the terminal found then reads the line's named fields with its own pattern. The LALR
+``oom.lark`` is parsed with Lark's LALR parser. Its terminals, tried in the order Lark's basic
+lexer tries them (only those that can begin with the line's first character), classify each line
+exactly once: the normaliser asks which terminal a line is (to tell a wrapped fragment from a
+whole line), and the terminal found reads the line's named fields in the same match. The LALR
 parser reads those lines as its tokens (``_ClassifiedLineLexer``, or lark-cython's parser with the
 ``[fast]`` extra), a run of lines of one terminal as one token (``grammar.parse.classify_lines``),
 and the Transformer builds each record from the fields already taken, so no line is classified
@@ -31,7 +31,7 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import first_chars, needs_one_of
+from .firstchars import first_chars, needs_one_of, refers_back
 
 OTHER = "OTHER"
 
@@ -414,83 +414,125 @@ def alternation_text(terminals: list[Any]) -> str:
 
 
 # What the classifier takes from ``oom.lark``: the alternation's text, each line terminal's own
-# pattern and group names, every terminal's name. Derived from the grammar (and this module's
-# code) alone, so kept across processes (``grammar.derived``): a start-up that has them neither
-# converts the terminals again nor needs the grammar loaded to classify.
-_LineTerminals = tuple[str, dict[str, tuple[str, tuple[str, ...]]], tuple[str, ...]]
+# pattern and group names, every terminal's name, and for each line terminal the characters its
+# matches can begin with (``grammar.firstchars``; None: any) and the text of its own pattern as the
+# classifier matches it (``_own_text``). Derived from the grammar (and this module's code) alone,
+# so kept across processes (``grammar.derived``): a start-up that has them neither converts the
+# terminals again, parses their patterns for their first characters, nor needs the grammar loaded
+# to classify.
+_LineTerminals = tuple[
+    str,
+    dict[str, tuple[str, tuple[str, ...]]],
+    tuple[str, ...],
+    tuple[frozenset[str] | None, ...],
+    tuple[str, ...],
+]
 
 
 def _derive_line_terminals() -> _LineTerminals:
     parser = next(iter(_LINE_PARSERS.values()), None) or oom_line_parser()
     terminals = [t for t in ordered_terminals(parser) if t.name != OTHER]
     fields = {t.name: (t.pattern.to_regexp(), tuple(_GROUP_NAME.findall(t.pattern.to_regexp()))) for t in terminals}
-    return alternation_text(terminals), fields, tuple(t.name for t in parser.terminals)
+    firsts = tuple(first_chars(regexp) for regexp, _ in fields.values())
+    owns = tuple(_own_text(regexp, names) for regexp, names in fields.values())
+    return alternation_text(terminals), fields, tuple(t.name for t in parser.terminals), firsts, owns
 
 
 def _valid_line_terminals(value: Any) -> bool:
-    text, fields, names = value
+    text, fields, names, firsts, owns = value
     return (
         isinstance(text, str)
         and isinstance(fields, dict)
         and all(isinstance(v, tuple) and isinstance(v[0], str) and isinstance(v[1], tuple) for v in fields.values())
         and isinstance(names, tuple)
+        and isinstance(firsts, tuple)
+        and len(firsts) == len(fields)
+        and all(v is None or (isinstance(v, frozenset) and all(isinstance(c, str) for c in v)) for v in firsts)
+        and isinstance(owns, tuple)
+        and len(owns) == len(fields)
+        and all(isinstance(v, str) for v in owns)
     )
 
 
 @cache
 def _line_terminals() -> _LineTerminals:
-    return derived.derived("oom-lines", ("oom.lark", "lexicon.py"), _derive_line_terminals, _valid_line_terminals)
+    return derived.derived(
+        "oom-lines", ("oom.lark", "lexicon.py", "firstchars.py"), _derive_line_terminals, _valid_line_terminals
+    )
 
 
 @cache
 def _classifier() -> tuple[re.Pattern[str], dict[str, tuple[str, tuple[str, ...]]]]:
     """Every line terminal but OTHER as one ordered alternation (``terminal_alternation``), and
-    each terminal's own pattern (its text: compiled when a line of it is first met,
-    ``_own_pattern``) and group names."""
-    text, fields, _ = _line_terminals()
+    each terminal's own pattern and group names. (``classify_fields`` tries the terminals one at
+    a time, ``_candidates``; the alternation is what it must agree with, tests/test_lean_patterns.py.)"""
+    text, fields, *_ = _line_terminals()
     return regexcache.compile(text), fields
 
 
-_OWN: dict[str, re.Pattern[str]] = {}
+def _own_text(regexp: str, names: tuple[str, ...]) -> str:
+    """The pattern of a line terminal (``regexp``, with the named groups ``names``) as the
+    classifier matches it: its unnamed groups made non-capturing (the fields are read by name: a
+    zone line's repeated field group saved its state at each of some thirty steps, 5.2 -> 4.5 us),
+    unless that leaves other named groups or the pattern refers back to a group."""
+    if not refers_back(regexp):
+        lean = _without_groups(regexp, keep_named=True)
+        compiled = regexcache.compile(lean)
+        if compiled.groups == len(compiled.groupindex) and sorted(compiled.groupindex) == sorted(names):
+            return lean
+    return regexp
 
 
-def _own_pattern(kind: str) -> re.Pattern[str]:
-    """The pattern of line terminal ``kind`` alone, compiled on first use: a dump meets a third of
-    the terminals, and compiling all of them took a tenth of the start-up. Its unnamed groups are
-    made non-capturing (the fields are read by name: a zone line's repeated field group saved
-    its state at each of some thirty steps, 5.2 -> 4.5 us), unless that leaves other named
-    groups or the pattern refers back to a group."""
-    regexp, names = _classifier()[1][kind]
-    pattern = None
-    if not _BACK_REFERENCE.search(regexp):
-        lean = regexcache.compile(_without_groups(regexp, keep_named=True))
-        if lean.groups == len(lean.groupindex) and sorted(lean.groupindex) == sorted(names):
-            pattern = lean
-    pattern = _OWN[kind] = pattern or regexcache.compile(regexp)
-    return pattern
+# The line terminals a line beginning with a character may be of, in the order the lexer tries
+# them: (name, its own pattern's ``match``, its group names) each; built when a line first
+# begins with the character (``_candidates``), each terminal's pattern compiled when a list first
+# holds it.
+_Candidate = tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...]]
+_CANDIDATES: dict[str, tuple[_Candidate, ...]] = {}
+_OWN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 
 
-_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # (a group's number or name referred to)
+def _candidates(char: str) -> tuple[_Candidate, ...]:
+    """The line terminals whose matches can begin with ``char`` (``grammar.firstchars``), in
+    order; every terminal for a character that is not ASCII (the first characters are known for
+    ASCII alone) or one whose first characters are unknown."""
+    _, fields, _, firsts, owns = _line_terminals()
+    chosen = []
+    for (name, (_, groups)), chars, own in zip(fields.items(), firsts, owns, strict=True):
+        if chars is None or char in chars or char >= "\x80":
+            match = _OWN.get(name)
+            if match is None:
+                match = _OWN[name] = regexcache.compile(own).match
+            chosen.append((name, match, groups))
+    found = _CANDIDATES[char] = tuple(chosen)
+    return found
 
 
 def classify_fields(text: str) -> Classified:
-    """The terminal a single normalised line matches, with its named groups: the terminal from
-    the alternation of all, its fields from its own pattern (for the terminals that have any)."""
-    pattern, fields = _classifier()
+    """The terminal a single normalised line matches, with its named groups: the first line
+    terminal (in the order Lark's lexer tries them) whose own pattern matches the line, of those
+    that can begin with its first character; OTHER when none matches or the first that matches
+    does not take the whole line, as with one alternation of all of them (``_classifier``). Each
+    terminal alone rather than one alternation: the engine rejects a terminal whose shortest match
+    is longer than the line before trying it, reads the fields in the same match, and skips the
+    terminals that cannot begin with the line's character (OOMAnalyser's example dumps: 2.7M ->
+    1.9M instructions a dump)."""
     line = text + "\n"
-    match = pattern.match(line)
-    if match is None or match.end() != len(line):
-        return _OTHER
-    kind = match.lastgroup or OTHER
-    groups = fields[kind][1]
-    if not groups:
-        return _BARE.get(kind) or _bare(kind)
-    found = (_OWN.get(kind) or _own_pattern(kind)).match(line)
-    if found is None:  # cannot happen: the terminal matched this line in the alternation
-        return _OTHER
-    # one group: match.group returns the value itself, not a tuple; (the tuple made without a
-    # NamedTuple's Python-level __new__: this runs for most lines of a dump)
-    return _new_classified(Classified, (kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),)))
+    first = line[0]
+    for kind, match, groups in _CANDIDATES.get(first) or _candidates(first):
+        found = match(line)
+        if found is None:
+            continue
+        if found.end() != len(line):
+            return _OTHER
+        if not groups:
+            return _BARE.get(kind) or _bare(kind)
+        # one group: match.group returns the value itself, not a tuple; (the tuple made without a
+        # NamedTuple's Python-level __new__: this runs for most lines of a dump)
+        return _new_classified(
+            Classified, (kind, found.group(*groups) if len(groups) > 1 else (found.group(groups[0]),))
+        )
+    return _OTHER
 
 
 _new_classified = tuple.__new__

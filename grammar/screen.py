@@ -27,6 +27,7 @@ from ahocorasick_rs import BytesAhoCorasick
 from . import regexcache
 from .context_facts import _terminal_of_line, context_lexer
 from .derived import derived
+from .firstchars import required
 from .lexicon import OTHER, classify, oom_line_parser, ordered_terminals
 
 # A literal shorter than this (a space, a colon) is in almost every line: a terminal whose
@@ -38,55 +39,6 @@ _SUBPATTERN = _sre_constants.SUBPATTERN
 _BRANCH = _sre_constants.BRANCH
 _REPEATS = (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT, _sre_constants.POSSESSIVE_REPEAT)
 _ATOMIC = _sre_constants.ATOMIC_GROUP
-
-
-def required(regexp: str) -> frozenset[str] | None:
-    """Strings of which every match of ``regexp`` contains at least one (the most selective such
-    set found), or None when none is found. Case-insensitive parts give none."""
-    parsed = _sre_parse.parse(regexp)
-    if parsed.state.flags & re.IGNORECASE:
-        return None
-    return _required(list(parsed))
-
-
-def _required(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    options: list[frozenset[str]] = []  # each: a set of which every match holds one
-    run: list[str] = []  # consecutive literal characters every match holds, in this order
-
-    def close() -> None:
-        if run:
-            options.append(frozenset({"".join(run)}))
-            run.clear()
-
-    for op, value in items:
-        if op is _LITERAL:
-            run.append(chr(value))
-            continue
-        close()
-        found: frozenset[str] | None = None
-        if op is _SUBPATTERN:
-            _group, add_flags, _del_flags, sub = value
-            if not add_flags & re.IGNORECASE:
-                found = _required(list(sub))
-        elif op is _ATOMIC:
-            found = _required(list(value))
-        elif op in _REPEATS:
-            low, _high, sub = value
-            if low >= 1:
-                found = _required(list(sub))
-        elif op is _BRANCH:
-            _, branches = value
-            alternatives = [_required(list(branch)) for branch in branches]
-            if all(alternatives):
-                found = frozenset().union(*alternatives)  # type: ignore[arg-type]
-        if found:
-            options.append(found)
-    close()
-    if not options:
-        return None
-    return max(options, key=lambda option: (min(len(text) for text in option), -len(option)))
-
-
 _IN = _sre_constants.IN
 _ANY_CHAR = (_sre_constants.NOT_LITERAL, _sre_constants.ANY, _sre_constants.GROUPREF)
 _ZERO_WIDTH = (_sre_constants.AT, _sre_constants.ASSERT, _sre_constants.ASSERT_NOT)
@@ -198,7 +150,7 @@ def _valid_described(value: Any) -> bool:
 def _described(name: str, regexps: Callable[[], list[str]]) -> Described:
     return derived(
         f"screen-{name}",
-        ("oom.lark", "context.lark", "lexicon.py", "context_facts.py", "screen.py"),
+        ("oom.lark", "context.lark", "lexicon.py", "context_facts.py", "screen.py", "firstchars.py"),
         lambda: describe(regexps()),
         _valid_described,
     )

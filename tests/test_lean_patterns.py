@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from oomcases import CORPUS, corpus_cases, is_held_out
 
 from grammar import lexicon
-from grammar.firstchars import needs_one_of
+from grammar.firstchars import needs_one_of, refers_back
 from grammar.normalise import decode_bytes, normalise
 from grammar.parse import parse_text
 
@@ -65,6 +65,32 @@ def _same_prefix(line: str) -> None:
 )
 def test_needs_one_of(regexp: str, needs: bool) -> None:
     assert needs_one_of(regexp, "\t|") is needs
+
+
+@pytest.mark.parametrize(
+    ("regexp", "refers"),
+    [
+        (r"(a)\1", True),
+        (r"(?P<x>a)(?P=x)", True),
+        (r"(a)?(?(1)b|c)", True),
+        (r"(?!(a)\1)", True),
+        (r"\(?(\? )?x", False),  # an escaped parenthesis, then an optional group: no conditional
+        (r"a(b|c)*[\1]", False),  # (in a set, an octal escape)
+        (r"(?<=a(b))c", False),
+    ],
+)
+def test_refers_back(regexp: str, refers: bool) -> None:
+    assert refers_back(regexp) is refers
+
+
+def test_every_line_terminal_is_matched_without_unnamed_groups() -> None:
+    """No line terminal refers back to a group, so the classifier matches each without its unnamed
+    groups (a trace line's 17 were each saved at every step of its repetitions)."""
+    parse_text("x")
+    _, fields, _, _, owns = lexicon._line_terminals()
+    for (regexp, names), own in zip(fields.values(), owns, strict=True):
+        compiled = re.compile(own)
+        assert compiled.groups == len(names), regexp
 
 
 def test_some_prefix_needs_a_separator() -> None:
