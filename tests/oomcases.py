@@ -54,6 +54,7 @@ WAVES = (
     "TWENTYSEVENTH",
     "TWENTYEIGHTH",
     "TWENTYNINTH",
+    "THIRTIETH",
     "THIRTYFIRST",
 )
 

@@ -387,6 +387,13 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # kill lines, a python job selected with score 998, led with the process hog, not oom_score_adj). Raise as
     # the diagnosis improves, never lower
     "TWENTYNINTH": (3, 2, 2),
+    # The thirtieth wave (THIRTIETH_WAVE.txt): GitHub issues whose expert or reporter gave the cause and the fix -
+    # an Apache Druid broker JVM whose -Xmx24g heap plus 28 GB MaxDirectMemorySize exceed its 30 GB host, and
+    # Eclipse Jifa's -Xms64g/-Xmx64g JVM killed while parsing a 47 GB heap dump (lower the heap); none in fold 0;
+    # labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 2
+    # labelled, 2 and 2 (both kill-line pastes lead with the JVM as the process hog). Raise as the diagnosis
+    # improves, never lower
+    "THIRTIETH": (2, 2, 2),
     # The thirty-first wave (THIRTYFIRST_WAVE.txt): LKML threads whose expert's fix is a kernel tuning or
     # configuration change rather than a code fix - a 2.6.8.1 HIGHMEM NFS/XFS server whose lowmem the slab filled
     # every night until vm.min_free_kbytes went from ~900K to 32768 (William Lee Irwin agreed), a 64 MB tulip box

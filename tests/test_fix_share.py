@@ -221,6 +221,12 @@ Since the same day a kill line's score is no longer read as the victim's share o
 another task of the same machine at a raised oom_score_adj (there kube-apiserver's header at 982): the score
 adds the victim's own, unprinted value, and the first step is to check it (3/3; all cases 267/302, held-out
 39/59). With the twenty-eighth wave merged in: all cases 269/306 (266/303 without this wave), held-out 39/59
+(38/58 without it).
+The thirtieth wave (THIRTIETH_WAVE.txt, 2 GitHub issues whose expert or reporter gave the cause and the fix - an
+Apache Druid broker JVM whose heap plus direct memory exceed its 30 GB host (apache/druid #7080), Eclipse Jifa's
+-Xms64g/-Xmx64g JVM killed parsing a 47 GB heap dump (eclipse-jifa/jifa #59); none in fold 0 - labelled before
+oomlens ran on them) reached 2/2 when it was added (all cases 276/313, 274/311 without it; held-out unchanged at
+40/60): both kill-line excerpts lead with the JVM's own heap and direct-memory settings.
 (38/58 without it).The thirty-first wave (THIRTYFIRST_WAVE.txt, 3 LKML threads whose expert's fix is a tuning change - a 2.6.8.1
 NFS/XFS server's lowmem slab OOMs stopped by vm.min_free_kbytes 32768, a 64 MB tulip box's order-0 atomic skb
 failures (Andrew Morton: increase min_free_kbytes), a 2.6.17.6 e1000 at MTU 9000 with order-3 atomic failures
@@ -427,6 +433,11 @@ WAVE_FLOORS = {
     # among the first three steps: 2 of 3 when it was added (2026-12-07); 3 of 3 once a kill line's score beside a
     # raised oom_score_adj on the same machine was no longer read as the victim's share (same day); never lowered.
     "TWENTYNINTH": 3,
+    # cases of the thirtieth wave (THIRTIETH_WAVE.txt, GitHub issues whose expert or reporter gave the cause and the
+    # fix - a Druid broker JVM whose heap plus direct memory exceed its 30 GB host, Jifa's 64 GB-heap JVM killed
+    # parsing a 47 GB heap dump - labelled the same way; none in fold 0) with an expert fix among the first three
+    # steps: 2 of 2 when it was added (2026-12-07); never lowered.
+    "THIRTIETH": 2,
     # cases of the thirty-first wave (THIRTYFIRST_WAVE.txt, LKML threads whose expert's fix is a tuning change -
     # raise vm.min_free_kbytes, or a 2G/2G memory split - labelled the same way; none in fold 0) with an expert fix
     # among the first three steps: 2 of 3 when it was added (2026-12-07; not the e1000 jumbo-frame case, whose
