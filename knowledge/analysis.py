@@ -177,6 +177,10 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
     if flags & re.X:
         return None
     ignore_case = bool(flags & re.I)
+    after = _after_leading_group(pattern)
+    if after is not None:
+        # `(^|: )Killed process 1 \(`: the text after a leading group is in every match
+        pattern = after
     if "|" in pattern:
         alternatives = pattern.split("|")
         if any(_REGEX_SYNTAX.intersection(alternative) for alternative in alternatives):
@@ -190,6 +194,92 @@ def required_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
     if any(len(alternative) < 3 or (ignore_case and not alternative.isascii()) for alternative in alternatives):
         return None
     return tuple(alternative.lower() if ignore_case else alternative for alternative in alternatives)
+
+
+_GROUP_OPENERS = ("(?:", "(?=", "(?!", "(?<=", "(?<!", "(?P<")  # groups that set no flag
+
+
+def _after_leading_group(pattern: str) -> str | None:
+    """The rest of ``pattern`` after the group it opens with (and that group's quantifier), when
+    no ``|`` outside a group follows it, so every match holds a match of the rest: None when the
+    pattern opens with no group, with one that sets flags (``(?i)``), or when that is not so."""
+    if not pattern.startswith("(") or (pattern.startswith("(?") and not pattern.startswith(_GROUP_OPENERS)):
+        return None
+    end = _group_end(pattern, 0)
+    if end is None:
+        return None
+    index = end + 1
+    if index < len(pattern) and pattern[index] in "?*+":
+        index += 1
+        if index < len(pattern) and pattern[index] in "?+":  # lazy or possessive
+            index += 1
+    elif index < len(pattern) and pattern[index] == "{":
+        close = pattern.find("}", index)
+        if close < 0:
+            return None
+        index = close + 1
+    rest = pattern[index:]
+    depth, position = 0, 0
+    while position < len(rest):  # a `|` outside every group would make the rest one alternative
+        char = rest[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            class_end = _class_end(rest, position)
+            if class_end is None:
+                return None
+            position = class_end + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return None
+        position += 1
+    return rest
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The index of the `]` that closes the character class opening at ``start``."""
+    position = start + 1
+    if position < len(pattern) and pattern[position] == "^":
+        position += 1
+    if position < len(pattern) and pattern[position] == "]":  # a first `]` is a member
+        position += 1
+    while position < len(pattern):
+        if pattern[position] == "\\":
+            position += 2
+            continue
+        if pattern[position] == "]":
+            return position
+        position += 1
+    return None
+
+
+def _group_end(pattern: str, start: int) -> int | None:
+    """The index of the `)` that closes the group opening at ``start``."""
+    depth, position = 0, start
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            close = _class_end(pattern, position)
+            if close is None:
+                return None
+            position = close + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return position
+        position += 1
+    return None
 
 
 # re's flags as plain ints: an int & a RegexFlag goes through the enum's Python operators
