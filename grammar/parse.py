@@ -1356,7 +1356,7 @@ _ARM64_PSTATE: _Guarded = (r"\bpstate:", ("pstate:",))
 # `[<c04d36d2>]`, 2.6 x86_64 `<ffffffff8014d7bc>{`, 2.6 i386 multi-column `<c01369e2> __alloc_pages+0x1f2/0x2d0`
 _FRAME_ADDRESS: _Guarded = (
     r"\[<([0-9a-fA-F]+)>\]|<([0-9a-fA-F]{16})>\{|<([0-9a-fA-F]{8})> [\w.$]+\+0x",
-    ("[<", ">{", "> "),
+    ("[<", ">{", "+0x"),
 )
 _MIPS_ENTRY: _Guarded = (
     r"\b(tlb_do_page_fault_[01]|handle_sys(64)?|syscall_common|handle_tlb[ls]|handle_mod|handle_adel_int|"
