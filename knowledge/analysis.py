@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -205,7 +205,7 @@ def _after_leading_group(pattern: str) -> str | None:
     pattern opens with no group, with one that sets flags (``(?i)``), or when that is not so."""
     if not pattern.startswith("(") or (pattern.startswith("(?") and not pattern.startswith(_GROUP_OPENERS)):
         return None
-    end = _group_end(pattern, 0)
+    end = _group_end(pattern)
     if end is None:
         return None
     index = end + 1
@@ -219,67 +219,51 @@ def _after_leading_group(pattern: str) -> str | None:
             return None
         index = close + 1
     rest = pattern[index:]
-    depth, position = 0, 0
-    while position < len(rest):  # a `|` outside every group would make the rest one alternative
-        char = rest[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "[":
-            class_end = _class_end(rest, position)
-            if class_end is None:
-                return None
-            position = class_end + 1
-            continue
+    depth = 0
+    for _, char in _syntax(rest):  # a `|` outside every group would make the rest one alternative
         if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
             return None
-        position += 1
     return rest
 
 
-def _class_end(pattern: str, start: int) -> int | None:
-    """The index of the `]` that closes the character class opening at ``start``."""
-    position = start + 1
-    if position < len(pattern) and pattern[position] == "^":
-        position += 1
-    if position < len(pattern) and pattern[position] == "]":  # a first `]` is a member
-        position += 1
-    while position < len(pattern):
-        if pattern[position] == "\\":
-            position += 2
-            continue
-        if pattern[position] == "]":
-            return position
-        position += 1
-    return None
-
-
-def _group_end(pattern: str, start: int) -> int | None:
-    """The index of the `)` that closes the group opening at ``start``."""
-    depth, position = 0, start
-    while position < len(pattern):
-        char = pattern[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "[":
-            close = _class_end(pattern, position)
-            if close is None:
-                return None
-            position = close + 1
-            continue
+def _group_end(pattern: str) -> int | None:
+    """The index of the `)` that closes the group ``pattern`` opens with."""
+    depth = 0
+    for position, char in _syntax(pattern):
         if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
             if depth == 0:
                 return position
-        position += 1
     return None
+
+
+def _syntax(pattern: str) -> Iterator[tuple[int, str]]:
+    """The characters of ``pattern``, with their indexes, that are neither escaped nor inside a
+    character class (a class stands for itself: ``[a-z)]`` holds no parenthesis)."""
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            position += 1
+            if position < len(pattern) and pattern[position] == "^":
+                position += 1
+            if position < len(pattern) and pattern[position] == "]":  # a first `]` is a member
+                position += 1
+            while position < len(pattern) and pattern[position] != "]":
+                position += 2 if pattern[position] == "\\" else 1
+            position += 1
+            continue
+        yield position, char
+        position += 1
 
 
 # re's flags as plain ints: an int & a RegexFlag goes through the enum's Python operators
