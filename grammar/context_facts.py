@@ -23,7 +23,7 @@ from lark import Lark
 from . import regexcache
 from .derived import derived
 from .facts import SourceLine
-from .firstchars import first_chars, required
+from .firstchars import beginning_with, first_chars, required
 from .lexicon import _without_groups, alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
 from .literal import rarest
 from .stamps import read_stamp
@@ -170,14 +170,7 @@ _LEAN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 
 
 def _tries(char: str) -> tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]:
-    chosen = []
-    for name, lean, first, literals in _terminals()[2]:
-        if first is None or char in first or char >= "\x80":
-            match = _LEAN.get(name)
-            if match is None:
-                match = _LEAN[name] = regexcache.compile(lean).match
-            chosen.append((name, match, literals))
-    tries = _TOKEN_TRIES[char] = tuple(chosen)
+    tries = _TOKEN_TRIES[char] = beginning_with(char, _terminals()[2], _LEAN)
     return tries
 
 

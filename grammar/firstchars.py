@@ -15,9 +15,11 @@ another character, or a pattern this interpreter cannot parse, uses the whole al
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from re import _constants, _parser
-from typing import Any
+from typing import Any, TypeVar
+
+from . import regexcache
 
 ASCII = tuple(chr(code) for code in range(128))
 _ALL = frozenset(ASCII)
@@ -106,6 +108,28 @@ def _first_of(name: str, argument: Any) -> tuple[frozenset[str], bool]:
     if name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero-width: ignoring what it asks keeps a superset
         return frozenset(), True
     raise _Unknown(name)
+
+
+_Kept = TypeVar("_Kept")
+Matcher = Callable[[str], "re.Match[str] | None"]
+
+
+def beginning_with(
+    char: str, terminals: Iterable[tuple[str, str, frozenset[str] | None, _Kept]], compiled: dict[str, Matcher]
+) -> tuple[tuple[str, Matcher, _Kept], ...]:
+    """Of ``terminals`` (name, pattern, the characters its matches can begin with or None when not
+    known, what the caller keeps with it), those a line beginning with ``char`` can match, in their
+    order, each with its pattern's ``match``: compiled when a list first holds it and kept in
+    ``compiled`` by name. Every terminal for a character that is not ASCII (the first characters
+    are known for ASCII alone)."""
+    chosen = []
+    for name, pattern, chars, kept in terminals:
+        if chars is None or char in chars or char >= "\x80":
+            match = compiled.get(name)
+            if match is None:
+                match = compiled[name] = regexcache.compile(pattern).match
+            chosen.append((name, match, kept))
+    return tuple(chosen)
 
 
 def first_chars(regexp: str) -> frozenset[str] | None:

@@ -31,7 +31,7 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import first_chars, needs_one_of, refers_back
+from .firstchars import beginning_with, first_chars, needs_one_of, refers_back
 
 OTHER = "OTHER"
 
@@ -497,14 +497,10 @@ def _candidates(char: str) -> tuple[_Candidate, ...]:
     order; every terminal for a character that is not ASCII (the first characters are known for
     ASCII alone) or one whose first characters are unknown."""
     _, fields, _, firsts, owns = _line_terminals()
-    chosen = []
-    for (name, (_, groups)), chars, own in zip(fields.items(), firsts, owns, strict=True):
-        if chars is None or char in chars or char >= "\x80":
-            match = _OWN.get(name)
-            if match is None:
-                match = _OWN[name] = regexcache.compile(own).match
-            chosen.append((name, match, groups))
-    found = _CANDIDATES[char] = tuple(chosen)
+    terminals = (
+        (name, own, chars, groups) for (name, (_, groups)), chars, own in zip(fields.items(), firsts, owns, strict=True)
+    )
+    found = _CANDIDATES[char] = beginning_with(char, terminals, _OWN)
     return found
 
 
