@@ -608,6 +608,10 @@ def _killed_tail(entry: _Physical, following: _Physical | None) -> bool:
 # cgroup's limit.
 _KILL_CAUSE = re.compile(r"(?:Memory cgroup out of memory|Out of [Mm]emory)(?: \([\w ]+\))?:")
 _KILL_AFTER_CAUSE = re.compile(r"Kill(?:ed)? process \d+ ")
+# Whether a paste may hold such a cause at a line's end at all (a little markup may follow it before
+# line_content strips it): one search of the whole text, so that pastes without one (nearly all)
+# pass over their lines no second time
+_CAUSE_AT_END = re.compile(r"emory(?: \([\w ]+\))?:[^\n]{0,16}$", re.M)
 
 
 def _cause_tail(entry: _Physical, following: _Physical | None) -> bool:
@@ -822,6 +826,7 @@ def normalise(text: str) -> Normalised:
         else:
             append(None)  # a blank line ends any wrapped run
     physical_lines = len(raw_lines)
+    cause_at_end = _CAUSE_AT_END.search(text) is not None
     del raw_lines, text  # each entry keeps what it needs of its line: not the whole paste a second time
     # A prefix whose message sits on the next line (reformatted syslog): one entry.
     merged: set[int] = set()
@@ -833,7 +838,7 @@ def normalise(text: str) -> Normalised:
             merged.add(index + 1)
     # A kill message wrapped right after its cause (_cause_tail): one entry, which the joining below
     # reads as any kill line (its sizes may be wrapped onto the next line in turn).
-    for index, entry in enumerate(physical[:-1]):
+    for index, entry in enumerate(physical[:-1] if cause_at_end else ()):
         # (the colon first: most lines end otherwise)
         if entry and entry.text[-1:] == ":" and index not in merged and index + 1 not in merged:
             following = physical[index + 1]
