@@ -403,6 +403,14 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # added (2026-12-07): of 3 labelled, 2 and 2 (the e1000 paste starts with the Mem-Info tail of an earlier,
     # cut report: its first event is a fragment with no cause). Raise as the diagnosis improves, never lower
     "THIRTYFIRST": (3, 2, 2),
+    # The thirty-second wave (THIRTYSECOND_WAVE.txt): GitHub issues of applications whose maintainer, developer or
+    # reporter gave the cause and the fix - OpenSearch k-NN IVF-PQ indices whose precomputed tables per segment
+    # outgrew an aarch64 node (k-NN 2.13), nginx on USTC LUG's too-small reverse proxy (raised to 2 GB), a restic
+    # backup on a machine with swap disabled (swap added), minio in a 4 GB LXC container sizing its cache from the
+    # host's 251 GB (minio PR #4002 reads the cgroup limit); one in fold 0 (counted, never described); labelled
+    # before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 5 labelled,
+    # 4 and 4. Raise as the diagnosis improves, never lower
+    "THIRTYSECOND": (5, 4, 4),
 }
 
 

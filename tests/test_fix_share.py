@@ -235,6 +235,14 @@ it was added (all cases 276/314, 274/311 without it; held-out unchanged at 40/60
 Mem-Info tail of an earlier report the author cut, a fragment event with no cause. Since the same day the 2.6.8
 header `oom-killer: gfp_mask=0xd0` (no order) is read as the trigger and 2.6.16+ i386 two-column traces as trace
 lines (arch i686): still 2/3, every other output unchanged.
+The thirty-second wave (THIRTYSECOND_WAVE.txt, 5 GitHub issues of applications whose maintainer, developer or
+reporter gave the cause and the fix - OpenSearch k-NN IVF-PQ indices on an aarch64 node (upgrade to k-NN 2.13,
+opensearch-project/k-NN #1301), nginx on USTC LUG's reverse proxy (memory raised to 2 GB, ustclug/discussions #110),
+a restic backup with swap disabled (swap added, restic/restic #1171), minio in a 4 GB LXC container sizing its cache
+from the host's RAM (minio PR #4002 reads the cgroup limit, minio/minio #4001); one in fold 0, counted, never
+described - labelled before oomlens ran on them) reached 4/5 when it was added (all cases 282/321, 278/316 without
+it; held-out 41/61, 40/60 without it, the wave's fold-0 case counted): the k-NN case's steps size OpenSearch's JVM
+heap, while the memory was the plugin's native index tables.
 """
 
 from __future__ import annotations
@@ -443,6 +451,13 @@ WAVE_FLOORS = {
     # among the first three steps: 2 of 3 when it was added (2026-12-07; not the e1000 jumbo-frame case, whose
     # first event is the Mem-Info tail of an earlier report the paste cut); never lowered.
     "THIRTYFIRST": 2,
+    # cases of the thirty-second wave (THIRTYSECOND_WAVE.txt, GitHub issues of applications whose maintainer,
+    # developer or reporter gave the cause and the fix - upgrade OpenSearch k-NN, more memory for a reverse proxy,
+    # add swap under a restic backup, minio's cache sized from its container's cgroup limit - labelled the same way;
+    # one in fold 0, counted, never named) with an expert fix among the first three steps: 4 of 5 when it was added
+    # (2026-12-07; not the k-NN case, whose steps size OpenSearch's JVM heap while the memory is the plugin's native
+    # index tables); never lowered.
+    "THIRTYSECOND": 4,
 }
 
 
