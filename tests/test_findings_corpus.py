@@ -403,6 +403,15 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # added (2026-12-07): of 3 labelled, 2 and 2 (the e1000 paste starts with the Mem-Info tail of an earlier,
     # cut report: its first event is a fragment with no cause). Raise as the diagnosis improves, never lower
     "THIRTYFIRST": (3, 2, 2),
+    # The thirty-third wave (THIRTYTHIRD_WAVE.txt): kernel-list threads (linux-media, linux-mm, linux-parisc, stable)
+    # whose expert gave a kernel or driver fix - an OMAP1 camera's order-6 videobuf mmap on a 32 MB ARM board
+    # (reserve the DMA memory at probe), the oom_reaper's race with an exiting victim on 4.6-rc7 (e2fe14564d33),
+    # memory hotplug's harmless order-9 vmemmap failures (__GFP_NOWARN, fcdaf842bd8f), a PA-RISC box's boot-time
+    # order-0 failure in set_fixmap() before the page allocator had memory (c2ff2b736c41), nouveau's order-7 GSP
+    # radix3 page table on runtime suspend (6f572a805457); one in fold 0; labelled before oomlens ran on them. The
+    # floors are what was reached when it was added (2026-12-07): of 5 labelled, 2 and 3. Raise as the diagnosis
+    # improves, never lower
+    "THIRTYTHIRD": (5, 2, 3),
 }
 
 
