@@ -57,6 +57,7 @@ WAVES = (
     "THIRTIETH",
     "THIRTYFIRST",
     "THIRTYSECOND",
+    "THIRTYTHIRD",
 )
 
 
