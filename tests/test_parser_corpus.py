@@ -123,11 +123,6 @@ PARSER_GAPS: dict[str, str] = {
     "lore-310-arm-a15-oom-no-killable-processes-panic": "the 'Out of memory and no killable processes' panic "
     "after the third kill pair is joined to that kill's event (4 events labelled, 3 read), which takes the "
     "panicking task rmap-test as its trigger",
-    # PA-RISC: the bisect kernel's release '6.3.0-rc4+' has no architecture suffix; the paste names the port by
-    # its compiler ('hppa-linux-gnu-gcc'), the banner 'The 32-bit Kernel has started...' and parisc-only lines
-    # (start_parisc, 'PSW:', 'IAOQ[0]:'), none of which the architecture table of grammar/parse.py knows.
-    "lore-63rc4-parisc-fixmap-pte-order0-boot": "arch 'parisc' is not read: no release suffix, and the hppa "
-    "compiler, the 32-bit banner and the parisc register/trace lines are not in the architecture table",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
