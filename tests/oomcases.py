@@ -56,6 +56,7 @@ WAVES = (
     "TWENTYNINTH",
     "THIRTIETH",
     "THIRTYFIRST",
+    "THIRTYFOURTH",
 )
 
 
