@@ -58,6 +58,7 @@ WAVES = (
     "THIRTYFIRST",
     "THIRTYSECOND",
     "THIRTYTHIRD",
+    "THIRTYFOURTH",
 )
 
 

@@ -420,6 +420,15 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # floors are what was reached when it was added (2026-12-07): of 5 labelled, 2 and 3. Raise as the diagnosis
     # improves, never lower
     "THIRTYTHIRD": (5, 2, 3),
+    # The thirty-fourth wave (THIRTYFOURTH_WAVE.txt): GitHub issues of virtualisation and storage projects whose
+    # maintainers gave the cause and the fix - MicroCeph's tutorial VMs at LXD's default 1 GiB (PR #118 launches them
+    # as m1.large), a MicroCloud tutorial run nested in a Multipass VM whose nested guest's qemu was killed (more
+    # memory for the VMs; PR #237), Concourse workers on GKE's 4.14 kernel whose iptables table vmalloc with
+    # __GFP_NORETRY failed (a newer node image kernel); one in fold 0 (counted, never described); labelled before
+    # oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 3 labelled, 2 and 2
+    # (the MicroCloud kill lines, a qemu whose 2 GB of guest RAM is shmem, led with the process hog alone). Raise as
+    # the diagnosis improves, never lower
+    "THIRTYFOURTH": (3, 2, 2),
 }
 
 
