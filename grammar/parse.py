@@ -1176,12 +1176,16 @@ _MACHINE_ARCH = (
     (re.compile(r"i[3-6]86"), "i686"),
     (re.compile(r"aarch64|arm64"), "arm64"),
     (re.compile(r"arm"), "arm"),
-    (re.compile(r"ppc64le"), "ppc64le"),
-    (re.compile(r"ppc64"), "ppc64"),
-    (re.compile(r"ppc"), "ppc"),
+    (re.compile(r"ppc64le|powerpc64le"), "ppc64le"),
+    (re.compile(r"ppc64|powerpc64"), "ppc64"),
+    (re.compile(r"ppc|powerpc"), "ppc"),
     (re.compile(r"s390x"), "s390x"),
     (re.compile(r"mips"), "mips"),
     (re.compile(r"riscv64"), "riscv64"),
+    # PA-RISC: uname's `parisc`/`parisc64`; GNU triplets (a cross-built banner's compiler) `hppa`/`hppa64`
+    (re.compile(r"parisc64|hppa64"), "parisc64"),
+    (re.compile(r"parisc|hppa"), "parisc"),
+    (re.compile(r"m68k"), "m68k"),
 )
 
 

@@ -394,7 +394,7 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def banner(self, children: list[Token]) -> Item:
         g = self._groups("BANNER", children[0])
-        return Item("other", str(children[0]), {"release": g.get("lv_release")})
+        return Item("other", str(children[0]), {"release": g.get("lv_release"), "machine": g.get("lv_cpu")})
 
     def kernel_version(self, children: list[Token]) -> Item:
         g = self._groups("KERNEL_VERSION", children[0])

@@ -57,6 +57,8 @@ WAVES = (
     "THIRTIETH",
     "THIRTYFIRST",
     "THIRTYSECOND",
+    "THIRTYTHIRD",
+    "THIRTYFOURTH",
 )
 
 

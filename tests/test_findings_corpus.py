@@ -411,6 +411,24 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 5 labelled,
     # 4 and 4. Raise as the diagnosis improves, never lower
     "THIRTYSECOND": (5, 4, 4),
+    # The thirty-third wave (THIRTYTHIRD_WAVE.txt): kernel-list threads (linux-media, linux-mm, linux-parisc, stable)
+    # whose expert gave a kernel or driver fix - an OMAP1 camera's order-6 videobuf mmap on a 32 MB ARM board
+    # (reserve the DMA memory at probe), the oom_reaper's race with an exiting victim on 4.6-rc7 (e2fe14564d33),
+    # memory hotplug's harmless order-9 vmemmap failures (__GFP_NOWARN, fcdaf842bd8f), a PA-RISC box's boot-time
+    # order-0 failure in set_fixmap() before the page allocator had memory (c2ff2b736c41), nouveau's order-7 GSP
+    # radix3 page table on runtime suspend (6f572a805457); one in fold 0; labelled before oomlens ran on them. The
+    # floors are what was reached when it was added (2026-12-07): of 5 labelled, 2 and 3. Raise as the diagnosis
+    # improves, never lower
+    "THIRTYTHIRD": (5, 2, 3),
+    # The thirty-fourth wave (THIRTYFOURTH_WAVE.txt): GitHub issues of virtualisation and storage projects whose
+    # maintainers gave the cause and the fix - MicroCeph's tutorial VMs at LXD's default 1 GiB (PR #118 launches them
+    # as m1.large), a MicroCloud tutorial run nested in a Multipass VM whose nested guest's qemu was killed (more
+    # memory for the VMs; PR #237), Concourse workers on GKE's 4.14 kernel whose iptables table vmalloc with
+    # __GFP_NORETRY failed (a newer node image kernel); one in fold 0 (counted, never described); labelled before
+    # oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 3 labelled, 2 and 2
+    # (the MicroCloud kill lines, a qemu whose 2 GB of guest RAM is shmem, led with the process hog alone). Raise as
+    # the diagnosis improves, never lower
+    "THIRTYFOURTH": (3, 2, 2),
 }
 
 

@@ -243,6 +243,19 @@ from the host's RAM (minio PR #4002 reads the cgroup limit, minio/minio #4001); 
 described - labelled before oomlens ran on them) reached 4/5 when it was added (all cases 282/321, 278/316 without
 it; held-out 41/61, 40/60 without it, the wave's fold-0 case counted): the k-NN case's steps size OpenSearch's JVM
 heap, while the memory was the plugin's native index tables.
+The thirty-third wave (THIRTYTHIRD_WAVE.txt, 5 kernel-list threads whose expert gave a kernel or driver fix - an
+OMAP1 camera driver's order-6 videobuf mmap on 32 MB (reserve the DMA memory at probe), the oom_reaper's exit race
+(e2fe14564d33, 4.7), memory hotplug's harmless order-9 vmemmap failures (__GFP_NOWARN, fcdaf842bd8f, 4.15), a
+PA-RISC box's boot-time order-0 failure in set_fixmap() (c2ff2b736c41, 6.5), nouveau's order-7 GSP radix3 page table
+(6f572a805457, 6.9); one in fold 0 - labelled before oomlens ran on them) reached 5/5 when it was added (all cases
+283/321, 278/316 without it; held-out 41/61, 40/60 without it).
+The thirty-fourth wave (THIRTYFOURTH_WAVE.txt, 3 GitHub issues of virtualisation and storage projects whose
+maintainers gave the cause and the fix - MicroCeph's tutorial VMs left at LXD's default 1 GiB (canonical/microceph
+#112, PR #118: m1.large), a MicroCloud tutorial nested in a Multipass VM (canonical/microcloud #216: more memory for
+the VMs), Concourse workers on GKE's 4.14 kernel whose iptables table vmalloc with __GFP_NORETRY failed
+(concourse/concourse #3127: a newer node image kernel); one in fold 0, counted, never described - labelled before
+oomlens ran on them) reached 3/3 when it was added (all cases 281/319, 278/316 without it; held-out 41/61, 40/60
+without it, the wave's fold-0 case counted).
 """
 
 from __future__ import annotations
@@ -458,6 +471,16 @@ WAVE_FLOORS = {
     # (2026-12-07; not the k-NN case, whose steps size OpenSearch's JVM heap while the memory is the plugin's native
     # index tables); never lowered.
     "THIRTYSECOND": 4,
+    # cases of the thirty-third wave (THIRTYTHIRD_WAVE.txt, kernel-list threads whose expert gave a kernel or driver
+    # fix - a driver's DMA buffer reserved at probe, the oom_reaper exit race, __GFP_NOWARN for vmemmap, parisc's
+    # fixmap page tables, nouveau's radix3 from the sg allocator - labelled the same way; one in fold 0) with an
+    # expert fix among the first three steps: 5 of 5 when it was added (2026-12-07); never lowered.
+    "THIRTYTHIRD": 5,
+    # cases of the thirty-fourth wave (THIRTYFOURTH_WAVE.txt, GitHub issues of virtualisation and storage projects
+    # whose maintainers gave the cause and the fix - VMs too small for MicroCeph and for a nested MicroCloud, a
+    # newer kernel for Concourse's iptables table vmalloc - labelled the same way; one in fold 0, counted, never
+    # named) with an expert fix among the first three steps: 3 of 3 when it was added (2026-12-07); never lowered.
+    "THIRTYFOURTH": 3,
 }
 
 
