@@ -4,6 +4,11 @@ each on a real corpus input of folds 1-4 (never a fold-0 case):
 - a run of kills whose victims held next to nothing, ending in the kernel's 'Out of memory and no
   killable processes' panic, is one incident: its first kill already gets OOM003 (the oom_score_adj
   -1000 steps), not the lowmem or repeated-kill steps of a lone kill line.
+- a global kill's per-mille score above 1000 for a task whose row holds next to nothing, with an
+  oom_score_adj of 0 or below, cannot come from oom_badness()'s scale on any machine (it would need
+  fewer than 4 MB counted): OOM602's scoring defect, whatever release the paste prints or omits,
+  with the kernel fix as the first step (3.5-rc1/rc2: 'mm, oom: fix and cleanup oom score
+  calculations'). A memory cgroup's kill is not read so: its limit can be tiny.
 """
 
 from __future__ import annotations
@@ -56,3 +61,31 @@ def test_a_kill_that_freed_memory_breaks_the_run() -> None:
     codes = [[f.code for f in event.findings] for event in analyze(bigger).events]
     assert codes[0][0] != "OOM003"
     assert codes[1][0] == "OOM003" and codes[2][0] == "OOM003"
+
+
+DBUS_SCORE = "lore-35rc-oom-badness-adj-overflow-dbus-daemon"
+
+
+def test_a_tiny_task_scored_far_above_the_per_mille_scale_is_the_scoring_defect() -> None:
+    # '[  500]    81   500     5435        1   4     -13          -900 dbus-daemon' and
+    # 'Out of memory: Kill process 500 (dbus-daemon) score 511952 or sacrifice child'; no release printed
+    codes = _codes(DBUS_SCORE)
+    assert codes[0][0] == "OOM602", codes
+    first = _first_steps(DBUS_SCORE)[0]
+    assert first.startswith("Run a kernel with the fix for this scoring defect")
+    assert "mm, oom: fix and cleanup oom score calculations" in first
+    report = analyze(load_case(DBUS_SCORE)[0])
+    evidence = {item.name: item for item in report.events[0].findings[0].evidence}
+    assert evidence["kill_score"].value == 511952
+    assert evidence["victim_rss_pages"].value == 1
+
+
+def test_the_same_score_in_a_memory_cgroup_kill_or_for_a_large_task_is_not_read_so() -> None:
+    text = load_case(DBUS_SCORE)[0]
+    assert not is_held_out(DBUS_SCORE)
+    memcg = text.replace(b"Out of memory: Kill process 500", b"Memory cgroup out of memory: Kill process 500")
+    large = text.replace(b"5435        1   4     -13", b"5435   900000   4     -13")
+    for changed in (memcg, large):
+        assert changed != text
+        codes = [[f.code for f in event.findings] for event in analyze(changed).events]
+        assert "OOM602" not in codes[0], codes

@@ -399,8 +399,9 @@ WAVE_FLOORS = {
     # cases of the twenty-third wave (TWENTYTHIRD_WAVE.txt, GitHub issues and linux-mm threads whose maintainer,
     # operator or kernel developer gave the cause and the fix, labelled the same way; one in fold 0, counted,
     # never named) with an expert fix among the first three steps, reached on 2026-12-07 when it was added;
-    # never lowered.
-    "TWENTYTHIRD": 2,
+    # 3 once a global kill's score above 1000 for a task of one page was read as OOM602's scoring defect, with the
+    # kernel fix first (tests/test_advice_gaps.py); never lowered.
+    "TWENTYTHIRD": 3,
     # cases of the twenty-fourth wave (TWENTYFOURTH_WAVE.txt, GitHub issues whose thread gives the cause and
     # the fix, labelled the same way; none in fold 0) with an expert fix among the first three steps, reached
     # on 2026-12-07 when it was added; never lowered.
