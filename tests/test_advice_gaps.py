@@ -9,6 +9,12 @@ each on a real corpus input of folds 1-4 (never a fold-0 case):
   fewer than 4 MB counted): OOM602's scoring defect, whatever release the paste prints or omits,
   with the kernel fix as the first step (3.5-rc1/rc2: 'mm, oom: fix and cleanup oom score
   calculations'). A memory cgroup's kill is not read so: its limit can be tiny.
+- key lines of a report quoted above it with their log prefixes, prose, then the full report pasted
+  without prefixes, are one event (the quote is not an event of its own that leads the reply).
+- an OOM inside swapoff (the trace through *sys_swapoff or try_to_unuse(), a 'Free swap' below zero,
+  or swapoff(8) invoking the OOM killer) is OOM227: swapoff reads the area back into RAM, which could
+  not hold it (mm/swapfile.c v4.16); its first step is not to run swapoff while the swapped-out
+  memory does not fit, and OOM202's 'no swap' reading (Total swap = 0kB) is dropped.
 """
 
 from __future__ import annotations
@@ -89,3 +95,34 @@ def test_the_same_score_in_a_memory_cgroup_kill_or_for_a_large_task_is_not_read_
         assert changed != text
         codes = [[f.code for f in event.findings] for event in analyze(changed).events]
         assert "OOM602" not in codes[0], codes
+
+
+SWAPOFF = "lore-416rc4-anaconda-swapoff-free-swap-negative"
+SWAPOFF_UTILITY = "gh-util-linux-util-linux-3095"
+
+
+def test_key_lines_quoted_with_prefixes_above_the_bare_report_are_one_event() -> None:
+    # '[ 2201.781891] localhost-live kernel: Free swap  = -245804kB' (and Total swap, pages RAM), prose,
+    # then the whole report indented, its 'Free swap  = -245804kB' among the rest
+    report = analyze(load_case(SWAPOFF)[0])
+    assert not is_held_out(SWAPOFF)
+    assert len(report.events) == 1
+    event = report.events[0].event
+    assert event.trigger is not None and event.trigger.comm == "anaconda"
+    assert event.free_swap_kb == -245804
+
+
+def test_an_oom_inside_swapoff_says_not_to_turn_swap_off_while_it_does_not_fit() -> None:
+    codes = _codes(SWAPOFF)
+    assert codes == [[*codes[0]]] and codes[0][0] == "OOM227", codes
+    assert "OOM202" not in codes[0]  # Total swap = 0kB is the area taken off the count, not a swapless machine
+    first = _first_steps(SWAPOFF)[0]
+    assert first.startswith("Turn swap off only when what is swapped out fits in RAM")
+    assert "anaconda calls swapoff" in first
+    report = analyze(load_case(SWAPOFF)[0])
+    evidence = {item.name: item for item in report.events[0].findings[0].evidence}
+    assert evidence["swapoff_frame"].value in ("try_to_unuse", "SyS_swapoff")
+    assert evidence["free_swap_kb"].value == -245804
+    # the swapoff utility itself invoking the OOM killer, its trace not pasted
+    assert _codes(SWAPOFF_UTILITY)[0][0] == "OOM227"
+    assert "find why swapoff runs here" in _first_steps(SWAPOFF_UTILITY)[0]

@@ -400,8 +400,10 @@ WAVE_FLOORS = {
     # operator or kernel developer gave the cause and the fix, labelled the same way; one in fold 0, counted,
     # never named) with an expert fix among the first three steps, reached on 2026-12-07 when it was added;
     # 3 once a global kill's score above 1000 for a task of one page was read as OOM602's scoring defect, with the
-    # kernel fix first (tests/test_advice_gaps.py); never lowered.
-    "TWENTYTHIRD": 3,
+    # kernel fix first (tests/test_advice_gaps.py); 4 once an OOM inside swapoff got OOM227's step not to turn swap
+    # off while the swapped-out memory does not fit, and the key lines quoted above the bare report were no longer
+    # an event of their own (tests/test_advice_gaps.py); never lowered.
+    "TWENTYTHIRD": 4,
     # cases of the twenty-fourth wave (TWENTYFOURTH_WAVE.txt, GitHub issues whose thread gives the cause and
     # the fix, labelled the same way; none in fold 0) with an expert fix among the first three steps, reached
     # on 2026-12-07 when it was added; never lowered.
