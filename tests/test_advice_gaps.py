@@ -15,6 +15,9 @@ each on a real corpus input of folds 1-4 (never a fold-0 case):
   or swapoff(8) invoking the OOM killer) is OOM227: swapoff reads the area back into RAM, which could
   not hold it (mm/swapfile.c v4.16); its first step is not to run swapoff while the swapped-out
   memory does not fit, and OOM202's 'no swap' reading (Total swap = 0kB) is dropped.
+- a program the web server runs per request (a `*.cgi` task, knowledge/workloads.yaml cgi) that holds
+  the most memory gets its own lever: how many requests run at once, or a resident server instead of
+  per-request CGI.
 """
 
 from __future__ import annotations
@@ -126,3 +129,18 @@ def test_an_oom_inside_swapoff_says_not_to_turn_swap_off_while_it_does_not_fit()
     # the swapoff utility itself invoking the OOM killer, its trace not pasted
     assert _codes(SWAPOFF_UTILITY)[0][0] == "OOM227"
     assert "find why swapoff runs here" in _first_steps(SWAPOFF_UTILITY)[0]
+
+
+CGI_BURST = "code-kanpapa-kanpapa-com-conoha-apache2nginx"
+
+
+def test_many_copies_of_a_cgi_program_get_the_per_request_lever() -> None:
+    # 19 rows of mt-search.cgi (uid 48, about 23 MB of RSS and swap each) on a 1 GB VPS with swap full
+    from knowledge import workloads
+
+    assert workloads.recognise(["mt-search.cgi"]).id == "cgi"
+    assert workloads.recognise(["php-cgi"]).id == "php-fpm"  # the PHP binary is not a CGI script
+    steps = _first_steps(CGI_BURST)
+    lever = next(step for step in steps if "mt-search.cgi" in step)
+    assert "resident server instead of per-request CGI" in lever
+    assert "MaxRequestWorkers" in lever
