@@ -72,6 +72,15 @@ def test_a_kill_that_freed_memory_breaks_the_run() -> None:
     assert codes[1][0] == "OOM003" and codes[2][0] == "OOM003"
 
 
+def test_a_kill_long_before_the_panic_is_not_part_of_its_run() -> None:
+    # the first kill moved 1000 s earlier: beyond the run's 300 s, so it keeps its own findings
+    text = load_case(ARM_NO_KILLABLE)[0]
+    earlier = text.replace(b"[59313.549221] Killed process 15479", b"[58313.549221] Killed process 15479")
+    assert earlier != text
+    codes = [[f.code for f in event.findings] for event in analyze(earlier).events]
+    assert codes[0][0] != "OOM003" and codes[1][0] == "OOM003"
+
+
 DBUS_SCORE = "lore-35rc-oom-badness-adj-overflow-dbus-daemon"
 
 

@@ -131,6 +131,11 @@ def small_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
 NO_KILLABLE = r"no killable processes|System is deadlocked on memory"
 
 
+def _says_no_killable(text: str) -> bool:
+    lowered = text.lower()
+    return ("killable" in lowered or "deadlocked" in lowered) and re.search(NO_KILLABLE, text, re.I) is not None
+
+
 def _small_kill(event: Event, most_kb: int) -> bool:
     """A kill whose victim held at most ``most_kb`` of resident memory by its kill line, with no task
     table printed beside it (a table says itself who held the memory)."""
@@ -150,14 +155,18 @@ def _series_ends_unkillable(a: Analysis, p: dict[str, Any]) -> Event | None:
     if not _small_kill(a.event, p["series_victim_kb"]) or a.is_memcg:
         return None
     start = a.event.uptime_s
+    if start is None:
+        return None  # without stamps the run's end cannot be placed within series_s
     for event in a.dump.events[a.event.index + 1 :]:
         if event.host != a.event.host:
             continue
-        if any(re.search(NO_KILLABLE, line.text, re.I) for line in event.lines):
+        at = event.uptime_s
+        if at is not None and at - start > p["series_s"]:
+            return None  # (a big log of small kills is walked only as far as the window)
+        if any(_says_no_killable(line.text) for line in event.lines):
             if event.tasks:
                 return None  # the table judges (OOM003 on that event reads it)
-            end = event.uptime_s
-            if start is None or end is None or not 0 <= end - start <= p["series_s"]:
+            if at is None or at < start:
                 return None
             return event
         if not _small_kill(event, p["series_victim_kb"]):
@@ -166,7 +175,7 @@ def _series_ends_unkillable(a: Analysis, p: dict[str, Any]) -> Event | None:
 
 
 def _no_killable_series(a: Analysis, p: dict[str, Any], end: Event) -> Hit:
-    said = next(line for line in end.lines if re.search(NO_KILLABLE, line.text, re.I))
+    said = next(line for line in end.lines if _says_no_killable(line.text))
     kills = [e for e in a.dump.events[a.event.index : end.index + 1] if e.kill is not None and e.host == a.event.host]
     reason = end.panic.reason if end.panic else said.text.strip()
     # the evidence quotes this event's own lines (the later event quotes the kernel's message)
