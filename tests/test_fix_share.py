@@ -235,6 +235,12 @@ it was added (all cases 276/314, 274/311 without it; held-out unchanged at 40/60
 Mem-Info tail of an earlier report the author cut, a fragment event with no cause. Since the same day the 2.6.8
 header `oom-killer: gfp_mask=0xd0` (no order) is read as the trigger and 2.6.16+ i386 two-column traces as trace
 lines (arch i686): still 2/3, every other output unchanged.
+The general gaps behind four folds 1-4 misses (tests/test_advice_gaps.py) took all cases from 278/316 to
+282/316; held-out unchanged at 40/60: kills of tiny tasks that end in 'no killable processes' read as that
+incident from their first kill (OOM003; twenty-fifth wave 0 -> 1/3), a global kill's score above 1000 for a
+task of a page or so read as the scoring defect on any release (OOM602; twenty-third wave 2 -> 3/4), an OOM
+inside swapoff (OOM227) with the key lines quoted above the bare report no longer an event of their own
+(twenty-third wave 3 -> 4/4), and a CGI program's per-request lever (workloads.yaml cgi; twentieth wave 2 -> 3/4).
 """
 
 from __future__ import annotations
