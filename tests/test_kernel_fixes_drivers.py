@@ -203,15 +203,7 @@ def test_xen_privcmd_mmapbatch_page_array_names_the_kvcalloc_fix() -> None:
     assert any("0432523f4807" in s and "dom0_mem=" in s for s in _steps(text))
     assert _ids(text.replace("order:4,", "order:2,")) == []
     # the whole path: the helper's name alone, under another ioctl, is not privcmd's
-    assert _ids(text.replace("privcmd_ioctl_mmap_batch", "gntdev_ioctl_map").replace("privcmd_ioctl+", "gntdev_ioctl+")) == []
-
-
-def test_devlink_instance_with_driver_private_area_names_the_kvzalloc_fix() -> None:
-    # the 5.4 Hyper-V report in 730fffce4fd2's changelog as posted for stable
-    # (20240527141406.3852821-4-sashal@kernel.org): order 7 from devlink_alloc under
-    # mlx5_devlink_alloc [mlx5_core] when a VF is re-added after live migration
-    text = (DATA / "lore-54-hyperv-mlx5-devlink-alloc-order7.log").read_text("utf-8")
-    rid = "devlink-alloc-kzalloc-driver-priv"
-    _fix_first(text, rid, "730fffce4fd2")
-    assert _ids(text.replace("order:7,", "order:2,")) == []
-    assert _ids(text.replace("devlink_alloc+", "devlink_register+")) == []
+    assert (
+        _ids(text.replace("privcmd_ioctl_mmap_batch", "gntdev_ioctl_map").replace("privcmd_ioctl+", "gntdev_ioctl+"))
+        == []
+    )
