@@ -207,3 +207,16 @@ def test_xen_privcmd_mmapbatch_page_array_names_the_kvcalloc_fix() -> None:
         _ids(text.replace("privcmd_ioctl_mmap_batch", "gntdev_ioctl_map").replace("privcmd_ioctl+", "gntdev_ioctl+"))
         == []
     )
+
+
+def test_nouveau_gsp_radix3_page_table_at_runtime_suspend_names_the_sg_fix() -> None:
+    # the 6.8.6 report in 6f572a805457's changelog as posted for 6.8 stable
+    # (20240514101049.982000890@linuxfoundation.org): order 7 from nvkm_gsp_radix3_sg [nouveau]
+    # under r535_gsp_fini at runtime suspend; fixed in 6.9
+    text = (DATA / "lore-686-nouveau-gsp-radix3-order7-runtime-suspend.log").read_text("utf-8")
+    rid = "nouveau-gsp-radix3-level2-coherent-order7"
+    _fix_first(text, rid, "6f572a805457", "nouveau.runpm=0")
+    assert _ids(text.replace("order:7,", "order:2,")) == []
+    assert _ids(text.replace("[nouveau]", "[nvidia_x]")) == []
+    assert _ids(text.replace("6.8.6-201", "6.9.1-201")) == []  # the first release with the fix
+    assert _ids(text.replace("nvkm_gsp_radix3_sg+", "nvkm_gsp_sg+")) == []
