@@ -934,15 +934,25 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
             # lines with their µs printk stamps (one message is printed once: a quotation of it)
             continue
         if any(
-            _quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
-            and len(signatures[index]) < len(signatures[other])
+            len(signatures[index]) < len(signatures[other])
             and (
-                _any_between(prose, end, spans[other][0])
-                or all(_USEC_STAMP.search(item.prefix) for item in draft.items)
+                (
+                    _any_between(prose, end, spans[other][0])
+                    and _quotes(
+                        kept[index], signatures[index], kept[other], signatures[other], False, True, bare_other=True
+                    )
+                )
+                or (
+                    all(_USEC_STAMP.search(item.prefix) for item in draft.items)
+                    and _quotes(kept[index], signatures[index], kept[other], signatures[other], False, same_prefix=True)
+                )
             )
             for other in range(index + 1, len(kept))
         ):
-            continue  # the key lines quoted above the report they come from (prose between, or the same µs stamp)
+            # the key lines quoted above the report they come from: prose between (the report may be
+            # pasted again without the log's prefixes: a mail quoting a bug report's key lines, then
+            # its full output), or the same µs stamps
+            continue
         events.append(_build_event(len(events), draft, machines, host_of.get(id(draft))))
     if watchdog_reports and events:
         events = _attach_watchdogs(events, watchdog_reports)
@@ -1041,9 +1051,12 @@ def _quotes(
     other_signature: set[tuple[str, str]],
     later: bool,
     same_prefix: bool = False,
+    bare_other: bool = False,
 ) -> bool:
     """True when ``draft`` only repeats lines (or the starts of lines) of ``other``; with
-    ``same_prefix``, only lines that carry the same log prefix (stamp) count."""
+    ``same_prefix``, only lines that carry the same log prefix (stamp) count, and with ``bare_other``
+    also lines of ``other`` that carry no prefix at all (the report pasted again without the log's
+    prefixes)."""
     if signature <= other_signature:
         return True
     if len(draft.items) + sum(len(item.run) for item in draft.items) > _QUOTE_CHECK_LINES:
@@ -1052,7 +1065,11 @@ def _quotes(
     return all(
         any(
             text.startswith(own_text)
-            and (prefix == own_prefix if same_prefix else not own_prefix or prefix == own_prefix)
+            and (
+                prefix == own_prefix or (bare_other and not prefix)
+                if same_prefix
+                else not own_prefix or prefix == own_prefix
+            )
             for prefix, text in texts
         )
         for own_prefix, own_text in _line_pairs(_memory_items(draft.items))

@@ -105,11 +105,6 @@ PARSER_GAPS: dict[str, str] = {
     "lore-316rc5-bz80881-memcg-oom-notify-uaf": "each general protection fault after a memcg kill (its trace "
     "through pagefault_out_of_memory and mem_cgroup_oom_synchronize) is read as a further memcg OOM event "
     "(2 events labelled, 4 read)",
-    # The mail quotes three of the report's lines ahead of the full report, with their own dmesg
-    # stamp and host prefix; in a log such lines are as often the tail of an earlier report, so they
-    # are read as a fragment event of their own.
-    "lore-416rc4-anaconda-swapoff-free-swap-negative": "the three report lines quoted ahead of the full report "
-    "are read as a second, fragment event",
     # 2.6.17/2.6.18 print the 'Kill process ... and children.' line with a fixed 'Out of Memory' prefix and
     # the child's 'Killed process' line with the caller's message (mm/oom_kill.c oom_kill_process() and
     # oom_kill_task()); 'No available memory (MPOL_BIND)' is the CONSTRAINT_MEMORY_POLICY message. The

@@ -104,6 +104,19 @@ def test_a_hog_whose_memory_is_shmem_leads_with_the_tmpfs_steps() -> None:
     assert any(s.startswith("Look at the shared memory: 411 MiB of the 412 MiB memhog held") for s in hog.remediation)
 
 
+def test_a_virtual_machines_shmem_is_its_guests_ram_not_tmpfs_files() -> None:
+    # gh-canonical-microcloud-216 (fold 4): a nested VM's qemu-system-x86 killed holding 2 GB of
+    # shmem-rss, the guest's RAM in a shared memory backend (memfd, or /dev/shm with share=on), which
+    # the kill frees with the VM: no step sends the reader to delete tmpfs files or bound a mount
+    event = analyze(_case("gh-canonical-microcloud-216")).events[0]
+    steps = [s for f in event.findings for s in f.remediation]
+    assert not any("Look at the shared memory" in s or "df -h -t tmpfs" in s for s in steps)
+    assert "the guest's RAM is the process's shmem-rss" in steps[0]
+    # the same kill line with a program that is no VM keeps the tmpfs step
+    other = analyze(_with(_case("gh-canonical-microcloud-216"), *[("qemu-system-x86", "shm-writer")])).events[0]
+    assert any(s.startswith("Look at the shared memory") for f in other.findings for s in f.remediation)
+
+
 def test_a_few_hundred_kib_of_shmem_in_a_page_table_hog_is_no_tmpfs_problem() -> None:
     for case in ("lab-pagetables-deb61-arm64", "lab-process-hog-deb612-amd64"):
         event = analyze(_case(case)).events[0]

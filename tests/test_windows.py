@@ -111,10 +111,6 @@ STREAM_GAPS: dict[str, str] = {
     # present since the nineteenth wave added the case.)
     "lore-418-el8-arm64-qed-kdump-iov-order6": "a wrapped Hardware line is glued as a word wrap by the "
     "whole-paste parse and as a fixed-width cut by the report's window (the BIOS date loses its space)",
-    # The same as the prose-named workloads above (twentieth wave, 2026-12-07): the post's Japanese
-    # sentence naming httpd and mt-search.cgi is five lines above the syslog fence, outside the
-    # window, so the stream lacks the Apache httpd lever step the whole-paste analysis gives.
-    "code-kanpapa-kanpapa-com-conoha-apache2nginx": "httpd named in the Japanese prose above the report's window",
     # The CPU named in prose (knowledge/hardware.py, 2026-12-07): "an ARM-A15 board" is in the
     # question above the reports' windows, so the stream, reading each window alone, still offers
     # the 64-bit kernel that the whole-paste analysis knows this CPU cannot run.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+from grammar.facts import TaskRow
+
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
 from ..kernel_fixes import _function, in_series
@@ -404,7 +406,11 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
     adj = row.oom_score_adj if row is not None else kill.oom_score_adj
     if adj is None:
         return None
-    if kill.score > 1000 and adj <= 0:
+    if kill.score > 1000 and adj <= 0 and row is not None and _beyond_any_machine(a, kill.score, row):
+        # whatever the release: no machine is that small
+        kind = "tiny_victim"
+        evidence["victim_rss_pages"] = ((row.rss_pages or 0) + (row.swapents or 0), a.lines(row.line))
+    elif kill.score > 1000 and adj <= 0:
         # the task's RSS counts file pages it maps that may be charged to another group, so above
         # 1000 is read as the bypass only on the releases that had it, printed in the paste
         if a.version is None or not in_series(a.version, SCORE_DEFECT_SERIES["above_scale"]):
@@ -427,6 +433,37 @@ def _impossible_score(a: Analysis, evidence: Evidence) -> str | None:
     )
     evidence["kill_score"] = (kill.score, lines[:1] or a.lines(kill.line))
     return kind
+
+
+# A per-mille score S of a task whose points (RSS + swap entries + page tables) are P says that
+# the OOM counted at most P * 1000 / S pages (oom_badness(), mm/oom_kill.c v2.6.36-v5.0, with
+# oom_score_adj <= 0 adding nothing). Below this many pages (4 MB) no machine or node that prints
+# the report is left: the score is the arithmetic's, not the task's.
+LEAST_COUNTED_PAGES = 1024
+
+
+def _beyond_any_machine(a: Analysis, score: int, row: TaskRow) -> bool:
+    """A global kill (the kill line's `Out of memory:`, not a memory cgroup's: a group's limit can be
+    tiny) whose selected task's row holds so little that its score would need a machine of under
+    LEAST_COUNTED_PAGES pages: the kernel's score arithmetic went wrong - on 3.5-rc1 and rc2,
+    oom_badness() multiplied a negative oom_score_adj by totalpages in unsigned arithmetic ('mm, oom:
+    fix and cleanup oom score calculations', David Rientjes, linux-mm 2012-06-11). Page tables are
+    counted generously (one page per 256 pages of address space) when the row does not print them."""
+    if row.rss_pages is None or a.is_memcg or a.event.kill is None or a.event.kill.memcg_kill:
+        return False
+    # the score's own line (`Out of memory: Kill process N (x) score S ...`; a memory cgroup's says
+    # `Memory cgroup out of memory:`, mm/oom_kill.c v3.5 oom_kill_process() is given either message)
+    said = [line.text for line in a.event.lines if "ill process " in line.text and f" score {score} " in line.text]
+    if not said or not all("Out of memory" in text for text in said):
+        return False
+    if row.pgtables_bytes is not None:
+        tables = -(-row.pgtables_bytes // (a.page_kb * 1024))
+    elif row.nr_ptes is not None:
+        tables = row.nr_ptes + (row.nr_pmds or 0)
+    else:
+        tables = -(-(row.total_vm_pages or 0) // 256)
+    points = row.rss_pages + (row.swapents or 0) + tables
+    return points * 1000 < score * LEAST_COUNTED_PAGES
 
 
 def _negative_page_count(a: Analysis, evidence: Evidence) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from grammar.facts import Event
 
 from ..analysis import Analysis
 from ..surroundings import kernel_lines
@@ -125,12 +128,71 @@ def small_victim(a: Analysis, p: dict[str, Any]) -> Hit | None:
     )
 
 
+NO_KILLABLE = r"no killable processes|System is deadlocked on memory"
+
+
+def _says_no_killable(text: str) -> bool:
+    lowered = text.lower()
+    return ("killable" in lowered or "deadlocked" in lowered) and re.search(NO_KILLABLE, text, re.I) is not None
+
+
+def _small_kill(event: Event, most_kb: int) -> bool:
+    """A kill whose victim held at most ``most_kb`` of resident memory by its kill line, with no task
+    table printed beside it (a table says itself who held the memory)."""
+    kill = event.kill
+    if kill is None or kill.anon_rss_kb is None or event.tasks or kill.memcg_kill:
+        return False
+    return kill.anon_rss_kb + (kill.file_rss_kb or 0) + (kill.shmem_rss_kb or 0) <= most_kb
+
+
+def _series_ends_unkillable(a: Analysis, p: dict[str, Any]) -> Event | None:
+    """The later event of the same machine in which the kernel found nothing left to kill, when this
+    kill opens or continues a run of kills that each freed next to nothing and that run ends there
+    within ``series_s`` seconds: out_of_memory() killed the few tasks it was allowed to (a victim
+    is chosen by oom_badness(), which skips OOM_SCORE_ADJ_MIN tasks, mm/oom_kill.c v3.10) and then
+    panicked 'Out of memory and no killable processes...'. The series is one incident; its earlier
+    kills are the same finding as its end."""
+    if not _small_kill(a.event, p["series_victim_kb"]) or a.is_memcg:
+        return None
+    start = a.event.uptime_s
+    if start is None:
+        return None  # without stamps the run's end cannot be placed within series_s
+    for event in a.dump.events[a.event.index + 1 :]:
+        if event.host != a.event.host:
+            continue
+        at = event.uptime_s
+        if at is not None and at - start > p["series_s"]:
+            return None  # (a big log of small kills is walked only as far as the window)
+        if any(_says_no_killable(line.text) for line in event.lines):
+            if event.tasks:
+                return None  # the table judges (OOM003 on that event reads it)
+            if at is None or at < start:
+                return None
+            return event
+        if not _small_kill(event, p["series_victim_kb"]):
+            return None  # a kill that freed memory, or a report with its own figures, breaks the run
+    return None
+
+
+def _no_killable_series(a: Analysis, p: dict[str, Any], end: Event) -> Hit:
+    said = next(line for line in end.lines if _says_no_killable(line.text))
+    kills = [e for e in a.dump.events[a.event.index : end.index + 1] if e.kill is not None and e.host == a.event.host]
+    reason = end.panic.reason if end.panic else said.text.strip()
+    # the evidence quotes this event's own lines (the later event quotes the kernel's message)
+    kill_lines = a.lines(a.event.kill.line) if a.event.kill is not None else ()
+    evidence: Evidence = {"panic_reason": (reason, ()), "small_kills": (len(kills), kill_lines)}
+    return Hit(p["confidence_series"], evidence, {"has_largest": False, "series": True})
+
+
 @check("no_killable", needs=("event",))
 def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Nothing was eligible: every task is OOM_SCORE_ADJ_MIN (-1000) or unkillable."""
     panic = a.event.panic
-    text_lines = a.find_lines(r"no killable processes|System is deadlocked on memory")
+    text_lines = a.find_lines(NO_KILLABLE)
     if not text_lines and a.event.kill is not None:
+        series_end = _series_ends_unkillable(a, p)
+        if series_end is not None:
+            return _no_killable_series(a, p, series_end)
         # a victim was found and the kernel did not say otherwise: not this finding, whatever the
         # table shows (asked first: counting the protected rows of every event cost more)
         return None
@@ -154,7 +216,7 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if largest is not None:
         evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
-    return Hit(p["confidence"], evidence, {"has_largest": largest is not None})
+    return Hit(p["confidence"], evidence, {"has_largest": largest is not None, "series": False})
 
 
 def _event_uptime(a: Analysis) -> float | None:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
 from ..surroundings import top_processes
+from ..workloads import recognise
 from .base import (
     Evidence,
     Hit,
@@ -264,7 +265,12 @@ def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[st
     shmem = a.counter_kb("shmem")
     if shmem is not None and shmem < mapped * p["hog_shmem_share"]:
         return None
-    return {"shmem_kb": mapped, "held_kb": int(held)}
+    # A virtual machine's process maps its guest's RAM as shared memory when the memory backend is
+    # shared (QEMU -object memory-backend-memfd, or memory-backend-file on /dev/shm with share=on, which
+    # vhost-user and virtio-fs need; libvirt <memoryBacking> <source type='memfd'/> <access
+    # mode='shared'/>): that shmem is the guest, freed with the VM, not tmpfs files to delete.
+    workload = recognise((hog,), ())
+    return {"shmem_kb": mapped, "held_kb": int(held), "guest_ram": workload is not None and workload.id == "vm"}
 
 
 def _adj_choice(a: Analysis, hog: Any, total_kb: int, p: dict[str, Any]) -> dict[str, Any] | None:

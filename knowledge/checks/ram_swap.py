@@ -1,7 +1,8 @@
-"""RAM and swap state: no swap, swap exhausted."""
+"""RAM and swap state: no swap, swap exhausted, swapoff bringing a swap area back."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis
@@ -12,12 +13,62 @@ from .base import (
     check,
 )
 
+# swapoff(2)'s frames: the syscall by its names across releases (SyS_swapoff, __x64_sys_swapoff,
+# __do_sys_swapoff, __se_sys_swapoff) and try_to_unuse(), which only swapoff calls to read an area's
+# pages back (mm/swapfile.c v4.16); a frame may carry a compiler suffix (.constprop.1) or a ppc64 dot
+_SWAPOFF_FRAME = re.compile(r"(?:\w*_)?(?:sys|SyS)_swapoff|try_to_unuse")
+
+
+def _swapoff_frame(a: Analysis) -> str | None:
+    return next(
+        (name for name in a.event.call_trace if _SWAPOFF_FRAME.fullmatch(name.lstrip(".").split(".", 1)[0])),
+        None,
+    )
+
+
+@check("swapoff_refill", needs=("event",))
+def swapoff_refill(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The allocation that ran out was swapoff's, reading a swap area back into RAM."""
+    if a.is_memcg:
+        return None
+    frame = _swapoff_frame(a)
+    free = a.event.free_swap_kb
+    negative = free is not None and free < 0
+    trigger = a.event.trigger
+    # swapoff(8) invoking the OOM killer: the program allocates next to nothing itself, the
+    # syscall's try_to_unuse() everything
+    named = trigger is not None and trigger.comm == "swapoff"
+    if frame is None and not negative and not named:
+        return None
+    evidence: Evidence = {}
+    if frame is not None:
+        evidence["swapoff_frame"] = (frame, a.find_lines(re.escape(frame)))
+    if negative:
+        evidence["free_swap_kb"] = (free, a.swap_lines)
+    if trigger is not None and trigger.comm:
+        evidence["trigger"] = (trigger.comm, a.lines(trigger.line))
+    return Hit(p["confidence"] if frame is not None else p["confidence_without_trace"], evidence)
+
+
+def swapoff_running(a: Analysis) -> bool:
+    """swapoff was bringing an area back (its frames in the trace, or free swap below zero): the
+    report's swap totals no longer count that area."""
+    free = a.event.free_swap_kb
+    trigger = a.event.trigger
+    return (
+        _swapoff_frame(a) is not None
+        or (free is not None and free < 0)
+        or (trigger is not None and trigger.comm == "swapoff")
+    )
+
 
 @check("ram_no_swap", needs=("swap",))
 def ram_no_swap(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """Global OOM on a machine with no swap: anonymous memory had nowhere to go."""
     if not a.is_global or a.swap_total_kb != 0 or a.is_allocation_failure:
         return None
+    if swapoff_running(a):
+        return None  # 'Total swap = 0kB' while swapoff runs: the area was taken off the count (OOM227)
     free = a.free_kb
     evidence: Evidence = {"total_swap_kb": (0, a.swap_lines)}
     if a.ram_kb is not None:
