@@ -961,11 +961,14 @@ class Analysis:
         known = self._meminfo.get(keys, _UNKNOWN)
         if known is not _UNKNOWN:
             return known  # type: ignore[return-value]
-        values = [self.event.meminfo.get(key) for key in keys]
-        if all(v is None for v in values):
-            total = self._node_sum_kb(*keys)
-        else:
-            total = sum(v for v in values if v is not None) * self.page_kb
+        # (one loop, no generator: all() and sum() over generators resumed one from C per counter)
+        meminfo = self.event.meminfo
+        pages = None
+        for key in keys:
+            value = meminfo.get(key)
+            if value is not None:
+                pages = value if pages is None else pages + value
+        total = self._node_sum_kb(*keys) if pages is None else pages * self.page_kb
         self._meminfo[keys] = total
         return total
 
