@@ -762,7 +762,7 @@ def normalise(text: str) -> Normalised:
     # Whether the paste holds inline code, bold or a double quote at all: a line is searched for
     # them only when it does (most pastes hold none; the tests below are those of every line).
     ticks = "`" in text
-    bold = "*" in text and "**" in text
+    bold = _holds(text, "**")  # (at the paste's `*`s: a buddy line holds a dozen, `0*4kB`)
     quotes = '"' in text or "\u201c" in text
     plain = True if "\t" not in text and "|" not in text else None  # (prefix_end's: every line holds neither)
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
@@ -778,9 +778,15 @@ def normalise(text: str) -> Normalised:
             append(None)
             continue
         first = raw[:1]
-        # (line_content for a line with anything to unquote, inline code, bold or an indent; a
-        # line starting with ":" but not ": " gets the same from it as from the plain branch)
-        if first in _ODD_FIRST or (ticks and "`" in raw) or (bold and "**" in raw) or first.isspace():
+        # (line_content for a line with anything to unquote, inline code, bold, or a quote mark
+        # after its indent; a line starting with ":" but not ": " gets the same from it as from the
+        # plain branch)
+        if (
+            first in _ODD_FIRST
+            or (ticks and "`" in raw)
+            or (bold and "**" in raw)
+            or (first.isspace() and raw.lstrip()[:1] in _ODD_FIRST)
+        ):
             body, prefix = line_content(raw)
             if (
                 not prefix
@@ -789,8 +795,10 @@ def normalise(text: str) -> Normalised:
                 and not raw_lines[number - 2].lstrip().startswith(_QUOTE_MARKS)
             ):
                 body = raw  # (`: gfp_mask=...`, `|__GFP_COLD)`: the rest of a cut line, not a quote)
-        else:  # (line_content without its calls: nothing to unquote, no inline code or bold, no indent)
+        else:  # (line_content without its calls: nothing to unquote, no inline code or bold)
             end = prefix_end(raw, 0, plain)
+            if end is None and first in (" ", "\t"):  # (an indented line: _strip_prefix's second try)
+                end = prefix_end(raw, len(raw) - len(raw.lstrip(" \t")), plain)
             body, prefix = (raw, "") if end is None else (raw[end:], raw[:end])
         stripped = body.strip()[:MAX_LINE_CHARS]
         if ticks and "`" in stripped and is_loose(classify(stripped)):
