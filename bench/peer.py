@@ -17,8 +17,10 @@ What is timed for each dump, interleaved round by round, CPU time (``time.proces
 wall time, the minimum and the median of the rounds:
 - peer: ``OOMEntity(text)`` + ``OOMAnalyser(entity).analyse()`` (its whole analysis: the fields
   it extracts and the values it calculates; no rendering);
-- oomlens: ``bot.pipeline.analyze(text)`` (normalise, parse, assemble, diagnose with every
-  finding's text, overview; no rendering), and ``grammar.parse.parse_text`` alone.
+- oomlens: ``bot.pipeline.analyze(text)`` (normalise, parse, assemble, diagnose, overview; no
+  rendering), and ``grammar.parse.parse_text`` alone. A finding's explanation and steps are
+  rendered from their templates when a surface first reads them (``knowledge.model.Deferred``),
+  so they are not timed here, as the peer's analysis renders no text either.
 The ratio is oomlens's time over the peer's, geometric mean over the dumps (issue 12's target:
 at most 1.5, aim for 1.0). Run by hand; results go in the README, never into unit tests.
 """

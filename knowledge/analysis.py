@@ -522,7 +522,7 @@ class TaskUse(_Weighed):
 
     @property
     def pids(self) -> tuple[int, ...]:
-        return tuple(row.pid for row in self.rows)
+        return tuple([row.pid for row in self.rows])
 
 
 def _row_rss_kb(row: TaskRow, page_kb: int) -> int:
@@ -961,11 +961,14 @@ class Analysis:
         known = self._meminfo.get(keys, _UNKNOWN)
         if known is not _UNKNOWN:
             return known  # type: ignore[return-value]
-        values = [self.event.meminfo.get(key) for key in keys]
-        if all(v is None for v in values):
-            total = self._node_sum_kb(*keys)
-        else:
-            total = sum(v for v in values if v is not None) * self.page_kb
+        # (one loop, no generator: all() and sum() over generators resumed one from C per counter)
+        meminfo = self.event.meminfo
+        pages = None
+        for key in keys:
+            value = meminfo.get(key)
+            if value is not None:
+                pages = value if pages is None else pages + value
+        total = self._node_sum_kb(*keys) if pages is None else pages * self.page_kb
         self._meminfo[keys] = total
         return total
 
@@ -1085,7 +1088,7 @@ class Analysis:
         if self.ram_kb is not None and not from_zones:
             # zone lines alone carry no global counters (5.x+ moved slab, page tables, kernel
             # stacks and shmem to the node line): nothing can be called unaccounted from them
-            accounted = sum(f.kb for f in figures)
+            accounted = sum([f.kb for f in figures])
             figures.append(
                 Figure(
                     "unaccounted",
@@ -1641,7 +1644,7 @@ class Analysis:
         if self.event.memcg:
             paths += [self.event.memcg.path, self.event.memcg.task_path, self.event.memcg.stats_path]
         paths += [m.group(1) for line in self.find_lines(r"cpuset=\S+") for m in [_CPUSET.search(line.text)] if m]
-        text = " ".join(p for p in paths if p)
+        text = " ".join([p for p in paths if p])
         hardware = self.event.header.hardware if self.event.header else None
         vm_label = None
         if hardware:
@@ -1732,7 +1735,12 @@ class Analysis:
         the v2 interface files only (mm/memcontrol.c memory_files[], memory_cgrp_subsys's
         .dfl_cftypes, v4.19; v1's memory.limit_in_bytes is mem_cgroup_write()).
         """
-        if any(f.lstrip("?").strip().lstrip(".") == "memory_max_write" for f in self.event.call_trace):
+        # (a frame that is the handler holds its name, which no line break splits in the frames
+        # joined: the frames are asked one by one only when the join holds it)
+        trace = self.event.call_trace
+        if "memory_max_write" in "\n".join(trace) and any(
+            f.lstrip("?").strip().lstrip(".") == "memory_max_write" for f in trace
+        ):
             return True
         memcg = self.event.memcg
         if memcg is None:
@@ -1926,7 +1934,7 @@ class Analysis:
                 # one figure: what nothing could reclaim is not known, so no size is given
                 return None
             names = ("anon", "shmem", "unevictable", "slab_unreclaimable", "pagetables", "kernel_stack", "hugetlb")
-            demand = sum(f.kb for f in self.breakdown if f.name in names)
+            demand = sum([f.kb for f in self.breakdown if f.name in names])
             capacity, scope = self.ram_kb, "RAM"
             if self.swap_total_kb and self.swap_free_kb is not None:
                 demand += self.swap_total_kb - self.swap_free_kb
@@ -2021,7 +2029,7 @@ class Analysis:
             else:
                 low_sum += min(top, max(0, min(m - pageblock, int((m - 3 * gap) / 2.5))))
         sizes = [size for _, size in rows]
-        printed_kb = sum(size for size in sizes if size is not None) if all(s is not None for s in sizes) else None
+        printed_kb = sum(sizes) if None not in sizes else None  # type: ignore[arg-type]
         basis = printed_kb
         missing: tuple[str, ...] = tuple(n for n in self.zones_not_printed if n in LOWMEM_ZONES)
         expected = self.lowmem_from_totals_kb

@@ -167,6 +167,26 @@ def _function(frame: str) -> str:
     return re.sub(r"(\.(constprop|isra|part|cold)\.?\d*)+$", "", name)
 
 
+@lru_cache(maxsize=1)
+def _trace_patterns() -> tuple[re.Pattern[str], ...]:
+    """The records' ``trace`` patterns, each once."""
+    return tuple({id(fix.trace): fix.trace for fix in load() if fix.trace is not None}.values())
+
+
+@lru_cache(maxsize=8192)
+def _traced(function: str) -> frozenset[int]:
+    """The ids of the records' ``trace`` patterns that find something in ``function`` (a name
+    ``_function`` gives). A pure function of the name, as ``_function`` is: a kernel's traces name
+    the same few hundred functions in every event, so each is searched with every pattern once,
+    not with each record's pattern for every event that reaches it (issue 12)."""
+    return frozenset(id(pattern) for pattern in _trace_patterns() if pattern.search(function))
+
+
+def _traced_in(frames: set[str]) -> frozenset[int]:
+    """The ids of the ``trace`` patterns that find something in one of ``frames``."""
+    return frozenset().union(*map(_traced, frames))
+
+
 def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) -> tuple[KernelFix, ...]:
     """The records that this event fits (kind, order, kernel series, architecture, the module the
     paste must name and, where given, a trace function or a kernel message among the event's lines:
@@ -183,13 +203,16 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     event = analysis.event
     report_frames = {_function(f) for f in event.call_trace}
     named: set[str] | None = None  # the modules the paste names, read once when a record asks
+    report_traced: frozenset[int] | None = None  # _traced_in(report_frames), when a record asks
     found = []
     for fix in of_kind(event.kind):
         frames = report_frames
+        traced_ids: frozenset[int] | None = None
         if fix.watchdog:
             frames = watchdog_frames(event, fix.watchdog)
             if not frames:
                 continue  # no report of that watchdog (with a trace) is told with the event
+            traced_ids = _traced_in(frames) if fix.trace is not None else None
         if fix.gfp_zone is not None and getattr(analysis, "highest_zone", None) != fix.gfp_zone:
             continue
         if fix.zone_empty is not None and any(
@@ -234,7 +257,13 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         if fix.arch is not None and arch and not fix.arch.search(arch):
             continue  # the paste names another architecture
         logged = fix.log is not None and _logged(analysis, fix.log)
-        in_trace = fix.trace is not None and any(fix.trace.search(f) for f in frames)
+        in_trace = False
+        if fix.trace is not None:
+            if traced_ids is None:
+                if report_traced is None:
+                    report_traced = _traced_in(report_frames)
+                traced_ids = report_traced
+            in_trace = id(fix.trace) in traced_ids
         if fix.trace_all:
             path = all(any(t.search(f) for f in frames) for t in fix.trace_all)
             if not path:

@@ -107,7 +107,8 @@ def recognise_named(name: str, kind: str) -> Workload | None:
 def recognise(names: Iterable[str | None], paths: Iterable[str | None] = ()) -> Workload | None:
     """The first record whose process pattern matches one of ``names`` (in order) or whose cgroup
     pattern matches one of ``paths``; None when nothing matches."""
-    return _recognise(tuple(n for n in names if n), tuple(p for p in paths if p))
+    # (lists, not generators: a generator resumed from C costs more than the loop it runs)
+    return _recognise(tuple([n for n in names if n]), tuple([p for p in paths if p]))
 
 
 @lru_cache(maxsize=4096)
