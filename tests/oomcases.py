@@ -59,6 +59,7 @@ WAVES = (
     "THIRTYSECOND",
     "THIRTYTHIRD",
     "THIRTYFOURTH",
+    "THIRTYFIFTH",
 )
 
 

@@ -433,6 +433,15 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # (the MicroCloud kill lines, a qemu whose 2 GB of guest RAM is shmem, led with the process hog alone). Raise as
     # the diagnosis improves, never lower
     "THIRTYFOURTH": (3, 2, 2),
+    # The thirty-fifth wave (THIRTYFIFTH_WAVE.txt): GitHub issues of a compiler service, an encrypted filesystem and
+    # an association's servers whose maintainer, contributor or operators gave the cause and the fix - Compiler
+    # Explorer's 4 GB instance running four compiles of up to 1.25 GB each beside its node server (one task-dump
+    # row copied from Papertrail), CryFS 0.10's mount-time key derivation beyond a Pinebook Pro (create the volume
+    # with 0.9.11), Mastodon's ruby in a 2 GB LXC container (its swap raised to 1 GB); one in fold 0 (counted,
+    # never described); labelled before oomlens ran on them. The floors are what was reached when it was added
+    # (2026-12-07): of 4 labelled, 2 and 3 (the Papertrail row is not read as an event, so that case has no
+    # finding). Raise as the diagnosis improves, never lower
+    "THIRTYFIFTH": (4, 2, 3),
 }
 
 

@@ -262,6 +262,14 @@ incident from their first kill (OOM003; twenty-fifth wave 0 -> 1/3), a global ki
 task of a page or so read as the scoring defect on any release (OOM602; twenty-third wave 2 -> 3/4), an OOM
 inside swapoff (OOM227) with the key lines quoted above the bare report no longer an event of their own
 (twenty-third wave 3 -> 4/4), and a CGI program's per-request lever (workloads.yaml cgi; twentieth wave 2 -> 3/4).
+The thirty-fifth wave (THIRTYFIFTH_WAVE.txt, 4 GitHub issues whose maintainer, contributor or operators gave the cause
+and the fix - Compiler Explorer's 4 GB instance running four compiles of up to 1.25 GB each beside its node server
+(compiler-explorer/infra #831: fewer concurrent compiles), CryFS 0.10.2's mount-time key derivation killed on a
+Pinebook Pro (cryfs/cryfs #335: create the volume with 0.9.11, upgrade with --allow-filesystem-upgrade), Mastodon's
+ruby killed at its LXC container's 2 GB limit (osm-fr/infrastructure #70: the container's swap raised to 1 GB); one in
+fold 0, counted, never described - labelled before oomlens ran on them) reached 1/4 when it was added (all cases
+295/333, 294/329 without it; held-out 44/64, 43/63 without it, the wave's fold-0 case counted): the Papertrail
+task-dump row is not read as an event (PARSER_GAPS).
 """
 
 from __future__ import annotations
@@ -494,6 +502,12 @@ WAVE_FLOORS = {
     # newer kernel for Concourse's iptables table vmalloc - labelled the same way; one in fold 0, counted, never
     # named) with an expert fix among the first three steps: 3 of 3 when it was added (2026-12-07); never lowered.
     "THIRTYFOURTH": 3,
+    # cases of the thirty-fifth wave (THIRTYFIFTH_WAVE.txt, GitHub issues whose maintainer, contributor or
+    # operators gave the cause and the fix - fewer concurrent compiles on Compiler Explorer's 4 GB instance, a CryFS
+    # volume created with 0.9.11, more swap for an LXC container - labelled the same way; one in fold 0, counted,
+    # never named) with an expert fix among the first three steps: 1 of 4 when it was added (2026-12-07; not the
+    # Papertrail task-dump row, which is not read as an event); never lowered.
+    "THIRTYFIFTH": 1,
 }
 
 

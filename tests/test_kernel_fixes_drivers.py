@@ -189,3 +189,34 @@ def test_bnxt_tpa_aggregation_arrays_order5_name_the_split_allocation() -> None:
     assert _ids(text.replace("bnxt_alloc_mem+", "bnxt_alloc_stats+")) == []
     assert _ids(text.replace("5.10.156", "5.10.175")) == []  # the stable release with the fix
     assert _ids(text.replace("5.10.156", "6.1.19")) == [rid]
+
+
+def test_xen_privcmd_mmapbatch_page_array_names_the_kvcalloc_fix() -> None:
+    # Jan Beulich's reading of an osstest failure (xen-devel, 16 Sep 2021,
+    # d049ba60-db81-aaa4-1769-54c6964cfd06@suse.com): an arm64 dom0 on 5.4.17, rpc-worker's order-4
+    # failure through alloc_empty_pages <- privcmd_ioctl_mmap_batch; 0432523f4807, in 5.15
+    case = "lore-arm64-xen-privcmd-order4-kvcalloc-osstest"  # a corpus case outside fold 0
+    assert not is_held_out(case)
+    text = load_case(case)[0].decode()
+    rid = "xen-privcmd-alloc-empty-pages-kcalloc"
+    assert _ids(text) == [rid]
+    assert any("0432523f4807" in s and "dom0_mem=" in s for s in _steps(text))
+    assert _ids(text.replace("order:4,", "order:2,")) == []
+    # the whole path: the helper's name alone, under another ioctl, is not privcmd's
+    assert (
+        _ids(text.replace("privcmd_ioctl_mmap_batch", "gntdev_ioctl_map").replace("privcmd_ioctl+", "gntdev_ioctl+"))
+        == []
+    )
+
+
+def test_nouveau_gsp_radix3_page_table_at_runtime_suspend_names_the_sg_fix() -> None:
+    # the 6.8.6 report in 6f572a805457's changelog as posted for 6.8 stable
+    # (20240514101049.982000890@linuxfoundation.org): order 7 from nvkm_gsp_radix3_sg [nouveau]
+    # under r535_gsp_fini at runtime suspend; fixed in 6.9
+    text = (DATA / "lore-686-nouveau-gsp-radix3-order7-runtime-suspend.log").read_text("utf-8")
+    rid = "nouveau-gsp-radix3-level2-coherent-order7"
+    _fix_first(text, rid, "6f572a805457", "nouveau.runpm=0")
+    assert _ids(text.replace("order:7,", "order:2,")) == []
+    assert _ids(text.replace("[nouveau]", "[nvidia_x]")) == []
+    assert _ids(text.replace("6.8.6-201", "6.9.1-201")) == []  # the first release with the fix
+    assert _ids(text.replace("nvkm_gsp_radix3_sg+", "nvkm_gsp_sg+")) == []

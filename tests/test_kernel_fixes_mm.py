@@ -119,3 +119,45 @@ def test_memory_oom_group_killing_global_init() -> None:
     # does) is a memory cgroup at its limit, no known defect
     spared = "\n".join(line for line in text.splitlines() if "Killed process 1 (" not in line)
     assert "memcg-oom-group-kills-global-init" not in _ids(spared)
+
+
+def test_btrfs_read_checksum_array_on_both_pastes() -> None:
+    # https://lore.kernel.org/linux-btrfs/0c0ea8d6-b6ed-e942-6380-d720068668f0@o2.pl/ (Debian 5.19.6,
+    # md5sum) and the 6.17.0 Raspberry Pi 4 report quoted by cfc7fe2b0f18's changelog as posted for
+    # stable (https://lore.kernel.org/all/20251209001610.611575-20-sashal@kernel.org/): order-4
+    # GFP_NOFS failures from btrfs_lookup_bio_sums, its csum array kmalloc'ed for the whole bio
+    rid = "btrfs-lookup-bio-sums-csum-kmalloc"
+    for name in ("lore-519-btrfs-lookup-bio-sums-order4.log", "lore-617-rpi4-btrfs-lookup-bio-sums-order4.log"):
+        text = _paste(name)
+        assert _ids(text) == [rid], name
+        assert any("cfc7fe2b0f18" in s and "kvcalloc" in s for s in _steps(text)[:3]), name
+        # an order-2 request is a small array from the slab, not the multi-megabyte read's
+        assert _ids(text.replace("order:4,", "order:2,")) == [], name
+        assert _ids(text.replace("btrfs_lookup_bio_sums+", "btrfs_csum_one_bio+")) == [], name
+
+
+def test_btrfs_zoned_mount_zone_array() -> None:
+    # Christoph Hellwig's patch mail (6.1.0-rc5: mount's order-6 failure from
+    # btrfs_get_dev_zone_info), a corpus case outside fold 0; 8fe97d47b52a kvcalloc's the array
+    case = "lore-61rc5-btrfs-zoned-order6-kvcalloc"
+    assert not is_held_out(case)
+    text = load_case(case)[0].decode()
+    assert _ids(text) == ["btrfs-zoned-dev-zone-info-kcalloc"]
+    assert any("8fe97d47b52a" in s for s in _steps(text)[:3])
+    assert _ids(text.replace("order:6,", "order:2,")) == []
+    assert _ids(text.replace("btrfs_get_dev_zone_info+", "btrfs_get_dev_zones+")) == []
+
+
+def test_nf_conntrack_slab_cache_per_network_namespace() -> None:
+    # https://github.com/lijiaocn/lijiaocn.github.io/blob/1e43ecd4533b8646da7a5216b6fa8186ec40d37d/_posts/2017-11-13-problem-unable-create-nf-conn.md
+    # (3.10.0-514.el7: order 6 through kmem_cache_create from nf_conntrack_init_net at a container
+    # start, then 'Unable to create nf_conn slab cache'); one global cache from 4.7
+    text = _paste("code-lijiaocn-el7-nf-conntrack-netns-slab-order6.log")
+    rid = "nf-conntrack-per-netns-slab-cache"
+    assert _ids(text) == [rid]
+    steps = _steps(text)[:3]
+    assert any("use single slab cache" in s and "cgroup.memory=nokmem" in s for s in steps)
+    assert _ids(text.replace("3.10.0-514.el7", "4.7.0-1.el7")) == []  # the single global cache
+    assert _ids(text.replace("3.10.0-514.el7", "2.6.32-754.el6")) == []  # before per-netns caches
+    assert _ids(text.replace("nf_conntrack_init_net+", "nf_conntrack_init_x+")) == []
+    assert _ids(text.replace("order:6,", "order:2,")) == []
