@@ -60,6 +60,7 @@ WAVES = (
     "THIRTYTHIRD",
     "THIRTYFOURTH",
     "THIRTYFIFTH",
+    "THIRTYSEVENTH",
 )
 
 
