@@ -61,6 +61,7 @@ WAVES = (
     "THIRTYFOURTH",
     "THIRTYFIFTH",
     "THIRTYSIXTH",
+    "THIRTYSEVENTH",
 )
 
 

@@ -449,6 +449,15 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # ran on them. The floors are what was reached when it was added (2026-12-07): of 2 labelled, 2 and 2. Raise as
     # the diagnosis improves, never lower
     "THIRTYSIXTH": (2, 2, 2),
+    # The thirty-seventh wave (THIRTYSEVENTH_WAVE.txt): LKML, linux-mm and stable threads ending on a kernel fix or a
+    # tuning change - exFAT's order-4 vol_amap array on a 4.19 Android mount (kvmalloc_array; the paste a kernel_fixes
+    # record was written from, so no unseen test), the fast watermark check that ignored the highatomic reserve (two
+    # order-0 failures, f27ce0e14088), a 5.4 GFP_ATOMIC failure whose zram maintainer pointed to vm.min_free_kbytes,
+    # a kdump kernel's GFP_DMA slab failure with no managed DMA pages (warning silenced, c4dc63f0032c); none in fold
+    # 0; labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 4
+    # labelled, 3 and 3 (the highatomic case leads with unaccounted memory, then no cause). Raise as the diagnosis
+    # improves, never lower
+    "THIRTYSEVENTH": (4, 3, 3),
 }
 
 

@@ -276,6 +276,14 @@ whose reporter or developers gave the cause and the fix - duplicity grown to 12 
 (matrixorigin/matrixone #7768: a wrong join order, fixed in the database); one in fold 0, counted, never described -
 labelled before oomlens ran on them) reached 2/2 when it was added (all cases 297/335, 295/333 without it; held-out
 45/65, 44/64 without it, the wave's fold-0 case counted).
+The thirty-seventh wave (THIRTYSEVENTH_WAVE.txt, 4 LKML, linux-mm and stable threads ending on a kernel fix or a tuning
+change - exFAT's vol_amap array moved to kvmalloc_array (daf60d6cca26; its mail was already a kernel_fixes record's
+source, so no unseen test), the highatomic reserve counted by the fast watermark check (f27ce0e14088), vm.min_free_kbytes
+raised for GFP_ATOMIC failures on a phone swapping to zram (the zram maintainer's answer to a patch he turned down), the
+kdump kernel's GFP_DMA warning silenced when ZONE_DMA has no managed pages (c4dc63f0032c); none in fold 0 - labelled
+before oomlens ran on them) reached 3/4 when it was added (all cases 298/337, 295/333 without it; held-out unchanged at
+44/64): the kdump case's steps look for the GFP_DMA driver instead of calling the warning expected, and the highatomic
+case is counted through its generic kernel-update step (the finding leading it is unaccounted memory).
 """
 
 from __future__ import annotations
@@ -519,6 +527,12 @@ WAVE_FLOORS = {
     # fix - labelled the same way; one in fold 0, counted, never named) with an expert fix among the first three
     # steps: 2 of 2 when it was added (2026-12-07); never lowered.
     "THIRTYSIXTH": 2,
+    # cases of the thirty-seventh wave (THIRTYSEVENTH_WAVE.txt, kernel-list threads ending on a kernel fix or a
+    # tuning change - kvmalloc_array for exFAT's bitmap array, the highatomic reserve in the fast watermark check,
+    # vm.min_free_kbytes for atomic failures on a zram phone, the kdump DMA-zone warning silenced - labelled the
+    # same way; none in fold 0) with an expert fix among the first three steps: 3 of 4 when it was added
+    # (2026-12-07; not the kdump GFP_DMA case); never lowered.
+    "THIRTYSEVENTH": 3,
 }
 
 
