@@ -776,14 +776,145 @@ _PREFIX_STARTING: dict[str, re.Pattern[str] | None] = {}
 _PREFIX_STARTING_PLAIN: dict[str, re.Pattern[str] | None] = {}
 
 
-def _starting(texts: tuple[str, ...], char: str, plain: bool) -> re.Pattern[str] | None:
+def _chosen(texts: tuple[str, ...], char: str, plain: bool) -> list[str]:
     separated = _prefix_texts()[4] or (False,) * len(texts)
-    chosen = [
+    return [
         text
         for text, chars, needs in zip(texts, _prefix_first_chars(), separated, strict=True)
         if char in chars and not (plain and needs)
     ]
-    return regexcache.compile("|".join(chosen)) if chosen else None
+
+
+def _starting(texts: tuple[str, ...], char: str, plain: bool, factor: bool = False) -> re.Pattern[str] | None:
+    chosen = _chosen(texts, char, plain)
+    if not chosen:
+        return None
+    factored = _factored_texts().get(char + ("p" if plain else "t")) if factor else None
+    return regexcache.compile(factored if factored is not None else "|".join(chosen))
+
+
+def _derive_factored() -> dict[str, str]:
+    parts = _prefix_texts()[2]
+    out: dict[str, str] = {}
+    if parts is None:
+        return out
+    for char in sorted(set().union(*_prefix_first_chars())):
+        for plain in (False, True):
+            chosen = _chosen(parts, char, plain)
+            factored = _factored(chosen, char) if chosen else None
+            if factored is not None:
+                out[char + ("p" if plain else "t")] = factored
+    return out
+
+
+@cache
+def _factored_texts() -> dict[str, str]:
+    """``_factored`` of the group-free prefix texts that can begin with each character (keyed by
+    the character and ``p`` for a plain line, ``t`` for one with a tab or pipe), derived from
+    ``prefixes.lark`` and kept across processes (``grammar.derived``): working them out parses
+    the patterns for their first characters, more than a dump's whole matching saves."""
+    return derived.derived(
+        "prefix-factored",
+        ("prefixes.lark", "lexicon.py", "firstchars.py"),
+        _derive_factored,
+        lambda value: (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ),
+    )
+
+
+# ---- the shared first character taken out of the alternation ----------------------------------
+# Each alternative of ``a|b|...`` that begins with the same literal character matches it anew:
+# a task row `[  1234]` entered eight `[` prefixes, each failing after its own `\[` (0.84 us a
+# row). ``\[(?:a'|b'|...)`` matches the bracket once and tries the rests in the same order, so
+# the first that matches is the same and ends at the same place (no group is captured: only the
+# group-free texts are factored): 0.48 us a row. Each prefix is split into its top-level
+# alternatives (a group with alternatives at its head is spread over what follows it, ``(?:p|q)t``
+# = ``pt|qt``, in order); one whose matches cannot begin with the character is left out, and a
+# leading run of a class without the character is dropped (there it matches nothing). When an
+# alternative does not begin with the character written out, nothing is factored.
+def _top_level(text: str) -> list[tuple[int, str]]:
+    """The top-level pieces of ``text``: (depth-0 position, kind) of each ``|`` and the end of the
+    first item, as offsets; used by ``_alternatives`` and ``_head_group``."""
+    out: list[tuple[int, str]] = []
+    depth = 0
+    index = 0
+    in_class = False
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+            index += 1
+            continue
+        if char == "[":
+            in_class = True
+            index += 1
+            if text.startswith("^", index):
+                index += 1
+            if text.startswith("]", index):
+                index += 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                out.append((index, ")"))
+        elif char == "|" and depth == 0:
+            out.append((index, "|"))
+        index += 1
+    return out
+
+
+def _alternatives(text: str) -> list[str]:
+    cuts = [index for index, kind in _top_level(text) if kind == "|"]
+    starts = [0, *(cut + 1 for cut in cuts)]
+    ends = [*cuts, len(text)]
+    return [text[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _spread(alternative: str, char: str) -> list[str] | None:
+    """``alternative`` as alternatives each beginning with ``char`` written out (escaped), in
+    order, those that cannot begin with it left out; None when it cannot be so written."""
+    literal = re.escape(char)
+    if first_chars(alternative) is not None and char not in (first_chars(alternative) or ()):
+        return []
+    if alternative.startswith(literal):
+        return [alternative]
+    run = re.match(r"\[[^\]\\]*\][*][+]?", alternative)
+    if run is not None and not re.fullmatch(run.group()[:-2] if run.group().endswith("+") else run.group()[:-1], char):
+        return _spread(alternative[run.end() :], char)
+    if alternative.startswith("(?:"):
+        closing = next(index for index, kind in _top_level(alternative) if kind == ")")
+        inner, tail = alternative[3:closing], alternative[closing + 1 :]
+        if tail[:1] in ("*", "+", "?", "{"):
+            return None
+        out: list[str] = []
+        for part in _alternatives(inner):
+            spread = _spread(part + tail, char)
+            if spread is None:
+                return None
+            out.extend(spread)
+        return out
+    return None
+
+
+def _factored(chosen: list[str], char: str) -> str | None:
+    if any("(?P" in text for text in chosen):
+        return None
+    rests: list[str] = []
+    for text in chosen:
+        spread = _spread(text, char)
+        if spread is None:
+            return None
+        rests.extend(alternative[len(re.escape(char)) :] for alternative in spread)
+    if not rests:
+        return None
+    return re.escape(char) + "(?:" + "|".join(rests) + ")"
 
 
 def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
@@ -791,7 +922,7 @@ def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
     if parts is None or len(char) != 1 or char >= "\x80":
         pattern: re.Pattern[str] | None = _prefix_run()  # (not ASCII: all of them, the whole run at once)
     else:
-        pattern = _starting(parts, char, plain)
+        pattern = _starting(parts, char, plain, factor=True)
     (_PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING)[char] = pattern
     return pattern
 
