@@ -44,6 +44,12 @@ def rarest(literal: str, lowered: bool = False) -> int:
     return of_chars.index(max(of_chars))
 
 
+def commonness(char: str) -> int:
+    """How often kernel reports hold ``char``: higher for rarer characters (its place in
+    ``_BY_FREQUENCY``; any other character ranks past them all)."""
+    return _RANKS[False].get(char, len(_RANKS[False]))
+
+
 @lru_cache(maxsize=1024)
 def _anchor(literal: str, lowered: bool) -> int | None:
     """``rarest(literal)``, None when that character is not rare (``_RARE``)."""
