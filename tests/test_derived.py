@@ -123,8 +123,13 @@ from bot.cli import main
 from grammar import context_facts, lexicon
 status = main(["analyze", "--format", "json", sys.argv[1]])
 sys.stdout.flush()
-fresh = (lexicon._derive_line_terminals(), lexicon._derive_prefixes(), context_facts._derive_terminals())
-kept = (lexicon._line_terminals(), lexicon._prefix_texts(), context_facts._terminals())
+fresh = (
+    lexicon._derive_line_terminals(),
+    lexicon._derive_prefixes(),
+    lexicon._derive_factored(),
+    context_facts._derive_terminals(),
+)
+kept = (lexicon._line_terminals(), lexicon._prefix_texts(), lexicon._factored_texts(), context_facts._terminals())
 print(kept == fresh, file=sys.stderr)
 """
 
@@ -143,7 +148,9 @@ def test_the_cli_reads_the_grammars_derived_values_back(tmp_path: Path) -> None:
 
     cold, cold_probe = run()
     assert cold_probe == ["True"]
-    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 3
+    # the line terminals, the prefix texts, the prefix texts with a shared first character factored
+    # out, the context terminals
+    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 4
     warm, warm_probe = run()
     assert warm == cold and "clamd" in warm
     assert warm_probe == ["True"]
