@@ -25,7 +25,7 @@ from .derived import derived
 from .facts import SourceLine
 from .firstchars import beginning_with, first_chars, required
 from .lexicon import _without_groups, alternation_text, ordered_terminals, terminal_grammar, terminal_matcher
-from .literal import commonness, rarest
+from .literal import rarest, rarity
 from .stamps import read_stamp
 
 # Lines that only make sense after their header (a row of numbers alone could be anything)
@@ -364,7 +364,7 @@ def _anchors(words: tuple[str, ...]) -> dict[str, int]:
                 continue
             shared = [index for index, char in enumerate(word) if char in others]
             if shared:
-                at[word] = max(shared, key=lambda index: (commonness(word[index]), -index))
+                at[word] = max(shared, key=lambda index: (rarity(word[index]), -index))
                 moved = True
     return at
 

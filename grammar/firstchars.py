@@ -15,7 +15,7 @@ another character, or a pattern this interpreter cannot parse, uses the whole al
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from re import _constants, _parser
 from typing import Any, TypeVar
 
@@ -275,3 +275,26 @@ def _refers_back(node: Any) -> bool:
         elif _refers_back(item):
             return True
     return False
+
+
+def syntax_chars(pattern: str) -> Iterator[tuple[int, str]]:
+    """The characters of ``pattern``, with their indexes, that are neither escaped nor inside a
+    character class (a class stands for itself: ``[a-z)]`` holds no parenthesis)."""
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "[":
+            position += 1
+            if position < len(pattern) and pattern[position] == "^":
+                position += 1
+            if position < len(pattern) and pattern[position] == "]":  # a first `]` is a member
+                position += 1
+            while position < len(pattern) and pattern[position] != "]":
+                position += 2 if pattern[position] == "\\" else 1
+            position += 1
+            continue
+        yield position, char
+        position += 1

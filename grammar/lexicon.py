@@ -31,7 +31,7 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import beginning_with, first_chars, needs_one_of, refers_back
+from .firstchars import beginning_with, first_chars, needs_one_of, refers_back, syntax_chars
 
 OTHER = "OTHER"
 
@@ -838,26 +838,7 @@ def _top_level(text: str) -> list[tuple[int, str]]:
     first item, as offsets; used by ``_alternatives`` and ``_head_group``."""
     out: list[tuple[int, str]] = []
     depth = 0
-    index = 0
-    in_class = False
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            if char == "]":
-                in_class = False
-            index += 1
-            continue
-        if char == "[":
-            in_class = True
-            index += 1
-            if text.startswith("^", index):
-                index += 1
-            if text.startswith("]", index):
-                index += 1
-            continue
+    for index, char in syntax_chars(text):
         if char == "(":
             depth += 1
         elif char == ")":
@@ -866,7 +847,6 @@ def _top_level(text: str) -> list[tuple[int, str]]:
                 out.append((index, ")"))
         elif char == "|" and depth == 0:
             out.append((index, "|"))
-        index += 1
     return out
 
 

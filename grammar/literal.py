@@ -44,8 +44,8 @@ def rarest(literal: str, lowered: bool = False) -> int:
     return of_chars.index(max(of_chars))
 
 
-def commonness(char: str) -> int:
-    """How often kernel reports hold ``char``: higher for rarer characters (its place in
+def rarity(char: str) -> int:
+    """How rare ``char`` is in kernel reports: higher for rarer characters (its place in
     ``_BY_FREQUENCY``; any other character ranks past them all)."""
     return _RANKS[False].get(char, len(_RANKS[False]))
 

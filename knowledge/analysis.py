@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter, itemgetter
@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grammar.facts import BuddyList, Dump, Event, SourceLine, TaskRow, Zone
+from grammar.firstchars import syntax_chars
 from grammar.literal import find_all, line_indexes
 from grammar.release import release_version
 
@@ -220,7 +221,7 @@ def _after_leading_group(pattern: str) -> str | None:
         index = close + 1
     rest = pattern[index:]
     depth = 0
-    for _, char in _syntax(rest):  # a `|` outside every group would make the rest one alternative
+    for _, char in syntax_chars(rest):  # a `|` outside every group would make the rest one alternative
         if char == "(":
             depth += 1
         elif char == ")":
@@ -233,7 +234,7 @@ def _after_leading_group(pattern: str) -> str | None:
 def _group_end(pattern: str) -> int | None:
     """The index of the `)` that closes the group ``pattern`` opens with."""
     depth = 0
-    for position, char in _syntax(pattern):
+    for position, char in syntax_chars(pattern):
         if char == "(":
             depth += 1
         elif char == ")":
@@ -241,29 +242,6 @@ def _group_end(pattern: str) -> int | None:
             if depth == 0:
                 return position
     return None
-
-
-def _syntax(pattern: str) -> Iterator[tuple[int, str]]:
-    """The characters of ``pattern``, with their indexes, that are neither escaped nor inside a
-    character class (a class stands for itself: ``[a-z)]`` holds no parenthesis)."""
-    position = 0
-    while position < len(pattern):
-        char = pattern[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "[":
-            position += 1
-            if position < len(pattern) and pattern[position] == "^":
-                position += 1
-            if position < len(pattern) and pattern[position] == "]":  # a first `]` is a member
-                position += 1
-            while position < len(pattern) and pattern[position] != "]":
-                position += 2 if pattern[position] == "\\" else 1
-            position += 1
-            continue
-        yield position, char
-        position += 1
 
 
 # re's flags as plain ints: an int & a RegexFlag goes through the enum's Python operators
