@@ -284,6 +284,12 @@ kdump kernel's GFP_DMA warning silenced when ZONE_DMA has no managed pages (c4dc
 before oomlens ran on them) reached 3/4 when it was added (all cases 298/337, 295/333 without it; held-out unchanged at
 44/64): the kdump case's steps look for the GFP_DMA driver instead of calling the warning expected, and the highatomic
 case is counted through its generic kernel-update step (the finding leading it is unaccounted memory).
+The thirty-eighth wave (THIRTYEIGHTH_WAVE.txt, 3 GitHub issues of applications whose reporter or maintainers gave the
+cause and the fix - a Soltra appliance's VM doubled in RAM (Soltra/plugin-crits #1), Islandora Workbench's HTTP cache
+moved from memory to SQLite (mjordan/islandora_workbench #608), cqlite's test-fixture generator no longer materialising
+a product (pmcfadin/cqlite #3399); none in fold 0 - labelled before oomlens ran on them) reached 0/3 when it was added
+(all cases 300/342, 300/339 without it; held-out unchanged at 45/65): the grep-prefixed kill lines are not read as an
+event, and the other two fixes are the applications' own (a cache backend, a generator), which no step names.
 """
 
 from __future__ import annotations
@@ -533,6 +539,12 @@ WAVE_FLOORS = {
     # same way; none in fold 0) with an expert fix among the first three steps: 3 of 4 when it was added
     # (2026-12-07; not the kdump GFP_DMA case); never lowered.
     "THIRTYSEVENTH": 3,
+    # cases of the thirty-eighth wave (THIRTYEIGHTH_WAVE.txt, GitHub issues of an appliance's adapter, a repository
+    # ingest tool and a test-fixture generator whose reporter or maintainers gave the cause and the fix - double the
+    # VM's RAM, SQLite instead of memory as the HTTP cache's backend, a generator that no longer materialises a
+    # product - labelled the same way; none in fold 0) with an expert fix among the first three steps: 0 of 3 when
+    # it was added (2026-12-07); never lowered.
+    "THIRTYEIGHTH": 0,
 }
 
 
