@@ -464,8 +464,9 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # GiB, mail-wrapped kill lines (its requests_cache moved from memory to SQLite); cqlite's ws0 fixture generator at
     # 30.5 GB, kill lines abridged by the poster (a generator that no longer materialises the boundary-label product);
     # none in fold 0; labelled before oomlens ran on them. The floors are what was reached when it was added
-    # (2026-12-07): of 3 labelled, 2 and 2 (the grep-prefixed lines were not read as an event). Raise as the
-    # diagnosis improves, never lower
+    # (2026-12-07): of 3 labelled, 2 and 2 (the grep-prefixed lines were not read as an event; once grep's file-name
+    # prefix was read, that case leads with the process hog, not a VM too small for it). Raise as the diagnosis
+    # improves, never lower
     "THIRTYEIGHTH": (3, 2, 2),
 }
 

@@ -124,11 +124,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # grep over several files (GNU grep prints the file name before each matching line when it searches more than
-    # one file, -H) puts 'messages-20150510:' before the syslog stamp; no prefix of grammar/prefixes.lark takes a
-    # file name, so neither kill line is reached.
-    "gh-soltra-plugin-crits-1": "the two kill lines behind grep's file-name prefix ('messages-20150510:May  9 "
-    "23:40:38 localhost kernel: ...') are not read, so no event is found (1 labelled, 0 read)",
     # The excerpt starts inside a mail-wrapped comment: the 'oom-kill:constraint=...' summary is the wrapped tail of
     # a line whose syslog prefix (host 'developer') is not in the input, so it carries no host while the kill line
     # after it does; the two are read as two events of different streams.
