@@ -664,6 +664,14 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
         if key[0] != host or key[1] != caller:
             key = (host, caller)
         keys.append(key)  # the same tuple while the key stays: one per line would be 6 MB per 100,000 lines
+    # Lines before the first prefixed one that run straight into it (adjacent lines, no blank line: the wrapped tail
+    # of a line whose prefix was cut off above the paste) are that printer's too, as the lines after a prefixed
+    # one are; a separate piece pasted above the log (a blank line between) keeps no host.
+    first = next((index for index, item in enumerate(items) if item.prefix), 0)
+    if first and keys[first] != (None, None):
+        numbers = [item.number for item in items[: first + 1]]
+        if all(later == earlier + 1 for earlier, later in itertools.pairwise(numbers)):
+            keys[:first] = [keys[first]] * first
     return keys
 
 

@@ -124,11 +124,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # The excerpt starts inside a mail-wrapped comment: the 'oom-kill:constraint=...' summary is the wrapped tail of
-    # a line whose syslog prefix (host 'developer') is not in the input, so it carries no host while the kill line
-    # after it does; the two are read as two events of different streams.
-    "gh-mjordan-islandora-workbench-608": "the unprefixed 'oom-kill:constraint=CONSTRAINT_NONE,...' summary line "
-    "is read as an event of its own, apart from the host-prefixed kill line after it (1 event labelled, 2 read)",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth

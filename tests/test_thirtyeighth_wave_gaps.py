@@ -1,6 +1,6 @@
-"""A general gap the thirty-eighth wave showed (issue 13), on a real corpus input of folds 1-4.
+"""General gaps the thirty-eighth wave showed (issue 13), on real corpus inputs of folds 1-4.
 
-grep's file-name prefix. grep prints the file's name and a colon before each matching line when it
+1. grep's file-name prefix. grep prints the file's name and a colon before each matching line when it
 searches more than one file, or with -H, and the line's number and a colon after it with -n (GNU grep
 manual, "General Output Control": `-H --with-filename` "Print the file name for each match. This is
 the default when there is more than one file to search."; `-n --line-number`). A person who greps the
@@ -9,6 +9,15 @@ rotated logs for the kill (`grep -i kill /var/log/messages*`) pastes lines such 
 grammar/prefixes.lark took the file name, so the syslog stamp behind it was never reached and no event
 was found. GREP_FILE takes a name and a colon (and a line number and a colon) only where a log stamp
 follows, which kernel text never puts right after a word and a colon.
+2. Lines above the first prefixed one. Events are assembled per printer (host and printk caller id, as the
+log prefix names them); a line without a prefix belongs to the printer of the line before it. The lines
+at the top of a paste had none before them: a comment that starts inside a wrapped record (the
+`oom-kill:constraint=...` summary, whose `May 24 07:45:12 developer kernel: [...]` prefix was on the line
+above the excerpt, then the kill line with its prefix) put the summary in a stream of no host and the
+kill line in host `developer`'s, two events of one kill. mm/oom_kill.c prints the summary and the
+`Out of memory: Killed process` line one after the other (dump_oom_summary() then __oom_kill_process(),
+v5.0+). Lines above the first prefixed one that run straight into it (adjacent, no blank line) now take
+its printer; a piece pasted above with a blank line between keeps no host.
 """
 
 from __future__ import annotations
@@ -21,10 +30,12 @@ from grammar.normalise import line_content
 from grammar.parse import parse_text
 
 SOLTRA = "gh-soltra-plugin-crits-1"  # two kill lines grepped from rotated /var/log/messages files
+WORKBENCH = "gh-mjordan-islandora-workbench-608"  # a mailed comment's continuation: summary, wrapped kill line
 
 
-def test_the_case_is_not_held_out() -> None:
+def test_the_cases_are_not_held_out() -> None:
     assert not is_held_out(SOLTRA)
+    assert not is_held_out(WORKBENCH)
 
 
 def _text() -> str:
@@ -92,3 +103,24 @@ def test_other_stamps_after_the_file_name(line: str, text: str) -> None:
 )
 def test_kernel_text_is_never_taken_for_a_file_name(line: str) -> None:
     assert line_content(line) == (line, "")
+
+
+def _workbench() -> str:
+    return load_case(WORKBENCH)[0].decode("utf-8")
+
+
+def test_a_summary_above_the_first_prefix_joins_the_kill_line_it_runs_into() -> None:
+    events = parse_text(_workbench()).events
+    assert len(events) == 1
+    event = contract_fields(events[0])
+    assert event["kind"] == "oom-kill" and event["constraint"] == "CONSTRAINT_NONE" and event["memcg"] is None
+    assert (event["killed_pid"], event["killed_comm"], event["killed_anon_rss_kb"]) == (842651, "python3", 25773872)
+    assert events[0].host == "developer"
+
+
+def test_a_piece_pasted_above_a_blank_line_keeps_its_own_printer() -> None:
+    # an unprefixed kill line of another machine pasted above the syslog lines, a blank line between
+    bare = "Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB\n\n"
+    text = bare + _workbench().split("\n", 1)[1]  # the case without its unprefixed summary
+    events = [contract_fields(e) for e in parse_text(text).events]
+    assert [e["killed_pid"] for e in events] == [4242, 842651]
