@@ -664,14 +664,21 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
         if key[0] != host or key[1] != caller:
             key = (host, caller)
         keys.append(key)  # the same tuple while the key stays: one per line would be 6 MB per 100,000 lines
-    # Lines before the first prefixed one that run straight into it (adjacent lines, no blank line: the wrapped tail
-    # of a line whose prefix was cut off above the paste) are that printer's too, as the lines after a prefixed
-    # one are; a separate piece pasted above the log (a blank line between) keeps no host.
-    first = next((index for index, item in enumerate(items) if item.prefix), 0)
-    if first and keys[first] != (None, None):
-        numbers = [item.number for item in items[: first + 1]]
-        if all(later == earlier + 1 for earlier, later in itertools.pairwise(numbers)):
-            keys[:first] = [keys[first]] * first
+    # The `oom-kill:` summary and the `Killed process` line are printed one right after the other for one victim
+    # (mm/oom_kill.c 4.19+: dump_header() ends with dump_oom_summary(), then __oom_kill_process() prints the kill):
+    # a summary without a prefix (the wrapped tail of a record whose prefix was cut off) on the line just before a
+    # prefixed kill line of the same pid is that printer's, wherever it sits (a window of a big log reads it as
+    # the whole log does: the pair decides, not the lines around it).
+    for index, item in enumerate(items[:-1]):
+        if item.kind == "oom_summary" and not item.prefix:
+            kill = items[index + 1]
+            if (
+                kill.kind == "killed"
+                and kill.prefix
+                and kill.number == item.number + 1
+                and str(kill.fields.get("pid")) == item.fields.get("values", {}).get("pid")
+            ):
+                keys[index] = keys[index + 1]
     return keys
 
 

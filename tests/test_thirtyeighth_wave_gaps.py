@@ -9,15 +9,15 @@ rotated logs for the kill (`grep -i kill /var/log/messages*`) pastes lines such 
 grammar/prefixes.lark took the file name, so the syslog stamp behind it was never reached and no event
 was found. GREP_FILE takes a name and a colon (and a line number and a colon) only where a log stamp
 follows, which kernel text never puts right after a word and a colon.
-2. Lines above the first prefixed one. Events are assembled per printer (host and printk caller id, as the
-log prefix names them); a line without a prefix belongs to the printer of the line before it. The lines
-at the top of a paste had none before them: a comment that starts inside a wrapped record (the
-`oom-kill:constraint=...` summary, whose `May 24 07:45:12 developer kernel: [...]` prefix was on the line
-above the excerpt, then the kill line with its prefix) put the summary in a stream of no host and the
-kill line in host `developer`'s, two events of one kill. mm/oom_kill.c prints the summary and the
-`Out of memory: Killed process` line one after the other (dump_oom_summary() then __oom_kill_process(),
-v5.0+). Lines above the first prefixed one that run straight into it (adjacent, no blank line) now take
-its printer; a piece pasted above with a blank line between keeps no host.
+2. A summary whose prefix was cut off. Events are assembled per printer (host and printk caller id, as the
+log prefix names them); a line without a prefix belongs to the printer of the line before it. A comment that
+starts inside a wrapped record (the `oom-kill:constraint=...` summary, whose `May 24 07:45:12 developer
+kernel: [...]` prefix was on the line above the excerpt, then the kill line with its prefix) put the
+summary in a stream of no host and the kill line in host `developer`'s: two events of one kill.
+mm/oom_kill.c prints the two one right after the other for one victim (4.19+: dump_header() ends with
+dump_oom_summary(), then __oom_kill_process() prints `Killed process`), so an unprefixed summary on the line
+just before a prefixed kill line of the same pid now takes that line's printer, whatever comes before it
+(a window of a big log starting at the summary reads it as the whole log does).
 """
 
 from __future__ import annotations
@@ -118,9 +118,15 @@ def test_a_summary_above_the_first_prefix_joins_the_kill_line_it_runs_into() -> 
     assert events[0].host == "developer"
 
 
-def test_a_piece_pasted_above_a_blank_line_keeps_its_own_printer() -> None:
-    # an unprefixed kill line of another machine pasted above the syslog lines, a blank line between
-    bare = "Out of memory: Killed process 4242 (java) total-vm:9000000kB, anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB\n\n"
-    text = bare + _workbench().split("\n", 1)[1]  # the case without its unprefixed summary
+def test_the_pair_decides_whatever_is_above_it() -> None:
+    # another host's lines before the summary (a central syslog, or a window of one starting there)
+    noise = "May 24 07:45:11 other-host kernel: [ 812.000001] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
+    events = parse_text(noise + _workbench()).events
+    assert [(contract_fields(e)["killed_pid"], e.host) for e in events] == [(842651, "developer")]
+    assert contract_fields(events[0])["constraint"] == "CONSTRAINT_NONE"
+
+
+def test_a_summary_of_another_pid_is_not_joined() -> None:
+    text = _workbench().replace("task=python3,pid=842651", "task=python3,pid=842650", 1)
     events = [contract_fields(e) for e in parse_text(text).events]
-    assert [e["killed_pid"] for e in events] == [4242, 842651]
+    assert len(events) == 2 and events[1]["killed_pid"] == 842651 and events[1]["constraint"] is None
