@@ -284,6 +284,13 @@ kdump kernel's GFP_DMA warning silenced when ZONE_DMA has no managed pages (c4dc
 before oomlens ran on them) reached 3/4 when it was added (all cases 298/337, 295/333 without it; held-out unchanged at
 44/64): the kdump case's steps look for the GFP_DMA driver instead of calling the warning expected, and the highatomic
 case is counted through its generic kernel-update step (the finding leading it is unaccounted memory).
+The thirty-ninth wave (THIRTYNINTH_WAVE.txt, 5 linux-usb, linux-scsi, selinux, linux-fsdevel and linux-input threads -
+the ChipIdea UDC's sg support for an order-4 f_fs buffer on a 256 MB i.MX8MN, kvzalloc for sd_zbc's REPORT ZONES
+buffer (7ce3e6107103), the SELinux AVC's GFP_NOWAIT warnings silenced (648f2c6100cf, quoted as logcat lines with a UID
+column), kvzalloc for evdev's client after an order-3 OOM panic on 32-bit ARM (7f439bc2d7e8), and an LTP madvise09
+memcg kill read without a remedy (no fix_patterns); none in fold 0 - labelled before oomlens ran on them) reached 3/4
+when it was added (all cases 303/343, 300/339 without it; held-out unchanged at 45/65): the sd_zbc case's lone
+'vmalloc error: size 0, failed to allocate pages' line gets no finding.
 """
 
 from __future__ import annotations
@@ -533,6 +540,12 @@ WAVE_FLOORS = {
     # same way; none in fold 0) with an expert fix among the first three steps: 3 of 4 when it was added
     # (2026-12-07; not the kdump GFP_DMA case); never lowered.
     "THIRTYSEVENTH": 3,
+    # cases of the thirty-ninth wave (THIRTYNINTH_WAVE.txt, kernel-list threads whose maintainer gave the fix -
+    # sg support in the ChipIdea UDC, kvzalloc for sd_zbc's zone report buffer and for evdev's client, the SELinux
+    # AVC warning silenced - plus one memcg kill read without a remedy, labelled the same way; none in fold 0) with
+    # an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07; not the sd_zbc vmalloc-error
+    # line, which gets no finding); never lowered.
+    "THIRTYNINTH": 3,
 }
 
 
