@@ -124,15 +124,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # Android's logcat with the UID column ('logcat -v uid': 'MM-DD HH:MM:SS.mmm UID PID TID LEVEL TAG : ')
-    # has one numeric column more than grammar/prefixes.lark's LOGCAT takes, so the prefix stays on every line.
-    "lore-selinux-avc-gfp-nowait-android-logcat-nowarn": "the logcat prefix with a UID column ('06-03 "
-    "13:29:12.999 1010315 31557 31557 W Binder  : ') is not stripped: the header's task name keeps it and the "
-    "trace lines are not read, so the arm64 frames give no arch",
-    # The 32-bit ARM unwinder's lines with their [<address>] columns removed ('(show_stack) from
-    # (dump_stack+0x94/0xa8)') match no TRACE_LINE form of grammar/oom.lark.
-    "lore-arm-evdev-open-order3-nowarn-oom-panic-kvzalloc": "the ARM unwinder lines without addresses "
-    "('(dump_backtrace) from (show_stack+0x18/0x1c)') are not read as trace lines, so no arch is found",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
