@@ -63,6 +63,7 @@ WAVES = (
     "THIRTYSIXTH",
     "THIRTYSEVENTH",
     "THIRTYEIGHTH",
+    "THIRTYNINTH",
 )
 
 

@@ -468,6 +468,17 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # prefix was read, that case leads with the process hog, not a VM too small for it). Raise as the diagnosis
     # improves, never lower
     "THIRTYEIGHTH": (3, 2, 2),
+    # The thirty-ninth wave (THIRTYNINTH_WAVE.txt): kernel-list threads (linux-usb, linux-scsi, selinux,
+    # linux-fsdevel, linux-input) with a maintainer's fix or reading - the ChipIdea UDC's sg support for an
+    # order-4 f_fs buffer on a 256 MB i.MX8MN, sd_zbc's REPORT ZONES buffer moved from __vmalloc to kvzalloc
+    # (7ce3e6107103), SELinux AVC GFP_NOWAIT failures in Android logcat form silenced (648f2c6100cf), LTP
+    # madvise09 killed at its own 8 MB memory cgroup, evdev's order-3 kzalloc OOM panic on 32-bit ARM
+    # (kvzalloc, 7f439bc2d7e8); none in fold 0; labelled before oomlens ran on them. The floors are what was
+    # reached when it was added (2026-12-07): of 5 labelled, 3 and 4 (the sd_zbc vmalloc-error line got no
+    # finding; the evdev panic leads with oom_score_adj protection, the high-order finding second); 4 and 5 once
+    # OOM609 read the 5.13+ 'vmalloc error: size N, ... failed to allocate pages' wording (tests/
+    # test_thirtyninth_wave_gaps.py). Raise as the diagnosis improves, never lower
+    "THIRTYNINTH": (5, 4, 5),
 }
 
 

@@ -319,6 +319,11 @@ def vmalloc_beyond_ram(a: Analysis, p: dict[str, Any]) -> Hit | None:
 
 
 _PARTIAL_VMALLOC = re.compile(r"allocated (\d+) of (\d+) bytes")
+# 5.13+ (mm/vmalloc.c __vmalloc_area_node): `vmalloc error: size %lu, page order %u, failed to allocate
+# pages`, the page order dropped in 2023 ('mm/vmalloc: do not output a spurious warning when huge vmalloc()
+# fails'); the size printed is area->nr_pages * PAGE_SIZE, the bytes backed before the failure, and the
+# request's own size is not printed.
+_VMALLOC_PAGES_ERROR = re.compile(r"vmalloc error: size (\d+), (?:page order \d+, )?failed to allocate pages")
 
 
 @check("vmalloc_noretry", needs=("gfp",))
@@ -332,17 +337,21 @@ def vmalloc_noretry(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     lines = a.lines(trigger.line)
     text = lines[0].text if lines else ""
-    match = _PARTIAL_VMALLOC.search(text) if "vmalloc" in text else None
-    if match is None:
+    if "vmalloc" not in text:
         return None
-    evidence: Evidence = {
-        "vmalloc_line": (text[text.index("vmalloc") :], lines),
-        "backed_kb": (int(match.group(1)) // 1024, lines),
-        "request_kb": (int(match.group(2)) // 1024, lines),
-    }
+    match = _PARTIAL_VMALLOC.search(text)
+    error = None if match else _VMALLOC_PAGES_ERROR.search(text)
+    if match is None and error is None:
+        return None
+    evidence: Evidence = {"vmalloc_line": (text[text.index("vmalloc") :], lines)}
+    if match is not None:
+        evidence["backed_kb"] = (int(match.group(1)) // 1024, lines)
+        evidence["request_kb"] = (int(match.group(2)) // 1024, lines)
+    elif error is not None:
+        evidence["backed_kb"] = (int(error.group(1)) // 1024, lines)
     if trigger.comm:
         evidence["task"] = (trigger.comm, lines)
-    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence})
+    return Hit(p["confidence"], evidence, {"has_task": "task" in evidence, "has_request": match is not None})
 
 
 def _cma_named(a: Analysis) -> bool:
