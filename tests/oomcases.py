@@ -62,6 +62,7 @@ WAVES = (
     "THIRTYFIFTH",
     "THIRTYSIXTH",
     "THIRTYSEVENTH",
+    "FORTIETH",
 )
 
 

@@ -284,6 +284,14 @@ kdump kernel's GFP_DMA warning silenced when ZONE_DMA has no managed pages (c4dc
 before oomlens ran on them) reached 3/4 when it was added (all cases 298/337, 295/333 without it; held-out unchanged at
 44/64): the kdump case's steps look for the GFP_DMA driver instead of calling the warning expected, and the highatomic
 case is counted through its generic kernel-update step (the finding leading it is unaccounted memory).
+The fortieth wave (FORTIETH_WAVE.txt, 4 write-ups kept in public repositories - blog posts, a Zenn article, a decision
+record - whose authors gave the cause and the fix: a 512 MB DigitalOcean VPS whose apache2 and php-cgi processes used RAM
+and 1 GB of swap until mysqld was killed (a static blog and nginx), a Tomcat java killed on a 4 GB EC2 instance with MySQL
+beside it and no swap (a 2 GB swap file), cc1plus killed building MySQL 5.7.16 in a 500 MB Vagrant VM (a 2 GB swap file),
+a Discord bot's node killed on a 256 MB Fly.io machine (discord.js's caches bounded, a larger machine as the fallback);
+one in fold 0, counted, never described - labelled before oomlens ran on them) reached 3/4 when it was added (all cases
+303/343, 300/339 without it; held-out 46/66, 45/65 without it, the wave's fold-0 case counted): the VPS's steps size
+Apache's workers rather than replace the stack.
 """
 
 from __future__ import annotations
@@ -533,6 +541,12 @@ WAVE_FLOORS = {
     # same way; none in fold 0) with an expert fix among the first three steps: 3 of 4 when it was added
     # (2026-12-07; not the kdump GFP_DMA case); never lowered.
     "THIRTYSEVENTH": 3,
+    # cases of the fortieth wave (FORTIETH_WAVE.txt, write-ups kept in public repositories whose authors gave the
+    # cause and the fix - a static blog and nginx for a 512 MB VPS, a swap file on a 4 GB EC2 instance and in a
+    # 500 MB Vagrant VM, discord.js's caches bounded on a 256 MB Fly.io machine - labelled the same way; one in fold
+    # 0, counted, never named) with an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07;
+    # not the 512 MB VPS, whose steps size Apache's workers rather than replace the stack); never lowered.
+    "FORTIETH": 3,
 }
 
 
