@@ -607,8 +607,10 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
             except LarkError:
                 parsed.append(Item("other", text))
     items: list[Item] = []
+    long_names: list[int] = []  # trigger lines naming a task longer than a comm, by place in items
     for item, start, end in zip(parsed, starts, [*starts[1:], len(lines)], strict=True):
         kind = classified_lines[start].kind
+        opening = kind in _OPENINGS
         index = start
         while index < end:
             line = lines[index]
@@ -618,6 +620,8 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
             item.prefix = line.prefix
             item.text = line.text
             index += 1
+            if opening and len(item.fields.get("comm") or "") > COMM_MAX:
+                long_names.append(len(items))
             if kind == _TASK_ROW:  # the rows after it with its prefix are its run
                 follow = index
                 while follow < end and lines[follow].prefix == line.prefix:
@@ -626,7 +630,46 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
                     item.run = lines[index:follow]
                     index = follow
             items.append(item)
+    for place in long_names:
+        if _quotes_a_kernel_line(items, place):
+            quoted = items[place]
+            items[place] = Item("other", quoted.text, number=quoted.number, prefix=quoted.prefix)
     return items
+
+
+# The kernel keeps a task's name in TASK_COMM_LEN bytes with the NUL (16, include/linux/sched.h,
+# 2.6 to 7.x): `invoked oom-killer` and `page allocation failure` print at most 15 characters of it.
+COMM_MAX = 15
+# lines from a trigger line to the `CPU: .. PID: .. Comm:` header dump_stack() prints after it
+# (warn_alloc(): the line, the cpuset line, then dump_stack(); dump_header() likewise)
+_HEADER_REACH = 6
+
+
+def _quotes_a_kernel_line(items: list[Item], place: int) -> bool:
+    """Whether the trigger line at ``place``, whose task name is longer than a comm can be, quotes
+    the kernel's words in a person's text (an article's title, a bug form's `Summary:` field): the
+    paste shows the kernel's own line elsewhere, its task name (a comm) the end of the long one,
+    with the same order and mask, and the task header printed after the long line, if any, does
+    not name that comm (another writer's text spliced before the kernel's line, a console's status
+    line, keeps its header's comm)."""
+    quoted = items[place]
+    comm = quoted.fields["comm"]
+    for item in items[place + 1 : place + 1 + _HEADER_REACH]:
+        if item.kind == "task_header":
+            if item.fields.get("comm") and comm.endswith(item.fields["comm"]):
+                return False
+            break
+        if item.kind in ("invoked", "alloc_failure"):
+            break
+    order, mask = quoted.fields.get("order"), quoted.fields.get("gfp_mask")
+    return any(
+        item.kind == quoted.kind
+        and 0 < len(item.fields.get("comm") or "") <= COMM_MAX
+        and comm.endswith(item.fields["comm"])
+        and (item.fields.get("order"), item.fields.get("gfp_mask")) == (order, mask)
+        for item in items
+        if item is not quoted
+    )
 
 
 # What panic() prints after its `Kernel panic - not syncing:` line: the stack of the panicking task
@@ -1480,7 +1523,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     if trigger_item:
         f = trigger_item.fields
         comm = f.get("comm")
-        if comm and header and header.comm and len(comm) > 16 and comm.endswith(header.comm):
+        if comm and header and header.comm and len(comm) > COMM_MAX and comm.endswith(header.comm):
             comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
         pid = header.pid if header and (comm is None or header.comm == comm) else None
         if pid is None and header is None and trigger_item.prefix:

@@ -58,10 +58,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
-    # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
-    "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
-    "order:4, mode:0xd0.' is read as an event with task name 'OES11 SP1: novfsd' (longer than any comm)",
     # The commit message quotes three excerpts of one OOM report out of the kernel's order (the zone's
     # buddy line first, then the header, then the trace); only its prose ties the buddy line to the
     # report, so the parser reads the buddy line as a fragment of its own (in a log, a headerless zone

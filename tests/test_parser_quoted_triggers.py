@@ -1,0 +1,46 @@
+"""Trigger lines and buddy lines as people quote and shorten them, read from real pastes (fold 1-4
+corpus cases, never fold 0).
+
+- A task name is at most 15 characters (TASK_COMM_LEN 16 with its NUL, include/linux/sched.h): a
+  `page allocation failure` line whose name is longer, while the paste shows the kernel's line
+  with that comm (the end of the long name, same order and mode), quotes it in a person's text (an
+  article's title, a bug form's `Summary:` field); a task header after it naming that comm makes
+  it the kernel's line with another writer's text spliced before it.
+- Kernel lines pasted without their prefix right above the log's first prefixed line take its host.
+- A buddy line shortened with `...` and cut before its total is read: its zone and the orders it
+  shows; the blocks it leaves out are unknown, not zero.
+- `kvm invoked oom-killer`, cut before its colon, is the header under the kernel's log prefix and
+  a person's words without it.
+"""
+
+from __future__ import annotations
+
+from oomcases import is_held_out, load_case
+
+from bot.pipeline import analyze
+from grammar.parse import parse_text
+from knowledge.analysis import Analysis
+
+OES11 = "blog-microfocus-oes11-novfsd-order4"  # the article's title quotes the warning
+BZ8464 = "lore-2621mm2-bz8464-slub-order2-atomic"  # the bug form's Summary quotes it, then the log
+IMX6 = "lore-310-imx6-fec-atomic-cma"  # a music player's status line before the kernel's line
+CIFS = "lore-x86_64-cifs-fallocate-order8-kvzalloc"  # `Node 0 Normal: 3375*4kB ... 0*4096kB`
+HOMEIAC = "code-homeiac-home-maas-oom-incident-2025-07-29"  # `pve kernel: kvm invoked oom-killer`
+
+
+def test_the_cases_are_not_held_out() -> None:
+    assert not any(is_held_out(case) for case in (OES11, BZ8464, IMX6, CIFS, HOMEIAC))
+
+
+def test_a_title_quoting_the_warning_is_no_event() -> None:
+    dump = parse_text(load_case(OES11)[0])
+    first = load_case(OES11)[0].decode().splitlines()[0]
+    assert first.startswith("OES11 SP1: novfsd: page allocation failure")
+    assert len(dump.events) == 15
+    assert 1 not in {line.number for event in dump.events for line in event.lines}
+    assert {event.trigger.comm for event in dump.events if event.trigger} == {"novfsd"}
+
+
+def test_text_spliced_before_the_kernels_line_keeps_the_header_comm() -> None:
+    dump = parse_text(load_case(IMX6)[0])
+    assert [event.trigger.comm for event in dump.events if event.trigger] == ["swapper/0"]
