@@ -690,12 +690,23 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
     """(host, caller id) of each item. A line without a host field (a wrapped piece, bare dmesg
     lines pasted after syslog ones) belongs to the host of the line before it; a dated syslog or
     ISO line that names no host is from no named host. Likewise the caller id."""
-    keys = []
+    keys: list[tuple[str | None, str | None]] = []
     host: str | None = None
     callers: dict[str | None, str | None] = {}
     key: tuple[str | None, str | None] = (None, None)
+    # Kernel lines without a prefix that open a report right above the log's first prefixed line,
+    # itself a kernel line (no other line between), are that report's first lines, whose prefix
+    # the copy left out (a selection started after it, a person pasting the warning line on its own
+    # above the log it comes from): they take its host and caller. (A run that does not open a
+    # report is the end of one of its own; another program's log may follow any of them.)
+    leading: list[int] | None = []
     for item in items:
         if not item.prefix:  # no stamp: host and caller stay, and so does the key
+            if leading is not None:
+                if item.kind != "other":
+                    leading.append(len(keys))
+                else:
+                    leading.clear()
             keys.append(key)
             continue
         stamp = read_stamp(item.prefix)
@@ -706,6 +717,11 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
         caller = callers.get(host)
         if key[0] != host or key[1] != caller:
             key = (host, caller)
+        if leading is not None:
+            if leading and item.kind != "other" and items[leading[0]].kind in ("invoked", "alloc_failure"):
+                for place in leading:
+                    keys[place] = key
+            leading = None
         keys.append(key)  # the same tuple while the key stays: one per line would be 6 MB per 100,000 lines
     return keys
 

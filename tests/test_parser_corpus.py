@@ -90,12 +90,6 @@ PARSER_GAPS: dict[str, str] = {
     # is not taken for one, and does not yet use the line's 'kernel:' log prefix to tell the two apart.
     "code-homeiac-home-maas-oom-incident-2025-07-29": "the journal line 'pve kernel: kvm invoked oom-killer', cut "
     "before its colon, is not read as the header, so the trigger kvm is missing",
-    # The bug form quotes the warning as its Summary; the warning line itself has no syslog prefix
-    # while its call trace lines carry one (`May 10 20:13:13 rousalka kernel:`), so the two are read
-    # as two streams. (TASK_COMM_LEN bounds a comm to 15 bytes, as for the OES11 article above.)
-    "lore-2621mm2-bz8464-slub-order2-atomic": "the bug form's 'Summary: autoreconf: page allocation failure. "
-    "order:2,' is read as an event with task name 'Summary: autoreconf' (longer than any comm), and the unprefixed "
-    "warning line is not joined to its prefixed trace lines, so the event has no trace and no arch",
     # Each kill is followed by a general protection fault whose call trace runs through
     # pagefault_out_of_memory() and mem_cgroup_oom_synchronize(): a crash report, read as an OOM event.
     "lore-316rc5-bz80881-memcg-oom-notify-uaf": "each general protection fault after a memcg kill (its trace "

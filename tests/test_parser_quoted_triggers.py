@@ -41,6 +41,16 @@ def test_a_title_quoting_the_warning_is_no_event() -> None:
     assert {event.trigger.comm for event in dump.events if event.trigger} == {"novfsd"}
 
 
+def test_a_bug_forms_summary_is_no_event_and_the_unprefixed_warning_joins_its_log() -> None:
+    dump = parse_text(load_case(BZ8464)[0])
+    assert len(dump.events) == 1
+    event = dump.events[0]
+    assert event.trigger is not None and event.trigger.comm == "autoreconf"
+    assert event.trigger.order == 2
+    assert event.host == "rousalka"  # the prefixed call trace below it is the same report's
+    assert dump.arch == "x86_64"
+
+
 def test_text_spliced_before_the_kernels_line_keeps_the_header_comm() -> None:
     dump = parse_text(load_case(IMX6)[0])
     assert [event.trigger.comm for event in dump.events if event.trigger] == ["swapper/0"]
