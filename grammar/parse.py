@@ -418,8 +418,8 @@ _SECTION_BODY = {
 
 _ROW_PID = re.compile(r"\[\s*(\d+)\]")
 _ZONE_RANK = {"DMA": 0, "DMA32": 1, "Normal": 2, "HighMem": 3, "Movable": 4, "Device": 5}
-_ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1}  # the zone name's group in each terminal
-_ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY"))
+_ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1, "BUDDY_CUT": 1}  # the zone name's group in each terminal
+_ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY", "BUDDY_CUT"))
 _OPENINGS = frozenset(
     ("INVOKED", "LEGACY_INVOKED", "INVOKED_CUT", "ALLOC_FAILURE", "ALLOC_FAILURE_CUT", "VMALLOC_FAILURE")
 )

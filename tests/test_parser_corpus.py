@@ -69,10 +69,6 @@ PARSER_GAPS: dict[str, str] = {
     # rightly does not trust, so the kill reads as the generic oom-kill.
     "gh-opencontainers-runc-1980": "the memory cgroup is named only by the cut caller frame 'mem_c' and a '?' "
     "mem_cgroup_iter frame, so the event is read as the generic oom-kill, not memcg-oom",
-    # A buddy line the poster shortened with '...' and cut before its '= total' is not read as one
-    # (the BUDDY terminal of grammar/oom.lark wants every order and the total), so its zone is missing.
-    "lore-x86_64-cifs-fallocate-order8-kvzalloc": "the elided buddy line 'Node 0 Normal: 3375*4kB ... 7*128kB "
-    "0*256kB ... 0*4096kB' (no '= total') is not read, so the event has no zones",
     # An Azure serial console mixes systemd's coloured status text into the kernel's lines: five task
     # rows carry it before their dmesg stamp ('[  OK    386.369228][  T709] [    985] ...', '0m] Started
     # 386.393786][  T709] ...'), which no prefix of grammar/prefixes.lark takes. The article's two

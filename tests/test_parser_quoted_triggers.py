@@ -54,3 +54,28 @@ def test_a_bug_forms_summary_is_no_event_and_the_unprefixed_warning_joins_its_lo
 def test_text_spliced_before_the_kernels_line_keeps_the_header_comm() -> None:
     dump = parse_text(load_case(IMX6)[0])
     assert [event.trigger.comm for event in dump.events if event.trigger] == ["swapper/0"]
+
+
+def test_an_elided_buddy_line_gives_its_zone_and_leaves_out_what_it_does_not_show() -> None:
+    report = analyze(load_case(CIFS)[0])
+    (analysed,) = report.events
+    (buddy,) = analysed.event.buddy
+    assert (buddy.node, buddy.zone, buddy.total_kb) == (0, "Normal", None)
+    assert [(o.size_kb, o.count) for o in buddy.orders] == [
+        (4, 3375),
+        (128, 7),
+        (256, 0),
+        (512, 0),
+        (1024, 0),
+        (2048, 0),
+        (4096, 0),
+    ]
+    assert not buddy.complete
+    (zone,) = Analysis(analysed.event, report.dump, analysed.gfp).zones
+    assert zone.name == "Normal"
+    assert zone.blocks_at_order is None and zone.order_ok is None  # 8..64 kB blocks are not shown
+
+
+def test_a_whole_buddy_line_is_complete() -> None:
+    event = parse_text(load_case("lab-process-hog-deb612-amd64")[0]).events[0]
+    assert event.buddy and all(buddy.complete for buddy in event.buddy)
