@@ -49,7 +49,7 @@ from .facts import (
 from .lexicon import OTHER, Classified, classify_fields, oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
-from .stamps import epoch, read_stamp
+from .stamps import epoch, is_kernel_prefix, read_stamp
 from .transform import Item, LineTransformer, oom_line_parser, read_line, task_row_parts
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
@@ -620,8 +620,12 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
             item.prefix = line.prefix
             item.text = line.text
             index += 1
-            if opening and len(item.fields.get("comm") or "") > COMM_MAX:
-                long_names.append(len(items))
+            if opening:
+                if item.fields.get("shows_nothing") and not is_kernel_prefix(line.prefix):
+                    # `kvm invoked oom-killer` shows no field: the kernel's line only under its prefix
+                    item = Item("other", line.text, number=line.number, prefix=line.prefix)
+                elif len(item.fields.get("comm") or "") > COMM_MAX:
+                    long_names.append(len(items))
             if kind == _TASK_ROW:  # the rows after it with its prefix are its run
                 follow = index
                 while follow < end and lines[follow].prefix == line.prefix:

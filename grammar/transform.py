@@ -245,7 +245,26 @@ class LineTransformer(Transformer[Token, list[Item]]):
         comm = groups.get("ic_comm") or None
         keyed = bool(groups.get("ic_key"))  # `gfp_mask=0x`: the kernel's own format, cut at its first value
         if not keyed and not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
-            return Item("other", str(children[0]))  # `java invoked oom-killer: ...` names the line, shows nothing
+            # `java invoked oom-killer: ...` names the line, shows nothing: the kernel's line only
+            # under the kernel's log prefix (grammar/parse.py classify_lines), else a person's words
+            rest = (groups.get("ic_args") or "").strip().strip(".…")
+            if not comm or _shortened(comm) or rest:  # `smbd invoked oom-killer: see below`: a person's words
+                return Item("other", str(children[0]))
+            return Item(
+                "invoked",
+                str(children[0]),
+                {
+                    "comm": comm,
+                    "gfp_mask": None,
+                    "gfp_symbolic": None,
+                    "order": None,
+                    "oom_adj": None,
+                    "oom_score_adj": None,
+                    "nodemask": None,
+                    "cut": True,
+                    "shows_nothing": True,
+                },
+            )
         return Item(
             "invoked",
             str(children[0]),

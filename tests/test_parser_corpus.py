@@ -81,11 +81,6 @@ PARSER_GAPS: dict[str, str] = {
     "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
-    # The author's grep kept the header only up to 'invoked oom-killer' (no colon, no gfp_mask); the
-    # grammar reads a cut header only from its colon on (INVOKED_CUT), so that prose naming the phrase
-    # is not taken for one, and does not yet use the line's 'kernel:' log prefix to tell the two apart.
-    "code-homeiac-home-maas-oom-incident-2025-07-29": "the journal line 'pve kernel: kvm invoked oom-killer', cut "
-    "before its colon, is not read as the header, so the trigger kvm is missing",
     # Each kill is followed by a general protection fault whose call trace runs through
     # pagefault_out_of_memory() and mem_cgroup_oom_synchronize(): a crash report, read as an OOM event.
     "lore-316rc5-bz80881-memcg-oom-notify-uaf": "each general protection fault after a memcg kill (its trace "

@@ -79,3 +79,17 @@ def test_an_elided_buddy_line_gives_its_zone_and_leaves_out_what_it_does_not_sho
 def test_a_whole_buddy_line_is_complete() -> None:
     event = parse_text(load_case("lab-process-hog-deb612-amd64")[0]).events[0]
     assert event.buddy and all(buddy.complete for buddy in event.buddy)
+
+
+def test_a_header_cut_before_its_colon_is_read_under_the_kernels_prefix() -> None:
+    text = load_case(HOMEIAC)[0].decode()
+    assert "Jul 29 16:19:25 pve kernel: kvm invoked oom-killer\n" in text
+    (event,) = parse_text(text).events
+    assert event.trigger is not None and (event.trigger.comm, event.trigger.line) == ("kvm", 8)
+    assert event.kill is not None and event.kill.pid == 1705
+
+
+def test_the_same_words_without_the_prefix_are_prose() -> None:
+    text = load_case(HOMEIAC)[0].decode().replace("Jul 29 16:19:25 pve kernel: kvm", "kvm")
+    (event,) = parse_text(text).events
+    assert event.trigger is None or event.trigger.line != 8
