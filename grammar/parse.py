@@ -305,6 +305,14 @@ class _Draft:
                     and _trace_kind(self.items) is not None
                 )
             )
+        if (
+            kind in ("panic", "no_killable")
+            and "killed" in self.kinds
+            and (kind == "no_killable" or _OOM_PANIC.search(item.fields.get("reason") or ""))
+        ):
+            # out_of_memory() that killed a victim returns; one that finds none to kill (or panics
+            # under panic_on_oom) is a later call, with its own report (mm/oom_kill.c, 2.6-6.x)
+            return False
         if kind == "killed" and any(
             other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
         ):

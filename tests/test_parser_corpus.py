@@ -93,12 +93,6 @@ PARSER_GAPS: dict[str, str] = {
     "lore-2618rc1-numaq-alloc-fdtable-oom-on-boot": "the 'No available memory (MPOL_BIND): Killed process 1267 "
     "(rc).' line after 'Out of Memory: Kill process 1 (init) score 0 and children.' is not read as the kill of the "
     "same event, so the victim is read as init 1 and the mempolicy constraint is missing",
-    # The final 'Kernel panic - not syncing: Out of memory and no killable processes...' is an OOM of its
-    # own (a later out_of_memory() call found no victim; its panicking task is printed on the next line),
-    # as in lore-crashkernel-256m-epyc-no-killable; here it follows a complete kill pair.
-    "lore-310-arm-a15-oom-no-killable-processes-panic": "the 'Out of memory and no killable processes' panic "
-    "after the third kill pair is joined to that kill's event (4 events labelled, 3 read), which takes the "
-    "panicking task rmap-test as its trigger",
     # Papertrail's log viewer, copied from the browser, renders a syslog line as 'Sep 28 19:29:05Z' followed by the
     # host and the program as Markdown links ('[ip-172-30-1-208](https://...) [kernel](https://...)'); no prefix
     # of grammar/prefixes.lark takes that, so the kernel's own '[ 1721.753105]' line behind it is never reached.

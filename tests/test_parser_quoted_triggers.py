@@ -11,6 +11,8 @@ corpus cases, never fold 0).
   shows; the blocks it leaves out are unknown, not zero.
 - `kvm invoked oom-killer`, cut before its colon, is the header under the kernel's log prefix and
   a person's words without it.
+- An OOM panic (`Out of memory and no killable processes...`, panic_on_oom) after a kill line is a
+  later out_of_memory() call's report: the call that printed `Killed process` had a victim.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ BZ8464 = "lore-2621mm2-bz8464-slub-order2-atomic"  # the bug form's Summary quot
 IMX6 = "lore-310-imx6-fec-atomic-cma"  # a music player's status line before the kernel's line
 CIFS = "lore-x86_64-cifs-fallocate-order8-kvzalloc"  # `Node 0 Normal: 3375*4kB ... 0*4096kB`
 HOMEIAC = "code-homeiac-home-maas-oom-incident-2025-07-29"  # `pve kernel: kvm invoked oom-killer`
+A15 = "lore-310-arm-a15-oom-no-killable-processes-panic"  # three kill pairs, then the panic
 
 
 def test_the_cases_are_not_held_out() -> None:
-    assert not any(is_held_out(case) for case in (OES11, BZ8464, IMX6, CIFS, HOMEIAC))
+    assert not any(is_held_out(case) for case in (OES11, BZ8464, IMX6, CIFS, HOMEIAC, A15))
 
 
 def test_a_title_quoting_the_warning_is_no_event() -> None:
@@ -93,3 +96,12 @@ def test_the_same_words_without_the_prefix_are_prose() -> None:
     text = load_case(HOMEIAC)[0].decode().replace("Jul 29 16:19:25 pve kernel: kvm", "kvm")
     (event,) = parse_text(text).events
     assert event.trigger is None or event.trigger.line != 8
+
+
+def test_a_panic_with_nothing_left_to_kill_after_a_kill_is_its_own_event() -> None:
+    dump = parse_text(load_case(A15)[0])
+    assert [event.kill.pid if event.kill else None for event in dump.events] == [15479, 15485, 1339, None]
+    last = dump.events[-1]
+    assert last.panic is not None and "no killable processes" in last.panic.reason
+    assert last.trigger is not None and (last.trigger.comm, last.trigger.pid) == ("rmap-test", 28026)
+    assert dump.events[2].panic is None and dump.events[2].last_line == 15
