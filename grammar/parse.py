@@ -125,6 +125,16 @@ _ONCE = {
     "total_swap",
     "pagecache",
 }
+# A zone's lines in show_free_areas() (mm/show_mem.c, mm/page_alloc.c before 6.1), printed once per
+# zone and report, and the fields naming the zone in each
+_ZONE_LINES = {"zone": "name", "buddy": "zone"}
+
+
+def _zone_line_key(item: Item) -> tuple[str, Any, Any]:
+    """A zone line's kind, node and zone (``_Draft.zone_lines``)."""
+    return item.kind, item.fields.get("node"), item.fields.get(_ZONE_LINES[item.kind])
+
+
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
 _SUBSTANTIVE = {
     "invoked",
@@ -284,6 +294,7 @@ class _Draft:
     reached: int = -1
     kinds: set[str] = field(default_factory=set)
     stamp: float | None = None  # uptime stamp of the last line added
+    zone_lines: set[tuple[str, Any, Any]] = field(default_factory=set)  # the zone lines held (_zone_line_key)
 
     def accepts(self, item: Item) -> bool:
         kind = item.kind
@@ -329,6 +340,8 @@ class _Draft:
             return True
         if kind in _ONCE and kind in self.kinds:
             return False
+        if kind in _ZONE_LINES and _zone_line_key(item) in self.zone_lines:
+            return False  # show_free_areas() prints each zone once: a second report, its header not printed
         if kind in ("task_header", "hardware") and "panic" in self.kinds:
             return True  # panic() dumps the stack of the task that hit the OOM
         if kind == "reaped":
@@ -341,6 +354,8 @@ class _Draft:
             self.pending.clear()
         self.items.append(item)
         self.kinds.add(item.kind)
+        if item.kind in _ZONE_LINES:
+            self.zone_lines.add(_zone_line_key(item))
         section = _SECTION.get(item.kind)
         if section is not None and section > self.reached and item.kind != "reaped":
             self.reached = section

@@ -74,11 +74,6 @@ PARSER_GAPS: dict[str, str] = {
     # 386.393786][  T709] ...'), which no prefix of grammar/prefixes.lark takes. The article's two
     # outputs come from two VMs (different 'Hardware name:' lines, a SUSE 5.x trace with printk caller
     # ids, then a RHEL 8.10 boot panic), so the one release printed is not the paste's.
-    # nommu's do_mmap_private() failure path prints its own line ('nommu: Allocation of length N from
-    # process P (comm) failed', mm/nommu.c) and a second show_free_areas() without any header; the
-    # parser joins that headerless zone report to the warn_alloc report just above it.
-    "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second, headerless zone report nommu prints after its own "
-    "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
     # Each kill is followed by a general protection fault whose call trace runs through

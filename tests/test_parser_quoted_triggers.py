@@ -13,6 +13,8 @@ corpus cases, never fold 0).
   a person's words without it.
 - An OOM panic (`Out of memory and no killable processes...`, panic_on_oom) after a kill line is a
   later out_of_memory() call's report: the call that printed `Killed process` had a victim.
+- show_free_areas() prints each zone once: a second `Normal free:` line is a second report whose
+  header was not printed (nommu's failure line is no report line).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ IMX6 = "lore-310-imx6-fec-atomic-cma"  # a music player's status line before the
 CIFS = "lore-x86_64-cifs-fallocate-order8-kvzalloc"  # `Node 0 Normal: 3375*4kB ... 0*4096kB`
 HOMEIAC = "code-homeiac-home-maas-oom-incident-2025-07-29"  # `pve kernel: kvm invoked oom-killer`
 A15 = "lore-310-arm-a15-oom-no-killable-processes-panic"  # three kill pairs, then the panic
+NOMMU = "lore-319-stm32-nommu-alloc-pages-exact-leak"  # warn_alloc's report, then nommu's own show_free_areas()
 
 
 def test_the_cases_are_not_held_out() -> None:
-    assert not any(is_held_out(case) for case in (OES11, BZ8464, IMX6, CIFS, HOMEIAC, A15))
+    assert not any(is_held_out(case) for case in (OES11, BZ8464, IMX6, CIFS, HOMEIAC, A15, NOMMU))
 
 
 def test_a_title_quoting_the_warning_is_no_event() -> None:
@@ -105,3 +108,15 @@ def test_a_panic_with_nothing_left_to_kill_after_a_kill_is_its_own_event() -> No
     assert last.panic is not None and "no killable processes" in last.panic.reason
     assert last.trigger is not None and (last.trigger.comm, last.trigger.pid) == ("rmap-test", 28026)
     assert dump.events[2].panic is None and dump.events[2].last_line == 15
+
+
+def test_a_zone_printed_again_is_a_second_report() -> None:
+    text = load_case(NOMMU)[0].decode()
+    lines = text.splitlines()
+    assert lines[86].endswith("nommu: Allocation of length 221184 from process 67 (free) failed")
+    assert lines[95].endswith("Normal free:6060kB min:352kB low:440kB high:528kB")
+    first, second = parse_text(text).events
+    assert first.kind == "page-allocation-failure" and first.trigger is not None and first.trigger.comm == "free"
+    assert [zone.line for zone in first.zones] == [73]
+    assert second.kind is None and second.trigger is None and second.first_line == 96
+    assert [zone.line for zone in second.zones] == [96] and [buddy.line for buddy in second.buddy] == [100]
