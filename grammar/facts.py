@@ -9,6 +9,7 @@ field (``_kb``, ``_pages``, ``_bytes``); ``None`` always means "the paste does n
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -157,6 +158,17 @@ class BuddyList:
     orders: tuple[BuddyOrder, ...]
     total_kb: int | None
     line: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether the line shows every order up to its total, as the kernel prints it (each
+        order's blocks twice the size of the one before). A person's copy may leave orders out
+        (`3375*4kB ... 7*128kB`) or cut the total: what such a line does not show is unknown,
+        not zero."""
+        if self.total_kb is None:
+            return False
+        sizes = [order.size_kb for order in self.orders]
+        return all(later == 2 * earlier for earlier, later in itertools.pairwise(sizes))
 
 
 @dataclass(frozen=True)

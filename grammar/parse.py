@@ -49,7 +49,7 @@ from .facts import (
 from .lexicon import OTHER, Classified, classify_fields, oom_parser
 from .normalise import Line, decode_bytes, normalise
 from .release import release_version
-from .stamps import epoch, read_stamp
+from .stamps import epoch, is_kernel_prefix, read_stamp
 from .transform import Item, LineTransformer, oom_line_parser, read_line, task_row_parts
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # in-process limit; the CLI streams larger files (jsonl)
@@ -125,6 +125,16 @@ _ONCE = {
     "total_swap",
     "pagecache",
 }
+# A zone's lines in show_free_areas() (mm/show_mem.c, mm/page_alloc.c before 6.1), printed once per
+# zone and report, and the fields naming the zone in each
+_ZONE_LINES = {"zone": "name", "buddy": "zone"}
+
+
+def _zone_line_key(item: Item) -> tuple[str, Any, Any]:
+    """A zone line's kind, node and zone (``_Draft.zone_lines``)."""
+    return item.kind, item.fields.get("node"), item.fields.get(_ZONE_LINES[item.kind])
+
+
 # Evidence that a group of lines is a memory event (a lone header or trace is not).
 _SUBSTANTIVE = {
     "invoked",
@@ -284,6 +294,7 @@ class _Draft:
     reached: int = -1
     kinds: set[str] = field(default_factory=set)
     stamp: float | None = None  # uptime stamp of the last line added
+    zone_lines: set[tuple[str, Any, Any]] = field(default_factory=set)  # the zone lines held (_zone_line_key)
 
     def accepts(self, item: Item) -> bool:
         kind = item.kind
@@ -305,6 +316,14 @@ class _Draft:
                     and _trace_kind(self.items) is not None
                 )
             )
+        if (
+            kind in ("panic", "no_killable")
+            and "killed" in self.kinds
+            and (kind == "no_killable" or _OOM_PANIC.search(item.fields.get("reason") or ""))
+        ):
+            # out_of_memory() that killed a victim returns; one that finds none to kill (or panics
+            # under panic_on_oom) is a later call, with its own report (mm/oom_kill.c, 2.6-6.x)
+            return False
         if kind == "killed" and any(
             other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
         ):
@@ -321,6 +340,8 @@ class _Draft:
             return True
         if kind in _ONCE and kind in self.kinds:
             return False
+        if kind in _ZONE_LINES and _zone_line_key(item) in self.zone_lines:
+            return False  # show_free_areas() prints each zone once: a second report, its header not printed
         if kind in ("task_header", "hardware") and "panic" in self.kinds:
             return True  # panic() dumps the stack of the task that hit the OOM
         if kind == "reaped":
@@ -333,6 +354,8 @@ class _Draft:
             self.pending.clear()
         self.items.append(item)
         self.kinds.add(item.kind)
+        if item.kind in _ZONE_LINES:
+            self.zone_lines.add(_zone_line_key(item))
         section = _SECTION.get(item.kind)
         if section is not None and section > self.reached and item.kind != "reaped":
             self.reached = section
@@ -418,8 +441,8 @@ _SECTION_BODY = {
 
 _ROW_PID = re.compile(r"\[\s*(\d+)\]")
 _ZONE_RANK = {"DMA": 0, "DMA32": 1, "Normal": 2, "HighMem": 3, "Movable": 4, "Device": 5}
-_ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1}  # the zone name's group in each terminal
-_ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY"))
+_ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1, "BUDDY_CUT": 1}  # the zone name's group in each terminal
+_ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY", "BUDDY_CUT"))
 _OPENINGS = frozenset(
     ("INVOKED", "LEGACY_INVOKED", "INVOKED_CUT", "ALLOC_FAILURE", "ALLOC_FAILURE_CUT", "VMALLOC_FAILURE")
 )
@@ -607,8 +630,10 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
             except LarkError:
                 parsed.append(Item("other", text))
     items: list[Item] = []
+    long_names: list[int] = []  # trigger lines naming a task longer than a comm, by place in items
     for item, start, end in zip(parsed, starts, [*starts[1:], len(lines)], strict=True):
         kind = classified_lines[start].kind
+        opening = kind in _OPENINGS
         index = start
         while index < end:
             line = lines[index]
@@ -618,6 +643,12 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
             item.prefix = line.prefix
             item.text = line.text
             index += 1
+            if opening:
+                if item.fields.get("shows_nothing") and not is_kernel_prefix(line.prefix):
+                    # `kvm invoked oom-killer` shows no field: the kernel's line only under its prefix
+                    item = Item("other", line.text, number=line.number, prefix=line.prefix)
+                elif len(item.fields.get("comm") or "") > COMM_MAX:
+                    long_names.append(len(items))
             if kind == _TASK_ROW:  # the rows after it with its prefix are its run
                 follow = index
                 while follow < end and lines[follow].prefix == line.prefix:
@@ -626,7 +657,46 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
                     item.run = lines[index:follow]
                     index = follow
             items.append(item)
+    for place in long_names:
+        if _quotes_a_kernel_line(items, place):
+            quoted = items[place]
+            items[place] = Item("other", quoted.text, number=quoted.number, prefix=quoted.prefix)
     return items
+
+
+# The kernel keeps a task's name in TASK_COMM_LEN bytes with the NUL (16, include/linux/sched.h,
+# 2.6 to 7.x): `invoked oom-killer` and `page allocation failure` print at most 15 characters of it.
+COMM_MAX = 15
+# lines from a trigger line to the `CPU: .. PID: .. Comm:` header dump_stack() prints after it
+# (warn_alloc(): the line, the cpuset line, then dump_stack(); dump_header() likewise)
+_HEADER_REACH = 6
+
+
+def _quotes_a_kernel_line(items: list[Item], place: int) -> bool:
+    """Whether the trigger line at ``place``, whose task name is longer than a comm can be, quotes
+    the kernel's words in a person's text (an article's title, a bug form's `Summary:` field): the
+    paste shows the kernel's own line elsewhere, its task name (a comm) the end of the long one,
+    with the same order and mask, and the task header printed after the long line, if any, does
+    not name that comm (another writer's text spliced before the kernel's line, a console's status
+    line, keeps its header's comm)."""
+    quoted = items[place]
+    comm = quoted.fields["comm"]
+    for item in items[place + 1 : place + 1 + _HEADER_REACH]:
+        if item.kind == "task_header":
+            if item.fields.get("comm") and comm.endswith(item.fields["comm"]):
+                return False
+            break
+        if item.kind in ("invoked", "alloc_failure"):
+            break
+    order, mask = quoted.fields.get("order"), quoted.fields.get("gfp_mask")
+    return any(
+        item.kind == quoted.kind
+        and 0 < len(item.fields.get("comm") or "") <= COMM_MAX
+        and comm.endswith(item.fields["comm"])
+        and (item.fields.get("order"), item.fields.get("gfp_mask")) == (order, mask)
+        for item in items
+        if item is not quoted
+    )
 
 
 # What panic() prints after its `Kernel panic - not syncing:` line: the stack of the panicking task
@@ -647,12 +717,23 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
     """(host, caller id) of each item. A line without a host field (a wrapped piece, bare dmesg
     lines pasted after syslog ones) belongs to the host of the line before it; a dated syslog or
     ISO line that names no host is from no named host. Likewise the caller id."""
-    keys = []
+    keys: list[tuple[str | None, str | None]] = []
     host: str | None = None
     callers: dict[str | None, str | None] = {}
     key: tuple[str | None, str | None] = (None, None)
+    # Kernel lines without a prefix that open a report right above the log's first prefixed line,
+    # itself a kernel line (no other line between), are that report's first lines, whose prefix
+    # the copy left out (a selection started after it, a person pasting the warning line on its own
+    # above the log it comes from): they take its host and caller. (A run that does not open a
+    # report is the end of one of its own; another program's log may follow any of them.)
+    leading: list[int] | None = []
     for item in items:
         if not item.prefix:  # no stamp: host and caller stay, and so does the key
+            if leading is not None:
+                if item.kind != "other":
+                    leading.append(len(keys))
+                else:
+                    leading.clear()
             keys.append(key)
             continue
         stamp = read_stamp(item.prefix)
@@ -663,6 +744,11 @@ def _stream_keys(items: list[Item]) -> list[tuple[str | None, str | None]]:
         caller = callers.get(host)
         if key[0] != host or key[1] != caller:
             key = (host, caller)
+        if leading is not None:
+            if leading and item.kind != "other" and items[leading[0]].kind in ("invoked", "alloc_failure"):
+                for place in leading:
+                    keys[place] = key
+            leading = None
         keys.append(key)  # the same tuple while the key stays: one per line would be 6 MB per 100,000 lines
     # The `oom-kill:` summary and the `Killed process` line are printed one right after the other for one victim
     # (mm/oom_kill.c 4.19+: dump_header() ends with dump_oom_summary(), then __oom_kill_process() prints the kill):
@@ -1495,7 +1581,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
     if trigger_item:
         f = trigger_item.fields
         comm = f.get("comm")
-        if comm and header and header.comm and len(comm) > 16 and comm.endswith(header.comm):
+        if comm and header and header.comm and len(comm) > COMM_MAX and comm.endswith(header.comm):
             comm = header.comm  # another writer's output before the line (a terminal status line, `**`)
         pid = header.pid if header and (comm is None or header.comm == comm) else None
         if pid is None and header is None and trigger_item.prefix:

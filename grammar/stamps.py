@@ -122,6 +122,17 @@ def read_stamp(prefix: str) -> Stamp:
     )
 
 
+# The program tag of the kernel's messages in a log prefix: syslog's and the journal's `kernel:`
+# (`kernel[123]:`), `[kernel]`, `dmesg -x`'s facility `kern  :`.
+_KERNEL_TAG = re.compile(r"(?<![\w.\-])kernel(\[\d+\])?:|\[kernel\]|(?<![\w.\-])kern\s*:")
+
+
+def is_kernel_prefix(prefix: str) -> bool:
+    """Whether a stripped log prefix marks its line as a kernel message: the kernel's program tag,
+    or a printk stamp (seconds since boot), which only the kernel's records carry."""
+    return bool(prefix) and (_KERNEL_TAG.search(prefix) is not None or read_stamp(prefix).uptime_s is not None)
+
+
 def epoch(time: WallTime, reference: float) -> float | None:
     """Seconds since 1970 (UTC when the stamp names no zone). A stamp without a year (syslog)
     takes the year that puts it at or before ``reference`` (plus two days of clock skew)."""

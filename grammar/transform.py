@@ -199,6 +199,9 @@ def _comm_and_rest(text: str) -> tuple[str | None, str]:
     return (None if _shortened(comm) else comm), rest
 
 
+_ELISION = re.compile(r"\.{2,}|…")  # BUDDY_CUT's mark of orders left out
+
+
 class LineTransformer(Transformer[Token, list[Item]]):
     """Turns the parse tree of a normalised dump into a list of :class:`Item`."""
 
@@ -242,7 +245,26 @@ class LineTransformer(Transformer[Token, list[Item]]):
         comm = groups.get("ic_comm") or None
         keyed = bool(groups.get("ic_key"))  # `gfp_mask=0x`: the kernel's own format, cut at its first value
         if not keyed and not args.keys() & {"gfp_mask", "order", "oom_score_adj", "oom_adj", "oomkilladj"}:
-            return Item("other", str(children[0]))  # `java invoked oom-killer: ...` names the line, shows nothing
+            # `java invoked oom-killer: ...` names the line, shows nothing: the kernel's line only
+            # under the kernel's log prefix (grammar/parse.py classify_lines), else a person's words
+            rest = (groups.get("ic_args") or "").strip().strip(".…")
+            if not comm or _shortened(comm) or rest:  # `smbd invoked oom-killer: see below`: a person's words
+                return Item("other", str(children[0]))
+            return Item(
+                "invoked",
+                str(children[0]),
+                {
+                    "comm": comm,
+                    "gfp_mask": None,
+                    "gfp_symbolic": None,
+                    "order": None,
+                    "oom_adj": None,
+                    "oom_score_adj": None,
+                    "nodemask": None,
+                    "cut": True,
+                    "shows_nothing": True,
+                },
+            )
         return Item(
             "invoked",
             str(children[0]),
@@ -519,8 +541,16 @@ class LineTransformer(Transformer[Token, list[Item]]):
 
     def buddy(self, children: list[Token]) -> Item:
         g = self._groups("BUDDY", children[0])
+        return self._buddy(children[0], g.get("b_orders") or "", g.get("b_node"), g.get("b_zone"), g.get("b_total"))
+
+    def buddy_cut(self, children: list[Token]) -> Item:
+        g = self._groups("BUDDY_CUT", children[0])
+        shown = " ".join(_ELISION.split(g.get("bc_orders") or ""))  # where orders were left out: no order
+        return self._buddy(children[0], shown, g.get("bc_node"), g.get("bc_zone"), g.get("bc_total"))
+
+    def _buddy(self, token: Token, text: str, node: str | None, zone: str | None, total: str | None) -> Item:
         orders = []
-        words = (g.get("b_orders") or "").split()
+        words = text.split()
         for index, word in enumerate(words):
             count, star, size = word.partition("*")
             if not star:
@@ -540,12 +570,12 @@ class LineTransformer(Transformer[Token, list[Item]]):
             orders.append((size_kb, blocks, types))
         return Item(
             "buddy",
-            str(children[0]),
+            str(token),
             {
-                "node": _int(g.get("b_node")),
-                "zone": g.get("b_zone"),
+                "node": _int(node),
+                "zone": zone,
                 "orders": orders,
-                "total_kb": _int(g.get("b_total")),
+                "total_kb": _int(total),
             },
         )
 

@@ -1185,7 +1185,7 @@ class Analysis:
     ) -> tuple[int | None, int | None, int | None]:
         """Free blocks at or above the order whose free list the request may take (v4.4+: by
         migratetype); ``allowed``: ``_allowed_types`` of the request's rule, when the caller has it."""
-        if buddy is None:
+        if buddy is None or not buddy.complete:  # (orders left out of a shortened line are unknown)
             return None, None, None
         need_kb = self.page_kb * (1 << max(0, self.order or 0))
         rule = self.alloc_rule
@@ -1226,7 +1226,7 @@ class Analysis:
         order = max(0, self.order or 0)
         if order == 0:
             return True
-        if buddy is None:
+        if buddy is None or not buddy.complete:
             return None
         rule = self.alloc_rule
         if rule.era != "2.6-4.3":

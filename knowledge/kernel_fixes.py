@@ -331,6 +331,8 @@ def _highatomic_holds_free(analysis: Any, share: float) -> bool:
     for buddy in analysis.event.buddy:
         if (buddy.node, buddy.zone) not in usable:
             continue
+        if not buddy.complete:
+            return False  # a shortened line: the orders it leaves out are unknown
         for o in buddy.orders:
             kb = (o.count or 0) * o.size_kb
             free += kb

@@ -58,10 +58,6 @@ LABEL_DISAGREEMENTS = {
 # parser was written). Each names the gap; a case that starts to pass fails here, so the list only
 # shrinks. Not for disputed labels (those go in LABEL_DISAGREEMENTS).
 PARSER_GAPS: dict[str, str] = {
-    # A task name is at most 15 bytes (TASK_COMM_LEN 16, include/linux/sched.h); the parser does not
-    # use that bound yet, so the knowledge-base article's title line is read as a 16th event.
-    "blog-microfocus-oes11-novfsd-order4": "the article's title 'OES11 SP1: novfsd: page allocation failure: "
-    "order:4, mode:0xd0.' is read as an event with task name 'OES11 SP1: novfsd' (longer than any comm)",
     # The commit message quotes three excerpts of one OOM report out of the kernel's order (the zone's
     # buddy line first, then the header, then the trace); only its prose ties the buddy line to the
     # report, so the parser reads the buddy line as a fragment of its own (in a log, a headerless zone
@@ -73,33 +69,13 @@ PARSER_GAPS: dict[str, str] = {
     # rightly does not trust, so the kill reads as the generic oom-kill.
     "gh-opencontainers-runc-1980": "the memory cgroup is named only by the cut caller frame 'mem_c' and a '?' "
     "mem_cgroup_iter frame, so the event is read as the generic oom-kill, not memcg-oom",
-    # A buddy line the poster shortened with '...' and cut before its '= total' is not read as one
-    # (the BUDDY terminal of grammar/oom.lark wants every order and the total), so its zone is missing.
-    "lore-x86_64-cifs-fallocate-order8-kvzalloc": "the elided buddy line 'Node 0 Normal: 3375*4kB ... 7*128kB "
-    "0*256kB ... 0*4096kB' (no '= total') is not read, so the event has no zones",
     # An Azure serial console mixes systemd's coloured status text into the kernel's lines: five task
     # rows carry it before their dmesg stamp ('[  OK    386.369228][  T709] [    985] ...', '0m] Started
     # 386.393786][  T709] ...'), which no prefix of grammar/prefixes.lark takes. The article's two
     # outputs come from two VMs (different 'Hardware name:' lines, a SUSE 5.x trace with printk caller
     # ids, then a RHEL 8.10 boot panic), so the one release printed is not the paste's.
-    # nommu's do_mmap_private() failure path prints its own line ('nommu: Allocation of length N from
-    # process P (comm) failed', mm/nommu.c) and a second show_free_areas() without any header; the
-    # parser joins that headerless zone report to the warn_alloc report just above it.
-    "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second, headerless zone report nommu prints after its own "
-    "failure line is read as part of the page allocation failure's event (2 events labelled, 1 read)",
     "blog-msazure-vm-hugepages-boot-oom": "task rows with console status text spliced before their stamp are not "
     "read (18 of 23 rows); the one printed release (the second VM's) is taken as the whole paste's kernel",
-    # The author's grep kept the header only up to 'invoked oom-killer' (no colon, no gfp_mask); the
-    # grammar reads a cut header only from its colon on (INVOKED_CUT), so that prose naming the phrase
-    # is not taken for one, and does not yet use the line's 'kernel:' log prefix to tell the two apart.
-    "code-homeiac-home-maas-oom-incident-2025-07-29": "the journal line 'pve kernel: kvm invoked oom-killer', cut "
-    "before its colon, is not read as the header, so the trigger kvm is missing",
-    # The bug form quotes the warning as its Summary; the warning line itself has no syslog prefix
-    # while its call trace lines carry one (`May 10 20:13:13 rousalka kernel:`), so the two are read
-    # as two streams. (TASK_COMM_LEN bounds a comm to 15 bytes, as for the OES11 article above.)
-    "lore-2621mm2-bz8464-slub-order2-atomic": "the bug form's 'Summary: autoreconf: page allocation failure. "
-    "order:2,' is read as an event with task name 'Summary: autoreconf' (longer than any comm), and the unprefixed "
-    "warning line is not joined to its prefixed trace lines, so the event has no trace and no arch",
     # Each kill is followed by a general protection fault whose call trace runs through
     # pagefault_out_of_memory() and mem_cgroup_oom_synchronize(): a crash report, read as an OOM event.
     "lore-316rc5-bz80881-memcg-oom-notify-uaf": "each general protection fault after a memcg kill (its trace "
@@ -112,12 +88,6 @@ PARSER_GAPS: dict[str, str] = {
     "lore-2618rc1-numaq-alloc-fdtable-oom-on-boot": "the 'No available memory (MPOL_BIND): Killed process 1267 "
     "(rc).' line after 'Out of Memory: Kill process 1 (init) score 0 and children.' is not read as the kill of the "
     "same event, so the victim is read as init 1 and the mempolicy constraint is missing",
-    # The final 'Kernel panic - not syncing: Out of memory and no killable processes...' is an OOM of its
-    # own (a later out_of_memory() call found no victim; its panicking task is printed on the next line),
-    # as in lore-crashkernel-256m-epyc-no-killable; here it follows a complete kill pair.
-    "lore-310-arm-a15-oom-no-killable-processes-panic": "the 'Out of memory and no killable processes' panic "
-    "after the third kill pair is joined to that kill's event (4 events labelled, 3 read), which takes the "
-    "panicking task rmap-test as its trigger",
     # Papertrail's log viewer, copied from the browser, renders a syslog line as 'Sep 28 19:29:05Z' followed by the
     # host and the program as Markdown links ('[ip-172-30-1-208](https://...) [kernel](https://...)'); no prefix
     # of grammar/prefixes.lark takes that, so the kernel's own '[ 1721.753105]' line behind it is never reached.

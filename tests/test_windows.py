@@ -116,6 +116,11 @@ STREAM_GAPS: dict[str, str] = {
     # the 64-bit kernel that the whole-paste analysis knows this CPU cannot run.
     "lore-310-arm-a15-oom-no-killable-processes-panic": "the Cortex-A15 named in the question above the "
     "reports' windows",
+    # nommu's own show_free_areas() after warn_alloc's report is a second report (the zone printed again,
+    # 2026-12-07): it prints no page totals, and the `free` output quoted above the reports' windows
+    # gives the whole-paste analysis its RAM size, which the stream, reading the windows alone, lacks.
+    "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second report's RAM comes from the `free` output "
+    "quoted above the reports' windows",
 }
 
 

@@ -586,6 +586,8 @@ def _ordinary_blocks(a: Analysis, zone_name: str, node: int | None, need_kb: int
     for buddy in a.event.buddy:
         if buddy.zone != zone_name or buddy.node != node:
             continue
+        if not buddy.complete:
+            return None  # a shortened line: the orders it leaves out are unknown
         count = 0
         for o in buddy.orders:
             if o.size_kb < need_kb or not o.count:
