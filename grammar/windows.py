@@ -76,6 +76,7 @@ _ANCHORS = (
     b"pagecache",
     b"pages RAM",
     b"vmap allocation",
+    b"vmalloc error",  # 5.13+ warn_alloc of a vmalloc: a lone header line holds no other anchor
     b"KASAN",
 )
 # A task-table row (`[ 1234]     0  1234    35529 ...`: pid, uid, tgid, total_vm): a table pasted
@@ -118,6 +119,7 @@ _STRONG = (
     b"invoked oom-killer",
     b"page allocation failure",
     b"vmalloc: allocation failure",  # warn_alloc's vmalloc header, quoted in prose and wrapped
+    b"vmalloc error: size",  # its 5.13+ wording (mm/vmalloc.c __vmalloc_area_node)
     b"Killed process",
     b"Kill process",
     b"oom-kill:",
