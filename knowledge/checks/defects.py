@@ -10,7 +10,7 @@ from grammar.facts import TaskRow
 
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
-from ..kernel_fixes import _function, in_series
+from ..kernel_fixes import _function, in_series, situated
 from ..surroundings import kernel_lines, network_stopped
 from .base import (
     Evidence,
@@ -542,7 +542,9 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
         return None
     found = tuple(f for f in a.kernel_fixes() if f.harmless)
-    if not found:
+    if not found or len(found) < len(a.kernel_fixes()):
+        # a record whose fix removes the failing request itself (OOM606's) fits as well: that
+        # defect is the story, and silencing the warning is not its fix
         return None
     return _defect_hit(a, p, found)
 
@@ -585,6 +587,12 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         logged = next((line for line in a.event.lines if fix.log is not None and fix.log.search(line.text)), None)
         if logged is not None:
             evidence["message"] = (logged.text.strip(), (logged,))
+            traced, pinned = True, second_key
+            break
+        said = situated(a, fix.situation) if fix.situation is not None else None
+        if said is not None:
+            # the paste says the machine is in the situation the defect needs (a kdump kernel)
+            evidence["situation"] = (said.text.strip(), (said,))
             traced, pinned = True, second_key
             break
     slabbed = next((f for f in found if f.slab is not None), None)
