@@ -21,6 +21,8 @@ from .base import (
     _trace_has,
     _workload_context,
     check,
+    recurrence,
+    report_tail_before,
 )
 
 
@@ -37,6 +39,9 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # every part of the report is there (event.missing, what the overview asks to paste): asking
     # for "the complete report" again would send the reader in a circle
     context["whole"] = not a.event.missing
+    # the tail of an earlier report, cut above, right before a report of the same machine: that
+    # report is read in full below, so this tail asks for nothing and gives no steps of its own
+    context["followed"] = any(report_tail_before(a, e) is a.event for e in a.dump.events)
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
 
 
@@ -205,7 +210,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if reasons == ["net_drop"] and len(same) > 1:
         return None  # the same single-page atomic request failing again and again: the reserve ran dry (OOM121)
     key = reasons[0]
-    if key == "net_refill" and len(same) <= 1:
+    if key == "net_refill" and len(same) <= 1 and not recurrence(a):
         key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
     confidence = p["confidence_" + key]
     if len(reasons) > 1:
