@@ -40,8 +40,9 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # for "the complete report" again would send the reader in a circle
     context["whole"] = not a.event.missing
     # the tail of an earlier report, cut above, right before a report of the same machine: that
-    # report is read in full below, so this tail asks for nothing and gives no steps of its own
-    context["followed"] = any(report_tail_before(a, e) is a.event for e in a.dump.events)
+    # report is read in full below, so this tail names no cause and asks for nothing of its own
+    if any(report_tail_before(a, e) is a.event for e in a.dump.events):
+        return None
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
 
 
@@ -597,7 +598,13 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         said = situated(a, fix.situation) if fix.situation is not None else None
         if said is not None:
             # the paste says the machine is in the situation the defect needs (a kdump kernel)
-            evidence["situation"] = (said.text.strip(), (said,))
+            # quoted by its line when the report or the kernel lines around it hold it; the
+            # person's words are named, not quoted as a line of the report
+            context = a.dump.context
+            quoted = a.event.first_line <= said.number <= a.event.last_line or any(
+                c.line.number == said.number for c in (context.lines if context else ())
+            )
+            evidence["situation"] = (said.text.strip(), (said,) if quoted else ())
             traced, pinned = True, second_key
             break
     slabbed = next((f for f in found if f.slab is not None), None)

@@ -439,7 +439,7 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # the person's words that say these failures keep coming count as the failure pasted again
     said = recurrence_said(a)
     if said:
-        evidence["recurs"] = (said[0].text.strip(), said)
+        evidence["recurs"] = (said[0].text.strip(), ())  # the person's words: named, not a report line
     repeated = repeats >= p["min_repeats"] or bool(said)
     confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
