@@ -284,6 +284,14 @@ kdump kernel's GFP_DMA warning silenced when ZONE_DMA has no managed pages (c4dc
 before oomlens ran on them) reached 3/4 when it was added (all cases 298/337, 295/333 without it; held-out unchanged at
 44/64): the kdump case's steps look for the GFP_DMA driver instead of calling the warning expected, and the highatomic
 case is counted through its generic kernel-update step (the finding leading it is unaccounted memory).
+Three general gaps behind folds 1-4 misses (2026-12-07 evening; tests/test_situation_records.py,
+tests/test_recurring_failures.py, tests/test_updated_program.py) took all cases from 300/339 to 303/339 (folds
+1-4 255/274 to 258/274); held-out unchanged at 45/65: a kernel_fixes record may name the machine's situation the
+report does not print (the x86 kdump kernel's empty ZONE_DMA, c4dc63f0032c; thirty-seventh wave 3 -> 4/4), a
+failure pasted once but shown recurring (the person's words, an earlier report's tail right above it) is not a
+lone harmless warning, and a jumbo-frame receive buffer that keeps failing leads with the MTU or
+vm.min_free_kbytes (thirty-first wave 2 -> 3/3), and a program the person says was just updated leads with that
+release (twenty-sixth wave 1 -> 2/4).
 """
 
 from __future__ import annotations
@@ -467,8 +475,9 @@ WAVE_FLOORS = {
     "TWENTYFIFTH": 1,
     # cases of the twenty-sixth wave (TWENTYSIXTH_WAVE.txt, GitHub issues and a pull request whose maintainer or
     # reporter gave the cause and the fix, labelled the same way; one in fold 0, counted, never named) with an
-    # expert fix among the first three steps: 1 of 4 when it was added (2026-12-07); never lowered.
-    "TWENTYSIXTH": 1,
+    # expert fix among the first three steps: 1 of 4 when it was added (2026-12-07); 2 once a program the
+    # person says was just updated led with that release (mailcow's 'rspamd updated yesterday'); never lowered.
+    "TWENTYSIXTH": 2,
     # cases of the twenty-seventh wave (TWENTYSEVENTH_WAVE.txt, linux-mm, LKML, stable, linux-fsdevel and xen-devel
     # threads whose expert gave the cause and a concrete fix, labelled the same way; one in fold 0, counted, never
     # named) with an expert fix among the first three steps: 4 of 5 when it was added (2026-12-07); never lowered.
@@ -497,8 +506,9 @@ WAVE_FLOORS = {
     # cases of the thirty-first wave (THIRTYFIRST_WAVE.txt, LKML threads whose expert's fix is a tuning change -
     # raise vm.min_free_kbytes, or a 2G/2G memory split - labelled the same way; none in fold 0) with an expert fix
     # among the first three steps: 2 of 3 when it was added (2026-12-07; not the e1000 jumbo-frame case, whose
-    # first event is the Mem-Info tail of an earlier report the paste cut); never lowered.
-    "THIRTYFIRST": 2,
+    # first event is the Mem-Info tail of an earlier report the paste cut); 3 once that tail named no cause and
+    # the recurring jumbo-frame receive failures led with the MTU or vm.min_free_kbytes; never lowered.
+    "THIRTYFIRST": 3,
     # cases of the thirty-second wave (THIRTYSECOND_WAVE.txt, GitHub issues of applications whose maintainer,
     # developer or reporter gave the cause and the fix - upgrade OpenSearch k-NN, more memory for a reverse proxy,
     # add swap under a restic backup, minio's cache sized from its container's cgroup limit - labelled the same way;
@@ -531,8 +541,9 @@ WAVE_FLOORS = {
     # tuning change - kvmalloc_array for exFAT's bitmap array, the highatomic reserve in the fast watermark check,
     # vm.min_free_kbytes for atomic failures on a zram phone, the kdump DMA-zone warning silenced - labelled the
     # same way; none in fold 0) with an expert fix among the first three steps: 3 of 4 when it was added
-    # (2026-12-07; not the kdump GFP_DMA case); never lowered.
-    "THIRTYSEVENTH": 3,
+    # (2026-12-07; not the kdump GFP_DMA case); 4 once the kdump kernel's empty ZONE_DMA was a kernel_fixes
+    # record tied by the paste's words (situation); never lowered.
+    "THIRTYSEVENTH": 4,
 }
 
 
