@@ -311,6 +311,8 @@ def report_tail_before(a: Analysis, event: Any) -> Any:
     index = next((i for i, e in enumerate(events) if e is event), None)
     if not index:
         return None
+    if event.trigger is None and event.kill is None:
+        return None  # the report below must be one with its header or kill line, not another tail
     tail = events[index - 1]
     if tail.trigger is not None or tail.kill is not None or tail.kind is not None:
         return None
