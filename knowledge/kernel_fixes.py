@@ -78,6 +78,11 @@ class KernelFix:
     # soft-lockup, hard-lockup, rcu-stall, hung-task): ``trace`` and ``trace_all`` are then matched
     # against the call traces of those reports, not against the memory report's own trace
     watchdog: tuple[str, ...] = ()
+    # the kind of machine the defect concerns, which the report itself does not print (a kdump
+    # capture kernel): a line of the paste - the report's, the kernel lines and command output
+    # around it, or the person's words - must say it. It ties the record as a kernel message does
+    # (``situated``), and the record applies to no other paste
+    situation: re.Pattern[str] | None = None
 
 
 def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int, ...]]) -> bool:
@@ -143,6 +148,7 @@ def load() -> tuple[KernelFix, ...]:
                 slab_share=float(r.get("slab_share", 0.5)),
                 out_of_tree=bool(r.get("out_of_tree")),
                 watchdog=tuple(r.get("watchdog") or ()),
+                situation=regexcache.compile(r["situation"]) if r.get("situation") else None,
             )
         )
     return tuple(out)
@@ -256,7 +262,9 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
             continue  # the paste names another architecture
-        logged = fix.log is not None and _logged(analysis, fix.log)
+        if fix.situation is not None and not situated(analysis, fix.situation):
+            continue  # the paste does not say the machine is in the situation the defect needs
+        logged = (fix.log is not None and _logged(analysis, fix.log)) or fix.situation is not None
         in_trace = False
         if fix.trace is not None:
             if traced_ids is None:
@@ -272,7 +280,14 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         traced = logged or in_trace or (fix.trace is None and fix.log is None and not fix.trace_all)
         if not traced and not (untraced and not frames and fix.gfp_zone is not None):
             continue
-        if fix.trace is None and fix.kernels is None and fix.log is None and fix.release is None and not fix.trace_all:
+        if (
+            fix.trace is None
+            and fix.kernels is None
+            and fix.log is None
+            and fix.release is None
+            and fix.situation is None
+            and not fix.trace_all
+        ):
             continue  # a record must be tied to a function, a kernel message, a kernel series or release
         if fix.module is not None:
             if named is None:
@@ -358,6 +373,23 @@ def _slab_holds(analysis: Any, cache: re.Pattern[str], share: float) -> bool:
     total = sum(r.used_kb for r in rows)
     held = sum(r.used_kb for r in rows if cache.search(r.name))
     return bool(total and held and held >= share * total)
+
+
+def situated(analysis: Any, situation: re.Pattern[str]) -> Any:
+    """The first line of the paste that says the machine is in ``situation`` (a record's
+    ``situation``): among the event's own lines, the kernel lines and command output around the
+    report (``Dump.context``) and the person's words, in that order; None when none does."""
+    from .surroundings import facts
+
+    event_lines = tuple(getattr(analysis.event, "lines", ()))
+    dump = getattr(analysis, "dump", None)
+    context = facts(dump) if dump is not None else None
+    if context is None:
+        return next((line for line in event_lines if situation.search(line.text)), None)
+    for line in (*event_lines, *(c.line for c in context.lines), *context.prose):
+        if situation.search(line.text):
+            return line
+    return None
 
 
 def _logged(analysis: Any, log: re.Pattern[str]) -> bool:

@@ -405,8 +405,9 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # order-3 atomic failures (Benjamin LaHaise: fragmentation; a 2G/2G split and more min_free_kbytes; 65000 made
     # it work); none in fold 0; labelled before oomlens ran on them. The floors are what was reached when it was
     # added (2026-12-07): of 3 labelled, 2 and 2 (the e1000 paste starts with the Mem-Info tail of an earlier,
-    # cut report: its first event is a fragment with no cause). Raise as the diagnosis improves, never lower
-    "THIRTYFIRST": (3, 2, 2),
+    # cut report: its first event is a fragment with no cause); top-3 3 once that tail named no cause (the
+    # failure's fragmentation reading among its first three). Raise as the diagnosis improves, never lower
+    "THIRTYFIRST": (3, 2, 3),
     # The thirty-second wave (THIRTYSECOND_WAVE.txt): GitHub issues of applications whose maintainer, developer or
     # reporter gave the cause and the fix - OpenSearch k-NN IVF-PQ indices whose precomputed tables per segment
     # outgrew an aarch64 node (k-NN 2.13), nginx on USTC LUG's too-small reverse proxy (raised to 2 GB), a restic

@@ -121,6 +121,12 @@ STREAM_GAPS: dict[str, str] = {
     # gives the whole-paste analysis its RAM size, which the stream, reading the windows alone, lacks.
     "lore-319-stm32-nommu-alloc-pages-exact-leak": "the second report's RAM comes from the `free` output "
     "quoted above the reports' windows",
+    # The same for the person's words read since 2026-12-07 evening: that such failures recur
+    # (knowledge/checks/base.py RECURS_SAID: the mail's 'The failures occur ...' above the report ends
+    # OOM130's lone-warning step) and that the killed program was just updated (OOM201's first step,
+    # knowledge/checks/processes.py UPDATED_SAID): both are in the words above the report's window.
+    "lore-9p-fcall-order7-nofs-kvmalloc": "the person's words that the failures recur, above the report's window",
+    "gh-eosio-eos-5592": "the person's words that the killed program was just updated, above the report's window",
 }
 
 

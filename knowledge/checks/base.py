@@ -283,6 +283,61 @@ def _module_context(a: Analysis) -> dict[str, Any]:
     }
 
 
+# A person's words that say the failures keep coming ("page allocation failures occur", "it keeps
+# failing", "again and again", "floods the log"): the paste holds one report, the reporter saw
+# many - the same evidence as the failure pasted again and again (as the words that say the
+# network stopped are read, knowledge.surroundings.network_stopped). Plural "failures": one
+# "failure occurs" names the event, not its recurrence.
+RECURS_SAID = re.compile(
+    r"(?i)\bfailures (occur|keep|happen|appear|show up|repeat|recur)"
+    r"|\b(keeps?|kept) (happening|failing|coming|appearing)|\bagain and again\b"
+    r"|\bfloods? (the|my|our) (log|dmesg|console|syslog)"
+)
+
+# How many lines may lie between a report tail cut above and the next report's first line for the
+# tail to be read as that report's predecessor (the lines are adjacent in a log; one blank or a
+# quote's marker line may come between in a mail)
+TAIL_GAP = 2
+
+
+def report_tail_before(a: Analysis, event: Any) -> Any:
+    """The event of the paste right above ``event`` when it is the tail of an earlier report, cut
+    above: no trigger line and no kill line of its own (Mem-Info, zone and page-total lines), from
+    the same machine, ending at most ``TAIL_GAP`` lines above ``event``. Every kernel prints its
+    memory report after the header and the call trace (mm/page_alloc.c warn_alloc(), mm/oom_kill.c
+    dump_header(), and __alloc_pages()'s own printk then dump_stack() then show_mem() in 2.6), so
+    such a tail belongs to an earlier report, not to ``event``."""
+    events = a.dump.events
+    index = next((i for i, e in enumerate(events) if e is event), None)
+    if not index:
+        return None
+    if event.trigger is None and event.kill is None:
+        return None  # the report below must be one with its header or kill line, not another tail
+    tail = events[index - 1]
+    if tail.trigger is not None or tail.kill is not None or tail.kind is not None:
+        return None
+    if tail.host and event.host and tail.host != event.host:
+        return None
+    if not 0 < event.first_line - tail.last_line <= TAIL_GAP + 1:
+        return None
+    return tail
+
+
+def recurrence(a: Analysis) -> tuple[SourceLine, ...]:
+    """Lines that show a failure the paste holds once is not a one-off: the person's words saying
+    such failures recur (``RECURS_SAID``), or the cut tail of an earlier report right above it
+    (``report_tail_before``)."""
+    tail = report_tail_before(a, a.event)
+    return recurrence_said(a) + ((tail.lines[0],) if tail is not None and tail.lines else ())
+
+
+def recurrence_said(a: Analysis) -> tuple[SourceLine, ...]:
+    """The person's words that say such failures recur (``RECURS_SAID``)."""
+    from ..surroundings import facts
+
+    return tuple(line for line in facts(a.dump).prose if RECURS_SAID.search(line.text))[:1]
+
+
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     """A lone page allocation failure warning: nothing was killed, it did not recur, and no line
     after it says what failed with it.
@@ -290,13 +345,15 @@ def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     warn_alloc() (mm/page_alloc.c) prints it for any failed request without __GFP_NOWARN; the
     caller gets NULL and handles it (falls back to order-0 or vmalloc memory, retries, drops a
     packet that is resent), so one such warning is harmless unless errors follow - and when the
-    paste shows them (``gave_up_after``), it is not.
+    paste shows them (``gave_up_after``), it is not; nor when the paste shows it recurs although it
+    holds it once (``recurrence``: the person's words, an earlier report's tail right above).
     """
     return (
         a.event.kind == "page-allocation-failure"
         and a.event.kill is None
         and repeats < min_repeats
         and not gave_up_after(a)
+        and not recurrence(a)
     )
 
 

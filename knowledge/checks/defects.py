@@ -10,7 +10,7 @@ from grammar.facts import TaskRow
 
 from ..analysis import Analysis, ramp
 from ..clues import clues, implicated_module
-from ..kernel_fixes import _function, in_series
+from ..kernel_fixes import _function, in_series, situated
 from ..surroundings import kernel_lines, network_stopped
 from .base import (
     Evidence,
@@ -21,6 +21,8 @@ from .base import (
     _trace_has,
     _workload_context,
     check,
+    recurrence,
+    report_tail_before,
 )
 
 
@@ -37,6 +39,10 @@ def undetermined(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # every part of the report is there (event.missing, what the overview asks to paste): asking
     # for "the complete report" again would send the reader in a circle
     context["whole"] = not a.event.missing
+    # the tail of an earlier report, cut above, right before a report of the same machine: that
+    # report is read in full below, so this tail names no cause and asks for nothing of its own
+    if any(report_tail_before(a, e) is a.event for e in a.dump.events):
+        return None
     return Hit(p["confidence"], {"kind": (a.event.kind or "fragment", ())}, context)
 
 
@@ -205,7 +211,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if reasons == ["net_drop"] and len(same) > 1:
         return None  # the same single-page atomic request failing again and again: the reserve ran dry (OOM121)
     key = reasons[0]
-    if key == "net_refill" and len(same) <= 1:
+    if key == "net_refill" and len(same) <= 1 and not recurrence(a):
         key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
     confidence = p["confidence_" + key]
     if len(reasons) > 1:
@@ -542,7 +548,9 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
         return None
     found = tuple(f for f in a.kernel_fixes() if f.harmless)
-    if not found:
+    if not found or len(found) < len(a.kernel_fixes()):
+        # a record whose fix removes the failing request itself (OOM606's) fits as well: that
+        # defect is the story, and silencing the warning is not its fix
         return None
     return _defect_hit(a, p, found)
 
@@ -585,6 +593,18 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
         logged = next((line for line in a.event.lines if fix.log is not None and fix.log.search(line.text)), None)
         if logged is not None:
             evidence["message"] = (logged.text.strip(), (logged,))
+            traced, pinned = True, second_key
+            break
+        said = situated(a, fix.situation) if fix.situation is not None else None
+        if said is not None:
+            # the paste says the machine is in the situation the defect needs (a kdump kernel)
+            # quoted by its line when the report or the kernel lines around it hold it; the
+            # person's words are named, not quoted as a line of the report
+            context = a.dump.context
+            quoted = a.event.first_line <= said.number <= a.event.last_line or any(
+                c.line.number == said.number for c in (context.lines if context else ())
+            )
+            evidence["situation"] = (said.text.strip(), (said,) if quoted else ())
             traced, pinned = True, second_key
             break
     slabbed = next((f for f in found if f.slab is not None), None)

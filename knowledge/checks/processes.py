@@ -6,7 +6,7 @@ import re
 from typing import Any, cast
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
-from ..surroundings import top_processes
+from ..surroundings import facts, top_processes
 from ..workloads import recognise
 from .base import (
     Evidence,
@@ -19,6 +19,25 @@ from .base import (
     check,
 )
 from .policy import _event_uptime
+
+# A person's words that the program was just updated ("rspamd updated yesterday", "since upgrading
+# it", "after the update"): memory growth that begins with a new release is that release's own
+# regression until shown otherwise, and its fix is the program's next release or its previous one
+UPDATED_SAID = re.compile(
+    r"(?i)\b(updated|upgraded)\b|\b(since|after) (the |an |our |my )?(update|upgrade|upgrading|updating)\b"
+)
+
+
+def _updated_said(a: Analysis, *names: str | None) -> dict[str, Any] | None:
+    """The first of the person's lines that names one of ``names`` (a program the report shows)
+    as just updated (``UPDATED_SAID``): the name and the line."""
+    for line in facts(a.dump).prose:
+        if not UPDATED_SAID.search(line.text):
+            continue
+        for name in names:
+            if name and len(name) >= 3 and re.search(rf"(?i)(?<![\w.-]){re.escape(name)}(?![\w-])", line.text):
+                return {"name": name, "said": line.text.strip()[:160]}
+    return None
 
 
 @check("process_hog", needs=("tasks|kill",))
@@ -126,6 +145,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             # the child killed in its place belongs to the same program (sacrifice child): either name
             # may be the one a workload record knows
             **_workload_context(a, name, kill.comm),
+            "updated": _updated_said(a, name, kill.comm),
         }
         return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
     else:
@@ -163,6 +183,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # the kill line alone: a raised oom_score_adj it prints may have chosen the victim
     context["raised_adj"] = None if top is not None else raised_adj(a, p["raised_adj"])
     context["hog_shmem"] = _hog_shmem(a, str(evidence["hog"][0] or ""), kb, p)
+    context["updated"] = _updated_said(a, str(evidence["hog"][0] or ""), a.victim_name)
     role = None
     if a.is_memcg:
         role, confidence = "contributing", confidence * p["memcg_factor"]

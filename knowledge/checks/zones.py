@@ -8,6 +8,7 @@ from typing import Any
 
 from ..analysis import LARGE_PAGEBLOCK_KB, LOWMEM_ZONES, Analysis, ramp
 from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
+from ..kernel_fixes import _function
 from .base import (
     Evidence,
     Hit,
@@ -18,6 +19,7 @@ from .base import (
     _trace_has,
     _warning_only,
     check,
+    recurrence_said,
 )
 from .defects import _clues, _fallback_reasons, _network_stalled
 from .signs import _unmaintained_or_unknown
@@ -350,6 +352,17 @@ PACKET_BUFFER = re.compile(
 )
 
 
+# A network driver's receive-ring refill (e1000_alloc_rx_buffers, igb_alloc_rx_buffers,
+# bnx2_alloc_rx_skb, ..._rx_refill): a socket buffer it asks for holds one received frame, so a
+# buffer above a page there is a frame above a page (jumbo frames)
+RX_REFILL = re.compile(r"alloc_rx_buf|alloc_rx_skb|alloc_rx_page|rx_refill|refill_rx|rx_alloc_skb")
+
+
+def _rx_refill(a: Analysis) -> str | None:
+    """The receive-ring refill function of the event's call trace, if any (``RX_REFILL``)."""
+    return next((_function(f) for f in a.event.call_trace if RX_REFILL.search(_function(f))), None)
+
+
 def _packet_buffer(function: str | None) -> str | None:
     if function and (SKB_ALLOC_FUNCTIONS.match(function) or PACKET_BUFFER.match(function)):
         return function
@@ -423,7 +436,11 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
     }
     if function:
         evidence["caller"] = (function, a.find_lines(re.escape(function))[:1])
-    repeated = repeats >= p["min_repeats"]
+    # the person's words that say these failures keep coming count as the failure pasted again
+    said = recurrence_said(a)
+    if said:
+        evidence["recurs"] = (said[0].text.strip(), ())  # the person's words: named, not a report line
+    repeated = repeats >= p["min_repeats"] or bool(said)
     confidence = p["confidence_repeated"] if repeated else p["confidence_single"]
     # one failure is a symptom (fragmentation); the same failure again and again is the caller's defect
     return Hit(
@@ -437,6 +454,9 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
             "kernel_fixes": _kernel_fixes(a),
             "request_kb": a.page_kb << (a.order or 0),
             "packet_buffer": _packet_buffer(_net_path(a)),
+            # a receive buffer above a page from the packet path: frames larger than a page
+            # (jumbo frames), each refill an atomic request for a free block of this order
+            "jumbo": _rx_refill(a) if _packet_buffer(_net_path(a)) and (a.order or 0) >= 1 else None,
             "stalled": _stalled_context(a, evidence),
             **_module_context(a),
             **_min_free_advice(a),
