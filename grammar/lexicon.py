@@ -31,7 +31,7 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import beginning_with, first_chars, needs_one_of, refers_back, syntax_chars
+from .firstchars import beginning_with, first_chars, needs_one_of, refers_back, required, syntax_chars
 
 OTHER = "OTHER"
 
@@ -415,8 +415,9 @@ def alternation_text(terminals: list[Any]) -> str:
 
 # What the classifier takes from ``oom.lark``: the alternation's text, each line terminal's own
 # pattern and group names, every terminal's name, and for each line terminal the characters its
-# matches can begin with (``grammar.firstchars``; None: any) and the text of its own pattern as the
-# classifier matches it (``_own_text``). Derived from the grammar (and this module's code) alone,
+# matches can begin with (``grammar.firstchars``; None: any), the text of its own pattern as the
+# classifier matches it (``_own_text``) and the literals one of which each of its matches holds
+# (``_screen_literals``; None: it is tried on every line beginning with one of those characters). Derived from the grammar (and this module's code) alone,
 # so kept across processes (``grammar.derived``): a start-up that has them neither converts the
 # terminals again, parses their patterns for their first characters, nor needs the grammar loaded
 # to classify.
@@ -426,7 +427,25 @@ _LineTerminals = tuple[
     tuple[str, ...],
     tuple[frozenset[str] | None, ...],
     tuple[str, ...],
+    tuple[tuple[str, ...] | None, ...],
 ]
+
+# A terminal is tried only on the lines that hold one of its literals when it has a few long
+# ones: each test (``in``) costs a tenth of a failed match (the engine's call and set-up alone),
+# and most lines fail one terminal or more before the one they are of (a task row the table's
+# header, `tgid`; a zone's free-page line the per-cpu and hugepage terminals). A literal that is
+# short, or one of many, would be met by most lines or cost more tests than the matches it spares.
+_SCREEN_MIN_LITERAL = 3
+_SCREEN_MAX_LITERALS = 4
+
+
+def _screen_literals(regexp: str) -> tuple[str, ...] | None:
+    """The literals one of which every match of ``regexp`` holds (``grammar.firstchars.required``),
+    when they are few and long enough to screen lines by (see ``_SCREEN_MIN_LITERAL``), else None."""
+    found = required(regexp)
+    if not found or len(found) > _SCREEN_MAX_LITERALS or min(map(len, found)) < _SCREEN_MIN_LITERAL:
+        return None
+    return tuple(sorted(found))
 
 
 def _derive_line_terminals() -> _LineTerminals:
@@ -435,11 +454,12 @@ def _derive_line_terminals() -> _LineTerminals:
     fields = {t.name: (t.pattern.to_regexp(), tuple(_GROUP_NAME.findall(t.pattern.to_regexp()))) for t in terminals}
     firsts = tuple(first_chars(regexp) for regexp, _ in fields.values())
     owns = tuple(_own_text(regexp, names) for regexp, names in fields.values())
-    return alternation_text(terminals), fields, tuple(t.name for t in parser.terminals), firsts, owns
+    screens = tuple(_screen_literals(own) for own in owns)
+    return alternation_text(terminals), fields, tuple(t.name for t in parser.terminals), firsts, owns, screens
 
 
 def _valid_line_terminals(value: Any) -> bool:
-    text, fields, names, firsts, owns = value
+    text, fields, names, firsts, owns, screens = value
     return (
         isinstance(text, str)
         and isinstance(fields, dict)
@@ -451,6 +471,9 @@ def _valid_line_terminals(value: Any) -> bool:
         and isinstance(owns, tuple)
         and len(owns) == len(fields)
         and all(isinstance(v, str) for v in owns)
+        and isinstance(screens, tuple)
+        and len(screens) == len(fields)
+        and all(v is None or (isinstance(v, tuple) and all(isinstance(t, str) for t in v)) for v in screens)
     )
 
 
@@ -484,10 +507,10 @@ def _own_text(regexp: str, names: tuple[str, ...]) -> str:
 
 
 # The line terminals a line beginning with a character may be of, in the order the lexer tries
-# them: (name, its own pattern's ``match``, its group names) each; built when a line first
-# begins with the character (``_candidates``), each terminal's pattern compiled when a list first
-# holds it.
-_Candidate = tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...]]
+# them: (name, its own pattern's ``match``, its group names, the literals one of which the line
+# must hold for it to be tried or None) each; built when a line first begins with the character
+# (``_candidates``), each terminal's pattern compiled when a list first holds it.
+_Candidate = tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...], tuple[str, ...] | None]
 _CANDIDATES: dict[str, tuple[_Candidate, ...]] = {}
 _OWN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 
@@ -496,11 +519,14 @@ def _candidates(char: str) -> tuple[_Candidate, ...]:
     """The line terminals whose matches can begin with ``char`` (``grammar.firstchars``), in
     order; every terminal for a character that is not ASCII (the first characters are known for
     ASCII alone) or one whose first characters are unknown."""
-    _, fields, _, firsts, owns = _line_terminals()
+    _, fields, _, firsts, owns, screens = _line_terminals()
     terminals = (
-        (name, own, chars, groups) for (name, (_, groups)), chars, own in zip(fields.items(), firsts, owns, strict=True)
+        (name, own, chars, (groups, screen))
+        for (name, (_, groups)), chars, own, screen in zip(fields.items(), firsts, owns, screens, strict=True)
     )
-    found = _CANDIDATES[char] = beginning_with(char, terminals, _OWN)
+    found = _CANDIDATES[char] = tuple(
+        (name, match, groups, screen) for name, match, (groups, screen) in beginning_with(char, terminals, _OWN)
+    )
     return found
 
 
@@ -512,10 +538,17 @@ def classify_fields(text: str) -> Classified:
     terminal alone rather than one alternation: the engine rejects a terminal whose shortest match
     is longer than the line before trying it, reads the fields in the same match, and skips the
     terminals that cannot begin with the line's character (OOMAnalyser's example dumps: 2.7M ->
-    1.9M instructions a dump)."""
+    1.9M instructions a dump), and those whose literals the line does not hold (``_screen_literals``:
+    no match of theirs could be without one)."""
     line = text + "\n"
     first = line[0]
-    for kind, match, groups in _CANDIDATES.get(first) or _candidates(first):
+    for kind, match, groups, screen in _CANDIDATES.get(first) or _candidates(first):
+        if screen is not None:
+            for literal in screen:
+                if literal in line:
+                    break
+            else:
+                continue
         found = match(line)
         if found is None:
             continue

@@ -87,7 +87,7 @@ def test_every_line_terminal_is_matched_without_unnamed_groups() -> None:
     """No line terminal refers back to a group, so the classifier matches each without its unnamed
     groups (a trace line's 17 were each saved at every step of its repetitions)."""
     parse_text("x")
-    _, fields, _, _, owns = lexicon._line_terminals()
+    _, fields, _, _, owns, _ = lexicon._line_terminals()
     for (regexp, names), own in zip(fields.values(), owns, strict=True):
         compiled = re.compile(own)
         assert compiled.groups == len(names), regexp
