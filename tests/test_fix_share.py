@@ -317,6 +317,22 @@ failure pasted once but shown recurring (the person's words, an earlier report's
 lone harmless warning, and a jumbo-frame receive buffer that keeps failing leads with the MTU or
 vm.min_free_kbytes (thirty-first wave 2 -> 3/3), and a program the person says was just updated leads with that
 release (twenty-sixth wave 1 -> 2/4).
+The negation rule (2026-12-07 evening; has_expert_fix, negated_positions): a pattern's match no longer counts
+where a negated clause of the step holds it, so "Do not tune the system for it (min_free_kbytes, swap,
+overcommit)" or "add RAM rather than more swap" is not read as the expert's min_free_kbytes or swap. A clause
+ends at a comma, at '.', ';', ':', '!' or '?' before a space, or at a spaced dash; it is negated after a
+negation that opens it ('do not', "don't", 'never', 'not', 'no') or after 'instead of' / 'rather than', the
+catalogue's wording of advice against something ('without', 'cannot' and a descriptive 'that do not' are not:
+the catalogue says "boot without nokaslr" for an expert's fix); a parenthesis belongs to its clause, quoted
+text (commit titles) is a name, and a pattern the expert's own words match only in negated clauses ("do not
+set oom_score_adj=-1000 on processes that can grow") counts negated mentions too. Measured on main of
+2026-12-07 (5cc34fb): all cases 311/350 -> 310/350, held-out 46/66 -> 45/66 (first wave 23/33 -> 22/33,
+so FLOOR is 0.66: that hit was a negated mention only), folds 1-4 unchanged at 265/284 and every wave
+unchanged. No folds 1-4 hit rested on a negated mention: theirs ('not a kernel update', 'rather than more
+swap', 'Do not give oom_score_adj -1000', 'never set a large fixed min_free_kbytes') sit beside a plain one
+in the same step; outside the first three steps, eight steps of folds 1-4 cases matched only through
+negated mentions (min_free_kbytes in 'never set a large fixed', 'Do not tune the system for it', 'no memory
+tuning ... is needed'; crashkernel= in 'no large boot-time reservations').
 """
 
 from __future__ import annotations
@@ -328,7 +344,11 @@ from oomcases import WAVES, corpus_cases, is_held_out, load_case, wave_cases, wa
 from bot.pipeline import analyze
 
 TARGET = 0.70  # issue 13
-FLOOR = 0.69  # 23/33 reached on 2026-12-06 (first-wave cases; 21/33 before the kernel advice); never lowered
+# 23/33 reached on 2026-12-06 (first-wave cases; 21/33 before the kernel advice); never lowered for the
+# advice. 22/33 since 2026-12-07: the negation rule (has_expert_fix) found one of those 23 held-out hits
+# (counted, not named or read) held by a mention in a negated clause only - a hit the over-counting
+# matcher gave, never a fix oomlens gave; every folds 1-4 hit and every wave's count stayed as it was.
+FLOOR = 0.66
 # For each wave (tests/corpus/<NAME>_WAVE.txt, in oomcases.WAVES), how many of its cases have an expert fix
 # among the first three steps: each reached when it was measured, never lowered. A new wave gets its
 # entry when it is added (the test below asks for one per wave).
@@ -600,9 +620,114 @@ def first_steps(case: str, count: int = 3) -> list[str]:
     return []
 
 
-def has_expert_fix(steps: list[str], patterns: list[str]) -> bool:
+# The negation rule (has_expert_fix): a pattern's match does not count where a negated clause of the
+# step holds it. The negations are the catalogue's own wording of advice against something. A negation
+# that opens a clause (after an optional conjunction) negates the rest of it: "Do not raise
+# vm.min_free_kbytes", "never set a large fixed min_free_kbytes", "so do not wait for one", "a defect to
+# fix, not memory to add", "No kernel upgrade fixes this known defect yet", "no memory tuning
+# (min_free_kbytes, swap) is needed". Not "not only" (no negation), not a descriptive "that do not" or
+# "are never" inside a clause, and not "without" or "cannot": the catalogue writes "boot without
+# nokaslr", "a kernel without 0bae835b63c5", "grows without bound", "If you cannot change the kernel now,
+# check ..." - the first two are experts' own fixes, the others no advice against anything.
+_OPENING_NEGATION = re.compile(
+    r"\s*(?:(?:and|but|or|so|then)\s+)?(do not|don['\u2019]t|never|not(?!\s+only\b)|no)\b", re.I
+)
+# A contrast negates the words after it in its clause: "add RAM rather than more swap", "swap to a local
+# block device or zram instead of a swapfile on NFS".
+_CONTRAST = re.compile(r"(?<!\w)(instead of|rather than)\b", re.I)
+# The ends of a clause: a comma, a sentence's or clause's stop before a space, a dash between spaces.
+_BOUNDARY = re.compile(r",|[.;:!?](?=\s|$)|\s[-\u2013\u2014]\s")
+# Quoted text (commit titles such as 'mm,oom: don't kill global init via memory.oom.group', messages,
+# commands) is a name: its own words neither negate nor end a clause.
+_QUOTED = (
+    re.compile(r'"[^"]*"'),
+    re.compile(r"`[^`]*`"),
+    re.compile(r"(?<![\w'])'(?=\S)(?:[^']|'(?=\w))*?(?<=\S)'(?!\w)"),
+)
+
+
+def negated_positions(text: str) -> list[bool]:
+    """For each character of a step (or of the expert's words), whether a negated clause holds it.
+
+    A clause ends at a comma, at '.', ';', ':', '!' or '?' before a space, and at a dash between
+    spaces. It is negated after a negation that opens it ('do not', "don't", 'never', 'not', 'no',
+    after an optional 'and', 'but', 'or', 'so' or 'then'), or after 'instead of' / 'rather than'
+    anywhere in it, to its end; the negation's own words are not negated ("no action is needed",
+    "do not warn" may be what a pattern looks for). A parenthesis belongs to its clause: a clause
+    negated from its opening stays negated inside it, past its commas ("Do not tune the system for it
+    (min_free_kbytes, swap, overcommit)"), and a negation inside it ends with it ("mkfs.xfs -K (do not
+    discard blocks) avoids the discard path"). A contrast does not reach into a parenthesis after it,
+    which may name either side ("a resident server instead of per-request CGI (FastCGI - mod_fcgid,
+    ..., PSGI/Plack for Perl)" lists the resident servers). Quoted text is read as one word.
+    """
+    masked = text
+    for quoted in _QUOTED:
+        masked = quoted.sub(lambda m: m.group(0)[0] + "x" * (len(m.group(0)) - 2) + m.group(0)[-1], masked)
+    out = [False] * len(masked)
+    # inherited: negated by the clause a parenthesis sits in; opening, contrast: negated in this clause
+    inherited = opening = contrast = False
+    outer: list[tuple[bool, bool, bool]] = []
+    opens_at, i = 0, 0
+    while i < len(masked):
+        if i == opens_at and (negation := _OPENING_NEGATION.match(masked, i)):
+            for j in range(i, negation.end()):
+                out[j] = inherited or opening or contrast
+            i, opening = negation.end(), True
+            continue
+        if (word := _CONTRAST.match(masked, i)) is not None:
+            for j in range(i, word.end()):
+                out[j] = inherited or opening or contrast
+            i, contrast = word.end(), True
+            continue
+        out[i] = inherited or opening or contrast
+        boundary = _BOUNDARY.match(masked, i)
+        if masked[i] == "(":
+            outer.append((inherited, opening, contrast))
+            inherited, opening, contrast = inherited or opening, False, False
+            opens_at = i + 1
+        elif masked[i] == ")" and outer:
+            inherited, opening, contrast = outer.pop()
+        elif boundary:
+            for j in range(i, boundary.end()):
+                out[j] = out[i]
+            opening = contrast = False
+            i = opens_at = boundary.end()
+            continue
+        i += 1
+    return out
+
+
+def _match_negations(pattern: re.Pattern[str], text: str) -> set[bool]:
+    """Whether each start ``pattern`` matches ``text`` at lies in a negated clause (negated_positions),
+    as a set: {False} plain mentions only, {True} negated ones only. Every start is tried, so a
+    negated first mention does not hide a later plain one."""
+    flags = negated_positions(text)
+    found: set[bool] = set()
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        found.add(flags[match.start()])
+        position = match.start() + 1
+    return found
+
+
+def has_expert_fix(steps: list[str], patterns: list[str], expert: list[str] | tuple[str, ...] = ()) -> bool:
+    """One step matches every pattern outside a negated clause (negated_positions): "Do not tune the
+    system for it (min_free_kbytes, swap, overcommit)" is no step to raise vm.min_free_kbytes.
+
+    A pattern that a line of the expert's own remediation (``expert``, meta.json
+    expert_diagnosis.remediation) matches only inside negated clauses names advice against something
+    ("do not set oom_score_adj=-1000 on processes that can grow", "write the test file to the intended
+    disk filesystem instead of tmpfs"): for it, a mention in a negated clause of a step counts as well.
+    """
     compiled = [re.compile(p, re.I) for p in patterns]
-    return any(all(p.search(step) for p in compiled) for step in steps)
+    against = [any(_match_negations(p, line) == {True} for line in expert) for p in compiled]
+
+    def mentions(pattern: re.Pattern[str], negative: bool, step: str) -> bool:
+        return bool(pattern.search(step)) if negative else False in _match_negations(pattern, step)
+
+    return any(
+        all(mentions(p, negative, step) for p, negative in zip(compiled, against, strict=True)) for step in steps
+    )
 
 
 def _scored() -> list[tuple[str, bool]]:
@@ -611,13 +736,98 @@ def _scored() -> list[tuple[str, bool]]:
         meta = load_case(case)[1]
         patterns = meta.get("fix_patterns")
         if patterns:
-            out.append((case, has_expert_fix(first_steps(case), patterns)))
+            expert = meta["expert_diagnosis"]["remediation"]
+            out.append((case, has_expert_fix(first_steps(case), patterns, expert)))
     return out
 
 
 def test_matcher_needs_every_pattern_in_one_step() -> None:
     assert has_expert_fix(["Upgrade tickrs to 0.10.2"], ["tickrs", "upgrade"])
     assert not has_expert_fix(["Upgrade the kernel", "tickrs leaks"], ["tickrs", "upgrade"])
+
+
+def _paste_steps(case: str, opening: str) -> str:
+    """The step of a corpus case's output (any event, any rank) that starts with ``opening``
+    (folds 1-4 cases only: tests/oomcases.py is_held_out)."""
+    assert not is_held_out(case)
+    report = analyze(load_case(case)[0])
+    steps = [s for event in report.events for f in event.findings for s in f.remediation if s.startswith(opening)]
+    assert steps, f"{case}: no step starts with {opening!r}"
+    return steps[0]
+
+
+def _expert(case: str) -> list[str]:
+    return load_case(case)[1]["expert_diagnosis"]["remediation"]
+
+
+def test_negation_rule_on_literal_steps() -> None:
+    min_free = re.compile("min_free_kbytes", re.I)
+    assert _match_negations(min_free, "Do not raise vm.min_free_kbytes: it is already high.") == {True}
+    assert _match_negations(min_free, "It is high already, so do not raise vm.min_free_kbytes.") == {True}
+    assert _match_negations(min_free, "Raise vm.min_free_kbytes, not vm.lowmem_reserve_ratio.") == {False}
+    both = "Fix the driver, not min_free_kbytes; then raise min_free_kbytes."
+    assert _match_negations(min_free, both) == {True, False}
+    kernel = re.compile(r"kernel", re.I)
+    # "cannot", "without" and "not only" are no advice against what follows
+    assert _match_negations(kernel, "If you cannot change the kernel now, boot the last kernel") == {False}
+    assert _match_negations(re.compile("nokaslr"), "boot without nokaslr") == {False}
+    assert _match_negations(re.compile("movable"), "Bind to Normal-zone nodes, not only to movable ones") == {False}
+    # a negation the pattern itself holds does not negate it; a quoted title's own words are no negation
+    assert _match_negations(re.compile("no action", re.I), "Treat it as harmless - no action is needed") == {False}
+    title = "commit 60e2793d440a ('mm, oom: do not trigger out_of_memory from the kernel')"
+    assert _match_negations(kernel, title) == {False}
+    # the expert's own advice against something counts a negated mention
+    step = "Do not give oom_score_adj -1000 to processes that can grow."
+    assert not has_expert_fix([step], ["-1000"])
+    assert has_expert_fix([step], ["-1000"], ["do not set oom_score_adj=-1000 on processes that can grow"])
+    # ... only when a line of the expert's words names it in negated clauses alone
+    assert not has_expert_fix([step], ["-1000"], ["do not keep -1000 on a grower: put it back from -1000 to 0"])
+
+
+def test_a_negated_mention_is_no_expert_fix() -> None:
+    # fold 4: the harmless-warning steps name min_free_kbytes only as a tuning not to do
+    case = "lore-42-bz107111-virtio-order1-dma-reserve"
+    patterns = load_case(case)[1]["fix_patterns"]
+    for opening in ("Treat the warning as harmless - no action is needed", "This request comes from the network"):
+        step = _paste_steps(case, opening)
+        assert all(re.search(p, step, re.I) for p in patterns)
+        assert not has_expert_fix([step], patterns, _expert(case))
+    # fold 1: 'no large boot-time reservations (hugepages=, large crashkernel= ...)' is not the larger
+    # crashkernel= reservation the expert gave, though the same step names nr_cpus= plainly
+    case = "lore-crashkernel-256m-epyc-no-killable"
+    step = _paste_steps(case, "Make the boot smaller")
+    patterns = load_case(case)[1]["fix_patterns"]
+    assert all(re.search(p, step, re.I) for p in patterns)
+    assert _match_negations(re.compile(patterns[0], re.I), step) == {True}
+    assert not has_expert_fix([step], patterns, _expert(case))
+
+
+def test_a_negated_mention_does_not_hide_a_plain_one() -> None:
+    # fold 2: the lowmem step raises vm.min_free_kbytes modestly, then says never to set a large fixed one
+    case = "lore-lkml-2004-oom-killer-2681-nfs-xfs-slab"
+    step = _paste_steps(case, "Weaker option: Protect lowmem")
+    assert _match_negations(re.compile("min_free_kbytes"), step) == {True, False}
+    assert has_expert_fix([step], load_case(case)[1]["fix_patterns"], _expert(case))
+
+
+def test_no_real_step_discounted() -> None:
+    # fold 4: the fixing commit's quoted title holds "don't kill global init"
+    case = "lore-50rc4-memcg-oom-group-kills-init-panic"
+    step = _paste_steps(case, "Upgrade to a kernel with the fix for this known defect")
+    assert _match_negations(re.compile("global init via memory.oom.group", re.I), step) == {False}
+    assert has_expert_fix([step], load_case(case)[1]["fix_patterns"], _expert(case))
+    # fold 3: the resident servers a contrast's parenthesis lists are no rejected option
+    case = "code-kanpapa-kanpapa-com-conoha-apache2nginx"
+    step = next(s for s in first_steps(case) if "instead of per-request CGI" in s)
+    assert _match_negations(re.compile("psgi|plack", re.I), step) == {False}
+    assert _match_negations(re.compile(r"per-request CGI"), step) == {True}
+    assert has_expert_fix([step], load_case(case)[1]["fix_patterns"], _expert(case))
+    # fold 1: the expert's fix is itself advice against (do not set oom_score_adj=-1000 on a grower)
+    case = "lab-oom-score-adj-deb61-amd64"
+    step = _paste_steps(case, "Do not give oom_score_adj -1000")
+    first = step.split(";")[0]
+    assert has_expert_fix([first], load_case(case)[1]["fix_patterns"], _expert(case))
+    assert not has_expert_fix([first], load_case(case)[1]["fix_patterns"])
 
 
 def test_expert_fix_share_in_the_first_three_steps() -> None:
