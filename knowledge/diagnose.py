@@ -274,12 +274,16 @@ def bring_specific(placed: list[list[Any]], findings: Sequence[Ranked]) -> None:
 def _bring_third(placed: list[list[Any]], findings: Sequence[Ranked], wanted: Callable[[catalogue.Step], bool]) -> None:
     """Rules 2b and 2c's move, in place: the first step after the first three that ``wanted``
     picks, of a root-cause or contributing finding, becomes the third (it is placed under the
-    second step's finding, so the top finding's first two stay)."""
+    second step's finding, so the top finding's first two stay). As in rules 2 and 3, a finding's
+    only step is not moved: every finding keeps a step of its own."""
+    own = Counter(p[0] for p in placed)
     later = next(
         (
             n
             for n in range(FIRST_STEPS, len(placed))
-            if wanted(placed[n][2]) and findings[placed[n][0]].role in ("root-cause", "contributing")
+            if wanted(placed[n][2])
+            and findings[placed[n][0]].role in ("root-cause", "contributing")
+            and own[placed[n][0]] > 1
         ),
         None,
     )
