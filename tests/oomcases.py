@@ -65,6 +65,7 @@ WAVES = (
     "THIRTYEIGHTH",
     "THIRTYNINTH",
     "FORTIETH",
+    "FORTYSECOND",
 )
 
 

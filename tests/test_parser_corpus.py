@@ -100,6 +100,12 @@ PARSER_GAPS: dict[str, str] = {
     "code-discordjs-bot-fly-256m-node-cache-adr": "the kill line wrapped after 'total-vm:32862272kB,' leaves "
     "'anon-rss:152040kB, ...' on the next line, which is not read as part of it, so the victim's anonymous RSS is "
     "missing",
+    # A kernel bugzilla mail forwarded to a list restates the failure header in the bug's 'Summary:' field, wrapped
+    # over indented lines ('           Summary: X: page allocation failure: order:8,' then
+    # '                    mode:0x190dc2(...|__', ...). The field name is taken for the start of the task name.
+    "lore-511rc6-i386-radeon-ttm-pool-order8-nowarn": "bugzilla's 'Summary: X: page allocation failure: order:8,' "
+    "field is read as a failure of its own (comm 'Summary: X') before the real report, so 2 events are read where "
+    "1 is labelled",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
@@ -157,6 +163,8 @@ HELD_OUT_DIFFERING = {
     # The same for the fortieth wave: when it was added (2026-12-07) its one fold-0 case differed from its label
     # (which field is not looked at). Lower it as the parser learns it; never raise it.
     "FORTIETH": 1,
+    # The same for the forty-second wave: when it was added (2026-12-07) its one fold-0 case matched its label.
+    "FORTYSECOND": 0,
 }
 
 
