@@ -66,6 +66,7 @@ WAVES = (
     "THIRTYNINTH",
     "FORTIETH",
     "FORTYFIRST",
+    "FORTYSECOND",
 )
 
 
