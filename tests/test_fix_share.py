@@ -353,7 +353,7 @@ driver's high-order allocation - amdgpu's dc_create_state() order-5 failure on 5
 restored by the maintainer; Linus Torvalds' order-6 GFP_NOIO failure of the atlantic NIC's ring array at resume on
 6.5.6 and the atlantic maintainer's order-5 reproduction of it, a huge kmalloc'd buff_ring and a double free on the
 error path; one in fold 0, counted, never described - labelled before oomlens ran on them) reached 3/3 when it was
-added (all cases 318/357, 315/354 without it; held-out 48/68, 47/67 without it, the wave's fold-0 case counted).
+added (all cases 319/359, 316/356 without it; held-out 49/70, 48/69 without it, the wave's fold-0 case counted).
 """
 
 from __future__ import annotations
