@@ -67,6 +67,7 @@ WAVES = (
     "FORTIETH",
     "FORTYFIRST",
     "FORTYSECOND",
+    "FORTYTHIRD",
 )
 
 
