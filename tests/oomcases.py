@@ -67,7 +67,6 @@ WAVES = (
     "FORTIETH",
     "FORTYFIRST",
     "FORTYSECOND",
-    "FORTYTHIRD",
 )
 
 

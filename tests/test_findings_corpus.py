@@ -507,15 +507,6 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # 3 (the bugzilla mail's Summary field, which restates the failure header, is read as a first event of its own,
     # led by the fragmentation finding). Raise as the diagnosis improves, never lower
     "FORTYSECOND": (4, 3, 3),
-    # The forty-third wave (FORTYTHIRD_WAVE.txt): three kernel-list threads read in a public repository's copy of the
-    # lists, each with a maintainer's or developer's cause and fix for a driver's high-order allocation - amdgpu's
-    # dc_create_state() order-5 failure on 5.9 after an OOM swap storm (kvzalloc, dropped by a refactor, restored by
-    # the maintainer), Linus Torvalds' order-6 GFP_NOIO failure of the atlantic NIC's buff_ring at resume on 6.5.6 and
-    # the atlantic maintainer's order-5 reproduction of it on 6.7-rc2 (a huge kmalloc'd ring array; a double free on
-    # the error path); one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are
-    # what was reached when it was added (2026-12-07): of 3 labelled, 2 and 2. Raise as the diagnosis improves, never
-    # lower
-    "FORTYTHIRD": (3, 2, 2),
 }
 
 

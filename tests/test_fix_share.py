@@ -348,12 +348,6 @@ __GFP_NOWARN (2b1b3e544f65), veth's order-6 queue array moved to kvcalloc (1ce7d
 a Frida kernel module's order-8 kfifos moved to vmalloc; one in fold 0, counted, never described - labelled before
 oomlens ran on them) reached 4/4 when it was added (all cases 315/354, 311/350 without it; held-out 47/67, 46/66
 without it, the wave's fold-0 case counted).
-The forty-third wave (FORTYTHIRD_WAVE.txt, three kernel-list threads whose maintainer or developers gave the fix for a
-driver's high-order allocation - amdgpu's dc_create_state() order-5 failure on 5.9, kvzalloc dropped by a refactor and
-restored by the maintainer; Linus Torvalds' order-6 GFP_NOIO failure of the atlantic NIC's ring array at resume on
-6.5.6 and the atlantic maintainer's order-5 reproduction of it, a huge kmalloc'd buff_ring and a double free on the
-error path; one in fold 0, counted, never described - labelled before oomlens ran on them) reached 3/3 when it was
-added (all cases 319/359, 316/356 without it; held-out 49/70, 48/69 without it, the wave's fold-0 case counted).
 """
 
 from __future__ import annotations
@@ -641,12 +635,6 @@ WAVE_FLOORS = {
     # kernel module's kfifos moved to vmalloc - labelled the same way; one in fold 0, counted, never named) with an
     # expert fix among the first three steps: 4 of 4 when it was added (2026-12-07); never lowered.
     "FORTYSECOND": 4,
-    # cases of the forty-third wave (FORTYTHIRD_WAVE.txt, three kernel-list threads whose maintainer or developers
-    # gave the fix for a driver's high-order allocation - kvzalloc restored in amdgpu's dc_create_state(), the
-    # atlantic NIC's ring arrays (a double free on the error path; no large kmalloc at resume) in Linus Torvalds'
-    # report and in the maintainer's reproduction - labelled the same way; one in fold 0, counted, never named) with
-    # an expert fix among the first three steps: 3 of 3 when it was added (2026-12-07); never lowered.
-    "FORTYTHIRD": 3,
 }
 
 
