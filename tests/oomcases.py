@@ -66,7 +66,6 @@ WAVES = (
     "THIRTYNINTH",
     "FORTIETH",
     "FORTYFIRST",
-    "FORTYSECOND",
 )
 
 

@@ -497,16 +497,6 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 3
     # labelled, 2 and 2. Raise as the diagnosis improves, never lower
     "FORTYFIRST": (3, 2, 2),
-    # The forty-second wave (FORTYSECOND_WAVE.txt): a netdev thread, a kernel bugzilla report Andrew Morton forwarded
-    # to dri-devel, and two write-ups kept in public repositories, each with a maintainer's, developer's or author's
-    # fix - an order-8 kzalloc of mlx5's flow-counter bulk query buffer on a RHEL 7 Hyper-V VM (vzalloc, the mlx5
-    # maintainer), X's order-8 TTM pool attempt on a 32-bit 5.11-rc6 radeon machine (harmless; __GFP_NOWARN,
-    # 2b1b3e544f65), dockerd's order-6 veth queue array in a kernel developer's notes (kvcalloc, 1ce7d306ea63), a Frida
-    # kernel module's order-8 kfifos on an Android phone (vmalloc); one in fold 0 (counted, never described); labelled
-    # before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 4 labelled, 3 and
-    # 3 (the bugzilla mail's Summary field, which restates the failure header, is read as a first event of its own,
-    # led by the fragmentation finding). Raise as the diagnosis improves, never lower
-    "FORTYSECOND": (4, 3, 3),
 }
 
 

@@ -341,13 +341,6 @@ report whose Sidekiq ruby process held the memory, the 'PassengerAgent invoked o
 stored reply cut before any remedy (phusion/passenger #1433, no fix_patterns); two in fold 0, counted, never described
 - labelled before oomlens ran on them) reached 2/2 when it was added (all cases 313/352, 311/350 without it; held-out
 48/68, 46/66 without it, the wave's two fold-0 cases counted).
-The forty-second wave (FORTYSECOND_WAVE.txt, a netdev thread, a kernel bugzilla report forwarded to dri-devel and two
-write-ups kept in public repositories whose maintainer, developer or authors gave the fix - vzalloc for mlx5's order-8
-flow-counter buffer on a RHEL 7 Hyper-V VM, TTM's order-8 huge-page attempt on a 32-bit radeon machine silenced with
-__GFP_NOWARN (2b1b3e544f65), veth's order-6 queue array moved to kvcalloc (1ce7d306ea63) in a kernel developer's notes,
-a Frida kernel module's order-8 kfifos moved to vmalloc; one in fold 0, counted, never described - labelled before
-oomlens ran on them) reached 4/4 when it was added (all cases 315/354, 311/350 without it; held-out 47/67, 46/66
-without it, the wave's fold-0 case counted).
 """
 
 from __future__ import annotations
@@ -629,12 +622,6 @@ WAVE_FLOORS = {
     # reading without a remedy, has no fix_patterns) with an expert fix among the first three steps: 2 of 2 when it
     # was added (2026-12-07); never lowered.
     "FORTYFIRST": 2,
-    # cases of the forty-second wave (FORTYSECOND_WAVE.txt, a netdev thread, a forwarded kernel bugzilla report and
-    # two write-ups kept in public repositories whose maintainer, developer or authors gave the fix - vzalloc for
-    # mlx5's flow-counter buffer, TTM's huge-page warning silenced, veth's queue array moved to kvcalloc, a Frida
-    # kernel module's kfifos moved to vmalloc - labelled the same way; one in fold 0, counted, never named) with an
-    # expert fix among the first three steps: 4 of 4 when it was added (2026-12-07); never lowered.
-    "FORTYSECOND": 4,
 }
 
 

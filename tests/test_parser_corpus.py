@@ -106,12 +106,6 @@ PARSER_GAPS: dict[str, str] = {
     # opening a second report, so one report becomes two events and the first lacks the trigger and kill figures.
     "gh-phusion-passenger-1433": "four lines of one report quoted out of order (header last, timestamps "
     "630250.830457-.830790) are read as two events; the header and the 'Killed process' figures go to the second",
-    # A kernel bugzilla mail forwarded to a list restates the failure header in the bug's 'Summary:' field, wrapped
-    # over indented lines ('           Summary: X: page allocation failure: order:8,' then
-    # '                    mode:0x190dc2(...|__', ...). The field name is taken for the start of the task name.
-    "lore-511rc6-i386-radeon-ttm-pool-order8-nowarn": "bugzilla's 'Summary: X: page allocation failure: order:8,' "
-    "field is read as a failure of its own (comm 'Summary: X') before the real report, so 2 events are read where "
-    "1 is labelled",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
@@ -171,8 +165,6 @@ HELD_OUT_DIFFERING = {
     "FORTIETH": 1,
     # The same for the forty-first wave: when it was added (2026-12-07) its two fold-0 cases matched their labels.
     "FORTYFIRST": 0,
-    # The same for the forty-second wave: when it was added (2026-12-07) its one fold-0 case matched its label.
-    "FORTYSECOND": 0,
 }
 
 
