@@ -65,7 +65,6 @@ WAVES = (
     "THIRTYEIGHTH",
     "THIRTYNINTH",
     "FORTIETH",
-    "FORTYFIRST",
 )
 
 

@@ -489,14 +489,6 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # what was reached when it was added (2026-12-07): of 4 labelled, 2 and 2 (the cc1plus kill lines, with no swap
     # line in the grep-filtered paste, lead with the process hog alone). Raise as the diagnosis improves, never lower
     "FORTIETH": (4, 2, 2),
-    # The forty-first wave (FORTYFIRST_WAVE.txt): GitHub issues and a pull request whose authors or maintainers gave
-    # the cause - Keycloak's java killed at its container's memory-cgroup limit under rootless Podman (the limit raised
-    # to 3 GiB), the Go compiler killed building Teleport on a 512 MB droplet without swap (a swap file), and
-    # Passenger's author reading a report whose Sidekiq ruby process held the memory (the 'PassengerAgent invoked
-    # oom-killer' header a red herring; no remedy in the stored reply); two in fold 0 (counted, never described);
-    # labelled before oomlens ran on them. The floors are what was reached when it was added (2026-12-07): of 3
-    # labelled, 2 and 2. Raise as the diagnosis improves, never lower
-    "FORTYFIRST": (3, 2, 2),
 }
 
 

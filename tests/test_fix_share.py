@@ -333,14 +333,6 @@ swap', 'Do not give oom_score_adj -1000', 'never set a large fixed min_free_kbyt
 in the same step; outside the first three steps, eight steps of folds 1-4 cases matched only through
 negated mentions (min_free_kbytes in 'never set a large fixed', 'Do not tune the system for it', 'no memory
 tuning ... is needed'; crashkernel= in 'no large boot-time reservations').
-The forty-first wave (FORTYFIRST_WAVE.txt, 3 cases - two GitHub issues and a pull request's description - whose
-authors or maintainers gave the cause - Keycloak's java killed at its container's memory-cgroup limit under rootless
-Podman, the limit raised to 3 GiB (NVIDIA/infra-controller-rest #112), the Go compiler killed building Teleport on a
-512 MB DigitalOcean droplet without swap, a swap file (gravitational/teleport #387), and Passenger's author reading a
-report whose Sidekiq ruby process held the memory, the 'PassengerAgent invoked oom-killer' header a red herring, his
-stored reply cut before any remedy (phusion/passenger #1433, no fix_patterns); two in fold 0, counted, never described
-- labelled before oomlens ran on them) reached 2/2 when it was added (all cases 313/352, 311/350 without it; held-out
-48/68, 46/66 without it, the wave's two fold-0 cases counted).
 """
 
 from __future__ import annotations
@@ -616,12 +608,6 @@ WAVE_FLOORS = {
     # 0, counted, never named) with an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07;
     # not the 512 MB VPS, whose steps size Apache's workers rather than replace the stack); never lowered.
     "FORTIETH": 3,
-    # cases of the forty-first wave (FORTYFIRST_WAVE.txt, GitHub issues and a pull request whose authors or
-    # maintainers gave the cause and the fix - a larger container memory limit for Keycloak, a swap file on a 512 MB
-    # droplet - labelled the same way; both in fold 0, counted, never named; the wave's third case, a maintainer's
-    # reading without a remedy, has no fix_patterns) with an expert fix among the first three steps: 2 of 2 when it
-    # was added (2026-12-07); never lowered.
-    "FORTYFIRST": 2,
 }
 
 

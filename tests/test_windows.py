@@ -127,12 +127,6 @@ STREAM_GAPS: dict[str, str] = {
     # knowledge/checks/processes.py UPDATED_SAID): both are in the words above the report's window.
     "lore-9p-fcall-order7-nofs-kvmalloc": "the person's words that the failures recur, above the report's window",
     "gh-eosio-eos-5592": "the person's words that the killed program was just updated, above the report's window",
-    # An expert's reply quotes four lines of one report out of their kernel order, each between his sentences (the
-    # forty-first wave's Passenger case, also in test_parser_corpus PARSER_GAPS): the whole paste reads them as two
-    # events, the stream, with other programs' lines around the paste, as three (the kill line alone, the task row
-    # with the 'Killed process' line, the header alone).
-    "gh-phusion-passenger-1433": "four lines of one report quoted out of order between prose: two events in the "
-    "whole paste, three in the stream",
 }
 
 
