@@ -64,7 +64,6 @@ WAVES = (
     "THIRTYSEVENTH",
     "THIRTYEIGHTH",
     "THIRTYNINTH",
-    "FORTIETH",
 )
 
 

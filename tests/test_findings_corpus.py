@@ -480,15 +480,6 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # OOM609 read the 5.13+ 'vmalloc error: size N, ... failed to allocate pages' wording (tests/
     # test_thirtyninth_wave_gaps.py). Raise as the diagnosis improves, never lower
     "THIRTYNINTH": (5, 4, 5),
-    # The fortieth wave (FORTIETH_WAVE.txt): write-ups kept in public repositories (blog posts, a Zenn article, a
-    # decision record) whose authors gave the cause and the fix - a 512 MB DigitalOcean VPS whose apache2 and php-cgi
-    # processes used RAM and 1 GB of swap until mysqld was killed (a static blog and nginx), a Tomcat java killed on a
-    # 4 GB EC2 instance with MySQL beside it and no swap (a 2 GB swap file), cc1plus killed building MySQL 5.7.16 in
-    # a 500 MB Vagrant VM (a 2 GB swap file), a Discord bot's node killed on a 256 MB Fly.io machine (discord.js's
-    # caches bounded); one in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are
-    # what was reached when it was added (2026-12-07): of 4 labelled, 2 and 2 (the cc1plus kill lines, with no swap
-    # line in the grep-filtered paste, lead with the process hog alone). Raise as the diagnosis improves, never lower
-    "FORTIETH": (4, 2, 2),
 }
 
 

@@ -301,14 +301,6 @@ when it was added (all cases 303/343, 300/339 without it; held-out unchanged at 
 'vmalloc error: size 0, failed to allocate pages' line got no finding. OOM609 (a vmalloc told not to retry gave up)
 then read the 5.13+ wording of that warning as well as the older 'allocated X of Y bytes' one, which took the wave
 to 4/4 and all cases to 304/343; held-out unchanged at 45/65 (no fold-0 output changed).
-The fortieth wave (FORTIETH_WAVE.txt, 4 write-ups kept in public repositories - blog posts, a Zenn article, a decision
-record - whose authors gave the cause and the fix: a 512 MB DigitalOcean VPS whose apache2 and php-cgi processes used RAM
-and 1 GB of swap until mysqld was killed (a static blog and nginx), a Tomcat java killed on a 4 GB EC2 instance with MySQL
-beside it and no swap (a 2 GB swap file), cc1plus killed building MySQL 5.7.16 in a 500 MB Vagrant VM (a 2 GB swap file),
-a Discord bot's node killed on a 256 MB Fly.io machine (discord.js's caches bounded, a larger machine as the fallback);
-one in fold 0, counted, never described - labelled before oomlens ran on them) reached 3/4 when it was added (all cases
-303/343, 300/339 without it; held-out 46/66, 45/65 without it, the wave's fold-0 case counted): the VPS's steps size
-Apache's workers rather than replace the stack.
 Three general gaps behind folds 1-4 misses (2026-12-07 evening; tests/test_situation_records.py,
 tests/test_recurring_failures.py, tests/test_updated_program.py) took all cases from 300/339 to 303/339 (folds
 1-4 255/274 to 258/274); held-out unchanged at 45/65: a kernel_fixes record may name the machine's situation the
@@ -602,12 +594,6 @@ WAVE_FLOORS = {
     # an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07; not the sd_zbc vmalloc-error
     # line, which got no finding), 4 of 4 once OOM609 read the 5.13+ vmalloc wording; never lowered.
     "THIRTYNINTH": 4,
-    # cases of the fortieth wave (FORTIETH_WAVE.txt, write-ups kept in public repositories whose authors gave the
-    # cause and the fix - a static blog and nginx for a 512 MB VPS, a swap file on a 4 GB EC2 instance and in a
-    # 500 MB Vagrant VM, discord.js's caches bounded on a 256 MB Fly.io machine - labelled the same way; one in fold
-    # 0, counted, never named) with an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07;
-    # not the 512 MB VPS, whose steps size Apache's workers rather than replace the stack); never lowered.
-    "FORTIETH": 3,
 }
 
 

@@ -94,12 +94,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # The decision record's authors wrapped the kill line after its total-vm field and elided its tail with
-    # '...': 'Out of memory: Killed process 645 (node) total-vm:32862272kB,' then 'anon-rss:152040kB, ...' on a
-    # line of its own. The continuation is not joined to the kill line it belongs to.
-    "code-discordjs-bot-fly-256m-node-cache-adr": "the kill line wrapped after 'total-vm:32862272kB,' leaves "
-    "'anon-rss:152040kB, ...' on the next line, which is not read as part of it, so the victim's anonymous RSS is "
-    "missing",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
@@ -154,9 +148,6 @@ HELD_OUT_DIFFERING = {
     "THIRTYFIFTH": 0,
     # The same for the thirty-sixth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
     "THIRTYSIXTH": 0,
-    # The same for the fortieth wave: when it was added (2026-12-07) its one fold-0 case differed from its label
-    # (which field is not looked at). Lower it as the parser learns it; never raise it.
-    "FORTIETH": 1,
 }
 
 
