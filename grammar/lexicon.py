@@ -518,16 +518,93 @@ _OWN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 def _candidates(char: str) -> tuple[_Candidate, ...]:
     """The line terminals whose matches can begin with ``char`` (``grammar.firstchars``), in
     order; every terminal for a character that is not ASCII (the first characters are known for
-    ASCII alone) or one whose first characters are unknown."""
+    ASCII alone) or one whose first characters are unknown. A terminal split into alternatives
+    (``_line_alternatives``) is matched by those of its alternatives that can begin with ``char``."""
     _, fields, _, firsts, owns, screens = _line_terminals()
+    split = _line_alternatives()
     terminals = (
-        (name, own, chars, (groups, screen))
-        for (name, (_, groups)), chars, own, screen in zip(fields.items(), firsts, owns, screens, strict=True)
+        (name, _for_char(own, parts, char), chars, (name, groups, screen))
+        for (name, (_, groups)), chars, own, screen, parts in zip(
+            fields.items(), firsts, owns, screens, split, strict=True
+        )
     )
     found = _CANDIDATES[char] = tuple(
-        (name, match, groups, screen) for name, match, (groups, screen) in beginning_with(char, terminals, _OWN)
+        (name, match, groups, screen)
+        for _, match, (name, groups, screen) in beginning_with(
+            char, ((f"{name}\x00{text}", text, chars, kept) for name, text, chars, kept in terminals), _OWN
+        )
     )
     return found
+
+
+# A line terminal without groups whose pattern is an alternation (a trace line has sixteen
+# alternatives) is tried on a line with only those alternatives that can begin with the line's
+# first character (``grammar.firstchars``), in their order: the others cannot match there, so the
+# first alternative that matches, and where it ends, is the same as with all of them (no group is
+# captured, so nothing else is read from the match). A trace line's pattern, tried first on most
+# lines that begin with a letter or digit, failed them through all sixteen (7.6K instructions).
+_LineAlternatives = tuple[tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None, ...]
+
+
+def _split_alternatives(own: str) -> tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None:
+    """The top-level alternatives of a terminal's own pattern and each one's first characters,
+    when it has no group and more than one alternative, each a pattern alone (else None)."""
+    if regexcache.compile(own).groups != 0:
+        return None
+    parts = _alternatives(own)
+    if len(parts) < 2 or "|".join(parts) != own:
+        return None
+    try:
+        for part in parts:
+            re.compile(part)
+    except re.error:
+        return None
+    return tuple(parts), tuple(first_chars(part) for part in parts)
+
+
+def _derive_line_alternatives() -> _LineAlternatives:
+    return tuple(_split_alternatives(own) for own in _line_terminals()[4])
+
+
+def _valid_line_alternatives(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == len(_line_terminals()[4])
+        and all(
+            v is None
+            or (
+                isinstance(v, tuple)
+                and len(v) == 2
+                and len(v[0]) == len(v[1])
+                and all(isinstance(t, str) for t in v[0])
+                and all(c is None or isinstance(c, frozenset) for c in v[1])
+            )
+            for v in value
+        )
+    )
+
+
+@cache
+def _line_alternatives() -> _LineAlternatives:
+    """``_split_alternatives`` of each line terminal (in ``_line_terminals`` order), derived from
+    the grammar alone and kept across processes (``grammar.derived``)."""
+    return derived.derived(
+        "oom-line-alternatives",
+        ("oom.lark", "lexicon.py", "firstchars.py"),
+        _derive_line_alternatives,
+        _valid_line_alternatives,
+    )
+
+
+def _for_char(own: str, parts: tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None, char: str) -> str:
+    """The pattern a line beginning with ``char`` is tried with: ``own``, or the alternatives of
+    it that can begin with ``char`` (all of them for a character that is not ASCII)."""
+    if parts is None or char >= "\x80":
+        return own
+    chosen = [text for text, chars in zip(*parts, strict=True) if chars is None or char in chars]
+    if not chosen or len(chosen) == len(parts[0]):
+        return own  # (none: ``beginning_with`` leaves the terminal out by its own first characters)
+    return "|".join(chosen)
 
 
 def classify_fields(text: str) -> Classified:
