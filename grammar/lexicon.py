@@ -1030,12 +1030,66 @@ def _factored(chosen: list[str], char: str) -> str | None:
 
 def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
     parts = _prefix_texts()[2]
+    screen = None
     if parts is None or len(char) != 1 or char >= "\x80":
         pattern: re.Pattern[str] | None = _prefix_run()  # (not ASCII: all of them, the whole run at once)
     else:
         pattern = _starting(parts, char, plain, factor=True)
+        screen = _prefix_screens().get(char + ("p" if plain else "t"))
+    (_PREFIX_SCREEN_PLAIN if plain else _PREFIX_SCREEN)[char] = screen
     (_PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING)[char] = pattern
     return pattern
+
+
+# The characters one of which a line must hold for a prefix that can begin with a character to
+# match there (keyed as ``_factored_texts``): each of those prefixes reads one of them in every
+# match (``grammar.firstchars.needs_one_of``; a clock's colon, a shell prompt's `#$%`, ...), so a
+# line holding none (a call-trace frame, a stack line) is not matched at all: no prefix could be
+# found there. (Most lines that begin with a letter or a blank: each paid a failed match.)
+_PREFIX_SCREEN: dict[str, str | None] = {}
+_PREFIX_SCREEN_PLAIN: dict[str, str | None] = {}
+_SCREEN_CHARS = (":", "|", "<", "=", "@", "[", "]", "#$%", "O")
+
+
+def _needed(part: str) -> str | None:
+    for chars in _SCREEN_CHARS:
+        if needs_one_of(part, chars):
+            return chars
+    for index, first in enumerate(_SCREEN_CHARS):
+        for second in _SCREEN_CHARS[index + 1 :]:
+            if needs_one_of(part, first + second):
+                return first + second
+    return None
+
+
+def _derive_prefix_screens() -> dict[str, str]:
+    parts = _prefix_texts()[2]
+    out: dict[str, str] = {}
+    if parts is None:
+        return out
+    needed = {part: _needed(part) for part in parts}
+    for char in sorted(set().union(*_prefix_first_chars())):
+        for plain in (False, True):
+            chosen = _chosen(parts, char, plain)
+            if chosen and all(needed[part] is not None for part in chosen):
+                held = set("".join(needed[part] or "" for part in chosen))
+                # (in ``_SCREEN_CHARS``' order: a colon, which most prefixed lines hold, first)
+                out[char + ("p" if plain else "t")] = "".join(c for c in "".join(_SCREEN_CHARS) if c in held)
+    return out
+
+
+@cache
+def _prefix_screens() -> dict[str, str]:
+    """``_PREFIX_SCREEN``'s characters for each first character, derived from ``prefixes.lark``
+    and kept across processes (``grammar.derived``)."""
+    return derived.derived(
+        "prefix-screens",
+        ("prefixes.lark", "lexicon.py", "firstchars.py"),
+        _derive_prefix_screens,
+        lambda value: (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ),
+    )
 
 
 def _prefix_first_chars() -> tuple[frozenset[str], ...]:
@@ -1102,11 +1156,19 @@ def prefix_end(line: str, start: int = 0, plain: bool | None = None) -> int | No
     if plain is None:
         plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
     starting = _PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING
+    screens = _PREFIX_SCREEN_PLAIN if plain else _PREFIX_SCREEN
     while start < len(line):
         char = line[start]
         pattern = starting[char] if char in starting else _prefix_starting(char, plain)
         if pattern is None:
             break
+        screen = screens[char]
+        if screen is not None:  # (``_PREFIX_SCREEN``: the line must hold one of its characters)
+            for needed in screen:
+                if needed in line:
+                    break
+            else:
+                break
         match = pattern.match(line, start)
         if match is None:
             break

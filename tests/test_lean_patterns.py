@@ -227,3 +227,17 @@ def test_the_bracket_prefixes_fail_a_task_row_at_once() -> None:
     """The derivation proves it for the grammar's prefixes, so the guard is in place."""
     for key in ("[p", "[t"):
         assert lexicon._factored_texts()[key].startswith(f"(?!{lexicon._TASK_ROW_OPENING})")
+
+
+def test_prefix_screens_are_needed_by_every_prefix_they_screen() -> None:
+    """A line is not matched for a prefix beginning with its character when it holds none of the
+    screen's characters (``lexicon._PREFIX_SCREEN``): every prefix that can begin with it reads one."""
+    screens = lexicon._prefix_screens()
+    parts = lexicon._prefix_texts()[2]
+    assert parts is not None and screens
+    for key, screen in screens.items():
+        for part in lexicon._chosen(parts, key[0], key[1] == "p"):
+            assert needs_one_of(part, screen), (key, part)
+    # a call-trace frame's line holds none of a letter's or a blank's
+    assert lexicon.prefix_end(" dump_stack_lvl+0x48/0x60") is None
+    assert lexicon.prefix_end("Sep 23 02:04:16 host kernel: x") == len("Sep 23 02:04:16 host kernel: ")
