@@ -531,7 +531,7 @@ def _candidates(char: str) -> tuple[_Candidate, ...]:
     _, fields, _, firsts, owns, screens = _line_terminals()
     split = _line_alternatives()
     terminals = (
-        (name, _for_char(own, parts, char), chars, (name, groups, screen))
+        (name, _for_char(own, parts, char), chars, (name, groups, parts[2].get(char, screen) if parts else screen))
         for (name, (_, groups)), chars, own, screen, parts in zip(
             fields.items(), firsts, owns, screens, split, strict=True
         )
@@ -551,10 +551,13 @@ def _candidates(char: str) -> tuple[_Candidate, ...]:
 # first alternative that matches, and where it ends, is the same as with all of them (no group is
 # captured, so nothing else is read from the match). A trace line's pattern, tried first on most
 # lines that begin with a letter or digit, failed them through all sixteen (7.6K instructions).
-_LineAlternatives = tuple[tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None, ...]
+_Split = tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]]
+_LineAlternatives = tuple[
+    tuple[tuple[str, ...], tuple[frozenset[str] | None, ...], dict[str, tuple[str, ...]]] | None, ...
+]
 
 
-def _split_alternatives(own: str) -> tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None:
+def _split_alternatives(own: str) -> _Split | None:
     """The top-level alternatives of a terminal's own pattern and each one's first characters,
     when it has no group and more than one alternative, each a pattern alone (else None)."""
     if regexcache.compile(own).groups != 0:
@@ -571,7 +574,25 @@ def _split_alternatives(own: str) -> tuple[tuple[str, ...], tuple[frozenset[str]
 
 
 def _derive_line_alternatives() -> _LineAlternatives:
-    return tuple(_split_alternatives(own) for own in _line_terminals()[4])
+    out: list[Any] = []
+    for own in _line_terminals()[4]:
+        split = _split_alternatives(own)
+        if split is None:
+            out.append(None)
+            continue
+        # The literals one of which a line must hold for the alternatives a character leaves to
+        # match (``_screen_literals`` of their alternation), for each ASCII character that leaves
+        # some but not all: for a zone's `N` or a task header's `C`, a trace line's call address
+        # `+0x` (its alternatives of hex words cannot begin with those letters).
+        screens: dict[str, tuple[str, ...]] = {}
+        for code in range(128):
+            text = _for_char(own, split, chr(code))
+            if text != own:
+                screen = _screen_literals(text)
+                if screen is not None:
+                    screens[chr(code)] = screen
+        out.append((*split, screens))
+    return tuple(out)
 
 
 def _valid_line_alternatives(value: Any) -> bool:
@@ -582,8 +603,10 @@ def _valid_line_alternatives(value: Any) -> bool:
             v is None
             or (
                 isinstance(v, tuple)
-                and len(v) == 2
+                and len(v) == 3
                 and len(v[0]) == len(v[1])
+                and isinstance(v[2], dict)
+                and all(isinstance(k, str) and isinstance(t, tuple) for k, t in v[2].items())
                 and all(isinstance(t, str) for t in v[0])
                 and all(c is None or isinstance(c, frozenset) for c in v[1])
             )
@@ -604,12 +627,12 @@ def _line_alternatives() -> _LineAlternatives:
     )
 
 
-def _for_char(own: str, parts: tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]] | None, char: str) -> str:
+def _for_char(own: str, parts: Any, char: str) -> str:
     """The pattern a line beginning with ``char`` is tried with: ``own``, or the alternatives of
     it that can begin with ``char`` (all of them for a character that is not ASCII)."""
     if parts is None or char >= "\x80":
         return own
-    chosen = [text for text, chars in zip(*parts, strict=True) if chars is None or char in chars]
+    chosen = [text for text, chars in zip(parts[0], parts[1], strict=True) if chars is None or char in chars]
     if not chosen or len(chosen) == len(parts[0]):
         return own  # (none: ``beginning_with`` leaves the terminal out by its own first characters)
     return "|".join(chosen)
