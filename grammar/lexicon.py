@@ -530,17 +530,18 @@ def _candidates(char: str) -> tuple[_Candidate, ...]:
     (``_line_alternatives``) is matched by those of its alternatives that can begin with ``char``."""
     _, fields, _, firsts, owns, screens = _line_terminals()
     split = _line_alternatives()
-    terminals = (
-        (name, _for_char(own, parts, char), chars, (name, groups, parts[2].get(char, screen) if parts else screen))
-        for (name, (_, groups)), chars, own, screen, parts in zip(
-            fields.items(), firsts, owns, screens, split, strict=True
-        )
-    )
+    terminals = []
+    for (name, (_, groups)), chars, own, screen, parts in zip(
+        fields.items(), firsts, owns, screens, split, strict=True
+    ):
+        if parts is None:  # (kept under its name: most terminals)
+            terminals.append((name, own, chars, (name, groups, screen)))
+            continue
+        text = _for_char(own, parts, char)
+        key = name if text is own else f"{name}\x00{text}"  # (each choice of alternatives compiled once)
+        terminals.append((key, text, chars, (name, groups, parts[2].get(char, screen))))
     found = _CANDIDATES[char] = tuple(
-        (name, match, groups, screen)
-        for _, match, (name, groups, screen) in beginning_with(
-            char, ((f"{name}\x00{text}", text, chars, kept) for name, text, chars, kept in terminals), _OWN
-        )
+        (name, match, groups, screen) for _, match, (name, groups, screen) in beginning_with(char, terminals, _OWN)
     )
     return found
 
