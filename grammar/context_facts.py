@@ -170,7 +170,13 @@ _LEAN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 
 
 def _tries(char: str) -> tuple[tuple[str, Callable[[str], re.Match[str] | None], tuple[str, ...] | None], ...]:
-    tries = _TOKEN_TRIES[char] = beginning_with(char, _terminals()[2], _LEAN)
+    tries = beginning_with(char, _terminals()[2], _LEAN)
+    # A last try of OTHER (the catch-all) is left out: reached, it gives OTHER whether it matches
+    # or not, as ``_token`` does after the last try (a match call on each candidate line for
+    # nothing).
+    while tries and tries[-1][0] == "OTHER":
+        tries = tries[:-1]
+    _TOKEN_TRIES[char] = tries
     return tries
 
 
@@ -183,7 +189,7 @@ def _token(text: str) -> str:
     words: 1.1M instructions for a peer example dump's 17 candidate lines.)"""
     line = text + "\n"
     first = line[0]
-    for name, match, literals in _TOKEN_TRIES.get(first) or _tries(first):
+    for name, match, literals in _TOKEN_TRIES[first] if first in _TOKEN_TRIES else _tries(first):
         if literals is not None:
             for literal in literals:
                 if literal in line:

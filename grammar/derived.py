@@ -55,14 +55,34 @@ def sources_key(files: tuple[str, ...]) -> str | None:
         f"{lark_version}\x00{sys.version}\x00{sys.implementation.cache_tag}".encode(), digest_size=20
     )
     for name in files:
-        try:
-            with open(os.path.join(_DIRECTORY, name), "rb") as handle:
-                data = handle.read()
-        except OSError:
+        file_digest = _file_digest(os.path.join(_DIRECTORY, name))
+        if file_digest is None:
             return None
-        digest.update(f"\x00{name}\x00{len(data)}\x00".encode())
-        digest.update(data)
+        digest.update(f"\x00{name}\x00".encode())
+        digest.update(file_digest)
     return digest.hexdigest()
+
+
+# Each file's digest, kept while its size, modification time and inode stay the same: the derived
+# values share their files (the grammar, lexicon.py, firstchars.py), which were read and hashed
+# again for each value (3M instructions of a start-up).
+_FILE_DIGESTS: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+
+
+def _file_digest(path: str) -> bytes | None:
+    try:
+        status = os.stat(path)
+        stamp = (status.st_size, status.st_mtime_ns, status.st_ino)
+        kept = _FILE_DIGESTS.get(path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    file_digest = hashlib.blake2b(data, digest_size=20).digest() + len(data).to_bytes(8, "little")
+    _FILE_DIGESTS[path] = (stamp, file_digest)
+    return file_digest
 
 
 def derived(name: str, files: tuple[str, ...], compute: Callable[[], T], valid: Callable[[Any], bool]) -> T:

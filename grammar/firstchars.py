@@ -298,3 +298,135 @@ def syntax_chars(pattern: str) -> Iterator[tuple[int, str]]:
             continue
         yield position, char
         position += 1
+
+
+# ---- whether a pattern can match a line that begins a given way ------------------------------
+# Each pattern is read as a nondeterministic automaton over character sets (ASCII characters and
+# ``_OTHER`` for every other one), conservatively: a lookaround or an anchor is taken as always
+# holding, a possessive or atomic part as an ordinary one, and a repetition ``{m,n}`` as ``?``/``*``
+# (m = 0) or ``+``, so the automaton accepts every string the pattern can match and more. Two such
+# automata read together (every pair of states reachable on a common character) show whether a
+# match of one can begin some string whose start the other describes.
+_OTHER = "\x80"  # any character that is not ASCII
+_ANY = _ALL | {_OTHER}
+
+
+class _Automaton:
+    def __init__(self) -> None:
+        self.moves: list[list[tuple[frozenset[str] | None, int]]] = []  # None: an empty move
+
+    def state(self) -> int:
+        self.moves.append([])
+        return len(self.moves) - 1
+
+    def sequence(self, items: Iterable[tuple[Any, Any]], start: int) -> int:
+        for op, argument in items:
+            start = self.item(op.name, argument, start)
+        return start
+
+    def item(self, name: str, argument: Any, start: int) -> int:
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            end = self.state()
+            self.moves[start].append((_chars(name, argument), end))
+            return end
+        if name == "BRANCH":
+            end = self.state()
+            for branch in argument[1]:
+                self.moves[self.sequence(branch, start)].append((None, end))
+            return end
+        if name == "SUBPATTERN":
+            _, add_flags, del_flags, items = argument
+            if add_flags or del_flags:
+                raise _Unknown(name)
+            return self.sequence(items, start)
+        if name == "ATOMIC_GROUP":
+            return self.sequence(argument, start)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, items = argument
+            if high == 0:
+                return start
+            if low > 0:  # one pass, then as ``*``
+                start = self.sequence(items, start)
+            if low > 1 or high > 1 or low == 0:
+                loop = self.state()
+                self.moves[start].append((None, loop))
+                self.moves[self.sequence(items, loop)].append((None, loop))
+                return loop
+            return start
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            return start
+        raise _Unknown(name)
+
+
+def _chars(name: str, argument: Any) -> frozenset[str]:
+    if name == "LITERAL":
+        return frozenset((chr(argument) if argument < 128 else _OTHER,))
+    if name == "NOT_LITERAL":
+        return _ANY - {chr(argument)} if argument < 128 else _ANY
+    if name == "ANY":
+        return _ANY
+    chars = _in_set(argument)  # (ASCII alone; raises _Unknown for what it cannot tell)
+    if any(_beyond_ascii(op.name, value) for op, value in argument):
+        return chars | {_OTHER}
+    return chars
+
+
+def _beyond_ascii(name: str, argument: Any) -> bool:
+    """Whether an item of a character set may match a character that is not ASCII."""
+    return (
+        name in ("NEGATE", "CATEGORY")
+        or (name == "RANGE" and argument[1] >= 128)
+        or (name == "LITERAL" and argument >= 128)
+    )
+
+
+def _automaton(regexp: str) -> tuple[_Automaton, int, int]:
+    parsed = _parser.parse(regexp, 0)
+    if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+        raise _Unknown("flags")
+    automaton = _Automaton()
+    start = automaton.state()
+    return automaton, start, automaton.sequence(parsed.data, start)
+
+
+def _closure(automaton: _Automaton, state: int) -> set[int]:
+    found = {state}
+    todo = [state]
+    while todo:
+        for chars, target in automaton.moves[todo.pop()]:
+            if chars is None and target not in found:
+                found.add(target)
+                todo.append(target)
+    return found
+
+
+def can_match_opening(regexp: str, opening: str) -> bool:
+    """Whether a match of ``regexp`` at a line's start can be found on some line that begins with
+    a match of ``opening`` (followed by anything); True when the analysis cannot tell. False is a
+    proof: the automata accept a superset of the patterns' strings, and no pair of their states
+    reached together on the same characters has ``regexp``'s accepting state."""
+    try:
+        pattern, pattern_start, pattern_end = _automaton(regexp)
+        line, line_start, line_end = _automaton(opening)
+    except (_Unknown, re.error, TypeError, ValueError, IndexError, AttributeError):
+        return True
+    rest = line.state()  # after the opening: any characters
+    line.moves[line_end].append((None, rest))
+    line.moves[rest].append((_ANY, rest))
+    pairs = {(a, b) for a in _closure(pattern, pattern_start) for b in _closure(line, line_start)}
+    todo = list(pairs)
+    while todo:
+        a, b = todo.pop()
+        if a == pattern_end:
+            return True
+        for chars_a, target_a in pattern.moves[a]:
+            if chars_a is None:
+                continue
+            for chars_b, target_b in line.moves[b]:
+                if chars_b is None or not (chars_a & chars_b):
+                    continue
+                for pair in ((x, y) for x in _closure(pattern, target_a) for y in _closure(line, target_b)):
+                    if pair not in pairs:
+                        pairs.add(pair)
+                        todo.append(pair)
+    return False

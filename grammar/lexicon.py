@@ -31,7 +31,15 @@ from lark.parsers.lalr_analysis import IntParseTable, Reduce, Shift
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
 
 from . import derived, regexcache
-from .firstchars import beginning_with, first_chars, needs_one_of, refers_back, required, syntax_chars
+from .firstchars import (
+    beginning_with,
+    can_match_opening,
+    first_chars,
+    needs_one_of,
+    refers_back,
+    required,
+    syntax_chars,
+)
 
 OTHER = "OTHER"
 
@@ -518,16 +526,117 @@ _OWN: dict[str, Callable[[str], re.Match[str] | None]] = {}
 def _candidates(char: str) -> tuple[_Candidate, ...]:
     """The line terminals whose matches can begin with ``char`` (``grammar.firstchars``), in
     order; every terminal for a character that is not ASCII (the first characters are known for
-    ASCII alone) or one whose first characters are unknown."""
+    ASCII alone) or one whose first characters are unknown. A terminal split into alternatives
+    (``_line_alternatives``) is matched by those of its alternatives that can begin with ``char``."""
     _, fields, _, firsts, owns, screens = _line_terminals()
-    terminals = (
-        (name, own, chars, (groups, screen))
-        for (name, (_, groups)), chars, own, screen in zip(fields.items(), firsts, owns, screens, strict=True)
-    )
+    split = _line_alternatives()
+    terminals = []
+    for (name, (_, groups)), chars, own, screen, parts in zip(
+        fields.items(), firsts, owns, screens, split, strict=True
+    ):
+        if parts is None:  # (kept under its name: most terminals)
+            terminals.append((name, own, chars, (name, groups, screen)))
+            continue
+        text = _for_char(own, parts, char)
+        key = name if text is own else f"{name}\x00{text}"  # (each choice of alternatives compiled once)
+        terminals.append((key, text, chars, (name, groups, parts[2].get(char, screen))))
     found = _CANDIDATES[char] = tuple(
-        (name, match, groups, screen) for name, match, (groups, screen) in beginning_with(char, terminals, _OWN)
+        (name, match, groups, screen) for _, match, (name, groups, screen) in beginning_with(char, terminals, _OWN)
     )
     return found
+
+
+# A line terminal without groups whose pattern is an alternation (a trace line has sixteen
+# alternatives) is tried on a line with only those alternatives that can begin with the line's
+# first character (``grammar.firstchars``), in their order: the others cannot match there, so the
+# first alternative that matches, and where it ends, is the same as with all of them (no group is
+# captured, so nothing else is read from the match). A trace line's pattern, tried first on most
+# lines that begin with a letter or digit, failed them through all sixteen (7.6K instructions).
+_Split = tuple[tuple[str, ...], tuple[frozenset[str] | None, ...]]
+_LineAlternatives = tuple[
+    tuple[tuple[str, ...], tuple[frozenset[str] | None, ...], dict[str, tuple[str, ...]]] | None, ...
+]
+
+
+def _split_alternatives(own: str) -> _Split | None:
+    """The top-level alternatives of a terminal's own pattern and each one's first characters,
+    when it has no group and more than one alternative, each a pattern alone (else None)."""
+    if regexcache.compile(own).groups != 0:
+        return None
+    parts = _alternatives(own)
+    if len(parts) < 2 or "|".join(parts) != own:
+        return None
+    try:
+        for part in parts:
+            re.compile(part)
+    except re.error:
+        return None
+    return tuple(parts), tuple(first_chars(part) for part in parts)
+
+
+def _derive_line_alternatives() -> _LineAlternatives:
+    out: list[Any] = []
+    for own in _line_terminals()[4]:
+        split = _split_alternatives(own)
+        if split is None:
+            out.append(None)
+            continue
+        # The literals one of which a line must hold for the alternatives a character leaves to
+        # match (``_screen_literals`` of their alternation), for each ASCII character that leaves
+        # some but not all: for a zone's `N` or a task header's `C`, a trace line's call address
+        # `+0x` (its alternatives of hex words cannot begin with those letters).
+        screens: dict[str, tuple[str, ...]] = {}
+        for code in range(128):
+            text = _for_char(own, split, chr(code))
+            if text != own:
+                screen = _screen_literals(text)
+                if screen is not None:
+                    screens[chr(code)] = screen
+        out.append((*split, screens))
+    return tuple(out)
+
+
+def _valid_line_alternatives(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == len(_line_terminals()[4])
+        and all(
+            v is None
+            or (
+                isinstance(v, tuple)
+                and len(v) == 3
+                and len(v[0]) == len(v[1])
+                and isinstance(v[2], dict)
+                and all(isinstance(k, str) and isinstance(t, tuple) for k, t in v[2].items())
+                and all(isinstance(t, str) for t in v[0])
+                and all(c is None or isinstance(c, frozenset) for c in v[1])
+            )
+            for v in value
+        )
+    )
+
+
+@cache
+def _line_alternatives() -> _LineAlternatives:
+    """``_split_alternatives`` of each line terminal (in ``_line_terminals`` order), derived from
+    the grammar alone and kept across processes (``grammar.derived``)."""
+    return derived.derived(
+        "oom-line-alternatives",
+        ("oom.lark", "lexicon.py", "firstchars.py"),
+        _derive_line_alternatives,
+        _valid_line_alternatives,
+    )
+
+
+def _for_char(own: str, parts: Any, char: str) -> str:
+    """The pattern a line beginning with ``char`` is tried with: ``own``, or the alternatives of
+    it that can begin with ``char`` (all of them for a character that is not ASCII)."""
+    if parts is None or char >= "\x80":
+        return own
+    chosen = [text for text, chars in zip(parts[0], parts[1], strict=True) if chars is None or char in chars]
+    if not chosen or len(chosen) == len(parts[0]):
+        return own  # (none: ``beginning_with`` leaves the terminal out by its own first characters)
+    return "|".join(chosen)
 
 
 def classify_fields(text: str) -> Classified:
@@ -836,8 +945,21 @@ def _derive_factored() -> dict[str, str]:
             chosen = _chosen(parts, char, plain)
             factored = _factored(chosen, char) if chosen else None
             if factored is not None:
+                if char in (first_chars(_TASK_ROW_OPENING) or ()) and not can_match_opening(
+                    factored, _TASK_ROW_OPENING
+                ):
+                    factored = f"(?!{_TASK_ROW_OPENING}){factored}"
                 out[char + ("p" if plain else "t")] = factored
     return out
+
+
+# A task-dump row opens with its pid in brackets, `[  1234] ` (mm/oom_kill.c dump_task(),
+# `[%7d]`; 2.6.x `[%5d]`): more than half of a dump's lines. When no prefix that can begin with
+# a bracket can match on a line that opens so (``grammar.firstchars.can_match_opening``, a proof
+# derived from the prefixes' patterns), their alternation is tried behind a negative lookahead
+# for that opening, which changes no match and fails such a line at once: it no longer enters
+# each prefix (4.4K instructions a row).
+_TASK_ROW_OPENING = r"\[[ \t]*\d+\]"
 
 
 @cache
@@ -932,12 +1054,66 @@ def _factored(chosen: list[str], char: str) -> str | None:
 
 def _prefix_starting(char: str, plain: bool = False) -> re.Pattern[str] | None:
     parts = _prefix_texts()[2]
+    screen = None
     if parts is None or len(char) != 1 or char >= "\x80":
         pattern: re.Pattern[str] | None = _prefix_run()  # (not ASCII: all of them, the whole run at once)
     else:
         pattern = _starting(parts, char, plain, factor=True)
+        screen = _prefix_screens().get(char + ("p" if plain else "t"))
+    (_PREFIX_SCREEN_PLAIN if plain else _PREFIX_SCREEN)[char] = screen
     (_PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING)[char] = pattern
     return pattern
+
+
+# The characters one of which a line must hold for a prefix that can begin with a character to
+# match there (keyed as ``_factored_texts``): each of those prefixes reads one of them in every
+# match (``grammar.firstchars.needs_one_of``; a clock's colon, a shell prompt's `#$%`, ...), so a
+# line holding none (a call-trace frame, a stack line) is not matched at all: no prefix could be
+# found there. (Most lines that begin with a letter or a blank: each paid a failed match.)
+_PREFIX_SCREEN: dict[str, str | None] = {}
+_PREFIX_SCREEN_PLAIN: dict[str, str | None] = {}
+_SCREEN_CHARS = (":", "|", "<", "=", "@", "[", "]", "#$%", "O")
+
+
+def _needed(part: str) -> str | None:
+    for chars in _SCREEN_CHARS:
+        if needs_one_of(part, chars):
+            return chars
+    for index, first in enumerate(_SCREEN_CHARS):
+        for second in _SCREEN_CHARS[index + 1 :]:
+            if needs_one_of(part, first + second):
+                return first + second
+    return None
+
+
+def _derive_prefix_screens() -> dict[str, str]:
+    parts = _prefix_texts()[2]
+    out: dict[str, str] = {}
+    if parts is None:
+        return out
+    needed = {part: _needed(part) for part in parts}
+    for char in sorted(set().union(*_prefix_first_chars())):
+        for plain in (False, True):
+            chosen = _chosen(parts, char, plain)
+            if chosen and all(needed[part] is not None for part in chosen):
+                held = set("".join(needed[part] or "" for part in chosen))
+                # (in ``_SCREEN_CHARS``' order: a colon, which most prefixed lines hold, first)
+                out[char + ("p" if plain else "t")] = "".join(c for c in "".join(_SCREEN_CHARS) if c in held)
+    return out
+
+
+@cache
+def _prefix_screens() -> dict[str, str]:
+    """``_PREFIX_SCREEN``'s characters for each first character, derived from ``prefixes.lark``
+    and kept across processes (``grammar.derived``)."""
+    return derived.derived(
+        "prefix-screens",
+        ("prefixes.lark", "lexicon.py", "firstchars.py"),
+        _derive_prefix_screens,
+        lambda value: (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ),
+    )
 
 
 def _prefix_first_chars() -> tuple[frozenset[str], ...]:
@@ -1004,11 +1180,19 @@ def prefix_end(line: str, start: int = 0, plain: bool | None = None) -> int | No
     if plain is None:
         plain = "\t" not in line and "|" not in line  # (see _PREFIX_STARTING)
     starting = _PREFIX_STARTING_PLAIN if plain else _PREFIX_STARTING
+    screens = _PREFIX_SCREEN_PLAIN if plain else _PREFIX_SCREEN
     while start < len(line):
         char = line[start]
         pattern = starting[char] if char in starting else _prefix_starting(char, plain)
         if pattern is None:
             break
+        screen = screens[char]
+        if screen is not None:  # (``_PREFIX_SCREEN``: the line must hold one of its characters)
+            for needed in screen:
+                if needed in line:
+                    break
+            else:
+                break
         match = pattern.match(line, start)
         if match is None:
             break

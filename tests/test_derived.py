@@ -128,8 +128,17 @@ fresh = (
     lexicon._derive_prefixes(),
     lexicon._derive_factored(),
     context_facts._derive_terminals(),
+    lexicon._derive_line_alternatives(),
+    lexicon._derive_prefix_screens(),
 )
-kept = (lexicon._line_terminals(), lexicon._prefix_texts(), lexicon._factored_texts(), context_facts._terminals())
+kept = (
+    lexicon._line_terminals(),
+    lexicon._prefix_texts(),
+    lexicon._factored_texts(),
+    context_facts._terminals(),
+    lexicon._line_alternatives(),
+    lexicon._prefix_screens(),
+)
 print(kept == fresh, file=sys.stderr)
 """
 
@@ -149,8 +158,8 @@ def test_the_cli_reads_the_grammars_derived_values_back(tmp_path: Path) -> None:
     cold, cold_probe = run()
     assert cold_probe == ["True"]
     # the line terminals, the prefix texts, the prefix texts with a shared first character factored
-    # out, the context terminals
-    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 4
+    # out, the context terminals, the line terminals' alternatives, the prefixes' screens
+    assert len(list((tmp_path / "cache").glob("grammar-*.marshal"))) == 6
     warm, warm_probe = run()
     assert warm == cold and "clamd" in warm
     assert warm_probe == ["True"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from oomcases import CORPUS, corpus_cases, is_held_out
 
 from grammar import lexicon
-from grammar.firstchars import needs_one_of, refers_back
+from grammar.firstchars import can_match_opening, needs_one_of, refers_back
 from grammar.normalise import decode_bytes, normalise
 from grammar.parse import parse_text
 
@@ -184,3 +184,60 @@ def test_arch_searches_are_tried_only_where_a_literal_they_require_is() -> None:
         needed = required(pattern)
         assert needed is not None, pattern
         assert all(any(literal in text for literal in literals) for text in needed), pattern
+
+
+@pytest.mark.parametrize(
+    ("regexp", "can"),
+    [
+        (r"\[\s*+\d++\.\d+\]", False),  # a dmesg stamp needs a point before the bracket closes
+        (r"\[\s*+[TC]\d+\]", False),
+        (r"[ \t]*+\[\d+:", False),
+        (r"\[(?=[^\]:]*+:)[^\]]{0,24}?\d\d:\d\d", False),  # the lookahead is ignored: the clock decides
+        (r"\[(?:\s*+\d++\.\d++s\]|pid:)", False),
+        (r"\[[ \t]*\d+", True),  # a match inside the opening
+        (r"\[\d+\]", True),
+        (r"\[[^\]]{0,5}\]", True),
+        (r"\[\s*(\d+|\+)\]", True),
+        (r"\[ {2,}1", True),
+        (r"\[\d+\] x", True),  # after the opening, anything
+        (r"\[\d+\]\u00e9", True),  # a character that is not ASCII, after it
+        (r"(?i)\[X", True),  # a flag the analysis does not read: it cannot tell
+        (r"(a)\1", True),
+    ],
+)
+def test_can_match_opening(regexp: str, can: bool) -> None:
+    assert can_match_opening(regexp, r"\[[ \t]*\d+\]") is can
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=" \t", max_size=8),
+    st.text(alphabet="0123456789", min_size=1, max_size=8),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\n"), max_size=40),
+)
+def test_no_prefix_begins_a_task_row(blanks: str, digits: str, rest: str) -> None:
+    """The proof behind the bracket prefixes' lookahead for a task row's opening
+    (``lexicon._TASK_ROW_OPENING``): no prefix matches on a line that opens so."""
+    line = f"[{blanks}{digits}]{rest}"
+    assert lexicon.prefix_pattern().match(line) is None
+    assert lexicon.prefix_end(line) is None
+
+
+def test_the_bracket_prefixes_fail_a_task_row_at_once() -> None:
+    """The derivation proves it for the grammar's prefixes, so the guard is in place."""
+    for key in ("[p", "[t"):
+        assert lexicon._factored_texts()[key].startswith(f"(?!{lexicon._TASK_ROW_OPENING})")
+
+
+def test_prefix_screens_are_needed_by_every_prefix_they_screen() -> None:
+    """A line is not matched for a prefix beginning with its character when it holds none of the
+    screen's characters (``lexicon._PREFIX_SCREEN``): every prefix that can begin with it reads one."""
+    screens = lexicon._prefix_screens()
+    parts = lexicon._prefix_texts()[2]
+    assert parts is not None and screens
+    for key, screen in screens.items():
+        for part in lexicon._chosen(parts, key[0], key[1] == "p"):
+            assert needs_one_of(part, screen), (key, part)
+    # a call-trace frame's line holds none of a letter's or a blank's
+    assert lexicon.prefix_end(" dump_stack_lvl+0x48/0x60") is None
+    assert lexicon.prefix_end("Sep 23 02:04:16 host kernel: x") == len("Sep 23 02:04:16 host kernel: ")
