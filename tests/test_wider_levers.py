@@ -12,7 +12,7 @@ from dataclasses import replace
 from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
-from knowledge.diagnose import bring_lever
+from knowledge.diagnose import _is_lever, bring_lever
 from knowledge.workloads import load, mentions, recognise
 
 
@@ -174,3 +174,26 @@ def test_go_services_named_in_prose_and_english_words_not() -> None:
     assert mentions("our Traefik ingress and the MinIO gateway die at night") == ["Traefik", "MinIO"]
     # consul, vault, nomad and caddy are English words; Grafana and Prometheus watch the workload
     assert mentions("the consul said the vault is safe; grafana shows prometheus charts") == []
+
+
+def test_a_findings_only_step_is_not_brought_forward() -> None:
+    # order_steps' rule 2c (as 2b, through _bring_third) moves a later step under the second step's
+    # finding; like rules 2 and 3 it must leave every finding a step of its own. The same event as
+    # above: OOM204's JVM lever laid out fifth, once with OOM204's other steps after it (it is
+    # brought third) and once as OOM204's only step (it stays, and OOM204 keeps it)
+    event = analyze(_text("gh-elastic-elasticsearch-22788")).events[0]
+    ordered = event.diagnosis.ordered
+    assert ordered is not None
+    placed = [[p.owner, p.origin, p.step, p.step.text] for p in ordered.all()]
+    lever = placed.pop(2)
+    assert _is_lever(lever[2]) and event.findings[lever[1]].code == "OOM204"
+    lever[0] = lever[1]  # shown by its own finding, as before any move
+    with_others = [list(p) for p in placed[:4]] + [list(lever)] + [list(p) for p in placed[4:]]
+    bring_lever(with_others, event.findings)
+    assert with_others[2][2] is lever[2]
+    alone = [list(p) for p in placed if p[0] != lever[0]]
+    alone.insert(4, list(lever))
+    before = [list(p) for p in alone]
+    bring_lever(alone, event.findings)
+    assert alone == before
+    assert [p[0] for p in alone].count(lever[0]) == 1
