@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from oomcases import is_held_out, load_case
 
@@ -184,7 +185,7 @@ def test_a_findings_only_step_is_not_brought_forward() -> None:
     event = analyze(_text("gh-elastic-elasticsearch-22788")).events[0]
     ordered = event.diagnosis.ordered
     assert ordered is not None
-    placed = [[p.owner, p.origin, p.step, p.step.text] for p in ordered.all()]
+    placed: list[list[Any]] = [[p.owner, p.origin, p.step, p.step.text] for p in ordered.all()]
     lever = placed.pop(2)
     assert _is_lever(lever[2]) and event.findings[lever[1]].code == "OOM204"
     lever[0] = lever[1]  # shown by its own finding, as before any move
