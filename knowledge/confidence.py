@@ -9,8 +9,9 @@ Two rules keep it so:
   order, a kernel version say what is likely, not what happened. Findings that rest on what the
   kernel or a tool states outright (a memcg or cpuset constraint, SysRq, panic_on_oom, a vmalloc
   space message, a failed GFP_DMA request, OOMKilled, a costly order, oom_score_adj -1000 in the task table, an order-0
-  atomic failure, the per-mille score of a kill line, a kill score or page total no correct kernel
-  prints) keep theirs.
+  atomic failure, a kill score or page total no correct kernel prints) keep theirs. A kill line's
+  per-mille score is not among them: it measures the victim's share, which does not tell a program
+  that grew from a machine too small for its work (docs/diagnosis.md, Honest confidence).
 - ``doubt``: below ``CONFIDENT`` the reply says plainly that the cause cannot be told from the
   paste and which lines to paste next, from the event's ``missing`` parts; when the report is
   all there, the output that tells the candidate causes apart (``knowledge/confirm.yaml``).
@@ -110,8 +111,6 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # order > 3: the kernel never kills for these, the failure is about contiguity
     if check == "dma_zone" and context.get("mode") == "confined":
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
-    if check == "process_hog" and context.get("from_score"):
-        return confidence  # the kill line's score is the kernel's own measure of the victim's share
     if check == "kernel_path_clue" and context.get("shown"):
         return confidence  # a kill score or page total the kernel printed that no correct kernel can
     if (

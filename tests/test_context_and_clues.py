@@ -222,10 +222,13 @@ def test_inferred_findings_without_the_memory_report_stay_below_sixty_percent():
         assert "mem-info" in analysed.event.missing
         assert analysed.findings[0].code == "OOM201"
         assert analysed.findings[0].confidence < CONFIDENT, case_id
-    # the kill line's per-mille score is the kernel's own measure of the share: it keeps its confidence
+    # the kill line's per-mille score measures the victim's share, not whether it grew or the machine
+    # was too small for it: read from a score alone, OOM201 is an inference like the others. (Until
+    # 2026-12-07 this test held it confident; in folds 1-4 those confident answers were right 5 times
+    # in 7, both misses a VM too small for its work - the expectation was wrong, not the rule.)
     analysed = first_with_findings(corpus("gh-dotnet-coreclr-16503"))
     assert "mem-info" in analysed.event.missing
-    assert analysed.findings[0].code == "OOM201" and analysed.findings[0].confidence >= CONFIDENT
+    assert analysed.findings[0].code == "OOM201" and analysed.findings[0].confidence < CONFIDENT
 
 
 def test_nofs_clue_from_a_real_xfs_trace_and_its_finding():

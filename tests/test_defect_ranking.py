@@ -32,8 +32,11 @@ PLAIN_HEADER = "gh-stress-ng-243"
 SMALL_VICTIM = "code-theandrew168-sbs-website-bloggulus-outage-postmortem"
 MID_VICTIM = "code-aleguy02-my-blog-bug-hunt-oom"
 LARGE_VICTIM = "gh-nixos-nixpkgs-101732"
+SCORED_SMALL = "gh-diffux-diffux-128"  # ruby, 303 MiB, score 620
+SCORED_THIRD = "gh-mailcow-mailcow-dockerized-3049"  # rspamd, 527 MiB, score 310
+SCORED_LARGE = "gh-dotnet-coreclr-16503"  # corerun, score 897, no RSS printed
 CASES = (OVERFLOW, BYPASS, REFCOUNT, MEMCG_SOFT_LOCKUP, GLOBAL_KNOWN_DEFECT, KSWAPD_HEADER, PLAIN_HEADER)
-CASES += (SMALL_VICTIM, MID_VICTIM, LARGE_VICTIM)
+CASES += (SMALL_VICTIM, MID_VICTIM, LARGE_VICTIM, SCORED_SMALL, SCORED_THIRD, SCORED_LARGE)
 
 
 def _event(case: str):
@@ -126,6 +129,42 @@ def test_a_lone_kill_line_on_a_kernel_before_2_6_36_is_not_read_as_the_largest_t
 def test_a_lone_kill_line_with_a_victim_of_a_gigabyte_or_more_stays_the_victims_growth() -> None:
     ranked = [code for code, _role in _ranked(LARGE_VICTIM)]
     assert "OOM226" not in ranked and ranked[0] == "OOM201"
+
+
+def test_a_scored_kill_of_a_small_victim_that_held_most_of_memory_reads_as_a_small_machine() -> None:
+    # 'Kill process ... (ruby) score 620' and 'Killed process ... anon-rss:310612kB': a victim under
+    # 1 GB that held 62 % of RAM + swap - a machine of about 490 MB in all, too small for its build
+    event = _event(SCORED_SMALL)
+    codes = [f.code for f in event.findings]
+    assert codes[0] == "OOM226" and "OOM201" not in codes
+    top = event.findings[0]
+    assert top.category == "ram_exhausted_no_swap" and top.confidence < CONFIDENT
+    assert "489 MiB of RAM and swap" in top.explanation
+    assert any("more memory" in step.text for _code, step in event.diagnosis.steps[:3])
+    # without the score the same kill line is OOM226's too (the 1 GB bar of a lone kill line)
+    data = load_case(SCORED_SMALL)[0].decode()
+    unscored = "\n".join(line for line in data.splitlines() if " score " not in line)
+    assert [f.code for f in analyze(unscored).events[0].findings][:1] == ["OOM226"]
+
+
+def test_a_scored_kill_keeps_the_victim_first_below_half_of_memory_or_from_a_gigabyte() -> None:
+    # rspamd at 31 %: the rest of memory was elsewhere, the victim stays the first candidate
+    assert _ranked(SCORED_THIRD)[0][0] == "OOM201"
+    # the same paste at 62 % is a small machine (the score is the only figure that changed)
+    data = load_case(SCORED_THIRD)[0].decode()
+    assert " score 310 " in data
+    assert (
+        _ranked_text(data.replace(" score 310 ", " score 620 ").replace("rspamd updated yesterday", "x"))[0][0]
+        == "OOM226"
+    )
+    # a score-only kill line is never confident: a share does not tell growth from a small machine
+    top = _event(SCORED_LARGE).findings[0]
+    assert top.code == "OOM201" and top.confidence < CONFIDENT
+
+
+def _ranked_text(text: str) -> list[tuple[str, str]]:
+    event = next(e for e in analyze(text).events if e.findings)
+    return [(f.code, f.role) for f in event.findings]
 
 
 def test_the_step_to_reproduce_without_a_module_needs_a_module_or_debugger() -> None:

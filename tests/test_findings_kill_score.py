@@ -13,7 +13,9 @@ def _top(text: str) -> tuple[str | None, float]:
 
 def test_per_mille_score_names_the_hog() -> None:
     category, confidence = _top("Out of memory: Kill process 4242 (java) score 912 or sacrifice child")
-    assert category == "process_hog" and confidence > 0.7
+    # first, but below 60 %: a share does not tell a program that grew from a machine too small for it
+    # (docs/diagnosis.md, Honest confidence; until 2026-12-07 this asked for more than 0.7)
+    assert category == "process_hog" and 0.5 < confidence < 0.6
 
 
 def test_small_share_is_not_called_a_hog() -> None:

@@ -86,7 +86,9 @@ def test_kill_score_weighs_the_victim_when_ram_is_not_shown() -> None:
     assert top.code == "OOM201"
     evidence = {e.name: e.value for e in top.evidence}
     assert evidence["kill_score"] == 715 and evidence["hog_share"] == 72
-    assert top.confidence >= CONFIDENT
+    # a share alone does not tell growth from a machine too small for the work: below 60 % since
+    # 2026-12-07 (docs/diagnosis.md, Honest confidence), ahead of the other readings
+    assert top.confidence < CONFIDENT
 
 
 def test_victim_size_is_weighed_against_ram_when_it_is_shown() -> None:

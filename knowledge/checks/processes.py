@@ -106,6 +106,9 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if selected:
             lines = selected[2] + lines
         share = min(kill.score or 0, 1000) / 1000
+        updated = _updated_said(a, name, kill.comm)
+        if selected is None and updated is None and _score_of_a_small_machine(a, p):
+            return None  # OOM226's: a victim under 1 GB that held most of memory - the machine is small
         evidence.update(
             {
                 "hog": (name, lines),
@@ -145,7 +148,7 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             # the child killed in its place belongs to the same program (sacrifice child): either name
             # may be the one a workload record knows
             **_workload_context(a, name, kill.comm),
-            "updated": _updated_said(a, name, kill.comm),
+            "updated": updated,
         }
         return Hit(confidence * p["score_only_factor"], evidence, context, "contributing" if kill.memcg_kill else None)
     else:
@@ -190,6 +193,29 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def _score_of_a_small_machine(a: Analysis, p: dict[str, Any]) -> bool:
+    """A global kill line's score read back as a share (2.6.36-5.0), of a victim that held between
+    ``min_victim_kb`` and ``small_victim_kb`` (OOM226's bars) of anonymous and shmem memory, at a
+    share of ``small_share`` (half) or more, with no raised oom_score_adj: the victim held most of
+    what the OOM killer weighs, so RAM + swap was about victim / share - under 2 GB in all. As
+    OOM226 reads a victim under 1 GB without a RAM figure, that is a machine too small for what it
+    runs (in folds 1-4: a Vagrant VM's ruby build at 62 %, a 512 MB VM's cc1plus at 87 %), which the
+    share cannot tell from a program that grew: the share makes the victim the biggest task, not the
+    cause. Below half, the rest of memory was elsewhere and OOM201 keeps the victim as the first
+    candidate."""
+    kill = a.event.kill
+    if kill is None or kill.anon_rss_kb is None or kill.score is None or kill.score >= 1000:
+        return False
+    if raised_adj(a, p["raised_adj"]) is not None or machine_raised_adj(a, p["raised_adj"]) is not None:
+        return False
+    if a.version is not None and a.version < (2, 6, 36):
+        return False
+    held = _held_by_victims(a)
+    return (
+        held is not None and p["min_victim_kb"] <= held < p["small_victim_kb"] and kill.score >= p["small_share"] * 1000
+    )
 
 
 def _table_is_a_cut_tail(a: Analysis, top_kb: int) -> bool:
@@ -563,7 +589,17 @@ def _small_machine(a: Analysis, p: dict[str, Any], held: int | None, adj: int | 
         "victim": (a.victim_name, a.victim_lines),
         "victim_kb": (held, a.victim_lines),
     }
-    context = {"victim": a.victim_name, "held_kb": held, "header": a.event.trigger is not None}
+    context = {"victim": a.victim_name, "held_kb": held, "header": a.event.trigger is not None, "score": None}
+    kill = a.event.kill
+    if kill is not None and kill.score and kill.score_per_mille and kill.score < 1000 and a.selected_process is None:
+        # 2.6.36-5.0: the score is RSS + swap + page tables per mille of RAM + swap (oom_badness(),
+        # select_bad_process()); the kill line prints the RSS, so RAM + swap is about RSS / score
+        rss = (kill.anon_rss_kb or 0) + (kill.file_rss_kb or 0) + (kill.shmem_rss_kb or 0)
+        machine_kb = rss * 1000 // kill.score
+        lines = a.lines(kill.line)
+        evidence["kill_score"] = (kill.score, lines)
+        evidence["machine_kb"] = (machine_kb, lines)
+        context.update(score=kill.score, machine_kb=machine_kb)
     return Hit(p["confidence"], evidence, context)
 
 
