@@ -1,0 +1,52 @@
+"""A confident answer needs evidence that tells its cause from the others; these are pastes whose
+evidence does not, where the finding stays below CONFIDENT (the reply then says what to paste), each
+with a control case of the same finding whose evidence does tell and keeps its confidence.
+
+- OOM003: 'no killable processes' without a task table (and from a trigger not at -1000): the
+  kernel passes over init, kernel threads, reaped victims and tasks in vfork() as well as
+  oom_score_adj -1000 tasks (mm/oom_kill.c oom_badness()), so the message alone does not show
+  protection.
+
+Every case is in folds 1-4 (tests/oomcases.py)."""
+
+from __future__ import annotations
+
+from oomcases import is_held_out, load_case
+
+from bot.pipeline import analyze
+from knowledge.confidence import CONFIDENT
+from knowledge.model import Finding
+
+EVDEV = "lore-arm-evdev-open-order3-nowarn-oom-panic-kvzalloc"  # panic message, no task table, trigger at -900
+NOMAD = "gh-hashicorp-nomad-6672"  # a task table whose one task runs at -1000
+
+
+def _findings(text: bytes) -> tuple[Finding, ...]:
+    return next(e for e in analyze(text).events if e.findings).findings
+
+
+def _case(case: str) -> tuple[Finding, ...]:
+    assert not is_held_out(case)
+    return _findings(load_case(case)[0])
+
+
+def _code(findings: tuple[Finding, ...], code: str) -> Finding:
+    return next(f for f in findings if f.code == code)
+
+
+def test_no_killable_message_without_a_table_is_not_a_confident_protection() -> None:
+    findings = _case(EVDEV)
+    unkillable = _code(findings, "OOM003")
+    assert unkillable.confidence < CONFIDENT
+    assert "no task table to show why" in unkillable.explanation
+    # the paste's own evidence (the buddy lists of an order-3 request) comes first
+    assert findings[0].category == "fragmentation_high_order"
+
+
+def test_no_killable_with_the_table_or_a_trigger_at_minus_1000_stays_confident() -> None:
+    assert _code(_case(NOMAD), "OOM003").confidence >= 0.9
+    # the same evdev paste whose trigger runs at -1000 itself shows protection at work
+    text = load_case(EVDEV)[0].replace(b"oom_score_adj=-900", b"oom_score_adj=-1000")
+    assert text != load_case(EVDEV)[0]
+    assert _findings(text)[0].code == "OOM003"
+    assert _findings(text)[0].confidence >= 0.9
