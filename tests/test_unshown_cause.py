@@ -6,6 +6,10 @@ with a control case of the same finding whose evidence does tell and keeps its c
   kernel passes over init, kernel threads, reaped victims and tasks in vfork() as well as
   oom_score_adj -1000 tasks (mm/oom_kill.c oom_badness()), so the message alone does not show
   protection.
+- OOM130: a costly request that asked to be retried (__GFP_RETRY_MAYFAIL / __GFP_REPEAT) was
+  reclaimed and compacted for until that made no progress, so without buddy lists its failure does
+  not show contiguity; nor does a costly failure in a kdump capture kernel, which runs in the
+  crashkernel= reservation alone.
 
 Every case is in folds 1-4 (tests/oomcases.py)."""
 
@@ -15,10 +19,14 @@ from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from knowledge.confidence import CONFIDENT
+from knowledge.kernel_fixes import SITUATIONS, load
 from knowledge.model import Finding
 
 EVDEV = "lore-arm-evdev-open-order3-nowarn-oom-panic-kvzalloc"  # panic message, no task table, trigger at -900
 NOMAD = "gh-hashicorp-nomad-6672"  # a task table whose one task runs at -1000
+VMEMMAP = "lore-x86_64-vmemmap-hotplug-order9-nowarn"  # order 9, GFP_KERNEL|__GFP_REPEAT, no Mem-Info
+QED = "lore-418-el8-arm64-qed-kdump-iov-order6"  # order 6 in a kdump kernel (the mail says so), no Mem-Info
+NINEP = "lore-9p-fcall-order7-nofs-kvmalloc"  # order 7, GFP_NOFS, no Mem-Info: costly and not retried
 
 
 def _findings(text: bytes) -> tuple[Finding, ...]:
@@ -50,3 +58,20 @@ def test_no_killable_with_the_table_or_a_trigger_at_minus_1000_stays_confident()
     assert text != load_case(EVDEV)[0]
     assert _findings(text)[0].code == "OOM003"
     assert _findings(text)[0].confidence >= 0.9
+
+
+def test_costly_request_that_asked_to_be_retried_is_not_confident_fragmentation() -> None:
+    fragmentation = _code(_case(VMEMMAP), "OOM130")
+    assert fragmentation.confidence < CONFIDENT
+    assert "asked to be retried" in fragmentation.explanation
+    # a costly request that was not retried keeps the costly reading
+    assert _code(_case(NINEP), "OOM130").confidence >= CONFIDENT
+
+
+def test_costly_failure_in_a_kdump_kernel_is_not_confident_fragmentation() -> None:
+    fragmentation = _code(_case(QED), "OOM130")
+    assert fragmentation.confidence < CONFIDENT
+    assert "kdump capture kernel" in fragmentation.explanation
+    # the kernel_fixes record that needs a kdump kernel reads the same named situation
+    (record,) = [fix for fix in load() if fix.situation is not None]
+    assert record.situation is not None and record.situation.pattern == SITUATIONS["kdump-kernel"]
