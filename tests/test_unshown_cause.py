@@ -10,6 +10,8 @@ with a control case of the same finding whose evidence does tell and keeps its c
   reclaimed and compacted for until that made no progress, so without buddy lists its failure does
   not show contiguity; nor does a costly failure in a kdump capture kernel, which runs in the
   crashkernel= reservation alone.
+- OOM501: a mask printed with no reclaim bits from start_kernel() itself was stripped by
+  GFP_BOOT_MASK (mm/internal.h), so it does not show a caller that chose GFP_NOWAIT and copes.
 
 Every case is in folds 1-4 (tests/oomcases.py)."""
 
@@ -27,6 +29,8 @@ NOMAD = "gh-hashicorp-nomad-6672"  # a task table whose one task runs at -1000
 VMEMMAP = "lore-x86_64-vmemmap-hotplug-order9-nowarn"  # order 9, GFP_KERNEL|__GFP_REPEAT, no Mem-Info
 QED = "lore-418-el8-arm64-qed-kdump-iov-order6"  # order 6 in a kdump kernel (the mail says so), no Mem-Info
 NINEP = "lore-9p-fcall-order7-nofs-kvmalloc"  # order 7, GFP_NOFS, no Mem-Info: costly and not retried
+PARISC = "lore-63rc4-parisc-fixmap-pte-order0-boot"  # order 0, mode __GFP_ZERO, from start_kernel()
+IDLE = "lore-413-fc27-dma-debug-radix-nowait-order0"  # GFP_NOWAIT in an interrupt over the idle loop
 
 
 def _findings(text: bytes) -> tuple[Finding, ...]:
@@ -75,3 +79,12 @@ def test_costly_failure_in_a_kdump_kernel_is_not_confident_fragmentation() -> No
     # the kernel_fixes record that needs a kdump kernel reads the same named situation
     (record,) = [fix for fix in load() if fix.situation is not None]
     assert record.situation is not None and record.situation.pattern == SITUATIONS["kdump-kernel"]
+
+
+def test_boot_masked_request_is_not_a_nowait_caller_that_copes() -> None:
+    findings = _case(PARISC)
+    assert all(f.code != "OOM501" for f in findings)
+    assert findings[0].confidence < CONFIDENT
+    # a GFP_NOWAIT request made in an interrupt over the boot CPU's idle loop (start_kernel ->
+    # rest_init -> cpu_startup_entry) is the caller's own choice
+    assert _code(_case(IDLE), "OOM501").confidence >= CONFIDENT
