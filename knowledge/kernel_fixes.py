@@ -108,6 +108,25 @@ def _series(text: str) -> tuple[int, ...]:
     return tuple(parts if parts[0] == 2 else parts[:2])
 
 
+# Situations a record (or a check) may name instead of writing its own regex, each said once here.
+# A kdump capture kernel: 'elfcorehdr=' on its command line (kexec passes it to the capture kernel,
+# Documentation/admin-guide/kdump/kdump.rst v5.16), or the person's words; 'Kdump: loaded' in a task
+# header is the first kernel with a capture kernel loaded, not the capture kernel itself
+SITUATIONS = {
+    "kdump-kernel": r"(?i)elfcorehdr=|\bkdump[ -](kernel|capture|boot)|\b(crash|capture|dump-capture|kdump) kernel\b",
+}
+
+
+def situation_pattern(name: str) -> re.Pattern[str]:
+    """The regex of a named situation (SITUATIONS)."""
+    return regexcache.compile(SITUATIONS[name])
+
+
+def _situation(value: str) -> re.Pattern[str]:
+    """A record's ``situation``: the name of one of SITUATIONS, or a regex of its own."""
+    return situation_pattern(value) if value in SITUATIONS else regexcache.compile(value)
+
+
 @lru_cache(maxsize=1)
 def load() -> tuple[KernelFix, ...]:
     out = []
@@ -148,7 +167,7 @@ def load() -> tuple[KernelFix, ...]:
                 slab_share=float(r.get("slab_share", 0.5)),
                 out_of_tree=bool(r.get("out_of_tree")),
                 watchdog=tuple(r.get("watchdog") or ()),
-                situation=regexcache.compile(r["situation"]) if r.get("situation") else None,
+                situation=_situation(r["situation"]) if r.get("situation") else None,
             )
         )
     return tuple(out)

@@ -390,6 +390,25 @@ def _flag(a: Analysis, *names: str) -> bool:
     return any(n in flags for n in names)
 
 
+def _boot_masked(a: Analysis) -> bool:
+    """Was the request made while the kernel still strips reclaim from every request: until the
+    scheduler is up, __alloc_pages() ands the caller's mask with gfp_allowed_mask = GFP_BOOT_MASK
+    (mm/internal.h: __GFP_BITS_MASK without __GFP_RECLAIM, __GFP_IO, __GFP_FS; since 2.6.31), lifted
+    late in start_kernel() (2.6.31-3.x) or in kernel_init_freeable() (init/main.c, v4.x-v6.x), and
+    the failure warning prints the stripped mask. A request from start_kernel() itself therefore
+    shows no reclaim bits whatever its caller asked for (parisc's set_fixmap() asks
+    GFP_KERNEL|__GFP_ZERO for a page table and prints __GFP_ZERO). Not when the trace passes through
+    rest_init() (noinline, init/main.c): start_kernel() ends there, and the boot CPU's idle loop
+    under it (cpu_startup_entry(), do_idle()) serves interrupts for the machine's whole life."""
+    return _trace_has(a, "start_kernel") is not None and _trace_has(a, *IDLE_LOOP) is None
+
+
+# start_kernel()'s last call, rest_init(), and the idle loop of the boot CPU beneath it
+# (init/main.c; kernel/sched/idle.c cpu_startup_entry() and do_idle() since 4.9, cpu_idle() and
+# cpu_idle_loop() before)
+IDLE_LOOP = ("rest_init", "arch_call_rest_init", "cpu_startup_entry", "do_idle", "cpu_idle", "cpu_idle_loop")
+
+
 def _trace_has(a: Analysis, *names: str) -> str | None:
     for function in a.event.call_trace:
         bare = function.lstrip(".")  # ppc64 ELFv1 entry symbols: '.mm_init' (kernel_fixes._function)

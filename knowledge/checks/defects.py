@@ -15,6 +15,7 @@ from ..surroundings import kernel_lines, network_stopped
 from .base import (
     Evidence,
     Hit,
+    _boot_masked,
     _fix_dict,
     _flag,
     _module_context,
@@ -120,6 +121,8 @@ def _fallback_reasons(a: Analysis, evidence: Evidence | None = None) -> list[str
         getattr(gfp, "may_reclaim", None) is False
         and not getattr(gfp, "may_use_reserves", None)
         and not _flag(a, "__GFP_HIGH", "__GFP_ATOMIC", "GFP_ATOMIC")
+        # at boot the printed mask lost its reclaim bits to GFP_BOOT_MASK: not the caller's choice
+        and not _boot_masked(a)
     ):
         reasons.append("nowait")
     if "vmalloc_fallback" in clue and order >= 1:

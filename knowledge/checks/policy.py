@@ -216,7 +216,22 @@ def no_killable(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if largest is not None:
         evidence["largest_task"] = (largest.name, a.lines(*(r.line for r in largest.rows)))
         evidence["largest_task_kb"] = (largest.badness_kb, a.lines(*(r.line for r in largest.rows)))
-    return Hit(p["confidence"], evidence, {"has_largest": largest is not None, "series": False})
+    shown = _protection_shown(a)
+    confidence = p["confidence"] if shown else p["confidence_unshown"]
+    return Hit(confidence, evidence, {"has_largest": largest is not None, "series": False, "shown": shown})
+
+
+def _protection_shown(a: Analysis) -> bool:
+    """Does the paste show tasks excluded by oom_score_adj: a task table (whose rows the check has
+    counted), or a trigger that runs at -1000 itself (oom_adj -17 before 2.6.36)? The kernel's
+    message alone does not say why nothing was eligible: oom_badness() (mm/oom_kill.c, v4.14-v5.0)
+    skips init and kernel threads (oom_unkillable_task()), tasks without an mm, tasks at
+    OOM_SCORE_ADJ_MIN, victims already reaped (MMF_OOM_SKIP) and tasks in vfork(); select_bad_process()
+    then finds none after the few killable tasks were killed, whatever their oom_score_adj."""
+    if a.tasks or a.event.task_table_line is not None:
+        return True
+    trigger = a.event.trigger
+    return trigger is not None and (trigger.oom_score_adj == -1000 or trigger.oom_adj == -17)
 
 
 def _event_uptime(a: Analysis) -> float | None:

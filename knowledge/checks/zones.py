@@ -8,11 +8,12 @@ from typing import Any
 
 from ..analysis import LARGE_PAGEBLOCK_KB, LOWMEM_ZONES, Analysis, ramp
 from ..clues import NET_FUNCTIONS, SKB_ALLOC_FUNCTIONS, _base, alloc_wrapper, clues
-from ..kernel_fixes import _function
+from ..kernel_fixes import _function, situated, situation_pattern
 from .base import (
     Evidence,
     Hit,
     _fix_dict,
+    _flag,
     _kernel_fixes,
     _module_context,
     _routine_request,
@@ -307,7 +308,23 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
         )
     else:
         context["mode"] = "order_only"
-        confidence = p["confidence_costly"] if costly else p["confidence_order_only"]
+        # A costly request is given up after one round of reclaim and compaction, so its failure is
+        # about contiguity - unless it asked to be retried: __GFP_RETRY_MAYFAIL (__GFP_REPEAT before
+        # 4.13, the same bit) keeps reclaiming and compacting while that makes progress
+        # (mm/page_alloc.c __alloc_pages_slowpath(): v4.4 'pages_reclaimed < (1 << order)', v4.7+
+        # should_reclaim_retry()/should_compact_retry()), and such a request "may fail, but only
+        # when there is genuinely little unused memory" and "the caller must handle failure"
+        # (include/linux/gfp.h v4.13-v6.0, gfp_types.h v6.1+): without the buddy lists a shortage,
+        # a fragmented zone and a caller that copes cannot be told apart, as for orders 1-3
+        retried = _flag(a, "__GFP_RETRY_MAYFAIL", "__GFP_REPEAT")
+        context["retried"] = retried
+        # A kdump capture kernel runs in the crashkernel= reservation alone (a few hundred MB,
+        # Documentation/admin-guide/kdump/kdump.rst), which the drivers it probes, sized for the
+        # production machine, can use up: there a shortage is as likely as a fragmented zone, and
+        # the order alone does not tell them apart
+        capture = costly and not retried and situated(a, situation_pattern("kdump-kernel")) is not None
+        context["capture_kernel"] = capture
+        confidence = p["confidence_costly"] if costly and not retried and not capture else p["confidence_order_only"]
         # Orders 1-3 invoke the OOM killer only after reclaim and compaction found nothing
         # (OOM204's reading, mm/page_alloc.c __alloc_pages_may_oom()); when the request is one every
         # fork or fault makes, not a driver's buffer, memory running out is the likelier reading
