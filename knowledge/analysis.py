@@ -752,6 +752,23 @@ class Analysis:
         return self.version[:2] >= (major, minor)
 
     @cached_property
+    def printed_series(self) -> tuple[tuple[int, ...], tuple[int, ...] | None] | None:
+        """For a paste that names no kernel release: the series whose own symbolic print of the
+        request's mask is the one the paste shows (``knowledge.gfp.decoder.printed_series``:
+        ``(first, before)``), which dates the kernel as the release would; None when the release is
+        known, no symbolic print is shown or no upstream series alone prints it so."""
+        if self.version is not None:
+            return None
+        gfp = self.gfp
+        printed = getattr(gfp, "printed_symbolic", None)
+        mask = getattr(gfp, "mask", None)
+        if not printed or mask is None:
+            return None
+        from .gfp.decoder import printed_series
+
+        return printed_series(mask, printed, self.arch)
+
+    @cached_property
     def is_32bit(self) -> bool | None:
         arch = (self.arch or "").lower()
         if arch:

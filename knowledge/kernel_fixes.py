@@ -93,6 +93,27 @@ def in_series(version: tuple[int, ...], window: tuple[tuple[int, ...], tuple[int
     return first <= version[: len(first)] and version[: len(last)] <= last
 
 
+def printed_within(
+    printed: tuple[tuple[int, ...], tuple[int, ...] | None] | None,
+    window: tuple[tuple[int, ...], tuple[int, ...]],
+) -> bool | None:
+    """Whether the series a paste's symbolic mask print dates the kernel to (``Analysis.
+    printed_series``: ``(first, before)``) lie inside ``window`` (True), outside it (False), or
+    partly in it or undated (None). ``before`` is exclusive, so a print that fits up to 4.14 only
+    counts as inside a window ending 4.14 when ``before`` is at most 4.14 itself (conservative)."""
+    if printed is None:
+        return None
+    first, before = printed
+    low, high = window
+    if before is not None and before <= low[: len(before)]:
+        return False
+    if first[: len(high)] > high:
+        return False
+    if before is not None and low <= first[: len(low)] and before[: len(high)] <= high:
+        return True
+    return None
+
+
 def stable_fixed(version: tuple[int, ...], stable: tuple[tuple[tuple[int, int], int], ...]) -> bool:
     """Whether the kernel.org release ``version`` is at or after the first release of its stable
     series that carries the fix (``stable``: (major, minor) -> point release). An x.y.0 release (or
@@ -252,7 +273,10 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
             continue
         if fix.kernels is not None:
             if analysis.version is None:
-                if not unversioned:
+                dated = printed_within(getattr(analysis, "printed_series", None), fix.kernels)
+                if dated is False:
+                    continue  # the kernel's own print of the mask dates it outside the series
+                if not dated and not unversioned:
                     continue
             elif not in_series(tuple(analysis.version), fix.kernels):
                 continue

@@ -22,6 +22,7 @@ from .base import (
     _trace_has,
     _workload_context,
     check,
+    gave_up_after,
     recurrence,
     report_tail_before,
 )
@@ -555,7 +556,23 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # a record whose fix removes the failing request itself (OOM606's) fits as well: that
         # defect is the story, and silencing the warning is not its fix
         return None
-    return _defect_hit(a, p, found)
+    if gave_up_after(a):
+        return None  # the caller said it failed right after the warning: its fallback did not save it
+    hit = _defect_hit(a, p, found)
+    kills = [e for e in a.dump.events if e.kill is not None]
+    if kills:
+        # something in the same paste did run out of memory: a fallback that copes with one
+        # failed attempt is no answer when the same request keeps failing up to a kill
+        mask = a.event.trigger.gfp_mask if a.event.trigger else None
+        same = [
+            e
+            for e in a.dump.events
+            if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.gfp_mask == mask
+        ]
+        if len(same) > 1 or recurrence(a):
+            return None
+        hit = Hit(hit.confidence * p["kill_in_paste_factor"], hit.evidence, hit.context, hit.role)
+    return hit
 
 
 def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:

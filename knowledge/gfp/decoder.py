@@ -513,6 +513,29 @@ def _all_readings(mask: int, printed: str | None, arch: str | None) -> list[tupl
     return ordered
 
 
+@lru_cache(maxsize=256)
+def printed_series(mask: int, printed: str, arch: str | None) -> tuple[tuple[int, ...], tuple[int, ...] | None] | None:
+    """The kernel series whose own symbolic print of ``mask`` is ``printed`` (warn_alloc() and the
+    OOM report print `mode:0x...(GFP_...)` since 4.6, each release with the flag names and bit
+    values of its gfp.h): ``(first, before)``, the first series of the earliest upstream tree that
+    prints it so and the series before which the newest such tree ends (None: up to the newest
+    tree examined). A paste that names no release is dated by it the way ``decode`` words it ("the
+    printed text fits 4.6 to before 4.10"). None when no upstream tree prints it so, or when a
+    distribution tree (RHEL, whose 3.10/4.18/5.14 kernels print later flags) prints it so too: its
+    release number would not be bounded by the upstream series."""
+    tables: list[GfpTable] = []
+    for reading, group in _all_readings(mask, printed, arch):
+        if reading.text == printed:
+            tables.extend(group)
+    if not tables or any(table.distro is not None for table in tables):
+        return None
+    first = min(tables, key=lambda table: table.version)
+    last = max(tables, key=lambda table: table.version)
+    upper = re.search(r"< ([0-9.]+)", last.applies_to)
+    before = tuple(int(part) for part in upper.group(1).split(".")) if upper else None
+    return first.version, before
+
+
 @dataclass
 class _Pick:
     """The reading a decoding settles on, with what else fits and what would settle it."""
