@@ -243,14 +243,30 @@ MODULE_WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _trace_match(
-    analysis: Any, bases: list[str], pattern: re.Pattern[str]
+    analysis: Any, bases: list[str], pattern: re.Pattern[str], reliable: bool = False
 ) -> tuple[str, tuple[SourceLine, ...]] | None:
     """The first call-trace function (``bases``: the trace's function names without offsets)
-    that ``pattern`` matches, with the line that shows it."""
+    that ``pattern`` matches, with the line that shows it; with ``reliable``, not one the trace
+    prints only as a stale frame (``stale_frame``)."""
     for base in bases:
         if pattern.match(base):
-            return base, analysis.find_lines(re.escape(base))[:1]
+            lines = analysis.find_lines(re.escape(base))
+            if reliable and stale_frame(base, lines):
+                continue
+            return base, lines[:1]
     return None
+
+
+def stale_frame(function: str, lines: tuple[SourceLine, ...]) -> bool:
+    """Whether every trace line that names ``function`` prints it after '? ': a word on the stack
+    that looks like a return address but that the unwinder could not place in the call chain
+    (arch/x86/kernel/dumpstack.c printk_stack_address(), reliable = 0: '? ' before the symbol,
+    v4.x-v6.x) - a leftover of an earlier call (a kvmalloc_node() that returned before the failing
+    request was made), not a caller of the failed allocation."""
+    stale = re.compile(r"\?\s+" + re.escape(function) + r"\b")
+    named = re.compile(r"\b" + re.escape(function) + r"\+0x")
+    framed = [line for line in lines if named.search(line.text)]
+    return bool(framed) and all(stale.search(line.text) for line in framed)
 
 
 def _module_clue(
@@ -334,10 +350,12 @@ def clues(analysis: Any) -> dict[str, Clue]:
         fs = _trace_match(analysis, bases, FS_FUNCTIONS)
         if fs is not None:
             out["nofs_noio"] = Clue("nofs_noio", fs[0], trigger_lines + fs[1])
-    fallback = _trace_match(analysis, bases, VMALLOC_FALLBACK)
+    # a caller that copes with the failure must be a caller of it: a stale frame is not (OOM501
+    # would call a failure harmless for a kvmalloc_node() that had already returned)
+    fallback = _trace_match(analysis, bases, VMALLOC_FALLBACK, reliable=True)
     if fallback is not None:
         out["vmalloc_fallback"] = Clue("vmalloc_fallback", fallback[0], fallback[1])
-    smaller = _trace_match(analysis, bases, ORDER_FALLBACK)
+    smaller = _trace_match(analysis, bases, ORDER_FALLBACK, reliable=True)
     if smaller is not None:
         out["order_fallback"] = Clue("order_fallback", smaller[0], smaller[1])
     tainted = header.tainted if header else None

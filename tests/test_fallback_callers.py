@@ -119,3 +119,25 @@ def test_printed_within() -> None:
     assert printed_within(None, window) is None
     # 2.x bounds compare at their own depth
     assert printed_within(((4, 6), (4, 10)), ((2, 6, 31), (4, 14))) is True
+
+
+CONCOURSE = "gh-concourse-concourse-3127"  # xt_alloc_table_info printed stale and reliable
+
+
+def _clues(text: str, event: int = 0) -> dict[str, str]:
+    from grammar.parse import parse_text
+    from knowledge.clues import clues
+    from knowledge.diagnose import evaluate
+
+    dump = parse_text(text)
+    return {name: clue.detail for name, clue in clues(evaluate(dump.events[event], dump).analysis).items()}
+
+
+def test_a_stale_frame_is_no_caller_with_a_fallback() -> None:
+    # the radeon trace prints '? kvmalloc_node+0x43/0x6b' between the allocator and ttm_pool_alloc:
+    # a leftover on the stack (kvmalloc_node() asks kmalloc with __GFP_NOWARN above a page since it
+    # was added in 4.12, so it cannot have printed an order-8 warning), not the caller
+    assert "vmalloc_fallback" not in _clues(_text(RADEON), event=1)
+    # a frame printed both stale and reliably is the caller (xt_alloc_table_info's vmalloc)
+    assert not is_held_out(CONCOURSE)
+    assert _clues(_text(CONCOURSE)).get("vmalloc_fallback") == "xt_alloc_table_info"
