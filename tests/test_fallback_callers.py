@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from oomcases import CORPUS, first_steps, is_held_out, kernel_fix_ids
+from oomcases import CORPUS, REPO, first_steps, is_held_out, kernel_fix_ids
 
 from bot.pipeline import analyze
 from knowledge.kernel_fixes import printed_within
@@ -28,7 +28,7 @@ TTM_ID = "ttm-pool-high-order-attempt-warns-5.11"
 
 def _text(case: str) -> str:
     """A case's input: the corpus, else the held-back wave in tests/pending (not yet moved)."""
-    for root in (CORPUS, Path(CORPUS).parent / "pending"):
+    for root in (CORPUS, REPO / "tests" / "pending"):
         path = Path(root) / case / "input.log"
         if path.is_file():
             return path.read_bytes().decode()
