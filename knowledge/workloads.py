@@ -83,6 +83,21 @@ def load() -> tuple[Workload, ...]:
     return tuple(out)
 
 
+# Language runtimes and shells: their process runs another program's code, so a leak in it is
+# the application's and "update java" (or python3, node, bash) would name the wrong thing to update.
+_RUNTIME = re.compile(
+    r"^(java|node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*|bundle|dotnet|mono|php[0-9.]*|perl[0-9.]*"
+    r"|beam\.smp|deno|bun|bash|sh|dash|zsh)$"
+)
+
+
+def program_to_update(name: str | None) -> str:
+    """What a step tells to update to the release that fixes a leak of the process ``name``: the
+    program itself (ganesha.nfsd, dcgm-exporter), or "the application" when ``name`` is a language
+    runtime or shell that runs it (java, python3, node), or is unknown."""
+    return name if name and not _RUNTIME.match(name) else "the application"
+
+
 def runs_as(name: str, named: Iterable[Workload]) -> Workload | None:
     """The first of the ``named`` records (those the paste's other lines or words name) whose
     ``runs_as`` pattern matches the process name ``name``: a generic runtime's process (python3)
