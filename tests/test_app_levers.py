@@ -135,7 +135,7 @@ def test_repeated_memcg_kills_say_the_limit_is_reached_again_not_that_one_is_mis
     assert "to what python3 uses at its peak" in oom004.remediation[0]
     assert "python3 was killed" not in oom004.remediation[0]
     assert "it was killed by its memory cgroup's limit each time" in oom004.remediation[0]
-    assert "gunicorn --workers" in oom004.remediation[0]
+    assert "it is a Python program, whose memory is set by" in oom004.remediation[0]
     assert not any("add a memory limit" in step for step in oom004.remediation)
 
 

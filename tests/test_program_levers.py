@@ -1,6 +1,7 @@
 """Workload levers found missing on folds 1-4 misses of issue 13 (2026-12-07, evening): the
 OpenStreetMap importers' memory options, vector search's memory outside an OpenSearch or
-Elasticsearch heap. Each test reads a real paste of the corpus (folds 1-4 only: tests/oomcases.py)
+Elasticsearch heap, what a Python program keeps (not a worker server's settings unless the paste
+names the server). Each test reads a real paste of the corpus (folds 1-4 only: tests/oomcases.py)
 and fails on the tree before its change."""
 
 from __future__ import annotations
@@ -43,3 +44,23 @@ def test_opensearch_names_the_vector_indices_outside_its_heap() -> None:
     assert lever, steps
     assert "knn.memory.circuit_breaker.limit" in lever[0] and "outside the heap" in lever[0]
     assert "size the node's RAM for the heap plus the vector indices" in lever[0]
+
+
+def test_a_python_program_gets_what_it_keeps_not_a_worker_servers_settings() -> None:
+    # Islandora Workbench (python3, 24.6 GiB) kept every HTTP response in requests_cache's memory
+    # backend; cqlite's fixture generator (python3, 30.5 GB) materialised a product of labels. No
+    # gunicorn, uWSGI or Celery is in either paste: the worker-count levers were not theirs
+    for case in ("gh-mjordan-islandora-workbench-608", "gh-pmcfadin-cqlite-3399"):
+        first = _steps(case)[0]
+        assert first.startswith("Bound python3 with its own memory settings: it is a Python program"), first
+        assert "tracemalloc" in first and "gunicorn --workers" not in first
+        assert "generator" in first and "lru_cache(maxsize=None)" in first and "backend='memory'" in first
+    # a python3 the paste names as a worker server's is still that server's (runs_as)
+    assert recognise(["python3"]).id == "python"  # type: ignore[union-attr]
+    assert recognise(["gunicorn"]).id == recognise(["celery"]).id == "python-worker"  # type: ignore[union-attr]
+    text = "our gunicorn app died\n" + (
+        "[ 1.0] Out of memory: Killed process 4242 (python3) total-vm:9000000kB, anon-rss:8000000kB, "
+        "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:16000kB oom_score_adj:0\n"
+    )
+    named = [s for f in analyze(text).events[0].findings for s in f.remediation]
+    assert any("it is Python worker processes (gunicorn, uWSGI, Celery)" in s for s in named), named
