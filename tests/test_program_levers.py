@@ -64,3 +64,15 @@ def test_a_python_program_gets_what_it_keeps_not_a_worker_servers_settings() -> 
     )
     named = [s for f in analyze(text).events[0].findings for s in f.remediation]
     assert any("it is Python worker processes (gunicorn, uWSGI, Celery)" in s for s in named), named
+
+
+def test_the_cap_step_offers_a_per_process_limit_for_a_program_another_starts() -> None:
+    # an orchestrator's Claude subprocess grew to 42 GB with no limit of its own; its operator capped
+    # each subprocess with prlimit. The cap step names that per-process limit beside the cgroup, with
+    # the address-space caveat of RLIMIT_AS
+    steps = _steps("code-wilbtc-insaautomationcorp-claude-42g-prlimit")
+    cap = next(s for s in steps if s.startswith("Cap it with a memory cgroup so only it is killed"))
+    assert "prlimit --as=<bytes> <command>" in cap and "ulimit -v" in cap
+    assert "RLIMIT_AS counts address space" in cap
+    # the cgroup's own warning still closes the step
+    assert cap.index("prlimit") < cap.index("Set the limit above what the group uses now")
