@@ -9,6 +9,7 @@ from __future__ import annotations
 from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
+from knowledge.checks.memcg import _writer_project
 from knowledge.workloads import recognise
 
 
@@ -76,3 +77,14 @@ def test_the_cap_step_offers_a_per_process_limit_for_a_program_another_starts() 
     assert "RLIMIT_AS counts address space" in cap
     # the cgroup's own warning still closes the step
     assert cap.index("prlimit") < cap.index("Set the limit above what the group uses now")
+
+
+def test_a_limit_written_by_a_known_service_manager_names_its_project_to_update() -> None:
+    # OpenRC's openrc-run.sh wrote the service's memory.max as 0 (a trailing newline in
+    # cgroup2_set_limits, fixed in OpenRC 0.43): the step names the project whose release carries it
+    first = _steps("gh-openrc-openrc-407")[0]
+    assert first.startswith("Fix what wrote the cgroup's memory.max: openrc-run.sh (PID 14070)")
+    assert "(openrc-run.sh is OpenRC's: update OpenRC to the release that fixes it)" in first
+    # only known writers get a project: another program is left to the generic wording
+    assert _writer_project("openrc-run.sh") == "OpenRC" and _writer_project("systemd") == "systemd"
+    assert _writer_project("runc:[2:INIT]") == "runc" and _writer_project("bash") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..analysis import SIZING_HEADROOM, Analysis, ramp
@@ -15,6 +16,23 @@ from .base import (
     _workload_context,
     check,
 )
+
+# The programs that write a service's or container's memory.max, by the command the kernel prints,
+# and the project whose release carries their writer: OpenRC's openrc-run.sh applies a service's
+# rc_cgroup_settings (sh/rc-cgroup.sh cgroup2_set_limits, github.com/OpenRC/openrc); systemd, PID 1,
+# writes a unit's MemoryMax= (src/core/cgroup.c, github.com/systemd/systemd); runc and crun write a
+# container's memory.max (runc libcontainer/cgroups/fs2/memory.go; crun src/libcrun/cgroup-resources.c).
+_LIMIT_WRITERS = (
+    (re.compile(r"^openrc"), "OpenRC"),
+    (re.compile(r"^systemd$"), "systemd"),
+    (re.compile(r"^runc\b"), "runc"),
+    (re.compile(r"^crun$"), "crun"),
+)
+
+
+def _writer_project(writer: str | None) -> str | None:
+    """The project whose release carries the program ``writer`` that wrote a memory.max, or None."""
+    return next((project for pattern, project in _LIMIT_WRITERS if writer and pattern.match(writer)), None)
 
 
 @check("memcg_limit", needs=("memcg",))
@@ -61,7 +79,13 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # the limit below what the group held - it was not charging the group, and nothing had to grow
     written = _trace_has(a, "memory_max_write")
     context["limit_written"] = (
-        {"writer": trigger, "pid": a.event.trigger.pid if a.event.trigger else None} if written else None
+        {
+            "writer": trigger,
+            "pid": a.event.trigger.pid if a.event.trigger else None,
+            "project": _writer_project(trigger),
+        }
+        if written
+        else None
     )
     if written:
         evidence["limit_writer"] = (trigger or written, a.find_lines(r"\bmemory_max_write\b")[:1])
