@@ -88,3 +88,18 @@ def test_a_limit_written_by_a_known_service_manager_names_its_project_to_update(
     # only known writers get a project: another program is left to the generic wording
     assert _writer_project("openrc-run.sh") == "OpenRC" and _writer_project("systemd") == "systemd"
     assert _writer_project("runc:[2:INIT]") == "runc" and _writer_project("bash") is None
+
+
+def test_a_v1_group_that_barely_used_its_swap_allowance_is_told_to_make_it_usable() -> None:
+    # LXC container 143 (Mastodon): memory at its 2 GiB limit, memory+swap 2148824 of 2621440 kB -
+    # 512 MiB of swap allowed, 50 MiB used; the operators gave the container more swap
+    raise_step = _steps("gh-osm-fr-infrastructure-70")[1]
+    assert raise_step.startswith("Raise the container's memory limit")
+    assert "It could also swap 512 MiB (its memory+swap limit, 2.5 GiB, is that much above" in raise_step
+    assert "had swapped out only 50 MiB" in raise_step and "swapon --show" in raise_step
+    assert "the Proxmox container's swap setting" in raise_step
+    # a non-container v1 group that swapped nothing of its 1 GiB allowance
+    ecs = next(s for s in _steps("gh-aws-amazon-ecs-agent-4508") if s.startswith("Raise the cgroup's"))
+    assert "It could also swap 1 GiB" in ecs and "had swapped out nothing" in ecs
+    # an unlimited memory+swap (PAGE_COUNTER_MAX) sets no allowance: no such sentence
+    assert not any("It could also swap" in s for s in _steps("code-fluid-project-jira-to-11ty-infra-161", 6))
