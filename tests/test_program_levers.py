@@ -103,3 +103,12 @@ def test_a_v1_group_that_barely_used_its_swap_allowance_is_told_to_make_it_usabl
     assert "It could also swap 1 GiB" in ecs and "had swapped out nothing" in ecs
     # an unlimited memory+swap (PAGE_COUNTER_MAX) sets no allowance: no such sentence
     assert not any("It could also swap" in s for s in _steps("code-fluid-project-jira-to-11ty-infra-161", 6))
+
+
+def test_cryfs_gets_the_key_derivation_its_filesystem_was_created_with() -> None:
+    # CryFS 0.10.2 killed at 2.6 GB while 'Generating secure encryption key' at mount on a Pinebook
+    # Pro: the memory is scrypt's, with the parameters stored when the filesystem was created
+    first = _steps("gh-cryfs-cryfs-335")[0]
+    assert first.startswith("Bound cryfs with its own memory settings: it is CryFS")
+    assert "N=1048576, r=4, p=8" in first and "--allow-filesystem-upgrade" in first
+    assert recognise(["cryfs"]).id == "cryfs" and recognise(["cryfs-unmount"]) is None  # type: ignore[union-attr]
