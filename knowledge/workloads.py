@@ -85,9 +85,10 @@ def load() -> tuple[Workload, ...]:
 
 # Language runtimes and shells: their process runs another program's code, so a leak in it is
 # the application's and "update java" (or python3, node, bash) would name the wrong thing to update.
+# Versioned names too: java7, ruby2.5, and openSUSE's update-alternatives names (ruby.ruby2.5).
 _RUNTIME = re.compile(
-    r"^(java|node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*|bundle|dotnet|mono|php[0-9.]*|perl[0-9.]*"
-    r"|beam\.smp|deno|bun|bash|sh|dash|zsh)$"
+    r"^(java[0-9]*|node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*(?:\.ruby[0-9.]+)?|bundle|dotnet|mono"
+    r"|php[0-9.]*(?:-cgi)?|perl[0-9.]*|beam\.smp|deno|bun|bash|sh|dash|zsh)$"
 )
 
 

@@ -10,7 +10,7 @@ from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from knowledge.checks.memcg import _writer_project
-from knowledge.workloads import recognise
+from knowledge.workloads import program_to_update, recognise
 
 
 def _steps(case: str, count: int = 3) -> list[str]:
@@ -112,3 +112,16 @@ def test_cryfs_gets_the_key_derivation_its_filesystem_was_created_with() -> None
     assert first.startswith("Bound cryfs with its own memory settings: it is CryFS")
     assert "N=1048576, r=4, p=8" in first and "--allow-filesystem-upgrade" in first
     assert recognise(["cryfs"]).id == "cryfs" and recognise(["cryfs-unmount"]) is None  # type: ignore[union-attr]
+
+
+def test_versioned_runtime_names_are_runtimes() -> None:
+    # openSUSE's ruby is ruby.ruby2.5 to the kernel (its alternatives link; SUSE Manager's CI
+    # controller), and a JVM may run as java7: neither is the program to update, and the Ruby
+    # one is the Ruby application servers' record
+    for runtime in ("ruby.ruby2.5", "ruby2.5", "java7", "php-cgi", "python3.11", "node"):
+        assert program_to_update(runtime) == "the application", runtime
+    assert program_to_update("ganesha.nfsd") == "ganesha.nfsd" and program_to_update(None) == "the application"
+    assert recognise(["ruby.ruby2.5"]).id == "ruby-app"  # type: ignore[union-attr]
+    first = _steps("gh-suse-susemanager-ci-315")[0]
+    assert first.startswith("Bound ruby.ruby2.5 with its own memory settings: it is a Ruby application server")
+    assert "update the application to it" in first
