@@ -8,10 +8,11 @@ records (Elasticsearch) come before general ones (any JVM).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from grammar import regexcache
 
@@ -49,6 +50,9 @@ class Workload:
     # (Home Assistant Core is python3 in its container): such a process is this record's only when
     # the paste's other lines or its author's words name this program (Analysis.workload)
     runs_as: tuple[re.Pattern[str], ...] = ()
+    # the product to update for a leak of a process that runs under a runtime's name ("Home
+    # Assistant Core" for its python3): what the update path names instead of the runtime
+    product: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +82,7 @@ def load() -> tuple[Workload, ...]:
                     else None
                 ),
                 runs_as=tuple(regexcache.compile(p) for p in record.get("runs_as") or ()),
+                product=record.get("product"),
             )
         )
     return tuple(out)
@@ -92,11 +97,16 @@ _RUNTIME = re.compile(
 )
 
 
-def program_to_update(name: str | None) -> str:
+def program_to_update(name: str | None, workload: Mapping[str, Any] | None = None) -> str:
     """What a step tells to update to the release that fixes a leak of the process ``name``: the
-    program itself (ganesha.nfsd, dcgm-exporter), or "the application" when ``name`` is a language
-    runtime or shell that runs it (java, python3, node), or is unknown."""
-    return name if name and not _RUNTIME.match(name) else "the application"
+    program itself (ganesha.nfsd, dcgm-exporter); for a language runtime or shell that runs it
+    (java, python3, node) the product of its record (``workload``, a finding's ctx.workload with
+    the record's id) when the record names one (the JVM servers, Home Assistant Core), else "the
+    application"."""
+    if name and not _RUNTIME.match(name):
+        return name
+    record = next((w for w in load() if w.id == workload.get("id")), None) if workload else None
+    return record.product if record is not None and record.product else "the application"
 
 
 def runs_as(name: str, named: Iterable[Workload]) -> Workload | None:

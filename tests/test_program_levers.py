@@ -125,3 +125,14 @@ def test_versioned_runtime_names_are_runtimes() -> None:
     first = _steps("gh-suse-susemanager-ci-315")[0]
     assert first.startswith("Bound ruby.ruby2.5 with its own memory settings: it is a Ruby application server")
     assert "update the application to it" in first
+
+
+def test_a_runtime_process_its_record_names_gets_that_products_update() -> None:
+    # Home Assistant Core is python3 in its container; the author's words name it: the update path
+    # names Home Assistant Core, not python3 nor "the application"
+    first = _steps("gh-home-assistant-core-127499")[0]
+    assert first.startswith("Bound python3 with its own memory settings: it is Home Assistant Core")
+    assert "update Home Assistant Core to it" in first
+    assert program_to_update("java", {"id": "elasticsearch"}) == "Elasticsearch or OpenSearch"
+    assert program_to_update("java", {"id": "jvm"}) == "the application"
+    assert program_to_update("elasticsearch", {"id": "elasticsearch"}) == "elasticsearch"
