@@ -336,7 +336,9 @@ unused swap allowance in the raise-limit steps. The nine left: three pastes that
 the expert names (dnsmasq, ollama, redis-server), Compiler Explorer's Papertrail row (not read as an event),
 Uptime Kuma named only by the author's docker command, the php-fpm pool an author's ps output blamed for a
 mysqld kill, Open CAS and OpenWrt's mac80211 leak (no module or slab named), and a NUMA-Q development build
-whose release is not printed ('-git3 was fine').
+whose release is not printed ('-git3 was fine'). Versioned runtime names (ruby.ruby2.5 read as Ruby; java7,
+php-cgi not the program to update) and the product a runtime process runs named in its update path ('update
+Home Assistant Core to it') left every figure unchanged.
 """
 
 from __future__ import annotations
