@@ -18,7 +18,7 @@ from typing import Any, cast
 import jinja2
 from jinja2.runtime import new_context
 
-from . import datafiles, diskcache
+from . import datafiles, diskcache, workloads
 from .templating import Environment
 from .units import size
 from .yamlload import load_yaml
@@ -193,6 +193,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["size"] = size
     env.filters["pct"] = _pct
+    env.filters["to_update"] = workloads.program_to_update
     return env
 
 

@@ -8,10 +8,11 @@ records (Elasticsearch) come before general ones (any JVM).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from grammar import regexcache
 
@@ -49,6 +50,9 @@ class Workload:
     # (Home Assistant Core is python3 in its container): such a process is this record's only when
     # the paste's other lines or its author's words name this program (Analysis.workload)
     runs_as: tuple[re.Pattern[str], ...] = ()
+    # the product to update for a leak of a process that runs under a runtime's name ("Home
+    # Assistant Core" for its python3): what the update path names instead of the runtime
+    product: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -78,9 +82,31 @@ def load() -> tuple[Workload, ...]:
                     else None
                 ),
                 runs_as=tuple(regexcache.compile(p) for p in record.get("runs_as") or ()),
+                product=record.get("product"),
             )
         )
     return tuple(out)
+
+
+# Language runtimes and shells: their process runs another program's code, so a leak in it is
+# the application's and "update java" (or python3, node, bash) would name the wrong thing to update.
+# Versioned names too: java7, ruby2.5, and openSUSE's update-alternatives names (ruby.ruby2.5).
+_RUNTIME = re.compile(
+    r"^(java[0-9]*|node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*(?:\.ruby[0-9.]+)?|bundle|dotnet|mono"
+    r"|php[0-9.]*(?:-cgi)?|perl[0-9.]*|beam\.smp|deno|bun|bash|sh|dash|zsh)$"
+)
+
+
+def program_to_update(name: str | None, workload: Mapping[str, Any] | None = None) -> str:
+    """What a step tells to update to the release that fixes a leak of the process ``name``: the
+    program itself (ganesha.nfsd, dcgm-exporter); for a language runtime or shell that runs it
+    (java, python3, node) the product of its record (``workload``, a finding's ctx.workload with
+    the record's id) when the record names one (the JVM servers, Home Assistant Core), else "the
+    application"."""
+    if name and not _RUNTIME.match(name):
+        return name
+    record = next((w for w in load() if w.id == workload.get("id")), None) if workload else None
+    return record.product if record is not None and record.product else "the application"
 
 
 def runs_as(name: str, named: Iterable[Workload]) -> Workload | None:

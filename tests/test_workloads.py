@@ -618,9 +618,9 @@ def test_a_python3_the_author_calls_home_assistant_is_told_home_assistants_lever
     text = load_case("gh-home-assistant-core-127499")[0].decode()
     kill = next(line for line in text.splitlines() if "Killed process" in line)
     plain = [s for f in analyze(kill.strip('"') + "\n").events[0].findings for s in f.remediation]
-    assert "gunicorn --workers" in plain[0] and "Home Assistant" not in plain[0]
+    assert "it is a Python program" in plain[0] and "Home Assistant" not in plain[0]
     # nor does the name make every program Home Assistant: only the runtime it runs as
-    assert recognise(["python3"]).id == "python-worker"  # type: ignore[union-attr]
+    assert recognise(["python3"]).id == "python"  # type: ignore[union-attr]
 
 
 def test_a_doris_backend_at_its_containers_limit_is_told_its_mem_limit() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..analysis import SIZING_HEADROOM, Analysis, ramp
@@ -15,6 +16,53 @@ from .base import (
     _workload_context,
     check,
 )
+
+# The programs that write a service's or container's memory.max, by the command the kernel prints,
+# and the project whose release carries their writer: OpenRC's openrc-run.sh applies a service's
+# rc_cgroup_settings (sh/rc-cgroup.sh cgroup2_set_limits, github.com/OpenRC/openrc); systemd, PID 1,
+# writes a unit's MemoryMax= (src/core/cgroup.c, github.com/systemd/systemd); runc and crun write a
+# container's memory.max (runc libcontainer/cgroups/fs2/memory.go; crun src/libcrun/cgroup-resources.c).
+_LIMIT_WRITERS = (
+    (re.compile(r"^openrc"), "OpenRC"),
+    (re.compile(r"^systemd$"), "systemd"),
+    (re.compile(r"^runc\b"), "runc"),
+    (re.compile(r"^crun$"), "crun"),
+)
+
+
+def _writer_project(writer: str | None) -> str | None:
+    """The project whose release carries the program ``writer`` that wrote a memory.max, or None."""
+    return next((project for pattern, project in _LIMIT_WRITERS if writer and pattern.match(writer)), None)
+
+
+# The least swap allowance (memory+swap limit above the memory limit) worth a sentence, and the share
+# of it a group may have used and still count as not swapping
+SWAP_ALLOWANCE_MIN_KB = 32 * 1024
+SWAP_ALLOWANCE_USED_SHARE = 0.5
+# a limit at or above this (1 PiB) is no limit set: v1 prints an unset one as PAGE_COUNTER_MAX pages
+UNLIMITED_KB = 1 << 40
+
+
+def _swap_unused(counters: tuple[Any, ...]) -> dict[str, int] | None:
+    """A cgroup v1 group at its memory limit that was allowed swap and barely used it: the
+    memory+swap limit (memory.memsw.limit_in_bytes) is above the memory limit by the allowance, and
+    memory+swap usage is above memory usage by what it had swapped out. Reclaim at the memory limit
+    swaps anonymous pages out while the group's memsw charge and the host's swap space allow it
+    (mm/memcontrol.c v1 try_charge() -> try_to_free_mem_cgroup_pages(may_swap), mm/vmscan.c
+    get_scan_count(): no anon scan without free swap or at memory.swappiness 0 in a v1 group); so
+    a kill with most of the allowance unused says the swap was not usable, not too small."""
+    by = {c.resource: c for c in counters}
+    memory, both = by.get("memory"), by.get("memory+swap")
+    if memory is None or both is None or memory.limit_kb is None or both.limit_kb is None:
+        return None
+    if both.limit_kb >= UNLIMITED_KB:
+        return None  # memory+swap not limited (PAGE_COUNTER_MAX prints as 9007199254740988kB): no allowance set
+    allowance = both.limit_kb - memory.limit_kb
+    swapped = max(0, both.usage_kb - memory.usage_kb)
+    at_limit = memory.usage_kb >= memory.limit_kb * 0.98
+    if not at_limit or allowance < SWAP_ALLOWANCE_MIN_KB or swapped > allowance * SWAP_ALLOWANCE_USED_SHARE:
+        return None
+    return {"allowance_kb": allowance, "swapped_kb": swapped, "memsw_limit_kb": both.limit_kb}
 
 
 @check("memcg_limit", needs=("memcg",))
@@ -54,6 +102,7 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
         if value and label not in [b[0] for b in context["breakdown"]]:
             context["breakdown"].append((label, value))
     context["v1"] = memcg is not None and any(c.resource in ("memory+swap", "kmem") for c in memcg.counters)
+    context["swap_unused"] = _swap_unused(memcg.counters) if memcg is not None else None
     trigger = a.event.trigger.comm if a.event.trigger else None
     # a write to a cgroup v2 memory.max sets the new limit, reclaims down to it and, when reclaim
     # cannot get the group below it, OOM-kills inside the group from the writer's own context
@@ -61,7 +110,13 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # the limit below what the group held - it was not charging the group, and nothing had to grow
     written = _trace_has(a, "memory_max_write")
     context["limit_written"] = (
-        {"writer": trigger, "pid": a.event.trigger.pid if a.event.trigger else None} if written else None
+        {
+            "writer": trigger,
+            "pid": a.event.trigger.pid if a.event.trigger else None,
+            "project": _writer_project(trigger),
+        }
+        if written
+        else None
     )
     if written:
         evidence["limit_writer"] = (trigger or written, a.find_lines(r"\bmemory_max_write\b")[:1])
