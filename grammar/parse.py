@@ -647,7 +647,7 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
                 if item.fields.get("shows_nothing") and not is_kernel_prefix(line.prefix):
                     # `kvm invoked oom-killer` shows no field: the kernel's line only under its prefix
                     item = Item("other", line.text, number=line.number, prefix=line.prefix)
-                elif len(item.fields.get("comm") or "") > COMM_MAX:
+                elif len(item.fields.get("comm") or "") > COMM_MAX or _FIELD_LABEL.match(item.fields.get("comm") or ""):
                     long_names.append(len(items))
             if kind == _TASK_ROW:  # the rows after it with its prefix are its run
                 follow = index
@@ -667,18 +667,23 @@ def classify_lines(lines: tuple[Line, ...]) -> list[Item]:
 # The kernel keeps a task's name in TASK_COMM_LEN bytes with the NUL (16, include/linux/sched.h,
 # 2.6 to 7.x): `invoked oom-killer` and `page allocation failure` print at most 15 characters of it.
 COMM_MAX = 15
+# A task name that opens with a capitalised word and ': ' ('Summary: X', 'Subject: X'): a bug form's
+# or a mail's field holding the kernel's line, which _quotes_a_kernel_line tests like a name too long
+# for a comm (a comm may hold ': ', so only the kernel's own line elsewhere in the paste settles it)
+_FIELD_LABEL = re.compile(r"[A-Z][a-z]+: ")
 # lines from a trigger line to the `CPU: .. PID: .. Comm:` header dump_stack() prints after it
 # (warn_alloc(): the line, the cpuset line, then dump_stack(); dump_header() likewise)
 _HEADER_REACH = 6
 
 
 def _quotes_a_kernel_line(items: list[Item], place: int) -> bool:
-    """Whether the trigger line at ``place``, whose task name is longer than a comm can be, quotes
-    the kernel's words in a person's text (an article's title, a bug form's `Summary:` field): the
-    paste shows the kernel's own line elsewhere, its task name (a comm) the end of the long one,
-    with the same order and mask, and the task header printed after the long line, if any, does
-    not name that comm (another writer's text spliced before the kernel's line, a console's status
-    line, keeps its header's comm)."""
+    """Whether the trigger line at ``place``, whose task name is longer than a comm can be or opens
+    with a field's label (``_FIELD_LABEL``), quotes the kernel's words in a person's text (an
+    article's title, a bug form's `Summary:` field): the paste shows the kernel's own line
+    elsewhere, its task name (a comm) the end of the quoted one, with the same order and the same
+    mask (or none, where the quote was wrapped or cut before it), and the task header printed after
+    the quoted line, if any, does not name that comm (another writer's text spliced before the
+    kernel's line, a console's status line, keeps its header's comm)."""
     quoted = items[place]
     comm = quoted.fields["comm"]
     for item in items[place + 1 : place + 1 + _HEADER_REACH]:
@@ -693,7 +698,8 @@ def _quotes_a_kernel_line(items: list[Item], place: int) -> bool:
         item.kind == quoted.kind
         and 0 < len(item.fields.get("comm") or "") <= COMM_MAX
         and comm.endswith(item.fields["comm"])
-        and (item.fields.get("order"), item.fields.get("gfp_mask")) == (order, mask)
+        and item.fields.get("order") == order
+        and (mask is None or item.fields.get("gfp_mask") == mask)
         for item in items
         if item is not quoted
     )

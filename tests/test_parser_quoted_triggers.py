@@ -4,8 +4,9 @@ corpus cases, never fold 0).
 - A task name is at most 15 characters (TASK_COMM_LEN 16 with its NUL, include/linux/sched.h): a
   `page allocation failure` line whose name is longer, while the paste shows the kernel's line
   with that comm (the end of the long name, same order and mode), quotes it in a person's text (an
-  article's title, a bug form's `Summary:` field); a task header after it naming that comm makes
-  it the kernel's line with another writer's text spliced before it.
+  article's title, a bug form's `Summary:` field); so does one whose name opens with a field's
+  label ('Summary: make'), of any length, the quote wrapped before its mode or not; a task header
+  after it naming that comm makes it the kernel's line with another writer's text spliced before it.
 - Kernel lines pasted without their prefix right above the log's first prefixed line take its host.
 - A buddy line shortened with `...` and cut before its total is read: its zone and the orders it
   shows; the blocks it leaves out are unknown, not zero.
@@ -55,6 +56,21 @@ def test_a_bug_forms_summary_is_no_event_and_the_unprefixed_warning_joins_its_lo
     assert event.trigger.order == 2
     assert event.host == "rousalka"  # the prefixed call trace below it is the same report's
     assert dump.arch == "x86_64"
+
+
+def test_a_bug_forms_summary_quoting_a_short_name_is_no_event() -> None:
+    # the same bug form with the task's name short enough for a comm ('Summary: make' is 13
+    # characters, a comm may be 15): the field's label, and the kernel's own line with the same
+    # order below it, make it a quote; the quote was wrapped before its mode
+    text = load_case(BZ8464)[0].decode().replace("autoreconf", "make")
+    assert "Summary: make: page allocation failure. order:2,\n" in text
+    dump = parse_text(text)
+    assert [event.trigger.comm for event in dump.events if event.trigger] == ["make"]
+    # a label-like name without the kernel's own line elsewhere stays the task's name
+    alone = "\n".join(
+        line for line in text.splitlines() if "make: page allocation failure" not in line or "Summary" in line
+    )
+    assert [event.trigger.comm for event in parse_text(alone).events if event.trigger] == ["Summary: make"]
 
 
 def test_text_spliced_before_the_kernels_line_keeps_the_header_comm() -> None:
