@@ -1,7 +1,8 @@
 """Kill lines as people paste them in prose: a whole kernel line set in double quotes, and the
 score and kill lines of a memcg kill word-wrapped at 72 columns without any log prefix (a commit
 message). The lines are those of two fifth-wave corpus cases (gh-home-assistant-core-127499,
-gh-kubevirt-kubevirt-2687; folds 1 and 4)."""
+gh-kubevirt-kubevirt-2687; folds 1 and 4), and a kill line wrapped and cut short with an ellipsis by its
+writer."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def test_a_word_wrapped_kill_line_is_not_swallowed_by_the_score_line() -> None:
     assert (event["killed_pid"], event["killed_comm"]) == (226431, "container-disk")
     assert (event["killed_total_vm_kb"], event["killed_anon_rss_kb"], event["killed_file_rss_kb"]) == (115804, 0, 3760)
     assert event["killed_shmem_rss_kb"] == 0
+
+
+@pytest.mark.parametrize("elision", [", ...", " ...", ", \u2026", "..."])
+def test_a_wrapped_kill_line_cut_short_by_its_writer_keeps_its_fields(elision: str) -> None:
+    # the home-assistant kill line wrapped after total-vm in a fenced block, its writer eliding the
+    # rest after anon-rss: what stands before the ellipsis is read
+    text = (
+        "the process was killed:\n```\nOut of memory: Killed process 3931 (python3) total-vm:7641156kB,\n"
+        f"anon-rss:1416676kB{elision}\n```\n"
+    )
+    (event,) = _events(text)
+    assert (event["killed_pid"], event["killed_comm"]) == (3931, "python3")
+    assert (event["killed_total_vm_kb"], event["killed_anon_rss_kb"]) == (7641156, 1416676)
+    assert event["killed_file_rss_kb"] is None  # cut by its writer: unknown, not zero
