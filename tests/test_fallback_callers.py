@@ -15,6 +15,7 @@ from pathlib import Path
 from oomcases import CORPUS, REPO, first_steps, is_held_out, kernel_fix_ids
 
 from bot.pipeline import analyze
+from grammar.parse import parse_text
 from knowledge.kernel_fixes import printed_within
 
 VMEMMAP = "lore-x86_64-vmemmap-hotplug-order9-nowarn"  # lore linux-mm 20171106092228.31098-1-mhocko
@@ -92,15 +93,19 @@ def test_a_caller_that_gave_up_or_a_recurring_failure_with_a_kill_is_not_noise()
 
 def test_the_ttm_pool_order_walk_is_known_noise() -> None:
     # bugzilla 211587 forwarded to dri-devel: 5.11.0-rc6, an order-8 GFP_HIGHUSER|__GFP_NORETRY
-    # failure in ttm_pool_alloc [ttm] under radeon_gem_create_ioctl (event 2: the dmesg; event 1
-    # is bugzilla's Summary field restating the header, a parser gap of its own)
+    # failure in ttm_pool_alloc [ttm] under radeon_gem_create_ioctl (the last event: the dmesg;
+    # bugzilla's Summary field restating the header is a quote of it, no event, while its order is
+    # the dmesg's - the edited copies below change the dmesg's alone)
     text = _text(RADEON)
-    assert kernel_fix_ids(text, event=1) == [TTM_ID]
-    assert _top(text, event=1) == ("OOM502", 0.9)
-    assert any("2b1b3e544f65" in step for step in first_steps(text, event=1))
+    assert len(parse_text(text).events) == 1
+    assert kernel_fix_ids(text, event=-1) == [TTM_ID]
+    assert _top(text, event=-1) == ("OOM502", 0.9)
+    assert any("2b1b3e544f65" in step for step in first_steps(text, event=-1))
     # order 0 fails the buffer (-ENOMEM); 5.12 carries the fix
-    assert kernel_fix_ids(text.replace("order:8,\nmode", "order:0,\nmode"), event=1) == []
-    assert kernel_fix_ids(text.replace("Not tainted 5.11.0-rc6-Pentium4", "Not tainted 5.12.0-Pentium4"), event=1) == []
+    assert kernel_fix_ids(text.replace("order:8,\nmode", "order:0,\nmode"), event=-1) == []
+    assert (
+        kernel_fix_ids(text.replace("Not tainted 5.11.0-rc6-Pentium4", "Not tainted 5.12.0-Pentium4"), event=-1) == []
+    )
 
 
 def test_the_controls_keep_their_reading() -> None:
@@ -137,7 +142,7 @@ def test_a_stale_frame_is_no_caller_with_a_fallback() -> None:
     # the radeon trace prints '? kvmalloc_node+0x43/0x6b' between the allocator and ttm_pool_alloc:
     # a leftover on the stack (kvmalloc_node() asks kmalloc with __GFP_NOWARN above a page since it
     # was added in 4.12, so it cannot have printed an order-8 warning), not the caller
-    assert "vmalloc_fallback" not in _clues(_text(RADEON), event=1)
+    assert "vmalloc_fallback" not in _clues(_text(RADEON), event=-1)
     # a frame printed both stale and reliably is the caller (xt_alloc_table_info's vmalloc)
     assert not is_held_out(CONCOURSE)
     assert _clues(_text(CONCOURSE)).get("vmalloc_fallback") == "xt_alloc_table_info"
