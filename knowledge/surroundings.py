@@ -244,10 +244,26 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     rows say nothing about who held the memory), then syslog program tags and the units systemd
     logs about, in the order they appear; last, the weakest, a product name in the person's own
     words around the log ("our elasticsearch pod keeps dying": ``ContextFacts.prose``, a record's
-    ``prose`` names), which says what runs there, not what held the memory."""
+    ``prose`` names), which says what runs there, not what held the memory.
+
+    A function of the paste's context alone, asked for each of its events: worked out once per
+    paste (one paste's answer at a time, replaced whole, as ``of`` keeps its index)."""
+    global _last_named
     context = facts(dump)
     if not context.lines and not context.prose:
         return ()
+    last = _last_named
+    if last is not None and last[0] is context:
+        return last[1]
+    named = _named_programs(dump, context)
+    _last_named = (context, named)
+    return named
+
+
+_last_named: tuple[ContextFacts, tuple[Named, ...]] | None = None
+
+
+def _named_programs(dump: Dump, context: ContextFacts) -> tuple[Named, ...]:
     out: list[Named] = []
     for row in of(dump, "systemd_oom"):
         if row.values.get("unit"):
@@ -264,7 +280,7 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
         out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
         if row.values.get("unit"):
             out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
-    for line in facts(dump).prose:
+    for line in context.prose:
         for word in mentions(line.text):
             out.append(Named(word, "prose", PROSE_SOURCE, line))
     return tuple(out)
