@@ -703,7 +703,14 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     top = groups[0]
     weighed = a.ram_kb + (swap_total or 0)
     top_share = top.badness_kb / max(1, total)
-    big = [g for g in groups if g.badness_kb >= p["member_share"] * weighed]
+    # the groups come largest first: those at or above the share are the first ones
+    least = p["member_share"] * weighed
+    count = 0
+    for group in groups:
+        if group.badness_kb < least:
+            break
+        count += 1
+    big = groups[:count]
     if total < p["min_tasks_share"] * weighed or top_share > p["max_top_share"] or len(big) < p["min_members"]:
         return None
     lines = a.lines(*(r.line for g in big[:6] for r in g.rows[:1]))
