@@ -59,6 +59,29 @@ def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     return context.of(*kinds)
 
 
+# The person's lines that each pattern finds something in, for the paste read last: checks look for
+# their words (a recurrence, a CMA area, an update, a dead network) in the prose of every event's
+# paste, and a long thread's prose is hundreds of lines. (One paste at a time, as ``of``.)
+_last_prose: tuple[ContextFacts, dict[re.Pattern[str], tuple[SourceLine, ...]]] | None = None
+
+
+def prose_matching(dump: Dump, pattern: re.Pattern[str]) -> tuple[SourceLine, ...]:
+    """The person's words around the log (``ContextFacts.prose``) that ``pattern`` finds something
+    in (``pattern.search``), in order; looked for once per paste and pattern."""
+    global _last_prose
+    context = facts(dump)
+    if not context.prose:
+        return ()
+    last = _last_prose
+    if last is None or last[0] is not context:
+        last = _last_prose = (context, {})
+    found = last[1].get(pattern)
+    if found is None:
+        search = pattern.search
+        found = last[1][pattern] = tuple([line for line in context.prose if search(line.text)])
+    return found
+
+
 def _lines(*items: ContextLine) -> tuple[SourceLine, ...]:
     return tuple(item.line for item in items)
 
@@ -217,7 +240,7 @@ def network_stopped(dump: Dump) -> tuple[SourceLine, ...]:
     timed out`, a queue that stopped moving) and the person's own words ("the network dies").
     What a failed atomic refill in a network driver led to, when the driver did not recover."""
     lines = [row.line for row in of(dump, "netdev_watchdog")]
-    lines += [line for line in facts(dump).prose if NETWORK_DEAD.search(line.text)]
+    lines += prose_matching(dump, NETWORK_DEAD)
     return tuple(sorted(lines, key=lambda line: line.number))
 
 

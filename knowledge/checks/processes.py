@@ -6,7 +6,7 @@ import re
 from typing import Any, cast
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
-from ..surroundings import facts, top_processes
+from ..surroundings import prose_matching, top_processes
 from ..workloads import recognise
 from .base import (
     Evidence,
@@ -31,9 +31,7 @@ UPDATED_SAID = re.compile(
 def _updated_said(a: Analysis, *names: str | None) -> dict[str, Any] | None:
     """The first of the person's lines that names one of ``names`` (a program the report shows)
     as just updated (``UPDATED_SAID``): the name and the line."""
-    for line in facts(a.dump).prose:
-        if not UPDATED_SAID.search(line.text):
-            continue
+    for line in prose_matching(a.dump, UPDATED_SAID):
         for name in names:
             if name and len(name) >= 3 and re.search(rf"(?i)(?<![\w.-]){re.escape(name)}(?![\w-])", line.text):
                 return {"name": name, "said": line.text.strip()[:160]}
