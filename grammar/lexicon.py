@@ -866,6 +866,11 @@ def _valid_texts(value: object) -> bool:
     return value is None or (isinstance(value, tuple) and all(isinstance(v, str) for v in value))
 
 
+def _valid_char_texts(value: object) -> bool:
+    """The shape of ``_factored_texts``' and ``_prefix_screens``' values read back: str -> str."""
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
 @cache
 def _prefix_texts() -> _PrefixTexts:
     """The texts of ``prefix_pattern`` and ``_prefix_run``, and each prefix terminal's own text,
@@ -972,9 +977,7 @@ def _factored_texts() -> dict[str, str]:
         "prefix-factored",
         ("prefixes.lark", "lexicon.py", "firstchars.py"),
         _derive_factored,
-        lambda value: (
-            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-        ),
+        _valid_char_texts,
     )
 
 
@@ -1110,9 +1113,7 @@ def _prefix_screens() -> dict[str, str]:
         "prefix-screens",
         ("prefixes.lark", "lexicon.py", "firstchars.py"),
         _derive_prefix_screens,
-        lambda value: (
-            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-        ),
+        _valid_char_texts,
     )
 
 

@@ -26,7 +26,8 @@ from grammar.release import release_version
 
 from .clues import alloc_wrapper
 from .directinit import direct_init
-from .hardware import cpu_mode as named_cpu_mode
+from .hardware import combined_mode as combined_cpu_mode
+from .hardware import scan as scan_cpu_names
 from .kernel_fixes import matches
 from .surroundings import Named, facts, named_programs, of, ram, swap_total
 from .workloads import load as load_workloads
@@ -638,6 +639,27 @@ def page_kb_from_tasks(event: Event) -> int | None:
     return None
 
 
+# The CPU names of the paste's board models and words (``Analysis.cpu_mode``), scanned once per
+# paste rather than for each of its events: every event reads the same lines, some hundred of them
+# in a long thread, each against twenty patterns. (One paste's scan at a time, replaced whole, as
+# ``surroundings.of`` keeps its index.)
+_last_cpu_names: tuple[Any, tuple[str | None, str | None]] | None = None
+
+
+def _context_cpu_names(dump: Dump) -> tuple[str | None, str | None]:
+    """``hardware.scan`` of the paste's board models and then its prose lines."""
+    global _last_cpu_names
+    context = facts(dump)
+    last = _last_cpu_names
+    if last is not None and last[0] is context:
+        return last[1]
+    texts = [str(row.values["model"]) for row in of(dump, "board_model")]
+    texts += [line.text for line in context.prose]
+    names = scan_cpu_names(texts)
+    _last_cpu_names = (context, names)
+    return names
+
+
 class Analysis:
     """Everything the checks read about one event (computed lazily, once)."""
 
@@ -801,9 +823,7 @@ class Analysis:
             and (event is self.event or (event.header.kernel or event.kernel or self.dump.kernel) == self.kernel)
         ]
         texts += [self.kernel or ""]
-        texts += [str(row.values["model"]) for row in of(self.dump, "board_model")]
-        texts += [line.text for line in facts(self.dump).prose]
-        return named_cpu_mode(texts)
+        return combined_cpu_mode(scan_cpu_names(texts), _context_cpu_names(self.dump))
 
     @property
     def thirty_two_bit_cpu(self) -> str | None:

@@ -72,19 +72,37 @@ SIXTY_FOUR_BIT_CAPABLE = re.compile(
 def cpu_mode(texts: Iterable[str]) -> tuple[bool | None, str | None]:
     """(False, name) when the texts name a 32-bit-only CPU and no 64-bit-capable one, (True, name)
     when they name a 64-bit-capable CPU, else (None, None)."""
+    return combined_mode(scan(texts))
+
+
+def scan(texts: Iterable[str]) -> tuple[str | None, str | None]:
+    """(the first 64-bit-capable CPU name of the texts, the first 32-bit-only one named before it):
+    what ``cpu_mode`` reads of them, so that texts shared by several calls (a paste's own words,
+    read for each of its events) are read once and their scan joined to the others'."""
     found = None
     for text in texts:
         if not text:
             continue
         capable = SIXTY_FOUR_BIT_CAPABLE.search(text)
         if capable:
-            return True, capable.group(0)
+            return capable.group(0), found
         if found is None:
             for pattern, label in THIRTY_TWO_BIT_ONLY:
                 match = pattern.search(text)
                 if match:
                     found = label.format(*(match.groups() or ("",)))
                     break
+    return None, found
+
+
+def combined_mode(*scans: tuple[str | None, str | None]) -> tuple[bool | None, str | None]:
+    """``cpu_mode`` of texts in order, from the ``scan`` of each run of them."""
+    found = None
+    for capable, named in scans:
+        if capable is not None:
+            return True, capable
+        if found is None:
+            found = named
     return (False, found) if found else (None, None)
 
 

@@ -59,6 +59,29 @@ def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     return context.of(*kinds)
 
 
+# The person's lines that each pattern finds something in, for the paste read last: checks look for
+# their words (a recurrence, a CMA area, an update, a dead network) in the prose of every event's
+# paste, and a long thread's prose is hundreds of lines. (One paste at a time, as ``of``.)
+_last_prose: tuple[ContextFacts, dict[re.Pattern[str], tuple[SourceLine, ...]]] | None = None
+
+
+def prose_matching(dump: Dump, pattern: re.Pattern[str]) -> tuple[SourceLine, ...]:
+    """The person's words around the log (``ContextFacts.prose``) that ``pattern`` finds something
+    in (``pattern.search``), in order; looked for once per paste and pattern."""
+    global _last_prose
+    context = facts(dump)
+    if not context.prose:
+        return ()
+    last = _last_prose
+    if last is None or last[0] is not context:
+        last = _last_prose = (context, {})
+    found = last[1].get(pattern)
+    if found is None:
+        search = pattern.search
+        found = last[1][pattern] = tuple([line for line in context.prose if search(line.text)])
+    return found
+
+
 def _lines(*items: ContextLine) -> tuple[SourceLine, ...]:
     return tuple(item.line for item in items)
 
@@ -217,7 +240,7 @@ def network_stopped(dump: Dump) -> tuple[SourceLine, ...]:
     timed out`, a queue that stopped moving) and the person's own words ("the network dies").
     What a failed atomic refill in a network driver led to, when the driver did not recover."""
     lines = [row.line for row in of(dump, "netdev_watchdog")]
-    lines += [line for line in facts(dump).prose if NETWORK_DEAD.search(line.text)]
+    lines += prose_matching(dump, NETWORK_DEAD)
     return tuple(sorted(lines, key=lambda line: line.number))
 
 
@@ -244,10 +267,26 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     rows say nothing about who held the memory), then syslog program tags and the units systemd
     logs about, in the order they appear; last, the weakest, a product name in the person's own
     words around the log ("our elasticsearch pod keeps dying": ``ContextFacts.prose``, a record's
-    ``prose`` names), which says what runs there, not what held the memory."""
+    ``prose`` names), which says what runs there, not what held the memory.
+
+    A function of the paste's context alone, asked for each of its events: worked out once per
+    paste (one paste's answer at a time, replaced whole, as ``of`` keeps its index)."""
+    global _last_named
     context = facts(dump)
     if not context.lines and not context.prose:
         return ()
+    last = _last_named
+    if last is not None and last[0] is context:
+        return last[1]
+    named = _named_programs(dump, context)
+    _last_named = (context, named)
+    return named
+
+
+_last_named: tuple[ContextFacts, tuple[Named, ...]] | None = None
+
+
+def _named_programs(dump: Dump, context: ContextFacts) -> tuple[Named, ...]:
     out: list[Named] = []
     for row in of(dump, "systemd_oom"):
         if row.values.get("unit"):
@@ -264,7 +303,7 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
         out.append(Named(str(row.values["program"]), "process", "a syslog program tag", row.line))
         if row.values.get("unit"):
             out.append(Named(str(row.values["unit"]), "unit", "a unit systemd logs about", row.line))
-    for line in facts(dump).prose:
+    for line in context.prose:
         for word in mentions(line.text):
             out.append(Named(word, "prose", PROSE_SOURCE, line))
     return tuple(out)

@@ -333,9 +333,9 @@ def recurrence(a: Analysis) -> tuple[SourceLine, ...]:
 
 def recurrence_said(a: Analysis) -> tuple[SourceLine, ...]:
     """The person's words that say such failures recur (``RECURS_SAID``)."""
-    from ..surroundings import facts
+    from ..surroundings import prose_matching
 
-    return tuple(line for line in facts(a.dump).prose if RECURS_SAID.search(line.text))[:1]
+    return prose_matching(a.dump, RECURS_SAID)[:1]
 
 
 def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:

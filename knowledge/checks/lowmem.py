@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
-from ..surroundings import facts, kernel_lines, of
+from ..surroundings import kernel_lines, of, prose_matching
 from .base import (
     Evidence,
     Hit,
@@ -364,4 +364,4 @@ def _cma_named(a: Analysis) -> bool:
     # (case kept: show_mem() prints `0 pages cma reserved` in every report)
     if a.matching_lines(CMA_WORD):
         return True
-    return any(CMA_WORD.search(line.text) for line in facts(a.dump).prose)
+    return bool(prose_matching(a.dump, CMA_WORD))

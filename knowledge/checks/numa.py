@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..analysis import Analysis
-from ..surroundings import facts
+from ..surroundings import prose_matching
 from .base import (
     Evidence,
     Hit,
@@ -93,10 +93,7 @@ def _movable_only_in_words(a: Analysis) -> bool:
     printed, where the person's words say the task was bound to nodes that hold only that zone."""
     if not a.is_global or a.highest_zone in (None, "Movable") or a.zones:
         return False
-    prose = facts(a.dump).prose
-    return any(MOVABLE_ONLY_WORDS.search(line.text) for line in prose) and any(
-        BOUND_WORDS.search(line.text) for line in prose
-    )
+    return bool(prose_matching(a.dump, MOVABLE_ONLY_WORDS)) and bool(prose_matching(a.dump, BOUND_WORDS))
 
 
 def _low_zone_off_the_allowed_nodes(a: Analysis) -> bool:

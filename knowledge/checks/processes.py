@@ -6,7 +6,7 @@ import re
 from typing import Any, cast
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis, ramp
-from ..surroundings import facts, top_processes
+from ..surroundings import prose_matching, top_processes
 from ..workloads import recognise
 from .base import (
     Evidence,
@@ -31,9 +31,7 @@ UPDATED_SAID = re.compile(
 def _updated_said(a: Analysis, *names: str | None) -> dict[str, Any] | None:
     """The first of the person's lines that names one of ``names`` (a program the report shows)
     as just updated (``UPDATED_SAID``): the name and the line."""
-    for line in facts(a.dump).prose:
-        if not UPDATED_SAID.search(line.text):
-            continue
+    for line in prose_matching(a.dump, UPDATED_SAID):
         for name in names:
             if name and len(name) >= 3 and re.search(rf"(?i)(?<![\w.-]){re.escape(name)}(?![\w-])", line.text):
                 return {"name": name, "said": line.text.strip()[:160]}
@@ -739,7 +737,14 @@ def workload_fit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     top = groups[0]
     weighed = a.ram_kb + (swap_total or 0)
     top_share = top.badness_kb / max(1, total)
-    big = [g for g in groups if g.badness_kb >= p["member_share"] * weighed]
+    # the groups come largest first: those at or above the share are the first ones
+    least = p["member_share"] * weighed
+    count = 0
+    for group in groups:
+        if group.badness_kb < least:
+            break
+        count += 1
+    big = groups[:count]
     if total < p["min_tasks_share"] * weighed or top_share > p["max_top_share"] or len(big) < p["min_members"]:
         return None
     lines = a.lines(*(r.line for g in big[:6] for r in g.rows[:1]))

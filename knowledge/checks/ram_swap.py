@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ..analysis import HYPERVISOR_PROCESS, Analysis
@@ -20,10 +21,15 @@ _SWAPOFF_FRAME = re.compile(r"(?:\w*_)?(?:sys|SyS)_swapoff|try_to_unuse")
 
 
 def _swapoff_frame(a: Analysis) -> str | None:
-    return next(
-        (name for name in a.event.call_trace if _SWAPOFF_FRAME.fullmatch(name.lstrip(".").split(".", 1)[0])),
-        None,
-    )
+    return next((name for name in a.event.call_trace if _is_swapoff_frame(name)), None)
+
+
+@lru_cache(maxsize=4096)
+def _is_swapoff_frame(name: str) -> bool:
+    """Whether a trace frame is one of ``_SWAPOFF_FRAME``'s: a pure function of the frame's text,
+    asked for every frame of every event, and a kernel's traces name the same few hundred
+    functions (as ``clues._clue_function``)."""
+    return _SWAPOFF_FRAME.fullmatch(name.lstrip(".").split(".", 1)[0]) is not None
 
 
 @check("swapoff_refill", needs=("event",))
