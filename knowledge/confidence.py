@@ -44,6 +44,8 @@ DECLARED = frozenset(
         "cpuset_mempolicy",
         "numa_node",
         "vmalloc_space",
+        # a vmalloc size of zero or beyond all of RAM, stated by the kernel's own failure line
+        "vmalloc_bad_size",
         "container_killed_context",
         "score_adj_protection",
         "repeated_kills",

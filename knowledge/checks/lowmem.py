@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from ..analysis import Analysis, ramp
+from ..clues import stale_frame
+from ..kernel_fixes import _function
 from ..surroundings import kernel_lines, of, prose_matching
 from .base import (
     Evidence,
@@ -242,6 +244,8 @@ def vmalloc_space(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     # the lines that belong to this event: inside it or just before it (the kernel prints them first)
     near = [r for r in rows if a.event.first_line - p["lines_before"] <= r.line.number <= a.event.last_line]
+    # a size of zero or beyond all of RAM is refused before any area is looked for (OOM612)
+    near = [r for r in near if impossible_vmalloc_size(r.line.text, a.ram_kb) is None]
     if not near:
         return None
     space = [
@@ -324,6 +328,89 @@ _PARTIAL_VMALLOC = re.compile(r"allocated (\d+) of (\d+) bytes")
 # fails'); the size printed is area->nr_pages * PAGE_SIZE, the bytes backed before the failure, and the
 # request's own size is not printed.
 _VMALLOC_PAGES_ERROR = re.compile(r"vmalloc error: size (\d+), (?:page order \d+, )?failed to allocate pages")
+
+
+# mm/vmalloc.c __vmalloc_node_range() refuses a size of 0 or of more pages than all of RAM before it
+# looks for an area: v4.14-v5.12 `if (!size || (size >> PAGE_SHIFT) > totalram_pages) goto fail;`,
+# the fail path printing 'vmalloc: allocation failure: %lu bytes' with the size asked; v6.1
+# `if (WARN_ON_ONCE(!size)) return NULL;` and 'vmalloc error: size %lu, exceeds total pages'.
+_EXCEEDS_RAM = re.compile(r"vmalloc error: size (\d+), exceeds total pages")
+_FAILED_BYTES = re.compile(r"vmalloc: allocation failure: (\d+) bytes")
+# a size of 2^63 bytes or more is a negative number read as unsigned long (the caller's arithmetic
+# overflowed): no machine has that much RAM, whatever the paste prints of it
+_NEGATIVE = 1 << 63
+
+
+def impossible_vmalloc_size(text: str, ram_kb: int | None) -> tuple[int, str] | None:
+    """The size and the reason when a vmalloc failure line shows a request the kernel refuses
+    outright: zero bytes, more than all of RAM ('exceeds total pages', or a size above the RAM the
+    report prints), or a negative size read as unsigned."""
+    exceeds = _EXCEEDS_RAM.search(text)
+    if exceeds is not None:
+        size = int(exceeds.group(1))
+        return size, "negative" if size >= _NEGATIVE else "exceeds"
+    failed = _FAILED_BYTES.search(text)
+    if failed is None:
+        return None
+    size = int(failed.group(1))
+    if size == 0:
+        return 0, "zero"
+    if size >= _NEGATIVE:
+        return size, "negative"
+    if ram_kb and size // 1024 > ram_kb:
+        return size, "exceeds"
+    return None
+
+
+@check("vmalloc_bad_size", needs=("event",))
+def vmalloc_bad_size(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A vmalloc asked for zero bytes or more than all of RAM: the caller computed a wrong size."""
+    trigger = a.event.trigger
+    texts = list(a.lines(trigger.line)) if trigger is not None else []
+    # inside the event, or just above its trace when the line itself was not read as its header
+    # (warn_alloc() prints the line, then dump_stack())
+    first = a.event.first_line - p["lines_before"]
+    rows = [r for r in kernel_lines(a.dump, "vmalloc_failure") if first <= r.line.number <= a.event.last_line]
+    for line in [*texts, *(r.line for r in rows)]:
+        found = impossible_vmalloc_size(line.text, a.ram_kb)
+        if found is None:
+            continue
+        size, reason = found
+        start = line.text.find("vmalloc")
+        evidence: Evidence = {
+            "vmalloc_line": (line.text[start:] if start >= 0 else line.text, (line,)),
+            "request_bytes": (size, (line,)),
+        }
+        caller = _vmalloc_caller(a)
+        if caller:
+            evidence["caller"] = (caller[0], caller[1])
+        if reason == "exceeds" and a.ram_kb:
+            evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+        return Hit(p["confidence"], evidence, {"reason": reason, "has_caller": caller is not None})
+    return None
+
+
+# vmalloc's own frames and its wrappers: the caller is the first frame below them
+_VMALLOC_FRAMES = re.compile(
+    r"^(__)?(vmalloc|vzalloc|kvmalloc|kvzalloc|kvcalloc|kvmalloc_array|kvmalloc_node|__vmalloc_node(_range)?"
+    r"|__vmalloc_node_range_noprof|vmalloc_node|vzalloc_node|warn_alloc|dump_stack|dump_stack_lvl|show_stack"
+    r"|__dump_stack|__kvmalloc_node(_noprof)?|__vmalloc(_noprof)?|vmalloc_noprof|vzalloc_noprof|kvmalloc_node_noprof)"
+    r"(\.\w+)?$"
+)
+
+
+def _vmalloc_caller(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
+    """The first function of the call trace below vmalloc's own frames and the stack dumper's,
+    not one the trace prints only after '? ' (``clues.stale_frame``), with the line that shows it."""
+    for frame in a.event.call_trace:
+        name = _function(frame)
+        if not name or _VMALLOC_FRAMES.match(name):
+            continue
+        lines = a.find_lines(re.escape(name))
+        if stale_frame(name, lines):
+            continue
+        return name, lines[:1]
+    return None
 
 
 @check("vmalloc_noretry", needs=("gfp",))
