@@ -29,7 +29,7 @@ from .directinit import direct_init
 from .hardware import combined_mode as combined_cpu_mode
 from .hardware import scan as scan_cpu_names
 from .kernel_fixes import matches
-from .surroundings import Named, facts, named_programs, of, ram, swap_total
+from .surroundings import Named, facts, named_programs, of, per_paste, ram, swap_total
 from .workloads import load as load_workloads
 from .workloads import recognise, recognise_named, runs_as
 
@@ -639,25 +639,17 @@ def page_kb_from_tasks(event: Event) -> int | None:
     return None
 
 
-# The CPU names of the paste's board models and words (``Analysis.cpu_mode``), scanned once per
-# paste rather than for each of its events: every event reads the same lines, some hundred of them
-# in a long thread, each against twenty patterns. (One paste's scan at a time, replaced whole, as
-# ``surroundings.of`` keeps its index.)
-_last_cpu_names: tuple[Any, tuple[str | None, str | None]] | None = None
-
-
 def _context_cpu_names(dump: Dump) -> tuple[str | None, str | None]:
-    """``hardware.scan`` of the paste's board models and then its prose lines."""
-    global _last_cpu_names
+    """``hardware.scan`` of the paste's board models and then its prose lines (``Analysis.cpu_mode``),
+    scanned once per paste rather than for each of its events (``surroundings.per_paste``): every
+    event reads the same lines, some hundred of them in a long thread, each against twenty patterns."""
     context = facts(dump)
-    last = _last_cpu_names
-    if last is not None and last[0] is context:
-        return last[1]
-    texts = [str(row.values["model"]) for row in of(dump, "board_model")]
-    texts += [line.text for line in context.prose]
-    names = scan_cpu_names(texts)
-    _last_cpu_names = (context, names)
-    return names
+
+    def scan() -> tuple[str | None, str | None]:
+        texts = [str(row.values["model"]) for row in of(dump, "board_model")]
+        return scan_cpu_names([*texts, *(line.text for line in context.prose)])
+
+    return per_paste(context, _context_cpu_names, scan)
 
 
 class Analysis:

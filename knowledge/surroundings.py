@@ -11,8 +11,9 @@ free amounts are quoted as evidence of their own, never merged into the report's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from grammar.context_facts import ContextFacts, ContextLine, size_kb
 from grammar.facts import Dump, SourceLine
@@ -35,10 +36,32 @@ def facts(dump: Dump) -> ContextFacts:
     return context if isinstance(context, ContextFacts) else ContextFacts()
 
 
-# The context lines of the paste read last, by kind: the checks of one event ask for some
-# seventeen kinds, and the events of a paste are analysed one after the other, so each kind was
-# sought through every context line again and again. (One paste's index at a time, replaced
-# whole: a reader in another thread sees the old index or the new one, never half of one.)
+# Facts of one paste's context alone (the person's lines a pattern finds, the programs it names,
+# its CPU names), for the paste read last: the events of a paste are analysed one after the other
+# and each asks for them again, and the prose of a long thread is hundreds of lines. One paste's
+# memo at a time, replaced whole when another paste is read: a reader in another thread sees the
+# old memo or the new one.
+_paste_memo: tuple[ContextFacts, dict[Hashable, Any]] | None = None
+
+T = TypeVar("T")
+
+
+def per_paste(context: ContextFacts, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` for this paste's ``context``, worked out once per paste and ``key``."""
+    global _paste_memo
+    memo = _paste_memo
+    if memo is None or memo[0] is not context:
+        memo = _paste_memo = (context, {})
+    values = memo[1]
+    if key in values:
+        return values[key]  # type: ignore[no-any-return]
+    value = values[key] = compute()
+    return value
+
+
+# The context lines of the paste read last, by kind: its own slot rather than a per_paste key, as
+# the checks ask for a kind some hundred times an event and the extra lookup would cost a third of
+# this function's time. (One paste's index at a time, replaced whole, as per_paste's memo.)
 _last_index: tuple[ContextFacts, dict[str, tuple[ContextLine, ...]]] | None = None
 
 
@@ -59,27 +82,14 @@ def of(dump: Dump, *kinds: str) -> tuple[ContextLine, ...]:
     return context.of(*kinds)
 
 
-# The person's lines that each pattern finds something in, for the paste read last: checks look for
-# their words (a recurrence, a CMA area, an update, a dead network) in the prose of every event's
-# paste, and a long thread's prose is hundreds of lines. (One paste at a time, as ``of``.)
-_last_prose: tuple[ContextFacts, dict[re.Pattern[str], tuple[SourceLine, ...]]] | None = None
-
-
 def prose_matching(dump: Dump, pattern: re.Pattern[str]) -> tuple[SourceLine, ...]:
     """The person's words around the log (``ContextFacts.prose``) that ``pattern`` finds something
-    in (``pattern.search``), in order; looked for once per paste and pattern."""
-    global _last_prose
+    in (``pattern.search``), in order; looked for once per paste and pattern (``per_paste``)."""
     context = facts(dump)
     if not context.prose:
         return ()
-    last = _last_prose
-    if last is None or last[0] is not context:
-        last = _last_prose = (context, {})
-    found = last[1].get(pattern)
-    if found is None:
-        search = pattern.search
-        found = last[1][pattern] = tuple([line for line in context.prose if search(line.text)])
-    return found
+    search = pattern.search
+    return per_paste(context, pattern, lambda: tuple([line for line in context.prose if search(line.text)]))
 
 
 def _lines(*items: ContextLine) -> tuple[SourceLine, ...]:
@@ -270,20 +280,11 @@ def named_programs(dump: Dump) -> tuple[Named, ...]:
     ``prose`` names), which says what runs there, not what held the memory.
 
     A function of the paste's context alone, asked for each of its events: worked out once per
-    paste (one paste's answer at a time, replaced whole, as ``of`` keeps its index)."""
-    global _last_named
+    paste (``per_paste``)."""
     context = facts(dump)
     if not context.lines and not context.prose:
         return ()
-    last = _last_named
-    if last is not None and last[0] is context:
-        return last[1]
-    named = _named_programs(dump, context)
-    _last_named = (context, named)
-    return named
-
-
-_last_named: tuple[ContextFacts, tuple[Named, ...]] | None = None
+    return per_paste(context, _named_programs, lambda: _named_programs(dump, context))
 
 
 def _named_programs(dump: Dump, context: ContextFacts) -> tuple[Named, ...]:
