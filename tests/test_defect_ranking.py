@@ -176,3 +176,12 @@ def test_the_step_to_reproduce_without_a_module_needs_a_module_or_debugger() -> 
 
     assert not without(REFCOUNT) and not without(OVERFLOW)
     assert without(KSWAPD_HEADER)
+
+
+def test_the_scored_small_victim_uses_oom226s_bars() -> None:
+    # OOM201 stands aside for OOM226 by OOM226's own bars for a small victim: one number in two records
+    from knowledge.catalogue import load
+
+    params = {record.code: record.params for record in load()}
+    assert params["OOM201"]["min_victim_kb"] == params["OOM226"]["min_victim_kb"]
+    assert params["OOM201"]["small_victim_kb"] == params["OOM226"]["max_victim_kb"]

@@ -390,13 +390,9 @@ def vmalloc_bad_size(a: Analysis, p: dict[str, Any]) -> Hit | None:
     return None
 
 
-# vmalloc's own frames and its wrappers: the caller is the first frame below them
-_VMALLOC_FRAMES = re.compile(
-    r"^(__)?(vmalloc|vzalloc|kvmalloc|kvzalloc|kvcalloc|kvmalloc_array|kvmalloc_node|__vmalloc_node(_range)?"
-    r"|__vmalloc_node_range_noprof|vmalloc_node|vzalloc_node|warn_alloc|dump_stack|dump_stack_lvl|show_stack"
-    r"|__dump_stack|__kvmalloc_node(_noprof)?|__vmalloc(_noprof)?|vmalloc_noprof|vzalloc_noprof|kvmalloc_node_noprof)"
-    r"(\.\w+)?$"
-)
+# vmalloc's own frames and its kv*/vz* wrappers (any suffix: _node, _range, _array, _noprof, a
+# compiler's .isra), and the stack dumper's: the caller is the first frame below them
+_VMALLOC_FRAMES = re.compile(r"^_*(k?v[mz]alloc|kvcalloc|dump_stack|show_stack|warn_alloc)")
 
 
 def _vmalloc_caller(a: Analysis) -> tuple[str, tuple[Any, ...]] | None:
