@@ -178,9 +178,12 @@ def test_digest_commands_validate_their_arguments(slack, fake_slack, bot):
     channel = new_channel()
     for text in ("digest daily 25:00", "digest daily 09:00 Mars/Olympus_Mons", "digest weekly 09:00"):
         slack.command("/oom", text, channel)
-    slack.command("/oom", "digest daily 9:30 Europe/Paris", channel)
-    slack.command("/oom", "digest off", channel)
-    slack.command("/oom", "digest off", channel)
+    # each slash command is its own HTTP request, handled on its own thread: Slack promises no order
+    # between them, so the commands whose answer depends on the one before wait for its reply
+    # (sent back to back, the second "off" could be handled before the first, or before the "daily")
+    for count, text in enumerate(("digest daily 9:30 Europe/Paris", "digest off", "digest off"), start=4):
+        slack.command("/oom", text, channel)
+        fake_slack.wait_calls("response_url", count=count)
     posts = fake_slack.wait_for(lambda: (lambda c: c if len(c) == 6 else None)(fake_slack.calls_to("response_url")))
     texts = sorted(p.params["text"] for p in posts)
     assert sum("Usage: `/oom digest daily" in t for t in texts) == 2
