@@ -74,6 +74,8 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
             }
         )
         adj = subject.oom_score_adj
+    elif _guest_killed_by_host(a, _guest_params(p)) is not None:
+        return None  # OOM228's: a host that could not hold its guests, not a process that grew
     elif (
         a.event.kill is not None
         and a.victim_kb is not None
@@ -191,6 +193,15 @@ def process_hog(a: Analysis, p: dict[str, Any]) -> Hit | None:
     elif a.swap_total_kb and a.swap_free_kb is not None and a.swap_free_kb <= p["swap_exhausted_kb"]:
         confidence *= p["swap_exhausted_factor"]
     return Hit(confidence, evidence, context, role)
+
+
+def _guest_params(p: dict[str, Any]) -> dict[str, Any]:
+    """OOM201's copy of OOM228's bars (``guest_*`` in its record; a test holds them equal)."""
+    return {
+        "raised_adj": p["raised_adj"],
+        "min_guest_kb": p["guest_min_kb"],
+        "min_guest_share": p["guest_min_share"],
+    }
 
 
 def _score_of_a_small_machine(a: Analysis, p: dict[str, Any]) -> bool:
@@ -670,6 +681,50 @@ def vm_overcommit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     else:
         confidence = p["confidence_trigger_only"]
     return Hit(confidence, evidence, {"has_guests": bool(guests)})
+
+
+def _guest_killed_by_host(a: Analysis, p: dict[str, Any]) -> tuple[int | None, int | None] | None:
+    """OOM228's reading, also asked by OOM201 (which stands aside for it): the machine's own OOM
+    killer killed a virtual machine's process (the ``vm`` workload record) and the paste has no
+    task table, the allocating task is no guest vCPU (OOM217's), the kill line shows no
+    oom_score_adj of ``raised_adj`` or more, and the victim held ``min_guest_kb`` or more of
+    anonymous + shmem memory (``min_guest_share`` of RAM when printed). Returns what it held and
+    the shmem part of it (None where the kill line has no figures), or None when it does not apply."""
+    kill = a.event.kill
+    if kill is None or kill.memcg_kill or a.is_memcg or a.tasks or a.environment.hypervisor_host:
+        return None
+    workload = recognise((a.victim_name,))
+    if workload is None or workload.id != "vm":
+        return None
+    if raised_adj(a, p["raised_adj"]) is not None:
+        return None
+    if kill.anon_rss_kb is None:
+        return (None, None)
+    shmem = kill.shmem_rss_kb or 0
+    held = kill.anon_rss_kb + shmem
+    if held < p["min_guest_kb"] or (a.ram_kb and held < p["min_guest_share"] * a.ram_kb):
+        return None
+    return (held, shmem or None)
+
+
+@check("guest_killed_by_host", needs=("kill",))
+def guest_killed_by_host(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """The host's OOM killer killed a virtual machine's process, with only the kill line to tell:
+    a VM's process holds the RAM its guest was given (Documentation/virt/kvm/api.rst v6.1: guest
+    memory is user memory of the VMM process) plus its overhead, so the host could not back its
+    guests and itself - the guests were overcommitted or the host is too small for them."""
+    read = _guest_killed_by_host(a, p)
+    if read is None:
+        return None
+    held, shmem = read
+    evidence: Evidence = {"victim": (a.victim_name, a.victim_lines)}
+    if held is not None:
+        evidence["victim_kb"] = (held, a.victim_lines)
+    if shmem is not None:
+        evidence["shmem_kb"] = (shmem, a.victim_lines)
+    if a.ram_kb:
+        evidence["ram_kb"] = (a.ram_kb, a.ram_lines)
+    return Hit(p["confidence"], evidence, {"victim": a.victim_name, "held_kb": held, "shmem_kb": shmem})
 
 
 def _workload_fit_from_score(a: Analysis, p: dict[str, Any]) -> Hit | None:
