@@ -64,6 +64,7 @@ WAVES = (
     "THIRTYSEVENTH",
     "THIRTYEIGHTH",
     "THIRTYNINTH",
+    "FORTYFIFTH",
 )
 
 

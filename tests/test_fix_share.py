@@ -339,6 +339,15 @@ mysqld kill, Open CAS and OpenWrt's mac80211 leak (no module or slab named), and
 whose release is not printed ('-git3 was fine'). Versioned runtime names (ruby.ruby2.5 read as Ruby; java7,
 php-cgi not the program to update) and the product a runtime process runs named in its update path ('update
 Home Assistant Core to it') left every figure unchanged.
+The forty-fifth wave (FORTYFIFTH_WAVE.txt, 3 GitHub issues found by search queries fixed before any search - a
+Temurin 21 JVM in Docker killed at its memcg by a C2 compiler leak (adoptium/adoptium-support #1190: a JDK with
+JDK-8340824), cc1plus killed building mlpack on a laptop (mlpack/mlpack #2213: the build finished with the other
+programs closed), node_exporter's order-5 failure pasted as the issue title (prometheus/node_exporter #2990: a
+contributor's fragmentation reading, no remedy, so no fix_patterns); none in fold 0 - labelled before oomlens ran on
+them) reached 0/2 when it was added (all cases 316/348, 316/346 without it; held-out unchanged at 44/65): the JVM
+case's '<hostname>'-redacted syslog lines are not read (a parser gap), so its steps size the heap and the container
+limit, and the build case's bound make -j and size RAM. (The JVM case's first pattern matched an unrelated 'updates
+of older releases carry backports: java' sentence on the first run; it was narrowed to the expert's fix itself.)
 """
 
 from __future__ import annotations
@@ -615,6 +624,13 @@ WAVE_FLOORS = {
     # an expert fix among the first three steps: 3 of 4 when it was added (2026-12-07; not the sd_zbc vmalloc-error
     # line, which got no finding), 4 of 4 once OOM609 read the 5.13+ vmalloc wording; never lowered.
     "THIRTYNINTH": 4,
+    # cases of the forty-fifth wave (FORTYFIFTH_WAVE.txt, GitHub issues found by search queries fixed in advance -
+    # a Temurin 21 JVM's C2 compiler leak killed at its Docker memcg (a JDK with JDK-8340824), cc1plus killed
+    # building mlpack on a laptop (close the other programs), node_exporter's order-5 failure read as fragmentation
+    # (no remedy, no patterns) - labelled the same way; none in fold 0) with an expert fix among the first three
+    # steps: 0 of 2 when it was added (2026-12-07 evening; the JVM case's steps size the heap and the limit, the
+    # build case's bound make -j and size RAM); never lowered.
+    "FORTYFIFTH": 0,
 }
 
 
