@@ -345,8 +345,8 @@ JDK-8340824), cc1plus killed building mlpack on a laptop (mlpack/mlpack #2213: t
 programs closed), node_exporter's order-5 failure pasted as the issue title (prometheus/node_exporter #2990: a
 contributor's fragmentation reading, no remedy, so no fix_patterns); none in fold 0 - labelled before oomlens ran on
 them) reached 0/2 when it was added (all cases 316/348, 316/346 without it; held-out unchanged at 44/65): the JVM
-case's '<hostname>'-redacted syslog lines are not read (a parser gap), so its steps size the heap and the container
-limit, and the build case's bound make -j and size RAM. (The JVM case's first pattern matched an unrelated 'updates
+case's '<hostname>'-redacted syslog lines were not read (a parser gap, read since the same evening: the memcg kill it
+is), so its steps size the heap and the container limit, and the build case's bound make -j and size RAM. (The JVM case's first pattern matched an unrelated 'updates
 of older releases carry backports: java' sentence on the first run; it was narrowed to the expert's fix itself.)
 """
 

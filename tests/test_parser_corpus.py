@@ -97,8 +97,6 @@ PARSER_GAPS: dict[str, str] = {
     # The poster redacted the syslog host as '<hostname>' ('Oct 27 02:20:14 <hostname> kernel: [...] ...'); no
     # prefix of grammar/prefixes.lark takes a host in angle brackets, so the host stays in the trigger comm and
     # the oom-kill: summary and 'Memory cgroup out of memory: Killed process' lines behind it are not read.
-    "gh-adoptium-adoptium-support-1190": "syslog lines whose host is redacted as '<hostname>' are not read: the "
-    "header's comm keeps the prefix and the memcg kill (constraint, memcg, victim, task-dump header) is missing",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth

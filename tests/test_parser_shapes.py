@@ -1070,3 +1070,21 @@ def test_negative_free_swap_during_swapoff_is_read() -> None:
     swapped = _replace_line(text, "Free swap  =", "Free swap  = -245804kB")
     assert _one(text)["free_swap_kb"] >= 0
     assert _one(swapped)["free_swap_kb"] == -245804
+
+
+def test_a_host_replaced_by_a_placeholder_in_angle_brackets_is_a_host() -> None:
+    # people redact the host before pasting ('Oct 27 02:20:14 <hostname> kernel: ...', a real
+    # adoptium-support paste): the placeholder stands where the host stands in each prefix format
+    kill = (
+        "Memory cgroup out of memory: Killed process 1235475 (java) total-vm:15036484kB, anon-rss:10207028kB, "
+        "file-rss:39704kB, shmem-rss:0kB, UID:1337 pgtables:22964kB oom_score_adj:0"
+    )
+    for prefix in (
+        "Oct 27 02:20:14 <hostname> kernel: [12313888.555474] ",
+        "2024-10-27T02:20:14.123456+00:00 <redacted> kernel: [12313888.555474] ",
+        "[12313888.555474] <host-1> kernel: ",
+    ):
+        events = parse_text(prefix + kill + "\n").events
+        assert len(events) == 1, prefix
+        assert events[0].kill is not None and events[0].kill.comm == "java", prefix
+        assert events[0].kill.anon_rss_kb == 10207028, prefix
