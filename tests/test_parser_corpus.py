@@ -94,9 +94,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # The poster redacted the syslog host as '<hostname>' ('Oct 27 02:20:14 <hostname> kernel: [...] ...'); no
-    # prefix of grammar/prefixes.lark takes a host in angle brackets, so the host stays in the trigger comm and
-    # the oom-kill: summary and 'Memory cgroup out of memory: Killed process' lines behind it are not read.
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
