@@ -1193,9 +1193,9 @@ def _join_rearranged_fragments(drafts: list[_Draft], host_of: dict[int, str | No
     header or kill line. Only pieces holding a line a memory report alone prints (``_SUBSTANTIVE``:
     not a task header or trace, which a warning or an oops printed a moment later shares) and no
     printk record another piece holds too are joined."""
-    stamps = [_usec_stamps(draft) if draft.kinds & _SUBSTANTIVE else None for draft in drafts]
-    if sum(s is not None for s in stamps) < 2:
+    if not _may_join(drafts, host_of):
         return drafts
+    stamps = [_usec_stamps(draft) if draft.kinds & _SUBSTANTIVE else None for draft in drafts]
     # a piece holding a record another piece holds too repeats it (a reply copying a line of the
     # report it quotes): a quotation of a line already read, never a missing part of a report
     seen: dict[float, int] = {}
@@ -1226,6 +1226,33 @@ def _join_rearranged_fragments(drafts: list[_Draft], host_of: dict[int, str | No
         # a joined draft is compared again with the pieces before it
         index = max(joined, 1) if joined is not None else index + 1
     return out
+
+
+def _may_join(drafts: list[_Draft], host_of: dict[int, str | None]) -> bool:
+    """Whether two drafts of one host within ``_JOIN_REACH`` of each other may be pieces pasted out
+    of the printed order, by one stamp of each: the first line of the later-pasted one is not later
+    than the last stamp the earlier one took (``_Draft.stamp``). A draft takes no line that steps
+    back more than ``_CLOCK_SKEW_S`` from the line before it (``_went_back``), so its lines lie
+    within that of its first and last ones (two skews allow for a drift); a log in the order
+    printed (most logs, whatever their reports' pace) is not read again line by line."""
+    firsts: list[float | None] = []
+    for draft in drafts:
+        match = _USEC_STAMP.search(draft.items[0].prefix) if draft.kinds & _SUBSTANTIVE else None
+        firsts.append(float(match.group(1)) if match else None)
+    for index, first in enumerate(firsts):
+        if first is None:
+            continue
+        host = host_of.get(id(drafts[index]))
+        for other in range(index - 1, max(-1, index - 1 - _JOIN_REACH), -1):
+            last = drafts[other].stamp
+            if (
+                firsts[other] is not None
+                and last is not None
+                and first < last + 2 * _CLOCK_SKEW_S
+                and host_of.get(id(drafts[other])) == host
+            ):
+                return True
+    return False
 
 
 def _in_printed_order(
