@@ -797,6 +797,7 @@ def loose_kinds() -> frozenset[str]:
 OPENING_CUTS: dict[str, str | None] = {
     "TASK_HEADER_CUT": None,
     "ALLOC_FAILURE_CUT": "afc_comm",
+    "VMALLOC_FAILURE_CUT": "vfc_comm",
     "INVOKED_CUT": "ic_comm",
     # `Killed process 226431 (container-disk) total-vm:115804kB,` cut by a word wrap: the kill
     # line's own opening (oom_kill.c prints it as a line of its own after the score line), never

@@ -423,6 +423,8 @@ _SECTION_BODY = {
     "INVOKED_CUT": ("CPUSET_LINE", *_TASK_HEADERS),
     "ALLOC_FAILURE": _TASK_HEADERS,
     "ALLOC_FAILURE_CUT": _TASK_HEADERS,
+    "VMALLOC_FAILURE": _TASK_HEADERS,
+    "VMALLOC_FAILURE_CUT": _TASK_HEADERS,
     "CPUSET_LINE": _TASK_HEADERS,
     "TASK_HEADER_NEW": ("HARDWARE",),
     "TASK_HEADER_OLD": ("HARDWARE",),
@@ -444,7 +446,15 @@ _ZONE_RANK = {"DMA": 0, "DMA32": 1, "Normal": 2, "HighMem": 3, "Movable": 4, "De
 _ZONE_NAME_AT = {"ZONE": 1, "ZONE_CUT": 1, "BUDDY": 1, "BUDDY_CUT": 1}  # the zone name's group in each terminal
 _ZONE_REPORT = frozenset(("ZONE", "ZONE_CUT", "LOWMEM_RESERVE", "BUDDY", "BUDDY_CUT"))
 _OPENINGS = frozenset(
-    ("INVOKED", "LEGACY_INVOKED", "INVOKED_CUT", "ALLOC_FAILURE", "ALLOC_FAILURE_CUT", "VMALLOC_FAILURE")
+    (
+        "INVOKED",
+        "LEGACY_INVOKED",
+        "INVOKED_CUT",
+        "ALLOC_FAILURE",
+        "ALLOC_FAILURE_CUT",
+        "VMALLOC_FAILURE",
+        "VMALLOC_FAILURE_CUT",
+    )
 )
 
 
@@ -995,6 +1005,7 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
         host_of[id(stream.current)] = key[0]
         drafts.append(stream.current)
 
+    drafts = _join_rearranged_fragments(drafts, host_of)
     events: list[Event] = []
     machines = _Machines(items, keys)
     # A quotation repeats lines of an earlier event after some prose (an answer quoting the
@@ -1144,6 +1155,123 @@ def _request_unanswered(draft: _Draft, item: Item, stamp: float | None) -> bool:
 
 def _went_back(draft: _Draft, stamp: float | None) -> bool:
     return stamp is not None and draft.stamp is not None and stamp < draft.stamp - _CLOCK_SKEW_S
+
+
+# One report is printed in one go by one task (mm/oom_kill.c out_of_memory() under oom_lock, from
+# dump_header() to the kill line; warn_alloc() from its header to show_mem()): pieces of it lie
+# within a moment of each other on the printk clock, and pieces further apart are of other reports.
+# A console can take seconds over a long task table, but a person's quotation of it rarely spans
+# more than a second of it; the bound errs towards keeping two events apart.
+_REPORT_SPAN_S = 1.0
+_JOIN_REACH = 8  # the earlier pieces of one host a piece is compared with (a paste's few quotations)
+
+
+def _usec_stamps(draft: _Draft) -> list[float] | None:
+    """The printk microsecond stamp of each line of ``draft``, or None if a line has none."""
+    stamps = []
+    for item in draft.items:
+        match = _USEC_STAMP.search(item.prefix)
+        if match is None:
+            return None
+        stamps.append(float(match.group(1)))
+    return stamps
+
+
+def _join_rearranged_fragments(drafts: list[_Draft], host_of: dict[int, str | None]) -> list[_Draft]:
+    """Pieces of one report that a person quoted out of the order the kernel printed them (the
+    kill line first, the task-table row a paragraph below, the `invoked oom-killer` header last,
+    the writer's sentences between) are one event. The assembler reads the lines in the paste's
+    order, so each place where the quotation steps back in the kernel's order starts a new draft;
+    two drafts of one host are pieces of one report when every line of both carries its printk
+    record's microsecond stamp (kernel/printk: one stamp per record, which a quotation keeps),
+    the later-pasted draft holds a line printed before a line of the earlier one (the paste is not
+    in the printed order, so this is no split the kernel's own order made), all lie within
+    ``_REPORT_SPAN_S`` of each other, and, put in the order of their stamps, they read as one
+    report: each line is accepted by the event the lines before it make (each section in the
+    kernel's order, no line a report prints once appearing twice). A log in the order printed is
+    never joined (its stamps follow the paste), nor are two reports that each hold their own
+    header or kill line. Only pieces holding a line a memory report alone prints (``_SUBSTANTIVE``:
+    not a task header or trace, which a warning or an oops printed a moment later shares) and no
+    printk record another piece holds too are joined."""
+    if not _may_join(drafts, host_of):
+        return drafts
+    stamps = [_usec_stamps(draft) if draft.kinds & _SUBSTANTIVE else None for draft in drafts]
+    # a piece holding a record another piece holds too repeats it (a reply copying a line of the
+    # report it quotes): a quotation of a line already read, never a missing part of a report
+    seen: dict[float, int] = {}
+    for own in stamps:
+        for stamp in set(own or ()):
+            seen[stamp] = seen.get(stamp, 0) + 1
+    stamps = [None if own is None or any(seen[stamp] > 1 for stamp in set(own)) else own for own in stamps]
+    out, out_stamps = list(drafts), stamps
+    index = 1
+    while index < len(out):
+        own = out_stamps[index]
+        joined = None
+        if own is not None:
+            host = host_of.get(id(out[index]))
+            for other in range(index - 1, max(-1, index - 1 - _JOIN_REACH), -1):
+                theirs = out_stamps[other]
+                if theirs is None or host_of.get(id(out[other])) != host or min(own) >= max(theirs):
+                    continue
+                if max(max(own), max(theirs)) - min(min(own), min(theirs)) > _REPORT_SPAN_S:
+                    continue
+                merged = _in_printed_order(out[other], theirs, out[index], own)
+                if merged is not None:
+                    joined = other
+                    host_of[id(merged[0])] = host
+                    out[other], out_stamps[other] = merged
+                    del out[index], out_stamps[index]
+                    break
+        # a joined draft is compared again with the pieces before it
+        index = max(joined, 1) if joined is not None else index + 1
+    return out
+
+
+def _may_join(drafts: list[_Draft], host_of: dict[int, str | None]) -> bool:
+    """Whether two drafts of one host within ``_JOIN_REACH`` of each other may be pieces pasted out
+    of the printed order, by one stamp of each: the first line of the later-pasted one is not later
+    than the last stamp the earlier one took (``_Draft.stamp``). A draft takes no line that steps
+    back more than ``_CLOCK_SKEW_S`` from the line before it (``_went_back``), so its lines lie
+    within that of its first and last ones (two skews allow for a drift); a log in the order
+    printed (most logs, whatever their reports' pace) is not read again line by line."""
+    firsts: list[float | None] = []
+    for draft in drafts:
+        match = _USEC_STAMP.search(draft.items[0].prefix) if draft.kinds & _SUBSTANTIVE else None
+        firsts.append(float(match.group(1)) if match else None)
+    for index, first in enumerate(firsts):
+        if first is None:
+            continue
+        host = host_of.get(id(drafts[index]))
+        for other in range(index - 1, max(-1, index - 1 - _JOIN_REACH), -1):
+            last = drafts[other].stamp
+            if (
+                firsts[other] is not None
+                and last is not None
+                and first < last + 2 * _CLOCK_SKEW_S
+                and host_of.get(id(drafts[other])) == host
+            ):
+                return True
+    return False
+
+
+def _in_printed_order(
+    first: _Draft, first_stamps: list[float], second: _Draft, second_stamps: list[float]
+) -> tuple[_Draft, list[float]] | None:
+    """The lines of two drafts as one draft in the order of their printk stamps, with their stamps,
+    or None when they do not read as one report in that order."""
+    ordered = sorted(
+        zip(first_stamps + second_stamps, first.items + second.items, strict=True),
+        key=lambda pair: (pair[0], pair[1].number),
+    )
+    draft = _Draft()
+    for _, item in ordered:
+        if draft.items and not draft.accepts(item):
+            return None
+        draft.add(item)
+    draft.stamp = ordered[-1][0]
+    draft.unparsed = sorted(first.unparsed + second.unparsed, key=attrgetter("number"))
+    return draft, [stamp for stamp, _ in ordered]
 
 
 # printk's microsecond stamp (`dmesg -d` adds the delta): one message, not a repeat
@@ -1426,6 +1554,8 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         zones.discard(None)
         if zones:
             return "i686" if "HighMem" in zones else "x86_64"
+        if _sixty_four_bit(items):
+            return "x86_64"  # x86 by its markers, 64-bit by a value x86-32 cannot print
     # arm64's exception entry and its syscall wrappers (`__arm64_sys_ioctl`,
     # arch/arm64/include/asm/syscall_wrapper.h); a Clang CFI kernel (Android) names the jump-table
     # entry `dump_backtrace.cfi_jt`.
@@ -1523,6 +1653,22 @@ GUARDED_SEARCHES = (
     _X86_64_ENTRY,
     _DIRECT_MAP_WORD,
 )
+
+
+_ULONG_32_MAX = 2**32 - 1
+
+
+def _sixty_four_bit(items: list[Item]) -> bool:
+    """Whether a line prints a value only a 64-bit kernel can: a vmalloc failure's size above
+    2^32 - 1. vmalloc takes its size as an unsigned long (mm/vmalloc.c __vmalloc_node_range(),
+    `unsigned long size`, printed `%lu`: 4.12-5.12 `vmalloc: allocation failure: %lu bytes`, 5.13-6.x
+    `vmalloc error: size %lu, ...`), 32 bits wide on every 32-bit arch, so a larger size was
+    asked for by a 64-bit kernel (an overflowed or negative size read back as unsigned is near
+    2^64 there). It tells the word size, not the arch: the caller keeps the arch its frames or
+    markers name."""
+    return any(
+        item.kind == "alloc_failure" and (item.fields.get("vmalloc_size") or 0) > _ULONG_32_MAX for item in items
+    )
 
 
 def _holds_any(text: str, literals: tuple[str, ...]) -> bool:

@@ -124,6 +124,15 @@ _UNAME_MACHINE = re.compile(
 )
 _OLD_X86_64_FRAME = re.compile(r"<[0-9a-fA-F]{16}>\{(?::\w+:)?([\w.$]+)\+\d+\}")
 _ELLIPSES = ("...", "\u2026")
+_VMALLOC_ORDER = re.compile(r"\bpage order (\d+),")  # 5.13+ `vmalloc error: size N, page order 9, ...`
+# The size a vmalloc failure asked for: 5.13+ `size %lu,`, 4.12-5.12 `%lu bytes` and `allocated %ld of
+# %ld bytes` (mm/vmalloc.c __vmalloc_node_range(), __vmalloc_area_node())
+_VMALLOC_SIZE = re.compile(r"\bsize (\d+)\b|\b(\d+) bytes\b")
+
+
+def _vmalloc_size(what: str) -> int | None:
+    match = _VMALLOC_SIZE.search(what)
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def _shortened(value: str | None) -> bool:
@@ -331,6 +340,31 @@ class LineTransformer(Transformer[Token, list[Item]]):
                 "cpuset": rest.get("cpuset"),
                 "mems_allowed": rest.get("mems_allowed"),
                 "vmalloc": True,
+                "vmalloc_size": _vmalloc_size(groups.get("vf_what") or ""),
+            },
+        )
+
+    def vmalloc_failure_cut(self, children: list[Token]) -> Item:
+        groups = self._groups("VMALLOC_FAILURE_CUT", children[0])
+        what = groups.get("vfc_what") or ""
+        order = _VMALLOC_ORDER.search(what)  # (its comma shows the number whole)
+        mode = what.find(", mode:")
+        args = cut_assignments(what[mode:]) if mode >= 0 else {}
+        comm = groups.get("vfc_comm") or None
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": None if _shortened(comm) else comm,
+                "order": _int(order.group(1)) if order else None,
+                "gfp_mask": _hex(args.get("mode")),
+                "gfp_symbolic": _symbolic(args.get("mode()")),
+                "nodemask": args.get("nodemask"),
+                "cpuset": args.get("cpuset"),
+                "mems_allowed": args.get("mems_allowed"),
+                "vmalloc": True,
+                "vmalloc_size": _vmalloc_size(what),
+                "cut": True,
             },
         )
 

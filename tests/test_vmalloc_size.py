@@ -57,7 +57,7 @@ def test_a_size_beyond_all_of_ram_is_the_callers_size() -> None:
     ghes = _first(GHES)
     assert ghes.code == "OOM612" and "negative size read as unsigned" in ghes.explanation
     assert "ghes_estatus_pool_init" in ghes.remediation[0]
-    # ipset's line was cut before its mode: read from just above the trace
+    # ipset's line was cut before its mode: the event's header all the same (oom.lark VMALLOC_FAILURE_CUT)
     ipset = _first(IPSET)
     assert ipset.code == "OOM612" and "more than all of the machine's" in ipset.explanation
 
