@@ -338,6 +338,10 @@ class Event:
     page_size_kb: int | None = None
     trigger: Trigger | None = None
     alloc_failure_mode: str | None = None  # for page allocation failures: `mode:0x...(...)`
+    # 4.9-4.14's allocation stall warning (`page allocation stalls for Nms`): how long the request
+    # had been in the slow path. The report is warn_alloc()'s, so ``kind`` stays
+    # page-allocation-failure (FORMAT.md), but nothing failed: the request was still being retried.
+    stall_ms: int | None = None
     header: TaskHeader | None = None
     call_trace: tuple[str, ...] = ()  # function names, innermost first
     meminfo: Mapping[str, int] = field(default_factory=_frozen_map)  # global Mem-Info counters, pages

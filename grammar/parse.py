@@ -425,6 +425,7 @@ _SECTION_BODY = {
     "ALLOC_FAILURE_CUT": _TASK_HEADERS,
     "VMALLOC_FAILURE": _TASK_HEADERS,
     "VMALLOC_FAILURE_CUT": _TASK_HEADERS,
+    "ALLOC_STALL": ("CPUSET_LINE", *_TASK_HEADERS),
     "CPUSET_LINE": _TASK_HEADERS,
     "TASK_HEADER_NEW": ("HARDWARE",),
     "TASK_HEADER_OLD": ("HARDWARE",),
@@ -454,6 +455,7 @@ _OPENINGS = frozenset(
         "ALLOC_FAILURE_CUT",
         "VMALLOC_FAILURE",
         "VMALLOC_FAILURE_CUT",
+        "ALLOC_STALL",
     )
 )
 
@@ -1729,6 +1731,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
 
     trigger = None
     alloc_mode = None
+    stall_ms = None
     trigger_item = first("invoked") or first("alloc_failure")
     if trigger_item:
         f = trigger_item.fields
@@ -1752,6 +1755,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         )
         if trigger_item.kind == "alloc_failure":
             alloc_mode = f.get("gfp_mask")
+            stall_ms = f.get("stall_ms")
     elif header is not None:
         # No trigger line survived (a panic's stack, a warning cut above): the task in the
         # header is the one that was allocating.
@@ -1911,6 +1915,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         page_size_kb=machines.page_size(host),
         trigger=trigger,
         alloc_failure_mode=alloc_mode,
+        stall_ms=stall_ms,
         header=header,
         call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),

@@ -323,6 +323,27 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
+    def alloc_stall(self, children: list[Token]) -> Item:
+        """4.9-4.14's `comm: page allocation stalls for Nms, order:N, mode:0x...`: the same report as an
+        allocation failure's (warn_alloc(): task header, trace, Mem-Info), opened by a warning that the
+        request is still in the slow path; ``stall_ms`` tells the two apart."""
+        groups = self._groups("ALLOC_STALL", children[0])
+        rest = comma_assignments(groups.get("as_rest") or "")
+        return Item(
+            "alloc_failure",
+            str(children[0]),
+            {
+                "comm": groups.get("as_comm"),
+                "order": _int(groups.get("as_order")),
+                "gfp_mask": _hex(groups.get("as_mode")),
+                "gfp_symbolic": _symbolic(groups.get("as_sym")),
+                "nodemask": rest.get("nodemask"),
+                "cpuset": rest.get("cpuset"),
+                "mems_allowed": rest.get("mems_allowed"),
+                "stall_ms": _int(groups.get("as_ms")),
+            },
+        )
+
     def vmalloc_failure(self, children: list[Token]) -> Item:
         groups = self._groups("VMALLOC_FAILURE", children[0])
         words = (groups.get("vf_what") or "").replace(",", " ").split()

@@ -1597,7 +1597,14 @@ class Analysis:
 
     @cached_property
     def is_allocation_failure(self) -> bool:
-        return self.event.kind == "page-allocation-failure"
+        """A warn_alloc() report of a request that failed: not 4.9-4.14's stall warning, printed
+        while the request was still being retried (``is_stall``)."""
+        return self.event.kind == "page-allocation-failure" and self.event.stall_ms is None
+
+    @property
+    def is_stall(self) -> bool:
+        """4.9-4.14's `page allocation stalls for Nms` warning: the request had not failed."""
+        return self.event.stall_ms is not None
 
     # ----------------------------------------------------------------------------- memcg
     @cached_property

@@ -37,6 +37,9 @@ KIND_LABELS = {
     "sysrq-manual": "manual OOM (SysRq-f)",
     "page-allocation-failure": "page allocation failure",
 }
+# 4.9-4.14's `page allocation stalls for Nms` (Event.stall_ms): warn_alloc()'s report, so of kind
+# page-allocation-failure, told apart because nothing failed
+STALL_LABEL = "page allocation stall"
 FRAGMENT_LABEL = "memory report fragment"
 TOP_PROCESSES = 8
 # What a fragment is told to paste when the parser's list of missing parts is empty but the
@@ -47,6 +50,7 @@ LISTED_BELOW = "the parts listed under 'To check more' below"
 # The span of the kernel's report that holds every part, per kind of event.
 PASTE_SPAN = {
     "page-allocation-failure": "paste from 'page allocation failure' to the end of the Mem-Info block",
+    STALL_LABEL: "paste from 'page allocation stalls' to the end of the Mem-Info block printed after it",
     None: "paste from 'invoked oom-killer' to 'Killed process'",
 }
 
@@ -192,6 +196,8 @@ class Overview:
         """What to paste to see every part of the report, when some are missing."""
         if not self.missing:
             return None
+        if self.kind_label == STALL_LABEL:
+            return PASTE_SPAN[STALL_LABEL]
         return PASTE_SPAN.get(self.kind, PASTE_SPAN[None])
 
     @property
@@ -272,6 +278,8 @@ def _headlines() -> dict[str, str]:
 
 
 def kind_label(event: Event) -> str:
+    if event.stall_ms is not None:
+        return STALL_LABEL
     return KIND_LABELS.get(event.kind or "", FRAGMENT_LABEL) if event.kind else FRAGMENT_LABEL
 
 
@@ -398,6 +406,9 @@ def headline_text(
     elif request is not None and request.task and kind == KIND_LABELS["page-allocation-failure"]:
         order = f"order-{request.order} " if request.order is not None else ""
         name, before, after = request.task, f"{order}allocation by ", " failed"
+    elif request is not None and request.task and kind == STALL_LABEL:
+        order = f"order-{request.order} " if request.order is not None else ""
+        name, before, after = request.task, f"{order}allocation by ", " stalled (not failed)"
     elif request is not None and request.task:
         name, before, after = request.task, "", " invoked the OOM killer"
     else:

@@ -397,6 +397,8 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
     out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    if event.stall_ms is not None:  # 4.9-4.14's stall warning: the request had not failed (only then)
+        out["stall_ms"] = event.stall_ms
     if event.watchdogs:  # (only when the paste shows one: every other event's JSON is unchanged)
         out["watchdogs"] = [watchdog_dict(w) for w in event.watchdogs]
     out["missing"] = [{"part": m.part, "description": m.description} for m in analysed.overview.missing]
@@ -409,7 +411,7 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     # the source lines are in the paste, and unparsed/missing are above: never converted
     out["details"] = plain(
         event,
-        skip=frozenset({"lines", "unparsed", "missing", "watchdogs"}),
+        skip=frozenset({"lines", "unparsed", "missing", "watchdogs", "stall_ms"}),  # stall_ms: above, when set
         rows=frozenset({"tasks"} if stream_rows else ()),
     )
     return out

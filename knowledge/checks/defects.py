@@ -190,8 +190,8 @@ def _network_stalled_of(a: Analysis) -> dict[str, Any] | None:
 @check("benign_fallback", needs=("order", "gfp"))
 def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """An allocation failure whose caller has a fallback (__GFP_NORETRY, GFP_NOWAIT, a vmalloc fallback, a refill that retries): the warning is noise."""
-    if a.event.kind != "page-allocation-failure" or a.event.kill is not None:
-        return None
+    if not a.is_allocation_failure or a.event.kill is not None:
+        return None  # (a stall warning is no failure: OOM503)
     order = a.order or 0
     trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else a.find_lines(r"allocation failure")[:1]
     mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
@@ -808,3 +808,172 @@ def oops_in_oom_path(a: Analysis, p: dict[str, Any]) -> Hit | None:
                 }
                 return Hit(p["confidence"], evidence, {})
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# 4.9-4.14's allocation stall warning (`page allocation stalls for Nms, order:N, mode:...`)
+#
+# __alloc_pages_slowpath() called warn_alloc() each time a request that may reclaim had spent
+# another 10 s there (mm/page_alloc.c v4.9-v4.14, stall_timeout += 10 * HZ); the request then went
+# on reclaiming, compacting and retrying, and may well have succeeded. 63f53dea0c98 added it
+# (4.9-rc1); before 4.12 warn_alloc() returned early for __GFP_NOWARN (v4.9, v4.10, v4.11), and
+# since 822519634142 ('mm: page_alloc: __GFP_NOWARN shouldn't suppress stall warnings', 4.12) the
+# stall report strips the flag and prints the mask without it (v4.12, v4.14); 400e22499dd9 ('mm:
+# don't warn about allocations which stall for too long', 4.15-rc1) removed it, and 4.9.y dropped it
+# too (present in 4.9.115, gone by 4.9.154). What it means depends on the request.
+
+# The flags of a transparent huge page request: GFP_TRANSHUGE_LIGHT = (GFP_HIGHUSER_MOVABLE |
+# __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) & ~__GFP_RECLAIM, GFP_TRANSHUGE adds
+# __GFP_DIRECT_RECLAIM (include/linux/gfp.h v4.9-v4.14); __GFP_NOWARN never shows in a stall
+# print (see above), so the rest is what tells a THP request.
+THP_FLAGS = ("__GFP_COMP", "__GFP_NOMEMALLOC", "__GFP_MOVABLE", "__GFP_HARDWALL")
+# khugepaged's allocation of the huge page it collapses into (mm/khugepaged.c khugepaged_alloc_page(),
+# collapse_huge_page()) and the THP fault path (mm/huge_memory.c do_huge_pmd_anonymous_page(),
+# __do_huge_pmd_anonymous_page(), alloc_hugepage_vma())
+THP_FRAMES = (
+    "khugepaged_alloc_page",
+    "collapse_huge_page",
+    "khugepaged_do_scan",
+    "do_huge_pmd_anonymous_page",
+    "__do_huge_pmd_anonymous_page",
+    "alloc_hugepage_vma",
+    "do_huge_pmd_wp_page",
+)
+
+
+def _stall_opportunistic(a: Analysis, costly_order: int) -> tuple[list[str], Evidence]:
+    """Why the stalled request may fail at no cost to anyone, with the evidence: a THP request
+    (khugepaged's own thread, the THP mask at an order above costly, or a THP frame), any request
+    above PAGE_ALLOC_COSTLY_ORDER without __GFP_NOFAIL (the allocator gives up on it after
+    compaction and never OOM-kills for it: __alloc_pages_may_oom(), should_compact_retry()), or
+    __GFP_NORETRY."""
+    trigger = a.event.trigger
+    lines = a.lines(trigger.line) if trigger else ()
+    order = a.order or 0
+    reasons: list[str] = []
+    evidence: Evidence = {}
+    if order > costly_order:
+        frame = _trace_has(a, *THP_FRAMES)
+        if trigger is not None and trigger.comm == "khugepaged":
+            reasons.append("thp")
+            evidence["caller"] = ("khugepaged", lines)
+        elif frame is not None:
+            reasons.append("thp")
+            evidence["caller"] = (frame, ())
+        elif all(_flag(a, flag) for flag in THP_FLAGS):
+            reasons.append("thp")
+            evidence["caller"] = ("transparent huge page (mask)", lines)
+        if not _flag(a, "__GFP_NOFAIL"):
+            reasons.append("costly")
+    if _flag(a, "__GFP_NORETRY"):
+        reasons.append("noretry")
+    return reasons, evidence
+
+
+def _stall_context(a: Analysis) -> dict[str, Any]:
+    """What the release says: whether a __GFP_NOWARN request could have printed this."""
+    version = a.version
+    return {
+        "strips_nowarn": None if version is None else (4, 12) <= version[:2] < (4, 15),
+        "before_nowarn_change": None if version is None else version[:2] < (4, 12),
+        "after_removal": None if version is None else version[:2] >= (4, 15),
+        "stalls": _stall_count(a),
+    }
+
+
+def _stall_count(a: Analysis) -> int:
+    """Stall warnings of the same task in the paste (they repeat every 10 s while it stalls)."""
+    trigger = a.event.trigger
+    return sum(
+        1
+        for e in a.dump.events
+        if e.stall_ms is not None
+        and e.trigger is not None
+        and trigger is not None
+        and (e.trigger.pid, e.trigger.comm) == (trigger.pid, trigger.comm)
+    )
+
+
+def _stall_evidence(a: Analysis) -> Evidence:
+    trigger = a.event.trigger
+    lines = a.lines(trigger.line) if trigger else ()
+    evidence: Evidence = {"stall_ms": (a.event.stall_ms, lines), "order": (a.order, lines)}
+    mask = getattr(a.gfp, "symbolic", None) or (trigger.gfp_mask if trigger else None)
+    if mask:
+        evidence["gfp"] = (mask, lines)
+    if a.kernel:
+        evidence["kernel"] = (a.kernel, a.lines(a.event.header.line) if a.event.header else ())
+    return evidence
+
+
+def _starved(a: Analysis) -> list[Any]:
+    """The zones the request may use, largest first, when every one of them is at or below its min
+    watermark (lowmem_reserve counted): the allocator could serve it from none. Empty otherwise."""
+    zones = [z for z in a.usable_zones if z.usable is not False and z.below_min is not None]
+    if not zones or not all(z.below_min for z in zones):
+        return []
+    return sorted(zones, key=lambda z: -(z.managed_kb or z.present_kb or 0))
+
+
+@check("stall_opportunistic", needs=("event",))
+def stall_opportunistic(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A stall warning for a request that may fail: a THP or other costly-order request, or one
+    with __GFP_NORETRY, was still compacting after 10 s. Nothing failed; the warning is noise."""
+    if a.event.stall_ms is None or a.event.kill is not None:
+        return None
+    reasons, evidence = _stall_opportunistic(a, p["costly_order"])
+    if not reasons:
+        return None
+    evidence.update(_stall_evidence(a))
+    confidence = p["confidence_" + reasons[0]]
+    starved = _starved(a)
+    if starved:
+        # the request is noise, but the machine it ran on was short of memory as well
+        confidence *= p["starved_factor"]
+        evidence["starved_zone"] = (starved[0].label, starved[0].lines)
+    kills = [e for e in a.dump.events if e.kill is not None]
+    if kills:
+        confidence *= p["kill_in_paste_factor"]  # something in the paste did run out of memory
+    context = _stall_context(a)
+    context.update({"reasons": reasons, "kills_in_paste": len(kills), "starved": bool(starved)})
+    return Hit(confidence, evidence, context)
+
+
+@check("stall_reclaim", needs=("event",))
+def stall_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
+    """A stall warning for an ordinary request (order 0 to 3 without __GFP_NORETRY): it had been
+    reclaiming for 10 s or more - the machine is thrashing, and the memory figures name why."""
+    if a.event.stall_ms is None or a.event.kill is not None:
+        return None
+    reasons, _ = _stall_opportunistic(a, p["costly_order"])
+    if reasons:
+        return None
+    evidence = _stall_evidence(a)
+    starved = _starved(a)
+    if starved:
+        evidence["starved_zone"] = (starved[0].label, starved[0].lines)
+    if a.swap_total_kb is not None:
+        evidence["total_swap_kb"] = (a.swap_total_kb, a.swap_lines)
+        if a.swap_free_kb is not None:
+            evidence["free_swap_kb"] = (a.swap_free_kb, a.swap_lines)
+    anon = a.figure("anon")
+    if anon is not None and anon.kb and a.ram_kb:
+        evidence["anon_kb"] = (anon.kb, anon.lines)
+    swap_gone = a.swap_total_kb == 0 or (
+        a.swap_total_kb is not None
+        and a.swap_free_kb is not None
+        and a.swap_free_kb <= p["swap_full_share"] * a.swap_total_kb
+    )
+    anon_most = anon is not None and bool(a.ram_kb) and anon.kb >= p["anon_share"] * (a.ram_kb or 0)
+    shown = bool(starved) and swap_gone and anon_most
+    context = _stall_context(a)
+    context.update(
+        {
+            "starved": bool(starved),
+            "swap_gone": swap_gone,
+            "anon_most": anon_most,
+            "meminfo": a.breakdown is not None,
+            "kills_in_paste": sum(1 for e in a.dump.events if e.kill is not None),
+        }
+    )
+    return Hit(p["confidence_shown"] if shown else p["confidence"], evidence, context)

@@ -212,8 +212,8 @@ def _compaction_refused(a: Analysis) -> str | None:
 def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     """A higher-order request fails although there is free memory: no free block is big enough."""
     order = a.order
-    if order is None or order < 1:
-        return None
+    if order is None or order < 1 or a.is_stall:
+        return None  # a stall warning was printed while the request was still compacting (OOM503)
     request_kb = a.page_kb << order
     evidence: Evidence = {
         "order": (order, a.lines(a.event.trigger.line) if a.event.trigger else ()),
