@@ -60,6 +60,7 @@ _SECTION: dict[str, int | None] = {
     "sysrq": 0,
     "invoked": 0,
     "alloc_failure": 0,
+    "alloc_stall_mode": None,  # 4.9-rc: the stall header's mode on the next line
     "cpuset_line": 1,
     "compaction_disabled": 1,
     "task_header": 1,
@@ -1754,8 +1755,13 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
             trigger_item.number,
         )
         if trigger_item.kind == "alloc_failure":
-            alloc_mode = f.get("gfp_mask")
             stall_ms = f.get("stall_ms")
+            mode_item = first("alloc_stall_mode")
+            if stall_ms is not None and trigger.gfp_mask is None and mode_item is not None:
+                # 4.9-rc printed the stall header's mode on the line after it (oom.lark ALLOC_STALL_MODE)
+                mask, symbolic = mode_item.fields["gfp_mask"], mode_item.fields["gfp_symbolic"]
+                trigger = dataclasses.replace(trigger, gfp_mask=mask, gfp_symbolic=symbolic)
+            alloc_mode = trigger.gfp_mask
     elif header is not None:
         # No trigger line survived (a panic's stack, a warning cut above): the task in the
         # header is the one that was allocating.

@@ -344,6 +344,15 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
+    def alloc_stall_mode(self, children: list[Token]) -> Item:
+        """4.9-rc's stall warning printed its mode on a line of its own (oom.lark ALLOC_STALL_MODE)."""
+        groups = self._groups("ALLOC_STALL_MODE", children[0])
+        return Item(
+            "alloc_stall_mode",
+            str(children[0]),
+            {"gfp_mask": _hex(groups.get("asm_mode")), "gfp_symbolic": _symbolic(groups.get("asm_sym"))},
+        )
+
     def vmalloc_failure(self, children: list[Token]) -> Item:
         groups = self._groups("VMALLOC_FAILURE", children[0])
         words = (groups.get("vf_what") or "").replace(",", " ").split()
