@@ -41,8 +41,8 @@ def _body() -> list[str]:
     return THRASH.read_text().splitlines()[1:]
 
 
-def _with_header(header: str, release: str = "4.9.13", body: list[str] | None = None) -> str:
-    lines = [line.replace("4.9.13", release) for line in (body if body is not None else _body())]
+def _with_header(header: str, release: str = "4.9.30", body: list[str] | None = None) -> str:
+    lines = [line.replace("4.9.30", release) for line in (body if body is not None else _body())]
     return "\n".join([header, *lines]) + "\n"
 
 
