@@ -149,7 +149,10 @@ def test_the_49_rc_header_with_its_mode_on_the_next_line() -> None:
     assert len(dump.events) == 1
     event = dump.events[0]
     assert event.stall_ms == 160001 and not event.unparsed
-    assert event.trigger is not None and (event.trigger.gfp_mask, event.trigger.gfp_symbolic) == ("0x2400000", "GFP_NOIO")
+    assert event.trigger is not None and (event.trigger.gfp_mask, event.trigger.gfp_symbolic) == (
+        "0x2400000",
+        "GFP_NOIO",
+    )
 
 
 def test_repeated_stalls_are_grouped() -> None:

@@ -207,6 +207,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         e
         for e in a.dump.events
         if e.kind == "page-allocation-failure"
+        and e.stall_ms is None  # (a stall warning is no failure)
         and e.trigger is not None
         and a.event.trigger is not None
         and e.trigger.gfp_mask == a.event.trigger.gfp_mask
@@ -567,7 +568,10 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
         same = [
             e
             for e in a.dump.events
-            if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.gfp_mask == mask
+            if e.kind == "page-allocation-failure"
+            and e.stall_ms is None  # (a stall warning is no failure)
+            and e.trigger is not None
+            and e.trigger.gfp_mask == mask
         ]
         if len(same) > 1 or recurrence(a):
             return None

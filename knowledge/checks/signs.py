@@ -83,7 +83,10 @@ def _high_order(a: Analysis, p: dict[str, Any], evidence: Evidence) -> bool:
     repeats = sum(
         1
         for e in a.dump.events
-        if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.order == order
+        if e.kind == "page-allocation-failure"
+        and e.stall_ms is None  # (a stall warning is no failure)
+        and e.trigger is not None
+        and e.trigger.order == order
     )
     if _warning_only(a, repeats, 3):
         return False  # one warning, nothing killed: harmless unless it repeats (OOM130 says so)

@@ -224,7 +224,10 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     repeats = sum(
         1
         for e in a.dump.events
-        if e.kind == "page-allocation-failure" and e.trigger is not None and e.trigger.order == order
+        if e.kind == "page-allocation-failure"
+        and e.stall_ms is None  # (a stall warning is no failure)
+        and e.trigger is not None
+        and e.trigger.order == order
     )
     context: dict[str, Any] = {
         "costly": costly,
@@ -493,6 +496,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
         for e in a.dump.events
         if e.host == a.event.host
         and e.kind == "page-allocation-failure"
+        and e.stall_ms is None  # (a stall warning is no failure)
         and e.trigger is not None
         and e.trigger.order == 0
         and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
