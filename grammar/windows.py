@@ -64,6 +64,8 @@ _ANCHORS = (
     b"Mem-Info",
     b"Mem-info",
     b"allocation failure",
+    b"allocation stalls",  # 4.9-4.14's stall warning (oom.lark ALLOC_STALL)
+    b"alloction stalls",  # its 4.9-rc spelling
     b"Killed process",
     b"SysRq",
     b"pid ]",
@@ -118,6 +120,8 @@ def anchor_starts(chunk: bytes) -> list[int]:
 _STRONG = (
     b"invoked oom-killer",
     b"page allocation failure",
+    b"page allocation stalls",  # 4.9-4.14's stall warning
+    b"page alloction stalls",  # its 4.9-rc spelling
     b"vmalloc: allocation failure",  # warn_alloc's vmalloc header, quoted in prose and wrapped
     b"vmalloc error: size",  # its 5.13+ wording (mm/vmalloc.c __vmalloc_area_node)
     b"Killed process",

@@ -10,13 +10,14 @@ tests/cases/stall-*.log (tests/cases/README.md)."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 from oomcases import is_held_out
 
-from bot.pipeline import analyze
-from bot.render.json_out import report_dict
+from bot.pipeline import analyze, analyze_stream
+from bot.render.json_out import event_dict, report_dict
 from bot.render.text import render_text
 from grammar.parse import parse_text
 from knowledge.confidence import CONFIDENT
@@ -184,3 +185,11 @@ def test_failures_are_untouched() -> None:
     event = parse_text(failure).events[0]
     assert event.stall_ms is None and event.kind == "page-allocation-failure"
     assert "stall" not in render_text(analyze(failure), width=100).split("\n")[2]
+
+
+def test_the_big_log_path_reads_the_same_events() -> None:
+    # jsonl reads a log in windows (grammar/windows.py): a stall report read there equals the whole read
+    data = ("noise line\n" * 50).encode() + THP.read_bytes() + ("more noise\n" * 50).encode()
+    whole = [event_dict(e) for e in analyze(data).events]
+    streamed = [event_dict(e) for report in analyze_stream(io.BytesIO(data)) for e in report.events]
+    assert streamed == whole and whole[0]["stall_ms"] == 10032
