@@ -193,3 +193,15 @@ def test_the_big_log_path_reads_the_same_events() -> None:
     whole = [event_dict(e) for e in analyze(data).events]
     streamed = [event_dict(e) for report in analyze_stream(io.BytesIO(data)) for e in report.events]
     assert streamed == whole and whole[0]["stall_ms"] == 10032
+
+
+def test_a_header_wrapped_by_a_mail_is_rejoined() -> None:
+    source = _case(KHUGEPAGED).decode()
+    header = next(line for line in source.splitlines() if "page allocation stalls" in line)
+    for cut in (
+        header.replace("order:10, ", "order:10,\n").replace("), nodemask", "),\nnodemask"),  # at spaces
+        header.replace("__GFP_COMP", "__GFP_CO\nMP"),  # at a fixed width, inside the mode
+    ):
+        event = parse_text(source.replace(header, cut)).events[0]
+        assert event.trigger is not None and event.stall_ms == 10273 and not event.unparsed
+        assert (event.trigger.gfp_mask, event.trigger.order, event.trigger.nodemask) == ("0x4340ca", 10, "(null)")
