@@ -97,9 +97,27 @@ RAM_SHARE_CHECKS = frozenset(
 )
 
 
+# PAGE_ALLOC_COSTLY_ORDER (include/linux/mmzone.h): up to it a request that may reclaim keeps
+# reclaiming until it succeeds or the OOM killer runs
+COSTLY_ORDER = 3
+
+
+def _request_warning(event: Event) -> bool:
+    """A warn_alloc() report about one request (nothing killed), where where RAM went does not say
+    what happened to it - every allocation-failure warning, and 4.9-4.14's stall warning for a
+    request above the costly order (OOM503's). A stall warning for an ordinary request is the
+    pressure before an OOM kill: where RAM went is what stalled it (OOM504)."""
+    if event.kind != "page-allocation-failure" or event.kill is not None:
+        return False
+    if event.stall_ms is None:
+        return True
+    order = event.trigger.order if event.trigger is not None else None
+    return order is None or order > COSTLY_ORDER
+
+
 def role_for(check: str, event: Event, role: str | None) -> str | None:
     """The role a finding may claim for this event: RAM shares are contributing on allocation failures."""
-    if check in RAM_SHARE_CHECKS and event.kind == "page-allocation-failure" and event.kill is None:
+    if check in RAM_SHARE_CHECKS and _request_warning(event):
         return "contributing"
     return role
 
@@ -115,12 +133,7 @@ def calibrate(confidence: float, check: str, event: Event, hit_context: dict[str
         return confidence  # the failure line's gfp mask says GFP_DMA: only ZONE_DMA could serve it
     if check == "kernel_path_clue" and context.get("shown"):
         return confidence  # a kill score or page total the kernel printed that no correct kernel can
-    if (
-        check in RAM_SHARE_CHECKS
-        and event.kind == "page-allocation-failure"
-        and event.kill is None
-        and confidence > THIN_CAP
-    ):
+    if check in RAM_SHARE_CHECKS and _request_warning(event) and confidence > THIN_CAP:
         # where RAM went does not say why this request failed (role_for): never a confident answer
         return THIN_CAP + (confidence - THIN_CAP) * THIN_SLOPE
     if "mem-info" in event.missing and event.kind != "memcg-oom" and confidence > THIN_CAP:

@@ -205,3 +205,19 @@ def test_a_header_wrapped_by_a_mail_is_rejoined() -> None:
         event = parse_text(source.replace(header, cut)).events[0]
         assert event.trigger is not None and event.stall_ms == 10273 and not event.unparsed
         assert (event.trigger.gfp_mask, event.trigger.order, event.trigger.nodemask) == ("0x4340ca", 10, "(null)")
+
+
+def test_where_ram_went_names_the_cause_of_an_ordinary_stall_only() -> None:
+    # tmpfs holding most of RAM stalls an ordinary request (OOM210 is the cause); beside a huge page
+    # request's stall it says why memory was low, not what happened to the request (contributing)
+    shmem = THRASH.read_text().replace(" shmem:10841 ", " shmem:380000 ").replace("shmem:43364kB", "shmem:1520000kB")
+    shmem = shmem.replace("Free swap  = 0kB", "Free swap  = 612000kB")
+    ordinary = analyze(shmem).events[0].findings
+    assert (ordinary[0].code, ordinary[0].role) == ("OOM210", "root-cause")
+    # a THP stall is printed from 4.12 on (before, __GFP_NOWARN silenced it), its mask without the flag
+    header = shmem.splitlines()[0]
+    thp = THP.read_text().splitlines()[0].replace("[52210.334512]", header.split("]")[0] + "]")
+    huge = shmem.replace(header, thp).replace("Comm: Xorg", "Comm: khugepaged").replace("4.9.30", "4.12.14")
+    findings = analyze(huge).events[0].findings
+    assert findings[0].code == "OOM503"
+    assert [f.role for f in findings if f.code == "OOM210"] == ["contributing"]
