@@ -1980,6 +1980,9 @@ class Analysis:
             "scope": scope,
             "size_kb": size_kb,
             "swap_kb": swap_kb,
+            # the one moment the figures are read at: a stall warning (4.9-4.14) is printed while
+            # the request is still being retried, before any kill
+            "moment": "at the stall warning" if self.is_stall else "at the kill",
         }
 
     # ----------------------------------------------------------------------------- kernel facts
