@@ -881,6 +881,8 @@ def _stall_context(a: Analysis) -> dict[str, Any]:
         "strips_nowarn": None if version is None else (4, 12) <= version[:2] < (4, 15),
         "before_nowarn_change": None if version is None else version[:2] < (4, 12),
         "after_removal": None if version is None else version[:2] >= (4, 15),
+        # mainline printed it from 4.9 to 4.14 only: another release that prints it carries it from its vendor
+        "vendor_carried": None if version is None else not (4, 9) <= version[:2] < (4, 15),
         "stalls": _stall_count(a),
     }
 
