@@ -112,10 +112,10 @@ def test_a_ram_share_never_answers_an_allocation_failure_confidently() -> None:
     from knowledge.confidence import CONFIDENT, RAM_SHARE_CHECKS, calibrate
 
     class Warning:
-        kind, kill, missing = "page-allocation-failure", None, ()
+        kind, kill, missing, stall_ms = "page-allocation-failure", None, (), None
 
     class Kill:
-        kind, kill, missing = "oom-kill", object(), ()
+        kind, kill, missing, stall_ms = "oom-kill", object(), (), None
 
     for check in RAM_SHARE_CHECKS:
         assert calibrate(0.9, check, Warning) < CONFIDENT
