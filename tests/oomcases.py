@@ -65,6 +65,7 @@ WAVES = (
     "THIRTYEIGHTH",
     "THIRTYNINTH",
     "FORTYFIFTH",
+    "FORTYSIXTH",
 )
 
 

@@ -493,6 +493,17 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # OOM201 matched the label by chance; read whole, it is the memcg kill it is (OOM401 first; the expert blames
     # the JVM's leak, which the kernel's lines cannot show), so the floor measured on the misread was wrong
     "FORTYFIFTH": (3, 1, 2),
+    # The forty-sixth wave (FORTYSIXTH_WAVE.txt): public cases found by query families fixed in advance (Q&A sites,
+    # write-ups kept in repositories, mailing lists, workload trackers) - a Python scheduler in Docker killed by the
+    # global OOM killer on a 2 GB t3.small (its leak), mysqld killed at startup on a 490 MB VM (Performance Schema),
+    # a Ruby property test and a Python readline() loop that grew one allocation from their input (process hogs),
+    # btrfs on lvmcache with order-0 GFP_NOWAIT failures on 5.0.4-5.0.10 (kernel_bug: a 5.0.y regression and a
+    # KASAN build), a Pi 5 rtw88_usb order-3 GFP_ATOMIC failure on fragmented memory (fragmentation and the
+    # min_free_kbytes reserve); none in fold 0; labelled before oomlens ran on them. The floors are what was reached
+    # when it was added (2026-12-07 evening): of 6 labelled, 5 and 5 (the btrfs mail's first event, the quoted
+    # GFP_NOWAIT header alone, leads with a harmless NOWAIT failure and its findings hold no kernel_bug). Raise as
+    # the diagnosis improves, never lower
+    "FORTYSIXTH": (6, 5, 5),
 }
 
 
