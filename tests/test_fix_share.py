@@ -348,16 +348,17 @@ them) reached 0/2 when it was added (all cases 316/348, 316/346 without it; held
 case's '<hostname>'-redacted syslog lines were not read (a parser gap, read since the same evening: the memcg kill it
 is), so its steps size the heap and the container limit, and the build case's bound make -j and size RAM. (The JVM case's first pattern matched an unrelated 'updates
 of older releases carry backports: java' sentence on the first run; it was narrowed to the expert's fix itself.)
-The forty-sixth wave (FORTYSIXTH_WAVE.txt, 8 public cases found by query families fixed before any search - Q&A
+The forty-sixth wave (FORTYSIXTH_WAVE.txt, 9 public cases found by query families fixed before any search - Q&A
 sites through the stored pages, write-ups kept in repositories (Korean, Chinese, Turkish, English blogs, an incident
 report and Harvester's knowledge base), mailing lists, workload families' trackers; none in fold 0 - labelled before
-oomlens ran on them) reached 4/7 with fix patterns when it was added (all cases 321/355, 317/348 without it;
+oomlens ran on them) reached 4/8 with fix patterns when it was added (all cases 321/356, 317/348 without it;
 held-out unchanged at 44/65): the Python scheduler's tracemalloc, the one-line file's chunked read, the btrfs case's
-kernel upgrade and the VM pods' overhead reserve are among the first three steps; the Ruby property test's 'bound the
-input' is not (its steps size Puma/Sidekiq workers, what a bare ruby is read as), nor the Pi 5 rtw88_usb case's
-min_free_kbytes (its first step calls the one order-3 atomic failure harmless; the others fix the driver's
-allocation and compaction), nor the highatomic patch's fix (OOM601 finds a kill with free memory and says to update
-the kernel, but reads no reserved_highatomic against the min watermark, so names no fix).
+kernel upgrade and the VM pods' overhead reserve are among the first three steps; the two Ruby cases' fixes are not
+(a property test's 'bound the input', a crawler's move to Sidekiq jobs: their steps size Puma/Sidekiq workers, what a
+bare ruby is read as), nor the Pi 5 rtw88_usb case's min_free_kbytes (its first step calls the one order-3 atomic
+failure harmless; the others fix the driver's allocation and compaction), nor the highatomic patch's fix (OOM601
+finds a kill with free memory and says to update the kernel, but reads no reserved_highatomic against the min
+watermark, so names no fix).
 """
 
 from __future__ import annotations
@@ -648,11 +649,12 @@ WAVE_FLOORS = {
     # file (read in chunks), btrfs on lvmcache with GFP_NOWAIT failures on 5.0.4-5.0.10 (a later 5.0.y, KASAN off),
     # a Pi 5 rtw88_usb order-3 atomic failure (min_free_kbytes and watermark reserve), Harvester's VM pods killed at
     # their limit (a larger overhead reserve), an OOM kill with an empty highatomic reserve subtracted from free
-    # memory (the nr_free_highatomic fix), and mysqld at startup on a 490 MB VM whose remedy the store cut (no
-    # patterns) - labelled the same way; none in fold 0) with an expert fix among the first three steps: 4 of 7 when
-    # it was added (2026-12-07 evening; not the Ruby case, whose steps size an application server's workers, nor the
-    # Pi case, whose first step calls one atomic failure harmless and whose others fix the driver and compaction, nor
-    # the highatomic case, whose kernel_bug step updates the kernel without naming the fix); never lowered.
+    # memory (the nr_free_highatomic fix), a Ruby crawler's thread pool grown to 15 GB on EC2 (Sidekiq jobs instead),
+    # and mysqld at startup on a 490 MB VM whose remedy the store cut (no patterns) - labelled the same way; none in
+    # fold 0) with an expert fix among the first three steps: 4 of 8 when it was added (2026-12-07 evening; not the
+    # two Ruby cases, whose steps size an application server's workers, nor the Pi case, whose first step calls one
+    # atomic failure harmless and whose others fix the driver and compaction, nor the highatomic case, whose
+    # kernel_bug step updates the kernel without naming the fix); never lowered.
     "FORTYSIXTH": 4,
 }
 
