@@ -310,6 +310,9 @@ class AllocRule:
     may_use_cma: bool  # ALLOC_CMA: a movable request may count (and take) free CMA pages
     may_use_highatomic: bool  # the nr_reserved_highatomic pages are not subtracted
     source: str
+    # 6.12+: the check takes off only the free pages of the highatomic reserve (nr_free_highatomic,
+    # c928807f6f6b "mm/page_alloc: keep track of free highatomic"), not the whole reserve
+    free_highatomic_only: bool = False
 
 
 def alloc_rule(version: tuple[int, ...] | None, order: int | None, gfp: Any | None) -> AllocRule:
@@ -359,7 +362,10 @@ def alloc_rule(version: tuple[int, ...] | None, order: int | None, gfp: Any | No
             share -= share / 4
         highatomic = harder
         source = "mm/page_alloc.c (v4.4, v6.2): gfp_to_alloc_flags(), __zone_watermark_ok()"
-    return AllocRule(era, order, share, movable, highatomic, source)
+    # 6.12 (c928807f6f6b, mm-hotfixes): __zone_watermark_unusable_free() subtracts
+    # nr_free_highatomic instead of nr_reserved_highatomic
+    free_only = version is not None and version[:2] >= (6, 12)
+    return AllocRule(era, order, share, movable, highatomic, source, free_only)
 
 
 @direct_init
@@ -1275,12 +1281,18 @@ class Analysis:
                 return False
         return True
 
-    def _zone_terms(self, zone: Zone) -> tuple[int, int | None]:
+    def _zone_terms(self, zone: Zone, buddy: BuddyList | None = None) -> tuple[int, int | None]:
         """(unusable kB, min after reserve access) for one printed zone."""
         rule = self.alloc_rule
         unusable = ((1 << rule.order) - 1) * self.page_kb
         if not rule.may_use_highatomic and rule.era != "2.6-4.3":
-            unusable += zone.values.get("reserved_highatomic", 0)
+            reserved = zone.values.get("reserved_highatomic", 0)
+            if reserved and rule.free_highatomic_only and buddy is not None and buddy.complete:
+                # 6.12+: only the reserve's free pages, which the buddy list marks '(H)' (an order
+                # whose letters name other types too is counted whole: the strictest floor)
+                held = sum((o.count or 0) * o.size_kb for o in buddy.orders if "H" in (o.migrate_types or ""))
+                reserved = min(reserved, held)
+            unusable += reserved
         if not rule.may_use_cma:
             unusable += zone.values.get("free_cma", 0)
         mark = None if zone.min_kb is None else int(zone.min_kb * rule.min_share)
@@ -1297,7 +1309,7 @@ class Analysis:
             buddy = buddies.get((zone.node, zone.name))
             blocks, kb_at, largest = self._blocks(buddy, allowed)
             values = _plain_copy(zone.values)
-            unusable, mark = self._zone_terms(zone)
+            unusable, mark = self._zone_terms(zone, buddy)
             views.append(
                 ZoneView(
                     node=zone.node,

@@ -56,6 +56,10 @@ class KernelFix:
     # in blocks listed as highatomic only ('(H)'): a defect that kept the highatomic reserve
     # instead of giving it back before the OOM kill
     highatomic_free: float | None = None
+    # the zones the request may use fail the order-0 watermark check only because the whole
+    # highatomic reserve is taken off their free memory, while their buddy lists show no free page
+    # in a highatomic block: a defect that counted an empty reserve as unusable free memory
+    highatomic_empty: bool = False
     # the dump's kernel release string (`uname -r`) must match: a distribution kernel's own
     # regression, named by its package version (e.g. '^4\\.15\\.0-5[6-9]-'); a paste that names no
     # release is treated as for ``kernels`` (a possible match only with ``unversioned``)
@@ -178,6 +182,7 @@ def load() -> tuple[KernelFix, ...]:
                 memcg_dirty_v2=bool(r.get("memcg_dirty_v2")),
                 cma_free=float(r["cma_free"]) if r.get("cma_free") is not None else None,
                 highatomic_free=float(r["highatomic_free"]) if r.get("highatomic_free") is not None else None,
+                highatomic_empty=bool(r.get("highatomic_empty")),
                 release=regexcache.compile(r["release"]) if r.get("release") else None,
                 stable=tuple(
                     ((int(str(k).split(".")[0]), int(str(k).split(".")[1])), int(v))
@@ -276,7 +281,9 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 dated = printed_within(getattr(analysis, "printed_series", None), fix.kernels)
                 if dated is False:
                     continue  # the kernel's own print of the mask dates it outside the series
-                if not dated and not unversioned:
+                if not dated and not unversioned and not fix.highatomic_empty:
+                    # (an empty highatomic reserve counted whole is a signature of the affected
+                    # releases' own check: the zone line prints the reserve only where it exists)
                     continue
             elif not in_series(tuple(analysis.version), fix.kernels):
                 continue
@@ -301,6 +308,8 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
         if fix.cma_free is not None and not _cma_holds_free(analysis, fix.cma_free):
             continue
         if fix.highatomic_free is not None and not _highatomic_holds_free(analysis, fix.highatomic_free):
+            continue
+        if fix.highatomic_empty and not _empty_highatomic_counted(analysis):
             continue
         arch = getattr(analysis, "arch", None)
         if fix.arch is not None and arch and not fix.arch.search(arch):
@@ -397,6 +406,32 @@ def _highatomic_holds_free(analysis: Any, share: float) -> bool:
             if kb and o.migrate_types and set(o.migrate_types) == {"H"}:
                 held += kb
     return bool(free and held >= share * free)
+
+
+def _empty_highatomic_counted(analysis: Any) -> bool:
+    """Every usable zone with a zone line fails the order-0 watermark check (ZoneView.below_min,
+    the kernel's own comparison) only because the whole highatomic reserve (the zone line's
+    reserved_highatomic, which the check takes off the free memory of a request without reserve
+    access: mm/page_alloc.c __zone_watermark_unusable_free(), v5.10-v6.11) is counted as unusable,
+    while the zone's complete buddy list shows no free page in a block marked highatomic ('(H)'):
+    the reserve was empty, and the check counted it all the same."""
+    zones = [z for z in getattr(analysis, "usable_zones", ()) or () if z.min_kb is not None and z.free_kb]
+    if not zones:
+        return False
+    buddies = {(b.node, b.zone): b for b in analysis.event.buddy}
+    for zone in zones:
+        reserved = zone.values.get("reserved_highatomic", 0)
+        if not reserved or zone.rule is None or zone.rule.may_use_highatomic or not zone.below_min:
+            return False
+        floor = zone.floor_kb
+        if floor is None or (zone.free_kb or 0) - (zone.unusable_kb - reserved) <= floor:
+            return False  # below the floor even without the reserve: the memory ran out
+        buddy = buddies.get((zone.node, zone.name))
+        if buddy is None or not buddy.complete:
+            return False  # the lists that would show the reserve empty are not printed whole
+        if any(o.count and "H" in (o.migrate_types or ()) for o in buddy.orders):
+            return False  # free pages sit in highatomic blocks: the reserve was not empty
+    return True
 
 
 def _distribution(kernel: str | None) -> bool:

@@ -86,9 +86,18 @@ def test_free_cma_does_not_count_for_a_non_movable_request() -> None:
 
 
 def test_the_highatomic_reserve_does_not_count_without_reserve_access() -> None:
+    # 4.4-6.11 take the whole reserve off (mm/page_alloc.c v6.6 __zone_watermark_unusable_free(),
+    # nr_reserved_highatomic); from 6.12 only its free pages (nr_free_highatomic, c928807f6f6b), which
+    # the buddy list marks '(H)' - this 6.12 paste's lists hold none. (Until the eighth session of
+    # 2026-12-07 this test held the whole reserve for the case's 6.12 kernel too: wrong since 6.12.)
     text = _set_dma32(_text(), reserved_highatomic="150000KB")
-    zone = _dma32(_evaluate(text).analysis)
+    older = text.replace("6.12.117+deb12-amd64", "6.6.30-amd64")
+    zone = _dma32(_evaluate(older).analysis)
     assert zone.unusable_kb == 12 + 150000 and zone.below_min is True
+    zone = _dma32(_evaluate(text).analysis)
+    assert zone.unusable_kb == 12 and zone.below_min is False
+    held = text.replace("38881*4kB (UM) 0*8kB 0*16kB", "38881*4kB (UM) 0*8kB 100*16kB (H)")
+    assert _dma32(_evaluate(held).analysis).unusable_kb == 12 + 1600
 
 
 def test_blocks_on_the_cma_list_do_not_serve_a_non_movable_request() -> None:

@@ -619,6 +619,18 @@ def _defect_hit(a: Analysis, p: dict[str, Any], found: tuple[Any, ...]) -> Hit:
             evidence["message"] = (logged.text.strip(), (logged,))
             traced, pinned = True, second_key
             break
+        if fix.highatomic_empty:
+            # the zone and buddy lines are the signature (kernel_fixes._empty_highatomic_counted)
+            zone = next((z for z in a.usable_zones if z.values.get("reserved_highatomic")), None)
+            if zone is not None:
+                evidence["highatomic"] = (
+                    f"{zone.label} free:{zone.free_kb}kB min:{zone.min_kb}kB "
+                    f"reserved_highatomic:{zone.values['reserved_highatomic']}kB, no free page in a "
+                    "highatomic ('H') block of its buddy list",
+                    zone.lines,
+                )
+                traced, pinned = True, a.version is not None
+                break
         said = situated(a, fix.situation) if fix.situation is not None else None
         if said is not None:
             # the paste says the machine is in the situation the defect needs (a kdump kernel)
