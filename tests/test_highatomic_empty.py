@@ -80,3 +80,31 @@ def test_6_12_takes_off_only_the_reserves_free_pages() -> None:
         event = dump.events[0]
         (zone,) = Analysis(event, dump, decode_gfp(event, dump)).usable_zones
         assert zone.below_min is below, release
+
+
+# The order-0 fast check that left the highatomic reserve out (4.7-5.8; f27ce0e14088 in 5.9): the
+# thread's own Android reports (4.14 and a 4.19-based kernel, fold 3), every free page of Normal in
+# '(H)' blocks when an atomic and a kswapd order-0 request failed.
+FAST = "lore-419-arm64-highatomic-watermark-fast-atomic-order0"
+ATOMIC = (
+    "[ 5.000000] Binder:9343_3: page allocation failure: order:0, mode:0x480020(GFP_ATOMIC), nodemask=(null)\n"
+    "[ 5.000001] CPU: 4 PID: 1221 Comm: Binder:9343_3 Not tainted {release} #1\n"
+    "[ 5.000002] Normal free:14040kB min:7440kB low:94500kB high:98136kB reserved_highatomic:32768KB "
+    "active_anon:447336kB inactive_anon:261668kB\n"
+    "[ 5.000003] Normal: 860*4kB ({t}) 453*8kB ({t}) 180*16kB ({t}) 26*32kB ({t}) 34*64kB ({t}) 6*128kB ({t}) "
+    "2*256kB ({t}) 0*512kB 0*1024kB 0*2048kB 0*4096kB = 14232kB\n"
+)
+
+
+def test_the_fast_checks_missing_reserve_is_named_on_its_own_reports() -> None:
+    assert not is_held_out(FAST)
+    event = next(e for e in analyze(load_case(FAST)[0]).events if e.findings)
+    top = event.findings[0]
+    assert top.code == "OOM606" and "f27ce0e14088" in top.remediation[0]
+
+
+def test_the_fast_check_record_needs_its_releases_and_free_pages_in_highatomic_blocks() -> None:
+    ids = "highatomic-not-in-watermark-fast"
+    assert ids in _defect_ids(ATOMIC.format(release="4.19.81", t="H"))
+    assert ids not in _defect_ids(ATOMIC.format(release="5.10.4", t="H"))  # fixed in 5.9
+    assert ids not in _defect_ids(ATOMIC.format(release="4.19.81", t="UM"))  # free pages of other types
