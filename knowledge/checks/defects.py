@@ -1003,4 +1003,3 @@ def stall_reclaim(a: Analysis, p: dict[str, Any]) -> Hit | None:
         }
     )
     return Hit(p["confidence_shown"] if shown else p["confidence"], evidence, context)
-
