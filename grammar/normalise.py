@@ -709,14 +709,23 @@ def _joined(run: list[_Physical], exact: bool | None, indent: str = "") -> str:
     """The run's text glued as a fixed-width cut (the whitespace that was there, less a hanging
     ``indent``), a word wrap, or (``exact`` None) a cut whose continuations' leads are all a hanging
     indent of a width not read (a lone cut line among short ones: nothing to read it from)."""
+    return _joins(run, exact, indent)[-1]
+
+
+def _joins(run: list[_Physical], exact: bool | None, indent: str = "") -> list[str]:
+    """``_joined(run[:end], exact, indent)`` for every ``end`` from 1, at ``end - 1``: the glue
+    is a left fold, so each is the one before it with the next part (``_best_join`` tries every
+    end of a run: one pass, not one join per end)."""
     text = run[0].text
+    out = [text]
     for before, part in itertools.pairwise(run):
         if exact is None:
             glue = before.trail
         else:
             glue = before.trail + part.lead.removeprefix(indent) if exact else ("" if _hyphenated(text) else " ")
         text += glue + part.text
-    return text
+        out.append(text)
+    return out
 
 
 def _best_join(
@@ -728,14 +737,23 @@ def _best_join(
     killed as a result of limit of /docker/x`, cut before `Task in`)."""
     kind_start = _kind(run[0])
     tried: list[tuple[int, str, Classified]] = []
-    for end in range(len(run), 1, -1):
-        if sum(len(part.text) for part in run[:end]) > MAX_LINE_CHARS:
-            continue
+    # the longest end whose parts' texts fit in MAX_LINE_CHARS (every shorter one fits too)
+    longest, length = 0, 0
+    for part in run:
+        length += len(part.text)
+        if length > MAX_LINE_CHARS:
+            break
+        longest += 1
+    joins: dict[bool | None, list[str]] = {}  # _joins of run[:longest], by ``exact``, as first asked
+    for end in range(longest, 1, -1):
         # (with ``lone``, a prefixed line cut where no width could be read: a continuation's lead is
         # tried last as a hanging indent of its own)
         leads = lone and any(part.lead for part in run[1:end])
         for exact in (exact_first, not exact_first, None) if leads else (exact_first, not exact_first):
-            text = _joined(run[:end], exact, indent)
+            texts = joins.get(exact)
+            if texts is None:
+                texts = joins[exact] = _joins(run[:longest], exact, indent)
+            text = texts[end - 1]
             if text[:1] in ('"', "\u201c"):
                 # a kernel line a person set in double quotes, wrapped: the quotes are not the kernel's
                 text = _unquoted(text)
