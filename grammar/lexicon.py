@@ -639,7 +639,25 @@ def _for_char(own: str, parts: Any, char: str) -> str:
     return "|".join(chosen)
 
 
-def classify_fields(text: str) -> Classified:
+def candidates_for_prefixes(text: str) -> tuple[_Candidate, ...]:
+    """The candidates ``classify_fields`` tries on ``text`` (those that can begin with its first
+    character), less those whose screen ``text`` fails: a screen asks for a literal somewhere in the
+    line, and a literal without a newline that ``text`` does not hold no text that ``text`` begins
+    with holds either. So ``classify_fields(prefix, candidates_for_prefixes(text))`` is
+    ``classify_fields(prefix)`` for every non-empty prefix of ``text`` (the normaliser tries every
+    end of a wrapped run, each join a prefix of the longest: the screens of most terminals are
+    read once, not once per end)."""
+    line = text + "\n"
+    first = line[0]
+    kept = []
+    for candidate in _CANDIDATES.get(first) or _candidates(first):
+        screen = candidate[3]
+        if screen is None or any("\n" in literal or literal in line for literal in screen):
+            kept.append(candidate)
+    return tuple(kept)
+
+
+def classify_fields(text: str, candidates: tuple[_Candidate, ...] | None = None) -> Classified:
     """The terminal a single normalised line matches, with its named groups: the first line
     terminal (in the order Lark's lexer tries them) whose own pattern matches the line, of those
     that can begin with its first character; OTHER when none matches or the first that matches
@@ -648,10 +666,13 @@ def classify_fields(text: str) -> Classified:
     is longer than the line before trying it, reads the fields in the same match, and skips the
     terminals that cannot begin with the line's character (OOMAnalyser's example dumps: 2.7M ->
     1.9M instructions a dump), and those whose literals the line does not hold (``_screen_literals``:
-    no match of theirs could be without one)."""
+    no match of theirs could be without one). ``candidates``: ``candidates_for_prefixes`` of a text
+    that ``text`` begins with, in place of all that can begin with its first character."""
     line = text + "\n"
     first = line[0]
-    for kind, match, groups, screen in _CANDIDATES.get(first) or _candidates(first):
+    if candidates is None:
+        candidates = _CANDIDATES.get(first) or _candidates(first)
+    for kind, match, groups, screen in candidates:
         if screen is not None:
             for literal in screen:
                 if literal in line:

@@ -17,11 +17,12 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .lexicon import (
     OTHER,
     Classified,
+    candidates_for_prefixes,
     classify,
     classify_fields,
     is_loose,
@@ -518,14 +519,18 @@ def _wrap_width(physical: list[_Physical | None], prefixed: bool = False) -> int
 
 
 def _dominant_width(physical: list[_Physical | None], prefixed: bool) -> int | None:
+    # (a list, not a generator, for Counter: a generator resumed from C costs more than the loop
+    # it runs; the length first, which most lines of prose fail)
     lengths = Counter(
-        entry.raw_length
-        for entry, following in itertools.pairwise(physical)
-        if entry is not None
-        and following is not None
-        and not following.prefix
-        and entry.raw_length >= 60
-        and (entry.prefix or not prefixed)
+        [
+            entry.raw_length
+            for entry, following in itertools.pairwise(physical)
+            if entry is not None
+            and entry.raw_length >= 60
+            and following is not None
+            and not following.prefix
+            and (entry.prefix or not prefixed)
+        ]
     )
     if not lengths:
         return None
@@ -745,6 +750,10 @@ def _best_join(
             break
         longest += 1
     joins: dict[bool | None, list[str]] = {}  # _joins of run[:longest], by ``exact``, as first asked
+    # the candidate terminals of each ``exact``'s longest join: every shorter join begins with it
+    # (not so where quote marks are taken off each join)
+    screened: dict[bool | None, tuple[Any, ...] | None] = {}
+    quoted = run[0].text[:1] in ('"', "\u201c")
     for end in range(longest, 1, -1):
         # (with ``lone``, a prefixed line cut where no width could be read: a continuation's lead is
         # tried last as a hanging indent of its own)
@@ -753,11 +762,12 @@ def _best_join(
             texts = joins.get(exact)
             if texts is None:
                 texts = joins[exact] = _joins(run[:longest], exact, indent)
+                screened[exact] = None if quoted else candidates_for_prefixes(texts[-1])
             text = texts[end - 1]
-            if text[:1] in ('"', "\u201c"):
+            if quoted:
                 # a kernel line a person set in double quotes, wrapped: the quotes are not the kernel's
                 text = _unquoted(text)
-            classified = classify_fields(text)
+            classified = classify_fields(text, screened[exact])
             kind = classified.kind
             if not is_loose(kind) and (is_loose(kind_start) or kind == kind_start):
                 return end, text, classified
