@@ -161,3 +161,14 @@ def test_a_ruby_program_gets_what_it_keeps_not_an_application_servers_settings()
     # and a puma in a paste that names GitLab is GitLab's (its runs_as), as before
     named = [s for f in analyze("gitlab on a 2 GB VM\n" + kill.replace("(ruby)", "(puma)")).events[0].findings for s in f.remediation]
     assert any("puma['worker_processes'] = 0" in s for s in named), named
+
+
+def test_mysql_on_a_small_machine_is_told_the_performance_schema() -> None:
+    # mysqld killed at startup on a 490 MB VM without swap: the buffer pool and per-connection
+    # buffers were the record's only levers, never the Performance Schema, which MySQL 5.6
+    # allocates whole at startup and 5.7/8.0 grow with what they instrument
+    first = _steps("blog-xiaocaicai-mysql-perfschema-512m-vm")[0]
+    assert first.startswith("Bound mysqld with its own memory settings: it is MySQL / MariaDB"), first
+    assert "innodb_buffer_pool_size" in first
+    assert "performance_schema=OFF" in first and "performance_schema_max_*" in first
+    assert "allocates whole at startup" in first
