@@ -1667,7 +1667,13 @@ _DIRECT_MAP_WORD: _Guarded = (r"\bffff88[0-9a-fA-F]{10}\b", ("ffff88",))
 # code (drivers/clocksource/arm_arch_timer.c, arch/arm64/kernel/paravirt.c: steal time only).
 _X86_FRAMES: _Guarded = (
     r"\b(?:kvm_clock_read|kvm_clock_get_cycles|kvm_sched_clock_read|pvclock_clocksource_read|native_sched_clock)\+0x",
-    ("kvm_clock_read", "kvm_clock_get_cycles", "kvm_sched_clock_read", "pvclock_clocksource_read", "native_sched_clock"),
+    (
+        "kvm_clock_read",
+        "kvm_clock_get_cycles",
+        "kvm_sched_clock_read",
+        "pvclock_clocksource_read",
+        "native_sched_clock",
+    ),
 )
 GUARDED_SEARCHES = (
     _ARM64_X29,

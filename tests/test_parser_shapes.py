@@ -857,7 +857,9 @@ def test_frames_only_x86_defines_with_the_zones_tell_x86_64_or_i686() -> None:
     highmem = trace + "Node 0 HighMem: 4*4kB (U) 0*8kB 1*16kB = 32kB\n"
     assert analyze(highmem).arch == "i686"
     # a DMA32 zone alone is no x86: arm64, riscv64 and mips64 have one too
-    other = trace.replace("pvclock_clocksource_read", "arch_counter_read").replace("kvm_sched_clock_read", "sched_clock")
+    other = trace.replace("pvclock_clocksource_read", "arch_counter_read").replace(
+        "kvm_sched_clock_read", "sched_clock"
+    )
     assert analyze(other + "Node 0 DMA32: 605*4kB (UME) 438*8kB (UME) = 5924kB\n").arch is None
 
 

@@ -159,7 +159,11 @@ def test_a_ruby_program_gets_what_it_keeps_not_an_application_servers_settings()
         named = [s for f in analyze(words + kill).events[0].findings for s in f.remediation]
         assert any("it is a Ruby application server or job runner" in s for s in named), named
     # and a puma in a paste that names GitLab is GitLab's (its runs_as), as before
-    named = [s for f in analyze("gitlab on a 2 GB VM\n" + kill.replace("(ruby)", "(puma)")).events[0].findings for s in f.remediation]
+    named = [
+        s
+        for f in analyze("gitlab on a 2 GB VM\n" + kill.replace("(ruby)", "(puma)")).events[0].findings
+        for s in f.remediation
+    ]
     assert any("puma['worker_processes'] = 0" in s for s in named), named
 
 
