@@ -1471,6 +1471,15 @@ def _page_size(items: list[Item]) -> int | None:
     return None
 
 
+def _zone_names(items: list[Item]) -> set[str]:
+    """The zones a zone report or buddy lists of ``items`` name."""
+    zones = {item.fields.get("name") for item in items if item.kind == "zone"} | {
+        item.fields.get("zone") for item in items if item.kind == "buddy"
+    }
+    zones.discard(None)
+    return zones  # type: ignore[return-value]
+
+
 def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> str | None:
     if kernel:
         for pattern, name in _RELEASE_ARCH:
@@ -1551,14 +1560,22 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
         # Without a zone report (or buddy lists naming the zones) the two cannot be told apart;
         # DMA32 exists only on 64-bit.
-        zones = {item.fields.get("name") for item in items if item.kind == "zone"} | {
-            item.fields.get("zone") for item in items if item.kind == "buddy"
-        }
-        zones.discard(None)
+        zones = _zone_names(items)
         if zones:
             return "i686" if "HighMem" in zones else "x86_64"
         if _sixty_four_bit(items):
             return "x86_64"  # x86 by its markers, 64-bit by a value x86-32 cannot print
+    elif _guarded_search(_X86_FRAMES, joined):
+        # frames of functions only arch/x86 defines (a KVM or Xen guest's paravirt clock, the TSC
+        # sched_clock), which x86-32 and x86-64 share: the zones tell which. DMA32 is 64-bit only
+        # (CONFIG_ZONE_DMA32 is selected by X86_64 alone in arch/x86/Kconfig, v2.6.14-v6.x; arm64,
+        # riscv64, mips64 and others have it too, so the frames are needed), HighMem 32-bit only
+        # (CONFIG_HIGHMEM depends on X86_32); neither zone, no verdict.
+        zones = _zone_names(items)
+        if "DMA32" in zones and "HighMem" not in zones:
+            return "x86_64"
+        if "HighMem" in zones and "DMA32" not in zones:
+            return "i686"
     # arm64's exception entry and its syscall wrappers (`__arm64_sys_ioctl`,
     # arch/arm64/include/asm/syscall_wrapper.h); a Clang CFI kernel (Android) names the jump-table
     # entry `dump_backtrace.cfi_jt`.
@@ -1643,6 +1660,21 @@ _X86_64_ENTRY: _Guarded = (
     ("asm_exc_page_fault", "entry_SYSCALL_64", "do_syscall_64", "__x64_sys_", "srso_"),
 )
 _DIRECT_MAP_WORD: _Guarded = (r"\bffff88[0-9a-fA-F]{10}\b", ("ffff88",))
+# Functions only arch/x86 defines, on 32- and 64-bit alike: kvmclock's (arch/x86/kernel/kvmclock.c:
+# kvm_clock_read, kvm_clock_get_cycles, kvm_sched_clock_read), the paravirt clock's
+# (arch/x86/kernel/pvclock.c pvclock_clocksource_read, KVM and Xen guests; v2.6.26-v6.x) and the
+# TSC's sched_clock (arch/x86/kernel/tsc.c native_sched_clock). arm64's paravirt time is other
+# code (drivers/clocksource/arm_arch_timer.c, arch/arm64/kernel/paravirt.c: steal time only).
+_X86_FRAMES: _Guarded = (
+    r"\b(?:kvm_clock_read|kvm_clock_get_cycles|kvm_sched_clock_read|pvclock_clocksource_read|native_sched_clock)\+0x",
+    (
+        "kvm_clock_read",
+        "kvm_clock_get_cycles",
+        "kvm_sched_clock_read",
+        "pvclock_clocksource_read",
+        "native_sched_clock",
+    ),
+)
 GUARDED_SEARCHES = (
     _ARM64_X29,
     _ARM64_PSTATE,
@@ -1655,6 +1687,7 @@ GUARDED_SEARCHES = (
     _ARM64_BACKTRACE,
     _X86_64_ENTRY,
     _DIRECT_MAP_WORD,
+    _X86_FRAMES,
 )
 
 

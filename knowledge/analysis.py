@@ -1835,7 +1835,9 @@ class Analysis:
         """The knowledge/workloads.yaml record for these process names or the report's cgroups. A
         generic runtime's process (python3) that a record says its program runs as (``runs_as``:
         Home Assistant Core in its container) is that record's when the paste's other lines or its
-        author's words name the program, and the process is not known by a more specific name.
+        author's words name the program, and the process is not known by a more specific name
+        (a server's own name, puma, stays with a record it runs as, GitLab's, when the paste names
+        that product).
 
         The summary's `cpuset=` is the cgroup of the task that invoked the OOM killer, not of the
         one killed (mm/oom_kill.c dump_oom_summary() -> kernel/cgroup/cpuset.c
@@ -1848,10 +1850,12 @@ class Analysis:
             paths = (*paths, summary.cpuset)
         found = recognise(names, paths)
         named = self._named_records
-        if named and (found is None or not found.runs_as):
+        if named:
             for name in names:
                 if not name or recognise((name,), ()) is not found:
                     continue
+                if found is not None and any(p.search(name) for p in found.runs_as):
+                    continue  # the record already says what this runtime's process runs
                 record = runs_as(name, named)
                 if record is not None:
                     return record

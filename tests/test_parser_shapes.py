@@ -842,6 +842,27 @@ def test_task_markers_tell_x86_and_only_a_zone_report_tells_which() -> None:
     assert analyze(highmem).arch == "i686"
 
 
+def test_frames_only_x86_defines_with_the_zones_tell_x86_64_or_i686() -> None:
+    # lore-506-btrfs-lvmcache-kasan-gfp-nowait-failures: a KVM guest's kvmclock/pvclock frames
+    # (arch/x86/kernel/kvmclock.c, pvclock.c) in a trace without addresses, and a DMA32 zone
+    trace = (
+        "kworker/u8:3: page allocation failure: order:0, mode:0x2800(GFP_NOWAIT|__GFP_NOWARN)\n"
+        "Call Trace:\n dump_stack+0x9c/0xf5\n warn_alloc+0x19a/0x240\n"
+        " ? pvclock_clocksource_read+0xd8/0x180\n ? kvm_sched_clock_read+0x18/0x30\n"
+        " __alloc_pages_nodemask+0x1857/0x1980\n kmem_cache_alloc+0x229/0x290\n"
+    )
+    assert analyze(trace).arch is None  # x86, but which one the frames do not say
+    dma32 = trace + "Node 0 DMA32: 605*4kB (UME) 438*8kB (UME) 378*16kB (UME) 0*32kB = 12336kB\n"
+    assert analyze(dma32).arch == "x86_64"
+    highmem = trace + "Node 0 HighMem: 4*4kB (U) 0*8kB 1*16kB = 32kB\n"
+    assert analyze(highmem).arch == "i686"
+    # a DMA32 zone alone is no x86: arm64, riscv64 and mips64 have one too
+    other = trace.replace("pvclock_clocksource_read", "arch_counter_read").replace(
+        "kvm_sched_clock_read", "sched_clock"
+    )
+    assert analyze(other + "Node 0 DMA32: 605*4kB (UME) 438*8kB (UME) = 5924kB\n").arch is None
+
+
 # ---- journal lines in other locales, masked hosts, a header cut at its first value ------------
 
 

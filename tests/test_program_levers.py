@@ -117,13 +117,13 @@ def test_cryfs_gets_the_key_derivation_its_filesystem_was_created_with() -> None
 def test_versioned_runtime_names_are_runtimes() -> None:
     # openSUSE's ruby is ruby.ruby2.5 to the kernel (its alternatives link; SUSE Manager's CI
     # controller), and a JVM may run as java7: neither is the program to update, and the Ruby
-    # one is the Ruby application servers' record
+    # one (a test controller's, no server named) is a Ruby program's record
     for runtime in ("ruby.ruby2.5", "ruby2.5", "java7", "php-cgi", "python3.11", "node"):
         assert program_to_update(runtime) == "the application", runtime
     assert program_to_update("ganesha.nfsd") == "ganesha.nfsd" and program_to_update(None) == "the application"
-    assert recognise(["ruby.ruby2.5"]).id == "ruby-app"  # type: ignore[union-attr]
+    assert recognise(["ruby.ruby2.5"]).id == "ruby"  # type: ignore[union-attr]
     first = _steps("gh-suse-susemanager-ci-315")[0]
-    assert first.startswith("Bound ruby.ruby2.5 with its own memory settings: it is a Ruby application server")
+    assert first.startswith("Bound ruby.ruby2.5 with its own memory settings: it is a Ruby program")
     assert "update the application to it" in first
 
 
@@ -136,3 +136,43 @@ def test_a_runtime_process_its_record_names_gets_that_products_update() -> None:
     assert program_to_update("java", {"id": "elasticsearch"}) == "Elasticsearch or OpenSearch"
     assert program_to_update("java", {"id": "jvm"}) == "the application"
     assert program_to_update("elasticsearch", {"id": "elasticsearch"}) == "elasticsearch"
+
+
+def test_a_ruby_program_gets_what_it_keeps_not_an_application_servers_settings() -> None:
+    # a property test's ruby building an array sized by an unbounded random input (1.8 GB), a
+    # home-made threaded crawler's ruby (14.6 GB): neither paste names Puma, Unicorn, Sidekiq or
+    # Rails, so the worker and concurrency counts were not theirs
+    for case in ("code-ruby-fizzbuzz-rubycheck-gen-uint-oom", "code-fuzzygroup-aws-ruby-crawler-threads-sidekiq"):
+        first = _steps(case)[0]
+        assert first.startswith("Bound ruby with its own memory settings: it is a Ruby program"), first
+        assert "Puma workers" not in first and "Sidekiq concurrency" not in first
+        assert "memory_profiler" in first and "ObjectSpace" in first and "IO.foreach" in first
+        assert "RUBY_GC_HEAP_GROWTH_FACTOR" in first and "RUBY_GC_MALLOC_LIMIT_MAX" in first
+    assert recognise(["ruby"]).id == recognise(["bundle"]).id == "ruby"  # type: ignore[union-attr]
+    assert recognise(["puma"]).id == recognise(["sidekiq"]).id == "ruby-app"  # type: ignore[union-attr]
+    # a ruby the paste names as Puma's (the person's words) is still the application server's
+    kill = (
+        "[ 1.0] Out of memory: Killed process 4242 (ruby) total-vm:9000000kB, anon-rss:8000000kB, "
+        "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:16000kB oom_score_adj:0\n"
+    )
+    for words in ("our puma workers keep dying\n", "the Rails app was killed again\n"):
+        named = [s for f in analyze(words + kill).events[0].findings for s in f.remediation]
+        assert any("it is a Ruby application server or job runner" in s for s in named), named
+    # and a puma in a paste that names GitLab is GitLab's (its runs_as), as before
+    named = [
+        s
+        for f in analyze("gitlab on a 2 GB VM\n" + kill.replace("(ruby)", "(puma)")).events[0].findings
+        for s in f.remediation
+    ]
+    assert any("puma['worker_processes'] = 0" in s for s in named), named
+
+
+def test_mysql_on_a_small_machine_is_told_the_performance_schema() -> None:
+    # mysqld killed at startup on a 490 MB VM without swap: the buffer pool and per-connection
+    # buffers were the record's only levers, never the Performance Schema, which MySQL 5.6
+    # allocates whole at startup and 5.7/8.0 grow with what they instrument
+    first = _steps("blog-xiaocaicai-mysql-perfschema-512m-vm")[0]
+    assert first.startswith("Bound mysqld with its own memory settings: it is MySQL / MariaDB"), first
+    assert "innodb_buffer_pool_size" in first
+    assert "performance_schema=OFF" in first and "performance_schema_max_*" in first
+    assert "allocates whole at startup" in first

@@ -675,7 +675,7 @@ def test_a_containers_cgroup_is_its_applications_not_the_runtimes() -> None:
         f"{pod}/docker-39a63070dceb191a.scope",
         "/containerd/io.containerd.runtime.v1.linux/k8s.io/39a63070dceb191a",
     ):
-        assert recognise(["ruby"], [path]).id == "ruby-app", path  # type: ignore[union-attr]
+        assert recognise(["ruby"], [path]).id == "ruby", path  # type: ignore[union-attr]
         assert recognise(["sh"], [path]) is None, path
     for path in ("/system.slice/containerd.service", "/podruntime.slice/kubelet.service", "/system.slice/crio.service"):
         assert recognise(["sh"], [path]).id == "kubelet", path  # type: ignore[union-attr]

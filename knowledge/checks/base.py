@@ -345,16 +345,68 @@ def _warning_only(a: Analysis, repeats: int, min_repeats: int) -> bool:
     warn_alloc() (mm/page_alloc.c) prints it for any failed request without __GFP_NOWARN; the
     caller gets NULL and handles it (falls back to order-0 or vmalloc memory, retries, drops a
     packet that is resent), so one such warning is harmless unless errors follow - and when the
-    paste shows them (``gave_up_after``), it is not; nor when the paste shows it recurs although it
-    holds it once (``recurrence``: the person's words, an earlier report's tail right above).
+    paste shows them (``gave_up_after``, ``device_failed_after``), it is not; nor when the paste
+    shows it recurs although it holds it once (``recurrence``: the person's words, an earlier
+    report's tail right above).
     """
     return (
         a.event.kind == "page-allocation-failure"
         and a.event.kill is None
         and repeats < min_repeats
         and not gave_up_after(a)
+        and not device_failed_after(a)
         and not recurrence(a)
     )
+
+
+# A device's own error message as dev_printk() prints it, `<driver> <device>: <message>`
+# (drivers/base/core.c __dev_printk(): dev_driver_string() and dev_name(); netdev_printk() adds
+# the interface name, `r8169 0000:02:00.0 eth0: ...`), for the device names of the buses whose
+# drivers make atomic and DMA requests: a USB interface (`4-1:1.0`, drivers/usb/core/message.c
+# usb_set_configuration(): "%d-%s:%d.%d") or device (`1-1.3`), a PCI function (`0000:02:00.0`,
+# drivers/pci/probe.c pci_setup_device()), a platform device named by its address
+# (`fe300000.mmc`, drivers/of/platform.c of_device_make_bus_id()), an SDIO function
+# (`mmc1:0001:1`) - and a message that says it failed.
+DEVICE_ERROR = re.compile(
+    r"(?:^|[\s>])(?P<driver>[A-Za-z][\w.-]*) "
+    r"(?P<device>\d+-[\d.]+(?::\d+\.\d+)?|[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]"
+    r"|[0-9a-f]{5,}\.[A-Za-z][\w-]*|mmc\d+:[0-9a-f]{4}(?::\d+)?)(?: [\w.-]+)?: "
+    r"(?P<text>[^\n]*?\b(?:fail(?:s|ed|ure)?|errors?|timed out|time-?out|not responding|hang|hung)\b[^\n]*)",
+    re.I,
+)
+
+# The person's words saying what ran on the failed allocation stopped working after it: the link
+# or the device it drives died, dropped or locked up
+FAILED_AFTER_SAID = re.compile(
+    r"(?i)\b(?:link|connection|wi-?fi|wlan|network|nic|interface|adapter|dongle)s?\b[^.\n]{0,40}?"
+    r"\b(?:dies|died|dead|drops|dropped|goes down|went down|is lost|was lost|stops working|"
+    r"stopped working|locks up|locked up|hangs|hung|keeps dropping|keeps disconnecting)\b"
+)
+
+
+def device_failed_after(a: Analysis) -> tuple[SourceLine, ...]:
+    """Lines that show the caller's device failing with the warning or right after it: a device's
+    error message (``DEVICE_ERROR``) among the event's lines after its first or within
+    ``GAVE_UP_REACH`` lines after its end (the person's quoted log, or a line the report does not
+    take), or the person's words saying its link or device died (``FAILED_AFTER_SAID``). A driver
+    whose buffer refill or transmit path failed atomically may not retry, and the device stops
+    (a USB wifi driver's `failed to get tx report`, a NIC's transmit timeout): then the single
+    warning is not harmless."""
+    from ..surroundings import facts, prose_matching
+
+    event = a.event
+    end = event.last_line + GAVE_UP_REACH
+    seen: set[int] = set()
+    found: list[SourceLine] = []
+    candidates = [*event.lines, *(SourceLine(u.line, u.text) for u in event.unparsed), *facts(a.dump).prose]
+    for line in candidates:
+        if not event.first_line < line.number <= end or line.number in seen:
+            continue
+        if DEVICE_ERROR.search(line.text):
+            seen.add(line.number)
+            found.append(line)
+    found.sort(key=lambda line: line.number)
+    return tuple(found[:1]) + prose_matching(a.dump, FAILED_AFTER_SAID)[:1]
 
 
 # How far below a warning's last line the caller's own failure message is read as its outcome:

@@ -22,6 +22,7 @@ from .base import (
     _trace_has,
     _workload_context,
     check,
+    device_failed_after,
     gave_up_after,
     recurrence,
     report_tail_before,
@@ -216,7 +217,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if reasons == ["net_drop"] and len(same) > 1:
         return None  # the same single-page atomic request failing again and again: the reserve ran dry (OOM121)
     key = reasons[0]
-    if key == "net_refill" and len(same) <= 1 and not recurrence(a):
+    if key == "net_refill" and len(same) <= 1 and not recurrence(a) and not device_failed_after(a):
         key = "net_refill_single"  # one dropped refill is noise; the same one again and again is a problem
     confidence = p["confidence_" + key]
     if len(reasons) > 1:
@@ -565,7 +566,7 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # a record whose fix removes the failing request itself (OOM606's) fits as well: that
         # defect is the story, and silencing the warning is not its fix
         return None
-    if gave_up_after(a):
+    if gave_up_after(a) or device_failed_after(a):
         return None  # the caller said it failed right after the warning: its fallback did not save it
     hit = _defect_hit(a, p, found)
     kills = [e for e in a.dump.events if e.kill is not None]
