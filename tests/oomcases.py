@@ -66,6 +66,7 @@ WAVES = (
     "THIRTYNINTH",
     "FORTYFIFTH",
     "FORTYSIXTH",
+    "FORTYSEVENTH",
 )
 
 

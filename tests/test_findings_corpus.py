@@ -506,6 +506,16 @@ WAVE_RANKING: dict[str, tuple[int, int, int]] = {
     # header alone, leads with a harmless NOWAIT failure and its findings hold no kernel_bug). Raise as the diagnosis
     # improves, never lower
     "FORTYSIXTH": (9, 8, 8),
+    # The forty-seventh wave (FORTYSEVENTH_WAVE.txt): public cases found by exact kernel strings fixed in advance, in
+    # write-ups kept in repositories and kernel-list threads - an out-of-tree LKRG module's order-7 GFP_ATOMIC slab
+    # allocation on 5.13.14 (fragmentation and the module's allocation path), a Mesos/Docker java killed at its 4 GB
+    # container limit, a ZFS machine whose uncapped ARC left a 100 GB MemoryMax slice no room (unaccounted memory and
+    # the slice's limit), a Compose scheduler killed at its 2 GiB limit by a job's unbounded query (its report stops at
+    # the cause), a 2.6.11 kill for a __GFP_DMA request of the SCSI disk driver (DMA zone and the driver's needless
+    # GFP_DMA); two in fold 0 (counted, never described); labelled before oomlens ran on them. The floors are what was
+    # reached when it was added (2026-12-07 evening): of 7 labelled, 7 and 7. Raise as the diagnosis improves, never
+    # lower
+    "FORTYSEVENTH": (7, 7, 7),
 }
 
 

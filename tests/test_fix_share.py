@@ -359,6 +359,14 @@ bare ruby is read as), nor the Pi 5 rtw88_usb case's min_free_kbytes (its first 
 failure harmless; the others fix the driver's allocation and compaction), nor the highatomic patch's fix (OOM601
 finds a kill with free memory and says to update the kernel, but reads no reserved_highatomic against the min
 watermark, so names no fix).
+The forty-seventh wave (FORTYSEVENTH_WAVE.txt, 7 public cases found by exact kernel strings fixed before any search -
+'kernel: lowmem_reserve[]:', 'kernel: Memory cgroup stats for /docker', 'kernel: Memory cgroup stats for
+/system.slice', 'kernel: Out of memory and no killable processes' and prose strings in other languages - in write-ups
+kept in repositories and in linux-mm/LKML threads; two in fold 0 - labelled before oomlens ran on them) reached 4/6
+with fix patterns when it was added (folds 1-4 2/4, fold 0 2/2): the LKRG module's report to its authors and the
+Mesos java container's larger limit are among the first three steps; the ZFS crash report's ARC cap is not (its three
+kernel lines show a memcg OOM with no killable task, nothing of ZFS), nor the 2.6.11 GFP_DMA kill's
+sd_revalidate_disk (its report has no trace; the DMA-zone steps say to find and update the GFP_DMA caller).
 """
 
 from __future__ import annotations
@@ -660,6 +668,14 @@ WAVE_FLOORS = {
     # after the failure made it no harmless warning (compaction and min_free_kbytes among the first steps); never
     # lowered.
     "FORTYSIXTH": 7,
+    # cases of the forty-seventh wave (FORTYSEVENTH_WAVE.txt, write-ups kept in repositories - Chinese posts on
+    # Docker containers killed at their memory cgroup limit, an operator's ZFS crash report, a Portuguese incident
+    # log - and linux-mm/LKML threads with a kernel developer's verdict, found by exact kernel strings fixed in
+    # advance; two in fold 0, counted, never described) with an expert fix among the first three steps: 4 of 6 when
+    # it was added (2026-12-07 evening; not the ZFS crash report, whose kernel lines cannot name the ARC its author
+    # capped, nor the 2.6.11 GFP_DMA kill, whose steps say to find and update the GFP_DMA caller but cannot name
+    # sd_revalidate_disk with no trace in the report); never lowered.
+    "FORTYSEVENTH": 4,
 }
 
 

@@ -57,6 +57,8 @@ LABEL_DISAGREEMENTS = {
     # reads `mempolicy` from nodemask=1, which needs the machine's node count the paste lacks.
     "lore-411-ltp-oom02-mlocked-node1-reaper": "comm 'oom02:4586' is printed as the task's name; kind needs the "
     "node count",
+    "lore-2611-x86-64-oom-gfp-dma-sd-revalidate-isa": "kernel '2.6.11.10' only in the reporter's quoted sentence "
+    "('Sorry, I should have added... 2.6.11.10, x86-64 dual proc')",
 }
 
 
@@ -100,6 +102,12 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
+    # The report's author replaced the host of every journal line with '…' (U+2026): 'Sep 22 12:45:23 … kernel:
+    # python invoked oom-killer: ...'. The prefix is not read as a syslog prefix with a redacted host (the
+    # '<hostname>' and '**' redactions are), so the header's comm keeps the prefix's tail and the kill line, the
+    # oom-kill line and the memcg lines are not read into the event.
+    "code-vnibb-scheduler-unbounded-select-2g-memcg": "journal lines whose host is redacted as '…' are not read as "
+    "syslog lines: kind, comm, constraint, memcg and the kill line's figures are missed",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth
@@ -154,6 +162,10 @@ HELD_OUT_DIFFERING = {
     "THIRTYFIFTH": 0,
     # The same for the thirty-sixth wave: when it was added (2026-12-07) its one fold-0 case matched its label.
     "THIRTYSIXTH": 0,
+    # The same for the forty-seventh wave: when it was added (2026-12-07 evening) one of its two fold-0 cases
+    # differed from its label (which, or in which field, is not looked at). Lower it as the parser learns; never
+    # raise it.
+    "FORTYSEVENTH": 1,
 }
 
 
