@@ -1,8 +1,8 @@
 """Callers that try a high order first and fall back to a smaller one (knowledge/kernel_fixes.yaml
 records marked harmless, OOM502): x86-64's vmemmap PMD block (base pages since 3.10, silenced in
 4.15) and TTM's page pool (smaller orders; silenced in 5.11-rc7). Each is matched on a real paste
-of folds 1-4 - the vmemmap fix's own changelog in the corpus, and the radeon report of the pending
-wave (tests/pending, fold 3) - and each condition that ties it fails it when changed: the order of
+of folds 1-4 - the vmemmap fix's own changelog in the corpus, and the radeon report of the
+forty-third wave (fold 3, in the corpus since the eighth session) - and each condition that ties it fails it when changed: the order of
 the attempt (an order-0 failure is the fallback itself failing), the kernel series, the kernel's
 own print of the mask that dates a paste without a release, the caller giving up after the
 warning, and the same warning failing again in a paste that holds an OOM kill."""

@@ -165,6 +165,11 @@ HELD_OUT_DIFFERING = {
     # The same for the forty-seventh wave: when it was added (2026-12-07 evening) one of its two fold-0 cases
     # differed from its label (which, or in which field, is not looked at). Lower it as the parser learns; never
     # raise it.
+    # the sixth session's waves, moved from tests/pending in the eighth (counted when they moved, never looked at)
+    "FORTIETH": 1,
+    "FORTYFIRST": 0,
+    "FORTYSECOND": 0,
+    "FORTYTHIRD": 0,
     "FORTYSEVENTH": 1,
 }
 

@@ -1,6 +1,7 @@
 """Pieces of one OOM report quoted out of the order the kernel printed them are one event
 (grammar/parse.py _join_rearranged_fragments). The real input is the fold-3 Passenger case of the
-forty-first wave, held back in tests/pending (read from tests/corpus once it moves): Passenger's
+forty-first wave (held back in tests/pending until the eighth session of 2026-12-07, in the corpus
+since): Passenger's
 author quotes four syslog lines of one kill as indented code, his sentences between them, the kill
 line first and the `invoked oom-killer` header last. Around it, the shapes the rule must leave
 alone: two reports each with its own header and kill, pieces further apart than one report's
