@@ -186,3 +186,13 @@ def test_high_order_packet_buffers_point_at_the_mtu_and_the_min_free_raise_is_si
     steps = catalogue.render_remediation(record, {"ctx": inflated, "version": None, "ev": {}, "env": {}})
     assert not any(re.search(r"(?<!not )raise vm\.min_free_kbytes", s) for s in steps)
     assert any("sysctl -w vm.min_free_kbytes=11585" in s for s in steps)
+
+
+def test_a_device_error_after_a_packet_path_failure_is_not_called_harmless() -> None:
+    # 2.6.32-rc3 iwlagn: the driver's own 'Failed to allocate SKB buffer' line follows the order-2
+    # GFP_ATOMIC failure (checks.base.device_failed_after): OOM131 does not say the packet path
+    # recovers by itself; the driver's update comes first
+    findings = _findings(load_case("lore-2632rc3-iwlagn-order2-qp")[0].decode())
+    steps = next(f for f in findings if f.code == "OOM131").remediation
+    assert not any("harmless in themselves" in s for s in steps)
+    assert steps[0].startswith("Update the iwlcore module")

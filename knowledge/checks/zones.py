@@ -20,6 +20,7 @@ from .base import (
     _trace_has,
     _warning_only,
     check,
+    device_failed_after,
     recurrence_said,
 )
 from .defects import _clues, _fallback_reasons, _network_stalled
@@ -478,6 +479,9 @@ def atomic_high_order(a: Analysis, p: dict[str, Any]) -> Hit | None:
             # (jumbo frames), each refill an atomic request for a free block of this order
             "jumbo": _rx_refill(a) if _packet_buffer(_net_path(a)) and (a.order or 0) >= 1 else None,
             "stalled": _stalled_context(a, evidence),
+            # the device's own error right after the failure (checks.base.device_failed_after): the
+            # driver did not simply drop a packet, so the packet path's 'harmless in itself' is not said
+            "device_failed": bool(device_failed_after(a)),
             **_module_context(a),
             **_min_free_advice(a),
         },
