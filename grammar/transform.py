@@ -306,43 +306,35 @@ class LineTransformer(Transformer[Token, list[Item]]):
             },
         )
 
-    def alloc_failure(self, children: list[Token]) -> Item:
-        groups = self._groups("ALLOC_FAILURE", children[0])
-        rest = comma_assignments(groups.get("af_rest") or "")
-        return Item(
-            "alloc_failure",
-            str(children[0]),
+    def _warn_alloc(self, terminal: str, prefix: str, token: Token) -> tuple[dict[str, Any], dict[str, str | None]]:
+        """The fields warn_alloc()'s header prints for a failure and for a stall alike (comm, order,
+        mode, then `nodemask=`, `cpuset=`, `mems_allowed=`), from ``terminal``'s groups named
+        ``prefix``_comm, _order, _mode, _sym and _rest; the groups, for what only one of them has."""
+        groups = self._groups(terminal, token)
+        rest = comma_assignments(groups.get(prefix + "_rest") or "")
+        return (
             {
-                "comm": groups.get("af_comm"),
-                "order": _int(groups.get("af_order")),
-                "gfp_mask": _hex(groups.get("af_mode")),
-                "gfp_symbolic": _symbolic(groups.get("af_sym")),
+                "comm": groups.get(prefix + "_comm"),
+                "order": _int(groups.get(prefix + "_order")),
+                "gfp_mask": _hex(groups.get(prefix + "_mode")),
+                "gfp_symbolic": _symbolic(groups.get(prefix + "_sym")),
                 "nodemask": rest.get("nodemask"),
                 "cpuset": rest.get("cpuset"),
                 "mems_allowed": rest.get("mems_allowed"),
             },
+            groups,
         )
+
+    def alloc_failure(self, children: list[Token]) -> Item:
+        fields, _groups = self._warn_alloc("ALLOC_FAILURE", "af", children[0])
+        return Item("alloc_failure", str(children[0]), fields)
 
     def alloc_stall(self, children: list[Token]) -> Item:
         """4.9-4.14's `comm: page allocation stalls for Nms, order:N, mode:0x...`: the same report as an
         allocation failure's (warn_alloc(): task header, trace, Mem-Info), opened by a warning that the
         request is still in the slow path; ``stall_ms`` tells the two apart."""
-        groups = self._groups("ALLOC_STALL", children[0])
-        rest = comma_assignments(groups.get("as_rest") or "")
-        return Item(
-            "alloc_failure",
-            str(children[0]),
-            {
-                "comm": groups.get("as_comm"),
-                "order": _int(groups.get("as_order")),
-                "gfp_mask": _hex(groups.get("as_mode")),
-                "gfp_symbolic": _symbolic(groups.get("as_sym")),
-                "nodemask": rest.get("nodemask"),
-                "cpuset": rest.get("cpuset"),
-                "mems_allowed": rest.get("mems_allowed"),
-                "stall_ms": _int(groups.get("as_ms")),
-            },
-        )
+        fields, groups = self._warn_alloc("ALLOC_STALL", "as", children[0])
+        return Item("alloc_failure", str(children[0]), {**fields, "stall_ms": _int(groups.get("as_ms"))})
 
     def alloc_stall_mode(self, children: list[Token]) -> Item:
         """4.9-rc's stall warning printed its mode on a line of its own (oom.lark ALLOC_STALL_MODE)."""
