@@ -346,24 +346,13 @@ class LineTransformer(Transformer[Token, list[Item]]):
         )
 
     def vmalloc_failure(self, children: list[Token]) -> Item:
-        groups = self._groups("VMALLOC_FAILURE", children[0])
+        fields, groups = self._warn_alloc("VMALLOC_FAILURE", "vf", children[0])
         words = (groups.get("vf_what") or "").replace(",", " ").split()
         order = next((_int(words[i + 2]) for i in range(len(words) - 2) if words[i : i + 2] == ["page", "order"]), None)
-        rest = comma_assignments(groups.get("vf_rest") or "")
         return Item(
             "alloc_failure",
             str(children[0]),
-            {
-                "comm": groups.get("vf_comm"),
-                "order": order,
-                "gfp_mask": _hex(groups.get("vf_mode")),
-                "gfp_symbolic": _symbolic(groups.get("vf_sym")),
-                "nodemask": rest.get("nodemask"),
-                "cpuset": rest.get("cpuset"),
-                "mems_allowed": rest.get("mems_allowed"),
-                "vmalloc": True,
-                "vmalloc_size": _vmalloc_size(groups.get("vf_what") or ""),
-            },
+            {**fields, "order": order, "vmalloc": True, "vmalloc_size": _vmalloc_size(groups.get("vf_what") or "")},
         )
 
     def vmalloc_failure_cut(self, children: list[Token]) -> Item:

@@ -11,10 +11,9 @@ tests/cases/stall-*.log (tests/cases/README.md)."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
-from oomcases import is_held_out
+from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze, analyze_stream
 from bot.render.json_out import event_dict, report_dict
@@ -26,15 +25,6 @@ REPO = Path(__file__).resolve().parent.parent
 KHUGEPAGED = "lore-4123-i686-khugepaged-stall-warning-order10-nowarn"
 THRASH = REPO / "tests" / "cases" / "stall-order0-thrash-49.log"
 THP = REPO / "tests" / "cases" / "stall-thp-khugepaged-412.log"
-
-
-def _case(case: str) -> bytes:
-    """A case's input: the corpus, else the held-back wave in tests/pending."""
-    for root in (REPO / "tests" / "corpus", REPO / "tests" / "pending"):
-        path = root / case / "input.log"
-        if path.is_file():
-            return path.read_bytes()
-    raise FileNotFoundError(case)
 
 
 def _body() -> list[str]:
@@ -52,12 +42,10 @@ def test_the_case_is_not_held_out() -> None:
 
 
 def test_the_khugepaged_report_is_read() -> None:
-    dump = parse_text(_case(KHUGEPAGED))
+    dump = parse_text(load_case(KHUGEPAGED)[0])
     assert len(dump.events) == 1
     event = dump.events[0]
-    meta = json.loads((REPO / "tests" / "pending" / KHUGEPAGED / "meta.json").read_text())["events"][0]
-    if not (REPO / "tests" / "pending" / KHUGEPAGED).is_dir():  # moved into the corpus: same labels
-        meta = json.loads((REPO / "tests" / "corpus" / KHUGEPAGED / "meta.json").read_text())["events"][0]
+    meta = load_case(KHUGEPAGED)[1]["events"][0]
     trigger = event.trigger
     assert trigger is not None
     assert event.kind == meta["kind"] == "page-allocation-failure"  # warn_alloc()'s report (FORMAT.md)
@@ -73,7 +61,7 @@ def test_the_khugepaged_report_is_read() -> None:
 
 
 def test_the_khugepaged_stall_is_harmless_noise() -> None:
-    report = analyze(_case(KHUGEPAGED))
+    report = analyze(load_case(KHUGEPAGED)[0])
     top = report.events[0].findings[0]
     assert (top.code, top.category) == ("OOM503", "benign_nowarn_failure")
     # no Mem-Info: the answer says it cannot settle everything and what to paste
@@ -196,7 +184,7 @@ def test_the_big_log_path_reads_the_same_events() -> None:
 
 
 def test_a_header_wrapped_by_a_mail_is_rejoined() -> None:
-    source = _case(KHUGEPAGED).decode()
+    source = load_case(KHUGEPAGED)[0].decode()
     header = next(line for line in source.splitlines() if "page allocation stalls" in line)
     for cut in (
         header.replace("order:10, ", "order:10,\n").replace("), nodemask", "),\nnodemask"),  # at spaces

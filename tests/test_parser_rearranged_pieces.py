@@ -9,27 +9,17 @@ printing, lines without printk stamps, and a reply copying records of a report i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from oomcases import is_held_out
+from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
 
 REPO = Path(__file__).resolve().parent.parent
 PASSENGER = "gh-phusion-passenger-1433"
-
-
-def _case(case: str) -> tuple[bytes, dict[str, Any]]:
-    """A case's input and meta: the corpus, else the held-back wave in tests/pending."""
-    for root in (REPO / "tests" / "corpus", REPO / "tests" / "pending"):
-        directory = root / case
-        if (directory / "input.log").is_file():
-            return (directory / "input.log").read_bytes(), json.loads((directory / "meta.json").read_text())
-    raise FileNotFoundError(case)
 
 
 def _events(text: str | bytes) -> list[dict[str, Any]]:
@@ -41,7 +31,7 @@ def test_the_case_is_not_held_out() -> None:
 
 
 def test_the_passenger_quotation_is_one_kill_with_the_labelled_facts() -> None:
-    data, meta = _case(PASSENGER)
+    data, meta = load_case(PASSENGER)
     (event,) = _events(data)
     (labelled,) = meta["events"]
     assert {key: event.get(key) for key in labelled} == labelled

@@ -10,12 +10,11 @@ Real inputs: the forty-fourth wave's ipset and GHES cases (fold 3), held back in
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from oomcases import is_held_out
+from oomcases import is_held_out, load_case
 
 from bot.pipeline import analyze
 from bot.render.json_out import contract_fields
@@ -23,15 +22,6 @@ from bot.render.json_out import contract_fields
 REPO = Path(__file__).resolve().parent.parent
 IPSET = "lore-netdev-ipset-hash-netiface-vmalloc-1g-limit"
 GHES = "lore-519rc6-amd-epyc-ghes-pool-vmalloc-overflow"
-
-
-def _case(case: str) -> tuple[str, dict[str, Any]]:
-    """A case's input and meta: the corpus, else the held-back wave in tests/pending."""
-    for root in (REPO / "tests" / "corpus", REPO / "tests" / "pending"):
-        directory = root / case
-        if (directory / "input.log").is_file():
-            return (directory / "input.log").read_text(), json.loads((directory / "meta.json").read_text())
-    raise FileNotFoundError(case)
 
 
 def _events(text: str) -> list[dict[str, Any]]:
@@ -44,7 +34,8 @@ def test_the_cases_are_not_held_out() -> None:
 
 @pytest.mark.parametrize("case", [IPSET, GHES])
 def test_the_real_reports_give_the_labelled_facts(case: str) -> None:
-    text, meta = _case(case)
+    data, meta = load_case(case)
+    text = data.decode()
     (event,) = _events(text)
     (labelled,) = meta["events"]
     assert {key: event.get(key) for key in labelled} == labelled
@@ -53,7 +44,7 @@ def test_the_real_reports_give_the_labelled_facts(case: str) -> None:
 
 
 def test_the_ipset_header_cut_before_its_mode_opens_the_event() -> None:
-    text, _ = _case(IPSET)
+    text = load_case(IPSET)[0].decode()
     (analysed,) = analyze(text).events
     event = analysed.event
     assert event.trigger is not None and (event.trigger.comm, event.trigger.line) == ("ipset", 18)
@@ -104,7 +95,7 @@ def test_a_sentence_naming_the_message_is_no_header(text: str) -> None:
 
 
 def _ghes_with_size(size: int) -> str:
-    text, _ = _case(GHES)
+    text = load_case(GHES)[0].decode()
     return text.replace("size 18446744071562596352,", f"size {size},")
 
 

@@ -25,17 +25,8 @@ NORETRY = "lore-414-bz200651-xt-table-vmalloc-noretry"  # 'allocated X of Y byte
 ZBC = "lore-scsi-sd-zbc-report-zones-vmalloc-size0-kvzalloc"  # 5.13+ 'size 0, failed to allocate pages'
 
 
-def _text(case: str) -> bytes:
-    """A case's input: the corpus, else the held-back wave in tests/pending."""
-    for root in (REPO / "tests" / "corpus", REPO / "tests" / "pending"):
-        path = root / case / "input.log"
-        if path.is_file():
-            return path.read_bytes()
-    raise FileNotFoundError(case)
-
-
 def _first(case: str):  # type: ignore[no-untyped-def]
-    return next(e for e in analyze(_text(case)).events if e.findings).findings[0]
+    return next(e for e in analyze(load_case(case)[0]).events if e.findings).findings[0]
 
 
 def test_the_cases_are_not_held_out() -> None:
