@@ -102,12 +102,6 @@ PARSER_GAPS: dict[str, str] = {
     "gh-compiler-explorer-infra-831": "the one task-dump row behind Papertrail's Markdown-link prefix ('Sep 28 "
     "19:29:05Z [host](url) [kernel](url) [ 1721.753105] [   8270] ...') is not read, so no event is found "
     "(1 labelled, 0 read)",
-    # The report's author replaced the host of every journal line with '…' (U+2026): 'Sep 22 12:45:23 … kernel:
-    # python invoked oom-killer: ...'. The prefix is not read as a syslog prefix with a redacted host (the
-    # '<hostname>' and '**' redactions are), so the header's comm keeps the prefix's tail and the kill line, the
-    # oom-kill line and the memcg lines are not read into the event.
-    "code-vnibb-scheduler-unbounded-select-2g-memcg": "journal lines whose host is redacted as '…' are not read as "
-    "syslog lines: kind, comm, constraint, memcg and the kill line's figures are missed",
 }
 
 # How many fold-0 cases of each wave differ from their labels. Fold-0 cases of the waves from the fourth

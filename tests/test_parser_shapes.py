@@ -1109,3 +1109,15 @@ def test_a_host_replaced_by_a_placeholder_in_angle_brackets_is_a_host() -> None:
         assert len(events) == 1, prefix
         assert events[0].kill is not None and events[0].kill.comm == "java", prefix
         assert events[0].kill.anon_rss_kb == 10207028, prefix
+
+
+def test_a_host_replaced_by_an_ellipsis_is_a_host() -> None:
+    # a root-cause report whose author replaced every journal line's host with '…' (U+2026)
+    lines = (
+        "Sep 22 12:45:23 … kernel: python invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0\n"
+        "Sep 22 12:45:23 … kernel: Memory cgroup out of memory: Killed process 4242 (python) total-vm:3000000kB, "
+        "anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4000kB oom_score_adj:0\n"
+    )
+    (event,) = parse_text(lines).events
+    assert event.trigger is not None and event.trigger.comm == "python"
+    assert event.kill is not None and event.kill.comm == "python" and event.kill.anon_rss_kb == 2000000
