@@ -989,6 +989,56 @@ def _derive_factored() -> dict[str, str]:
 _TASK_ROW_OPENING = r"\[[ \t]*\d+\]"
 
 
+def _derive_row_lines() -> str:
+    """``task_row_lines``' text, "" when no such pattern is exact."""
+    texts = _factored_texts() if _prefix_texts()[2] is not None else {}
+    guard = f"(?!{_TASK_ROW_OPENING})"
+    if not all((texts.get("[" + kind) or "").startswith(guard) for kind in "pt"):
+        return ""  # a prefix may begin on a row: each row's prefix is matched
+    for name, match, groups, screen in _candidates("["):
+        own: str = match.__self__.pattern  # type: ignore[attr-defined]
+        if name == _TASK_ROW:
+            # the whole line after its newline (``[^\n]*`` to the line's end: the line as
+            # classify_fields reads it, every row opening with the lookahead's opening)
+            opens = own.replace("\t", "\\t").startswith(_TASK_ROW_OPENING)
+            if groups or screen is not None or not opens or not own.endswith("[^\n]*\n"):
+                return ""
+            return "\n(" + own[: -len("\n")] + ")"
+        if can_match_opening(own, _TASK_ROW_OPENING):
+            return ""  # an earlier terminal may take a row
+    return ""
+
+
+_TASK_ROW = "TASK_ROW"
+
+
+@cache
+def task_row_lines() -> re.Pattern[str] | None:
+    """A pattern whose ``findall`` in ``"\\n" + text`` gives the lines of ``text`` that are task rows
+    in full and have no log prefix, when it can tell them: the prefixes that can begin with a
+    bracket are tried behind the lookahead for the row's opening (``_derive_factored``), on plain
+    lines and others alike, so ``prefix_end`` fails such a line at its first step; and of the
+    line terminals that can begin with a bracket, those before TASK_ROW cannot match on a line
+    that opens so (``grammar.firstchars.can_match_opening``, a proof), so ``classify_fields``
+    reads a line that TASK_ROW's own pattern matches whole as a row (the bare classification:
+    the terminal has no fields). None when either does not hold. Derived from ``oom.lark`` and
+    ``prefixes.lark`` and kept across processes (``grammar.derived``). The normaliser finds a
+    paste's rows in one search of its text, not a prefix match and a classification for each
+    (most of a dump's lines)."""
+    text = derived.derived(
+        "task-row-lines",
+        ("oom.lark", "prefixes.lark", "lexicon.py", "firstchars.py"),
+        _derive_row_lines,
+        lambda value: isinstance(value, str),
+    )
+    return re.compile(text) if text else None
+
+
+def task_row() -> Classified:
+    """The classification of a task row (TASK_ROW has no fields)."""
+    return _BARE.get(_TASK_ROW) or _bare(_TASK_ROW)
+
+
 @cache
 def _factored_texts() -> dict[str, str]:
     """``_factored`` of the group-free prefix texts that can begin with each character (keyed by

@@ -29,6 +29,8 @@ from .lexicon import (
     loose_kinds,
     opens_line,
     prefix_end,
+    task_row,
+    task_row_lines,
 )
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
@@ -796,6 +798,12 @@ def normalise(text: str) -> Normalised:
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
     any_prefix = False  # whether an entry may have a log prefix (none: no line's neighbours have one)
     append = physical.append
+    # The lines that are task rows without a prefix (``task_row_lines``: no prefix can begin there
+    # and the classifier reads them as rows), found by one search of the paste: most of a dump's
+    # lines, each a prefix match and a classification (a line equal to one of them is one of them).
+    row_lines = task_row_lines() if "\n[" in text or text[:1] == "[" else None
+    rows = frozenset(row_lines.findall("\n" + text)) if row_lines is not None else ()
+    row = task_row()
     number = 0
     for raw in raw_lines:
         number += 1  # (the line's 1-based number)
@@ -806,6 +814,18 @@ def normalise(text: str) -> Normalised:
             append(None)
             continue
         first = raw[:1]
+        if (
+            rows
+            and first == "["
+            and raw in rows
+            and not raw[-1].isspace()  # (else its text, stripped, is not the line the search read)
+            and len(raw) <= MAX_LINE_CHARS
+            and not (ticks and "`" in raw)
+            and not (bold and "**" in raw)
+        ):  # (a task row: no prefix, classified; see ``rows``)
+            shared_prefix = ""
+            append(_Physical(number, raw, "", len(raw), raw, False, row))
+            continue
         # (line_content for a line with anything to unquote, inline code, bold, or a quote mark
         # after its indent; a line starting with ":" but not ": " gets the same from it as from the
         # plain branch)
