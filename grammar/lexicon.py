@@ -1014,7 +1014,7 @@ _TASK_ROW = "TASK_ROW"
 
 @cache
 def task_row_lines() -> re.Pattern[str] | None:
-    """A pattern whose ``findall`` in ``"\\n" + text`` gives the lines of ``text`` that are task rows
+    """A pattern whose ``findall`` in ``text`` gives the lines of ``text`` after its first that are task rows
     in full and have no log prefix, when it can tell them: the prefixes that can begin with a
     bracket are tried behind the lookahead for the row's opening (``_derive_factored``), on plain
     lines and others alike, so ``prefix_end`` fails such a line at its first step; and of the

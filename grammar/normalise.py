@@ -801,8 +801,15 @@ def normalise(text: str) -> Normalised:
     # The lines that are task rows without a prefix (``task_row_lines``: no prefix can begin there
     # and the classifier reads them as rows), found by one search of the paste: most of a dump's
     # lines, each a prefix match and a classification (a line equal to one of them is one of them).
-    row_lines = task_row_lines() if "\n[" in text or text[:1] == "[" else None
-    rows = frozenset(row_lines.findall("\n" + text)) if row_lines is not None else ()
+    # (Searched for only when the paste's last line that opens with a bracket is such a row: a
+    # paste of bare rows ends its report with the task table, one stamped by dmesg opens every
+    # line with a bracket and holds none - the search would try each line for nothing. Which
+    # lines take the shortcut decides only the work, never a line's reading.)
+    last = text.rfind("\n[")
+    row_lines = task_row_lines() if last >= 0 else None
+    # (after a newline: a paste that opens with a row reads its first line by itself)
+    has_rows = row_lines is not None and row_lines.match(text, last) is not None
+    rows = frozenset(row_lines.findall(text)) if has_rows and row_lines is not None else ()
     row = task_row()
     number = 0
     for raw in raw_lines:

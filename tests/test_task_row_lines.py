@@ -42,7 +42,7 @@ def test_the_shortcut_is_derived() -> None:
 def _row_lines(text: str) -> list[str]:
     pattern = lexicon.task_row_lines()
     assert pattern is not None
-    return pattern.findall("\n" + text)
+    return pattern.findall("\n" + text)  # (the first line too)
 
 
 def _check_lines(text: str) -> int:
