@@ -977,6 +977,9 @@ def _derive_factored() -> dict[str, str]:
                 ):
                     factored = f"(?!{_TASK_ROW_OPENING}){factored}"
                 out[char + ("p" if plain else "t")] = factored
+    rows = _derive_row_lines(out)
+    if rows:
+        out[_ROWS_KEY] = rows  # (kept with the texts it is derived from: one file fewer to read)
     return out
 
 
@@ -989,15 +992,61 @@ def _derive_factored() -> dict[str, str]:
 _TASK_ROW_OPENING = r"\[[ \t]*\d+\]"
 
 
+def _derive_row_lines(texts: dict[str, str]) -> str:
+    """``task_row_lines``' text, "" when no such pattern is exact (``texts``: the factored texts)."""
+    guard = f"(?!{_TASK_ROW_OPENING})"
+    if not all((texts.get("[" + kind) or "").startswith(guard) for kind in "pt"):
+        return ""  # a prefix may begin on a row: each row's prefix is matched
+    for name, match, groups, screen in _candidates("["):
+        own: str = match.__self__.pattern  # type: ignore[attr-defined]
+        if name == _TASK_ROW:
+            # the whole line after its newline (``[^\n]*`` to the line's end: the line as
+            # classify_fields reads it, every row opening with the lookahead's opening)
+            opens = own.replace("\t", "\\t").startswith(_TASK_ROW_OPENING)
+            if groups or screen is not None or not opens or not own.endswith("[^\n]*\n"):
+                return ""
+            return "\n(" + own[: -len("\n")] + ")"
+        if can_match_opening(own, _TASK_ROW_OPENING):
+            return ""  # an earlier terminal may take a row
+    return ""
+
+
+_TASK_ROW = "TASK_ROW"
+_ROWS_KEY = "rows"  # ``task_row_lines``' text among the factored texts (whose keys are two characters)
+
+
+@cache
+def task_row_lines() -> re.Pattern[str] | None:
+    """A pattern whose ``findall`` in ``text`` gives the lines of ``text`` after its first that are
+    task rows in full and have no log prefix, when it can tell them: the prefixes that can begin
+    with a bracket are tried behind the lookahead for the row's opening (``_derive_factored``), on
+    plain lines and others alike, so ``prefix_end`` fails such a line at its first step; and of the
+    line terminals that can begin with a bracket, those before TASK_ROW cannot match on a line
+    that opens so (``grammar.firstchars.can_match_opening``, a proof), so ``classify_fields``
+    reads a line that TASK_ROW's own pattern matches whole as a row (the bare classification:
+    the terminal has no fields). None when either does not hold. Derived from ``oom.lark`` and
+    ``prefixes.lark`` with the factored texts and kept with them (``grammar.derived``). The
+    normaliser finds a paste's rows in one search of its text, not a prefix match and a
+    classification for each (most of a dump's lines)."""
+    text = _factored_texts().get(_ROWS_KEY) if _prefix_texts()[2] is not None else None
+    return regexcache.compile(text) if text else None
+
+
+def task_row() -> Classified:
+    """The classification of a task row (TASK_ROW has no fields)."""
+    return _BARE.get(_TASK_ROW) or _bare(_TASK_ROW)
+
+
 @cache
 def _factored_texts() -> dict[str, str]:
     """``_factored`` of the group-free prefix texts that can begin with each character (keyed by
-    the character and ``p`` for a plain line, ``t`` for one with a tab or pipe), derived from
+    the character and ``p`` for a plain line, ``t`` for one with a tab or pipe; and under ``rows``
+    ``task_row_lines``' text, which the line terminals of ``oom.lark`` decide too), derived from
     ``prefixes.lark`` and kept across processes (``grammar.derived``): working them out parses
     the patterns for their first characters, more than a dump's whole matching saves."""
     return derived.derived(
         "prefix-factored",
-        ("prefixes.lark", "lexicon.py", "firstchars.py"),
+        ("prefixes.lark", "oom.lark", "lexicon.py", "firstchars.py"),
         _derive_factored,
         _valid_char_texts,
     )

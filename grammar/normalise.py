@@ -29,6 +29,8 @@ from .lexicon import (
     loose_kinds,
     opens_line,
     prefix_end,
+    task_row,
+    task_row_lines,
 )
 
 # Transport encodings, not kernel syntax: these only decide how to decode the paste.
@@ -796,6 +798,19 @@ def normalise(text: str) -> Normalised:
     bare_prefixes = False  # whether an entry is a prefix without its message (merged below)
     any_prefix = False  # whether an entry may have a log prefix (none: no line's neighbours have one)
     append = physical.append
+    # The lines that are task rows without a prefix (``task_row_lines``: no prefix can begin there
+    # and the classifier reads them as rows), found by one search of the paste: most of a dump's
+    # lines, each a prefix match and a classification (a line equal to one of them is one of them).
+    # (Searched for only when the paste's last line that opens with a bracket is such a row: a
+    # paste of bare rows ends its report with the task table, one stamped by dmesg opens every
+    # line with a bracket and holds none - the search would try each line for nothing. Which
+    # lines take the shortcut decides only the work, never a line's reading.)
+    last = text.rfind("\n[")
+    row_lines = task_row_lines() if last >= 0 else None
+    # (after a newline: a paste that opens with a row reads its first line by itself)
+    has_rows = row_lines is not None and row_lines.match(text, last) is not None
+    rows = frozenset(row_lines.findall(text)) if has_rows and row_lines is not None else ()
+    row = task_row()
     number = 0
     for raw in raw_lines:
         number += 1  # (the line's 1-based number)
@@ -806,6 +821,18 @@ def normalise(text: str) -> Normalised:
             append(None)
             continue
         first = raw[:1]
+        if (
+            rows
+            and first == "["
+            and raw in rows
+            and not raw[-1].isspace()  # (else its text, stripped, is not the line the search read)
+            and len(raw) <= MAX_LINE_CHARS
+            and not (ticks and "`" in raw)
+            and not (bold and "**" in raw)
+        ):  # (a task row: no prefix, classified; see ``rows``)
+            shared_prefix = ""
+            append(_Physical(number, raw, "", len(raw), raw, False, row))
+            continue
         # (line_content for a line with anything to unquote, inline code, bold, or a quote mark
         # after its indent; a line starting with ":" but not ": " gets the same from it as from the
         # plain branch)
