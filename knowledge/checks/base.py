@@ -323,6 +323,26 @@ def report_tail_before(a: Analysis, event: Any) -> Any:
     return tail
 
 
+_ANY: Any = object()
+
+
+def failures_alike(a: Analysis, *, mask: Any = _ANY, order: Any = _ANY, host: Any = _ANY) -> list[Any]:
+    """The paste's allocation-failure reports (warn_alloc() of a request that failed: not 4.9-4.14's
+    stall warning, printed while the request was still retried) with a trigger line, of a request
+    with this gfp ``mask``, this ``order`` and on this ``host`` where those are given: how often the
+    same request failed, as the repeat counts of OOM121, OOM130, OOM501, OOM502 and OOM610 read it."""
+    return [
+        e
+        for e in a.dump.events
+        if e.kind == "page-allocation-failure"
+        and e.stall_ms is None
+        and e.trigger is not None
+        and (mask is _ANY or e.trigger.gfp_mask == mask)
+        and (order is _ANY or e.trigger.order == order)
+        and (host is _ANY or e.host == host)
+    ]
+
+
 def recurrence(a: Analysis) -> tuple[SourceLine, ...]:
     """Lines that show a failure the paste holds once is not a one-off: the person's words saying
     such failures recur (``RECURS_SAID``), or the cut tail of an earlier report right above it

@@ -23,6 +23,7 @@ from .base import (
     _workload_context,
     check,
     device_failed_after,
+    failures_alike,
     gave_up_after,
     recurrence,
     report_tail_before,
@@ -204,15 +205,7 @@ def benign_fallback(a: Analysis, p: dict[str, Any]) -> Hit | None:
         return None
     if _network_stalled(a) is not None:
         return None  # the network stopped after it: not noise (OOM121/OOM131 name the driver)
-    same = [
-        e
-        for e in a.dump.events
-        if e.kind == "page-allocation-failure"
-        and e.stall_ms is None  # (a stall warning is no failure)
-        and e.trigger is not None
-        and a.event.trigger is not None
-        and e.trigger.gfp_mask == a.event.trigger.gfp_mask
-    ]
+    same = failures_alike(a, mask=a.event.trigger.gfp_mask) if a.event.trigger is not None else []
     evidence["failures"] = (len(same) or 1, trigger_lines)
     if reasons == ["net_drop"] and len(same) > 1:
         return None  # the same single-page atomic request failing again and again: the reserve ran dry (OOM121)
@@ -574,14 +567,7 @@ def known_noise(a: Analysis, p: dict[str, Any]) -> Hit | None:
         # something in the same paste did run out of memory: a fallback that copes with one
         # failed attempt is no answer when the same request keeps failing up to a kill
         mask = a.event.trigger.gfp_mask if a.event.trigger else None
-        same = [
-            e
-            for e in a.dump.events
-            if e.kind == "page-allocation-failure"
-            and e.stall_ms is None  # (a stall warning is no failure)
-            and e.trigger is not None
-            and e.trigger.gfp_mask == mask
-        ]
+        same = failures_alike(a, mask=mask)
         if len(same) > 1 or recurrence(a):
             return None
         hit = Hit(hit.confidence * p["kill_in_paste_factor"], hit.evidence, hit.context, hit.role)

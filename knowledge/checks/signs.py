@@ -37,7 +37,7 @@ from ..analysis import Analysis
 from ..clues import implicated_module
 from ..kernel_series import table
 from ..surroundings import kernel_lines
-from .base import Evidence, Hit, _warning_only, check
+from .base import Evidence, Hit, _warning_only, check, failures_alike
 from .defects import _clues, _development, _fallback_reasons
 
 SIGNS = ("high_order", "unaccounted", "dma", "free_zones", "manual_stall")
@@ -80,14 +80,7 @@ def _high_order(a: Analysis, p: dict[str, Any], evidence: Evidence) -> bool:
         return False  # a maintained series carries the compaction fixes: the figures alone are no sign
     if a.gfp is not None and _fallback_reasons(a):
         return False  # the caller copes with the failure (OOM501): not a defect to fix
-    repeats = sum(
-        1
-        for e in a.dump.events
-        if e.kind == "page-allocation-failure"
-        and e.stall_ms is None  # (a stall warning is no failure)
-        and e.trigger is not None
-        and e.trigger.order == order
-    )
+    repeats = len(failures_alike(a, order=order))
     if _warning_only(a, repeats, 3):
         return False  # one warning, nothing killed: harmless unless it repeats (OOM130 says so)
     roomy = [

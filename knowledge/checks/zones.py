@@ -21,6 +21,7 @@ from .base import (
     _warning_only,
     check,
     device_failed_after,
+    failures_alike,
     recurrence_said,
 )
 from .defects import _clues, _fallback_reasons, _network_stalled
@@ -222,14 +223,7 @@ def fragmentation(a: Analysis, p: dict[str, Any]) -> Hit | None:
     }
     zones = [z for z in a.usable_zones if z.blocks_at_order is not None]
     costly = order > p["costly_order"]
-    repeats = sum(
-        1
-        for e in a.dump.events
-        if e.kind == "page-allocation-failure"
-        and e.stall_ms is None  # (a stall warning is no failure)
-        and e.trigger is not None
-        and e.trigger.order == order
-    )
+    repeats = len(failures_alike(a, order=order))
     context: dict[str, Any] = {
         "costly": costly,
         "atomic": bool(getattr(a.gfp, "is_atomic", False)),
@@ -495,16 +489,7 @@ def atomic_reserve(a: Analysis, p: dict[str, Any]) -> Hit | None:
     if a.event.kind != "page-allocation-failure" or a.order != 0 or not getattr(a.gfp, "is_atomic", False):
         return None
     trigger_lines = a.lines(a.event.trigger.line) if a.event.trigger else ()
-    same = [
-        e
-        for e in a.dump.events
-        if e.host == a.event.host
-        and e.kind == "page-allocation-failure"
-        and e.stall_ms is None  # (a stall warning is no failure)
-        and e.trigger is not None
-        and e.trigger.order == 0
-        and e.trigger.gfp_mask == (a.event.trigger.gfp_mask if a.event.trigger else None)
-    ]
+    same = failures_alike(a, mask=a.event.trigger.gfp_mask if a.event.trigger else None, order=0, host=a.event.host)
     evidence: Evidence = {"order": (0, trigger_lines), "failures": (len(same), trigger_lines)}
     mask = getattr(a.gfp, "symbolic", None) or (a.event.trigger.gfp_mask if a.event.trigger else None)
     if mask:
