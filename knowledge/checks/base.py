@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from grammar.facts import SourceLine
 
@@ -412,21 +412,24 @@ def device_failed_after(a: Analysis) -> tuple[SourceLine, ...]:
     whose buffer refill or transmit path failed atomically may not retry, and the device stops
     (a USB wifi driver's `failed to get tx report`, a NIC's transmit timeout): then the single
     warning is not harmless."""
+    # worked out once per event: OOM130, OOM131, OOM501 and OOM502 each ask (read only)
+    if "_device_failed_after" not in a.__dict__:
+        a.__dict__["_device_failed_after"] = _device_failed_after(a)
+    return cast("tuple[SourceLine, ...]", a.__dict__["_device_failed_after"])
+
+
+def _device_failed_after(a: Analysis) -> tuple[SourceLine, ...]:
     from ..surroundings import facts, prose_matching
 
     event = a.event
     end = event.last_line + GAVE_UP_REACH
-    seen: set[int] = set()
-    found: list[SourceLine] = []
     candidates = [*event.lines, *(SourceLine(u.line, u.text) for u in event.unparsed), *facts(a.dump).prose]
-    for line in candidates:
-        if not event.first_line < line.number <= end or line.number in seen:
-            continue
-        if DEVICE_ERROR.search(line.text):
-            seen.add(line.number)
-            found.append(line)
-    found.sort(key=lambda line: line.number)
-    return tuple(found[:1]) + prose_matching(a.dump, FAILED_AFTER_SAID)[:1]
+    first = min(
+        (line for line in candidates if event.first_line < line.number <= end and DEVICE_ERROR.search(line.text)),
+        key=lambda line: line.number,
+        default=None,
+    )
+    return ((first,) if first is not None else ()) + prose_matching(a.dump, FAILED_AFTER_SAID)[:1]
 
 
 # How far below a warning's last line the caller's own failure message is read as its outcome:
