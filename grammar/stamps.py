@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from .facts import NO_STAMP, Stamp, WallTime
+from .facts import NO_STAMP, Stamp, WallTime, quick_constructor
 from .lexicon import prefix_groups
 
 # strftime's `%b` in the locales people paste from (glibc localedata `abmon`, and `ab_alt_mon`
@@ -105,7 +105,11 @@ def read_stamp(prefix: str) -> Stamp:
     groups = prefix_groups(prefix)
     if not groups:
         return NO_STAMP
-    host = next((value for name, value in groups.items() if name.endswith("_host")), None)
+    host = None
+    for name, value in groups.items():  # (the first host group: a loop, not next() of a generator)
+        if name.endswith("_host"):
+            host = value
+            break
     time = None
     if "syslog_time" in groups:
         time = _wall(groups["syslog_time"], _SYSLOG_TIME, False)
@@ -117,9 +121,11 @@ def read_stamp(prefix: str) -> Stamp:
     elif "clock_time" in groups:
         time = _wall(groups["clock_time"], _CTIME, False)
     uptime_text = groups.get("dmesg_uptime") or groups.get("cut_uptime")
-    return Stamp(
-        host=host, time=time, uptime_s=float(uptime_text) if uptime_text else None, caller=groups.get("printk_caller")
-    )
+    # (a kernel line's prefix is seldom read twice, its printk stamp being its own: made inline)
+    return _stamp(host, time, float(uptime_text) if uptime_text else None, groups.get("printk_caller"))
+
+
+_stamp = quick_constructor(Stamp)  # Stamp(host, time, uptime_s, caller), without its frozen __init__
 
 
 # The program tag of the kernel's messages in a log prefix: syslog's and the journal's `kernel:`
