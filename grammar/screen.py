@@ -263,19 +263,36 @@ def context_screen() -> OtherScreen:
 
 
 @cache
-def context_screen_but(terminal: str) -> OtherScreen:
-    """The token ``context_facts.read_context`` gives the line is OTHER or ``terminal``."""
-
+def _context_but(terminal: str) -> tuple[Described, Callable[[str], bool]]:
     def exact(text: str) -> bool:
         match = _terminal_of_line().match(text + "\n")
         return match is None or (match.lastgroup or OTHER) in (OTHER, terminal)
 
-    return OtherScreen([(_described(f"context-but-{terminal}", lambda: _context_regexps(terminal)), exact)])
+    return _described(f"context-but-{terminal}", lambda: _context_regexps(terminal)), exact
+
+
+@cache
+def context_screen_but(terminal: str) -> OtherScreen:
+    """The token ``context_facts.read_context`` gives the line is OTHER or ``terminal``."""
+    return OtherScreen([_context_but(terminal)])
+
+
+@cache
+def oom_and_context_but(terminal: str) -> OtherScreen:
+    """``oom_screen`` and ``context_screen_but(terminal)`` in one: one pass of one automaton over
+    the line, one loop over the terminals without literals (the end-of-window trim asks both of
+    most lines it reads, issue 12)."""
+    return OtherScreen([(_oom(), _oom_other), _context_but(terminal)])
 
 
 @cache
 def _both() -> OtherScreen:
     return OtherScreen([(_oom(), _oom_other), (_context(), _context_other)])
+
+
+def both_screen() -> OtherScreen:
+    """``oom_screen`` and ``context_screen`` in one (``is_other``)."""
+    return _both()
 
 
 def is_other(text: str, raw: bytes | None = None) -> bool:

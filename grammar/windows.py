@@ -23,7 +23,7 @@ from grammar.context_facts import ProgramKey, local_key, program_key, tag_host
 from grammar.detect import is_report_line
 from grammar.lexicon import classify
 from grammar.normalise import MAX_LINE_CHARS, line_content
-from grammar.screen import context_screen, context_screen_but, oom_screen
+from grammar.screen import both_screen, oom_and_context_but
 from grammar.stamps import read_stamp
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -302,20 +302,15 @@ def _text_verdict(text: str, line: bytes) -> bool | tuple[str, str | None]:
     """For ``_inert``: False when ``text`` is not OTHER to both grammars, else True, or the
     (program, unit) of the syslog program tag it starts with when the context reader reads it as
     one. ``line``: the physical line it was read from."""
-    if not oom_screen().is_other(text, line):
-        return False
-    if "]:" not in text:  # no program tag: OTHER to oom.lark is known, so context.lark's screen decides
-        return context_screen().is_other(text, line)
+    # (each pair of screens in one: one automaton pass and one loop over the terminals without
+    # literals per line)
+    if "]:" not in text:  # no program tag: OTHER to both grammars
+        return both_screen().is_other(text, line)
     # a syslog program tag matches most lines with one: the other terminals are screened
-    if not context_screen_but("PROGRAM_TAG").is_other(text, line):
+    if not oom_and_context_but("PROGRAM_TAG").is_other(text, line):
         return False
     key = program_key(text)
     return True if key is None else key[:2]
-
-
-def _run_together(data: bytes) -> bool:
-    # the test of normalise._undo_transport for syslog records a web page ran together
-    return data.count(b" kernel: ") > data.count(b"\n") + 1
 
 
 def _names_program(kept: bytes, key: ProgramKey, hosts: Collection[str]) -> bool:
@@ -353,6 +348,7 @@ class _ReportHosts(Collection[str]):
     def __init__(self, head: bytes) -> None:
         self.head = head
         self.found: set[str] = set()
+        self.absent: set[str] = set()  # hosts not named in the text of ``head``
         self.resolved: dict[int, str | None] = {}  # the host of the report lines read so far, by line start
         self.hits: Iterator[tuple[int, int, int]] | None = None  # the report lines' phrases, once looked for
         self.done = False  # every report line read
@@ -361,7 +357,10 @@ class _ReportHosts(Collection[str]):
     def __contains__(self, host: object) -> bool:
         if host in self.found:
             return True
-        if not isinstance(host, str) or self.done or host.encode() not in self.head:
+        if not isinstance(host, str) or self.done or host in self.absent:
+            return False
+        if host.encode() not in self.head:
+            self.absent.add(host)  # (asked again for each line of its host: the head is not searched again)
             return False
         while self._read_one():
             if host in self.found:
@@ -420,7 +419,10 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     program on the same host stays."""
     if not data.endswith(b"\n") or not data.isascii() or any(mark in data for mark in _TRIM_WINDOW_UNSAFE):
         return data
-    if data.translate(None, _NOT_CONTROL) or _run_together(data):
+    # the test of normalise._undo_transport for syslog records a web page ran together (a count of
+    # ` kernel: ` above the count of lines), on the window and, below, on what is kept of it
+    kernels, newlines = data.count(b" kernel: "), data.count(b"\n")
+    if data.translate(None, _NOT_CONTROL) or kernels > newlines + 1:
         return data
     starts: list[int] = []  # where the inert lines at the end start, last first
     # their program tags, with the log prefix in place of the host (None: OTHER to both grammars)
@@ -454,8 +456,12 @@ def trimmed(data: bytes, may_use: ProgramFilter | None = None) -> bytes:
     cut = min([index for key, index in first.items() if not _names_program(kept, key, hosts)], default=cut)
     if cut <= 0:
         return data
-    kept = data[: starts[cut - 1]]
-    return data if _run_together(kept) else kept
+    end = starts[cut - 1]
+    # (the whole window's counts less those of the lines cut: no ` kernel: ` holds a newline, so
+    # none spans the cut)
+    if kernels - data.count(b" kernel: ", end) > newlines - data.count(b"\n", end) + 1:
+        return data
+    return data[:end]
 
 
 def _is_report_line(raw: bytes) -> bool:

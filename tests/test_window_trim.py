@@ -26,6 +26,7 @@ from grammar.screen import (
     context_screen_but,
     first_characters,
     is_other,
+    oom_and_context_but,
     oom_screen,
     required,
 )
@@ -174,6 +175,7 @@ def test_the_screen_gives_the_grammars_answer_on_every_line() -> None:
     texts += [line_content(raw)[0].strip() for raw in noise(300, rng).decode().splitlines()]
     texts += ["", "é kB min:", "…", "x" * 5000, "Node 0 DMA free:1kB", "[ 1234]  0  1234 35529 1 0 0 0 w"]
     oom, context, but_tag = oom_screen(), context_screen(), context_screen_but("PROGRAM_TAG")
+    fused = oom_and_context_but("PROGRAM_TAG")
     shown = 0
     for text in texts:
         assert oom.is_other(text) == (classify(text) == OTHER), text
@@ -187,6 +189,7 @@ def test_the_screen_gives_the_grammars_answer_on_every_line() -> None:
             pytest.fail(f"the screen calls a context line OTHER: {text!r}")
         raw = f"Mar 14 02:03:04 h {text}\n".encode("utf-8", "surrogatepass")
         assert is_other(text, raw) == (oom.is_other(text) and context.is_other(text))
+        assert fused.is_other(text, raw) == (oom.is_other(text) and but_tag.is_other(text)), text
     assert shown  # (the context grammar's lines are among them)
 
 
