@@ -491,6 +491,16 @@ def _reach_release(
     ``tail`` it then borrows. Unchanged when there is none."""
     seen, position = 0, back
     if not borrowed:
+        # the lines looked at first, without reading each: most hold neither word a release line
+        # holds (nor ``_is_release_line`` then)
+        reach = back
+        while seen < RELEASE_LINES and reach > free_from:
+            reach = max(free_from, chunk.rfind(b"\n", 0, reach - 1) + 1)
+            seen += 1
+        if chunk.find(b"Linux", reach, back) < 0 and chunk.find(b"Kernel Version: ", reach, back) < 0:
+            position = reach
+        else:
+            seen = 0
         while seen < RELEASE_LINES and position > free_from:
             previous = max(free_from, chunk.rfind(b"\n", 0, position - 1) + 1)
             seen += 1
@@ -604,7 +614,7 @@ def windows(
                     back = reach
                 window = [*borrowed, chunk[back:line_start]] if back < line_start else borrowed
                 window_start = line_no - kept - len(borrowed)
-                window_bytes = line_start - back + sum(len(raw) for raw in borrowed)
+                window_bytes = line_start - back + sum(map(len, borrowed))
                 position = line_start
                 quiet = 0
             # The window closes after QUIET_LINES unrecognised lines in a row. Rather than
@@ -640,7 +650,7 @@ def windows(
         else:
             recent = _last_lines(chunk, free_from, size, LOOKBACK_LINES)
             tail = ([*tail, *recent] if free_from == start else recent)[-LOOKBACK_LINES:]
-            held = sum(len(raw) for raw in tail)
+            held = sum(map(len, tail))
             while tail and held > LOOKBACK_BYTES:  # constant memory whatever the line lengths
                 held -= len(tail.pop(0))
     chunk = anchors = tail = None  # type: ignore[assignment]  # not held while the last window is analysed
@@ -651,9 +661,16 @@ def windows(
 
 def _last_lines(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
     """The last ``count`` lines of ``chunk[start:end]`` (which ends on a line boundary)."""
+    begin, found = end, 0
+    while begin > start and found < count:
+        begin = max(start, chunk.rfind(b"\n", 0, begin - 1) + 1)
+        found += 1
+    region = chunk[begin:end]
+    if b"\r" not in region:  # (bytes.splitlines cuts at a CR as well)
+        return region.splitlines(keepends=True)
     lines: list[bytes] = []
-    while end > start and len(lines) < count:
-        previous = max(start, chunk.rfind(b"\n", 0, end - 1) + 1)
+    while end > begin:
+        previous = max(begin, chunk.rfind(b"\n", 0, end - 1) + 1)
         lines.append(chunk[previous:end])
         end = previous
     lines.reverse()

@@ -302,3 +302,62 @@ def test_the_anchor_search_finds_the_lines_of_every_case() -> None:
         data = load_case(case)[0]
         found = {data.rfind(b"\n", 0, at) + 1 for at in grammar.windows.anchor_starts(data)}
         assert found == anchored_lines(data), case
+
+
+def _last_lines_one_by_one(chunk: bytes, start: int, end: int, count: int) -> list[bytes]:
+    lines: list[bytes] = []
+    while end > start and len(lines) < count:
+        previous = max(start, chunk.rfind(b"\n", 0, end - 1) + 1)
+        lines.append(chunk[previous:end])
+        end = previous
+    lines.reverse()
+    return lines
+
+
+def _reach_release_line_by_line(
+    chunk: bytes, start: int, free_from: int, back: int, borrowed: list[bytes], tail: list[bytes]
+) -> tuple[int, list[bytes]]:
+    seen, position = 0, back
+    if not borrowed:
+        while seen < grammar.windows.RELEASE_LINES and position > free_from:
+            previous = max(free_from, chunk.rfind(b"\n", 0, position - 1) + 1)
+            seen += 1
+            if grammar.windows._is_release_line(chunk[previous:position]):
+                return previous, borrowed
+            position = previous
+    if position == free_from == start:
+        rest = len(tail) - len(borrowed)
+        for index in range(rest - 1, max(-1, rest - 1 - (grammar.windows.RELEASE_LINES - seen)), -1):
+            if grammar.windows._is_release_line(tail[index]):
+                return start, tail[index:]
+    return back, borrowed
+
+
+def test_the_lookback_and_release_reach_read_the_lines_a_line_by_line_walk_reads() -> None:
+    import random
+
+    rng = random.Random(5)
+    pieces = [
+        b"Mar 14 02:03:04 h sshd[1]: Accepted publickey\n",
+        b"Linux version 5.15.0-91-generic (buildd@lcy02) #101-Ubuntu SMP\n",
+        b"Linux h 5.15.0-91-generic #101-Ubuntu SMP x86_64 GNU/Linux\n",
+        b" Kernel Version: 5.15.0\n",
+        b"a line with a CR\r in it\n",
+        b"\n",
+        b"[ 1.0] Linux-word in a line\n",
+    ]
+    tail = [b"tail line\n", b"Linux h 4.19.0 #1 SMP x86_64 GNU/Linux\n", b"more\n"]
+    for _ in range(300):
+        chunk = b"".join(rng.choice(pieces[:1] * 20 + pieces) for _ in range(rng.randrange(0, 150)))
+        bounds = [0] + [i + 1 for i, byte in enumerate(chunk) if byte == 10]
+        free_from = rng.choice(bounds)
+        back = rng.choice([b for b in bounds if b >= free_from])
+        start = rng.choice([0, free_from])
+        count = rng.randrange(1, 200)
+        assert grammar.windows._last_lines(chunk, free_from, len(chunk), count) == _last_lines_one_by_one(
+            chunk, free_from, len(chunk), count
+        )
+        for borrowed in ([], tail[-1:]):
+            assert grammar.windows._reach_release(
+                chunk, start, free_from, back, borrowed, tail
+            ) == _reach_release_line_by_line(chunk, start, free_from, back, borrowed, tail)
