@@ -21,7 +21,7 @@ from grammar.facts import Dump, Event
 from . import catalogue
 from .analysis import Analysis
 from .checks import REGISTRY, CheckSpec, Hit, missing_facts
-from .checks.base import has_fact
+from .checks.base import FACTS
 from .confidence import calibrate, role_for
 from .kernel_series import upgrade_path
 from .model import Deferred, Evidence, Finding
@@ -492,6 +492,12 @@ def _main_facts() -> tuple[str, ...]:
     return tuple(dict.fromkeys(alt for _record, spec, _f in main for need in spec.needs for alt in need.split("|")))
 
 
+@cache
+def _main_fact_checks() -> tuple[Callable[[Analysis], bool], ...]:
+    """The function (knowledge.checks.base.FACTS) of each of ``_main_facts``."""
+    return tuple([FACTS[name] for name in _main_facts()])
+
+
 @lru_cache(maxsize=256)
 def _main_steps(shown: tuple[bool, ...]) -> tuple[tuple[_Step, ...], tuple[NotEvaluated, ...]]:
     """For an event that shows the facts ``shown`` (one flag per ``_main_facts``), the main records
@@ -518,7 +524,10 @@ def evaluate(event: Event, dump: Dump, gfp: Any | None = None) -> Diagnosis:
     findings: list[tuple[Finding, Callable[[], tuple[catalogue.Step, ...]]]] = []
     # each fact the records need, worked out once per event (and kept on the analysis, where the
     # fallback records' needs read it); the records to run follow from them (_main_steps)
-    runnable, skipped = _main_steps(tuple([has_fact(analysis, name) for name in _main_facts()]))
+    # (has_fact's work without a call per fact: a new analysis has worked out none of them yet)
+    shown = tuple([fact(analysis) for fact in _main_fact_checks()])
+    analysis.facts.update(zip(_main_facts(), shown, strict=True))
+    runnable, skipped = _main_steps(shown)
     not_evaluated: list[NotEvaluated] = list(skipped)
     for record, _spec, function in runnable:
         hit = function(analysis, record.params)

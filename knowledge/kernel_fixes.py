@@ -252,11 +252,22 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
     is X-Y" (the release that would confirm it is missing, not contradicting).
     """
     event = analysis.event
+    version = analysis.version
+    candidates = _candidates(
+        event.kind,
+        analysis.order,
+        None if version is None else tuple(version),
+        getattr(analysis, "kernel", None),
+        getattr(analysis, "arch", None),
+        unversioned,
+    )
+    if not candidates:
+        return ()
     report_frames = {_function(f) for f in event.call_trace}
     named: set[str] | None = None  # the modules the paste names, read once when a record asks
     report_traced: frozenset[int] | None = None  # _traced_in(report_frames), when a record asks
     found = []
-    for fix in of_kind(event.kind):
+    for fix in candidates:
         frames = report_frames
         traced_ids: frozenset[int] | None = None
         if fix.watchdog:
@@ -350,6 +361,41 @@ def matches(analysis: Any, untraced: bool = False, unversioned: bool = False) ->
                 continue  # a driver's defect: the paste must name the driver
         found.append(fix)
     return tuple(found)
+
+
+@lru_cache(maxsize=1024)
+def _candidates(
+    kind: str | None,
+    order: int | None,
+    version: tuple[int, ...] | None,
+    kernel: str | None,
+    arch: str | None,
+    unversioned: bool,
+) -> tuple[KernelFix, ...]:
+    """The records of ``of_kind(kind)`` that pass those of ``matches``' conditions which read only
+    these values of the event (its order, kernel version, release and architecture), in order.
+    ``matches`` asks the rest of each one (and these again); events share a few sets of them, so
+    a record that one of these rules out is looked at once per set, not for every event (issue 12)."""
+    out = []
+    for fix in of_kind(kind):
+        if fix.kinds and kind not in fix.kinds:
+            continue
+        if fix.orders is not None and (order is None or not fix.orders[0] <= order <= fix.orders[1]):
+            continue
+        if fix.kernels is not None and version is not None and not in_series(version, fix.kernels):
+            continue
+        if fix.release is not None:
+            if not kernel:
+                if not unversioned:
+                    continue
+            elif not fix.release.search(kernel):
+                continue
+        if fix.stable and version is not None and stable_fixed(version, fix.stable) and not _distribution(kernel):
+            continue
+        if fix.arch is not None and arch and not fix.arch.search(arch):
+            continue
+        out.append(fix)
+    return tuple(out)
 
 
 def watchdog_frames(event: Any, kinds: tuple[str, ...]) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ..analysis import SIZING_HEADROOM, Analysis, ramp
@@ -129,7 +130,9 @@ def memcg_limit(a: Analysis, p: dict[str, Any]) -> Hit | None:
     # the program that held the group's memory: the largest of the group's task table (a memcg
     # OOM's table lists the group's tasks only), else the victim, else the task that was charging;
     # never a container runtime's own process (a victim that is one: the container was starting)
-    candidates: list[str | None] = [g.name for g in a.task_groups] or [a.victim_name, charging]
+    # (the groups' names read up to the first that fits, not one for each group of the table)
+    groups = a.task_groups
+    candidates: Iterable[str | None] = (g.name for g in groups) if groups else (a.victim_name, charging)
     context["holder"] = next((n for n in candidates if n and not CONTAINER_RUNTIME.match(n)), None)
     context["starting"] = bool(a.victim_name and CONTAINER_RUNTIME.match(a.victim_name))
     context["victim"] = a.victim_name

@@ -311,6 +311,13 @@ def _hog_shmem(a: Analysis, hog: str, hog_kb: int, p: dict[str, Any]) -> dict[st
     else:
         # a task table with the rss_shmem column (the 6.x layout): the hog's largest row, when it
         # was not the one killed (the same pages counted once, whatever the number of processes)
+        # (the table's rows asked first, a slot read each: most tables hold no such row, and then
+        # no RowUse is read)
+        for table_row in a.event.tasks:
+            if table_row.name == hog and table_row.rss_shmem_pages is not None:
+                break
+        else:
+            return None
         row = next((t for t in a.tasks if t.row.name == hog and t.row.rss_shmem_pages is not None), None)
         if row is None or not row.row.rss_shmem_pages:
             return None
