@@ -1493,11 +1493,6 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
                 return name
     registers = " ".join(item.text for item in items if item.kind == "register_line")[:4000]
     traces = [item.text for item in items if item.kind == "trace_line"][:60]
-    # Each test of every frame below asks first whether the frames, joined, hold a literal its
-    # pattern needs (a frame that holds one gives it to the joined text; most pastes hold none);
-    # a test of every trace line does so when ``traces`` holds them all (fewer than 60).
-    joined = " ".join(traces)
-    every = len(traces) < 60
     if "RIP:" in registers or "RSP:" in registers or _guarded_search(_X86_64_REGISTERS, registers):
         return "x86_64"
     if "EIP:" in registers or "ESP:" in registers:
@@ -1507,6 +1502,11 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     process = [item.fields["task_digits"] for item in items if item.kind == "task_process"]
     if process:
         return "s390x" if process[0] == 16 else "s390"  # `task: %p` is as wide as a pointer
+    # Each test of every frame below asks first whether the frames, joined, hold a literal its
+    # pattern needs (a frame that holds one gives it to the joined text; most pastes hold none);
+    # a test of every trace line does so when ``traces`` holds them all (fewer than 60).
+    joined = " ".join(traces)
+    every = len(traces) < 60
     # User-mode Linux (arch/um/kernel/sysrq.c): `6ff5b868:  [<602f550d>] _raw_spin_unlock+0x9/0xb`,
     # the stack slot then the address; no other in-tree arch prints the slot this way.
     if ":  [<" in joined and sum(1 for text in traces if _UM_FRAME.match(text)) >= 2:
