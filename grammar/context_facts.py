@@ -411,8 +411,8 @@ def _candidates(lines: list[Any]) -> list[Any]:
     ``_MEMINFO`` takes whole when they open with a letter. The screen and ``_MEMINFO`` search the
     lines joined, each after a newline: no word and no match of theirs spans a newline, and a
     search per line spent more in its calls than in reading (most lines hold no word)."""
-    if not lines:
-        return []
+    if len(lines) < _JOINED_FROM:
+        return _candidates_by_line(lines)
     texts = [line.text for line in lines]
     joined = "\n" + "\n".join(texts)  # (line ``index`` after the newline numbered ``index``)
     chosen: set[int] = set()
@@ -445,6 +445,29 @@ def _candidates(lines: list[Any]) -> list[Any]:
     for header in headers:
         chosen.update(range(header + 1, min(header + _HEADER_REACH, last) + 1))
     return [lines[index] for index in sorted(chosen)]
+
+
+# Lines from which ``_candidates`` searches them joined: below, the join and the sets cost more
+# than the calls a line (the same lines either way).
+_JOINED_FROM = 40
+
+
+def _candidates_by_line(lines: list[Any]) -> list[Any]:
+    """``_candidates``, one line at a time."""
+    out = []
+    reach = -1
+    for index, line in enumerate(lines):
+        text = line.text
+        if _ANY_SCREEN.search(text) is None:
+            if index <= reach or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+                out.append(line)
+            continue
+        if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
+            reach = index + _HEADER_REACH
+            out.append(line)
+        elif index <= reach or _SCREEN.search(text) or (text[:1].isalpha() and ":" in text and _MEMINFO.match(text)):
+            out.append(line)
+    return out
 
 
 def tag_host(prefix: str) -> str | None:
