@@ -398,7 +398,62 @@ def _any_word(words: tuple[str, ...]) -> str:
 _ANY_SCREEN = re.compile(_any_word((*_HEADER_WORDS, *_SCREEN_WORDS)))
 
 
+# ``_MEMINFO`` of a line that opens with a letter, as a search of the lines joined after a newline
+# each: that letter is the pattern's capital (``\s*`` takes nothing before a letter) and a blank
+# other than a newline is what ``\s`` takes in a line, which holds none.
+_MEMINFO_LINE = re.compile(r"\n[A-Z][A-Za-z_()0-9]*:[^\S\n]+\d+(?: kB)?[^\S\n]*$", re.MULTILINE)
+
+
 def _candidates(lines: list[Any]) -> list[Any]:
+    """The lines (none holding a newline) the context lexer is asked about, in order: those that
+    hold a word of either screen and are a header (``_HEADERS``: the lines up to
+    ``_HEADER_REACH`` after it are candidates too) or hold a word of ``_SCREEN``, and those
+    ``_MEMINFO`` takes whole when they open with a letter. The screen and ``_MEMINFO`` search the
+    lines joined, each after a newline: no word and no match of theirs spans a newline, and a
+    search per line spent more in its calls than in reading (most lines hold no word)."""
+    if len(lines) < _JOINED_FROM:
+        return _candidates_by_line(lines)
+    texts = [line.text for line in lines]
+    joined = "\n" + "\n".join(texts)  # (line ``index`` after the newline numbered ``index``)
+    chosen: set[int] = set()
+    headers = []
+    search = _ANY_SCREEN.search
+    found = search(joined)
+    place = 0
+    index = -1
+    while found is not None:
+        start = found.start()
+        index += joined.count("\n", place, start)
+        text = texts[index]
+        if _HEADER_SCREEN.search(text) and _HEADERS.search(text):
+            headers.append(index)
+            chosen.add(index)
+        elif _SCREEN.search(text):
+            chosen.add(index)
+        place = joined.find("\n", start)  # (the line's other words change nothing)
+        if place < 0:
+            break
+        found = search(joined, place)
+    place = 0
+    index = -1
+    for found in _MEMINFO_LINE.finditer(joined):
+        start = found.start()
+        index += joined.count("\n", place, start + 1)
+        place = start + 1
+        chosen.add(index)
+    last = len(lines) - 1
+    for header in headers:
+        chosen.update(range(header + 1, min(header + _HEADER_REACH, last) + 1))
+    return [lines[index] for index in sorted(chosen)]
+
+
+# Lines from which ``_candidates`` searches them joined: below, the join and the sets cost more
+# than the calls a line (the same lines either way).
+_JOINED_FROM = 40
+
+
+def _candidates_by_line(lines: list[Any]) -> list[Any]:
+    """``_candidates``, one line at a time."""
     out = []
     reach = -1
     for index, line in enumerate(lines):

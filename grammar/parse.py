@@ -1449,6 +1449,8 @@ _PPC_FRAME = re.compile(r"\[([0-9a-fA-F]{8}|[0-9a-fA-F]{16})\] \[[0-9a-fA-F]{8,1
 # ppc64's show_stack before the stack slot was printed too (2.6.1x, under `Trace:`): the return
 # address alone, 16 digits, kernel text at 0xc000000000000000, modules at 0xd000000000000000
 _PPC64_RETURN_FRAME = re.compile(r"\[[cd]0{7}[0-9a-fA-F]{8}\] [\w.$]+\+0x")
+_IBM_Z = re.compile(r"Hardware name: IBM \d{4}\b")
+_I386_CONTEXT_FRAME = re.compile(r"\[[\w.]+\+\d+/\d+\]")  # 2.6 i386 print_context_stack: `[func+41/44]`
 
 
 def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
@@ -1500,46 +1502,63 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     process = [item.fields["task_digits"] for item in items if item.kind == "task_process"]
     if process:
         return "s390x" if process[0] == 16 else "s390"  # `task: %p` is as wide as a pointer
+    # Each test of every frame below asks first whether the frames, joined, hold a literal its
+    # pattern needs (a frame that holds one gives it to the joined text; most pastes hold none);
+    # a test of every trace line does so when ``traces`` holds them all (fewer than 60).
+    joined = " ".join(traces)
+    every = len(traces) < 60
     # User-mode Linux (arch/um/kernel/sysrq.c): `6ff5b868:  [<602f550d>] _raw_spin_unlock+0x9/0xb`,
     # the stack slot then the address; no other in-tree arch prints the slot this way.
-    if sum(1 for text in traces if _UM_FRAME.match(text)) >= 2:
+    if ":  [<" in joined and sum(1 for text in traces if _UM_FRAME.match(text)) >= 2:
         return "um"
     # PowerPC show_stack(): `[stack pointer] [return address] func+0x../0x..`, each as wide as
     # a pointer (arch/powerpc/kernel/process.c): 8 hex digits on 32-bit powerpc, 16 on ppc64.
-    ppc_widths = {len(match.group(1)) for match in (_PPC_FRAME.match(text) for text in traces) if match}
+    ppc_widths = (
+        {len(match.group(1)) for match in (_PPC_FRAME.match(text) for text in traces) if match}
+        if "] [" in joined
+        else set()
+    )
     if ppc_widths == {8}:
         return "ppc"
     if ppc_widths == {16}:
         return "ppc64"
-    if sum(1 for text in traces if _PPC64_RETURN_FRAME.match(text)) >= 2:
+    if "0000000" in joined and sum(1 for text in traces if _PPC64_RETURN_FRAME.match(text)) >= 2:
         return "ppc64"
     if "NIP" in registers and "MSR" in registers:
         return "ppc64"
     if _guarded_search(_ARM64_X29, registers) or _guarded_search(_ARM64_PSTATE, registers):
         return "arm64"
     hardware = " ".join(item.text for item in items if item.kind == "hardware")
-    if re.search(r"Hardware name: IBM \d{4}\b", hardware):
+    if "IBM" in hardware and _IBM_Z.search(hardware):
         return "s390x"  # IBM Z machine types (2964 = z13, ...) exist only as s390x
-    addresses = [m for t in traces if _holds_any(t, _FRAME_ADDRESS[1]) for m in re.findall(_FRAME_ADDRESS[0], t)]
+    frame_address = _FRAME_ADDRESS_PATTERN.findall
+    addresses = (
+        [m for t in traces if _holds_any(t, _FRAME_ADDRESS[1]) for m in frame_address(t)]
+        if ">" in joined and _holds_any(joined, _FRAME_ADDRESS[1])  # (each form closes its address with `>`)
+        else []
+    )
     addresses = [a or b or c for a, b, c in addresses]
     widths = {len(m) for m in addresses}
-    joined = " ".join(traces)
     kernel_text = [a for a in addresses if a.lower().startswith("ffffffff")]
     if widths == {16} and len(kernel_text) * 2 > len(addresses):
         return "x86_64"  # x86-64 kernel text and modules live at 0xffffffff8.../0xffffffffa...
-    if re.search(r"\[[\w.]+\+\d+/\d+\]", joined):
+    if _I386_CONTEXT_FRAME.search(joined):
         return "i686"  # 2.6 i386 print_context_stack: `[func+41/44]`
     if _guarded_search(_MIPS_ENTRY, joined):
         return (
             "mips"  # arch/mips entry and TLB exception handlers (arch/mips/kernel/scall32-o32.S, genex.S, mm/tlbex.c)
         )
-    if any(text.startswith("Function entered at [<") for text in traces):
+    if "Function entered at [<" in joined and any(text.startswith("Function entered at [<") for text in traces):
         return "arm"  # 32-bit ARM without CONFIG_KALLSYMS (arch/arm/kernel/traps.c dump_backtrace_entry)
-    if any(_holds_any(text, _ARM_UNWIND[1]) and re.match(_ARM_UNWIND[0], text) for text in traces):
+    if _holds_any(joined, _ARM_UNWIND[1]) and any(
+        _holds_any(text, _ARM_UNWIND[1]) and re.match(_ARM_UNWIND[0], text) for text in traces
+    ):
         return "arm"  # 32-bit ARM's unwinder, 5.x: `show_stack from dump_stack_lvl+0x68/0x84` (arch/arm/kernel/traps.c)
     if _guarded_search(_M68K_ENTRY, joined):
         return "m68k"  # arch/m68k/kernel/entry.S interrupt entry and the Amiga/Atari platform handlers
-    if any(item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"):
+    if (not every or "Stack : " in joined) and any(
+        item.text.startswith("Stack : ") for item in items if item.kind == "trace_line"
+    ):
         return "mips"  # arch/mips/kernel/traps.c show_stacktrace(): `Stack : 80690000 80631cf4 ...`
     if widths == {8}:
         if re.search(r"\) from \[<|__dabt_|__irq_svc|ret_fast_syscall", joined):
@@ -1555,7 +1574,9 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
         lead = {a[0].lower() for a in addresses}
         if "c" in lead and lead <= {"c", "d", "e", "f"}:
             return "i686"
-    if any(item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"):
+    if (not every or "TASK>" in joined) and any(
+        item.text.strip() in ("<TASK>", "</TASK>") for item in items if item.kind == "trace_line"
+    ):
         # <TASK> markers are x86 only (arch/x86/kernel/dumpstack.c, 5.16+); of x86, only
         # x86-32 has a HighMem zone (CONFIG_HIGHMEM depends on X86_32).
         # Without a zone report (or buddy lists naming the zones) the two cannot be told apart;
@@ -1580,7 +1601,7 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     # arch/arm64/include/asm/syscall_wrapper.h); a Clang CFI kernel (Android) names the jump-table
     # entry `dump_backtrace.cfi_jt`.
     if _guarded_search(_ARM64_ENTRY, joined) or (
-        any(item.text.startswith("Call trace:") for item in items) and _guarded_search(_ARM64_BACKTRACE, joined)
+        _guarded_search(_ARM64_BACKTRACE, joined) and any(item.text.startswith("Call trace:") for item in items)
     ):
         return "arm64"  # arm64 prints `Call trace:` from dump_backtrace()
     for item in items:
@@ -1594,7 +1615,7 @@ def _arch(items: list[Item], kernel: str | None, machine: str | None = None) -> 
     # (`srso_alias_return_thunk`), which only a 64-bit kernel builds (MITIGATION_SRSO depends on X86_64).
     if _guarded_search(_X86_64_ENTRY, joined):
         return "x86_64"
-    if any(_guarded_search(_DIRECT_MAP_WORD, text) for text in traces):
+    if _holds_any(joined, _DIRECT_MAP_WORD[1]) and any(_guarded_search(_DIRECT_MAP_WORD, text) for text in traces):
         return "x86_64"  # raw stack words in x86-64's direct map (0xffff880000000000, before KASLR)
     return None
 
@@ -1641,6 +1662,7 @@ _MIPS_ENTRY: _Guarded = (
     r"handle_ades_int|__r4k_wait|r4k_wait_irqoff)\+0x",
     ("tlb_do_page_fault_", "handle_", "syscall_common", "r4k_wait"),
 )
+_FRAME_ADDRESS_PATTERN = re.compile(_FRAME_ADDRESS[0])
 _ARM_UNWIND: _Guarded = (r"\(?[\w.$]+\)? from \(?[\w.$]+\+0x", (" from ",))
 _M68K_ENTRY: _Guarded = (
     r"\b(amiga_\w+|atari_\w+|cia_handler|auto_inthandler|inthandler)\+0x",

@@ -507,15 +507,17 @@ class LineTransformer(Transformer[Token, list[Item]]):
     def trace_line(self, children: list[Token]) -> Item:
         text = str(children[0])
         function = None
+        braces = "{" in text  # (_OLD_X86_64_FRAME needs one: a line without asks no word)
         for word in text.replace("(", " ").replace(")", " ").split():
             if "+0x" in word:
                 # 2.6.1x x86_64 printk_address() puts a module symbol's module first: `:ip_tables:ipt_do_table+0x1eb/0x318`
                 function = word.split("+0x", 1)[0].rpartition(":")[2]
                 break
-            old_x86_64 = _OLD_X86_64_FRAME.search(word)  # `<ffffffff8014d7bc>{out_of_memory+48}`
-            if old_x86_64:
-                function = old_x86_64.group(1)
-                break
+            if braces:
+                old_x86_64 = _OLD_X86_64_FRAME.search(word)  # `<ffffffff8014d7bc>{out_of_memory+48}`
+                if old_x86_64:
+                    function = old_x86_64.group(1)
+                    break
         # `[<c01739ac>] ? dump_header+0x4d/0x160`: the unwinder was not sure of this frame
         unreliable = function is not None and ("? " + function) in text
         return Item("trace_line", text, {"function": function, "unreliable": unreliable})
