@@ -244,39 +244,89 @@ def plain(
         return _plain(value)
     if isinstance(value, _SCALARS):
         return value
-    names = _field_names(value.__class__)
-    if names is None:
+    cls = value.__class__
+    if _field_names(cls) is None:
         return _plain(value)
     given = given or {}
-    return {
-        name: given[name]
-        if name in given
-        else Rows(getattr(value, name))
-        if name in rows
-        else _plain(getattr(value, name))
-        for name in names
-        if name not in skip
-    }
+    return _fields_converter(cls, skip, rows, frozenset(given))(value, given)
 
 
 def _plain(value: Any) -> Any:
     """``plain(value)``: an event's details are some ten thousand values, most of them numbers and
-    strings, which are taken as they are without a call."""
+    strings, which are taken as they are without a call; a dataclass is converted by a function
+    made once for its type (``_converter``), with no loop over its fields."""
     cls = value.__class__
-    if cls in _SCALAR_TYPES or isinstance(value, _SCALARS):
+    if cls in _SCALAR_TYPES:
         return value
-    names = _field_names(cls)
-    if names is not None:
-        out = {}
-        for name in names:
-            item = getattr(value, name)
-            out[name] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
-        return out
-    if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): v if v.__class__ in _SCALAR_TYPES else _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [v if v.__class__ in _SCALAR_TYPES else _plain(v) for v in value]
+    convert = _CONVERTERS.get(cls)
+    if convert is None:
+        convert = _converter(cls)
+    return convert(value)
+
+
+# type -> the function that converts a value of exactly that type (``_converter``)
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _converter(cls: type) -> Callable[[Any], Any]:
+    """The function ``_plain`` calls for a value of type ``cls``, made and kept on first use: for
+    a dataclass, one dict display of its fields (``_fields_converter``); for the other types the
+    branch of ``isinstance`` tests that ``plain`` takes for it, which depends on the type alone."""
+    convert: Callable[[Any], Any]
+    if issubclass(cls, _SCALARS):
+        convert = _same
+    elif _field_names(cls) is not None:
+        convert = _fields_converter(cls, frozenset(), frozenset(), frozenset())
+    elif issubclass(cls, (dict, MappingProxyType)):
+        convert = _plain_mapping
+    elif issubclass(cls, (list, tuple)):
+        convert = _plain_sequence
+    else:
+        convert = _same
+    _CONVERTERS[cls] = convert
+    return convert
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+def _plain_mapping(value: Any) -> dict[str, Any]:
+    scalars = _SCALAR_TYPES
+    return {k if k.__class__ is str else str(k): v if v.__class__ in scalars else _plain(v) for k, v in value.items()}
+
+
+def _plain_sequence(value: Any) -> list[Any]:
+    scalars = _SCALAR_TYPES
+    return [v if v.__class__ in scalars else _plain(v) for v in value]
+
+
+@functools.cache
+def _fields_converter(
+    cls: type, skip: frozenset[str], rows: frozenset[str], given: frozenset[str]
+) -> Callable[[Any, dict[str, Any] | None], dict[str, Any]]:
+    """``plain(value, skip, rows, given)`` for a dataclass ``value`` of type ``cls``, as a function
+    of the value and ``given`` compiled once per type and set of names: a dict display of the
+    fields in their order, each read once and taken as it is when its type is a scalar one (the
+    loop over ``dataclasses.fields`` with a ``getattr`` per field was most of the JSON-ready dict's
+    time, issue 12)."""
+    items = []
+    for index, name in enumerate(_field_names(cls) or ()):
+        if name in skip:
+            continue
+        if name in given:
+            items.append(f"{name!r}: given[{name!r}]")
+        elif name in rows:
+            items.append(f"{name!r}: Rows(value.{name})")
+        else:
+            items.append(
+                f"{name!r}: (x{index} if (x{index} := value.{name}).__class__ in scalars else convert(x{index}))"
+            )
+    source = "def convert_fields(value, given=None):\n    return {" + ", ".join(items) + "}\n"
+    namespace: dict[str, Any] = {"Rows": Rows, "scalars": _SCALAR_TYPES, "convert": _plain}
+    exec(source, namespace)
+    convert_fields: Callable[[Any, dict[str, Any] | None], dict[str, Any]] = namespace["convert_fields"]
+    return convert_fields
 
 
 def contract_fields(event: Event) -> dict[str, Any]:
