@@ -297,6 +297,8 @@ def _plain_mapping(value: Any) -> dict[str, Any]:
 
 
 def _plain_sequence(value: Any) -> list[Any]:
+    if not value:
+        return []
     scalars = _SCALAR_TYPES
     return [v if v.__class__ in scalars else _plain(v) for v in value]
 
@@ -387,10 +389,12 @@ def finding_dict(finding: Any) -> dict[str, Any]:
                 "label": e.label,
                 "value": e.value,
                 "unit": getattr(e, "unit", None),
-                "lines": [{"line": line.number, "text": line.text} for line in e.lines],
+                "lines": [{"line": line.number, "text": line.text} for line in e.lines] if e.lines else [],
             }
             for e in finding.evidence
-        ],
+        ]
+        if finding.evidence
+        else [],
         "remediation": list(finding.remediation),
         "references": list(finding.references),
     }
@@ -411,12 +415,22 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
             "confidence": round(float(cause.confidence), 2),
         },
         # the victim's lines are those of the `Killed process` line, which the event quotes
-        "victim": None if victim is None else {**plain(victim, skip=frozenset({"lines"})), "text": victim.text},
+        "victim": None if victim is None else _victim_dict(victim),
+        "headline_parts": list(overview.headline_parts),
     }
-    out = plain(overview, skip=frozenset({"findings", "not_evaluated"}), given=given)
-    out["headline_parts"] = list(overview.headline_parts)
+    out = plain(overview, skip=_OVERVIEW_SKIP, given=given)
     out["todo"] = list(overview.todo)
     out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
+    return out
+
+
+_OVERVIEW_SKIP = frozenset({"findings", "not_evaluated"})
+_VICTIM_SKIP = frozenset({"lines"})
+
+
+def _victim_dict(victim: Any) -> Any:
+    out = plain(victim, skip=_VICTIM_SKIP)
+    out["text"] = victim.text  # after the fields, as ``{**fields, "text": ...}`` places it
     return out
 
 
@@ -446,25 +460,28 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     out["gfp_flags"] = list(getattr(gfp, "flag_names", []) or []) if gfp is not None else None
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
-    out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed] if event.unparsed else []
     if event.stall_ms is not None:  # 4.9-4.14's stall warning: the request had not failed (only then)
         out["stall_ms"] = event.stall_ms
     if event.watchdogs:  # (only when the paste shows one: every other event's JSON is unchanged)
         out["watchdogs"] = [watchdog_dict(w) for w in event.watchdogs]
     out["missing"] = [{"part": m.part, "description": m.description} for m in analysed.overview.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
-    out["not_evaluated"] = [
-        {"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated
-    ]
+    out["not_evaluated"] = (
+        [{"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated]
+        if analysed.not_evaluated
+        else []
+    )
     out["overview"] = overview_dict(analysed.overview)
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     # the source lines are in the paste, and unparsed/missing are above: never converted
-    out["details"] = plain(
-        event,
-        skip=frozenset({"lines", "unparsed", "missing", "watchdogs", "stall_ms"}),  # stall_ms: above, when set
-        rows=frozenset({"tasks"} if stream_rows else ()),
-    )
+    out["details"] = plain(event, skip=_DETAILS_SKIP, rows=_TASK_ROWS if stream_rows else _NO_ROWS)
     return out
+
+
+_DETAILS_SKIP = frozenset({"lines", "unparsed", "missing", "watchdogs", "stall_ms"})  # stall_ms: above, when set
+_TASK_ROWS = frozenset({"tasks"})
+_NO_ROWS: frozenset[str] = frozenset()
 
 
 def report_dict(report: Report, *, stream_rows: bool = False) -> dict[str, Any]:
