@@ -258,14 +258,19 @@ def _plain(value: Any) -> Any:
     cls = value.__class__
     if cls in _SCALAR_TYPES:
         return value
-    convert = _CONVERTERS.get(cls)
-    if convert is None:
-        convert = _converter(cls)
-    return convert(value)
+    return _CONVERTERS[cls](value)
 
 
-# type -> the function that converts a value of exactly that type (``_converter``)
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
+class _Converters(dict[type, Callable[[Any], Any]]):
+    """type -> the function that converts a value of exactly that type, made by ``_converter`` the
+    first time the type is looked up: what a value holds is converted by ``_CONVERTERS[item.__class__](item)``,
+    with no call of ``_plain`` in between."""
+
+    def __missing__(self, cls: type) -> Callable[[Any], Any]:
+        return _converter(cls)
+
+
+_CONVERTERS = _Converters()
 
 
 def _converter(cls: type) -> Callable[[Any], Any]:
@@ -292,15 +297,18 @@ def _same(value: Any) -> Any:
 
 
 def _plain_mapping(value: Any) -> dict[str, Any]:
-    scalars = _SCALAR_TYPES
-    return {k if k.__class__ is str else str(k): v if v.__class__ in scalars else _plain(v) for k, v in value.items()}
+    scalars, converters = _SCALAR_TYPES, _CONVERTERS
+    return {
+        k if k.__class__ is str else str(k): v if v.__class__ in scalars else converters[v.__class__](v)
+        for k, v in value.items()
+    }
 
 
 def _plain_sequence(value: Any) -> list[Any]:
     if not value:
         return []
-    scalars = _SCALAR_TYPES
-    return [v if v.__class__ in scalars else _plain(v) for v in value]
+    scalars, converters = _SCALAR_TYPES, _CONVERTERS
+    return [v if v.__class__ in scalars else converters[v.__class__](v) for v in value]
 
 
 @functools.cache
@@ -322,10 +330,10 @@ def _fields_converter(
             items.append(f"{name!r}: Rows(value.{name})")
         else:
             items.append(
-                f"{name!r}: (x{index} if (x{index} := value.{name}).__class__ in scalars else convert(x{index}))"
+                f"{name!r}: (x{index} if (x{index} := value.{name}).__class__ in scalars else convert[x{index}.__class__](x{index}))"
             )
     source = "def convert_fields(value, given=None):\n    return {" + ", ".join(items) + "}\n"
-    namespace: dict[str, Any] = {"Rows": Rows, "scalars": _SCALAR_TYPES, "convert": _plain}
+    namespace: dict[str, Any] = {"Rows": Rows, "scalars": _SCALAR_TYPES, "convert": _CONVERTERS}
     exec(source, namespace)
     convert_fields: Callable[[Any, dict[str, Any] | None], dict[str, Any]] = namespace["convert_fields"]
     return convert_fields
