@@ -244,39 +244,99 @@ def plain(
         return _plain(value)
     if isinstance(value, _SCALARS):
         return value
-    names = _field_names(value.__class__)
-    if names is None:
+    cls = value.__class__
+    if _field_names(cls) is None:
         return _plain(value)
     given = given or {}
-    return {
-        name: given[name]
-        if name in given
-        else Rows(getattr(value, name))
-        if name in rows
-        else _plain(getattr(value, name))
-        for name in names
-        if name not in skip
-    }
+    return _fields_converter(cls, skip, rows, frozenset(given))(value, given)
 
 
 def _plain(value: Any) -> Any:
     """``plain(value)``: an event's details are some ten thousand values, most of them numbers and
-    strings, which are taken as they are without a call."""
+    strings, which are taken as they are without a call; a dataclass is converted by a function
+    made once for its type (``_converter``), with no loop over its fields."""
     cls = value.__class__
-    if cls in _SCALAR_TYPES or isinstance(value, _SCALARS):
+    if cls in _SCALAR_TYPES:
         return value
-    names = _field_names(cls)
-    if names is not None:
-        out = {}
-        for name in names:
-            item = getattr(value, name)
-            out[name] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
-        return out
-    if isinstance(value, (dict, MappingProxyType)):
-        return {str(k): v if v.__class__ in _SCALAR_TYPES else _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [v if v.__class__ in _SCALAR_TYPES else _plain(v) for v in value]
+    return _CONVERTERS[cls](value)
+
+
+class _Converters(dict[type, Callable[[Any], Any]]):
+    """type -> the function that converts a value of exactly that type, made by ``_converter`` the
+    first time the type is looked up: what a value holds is converted by ``_CONVERTERS[item.__class__](item)``,
+    with no call of ``_plain`` in between."""
+
+    def __missing__(self, cls: type) -> Callable[[Any], Any]:
+        return _converter(cls)
+
+
+_CONVERTERS = _Converters()
+
+
+def _converter(cls: type) -> Callable[[Any], Any]:
+    """The function ``_plain`` calls for a value of type ``cls``, made and kept on first use: for
+    a dataclass, one dict display of its fields (``_fields_converter``); for the other types the
+    branch of ``isinstance`` tests that ``plain`` takes for it, which depends on the type alone."""
+    convert: Callable[[Any], Any]
+    if issubclass(cls, _SCALARS):
+        convert = _same
+    elif _field_names(cls) is not None:
+        convert = _fields_converter(cls, frozenset(), frozenset(), frozenset())
+    elif issubclass(cls, (dict, MappingProxyType)):
+        convert = _plain_mapping
+    elif issubclass(cls, (list, tuple)):
+        convert = _plain_sequence
+    else:
+        convert = _same
+    _CONVERTERS[cls] = convert
+    return convert
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+def _plain_mapping(value: Any) -> dict[str, Any]:
+    scalars, converters = _SCALAR_TYPES, _CONVERTERS
+    return {
+        k if k.__class__ is str else str(k): v if v.__class__ in scalars else converters[v.__class__](v)
+        for k, v in value.items()
+    }
+
+
+def _plain_sequence(value: Any) -> list[Any]:
+    if not value:
+        return []
+    scalars, converters = _SCALAR_TYPES, _CONVERTERS
+    return [v if v.__class__ in scalars else converters[v.__class__](v) for v in value]
+
+
+@functools.cache
+def _fields_converter(
+    cls: type, skip: frozenset[str], rows: frozenset[str], given: frozenset[str]
+) -> Callable[[Any, dict[str, Any] | None], dict[str, Any]]:
+    """``plain(value, skip, rows, given)`` for a dataclass ``value`` of type ``cls``, as a function
+    of the value and ``given`` compiled once per type and set of names: a dict display of the
+    fields in their order, each read once and taken as it is when its type is a scalar one (the
+    loop over ``dataclasses.fields`` with a ``getattr`` per field was most of the JSON-ready dict's
+    time, issue 12)."""
+    items = []
+    for index, name in enumerate(_field_names(cls) or ()):
+        if name in skip:
+            continue
+        if name in given:
+            items.append(f"{name!r}: given[{name!r}]")
+        elif name in rows:
+            items.append(f"{name!r}: Rows(value.{name})")
+        else:
+            items.append(
+                f"{name!r}: (x{index} if (x{index} := value.{name}).__class__ in scalars else convert[x{index}.__class__](x{index}))"
+            )
+    source = "def convert_fields(value, given=None):\n    return {" + ", ".join(items) + "}\n"
+    namespace: dict[str, Any] = {"Rows": Rows, "scalars": _SCALAR_TYPES, "convert": _CONVERTERS}
+    exec(source, namespace)
+    convert_fields: Callable[[Any, dict[str, Any] | None], dict[str, Any]] = namespace["convert_fields"]
+    return convert_fields
 
 
 def contract_fields(event: Event) -> dict[str, Any]:
@@ -337,10 +397,12 @@ def finding_dict(finding: Any) -> dict[str, Any]:
                 "label": e.label,
                 "value": e.value,
                 "unit": getattr(e, "unit", None),
-                "lines": [{"line": line.number, "text": line.text} for line in e.lines],
+                "lines": [{"line": line.number, "text": line.text} for line in e.lines] if e.lines else [],
             }
             for e in finding.evidence
-        ],
+        ]
+        if finding.evidence
+        else [],
         "remediation": list(finding.remediation),
         "references": list(finding.references),
     }
@@ -361,12 +423,22 @@ def overview_dict(overview: Overview) -> dict[str, Any]:
             "confidence": round(float(cause.confidence), 2),
         },
         # the victim's lines are those of the `Killed process` line, which the event quotes
-        "victim": None if victim is None else {**plain(victim, skip=frozenset({"lines"})), "text": victim.text},
+        "victim": None if victim is None else _victim_dict(victim),
+        "headline_parts": list(overview.headline_parts),
     }
-    out = plain(overview, skip=frozenset({"findings", "not_evaluated"}), given=given)
-    out["headline_parts"] = list(overview.headline_parts)
+    out = plain(overview, skip=_OVERVIEW_SKIP, given=given)
     out["todo"] = list(overview.todo)
     out["doubt"] = overview.doubt  # below 60 %: what the paste cannot tell, what to paste next
+    return out
+
+
+_OVERVIEW_SKIP = frozenset({"findings", "not_evaluated"})
+_VICTIM_SKIP = frozenset({"lines"})
+
+
+def _victim_dict(victim: Any) -> Any:
+    out = plain(victim, skip=_VICTIM_SKIP)
+    out["text"] = victim.text  # after the fields, as ``{**fields, "text": ...}`` places it
     return out
 
 
@@ -396,25 +468,28 @@ def event_dict(analysed: AnalysedEvent, *, stream_rows: bool = False) -> dict[st
     out["gfp_flags"] = list(getattr(gfp, "flag_names", []) or []) if gfp is not None else None
     out["first_line"] = event.first_line
     out["last_line"] = event.last_line
-    out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed]
+    out["unparsed"] = [{"line": u.line, "text": u.text} for u in event.unparsed] if event.unparsed else []
     if event.stall_ms is not None:  # 4.9-4.14's stall warning: the request had not failed (only then)
         out["stall_ms"] = event.stall_ms
     if event.watchdogs:  # (only when the paste shows one: every other event's JSON is unchanged)
         out["watchdogs"] = [watchdog_dict(w) for w in event.watchdogs]
     out["missing"] = [{"part": m.part, "description": m.description} for m in analysed.overview.missing]
     out["findings"] = [finding_dict(f) for f in analysed.findings]
-    out["not_evaluated"] = [
-        {"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated
-    ]
+    out["not_evaluated"] = (
+        [{"code": n.code, "name": n.name, "missing": list(n.missing)} for n in analysed.not_evaluated]
+        if analysed.not_evaluated
+        else []
+    )
     out["overview"] = overview_dict(analysed.overview)
     out["gfp"] = gfp.to_dict() if gfp is not None and hasattr(gfp, "to_dict") else None
     # the source lines are in the paste, and unparsed/missing are above: never converted
-    out["details"] = plain(
-        event,
-        skip=frozenset({"lines", "unparsed", "missing", "watchdogs", "stall_ms"}),  # stall_ms: above, when set
-        rows=frozenset({"tasks"} if stream_rows else ()),
-    )
+    out["details"] = plain(event, skip=_DETAILS_SKIP, rows=_TASK_ROWS if stream_rows else _NO_ROWS)
     return out
+
+
+_DETAILS_SKIP = frozenset({"lines", "unparsed", "missing", "watchdogs", "stall_ms"})  # stall_ms: above, when set
+_TASK_ROWS = frozenset({"tasks"})
+_NO_ROWS: frozenset[str] = frozenset()
 
 
 def report_dict(report: Report, *, stream_rows: bool = False) -> dict[str, Any]:
