@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jinja2
-from jinja2.runtime import new_context
+from jinja2.runtime import Context, new_context
 
 from . import datafiles, diskcache, workloads
 from .templating import Environment
@@ -280,8 +280,7 @@ def _globals(template: jinja2.Template) -> dict[str, Any]:
 def _run(template: jinja2.Template, context: dict[str, Any]) -> str:
     """``template.render(**context)`` less two copies of the variables per call: the context is
     made as Template.new_context() makes it (the template's globals, then the variables) and
-    handed over as it is (``shared``), with the globals as a plain dict (``_globals``). A finding
-    renders about twenty such texts and conditions."""
+    handed over as it is (``shared``), with the globals as a plain dict (``_globals``)."""
     environment = template.environment
     known = _globals(template)
     variables = new_context(environment, template.name, template.blocks, {**known, **context}, True, known)
@@ -310,6 +309,62 @@ def _condition(expression: str) -> jinja2.Template:
     return cast(jinja2.Template, _template("{% if " + expression + " %}1{% endif %}"))  # it holds "{%"
 
 
+@cache
+def _shared_globals() -> dict[str, Any]:
+    """The globals every catalogue template sees: the environment's (the templates are loaded
+    with no globals of their own, so ``template.globals`` holds just these)."""
+    return dict(environment().globals)
+
+
+@lru_cache(maxsize=4096)
+def _stateless(template: jinja2.Template) -> bool:
+    """Does ``template`` leave its Jinja context as it found it: it neither sets a top-level
+    variable (``context.vars``/``exported_vars``) nor has blocks, so one context can serve every
+    text of a finding (``Variables``). Read from its compiled code; a template that does not
+    gets a context of its own (``_run``)."""
+    names = template.root_render_func.__code__.co_names
+    return not template.blocks and "vars" not in names and "exported_vars" not in names
+
+
+class Variables:
+    """A finding's template context made once into the Jinja context its remediation steps render
+    in: the conditions, texts, applies and actions of a finding's steps (about twenty) each made
+    that context anew, the globals and variables merged into a new dict each time (issue 12)."""
+
+    __slots__ = ("context", "jinja")
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.context = context
+        self.jinja: Context | None = None
+
+    def _jinja(self) -> Context:
+        if self.jinja is None:
+            known = _shared_globals()
+            self.jinja = new_context(environment(), None, {}, {**known, **self.context}, True, known)
+        return self.jinja
+
+    def render(self, template: str) -> str:
+        compiled = _template(template)
+        if isinstance(compiled, str):
+            return compiled.strip()
+        if not _stateless(compiled):
+            return _run(compiled, self.context).strip()
+        try:
+            return "".join(compiled.root_render_func(self._jinja())).strip()
+        except Exception:
+            compiled.environment.handle_exception()
+
+    def condition(self, expression: str) -> bool:
+        compiled = _condition(expression)
+        if not _stateless(compiled):
+            return _run(compiled, self.context) == "1"
+        try:
+            # the template yields "1" when the expression holds and nothing otherwise
+            return "".join(compiled.root_render_func(self._jinja())) == "1"
+        except Exception:
+            compiled.environment.handle_exception()
+
+
 # Appended to every step that sets or lowers a memory limit (`caps: true` in the record).
 # mm/memcontrol.c (v4.5-v6.18) memory_max_write(): a memory.max below current usage reclaims and
 # then OOM-kills inside the group at once; v1 mem_cgroup_resize_limit() (memory.limit_in_bytes)
@@ -334,17 +389,18 @@ class Step:
     specific: bool = False
 
 
-def render_steps(record: Record, context: dict[str, Any]) -> tuple[Step, ...]:
+def render_steps(record: Record, context: dict[str, Any] | Variables) -> tuple[Step, ...]:
+    variables = context if isinstance(context, Variables) else Variables(context)
     steps = []
     for step in record.remediation:
-        if "when" in step and not condition(step["when"], context):
+        if "when" in step and not variables.condition(step["when"]):
             continue
-        text = render(step["do"], context)
+        text = variables.render(step["do"])
         if step.get("caps"):
             text = f"{text} {LIMIT_WARNING}"
-        applies = render(step["applies"], context)
+        applies = variables.render(step["applies"])
         prefix = "Weaker option: " if step.get("weaker") else ""
-        action = render(step["action"], context) if "action" in step else None
+        action = variables.render(step["action"]) if "action" in step else None
         steps.append(
             Step(
                 f"{prefix}{text} (applies to: {applies})",

@@ -439,17 +439,24 @@ class _Context:
     """A finding's template context (``template_context``), built when its text is first rendered:
     most reports render the text of one or two findings, or none (issue 12)."""
 
-    __slots__ = ("analysis", "built", "hit")
+    __slots__ = ("analysis", "built", "hit", "variables")
 
     def __init__(self, analysis: Analysis, hit: Hit) -> None:
         self.analysis = analysis
         self.hit = hit
         self.built: dict[str, Any] | None = None
+        self.variables: catalogue.Variables | None = None
 
     def get(self) -> dict[str, Any]:
         if self.built is None:
             self.built = template_context(self.analysis, self.hit)
         return self.built
+
+    def steps(self) -> catalogue.Variables:
+        """The context made once into the Jinja context its remediation steps share."""
+        if self.variables is None:
+            self.variables = catalogue.Variables(self.get())
+        return self.variables
 
 
 def _explanation(template: str, context: _Context) -> str:
@@ -457,11 +464,11 @@ def _explanation(template: str, context: _Context) -> str:
 
 
 def _remediation(record: catalogue.Record, context: _Context) -> tuple[str, ...]:
-    return catalogue.render_remediation(record, context.get())
+    return tuple(step.text for step in catalogue.render_steps(record, context.steps()))
 
 
 def _steps(record: catalogue.Record, context: _Context) -> tuple[catalogue.Step, ...]:
-    return catalogue.render_steps(record, context.get())
+    return catalogue.render_steps(record, context.steps())
 
 
 @lru_cache(maxsize=1024)
