@@ -46,17 +46,57 @@ def _wrap(
     out = []
     for index, paragraph in enumerate(paragraphs):
         lead = first if (first is not None and index == 0) else indent
-        out.append(
-            textwrap.fill(
+        line_width = max(20, width)
+        filled = None if verbatim else _fill_words(paragraph, line_width, lead, indent)
+        if filled is None:
+            filled = textwrap.fill(
                 paragraph,
-                width=max(20, width),
+                width=line_width,
                 initial_indent=lead,
                 subsequent_indent=indent,
                 break_on_hyphens=False,
                 break_long_words=True,
             )
-        )
+        out.append(filled)
     return "\n".join(out)
+
+
+def _fill_words(paragraph: str, width: int, lead: str, indent: str) -> str | None:
+    """``textwrap.fill`` of ``paragraph`` as ``_wrap`` calls it, for words joined by single
+    spaces (what ``_wrap`` makes of prose), or None where textwrap's own handling could differ:
+    a word longer than a line (textwrap breaks it), an indent as wide as the line, a character
+    textwrap reads as whitespace other than the space. Its greedy filling is textwrap's for such
+    a paragraph: a word goes on the line when it fits after one space, else starts the next line
+    (tests/test_render_wrap.py compares the two). textwrap's chunking and loop were most of the
+    time of a text report (issue 12)."""
+    room = width - len(lead)
+    if len(paragraph) <= room and room > 0 and not _TEXTWRAP_SPACE.intersection(paragraph):
+        return lead + paragraph
+    words = paragraph.split(" ")
+    longest = max(map(len, words))
+    if room <= 0 or width - len(indent) <= 0 or longest > room or longest > width - len(indent):
+        return None
+    if _TEXTWRAP_SPACE.intersection(paragraph) or "" in words:
+        return None
+    lines = []
+    line = [words[0]]
+    used = len(words[0])
+    for word in words[1:]:
+        if used + 1 + len(word) <= room:
+            line.append(word)
+            used += 1 + len(word)
+        else:
+            lines.append(lead + " ".join(line))
+            lead = indent
+            room = width - len(indent)
+            line = [word]
+            used = len(word)
+    lines.append(lead + " ".join(line))
+    return "\n".join(lines)
+
+
+# what textwrap turns into a space or splits words at besides the space (textwrap._whitespace)
+_TEXTWRAP_SPACE = frozenset("\t\n\x0b\x0c\r")
 
 
 def cut(text: str, limit: int) -> str:
