@@ -2382,7 +2382,9 @@ def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None
             words = rest.split()
             if make is not None and len(words) > count:
                 try:
-                    append(make(int(pid.lstrip("[ \t")), words, " ".join(words[count:]), line.number))
+                    # (the name is one word in nearly every row: no list of it to join)
+                    name = words[count] if len(words) == count + 1 else " ".join(words[count:])
+                    append(make(int(pid.lstrip("[ \t")), words, name, line.number))
                     continue
                 except ValueError:  # a column that is not a number: read as a row without a header
                     pass
