@@ -325,16 +325,24 @@ class _Draft:
             # out_of_memory() that killed a victim returns; one that finds none to kill (or panics
             # under panic_on_oom) is a later call, with its own report (mm/oom_kill.c, 2.6-6.x)
             return False
-        if kind == "killed" and any(
-            other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
+        if (
+            kind == "killed"
+            and "killed" in self.kinds  # (every line of self.items but a reaped one is of self.kinds)
+            and any(
+                other.kind == "killed" and other.fields.get("pid") == item.fields.get("pid") for other in self.items
+            )
         ):
             return True  # the same kill printed twice is still one event
         if kind == "killed" and "oom_group" in self.kinds:
             # memory.oom.group: the same oom_kill_process() call kills every task of the group after the
             # victim, one kill line each (mm/oom_kill.c oom_kill_memcg_member(), 4.19-6.x): one event
             return True
-        if kind == "free_swap" and any(
-            other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
+        if (
+            kind == "free_swap"
+            and "free_swap" in self.kinds
+            and any(
+                other.kind == "free_swap" and other.fields.get("kb") == item.fields.get("kb") for other in self.items
+            )
         ):
             return True  # 2.6 x86_64 show_mem() adds `Free swap: NkB` to show_swap_cache_info()'s `Free swap  = NkB`
         if kind == "memcg_stats_start" and self.reached <= 3 and _subgroup_stats(self.items, item):
@@ -1015,12 +1023,17 @@ def assemble(items: list[Item], physical_lines: int, warnings: list[str]) -> Dum
     # question). A kernel repeating itself (the same warning every second) has no prose between.
     # A person may also quote only the start of a line ("HighMem free:1536kB"), or the key line
     # above the log it comes from.
-    prose = [item.number for item in items if item.kind == "other" and not item.prefix]
     kept = sorted((draft for draft in drafts if _is_event(draft)), key=lambda draft: draft.items[0].number)
-    spans = [
-        (draft.items[0].number, max(item.run[-1].number if item.run else item.number for item in draft.items))
-        for draft in kept
-    ]
+    # (the prose and spans are read only to compare an event with another: none for a single event)
+    prose = [item.number for item in items if item.kind == "other" and not item.prefix] if len(kept) > 1 else []
+    spans = (
+        [
+            (draft.items[0].number, max(item.run[-1].number if item.run else item.number for item in draft.items))
+            for draft in kept
+        ]
+        if len(kept) > 1
+        else [(0, 0)] * len(kept)
+    )
     # (prefix, text) pairs, not joined strings: a copy of every line would double a big task table;
     # and none for a single event, which is compared with nothing (a big table's is 10 MB)
     signatures = [set(_line_pairs(draft.items)) for draft in kept] if len(kept) > 1 else []
@@ -1382,8 +1395,12 @@ class _Machines:
     def __init__(self, items: list[Item], keys: list[tuple[str | None, str | None]]) -> None:
         self._items: dict[str | None, list[Item]] = {}
         self._all = items
-        for item, (host, _caller) in zip(items, keys, strict=False):
-            self._items.setdefault(host, []).append(item)
+        hosts = {host for host, _caller in keys}
+        if len(hosts) == 1 and len(keys) == len(items):  # one host (nearly every paste): all the lines
+            self._items[next(iter(hosts))] = list(items)
+        else:
+            for item, (host, _caller) in zip(items, keys, strict=False):
+                self._items.setdefault(host, []).append(item)
         self._arch: dict[tuple[str | None, str | None], str | None] = {}
 
     def kernel(self, host: str | None) -> str | None:
@@ -1457,7 +1474,7 @@ def _identity(own: list[Item], every: list[Item], key: str) -> str | None:
     """A fact of a `uname -a` or boot-banner line (``release`` or ``machine``): the host's own
     line first, else the one value every such line of the paste agrees on (a person's shell
     output carries no log prefix, so it names no host)."""
-    for items in (own, every):
+    for items in (own, every) if len(own) < len(every) else (own,):  # (``own`` is of ``every``: all of it, read once)
         values = {item.fields[key] for item in items if item.kind == "other" and item.fields.get(key)}
         if len(values) == 1:
             return str(next(iter(values)))
@@ -1744,6 +1761,17 @@ def _lines(items: list[Item], kinds: set[str]) -> tuple[int, ...]:
     return tuple(item.number for item in items if item.kind in kinds)
 
 
+def _kind_lines(by_kind: dict[str, list[Item]], items: list[Item], kinds: tuple[str, ...]) -> tuple[int, ...]:
+    """``_lines(items, kinds)`` from the event's items by kind (each list in the items' order): one
+    kind's list when only one of ``kinds`` is there (nearly always), no pass over every line."""
+    present = [kind for kind in kinds if kind in by_kind]
+    if not present:
+        return ()
+    if len(present) == 1:
+        return tuple(item.number for item in by_kind[present[0]])
+    return _lines(items, set(kinds))
+
+
 def _caller_pid(prefix: str) -> int | None:
     """The pid a printk caller id names: with CONFIG_PRINTK_CALLER (5.1+, 15ff2069cb7f 'printk: Add
     caller information to printk() output') each record is prefixed `[T<pid>]` when printed in task
@@ -1980,7 +2008,7 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         header=header,
         call_trace=call_trace,
         meminfo=MappingProxyType(meminfo),
-        meminfo_lines=_lines(items, {"meminfo_counters", "legacy_meminfo"}),
+        meminfo_lines=_kind_lines(by_kind, items, ("meminfo_counters", "legacy_meminfo")),
         nodes=tuple(
             NodeStat(
                 n.fields["node"], MappingProxyType(dict(n.fields["values"])), n.fields["all_unreclaimable"], n.number
@@ -2010,9 +2038,9 @@ def _build_event(index: int, draft: _Draft, machines: _Machines, host: str | Non
         swapcache_pages=first("swapcache").fields["pages"] if first("swapcache") else None,  # type: ignore[union-attr]
         free_swap_kb=swap_free.fields["kb"] if swap_free else None,
         total_swap_kb=swap_total.fields["kb"] if swap_total else None,
-        swap_lines=_lines(items, {"free_swap", "total_swap", "swapcache"}),
+        swap_lines=_kind_lines(by_kind, items, ("free_swap", "total_swap", "swapcache")),
         page_totals=MappingProxyType(page_totals),
-        page_total_lines=_lines(items, {"page_total"}),
+        page_total_lines=_kind_lines(by_kind, items, ("page_total",)),
         task_table_present=bool(header_row or tasks or "tasks_state" in by_kind),
         task_table_line=header_row.number if header_row else (tasks[0].line if tasks else None),
         tasks=tasks,
@@ -2354,7 +2382,9 @@ def _task_rows(row_items: list[Item], names: tuple[str, ...], kernel: str | None
             words = rest.split()
             if make is not None and len(words) > count:
                 try:
-                    append(make(int(pid.lstrip("[ \t")), words, " ".join(words[count:]), line.number))
+                    # (the name is one word in nearly every row: no list of it to join)
+                    name = words[count] if len(words) == count + 1 else " ".join(words[count:])
+                    append(make(int(pid.lstrip("[ \t")), words, name, line.number))
                     continue
                 except ValueError:  # a column that is not a number: read as a row without a header
                     pass
